@@ -1,0 +1,28 @@
+//! Wire types shared by the field engine (on the tablet) and the sync server (at the centre).
+//!
+//! Every record that crosses the wire is defined once, here. The types carry their own
+//! invariants: an ID is always a UUIDv7, a cell code is always 15 digits, a category is
+//! always a (kind, code, table version) triple. What cannot be checked by the type alone —
+//! whether a code exists in the code table, whether a clip ends after it starts, whether a
+//! timestamp lies in the future — is checked by [`validate::validate_report`], which names
+//! every field that is wrong and says what is wrong with it.
+
+#![forbid(unsafe_code)]
+
+pub mod codes;
+pub mod error;
+pub mod ids;
+pub mod mutation;
+pub mod report;
+pub mod validate;
+
+pub use codes::{Category, CategoryCode, CodeTable, Kind};
+pub use error::Error;
+pub use ids::{DeviceId, PhotoId, ReportId, UserId};
+pub use mutation::{Mutation, MutationBody, MutationId};
+pub use report::{
+    CellCode, ClipRef, ComponentId, Crs, Location, LocationFlag, LocationProvider, PhotoRef, PhotoStage,
+    Report,
+    Urgency,
+};
+pub use validate::{FieldError, ValidationErrors, validate_report};
