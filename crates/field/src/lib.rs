@@ -1,1 +1,36 @@
-//! x
+//! The Gridwalk field engine: everything the inspector's tablet does, without Tauri and
+//! without the network.
+//!
+//! - [`Engine`] owns a local SQLite database (WAL, migrations on open) and a photo store
+//!   under the app's data directory.
+//! - Drafts are created, edited and deleted freely ([`drafts`]); **finalize** turns a draft
+//!   into a queued report and its outbox mutation in one transaction ([`outbox`]).
+//! - The photo pipeline ([`photo`]) turns a camera JPEG into an upright, EXIF-free upload
+//!   derivative and a thumbnail, content-addressed by SHA-256.
+//! - Grid lookup ([`grid`]) places a position in a 单元网格 through an R-tree and flags —
+//!   never refuses — positions outside the grid or with a poor fix.
+//! - [`queue`] answers "what is still waiting to reach the centre".
+//!
+//! The app's commands are one line each over these methods; the same methods back the
+//! `gridwalk-field` support CLI and the tests.
+
+#![forbid(unsafe_code)]
+
+pub mod blobs;
+pub mod db;
+pub mod drafts;
+pub mod engine;
+pub mod error;
+pub mod grid;
+pub mod local;
+pub mod outbox;
+pub mod photo;
+pub mod queue;
+pub mod reference;
+
+pub use engine::{Engine, FieldConfig, Inspector};
+pub use error::{Error, Result};
+pub use local::{DraftPatch, LocalPhoto, LocalReport, ReportState};
+pub use outbox::Finalized;
+pub use queue::QueueSummary;
+pub use reference::Reference;

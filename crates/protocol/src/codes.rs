@@ -226,20 +226,34 @@ pub(crate) mod tests {
         assert_eq!(t.version(), "T1");
         assert_eq!(t.len(), 3);
         let code: CategoryCode = "0101".parse().expect("code");
-        assert_eq!(t.get(Kind::Component, &code).map(|c| c.name.as_str()), Some("上水井盖"));
+        assert_eq!(
+            t.get(Kind::Component, &code).map(|c| c.name.as_str()),
+            Some("上水井盖")
+        );
         assert!(t.get(Kind::Event, &code).is_none());
-        let collapse = t.get(Kind::Event, &"0401".parse().expect("code")).expect("found");
+        let collapse = t
+            .get(Kind::Event, &"0401".parse().expect("code"))
+            .expect("found");
         assert_eq!(collapse.major_name, "突发事件");
     }
 
     #[test]
     fn duplicates_and_bad_codes_are_refused() {
-        let dup = SMALL.replace(r#""code":"02","name":"污水井盖""#, r#""code":"01","name":"x""#);
+        let dup = SMALL.replace(
+            r#""code":"02","name":"污水井盖""#,
+            r#""code":"01","name":"x""#,
+        );
         let err = CodeTable::from_json(&dup).expect_err("duplicate");
-        assert!(err.to_string().contains("component 0101 appears twice"), "{err}");
+        assert!(
+            err.to_string().contains("component 0101 appears twice"),
+            "{err}"
+        );
         let bad = SMALL.replace(r#""code":"02""#, r#""code":"2""#);
         let err = CodeTable::from_json(&bad).expect_err("bad code");
-        assert!(err.to_string().contains("\"012\" must be exactly 4 digits"), "{err}");
+        assert!(
+            err.to_string().contains("\"012\" must be exactly 4 digits"),
+            "{err}"
+        );
     }
 
     #[test]

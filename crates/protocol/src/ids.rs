@@ -109,7 +109,10 @@ mod tests {
         let back: ReportId = id.to_string().parse().expect("parses");
         assert_eq!(back, id);
         let json = serde_json::to_string(&id).expect("serialises");
-        assert_eq!(serde_json::from_str::<ReportId>(&json).expect("deserialises"), id);
+        assert_eq!(
+            serde_json::from_str::<ReportId>(&json).expect("deserialises"),
+            id
+        );
     }
 
     #[test]
@@ -126,6 +129,9 @@ mod tests {
     #[test]
     fn garbage_is_refused() {
         let err = "not-a-uuid".parse::<UserId>().expect_err("garbage refused");
-        assert!(err.to_string().starts_with("user ID \"not-a-uuid\""), "{err}");
+        assert!(
+            err.to_string().starts_with("user ID \"not-a-uuid\""),
+            "{err}"
+        );
     }
 }

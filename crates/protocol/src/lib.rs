@@ -21,8 +21,7 @@ pub use error::Error;
 pub use ids::{DeviceId, PhotoId, ReportId, UserId};
 pub use mutation::{Mutation, MutationBody, MutationId};
 pub use report::{
-    CellCode, ClipRef, ComponentId, Crs, Location, LocationFlag, LocationProvider, PhotoRef, PhotoStage,
-    Report,
-    Urgency,
+    CellCode, ClipRef, ComponentId, Crs, Location, LocationFlag, LocationProvider, PhotoRef,
+    PhotoStage, Report, Urgency,
 };
 pub use validate::{FieldError, ValidationErrors, validate_report};

@@ -127,7 +127,9 @@ pub struct Location {
 }
 
 /// How urgent the inspector judges the problem (紧急程度).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Default)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Default,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Urgency {
     #[default]
@@ -219,7 +221,8 @@ impl Report {
     /// Whether the report jumps the sync queue: urgent ones and 突发事件 (event major 04).
     #[must_use]
     pub fn is_priority(&self) -> bool {
-        self.urgency == Urgency::Urgent || (self.kind == Kind::Event && self.category.major() == "04")
+        self.urgency == Urgency::Urgent
+            || (self.kind == Kind::Event && self.category.major() == "04")
     }
 }
 
@@ -232,7 +235,10 @@ mod tests {
         let c: CellCode = "440703001002003".parse().expect("15 digits");
         assert_eq!(c.division(), "440703");
         let err = "44070300100200".parse::<CellCode>().expect_err("14 digits");
-        assert_eq!(err.to_string(), "cell code \"44070300100200\" must be exactly 15 digits");
+        assert_eq!(
+            err.to_string(),
+            "cell code \"44070300100200\" must be exactly 15 digits"
+        );
         let id: ComponentId = "3205820102048188".parse().expect("16 digits");
         assert_eq!(id.category(), "0102");
         assert!("32058201020481x8".parse::<ComponentId>().is_err());
@@ -240,8 +246,14 @@ mod tests {
 
     #[test]
     fn crs_and_flags_have_stable_wire_names() {
-        assert_eq!(serde_json::to_string(&Crs::Wgs84).expect("json"), "\"WGS84\"");
-        let f = LocationFlag::PoorAccuracy { accuracy_m: 45.0, limit_m: 30.0 };
+        assert_eq!(
+            serde_json::to_string(&Crs::Wgs84).expect("json"),
+            "\"WGS84\""
+        );
+        let f = LocationFlag::PoorAccuracy {
+            accuracy_m: 45.0,
+            limit_m: 30.0,
+        };
         assert_eq!(
             serde_json::to_string(&f).expect("json"),
             r#"{"flag":"poor_accuracy","accuracy_m":45.0,"limit_m":30.0}"#

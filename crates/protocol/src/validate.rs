@@ -47,7 +47,11 @@ impl ValidationErrors {
     /// Whether some error concerns this field (or a field below it).
     #[must_use]
     pub fn mentions(&self, field: &str) -> bool {
-        self.0.iter().any(|e| e.field == field || e.field.starts_with(&format!("{field}.")) || e.field.starts_with(&format!("{field}[")))
+        self.0.iter().any(|e| {
+            e.field == field
+                || e.field.starts_with(&format!("{field}."))
+                || e.field.starts_with(&format!("{field}["))
+        })
     }
 }
 
@@ -77,7 +81,9 @@ impl Collector {
 }
 
 fn is_hex(s: &str, len: usize) -> bool {
-    s.len() == len && s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    s.len() == len
+        && s.bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
 /// Checks `report` against `codes` (the table it claims to be filed under) at time `now`.
@@ -111,7 +117,10 @@ pub fn validate_report(
 
     if let Some(component) = &report.component_id {
         if report.kind != Kind::Component {
-            c.push("component_id", "only 部件 (component) reports carry a component ID");
+            c.push(
+                "component_id",
+                "only 部件 (component) reports carry a component ID",
+            );
         } else if component.category() != report.category.as_str() {
             c.push(
                 "component_id",
@@ -133,7 +142,10 @@ pub fn validate_report(
     }
     let addr_chars = report.address.chars().count();
     if addr_chars > MAX_ADDRESS_CHARS {
-        c.push("address", format!("{addr_chars} characters; at most {MAX_ADDRESS_CHARS}"));
+        c.push(
+            "address",
+            format!("{addr_chars} characters; at most {MAX_ADDRESS_CHARS}"),
+        );
     }
 
     check_location(&mut c, &report.location, now);
@@ -152,7 +164,10 @@ pub fn validate_report(
             c.push(at("bytes"), "a photo cannot be empty");
         }
         if p.width == 0 || p.height == 0 {
-            c.push(at("width"), format!("{}×{} is not an image size", p.width, p.height));
+            c.push(
+                at("width"),
+                format!("{}×{} is not an image size", p.width, p.height),
+            );
         }
         if let Some(t) = p.taken_at {
             c.not_future(at("taken_at"), t.to_utc(), now);
@@ -173,15 +188,24 @@ pub fn validate_report(
     for (i, clip) in report.clips.iter().enumerate() {
         let at = |f: &str| format!("clips[{i}].{f}");
         if clip.camera_serial.chars().count() != 7
-            || !clip.camera_serial.chars().all(|ch| ch.is_ascii_alphanumeric())
+            || !clip
+                .camera_serial
+                .chars()
+                .all(|ch| ch.is_ascii_alphanumeric())
         {
             c.push(
                 at("camera_serial"),
-                format!("{:?} is not a 7-character camera serial", clip.camera_serial),
+                format!(
+                    "{:?} is not a 7-character camera serial",
+                    clip.camera_serial
+                ),
             );
         }
         if clip.officer_badge.chars().count() != 6
-            || !clip.officer_badge.chars().all(|ch| ch.is_ascii_alphanumeric())
+            || !clip
+                .officer_badge
+                .chars()
+                .all(|ch| ch.is_ascii_alphanumeric())
         {
             c.push(
                 at("officer_badge"),
@@ -198,7 +222,10 @@ pub fn validate_report(
                 ),
             );
         } else if clip.end - clip.start > Duration::hours(MAX_CLIP_HOURS) {
-            c.push(at("end"), format!("clip is longer than {MAX_CLIP_HOURS} hours"));
+            c.push(
+                at("end"),
+                format!("clip is longer than {MAX_CLIP_HOURS} hours"),
+            );
         }
         c.not_future(at("start"), clip.start.to_utc(), now);
         if let Some(md5) = &clip.md5
@@ -227,10 +254,16 @@ pub fn validate_report(
 
 fn check_location(c: &mut Collector, loc: &Location, now: DateTime<Utc>) {
     if !loc.lon.is_finite() || !(-180.0..=180.0).contains(&loc.lon) {
-        c.push("location.lon", format!("{} is not a longitude (-180 to 180)", loc.lon));
+        c.push(
+            "location.lon",
+            format!("{} is not a longitude (-180 to 180)", loc.lon),
+        );
     }
     if !loc.lat.is_finite() || !(-90.0..=90.0).contains(&loc.lat) {
-        c.push("location.lat", format!("{} is not a latitude (-90 to 90)", loc.lat));
+        c.push(
+            "location.lat",
+            format!("{} is not a latitude (-90 to 90)", loc.lat),
+        );
     }
     if loc.lon == 0.0 && loc.lat == 0.0 {
         c.push("location", "0, 0 means the device had no fix");
@@ -251,12 +284,14 @@ mod tests {
     use super::*;
     use crate::codes::tests::SMALL;
     use crate::{
-        ClipRef, Crs, DeviceId, LocationProvider, PhotoId, PhotoRef, PhotoStage, ReportId,
-        Urgency, UserId,
+        ClipRef, Crs, DeviceId, LocationProvider, PhotoId, PhotoRef, PhotoStage, ReportId, Urgency,
+        UserId,
     };
 
     fn now() -> DateTime<Utc> {
-        Utc.with_ymd_and_hms(2026, 11, 3, 2, 0, 0).single().expect("valid")
+        Utc.with_ymd_and_hms(2026, 11, 3, 2, 0, 0)
+            .single()
+            .expect("valid")
     }
 
     fn beijing(h: u32, m: u32) -> DateTime<FixedOffset> {
@@ -349,7 +384,11 @@ mod tests {
     fn wrong_table_version_is_named() {
         let mut r = good();
         r.code_table_version = "T0".into();
-        assert!(errors(&r).to_string().contains("filed under code table \"T0\""));
+        assert!(
+            errors(&r)
+                .to_string()
+                .contains("filed under code table \"T0\"")
+        );
     }
 
     #[test]
@@ -357,7 +396,11 @@ mod tests {
         let mut r = good();
         r.component_id = Some("4407030101000017".parse().expect("id"));
         let e = errors(&r);
-        assert!(e.to_string().contains("is category 0101 but the report says 0102"), "{e}");
+        assert!(
+            e.to_string()
+                .contains("is category 0101 but the report says 0102"),
+            "{e}"
+        );
     }
 
     #[test]
@@ -368,7 +411,10 @@ mod tests {
         r.location.accuracy_m = -1.0;
         let e = errors(&r);
         let fields: Vec<&str> = e.0.iter().map(|f| f.field.as_str()).collect();
-        assert_eq!(fields, ["location.lon", "location.lat", "location.accuracy_m"]);
+        assert_eq!(
+            fields,
+            ["location.lon", "location.lat", "location.accuracy_m"]
+        );
         let mut r = good();
         r.location.lon = 0.0;
         r.location.lat = 0.0;
@@ -381,7 +427,11 @@ mod tests {
         r.clips[0].end = beijing(9, 40);
         let e = errors(&r);
         assert_eq!(e.0[0].field, "clips[0].end");
-        assert!(e.0[0].problem.starts_with("clip ends (2026-11-03T09:40:00+08:00) before it starts"));
+        assert!(
+            e.0[0]
+                .problem
+                .starts_with("clip ends (2026-11-03T09:40:00+08:00) before it starts")
+        );
     }
 
     #[test]
@@ -436,6 +486,10 @@ mod tests {
     fn overlong_text() {
         let mut r = good();
         r.description = "井".repeat(MAX_DESCRIPTION_CHARS + 1);
-        assert!(errors(&r).to_string().starts_with("description: 2001 characters"));
+        assert!(
+            errors(&r)
+                .to_string()
+                .starts_with("description: 2001 characters")
+        );
     }
 }

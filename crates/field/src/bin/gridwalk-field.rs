@@ -1,1 +1,316 @@
-fn main(){}
+//! `gridwalk-field`: the field engine from a shell, for support staff and the demo.
+//!
+//! It opens the same data directory the app uses (when the app is closed: the engine holds
+//! an exclusive lock), so support can look at a device's queue, check what the pipeline
+//! makes of a problem photo, or ask which cell a coordinate falls in.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use chrono::{Duration, Utc};
+use clap::{Parser, Subcommand};
+use gridwalk_field::photo::{self, PhotoOptions};
+use gridwalk_field::{DraftPatch, Engine, FieldConfig, Inspector, Reference, ReportState};
+use gridwalk_protocol::{
+    CellCode, ClipRef, Crs, Kind, Location, LocationProvider, PhotoStage, Urgency, UserId,
+};
+use serde::Deserialize;
+
+#[derive(Parser)]
+#[command(
+    name = "gridwalk-field",
+    version,
+    about = "The Gridwalk field engine, from a shell"
+)]
+struct Cli {
+    /// The engine's data directory (database and photos).
+    #[arg(
+        long,
+        env = "GRIDWALK_DATA",
+        default_value = "gridwalk-data",
+        global = true
+    )]
+    data_dir: PathBuf,
+    /// Where codes.json, grid/*.geojson, users.json and photos/ are.
+    #[arg(
+        long,
+        env = "GRIDWALK_FIXTURES",
+        default_value = "fixtures",
+        global = true
+    )]
+    fixtures: PathBuf,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Photo pipeline tools.
+    Photo {
+        #[command(subcommand)]
+        command: PhotoCommand,
+    },
+    /// Which grid cell a WGS-84 position falls in (JSON).
+    Cell {
+        #[arg(allow_negative_numbers = true)]
+        lon: f64,
+        #[arg(allow_negative_numbers = true)]
+        lat: f64,
+        /// The fix's accuracy in metres.
+        #[arg(long, default_value_t = 5.0)]
+        accuracy: f64,
+    },
+    /// Capture reports offline from the fixture photos as a demo inspector, then show the queue.
+    Demo,
+    /// The queue summary (JSON).
+    Queue,
+    /// Reports on the device (JSON).
+    Reports {
+        #[arg(long, value_parser = ["draft", "queued"], default_value = "queued")]
+        state: String,
+    },
+    /// Outbox mutations waiting for the centre, oldest first (JSON).
+    Outbox {
+        #[arg(long, default_value_t = 100)]
+        limit: usize,
+    },
+}
+
+#[derive(Subcommand)]
+enum PhotoCommand {
+    /// Run the pipeline on FILE without storing anything; print EXIF and the derivative (JSON).
+    Inspect { file: PathBuf },
+}
+
+fn main() -> Result<()> {
+    let cli = Cli::parse();
+    match &cli.command {
+        Command::Photo {
+            command: PhotoCommand::Inspect { file },
+        } => {
+            let bytes =
+                std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
+            let processed = photo::process(&bytes, &PhotoOptions::default())
+                .with_context(|| format!("{}", file.display()))?;
+            print_json(&processed.inspection(bytes.len() as u64))
+        }
+        Command::Cell { lon, lat, accuracy } => {
+            let reference = load_reference(&cli.fixtures)?;
+            let config = FieldConfig::new(&cli.data_dir);
+            let a = reference
+                .grid
+                .assign(*lon, *lat, *accuracy, config.max_accuracy_m, &[]);
+            let cell = a
+                .cell
+                .as_ref()
+                .and_then(|c| reference.grid.cells().find(|x| &x.code == c));
+            print_json(&serde_json::json!({
+                "lon": lon, "lat": lat, "cell": a.cell, "flags": a.flags,
+                "street": cell.and_then(|c| c.street_name.clone()),
+                "community": cell.and_then(|c| c.community_name.clone()),
+            }))
+        }
+        Command::Demo => demo(&cli),
+        Command::Queue => print_json(&open(&cli)?.queue_summary()?),
+        Command::Reports { state } => {
+            let state = if state == "draft" {
+                ReportState::Draft
+            } else {
+                ReportState::Queued
+            };
+            print_json(&open(&cli)?.reports(state)?)
+        }
+        Command::Outbox { limit } => print_json(&open(&cli)?.pending_mutations(*limit)?),
+    }
+}
+
+fn print_json(v: &impl serde::Serialize) -> Result<()> {
+    println!("{}", serde_json::to_string_pretty(v)?);
+    Ok(())
+}
+
+fn load_reference(fixtures: &Path) -> Result<Reference> {
+    Reference::load(fixtures).with_context(|| {
+        format!(
+            "loading reference data from {} (set --fixtures)",
+            fixtures.display()
+        )
+    })
+}
+
+fn open(cli: &Cli) -> Result<Engine> {
+    let reference = load_reference(&cli.fixtures)?;
+    Engine::open(FieldConfig::new(&cli.data_dir), reference)
+        .with_context(|| format!("opening {}", cli.data_dir.display()))
+}
+
+#[derive(Deserialize)]
+struct DemoUser {
+    id: UserId,
+    name: String,
+    role: String,
+    cells: Vec<CellCode>,
+    badge: String,
+    camera_serial: Option<String>,
+}
+
+/// What the demo inspector reports, one scenario per fixture photo.
+const SCENARIOS: &[(Kind, &str, &str, Urgency)] = &[
+    (
+        Kind::Component,
+        "0102",
+        "污水井盖破损，边缘松动，行人易绊倒",
+        Urgency::Normal,
+    ),
+    (
+        Kind::Event,
+        "0507",
+        "人行道上堆放建筑材料，占用盲道",
+        Urgency::Normal,
+    ),
+    (
+        Kind::Event,
+        "0401",
+        "路面塌陷约一平方米，已设临时围挡",
+        Urgency::Urgent,
+    ),
+    (
+        Kind::Event,
+        "0501",
+        "流动摊贩在路口占道经营",
+        Urgency::Normal,
+    ),
+    (
+        Kind::Event,
+        "0102",
+        "绿化带旁暴露垃圾，气味明显",
+        Urgency::Normal,
+    ),
+    (
+        Kind::Component,
+        "0118",
+        "路灯灯头脱落，夜间不亮",
+        Urgency::Normal,
+    ),
+    (
+        Kind::Event,
+        "0201",
+        "电线杆上张贴非法小广告",
+        Urgency::Normal,
+    ),
+    (
+        Kind::Event,
+        "0406",
+        "暴雨后道路积水，车辆绕行",
+        Urgency::Urgent,
+    ),
+];
+
+fn demo(cli: &Cli) -> Result<()> {
+    let users: Vec<DemoUser> = serde_json::from_str(
+        &std::fs::read_to_string(cli.fixtures.join("users.json")).context("reading users.json")?,
+    )?;
+    let Some(user) = users.iter().find(|u| u.role == "inspector") else {
+        bail!("users.json has no inspector");
+    };
+    let engine = open(cli)?;
+    engine.sign_in(&Inspector {
+        id: user.id,
+        cells: user.cells.clone(),
+    })?;
+    let photos_dir = cli.fixtures.join("photos");
+    let mut photos: Vec<PathBuf> = std::fs::read_dir(&photos_dir)
+        .with_context(|| format!("reading {}", photos_dir.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "jpg"))
+        .collect();
+    photos.sort();
+
+    println!(
+        "Demo inspector: {} ({}), device {}",
+        user.name,
+        user.badge,
+        engine.device_id()
+    );
+    println!(
+        "Capturing offline from {} photos in {}\n",
+        photos.len(),
+        photos_dir.display()
+    );
+    for (i, path) in photos.iter().enumerate() {
+        let (kind, code, description, urgency) = SCENARIOS[i % SCENARIOS.len()];
+        let draft = engine.create_draft()?;
+        let stage = PhotoStage::Before;
+        let mut draft = engine.add_photo(draft.id, path, stage)?;
+        if draft.location.is_none() {
+            // A photo without GPS: the inspector's own fix, as the app would take it.
+            draft = engine.set_location(
+                draft.id,
+                Location {
+                    lon: 113.0805,
+                    lat: 22.5875,
+                    crs: Crs::Wgs84,
+                    accuracy_m: 8.0,
+                    fix_time: Utc::now(),
+                    provider: LocationProvider::Gps,
+                },
+            )?;
+        }
+        let observed_at = draft.photos[0].photo.taken_at.unwrap_or(draft.observed_at);
+        engine.update_draft(
+            draft.id,
+            &DraftPatch {
+                kind: Some(kind),
+                category: Some(code.parse()?),
+                description: Some(description.to_owned()),
+                urgency: Some(urgency),
+                observed_at: Some(observed_at),
+                ..DraftPatch::default()
+            },
+        )?;
+        if let Some(serial) = &user.camera_serial
+            && i % 2 == 0
+        {
+            engine.add_clip(
+                draft.id,
+                &ClipRef {
+                    camera_serial: serial.clone(),
+                    officer_badge: user.badge.clone(),
+                    start: observed_at - Duration::minutes(2),
+                    end: observed_at + Duration::minutes(3),
+                    file_name: None,
+                    md5: None,
+                    sha256: None,
+                },
+            )?;
+        }
+        let f = engine.finalize(draft.id)?;
+        let r = &f.report;
+        let category = engine
+            .reference()
+            .codes
+            .get(r.kind, &r.category)
+            .map_or("?", |c| c.name.as_str());
+        let p = &r.photos[0];
+        println!(
+            "#{:<3} {} {} {} {:<10} cell {:<15} {}×{} {:>4} KB  {}{}",
+            f.mutation_id,
+            r.kind.name_zh(),
+            r.category,
+            category,
+            format!("{:?}", r.urgency).to_lowercase(),
+            r.cell.as_ref().map_or("(outside grid)", CellCode::as_str),
+            p.width,
+            p.height,
+            p.bytes / 1024,
+            path.file_name().and_then(|n| n.to_str()).unwrap_or("?"),
+            if r.location_flags.is_empty() {
+                String::new()
+            } else {
+                format!("  flags: {}", serde_json::to_string(&r.location_flags)?)
+            },
+        );
+    }
+    println!("\nQueue (waiting for the centre; nothing has touched the network):");
+    print_json(&engine.queue_summary()?)
+}

@@ -1,0 +1,221 @@
+//! The engine: one local database, one photo store, the reference data, and the operations
+//! the app's commands call. Nothing here touches the network or waits on it.
+//!
+//! Every operation that must reach the centre is one SQLite transaction that also writes its
+//! outbox entry (see [`crate::outbox`]); everything else is ordinary local state. The engine
+//! is `Send + Sync`: the connection sits behind a mutex, and CPU-heavy photo work happens
+//! outside it so the UI can keep reading while a photo is processed.
+
+use std::collections::HashSet;
+use std::fs::{self, File};
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard};
+
+use chrono::{DateTime, FixedOffset, Utc};
+use gridwalk_protocol::{CellCode, DeviceId, UserId};
+use rusqlite::{Connection, OptionalExtension, params};
+use serde::{Deserialize, Serialize, de::DeserializeOwned};
+
+use crate::blobs::{self, BlobStore};
+use crate::error::{Error, Result};
+use crate::photo::PhotoOptions;
+use crate::reference::Reference;
+
+/// Settings for one engine.
+#[derive(Debug, Clone)]
+pub struct FieldConfig {
+    /// Where the database and photo files live (the app's data directory).
+    pub data_dir: PathBuf,
+    pub photo: PhotoOptions,
+    /// Keep camera originals until the centre accepts the report (evidence at full size).
+    pub keep_originals: bool,
+    /// A fix less accurate than this many metres is flagged for the inspector.
+    pub max_accuracy_m: f64,
+}
+
+impl FieldConfig {
+    /// Defaults for a data directory.
+    #[must_use]
+    pub fn new(data_dir: impl Into<PathBuf>) -> Self {
+        Self {
+            data_dir: data_dir.into(),
+            photo: PhotoOptions::default(),
+            keep_originals: true,
+            max_accuracy_m: 30.0,
+        }
+    }
+}
+
+/// The inspector signed in on this device.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Inspector {
+    pub id: UserId,
+    pub cells: Vec<CellCode>,
+}
+
+/// The field engine.
+#[derive(Debug)]
+pub struct Engine {
+    conn: Mutex<Connection>,
+    pub(crate) config: FieldConfig,
+    pub(crate) reference: Reference,
+    pub(crate) blobs: BlobStore,
+    device: DeviceId,
+    _lock: File,
+}
+
+impl Engine {
+    /// Opens the engine on `config.data_dir`, creating it on first use. Takes an exclusive
+    /// lock on the directory (a second process gets [`Error::Locked`]), applies migrations,
+    /// and removes photo files left unreferenced by a crash.
+    pub fn open(config: FieldConfig, reference: Reference) -> Result<Self> {
+        let dir = &config.data_dir;
+        fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+        let lock_path = dir.join("lock");
+        let lock = File::options()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock_path)
+            .map_err(|e| Error::io(&lock_path, e))?;
+        lock.try_lock()
+            .map_err(|_| Error::Locked(dir.display().to_string()))?;
+
+        let conn = crate::db::open(&dir.join("field.db"))?;
+        let device = device_id(&conn)?;
+        let blobs = BlobStore::open(dir)?;
+        let engine = Self {
+            conn: Mutex::new(conn),
+            config,
+            reference,
+            blobs,
+            device,
+            _lock: lock,
+        };
+        engine.sweep_files()?;
+        Ok(engine)
+    }
+
+    /// This installation's ID, generated on first open.
+    #[must_use]
+    pub fn device_id(&self) -> DeviceId {
+        self.device
+    }
+
+    #[must_use]
+    pub fn reference(&self) -> &Reference {
+        &self.reference
+    }
+
+    #[must_use]
+    pub fn data_dir(&self) -> &Path {
+        &self.config.data_dir
+    }
+
+    /// Records who is using the device; drafts are created in their name.
+    pub fn sign_in(&self, inspector: &Inspector) -> Result<()> {
+        self.db().execute(
+            "UPDATE device SET user_id = ?1, user_cells = ?2",
+            params![inspector.id.to_string(), to_json(&inspector.cells)],
+        )?;
+        Ok(())
+    }
+
+    /// The signed-in inspector, if any.
+    pub fn inspector(&self) -> Result<Option<Inspector>> {
+        inspector(&self.db())
+    }
+
+    pub(crate) fn db(&self) -> MutexGuard<'_, Connection> {
+        // A panic while holding the lock cannot leave the database inconsistent (SQLite
+        // rolls back an unfinished transaction), so a poisoned lock is safe to reuse.
+        self.conn
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    pub(crate) fn now(&self) -> DateTime<Utc> {
+        Utc::now()
+    }
+
+    pub(crate) fn local_now(&self) -> DateTime<FixedOffset> {
+        self.now().with_timezone(&self.config.photo.default_offset)
+    }
+
+    /// Deletes photo files no row refers to (left by a crash between file and row).
+    fn sweep_files(&self) -> Result<()> {
+        let conn = self.db();
+        let shas: HashSet<String> = conn
+            .prepare("SELECT DISTINCT sha256 FROM photos")?
+            .query_map([], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
+        let originals: HashSet<String> = conn
+            .prepare("SELECT original FROM photos WHERE original IS NOT NULL")?
+            .query_map([], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
+        self.blobs.sweep(blobs::Kind::Derivative, &shas)?;
+        self.blobs.sweep(blobs::Kind::Thumbnail, &shas)?;
+        self.blobs.sweep(blobs::Kind::Original, &originals)?;
+        Ok(())
+    }
+}
+
+fn device_id(conn: &Connection) -> Result<DeviceId> {
+    let existing: Option<String> = conn
+        .query_row("SELECT device_id FROM device", [], |r| r.get(0))
+        .optional()?;
+    if let Some(s) = existing {
+        return s
+            .parse()
+            .map_err(|e: gridwalk_protocol::Error| Error::Reference(e.to_string()));
+    }
+    let id = DeviceId::new();
+    conn.execute(
+        "INSERT INTO device (singleton, device_id, created_at) VALUES (1, ?1, ?2)",
+        params![id.to_string(), Utc::now()],
+    )?;
+    Ok(id)
+}
+
+pub(crate) fn inspector(conn: &Connection) -> Result<Option<Inspector>> {
+    let (id, cells): (Option<String>, String) =
+        conn.query_row("SELECT user_id, user_cells FROM device", [], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })?;
+    let Some(id) = id else { return Ok(None) };
+    Ok(Some(Inspector {
+        id: id
+            .parse()
+            .map_err(|e: gridwalk_protocol::Error| Error::Reference(e.to_string()))?,
+        cells: from_json(&cells)?,
+    }))
+}
+
+/// JSON text for a column.
+pub(crate) fn to_json<T: Serialize + ?Sized>(v: &T) -> String {
+    serde_json::to_string(v).unwrap_or_else(|e| unreachable!("plain data serialises: {e}"))
+}
+
+/// A column's JSON text back into a value; a failure means the file was edited by hand.
+pub(crate) fn from_json<T: DeserializeOwned>(s: &str) -> Result<T> {
+    serde_json::from_str(s).map_err(|e| {
+        Error::Db(rusqlite::Error::FromSqlConversionFailure(
+            0,
+            rusqlite::types::Type::Text,
+            Box::new(e),
+        ))
+    })
+}
+
+/// A unit enum's wire name (`"component"`), as stored in a text column.
+pub(crate) fn enum_str<T: Serialize>(v: &T) -> String {
+    match serde_json::to_value(v) {
+        Ok(serde_json::Value::String(s)) => s,
+        other => unreachable!("not a unit enum: {other:?}"),
+    }
+}
+
+/// A text column back into a unit enum.
+pub(crate) fn enum_from<T: DeserializeOwned>(s: &str) -> Result<T> {
+    from_json(&to_json(s))
+}

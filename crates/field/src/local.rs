@@ -1,0 +1,134 @@
+//! A report as the device holds it: the fields of the wire [`Report`], any of which may
+//! still be missing while it is a draft, plus the device-only facts about its photos.
+
+use chrono::{DateTime, FixedOffset, Utc};
+use gridwalk_protocol::report::LocationFlag;
+use gridwalk_protocol::{
+    CategoryCode, CellCode, ClipRef, ComponentId, DeviceId, Kind, Location, PhotoRef, Report,
+    ReportId, Urgency, UserId,
+};
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::photo::ExifFacts;
+
+/// Where a report is in its life on the device.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReportState {
+    /// Being written; editable, not yet bound for the centre.
+    Draft,
+    /// Submitted: immutable here, its mutation waiting in the outbox.
+    Queued,
+}
+
+impl ReportState {
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            ReportState::Draft => "draft",
+            ReportState::Queued => "queued",
+        }
+    }
+
+    pub(crate) fn parse(s: &str) -> Option<Self> {
+        match s {
+            "draft" => Some(ReportState::Draft),
+            "queued" => Some(ReportState::Queued),
+            _ => None,
+        }
+    }
+}
+
+/// A photo on the device.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LocalPhoto {
+    #[serde(flatten)]
+    pub photo: PhotoRef,
+    pub thumb_bytes: u64,
+    /// What the original's EXIF said.
+    pub exif: ExifFacts,
+    /// Whether the camera original is still kept on the device.
+    pub original_kept: bool,
+}
+
+/// A report on the device, draft or submitted.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LocalReport {
+    pub id: ReportId,
+    pub state: ReportState,
+    pub reporter: UserId,
+    pub kind: Option<Kind>,
+    pub category: Option<CategoryCode>,
+    pub code_table_version: String,
+    pub component_id: Option<ComponentId>,
+    pub description: String,
+    pub address: String,
+    pub location: Option<Location>,
+    pub cell: Option<CellCode>,
+    pub location_flags: Vec<LocationFlag>,
+    pub urgency: Urgency,
+    pub observed_at: DateTime<FixedOffset>,
+    pub handled_on_spot: bool,
+    pub photos: Vec<LocalPhoto>,
+    pub clips: Vec<ClipRef>,
+    pub version: i64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub finalized_at: Option<DateTime<Utc>>,
+}
+
+/// Changes to a draft's own fields; `None` leaves a field as it is.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DraftPatch {
+    pub kind: Option<Kind>,
+    pub category: Option<CategoryCode>,
+    /// `Some(None)` clears the component ID.
+    pub component_id: Option<Option<ComponentId>>,
+    pub description: Option<String>,
+    pub address: Option<String>,
+    pub urgency: Option<Urgency>,
+    pub observed_at: Option<DateTime<FixedOffset>>,
+    pub handled_on_spot: Option<bool>,
+}
+
+impl LocalReport {
+    /// The wire record, if every required field is present. Content rules are checked
+    /// separately by `gridwalk_protocol::validate_report`.
+    pub fn to_report(&self, device: DeviceId) -> Result<Report> {
+        let mut missing = Vec::new();
+        if self.kind.is_none() {
+            missing.push("kind (部件 or 事件)");
+        }
+        if self.category.is_none() {
+            missing.push("category");
+        }
+        if self.location.is_none() {
+            missing.push("location");
+        }
+        let (Some(kind), Some(category), Some(location)) =
+            (self.kind, self.category.clone(), self.location)
+        else {
+            return Err(Error::Incomplete(format!("missing {}", missing.join(", "))));
+        };
+        Ok(Report {
+            id: self.id,
+            kind,
+            category,
+            code_table_version: self.code_table_version.clone(),
+            component_id: self.component_id.clone(),
+            description: self.description.clone(),
+            address: self.address.clone(),
+            location,
+            cell: self.cell.clone(),
+            location_flags: self.location_flags.clone(),
+            urgency: self.urgency,
+            observed_at: self.observed_at,
+            reporter: self.reporter,
+            device,
+            photos: self.photos.iter().map(|p| p.photo.clone()).collect(),
+            clips: self.clips.clone(),
+            handled_on_spot: self.handled_on_spot,
+        })
+    }
+}

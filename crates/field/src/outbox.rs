@@ -1,0 +1,80 @@
+//! Finalize and the outbox: how a report becomes bound for the centre.
+//!
+//! Finalizing is one SQLite transaction that (1) checks the draft is complete and valid,
+//! (2) marks it queued, and (3) appends its mutation to the outbox, whose `AUTOINCREMENT`
+//! key is the device's mutation number. Either all three happen or none: after a crash at any
+//! instant the report is either still a draft with no outbox entry, or queued with exactly
+//! one. `UNIQUE (report_id, report_version)` makes a second entry for the same version
+//! impossible even through a bug. When `finalize` returns, the transaction has been fsynced.
+
+use gridwalk_protocol::{Mutation, MutationBody, MutationId, Report, ReportId, validate_report};
+use rusqlite::params;
+use serde::Serialize;
+
+use crate::drafts::{draft_tx, load_tx};
+use crate::engine::{Engine, from_json, to_json};
+use crate::error::{Error, Result};
+
+/// The result of submitting a draft.
+#[derive(Debug, Clone, Serialize)]
+pub struct Finalized {
+    pub report: Report,
+    pub mutation_id: MutationId,
+}
+
+impl Engine {
+    /// Submits a draft to the queue. Refuses, changing nothing, if a required field is
+    /// missing or any field breaks a rule (every problem is named).
+    pub fn finalize(&self, id: ReportId) -> Result<Finalized> {
+        let mut conn = self.db();
+        let tx = draft_tx(&mut conn, id)?;
+        let local = load_tx(&tx, id)?;
+        let report = local.to_report(self.device_id())?;
+        let now = self.now();
+        validate_report(&report, &self.reference.codes, now)?;
+        tx.execute(
+            "UPDATE reports SET state = 'queued', version = 1, finalized_at = ?2, updated_at = ?2
+             WHERE id = ?1",
+            params![id.to_string(), now],
+        )?;
+        let body = MutationBody::SubmitReport {
+            report: Box::new(report.clone()),
+        };
+        tx.execute(
+            "INSERT INTO outbox (report_id, report_version, priority, body, created_at)
+             VALUES (?1, 1, ?2, ?3, ?4)",
+            params![id.to_string(), report.is_priority(), to_json(&body), now],
+        )?;
+        let mutation_id = u64::try_from(tx.last_insert_rowid())
+            .map_err(|_| Error::Reference("negative mutation number".into()))?;
+        tx.commit()?;
+        Ok(Finalized {
+            report,
+            mutation_id,
+        })
+    }
+
+    /// Outbox entries in mutation order, oldest first.
+    pub fn pending_mutations(&self, limit: usize) -> Result<Vec<Mutation>> {
+        let conn = self.db();
+        let mut stmt = conn.prepare(
+            "SELECT mutation_id, created_at, body FROM outbox ORDER BY mutation_id LIMIT ?1",
+        )?;
+        let rows = stmt
+            .query_map([i64::try_from(limit).unwrap_or(i64::MAX)], |r| {
+                Ok((r.get::<_, i64>(0)?, r.get(1)?, r.get::<_, String>(2)?))
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        rows.into_iter()
+            .map(|(id, created_at, body)| {
+                Ok(Mutation {
+                    id: u64::try_from(id)
+                        .map_err(|_| Error::Reference("negative mutation number".into()))?,
+                    device: self.device_id(),
+                    created_at,
+                    body: from_json(&body)?,
+                })
+            })
+            .collect()
+    }
+}

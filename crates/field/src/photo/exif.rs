@@ -1,0 +1,172 @@
+//! The facts a camera writes into EXIF that matter for a report: where (GPS), when (the
+//! original capture time and its UTC offset), and which way up (orientation).
+//!
+//! EXIF is read from the original only; the upload derivative carries none, because the
+//! record holds these facts explicitly and EXIF can carry things nobody meant to send
+//! (serial numbers, owner names, maker notes).
+
+use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc};
+use exif::{In, Reader, Tag, Value};
+use serde::{Deserialize, Serialize};
+
+/// A GPS position from EXIF, always WGS-84 (EXIF's GPSMapDatum is in practice never else).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct ExifGps {
+    pub lon: f64,
+    pub lat: f64,
+    /// GPSHPositioningError, when the camera wrote it.
+    pub accuracy_m: Option<f64>,
+    /// GPSDateStamp + GPSTimeStamp, which are UTC by definition.
+    pub fix_time: Option<DateTime<Utc>>,
+}
+
+/// What EXIF said; every field may be absent.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct ExifFacts {
+    pub gps: Option<ExifGps>,
+    /// DateTimeOriginal with OffsetTimeOriginal, or with the device's offset when the camera
+    /// wrote none (`offset_assumed` then says so).
+    pub taken_at: Option<DateTime<FixedOffset>>,
+    pub offset_assumed: bool,
+    /// EXIF orientation 1-8 (1 = upright); 1 when absent or invalid.
+    pub orientation: u16,
+    pub make: Option<String>,
+    pub model: Option<String>,
+}
+
+/// Reads EXIF from a JPEG's bytes. A file without EXIF, or with EXIF too damaged to read,
+/// gives empty facts: the photo is still good evidence, only less self-describing.
+#[must_use]
+pub fn read(bytes: &[u8], default_offset: FixedOffset) -> ExifFacts {
+    let Ok(exif) = Reader::new().read_from_container(&mut std::io::Cursor::new(bytes)) else {
+        return ExifFacts {
+            orientation: 1,
+            ..ExifFacts::default()
+        };
+    };
+    let field = |tag| exif.get_field(tag, In::PRIMARY).map(|f| &f.value);
+    let text = |tag| match field(tag) {
+        Some(Value::Ascii(parts)) => parts
+            .first()
+            .map(|p| String::from_utf8_lossy(p).trim().to_owned())
+            .filter(|s| !s.is_empty()),
+        _ => None,
+    };
+
+    let orientation = field(Tag::Orientation)
+        .and_then(|v| v.get_uint(0))
+        .and_then(|o| u16::try_from(o).ok())
+        .filter(|o| (1..=8).contains(o))
+        .unwrap_or(1);
+
+    let offset = text(Tag::OffsetTimeOriginal).and_then(|s| parse_offset(&s));
+    let taken_at = text(Tag::DateTimeOriginal)
+        .and_then(|s| NaiveDateTime::parse_from_str(&s, "%Y:%m:%d %H:%M:%S").ok())
+        .and_then(|local| {
+            offset
+                .unwrap_or(default_offset)
+                .from_local_datetime(&local)
+                .single()
+        });
+
+    let gps = (|| {
+        let lat = dms(field(Tag::GPSLatitude)?)?;
+        let lon = dms(field(Tag::GPSLongitude)?)?;
+        let lat = if text(Tag::GPSLatitudeRef)?.starts_with('S') {
+            -lat
+        } else {
+            lat
+        };
+        let lon = if text(Tag::GPSLongitudeRef)?.starts_with('W') {
+            -lon
+        } else {
+            lon
+        };
+        let accuracy_m = field(Tag::GPSHPositioningError).and_then(rational);
+        let fix_time = gps_time(text(Tag::GPSDateStamp).as_deref(), field(Tag::GPSTimeStamp));
+        Some(ExifGps {
+            lon,
+            lat,
+            accuracy_m,
+            fix_time,
+        })
+    })();
+
+    ExifFacts {
+        gps,
+        taken_at,
+        offset_assumed: taken_at.is_some() && offset.is_none(),
+        orientation,
+        make: text(Tag::Make),
+        model: text(Tag::Model),
+    }
+}
+
+fn rational(v: &Value) -> Option<f64> {
+    match v {
+        Value::Rational(r) if !r.is_empty() && r[0].denom != 0 => Some(r[0].to_f64()),
+        _ => None,
+    }
+}
+
+/// Degrees, minutes, seconds as three rationals.
+fn dms(v: &Value) -> Option<f64> {
+    match v {
+        Value::Rational(r) if r.len() == 3 && r.iter().all(|x| x.denom != 0) => {
+            Some(r[0].to_f64() + r[1].to_f64() / 60.0 + r[2].to_f64() / 3600.0)
+        }
+        _ => None,
+    }
+}
+
+fn gps_time(date: Option<&str>, time: Option<&Value>) -> Option<DateTime<Utc>> {
+    let date = NaiveDate::parse_from_str(date?, "%Y:%m:%d").ok()?;
+    let Value::Rational(hms) = time? else {
+        return None;
+    };
+    if hms.len() != 3 || hms.iter().any(|x| x.denom == 0) {
+        return None;
+    }
+    let secs = hms[0].to_f64() * 3600.0 + hms[1].to_f64() * 60.0 + hms[2].to_f64();
+    if !(0.0..86_400.0).contains(&secs) {
+        return None;
+    }
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+    let time = NaiveTime::from_num_seconds_from_midnight_opt(secs as u32, 0)?;
+    Some(Utc.from_utc_datetime(&date.and_time(time)))
+}
+
+/// "+08:00" / "-05:30" as EXIF 2.31 writes it.
+fn parse_offset(s: &str) -> Option<FixedOffset> {
+    let (sign, rest) = match s.as_bytes().first()? {
+        b'+' => (1, &s[1..]),
+        b'-' => (-1, &s[1..]),
+        _ => return None,
+    };
+    let (h, m) = rest.split_once(':')?;
+    let secs = h.parse::<i32>().ok()? * 3600 + m.parse::<i32>().ok()? * 60;
+    FixedOffset::east_opt(sign * secs)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn offsets() {
+        assert_eq!(parse_offset("+08:00"), FixedOffset::east_opt(8 * 3600));
+        assert_eq!(
+            parse_offset("-05:30"),
+            FixedOffset::east_opt(-(5 * 3600 + 1800))
+        );
+        assert_eq!(parse_offset("08:00"), None);
+        assert_eq!(parse_offset("+8"), None);
+    }
+
+    #[test]
+    fn no_exif_gives_upright_and_nothing_else() {
+        let facts = read(b"\xFF\xD8\xFF\xD9", FixedOffset::east_opt(0).expect("utc"));
+        assert_eq!(facts.orientation, 1);
+        assert!(facts.gps.is_none() && facts.taken_at.is_none());
+    }
+}

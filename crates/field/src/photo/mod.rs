@@ -1,0 +1,352 @@
+//! The photo pipeline: a camera JPEG in, an upload derivative and a thumbnail out.
+//!
+//! A 12 MP phone photo is 3-4 MB; on a "slow 3G" uplink that is minutes. The derivative —
+//! upright, long edge at most 2048 px, JPEG quality ~80, no EXIF — is what travels and what
+//! the record's SHA-256 names; it is typically 300-600 KB. The thumbnail (≤ 320 px) is for
+//! lists on the device. Orientation is applied to the pixels, so every viewer shows the
+//! derivative the right way up without reading metadata.
+//!
+//! Order of work: check the file's structure and declared size (refusing non-JPEGs, cut
+//! files and decompression bombs before allocating anything), read EXIF, decode, resize
+//! (Lanczos3, in the stored orientation, so the rotation moves the smaller image), rotate,
+//! encode, hash.
+
+pub mod exif;
+pub mod jpeg;
+
+use chrono::FixedOffset;
+use fast_image_resize as fir;
+use image::{DynamicImage, ImageDecoder, RgbImage};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+pub use exif::{ExifFacts, ExifGps};
+
+/// Limits and output settings for the pipeline.
+#[derive(Debug, Clone, Copy)]
+pub struct PhotoOptions {
+    /// Long edge of the upload derivative, in pixels.
+    pub max_edge: u32,
+    /// JPEG quality of the derivative (1-100).
+    pub quality: u8,
+    /// Long edge of the thumbnail.
+    pub thumb_edge: u32,
+    pub thumb_quality: u8,
+    /// Refuse images whose frame header declares more pixels than this.
+    pub max_pixels: u64,
+    /// Refuse files larger than this many bytes.
+    pub max_file_bytes: u64,
+    /// The UTC offset to assume for a capture time written without one.
+    pub default_offset: FixedOffset,
+}
+
+impl Default for PhotoOptions {
+    fn default() -> Self {
+        Self {
+            max_edge: 2048,
+            quality: 80,
+            thumb_edge: 320,
+            thumb_quality: 70,
+            // A 200 MP sensor's full-resolution mode, with margin.
+            max_pixels: 210_000_000,
+            max_file_bytes: 80 * 1024 * 1024,
+            // China Standard Time: where Gridwalk's inspectors work.
+            default_offset: FixedOffset::east_opt(8 * 3600).expect("UTC+8 is a valid offset"),
+        }
+    }
+}
+
+/// Why a file cannot be used as a photo. Each message tells the inspector what to do.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PhotoError {
+    #[error("the file is empty")]
+    Empty,
+    #[error("the file is {detected}, not a JPEG photo")]
+    NotJpeg { detected: &'static str },
+    #[error(
+        "the file is cut short (the JPEG ends before its image data is complete); copy it again from the camera"
+    )]
+    Truncated,
+    #[error(
+        "the image declares {width}×{height} pixels, more than the {max_pixels} allowed; it is damaged or not a camera photo"
+    )]
+    TooManyPixels {
+        width: u32,
+        height: u32,
+        max_pixels: u64,
+    },
+    #[error("the file is {bytes} bytes, more than the {max_bytes} allowed for one photo")]
+    FileTooLarge { bytes: u64, max_bytes: u64 },
+    #[error("the JPEG is damaged: {0}")]
+    Corrupt(String),
+}
+
+/// The pipeline's output, ready to be stored.
+#[derive(Debug, Clone)]
+pub struct Processed {
+    pub derivative: Vec<u8>,
+    pub thumbnail: Vec<u8>,
+    /// Lower-case hex SHA-256 of `derivative`.
+    pub sha256: String,
+    pub width: u32,
+    pub height: u32,
+    pub thumb_width: u32,
+    pub thumb_height: u32,
+    /// The original's stored (pre-orientation) size.
+    pub source_width: u32,
+    pub source_height: u32,
+    pub exif: ExifFacts,
+}
+
+/// A summary for support staff (`gridwalk-field photo inspect`).
+#[derive(Debug, Clone, Serialize)]
+pub struct Inspection {
+    pub source_bytes: u64,
+    pub source_width: u32,
+    pub source_height: u32,
+    pub exif: ExifFacts,
+    pub derivative_width: u32,
+    pub derivative_height: u32,
+    pub derivative_bytes: u64,
+    pub thumbnail_width: u32,
+    pub thumbnail_height: u32,
+    pub thumbnail_bytes: u64,
+    pub sha256: String,
+}
+
+impl Processed {
+    #[must_use]
+    pub fn inspection(&self, source_bytes: u64) -> Inspection {
+        Inspection {
+            source_bytes,
+            source_width: self.source_width,
+            source_height: self.source_height,
+            exif: self.exif.clone(),
+            derivative_width: self.width,
+            derivative_height: self.height,
+            derivative_bytes: self.derivative.len() as u64,
+            thumbnail_width: self.thumb_width,
+            thumbnail_height: self.thumb_height,
+            thumbnail_bytes: self.thumbnail.len() as u64,
+            sha256: self.sha256.clone(),
+        }
+    }
+}
+
+/// Scales (w, h) down so the long edge is at most `max_edge`, keeping the aspect ratio;
+/// never scales up, never returns a zero side.
+#[must_use]
+pub fn fit_within(w: u32, h: u32, max_edge: u32) -> (u32, u32) {
+    let long = w.max(h);
+    if long <= max_edge || long == 0 {
+        return (w, h);
+    }
+    let scale = |side: u32| {
+        let scaled =
+            (u64::from(side) * u64::from(max_edge) + u64::from(long) / 2) / u64::from(long);
+        u32::try_from(scaled).unwrap_or(max_edge).max(1)
+    };
+    (scale(w), scale(h))
+}
+
+/// Whether EXIF orientation `o` swaps width and height (the 90° and 270° cases).
+#[must_use]
+pub fn swaps_axes(o: u16) -> bool {
+    matches!(o, 5..=8)
+}
+
+/// Runs the whole pipeline on a file's bytes.
+pub fn process(bytes: &[u8], opts: &PhotoOptions) -> Result<Processed, PhotoError> {
+    if bytes.is_empty() {
+        return Err(PhotoError::Empty);
+    }
+    if bytes.len() as u64 > opts.max_file_bytes {
+        return Err(PhotoError::FileTooLarge {
+            bytes: bytes.len() as u64,
+            max_bytes: opts.max_file_bytes,
+        });
+    }
+    let structure = jpeg::inspect(bytes).map_err(|p| match p {
+        jpeg::Problem::NotJpeg => PhotoError::NotJpeg {
+            detected: jpeg::sniff(bytes),
+        },
+        jpeg::Problem::CutInHeader => PhotoError::Truncated,
+        jpeg::Problem::BadSegment(m) => PhotoError::Corrupt(format!("bad segment 0xFF{m:02X}")),
+        jpeg::Problem::NoFrame => {
+            PhotoError::Corrupt("no frame header before the image data".into())
+        }
+    })?;
+    if u64::from(structure.width) * u64::from(structure.height) > opts.max_pixels
+        || structure.width == 0
+        || structure.height == 0
+    {
+        return Err(PhotoError::TooManyPixels {
+            width: structure.width,
+            height: structure.height,
+            max_pixels: opts.max_pixels,
+        });
+    }
+    if !structure.complete {
+        return Err(PhotoError::Truncated);
+    }
+
+    let exif = exif::read(bytes, opts.default_offset);
+    let pixels = decode(bytes, opts.max_pixels)?;
+    let (sw, sh) = pixels.dimensions();
+
+    let orientation = exif.orientation;
+    // Target size in upright terms, then mapped back to the stored orientation for resizing.
+    let (uw, uh) = if swaps_axes(orientation) {
+        (sh, sw)
+    } else {
+        (sw, sh)
+    };
+    let (tw, th) = fit_within(uw, uh, opts.max_edge);
+    let (rw, rh) = if swaps_axes(orientation) {
+        (th, tw)
+    } else {
+        (tw, th)
+    };
+    let resized = resize(pixels, rw, rh)?;
+    let upright = orient(resized, orientation);
+
+    let derivative = encode(&upright, opts.quality)?;
+    let (thw, thh) = fit_within(upright.width(), upright.height(), opts.thumb_edge);
+    let thumb = resize(upright.clone(), thw, thh)?;
+    let thumbnail = encode(&thumb, opts.thumb_quality)?;
+    let sha256 = hex(&Sha256::digest(&derivative));
+
+    Ok(Processed {
+        derivative,
+        thumbnail,
+        sha256,
+        width: upright.width(),
+        height: upright.height(),
+        thumb_width: thw,
+        thumb_height: thh,
+        source_width: sw,
+        source_height: sh,
+        exif,
+    })
+}
+
+fn decode(bytes: &[u8], max_pixels: u64) -> Result<RgbImage, PhotoError> {
+    let mut decoder = image::codecs::jpeg::JpegDecoder::new(std::io::Cursor::new(bytes))
+        .map_err(|e| PhotoError::Corrupt(e.to_string()))?;
+    let mut limits = image::Limits::default();
+    limits.max_alloc = Some(max_pixels.saturating_mul(4));
+    decoder
+        .set_limits(limits)
+        .map_err(|e| PhotoError::Corrupt(e.to_string()))?;
+    let img =
+        DynamicImage::from_decoder(decoder).map_err(|e| PhotoError::Corrupt(e.to_string()))?;
+    Ok(match img {
+        DynamicImage::ImageRgb8(rgb) => rgb,
+        other => other.to_rgb8(),
+    })
+}
+
+fn resize(src: RgbImage, w: u32, h: u32) -> Result<RgbImage, PhotoError> {
+    if src.dimensions() == (w, h) {
+        return Ok(src);
+    }
+    let (sw, sh) = src.dimensions();
+    let src = fir::images::Image::from_vec_u8(sw, sh, src.into_raw(), fir::PixelType::U8x3)
+        .map_err(|e| PhotoError::Corrupt(e.to_string()))?;
+    let mut dst = fir::images::Image::new(w, h, fir::PixelType::U8x3);
+    fir::Resizer::new()
+        .resize(
+            &src,
+            &mut dst,
+            &fir::ResizeOptions::new()
+                .resize_alg(fir::ResizeAlg::Convolution(fir::FilterType::Lanczos3)),
+        )
+        .map_err(|e| PhotoError::Corrupt(e.to_string()))?;
+    RgbImage::from_raw(w, h, dst.into_vec())
+        .ok_or_else(|| PhotoError::Corrupt("resize produced a wrong-sized buffer".into()))
+}
+
+fn orient(img: RgbImage, orientation: u16) -> RgbImage {
+    use image::imageops;
+    match orientation {
+        2 => imageops::flip_horizontal(&img),
+        3 => imageops::rotate180(&img),
+        4 => imageops::flip_vertical(&img),
+        5 => imageops::flip_horizontal(&imageops::rotate90(&img)),
+        6 => imageops::rotate90(&img),
+        7 => imageops::flip_horizontal(&imageops::rotate270(&img)),
+        8 => imageops::rotate270(&img),
+        _ => img,
+    }
+}
+
+fn encode(img: &RgbImage, quality: u8) -> Result<Vec<u8>, PhotoError> {
+    let (w, h) = img.dimensions();
+    let too_big = || PhotoError::Corrupt(format!("{w}×{h} is too large to encode"));
+    let mut out = Vec::with_capacity(img.as_raw().len() / 8);
+    jpeg_encoder::Encoder::new(&mut out, quality)
+        .encode(
+            img.as_raw(),
+            u16::try_from(w).map_err(|_| too_big())?,
+            u16::try_from(h).map_err(|_| too_big())?,
+            jpeg_encoder::ColorType::Rgb,
+        )
+        .map_err(|e| PhotoError::Corrupt(e.to_string()))?;
+    Ok(out)
+}
+
+/// Lower-case hex of a digest.
+#[must_use]
+pub fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write;
+    bytes
+        .iter()
+        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
+            let _ = write!(s, "{b:02x}");
+            s
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fit_keeps_aspect_and_never_upscales() {
+        assert_eq!(fit_within(4000, 3000, 2048), (2048, 1536));
+        assert_eq!(fit_within(3000, 4000, 2048), (1536, 2048));
+        assert_eq!(fit_within(1024, 768, 2048), (1024, 768));
+        assert_eq!(fit_within(10000, 10, 320), (320, 1));
+    }
+
+    #[test]
+    fn orientation_axes() {
+        assert!(!swaps_axes(1) && !swaps_axes(4));
+        assert!(swaps_axes(5) && swaps_axes(8));
+    }
+
+    #[test]
+    fn refusals_before_decoding() {
+        let o = PhotoOptions::default();
+        assert_eq!(process(b"", &o).err(), Some(PhotoError::Empty));
+        assert_eq!(
+            process(b"\x89PNG\r\n\x1a\nxxxx", &o).err(),
+            Some(PhotoError::NotJpeg {
+                detected: "a PNG image"
+            })
+        );
+        let small = PhotoOptions {
+            max_file_bytes: 3,
+            ..o
+        };
+        assert!(matches!(
+            process(b"\xFF\xD8\xFF\xE0", &small),
+            Err(PhotoError::FileTooLarge { .. })
+        ));
+    }
+
+    #[test]
+    fn hex_is_lower_case() {
+        assert_eq!(hex(&[0x00, 0xAB, 0x7f]), "00ab7f");
+    }
+}
