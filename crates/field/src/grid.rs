@@ -178,7 +178,8 @@ impl Grid {
             }
             Some(_) => {}
         }
-        if !(accuracy_m <= max_accuracy_m) {
+        // NaN (no stated accuracy) counts as poor.
+        if accuracy_m.is_nan() || accuracy_m > max_accuracy_m {
             flags.push(LocationFlag::PoorAccuracy {
                 accuracy_m,
                 limit_m: max_accuracy_m,

@@ -1,0 +1,64 @@
+//! Shared helpers for the engine's integration tests: the real fixture files, a fresh
+//! engine in a temporary data directory, and a signed-in demo inspector.
+#![allow(dead_code, clippy::unwrap_used)]
+
+use std::path::PathBuf;
+
+use gridwalk_field::{Engine, FieldConfig, Inspector, Reference};
+
+pub fn fixtures() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../fixtures")
+}
+
+pub fn photo(name: &str) -> PathBuf {
+    fixtures().join("photos").join(name)
+}
+
+pub fn bad(name: &str) -> PathBuf {
+    fixtures().join("bad").join(name)
+}
+
+pub fn reference() -> Reference {
+    Reference::load(&fixtures()).unwrap()
+}
+
+/// The first inspector in users.json.
+pub fn inspector() -> Inspector {
+    let users: Vec<serde_json::Value> =
+        serde_json::from_str(&std::fs::read_to_string(fixtures().join("users.json")).unwrap())
+            .unwrap();
+    let u = users.iter().find(|u| u["role"] == "inspector").unwrap();
+    Inspector {
+        id: u["id"].as_str().unwrap().parse().unwrap(),
+        cells: u["cells"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c.as_str().unwrap().parse().unwrap())
+            .collect(),
+    }
+}
+
+pub fn engine_at(dir: &std::path::Path) -> Engine {
+    let engine = Engine::open(FieldConfig::new(dir), reference()).unwrap();
+    engine.sign_in(&inspector()).unwrap();
+    engine
+}
+
+/// Every file under `dir`, relative, sorted: to show an operation left the disk unchanged.
+pub fn files_under(dir: &std::path::Path) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_owned()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                out.push(p.strip_prefix(dir).unwrap().display().to_string());
+            }
+        }
+    }
+    out.sort();
+    out
+}

@@ -1,0 +1,253 @@
+//! The engine end to end on real SQLite files and the real fixtures: drafts, photos,
+//! finalize, the outbox and the queue, and what bad input changes (nothing).
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use chrono::Utc;
+use gridwalk_field::{DraftPatch, Engine, Error, FieldConfig, ReportState};
+use gridwalk_protocol::report::LocationFlag;
+use gridwalk_protocol::{
+    ClipRef, Crs, Kind, Location, LocationProvider, MutationBody, PhotoStage, Urgency,
+};
+
+fn fix(lon: f64, lat: f64, accuracy_m: f64) -> Location {
+    Location { lon, lat, crs: Crs::Wgs84, accuracy_m, fix_time: Utc::now(), provider: LocationProvider::Gps }
+}
+
+fn categorise(e: &Engine, id: gridwalk_protocol::ReportId, kind: Kind, code: &str) {
+    e.update_draft(
+        id,
+        &DraftPatch { kind: Some(kind), category: Some(code.parse().unwrap()), ..DraftPatch::default() },
+    )
+    .unwrap();
+}
+
+#[test]
+fn capture_finalize_and_queue() {
+    let dir = tempfile::tempdir().unwrap();
+    let e = common::engine_at(dir.path());
+    let d = e.create_draft().unwrap();
+    assert_eq!(d.state, ReportState::Draft);
+    assert_eq!(d.code_table_version, e.reference().codes.version());
+
+    // The photo's EXIF GPS becomes the position, placed in its cell.
+    let d = e.add_photo(d.id, &common::photo("orient-1.jpg"), PhotoStage::Before).unwrap();
+    let loc = d.location.unwrap();
+    assert_eq!(loc.provider, LocationProvider::PhotoExif);
+    assert_eq!(d.cell.as_ref().unwrap().as_str(), "440703001001003");
+    assert!(d.location_flags.is_empty(), "the inspector's own cell: {:?}", d.location_flags);
+    let d = e.add_photo(d.id, &common::photo("street-4000x3000.jpg"), PhotoStage::Before).unwrap();
+    assert_eq!(d.photos.len(), 2);
+    assert_eq!(d.location.unwrap(), loc, "a second photo does not move the report");
+
+    categorise(&e, d.id, Kind::Event, "0401");
+    e.add_clip(
+        d.id,
+        &ClipRef {
+            camera_serial: "JMC0001".into(),
+            officer_badge: "440102".into(),
+            start: d.observed_at - chrono::Duration::minutes(5),
+            end: d.observed_at,
+            file_name: None,
+            md5: None,
+            sha256: None,
+        },
+    )
+    .unwrap();
+    let f = e.finalize(d.id).unwrap();
+    assert_eq!(f.mutation_id, 1);
+    assert!(f.report.is_priority(), "突发事件 jumps the queue");
+    assert_eq!(f.report.clips.len(), 1);
+    assert_eq!(f.report.device, e.device_id());
+
+    let q = e.queue_summary().unwrap();
+    assert_eq!((q.drafts, q.pending_reports, q.pending_priority, q.pending_photos), (0, 1, 1, 2));
+    let photo_bytes: u64 = f.report.photos.iter().map(|p| p.bytes).sum();
+    assert!(q.pending_bytes > photo_bytes, "records count too");
+    assert!(q.oldest_pending_at.is_some());
+
+    let m = e.pending_mutations(10).unwrap();
+    assert_eq!(m.len(), 1);
+    let MutationBody::SubmitReport { report } = &m[0].body;
+    assert_eq!(**report, f.report);
+
+    // Submitted means frozen here.
+    assert!(matches!(e.finalize(d.id), Err(Error::NotADraft(_))));
+    assert!(matches!(e.update_draft(d.id, &DraftPatch::default()), Err(Error::NotADraft(_))));
+    assert!(matches!(e.delete_draft(d.id), Err(Error::NotADraft(_))));
+    assert!(matches!(
+        e.add_photo(d.id, &common::photo("orient-2.jpg"), PhotoStage::After),
+        Err(Error::NotADraft(_))
+    ));
+    assert_eq!(e.pending_mutations(10).unwrap().len(), 1);
+}
+
+#[test]
+fn mutation_numbers_follow_finalize_order_and_survive_reopen() {
+    let dir = tempfile::tempdir().unwrap();
+    let e = common::engine_at(dir.path());
+    let mut ids = Vec::new();
+    for _ in 0..3 {
+        let d = e.create_draft().unwrap();
+        e.set_location(d.id, fix(113.0631, 22.5983, 4.0)).unwrap();
+        categorise(&e, d.id, Kind::Component, "0102");
+        ids.push(d.id);
+    }
+    // Finalize in a different order from creation.
+    let order = [ids[2], ids[0], ids[1]];
+    let numbers: Vec<u64> = order.iter().map(|id| e.finalize(*id).unwrap().mutation_id).collect();
+    assert_eq!(numbers, [1, 2, 3]);
+    let device = e.device_id();
+    drop(e);
+    let e = common::engine_at(dir.path());
+    assert_eq!(e.device_id(), device, "the device keeps its ID");
+    let pending: Vec<_> = e
+        .pending_mutations(10)
+        .unwrap()
+        .into_iter()
+        .map(|m| {
+            let MutationBody::SubmitReport { report } = m.body;
+            (m.id, report.id)
+        })
+        .collect();
+    assert_eq!(pending, vec![(1, order[0]), (2, order[1]), (3, order[2])]);
+}
+
+#[test]
+fn incomplete_or_invalid_drafts_are_refused_and_unchanged() {
+    let dir = tempfile::tempdir().unwrap();
+    let e = common::engine_at(dir.path());
+    let d = e.create_draft().unwrap();
+    let err = e.finalize(d.id).unwrap_err();
+    assert_eq!(err.to_string(), "the report is not ready to submit: missing kind (部件 or 事件), category, location");
+
+    // An unknown code is refused when picked, not at submission.
+    let err = e
+        .update_draft(d.id, &DraftPatch { kind: Some(Kind::Event), category: Some("0999".parse().unwrap()), ..DraftPatch::default() })
+        .unwrap_err();
+    assert!(err.to_string().contains("事件 code 0999 is not in code table"), "{err}");
+    assert_eq!(e.report(d.id).unwrap(), d, "a refused edit changes nothing");
+
+    categorise(&e, d.id, Kind::Event, "0102");
+    e.set_location(d.id, fix(113.0631, 22.5983, 4.0)).unwrap();
+    e.update_draft(d.id, &DraftPatch { handled_on_spot: Some(true), ..DraftPatch::default() }).unwrap();
+    e.add_clip(
+        d.id,
+        &ClipRef {
+            camera_serial: "JMC0001".into(),
+            officer_badge: "440102".into(),
+            start: d.observed_at,
+            end: d.observed_at - chrono::Duration::minutes(1),
+            file_name: None,
+            md5: None,
+            sha256: None,
+        },
+    )
+    .unwrap();
+    let before = e.report(d.id).unwrap();
+    let err = e.finalize(d.id).unwrap_err();
+    let Error::Invalid(v) = &err else { panic!("{err:?}") };
+    assert!(v.mentions("handled_on_spot"), "{v}");
+    assert!(v.mentions("clips[0].end"), "{v}");
+    assert_eq!(e.report(d.id).unwrap(), before);
+    assert_eq!(e.pending_mutations(10).unwrap().len(), 0);
+    assert_eq!(e.queue_summary().unwrap().pending_reports, 0);
+}
+
+#[test]
+fn positions_outside_the_grid_or_imprecise_are_flagged_not_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let e = common::engine_at(dir.path());
+    let d = e.create_draft().unwrap();
+    let d = e.add_photo(d.id, &common::photo("outside-grid.jpg"), PhotoStage::Before).unwrap();
+    assert_eq!(d.cell, None);
+    assert!(matches!(d.location_flags.as_slice(), [LocationFlag::OutsideGrid { nearest_cell: Some(_), distance_m: Some(m) }] if (1900.0..2100.0).contains(m)), "{:?}", d.location_flags);
+    categorise(&e, d.id, Kind::Event, "0501");
+    let f = e.finalize(d.id).unwrap();
+    assert_eq!(f.report.cell, None);
+
+    let d = e.create_draft().unwrap();
+    let d = e.set_location(d.id, fix(113.0631, 22.5983, 45.0)).unwrap();
+    assert_eq!(d.location_flags, vec![LocationFlag::PoorAccuracy { accuracy_m: 45.0, limit_m: 30.0 }]);
+}
+
+#[test]
+fn bad_photo_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let e = common::engine_at(dir.path());
+    let d = e.create_draft().unwrap();
+    let files = common::files_under(dir.path());
+    for name in ["not-an-image.jpg", "empty.jpg", "truncated.jpg", "bomb.jpg", "image.png", "garbage-after-soi.jpg"] {
+        let err = e.add_photo(d.id, &common::bad(name), PhotoStage::Before).unwrap_err();
+        assert!(matches!(err, Error::Photo(_)), "{name}: {err:?}");
+    }
+    let err = e.add_photo(d.id, &common::bad("does-not-exist.jpg"), PhotoStage::Before).unwrap_err();
+    assert!(err.to_string().contains("does-not-exist.jpg"), "{err}");
+    assert_eq!(e.report(d.id).unwrap(), d);
+    assert_eq!(common::files_under(dir.path()), files, "no file written");
+}
+
+#[test]
+fn deleting_drafts_and_photos_removes_their_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let e = common::engine_at(dir.path());
+    let empty = common::files_under(dir.path());
+    let a = e.create_draft().unwrap();
+    let a = e.add_photo(a.id, &common::photo("orient-3.jpg"), PhotoStage::Before).unwrap();
+    let b = e.create_draft().unwrap();
+    // The same photo on two drafts shares one content-addressed derivative.
+    let b = e.add_photo(b.id, &common::photo("orient-3.jpg"), PhotoStage::Before).unwrap();
+    assert_eq!(a.photos[0].photo.sha256, b.photos[0].photo.sha256);
+    let b = e.add_photo(b.id, &common::photo("orient-4.jpg"), PhotoStage::After).unwrap();
+    let with_both = common::files_under(dir.path()).len();
+
+    let b = e.remove_photo(b.photos[1].photo.id).unwrap();
+    assert_eq!(b.photos.len(), 1);
+    assert_eq!(common::files_under(dir.path()).len(), with_both - 3, "derivative, thumbnail, original");
+    e.delete_draft(a.id).unwrap();
+    assert!(matches!(e.report(a.id), Err(Error::NoSuchReport(_))));
+    assert_eq!(common::files_under(dir.path()).len(), with_both - 4, "shared derivative kept for b");
+    e.delete_draft(b.id).unwrap();
+    assert_eq!(common::files_under(dir.path()), empty);
+}
+
+#[test]
+fn orphan_files_are_swept_on_open_and_a_second_engine_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let e = common::engine_at(dir.path());
+    let d = e.create_draft().unwrap();
+    e.add_photo(d.id, &common::photo("orient-5.jpg"), PhotoStage::Before).unwrap();
+    let second = Engine::open(FieldConfig::new(dir.path()), common::reference()).unwrap_err();
+    assert!(matches!(second, Error::Locked(_)), "{second:?}");
+    drop(e);
+    let blobs = |d: &std::path::Path| -> Vec<String> {
+        common::files_under(d).into_iter().filter(|f| !f.starts_with("field.db")).collect()
+    };
+    let kept = blobs(dir.path());
+    // What a crash between "file written" and "row inserted" leaves behind.
+    let orphan = dir.path().join("photos/ff").join(format!("{}.jpg", "f".repeat(64)));
+    std::fs::create_dir_all(orphan.parent().unwrap()).unwrap();
+    std::fs::write(&orphan, b"x").unwrap();
+    std::fs::write(dir.path().join("tmp/half-written"), b"x").unwrap();
+    let e = common::engine_at(dir.path());
+    assert!(!orphan.exists());
+    assert_eq!(blobs(dir.path()), kept);
+    assert_eq!(e.report(d.id).unwrap().photos.len(), 1);
+}
+
+#[test]
+fn drafts_need_a_signed_in_inspector() {
+    let dir = tempfile::tempdir().unwrap();
+    let e = Engine::open(FieldConfig::new(dir.path()), common::reference()).unwrap();
+    let err = e.create_draft().unwrap_err();
+    assert!(err.to_string().contains("nobody is signed in"), "{err}");
+    e.sign_in(&common::inspector()).unwrap();
+    let d = e.create_draft().unwrap();
+    assert_eq!(d.reporter, common::inspector().id);
+    let d = e
+        .update_draft(d.id, &DraftPatch { urgency: Some(Urgency::Urgent), description: Some("井盖缺失".into()), ..DraftPatch::default() })
+        .unwrap();
+    assert_eq!((d.urgency, d.description.as_str()), (Urgency::Urgent, "井盖缺失"));
+    assert_eq!(e.reports(ReportState::Draft).unwrap(), vec![d]);
+}
