@@ -12,13 +12,24 @@ use gridwalk_protocol::{
 };
 
 fn fix(lon: f64, lat: f64, accuracy_m: f64) -> Location {
-    Location { lon, lat, crs: Crs::Wgs84, accuracy_m, fix_time: Utc::now(), provider: LocationProvider::Gps }
+    Location {
+        lon,
+        lat,
+        crs: Crs::Wgs84,
+        accuracy_m,
+        fix_time: Utc::now(),
+        provider: LocationProvider::Gps,
+    }
 }
 
 fn categorise(e: &Engine, id: gridwalk_protocol::ReportId, kind: Kind, code: &str) {
     e.update_draft(
         id,
-        &DraftPatch { kind: Some(kind), category: Some(code.parse().unwrap()), ..DraftPatch::default() },
+        &DraftPatch {
+            kind: Some(kind),
+            category: Some(code.parse().unwrap()),
+            ..DraftPatch::default()
+        },
     )
     .unwrap();
 }
@@ -32,14 +43,30 @@ fn capture_finalize_and_queue() {
     assert_eq!(d.code_table_version, e.reference().codes.version());
 
     // The photo's EXIF GPS becomes the position, placed in its cell.
-    let d = e.add_photo(d.id, &common::photo("orient-1.jpg"), PhotoStage::Before).unwrap();
+    let d = e
+        .add_photo(d.id, &common::photo("orient-1.jpg"), PhotoStage::Before)
+        .unwrap();
     let loc = d.location.unwrap();
     assert_eq!(loc.provider, LocationProvider::PhotoExif);
     assert_eq!(d.cell.as_ref().unwrap().as_str(), "440703001001003");
-    assert!(d.location_flags.is_empty(), "the inspector's own cell: {:?}", d.location_flags);
-    let d = e.add_photo(d.id, &common::photo("street-4000x3000.jpg"), PhotoStage::Before).unwrap();
+    assert!(
+        d.location_flags.is_empty(),
+        "the inspector's own cell: {:?}",
+        d.location_flags
+    );
+    let d = e
+        .add_photo(
+            d.id,
+            &common::photo("street-4000x3000.jpg"),
+            PhotoStage::Before,
+        )
+        .unwrap();
     assert_eq!(d.photos.len(), 2);
-    assert_eq!(d.location.unwrap(), loc, "a second photo does not move the report");
+    assert_eq!(
+        d.location.unwrap(),
+        loc,
+        "a second photo does not move the report"
+    );
 
     categorise(&e, d.id, Kind::Event, "0401");
     e.add_clip(
@@ -62,7 +89,15 @@ fn capture_finalize_and_queue() {
     assert_eq!(f.report.device, e.device_id());
 
     let q = e.queue_summary().unwrap();
-    assert_eq!((q.drafts, q.pending_reports, q.pending_priority, q.pending_photos), (0, 1, 1, 2));
+    assert_eq!(
+        (
+            q.drafts,
+            q.pending_reports,
+            q.pending_priority,
+            q.pending_photos
+        ),
+        (0, 1, 1, 2)
+    );
     let photo_bytes: u64 = f.report.photos.iter().map(|p| p.bytes).sum();
     assert!(q.pending_bytes > photo_bytes, "records count too");
     assert!(q.oldest_pending_at.is_some());
@@ -74,7 +109,10 @@ fn capture_finalize_and_queue() {
 
     // Submitted means frozen here.
     assert!(matches!(e.finalize(d.id), Err(Error::NotADraft(_))));
-    assert!(matches!(e.update_draft(d.id, &DraftPatch::default()), Err(Error::NotADraft(_))));
+    assert!(matches!(
+        e.update_draft(d.id, &DraftPatch::default()),
+        Err(Error::NotADraft(_))
+    ));
     assert!(matches!(e.delete_draft(d.id), Err(Error::NotADraft(_))));
     assert!(matches!(
         e.add_photo(d.id, &common::photo("orient-2.jpg"), PhotoStage::After),
@@ -96,7 +134,10 @@ fn mutation_numbers_follow_finalize_order_and_survive_reopen() {
     }
     // Finalize in a different order from creation.
     let order = [ids[2], ids[0], ids[1]];
-    let numbers: Vec<u64> = order.iter().map(|id| e.finalize(*id).unwrap().mutation_id).collect();
+    let numbers: Vec<u64> = order
+        .iter()
+        .map(|id| e.finalize(*id).unwrap().mutation_id)
+        .collect();
     assert_eq!(numbers, [1, 2, 3]);
     let device = e.device_id();
     drop(e);
@@ -120,18 +161,39 @@ fn incomplete_or_invalid_drafts_are_refused_and_unchanged() {
     let e = common::engine_at(dir.path());
     let d = e.create_draft().unwrap();
     let err = e.finalize(d.id).unwrap_err();
-    assert_eq!(err.to_string(), "the report is not ready to submit: missing kind (部件 or 事件), category, location");
+    assert_eq!(
+        err.to_string(),
+        "the report is not ready to submit: missing kind (部件 or 事件), category, location"
+    );
 
     // An unknown code is refused when picked, not at submission.
     let err = e
-        .update_draft(d.id, &DraftPatch { kind: Some(Kind::Event), category: Some("0999".parse().unwrap()), ..DraftPatch::default() })
+        .update_draft(
+            d.id,
+            &DraftPatch {
+                kind: Some(Kind::Event),
+                category: Some("0999".parse().unwrap()),
+                ..DraftPatch::default()
+            },
+        )
         .unwrap_err();
-    assert!(err.to_string().contains("事件 code 0999 is not in code table"), "{err}");
+    assert!(
+        err.to_string()
+            .contains("事件 code 0999 is not in code table"),
+        "{err}"
+    );
     assert_eq!(e.report(d.id).unwrap(), d, "a refused edit changes nothing");
 
     categorise(&e, d.id, Kind::Event, "0102");
     e.set_location(d.id, fix(113.0631, 22.5983, 4.0)).unwrap();
-    e.update_draft(d.id, &DraftPatch { handled_on_spot: Some(true), ..DraftPatch::default() }).unwrap();
+    e.update_draft(
+        d.id,
+        &DraftPatch {
+            handled_on_spot: Some(true),
+            ..DraftPatch::default()
+        },
+    )
+    .unwrap();
     e.add_clip(
         d.id,
         &ClipRef {
@@ -147,7 +209,9 @@ fn incomplete_or_invalid_drafts_are_refused_and_unchanged() {
     .unwrap();
     let before = e.report(d.id).unwrap();
     let err = e.finalize(d.id).unwrap_err();
-    let Error::Invalid(v) = &err else { panic!("{err:?}") };
+    let Error::Invalid(v) = &err else {
+        panic!("{err:?}")
+    };
     assert!(v.mentions("handled_on_spot"), "{v}");
     assert!(v.mentions("clips[0].end"), "{v}");
     assert_eq!(e.report(d.id).unwrap(), before);
@@ -160,16 +224,28 @@ fn positions_outside_the_grid_or_imprecise_are_flagged_not_refused() {
     let dir = tempfile::tempdir().unwrap();
     let e = common::engine_at(dir.path());
     let d = e.create_draft().unwrap();
-    let d = e.add_photo(d.id, &common::photo("outside-grid.jpg"), PhotoStage::Before).unwrap();
+    let d = e
+        .add_photo(d.id, &common::photo("outside-grid.jpg"), PhotoStage::Before)
+        .unwrap();
     assert_eq!(d.cell, None);
-    assert!(matches!(d.location_flags.as_slice(), [LocationFlag::OutsideGrid { nearest_cell: Some(_), distance_m: Some(m) }] if (1900.0..2100.0).contains(m)), "{:?}", d.location_flags);
+    assert!(
+        matches!(d.location_flags.as_slice(), [LocationFlag::OutsideGrid { nearest_cell: Some(_), distance_m: Some(m) }] if (1900.0..2100.0).contains(m)),
+        "{:?}",
+        d.location_flags
+    );
     categorise(&e, d.id, Kind::Event, "0501");
     let f = e.finalize(d.id).unwrap();
     assert_eq!(f.report.cell, None);
 
     let d = e.create_draft().unwrap();
     let d = e.set_location(d.id, fix(113.0631, 22.5983, 45.0)).unwrap();
-    assert_eq!(d.location_flags, vec![LocationFlag::PoorAccuracy { accuracy_m: 45.0, limit_m: 30.0 }]);
+    assert_eq!(
+        d.location_flags,
+        vec![LocationFlag::PoorAccuracy {
+            accuracy_m: 45.0,
+            limit_m: 30.0
+        }]
+    );
 }
 
 #[test]
@@ -178,11 +254,22 @@ fn bad_photo_changes_nothing() {
     let e = common::engine_at(dir.path());
     let d = e.create_draft().unwrap();
     let files = common::files_under(dir.path());
-    for name in ["not-an-image.jpg", "empty.jpg", "truncated.jpg", "bomb.jpg", "image.png", "garbage-after-soi.jpg"] {
-        let err = e.add_photo(d.id, &common::bad(name), PhotoStage::Before).unwrap_err();
+    for name in [
+        "not-an-image.jpg",
+        "empty.jpg",
+        "truncated.jpg",
+        "bomb.jpg",
+        "image.png",
+        "garbage-after-soi.jpg",
+    ] {
+        let err = e
+            .add_photo(d.id, &common::bad(name), PhotoStage::Before)
+            .unwrap_err();
         assert!(matches!(err, Error::Photo(_)), "{name}: {err:?}");
     }
-    let err = e.add_photo(d.id, &common::bad("does-not-exist.jpg"), PhotoStage::Before).unwrap_err();
+    let err = e
+        .add_photo(d.id, &common::bad("does-not-exist.jpg"), PhotoStage::Before)
+        .unwrap_err();
     assert!(err.to_string().contains("does-not-exist.jpg"), "{err}");
     assert_eq!(e.report(d.id).unwrap(), d);
     assert_eq!(common::files_under(dir.path()), files, "no file written");
@@ -194,20 +281,34 @@ fn deleting_drafts_and_photos_removes_their_files() {
     let e = common::engine_at(dir.path());
     let empty = common::files_under(dir.path());
     let a = e.create_draft().unwrap();
-    let a = e.add_photo(a.id, &common::photo("orient-3.jpg"), PhotoStage::Before).unwrap();
+    let a = e
+        .add_photo(a.id, &common::photo("orient-3.jpg"), PhotoStage::Before)
+        .unwrap();
     let b = e.create_draft().unwrap();
     // The same photo on two drafts shares one content-addressed derivative.
-    let b = e.add_photo(b.id, &common::photo("orient-3.jpg"), PhotoStage::Before).unwrap();
+    let b = e
+        .add_photo(b.id, &common::photo("orient-3.jpg"), PhotoStage::Before)
+        .unwrap();
     assert_eq!(a.photos[0].photo.sha256, b.photos[0].photo.sha256);
-    let b = e.add_photo(b.id, &common::photo("orient-4.jpg"), PhotoStage::After).unwrap();
+    let b = e
+        .add_photo(b.id, &common::photo("orient-4.jpg"), PhotoStage::After)
+        .unwrap();
     let with_both = common::files_under(dir.path()).len();
 
     let b = e.remove_photo(b.photos[1].photo.id).unwrap();
     assert_eq!(b.photos.len(), 1);
-    assert_eq!(common::files_under(dir.path()).len(), with_both - 3, "derivative, thumbnail, original");
+    assert_eq!(
+        common::files_under(dir.path()).len(),
+        with_both - 3,
+        "derivative, thumbnail, original"
+    );
     e.delete_draft(a.id).unwrap();
     assert!(matches!(e.report(a.id), Err(Error::NoSuchReport(_))));
-    assert_eq!(common::files_under(dir.path()).len(), with_both - 4, "shared derivative kept for b");
+    assert_eq!(
+        common::files_under(dir.path()).len(),
+        with_both - 4,
+        "shared derivative kept for b"
+    );
     e.delete_draft(b.id).unwrap();
     assert_eq!(common::files_under(dir.path()), empty);
 }
@@ -217,16 +318,23 @@ fn orphan_files_are_swept_on_open_and_a_second_engine_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let e = common::engine_at(dir.path());
     let d = e.create_draft().unwrap();
-    e.add_photo(d.id, &common::photo("orient-5.jpg"), PhotoStage::Before).unwrap();
+    e.add_photo(d.id, &common::photo("orient-5.jpg"), PhotoStage::Before)
+        .unwrap();
     let second = Engine::open(FieldConfig::new(dir.path()), common::reference()).unwrap_err();
     assert!(matches!(second, Error::Locked(_)), "{second:?}");
     drop(e);
     let blobs = |d: &std::path::Path| -> Vec<String> {
-        common::files_under(d).into_iter().filter(|f| !f.starts_with("field.db")).collect()
+        common::files_under(d)
+            .into_iter()
+            .filter(|f| !f.starts_with("field.db"))
+            .collect()
     };
     let kept = blobs(dir.path());
     // What a crash between "file written" and "row inserted" leaves behind.
-    let orphan = dir.path().join("photos/ff").join(format!("{}.jpg", "f".repeat(64)));
+    let orphan = dir
+        .path()
+        .join("photos/ff")
+        .join(format!("{}.jpg", "f".repeat(64)));
     std::fs::create_dir_all(orphan.parent().unwrap()).unwrap();
     std::fs::write(&orphan, b"x").unwrap();
     std::fs::write(dir.path().join("tmp/half-written"), b"x").unwrap();
@@ -246,8 +354,18 @@ fn drafts_need_a_signed_in_inspector() {
     let d = e.create_draft().unwrap();
     assert_eq!(d.reporter, common::inspector().id);
     let d = e
-        .update_draft(d.id, &DraftPatch { urgency: Some(Urgency::Urgent), description: Some("井盖缺失".into()), ..DraftPatch::default() })
+        .update_draft(
+            d.id,
+            &DraftPatch {
+                urgency: Some(Urgency::Urgent),
+                description: Some("井盖缺失".into()),
+                ..DraftPatch::default()
+            },
+        )
         .unwrap();
-    assert_eq!((d.urgency, d.description.as_str()), (Urgency::Urgent, "井盖缺失"));
+    assert_eq!(
+        (d.urgency, d.description.as_str()),
+        (Urgency::Urgent, "井盖缺失")
+    );
     assert_eq!(e.reports(ReportState::Draft).unwrap(), vec![d]);
 }

@@ -12,7 +12,12 @@ fn corner_colours(jpeg: &[u8]) -> [Rgb<u8>; 4] {
     let img = image::load_from_memory(jpeg).unwrap().to_rgb8();
     let (w, h) = img.dimensions();
     let at = |x: u32, y: u32| *img.get_pixel(x, y);
-    [at(w / 8, h / 8), at(w - w / 8, h / 8), at(w / 8, h - h / 8), at(w - w / 8, h - h / 8)]
+    [
+        at(w / 8, h / 8),
+        at(w - w / 8, h / 8),
+        at(w / 8, h - h / 8),
+        at(w - w / 8, h - h / 8),
+    ]
 }
 
 fn close(a: Rgb<u8>, b: [u8; 3]) -> bool {
@@ -25,14 +30,33 @@ fn every_exif_orientation_comes_out_upright() {
         let bytes = std::fs::read(common::photo(&format!("orient-{n}.jpg"))).unwrap();
         let p = process(&bytes, &PhotoOptions::default()).unwrap();
         assert_eq!(p.exif.orientation, n, "orientation read for {n}");
-        assert_eq!((p.width, p.height), (1024, 768), "upright size for orientation {n}");
+        assert_eq!(
+            (p.width, p.height),
+            (1024, 768),
+            "upright size for orientation {n}"
+        );
         let [tl, tr, bl, br] = corner_colours(&p.derivative);
-        assert!(close(tl, [255, 0, 0]), "orientation {n}: top-left {tl:?} should be red");
-        assert!(close(tr, [0, 255, 0]), "orientation {n}: top-right {tr:?} should be green");
-        assert!(close(bl, [0, 0, 255]), "orientation {n}: bottom-left {bl:?} should be blue");
-        assert!(close(br, [255, 255, 255]), "orientation {n}: bottom-right {br:?} should be white");
+        assert!(
+            close(tl, [255, 0, 0]),
+            "orientation {n}: top-left {tl:?} should be red"
+        );
+        assert!(
+            close(tr, [0, 255, 0]),
+            "orientation {n}: top-right {tr:?} should be green"
+        );
+        assert!(
+            close(bl, [0, 0, 255]),
+            "orientation {n}: bottom-left {bl:?} should be blue"
+        );
+        assert!(
+            close(br, [255, 255, 255]),
+            "orientation {n}: bottom-right {br:?} should be white"
+        );
         let [tl, ..] = corner_colours(&p.thumbnail);
-        assert!(close(tl, [255, 0, 0]), "orientation {n}: thumbnail upright too");
+        assert!(
+            close(tl, [255, 0, 0]),
+            "orientation {n}: thumbnail upright too"
+        );
     }
 }
 
@@ -42,13 +66,27 @@ fn camera_photo_is_scaled_hashed_and_stripped() {
     let p = process(&bytes, &PhotoOptions::default()).unwrap();
     assert_eq!((p.source_width, p.source_height), (4000, 3000));
     assert_eq!((p.width, p.height), (2048, 1536));
-    assert_eq!(image::load_from_memory(&p.derivative).unwrap().dimensions(), (2048, 1536));
+    assert_eq!(
+        image::load_from_memory(&p.derivative).unwrap().dimensions(),
+        (2048, 1536)
+    );
     assert_eq!((p.thumb_width, p.thumb_height), (320, 240));
-    assert_eq!(image::load_from_memory(&p.thumbnail).unwrap().dimensions(), (320, 240));
+    assert_eq!(
+        image::load_from_memory(&p.thumbnail).unwrap().dimensions(),
+        (320, 240)
+    );
     assert_eq!(p.sha256, hex(&Sha256::digest(&p.derivative)));
-    assert!(p.derivative.len() < bytes.len() / 4, "derivative {} bytes", p.derivative.len());
+    assert!(
+        p.derivative.len() < bytes.len() / 4,
+        "derivative {} bytes",
+        p.derivative.len()
+    );
     // No EXIF (or any APP1 segment) survives into the derivative.
-    assert!(exif::Reader::new().read_from_container(&mut std::io::Cursor::new(&p.derivative)).is_err());
+    assert!(
+        exif::Reader::new()
+            .read_from_container(&mut std::io::Cursor::new(&p.derivative))
+            .is_err()
+    );
     assert!(!p.derivative.windows(6).any(|w| w == b"Exif\0\0"));
     // The same input always gives the same derivative: content addressing relies on it.
     let again = process(&bytes, &PhotoOptions::default()).unwrap();
@@ -73,13 +111,26 @@ fn exif_gps_and_time_are_read() {
     let bytes = std::fs::read(common::photo("orient-1.jpg")).unwrap();
     let p = process(&bytes, &PhotoOptions::default()).unwrap();
     let gps = p.exif.gps.unwrap();
-    assert!((gps.lat - m["lat"].as_f64().unwrap()).abs() < 1e-6, "{gps:?}");
-    assert!((gps.lon - m["lon"].as_f64().unwrap()).abs() < 1e-6, "{gps:?}");
+    assert!(
+        (gps.lat - m["lat"].as_f64().unwrap()).abs() < 1e-6,
+        "{gps:?}"
+    );
+    assert!(
+        (gps.lon - m["lon"].as_f64().unwrap()).abs() < 1e-6,
+        "{gps:?}"
+    );
     assert_eq!(gps.accuracy_m, Some(5.0));
-    assert_eq!(p.exif.taken_at.unwrap().to_rfc3339(), "2026-11-03T09:15:06+08:00");
+    assert_eq!(
+        p.exif.taken_at.unwrap().to_rfc3339(),
+        "2026-11-03T09:15:06+08:00"
+    );
     assert!(!p.exif.offset_assumed);
 
-    let none = process(&std::fs::read(common::photo("no-exif.jpg")).unwrap(), &PhotoOptions::default()).unwrap();
+    let none = process(
+        &std::fs::read(common::photo("no-exif.jpg")).unwrap(),
+        &PhotoOptions::default(),
+    )
+    .unwrap();
     assert!(none.exif.gps.is_none() && none.exif.taken_at.is_none());
     assert_eq!(none.exif.orientation, 1);
 }
@@ -88,22 +139,75 @@ fn exif_gps_and_time_are_read() {
 fn bad_inputs_get_clear_errors() {
     let o = PhotoOptions::default();
     let cases: [(&str, fn(&PhotoError) -> bool, &str); 6] = [
-        ("not-an-image.jpg", |e| matches!(e, PhotoError::NotJpeg { detected: "text" }), "the file is text, not a JPEG photo"),
-        ("empty.jpg", |e| *e == PhotoError::Empty, "the file is empty"),
-        ("truncated.jpg", |e| *e == PhotoError::Truncated, "cut short"),
-        ("bomb.jpg", |e| matches!(e, PhotoError::TooManyPixels { width: 60000, height: 60000, .. }), "declares 60000×60000 pixels"),
-        ("image.png", |e| matches!(e, PhotoError::NotJpeg { detected: "a PNG image" }), "the file is a PNG image, not a JPEG photo"),
-        ("garbage-after-soi.jpg", |e| matches!(e, PhotoError::Corrupt(_) | PhotoError::Truncated), "JPEG"),
+        (
+            "not-an-image.jpg",
+            |e| matches!(e, PhotoError::NotJpeg { detected: "text" }),
+            "the file is text, not a JPEG photo",
+        ),
+        (
+            "empty.jpg",
+            |e| *e == PhotoError::Empty,
+            "the file is empty",
+        ),
+        (
+            "truncated.jpg",
+            |e| *e == PhotoError::Truncated,
+            "cut short",
+        ),
+        (
+            "bomb.jpg",
+            |e| {
+                matches!(
+                    e,
+                    PhotoError::TooManyPixels {
+                        width: 60000,
+                        height: 60000,
+                        ..
+                    }
+                )
+            },
+            "declares 60000×60000 pixels",
+        ),
+        (
+            "image.png",
+            |e| {
+                matches!(
+                    e,
+                    PhotoError::NotJpeg {
+                        detected: "a PNG image"
+                    }
+                )
+            },
+            "the file is a PNG image, not a JPEG photo",
+        ),
+        (
+            "garbage-after-soi.jpg",
+            |e| matches!(e, PhotoError::Corrupt(_) | PhotoError::Truncated),
+            "JPEG",
+        ),
     ];
     for (name, expected, words) in cases {
         let bytes = std::fs::read(common::bad(name)).unwrap();
         let err = process(&bytes, &o).expect_err(name);
         assert!(expected(&err), "{name}: unexpected error {err:?}");
-        assert!(err.to_string().contains(words), "{name}: message {err:?} lacks {words:?}");
+        assert!(
+            err.to_string().contains(words),
+            "{name}: message {err:?} lacks {words:?}"
+        );
     }
-    let small = PhotoOptions { max_file_bytes: 1024, ..o };
-    let err = process(&std::fs::read(common::photo("orient-1.jpg")).unwrap(), &small).unwrap_err();
-    assert!(err.to_string().contains("more than the 1024 allowed"), "{err}");
+    let small = PhotoOptions {
+        max_file_bytes: 1024,
+        ..o
+    };
+    let err = process(
+        &std::fs::read(common::photo("orient-1.jpg")).unwrap(),
+        &small,
+    )
+    .unwrap_err();
+    assert!(
+        err.to_string().contains("more than the 1024 allowed"),
+        "{err}"
+    );
 }
 
 fn hex(b: &[u8]) -> String {
