@@ -1,1 +1,288 @@
-fn main() {}
+//! Side-by-side benchmarks for the field engine, each against a reference measured in the
+//! same run on the same machine, so the ratio is meaningful on a shared, noisy host.
+//!
+//! 1. Photo pipeline on a 4000×3000 camera JPEG vs `vipsthumbnail` (libvips) making the same
+//!    2048×1536 derivative from the same file. Measured twice: as commands (our
+//!    `gridwalk-field photo inspect` vs `vipsthumbnail`, both paying process start-up), and
+//!    in-process (`photo::process` + writing the two files) vs the `vipsthumbnail` command.
+//!    Runs alternate so drift on the host hits both sides alike; medians are compared.
+//! 2. Finalize (a report with 3 photo references) vs raw SQLite inserts of the same rows
+//!    (report, 3 photos, outbox entry) in one transaction each, both with WAL +
+//!    `synchronous = FULL`, so every call is durable when it returns.
+//!
+//! Run: `cargo bench -p gridwalk-field --bench field` (needs `vipsthumbnail` from
+//! Debian's libvips-tools). Set `GRIDWALK_BENCH_RUNS` / `GRIDWALK_BENCH_REPORTS` to change
+//! the sample sizes.
+#![allow(clippy::unwrap_used, clippy::cast_precision_loss)]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+use gridwalk_field::photo::{self, PhotoOptions};
+use gridwalk_field::{DraftPatch, Engine, FieldConfig, Inspector, Reference};
+use gridwalk_protocol::{Crs, Kind, Location, LocationProvider, PhotoId, PhotoStage, ReportId};
+use rusqlite::params;
+
+fn env_usize(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+fn fixtures() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../fixtures")
+}
+
+fn median(mut v: Vec<Duration>) -> Duration {
+    v.sort();
+    v[v.len() / 2]
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+fn run(cmd: &mut Command) -> Duration {
+    let t = Instant::now();
+    let out = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("{cmd:?}: {e} (is libvips-tools installed?)"));
+    let d = t.elapsed();
+    assert!(
+        out.status.success(),
+        "{cmd:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    d
+}
+
+fn photo_bench(work: &Path) {
+    let runs = env_usize("GRIDWALK_BENCH_RUNS", 21);
+    let file = fixtures().join("photos/street-4000x3000.jpg");
+    let bytes = std::fs::read(&file).unwrap();
+    let opts = PhotoOptions::default();
+    let p = photo::process(&bytes, &opts).unwrap();
+    let size = format!("{}x{}", p.width, p.height);
+    let vips_out = format!(
+        "{}[Q={},strip]",
+        work.join("vips.jpg").display(),
+        opts.quality
+    );
+    let vips = || {
+        run(Command::new("vipsthumbnail")
+            .arg(&file)
+            .args(["--size", &size, "-o", &vips_out]))
+    };
+    let ours_cmd = || {
+        run(Command::new(env!("CARGO_BIN_EXE_gridwalk-field"))
+            .args(["photo", "inspect"])
+            .arg(&file))
+    };
+    let ours_in_process = || {
+        let t = Instant::now();
+        let bytes = std::fs::read(&file).unwrap();
+        let p = photo::process(&bytes, &opts).unwrap();
+        std::fs::write(work.join("derivative.jpg"), &p.derivative).unwrap();
+        std::fs::write(work.join("thumb.jpg"), &p.thumbnail).unwrap();
+        t.elapsed()
+    };
+    // Warm the page cache and both binaries.
+    vips();
+    ours_cmd();
+    ours_in_process();
+    let (mut v, mut c, mut i) = (Vec::new(), Vec::new(), Vec::new());
+    for _ in 0..runs {
+        v.push(vips());
+        c.push(ours_cmd());
+        i.push(ours_in_process());
+    }
+    let (v, c, i) = (median(v), median(c), median(i));
+    let vips_dims = image::image_dimensions(work.join("vips.jpg")).unwrap();
+    println!(
+        "## Photo pipeline: {} ({} bytes) → {size}, {runs} alternating runs each",
+        file.file_name().unwrap().to_string_lossy(),
+        bytes.len()
+    );
+    println!(
+        "vipsthumbnail output {}x{}, ours {size} + {}x{} thumbnail",
+        vips_dims.0, vips_dims.1, p.thumb_width, p.thumb_height
+    );
+    println!("| what | median ms | ratio to vipsthumbnail |");
+    println!("|---|---:|---:|");
+    println!(
+        "| `vipsthumbnail --size {size}` (reference) | {:.1} | 1.00 |",
+        ms(v)
+    );
+    println!(
+        "| `gridwalk-field photo inspect` (command) | {:.1} | {:.2} |",
+        ms(c),
+        ms(c) / ms(v)
+    );
+    println!(
+        "| `photo::process` + write files (in-process) | {:.1} | {:.2} |",
+        ms(i),
+        ms(i) / ms(v)
+    );
+    println!();
+}
+
+fn finalize_bench(work: &Path) {
+    let n = env_usize("GRIDWALK_BENCH_REPORTS", 2000);
+    let dir = work.join("engine");
+    let reference = Reference::load(&fixtures()).unwrap();
+    let engine = Engine::open(FieldConfig::new(&dir), reference).unwrap();
+    let users: Vec<serde_json::Value> =
+        serde_json::from_str(&std::fs::read_to_string(fixtures().join("users.json")).unwrap())
+            .unwrap();
+    let u = users.iter().find(|u| u["role"] == "inspector").unwrap();
+    engine
+        .sign_in(&Inspector {
+            id: u["id"].as_str().unwrap().parse().unwrap(),
+            cells: vec![],
+        })
+        .unwrap();
+
+    // One real draft with 3 photos through the pipeline; its rows are then cloned n times
+    // (new IDs) so setting up thousands of drafts does not take minutes of JPEG work.
+    let template = engine.create_draft().unwrap();
+    for name in ["orient-1.jpg", "orient-2.jpg", "orient-3.jpg"] {
+        engine
+            .add_photo(
+                template.id,
+                &fixtures().join("photos").join(name),
+                PhotoStage::Before,
+            )
+            .unwrap();
+    }
+    engine
+        .set_location(
+            template.id,
+            Location {
+                lon: 113.0631,
+                lat: 22.5983,
+                crs: Crs::Wgs84,
+                accuracy_m: 5.0,
+                fix_time: Utc::now(),
+                provider: LocationProvider::Gps,
+            },
+        )
+        .unwrap();
+    engine
+        .update_draft(
+            template.id,
+            &DraftPatch {
+                kind: Some(Kind::Event),
+                category: Some("0507".parse().unwrap()),
+                description: Some("人行道堆放建材".into()),
+                ..DraftPatch::default()
+            },
+        )
+        .unwrap();
+    let ids = clone_drafts(&dir.join("field.db"), template.id, n);
+
+    let t = Instant::now();
+    let mut payloads = Vec::with_capacity(n);
+    for id in &ids {
+        let f = engine.finalize(*id).unwrap();
+        payloads.push(serde_json::to_string(&f.report).unwrap());
+    }
+    let finalize = t.elapsed();
+    drop(engine);
+
+    // The reference: the same rows inserted with plain SQL into the same schema.
+    let raw_dir = work.join("raw");
+    std::fs::create_dir_all(&raw_dir).unwrap();
+    let mut raw = gridwalk_field::db::open(&raw_dir.join("raw.db")).unwrap();
+    let now = Utc::now();
+    let t = Instant::now();
+    for (i, payload) in payloads.iter().enumerate() {
+        let tx = raw.transaction().unwrap();
+        let id = ReportId::new().to_string();
+        tx.execute(
+            "INSERT INTO reports (id, state, reporter, kind, category, code_table_version, location, observed_at, created_at, updated_at, finalized_at, version)
+             VALUES (?1, 'queued', ?2, 'event', '0507', 'v', '{}', ?3, ?3, ?3, ?3, 1)",
+            params![id, u["id"].as_str().unwrap(), now],
+        )
+        .unwrap();
+        for pos in 0..3 {
+            tx.execute(
+                "INSERT INTO photos (id, report_id, position, stage, sha256, bytes, width, height, thumb_bytes, exif, created_at)
+                 VALUES (?1, ?2, ?3, 'before', ?4, 17000, 1024, 768, 4000, '{}', ?5)",
+                params![PhotoId::new().to_string(), id, pos, format!("{i:064}"), now],
+            )
+            .unwrap();
+        }
+        tx.execute(
+            "INSERT INTO outbox (report_id, report_version, priority, body, created_at) VALUES (?1, 1, 0, ?2, ?3)",
+            params![id, payload, now],
+        )
+        .unwrap();
+        tx.commit().unwrap();
+    }
+    let raw_t = t.elapsed();
+    let rate = |d: Duration| n as f64 / d.as_secs_f64();
+    println!("## Finalize: {n} reports with 3 photo references each, WAL + synchronous=FULL");
+    println!("| what | reports/s | ratio to raw inserts |");
+    println!("|---|---:|---:|");
+    println!(
+        "| raw SQLite inserts of the same rows (reference) | {:.0} | 1.00 |",
+        rate(raw_t)
+    );
+    println!(
+        "| `Engine::finalize` | {:.0} | {:.2} |",
+        rate(finalize),
+        rate(finalize) / rate(raw_t)
+    );
+    println!();
+}
+
+/// Copies a draft (report, photos, clips) `n` times under new IDs, in one transaction.
+fn clone_drafts(db: &Path, template: ReportId, n: usize) -> Vec<ReportId> {
+    let mut conn = rusqlite::Connection::open(db).unwrap();
+    let tx = conn.transaction().unwrap();
+    let photo_ids: Vec<String> = tx
+        .prepare("SELECT id FROM photos WHERE report_id = ?1 ORDER BY position")
+        .unwrap()
+        .query_map([template.to_string()], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    let mut ids = Vec::with_capacity(n);
+    for _ in 0..n {
+        let id = ReportId::new();
+        tx.execute(
+            "INSERT INTO reports SELECT ?2, state, reporter, kind, category, code_table_version, component_id,
+                    description, address, location, cell, location_flags, urgency, observed_at,
+                    handled_on_spot, version, created_at, updated_at, finalized_at
+             FROM reports WHERE id = ?1",
+            params![template.to_string(), id.to_string()],
+        )
+        .unwrap();
+        for p in &photo_ids {
+            tx.execute(
+                "INSERT INTO photos SELECT ?2, ?3, position, stage, sha256, bytes, width, height,
+                        thumb_bytes, taken_at, exif, NULL, created_at
+                 FROM photos WHERE id = ?1",
+                params![p, PhotoId::new().to_string(), id.to_string()],
+            )
+            .unwrap();
+        }
+        ids.push(id);
+    }
+    tx.commit().unwrap();
+    ids
+}
+
+fn main() {
+    let work = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
+    println!(
+        "# gridwalk-field benchmarks — {} on {} cores\n",
+        Utc::now().format("%Y-%m-%d %H:%M UTC"),
+        std::thread::available_parallelism().map_or(1, usize::from)
+    );
+    photo_bench(work.path());
+    finalize_bench(work.path());
+}

@@ -108,6 +108,7 @@ impl Engine {
     /// Sets the draft's position and places it in the grid. Never refuses a position that
     /// is merely outside the grid or imprecise: it is flagged instead.
     pub fn set_location(&self, id: ReportId, location: Location) -> Result<LocalReport> {
+        gridwalk_protocol::validate_location(&location, self.now())?;
         let mut conn = self.db();
         let cells = inspector(&conn)?.map(|i| i.cells).unwrap_or_default();
         let tx = draft_tx(&mut conn, id)?;
@@ -120,6 +121,7 @@ impl Engine {
 
     /// Places a position in the grid without saving anything (for the map's live preview).
     pub fn assign_cell(&self, location: &Location) -> Result<CellAssignment> {
+        gridwalk_protocol::validate_location(location, self.now())?;
         let cells = self.inspector()?.map(|i| i.cells).unwrap_or_default();
         Ok(self.assign(location, &cells))
     }

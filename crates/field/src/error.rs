@@ -7,14 +7,13 @@ use crate::photo::PhotoError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
+    // Messages include their cause themselves instead of chaining it as a `source`, so that
+    // both `to_string()` (what the app shows) and an error-chain printer say it exactly once.
     #[error("local database: {0}")]
-    Db(#[from] rusqlite::Error),
-    #[error("{path}: {source}")]
-    Io {
-        path: String,
-        source: std::io::Error,
-    },
-    #[error("photo: {0}")]
+    Db(rusqlite::Error),
+    #[error("{path}: {cause}")]
+    Io { path: String, cause: std::io::Error },
+    #[error(transparent)]
     Photo(#[from] PhotoError),
     #[error("report {0} does not exist on this device")]
     NoSuchReport(ReportId),
@@ -22,7 +21,7 @@ pub enum Error {
     NotADraft(ReportId),
     #[error("photo {0} does not exist on this device")]
     NoSuchPhoto(gridwalk_protocol::PhotoId),
-    #[error("the report is not ready to submit: {0}")]
+    #[error(transparent)]
     Invalid(#[from] ValidationErrors),
     #[error("the report is not ready to submit: {0}")]
     Incomplete(String),
@@ -37,11 +36,17 @@ pub enum Error {
 }
 
 impl Error {
-    pub(crate) fn io(path: &std::path::Path, source: std::io::Error) -> Self {
+    pub(crate) fn io(path: &std::path::Path, cause: std::io::Error) -> Self {
         Error::Io {
             path: path.display().to_string(),
-            source,
+            cause,
         }
+    }
+}
+
+impl From<rusqlite::Error> for Error {
+    fn from(e: rusqlite::Error) -> Self {
+        Error::Db(e)
     }
 }
 

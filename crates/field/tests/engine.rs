@@ -238,6 +238,16 @@ fn positions_outside_the_grid_or_imprecise_are_flagged_not_refused() {
     assert_eq!(f.report.cell, None);
 
     let d = e.create_draft().unwrap();
+    let err = e.set_location(d.id, fix(200.0, 22.5983, 5.0)).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "location.lon: 200 is not a longitude (-180 to 180)"
+    );
+    assert_eq!(
+        e.report(d.id).unwrap(),
+        d,
+        "a refused position changes nothing"
+    );
     let d = e.set_location(d.id, fix(113.0631, 22.5983, 45.0)).unwrap();
     assert_eq!(
         d.location_flags,

@@ -138,7 +138,8 @@ fn exif_gps_and_time_are_read() {
 #[test]
 fn bad_inputs_get_clear_errors() {
     let o = PhotoOptions::default();
-    let cases: [(&str, fn(&PhotoError) -> bool, &str); 6] = [
+    type IsExpected = fn(&PhotoError) -> bool;
+    let cases: [(&str, IsExpected, &str); 6] = [
         (
             "not-an-image.jpg",
             |e| matches!(e, PhotoError::NotJpeg { detected: "text" }),

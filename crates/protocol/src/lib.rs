@@ -24,4 +24,4 @@ pub use report::{
     CellCode, ClipRef, ComponentId, Crs, Location, LocationFlag, LocationProvider, PhotoRef,
     PhotoStage, Report, Urgency,
 };
-pub use validate::{FieldError, ValidationErrors, validate_report};
+pub use validate::{FieldError, ValidationErrors, validate_location, validate_report};

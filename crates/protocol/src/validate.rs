@@ -252,6 +252,17 @@ pub fn validate_report(
     }
 }
 
+/// Checks a position alone (what a map drag or a GPS callback produces), at time `now`.
+pub fn validate_location(loc: &Location, now: DateTime<Utc>) -> Result<(), ValidationErrors> {
+    let mut c = Collector::default();
+    check_location(&mut c, loc, now);
+    if c.0.is_empty() {
+        Ok(())
+    } else {
+        Err(ValidationErrors(c.0))
+    }
+}
+
 fn check_location(c: &mut Collector, loc: &Location, now: DateTime<Utc>) {
     if !loc.lon.is_finite() || !(-180.0..=180.0).contains(&loc.lon) {
         c.push(

@@ -82,8 +82,17 @@ enum PhotoCommand {
     Inspect { file: PathBuf },
 }
 
-fn main() -> Result<()> {
-    let cli = Cli::parse();
+fn main() -> std::process::ExitCode {
+    match run(&Cli::parse()) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("gridwalk-field: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: &Cli) -> Result<()> {
     match &cli.command {
         Command::Photo {
             command: PhotoCommand::Inspect { file },
@@ -95,6 +104,17 @@ fn main() -> Result<()> {
             print_json(&processed.inspection(bytes.len() as u64))
         }
         Command::Cell { lon, lat, accuracy } => {
+            gridwalk_protocol::validate_location(
+                &Location {
+                    lon: *lon,
+                    lat: *lat,
+                    crs: Crs::Wgs84,
+                    accuracy_m: *accuracy,
+                    fix_time: Utc::now(),
+                    provider: LocationProvider::Manual,
+                },
+                Utc::now(),
+            )?;
             let reference = load_reference(&cli.fixtures)?;
             let config = FieldConfig::new(&cli.data_dir);
             let a = reference
@@ -110,17 +130,17 @@ fn main() -> Result<()> {
                 "community": cell.and_then(|c| c.community_name.clone()),
             }))
         }
-        Command::Demo => demo(&cli),
-        Command::Queue => print_json(&open(&cli)?.queue_summary()?),
+        Command::Demo => demo(cli),
+        Command::Queue => print_json(&open(cli)?.queue_summary()?),
         Command::Reports { state } => {
             let state = if state == "draft" {
                 ReportState::Draft
             } else {
                 ReportState::Queued
             };
-            print_json(&open(&cli)?.reports(state)?)
+            print_json(&open(cli)?.reports(state)?)
         }
-        Command::Outbox { limit } => print_json(&open(&cli)?.pending_mutations(*limit)?),
+        Command::Outbox { limit } => print_json(&open(cli)?.pending_mutations(*limit)?),
     }
 }
 

@@ -62,6 +62,10 @@ pub fn inspect(bytes: &[u8]) -> Result<Structure, Problem> {
         if (0xD0..=0xD7).contains(&marker) || marker == 0x01 {
             continue; // standalone markers carry no length
         }
+        if marker < 0xC0 || marker == 0xFF {
+            // Not a marker any JPEG encoder writes: the bytes are not JPEG segments.
+            return Err(Problem::BadSegment(marker));
+        }
         let Some(len_bytes) = bytes.get(pos..pos + 2) else {
             return Err(Problem::CutInHeader);
         };
@@ -170,6 +174,18 @@ mod tests {
         assert_eq!(sniff(b"\x89PNG\r\n\x1a\n"), "a PNG image");
         assert_eq!(sniff(b"hello world"), "text");
         assert_eq!(sniff(b"\0\0\0\x18ftypheic"), "an HEIF/HEIC or MP4 file");
+    }
+
+    #[test]
+    fn random_bytes_after_soi_are_not_segments() {
+        assert_eq!(
+            inspect(&[0xFF, 0xD8, 0xFF, 0x13, 0x00, 0x04, 1, 2]),
+            Err(Problem::BadSegment(0x13))
+        );
+        assert_eq!(
+            inspect(&[0xFF, 0xD8, 0x42, 0x13]),
+            Err(Problem::BadSegment(0x13))
+        );
     }
 
     #[test]

@@ -171,7 +171,9 @@ pub fn process(bytes: &[u8], opts: &PhotoOptions) -> Result<Processed, PhotoErro
             detected: jpeg::sniff(bytes),
         },
         jpeg::Problem::CutInHeader => PhotoError::Truncated,
-        jpeg::Problem::BadSegment(m) => PhotoError::Corrupt(format!("bad segment 0xFF{m:02X}")),
+        jpeg::Problem::BadSegment(m) => {
+            PhotoError::Corrupt(format!("invalid segment marker 0xFF{m:02X} in the header"))
+        }
         jpeg::Problem::NoFrame => {
             PhotoError::Corrupt("no frame header before the image data".into())
         }
