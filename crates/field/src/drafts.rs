@@ -24,9 +24,7 @@ impl Engine {
     /// Starts a new draft in the signed-in inspector's name, observed now.
     pub fn create_draft(&self) -> Result<LocalReport> {
         let mut conn = self.db();
-        let reporter = inspector(&conn)?
-            .ok_or_else(|| Error::Incomplete("nobody is signed in on this device".into()))?
-            .id;
+        let reporter = inspector(&conn)?.ok_or(Error::NotSignedIn)?.id;
         let id = ReportId::new();
         let now = self.now();
         conn.execute(

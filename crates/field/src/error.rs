@@ -25,6 +25,8 @@ pub enum Error {
     Invalid(#[from] ValidationErrors),
     #[error("the report is not ready to submit: {0}")]
     Incomplete(String),
+    #[error("nobody is signed in on this device")]
+    NotSignedIn,
     #[error("reference data: {0}")]
     Reference(String),
     #[error("{0} is already open by another Gridwalk process")]
