@@ -15,14 +15,16 @@
 //! the sample sizes.
 #![allow(clippy::unwrap_used, clippy::cast_precision_loss)]
 
-use std::path::{Path, PathBuf};
+#[path = "../tests/common/mod.rs"]
+mod common;
+
+use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
-use gridwalk_field::photo::{self, PhotoOptions};
-use gridwalk_field::{DraftPatch, Engine, FieldConfig, Inspector, Reference};
-use gridwalk_protocol::{Crs, Kind, Location, LocationProvider, PhotoId, PhotoStage, ReportId};
+use gridwalk_field::photo::{self, CHINA_STANDARD_TIME, PhotoOptions};
+use gridwalk_protocol::{PhotoId, PhotoStage, ReportId};
 use rusqlite::params;
 
 fn env_usize(name: &str, default: usize) -> usize {
@@ -30,10 +32,6 @@ fn env_usize(name: &str, default: usize) -> usize {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(default)
-}
-
-fn fixtures() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../fixtures")
 }
 
 fn median(mut v: Vec<Duration>) -> Duration {
@@ -60,11 +58,11 @@ fn run(cmd: &mut Command) -> Duration {
 }
 
 fn photo_bench(work: &Path) {
-    let runs = env_usize("GRIDWALK_BENCH_RUNS", 21);
-    let file = fixtures().join("photos/street-4000x3000.jpg");
+    let runs = env_usize("GRIDWALK_BENCH_RUNS", 21).max(1);
+    let file = common::fixtures().join("photos/street-4000x3000.jpg");
     let bytes = std::fs::read(&file).unwrap();
     let opts = PhotoOptions::default();
-    let p = photo::process(&bytes, &opts).unwrap();
+    let p = photo::process(&bytes, &opts, CHINA_STANDARD_TIME).unwrap();
     let size = format!("{}x{}", p.width, p.height);
     let vips_out = format!(
         "{}[Q={},strip]",
@@ -84,7 +82,7 @@ fn photo_bench(work: &Path) {
     let ours_in_process = || {
         let t = Instant::now();
         let bytes = std::fs::read(&file).unwrap();
-        let p = photo::process(&bytes, &opts).unwrap();
+        let p = photo::process(&bytes, &opts, CHINA_STANDARD_TIME).unwrap();
         std::fs::write(work.join("derivative.jpg"), &p.derivative).unwrap();
         std::fs::write(work.join("thumb.jpg"), &p.thumbnail).unwrap();
         t.elapsed()
@@ -130,20 +128,10 @@ fn photo_bench(work: &Path) {
 }
 
 fn finalize_bench(work: &Path) {
-    let n = env_usize("GRIDWALK_BENCH_REPORTS", 2000);
+    let n = env_usize("GRIDWALK_BENCH_REPORTS", 2000).max(1);
     let dir = work.join("engine");
-    let reference = Reference::load(&fixtures()).unwrap();
-    let engine = Engine::open(FieldConfig::new(&dir), reference).unwrap();
-    let users: Vec<serde_json::Value> =
-        serde_json::from_str(&std::fs::read_to_string(fixtures().join("users.json")).unwrap())
-            .unwrap();
-    let u = users.iter().find(|u| u["role"] == "inspector").unwrap();
-    engine
-        .sign_in(&Inspector {
-            id: u["id"].as_str().unwrap().parse().unwrap(),
-            cells: vec![],
-        })
-        .unwrap();
+    let engine = common::engine_at(&dir);
+    let reporter = common::inspector().id.to_string();
 
     // One real draft with 3 photos through the pipeline; its rows are then cloned n times
     // (new IDs) so setting up thousands of drafts does not take minutes of JPEG work.
@@ -152,44 +140,21 @@ fn finalize_bench(work: &Path) {
         engine
             .add_photo(
                 template.id,
-                &fixtures().join("photos").join(name),
+                &common::fixtures().join("photos").join(name),
                 PhotoStage::Before,
             )
             .unwrap();
     }
-    engine
-        .set_location(
-            template.id,
-            Location {
-                lon: 113.0631,
-                lat: 22.5983,
-                crs: Crs::Wgs84,
-                accuracy_m: 5.0,
-                fix_time: Utc::now(),
-                provider: LocationProvider::Gps,
-            },
-        )
-        .unwrap();
-    engine
-        .update_draft(
-            template.id,
-            &DraftPatch {
-                kind: Some(Kind::Event),
-                category: Some("0507".parse().unwrap()),
-                description: Some("人行道堆放建材".into()),
-                ..DraftPatch::default()
-            },
-        )
-        .unwrap();
+    common::ready_draft(&engine, template.id, Some("人行道堆放建材".into()));
     let ids = clone_drafts(&dir.join("field.db"), template.id, n);
 
     let t = Instant::now();
-    let mut payloads = Vec::with_capacity(n);
-    for id in &ids {
-        let f = engine.finalize(*id).unwrap();
-        payloads.push(serde_json::to_string(&f.report).unwrap());
-    }
+    let finalized: Vec<_> = ids.iter().map(|id| engine.finalize(*id).unwrap()).collect();
     let finalize = t.elapsed();
+    let payloads: Vec<String> = finalized
+        .iter()
+        .map(|f| serde_json::to_string(&f.report).unwrap())
+        .collect();
     drop(engine);
 
     // The reference: the same rows inserted with plain SQL into the same schema.
@@ -204,7 +169,7 @@ fn finalize_bench(work: &Path) {
         tx.execute(
             "INSERT INTO reports (id, state, reporter, kind, category, code_table_version, location, observed_at, created_at, updated_at, finalized_at, version)
              VALUES (?1, 'queued', ?2, 'event', '0507', 'v', '{}', ?3, ?3, ?3, ?3, 1)",
-            params![id, u["id"].as_str().unwrap(), now],
+            params![id, reporter, now],
         )
         .unwrap();
         for pos in 0..3 {
@@ -239,7 +204,7 @@ fn finalize_bench(work: &Path) {
     println!();
 }
 
-/// Copies a draft (report, photos, clips) `n` times under new IDs, in one transaction.
+/// Copies a draft (report and photo rows) `n` times under new IDs, in one transaction.
 fn clone_drafts(db: &Path, template: ReportId, n: usize) -> Vec<ReportId> {
     let mut conn = rusqlite::Connection::open(db).unwrap();
     let tx = conn.transaction().unwrap();

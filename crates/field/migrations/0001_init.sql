@@ -68,7 +68,5 @@ CREATE TABLE outbox (
     priority        INTEGER NOT NULL,
     body            TEXT NOT NULL,   -- JSON protocol::MutationBody
     created_at      TEXT NOT NULL,
-    attempts        INTEGER NOT NULL DEFAULT 0,
-    last_error      TEXT,
     UNIQUE (report_id, report_version)
 );

@@ -57,8 +57,9 @@ impl BlobStore {
     pub fn path(&self, kind: Kind, name: &str) -> PathBuf {
         let dir = self.root.join(kind.dir());
         match kind {
+            // Fan out by the first two characters, so no directory holds tens of thousands.
             Kind::Derivative | Kind::Thumbnail => dir
-                .join(&name[..2.min(name.len())])
+                .join(name.get(..2).unwrap_or("__"))
                 .join(format!("{name}.jpg")),
             Kind::Original => dir.join(format!("{name}.jpg")),
         }
@@ -71,7 +72,15 @@ impl BlobStore {
             return Ok(dest);
         }
         let parent = dest.parent().unwrap_or(&self.root).to_owned();
-        fs::create_dir_all(&parent).map_err(|e| Error::io(&parent, e))?;
+        if !parent.exists() {
+            // A new directory entry is durable only once its own parent is fsynced.
+            fs::create_dir_all(&parent).map_err(|e| Error::io(&parent, e))?;
+            if let Some(grandparent) = parent.parent() {
+                fs::File::open(grandparent)
+                    .and_then(|d| d.sync_all())
+                    .map_err(|e| Error::io(grandparent, e))?;
+            }
+        }
         let tmp = self.root.join("tmp").join(uuid::Uuid::now_v7().to_string());
         let write = || -> std::io::Result<()> {
             let mut f = fs::File::create(&tmp)?;

@@ -63,6 +63,11 @@ mod tests {
             .pragma_query_value(None, "journal_mode", |r| r.get(0))
             .expect("mode");
         assert_eq!(mode, "wal");
+        // 2 = FULL: the WAL is fsynced at every commit, so a returned call is durable.
+        let sync: i64 = conn
+            .pragma_query_value(None, "synchronous", |r| r.get(0))
+            .expect("synchronous");
+        assert_eq!(sync, 2);
         drop(conn);
         open(&path).expect("second open applies nothing and succeeds");
     }

@@ -83,7 +83,7 @@ impl Engine {
         tx.execute(
             "UPDATE reports SET kind = ?2, category = ?3, component_id = ?4, description = ?5,
                     address = ?6, urgency = ?7, observed_at = ?8, handled_on_spot = ?9,
-                    updated_at = ?10
+                    updated_at = ?10, code_table_version = ?11
              WHERE id = ?1",
             params![
                 id.to_string(),
@@ -96,6 +96,12 @@ impl Engine {
                 patch.observed_at.unwrap_or(current.observed_at),
                 patch.handled_on_spot.unwrap_or(current.handled_on_spot),
                 self.now(),
+                // A category picked now is picked from the table loaded now.
+                if patch.kind.is_some() || patch.category.is_some() {
+                    self.reference.codes.version()
+                } else {
+                    current.code_table_version.as_str()
+                },
             ],
         )?;
         let updated = load_tx(&tx, id)?;
@@ -141,10 +147,13 @@ impl Engine {
         // Fail fast on a submitted report before spending a second on the pipeline.
         draft_state(&self.db(), id)?;
         let bytes = std::fs::read(source).map_err(|e| Error::io(source, e))?;
-        let processed = photo::process(&bytes, &self.config.photo)?;
+        let processed = photo::process(&bytes, &self.config.photo, self.config.utc_offset)?;
         let photo_id = PhotoId::new();
 
-        // Files first, row second: a crash in between leaves only an orphan file.
+        // Files first, row second: a crash in between leaves only an orphan file. Both happen
+        // under the connection lock, so a concurrent delete cannot remove a shared
+        // content-addressed file between our write and our row.
+        let mut conn = self.db();
         self.blobs.put(
             blobs::Kind::Derivative,
             &processed.sha256,
@@ -163,7 +172,6 @@ impl Engine {
             None
         };
 
-        let mut conn = self.db();
         let cells = inspector(&conn)?.map(|i| i.cells).unwrap_or_default();
         let tx = draft_tx(&mut conn, id)?;
         let position: i64 = tx.query_row(
@@ -193,7 +201,7 @@ impl Engine {
         )?;
         let current = load_tx(&tx, id)?;
         if current.location.is_none()
-            && let Some(location) = exif_location(&processed.exif)
+            && let Some(location) = exif_location(&processed.exif, self.now())
         {
             let assignment = self.assign(&location, &cells);
             store_location(&tx, id, &location, &assignment, self.now())?;
@@ -225,8 +233,8 @@ impl Engine {
             |r| r.get(0),
         )?;
         tx.commit()?;
+        self.remove_files(&sha, still_used, original.as_deref());
         drop(conn);
-        self.remove_files(&sha, still_used, original.as_deref())?;
         Ok(updated)
     }
 
@@ -255,10 +263,7 @@ impl Engine {
             params![id.to_string(), i64::try_from(index).unwrap_or(i64::MAX)],
         )?;
         if deleted == 0 {
-            return Err(Error::Incomplete(format!(
-                "the report has no clip number {}",
-                index + 1
-            )));
+            return Err(Error::NoSuchClip(index + 1));
         }
         touch(&tx, id, self)?;
         let updated = load_tx(&tx, id)?;
@@ -285,35 +290,42 @@ impl Engine {
             files.push((sha, still_used, original));
         }
         tx.commit()?;
-        drop(conn);
         for (sha, still_used, original) in files {
-            self.remove_files(&sha, still_used, original.as_deref())?;
+            self.remove_files(&sha, still_used, original.as_deref());
         }
+        drop(conn);
         Ok(())
     }
 
-    fn remove_files(&self, sha: &str, still_used: bool, original: Option<&str>) -> Result<()> {
+    /// Removes the files of a photo whose row is already gone. Called with the connection
+    /// lock held (see `add_photo`). The row's removal is committed, so a failure here is not
+    /// the caller's failure: the file is left for the sweep on the next open.
+    fn remove_files(&self, sha: &str, still_used: bool, original: Option<&str>) {
         if !still_used {
-            self.blobs.remove(blobs::Kind::Derivative, sha)?;
-            self.blobs.remove(blobs::Kind::Thumbnail, sha)?;
+            let _ = self.blobs.remove(blobs::Kind::Derivative, sha);
+            let _ = self.blobs.remove(blobs::Kind::Thumbnail, sha);
         }
         if let Some(name) = original {
-            self.blobs.remove(blobs::Kind::Original, name)?;
+            let _ = self.blobs.remove(blobs::Kind::Original, name);
         }
-        Ok(())
     }
 }
 
-fn exif_location(exif: &ExifFacts) -> Option<Location> {
+/// A photo's EXIF GPS block as a position, if it is complete (a stated accuracy and a
+/// GPS fix time, which is UTC by definition) and valid; damaged EXIF is ignored, not stored.
+fn exif_location(exif: &ExifFacts, now: chrono::DateTime<chrono::Utc>) -> Option<Location> {
     let gps = exif.gps?;
-    Some(Location {
+    let location = Location {
         lon: gps.lon,
         lat: gps.lat,
         crs: gridwalk_protocol::Crs::Wgs84,
         accuracy_m: gps.accuracy_m?,
-        fix_time: gps.fix_time.or_else(|| exif.taken_at.map(|t| t.to_utc()))?,
+        fix_time: gps.fix_time?,
         provider: gridwalk_protocol::LocationProvider::PhotoExif,
-    })
+    };
+    gridwalk_protocol::validate_location(&location, now)
+        .ok()
+        .map(|()| location)
 }
 
 fn store_location(
@@ -347,7 +359,7 @@ fn touch(tx: &Transaction<'_>, id: ReportId, engine: &Engine) -> Result<()> {
 
 pub(crate) fn parse_id(s: &str) -> Result<ReportId> {
     s.parse()
-        .map_err(|e: gridwalk_protocol::Error| Error::Reference(e.to_string()))
+        .map_err(|e: gridwalk_protocol::Error| Error::Damaged(e.to_string()))
 }
 
 fn draft_state(conn: &Connection, id: ReportId) -> Result<()> {
@@ -414,11 +426,11 @@ pub(crate) fn load_tx(tx: &Connection, id: ReportId) -> Result<LocalReport> {
 
 fn row_to_report(r: &Row<'_>) -> Result<LocalReport> {
     let opt_parse = |i: usize| -> Result<Option<String>> { Ok(r.get::<_, Option<String>>(i)?) };
-    let bad = |e: gridwalk_protocol::Error| Error::Reference(e.to_string());
+    let bad = |e: gridwalk_protocol::Error| Error::Damaged(e.to_string());
     Ok(LocalReport {
         id: parse_id(&r.get::<_, String>(0)?)?,
         state: ReportState::parse(&r.get::<_, String>(1)?)
-            .ok_or_else(|| Error::Reference("unknown report state".into()))?,
+            .ok_or_else(|| Error::Damaged("unknown report state".into()))?,
         reporter: r.get::<_, String>(2)?.parse().map_err(bad)?,
         kind: opt_parse(3)?.map(|s| enum_from::<Kind>(&s)).transpose()?,
         category: opt_parse(4)?.map(|s| s.parse()).transpose().map_err(bad)?,
@@ -447,7 +459,7 @@ fn row_to_photo(r: &Row<'_>) -> Result<LocalPhoto> {
             id: r
                 .get::<_, String>(0)?
                 .parse()
-                .map_err(|e: gridwalk_protocol::Error| Error::Reference(e.to_string()))?,
+                .map_err(|e: gridwalk_protocol::Error| Error::Damaged(e.to_string()))?,
             sha256: r.get(1)?,
             bytes: r.get(2)?,
             width: r.get(3)?,
@@ -459,4 +471,55 @@ fn row_to_photo(r: &Row<'_>) -> Result<LocalPhoto> {
         exif: from_json(&r.get::<_, String>(8)?)?,
         original_kept: r.get::<_, Option<String>>(9)?.is_some(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{TimeZone, Utc};
+
+    use super::*;
+    use crate::photo::ExifGps;
+
+    fn facts(lat: f64, fix: bool, accuracy: Option<f64>) -> ExifFacts {
+        ExifFacts {
+            gps: Some(ExifGps {
+                lon: 113.08,
+                lat,
+                accuracy_m: accuracy,
+                fix_time: fix.then(|| at(3, 1)),
+            }),
+            orientation: 1,
+            ..ExifFacts::default()
+        }
+    }
+
+    fn at(day: u32, hour: u32) -> chrono::DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 11, day, hour, 0, 0)
+            .single()
+            .expect("valid time")
+    }
+
+    #[test]
+    fn exif_positions_must_be_complete_and_valid() {
+        let now = at(3, 2);
+        let ok = exif_location(&facts(22.59, true, Some(5.0)), now).expect("complete and valid");
+        assert_eq!(ok.provider, gridwalk_protocol::LocationProvider::PhotoExif);
+        assert!(
+            exif_location(&facts(95.0, true, Some(5.0)), now).is_none(),
+            "damaged latitude"
+        );
+        assert!(
+            exif_location(&facts(22.59, false, Some(5.0)), now).is_none(),
+            "no fix time"
+        );
+        assert!(
+            exif_location(&facts(22.59, true, None), now).is_none(),
+            "no accuracy"
+        );
+        let before_fix = at(2, 0);
+        assert!(
+            exif_location(&facts(22.59, true, Some(5.0)), before_fix).is_none(),
+            "future fix"
+        );
+    }
 }

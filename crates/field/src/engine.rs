@@ -8,7 +8,7 @@
 
 use std::collections::HashSet;
 use std::fs::{self, File};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::{Mutex, MutexGuard};
 
 use chrono::{DateTime, FixedOffset, Utc};
@@ -31,6 +31,9 @@ pub struct FieldConfig {
     pub keep_originals: bool,
     /// A fix less accurate than this many metres is flagged for the inspector.
     pub max_accuracy_m: f64,
+    /// The inspectors' local time zone: drafts are observed in it, and camera times written
+    /// without an offset are read in it.
+    pub utc_offset: FixedOffset,
 }
 
 impl FieldConfig {
@@ -42,6 +45,7 @@ impl FieldConfig {
             photo: PhotoOptions::default(),
             keep_originals: true,
             max_accuracy_m: 30.0,
+            utc_offset: crate::photo::CHINA_STANDARD_TIME,
         }
     }
 }
@@ -107,11 +111,6 @@ impl Engine {
         &self.reference
     }
 
-    #[must_use]
-    pub fn data_dir(&self) -> &Path {
-        &self.config.data_dir
-    }
-
     /// Records who is using the device; drafts are created in their name.
     pub fn sign_in(&self, inspector: &Inspector) -> Result<()> {
         self.db().execute(
@@ -139,7 +138,7 @@ impl Engine {
     }
 
     pub(crate) fn local_now(&self) -> DateTime<FixedOffset> {
-        self.now().with_timezone(&self.config.photo.default_offset)
+        self.now().with_timezone(&self.config.utc_offset)
     }
 
     /// Deletes photo files no row refers to (left by a crash between file and row).
@@ -167,7 +166,7 @@ fn device_id(conn: &Connection) -> Result<DeviceId> {
     if let Some(s) = existing {
         return s
             .parse()
-            .map_err(|e: gridwalk_protocol::Error| Error::Reference(e.to_string()));
+            .map_err(|e: gridwalk_protocol::Error| Error::Damaged(e.to_string()));
     }
     let id = DeviceId::new();
     conn.execute(
@@ -186,7 +185,7 @@ pub(crate) fn inspector(conn: &Connection) -> Result<Option<Inspector>> {
     Ok(Some(Inspector {
         id: id
             .parse()
-            .map_err(|e: gridwalk_protocol::Error| Error::Reference(e.to_string()))?,
+            .map_err(|e: gridwalk_protocol::Error| Error::Damaged(e.to_string()))?,
         cells: from_json(&cells)?,
     }))
 }
@@ -196,15 +195,9 @@ pub(crate) fn to_json<T: Serialize + ?Sized>(v: &T) -> String {
     serde_json::to_string(v).unwrap_or_else(|e| unreachable!("plain data serialises: {e}"))
 }
 
-/// A column's JSON text back into a value; a failure means the file was edited by hand.
+/// A column's JSON text back into a value; a failure means the file was damaged or edited.
 pub(crate) fn from_json<T: DeserializeOwned>(s: &str) -> Result<T> {
-    serde_json::from_str(s).map_err(|e| {
-        Error::Db(rusqlite::Error::FromSqlConversionFailure(
-            0,
-            rusqlite::types::Type::Text,
-            Box::new(e),
-        ))
-    })
+    serde_json::from_str(s).map_err(|e| Error::Damaged(format!("{e} in {s:?}")))
 }
 
 /// A unit enum's wire name (`"component"`), as stored in a text column.

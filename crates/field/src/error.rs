@@ -27,6 +27,10 @@ pub enum Error {
     Incomplete(String),
     #[error("nobody is signed in on this device")]
     NotSignedIn,
+    #[error("the report has no clip number {0}")]
+    NoSuchClip(usize),
+    #[error("local data is damaged: {0}")]
+    Damaged(String),
     #[error("reference data: {0}")]
     Reference(String),
     #[error("{0} is already open by another Gridwalk process")]

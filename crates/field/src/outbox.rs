@@ -46,7 +46,7 @@ impl Engine {
             params![id.to_string(), report.is_priority(), to_json(&body), now],
         )?;
         let mutation_id = u64::try_from(tx.last_insert_rowid())
-            .map_err(|_| Error::Reference("negative mutation number".into()))?;
+            .map_err(|_| Error::Damaged("negative mutation number".into()))?;
         tx.commit()?;
         Ok(Finalized {
             report,
@@ -69,7 +69,7 @@ impl Engine {
             .map(|(id, created_at, body)| {
                 Ok(Mutation {
                     id: u64::try_from(id)
-                        .map_err(|_| Error::Reference("negative mutation number".into()))?,
+                        .map_err(|_| Error::Damaged("negative mutation number".into()))?,
                     device: self.device_id(),
                     created_at,
                     body: from_json(&body)?,

@@ -4,35 +4,9 @@
 
 mod common;
 
-use chrono::Utc;
 use gridwalk_field::{DraftPatch, Engine, Error, FieldConfig, ReportState};
 use gridwalk_protocol::report::LocationFlag;
-use gridwalk_protocol::{
-    ClipRef, Crs, Kind, Location, LocationProvider, MutationBody, PhotoStage, Urgency,
-};
-
-fn fix(lon: f64, lat: f64, accuracy_m: f64) -> Location {
-    Location {
-        lon,
-        lat,
-        crs: Crs::Wgs84,
-        accuracy_m,
-        fix_time: Utc::now(),
-        provider: LocationProvider::Gps,
-    }
-}
-
-fn categorise(e: &Engine, id: gridwalk_protocol::ReportId, kind: Kind, code: &str) {
-    e.update_draft(
-        id,
-        &DraftPatch {
-            kind: Some(kind),
-            category: Some(code.parse().unwrap()),
-            ..DraftPatch::default()
-        },
-    )
-    .unwrap();
-}
+use gridwalk_protocol::{ClipRef, Kind, LocationProvider, MutationBody, PhotoStage, Urgency};
 
 #[test]
 fn capture_finalize_and_queue() {
@@ -68,7 +42,7 @@ fn capture_finalize_and_queue() {
         "a second photo does not move the report"
     );
 
-    categorise(&e, d.id, Kind::Event, "0401");
+    common::categorise(&e, d.id, Kind::Event, "0401", None);
     e.add_clip(
         d.id,
         &ClipRef {
@@ -128,8 +102,9 @@ fn mutation_numbers_follow_finalize_order_and_survive_reopen() {
     let mut ids = Vec::new();
     for _ in 0..3 {
         let d = e.create_draft().unwrap();
-        e.set_location(d.id, fix(113.0631, 22.5983, 4.0)).unwrap();
-        categorise(&e, d.id, Kind::Component, "0102");
+        e.set_location(d.id, common::gps_fix(113.0631, 22.5983, 4.0))
+            .unwrap();
+        common::categorise(&e, d.id, Kind::Component, "0102", None);
         ids.push(d.id);
     }
     // Finalize in a different order from creation.
@@ -184,8 +159,9 @@ fn incomplete_or_invalid_drafts_are_refused_and_unchanged() {
     );
     assert_eq!(e.report(d.id).unwrap(), d, "a refused edit changes nothing");
 
-    categorise(&e, d.id, Kind::Event, "0102");
-    e.set_location(d.id, fix(113.0631, 22.5983, 4.0)).unwrap();
+    common::categorise(&e, d.id, Kind::Event, "0102", None);
+    e.set_location(d.id, common::gps_fix(113.0631, 22.5983, 4.0))
+        .unwrap();
     e.update_draft(
         d.id,
         &DraftPatch {
@@ -233,12 +209,14 @@ fn positions_outside_the_grid_or_imprecise_are_flagged_not_refused() {
         "{:?}",
         d.location_flags
     );
-    categorise(&e, d.id, Kind::Event, "0501");
+    common::categorise(&e, d.id, Kind::Event, "0501", None);
     let f = e.finalize(d.id).unwrap();
     assert_eq!(f.report.cell, None);
 
     let d = e.create_draft().unwrap();
-    let err = e.set_location(d.id, fix(200.0, 22.5983, 5.0)).unwrap_err();
+    let err = e
+        .set_location(d.id, common::gps_fix(200.0, 22.5983, 5.0))
+        .unwrap_err();
     assert_eq!(
         err.to_string(),
         "location.lon: 200 is not a longitude (-180 to 180)"
@@ -248,7 +226,9 @@ fn positions_outside_the_grid_or_imprecise_are_flagged_not_refused() {
         d,
         "a refused position changes nothing"
     );
-    let d = e.set_location(d.id, fix(113.0631, 22.5983, 45.0)).unwrap();
+    let d = e
+        .set_location(d.id, common::gps_fix(113.0631, 22.5983, 45.0))
+        .unwrap();
     assert_eq!(
         d.location_flags,
         vec![LocationFlag::PoorAccuracy {
@@ -378,4 +358,71 @@ fn drafts_need_a_signed_in_inspector() {
         (Urgency::Urgent, "井盖缺失")
     );
     assert_eq!(e.reports(ReportState::Draft).unwrap(), vec![d]);
+}
+
+#[test]
+fn clips_and_component_ids_can_be_removed_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let e = common::engine_at(dir.path());
+    let d = e.create_draft().unwrap();
+    let clip = |serial: &str| ClipRef {
+        camera_serial: serial.into(),
+        officer_badge: "440102".into(),
+        start: d.observed_at - chrono::Duration::minutes(5),
+        end: d.observed_at,
+        file_name: Some("clip.mp4".into()),
+        md5: None,
+        sha256: None,
+    };
+    e.add_clip(d.id, &clip("JMC0001")).unwrap();
+    e.add_clip(d.id, &clip("JMC0002")).unwrap();
+    let r = e.add_clip(d.id, &clip("JMC0003")).unwrap();
+    assert_eq!(r.clips.len(), 3);
+    let r = e.remove_clip(d.id, 1).unwrap();
+    let serials: Vec<&str> = r.clips.iter().map(|c| c.camera_serial.as_str()).collect();
+    assert_eq!(serials, ["JMC0001", "JMC0003"]);
+    let err = e.remove_clip(d.id, 5).unwrap_err();
+    assert_eq!(err.to_string(), "the report has no clip number 6");
+    assert_eq!(e.report(d.id).unwrap().clips.len(), 2);
+
+    let with_id = DraftPatch {
+        kind: Some(Kind::Component),
+        category: Some("0102".parse().unwrap()),
+        component_id: Some(Some("4407030102000017".parse().unwrap())),
+        ..DraftPatch::default()
+    };
+    let r = e.update_draft(d.id, &with_id).unwrap();
+    assert_eq!(r.component_id.unwrap().as_str(), "4407030102000017");
+    let r = e
+        .update_draft(
+            d.id,
+            &DraftPatch {
+                component_id: Some(None),
+                ..DraftPatch::default()
+            },
+        )
+        .unwrap();
+    assert_eq!(r.component_id, None);
+    assert_eq!(r.category.unwrap().as_str(), "0102", "other fields kept");
+}
+
+#[test]
+fn the_map_preview_assigns_cells_without_saving() {
+    let dir = tempfile::tempdir().unwrap();
+    let e = common::engine_at(dir.path());
+    let a = e
+        .assign_cell(&common::gps_fix(113.0631, 22.5983, 5.0))
+        .unwrap();
+    assert_eq!(a.cell.unwrap().as_str(), "440703001001003");
+    assert!(a.flags.is_empty());
+    // Someone else's cell, in the same grid.
+    let a = e
+        .assign_cell(&common::gps_fix(113.0977, 22.5786, 5.0))
+        .unwrap();
+    assert!(
+        matches!(a.flags.as_slice(), [LocationFlag::OutsideMyCells { .. }]),
+        "{a:?}"
+    );
+    assert!(e.assign_cell(&common::gps_fix(113.0, 95.0, 5.0)).is_err());
+    assert_eq!(e.queue_summary().unwrap().drafts, 0);
 }

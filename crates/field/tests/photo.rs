@@ -4,7 +4,7 @@
 
 mod common;
 
-use gridwalk_field::photo::{PhotoError, PhotoOptions, process};
+use gridwalk_field::photo::{CHINA_STANDARD_TIME, PhotoError, PhotoOptions, process};
 use image::{GenericImageView, Rgb};
 use sha2::{Digest, Sha256};
 
@@ -28,7 +28,7 @@ fn close(a: Rgb<u8>, b: [u8; 3]) -> bool {
 fn every_exif_orientation_comes_out_upright() {
     for n in 1..=8 {
         let bytes = std::fs::read(common::photo(&format!("orient-{n}.jpg"))).unwrap();
-        let p = process(&bytes, &PhotoOptions::default()).unwrap();
+        let p = process(&bytes, &PhotoOptions::default(), CHINA_STANDARD_TIME).unwrap();
         assert_eq!(p.exif.orientation, n, "orientation read for {n}");
         assert_eq!(
             (p.width, p.height),
@@ -63,7 +63,7 @@ fn every_exif_orientation_comes_out_upright() {
 #[test]
 fn camera_photo_is_scaled_hashed_and_stripped() {
     let bytes = std::fs::read(common::photo("street-4000x3000.jpg")).unwrap();
-    let p = process(&bytes, &PhotoOptions::default()).unwrap();
+    let p = process(&bytes, &PhotoOptions::default(), CHINA_STANDARD_TIME).unwrap();
     assert_eq!((p.source_width, p.source_height), (4000, 3000));
     assert_eq!((p.width, p.height), (2048, 1536));
     assert_eq!(
@@ -89,14 +89,14 @@ fn camera_photo_is_scaled_hashed_and_stripped() {
     );
     assert!(!p.derivative.windows(6).any(|w| w == b"Exif\0\0"));
     // The same input always gives the same derivative: content addressing relies on it.
-    let again = process(&bytes, &PhotoOptions::default()).unwrap();
+    let again = process(&bytes, &PhotoOptions::default(), CHINA_STANDARD_TIME).unwrap();
     assert_eq!(again.sha256, p.sha256);
 }
 
 #[test]
 fn portrait_photo_is_rotated() {
     let bytes = std::fs::read(common::photo("portrait-3000x4000-o6.jpg")).unwrap();
-    let p = process(&bytes, &PhotoOptions::default()).unwrap();
+    let p = process(&bytes, &PhotoOptions::default(), CHINA_STANDARD_TIME).unwrap();
     assert_eq!((p.source_width, p.source_height), (4000, 3000));
     assert_eq!((p.width, p.height), (1536, 2048));
 }
@@ -109,7 +109,7 @@ fn exif_gps_and_time_are_read() {
     .unwrap();
     let m = &manifest["orient-1.jpg"];
     let bytes = std::fs::read(common::photo("orient-1.jpg")).unwrap();
-    let p = process(&bytes, &PhotoOptions::default()).unwrap();
+    let p = process(&bytes, &PhotoOptions::default(), CHINA_STANDARD_TIME).unwrap();
     let gps = p.exif.gps.unwrap();
     assert!(
         (gps.lat - m["lat"].as_f64().unwrap()).abs() < 1e-6,
@@ -129,6 +129,7 @@ fn exif_gps_and_time_are_read() {
     let none = process(
         &std::fs::read(common::photo("no-exif.jpg")).unwrap(),
         &PhotoOptions::default(),
+        CHINA_STANDARD_TIME,
     )
     .unwrap();
     assert!(none.exif.gps.is_none() && none.exif.taken_at.is_none());
@@ -189,7 +190,7 @@ fn bad_inputs_get_clear_errors() {
     ];
     for (name, expected, words) in cases {
         let bytes = std::fs::read(common::bad(name)).unwrap();
-        let err = process(&bytes, &o).expect_err(name);
+        let err = process(&bytes, &o, CHINA_STANDARD_TIME).expect_err(name);
         assert!(expected(&err), "{name}: unexpected error {err:?}");
         assert!(
             err.to_string().contains(words),
@@ -203,6 +204,7 @@ fn bad_inputs_get_clear_errors() {
     let err = process(
         &std::fs::read(common::photo("orient-1.jpg")).unwrap(),
         &small,
+        CHINA_STANDARD_TIME,
     )
     .unwrap_err();
     assert!(

@@ -40,7 +40,8 @@ impl fmt::Display for Kind {
     }
 }
 
-/// A four-digit category code: 2-digit major class (大类) followed by 2-digit minor class (小类).
+/// A category code: 2-digit major class (大类) followed by the minor class (小类) — 2 digits
+/// in the GB/T 30428.2 lineage, 3 digits in the newer 城市运行管理服务平台 codes.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct CategoryCode(String);
@@ -67,13 +68,13 @@ impl CategoryCode {
 impl TryFrom<String> for CategoryCode {
     type Error = Error;
     fn try_from(s: String) -> Result<Self, Error> {
-        if s.len() == 4 && s.bytes().all(|b| b.is_ascii_digit()) {
+        if (s.len() == 4 || s.len() == 5) && s.bytes().all(|b| b.is_ascii_digit()) {
             Ok(Self(s))
         } else {
             Err(Error::BadCode {
                 what: "category code",
                 value: s,
-                digits: 4,
+                digits: "4 or 5",
             })
         }
     }
@@ -251,7 +252,8 @@ pub(crate) mod tests {
         let bad = SMALL.replace(r#""code":"02""#, r#""code":"2""#);
         let err = CodeTable::from_json(&bad).expect_err("bad code");
         assert!(
-            err.to_string().contains("\"012\" must be exactly 4 digits"),
+            err.to_string()
+                .contains("\"012\" must be exactly 4 or 5 digits"),
             "{err}"
         );
     }
@@ -259,7 +261,9 @@ pub(crate) mod tests {
     #[test]
     fn category_code_shape() {
         assert!("01a1".parse::<CategoryCode>().is_err());
-        assert!("01011".parse::<CategoryCode>().is_err());
+        assert!("010111".parse::<CategoryCode>().is_err());
+        let newer: CategoryCode = "01012".parse().expect("5-digit code");
+        assert_eq!((newer.major(), newer.minor()), ("01", "012"));
         let c: CategoryCode = "0512".parse().expect("ok");
         assert_eq!((c.major(), c.minor()), ("05", "12"));
     }

@@ -15,7 +15,7 @@ pub enum Error {
     BadCode {
         what: &'static str,
         value: String,
-        digits: usize,
+        digits: &'static str,
     },
     /// A code table file that does not parse or contradicts itself.
     #[error("code table: {0}")]

@@ -33,7 +33,7 @@ macro_rules! digit_code {
                 if s.len() == $digits && s.bytes().all(|b| b.is_ascii_digit()) {
                     Ok(Self(s))
                 } else {
-                    Err(Error::BadCode { what: $what, value: s, digits: $digits })
+                    Err(Error::BadCode { what: $what, value: s, digits: stringify!($digits) })
                 }
             }
         }

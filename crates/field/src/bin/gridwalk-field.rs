@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 use chrono::{Duration, Utc};
 use clap::{Parser, Subcommand};
-use gridwalk_field::photo::{self, PhotoOptions};
+use gridwalk_field::photo::{self, CHINA_STANDARD_TIME, PhotoOptions};
 use gridwalk_field::{DraftPatch, Engine, FieldConfig, Inspector, Reference, ReportState};
 use gridwalk_protocol::{
     CellCode, ClipRef, Crs, Kind, Location, LocationProvider, PhotoStage, Urgency, UserId,
@@ -99,7 +99,7 @@ fn run(cli: &Cli) -> Result<()> {
         } => {
             let bytes =
                 std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
-            let processed = photo::process(&bytes, &PhotoOptions::default())
+            let processed = photo::process(&bytes, &PhotoOptions::default(), CHINA_STANDARD_TIME)
                 .with_context(|| format!("{}", file.display()))?;
             print_json(&processed.inspection(bytes.len() as u64))
         }

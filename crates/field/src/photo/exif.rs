@@ -144,8 +144,15 @@ fn parse_offset(s: &str) -> Option<FixedOffset> {
         _ => return None,
     };
     let (h, m) = rest.split_once(':')?;
-    let secs = h.parse::<i32>().ok()? * 3600 + m.parse::<i32>().ok()? * 60;
-    FixedOffset::east_opt(sign * secs)
+    let digits = |s: &str| s.len() == 2 && s.bytes().all(|b| b.is_ascii_digit());
+    if !digits(h) || !digits(m) {
+        return None;
+    }
+    let (h, m): (i32, i32) = (h.parse().ok()?, m.parse().ok()?);
+    if h > 14 || m > 59 {
+        return None;
+    }
+    FixedOffset::east_opt(sign * (h * 3600 + m * 60))
 }
 
 #[cfg(test)]
@@ -161,6 +168,10 @@ mod tests {
         );
         assert_eq!(parse_offset("08:00"), None);
         assert_eq!(parse_offset("+8"), None);
+        assert_eq!(parse_offset("+600000:00"), None, "no overflow");
+        assert_eq!(parse_offset("+-5:00"), None);
+        assert_eq!(parse_offset("+15:00"), None);
+        assert_eq!(parse_offset("+08:60"), None);
     }
 
     #[test]

@@ -20,8 +20,8 @@ pub enum Problem {
     NotJpeg,
     /// The file ends inside the header segments.
     CutInHeader,
-    /// A segment's length points outside the file or is impossible.
-    BadSegment(u8),
+    /// Something other than a valid segment at this byte offset.
+    BadSegment(usize),
     /// No frame header (SOFn) before the scan.
     NoFrame,
 }
@@ -53,7 +53,7 @@ pub fn inspect(bytes: &[u8]) -> Result<Structure, Problem> {
             return Err(Problem::CutInHeader);
         };
         if ff != 0xFF {
-            return Err(Problem::BadSegment(marker));
+            return Err(Problem::BadSegment(pos));
         }
         pos += 2;
         if marker == EOI {
@@ -64,21 +64,21 @@ pub fn inspect(bytes: &[u8]) -> Result<Structure, Problem> {
         }
         if marker < 0xC0 || marker == 0xFF {
             // Not a marker any JPEG encoder writes: the bytes are not JPEG segments.
-            return Err(Problem::BadSegment(marker));
+            return Err(Problem::BadSegment(pos - 2));
         }
         let Some(len_bytes) = bytes.get(pos..pos + 2) else {
             return Err(Problem::CutInHeader);
         };
         let len = usize::from(u16::from_be_bytes([len_bytes[0], len_bytes[1]]));
         if len < 2 {
-            return Err(Problem::BadSegment(marker));
+            return Err(Problem::BadSegment(pos - 2));
         }
         let Some(segment) = bytes.get(pos + 2..pos + len) else {
             return Err(Problem::CutInHeader);
         };
         if is_sof(marker) {
             if segment.len() < 5 {
-                return Err(Problem::BadSegment(marker));
+                return Err(Problem::BadSegment(pos - 2));
             }
             let height = u32::from(u16::from_be_bytes([segment[1], segment[2]]));
             let width = u32::from(u16::from_be_bytes([segment[3], segment[4]]));
@@ -180,11 +180,11 @@ mod tests {
     fn random_bytes_after_soi_are_not_segments() {
         assert_eq!(
             inspect(&[0xFF, 0xD8, 0xFF, 0x13, 0x00, 0x04, 1, 2]),
-            Err(Problem::BadSegment(0x13))
+            Err(Problem::BadSegment(2))
         );
         assert_eq!(
             inspect(&[0xFF, 0xD8, 0x42, 0x13]),
-            Err(Problem::BadSegment(0x13))
+            Err(Problem::BadSegment(2))
         );
     }
 

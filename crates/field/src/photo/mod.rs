@@ -36,9 +36,13 @@ pub struct PhotoOptions {
     pub max_pixels: u64,
     /// Refuse files larger than this many bytes.
     pub max_file_bytes: u64,
-    /// The UTC offset to assume for a capture time written without one.
-    pub default_offset: FixedOffset,
 }
+
+/// UTC+8, where Gridwalk's inspectors work.
+pub const CHINA_STANDARD_TIME: FixedOffset = match FixedOffset::east_opt(8 * 3600) {
+    Some(o) => o,
+    None => panic!("UTC+8 is a valid offset"),
+};
 
 impl Default for PhotoOptions {
     fn default() -> Self {
@@ -47,11 +51,10 @@ impl Default for PhotoOptions {
             quality: 80,
             thumb_edge: 320,
             thumb_quality: 70,
-            // A 200 MP sensor's full-resolution mode, with margin.
-            max_pixels: 210_000_000,
+            // A 108 MP sensor's full-resolution mode, with margin; decoding needs 3 bytes a
+            // pixel (360 MB at the limit), so a larger limit risks the app being killed.
+            max_pixels: 120_000_000,
             max_file_bytes: 80 * 1024 * 1024,
-            // China Standard Time: where Gridwalk's inspectors work.
-            default_offset: FixedOffset::east_opt(8 * 3600).expect("UTC+8 is a valid offset"),
         }
     }
 }
@@ -156,7 +159,12 @@ pub fn swaps_axes(o: u16) -> bool {
 }
 
 /// Runs the whole pipeline on a file's bytes.
-pub fn process(bytes: &[u8], opts: &PhotoOptions) -> Result<Processed, PhotoError> {
+/// Camera times written without a UTC offset are read in `local_offset`.
+pub fn process(
+    bytes: &[u8],
+    opts: &PhotoOptions,
+    local_offset: FixedOffset,
+) -> Result<Processed, PhotoError> {
     if bytes.is_empty() {
         return Err(PhotoError::Empty);
     }
@@ -171,8 +179,8 @@ pub fn process(bytes: &[u8], opts: &PhotoOptions) -> Result<Processed, PhotoErro
             detected: jpeg::sniff(bytes),
         },
         jpeg::Problem::CutInHeader => PhotoError::Truncated,
-        jpeg::Problem::BadSegment(m) => {
-            PhotoError::Corrupt(format!("invalid segment marker 0xFF{m:02X} in the header"))
+        jpeg::Problem::BadSegment(at) => {
+            PhotoError::Corrupt(format!("the header is damaged at byte {at}"))
         }
         jpeg::Problem::NoFrame => {
             PhotoError::Corrupt("no frame header before the image data".into())
@@ -192,7 +200,7 @@ pub fn process(bytes: &[u8], opts: &PhotoOptions) -> Result<Processed, PhotoErro
         return Err(PhotoError::Truncated);
     }
 
-    let exif = exif::read(bytes, opts.default_offset);
+    let exif = exif::read(bytes, local_offset);
     let pixels = decode(bytes, opts.max_pixels)?;
     let (sw, sh) = pixels.dimensions();
 
@@ -330,9 +338,12 @@ mod tests {
     #[test]
     fn refusals_before_decoding() {
         let o = PhotoOptions::default();
-        assert_eq!(process(b"", &o).err(), Some(PhotoError::Empty));
         assert_eq!(
-            process(b"\x89PNG\r\n\x1a\nxxxx", &o).err(),
+            process(b"", &o, CHINA_STANDARD_TIME).err(),
+            Some(PhotoError::Empty)
+        );
+        assert_eq!(
+            process(b"\x89PNG\r\n\x1a\nxxxx", &o, CHINA_STANDARD_TIME).err(),
             Some(PhotoError::NotJpeg {
                 detected: "a PNG image"
             })
@@ -342,7 +353,7 @@ mod tests {
             ..o
         };
         assert!(matches!(
-            process(b"\xFF\xD8\xFF\xE0", &small),
+            process(b"\xFF\xD8\xFF\xE0", &small, CHINA_STANDARD_TIME),
             Err(PhotoError::FileTooLarge { .. })
         ));
     }

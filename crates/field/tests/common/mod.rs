@@ -4,7 +4,9 @@
 
 use std::path::PathBuf;
 
-use gridwalk_field::{Engine, FieldConfig, Inspector, Reference};
+use chrono::Utc;
+use gridwalk_field::{DraftPatch, Engine, FieldConfig, Inspector, Reference};
+use gridwalk_protocol::{Crs, Kind, Location, LocationProvider, ReportId};
 
 pub fn fixtures() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../fixtures")
@@ -61,4 +63,45 @@ pub fn files_under(dir: &std::path::Path) -> Vec<String> {
     }
     out.sort();
     out
+}
+
+/// A GPS fix taken now.
+pub fn gps_fix(lon: f64, lat: f64, accuracy_m: f64) -> Location {
+    Location {
+        lon,
+        lat,
+        crs: Crs::Wgs84,
+        accuracy_m,
+        fix_time: Utc::now(),
+        provider: LocationProvider::Gps,
+    }
+}
+
+/// Gives a draft a category (and optionally a description), as the picker would.
+pub fn categorise(
+    engine: &Engine,
+    id: ReportId,
+    kind: Kind,
+    code: &str,
+    description: Option<String>,
+) {
+    engine
+        .update_draft(
+            id,
+            &DraftPatch {
+                kind: Some(kind),
+                category: Some(code.parse().unwrap()),
+                description,
+                ..DraftPatch::default()
+            },
+        )
+        .unwrap();
+}
+
+/// A draft in the first demo inspector's first cell, categorised and ready to finalize.
+pub fn ready_draft(engine: &Engine, id: ReportId, description: Option<String>) {
+    engine
+        .set_location(id, gps_fix(113.0631, 22.5983, 5.0))
+        .unwrap();
+    categorise(engine, id, Kind::Event, "0507", description);
 }
