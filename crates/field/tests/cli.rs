@@ -1,0 +1,113 @@
+//! The `gridwalk-field` support CLI, run as a real process on the real fixtures.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use std::process::{Command, Output};
+
+fn cli(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_gridwalk-field"))
+        .arg("--fixtures")
+        .arg(common::fixtures())
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn json(out: &Output) -> serde_json::Value {
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[test]
+fn photo_inspect_prints_exif_and_derivative() {
+    let path = common::photo("portrait-3000x4000-o6.jpg");
+    let v = json(&cli(&["photo", "inspect", path.to_str().unwrap()]));
+    assert_eq!(v["exif"]["orientation"], 6);
+    assert_eq!(v["exif"]["taken_at"], "2026-11-03T11:05:33+08:00");
+    assert!((v["exif"]["gps"]["lat"].as_f64().unwrap() - 22.590227).abs() < 1e-6);
+    assert_eq!(
+        (v["source_width"].as_u64(), v["source_height"].as_u64()),
+        (Some(4000), Some(3000))
+    );
+    assert_eq!(
+        (
+            v["derivative_width"].as_u64(),
+            v["derivative_height"].as_u64()
+        ),
+        (Some(1536), Some(2048))
+    );
+    assert!(v["derivative_bytes"].as_u64().unwrap() > 10_000);
+    assert_eq!(v["sha256"].as_str().unwrap().len(), 64);
+}
+
+#[test]
+fn photo_inspect_refuses_bad_files_with_words() {
+    let path = common::bad("image.png");
+    let out = cli(&["photo", "inspect", path.to_str().unwrap()]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("the file is a PNG image, not a JPEG photo"),
+        "{err}"
+    );
+    assert!(out.stdout.is_empty());
+}
+
+#[test]
+fn cell_lookup() {
+    let v = json(&cli(&["cell", "113.063006", "22.598366"]));
+    assert_eq!(v["cell"], "440703001001003");
+    assert_eq!(v["street"], "环市街道");
+    let v = json(&cli(&["cell", "113.118849", "22.58755"]));
+    assert_eq!(v["cell"], serde_json::Value::Null);
+    assert_eq!(v["flags"][0]["flag"], "outside_grid");
+    let out = cli(&["cell", "200", "22.59"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("200 is not a longitude"));
+}
+
+#[test]
+fn demo_fills_the_queue_and_the_queue_command_agrees() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let data = data.to_str().unwrap();
+    let out = cli(&["--data-dir", data, "demo"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    let photos = std::fs::read_dir(common::fixtures().join("photos"))
+        .unwrap()
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .path()
+                .extension()
+                .is_some_and(|x| x == "jpg")
+        })
+        .count();
+    assert_eq!(
+        text.lines().filter(|l| l.starts_with('#')).count(),
+        photos,
+        "{text}"
+    );
+    let q = json(&cli(&["--data-dir", data, "queue"]));
+    assert_eq!(q["pending_reports"].as_u64(), Some(photos as u64));
+    assert_eq!(q["pending_photos"].as_u64(), Some(photos as u64));
+    assert_eq!(q["drafts"].as_u64(), Some(0));
+    let outbox = json(&cli(&["--data-dir", data, "outbox"]));
+    let ids: Vec<u64> = outbox
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["id"].as_u64().unwrap())
+        .collect();
+    assert_eq!(ids, (1..=photos as u64).collect::<Vec<_>>());
+}
