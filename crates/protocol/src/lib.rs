@@ -14,6 +14,7 @@ pub mod error;
 pub mod ids;
 pub mod mutation;
 pub mod report;
+pub mod sync;
 pub mod validate;
 
 pub use codes::{Category, CategoryCode, CodeTable, Kind};
@@ -24,4 +25,5 @@ pub use report::{
     CellCode, ClipRef, ComponentId, Crs, Location, LocationFlag, LocationProvider, PhotoRef,
     PhotoStage, Report, Urgency,
 };
+pub use sync::{ApiError, MutationResult, Outcome, PushRequest, PushResponse, QueueStats};
 pub use validate::{FieldError, ValidationErrors, validate_location, validate_report};

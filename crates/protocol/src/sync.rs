@@ -1,0 +1,93 @@
+//! The push exchange between a device and the centre.
+//!
+//! A device sends its outbox in order. The centre keeps, per device, the number of the last
+//! mutation it applied, in the same transaction as the change itself; so a mutation sent
+//! twice (the answer was lost on a bad network) is recognised and answered exactly as the
+//! first time, and a batch that skips a number is refused whole, naming the number expected.
+
+use serde::{Deserialize, Serialize};
+
+use crate::{DeviceId, Mutation, MutationId};
+
+/// What is still waiting on the device, reported on every sync so team leaders can see
+/// whose work has not arrived.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct QueueStats {
+    pub reports: u64,
+    pub photos: u64,
+    pub bytes: u64,
+}
+
+/// `POST /v1/push`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PushRequest {
+    pub device: DeviceId,
+    pub app_version: String,
+    pub queue: QueueStats,
+    /// Consecutive mutations, oldest first.
+    pub mutations: Vec<Mutation>,
+}
+
+/// What became of one mutation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum Outcome {
+    /// Written as sent.
+    Applied,
+    /// Combined with changes made centrally, field by field.
+    Merged,
+    /// The same field changed differently on both sides: an operator decides.
+    Conflict { conflict: String },
+    /// Not applied, for this reason (in words); the device should show it.
+    Rejected { reason: String },
+}
+
+/// The answer for one mutation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MutationResult {
+    pub id: MutationId,
+    #[serde(flatten)]
+    pub outcome: Outcome,
+}
+
+/// The answer to a push: one result per mutation sent, in order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PushResponse {
+    /// The highest mutation number the centre has applied for this device.
+    pub last_applied: MutationId,
+    pub results: Vec<MutationResult>,
+}
+
+/// The body of every error answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiError {
+    /// A stable machine-readable code, e.g. `gap`, `unauthorized`, `bad_request`.
+    pub error: String,
+    /// What is wrong, in words.
+    pub message: String,
+    /// For `gap`: the mutation number the centre expects next.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub expected: Option<MutationId>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn outcomes_have_flat_wire_form() {
+        let r = MutationResult {
+            id: 7,
+            outcome: Outcome::Rejected {
+                reason: "category: unknown".into(),
+            },
+        };
+        assert_eq!(
+            serde_json::to_string(&r).expect("json"),
+            r#"{"id":7,"outcome":"rejected","reason":"category: unknown"}"#
+        );
+        let back: MutationResult =
+            serde_json::from_str(r#"{"id":8,"outcome":"applied"}"#).expect("parses");
+        assert_eq!(back.outcome, Outcome::Applied);
+    }
+}

@@ -1,0 +1,78 @@
+//! What the admin subcommands do, as library functions so tests and scripts share them:
+//! load reference data and users from the fixture files, enroll a device.
+
+use std::path::Path;
+
+use gridwalk_protocol::{CellCode, CodeTable, DeviceId};
+
+use crate::auth;
+use crate::store::{CaseStore, User};
+
+/// How much `load_fixtures` loaded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Loaded {
+    pub code_tables: usize,
+    pub cells: usize,
+    pub users: usize,
+}
+
+/// Loads `codes.json`, `grid/*.geojson` and `users.json` from a fixtures directory.
+/// Re-running it updates in place.
+pub async fn load_fixtures(store: &dyn CaseStore, dir: &Path) -> anyhow::Result<Loaded> {
+    use anyhow::Context;
+    let read =
+        |p: &Path| std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()));
+
+    let codes = read(&dir.join("codes.json"))?;
+    let table = CodeTable::from_json(&codes).context("codes.json")?;
+    store.put_code_table(table.version(), &codes).await?;
+
+    let mut cells = Vec::new();
+    let mut files: Vec<_> = std::fs::read_dir(dir.join("grid"))
+        .with_context(|| format!("reading {}", dir.join("grid").display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "geojson"))
+        .collect();
+    files.sort();
+    for f in &files {
+        let fc: serde_json::Value =
+            serde_json::from_str(&read(f)?).with_context(|| f.display().to_string())?;
+        for feature in fc["features"].as_array().into_iter().flatten() {
+            let code: CellCode = feature["properties"]["code"]
+                .as_str()
+                .unwrap_or_default()
+                .parse()
+                .with_context(|| format!("{}: a feature's code", f.display()))?;
+            cells.push((code, feature.to_string()));
+        }
+    }
+    let cell_count = store.put_cells(&cells).await?;
+
+    let users: Vec<User> =
+        serde_json::from_str(&read(&dir.join("users.json"))?).context("users.json")?;
+    for u in &users {
+        store.put_user(u).await?;
+    }
+    Ok(Loaded {
+        code_tables: 1,
+        cells: cell_count,
+        users: users.len(),
+    })
+}
+
+/// Enrolls `device` for the user with `login` and returns the new token (shown once).
+pub async fn enroll_device(
+    store: &dyn CaseStore,
+    login: &str,
+    device: DeviceId,
+) -> anyhow::Result<String> {
+    let user = store
+        .user_by_login(login)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("no user with login {login:?}"))?;
+    let token = auth::new_token();
+    store
+        .enroll_device(device, user.id, &auth::token_hash(&token))
+        .await?;
+    Ok(token)
+}

@@ -1,0 +1,49 @@
+//! The server's one error type and how it becomes an HTTP answer. Internal failures are
+//! logged with their detail and answered with a generic message; what the client did wrong
+//! is answered in words, with a stable code.
+
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use gridwalk_protocol::{ApiError, MutationId};
+
+use crate::store::StoreError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("missing or unknown device token")]
+    Unauthorized,
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("mutation numbers must continue from {expected}")]
+    Gap { expected: MutationId },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        let (status, code, expected) = match &self {
+            AppError::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request", None),
+            AppError::Unauthorized => (StatusCode::UNAUTHORIZED, "unauthorized", None),
+            AppError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden", None),
+            AppError::Gap { expected } => (StatusCode::CONFLICT, "gap", Some(*expected)),
+            AppError::Store(StoreError::NotFound(_)) => (StatusCode::NOT_FOUND, "not_found", None),
+            AppError::Store(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal", None),
+        };
+        let message = if status == StatusCode::INTERNAL_SERVER_ERROR {
+            tracing::error!(error = %self, "request failed");
+            "the server could not complete the request; it has been logged".to_owned()
+        } else {
+            self.to_string()
+        };
+        let body = ApiError {
+            error: code.to_owned(),
+            message,
+            expected,
+        };
+        (status, Json(body)).into_response()
+    }
+}

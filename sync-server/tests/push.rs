@@ -1,0 +1,266 @@
+//! Push end to end: a real server on port 0 over a real SQLite case store, a real field
+//! engine capturing offline, and real HTTP between them.
+#![allow(clippy::unwrap_used)]
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use chrono::Utc;
+use gridwalk_field::{DraftPatch, Engine, FieldConfig, Inspector, Reference};
+use gridwalk_protocol::{
+    ApiError, Crs, Kind, Location, LocationProvider, Outcome, PhotoStage, PushRequest,
+    PushResponse, QueueStats,
+};
+use gridwalk_sync::store::CaseStore;
+use gridwalk_sync::store::sqlite::SqliteStore;
+use gridwalk_sync::{AppState, admin, app};
+
+fn fixtures() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../fixtures")
+}
+
+struct Server {
+    url: String,
+    store: Arc<dyn CaseStore>,
+    _dir: tempfile::TempDir,
+}
+
+async fn server() -> Server {
+    let dir = tempfile::tempdir().unwrap();
+    let store: Arc<dyn CaseStore> =
+        Arc::new(SqliteStore::open(&dir.path().join("cases.db")).unwrap());
+    admin::load_fixtures(store.as_ref(), &fixtures())
+        .await
+        .unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let router = app(AppState {
+        store: Arc::clone(&store),
+    });
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    Server {
+        url,
+        store,
+        _dir: dir,
+    }
+}
+
+/// An engine signed in as the first demo inspector, with `n` reports finalized offline.
+fn device_with_reports(dir: &std::path::Path, n: usize) -> Engine {
+    let engine =
+        Engine::open(FieldConfig::new(dir), Reference::load(&fixtures()).unwrap()).unwrap();
+    let users: Vec<serde_json::Value> =
+        serde_json::from_str(&std::fs::read_to_string(fixtures().join("users.json")).unwrap())
+            .unwrap();
+    let u = users.iter().find(|u| u["login"] == "lixiaoming").unwrap();
+    engine
+        .sign_in(&Inspector {
+            id: u["id"].as_str().unwrap().parse().unwrap(),
+            cells: vec![],
+        })
+        .unwrap();
+    for i in 0..n {
+        let d = engine.create_draft().unwrap();
+        if i == 0 {
+            engine
+                .add_photo(
+                    d.id,
+                    &fixtures().join("photos/orient-1.jpg"),
+                    PhotoStage::Before,
+                )
+                .unwrap();
+        }
+        engine
+            .set_location(
+                d.id,
+                Location {
+                    lon: 113.0631,
+                    lat: 22.5983,
+                    crs: Crs::Wgs84,
+                    accuracy_m: 5.0,
+                    fix_time: Utc::now(),
+                    provider: LocationProvider::Gps,
+                },
+            )
+            .unwrap();
+        engine
+            .update_draft(
+                d.id,
+                &DraftPatch {
+                    kind: Some(Kind::Event),
+                    category: Some("0507".parse().unwrap()),
+                    ..DraftPatch::default()
+                },
+            )
+            .unwrap();
+        engine.finalize(d.id).unwrap();
+    }
+    engine
+}
+
+fn request(engine: &Engine) -> PushRequest {
+    let q = engine.queue_summary().unwrap();
+    PushRequest {
+        device: engine.device_id(),
+        app_version: "test".into(),
+        queue: QueueStats {
+            reports: q.pending_reports,
+            photos: q.pending_photos,
+            bytes: q.pending_bytes,
+        },
+        mutations: engine.pending_mutations(100).unwrap(),
+    }
+}
+
+async fn post(s: &Server, token: &str, body: &PushRequest) -> reqwest::Response {
+    reqwest::Client::new()
+        .post(format!("{}/v1/push", s.url))
+        .bearer_auth(token)
+        .json(body)
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn reports_arrive_exactly_once_and_repeats_get_the_same_answer() {
+    let s = server().await;
+    let dir = tempfile::tempdir().unwrap();
+    let engine = device_with_reports(dir.path(), 5);
+    let token = admin::enroll_device(s.store.as_ref(), "lixiaoming", engine.device_id())
+        .await
+        .unwrap();
+
+    let req = request(&engine);
+    let first: PushResponse = post(&s, &token, &req).await.json().await.unwrap();
+    assert_eq!(first.last_applied, 5);
+    assert!(
+        first.results.iter().all(|r| r.outcome == Outcome::Applied),
+        "{first:?}"
+    );
+    assert_eq!(s.store.report_count().await.unwrap(), 5);
+
+    // The answer was lost; the device sends the same batch again.
+    let again: PushResponse = post(&s, &token, &req).await.json().await.unwrap();
+    assert_eq!(again, first);
+    assert_eq!(
+        s.store.report_count().await.unwrap(),
+        5,
+        "nothing duplicated"
+    );
+
+    for m in &req.mutations {
+        let gridwalk_protocol::MutationBody::SubmitReport { report } = &m.body;
+        let stored = s.store.report(report.id).await.unwrap().unwrap();
+        assert_eq!(stored.report, **report);
+        let expected = if report.photos.is_empty() {
+            "pending_review"
+        } else {
+            "awaiting_photos"
+        };
+        assert_eq!(stored.state, expected);
+    }
+    let health: serde_json::Value = reqwest::get(format!("{}/healthz", s.url))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(health["reports"], 5);
+}
+
+#[tokio::test]
+async fn gaps_are_refused_and_strangers_are_turned_away() {
+    let s = server().await;
+    let dir = tempfile::tempdir().unwrap();
+    let engine = device_with_reports(dir.path(), 3);
+    let token = admin::enroll_device(s.store.as_ref(), "lixiaoming", engine.device_id())
+        .await
+        .unwrap();
+
+    let mut req = request(&engine);
+    req.mutations.remove(0);
+    let resp = post(&s, &token, &req).await;
+    assert_eq!(resp.status(), 409);
+    let err: ApiError = resp.json().await.unwrap();
+    assert_eq!((err.error.as_str(), err.expected), ("gap", Some(1)));
+    assert_eq!(
+        s.store.report_count().await.unwrap(),
+        0,
+        "a refused batch writes nothing"
+    );
+
+    let mut holey = request(&engine);
+    holey.mutations.remove(1);
+    let resp = post(&s, &token, &holey).await;
+    assert_eq!(resp.status(), 400);
+    let err: ApiError = resp.json().await.unwrap();
+    assert_eq!(
+        err.message,
+        "mutation 3 follows 1: a batch must be consecutive"
+    );
+
+    let resp = reqwest::Client::new()
+        .post(format!("{}/v1/push", s.url))
+        .bearer_auth(&token)
+        .header("content-type", "application/json")
+        .body(r#"{"device": 42}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 400);
+    let err: ApiError = resp.json().await.unwrap();
+    assert_eq!(err.error, "bad_request");
+    assert!(err.message.contains("device"), "{}", err.message);
+
+    let resp = post(&s, "not-a-token", &request(&engine)).await;
+    assert_eq!(resp.status(), 401);
+
+    let mut other = request(&engine);
+    other.device = gridwalk_protocol::DeviceId::new();
+    let resp = post(&s, &token, &other).await;
+    assert_eq!(resp.status(), 403);
+    assert_eq!(s.store.report_count().await.unwrap(), 0);
+}
+
+#[tokio::test]
+async fn a_report_that_breaks_the_rules_is_rejected_in_words_and_the_queue_moves_on() {
+    let s = server().await;
+    let dir = tempfile::tempdir().unwrap();
+    let engine = device_with_reports(dir.path(), 2);
+    // Enrolled for another inspector: the reports name the wrong reporter.
+    let users: Vec<serde_json::Value> =
+        serde_json::from_str(&std::fs::read_to_string(fixtures().join("users.json")).unwrap())
+            .unwrap();
+    let other = users
+        .iter()
+        .filter(|u| u["role"] == "inspector")
+        .nth(1)
+        .unwrap();
+    let token = admin::enroll_device(
+        s.store.as_ref(),
+        other["login"].as_str().unwrap(),
+        engine.device_id(),
+    )
+    .await
+    .unwrap();
+    let resp: PushResponse = post(&s, &token, &request(&engine))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        resp.last_applied, 2,
+        "rejected mutations are answered and passed"
+    );
+    for r in &resp.results {
+        let Outcome::Rejected { reason } = &r.outcome else {
+            panic!("{r:?}")
+        };
+        assert!(
+            reason.contains("but this device is enrolled for"),
+            "{reason}"
+        );
+    }
+    assert_eq!(s.store.report_count().await.unwrap(), 0);
+}
