@@ -6,7 +6,8 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use chrono::Utc;
-use gridwalk_field::{DraftPatch, Engine, FieldConfig, Inspector, Reference};
+use gridwalk_field::sync::SyncClient;
+use gridwalk_field::{DraftPatch, Engine, FieldConfig, Inspector, Reference, ReportState};
 use gridwalk_protocol::{
     ApiError, Crs, Kind, Location, LocationProvider, Outcome, PhotoStage, PushRequest,
     PushResponse, QueueStats,
@@ -263,4 +264,104 @@ async fn a_report_that_breaks_the_rules_is_rejected_in_words_and_the_queue_moves
         );
     }
     assert_eq!(s.store.report_count().await.unwrap(), 0);
+}
+
+#[tokio::test]
+async fn the_engine_syncs_its_outbox_and_settles_every_answer() {
+    let s = server().await;
+    let dir = tempfile::tempdir().unwrap();
+    let engine = device_with_reports(dir.path(), 4);
+    let token = admin::enroll_device(s.store.as_ref(), "lixiaoming", engine.device_id())
+        .await
+        .unwrap();
+
+    // No server configured yet: a clear error, nothing touched.
+    assert!(engine.sync_settings().unwrap().is_none());
+    assert!(!engine.sync_status().unwrap().configured);
+
+    // Server down: the error is recorded in words, nothing local is lost.
+    let dead = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let dead_url = format!("http://{}", dead.local_addr().unwrap());
+    drop(dead);
+    engine.configure_sync(&dead_url, &token).unwrap();
+    let client = SyncClient::new(&engine.sync_settings().unwrap().unwrap()).unwrap();
+    let err = engine.sync_once(&client, "test").await.unwrap_err();
+    assert!(err.is_retryable(), "{err:?}");
+    assert!(
+        err.to_string().starts_with("cannot reach the server"),
+        "{err}"
+    );
+    let status = engine.sync_status().unwrap();
+    assert_eq!(
+        (status.failures, status.last_error.as_deref()),
+        (1, Some(err.to_string().as_str()))
+    );
+    assert_eq!(engine.queue_summary().unwrap().pending_reports, 4);
+
+    // The server comes back.
+    engine.configure_sync(&s.url, &token).unwrap();
+    let client = SyncClient::new(&engine.sync_settings().unwrap().unwrap()).unwrap();
+    let done = engine.sync_once(&client, "test").await.unwrap();
+    assert_eq!((done.sent, done.rejected), (4, 0));
+    assert_eq!(s.store.report_count().await.unwrap(), 4);
+    let q = engine.queue_summary().unwrap();
+    assert_eq!(q.pending_reports, 0);
+    // The first report's photo is still to be uploaded: the record went ahead of it.
+    assert_eq!(q.pending_photos, 1);
+    assert_eq!(engine.reports(ReportState::Sent).unwrap().len(), 4);
+    let status = engine.sync_status().unwrap();
+    assert_eq!((status.failures, status.last_error), (0, None));
+    assert!(status.last_success_at.is_some());
+
+    // Nothing left: a second sync sends nothing.
+    assert_eq!(engine.sync_once(&client, "test").await.unwrap().sent, 0);
+    assert_eq!(s.store.report_count().await.unwrap(), 4);
+}
+
+#[tokio::test]
+async fn a_refused_report_comes_back_with_the_reason_and_a_bad_token_says_so() {
+    let s = server().await;
+    let dir = tempfile::tempdir().unwrap();
+    let engine = device_with_reports(dir.path(), 1);
+
+    engine.configure_sync(&s.url, "wrong-token").unwrap();
+    let client = SyncClient::new(&engine.sync_settings().unwrap().unwrap()).unwrap();
+    let err = engine.sync_once(&client, "test").await.unwrap_err();
+    assert!(
+        matches!(err, gridwalk_field::Error::Unauthorized),
+        "{err:?}"
+    );
+    assert!(!err.is_retryable());
+
+    // Enrolled for someone else: the centre refuses, and says why.
+    let users: Vec<serde_json::Value> =
+        serde_json::from_str(&std::fs::read_to_string(fixtures().join("users.json")).unwrap())
+            .unwrap();
+    let other = users
+        .iter()
+        .filter(|u| u["role"] == "inspector")
+        .nth(1)
+        .unwrap();
+    let token = admin::enroll_device(
+        s.store.as_ref(),
+        other["login"].as_str().unwrap(),
+        engine.device_id(),
+    )
+    .await
+    .unwrap();
+    engine.configure_sync(&s.url, &token).unwrap();
+    let client = SyncClient::new(&engine.sync_settings().unwrap().unwrap()).unwrap();
+    let done = engine.sync_once(&client, "test").await.unwrap();
+    assert_eq!((done.sent, done.rejected), (0, 1));
+    let rejected = engine.reports(ReportState::Rejected).unwrap();
+    assert!(
+        rejected[0]
+            .centre_note
+            .as_deref()
+            .unwrap()
+            .contains("enrolled for"),
+        "{:?}",
+        rejected[0].centre_note
+    );
+    assert!(engine.configure_sync("ftp://x", "t").is_err());
 }

@@ -221,7 +221,7 @@ fn clone_drafts(db: &Path, template: ReportId, n: usize) -> Vec<ReportId> {
         tx.execute(
             "INSERT INTO reports SELECT ?2, state, reporter, kind, category, code_table_version, component_id,
                     description, address, location, cell, location_flags, urgency, observed_at,
-                    handled_on_spot, version, created_at, updated_at, finalized_at
+                    handled_on_spot, version, created_at, updated_at, finalized_at, centre_note
              FROM reports WHERE id = ?1",
             params![template.to_string(), id.to_string()],
         )
@@ -229,7 +229,7 @@ fn clone_drafts(db: &Path, template: ReportId, n: usize) -> Vec<ReportId> {
         for p in &photo_ids {
             tx.execute(
                 "INSERT INTO photos SELECT ?2, ?3, position, stage, sha256, bytes, width, height,
-                        thumb_bytes, taken_at, exif, NULL, created_at
+                        thumb_bytes, taken_at, exif, NULL, created_at, upload_url, uploaded_at
                  FROM photos WHERE id = ?1",
                 params![p, PhotoId::new().to_string(), id.to_string()],
             )

@@ -1,6 +1,6 @@
 -- The device's local store. One row per installation in `device`; reports from draft to
--- acknowledged; their photos and body-cam clip references; and the outbox of mutations that
--- must reach the centre, numbered in the order they were made.
+-- acknowledged; their photos and body-cam clip references; the outbox of mutations that
+-- must reach the centre, numbered in the order they were made; and the sync settings.
 
 CREATE TABLE device (
     singleton   INTEGER PRIMARY KEY CHECK (singleton = 1),
@@ -13,7 +13,9 @@ CREATE TABLE device (
 
 CREATE TABLE reports (
     id                  TEXT PRIMARY KEY,
-    state               TEXT NOT NULL CHECK (state IN ('draft', 'queued')),
+    -- draft: being written; queued: submitted, in the outbox; sent: the centre applied it;
+    -- rejected: the centre refused it (centre_note says why).
+    state               TEXT NOT NULL CHECK (state IN ('draft', 'queued', 'sent', 'rejected')),
     reporter            TEXT NOT NULL,
     kind                TEXT CHECK (kind IN ('component', 'event')),
     category            TEXT,
@@ -31,6 +33,7 @@ CREATE TABLE reports (
     created_at          TEXT NOT NULL,
     updated_at          TEXT NOT NULL,
     finalized_at        TEXT,
+    centre_note         TEXT,
     CHECK ((state = 'draft') = (finalized_at IS NULL))
 );
 CREATE INDEX reports_state ON reports (state, finalized_at);
@@ -49,6 +52,8 @@ CREATE TABLE photos (
     exif            TEXT NOT NULL,   -- JSON photo::ExifFacts read from the original
     original        TEXT,            -- file name under originals/, while kept
     created_at      TEXT NOT NULL,
+    upload_url      TEXT,            -- the tus upload resource, once created
+    uploaded_at     TEXT,            -- when the centre confirmed every byte
     UNIQUE (report_id, position)
 );
 CREATE INDEX photos_sha ON photos (sha256);
@@ -68,5 +73,19 @@ CREATE TABLE outbox (
     priority        INTEGER NOT NULL,
     body            TEXT NOT NULL,   -- JSON protocol::MutationBody
     created_at      TEXT NOT NULL,
+    attempts        INTEGER NOT NULL DEFAULT 0,
+    last_error      TEXT,            -- in words an inspector understands
     UNIQUE (report_id, report_version)
 );
+
+-- Where and how this device syncs, and how the last attempt went.
+CREATE TABLE sync_state (
+    singleton       INTEGER PRIMARY KEY CHECK (singleton = 1),
+    server_url      TEXT,
+    token           TEXT,
+    last_attempt_at TEXT,
+    last_success_at TEXT,
+    last_error      TEXT,
+    failures        INTEGER NOT NULL DEFAULT 0
+);
+INSERT INTO sync_state (singleton) VALUES (1);

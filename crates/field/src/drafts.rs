@@ -398,7 +398,7 @@ pub(crate) fn load_tx(tx: &Connection, id: ReportId) -> Result<LocalReport> {
         .query_row(
             "SELECT id, state, reporter, kind, category, code_table_version, component_id,
                     description, address, location, cell, location_flags, urgency, observed_at,
-                    handled_on_spot, version, created_at, updated_at, finalized_at
+                    handled_on_spot, version, created_at, updated_at, finalized_at, centre_note
              FROM reports WHERE id = ?1",
             [&key],
             |r| Ok(row_to_report(r)),
@@ -448,6 +448,7 @@ fn row_to_report(r: &Row<'_>) -> Result<LocalReport> {
         created_at: r.get(16)?,
         updated_at: r.get(17)?,
         finalized_at: r.get(18)?,
+        centre_note: r.get(19)?,
         photos: Vec::new(),
         clips: Vec::new(),
     })

@@ -31,6 +31,24 @@ pub enum Error {
     NoSuchClip(usize),
     #[error("local data is damaged: {0}")]
     Damaged(String),
+    #[error(
+        "this device has no sync server set up; enter the server address and device token in Settings"
+    )]
+    SyncNotConfigured,
+    #[error(
+        "cannot reach the server ({0}); your reports are safe on this device and will be sent automatically"
+    )]
+    Network(String),
+    #[error("the server does not recognise this device; ask your team leader to enroll it again")]
+    Unauthorized,
+    #[error("the server had a problem ({0}); it will be tried again")]
+    Server(String),
+    #[error("the server refused the data: {0}")]
+    Refused(String),
+    #[error(
+        "the centre is missing this device's changes from number {expected} on, which this device no longer holds; contact support"
+    )]
+    MissingAtCentre { expected: u64 },
     #[error("reference data: {0}")]
     Reference(String),
     #[error("{0} is already open by another Gridwalk process")]
@@ -42,6 +60,12 @@ pub enum Error {
 }
 
 impl Error {
+    /// Whether trying again later may succeed without anyone doing anything.
+    #[must_use]
+    pub fn is_retryable(&self) -> bool {
+        matches!(self, Error::Network(_) | Error::Server(_))
+    }
+
     pub(crate) fn io(path: &std::path::Path, cause: std::io::Error) -> Self {
         Error::Io {
             path: path.display().to_string(),

@@ -10,6 +10,7 @@
 //! - Grid lookup ([`grid`]) places a position in a 单元网格 through an R-tree and flags —
 //!   never refuses — positions outside the grid or with a poor fix.
 //! - [`queue`] answers "what is still waiting to reach the centre".
+//! - [`sync`] pushes the outbox to the centre and settles its answers.
 //!
 //! The app's commands are one line each over these methods; the same methods back the
 //! `gridwalk-field` support CLI and the tests.
@@ -27,6 +28,7 @@ pub mod outbox;
 pub mod photo;
 pub mod queue;
 pub mod reference;
+pub mod sync;
 
 pub use engine::{Engine, FieldConfig, Inspector};
 pub use error::{Error, Result};

@@ -20,6 +20,10 @@ pub enum ReportState {
     Draft,
     /// Submitted: immutable here, its mutation waiting in the outbox.
     Queued,
+    /// The centre applied it.
+    Sent,
+    /// The centre refused it; `centre_note` says why.
+    Rejected,
 }
 
 impl ReportState {
@@ -27,6 +31,8 @@ impl ReportState {
         match self {
             ReportState::Draft => "draft",
             ReportState::Queued => "queued",
+            ReportState::Sent => "sent",
+            ReportState::Rejected => "rejected",
         }
     }
 
@@ -34,6 +40,8 @@ impl ReportState {
         match s {
             "draft" => Some(ReportState::Draft),
             "queued" => Some(ReportState::Queued),
+            "sent" => Some(ReportState::Sent),
+            "rejected" => Some(ReportState::Rejected),
             _ => None,
         }
     }
@@ -75,6 +83,8 @@ pub struct LocalReport {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub finalized_at: Option<DateTime<Utc>>,
+    /// What the centre said when it refused the report.
+    pub centre_note: Option<String>,
 }
 
 /// Changes to a draft's own fields; `None` leaves a field as it is.

@@ -17,6 +17,8 @@ pub struct QueueSummary {
     pub pending_reports: u64,
     /// Of those, how many are urgent or 突发事件.
     pub pending_priority: u64,
+    /// Photos of submitted reports whose bytes the centre has not yet confirmed (a report
+    /// the centre has applied can still be waiting for its photos).
     pub pending_photos: u64,
     /// Bytes still to upload: the records plus their photo derivatives.
     pub pending_bytes: u64,
@@ -44,7 +46,7 @@ impl Engine {
         let (pending_photos, photo_bytes): (u64, u64) = tx.query_row(
             "SELECT COUNT(*), COALESCE(SUM(p.bytes), 0)
              FROM photos p JOIN reports r ON r.id = p.report_id
-             WHERE r.state = 'queued'",
+             WHERE r.state IN ('queued', 'sent') AND p.uploaded_at IS NULL",
             [],
             |r| Ok((r.get(0)?, r.get(1)?)),
         )?;

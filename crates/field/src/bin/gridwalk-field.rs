@@ -10,6 +10,7 @@ use anyhow::{Context, Result, bail};
 use chrono::{Duration, Utc};
 use clap::{Parser, Subcommand};
 use gridwalk_field::photo::{self, CHINA_STANDARD_TIME, PhotoOptions};
+use gridwalk_field::sync::SyncClient;
 use gridwalk_field::{DraftPatch, Engine, FieldConfig, Inspector, Reference, ReportState};
 use gridwalk_protocol::{
     CellCode, ClipRef, Crs, Kind, Location, LocationProvider, PhotoStage, Urgency, UserId,
@@ -74,6 +75,19 @@ enum Command {
         #[arg(long, default_value_t = 100)]
         limit: usize,
     },
+    /// This device's ID, as an administrator needs it to enroll the device.
+    DeviceId,
+    /// Send the outbox to a sync server now; `--server` and `--token` are remembered.
+    Sync {
+        /// The server's address, e.g. http://127.0.0.1:8750.
+        #[arg(long)]
+        server: Option<String>,
+        /// The token `gridwalk-sync admin enroll-device` printed for this device.
+        #[arg(long)]
+        token: Option<String>,
+    },
+    /// How syncing has gone (JSON).
+    SyncStatus,
 }
 
 #[derive(Subcommand)]
@@ -141,7 +155,35 @@ fn run(cli: &Cli) -> Result<()> {
             print_json(&open(cli)?.reports(state)?)
         }
         Command::Outbox { limit } => print_json(&open(cli)?.pending_mutations(*limit)?),
+        Command::DeviceId => {
+            println!("{}", open(cli)?.device_id());
+            Ok(())
+        }
+        Command::Sync { server, token } => sync(cli, server.as_deref(), token.as_deref()),
+        Command::SyncStatus => print_json(&open(cli)?.sync_status()?),
     }
+}
+
+fn sync(cli: &Cli, server: Option<&str>, token: Option<&str>) -> Result<()> {
+    let engine = open(cli)?;
+    if let (Some(server), Some(token)) = (server, token) {
+        engine.configure_sync(server, token)?;
+    } else if server.is_some() || token.is_some() {
+        bail!("give both --server and --token, or neither to use the remembered ones");
+    }
+    let settings = engine
+        .sync_settings()?
+        .ok_or(gridwalk_field::Error::SyncNotConfigured)?;
+    let client = SyncClient::new(&settings)?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let done = runtime.block_on(engine.sync_once(&client, env!("CARGO_PKG_VERSION")))?;
+    eprintln!(
+        "sent {} reports, {} refused by the centre",
+        done.sent, done.rejected
+    );
+    print_json(&engine.queue_summary()?)
 }
 
 fn print_json(v: &impl serde::Serialize) -> Result<()> {

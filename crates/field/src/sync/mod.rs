@@ -1,0 +1,203 @@
+//! Sync: sending the outbox to the centre and settling what it answers.
+//!
+//! The order of work is fixed by the protocol: mutations go in the order they were made, in
+//! batches; each answer is settled locally in one transaction (outbox entry removed, report
+//! marked sent or rejected with the centre's reason). Nothing is deleted before the centre
+//! has answered for it, so a dropped connection at any point only means the same batch is
+//! sent again, and the centre answers a repeat exactly as before.
+//!
+//! [`plan`] holds the pure decisions (backoff, settlement); [`client`] the HTTP exchange.
+
+pub mod client;
+pub mod plan;
+
+use chrono::{DateTime, Utc};
+use gridwalk_protocol::{PushRequest, PushResponse, QueueStats};
+use rusqlite::params;
+use serde::Serialize;
+
+pub use client::SyncClient;
+use plan::Settle;
+
+use crate::engine::Engine;
+use crate::error::{Error, Result};
+
+/// How many mutations go in one push.
+pub const BATCH: usize = 100;
+
+/// Where this device syncs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SyncSettings {
+    pub server_url: String,
+    pub token: String,
+}
+
+/// How syncing has gone, for the queue screen.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SyncStatus {
+    pub configured: bool,
+    pub last_attempt_at: Option<DateTime<Utc>>,
+    pub last_success_at: Option<DateTime<Utc>>,
+    /// The last failure, in words an inspector understands; cleared by a success.
+    pub last_error: Option<String>,
+    /// Failed attempts since the last success.
+    pub failures: u32,
+}
+
+/// What one successful sync did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+pub struct SyncOutcome {
+    pub sent: usize,
+    pub rejected: usize,
+}
+
+impl Engine {
+    /// Sets the server and this device's enrollment token.
+    pub fn configure_sync(&self, server_url: &str, token: &str) -> Result<()> {
+        let url = server_url.trim().trim_end_matches('/');
+        if !(url.starts_with("http://") || url.starts_with("https://")) || url.len() < 10 {
+            return Err(Error::Refused(format!(
+                "{server_url:?} is not a server address (it should start with https://)"
+            )));
+        }
+        if token.trim().is_empty() {
+            return Err(Error::Refused("the device token is empty".into()));
+        }
+        self.db().execute(
+            "UPDATE sync_state SET server_url = ?1, token = ?2",
+            params![url, token.trim()],
+        )?;
+        Ok(())
+    }
+
+    /// The configured server, if any.
+    pub fn sync_settings(&self) -> Result<Option<SyncSettings>> {
+        let (url, token): (Option<String>, Option<String>) =
+            self.db()
+                .query_row("SELECT server_url, token FROM sync_state", [], |r| {
+                    Ok((r.get(0)?, r.get(1)?))
+                })?;
+        Ok(url
+            .zip(token)
+            .map(|(server_url, token)| SyncSettings { server_url, token }))
+    }
+
+    /// How syncing has gone.
+    pub fn sync_status(&self) -> Result<SyncStatus> {
+        Ok(self.db().query_row(
+            "SELECT server_url IS NOT NULL AND token IS NOT NULL, last_attempt_at,
+                    last_success_at, last_error, failures FROM sync_state",
+            [],
+            |r| {
+                Ok(SyncStatus {
+                    configured: r.get(0)?,
+                    last_attempt_at: r.get(1)?,
+                    last_success_at: r.get(2)?,
+                    last_error: r.get(3)?,
+                    failures: r.get(4)?,
+                })
+            },
+        )?)
+    }
+
+    /// The next batch to push, with this device's backlog; `None` when nothing waits.
+    pub fn push_request(&self, app_version: &str) -> Result<Option<PushRequest>> {
+        let mutations = self.pending_mutations(BATCH)?;
+        if mutations.is_empty() {
+            return Ok(None);
+        }
+        let q = self.queue_summary()?;
+        Ok(Some(PushRequest {
+            device: self.device_id(),
+            app_version: app_version.to_owned(),
+            queue: QueueStats {
+                reports: q.pending_reports,
+                photos: q.pending_photos,
+                bytes: q.pending_bytes,
+            },
+            mutations,
+        }))
+    }
+
+    /// Settles a push answer in one transaction.
+    pub fn settle_push(&self, response: &PushResponse) -> Result<SyncOutcome> {
+        let mut conn = self.db();
+        let tx = conn.transaction()?;
+        let now = self.now();
+        let mut outcome = SyncOutcome::default();
+        for s in plan::settle(response) {
+            let (mutation, state, note) = match s {
+                Settle::Sent { mutation } => {
+                    outcome.sent += 1;
+                    (mutation, "sent", None)
+                }
+                Settle::Rejected { mutation, reason } => {
+                    outcome.rejected += 1;
+                    (mutation, "rejected", Some(reason))
+                }
+            };
+            let report: Option<String> = rusqlite::OptionalExtension::optional(tx.query_row(
+                "DELETE FROM outbox WHERE mutation_id = ?1 RETURNING report_id",
+                [mutation],
+                |r| r.get(0),
+            ))?;
+            // An answer for an entry already settled (a repeat) changes nothing.
+            if let Some(report) = report {
+                tx.execute(
+                    "UPDATE reports SET state = ?2, centre_note = ?3, updated_at = ?4 WHERE id = ?1",
+                    params![report, state, note, now],
+                )?;
+            }
+        }
+        tx.execute(
+            "UPDATE sync_state SET last_attempt_at = ?1, last_success_at = ?1, last_error = NULL,
+                    failures = 0",
+            [now],
+        )?;
+        tx.commit()?;
+        Ok(outcome)
+    }
+
+    /// Records a failed attempt, in words, on the sync state and the entry it blocked.
+    pub fn record_sync_failure(&self, error: &Error) -> Result<()> {
+        let mut conn = self.db();
+        let tx = conn.transaction()?;
+        let words = error.to_string();
+        tx.execute(
+            "UPDATE sync_state SET last_attempt_at = ?1, last_error = ?2, failures = failures + 1",
+            params![self.now(), words],
+        )?;
+        tx.execute(
+            "UPDATE outbox SET attempts = attempts + 1, last_error = ?1
+             WHERE mutation_id = (SELECT MIN(mutation_id) FROM outbox)",
+            [&words],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Pushes the whole outbox, batch by batch, settling each answer. On failure the error
+    /// is recorded for the queue screen and returned; what was already settled stays settled.
+    pub async fn sync_once(&self, client: &SyncClient, app_version: &str) -> Result<SyncOutcome> {
+        let mut total = SyncOutcome::default();
+        loop {
+            let Some(request) = self.push_request(app_version)? else {
+                break;
+            };
+            let response = match client.push(&request).await {
+                Ok(r) => r,
+                Err(e) => {
+                    self.record_sync_failure(&e)?;
+                    return Err(e);
+                }
+            };
+            let o = self.settle_push(&response)?;
+            total.sent += o.sent;
+            total.rejected += o.rejected;
+            if o.sent + o.rejected == 0 {
+                break;
+            }
+        }
+        Ok(total)
+    }
+}
