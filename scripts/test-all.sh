@@ -12,9 +12,10 @@ if ! need_cmd cargo; then
   exit 1
 fi
 
-# Debian packages the tests need: a C compiler for the bundled SQLite. The list grows with
-# the sync server, the app (WebKitGTK, Xvfb) and the console (Chromium).
-APT_PACKAGES=(gcc libc6-dev)
+# Debian packages the tests need: a C compiler for the bundled SQLite, and PostgreSQL (server
+# and client tools) for the case-store tests. The list grows with the app (WebKitGTK, Xvfb)
+# and the console (Chromium).
+APT_PACKAGES=(gcc libc6-dev postgresql postgresql-client)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -23,6 +24,25 @@ if [ ${#missing[@]} -gt 0 ]; then
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}"
+fi
+
+# PostgreSQL for the case-store tests: use GRIDWALK_TEST_PG if given, else the local server
+# (started if it is installed but down), with a database "test" and a password for TCP logins.
+export GRIDWALK_TEST_PG="${GRIDWALK_TEST_PG:-postgres://postgres:gridwalk@127.0.0.1:5432/test}"
+if [ "$GRIDWALK_TEST_PG" = "postgres://postgres:gridwalk@127.0.0.1:5432/test" ]; then
+  if ! pg_isready -q -h 127.0.0.1 -p 5432; then
+    for v in /etc/postgresql/*; do
+      pg_ctlcluster --skip-systemctl-redirect "$(basename "$v")" main start || true
+    done
+    for _ in $(seq 30); do pg_isready -q -h 127.0.0.1 -p 5432 && break; sleep 1; done
+  fi
+  as_postgres() { if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else sudo -u postgres "$@"; fi; }
+  if ! psql "$GRIDWALK_TEST_PG" -qtAc 'select 1' >/dev/null 2>&1; then
+    as_postgres psql -qc "ALTER USER postgres PASSWORD 'gridwalk'"
+    as_postgres psql -qtAc "SELECT 1 FROM pg_database WHERE datname = 'test'" | grep -q 1 \
+      || as_postgres createdb test
+  fi
+  psql "$GRIDWALK_TEST_PG" -qtAc 'select 1' >/dev/null
 fi
 
 echo "== cargo fmt --check"

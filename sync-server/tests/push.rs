@@ -1,5 +1,7 @@
-//! Push end to end: a real server on port 0 over a real SQLite case store, a real field
-//! engine capturing offline, and real HTTP between them.
+//! Push end to end: a real server on port 0 over a real case store — every scenario runs
+//! once on SQLite and once on PostgreSQL — a real field engine capturing offline, and real
+//! HTTP between them. PostgreSQL is `GRIDWALK_TEST_PG` (default: the local `test` database);
+//! each test gets a schema of its own and drops it when it passes.
 #![allow(clippy::unwrap_used)]
 
 use std::path::PathBuf;
@@ -13,6 +15,7 @@ use gridwalk_protocol::{
     PushResponse, QueueStats,
 };
 use gridwalk_sync::store::CaseStore;
+use gridwalk_sync::store::postgres::PgStore;
 use gridwalk_sync::store::sqlite::SqliteStore;
 use gridwalk_sync::{AppState, admin, app};
 
@@ -20,16 +23,53 @@ fn fixtures() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../fixtures")
 }
 
+#[derive(Debug, Clone, Copy)]
+enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+fn pg_url() -> String {
+    std::env::var("GRIDWALK_TEST_PG")
+        .unwrap_or_else(|_| "postgres://postgres:gridwalk@127.0.0.1:5432/test".into())
+}
+
 struct Server {
     url: String,
     store: Arc<dyn CaseStore>,
+    pg_schema: Option<String>,
     _dir: tempfile::TempDir,
 }
 
-async fn server() -> Server {
+impl Server {
+    /// Drops the test's PostgreSQL schema (left in place when a test fails, for a look).
+    async fn finish(self) {
+        if let Some(schema) = self.pg_schema {
+            let (client, conn) = tokio_postgres::connect(&pg_url(), tokio_postgres::NoTls)
+                .await
+                .unwrap();
+            tokio::spawn(conn);
+            client
+                .batch_execute(&format!("DROP SCHEMA {schema} CASCADE"))
+                .await
+                .unwrap();
+        }
+    }
+}
+
+async fn server(backend: Backend) -> Server {
     let dir = tempfile::tempdir().unwrap();
-    let store: Arc<dyn CaseStore> =
-        Arc::new(SqliteStore::open(&dir.path().join("cases.db")).unwrap());
+    let (store, pg_schema): (Arc<dyn CaseStore>, _) = match backend {
+        Backend::Sqlite => (
+            Arc::new(SqliteStore::open(&dir.path().join("cases.db")).unwrap()),
+            None,
+        ),
+        Backend::Postgres => {
+            let schema = format!("gw_test_{}", uuid::Uuid::now_v7().simple());
+            let store = PgStore::connect(&pg_url(), Some(&schema)).await.unwrap();
+            (Arc::new(store), Some(schema))
+        }
+    };
     admin::load_fixtures(store.as_ref(), &fixtures())
         .await
         .unwrap();
@@ -42,6 +82,7 @@ async fn server() -> Server {
     Server {
         url,
         store,
+        pg_schema,
         _dir: dir,
     }
 }
@@ -123,9 +164,8 @@ async fn post(s: &Server, token: &str, body: &PushRequest) -> reqwest::Response 
         .unwrap()
 }
 
-#[tokio::test]
-async fn reports_arrive_exactly_once_and_repeats_get_the_same_answer() {
-    let s = server().await;
+async fn reports_arrive_exactly_once_and_repeats_get_the_same_answer(backend: Backend) {
+    let s = server(backend).await;
     let dir = tempfile::tempdir().unwrap();
     let engine = device_with_reports(dir.path(), 5);
     let token = admin::enroll_device(s.store.as_ref(), "lixiaoming", engine.device_id())
@@ -168,11 +208,11 @@ async fn reports_arrive_exactly_once_and_repeats_get_the_same_answer() {
         .await
         .unwrap();
     assert_eq!(health["reports"], 5);
+    s.finish().await;
 }
 
-#[tokio::test]
-async fn gaps_are_refused_and_strangers_are_turned_away() {
-    let s = server().await;
+async fn gaps_are_refused_and_strangers_are_turned_away(backend: Backend) {
+    let s = server(backend).await;
     let dir = tempfile::tempdir().unwrap();
     let engine = device_with_reports(dir.path(), 3);
     let token = admin::enroll_device(s.store.as_ref(), "lixiaoming", engine.device_id())
@@ -222,11 +262,13 @@ async fn gaps_are_refused_and_strangers_are_turned_away() {
     let resp = post(&s, &token, &other).await;
     assert_eq!(resp.status(), 403);
     assert_eq!(s.store.report_count().await.unwrap(), 0);
+    s.finish().await;
 }
 
-#[tokio::test]
-async fn a_report_that_breaks_the_rules_is_rejected_in_words_and_the_queue_moves_on() {
-    let s = server().await;
+async fn a_report_that_breaks_the_rules_is_rejected_in_words_and_the_queue_moves_on(
+    backend: Backend,
+) {
+    let s = server(backend).await;
     let dir = tempfile::tempdir().unwrap();
     let engine = device_with_reports(dir.path(), 2);
     // Enrolled for another inspector: the reports name the wrong reporter.
@@ -264,11 +306,11 @@ async fn a_report_that_breaks_the_rules_is_rejected_in_words_and_the_queue_moves
         );
     }
     assert_eq!(s.store.report_count().await.unwrap(), 0);
+    s.finish().await;
 }
 
-#[tokio::test]
-async fn the_engine_syncs_its_outbox_and_settles_every_answer() {
-    let s = server().await;
+async fn the_engine_syncs_its_outbox_and_settles_every_answer(backend: Backend) {
+    let s = server(backend).await;
     let dir = tempfile::tempdir().unwrap();
     let engine = device_with_reports(dir.path(), 4);
     let token = admin::enroll_device(s.store.as_ref(), "lixiaoming", engine.device_id())
@@ -316,11 +358,11 @@ async fn the_engine_syncs_its_outbox_and_settles_every_answer() {
     // Nothing left: a second sync sends nothing.
     assert_eq!(engine.sync_once(&client, "test").await.unwrap().sent, 0);
     assert_eq!(s.store.report_count().await.unwrap(), 4);
+    s.finish().await;
 }
 
-#[tokio::test]
-async fn a_refused_report_comes_back_with_the_reason_and_a_bad_token_says_so() {
-    let s = server().await;
+async fn a_refused_report_comes_back_with_the_reason_and_a_bad_token_says_so(backend: Backend) {
+    let s = server(backend).await;
     let dir = tempfile::tempdir().unwrap();
     let engine = device_with_reports(dir.path(), 1);
 
@@ -364,4 +406,30 @@ async fn a_refused_report_comes_back_with_the_reason_and_a_bad_token_says_so() {
         rejected[0].centre_note
     );
     assert!(engine.configure_sync("ftp://x", "t").is_err());
+    s.finish().await;
 }
+
+macro_rules! on_every_backend {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(#[tokio::test]
+            async fn $name() {
+                super::$name(super::Backend::Sqlite).await;
+            })*
+        }
+        mod postgres {
+            $(#[tokio::test]
+            async fn $name() {
+                super::$name(super::Backend::Postgres).await;
+            })*
+        }
+    };
+}
+
+on_every_backend!(
+    reports_arrive_exactly_once_and_repeats_get_the_same_answer,
+    gaps_are_refused_and_strangers_are_turned_away,
+    a_report_that_breaks_the_rules_is_rejected_in_words_and_the_queue_moves_on,
+    the_engine_syncs_its_outbox_and_settles_every_answer,
+    a_refused_report_comes_back_with_the_reason_and_a_bad_token_says_so,
+);

@@ -8,9 +8,10 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
 use gridwalk_protocol::{DeviceId, UserId};
+use gridwalk_sync::store::postgres::PgStore;
 use gridwalk_sync::store::sqlite::SqliteStore;
 use gridwalk_sync::store::{CaseStore, User};
 use gridwalk_sync::{AppState, admin, app};
@@ -26,6 +27,10 @@ struct Cli {
         global = true
     )]
     data_dir: PathBuf,
+    /// The case store: omit for embedded SQLite under the data directory, or give a
+    /// `postgres://user:password@host/db` URL.
+    #[arg(long, env = "GRIDWALK_SYNC_DB", global = true)]
+    db: Option<String>,
     #[command(subcommand)]
     command: Command,
 }
@@ -93,14 +98,29 @@ async fn main() -> std::process::ExitCode {
     }
 }
 
-fn open_store(dir: &std::path::Path) -> Result<Arc<dyn CaseStore>> {
-    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-    let store = SqliteStore::open(&dir.join("cases.db")).context("opening the case store")?;
-    Ok(Arc::new(store))
+/// Picks the backend once, by the URL's scheme.
+async fn open_store(dir: &std::path::Path, db: Option<&str>) -> Result<Arc<dyn CaseStore>> {
+    match db {
+        Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
+            let store = PgStore::connect(url, None)
+                .await
+                .context("connecting to PostgreSQL")?;
+            Ok(Arc::new(store))
+        }
+        Some(other) => {
+            bail!("--db {other:?}: give a postgres:// URL, or omit it for embedded SQLite")
+        }
+        None => {
+            std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+            let store =
+                SqliteStore::open(&dir.join("cases.db")).context("opening the case store")?;
+            Ok(Arc::new(store))
+        }
+    }
 }
 
 async fn run(cli: Cli) -> Result<()> {
-    let store = open_store(&cli.data_dir)?;
+    let store = open_store(&cli.data_dir, cli.db.as_deref()).await?;
     match cli.command {
         Command::Serve { listen } => {
             let listener = tokio::net::TcpListener::bind(listen)

@@ -5,6 +5,7 @@
 //! advances the device's `last_applied` and records the answer, so a crash between the two
 //! cannot happen and a repeated mutation is answered from the record.
 
+pub mod postgres;
 pub mod sqlite;
 
 use async_trait::async_trait;

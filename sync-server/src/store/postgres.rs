@@ -1,0 +1,479 @@
+//! The PostgreSQL case store, for a city's whole workforce: tokio-postgres behind a
+//! deadpool connection pool. (sqlx is avoided on purpose: even unused, its SQLite driver
+//! claims the `sqlite3` native library, which rusqlite's bundled SQLite already links.)
+//! Per-device ordering is enforced by locking the device's row (`SELECT … FOR UPDATE`) in
+//! the transaction that applies a mutation.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
+use gridwalk_protocol::{
+    CellCode, DeviceId, MutationId, Outcome, QueueStats, Report, ReportId, UserId,
+};
+use tokio_postgres::{NoTls, Row};
+use uuid::Uuid;
+
+use super::{Applied, CaseStore, Device, Effect, StoreError, StoreResult, StoredReport, User};
+
+const MIGRATIONS: &[&str] = &[include_str!("../../migrations/postgres/0001_init.sql")];
+
+/// The PostgreSQL backend.
+#[derive(Clone)]
+pub struct PgStore {
+    pool: Pool,
+}
+
+impl std::fmt::Debug for PgStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PgStore")
+            .field("pool", &self.pool.status())
+            .finish()
+    }
+}
+
+fn db(e: impl std::fmt::Display) -> StoreError {
+    StoreError::Db(e.to_string())
+}
+
+fn i64_of(n: u64) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+fn u64_of(n: i64) -> u64 {
+    u64::try_from(n).unwrap_or(0)
+}
+
+fn enum_text<T: serde::Serialize>(v: &T) -> String {
+    serde_json::to_value(v)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
+fn json<T: serde::Serialize>(v: &T) -> StoreResult<serde_json::Value> {
+    serde_json::to_value(v).map_err(db)
+}
+
+impl PgStore {
+    /// Connects to `url` (`postgres://…`) and applies migrations. `schema`, if given, is
+    /// created if needed and used by every connection (tests run side by side this way).
+    pub async fn connect(url: &str, schema: Option<&str>) -> StoreResult<Self> {
+        let mut config: tokio_postgres::Config = url.parse().map_err(db)?;
+        if let Some(schema) = schema {
+            if schema.is_empty()
+                || !schema
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'_')
+            {
+                return Err(StoreError::Db(format!(
+                    "{schema:?} is not a plain schema name"
+                )));
+            }
+            let (client, conn) = config.connect(NoTls).await.map_err(db)?;
+            let task = tokio::spawn(conn);
+            client
+                .batch_execute(&format!("CREATE SCHEMA IF NOT EXISTS {schema}"))
+                .await
+                .map_err(db)?;
+            drop(client);
+            let _ = task.await;
+            config.options(format!("-c search_path={schema}"));
+        }
+        let manager = Manager::from_config(
+            config,
+            NoTls,
+            ManagerConfig {
+                recycling_method: RecyclingMethod::Fast,
+            },
+        );
+        let pool = Pool::builder(manager).max_size(16).build().map_err(db)?;
+        let store = Self { pool };
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    async fn client(&self) -> StoreResult<deadpool_postgres::Object> {
+        self.pool.get().await.map_err(db)
+    }
+
+    async fn migrate(&self) -> StoreResult<()> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.map_err(db)?;
+        // One migrator at a time, across server instances.
+        tx.execute("SELECT pg_advisory_xact_lock(7402117)", &[])
+            .await
+            .map_err(db)?;
+        tx.batch_execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY)",
+        )
+        .await
+        .map_err(db)?;
+        let current: i64 = tx
+            .query_one(
+                "SELECT COALESCE(MAX(version), 0) FROM schema_migrations",
+                &[],
+            )
+            .await
+            .map_err(db)?
+            .get(0);
+        for (n, sql) in (1i64..).zip(MIGRATIONS) {
+            if n <= current {
+                continue;
+            }
+            tx.batch_execute(sql).await.map_err(db)?;
+            tx.execute("INSERT INTO schema_migrations (version) VALUES ($1)", &[&n])
+                .await
+                .map_err(db)?;
+        }
+        tx.commit().await.map_err(db)
+    }
+}
+
+fn user_from(row: &Row) -> StoreResult<User> {
+    let role: String = row.try_get("role").map_err(db)?;
+    let cells: serde_json::Value = row.try_get("cells").map_err(db)?;
+    Ok(User {
+        id: UserId::try_from(row.try_get::<_, Uuid>("id").map_err(db)?).map_err(db)?,
+        login: row.try_get("login").map_err(db)?,
+        name: row.try_get("name").map_err(db)?,
+        role: serde_json::from_value(serde_json::Value::String(role)).map_err(db)?,
+        team: row.try_get("team").map_err(db)?,
+        cells: serde_json::from_value(cells).map_err(db)?,
+        badge: row.try_get("badge").map_err(db)?,
+        camera_serial: row.try_get("camera_serial").map_err(db)?,
+    })
+}
+
+const USER_COLUMNS: &str = "id, login, name, role, team, cells, badge, camera_serial";
+
+#[async_trait]
+impl CaseStore for PgStore {
+    async fn put_user(&self, u: &User) -> StoreResult<()> {
+        self.client()
+            .await?
+            .execute(
+                "INSERT INTO users (id, login, name, role, team, cells, badge, camera_serial)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+                 ON CONFLICT (login) DO UPDATE SET name = excluded.name, role = excluded.role,
+                    team = excluded.team, cells = excluded.cells, badge = excluded.badge,
+                    camera_serial = excluded.camera_serial",
+                &[
+                    u.id.as_uuid(),
+                    &u.login,
+                    &u.name,
+                    &enum_text(&u.role),
+                    &u.team,
+                    &json(&u.cells)?,
+                    &u.badge,
+                    &u.camera_serial,
+                ],
+            )
+            .await
+            .map_err(db)?;
+        Ok(())
+    }
+
+    async fn user_by_login(&self, login: &str) -> StoreResult<Option<User>> {
+        self.client()
+            .await?
+            .query_opt(
+                &format!("SELECT {USER_COLUMNS} FROM users WHERE login = $1"),
+                &[&login],
+            )
+            .await
+            .map_err(db)?
+            .as_ref()
+            .map(user_from)
+            .transpose()
+    }
+
+    async fn user(&self, id: UserId) -> StoreResult<Option<User>> {
+        self.client()
+            .await?
+            .query_opt(
+                &format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1"),
+                &[id.as_uuid()],
+            )
+            .await
+            .map_err(db)?
+            .as_ref()
+            .map(user_from)
+            .transpose()
+    }
+
+    async fn enroll_device(
+        &self,
+        device: DeviceId,
+        user: UserId,
+        token_sha256: &str,
+    ) -> StoreResult<()> {
+        self.client()
+            .await?
+            .execute(
+                "INSERT INTO devices (id, user_id, token_sha256, enrolled_at) VALUES ($1, $2, $3, $4)
+                 ON CONFLICT (id) DO UPDATE SET user_id = excluded.user_id,
+                    token_sha256 = excluded.token_sha256, enrolled_at = excluded.enrolled_at",
+                &[device.as_uuid(), user.as_uuid(), &token_sha256, &Utc::now()],
+            )
+            .await
+            .map_err(db)?;
+        Ok(())
+    }
+
+    async fn device_by_token(&self, token_sha256: &str) -> StoreResult<Option<Device>> {
+        let row = self
+            .client()
+            .await?
+            .query_opt(
+                "SELECT id, user_id FROM devices WHERE token_sha256 = $1",
+                &[&token_sha256],
+            )
+            .await
+            .map_err(db)?;
+        row.map(|r| {
+            Ok(Device {
+                id: DeviceId::try_from(r.get::<_, Uuid>(0)).map_err(db)?,
+                user: UserId::try_from(r.get::<_, Uuid>(1)).map_err(db)?,
+            })
+        })
+        .transpose()
+    }
+
+    async fn device_seen(
+        &self,
+        device: DeviceId,
+        app_version: &str,
+        q: QueueStats,
+        at: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        self.client()
+            .await?
+            .execute(
+                "UPDATE devices SET last_seen = $2, app_version = $3, queue_reports = $4,
+                        queue_photos = $5, queue_bytes = $6 WHERE id = $1",
+                &[
+                    device.as_uuid(),
+                    &at,
+                    &app_version,
+                    &i64_of(q.reports),
+                    &i64_of(q.photos),
+                    &i64_of(q.bytes),
+                ],
+            )
+            .await
+            .map_err(db)?;
+        Ok(())
+    }
+
+    async fn last_applied(&self, device: DeviceId) -> StoreResult<MutationId> {
+        self.client()
+            .await?
+            .query_opt(
+                "SELECT last_applied FROM devices WHERE id = $1",
+                &[device.as_uuid()],
+            )
+            .await
+            .map_err(db)?
+            .map(|r| u64_of(r.get(0)))
+            .ok_or_else(|| StoreError::NotFound(format!("device {device}")))
+    }
+
+    async fn apply(
+        &self,
+        device: DeviceId,
+        id: MutationId,
+        effect: Effect,
+        at: DateTime<Utc>,
+    ) -> StoreResult<Applied> {
+        let dev = *device.as_uuid();
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.map_err(db)?;
+        let last = u64_of(
+            tx.query_one(
+                "SELECT last_applied FROM devices WHERE id = $1 FOR UPDATE",
+                &[&dev],
+            )
+            .await
+            .map_err(db)?
+            .get(0),
+        );
+        if id <= last {
+            let outcome = tx
+                .query_opt(
+                    "SELECT outcome FROM applied_mutations WHERE device_id = $1 AND mutation_id = $2",
+                    &[&dev, &i64_of(id)],
+                )
+                .await
+                .map_err(db)?;
+            let outcome = match outcome {
+                Some(row) => serde_json::from_value(row.get(0)).map_err(db)?,
+                None => Outcome::Rejected {
+                    reason: format!(
+                        "mutation {id} was applied long ago and its answer is no longer kept"
+                    ),
+                },
+            };
+            return Ok(Applied::Answer(outcome));
+        }
+        if id != last + 1 {
+            return Ok(Applied::Gap { expected: last + 1 });
+        }
+        let outcome = match effect {
+            Effect::Reject(reason) => Outcome::Rejected { reason },
+            Effect::InsertReport(report) => insert_report(&tx, dev, &report, at).await?,
+        };
+        tx.execute(
+            "INSERT INTO applied_mutations (device_id, mutation_id, outcome, applied_at)
+             VALUES ($1, $2, $3, $4)",
+            &[&dev, &i64_of(id), &json(&outcome)?, &at],
+        )
+        .await
+        .map_err(db)?;
+        tx.execute(
+            "UPDATE devices SET last_applied = $2 WHERE id = $1",
+            &[&dev, &i64_of(id)],
+        )
+        .await
+        .map_err(db)?;
+        tx.commit().await.map_err(db)?;
+        Ok(Applied::Answer(outcome))
+    }
+
+    async fn put_code_table(&self, version: &str, body: &str) -> StoreResult<()> {
+        self.client()
+            .await?
+            .execute(
+                "INSERT INTO code_tables (version, body, loaded_at) VALUES ($1, $2, $3)
+                 ON CONFLICT (version) DO UPDATE SET body = excluded.body, loaded_at = excluded.loaded_at",
+                &[&version, &body, &Utc::now()],
+            )
+            .await
+            .map_err(db)?;
+        Ok(())
+    }
+
+    async fn code_tables(&self) -> StoreResult<Vec<(String, String)>> {
+        Ok(self
+            .client()
+            .await?
+            .query(
+                "SELECT version, body FROM code_tables ORDER BY version",
+                &[],
+            )
+            .await
+            .map_err(db)?
+            .iter()
+            .map(|r| (r.get(0), r.get(1)))
+            .collect())
+    }
+
+    async fn put_cells(&self, cells: &[(CellCode, String)]) -> StoreResult<usize> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.map_err(db)?;
+        let stmt = tx
+            .prepare(
+                "INSERT INTO cells (code, feature) VALUES ($1, $2)
+                 ON CONFLICT (code) DO UPDATE SET feature = excluded.feature",
+            )
+            .await
+            .map_err(db)?;
+        for (code, feature) in cells {
+            let feature: serde_json::Value = serde_json::from_str(feature).map_err(db)?;
+            tx.execute(&stmt, &[&code.as_str(), &feature])
+                .await
+                .map_err(db)?;
+        }
+        tx.commit().await.map_err(db)?;
+        Ok(cells.len())
+    }
+
+    async fn report(&self, id: ReportId) -> StoreResult<Option<StoredReport>> {
+        let row = self
+            .client()
+            .await?
+            .query_opt(
+                "SELECT record, state, version, received_at FROM reports WHERE id = $1",
+                &[id.as_uuid()],
+            )
+            .await
+            .map_err(db)?;
+        row.map(|r| {
+            Ok(StoredReport {
+                report: serde_json::from_value(r.get(0)).map_err(db)?,
+                state: r.get(1),
+                version: r.get(2),
+                received_at: r.get(3),
+            })
+        })
+        .transpose()
+    }
+
+    async fn report_count(&self) -> StoreResult<u64> {
+        let n: i64 = self
+            .client()
+            .await?
+            .query_one("SELECT COUNT(*) FROM reports", &[])
+            .await
+            .map_err(db)?
+            .get(0);
+        Ok(u64_of(n))
+    }
+}
+
+async fn insert_report(
+    tx: &deadpool_postgres::Transaction<'_>,
+    device: Uuid,
+    report: &Report,
+    at: DateTime<Utc>,
+) -> StoreResult<Outcome> {
+    let record = json(report)?;
+    let state = if report.photos.is_empty() {
+        "pending_review"
+    } else {
+        "awaiting_photos"
+    };
+    let inserted = tx
+        .execute(
+            "INSERT INTO reports (id, device_id, reporter, version, state, kind, category, cell,
+                                  urgency, observed_at, record, received_at)
+             VALUES ($1, $2, $3, 1, $4, $5, $6, $7, $8, $9, $10, $11)
+             ON CONFLICT (id) DO NOTHING",
+            &[
+                report.id.as_uuid(),
+                &device,
+                report.reporter.as_uuid(),
+                &state,
+                &enum_text(&report.kind),
+                &report.category.as_str(),
+                &report.cell.as_ref().map(CellCode::as_str),
+                &enum_text(&report.urgency),
+                &report.observed_at.to_utc(),
+                &record,
+                &at,
+            ],
+        )
+        .await
+        .map_err(db)?;
+    if inserted == 1 {
+        return Ok(Outcome::Applied);
+    }
+    let existing: serde_json::Value = tx
+        .query_one(
+            "SELECT record FROM reports WHERE id = $1",
+            &[report.id.as_uuid()],
+        )
+        .await
+        .map_err(db)?
+        .get(0);
+    let same: Report = serde_json::from_value(existing).map_err(db)?;
+    Ok(if same == *report {
+        Outcome::Applied
+    } else {
+        Outcome::Rejected {
+            reason: format!(
+                "report {} was already received with different content",
+                report.id
+            ),
+        }
+    })
+}
