@@ -140,6 +140,25 @@ fn device_with_reports(dir: &std::path::Path, n: usize) -> Engine {
     engine
 }
 
+/// Enrolls the engine's device for the second demo inspector, not the one it reports as.
+async fn enroll_for_another_inspector(s: &Server, engine: &Engine) -> String {
+    let users: Vec<serde_json::Value> =
+        serde_json::from_str(&std::fs::read_to_string(fixtures().join("users.json")).unwrap())
+            .unwrap();
+    let other = users
+        .iter()
+        .filter(|u| u["role"] == "inspector")
+        .nth(1)
+        .unwrap();
+    admin::enroll_device(
+        s.store.as_ref(),
+        other["login"].as_str().unwrap(),
+        engine.device_id(),
+    )
+    .await
+    .unwrap()
+}
+
 fn request(engine: &Engine) -> PushRequest {
     let q = engine.queue_summary().unwrap();
     PushRequest {
@@ -272,21 +291,7 @@ async fn a_report_that_breaks_the_rules_is_rejected_in_words_and_the_queue_moves
     let dir = tempfile::tempdir().unwrap();
     let engine = device_with_reports(dir.path(), 2);
     // Enrolled for another inspector: the reports name the wrong reporter.
-    let users: Vec<serde_json::Value> =
-        serde_json::from_str(&std::fs::read_to_string(fixtures().join("users.json")).unwrap())
-            .unwrap();
-    let other = users
-        .iter()
-        .filter(|u| u["role"] == "inspector")
-        .nth(1)
-        .unwrap();
-    let token = admin::enroll_device(
-        s.store.as_ref(),
-        other["login"].as_str().unwrap(),
-        engine.device_id(),
-    )
-    .await
-    .unwrap();
+    let token = enroll_for_another_inspector(&s, &engine).await;
     let resp: PushResponse = post(&s, &token, &request(&engine))
         .await
         .json()
@@ -376,21 +381,7 @@ async fn a_refused_report_comes_back_with_the_reason_and_a_bad_token_says_so(bac
     assert!(!err.is_retryable());
 
     // Enrolled for someone else: the centre refuses, and says why.
-    let users: Vec<serde_json::Value> =
-        serde_json::from_str(&std::fs::read_to_string(fixtures().join("users.json")).unwrap())
-            .unwrap();
-    let other = users
-        .iter()
-        .filter(|u| u["role"] == "inspector")
-        .nth(1)
-        .unwrap();
-    let token = admin::enroll_device(
-        s.store.as_ref(),
-        other["login"].as_str().unwrap(),
-        engine.device_id(),
-    )
-    .await
-    .unwrap();
+    let token = enroll_for_another_inspector(&s, &engine).await;
     engine.configure_sync(&s.url, &token).unwrap();
     let client = SyncClient::new(&engine.sync_settings().unwrap().unwrap()).unwrap();
     let done = engine.sync_once(&client, "test").await.unwrap();

@@ -87,6 +87,38 @@ pub enum StoreError {
 
 pub type StoreResult<T> = Result<T, StoreError>;
 
+/// The answer to a repeated mutation whose recorded answer is gone (kept answers may be
+/// pruned one day); it never re-applies anything.
+pub(crate) fn forgotten(id: MutationId) -> Outcome {
+    Outcome::Rejected {
+        reason: format!("mutation {id} was applied long ago and its answer is no longer kept"),
+    }
+}
+
+/// A report ID the centre already holds, sent again under another mutation number: the
+/// same record is simply acknowledged; a different one is refused, never overwritten.
+pub(crate) fn resubmitted(held: &Report, sent: &Report) -> Outcome {
+    if held == sent {
+        Outcome::Applied
+    } else {
+        Outcome::Rejected {
+            reason: format!(
+                "report {} was already received with different content",
+                sent.id
+            ),
+        }
+    }
+}
+
+/// The state a newly received report starts in: complete only once its photos are in.
+pub(crate) fn intake_state(report: &Report) -> &'static str {
+    if report.photos.is_empty() {
+        "pending_review"
+    } else {
+        "awaiting_photos"
+    }
+}
+
 /// Everything the server persists.
 #[async_trait]
 pub trait CaseStore: Send + Sync + std::fmt::Debug {

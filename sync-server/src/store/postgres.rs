@@ -13,7 +13,10 @@ use gridwalk_protocol::{
 use tokio_postgres::{NoTls, Row};
 use uuid::Uuid;
 
-use super::{Applied, CaseStore, Device, Effect, StoreError, StoreResult, StoredReport, User};
+use super::{
+    Applied, CaseStore, Device, Effect, StoreError, StoreResult, StoredReport, User, forgotten,
+    intake_state, resubmitted,
+};
 
 const MIGRATIONS: &[&str] = &[include_str!("../../migrations/postgres/0001_init.sql")];
 
@@ -307,11 +310,7 @@ impl CaseStore for PgStore {
                 .map_err(db)?;
             let outcome = match outcome {
                 Some(row) => serde_json::from_value(row.get(0)).map_err(db)?,
-                None => Outcome::Rejected {
-                    reason: format!(
-                        "mutation {id} was applied long ago and its answer is no longer kept"
-                    ),
-                },
+                None => forgotten(id),
             };
             return Ok(Applied::Answer(outcome));
         }
@@ -427,11 +426,7 @@ async fn insert_report(
     at: DateTime<Utc>,
 ) -> StoreResult<Outcome> {
     let record = json(report)?;
-    let state = if report.photos.is_empty() {
-        "pending_review"
-    } else {
-        "awaiting_photos"
-    };
+    let state = intake_state(report);
     let inserted = tx
         .execute(
             "INSERT INTO reports (id, device_id, reporter, version, state, kind, category, cell,
@@ -466,14 +461,5 @@ async fn insert_report(
         .map_err(db)?
         .get(0);
     let same: Report = serde_json::from_value(existing).map_err(db)?;
-    Ok(if same == *report {
-        Outcome::Applied
-    } else {
-        Outcome::Rejected {
-            reason: format!(
-                "report {} was already received with different content",
-                report.id
-            ),
-        }
-    })
+    Ok(resubmitted(&same, report))
 }

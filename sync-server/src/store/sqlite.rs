@@ -12,7 +12,10 @@ use gridwalk_protocol::{
 };
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
-use super::{Applied, CaseStore, Device, Effect, StoreError, StoreResult, StoredReport, User};
+use super::{
+    Applied, CaseStore, Device, Effect, StoreError, StoreResult, StoredReport, User, forgotten,
+    intake_state, resubmitted,
+};
 
 const MIGRATIONS: &[&str] = &[include_str!("../../migrations/sqlite/0001_init.sql")];
 
@@ -272,9 +275,7 @@ impl CaseStore for SqliteStore {
                     .map_err(db)?;
                 let outcome = match outcome {
                     Some(o) => parse(&o)?,
-                    None => Outcome::Rejected {
-                        reason: format!("mutation {id} was applied long ago and its answer is no longer kept"),
-                    },
+                    None => forgotten(id),
                 };
                 return Ok(Applied::Answer(outcome));
             }
@@ -392,22 +393,9 @@ fn insert_report(
         .map_err(db)?;
     if let Some(existing) = existing {
         let same: Report = parse(&existing)?;
-        return Ok(if same == *report {
-            Outcome::Applied
-        } else {
-            Outcome::Rejected {
-                reason: format!(
-                    "report {} was already received with different content",
-                    report.id
-                ),
-            }
-        });
+        return Ok(resubmitted(&same, report));
     }
-    let state = if report.photos.is_empty() {
-        "pending_review"
-    } else {
-        "awaiting_photos"
-    };
+    let state = intake_state(report);
     tx.execute(
         "INSERT INTO reports (id, device_id, reporter, version, state, kind, category, cell,
                               urgency, observed_at, record, received_at)
