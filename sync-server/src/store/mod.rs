@@ -79,13 +79,35 @@ pub struct StoredReport {
 pub enum StoreError {
     #[error("database: {0}")]
     Db(String),
-    #[error("{0}")]
-    Conflict(String),
     #[error("not found: {0}")]
     NotFound(String),
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;
+
+/// Where mutation `id` stands against the device's last applied number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Sequence {
+    /// Already applied: answer from the record.
+    Repeat,
+    /// The next one: apply it.
+    Next,
+    /// Skips ahead: refuse, naming the number expected.
+    Gap { expected: MutationId },
+}
+
+/// Orders a device's mutations: each is applied once, in number order, with no holes.
+pub(crate) fn sequence(id: MutationId, last_applied: MutationId) -> Sequence {
+    if id <= last_applied {
+        Sequence::Repeat
+    } else if id == last_applied + 1 {
+        Sequence::Next
+    } else {
+        Sequence::Gap {
+            expected: last_applied + 1,
+        }
+    }
+}
 
 /// The answer to a repeated mutation whose recorded answer is gone (kept answers may be
 /// pruned one day); it never re-applies anything.
@@ -125,7 +147,6 @@ pub trait CaseStore: Send + Sync + std::fmt::Debug {
     /// Creates or updates a user by login.
     async fn put_user(&self, user: &User) -> StoreResult<()>;
     async fn user_by_login(&self, login: &str) -> StoreResult<Option<User>>;
-    async fn user(&self, id: UserId) -> StoreResult<Option<User>>;
 
     /// Enrolls (or re-enrolls, replacing its token) a device for a user.
     async fn enroll_device(
@@ -164,4 +185,19 @@ pub trait CaseStore: Send + Sync + std::fmt::Debug {
 
     async fn report(&self, id: gridwalk_protocol::ReportId) -> StoreResult<Option<StoredReport>>;
     async fn report_count(&self) -> StoreResult<u64>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mutations_are_sequenced_without_holes() {
+        assert_eq!(sequence(1, 0), Sequence::Next);
+        assert_eq!(sequence(5, 5), Sequence::Repeat);
+        assert_eq!(sequence(2, 5), Sequence::Repeat);
+        assert_eq!(sequence(6, 5), Sequence::Next);
+        assert_eq!(sequence(8, 5), Sequence::Gap { expected: 6 });
+        assert_eq!(sequence(1, u64::MAX - 1), Sequence::Repeat);
+    }
 }

@@ -14,8 +14,8 @@ use tokio_postgres::{NoTls, Row};
 use uuid::Uuid;
 
 use super::{
-    Applied, CaseStore, Device, Effect, StoreError, StoreResult, StoredReport, User, forgotten,
-    intake_state, resubmitted,
+    Applied, CaseStore, Device, Effect, Sequence, StoreError, StoreResult, StoredReport, User,
+    forgotten, intake_state, resubmitted, sequence,
 };
 
 const MIGRATIONS: &[&str] = &[include_str!("../../migrations/postgres/0001_init.sql")];
@@ -190,20 +190,6 @@ impl CaseStore for PgStore {
             .transpose()
     }
 
-    async fn user(&self, id: UserId) -> StoreResult<Option<User>> {
-        self.client()
-            .await?
-            .query_opt(
-                &format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1"),
-                &[id.as_uuid()],
-            )
-            .await
-            .map_err(db)?
-            .as_ref()
-            .map(user_from)
-            .transpose()
-    }
-
     async fn enroll_device(
         &self,
         device: DeviceId,
@@ -300,7 +286,7 @@ impl CaseStore for PgStore {
             .map_err(db)?
             .get(0),
         );
-        if id <= last {
+        if sequence(id, last) == Sequence::Repeat {
             let outcome = tx
                 .query_opt(
                     "SELECT outcome FROM applied_mutations WHERE device_id = $1 AND mutation_id = $2",
@@ -314,8 +300,8 @@ impl CaseStore for PgStore {
             };
             return Ok(Applied::Answer(outcome));
         }
-        if id != last + 1 {
-            return Ok(Applied::Gap { expected: last + 1 });
+        if let Sequence::Gap { expected } = sequence(id, last) {
+            return Ok(Applied::Gap { expected });
         }
         let outcome = match effect {
             Effect::Reject(reason) => Outcome::Rejected { reason },

@@ -13,8 +13,8 @@ use gridwalk_protocol::{
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
 use super::{
-    Applied, CaseStore, Device, Effect, StoreError, StoreResult, StoredReport, User, forgotten,
-    intake_state, resubmitted,
+    Applied, CaseStore, Device, Effect, Sequence, StoreError, StoreResult, StoredReport, User,
+    forgotten, intake_state, resubmitted, sequence,
 };
 
 const MIGRATIONS: &[&str] = &[include_str!("../../migrations/sqlite/0001_init.sql")];
@@ -152,20 +152,6 @@ impl CaseStore for SqliteStore {
         .await
     }
 
-    async fn user(&self, id: UserId) -> StoreResult<Option<User>> {
-        self.call(move |c| {
-            c.query_row(
-                &format!("SELECT {USER_COLUMNS} FROM users WHERE id = ?1"),
-                [id.to_string()],
-                read_user,
-            )
-            .optional()
-            .map_err(db)?
-            .transpose()
-        })
-        .await
-    }
-
     async fn enroll_device(
         &self,
         device: DeviceId,
@@ -264,7 +250,7 @@ impl CaseStore for SqliteStore {
             let last: MutationId = tx
                 .query_row("SELECT last_applied FROM devices WHERE id = ?1", [&dev], |r| r.get(0))
                 .map_err(db)?;
-            if id <= last {
+            if sequence(id, last) == Sequence::Repeat {
                 let outcome: Option<String> = tx
                     .query_row(
                         "SELECT outcome FROM applied_mutations WHERE device_id = ?1 AND mutation_id = ?2",
@@ -279,8 +265,8 @@ impl CaseStore for SqliteStore {
                 };
                 return Ok(Applied::Answer(outcome));
             }
-            if id != last + 1 {
-                return Ok(Applied::Gap { expected: last + 1 });
+            if let Sequence::Gap { expected } = sequence(id, last) {
+                return Ok(Applied::Gap { expected });
             }
             let outcome = match effect {
                 Effect::Reject(reason) => Outcome::Rejected { reason },
