@@ -5,8 +5,9 @@
 use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use gridwalk_protocol::{ApiError, MutationId};
+use gridwalk_protocol::{ApiError, MutationId, tus};
 
+use crate::blobs::BlobError;
 use crate::store::StoreError;
 
 #[derive(Debug, thiserror::Error)]
@@ -19,8 +20,22 @@ pub enum AppError {
     Forbidden(String),
     #[error("mutation numbers must continue from {expected}")]
     Gap { expected: MutationId },
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    Gone(String),
+    #[error("this upload holds {received} bytes; continue from there")]
+    OffsetMismatch { received: u64 },
+    #[error("{0}")]
+    TooLarge(String),
+    #[error("{0}")]
+    UnsupportedMediaType(String),
+    #[error("{0}")]
+    ChecksumMismatch(String),
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error(transparent)]
+    Blob(#[from] BlobError),
 }
 
 impl IntoResponse for AppError {
@@ -30,8 +45,25 @@ impl IntoResponse for AppError {
             AppError::Unauthorized => (StatusCode::UNAUTHORIZED, "unauthorized", None),
             AppError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden", None),
             AppError::Gap { expected } => (StatusCode::CONFLICT, "gap", Some(*expected)),
-            AppError::Store(StoreError::NotFound(_)) => (StatusCode::NOT_FOUND, "not_found", None),
-            AppError::Store(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal", None),
+            AppError::NotFound(_) | AppError::Store(StoreError::NotFound(_)) => {
+                (StatusCode::NOT_FOUND, "not_found", None)
+            }
+            AppError::Gone(_) => (StatusCode::GONE, "gone", None),
+            AppError::OffsetMismatch { .. } => (StatusCode::CONFLICT, "offset_mismatch", None),
+            AppError::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "too_large", None),
+            AppError::UnsupportedMediaType(_) => (
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                None,
+            ),
+            AppError::ChecksumMismatch(_) => (
+                StatusCode::from_u16(tus::CHECKSUM_MISMATCH).unwrap_or(StatusCode::BAD_REQUEST),
+                "checksum_mismatch",
+                None,
+            ),
+            AppError::Store(_) | AppError::Blob(_) => {
+                (StatusCode::INTERNAL_SERVER_ERROR, "internal", None)
+            }
         };
         let message = if status == StatusCode::INTERNAL_SERVER_ERROR {
             tracing::error!(error = %self, "request failed");

@@ -4,160 +4,13 @@
 //! each test gets a schema of its own and drops it when it passes.
 #![allow(clippy::unwrap_used)]
 
-use std::path::PathBuf;
-use std::sync::Arc;
+mod common;
 
-use chrono::Utc;
+use common::*;
 use gridwalk_field::sync::SyncClient;
-use gridwalk_field::{DraftPatch, Engine, FieldConfig, Inspector, Reference, ReportState};
-use gridwalk_protocol::{
-    ApiError, Crs, Kind, Location, LocationProvider, Outcome, PhotoStage, PushRequest,
-    PushResponse, QueueStats,
-};
-use gridwalk_sync::store::CaseStore;
-use gridwalk_sync::store::postgres::PgStore;
-use gridwalk_sync::store::sqlite::SqliteStore;
-use gridwalk_sync::{AppState, admin, app};
-
-fn fixtures() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../fixtures")
-}
-
-#[derive(Debug, Clone, Copy)]
-enum Backend {
-    Sqlite,
-    Postgres,
-}
-
-fn pg_url() -> String {
-    std::env::var("GRIDWALK_TEST_PG")
-        .unwrap_or_else(|_| "postgres://postgres:gridwalk@127.0.0.1:5432/test".into())
-}
-
-struct Server {
-    url: String,
-    store: Arc<dyn CaseStore>,
-    pg_schema: Option<String>,
-    _dir: tempfile::TempDir,
-}
-
-impl Server {
-    /// Drops the test's PostgreSQL schema (left in place when a test fails, for a look).
-    async fn finish(self) {
-        if let Some(schema) = self.pg_schema {
-            let (client, conn) = tokio_postgres::connect(&pg_url(), tokio_postgres::NoTls)
-                .await
-                .unwrap();
-            tokio::spawn(conn);
-            client
-                .batch_execute(&format!("DROP SCHEMA {schema} CASCADE"))
-                .await
-                .unwrap();
-        }
-    }
-}
-
-async fn server(backend: Backend) -> Server {
-    let dir = tempfile::tempdir().unwrap();
-    let (store, pg_schema): (Arc<dyn CaseStore>, _) = match backend {
-        Backend::Sqlite => (
-            Arc::new(SqliteStore::open(&dir.path().join("cases.db")).unwrap()),
-            None,
-        ),
-        Backend::Postgres => {
-            let schema = format!("gw_test_{}", uuid::Uuid::now_v7().simple());
-            let store = PgStore::connect(&pg_url(), Some(&schema)).await.unwrap();
-            (Arc::new(store), Some(schema))
-        }
-    };
-    admin::load_fixtures(store.as_ref(), &fixtures())
-        .await
-        .unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    let router = app(AppState {
-        store: Arc::clone(&store),
-    });
-    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
-    Server {
-        url,
-        store,
-        pg_schema,
-        _dir: dir,
-    }
-}
-
-/// An engine signed in as the first demo inspector, with `n` reports finalized offline.
-fn device_with_reports(dir: &std::path::Path, n: usize) -> Engine {
-    let engine =
-        Engine::open(FieldConfig::new(dir), Reference::load(&fixtures()).unwrap()).unwrap();
-    let users: Vec<serde_json::Value> =
-        serde_json::from_str(&std::fs::read_to_string(fixtures().join("users.json")).unwrap())
-            .unwrap();
-    let u = users.iter().find(|u| u["login"] == "lixiaoming").unwrap();
-    engine
-        .sign_in(&Inspector {
-            id: u["id"].as_str().unwrap().parse().unwrap(),
-            cells: vec![],
-        })
-        .unwrap();
-    for i in 0..n {
-        let d = engine.create_draft().unwrap();
-        if i == 0 {
-            engine
-                .add_photo(
-                    d.id,
-                    &fixtures().join("photos/orient-1.jpg"),
-                    PhotoStage::Before,
-                )
-                .unwrap();
-        }
-        engine
-            .set_location(
-                d.id,
-                Location {
-                    lon: 113.0631,
-                    lat: 22.5983,
-                    crs: Crs::Wgs84,
-                    accuracy_m: 5.0,
-                    fix_time: Utc::now(),
-                    provider: LocationProvider::Gps,
-                },
-            )
-            .unwrap();
-        engine
-            .update_draft(
-                d.id,
-                &DraftPatch {
-                    kind: Some(Kind::Event),
-                    category: Some("0507".parse().unwrap()),
-                    ..DraftPatch::default()
-                },
-            )
-            .unwrap();
-        engine.finalize(d.id).unwrap();
-    }
-    engine
-}
-
-/// Enrolls the engine's device for the second demo inspector, not the one it reports as.
-async fn enroll_for_another_inspector(s: &Server, engine: &Engine) -> String {
-    let users: Vec<serde_json::Value> =
-        serde_json::from_str(&std::fs::read_to_string(fixtures().join("users.json")).unwrap())
-            .unwrap();
-    let other = users
-        .iter()
-        .filter(|u| u["role"] == "inspector")
-        .nth(1)
-        .unwrap();
-    admin::enroll_device(
-        s.store.as_ref(),
-        other["login"].as_str().unwrap(),
-        engine.device_id(),
-    )
-    .await
-    .unwrap()
-}
+use gridwalk_field::{Engine, ReportState};
+use gridwalk_protocol::{ApiError, Outcome, PushRequest, PushResponse, QueueStats};
+use gridwalk_sync::admin;
 
 fn request(engine: &Engine) -> PushRequest {
     let q = engine.queue_summary().unwrap();
@@ -353,8 +206,9 @@ async fn the_engine_syncs_its_outbox_and_settles_every_answer(backend: Backend) 
     assert_eq!(s.store.report_count().await.unwrap(), 4);
     let q = engine.queue_summary().unwrap();
     assert_eq!(q.pending_reports, 0);
-    // The first report's photo is still to be uploaded: the record went ahead of it.
-    assert_eq!(q.pending_photos, 1);
+    // The first report's photo followed its record.
+    assert_eq!(q.pending_photos, 0);
+    assert_eq!(done.photos.uploaded, 1);
     assert_eq!(engine.reports(ReportState::Sent).unwrap().len(), 4);
     let status = engine.sync_status().unwrap();
     assert_eq!((status.failures, status.last_error), (0, None));
@@ -398,23 +252,6 @@ async fn a_refused_report_comes_back_with_the_reason_and_a_bad_token_says_so(bac
     );
     assert!(engine.configure_sync("ftp://x", "t").is_err());
     s.finish().await;
-}
-
-macro_rules! on_every_backend {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(#[tokio::test]
-            async fn $name() {
-                super::$name(super::Backend::Sqlite).await;
-            })*
-        }
-        mod postgres {
-            $(#[tokio::test]
-            async fn $name() {
-                super::$name(super::Backend::Postgres).await;
-            })*
-        }
-    };
 }
 
 on_every_backend!(

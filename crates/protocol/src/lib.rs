@@ -15,6 +15,7 @@ pub mod ids;
 pub mod mutation;
 pub mod report;
 pub mod sync;
+pub mod tus;
 pub mod validate;
 
 pub use codes::{Category, CategoryCode, CodeTable, Kind};
@@ -25,5 +26,8 @@ pub use report::{
     CellCode, ClipRef, ComponentId, Crs, Location, LocationFlag, LocationProvider, PhotoRef,
     PhotoStage, Report, Urgency,
 };
-pub use sync::{ApiError, MutationResult, Outcome, PushRequest, PushResponse, QueueStats};
+pub use sync::{
+    ApiError, MutationResult, Outcome, PhotoNeed, PhotoNeedsRequest, PhotoNeedsResponse,
+    PushRequest, PushResponse, QueueStats,
+};
 pub use validate::{FieldError, ValidationErrors, validate_location, validate_report};

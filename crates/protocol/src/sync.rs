@@ -7,7 +7,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::{DeviceId, Mutation, MutationId};
+use crate::{DeviceId, Mutation, MutationId, PhotoId};
 
 /// What is still waiting on the device, reported on every sync so team leaders can see
 /// whose work has not arrived.
@@ -56,6 +56,30 @@ pub struct PushResponse {
     /// The highest mutation number the centre has applied for this device.
     pub last_applied: MutationId,
     pub results: Vec<MutationResult>,
+}
+
+/// Whether the centre still needs a photo a device holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PhotoNeed {
+    /// Its report is here and the bytes are not: send them.
+    Needed,
+    /// Bytes with its SHA-256 are held: do not send them again.
+    Arrived,
+    /// No report from this device lists it (push the report first).
+    Unknown,
+}
+
+/// `POST /v1/photos/needed`: which of these photos should the device upload?
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PhotoNeedsRequest {
+    pub photos: Vec<PhotoId>,
+}
+
+/// The answer: one entry per photo asked about, in the same order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PhotoNeedsResponse {
+    pub photos: Vec<(PhotoId, PhotoNeed)>,
 }
 
 /// The body of every error answer.

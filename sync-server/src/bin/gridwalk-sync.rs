@@ -1,6 +1,8 @@
 //! `gridwalk-sync`: the sync server and its admin commands.
 //!
-//! `serve` with no options runs on an embedded SQLite case store under `./gridwalk-sync-data`.
+//! `serve` with no options runs on an embedded SQLite case store with photos on disk, both
+//! under `./gridwalk-sync-data`. Settings come from flags, then `GRIDWALK_SYNC_*`
+//! environment variables, then a TOML file (`--config`), then defaults ([`config`]).
 //! The admin commands print bare values on stdout (an ID, a token) so scripts can capture
 //! them; everything else goes to stderr.
 
@@ -11,26 +13,31 @@ use std::sync::Arc;
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
 use gridwalk_protocol::{DeviceId, UserId};
+use gridwalk_sync::blobs::BlobStore;
+use gridwalk_sync::config::{self, FileSettings};
 use gridwalk_sync::store::postgres::PgStore;
 use gridwalk_sync::store::sqlite::SqliteStore;
 use gridwalk_sync::store::{CaseStore, User};
-use gridwalk_sync::{AppState, admin, app};
+use gridwalk_sync::{AppState, admin, app, uploads};
 
 #[derive(Parser)]
 #[command(name = "gridwalk-sync", version, about = "The Gridwalk sync server")]
 struct Cli {
-    /// Where the embedded case store lives.
-    #[arg(
-        long,
-        env = "GRIDWALK_SYNC_DATA",
-        default_value = "gridwalk-sync-data",
-        global = true
-    )]
-    data_dir: PathBuf,
+    /// A TOML settings file (keys: data_dir, db, blobs, listen, max_upload_bytes,
+    /// upload_ttl_hours); flags and environment variables override it.
+    #[arg(long, env = "GRIDWALK_SYNC_CONFIG", global = true)]
+    config: Option<PathBuf>,
+    /// Where the embedded case store and local photos live [default: gridwalk-sync-data].
+    #[arg(long, env = "GRIDWALK_SYNC_DATA", global = true)]
+    data_dir: Option<PathBuf>,
     /// The case store: omit for embedded SQLite under the data directory, or give a
     /// `postgres://user:password@host/db` URL.
     #[arg(long, env = "GRIDWALK_SYNC_DB", global = true)]
     db: Option<String>,
+    /// Where photos go: a directory [default: <data-dir>/blobs] or `s3://bucket/prefix`
+    /// (credentials and region from the AWS_* environment variables).
+    #[arg(long, env = "GRIDWALK_SYNC_BLOBS", global = true)]
+    blobs: Option<String>,
     #[command(subcommand)]
     command: Command,
 }
@@ -39,9 +46,16 @@ struct Cli {
 enum Command {
     /// Run the server.
     Serve {
-        /// Address to listen on; port 0 picks a free port (printed on stdout).
-        #[arg(long, env = "GRIDWALK_SYNC_LISTEN", default_value = "127.0.0.1:8750")]
-        listen: SocketAddr,
+        /// Address to listen on [default: 127.0.0.1:8750]; port 0 picks a free port (the
+        /// address is printed on stdout).
+        #[arg(long, env = "GRIDWALK_SYNC_LISTEN")]
+        listen: Option<SocketAddr>,
+        /// The largest photo upload accepted, in bytes [default: 33554432].
+        #[arg(long, env = "GRIDWALK_SYNC_MAX_UPLOAD_BYTES")]
+        max_upload_bytes: Option<u64>,
+        /// Hours an unfinished upload is kept after its last request [default: 24].
+        #[arg(long, env = "GRIDWALK_SYNC_UPLOAD_TTL_HOURS")]
+        upload_ttl_hours: Option<u32>,
     },
     /// Administration for scripts.
     Admin {
@@ -119,17 +133,65 @@ async fn open_store(dir: &std::path::Path, db: Option<&str>) -> Result<Arc<dyn C
     }
 }
 
+/// How often expired uploads are swept away.
+const SWEEP_EVERY: std::time::Duration = std::time::Duration::from_secs(600);
+
 async fn run(cli: Cli) -> Result<()> {
-    let store = open_store(&cli.data_dir, cli.db.as_deref()).await?;
+    let file = match &cli.config {
+        Some(path) => FileSettings::load(path).map_err(anyhow::Error::msg)?,
+        None => FileSettings::default(),
+    };
+    let mut flags = FileSettings {
+        data_dir: cli.data_dir,
+        db: cli.db,
+        blobs: cli.blobs,
+        ..FileSettings::default()
+    };
+    if let Command::Serve {
+        listen,
+        max_upload_bytes,
+        upload_ttl_hours,
+    } = &cli.command
+    {
+        flags.listen = *listen;
+        flags.max_upload_bytes = *max_upload_bytes;
+        flags.upload_ttl_hours = *upload_ttl_hours;
+    }
+    let settings = config::resolve(flags, file);
+    let store = open_store(&settings.data_dir, settings.db.as_deref()).await?;
     match cli.command {
-        Command::Serve { listen } => {
-            let listener = tokio::net::TcpListener::bind(listen)
+        Command::Serve { .. } => {
+            let blobs = BlobStore::open(&settings.blobs)?;
+            let state = AppState {
+                store,
+                blobs,
+                uploads: settings.uploads,
+            };
+            let listener = tokio::net::TcpListener::bind(settings.listen)
                 .await
-                .with_context(|| format!("listening on {listen}"))?;
+                .with_context(|| format!("listening on {}", settings.listen))?;
             let addr = listener.local_addr()?;
             println!("listening on http://{addr}");
-            tracing::info!(%addr, data_dir = %cli.data_dir.display(), "gridwalk-sync serving");
-            axum::serve(listener, app(AppState { store }))
+            tracing::info!(
+                %addr,
+                data_dir = %settings.data_dir.display(),
+                blobs = state.blobs.describe(),
+                postgres = settings.db.is_some(),
+                "gridwalk-sync serving"
+            );
+            let sweeper = state.clone();
+            tokio::spawn(async move {
+                let mut every = tokio::time::interval(SWEEP_EVERY);
+                loop {
+                    every.tick().await;
+                    match uploads::sweep(sweeper.upload_stores(), chrono::Utc::now()).await {
+                        Ok(0) => {}
+                        Ok(n) => tracing::info!(n, "expired uploads removed"),
+                        Err(e) => tracing::warn!(error = %e, "sweeping expired uploads failed"),
+                    }
+                }
+            });
+            axum::serve(listener, app(state))
                 .with_graceful_shutdown(async {
                     let _ = tokio::signal::ctrl_c().await;
                 })

@@ -10,8 +10,12 @@ pub mod sqlite;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use gridwalk_protocol::{CellCode, DeviceId, MutationId, Outcome, QueueStats, Report, UserId};
+use gridwalk_protocol::{
+    CellCode, DeviceId, MutationId, Outcome, PhotoId, PhotoNeed, QueueStats, Report, ReportId,
+    UserId,
+};
 use serde::{Deserialize, Serialize};
+use uuid::Uuid;
 
 /// What a person does in the system.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -74,6 +78,60 @@ pub struct StoredReport {
     pub received_at: DateTime<Utc>,
 }
 
+/// A tus upload of one photo of one received report, as the store keeps it. Its bytes so
+/// far are [`UploadPart`]s in the blob store; `received` is the tus offset.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Upload {
+    pub id: Uuid,
+    pub device: DeviceId,
+    pub report: ReportId,
+    pub photo: PhotoId,
+    pub length: u64,
+    pub received: u64,
+    /// The `Upload-Metadata` header as the client sent it, echoed on `HEAD`.
+    pub metadata: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    pub completed_at: Option<DateTime<Utc>>,
+}
+
+/// One accepted `PATCH` (or creation body) of an upload: bytes `start..start + length`,
+/// held in the blob store under `key`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UploadPart {
+    pub start: u64,
+    pub length: u64,
+    pub key: String,
+}
+
+/// What a received report says one of its photos must be.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PhotoSlot {
+    pub sha256: String,
+    pub bytes: u64,
+    /// A blob with this SHA-256 is already held.
+    pub arrived: bool,
+}
+
+/// A photo whose bytes have been stored and checked against its report's SHA-256.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ArrivedPhoto {
+    pub sha256: String,
+    pub bytes: u64,
+    pub at: DateTime<Utc>,
+}
+
+/// The result of recording a part.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Appended {
+    /// Recorded; the upload now holds this many bytes.
+    Now { received: u64 },
+    /// The part did not start where the upload stands (another request got there first).
+    Moved { received: u64 },
+    /// The upload no longer exists.
+    Gone,
+}
+
 /// Storage errors: the database failed, or what it holds cannot be read.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -132,15 +190,6 @@ pub(crate) fn resubmitted(held: &Report, sent: &Report) -> Outcome {
     }
 }
 
-/// The state a newly received report starts in: complete only once its photos are in.
-pub(crate) fn intake_state(report: &Report) -> &'static str {
-    if report.photos.is_empty() {
-        "pending_review"
-    } else {
-        "awaiting_photos"
-    }
-}
-
 /// Everything the server persists.
 #[async_trait]
 pub trait CaseStore: Send + Sync + std::fmt::Debug {
@@ -183,8 +232,45 @@ pub trait CaseStore: Send + Sync + std::fmt::Debug {
     /// Stores grid cells (code, GeoJSON Feature text), replacing those with the same code.
     async fn put_cells(&self, cells: &[(CellCode, String)]) -> StoreResult<usize>;
 
-    async fn report(&self, id: gridwalk_protocol::ReportId) -> StoreResult<Option<StoredReport>>;
+    async fn report(&self, id: ReportId) -> StoreResult<Option<StoredReport>>;
     async fn report_count(&self) -> StoreResult<u64>;
+
+    // Photos and their uploads.
+
+    /// What `device`'s report `report` says photo `photo` must be; `None` if no such report
+    /// from this device lists it.
+    async fn photo_slot(
+        &self,
+        device: DeviceId,
+        report: ReportId,
+        photo: PhotoId,
+    ) -> StoreResult<Option<PhotoSlot>>;
+    /// For each photo ID, whether the centre still needs its bytes from `device`.
+    async fn photo_needs(
+        &self,
+        device: DeviceId,
+        photos: &[PhotoId],
+    ) -> StoreResult<Vec<(PhotoId, PhotoNeed)>>;
+    async fn create_upload(&self, upload: &Upload) -> StoreResult<()>;
+    async fn upload(&self, id: Uuid) -> StoreResult<Option<Upload>>;
+    /// The parts recorded so far, in order.
+    async fn upload_parts(&self, id: Uuid) -> StoreResult<Vec<UploadPart>>;
+    /// Records `part` if it starts where the upload stands, and renews its expiry, in one
+    /// transaction. With `arrived`, the part completes the upload instead: its part records
+    /// are dropped (the bytes are in the photo now), the blob is recorded as held, every
+    /// report photo with its SHA-256 is marked arrived, and each report whose photos are
+    /// now all in moves from `awaiting_photos` to `pending_review`.
+    async fn append_upload(
+        &self,
+        id: Uuid,
+        part: &UploadPart,
+        expires_at: DateTime<Utc>,
+        arrived: Option<&ArrivedPhoto>,
+    ) -> StoreResult<Appended>;
+    /// Deletes an upload and its part records (the caller removes the objects).
+    async fn delete_upload(&self, id: Uuid) -> StoreResult<()>;
+    /// Uploads whose expiry has passed, finished or not.
+    async fn expired_uploads(&self, now: DateTime<Utc>) -> StoreResult<Vec<Uuid>>;
 }
 
 #[cfg(test)]

@@ -8,17 +8,21 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
 use gridwalk_protocol::{
-    CellCode, DeviceId, MutationId, Outcome, QueueStats, Report, ReportId, UserId,
+    CellCode, DeviceId, MutationId, Outcome, PhotoId, PhotoNeed, QueueStats, Report, ReportId,
+    UserId,
 };
 use tokio_postgres::{NoTls, Row};
 use uuid::Uuid;
 
 use super::{
-    Applied, CaseStore, Device, Effect, Sequence, StoreError, StoreResult, StoredReport, User,
-    forgotten, intake_state, resubmitted, sequence,
+    Appended, Applied, ArrivedPhoto, CaseStore, Device, Effect, PhotoSlot, Sequence, StoreError,
+    StoreResult, StoredReport, Upload, UploadPart, User, forgotten, resubmitted, sequence,
 };
 
-const MIGRATIONS: &[&str] = &[include_str!("../../migrations/postgres/0001_init.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("../../migrations/postgres/0001_init.sql"),
+    include_str!("../../migrations/postgres/0002_photos.sql"),
+];
 
 /// The PostgreSQL backend.
 #[derive(Clone)]
@@ -403,6 +407,208 @@ impl CaseStore for PgStore {
             .get(0);
         Ok(u64_of(n))
     }
+
+    async fn photo_slot(
+        &self,
+        device: DeviceId,
+        report: ReportId,
+        photo: PhotoId,
+    ) -> StoreResult<Option<PhotoSlot>> {
+        let row = self
+            .client()
+            .await?
+            .query_opt(
+                "SELECT p.sha256, p.bytes, p.arrived FROM report_photos p
+                   JOIN reports r ON r.id = p.report_id
+                  WHERE p.report_id = $1 AND p.photo_id = $2 AND r.device_id = $3",
+                &[report.as_uuid(), photo.as_uuid(), device.as_uuid()],
+            )
+            .await
+            .map_err(db)?;
+        Ok(row.map(|r| PhotoSlot {
+            sha256: r.get(0),
+            bytes: u64_of(r.get(1)),
+            arrived: r.get(2),
+        }))
+    }
+
+    async fn photo_needs(
+        &self,
+        device: DeviceId,
+        photos: &[PhotoId],
+    ) -> StoreResult<Vec<(PhotoId, PhotoNeed)>> {
+        let ids: Vec<Uuid> = photos.iter().map(|p| *p.as_uuid()).collect();
+        let rows = self
+            .client()
+            .await?
+            .query(
+                "SELECT p.photo_id, bool_and(p.arrived) FROM report_photos p
+                   JOIN reports r ON r.id = p.report_id
+                  WHERE p.photo_id = ANY($1) AND r.device_id = $2
+                  GROUP BY p.photo_id",
+                &[&ids, device.as_uuid()],
+            )
+            .await
+            .map_err(db)?;
+        let known: std::collections::HashMap<Uuid, bool> =
+            rows.iter().map(|r| (r.get(0), r.get(1))).collect();
+        Ok(photos
+            .iter()
+            .map(|p| {
+                let need = match known.get(p.as_uuid()) {
+                    None => PhotoNeed::Unknown,
+                    Some(true) => PhotoNeed::Arrived,
+                    Some(false) => PhotoNeed::Needed,
+                };
+                (*p, need)
+            })
+            .collect())
+    }
+
+    async fn create_upload(&self, u: &Upload) -> StoreResult<()> {
+        self.client()
+            .await?
+            .execute(
+                &format!(
+                    "INSERT INTO uploads ({UPLOAD_COLUMNS})
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+                ),
+                &[
+                    &u.id,
+                    u.device.as_uuid(),
+                    u.report.as_uuid(),
+                    u.photo.as_uuid(),
+                    &i64_of(u.length),
+                    &i64_of(u.received),
+                    &u.metadata,
+                    &u.created_at,
+                    &u.expires_at,
+                    &u.completed_at,
+                ],
+            )
+            .await
+            .map_err(db)?;
+        Ok(())
+    }
+
+    async fn upload(&self, id: Uuid) -> StoreResult<Option<Upload>> {
+        self.client()
+            .await?
+            .query_opt(
+                &format!("SELECT {UPLOAD_COLUMNS} FROM uploads WHERE id = $1"),
+                &[&id],
+            )
+            .await
+            .map_err(db)?
+            .as_ref()
+            .map(upload_from)
+            .transpose()
+    }
+
+    async fn upload_parts(&self, id: Uuid) -> StoreResult<Vec<UploadPart>> {
+        parts_of(&self.client().await?, id).await
+    }
+
+    async fn append_upload(
+        &self,
+        id: Uuid,
+        part: &UploadPart,
+        expires_at: DateTime<Utc>,
+        arrived: Option<&ArrivedPhoto>,
+    ) -> StoreResult<Appended> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.map_err(db)?;
+        let Some(row) = tx
+            .query_opt(
+                "SELECT received FROM uploads WHERE id = $1 FOR UPDATE",
+                &[&id],
+            )
+            .await
+            .map_err(db)?
+        else {
+            return Ok(Appended::Gone);
+        };
+        let received = u64_of(row.get(0));
+        if received != part.start {
+            return Ok(Appended::Moved { received });
+        }
+        let now_received = part.start + part.length;
+        if part.length > 0 && arrived.is_none() {
+            tx.execute(
+                "INSERT INTO upload_parts (upload_id, start, length, object_key)
+                 VALUES ($1, $2, $3, $4)",
+                &[&id, &i64_of(part.start), &i64_of(part.length), &part.key],
+            )
+            .await
+            .map_err(db)?;
+        }
+        tx.execute(
+            "UPDATE uploads SET received = $2, expires_at = $3 WHERE id = $1",
+            &[&id, &i64_of(now_received), &expires_at],
+        )
+        .await
+        .map_err(db)?;
+        if let Some(a) = arrived {
+            tx.execute(
+                "UPDATE uploads SET completed_at = $2 WHERE id = $1",
+                &[&id, &a.at],
+            )
+            .await
+            .map_err(db)?;
+            tx.execute("DELETE FROM upload_parts WHERE upload_id = $1", &[&id])
+                .await
+                .map_err(db)?;
+            tx.execute(
+                "INSERT INTO photo_blobs (sha256, bytes, stored_at) VALUES ($1, $2, $3)
+                 ON CONFLICT (sha256) DO NOTHING",
+                &[&a.sha256, &i64_of(a.bytes), &a.at],
+            )
+            .await
+            .map_err(db)?;
+            tx.execute(
+                "UPDATE report_photos SET arrived = TRUE WHERE sha256 = $1",
+                &[&a.sha256],
+            )
+            .await
+            .map_err(db)?;
+            tx.execute(
+                &format!(
+                    "{PROMOTE} AND id IN (SELECT report_id FROM report_photos WHERE sha256 = $1)"
+                ),
+                &[&a.sha256],
+            )
+            .await
+            .map_err(db)?;
+        }
+        tx.commit().await.map_err(db)?;
+        Ok(Appended::Now {
+            received: now_received,
+        })
+    }
+
+    async fn delete_upload(&self, id: Uuid) -> StoreResult<()> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.map_err(db)?;
+        tx.execute("DELETE FROM upload_parts WHERE upload_id = $1", &[&id])
+            .await
+            .map_err(db)?;
+        tx.execute("DELETE FROM uploads WHERE id = $1", &[&id])
+            .await
+            .map_err(db)?;
+        tx.commit().await.map_err(db)
+    }
+
+    async fn expired_uploads(&self, now: DateTime<Utc>) -> StoreResult<Vec<Uuid>> {
+        Ok(self
+            .client()
+            .await?
+            .query("SELECT id FROM uploads WHERE expires_at < $1", &[&now])
+            .await
+            .map_err(db)?
+            .iter()
+            .map(|r| r.get(0))
+            .collect())
+    }
 }
 
 async fn insert_report(
@@ -412,18 +618,16 @@ async fn insert_report(
     at: DateTime<Utc>,
 ) -> StoreResult<Outcome> {
     let record = json(report)?;
-    let state = intake_state(report);
     let inserted = tx
         .execute(
             "INSERT INTO reports (id, device_id, reporter, version, state, kind, category, cell,
-                                  urgency, observed_at, record, received_at)
-             VALUES ($1, $2, $3, 1, $4, $5, $6, $7, $8, $9, $10, $11)
+                                  urgency, observed_at, record, received_at, lon, lat)
+             VALUES ($1, $2, $3, 1, 'awaiting_photos', $4, $5, $6, $7, $8, $9, $10, $11, $12)
              ON CONFLICT (id) DO NOTHING",
             &[
                 report.id.as_uuid(),
                 &device,
                 report.reporter.as_uuid(),
-                &state,
                 &enum_text(&report.kind),
                 &report.category.as_str(),
                 &report.cell.as_ref().map(CellCode::as_str),
@@ -431,11 +635,30 @@ async fn insert_report(
                 &report.observed_at.to_utc(),
                 &record,
                 &at,
+                &report.location.lon,
+                &report.location.lat,
             ],
         )
         .await
         .map_err(db)?;
     if inserted == 1 {
+        for p in &report.photos {
+            tx.execute(
+                "INSERT INTO report_photos (report_id, photo_id, sha256, bytes, arrived)
+                 VALUES ($1, $2, $3, $4, EXISTS (SELECT 1 FROM photo_blobs WHERE sha256 = $3))",
+                &[
+                    report.id.as_uuid(),
+                    p.id.as_uuid(),
+                    &p.sha256,
+                    &i64_of(p.bytes),
+                ],
+            )
+            .await
+            .map_err(db)?;
+        }
+        tx.execute(&format!("{PROMOTE} AND id = $1"), &[report.id.as_uuid()])
+            .await
+            .map_err(db)?;
         return Ok(Outcome::Applied);
     }
     let existing: serde_json::Value = tx
@@ -448,4 +671,46 @@ async fn insert_report(
         .get(0);
     let same: Report = serde_json::from_value(existing).map_err(db)?;
     Ok(resubmitted(&same, report))
+}
+
+/// Moves reports whose photos have all arrived on to review (callers narrow it down).
+const PROMOTE: &str = "UPDATE reports SET state = 'pending_review'
+    WHERE state = 'awaiting_photos'
+      AND NOT EXISTS (SELECT 1 FROM report_photos p WHERE p.report_id = reports.id AND NOT p.arrived)";
+
+const UPLOAD_COLUMNS: &str = "id, device_id, report_id, photo_id, length, received, metadata,
+    created_at, expires_at, completed_at";
+
+fn upload_from(r: &Row) -> StoreResult<Upload> {
+    Ok(Upload {
+        id: r.try_get("id").map_err(db)?,
+        device: DeviceId::try_from(r.try_get::<_, Uuid>("device_id").map_err(db)?).map_err(db)?,
+        report: ReportId::try_from(r.try_get::<_, Uuid>("report_id").map_err(db)?).map_err(db)?,
+        photo: PhotoId::try_from(r.try_get::<_, Uuid>("photo_id").map_err(db)?).map_err(db)?,
+        length: u64_of(r.try_get("length").map_err(db)?),
+        received: u64_of(r.try_get("received").map_err(db)?),
+        metadata: r.try_get("metadata").map_err(db)?,
+        created_at: r.try_get("created_at").map_err(db)?,
+        expires_at: r.try_get("expires_at").map_err(db)?,
+        completed_at: r.try_get("completed_at").map_err(db)?,
+    })
+}
+
+async fn parts_of(
+    c: &impl deadpool_postgres::GenericClient,
+    id: Uuid,
+) -> StoreResult<Vec<UploadPart>> {
+    Ok(c.query(
+        "SELECT start, length, object_key FROM upload_parts WHERE upload_id = $1 ORDER BY start",
+        &[&id],
+    )
+    .await
+    .map_err(db)?
+    .iter()
+    .map(|r| UploadPart {
+        start: u64_of(r.get(0)),
+        length: u64_of(r.get(1)),
+        key: r.get(2),
+    })
+    .collect())
 }

@@ -8,16 +8,21 @@ use std::sync::{Arc, Mutex};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use gridwalk_protocol::{
-    CellCode, DeviceId, MutationId, Outcome, QueueStats, Report, ReportId, UserId,
+    CellCode, DeviceId, MutationId, Outcome, PhotoId, PhotoNeed, QueueStats, Report, ReportId,
+    UserId,
 };
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+use uuid::Uuid;
 
 use super::{
-    Applied, CaseStore, Device, Effect, Sequence, StoreError, StoreResult, StoredReport, User,
-    forgotten, intake_state, resubmitted, sequence,
+    Appended, Applied, ArrivedPhoto, CaseStore, Device, Effect, PhotoSlot, Sequence, StoreError,
+    StoreResult, StoredReport, Upload, UploadPart, User, forgotten, resubmitted, sequence,
 };
 
-const MIGRATIONS: &[&str] = &[include_str!("../../migrations/sqlite/0001_init.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("../../migrations/sqlite/0001_init.sql"),
+    include_str!("../../migrations/sqlite/0002_photos.sql"),
+];
 
 /// The SQLite backend.
 #[derive(Debug, Clone)]
@@ -360,6 +365,206 @@ impl CaseStore for SqliteStore {
         })
         .await
     }
+
+    async fn photo_slot(
+        &self,
+        device: DeviceId,
+        report: ReportId,
+        photo: PhotoId,
+    ) -> StoreResult<Option<PhotoSlot>> {
+        self.call(move |c| {
+            c.query_row(
+                "SELECT p.sha256, p.bytes, p.arrived FROM report_photos p
+                   JOIN reports r ON r.id = p.report_id
+                  WHERE p.report_id = ?1 AND p.photo_id = ?2 AND r.device_id = ?3",
+                params![report.to_string(), photo.to_string(), device.to_string()],
+                |r| {
+                    Ok(PhotoSlot {
+                        sha256: r.get(0)?,
+                        bytes: r.get(1)?,
+                        arrived: r.get(2)?,
+                    })
+                },
+            )
+            .optional()
+            .map_err(db)
+        })
+        .await
+    }
+
+    async fn photo_needs(
+        &self,
+        device: DeviceId,
+        photos: &[PhotoId],
+    ) -> StoreResult<Vec<(PhotoId, PhotoNeed)>> {
+        let photos = photos.to_vec();
+        self.call(move |c| {
+            let mut stmt = c
+                .prepare(
+                    "SELECT MIN(p.arrived) FROM report_photos p
+                       JOIN reports r ON r.id = p.report_id
+                      WHERE p.photo_id = ?1 AND r.device_id = ?2",
+                )
+                .map_err(db)?;
+            let dev = device.to_string();
+            photos
+                .into_iter()
+                .map(|photo| {
+                    let arrived: Option<bool> = stmt
+                        .query_row(params![photo.to_string(), dev], |r| r.get(0))
+                        .map_err(db)?;
+                    let need = match arrived {
+                        None => PhotoNeed::Unknown,
+                        Some(true) => PhotoNeed::Arrived,
+                        Some(false) => PhotoNeed::Needed,
+                    };
+                    Ok((photo, need))
+                })
+                .collect()
+        })
+        .await
+    }
+
+    async fn create_upload(&self, u: &Upload) -> StoreResult<()> {
+        let u = u.clone();
+        self.call(move |c| {
+            c.execute(
+                &format!("INSERT INTO uploads ({UPLOAD_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"),
+                params![
+                    u.id.to_string(),
+                    u.device.to_string(),
+                    u.report.to_string(),
+                    u.photo.to_string(),
+                    u.length,
+                    u.received,
+                    u.metadata,
+                    u.created_at,
+                    u.expires_at,
+                    u.completed_at
+                ],
+            )
+            .map_err(db)?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn upload(&self, id: Uuid) -> StoreResult<Option<Upload>> {
+        self.call(move |c| {
+            c.query_row(
+                &format!("SELECT {UPLOAD_COLUMNS} FROM uploads WHERE id = ?1"),
+                [id.to_string()],
+                read_upload,
+            )
+            .optional()
+            .map_err(db)?
+            .transpose()
+        })
+        .await
+    }
+
+    async fn upload_parts(&self, id: Uuid) -> StoreResult<Vec<UploadPart>> {
+        self.call(move |c| parts_of(c, &id.to_string())).await
+    }
+
+    async fn append_upload(
+        &self,
+        id: Uuid,
+        part: &UploadPart,
+        expires_at: DateTime<Utc>,
+        arrived: Option<&ArrivedPhoto>,
+    ) -> StoreResult<Appended> {
+        let (part, arrived) = (part.clone(), arrived.cloned());
+        self.call(move |c| {
+            let tx = c
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(db)?;
+            let id = id.to_string();
+            let received: Option<u64> = tx
+                .query_row("SELECT received FROM uploads WHERE id = ?1", [&id], |r| r.get(0))
+                .optional()
+                .map_err(db)?;
+            let Some(received) = received else {
+                return Ok(Appended::Gone);
+            };
+            if received != part.start {
+                return Ok(Appended::Moved { received });
+            }
+            let now_received = part.start + part.length;
+            if part.length > 0 && arrived.is_none() {
+                tx.execute(
+                    "INSERT INTO upload_parts (upload_id, start, length, object_key)
+                     VALUES (?1, ?2, ?3, ?4)",
+                    params![id, part.start, part.length, part.key],
+                )
+                .map_err(db)?;
+            }
+            tx.execute(
+                "UPDATE uploads SET received = ?2, expires_at = ?3 WHERE id = ?1",
+                params![id, now_received, expires_at],
+            )
+            .map_err(db)?;
+            if let Some(a) = arrived {
+                tx.execute(
+                    "UPDATE uploads SET completed_at = ?2 WHERE id = ?1",
+                    params![id, a.at],
+                )
+                .map_err(db)?;
+                tx.execute("DELETE FROM upload_parts WHERE upload_id = ?1", [&id])
+                    .map_err(db)?;
+                tx.execute(
+                    "INSERT INTO photo_blobs (sha256, bytes, stored_at) VALUES (?1, ?2, ?3)
+                     ON CONFLICT (sha256) DO NOTHING",
+                    params![a.sha256, a.bytes, a.at],
+                )
+                .map_err(db)?;
+                tx.execute(
+                    "UPDATE report_photos SET arrived = 1 WHERE sha256 = ?1",
+                    [&a.sha256],
+                )
+                .map_err(db)?;
+                tx.execute(
+                    &format!(
+                        "{PROMOTE} AND id IN (SELECT report_id FROM report_photos WHERE sha256 = ?1)"
+                    ),
+                    [&a.sha256],
+                )
+                .map_err(db)?;
+            }
+            tx.commit().map_err(db)?;
+            Ok(Appended::Now {
+                received: now_received,
+            })
+        })
+        .await
+    }
+
+    async fn delete_upload(&self, id: Uuid) -> StoreResult<()> {
+        self.call(move |c| {
+            let tx = c.transaction().map_err(db)?;
+            let id = id.to_string();
+            tx.execute("DELETE FROM upload_parts WHERE upload_id = ?1", [&id])
+                .map_err(db)?;
+            tx.execute("DELETE FROM uploads WHERE id = ?1", [&id])
+                .map_err(db)?;
+            tx.commit().map_err(db)
+        })
+        .await
+    }
+
+    async fn expired_uploads(&self, now: DateTime<Utc>) -> StoreResult<Vec<Uuid>> {
+        self.call(move |c| {
+            let ids: Vec<String> = c
+                .prepare("SELECT id FROM uploads WHERE expires_at < ?1")
+                .map_err(db)?
+                .query_map([now], |r| r.get(0))
+                .map_err(db)?
+                .collect::<rusqlite::Result<_>>()
+                .map_err(db)?;
+            ids.iter().map(|s| s.parse().map_err(db)).collect()
+        })
+        .await
+    }
 }
 
 fn insert_report(
@@ -381,16 +586,15 @@ fn insert_report(
         let same: Report = parse(&existing)?;
         return Ok(resubmitted(&same, report));
     }
-    let state = intake_state(report);
+    let id = report.id.to_string();
     tx.execute(
         "INSERT INTO reports (id, device_id, reporter, version, state, kind, category, cell,
-                              urgency, observed_at, record, received_at)
-         VALUES (?1, ?2, ?3, 1, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                              urgency, observed_at, record, received_at, lon, lat)
+         VALUES (?1, ?2, ?3, 1, 'awaiting_photos', ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
         params![
-            report.id.to_string(),
+            id,
             device,
             report.reporter.to_string(),
-            state,
             enum_text(&report.kind),
             report.category.as_str(),
             report.cell.as_ref().map(CellCode::as_str),
@@ -398,8 +602,72 @@ fn insert_report(
             report.observed_at,
             record,
             at,
+            report.location.lon,
+            report.location.lat,
         ],
     )
     .map_err(db)?;
+    for p in &report.photos {
+        tx.execute(
+            "INSERT INTO report_photos (report_id, photo_id, sha256, bytes, arrived)
+             VALUES (?1, ?2, ?3, ?4, EXISTS (SELECT 1 FROM photo_blobs WHERE sha256 = ?3))",
+            params![id, p.id.to_string(), p.sha256, p.bytes],
+        )
+        .map_err(db)?;
+    }
+    tx.execute(&format!("{PROMOTE} AND id = ?1"), [&id])
+        .map_err(db)?;
     Ok(Outcome::Applied)
+}
+
+/// Moves reports whose photos have all arrived on to review (callers narrow it down).
+const PROMOTE: &str = "UPDATE reports SET state = 'pending_review'
+    WHERE state = 'awaiting_photos'
+      AND NOT EXISTS (SELECT 1 FROM report_photos p WHERE p.report_id = reports.id AND NOT p.arrived)";
+
+const UPLOAD_COLUMNS: &str = "id, device_id, report_id, photo_id, length, received, metadata,
+    created_at, expires_at, completed_at";
+
+fn read_upload(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoreResult<Upload>> {
+    let (id, device, report, photo): (String, String, String, String) =
+        (r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?);
+    let (length, received, metadata, created_at, expires_at, completed_at) = (
+        r.get(4)?,
+        r.get(5)?,
+        r.get(6)?,
+        r.get(7)?,
+        r.get(8)?,
+        r.get(9)?,
+    );
+    Ok((|| {
+        Ok(Upload {
+            id: id.parse().map_err(db)?,
+            device: device.parse().map_err(db)?,
+            report: report.parse().map_err(db)?,
+            photo: photo.parse().map_err(db)?,
+            length,
+            received,
+            metadata,
+            created_at,
+            expires_at,
+            completed_at,
+        })
+    })())
+}
+
+fn parts_of(c: &Connection, id: &str) -> StoreResult<Vec<UploadPart>> {
+    c.prepare(
+        "SELECT start, length, object_key FROM upload_parts WHERE upload_id = ?1 ORDER BY start",
+    )
+    .map_err(db)?
+    .query_map([id], |r| {
+        Ok(UploadPart {
+            start: r.get(0)?,
+            length: r.get(1)?,
+            key: r.get(2)?,
+        })
+    })
+    .map_err(db)?
+    .collect::<rusqlite::Result<_>>()
+    .map_err(db)
 }

@@ -180,8 +180,12 @@ fn sync(cli: &Cli, server: Option<&str>, token: Option<&str>) -> Result<()> {
         .build()?;
     let done = runtime.block_on(engine.sync_once(&client, env!("CARGO_PKG_VERSION")))?;
     eprintln!(
-        "sent {} reports, {} refused by the centre",
-        done.sent, done.rejected
+        "sent {} reports, {} refused by the centre; uploaded {} photos ({} bytes), {} already there",
+        done.sent,
+        done.rejected,
+        done.photos.uploaded,
+        done.photos.bytes_sent,
+        done.photos.already_held
     );
     print_json(&engine.queue_summary()?)
 }

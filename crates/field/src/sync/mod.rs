@@ -6,9 +6,13 @@
 //! has answered for it, so a dropped connection at any point only means the same batch is
 //! sent again, and the centre answers a repeat exactly as before.
 //!
+//! After the records, the photos ([`photos`]): only once the centre holds a report does
+//! it take that report's photos, so it can check each against the record's SHA-256.
+//!
 //! [`plan`] holds the pure decisions (backoff, settlement); [`client`] the HTTP exchange.
 
 pub mod client;
+pub mod photos;
 pub mod plan;
 
 use chrono::{DateTime, Utc};
@@ -17,6 +21,7 @@ use rusqlite::params;
 use serde::Serialize;
 
 pub use client::SyncClient;
+pub use photos::{PendingPhoto, PhotoOutcome};
 use plan::Settle;
 
 use crate::engine::Engine;
@@ -47,8 +52,11 @@ pub struct SyncStatus {
 /// What one successful sync did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
 pub struct SyncOutcome {
+    /// Reports the centre applied.
     pub sent: usize,
+    /// Reports the centre refused (each keeps the reason).
     pub rejected: usize,
+    pub photos: PhotoOutcome,
 }
 
 impl Engine {
@@ -100,14 +108,12 @@ impl Engine {
         )?)
     }
 
-    /// The next batch to push, with this device's backlog; `None` when nothing waits.
-    pub fn push_request(&self, app_version: &str) -> Result<Option<PushRequest>> {
+    /// The next batch to push (possibly empty: it still tells the centre this device's
+    /// backlog and app version).
+    pub fn push_request(&self, app_version: &str) -> Result<PushRequest> {
         let mutations = self.pending_mutations(BATCH)?;
-        if mutations.is_empty() {
-            return Ok(None);
-        }
         let q = self.queue_summary()?;
-        Ok(Some(PushRequest {
+        Ok(PushRequest {
             device: self.device_id(),
             app_version: app_version.to_owned(),
             queue: QueueStats {
@@ -116,7 +122,7 @@ impl Engine {
                 bytes: q.pending_bytes,
             },
             mutations,
-        }))
+        })
     }
 
     /// Settles a push answer in one transaction.
@@ -149,13 +155,18 @@ impl Engine {
                 )?;
             }
         }
-        tx.execute(
-            "UPDATE sync_state SET last_attempt_at = ?1, last_success_at = ?1, last_error = NULL,
-                    failures = 0",
-            [now],
-        )?;
         tx.commit()?;
         Ok(outcome)
+    }
+
+    /// Records a sync round that finished.
+    pub fn record_sync_success(&self) -> Result<()> {
+        self.db().execute(
+            "UPDATE sync_state SET last_attempt_at = ?1, last_success_at = ?1, last_error = NULL,
+                    failures = 0",
+            [self.now()],
+        )?;
+        Ok(())
     }
 
     /// Records a failed attempt, in words, on the sync state and the entry it blocked.
@@ -176,26 +187,37 @@ impl Engine {
         Ok(())
     }
 
-    /// Pushes the whole outbox, batch by batch, settling each answer. On failure the error
-    /// is recorded for the queue screen and returned; what was already settled stays settled.
+    /// One sync round: the whole outbox, batch by batch, each answer settled; then the
+    /// photos the centre still needs. The round's success or failure is recorded for the
+    /// queue screen (in words) and returned; whatever was settled stays settled.
     pub async fn sync_once(&self, client: &SyncClient, app_version: &str) -> Result<SyncOutcome> {
+        let result = self.sync_round(client, app_version).await;
+        match &result {
+            Ok(_) => self.record_sync_success()?,
+            Err(e) => self.record_sync_failure(e)?,
+        }
+        result
+    }
+
+    async fn sync_round(&self, client: &SyncClient, app_version: &str) -> Result<SyncOutcome> {
         let mut total = SyncOutcome::default();
         loop {
-            let Some(request) = self.push_request(app_version)? else {
-                break;
-            };
-            let response = match client.push(&request).await {
-                Ok(r) => r,
-                Err(e) => {
-                    self.record_sync_failure(&e)?;
-                    return Err(e);
-                }
-            };
+            let request = self.push_request(app_version)?;
+            let last = request.mutations.len() < BATCH;
+            let response = client.push(&request).await?;
             let o = self.settle_push(&response)?;
             total.sent += o.sent;
             total.rejected += o.rejected;
-            if o.sent + o.rejected == 0 {
+            if last || o.sent + o.rejected == 0 {
                 break;
+            }
+        }
+        total.photos = self.upload_photos(client).await?;
+        if total.photos.uploaded + total.photos.already_held > 0 {
+            // Tell the centre the backlog is smaller now.
+            let request = self.push_request(app_version)?;
+            if request.mutations.is_empty() {
+                client.push(&request).await?;
             }
         }
         Ok(total)

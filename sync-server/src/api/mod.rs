@@ -1,0 +1,24 @@
+//! The HTTP API: which path goes to which handler.
+//!
+//! - `GET /healthz`
+//! - `POST /v1/push`: a device's outbox, in order ([`push`]).
+//! - `POST /v1/photos/needed`: which photos the centre still needs ([`push`]).
+//! - `/v1/uploads/`: tus 1.0.0 ([`tus`]).
+
+pub mod push;
+pub mod tus;
+
+use axum::Router;
+use axum::routing::{get, post};
+
+use crate::AppState;
+
+/// The whole HTTP API over `state`.
+pub fn app(state: AppState) -> Router {
+    Router::new()
+        .route("/healthz", get(push::healthz))
+        .route("/v1/push", post(push::push))
+        .route("/v1/photos/needed", post(push::photos_needed))
+        .merge(tus::routes(state.clone()))
+        .with_state(state)
+}

@@ -1,0 +1,246 @@
+//! tus 1.0.0 at `/v1/uploads/`: core (`HEAD`, `PATCH`), creation and creation-with-upload
+//! (`POST`), termination (`DELETE`), checksum (`Upload-Checksum`, sha1 and sha256) and
+//! expiration (`Upload-Expires`), advertised by `OPTIONS`. Every request but `OPTIONS`
+//! must say `Tus-Resumable: 1.0.0` and carry the device's bearer token; every answer says
+//! `Tus-Resumable: 1.0.0`. A client that cannot send `PATCH` or `DELETE` may `POST` with
+//! `X-HTTP-Method-Override`.
+//!
+//! The handlers only translate headers; [`crate::uploads`] does the work.
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{Path, Request, State};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{head, post};
+use chrono::{DateTime, Utc};
+use gridwalk_protocol::tus::{self, Checksum, header as h};
+use uuid::Uuid;
+
+use crate::AppState;
+use crate::auth::DeviceAuth;
+use crate::error::AppError;
+use crate::store::Upload;
+use crate::uploads::{self, Creation};
+
+/// The tus routes, with the `Tus-Resumable` check around them.
+pub fn routes(_state: AppState) -> Router<AppState> {
+    Router::new()
+        .route("/v1/uploads", post(create).options(options))
+        .route("/v1/uploads/", post(create).options(options))
+        .route(
+            "/v1/uploads/{id}",
+            head(status)
+                .patch(append)
+                .delete(terminate)
+                .post(overridden)
+                .options(options),
+        )
+        .layer(middleware::from_fn(tus_resumable))
+}
+
+fn hv(s: &str) -> HeaderValue {
+    HeaderValue::from_str(s).unwrap_or_else(|_| HeaderValue::from_static(""))
+}
+
+fn set(headers: &mut HeaderMap, name: &'static str, value: &str) {
+    headers.insert(HeaderName::from_static(name), hv(value));
+}
+
+/// An HTTP date, as `Upload-Expires` wants it.
+fn http_date(t: DateTime<Utc>) -> String {
+    t.format("%a, %d %b %Y %H:%M:%S GMT").to_string()
+}
+
+/// Refuses requests that do not speak tus 1.0.0 and labels every answer.
+async fn tus_resumable(req: Request, next: Next) -> Response {
+    let speaks = req
+        .headers()
+        .get(h::TUS_RESUMABLE)
+        .is_some_and(|v| v.as_bytes() == tus::VERSION.as_bytes());
+    let mut resp = if speaks || req.method() == Method::OPTIONS {
+        next.run(req).await
+    } else {
+        let mut resp = AppError::BadRequest(format!(
+            "this endpoint speaks tus {}: send Tus-Resumable: {}",
+            tus::VERSION,
+            tus::VERSION
+        ))
+        .into_response();
+        *resp.status_mut() = StatusCode::PRECONDITION_FAILED;
+        set(resp.headers_mut(), h::TUS_VERSION, tus::VERSION);
+        resp
+    };
+    set(resp.headers_mut(), h::TUS_RESUMABLE, tus::VERSION);
+    resp
+}
+
+async fn options(State(state): State<AppState>) -> Response {
+    let mut resp = StatusCode::NO_CONTENT.into_response();
+    let headers = resp.headers_mut();
+    set(headers, h::TUS_VERSION, tus::VERSION);
+    set(headers, h::TUS_EXTENSION, tus::EXTENSIONS);
+    set(
+        headers,
+        h::TUS_MAX_SIZE,
+        &state.uploads.max_size.to_string(),
+    );
+    set(headers, h::TUS_CHECKSUM_ALGORITHM, tus::CHECKSUM_ALGORITHMS);
+    resp
+}
+
+fn text<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+fn upload_id(raw: &str) -> Result<Uuid, AppError> {
+    raw.parse()
+        .map_err(|_| AppError::NotFound(format!("there is no upload {raw:?}")))
+}
+
+fn carries_bytes(headers: &HeaderMap) -> bool {
+    text(headers, header::CONTENT_TYPE.as_str())
+        .is_some_and(|t| t.trim().eq_ignore_ascii_case(tus::OFFSET_OCTET_STREAM))
+}
+
+fn checksum(headers: &HeaderMap) -> Result<Option<Checksum>, AppError> {
+    text(headers, h::UPLOAD_CHECKSUM)
+        .map(|v| Checksum::parse(v).map_err(|e| AppError::BadRequest(e.to_string())))
+        .transpose()
+}
+
+/// `Upload-Offset` and, while unfinished, `Upload-Expires`.
+fn progress(headers: &mut HeaderMap, upload: &Upload) {
+    set(headers, h::UPLOAD_OFFSET, &upload.received.to_string());
+    if upload.completed_at.is_none() {
+        set(headers, h::UPLOAD_EXPIRES, &http_date(upload.expires_at));
+    }
+}
+
+async fn create(
+    State(state): State<AppState>,
+    DeviceAuth(device): DeviceAuth,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, AppError> {
+    let now = Utc::now();
+    let creation = Creation {
+        length: text(&headers, h::UPLOAD_LENGTH),
+        defer_length: headers.contains_key(h::UPLOAD_DEFER_LENGTH),
+        metadata: text(&headers, h::UPLOAD_METADATA),
+    };
+    let with_bytes = carries_bytes(&headers);
+    let sum = if with_bytes {
+        checksum(&headers)?
+    } else {
+        None
+    };
+    let s = state.upload_stores();
+    let mut upload = uploads::create(s, &device, &creation, now).await?;
+    let location = format!("/v1/uploads/{}", upload.id);
+    let mut resp = if with_bytes {
+        match uploads::append(s, &device, upload.id, 0, sum.as_ref(), body, now).await {
+            Ok(u) => {
+                upload = u;
+                let mut resp = StatusCode::CREATED.into_response();
+                progress(resp.headers_mut(), &upload);
+                resp
+            }
+            // The upload exists: say where, so the client can resume it.
+            Err(e) => e.into_response(),
+        }
+    } else {
+        let mut resp = StatusCode::CREATED.into_response();
+        set(
+            resp.headers_mut(),
+            h::UPLOAD_EXPIRES,
+            &http_date(upload.expires_at),
+        );
+        resp
+    };
+    set(resp.headers_mut(), "location", &location);
+    Ok(resp)
+}
+
+async fn status(
+    State(state): State<AppState>,
+    DeviceAuth(device): DeviceAuth,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
+    let upload =
+        uploads::status(state.upload_stores(), &device, upload_id(&id)?, Utc::now()).await?;
+    let mut resp = StatusCode::OK.into_response();
+    let headers = resp.headers_mut();
+    progress(headers, &upload);
+    set(headers, h::UPLOAD_LENGTH, &upload.length.to_string());
+    if let Some(m) = &upload.metadata {
+        set(headers, h::UPLOAD_METADATA, m);
+    }
+    set(headers, "cache-control", "no-store");
+    Ok(resp)
+}
+
+async fn append(
+    State(state): State<AppState>,
+    DeviceAuth(device): DeviceAuth,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, AppError> {
+    let id = upload_id(&id)?;
+    if !carries_bytes(&headers) {
+        return Err(AppError::UnsupportedMediaType(format!(
+            "a PATCH body must be sent as {}",
+            tus::OFFSET_OCTET_STREAM
+        )));
+    }
+    let offset = tus::parse_size(
+        "Upload-Offset",
+        text(&headers, h::UPLOAD_OFFSET)
+            .ok_or_else(|| AppError::BadRequest("Upload-Offset is required".into()))?,
+    )
+    .map_err(AppError::BadRequest)?;
+    let sum = checksum(&headers)?;
+    let upload = uploads::append(
+        state.upload_stores(),
+        &device,
+        id,
+        offset,
+        sum.as_ref(),
+        body,
+        Utc::now(),
+    )
+    .await?;
+    let mut resp = StatusCode::NO_CONTENT.into_response();
+    progress(resp.headers_mut(), &upload);
+    Ok(resp)
+}
+
+async fn terminate(
+    State(state): State<AppState>,
+    DeviceAuth(device): DeviceAuth,
+    Path(id): Path<String>,
+) -> Result<StatusCode, AppError> {
+    uploads::terminate(state.upload_stores(), &device, upload_id(&id)?).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `POST` with `X-HTTP-Method-Override: PATCH | DELETE`.
+async fn overridden(
+    state: State<AppState>,
+    device: DeviceAuth,
+    id: Path<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, AppError> {
+    match text(&headers, h::X_HTTP_METHOD_OVERRIDE).map(str::to_ascii_uppercase) {
+        Some(m) if m == "PATCH" => append(state, device, id, headers, body).await,
+        Some(m) if m == "DELETE" => terminate(state, device, id)
+            .await
+            .map(IntoResponse::into_response),
+        _ => Err(AppError::BadRequest(
+            "POST to an upload needs X-HTTP-Method-Override: PATCH or DELETE".into(),
+        )),
+    }
+}

@@ -1,0 +1,239 @@
+//! What the sync-server tests share: a real server on port 0 over a real case store (SQLite
+//! or PostgreSQL) and real blob directory, and field engines with reports captured offline.
+//! PostgreSQL is `GRIDWALK_TEST_PG` (default: the local `test` database); each test gets a
+//! schema of its own and drops it when it passes.
+#![allow(dead_code, clippy::unwrap_used)]
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use chrono::Utc;
+use gridwalk_field::{DraftPatch, Engine, FieldConfig, Inspector, Reference};
+use gridwalk_protocol::{Crs, Kind, Location, LocationProvider, PhotoStage};
+use gridwalk_sync::blobs::BlobStore;
+use gridwalk_sync::store::CaseStore;
+use gridwalk_sync::store::postgres::PgStore;
+use gridwalk_sync::store::sqlite::SqliteStore;
+use gridwalk_sync::uploads::UploadSettings;
+use gridwalk_sync::{AppState, admin, app};
+
+pub fn fixtures() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../fixtures")
+}
+
+#[derive(Debug, Clone, Copy)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+pub fn pg_url() -> String {
+    std::env::var("GRIDWALK_TEST_PG")
+        .unwrap_or_else(|_| "postgres://postgres:gridwalk@127.0.0.1:5432/test".into())
+}
+
+pub struct Server {
+    pub url: String,
+    pub store: Arc<dyn CaseStore>,
+    pub blobs: BlobStore,
+    pub blobs_dir: PathBuf,
+    pub pg_schema: Option<String>,
+    pub dir: tempfile::TempDir,
+}
+
+impl Server {
+    /// Drops the test's PostgreSQL schema (left in place when a test fails, for a look).
+    pub async fn finish(self) {
+        if let Some(schema) = self.pg_schema {
+            let (client, conn) = tokio_postgres::connect(&pg_url(), tokio_postgres::NoTls)
+                .await
+                .unwrap();
+            tokio::spawn(conn);
+            client
+                .batch_execute(&format!("DROP SCHEMA {schema} CASCADE"))
+                .await
+                .unwrap();
+        }
+    }
+}
+
+pub async fn server(backend: Backend) -> Server {
+    server_with(backend, UploadSettings::default()).await
+}
+
+/// A fresh case store of the given kind, with the fixtures loaded; for PostgreSQL, the
+/// schema it lives in.
+pub async fn case_store(
+    backend: Backend,
+    dir: &std::path::Path,
+) -> (Arc<dyn CaseStore>, Option<String>) {
+    let (store, pg_schema): (Arc<dyn CaseStore>, _) = match backend {
+        Backend::Sqlite => (
+            Arc::new(SqliteStore::open(&dir.join("cases.db")).unwrap()),
+            None,
+        ),
+        Backend::Postgres => {
+            let schema = format!("gw_test_{}", uuid::Uuid::now_v7().simple());
+            let store = PgStore::connect(&pg_url(), Some(&schema)).await.unwrap();
+            (Arc::new(store), Some(schema))
+        }
+    };
+    admin::load_fixtures(store.as_ref(), &fixtures())
+        .await
+        .unwrap();
+    (store, pg_schema)
+}
+
+pub async fn server_with(backend: Backend, uploads: UploadSettings) -> Server {
+    let dir = tempfile::tempdir().unwrap();
+    let (store, pg_schema) = case_store(backend, dir.path()).await;
+    let blobs_dir = dir.path().join("blobs");
+    let blobs = BlobStore::local(&blobs_dir).unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let router = app(AppState {
+        store: Arc::clone(&store),
+        blobs: blobs.clone(),
+        uploads,
+    });
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    Server {
+        url,
+        store,
+        blobs,
+        blobs_dir,
+        pg_schema,
+        dir,
+    }
+}
+
+/// The demo inspector every device here reports as.
+pub const INSPECTOR: &str = "lixiaoming";
+
+/// An engine signed in as the first demo inspector, with nothing captured yet.
+pub fn signed_in_engine(dir: &std::path::Path) -> Engine {
+    let engine =
+        Engine::open(FieldConfig::new(dir), Reference::load(&fixtures()).unwrap()).unwrap();
+    let users: Vec<serde_json::Value> =
+        serde_json::from_str(&std::fs::read_to_string(fixtures().join("users.json")).unwrap())
+            .unwrap();
+    let u = users.iter().find(|u| u["login"] == INSPECTOR).unwrap();
+    engine
+        .sign_in(&Inspector {
+            id: u["id"].as_str().unwrap().parse().unwrap(),
+            cells: vec![],
+        })
+        .unwrap();
+    engine
+}
+
+/// Captures and submits one report (event 0507) with these photos.
+pub fn capture(engine: &Engine, photos: &[PathBuf], kind_category: (Kind, &str)) {
+    let d = engine.create_draft().unwrap();
+    for p in photos {
+        engine.add_photo(d.id, p, PhotoStage::Before).unwrap();
+    }
+    engine
+        .set_location(
+            d.id,
+            Location {
+                lon: 113.0631,
+                lat: 22.5983,
+                crs: Crs::Wgs84,
+                accuracy_m: 5.0,
+                fix_time: Utc::now(),
+                provider: LocationProvider::Gps,
+            },
+        )
+        .unwrap();
+    engine
+        .update_draft(
+            d.id,
+            &DraftPatch {
+                kind: Some(kind_category.0),
+                category: Some(kind_category.1.parse().unwrap()),
+                ..DraftPatch::default()
+            },
+        )
+        .unwrap();
+    engine.finalize(d.id).unwrap();
+}
+
+/// The common case: street rubbish (event 0507).
+pub const RUBBISH: (Kind, &str) = (Kind::Event, "0507");
+
+/// An engine signed in as the first demo inspector, with `n` reports finalized offline;
+/// the first has one photo.
+pub fn device_with_reports(dir: &std::path::Path, n: usize) -> Engine {
+    let engine = signed_in_engine(dir);
+    for i in 0..n {
+        let photos = if i == 0 {
+            vec![fixtures().join("photos/orient-1.jpg")]
+        } else {
+            vec![]
+        };
+        capture(&engine, &photos, RUBBISH);
+    }
+    engine
+}
+
+/// Enrolls the engine's device for the second demo inspector, not the one it reports as.
+pub async fn enroll_for_another_inspector(s: &Server, engine: &Engine) -> String {
+    let users: Vec<serde_json::Value> =
+        serde_json::from_str(&std::fs::read_to_string(fixtures().join("users.json")).unwrap())
+            .unwrap();
+    let other = users
+        .iter()
+        .filter(|u| u["role"] == "inspector")
+        .nth(1)
+        .unwrap();
+    admin::enroll_device(
+        s.store.as_ref(),
+        other["login"].as_str().unwrap(),
+        engine.device_id(),
+    )
+    .await
+    .unwrap()
+}
+
+/// Enrolls the engine's device for the demo inspector; returns the token.
+pub async fn enroll(s: &Server, engine: &Engine) -> String {
+    admin::enroll_device(s.store.as_ref(), INSPECTOR, engine.device_id())
+        .await
+        .unwrap()
+}
+
+/// Points the engine at `url` with `token` and returns its client.
+pub fn connect(engine: &Engine, url: &str, token: &str) -> gridwalk_field::sync::SyncClient {
+    engine.configure_sync(url, token).unwrap();
+    gridwalk_field::sync::SyncClient::new(&engine.sync_settings().unwrap().unwrap()).unwrap()
+}
+
+/// The bytes of a photo file the engine holds, by SHA-256.
+pub fn device_photo(engine_dir: &std::path::Path, sha256: &str) -> Vec<u8> {
+    std::fs::read(
+        engine_dir
+            .join("photos")
+            .join(&sha256[..2])
+            .join(format!("{sha256}.jpg")),
+    )
+    .unwrap()
+}
+
+#[macro_export]
+macro_rules! on_every_backend {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(#[tokio::test]
+            async fn $name() {
+                super::$name(super::Backend::Sqlite).await;
+            })*
+        }
+        mod postgres {
+            $(#[tokio::test]
+            async fn $name() {
+                super::$name(super::Backend::Postgres).await;
+            })*
+        }
+    };
+}
