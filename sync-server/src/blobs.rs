@@ -130,6 +130,10 @@ impl BlobStore {
         for key in keys {
             self.delete(key.as_ref()).await?;
         }
+        if let Some(root) = &self.local_root {
+            // Local directories are not objects: remove the emptied one (if it is there).
+            let _ = std::fs::remove_dir(root.join(prefix.as_ref()));
+        }
         Ok(())
     }
 

@@ -21,7 +21,7 @@ use uuid::Uuid;
 use crate::AppState;
 use crate::auth::DeviceAuth;
 use crate::error::AppError;
-use crate::store::Upload;
+use crate::store::{Device, Upload};
 use crate::uploads::{self, Creation};
 
 /// The tus routes, with the `Tus-Resumable` check around them.
@@ -140,7 +140,7 @@ async fn create(
     let mut upload = uploads::create(s, &device, &creation, now).await?;
     let location = format!("/v1/uploads/{}", upload.id);
     let mut resp = if with_bytes {
-        match uploads::append(s, &device, upload.id, 0, sum.as_ref(), body, now).await {
+        match detached_append(&state, &device, upload.id, 0, sum, body).await {
             Ok(u) => {
                 upload = u;
                 let mut resp = StatusCode::CREATED.into_response();
@@ -161,6 +161,34 @@ async fn create(
     };
     set(resp.headers_mut(), "location", &location);
     Ok(resp)
+}
+
+/// Runs an append in a task of its own. When a client's connection breaks, the server
+/// stops polling that request's handler; the bytes that did arrive must still be stored
+/// and recorded, so the work must not belong to the connection.
+async fn detached_append(
+    state: &AppState,
+    device: &Device,
+    id: Uuid,
+    offset: u64,
+    sum: Option<Checksum>,
+    body: Body,
+) -> Result<Upload, AppError> {
+    let (state, device) = (state.clone(), device.clone());
+    tokio::spawn(async move {
+        uploads::append(
+            state.upload_stores(),
+            &device,
+            id,
+            offset,
+            sum.as_ref(),
+            body,
+            Utc::now(),
+        )
+        .await
+    })
+    .await
+    .map_err(|e| AppError::Store(crate::store::StoreError::Db(format!("upload task: {e}"))))?
 }
 
 async fn status(
@@ -202,16 +230,7 @@ async fn append(
     )
     .map_err(AppError::BadRequest)?;
     let sum = checksum(&headers)?;
-    let upload = uploads::append(
-        state.upload_stores(),
-        &device,
-        id,
-        offset,
-        sum.as_ref(),
-        body,
-        Utc::now(),
-    )
-    .await?;
+    let upload = detached_append(&state, &device, id, offset, sum, body).await?;
     let mut resp = StatusCode::NO_CONTENT.into_response();
     progress(resp.headers_mut(), &upload);
     Ok(resp)
