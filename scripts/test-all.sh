@@ -12,10 +12,11 @@ if ! need_cmd cargo; then
   exit 1
 fi
 
-# Debian packages the tests need: a C compiler for the bundled SQLite, and PostgreSQL (server
-# and client tools) for the case-store tests. The list grows with the app (WebKitGTK, Xvfb)
-# and the console (Chromium).
-APT_PACKAGES=(gcc libc6-dev postgresql postgresql-client)
+# Debian packages the tests need: a C compiler for the bundled SQLite, PostgreSQL (server
+# and client tools) for the case-store tests, and Python with venv for the third-party tus
+# client (tuspy, installed from PyPI by the test). The list grows with the app (WebKitGTK,
+# Xvfb) and the console (Chromium).
+APT_PACKAGES=(gcc libc6-dev postgresql postgresql-client python3 python3-venv)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
