@@ -16,6 +16,7 @@ pub mod api;
 pub mod auth;
 pub mod blobs;
 pub mod config;
+pub mod duplicates;
 pub mod error;
 pub mod intake;
 pub mod store;

@@ -62,10 +62,20 @@ async fn reports_arrive_exactly_once_and_repeats_get_the_same_answer(backend: Ba
         "nothing duplicated"
     );
 
-    for m in &req.mutations {
+    // All five are street rubbish at the same spot, minutes apart: the first one received
+    // stands; each later one is marked a likely duplicate of the earliest.
+    let first_id = match &req.mutations[0].body {
+        gridwalk_protocol::MutationBody::SubmitReport { report } => report.id,
+    };
+    for (i, m) in req.mutations.iter().enumerate() {
         let gridwalk_protocol::MutationBody::SubmitReport { report } = &m.body;
         let stored = s.store.report(report.id).await.unwrap().unwrap();
         assert_eq!(stored.report, **report);
+        assert_eq!(
+            stored.duplicate_of,
+            (i > 0).then_some(first_id),
+            "report {i}"
+        );
         let expected = if report.photos.is_empty() {
             "pending_review"
         } else {

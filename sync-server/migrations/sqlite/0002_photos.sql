@@ -46,6 +46,9 @@ CREATE TABLE upload_parts (
 ALTER TABLE reports ADD COLUMN lon REAL;
 ALTER TABLE reports ADD COLUMN lat REAL;
 ALTER TABLE reports ADD COLUMN duplicate_of TEXT REFERENCES reports (id);
+-- observed_at keeps the inspector's UTC offset, so it does not sort; this does.
+ALTER TABLE reports ADD COLUMN observed_s INTEGER;
 UPDATE reports SET lon = json_extract(record, '$.location.lon'),
-                   lat = json_extract(record, '$.location.lat');
-CREATE INDEX reports_category_time ON reports (category, observed_at);
+                   lat = json_extract(record, '$.location.lat'),
+                   observed_s = CAST(strftime('%s', observed_at) AS INTEGER);
+CREATE INDEX reports_category_time ON reports (category, observed_s);

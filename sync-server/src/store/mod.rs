@@ -76,6 +76,8 @@ pub struct StoredReport {
     pub state: String,
     pub version: i64,
     pub received_at: DateTime<Utc>,
+    /// The earlier report this one likely duplicates ([`crate::duplicates`]).
+    pub duplicate_of: Option<ReportId>,
 }
 
 /// A tus upload of one photo of one received report, as the store keeps it. Its bytes so

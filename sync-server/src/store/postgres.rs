@@ -18,6 +18,7 @@ use super::{
     Appended, Applied, ArrivedPhoto, CaseStore, Device, Effect, PhotoSlot, Sequence, StoreError,
     StoreResult, StoredReport, Upload, UploadPart, User, forgotten, resubmitted, sequence,
 };
+use crate::duplicates;
 
 const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/postgres/0001_init.sql"),
@@ -381,7 +382,8 @@ impl CaseStore for PgStore {
             .client()
             .await?
             .query_opt(
-                "SELECT record, state, version, received_at FROM reports WHERE id = $1",
+                "SELECT record, state, version, received_at, duplicate_of
+                   FROM reports WHERE id = $1",
                 &[id.as_uuid()],
             )
             .await
@@ -392,6 +394,11 @@ impl CaseStore for PgStore {
                 state: r.get(1),
                 version: r.get(2),
                 received_at: r.get(3),
+                duplicate_of: r
+                    .get::<_, Option<Uuid>>(4)
+                    .map(ReportId::try_from)
+                    .transpose()
+                    .map_err(db)?,
             })
         })
         .transpose()
@@ -642,6 +649,7 @@ async fn insert_report(
         .await
         .map_err(db)?;
     if inserted == 1 {
+        mark_duplicate(tx, report).await?;
         for p in &report.photos {
             tx.execute(
                 "INSERT INTO report_photos (report_id, photo_id, sha256, bytes, arrived)
@@ -671,6 +679,58 @@ async fn insert_report(
         .get(0);
     let same: Report = serde_json::from_value(existing).map_err(db)?;
     Ok(resubmitted(&same, report))
+}
+
+/// Points a new report at the earlier one it likely duplicates, if any.
+async fn mark_duplicate(
+    tx: &deadpool_postgres::Transaction<'_>,
+    report: &Report,
+) -> StoreResult<()> {
+    let (lon0, lon1, lat0, lat1) = duplicates::search_box(report.location.lon, report.location.lat);
+    let t = report.observed_at.to_utc();
+    let stmt = tx
+        .prepare_cached(
+            "SELECT id, lon, lat, observed_at FROM reports
+              WHERE category = $1 AND observed_at BETWEEN $2 AND $3
+                AND lon BETWEEN $4 AND $5 AND lat BETWEEN $6 AND $7 AND id != $8",
+        )
+        .await
+        .map_err(db)?;
+    let candidates = tx
+        .query(
+            &stmt,
+            &[
+                &report.category.as_str(),
+                &(t - duplicates::WINDOW),
+                &(t + duplicates::WINDOW),
+                &lon0,
+                &lon1,
+                &lat0,
+                &lat1,
+                report.id.as_uuid(),
+            ],
+        )
+        .await
+        .map_err(db)?
+        .iter()
+        .map(|r| {
+            Ok(duplicates::Candidate {
+                id: ReportId::try_from(r.get::<_, Uuid>(0)).map_err(db)?,
+                lon: r.get(1),
+                lat: r.get(2),
+                observed_at: r.get(3),
+            })
+        })
+        .collect::<StoreResult<Vec<_>>>()?;
+    if let Some(original) = duplicates::likely_duplicate_of(report, &candidates) {
+        tx.execute(
+            "UPDATE reports SET duplicate_of = $2 WHERE id = $1",
+            &[report.id.as_uuid(), original.as_uuid()],
+        )
+        .await
+        .map_err(db)?;
+    }
+    Ok(())
 }
 
 /// Moves reports whose photos have all arrived on to review (callers narrow it down).

@@ -18,6 +18,7 @@ use super::{
     Appended, Applied, ArrivedPhoto, CaseStore, Device, Effect, PhotoSlot, Sequence, StoreError,
     StoreResult, StoredReport, Upload, UploadPart, User, forgotten, resubmitted, sequence,
 };
+use crate::duplicates;
 
 const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/sqlite/0001_init.sql"),
@@ -337,20 +338,22 @@ impl CaseStore for SqliteStore {
 
     async fn report(&self, id: ReportId) -> StoreResult<Option<StoredReport>> {
         self.call(move |c| {
-            let row: Option<(String, String, i64, DateTime<Utc>)> = c
+            let row: Option<(String, String, i64, DateTime<Utc>, Option<String>)> = c
                 .query_row(
-                    "SELECT record, state, version, received_at FROM reports WHERE id = ?1",
+                    "SELECT record, state, version, received_at, duplicate_of
+                       FROM reports WHERE id = ?1",
                     [id.to_string()],
-                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
                 )
                 .optional()
                 .map_err(db)?;
-            row.map(|(record, state, version, received_at)| {
+            row.map(|(record, state, version, received_at, duplicate_of)| {
                 Ok(StoredReport {
                     report: parse(&record)?,
                     state,
                     version,
                     received_at,
+                    duplicate_of: duplicate_of.map(|d| d.parse().map_err(db)).transpose()?,
                 })
             })
             .transpose()
@@ -589,8 +592,8 @@ fn insert_report(
     let id = report.id.to_string();
     tx.execute(
         "INSERT INTO reports (id, device_id, reporter, version, state, kind, category, cell,
-                              urgency, observed_at, record, received_at, lon, lat)
-         VALUES (?1, ?2, ?3, 1, 'awaiting_photos', ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+                              urgency, observed_at, record, received_at, lon, lat, observed_s)
+         VALUES (?1, ?2, ?3, 1, 'awaiting_photos', ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
         params![
             id,
             device,
@@ -604,9 +607,11 @@ fn insert_report(
             at,
             report.location.lon,
             report.location.lat,
+            report.observed_at.timestamp(),
         ],
     )
     .map_err(db)?;
+    mark_duplicate(tx, report)?;
     for p in &report.photos {
         tx.execute(
             "INSERT INTO report_photos (report_id, photo_id, sha256, bytes, arrived)
@@ -618,6 +623,59 @@ fn insert_report(
     tx.execute(&format!("{PROMOTE} AND id = ?1"), [&id])
         .map_err(db)?;
     Ok(Outcome::Applied)
+}
+
+/// Points a new report at the earlier one it likely duplicates, if any.
+fn mark_duplicate(tx: &rusqlite::Transaction<'_>, report: &Report) -> StoreResult<()> {
+    let (lon0, lon1, lat0, lat1) = duplicates::search_box(report.location.lon, report.location.lat);
+    let t = report.observed_at.timestamp();
+    let window = duplicates::WINDOW.num_seconds();
+    let candidates = tx
+        .prepare_cached(
+            "SELECT id, lon, lat, observed_s FROM reports
+              WHERE category = ?1 AND observed_s BETWEEN ?2 AND ?3
+                AND lon BETWEEN ?4 AND ?5 AND lat BETWEEN ?6 AND ?7 AND id != ?8",
+        )
+        .map_err(db)?
+        .query_map(
+            params![
+                report.category.as_str(),
+                t - window,
+                t + window,
+                lon0,
+                lon1,
+                lat0,
+                lat1,
+                report.id.to_string()
+            ],
+            |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, f64>(1)?,
+                    r.get::<_, f64>(2)?,
+                    r.get::<_, i64>(3)?,
+                ))
+            },
+        )
+        .map_err(db)?
+        .map(|row| {
+            let (id, lon, lat, s) = row.map_err(db)?;
+            Ok(duplicates::Candidate {
+                id: id.parse().map_err(db)?,
+                lon,
+                lat,
+                observed_at: DateTime::from_timestamp(s, 0).unwrap_or_default(),
+            })
+        })
+        .collect::<StoreResult<Vec<_>>>()?;
+    if let Some(original) = duplicates::likely_duplicate_of(report, &candidates) {
+        tx.execute(
+            "UPDATE reports SET duplicate_of = ?2 WHERE id = ?1",
+            params![report.id.to_string(), original.to_string()],
+        )
+        .map_err(db)?;
+    }
+    Ok(())
 }
 
 /// Moves reports whose photos have all arrived on to review (callers narrow it down).
