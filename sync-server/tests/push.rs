@@ -264,7 +264,66 @@ async fn a_refused_report_comes_back_with_the_reason_and_a_bad_token_says_so(bac
     s.finish().await;
 }
 
+async fn the_device_keeps_trying_with_backoff_until_the_server_is_back(backend: Backend) {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = std::sync::Arc::new(device_with_reports(dir.path(), 3));
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    // The server comes up later, with this device enrolled under this token.
+    let listener_later = async move {
+        tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+        tokio::net::TcpListener::bind(("127.0.0.1", port))
+            .await
+            .unwrap()
+    };
+    let token = gridwalk_sync::auth::new_token();
+    let client = connect(&engine, &format!("http://127.0.0.1:{port}"), &token);
+    let policy = gridwalk_field::sync::RetryPolicy {
+        base: std::time::Duration::from_millis(20),
+        cap: std::time::Duration::from_millis(100),
+        max_failures: None,
+    };
+    let wake = std::sync::Arc::new(tokio::sync::Notify::new());
+    let looping = {
+        let (engine, wake) = (std::sync::Arc::clone(&engine), std::sync::Arc::clone(&wake));
+        tokio::spawn(async move {
+            engine
+                .sync_until_done(&client, "test", policy, Some(&wake))
+                .await
+        })
+    };
+    let server_dir = tempfile::tempdir().unwrap();
+    let (store, pg_schema) = case_store(backend, server_dir.path()).await;
+    store
+        .enroll_device(
+            engine.device_id(),
+            store.user_by_login(INSPECTOR).await.unwrap().unwrap().id,
+            &gridwalk_sync::auth::token_hash(&token),
+        )
+        .await
+        .unwrap();
+    let s = serve(
+        store,
+        pg_schema,
+        server_dir,
+        gridwalk_sync::uploads::UploadSettings::default(),
+        listener_later.await,
+    );
+    let failures_before = engine.sync_status().unwrap().failures;
+    assert!(failures_before >= 2, "it kept trying: {failures_before}");
+    wake.notify_one();
+    let done = looping.await.unwrap().unwrap();
+    assert_eq!((done.sent, done.photos.uploaded), (3, 1));
+    let status = engine.sync_status().unwrap();
+    assert_eq!((status.failures, status.last_error), (0, None));
+    assert_eq!(s.store.report_count().await.unwrap(), 3);
+    s.finish().await;
+}
+
 on_every_backend!(
+    the_device_keeps_trying_with_backoff_until_the_server_is_back,
     reports_arrive_exactly_once_and_repeats_get_the_same_answer,
     gaps_are_refused_and_strangers_are_turned_away,
     a_report_that_breaks_the_rules_is_rejected_in_words_and_the_queue_moves_on,

@@ -85,11 +85,30 @@ pub async fn case_store(
 }
 
 pub async fn server_with(backend: Backend, uploads: UploadSettings) -> Server {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    server_on(backend, uploads, listener).await
+}
+
+pub async fn server_on(
+    backend: Backend,
+    uploads: UploadSettings,
+    listener: tokio::net::TcpListener,
+) -> Server {
     let dir = tempfile::tempdir().unwrap();
     let (store, pg_schema) = case_store(backend, dir.path()).await;
+    serve(store, pg_schema, dir, uploads, listener)
+}
+
+/// Serves an already prepared case store.
+pub fn serve(
+    store: Arc<dyn CaseStore>,
+    pg_schema: Option<String>,
+    dir: tempfile::TempDir,
+    uploads: UploadSettings,
+    listener: tokio::net::TcpListener,
+) -> Server {
     let blobs_dir = dir.path().join("blobs");
     let blobs = BlobStore::local(&blobs_dir).unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     let router = app(AppState {
         store: Arc::clone(&store),

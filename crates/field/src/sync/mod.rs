@@ -15,6 +15,8 @@ pub mod client;
 pub mod photos;
 pub mod plan;
 
+use std::time::Duration;
+
 use chrono::{DateTime, Utc};
 use gridwalk_protocol::{PushRequest, PushResponse, QueueStats};
 use rusqlite::params;
@@ -49,6 +51,29 @@ pub struct SyncStatus {
     pub failures: u32,
 }
 
+/// How a device keeps trying when the network or the server fails.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RetryPolicy {
+    /// The first wait (before jitter); it doubles with each failure.
+    pub base: Duration,
+    /// The longest wait.
+    pub cap: Duration,
+    /// Give up after this many failed rounds in a row (`None`: never).
+    pub max_failures: Option<u32>,
+}
+
+impl Default for RetryPolicy {
+    /// One second doubling to five minutes: quick after a brief drop-out, gentle on the
+    /// server when a whole district comes back online at once.
+    fn default() -> Self {
+        Self {
+            base: Duration::from_secs(1),
+            cap: Duration::from_secs(300),
+            max_failures: None,
+        }
+    }
+}
+
 /// What one successful sync did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
 pub struct SyncOutcome {
@@ -57,6 +82,14 @@ pub struct SyncOutcome {
     /// Reports the centre refused (each keeps the reason).
     pub rejected: usize,
     pub photos: PhotoOutcome,
+}
+
+impl SyncOutcome {
+    fn add(&mut self, o: &SyncOutcome) {
+        self.sent += o.sent;
+        self.rejected += o.rejected;
+        self.photos.add(&o.photos);
+    }
 }
 
 impl Engine {
@@ -197,6 +230,52 @@ impl Engine {
             Err(e) => self.record_sync_failure(e)?,
         }
         result
+    }
+
+    /// Sync rounds until one finishes with nothing left to send, waiting between failed
+    /// rounds by [`plan::backoff`] (full jitter). A wait ends early when `wake` is
+    /// notified (connectivity came back, the app resumed, the inspector pressed "sync
+    /// now"). Errors that waiting cannot fix (the device is not enrolled, the centre lacks
+    /// its history) end the loop at once.
+    pub async fn sync_until_done(
+        &self,
+        client: &SyncClient,
+        app_version: &str,
+        policy: RetryPolicy,
+        wake: Option<&tokio::sync::Notify>,
+    ) -> Result<SyncOutcome> {
+        let mut total = SyncOutcome::default();
+        let mut failures: u32 = 0;
+        loop {
+            match self.sync_once(client, app_version).await {
+                Ok(o) => {
+                    total.add(&o);
+                    let q = self.queue_summary()?;
+                    let photos_left = self
+                        .photos_to_upload()?
+                        .iter()
+                        .any(|p| p.last_error.is_none());
+                    if q.pending_reports == 0 && !photos_left {
+                        return Ok(total);
+                    }
+                    failures = 0;
+                }
+                Err(e) if e.is_retryable() => {
+                    failures += 1;
+                    if policy.max_failures.is_some_and(|max| failures >= max) {
+                        return Err(e);
+                    }
+                    let wait = plan::backoff(failures - 1, policy.base, policy.cap, rand::random());
+                    match wake {
+                        Some(w) => {
+                            let _ = tokio::time::timeout(wait, w.notified()).await;
+                        }
+                        None => tokio::time::sleep(wait).await,
+                    }
+                }
+                Err(e) => return Err(e),
+            }
+        }
     }
 
     async fn sync_round(&self, client: &SyncClient, app_version: &str) -> Result<SyncOutcome> {

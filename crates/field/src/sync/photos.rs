@@ -53,6 +53,15 @@ pub struct PhotoOutcome {
     pub bytes_sent: u64,
 }
 
+impl PhotoOutcome {
+    pub(crate) fn add(&mut self, o: &PhotoOutcome) {
+        self.uploaded += o.uploaded;
+        self.already_held += o.already_held;
+        self.refused += o.refused;
+        self.bytes_sent += o.bytes_sent;
+    }
+}
+
 /// How many photos one "which do you need" question asks about.
 const NEEDS_BATCH: usize = 500;
 
