@@ -1,14 +1,62 @@
 #!/usr/bin/env bash
-# The main job on embedded defaults: the field engine, offline, captures reports from the
-# fixture photos into a fresh local SQLite store and prints its queue. No network, no config.
+# The main job on embedded defaults: the sync server comes up with the demo cells, code
+# table and users loaded (embedded SQLite, photos on disk), a field engine captures a
+# report from every fixture photo offline, is enrolled, and syncs: records first, then
+# photos over tus. The server then stays up for you to try (Ctrl-C stops it).
+#
+#   GRIDWALK_DEMO_DIR      where the centre and the tablet keep their data (default: a temp dir)
+#   GRIDWALK_SYNC_LISTEN   the server's address (default 127.0.0.1:8750)
+#   GRIDWALK_DEMO_EXIT=1   stop the server after the demo sync instead of staying up
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if ! command -v cargo >/dev/null 2>&1; then
   echo "cargo not found: install Rust (https://rustup.rs)" >&2
   exit 1
 fi
-DATA_DIR="${GRIDWALK_DATA:-$(mktemp -d)/gridwalk-demo}"
-cargo build --release --locked -p gridwalk-field
-./target/release/gridwalk-field --data-dir "$DATA_DIR" --fixtures fixtures demo
-echo
-echo "Data directory: $DATA_DIR  (inspect it with: ./target/release/gridwalk-field --data-dir $DATA_DIR outbox)"
+DIR="${GRIDWALK_DEMO_DIR:-$(mktemp -d)/gridwalk-demo}"
+LISTEN="${GRIDWALK_SYNC_LISTEN:-127.0.0.1:8750}"
+CENTRE="$DIR/centre"
+TABLET="$DIR/tablet"
+mkdir -p "$DIR"
+
+cargo build --release --locked -p gridwalk-sync -p gridwalk-field
+S=./target/release/gridwalk-sync
+F=./target/release/gridwalk-field
+
+echo "== The centre: demo cells, code table and users"
+$S --data-dir "$CENTRE" admin load-fixtures fixtures
+
+echo "== The tablet, offline: a report from every fixture photo"
+$F --data-dir "$TABLET" --fixtures fixtures demo
+
+echo "== Enroll the tablet for lixiaoming and start the server"
+DEVICE=$($F --data-dir "$TABLET" --fixtures fixtures device-id)
+TOKEN=$($S --data-dir "$CENTRE" admin enroll-device --user lixiaoming --device "$DEVICE")
+$S --data-dir "$CENTRE" serve --listen "$LISTEN" > "$DIR/server.out" 2> "$DIR/server.log" &
+SERVER=$!
+trap 'kill $SERVER 2>/dev/null || true' EXIT
+for _ in $(seq 1 100); do
+  grep -q "^listening on " "$DIR/server.out" 2>/dev/null && break
+  if ! kill -0 $SERVER 2>/dev/null; then cat "$DIR/server.log" >&2; exit 1; fi
+  sleep 0.1
+done
+URL=$(sed -n 's/^listening on //p' "$DIR/server.out")
+echo "server: $URL"
+
+echo "== Sync: records, then photos"
+$F --data-dir "$TABLET" --fixtures fixtures sync --server "$URL" --token "$TOKEN"
+echo "== The centre now holds:"
+curl -fsS "$URL/healthz"; echo
+
+cat <<MSG
+
+The server is up at $URL with the demo data (case store and photos under $CENTRE).
+Point another engine at it:
+  $F --data-dir /tmp/my-tablet --fixtures fixtures demo
+  TOKEN=\$($S --data-dir $CENTRE admin enroll-device --user lixiaoming \\
+          --device \$($F --data-dir /tmp/my-tablet --fixtures fixtures device-id))
+  $F --data-dir /tmp/my-tablet --fixtures fixtures sync --server $URL --token \$TOKEN
+MSG
+if [ "${GRIDWALK_DEMO_EXIT:-0}" = "1" ]; then exit 0; fi
+echo "Ctrl-C stops the server."
+wait $SERVER

@@ -18,7 +18,9 @@ use axum::body::Body;
 use bytes::{Bytes, BytesMut};
 use chrono::{DateTime, TimeDelta, Utc};
 use gridwalk_protocol::tus::{self, Checksum};
-use gridwalk_protocol::{PhotoId, PhotoNeedsRequest, PhotoNeedsResponse, ReportId};
+use gridwalk_protocol::{
+    PhotoId, PhotoNeedAnswer, PhotoNeedsRequest, PhotoNeedsResponse, ReportId,
+};
 use http_body_util::BodyExt;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
@@ -367,7 +369,11 @@ pub async fn needs(
             req.photos.len()
         )));
     }
+    let photos = cases.photo_needs(device.id, &req.photos).await?;
     Ok(PhotoNeedsResponse {
-        photos: cases.photo_needs(device.id, &req.photos).await?,
+        photos: photos
+            .into_iter()
+            .map(|(photo, need)| PhotoNeedAnswer { photo, need })
+            .collect(),
     })
 }

@@ -322,6 +322,57 @@ async fn the_device_keeps_trying_with_backoff_until_the_server_is_back(backend: 
     s.finish().await;
 }
 
+/// The OpenAPI document covers every route and the wire types, and its schemas accept what
+/// the server really sends.
+#[tokio::test]
+async fn openapi_json_describes_every_route() {
+    let s = server(Backend::Sqlite).await;
+    let doc: serde_json::Value = reqwest::get(format!("{}/openapi.json", s.url))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
+    for (path, method) in [
+        ("/healthz", "get"),
+        ("/v1/push", "post"),
+        ("/v1/photos/needed", "post"),
+        ("/v1/uploads/", "options"),
+        ("/v1/uploads/", "post"),
+        ("/v1/uploads/{id}", "head"),
+        ("/v1/uploads/{id}", "patch"),
+        ("/v1/uploads/{id}", "delete"),
+    ] {
+        assert!(
+            doc["paths"][path][method].is_object(),
+            "{method} {path} is not documented"
+        );
+    }
+    let schemas = &doc["components"]["schemas"];
+    for name in [
+        "PushRequest",
+        "PushResponse",
+        "Report",
+        "Outcome",
+        "ApiError",
+        "PhotoNeed",
+    ] {
+        assert!(schemas[name].is_object(), "no schema {name}");
+    }
+    // The report schema names the fields a report really has.
+    let dir = tempfile::tempdir().unwrap();
+    let req = request(&device_with_reports(dir.path(), 1));
+    let gridwalk_protocol::MutationBody::SubmitReport { report } = &req.mutations[0].body;
+    let report = serde_json::to_value(report).unwrap();
+    let props = schemas["Report"]["properties"].as_object().unwrap();
+    for key in report.as_object().unwrap().keys() {
+        assert!(props.contains_key(key), "Report schema lacks {key}");
+    }
+    assert!(doc["components"]["securitySchemes"]["device"].is_object());
+    s.finish().await;
+}
+
 on_every_backend!(
     the_device_keeps_trying_with_backoff_until_the_server_is_back,
     reports_arrive_exactly_once_and_repeats_get_the_same_answer,

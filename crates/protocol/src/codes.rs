@@ -15,6 +15,7 @@ use crate::Error;
 /// Component (部件: a physical thing in the street) or event (事件: something happening).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Kind {
     Component,
     Event,
@@ -44,6 +45,7 @@ impl fmt::Display for Kind {
 /// in the GB/T 30428.2 lineage, 3 digits in the newer 城市运行管理服务平台 codes.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(value_type = String))]
 pub struct CategoryCode(String);
 
 impl CategoryCode {

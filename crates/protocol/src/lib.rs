@@ -27,7 +27,7 @@ pub use report::{
     PhotoStage, Report, Urgency,
 };
 pub use sync::{
-    ApiError, MutationResult, Outcome, PhotoNeed, PhotoNeedsRequest, PhotoNeedsResponse,
-    PushRequest, PushResponse, QueueStats,
+    ApiError, MutationResult, Outcome, PhotoNeed, PhotoNeedAnswer, PhotoNeedsRequest,
+    PhotoNeedsResponse, PushRequest, PushResponse, QueueStats,
 };
 pub use validate::{FieldError, ValidationErrors, validate_location, validate_report};

@@ -15,6 +15,7 @@ pub type MutationId = u64;
 
 /// One change made on a device, waiting to reach the centre.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Mutation {
     pub id: MutationId,
     pub device: DeviceId,
@@ -25,6 +26,7 @@ pub struct Mutation {
 /// What the mutation does.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "op", rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum MutationBody {
     /// A new report, submitted from a draft.
     SubmitReport { report: Box<Report> },

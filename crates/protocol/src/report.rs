@@ -18,6 +18,7 @@ macro_rules! digit_code {
         $(#[$doc])*
         #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
         #[serde(try_from = "String", into = "String")]
+        #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(value_type = String))]
         pub struct $name(String);
 
         impl $name {
@@ -93,6 +94,7 @@ impl ComponentId {
 /// The coordinate reference system a position is expressed in. Devices store WGS-84 (or
 /// CGCS2000, equal within ~10 m for this work) and convert only for display.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Crs {
     #[serde(rename = "WGS84")]
     Wgs84,
@@ -103,6 +105,7 @@ pub enum Crs {
 /// Where a position came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum LocationProvider {
     /// The device's satellite fix.
     Gps,
@@ -116,6 +119,7 @@ pub enum LocationProvider {
 
 /// A position with the facts needed to judge it.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Location {
     pub lon: f64,
     pub lat: f64,
@@ -131,6 +135,7 @@ pub struct Location {
     Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Default,
 )]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Urgency {
     #[default]
     Normal,
@@ -140,6 +145,7 @@ pub enum Urgency {
 /// Whether a photo shows the problem (处置前) or the fix (处置后).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum PhotoStage {
     #[default]
     Before,
@@ -149,6 +155,7 @@ pub enum PhotoStage {
 /// A photo as the record knows it: the upload derivative's identity and shape. The bytes
 /// travel separately and must hash to `sha256`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PhotoRef {
     pub id: PhotoId,
     /// Lower-case hex SHA-256 of the upload derivative.
@@ -163,6 +170,7 @@ pub struct PhotoRef {
 /// A reference to a body-worn camera (执法记录仪) clip. Video is far too large to upload from
 /// the field; it is copied at a docking station later and matched by these facts.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ClipRef {
     /// The camera's 7-character product serial.
     pub camera_serial: String,
@@ -179,6 +187,7 @@ pub struct ClipRef {
 /// Something about a report's position the team leader should see; never a reason to refuse.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "flag", rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum LocationFlag {
     /// The point lies in no known cell; the nearest cell and its distance, if any.
     OutsideGrid {
@@ -193,6 +202,7 @@ pub enum LocationFlag {
 
 /// A submitted problem report.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Report {
     pub id: ReportId,
     pub kind: Kind,

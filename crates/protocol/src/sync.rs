@@ -12,6 +12,7 @@ use crate::{DeviceId, Mutation, MutationId, PhotoId};
 /// What is still waiting on the device, reported on every sync so team leaders can see
 /// whose work has not arrived.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct QueueStats {
     pub reports: u64,
     pub photos: u64,
@@ -20,6 +21,7 @@ pub struct QueueStats {
 
 /// `POST /v1/push`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PushRequest {
     pub device: DeviceId,
     pub app_version: String,
@@ -31,6 +33,7 @@ pub struct PushRequest {
 /// What became of one mutation.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "outcome", rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Outcome {
     /// Written as sent.
     Applied,
@@ -44,6 +47,7 @@ pub enum Outcome {
 
 /// The answer for one mutation.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MutationResult {
     pub id: MutationId,
     #[serde(flatten)]
@@ -52,6 +56,7 @@ pub struct MutationResult {
 
 /// The answer to a push: one result per mutation sent, in order.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PushResponse {
     /// The highest mutation number the centre has applied for this device.
     pub last_applied: MutationId,
@@ -61,6 +66,7 @@ pub struct PushResponse {
 /// Whether the centre still needs a photo a device holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum PhotoNeed {
     /// Its report is here and the bytes are not: send them.
     Needed,
@@ -72,18 +78,29 @@ pub enum PhotoNeed {
 
 /// `POST /v1/photos/needed`: which of these photos should the device upload?
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PhotoNeedsRequest {
     pub photos: Vec<PhotoId>,
 }
 
+/// What the centre says of one photo.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PhotoNeedAnswer {
+    pub photo: PhotoId,
+    pub need: PhotoNeed,
+}
+
 /// The answer: one entry per photo asked about, in the same order.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PhotoNeedsResponse {
-    pub photos: Vec<(PhotoId, PhotoNeed)>,
+    pub photos: Vec<PhotoNeedAnswer>,
 }
 
 /// The body of every error answer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ApiError {
     /// A stable machine-readable code, e.g. `gap`, `unauthorized`, `bad_request`.
     pub error: String,

@@ -1,10 +1,11 @@
 //! The HTTP API: which path goes to which handler.
 //!
-//! - `GET /healthz`
+//! - `GET /healthz`, `GET /openapi.json` ([`openapi`])
 //! - `POST /v1/push`: a device's outbox, in order ([`push`]).
 //! - `POST /v1/photos/needed`: which photos the centre still needs ([`push`]).
 //! - `/v1/uploads/`: tus 1.0.0 ([`tus`]).
 
+pub mod openapi;
 pub mod push;
 pub mod tus;
 
@@ -17,6 +18,7 @@ use crate::AppState;
 pub fn app(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(push::healthz))
+        .route("/openapi.json", get(openapi::openapi_json))
         .route("/v1/push", post(push::push))
         .route("/v1/photos/needed", post(push::photos_needed))
         .merge(tus::routes(state.clone()))

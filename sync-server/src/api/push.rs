@@ -4,12 +4,17 @@ use axum::Json;
 use axum::extract::State;
 use axum::extract::rejection::JsonRejection;
 use chrono::Utc;
-use gridwalk_protocol::{PhotoNeedsRequest, PhotoNeedsResponse, PushRequest, PushResponse};
+use gridwalk_protocol::{
+    ApiError, PhotoNeedsRequest, PhotoNeedsResponse, PushRequest, PushResponse,
+};
 
 use crate::auth::DeviceAuth;
 use crate::error::AppError;
 use crate::{AppState, intake, uploads};
 
+/// Liveness and a count of the reports held.
+#[utoipa::path(get, path = "/healthz", tag = "server",
+    responses((status = 200, description = "The server and its case store answer", body = Object)))]
 pub(crate) async fn healthz(
     State(state): State<AppState>,
 ) -> Result<Json<serde_json::Value>, AppError> {
@@ -24,6 +29,16 @@ fn json_body<T>(body: Result<Json<T>, JsonRejection>) -> Result<T, AppError> {
         .map_err(|e| AppError::BadRequest(e.body_text()))
 }
 
+/// A device's outbox, in order; each mutation applied exactly once.
+#[utoipa::path(post, path = "/v1/push", tag = "sync", security(("device" = [])),
+    request_body = PushRequest,
+    responses(
+        (status = 200, description = "One result per mutation, in order", body = PushResponse),
+        (status = 400, description = "Not a push, or the batch is not consecutive", body = ApiError),
+        (status = 401, description = "Missing or unknown device token", body = ApiError),
+        (status = 403, description = "The token belongs to another device", body = ApiError),
+        (status = 409, description = "The batch skips ahead; `expected` names the next number", body = ApiError),
+    ))]
 pub(crate) async fn push(
     State(state): State<AppState>,
     DeviceAuth(device): DeviceAuth,
@@ -35,6 +50,14 @@ pub(crate) async fn push(
         .map(Json)
 }
 
+/// Which of these photos the centre still needs from this device.
+#[utoipa::path(post, path = "/v1/photos/needed", tag = "sync", security(("device" = [])),
+    request_body = PhotoNeedsRequest,
+    responses(
+        (status = 200, description = "One answer per photo, in order", body = PhotoNeedsResponse),
+        (status = 400, description = "More than 1000 photos, or not a question", body = ApiError),
+        (status = 401, description = "Missing or unknown device token", body = ApiError),
+    ))]
 pub(crate) async fn photos_needed(
     State(state): State<AppState>,
     DeviceAuth(device): DeviceAuth,

@@ -15,6 +15,7 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{head, post};
 use chrono::{DateTime, Utc};
+use gridwalk_protocol::ApiError;
 use gridwalk_protocol::tus::{self, Checksum, header as h};
 use uuid::Uuid;
 
@@ -76,6 +77,9 @@ async fn tus_resumable(req: Request, next: Next) -> Response {
     resp
 }
 
+/// tus discovery: version, extensions, checksum algorithms, maximum size.
+#[utoipa::path(options, path = "/v1/uploads/", tag = "uploads",
+    responses((status = 204, description = "Tus-Version, Tus-Extension, Tus-Max-Size, Tus-Checksum-Algorithm")))]
 async fn options(State(state): State<AppState>) -> Response {
     let mut resp = StatusCode::NO_CONTENT.into_response();
     let headers = resp.headers_mut();
@@ -118,6 +122,22 @@ fn progress(headers: &mut HeaderMap, upload: &Upload) {
     }
 }
 
+/// tus creation (and creation-with-upload): one upload per photo of a pushed report.
+#[utoipa::path(post, path = "/v1/uploads/", tag = "uploads", security(("device" = [])),
+    params(
+        ("Tus-Resumable" = String, Header, description = "1.0.0"),
+        ("Upload-Length" = u64, Header, description = "The photo's size, as in its report"),
+        ("Upload-Metadata" = String, Header, description = "`report <base64 id>,photo <base64 id>` (more keys allowed)"),
+        ("Upload-Checksum" = Option<String>, Header, description = "`sha1|sha256 <base64>` of the body, if any"),
+    ),
+    request_body(content = Vec<u8>, content_type = "application/offset+octet-stream", description = "Optional first bytes"),
+    responses(
+        (status = 201, description = "Created; Location names the upload, Upload-Offset the bytes kept"),
+        (status = 400, description = "No length, bad metadata, or no such report photo from this device", body = ApiError),
+        (status = 412, description = "Not tus 1.0.0", body = ApiError),
+        (status = 413, description = "Larger than Tus-Max-Size", body = ApiError),
+        (status = 460, description = "The body does not match its checksum, or the photo its SHA-256", body = ApiError),
+    ))]
 async fn create(
     State(state): State<AppState>,
     DeviceAuth(device): DeviceAuth,
@@ -191,6 +211,14 @@ async fn detached_append(
     .map_err(|e| AppError::Store(crate::store::StoreError::Db(format!("upload task: {e}"))))?
 }
 
+/// tus core: how many bytes the server holds.
+#[utoipa::path(head, path = "/v1/uploads/{id}", tag = "uploads", security(("device" = [])),
+    params(("id" = String, Path, description = "The upload")),
+    responses(
+        (status = 200, description = "Upload-Offset, Upload-Length, Upload-Metadata, Upload-Expires"),
+        (status = 404, description = "No such upload for this device"),
+        (status = 410, description = "Expired"),
+    ))]
 async fn status(
     State(state): State<AppState>,
     DeviceAuth(device): DeviceAuth,
@@ -209,6 +237,22 @@ async fn status(
     Ok(resp)
 }
 
+/// tus core: bytes at Upload-Offset.
+#[utoipa::path(patch, path = "/v1/uploads/{id}", tag = "uploads", security(("device" = [])),
+    params(
+        ("id" = String, Path, description = "The upload"),
+        ("Upload-Offset" = u64, Header, description = "Where these bytes start"),
+        ("Upload-Checksum" = Option<String>, Header, description = "`sha1|sha256 <base64>` of the body"),
+    ),
+    request_body(content = Vec<u8>, content_type = "application/offset+octet-stream"),
+    responses(
+        (status = 204, description = "Kept; Upload-Offset is the new offset"),
+        (status = 409, description = "Upload-Offset is not where the upload stands", body = ApiError),
+        (status = 410, description = "Expired", body = ApiError),
+        (status = 413, description = "More bytes than the upload has left", body = ApiError),
+        (status = 415, description = "Not application/offset+octet-stream", body = ApiError),
+        (status = 460, description = "Checksum mismatch; nothing kept", body = ApiError),
+    ))]
 async fn append(
     State(state): State<AppState>,
     DeviceAuth(device): DeviceAuth,
@@ -236,6 +280,10 @@ async fn append(
     Ok(resp)
 }
 
+/// tus termination.
+#[utoipa::path(delete, path = "/v1/uploads/{id}", tag = "uploads", security(("device" = [])),
+    params(("id" = String, Path, description = "The upload")),
+    responses((status = 204, description = "Gone, with its bytes"), (status = 404, description = "No such upload")))]
 async fn terminate(
     State(state): State<AppState>,
     DeviceAuth(device): DeviceAuth,

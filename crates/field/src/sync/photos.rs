@@ -170,13 +170,13 @@ impl Engine {
         for batch in pending.chunks(NEEDS_BATCH) {
             let ids: Vec<PhotoId> = batch.iter().map(|p| p.id).collect();
             let answer = client.photo_needs(&ids).await?;
-            for (p, (id, need)) in batch.iter().zip(answer.photos) {
-                if p.id != id {
+            for (p, a) in batch.iter().zip(answer.photos) {
+                if p.id != a.photo {
                     return Err(Error::Server(
                         "the photo answer does not match the question".into(),
                     ));
                 }
-                match need {
+                match a.need {
                     PhotoNeed::Arrived => {
                         self.photo_done(p.id)?;
                         outcome.already_held += 1;
