@@ -1,15 +1,15 @@
 //! Photos over tus, end to end: the protocol as a plain HTTP client sees it, the engine's
 //! upload client against a real server, and a connection cut in the middle of a photo by a
-//! proxy. Every scenario runs on SQLite and on PostgreSQL.
+//! proxy (`gridwalk-netem`). Every scenario runs on SQLite and on PostgreSQL.
 #![allow(clippy::unwrap_used)]
 
 mod common;
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 
 use common::*;
 use gridwalk_field::Engine;
+use gridwalk_netem::{Profile, Proxy};
 use gridwalk_protocol::tus::{self, Checksum};
 use gridwalk_protocol::{ApiError, PhotoRef, PushResponse, Report};
 use gridwalk_sync::uploads::UploadSettings;
@@ -417,66 +417,6 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// A TCP proxy that counts the bytes going to the server and, once, cuts the connection
-/// that carries byte number `cut_at`.
-struct CuttingProxy {
-    url: String,
-    upstream_bytes: Arc<AtomicU64>,
-    cut: Arc<AtomicBool>,
-}
-
-async fn cutting_proxy(upstream: &str, cut_at: u64) -> CuttingProxy {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    let target = upstream.trim_start_matches("http://").to_owned();
-    let upstream_bytes = Arc::new(AtomicU64::new(0));
-    let cut = Arc::new(AtomicBool::new(false));
-    let (count, done) = (Arc::clone(&upstream_bytes), Arc::clone(&cut));
-    tokio::spawn(async move {
-        loop {
-            let (client, _) = listener.accept().await.unwrap();
-            let server = tokio::net::TcpStream::connect(&target).await.unwrap();
-            let (count, done) = (Arc::clone(&count), Arc::clone(&done));
-            tokio::spawn(async move {
-                use tokio::io::{AsyncReadExt, AsyncWriteExt};
-                let (mut cr, mut cw) = client.into_split();
-                let (mut sr, mut sw) = server.into_split();
-                let down = tokio::spawn(async move {
-                    let _ = tokio::io::copy(&mut sr, &mut cw).await;
-                });
-                let mut buf = vec![0u8; 4096];
-                loop {
-                    let n = match cr.read(&mut buf).await {
-                        Ok(0) | Err(_) => break,
-                        Ok(n) => n,
-                    };
-                    let before = count.fetch_add(n as u64, Ordering::SeqCst);
-                    if !done.load(Ordering::SeqCst) && before + n as u64 > cut_at {
-                        // Forward up to the cut, then drop both sides.
-                        let keep = usize::try_from(cut_at.saturating_sub(before)).unwrap();
-                        let _ = sw.write_all(&buf[..keep]).await;
-                        let _ = sw.flush().await;
-                        done.store(true, Ordering::SeqCst);
-                        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-                        down.abort();
-                        return;
-                    }
-                    if sw.write_all(&buf[..n]).await.is_err() {
-                        break;
-                    }
-                }
-                let _ = sw.shutdown().await;
-                let _ = down.await;
-            });
-        }
-    });
-    CuttingProxy {
-        url,
-        upstream_bytes,
-        cut,
-    }
-}
-
 async fn a_connection_cut_mid_photo_resumes_without_resending_more_than_a_chunk(backend: Backend) {
     let s = server(backend).await;
     let dir = tempfile::tempdir().unwrap();
@@ -498,11 +438,14 @@ async fn a_connection_cut_mid_photo_resumes_without_resending_more_than_a_chunk(
     assert!(photo_len > 4 * CHUNK, "the photo spans several chunks");
 
     // Cut in the middle of the third chunk's body.
-    let proxy = cutting_proxy(&s.url, 2 * CHUNK + CHUNK / 2 + 3000).await;
-    let client = connect(&engine, &proxy.url, &token).with_chunk_size(CHUNK as usize);
+    let mut link = Profile::clear();
+    link.cut_once_at = Some(2 * CHUNK + CHUNK / 2 + 3000);
+    let upstream = s.url.trim_start_matches("http://").parse().unwrap();
+    let proxy = Proxy::start(upstream, link).await.unwrap();
+    let client = connect(&engine, &proxy.url(), &token).with_chunk_size(CHUNK as usize);
     let err = engine.sync_once(&client, "test").await.unwrap_err();
     assert!(err.is_retryable(), "{err:?}");
-    assert!(proxy.cut.load(Ordering::SeqCst));
+    assert_eq!(proxy.stats().cuts.load(Ordering::SeqCst), 1);
     let left = &engine.photos_to_upload().unwrap()[0];
     assert!(left.upload_url.is_some(), "the upload is remembered");
     assert!(
@@ -538,7 +481,7 @@ async fn a_connection_cut_mid_photo_resumes_without_resending_more_than_a_chunk(
     assert_eq!(held, device_photo(dir.path(), &pending[0].sha256));
 
     // Everything that went up, headers included, against the photo itself.
-    let up = proxy.upstream_bytes.load(Ordering::SeqCst);
+    let up = proxy.stats().up_bytes.load(Ordering::SeqCst);
     let requests = photo_len.div_ceil(CHUNK) + 6;
     let overhead = requests * 700;
     assert!(
