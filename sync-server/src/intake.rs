@@ -76,7 +76,7 @@ pub fn check_batch(ids: impl IntoIterator<Item = MutationId>) -> Result<(), Stri
     Ok(())
 }
 
-/// Applies a device's batch in order, one transaction per mutation, answering each.
+/// Applies a device's batch in order, in one transaction, answering each mutation.
 /// A batch that starts beyond the next expected number is refused whole.
 pub async fn push(
     store: &dyn CaseStore,
@@ -95,10 +95,18 @@ pub async fn push(
         .device_seen(device.id, &req.app_version, req.queue, now)
         .await?;
     let tables = code_tables(store).await?;
+    let batch = req
+        .mutations
+        .iter()
+        .map(|m| (m.id, decide(&m.body, device, &tables, now)))
+        .collect();
     let mut results = Vec::with_capacity(req.mutations.len());
-    for m in &req.mutations {
-        let effect = decide(&m.body, device, &tables, now);
-        match store.apply(device.id, m.id, effect, now).await? {
+    for (m, applied) in req
+        .mutations
+        .iter()
+        .zip(store.apply(device.id, batch, now).await?)
+    {
+        match applied {
             Applied::Answer(outcome) => results.push(MutationResult { id: m.id, outcome }),
             // Only the first mutation of a consecutive batch can open a gap.
             Applied::Gap { expected } => return Err(AppError::Gap { expected }),

@@ -1,9 +1,10 @@
 //! The central case store: one trait, one implementation per database.
 //!
 //! Handlers see only `Arc<dyn CaseStore>`; the backend is chosen once, at start-up, from the
-//! database URL. Every write that answers a device mutation is one transaction that also
-//! advances the device's `last_applied` and records the answer, so a crash between the two
-//! cannot happen and a repeated mutation is answered from the record.
+//! database URL. A device's push is applied in one transaction that also advances the
+//! device's `last_applied` and records each answer, so a crash between the writes and the
+//! bookkeeping cannot happen and a repeated mutation is answered from the record. (One
+//! commit per push, not per report: that is what makes a backlog drain fast.)
 
 pub mod postgres;
 pub mod sqlite;
@@ -218,14 +219,16 @@ pub trait CaseStore: Send + Sync + std::fmt::Debug {
     /// The highest mutation number applied for a device.
     async fn last_applied(&self, device: DeviceId) -> StoreResult<MutationId>;
 
-    /// Offers mutation `id` of `device` with its decided effect, in one transaction.
+    /// Offers a device's consecutive mutations, each with its decided effect, in one
+    /// transaction: the domain writes, the recorded answers and the device's new
+    /// `last_applied` commit together or not at all. Answers come back in order and stop
+    /// after the first gap.
     async fn apply(
         &self,
         device: DeviceId,
-        id: MutationId,
-        effect: Effect,
+        batch: Vec<(MutationId, Effect)>,
         at: DateTime<Utc>,
-    ) -> StoreResult<Applied>;
+    ) -> StoreResult<Vec<Applied>>;
 
     /// Stores a code table file's text under its version.
     async fn put_code_table(&self, version: &str, body: &str) -> StoreResult<()>;

@@ -275,14 +275,13 @@ impl CaseStore for PgStore {
     async fn apply(
         &self,
         device: DeviceId,
-        id: MutationId,
-        effect: Effect,
+        batch: Vec<(MutationId, Effect)>,
         at: DateTime<Utc>,
-    ) -> StoreResult<Applied> {
+    ) -> StoreResult<Vec<Applied>> {
         let dev = *device.as_uuid();
         let mut client = self.client().await?;
         let tx = client.transaction().await.map_err(db)?;
-        let last = u64_of(
+        let first = u64_of(
             tx.query_one(
                 "SELECT last_applied FROM devices WHERE id = $1 FOR UPDATE",
                 &[&dev],
@@ -291,42 +290,58 @@ impl CaseStore for PgStore {
             .map_err(db)?
             .get(0),
         );
-        if sequence(id, last) == Sequence::Repeat {
-            let outcome = tx
-                .query_opt(
-                    "SELECT outcome FROM applied_mutations WHERE device_id = $1 AND mutation_id = $2",
-                    &[&dev, &i64_of(id)],
-                )
-                .await
-                .map_err(db)?;
-            let outcome = match outcome {
-                Some(row) => serde_json::from_value(row.get(0)).map_err(db)?,
-                None => forgotten(id),
-            };
-            return Ok(Applied::Answer(outcome));
+        let mut last = first;
+        let mut answers = Vec::with_capacity(batch.len());
+        for (id, effect) in batch {
+            match sequence(id, last) {
+                Sequence::Repeat => {
+                    let outcome = tx
+                        .query_opt(
+                            "SELECT outcome FROM applied_mutations
+                              WHERE device_id = $1 AND mutation_id = $2",
+                            &[&dev, &i64_of(id)],
+                        )
+                        .await
+                        .map_err(db)?;
+                    let outcome = match outcome {
+                        Some(row) => serde_json::from_value(row.get(0)).map_err(db)?,
+                        None => forgotten(id),
+                    };
+                    answers.push(Applied::Answer(outcome));
+                }
+                Sequence::Gap { expected } => {
+                    answers.push(Applied::Gap { expected });
+                    break;
+                }
+                Sequence::Next => {
+                    let outcome = match effect {
+                        Effect::Reject(reason) => Outcome::Rejected { reason },
+                        Effect::InsertReport(report) => {
+                            insert_report(&tx, dev, &report, at).await?
+                        }
+                    };
+                    tx.execute(
+                        "INSERT INTO applied_mutations (device_id, mutation_id, outcome, applied_at)
+                         VALUES ($1, $2, $3, $4)",
+                        &[&dev, &i64_of(id), &json(&outcome)?, &at],
+                    )
+                    .await
+                    .map_err(db)?;
+                    last = id;
+                    answers.push(Applied::Answer(outcome));
+                }
+            }
         }
-        if let Sequence::Gap { expected } = sequence(id, last) {
-            return Ok(Applied::Gap { expected });
+        if last != first {
+            tx.execute(
+                "UPDATE devices SET last_applied = $2 WHERE id = $1",
+                &[&dev, &i64_of(last)],
+            )
+            .await
+            .map_err(db)?;
         }
-        let outcome = match effect {
-            Effect::Reject(reason) => Outcome::Rejected { reason },
-            Effect::InsertReport(report) => insert_report(&tx, dev, &report, at).await?,
-        };
-        tx.execute(
-            "INSERT INTO applied_mutations (device_id, mutation_id, outcome, applied_at)
-             VALUES ($1, $2, $3, $4)",
-            &[&dev, &i64_of(id), &json(&outcome)?, &at],
-        )
-        .await
-        .map_err(db)?;
-        tx.execute(
-            "UPDATE devices SET last_applied = $2 WHERE id = $1",
-            &[&dev, &i64_of(id)],
-        )
-        .await
-        .map_err(db)?;
         tx.commit().await.map_err(db)?;
-        Ok(Applied::Answer(outcome))
+        Ok(answers)
     }
 
     async fn put_code_table(&self, version: &str, body: &str) -> StoreResult<()> {

@@ -244,50 +244,66 @@ impl CaseStore for SqliteStore {
     async fn apply(
         &self,
         device: DeviceId,
-        id: MutationId,
-        effect: Effect,
+        batch: Vec<(MutationId, Effect)>,
         at: DateTime<Utc>,
-    ) -> StoreResult<Applied> {
+    ) -> StoreResult<Vec<Applied>> {
         self.call(move |c| {
             let tx = c
                 .transaction_with_behavior(TransactionBehavior::Immediate)
                 .map_err(db)?;
             let dev = device.to_string();
-            let last: MutationId = tx
+            let first: MutationId = tx
                 .query_row("SELECT last_applied FROM devices WHERE id = ?1", [&dev], |r| r.get(0))
                 .map_err(db)?;
-            if sequence(id, last) == Sequence::Repeat {
-                let outcome: Option<String> = tx
-                    .query_row(
-                        "SELECT outcome FROM applied_mutations WHERE device_id = ?1 AND mutation_id = ?2",
-                        params![dev, id],
-                        |r| r.get(0),
-                    )
-                    .optional()
-                    .map_err(db)?;
-                let outcome = match outcome {
-                    Some(o) => parse(&o)?,
-                    None => forgotten(id),
-                };
-                return Ok(Applied::Answer(outcome));
+            let mut last = first;
+            let mut answers = Vec::with_capacity(batch.len());
+            for (id, effect) in batch {
+                match sequence(id, last) {
+                    Sequence::Repeat => {
+                        let outcome: Option<String> = tx
+                            .query_row(
+                                "SELECT outcome FROM applied_mutations
+                                  WHERE device_id = ?1 AND mutation_id = ?2",
+                                params![dev, id],
+                                |r| r.get(0),
+                            )
+                            .optional()
+                            .map_err(db)?;
+                        let outcome = match outcome {
+                            Some(o) => parse(&o)?,
+                            None => forgotten(id),
+                        };
+                        answers.push(Applied::Answer(outcome));
+                    }
+                    Sequence::Gap { expected } => {
+                        answers.push(Applied::Gap { expected });
+                        break;
+                    }
+                    Sequence::Next => {
+                        let outcome = match effect {
+                            Effect::Reject(reason) => Outcome::Rejected { reason },
+                            Effect::InsertReport(report) => insert_report(&tx, &dev, &report, at)?,
+                        };
+                        tx.execute(
+                            "INSERT INTO applied_mutations (device_id, mutation_id, outcome, applied_at)
+                             VALUES (?1, ?2, ?3, ?4)",
+                            params![dev, id, json(&outcome), at],
+                        )
+                        .map_err(db)?;
+                        last = id;
+                        answers.push(Applied::Answer(outcome));
+                    }
+                }
             }
-            if let Sequence::Gap { expected } = sequence(id, last) {
-                return Ok(Applied::Gap { expected });
-            }
-            let outcome = match effect {
-                Effect::Reject(reason) => Outcome::Rejected { reason },
-                Effect::InsertReport(report) => insert_report(&tx, &dev, &report, at)?,
-            };
-            tx.execute(
-                "INSERT INTO applied_mutations (device_id, mutation_id, outcome, applied_at)
-                 VALUES (?1, ?2, ?3, ?4)",
-                params![dev, id, json(&outcome), at],
-            )
-            .map_err(db)?;
-            tx.execute("UPDATE devices SET last_applied = ?2 WHERE id = ?1", params![dev, id])
+            if last != first {
+                tx.execute(
+                    "UPDATE devices SET last_applied = ?2 WHERE id = ?1",
+                    params![dev, last],
+                )
                 .map_err(db)?;
+            }
             tx.commit().map_err(db)?;
-            Ok(Applied::Answer(outcome))
+            Ok(answers)
         })
         .await
     }
