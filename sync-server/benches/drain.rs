@@ -1,0 +1,116 @@
+//! Backlog drain over a poor link: a tablet that captured 40 reports with 120 photos
+//! (~300 KB each) offline syncs through `gridwalk-netem` set to 1 Mbit/s up, 200 ms round
+//! trip, 2 % of connections cut at a random point. The reference is the link itself: the
+//! bytes that had to cross it (records and photos) divided by its bandwidth. Target: the
+//! drain takes at most 1.15 × that.
+//!
+//! The engine drives it as the app will: `sync_until_done` with the default retry policy
+//! (full-jitter backoff from 1 s), resuming cut uploads from the server's offset.
+//!
+//! Run: `cargo bench -p gridwalk-sync --bench drain` (about five minutes).
+//! `GRIDWALK_BENCH_REPORTS`, `…_MBIT` and `…_CUT_PERCENT` change the set-up.
+#![allow(clippy::unwrap_used, clippy::cast_precision_loss)]
+
+#[path = "../tests/common/mod.rs"]
+mod common;
+
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+use common::*;
+use gridwalk_field::sync::RetryPolicy;
+use gridwalk_netem::{Profile, Proxy, mbits_to_bytes};
+use image::{ImageBuffer, Rgb};
+use rand::{Rng, SeedableRng};
+
+fn env_f64(name: &str, default: f64) -> f64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+/// A camera-like photo whose derivative is about 300 KB: smooth shading plus sensor-like
+/// noise, different for every seed.
+fn photo(path: &std::path::Path, seed: u64) {
+    let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+    let (w, h) = (1600u32, 1200u32);
+    let img = ImageBuffer::from_fn(w, h, |x, y| {
+        let base = |v: u32, span: u32| (v * 200 / span) as i32;
+        let n: i32 = rng.random_range(-28..28);
+        let c = |v: i32| v.clamp(0, 255) as u8;
+        Rgb([
+            c(base(x, w) + n),
+            c(base(y, h) + n),
+            c(120 + n + (seed % 50) as i32),
+        ])
+    });
+    img.save_with_format(path, image::ImageFormat::Jpeg)
+        .unwrap();
+}
+
+fn main() {
+    let reports = env_f64("GRIDWALK_BENCH_REPORTS", 40.0) as usize;
+    let mbit = env_f64("GRIDWALK_BENCH_MBIT", 1.0);
+    let cut = env_f64("GRIDWALK_BENCH_CUT_PERCENT", 2.0) / 100.0;
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let s = server(Backend::Sqlite).await;
+        let dir = tempfile::tempdir().unwrap();
+        let sources = tempfile::tempdir().unwrap();
+        let engine = signed_in_engine(dir.path());
+        for r in 0..reports {
+            let photos: Vec<_> = (0..3)
+                .map(|i| {
+                    let p = sources.path().join(format!("{r}-{i}.jpg"));
+                    photo(&p, (r * 3 + i) as u64);
+                    p
+                })
+                .collect();
+            capture(&engine, &photos, RUBBISH);
+        }
+        let q = engine.queue_summary().unwrap();
+        let token = enroll(&s, &engine).await;
+        let upstream = s.url.trim_start_matches("http://").parse().unwrap();
+        // Cuts land anywhere in a connection's first 4 MB (a kept-alive connection carries
+        // many photos).
+        let link = Profile::mobile(mbit, Duration::from_millis(200), cut, 4_000_000);
+        let proxy = Proxy::start(upstream, link).await.unwrap();
+        let client = connect(&engine, &proxy.url(), &token);
+
+        let started = Instant::now();
+        let done = engine
+            .sync_until_done(&client, "bench", RetryPolicy::default(), None)
+            .await
+            .unwrap();
+        let took = started.elapsed();
+
+        let rate = mbits_to_bytes(mbit) as f64;
+        let ideal = q.pending_bytes as f64 / rate;
+        let stats = proxy.stats();
+        let up = stats.up_bytes.load(Ordering::Relaxed);
+        println!(
+            "drain: {} reports + {} photos, {:.1} MB queued, over {mbit} Mbit/s up, 200 ms RTT, \
+             {:.0}% of connections cut",
+            q.pending_reports,
+            q.pending_photos,
+            q.pending_bytes as f64 / 1e6,
+            cut * 100.0
+        );
+        println!(
+            "took {:.1} s; bytes ÷ bandwidth = {:.1} s; ratio {:.3}; {} connections, {} cut; \
+             {:.1} MB went up ({:.3}× the queue)",
+            took.as_secs_f64(),
+            ideal,
+            took.as_secs_f64() / ideal,
+            stats.connections.load(Ordering::Relaxed),
+            stats.cuts.load(Ordering::Relaxed),
+            up as f64 / 1e6,
+            up as f64 / q.pending_bytes as f64,
+        );
+        assert_eq!(done.sent, reports);
+        assert_eq!(engine.queue_summary().unwrap().pending_photos, 0);
+        assert_eq!(s.store.report_count().await.unwrap(), reports as u64);
+        s.finish().await;
+    });
+}
