@@ -90,6 +90,25 @@ async fn reports_arrive_exactly_once_and_repeats_get_the_same_answer(backend: Ba
         .await
         .unwrap();
     assert_eq!(health["reports"], 5);
+
+    // The same report under new numbers: acknowledged when identical, refused when not.
+    let mut again = req.clone();
+    again.mutations.truncate(2);
+    again.mutations[0].id = 6;
+    again.mutations[1].id = 7;
+    let gridwalk_protocol::MutationBody::SubmitReport { report } = &mut again.mutations[1].body;
+    report.description = "changed after sending".into();
+    let resp: PushResponse = post(&s, &token, &again).await.json().await.unwrap();
+    assert_eq!(resp.last_applied, 7);
+    assert_eq!(resp.results[0].outcome, Outcome::Applied);
+    let Outcome::Rejected { reason } = &resp.results[1].outcome else {
+        panic!("{:?}", resp.results[1])
+    };
+    assert!(
+        reason.contains("was already received with different content"),
+        "{reason}"
+    );
+    assert_eq!(s.store.report_count().await.unwrap(), 5);
     s.finish().await;
 }
 

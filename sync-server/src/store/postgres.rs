@@ -11,6 +11,8 @@ use gridwalk_protocol::{
     CellCode, DeviceId, MutationId, Outcome, PhotoId, PhotoNeed, QueueStats, Report, ReportId,
     UserId,
 };
+use std::collections::HashMap;
+
 use tokio_postgres::{NoTls, Row};
 use uuid::Uuid;
 
@@ -290,8 +292,10 @@ impl CaseStore for PgStore {
             .map_err(db)?
             .get(0),
         );
-        let mut last = first;
+        // Repeats are answered from the record; the new mutations are written together.
         let mut answers = Vec::with_capacity(batch.len());
+        let mut fresh: Vec<(MutationId, Effect)> = Vec::new();
+        let mut last = first;
         for (id, effect) in batch {
             match sequence(id, last) {
                 Sequence::Repeat => {
@@ -314,33 +318,50 @@ impl CaseStore for PgStore {
                     break;
                 }
                 Sequence::Next => {
-                    let outcome = match effect {
-                        Effect::Reject(reason) => Outcome::Rejected { reason },
-                        Effect::InsertReport(report) => {
-                            insert_report(&tx, dev, &report, at).await?
-                        }
-                    };
-                    tx.execute(
-                        "INSERT INTO applied_mutations (device_id, mutation_id, outcome, applied_at)
-                         VALUES ($1, $2, $3, $4)",
-                        &[&dev, &i64_of(id), &json(&outcome)?, &at],
-                    )
-                    .await
-                    .map_err(db)?;
                     last = id;
-                    answers.push(Applied::Answer(outcome));
+                    fresh.push((id, effect));
                 }
             }
         }
-        if last != first {
-            tx.execute(
-                "UPDATE devices SET last_applied = $2 WHERE id = $1",
-                &[&dev, &i64_of(last)],
-            )
-            .await
-            .map_err(db)?;
+        if fresh.is_empty() {
+            tx.commit().await.map_err(db)?;
+            return Ok(answers);
         }
+        let reports: Vec<&Report> = fresh
+            .iter()
+            .filter_map(|(_, e)| match e {
+                Effect::InsertReport(r) => Some(&**r),
+                Effect::Reject(_) => None,
+            })
+            .collect();
+        let mut inserted = insert_reports(&tx, dev, &reports, at).await?.into_iter();
+        let outcomes: Vec<Outcome> = fresh
+            .iter()
+            .map(|(_, e)| match e {
+                Effect::Reject(reason) => Outcome::Rejected {
+                    reason: reason.clone(),
+                },
+                Effect::InsertReport(_) => inserted.next().unwrap_or(Outcome::Applied),
+            })
+            .collect();
+        let ids: Vec<i64> = fresh.iter().map(|(id, _)| i64_of(*id)).collect();
+        let recorded: Vec<serde_json::Value> =
+            outcomes.iter().map(json).collect::<StoreResult<_>>()?;
+        tx.execute(
+            "INSERT INTO applied_mutations (device_id, mutation_id, outcome, applied_at)
+             SELECT $1, m, o, $4 FROM unnest($2::bigint[], $3::jsonb[]) AS u(m, o)",
+            &[&dev, &ids, &recorded, &at],
+        )
+        .await
+        .map_err(db)?;
+        tx.execute(
+            "UPDATE devices SET last_applied = $2 WHERE id = $1",
+            &[&dev, &i64_of(last)],
+        )
+        .await
+        .map_err(db)?;
         tx.commit().await.map_err(db)?;
+        answers.extend(outcomes.into_iter().map(Applied::Answer));
         Ok(answers)
     }
 
@@ -472,8 +493,7 @@ impl CaseStore for PgStore {
             )
             .await
             .map_err(db)?;
-        let known: std::collections::HashMap<Uuid, bool> =
-            rows.iter().map(|r| (r.get(0), r.get(1))).collect();
+        let known: HashMap<Uuid, bool> = rows.iter().map(|r| (r.get(0), r.get(1))).collect();
         Ok(photos
             .iter()
             .map(|p| {
@@ -633,119 +653,172 @@ impl CaseStore for PgStore {
     }
 }
 
-async fn insert_report(
+/// Writes a push's new reports with a fixed number of statements, however many there are
+/// (arrays through `unnest`), and answers each. A report ID the centre already holds is a
+/// resubmission: acknowledged if identical, refused if not, never overwritten.
+async fn insert_reports(
     tx: &deadpool_postgres::Transaction<'_>,
     device: Uuid,
-    report: &Report,
+    reports: &[&Report],
     at: DateTime<Utc>,
-) -> StoreResult<Outcome> {
-    let record = json(report)?;
-    let inserted = tx
-        .execute(
-            "INSERT INTO reports (id, device_id, reporter, version, state, kind, category, cell,
-                                  urgency, observed_at, record, received_at, lon, lat)
-             VALUES ($1, $2, $3, 1, 'awaiting_photos', $4, $5, $6, $7, $8, $9, $10, $11, $12)
-             ON CONFLICT (id) DO NOTHING",
-            &[
-                report.id.as_uuid(),
-                &device,
-                report.reporter.as_uuid(),
-                &enum_text(&report.kind),
-                &report.category.as_str(),
-                &report.cell.as_ref().map(CellCode::as_str),
-                &enum_text(&report.urgency),
-                &report.observed_at.to_utc(),
-                &record,
-                &at,
-                &report.location.lon,
-                &report.location.lat,
-            ],
+) -> StoreResult<Vec<Outcome>> {
+    if reports.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ids: Vec<Uuid> = reports.iter().map(|r| *r.id.as_uuid()).collect();
+    let mut held: HashMap<Uuid, Report> = HashMap::new();
+    for row in tx
+        .query("SELECT id, record FROM reports WHERE id = ANY($1)", &[&ids])
+        .await
+        .map_err(db)?
+    {
+        held.insert(row.get(0), serde_json::from_value(row.get(1)).map_err(db)?);
+    }
+    let mut outcomes = Vec::with_capacity(reports.len());
+    let mut new: Vec<&Report> = Vec::new();
+    for r in reports {
+        match held.get(r.id.as_uuid()) {
+            Some(same) => outcomes.push(resubmitted(same, r)),
+            None => {
+                held.insert(*r.id.as_uuid(), (*r).clone());
+                outcomes.push(Outcome::Applied);
+                new.push(r);
+            }
+        }
+    }
+    if new.is_empty() {
+        return Ok(outcomes);
+    }
+    let dups = likely_duplicates(tx, &new).await?;
+    let col = |f: &dyn Fn(&Report) -> String| -> Vec<String> { new.iter().map(|r| f(r)).collect() };
+    let new_ids: Vec<Uuid> = new.iter().map(|r| *r.id.as_uuid()).collect();
+    let reporters: Vec<Uuid> = new.iter().map(|r| *r.reporter.as_uuid()).collect();
+    let kinds = col(&|r| enum_text(&r.kind));
+    let categories = col(&|r| r.category.as_str().to_owned());
+    let cells: Vec<Option<String>> = new
+        .iter()
+        .map(|r| r.cell.as_ref().map(|c| c.as_str().to_owned()))
+        .collect();
+    let urgencies = col(&|r| enum_text(&r.urgency));
+    let observed: Vec<DateTime<Utc>> = new.iter().map(|r| r.observed_at.to_utc()).collect();
+    let records: Vec<serde_json::Value> =
+        new.iter().map(|r| json(r)).collect::<StoreResult<_>>()?;
+    let lons: Vec<f64> = new.iter().map(|r| r.location.lon).collect();
+    let lats: Vec<f64> = new.iter().map(|r| r.location.lat).collect();
+    tx.execute(
+        "INSERT INTO reports (id, device_id, reporter, version, state, kind, category, cell,
+                              urgency, observed_at, record, received_at, lon, lat, duplicate_of)
+         SELECT id, $1, reporter, 1, 'awaiting_photos', kind, category, cell, urgency,
+                observed_at, record, $2, lon, lat, duplicate_of
+           FROM unnest($3::uuid[], $4::uuid[], $5::text[], $6::text[], $7::text[], $8::text[],
+                       $9::timestamptz[], $10::jsonb[], $11::float8[], $12::float8[],
+                       $13::uuid[])
+             AS u(id, reporter, kind, category, cell, urgency, observed_at, record, lon, lat,
+                  duplicate_of)",
+        &[
+            &device,
+            &at,
+            &new_ids,
+            &reporters,
+            &kinds,
+            &categories,
+            &cells,
+            &urgencies,
+            &observed,
+            &records,
+            &lons,
+            &lats,
+            &dups,
+        ],
+    )
+    .await
+    .map_err(db)?;
+    let mut photo_reports = Vec::new();
+    let mut photo_ids = Vec::new();
+    let mut shas = Vec::new();
+    let mut sizes = Vec::new();
+    for r in &new {
+        for p in &r.photos {
+            photo_reports.push(*r.id.as_uuid());
+            photo_ids.push(*p.id.as_uuid());
+            shas.push(p.sha256.clone());
+            sizes.push(i64_of(p.bytes));
+        }
+    }
+    if !photo_ids.is_empty() {
+        tx.execute(
+            "INSERT INTO report_photos (report_id, photo_id, sha256, bytes, arrived)
+             SELECT r, p, s, b, EXISTS (SELECT 1 FROM photo_blobs WHERE sha256 = s)
+               FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::bigint[]) AS u(r, p, s, b)",
+            &[&photo_reports, &photo_ids, &shas, &sizes],
         )
         .await
         .map_err(db)?;
-    if inserted == 1 {
-        mark_duplicate(tx, report).await?;
-        for p in &report.photos {
-            tx.execute(
-                "INSERT INTO report_photos (report_id, photo_id, sha256, bytes, arrived)
-                 VALUES ($1, $2, $3, $4, EXISTS (SELECT 1 FROM photo_blobs WHERE sha256 = $3))",
-                &[
-                    report.id.as_uuid(),
-                    p.id.as_uuid(),
-                    &p.sha256,
-                    &i64_of(p.bytes),
-                ],
-            )
-            .await
-            .map_err(db)?;
-        }
-        tx.execute(&format!("{PROMOTE} AND id = $1"), &[report.id.as_uuid()])
-            .await
-            .map_err(db)?;
-        return Ok(Outcome::Applied);
     }
-    let existing: serde_json::Value = tx
-        .query_one(
-            "SELECT record FROM reports WHERE id = $1",
-            &[report.id.as_uuid()],
-        )
+    tx.execute(&format!("{PROMOTE} AND id = ANY($1)"), &[&new_ids])
         .await
-        .map_err(db)?
-        .get(0);
-    let same: Report = serde_json::from_value(existing).map_err(db)?;
-    Ok(resubmitted(&same, report))
+        .map_err(db)?;
+    Ok(outcomes)
 }
 
-/// Points a new report at the earlier one it likely duplicates, if any.
-async fn mark_duplicate(
+/// For each new report, the earlier report it likely duplicates: candidates from the store
+/// in one query, plus the reports ahead of it in the same push.
+async fn likely_duplicates(
     tx: &deadpool_postgres::Transaction<'_>,
-    report: &Report,
-) -> StoreResult<()> {
-    let (lon0, lon1, lat0, lat1) = duplicates::search_box(report.location.lon, report.location.lat);
-    let t = report.observed_at.to_utc();
-    let stmt = tx
-        .prepare_cached(
-            "SELECT id, lon, lat, observed_at FROM reports
-              WHERE category = $1 AND observed_at BETWEEN $2 AND $3
-                AND lon BETWEEN $4 AND $5 AND lat BETWEEN $6 AND $7 AND id != $8",
-        )
-        .await
-        .map_err(db)?;
-    let candidates = tx
-        .query(
-            &stmt,
-            &[
-                &report.category.as_str(),
-                &(t - duplicates::WINDOW),
-                &(t + duplicates::WINDOW),
-                &lon0,
-                &lon1,
-                &lat0,
-                &lat1,
-                report.id.as_uuid(),
-            ],
-        )
-        .await
-        .map_err(db)?
-        .iter()
-        .map(|r| {
-            Ok(duplicates::Candidate {
-                id: ReportId::try_from(r.get::<_, Uuid>(0)).map_err(db)?,
-                lon: r.get(1),
-                lat: r.get(2),
-                observed_at: r.get(3),
-            })
-        })
-        .collect::<StoreResult<Vec<_>>>()?;
-    if let Some(original) = duplicates::likely_duplicate_of(report, &candidates) {
-        tx.execute(
-            "UPDATE reports SET duplicate_of = $2 WHERE id = $1",
-            &[report.id.as_uuid(), original.as_uuid()],
-        )
-        .await
-        .map_err(db)?;
+    new: &[&Report],
+) -> StoreResult<Vec<Option<Uuid>>> {
+    let mut cats = Vec::new();
+    let (mut t0, mut t1) = (Vec::new(), Vec::new());
+    let (mut lon0, mut lon1, mut lat0, mut lat1) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for r in new {
+        let (a, b, c, d) = duplicates::search_box(r.location.lon, r.location.lat);
+        cats.push(r.category.as_str().to_owned());
+        t0.push(r.observed_at.to_utc() - duplicates::WINDOW);
+        t1.push(r.observed_at.to_utc() + duplicates::WINDOW);
+        lon0.push(a);
+        lon1.push(b);
+        lat0.push(c);
+        lat1.push(d);
     }
-    Ok(())
+    let rows = tx
+        .query(
+            "SELECT q.i, r.id, r.lon, r.lat, r.observed_at
+               FROM unnest($1::text[], $2::timestamptz[], $3::timestamptz[], $4::float8[],
+                           $5::float8[], $6::float8[], $7::float8[])
+                    WITH ORDINALITY AS q(cat, t0, t1, lon0, lon1, lat0, lat1, i)
+               JOIN reports r ON r.category = q.cat AND r.observed_at BETWEEN q.t0 AND q.t1
+                             AND r.lon BETWEEN q.lon0 AND q.lon1
+                             AND r.lat BETWEEN q.lat0 AND q.lat1",
+            &[&cats, &t0, &t1, &lon0, &lon1, &lat0, &lat1],
+        )
+        .await
+        .map_err(db)?;
+    let mut candidates: Vec<Vec<duplicates::Candidate>> = vec![Vec::new(); new.len()];
+    for row in rows {
+        let i = usize::try_from(row.get::<_, i64>(0) - 1).map_err(db)?;
+        if let Some(list) = candidates.get_mut(i) {
+            list.push(duplicates::Candidate {
+                id: ReportId::try_from(row.get::<_, Uuid>(1)).map_err(db)?,
+                lon: row.get(2),
+                lat: row.get(3),
+                observed_at: row.get(4),
+            });
+        }
+    }
+    Ok(new
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            let mut list = std::mem::take(&mut candidates[i]);
+            list.extend(new[..i].iter().map(|e| duplicates::Candidate {
+                id: e.id,
+                lon: e.location.lon,
+                lat: e.location.lat,
+                observed_at: e.observed_at.to_utc(),
+            }));
+            duplicates::likely_duplicate_of(r, &list).map(|d| *d.as_uuid())
+        })
+        .collect())
 }
 
 /// Moves reports whose photos have all arrived on to review (callers narrow it down).
