@@ -32,14 +32,7 @@ async fn setup(backend: Backend) -> Setup {
     let mut pg_schema = None;
     if let Backend::Postgres = backend {
         let schema = format!("gw_test_{}", uuid::Uuid::now_v7().simple());
-        let (client, conn) = tokio_postgres::connect(&pg_url(), tokio_postgres::NoTls)
-            .await
-            .unwrap();
-        tokio::spawn(conn);
-        client
-            .batch_execute(&format!("CREATE SCHEMA {schema}"))
-            .await
-            .unwrap();
+        pg_execute(&format!("CREATE SCHEMA {schema}")).await;
         let sep = if pg_url().contains('?') { '&' } else { '?' };
         args.push("--db".into());
         args.push(format!(
@@ -90,14 +83,7 @@ impl Setup {
 
     async fn finish(self) {
         if let Some(schema) = self.pg_schema {
-            let (client, conn) = tokio_postgres::connect(&pg_url(), tokio_postgres::NoTls)
-                .await
-                .unwrap();
-            tokio::spawn(conn);
-            client
-                .batch_execute(&format!("DROP SCHEMA {schema} CASCADE"))
-                .await
-                .unwrap();
+            pg_execute(&format!("DROP SCHEMA {schema} CASCADE")).await;
         }
     }
 }

@@ -80,16 +80,9 @@ async fn tuspy_uploads_a_photo_in_checksummed_chunks(backend: Backend) {
     capture(&engine, &[fixtures().join("photos/orient-6.jpg")], RUBBISH);
     let token = enroll(&s, &engine).await;
     let client = connect(&engine, &s.url, &token);
-    let req = engine.push_request("test").unwrap();
-    engine
-        .settle_push(&client.push(&req).await.unwrap())
-        .unwrap();
+    push_records(&engine, &client).await;
     let photo = engine.photos_to_upload().unwrap().remove(0);
-    let path = dir
-        .path()
-        .join("photos")
-        .join(&photo.sha256[..2])
-        .join(format!("{}.jpg", photo.sha256));
+    let path = device_photo_path(dir.path(), &photo.sha256);
     assert!(photo.bytes > 10_000, "spans several 5000-byte chunks");
 
     let script = dir.path().join("upload.py");

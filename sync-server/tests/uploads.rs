@@ -16,8 +16,9 @@ use gridwalk_sync::uploads::UploadSettings;
 use reqwest::{Method, StatusCode};
 use sha2::Digest;
 
-/// Pushes the engine's outbox (records only) and settles the answers.
-async fn push_records(s: &Server, engine: &Engine, token: &str) -> Vec<Report> {
+/// Pushes the engine's outbox (records only) with a plain HTTP client, settles the answers
+/// and returns the reports sent.
+async fn push_by_hand(s: &Server, engine: &Engine, token: &str) -> Vec<Report> {
     let req = engine.push_request("test").unwrap();
     let reports = req
         .mutations
@@ -112,7 +113,7 @@ async fn the_tus_protocol_as_a_plain_client_sees_it(backend: Backend) {
             .contains("push the report before its photos")
     );
 
-    let reports = push_records(&s, &engine, &token).await;
+    let reports = push_by_hand(&s, &engine, &token).await;
     let report = &reports[0];
     let bytes = device_photo(dir.path(), &photo.sha256);
     assert_eq!(bytes.len() as u64, photo.bytes);
@@ -285,7 +286,7 @@ async fn a_wrong_photo_is_discarded_and_an_unfinished_upload_expires(backend: Ba
     let engine = signed_in_engine(dir.path());
     capture(&engine, &[fixtures().join("photos/orient-2.jpg")], RUBBISH);
     let token = enroll(&s, &engine).await;
-    let reports = push_records(&s, &engine, &token).await;
+    let reports = push_by_hand(&s, &engine, &token).await;
     let (report, photo) = (&reports[0], &reports[0].photos[0]);
     let uploads = format!("{}/v1/uploads/", s.url);
     let create = |body: Vec<u8>| {
@@ -363,10 +364,7 @@ async fn every_photo_arrives_once_byte_for_byte_and_held_ones_are_not_resent(bac
     let token = enroll(&s, &engine).await;
     let client = connect(&engine, &s.url, &token);
     // Records first; then the 突发事件's photo leads the queue.
-    let req = engine.push_request("test").unwrap();
-    engine
-        .settle_push(&client.push(&req).await.unwrap())
-        .unwrap();
+    push_records(&engine, &client).await;
     let order = engine.photos_to_upload().unwrap();
     assert_eq!(order.len(), 4);
     assert!(order[0].priority && !order[1].priority, "{order:?}");
@@ -429,9 +427,7 @@ async fn a_connection_cut_mid_photo_resumes_without_resending_more_than_a_chunk(
     let token = enroll(&s, &engine).await;
     let direct = connect(&engine, &s.url, &token);
     // The record goes first, directly; then only photos cross the proxy.
-    let req = engine.push_request("test").unwrap();
-    let resp = direct.push(&req).await.unwrap();
-    engine.settle_push(&resp).unwrap();
+    push_records(&engine, &direct).await;
     let pending = engine.photos_to_upload().unwrap();
     let photo_len = pending[0].bytes;
     const CHUNK: u64 = 16 * 1024;

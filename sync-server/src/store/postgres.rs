@@ -701,8 +701,7 @@ async fn insert_reports(
         .collect();
     let urgencies = col(&|r| enum_text(&r.urgency));
     let observed: Vec<DateTime<Utc>> = new.iter().map(|r| r.observed_at.to_utc()).collect();
-    let records: Vec<serde_json::Value> =
-        new.iter().map(json).collect::<StoreResult<_>>()?;
+    let records: Vec<serde_json::Value> = new.iter().map(json).collect::<StoreResult<_>>()?;
     let lons: Vec<f64> = new.iter().map(|r| r.location.lon).collect();
     let lats: Vec<f64> = new.iter().map(|r| r.location.lat).collect();
     tx.execute(

@@ -45,16 +45,18 @@ impl Server {
     /// Drops the test's PostgreSQL schema (left in place when a test fails, for a look).
     pub async fn finish(self) {
         if let Some(schema) = self.pg_schema {
-            let (client, conn) = tokio_postgres::connect(&pg_url(), tokio_postgres::NoTls)
-                .await
-                .unwrap();
-            tokio::spawn(conn);
-            client
-                .batch_execute(&format!("DROP SCHEMA {schema} CASCADE"))
-                .await
-                .unwrap();
+            pg_execute(&format!("DROP SCHEMA {schema} CASCADE")).await;
         }
     }
+}
+
+/// Runs SQL on the test PostgreSQL outside any test schema.
+pub async fn pg_execute(sql: &str) {
+    let (client, conn) = tokio_postgres::connect(&pg_url(), tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(conn);
+    client.batch_execute(sql).await.unwrap();
 }
 
 pub async fn server(backend: Backend) -> Server {
@@ -228,15 +230,25 @@ pub fn connect(engine: &Engine, url: &str, token: &str) -> gridwalk_field::sync:
     gridwalk_field::sync::SyncClient::new(&engine.sync_settings().unwrap().unwrap()).unwrap()
 }
 
+/// Where the engine keeps a photo's upload derivative, by SHA-256.
+pub fn device_photo_path(engine_dir: &std::path::Path, sha256: &str) -> PathBuf {
+    engine_dir
+        .join("photos")
+        .join(&sha256[..2])
+        .join(format!("{sha256}.jpg"))
+}
+
 /// The bytes of a photo file the engine holds, by SHA-256.
 pub fn device_photo(engine_dir: &std::path::Path, sha256: &str) -> Vec<u8> {
-    std::fs::read(
-        engine_dir
-            .join("photos")
-            .join(&sha256[..2])
-            .join(format!("{sha256}.jpg")),
-    )
-    .unwrap()
+    std::fs::read(device_photo_path(engine_dir, sha256)).unwrap()
+}
+
+/// Sends the engine's outbox (records only, no photos) and settles the answers.
+pub async fn push_records(engine: &Engine, client: &gridwalk_field::sync::SyncClient) {
+    let req = engine.push_request("test").unwrap();
+    engine
+        .settle_push(&client.push(&req).await.unwrap())
+        .unwrap();
 }
 
 #[macro_export]
