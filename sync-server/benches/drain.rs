@@ -1,6 +1,7 @@
 //! Backlog drain over a poor link: a tablet that captured 40 reports with 120 photos
 //! (~300 KB each) offline syncs through `gridwalk-netem` set to 1 Mbit/s up, 200 ms round
-//! trip, 2 % of connections cut at a random point. The reference is the link itself: the
+//! trip, and a 2 % chance of the connection breaking in every 300 KB it carries (one photo's
+//! worth: as if 2 % of per-photo connections were cut), at a random point. The reference is the link itself: the
 //! bytes that had to cross it (records and photos) divided by its bandwidth. Target: the
 //! drain takes at most 1.15 × that.
 //!
@@ -34,10 +35,10 @@ fn env_f64(name: &str, default: f64) -> f64 {
 /// noise, different for every seed.
 fn photo(path: &std::path::Path, seed: u64) {
     let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
-    let (w, h) = (1600u32, 1200u32);
+    let (w, h) = (1280u32, 960u32);
     let img = ImageBuffer::from_fn(w, h, |x, y| {
         let base = |v: u32, span: u32| (v * 200 / span) as i32;
-        let n: i32 = rng.random_range(-28..28);
+        let n: i32 = rng.random_range(-24..24);
         let c = |v: i32| v.clamp(0, 255) as u8;
         Rgb([
             c(base(x, w) + n),
@@ -72,9 +73,9 @@ fn main() {
         let q = engine.queue_summary().unwrap();
         let token = enroll(&s, &engine).await;
         let upstream = s.url.trim_start_matches("http://").parse().unwrap();
-        // Cuts land anywhere in a connection's first 4 MB (a kept-alive connection carries
-        // many photos).
-        let link = Profile::mobile(mbit, Duration::from_millis(200), cut, 4_000_000);
+        // A kept-alive connection carries many photos: it meets a 2 % chance of breaking
+        // in every 300 KB it carries, as if each photo's request had its own connection.
+        let link = Profile::mobile(mbit, Duration::from_millis(200), cut, 300_000);
         let proxy = Proxy::start(upstream, link).await.unwrap();
         let client = connect(&engine, &proxy.url(), &token);
 
@@ -91,7 +92,7 @@ fn main() {
         let up = stats.up_bytes.load(Ordering::Relaxed);
         println!(
             "drain: {} reports + {} photos, {:.1} MB queued, over {mbit} Mbit/s up, 200 ms RTT, \
-             {:.0}% of connections cut",
+             {:.0}% chance of a cut per 300 KB",
             q.pending_reports,
             q.pending_photos,
             q.pending_bytes as f64 / 1e6,

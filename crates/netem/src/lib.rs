@@ -32,8 +32,9 @@ pub struct Profile {
     pub down_rate: Option<u64>,
     /// One-way delay; the round trip is twice this.
     pub delay: Duration,
-    /// The share of connections that break, each at a random point within its first
-    /// `cut_within` bytes up.
+    /// The chance that a connection breaks, at a random point, in each `cut_within` bytes it
+    /// carries up (a long-lived connection carrying many requests meets as many chances as
+    /// a fresh connection per request would).
     pub cut_fraction: f64,
     pub cut_within: u64,
     /// Break the connection that carries this byte number (counted over all connections,
@@ -55,8 +56,8 @@ impl Profile {
         }
     }
 
-    /// A link of `mbit` megabits per second up, `rtt` round trip, with `cut_fraction` of
-    /// connections cut somewhere in their first `cut_within` bytes.
+    /// A link of `mbit` megabits per second up, `rtt` round trip, where a connection breaks
+    /// with chance `cut_fraction` in every `cut_within` bytes it carries up.
     #[must_use]
     pub fn mobile(mbit: f64, rtt: Duration, cut_fraction: f64, cut_within: u64) -> Self {
         Self {
@@ -157,9 +158,7 @@ impl Proxy {
                 let _ = client.set_nodelay(true);
                 let _ = server.set_nodelay(true);
                 st.connections.fetch_add(1, Ordering::Relaxed);
-                let cut_after = (profile.cut_fraction > 0.0
-                    && rand::rng().random_bool(profile.cut_fraction.clamp(0.0, 1.0)))
-                .then(|| rand::rng().random_range(0..profile.cut_within.max(1)));
+                let cut_after = random_cut(profile.cut_fraction, profile.cut_within);
                 tokio::spawn(connection(
                     client,
                     server,
@@ -190,6 +189,22 @@ impl Proxy {
     pub fn stats(&self) -> &Stats {
         &self.stats
     }
+}
+
+/// Where a connection will break: in each window of `within` bytes it breaks with chance
+/// `fraction`, at a uniformly random point of that window. `None`: never.
+fn random_cut(fraction: f64, within: u64) -> Option<u64> {
+    if fraction <= 0.0 || within == 0 {
+        return None;
+    }
+    let mut rng = rand::rng();
+    // Windows survived before the one that breaks: geometric; give up after a long run.
+    for window in 0..1_000_000u64 {
+        if rng.random_bool(fraction.clamp(0.0, 1.0)) {
+            return Some(window * within + rng.random_range(0..within));
+        }
+    }
+    None
 }
 
 /// Why a direction stopped.
@@ -338,6 +353,19 @@ mod tests {
         // 100 kB at 200 kB/s is 0.5 s, plus a 100 ms round trip; never faster than that.
         assert!(took >= Duration::from_millis(590), "{took:?}");
         assert_eq!(proxy.stats().up_bytes.load(Ordering::Relaxed), 100_000);
+    }
+
+    #[test]
+    fn random_cuts_come_at_the_stated_rate() {
+        let n = 20_000;
+        let cuts: Vec<u64> = (0..n).filter_map(|_| random_cut(0.02, 1000)).collect();
+        assert_eq!(cuts.len(), n, "every connection breaks eventually");
+        let first_window = cuts.iter().filter(|&&c| c < 1000).count() as f64 / n as f64;
+        assert!((0.01..0.03).contains(&first_window), "{first_window}");
+        let mean = cuts.iter().sum::<u64>() as f64 / n as f64;
+        // Geometric: about 1 / 0.02 windows of 1000 bytes.
+        assert!((40_000.0..60_000.0).contains(&mean), "{mean}");
+        assert_eq!(random_cut(0.0, 1000), None);
     }
 
     #[tokio::test]
