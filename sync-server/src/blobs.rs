@@ -17,7 +17,7 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use futures_util::TryStreamExt;
-use object_store::aws::AmazonS3Builder;
+use object_store::aws::{AmazonS3Builder, AmazonS3ConfigKey};
 use object_store::local::LocalFileSystem;
 use object_store::path::Path;
 use object_store::prefix::PrefixStore;
@@ -43,17 +43,33 @@ pub struct BlobStore {
 }
 
 impl BlobStore {
-    /// Opens `location`: an `s3://bucket[/prefix]` URL, or a directory (created if needed).
+    /// Opens `location`: an `s3://bucket[/prefix]` URL (configured from the `AWS_*`
+    /// environment variables), or a directory (created if needed).
     pub fn open(location: &str) -> Result<Self, BlobError> {
+        Self::open_with(location, std::iter::empty::<(String, String)>())
+    }
+
+    /// Like [`BlobStore::open`], with S3 settings given explicitly on top of the
+    /// environment's, by `object_store`'s names (`aws_endpoint`, `aws_region`,
+    /// `aws_access_key_id`, `aws_secret_access_key`, `aws_allow_http`, …).
+    pub fn open_with(
+        location: &str,
+        s3_options: impl IntoIterator<Item = (impl AsRef<str>, impl Into<String>)>,
+    ) -> Result<Self, BlobError> {
         if let Some(rest) = location.strip_prefix("s3://") {
             let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
             if bucket.is_empty() {
                 return Err(BlobError(format!("{location:?} names no bucket")));
             }
-            let s3 = AmazonS3Builder::from_env()
-                .with_bucket_name(bucket)
-                .build()
-                .map_err(blob_err("configuring S3"))?;
+            let mut builder = AmazonS3Builder::from_env().with_bucket_name(bucket);
+            for (key, value) in s3_options {
+                let key: AmazonS3ConfigKey = key
+                    .as_ref()
+                    .parse()
+                    .map_err(|e| BlobError(format!("S3 setting {:?}: {e}", key.as_ref())))?;
+                builder = builder.with_config(key, value);
+            }
+            let s3 = builder.build().map_err(blob_err("configuring S3"))?;
             let store: Arc<dyn ObjectStore> = if prefix.trim_matches('/').is_empty() {
                 Arc::new(s3)
             } else {

@@ -1,57 +1,11 @@
 //! A tus client we did not write — `tuspy` from PyPI — uploads a photo to the server, in
 //! chunks, with a SHA-1 checksum on each. The client is installed into a virtualenv under
-//! Cargo's target directory on first use (needs `python3-venv` and PyPI).
+//! Cargo's target directory on first use ([`common::python_venv`]).
 #![allow(clippy::unwrap_used)]
 
 mod common;
 
-use std::path::PathBuf;
-use std::process::Command;
-use std::sync::Mutex;
-
 use common::*;
-
-/// The pinned third-party client.
-const TUSPY: &str = "tuspy==1.1.0";
-
-static VENV: Mutex<Option<PathBuf>> = Mutex::new(None);
-
-/// A Python with tuspy installed, made once per test run.
-fn python_with_tuspy() -> PathBuf {
-    let mut venv = VENV
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
-    if let Some(python) = venv.as_ref() {
-        return python.clone();
-    }
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("tuspy-venv");
-    let python = dir.join("bin/python");
-    let ready = || {
-        Command::new(&python)
-            .args(["-c", "import tusclient"])
-            .status()
-            .is_ok_and(|s| s.success())
-    };
-    if !ready() {
-        let made = Command::new("python3")
-            .args(["-m", "venv"])
-            .arg(&dir)
-            .status()
-            .unwrap();
-        assert!(
-            made.success(),
-            "python3 -m venv failed (apt-get install python3-venv)"
-        );
-        let installed = Command::new(dir.join("bin/pip"))
-            .args(["install", "--quiet", "--disable-pip-version-check", TUSPY])
-            .status()
-            .unwrap();
-        assert!(installed.success(), "pip install {TUSPY} failed");
-        assert!(ready(), "tuspy does not import after installing");
-    }
-    *venv = Some(python.clone());
-    python
-}
 
 const SCRIPT: &str = r#"
 import sys
@@ -71,9 +25,10 @@ print(up.offset)
 "#;
 
 async fn tuspy_uploads_a_photo_in_checksummed_chunks(backend: Backend) {
-    let python = tokio::task::spawn_blocking(python_with_tuspy)
+    let python = tokio::task::spawn_blocking(python_venv)
         .await
-        .unwrap();
+        .unwrap()
+        .join("python");
     let s = server(backend).await;
     let dir = tempfile::tempdir().unwrap();
     let engine = signed_in_engine(dir.path());

@@ -10,6 +10,7 @@
 #![forbid(unsafe_code)]
 
 pub mod codes;
+pub mod edit;
 pub mod error;
 pub mod ids;
 pub mod mutation;
@@ -19,6 +20,7 @@ pub mod tus;
 pub mod validate;
 
 pub use codes::{Category, CategoryCode, CodeTable, Kind};
+pub use edit::{FieldConflict, ReportPatch};
 pub use error::Error;
 pub use ids::{DeviceId, PhotoId, ReportId, UserId};
 pub use mutation::{Mutation, MutationBody, MutationId};

@@ -111,6 +111,20 @@ pub fn serve(
 ) -> Server {
     let blobs_dir = dir.path().join("blobs");
     let blobs = BlobStore::local(&blobs_dir).unwrap();
+    serve_blobs(store, pg_schema, dir, uploads, listener, blobs, blobs_dir)
+}
+
+/// Serves a prepared case store with the given blob store (`blobs_dir` is where a local
+/// one keeps its files).
+pub fn serve_blobs(
+    store: Arc<dyn CaseStore>,
+    pg_schema: Option<String>,
+    dir: tempfile::TempDir,
+    uploads: UploadSettings,
+    listener: tokio::net::TcpListener,
+    blobs: BlobStore,
+    blobs_dir: PathBuf,
+) -> Server {
     let url = format!("http://{}", listener.local_addr().unwrap());
     let router = app(AppState {
         store: Arc::clone(&store),
@@ -215,6 +229,48 @@ pub async fn enroll_for_another_inspector(s: &Server, engine: &Engine) -> String
     )
     .await
     .unwrap()
+}
+
+/// A Python virtualenv under Cargo's target directory with the pinned third-party tools
+/// the tests drive (a tus client, an S3 server), made once per test binary (needs
+/// `python3-venv` and PyPI).
+pub fn python_venv() -> PathBuf {
+    static VENV: std::sync::Mutex<Option<PathBuf>> = std::sync::Mutex::new(None);
+    const PACKAGES: &[&str] = &["tuspy==1.1.0", "moto[server]==5.2.5"];
+    let mut venv = VENV
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    if let Some(bin) = venv.as_ref() {
+        return bin.clone();
+    }
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("py-venv");
+    let bin = dir.join("bin");
+    let ready = || {
+        std::process::Command::new(bin.join("python"))
+            .args(["-c", "import tusclient, moto.server"])
+            .status()
+            .is_ok_and(|s| s.success())
+    };
+    if !ready() {
+        let made = std::process::Command::new("python3")
+            .args(["-m", "venv"])
+            .arg(&dir)
+            .status()
+            .unwrap();
+        assert!(
+            made.success(),
+            "python3 -m venv failed (apt-get install python3-venv)"
+        );
+        let installed = std::process::Command::new(bin.join("pip"))
+            .args(["install", "--quiet", "--disable-pip-version-check"])
+            .args(PACKAGES)
+            .status()
+            .unwrap();
+        assert!(installed.success(), "pip install {PACKAGES:?} failed");
+        assert!(ready(), "the tools do not import after installing");
+    }
+    *venv = Some(bin.clone());
+    bin
 }
 
 /// Enrolls the engine's device for the demo inspector; returns the token.
