@@ -102,6 +102,11 @@ fn demo_fills_the_queue_and_the_queue_command_agrees() {
     assert_eq!(q["pending_reports"].as_u64(), Some(photos as u64));
     assert_eq!(q["pending_photos"].as_u64(), Some(photos as u64));
     assert_eq!(q["drafts"].as_u64(), Some(0));
+    // Photos wait for their reports: none is up for upload before the centre has a record.
+    let uploads = json(&cli(&["--data-dir", data, "uploads"]));
+    assert_eq!(uploads, serde_json::json!([]));
+    let status = json(&cli(&["--data-dir", data, "sync-status"]));
+    assert_eq!(status["configured"], false);
     let outbox = json(&cli(&["--data-dir", data, "outbox"]));
     let ids: Vec<u64> = outbox
         .as_array()

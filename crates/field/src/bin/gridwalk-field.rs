@@ -88,6 +88,9 @@ enum Command {
     },
     /// How syncing has gone (JSON).
     SyncStatus,
+    /// Photos of sent reports still to upload, in upload order, with progress and the last
+    /// error in words (JSON).
+    Uploads,
 }
 
 #[derive(Subcommand)]
@@ -161,6 +164,7 @@ fn run(cli: &Cli) -> Result<()> {
         }
         Command::Sync { server, token } => sync(cli, server.as_deref(), token.as_deref()),
         Command::SyncStatus => print_json(&open(cli)?.sync_status()?),
+        Command::Uploads => print_json(&open(cli)?.photos_to_upload()?),
     }
 }
 
