@@ -491,7 +491,45 @@ async fn a_connection_cut_mid_photo_resumes_without_resending_more_than_a_chunk(
     s.finish().await;
 }
 
+async fn the_retry_loop_rides_out_a_cut_and_counts_everything_once(backend: Backend) {
+    let s = server(backend).await;
+    let dir = tempfile::tempdir().unwrap();
+    let engine = signed_in_engine(dir.path());
+    for name in ["street-4000x3000.jpg", "orient-3.jpg"] {
+        capture(&engine, &[fixtures().join("photos").join(name)], RUBBISH);
+    }
+    let token = enroll(&s, &engine).await;
+    // Records go through; the connection breaks inside the first photo.
+    let mut link = Profile::clear();
+    link.cut_once_at = Some(60_000);
+    let proxy = Proxy::start(s.url.trim_start_matches("http://").parse().unwrap(), link)
+        .await
+        .unwrap();
+    let client = connect(&engine, &proxy.url(), &token).with_chunk_size(32 * 1024);
+    let policy = gridwalk_field::sync::RetryPolicy {
+        base: std::time::Duration::from_millis(10),
+        cap: std::time::Duration::from_millis(50),
+        max_failures: Some(5),
+    };
+    let done = engine
+        .sync_until_done(&client, "test", policy, None)
+        .await
+        .unwrap();
+    assert_eq!(proxy.stats().cuts.load(Ordering::SeqCst), 1);
+    assert_eq!(
+        (done.sent, done.rejected),
+        (2, 0),
+        "sent in the round that was cut"
+    );
+    assert_eq!(done.photos.uploaded, 2);
+    assert_eq!(s.store.report_count().await.unwrap(), 2);
+    let status = engine.sync_status().unwrap();
+    assert_eq!((status.failures, status.last_error), (0, None));
+    s.finish().await;
+}
+
 on_every_backend!(
+    the_retry_loop_rides_out_a_cut_and_counts_everything_once,
     the_tus_protocol_as_a_plain_client_sees_it,
     a_wrong_photo_is_discarded_and_an_unfinished_upload_expires,
     every_photo_arrives_once_byte_for_byte_and_held_ones_are_not_resent,

@@ -84,14 +84,6 @@ pub struct SyncOutcome {
     pub photos: PhotoOutcome,
 }
 
-impl SyncOutcome {
-    fn add(&mut self, o: &SyncOutcome) {
-        self.sent += o.sent;
-        self.rejected += o.rejected;
-        self.photos.add(&o.photos);
-    }
-}
-
 impl Engine {
     /// Sets the server and this device's enrollment token.
     pub fn configure_sync(&self, server_url: &str, token: &str) -> Result<()> {
@@ -224,9 +216,23 @@ impl Engine {
     /// photos the centre still needs. The round's success or failure is recorded for the
     /// queue screen (in words) and returned; whatever was settled stays settled.
     pub async fn sync_once(&self, client: &SyncClient, app_version: &str) -> Result<SyncOutcome> {
-        let result = self.sync_round(client, app_version).await;
+        let mut done = SyncOutcome::default();
+        self.sync_recorded(client, app_version, &mut done)
+            .await
+            .map(|()| done)
+    }
+
+    /// A round whose success or failure is recorded; what it did before a failure is
+    /// counted in `done` all the same.
+    async fn sync_recorded(
+        &self,
+        client: &SyncClient,
+        app_version: &str,
+        done: &mut SyncOutcome,
+    ) -> Result<()> {
+        let result = self.sync_round(client, app_version, done).await;
         match &result {
-            Ok(_) => self.record_sync_success()?,
+            Ok(()) => self.record_sync_success()?,
             Err(e) => self.record_sync_failure(e)?,
         }
         result
@@ -247,9 +253,8 @@ impl Engine {
         let mut total = SyncOutcome::default();
         let mut failures: u32 = 0;
         loop {
-            match self.sync_once(client, app_version).await {
-                Ok(o) => {
-                    total.add(&o);
+            match self.sync_recorded(client, app_version, &mut total).await {
+                Ok(()) => {
                     let q = self.queue_summary()?;
                     let photos_left = self
                         .photos_to_upload()?
@@ -278,8 +283,12 @@ impl Engine {
         }
     }
 
-    async fn sync_round(&self, client: &SyncClient, app_version: &str) -> Result<SyncOutcome> {
-        let mut total = SyncOutcome::default();
+    async fn sync_round(
+        &self,
+        client: &SyncClient,
+        app_version: &str,
+        total: &mut SyncOutcome,
+    ) -> Result<()> {
         loop {
             let request = self.push_request(app_version)?;
             let last = request.mutations.len() < BATCH;
@@ -291,14 +300,15 @@ impl Engine {
                 break;
             }
         }
-        total.photos = self.upload_photos(client).await?;
-        if total.photos.uploaded + total.photos.already_held > 0 {
+        let before = total.photos.uploaded + total.photos.already_held;
+        self.upload_photos_into(client, &mut total.photos).await?;
+        if total.photos.uploaded + total.photos.already_held > before {
             // Tell the centre the backlog is smaller now.
             let request = self.push_request(app_version)?;
             if request.mutations.is_empty() {
                 client.push(&request).await?;
             }
         }
-        Ok(total)
+        Ok(())
     }
 }

@@ -53,15 +53,6 @@ pub struct PhotoOutcome {
     pub bytes_sent: u64,
 }
 
-impl PhotoOutcome {
-    pub(crate) fn add(&mut self, o: &PhotoOutcome) {
-        self.uploaded += o.uploaded;
-        self.already_held += o.already_held;
-        self.refused += o.refused;
-        self.bytes_sent += o.bytes_sent;
-    }
-}
-
 /// How many photos one "which do you need" question asks about.
 const NEEDS_BATCH: usize = 500;
 
@@ -164,8 +155,19 @@ impl Engine {
     /// stops the round (it is recorded on the photo and returned); a photo the centre
     /// refuses keeps the reason and the round goes on to the next.
     pub async fn upload_photos(&self, client: &SyncClient) -> Result<PhotoOutcome> {
-        let pending = self.photos_to_upload()?;
         let mut outcome = PhotoOutcome::default();
+        self.upload_photos_into(client, &mut outcome).await?;
+        Ok(outcome)
+    }
+
+    /// [`Engine::upload_photos`], counting into `outcome` as it goes, so what was done
+    /// before a failure is still counted.
+    pub(crate) async fn upload_photos_into(
+        &self,
+        client: &SyncClient,
+        outcome: &mut PhotoOutcome,
+    ) -> Result<()> {
+        let pending = self.photos_to_upload()?;
         let mut needed = Vec::new();
         for batch in pending.chunks(NEEDS_BATCH) {
             let ids: Vec<PhotoId> = batch.iter().map(|p| p.id).collect();
@@ -213,7 +215,7 @@ impl Engine {
                 }
             }
         }
-        Ok(outcome)
+        Ok(())
     }
 
     /// Sends one photo from wherever the centre's copy stands.
