@@ -21,6 +21,6 @@ pub fn app(state: AppState) -> Router {
         .route("/openapi.json", get(openapi::openapi_json))
         .route("/v1/push", post(push::push))
         .route("/v1/photos/needed", post(push::photos_needed))
-        .merge(tus::routes(state.clone()))
+        .merge(tus::routes())
         .with_state(state)
 }

@@ -26,7 +26,7 @@ use crate::store::{Device, Upload};
 use crate::uploads::{self, Creation};
 
 /// The tus routes, with the `Tus-Resumable` check around them.
-pub fn routes(_state: AppState) -> Router<AppState> {
+pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/v1/uploads", post(create).options(options))
         .route("/v1/uploads/", post(create).options(options))

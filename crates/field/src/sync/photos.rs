@@ -19,6 +19,7 @@ use sha2::{Digest, Sha256};
 
 use super::client::{SyncClient, UploadState};
 use crate::blobs;
+use crate::drafts::parse_id;
 use crate::engine::Engine;
 use crate::error::{Error, Result};
 
@@ -38,6 +39,23 @@ pub struct PendingPhoto {
     pub last_error: Option<String>,
     /// Its report is urgent or a 突发事件.
     pub priority: bool,
+}
+
+fn row_to_pending(r: &rusqlite::Row<'_>) -> Result<PendingPhoto> {
+    Ok(PendingPhoto {
+        id: r
+            .get::<_, String>(0)?
+            .parse()
+            .map_err(|e: gridwalk_protocol::Error| Error::Damaged(e.to_string()))?,
+        report: parse_id(&r.get::<_, String>(1)?)?,
+        sha256: r.get(2)?,
+        bytes: r.get(3)?,
+        upload_url: r.get(4)?,
+        upload_offset: r.get(5)?,
+        attempts: r.get(6)?,
+        last_error: r.get(7)?,
+        priority: r.get(8)?,
+    })
 }
 
 /// What one round of photo uploads did.
@@ -70,34 +88,7 @@ impl Engine {
              WHERE r.state = 'sent' AND p.uploaded_at IS NULL
              ORDER BY priority DESC, r.finalized_at, r.id, p.position",
         )?;
-        let rows = stmt.query_map([], |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, String>(1)?,
-                PendingPhoto {
-                    id: PhotoId::new(),
-                    report: ReportId::new(),
-                    sha256: r.get(2)?,
-                    bytes: r.get(3)?,
-                    upload_url: r.get(4)?,
-                    upload_offset: r.get(5)?,
-                    attempts: r.get(6)?,
-                    last_error: r.get(7)?,
-                    priority: r.get(8)?,
-                },
-            ))
-        })?;
-        rows.map(|row| {
-            let (id, report, mut p) = row?;
-            p.id = id
-                .parse()
-                .map_err(|e| Error::Damaged(format!("photo id {id:?}: {e}")))?;
-            p.report = report
-                .parse()
-                .map_err(|e| Error::Damaged(format!("report id {report:?}: {e}")))?;
-            Ok(p)
-        })
-        .collect()
+        stmt.query_and_then([], row_to_pending)?.collect()
     }
 
     fn photo_progress(&self, photo: PhotoId, url: &str, offset: u64) -> Result<()> {
