@@ -69,21 +69,33 @@ impl SyncClient {
 
     /// `POST /v1/photos/needed`.
     pub async fn photo_needs(&self, photos: &[PhotoId]) -> Result<PhotoNeedsResponse> {
+        let body = PhotoNeedsRequest {
+            photos: photos.to_vec(),
+        };
+        self.post_json("/v1/photos/needed", &body)
+            .await?
+            .map_err(|(status, err)| from_answer(status, err))
+    }
+
+    /// POSTs JSON with the device token: the decoded answer, or the error status and body.
+    async fn post_json<T: serde::de::DeserializeOwned>(
+        &self,
+        path: &str,
+        body: &impl serde::Serialize,
+    ) -> Result<std::result::Result<T, (StatusCode, Option<ApiError>)>> {
         let resp = self
             .http
-            .post(format!("{}/v1/photos/needed", self.base))
+            .post(format!("{}{path}", self.base))
             .bearer_auth(&self.token)
-            .json(&PhotoNeedsRequest {
-                photos: photos.to_vec(),
-            })
+            .json(body)
             .send()
             .await
             .map_err(network)?;
         let status = resp.status();
         if status.is_success() {
-            return resp.json().await.map_err(network);
+            return resp.json().await.map(Ok).map_err(network);
         }
-        Err(from_answer(status, resp.json().await.ok()))
+        Ok(Err((status, resp.json().await.ok())))
     }
 
     fn tus(&self, method: reqwest::Method, url: &str) -> reqwest::RequestBuilder {
@@ -175,20 +187,9 @@ impl SyncClient {
 
     /// `POST /v1/push`.
     pub async fn push(&self, request: &PushRequest) -> Result<PushResponse> {
-        let resp = self
-            .http
-            .post(format!("{}/v1/push", self.base))
-            .bearer_auth(&self.token)
-            .json(request)
-            .send()
-            .await
-            .map_err(network)?;
-        let status = resp.status();
-        if status.is_success() {
-            return resp.json().await.map_err(network);
-        }
-        let body: Option<ApiError> = resp.json().await.ok();
-        Err(from_status(status, body, request))
+        self.post_json("/v1/push", request)
+            .await?
+            .map_err(|(status, err)| from_status(status, err, request))
     }
 }
 
