@@ -59,8 +59,7 @@ fn template() -> Report {
     let dir = tempfile::tempdir().unwrap();
     let engine = device_with_reports(dir.path(), 2);
     let req = engine.push_request("bench").unwrap();
-    let MutationBody::SubmitReport { report } = &req.mutations[1].body;
-    (**report).clone()
+    req.mutations[1].body.submitted().unwrap().clone()
 }
 
 /// Reports and random photo bytes for every device, made before the clock starts.
@@ -187,7 +186,13 @@ async fn intake(backend: Backend, sizes: &Sizes, template: &Report) -> Intake {
     assert_eq!(s.store.report_count().await.unwrap(), total);
     let sample = loads[0].photos[0].0;
     assert_eq!(
-        s.store.report(sample).await.unwrap().unwrap().state,
+        s.store
+            .report(sample)
+            .await
+            .unwrap()
+            .unwrap()
+            .state
+            .as_str(),
         "pending_review"
     );
     s.finish().await;

@@ -52,35 +52,9 @@ pub fn likely_duplicate_of(report: &Report, candidates: &[Candidate]) -> Option<
 #[cfg(test)]
 mod tests {
     use super::*;
-    use gridwalk_protocol::{Crs, Kind, Location, LocationProvider, Urgency};
 
     fn report(lon: f64, lat: f64, at: DateTime<Utc>) -> Report {
-        Report {
-            id: ReportId::new(),
-            kind: Kind::Event,
-            category: "0507".parse().expect("code"),
-            code_table_version: "t".into(),
-            component_id: None,
-            description: String::new(),
-            address: String::new(),
-            location: Location {
-                lon,
-                lat,
-                crs: Crs::Wgs84,
-                accuracy_m: 5.0,
-                fix_time: at,
-                provider: LocationProvider::Gps,
-            },
-            cell: None,
-            location_flags: vec![],
-            urgency: Urgency::Normal,
-            observed_at: at.fixed_offset(),
-            reporter: gridwalk_protocol::UserId::new(),
-            device: gridwalk_protocol::DeviceId::new(),
-            photos: vec![],
-            clips: vec![],
-            handled_on_spot: false,
-        }
+        gridwalk_protocol::testing::report_at(lon, lat, at)
     }
 
     fn candidate(r: &Report) -> Candidate {

@@ -24,6 +24,9 @@ pub enum AppError {
     NotFound(String),
     #[error("{0}")]
     Gone(String),
+    /// The device's feed cursor cannot continue: it must pull from the start.
+    #[error("{0}")]
+    Resync(String),
     #[error("this upload holds {received} bytes; continue from there")]
     OffsetMismatch { received: u64 },
     #[error("{0}")]
@@ -49,6 +52,8 @@ impl IntoResponse for AppError {
                 (StatusCode::NOT_FOUND, "not_found", None)
             }
             AppError::Gone(_) => (StatusCode::GONE, "gone", None),
+            AppError::Resync(_) => (StatusCode::GONE, gridwalk_protocol::feed::RESYNC, None),
+            AppError::Store(StoreError::Stale(_)) => (StatusCode::CONFLICT, "stale", None),
             AppError::OffsetMismatch { .. } => (StatusCode::CONFLICT, "offset_mismatch", None),
             AppError::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "too_large", None),
             AppError::UnsupportedMediaType(_) => (

@@ -1,6 +1,10 @@
-//! What to do with a submitted report, decided without touching storage: check that it
-//! belongs to the device that sent it and obeys every rule of the code table it was filed
-//! under. The store then applies the decision in one transaction.
+//! What to do with each mutation, decided without touching storage. A submitted report is
+//! checked here: it belongs to the device that sent it and obeys every rule of the code
+//! table it was filed under. An edit depends on what the centre holds, so it is handed to
+//! the store with what [`crate::edits::plan`] needs, to be decided under the store's lock.
+//! The store applies a push's decisions in one transaction.
+
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use gridwalk_protocol::{
@@ -9,18 +13,30 @@ use gridwalk_protocol::{
 };
 
 use crate::error::AppError;
-use crate::store::{Applied, CaseStore, Device, Effect};
+use crate::store::{Applied, CaseStore, Device, EditEffect, Effect};
 
 /// The effect of one mutation from `device`, given the code tables the centre knows.
 #[must_use]
 pub fn decide(
     body: &MutationBody,
     device: &Device,
-    tables: &[CodeTable],
+    tables: &Arc<Vec<CodeTable>>,
     now: DateTime<Utc>,
 ) -> Effect {
     match body {
         MutationBody::SubmitReport { report } => decide_submit(report, device, tables, now),
+        MutationBody::EditReport {
+            report,
+            base_version,
+            patch,
+        } => Effect::EditReport(Box::new(EditEffect {
+            report: *report,
+            base_version: *base_version,
+            patch: (**patch).clone(),
+            device: device.clone(),
+            tables: Arc::clone(tables),
+            now,
+        })),
     }
 }
 
@@ -94,7 +110,7 @@ pub async fn push(
     store
         .device_seen(device.id, &req.app_version, req.queue, now)
         .await?;
-    let tables = code_tables(store).await?;
+    let tables = Arc::new(code_tables(store).await?);
     let batch = req
         .mutations
         .iter()

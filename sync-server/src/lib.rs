@@ -4,6 +4,8 @@
 //! - [`store`]: the `CaseStore` trait and its backends (embedded SQLite by default).
 //! - [`blobs`]: photo bytes and upload parts, on disk or S3 (`object_store`).
 //! - [`intake`]: the pure decision for each mutation and the ordered, exactly-once push.
+//! - [`edits`]: how a device's edit merges with the centre's changes, or conflicts.
+//! - [`feed`]: the change feed back to devices: cursors, scope, tombstones, resync.
 //! - [`uploads`]: tus uploads of photos, checked against their reports.
 //! - [`auth`]: device tokens (only their SHA-256 is stored) and the `DeviceAuth` extractor.
 //! - [`admin`]: loading fixtures and enrolling devices, shared by the CLI and the tests.
@@ -17,7 +19,9 @@ pub mod auth;
 pub mod blobs;
 pub mod config;
 pub mod duplicates;
+pub mod edits;
 pub mod error;
+pub mod feed;
 pub mod intake;
 pub mod store;
 pub mod uploads;

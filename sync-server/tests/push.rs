@@ -64,13 +64,11 @@ async fn reports_arrive_exactly_once_and_repeats_get_the_same_answer(backend: Ba
 
     // All five are street rubbish at the same spot, minutes apart: the first one received
     // stands; each later one is marked a likely duplicate of the earliest.
-    let first_id = match &req.mutations[0].body {
-        gridwalk_protocol::MutationBody::SubmitReport { report } => report.id,
-    };
+    let first_id = req.mutations[0].body.submitted().unwrap().id;
     for (i, m) in req.mutations.iter().enumerate() {
-        let gridwalk_protocol::MutationBody::SubmitReport { report } = &m.body;
+        let report = m.body.submitted().unwrap();
         let stored = s.store.report(report.id).await.unwrap().unwrap();
-        assert_eq!(stored.report, **report);
+        assert_eq!(stored.report, *report);
         assert_eq!(
             stored.duplicate_of,
             (i > 0).then_some(first_id),
@@ -81,7 +79,7 @@ async fn reports_arrive_exactly_once_and_repeats_get_the_same_answer(backend: Ba
         } else {
             "awaiting_photos"
         };
-        assert_eq!(stored.state, expected);
+        assert_eq!(stored.state.as_str(), expected);
     }
     let health: serde_json::Value = reqwest::get(format!("{}/healthz", s.url))
         .await
@@ -96,7 +94,10 @@ async fn reports_arrive_exactly_once_and_repeats_get_the_same_answer(backend: Ba
     again.mutations.truncate(2);
     again.mutations[0].id = 6;
     again.mutations[1].id = 7;
-    let gridwalk_protocol::MutationBody::SubmitReport { report } = &mut again.mutations[1].body;
+    let gridwalk_protocol::MutationBody::SubmitReport { report } = &mut again.mutations[1].body
+    else {
+        panic!("a submission")
+    };
     report.description = "changed after sending".into();
     let resp: PushResponse = post(&s, &token, &again).await.json().await.unwrap();
     assert_eq!(resp.last_applied, 7);
@@ -382,8 +383,7 @@ async fn openapi_json_describes_every_route() {
     // The report schema names the fields a report really has.
     let dir = tempfile::tempdir().unwrap();
     let req = request(&device_with_reports(dir.path(), 1));
-    let gridwalk_protocol::MutationBody::SubmitReport { report } = &req.mutations[0].body;
-    let report = serde_json::to_value(report).unwrap();
+    let report = serde_json::to_value(req.mutations[0].body.submitted().unwrap()).unwrap();
     let props = schemas["Report"]["properties"].as_object().unwrap();
     for key in report.as_object().unwrap().keys() {
         assert!(props.contains_key(key), "Report schema lacks {key}");

@@ -110,7 +110,7 @@ async fn photos_go_to_s3_through_resumed_uploads(backend: Backend) {
 
     for r in engine.reports(gridwalk_field::ReportState::Sent).unwrap() {
         let stored = s.store.report(r.id).await.unwrap().unwrap();
-        assert_eq!(stored.state, "pending_review");
+        assert_eq!(stored.state.as_str(), "pending_review");
         for p in &stored.report.photos {
             assert_eq!(
                 s.blobs.photo(&p.sha256).await.unwrap(),

@@ -67,7 +67,7 @@ async fn tuspy_uploads_a_photo_in_checksummed_chunks(backend: Backend) {
         std::fs::read(&path).unwrap()
     );
     let stored = s.store.report(photo.report).await.unwrap().unwrap();
-    assert_eq!(stored.state, "pending_review");
+    assert_eq!(stored.state.as_str(), "pending_review");
     // The engine, asking next, learns the photo is there and sends nothing.
     let done = engine.sync_once(&client, "test").await.unwrap();
     assert_eq!(

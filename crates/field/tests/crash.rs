@@ -200,12 +200,13 @@ fn verify(dir: &Path, confirmed: &BTreeMap<String, i64>, round: usize) {
         );
     }
     for (m, id, body) in &outbox {
-        let MutationBody::SubmitReport { report } = serde_json::from_str(body).unwrap();
+        let body: MutationBody = serde_json::from_str(body).unwrap();
+        let report = body.submitted().unwrap();
         assert_eq!(report.id.to_string(), *id);
         let local = engine.report(report.id).unwrap();
         assert_eq!(
             local.to_report(engine.device_id()).unwrap(),
-            *report,
+            report.clone(),
             "round {round}: mutation {m} does not match the stored report"
         );
     }

@@ -6,7 +6,7 @@ mod common;
 
 use gridwalk_field::{DraftPatch, Engine, Error, FieldConfig, ReportState};
 use gridwalk_protocol::report::LocationFlag;
-use gridwalk_protocol::{ClipRef, Kind, LocationProvider, MutationBody, PhotoStage, Urgency};
+use gridwalk_protocol::{ClipRef, Kind, LocationProvider, PhotoStage, Urgency};
 
 #[test]
 fn capture_finalize_and_queue() {
@@ -78,8 +78,7 @@ fn capture_finalize_and_queue() {
 
     let m = e.pending_mutations(10).unwrap();
     assert_eq!(m.len(), 1);
-    let MutationBody::SubmitReport { report } = &m[0].body;
-    assert_eq!(**report, f.report);
+    assert_eq!(m[0].body.submitted(), Some(&f.report));
 
     // Submitted means frozen here.
     assert!(matches!(e.finalize(d.id), Err(Error::NotADraft(_))));
@@ -122,10 +121,7 @@ fn mutation_numbers_follow_finalize_order_and_survive_reopen() {
         .pending_mutations(10)
         .unwrap()
         .into_iter()
-        .map(|m| {
-            let MutationBody::SubmitReport { report } = m.body;
-            (m.id, report.id)
-        })
+        .map(|m| (m.id, m.body.report_id()))
         .collect();
     assert_eq!(pending, vec![(1, order[0]), (2, order[1]), (3, order[2])]);
 }

@@ -119,6 +119,12 @@ impl ReportPatch {
         }
     }
 
+    /// `report` with every change of this patch, as the device that made it sees it.
+    #[must_use]
+    pub fn apply_to(&self, report: &Report) -> Report {
+        merge(report, report, self).merged
+    }
+
     /// Whether the patch changes nothing.
     #[must_use]
     pub fn is_empty(&self) -> bool {
@@ -269,54 +275,8 @@ pub fn merge(base: &Report, central: &Report, patch: &ReportPatch) -> Merge {
 
 #[cfg(test)]
 mod tests {
-    use chrono::{DateTime, Utc};
-
     use super::*;
-    use crate::{Crs, DeviceId, LocationProvider, PhotoStage, ReportId, UserId};
-
-    fn report() -> Report {
-        let at = "2026-11-20T09:00:00Z"
-            .parse::<DateTime<Utc>>()
-            .expect("time");
-        Report {
-            id: ReportId::new(),
-            kind: Kind::Event,
-            category: "0507".parse().expect("code"),
-            code_table_version: "T1".into(),
-            component_id: None,
-            description: "路边堆放建筑垃圾".into(),
-            address: "建设路12号".into(),
-            location: Location {
-                lon: 113.0631,
-                lat: 22.5983,
-                crs: Crs::Wgs84,
-                accuracy_m: 5.0,
-                fix_time: at,
-                provider: LocationProvider::Gps,
-            },
-            cell: None,
-            location_flags: vec![],
-            urgency: Urgency::Normal,
-            observed_at: at.fixed_offset(),
-            reporter: UserId::new(),
-            device: DeviceId::new(),
-            photos: vec![photo()],
-            clips: vec![],
-            handled_on_spot: false,
-        }
-    }
-
-    fn photo() -> PhotoRef {
-        PhotoRef {
-            id: PhotoId::new(),
-            sha256: "ab".repeat(32),
-            bytes: 10,
-            width: 4,
-            height: 3,
-            taken_at: None,
-            stage: PhotoStage::Before,
-        }
-    }
+    use crate::testing::{photo, report};
 
     #[test]
     fn changes_on_different_fields_merge() {

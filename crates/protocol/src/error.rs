@@ -20,4 +20,7 @@ pub enum Error {
     /// A code table file that does not parse or contradicts itself.
     #[error("code table: {0}")]
     CodeTable(String),
+    /// A name that is not one of an enumeration's.
+    #[error("{0}")]
+    Unknown(String),
 }

@@ -12,18 +12,22 @@
 pub mod codes;
 pub mod edit;
 pub mod error;
+pub mod feed;
 pub mod ids;
 pub mod mutation;
 pub mod report;
 pub mod sync;
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
 pub mod tus;
 pub mod validate;
 
 pub use codes::{Category, CategoryCode, CodeTable, Kind};
 pub use edit::{FieldConflict, ReportPatch};
 pub use error::Error;
+pub use feed::{CaseState, CentralReport, Change, ChangesPage};
 pub use ids::{DeviceId, PhotoId, ReportId, UserId};
-pub use mutation::{Mutation, MutationBody, MutationId};
+pub use mutation::{Mutation, MutationBody, MutationId, Version};
 pub use report::{
     CellCode, ClipRef, ComponentId, Crs, Location, LocationFlag, LocationProvider, PhotoRef,
     PhotoStage, Report, Urgency,

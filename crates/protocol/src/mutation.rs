@@ -8,7 +8,10 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::{DeviceId, Report};
+use crate::{DeviceId, Report, ReportId, ReportPatch};
+
+/// A report's version at the centre: 1 as submitted, one more with every change written.
+pub type Version = u64;
 
 /// A device-local, strictly increasing mutation number.
 pub type MutationId = u64;
@@ -30,4 +33,31 @@ pub struct Mutation {
 pub enum MutationBody {
     /// A new report, submitted from a draft.
     SubmitReport { report: Box<Report> },
+    /// A change to a report already submitted, made against the version the device last
+    /// knew (see [`crate::edit`] for how it combines with changes made at the centre).
+    EditReport {
+        report: ReportId,
+        base_version: Version,
+        patch: Box<ReportPatch>,
+    },
+}
+
+impl MutationBody {
+    /// The report the mutation is about.
+    #[must_use]
+    pub fn report_id(&self) -> ReportId {
+        match self {
+            MutationBody::SubmitReport { report } => report.id,
+            MutationBody::EditReport { report, .. } => *report,
+        }
+    }
+
+    /// The report a submission carries (`None` for other mutations).
+    #[must_use]
+    pub fn submitted(&self) -> Option<&Report> {
+        match self {
+            MutationBody::SubmitReport { report } => Some(report),
+            MutationBody::EditReport { .. } => None,
+        }
+    }
 }

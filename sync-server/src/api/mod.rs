@@ -4,7 +4,9 @@
 //! - `POST /v1/push`: a device's outbox, in order ([`push`]).
 //! - `POST /v1/photos/needed`: which photos the centre still needs ([`push`]).
 //! - `/v1/uploads/`: tus 1.0.0 ([`tus`]).
+//! - `GET /v1/changes`: the change feed back to devices ([`changes`]).
 
+pub mod changes;
 pub mod openapi;
 pub mod push;
 pub mod tus;
@@ -21,6 +23,7 @@ pub fn app(state: AppState) -> Router {
         .route("/openapi.json", get(openapi::openapi_json))
         .route("/v1/push", post(push::push))
         .route("/v1/photos/needed", post(push::photos_needed))
+        .route("/v1/changes", get(changes::changes))
         .merge(tus::routes())
         .with_state(state)
 }

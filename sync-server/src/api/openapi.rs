@@ -9,12 +9,13 @@ use utoipa::{Modify, OpenApi};
 #[openapi(
     info(
         title = "Gridwalk sync",
-        description = "Devices push their outboxes, upload photos over tus 1.0.0, and ask what the centre still needs."
+        description = "Devices push their outboxes, upload photos over tus 1.0.0, ask what the centre still needs, and pull what changed at the centre."
     ),
     paths(
         super::push::healthz,
         super::push::push,
         super::push::photos_needed,
+        super::changes::changes,
         super::tus::options,
         super::tus::create,
         super::tus::status,

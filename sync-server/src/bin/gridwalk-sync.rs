@@ -189,6 +189,12 @@ async fn run(cli: Cli) -> Result<()> {
                         Ok(n) => tracing::info!(n, "expired uploads removed"),
                         Err(e) => tracing::warn!(error = %e, "sweeping expired uploads failed"),
                     }
+                    let before = chrono::Utc::now() - gridwalk_sync::feed::TOMBSTONE_TTL;
+                    match sweeper.store.prune_feed(before).await {
+                        Ok(0) => {}
+                        Ok(n) => tracing::info!(n, "old tombstones forgotten"),
+                        Err(e) => tracing::warn!(error = %e, "pruning the change feed failed"),
+                    }
                 }
             });
             axum::serve(listener, app(state))

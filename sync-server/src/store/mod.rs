@@ -9,11 +9,13 @@
 pub mod postgres;
 pub mod sqlite;
 
+use std::sync::Arc;
+
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use gridwalk_protocol::{
-    CellCode, DeviceId, MutationId, Outcome, PhotoId, PhotoNeed, QueueStats, Report, ReportId,
-    UserId,
+    CaseState, CellCode, CodeTable, DeviceId, FieldConflict, MutationId, Outcome, PhotoId,
+    PhotoNeed, QueueStats, Report, ReportId, ReportPatch, UserId, Version,
 };
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -51,14 +53,28 @@ pub struct Device {
     pub user: UserId,
 }
 
-/// The domain write a mutation asks for, decided before the store is touched.
-#[derive(Debug, Clone, PartialEq)]
+/// The domain write a mutation asks for, decided before the store is touched (or, for an
+/// edit, by [`crate::edits::plan`] once the store has read the report under lock).
+#[derive(Debug, Clone)]
 pub enum Effect {
     /// Insert a new report; if one with the same ID exists, the mutation is a repeat under
     /// another number and is answered as applied only when the record is identical.
     InsertReport(Box<Report>),
+    /// Merge a device's edit into a held report.
+    EditReport(Box<EditEffect>),
     /// Write nothing; answer with this reason.
     Reject(String),
+}
+
+/// A device's edit, with what [`crate::edits::plan`] needs besides the stored versions.
+#[derive(Debug, Clone)]
+pub struct EditEffect {
+    pub report: ReportId,
+    pub base_version: Version,
+    pub patch: ReportPatch,
+    pub device: Device,
+    pub tables: Arc<Vec<CodeTable>>,
+    pub now: DateTime<Utc>,
 }
 
 /// The result of offering one mutation to the store.
@@ -74,11 +90,130 @@ pub enum Applied {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct StoredReport {
     pub report: Report,
-    pub state: String,
-    pub version: i64,
+    pub state: CaseState,
+    pub version: Version,
     pub received_at: DateTime<Utc>,
     /// The earlier report this one likely duplicates ([`crate::duplicates`]).
     pub duplicate_of: Option<ReportId>,
+    /// When the report was removed at the centre (it stays, as a tombstone).
+    pub deleted_at: Option<DateTime<Utc>>,
+}
+
+/// Who made a version.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Author {
+    pub user: Option<UserId>,
+    /// The device, for a version made by a device's edit.
+    pub device: Option<DeviceId>,
+    pub mutation: Option<MutationId>,
+}
+
+/// One version of a report: the audit trail, and the bases edits merge against.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ReportVersion {
+    pub version: Version,
+    pub record: Report,
+    /// The change that made it (none for version 1).
+    pub patch: Option<ReportPatch>,
+    pub by: Author,
+    pub at: DateTime<Utc>,
+}
+
+/// A conflict waiting for an operator: the fields a device and the centre changed
+/// differently, each with its base, central and device value.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ConflictRecord {
+    pub id: Uuid,
+    pub report: ReportId,
+    pub device: DeviceId,
+    pub mutation: MutationId,
+    pub base_version: Version,
+    pub central_version: Version,
+    pub fields: Vec<FieldConflict>,
+    pub opened_at: DateTime<Utc>,
+    pub resolved_at: Option<DateTime<Utc>>,
+}
+
+/// What a feed row is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FeedKind {
+    Report,
+    CodeTable,
+    Cell,
+}
+
+impl FeedKind {
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            FeedKind::Report => "report",
+            FeedKind::CodeTable => "code_table",
+            FeedKind::Cell => "cell",
+        }
+    }
+
+    pub(crate) fn parse(s: &str) -> StoreResult<Self> {
+        match s {
+            "report" => Ok(FeedKind::Report),
+            "code_table" => Ok(FeedKind::CodeTable),
+            "cell" => Ok(FeedKind::Cell),
+            _ => Err(StoreError::Db(format!("unknown feed kind {s:?}"))),
+        }
+    }
+}
+
+/// One row of the change feed: the latest change of one thing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FeedRow {
+    pub seq: u64,
+    pub kind: FeedKind,
+    pub entity: String,
+}
+
+/// A page of feed rows a user may see, read in one snapshot with the feed's state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FeedPage {
+    /// Names this database; a cursor from another one cannot continue.
+    pub epoch: String,
+    /// The newest sequence number of a pruned tombstone.
+    pub horizon: u64,
+    /// The newest sequence number handed out (every row up to it is visible here).
+    pub last_seq: u64,
+    pub rows: Vec<FeedRow>,
+}
+
+/// A change a write makes visible in the feed (written with the write, in its transaction).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Touch {
+    pub kind: FeedKind,
+    pub entity: String,
+    /// Only this user sees it.
+    pub user: Option<UserId>,
+    /// Only users with this cell see it.
+    pub cell: Option<String>,
+    pub tombstone: bool,
+}
+
+impl Touch {
+    pub(crate) fn report(id: ReportId, reporter: UserId) -> Self {
+        Self {
+            kind: FeedKind::Report,
+            entity: id.to_string(),
+            user: Some(reporter),
+            cell: None,
+            tombstone: false,
+        }
+    }
+}
+
+/// Drops repeated touches of the same thing (the last one wins), keeping their order.
+pub(crate) fn distinct(touches: Vec<Touch>) -> Vec<Touch> {
+    let mut out: Vec<Touch> = Vec::with_capacity(touches.len());
+    for t in touches {
+        out.retain(|o| !(o.kind == t.kind && o.entity == t.entity));
+        out.push(t);
+    }
+    out
 }
 
 /// A tus upload of one photo of one received report, as the store keeps it. Its bytes so
@@ -142,6 +277,9 @@ pub enum StoreError {
     Db(String),
     #[error("not found: {0}")]
     NotFound(String),
+    /// The write expected another version than the one held (someone changed it first).
+    #[error("{0}")]
+    Stale(String),
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;
@@ -199,6 +337,7 @@ pub trait CaseStore: Send + Sync + std::fmt::Debug {
     /// Creates or updates a user by login.
     async fn put_user(&self, user: &User) -> StoreResult<()>;
     async fn user_by_login(&self, login: &str) -> StoreResult<Option<User>>;
+    async fn user(&self, id: UserId) -> StoreResult<Option<User>>;
 
     /// Enrolls (or re-enrolls, replacing its token) a device for a user.
     async fn enroll_device(
@@ -238,7 +377,45 @@ pub trait CaseStore: Send + Sync + std::fmt::Debug {
     async fn put_cells(&self, cells: &[(CellCode, String)]) -> StoreResult<usize>;
 
     async fn report(&self, id: ReportId) -> StoreResult<Option<StoredReport>>;
+    /// The reports with these IDs that exist, in no particular order.
+    async fn reports(&self, ids: &[ReportId]) -> StoreResult<Vec<StoredReport>>;
     async fn report_count(&self) -> StoreResult<u64>;
+
+    // Versions, central changes and conflicts.
+
+    /// Writes `record` as the next version of its report, if the report is at
+    /// `expected_version` (else [`StoreError::Stale`]); `patch` is what changed. The
+    /// report's photos follow the record. Returns the new version.
+    async fn write_version(
+        &self,
+        record: &Report,
+        expected_version: Version,
+        patch: &ReportPatch,
+        by: UserId,
+        at: DateTime<Utc>,
+    ) -> StoreResult<Version>;
+    /// Removes a report at the centre: it stays, marked deleted, and devices get a tombstone.
+    async fn delete_report(&self, id: ReportId, at: DateTime<Utc>) -> StoreResult<()>;
+    /// Every version of a report, oldest first.
+    async fn report_versions(&self, id: ReportId) -> StoreResult<Vec<ReportVersion>>;
+    /// The conflicts opened on a report, oldest first.
+    async fn conflicts(&self, report: ReportId) -> StoreResult<Vec<ConflictRecord>>;
+
+    // The change feed.
+
+    /// Up to `limit` feed rows after `after` that `user` (with `cells`) may see, in order.
+    async fn feed(
+        &self,
+        user: UserId,
+        cells: &[CellCode],
+        after: u64,
+        limit: usize,
+    ) -> StoreResult<FeedPage>;
+    /// Grid cells (code, GeoJSON Feature text) with these codes.
+    async fn cells(&self, codes: &[String]) -> StoreResult<Vec<(CellCode, String)>>;
+    /// Forgets tombstones written before `before`; cursors older than the newest of them
+    /// must then resync. Returns how many were forgotten.
+    async fn prune_feed(&self, before: DateTime<Utc>) -> StoreResult<u64>;
 
     // Photos and their uploads.
 

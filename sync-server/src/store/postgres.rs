@@ -8,8 +8,8 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
 use gridwalk_protocol::{
-    CellCode, DeviceId, MutationId, Outcome, PhotoId, PhotoNeed, QueueStats, Report, ReportId,
-    UserId,
+    CaseState, CellCode, DeviceId, FieldConflict, MutationId, Outcome, PhotoId, PhotoNeed,
+    QueueStats, Report, ReportId, ReportPatch, UserId, Version,
 };
 use std::collections::HashMap;
 
@@ -17,14 +17,17 @@ use tokio_postgres::{NoTls, Row};
 use uuid::Uuid;
 
 use super::{
-    Appended, Applied, ArrivedPhoto, CaseStore, Device, Effect, PhotoSlot, Sequence, StoreError,
-    StoreResult, StoredReport, Upload, UploadPart, User, forgotten, resubmitted, sequence,
+    Appended, Applied, ArrivedPhoto, Author, CaseStore, ConflictRecord, Device, EditEffect, Effect,
+    FeedKind, FeedPage, FeedRow, PhotoSlot, ReportVersion, Sequence, StoreError, StoreResult,
+    StoredReport, Touch, Upload, UploadPart, User, distinct, forgotten, resubmitted, sequence,
 };
 use crate::duplicates;
+use crate::edits::{self, Held, History, Plan};
 
 const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/postgres/0001_init.sql"),
     include_str!("../../migrations/postgres/0002_photos.sql"),
+    include_str!("../../migrations/postgres/0003_edits_feed.sql"),
 ];
 
 /// The PostgreSQL backend.
@@ -197,6 +200,20 @@ impl CaseStore for PgStore {
             .transpose()
     }
 
+    async fn user(&self, id: UserId) -> StoreResult<Option<User>> {
+        self.client()
+            .await?
+            .query_opt(
+                &format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1"),
+                &[id.as_uuid()],
+            )
+            .await
+            .map_err(db)?
+            .as_ref()
+            .map(user_from)
+            .transpose()
+    }
+
     async fn enroll_device(
         &self,
         device: DeviceId,
@@ -327,23 +344,32 @@ impl CaseStore for PgStore {
             tx.commit().await.map_err(db)?;
             return Ok(answers);
         }
-        let reports: Vec<&Report> = fresh
-            .iter()
-            .filter_map(|(_, e)| match e {
-                Effect::InsertReport(r) => Some(&**r),
-                Effect::Reject(_) => None,
-            })
-            .collect();
-        let mut inserted = insert_reports(&tx, dev, &reports, at).await?.into_iter();
-        let outcomes: Vec<Outcome> = fresh
-            .iter()
-            .map(|(_, e)| match e {
-                Effect::Reject(reason) => Outcome::Rejected {
-                    reason: reason.clone(),
-                },
-                Effect::InsertReport(_) => inserted.next().unwrap_or(Outcome::Applied),
-            })
-            .collect();
+        // Runs of new reports are written together; an edit is applied alone, in order,
+        // so it sees the reports submitted before it in the same push.
+        let mut touches = Vec::new();
+        let mut outcomes: Vec<Outcome> = Vec::with_capacity(fresh.len());
+        let mut run: Vec<&Report> = Vec::new();
+        for (id, effect) in &fresh {
+            match effect {
+                Effect::InsertReport(r) => {
+                    run.push(r);
+                    continue;
+                }
+                Effect::Reject(reason) => {
+                    outcomes.extend(insert_reports(&tx, dev, &run, at, &mut touches).await?);
+                    run.clear();
+                    outcomes.push(Outcome::Rejected {
+                        reason: reason.clone(),
+                    });
+                }
+                Effect::EditReport(e) => {
+                    outcomes.extend(insert_reports(&tx, dev, &run, at, &mut touches).await?);
+                    run.clear();
+                    outcomes.push(edit_report(&tx, *id, e, at, &mut touches).await?);
+                }
+            }
+        }
+        outcomes.extend(insert_reports(&tx, dev, &run, at, &mut touches).await?);
         let ids: Vec<i64> = fresh.iter().map(|(id, _)| i64_of(*id)).collect();
         let recorded: Vec<serde_json::Value> =
             outcomes.iter().map(json).collect::<StoreResult<_>>()?;
@@ -360,22 +386,32 @@ impl CaseStore for PgStore {
         )
         .await
         .map_err(db)?;
+        // Last before commit: the feed's numbers are held only while committing.
+        write_feed(&tx, touches, at).await?;
         tx.commit().await.map_err(db)?;
         answers.extend(outcomes.into_iter().map(Applied::Answer));
         Ok(answers)
     }
 
     async fn put_code_table(&self, version: &str, body: &str) -> StoreResult<()> {
-        self.client()
-            .await?
-            .execute(
-                "INSERT INTO code_tables (version, body, loaded_at) VALUES ($1, $2, $3)
-                 ON CONFLICT (version) DO UPDATE SET body = excluded.body, loaded_at = excluded.loaded_at",
-                &[&version, &body, &Utc::now()],
-            )
-            .await
-            .map_err(db)?;
-        Ok(())
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.map_err(db)?;
+        tx.execute(
+            "INSERT INTO code_tables (version, body, loaded_at) VALUES ($1, $2, $3)
+             ON CONFLICT (version) DO UPDATE SET body = excluded.body, loaded_at = excluded.loaded_at",
+            &[&version, &body, &Utc::now()],
+        )
+        .await
+        .map_err(db)?;
+        let touch = Touch {
+            kind: FeedKind::CodeTable,
+            entity: version.to_owned(),
+            user: None,
+            cell: None,
+            tombstone: false,
+        };
+        write_feed(&tx, vec![touch], Utc::now()).await?;
+        tx.commit().await.map_err(db)
     }
 
     async fn code_tables(&self) -> StoreResult<Vec<(String, String)>> {
@@ -409,35 +445,48 @@ impl CaseStore for PgStore {
                 .await
                 .map_err(db)?;
         }
+        let touches = cells
+            .iter()
+            .map(|(code, _)| Touch {
+                kind: FeedKind::Cell,
+                entity: code.as_str().to_owned(),
+                user: None,
+                cell: Some(code.as_str().to_owned()),
+                tombstone: false,
+            })
+            .collect();
+        write_feed(&tx, touches, Utc::now()).await?;
         tx.commit().await.map_err(db)?;
         Ok(cells.len())
     }
 
     async fn report(&self, id: ReportId) -> StoreResult<Option<StoredReport>> {
-        let row = self
-            .client()
+        self.client()
             .await?
             .query_opt(
-                "SELECT record, state, version, received_at, duplicate_of
-                   FROM reports WHERE id = $1",
+                &format!("SELECT {STORED_COLUMNS} FROM reports WHERE id = $1"),
                 &[id.as_uuid()],
             )
             .await
-            .map_err(db)?;
-        row.map(|r| {
-            Ok(StoredReport {
-                report: serde_json::from_value(r.get(0)).map_err(db)?,
-                state: r.get(1),
-                version: r.get(2),
-                received_at: r.get(3),
-                duplicate_of: r
-                    .get::<_, Option<Uuid>>(4)
-                    .map(ReportId::try_from)
-                    .transpose()
-                    .map_err(db)?,
-            })
-        })
-        .transpose()
+            .map_err(db)?
+            .as_ref()
+            .map(stored_from)
+            .transpose()
+    }
+
+    async fn reports(&self, ids: &[ReportId]) -> StoreResult<Vec<StoredReport>> {
+        let ids: Vec<Uuid> = ids.iter().map(|i| *i.as_uuid()).collect();
+        self.client()
+            .await?
+            .query(
+                &format!("SELECT {STORED_COLUMNS} FROM reports WHERE id = ANY($1)"),
+                &[&ids],
+            )
+            .await
+            .map_err(db)?
+            .iter()
+            .map(stored_from)
+            .collect()
     }
 
     async fn report_count(&self) -> StoreResult<u64> {
@@ -448,6 +497,226 @@ impl CaseStore for PgStore {
             .await
             .map_err(db)?
             .get(0);
+        Ok(u64_of(n))
+    }
+
+    async fn write_version(
+        &self,
+        record: &Report,
+        expected_version: Version,
+        patch: &ReportPatch,
+        by: UserId,
+        at: DateTime<Utc>,
+    ) -> StoreResult<Version> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.map_err(db)?;
+        let held = tx
+            .query_opt(
+                "SELECT version FROM reports WHERE id = $1 AND deleted_at IS NULL FOR UPDATE",
+                &[record.id.as_uuid()],
+            )
+            .await
+            .map_err(db)?
+            .map(|r| u64_of(r.get(0)));
+        match held {
+            None => return Err(StoreError::NotFound(format!("report {}", record.id))),
+            Some(v) if v != expected_version => {
+                return Err(StoreError::Stale(format!(
+                    "report {} is at version {v}, not {expected_version}",
+                    record.id
+                )));
+            }
+            Some(_) => {}
+        }
+        let author = Author {
+            user: Some(by),
+            device: None,
+            mutation: None,
+        };
+        let mut touches = Vec::new();
+        let v = store_version(&tx, record, patch, author, at, false, &mut touches).await?;
+        write_feed(&tx, touches, at).await?;
+        tx.commit().await.map_err(db)?;
+        Ok(v)
+    }
+
+    async fn delete_report(&self, id: ReportId, at: DateTime<Utc>) -> StoreResult<()> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.map_err(db)?;
+        let reporter: Uuid = tx
+            .query_opt(
+                "UPDATE reports SET deleted_at = COALESCE(deleted_at, $2) WHERE id = $1
+                 RETURNING reporter",
+                &[id.as_uuid(), &at],
+            )
+            .await
+            .map_err(db)?
+            .ok_or_else(|| StoreError::NotFound(format!("report {id}")))?
+            .get(0);
+        let touch = Touch {
+            tombstone: true,
+            ..Touch::report(id, UserId::try_from(reporter).map_err(db)?)
+        };
+        write_feed(&tx, vec![touch], at).await?;
+        tx.commit().await.map_err(db)
+    }
+
+    async fn report_versions(&self, id: ReportId) -> StoreResult<Vec<ReportVersion>> {
+        self.client()
+            .await?
+            .query(
+                "SELECT version, record, patch, by_user, by_device, mutation_id, at
+                   FROM report_versions WHERE report_id = $1 ORDER BY version",
+                &[id.as_uuid()],
+            )
+            .await
+            .map_err(db)?
+            .iter()
+            .map(|r| {
+                Ok(ReportVersion {
+                    version: u64_of(r.get(0)),
+                    record: serde_json::from_value(r.get(1)).map_err(db)?,
+                    patch: r
+                        .get::<_, Option<serde_json::Value>>(2)
+                        .map(serde_json::from_value)
+                        .transpose()
+                        .map_err(db)?,
+                    by: Author {
+                        user: r
+                            .get::<_, Option<Uuid>>(3)
+                            .map(UserId::try_from)
+                            .transpose()
+                            .map_err(db)?,
+                        device: r
+                            .get::<_, Option<Uuid>>(4)
+                            .map(DeviceId::try_from)
+                            .transpose()
+                            .map_err(db)?,
+                        mutation: r.get::<_, Option<i64>>(5).map(u64_of),
+                    },
+                    at: r.get(6),
+                })
+            })
+            .collect()
+    }
+
+    async fn conflicts(&self, report: ReportId) -> StoreResult<Vec<ConflictRecord>> {
+        self.client()
+            .await?
+            .query(
+                "SELECT id, device_id, mutation_id, base_version, central_version, fields,
+                        opened_at, resolved_at
+                   FROM conflicts WHERE report_id = $1 ORDER BY opened_at, id",
+                &[report.as_uuid()],
+            )
+            .await
+            .map_err(db)?
+            .iter()
+            .map(|r| {
+                Ok(ConflictRecord {
+                    id: r.get(0),
+                    report,
+                    device: DeviceId::try_from(r.get::<_, Uuid>(1)).map_err(db)?,
+                    mutation: u64_of(r.get(2)),
+                    base_version: u64_of(r.get(3)),
+                    central_version: u64_of(r.get(4)),
+                    fields: serde_json::from_value::<Vec<FieldConflict>>(r.get(5)).map_err(db)?,
+                    opened_at: r.get(6),
+                    resolved_at: r.get(7),
+                })
+            })
+            .collect()
+    }
+
+    async fn feed(
+        &self,
+        user: UserId,
+        cells: &[CellCode],
+        after: u64,
+        limit: usize,
+    ) -> StoreResult<FeedPage> {
+        let cells: Vec<&str> = cells.iter().map(CellCode::as_str).collect();
+        let mut client = self.client().await?;
+        // One snapshot for the state and the rows: every number up to last_seq is visible.
+        let tx = client
+            .build_transaction()
+            .isolation_level(tokio_postgres::IsolationLevel::RepeatableRead)
+            .read_only(true)
+            .start()
+            .await
+            .map_err(db)?;
+        let state = tx
+            .query_one("SELECT epoch, last_seq, horizon FROM feed_state", &[])
+            .await
+            .map_err(db)?;
+        let rows = tx
+            .query(
+                "SELECT seq, kind, entity FROM changes
+                  WHERE seq > $1 AND (user_id = $2 OR (user_id IS NULL AND
+                        (cell IS NULL OR cell = ANY($3))))
+                  ORDER BY seq LIMIT $4",
+                &[
+                    &i64_of(after),
+                    user.as_uuid(),
+                    &cells,
+                    &i64::try_from(limit).unwrap_or(i64::MAX),
+                ],
+            )
+            .await
+            .map_err(db)?
+            .iter()
+            .map(|r| {
+                Ok(FeedRow {
+                    seq: u64_of(r.get(0)),
+                    kind: FeedKind::parse(r.get(1))?,
+                    entity: r.get(2),
+                })
+            })
+            .collect::<StoreResult<_>>()?;
+        tx.commit().await.map_err(db)?;
+        Ok(FeedPage {
+            epoch: state.get(0),
+            last_seq: u64_of(state.get(1)),
+            horizon: u64_of(state.get(2)),
+            rows,
+        })
+    }
+
+    async fn cells(&self, codes: &[String]) -> StoreResult<Vec<(CellCode, String)>> {
+        self.client()
+            .await?
+            .query(
+                "SELECT code, feature::text FROM cells WHERE code = ANY($1)",
+                &[&codes],
+            )
+            .await
+            .map_err(db)?
+            .iter()
+            .map(|r| Ok((r.get::<_, &str>(0).parse().map_err(db)?, r.get(1))))
+            .collect()
+    }
+
+    async fn prune_feed(&self, before: DateTime<Utc>) -> StoreResult<u64> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.map_err(db)?;
+        let row = tx
+            .query_one(
+                "WITH gone AS (DELETE FROM changes WHERE tombstone AND at < $1 RETURNING seq)
+                 SELECT COUNT(*), MAX(seq) FROM gone",
+                &[&before],
+            )
+            .await
+            .map_err(db)?;
+        let (n, newest): (i64, Option<i64>) = (row.get(0), row.get(1));
+        if let Some(newest) = newest {
+            tx.execute(
+                "UPDATE feed_state SET horizon = GREATEST(horizon, $1)",
+                &[&newest],
+            )
+            .await
+            .map_err(db)?;
+        }
+        tx.commit().await.map_err(db)?;
         Ok(u64_of(n))
     }
 
@@ -613,14 +882,25 @@ impl CaseStore for PgStore {
             )
             .await
             .map_err(db)?;
-            tx.execute(
-                &format!(
-                    "{PROMOTE} AND id IN (SELECT report_id FROM report_photos WHERE sha256 = $1)"
-                ),
-                &[&a.sha256],
-            )
-            .await
-            .map_err(db)?;
+            let promoted = tx
+                .query(
+                    &format!(
+                        "{PROMOTE} AND id IN (SELECT report_id FROM report_photos WHERE sha256 = $1)
+                         RETURNING id, reporter"
+                    ),
+                    &[&a.sha256],
+                )
+                .await
+                .map_err(db)?
+                .iter()
+                .map(|r| {
+                    Ok(Touch::report(
+                        ReportId::try_from(r.get::<_, Uuid>(0)).map_err(db)?,
+                        UserId::try_from(r.get::<_, Uuid>(1)).map_err(db)?,
+                    ))
+                })
+                .collect::<StoreResult<Vec<_>>>()?;
+            write_feed(&tx, promoted, a.at).await?;
         }
         tx.commit().await.map_err(db)?;
         Ok(Appended::Now {
@@ -661,6 +941,7 @@ async fn insert_reports(
     device: Uuid,
     reports: &[&Report],
     at: DateTime<Utc>,
+    touches: &mut Vec<Touch>,
 ) -> StoreResult<Vec<Outcome>> {
     if reports.is_empty() {
         return Ok(Vec::new());
@@ -732,6 +1013,15 @@ async fn insert_reports(
     )
     .await
     .map_err(db)?;
+    tx.execute(
+        "INSERT INTO report_versions (report_id, version, record, by_user, by_device, at)
+         SELECT id, 1, record, reporter, $1, $2
+           FROM unnest($3::uuid[], $4::uuid[], $5::jsonb[]) AS u(id, reporter, record)",
+        &[&device, &at, &new_ids, &reporters, &records],
+    )
+    .await
+    .map_err(db)?;
+    touches.extend(new.iter().map(|r| Touch::report(r.id, r.reporter)));
     let mut photo_reports = Vec::new();
     let mut photo_ids = Vec::new();
     let mut shas = Vec::new();
@@ -818,6 +1108,267 @@ async fn likely_duplicates(
             duplicates::likely_duplicate_of(r, &list).map(|d| *d.as_uuid())
         })
         .collect())
+}
+
+/// Merges a device's edit ([`edits::plan`]) and writes what it decides.
+async fn edit_report(
+    tx: &deadpool_postgres::Transaction<'_>,
+    mutation: MutationId,
+    e: &EditEffect,
+    at: DateTime<Utc>,
+    touches: &mut Vec<Touch>,
+) -> StoreResult<Outcome> {
+    let id = *e.report.as_uuid();
+    let held = tx
+        .query_opt(
+            "SELECT record, version, state, deleted_at IS NOT NULL FROM reports
+              WHERE id = $1 FOR UPDATE",
+            &[&id],
+        )
+        .await
+        .map_err(db)?
+        .map(|r| {
+            Ok::<_, StoreError>(Held {
+                record: serde_json::from_value(r.get(0)).map_err(db)?,
+                version: u64_of(r.get(1)),
+                state: r.get::<_, &str>(2).parse().map_err(db)?,
+                deleted: r.get(3),
+            })
+        })
+        .transpose()?;
+    let base: Option<Report> = tx
+        .query_opt(
+            "SELECT record FROM report_versions WHERE report_id = $1 AND version = $2",
+            &[&id, &i64_of(e.base_version)],
+        )
+        .await
+        .map_err(db)?
+        .map(|r| serde_json::from_value(r.get(0)).map_err(db))
+        .transpose()?;
+    let own_later: Vec<ReportPatch> = tx
+        .query(
+            "SELECT patch FROM report_versions
+              WHERE report_id = $1 AND version > $2 AND by_device = $3 AND patch IS NOT NULL
+              ORDER BY version",
+            &[&id, &i64_of(e.base_version), e.device.id.as_uuid()],
+        )
+        .await
+        .map_err(db)?
+        .iter()
+        .map(|r| serde_json::from_value(r.get(0)).map_err(db))
+        .collect::<StoreResult<_>>()?;
+    let history = History {
+        base: base.as_ref(),
+        own_later: &own_later,
+    };
+    let plan = edits::plan(
+        &e.device,
+        held.as_ref(),
+        e.base_version,
+        history,
+        &e.patch,
+        &e.tables,
+        e.now,
+    );
+    let (record, conflicts, direct, central_version) = match plan {
+        Plan::Reject(reason) => return Ok(Outcome::Rejected { reason }),
+        Plan::Settle {
+            record,
+            conflicts,
+            direct,
+            central_version,
+        } => (record, conflicts, direct, central_version),
+    };
+    if let Some(record) = record {
+        let author = Author {
+            user: Some(e.device.user),
+            device: Some(e.device.id),
+            mutation: Some(mutation),
+        };
+        store_version(tx, &record, &e.patch, author, at, true, touches).await?;
+    }
+    if conflicts.is_empty() {
+        return Ok(if direct {
+            Outcome::Applied
+        } else {
+            Outcome::Merged
+        });
+    }
+    let conflict = Uuid::now_v7();
+    tx.execute(
+        "INSERT INTO conflicts (id, report_id, device_id, mutation_id, base_version,
+                                central_version, fields, opened_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        &[
+            &conflict,
+            &id,
+            e.device.id.as_uuid(),
+            &i64_of(mutation),
+            &i64_of(e.base_version),
+            &i64_of(central_version),
+            &json(&conflicts)?,
+            &at,
+        ],
+    )
+    .await
+    .map_err(db)?;
+    Ok(Outcome::Conflict {
+        conflict: conflict.to_string(),
+    })
+}
+
+/// Writes `record` as its report's next version, with its photos (see the SQLite store's
+/// `store_version` for the state rule).
+async fn store_version(
+    tx: &deadpool_postgres::Transaction<'_>,
+    record: &Report,
+    patch: &ReportPatch,
+    by: Author,
+    at: DateTime<Utc>,
+    resubmit: bool,
+    touches: &mut Vec<Touch>,
+) -> StoreResult<Version> {
+    let id = *record.id.as_uuid();
+    let body = json(record)?;
+    let row = tx
+        .query_one(
+            "UPDATE reports SET record = $2, version = version + 1, kind = $3, category = $4,
+                    cell = $5, urgency = $6, observed_at = $7, lon = $8, lat = $9
+              WHERE id = $1 RETURNING version, reporter",
+            &[
+                &id,
+                &body,
+                &enum_text(&record.kind),
+                &record.category.as_str(),
+                &record.cell.as_ref().map(CellCode::as_str),
+                &enum_text(&record.urgency),
+                &record.observed_at.to_utc(),
+                &record.location.lon,
+                &record.location.lat,
+            ],
+        )
+        .await
+        .map_err(db)?;
+    let (version, reporter): (i64, Uuid) = (row.get(0), row.get(1));
+    tx.execute(
+        "INSERT INTO report_versions (report_id, version, record, patch, by_user, by_device,
+                                      mutation_id, at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        &[
+            &id,
+            &version,
+            &body,
+            &json(patch)?,
+            &by.user.map(|u| *u.as_uuid()),
+            &by.device.map(|d| *d.as_uuid()),
+            &by.mutation.map(i64_of),
+            &at,
+        ],
+    )
+    .await
+    .map_err(db)?;
+    let photo_ids: Vec<Uuid> = record.photos.iter().map(|p| *p.id.as_uuid()).collect();
+    let shas: Vec<String> = record.photos.iter().map(|p| p.sha256.clone()).collect();
+    let sizes: Vec<i64> = record.photos.iter().map(|p| i64_of(p.bytes)).collect();
+    tx.execute(
+        "DELETE FROM report_photos WHERE report_id = $1 AND NOT (photo_id = ANY($2))",
+        &[&id, &photo_ids],
+    )
+    .await
+    .map_err(db)?;
+    tx.execute(
+        "INSERT INTO report_photos (report_id, photo_id, sha256, bytes, arrived)
+         SELECT $1, p, s, b, EXISTS (SELECT 1 FROM photo_blobs WHERE sha256 = s)
+           FROM unnest($2::uuid[], $3::text[], $4::bigint[]) AS u(p, s, b)
+         ON CONFLICT (report_id, photo_id) DO NOTHING",
+        &[&id, &photo_ids, &shas, &sizes],
+    )
+    .await
+    .map_err(db)?;
+    tx.execute(
+        "UPDATE reports SET state = CASE WHEN EXISTS (SELECT 1 FROM report_photos p
+                    WHERE p.report_id = reports.id AND NOT p.arrived)
+                THEN 'awaiting_photos' ELSE 'pending_review' END
+          WHERE id = $1 AND (state IN ('awaiting_photos', 'pending_review')
+                             OR ($2 AND state = 'returned'))",
+        &[&id, &resubmit],
+    )
+    .await
+    .map_err(db)?;
+    touches.push(Touch::report(
+        record.id,
+        UserId::try_from(reporter).map_err(db)?,
+    ));
+    Ok(u64_of(version))
+}
+
+/// Makes `touches` visible in the feed, numbered after everything before them. Call it
+/// last before commit: the `UPDATE` of `feed_state` holds its row lock until then, so
+/// numbers commit in order.
+async fn write_feed(
+    tx: &deadpool_postgres::Transaction<'_>,
+    touches: Vec<Touch>,
+    at: DateTime<Utc>,
+) -> StoreResult<()> {
+    let touches = distinct(touches);
+    if touches.is_empty() {
+        return Ok(());
+    }
+    let n = i64::try_from(touches.len()).map_err(db)?;
+    let last: i64 = tx
+        .query_one(
+            "UPDATE feed_state SET last_seq = last_seq + $1 RETURNING last_seq",
+            &[&n],
+        )
+        .await
+        .map_err(db)?
+        .get(0);
+    let kinds: Vec<&str> = touches.iter().map(|t| t.kind.as_str()).collect();
+    let entities: Vec<&str> = touches.iter().map(|t| t.entity.as_str()).collect();
+    let users: Vec<Option<Uuid>> = touches
+        .iter()
+        .map(|t| t.user.map(|u| *u.as_uuid()))
+        .collect();
+    let cells: Vec<Option<&str>> = touches.iter().map(|t| t.cell.as_deref()).collect();
+    let tombstones: Vec<bool> = touches.iter().map(|t| t.tombstone).collect();
+    tx.execute(
+        "INSERT INTO changes (kind, entity, seq, user_id, cell, tombstone, at)
+         SELECT k, e, $1 + i, u, c, t, $2
+           FROM unnest($3::text[], $4::text[], $5::uuid[], $6::text[], $7::bool[])
+                WITH ORDINALITY AS x(k, e, u, c, t, i)
+         ON CONFLICT (kind, entity) DO UPDATE SET seq = excluded.seq,
+            user_id = excluded.user_id, cell = excluded.cell,
+            tombstone = excluded.tombstone, at = excluded.at",
+        &[
+            &(last - n),
+            &at,
+            &kinds,
+            &entities,
+            &users,
+            &cells,
+            &tombstones,
+        ],
+    )
+    .await
+    .map_err(db)?;
+    Ok(())
+}
+
+const STORED_COLUMNS: &str = "record, state, version, received_at, duplicate_of, deleted_at";
+
+fn stored_from(r: &Row) -> StoreResult<StoredReport> {
+    Ok(StoredReport {
+        report: serde_json::from_value(r.get(0)).map_err(db)?,
+        state: r.get::<_, &str>(1).parse::<CaseState>().map_err(db)?,
+        version: u64_of(r.get(2)),
+        received_at: r.get(3),
+        duplicate_of: r
+            .get::<_, Option<Uuid>>(4)
+            .map(ReportId::try_from)
+            .transpose()
+            .map_err(db)?,
+        deleted_at: r.get(5),
+    })
 }
 
 /// Moves reports whose photos have all arrived on to review (callers narrow it down).

@@ -8,21 +8,24 @@ use std::sync::{Arc, Mutex};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use gridwalk_protocol::{
-    CellCode, DeviceId, MutationId, Outcome, PhotoId, PhotoNeed, QueueStats, Report, ReportId,
-    UserId,
+    CaseState, CellCode, DeviceId, FieldConflict, MutationId, Outcome, PhotoId, PhotoNeed,
+    QueueStats, Report, ReportId, ReportPatch, UserId, Version,
 };
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use uuid::Uuid;
 
 use super::{
-    Appended, Applied, ArrivedPhoto, CaseStore, Device, Effect, PhotoSlot, Sequence, StoreError,
-    StoreResult, StoredReport, Upload, UploadPart, User, forgotten, resubmitted, sequence,
+    Appended, Applied, ArrivedPhoto, Author, CaseStore, ConflictRecord, Device, EditEffect, Effect,
+    FeedKind, FeedPage, FeedRow, PhotoSlot, ReportVersion, Sequence, StoreError, StoreResult,
+    StoredReport, Touch, Upload, UploadPart, User, distinct, forgotten, resubmitted, sequence,
 };
 use crate::duplicates;
+use crate::edits::{self, Held, History, Plan};
 
 const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/sqlite/0001_init.sql"),
     include_str!("../../migrations/sqlite/0002_photos.sql"),
+    include_str!("../../migrations/sqlite/0003_edits_feed.sql"),
 ];
 
 /// The SQLite backend.
@@ -158,6 +161,20 @@ impl CaseStore for SqliteStore {
         .await
     }
 
+    async fn user(&self, id: UserId) -> StoreResult<Option<User>> {
+        self.call(move |c| {
+            c.query_row(
+                &format!("SELECT {USER_COLUMNS} FROM users WHERE id = ?1"),
+                [id.to_string()],
+                read_user,
+            )
+            .optional()
+            .map_err(db)?
+            .transpose()
+        })
+        .await
+    }
+
     async fn enroll_device(
         &self,
         device: DeviceId,
@@ -257,6 +274,7 @@ impl CaseStore for SqliteStore {
                 .map_err(db)?;
             let mut last = first;
             let mut answers = Vec::with_capacity(batch.len());
+            let mut touches = Vec::new();
             for (id, effect) in batch {
                 match sequence(id, last) {
                     Sequence::Repeat => {
@@ -282,7 +300,12 @@ impl CaseStore for SqliteStore {
                     Sequence::Next => {
                         let outcome = match effect {
                             Effect::Reject(reason) => Outcome::Rejected { reason },
-                            Effect::InsertReport(report) => insert_report(&tx, &dev, &report, at)?,
+                            Effect::InsertReport(report) => {
+                                insert_report(&tx, &dev, &report, at, &mut touches)?
+                            }
+                            Effect::EditReport(edit) => {
+                                edit_report(&tx, id, &edit, at, &mut touches)?
+                            }
                         };
                         tx.execute(
                             "INSERT INTO applied_mutations (device_id, mutation_id, outcome, applied_at)
@@ -302,6 +325,7 @@ impl CaseStore for SqliteStore {
                 )
                 .map_err(db)?;
             }
+            write_feed(&tx, touches, at)?;
             tx.commit().map_err(db)?;
             Ok(answers)
         })
@@ -311,13 +335,25 @@ impl CaseStore for SqliteStore {
     async fn put_code_table(&self, version: &str, body: &str) -> StoreResult<()> {
         let (version, body) = (version.to_owned(), body.to_owned());
         self.call(move |c| {
-            c.execute(
+            let tx = c.transaction().map_err(db)?;
+            tx.execute(
                 "INSERT INTO code_tables (version, body, loaded_at) VALUES (?1, ?2, ?3)
                  ON CONFLICT (version) DO UPDATE SET body = excluded.body, loaded_at = excluded.loaded_at",
                 params![version, body, Utc::now()],
             )
             .map_err(db)?;
-            Ok(())
+            write_feed(
+                &tx,
+                vec![Touch {
+                    kind: FeedKind::CodeTable,
+                    entity: version,
+                    user: None,
+                    cell: None,
+                    tombstone: false,
+                }],
+                Utc::now(),
+            )?;
+            tx.commit().map_err(db)
         })
         .await
     }
@@ -346,6 +382,17 @@ impl CaseStore for SqliteStore {
                 )
                 .map_err(db)?;
             }
+            let touches = cells
+                .iter()
+                .map(|(code, _)| Touch {
+                    kind: FeedKind::Cell,
+                    entity: code.as_str().to_owned(),
+                    user: None,
+                    cell: Some(code.as_str().to_owned()),
+                    tombstone: false,
+                })
+                .collect();
+            write_feed(&tx, touches, Utc::now())?;
             tx.commit().map_err(db)?;
             Ok(cells.len())
         })
@@ -353,26 +400,20 @@ impl CaseStore for SqliteStore {
     }
 
     async fn report(&self, id: ReportId) -> StoreResult<Option<StoredReport>> {
+        self.call(move |c| stored_report(c, id)).await
+    }
+
+    async fn reports(&self, ids: &[ReportId]) -> StoreResult<Vec<StoredReport>> {
+        let ids: Vec<String> = ids.iter().map(ToString::to_string).collect();
         self.call(move |c| {
-            let row: Option<(String, String, i64, DateTime<Utc>, Option<String>)> = c
-                .query_row(
-                    "SELECT record, state, version, received_at, duplicate_of
-                       FROM reports WHERE id = ?1",
-                    [id.to_string()],
-                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
-                )
-                .optional()
-                .map_err(db)?;
-            row.map(|(record, state, version, received_at, duplicate_of)| {
-                Ok(StoredReport {
-                    report: parse(&record)?,
-                    state,
-                    version,
-                    received_at,
-                    duplicate_of: duplicate_of.map(|d| d.parse().map_err(db)).transpose()?,
-                })
-            })
-            .transpose()
+            c.prepare(&format!(
+                "SELECT {STORED_COLUMNS} FROM reports WHERE id IN (SELECT value FROM json_each(?1))"
+            ))
+            .map_err(db)?
+            .query_map([json(&ids)], read_stored)
+            .map_err(db)?
+            .map(|r| r.map_err(db)?)
+            .collect()
         })
         .await
     }
@@ -381,6 +422,241 @@ impl CaseStore for SqliteStore {
         self.call(|c| {
             c.query_row("SELECT COUNT(*) FROM reports", [], |r| r.get(0))
                 .map_err(db)
+        })
+        .await
+    }
+
+    async fn write_version(
+        &self,
+        record: &Report,
+        expected_version: Version,
+        patch: &ReportPatch,
+        by: UserId,
+        at: DateTime<Utc>,
+    ) -> StoreResult<Version> {
+        let (record, patch) = (record.clone(), patch.clone());
+        self.call(move |c| {
+            let tx = c
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(db)?;
+            let held: Option<Version> = tx
+                .query_row(
+                    "SELECT version FROM reports WHERE id = ?1 AND deleted_at IS NULL",
+                    [record.id.to_string()],
+                    |r| r.get(0),
+                )
+                .optional()
+                .map_err(db)?;
+            match held {
+                None => return Err(StoreError::NotFound(format!("report {}", record.id))),
+                Some(v) if v != expected_version => {
+                    return Err(StoreError::Stale(format!(
+                        "report {} is at version {v}, not {expected_version}",
+                        record.id
+                    )));
+                }
+                Some(_) => {}
+            }
+            let author = Author {
+                user: Some(by),
+                device: None,
+                mutation: None,
+            };
+            let mut touches = Vec::new();
+            let v = store_version(&tx, &record, &patch, author, at, false, &mut touches)?;
+            write_feed(&tx, touches, at)?;
+            tx.commit().map_err(db)?;
+            Ok(v)
+        })
+        .await
+    }
+
+    async fn delete_report(&self, id: ReportId, at: DateTime<Utc>) -> StoreResult<()> {
+        self.call(move |c| {
+            let tx = c
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(db)?;
+            let reporter: Option<String> = tx
+                .query_row(
+                    "UPDATE reports SET deleted_at = COALESCE(deleted_at, ?2) WHERE id = ?1
+                     RETURNING reporter",
+                    params![id.to_string(), at],
+                    |r| r.get(0),
+                )
+                .optional()
+                .map_err(db)?;
+            let reporter = reporter.ok_or_else(|| StoreError::NotFound(format!("report {id}")))?;
+            let touch = Touch {
+                tombstone: true,
+                ..Touch::report(id, reporter.parse().map_err(db)?)
+            };
+            write_feed(&tx, vec![touch], at)?;
+            tx.commit().map_err(db)
+        })
+        .await
+    }
+
+    async fn report_versions(&self, id: ReportId) -> StoreResult<Vec<ReportVersion>> {
+        self.call(move |c| {
+            c.prepare(
+                "SELECT version, record, patch, by_user, by_device, mutation_id, at
+                   FROM report_versions WHERE report_id = ?1 ORDER BY version",
+            )
+            .map_err(db)?
+            .query_map([id.to_string()], |r| {
+                let row: (
+                    Version,
+                    String,
+                    Option<String>,
+                    Option<String>,
+                    Option<String>,
+                ) = (r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?);
+                Ok((row, r.get::<_, Option<MutationId>>(5)?, r.get(6)?))
+            })
+            .map_err(db)?
+            .map(|row| {
+                let ((version, record, patch, user, device), mutation, at) = row.map_err(db)?;
+                Ok(ReportVersion {
+                    version,
+                    record: parse(&record)?,
+                    patch: patch.as_deref().map(parse).transpose()?,
+                    by: Author {
+                        user: user.map(|u| u.parse().map_err(db)).transpose()?,
+                        device: device.map(|d| d.parse().map_err(db)).transpose()?,
+                        mutation,
+                    },
+                    at,
+                })
+            })
+            .collect()
+        })
+        .await
+    }
+
+    async fn conflicts(&self, report: ReportId) -> StoreResult<Vec<ConflictRecord>> {
+        self.call(move |c| {
+            c.prepare(
+                "SELECT id, device_id, mutation_id, base_version, central_version, fields,
+                        opened_at, resolved_at
+                   FROM conflicts WHERE report_id = ?1 ORDER BY opened_at, id",
+            )
+            .map_err(db)?
+            .query_map([report.to_string()], |r| {
+                let head: (String, String, MutationId, Version, Version) =
+                    (r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?);
+                Ok((head, r.get::<_, String>(5)?, r.get(6)?, r.get(7)?))
+            })
+            .map_err(db)?
+            .map(|row| {
+                let (
+                    (id, device, mutation, base_version, central_version),
+                    fields,
+                    opened,
+                    resolved,
+                ) = row.map_err(db)?;
+                Ok(ConflictRecord {
+                    id: id.parse().map_err(db)?,
+                    report,
+                    device: device.parse().map_err(db)?,
+                    mutation,
+                    base_version,
+                    central_version,
+                    fields: parse::<Vec<FieldConflict>>(&fields)?,
+                    opened_at: opened,
+                    resolved_at: resolved,
+                })
+            })
+            .collect()
+        })
+        .await
+    }
+
+    async fn feed(
+        &self,
+        user: UserId,
+        cells: &[CellCode],
+        after: u64,
+        limit: usize,
+    ) -> StoreResult<FeedPage> {
+        let cells: Vec<&str> = cells.iter().map(CellCode::as_str).collect();
+        let cells = json(&cells);
+        self.call(move |c| {
+            let tx = c.transaction().map_err(db)?;
+            let (epoch, last_seq, horizon) = tx
+                .query_row("SELECT epoch, last_seq, horizon FROM feed_state", [], |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+                })
+                .map_err(db)?;
+            let rows = tx
+                .prepare(
+                    "SELECT seq, kind, entity FROM changes
+                      WHERE seq > ?1 AND (user_id = ?2 OR (user_id IS NULL AND
+                            (cell IS NULL OR cell IN (SELECT value FROM json_each(?3)))))
+                      ORDER BY seq LIMIT ?4",
+                )
+                .map_err(db)?
+                .query_map(params![after, user.to_string(), cells, limit], |r| {
+                    Ok((r.get::<_, u64>(0)?, r.get::<_, String>(1)?, r.get(2)?))
+                })
+                .map_err(db)?
+                .map(|row| {
+                    let (seq, kind, entity) = row.map_err(db)?;
+                    Ok(FeedRow {
+                        seq,
+                        kind: FeedKind::parse(&kind)?,
+                        entity,
+                    })
+                })
+                .collect::<StoreResult<_>>()?;
+            tx.commit().map_err(db)?;
+            Ok(FeedPage {
+                epoch,
+                horizon,
+                last_seq,
+                rows,
+            })
+        })
+        .await
+    }
+
+    async fn cells(&self, codes: &[String]) -> StoreResult<Vec<(CellCode, String)>> {
+        let codes = json(&codes);
+        self.call(move |c| {
+            c.prepare(
+                "SELECT code, feature FROM cells WHERE code IN (SELECT value FROM json_each(?1))",
+            )
+            .map_err(db)?
+            .query_map([codes], |r| Ok((r.get::<_, String>(0)?, r.get(1)?)))
+            .map_err(db)?
+            .map(|row| {
+                let (code, feature) = row.map_err(db)?;
+                Ok((code.parse().map_err(db)?, feature))
+            })
+            .collect()
+        })
+        .await
+    }
+
+    async fn prune_feed(&self, before: DateTime<Utc>) -> StoreResult<u64> {
+        self.call(move |c| {
+            let tx = c
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(db)?;
+            let (n, newest): (u64, Option<u64>) = tx
+                .query_row(
+                    "SELECT COUNT(*), MAX(seq) FROM changes WHERE tombstone AND at < ?1",
+                    [before],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .map_err(db)?;
+            if let Some(newest) = newest {
+                tx.execute("DELETE FROM changes WHERE tombstone AND at < ?1", [before])
+                    .map_err(db)?;
+                tx.execute("UPDATE feed_state SET horizon = MAX(horizon, ?1)", [newest])
+                    .map_err(db)?;
+            }
+            tx.commit().map_err(db)?;
+            Ok(n)
         })
         .await
     }
@@ -500,7 +776,9 @@ impl CaseStore for SqliteStore {
                 .map_err(db)?;
             let id = id.to_string();
             let received: Option<u64> = tx
-                .query_row("SELECT received FROM uploads WHERE id = ?1", [&id], |r| r.get(0))
+                .query_row("SELECT received FROM uploads WHERE id = ?1", [&id], |r| {
+                    r.get(0)
+                })
                 .optional()
                 .map_err(db)?;
             let Some(received) = received else {
@@ -542,13 +820,25 @@ impl CaseStore for SqliteStore {
                     [&a.sha256],
                 )
                 .map_err(db)?;
-                tx.execute(
-                    &format!(
-                        "{PROMOTE} AND id IN (SELECT report_id FROM report_photos WHERE sha256 = ?1)"
-                    ),
-                    [&a.sha256],
-                )
-                .map_err(db)?;
+                let promoted = tx
+                    .prepare(&format!(
+                        "{PROMOTE} AND id IN (SELECT report_id FROM report_photos WHERE sha256 = ?1)
+                         RETURNING id, reporter"
+                    ))
+                    .map_err(db)?
+                    .query_map([&a.sha256], |r| {
+                        Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+                    })
+                    .map_err(db)?
+                    .map(|row| {
+                        let (id, reporter) = row.map_err(db)?;
+                        Ok(Touch::report(
+                            id.parse().map_err(db)?,
+                            reporter.parse().map_err(db)?,
+                        ))
+                    })
+                    .collect::<StoreResult<Vec<_>>>()?;
+                write_feed(&tx, promoted, a.at)?;
             }
             tx.commit().map_err(db)?;
             Ok(Appended::Now {
@@ -591,6 +881,7 @@ fn insert_report(
     device: &str,
     report: &Report,
     at: DateTime<Utc>,
+    touches: &mut Vec<Touch>,
 ) -> StoreResult<Outcome> {
     let record = json(report);
     let existing: Option<String> = tx
@@ -638,7 +929,280 @@ fn insert_report(
     }
     tx.execute(&format!("{PROMOTE} AND id = ?1"), [&id])
         .map_err(db)?;
+    tx.execute(
+        "INSERT INTO report_versions (report_id, version, record, by_user, by_device, at)
+         VALUES (?1, 1, ?2, ?3, ?4, ?5)",
+        params![id, record, report.reporter.to_string(), device, at],
+    )
+    .map_err(db)?;
+    touches.push(Touch::report(report.id, report.reporter));
     Ok(Outcome::Applied)
+}
+
+/// Merges a device's edit ([`edits::plan`]) and writes what it decides.
+fn edit_report(
+    tx: &rusqlite::Transaction<'_>,
+    mutation: MutationId,
+    e: &EditEffect,
+    at: DateTime<Utc>,
+    touches: &mut Vec<Touch>,
+) -> StoreResult<Outcome> {
+    let id = e.report.to_string();
+    let held: Option<Held> = tx
+        .query_row(
+            "SELECT record, version, state, deleted_at IS NOT NULL FROM reports WHERE id = ?1",
+            [&id],
+            |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, Version>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, bool>(3)?,
+                ))
+            },
+        )
+        .optional()
+        .map_err(db)?
+        .map(|(record, version, state, deleted)| {
+            Ok::<_, StoreError>(Held {
+                record: parse(&record)?,
+                version,
+                state: state.parse().map_err(db)?,
+                deleted,
+            })
+        })
+        .transpose()?;
+    let base: Option<Report> = tx
+        .query_row(
+            "SELECT record FROM report_versions WHERE report_id = ?1 AND version = ?2",
+            params![id, e.base_version],
+            |r| r.get::<_, String>(0),
+        )
+        .optional()
+        .map_err(db)?
+        .as_deref()
+        .map(parse)
+        .transpose()?;
+    let own_later: Vec<ReportPatch> = tx
+        .prepare(
+            "SELECT patch FROM report_versions
+              WHERE report_id = ?1 AND version > ?2 AND by_device = ?3 AND patch IS NOT NULL
+              ORDER BY version",
+        )
+        .map_err(db)?
+        .query_map(params![id, e.base_version, e.device.id.to_string()], |r| {
+            r.get::<_, String>(0)
+        })
+        .map_err(db)?
+        .map(|p| parse(&p.map_err(db)?))
+        .collect::<StoreResult<_>>()?;
+    let history = History {
+        base: base.as_ref(),
+        own_later: &own_later,
+    };
+    let plan = edits::plan(
+        &e.device,
+        held.as_ref(),
+        e.base_version,
+        history,
+        &e.patch,
+        &e.tables,
+        e.now,
+    );
+    let (record, conflicts, direct, central_version) = match plan {
+        Plan::Reject(reason) => return Ok(Outcome::Rejected { reason }),
+        Plan::Settle {
+            record,
+            conflicts,
+            direct,
+            central_version,
+        } => (record, conflicts, direct, central_version),
+    };
+    if let Some(record) = record {
+        let author = Author {
+            user: Some(e.device.user),
+            device: Some(e.device.id),
+            mutation: Some(mutation),
+        };
+        store_version(tx, &record, &e.patch, author, at, true, touches)?;
+    }
+    if conflicts.is_empty() {
+        return Ok(if direct {
+            Outcome::Applied
+        } else {
+            Outcome::Merged
+        });
+    }
+    let conflict = Uuid::now_v7();
+    tx.execute(
+        "INSERT INTO conflicts (id, report_id, device_id, mutation_id, base_version,
+                                central_version, fields, opened_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        params![
+            conflict.to_string(),
+            id,
+            e.device.id.to_string(),
+            mutation,
+            e.base_version,
+            central_version,
+            json(&conflicts),
+            at
+        ],
+    )
+    .map_err(db)?;
+    Ok(Outcome::Conflict {
+        conflict: conflict.to_string(),
+    })
+}
+
+/// Writes `record` as its report's next version, with its photos. A report still in
+/// intake moves between awaiting photos and review by whether all its photos are in; with
+/// `resubmit` (an inspector's own edit), a returned report goes back to intake too.
+fn store_version(
+    tx: &rusqlite::Transaction<'_>,
+    record: &Report,
+    patch: &ReportPatch,
+    by: Author,
+    at: DateTime<Utc>,
+    resubmit: bool,
+    touches: &mut Vec<Touch>,
+) -> StoreResult<Version> {
+    let id = record.id.to_string();
+    let (version, reporter): (Version, String) = tx
+        .query_row(
+            "UPDATE reports SET record = ?2, version = version + 1, kind = ?3, category = ?4,
+                    cell = ?5, urgency = ?6, observed_at = ?7, lon = ?8, lat = ?9,
+                    observed_s = ?10
+              WHERE id = ?1 RETURNING version, reporter",
+            params![
+                id,
+                json(record),
+                enum_text(&record.kind),
+                record.category.as_str(),
+                record.cell.as_ref().map(CellCode::as_str),
+                enum_text(&record.urgency),
+                record.observed_at,
+                record.location.lon,
+                record.location.lat,
+                record.observed_at.timestamp(),
+            ],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .map_err(db)?;
+    tx.execute(
+        "INSERT INTO report_versions (report_id, version, record, patch, by_user, by_device,
+                                      mutation_id, at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        params![
+            id,
+            version,
+            json(record),
+            json(patch),
+            by.user.map(|u| u.to_string()),
+            by.device.map(|d| d.to_string()),
+            by.mutation,
+            at
+        ],
+    )
+    .map_err(db)?;
+    let photo_ids: Vec<String> = record.photos.iter().map(|p| p.id.to_string()).collect();
+    tx.execute(
+        "DELETE FROM report_photos
+          WHERE report_id = ?1 AND photo_id NOT IN (SELECT value FROM json_each(?2))",
+        params![id, json(&photo_ids)],
+    )
+    .map_err(db)?;
+    for p in &record.photos {
+        tx.execute(
+            "INSERT INTO report_photos (report_id, photo_id, sha256, bytes, arrived)
+             VALUES (?1, ?2, ?3, ?4, EXISTS (SELECT 1 FROM photo_blobs WHERE sha256 = ?3))
+             ON CONFLICT (report_id, photo_id) DO NOTHING",
+            params![id, p.id.to_string(), p.sha256, p.bytes],
+        )
+        .map_err(db)?;
+    }
+    tx.execute(
+        "UPDATE reports SET state = CASE WHEN EXISTS (SELECT 1 FROM report_photos p
+                    WHERE p.report_id = reports.id AND NOT p.arrived)
+                THEN 'awaiting_photos' ELSE 'pending_review' END
+          WHERE id = ?1 AND (state IN ('awaiting_photos', 'pending_review')
+                             OR (?2 AND state = 'returned'))",
+        params![id, resubmit],
+    )
+    .map_err(db)?;
+    touches.push(Touch::report(record.id, reporter.parse().map_err(db)?));
+    Ok(version)
+}
+
+/// Makes `touches` visible in the feed, numbered after everything before them.
+fn write_feed(
+    tx: &rusqlite::Transaction<'_>,
+    touches: Vec<Touch>,
+    at: DateTime<Utc>,
+) -> StoreResult<()> {
+    let touches = distinct(touches);
+    if touches.is_empty() {
+        return Ok(());
+    }
+    let n = u64::try_from(touches.len()).map_err(db)?;
+    let last: u64 = tx
+        .query_row(
+            "UPDATE feed_state SET last_seq = last_seq + ?1 RETURNING last_seq",
+            [n],
+            |r| r.get(0),
+        )
+        .map_err(db)?;
+    let mut stmt = tx
+        .prepare_cached(
+            "INSERT INTO changes (kind, entity, seq, user_id, cell, tombstone, at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+             ON CONFLICT (kind, entity) DO UPDATE SET seq = excluded.seq,
+                user_id = excluded.user_id, cell = excluded.cell,
+                tombstone = excluded.tombstone, at = excluded.at",
+        )
+        .map_err(db)?;
+    for (seq, t) in (last + 1 - n..).zip(touches) {
+        stmt.execute(params![
+            t.kind.as_str(),
+            t.entity,
+            seq,
+            t.user.map(|u| u.to_string()),
+            t.cell,
+            t.tombstone,
+            at
+        ])
+        .map_err(db)?;
+    }
+    Ok(())
+}
+
+const STORED_COLUMNS: &str = "record, state, version, received_at, duplicate_of, deleted_at";
+
+fn read_stored(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoreResult<StoredReport>> {
+    let (record, state): (String, String) = (r.get(0)?, r.get(1)?);
+    let (version, received_at, duplicate_of, deleted_at): (_, _, Option<String>, _) =
+        (r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?);
+    Ok((|| {
+        Ok(StoredReport {
+            report: parse(&record)?,
+            state: state.parse::<CaseState>().map_err(db)?,
+            version,
+            received_at,
+            duplicate_of: duplicate_of.map(|d| d.parse().map_err(db)).transpose()?,
+            deleted_at,
+        })
+    })())
+}
+
+fn stored_report(c: &Connection, id: ReportId) -> StoreResult<Option<StoredReport>> {
+    c.query_row(
+        &format!("SELECT {STORED_COLUMNS} FROM reports WHERE id = ?1"),
+        [id.to_string()],
+        read_stored,
+    )
+    .optional()
+    .map_err(db)?
+    .transpose()
 }
 
 /// Points a new report at the earlier one it likely duplicates, if any.

@@ -1,0 +1,244 @@
+//! The change feed (`GET /v1/changes`): what a device's user may see, as it is now, in the
+//! order it last changed.
+//!
+//! The store keeps one feed row per report, code table and cell, carrying the sequence
+//! number of its latest change and who may see it (a report: its reporter; a cell: users
+//! with that cell; a code table: everyone). A page is the visible rows after the cursor;
+//! this module turns them into [`Change`]s by reading each thing's current state.
+//!
+//! A cursor is `epoch.seq` in unpadded base64url: the database it came from and the last
+//! number the device has seen. It cannot continue — the answer is `410 Gone`, `resync` —
+//! when it names another database (a restore or a new server), when it is ahead of this
+//! database (a restore from an older backup), or when it is behind the newest tombstone
+//! forgotten ([`crate::store::CaseStore::prune_feed`]).
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use gridwalk_protocol::{CentralReport, Change, ChangesPage, ReportId};
+
+use crate::error::AppError;
+use crate::store::{CaseStore, Device, FeedKind, FeedPage, StoredReport};
+
+/// How long a tombstone is kept: a device that has not pulled for longer must resync.
+pub const TOMBSTONE_TTL: chrono::TimeDelta = chrono::TimeDelta::days(90);
+
+/// The page size when the device does not ask for one, and the most it may ask for.
+pub const DEFAULT_LIMIT: usize = 200;
+pub const MAX_LIMIT: usize = 1000;
+
+/// Where a device stands in the feed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cursor {
+    pub epoch: String,
+    pub seq: u64,
+}
+
+impl Cursor {
+    #[must_use]
+    pub fn encode(&self) -> String {
+        URL_SAFE_NO_PAD.encode(format!("{}.{}", self.epoch, self.seq))
+    }
+
+    /// Reads a cursor this server gave out.
+    pub fn decode(text: &str) -> Result<Self, String> {
+        let bad = || format!("{text:?} is not a cursor this server gave out");
+        let raw = URL_SAFE_NO_PAD.decode(text).map_err(|_| bad())?;
+        let raw = String::from_utf8(raw).map_err(|_| bad())?;
+        let (epoch, seq) = raw.split_once('.').ok_or_else(bad)?;
+        Ok(Self {
+            epoch: epoch.to_owned(),
+            seq: seq.parse().map_err(|_| bad())?,
+        })
+    }
+}
+
+/// Whether a device can continue from `cursor` given the feed's state; `Err` says why not.
+pub fn check_cursor(cursor: &Cursor, page: &FeedPage) -> Result<(), String> {
+    if cursor.epoch != page.epoch {
+        Err("the cursor is from another database; start again from the beginning".into())
+    } else if cursor.seq > page.last_seq {
+        Err(format!(
+            "the cursor is ahead of this database ({} > {}): it was restored from a backup; \
+             start again from the beginning",
+            cursor.seq, page.last_seq
+        ))
+    } else if cursor.seq < page.horizon {
+        Err("changes after this cursor have been forgotten; start again from the beginning".into())
+    } else {
+        Ok(())
+    }
+}
+
+/// The next page of `device`'s user's feed after `cursor` (from the start without one).
+pub async fn page(
+    store: &dyn CaseStore,
+    device: &Device,
+    cursor: Option<&str>,
+    limit: Option<usize>,
+) -> Result<ChangesPage, AppError> {
+    let limit = limit.unwrap_or(DEFAULT_LIMIT);
+    if limit == 0 || limit > MAX_LIMIT {
+        return Err(AppError::BadRequest(format!(
+            "limit must be between 1 and {MAX_LIMIT}, not {limit}"
+        )));
+    }
+    let cursor = cursor
+        .map(Cursor::decode)
+        .transpose()
+        .map_err(AppError::BadRequest)?;
+    let user = store
+        .user(device.user)
+        .await?
+        .ok_or_else(|| AppError::Forbidden(format!("user {} no longer exists", device.user)))?;
+    let after = cursor.as_ref().map_or(0, |c| c.seq);
+    let page = store.feed(user.id, &user.cells, after, limit + 1).await?;
+    if let Some(c) = &cursor {
+        check_cursor(c, &page).map_err(AppError::Resync)?;
+    }
+    let more = page.rows.len() > limit;
+    let rows = &page.rows[..page.rows.len().min(limit)];
+    let next = match rows.last() {
+        Some(last) if more => last.seq,
+        // Everything visible up to the snapshot has been read.
+        _ => page.last_seq.max(after),
+    };
+    let ids: Vec<ReportId> = rows
+        .iter()
+        .filter(|r| r.kind == FeedKind::Report)
+        .map(|r| r.entity.parse())
+        .collect::<Result<_, _>>()
+        .map_err(|e| AppError::Store(crate::store::StoreError::Db(format!("feed row: {e}"))))?;
+    let reports = store.reports(&ids).await?;
+    let codes: Vec<String> = rows
+        .iter()
+        .filter(|r| r.kind == FeedKind::Cell)
+        .map(|r| r.entity.clone())
+        .collect();
+    let cells = if codes.is_empty() {
+        Vec::new()
+    } else {
+        store.cells(&codes).await?
+    };
+    let tables = if rows.iter().any(|r| r.kind == FeedKind::CodeTable) {
+        store.code_tables().await?
+    } else {
+        Vec::new()
+    };
+    let mut changes = Vec::with_capacity(rows.len());
+    for row in rows {
+        let change = match row.kind {
+            FeedKind::Report => reports
+                .iter()
+                .find(|s| s.report.id.to_string() == row.entity)
+                .map(report_change),
+            FeedKind::Cell => cells
+                .iter()
+                .find(|(code, _)| code.as_str() == row.entity)
+                .map(|(code, feature)| {
+                    Ok::<_, AppError>(Change::Cell {
+                        code: code.clone(),
+                        feature: parse_json(feature)?,
+                    })
+                })
+                .transpose()?,
+            FeedKind::CodeTable => tables
+                .iter()
+                .find(|(version, _)| *version == row.entity)
+                .map(|(version, body)| {
+                    Ok::<_, AppError>(Change::CodeTable {
+                        version: version.clone(),
+                        table: parse_json(body)?,
+                    })
+                })
+                .transpose()?,
+        };
+        changes.extend(change);
+    }
+    Ok(ChangesPage {
+        changes,
+        cursor: Cursor {
+            epoch: page.epoch,
+            seq: next,
+        }
+        .encode(),
+        more,
+    })
+}
+
+fn report_change(s: &StoredReport) -> Change {
+    match s.deleted_at {
+        Some(deleted_at) => Change::ReportDeleted {
+            id: s.report.id,
+            deleted_at,
+        },
+        None => Change::Report(Box::new(CentralReport {
+            report: s.report.clone(),
+            version: s.version,
+            state: s.state,
+            received_at: s.received_at,
+            duplicate_of: s.duplicate_of,
+        })),
+    }
+}
+
+fn parse_json(text: &str) -> Result<serde_json::Value, AppError> {
+    serde_json::from_str(text)
+        .map_err(|e| AppError::Store(crate::store::StoreError::Db(format!("stored JSON: {e}"))))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn page(last_seq: u64, horizon: u64) -> FeedPage {
+        FeedPage {
+            epoch: "e1".into(),
+            horizon,
+            last_seq,
+            rows: vec![],
+        }
+    }
+
+    #[test]
+    fn cursors_round_trip_and_refuse_forgeries() {
+        let c = Cursor {
+            epoch: "0123abcd".into(),
+            seq: 42,
+        };
+        assert_eq!(Cursor::decode(&c.encode()).expect("decodes"), c);
+        assert!(Cursor::decode("not a cursor!").is_err());
+        assert!(Cursor::decode(&URL_SAFE_NO_PAD.encode("e1.x")).is_err());
+    }
+
+    #[test]
+    fn a_cursor_continues_only_on_the_same_unbroken_feed() {
+        let at = |seq| Cursor {
+            epoch: "e1".into(),
+            seq,
+        };
+        assert!(check_cursor(&at(5), &page(9, 0)).is_ok());
+        assert!(
+            check_cursor(&at(5), &page(9, 5)).is_ok(),
+            "saw the tombstone"
+        );
+        assert!(
+            check_cursor(&at(4), &page(9, 5))
+                .expect_err("too old")
+                .contains("forgotten")
+        );
+        assert!(
+            check_cursor(&at(10), &page(9, 0))
+                .expect_err("from the future")
+                .contains("backup")
+        );
+        let other = Cursor {
+            epoch: "e2".into(),
+            seq: 1,
+        };
+        assert!(
+            check_cursor(&other, &page(9, 0))
+                .expect_err("another database")
+                .contains("another database")
+        );
+    }
+}
