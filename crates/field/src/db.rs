@@ -15,6 +15,7 @@ use crate::error::{Error, Result};
 const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0001_init.sql"),
     include_str!("../migrations/0002_uploads.sql"),
+    include_str!("../migrations/0003_central.sql"),
 ];
 
 /// Opens (creating if needed) the database at `path` and brings its schema up to date.

@@ -65,8 +65,22 @@ impl Engine {
         let mut conn = self.db();
         let tx = draft_tx(&mut conn, id)?;
         let current = load_tx(&tx, id)?;
+        self.write_fields(&tx, &current, patch)?;
+        let updated = load_tx(&tx, id)?;
+        tx.commit()?;
+        Ok(updated)
+    }
+
+    /// Writes a report's own fields from `patch` (a category is checked against the code
+    /// table at once).
+    pub(crate) fn write_fields(
+        &self,
+        tx: &Transaction<'_>,
+        current: &LocalReport,
+        patch: &DraftPatch,
+    ) -> Result<()> {
         let kind = patch.kind.or(current.kind);
-        let category = patch.category.clone().or(current.category);
+        let category = patch.category.clone().or(current.category.clone());
         if let (Some(kind), Some(code)) = (kind, &category)
             && self.reference.codes.get(kind, code).is_none()
         {
@@ -79,14 +93,17 @@ impl Engine {
                 ),
             }])));
         }
-        let component_id = patch.component_id.clone().unwrap_or(current.component_id);
+        let component_id = patch
+            .component_id
+            .clone()
+            .unwrap_or(current.component_id.clone());
         tx.execute(
             "UPDATE reports SET kind = ?2, category = ?3, component_id = ?4, description = ?5,
                     address = ?6, urgency = ?7, observed_at = ?8, handled_on_spot = ?9,
                     updated_at = ?10, code_table_version = ?11
              WHERE id = ?1",
             params![
-                id.to_string(),
+                current.id.to_string(),
                 kind.map(|k| enum_str(&k)),
                 category.map(String::from),
                 component_id.map(String::from),
@@ -104,9 +121,7 @@ impl Engine {
                 },
             ],
         )?;
-        let updated = load_tx(&tx, id)?;
-        tx.commit()?;
-        Ok(updated)
+        Ok(())
     }
 
     /// Sets the draft's position and places it in the grid. Never refuses a position that
@@ -398,7 +413,8 @@ pub(crate) fn load_tx(tx: &Connection, id: ReportId) -> Result<LocalReport> {
         .query_row(
             "SELECT id, state, reporter, kind, category, code_table_version, component_id,
                     description, address, location, cell, location_flags, urgency, observed_at,
-                    handled_on_spot, version, created_at, updated_at, finalized_at, centre_note
+                    handled_on_spot, version, created_at, updated_at, finalized_at, centre_note,
+                    central_version, central_state
              FROM reports WHERE id = ?1",
             [&key],
             |r| Ok(row_to_report(r)),
@@ -449,6 +465,11 @@ fn row_to_report(r: &Row<'_>) -> Result<LocalReport> {
         updated_at: r.get(17)?,
         finalized_at: r.get(18)?,
         centre_note: r.get(19)?,
+        central_version: r.get(20)?,
+        central_state: opt_parse(21)?
+            .map(|s| s.parse::<gridwalk_protocol::CaseState>())
+            .transpose()
+            .map_err(bad)?,
         photos: Vec::new(),
         clips: Vec::new(),
     })

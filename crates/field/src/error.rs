@@ -19,6 +19,8 @@ pub enum Error {
     NoSuchReport(ReportId),
     #[error("report {0} was already submitted and can no longer be changed here")]
     NotADraft(ReportId),
+    #[error("report {0} cannot be changed: {1}")]
+    NotEditable(ReportId, String),
     #[error("photo {0} does not exist on this device")]
     NoSuchPhoto(gridwalk_protocol::PhotoId),
     #[error(transparent)]

@@ -4,13 +4,15 @@
 //! - [`Engine`] owns a local SQLite database (WAL, migrations on open) and a photo store
 //!   under the app's data directory.
 //! - Drafts are created, edited and deleted freely ([`drafts`]); **finalize** turns a draft
-//!   into a queued report and its outbox mutation in one transaction ([`outbox`]).
+//!   into a queued report and its outbox mutation in one transaction ([`outbox`]); a
+//!   submitted report can still be changed until it becomes a case ([`edits`]).
 //! - The photo pipeline ([`photo`]) turns a camera JPEG into an upright, EXIF-free upload
 //!   derivative and a thumbnail, content-addressed by SHA-256.
 //! - Grid lookup ([`grid`]) places a position in a 单元网格 through an R-tree and flags —
 //!   never refuses — positions outside the grid or with a poor fix.
 //! - [`queue`] answers "what is still waiting to reach the centre".
-//! - [`sync`] pushes the outbox to the centre and settles its answers.
+//! - [`sync`] pushes the outbox to the centre, settles its answers, uploads the photos and
+//!   pulls what changed at the centre.
 //!
 //! The app's commands are one line each over these methods; the same methods back the
 //! `gridwalk-field` support CLI and the tests.
@@ -20,6 +22,7 @@
 pub mod blobs;
 pub mod db;
 pub mod drafts;
+pub mod edits;
 pub mod engine;
 pub mod error;
 pub mod grid;

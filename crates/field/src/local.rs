@@ -4,8 +4,8 @@
 use chrono::{DateTime, FixedOffset, Utc};
 use gridwalk_protocol::report::LocationFlag;
 use gridwalk_protocol::{
-    CategoryCode, CellCode, ClipRef, ComponentId, DeviceId, Kind, Location, PhotoRef, Report,
-    ReportId, Urgency, UserId,
+    CaseState, CategoryCode, CellCode, ClipRef, ComponentId, DeviceId, Kind, Location, PhotoRef,
+    Report, ReportId, Urgency, UserId,
 };
 use serde::{Deserialize, Serialize};
 
@@ -18,9 +18,9 @@ use crate::photo::ExifFacts;
 pub enum ReportState {
     /// Being written; editable, not yet bound for the centre.
     Draft,
-    /// Submitted: immutable here, its mutation waiting in the outbox.
+    /// Submitted or changed: its mutations waiting in the outbox.
     Queued,
-    /// The centre applied it.
+    /// The centre has everything the device sent of it.
     Sent,
     /// The centre refused it; `centre_note` says why.
     Rejected,
@@ -83,8 +83,12 @@ pub struct LocalReport {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub finalized_at: Option<DateTime<Utc>>,
-    /// What the centre said when it refused the report.
+    /// What the centre said when it refused the report (or a change to it).
     pub centre_note: Option<String>,
+    /// The centre's version of the report, once it has said (edits are based on it).
+    pub central_version: Option<u64>,
+    /// Where the report stands at the centre, once the feed has said.
+    pub central_state: Option<CaseState>,
 }
 
 /// Changes to a draft's own fields; `None` leaves a field as it is.

@@ -6,7 +6,8 @@ use std::time::Duration;
 
 use gridwalk_protocol::tus::{self, header as h};
 use gridwalk_protocol::{
-    ApiError, PhotoId, PhotoNeedsRequest, PhotoNeedsResponse, PushRequest, PushResponse, ReportId,
+    ApiError, ChangesPage, PhotoId, PhotoNeedsRequest, PhotoNeedsResponse, PushRequest,
+    PushResponse, ReportId,
 };
 use reqwest::StatusCode;
 use reqwest::header::HeaderMap;
@@ -183,6 +184,36 @@ impl SyncClient {
             s if s.as_u16() == tus::CHECKSUM_MISMATCH => Ok(Err(UploadState::Gone)),
             s => Err(from_answer(s, resp.json().await.ok())),
         }
+    }
+
+    /// `GET /v1/changes`: the next page after `cursor`, or `None` when the centre answers
+    /// that the cursor cannot continue (`resync`: pull again from the start).
+    pub async fn changes(&self, cursor: Option<&str>, limit: usize) -> Result<Option<ChangesPage>> {
+        let mut query = vec![("limit", limit.to_string())];
+        if let Some(c) = cursor {
+            query.push(("cursor", c.to_owned()));
+        }
+        let resp = self
+            .http
+            .get(format!("{}/v1/changes", self.base))
+            .bearer_auth(&self.token)
+            .query(&query)
+            .send()
+            .await
+            .map_err(network)?;
+        let status = resp.status();
+        if status.is_success() {
+            return resp.json().await.map(Some).map_err(network);
+        }
+        let body: Option<ApiError> = resp.json().await.ok();
+        if status == StatusCode::GONE
+            && body
+                .as_ref()
+                .is_some_and(|b| b.error == gridwalk_protocol::feed::RESYNC)
+        {
+            return Ok(None);
+        }
+        Err(from_answer(status, body))
     }
 
     /// `POST /v1/push`.

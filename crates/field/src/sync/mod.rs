@@ -8,25 +8,28 @@
 //!
 //! After the records, the photos ([`photos`]): only once the centre holds a report does
 //! it take that report's photos, so it can check each against the record's SHA-256.
+//! Last, the device pulls what changed at the centre ([`pull`]): the state of its reports,
+//! their versions (to base edits on), reference data.
 //!
 //! [`plan`] holds the pure decisions (backoff, settlement); [`client`] the HTTP exchange.
 
 pub mod client;
 pub mod photos;
 pub mod plan;
+pub mod pull;
 
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use gridwalk_protocol::{PushRequest, PushResponse, QueueStats};
-use rusqlite::params;
+use gridwalk_protocol::{MutationBody, PushRequest, PushResponse, QueueStats};
+use rusqlite::{OptionalExtension, params};
 use serde::Serialize;
 
 pub use client::SyncClient;
 pub use photos::{PendingPhoto, PhotoOutcome};
 use plan::Settle;
 
-use crate::engine::Engine;
+use crate::engine::{Engine, from_json, to_json};
 use crate::error::{Error, Result};
 
 /// How many mutations go in one push.
@@ -81,7 +84,31 @@ pub struct SyncOutcome {
     pub sent: usize,
     /// Reports the centre refused (each keeps the reason).
     pub rejected: usize,
+    /// Changes to reports the centre took (as sent or merged with its own).
+    pub edited: usize,
+    /// Changes that met a different change at the centre: an operator decides.
+    pub conflicts: usize,
+    /// Changes the centre refused (the report keeps the centre's version and the reason).
+    pub edits_refused: usize,
     pub photos: PhotoOutcome,
+    /// Changes pulled from the centre's feed.
+    pub pulled: usize,
+}
+
+impl SyncOutcome {
+    /// Mutations answered.
+    #[must_use]
+    pub fn settled(&self) -> usize {
+        self.sent + self.rejected + self.edited + self.conflicts + self.edits_refused
+    }
+
+    fn add_push(&mut self, o: &SyncOutcome) {
+        self.sent += o.sent;
+        self.rejected += o.rejected;
+        self.edited += o.edited;
+        self.conflicts += o.conflicts;
+        self.edits_refused += o.edits_refused;
+    }
 }
 
 impl Engine {
@@ -156,29 +183,59 @@ impl Engine {
         let tx = conn.transaction()?;
         let now = self.now();
         let mut outcome = SyncOutcome::default();
-        for s in plan::settle(response) {
-            let (mutation, state, note) = match s {
-                Settle::Sent { mutation } => {
+        for r in &response.results {
+            let entry: Option<(String, String)> = tx
+                .query_row(
+                    "DELETE FROM outbox WHERE mutation_id = ?1 RETURNING report_id, body",
+                    [r.id],
+                    |row| Ok((row.get(0)?, row.get(1)?)),
+                )
+                .optional()?;
+            // An answer for an entry already settled (a repeat) changes nothing.
+            let Some((report, body)) = entry else {
+                continue;
+            };
+            let body: MutationBody = from_json(&body)?;
+            // A report with more changes still queued stays queued.
+            let next = "CASE WHEN state = 'rejected' THEN 'rejected'
+                             WHEN EXISTS (SELECT 1 FROM outbox o WHERE o.report_id = reports.id)
+                             THEN 'queued' ELSE 'sent' END";
+            let (state, note) = match plan::settle(plan::Op::of(&body), &r.outcome) {
+                Settle::Submitted => {
                     outcome.sent += 1;
-                    (mutation, "sent", None)
+                    tx.execute(
+                        "UPDATE reports SET central_version = COALESCE(central_version, 1),
+                                central_record = COALESCE(central_record, ?2)
+                         WHERE id = ?1",
+                        params![report, body.submitted().map(to_json)],
+                    )?;
+                    (next, None)
                 }
-                Settle::Rejected { mutation, reason } => {
+                Settle::SubmitRefused { reason } => {
                     outcome.rejected += 1;
-                    (mutation, "rejected", Some(reason))
+                    ("'rejected'", Some(reason))
+                }
+                Settle::Edited => {
+                    outcome.edited += 1;
+                    (next, None)
+                }
+                Settle::EditConflict { note } => {
+                    outcome.conflicts += 1;
+                    (next, Some(note))
+                }
+                Settle::EditRefused { note } => {
+                    outcome.edits_refused += 1;
+                    pull::restore_central(&tx, &report)?;
+                    (next, Some(note))
                 }
             };
-            let report: Option<String> = rusqlite::OptionalExtension::optional(tx.query_row(
-                "DELETE FROM outbox WHERE mutation_id = ?1 RETURNING report_id",
-                [mutation],
-                |r| r.get(0),
-            ))?;
-            // An answer for an entry already settled (a repeat) changes nothing.
-            if let Some(report) = report {
-                tx.execute(
-                    "UPDATE reports SET state = ?2, centre_note = ?3, updated_at = ?4 WHERE id = ?1",
-                    params![report, state, note, now],
-                )?;
-            }
+            tx.execute(
+                &format!(
+                    "UPDATE reports SET state = {state}, centre_note = ?2, updated_at = ?3
+                     WHERE id = ?1"
+                ),
+                params![report, note, now],
+            )?;
         }
         tx.commit()?;
         Ok(outcome)
@@ -294,9 +351,8 @@ impl Engine {
             let last = request.mutations.len() < BATCH;
             let response = client.push(&request).await?;
             let o = self.settle_push(&response)?;
-            total.sent += o.sent;
-            total.rejected += o.rejected;
-            if last || o.sent + o.rejected == 0 {
+            total.add_push(&o);
+            if last || o.settled() == 0 {
                 break;
             }
         }
@@ -309,6 +365,7 @@ impl Engine {
                 client.push(&request).await?;
             }
         }
+        total.pulled += self.pull(client).await?;
         Ok(())
     }
 }

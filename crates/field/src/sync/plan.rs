@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use gridwalk_protocol::{MutationId, Outcome, PushResponse};
+use gridwalk_protocol::{MutationBody, Outcome};
 
 /// Exponential backoff with "full jitter": the wait is a uniformly random fraction of
 /// `min(cap, base · 2^attempt)`, so devices that lost the network together do not all
@@ -17,44 +17,61 @@ pub fn backoff(attempt: u32, base: Duration, cap: Duration, jitter: f64) -> Dura
     ceiling.mul_f64(jitter.clamp(0.0, 1.0))
 }
 
-/// What to do locally with one answered mutation.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Settle {
-    /// The centre has it: drop the outbox entry, mark the report sent.
-    Sent { mutation: MutationId },
-    /// The centre refused it: drop the entry, mark the report rejected with the reason.
-    Rejected {
-        mutation: MutationId,
-        reason: String,
-    },
+/// What an answered mutation did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Op {
+    Submit,
+    Edit,
 }
 
-/// Turns a push answer into local settlements, one per mutation answered.
+impl Op {
+    #[must_use]
+    pub fn of(body: &MutationBody) -> Self {
+        match body {
+            MutationBody::SubmitReport { .. } => Op::Submit,
+            MutationBody::EditReport { .. } => Op::Edit,
+        }
+    }
+}
+
+/// What to do locally with one answered mutation (its outbox entry goes either way).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Settle {
+    /// The centre has the report now.
+    Submitted,
+    /// The centre refused the report: mark it rejected with the reason.
+    SubmitRefused { reason: String },
+    /// The centre took the change, as sent or merged with its own.
+    Edited,
+    /// The centre took what it could; fields it had also changed wait for an operator.
+    EditConflict { note: String },
+    /// The centre refused the change and keeps its version: show why and go back to it.
+    EditRefused { note: String },
+}
+
+/// The local settlement of one mutation's answer.
 #[must_use]
-pub fn settle(response: &PushResponse) -> Vec<Settle> {
-    response
-        .results
-        .iter()
-        .map(|r| match &r.outcome {
-            Outcome::Applied | Outcome::Merged => Settle::Sent { mutation: r.id },
-            Outcome::Conflict { conflict } => Settle::Rejected {
-                mutation: r.id,
-                reason: format!(
-                    "changed at the centre too; an operator will decide (conflict {conflict})"
-                ),
-            },
-            Outcome::Rejected { reason } => Settle::Rejected {
-                mutation: r.id,
-                reason: reason.clone(),
-            },
-        })
-        .collect()
+pub fn settle(op: Op, outcome: &Outcome) -> Settle {
+    match (op, outcome) {
+        (Op::Submit, Outcome::Rejected { reason }) => Settle::SubmitRefused {
+            reason: reason.clone(),
+        },
+        (Op::Submit, _) => Settle::Submitted,
+        (Op::Edit, Outcome::Applied | Outcome::Merged) => Settle::Edited,
+        (Op::Edit, Outcome::Conflict { conflict }) => Settle::EditConflict {
+            note: format!(
+                "the centre changed the same details; an operator will decide which to keep \
+                 (conflict {conflict})"
+            ),
+        },
+        (Op::Edit, Outcome::Rejected { reason }) => Settle::EditRefused {
+            note: format!("your change was not accepted: {reason}"),
+        },
+    }
 }
 
 #[cfg(test)]
 mod tests {
-    use gridwalk_protocol::MutationResult;
-
     use super::*;
 
     #[test]
@@ -71,36 +88,28 @@ mod tests {
     }
 
     #[test]
-    fn answers_settle_each_mutation() {
-        let resp = PushResponse {
-            last_applied: 3,
-            results: vec![
-                MutationResult {
-                    id: 1,
-                    outcome: Outcome::Applied,
-                },
-                MutationResult {
-                    id: 2,
-                    outcome: Outcome::Rejected {
-                        reason: "category: no".into(),
-                    },
-                },
-                MutationResult {
-                    id: 3,
-                    outcome: Outcome::Merged,
-                },
-            ],
+    fn answers_settle_by_what_was_sent() {
+        let refused = Outcome::Rejected {
+            reason: "category: no".into(),
         };
+        assert_eq!(settle(Op::Submit, &Outcome::Applied), Settle::Submitted);
         assert_eq!(
-            settle(&resp),
-            vec![
-                Settle::Sent { mutation: 1 },
-                Settle::Rejected {
-                    mutation: 2,
-                    reason: "category: no".into()
-                },
-                Settle::Sent { mutation: 3 },
-            ]
+            settle(Op::Submit, &refused),
+            Settle::SubmitRefused {
+                reason: "category: no".into()
+            }
         );
+        assert_eq!(settle(Op::Edit, &Outcome::Merged), Settle::Edited);
+        let Settle::EditRefused { note } = settle(Op::Edit, &refused) else {
+            panic!("an edit refused")
+        };
+        assert!(note.ends_with("category: no"), "{note}");
+        let conflict = Outcome::Conflict {
+            conflict: "c1".into(),
+        };
+        let Settle::EditConflict { note } = settle(Op::Edit, &conflict) else {
+            panic!("a conflict")
+        };
+        assert!(note.contains("operator") && note.contains("c1"), "{note}");
     }
 }
