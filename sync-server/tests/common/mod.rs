@@ -147,8 +147,12 @@ pub const INSPECTOR: &str = "lixiaoming";
 
 /// An engine signed in as the first demo inspector, with nothing captured yet.
 pub fn signed_in_engine(dir: &std::path::Path) -> Engine {
-    let engine =
-        Engine::open(FieldConfig::new(dir), Reference::load(&fixtures()).unwrap()).unwrap();
+    signed_in_engine_with(dir, &fixtures())
+}
+
+/// The same, with reference data (code table, grid) from another directory.
+pub fn signed_in_engine_with(dir: &std::path::Path, reference: &std::path::Path) -> Engine {
+    let engine = Engine::open(FieldConfig::new(dir), Reference::load(reference).unwrap()).unwrap();
     let users: Vec<serde_json::Value> =
         serde_json::from_str(&std::fs::read_to_string(fixtures().join("users.json")).unwrap())
             .unwrap();
