@@ -43,10 +43,16 @@ done
 URL=$(sed -n 's/^listening on //p' "$DIR/server.out")
 echo "server: $URL"
 
-echo "== Sync: records, then photos"
+echo "== Sync: records, then photos, then what changed at the centre"
 $F --data-dir "$TABLET" --fixtures fixtures sync --server "$URL" --token "$TOKEN"
 echo "== The centre now holds:"
 curl -fsS "$URL/healthz"; echo
+
+echo "== The inspector marks a report already sent as urgent, and syncs the change"
+FIRST=$($F --data-dir "$TABLET" --fixtures fixtures reports --state sent \
+  | sed -n 's/^    "id": "\(.*\)",$/\1/p' | head -1)
+$F --data-dir "$TABLET" --fixtures fixtures edit "$FIRST" --urgency urgent >/dev/null
+$F --data-dir "$TABLET" --fixtures fixtures sync >/dev/null
 
 cat <<MSG
 

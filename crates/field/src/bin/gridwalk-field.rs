@@ -67,8 +67,20 @@ enum Command {
     Queue,
     /// Reports on the device (JSON).
     Reports {
-        #[arg(long, value_parser = ["draft", "queued"], default_value = "queued")]
+        #[arg(long, value_parser = ["draft", "queued", "sent", "rejected"], default_value = "queued")]
         state: String,
+    },
+    /// Change a submitted report; the change is queued for the centre (JSON: the report).
+    Edit {
+        /// The report's ID.
+        id: gridwalk_protocol::ReportId,
+        #[arg(long)]
+        description: Option<String>,
+        #[arg(long)]
+        address: Option<String>,
+        /// normal or urgent.
+        #[arg(long, value_parser = ["normal", "urgent"])]
+        urgency: Option<String>,
     },
     /// Outbox mutations waiting for the centre, oldest first (JSON).
     Outbox {
@@ -150,12 +162,33 @@ fn run(cli: &Cli) -> Result<()> {
         Command::Demo => demo(cli),
         Command::Queue => print_json(&open(cli)?.queue_summary()?),
         Command::Reports { state } => {
-            let state = if state == "draft" {
-                ReportState::Draft
-            } else {
-                ReportState::Queued
+            let state = match state.as_str() {
+                "draft" => ReportState::Draft,
+                "sent" => ReportState::Sent,
+                "rejected" => ReportState::Rejected,
+                _ => ReportState::Queued,
             };
             print_json(&open(cli)?.reports(state)?)
+        }
+        Command::Edit {
+            id,
+            description,
+            address,
+            urgency,
+        } => {
+            let patch = DraftPatch {
+                description: description.clone(),
+                address: address.clone(),
+                urgency: urgency.as_deref().map(|u| {
+                    if u == "urgent" {
+                        Urgency::Urgent
+                    } else {
+                        Urgency::Normal
+                    }
+                }),
+                ..Default::default()
+            };
+            print_json(&open(cli)?.edit_report(*id, &patch)?)
         }
         Command::Outbox { limit } => print_json(&open(cli)?.pending_mutations(*limit)?),
         Command::DeviceId => {
@@ -191,6 +224,13 @@ fn sync(cli: &Cli, server: Option<&str>, token: Option<&str>) -> Result<()> {
         done.photos.bytes_sent,
         done.photos.already_held
     );
+    if done.edited + done.conflicts + done.edits_refused > 0 {
+        eprintln!(
+            "changes: {} taken by the centre, {} waiting for an operator (conflict), {} refused",
+            done.edited, done.conflicts, done.edits_refused
+        );
+    }
+    eprintln!("pulled {} changes from the centre", done.pulled);
     print_json(&engine.queue_summary()?)
 }
 
