@@ -358,6 +358,7 @@ async fn openapi_json_describes_every_route() {
         ("/healthz", "get"),
         ("/v1/push", "post"),
         ("/v1/photos/needed", "post"),
+        ("/v1/changes", "get"),
         ("/v1/uploads/", "options"),
         ("/v1/uploads/", "post"),
         ("/v1/uploads/{id}", "head"),
@@ -377,6 +378,11 @@ async fn openapi_json_describes_every_route() {
         "Outcome",
         "ApiError",
         "PhotoNeed",
+        "ChangesPage",
+        "Change",
+        "CentralReport",
+        "CaseState",
+        "ReportPatch",
     ] {
         assert!(schemas[name].is_object(), "no schema {name}");
     }
