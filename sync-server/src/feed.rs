@@ -82,7 +82,9 @@ pub async fn page(
             "limit must be between 1 and {MAX_LIMIT}, not {limit}"
         )));
     }
+    // An empty cursor is no cursor: from the start.
     let cursor = cursor
+        .filter(|c| !c.is_empty())
         .map(Cursor::decode)
         .transpose()
         .map_err(AppError::BadRequest)?;

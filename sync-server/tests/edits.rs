@@ -472,9 +472,80 @@ async fn edits_that_cannot_apply_are_refused_and_the_device_goes_back(backend: B
     s.finish().await;
 }
 
+async fn a_reader_never_skips_a_change_committed_late(backend: Backend) {
+    // Eight devices push at once while the inspector's feed is read in small pages: every
+    // report must come through, however the pushes' commits interleave with the reads.
+    let s = server(backend).await;
+    let mut dirs = Vec::new();
+    let mut pushers = Vec::new();
+    let mut all = Vec::new();
+    for _ in 0..8 {
+        let dir = tempfile::tempdir().unwrap();
+        let engine = device_with_reports(dir.path(), 5);
+        all.extend(
+            engine
+                .pending_mutations(10)
+                .unwrap()
+                .iter()
+                .map(|m| m.body.report_id()),
+        );
+        let token = enroll(&s, &engine).await;
+        let client = connect(&engine, &s.url, &token);
+        dirs.push(dir);
+        pushers.push(tokio::spawn(async move {
+            push_records(&engine, &client).await;
+        }));
+    }
+    let token = {
+        let dir = tempfile::tempdir().unwrap();
+        let reader = signed_in_engine(dir.path());
+        let t = enroll(&s, &reader).await;
+        dirs.push(dir);
+        t
+    };
+    let mut seen = std::collections::HashSet::new();
+    let mut cursor = String::new();
+    let mut read = |page: ChangesPage, cursor: &mut String| {
+        for c in page.changes {
+            if let Change::Report(r) = c {
+                seen.insert(r.report.id);
+            }
+        }
+        *cursor = page.cursor;
+        page.more
+    };
+    while !pushers.iter().all(tokio::task::JoinHandle::is_finished) {
+        let page: ChangesPage = get_changes(&s, &token, &format!("limit=3&cursor={cursor}"))
+            .await
+            .json()
+            .await
+            .unwrap();
+        read(page, &mut cursor);
+    }
+    for p in pushers {
+        p.await.unwrap();
+    }
+    loop {
+        let page: ChangesPage = get_changes(&s, &token, &format!("limit=3&cursor={cursor}"))
+            .await
+            .json()
+            .await
+            .unwrap();
+        if !read(page, &mut cursor) {
+            break;
+        }
+    }
+    let missed: Vec<&ReportId> = all.iter().filter(|id| !seen.contains(*id)).collect();
+    assert!(missed.is_empty(), "the feed skipped {missed:?}");
+    assert_eq!(seen.len(), 40);
+    drop(dirs);
+    s.finish().await;
+}
+
 on_every_backend!(
     different_fields_merge_across_two_devices_and_the_centre,
     the_same_field_changed_differently_opens_a_conflict,
     the_feed_pages_by_cursor_within_the_users_scope,
     edits_that_cannot_apply_are_refused_and_the_device_goes_back,
+    a_reader_never_skips_a_change_committed_late,
 );
