@@ -13,10 +13,12 @@ if ! need_cmd cargo; then
 fi
 
 # Debian packages the tests need: a C compiler for the bundled SQLite, PostgreSQL (server
-# and client tools) for the case-store tests, and Python with venv for the third-party tus
-# client (tuspy, installed from PyPI by the test). The list grows with the app (WebKitGTK,
-# Xvfb) and the console (Chromium).
-APT_PACKAGES=(gcc libc6-dev postgresql postgresql-client python3 python3-venv)
+# and client tools) for the case-store tests, Python with venv for the third-party tus
+# client (tuspy, installed from PyPI by the test), and WebKitGTK with its WebDriver and Xvfb
+# for the Tauri app. The list grows with the console (Chromium).
+APT_PACKAGES=(gcc libc6-dev pkg-config postgresql postgresql-client python3 python3-venv
+  libwebkit2gtk-4.1-dev libsoup-3.0-dev librsvg2-dev libayatana-appindicator3-dev
+  webkit2gtk-driver xvfb)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -45,6 +47,14 @@ if [ "$GRIDWALK_TEST_PG" = "postgres://postgres:gridwalk@127.0.0.1:5432/test" ];
   fi
   psql "$GRIDWALK_TEST_PG" -qtAc 'select 1' >/dev/null
 fi
+
+# The UI: its unit tests, and the build the app embeds (the app's crate needs ui/dist).
+if ! need_cmd npm; then
+  echo "npm not found: install Node.js 20 or newer with npm" >&2
+  exit 1
+fi
+echo "== ui: npm ci, vitest, vite build"
+(cd ui && npm ci --no-audit --no-fund --loglevel=error && npm test && npm run build)
 
 echo "== cargo fmt --check"
 cargo fmt --all -- --check

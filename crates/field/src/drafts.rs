@@ -227,6 +227,23 @@ impl Engine {
     }
 
     /// Detaches a photo from its draft and deletes its files unless another photo shares them.
+    /// Adds a photo handed over as bytes (the app's camera input): staged as a file under
+    /// the data directory's `incoming/`, processed like any photo file, then removed.
+    pub fn add_photo_bytes(
+        &self,
+        id: ReportId,
+        bytes: &[u8],
+        stage: PhotoStage,
+    ) -> Result<LocalReport> {
+        let dir = self.config.data_dir.join("incoming");
+        std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
+        let path = dir.join(format!("camera-{}.jpg", PhotoId::new()));
+        std::fs::write(&path, bytes).map_err(|e| Error::io(&path, e))?;
+        let added = self.add_photo(id, &path, stage);
+        let _ = std::fs::remove_file(&path);
+        added
+    }
+
     pub fn remove_photo(&self, photo: PhotoId) -> Result<LocalReport> {
         let mut conn = self.db();
         let (report, sha, original): (String, String, Option<String>) = conn

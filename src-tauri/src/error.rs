@@ -1,0 +1,65 @@
+//! The one error type every command returns.
+
+use serde::Serialize;
+
+/// An error as the UI receives it: `kind` to branch on (`invalid`, `not_found`,
+/// `not_editable`, `network`, …) and `message` to show.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
+#[error("{message}")]
+pub struct CommandError {
+    pub kind: &'static str,
+    pub message: String,
+    /// For `invalid`: each field and what is wrong with it, for the form to highlight.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub fields: Vec<(String, String)>,
+}
+
+impl CommandError {
+    #[must_use]
+    pub fn new(kind: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            kind,
+            message: message.into(),
+            fields: Vec::new(),
+        }
+    }
+}
+
+impl From<gridwalk_field::Error> for CommandError {
+    fn from(e: gridwalk_field::Error) -> Self {
+        use gridwalk_field::Error as E;
+        let kind = match &e {
+            E::Invalid(_) => "invalid",
+            E::Incomplete(_) => "incomplete",
+            E::NoSuchReport(_) | E::NoSuchPhoto(_) | E::NoSuchClip(_) => "not_found",
+            E::NotADraft(_) | E::NotEditable(..) => "not_editable",
+            E::Photo(_) => "bad_photo",
+            E::NotSignedIn => "not_signed_in",
+            E::SyncNotConfigured => "sync_not_configured",
+            E::Network(_) => "network",
+            E::Unauthorized => "unauthorized",
+            E::Server(_) => "server",
+            E::Refused(_) => "refused",
+            _ => "internal",
+        };
+        let fields = match &e {
+            E::Invalid(v) => {
+                v.0.iter()
+                    .map(|f| (f.field.clone(), f.problem.clone()))
+                    .collect()
+            }
+            _ => Vec::new(),
+        };
+        Self {
+            kind,
+            message: e.to_string(),
+            fields,
+        }
+    }
+}
+
+impl From<std::io::Error> for CommandError {
+    fn from(e: std::io::Error) -> Self {
+        Self::new("internal", format!("the device's storage: {e}"))
+    }
+}

@@ -1,0 +1,35 @@
+// Words for the queue screen.
+import { translate, type Lang } from "../i18n";
+
+export interface QueueSummary {
+  drafts: number;
+  pending_reports: number;
+  pending_priority: number;
+  pending_photos: number;
+  pending_bytes: number;
+  oldest_pending_at: string | null;
+  oldest_pending_age_s: number | null;
+}
+
+/** Bytes the way a person reads them: 0 B, 980 B, 1.2 KB, 3.4 MB. */
+export function size(bytes: number): string {
+  if (bytes < 1000) return `${bytes} B`;
+  const units = ["KB", "MB", "GB"];
+  let v = bytes / 1000;
+  let u = 0;
+  while (v >= 1000 && u < units.length - 1) {
+    v /= 1000;
+    u += 1;
+  }
+  return `${v < 10 ? v.toFixed(1) : Math.round(v)} ${units[u]}`;
+}
+
+/** The one-line summary of what waits. */
+export function waiting(lang: Lang, q: QueueSummary): string {
+  if (q.pending_reports === 0 && q.pending_photos === 0) return translate(lang, "queue.empty");
+  return translate(lang, "queue.waiting", {
+    reports: q.pending_reports,
+    photos: q.pending_photos,
+    size: size(q.pending_bytes),
+  });
+}
