@@ -53,6 +53,12 @@ if ! need_cmd npm; then
   echo "npm not found: install Node.js 20 or newer with npm" >&2
   exit 1
 fi
+# tauri-driver relays WebDriver to WebKitWebDriver for the app's end-to-end test.
+if ! need_cmd tauri-driver && [ ! -x "$HOME/.cargo/bin/tauri-driver" ]; then
+  echo "== cargo install tauri-driver"
+  cargo install tauri-driver --locked --version 2.1.0
+fi
+
 echo "== ui: npm ci, vitest, vite build"
 (cd ui && npm ci --no-audit --no-fund --loglevel=error && npm test && npm run build)
 
