@@ -178,7 +178,6 @@ pub async fn sync_now(app: State<'_, AppState>) -> Answer<SyncOutcome> {
         .sync_settings()?
         .ok_or(gridwalk_field::Error::SyncNotConfigured)?;
     let client = SyncClient::new(&settings)?;
-    app.wake.notify_waiters();
     Ok(app
         .engine
         .sync_once(&client, env!("CARGO_PKG_VERSION"))

@@ -29,8 +29,6 @@ pub struct AppState {
     pub engine: Arc<Engine>,
     /// The reference data directory (`codes.json`, `grid/`).
     pub reference_dir: PathBuf,
-    /// Wakes a sync loop waiting out its backoff (connectivity back, the app resumed).
-    pub wake: tokio::sync::Notify,
 }
 
 /// Where the reference data is: `GRIDWALK_FIXTURES` if set (development, tests), else the
@@ -68,7 +66,6 @@ pub fn run() {
             app.manage(AppState {
                 engine: Arc::new(engine),
                 reference_dir,
-                wake: tokio::sync::Notify::new(),
             });
             Ok(())
         })

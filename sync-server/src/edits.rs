@@ -13,7 +13,7 @@
 use chrono::{DateTime, Utc};
 use gridwalk_protocol::edit::merge;
 use gridwalk_protocol::{
-    CaseState, CodeTable, FieldConflict, Report, ReportPatch, Version, validate_report,
+    CaseState, CodeTable, FieldConflict, Outcome, Report, ReportPatch, Version, validate_report,
 };
 
 use crate::store::Device;
@@ -62,6 +62,20 @@ pub fn device_view(base: &Report, own_later: &[ReportPatch]) -> Report {
     own_later
         .iter()
         .fold(base.clone(), |view, patch| patch.apply_to(&view))
+}
+
+/// The answer to a settled edit, once written: `conflict` names the conflict record opened
+/// for it, if any; otherwise `direct` tells applied (the device had seen the current
+/// version) from merged.
+#[must_use]
+pub fn answer(direct: bool, conflict: Option<uuid::Uuid>) -> Outcome {
+    match conflict {
+        Some(id) => Outcome::Conflict {
+            conflict: id.to_string(),
+        },
+        None if direct => Outcome::Applied,
+        None => Outcome::Merged,
+    }
 }
 
 /// Decides an edit from `device`, based on `base_version`, to the report `held`.
@@ -177,6 +191,19 @@ mod tests {
         let mut e = r.clone();
         f(&mut e);
         e
+    }
+
+    #[test]
+    fn answers_name_the_conflict_or_say_how_the_edit_went_in() {
+        assert_eq!(answer(true, None), Outcome::Applied);
+        assert_eq!(answer(false, None), Outcome::Merged);
+        let id = uuid::Uuid::now_v7();
+        assert_eq!(
+            answer(true, Some(id)),
+            Outcome::Conflict {
+                conflict: id.to_string()
+            }
+        );
     }
 
     #[test]

@@ -1188,11 +1188,7 @@ async fn edit_report(
         store_version(tx, &record, &e.patch, author, at, true, touches).await?;
     }
     if conflicts.is_empty() {
-        return Ok(if direct {
-            Outcome::Applied
-        } else {
-            Outcome::Merged
-        });
+        return Ok(edits::answer(direct, None));
     }
     let conflict = Uuid::now_v7();
     tx.execute(
@@ -1212,9 +1208,7 @@ async fn edit_report(
     )
     .await
     .map_err(db)?;
-    Ok(Outcome::Conflict {
-        conflict: conflict.to_string(),
-    })
+    Ok(edits::answer(direct, Some(conflict)))
 }
 
 /// Writes `record` as its report's next version, with its photos (see the SQLite store's

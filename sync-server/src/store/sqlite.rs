@@ -1027,11 +1027,7 @@ fn edit_report(
         store_version(tx, &record, &e.patch, author, at, true, touches)?;
     }
     if conflicts.is_empty() {
-        return Ok(if direct {
-            Outcome::Applied
-        } else {
-            Outcome::Merged
-        });
+        return Ok(edits::answer(direct, None));
     }
     let conflict = Uuid::now_v7();
     tx.execute(
@@ -1050,9 +1046,7 @@ fn edit_report(
         ],
     )
     .map_err(db)?;
-    Ok(Outcome::Conflict {
-        conflict: conflict.to_string(),
-    })
+    Ok(edits::answer(direct, Some(conflict)))
 }
 
 /// Writes `record` as its report's next version, with its photos. A report still in
