@@ -2,17 +2,22 @@
 //!
 //! They are declared `async` so none runs on the main thread (a photo takes a tenth of a
 //! second to process; the UI must not stall for it); work that blocks runs on the blocking
-//! pool through [`blocking`].
+//! pool through [`blocking`]. The TypeScript side of every command is generated from
+//! the table at the end of this file ([`signatures`]), which also builds the handler.
 
 use std::sync::Arc;
 
-use gridwalk_field::sync::{SyncClient, SyncOutcome, SyncStatus};
-use gridwalk_field::{DraftPatch, Engine, Inspector, LocalReport, QueueSummary, ReportState};
-use gridwalk_protocol::{Location, PhotoId, PhotoStage, ReportId};
+use gridwalk_field::grid::CellOutline;
+use gridwalk_field::sync::{SyncOutcome, SyncStatus};
+use gridwalk_field::{
+    DeviceSettings, DraftPatch, Engine, Inspector, LocalReport, QueueSummary, SettingsPatch,
+};
+use gridwalk_protocol::{Category, ClipRef, Location, PhotoId, PhotoStage, ReportId};
 use serde::Serialize;
 use tauri::State;
-use tauri::ipc::{InvokeBody, Request};
+use tauri::ipc::{InvokeBody, Request, Response};
 
+use crate::bindings::{Declarations, Signature};
 use crate::{AppState, CommandError};
 
 type Answer<T> = Result<T, CommandError>;
@@ -30,37 +35,71 @@ async fn blocking<T: Send + 'static>(
 }
 
 /// What the settings screen shows about this installation.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct AppInfo {
-    pub version: &'static str,
+    pub version: String,
+    /// The ID a team leader enrolls this device under.
     pub device_id: String,
     pub inspector: Option<Inspector>,
+    /// The server this device syncs with, if set up.
+    pub server_url: Option<String>,
+    pub settings: DeviceSettings,
+}
+
+/// The category code table the engine captures against, as the picker lists it.
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
+pub struct CodeTableView {
+    pub version: String,
+    /// Every 小类, in the table's order (部件 first, then 事件; by 大类).
+    pub categories: Vec<Category>,
 }
 
 #[tauri::command]
 pub async fn app_info(app: State<'_, AppState>) -> Answer<AppInfo> {
     blocking(&app.engine, |e| {
         Ok(AppInfo {
-            version: env!("CARGO_PKG_VERSION"),
+            version: env!("CARGO_PKG_VERSION").to_owned(),
             device_id: e.device_id().to_string(),
             inspector: e.inspector()?,
+            server_url: e.sync_settings()?.map(|s| s.server_url),
+            settings: e.settings()?,
         })
     })
     .await
 }
 
-/// The code table file the engine captures against, for the category picker.
 #[tauri::command]
-pub async fn code_table(app: State<'_, AppState>) -> Answer<serde_json::Value> {
-    let path = app.reference_dir.join("codes.json");
-    let text = tokio::fs::read_to_string(&path).await?;
-    serde_json::from_str(&text)
-        .map_err(|e| CommandError::new("internal", format!("{}: {e}", path.display())))
+pub async fn code_table(app: State<'_, AppState>) -> Answer<CodeTableView> {
+    let codes = &app.engine.reference().codes;
+    Ok(CodeTableView {
+        version: codes.version().to_owned(),
+        categories: codes.iter().cloned().collect(),
+    })
+}
+
+/// Sets the device up against a server with the token the team leader handed out.
+#[tauri::command]
+pub async fn enroll(
+    app: State<'_, AppState>,
+    server_url: String,
+    token: String,
+) -> Answer<Inspector> {
+    let inspector = app.engine.enroll(&server_url, &token).await?;
+    app.sync.wake();
+    Ok(inspector)
 }
 
 #[tauri::command]
-pub async fn sign_in(app: State<'_, AppState>, inspector: Inspector) -> Answer<()> {
-    blocking(&app.engine, move |e| e.sign_in(&inspector)).await
+pub async fn update_settings(
+    app: State<'_, AppState>,
+    patch: SettingsPatch,
+) -> Answer<DeviceSettings> {
+    blocking(&app.engine, move |e| e.update_settings(&patch)).await
+}
+
+#[tauri::command]
+pub async fn my_grid(app: State<'_, AppState>) -> Answer<Vec<CellOutline>> {
+    blocking(&app.engine, Engine::my_grid).await
 }
 
 #[tauri::command]
@@ -74,8 +113,8 @@ pub async fn report(app: State<'_, AppState>, id: ReportId) -> Answer<LocalRepor
 }
 
 #[tauri::command]
-pub async fn reports(app: State<'_, AppState>, state: ReportState) -> Answer<Vec<LocalReport>> {
-    blocking(&app.engine, move |e| e.reports(state)).await
+pub async fn reports(app: State<'_, AppState>) -> Answer<Vec<LocalReport>> {
+    blocking(&app.engine, Engine::all_reports).await
 }
 
 #[tauri::command]
@@ -128,12 +167,41 @@ pub async fn remove_photo(app: State<'_, AppState>, photo: PhotoId) -> Answer<Lo
     blocking(&app.engine, move |e| e.remove_photo(photo)).await
 }
 
+/// A photo's thumbnail, as JPEG bytes.
+#[tauri::command]
+pub async fn thumbnail(app: State<'_, AppState>, photo: PhotoId) -> Answer<Response> {
+    blocking(&app.engine, move |e| e.thumbnail(photo))
+        .await
+        .map(Response::new)
+}
+
+#[tauri::command]
+pub async fn add_clip(
+    app: State<'_, AppState>,
+    id: ReportId,
+    clip: ClipRef,
+) -> Answer<LocalReport> {
+    blocking(&app.engine, move |e| e.add_clip(id, &clip)).await
+}
+
+#[tauri::command]
+pub async fn remove_clip(
+    app: State<'_, AppState>,
+    id: ReportId,
+    index: usize,
+) -> Answer<LocalReport> {
+    blocking(&app.engine, move |e| e.remove_clip(id, index)).await
+}
+
+/// Submits a draft to the queue; the sync worker is woken to send it.
 #[tauri::command]
 pub async fn finalize(app: State<'_, AppState>, id: ReportId) -> Answer<LocalReport> {
-    blocking(&app.engine, move |e| {
+    let report = blocking(&app.engine, move |e| {
         e.finalize(id).and_then(|_| e.report(id))
     })
-    .await
+    .await?;
+    app.sync.wake();
+    Ok(report)
 }
 
 #[tauri::command]
@@ -141,13 +209,16 @@ pub async fn delete_draft(app: State<'_, AppState>, id: ReportId) -> Answer<()> 
     blocking(&app.engine, move |e| e.delete_draft(id)).await
 }
 
+/// Changes a submitted report (returned by the leader, or not yet a case).
 #[tauri::command]
 pub async fn edit_report(
     app: State<'_, AppState>,
     id: ReportId,
     patch: DraftPatch,
 ) -> Answer<LocalReport> {
-    blocking(&app.engine, move |e| e.edit_report(id, &patch)).await
+    let report = blocking(&app.engine, move |e| e.edit_report(id, &patch)).await?;
+    app.sync.wake();
+    Ok(report)
 }
 
 #[tauri::command]
@@ -156,30 +227,77 @@ pub async fn queue_summary(app: State<'_, AppState>) -> Answer<QueueSummary> {
 }
 
 #[tauri::command]
-pub async fn configure_sync(
-    app: State<'_, AppState>,
-    server_url: String,
-    token: String,
-) -> Answer<()> {
-    blocking(&app.engine, move |e| e.configure_sync(&server_url, &token)).await
-}
-
-#[tauri::command]
 pub async fn sync_status(app: State<'_, AppState>) -> Answer<SyncStatus> {
     blocking(&app.engine, Engine::sync_status).await
 }
 
-/// One sync round now: push, photos, pull. Its success or failure is also recorded for the
-/// queue screen, in words.
+/// One sync round now (push, photos, pull), between the worker's rounds. Its success or
+/// failure is also recorded for the queue screen, in words.
 #[tauri::command]
 pub async fn sync_now(app: State<'_, AppState>) -> Answer<SyncOutcome> {
-    let settings = app
-        .engine
-        .sync_settings()?
-        .ok_or(gridwalk_field::Error::SyncNotConfigured)?;
-    let client = SyncClient::new(&settings)?;
-    Ok(app
-        .engine
-        .sync_once(&client, env!("CARGO_PKG_VERSION"))
-        .await?)
+    Ok(app.sync.round_now(&app.engine).await?)
+}
+
+/// Tells the sync worker to try now: the network came back, or the app came to the front.
+#[tauri::command]
+pub async fn wake_sync(app: State<'_, AppState>) -> Answer<()> {
+    app.sync.wake();
+    Ok(())
+}
+
+/// The command table: the handler Tauri dispatches to, and each JSON command's signature
+/// for `ui/src/bindings.ts`. The `raw` commands take or give bytes instead of JSON and are
+/// called by hand (`ui/src/api.ts`).
+macro_rules! commands {
+    (raw: $($raw:ident),*; $($name:ident($($arg:ident: $ty:ty),*) -> $answer:ty;)*) => {
+        /// Every command, for `tauri::Builder::invoke_handler`.
+        pub fn handler<R: tauri::Runtime>()
+        -> impl Fn(tauri::ipc::Invoke<R>) -> bool + Send + Sync + 'static {
+            tauri::generate_handler![$($name,)* $($raw,)*]
+        }
+
+        /// The JSON commands' signatures, declaring their types into `d`.
+        pub fn signatures(d: &mut Declarations) -> Vec<Signature> {
+            d.add::<CommandError>();
+            vec![$({
+                $(d.add::<$ty>();)*
+                d.add::<$answer>();
+                Signature {
+                    name: stringify!($name),
+                    args: vec![$((stringify!($arg), d.name::<$ty>())),*],
+                    answer: d.name::<$answer>(),
+                }
+            }),*]
+        }
+
+        /// Every command's name, JSON and raw.
+        #[must_use]
+        pub fn names() -> Vec<&'static str> {
+            vec![$(stringify!($name),)* $(stringify!($raw),)*]
+        }
+    };
+}
+
+commands! {
+    raw: add_photo, thumbnail;
+    app_info() -> AppInfo;
+    code_table() -> CodeTableView;
+    enroll(server_url: String, token: String) -> Inspector;
+    update_settings(patch: SettingsPatch) -> DeviceSettings;
+    my_grid() -> Vec<CellOutline>;
+    create_draft() -> LocalReport;
+    report(id: ReportId) -> LocalReport;
+    reports() -> Vec<LocalReport>;
+    update_draft(id: ReportId, patch: DraftPatch) -> LocalReport;
+    set_location(id: ReportId, location: Location) -> LocalReport;
+    remove_photo(photo: PhotoId) -> LocalReport;
+    add_clip(id: ReportId, clip: ClipRef) -> LocalReport;
+    remove_clip(id: ReportId, index: usize) -> LocalReport;
+    finalize(id: ReportId) -> LocalReport;
+    delete_draft(id: ReportId) -> ();
+    edit_report(id: ReportId, patch: DraftPatch) -> LocalReport;
+    queue_summary() -> QueueSummary;
+    sync_status() -> SyncStatus;
+    sync_now() -> SyncOutcome;
+    wake_sync() -> ();
 }

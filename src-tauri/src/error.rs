@@ -4,13 +4,15 @@ use serde::Serialize;
 
 /// An error as the UI receives it: `kind` to branch on (`invalid`, `not_found`,
 /// `not_editable`, `network`, …) and `message` to show.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error, ts_rs::TS)]
 #[error("{message}")]
 pub struct CommandError {
+    #[ts(type = "string")]
     pub kind: &'static str,
     pub message: String,
     /// For `invalid`: each field and what is wrong with it, for the form to highlight.
     #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[ts(as = "Option<Vec<(String, String)>>", optional)]
     pub fields: Vec<(String, String)>,
 }
 

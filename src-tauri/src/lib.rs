@@ -12,32 +12,56 @@
 
 #![forbid(unsafe_code)]
 
+pub mod bindings;
 pub mod commands;
 pub mod error;
+pub mod sync;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use gridwalk_field::{Engine, FieldConfig, Reference};
 use tauri::Manager;
 
 pub use error::CommandError;
+use sync::SyncWorker;
 
 /// What every command reaches.
 #[derive(Debug)]
 pub struct AppState {
     pub engine: Arc<Engine>,
-    /// The reference data directory (`codes.json`, `grid/`).
-    pub reference_dir: PathBuf,
+    pub sync: Arc<SyncWorker>,
 }
 
 /// Where the reference data is: `GRIDWALK_FIXTURES` if set (development, tests), else the
-/// copy bundled with the app.
-fn reference_dir(app: &tauri::App) -> Result<PathBuf, Box<dyn std::error::Error>> {
+/// copy embedded in the app (`ui/dist/reference/`), written out under the data directory.
+fn reference_dir(app: &tauri::App, data: &Path) -> Result<PathBuf, Box<dyn std::error::Error>> {
     if let Some(dir) = std::env::var_os("GRIDWALK_FIXTURES") {
         return Ok(PathBuf::from(dir));
     }
-    Ok(app.path().resource_dir()?.join("fixtures"))
+    let dir = data.join("reference");
+    let asset = |name: &str| {
+        app.asset_resolver()
+            .get(format!("reference/{name}"))
+            .map(|a| a.bytes)
+            .ok_or_else(|| format!("the app was built without reference/{name}"))
+    };
+    let index: Vec<String> = serde_json::from_slice(&asset("index.json")?)?;
+    for name in &index {
+        if name.contains("..") {
+            return Err(format!("reference/index.json names {name:?}").into());
+        }
+        let path = dir.join(name);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent)?;
+        }
+        // Written on every start: an updated app brings updated reference data. Through a
+        // temporary file and a rename, so a crash never leaves half a file.
+        let tmp = path.with_extension("tmp");
+        std::fs::write(&tmp, asset(name)?)?;
+        std::fs::rename(&tmp, &path)?;
+    }
+    Ok(dir)
 }
 
 /// Where the engine keeps its database and photos: `GRIDWALK_DATA` if set, else the app's
@@ -60,34 +84,16 @@ pub fn run() {
     let builder = builder.plugin(tauri_plugin_geolocation::init());
     builder
         .setup(|app| {
-            let reference_dir = reference_dir(app)?;
-            let reference = Reference::load(&reference_dir)?;
-            let engine = Engine::open(FieldConfig::new(data_dir(app)?), reference)?;
-            app.manage(AppState {
-                engine: Arc::new(engine),
-                reference_dir,
-            });
+            let data = data_dir(app)?;
+            let reference = Reference::load(&reference_dir(app, &data)?)?;
+            let engine = Arc::new(Engine::open(FieldConfig::new(data), reference)?);
+            let sync = Arc::new(SyncWorker::new(app.handle().clone()));
+            let (worker, worker_engine) = (Arc::clone(&sync), Arc::clone(&engine));
+            tauri::async_runtime::spawn(async move { worker.run(&worker_engine).await });
+            app.manage(AppState { engine, sync });
             Ok(())
         })
-        .invoke_handler(tauri::generate_handler![
-            commands::app_info,
-            commands::code_table,
-            commands::sign_in,
-            commands::create_draft,
-            commands::report,
-            commands::reports,
-            commands::update_draft,
-            commands::set_location,
-            commands::add_photo,
-            commands::remove_photo,
-            commands::finalize,
-            commands::delete_draft,
-            commands::edit_report,
-            commands::queue_summary,
-            commands::configure_sync,
-            commands::sync_status,
-            commands::sync_now,
-        ])
+        .invoke_handler(commands::handler())
         .run(tauri::generate_context!())
         .unwrap_or_else(|e| panic!("the app could not start: {e}"));
 }

@@ -1,9 +1,15 @@
-//! The real app, driven through its real WebView: `tauri-driver` under Xvfb starts the
-//! `gridwalk-app` binary and relays WebDriver to WebKitWebDriver.
+//! The real app, driven through its real WebView against a real sync server:
+//! `tauri-driver` under Xvfb starts the `gridwalk-app` binary and relays WebDriver to
+//! WebKitWebDriver; the centre is the real `gridwalk-sync` binary on its embedded SQLite.
+//!
+//! The scenario: the inspector signs in with signal, the server goes down, they report a
+//! problem with a photo (the taps are counted), see it queued and the sync fail in words;
+//! the server comes back, they sync, and see the centre received it. The app runs on the
+//! reference data built into it (no `GRIDWALK_FIXTURES`), as on a tablet.
 //!
 //! Needs `tauri-driver` (`cargo install tauri-driver --locked`), `WebKitWebDriver`
 //! (Debian: webkit2gtk-driver) and `xvfb-run` (xvfb); the README's test command installs
-//! them. Screenshots of each screen go to `docs/screenshots/`.
+//! them. Screenshots of each main screen go to `docs/screenshots/`.
 #![allow(clippy::unwrap_used)]
 
 use std::net::TcpListener;
@@ -51,10 +57,7 @@ impl Driver {
                 "--native-port",
                 &native.to_string(),
             ])
-            .env(
-                "GRIDWALK_FIXTURES",
-                Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures"),
-            )
+            .env_remove("GRIDWALK_FIXTURES")
             .env("GRIDWALK_DATA", data)
             // The WebView's own storage (the UI's language choice) goes with the test too.
             .env("XDG_DATA_HOME", data.join("xdg-data"))
@@ -112,17 +115,27 @@ impl Drop for Driver {
 
 /// Waits until `css` shows text other than the loading mark, and returns it.
 async fn text_of(c: &Client, css: &str) -> String {
-    let deadline = Instant::now() + Duration::from_secs(20);
+    wait_text(c, css, |t| !t.is_empty() && t != "…").await
+}
+
+/// Waits until the text of `css` satisfies `ok`, and returns it.
+async fn wait_text(c: &Client, css: &str, ok: impl Fn(&str) -> bool) -> String {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let mut last = String::new();
     loop {
         if let Ok(el) = c.find(Locator::Css(css)).await
             && let Ok(t) = el.text().await
-            && !t.is_empty()
-            && t != "…"
         {
-            return t;
+            if ok(&t) {
+                return t;
+            }
+            last = t;
         }
-        assert!(Instant::now() < deadline, "{css} never showed");
-        tokio::time::sleep(Duration::from_millis(25)).await;
+        assert!(
+            Instant::now() < deadline,
+            "{css} never showed what was expected; last: {last:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
 
@@ -136,38 +149,288 @@ async fn screenshot(c: &Client, name: &str) {
     .unwrap();
 }
 
+/// Counts what the inspector does with a finger.
+#[derive(Default)]
+struct Taps(u32);
+
+impl Taps {
+    async fn tap(&mut self, c: &Client, css: &str) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            match c.find(Locator::Css(css)).await {
+                Ok(el) if el.click().await.is_ok() => break,
+                _ => {
+                    assert!(Instant::now() < deadline, "nothing to tap at {css}");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+            }
+        }
+        self.0 += 1;
+    }
+
+    /// Taking a photo: one tap on the button; the camera's file arrives in the input.
+    async fn photo(&mut self, c: &Client, input: &str, file: &Path) {
+        let el = c.find(Locator::Css(input)).await.unwrap();
+        el.send_keys(file.to_str().unwrap()).await.unwrap();
+        self.0 += 1;
+    }
+}
+
+async fn type_into(c: &Client, css: &str, text: &str) {
+    let el = c.find(Locator::Css(css)).await.unwrap();
+    el.clear().await.unwrap();
+    el.send_keys(text).await.unwrap();
+}
+
+/// The real sync server on a fixed port, so it can be stopped and started again.
+struct Centre {
+    dir: tempfile::TempDir,
+    port: u16,
+    child: Option<Child>,
+}
+
+fn server_bin() -> PathBuf {
+    let bin = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/debug/gridwalk-sync");
+    if !bin.exists() {
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let ok = Command::new(cargo)
+            .args(["build", "-p", "gridwalk-sync", "--bin", "gridwalk-sync"])
+            .status()
+            .unwrap();
+        assert!(ok.success(), "building gridwalk-sync");
+    }
+    bin
+}
+
+impl Centre {
+    fn new() -> Self {
+        let centre = Self {
+            dir: tempfile::tempdir().unwrap(),
+            port: free_port(),
+            child: None,
+        };
+        let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures");
+        centre.admin(&["load-fixtures", fixtures.to_str().unwrap()]);
+        centre
+    }
+
+    fn admin(&self, rest: &[&str]) -> String {
+        let out = Command::new(server_bin())
+            .arg("--data-dir")
+            .arg(self.dir.path())
+            .arg("admin")
+            .args(rest)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "admin {rest:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap().trim().to_owned()
+    }
+
+    fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    fn start(&mut self) {
+        let child = Command::new(server_bin())
+            .arg("--data-dir")
+            .arg(self.dir.path())
+            .args(["serve", "--listen", &format!("127.0.0.1:{}", self.port)])
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        self.child = Some(child);
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_err() {
+            assert!(Instant::now() < deadline, "the sync server did not start");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// `GET /healthz` over a plain socket: how many reports the centre holds.
+    fn reports_held(&self) -> u64 {
+        use std::io::{Read, Write};
+        let mut s = std::net::TcpStream::connect(("127.0.0.1", self.port)).unwrap();
+        s.write_all(b"GET /healthz HTTP/1.0\r\nHost: localhost\r\n\r\n")
+            .unwrap();
+        let mut answer = String::new();
+        s.read_to_string(&mut answer).unwrap();
+        let body = answer.split("\r\n\r\n").nth(1).unwrap();
+        serde_json::from_str::<serde_json::Value>(body).unwrap()["reports"]
+            .as_u64()
+            .unwrap()
+    }
+}
+
+impl Drop for Centre {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
 #[tokio::test]
-async fn the_app_starts_in_chinese_and_switches_to_english() {
+async fn a_report_made_offline_reaches_the_centre_when_it_is_back() {
+    let mut centre = Centre::new();
+    centre.start();
     let data = tempfile::tempdir().unwrap();
     let driver = Driver::start(data.path());
+
+    // Cold start: from asking for the app to its queue screen answering from the engine.
+    // The WebDriver session is ready when the window and its WebView are up (the platform's
+    // share); the rest is the app's own (engine open, reference data, first commands).
     let started = Instant::now();
     let c = driver.session().await;
-    let first = text_of(&c, "#queue-summary").await;
+    let webview = started.elapsed();
+    assert_eq!(
+        text_of(&c, "#queue-summary").await,
+        "全部已上传",
+        "an empty queue, in Chinese"
+    );
     let usable = started.elapsed();
-    assert_eq!(first, "全部已上传", "an empty queue, in Chinese");
     assert_eq!(text_of(&c, "#queue-last-sync").await, "尚未同步");
     println!(
-        "cold start to a usable queue screen: {} ms",
-        usable.as_millis()
+        "cold start: WebView ready {} ms, usable queue screen {} ms (ratio {:.2})",
+        webview.as_millis(),
+        usable.as_millis(),
+        usable.as_secs_f64() / webview.as_secs_f64()
     );
-    screenshot(&c, "queue").await;
 
+    // Signing in, with signal: the team leader enrolls the ID the app shows.
     c.find(Locator::Css("#nav-settings"))
         .await
         .unwrap()
         .click()
         .await
         .unwrap();
-    let select = c.find(Locator::Css("#language")).await.unwrap();
-    select.select_by_value("en").await.unwrap();
-    assert_eq!(text_of(&c, "#nav-queue").await, "Queue");
+    let device = text_of(&c, "#device-id").await;
+    let token = centre.admin(&["enroll-device", "--user", "lixiaoming", "--device", &device]);
+    type_into(&c, "#server-url", &centre.url()).await;
+    type_into(&c, "#token", &token).await;
+    c.find(Locator::Css("#enroll"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_text(&c, "#account", |t| t.contains("李晓明")).await;
     screenshot(&c, "settings").await;
+
+    // Out of signal: the centre is gone.
+    centre.stop();
+
+    // The common report: a photo, a category, submit. At most five taps.
+    let mut taps = Taps::default();
+    taps.tap(&c, "#nav-new").await;
+    let photo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/photos/orient-1.jpg");
+    taps.photo(&c, "#photo-before-input", &photo.canonicalize().unwrap())
+        .await;
+    // The photo's own GPS places the report when the WebView has no fix (as under Xvfb).
+    wait_text(&c, "#report-cell", |t| t.contains("440703001001003")).await;
+    taps.tap(&c, "[data-major='event:05']").await;
+    taps.tap(&c, "[data-code='event:0507']").await;
+    wait_text(&c, "#category-chosen", |t| t.contains("乱堆物堆料")).await;
+    c.find(Locator::Css(".thumb img")).await.unwrap();
+    screenshot(&c, "new-report").await;
+    taps.tap(&c, "#submit").await;
+    println!("taps for the common report: {}", taps.0);
+    assert!(taps.0 <= 5, "the common report took {} taps", taps.0);
+
+    // Queued, and a sync now fails in words.
+    wait_text(&c, "#queue-summary", |t| {
+        t.starts_with("1 份上报、1 张照片")
+    })
+    .await;
+    assert_eq!(text_of(&c, "#report-list .report-state").await, "待上传");
+    c.find(Locator::Css("#sync-now"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_text(&c, "#queue-error", |t| {
+        t.contains("cannot reach the server")
+    })
+    .await;
+    screenshot(&c, "queue-offline").await;
+
+    // Signal again: sync, and the centre has it.
+    centre.start();
+    c.find(Locator::Css("#sync-now"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_text(&c, "#queue-summary", |t| t == "全部已上传").await;
+    let state = wait_text(&c, "#report-list .report-state", |t| t == "待受理").await;
+    assert_eq!(state, "待受理", "the centre holds the record and its photo");
+    assert_eq!(centre.reports_held(), 1);
+    screenshot(&c, "queue").await;
+
+    // Its detail and history.
+    c.find(Locator::Css("#report-list .report-row"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_text(&c, "#detail-progress", |t| t.contains("中心已接收")).await;
+    screenshot(&c, "detail").await;
+
+    // My grid with the report's pin; the tasks screen.
+    c.find(Locator::Css("#nav-grid"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_text(&c, "#grid-cells", |t| t.contains("440703001001003")).await;
+    c.find(Locator::Css(".map .pin.pending_review"))
+        .await
+        .unwrap();
+    screenshot(&c, "grid").await;
+    c.find(Locator::Css("#nav-tasks"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    text_of(&c, "#tasks-none").await;
+    screenshot(&c, "tasks").await;
+
+    // English on request.
+    c.find(Locator::Css("#nav-settings"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.find(Locator::Css("#language"))
+        .await
+        .unwrap()
+        .select_by_value("en")
+        .await
+        .unwrap();
+    assert_eq!(text_of(&c, "#nav-queue").await, "Queue");
     c.find(Locator::Css("#nav-queue"))
         .await
         .unwrap()
         .click()
         .await
         .unwrap();
-    assert_eq!(text_of(&c, "#queue-summary").await, "Everything is sent");
+    assert_eq!(
+        text_of(&c, "#queue-summary").await,
+        "Everything is uploaded"
+    );
     c.close().await.unwrap();
 }

@@ -1,39 +1,49 @@
-// Typed calls into the app's commands (src-tauri/src/commands.rs). Every call goes through
-// `call`, so the UI has one place where a command's error becomes something to show.
+// The UI's way into the app: the generated typed commands (bindings.ts), the two that move
+// bytes instead of JSON (a camera photo in, a thumbnail out), the sync event, and how a
+// command's error becomes words.
 import { invoke } from "@tauri-apps/api/core";
+import { listen } from "@tauri-apps/api/event";
 
-import type { QueueSummary } from "./logic/queue";
+import { commands, type CommandError, type LocalReport, type PhotoStage, type SyncOutcome } from "./bindings";
 
-/** The error every command answers with (src-tauri/src/error.rs). */
-export interface CommandError {
-  kind: string;
-  message: string;
-  fields?: [string, string][];
+/** A camera photo into a draft: its bytes as the raw body, report and stage as headers. */
+async function addPhoto(report: string, stage: PhotoStage, file: Blob): Promise<LocalReport> {
+  const bytes = new Uint8Array(await file.arrayBuffer());
+  return invoke<LocalReport>("add_photo", bytes, { headers: { report, stage } });
 }
 
-export interface SyncStatus {
-  configured: boolean;
-  last_attempt_at: string | null;
-  last_success_at: string | null;
-  last_error: string | null;
-  failures: number;
+const thumbs = new Map<string, Promise<string | null>>();
+
+/** A photo's thumbnail as an object URL, or null when the device has no file for it (a
+ * photo that arrived from the centre). Cached: a photo's bytes never change. */
+function thumbnail(photo: string): Promise<string | null> {
+  let url = thumbs.get(photo);
+  if (!url) {
+    url = invoke<ArrayBuffer>("thumbnail", { photo }).then(
+      (buf) => URL.createObjectURL(new Blob([buf], { type: "image/jpeg" })),
+      () => null,
+    );
+    thumbs.set(photo, url);
+  }
+  return url;
 }
 
-export interface AppInfo {
-  version: string;
-  device_id: string;
-  inspector: { id: string; cells: string[] } | null;
+export const api = { ...commands, addPhoto, thumbnail };
+
+/** Calls `f` after every sync round (the worker's or "sync now"); returns the unsubscribe. */
+export function onSynced(f: (outcome: SyncOutcome | null) => void): () => void {
+  const stop = listen<SyncOutcome | null>("sync", (e) => f(e.payload));
+  return () => void stop.then((u) => u());
 }
 
-export async function call<T>(command: string, args?: Record<string, unknown>): Promise<T> {
-  return invoke<T>(command, args);
+/** What to show for a failed command. */
+export function errorText(e: unknown): string {
+  if (e && typeof e === "object" && "message" in e) return String((e as CommandError).message);
+  return String(e);
 }
 
-export const api = {
-  appInfo: () => call<AppInfo>("app_info"),
-  queueSummary: () => call<QueueSummary>("queue_summary"),
-  syncStatus: () => call<SyncStatus>("sync_status"),
-  syncNow: () => call<unknown>("sync_now"),
-  configureSync: (serverUrl: string, token: string) => call<void>("configure_sync", { serverUrl, token }),
-  codeTable: () => call<unknown>("code_table"),
-};
+/** The fields a refused change named, for the form to mark. */
+export function errorFields(e: unknown): Record<string, string> {
+  const fields = (e as CommandError | null)?.fields ?? [];
+  return Object.fromEntries(fields);
+}

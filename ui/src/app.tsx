@@ -1,10 +1,19 @@
 // The app shell: a bottom navigation bar (reachable with the thumb of the hand holding the
-// tablet) over one screen at a time.
+// tablet) over one screen at a time. It loads what every screen shares once (who is signed
+// in, the code table, the grid) and wakes the sync worker when the network comes back or
+// the app returns to the front.
 import { useEffect, useState } from "preact/hooks";
 
-import { api, type SyncStatus } from "./api";
+import { api } from "./api";
+import type { AppInfo, CellOutline, LocalReport } from "./bindings";
 import { translate, type Key, type Lang } from "./i18n";
-import { waiting, type QueueSummary } from "./logic/queue";
+import type { Category } from "./logic/categories";
+import { Detail } from "./screens/detail";
+import { Grid } from "./screens/grid";
+import { NewReport } from "./screens/new-report";
+import { Queue } from "./screens/queue";
+import { Settings } from "./screens/settings";
+import { Tasks } from "./screens/tasks";
 
 type Screen = "grid" | "new" | "queue" | "tasks" | "settings";
 const SCREENS: Screen[] = ["grid", "new", "queue", "tasks", "settings"];
@@ -12,78 +21,88 @@ const SCREENS: Screen[] = ["grid", "new", "queue", "tasks", "settings"];
 export function App() {
   const [lang, setLang] = useState<Lang>(() => (localStorage.getItem("lang") as Lang) || "zh");
   const [screen, setScreen] = useState<Screen>("queue");
+  const [detail, setDetail] = useState<string | null>(null);
+  const [draft, setDraft] = useState<string | null>(null);
+  // A new report screen per visit: its key changes each time "Report" is pressed.
+  const [visit, setVisit] = useState(0);
+  const [info, setInfo] = useState<AppInfo | null>(null);
+  const [categories, setCategories] = useState<Category[]>([]);
+  const [cells, setCells] = useState<CellOutline[]>([]);
   const t = (key: Key, values?: Record<string, string | number>) => translate(lang, key, values);
+
+  const loadInfo = async () => {
+    const [i, g] = await Promise.all([api.appInfo(), api.myGrid()]);
+    setInfo(i);
+    setCells(g);
+  };
+  useEffect(() => {
+    void loadInfo();
+    void api.codeTable().then((c) => setCategories(c.categories));
+    const wake = () => void api.wakeSync().catch(() => {});
+    const visible = () => document.visibilityState === "visible" && wake();
+    window.addEventListener("online", wake);
+    document.addEventListener("visibilitychange", visible);
+    return () => {
+      window.removeEventListener("online", wake);
+      document.removeEventListener("visibilitychange", visible);
+    };
+  }, []);
   useEffect(() => {
     localStorage.setItem("lang", lang);
     document.documentElement.lang = lang === "zh" ? "zh-CN" : "en";
   }, [lang]);
+
+  const go = (s: Screen) => {
+    setDetail(null);
+    if (s === "new") {
+      setDraft(null);
+      setVisit((v) => v + 1);
+    }
+    setScreen(s);
+  };
+  const open = (r: LocalReport | string) => setDetail(typeof r === "string" ? r : r.id);
+  const done = () => {
+    setDraft(null);
+    setScreen("queue");
+  };
   return (
     <div class="app">
       <main>
-        {screen === "queue" && <QueueScreen lang={lang} />}
-        {screen === "settings" && <SettingsScreen lang={lang} setLang={setLang} />}
+        {!info ? (
+          <p>…</p>
+        ) : detail ? (
+          <Detail
+            key={detail}
+            lang={lang}
+            id={detail}
+            categories={categories}
+            onBack={() => setDetail(null)}
+            onContinue={(id) => {
+              setDetail(null);
+              setDraft(id);
+              setVisit((v) => v + 1);
+              setScreen("new");
+            }}
+          />
+        ) : (
+          <>
+            {screen === "grid" && <Grid lang={lang} info={info} cells={cells} onOpen={open} />}
+            {screen === "new" && (
+              <NewReport key={visit} lang={lang} info={info} categories={categories} cells={cells} draftId={draft} onDone={done} />
+            )}
+            {screen === "queue" && <Queue lang={lang} categories={categories} onOpen={open} />}
+            {screen === "tasks" && <Tasks lang={lang} categories={categories} onOpen={open} />}
+            {screen === "settings" && <Settings lang={lang} setLang={setLang} info={info} onChanged={() => void loadInfo()} />}
+          </>
+        )}
       </main>
       <nav>
         {SCREENS.map((s) => (
-          <button key={s} id={`nav-${s}`} class={s === screen ? "active" : ""} onClick={() => setScreen(s)}>
+          <button key={s} id={`nav-${s}`} class={s === screen && !detail ? "active" : ""} onClick={() => go(s)}>
             {t(`nav.${s}` as Key)}
           </button>
         ))}
       </nav>
     </div>
-  );
-}
-
-function QueueScreen({ lang }: { lang: Lang }) {
-  const [queue, setQueue] = useState<QueueSummary | null>(null);
-  const [status, setStatus] = useState<SyncStatus | null>(null);
-  const [busy, setBusy] = useState(false);
-  const refresh = async () => {
-    setQueue(await api.queueSummary());
-    setStatus(await api.syncStatus());
-  };
-  useEffect(() => {
-    void refresh();
-  }, []);
-  const syncNow = async () => {
-    setBusy(true);
-    try {
-      await api.syncNow();
-    } catch {
-      // The failure is recorded in the sync status, in words; it is shown below.
-    } finally {
-      setBusy(false);
-      await refresh();
-    }
-  };
-  return (
-    <section id="queue">
-      <h1>{translate(lang, "nav.queue")}</h1>
-      <p id="queue-summary">{queue ? waiting(lang, queue) : "…"}</p>
-      <p id="queue-last-sync">
-        {status?.last_success_at
-          ? translate(lang, "queue.lastSync", { when: new Date(status.last_success_at).toLocaleString() })
-          : translate(lang, "queue.never")}
-      </p>
-      {status?.last_error && <p class="error" id="queue-error">{status.last_error}</p>}
-      <button id="sync-now" disabled={busy} onClick={syncNow}>
-        {translate(lang, "queue.syncNow")}
-      </button>
-    </section>
-  );
-}
-
-function SettingsScreen({ lang, setLang }: { lang: Lang; setLang: (l: Lang) => void }) {
-  return (
-    <section id="settings">
-      <h1>{translate(lang, "nav.settings")}</h1>
-      <label>
-        {translate(lang, "settings.language")}
-        <select id="language" value={lang} onChange={(e) => setLang((e.target as HTMLSelectElement).value as Lang)}>
-          <option value="zh">中文</option>
-          <option value="en">English</option>
-        </select>
-      </label>
-    </section>
   );
 }

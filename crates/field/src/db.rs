@@ -16,6 +16,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0001_init.sql"),
     include_str!("../migrations/0002_uploads.sql"),
     include_str!("../migrations/0003_central.sql"),
+    include_str!("../migrations/0004_profile.sql"),
 ];
 
 /// Opens (creating if needed) the database at `path` and brings its schema up to date.

@@ -162,7 +162,7 @@ impl Engine {
         // Fail fast on a submitted report before spending a second on the pipeline.
         draft_state(&self.db(), id)?;
         let bytes = std::fs::read(source).map_err(|e| Error::io(source, e))?;
-        let processed = photo::process(&bytes, &self.config.photo, self.config.utc_offset)?;
+        let processed = photo::process(&bytes, &self.photo_options()?, self.config.utc_offset)?;
         let photo_id = PhotoId::new();
 
         // Files first, row second: a crash in between leaves only an orphan file. Both happen
@@ -270,14 +270,20 @@ impl Engine {
         Ok(updated)
     }
 
-    /// Adds a body-cam clip reference to a draft.
+    /// Adds a body-cam clip reference to a draft, checked on its own first.
     pub fn add_clip(&self, id: ReportId, clip: &ClipRef) -> Result<LocalReport> {
+        gridwalk_protocol::validate_clip(clip, self.now())?;
         let mut conn = self.db();
         let tx = draft_tx(&mut conn, id)?;
         tx.execute(
             "INSERT INTO clips (report_id, position, clip)
              VALUES (?1, (SELECT COALESCE(MAX(position), -1) + 1 FROM clips WHERE report_id = ?1), ?2)",
             params![id.to_string(), to_json(clip)],
+        )?;
+        // The camera is remembered for the next reference.
+        tx.execute(
+            "UPDATE device SET camera_serial = ?1",
+            [&clip.camera_serial],
         )?;
         touch(&tx, id, self)?;
         let updated = load_tx(&tx, id)?;

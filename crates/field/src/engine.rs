@@ -52,9 +52,35 @@ impl FieldConfig {
 
 /// The inspector signed in on this device.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Inspector {
     pub id: UserId,
+    /// The 单元网格 they are responsible for: reports elsewhere are flagged, not refused.
     pub cells: Vec<CellCode>,
+    #[serde(default)]
+    pub login: String,
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub team: Option<String>,
+    /// Badge number (警号), the default for body-cam clip references.
+    #[serde(default)]
+    pub badge: Option<String>,
+}
+
+impl Inspector {
+    /// An inspector known only by ID and cells (the support CLI, tests).
+    #[must_use]
+    pub fn new(id: UserId, cells: Vec<CellCode>) -> Self {
+        Self {
+            id,
+            cells,
+            login: String::new(),
+            name: String::new(),
+            team: None,
+            badge: None,
+        }
+    }
 }
 
 /// The field engine.
@@ -113,11 +139,7 @@ impl Engine {
 
     /// Records who is using the device; drafts are created in their name.
     pub fn sign_in(&self, inspector: &Inspector) -> Result<()> {
-        self.db().execute(
-            "UPDATE device SET user_id = ?1, user_cells = ?2",
-            params![inspector.id.to_string(), to_json(&inspector.cells)],
-        )?;
-        Ok(())
+        sign_in(&self.db(), inspector)
     }
 
     /// The signed-in inspector, if any.
@@ -176,17 +198,55 @@ fn device_id(conn: &Connection) -> Result<DeviceId> {
     Ok(id)
 }
 
+pub(crate) fn sign_in(conn: &Connection, inspector: &Inspector) -> Result<()> {
+    conn.execute(
+        "UPDATE device SET user_id = ?1, user_cells = ?2, user_login = ?3, user_name = ?4,
+                           user_team = ?5, user_badge = ?6",
+        params![
+            inspector.id.to_string(),
+            to_json(&inspector.cells),
+            inspector.login,
+            inspector.name,
+            inspector.team,
+            inspector.badge
+        ],
+    )?;
+    Ok(())
+}
+
 pub(crate) fn inspector(conn: &Connection) -> Result<Option<Inspector>> {
-    let (id, cells): (Option<String>, String) =
-        conn.query_row("SELECT user_id, user_cells FROM device", [], |r| {
-            Ok((r.get(0)?, r.get(1)?))
-        })?;
+    type Row = (
+        Option<String>,
+        String,
+        String,
+        String,
+        Option<String>,
+        Option<String>,
+    );
+    let (id, cells, login, name, team, badge): Row = conn.query_row(
+        "SELECT user_id, user_cells, user_login, user_name, user_team, user_badge FROM device",
+        [],
+        |r| {
+            Ok((
+                r.get(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                r.get(4)?,
+                r.get(5)?,
+            ))
+        },
+    )?;
     let Some(id) = id else { return Ok(None) };
     Ok(Some(Inspector {
         id: id
             .parse()
             .map_err(|e: gridwalk_protocol::Error| Error::Damaged(e.to_string()))?,
         cells: from_json(&cells)?,
+        login,
+        name,
+        team,
+        badge,
     }))
 }
 

@@ -189,6 +189,36 @@ impl Grid {
     }
 }
 
+/// A cell as the map draws it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct CellOutline {
+    pub code: CellCode,
+    pub street_name: Option<String>,
+    pub community_name: Option<String>,
+    /// Whether the signed-in inspector is responsible for it.
+    pub mine: bool,
+    /// The outer boundary, `[lon, lat]` pairs (WGS-84), closed.
+    pub ring: Vec<[f64; 2]>,
+}
+
+impl Grid {
+    /// Every cell's outline, the inspector's own marked.
+    #[must_use]
+    pub fn outlines(&self, my_cells: &[CellCode]) -> Vec<CellOutline> {
+        self.cells
+            .iter()
+            .map(|c| CellOutline {
+                code: c.code.clone(),
+                street_name: c.street_name.clone(),
+                community_name: c.community_name.clone(),
+                mine: my_cells.contains(&c.code),
+                ring: c.polygon.exterior().coords().map(|p| [p.x, p.y]).collect(),
+            })
+            .collect()
+    }
+}
+
 fn metres_per_degree(lat: f64) -> (f64, f64) {
     (
         METRES_PER_DEG_LON_EQUATOR * lat.to_radians().cos(),

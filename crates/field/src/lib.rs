@@ -10,6 +10,8 @@
 //!   derivative and a thumbnail, content-addressed by SHA-256.
 //! - Grid lookup ([`grid`]) places a position in a 单元网格 through an R-tree and flags —
 //!   never refuses — positions outside the grid or with a poor fix.
+//! - [`settings`] sets the device up against the centre (who the inspector is) and keeps
+//!   the inspector's own settings.
 //! - [`queue`] answers "what is still waiting to reach the centre".
 //! - [`sync`] pushes the outbox to the centre, settles its answers, uploads the photos and
 //!   pulls what changed at the centre.
@@ -27,10 +29,12 @@ pub mod engine;
 pub mod error;
 pub mod grid;
 pub mod local;
+pub mod map;
 pub mod outbox;
 pub mod photo;
 pub mod queue;
 pub mod reference;
+pub mod settings;
 pub mod sync;
 
 pub use engine::{Engine, FieldConfig, Inspector};
@@ -39,3 +43,4 @@ pub use local::{DraftPatch, LocalPhoto, LocalReport, ReportState};
 pub use outbox::Finalized;
 pub use queue::QueueSummary;
 pub use reference::Reference;
+pub use settings::{DeviceSettings, SettingsPatch};

@@ -15,6 +15,7 @@ use crate::photo::ExifFacts;
 /// Where a report is in its life on the device.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum ReportState {
     /// Being written; editable, not yet bound for the centre.
     Draft,
@@ -49,6 +50,7 @@ impl ReportState {
 
 /// A photo on the device.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct LocalPhoto {
     #[serde(flatten)]
     pub photo: PhotoRef,
@@ -61,6 +63,7 @@ pub struct LocalPhoto {
 
 /// A report on the device, draft or submitted.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct LocalReport {
     pub id: ReportId,
     pub state: ReportState,
@@ -94,6 +97,7 @@ pub struct LocalReport {
 /// Changes to a draft's own fields; `None` leaves a field as it is.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(optional_fields))]
 pub struct DraftPatch {
     pub kind: Option<Kind>,
     pub category: Option<CategoryCode>,

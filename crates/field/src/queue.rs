@@ -10,6 +10,7 @@ use crate::error::Result;
 
 /// The device's backlog.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct QueueSummary {
     /// Drafts not yet submitted (they are not in the queue, but an inspector should see them).
     pub drafts: u64,

@@ -26,6 +26,7 @@ pub const RESYNC: &str = "resync";
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum CaseState {
     /// The record is in; some photos are not yet.
     AwaitingPhotos,

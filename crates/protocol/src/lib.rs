@@ -34,6 +34,9 @@ pub use report::{
 };
 pub use sync::{
     ApiError, MutationResult, Outcome, PhotoNeed, PhotoNeedAnswer, PhotoNeedsRequest,
-    PhotoNeedsResponse, PushRequest, PushResponse, QueueStats,
+    PhotoNeedsResponse, Profile, PushRequest, PushResponse, QueueStats,
 };
-pub use validate::{FieldError, ValidationErrors, validate_location, validate_report};
+pub use validate::{
+    FieldError, ValidationErrors, is_camera_serial, validate_clip, validate_location,
+    validate_report,
+};

@@ -19,6 +19,7 @@ macro_rules! digit_code {
         #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
         #[serde(try_from = "String", into = "String")]
         #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(value_type = String))]
+        #[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(type = "string"))]
         pub struct $name(String);
 
         impl $name {
@@ -95,6 +96,7 @@ impl ComponentId {
 /// CGCS2000, equal within ~10 m for this work) and convert only for display.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum Crs {
     #[serde(rename = "WGS84")]
     Wgs84,
@@ -106,6 +108,7 @@ pub enum Crs {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum LocationProvider {
     /// The device's satellite fix.
     Gps,
@@ -120,6 +123,7 @@ pub enum LocationProvider {
 /// A position with the facts needed to judge it.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Location {
     pub lon: f64,
     pub lat: f64,
@@ -136,6 +140,7 @@ pub struct Location {
 )]
 #[serde(rename_all = "snake_case")]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum Urgency {
     #[default]
     Normal,
@@ -146,6 +151,7 @@ pub enum Urgency {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
 #[serde(rename_all = "snake_case")]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum PhotoStage {
     #[default]
     Before,
@@ -156,6 +162,7 @@ pub enum PhotoStage {
 /// travel separately and must hash to `sha256`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct PhotoRef {
     pub id: PhotoId,
     /// Lower-case hex SHA-256 of the upload derivative.
@@ -171,6 +178,7 @@ pub struct PhotoRef {
 /// the field; it is copied at a docking station later and matched by these facts.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ClipRef {
     /// The camera's 7-character product serial.
     pub camera_serial: String,
@@ -188,6 +196,7 @@ pub struct ClipRef {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "flag", rename_all = "snake_case")]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum LocationFlag {
     /// The point lies in no known cell; the nearest cell and its distance, if any.
     OutsideGrid {

@@ -7,7 +7,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::{DeviceId, Mutation, MutationId, PhotoId};
+use crate::{CellCode, DeviceId, Mutation, MutationId, PhotoId, UserId};
 
 /// What is still waiting on the device, reported on every sync so team leaders can see
 /// whose work has not arrived.
@@ -96,6 +96,25 @@ pub struct PhotoNeedAnswer {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PhotoNeedsResponse {
     pub photos: Vec<PhotoNeedAnswer>,
+}
+
+/// Who a device token belongs to (`GET /v1/me`). The app signs its inspector in with this
+/// once, with signal, when the device is set up; from then on it works offline.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Profile {
+    pub device: DeviceId,
+    pub user: UserId,
+    pub login: String,
+    /// The name colleagues know them by (e.g. 李晓明).
+    pub name: String,
+    pub team: Option<String>,
+    /// The 单元网格 they are responsible for.
+    pub cells: Vec<CellCode>,
+    /// Their 6-character badge number (警号), for body-cam clip references.
+    pub badge: Option<String>,
+    /// The body-worn camera issued to them, if the centre knows it.
+    pub camera_serial: Option<String>,
 }
 
 /// The body of every error answer.

@@ -9,7 +9,7 @@ use std::fmt;
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 
-use crate::{CodeTable, Kind, Location, Report};
+use crate::{ClipRef, CodeTable, Kind, Location, Report};
 
 /// How far into the future a device clock may run before a timestamp is called wrong.
 pub const MAX_CLOCK_SKEW: Duration = Duration::minutes(10);
@@ -186,69 +186,85 @@ pub fn validate_report(
     }
 
     for (i, clip) in report.clips.iter().enumerate() {
-        let at = |f: &str| format!("clips[{i}].{f}");
-        if clip.camera_serial.chars().count() != 7
-            || !clip
-                .camera_serial
-                .chars()
-                .all(|ch| ch.is_ascii_alphanumeric())
-        {
-            c.push(
-                at("camera_serial"),
-                format!(
-                    "{:?} is not a 7-character camera serial",
-                    clip.camera_serial
-                ),
-            );
-        }
-        if clip.officer_badge.chars().count() != 6
-            || !clip
-                .officer_badge
-                .chars()
-                .all(|ch| ch.is_ascii_alphanumeric())
-        {
-            c.push(
-                at("officer_badge"),
-                format!("{:?} is not a 6-character badge number", clip.officer_badge),
-            );
-        }
-        if clip.end <= clip.start {
-            c.push(
-                at("end"),
-                format!(
-                    "clip ends ({}) before it starts ({})",
-                    clip.end.to_rfc3339(),
-                    clip.start.to_rfc3339()
-                ),
-            );
-        } else if clip.end - clip.start > Duration::hours(MAX_CLIP_HOURS) {
-            c.push(
-                at("end"),
-                format!("clip is longer than {MAX_CLIP_HOURS} hours"),
-            );
-        }
-        c.not_future(at("start"), clip.start.to_utc(), now);
-        if let Some(md5) = &clip.md5
-            && !is_hex(md5, 32)
-        {
-            c.push(at("md5"), "must be 32 lower-case hex digits");
-        }
-        if let Some(sha) = &clip.sha256
-            && !is_hex(sha, 64)
-        {
-            c.push(at("sha256"), "must be 64 lower-case hex digits");
-        }
-        if let Some(name) = &clip.file_name
-            && (name.is_empty() || name.contains(['/', '\\']))
-        {
-            c.push(at("file_name"), "must be a bare file name");
-        }
+        check_clip(&mut c, &format!("clips[{i}]"), clip, now);
     }
 
     if c.0.is_empty() {
         Ok(())
     } else {
         Err(ValidationErrors(c.0))
+    }
+}
+
+/// Whether `s` looks like a body-worn camera's product serial: 7 letters or digits.
+#[must_use]
+pub fn is_camera_serial(s: &str) -> bool {
+    s.chars().count() == 7 && s.chars().all(|ch| ch.is_ascii_alphanumeric())
+}
+
+/// Checks a body-cam clip reference alone (as the inspector adds it), at time `now`.
+pub fn validate_clip(clip: &ClipRef, now: DateTime<Utc>) -> Result<(), ValidationErrors> {
+    let mut c = Collector::default();
+    check_clip(&mut c, "clip", clip, now);
+    if c.0.is_empty() {
+        Ok(())
+    } else {
+        Err(ValidationErrors(c.0))
+    }
+}
+
+fn check_clip(c: &mut Collector, prefix: &str, clip: &ClipRef, now: DateTime<Utc>) {
+    let at = |f: &str| format!("{prefix}.{f}");
+    if !is_camera_serial(&clip.camera_serial) {
+        c.push(
+            at("camera_serial"),
+            format!(
+                "{:?} is not a 7-character camera serial",
+                clip.camera_serial
+            ),
+        );
+    }
+    if clip.officer_badge.chars().count() != 6
+        || !clip
+            .officer_badge
+            .chars()
+            .all(|ch| ch.is_ascii_alphanumeric())
+    {
+        c.push(
+            at("officer_badge"),
+            format!("{:?} is not a 6-character badge number", clip.officer_badge),
+        );
+    }
+    if clip.end <= clip.start {
+        c.push(
+            at("end"),
+            format!(
+                "clip ends ({}) before it starts ({})",
+                clip.end.to_rfc3339(),
+                clip.start.to_rfc3339()
+            ),
+        );
+    } else if clip.end - clip.start > Duration::hours(MAX_CLIP_HOURS) {
+        c.push(
+            at("end"),
+            format!("clip is longer than {MAX_CLIP_HOURS} hours"),
+        );
+    }
+    c.not_future(at("start"), clip.start.to_utc(), now);
+    if let Some(md5) = &clip.md5
+        && !is_hex(md5, 32)
+    {
+        c.push(at("md5"), "must be 32 lower-case hex digits");
+    }
+    if let Some(sha) = &clip.sha256
+        && !is_hex(sha, 64)
+    {
+        c.push(at("sha256"), "must be 64 lower-case hex digits");
+    }
+    if let Some(name) = &clip.file_name
+        && (name.is_empty() || name.contains(['/', '\\']))
+    {
+        c.push(at("file_name"), "must be a bare file name");
     }
 }
 

@@ -5,8 +5,10 @@
 //! - `POST /v1/photos/needed`: which photos the centre still needs ([`push`]).
 //! - `/v1/uploads/`: tus 1.0.0 ([`tus`]).
 //! - `GET /v1/changes`: the change feed back to devices ([`changes`]).
+//! - `GET /v1/me`: who the device's token belongs to ([`me`]).
 
 pub mod changes;
+pub mod me;
 pub mod openapi;
 pub mod push;
 pub mod tus;
@@ -24,6 +26,7 @@ pub fn app(state: AppState) -> Router {
         .route("/v1/push", post(push::push))
         .route("/v1/photos/needed", post(push::photos_needed))
         .route("/v1/changes", get(changes::changes))
+        .route("/v1/me", get(me::me))
         .merge(tus::routes())
         .with_state(state)
 }

@@ -16,6 +16,7 @@ use utoipa::{Modify, OpenApi};
         super::push::push,
         super::push::photos_needed,
         super::changes::changes,
+        super::me::me,
         super::tus::options,
         super::tus::create,
         super::tus::status,

@@ -158,10 +158,10 @@ pub fn signed_in_engine_with(dir: &std::path::Path, reference: &std::path::Path)
             .unwrap();
     let u = users.iter().find(|u| u["login"] == INSPECTOR).unwrap();
     engine
-        .sign_in(&Inspector {
-            id: u["id"].as_str().unwrap().parse().unwrap(),
-            cells: vec![],
-        })
+        .sign_in(&Inspector::new(
+            u["id"].as_str().unwrap().parse().unwrap(),
+            vec![],
+        ))
         .unwrap();
     engine
 }

@@ -1,52 +1,45 @@
-// The category picker's logic: the code table flattened to 小类 entries, searched by code,
-// Chinese name or English name, with the inspector's recent picks first.
+// The category picker's logic over the code table the engine sends (`code_table`): search
+// by code, Chinese name or English name; 部件/事件 → 大类 → 小类 grouping; recent picks first.
+import type { Category, Kind } from "../bindings";
 
-export type Kind = "component" | "event";
+export type { Category, Kind };
 
-/** The code table file's shape (fixtures/codes.json; the centre sends the same). */
-export interface CodeTableFile {
-  version: string;
-  kinds: {
-    kind: Kind;
-    name: string;
-    majors: { code: string; name: string; name_en?: string; minors: { code: string; name: string; name_en?: string }[] }[];
-  }[];
-}
-
-/** One pickable category: a 小类 under its 大类. */
-export interface Category {
+/** A 大类 with its 小类, as the picker lists them. */
+export interface Major {
   kind: Kind;
-  /** 大类 + 小类, e.g. "0507". */
+  /** Two digits. */
   code: string;
   name: string;
-  nameEn: string;
-  major: string;
+  minors: Category[];
 }
 
-export function flatten(table: CodeTableFile): Category[] {
-  return table.kinds.flatMap((k) =>
-    k.majors.flatMap((m) =>
-      m.minors.map((n) => ({
-        kind: k.kind,
-        code: m.code + n.code,
-        name: n.name,
-        nameEn: n.name_en ?? "",
-        major: m.name,
-      })),
-    ),
-  );
+/** The key a pick is remembered by. */
+export const keyOf = (c: Pick<Category, "kind" | "code">): string => `${c.kind}:${c.code}`;
+
+/** 大类 in table order, each with its 小类. */
+export function majors(all: Category[]): Major[] {
+  const out: Major[] = [];
+  for (const c of all) {
+    const code = c.code.slice(0, 2);
+    const last = out[out.length - 1];
+    if (last && last.kind === c.kind && last.code === code) last.minors.push(c);
+    else out.push({ kind: c.kind, code, name: c.major_name, minors: [c] });
+  }
+  return out;
 }
 
 /** Entries matching `query` (code prefix, or a substring of either name), best first:
  * code matches, then name prefixes, then the rest, each in table order. */
 export function search(all: Category[], kind: Kind | null, query: string): Category[] {
-  const q = query.trim().toLowerCase();
+  const raw = query.trim();
+  const q = raw.toLowerCase();
   const pool = kind ? all.filter((c) => c.kind === kind) : all;
   if (!q) return pool;
   const rank = (c: Category): number => {
+    const en = (c.name_en ?? "").toLowerCase();
     if (c.code.startsWith(q)) return 0;
-    if (c.name.startsWith(query.trim()) || c.nameEn.toLowerCase().startsWith(q)) return 1;
-    if (c.name.includes(query.trim()) || c.major.includes(query.trim()) || c.nameEn.toLowerCase().includes(q)) return 2;
+    if (c.name.startsWith(raw) || en.startsWith(q)) return 1;
+    if (c.name.includes(raw) || c.major_name.includes(raw) || en.includes(q)) return 2;
     return 3;
   };
   return pool
@@ -63,5 +56,10 @@ export function remember(recent: string[], key: string, max = 6): string[] {
 
 /** The recent picks that still exist in the table, in recency order. */
 export function recentEntries(all: Category[], recent: string[]): Category[] {
-  return recent.flatMap((key) => all.filter((c) => `${c.kind}:${c.code}` === key));
+  return recent.flatMap((key) => all.filter((c) => keyOf(c) === key));
+}
+
+/** A category's name in the chosen language (English falls back to Chinese). */
+export function label(c: Category, lang: "zh" | "en"): string {
+  return lang === "en" && c.name_en ? c.name_en : c.name;
 }

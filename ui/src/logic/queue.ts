@@ -1,15 +1,8 @@
 // Words for the queue screen.
+import type { QueueSummary } from "../bindings";
 import { translate, type Lang } from "../i18n";
 
-export interface QueueSummary {
-  drafts: number;
-  pending_reports: number;
-  pending_priority: number;
-  pending_photos: number;
-  pending_bytes: number;
-  oldest_pending_at: string | null;
-  oldest_pending_age_s: number | null;
-}
+export type { QueueSummary };
 
 /** Bytes the way a person reads them: 0 B, 980 B, 1.2 KB, 3.4 MB. */
 export function size(bytes: number): string {

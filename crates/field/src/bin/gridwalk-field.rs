@@ -324,10 +324,7 @@ fn demo(cli: &Cli) -> Result<()> {
         bail!("users.json has no inspector");
     };
     let engine = open(cli)?;
-    engine.sign_in(&Inspector {
-        id: user.id,
-        cells: user.cells.clone(),
-    })?;
+    engine.sign_in(&Inspector::new(user.id, user.cells.clone()))?;
     let photos_dir = cli.fixtures.join("photos");
     let mut photos: Vec<PathBuf> = std::fs::read_dir(&photos_dir)
         .with_context(|| format!("reading {}", photos_dir.display()))?

@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 
 /// A GPS position from EXIF, always WGS-84 (EXIF's GPSMapDatum is in practice never else).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ExifGps {
     pub lon: f64,
     pub lat: f64,
@@ -22,6 +23,7 @@ pub struct ExifGps {
 
 /// What EXIF said; every field may be absent.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ExifFacts {
     pub gps: Option<ExifGps>,
     /// DateTimeOriginal with OffsetTimeOriginal, or with the device's offset when the camera

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use gridwalk_protocol::tus::{self, header as h};
 use gridwalk_protocol::{
-    ApiError, ChangesPage, PhotoId, PhotoNeedsRequest, PhotoNeedsResponse, PushRequest,
+    ApiError, ChangesPage, PhotoId, PhotoNeedsRequest, PhotoNeedsResponse, Profile, PushRequest,
     PushResponse, ReportId,
 };
 use reqwest::StatusCode;
@@ -214,6 +214,22 @@ impl SyncClient {
             return Ok(None);
         }
         Err(from_answer(status, body))
+    }
+
+    /// `GET /v1/me`: who this device's token belongs to.
+    pub async fn me(&self) -> Result<Profile> {
+        let resp = self
+            .http
+            .get(format!("{}/v1/me", self.base))
+            .bearer_auth(&self.token)
+            .send()
+            .await
+            .map_err(network)?;
+        let status = resp.status();
+        if status.is_success() {
+            return resp.json().await.map_err(network);
+        }
+        Err(from_answer(status, resp.json().await.ok()))
     }
 
     /// `POST /v1/push`.

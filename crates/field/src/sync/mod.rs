@@ -44,6 +44,7 @@ pub struct SyncSettings {
 
 /// How syncing has gone, for the queue screen.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct SyncStatus {
     pub configured: bool,
     pub last_attempt_at: Option<DateTime<Utc>>,
@@ -79,6 +80,7 @@ impl Default for RetryPolicy {
 
 /// What one successful sync did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct SyncOutcome {
     /// Reports the centre applied.
     pub sent: usize,
@@ -112,20 +114,13 @@ impl SyncOutcome {
 }
 
 impl Engine {
-    /// Sets the server and this device's enrollment token.
+    /// Sets the server and this device's token without asking the centre (the support
+    /// CLI; the app uses [`Engine::enroll`]).
     pub fn configure_sync(&self, server_url: &str, token: &str) -> Result<()> {
-        let url = server_url.trim().trim_end_matches('/');
-        if !(url.starts_with("http://") || url.starts_with("https://")) || url.len() < 10 {
-            return Err(Error::Refused(format!(
-                "{server_url:?} is not a server address (it should start with https://)"
-            )));
-        }
-        if token.trim().is_empty() {
-            return Err(Error::Refused("the device token is empty".into()));
-        }
+        let settings = crate::settings::check_server(server_url, token)?;
         self.db().execute(
             "UPDATE sync_state SET server_url = ?1, token = ?2",
-            params![url, token.trim()],
+            params![settings.server_url, settings.token],
         )?;
         Ok(())
     }

@@ -60,6 +60,7 @@ fn row_to_pending(r: &rusqlite::Row<'_>) -> Result<PendingPhoto> {
 
 /// What one round of photo uploads did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct PhotoOutcome {
     /// Photos whose bytes were sent and confirmed.
     pub uploaded: usize,

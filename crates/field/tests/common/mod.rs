@@ -30,15 +30,15 @@ pub fn inspector() -> Inspector {
         serde_json::from_str(&std::fs::read_to_string(fixtures().join("users.json")).unwrap())
             .unwrap();
     let u = users.iter().find(|u| u["role"] == "inspector").unwrap();
-    Inspector {
-        id: u["id"].as_str().unwrap().parse().unwrap(),
-        cells: u["cells"]
+    Inspector::new(
+        u["id"].as_str().unwrap().parse().unwrap(),
+        u["cells"]
             .as_array()
             .unwrap()
             .iter()
             .map(|c| c.as_str().unwrap().parse().unwrap())
             .collect(),
-    }
+    )
 }
 
 pub fn engine_at(dir: &std::path::Path) -> Engine {

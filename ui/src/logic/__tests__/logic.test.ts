@@ -2,14 +2,27 @@ import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 
+import type { Category } from "../../bindings";
 import { catalogues, translate } from "../../i18n";
-import { flatten, recentEntries, remember, search, type CodeTableFile } from "../categories";
+import { keyOf, majors, recentEntries, remember, search } from "../categories";
+import { boundsOf, pad, project } from "../geo";
+import { manual } from "../position";
+import { clipDefaults, clipFrom, editable, flagText, progress, rfc3339, stateLabel } from "../report";
 import { size, waiting } from "../queue";
 
-const table: CodeTableFile = JSON.parse(
-  // Tests run from ui/ (npm test); the fixtures sit beside it.
-  readFileSync(resolve(process.cwd(), "../fixtures/codes.json"), "utf8"),
-);
+// The engine sends the table as `code_table` does: every 小类, by kind then code. Built
+// here from the same fixture the engine loads.
+interface TableFile {
+  kinds: { kind: "component" | "event"; majors: { code: string; name: string; minors: { code: string; name: string; name_en?: string }[] }[] }[];
+}
+const file: TableFile = JSON.parse(readFileSync(resolve(process.cwd(), "../fixtures/codes.json"), "utf8"));
+const all: Category[] = file.kinds
+  .flatMap((k) =>
+    k.majors.flatMap((m) =>
+      m.minors.map((n) => ({ kind: k.kind, code: m.code + n.code, major_name: m.name, name: n.name, name_en: n.name_en ?? null })),
+    ),
+  )
+  .sort((a, b) => a.kind.localeCompare(b.kind) || a.code.localeCompare(b.code));
 
 describe("catalogues", () => {
   it("have the same keys in Chinese and English, none empty", () => {
@@ -23,21 +36,28 @@ describe("catalogues", () => {
     expect(translate("en", "queue.lastSync", { when: "09:00" })).toBe("Last sync: 09:00");
     expect(translate("zh", "queue.lastSync")).toBe("上次同步：{when}");
   });
+
+  it("name every state the centre can give", () => {
+    for (const s of ["awaiting_photos", "pending_review", "returned", "rejected", "merged", "registered", "dispatched", "handled", "closed"] as const) {
+      expect(stateLabel("zh", { state: "sent", central_state: s })).not.toMatch(/^central\./);
+    }
+  });
 });
 
-describe("category search", () => {
-  const all = flatten(table);
-
-  it("flattens every 小类 with its 大类", () => {
-    const rubbish = all.find((c) => c.kind === "event" && c.code === "0507");
-    expect(rubbish).toMatchObject({ name: "乱堆物堆料" });
-    expect(new Set(all.map((c) => `${c.kind}:${c.code}`)).size).toBe(all.length);
+describe("category picker", () => {
+  it("groups 小类 under their 大类, kinds apart", () => {
+    const groups = majors(all);
+    expect(groups.reduce((n, g) => n + g.minors.length, 0)).toBe(all.length);
+    const streets = groups.find((g) => g.kind === "event" && g.code === "05");
+    expect(streets?.minors.map((c) => c.code)).toContain("0507");
+    expect(new Set(groups.map((g) => `${g.kind}:${g.code}`)).size).toBe(groups.length);
+    expect(groups.every((g) => g.minors.every((c) => c.kind === g.kind && c.code.startsWith(g.code)))).toBe(true);
   });
 
-  it("finds by code prefix first, then by name", () => {
+  it("finds by code prefix first, then by name, in either language", () => {
     const hits = search(all, "event", "05");
     expect(hits[0].code.startsWith("05")).toBe(true);
-    expect(search(all, null, "井盖").every((c) => (c.name + c.major).includes("井盖"))).toBe(true);
+    expect(search(all, null, "井盖").every((c) => (c.name + c.major_name).includes("井盖"))).toBe(true);
     expect(search(all, null, "井盖").length).toBeGreaterThan(2);
     expect(search(all, "event", "manhole")).toEqual([]);
     expect(search(all, "component", "MANHOLE").length).toBeGreaterThan(0);
@@ -50,6 +70,70 @@ describe("category search", () => {
     expect(recent).toEqual(["event:0507", "component:0102"]);
     expect(remember(["a", "b", "c"], "d", 3)).toEqual(["d", "a", "b"]);
     expect(recentEntries(all, ["event:0507", "event:9999"]).map((c) => c.name)).toEqual(["乱堆物堆料"]);
+    expect(keyOf({ kind: "event", code: "0507" })).toBe("event:0507");
+  });
+});
+
+describe("map projection", () => {
+  const b = pad(boundsOf([[113.08, 22.58], [113.09, 22.59]])!, 10);
+
+  it("round-trips a point and keeps north up", () => {
+    const p = project(b, 800, 600);
+    const [x, y] = p.toXY([113.085, 22.585]);
+    const [lon, lat] = p.toLonLat(x, y);
+    expect(lon).toBeCloseTo(113.085, 9);
+    expect(lat).toBeCloseTo(22.585, 9);
+    expect(p.toXY([113.085, 22.589])[1]).toBeLessThan(y);
+  });
+
+  it("fits the box with one scale on both axes", () => {
+    const p = project(b, 800, 600);
+    const [x0, y0] = p.toXY([b.west, b.north]);
+    const [x1, y1] = p.toXY([b.east, b.south]);
+    expect(Math.min(x0, y0)).toBeGreaterThanOrEqual(-1e-6);
+    expect(x1).toBeLessThanOrEqual(800 + 1e-6);
+    expect(y1).toBeLessThanOrEqual(600 + 1e-6);
+    // ~1 km across 600 units: a bit under 2 m per unit.
+    expect(p.metresPerUnit).toBeGreaterThan(1);
+    expect(p.metresPerUnit).toBeLessThan(2.5);
+    expect(boundsOf([])).toBeNull();
+  });
+
+  it("gives a hand-placed position an honest accuracy", () => {
+    expect(manual(113, 22, 0.1, new Date(0)).accuracy_m).toBe(3);
+    expect(manual(113, 22, 2, new Date(0))).toMatchObject({ accuracy_m: 20, provider: "manual", crs: "WGS84" });
+  });
+});
+
+describe("report words", () => {
+  it("follow the report round the loop", () => {
+    const status = (r: Parameters<typeof progress>[1]) => progress("en", r).map((s) => s.status[0]).join("");
+    expect(status({ state: "draft", central_state: null })).toBe("caaaaaaa");
+    expect(status({ state: "queued", central_state: null })).toBe("dcaaaaaa");
+    expect(status({ state: "sent", central_state: "awaiting_photos" })).toBe("ddcaaaaa");
+    expect(status({ state: "sent", central_state: "registered" })).toBe("ddddcaaa");
+    expect(status({ state: "sent", central_state: "closed" })).toBe("dddddddc");
+    const returned = progress("zh", { state: "sent", central_state: "returned" });
+    expect(returned.at(-1)).toMatchObject({ key: "returned", label: "已退回", status: "current" });
+    expect(editable({ state: "sent", central_state: "returned" })).toBe(true);
+    expect(editable({ state: "sent", central_state: "registered" })).toBe(false);
+  });
+
+  it("say what is wrong with a position", () => {
+    expect(flagText("en", { flag: "outside_my_cells", cell: "440703001001009" })).toBe("Cell 440703001001009 is not one of yours");
+    expect(flagText("zh", { flag: "poor_accuracy", accuracy_m: 48.6, limit_m: 30 })).toBe("定位精度差（±49 米，要求 ±30 米以内）");
+    expect(flagText("en", { flag: "outside_grid", nearest_cell: null, distance_m: null })).toBe("Outside every cell");
+  });
+
+  it("default a clip to the remembered camera and the last five minutes", () => {
+    const now = new Date(2026, 10, 21, 9, 30);
+    const form = clipDefaults(now, "JMC0042", "440102");
+    expect(form).toMatchObject({ camera_serial: "JMC0042", officer_badge: "440102", start: "2026-11-21T09:25", end: "2026-11-21T09:30" });
+    const clip = clipFrom({ ...form, camera_serial: " jmc0042 " });
+    expect(clip.camera_serial).toBe("JMC0042");
+    expect(clip.file_name).toBeNull();
+    expect(new Date(clip.end).getTime() - new Date(clip.start).getTime()).toBe(5 * 60_000);
+    expect(rfc3339("2026-11-21T09:30")).toMatch(/^2026-11-21T09:30:00[+-]\d\d:\d\d$/);
   });
 });
 
@@ -61,6 +145,6 @@ describe("queue words", () => {
     expect(size(37_500_000)).toBe("38 MB");
     const q = { drafts: 0, pending_reports: 3, pending_priority: 1, pending_photos: 5, pending_bytes: 1_200_000, oldest_pending_at: null, oldest_pending_age_s: null };
     expect(waiting("zh", q)).toBe("3 份上报、5 张照片（1.2 MB）待上传");
-    expect(waiting("en", { ...q, pending_reports: 0, pending_photos: 0 })).toBe("Everything is sent");
+    expect(waiting("en", { ...q, pending_reports: 0, pending_photos: 0 })).toBe("Everything is uploaded");
   });
 });
