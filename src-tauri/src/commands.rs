@@ -152,13 +152,19 @@ pub async fn add_photo(app: State<'_, AppState>, request: Request<'_>) -> Answer
         .map_err(|e: gridwalk_protocol::Error| CommandError::new("invalid", e.to_string()))?;
     let stage: PhotoStage = serde_json::from_value(serde_json::Value::String(header("stage")?))
         .map_err(|_| CommandError::new("invalid", "stage must be before or after"))?;
-    let InvokeBody::Raw(bytes) = request.body() else {
-        return Err(CommandError::new(
-            "invalid",
-            "the photo must be sent as raw bytes",
-        ));
+    let bytes = match request.body() {
+        InvokeBody::Raw(bytes) => bytes.clone(),
+        // Where the WebView cannot use the raw IPC channel, Tauri falls back to a message
+        // carrying the bytes as a JSON array of numbers: slower, same photo.
+        InvokeBody::Json(v @ serde_json::Value::Array(_)) => serde_json::from_value(v.clone())
+            .map_err(|_| CommandError::new("invalid", "the photo must be a list of bytes"))?,
+        InvokeBody::Json(_) => {
+            return Err(CommandError::new(
+                "invalid",
+                "the photo must be sent as raw bytes",
+            ));
+        }
     };
-    let bytes = bytes.clone();
     blocking(&app.engine, move |e| e.add_photo_bytes(id, &bytes, stage)).await
 }
 

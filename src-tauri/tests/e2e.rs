@@ -120,7 +120,16 @@ async fn text_of(c: &Client, css: &str) -> String {
 
 /// Waits until the text of `css` satisfies `ok`, and returns it.
 async fn wait_text(c: &Client, css: &str, ok: impl Fn(&str) -> bool) -> String {
-    let deadline = Instant::now() + Duration::from_secs(30);
+    wait_text_for(c, css, Duration::from_secs(30), ok).await
+}
+
+async fn wait_text_for(
+    c: &Client,
+    css: &str,
+    limit: Duration,
+    ok: impl Fn(&str) -> bool,
+) -> String {
+    let deadline = Instant::now() + limit;
     let mut last = String::new();
     loop {
         if let Ok(el) = c.find(Locator::Css(css)).await
@@ -140,6 +149,14 @@ async fn wait_text(c: &Client, css: &str, ok: impl Fn(&str) -> bool) -> String {
 }
 
 async fn screenshot(c: &Client, name: &str) {
+    // Two animation frames: what was just rendered is painted before it is captured.
+    c.execute_async(
+        "const done = arguments[arguments.length - 1];
+         requestAnimationFrame(() => requestAnimationFrame(() => done()));",
+        vec![],
+    )
+    .await
+    .unwrap();
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/screenshots");
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(
@@ -157,10 +174,14 @@ impl Taps {
     async fn tap(&mut self, c: &Client, css: &str) {
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
-            match c.find(Locator::Css(css)).await {
-                Ok(el) if el.click().await.is_ok() => break,
-                _ => {
-                    assert!(Instant::now() < deadline, "nothing to tap at {css}");
+            let tapped = match c.find(Locator::Css(css)).await {
+                Ok(el) => el.click().await,
+                Err(e) => Err(e),
+            };
+            match tapped {
+                Ok(_) => break,
+                Err(e) => {
+                    assert!(Instant::now() < deadline, "could not tap {css}: {e}");
                     tokio::time::sleep(Duration::from_millis(50)).await;
                 }
             }
@@ -170,14 +191,26 @@ impl Taps {
 
     /// Taking a photo: one tap on the button; the camera's file arrives in the input.
     async fn photo(&mut self, c: &Client, input: &str, file: &Path) {
-        let el = c.find(Locator::Css(input)).await.unwrap();
+        let el = find(c, input).await;
         el.send_keys(file.to_str().unwrap()).await.unwrap();
         self.0 += 1;
     }
 }
 
+/// Finds `css`, waiting for it to appear.
+async fn find(c: &Client, css: &str) -> fantoccini::elements::Element {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        match c.find(Locator::Css(css)).await {
+            Ok(el) => return el,
+            Err(e) => assert!(Instant::now() < deadline, "{css} never appeared: {e}"),
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 async fn type_into(c: &Client, css: &str, text: &str) {
-    let el = c.find(Locator::Css(css)).await.unwrap();
+    let el = find(c, css).await;
     el.clear().await.unwrap();
     el.send_keys(text).await.unwrap();
 }
@@ -306,22 +339,12 @@ async fn a_report_made_offline_reaches_the_centre_when_it_is_back() {
     );
 
     // Signing in, with signal: the team leader enrolls the ID the app shows.
-    c.find(Locator::Css("#nav-settings"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    find(&c, "#nav-settings").await.click().await.unwrap();
     let device = text_of(&c, "#device-id").await;
     let token = centre.admin(&["enroll-device", "--user", "lixiaoming", "--device", &device]);
     type_into(&c, "#server-url", &centre.url()).await;
     type_into(&c, "#token", &token).await;
-    c.find(Locator::Css("#enroll"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    find(&c, "#enroll").await.click().await.unwrap();
     wait_text(&c, "#account", |t| t.contains("李晓明")).await;
     screenshot(&c, "settings").await;
 
@@ -339,7 +362,10 @@ async fn a_report_made_offline_reaches_the_centre_when_it_is_back() {
     taps.tap(&c, "[data-major='event:05']").await;
     taps.tap(&c, "[data-code='event:0507']").await;
     wait_text(&c, "#category-chosen", |t| t.contains("乱堆物堆料")).await;
-    c.find(Locator::Css(".thumb img")).await.unwrap();
+    find(&c, ".thumb img").await;
+    c.execute("document.querySelector('main').scrollTo(0, 0)", vec![])
+        .await
+        .unwrap();
     screenshot(&c, "new-report").await;
     taps.tap(&c, "#submit").await;
     println!("taps for the common report: {}", taps.0);
@@ -351,36 +377,33 @@ async fn a_report_made_offline_reaches_the_centre_when_it_is_back() {
     })
     .await;
     assert_eq!(text_of(&c, "#report-list .report-state").await, "待上传");
-    c.find(Locator::Css("#sync-now"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    find(&c, "#sync-now").await.click().await.unwrap();
     wait_text(&c, "#queue-error", |t| {
         t.contains("cannot reach the server")
     })
     .await;
     screenshot(&c, "queue-offline").await;
 
-    // Signal again: sync, and the centre has it.
+    // Signal again. Nobody presses anything: the app's sync worker, backing off since the
+    // failures, tries again by itself and sends the report.
     centre.start();
-    c.find(Locator::Css("#sync-now"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    wait_text(&c, "#queue-summary", |t| t == "全部已上传").await;
+    let back = Instant::now();
+    wait_text_for(&c, "#queue-summary", Duration::from_secs(90), |t| {
+        t == "全部已上传"
+    })
+    .await;
+    println!(
+        "sent by the sync worker {} s after the server came back",
+        back.elapsed().as_secs()
+    );
     let state = wait_text(&c, "#report-list .report-state", |t| t == "待受理").await;
     assert_eq!(state, "待受理", "the centre holds the record and its photo");
     assert_eq!(centre.reports_held(), 1);
     screenshot(&c, "queue").await;
 
     // Its detail and history.
-    c.find(Locator::Css("#report-list .report-row"))
+    find(&c, "#report-list .report-row")
         .await
-        .unwrap()
         .click()
         .await
         .unwrap();
@@ -388,46 +411,23 @@ async fn a_report_made_offline_reaches_the_centre_when_it_is_back() {
     screenshot(&c, "detail").await;
 
     // My grid with the report's pin; the tasks screen.
-    c.find(Locator::Css("#nav-grid"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    find(&c, "#nav-grid").await.click().await.unwrap();
     wait_text(&c, "#grid-cells", |t| t.contains("440703001001003")).await;
-    c.find(Locator::Css(".map .pin.pending_review"))
-        .await
-        .unwrap();
+    find(&c, ".map .pin.pending_review").await;
     screenshot(&c, "grid").await;
-    c.find(Locator::Css("#nav-tasks"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    find(&c, "#nav-tasks").await.click().await.unwrap();
     text_of(&c, "#tasks-none").await;
     screenshot(&c, "tasks").await;
 
     // English on request.
-    c.find(Locator::Css("#nav-settings"))
+    find(&c, "#nav-settings").await.click().await.unwrap();
+    find(&c, "#language")
         .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    c.find(Locator::Css("#language"))
-        .await
-        .unwrap()
         .select_by_value("en")
         .await
         .unwrap();
     assert_eq!(text_of(&c, "#nav-queue").await, "Queue");
-    c.find(Locator::Css("#nav-queue"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    find(&c, "#nav-queue").await.click().await.unwrap();
     assert_eq!(
         text_of(&c, "#queue-summary").await,
         "Everything is uploaded"

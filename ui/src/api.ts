@@ -19,8 +19,10 @@ const thumbs = new Map<string, Promise<string | null>>();
 function thumbnail(photo: string): Promise<string | null> {
   let url = thumbs.get(photo);
   if (!url) {
-    url = invoke<ArrayBuffer>("thumbnail", { photo }).then(
-      (buf) => URL.createObjectURL(new Blob([buf], { type: "image/jpeg" })),
+    // Raw bytes over the IPC channel; where the WebView falls back to messages (WebKitGTK),
+    // the same bytes arrive as an array of numbers.
+    url = invoke<ArrayBuffer | number[]>("thumbnail", { photo }).then(
+      (buf) => URL.createObjectURL(new Blob([buf instanceof ArrayBuffer ? buf : new Uint8Array(buf)], { type: "image/jpeg" })),
       () => null,
     );
     thumbs.set(photo, url);

@@ -100,3 +100,8 @@ export function clipFrom(form: ReturnType<typeof clipDefaults>): ClipRef {
     sha256: null,
   };
 }
+
+/** A moment as the inspector reads it, in their language and the device's time zone. */
+export function when(lang: Lang, iso: string): string {
+  return new Date(iso).toLocaleString(lang === "zh" ? "zh-CN" : "en-GB", { dateStyle: "medium", timeStyle: "short" });
+}

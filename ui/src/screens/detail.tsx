@@ -8,7 +8,7 @@ import type { LocalReport, Urgency } from "../bindings";
 import { Thumb } from "../components/photos";
 import { translate, type Key, type Lang } from "../i18n";
 import { label, type Category } from "../logic/categories";
-import { editable, flagText, progress, stateLabel } from "../logic/report";
+import { editable, flagText, progress, stateLabel, when } from "../logic/report";
 
 export interface DetailProps {
   lang: Lang;
@@ -65,7 +65,7 @@ export function Detail({ lang, id, categories, onBack, onContinue }: DetailProps
           <Thumb key={p.id} photo={p} lang={lang} />
         ))}
       </div>
-      <p>{t("detail.observed", { when: new Date(r.observed_at).toLocaleString() })}</p>
+      <p>{t("detail.observed", { when: when(lang, r.observed_at) })}</p>
       {r.cell && <p>{t("report.cell", { cell: r.cell })}</p>}
       <ul class="warnings">
         {r.location_flags.map((f, i) => (

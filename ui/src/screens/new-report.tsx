@@ -13,7 +13,7 @@ import { CategoryPicker } from "../components/picker";
 import { translate, type Key, type Lang } from "../i18n";
 import { keyOf, label, remember, type Category } from "../logic/categories";
 import { currentPosition, manual } from "../logic/position";
-import { clipDefaults, clipFrom, flagText } from "../logic/report";
+import { clipDefaults, clipFrom, flagText, when } from "../logic/report";
 
 export interface NewReportProps {
   lang: Lang;
@@ -239,7 +239,7 @@ export function NewReport({ lang, info, categories, cells, draftId, onDone }: Ne
       <ul id="clips">
         {report.clips.map((c, i) => (
           <li key={i}>
-            {c.camera_serial} · {c.officer_badge} · {new Date(c.start).toLocaleTimeString()}–{new Date(c.end).toLocaleTimeString()}
+            {c.camera_serial} · {c.officer_badge} · {when(lang, c.start)}–{when(lang, c.end)}
             <button type="button" onClick={() => void api.removeClip(report.id, i).then(apply, fail)}>
               {t("report.remove")}
             </button>

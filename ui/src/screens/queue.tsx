@@ -7,7 +7,7 @@ import type { LocalReport, QueueSummary, SyncStatus } from "../bindings";
 import { translate, type Key, type Lang } from "../i18n";
 import { label, type Category } from "../logic/categories";
 import { waiting } from "../logic/queue";
-import { stateLabel } from "../logic/report";
+import { stateLabel, when } from "../logic/report";
 
 export interface QueueProps {
   lang: Lang;
@@ -21,7 +21,7 @@ export function ReportRow({ r, lang, categories, onOpen }: { r: LocalReport; lan
     <li class={`report-row ${r.state} ${r.central_state ?? ""}`} data-id={r.id} onClick={() => onOpen(r)}>
       <span class="what">{c ? label(c, lang) : translate(lang, "category.none")}</span>
       <span class="report-state">{stateLabel(lang, r)}</span>
-      <span class="when">{new Date(r.created_at).toLocaleString()}</span>
+      <span class="when">{when(lang, r.created_at)}</span>
       {r.centre_note && <span class="note">{r.centre_note}</span>}
     </li>
   );
@@ -74,7 +74,7 @@ export function Queue({ lang, categories, onOpen }: QueueProps) {
         {queue ? waiting(lang, queue) : "…"}
       </p>
       <p id="queue-last-sync">
-        {status?.last_success_at ? t("queue.lastSync", { when: new Date(status.last_success_at).toLocaleString() }) : t("queue.never")}
+        {status?.last_success_at ? t("queue.lastSync", { when: when(lang, status.last_success_at) }) : t("queue.never")}
       </p>
       {status && !status.configured && <p class="notice">{t("queue.notSetUp")}</p>}
       {(status?.last_error || error) && (
