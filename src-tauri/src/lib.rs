@@ -55,11 +55,14 @@ fn reference_dir(app: &tauri::App, data: &Path) -> Result<PathBuf, Box<dyn std::
         if let Some(parent) = path.parent() {
             std::fs::create_dir_all(parent)?;
         }
-        // Written on every start: an updated app brings updated reference data. Through a
-        // temporary file and a rename, so a crash never leaves half a file.
-        let tmp = path.with_extension("tmp");
-        std::fs::write(&tmp, asset(name)?)?;
-        std::fs::rename(&tmp, &path)?;
+        // Checked on every start: an updated app brings updated reference data. Written
+        // through a temporary file and a rename, so a crash never leaves half a file.
+        let bytes = asset(name)?;
+        if std::fs::read(&path).ok().as_deref() != Some(&bytes[..]) {
+            let tmp = path.with_extension("tmp");
+            std::fs::write(&tmp, &bytes)?;
+            std::fs::rename(&tmp, &path)?;
+        }
     }
     Ok(dir)
 }

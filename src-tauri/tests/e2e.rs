@@ -393,8 +393,8 @@ async fn a_report_made_offline_reaches_the_centre_when_it_is_back() {
     })
     .await;
     println!(
-        "sent by the sync worker {} s after the server came back",
-        back.elapsed().as_secs()
+        "sent by the sync worker {} ms after the server came back",
+        back.elapsed().as_millis()
     );
     let state = wait_text(&c, "#report-list .report-state", |t| t == "待受理").await;
     assert_eq!(state, "待受理", "the centre holds the record and its photo");

@@ -398,6 +398,70 @@ async fn openapi_json_describes_every_route() {
     s.finish().await;
 }
 
+/// The app's sign-in: `GET /v1/me` names the token's user, and the engine keeps them with
+/// the server; a bad address, an unknown token or a token for another device change
+/// nothing on the device.
+async fn a_device_signs_in_with_its_token_and_nothing_else_does(backend: Backend) {
+    let s = server(backend).await;
+    let dir = tempfile::tempdir().unwrap();
+    let engine = Engine::open(
+        gridwalk_field::FieldConfig::new(dir.path()),
+        gridwalk_field::Reference::load(&fixtures()).unwrap(),
+    )
+    .unwrap();
+    let token = admin::enroll_device(s.store.as_ref(), INSPECTOR, engine.device_id())
+        .await
+        .unwrap();
+
+    let unchanged = |engine: &Engine| {
+        assert!(engine.inspector().unwrap().is_none());
+        assert!(engine.sync_settings().unwrap().is_none());
+    };
+    let e = engine.enroll("centre.example", &token).await.unwrap_err();
+    assert!(e.to_string().contains("not a server address"), "{e}");
+    unchanged(&engine);
+    let e = engine.enroll(&s.url, "not-a-token").await.unwrap_err();
+    assert!(matches!(e, gridwalk_field::Error::Unauthorized), "{e}");
+    unchanged(&engine);
+    // A token enrolled for another device ID.
+    let other = admin::enroll_device(
+        s.store.as_ref(),
+        INSPECTOR,
+        gridwalk_protocol::DeviceId::new(),
+    )
+    .await
+    .unwrap();
+    let e = engine.enroll(&s.url, &other).await.unwrap_err();
+    assert!(e.to_string().contains("issued for device"), "{e}");
+    unchanged(&engine);
+    // No server there at all.
+    let e = engine
+        .enroll("http://127.0.0.1:9", &token)
+        .await
+        .unwrap_err();
+    assert!(e.is_retryable(), "{e}");
+    unchanged(&engine);
+
+    let me = engine.enroll(&format!("{}/", s.url), &token).await.unwrap();
+    assert_eq!(me.login, INSPECTOR);
+    assert_eq!(me.name, "李晓明");
+    assert_eq!(me.cells.len(), 3);
+    assert_eq!(engine.inspector().unwrap(), Some(me.clone()));
+    assert_eq!(engine.sync_settings().unwrap().unwrap().server_url, s.url);
+    // The camera the centre issued becomes the default for clip references.
+    assert!(engine.settings().unwrap().camera_serial.is_some());
+    // Reports are now made in their name and go up with that token.
+    capture(
+        &engine,
+        &[fixtures().join("photos/orient-1.jpg")],
+        (gridwalk_protocol::Kind::Event, "0507"),
+    );
+    let client = SyncClient::new(&engine.sync_settings().unwrap().unwrap()).unwrap();
+    let done = engine.sync_once(&client, "test/enroll").await.unwrap();
+    assert_eq!(done.sent, 1);
+    s.finish().await;
+}
+
 on_every_backend!(
     the_device_keeps_trying_with_backoff_until_the_server_is_back,
     reports_arrive_exactly_once_and_repeats_get_the_same_answer,
@@ -405,4 +469,5 @@ on_every_backend!(
     a_report_that_breaks_the_rules_is_rejected_in_words_and_the_queue_moves_on,
     the_engine_syncs_its_outbox_and_settles_every_answer,
     a_refused_report_comes_back_with_the_reason_and_a_bad_token_says_so,
+    a_device_signs_in_with_its_token_and_nothing_else_does,
 );

@@ -30,10 +30,11 @@ export function App() {
   const [cells, setCells] = useState<CellOutline[]>([]);
   const t = (key: Key, values?: Record<string, string | number>) => translate(lang, key, values);
 
+  // Who is signed in first (every screen needs it); the grid's thousand outlines after,
+  // so the first screen does not wait for the map.
   const loadInfo = async () => {
-    const [i, g] = await Promise.all([api.appInfo(), api.myGrid()]);
-    setInfo(i);
-    setCells(g);
+    setInfo(await api.appInfo());
+    setCells(await api.myGrid());
   };
   useEffect(() => {
     void loadInfo();

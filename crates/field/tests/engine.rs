@@ -4,7 +4,7 @@
 
 mod common;
 
-use gridwalk_field::{DraftPatch, Engine, Error, FieldConfig, ReportState};
+use gridwalk_field::{DraftPatch, Engine, Error, FieldConfig, ReportState, SettingsPatch};
 use gridwalk_protocol::report::LocationFlag;
 use gridwalk_protocol::{ClipRef, Kind, LocationProvider, PhotoStage, Urgency};
 
@@ -166,26 +166,32 @@ fn incomplete_or_invalid_drafts_are_refused_and_unchanged() {
         },
     )
     .unwrap();
-    e.add_clip(
-        d.id,
-        &ClipRef {
-            camera_serial: "JMC0001".into(),
-            officer_badge: "440102".into(),
-            start: d.observed_at,
-            end: d.observed_at - chrono::Duration::minutes(1),
-            file_name: None,
-            md5: None,
-            sha256: None,
-        },
-    )
-    .unwrap();
+    // A clip that ends before it starts is refused as it is added, naming the field.
+    let err = e
+        .add_clip(
+            d.id,
+            &ClipRef {
+                camera_serial: "JMC0001".into(),
+                officer_badge: "440102".into(),
+                start: d.observed_at,
+                end: d.observed_at - chrono::Duration::minutes(1),
+                file_name: None,
+                md5: None,
+                sha256: None,
+            },
+        )
+        .unwrap_err();
+    let Error::Invalid(v) = &err else {
+        panic!("{err:?}")
+    };
+    assert!(v.mentions("clip.end"), "{v}");
     let before = e.report(d.id).unwrap();
+    assert!(before.clips.is_empty());
     let err = e.finalize(d.id).unwrap_err();
     let Error::Invalid(v) = &err else {
         panic!("{err:?}")
     };
     assert!(v.mentions("handled_on_spot"), "{v}");
-    assert!(v.mentions("clips[0].end"), "{v}");
     assert_eq!(e.report(d.id).unwrap(), before);
     assert_eq!(e.pending_mutations(10).unwrap().len(), 0);
     assert_eq!(e.queue_summary().unwrap().pending_reports, 0);
@@ -421,4 +427,114 @@ fn the_map_preview_assigns_cells_without_saving() {
     );
     assert!(e.assign_cell(&common::gps_fix(113.0, 95.0, 5.0)).is_err());
     assert_eq!(e.queue_summary().unwrap().drafts, 0);
+}
+
+#[test]
+fn settings_shape_photos_and_remember_the_camera() {
+    let dir = tempfile::tempdir().unwrap();
+    let e = common::engine_at(dir.path());
+    assert_eq!(e.settings().unwrap().photo_max_edge, 2048);
+    assert_eq!(e.settings().unwrap().camera_serial, None);
+
+    // A refused setting names the field and changes nothing.
+    let err = e
+        .update_settings(&SettingsPatch {
+            photo_max_edge: Some(100),
+            ..SettingsPatch::default()
+        })
+        .unwrap_err();
+    assert!(err.to_string().contains("photo_max_edge"), "{err}");
+    assert_eq!(e.settings().unwrap().photo_max_edge, 2048);
+
+    // A smaller size makes smaller photos from the same camera file.
+    let d = e.create_draft().unwrap();
+    let big = e
+        .add_photo(
+            d.id,
+            &common::photo("street-4000x3000.jpg"),
+            PhotoStage::Before,
+        )
+        .unwrap();
+    e.update_settings(&SettingsPatch {
+        photo_max_edge: Some(1280),
+        ..SettingsPatch::default()
+    })
+    .unwrap();
+    let both = e
+        .add_photo(
+            d.id,
+            &common::photo("street-4000x3000.jpg"),
+            PhotoStage::Before,
+        )
+        .unwrap();
+    assert_eq!(big.photos[0].photo.width, 2048);
+    assert_eq!(both.photos[1].photo.width, 1280);
+
+    // A clip is checked on its own when added, and its camera is remembered.
+    let clip = ClipRef {
+        camera_serial: "JMC0042".into(),
+        officer_badge: "440102".into(),
+        start: d.observed_at - chrono::Duration::minutes(5),
+        end: d.observed_at,
+        file_name: None,
+        md5: None,
+        sha256: None,
+    };
+    let err = e
+        .add_clip(
+            d.id,
+            &ClipRef {
+                end: clip.start,
+                camera_serial: "JMC".into(),
+                ..clip.clone()
+            },
+        )
+        .unwrap_err();
+    let Error::Invalid(v) = &err else {
+        panic!("{err}")
+    };
+    assert!(
+        v.mentions("clip.camera_serial") && v.mentions("clip.end"),
+        "{v}"
+    );
+    assert!(e.report(d.id).unwrap().clips.is_empty());
+    assert_eq!(e.settings().unwrap().camera_serial, None);
+    e.add_clip(d.id, &clip).unwrap();
+    assert_eq!(
+        e.settings().unwrap().camera_serial.as_deref(),
+        Some("JMC0042")
+    );
+}
+
+#[test]
+fn the_map_lists_every_cell_and_marks_mine() {
+    let dir = tempfile::tempdir().unwrap();
+    let e = common::engine_at(dir.path());
+    let cells = e.my_grid().unwrap();
+    assert_eq!(cells.len(), 1000);
+    let mine: Vec<&str> = cells
+        .iter()
+        .filter(|c| c.mine)
+        .map(|c| c.code.as_str())
+        .collect();
+    assert_eq!(
+        mine,
+        ["440703001001001", "440703001001002", "440703001001003"]
+    );
+    let ring = &cells[0].ring;
+    assert!(
+        ring.len() >= 4 && ring.first() == ring.last(),
+        "closed ring"
+    );
+
+    // Thumbnails are served for photos on the device; an unknown photo is named.
+    let d = e.create_draft().unwrap();
+    let r = e
+        .add_photo(d.id, &common::photo("orient-1.jpg"), PhotoStage::Before)
+        .unwrap();
+    let thumb = e.thumbnail(r.photos[0].photo.id).unwrap();
+    assert_eq!(&thumb[..2], &[0xFF, 0xD8], "a JPEG");
+    let unknown = gridwalk_protocol::PhotoId::new();
+    assert!(matches!(e.thumbnail(unknown), Err(Error::NoSuchPhoto(_))));
+    assert_eq!(e.all_reports().unwrap().len(), 1);
 }

@@ -86,6 +86,7 @@ export const en: Record<Key, string> = {
   "detail.step.received": "Received by the centre",
   "detail.centreNote": "The centre says: {note}",
   "detail.edit": "Edit and resubmit",
+  "detail.change": "Change",
   "detail.save": "Save and resubmit",
   "detail.cancel": "Cancel",
   "detail.back": "Back",

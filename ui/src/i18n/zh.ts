@@ -84,6 +84,7 @@ export const zh = {
   "detail.step.received": "中心已接收",
   "detail.centreNote": "中心意见：{note}",
   "detail.edit": "修改并重新提交",
+  "detail.change": "修改",
   "detail.save": "保存并提交",
   "detail.cancel": "取消",
   "detail.back": "返回",

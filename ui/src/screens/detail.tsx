@@ -106,7 +106,7 @@ export function Detail({ lang, id, categories, onBack, onContinue }: DetailProps
           ) : (
             editable(r) && (
               <button type="button" class="primary" id="detail-edit" onClick={() => setEditing({ description: r.description, address: r.address, urgency: r.urgency })}>
-                {t("detail.edit")}
+                {t(r.central_state === "returned" ? "detail.edit" : "detail.change")}
               </button>
             )
           )}
