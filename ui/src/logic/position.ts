@@ -1,9 +1,28 @@
-// The device's position, from the WebView's geolocation (on the tablet the Android
-// location service answers it; on the desktop, whatever the WebView has).
+// The device's position: on the tablet from Tauri's geolocation plugin (Android's location
+// service, with its permission asked for the first time), on the desktop from the WebView's
+// own geolocation. Both give WGS-84 with a stated accuracy.
 import type { Location } from "../bindings";
 
+/** Whether this is the tablet build (the plugin exists only there). */
+function onMobile(): boolean {
+  return /Android|iPhone|iPad/i.test(navigator.userAgent);
+}
+
+type Fix = { coords: { longitude: number; latitude: number; accuracy: number }; timestamp: number };
+
+const OPTIONS = { enableHighAccuracy: true, timeout: 15_000, maximumAge: 10_000 };
+
+/** The plugin, once location permission is granted. */
+async function plugin() {
+  const geo = await import("@tauri-apps/plugin-geolocation");
+  let status = await geo.checkPermissions();
+  if (status.location !== "granted") status = await geo.requestPermissions(["location"]);
+  if (status.location !== "granted") throw new Error("location permission refused");
+  return geo;
+}
+
 /** A browser position as the engine takes it: WGS-84, the stated accuracy, the fix time. */
-export function toLocation(p: { coords: { longitude: number; latitude: number; accuracy: number }; timestamp: number }): Location {
+export function toLocation(p: Fix): Location {
   return {
     lon: p.coords.longitude,
     lat: p.coords.latitude,
@@ -27,8 +46,9 @@ export function manual(lon: number, lat: number, metresPerPixel: number, now: Da
   };
 }
 
-/** One position fix, or the reason there is none (in the WebView's words). */
-export function currentPosition(timeoutMs = 15_000): Promise<Location> {
+/** One position fix, or the reason there is none. */
+export async function currentPosition(): Promise<Location> {
+  if (onMobile()) return toLocation(await (await plugin()).getCurrentPosition(OPTIONS));
   return new Promise((resolve, reject) => {
     if (!("geolocation" in navigator)) {
       reject(new Error("no location service"));
@@ -37,7 +57,36 @@ export function currentPosition(timeoutMs = 15_000): Promise<Location> {
     navigator.geolocation.getCurrentPosition(
       (p) => resolve(toLocation(p)),
       (e) => reject(new Error(e.message || `error ${e.code}`)),
-      { enableHighAccuracy: true, timeout: timeoutMs, maximumAge: 10_000 },
+      OPTIONS,
     );
   });
+}
+
+/** Follows the position: `f` gets each fix, or null when there is none. Returns the stop. */
+export function watchPosition(f: (l: Location | null) => void): () => void {
+  if (onMobile()) {
+    let stopped = false;
+    let id: number | null = null;
+    void plugin()
+      .then((geo) => geo.watchPosition(OPTIONS, (p: Fix | null) => f(p ? toLocation(p) : null)))
+      .then((n) => {
+        id = n;
+        if (stopped) void import("@tauri-apps/plugin-geolocation").then((geo) => geo.clearWatch(n));
+      })
+      .catch(() => f(null));
+    return () => {
+      stopped = true;
+      if (id !== null) void import("@tauri-apps/plugin-geolocation").then((geo) => geo.clearWatch(id!));
+    };
+  }
+  if (!("geolocation" in navigator)) {
+    f(null);
+    return () => {};
+  }
+  const id = navigator.geolocation.watchPosition(
+    (p) => f(toLocation(p)),
+    () => f(null),
+    OPTIONS,
+  );
+  return () => navigator.geolocation.clearWatch(id);
 }

@@ -8,7 +8,7 @@ import type { AppInfo, CellOutline, LocalReport } from "../bindings";
 import { GridMap } from "../components/map";
 import { translate, type Lang } from "../i18n";
 import type { LonLat } from "../logic/geo";
-import { toLocation } from "../logic/position";
+import { watchPosition } from "../logic/position";
 
 export function Grid({ lang, info, cells, onOpen }: { lang: Lang; info: AppInfo | null; cells: CellOutline[]; onOpen: (id: string) => void }) {
   const [reports, setReports] = useState<LocalReport[]>([]);
@@ -17,20 +17,10 @@ export function Grid({ lang, info, cells, onOpen }: { lang: Lang; info: AppInfo 
     const load = () => void api.reports().then(setReports, () => {});
     load();
     const stop = onSynced(load);
-    let watch: number | null = null;
-    if ("geolocation" in navigator) {
-      watch = navigator.geolocation.watchPosition(
-        (p) => {
-          const l = toLocation(p);
-          setPosition({ at: [l.lon, l.lat], accuracy_m: l.accuracy_m });
-        },
-        () => setPosition(null),
-        { enableHighAccuracy: true, maximumAge: 10_000 },
-      );
-    }
+    const unwatch = watchPosition((l) => setPosition(l ? { at: [l.lon, l.lat], accuracy_m: l.accuracy_m } : null));
     return () => {
       stop();
-      if (watch !== null) navigator.geolocation.clearWatch(watch);
+      unwatch();
     };
   }, []);
   const pins = reports
