@@ -35,6 +35,7 @@ export const en: Record<Key, string> = {
   "queue.never": "Not synced yet",
   "queue.syncNow": "Sync now",
   "queue.syncing": "Syncing…",
+  "queue.retry": "Try again",
   "queue.reports": "My reports",
   "queue.noReports": "No reports yet",
   "queue.drafts": "{n} drafts not submitted",

@@ -33,6 +33,7 @@ export const zh = {
   "queue.never": "尚未同步",
   "queue.syncNow": "立即同步",
   "queue.syncing": "同步中…",
+  "queue.retry": "重试",
   "queue.reports": "我的上报",
   "queue.noReports": "还没有上报",
   "queue.drafts": "{n} 份草稿未提交",

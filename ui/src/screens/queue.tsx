@@ -83,7 +83,7 @@ export function Queue({ lang, categories, onOpen }: QueueProps) {
         </p>
       )}
       <button id="sync-now" class="primary" disabled={busy} onClick={() => void syncNow()}>
-        {busy ? t("queue.syncing") : t("queue.syncNow")}
+        {busy ? t("queue.syncing") : status?.last_error ? t("queue.retry") : t("queue.syncNow")}
       </button>
       {drafts.length > 0 && (
         <>

@@ -175,6 +175,8 @@ describe("queue", () => {
     expect(rows).toEqual(["待上传", "已退回"]);
     expect($("#report-list")!.textContent).toContain("照片看不清");
     expect($("#draft-list")!.textContent).toContain("未选择类别");
+    // After a failure the button offers to try again.
+    expect($("#sync-now")!.textContent).toBe("重试");
 
     $("#sync-now")!.click();
     // A failed sync is not an exception on screen: the status is read again and says it.
