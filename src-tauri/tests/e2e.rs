@@ -17,6 +17,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
+use fantoccini::actions::{InputSource, MOUSE_BUTTON_LEFT, MouseActions, PointerAction};
 use fantoccini::{Client, ClientBuilder, Locator};
 
 fn free_port() -> u16 {
@@ -418,6 +419,50 @@ async fn a_report_made_offline_reaches_the_centre_when_it_is_back() {
     find(&c, "#nav-tasks").await.click().await.unwrap();
     text_of(&c, "#tasks-none").await;
     screenshot(&c, "tasks").await;
+
+    // A second report, online, outside the inspector's cells: the app warns, the inspector
+    // drags the marker to correct the position, and the recent category is one tap.
+    let mut taps = Taps::default();
+    taps.tap(&c, "#nav-new").await;
+    let photo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/photos/orient-2.jpg");
+    taps.photo(&c, "#photo-before-input", &photo.canonicalize().unwrap())
+        .await;
+    wait_text(&c, "#location-flags", |t| t.contains("不是您负责的网格")).await;
+    let map = find(&c, "#new-report .map").await;
+    let drag = MouseActions::new("finger".into())
+        .then(PointerAction::MoveToElement {
+            element: map,
+            duration: None,
+            x: 0.0,
+            y: 0.0,
+        })
+        .then(PointerAction::Down {
+            button: MOUSE_BUTTON_LEFT,
+        })
+        .then(PointerAction::MoveBy {
+            duration: Some(Duration::from_millis(300)),
+            x: 60.0,
+            y: -20.0,
+        })
+        .then(PointerAction::Up {
+            button: MOUSE_BUTTON_LEFT,
+        });
+    c.perform_actions(drag).await.unwrap();
+    taps.0 += 1;
+    wait_text(&c, "#location-status", |t| t.starts_with("手动校正")).await;
+    taps.tap(&c, ".recent .chip[data-code='event:0507']").await;
+    wait_text(&c, "#category-chosen", |t| t.contains("乱堆物堆料")).await;
+    taps.tap(&c, "#submit").await;
+    println!(
+        "taps for a report with a recent category and a corrected position: {}",
+        taps.0
+    );
+    assert!(taps.0 <= 5, "took {} taps", taps.0);
+    wait_text_for(&c, "#queue-summary", Duration::from_secs(60), |t| {
+        t == "全部已上传"
+    })
+    .await;
+    assert_eq!(centre.reports_held(), 2);
 
     // English on request.
     find(&c, "#nav-settings").await.click().await.unwrap();
