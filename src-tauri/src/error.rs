@@ -30,20 +30,7 @@ impl CommandError {
 impl From<gridwalk_field::Error> for CommandError {
     fn from(e: gridwalk_field::Error) -> Self {
         use gridwalk_field::Error as E;
-        let kind = match &e {
-            E::Invalid(_) => "invalid",
-            E::Incomplete(_) => "incomplete",
-            E::NoSuchReport(_) | E::NoSuchPhoto(_) | E::NoSuchClip(_) => "not_found",
-            E::NotADraft(_) | E::NotEditable(..) => "not_editable",
-            E::Photo(_) => "bad_photo",
-            E::NotSignedIn => "not_signed_in",
-            E::SyncNotConfigured => "sync_not_configured",
-            E::Network(_) => "network",
-            E::Unauthorized => "unauthorized",
-            E::Server(_) => "server",
-            E::Refused(_) => "refused",
-            _ => "internal",
-        };
+        let kind = e.kind();
         let fields = match &e {
             E::Invalid(v) => {
                 v.0.iter()

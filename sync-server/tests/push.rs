@@ -226,6 +226,7 @@ async fn the_engine_syncs_its_outbox_and_settles_every_answer(backend: Backend) 
         (status.failures, status.last_error.as_deref()),
         (1, Some(err.to_string().as_str()))
     );
+    assert_eq!(status.last_error_kind.as_deref(), Some("network"));
     assert_eq!(engine.queue_summary().unwrap().pending_reports, 4);
 
     // The server comes back.
@@ -242,6 +243,7 @@ async fn the_engine_syncs_its_outbox_and_settles_every_answer(backend: Backend) 
     assert_eq!(engine.reports(ReportState::Sent).unwrap().len(), 4);
     let status = engine.sync_status().unwrap();
     assert_eq!((status.failures, status.last_error), (0, None));
+    assert_eq!(status.last_error_kind, None);
     assert!(status.last_success_at.is_some());
 
     // Nothing left: a second sync sends nothing.

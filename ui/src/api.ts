@@ -5,6 +5,8 @@ import { invoke } from "@tauri-apps/api/core";
 import { listen } from "@tauri-apps/api/event";
 
 import { commands, type CommandError, type LocalReport, type PhotoStage, type SyncOutcome } from "./bindings";
+import type { Lang } from "./i18n";
+import { errorWords } from "./logic/report";
 
 /** A camera photo into a draft: its bytes as the raw body, report and stage as headers. */
 async function addPhoto(report: string, stage: PhotoStage, file: Blob): Promise<LocalReport> {
@@ -38,9 +40,13 @@ export function onSynced(f: (outcome: SyncOutcome | null) => void): () => void {
   return () => void stop.then((u) => u());
 }
 
-/** What to show for a failed command. */
-export function errorText(e: unknown): string {
-  if (e && typeof e === "object" && "message" in e) return String((e as CommandError).message);
+/** What to show for a failed command, in the inspector's language where the kind is one
+ * the catalogues know. */
+export function errorText(e: unknown, lang: Lang): string {
+  if (e && typeof e === "object" && "message" in e) {
+    const err = e as CommandError;
+    return errorWords(lang, err.kind, String(err.message));
+  }
   return String(e);
 }
 

@@ -335,6 +335,10 @@ export type SyncStatus = { configured: boolean, last_attempt_at: string | null, 
  */
 last_error: string | null, 
 /**
+ * Its kind ([`Error::kind`]), for the app to say it in the inspector's language.
+ */
+last_error_kind: string | null, 
+/**
  * Failed attempts since the last success.
  */
 failures: number, };

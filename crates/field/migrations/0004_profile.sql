@@ -9,3 +9,7 @@ ALTER TABLE device ADD COLUMN user_badge TEXT;
 ALTER TABLE device ADD COLUMN camera_serial TEXT;
 -- The long edge of upload derivatives, in pixels (NULL: the engine's default).
 ALTER TABLE device ADD COLUMN photo_max_edge INTEGER;
+
+-- The kind of the last sync failure (`network`, `unauthorized`, …), beside its words, so the
+-- app can say it in the inspector's language.
+ALTER TABLE sync_state ADD COLUMN last_error_kind TEXT;

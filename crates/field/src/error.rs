@@ -62,6 +62,29 @@ pub enum Error {
 }
 
 impl Error {
+    /// A stable name for the kind of error, for the app to branch on and to say in the
+    /// inspector's language: `invalid`, `incomplete`, `not_found`, `not_editable`,
+    /// `bad_photo`, `not_signed_in`, `sync_not_configured`, `network`, `unauthorized`,
+    /// `server`, `refused`, `missing_at_centre`, `internal`.
+    #[must_use]
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Error::Invalid(_) => "invalid",
+            Error::Incomplete(_) => "incomplete",
+            Error::NoSuchReport(_) | Error::NoSuchPhoto(_) | Error::NoSuchClip(_) => "not_found",
+            Error::NotADraft(_) | Error::NotEditable(..) => "not_editable",
+            Error::Photo(_) => "bad_photo",
+            Error::NotSignedIn => "not_signed_in",
+            Error::SyncNotConfigured => "sync_not_configured",
+            Error::Network(_) => "network",
+            Error::Unauthorized => "unauthorized",
+            Error::Server(_) => "server",
+            Error::Refused(_) => "refused",
+            Error::MissingAtCentre { .. } => "missing_at_centre",
+            _ => "internal",
+        }
+    }
+
     /// Whether trying again later may succeed without anyone doing anything.
     #[must_use]
     pub fn is_retryable(&self) -> bool {

@@ -105,3 +105,22 @@ export function clipFrom(form: ReturnType<typeof clipDefaults>): ClipRef {
 export function when(lang: Lang, iso: string): string {
   return new Date(iso).toLocaleString(lang === "zh" ? "zh-CN" : "en-GB", { dateStyle: "medium", timeStyle: "short" });
 }
+
+const SAID: Record<string, Key> = {
+  network: "error.network",
+  unauthorized: "error.unauthorized",
+  server: "error.server",
+  sync_not_configured: "error.sync_not_configured",
+  not_signed_in: "error.not_signed_in",
+  refused: "error.refused",
+};
+
+/** An engine error in the inspector's language: the kinds an inspector meets in the field
+ * from the catalogue, the engine's own words for the rest (a field's problem, say). */
+export function errorWords(lang: Lang, kind: string | null | undefined, message: string): string {
+  const key = kind ? SAID[kind] : undefined;
+  if (!key) return message;
+  // The detail is what follows the engine's first clause, e.g. the refusal's reason.
+  const detail = message.includes(": ") ? message.slice(message.indexOf(": ") + 2) : message;
+  return translate(lang, key, { detail });
+}

@@ -24,7 +24,7 @@ export function Detail({ lang, id, categories, onBack, onContinue }: DetailProps
   const [error, setError] = useState<string | null>(null);
   const [editing, setEditing] = useState<{ description: string; address: string; urgency: Urgency } | null>(null);
   useEffect(() => {
-    void api.report(id).then(setR, (e) => setError(errorText(e)));
+    void api.report(id).then(setR, (e) => setError(errorText(e, lang)));
   }, [id]);
   if (!r) return <section id="detail">{error ? <p class="error">{error}</p> : "…"}</section>;
   const c = categories.find((c) => c.kind === r.kind && c.code === r.category);
@@ -35,7 +35,7 @@ export function Detail({ lang, id, categories, onBack, onContinue }: DetailProps
       setEditing(null);
       setError(null);
     } catch (e) {
-      setError(errorText(e));
+      setError(errorText(e, lang));
     }
   };
   return (

@@ -59,7 +59,7 @@ export function NewReport({ lang, info, categories, cells, draftId, onDone }: Ne
     setFields({});
   };
   const fail = (e: unknown) => {
-    setError(errorText(e));
+    setError(errorText(e, lang));
     setFields(errorFields(e));
   };
 
@@ -84,7 +84,7 @@ export function NewReport({ lang, info, categories, cells, draftId, onDone }: Ne
           }
           if (live) setGps({ state: "done" });
         } catch (e) {
-          if (live) setGps({ state: "failed", why: errorText(e) });
+          if (live) setGps({ state: "failed", why: errorText(e, lang) });
         }
       } catch (e) {
         if (live) fail(e);

@@ -7,7 +7,7 @@ import type { LocalReport, QueueSummary, SyncStatus } from "../bindings";
 import { translate, type Key, type Lang } from "../i18n";
 import { label, type Category } from "../logic/categories";
 import { waiting } from "../logic/queue";
-import { stateLabel, when } from "../logic/report";
+import { errorWords, stateLabel, when } from "../logic/report";
 
 export interface QueueProps {
   lang: Lang;
@@ -41,7 +41,7 @@ export function Queue({ lang, categories, onOpen }: QueueProps) {
       setStatus(s);
       setReports(r);
     } catch (e) {
-      setError(errorText(e));
+      setError(errorText(e, lang));
     }
   };
   useEffect(() => {
@@ -79,7 +79,7 @@ export function Queue({ lang, categories, onOpen }: QueueProps) {
       {status && !status.configured && <p class="notice">{t("queue.notSetUp")}</p>}
       {(status?.last_error || error) && (
         <p class="error" id="queue-error">
-          {status?.last_error ?? error}
+          {status?.last_error ? errorWords(lang, status.last_error_kind, status.last_error) : error}
         </p>
       )}
       <button id="sync-now" class="primary" disabled={busy} onClick={() => void syncNow()}>

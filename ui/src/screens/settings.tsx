@@ -36,7 +36,7 @@ export function Settings({ lang, setLang, info, onChanged }: SettingsProps) {
       setToken("");
       onChanged();
     } catch (e) {
-      setError(errorText(e));
+      setError(errorText(e, lang));
     } finally {
       setBusy(false);
     }
@@ -49,7 +49,7 @@ export function Settings({ lang, setLang, info, onChanged }: SettingsProps) {
       setError(null);
       onChanged();
     } catch (e) {
-      setError(errorText(e));
+      setError(errorText(e, lang));
     }
   };
   const who = info?.inspector;

@@ -51,6 +51,8 @@ pub struct SyncStatus {
     pub last_success_at: Option<DateTime<Utc>>,
     /// The last failure, in words an inspector understands; cleared by a success.
     pub last_error: Option<String>,
+    /// Its kind ([`Error::kind`]), for the app to say it in the inspector's language.
+    pub last_error_kind: Option<String>,
     /// Failed attempts since the last success.
     pub failures: u32,
 }
@@ -141,7 +143,7 @@ impl Engine {
     pub fn sync_status(&self) -> Result<SyncStatus> {
         Ok(self.db().query_row(
             "SELECT server_url IS NOT NULL AND token IS NOT NULL, last_attempt_at,
-                    last_success_at, last_error, failures FROM sync_state",
+                    last_success_at, last_error, failures, last_error_kind FROM sync_state",
             [],
             |r| {
                 Ok(SyncStatus {
@@ -149,6 +151,7 @@ impl Engine {
                     last_attempt_at: r.get(1)?,
                     last_success_at: r.get(2)?,
                     last_error: r.get(3)?,
+                    last_error_kind: r.get(5)?,
                     failures: r.get(4)?,
                 })
             },
@@ -240,7 +243,7 @@ impl Engine {
     pub fn record_sync_success(&self) -> Result<()> {
         self.db().execute(
             "UPDATE sync_state SET last_attempt_at = ?1, last_success_at = ?1, last_error = NULL,
-                    failures = 0",
+                    last_error_kind = NULL, failures = 0",
             [self.now()],
         )?;
         Ok(())
@@ -252,8 +255,9 @@ impl Engine {
         let tx = conn.transaction()?;
         let words = error.to_string();
         tx.execute(
-            "UPDATE sync_state SET last_attempt_at = ?1, last_error = ?2, failures = failures + 1",
-            params![self.now(), words],
+            "UPDATE sync_state SET last_attempt_at = ?1, last_error = ?2, last_error_kind = ?3,
+                    failures = failures + 1",
+            params![self.now(), words, error.kind()],
         )?;
         tx.execute(
             "UPDATE outbox SET attempts = attempts + 1, last_error = ?1

@@ -7,7 +7,7 @@ import { catalogues, translate } from "../../i18n";
 import { keyOf, majors, recentEntries, remember, search } from "../categories";
 import { boundsOf, pad, project } from "../geo";
 import { manual } from "../position";
-import { clipDefaults, clipFrom, editable, flagText, progress, rfc3339, stateLabel } from "../report";
+import { clipDefaults, clipFrom, editable, errorWords, flagText, progress, rfc3339, stateLabel } from "../report";
 import { size, waiting } from "../queue";
 
 // The engine sends the table as `code_table` does: every 小类, by kind then code. Built
@@ -134,6 +134,21 @@ describe("report words", () => {
     expect(clip.file_name).toBeNull();
     expect(new Date(clip.end).getTime() - new Date(clip.start).getTime()).toBe(5 * 60_000);
     expect(rfc3339("2026-11-21T09:30")).toMatch(/^2026-11-21T09:30:00[+-]\d\d:\d\d$/);
+  });
+});
+
+describe("engine errors", () => {
+  it("are said in the inspector's language by kind, with the engine's detail", () => {
+    expect(errorWords("zh", "network", "cannot reach the server (no connection); …")).toBe(
+      "无法连接服务器；上报已安全保存在本机，恢复连接后会自动上传",
+    );
+    expect(errorWords("zh", "refused", 'the server refused the data: "x" is not a server address')).toBe(
+      '服务器拒收："x" is not a server address',
+    );
+    expect(errorWords("en", "server", "the server had a problem (500 Internal Server Error); it will be tried again")).toContain("The server had a problem");
+    // A kind the catalogues do not know keeps the engine's words.
+    expect(errorWords("zh", "invalid", "photo_max_edge: 100 pixels is outside 800–4096")).toBe("photo_max_edge: 100 pixels is outside 800–4096");
+    expect(errorWords("zh", null, "something")).toBe("something");
   });
 });
 
