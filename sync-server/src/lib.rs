@@ -17,6 +17,7 @@ pub mod admin;
 pub mod api;
 pub mod auth;
 pub mod blobs;
+pub mod calendar;
 pub mod config;
 pub mod duplicates;
 pub mod edits;
