@@ -18,6 +18,7 @@ pub mod api;
 pub mod auth;
 pub mod blobs;
 pub mod calendar;
+pub mod cases;
 pub mod config;
 pub mod duplicates;
 pub mod edits;
