@@ -1,7 +1,7 @@
 //! The sync worker: sends the queue whenever it can, without anyone pressing a button.
 //!
-//! One task runs for the life of the app. It does a round (push, photos, pull) when it is
-//! woken: a report was submitted or changed, the WebView saw the network come back
+//! One task runs for the life of the app. It does a round (push, photos, pull) when the
+//! app starts, and whenever it is woken: a report was submitted or changed, the WebView saw the network come back
 //! (`online`), the app came back to the front (`visibilitychange`), or the inspector
 //! pressed "sync now". Between wakes it waits [`next_wait`]: straight on while work is
 //! left after a good round, by exponential backoff with full jitter after failures (a
@@ -88,7 +88,8 @@ impl SyncWorker {
     pub async fn run(&self, engine: &Engine) {
         let policy = RetryPolicy::default();
         let mut failures = 0;
-        let mut ended = Ended::Done;
+        // A round at once on start: yesterday's queue goes as soon as there is signal.
+        let mut ended = Ended::MoreLeft;
         loop {
             let wait = next_wait(ended, &policy, rand::random());
             if !wait.is_zero() {
