@@ -275,12 +275,6 @@ macro_rules! commands {
                 }
             }),*]
         }
-
-        /// Every command's name, JSON and raw.
-        #[must_use]
-        pub fn names() -> Vec<&'static str> {
-            vec![$(stringify!($name),)* $(stringify!($raw),)*]
-        }
     };
 }
 

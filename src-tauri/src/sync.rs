@@ -98,7 +98,7 @@ impl SyncWorker {
             ended = match self.round_now(engine).await {
                 Ok(_) => {
                     failures = 0;
-                    if work_left(engine) {
+                    if engine.work_left().unwrap_or(false) {
                         Ended::MoreLeft
                     } else {
                         Ended::Done
@@ -115,16 +115,6 @@ impl SyncWorker {
             };
         }
     }
-}
-
-/// Whether reports or photos still wait for the centre (a photo the centre refused waits
-/// for the inspector, not for another round).
-fn work_left(engine: &Engine) -> bool {
-    let reports = engine.queue_summary().is_ok_and(|q| q.pending_reports > 0);
-    let photos = engine
-        .photos_to_upload()
-        .is_ok_and(|p| p.iter().any(|p| p.last_error.is_none()));
-    reports || photos
 }
 
 #[cfg(test)]

@@ -294,6 +294,16 @@ impl Engine {
         result
     }
 
+    /// Whether reports or photos still wait for the centre. A photo the centre refused
+    /// waits for the inspector, not for another round, so it does not count.
+    pub fn work_left(&self) -> Result<bool> {
+        Ok(self.queue_summary()?.pending_reports > 0
+            || self
+                .photos_to_upload()?
+                .iter()
+                .any(|p| p.last_error.is_none()))
+    }
+
     /// Sync rounds until one finishes with nothing left to send, waiting between failed
     /// rounds by [`plan::backoff`] (full jitter). A wait ends early when `wake` is
     /// notified (connectivity came back, the app resumed, the inspector pressed "sync
@@ -311,12 +321,7 @@ impl Engine {
         loop {
             match self.sync_recorded(client, app_version, &mut total).await {
                 Ok(()) => {
-                    let q = self.queue_summary()?;
-                    let photos_left = self
-                        .photos_to_upload()?
-                        .iter()
-                        .any(|p| p.last_error.is_none());
-                    if q.pending_reports == 0 && !photos_left {
+                    if !self.work_left()? {
                         return Ok(total);
                     }
                     failures = 0;
