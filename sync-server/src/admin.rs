@@ -6,6 +6,7 @@ use std::path::Path;
 use gridwalk_protocol::{CellCode, CodeTable, DeviceId};
 
 use crate::auth;
+use crate::rules::{self, CaseRules};
 use crate::store::{CaseStore, User};
 
 /// How much `load_fixtures` loaded.
@@ -14,10 +15,11 @@ pub struct Loaded {
     pub code_tables: usize,
     pub cells: usize,
     pub users: usize,
+    pub departments: usize,
 }
 
-/// Loads `codes.json`, `grid/*.geojson` and `users.json` from a fixtures directory.
-/// Re-running it updates in place.
+/// Loads `codes.json`, `grid/*.geojson`, `users.json` and `case-rules.json` from a
+/// fixtures directory. Re-running it updates in place.
 pub async fn load_fixtures(store: &dyn CaseStore, dir: &Path) -> anyhow::Result<Loaded> {
     use anyhow::Context;
     let read =
@@ -53,10 +55,17 @@ pub async fn load_fixtures(store: &dyn CaseStore, dir: &Path) -> anyhow::Result<
     for u in &users {
         store.put_user(u).await?;
     }
+
+    let rules_text = read(&dir.join("case-rules.json"))?;
+    let rules = CaseRules::from_json(&rules_text).map_err(anyhow::Error::msg)?;
+    store
+        .put_document(rules::DOCUMENT, &rules_text, chrono::Utc::now())
+        .await?;
     Ok(Loaded {
         code_tables: 1,
         cells: cell_count,
         users: users.len(),
+        departments: rules.departments.len(),
     })
 }
 
@@ -75,4 +84,28 @@ pub async fn enroll_device(
         .enroll_device(device, user.id, &auth::token_hash(&token))
         .await?;
     Ok(token)
+}
+
+/// The shortest console password accepted.
+pub const MIN_PASSWORD: usize = 8;
+
+/// Sets the console password of the leader or operator with `login`.
+pub async fn set_password(
+    store: &dyn CaseStore,
+    login: &str,
+    password: &str,
+) -> anyhow::Result<()> {
+    let user = store
+        .user_by_login(login)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("no user with login {login:?}"))?;
+    if user.role == crate::store::Role::Inspector {
+        anyhow::bail!("{login} is an inspector; the console is for team leaders and operators");
+    }
+    if password.chars().count() < MIN_PASSWORD {
+        anyhow::bail!("the password must be at least {MIN_PASSWORD} characters");
+    }
+    let hash = auth::hash_password(password).map_err(anyhow::Error::msg)?;
+    store.set_password(user.id, Some(&hash)).await?;
+    Ok(())
 }

@@ -1,6 +1,9 @@
-//! Device authentication. A device presents the bearer token it was enrolled with; the
-//! server keeps only the token's SHA-256, so a copy of the database does not let anyone
-//! impersonate a device.
+//! Authentication. A device presents the bearer token it was enrolled with; the server
+//! keeps only the token's SHA-256, so a copy of the database does not let anyone
+//! impersonate a device. Team leaders and operators sign in to the console with a password
+//! (kept as an Argon2id hash) and get a session token for 12 hours, sent as a bearer token
+//! or, from the console's pages, as an HTTP-only, same-site cookie (so photos load in
+//! `<img>` tags); only its SHA-256 is kept.
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
@@ -9,7 +12,7 @@ use sha2::{Digest, Sha256};
 
 use crate::AppState;
 use crate::error::AppError;
-use crate::store::Device;
+use crate::store::{Device, Role, User};
 
 /// A new random device token (256 bits, hex).
 #[must_use]
@@ -50,5 +53,84 @@ impl FromRequestParts<AppState> for DeviceAuth {
             .await?
             .map(DeviceAuth)
             .ok_or(AppError::Unauthorized)
+    }
+}
+
+/// How long a console session lasts: a working day and then some.
+pub const SESSION_HOURS: i64 = 12;
+
+/// The cookie the console's pages carry their session in (the same token as the bearer).
+pub const SESSION_COOKIE: &str = "gridwalk_session";
+
+/// An Argon2id hash of a console password, in the PHC string format.
+pub fn hash_password(password: &str) -> Result<String, String> {
+    use argon2::password_hash::{PasswordHasher, SaltString};
+    let mut salt = [0u8; 16];
+    rand::rng().fill_bytes(&mut salt);
+    let salt = SaltString::encode_b64(&salt).map_err(|e| e.to_string())?;
+    argon2::Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| e.to_string())
+}
+
+/// Whether `password` matches a stored hash (a malformed hash matches nothing).
+#[must_use]
+pub fn password_matches(password: &str, hash: &str) -> bool {
+    use argon2::password_hash::{PasswordHash, PasswordVerifier};
+    PasswordHash::new(hash).is_ok_and(|h| {
+        argon2::Argon2::default()
+            .verify_password(password.as_bytes(), &h)
+            .is_ok()
+    })
+}
+
+/// The console session token of a request: the bearer header, else the session cookie.
+fn session_token(parts: &Parts) -> Option<String> {
+    let bearer = parts
+        .headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(|t| t.trim().to_owned());
+    bearer.or_else(|| {
+        parts
+            .headers
+            .get_all(axum::http::header::COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(';'))
+            .filter_map(|c| c.trim().split_once('='))
+            .find(|(name, _)| *name == SESSION_COOKIE)
+            .map(|(_, value)| value.to_owned())
+    })
+}
+
+/// The person signed in to the console: a team leader or an operator with a live session.
+#[derive(Debug, Clone)]
+pub struct ConsoleAuth {
+    pub user: User,
+    /// The session token's SHA-256 (to end it).
+    pub session: String,
+}
+
+impl FromRequestParts<AppState> for ConsoleAuth {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+        let signed_out = || AppError::SignedOut("sign in to the console first".into());
+        let token = session_token(parts).ok_or_else(signed_out)?;
+        let session = token_hash(&token);
+        let user = state
+            .store
+            .session_user(&session, chrono::Utc::now())
+            .await?
+            .ok_or_else(|| AppError::SignedOut("your session has ended; sign in again".into()))?;
+        if user.role == Role::Inspector {
+            return Err(AppError::Forbidden(
+                "the console is for team leaders and operators".into(),
+            ));
+        }
+        Ok(ConsoleAuth { user, session })
     }
 }

@@ -105,6 +105,12 @@ impl WorkingCalendar {
         !matches!(date.weekday(), Weekday::Sat | Weekday::Sun) && !self.holidays.contains(&date)
     }
 
+    /// The local date at an instant (case numbers run per local day).
+    #[must_use]
+    pub fn local_date(&self, at: DateTime<Utc>) -> NaiveDate {
+        at.with_timezone(&self.offset).date_naive()
+    }
+
     /// The working time of one working day (what "1 working day" means).
     #[must_use]
     pub fn day(&self) -> Duration {

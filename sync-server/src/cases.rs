@@ -1,7 +1,8 @@
 //! The case loop (发现 → 立案 → 派遣 → 处置 → 核查 → 结案) as a pure state machine: which
-//! action may follow which state, and what it leads to. (Not yet wired: the store is to
-//! apply a transition in the same transaction as the version it writes, and the console and
-//! the devices only to ask.)
+//! action may follow which state, and what it leads to. The store applies a step
+//! ([`crate::store::Step`]) in one transaction: it reads the state under its lock, asks
+//! [`next`], and writes the new state, the case event and what follows (a case number, a
+//! deadline, a verification task for an inspector).
 //!
 //! - `awaiting_photos` → `pending_review` when the last photo arrives;
 //! - `pending_review` → `registered` (approve, 立案), `returned` (return, with a comment),
@@ -107,6 +108,39 @@ pub fn next(id: ReportId, state: CaseState, action: &Action) -> Result<CaseState
         }
     };
     Ok(to)
+}
+
+/// Why acting now would be wrong when the person saw the report in `seen` and it is in
+/// `state`: someone else acted on it in between.
+#[must_use]
+pub fn check_seen(id: ReportId, seen: Option<CaseState>, state: CaseState) -> Option<String> {
+    match seen {
+        Some(seen) if seen != state => Some(format!(
+            "report {id} is {} now, not {}: someone else acted on it first; look again",
+            state.as_str(),
+            seen.as_str()
+        )),
+        _ => None,
+    }
+}
+
+/// Whether a report may be merged into `into`, which is in `target` (its state, and
+/// whether it was removed), or does not exist (`None`).
+pub fn merge_target(into: ReportId, target: Option<(CaseState, bool)>) -> Result<(), String> {
+    match target {
+        None => Err(format!("there is no report {into} to merge into")),
+        Some((_, true)) => Err(format!("report {into} was removed at the centre")),
+        Some((CaseState::Rejected | CaseState::Merged, _)) => Err(format!(
+            "report {into} was itself rejected or merged; merge into the report that stands"
+        )),
+        Some(_) => Ok(()),
+    }
+}
+
+/// The case number (立案编号) of the `n`th case registered on local day `day` (`20261121`).
+#[must_use]
+pub fn case_number(day: &str, n: u64) -> String {
+    format!("{day}-{n:04}")
 }
 
 #[cfg(test)]

@@ -18,6 +18,12 @@ pub enum AppError {
     Unauthorized,
     #[error("{0}")]
     Forbidden(String),
+    /// The console's session is missing, unknown or over, or the sign-in was wrong.
+    #[error("{0}")]
+    SignedOut(String),
+    /// The case loop refused the step, in words (someone acted first, or out of turn).
+    #[error("{0}")]
+    Refused(String),
     #[error("mutation numbers must continue from {expected}")]
     Gap { expected: MutationId },
     #[error("{0}")]
@@ -47,6 +53,8 @@ impl IntoResponse for AppError {
             AppError::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request", None),
             AppError::Unauthorized => (StatusCode::UNAUTHORIZED, "unauthorized", None),
             AppError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden", None),
+            AppError::SignedOut(_) => (StatusCode::UNAUTHORIZED, "signed_out", None),
+            AppError::Refused(_) => (StatusCode::CONFLICT, "refused", None),
             AppError::Gap { expected } => (StatusCode::CONFLICT, "gap", Some(*expected)),
             AppError::NotFound(_) | AppError::Store(StoreError::NotFound(_)) => {
                 (StatusCode::NOT_FOUND, "not_found", None)

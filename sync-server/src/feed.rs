@@ -14,7 +14,9 @@
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use gridwalk_protocol::{CentralReport, Change, ChangesPage, ReportId};
+use gridwalk_protocol::{
+    CaseState, CentralReport, Change, ChangesPage, ReportId, TaskChange, TaskId,
+};
 
 use crate::error::AppError;
 use crate::store::{CaseStore, Device, FeedKind, FeedPage, StoredReport};
@@ -126,9 +128,17 @@ pub async fn page(
     } else {
         Vec::new()
     };
+    let mut tasks = Vec::new();
+    for row in rows.iter().filter(|r| r.kind == FeedKind::Task) {
+        tasks.extend(task_change(store, &row.entity).await?);
+    }
     let mut changes = Vec::with_capacity(rows.len());
     for row in rows {
         let change = match row.kind {
+            FeedKind::Task => tasks
+                .iter()
+                .find(|t| t.task.id.to_string() == row.entity)
+                .map(|t| Change::Task(Box::new(t.clone()))),
             FeedKind::Report => reports
                 .iter()
                 .find(|s| s.report.id.to_string() == row.entity)
@@ -167,6 +177,24 @@ pub async fn page(
     })
 }
 
+/// A task with the case it is about, as the device receives it.
+async fn task_change(store: &dyn CaseStore, entity: &str) -> Result<Option<TaskChange>, AppError> {
+    let id: TaskId = entity
+        .parse()
+        .map_err(|e| AppError::Store(crate::store::StoreError::Db(format!("feed row: {e}"))))?;
+    let Some(task) = store.task(id).await? else {
+        return Ok(None);
+    };
+    let Some(item) = store.console_reports_by_id(&[task.report]).await?.pop() else {
+        return Ok(None);
+    };
+    Ok(Some(TaskChange {
+        task,
+        report: item.report,
+        department: item.case.and_then(|c| c.department),
+    }))
+}
+
 fn report_change(s: &StoredReport) -> Change {
     match s.deleted_at {
         Some(deleted_at) => Change::ReportDeleted {
@@ -179,6 +207,16 @@ fn report_change(s: &StoredReport) -> Change {
             state: s.state,
             received_at: s.received_at,
             duplicate_of: s.duplicate_of,
+            // The note is for the inspector while it says why the report stands where it
+            // does; after a resubmission it is history (the console keeps it).
+            note: s.note.clone().filter(|_| {
+                matches!(
+                    s.state,
+                    CaseState::Returned | CaseState::Rejected | CaseState::Merged
+                )
+            }),
+            case_no: s.case_no.clone(),
+            merged_into: s.merged_into,
         })),
     }
 }

@@ -8,6 +8,10 @@
 //! - [`feed`]: the change feed back to devices: cursors, scope, tombstones, resync.
 //! - [`uploads`]: tus uploads of photos, checked against their reports.
 //! - [`auth`]: device tokens (only their SHA-256 is stored) and the `DeviceAuth` extractor.
+//! - [`cases`]: the case loop (立案 → 派遣 → 处置 → 核查 → 结案) as a pure state machine.
+//! - [`calendar`], [`rules`]: working time, departments and time limits (处置时限).
+//! - [`console`]: what the console does: sign-in, review and loop steps, conflicts.
+//! - [`evaluation`]: the 考核评价 indicators, counted from the loop's events.
 //! - [`admin`]: loading fixtures and enrolling devices, shared by the CLI and the tests.
 //! - [`api`]: the HTTP routes; handlers are thin: parse, call the domain, map the error.
 
@@ -20,11 +24,14 @@ pub mod blobs;
 pub mod calendar;
 pub mod cases;
 pub mod config;
+pub mod console;
 pub mod duplicates;
 pub mod edits;
 pub mod error;
+pub mod evaluation;
 pub mod feed;
 pub mod intake;
+pub mod rules;
 pub mod store;
 pub mod uploads;
 

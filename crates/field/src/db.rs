@@ -17,6 +17,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0002_uploads.sql"),
     include_str!("../migrations/0003_central.sql"),
     include_str!("../migrations/0004_profile.sql"),
+    include_str!("../migrations/0005_tasks.sql"),
 ];
 
 /// Opens (creating if needed) the database at `path` and brings its schema up to date.

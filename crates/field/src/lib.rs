@@ -36,6 +36,7 @@ pub mod queue;
 pub mod reference;
 pub mod settings;
 pub mod sync;
+pub mod tasks;
 
 pub use engine::{Engine, FieldConfig, Inspector};
 pub use error::{Error, Result};

@@ -21,6 +21,7 @@ use crate::{
 /// The category a report is filed under: changed together or not at all.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Filing {
     pub kind: Kind,
     pub category: CategoryCode,
@@ -31,6 +32,7 @@ pub struct Filing {
 /// Where the problem is: the position and what follows from it, changed together.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Place {
     pub location: Location,
     pub cell: Option<CellCode>,
@@ -41,6 +43,7 @@ pub struct Place {
 /// A clip's identity: the camera and when the clip starts.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ClipKey {
     pub camera_serial: String,
     pub start: chrono::DateTime<chrono::FixedOffset>,
@@ -59,6 +62,7 @@ impl ClipKey {
 /// The changes of one edit; `None` leaves a group as it was.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ReportPatch {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub filing: Option<Filing>,
@@ -125,6 +129,34 @@ impl ReportPatch {
         merge(report, report, self).merged
     }
 
+    /// The patch that sets each named field group to the value given, as an operator's
+    /// resolution of a conflict states them (`filing`, `place`, `description`, `urgency`,
+    /// `handled_on_spot`, each in the shape a [`FieldConflict`] shows). Names the field
+    /// whose value is not of its kind.
+    pub fn from_fields<'a>(
+        fields: impl IntoIterator<Item = (&'a str, &'a serde_json::Value)>,
+    ) -> Result<Self, String> {
+        fn take<T: serde::de::DeserializeOwned>(
+            field: &str,
+            v: &serde_json::Value,
+        ) -> Result<T, String> {
+            serde_json::from_value(v.clone())
+                .map_err(|e| format!("{field}: the value is not one this field can take ({e})"))
+        }
+        let mut patch = Self::default();
+        for (field, v) in fields {
+            match field {
+                "filing" => patch.filing = Some(take(field, v)?),
+                "place" => patch.place = Some(take(field, v)?),
+                "description" => patch.description = Some(take(field, v)?),
+                "urgency" => patch.urgency = Some(take(field, v)?),
+                "handled_on_spot" => patch.handled_on_spot = Some(take(field, v)?),
+                other => return Err(format!("{other:?} is not a field a conflict can be about")),
+            }
+        }
+        Ok(patch)
+    }
+
     /// Whether the patch changes nothing.
     #[must_use]
     pub fn is_empty(&self) -> bool {
@@ -153,6 +185,7 @@ fn place_of(r: &Report) -> Place {
 /// One field group both sides changed differently.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct FieldConflict {
     /// `filing`, `place`, `description`, `urgency` or `handled_on_spot`.
     pub field: String,

@@ -111,6 +111,27 @@ pub struct CentralReport {
     /// The earlier report this one likely duplicates.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub duplicate_of: Option<ReportId>,
+    /// The centre's word to the inspector: why it was returned or rejected.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    /// Its case number, once registered (立案).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub case_no: Option<String>,
+    /// The report it was merged into.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub merged_into: Option<ReportId>,
+}
+
+/// A task and the case it is about, as a device receives them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct TaskChange {
+    pub task: crate::console::Task,
+    /// The case's report: what to look at, and where.
+    pub report: Report,
+    /// The department that handled it.
+    pub department: Option<String>,
 }
 
 /// One thing that changed, as it is now.
@@ -131,6 +152,9 @@ pub enum Change {
         #[cfg_attr(feature = "openapi", schema(value_type = Object))]
         table: serde_json::Value,
     },
+    /// A task for the user (a verification, 核查), with the case it is about as the
+    /// centre holds it now.
+    Task(Box<TaskChange>),
     /// A grid cell of the user's area (a GeoJSON Feature).
     Cell {
         code: CellCode,

@@ -99,6 +99,11 @@ uuid7_id!(
     UserId,
     "user ID"
 );
+uuid7_id!(
+    /// A task the centre gives an inspector (a verification, 核查).
+    TaskId,
+    "task ID"
+);
 
 #[cfg(test)]
 mod tests {

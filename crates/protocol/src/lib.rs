@@ -10,6 +10,7 @@
 #![forbid(unsafe_code)]
 
 pub mod codes;
+pub mod console;
 pub mod edit;
 pub mod error;
 pub mod feed;
@@ -25,8 +26,8 @@ pub mod validate;
 pub use codes::{Category, CategoryCode, CodeTable, Kind};
 pub use edit::{FieldConflict, ReportPatch};
 pub use error::Error;
-pub use feed::{CaseState, CentralReport, Change, ChangesPage};
-pub use ids::{DeviceId, PhotoId, ReportId, UserId};
+pub use feed::{CaseState, CentralReport, Change, ChangesPage, TaskChange};
+pub use ids::{DeviceId, PhotoId, ReportId, TaskId, UserId};
 pub use mutation::{Mutation, MutationBody, MutationId, Version};
 pub use report::{
     CellCode, ClipRef, ComponentId, Crs, Location, LocationFlag, LocationProvider, PhotoRef,

@@ -212,6 +212,7 @@ pub enum LocationFlag {
 /// A submitted problem report.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Report {
     pub id: ReportId,
     pub kind: Kind,

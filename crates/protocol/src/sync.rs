@@ -13,6 +13,7 @@ use crate::{CellCode, DeviceId, Mutation, MutationId, PhotoId, UserId};
 /// whose work has not arrived.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct QueueStats {
     pub reports: u64,
     pub photos: u64,

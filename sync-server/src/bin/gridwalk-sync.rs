@@ -56,6 +56,10 @@ enum Command {
         /// Hours an unfinished upload is kept after its last request [default: 24].
         #[arg(long, env = "GRIDWALK_SYNC_UPLOAD_TTL_HOURS")]
         upload_ttl_hours: Option<u32>,
+        /// The console's build (the `ui/dist` directory holding `console.html`), served
+        /// under /console/ [default: ui/dist].
+        #[arg(long, env = "GRIDWALK_SYNC_CONSOLE_DIR")]
+        console_dir: Option<PathBuf>,
     },
     /// Administration for scripts.
     Admin {
@@ -66,8 +70,15 @@ enum Command {
 
 #[derive(Subcommand)]
 enum AdminCommand {
-    /// Load codes.json, grid/*.geojson and users.json from a fixtures directory.
+    /// Load codes.json, grid/*.geojson, users.json and case-rules.json from a fixtures
+    /// directory.
     LoadFixtures { dir: PathBuf },
+    /// Set a team leader's or operator's console password, read from the first line of
+    /// standard input (so it stays out of the shell history and the process list).
+    SetPassword {
+        #[arg(long)]
+        user: String,
+    },
     /// Create or update a user; prints the user's ID.
     CreateUser {
         #[arg(long)]
@@ -151,6 +162,7 @@ async fn run(cli: Cli) -> Result<()> {
         listen,
         max_upload_bytes,
         upload_ttl_hours,
+        ..
     } = &cli.command
     {
         flags.listen = *listen;
@@ -160,7 +172,8 @@ async fn run(cli: Cli) -> Result<()> {
     let settings = config::resolve(flags, file);
     let store = open_store(&settings.data_dir, settings.db.as_deref()).await?;
     match cli.command {
-        Command::Serve { .. } => {
+        Command::Serve { console_dir, .. } => {
+            let console_dir = console_dir.unwrap_or_else(gridwalk_sync::api::pages::default_dir);
             let blobs = BlobStore::open(&settings.blobs)?;
             let state = AppState {
                 store,
@@ -197,7 +210,8 @@ async fn run(cli: Cli) -> Result<()> {
                     }
                 }
             });
-            axum::serve(listener, app(state))
+            let router = app(state).merge(gridwalk_sync::api::pages::routes(&console_dir));
+            axum::serve(listener, router)
                 .with_graceful_shutdown(async {
                     let _ = tokio::signal::ctrl_c().await;
                 })
@@ -207,12 +221,22 @@ async fn run(cli: Cli) -> Result<()> {
             AdminCommand::LoadFixtures { dir } => {
                 let loaded = admin::load_fixtures(store.as_ref(), &dir).await?;
                 eprintln!(
-                    "loaded {} code table, {} cells, {} users from {}",
+                    "loaded {} code table, {} cells, {} users and the case rules ({} departments) from {}",
                     loaded.code_tables,
                     loaded.cells,
                     loaded.users,
+                    loaded.departments,
                     dir.display()
                 );
+            }
+            AdminCommand::SetPassword { user } => {
+                let mut line = String::new();
+                std::io::stdin()
+                    .read_line(&mut line)
+                    .context("reading the password from standard input")?;
+                admin::set_password(store.as_ref(), &user, line.trim_end_matches(['\r', '\n']))
+                    .await?;
+                eprintln!("console password set for {user}");
             }
             AdminCommand::CreateUser {
                 login,

@@ -13,21 +13,19 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use gridwalk_protocol::console::{
+    CaseEvent, Conflict, ConsoleReport, DeviceRow, FieldChoice, IntakeHealth, Person, Task,
+};
 use gridwalk_protocol::{
-    CaseState, CellCode, CodeTable, DeviceId, FieldConflict, MutationId, Outcome, PhotoId,
-    PhotoNeed, QueueStats, Report, ReportId, ReportPatch, UserId, Version,
+    CaseState, CellCode, CodeTable, DeviceId, MutationId, Outcome, PhotoId, PhotoNeed, QueueStats,
+    Report, ReportId, ReportPatch, TaskId, UserId, Version,
 };
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-/// What a person does in the system.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Role {
-    Inspector,
-    Leader,
-    Operator,
-}
+use crate::cases::Action;
+
+pub use gridwalk_protocol::console::Role;
 
 /// A person, as the admin commands create them (fields as in `fixtures/users.json`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -44,6 +42,20 @@ pub struct User {
     pub badge: Option<String>,
     #[serde(default)]
     pub camera_serial: Option<String>,
+}
+
+impl User {
+    /// How the console names this person.
+    #[must_use]
+    pub fn person(&self) -> Person {
+        Person {
+            id: self.id,
+            login: self.login.clone(),
+            name: self.name.clone(),
+            role: self.role,
+            team: self.team.clone(),
+        }
+    }
 }
 
 /// An enrolled device, as the auth extractor finds it.
@@ -97,6 +109,10 @@ pub struct StoredReport {
     pub duplicate_of: Option<ReportId>,
     /// When the report was removed at the centre (it stays, as a tombstone).
     pub deleted_at: Option<DateTime<Utc>>,
+    /// The centre's word to the inspector (a return comment or a reject reason).
+    pub note: Option<String>,
+    pub merged_into: Option<ReportId>,
+    pub case_no: Option<String>,
 }
 
 /// Who made a version.
@@ -119,21 +135,6 @@ pub struct ReportVersion {
     pub at: DateTime<Utc>,
 }
 
-/// A conflict waiting for an operator: the fields a device and the centre changed
-/// differently, each with its base, central and device value.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct ConflictRecord {
-    pub id: Uuid,
-    pub report: ReportId,
-    pub device: DeviceId,
-    pub mutation: MutationId,
-    pub base_version: Version,
-    pub central_version: Version,
-    pub fields: Vec<FieldConflict>,
-    pub opened_at: DateTime<Utc>,
-    pub resolved_at: Option<DateTime<Utc>>,
-}
-
 /// What a feed row is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -141,6 +142,7 @@ pub enum FeedKind {
     Report,
     CodeTable,
     Cell,
+    Task,
 }
 
 impl FeedKind {
@@ -149,6 +151,7 @@ impl FeedKind {
             FeedKind::Report => "report",
             FeedKind::CodeTable => "code_table",
             FeedKind::Cell => "cell",
+            FeedKind::Task => "task",
         }
     }
 
@@ -157,6 +160,7 @@ impl FeedKind {
             "report" => Ok(FeedKind::Report),
             "code_table" => Ok(FeedKind::CodeTable),
             "cell" => Ok(FeedKind::Cell),
+            "task" => Ok(FeedKind::Task),
             _ => Err(StoreError::Db(format!("unknown feed kind {s:?}"))),
         }
     }
@@ -204,6 +208,71 @@ impl Touch {
             tombstone: false,
         }
     }
+}
+
+/// One step of the case loop to apply: the store reads the report's state under its lock,
+/// asks [`crate::cases::next`], and writes the new state, the case event and what the step
+/// leads to (a case number, a deadline, a verification task) in one transaction.
+#[derive(Debug, Clone)]
+pub struct Step {
+    pub report: ReportId,
+    pub action: Action,
+    /// The state the person saw; another one means someone acted first.
+    pub seen: Option<CaseState>,
+    pub by: Author,
+    pub at: DateTime<Utc>,
+    /// For a dispatch or a failed verification: the deadline to handle it by.
+    pub due_at: Option<DateTime<Utc>>,
+    /// For `handled`: when the verification task is due.
+    pub task_due: Option<DateTime<Utc>>,
+    /// For an approval: the local date the case number runs under (`20261121`).
+    pub day: String,
+    /// For a verification from a device: which task, the inspector's note and photos.
+    pub task: Option<TaskDone>,
+}
+
+/// A verification task as an inspector completed it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TaskDone {
+    pub id: TaskId,
+    pub note: Option<String>,
+    pub photos: Vec<gridwalk_protocol::PhotoRef>,
+}
+
+/// How a step went.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Stepped {
+    /// Done: the report is in this state now.
+    Done {
+        state: CaseState,
+        case_no: Option<String>,
+    },
+    /// Not done, and why, in words for the person who tried.
+    Refused(String),
+}
+
+/// Which reports a console list wants.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ReportFilter {
+    /// Any of these states (all, if empty).
+    pub states: Vec<CaseState>,
+    /// Only reports by members of this team.
+    pub team: Option<String>,
+    pub limit: usize,
+}
+
+/// The facts of one report the evaluation counts from ([`crate::evaluation`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct CaseFacts {
+    pub report: ReportId,
+    pub reporter: UserId,
+    pub reporter_name: String,
+    pub team: Option<String>,
+    pub cell: Option<CellCode>,
+    pub received_at: DateTime<Utc>,
+    pub state: CaseState,
+    pub events: Vec<CaseEvent>,
+    pub tasks: Vec<Task>,
 }
 
 /// Drops repeated touches of the same thing (the last one wins), keeping their order.
@@ -399,7 +468,7 @@ pub trait CaseStore: Send + Sync + std::fmt::Debug {
     /// Every version of a report, oldest first.
     async fn report_versions(&self, id: ReportId) -> StoreResult<Vec<ReportVersion>>;
     /// The conflicts opened on a report, oldest first.
-    async fn conflicts(&self, report: ReportId) -> StoreResult<Vec<ConflictRecord>>;
+    async fn conflicts(&self, report: ReportId) -> StoreResult<Vec<Conflict>>;
 
     // The change feed.
 
@@ -453,6 +522,73 @@ pub trait CaseStore: Send + Sync + std::fmt::Debug {
     async fn delete_upload(&self, id: Uuid) -> StoreResult<()>;
     /// Uploads whose expiry has passed, finished or not.
     async fn expired_uploads(&self, now: DateTime<Utc>) -> StoreResult<Vec<Uuid>>;
+
+    // The case loop.
+
+    /// Applies one step of the case loop ([`Step`]) in one transaction.
+    async fn step(&self, step: &Step) -> StoreResult<Stepped>;
+    /// Reports with their reporter, arrived photos and case, newest state change first.
+    async fn console_reports(&self, filter: &ReportFilter) -> StoreResult<Vec<ConsoleReport>>;
+    /// These reports, as [`CaseStore::console_reports`] shows them.
+    async fn console_reports_by_id(&self, ids: &[ReportId]) -> StoreResult<Vec<ConsoleReport>>;
+    /// Reports related to this one: the one it likely duplicates, those that likely
+    /// duplicate it, and those merged into it.
+    async fn related_reports(&self, id: ReportId) -> StoreResult<Vec<ReportId>>;
+    /// The steps of the loop a report went through, oldest first.
+    async fn case_events(&self, id: ReportId) -> StoreResult<Vec<CaseEvent>>;
+    /// The tasks about a report, oldest first.
+    async fn report_tasks(&self, id: ReportId) -> StoreResult<Vec<Task>>;
+    async fn task(&self, id: TaskId) -> StoreResult<Option<Task>>;
+    /// What the evaluation counts, for reports received in `from..to`.
+    async fn case_facts(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> StoreResult<Vec<CaseFacts>>;
+
+    // The console.
+
+    /// Every enrolled device with its owner, last contact and backlog.
+    async fn device_board(&self) -> StoreResult<Vec<DeviceRow>>;
+    /// How intake is going.
+    async fn intake_health(&self) -> StoreResult<IntakeHealth>;
+    /// Conflicts waiting for an operator, oldest first.
+    async fn open_conflicts(&self) -> StoreResult<Vec<Conflict>>;
+    async fn conflict(&self, id: Uuid) -> StoreResult<Option<Conflict>>;
+    /// Writes `record` as the report's next version (it must be at `expected_version`, else
+    /// [`StoreError::Stale`]) and marks the conflict resolved with `choices`, in one
+    /// transaction. Returns the new version.
+    async fn resolve_conflict(
+        &self,
+        id: Uuid,
+        record: &Report,
+        expected_version: Version,
+        patch: &ReportPatch,
+        choices: &[FieldChoice],
+        by: UserId,
+        at: DateTime<Utc>,
+    ) -> StoreResult<Version>;
+    /// Sets (or with `None` clears) a person's console password hash.
+    async fn set_password(&self, user: UserId, hash: Option<&str>) -> StoreResult<()>;
+    /// A person and their password hash, by login.
+    async fn password_hash(&self, login: &str) -> StoreResult<Option<(User, Option<String>)>>;
+    async fn create_session(
+        &self,
+        token_sha256: &str,
+        user: UserId,
+        at: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
+    ) -> StoreResult<()>;
+    /// The person a live session belongs to.
+    async fn session_user(
+        &self,
+        token_sha256: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<User>>;
+    async fn end_session(&self, token_sha256: &str) -> StoreResult<()>;
+    /// Stores a named document (the case rules), replacing an older one.
+    async fn put_document(&self, name: &str, body: &str, at: DateTime<Utc>) -> StoreResult<()>;
+    async fn document(&self, name: &str) -> StoreResult<Option<String>>;
 }
 
 #[cfg(test)]

@@ -88,6 +88,26 @@ impl Engine {
         for change in &page.changes {
             match change {
                 Change::Report(c) => take_report(&tx, c, round, now)?,
+                Change::Task(t) => {
+                    tx.execute(
+                        "INSERT INTO tasks (id, report_id, kind, case_no, due_at, record,
+                                            centre_done_at, received_at)
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+                         ON CONFLICT (id) DO UPDATE SET due_at = excluded.due_at,
+                            record = excluded.record, centre_done_at = excluded.centre_done_at,
+                            received_at = excluded.received_at",
+                        params![
+                            t.task.id.to_string(),
+                            t.task.report.to_string(),
+                            "verify",
+                            t.task.case_no,
+                            t.task.due_at,
+                            to_json(&**t),
+                            t.task.done_at,
+                            now
+                        ],
+                    )?;
+                }
                 Change::ReportDeleted { id, .. } => forget_report(&tx, *id)?,
                 Change::CodeTable { version, table } => {
                     tx.execute(
@@ -211,6 +231,13 @@ fn take_report(
           WHERE id = ?1",
         params![id, c.version, c.state.as_str(), record, round],
     )?;
+    // The centre's word on why it was returned or rejected reaches the inspector.
+    if let Some(note) = &c.note {
+        tx.execute(
+            "UPDATE reports SET centre_note = ?2 WHERE id = ?1",
+            params![id, note],
+        )?;
+    }
     if !queued(tx, &id)? {
         adopt(tx, &c.report, true)?;
         tx.execute(

@@ -7,25 +7,33 @@ use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use gridwalk_protocol::console::{
+    CaseEvent, Conflict, ConsoleReport, DeviceRow, FieldChoice, IntakeHealth, Task,
+};
 use gridwalk_protocol::{
-    CaseState, CellCode, DeviceId, FieldConflict, MutationId, Outcome, PhotoId, PhotoNeed,
-    QueueStats, Report, ReportId, ReportPatch, UserId, Version,
+    CaseState, CellCode, DeviceId, MutationId, Outcome, PhotoId, PhotoNeed, QueueStats, Report,
+    ReportId, ReportPatch, TaskId, UserId, Version,
 };
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use uuid::Uuid;
 
 use super::{
-    Appended, Applied, ArrivedPhoto, Author, CaseStore, ConflictRecord, Device, EditEffect, Effect,
-    FeedKind, FeedPage, FeedRow, PhotoSlot, ReportVersion, Sequence, StoreError, StoreResult,
-    StoredReport, Touch, Upload, UploadPart, User, distinct, forgotten, resubmitted, sequence,
+    Appended, Applied, ArrivedPhoto, Author, CaseFacts, CaseStore, Device, EditEffect, Effect,
+    FeedKind, FeedPage, FeedRow, PhotoSlot, ReportFilter, ReportVersion, Sequence, Step, Stepped,
+    StoreError, StoreResult, StoredReport, Touch, Upload, UploadPart, User, distinct, forgotten,
+    resubmitted, sequence,
 };
 use crate::duplicates;
+
+mod cases;
+mod console;
 use crate::edits::{self, Held, History, Plan};
 
 const MIGRATIONS: &[&str] = &[
-    include_str!("../../migrations/sqlite/0001_init.sql"),
-    include_str!("../../migrations/sqlite/0002_photos.sql"),
-    include_str!("../../migrations/sqlite/0003_edits_feed.sql"),
+    include_str!("../../../migrations/sqlite/0001_init.sql"),
+    include_str!("../../../migrations/sqlite/0002_photos.sql"),
+    include_str!("../../../migrations/sqlite/0003_edits_feed.sql"),
+    include_str!("../../../migrations/sqlite/0004_cases.sql"),
 ];
 
 /// The SQLite backend.
@@ -58,7 +66,6 @@ impl SqliteStore {
             .map_err(db)?;
         conn.pragma_update(None, "synchronous", "full")
             .map_err(db)?;
-        conn.pragma_update(None, "foreign_keys", "on").map_err(db)?;
         conn.busy_timeout(std::time::Duration::from_secs(10))
             .map_err(db)?;
         let current: usize = conn
@@ -70,12 +77,27 @@ impl SqliteStore {
                 MIGRATIONS.len()
             )));
         }
+        // A migration may rebuild a table (SQLite's way to change a constraint), which needs
+        // foreign keys off: they are checked by hand before it commits instead.
+        conn.pragma_update(None, "foreign_keys", "off")
+            .map_err(db)?;
         for (n, sql) in MIGRATIONS.iter().enumerate().skip(current) {
             let tx = conn.transaction().map_err(db)?;
             tx.execute_batch(sql).map_err(db)?;
+            let broken: Option<String> = tx
+                .query_row("PRAGMA foreign_key_check", [], |r| r.get(0))
+                .optional()
+                .map_err(db)?;
+            if let Some(table) = broken {
+                return Err(StoreError::Db(format!(
+                    "migration {} leaves a broken reference in {table}",
+                    n + 1
+                )));
+            }
             tx.pragma_update(None, "user_version", n + 1).map_err(db)?;
             tx.commit().map_err(db)?;
         }
+        conn.pragma_update(None, "foreign_keys", "on").map_err(db)?;
         Ok(Self {
             conn: Arc::new(Mutex::new(conn)),
         })
@@ -533,42 +555,9 @@ impl CaseStore for SqliteStore {
         .await
     }
 
-    async fn conflicts(&self, report: ReportId) -> StoreResult<Vec<ConflictRecord>> {
-        self.call(move |c| {
-            c.prepare(
-                "SELECT id, device_id, mutation_id, base_version, central_version, fields,
-                        opened_at, resolved_at
-                   FROM conflicts WHERE report_id = ?1 ORDER BY opened_at, id",
-            )
-            .map_err(db)?
-            .query_map([report.to_string()], |r| {
-                let head: (String, String, MutationId, Version, Version) =
-                    (r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?);
-                Ok((head, r.get::<_, String>(5)?, r.get(6)?, r.get(7)?))
-            })
-            .map_err(db)?
-            .map(|row| {
-                let (
-                    (id, device, mutation, base_version, central_version),
-                    fields,
-                    opened,
-                    resolved,
-                ) = row.map_err(db)?;
-                Ok(ConflictRecord {
-                    id: id.parse().map_err(db)?,
-                    report,
-                    device: device.parse().map_err(db)?,
-                    mutation,
-                    base_version,
-                    central_version,
-                    fields: parse::<Vec<FieldConflict>>(&fields)?,
-                    opened_at: opened,
-                    resolved_at: resolved,
-                })
-            })
-            .collect()
-        })
-        .await
+    async fn conflicts(&self, report: ReportId) -> StoreResult<Vec<Conflict>> {
+        self.call(move |c| console::conflicts_where(c, "report_id = ?1", report.to_string()))
+            .await
     }
 
     async fn feed(
@@ -826,7 +815,7 @@ impl CaseStore for SqliteStore {
                          RETURNING id, reporter"
                     ))
                     .map_err(db)?
-                    .query_map([&a.sha256], |r| {
+                    .query_map(params![&a.sha256, a.at], |r| {
                         Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
                     })
                     .map_err(db)?
@@ -874,6 +863,176 @@ impl CaseStore for SqliteStore {
         })
         .await
     }
+
+    async fn step(&self, step: &Step) -> StoreResult<Stepped> {
+        let step = step.clone();
+        self.call(move |c| cases::step(c, &step)).await
+    }
+
+    async fn console_reports(&self, filter: &ReportFilter) -> StoreResult<Vec<ConsoleReport>> {
+        let filter = filter.clone();
+        self.call(move |c| console::console_reports(c, &filter))
+            .await
+    }
+
+    async fn console_reports_by_id(&self, ids: &[ReportId]) -> StoreResult<Vec<ConsoleReport>> {
+        let ids = ids.to_vec();
+        self.call(move |c| console::console_reports_by_id(c, &ids))
+            .await
+    }
+
+    async fn related_reports(&self, id: ReportId) -> StoreResult<Vec<ReportId>> {
+        self.call(move |c| console::related_reports(c, id)).await
+    }
+
+    async fn case_events(&self, id: ReportId) -> StoreResult<Vec<CaseEvent>> {
+        self.call(move |c| cases::case_events(c, id)).await
+    }
+
+    async fn report_tasks(&self, id: ReportId) -> StoreResult<Vec<Task>> {
+        self.call(move |c| cases::report_tasks(c, id)).await
+    }
+
+    async fn task(&self, id: TaskId) -> StoreResult<Option<Task>> {
+        self.call(move |c| cases::task(c, id)).await
+    }
+
+    async fn case_facts(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> StoreResult<Vec<CaseFacts>> {
+        self.call(move |c| cases::case_facts(c, from, to)).await
+    }
+
+    async fn device_board(&self) -> StoreResult<Vec<DeviceRow>> {
+        self.call(|c| console::device_board(c)).await
+    }
+
+    async fn intake_health(&self) -> StoreResult<IntakeHealth> {
+        self.call(|c| console::intake_health(c)).await
+    }
+
+    async fn open_conflicts(&self) -> StoreResult<Vec<Conflict>> {
+        self.call(|c| console::conflicts_where(c, "resolved_at IS NULL AND ?1 = ''", String::new()))
+            .await
+    }
+
+    async fn conflict(&self, id: Uuid) -> StoreResult<Option<Conflict>> {
+        self.call(move |c| Ok(console::conflicts_where(c, "id = ?1", id.to_string())?.pop()))
+            .await
+    }
+
+    async fn resolve_conflict(
+        &self,
+        id: Uuid,
+        record: &Report,
+        expected_version: Version,
+        patch: &ReportPatch,
+        choices: &[FieldChoice],
+        by: UserId,
+        at: DateTime<Utc>,
+    ) -> StoreResult<Version> {
+        let (record, patch, choices) = (record.clone(), patch.clone(), choices.to_vec());
+        self.call(move |c| {
+            console::resolve_conflict(c, id, &record, expected_version, &patch, &choices, by, at)
+        })
+        .await
+    }
+
+    async fn set_password(&self, user: UserId, hash: Option<&str>) -> StoreResult<()> {
+        let hash = hash.map(str::to_owned);
+        self.call(move |c| {
+            let n = c
+                .execute(
+                    "UPDATE users SET password_hash = ?2 WHERE id = ?1",
+                    params![user.to_string(), hash],
+                )
+                .map_err(db)?;
+            if n == 0 {
+                return Err(StoreError::NotFound(format!("user {user}")));
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    async fn password_hash(&self, login: &str) -> StoreResult<Option<(User, Option<String>)>> {
+        let login = login.to_owned();
+        self.call(move |c| console::password_hash(c, &login)).await
+    }
+
+    async fn create_session(
+        &self,
+        token_sha256: &str,
+        user: UserId,
+        at: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        let token = token_sha256.to_owned();
+        self.call(move |c| {
+            c.execute("DELETE FROM console_sessions WHERE expires_at <= ?1", [at])
+                .map_err(db)?;
+            c.execute(
+                "INSERT INTO console_sessions (token_sha256, user_id, created_at, expires_at)
+                 VALUES (?1, ?2, ?3, ?4)",
+                params![token, user.to_string(), at, expires_at],
+            )
+            .map_err(db)?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn session_user(
+        &self,
+        token_sha256: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<User>> {
+        let token = token_sha256.to_owned();
+        self.call(move |c| console::session_user(c, &token, now))
+            .await
+    }
+
+    async fn end_session(&self, token_sha256: &str) -> StoreResult<()> {
+        let token = token_sha256.to_owned();
+        self.call(move |c| {
+            c.execute(
+                "DELETE FROM console_sessions WHERE token_sha256 = ?1",
+                [token],
+            )
+            .map_err(db)?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn put_document(&self, name: &str, body: &str, at: DateTime<Utc>) -> StoreResult<()> {
+        let (name, body) = (name.to_owned(), body.to_owned());
+        self.call(move |c| {
+            c.execute(
+                "INSERT INTO documents (name, body, loaded_at) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (name) DO UPDATE SET body = excluded.body,
+                    loaded_at = excluded.loaded_at",
+                params![name, body, at],
+            )
+            .map_err(db)?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn document(&self, name: &str) -> StoreResult<Option<String>> {
+        let name = name.to_owned();
+        self.call(move |c| {
+            c.query_row("SELECT body FROM documents WHERE name = ?1", [name], |r| {
+                r.get(0)
+            })
+            .optional()
+            .map_err(db)
+        })
+        .await
+    }
 }
 
 fn insert_report(
@@ -899,8 +1058,10 @@ fn insert_report(
     let id = report.id.to_string();
     tx.execute(
         "INSERT INTO reports (id, device_id, reporter, version, state, kind, category, cell,
-                              urgency, observed_at, record, received_at, lon, lat, observed_s)
-         VALUES (?1, ?2, ?3, 1, 'awaiting_photos', ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+                              urgency, observed_at, record, received_at, lon, lat, observed_s,
+                              state_at)
+         VALUES (?1, ?2, ?3, 1, 'awaiting_photos', ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13,
+                 ?10)",
         params![
             id,
             device,
@@ -927,7 +1088,7 @@ fn insert_report(
         )
         .map_err(db)?;
     }
-    tx.execute(&format!("{PROMOTE} AND id = ?1"), [&id])
+    tx.execute(&format!("{PROMOTE} AND id = ?1"), params![&id, at])
         .map_err(db)?;
     tx.execute(
         "INSERT INTO report_versions (report_id, version, record, by_user, by_device, at)
@@ -1115,15 +1276,37 @@ fn store_version(
         )
         .map_err(db)?;
     }
-    tx.execute(
-        "UPDATE reports SET state = CASE WHEN EXISTS (SELECT 1 FROM report_photos p
+    let before: String = tx
+        .query_row("SELECT state FROM reports WHERE id = ?1", [&id], |r| {
+            r.get(0)
+        })
+        .map_err(db)?;
+    let after: String = tx
+        .query_row(
+            "UPDATE reports SET state = CASE WHEN EXISTS (SELECT 1 FROM report_photos p
                     WHERE p.report_id = reports.id AND NOT p.arrived)
                 THEN 'awaiting_photos' ELSE 'pending_review' END
           WHERE id = ?1 AND (state IN ('awaiting_photos', 'pending_review')
-                             OR (?2 AND state = 'returned'))",
-        params![id, resubmit],
-    )
-    .map_err(db)?;
+                             OR (?2 AND state = 'returned'))
+          RETURNING state",
+            params![id, resubmit],
+            |r| r.get(0),
+        )
+        .optional()
+        .map_err(db)?
+        .unwrap_or_else(|| before.clone());
+    if after != before {
+        tx.execute(
+            "UPDATE reports SET state_at = ?2 WHERE id = ?1",
+            params![id, at],
+        )
+        .map_err(db)?;
+        if before == CaseState::Returned.as_str() {
+            cases::event(
+                tx, record.id, "resubmit", &before, &after, by, None, None, at,
+            )?;
+        }
+    }
     touches.push(Touch::report(record.id, reporter.parse().map_err(db)?));
     Ok(version)
 }
@@ -1170,12 +1353,14 @@ fn write_feed(
     Ok(())
 }
 
-const STORED_COLUMNS: &str = "record, state, version, received_at, duplicate_of, deleted_at";
+const STORED_COLUMNS: &str = "record, state, version, received_at, duplicate_of, deleted_at,
+    note, merged_into, (SELECT case_no FROM cases WHERE cases.report_id = reports.id)";
 
 fn read_stored(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoreResult<StoredReport>> {
     let (record, state): (String, String) = (r.get(0)?, r.get(1)?);
     let (version, received_at, duplicate_of, deleted_at): (_, _, Option<String>, _) =
         (r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?);
+    let (note, merged_into, case_no): (_, Option<String>, _) = (r.get(6)?, r.get(7)?, r.get(8)?);
     Ok((|| {
         Ok(StoredReport {
             report: parse(&record)?,
@@ -1184,6 +1369,9 @@ fn read_stored(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoreResult<StoredRepo
             received_at,
             duplicate_of: duplicate_of.map(|d| d.parse().map_err(db)).transpose()?,
             deleted_at,
+            note,
+            merged_into: merged_into.map(|d| d.parse().map_err(db)).transpose()?,
+            case_no,
         })
     })())
 }
@@ -1253,7 +1441,7 @@ fn mark_duplicate(tx: &rusqlite::Transaction<'_>, report: &Report) -> StoreResul
 }
 
 /// Moves reports whose photos have all arrived on to review (callers narrow it down).
-const PROMOTE: &str = "UPDATE reports SET state = 'pending_review'
+const PROMOTE: &str = "UPDATE reports SET state = 'pending_review', state_at = ?2
     WHERE state = 'awaiting_photos'
       AND NOT EXISTS (SELECT 1 FROM report_photos p WHERE p.report_id = reports.id AND NOT p.arrived)";
 

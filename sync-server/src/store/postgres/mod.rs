@@ -7,9 +7,12 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
+use gridwalk_protocol::console::{
+    CaseEvent, Conflict, ConsoleReport, DeviceRow, FieldChoice, IntakeHealth, Task,
+};
 use gridwalk_protocol::{
-    CaseState, CellCode, DeviceId, FieldConflict, MutationId, Outcome, PhotoId, PhotoNeed,
-    QueueStats, Report, ReportId, ReportPatch, UserId, Version,
+    CaseState, CellCode, DeviceId, MutationId, Outcome, PhotoId, PhotoNeed, QueueStats, Report,
+    ReportId, ReportPatch, TaskId, UserId, Version,
 };
 use std::collections::HashMap;
 
@@ -17,17 +20,22 @@ use tokio_postgres::{NoTls, Row};
 use uuid::Uuid;
 
 use super::{
-    Appended, Applied, ArrivedPhoto, Author, CaseStore, ConflictRecord, Device, EditEffect, Effect,
-    FeedKind, FeedPage, FeedRow, PhotoSlot, ReportVersion, Sequence, StoreError, StoreResult,
-    StoredReport, Touch, Upload, UploadPart, User, distinct, forgotten, resubmitted, sequence,
+    Appended, Applied, ArrivedPhoto, Author, CaseFacts, CaseStore, Device, EditEffect, Effect,
+    FeedKind, FeedPage, FeedRow, PhotoSlot, ReportFilter, ReportVersion, Sequence, Step, Stepped,
+    StoreError, StoreResult, StoredReport, Touch, Upload, UploadPart, User, distinct, forgotten,
+    resubmitted, sequence,
 };
 use crate::duplicates;
 use crate::edits::{self, Held, History, Plan};
 
+mod cases;
+mod console;
+
 const MIGRATIONS: &[&str] = &[
-    include_str!("../../migrations/postgres/0001_init.sql"),
-    include_str!("../../migrations/postgres/0002_photos.sql"),
-    include_str!("../../migrations/postgres/0003_edits_feed.sql"),
+    include_str!("../../../migrations/postgres/0001_init.sql"),
+    include_str!("../../../migrations/postgres/0002_photos.sql"),
+    include_str!("../../../migrations/postgres/0003_edits_feed.sql"),
+    include_str!("../../../migrations/postgres/0004_cases.sql"),
 ];
 
 /// The PostgreSQL backend.
@@ -600,32 +608,8 @@ impl CaseStore for PgStore {
             .collect()
     }
 
-    async fn conflicts(&self, report: ReportId) -> StoreResult<Vec<ConflictRecord>> {
-        self.client()
-            .await?
-            .query(
-                "SELECT id, device_id, mutation_id, base_version, central_version, fields,
-                        opened_at, resolved_at
-                   FROM conflicts WHERE report_id = $1 ORDER BY opened_at, id",
-                &[report.as_uuid()],
-            )
-            .await
-            .map_err(db)?
-            .iter()
-            .map(|r| {
-                Ok(ConflictRecord {
-                    id: r.get(0),
-                    report,
-                    device: DeviceId::try_from(r.get::<_, Uuid>(1)).map_err(db)?,
-                    mutation: u64_of(r.get(2)),
-                    base_version: u64_of(r.get(3)),
-                    central_version: u64_of(r.get(4)),
-                    fields: serde_json::from_value::<Vec<FieldConflict>>(r.get(5)).map_err(db)?,
-                    opened_at: r.get(6),
-                    resolved_at: r.get(7),
-                })
-            })
-            .collect()
+    async fn conflicts(&self, report: ReportId) -> StoreResult<Vec<Conflict>> {
+        console::conflicts_where(&self.client().await?, "report_id = $1", &[report.as_uuid()]).await
     }
 
     async fn feed(
@@ -888,7 +872,7 @@ impl CaseStore for PgStore {
                         "{PROMOTE} AND id IN (SELECT report_id FROM report_photos WHERE sha256 = $1)
                          RETURNING id, reporter"
                     ),
-                    &[&a.sha256],
+                    &[&a.sha256, &a.at],
                 )
                 .await
                 .map_err(db)?
@@ -930,6 +914,176 @@ impl CaseStore for PgStore {
             .iter()
             .map(|r| r.get(0))
             .collect())
+    }
+
+    async fn step(&self, step: &Step) -> StoreResult<Stepped> {
+        cases::step(&mut self.client().await?, step).await
+    }
+
+    async fn console_reports(&self, filter: &ReportFilter) -> StoreResult<Vec<ConsoleReport>> {
+        console::console_reports(&self.client().await?, filter).await
+    }
+
+    async fn console_reports_by_id(&self, ids: &[ReportId]) -> StoreResult<Vec<ConsoleReport>> {
+        console::console_reports_by_id(&self.client().await?, ids).await
+    }
+
+    async fn related_reports(&self, id: ReportId) -> StoreResult<Vec<ReportId>> {
+        console::related_reports(&self.client().await?, id).await
+    }
+
+    async fn case_events(&self, id: ReportId) -> StoreResult<Vec<CaseEvent>> {
+        cases::case_events(&self.client().await?, id).await
+    }
+
+    async fn report_tasks(&self, id: ReportId) -> StoreResult<Vec<Task>> {
+        cases::report_tasks(&self.client().await?, id).await
+    }
+
+    async fn task(&self, id: TaskId) -> StoreResult<Option<Task>> {
+        cases::task(&self.client().await?, id).await
+    }
+
+    async fn case_facts(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> StoreResult<Vec<CaseFacts>> {
+        cases::case_facts(&mut self.client().await?, from, to).await
+    }
+
+    async fn device_board(&self) -> StoreResult<Vec<DeviceRow>> {
+        console::device_board(&self.client().await?).await
+    }
+
+    async fn intake_health(&self) -> StoreResult<IntakeHealth> {
+        console::intake_health(&mut self.client().await?).await
+    }
+
+    async fn open_conflicts(&self) -> StoreResult<Vec<Conflict>> {
+        console::conflicts_where(&self.client().await?, "resolved_at IS NULL", &[]).await
+    }
+
+    async fn conflict(&self, id: Uuid) -> StoreResult<Option<Conflict>> {
+        Ok(
+            console::conflicts_where(&self.client().await?, "id = $1", &[&id])
+                .await?
+                .pop(),
+        )
+    }
+
+    async fn resolve_conflict(
+        &self,
+        id: Uuid,
+        record: &Report,
+        expected_version: Version,
+        patch: &ReportPatch,
+        choices: &[FieldChoice],
+        by: UserId,
+        at: DateTime<Utc>,
+    ) -> StoreResult<Version> {
+        let mut client = self.client().await?;
+        console::resolve_conflict(
+            &mut client,
+            id,
+            record,
+            expected_version,
+            patch,
+            choices,
+            by,
+            at,
+        )
+        .await
+    }
+
+    async fn set_password(&self, user: UserId, hash: Option<&str>) -> StoreResult<()> {
+        let n = self
+            .client()
+            .await?
+            .execute(
+                "UPDATE users SET password_hash = $2 WHERE id = $1",
+                &[user.as_uuid(), &hash],
+            )
+            .await
+            .map_err(db)?;
+        if n == 0 {
+            return Err(StoreError::NotFound(format!("user {user}")));
+        }
+        Ok(())
+    }
+
+    async fn password_hash(&self, login: &str) -> StoreResult<Option<(User, Option<String>)>> {
+        console::password_hash(&self.client().await?, login).await
+    }
+
+    async fn create_session(
+        &self,
+        token_sha256: &str,
+        user: UserId,
+        at: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        let client = self.client().await?;
+        client
+            .execute(
+                "DELETE FROM console_sessions WHERE expires_at <= $1",
+                &[&at],
+            )
+            .await
+            .map_err(db)?;
+        client
+            .execute(
+                "INSERT INTO console_sessions (token_sha256, user_id, created_at, expires_at)
+                 VALUES ($1, $2, $3, $4)",
+                &[&token_sha256, user.as_uuid(), &at, &expires_at],
+            )
+            .await
+            .map_err(db)?;
+        Ok(())
+    }
+
+    async fn session_user(
+        &self,
+        token_sha256: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<User>> {
+        console::session_user(&self.client().await?, token_sha256, now).await
+    }
+
+    async fn end_session(&self, token_sha256: &str) -> StoreResult<()> {
+        self.client()
+            .await?
+            .execute(
+                "DELETE FROM console_sessions WHERE token_sha256 = $1",
+                &[&token_sha256],
+            )
+            .await
+            .map_err(db)?;
+        Ok(())
+    }
+
+    async fn put_document(&self, name: &str, body: &str, at: DateTime<Utc>) -> StoreResult<()> {
+        self.client()
+            .await?
+            .execute(
+                "INSERT INTO documents (name, body, loaded_at) VALUES ($1, $2, $3)
+                 ON CONFLICT (name) DO UPDATE SET body = excluded.body,
+                    loaded_at = excluded.loaded_at",
+                &[&name, &body, &at],
+            )
+            .await
+            .map_err(db)?;
+        Ok(())
+    }
+
+    async fn document(&self, name: &str) -> StoreResult<Option<String>> {
+        Ok(self
+            .client()
+            .await?
+            .query_opt("SELECT body FROM documents WHERE name = $1", &[&name])
+            .await
+            .map_err(db)?
+            .map(|r| r.get(0)))
     }
 }
 
@@ -987,9 +1141,10 @@ async fn insert_reports(
     let lats: Vec<f64> = new.iter().map(|r| r.location.lat).collect();
     tx.execute(
         "INSERT INTO reports (id, device_id, reporter, version, state, kind, category, cell,
-                              urgency, observed_at, record, received_at, lon, lat, duplicate_of)
+                              urgency, observed_at, record, received_at, lon, lat, duplicate_of,
+                              state_at)
          SELECT id, $1, reporter, 1, 'awaiting_photos', kind, category, cell, urgency,
-                observed_at, record, $2, lon, lat, duplicate_of
+                observed_at, record, $2, lon, lat, duplicate_of, $2
            FROM unnest($3::uuid[], $4::uuid[], $5::text[], $6::text[], $7::text[], $8::text[],
                        $9::timestamptz[], $10::jsonb[], $11::float8[], $12::float8[],
                        $13::uuid[])
@@ -1044,7 +1199,7 @@ async fn insert_reports(
         .await
         .map_err(db)?;
     }
-    tx.execute(&format!("{PROMOTE} AND id = ANY($1)"), &[&new_ids])
+    tx.execute(&format!("{PROMOTE} AND id = ANY($1)"), &[&new_ids, &at])
         .await
         .map_err(db)?;
     Ok(outcomes)
@@ -1212,7 +1367,9 @@ async fn edit_report(
 }
 
 /// Writes `record` as its report's next version, with its photos (see the SQLite store's
-/// `store_version` for the state rule).
+/// `store_version` for the state rule). A state change stamps `state_at`; a returned
+/// report coming back to intake is a `resubmit` case event. The caller holds the report's
+/// row lock.
 async fn store_version(
     tx: &deadpool_postgres::Transaction<'_>,
     record: &Report,
@@ -1228,7 +1385,7 @@ async fn store_version(
         .query_one(
             "UPDATE reports SET record = $2, version = version + 1, kind = $3, category = $4,
                     cell = $5, urgency = $6, observed_at = $7, lon = $8, lat = $9
-              WHERE id = $1 RETURNING version, reporter",
+              WHERE id = $1 RETURNING version, reporter, state",
             &[
                 &id,
                 &body,
@@ -1243,7 +1400,8 @@ async fn store_version(
         )
         .await
         .map_err(db)?;
-    let (version, reporter): (i64, Uuid) = (row.get(0), row.get(1));
+    // The first update leaves the state alone: this is the state before.
+    let (version, reporter, before): (i64, Uuid, String) = (row.get(0), row.get(1), row.get(2));
     tx.execute(
         "INSERT INTO report_versions (report_id, version, record, patch, by_user, by_device,
                                       mutation_id, at)
@@ -1279,16 +1437,33 @@ async fn store_version(
     )
     .await
     .map_err(db)?;
-    tx.execute(
-        "UPDATE reports SET state = CASE WHEN EXISTS (SELECT 1 FROM report_photos p
+    let after: String = tx
+        .query_opt(
+            "UPDATE reports SET state = CASE WHEN EXISTS (SELECT 1 FROM report_photos p
                     WHERE p.report_id = reports.id AND NOT p.arrived)
                 THEN 'awaiting_photos' ELSE 'pending_review' END
           WHERE id = $1 AND (state IN ('awaiting_photos', 'pending_review')
-                             OR ($2 AND state = 'returned'))",
-        &[&id, &resubmit],
-    )
-    .await
-    .map_err(db)?;
+                             OR ($2 AND state = 'returned'))
+          RETURNING state",
+            &[&id, &resubmit],
+        )
+        .await
+        .map_err(db)?
+        .map_or_else(|| before.clone(), |r| r.get(0));
+    if after != before {
+        tx.execute(
+            "UPDATE reports SET state_at = $2 WHERE id = $1",
+            &[&id, &at],
+        )
+        .await
+        .map_err(db)?;
+        if before == CaseState::Returned.as_str() {
+            cases::event(
+                tx, record.id, "resubmit", &before, &after, by, None, None, at,
+            )
+            .await?;
+        }
+    }
     touches.push(Touch::report(
         record.id,
         UserId::try_from(reporter).map_err(db)?,
@@ -1348,7 +1523,8 @@ async fn write_feed(
     Ok(())
 }
 
-const STORED_COLUMNS: &str = "record, state, version, received_at, duplicate_of, deleted_at";
+const STORED_COLUMNS: &str = "record, state, version, received_at, duplicate_of, deleted_at,
+    note, merged_into, (SELECT case_no FROM cases WHERE cases.report_id = reports.id)";
 
 fn stored_from(r: &Row) -> StoreResult<StoredReport> {
     Ok(StoredReport {
@@ -1362,11 +1538,18 @@ fn stored_from(r: &Row) -> StoreResult<StoredReport> {
             .transpose()
             .map_err(db)?,
         deleted_at: r.get(5),
+        note: r.get(6),
+        merged_into: r
+            .get::<_, Option<Uuid>>(7)
+            .map(ReportId::try_from)
+            .transpose()
+            .map_err(db)?,
+        case_no: r.get(8),
     })
 }
 
 /// Moves reports whose photos have all arrived on to review (callers narrow it down).
-const PROMOTE: &str = "UPDATE reports SET state = 'pending_review'
+const PROMOTE: &str = "UPDATE reports SET state = 'pending_review', state_at = $2
     WHERE state = 'awaiting_photos'
       AND NOT EXISTS (SELECT 1 FROM report_photos p WHERE p.report_id = reports.id AND NOT p.arrived)";
 

@@ -1,0 +1,399 @@
+//! What the console (the web pages team leaders and operators use) sends and receives, and
+//! the tasks the centre gives inspectors.
+//!
+//! The console is a client of the same JSON API as anyone else: these records are its
+//! answers. A report is shown with the facts around it ([`ConsoleReport`]): who made it,
+//! which photos have arrived, and, once it is a case, the case ([`CaseInfo`]). Every step
+//! of the loop is a [`CaseEvent`]; a verification is a [`Task`] for an inspector.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::{
+    CaseState, DeviceId, FieldConflict, MutationId, PhotoId, PhotoRef, QueueStats, Report,
+    ReportId, ReportPatch, TaskId, UserId, Version,
+};
+
+/// What a person does in the system.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub enum Role {
+    Inspector,
+    Leader,
+    Operator,
+}
+
+/// A person, as the console names them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct Person {
+    pub id: UserId,
+    pub login: String,
+    pub name: String,
+    pub role: Role,
+    pub team: Option<String>,
+}
+
+/// `POST /v1/console/session`: sign in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct SignIn {
+    pub login: String,
+    pub password: String,
+}
+
+/// A console session: send `token` as `Authorization: Bearer …` until `expires_at`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct Session {
+    pub token: String,
+    pub user: Person,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// A registered case (立案): its number, where it was sent and by when it must be handled.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct CaseInfo {
+    /// 立案编号, e.g. `20261121-0007`.
+    pub case_no: String,
+    pub registered_at: DateTime<Utc>,
+    /// The department code it is dispatched to.
+    pub department: Option<String>,
+    /// The deadline of the current dispatch (处置时限), in working time.
+    pub due_at: Option<DateTime<Utc>>,
+    /// How many times a verification failed and it went back (返工).
+    pub reworks: u32,
+    pub closed_at: Option<DateTime<Utc>>,
+}
+
+/// A report with what the console shows around it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct ConsoleReport {
+    pub report: Report,
+    pub state: CaseState,
+    pub version: Version,
+    pub received_at: DateTime<Utc>,
+    /// When it entered its state.
+    pub state_at: DateTime<Utc>,
+    /// The centre's word to the inspector: a return comment or a reject reason.
+    pub note: Option<String>,
+    /// The earlier report this one likely duplicates (marked on arrival).
+    pub duplicate_of: Option<ReportId>,
+    pub merged_into: Option<ReportId>,
+    pub deleted_at: Option<DateTime<Utc>>,
+    pub reporter: Person,
+    /// The photos whose bytes the centre holds.
+    pub photos_arrived: Vec<PhotoId>,
+    pub case: Option<CaseInfo>,
+}
+
+/// One step of the case loop, as the audit trail shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct CaseEvent {
+    /// `approve`, `return`, `reject`, `merge`, `dispatch`, `handled`, `verify_pass`,
+    /// `verify_fail`, `resubmit`, `photos_complete`.
+    pub action: String,
+    pub from: CaseState,
+    pub to: CaseState,
+    pub by_user: Option<UserId>,
+    pub by_name: Option<String>,
+    pub by_device: Option<DeviceId>,
+    /// The comment, reason, department or merge target.
+    pub text: Option<String>,
+    /// The deadline this step set.
+    pub due_at: Option<DateTime<Utc>>,
+    pub at: DateTime<Utc>,
+}
+
+/// What a task asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub enum TaskKind {
+    /// 核查: go back and check that the department fixed it.
+    Verify,
+}
+
+/// A task for an inspector. The device receives it in the change feed with the case it is
+/// about, works it offline and answers with a `CompleteTask` mutation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct Task {
+    pub id: TaskId,
+    pub kind: TaskKind,
+    pub report: ReportId,
+    pub case_no: String,
+    pub assignee: UserId,
+    pub created_at: DateTime<Utc>,
+    pub due_at: DateTime<Utc>,
+    pub done_at: Option<DateTime<Utc>>,
+    pub passed: Option<bool>,
+    pub note: Option<String>,
+    /// Photos taken at the verification (处置后).
+    pub photos: Vec<PhotoRef>,
+    pub by_device: Option<DeviceId>,
+}
+
+/// One version of a report, for the audit trail.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct VersionInfo {
+    pub version: Version,
+    pub record: Report,
+    /// The change that made it (none for version 1).
+    pub patch: Option<ReportPatch>,
+    pub by_user: Option<UserId>,
+    pub by_name: Option<String>,
+    pub by_device: Option<DeviceId>,
+    pub mutation: Option<MutationId>,
+    pub at: DateTime<Utc>,
+}
+
+/// A conflict: fields a device and the centre changed differently.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct Conflict {
+    pub id: uuid::Uuid,
+    pub report: ReportId,
+    pub device: DeviceId,
+    pub mutation: MutationId,
+    pub base_version: Version,
+    pub central_version: Version,
+    pub fields: Vec<FieldConflict>,
+    pub opened_at: DateTime<Utc>,
+    pub resolved_at: Option<DateTime<Utc>>,
+    /// The values chosen, by field.
+    pub resolution: Option<Vec<FieldChoice>>,
+    pub resolved_by: Option<UserId>,
+}
+
+/// The value an operator chose for one field of a conflict.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct FieldChoice {
+    pub field: String,
+    pub value: serde_json::Value,
+}
+
+/// `POST /v1/console/conflicts/{id}/resolve`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct Resolve {
+    /// A value for every conflicting field.
+    pub fields: Vec<FieldChoice>,
+}
+
+/// Everything about one report: the audit trail and the case around it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct ReportDetail {
+    pub item: ConsoleReport,
+    pub events: Vec<CaseEvent>,
+    pub tasks: Vec<Task>,
+    pub versions: Vec<VersionInfo>,
+    pub conflicts: Vec<Conflict>,
+    /// Other reports of likely the same problem: the one it duplicates, those that
+    /// duplicate it, and those merged into it.
+    pub related: Vec<ConsoleReport>,
+}
+
+/// What a team leader or the centre does to a report (the body of
+/// `POST /v1/console/reports/{id}/actions`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "action", rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub enum CaseAction {
+    /// 立案.
+    Approve,
+    /// Back to the inspector, to change and resubmit.
+    Return { comment: String },
+    /// 作废.
+    Reject { reason: String },
+    /// Fold into another report of the same problem.
+    Merge { into: ReportId },
+    /// 派遣, to a department.
+    Dispatch { department: String },
+    /// 处置完成: the department says it is done; a verification task goes to an inspector.
+    Handled,
+}
+
+/// `POST /v1/console/reports/{id}/actions`: the action, and the state the person saw (so
+/// two people acting on one report at once do not both succeed).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct ActionRequest {
+    #[serde(flatten)]
+    pub action: CaseAction,
+    pub seen_state: CaseState,
+}
+
+/// A department cases are dispatched to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct Department {
+    pub code: String,
+    pub name: String,
+    pub name_en: String,
+}
+
+/// A device, as the board shows it: whose it is, when it was last heard from, and what it
+/// still holds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct DeviceRow {
+    pub id: DeviceId,
+    pub user: Person,
+    pub enrolled_at: DateTime<Utc>,
+    pub last_seen: Option<DateTime<Utc>>,
+    pub app_version: Option<String>,
+    /// What the device said it still held when last seen.
+    pub queue: QueueStats,
+    pub reports_received: u64,
+    pub last_received_at: Option<DateTime<Utc>>,
+}
+
+/// How many reports are in one state.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct StateCount {
+    pub state: CaseState,
+    pub count: u64,
+}
+
+/// A received report whose photos have not all arrived.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct MissingPhotos {
+    pub report: ReportId,
+    pub reporter: String,
+    pub device: DeviceId,
+    pub missing: u64,
+    pub photos: u64,
+    pub received_at: DateTime<Utc>,
+}
+
+/// A photo upload not yet finished.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct UploadProgress {
+    pub id: uuid::Uuid,
+    pub report: ReportId,
+    pub device: DeviceId,
+    pub received: u64,
+    pub length: u64,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// A mutation the centre refused.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct Refusal {
+    pub device: DeviceId,
+    pub user: String,
+    pub mutation: MutationId,
+    pub reason: String,
+    pub at: DateTime<Utc>,
+}
+
+/// `GET /v1/console/health`: how intake is going.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct IntakeHealth {
+    pub states: Vec<StateCount>,
+    /// The oldest report waiting for review.
+    pub oldest_pending: Option<DateTime<Utc>>,
+    pub missing_photos: Vec<MissingPhotos>,
+    pub uploads: Vec<UploadProgress>,
+    /// The latest refusals, newest first.
+    pub refusals: Vec<Refusal>,
+    pub open_conflicts: u64,
+    /// What devices say they still hold, summed.
+    pub devices_queue: QueueStats,
+}
+
+/// Evaluation (考核评价) indicators; how each is counted is in the sync server's
+/// `evaluation` module.
+/// What the rows are per.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub enum GroupBy {
+    Cell,
+    Team,
+    Inspector,
+}
+
+/// The indicators of one cell, team or inspector.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct Indicators {
+    /// The cell code, team code or user ID (`""` for the total).
+    pub key: String,
+    /// What to call it: the cell code, the team, the inspector's name.
+    pub label: String,
+    pub reports: u64,
+    pub registered: u64,
+    pub valid_rate: Option<f64>,
+    pub dispatches_due: u64,
+    pub handled_on_time: u64,
+    pub handled_on_time_rate: Option<f64>,
+    pub closed: u64,
+    pub closed_rate: Option<f64>,
+    pub verified: u64,
+    pub reworked: u64,
+    pub rework_rate: Option<f64>,
+    pub verifications_due: u64,
+    pub verified_on_time: u64,
+    pub verified_on_time_rate: Option<f64>,
+}
+
+/// `GET /v1/console/evaluation`: the indicators per group over a period.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct Evaluation {
+    pub by: GroupBy,
+    pub from: DateTime<Utc>,
+    pub to: DateTime<Utc>,
+    pub rows: Vec<Indicators>,
+    pub total: Indicators,
+}
+
+/// The answer to a console action: where the report stands now.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct ActionAnswer {
+    pub state: CaseState,
+    pub case_no: Option<String>,
+}

@@ -1,0 +1,304 @@
+//! `/v1/console/…`: the JSON API the console's pages use (and any other client may).
+//! Handlers are thin: authenticate, parse, call [`crate::console`], answer.
+
+use axum::Json;
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, Utc};
+use gridwalk_protocol::console::{
+    ActionAnswer, ActionRequest, Conflict, ConsoleReport, Department, DeviceRow, Evaluation,
+    GroupBy, IntakeHealth, Person, ReportDetail, Resolve, Session, SignIn,
+};
+use gridwalk_protocol::{CaseState, ReportId};
+use serde::Deserialize;
+use uuid::Uuid;
+
+use crate::auth::{ConsoleAuth, SESSION_COOKIE, SESSION_HOURS};
+use crate::error::AppError;
+use crate::store::{ReportFilter, Stepped};
+use crate::{AppState, console, evaluation, intake};
+
+fn body<T>(b: Result<Json<T>, JsonRejection>) -> Result<T, AppError> {
+    b.map(|Json(v)| v)
+        .map_err(|e| AppError::BadRequest(e.body_text()))
+}
+
+fn cookie(value: &str, max_age: i64) -> HeaderValue {
+    HeaderValue::from_str(&format!(
+        "{SESSION_COOKIE}={value}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age}"
+    ))
+    .unwrap_or_else(|_| HeaderValue::from_static(""))
+}
+
+/// Sign in with a login and password.
+pub(crate) async fn sign_in(
+    State(state): State<AppState>,
+    req: Result<Json<SignIn>, JsonRejection>,
+) -> Result<Response, AppError> {
+    let req = body(req)?;
+    let session =
+        console::sign_in(state.store.as_ref(), &req.login, &req.password, Utc::now()).await?;
+    let mut headers = HeaderMap::new();
+    headers.insert(
+        header::SET_COOKIE,
+        cookie(&session.token, SESSION_HOURS * 3600),
+    );
+    Ok((headers, Json::<Session>(session)).into_response())
+}
+
+/// Sign out: the session ends.
+pub(crate) async fn sign_out(
+    State(state): State<AppState>,
+    auth: ConsoleAuth,
+) -> Result<Response, AppError> {
+    state.store.end_session(&auth.session).await?;
+    let mut headers = HeaderMap::new();
+    headers.insert(header::SET_COOKIE, cookie("", 0));
+    Ok((StatusCode::NO_CONTENT, headers).into_response())
+}
+
+/// Who is signed in.
+pub(crate) async fn me(auth: ConsoleAuth) -> Json<Person> {
+    Json(auth.user.person())
+}
+
+/// The departments cases are dispatched to.
+pub(crate) async fn departments(
+    State(state): State<AppState>,
+    _auth: ConsoleAuth,
+) -> Result<Json<Vec<Department>>, AppError> {
+    Ok(Json(
+        console::rules(state.store.as_ref()).await?.departments,
+    ))
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct ListQuery {
+    /// Comma-separated states; all if absent.
+    state: Option<String>,
+    limit: Option<usize>,
+}
+
+/// Reports, newest state change first: a leader sees their team's, an operator all.
+pub(crate) async fn reports(
+    State(state): State<AppState>,
+    auth: ConsoleAuth,
+    Query(q): Query<ListQuery>,
+) -> Result<Json<Vec<ConsoleReport>>, AppError> {
+    let states = q
+        .state
+        .as_deref()
+        .unwrap_or("")
+        .split(',')
+        .filter(|s| !s.is_empty())
+        .map(|s| {
+            s.parse::<CaseState>()
+                .map_err(|e| AppError::BadRequest(e.to_string()))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let filter = ReportFilter {
+        states,
+        team: console::team_scope(&auth.user),
+        limit: q.limit.unwrap_or(500).min(5000),
+    };
+    Ok(Json(state.store.console_reports(&filter).await?))
+}
+
+/// One report's whole story.
+pub(crate) async fn report(
+    State(state): State<AppState>,
+    auth: ConsoleAuth,
+    Path(id): Path<ReportId>,
+) -> Result<Json<ReportDetail>, AppError> {
+    Ok(Json(
+        console::detail(state.store.as_ref(), &auth.user, id).await?,
+    ))
+}
+
+/// Approve, return, reject, merge, dispatch or mark handled.
+pub(crate) async fn act(
+    State(state): State<AppState>,
+    auth: ConsoleAuth,
+    Path(id): Path<ReportId>,
+    req: Result<Json<ActionRequest>, JsonRejection>,
+) -> Result<Json<ActionAnswer>, AppError> {
+    let req = body(req)?;
+    match console::act(state.store.as_ref(), &auth.user, id, req, Utc::now()).await? {
+        Stepped::Done { state, case_no } => Ok(Json(ActionAnswer { state, case_no })),
+        Stepped::Refused(why) => Err(AppError::Refused(why)),
+    }
+}
+
+/// A photo's bytes, by its SHA-256.
+pub(crate) async fn photo(
+    State(state): State<AppState>,
+    _auth: ConsoleAuth,
+    Path(sha256): Path<String>,
+) -> Result<Response, AppError> {
+    if sha256.len() != 64
+        || !sha256
+            .bytes()
+            .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+    {
+        return Err(AppError::BadRequest(
+            "a photo is named by its lower-case hex SHA-256".into(),
+        ));
+    }
+    let bytes = state
+        .blobs
+        .photo(&sha256)
+        .await
+        .map_err(|_| AppError::NotFound(format!("photo {sha256} has not arrived")))?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "image/jpeg"),
+            (
+                header::CACHE_CONTROL,
+                "private, max-age=31536000, immutable",
+            ),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
+/// Every device, its owner, when it was last heard from and what it still holds.
+pub(crate) async fn devices(
+    State(state): State<AppState>,
+    auth: ConsoleAuth,
+) -> Result<Json<Vec<DeviceRow>>, AppError> {
+    let mut rows = state.store.device_board().await?;
+    if let Some(team) = console::team_scope(&auth.user) {
+        rows.retain(|d| d.user.team.as_deref() == Some(team.as_str()));
+    }
+    Ok(Json(rows))
+}
+
+/// How intake is going.
+pub(crate) async fn health(
+    State(state): State<AppState>,
+    _auth: ConsoleAuth,
+) -> Result<Json<IntakeHealth>, AppError> {
+    Ok(Json(state.store.intake_health().await?))
+}
+
+/// Conflicts waiting for an operator.
+pub(crate) async fn conflicts(
+    State(state): State<AppState>,
+    _auth: ConsoleAuth,
+) -> Result<Json<Vec<Conflict>>, AppError> {
+    Ok(Json(state.store.open_conflicts().await?))
+}
+
+/// Resolve a conflict: the report's next version takes the chosen values.
+pub(crate) async fn resolve(
+    State(state): State<AppState>,
+    auth: ConsoleAuth,
+    Path(id): Path<Uuid>,
+    req: Result<Json<Resolve>, JsonRejection>,
+) -> Result<Json<serde_json::Value>, AppError> {
+    let req = body(req)?;
+    let tables = intake::code_tables(state.store.as_ref()).await?;
+    let version = console::resolve(
+        state.store.as_ref(),
+        &auth.user,
+        id,
+        &req,
+        &tables,
+        Utc::now(),
+    )
+    .await?;
+    Ok(Json(serde_json::json!({ "version": version })))
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct EvalQuery {
+    by: GroupBy,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+}
+
+async fn evaluate(
+    state: &AppState,
+    auth: &ConsoleAuth,
+    q: &EvalQuery,
+) -> Result<Evaluation, AppError> {
+    console::evaluation(
+        state.store.as_ref(),
+        &auth.user,
+        q.by,
+        q.from,
+        q.to,
+        Utc::now(),
+    )
+    .await
+}
+
+/// The evaluation indicators per cell, team or inspector over a period.
+pub(crate) async fn evaluation(
+    State(state): State<AppState>,
+    auth: ConsoleAuth,
+    Query(q): Query<EvalQuery>,
+) -> Result<Json<Evaluation>, AppError> {
+    Ok(Json(evaluate(&state, &auth, &q).await?))
+}
+
+/// The same, as CSV.
+pub(crate) async fn evaluation_csv(
+    State(state): State<AppState>,
+    auth: ConsoleAuth,
+    Query(q): Query<EvalQuery>,
+) -> Result<Response, AppError> {
+    let e = evaluate(&state, &auth, &q).await?;
+    let name = format!(
+        "attachment; filename=\"evaluation-{}-{}-{}.csv\"",
+        serde_json::to_value(e.by)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default(),
+        e.from.format("%Y%m%d"),
+        e.to.format("%Y%m%d")
+    );
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+            (header::CONTENT_DISPOSITION, name),
+        ],
+        evaluation::to_csv(&e.rows, &e.total, e.by),
+    )
+        .into_response())
+}
+
+/// The per-cell evaluation as GeoJSON: each cell's outline with its indicators.
+pub(crate) async fn evaluation_geojson(
+    State(state): State<AppState>,
+    auth: ConsoleAuth,
+    Query(q): Query<EvalQuery>,
+) -> Result<Response, AppError> {
+    let q = EvalQuery {
+        by: GroupBy::Cell,
+        ..q
+    };
+    let e = evaluate(&state, &auth, &q).await?;
+    let codes: Vec<String> = e.rows.iter().map(|r| r.key.clone()).collect();
+    let cells = state.store.cells(&codes).await?;
+    let doc = evaluation::to_geojson(&e.rows, &cells)
+        .map_err(|m| AppError::Store(crate::store::StoreError::Db(m)))?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/geo+json".to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!(
+                    "attachment; filename=\"evaluation-cells-{}-{}.geojson\"",
+                    e.from.format("%Y%m%d"),
+                    e.to.format("%Y%m%d")
+                ),
+            ),
+        ],
+        doc.to_string(),
+    )
+        .into_response())
+}

@@ -1,0 +1,451 @@
+//! The console's JSON API end to end: real field engines report over HTTP, a team leader
+//! and an operator sign in and work the case loop, and the engines see what the centre
+//! did on their next sync. Every scenario on SQLite and on PostgreSQL.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use common::*;
+use gridwalk_field::sync::SyncClient;
+use gridwalk_field::{DraftPatch, Engine, ReportState};
+use gridwalk_protocol::console::{
+    ActionAnswer, CaseAction, ConsoleReport, DeviceRow, Evaluation, IntakeHealth, ReportDetail,
+    Session,
+};
+use gridwalk_protocol::{ApiError, CaseState, ReportId};
+use gridwalk_sync::admin;
+use serde_json::json;
+
+const APP: &str = "test/console";
+const PASSWORD: &str = "correct horse battery";
+
+struct Device {
+    engine: Engine,
+    client: SyncClient,
+    _dir: tempfile::TempDir,
+}
+
+impl Device {
+    async fn sync(&self) {
+        self.engine.sync_once(&self.client, APP).await.unwrap();
+    }
+}
+
+async fn device(s: &Server) -> Device {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = signed_in_engine(dir.path());
+    let token = enroll(s, &engine).await;
+    let client = connect(&engine, &s.url, &token);
+    Device {
+        engine,
+        client,
+        _dir: dir,
+    }
+}
+
+/// A console client signed in as `login`.
+struct Console {
+    http: reqwest::Client,
+    url: String,
+    token: String,
+}
+
+impl Console {
+    async fn sign_in(s: &Server, login: &str) -> Self {
+        admin::set_password(s.store.as_ref(), login, PASSWORD)
+            .await
+            .unwrap();
+        let http = reqwest::Client::new();
+        let resp = http
+            .post(format!("{}/v1/console/session", s.url))
+            .json(&json!({ "login": login, "password": PASSWORD }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 200);
+        let cookie = resp.headers()["set-cookie"].to_str().unwrap().to_owned();
+        assert!(
+            cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"),
+            "{cookie}"
+        );
+        let session: Session = resp.json().await.unwrap();
+        assert_eq!(session.user.login, login);
+        Self {
+            http,
+            url: s.url.clone(),
+            token: session.token,
+        }
+    }
+
+    async fn get<T: serde::de::DeserializeOwned>(&self, path: &str) -> T {
+        let resp = self
+            .http
+            .get(format!("{}{path}", self.url))
+            .bearer_auth(&self.token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 200, "GET {path}");
+        resp.json().await.unwrap()
+    }
+
+    async fn act(&self, id: ReportId, action: CaseAction, seen: CaseState) -> reqwest::Response {
+        let mut body = serde_json::to_value(&action).unwrap();
+        body["seen_state"] = serde_json::to_value(seen).unwrap();
+        self.http
+            .post(format!("{}/v1/console/reports/{id}/actions", self.url))
+            .bearer_auth(&self.token)
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    async fn done(&self, id: ReportId, action: CaseAction, seen: CaseState) -> ActionAnswer {
+        let resp = self.act(id, action.clone(), seen).await;
+        assert_eq!(
+            resp.status(),
+            200,
+            "{action:?}: {}",
+            resp.text().await.unwrap()
+        );
+        resp.json().await.unwrap()
+    }
+
+    async fn refused(&self, id: ReportId, action: CaseAction, seen: CaseState) -> ApiError {
+        let resp = self.act(id, action, seen).await;
+        assert!(resp.status().is_client_error(), "{}", resp.status());
+        resp.json().await.unwrap()
+    }
+}
+
+/// Four reports from one inspector's tablet, all in and waiting for review.
+async fn four_reports(s: &Server) -> (Device, Vec<ReportId>) {
+    let d = device(s).await;
+    for _ in 0..4 {
+        capture(
+            &d.engine,
+            &[fixtures().join("photos/orient-1.jpg")],
+            RUBBISH,
+        );
+    }
+    let mut ids: Vec<ReportId> = d
+        .engine
+        .reports(ReportState::Queued)
+        .unwrap()
+        .iter()
+        .map(|r| r.id)
+        .collect();
+    // Oldest first (IDs are UUIDv7).
+    ids.sort();
+    d.sync().await;
+    (d, ids)
+}
+
+async fn a_leader_reviews_the_teams_reports(backend: Backend) {
+    let s = server(backend).await;
+    let (d, ids) = four_reports(&s).await;
+    let leader = Console::sign_in(&s, "chenjianguo").await;
+
+    // The review queue: the team's four, with reporter, photos arrived, and the later ones
+    // marked as likely duplicates of the first (same 小类, same place, same hour).
+    let queue: Vec<ConsoleReport> = leader.get("/v1/console/reports?state=pending_review").await;
+    assert_eq!(queue.len(), 4);
+    for r in &queue {
+        assert_eq!(r.reporter.login, INSPECTOR);
+        assert_eq!(r.photos_arrived.len(), 1);
+    }
+    let first = ids[0];
+    assert!(
+        queue
+            .iter()
+            .filter(|r| r.duplicate_of == Some(first))
+            .count()
+            >= 1
+    );
+
+    // The other team's leader sees none of them and may not act on them.
+    let other = Console::sign_in(&s, "linzhiyuan").await;
+    let theirs: Vec<ConsoleReport> = other.get("/v1/console/reports").await;
+    assert!(theirs.is_empty());
+    let e = other
+        .refused(first, CaseAction::Approve, CaseState::PendingReview)
+        .await;
+    assert_eq!(e.error, "forbidden");
+
+    // Approve: a case number of today's local date.
+    let a = leader
+        .done(first, CaseAction::Approve, CaseState::PendingReview)
+        .await;
+    assert_eq!(a.state, CaseState::Registered);
+    let no = a.case_no.unwrap();
+    assert!(no.len() == 13 && no.ends_with("-0001"), "{no}");
+    // Acting on what one saw before someone else acted is refused, and changes nothing.
+    let e = leader
+        .refused(first, CaseAction::Approve, CaseState::PendingReview)
+        .await;
+    assert_eq!(e.error, "refused");
+    assert!(
+        e.message.contains("someone else acted on it first"),
+        "{}",
+        e.message
+    );
+
+    // Return with a comment: the device gets the state and the words on its next sync.
+    let ret = ids[1];
+    let e = leader
+        .refused(
+            ret,
+            CaseAction::Return {
+                comment: "  ".into(),
+            },
+            CaseState::PendingReview,
+        )
+        .await;
+    assert!(
+        e.message.contains("say what the inspector should change"),
+        "{}",
+        e.message
+    );
+    leader
+        .done(
+            ret,
+            CaseAction::Return {
+                comment: "照片看不清井盖编号，请补拍".into(),
+            },
+            CaseState::PendingReview,
+        )
+        .await;
+    d.sync().await;
+    let local = d.engine.report(ret).unwrap();
+    assert_eq!(local.central_state, Some(CaseState::Returned));
+    assert_eq!(
+        local.centre_note.as_deref(),
+        Some("照片看不清井盖编号，请补拍")
+    );
+    // The inspector edits and resubmits: back in review, and the audit trail says so.
+    d.engine
+        .edit_report(
+            ret,
+            &DraftPatch {
+                description: Some("补充：井盖编号 SZ-0032".into()),
+                ..DraftPatch::default()
+            },
+        )
+        .unwrap();
+    d.sync().await;
+    let detail: ReportDetail = leader.get(&format!("/v1/console/reports/{ret}")).await;
+    assert_eq!(detail.item.state, CaseState::PendingReview);
+    let actions: Vec<&str> = detail.events.iter().map(|e| e.action.as_str()).collect();
+    assert_eq!(actions, ["return", "resubmit"]);
+    assert_eq!(detail.events[0].by_name.as_deref(), Some("陈建国"));
+    assert_eq!(detail.versions.len(), 2);
+    assert_eq!(detail.versions[1].by_device, Some(d.engine.device_id()));
+
+    // Reject with a reason; merge a duplicate into the registered case.
+    leader
+        .done(
+            ids[2],
+            CaseAction::Reject {
+                reason: "非城管职责范围".into(),
+            },
+            CaseState::PendingReview,
+        )
+        .await;
+    let e = leader
+        .refused(
+            ids[3],
+            CaseAction::Merge { into: ids[2] },
+            CaseState::PendingReview,
+        )
+        .await;
+    assert!(e.message.contains("rejected or merged"), "{}", e.message);
+    leader
+        .done(
+            ids[3],
+            CaseAction::Merge { into: first },
+            CaseState::PendingReview,
+        )
+        .await;
+    let detail: ReportDetail = leader.get(&format!("/v1/console/reports/{first}")).await;
+    assert!(
+        detail
+            .related
+            .iter()
+            .any(|r| r.report.id == ids[3] && r.state == CaseState::Merged)
+    );
+    d.sync().await;
+    assert_eq!(
+        d.engine.report(ids[2]).unwrap().central_state,
+        Some(CaseState::Rejected)
+    );
+    assert_eq!(
+        d.engine.report(ids[2]).unwrap().centre_note.as_deref(),
+        Some("非城管职责范围")
+    );
+    assert_eq!(
+        d.engine.report(ids[3]).unwrap().central_state,
+        Some(CaseState::Merged)
+    );
+
+    // The device board: the tablet, its owner, nothing left on it.
+    let board: Vec<DeviceRow> = leader.get("/v1/console/devices").await;
+    assert_eq!(board.len(), 1);
+    assert_eq!(board[0].user.login, INSPECTOR);
+    assert_eq!(board[0].reports_received, 4);
+    assert_eq!(board[0].queue.reports, 0);
+    assert!(board[0].last_seen.is_some());
+    s.finish().await;
+}
+
+async fn a_case_goes_round_the_loop_with_deadlines_in_working_time(backend: Backend) {
+    let s = server(backend).await;
+    let (d, ids) = four_reports(&s).await;
+    let leader = Console::sign_in(&s, "chenjianguo").await;
+    let op = Console::sign_in(&s, "sunyue").await;
+    let id = ids[0];
+    leader
+        .done(id, CaseAction::Approve, CaseState::PendingReview)
+        .await;
+    let e = op
+        .refused(
+            id,
+            CaseAction::Dispatch {
+                department: "NOPE".into(),
+            },
+            CaseState::Registered,
+        )
+        .await;
+    assert!(e.message.contains("HW"), "{}", e.message);
+    let a = op
+        .done(
+            id,
+            CaseAction::Dispatch {
+                department: "HW".into(),
+            },
+            CaseState::Registered,
+        )
+        .await;
+    assert_eq!(a.state, CaseState::Dispatched);
+    let detail: ReportDetail = op.get(&format!("/v1/console/reports/{id}")).await;
+    let case = detail.item.case.clone().unwrap();
+    assert_eq!(case.department.as_deref(), Some("HW"));
+    // 乱堆物堆料 (event 0507): 7 working hours from now, never earlier than 7 clock hours.
+    let due = case.due_at.unwrap();
+    assert!(
+        due >= detail.events[1].at + chrono::Duration::hours(7),
+        "{due}"
+    );
+    op.done(id, CaseAction::Handled, CaseState::Dispatched)
+        .await;
+
+    // The verification task reaches the inspector's device with the case.
+    d.sync().await;
+    let tasks = d.engine.tasks().unwrap();
+    assert_eq!(tasks.len(), 1, "{tasks:?}");
+    assert_eq!(tasks[0].task.report, id);
+    assert_eq!(tasks[0].task.case_no, case.case_no);
+    assert_eq!(tasks[0].department.as_deref(), Some("HW"));
+
+    // Intake health and evaluation see the loop.
+    let health: IntakeHealth = op.get("/v1/console/health").await;
+    assert_eq!(health.open_conflicts, 0);
+    assert!(
+        health
+            .states
+            .iter()
+            .any(|c| c.state == CaseState::Handled && c.count == 1)
+    );
+    let from = (chrono::Utc::now() - chrono::Duration::days(1)).to_rfc3339();
+    let to = (chrono::Utc::now() + chrono::Duration::days(1)).to_rfc3339();
+    let q = format!(
+        "by=inspector&from={}&to={}",
+        urlencode(&from),
+        urlencode(&to)
+    );
+    let ev: Evaluation = leader.get(&format!("/v1/console/evaluation?{q}")).await;
+    assert_eq!(ev.rows.len(), 1);
+    assert_eq!((ev.total.reports, ev.total.registered), (4, 1));
+    assert_eq!(ev.total.dispatches_due, 1);
+    assert_eq!(ev.total.handled_on_time_rate, Some(1.0));
+    let csv = leader
+        .http
+        .get(format!("{}/v1/console/evaluation.csv?{q}", s.url))
+        .bearer_auth(&leader.token)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(csv.lines().nth(1).unwrap().starts_with("李晓明,"), "{csv}");
+    let geo: serde_json::Value = leader
+        .get(&format!("/v1/console/evaluation.geojson?{q}"))
+        .await;
+    assert_eq!(geo["features"].as_array().unwrap().len(), 1);
+    assert_eq!(geo["features"][0]["properties"]["reports"], 4);
+    assert_eq!(geo["features"][0]["geometry"]["type"], "Polygon");
+    s.finish().await;
+}
+
+fn urlencode(s: &str) -> String {
+    s.replace('+', "%2B").replace(':', "%3A")
+}
+
+async fn sign_in_is_refused_in_words_and_inspectors_stay_out(backend: Backend) {
+    let s = server(backend).await;
+    admin::set_password(s.store.as_ref(), "chenjianguo", PASSWORD)
+        .await
+        .unwrap();
+    let http = reqwest::Client::new();
+    let post = |login: &str, pw: &str| {
+        http.post(format!("{}/v1/console/session", s.url))
+            .json(&json!({ "login": login, "password": pw }))
+            .send()
+    };
+    for (login, pw) in [("chenjianguo", "wrong password"), ("nobody", PASSWORD)] {
+        let resp = post(login, pw).await.unwrap();
+        assert_eq!(resp.status(), 401);
+        let e: ApiError = resp.json().await.unwrap();
+        assert_eq!(e.message, "the login or the password is wrong");
+    }
+    let e = admin::set_password(s.store.as_ref(), INSPECTOR, PASSWORD)
+        .await
+        .unwrap_err();
+    assert!(e.to_string().contains("inspector"), "{e}");
+    let e = admin::set_password(s.store.as_ref(), "sunyue", "short")
+        .await
+        .unwrap_err();
+    assert!(e.to_string().contains("at least 8"), "{e}");
+    let resp = http
+        .get(format!("{}/v1/console/reports", s.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 401);
+    let e: ApiError = resp.json().await.unwrap();
+    assert_eq!(e.error, "signed_out");
+    // Signing out ends the session.
+    let c = Console::sign_in(&s, "chenjianguo").await;
+    let resp = http
+        .delete(format!("{}/v1/console/session", s.url))
+        .bearer_auth(&c.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 204);
+    let resp = http
+        .get(format!("{}/v1/console/me", s.url))
+        .bearer_auth(&c.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 401);
+    s.finish().await;
+}
+
+on_every_backend!(
+    a_leader_reviews_the_teams_reports,
+    a_case_goes_round_the_loop_with_deadlines_in_working_time,
+    sign_in_is_refused_in_words_and_inspectors_stay_out,
+);
