@@ -10,10 +10,7 @@
 //! 64-bit integers (byte counts, versions) are declared `number`: serde sends them as JSON
 //! numbers, and none comes near 2^53.
 
-use std::any::TypeId;
-use std::collections::HashSet;
-
-use ts_rs::{Config, TS, TypeVisitor};
+pub use gridwalk_protocol::typescript::Declarations;
 
 /// The file the UI imports.
 pub const PATH: &str = "ui/src/bindings.ts";
@@ -25,69 +22,6 @@ pub struct Signature {
     /// `(argument name, TypeScript type)`, argument names as in Rust.
     pub args: Vec<(&'static str, String)>,
     pub answer: String,
-}
-
-/// Collects the declarations of a set of types and everything they mention.
-pub struct Declarations {
-    cfg: Config,
-    seen: HashSet<TypeId>,
-    /// `(name, declaration)`, sorted by name when written.
-    out: Vec<(String, String)>,
-}
-
-impl Declarations {
-    #[must_use]
-    pub fn new() -> Self {
-        Self {
-            cfg: config(),
-            seen: HashSet::new(),
-            out: Vec::new(),
-        }
-    }
-
-    /// Declares `T` (if it is a named type) and every named type it depends on.
-    pub fn add<T: TS + 'static + ?Sized>(&mut self) {
-        self.visit::<T>();
-        T::visit_dependencies(self);
-        T::visit_generics(self);
-    }
-
-    /// The TypeScript name of `T` (`Array<LocalReport>`, `string | null`, …).
-    #[must_use]
-    pub fn name<T: TS + 'static + ?Sized>(&self) -> String {
-        T::name(&self.cfg)
-    }
-}
-
-impl std::fmt::Debug for Declarations {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Declarations")
-            .field("declared", &self.out.len())
-            .finish_non_exhaustive()
-    }
-}
-
-impl Default for Declarations {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl TypeVisitor for Declarations {
-    fn visit<T: TS + 'static + ?Sized>(&mut self) {
-        if T::output_path().is_none() || !self.seen.insert(TypeId::of::<T>()) {
-            return;
-        }
-        let docs = T::docs().unwrap_or_default();
-        let decl = format!("{docs}export {}", T::decl(&self.cfg));
-        self.out.push((T::ident(&self.cfg), decl));
-        T::visit_dependencies(self);
-    }
-}
-
-/// How ts-rs writes this project's types.
-fn config() -> Config {
-    Config::new().with_large_int("number")
 }
 
 /// `snake_case` to `camelCase`: Tauri takes command arguments in camelCase.
@@ -117,11 +51,7 @@ pub fn typescript() -> String {
          // GRIDWALK_WRITE_BINDINGS=1 (src-tauri/src/bindings.rs). Do not edit by hand.\n\n\
          import { invoke } from \"@tauri-apps/api/core\";\n\n",
     );
-    decls.out.sort();
-    for (_, decl) in &decls.out {
-        out.push_str(decl);
-        out.push_str("\n\n");
-    }
+    out.push_str(&decls.render());
     out.push_str("/** Every JSON command, typed; each rejects with a `CommandError`. */\nexport const commands = {\n");
     for s in &signatures {
         let params: Vec<String> = s

@@ -19,7 +19,7 @@ use crate::cases::Action;
 use crate::edits::DELETED_FIELD;
 use crate::error::AppError;
 use crate::rules::{self, CaseRules};
-use crate::store::{Author, CaseStore, Role, Step, Stepped, User};
+use crate::store::{Author, CaseStore, Resolution, Role, Step, Stepped, User};
 
 /// The case rules as loaded; without them the loop cannot set deadlines.
 pub async fn rules(store: &dyn CaseStore) -> Result<CaseRules, AppError> {
@@ -177,7 +177,16 @@ pub async fn detail(
             at: v.at,
         });
     }
+    let cell = match &item.report.cell {
+        Some(code) => store
+            .cells(&[code.as_str().to_owned()])
+            .await?
+            .pop()
+            .and_then(|(_, feature)| serde_json::from_str(&feature).ok()),
+        None => None,
+    };
     Ok(ReportDetail {
+        cell,
         events: store.case_events(id).await?,
         tasks: store.report_tasks(id).await?,
         conflicts: store.conflicts(id).await?,
@@ -266,7 +275,15 @@ pub async fn resolve(
         })?;
     }
     Ok(store
-        .resolve_conflict(id, &merged, held.version, &patch, &req.fields, user.id, now)
+        .resolve_conflict(&Resolution {
+            conflict: id,
+            record: merged,
+            expected_version: held.version,
+            patch,
+            choices: req.fields.clone(),
+            by: user.id,
+            at: now,
+        })
         .await?)
 }
 

@@ -213,6 +213,8 @@ pub struct ReportDetail {
     /// Other reports of likely the same problem: the one it duplicates, those that
     /// duplicate it, and those merged into it.
     pub related: Vec<ConsoleReport>,
+    /// The report's grid cell (a GeoJSON Feature), for the map.
+    pub cell: Option<serde_json::Value>,
 }
 
 /// What a team leader or the centre does to a report (the body of

@@ -21,6 +21,8 @@ pub mod sync;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
 pub mod tus;
+#[cfg(feature = "ts")]
+pub mod typescript;
 pub mod validate;
 
 pub use codes::{Category, CategoryCode, CodeTable, Kind};

@@ -251,6 +251,19 @@ pub enum Stepped {
     Refused(String),
 }
 
+/// An operator's resolution of a conflict, as the store writes it: the report's next
+/// version (`record`, made by `patch` from `expected_version`) and the values chosen.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Resolution {
+    pub conflict: Uuid,
+    pub record: Report,
+    pub expected_version: Version,
+    pub patch: ReportPatch,
+    pub choices: Vec<FieldChoice>,
+    pub by: UserId,
+    pub at: DateTime<Utc>,
+}
+
 /// Which reports a console list wants.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ReportFilter {
@@ -558,16 +571,7 @@ pub trait CaseStore: Send + Sync + std::fmt::Debug {
     /// Writes `record` as the report's next version (it must be at `expected_version`, else
     /// [`StoreError::Stale`]) and marks the conflict resolved with `choices`, in one
     /// transaction. Returns the new version.
-    async fn resolve_conflict(
-        &self,
-        id: Uuid,
-        record: &Report,
-        expected_version: Version,
-        patch: &ReportPatch,
-        choices: &[FieldChoice],
-        by: UserId,
-        at: DateTime<Utc>,
-    ) -> StoreResult<Version>;
+    async fn resolve_conflict(&self, r: &Resolution) -> StoreResult<Version>;
     /// Sets (or with `None` clears) a person's console password hash.
     async fn set_password(&self, user: UserId, hash: Option<&str>) -> StoreResult<()>;
     /// A person and their password hash, by login.

@@ -5,19 +5,18 @@
 use chrono::{DateTime, Utc};
 use deadpool_postgres::GenericClient;
 use gridwalk_protocol::console::{
-    CaseInfo, Conflict, ConsoleReport, DeviceRow, FieldChoice, IntakeHealth, MissingPhotos, Person,
-    Refusal, StateCount, UploadProgress,
+    CaseInfo, Conflict, ConsoleReport, DeviceRow, IntakeHealth, MissingPhotos, Person, Refusal,
+    StateCount, UploadProgress,
 };
 use gridwalk_protocol::{
-    CaseState, DeviceId, FieldConflict, Outcome, PhotoId, QueueStats, Report, ReportId,
-    ReportPatch, UserId, Version,
+    CaseState, DeviceId, FieldConflict, Outcome, PhotoId, QueueStats, ReportId, UserId, Version,
 };
 use tokio_postgres::Row;
 use tokio_postgres::types::ToSql;
 use uuid::Uuid;
 
 use super::{USER_COLUMNS, db, json, store_version, u64_of, user_from, write_feed};
-use crate::store::{Author, ReportFilter, StoreError, StoreResult, User};
+use crate::store::{Author, ReportFilter, Resolution, StoreError, StoreResult, User};
 
 const REPORT_COLUMNS: &str = "r.record, r.state, r.version, r.received_at, r.state_at, r.note,
     r.duplicate_of, r.merged_into, r.deleted_at,
@@ -367,17 +366,20 @@ pub(super) async fn conflicts_where(
 
 /// Writes the operator's choice as the report's next version and closes the conflict, in
 /// one transaction with the conflict's and the report's rows locked.
-#[allow(clippy::too_many_arguments)]
 pub(super) async fn resolve_conflict(
     client: &mut deadpool_postgres::Client,
-    id: Uuid,
-    record: &Report,
-    expected_version: Version,
-    patch: &ReportPatch,
-    choices: &[FieldChoice],
-    by: UserId,
-    at: DateTime<Utc>,
+    r: &Resolution,
 ) -> StoreResult<Version> {
+    let Resolution {
+        conflict: id,
+        record,
+        expected_version,
+        patch,
+        choices,
+        by,
+        at,
+    } = r;
+    let (id, expected_version, by, at) = (*id, *expected_version, *by, *at);
     let tx = client.transaction().await.map_err(db)?;
     let open: Option<Option<DateTime<Utc>>> = tx
         .query_opt(
@@ -424,7 +426,7 @@ pub(super) async fn resolve_conflict(
     };
     tx.execute(
         "UPDATE conflicts SET resolved_at = $2, resolution = $3, resolved_by = $4 WHERE id = $1",
-        &[&id, &at, &json(&choices)?, by.as_uuid()],
+        &[&id, &at, &json(choices)?, by.as_uuid()],
     )
     .await
     .map_err(db)?;

@@ -8,7 +8,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
 use gridwalk_protocol::console::{
-    CaseEvent, Conflict, ConsoleReport, DeviceRow, FieldChoice, IntakeHealth, Task,
+    CaseEvent, Conflict, ConsoleReport, DeviceRow, IntakeHealth, Task,
 };
 use gridwalk_protocol::{
     CaseState, CellCode, DeviceId, MutationId, Outcome, PhotoId, PhotoNeed, QueueStats, Report,
@@ -21,15 +21,17 @@ use uuid::Uuid;
 
 use super::{
     Appended, Applied, ArrivedPhoto, Author, CaseFacts, CaseStore, Device, EditEffect, Effect,
-    FeedKind, FeedPage, FeedRow, PhotoSlot, ReportFilter, ReportVersion, Sequence, Step, Stepped,
-    StoreError, StoreResult, StoredReport, Touch, Upload, UploadPart, User, distinct, forgotten,
-    resubmitted, sequence,
+    FeedKind, FeedPage, FeedRow, PhotoSlot, ReportFilter, ReportVersion, Resolution, Sequence,
+    Step, Stepped, StoreError, StoreResult, StoredReport, Touch, Upload, UploadPart, User,
+    distinct, forgotten, resubmitted, sequence,
 };
 use crate::duplicates;
 use crate::edits::{self, Held, History, Plan};
 
 mod cases;
 mod console;
+#[cfg(test)]
+mod parity_tests;
 
 const MIGRATIONS: &[&str] = &[
     include_str!("../../../migrations/postgres/0001_init.sql"),
@@ -972,28 +974,8 @@ impl CaseStore for PgStore {
         )
     }
 
-    async fn resolve_conflict(
-        &self,
-        id: Uuid,
-        record: &Report,
-        expected_version: Version,
-        patch: &ReportPatch,
-        choices: &[FieldChoice],
-        by: UserId,
-        at: DateTime<Utc>,
-    ) -> StoreResult<Version> {
-        let mut client = self.client().await?;
-        console::resolve_conflict(
-            &mut client,
-            id,
-            record,
-            expected_version,
-            patch,
-            choices,
-            by,
-            at,
-        )
-        .await
+    async fn resolve_conflict(&self, r: &Resolution) -> StoreResult<Version> {
+        console::resolve_conflict(&mut self.client().await?, r).await
     }
 
     async fn set_password(&self, user: UserId, hash: Option<&str>) -> StoreResult<()> {

@@ -3,18 +3,16 @@
 
 use chrono::{DateTime, Utc};
 use gridwalk_protocol::console::{
-    CaseInfo, Conflict, ConsoleReport, DeviceRow, FieldChoice, IntakeHealth, MissingPhotos, Person,
-    Refusal, StateCount, UploadProgress,
+    CaseInfo, Conflict, ConsoleReport, DeviceRow, IntakeHealth, MissingPhotos, Person, Refusal,
+    StateCount, UploadProgress,
 };
 use gridwalk_protocol::{
-    CaseState, FieldConflict, MutationId, Outcome, QueueStats, Report, ReportId, ReportPatch,
-    UserId, Version,
+    CaseState, FieldConflict, MutationId, Outcome, QueueStats, ReportId, Version,
 };
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
-use uuid::Uuid;
 
 use super::{USER_COLUMNS, db, json, parse, read_user, store_version, write_feed};
-use crate::store::{Author, ReportFilter, StoreError, StoreResult, User};
+use crate::store::{Author, ReportFilter, Resolution, StoreError, StoreResult, User};
 
 const REPORT_COLUMNS: &str = "r.record, r.state, r.version, r.received_at, r.state_at, r.note,
     r.duplicate_of, r.merged_into, r.deleted_at,
@@ -338,6 +336,15 @@ pub(super) fn intake_health(c: &Connection) -> StoreResult<IntakeHealth> {
     })
 }
 
+/// A conflict row's fields, opening time, resolution time, resolution and resolver.
+type ConflictTail = (
+    String,
+    DateTime<Utc>,
+    Option<DateTime<Utc>>,
+    Option<String>,
+    Option<String>,
+);
+
 pub(super) fn conflicts_where(
     c: &Connection,
     clause: &str,
@@ -358,13 +365,7 @@ pub(super) fn conflicts_where(
             r.get(4)?,
             r.get(5)?,
         );
-        let tail: (
-            String,
-            DateTime<Utc>,
-            Option<DateTime<Utc>>,
-            Option<String>,
-            Option<String>,
-        ) = (r.get(6)?, r.get(7)?, r.get(8)?, r.get(9)?, r.get(10)?);
+        let tail: ConflictTail = (r.get(6)?, r.get(7)?, r.get(8)?, r.get(9)?, r.get(10)?);
         Ok((head, tail))
     })
     .map_err(db)?
@@ -390,17 +391,17 @@ pub(super) fn conflicts_where(
     .collect()
 }
 
-#[allow(clippy::too_many_arguments)]
-pub(super) fn resolve_conflict(
-    c: &mut Connection,
-    id: Uuid,
-    record: &Report,
-    expected_version: Version,
-    patch: &ReportPatch,
-    choices: &[FieldChoice],
-    by: UserId,
-    at: DateTime<Utc>,
-) -> StoreResult<Version> {
+pub(super) fn resolve_conflict(c: &mut Connection, r: &Resolution) -> StoreResult<Version> {
+    let Resolution {
+        conflict: id,
+        record,
+        expected_version,
+        patch,
+        choices,
+        by,
+        at,
+    } = r;
+    let (id, expected_version, by, at) = (*id, *expected_version, *by, *at);
     let tx = c
         .transaction_with_behavior(TransactionBehavior::Immediate)
         .map_err(db)?;

@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use gridwalk_protocol::console::{
-    CaseEvent, Conflict, ConsoleReport, DeviceRow, FieldChoice, IntakeHealth, Task,
+    CaseEvent, Conflict, ConsoleReport, DeviceRow, IntakeHealth, Task,
 };
 use gridwalk_protocol::{
     CaseState, CellCode, DeviceId, MutationId, Outcome, PhotoId, PhotoNeed, QueueStats, Report,
@@ -19,9 +19,9 @@ use uuid::Uuid;
 
 use super::{
     Appended, Applied, ArrivedPhoto, Author, CaseFacts, CaseStore, Device, EditEffect, Effect,
-    FeedKind, FeedPage, FeedRow, PhotoSlot, ReportFilter, ReportVersion, Sequence, Step, Stepped,
-    StoreError, StoreResult, StoredReport, Touch, Upload, UploadPart, User, distinct, forgotten,
-    resubmitted, sequence,
+    FeedKind, FeedPage, FeedRow, PhotoSlot, ReportFilter, ReportVersion, Resolution, Sequence,
+    Step, Stepped, StoreError, StoreResult, StoredReport, Touch, Upload, UploadPart, User,
+    distinct, forgotten, resubmitted, sequence,
 };
 use crate::duplicates;
 
@@ -923,21 +923,9 @@ impl CaseStore for SqliteStore {
             .await
     }
 
-    async fn resolve_conflict(
-        &self,
-        id: Uuid,
-        record: &Report,
-        expected_version: Version,
-        patch: &ReportPatch,
-        choices: &[FieldChoice],
-        by: UserId,
-        at: DateTime<Utc>,
-    ) -> StoreResult<Version> {
-        let (record, patch, choices) = (record.clone(), patch.clone(), choices.to_vec());
-        self.call(move |c| {
-            console::resolve_conflict(c, id, &record, expected_version, &patch, &choices, by, at)
-        })
-        .await
+    async fn resolve_conflict(&self, r: &Resolution) -> StoreResult<Version> {
+        let r = r.clone();
+        self.call(move |c| console::resolve_conflict(c, &r)).await
     }
 
     async fn set_password(&self, user: UserId, hash: Option<&str>) -> StoreResult<()> {
