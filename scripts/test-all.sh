@@ -15,10 +15,10 @@ fi
 # Debian packages the tests need: a C compiler for the bundled SQLite, PostgreSQL (server
 # and client tools) for the case-store tests, Python with venv for the third-party tus
 # client (tuspy, installed from PyPI by the test), and WebKitGTK with its WebDriver and Xvfb
-# for the Tauri app. The list grows with the console (Chromium).
+# for the Tauri app, and Chromium for the console's browser tests (driven by playwright-core).
 APT_PACKAGES=(gcc libc6-dev pkg-config postgresql postgresql-client python3 python3-venv
   libwebkit2gtk-4.1-dev libsoup-3.0-dev librsvg2-dev libayatana-appindicator3-dev
-  webkit2gtk-driver xvfb)
+  webkit2gtk-driver xvfb chromium)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -68,3 +68,6 @@ echo "== cargo clippy (all targets, warnings are errors)"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 echo "== cargo test"
 cargo test --workspace --locked
+echo "== console in Chromium (playwright-core) against the real server and field engines"
+cargo build --workspace --locked --bins
+(cd ui && npm run e2e)

@@ -1,4 +1,5 @@
-// Vite builds the UI into ui/dist, which the Tauri app embeds. Preact's JSX runtime is named
+// Vite builds two pages into ui/dist: the tablet app (index.html), which the Tauri app
+// embeds, and the console (console.html), which the sync server serves. Preact's JSX runtime is named
 // in tsconfig.json (jsxImportSource), which Vite's transform honours, so no plugin is needed
 // for it.
 //
@@ -39,6 +40,16 @@ export default defineConfig({
   clearScreen: false,
   plugins: [referenceData()],
   server: { port: 5173, strictPort: true },
-  build: { target: "es2020", outDir: "dist", emptyOutDir: true },
+  // Relative asset paths: the app loads index.html at the WebView's root, the sync server
+  // serves console.html under /console/.
+  base: "./",
+  build: {
+    target: "es2020",
+    outDir: "dist",
+    emptyOutDir: true,
+    rollupOptions: {
+      input: { app: join(import.meta.dirname, "index.html"), console: join(import.meta.dirname, "console.html") },
+    },
+  },
   test: { environment: "jsdom" },
 });

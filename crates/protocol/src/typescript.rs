@@ -83,7 +83,12 @@ impl TypeVisitor for Declarations {
         }
         let docs = T::docs().unwrap_or_default();
         let decl = format!("{docs}export {}", T::decl(&self.cfg));
-        self.out.push((T::ident(&self.cfg), decl));
+        // Two Rust types may declare one TypeScript name (serde_json's `Value` is declared
+        // as `JsonValue` through more than one path); the first declaration stands.
+        let name = T::ident(&self.cfg);
+        if !self.out.iter().any(|(n, _)| *n == name) {
+            self.out.push((name, decl));
+        }
         T::visit_dependencies(self);
     }
 }

@@ -321,8 +321,8 @@ pub(crate) async fn evaluation_geojson(
 mod tests {
     use gridwalk_protocol::ApiError;
     use gridwalk_protocol::console::{
-        ActionAnswer, ActionRequest, Conflict, ConsoleReport, Department, DeviceRow, Evaluation,
-        IntakeHealth, Person, ReportDetail, Resolve, Session, SignIn,
+        ActionAnswer, ActionRequest, CaseAction, Conflict, ConsoleReport, Department, DeviceRow,
+        Evaluation, IntakeHealth, Person, ReportDetail, Resolve, Session, SignIn,
     };
     use gridwalk_protocol::typescript::Declarations;
 
@@ -337,6 +337,7 @@ mod tests {
         d.add::<ConsoleReport>();
         d.add::<ReportDetail>();
         d.add::<ActionRequest>();
+        d.add::<CaseAction>();
         d.add::<ActionAnswer>();
         d.add::<Department>();
         d.add::<DeviceRow>();

@@ -46,5 +46,5 @@ pub fn routes(dir: &Path) -> Router {
             get(|| async { Redirect::permanent("/console/") }),
         )
         .route_service("/console/", ServeFile::new(page))
-        .nest_service("/console", ServeDir::new(dir))
+        .nest_service("/console/assets", ServeDir::new(dir.join("assets")))
 }

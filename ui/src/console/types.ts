@@ -30,6 +30,12 @@ message: string,
 expected?: number | null, };
 
 /**
+ * What a team leader or the centre does to a report (the body of
+ * `POST /v1/console/reports/{id}/actions`).
+ */
+export type CaseAction = { "action": "approve" } | { "action": "return", comment: string, } | { "action": "reject", reason: string, } | { "action": "merge", into: ReportId, } | { "action": "dispatch", department: string, } | { "action": "handled" };
+
+/**
  * One step of the case loop, as the audit trail shows it.
  */
 export type CaseEvent = { 
@@ -231,8 +237,6 @@ refusals: Array<Refusal>, open_conflicts: number,
  * What devices say they still hold, summed.
  */
 devices_queue: QueueStats, };
-
-export type JsonValue = number | string | boolean | Array<JsonValue> | { [key in string]: JsonValue } | null;
 
 export type JsonValue = number | string | boolean | Array<JsonValue> | { [key in string]: JsonValue } | null;
 

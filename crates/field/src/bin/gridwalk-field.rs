@@ -100,6 +100,8 @@ enum Command {
     },
     /// How syncing has gone (JSON).
     SyncStatus,
+    /// Tasks from the centre still open: verifications (核查) with their cases (JSON).
+    Tasks,
     /// Photos of sent reports still to upload, in upload order, with progress and the last
     /// error in words (JSON).
     Uploads,
@@ -197,6 +199,7 @@ fn run(cli: &Cli) -> Result<()> {
         }
         Command::Sync { server, token } => sync(cli, server.as_deref(), token.as_deref()),
         Command::SyncStatus => print_json(&open(cli)?.sync_status()?),
+        Command::Tasks => print_json(&open(cli)?.tasks()?),
         Command::Uploads => print_json(&open(cli)?.photos_to_upload()?),
     }
 }

@@ -30,8 +30,6 @@ use crate::edits::{self, Held, History, Plan};
 
 mod cases;
 mod console;
-#[cfg(test)]
-mod parity_tests;
 
 const MIGRATIONS: &[&str] = &[
     include_str!("../../../migrations/postgres/0001_init.sql"),

@@ -1,0 +1,105 @@
+// The console's pure logic: category names from the code tables as loaded, deadline
+// status, rates, periods, and how a conflict's values read. Tested in __tests__.
+import type { CaseState, ConsoleReport, FieldConflict } from "./types";
+
+/** `event:0507` → names, from the raw code table files (kinds → majors → minors). */
+export interface CategoryName {
+  name: string;
+  name_en: string;
+  major: string;
+  major_en: string;
+}
+
+interface RawTable {
+  kinds?: { kind: string; majors?: { code: string; name: string; name_en?: string; minors?: { code: string; name: string; name_en?: string }[] }[] }[];
+}
+
+export function categoryNames(tables: unknown[]): Map<string, CategoryName> {
+  const out = new Map<string, CategoryName>();
+  for (const t of tables as RawTable[]) {
+    for (const k of t.kinds ?? []) {
+      for (const m of k.majors ?? []) {
+        for (const n of m.minors ?? []) {
+          out.set(`${k.kind}:${m.code}${n.code}`, {
+            name: n.name,
+            name_en: n.name_en ?? n.name,
+            major: m.name,
+            major_en: m.name_en ?? m.name,
+          });
+        }
+      }
+    }
+  }
+  return out;
+}
+
+/** A report's category in the console's language, with its code. */
+export function categoryLabel(names: Map<string, CategoryName>, kind: string, code: string, lang: "zh" | "en"): string {
+  const n = names.get(`${kind}:${code}`);
+  if (!n) return code;
+  return lang === "zh" ? `${n.major} · ${n.name} (${code})` : `${n.major_en} · ${n.name_en} (${code})`;
+}
+
+export type DueStatus = "none" | "ok" | "soon" | "overdue" | "met" | "late";
+
+/** Where a case stands against its handling deadline at `now`: open and fine, due within
+ * two hours, overdue; or, once handled or closed, whether it was met. */
+export function dueStatus(r: Pick<ConsoleReport, "state" | "state_at" | "case">, now: Date): DueStatus {
+  const due = r.case?.due_at ? new Date(r.case.due_at) : null;
+  if (!due) return "none";
+  if (r.state === "handled" || r.state === "closed") {
+    return new Date(r.state_at) <= due ? "met" : "late";
+  }
+  if (r.state !== "dispatched") return "none";
+  const left = due.getTime() - now.getTime();
+  if (left < 0) return "overdue";
+  return left <= 2 * 3600_000 ? "soon" : "ok";
+}
+
+/** A rate as a percentage with one decimal, or a dash when there is nothing to divide by. */
+export function percent(rate: number | null): string {
+  return rate === null ? "—" : `${(rate * 100).toFixed(1)}%`;
+}
+
+/** `from`/`to` (RFC 3339, local midnight) for the last `days` days including today. */
+export function lastDays(days: number, now: Date): { from: string; to: string } {
+  const end = new Date(now.getFullYear(), now.getMonth(), now.getDate() + 1);
+  const start = new Date(end.getFullYear(), end.getMonth(), end.getDate() - days);
+  return { from: start.toISOString(), to: end.toISOString() };
+}
+
+/** A date input's value (`2026-11-21`) as local midnight, in RFC 3339. */
+export function dayStart(value: string): string {
+  const [y, m, d] = value.split("-").map(Number);
+  return new Date(y, m - 1, d).toISOString();
+}
+
+/** The states each list shows. */
+export const REVIEW_STATES: CaseState[] = ["pending_review", "awaiting_photos", "returned"];
+export const CASE_STATES: CaseState[] = ["registered", "dispatched", "handled", "closed"];
+
+/** How one side of a conflicting field reads: text as itself, the rest as compact JSON. */
+export function fieldValue(field: string, v: unknown): string {
+  if (typeof v === "string") return v;
+  if (typeof v === "boolean") return v ? "✓" : "✗";
+  if (field === "place" && v && typeof v === "object") {
+    const p = v as { address?: string; cell?: string | null; location?: { lon: number; lat: number } };
+    const at = p.location ? `${p.location.lon.toFixed(6)}, ${p.location.lat.toFixed(6)}` : "";
+    return [p.address, p.cell, at].filter(Boolean).join(" · ");
+  }
+  if (field === "filing" && v && typeof v === "object") {
+    const f = v as { kind?: string; category?: string };
+    return `${f.kind ?? ""} ${f.category ?? ""}`.trim();
+  }
+  return JSON.stringify(v);
+}
+
+/** Whether a conflict's field can take a typed value (free text), rather than a choice. */
+export const typeable = (c: FieldConflict) => c.field === "description";
+
+/** Bytes in words. */
+export function bytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KB`;
+  return `${(n / 1024 / 1024).toFixed(1)} MB`;
+}

@@ -1,0 +1,142 @@
+// 冲突处理 (operators): each conflict's fields with the value before, the centre's and the
+// device's side by side; choose one per field or type a value, then resolve. The report's
+// photos are shown beside it (photos merge as sets and never conflict).
+import { useEffect, useState } from "preact/hooks";
+
+import { api, photoUrl } from "../api";
+import type { Ctx } from "../app";
+import type { Key } from "../i18n";
+import { fieldValue, typeable } from "../logic";
+import type { Conflict, ReportDetail } from "../types";
+
+type Pick = { side: "base" | "central" | "device" | "typed"; typed: string };
+
+function ConflictView(props: { ctx: Ctx; conflict: Conflict; onDone: () => void }) {
+  const { ctx, conflict } = props;
+  const { t } = ctx;
+  const [detail, setDetail] = useState<ReportDetail | null>(null);
+  const [picks, setPicks] = useState<Record<string, Pick>>(() =>
+    Object.fromEntries(conflict.fields.map((f) => [f.field, { side: "central", typed: fieldValue(f.field, f.central) }])),
+  );
+  const [error, setError] = useState<string | null>(null);
+  const [done, setDone] = useState(false);
+  useEffect(() => {
+    api.report(conflict.report).then(setDetail, () => {});
+  }, [conflict.report]);
+  const resolve = async () => {
+    setError(null);
+    try {
+      await api.resolve(
+        conflict.id,
+        conflict.fields.map((f) => {
+          const p = picks[f.field];
+          return { field: f.field, value: p.side === "typed" ? p.typed : f[p.side] };
+        }),
+      );
+      setDone(true);
+      props.onDone();
+    } catch (e) {
+      setError(ctx.fail(e));
+    }
+  };
+  if (done) return <p class="done" role="status">{t("conflicts.resolved")}</p>;
+  return (
+    <article class="conflict" data-conflict={conflict.id}>
+      <p>
+        {t("conflicts.report")}{" "}
+        <a href={`#/${detail?.item.case ? "cases" : "review"}/${conflict.report}`}>{detail?.item.case?.case_no ?? conflict.report.slice(-12)}</a> ·{" "}
+        {detail?.item.reporter.name} · {t("report.device")} {conflict.device.slice(-8)} · {t("conflicts.opened")}{" "}
+        {new Date(conflict.opened_at).toLocaleString(ctx.lang === "zh" ? "zh-CN" : "en-GB", { hour12: false })}
+      </p>
+      <table class="grid-table sides">
+        <thead>
+          <tr>
+            <th>{t("conflicts.field")}</th>
+            <th>{t("conflicts.base")}</th>
+            <th>{t("conflicts.central")}</th>
+            <th>{t("conflicts.device")}</th>
+            <th>{t("conflicts.typed")}</th>
+          </tr>
+        </thead>
+        <tbody>
+          {conflict.fields.map((f) => {
+            const p = picks[f.field];
+            const set = (side: Pick["side"], typed = p.typed) => setPicks({ ...picks, [f.field]: { side, typed } });
+            const cellFor = (side: "base" | "central" | "device") => (
+              <td class={p.side === side ? "chosen" : ""}>
+                <label>
+                  <input type="radio" name={`pick-${f.field}`} value={side} checked={p.side === side} onChange={() => set(side)} />{" "}
+                  {fieldValue(f.field, f[side])}
+                </label>
+              </td>
+            );
+            return (
+              <tr key={f.field}>
+                <th>{t(`field.${f.field}` as Key)}</th>
+                {cellFor("base")}
+                {cellFor("central")}
+                {cellFor("device")}
+                <td class={p.side === "typed" ? "chosen" : ""}>
+                  {typeable(f) && (
+                    <label>
+                      <input type="radio" name={`pick-${f.field}`} value="typed" checked={p.side === "typed"} onChange={() => set("typed")} />{" "}
+                      <input
+                        name={`typed-${f.field}`}
+                        value={p.typed}
+                        onInput={(e) => set("typed", e.currentTarget.value)}
+                        onFocus={() => set("typed")}
+                      />
+                    </label>
+                  )}
+                </td>
+              </tr>
+            );
+          })}
+        </tbody>
+      </table>
+      {detail && detail.item.report.photos.length > 0 && (
+        <div class="photos">
+          {detail.item.report.photos
+            .filter((ph) => detail.item.photos_arrived.includes(ph.id))
+            .map((ph) => (
+              <img key={ph.id} src={photoUrl(ph.sha256)} alt={t("report.photos")} />
+            ))}
+        </div>
+      )}
+      {error && <p class="error" role="alert">{error}</p>}
+      <button class="primary" onClick={() => void resolve()}>
+        {t("conflicts.resolve")}
+      </button>
+    </article>
+  );
+}
+
+export function Conflicts(props: { ctx: Ctx; id: string | null }) {
+  const { ctx } = props;
+  const [items, setItems] = useState<Conflict[] | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const load = () => api.conflicts().then(setItems, (e) => setError(ctx.fail(e)));
+  useEffect(() => {
+    void load();
+  }, []);
+  const chosen = items?.find((c) => c.id === props.id) ?? items?.[0];
+  return (
+    <div class="split">
+      <section class="left">
+        <h1>{ctx.t("nav.conflicts")}</h1>
+        {error && <p class="error">{error}</p>}
+        {items && items.length === 0 && <p class="empty">{ctx.t("conflicts.empty")}</p>}
+        <ul class="list plain">
+          {items?.map((c) => (
+            <li key={c.id} class={c.id === chosen?.id ? "selected" : ""}>
+              <a href={`#/conflicts/${c.id}`}>
+                {c.fields.map((f) => ctx.t(`field.${f.field}` as Key)).join("、")} · {c.report.slice(-12)}
+              </a>
+            </li>
+          ))}
+        </ul>
+      </section>
+      <section class="right">{chosen && <ConflictView key={chosen.id} ctx={ctx} conflict={chosen} onDone={() => void load()} />}</section>
+    </div>
+  );
+}

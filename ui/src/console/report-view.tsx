@@ -1,0 +1,380 @@
+// One report as the console shows it: photos, a map of its cell, the facts, the actions its
+// state allows, and the audit trail (versions, steps, verification tasks).
+import { useEffect, useState } from "preact/hooks";
+
+import { boundsOf, type LonLat, pad, project } from "../logic/geo";
+import { api, photoUrl } from "./api";
+import type { Ctx } from "./app";
+import type { Key } from "./i18n";
+import { categoryLabel, dueStatus } from "./logic";
+import type { CaseAction, CaseState, ConsoleReport, ReportDetail } from "./types";
+
+const when = (s: string | null | undefined, lang: string) =>
+  s ? new Date(s).toLocaleString(lang === "zh" ? "zh-CN" : "en-GB", { hour12: false }) : "—";
+
+export function StateBadge(props: { ctx: Ctx; state: CaseState }) {
+  return <span class={`badge state-${props.state}`}>{props.ctx.t(`state.${props.state}` as Key)}</span>;
+}
+
+export function DueBadge(props: { ctx: Ctx; item: ConsoleReport }) {
+  const s = dueStatus(props.item, new Date());
+  if (s === "none") return null;
+  return <span class={`badge due-${s}`}>{props.ctx.t(`due.${s}` as Key)}</span>;
+}
+
+/** The report's cell and position (and those of related reports) on a small map. */
+function CellMap(props: { detail: ReportDetail }) {
+  const { detail } = props;
+  const ring: LonLat[] =
+    (detail.cell as { geometry?: { coordinates?: LonLat[][] } } | null)?.geometry?.coordinates?.[0] ?? [];
+  const here: LonLat = [detail.item.report.location.lon, detail.item.report.location.lat];
+  const others: LonLat[] = detail.related.map((r) => [r.report.location.lon, r.report.location.lat]);
+  const b = boundsOf([...ring, here, ...others]);
+  if (!b) return null;
+  const p = project(pad(b, 25), 320, 220);
+  const path = ring.map((c, i) => `${i ? "L" : "M"}${p.toXY(c).join(",")}`).join(" ");
+  const [x, y] = p.toXY(here);
+  return (
+    <svg class="cellmap" viewBox="0 0 320 220" role="img" aria-label={detail.item.report.cell ?? ""}>
+      {path && <path class="cell" d={`${path} Z`} />}
+      {others.map((o, i) => {
+        const [ox, oy] = p.toXY(o);
+        return <circle key={i} class="other" cx={ox} cy={oy} r="6" />;
+      })}
+      <circle class="here" cx={x} cy={y} r="8" />
+    </svg>
+  );
+}
+
+/** The actions a report's state allows, each asking for what it needs. */
+function Actions(props: { ctx: Ctx; detail: ReportDetail; onDone: (msg: string) => void }) {
+  const { ctx, detail } = props;
+  const { t } = ctx;
+  const item = detail.item;
+  const [open, setOpen] = useState<"return" | "reject" | "merge" | "dispatch" | null>(null);
+  const [text, setText] = useState("");
+  const [into, setInto] = useState(item.duplicate_of ?? "");
+  const [department, setDepartment] = useState(ctx.departments[0]?.code ?? "");
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const send = async (action: CaseAction, label: Key) => {
+    setBusy(true);
+    setError(null);
+    try {
+      await api.act(item.report.id, { ...action, seen_state: item.state });
+      setOpen(null);
+      setText("");
+      props.onDone(t("action.done", { action: t(label) }));
+    } catch (e) {
+      setError(ctx.fail(e));
+    } finally {
+      setBusy(false);
+    }
+  };
+  const s = item.state;
+  const review = s === "pending_review" || s === "awaiting_photos" || s === "returned";
+  const mergeTargets = detail.related.filter((r) => r.state !== "rejected" && r.state !== "merged");
+  return (
+    <section class="actions-panel">
+      <div class="row">
+        {s === "pending_review" && (
+          <button class="primary" disabled={busy} onClick={() => send({ action: "approve" }, "action.approve")}>
+            {t("action.approve")}
+          </button>
+        )}
+        {(s === "pending_review" || s === "awaiting_photos") && (
+          <button disabled={busy} onClick={() => setOpen("return")}>
+            {t("action.return")}
+          </button>
+        )}
+        {review && (
+          <button disabled={busy} onClick={() => setOpen("reject")}>
+            {t("action.reject")}
+          </button>
+        )}
+        {review && (
+          <button disabled={busy} onClick={() => setOpen("merge")}>
+            {t("action.merge")}
+          </button>
+        )}
+        {s === "registered" && (
+          <button class="primary" disabled={busy} onClick={() => setOpen("dispatch")}>
+            {t("action.dispatch")}
+          </button>
+        )}
+        {s === "dispatched" && (
+          <button class="primary" disabled={busy} onClick={() => send({ action: "handled" }, "action.handled")}>
+            {t("action.handled")}
+          </button>
+        )}
+      </div>
+      {(open === "return" || open === "reject") && (
+        <div class="ask">
+          <label class="field">
+            {t(open === "return" ? "action.comment" : "action.reason")}
+            <textarea name={open === "return" ? "comment" : "reason"} rows={3} value={text} onInput={(e) => setText(e.currentTarget.value)} />
+          </label>
+          <div class="row">
+            <button
+              class="primary"
+              disabled={busy}
+              onClick={() =>
+                open === "return"
+                  ? send({ action: "return", comment: text }, "action.return")
+                  : send({ action: "reject", reason: text }, "action.reject")
+              }
+            >
+              {t("action.confirm")}
+            </button>
+            <button onClick={() => setOpen(null)}>{t("action.cancel")}</button>
+          </div>
+        </div>
+      )}
+      {open === "merge" && (
+        <div class="ask">
+          <label class="field">
+            {t("action.merge")}
+            <select name="into" value={into} onChange={(e) => setInto(e.currentTarget.value)}>
+              <option value="">—</option>
+              {mergeTargets.map((r) => (
+                <option key={r.report.id} value={r.report.id}>
+                  {r.case?.case_no ?? r.report.id.slice(-12)} · {r.reporter.name} · {t(`state.${r.state}` as Key)}
+                </option>
+              ))}
+            </select>
+          </label>
+          <div class="row">
+            <button class="primary" disabled={busy || !into} onClick={() => send({ action: "merge", into }, "action.merge")}>
+              {t("action.confirm")}
+            </button>
+            <button onClick={() => setOpen(null)}>{t("action.cancel")}</button>
+          </div>
+        </div>
+      )}
+      {open === "dispatch" && (
+        <div class="ask">
+          <label class="field">
+            {t("action.department")}
+            <select name="department" value={department} onChange={(e) => setDepartment(e.currentTarget.value)}>
+              {ctx.departments.map((d) => (
+                <option key={d.code} value={d.code}>
+                  {ctx.lang === "zh" ? d.name : d.name_en} ({d.code})
+                </option>
+              ))}
+            </select>
+          </label>
+          <div class="row">
+            <button class="primary" disabled={busy || !department} onClick={() => send({ action: "dispatch", department }, "action.dispatch")}>
+              {t("action.confirm")}
+            </button>
+            <button onClick={() => setOpen(null)}>{t("action.cancel")}</button>
+          </div>
+        </div>
+      )}
+      {error && (
+        <p class="error" role="alert">
+          {error}
+        </p>
+      )}
+    </section>
+  );
+}
+
+function Audit(props: { ctx: Ctx; detail: ReportDetail }) {
+  const { ctx, detail } = props;
+  const { t, lang } = ctx;
+  return (
+    <section class="audit">
+      <h3>{t("report.events")}</h3>
+      <table>
+        <tbody>
+          {detail.events.map((e, i) => (
+            <tr key={i}>
+              <td>{when(e.at, lang)}</td>
+              <td>{t(`event.${e.action}` as Key)}</td>
+              <td>{e.by_name ?? (e.by_device ? `${t("report.device")} ${e.by_device.slice(-8)}` : "")}</td>
+              <td>
+                {e.text ?? ""}
+                {e.due_at ? ` · ${t("report.due")} ${when(e.due_at, lang)}` : ""}
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      {detail.tasks.length > 0 && (
+        <>
+          <h3>{t("report.tasks")}</h3>
+          <ul>
+            {detail.tasks.map((k) => (
+              <li key={k.id}>
+                {t("report.due")} {when(k.due_at, lang)} ·{" "}
+                {k.done_at ? `${t(k.passed ? "report.passed" : "report.failed")} ${when(k.done_at, lang)}` : t("report.open")}
+                {k.note ? ` · ${k.note}` : ""}
+                {k.photos.length > 0 && (
+                  <span class="photos inline">
+                    {k.photos.map((p) => (
+                      <img key={p.id} src={photoUrl(p.sha256)} alt="" />
+                    ))}
+                  </span>
+                )}
+              </li>
+            ))}
+          </ul>
+        </>
+      )}
+      <h3>{t("report.versions")}</h3>
+      <table>
+        <tbody>
+          {detail.versions.map((v) => (
+            <tr key={v.version}>
+              <td>{t("report.version", { n: v.version })}</td>
+              <td>{when(v.at, lang)}</td>
+              <td>{v.by_name ?? ""}</td>
+              <td>{v.by_device ? `${t("report.device")} ${v.by_device.slice(-8)}` : ""}</td>
+              <td class="patch">{v.patch ? Object.keys(v.patch).join(", ") : ""}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </section>
+  );
+}
+
+/** The whole report, loaded by ID; `onChange` is told after an action. */
+export function ReportView(props: { ctx: Ctx; id: string; onChange: () => void }) {
+  const { ctx, id } = props;
+  const { t, lang } = ctx;
+  const [detail, setDetail] = useState<ReportDetail | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [done, setDone] = useState<string | null>(null);
+  const load = () => api.report(id).then(setDetail, (e) => setError(ctx.fail(e)));
+  useEffect(() => {
+    setDetail(null);
+    setDone(null);
+    setError(null);
+    void load();
+  }, [id]);
+  if (error) return <p class="error">{error}</p>;
+  if (!detail) return <p class="loading">{t("loading")}</p>;
+  const { item } = detail;
+  const r = item.report;
+  const arrived = new Set(item.photos_arrived);
+  return (
+    <article class="report" data-report={r.id}>
+      <h2>
+        {categoryLabel(ctx.names, r.kind, r.category, lang)} <StateBadge ctx={ctx} state={item.state} /> <DueBadge ctx={ctx} item={item} />
+      </h2>
+      {done && (
+        <p class="done" role="status">
+          {done}
+        </p>
+      )}
+      <div class="report-body">
+        <div class="photos">
+          {r.photos.map((p) =>
+            arrived.has(p.id) ? (
+              <a key={p.id} href={photoUrl(p.sha256)} target="_blank" rel="noreferrer">
+                <img src={photoUrl(p.sha256)} alt={t("report.photos")} />
+              </a>
+            ) : (
+              <span key={p.id} class="placeholder">
+                {t("report.photoMissing")}
+              </span>
+            ),
+          )}
+        </div>
+        <CellMap detail={detail} />
+      </div>
+      <dl class="facts">
+        {item.case && (
+          <>
+            <dt>{t("report.case")}</dt>
+            <dd class="case-no">{item.case.case_no}</dd>
+            <dt>{t("report.department")}</dt>
+            <dd>{item.case.department ? (ctx.departments.find((d) => d.code === item.case?.department)?.[lang === "zh" ? "name" : "name_en"] ?? item.case.department) : "—"}</dd>
+            <dt>{t("report.due")}</dt>
+            <dd>{when(item.case.due_at, lang)}</dd>
+            {item.case.reworks > 0 && (
+              <>
+                <dt>{t("report.reworks")}</dt>
+                <dd>{item.case.reworks}</dd>
+              </>
+            )}
+          </>
+        )}
+        <dt>{t("report.reporter")}</dt>
+        <dd>
+          {item.reporter.name} ({item.reporter.login})
+        </dd>
+        <dt>{t("report.observed")}</dt>
+        <dd>{when(r.observed_at, lang)}</dd>
+        <dt>{t("report.received")}</dt>
+        <dd>{when(item.received_at, lang)}</dd>
+        <dt>{t("report.cell")}</dt>
+        <dd>{r.cell ?? "—"}</dd>
+        <dt>{t("report.address")}</dt>
+        <dd>{r.address || "—"}</dd>
+        <dt>{t("report.description")}</dt>
+        <dd>{r.description || "—"}</dd>
+        {r.urgency === "urgent" && (
+          <>
+            <dt>{t("report.urgent")}</dt>
+            <dd>✓</dd>
+          </>
+        )}
+        {r.handled_on_spot && (
+          <>
+            <dt>{t("report.handledOnSpot")}</dt>
+            <dd>✓</dd>
+          </>
+        )}
+        {r.clips.length > 0 && (
+          <>
+            <dt>{t("report.clips")}</dt>
+            <dd>
+              {r.clips.map((c) => (
+                <div key={c.start}>
+                  {c.camera_serial} · {c.officer_badge} · {when(c.start, lang)}–{when(c.end, lang)}
+                </div>
+              ))}
+            </dd>
+          </>
+        )}
+        {item.note && (
+          <>
+            <dt>{t("report.note")}</dt>
+            <dd>{item.note}</dd>
+          </>
+        )}
+      </dl>
+      {item.duplicate_of && <p class="notice">{t("report.duplicateOf", { id: item.duplicate_of.slice(-12) })}</p>}
+      {detail.related.length > 0 && (
+        <section>
+          <h3>{t("report.related")}</h3>
+          <ul class="related">
+            {detail.related.map((o) => (
+              <li key={o.report.id}>
+                <a href={`#/${o.case ? "cases" : "review"}/${o.report.id}`}>
+                  {o.case?.case_no ?? o.report.id.slice(-12)}
+                </a>{" "}
+                · {o.reporter.name} · {when(o.report.observed_at, lang)} · <StateBadge ctx={ctx} state={o.state} />
+              </li>
+            ))}
+          </ul>
+        </section>
+      )}
+      <Actions
+        ctx={ctx}
+        detail={detail}
+        onDone={(msg) => {
+          void load().then(() => setDone(msg));
+          props.onChange();
+        }}
+      />
+      <details class="audit-trail">
+        <summary>{t("report.audit")}</summary>
+        <Audit ctx={ctx} detail={detail} />
+      </details>
+    </article>
+  );
+}
