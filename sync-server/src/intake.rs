@@ -1,29 +1,59 @@
 //! What to do with each mutation, decided without touching storage. A submitted report is
 //! checked here: it belongs to the device that sent it and obeys every rule of the code
 //! table it was filed under. An edit depends on what the centre holds, so it is handed to
-//! the store with what [`crate::edits::plan`] needs, to be decided under the store's lock.
+//! the store with what [`crate::edits::plan`] needs, to be decided under the store's lock;
+//! so is a completed verification task, a step of the case loop ([`crate::cases`]).
 //! The store applies a push's decisions in one transaction.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use gridwalk_protocol::{
-    CodeTable, MutationBody, MutationId, MutationResult, PushRequest, PushResponse, Report,
-    validate_report,
+    CaseState, CodeTable, MutationBody, MutationId, MutationResult, PushRequest, PushResponse,
+    Report, ReportId, validate_report,
 };
 
+use crate::cases::Action;
 use crate::error::AppError;
-use crate::store::{Applied, CaseStore, Device, EditEffect, Effect};
+use crate::store::{Applied, Author, CaseStore, Device, EditEffect, Effect, Step, TaskDone};
 
-/// The effect of one mutation from `device`, given the code tables the centre knows.
+/// The effect of one mutation from `device`, given the code tables the centre knows and,
+/// for a verification that fails, the deadline of the rework (`rework_due`, by report).
 #[must_use]
 pub fn decide(
     body: &MutationBody,
     device: &Device,
     tables: &Arc<Vec<CodeTable>>,
+    rework_due: &HashMap<ReportId, DateTime<Utc>>,
     now: DateTime<Utc>,
 ) -> Effect {
     match body {
+        MutationBody::CompleteTask {
+            task,
+            report,
+            passed,
+            note,
+            photos,
+        } => Effect::Step(Box::new(Step {
+            report: *report,
+            action: Action::Verify { passed: *passed },
+            seen: Some(CaseState::Handled),
+            by: Author {
+                user: Some(device.user),
+                device: Some(device.id),
+                mutation: None,
+            },
+            at: now,
+            due_at: rework_due.get(report).copied(),
+            task_due: None,
+            day: String::new(),
+            task: Some(TaskDone {
+                id: *task,
+                note: note.clone().filter(|n| !n.trim().is_empty()),
+                photos: photos.clone(),
+            }),
+        })),
         MutationBody::SubmitReport { report } => decide_submit(report, device, tables, now),
         MutationBody::EditReport {
             report,
@@ -111,10 +141,11 @@ pub async fn push(
         .device_seen(device.id, &req.app_version, req.queue, now)
         .await?;
     let tables = Arc::new(code_tables(store).await?);
+    let rework_due = rework_deadlines(store, req, now).await?;
     let batch = req
         .mutations
         .iter()
-        .map(|m| (m.id, decide(&m.body, device, &tables, now)))
+        .map(|m| (m.id, decide(&m.body, device, &tables, &rework_due, now)))
         .collect();
     let mut results = Vec::with_capacity(req.mutations.len());
     for (m, applied) in req
@@ -132,6 +163,38 @@ pub async fn push(
         last_applied: store.last_applied(device.id).await?,
         results,
     })
+}
+
+/// For each verification in the push: the deadline the case is handled by again should the
+/// verification fail (返工), counted from now by the case rules. The case's category and
+/// urgency cannot change once it is registered, so reading them before the push's
+/// transaction is sound.
+async fn rework_deadlines(
+    store: &dyn CaseStore,
+    req: &PushRequest,
+    now: DateTime<Utc>,
+) -> Result<HashMap<ReportId, DateTime<Utc>>, AppError> {
+    let reports: Vec<ReportId> = req
+        .mutations
+        .iter()
+        .filter_map(|m| match &m.body {
+            MutationBody::CompleteTask {
+                report,
+                passed: false,
+                ..
+            } => Some(*report),
+            _ => None,
+        })
+        .collect();
+    let mut out = HashMap::new();
+    if reports.is_empty() {
+        return Ok(out);
+    }
+    let rules = crate::console::rules(store).await?;
+    for s in store.reports(&reports).await? {
+        out.insert(s.report.id, rules.handling_due(&s.report, now));
+    }
+    Ok(out)
 }
 
 /// The code tables the centre holds, parsed.

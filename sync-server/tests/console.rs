@@ -347,6 +347,78 @@ async fn a_case_goes_round_the_loop_with_deadlines_in_working_time(backend: Back
     assert_eq!(tasks[0].task.case_no, case.case_no);
     assert_eq!(tasks[0].department.as_deref(), Some("HW"));
 
+    // The inspector goes back and finds it not fixed: a note is required, then the case
+    // goes back to the department with a new deadline (返工).
+    let task = tasks[0].task.id;
+    let e = d.engine.complete_task(task, false, None, &[]).unwrap_err();
+    assert!(e.to_string().contains("still wrong"), "{e}");
+    let after = fixtures().join("photos/orient-2.jpg");
+    d.engine
+        .complete_task(task, false, Some("垃圾仍未清运"), &[after.as_path()])
+        .unwrap();
+    assert!(
+        d.engine.tasks().unwrap().is_empty(),
+        "done here, waiting to send"
+    );
+    d.sync().await;
+    let detail: ReportDetail = op.get(&format!("/v1/console/reports/{id}")).await;
+    assert_eq!(detail.item.state, CaseState::Dispatched);
+    let case = detail.item.case.clone().unwrap();
+    assert_eq!(case.reworks, 1);
+    let fail = detail.events.last().unwrap();
+    assert_eq!(fail.action, "verify_fail");
+    assert_eq!(fail.by_device, Some(d.engine.device_id()));
+    assert_eq!(fail.text.as_deref(), Some("垃圾仍未清运"));
+    assert_eq!(case.due_at, fail.due_at);
+    let done = &detail.tasks[0];
+    assert_eq!(
+        (done.passed, done.note.as_deref()),
+        (Some(false), Some("垃圾仍未清运"))
+    );
+    assert_eq!(done.photos.len(), 1);
+    // The after-photo's bytes arrived over tus, checked against the task.
+    let resp = op
+        .http
+        .get(format!(
+            "{}/v1/console/photos/{}",
+            s.url, done.photos[0].sha256
+        ))
+        .bearer_auth(&op.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    assert_eq!(
+        resp.bytes().await.unwrap().len() as u64,
+        done.photos[0].bytes
+    );
+
+    // Handled again; this time it passes and the case closes (结案).
+    op.done(id, CaseAction::Handled, CaseState::Dispatched)
+        .await;
+    d.sync().await;
+    let tasks = d.engine.tasks().unwrap();
+    assert_eq!(tasks.len(), 1);
+    assert_ne!(tasks[0].task.id, task);
+    d.engine
+        .complete_task(
+            tasks[0].task.id,
+            true,
+            Some("已清理干净"),
+            &[after.as_path()],
+        )
+        .unwrap();
+    d.sync().await;
+    let detail: ReportDetail = op.get(&format!("/v1/console/reports/{id}")).await;
+    assert_eq!(detail.item.state, CaseState::Closed);
+    assert!(detail.item.case.as_ref().unwrap().closed_at.is_some());
+    // A task already done cannot be done again.
+    let again = d
+        .engine
+        .complete_task(tasks[0].task.id, true, None, &[])
+        .unwrap_err();
+    assert_eq!(again.kind(), "not_found");
+
     // Intake health and evaluation see the loop.
     let health: IntakeHealth = op.get("/v1/console/health").await;
     assert_eq!(health.open_conflicts, 0);
@@ -354,7 +426,7 @@ async fn a_case_goes_round_the_loop_with_deadlines_in_working_time(backend: Back
         health
             .states
             .iter()
-            .any(|c| c.state == CaseState::Handled && c.count == 1)
+            .any(|c| c.state == CaseState::Closed && c.count == 1)
     );
     let from = (chrono::Utc::now() - chrono::Duration::days(1)).to_rfc3339();
     let to = (chrono::Utc::now() + chrono::Duration::days(1)).to_rfc3339();
@@ -366,8 +438,13 @@ async fn a_case_goes_round_the_loop_with_deadlines_in_working_time(backend: Back
     let ev: Evaluation = leader.get(&format!("/v1/console/evaluation?{q}")).await;
     assert_eq!(ev.rows.len(), 1);
     assert_eq!((ev.total.reports, ev.total.registered), (4, 1));
-    assert_eq!(ev.total.dispatches_due, 1);
+    // Two dispatch rounds (the first and the rework), both handled on time; one case, closed
+    // after one rework; both verifications done on time.
+    assert_eq!(ev.total.dispatches_due, 2);
     assert_eq!(ev.total.handled_on_time_rate, Some(1.0));
+    assert_eq!(ev.total.closed_rate, Some(1.0));
+    assert_eq!(ev.total.rework_rate, Some(1.0));
+    assert_eq!(ev.total.verified_on_time_rate, Some(1.0));
     let csv = leader
         .http
         .get(format!("{}/v1/console/evaluation.csv?{q}", s.url))

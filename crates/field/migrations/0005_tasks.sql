@@ -12,3 +12,14 @@ CREATE TABLE tasks (
     received_at     TEXT NOT NULL
 );
 CREATE INDEX tasks_open ON tasks (centre_done_at, due_at);
+
+-- Done here, waiting to be sent or answered: the inspector's verdict and note. A refusal
+-- from the centre reopens the task with its reason.
+ALTER TABLE tasks ADD COLUMN done_at TEXT;
+ALTER TABLE tasks ADD COLUMN passed INTEGER;
+ALTER TABLE tasks ADD COLUMN note TEXT;
+ALTER TABLE tasks ADD COLUMN refused TEXT;
+
+-- Photos taken at a verification (处置后) belong to the case's report but not to its record:
+-- they travel with the task's completion.
+ALTER TABLE photos ADD COLUMN task_id TEXT;

@@ -447,7 +447,7 @@ pub(crate) fn load_tx(tx: &Connection, id: ReportId) -> Result<LocalReport> {
     report.photos = tx
         .prepare(
             "SELECT id, sha256, bytes, width, height, taken_at, stage, thumb_bytes, exif, original
-             FROM photos WHERE report_id = ?1 ORDER BY position",
+             FROM photos WHERE report_id = ?1 AND task_id IS NULL ORDER BY position",
         )?
         .query_map([&key], |r| Ok(row_to_photo(r)))?
         .collect::<rusqlite::Result<Vec<_>>>()?

@@ -23,6 +23,8 @@ pub enum Error {
     NotEditable(ReportId, String),
     #[error("photo {0} does not exist on this device")]
     NoSuchPhoto(gridwalk_protocol::PhotoId),
+    #[error("task {0} is not open on this device")]
+    NoSuchTask(gridwalk_protocol::TaskId),
     #[error(transparent)]
     Invalid(#[from] ValidationErrors),
     #[error("the report is not ready to submit: {0}")]
@@ -71,7 +73,10 @@ impl Error {
         match self {
             Error::Invalid(_) => "invalid",
             Error::Incomplete(_) => "incomplete",
-            Error::NoSuchReport(_) | Error::NoSuchPhoto(_) | Error::NoSuchClip(_) => "not_found",
+            Error::NoSuchReport(_)
+            | Error::NoSuchPhoto(_)
+            | Error::NoSuchClip(_)
+            | Error::NoSuchTask(_) => "not_found",
             Error::NotADraft(_) | Error::NotEditable(..) => "not_editable",
             Error::Photo(_) => "bad_photo",
             Error::NotSignedIn => "not_signed_in",

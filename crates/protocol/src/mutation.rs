@@ -8,7 +8,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::{DeviceId, Report, ReportId, ReportPatch};
+use crate::{DeviceId, PhotoRef, Report, ReportId, ReportPatch, TaskId};
 
 /// A report's version at the centre: 1 as submitted, one more with every change written.
 pub type Version = u64;
@@ -40,6 +40,17 @@ pub enum MutationBody {
         base_version: Version,
         patch: Box<ReportPatch>,
     },
+    /// A verification task (核查) done in the field: whether the problem is fixed, the
+    /// inspector's note, and the photos taken (处置后), whose bytes follow over tus.
+    CompleteTask {
+        task: TaskId,
+        report: ReportId,
+        passed: bool,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        note: Option<String>,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        photos: Vec<PhotoRef>,
+    },
 }
 
 impl MutationBody {
@@ -48,7 +59,9 @@ impl MutationBody {
     pub fn report_id(&self) -> ReportId {
         match self {
             MutationBody::SubmitReport { report } => report.id,
-            MutationBody::EditReport { report, .. } => *report,
+            MutationBody::EditReport { report, .. } | MutationBody::CompleteTask { report, .. } => {
+                *report
+            }
         }
     }
 
@@ -57,7 +70,7 @@ impl MutationBody {
     pub fn submitted(&self) -> Option<&Report> {
         match self {
             MutationBody::SubmitReport { report } => Some(report),
-            MutationBody::EditReport { .. } => None,
+            MutationBody::EditReport { .. } | MutationBody::CompleteTask { .. } => None,
         }
     }
 }

@@ -55,6 +55,19 @@ CREATE TABLE tasks (
     by_device       UUID
 );
 CREATE INDEX tasks_report ON tasks (report_id);
+
+CREATE TABLE task_photos (
+    task_id         UUID NOT NULL REFERENCES tasks (id),
+    photo_id        UUID NOT NULL,
+    report_id       UUID NOT NULL REFERENCES reports (id),
+    device_id       UUID NOT NULL,
+    sha256          TEXT NOT NULL,
+    bytes           BIGINT NOT NULL,
+    arrived         BOOLEAN NOT NULL DEFAULT FALSE,
+    PRIMARY KEY (task_id, photo_id)
+);
+CREATE INDEX task_photos_photo ON task_photos (photo_id);
+CREATE INDEX task_photos_sha ON task_photos (sha256);
 CREATE INDEX tasks_assignee ON tasks (assignee, done_at);
 
 ALTER TABLE users ADD COLUMN password_hash TEXT;

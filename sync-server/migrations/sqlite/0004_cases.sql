@@ -98,6 +98,21 @@ CREATE TABLE tasks (
     by_device       TEXT
 );
 CREATE INDEX tasks_report ON tasks (report_id);
+
+-- Photos taken at a verification (处置后) arrive over tus like a report's: listed here when
+-- the task's completion is received, marked arrived when a blob with the same SHA-256 is held.
+CREATE TABLE task_photos (
+    task_id         TEXT NOT NULL REFERENCES tasks (id),
+    photo_id        TEXT NOT NULL,
+    report_id       TEXT NOT NULL REFERENCES reports (id),
+    device_id       TEXT NOT NULL,
+    sha256          TEXT NOT NULL,
+    bytes           INTEGER NOT NULL,
+    arrived         INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (task_id, photo_id)
+);
+CREATE INDEX task_photos_photo ON task_photos (photo_id);
+CREATE INDEX task_photos_sha ON task_photos (sha256);
 CREATE INDEX tasks_assignee ON tasks (assignee, done_at);
 
 ALTER TABLE users ADD COLUMN password_hash TEXT;

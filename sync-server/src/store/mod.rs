@@ -74,6 +74,9 @@ pub enum Effect {
     InsertReport(Box<Report>),
     /// Merge a device's edit into a held report.
     EditReport(Box<EditEffect>),
+    /// A step of the case loop a device took (a verification done in the field); refused
+    /// steps are answered as rejected, in words.
+    Step(Box<Step>),
     /// Write nothing; answer with this reason.
     Reject(String),
 }

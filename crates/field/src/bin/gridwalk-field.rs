@@ -100,8 +100,25 @@ enum Command {
     },
     /// How syncing has gone (JSON).
     SyncStatus,
-    /// Tasks from the centre still open: verifications (核查) with their cases (JSON).
+    /// Tasks from the centre still to do: verifications (核查) with their cases (JSON).
     Tasks,
+    /// Record a verification done in the field; it is queued for the centre with its photos.
+    CompleteTask {
+        /// The task's ID (from `tasks`).
+        task: gridwalk_protocol::TaskId,
+        /// The problem is fixed.
+        #[arg(long, conflicts_with = "fail", required_unless_present = "fail")]
+        pass: bool,
+        /// The problem is not fixed (the case goes back to the department).
+        #[arg(long)]
+        fail: bool,
+        /// What was found (required when it fails).
+        #[arg(long)]
+        note: Option<String>,
+        /// A photo taken at the verification; repeat for more.
+        #[arg(long)]
+        photo: Vec<PathBuf>,
+    },
     /// Photos of sent reports still to upload, in upload order, with progress and the last
     /// error in words (JSON).
     Uploads,
@@ -200,6 +217,18 @@ fn run(cli: &Cli) -> Result<()> {
         Command::Sync { server, token } => sync(cli, server.as_deref(), token.as_deref()),
         Command::SyncStatus => print_json(&open(cli)?.sync_status()?),
         Command::Tasks => print_json(&open(cli)?.tasks()?),
+        Command::CompleteTask {
+            task,
+            pass,
+            note,
+            photo,
+            ..
+        } => {
+            let engine = open(cli)?;
+            let photos: Vec<&Path> = photo.iter().map(PathBuf::as_path).collect();
+            engine.complete_task(*task, *pass, note.as_deref(), &photos)?;
+            print_json(&engine.queue_summary()?)
+        }
         Command::Uploads => print_json(&open(cli)?.photos_to_upload()?),
     }
 }

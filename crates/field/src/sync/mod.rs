@@ -94,6 +94,10 @@ pub struct SyncOutcome {
     pub conflicts: usize,
     /// Changes the centre refused (the report keeps the centre's version and the reason).
     pub edits_refused: usize,
+    /// Verification tasks the centre recorded.
+    pub tasks: usize,
+    /// Verification tasks the centre refused (each reopens with the reason).
+    pub tasks_refused: usize,
     pub photos: PhotoOutcome,
     /// Changes pulled from the centre's feed.
     pub pulled: usize,
@@ -103,7 +107,13 @@ impl SyncOutcome {
     /// Mutations answered.
     #[must_use]
     pub fn settled(&self) -> usize {
-        self.sent + self.rejected + self.edited + self.conflicts + self.edits_refused
+        self.sent
+            + self.rejected
+            + self.edited
+            + self.conflicts
+            + self.edits_refused
+            + self.tasks
+            + self.tasks_refused
     }
 
     fn add_push(&mut self, o: &SyncOutcome) {
@@ -225,6 +235,21 @@ impl Engine {
                     outcome.edits_refused += 1;
                     pull::restore_central(&tx, &report)?;
                     (next, Some(note))
+                }
+                Settle::TaskDone => {
+                    outcome.tasks += 1;
+                    (next, None)
+                }
+                Settle::TaskRefused { note } => {
+                    outcome.tasks_refused += 1;
+                    if let MutationBody::CompleteTask { task, .. } = &body {
+                        tx.execute(
+                            "UPDATE tasks SET done_at = NULL, passed = NULL, refused = ?2
+                              WHERE id = ?1",
+                            params![task.to_string(), note],
+                        )?;
+                    }
+                    (next, None)
                 }
             };
             tx.execute(

@@ -22,6 +22,7 @@ pub fn backoff(attempt: u32, base: Duration, cap: Duration, jitter: f64) -> Dura
 pub enum Op {
     Submit,
     Edit,
+    Task,
 }
 
 impl Op {
@@ -30,6 +31,7 @@ impl Op {
         match body {
             MutationBody::SubmitReport { .. } => Op::Submit,
             MutationBody::EditReport { .. } => Op::Edit,
+            MutationBody::CompleteTask { .. } => Op::Task,
         }
     }
 }
@@ -47,6 +49,11 @@ pub enum Settle {
     EditConflict { note: String },
     /// The centre refused the change and keeps its version: show why and go back to it.
     EditRefused { note: String },
+    /// The centre recorded the verification.
+    TaskDone,
+    /// The centre refused the verification (the case moved on, or the task is someone
+    /// else's): the task reopens with the reason.
+    TaskRefused { note: String },
 }
 
 /// The local settlement of one mutation's answer.
@@ -67,6 +74,10 @@ pub fn settle(op: Op, outcome: &Outcome) -> Settle {
         (Op::Edit, Outcome::Rejected { reason }) => Settle::EditRefused {
             note: format!("your change was not accepted: {reason}"),
         },
+        (Op::Task, Outcome::Rejected { reason }) => Settle::TaskRefused {
+            note: format!("your verification was not accepted: {reason}"),
+        },
+        (Op::Task, _) => Settle::TaskDone,
     }
 }
 

@@ -306,7 +306,7 @@ fn adopt(tx: &Transaction<'_>, r: &Report, photos: bool) -> Result<()> {
     }
     let listed: Vec<String> = r.photos.iter().map(|p| p.id.to_string()).collect();
     tx.execute(
-        "DELETE FROM photos WHERE report_id = ?1 AND uploaded_at IS NOT NULL
+        "DELETE FROM photos WHERE report_id = ?1 AND uploaded_at IS NOT NULL AND task_id IS NULL
             AND id NOT IN (SELECT value FROM json_each(?2))",
         params![id, to_json(&listed)],
     )?;

@@ -65,6 +65,23 @@ async fn next_case_no(tx: &deadpool_postgres::Transaction<'_>, day: &str) -> Sto
 /// a merge, the target's too).
 pub(super) async fn step(client: &mut deadpool_postgres::Client, s: &Step) -> StoreResult<Stepped> {
     let tx = client.transaction().await.map_err(db)?;
+    let mut touches = Vec::new();
+    let stepped = step_in(&tx, s, &mut touches).await?;
+    if let Stepped::Done { .. } = stepped {
+        // Last before commit: the feed's numbers are held only while committing.
+        write_feed(&tx, touches, s.at).await?;
+        tx.commit().await.map_err(db)?;
+    }
+    Ok(stepped)
+}
+
+/// Applies a step inside the caller's transaction (a console action's own, or a device's
+/// push); the feed touches are the caller's to write.
+pub(super) async fn step_in(
+    tx: &deadpool_postgres::Transaction<'_>,
+    s: &Step,
+    touches: &mut Vec<Touch>,
+) -> StoreResult<Stepped> {
     let id = *s.report.as_uuid();
     // A merge reads its target as well: both rows are locked, in ID order, so two reports
     // being merged into each other at once cannot deadlock.
@@ -98,13 +115,13 @@ pub(super) async fn step(client: &mut deadpool_postgres::Client, s: &Step) -> St
         Ok(to) => to,
         Err(why) => return Ok(Stepped::Refused(why)),
     };
-    let mut touches = vec![Touch::report(s.report, reporter)];
+    touches.push(Touch::report(s.report, reporter));
     let mut note: Option<String> = None;
     let mut text: Option<String> = None;
     let mut due_at = None;
     match &s.action {
         Action::Approve => {
-            let case_no = next_case_no(&tx, &s.day).await?;
+            let case_no = next_case_no(tx, &s.day).await?;
             tx.execute(
                 "INSERT INTO cases (report_id, case_no, registered_at) VALUES ($1, $2, $3)",
                 &[&id, &case_no, &s.at],
@@ -193,13 +210,38 @@ pub(super) async fn step(client: &mut deadpool_postgres::Client, s: &Step) -> St
                 .iter()
                 .map(|r| (r.get(0), r.get(1)))
                 .collect();
-            if let Some(done) = &s.task
-                && !open.iter().any(|(t, _)| t == done.id.as_uuid())
-            {
-                return Ok(Stepped::Refused(format!(
-                    "task {} is not open for report {}",
-                    done.id, s.report
-                )));
+            if let Some(done) = &s.task {
+                let Some((_, assignee)) = open.iter().find(|(t, _)| t == done.id.as_uuid()) else {
+                    return Ok(Stepped::Refused(format!(
+                        "task {} is not open for report {}",
+                        done.id, s.report
+                    )));
+                };
+                if s.by.user.map(|u| *u.as_uuid()) != Some(*assignee) {
+                    return Ok(Stepped::Refused(format!(
+                        "task {} was given to another inspector",
+                        done.id
+                    )));
+                }
+                for p in &done.photos {
+                    tx.execute(
+                        "INSERT INTO task_photos (task_id, photo_id, report_id, device_id, sha256,
+                                                  bytes, arrived)
+                         VALUES ($1, $2, $3, $4, $5, $6,
+                                 EXISTS (SELECT 1 FROM photo_blobs WHERE sha256 = $5))
+                         ON CONFLICT (task_id, photo_id) DO NOTHING",
+                        &[
+                            done.id.as_uuid(),
+                            p.id.as_uuid(),
+                            &id,
+                            &s.by.device.map(|d| *d.as_uuid()),
+                            &p.sha256,
+                            &i64::try_from(p.bytes).map_err(db)?,
+                        ],
+                    )
+                    .await
+                    .map_err(db)?;
+                }
             }
             tx.execute(
                 "UPDATE tasks SET done_at = $2, passed = $3, note = $4, photos = $5,
@@ -257,7 +299,7 @@ pub(super) async fn step(client: &mut deadpool_postgres::Client, s: &Step) -> St
     .await
     .map_err(db)?;
     event(
-        &tx,
+        tx,
         s.report,
         s.action.name(),
         state.as_str(),
@@ -273,9 +315,6 @@ pub(super) async fn step(client: &mut deadpool_postgres::Client, s: &Step) -> St
         .await
         .map_err(db)?
         .map(|r| r.get(0));
-    // Last before commit: the feed's numbers are held only while committing.
-    write_feed(&tx, touches, s.at).await?;
-    tx.commit().await.map_err(db)?;
     Ok(Stepped::Done { state: to, case_no })
 }
 

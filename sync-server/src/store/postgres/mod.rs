@@ -375,6 +375,16 @@ impl CaseStore for PgStore {
                     run.clear();
                     outcomes.push(edit_report(&tx, *id, e, at, &mut touches).await?);
                 }
+                Effect::Step(step) => {
+                    outcomes.extend(insert_reports(&tx, dev, &run, at, &mut touches).await?);
+                    run.clear();
+                    let mut step = (**step).clone();
+                    step.by.mutation = Some(*id);
+                    outcomes.push(match cases::step_in(&tx, &step, &mut touches).await? {
+                        Stepped::Done { .. } => Outcome::Applied,
+                        Stepped::Refused(reason) => Outcome::Rejected { reason },
+                    });
+                }
             }
         }
         outcomes.extend(insert_reports(&tx, dev, &run, at, &mut touches).await?);
@@ -716,7 +726,11 @@ impl CaseStore for PgStore {
             .query_opt(
                 "SELECT p.sha256, p.bytes, p.arrived FROM report_photos p
                    JOIN reports r ON r.id = p.report_id
-                  WHERE p.report_id = $1 AND p.photo_id = $2 AND r.device_id = $3",
+                  WHERE p.report_id = $1 AND p.photo_id = $2 AND r.device_id = $3
+                 UNION ALL
+                 SELECT t.sha256, t.bytes, t.arrived FROM task_photos t
+                  WHERE t.report_id = $1 AND t.photo_id = $2 AND t.device_id = $3
+                 LIMIT 1",
                 &[report.as_uuid(), photo.as_uuid(), device.as_uuid()],
             )
             .await
@@ -738,10 +752,14 @@ impl CaseStore for PgStore {
             .client()
             .await?
             .query(
-                "SELECT p.photo_id, bool_and(p.arrived) FROM report_photos p
-                   JOIN reports r ON r.id = p.report_id
-                  WHERE p.photo_id = ANY($1) AND r.device_id = $2
-                  GROUP BY p.photo_id",
+                "SELECT photo_id, bool_and(arrived) FROM (
+                    SELECT p.photo_id, p.arrived FROM report_photos p
+                      JOIN reports r ON r.id = p.report_id
+                     WHERE p.photo_id = ANY($1) AND r.device_id = $2
+                    UNION ALL
+                    SELECT t.photo_id, t.arrived FROM task_photos t
+                     WHERE t.photo_id = ANY($1) AND t.device_id = $2) x
+                  GROUP BY photo_id",
                 &[&ids, device.as_uuid()],
             )
             .await
@@ -862,6 +880,12 @@ impl CaseStore for PgStore {
             .map_err(db)?;
             tx.execute(
                 "UPDATE report_photos SET arrived = TRUE WHERE sha256 = $1",
+                &[&a.sha256],
+            )
+            .await
+            .map_err(db)?;
+            tx.execute(
+                "UPDATE task_photos SET arrived = TRUE WHERE sha256 = $1",
                 &[&a.sha256],
             )
             .await

@@ -60,6 +60,22 @@ pub(super) fn step(c: &mut Connection, s: &Step) -> StoreResult<Stepped> {
     let tx = c
         .transaction_with_behavior(TransactionBehavior::Immediate)
         .map_err(db)?;
+    let mut touches = Vec::new();
+    let stepped = step_in(&tx, s, &mut touches)?;
+    if let Stepped::Done { .. } = stepped {
+        write_feed(&tx, touches, s.at)?;
+        tx.commit().map_err(db)?;
+    }
+    Ok(stepped)
+}
+
+/// Applies a step inside the caller's transaction (a console action's own, or a device's
+/// push); the feed touches are the caller's to write.
+pub(super) fn step_in(
+    tx: &rusqlite::Transaction<'_>,
+    s: &Step,
+    touches: &mut Vec<Touch>,
+) -> StoreResult<Stepped> {
     let id = s.report.to_string();
     let held: Option<(String, String, bool)> = tx
         .query_row(
@@ -87,13 +103,13 @@ pub(super) fn step(c: &mut Connection, s: &Step) -> StoreResult<Stepped> {
         Ok(to) => to,
         Err(why) => return Ok(Stepped::Refused(why)),
     };
-    let mut touches = vec![Touch::report(s.report, reporter)];
+    touches.push(Touch::report(s.report, reporter));
     let mut note: Option<String> = None;
     let mut text: Option<String> = None;
     let mut due_at = None;
     match &s.action {
         Action::Approve => {
-            let case_no = next_case_no(&tx, &s.day)?;
+            let case_no = next_case_no(tx, &s.day)?;
             tx.execute(
                 "INSERT INTO cases (report_id, case_no, registered_at) VALUES (?1, ?2, ?3)",
                 params![id, case_no, s.at],
@@ -173,13 +189,38 @@ pub(super) fn step(c: &mut Connection, s: &Step) -> StoreResult<Stepped> {
                 .map_err(db)?
                 .collect::<rusqlite::Result<_>>()
                 .map_err(db)?;
-            if let Some(done) = &s.task
-                && !open.iter().any(|(t, _)| *t == done.id.to_string())
-            {
-                return Ok(Stepped::Refused(format!(
-                    "task {} is not open for report {}",
-                    done.id, s.report
-                )));
+            if let Some(done) = &s.task {
+                let Some((_, assignee)) = open.iter().find(|(t, _)| *t == done.id.to_string())
+                else {
+                    return Ok(Stepped::Refused(format!(
+                        "task {} is not open for report {}",
+                        done.id, s.report
+                    )));
+                };
+                if s.by.user.map(|u| u.to_string()).as_ref() != Some(assignee) {
+                    return Ok(Stepped::Refused(format!(
+                        "task {} was given to another inspector",
+                        done.id
+                    )));
+                }
+                for p in &done.photos {
+                    tx.execute(
+                        "INSERT INTO task_photos (task_id, photo_id, report_id, device_id, sha256,
+                                                  bytes, arrived)
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6,
+                                 EXISTS (SELECT 1 FROM photo_blobs WHERE sha256 = ?5))
+                         ON CONFLICT (task_id, photo_id) DO NOTHING",
+                        params![
+                            done.id.to_string(),
+                            p.id.to_string(),
+                            id,
+                            s.by.device.map(|d| d.to_string()),
+                            p.sha256,
+                            p.bytes
+                        ],
+                    )
+                    .map_err(db)?;
+                }
             }
             tx.execute(
                 "UPDATE tasks SET done_at = ?2, passed = ?3, note = ?4, photos = ?5, by_device = ?6
@@ -232,7 +273,7 @@ pub(super) fn step(c: &mut Connection, s: &Step) -> StoreResult<Stepped> {
     )
     .map_err(db)?;
     event(
-        &tx,
+        tx,
         s.report,
         s.action.name(),
         state.as_str(),
@@ -250,8 +291,6 @@ pub(super) fn step(c: &mut Connection, s: &Step) -> StoreResult<Stepped> {
         )
         .optional()
         .map_err(db)?;
-    write_feed(&tx, touches, s.at)?;
-    tx.commit().map_err(db)?;
     Ok(Stepped::Done { state: to, case_no })
 }
 

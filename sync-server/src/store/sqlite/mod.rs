@@ -328,6 +328,14 @@ impl CaseStore for SqliteStore {
                             Effect::EditReport(edit) => {
                                 edit_report(&tx, id, &edit, at, &mut touches)?
                             }
+                            Effect::Step(step) => {
+                                let mut step = *step;
+                                step.by.mutation = Some(id);
+                                match cases::step_in(&tx, &step, &mut touches)? {
+                                    Stepped::Done { .. } => Outcome::Applied,
+                                    Stepped::Refused(reason) => Outcome::Rejected { reason },
+                                }
+                            }
                         };
                         tx.execute(
                             "INSERT INTO applied_mutations (device_id, mutation_id, outcome, applied_at)
@@ -660,7 +668,11 @@ impl CaseStore for SqliteStore {
             c.query_row(
                 "SELECT p.sha256, p.bytes, p.arrived FROM report_photos p
                    JOIN reports r ON r.id = p.report_id
-                  WHERE p.report_id = ?1 AND p.photo_id = ?2 AND r.device_id = ?3",
+                  WHERE p.report_id = ?1 AND p.photo_id = ?2 AND r.device_id = ?3
+                 UNION ALL
+                 SELECT t.sha256, t.bytes, t.arrived FROM task_photos t
+                  WHERE t.report_id = ?1 AND t.photo_id = ?2 AND t.device_id = ?3
+                 LIMIT 1",
                 params![report.to_string(), photo.to_string(), device.to_string()],
                 |r| {
                     Ok(PhotoSlot {
@@ -685,9 +697,13 @@ impl CaseStore for SqliteStore {
         self.call(move |c| {
             let mut stmt = c
                 .prepare(
-                    "SELECT MIN(p.arrived) FROM report_photos p
-                       JOIN reports r ON r.id = p.report_id
-                      WHERE p.photo_id = ?1 AND r.device_id = ?2",
+                    "SELECT MIN(arrived) FROM (
+                        SELECT p.arrived FROM report_photos p
+                          JOIN reports r ON r.id = p.report_id
+                         WHERE p.photo_id = ?1 AND r.device_id = ?2
+                        UNION ALL
+                        SELECT t.arrived FROM task_photos t
+                         WHERE t.photo_id = ?1 AND t.device_id = ?2)",
                 )
                 .map_err(db)?;
             let dev = device.to_string();
@@ -806,6 +822,11 @@ impl CaseStore for SqliteStore {
                 .map_err(db)?;
                 tx.execute(
                     "UPDATE report_photos SET arrived = 1 WHERE sha256 = ?1",
+                    [&a.sha256],
+                )
+                .map_err(db)?;
+                tx.execute(
+                    "UPDATE task_photos SET arrived = 1 WHERE sha256 = ?1",
                     [&a.sha256],
                 )
                 .map_err(db)?;
