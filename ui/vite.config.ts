@@ -51,5 +51,6 @@ export default defineConfig({
       input: { app: join(import.meta.dirname, "index.html"), console: join(import.meta.dirname, "console.html") },
     },
   },
-  test: { environment: "jsdom" },
+  // The browser tests in e2e/ run under node --test against real servers, not here.
+  test: { environment: "jsdom", include: ["src/**/*.test.{ts,tsx}"] },
 });

@@ -109,9 +109,11 @@ async function signIn(login, viewport = { width: 1280, height: 800 }) {
   return page;
 }
 
-/** Opens a report from the list and waits for it. */
+/** Opens a report, fresh from the server, and waits for it. */
 async function open(page, section, id) {
   await page.goto(`${url}/console/#/${section}/${id}`);
+  // Going to the same hash again loads nothing: reload to see what changed meanwhile.
+  await page.reload();
   await page.waitForSelector(`article.report[data-report="${id}"] .actions-panel`);
 }
 
@@ -198,7 +200,7 @@ test("a team leader approves, returns, rejects and merges; the tablet sees the r
   await page.context().close();
 });
 
-test("a case is dispatched and handled; the verification task reaches the tablet", async () => {
+test("a case goes round the loop: dispatched, handled, verification fails (返工), handled, passes (结案)", async () => {
   const page = await signIn("chenjianguo");
   await open(page, "cases", aIds[0]);
   await page.click("button:has-text('派遣')");
@@ -210,10 +212,41 @@ test("a case is dispatched and handled; the verification task reaches the tablet
   await page.click("button:has-text('处置完成')");
   await page.waitForSelector(`article.report[data-report="${aIds[0]}"] .badge.state-handled`);
   A.sync();
-  const tasks = A.json("tasks");
+  let tasks = A.json("tasks");
   assert.equal(tasks.length, 1);
   assert.equal(tasks[0].task.report, aIds[0]);
   assert.equal(tasks[0].department, "HW");
+
+  // The inspector goes back: not fixed. The case returns to the department (返工).
+  const photo = join(FIXTURES, "photos", "orient-3.jpg");
+  A.run("complete-task", tasks[0].task.id, "--fail", "--note", "垃圾仍未清运", "--photo", photo);
+  A.sync();
+  await open(page, "cases", aIds[0]);
+  await page.waitForSelector(`article.report[data-report="${aIds[0]}"] .badge.state-dispatched`);
+  assert.match(await page.textContent(".facts"), /返工次数\s*1/);
+  await page.click(".audit-trail summary");
+  assert.match(await page.textContent(".audit"), /核查不通过，返工/);
+  assert.match(await page.textContent(".audit"), /垃圾仍未清运/);
+  // The after-photo arrived and shows with the task.
+  await page.waitForFunction(() => {
+    const img = document.querySelector(".audit .photos img");
+    return img && img.complete && img.naturalWidth > 0;
+  });
+
+  // Handled again; this time the verification passes and the case closes (结案).
+  await page.click("button:has-text('处置完成')");
+  await page.waitForSelector(`article.report[data-report="${aIds[0]}"] .badge.state-handled`);
+  A.sync();
+  tasks = A.json("tasks");
+  assert.equal(tasks.length, 1);
+  A.run("complete-task", tasks[0].task.id, "--pass", "--note", "已清理干净", "--photo", photo);
+  A.sync();
+  await open(page, "cases", aIds[0]);
+  await page.waitForSelector(`article.report[data-report="${aIds[0]}"] .badge.state-closed`);
+  await page.click(".audit-trail summary");
+  assert.match(await page.textContent(".audit"), /核查通过，结案/);
+  await shot(page, "case-closed");
+  assert.equal(A.sent().get(aIds[0]).central_state, "closed");
   await page.context().close();
 });
 

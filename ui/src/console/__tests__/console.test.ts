@@ -1,0 +1,72 @@
+import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
+import { describe, expect, it } from "vitest";
+
+import { en, translate, zh } from "../i18n";
+import { bytes, categoryLabel, categoryNames, dayStart, dueStatus, fieldValue, lastDays, percent } from "../logic";
+import type { ConsoleReport } from "../types";
+
+const codes = JSON.parse(readFileSync(resolve(process.cwd(), "../fixtures/codes.json"), "utf8"));
+
+describe("the console's strings", () => {
+  it("have every key in both languages", () => {
+    expect(Object.keys(en).sort()).toEqual(Object.keys(zh).sort());
+    expect(translate("zh", "devices.queue", { reports: 2, photos: 3, bytes: "1.0 MB" })).toBe("2 份上报、3 张照片（1.0 MB）");
+    expect(translate("en", "report.version", { n: 4 })).toBe("Version 4");
+  });
+});
+
+describe("category names from the code table as loaded", () => {
+  it("name a category in either language, and fall back to its code", () => {
+    const names = categoryNames([codes]);
+    expect(categoryLabel(names, "event", "0507", "zh")).toBe("街面秩序 · 乱堆物堆料 (0507)");
+    expect(categoryLabel(names, "component", "0102", "en")).toMatch(/^Public utilities · Sewage manhole cover \(0102\)$/);
+    expect(categoryLabel(names, "event", "9999", "zh")).toBe("9999");
+  });
+});
+
+describe("deadlines", () => {
+  const at = (s: string) => new Date(s);
+  const item = (state: ConsoleReport["state"], due: string | null, stateAt = "2026-11-23T01:00:00Z") =>
+    ({
+      state,
+      state_at: stateAt,
+      case: due
+        ? { case_no: "20261123-0001", registered_at: stateAt, department: "HW", due_at: due, reworks: 0, closed_at: null }
+        : null,
+    }) as Pick<ConsoleReport, "state" | "state_at" | "case">;
+  it("say whether an open case is fine, due soon or overdue, and whether a handled one was on time", () => {
+    const now = at("2026-11-23T06:00:00Z");
+    expect(dueStatus(item("dispatched", "2026-11-23T09:00:00Z"), now)).toBe("ok");
+    expect(dueStatus(item("dispatched", "2026-11-23T07:30:00Z"), now)).toBe("soon");
+    expect(dueStatus(item("dispatched", "2026-11-23T05:59:00Z"), now)).toBe("overdue");
+    expect(dueStatus(item("handled", "2026-11-23T05:00:00Z", "2026-11-23T04:00:00Z"), now)).toBe("met");
+    expect(dueStatus(item("closed", "2026-11-23T05:00:00Z", "2026-11-23T05:30:00Z"), now)).toBe("late");
+    expect(dueStatus(item("registered", null), now)).toBe("none");
+  });
+});
+
+describe("figures", () => {
+  it("show rates with nothing to divide by as a dash, never 0 %", () => {
+    expect(percent(null)).toBe("—");
+    expect(percent(0)).toBe("0.0%");
+    expect(percent(2 / 3)).toBe("66.7%");
+    expect(bytes(512)).toBe("512 B");
+    expect(bytes(1536)).toBe("1.5 KB");
+    expect(bytes(3 * 1024 * 1024)).toBe("3.0 MB");
+  });
+  it("turn periods into local midnights", () => {
+    const { from, to } = lastDays(30, new Date(2026, 10, 21, 15, 0));
+    expect(new Date(to).getTime() - new Date(from).getTime()).toBe(30 * 86400_000);
+    expect(new Date(to)).toEqual(new Date(2026, 10, 22));
+    expect(new Date(dayStart("2026-11-21"))).toEqual(new Date(2026, 10, 21));
+  });
+  it("show a conflict's sides readably", () => {
+    expect(fieldValue("description", "井盖缺失")).toBe("井盖缺失");
+    expect(fieldValue("handled_on_spot", true)).toBe("✓");
+    expect(
+      fieldValue("place", { address: "建设路 12 号", cell: "440703001001003", location: { lon: 113.0631, lat: 22.5983 } }),
+    ).toBe("建设路 12 号 · 440703001001003 · 113.063100, 22.598300");
+    expect(fieldValue("filing", { kind: "event", category: "0507" })).toBe("event 0507");
+  });
+});
