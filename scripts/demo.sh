@@ -23,8 +23,24 @@ cargo build --release --locked -p gridwalk-sync -p gridwalk-field
 S=./target/release/gridwalk-sync
 F=./target/release/gridwalk-field
 
+# The console's pages (served by the server under /console/) are built from ui/ with npm.
+if [ ! -f ui/dist/console.html ]; then
+  if command -v npm >/dev/null 2>&1; then
+    echo "== Build the console's pages (npm)"
+    (cd ui && npm ci --no-audit --no-fund --loglevel=error && npm run build) >/dev/null
+  else
+    echo "npm not found: the console's pages are not built (the sync API works without them)" >&2
+  fi
+fi
+
 echo "== The centre: demo cells, code table and users"
 $S --data-dir "$CENTRE" admin load-fixtures fixtures
+
+# Demo console passwords for the team leader and the operator (read from standard input).
+CONSOLE_PASSWORD="${GRIDWALK_DEMO_PASSWORD:-gridwalk-demo}"
+for login in chenjianguo sunyue; do
+  printf '%s\n' "$CONSOLE_PASSWORD" | $S --data-dir "$CENTRE" admin set-password --user "$login"
+done
 
 echo "== The tablet, offline: a report from every fixture photo"
 $F --data-dir "$TABLET" --fixtures fixtures demo
@@ -57,6 +73,9 @@ $F --data-dir "$TABLET" --fixtures fixtures sync >/dev/null
 cat <<MSG
 
 The server is up at $URL with the demo data (case store and photos under $CENTRE).
+The console: $URL/console/ — sign in as chenjianguo (team leader, 网格长) or sunyue
+(operator), password $CONSOLE_PASSWORD.
+
 Point another engine at it:
   $F --data-dir /tmp/my-tablet --fixtures fixtures demo
   TOKEN=\$($S --data-dir $CENTRE admin enroll-device --user lixiaoming \\
