@@ -12,7 +12,9 @@ use gridwalk_field::sync::{SyncOutcome, SyncStatus};
 use gridwalk_field::{
     DeviceSettings, DraftPatch, Engine, Inspector, LocalReport, QueueSummary, SettingsPatch,
 };
-use gridwalk_protocol::{Category, ClipRef, Location, PhotoId, PhotoStage, ReportId};
+use gridwalk_protocol::{
+    Category, ClipRef, Location, PhotoId, PhotoStage, ReportId, TaskChange, TaskId,
+};
 use serde::Serialize;
 use tauri::State;
 use tauri::ipc::{InvokeBody, Request, Response};
@@ -168,6 +170,56 @@ pub async fn add_photo(app: State<'_, AppState>, request: Request<'_>) -> Answer
     blocking(&app.engine, move |e| e.add_photo_bytes(id, &bytes, stage)).await
 }
 
+/// A verification done in the field: the task, the verdict (`passed`: `true`/`false`) and
+/// the note (percent-encoded) in headers, and a photo's JPEG bytes as the raw body (empty
+/// for none). Queued for the centre; the sync worker is woken to send it.
+#[tauri::command]
+pub async fn complete_task(app: State<'_, AppState>, request: Request<'_>) -> Answer<()> {
+    let header = |name: &str| {
+        request
+            .headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    };
+    let task: TaskId = header("task")
+        .ok_or_else(|| CommandError::new("invalid", "the task header is missing"))?
+        .parse()
+        .map_err(|e: gridwalk_protocol::Error| CommandError::new("invalid", e.to_string()))?;
+    let passed = match header("passed").as_deref() {
+        Some("true") => true,
+        Some("false") => false,
+        _ => return Err(CommandError::new("invalid", "passed must be true or false")),
+    };
+    // UTF-8 text travels percent-encoded in a header.
+    let note = header("note")
+        .map(|n| {
+            percent_encoding::percent_decode_str(&n)
+                .decode_utf8()
+                .map(|c| c.into_owned())
+        })
+        .transpose()
+        .map_err(|_| CommandError::new("invalid", "the note is not percent-encoded UTF-8"))?;
+    let bytes: Vec<u8> = match request.body() {
+        InvokeBody::Raw(bytes) => bytes.clone(),
+        InvokeBody::Json(v @ serde_json::Value::Array(_)) => serde_json::from_value(v.clone())
+            .map_err(|_| CommandError::new("invalid", "the photo must be a list of bytes"))?,
+        InvokeBody::Json(_) => Vec::new(),
+    };
+    blocking(&app.engine, move |e| {
+        let photo = (!bytes.is_empty()).then_some(bytes.as_slice());
+        e.complete_task_bytes(task, passed, note.as_deref(), photo)
+    })
+    .await?;
+    app.sync.wake();
+    Ok(())
+}
+
+#[tauri::command]
+pub async fn tasks(app: State<'_, AppState>) -> Answer<Vec<TaskChange>> {
+    blocking(&app.engine, Engine::tasks).await
+}
+
 #[tauri::command]
 pub async fn remove_photo(app: State<'_, AppState>, photo: PhotoId) -> Answer<LocalReport> {
     blocking(&app.engine, move |e| e.remove_photo(photo)).await
@@ -279,7 +331,7 @@ macro_rules! commands {
 }
 
 commands! {
-    raw: add_photo, thumbnail;
+    raw: add_photo, thumbnail, complete_task;
     app_info() -> AppInfo;
     code_table() -> CodeTableView;
     enroll(server_url: String, token: String) -> Inspector;
@@ -297,6 +349,7 @@ commands! {
     delete_draft(id: ReportId) -> ();
     edit_report(id: ReportId, patch: DraftPatch) -> LocalReport;
     queue_summary() -> QueueSummary;
+    tasks() -> Vec<TaskChange>;
     sync_status() -> SyncStatus;
     sync_now() -> SyncOutcome;
     wake_sync() -> ();

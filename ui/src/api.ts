@@ -14,6 +14,15 @@ async function addPhoto(report: string, stage: PhotoStage, file: Blob): Promise<
   return invoke<LocalReport>("add_photo", bytes, { headers: { report, stage } });
 }
 
+/** A verification done in the field: the verdict and note as headers (the note
+ * percent-encoded: headers carry ASCII), a photo's bytes as the raw body (empty for none). */
+async function completeTask(task: string, passed: boolean, note: string, photo: Blob | null): Promise<void> {
+  const bytes = photo ? new Uint8Array(await photo.arrayBuffer()) : new Uint8Array();
+  await invoke<null>("complete_task", bytes, {
+    headers: { task, passed: String(passed), note: encodeURIComponent(note) },
+  });
+}
+
 const thumbs = new Map<string, Promise<string | null>>();
 
 /** A photo's thumbnail as an object URL, or null when the device has no file for it (a
@@ -32,7 +41,7 @@ function thumbnail(photo: string): Promise<string | null> {
   return url;
 }
 
-export const api = { ...commands, addPhoto, thumbnail };
+export const api = { ...commands, addPhoto, thumbnail, completeTask };
 
 /** Calls `f` after every sync round (the worker's or "sync now"); returns the unsubscribe. */
 export function onSynced(f: (outcome: SyncOutcome | null) => void): () => void {

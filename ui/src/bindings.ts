@@ -102,6 +102,11 @@ export type ComponentId = string;
 export type Crs = "WGS84" | "CGCS2000";
 
 /**
+ * One installation of the field app (one local database).
+ */
+export type DeviceId = string;
+
+/**
  * The device's settings.
  */
 export type DeviceSettings = { 
@@ -248,6 +253,16 @@ refused: number,
 bytes_sent: number, };
 
 /**
+ * A photo as the record knows it: the upload derivative's identity and shape. The bytes
+ * travel separately and must hash to `sha256`.
+ */
+export type PhotoRef = { id: PhotoId, 
+/**
+ * Lower-case hex SHA-256 of the upload derivative.
+ */
+sha256: string, bytes: number, width: number, height: number, taken_at: string | null, stage: PhotoStage, };
+
+/**
  * Whether a photo shows the problem (处置前) or the fix (处置后).
  */
 export type PhotoStage = "before" | "after";
@@ -277,6 +292,27 @@ pending_photos: number,
  * Bytes still to upload: the records plus their photo derivatives.
  */
 pending_bytes: number, oldest_pending_at: string | null, oldest_pending_age_s: number | null, };
+
+/**
+ * A submitted problem report.
+ */
+export type Report = { id: ReportId, kind: Kind, category: CategoryCode, 
+/**
+ * The version of the code table `category` was chosen from.
+ */
+code_table_version: string, 
+/**
+ * For 部件 reports about one identified component (e.g. from its QR code).
+ */
+component_id: ComponentId | null, description: string, address: string, location: Location, 
+/**
+ * The cell the location fell in at capture time; absent when it fell in none.
+ */
+cell: CellCode | null, location_flags: Array<LocationFlag>, urgency: Urgency, observed_at: string, reporter: UserId, device: DeviceId, photos: Array<PhotoRef>, clips: Array<ClipRef>, 
+/**
+ * The inspector fixed it on the spot (自处理).
+ */
+handled_on_spot: boolean, };
 
 /**
  * A problem report, from draft on the device to case at the centre.
@@ -320,7 +356,15 @@ conflicts: number,
 /**
  * Changes the centre refused (the report keeps the centre's version and the reason).
  */
-edits_refused: number, photos: PhotoOutcome, 
+edits_refused: number, 
+/**
+ * Verification tasks the centre recorded.
+ */
+tasks: number, 
+/**
+ * Verification tasks the centre refused (each reopens with the reason).
+ */
+tasks_refused: number, photos: PhotoOutcome, 
 /**
  * Changes pulled from the centre's feed.
  */
@@ -342,6 +386,39 @@ last_error_kind: string | null,
  * Failed attempts since the last success.
  */
 failures: number, };
+
+/**
+ * A task for an inspector. The device receives it in the change feed with the case it is
+ * about, works it offline and answers with a `CompleteTask` mutation.
+ */
+export type Task = { id: TaskId, kind: TaskKind, report: ReportId, case_no: string, assignee: UserId, created_at: string, due_at: string, done_at: string | null, passed: boolean | null, note: string | null, 
+/**
+ * Photos taken at the verification (处置后).
+ */
+photos: Array<PhotoRef>, by_device: DeviceId | null, };
+
+/**
+ * A task and the case it is about, as a device receives them.
+ */
+export type TaskChange = { task: Task, 
+/**
+ * The case's report: what to look at, and where.
+ */
+report: Report, 
+/**
+ * The department that handled it.
+ */
+department: string | null, };
+
+/**
+ * A task the centre gives an inspector (a verification, 核查).
+ */
+export type TaskId = string;
+
+/**
+ * What a task asks for.
+ */
+export type TaskKind = "verify";
 
 /**
  * How urgent the inspector judges the problem (紧急程度).
@@ -372,6 +449,7 @@ export const commands = {
   deleteDraft: (id: ReportId) => invoke<null>("delete_draft", { id }),
   editReport: (id: ReportId, patch: DraftPatch) => invoke<LocalReport>("edit_report", { id, patch }),
   queueSummary: () => invoke<QueueSummary>("queue_summary"),
+  tasks: () => invoke<Array<TaskChange>>("tasks"),
   syncStatus: () => invoke<SyncStatus>("sync_status"),
   syncNow: () => invoke<SyncOutcome>("sync_now"),
   wakeSync: () => invoke<null>("wake_sync"),

@@ -152,6 +152,26 @@ impl Engine {
         Ok(())
     }
 
+    /// [`Engine::complete_task`] with a photo as bytes (from the app's camera), or none.
+    pub fn complete_task_bytes(
+        &self,
+        task: TaskId,
+        passed: bool,
+        note: Option<&str>,
+        photo: Option<&[u8]>,
+    ) -> Result<()> {
+        let Some(bytes) = photo else {
+            return self.complete_task(task, passed, note, &[]);
+        };
+        let dir = self.config.data_dir.join("incoming");
+        std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
+        let path = dir.join(format!("task-{}.jpg", PhotoId::new()));
+        std::fs::write(&path, bytes).map_err(|e| Error::io(&path, e))?;
+        let done = self.complete_task(task, passed, note, &[path.as_path()]);
+        let _ = std::fs::remove_file(&path);
+        done
+    }
+
     /// The report an open task is about, if the task is open here and its case is on the
     /// device.
     fn open_task(&self, task: TaskId) -> Result<ReportId> {

@@ -4,10 +4,11 @@ import { clearMocks, mockIPC } from "@tauri-apps/api/mocks";
 import { render } from "preact";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 
-import type { AppInfo, Category, LocalReport, QueueSummary, SyncStatus } from "../../bindings";
+import type { AppInfo, Category, LocalReport, QueueSummary, SyncStatus, TaskChange } from "../../bindings";
 import { NewReport } from "../new-report";
 import { Queue } from "../queue";
 import { Settings } from "../settings";
+import { Tasks } from "../tasks";
 
 const ID = "019a0000-0000-7000-8000-000000000001";
 const categories: Category[] = [
@@ -231,5 +232,58 @@ describe("settings", () => {
     $("#camera-save")!.click();
     await until(() => $("#settings-error"), "the error");
     expect($("#settings-error")!.textContent).toContain("7-character camera serial");
+  });
+});
+
+describe("tasks", () => {
+  it("lists a verification with its case and sends the verdict once one is chosen", async () => {
+    const task = {
+      task: {
+        id: "019a0000-0000-7000-8000-0000000000aa",
+        kind: "verify",
+        report: ID,
+        case_no: "20261123-0001",
+        assignee: "019a0000-0000-7000-8000-0000000000bb",
+        created_at: "2026-11-23T01:00:00Z",
+        due_at: "2026-11-23T06:30:00Z",
+        done_at: null,
+        passed: null,
+        note: null,
+        photos: [],
+        by_device: null,
+      },
+      report: { ...draft(), kind: "event", category: "0507", description: "人行道堆放建材" },
+      department: "HW",
+    } as unknown as TaskChange;
+    let open = [task];
+    mockIPC((cmd) => {
+      calls.push({ cmd, args: {} });
+      switch (cmd) {
+        case "tasks":
+          return open;
+        case "reports":
+          return [];
+        case "complete_task":
+          open = [];
+          return null;
+        default:
+          return null;
+      }
+    });
+    render(<Tasks lang="zh" categories={categories} onOpen={() => {}} />, root);
+    await until(() => $("[data-task]"), "the task");
+    const card = $("[data-task]")!;
+    expect(card.textContent).toContain("案件 20261123-0001");
+    expect(card.textContent).toContain("街面秩序 · 乱堆物堆料");
+    expect(card.textContent).toContain("处置部门 HW");
+    const submit = [...card.querySelectorAll("button")].find((b) => b.textContent === "提交核查结果")!;
+    expect(submit.disabled).toBe(true);
+    [...card.querySelectorAll("button")].find((b) => b.textContent === "已整改，通过")!.click();
+    await until(() => !submit.disabled, "the submit to be enabled");
+    submit.click();
+    await until(() => $("[role=status]"), "the saved notice");
+    expect(commands()).toContain("complete_task");
+    expect($("[role=status]")!.textContent).toBe("核查结果已保存，将在有信号时上传");
+    await until(() => !$("[data-task]"), "the task to leave the list");
   });
 });
