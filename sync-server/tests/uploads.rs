@@ -23,10 +23,7 @@ async fn push_by_hand(s: &Server, engine: &Engine, token: &str) -> Vec<Report> {
     let reports = req
         .mutations
         .iter()
-        .filter_map(|m| match &m.body {
-            gridwalk_protocol::MutationBody::SubmitReport { report } => Some((**report).clone()),
-            gridwalk_protocol::MutationBody::EditReport { .. } => None,
-        })
+        .filter_map(|m| m.body.submitted().cloned())
         .collect();
     let resp: PushResponse = reqwest::Client::new()
         .post(format!("{}/v1/push", s.url))
