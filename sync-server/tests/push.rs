@@ -366,6 +366,14 @@ async fn openapi_json_describes_every_route() {
         ("/v1/uploads/{id}", "head"),
         ("/v1/uploads/{id}", "patch"),
         ("/v1/uploads/{id}", "delete"),
+        ("/v1/console/session", "post"),
+        ("/v1/console/reports", "get"),
+        ("/v1/console/reports/{id}", "get"),
+        ("/v1/console/reports/{id}/actions", "post"),
+        ("/v1/console/conflicts/{id}/resolve", "post"),
+        ("/v1/console/evaluation", "get"),
+        ("/v1/console/devices", "get"),
+        ("/v1/console/health", "get"),
     ] {
         assert!(
             doc["paths"][path][method].is_object(),
@@ -385,6 +393,11 @@ async fn openapi_json_describes_every_route() {
         "CentralReport",
         "CaseState",
         "ReportPatch",
+        "ConsoleReport",
+        "ReportDetail",
+        "ActionRequest",
+        "Evaluation",
+        "IntakeHealth",
     ] {
         assert!(schemas[name].is_object(), "no schema {name}");
     }
@@ -397,6 +410,7 @@ async fn openapi_json_describes_every_route() {
         assert!(props.contains_key(key), "Report schema lacks {key}");
     }
     assert!(doc["components"]["securitySchemes"]["device"].is_object());
+    assert!(doc["components"]["securitySchemes"]["console"].is_object());
     s.finish().await;
 }
 

@@ -11,7 +11,7 @@ use gridwalk_protocol::console::{
     ActionAnswer, ActionRequest, Conflict, ConsoleReport, Department, DeviceRow, Evaluation,
     GroupBy, IntakeHealth, Person, ReportDetail, Resolve, Session, SignIn,
 };
-use gridwalk_protocol::{CaseState, ReportId};
+use gridwalk_protocol::{ApiError, CaseState, ReportId};
 use serde::Deserialize;
 use uuid::Uuid;
 
@@ -33,6 +33,12 @@ fn cookie(value: &str, max_age: i64) -> HeaderValue {
 }
 
 /// Sign in with a login and password.
+#[utoipa::path(post, path = "/v1/console/session", tag = "console", request_body = SignIn,
+    responses(
+        (status = 200, description = "Signed in; the token also comes as an HTTP-only cookie", body = Session),
+        (status = 401, description = "The login or the password is wrong", body = ApiError),
+        (status = 403, description = "Inspectors use the app, not the console", body = ApiError),
+    ))]
 pub(crate) async fn sign_in(
     State(state): State<AppState>,
     req: Result<Json<SignIn>, JsonRejection>,
@@ -49,6 +55,8 @@ pub(crate) async fn sign_in(
 }
 
 /// Sign out: the session ends.
+#[utoipa::path(delete, path = "/v1/console/session", tag = "console", security(("console" = [])),
+    responses((status = 204, description = "The session has ended")))]
 pub(crate) async fn sign_out(
     State(state): State<AppState>,
     auth: ConsoleAuth,
@@ -60,11 +68,18 @@ pub(crate) async fn sign_out(
 }
 
 /// Who is signed in.
+#[utoipa::path(get, path = "/v1/console/me", tag = "console", security(("console" = [])),
+    responses(
+        (status = 200, description = "Who is signed in", body = Person),
+        (status = 401, description = "No live session", body = ApiError),
+    ))]
 pub(crate) async fn me(auth: ConsoleAuth) -> Json<Person> {
     Json(auth.user.person())
 }
 
 /// The departments cases are dispatched to.
+#[utoipa::path(get, path = "/v1/console/departments", tag = "console", security(("console" = [])),
+    responses((status = 200, description = "The departments of the case rules", body = [Department])))]
 pub(crate) async fn departments(
     State(state): State<AppState>,
     _auth: ConsoleAuth,
@@ -82,6 +97,8 @@ pub(crate) struct ListQuery {
 }
 
 /// The code tables the centre holds, as loaded (category names for the pages).
+#[utoipa::path(get, path = "/v1/console/code-tables", tag = "console", security(("console" = [])),
+    responses((status = 200, description = "Every code table file, as loaded", body = [Object])))]
 pub(crate) async fn code_tables(
     State(state): State<AppState>,
     _auth: ConsoleAuth,
@@ -96,6 +113,15 @@ pub(crate) async fn code_tables(
 }
 
 /// Reports, newest state change first: a leader sees their team's, an operator all.
+#[utoipa::path(get, path = "/v1/console/reports", tag = "console", security(("console" = [])),
+    params(
+        ("state" = Option<String>, Query, description = "Comma-separated case states; all if absent"),
+        ("limit" = Option<usize>, Query, description = "At most this many (default 500)"),
+    ),
+    responses(
+        (status = 200, description = "Reports, newest state change first (a leader's team only)", body = [ConsoleReport]),
+        (status = 400, description = "Not a case state", body = ApiError),
+    ))]
 pub(crate) async fn reports(
     State(state): State<AppState>,
     auth: ConsoleAuth,
@@ -121,6 +147,13 @@ pub(crate) async fn reports(
 }
 
 /// One report's whole story.
+#[utoipa::path(get, path = "/v1/console/reports/{id}", tag = "console", security(("console" = [])),
+    params(("id" = String, Path, description = "The report's ID")),
+    responses(
+        (status = 200, description = "The report with its versions, steps, tasks, conflicts and related reports", body = ReportDetail),
+        (status = 403, description = "Another team's report", body = ApiError),
+        (status = 404, description = "No such report", body = ApiError),
+    ))]
 pub(crate) async fn report(
     State(state): State<AppState>,
     auth: ConsoleAuth,
@@ -132,6 +165,15 @@ pub(crate) async fn report(
 }
 
 /// Approve, return, reject, merge, dispatch or mark handled.
+#[utoipa::path(post, path = "/v1/console/reports/{id}/actions", tag = "console", security(("console" = [])),
+    params(("id" = String, Path, description = "The report's ID")),
+    request_body = ActionRequest,
+    responses(
+        (status = 200, description = "Done; where the report stands now", body = ActionAnswer),
+        (status = 400, description = "Not an action, or an unknown department", body = ApiError),
+        (status = 403, description = "Another team's report", body = ApiError),
+        (status = 409, description = "Refused in words: out of turn, or someone acted first", body = ApiError),
+    ))]
 pub(crate) async fn act(
     State(state): State<AppState>,
     auth: ConsoleAuth,
@@ -146,6 +188,12 @@ pub(crate) async fn act(
 }
 
 /// A photo's bytes, by its SHA-256.
+#[utoipa::path(get, path = "/v1/console/photos/{sha256}", tag = "console", security(("console" = [])),
+    params(("sha256" = String, Path, description = "The photo's lower-case hex SHA-256")),
+    responses(
+        (status = 200, description = "The photo (JPEG)", content_type = "image/jpeg"),
+        (status = 404, description = "Not arrived", body = ApiError),
+    ))]
 pub(crate) async fn photo(
     State(state): State<AppState>,
     _auth: ConsoleAuth,
@@ -179,6 +227,8 @@ pub(crate) async fn photo(
 }
 
 /// Every device, its owner, when it was last heard from and what it still holds.
+#[utoipa::path(get, path = "/v1/console/devices", tag = "console", security(("console" = [])),
+    responses((status = 200, description = "Every device: owner, last sync, what it still holds", body = [DeviceRow])))]
 pub(crate) async fn devices(
     State(state): State<AppState>,
     auth: ConsoleAuth,
@@ -191,6 +241,8 @@ pub(crate) async fn devices(
 }
 
 /// How intake is going.
+#[utoipa::path(get, path = "/v1/console/health", tag = "console", security(("console" = [])),
+    responses((status = 200, description = "How intake is going", body = IntakeHealth)))]
 pub(crate) async fn health(
     State(state): State<AppState>,
     _auth: ConsoleAuth,
@@ -199,6 +251,8 @@ pub(crate) async fn health(
 }
 
 /// Conflicts waiting for an operator.
+#[utoipa::path(get, path = "/v1/console/conflicts", tag = "console", security(("console" = [])),
+    responses((status = 200, description = "Conflicts waiting for an operator, oldest first", body = [Conflict])))]
 pub(crate) async fn conflicts(
     State(state): State<AppState>,
     _auth: ConsoleAuth,
@@ -207,6 +261,15 @@ pub(crate) async fn conflicts(
 }
 
 /// Resolve a conflict: the report's next version takes the chosen values.
+#[utoipa::path(post, path = "/v1/console/conflicts/{id}/resolve", tag = "console", security(("console" = [])),
+    params(("id" = String, Path, description = "The conflict's ID")),
+    request_body = Resolve,
+    responses(
+        (status = 200, description = "Resolved: the report's new version", body = Object),
+        (status = 400, description = "A field missing, not in the conflict, or a value it cannot take", body = ApiError),
+        (status = 403, description = "Only operators resolve conflicts", body = ApiError),
+        (status = 409, description = "Already resolved, or the report changed meanwhile", body = ApiError),
+    ))]
 pub(crate) async fn resolve(
     State(state): State<AppState>,
     auth: ConsoleAuth,
@@ -251,6 +314,16 @@ async fn evaluate(
 }
 
 /// The evaluation indicators per cell, team or inspector over a period.
+#[utoipa::path(get, path = "/v1/console/evaluation", tag = "console", security(("console" = [])),
+    params(
+        ("by" = GroupBy, Query, description = "cell, team or inspector"),
+        ("from" = String, Query, description = "Start of the period (RFC 3339)"),
+        ("to" = String, Query, description = "End of the period (RFC 3339, exclusive)"),
+    ),
+    responses(
+        (status = 200, description = "The indicators per group and in total", body = Evaluation),
+        (status = 400, description = "A bad period", body = ApiError),
+    ))]
 pub(crate) async fn evaluation(
     State(state): State<AppState>,
     auth: ConsoleAuth,
@@ -260,6 +333,13 @@ pub(crate) async fn evaluation(
 }
 
 /// The same, as CSV.
+#[utoipa::path(get, path = "/v1/console/evaluation.csv", tag = "console", security(("console" = [])),
+    params(
+        ("by" = GroupBy, Query, description = "cell, team or inspector"),
+        ("from" = String, Query, description = "Start of the period (RFC 3339)"),
+        ("to" = String, Query, description = "End of the period (RFC 3339, exclusive)"),
+    ),
+    responses((status = 200, description = "The indicators as CSV (UTF-8 with BOM)", content_type = "text/csv")))]
 pub(crate) async fn evaluation_csv(
     State(state): State<AppState>,
     auth: ConsoleAuth,
@@ -286,6 +366,12 @@ pub(crate) async fn evaluation_csv(
 }
 
 /// The per-cell evaluation as GeoJSON: each cell's outline with its indicators.
+#[utoipa::path(get, path = "/v1/console/evaluation.geojson", tag = "console", security(("console" = [])),
+    params(
+        ("from" = String, Query, description = "Start of the period (RFC 3339)"),
+        ("to" = String, Query, description = "End of the period (RFC 3339, exclusive)"),
+    ),
+    responses((status = 200, description = "Each cell's outline with its indicators", content_type = "application/geo+json")))]
 pub(crate) async fn evaluation_geojson(
     State(state): State<AppState>,
     auth: ConsoleAuth,

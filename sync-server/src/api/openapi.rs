@@ -9,7 +9,7 @@ use utoipa::{Modify, OpenApi};
 #[openapi(
     info(
         title = "Gridwalk sync",
-        description = "Devices push their outboxes, upload photos over tus 1.0.0, ask what the centre still needs, and pull what changed at the centre."
+        description = "Devices push their outboxes, upload photos over tus 1.0.0, ask what the centre still needs, and pull what changed at the centre. Team leaders and operators work the case loop through the console's routes."
     ),
     paths(
         super::push::healthz,
@@ -22,13 +22,30 @@ use utoipa::{Modify, OpenApi};
         super::tus::status,
         super::tus::append,
         super::tus::terminate,
+        super::console::sign_in,
+        super::console::sign_out,
+        super::console::me,
+        super::console::departments,
+        super::console::code_tables,
+        super::console::reports,
+        super::console::report,
+        super::console::act,
+        super::console::photo,
+        super::console::devices,
+        super::console::health,
+        super::console::conflicts,
+        super::console::resolve,
+        super::console::evaluation,
+        super::console::evaluation_csv,
+        super::console::evaluation_geojson,
     ),
     modifiers(&DeviceToken)
 )]
 #[derive(Debug)]
 pub struct ApiDoc;
 
-/// Devices authenticate with the bearer token they were enrolled with.
+/// Devices authenticate with the bearer token they were enrolled with; console users with
+/// their session token.
 struct DeviceToken;
 
 impl Modify for DeviceToken {
@@ -40,6 +57,17 @@ impl Modify for DeviceToken {
                 HttpBuilder::new()
                     .scheme(HttpAuthScheme::Bearer)
                     .description(Some("The device token printed by `admin enroll-device`"))
+                    .build(),
+            ),
+        );
+        components.add_security_scheme(
+            "console",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some(
+                        "The session token from POST /v1/console/session (the console's pages send it as the gridwalk_session cookie)",
+                    ))
                     .build(),
             ),
         );
