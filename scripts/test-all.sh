@@ -69,5 +69,5 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 echo "== cargo test"
 cargo test --workspace --locked
 echo "== console in Chromium (playwright-core) against the real server and field engines"
-cargo build --workspace --locked --bins
+cargo build --locked -p gridwalk-sync -p gridwalk-field
 (cd ui && npm run e2e)

@@ -266,7 +266,8 @@ test("an operator resolves a conflict two tablets made, and both get the result"
   const resolved = "井盖缺失且破损，已放置警示锥（核对两台终端）";
   await page.fill("input[name=typed-description]", resolved);
   await page.click("button:has-text('确认处理')");
-  await page.waitForSelector("[role=status]");
+  await page.waitForSelector("[role=status], [role=alert]");
+  assert.equal(await page.locator("[role=alert]").count(), 0, await page.locator("[role=alert]").first().textContent().catch(() => ""));
   A.sync();
   B.sync();
   assert.equal(A.sent().get(id).description, resolved);

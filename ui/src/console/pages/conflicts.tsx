@@ -11,7 +11,7 @@ import type { Conflict, ReportDetail } from "../types";
 
 type Pick = { side: "base" | "central" | "device" | "typed"; typed: string };
 
-function ConflictView(props: { ctx: Ctx; conflict: Conflict; onDone: () => void }) {
+function ConflictView(props: { ctx: Ctx; conflict: Conflict; onDone: (message: string) => void }) {
   const { ctx, conflict } = props;
   const { t } = ctx;
   const [detail, setDetail] = useState<ReportDetail | null>(null);
@@ -19,7 +19,6 @@ function ConflictView(props: { ctx: Ctx; conflict: Conflict; onDone: () => void 
     Object.fromEntries(conflict.fields.map((f) => [f.field, { side: "central", typed: fieldValue(f.field, f.central) }])),
   );
   const [error, setError] = useState<string | null>(null);
-  const [done, setDone] = useState(false);
   useEffect(() => {
     api.report(conflict.report).then(setDetail, () => {});
   }, [conflict.report]);
@@ -33,13 +32,11 @@ function ConflictView(props: { ctx: Ctx; conflict: Conflict; onDone: () => void 
           return { field: f.field, value: p.side === "typed" ? p.typed : f[p.side] };
         }),
       );
-      setDone(true);
-      props.onDone();
+      props.onDone(t("conflicts.resolved"));
     } catch (e) {
       setError(ctx.fail(e));
     }
   };
-  if (done) return <p class="done" role="status">{t("conflicts.resolved")}</p>;
   return (
     <article class="conflict" data-conflict={conflict.id}>
       <p>
@@ -115,6 +112,8 @@ export function Conflicts(props: { ctx: Ctx; id: string | null }) {
   const { ctx } = props;
   const [items, setItems] = useState<Conflict[] | null>(null);
   const [error, setError] = useState<string | null>(null);
+  // Kept at the page, so the confirmation stays when the resolved conflict leaves the list.
+  const [message, setMessage] = useState<string | null>(null);
   const load = () => api.conflicts().then(setItems, (e) => setError(ctx.fail(e)));
   useEffect(() => {
     void load();
@@ -136,7 +135,24 @@ export function Conflicts(props: { ctx: Ctx; id: string | null }) {
           ))}
         </ul>
       </section>
-      <section class="right">{chosen && <ConflictView key={chosen.id} ctx={ctx} conflict={chosen} onDone={() => void load()} />}</section>
+      <section class="right">
+        {message && (
+          <p class="done" role="status">
+            {message}
+          </p>
+        )}
+        {chosen && (
+          <ConflictView
+            key={chosen.id}
+            ctx={ctx}
+            conflict={chosen}
+            onDone={(m) => {
+              setMessage(m);
+              void load();
+            }}
+          />
+        )}
+      </section>
     </div>
   );
 }
