@@ -11,7 +11,7 @@ use chrono::{DateTime, Duration, Utc};
 use gridwalk_protocol::console::{
     ActionRequest, CaseAction, Evaluation, GroupBy, ReportDetail, Resolve, Session, VersionInfo,
 };
-use gridwalk_protocol::{CaseState, CodeTable, ReportId, ReportPatch, Version, validate_report};
+use gridwalk_protocol::{CodeTable, ReportId, ReportPatch, Version, validate_report};
 use uuid::Uuid;
 
 use crate::auth;
@@ -313,13 +313,4 @@ pub async fn evaluation(
         rows,
         total,
     })
-}
-
-/// Whether a state is one of the intake states a leader reviews.
-#[must_use]
-pub fn in_review(state: CaseState) -> bool {
-    matches!(
-        state,
-        CaseState::AwaitingPhotos | CaseState::PendingReview | CaseState::Returned
-    )
 }

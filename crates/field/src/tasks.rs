@@ -40,19 +40,6 @@ impl Engine {
         Ok(out)
     }
 
-    /// Why the centre refused this task's last completion, if it did.
-    pub fn task_refusal(&self, task: TaskId) -> Result<Option<String>> {
-        Ok(self
-            .db()
-            .query_row(
-                "SELECT refused FROM tasks WHERE id = ?1",
-                [task.to_string()],
-                |r| r.get(0),
-            )
-            .optional()?
-            .flatten())
-    }
-
     /// Records a verification done here: `passed` (the problem is fixed), a note, and the
     /// photos taken (files, run through the photo pipeline). Queued for the centre with the
     /// photos, in one transaction. Refuses, changing nothing, a task that is not open here,

@@ -106,7 +106,6 @@ export const en: Record<Key, string> = {
   "tasks.photoTaken": "1 photo taken",
   "tasks.submit": "Submit the verification",
   "tasks.done": "Saved; it will be sent when there is signal",
-  "tasks.refused": "Last time it was not accepted: {reason}",
   "grid.position": "My position ±{m} m",
   "grid.noPosition": "No position yet",
   "grid.mine": "My cells: {cells}",

@@ -104,7 +104,6 @@ export const zh = {
   "tasks.photoTaken": "已拍 1 张照片",
   "tasks.submit": "提交核查结果",
   "tasks.done": "核查结果已保存，将在有信号时上传",
-  "tasks.refused": "上次提交未被接受：{reason}",
   "grid.position": "我的位置 ±{m} 米",
   "grid.noPosition": "暂无定位",
   "grid.mine": "我负责的网格：{cells}",
