@@ -68,7 +68,7 @@ async fn loads(s: &Server, sizes: &Sizes, template: &Report) -> Vec<DeviceLoad> 
     let mut out = Vec::new();
     for _ in 0..sizes.devices {
         let device = gridwalk_protocol::DeviceId::new();
-        let token = gridwalk_sync::admin::enroll_device(s.store.as_ref(), INSPECTOR, device)
+        let token = gridwalk_sync::services::admin::enroll_device(s.store.as_ref(), INSPECTOR, device)
             .await
             .unwrap();
         let mut mutations = Vec::new();

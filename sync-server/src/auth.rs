@@ -12,7 +12,7 @@ use sha2::{Digest, Sha256};
 
 use crate::AppState;
 use crate::error::AppError;
-use crate::store::{Device, Role, User};
+use crate::domain::model::{Device, Role, User};
 
 /// A new random device token (256 bits, hex).
 #[must_use]
@@ -47,12 +47,15 @@ impl FromRequestParts<AppState> for DeviceAuth {
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.strip_prefix("Bearer "))
             .ok_or(AppError::Unauthorized)?;
-        state
+        let device = state
             .store
             .device_by_token(&token_hash(token.trim()))
             .await?
-            .map(DeviceAuth)
-            .ok_or(AppError::Unauthorized)
+            .ok_or(AppError::Unauthorized)?;
+        let span = tracing::Span::current();
+        span.record("device", tracing::field::display(device.id));
+        span.record("user", tracing::field::display(device.user));
+        Ok(DeviceAuth(device))
     }
 }
 
@@ -126,6 +129,7 @@ impl FromRequestParts<AppState> for ConsoleAuth {
             .session_user(&session, chrono::Utc::now())
             .await?
             .ok_or_else(|| AppError::SignedOut("your session has ended; sign in again".into()))?;
+        tracing::Span::current().record("user", tracing::field::display(user.id));
         if user.role == Role::Inspector {
             return Err(AppError::Forbidden(
                 "the console is for team leaders and operators".into(),

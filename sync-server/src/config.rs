@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 use chrono::TimeDelta;
 use serde::Deserialize;
 
-use crate::uploads::UploadSettings;
+use crate::services::uploads::UploadSettings;
 
 /// What the settings file may say; every key is optional.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]

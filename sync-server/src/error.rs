@@ -8,6 +8,8 @@ use axum::response::{IntoResponse, Response};
 use gridwalk_protocol::{ApiError, MutationId, tus};
 
 use crate::blobs::BlobError;
+use crate::domain::Denied;
+use crate::logging::causes;
 use crate::store::StoreError;
 
 #[derive(Debug, thiserror::Error)]
@@ -41,6 +43,10 @@ pub enum AppError {
     UnsupportedMediaType(String),
     #[error("{0}")]
     ChecksumMismatch(String),
+    /// Something on the server's side went wrong that is not the client's doing (stored
+    /// data that cannot be read, a task that failed); logged, answered generically.
+    #[error("{0}")]
+    Internal(String),
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error(transparent)]
@@ -62,6 +68,9 @@ impl IntoResponse for AppError {
             AppError::Gone(_) => (StatusCode::GONE, "gone", None),
             AppError::Resync(_) => (StatusCode::GONE, gridwalk_protocol::feed::RESYNC, None),
             AppError::Store(StoreError::Stale(_)) => (StatusCode::CONFLICT, "stale", None),
+            AppError::Store(StoreError::Invalid(_)) => {
+                (StatusCode::BAD_REQUEST, "bad_request", None)
+            }
             AppError::OffsetMismatch { .. } => (StatusCode::CONFLICT, "offset_mismatch", None),
             AppError::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "too_large", None),
             AppError::UnsupportedMediaType(_) => (
@@ -74,12 +83,12 @@ impl IntoResponse for AppError {
                 "checksum_mismatch",
                 None,
             ),
-            AppError::Store(_) | AppError::Blob(_) => {
+            AppError::Internal(_) | AppError::Store(_) | AppError::Blob(_) => {
                 (StatusCode::INTERNAL_SERVER_ERROR, "internal", None)
             }
         };
         let message = if status == StatusCode::INTERNAL_SERVER_ERROR {
-            tracing::error!(error = %self, "request failed");
+            tracing::error!(error = %causes(&self), "request failed");
             "the server could not complete the request; it has been logged".to_owned()
         } else {
             self.to_string()
@@ -90,5 +99,16 @@ impl IntoResponse for AppError {
             expected,
         };
         (status, Json(body)).into_response()
+    }
+}
+
+impl From<Denied> for AppError {
+    fn from(d: Denied) -> Self {
+        match d {
+            Denied::Invalid(m) => AppError::BadRequest(m),
+            Denied::Forbidden(m) => AppError::Forbidden(m),
+            Denied::NotFound(m) => AppError::NotFound(m),
+            Denied::Refused(m) => AppError::Refused(m),
+        }
     }
 }

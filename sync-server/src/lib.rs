@@ -1,47 +1,41 @@
 //! The Gridwalk sync server: devices push their outboxes here and the centre's case store
 //! receives each report exactly once, then each photo, byte for byte.
 //!
-//! - [`store`]: the `CaseStore` trait and its backends (embedded SQLite by default).
+//! Data flows one way: [`api`] (HTTP handlers: extract, call a service, map the error) →
+//! [`services`] (who may ask, the cached reference data, the blob store, the store's
+//! transactions) → [`store`] (lock, load, ask [`domain`], write) → the database. Every
+//! decision is a pure function in [`domain`].
+//!
+//! - [`domain`]: the rules: push, case loop, edits, photos, conflicts, duplicates,
+//!   evaluation, feed cursors, access, working time.
+//! - [`services`]: what each request does, between handlers and the domain and store.
+//! - [`store`]: the case store's traits by area, written once in SQL for both databases.
 //! - [`blobs`]: photo bytes and upload parts, on disk or S3 (`object_store`).
-//! - [`intake`]: the pure decision for each mutation and the ordered, exactly-once push.
-//! - [`edits`]: how a device's edit merges with the centre's changes, or conflicts.
-//! - [`feed`]: the change feed back to devices: cursors, scope, tombstones, resync.
-//! - [`uploads`]: tus uploads of photos, checked against their reports.
-//! - [`auth`]: device tokens (only their SHA-256 is stored) and the `DeviceAuth` extractor.
-//! - [`cases`]: the case loop (立案 → 派遣 → 处置 → 核查 → 结案) as a pure state machine.
-//! - [`calendar`], [`rules`]: working time, departments and time limits (处置时限).
-//! - [`console`]: what the console does: sign-in, review and loop steps, conflicts.
-//! - [`evaluation`]: the 考核评价 indicators, counted from the loop's events.
-//! - [`admin`]: loading fixtures and enrolling devices, shared by the CLI and the tests.
-//! - [`api`]: the HTTP routes; handlers are thin: parse, call the domain, map the error.
+//! - [`auth`]: device tokens (only their SHA-256 is stored), console passwords and
+//!   sessions, and the extractors that check them.
+//! - [`api`]: the HTTP routes, with a request span on each.
+//! - [`config`], [`logging`]: settings and structured logs.
 
 #![forbid(unsafe_code)]
 
-pub mod admin;
 pub mod api;
 pub mod auth;
 pub mod blobs;
-pub mod calendar;
-pub mod cases;
 pub mod config;
-pub mod console;
-pub mod duplicates;
-pub mod edits;
+pub mod domain;
 pub mod error;
-pub mod evaluation;
-pub mod feed;
-pub mod intake;
-pub mod rules;
+pub mod logging;
+pub mod services;
 pub mod store;
-pub mod uploads;
 
 use std::sync::Arc;
 
 pub use api::app;
 
 use crate::blobs::BlobStore;
+use crate::services::reference::ReferenceCache;
+use crate::services::uploads::{Stores, UploadSettings};
 use crate::store::CaseStore;
-use crate::uploads::{Stores, UploadSettings};
 
 /// What every handler can reach.
 #[derive(Debug, Clone)]
@@ -49,9 +43,22 @@ pub struct AppState {
     pub store: Arc<dyn CaseStore>,
     pub blobs: BlobStore,
     pub uploads: UploadSettings,
+    /// Code tables and case rules, parsed once.
+    pub reference: ReferenceCache,
 }
 
 impl AppState {
+    /// A state over these stores, with upload settings as given and nothing cached yet.
+    #[must_use]
+    pub fn new(store: Arc<dyn CaseStore>, blobs: BlobStore, uploads: UploadSettings) -> Self {
+        Self {
+            store,
+            blobs,
+            uploads,
+            reference: ReferenceCache::default(),
+        }
+    }
+
     /// The stores an upload request works on.
     #[must_use]
     pub fn upload_stores(&self) -> Stores<'_> {

@@ -13,7 +13,7 @@ use gridwalk_protocol::console::{
     Session,
 };
 use gridwalk_protocol::{ApiError, CaseState, ReportId};
-use gridwalk_sync::admin;
+use gridwalk_sync::services::admin;
 use serde_json::json;
 
 const APP: &str = "test/console";

@@ -371,7 +371,7 @@ async fn the_feed_pages_by_cursor_within_the_users_scope(backend: Backend) {
     assert!(err.message.contains("not a cursor"), "{}", err.message);
     let resp = get_changes(&s, &token, "limit=0").await;
     assert_eq!(resp.status(), 400);
-    let foreign = gridwalk_sync::feed::Cursor {
+    let foreign = gridwalk_sync::domain::feed::Cursor {
         epoch: "another-database".into(),
         seq: 1,
     };

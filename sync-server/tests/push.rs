@@ -10,7 +10,7 @@ use common::*;
 use gridwalk_field::sync::SyncClient;
 use gridwalk_field::{Engine, ReportState};
 use gridwalk_protocol::{ApiError, Outcome, PushRequest, PushResponse, QueueStats};
-use gridwalk_sync::admin;
+use gridwalk_sync::services::admin;
 
 fn request(engine: &Engine) -> PushRequest {
     let q = engine.queue_summary().unwrap();
@@ -323,6 +323,7 @@ async fn the_device_keeps_trying_with_backoff_until_the_server_is_back(backend: 
             engine.device_id(),
             store.user_by_login(INSPECTOR).await.unwrap().unwrap().id,
             &gridwalk_sync::auth::token_hash(&token),
+            chrono::Utc::now(),
         )
         .await
         .unwrap();
@@ -330,7 +331,7 @@ async fn the_device_keeps_trying_with_backoff_until_the_server_is_back(backend: 
         store,
         pg_schema,
         server_dir,
-        gridwalk_sync::uploads::UploadSettings::default(),
+        gridwalk_sync::services::uploads::UploadSettings::default(),
         listener_later.await,
     );
     let failures_before = engine.sync_status().unwrap().failures;

@@ -11,7 +11,7 @@ use std::sync::atomic::Ordering;
 use common::*;
 use gridwalk_netem::{Profile, Proxy};
 use gridwalk_sync::blobs::BlobStore;
-use gridwalk_sync::uploads::UploadSettings;
+use gridwalk_sync::services::uploads::UploadSettings;
 use tokio::io::{AsyncBufReadExt, BufReader};
 
 /// Starts moto's S3 server on a free port; returns it and its URL.

@@ -12,7 +12,7 @@ use gridwalk_field::Engine;
 use gridwalk_netem::{Profile, Proxy};
 use gridwalk_protocol::tus::{self, Checksum};
 use gridwalk_protocol::{ApiError, PhotoRef, PushResponse, Report};
-use gridwalk_sync::uploads::UploadSettings;
+use gridwalk_sync::services::uploads::UploadSettings;
 use reqwest::{Method, StatusCode};
 use sha2::Digest;
 
@@ -324,12 +324,12 @@ async fn a_wrong_photo_is_discarded_and_an_unfinished_upload_expires(backend: Ba
     tokio::time::sleep(std::time::Duration::from_millis(400)).await;
     let resp = tus_req(Method::HEAD, &url, &token).send().await.unwrap();
     assert_eq!(resp.status(), StatusCode::GONE);
-    let stores = gridwalk_sync::uploads::Stores {
+    let stores = gridwalk_sync::services::uploads::Stores {
         cases: s.store.as_ref(),
         blobs: &s.blobs,
         settings: UploadSettings::default(),
     };
-    let swept = gridwalk_sync::uploads::sweep(stores, chrono::Utc::now())
+    let swept = gridwalk_sync::services::uploads::sweep(stores, chrono::Utc::now())
         .await
         .unwrap();
     assert_eq!(swept, 1);

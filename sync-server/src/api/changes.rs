@@ -1,14 +1,15 @@
-//! `GET /v1/changes`: the change feed back to devices ([`crate::feed`]).
+//! `GET /v1/changes`: the change feed back to devices ([`crate::services::feed`]).
 
 use axum::Json;
-use axum::extract::rejection::QueryRejection;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use gridwalk_protocol::{ApiError, ChangesPage};
 use serde::Deserialize;
 
+use super::AppQuery;
+use crate::AppState;
 use crate::auth::DeviceAuth;
 use crate::error::AppError;
-use crate::{AppState, feed};
+use crate::services::feed;
 
 /// The query of a pull.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -32,10 +33,9 @@ pub(crate) struct ChangesQuery {
 pub(crate) async fn changes(
     State(state): State<AppState>,
     DeviceAuth(device): DeviceAuth,
-    query: Result<Query<ChangesQuery>, QueryRejection>,
+    AppQuery(q): AppQuery<ChangesQuery>,
 ) -> Result<Json<ChangesPage>, AppError> {
-    let Query(q) = query.map_err(|e| AppError::BadRequest(e.body_text()))?;
-    feed::page(state.store.as_ref(), &device, q.cursor.as_deref(), q.limit)
+    feed::page(&state, &device, q.cursor.as_deref(), q.limit)
         .await
         .map(Json)
 }

@@ -1,9 +1,8 @@
 //! `/v1/console/…`: the JSON API the console's pages use (and any other client may).
-//! Handlers are thin: authenticate, parse, call [`crate::console`], answer.
+//! Handlers are thin: authenticate, parse, call [`crate::services::console`], answer.
 
 use axum::Json;
-use axum::extract::rejection::JsonRejection;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
@@ -15,15 +14,12 @@ use gridwalk_protocol::{ApiError, CaseState, ReportId};
 use serde::Deserialize;
 use uuid::Uuid;
 
+use super::{AppJson, AppQuery};
+use crate::AppState;
 use crate::auth::{ConsoleAuth, SESSION_COOKIE, SESSION_HOURS};
+use crate::domain::evaluation;
 use crate::error::AppError;
-use crate::store::{ReportFilter, Stepped};
-use crate::{AppState, console, evaluation, intake};
-
-fn body<T>(b: Result<Json<T>, JsonRejection>) -> Result<T, AppError> {
-    b.map(|Json(v)| v)
-        .map_err(|e| AppError::BadRequest(e.body_text()))
-}
+use crate::services::console;
 
 fn cookie(value: &str, max_age: i64) -> HeaderValue {
     HeaderValue::from_str(&format!(
@@ -41,11 +37,9 @@ fn cookie(value: &str, max_age: i64) -> HeaderValue {
     ))]
 pub(crate) async fn sign_in(
     State(state): State<AppState>,
-    req: Result<Json<SignIn>, JsonRejection>,
+    AppJson(req): AppJson<SignIn>,
 ) -> Result<Response, AppError> {
-    let req = body(req)?;
-    let session =
-        console::sign_in(state.store.as_ref(), &req.login, &req.password, Utc::now()).await?;
+    let session = console::sign_in(&state, &req.login, &req.password, Utc::now()).await?;
     let mut headers = HeaderMap::new();
     headers.insert(
         header::SET_COOKIE,
@@ -61,7 +55,7 @@ pub(crate) async fn sign_out(
     State(state): State<AppState>,
     auth: ConsoleAuth,
 ) -> Result<Response, AppError> {
-    state.store.end_session(&auth.session).await?;
+    console::sign_out(&state, &auth.session).await?;
     let mut headers = HeaderMap::new();
     headers.insert(header::SET_COOKIE, cookie("", 0));
     Ok((StatusCode::NO_CONTENT, headers).into_response())
@@ -84,9 +78,7 @@ pub(crate) async fn departments(
     State(state): State<AppState>,
     _auth: ConsoleAuth,
 ) -> Result<Json<Vec<Department>>, AppError> {
-    Ok(Json(
-        console::rules(state.store.as_ref()).await?.departments,
-    ))
+    Ok(Json(console::departments(&state).await?))
 }
 
 #[derive(Debug, Deserialize)]
@@ -103,13 +95,7 @@ pub(crate) async fn code_tables(
     State(state): State<AppState>,
     _auth: ConsoleAuth,
 ) -> Result<Json<Vec<serde_json::Value>>, AppError> {
-    let tables = state.store.code_tables().await?;
-    let parsed = tables
-        .iter()
-        .map(|(_, body)| serde_json::from_str(body))
-        .collect::<Result<Vec<serde_json::Value>, _>>()
-        .map_err(|e| AppError::Store(crate::store::StoreError::Db(format!("code table: {e}"))))?;
-    Ok(Json(parsed))
+    Ok(Json(console::code_tables(&state).await?))
 }
 
 /// Reports, newest state change first: a leader sees their team's, an operator all.
@@ -125,7 +111,7 @@ pub(crate) async fn code_tables(
 pub(crate) async fn reports(
     State(state): State<AppState>,
     auth: ConsoleAuth,
-    Query(q): Query<ListQuery>,
+    AppQuery(q): AppQuery<ListQuery>,
 ) -> Result<Json<Vec<ConsoleReport>>, AppError> {
     let states = q
         .state
@@ -138,12 +124,10 @@ pub(crate) async fn reports(
                 .map_err(|e| AppError::BadRequest(e.to_string()))
         })
         .collect::<Result<Vec<_>, _>>()?;
-    let filter = ReportFilter {
-        states,
-        team: console::team_scope(&auth.user),
-        limit: q.limit.unwrap_or(500).min(5000),
-    };
-    Ok(Json(state.store.console_reports(&filter).await?))
+    let limit = q.limit.unwrap_or(500).min(5000);
+    Ok(Json(
+        console::reports(&state, &auth.user, states, limit).await?,
+    ))
 }
 
 /// One report's whole story.
@@ -160,7 +144,7 @@ pub(crate) async fn report(
     Path(id): Path<ReportId>,
 ) -> Result<Json<ReportDetail>, AppError> {
     Ok(Json(
-        console::detail(state.store.as_ref(), &auth.user, id).await?,
+        console::detail(&state, &auth.user, id).await?,
     ))
 }
 
@@ -178,13 +162,11 @@ pub(crate) async fn act(
     State(state): State<AppState>,
     auth: ConsoleAuth,
     Path(id): Path<ReportId>,
-    req: Result<Json<ActionRequest>, JsonRejection>,
+    AppJson(req): AppJson<ActionRequest>,
 ) -> Result<Json<ActionAnswer>, AppError> {
-    let req = body(req)?;
-    match console::act(state.store.as_ref(), &auth.user, id, req, Utc::now()).await? {
-        Stepped::Done { state, case_no } => Ok(Json(ActionAnswer { state, case_no })),
-        Stepped::Refused(why) => Err(AppError::Refused(why)),
-    }
+    console::act(&state, &auth.user, id, req, Utc::now())
+        .await
+        .map(Json)
 }
 
 /// A photo's bytes, by its SHA-256.
@@ -199,20 +181,7 @@ pub(crate) async fn photo(
     _auth: ConsoleAuth,
     Path(sha256): Path<String>,
 ) -> Result<Response, AppError> {
-    if sha256.len() != 64
-        || !sha256
-            .bytes()
-            .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
-    {
-        return Err(AppError::BadRequest(
-            "a photo is named by its lower-case hex SHA-256".into(),
-        ));
-    }
-    let bytes = state
-        .blobs
-        .photo(&sha256)
-        .await
-        .map_err(|_| AppError::NotFound(format!("photo {sha256} has not arrived")))?;
+    let bytes = console::photo(&state, &sha256).await?;
     Ok((
         [
             (header::CONTENT_TYPE, "image/jpeg"),
@@ -233,11 +202,7 @@ pub(crate) async fn devices(
     State(state): State<AppState>,
     auth: ConsoleAuth,
 ) -> Result<Json<Vec<DeviceRow>>, AppError> {
-    let mut rows = state.store.device_board().await?;
-    if let Some(team) = console::team_scope(&auth.user) {
-        rows.retain(|d| d.user.team.as_deref() == Some(team.as_str()));
-    }
-    Ok(Json(rows))
+    Ok(Json(console::devices(&state, &auth.user).await?))
 }
 
 /// How intake is going.
@@ -247,7 +212,7 @@ pub(crate) async fn health(
     State(state): State<AppState>,
     _auth: ConsoleAuth,
 ) -> Result<Json<IntakeHealth>, AppError> {
-    Ok(Json(state.store.intake_health().await?))
+    Ok(Json(console::health(&state).await?))
 }
 
 /// Conflicts waiting for an operator.
@@ -257,7 +222,7 @@ pub(crate) async fn conflicts(
     State(state): State<AppState>,
     _auth: ConsoleAuth,
 ) -> Result<Json<Vec<Conflict>>, AppError> {
-    Ok(Json(state.store.open_conflicts().await?))
+    Ok(Json(console::conflicts(&state).await?))
 }
 
 /// Resolve a conflict: the report's next version takes the chosen values.
@@ -274,19 +239,9 @@ pub(crate) async fn resolve(
     State(state): State<AppState>,
     auth: ConsoleAuth,
     Path(id): Path<Uuid>,
-    req: Result<Json<Resolve>, JsonRejection>,
+    AppJson(req): AppJson<Resolve>,
 ) -> Result<Json<serde_json::Value>, AppError> {
-    let req = body(req)?;
-    let tables = intake::code_tables(state.store.as_ref()).await?;
-    let version = console::resolve(
-        state.store.as_ref(),
-        &auth.user,
-        id,
-        &req,
-        &tables,
-        Utc::now(),
-    )
-    .await?;
+    let version = console::resolve(&state, &auth.user, id, &req, Utc::now()).await?;
     Ok(Json(serde_json::json!({ "version": version })))
 }
 
@@ -303,7 +258,7 @@ async fn evaluate(
     q: &EvalQuery,
 ) -> Result<Evaluation, AppError> {
     console::evaluation(
-        state.store.as_ref(),
+        state,
         &auth.user,
         q.by,
         q.from,
@@ -327,7 +282,7 @@ async fn evaluate(
 pub(crate) async fn evaluation(
     State(state): State<AppState>,
     auth: ConsoleAuth,
-    Query(q): Query<EvalQuery>,
+    AppQuery(q): AppQuery<EvalQuery>,
 ) -> Result<Json<Evaluation>, AppError> {
     Ok(Json(evaluate(&state, &auth, &q).await?))
 }
@@ -343,7 +298,7 @@ pub(crate) async fn evaluation(
 pub(crate) async fn evaluation_csv(
     State(state): State<AppState>,
     auth: ConsoleAuth,
-    Query(q): Query<EvalQuery>,
+    AppQuery(q): AppQuery<EvalQuery>,
 ) -> Result<Response, AppError> {
     let e = evaluate(&state, &auth, &q).await?;
     let name = format!(
@@ -375,17 +330,14 @@ pub(crate) async fn evaluation_csv(
 pub(crate) async fn evaluation_geojson(
     State(state): State<AppState>,
     auth: ConsoleAuth,
-    Query(q): Query<EvalQuery>,
+    AppQuery(q): AppQuery<EvalQuery>,
 ) -> Result<Response, AppError> {
     let q = EvalQuery {
         by: GroupBy::Cell,
         ..q
     };
     let e = evaluate(&state, &auth, &q).await?;
-    let codes: Vec<String> = e.rows.iter().map(|r| r.key.clone()).collect();
-    let cells = state.store.cells(&codes).await?;
-    let doc = evaluation::to_geojson(&e.rows, &cells)
-        .map_err(|m| AppError::Store(crate::store::StoreError::Db(m)))?;
+    let doc = console::evaluation_geojson(&state, &e).await?;
     Ok((
         [
             (header::CONTENT_TYPE, "application/geo+json".to_owned()),

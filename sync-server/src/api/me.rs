@@ -7,6 +7,7 @@ use gridwalk_protocol::{ApiError, Profile};
 use crate::AppState;
 use crate::auth::DeviceAuth;
 use crate::error::AppError;
+use crate::services::intake;
 
 /// The device's user as the centre knows them: name, cells, badge, camera.
 #[utoipa::path(get, path = "/v1/me", tag = "sync", security(("device" = [])),
@@ -18,19 +19,5 @@ pub(crate) async fn me(
     State(state): State<AppState>,
     DeviceAuth(device): DeviceAuth,
 ) -> Result<Json<Profile>, AppError> {
-    let user = state
-        .store
-        .user(device.user)
-        .await?
-        .ok_or(AppError::Unauthorized)?;
-    Ok(Json(Profile {
-        device: device.id,
-        user: user.id,
-        login: user.login,
-        name: user.name,
-        team: user.team,
-        cells: user.cells,
-        badge: user.badge,
-        camera_serial: user.camera_serial,
-    }))
+    intake::profile(&state, &device).await.map(Json)
 }

@@ -9,6 +9,11 @@
 //! - `/v1/console/…`: the console's JSON API: sign-in, review, the case loop, devices,
 //!   intake health, conflicts, evaluation ([`console`]).
 //! - `/console/`: the console's pages, built from `ui/` ([`pages`]).
+//!
+//! Every request runs in a `request` span (method, path, and the device or user once the
+//! auth extractor knows them), logged when it ends with its status and time. Bodies and
+//! queries that are not what a route expects are answered `400` in the API's error shape
+//! ([`AppJson`], [`AppQuery`]).
 
 pub mod changes;
 pub mod console;
@@ -19,9 +24,56 @@ pub mod push;
 pub mod tus;
 
 use axum::Router;
+use axum::extract::{FromRequest, FromRequestParts, Json, Query, Request};
+use axum::http::request::Parts;
 use axum::routing::{get, post};
+use serde::de::DeserializeOwned;
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
+use tracing::Level;
 
 use crate::AppState;
+use crate::error::AppError;
+
+/// A JSON body; one that is not the JSON a route expects is a `400` in words.
+#[derive(Debug, Clone)]
+pub struct AppJson<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for AppJson<T> {
+    type Rejection = AppError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, AppError> {
+        Json::<T>::from_request(req, state)
+            .await
+            .map(|Json(v)| AppJson(v))
+            .map_err(|e| AppError::BadRequest(e.body_text()))
+    }
+}
+
+/// A query string; one a route cannot read is a `400` in words.
+#[derive(Debug, Clone)]
+pub struct AppQuery<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for AppQuery<T> {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, AppError> {
+        Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|Query(v)| AppQuery(v))
+            .map_err(|e| AppError::BadRequest(e.body_text()))
+    }
+}
+
+/// The span a request runs in; the auth extractors fill in `device` and `user`.
+fn request_span(req: &Request) -> tracing::Span {
+    tracing::info_span!(
+        "request",
+        method = %req.method(),
+        path = %req.uri().path(),
+        device = tracing::field::Empty,
+        user = tracing::field::Empty,
+    )
+}
 
 /// The whole HTTP API over `state`.
 pub fn app(state: AppState) -> Router {
@@ -54,5 +106,11 @@ pub fn app(state: AppState) -> Router {
             get(console::evaluation_geojson),
         )
         .merge(tus::routes())
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(request_span)
+                .on_request(())
+                .on_response(DefaultOnResponse::new().level(Level::INFO)),
+        )
         .with_state(state)
 }

@@ -2,15 +2,16 @@
 
 use axum::Json;
 use axum::extract::State;
-use axum::extract::rejection::JsonRejection;
 use chrono::Utc;
 use gridwalk_protocol::{
     ApiError, PhotoNeedsRequest, PhotoNeedsResponse, PushRequest, PushResponse,
 };
 
+use super::AppJson;
+use crate::AppState;
 use crate::auth::DeviceAuth;
 use crate::error::AppError;
-use crate::{AppState, intake, uploads};
+use crate::services::{intake, uploads};
 
 /// Liveness and a count of the reports held.
 #[utoipa::path(get, path = "/healthz", tag = "server",
@@ -18,15 +19,10 @@ use crate::{AppState, intake, uploads};
 pub(crate) async fn healthz(
     State(state): State<AppState>,
 ) -> Result<Json<serde_json::Value>, AppError> {
-    let reports = state.store.report_count().await?;
+    let reports = intake::held(&state).await?;
     Ok(Json(
         serde_json::json!({ "status": "ok", "reports": reports }),
     ))
-}
-
-fn json_body<T>(body: Result<Json<T>, JsonRejection>) -> Result<T, AppError> {
-    body.map(|Json(v)| v)
-        .map_err(|e| AppError::BadRequest(e.body_text()))
 }
 
 /// A device's outbox, in order; each mutation applied exactly once.
@@ -42,10 +38,9 @@ fn json_body<T>(body: Result<Json<T>, JsonRejection>) -> Result<T, AppError> {
 pub(crate) async fn push(
     State(state): State<AppState>,
     DeviceAuth(device): DeviceAuth,
-    body: Result<Json<PushRequest>, JsonRejection>,
+    AppJson(req): AppJson<PushRequest>,
 ) -> Result<Json<PushResponse>, AppError> {
-    let req = json_body(body)?;
-    intake::push(state.store.as_ref(), &device, &req, Utc::now())
+    intake::push(&state, &device, &req, Utc::now())
         .await
         .map(Json)
 }
@@ -61,9 +56,8 @@ pub(crate) async fn push(
 pub(crate) async fn photos_needed(
     State(state): State<AppState>,
     DeviceAuth(device): DeviceAuth,
-    body: Result<Json<PhotoNeedsRequest>, JsonRejection>,
+    AppJson(req): AppJson<PhotoNeedsRequest>,
 ) -> Result<Json<PhotoNeedsResponse>, AppError> {
-    let req = json_body(body)?;
     uploads::needs(state.store.as_ref(), &device, &req)
         .await
         .map(Json)

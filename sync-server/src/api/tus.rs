@@ -5,7 +5,7 @@
 //! `Tus-Resumable: 1.0.0`. A client that cannot send `PATCH` or `DELETE` may `POST` with
 //! `X-HTTP-Method-Override`.
 //!
-//! The handlers only translate headers; [`crate::uploads`] does the work.
+//! The handlers only translate headers; [`crate::services::uploads`] does the work.
 
 use axum::Router;
 use axum::body::Body;
@@ -22,8 +22,8 @@ use uuid::Uuid;
 use crate::AppState;
 use crate::auth::DeviceAuth;
 use crate::error::AppError;
-use crate::store::{Device, Upload};
-use crate::uploads::{self, Creation};
+use crate::domain::model::{Device, Upload};
+use crate::services::uploads::{self, Creation};
 
 /// The tus routes, with the `Tus-Resumable` check around them.
 pub fn routes() -> Router<AppState> {
@@ -208,7 +208,7 @@ async fn detached_append(
         .await
     })
     .await
-    .map_err(|e| AppError::Store(crate::store::StoreError::Db(format!("upload task: {e}"))))?
+    .map_err(|e| AppError::Internal(format!("upload task: {e}")))?
 }
 
 /// tus core: how many bytes the server holds.

@@ -15,10 +15,13 @@ use clap::{Parser, Subcommand};
 use gridwalk_protocol::{DeviceId, UserId};
 use gridwalk_sync::blobs::BlobStore;
 use gridwalk_sync::config::{self, FileSettings};
+use gridwalk_sync::domain::feed::TOMBSTONE_TTL;
+use gridwalk_sync::domain::model::User;
+use gridwalk_sync::services::{admin, uploads};
+use gridwalk_sync::store::CaseStore;
 use gridwalk_sync::store::postgres::PgStore;
 use gridwalk_sync::store::sqlite::SqliteStore;
-use gridwalk_sync::store::{CaseStore, User};
-use gridwalk_sync::{AppState, admin, app, uploads};
+use gridwalk_sync::{AppState, app, logging};
 
 #[derive(Parser)]
 #[command(name = "gridwalk-sync", version, about = "The Gridwalk sync server")]
@@ -108,12 +111,7 @@ enum AdminCommand {
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    logging::init();
     match run(Cli::parse()).await {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
@@ -137,11 +135,39 @@ async fn open_store(dir: &std::path::Path, db: Option<&str>) -> Result<Arc<dyn C
         }
         None => {
             std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-            let store =
-                SqliteStore::open(&dir.join("cases.db")).context("opening the case store")?;
+            let store = SqliteStore::open(&dir.join("cases.db"))
+                .await
+                .context("opening the case store")?;
             Ok(Arc::new(store))
         }
     }
+}
+
+/// Resolves when the process is asked to stop: Ctrl-C (SIGINT) or SIGTERM (what systemd
+/// and container runtimes send). Requests in flight then finish before the server exits.
+async fn shutdown() {
+    let interrupt = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => {}
+        () = terminate => {}
+    }
+    tracing::info!("stopping: finishing the requests in flight");
 }
 
 /// How often expired uploads are swept away.
@@ -175,11 +201,7 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Serve { console_dir, .. } => {
             let console_dir = console_dir.unwrap_or_else(gridwalk_sync::api::pages::default_dir);
             let blobs = BlobStore::open(&settings.blobs)?;
-            let state = AppState {
-                store,
-                blobs,
-                uploads: settings.uploads,
-            };
+            let state = AppState::new(store, blobs, settings.uploads);
             let listener = tokio::net::TcpListener::bind(settings.listen)
                 .await
                 .with_context(|| format!("listening on {}", settings.listen))?;
@@ -202,7 +224,7 @@ async fn run(cli: Cli) -> Result<()> {
                         Ok(n) => tracing::info!(n, "expired uploads removed"),
                         Err(e) => tracing::warn!(error = %e, "sweeping expired uploads failed"),
                     }
-                    let before = chrono::Utc::now() - gridwalk_sync::feed::TOMBSTONE_TTL;
+                    let before = chrono::Utc::now() - TOMBSTONE_TTL;
                     match sweeper.store.prune_feed(before).await {
                         Ok(0) => {}
                         Ok(n) => tracing::info!(n, "old tombstones forgotten"),
@@ -212,10 +234,9 @@ async fn run(cli: Cli) -> Result<()> {
             });
             let router = app(state).merge(gridwalk_sync::api::pages::routes(&console_dir));
             axum::serve(listener, router)
-                .with_graceful_shutdown(async {
-                    let _ = tokio::signal::ctrl_c().await;
-                })
+                .with_graceful_shutdown(shutdown())
                 .await?;
+            tracing::info!("gridwalk-sync stopped");
         }
         Command::Admin { command } => match command {
             AdminCommand::LoadFixtures { dir } => {
@@ -247,12 +268,8 @@ async fn run(cli: Cli) -> Result<()> {
                 badge,
                 camera_serial,
             } => {
-                let id = store
-                    .user_by_login(&login)
-                    .await?
-                    .map_or_else(UserId::new, |u| u.id);
                 let user = User {
-                    id,
+                    id: UserId::new(),
                     login,
                     name,
                     role: serde_json::from_value(serde_json::Value::String(role))?,
@@ -261,8 +278,7 @@ async fn run(cli: Cli) -> Result<()> {
                     badge,
                     camera_serial,
                 };
-                store.put_user(&user).await?;
-                println!("{}", user.id);
+                println!("{}", admin::create_user(store.as_ref(), user).await?);
             }
             AdminCommand::EnrollDevice { user, device } => {
                 println!(

@@ -14,8 +14,9 @@ use gridwalk_sync::blobs::BlobStore;
 use gridwalk_sync::store::CaseStore;
 use gridwalk_sync::store::postgres::PgStore;
 use gridwalk_sync::store::sqlite::SqliteStore;
-use gridwalk_sync::uploads::UploadSettings;
-use gridwalk_sync::{AppState, admin, app};
+use gridwalk_sync::services::uploads::UploadSettings;
+use gridwalk_sync::services::admin;
+use gridwalk_sync::{AppState, app};
 
 pub fn fixtures() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../fixtures")
@@ -71,7 +72,7 @@ pub async fn case_store(
 ) -> (Arc<dyn CaseStore>, Option<String>) {
     let (store, pg_schema): (Arc<dyn CaseStore>, _) = match backend {
         Backend::Sqlite => (
-            Arc::new(SqliteStore::open(&dir.join("cases.db")).unwrap()),
+            Arc::new(SqliteStore::open(&dir.join("cases.db")).await.unwrap()),
             None,
         ),
         Backend::Postgres => {
@@ -126,11 +127,7 @@ pub fn serve_blobs(
     blobs_dir: PathBuf,
 ) -> Server {
     let url = format!("http://{}", listener.local_addr().unwrap());
-    let router = app(AppState {
-        store: Arc::clone(&store),
-        blobs: blobs.clone(),
-        uploads,
-    });
+    let router = app(AppState::new(Arc::clone(&store), blobs.clone(), uploads));
     tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
     Server {
         url,

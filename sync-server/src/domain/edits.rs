@@ -13,10 +13,11 @@
 use chrono::{DateTime, Utc};
 use gridwalk_protocol::edit::merge;
 use gridwalk_protocol::{
-    CaseState, CodeTable, FieldConflict, Outcome, Report, ReportPatch, Version, validate_report,
+    CaseState, FieldConflict, Outcome, Report, ReportPatch, Version, validate_report,
 };
 
-use crate::store::Device;
+use super::model::Device;
+use super::reference::Reference;
 
 /// The report as the centre holds it, read under the transaction's lock.
 #[derive(Debug, Clone, PartialEq)]
@@ -86,7 +87,7 @@ pub fn plan(
     base_version: Version,
     history: History<'_>,
     patch: &ReportPatch,
-    tables: &[CodeTable],
+    reference: &Reference,
     now: DateTime<Utc>,
 ) -> Plan {
     let Some(held) = held else {
@@ -135,7 +136,7 @@ pub fn plan(
     let m = merge(&view, &held.record, patch);
     let record = (m.merged != held.record).then_some(m.merged);
     if let Some(r) = &record {
-        let Some(table) = tables.iter().find(|t| t.version() == r.code_table_version) else {
+        let Some(table) = reference.table(&r.code_table_version) else {
             return Plan::Reject(format!(
                 "the centre does not know code table {:?}",
                 r.code_table_version
@@ -157,7 +158,7 @@ pub fn plan(
 mod tests {
     #![allow(clippy::unwrap_used)]
 
-    use gridwalk_protocol::{DeviceId, Urgency, UserId};
+    use gridwalk_protocol::{CodeTable, DeviceId, Urgency, UserId};
 
     use super::*;
 
@@ -216,7 +217,7 @@ mod tests {
             base: Some(&held.record),
             own_later: &[],
         };
-        let plan = plan(&device, Some(&held), 1, history, &patch, &[t], Utc::now());
+        let plan = plan(&device, Some(&held), 1, history, &patch, &Reference::new([t], None), Utc::now());
         assert_eq!(
             plan,
             Plan::Settle {
@@ -245,7 +246,7 @@ mod tests {
         };
         let Plan::Settle {
             record, conflicts, ..
-        } = plan(&device, Some(&held), 1, history, &second, &[t], Utc::now())
+        } = plan(&device, Some(&held), 1, history, &second, &Reference::new([t], None), Utc::now())
         else {
             panic!("not settled")
         };
@@ -267,7 +268,7 @@ mod tests {
             base: Some(&held.record.clone()),
             own_later: &[],
         };
-        let tables = [t];
+        let tables = Reference::new([t], None);
         let reason = |p: Plan| match p {
             Plan::Reject(r) => r,
             other => panic!("not refused: {other:?}"),
@@ -342,7 +343,7 @@ mod tests {
         };
         let Plan::Settle {
             record, conflicts, ..
-        } = plan(&device, Some(&held), 1, h, &patch, &[t], Utc::now())
+        } = plan(&device, Some(&held), 1, h, &patch, &Reference::new([t], None), Utc::now())
         else {
             panic!("not a conflict")
         };

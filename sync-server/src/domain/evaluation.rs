@@ -18,7 +18,10 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use gridwalk_protocol::console::{GroupBy, Indicators};
 
-use crate::store::CaseFacts;
+use gridwalk_protocol::ReportId;
+use gridwalk_protocol::console::{CaseEvent, Task};
+
+use super::model::CaseFacts;
 
 fn rate(n: u64, d: u64) -> Option<f64> {
     // Counts of reports stay far below 2^52, so the conversion is exact.
@@ -73,6 +76,29 @@ fn finish(mut ind: Indicators) -> Indicators {
     ind.rework_rate = rate(ind.reworked, ind.verified);
     ind.verified_on_time_rate = rate(ind.verified_on_time, ind.verifications_due);
     ind
+}
+
+/// Puts each report's events and tasks (read in their own order) with its facts; events
+/// and tasks of reports not among `facts` are left out.
+#[must_use]
+pub fn gather(
+    mut facts: Vec<CaseFacts>,
+    events: Vec<(ReportId, CaseEvent)>,
+    tasks: Vec<Task>,
+) -> Vec<CaseFacts> {
+    let index: std::collections::HashMap<ReportId, usize> =
+        facts.iter().enumerate().map(|(i, f)| (f.report, i)).collect();
+    for (report, e) in events {
+        if let Some(&i) = index.get(&report) {
+            facts[i].events.push(e);
+        }
+    }
+    for t in tasks {
+        if let Some(&i) = index.get(&t.report) {
+            facts[i].tasks.push(t);
+        }
+    }
+    facts
 }
 
 /// The indicators per group, sorted by label, and the total over all of them.
@@ -190,8 +216,8 @@ pub fn to_geojson(
 mod tests {
     #![allow(clippy::unwrap_used)]
 
-    use gridwalk_protocol::console::{CaseEvent, Task, TaskKind};
-    use gridwalk_protocol::{CaseState, ReportId, TaskId, UserId};
+    use gridwalk_protocol::console::TaskKind;
+    use gridwalk_protocol::{CaseState, TaskId, UserId};
 
     use super::*;
 
@@ -341,5 +367,32 @@ mod tests {
             "{}",
             lines[3]
         );
+    }
+
+    #[test]
+    fn events_and_tasks_go_with_their_own_report() {
+        let who = UserId::new();
+        let a = facts(who, "甲", "440703001001001", vec![], vec![]);
+        let b = facts(who, "甲", "440703001001001", vec![], vec![]);
+        let (ida, idb) = (a.report, b.report);
+        let mut ta = task(14, None);
+        ta.report = ida;
+        let mut stray = task(14, None);
+        stray.report = ReportId::new();
+        let out = gather(
+            vec![a, b],
+            vec![
+                (idb, ev("approve", 1, None)),
+                (ida, ev("reject", 1, None)),
+                (idb, ev("dispatch", 2, Some(9))),
+                (ReportId::new(), ev("approve", 1, None)),
+            ],
+            vec![ta.clone(), stray],
+        );
+        let actions = |f: &CaseFacts| f.events.iter().map(|e| e.action.clone()).collect::<Vec<_>>();
+        assert_eq!(actions(&out[0]), ["reject"]);
+        assert_eq!(actions(&out[1]), ["approve", "dispatch"]);
+        assert_eq!(out[0].tasks, vec![ta]);
+        assert!(out[1].tasks.is_empty());
     }
 }

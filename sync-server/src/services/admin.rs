@@ -3,11 +3,12 @@
 
 use std::path::Path;
 
-use gridwalk_protocol::{CellCode, CodeTable, DeviceId};
+use gridwalk_protocol::{CellCode, CodeTable, DeviceId, UserId};
 
 use crate::auth;
-use crate::rules::{self, CaseRules};
-use crate::store::{CaseStore, User};
+use crate::domain::model::{Role, User};
+use crate::domain::rules::{self, CaseRules};
+use crate::store::CaseStore;
 
 /// How much `load_fixtures` loaded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -27,7 +28,9 @@ pub async fn load_fixtures(store: &dyn CaseStore, dir: &Path) -> anyhow::Result<
 
     let codes = read(&dir.join("codes.json"))?;
     let table = CodeTable::from_json(&codes).context("codes.json")?;
-    store.put_code_table(table.version(), &codes).await?;
+    store
+        .put_code_table(table.version(), &codes, chrono::Utc::now())
+        .await?;
 
     let mut cells = Vec::new();
     let mut files: Vec<_> = std::fs::read_dir(dir.join("grid"))
@@ -48,7 +51,7 @@ pub async fn load_fixtures(store: &dyn CaseStore, dir: &Path) -> anyhow::Result<
             cells.push((code, feature.to_string()));
         }
     }
-    let cell_count = store.put_cells(&cells).await?;
+    let cell_count = store.put_cells(&cells, chrono::Utc::now()).await?;
 
     let users: Vec<User> =
         serde_json::from_str(&read(&dir.join("users.json"))?).context("users.json")?;
@@ -81,9 +84,18 @@ pub async fn enroll_device(
         .ok_or_else(|| anyhow::anyhow!("no user with login {login:?}"))?;
     let token = auth::new_token();
     store
-        .enroll_device(device, user.id, &auth::token_hash(&token))
+        .enroll_device(device, user.id, &auth::token_hash(&token), chrono::Utc::now())
         .await?;
     Ok(token)
+}
+
+/// Creates a user, or updates the one with the same login (keeping its ID); returns the ID.
+pub async fn create_user(store: &dyn CaseStore, mut user: User) -> anyhow::Result<UserId> {
+    if let Some(existing) = store.user_by_login(&user.login).await? {
+        user.id = existing.id;
+    }
+    store.put_user(&user).await?;
+    Ok(user.id)
 }
 
 /// The shortest console password accepted.
@@ -99,7 +111,7 @@ pub async fn set_password(
         .user_by_login(login)
         .await?
         .ok_or_else(|| anyhow::anyhow!("no user with login {login:?}"))?;
-    if user.role == crate::store::Role::Inspector {
+    if user.role == Role::Inspector {
         anyhow::bail!("{login} is an inspector; the console is for team leaders and operators");
     }
     if password.chars().count() < MIN_PASSWORD {

@@ -12,7 +12,7 @@ use gridwalk_protocol::console::Department;
 use gridwalk_protocol::{Report, Urgency};
 use serde::Deserialize;
 
-use crate::calendar::WorkingCalendar;
+use super::calendar::WorkingCalendar;
 
 /// The name the rules are stored under in the case store.
 pub const DOCUMENT: &str = "case-rules";

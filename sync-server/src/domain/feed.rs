@@ -4,22 +4,19 @@
 //! The store keeps one feed row per report, code table and cell, carrying the sequence
 //! number of its latest change and who may see it (a report: its reporter; a cell: users
 //! with that cell; a code table: everyone). A page is the visible rows after the cursor;
-//! this module turns them into [`Change`]s by reading each thing's current state.
+//! each becomes a [`Change`] carrying the thing's current state, as loaded ([`changes`]).
 //!
 //! A cursor is `epoch.seq` in unpadded base64url: the database it came from and the last
 //! number the device has seen. It cannot continue — the answer is `410 Gone`, `resync` —
 //! when it names another database (a restore or a new server), when it is ahead of this
 //! database (a restore from an older backup), or when it is behind the newest tombstone
-//! forgotten ([`crate::store::CaseStore::prune_feed`]).
+//! forgotten ([`crate::store::FeedStore::prune_feed`]).
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use gridwalk_protocol::{
-    CaseState, CentralReport, Change, ChangesPage, ReportId, TaskChange, TaskId,
-};
+use gridwalk_protocol::{CaseState, CellCode, CentralReport, Change, TaskChange};
 
-use crate::error::AppError;
-use crate::store::{CaseStore, Device, FeedKind, FeedPage, StoredReport};
+use super::model::{FeedKind, FeedPage, FeedRow, StoredReport};
 
 /// How long a tombstone is kept: a device that has not pulled for longer must resync.
 pub const TOMBSTONE_TTL: chrono::TimeDelta = chrono::TimeDelta::days(90);
@@ -71,34 +68,10 @@ pub fn check_cursor(cursor: &Cursor, page: &FeedPage) -> Result<(), String> {
     }
 }
 
-/// The next page of `device`'s user's feed after `cursor` (from the start without one).
-pub async fn page(
-    store: &dyn CaseStore,
-    device: &Device,
-    cursor: Option<&str>,
-    limit: Option<usize>,
-) -> Result<ChangesPage, AppError> {
-    let limit = limit.unwrap_or(DEFAULT_LIMIT);
-    if limit == 0 || limit > MAX_LIMIT {
-        return Err(AppError::BadRequest(format!(
-            "limit must be between 1 and {MAX_LIMIT}, not {limit}"
-        )));
-    }
-    // An empty cursor is no cursor: from the start.
-    let cursor = cursor
-        .filter(|c| !c.is_empty())
-        .map(Cursor::decode)
-        .transpose()
-        .map_err(AppError::BadRequest)?;
-    let user = store
-        .user(device.user)
-        .await?
-        .ok_or_else(|| AppError::Forbidden(format!("user {} no longer exists", device.user)))?;
-    let after = cursor.as_ref().map_or(0, |c| c.seq);
-    let page = store.feed(user.id, &user.cells, after, limit + 1).await?;
-    if let Some(c) = &cursor {
-        check_cursor(c, &page).map_err(AppError::Resync)?;
-    }
+/// The rows of a page to hand out (at most `limit` of the `limit + 1` read), whether there
+/// are more, and the sequence number the next cursor stands at.
+#[must_use]
+pub fn window(page: &FeedPage, limit: usize, after: u64) -> (&[FeedRow], bool, u64) {
     let more = page.rows.len() > limit;
     let rows = &page.rows[..page.rows.len().min(limit)];
     let next = match rows.last() {
@@ -106,93 +79,75 @@ pub async fn page(
         // Everything visible up to the snapshot has been read.
         _ => page.last_seq.max(after),
     };
-    let ids: Vec<ReportId> = rows
-        .iter()
-        .filter(|r| r.kind == FeedKind::Report)
-        .map(|r| r.entity.parse())
-        .collect::<Result<_, _>>()
-        .map_err(|e| AppError::Store(crate::store::StoreError::Db(format!("feed row: {e}"))))?;
-    let reports = store.reports(&ids).await?;
-    let codes: Vec<String> = rows
-        .iter()
-        .filter(|r| r.kind == FeedKind::Cell)
-        .map(|r| r.entity.clone())
-        .collect();
-    let cells = if codes.is_empty() {
-        Vec::new()
-    } else {
-        store.cells(&codes).await?
-    };
-    let tables = if rows.iter().any(|r| r.kind == FeedKind::CodeTable) {
-        store.code_tables().await?
-    } else {
-        Vec::new()
-    };
-    let mut tasks = Vec::new();
-    for row in rows.iter().filter(|r| r.kind == FeedKind::Task) {
-        tasks.extend(task_change(store, &row.entity).await?);
-    }
-    let mut changes = Vec::with_capacity(rows.len());
+    (rows, more, next)
+}
+
+/// What the things a page names are now, as loaded: reports, cells (code, GeoJSON text),
+/// code tables (version, text) and tasks with their cases.
+#[derive(Debug, Clone, Default)]
+pub struct Loaded {
+    pub reports: Vec<StoredReport>,
+    pub cells: Vec<(CellCode, String)>,
+    pub tables: Vec<(String, String)>,
+    pub tasks: Vec<TaskChange>,
+}
+
+/// The changes of a page, in its order; a thing no longer there is left out.
+pub fn changes(rows: &[FeedRow], loaded: &Loaded) -> Result<Vec<Change>, String> {
+    let mut out = Vec::with_capacity(rows.len());
     for row in rows {
         let change = match row.kind {
-            FeedKind::Task => tasks
+            FeedKind::Task => loaded
+                .tasks
                 .iter()
                 .find(|t| t.task.id.to_string() == row.entity)
                 .map(|t| Change::Task(Box::new(t.clone()))),
-            FeedKind::Report => reports
+            FeedKind::Report => loaded
+                .reports
                 .iter()
                 .find(|s| s.report.id.to_string() == row.entity)
                 .map(report_change),
-            FeedKind::Cell => cells
+            FeedKind::Cell => loaded
+                .cells
                 .iter()
                 .find(|(code, _)| code.as_str() == row.entity)
                 .map(|(code, feature)| {
-                    Ok::<_, AppError>(Change::Cell {
+                    Ok::<_, String>(Change::Cell {
                         code: code.clone(),
                         feature: parse_json(feature)?,
                     })
                 })
                 .transpose()?,
-            FeedKind::CodeTable => tables
+            FeedKind::CodeTable => loaded
+                .tables
                 .iter()
                 .find(|(version, _)| *version == row.entity)
                 .map(|(version, body)| {
-                    Ok::<_, AppError>(Change::CodeTable {
+                    Ok::<_, String>(Change::CodeTable {
                         version: version.clone(),
                         table: parse_json(body)?,
                     })
                 })
                 .transpose()?,
         };
-        changes.extend(change);
+        out.extend(change);
     }
-    Ok(ChangesPage {
-        changes,
-        cursor: Cursor {
-            epoch: page.epoch,
-            seq: next,
-        }
-        .encode(),
-        more,
-    })
+    Ok(out)
 }
 
-/// A task with the case it is about, as the device receives it.
-async fn task_change(store: &dyn CaseStore, entity: &str) -> Result<Option<TaskChange>, AppError> {
-    let id: TaskId = entity
-        .parse()
-        .map_err(|e| AppError::Store(crate::store::StoreError::Db(format!("feed row: {e}"))))?;
-    let Some(task) = store.task(id).await? else {
-        return Ok(None);
-    };
-    let Some(item) = store.console_reports_by_id(&[task.report]).await?.pop() else {
-        return Ok(None);
-    };
-    Ok(Some(TaskChange {
-        task,
-        report: item.report,
-        department: item.case.and_then(|c| c.department),
-    }))
+/// The IDs a page's rows of `kind` name.
+pub fn entities<T: std::str::FromStr>(rows: &[FeedRow], kind: FeedKind) -> Result<Vec<T>, String>
+where
+    T::Err: std::fmt::Display,
+{
+    rows.iter()
+        .filter(|r| r.kind == kind)
+        .map(|r| {
+            r.entity
+                .parse()
+                .map_err(|e| format!("feed row {:?}: {e}", r.entity))
+        })
+        .collect()
 }
 
 fn report_change(s: &StoredReport) -> Change {
@@ -221,9 +176,8 @@ fn report_change(s: &StoredReport) -> Change {
     }
 }
 
-fn parse_json(text: &str) -> Result<serde_json::Value, AppError> {
-    serde_json::from_str(text)
-        .map_err(|e| AppError::Store(crate::store::StoreError::Db(format!("stored JSON: {e}"))))
+fn parse_json(text: &str) -> Result<serde_json::Value, String> {
+    serde_json::from_str(text).map_err(|e| format!("stored JSON: {e}"))
 }
 
 #[cfg(test)]

@@ -25,6 +25,19 @@ pub struct Candidate {
     pub observed_at: DateTime<Utc>,
 }
 
+impl Candidate {
+    /// A report as a candidate for the reports after it.
+    #[must_use]
+    pub fn of(report: &Report) -> Self {
+        Self {
+            id: report.id,
+            lon: report.location.lon,
+            lat: report.location.lat,
+            observed_at: report.observed_at.to_utc(),
+        }
+    }
+}
+
 /// A box in degrees (min lon, max lon, min lat, max lat) that holds every point within
 /// [`RADIUS_M`] of (`lon`, `lat`), for a cheap first cut in SQL.
 #[must_use]

@@ -28,7 +28,8 @@ use uuid::Uuid;
 use crate::auth::hex;
 use crate::blobs::BlobStore;
 use crate::error::AppError;
-use crate::store::{Appended, ArrivedPhoto, CaseStore, Device, Upload, UploadPart};
+use crate::domain::model::{Appended, ArrivedPhoto, Device, Upload, UploadPart};
+use crate::store::CaseStore;
 
 /// Limits on uploads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -291,11 +292,11 @@ async fn complete(
     let mut photo = BytesMut::with_capacity(usize::try_from(upload.length).unwrap_or(0));
     for part in s.cases.upload_parts(upload.id).await? {
         if part.start != photo.len() as u64 {
-            return Err(AppError::Store(crate::store::StoreError::Db(format!(
+            return Err(AppError::Internal(format!(
                 "upload {} has a hole at byte {}",
                 upload.id,
                 photo.len()
-            ))));
+            )));
         }
         photo.extend_from_slice(&s.blobs.get(&part.key).await?);
     }

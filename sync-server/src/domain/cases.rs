@@ -1,0 +1,512 @@
+//! The case loop (发现 → 立案 → 派遣 → 处置 → 核查 → 结案) as a pure state machine: which
+//! action may follow which state, and what it leads to. Every change of a report's state,
+//! whoever makes it, goes through [`next`] and is written with a case event.
+//!
+//! - `awaiting_photos` → `pending_review` when the last photo arrives (`photos_complete`),
+//!   and back when a changed report lists a photo not yet held (`photos_added`);
+//! - `pending_review` → `registered` (approve, 立案), `returned` (return, with a comment),
+//!   `rejected` (reject, 作废, with a reason) or `merged` (into another report);
+//! - `returned` → `pending_review` when the inspector resubmits, or `rejected`/`merged`;
+//! - `registered` → `dispatched` (派遣, to a department) → `handled` (处置完成);
+//! - `handled` → `closed` (核查 passed, 结案) or back to `dispatched` (核查 failed, 返工).
+//!
+//! `rejected` (作废), `merged` and `closed` (结案) are final.
+//!
+//! A step is applied in one transaction: the store locks the report and loads a
+//! [`StepSnapshot`], [`plan_step`] decides everything the step writes ([`StepWrites`]: the
+//! state, the case event, a case number to take, a dispatch with its deadline, tasks to open
+//! or close, the feed rows to touch), and the store writes exactly that.
+
+use chrono::{DateTime, Utc};
+use gridwalk_protocol::{CaseState, DeviceId, PhotoRef, Report, ReportId, TaskId, UserId};
+
+use super::model::{Author, Touch};
+use super::rules::CaseRules;
+
+/// What someone does to a report or case.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    /// The last photo arrived (the centre does this itself).
+    PhotosComplete,
+    /// A changed report lists a photo the centre does not hold yet.
+    PhotosAdded,
+    /// A team leader accepts it as a case (立案).
+    Approve,
+    /// A team leader sends it back to the inspector to change.
+    Return { comment: String },
+    /// The inspector changed a returned report and sent it again.
+    Resubmit,
+    /// A team leader refuses it (作废).
+    Reject { reason: String },
+    /// A team leader folds it into another report of the same problem.
+    Merge { into: ReportId },
+    /// The case goes to a department to handle (派遣).
+    Dispatch { department: String },
+    /// The department says it is handled (处置完成); an inspector verifies next.
+    Handled,
+    /// The inspector's verification (核查): passed closes the case, failed sends it back
+    /// to the department (返工).
+    Verify { passed: bool },
+}
+
+impl Action {
+    /// The action's name in the audit trail.
+    #[must_use]
+    pub fn name(&self) -> &'static str {
+        match self {
+            Action::PhotosComplete => "photos_complete",
+            Action::PhotosAdded => "photos_added",
+            Action::Approve => "approve",
+            Action::Return { .. } => "return",
+            Action::Resubmit => "resubmit",
+            Action::Reject { .. } => "reject",
+            Action::Merge { .. } => "merge",
+            Action::Dispatch { .. } => "dispatch",
+            Action::Handled => "handled",
+            Action::Verify { passed: true } => "verify_pass",
+            Action::Verify { passed: false } => "verify_fail",
+        }
+    }
+}
+
+/// The state `action` leads to from `state` for report `id`, or why it cannot be done, in
+/// words for the person who tried.
+pub fn next(id: ReportId, state: CaseState, action: &Action) -> Result<CaseState, String> {
+    use Action as A;
+    use CaseState as S;
+    let blank = |s: &str| s.trim().is_empty();
+    match action {
+        A::Return { comment } if blank(comment) => {
+            return Err("say what the inspector should change".into());
+        }
+        A::Reject { reason } if blank(reason) => {
+            return Err("give the reason for rejecting it".into());
+        }
+        A::Dispatch { department } if blank(department) => {
+            return Err("name the department to dispatch it to".into());
+        }
+        A::Merge { into } if *into == id => {
+            return Err("a report cannot be merged into itself".into());
+        }
+        _ => {}
+    }
+    let to = match (state, action) {
+        (S::AwaitingPhotos, A::PhotosComplete) => S::PendingReview,
+        (S::PendingReview, A::PhotosAdded) => S::AwaitingPhotos,
+        (S::AwaitingPhotos, A::Approve) => {
+            return Err("its photos are still arriving; approve it once they are in".into());
+        }
+        (S::AwaitingPhotos | S::PendingReview, A::Return { .. }) => S::Returned,
+        (S::AwaitingPhotos | S::PendingReview | S::Returned, A::Reject { .. }) => S::Rejected,
+        (S::AwaitingPhotos | S::PendingReview | S::Returned, A::Merge { .. }) => S::Merged,
+        (S::PendingReview, A::Approve) => S::Registered,
+        (S::Returned, A::Resubmit) => S::PendingReview,
+        (S::Registered, A::Dispatch { .. }) => S::Dispatched,
+        (S::Dispatched, A::Handled) => S::Handled,
+        (S::Handled, A::Verify { passed: true }) => S::Closed,
+        (S::Handled, A::Verify { passed: false }) => S::Dispatched,
+        (S::Rejected | S::Merged | S::Closed, _) => {
+            return Err(format!(
+                "report {id} is {}: nothing more can be done",
+                state.as_str()
+            ));
+        }
+        (state, action) => {
+            return Err(format!(
+                "report {id} is {}; it cannot be {} now",
+                state.as_str(),
+                action.name()
+            ));
+        }
+    };
+    Ok(to)
+}
+
+/// Why acting now would be wrong when the person saw the report in `seen` and it is in
+/// `state`: someone else acted on it in between.
+#[must_use]
+pub fn check_seen(id: ReportId, seen: Option<CaseState>, state: CaseState) -> Option<String> {
+    match seen {
+        Some(seen) if seen != state => Some(format!(
+            "report {id} is {} now, not {}: someone else acted on it first; look again",
+            state.as_str(),
+            seen.as_str()
+        )),
+        _ => None,
+    }
+}
+
+/// Whether a report may be merged into `into`, which is in `target` (its state, and
+/// whether it was removed), or does not exist (`None`).
+pub fn merge_target(into: ReportId, target: Option<(CaseState, bool)>) -> Result<(), String> {
+    match target {
+        None => Err(format!("there is no report {into} to merge into")),
+        Some((_, true)) => Err(format!("report {into} was removed at the centre")),
+        Some((CaseState::Rejected | CaseState::Merged, _)) => Err(format!(
+            "report {into} was itself rejected or merged; merge into the report that stands"
+        )),
+        Some(_) => Ok(()),
+    }
+}
+
+/// The case number (立案编号) of the `n`th case registered on local day `day` (`20261121`).
+#[must_use]
+pub fn case_number(day: &str, n: u64) -> String {
+    format!("{day}-{n:04}")
+}
+
+/// A step someone asks for.
+#[derive(Debug, Clone)]
+pub struct StepRequest {
+    pub report: ReportId,
+    pub action: Action,
+    /// The state the person saw; another one means someone acted first.
+    pub seen: Option<CaseState>,
+    pub by: Author,
+    pub at: DateTime<Utc>,
+    /// For a verification from a device: which task, the inspector's note and photos.
+    pub task: Option<TaskDone>,
+}
+
+/// A verification task as an inspector completed it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TaskDone {
+    pub id: TaskId,
+    pub note: Option<String>,
+    pub photos: Vec<PhotoRef>,
+}
+
+/// The report another is to be merged into, as held.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MergeTarget {
+    pub state: CaseState,
+    pub deleted: bool,
+    pub case_no: Option<String>,
+}
+
+/// What a step is decided on, loaded under the report's lock.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StepSnapshot {
+    pub state: CaseState,
+    pub record: Report,
+    pub deleted: bool,
+    pub case_no: Option<String>,
+    /// For a merge: the target (`None`: there is no such report).
+    pub merge_target: Option<MergeTarget>,
+    /// The report's open tasks: (task, assignee).
+    pub open_tasks: Vec<(TaskId, UserId)>,
+}
+
+/// A case event to write: one step of the audit trail.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewEvent {
+    pub action: &'static str,
+    pub from: CaseState,
+    pub to: CaseState,
+    pub by: Author,
+    /// The comment, reason, department, merge target or note. For a registration the
+    /// store writes the case number it takes.
+    pub text: Option<String>,
+    /// The deadline this step set.
+    pub due_at: Option<DateTime<Utc>>,
+    pub at: DateTime<Utc>,
+}
+
+/// A verification task to open.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewTask {
+    pub id: TaskId,
+    pub assignee: UserId,
+    pub due_at: DateTime<Utc>,
+}
+
+/// How the report's open tasks are closed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClosedTasks {
+    pub passed: bool,
+    pub note: Option<String>,
+    pub photos: Vec<PhotoRef>,
+    pub by_device: Option<DeviceId>,
+}
+
+/// What a step does to the case row.
+#[derive(Debug, Clone, PartialEq)]
+pub enum CaseChange {
+    /// Dispatched to a department, to be handled by `due_at`.
+    Dispatch {
+        department: String,
+        due_at: DateTime<Utc>,
+    },
+    /// Verified: closed.
+    Close { at: DateTime<Utc> },
+    /// Verification failed: back to the department by a new deadline.
+    Rework { due_at: DateTime<Utc> },
+}
+
+/// Everything a step writes, in one transaction.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StepWrites {
+    pub to: CaseState,
+    /// The centre's word to the inspector, if the step has one.
+    pub note: Option<String>,
+    /// Register the case: take the next case number of this local day (`20261121`).
+    pub register_day: Option<String>,
+    pub merged_into: Option<ReportId>,
+    pub case: Option<CaseChange>,
+    pub open_task: Option<NewTask>,
+    pub close_tasks: Option<ClosedTasks>,
+    /// After-photos of a device's verification, listed so their bytes can follow.
+    pub task_photos: Vec<(TaskId, PhotoRef)>,
+    pub event: NewEvent,
+    pub touches: Vec<Touch>,
+}
+
+/// A step's decision.
+#[derive(Debug, Clone, PartialEq)]
+pub enum StepPlan {
+    /// Not done, and why, in words for the person who tried.
+    Refused(String),
+    Write(Box<StepWrites>),
+}
+
+/// How a step went.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Stepped {
+    /// Done: the report is in this state now.
+    Done {
+        state: CaseState,
+        case_no: Option<String>,
+    },
+    /// Not done, and why, in words for the person who tried.
+    Refused(String),
+}
+
+/// Decides a step on report `req.report`, held as `snap`, with deadlines counted by `rules`.
+#[must_use]
+pub fn plan_step(req: &StepRequest, snap: &StepSnapshot, rules: &CaseRules) -> StepPlan {
+    let id = req.report;
+    if snap.deleted {
+        return StepPlan::Refused(format!("report {id} was removed at the centre"));
+    }
+    if let Some(refusal) = check_seen(id, req.seen, snap.state) {
+        return StepPlan::Refused(refusal);
+    }
+    let to = match next(id, snap.state, &req.action) {
+        Ok(to) => to,
+        Err(why) => return StepPlan::Refused(why),
+    };
+    let reporter = snap.record.reporter;
+    let mut w = StepWrites {
+        to,
+        note: None,
+        register_day: None,
+        merged_into: None,
+        case: None,
+        open_task: None,
+        close_tasks: None,
+        task_photos: Vec::new(),
+        event: NewEvent {
+            action: req.action.name(),
+            from: snap.state,
+            to,
+            by: req.by,
+            text: None,
+            due_at: None,
+            at: req.at,
+        },
+        touches: vec![Touch::report(id, reporter)],
+    };
+    match &req.action {
+        Action::Approve => w.register_day = Some(rules.case_day(req.at)),
+        Action::Return { comment: words } | Action::Reject { reason: words } => {
+            w.note = Some(words.trim().to_owned());
+            w.event.text.clone_from(&w.note);
+        }
+        Action::Merge { into } => {
+            let target = snap
+                .merge_target
+                .as_ref()
+                .map(|t| (t.state, t.deleted));
+            if let Err(why) = merge_target(*into, target) {
+                return StepPlan::Refused(why);
+            }
+            let label = snap
+                .merge_target
+                .as_ref()
+                .and_then(|t| t.case_no.clone())
+                .unwrap_or_else(|| into.to_string());
+            w.merged_into = Some(*into);
+            w.note = Some(format!("merged into {label}"));
+            w.event.text = Some(into.to_string());
+        }
+        Action::Dispatch { department } => {
+            let due_at = rules.handling_due(&snap.record, req.at);
+            w.case = Some(CaseChange::Dispatch {
+                department: department.trim().to_owned(),
+                due_at,
+            });
+            w.event.text = Some(department.trim().to_owned());
+            w.event.due_at = Some(due_at);
+        }
+        Action::Handled => {
+            let due_at = rules.verify_due(req.at);
+            let task = TaskId::new();
+            w.open_task = Some(NewTask {
+                id: task,
+                assignee: reporter,
+                due_at,
+            });
+            w.touches.push(Touch::task(task, reporter));
+            w.event.due_at = Some(due_at);
+        }
+        Action::Verify { passed } => {
+            if let Some(done) = &req.task {
+                let Some((_, assignee)) = snap.open_tasks.iter().find(|(t, _)| *t == done.id)
+                else {
+                    return StepPlan::Refused(format!(
+                        "task {} is not open for report {id}",
+                        done.id
+                    ));
+                };
+                if req.by.user != Some(*assignee) {
+                    return StepPlan::Refused(format!(
+                        "task {} was given to another inspector",
+                        done.id
+                    ));
+                }
+                w.task_photos = done.photos.iter().map(|p| (done.id, p.clone())).collect();
+            }
+            w.close_tasks = Some(ClosedTasks {
+                passed: *passed,
+                note: req.task.as_ref().and_then(|t| t.note.clone()),
+                photos: req.task.as_ref().map(|t| t.photos.clone()).unwrap_or_default(),
+                by_device: req.by.device,
+            });
+            w.touches.extend(
+                snap.open_tasks
+                    .iter()
+                    .map(|(task, assignee)| Touch::task(*task, *assignee)),
+            );
+            if *passed {
+                w.case = Some(CaseChange::Close { at: req.at });
+            } else {
+                let due_at = rules.handling_due(&snap.record, req.at);
+                w.case = Some(CaseChange::Rework { due_at });
+                w.event.due_at = Some(due_at);
+            }
+            w.event.text = req.task.as_ref().and_then(|t| t.note.clone());
+        }
+        Action::PhotosComplete | Action::PhotosAdded | Action::Resubmit => {}
+    }
+    StepPlan::Write(Box::new(w))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use CaseState as S;
+
+    fn go(state: CaseState, action: Action) -> Result<CaseState, String> {
+        next(ReportId::new(), state, &action)
+    }
+
+    #[test]
+    fn the_loop_goes_round_to_closed_and_back_to_rework() {
+        let mut s = S::AwaitingPhotos;
+        for (action, expect) in [
+            (Action::PhotosComplete, S::PendingReview),
+            (
+                Action::Return {
+                    comment: "照片看不清".into(),
+                },
+                S::Returned,
+            ),
+            (Action::Resubmit, S::PendingReview),
+            (Action::Approve, S::Registered),
+            (
+                Action::Dispatch {
+                    department: "环卫所".into(),
+                },
+                S::Dispatched,
+            ),
+            (Action::Handled, S::Handled),
+            (Action::Verify { passed: false }, S::Dispatched),
+            (Action::Handled, S::Handled),
+            (Action::Verify { passed: true }, S::Closed),
+        ] {
+            s = go(s, action.clone()).unwrap_or_else(|e| panic!("{action:?}: {e}"));
+            assert_eq!(s, expect, "{action:?}");
+        }
+    }
+
+    #[test]
+    fn final_states_take_nothing_more() {
+        for s in [S::Rejected, S::Merged, S::Closed] {
+            for a in [
+                Action::Approve,
+                Action::Resubmit,
+                Action::Handled,
+                Action::Verify { passed: true },
+            ] {
+                let e = go(s, a).expect_err("final");
+                assert!(e.contains("nothing more can be done"), "{e}");
+            }
+        }
+    }
+
+    #[test]
+    fn out_of_turn_actions_are_refused_in_words() {
+        let e = go(S::AwaitingPhotos, Action::Approve).expect_err("photos first");
+        assert!(e.contains("photos are still arriving"), "{e}");
+        let e = go(S::PendingReview, Action::Handled).expect_err("not dispatched");
+        assert!(
+            e.contains("is pending_review; it cannot be handled now"),
+            "{e}"
+        );
+        let e = go(
+            S::Registered,
+            Action::Return {
+                comment: "x".into(),
+            },
+        )
+        .expect_err("a case");
+        assert!(e.contains("cannot be return now"), "{e}");
+        assert!(go(S::Dispatched, Action::Verify { passed: true }).is_err());
+    }
+
+    #[test]
+    fn decisions_need_their_words() {
+        let blank = "  ".to_owned();
+        assert!(
+            go(
+                S::PendingReview,
+                Action::Return {
+                    comment: blank.clone()
+                }
+            )
+            .is_err()
+        );
+        assert!(
+            go(
+                S::PendingReview,
+                Action::Reject {
+                    reason: blank.clone()
+                }
+            )
+            .is_err()
+        );
+        assert!(go(S::Registered, Action::Dispatch { department: blank }).is_err());
+        let id = ReportId::new();
+        assert!(next(id, S::PendingReview, &Action::Merge { into: id }).is_err());
+        assert_eq!(
+            next(
+                id,
+                S::PendingReview,
+                &Action::Merge {
+                    into: ReportId::new()
+                }
+            ),
+            Ok(S::Merged)
+        );
+    }
+}

@@ -1,0 +1,50 @@
+//! The centre's rules, as pure functions: no HTTP, no SQL, no clock of their own.
+//!
+//! Every decision the centre makes is here, each a function from what was loaded to what to
+//! write: the store locks and loads what a decision needs, calls the function, and writes
+//! its answer in the same transaction; the services call the rest. A new rule goes here,
+//! with its unit tests; a storage backend changes only when what is stored changes.
+//!
+//! - [`model`]: the things the centre keeps (people, devices, reports as held, versions,
+//!   uploads, the feed's rows).
+//! - [`push`]: a device's batch: what each mutation asks ([`push::decide`]), its order
+//!   against what was applied ([`push::sequence`]), and how new reports are received.
+//! - [`cases`]: the case loop as a state machine, and the plan of a step ([`cases::plan_step`]).
+//! - [`edits`]: how a device's edit settles against the centre's versions.
+//! - [`photos`]: what a photo's arrival, or a new version's photo list, does to a report.
+//! - [`conflicts`]: an operator's resolution of a conflict.
+//! - [`duplicates`], [`evaluation`], [`feed`], [`access`]: likely duplicates, the 考核
+//!   indicators, feed cursors, and who may see and do what.
+//! - [`calendar`], [`rules`], [`reference`]: working time, the case rules, and the reference
+//!   data (code tables and rules) decisions are made against.
+
+pub mod access;
+pub mod calendar;
+pub mod cases;
+pub mod conflicts;
+pub mod duplicates;
+pub mod edits;
+pub mod evaluation;
+pub mod feed;
+pub mod model;
+pub mod photos;
+pub mod push;
+pub mod reference;
+pub mod rules;
+
+/// Why a request is not done, in words for the person who asked.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Denied {
+    /// The request itself is wrong (a field missing, a value it cannot take).
+    #[error("{0}")]
+    Invalid(String),
+    /// This person may not do this.
+    #[error("{0}")]
+    Forbidden(String),
+    /// What it names does not exist.
+    #[error("{0}")]
+    NotFound(String),
+    /// It cannot be done now: someone acted first, or it is out of turn.
+    #[error("{0}")]
+    Refused(String),
+}

@@ -1,0 +1,349 @@
+//! What the centre keeps: people and their devices, reports as the centre holds them with
+//! every version, photo uploads in progress, and the rows of the change feed. These are
+//! the values the store loads and writes and the decisions in [`crate::domain`] take; the
+//! wire types devices and the console see are in `gridwalk_protocol`.
+
+use chrono::{DateTime, Utc};
+use gridwalk_protocol::console::{CaseEvent, Person, Task};
+use gridwalk_protocol::{
+    CaseState, CellCode, DeviceId, MutationId, PhotoId, Report, ReportId, ReportPatch, UserId,
+    Version,
+};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+pub use gridwalk_protocol::console::Role;
+
+/// A person, as the admin commands create them (fields as in `fixtures/users.json`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct User {
+    pub id: UserId,
+    pub login: String,
+    pub name: String,
+    pub role: Role,
+    #[serde(default)]
+    pub team: Option<String>,
+    #[serde(default)]
+    pub cells: Vec<CellCode>,
+    #[serde(default)]
+    pub badge: Option<String>,
+    #[serde(default)]
+    pub camera_serial: Option<String>,
+}
+
+impl User {
+    /// How the console names this person.
+    #[must_use]
+    pub fn person(&self) -> Person {
+        Person {
+            id: self.id,
+            login: self.login.clone(),
+            name: self.name.clone(),
+            role: self.role,
+            team: self.team.clone(),
+        }
+    }
+}
+
+/// An enrolled device, as the auth extractor finds it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Device {
+    pub id: DeviceId,
+    pub user: UserId,
+}
+
+/// A report as the centre holds it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StoredReport {
+    pub report: Report,
+    pub state: CaseState,
+    pub version: Version,
+    pub received_at: DateTime<Utc>,
+    /// The earlier report this one likely duplicates ([`crate::domain::duplicates`]).
+    pub duplicate_of: Option<ReportId>,
+    /// When the report was removed at the centre (it stays, as a tombstone).
+    pub deleted_at: Option<DateTime<Utc>>,
+    /// The centre's word to the inspector (a return comment or a reject reason).
+    pub note: Option<String>,
+    pub merged_into: Option<ReportId>,
+    pub case_no: Option<String>,
+}
+
+/// Who did something: a person, from a device, by one of its mutations; the centre itself
+/// when all are empty (a photo's arrival).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Author {
+    pub user: Option<UserId>,
+    /// The device, for a version made by a device's edit.
+    pub device: Option<DeviceId>,
+    pub mutation: Option<MutationId>,
+}
+
+impl Author {
+    /// A person at the console.
+    #[must_use]
+    pub fn person(user: UserId) -> Self {
+        Self {
+            user: Some(user),
+            ..Self::default()
+        }
+    }
+
+    /// An inspector's device.
+    #[must_use]
+    pub fn device(device: &Device) -> Self {
+        Self {
+            user: Some(device.user),
+            device: Some(device.id),
+            mutation: None,
+        }
+    }
+}
+
+/// One version of a report: the audit trail, and the bases edits merge against.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ReportVersion {
+    pub version: Version,
+    pub record: Report,
+    /// The change that made it (none for version 1).
+    pub patch: Option<ReportPatch>,
+    pub by: Author,
+    pub at: DateTime<Utc>,
+}
+
+/// What a feed row is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FeedKind {
+    Report,
+    CodeTable,
+    Cell,
+    Task,
+}
+
+impl FeedKind {
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FeedKind::Report => "report",
+            FeedKind::CodeTable => "code_table",
+            FeedKind::Cell => "cell",
+            FeedKind::Task => "task",
+        }
+    }
+
+    /// The kind a stored feed row names.
+    pub fn parse(s: &str) -> Result<Self, String> {
+        match s {
+            "report" => Ok(FeedKind::Report),
+            "code_table" => Ok(FeedKind::CodeTable),
+            "cell" => Ok(FeedKind::Cell),
+            "task" => Ok(FeedKind::Task),
+            _ => Err(format!("unknown feed kind {s:?}")),
+        }
+    }
+}
+
+/// One row of the change feed: the latest change of one thing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FeedRow {
+    pub seq: u64,
+    pub kind: FeedKind,
+    pub entity: String,
+}
+
+/// A page of feed rows a user may see, read in one snapshot with the feed's state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FeedPage {
+    /// Names this database; a cursor from another one cannot continue.
+    pub epoch: String,
+    /// The newest sequence number of a pruned tombstone.
+    pub horizon: u64,
+    /// The newest sequence number handed out (every row up to it is visible here).
+    pub last_seq: u64,
+    pub rows: Vec<FeedRow>,
+}
+
+/// A change a write makes visible in the feed (written with the write, in its transaction).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Touch {
+    pub kind: FeedKind,
+    pub entity: String,
+    /// Only this user sees it.
+    pub user: Option<UserId>,
+    /// Only users with this cell see it.
+    pub cell: Option<String>,
+    pub tombstone: bool,
+}
+
+impl Touch {
+    /// A report changed: its reporter sees it.
+    #[must_use]
+    pub fn report(id: ReportId, reporter: UserId) -> Self {
+        Self {
+            kind: FeedKind::Report,
+            entity: id.to_string(),
+            user: Some(reporter),
+            cell: None,
+            tombstone: false,
+        }
+    }
+
+    /// A task changed: its assignee sees it.
+    #[must_use]
+    pub fn task(id: gridwalk_protocol::TaskId, assignee: UserId) -> Self {
+        Self {
+            kind: FeedKind::Task,
+            entity: id.to_string(),
+            user: Some(assignee),
+            cell: None,
+            tombstone: false,
+        }
+    }
+
+    /// Reference data changed that everyone sees (a code table), or the users with `cell`.
+    #[must_use]
+    pub fn reference(kind: FeedKind, entity: &str, cell: Option<&str>) -> Self {
+        Self {
+            kind,
+            entity: entity.to_owned(),
+            user: None,
+            cell: cell.map(str::to_owned),
+            tombstone: false,
+        }
+    }
+}
+
+/// Drops repeated touches of the same thing (the last one wins), keeping their order: a
+/// write shows each thing in the feed once.
+#[must_use]
+pub fn distinct(touches: Vec<Touch>) -> Vec<Touch> {
+    let mut out: Vec<Touch> = Vec::with_capacity(touches.len());
+    for t in touches {
+        out.retain(|o| !(o.kind == t.kind && o.entity == t.entity));
+        out.push(t);
+    }
+    out
+}
+
+/// Which reports a console list wants.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ReportFilter {
+    /// Any of these states (all, if empty).
+    pub states: Vec<CaseState>,
+    /// Only reports by members of this team.
+    pub team: Option<String>,
+    pub limit: usize,
+}
+
+/// The facts of one report the evaluation counts from ([`crate::domain::evaluation`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct CaseFacts {
+    pub report: ReportId,
+    pub reporter: UserId,
+    pub reporter_name: String,
+    pub team: Option<String>,
+    pub cell: Option<CellCode>,
+    pub received_at: DateTime<Utc>,
+    pub state: CaseState,
+    pub events: Vec<CaseEvent>,
+    pub tasks: Vec<Task>,
+}
+
+/// A tus upload of one photo of one received report, as the store keeps it. Its bytes so
+/// far are [`UploadPart`]s in the blob store; `received` is the tus offset.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Upload {
+    pub id: Uuid,
+    pub device: DeviceId,
+    pub report: ReportId,
+    pub photo: PhotoId,
+    pub length: u64,
+    pub received: u64,
+    /// The `Upload-Metadata` header as the client sent it, echoed on `HEAD`.
+    pub metadata: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    pub completed_at: Option<DateTime<Utc>>,
+}
+
+/// One accepted `PATCH` (or creation body) of an upload: bytes `start..start + length`,
+/// held in the blob store under `key`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UploadPart {
+    pub start: u64,
+    pub length: u64,
+    pub key: String,
+}
+
+/// What a received report says one of its photos must be.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PhotoSlot {
+    pub sha256: String,
+    pub bytes: u64,
+    /// A blob with this SHA-256 is already held.
+    pub arrived: bool,
+}
+
+/// A photo whose bytes have been stored and checked against its report's SHA-256.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ArrivedPhoto {
+    pub sha256: String,
+    pub bytes: u64,
+    pub at: DateTime<Utc>,
+}
+
+/// The result of recording a part.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Appended {
+    /// Recorded; the upload now holds this many bytes.
+    Now { received: u64 },
+    /// The part did not start where the upload stands (another request got there first).
+    Moved { received: u64 },
+    /// The upload no longer exists.
+    Gone,
+}
+
+/// Whether a part starting at `start` may be appended to an upload holding `received`
+/// bytes (`None`: the upload is gone).
+#[must_use]
+pub fn check_append(received: Option<u64>, start: u64, length: u64) -> Appended {
+    match received {
+        None => Appended::Gone,
+        Some(r) if r != start => Appended::Moved { received: r },
+        Some(_) => Appended::Now {
+            received: start + length,
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_part_appends_only_where_the_upload_stands() {
+        assert_eq!(check_append(None, 0, 5), Appended::Gone);
+        assert_eq!(
+            check_append(Some(10), 0, 5),
+            Appended::Moved { received: 10 }
+        );
+        assert_eq!(
+            check_append(Some(10), 10, 5),
+            Appended::Now { received: 15 }
+        );
+    }
+
+    #[test]
+    fn a_write_touches_each_thing_once_the_last_way() {
+        let id = ReportId::new();
+        let user = UserId::new();
+        let gone = Touch {
+            tombstone: true,
+            ..Touch::report(id, user)
+        };
+        let cell = Touch::reference(FeedKind::Cell, "440703001001001", Some("440703001001001"));
+        let out = distinct(vec![Touch::report(id, user), cell.clone(), gone.clone()]);
+        assert_eq!(out, vec![cell, gone]);
+    }
+}

@@ -1,0 +1,383 @@
+//! A device's push: what each mutation asks of the centre, in what order, and how new
+//! reports are received.
+//!
+//! 1. [`decide`] turns each mutation into an [`Effect`] before anything is loaded. A
+//!    submitted report is checked here: it belongs to the device that sent it and obeys
+//!    every rule of the code table it was filed under. An edit and a completed verification
+//!    depend on what the centre holds, so they are decided in the store's transaction, by
+//!    [`crate::domain::edits::plan`] and [`crate::domain::cases::plan_step`].
+//! 2. [`sequence`] places the batch against the device's `last_applied`: numbers already
+//!    applied are repeats (answered from the record, changing nothing), the next ones are
+//!    applied in order, and a batch that skips ahead stops at the gap.
+//! 3. [`runs`] groups the fresh mutations so that consecutive new reports are written
+//!    together (one statement per table, not per report), while an edit or a step is
+//!    applied alone, after the reports before it.
+//! 4. [`receive`] decides how each new report is held: the earlier report it likely
+//!    duplicates (among those held and those ahead of it in the same push), which of its
+//!    photos the centre already holds, and so its first state.
+
+use std::collections::HashSet;
+
+use chrono::{DateTime, Utc};
+use gridwalk_protocol::{
+    CaseState, MutationBody, MutationId, Outcome, Report, ReportId, ReportPatch, Version,
+    validate_report,
+};
+
+use super::cases::{Action, StepRequest, TaskDone};
+use super::duplicates::{self, Candidate};
+use super::model::{Author, Device};
+use super::reference::Reference;
+
+/// What a mutation asks of the store.
+#[derive(Debug, Clone)]
+pub enum Effect {
+    /// Insert a new report; if one with the same ID exists, the mutation is a repeat under
+    /// another number and is answered as applied only when the record is identical.
+    InsertReport(Box<Report>),
+    /// Merge a device's edit into a held report.
+    EditReport(Box<EditEffect>),
+    /// A step of the case loop a device took (a verification done in the field); refused
+    /// steps are answered as rejected, in words.
+    Step(Box<StepRequest>),
+    /// Write nothing; answer with this reason.
+    Reject(String),
+}
+
+/// A device's edit, for [`crate::domain::edits::plan`].
+#[derive(Debug, Clone)]
+pub struct EditEffect {
+    pub report: ReportId,
+    pub base_version: Version,
+    pub patch: ReportPatch,
+    pub device: Device,
+    pub now: DateTime<Utc>,
+}
+
+/// The answer to one mutation of a batch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Applied {
+    /// Applied now, or answered from the record of an earlier identical attempt.
+    Answer(Outcome),
+    /// The mutation number skips ahead; nothing was written.
+    Gap { expected: MutationId },
+}
+
+/// The effect of one mutation from `device`.
+#[must_use]
+pub fn decide(
+    body: &MutationBody,
+    device: &Device,
+    reference: &Reference,
+    now: DateTime<Utc>,
+) -> Effect {
+    match body {
+        MutationBody::CompleteTask {
+            task,
+            report,
+            passed,
+            note,
+            photos,
+        } => Effect::Step(Box::new(StepRequest {
+            report: *report,
+            action: Action::Verify { passed: *passed },
+            seen: Some(CaseState::Handled),
+            by: Author::device(device),
+            at: now,
+            task: Some(TaskDone {
+                id: *task,
+                note: note.clone().filter(|n| !n.trim().is_empty()),
+                photos: photos.clone(),
+            }),
+        })),
+        MutationBody::SubmitReport { report } => decide_submit(report, device, reference, now),
+        MutationBody::EditReport {
+            report,
+            base_version,
+            patch,
+        } => Effect::EditReport(Box::new(EditEffect {
+            report: *report,
+            base_version: *base_version,
+            patch: (**patch).clone(),
+            device: device.clone(),
+            now,
+        })),
+    }
+}
+
+fn decide_submit(
+    report: &Report,
+    device: &Device,
+    reference: &Reference,
+    now: DateTime<Utc>,
+) -> Effect {
+    if report.device != device.id {
+        return Effect::Reject(format!(
+            "the report says it was made on device {}, but device {} sent it",
+            report.device, device.id
+        ));
+    }
+    if report.reporter != device.user {
+        return Effect::Reject(format!(
+            "the report names reporter {}, but this device is enrolled for {}",
+            report.reporter, device.user
+        ));
+    }
+    let Some(table) = reference.table(&report.code_table_version) else {
+        return Effect::Reject(format!(
+            "the centre does not know code table {:?}",
+            report.code_table_version
+        ));
+    };
+    match validate_report(report, table, now) {
+        Ok(()) => Effect::InsertReport(Box::new(report.clone())),
+        Err(e) => Effect::Reject(e.to_string()),
+    }
+}
+
+/// Checks that a batch's mutation numbers are consecutive and ascending.
+pub fn check_batch(ids: impl IntoIterator<Item = MutationId>) -> Result<(), String> {
+    let mut prev: Option<MutationId> = None;
+    for id in ids {
+        if id == 0 {
+            return Err("mutation numbers start at 1".into());
+        }
+        if let Some(p) = prev
+            && id != p + 1
+        {
+            return Err(format!(
+                "mutation {id} follows {p}: a batch must be consecutive"
+            ));
+        }
+        prev = Some(id);
+    }
+    Ok(())
+}
+
+/// A batch placed against what the device already had applied.
+#[derive(Debug, Clone)]
+pub struct Sequenced {
+    /// Mutations already applied: answer them from the record.
+    pub repeats: Vec<MutationId>,
+    /// Mutations to apply now, in order.
+    pub fresh: Vec<(MutationId, Effect)>,
+    /// Where the batch skips ahead, naming the number expected.
+    pub gap: Option<MutationId>,
+    /// The device's last applied number once the fresh ones are applied.
+    pub last: MutationId,
+}
+
+/// Orders a device's mutations: each is applied once, in number order, with no holes.
+#[must_use]
+pub fn sequence(batch: Vec<(MutationId, Effect)>, last_applied: MutationId) -> Sequenced {
+    let mut out = Sequenced {
+        repeats: Vec::new(),
+        fresh: Vec::new(),
+        gap: None,
+        last: last_applied,
+    };
+    for (id, effect) in batch {
+        if id <= out.last {
+            out.repeats.push(id);
+        } else if id == out.last + 1 {
+            out.last = id;
+            out.fresh.push((id, effect));
+        } else {
+            out.gap = Some(out.last + 1);
+            break;
+        }
+    }
+    out
+}
+
+/// The answers to a batch, in its order: repeats from the record (`recorded`; a repeat
+/// whose answer is no longer kept is [`forgotten`]), then the fresh ones, then the gap.
+#[must_use]
+pub fn answers(
+    seq: &Sequenced,
+    recorded: &std::collections::HashMap<MutationId, Outcome>,
+    fresh: Vec<Outcome>,
+) -> Vec<Applied> {
+    let mut out: Vec<Applied> = seq
+        .repeats
+        .iter()
+        .map(|id| Applied::Answer(recorded.get(id).cloned().unwrap_or_else(|| forgotten(*id))))
+        .collect();
+    out.extend(fresh.into_iter().map(Applied::Answer));
+    if let Some(expected) = seq.gap {
+        out.push(Applied::Gap { expected });
+    }
+    out
+}
+
+/// The answer to a repeated mutation whose recorded answer is gone (kept answers may be
+/// pruned one day); it never re-applies anything.
+#[must_use]
+pub fn forgotten(id: MutationId) -> Outcome {
+    Outcome::Rejected {
+        reason: format!("mutation {id} was applied long ago and its answer is no longer kept"),
+    }
+}
+
+/// A report ID the centre already holds, sent again under another mutation number: the
+/// same record is simply acknowledged; a different one is refused, never overwritten.
+#[must_use]
+pub fn resubmitted(held: &Report, sent: &Report) -> Outcome {
+    if held == sent {
+        Outcome::Applied
+    } else {
+        Outcome::Rejected {
+            reason: format!(
+                "report {} was already received with different content",
+                sent.id
+            ),
+        }
+    }
+}
+
+/// A stretch of a batch applied together.
+#[derive(Debug, Clone)]
+pub enum Run {
+    /// Consecutive new reports.
+    Reports(Vec<(MutationId, Report)>),
+    /// One mutation applied on its own.
+    One(MutationId, Effect),
+}
+
+/// Groups fresh mutations into runs, keeping their order.
+#[must_use]
+pub fn runs(fresh: Vec<(MutationId, Effect)>) -> Vec<Run> {
+    let mut out: Vec<Run> = Vec::new();
+    for (id, effect) in fresh {
+        match (effect, out.last_mut()) {
+            (Effect::InsertReport(r), Some(Run::Reports(run))) => run.push((id, *r)),
+            (Effect::InsertReport(r), _) => out.push(Run::Reports(vec![(id, *r)])),
+            (other, _) => out.push(Run::One(id, other)),
+        }
+    }
+    out
+}
+
+/// How a new report is held.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Receipt {
+    pub report: Report,
+    pub duplicate_of: Option<ReportId>,
+    /// Whether each photo (in the record's order) is already held.
+    pub photos_held: Vec<bool>,
+    pub state: CaseState,
+}
+
+/// Receives new reports: `candidates[i]` are the held reports that might duplicate
+/// `new[i]` (same category, near in place and time), `held` the photo SHA-256s the centre
+/// already holds. A report whose photos are all held goes straight to review.
+#[must_use]
+pub fn receive(new: Vec<Report>, candidates: &[Vec<Candidate>], held: &HashSet<String>) -> Vec<Receipt> {
+    let mut out: Vec<Receipt> = Vec::with_capacity(new.len());
+    for (i, report) in new.into_iter().enumerate() {
+        let mut list: Vec<Candidate> = candidates.get(i).cloned().unwrap_or_default();
+        list.extend(out.iter().map(|e| Candidate::of(&e.report)));
+        let duplicate_of = duplicates::likely_duplicate_of(&report, &list);
+        let photos_held: Vec<bool> = report
+            .photos
+            .iter()
+            .map(|p| held.contains(&p.sha256))
+            .collect();
+        let state = super::photos::intake_state(photos_held.iter().all(|h| *h));
+        out.push(Receipt {
+            report,
+            duplicate_of,
+            photos_held,
+            state,
+        });
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    #[test]
+    fn batches_must_be_consecutive() {
+        assert!(check_batch([4, 5, 6]).is_ok());
+        assert!(check_batch([]).is_ok());
+        assert_eq!(
+            check_batch([4, 6]).expect_err("gap"),
+            "mutation 6 follows 4: a batch must be consecutive"
+        );
+        assert!(check_batch([0]).is_err());
+        assert!(check_batch([5, 4]).is_err());
+    }
+
+    fn reject(n: MutationId) -> (MutationId, Effect) {
+        (n, Effect::Reject(format!("r{n}")))
+    }
+
+    #[test]
+    fn mutations_are_sequenced_without_holes() {
+        let s = sequence(vec![reject(4), reject(5), reject(6), reject(7)], 5);
+        assert_eq!(s.repeats, vec![4, 5]);
+        assert_eq!(s.fresh.iter().map(|(id, _)| *id).collect::<Vec<_>>(), vec![6, 7]);
+        assert_eq!((s.gap, s.last), (None, 7));
+
+        let s = sequence(vec![reject(8), reject(9)], 5);
+        assert!(s.repeats.is_empty() && s.fresh.is_empty());
+        assert_eq!((s.gap, s.last), (Some(6), 5));
+
+        let s = sequence(vec![reject(1)], u64::MAX - 1);
+        assert_eq!(s.repeats, vec![1]);
+    }
+
+    #[test]
+    fn answers_come_in_batch_order_and_forgotten_repeats_say_so() {
+        let s = sequence(vec![reject(1), reject(2), reject(3)], 2);
+        let recorded = HashMap::from([(1, Outcome::Applied)]);
+        let out = answers(&s, &recorded, vec![Outcome::Merged]);
+        assert_eq!(out[0], Applied::Answer(Outcome::Applied));
+        assert_eq!(out[1], Applied::Answer(forgotten(2)));
+        assert_eq!(out[2], Applied::Answer(Outcome::Merged));
+        let s = sequence(vec![reject(9)], 2);
+        assert_eq!(answers(&s, &recorded, vec![]), vec![Applied::Gap { expected: 3 }]);
+    }
+
+    #[test]
+    fn new_reports_run_together_and_other_mutations_alone() {
+        let r = gridwalk_protocol::testing::report();
+        let insert = |n| (n, Effect::InsertReport(Box::new(r.clone())));
+        let runs = runs(vec![insert(1), insert(2), reject(3), insert(4)]);
+        let shape: Vec<String> = runs
+            .iter()
+            .map(|r| match r {
+                Run::Reports(v) => format!("reports{:?}", v.iter().map(|x| x.0).collect::<Vec<_>>()),
+                Run::One(id, _) => format!("one{id}"),
+            })
+            .collect();
+        assert_eq!(shape, ["reports[1, 2]", "one3", "reports[4]"]);
+    }
+
+    #[test]
+    fn a_resubmission_is_acknowledged_only_when_identical() {
+        let r = gridwalk_protocol::testing::report();
+        assert_eq!(resubmitted(&r, &r), Outcome::Applied);
+        let mut other = r.clone();
+        other.description = "另一个".into();
+        assert!(matches!(resubmitted(&r, &other), Outcome::Rejected { .. }));
+    }
+
+    #[test]
+    fn received_reports_wait_for_photos_the_centre_lacks_and_see_their_push_mates() {
+        let t = "2026-11-20T09:00:00Z".parse::<DateTime<Utc>>().expect("time");
+        let first = gridwalk_protocol::testing::report_at(113.0631, 22.5983, t);
+        let mut second = gridwalk_protocol::testing::report_at(113.0631, 22.5984, t);
+        second.photos[0].sha256 = "cd".repeat(32);
+        let held: HashSet<String> = first.photos.iter().map(|p| p.sha256.clone()).collect();
+        let got = receive(vec![first.clone(), second.clone()], &[vec![], vec![]], &held);
+        assert_eq!(got[0].state, CaseState::PendingReview);
+        assert_eq!(got[0].duplicate_of, None);
+        assert_eq!(got[1].duplicate_of, Some(first.id), "the earlier one in the same push");
+        assert_eq!(got[1].state, CaseState::AwaitingPhotos);
+        assert_eq!(got[1].photos_held, vec![false]);
+    }
+}

@@ -1,0 +1,320 @@
+//! What the console does, between its HTTP handlers and the domain and store: sign-in,
+//! the case loop's steps with their permissions, a report's whole story, the device board,
+//! intake health, conflicts and their resolution, and the evaluation. Who may do what is
+//! [`crate::domain::access`].
+
+use bytes::Bytes;
+use chrono::{DateTime, Duration, Utc};
+use gridwalk_protocol::console::{
+    ActionAnswer, ActionRequest, CaseAction, Conflict, ConsoleReport, Department, DeviceRow,
+    Evaluation, GroupBy, IntakeHealth, ReportDetail, Resolve, Session, VersionInfo,
+};
+use gridwalk_protocol::{CaseState, ReportId, Version};
+use uuid::Uuid;
+
+use crate::AppState;
+use crate::auth;
+use crate::domain::access::{may_act, operator_only, team_scope};
+use crate::domain::cases::{Action, StepRequest, Stepped};
+use crate::domain::conflicts;
+use crate::domain::evaluation;
+use crate::domain::model::{Author, ReportFilter, Role, User};
+use crate::error::AppError;
+
+/// Signs a leader or operator in; the same answer for an unknown login and a wrong
+/// password, so the form does not tell which logins exist.
+#[tracing::instrument(skip_all)]
+pub async fn sign_in(
+    state: &AppState,
+    login: &str,
+    password: &str,
+    now: DateTime<Utc>,
+) -> Result<Session, AppError> {
+    let wrong = || AppError::SignedOut("the login or the password is wrong".into());
+    let store = state.store.as_ref();
+    let (user, hash) = store.password_hash(login.trim()).await?.ok_or_else(wrong)?;
+    let hash = hash.ok_or_else(wrong)?;
+    if !auth::password_matches(password, &hash) {
+        return Err(wrong());
+    }
+    if user.role == Role::Inspector {
+        return Err(AppError::Forbidden(
+            "the console is for team leaders and operators; inspectors use the app".into(),
+        ));
+    }
+    let token = auth::new_token();
+    let expires_at = now + Duration::hours(auth::SESSION_HOURS);
+    store
+        .create_session(&auth::token_hash(&token), user.id, now, expires_at)
+        .await?;
+    tracing::info!(user = %user.id, "signed in to the console");
+    Ok(Session {
+        token,
+        user: user.person(),
+        expires_at,
+    })
+}
+
+/// Ends a session.
+pub async fn sign_out(state: &AppState, session: &str) -> Result<(), AppError> {
+    Ok(state.store.end_session(session).await?)
+}
+
+/// The departments cases are dispatched to.
+pub async fn departments(state: &AppState) -> Result<Vec<Department>, AppError> {
+    let reference = state.reference.with_rules(state.store.as_ref()).await?;
+    Ok(reference
+        .rules
+        .as_ref()
+        .map(|r| r.departments.clone())
+        .unwrap_or_default())
+}
+
+/// The code tables the centre holds, as loaded (category names for the pages).
+pub async fn code_tables(state: &AppState) -> Result<Vec<serde_json::Value>, AppError> {
+    state
+        .store
+        .code_tables()
+        .await?
+        .iter()
+        .map(|(version, body)| {
+            serde_json::from_str(body)
+                .map_err(|e| AppError::Internal(format!("code table {version}: {e}")))
+        })
+        .collect()
+}
+
+/// Reports in these states (all if none), newest state change first: a leader's team's,
+/// or all for an operator.
+pub async fn reports(
+    state: &AppState,
+    user: &User,
+    states: Vec<CaseState>,
+    limit: usize,
+) -> Result<Vec<ConsoleReport>, AppError> {
+    let filter = ReportFilter {
+        states,
+        team: team_scope(user),
+        limit,
+    };
+    Ok(state.store.console_reports(&filter).await?)
+}
+
+/// Applies a console action to a report.
+#[tracing::instrument(skip_all, fields(user = %user.id, report = %id))]
+pub async fn act(
+    state: &AppState,
+    user: &User,
+    id: ReportId,
+    req: ActionRequest,
+    now: DateTime<Utc>,
+) -> Result<ActionAnswer, AppError> {
+    let store = state.store.as_ref();
+    let item = store
+        .console_reports_by_id(&[id])
+        .await?
+        .pop()
+        .ok_or_else(|| AppError::NotFound(format!("no report {id}")))?;
+    if !may_act(user, item.reporter.team.as_deref()) {
+        return Err(AppError::Forbidden(format!(
+            "report {id} is not from your team's inspectors"
+        )));
+    }
+    let reference = state.reference.with_rules(store).await?;
+    let action = match req.action {
+        CaseAction::Approve => Action::Approve,
+        CaseAction::Return { comment } => Action::Return { comment },
+        CaseAction::Reject { reason } => Action::Reject { reason },
+        CaseAction::Merge { into } => Action::Merge { into },
+        CaseAction::Dispatch { department } => {
+            let rules = reference.rules.as_ref();
+            if rules.and_then(|r| r.department(department.trim())).is_none() {
+                return Err(AppError::BadRequest(format!(
+                    "there is no department {department:?}; choose one of {}",
+                    rules
+                        .map(|r| r
+                            .departments
+                            .iter()
+                            .map(|d| d.code.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", "))
+                        .unwrap_or_default()
+                )));
+            }
+            Action::Dispatch { department }
+        }
+        CaseAction::Handled => Action::Handled,
+    };
+    let step = StepRequest {
+        report: id,
+        action,
+        seen: Some(req.seen_state),
+        by: Author::person(user.id),
+        at: now,
+        task: None,
+    };
+    match store.step(&step, reference).await? {
+        Stepped::Done { state, case_no } => {
+            tracing::info!(to = state.as_str(), "case step");
+            Ok(ActionAnswer { state, case_no })
+        }
+        Stepped::Refused(why) => Err(AppError::Refused(why)),
+    }
+}
+
+/// Everything about one report.
+pub async fn detail(state: &AppState, user: &User, id: ReportId) -> Result<ReportDetail, AppError> {
+    let store = state.store.as_ref();
+    let item = store
+        .console_reports_by_id(&[id])
+        .await?
+        .pop()
+        .ok_or_else(|| AppError::NotFound(format!("no report {id}")))?;
+    if user.role == Role::Leader && !may_act(user, item.reporter.team.as_deref()) {
+        return Err(AppError::Forbidden(format!(
+            "report {id} is not from your team's inspectors"
+        )));
+    }
+    let related_ids = store.related_reports(id).await?;
+    let related = store.console_reports_by_id(&related_ids).await?;
+    let mut versions = Vec::new();
+    for v in store.report_versions(id).await? {
+        let by_name = match v.by.user {
+            Some(u) => store.user(u).await?.map(|u| u.name),
+            None => None,
+        };
+        versions.push(VersionInfo {
+            version: v.version,
+            record: v.record,
+            patch: v.patch,
+            by_user: v.by.user,
+            by_name,
+            by_device: v.by.device,
+            mutation: v.by.mutation,
+            at: v.at,
+        });
+    }
+    let cell = match &item.report.cell {
+        Some(code) => store
+            .cells(&[code.as_str().to_owned()])
+            .await?
+            .pop()
+            .and_then(|(_, feature)| serde_json::from_str(&feature).ok()),
+        None => None,
+    };
+    Ok(ReportDetail {
+        cell,
+        events: store.case_events(id).await?,
+        tasks: store.report_tasks(id).await?,
+        conflicts: store.conflicts(id).await?,
+        versions,
+        related,
+        item,
+    })
+}
+
+/// A photo's bytes, by its SHA-256.
+pub async fn photo(state: &AppState, sha256: &str) -> Result<Bytes, AppError> {
+    if sha256.len() != 64
+        || !sha256
+            .bytes()
+            .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+    {
+        return Err(AppError::BadRequest(
+            "a photo is named by its lower-case hex SHA-256".into(),
+        ));
+    }
+    state
+        .blobs
+        .photo(sha256)
+        .await
+        .map_err(|_| AppError::NotFound(format!("photo {sha256} has not arrived")))
+}
+
+/// Every device `user` may see (a leader's team's), its owner, last sync and backlog.
+pub async fn devices(state: &AppState, user: &User) -> Result<Vec<DeviceRow>, AppError> {
+    let mut rows = state.store.device_board().await?;
+    if let Some(team) = team_scope(user) {
+        rows.retain(|d| d.user.team.as_deref() == Some(team.as_str()));
+    }
+    Ok(rows)
+}
+
+/// How intake is going.
+pub async fn health(state: &AppState) -> Result<IntakeHealth, AppError> {
+    Ok(state.store.intake_health().await?)
+}
+
+/// Conflicts waiting for an operator.
+pub async fn conflicts(state: &AppState) -> Result<Vec<Conflict>, AppError> {
+    Ok(state.store.open_conflicts().await?)
+}
+
+/// Resolves a conflict with the operator's value for every field in it
+/// ([`crate::domain::conflicts`]).
+#[tracing::instrument(skip_all, fields(user = %user.id, conflict = %id))]
+pub async fn resolve(
+    state: &AppState,
+    user: &User,
+    id: Uuid,
+    req: &Resolve,
+    now: DateTime<Utc>,
+) -> Result<Version, AppError> {
+    operator_only(user, "resolves conflicts")?;
+    let store = state.store.as_ref();
+    let conflict = store
+        .conflict(id)
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("no conflict {id}")))?;
+    let held = store
+        .report(conflict.report)
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("no report {}", conflict.report)))?;
+    let versions = req
+        .fields
+        .iter()
+        .filter_map(|f| f.value.get("code_table_version").and_then(|v| v.as_str()));
+    let reference = state.reference.knowing(store, versions).await?;
+    let resolution = conflicts::resolve(&conflict, &held, req, &reference, user.id, now)?;
+    let version = store.resolve_conflict(&resolution).await?;
+    tracing::info!(version, "conflict resolved");
+    Ok(version)
+}
+
+/// The evaluation over `from..to`, grouped `by`, for what `user` may see.
+pub async fn evaluation(
+    state: &AppState,
+    user: &User,
+    by: GroupBy,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<Evaluation, AppError> {
+    if to <= from {
+        return Err(AppError::BadRequest(
+            "the period must end after it starts".into(),
+        ));
+    }
+    let mut facts = state.store.case_facts(from, to).await?;
+    if let Some(team) = team_scope(user) {
+        facts.retain(|f| f.team.as_deref() == Some(team.as_str()));
+    }
+    let (rows, total) = evaluation::evaluate(&facts, by, now);
+    Ok(Evaluation {
+        by,
+        from,
+        to,
+        rows,
+        total,
+    })
+}
+
+/// The per-cell evaluation as GeoJSON: each cell's outline with its indicators.
+pub async fn evaluation_geojson(
+    state: &AppState,
+    e: &Evaluation,
+) -> Result<serde_json::Value, AppError> {
+    let codes: Vec<String> = e.rows.iter().map(|r| r.key.clone()).collect();
+    let cells = state.store.cells(&codes).await?;
+    evaluation::to_geojson(&e.rows, &cells).map_err(AppError::Internal)
+}

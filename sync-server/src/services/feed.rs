@@ -1,0 +1,94 @@
+//! The change feed back to devices (`GET /v1/changes`): the store reads a page of what the
+//! device's user may see, this loads each thing as it is now, and
+//! [`crate::domain::feed`] makes the page.
+
+use gridwalk_protocol::{ChangesPage, ReportId, TaskChange, TaskId};
+
+use crate::AppState;
+use crate::domain::feed::{self, Cursor, DEFAULT_LIMIT, Loaded, MAX_LIMIT};
+use crate::domain::model::{Device, FeedKind};
+use crate::error::AppError;
+use crate::store::CaseStore;
+
+/// The next page of `device`'s user's feed after `cursor` (from the start without one).
+#[tracing::instrument(skip_all, fields(device = %device.id))]
+pub async fn page(
+    state: &AppState,
+    device: &Device,
+    cursor: Option<&str>,
+    limit: Option<usize>,
+) -> Result<ChangesPage, AppError> {
+    let store = state.store.as_ref();
+    let limit = limit.unwrap_or(DEFAULT_LIMIT);
+    if limit == 0 || limit > MAX_LIMIT {
+        return Err(AppError::BadRequest(format!(
+            "limit must be between 1 and {MAX_LIMIT}, not {limit}"
+        )));
+    }
+    // An empty cursor is no cursor: from the start.
+    let cursor = cursor
+        .filter(|c| !c.is_empty())
+        .map(Cursor::decode)
+        .transpose()
+        .map_err(AppError::BadRequest)?;
+    let user = store
+        .user(device.user)
+        .await?
+        .ok_or_else(|| AppError::Forbidden(format!("user {} no longer exists", device.user)))?;
+    let after = cursor.as_ref().map_or(0, |c| c.seq);
+    let page = store.feed(user.id, &user.cells, after, limit + 1).await?;
+    if let Some(c) = &cursor {
+        feed::check_cursor(c, &page).map_err(AppError::Resync)?;
+    }
+    let (rows, more, next) = feed::window(&page, limit, after);
+    let reports: Vec<ReportId> = feed::entities(rows, FeedKind::Report).map_err(AppError::Internal)?;
+    let codes: Vec<String> = feed::entities(rows, FeedKind::Cell).map_err(AppError::Internal)?;
+    let tasks: Vec<TaskId> = feed::entities(rows, FeedKind::Task).map_err(AppError::Internal)?;
+    let mut loaded = Loaded {
+        reports: if reports.is_empty() {
+            Vec::new()
+        } else {
+            store.reports(&reports).await?
+        },
+        cells: if codes.is_empty() {
+            Vec::new()
+        } else {
+            store.cells(&codes).await?
+        },
+        tables: if rows.iter().any(|r| r.kind == FeedKind::CodeTable) {
+            store.code_tables().await?
+        } else {
+            Vec::new()
+        },
+        tasks: Vec::new(),
+    };
+    for id in tasks {
+        loaded.tasks.extend(task_change(store, id).await?);
+    }
+    let changes = feed::changes(rows, &loaded).map_err(AppError::Internal)?;
+    tracing::debug!(changes = changes.len(), more, "feed page");
+    Ok(ChangesPage {
+        changes,
+        cursor: Cursor {
+            epoch: page.epoch.clone(),
+            seq: next,
+        }
+        .encode(),
+        more,
+    })
+}
+
+/// A task with the case it is about, as the device receives it.
+async fn task_change(store: &dyn CaseStore, id: TaskId) -> Result<Option<TaskChange>, AppError> {
+    let Some(task) = store.task(id).await? else {
+        return Ok(None);
+    };
+    let Some(item) = store.console_reports_by_id(&[task.report]).await?.pop() else {
+        return Ok(None);
+    };
+    Ok(Some(TaskChange {
+        task,
+        report: item.report,
+        department: item.case.and_then(|c| c.department),
+    }))
+}

@@ -1,0 +1,19 @@
+//! The glue between the HTTP handlers and the domain and store: each service function
+//! checks who asks, gathers what the decision needs (the cached reference data, the store's
+//! snapshot inside its transaction, the blob store), calls [`crate::domain`] through the
+//! store, and answers in the API's terms. Handlers call services, never the store.
+//!
+//! - [`intake`]: a device's push and its identity (`/v1/push`, `/v1/me`).
+//! - [`uploads`]: photos over tus and which photos the centre still needs.
+//! - [`feed`]: the change feed back to devices.
+//! - [`console`]: sign-in, review and the case loop, reports' stories, devices, intake
+//!   health, conflicts and the evaluation.
+//! - [`reference`]: code tables and case rules, parsed once and shared.
+//! - [`admin`]: loading reference data and people, enrolling devices (the CLI and tests).
+
+pub mod admin;
+pub mod console;
+pub mod feed;
+pub mod intake;
+pub mod reference;
+pub mod uploads;

@@ -1,0 +1,548 @@
+//! What the console reads, in SQL both databases run: reports with their surroundings,
+//! versions, case events, tasks, the facts the evaluation counts, the device board,
+//! intake health and conflicts.
+
+use std::collections::HashMap;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use gridwalk_protocol::console::{
+    CaseEvent, CaseInfo, Conflict, ConsoleReport, DeviceRow, IntakeHealth, MissingPhotos, Person,
+    Refusal, StateCount, Task, TaskKind, UploadProgress,
+};
+use gridwalk_protocol::{Outcome, PhotoId, QueueStats, ReportId, TaskId};
+use uuid::Uuid;
+
+use super::{Database, Mode, Row, Sql, Value, params, tagged, tx};
+use crate::domain::evaluation;
+use crate::domain::model::{Author, CaseFacts, ReportFilter, ReportVersion};
+use crate::store::{ConsoleStore, StoreError, StoreResult};
+
+const REPORT_COLUMNS: &str = "r.id, r.record, r.state, r.version, r.received_at, r.state_at, \
+    r.note, r.duplicate_of, r.merged_into, r.deleted_at, \
+    u.id, u.login, u.name, u.role, u.team, \
+    c.case_no, c.registered_at, c.department, c.due_at, c.reworks, c.closed_at";
+
+const REPORT_FROM: &str = "reports r JOIN users u ON u.id = r.reporter
+    LEFT JOIN cases c ON c.report_id = r.id";
+
+fn person(r: &Row, at: usize) -> StoreResult<Person> {
+    Ok(Person {
+        id: r.get(at)?,
+        login: r.get(at + 1)?,
+        name: r.get(at + 2)?,
+        role: tagged(r, at + 3)?,
+        team: r.get(at + 4)?,
+    })
+}
+
+fn console_report(r: &Row) -> StoreResult<ConsoleReport> {
+    let received_at: DateTime<Utc> = r.get(4)?;
+    let case = match (r.get::<Option<String>>(15)?, r.get(16)?) {
+        (Some(case_no), Some(registered_at)) => Some(CaseInfo {
+            case_no,
+            registered_at,
+            department: r.get(17)?,
+            due_at: r.get(18)?,
+            reworks: r.get::<Option<u32>>(19)?.unwrap_or(0),
+            closed_at: r.get(20)?,
+        }),
+        _ => None,
+    };
+    Ok(ConsoleReport {
+        report: r.json(1)?,
+        state: r.get(2)?,
+        version: r.get(3)?,
+        received_at,
+        state_at: r.get::<Option<_>>(5)?.unwrap_or(received_at),
+        note: r.get(6)?,
+        duplicate_of: r.get(7)?,
+        merged_into: r.get(8)?,
+        deleted_at: r.get(9)?,
+        reporter: person(r, 10)?,
+        photos_arrived: Vec::new(),
+        case,
+    })
+}
+
+/// Console reports of `sql` (selecting [`REPORT_COLUMNS`]), with their arrived photos.
+async fn console_reports(
+    tx: &mut dyn Sql,
+    sql: &str,
+    params: Vec<Value>,
+) -> StoreResult<Vec<ConsoleReport>> {
+    let rows = tx.query(sql, params).await?;
+    let mut out = rows
+        .iter()
+        .map(console_report)
+        .collect::<StoreResult<Vec<_>>>()?;
+    if out.is_empty() {
+        return Ok(out);
+    }
+    let ids: Vec<ReportId> = rows.iter().map(|r| r.get(0)).collect::<StoreResult<_>>()?;
+    let any = (tx.dialect().any)("report_id", 1);
+    let mut arrived: HashMap<ReportId, Vec<PhotoId>> = HashMap::new();
+    for r in tx
+        .query(
+            &format!(
+                "SELECT report_id, photo_id FROM report_photos WHERE arrived AND {any}
+                  ORDER BY report_id, photo_id"
+            ),
+            vec![Value::list(ids.iter().copied())],
+        )
+        .await?
+    {
+        arrived.entry(r.get(0)?).or_default().push(r.get(1)?);
+    }
+    for (report, id) in out.iter_mut().zip(&ids) {
+        report.photos_arrived = arrived.remove(id).unwrap_or_default();
+    }
+    Ok(out)
+}
+
+const EVENT_COLUMNS: &str = "e.action, e.from_state, e.to_state, e.by_user, u.name, e.by_device, \
+    e.text, e.due_at, e.at, e.report_id";
+
+fn event(r: &Row) -> StoreResult<(ReportId, CaseEvent)> {
+    Ok((
+        r.get(9)?,
+        CaseEvent {
+            action: r.get(0)?,
+            from: r.get(1)?,
+            to: r.get(2)?,
+            by_user: r.get(3)?,
+            by_name: r.get(4)?,
+            by_device: r.get(5)?,
+            text: r.get(6)?,
+            due_at: r.get(7)?,
+            at: r.get(8)?,
+        },
+    ))
+}
+
+const TASK_COLUMNS: &str = "t.id, t.kind, t.report_id, c.case_no, t.assignee, t.created_at, \
+    t.due_at, t.done_at, t.passed, t.note, t.photos, t.by_device";
+
+fn task(r: &Row) -> StoreResult<Task> {
+    Ok(Task {
+        id: r.get(0)?,
+        kind: match r.get::<String>(1)?.as_str() {
+            "verify" => TaskKind::Verify,
+            other => return Err(StoreError::Corrupt(format!("unknown task kind {other:?}"))),
+        },
+        report: r.get(2)?,
+        case_no: r.get::<Option<String>>(3)?.unwrap_or_default(),
+        assignee: r.get(4)?,
+        created_at: r.get(5)?,
+        due_at: r.get(6)?,
+        done_at: r.get(7)?,
+        passed: r.get(8)?,
+        note: r.get(9)?,
+        photos: r.json(10)?,
+        by_device: r.get(11)?,
+    })
+}
+
+async fn tasks_where(tx: &mut dyn Sql, clause: &str, arg: Value) -> StoreResult<Vec<Task>> {
+    tx.query(
+        &format!(
+            "SELECT {TASK_COLUMNS} FROM tasks t LEFT JOIN cases c ON c.report_id = t.report_id
+              WHERE {clause} ORDER BY t.created_at, t.id"
+        ),
+        vec![arg],
+    )
+    .await?
+    .iter()
+    .map(task)
+    .collect()
+}
+
+fn conflict(r: &Row) -> StoreResult<Conflict> {
+    Ok(Conflict {
+        id: r.get(0)?,
+        report: r.get(1)?,
+        device: r.get(2)?,
+        mutation: r.get(3)?,
+        base_version: r.get(4)?,
+        central_version: r.get(5)?,
+        fields: r.json(6)?,
+        opened_at: r.get(7)?,
+        resolved_at: r.get(8)?,
+        resolution: r.json_opt(9)?,
+        resolved_by: r.get(10)?,
+    })
+}
+
+async fn conflicts_where(
+    tx: &mut dyn Sql,
+    clause: &str,
+    params: Vec<Value>,
+) -> StoreResult<Vec<Conflict>> {
+    tx.query(
+        &format!(
+            "SELECT id, report_id, device_id, mutation_id, base_version, central_version, fields,
+                    opened_at, resolved_at, resolution, resolved_by
+               FROM conflicts WHERE {clause} ORDER BY opened_at, id"
+        ),
+        params,
+    )
+    .await?
+    .iter()
+    .map(conflict)
+    .collect()
+}
+
+#[async_trait]
+impl<D: Database> ConsoleStore for D {
+    async fn console_reports(&self, f: &ReportFilter) -> StoreResult<Vec<ConsoleReport>> {
+        let f = f.clone();
+        tx!(self, Mode::Snapshot, |tx| {
+            let mut clauses = vec!["r.deleted_at IS NULL".to_owned()];
+            let mut params = vec![Value::from(f.limit.max(1))];
+            if !f.states.is_empty() {
+                params.push(Value::list(f.states.iter().copied()));
+                clauses.push((tx.dialect().any)("r.state", params.len()));
+            }
+            if let Some(team) = &f.team {
+                params.push(Value::from(team));
+                clauses.push(format!("u.team = ${}", params.len()));
+            }
+            let sql = format!(
+                "SELECT {REPORT_COLUMNS} FROM {REPORT_FROM} WHERE {}
+                  ORDER BY COALESCE(r.state_at, r.received_at) DESC, r.id DESC LIMIT $1",
+                clauses.join(" AND ")
+            );
+            console_reports(tx, &sql, params).await
+        })
+    }
+
+    async fn console_reports_by_id(&self, ids: &[ReportId]) -> StoreResult<Vec<ConsoleReport>> {
+        let ids = Value::list(ids.iter().copied());
+        tx!(self, Mode::Snapshot, |tx| {
+            let any = (tx.dialect().any)("r.id", 1);
+            let sql = format!(
+                "SELECT {REPORT_COLUMNS} FROM {REPORT_FROM} WHERE {any}
+                  ORDER BY r.received_at, r.id"
+            );
+            console_reports(tx, &sql, vec![ids]).await
+        })
+    }
+
+    async fn related_reports(&self, id: ReportId) -> StoreResult<Vec<ReportId>> {
+        tx!(self, Mode::Read, |tx| {
+            tx.query(
+                "SELECT id FROM reports
+                  WHERE id != $1 AND deleted_at IS NULL
+                    AND (id = (SELECT duplicate_of FROM reports WHERE id = $1)
+                         OR id = (SELECT merged_into FROM reports WHERE id = $1)
+                         OR duplicate_of = $1 OR merged_into = $1)
+                  ORDER BY received_at, id",
+                params![id],
+            )
+            .await?
+            .iter()
+            .map(|r| r.get(0))
+            .collect()
+        })
+    }
+
+    async fn report_versions(&self, id: ReportId) -> StoreResult<Vec<ReportVersion>> {
+        tx!(self, Mode::Read, |tx| {
+            tx.query(
+                "SELECT version, record, patch, by_user, by_device, mutation_id, at
+                   FROM report_versions WHERE report_id = $1 ORDER BY version",
+                params![id],
+            )
+            .await?
+            .iter()
+            .map(|r| {
+                Ok(ReportVersion {
+                    version: r.get(0)?,
+                    record: r.json(1)?,
+                    patch: r.json_opt(2)?,
+                    by: Author {
+                        user: r.get(3)?,
+                        device: r.get(4)?,
+                        mutation: r.get(5)?,
+                    },
+                    at: r.get(6)?,
+                })
+            })
+            .collect()
+        })
+    }
+
+    async fn case_events(&self, id: ReportId) -> StoreResult<Vec<CaseEvent>> {
+        tx!(self, Mode::Read, |tx| {
+            tx.query(
+                &format!(
+                    "SELECT {EVENT_COLUMNS} FROM case_events e
+                       LEFT JOIN users u ON u.id = e.by_user
+                      WHERE e.report_id = $1 ORDER BY e.id"
+                ),
+                params![id],
+            )
+            .await?
+            .iter()
+            .map(|r| Ok(event(r)?.1))
+            .collect()
+        })
+    }
+
+    async fn report_tasks(&self, id: ReportId) -> StoreResult<Vec<Task>> {
+        tx!(self, Mode::Read, |tx| {
+            tasks_where(tx, "t.report_id = $1", Value::from(id)).await
+        })
+    }
+
+    async fn task(&self, id: TaskId) -> StoreResult<Option<Task>> {
+        tx!(self, Mode::Read, |tx| {
+            Ok(tasks_where(tx, "t.id = $1", Value::from(id)).await?.pop())
+        })
+    }
+
+    async fn case_facts(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> StoreResult<Vec<CaseFacts>> {
+        tx!(self, Mode::Snapshot, |tx| {
+            let period = params![from, to];
+            let facts = tx
+                .query(
+                    "SELECT r.id, r.reporter, u.name, u.team, r.cell, r.received_at, r.state
+                       FROM reports r JOIN users u ON u.id = r.reporter
+                      WHERE r.deleted_at IS NULL AND r.received_at >= $1 AND r.received_at < $2
+                      ORDER BY r.received_at, r.id",
+                    period.clone(),
+                )
+                .await?
+                .iter()
+                .map(|r| {
+                    Ok(CaseFacts {
+                        report: r.get(0)?,
+                        reporter: r.get(1)?,
+                        reporter_name: r.get(2)?,
+                        team: r.get(3)?,
+                        cell: r.get(4)?,
+                        received_at: r.get(5)?,
+                        state: r.get(6)?,
+                        events: Vec::new(),
+                        tasks: Vec::new(),
+                    })
+                })
+                .collect::<StoreResult<Vec<_>>>()?;
+            let events = tx
+                .query(
+                    &format!(
+                        "SELECT {EVENT_COLUMNS} FROM case_events e
+                           LEFT JOIN users u ON u.id = e.by_user
+                           JOIN reports r ON r.id = e.report_id
+                          WHERE r.deleted_at IS NULL AND r.received_at >= $1
+                            AND r.received_at < $2
+                          ORDER BY e.id"
+                    ),
+                    period.clone(),
+                )
+                .await?
+                .iter()
+                .map(event)
+                .collect::<StoreResult<Vec<_>>>()?;
+            let tasks = tx
+                .query(
+                    &format!(
+                        "SELECT {TASK_COLUMNS} FROM tasks t
+                           LEFT JOIN cases c ON c.report_id = t.report_id
+                           JOIN reports r ON r.id = t.report_id
+                          WHERE r.deleted_at IS NULL AND r.received_at >= $1
+                            AND r.received_at < $2
+                          ORDER BY t.created_at, t.id"
+                    ),
+                    period,
+                )
+                .await?
+                .iter()
+                .map(task)
+                .collect::<StoreResult<Vec<_>>>()?;
+            Ok(evaluation::gather(facts, events, tasks))
+        })
+    }
+
+    async fn device_board(&self) -> StoreResult<Vec<DeviceRow>> {
+        tx!(self, Mode::Snapshot, |tx| {
+            tx.query(
+                "SELECT d.id, d.enrolled_at, d.last_seen, d.app_version, d.queue_reports,
+                        d.queue_photos, d.queue_bytes,
+                        (SELECT COUNT(*) FROM reports r WHERE r.device_id = d.id),
+                        (SELECT MAX(r.received_at) FROM reports r WHERE r.device_id = d.id),
+                        u.id, u.login, u.name, u.role, u.team
+                   FROM devices d JOIN users u ON u.id = d.user_id
+                  ORDER BY u.team, u.name, d.enrolled_at",
+                vec![],
+            )
+            .await?
+            .iter()
+            .map(|r| {
+                Ok(DeviceRow {
+                    id: r.get(0)?,
+                    enrolled_at: r.get(1)?,
+                    last_seen: r.get(2)?,
+                    app_version: r.get(3)?,
+                    queue: QueueStats {
+                        reports: r.get(4)?,
+                        photos: r.get(5)?,
+                        bytes: r.get(6)?,
+                    },
+                    reports_received: r.get(7)?,
+                    last_received_at: r.get(8)?,
+                    user: person(r, 9)?,
+                })
+            })
+            .collect()
+        })
+    }
+
+    async fn intake_health(&self) -> StoreResult<IntakeHealth> {
+        tx!(self, Mode::Snapshot, |tx| { intake_health(tx).await })
+    }
+
+    async fn conflicts(&self, report: ReportId) -> StoreResult<Vec<Conflict>> {
+        tx!(self, Mode::Read, |tx| {
+            conflicts_where(tx, "report_id = $1", params![report]).await
+        })
+    }
+
+    async fn open_conflicts(&self) -> StoreResult<Vec<Conflict>> {
+        tx!(self, Mode::Read, |tx| {
+            conflicts_where(tx, "resolved_at IS NULL", vec![]).await
+        })
+    }
+
+    async fn conflict(&self, id: Uuid) -> StoreResult<Option<Conflict>> {
+        tx!(self, Mode::Read, |tx| {
+            Ok(conflicts_where(tx, "id = $1", params![id]).await?.pop())
+        })
+    }
+}
+
+async fn intake_health(tx: &mut dyn Sql) -> StoreResult<IntakeHealth> {
+    let mut states = tx
+        .query(
+            "SELECT state, COUNT(*) FROM reports WHERE deleted_at IS NULL GROUP BY state",
+            vec![],
+        )
+        .await?
+        .iter()
+        .map(|r| {
+            Ok(StateCount {
+                state: r.get(0)?,
+                count: r.get(1)?,
+            })
+        })
+        .collect::<StoreResult<Vec<_>>>()?;
+    states.sort_by_key(|s| s.state.as_str());
+    let oldest_pending = tx
+        .one(
+            "SELECT MIN(COALESCE(state_at, received_at)) FROM reports
+              WHERE state = 'pending_review' AND deleted_at IS NULL",
+            vec![],
+        )
+        .await?
+        .get(0)?;
+    let missing_photos = tx
+        .query(
+            "SELECT r.id, u.name, r.device_id,
+                    SUM(CASE WHEN p.arrived THEN 0 ELSE 1 END), COUNT(p.photo_id), r.received_at
+               FROM reports r JOIN users u ON u.id = r.reporter
+               JOIN report_photos p ON p.report_id = r.id
+              WHERE r.state = 'awaiting_photos' AND r.deleted_at IS NULL
+              GROUP BY r.id, u.id ORDER BY r.received_at, r.id LIMIT 200",
+            vec![],
+        )
+        .await?
+        .iter()
+        .map(|r| {
+            Ok(MissingPhotos {
+                report: r.get(0)?,
+                reporter: r.get(1)?,
+                device: r.get(2)?,
+                missing: r.get(3)?,
+                photos: r.get(4)?,
+                received_at: r.get(5)?,
+            })
+        })
+        .collect::<StoreResult<Vec<_>>>()?;
+    let uploads = tx
+        .query(
+            "SELECT id, report_id, device_id, received, length, created_at, expires_at
+               FROM uploads WHERE completed_at IS NULL ORDER BY created_at LIMIT 200",
+            vec![],
+        )
+        .await?
+        .iter()
+        .map(|r| {
+            Ok(UploadProgress {
+                id: r.get(0)?,
+                report: r.get(1)?,
+                device: r.get(2)?,
+                received: r.get(3)?,
+                length: r.get(4)?,
+                created_at: r.get(5)?,
+                expires_at: r.get(6)?,
+            })
+        })
+        .collect::<StoreResult<Vec<_>>>()?;
+    let rejected = (tx.dialect().json_text)("a.outcome", "outcome");
+    let refusals = tx
+        .query(
+            &format!(
+                "SELECT a.device_id, u.name, a.mutation_id, a.outcome, a.applied_at
+                   FROM applied_mutations a JOIN devices d ON d.id = a.device_id
+                   JOIN users u ON u.id = d.user_id
+                  WHERE {rejected} = 'rejected'
+                  ORDER BY a.applied_at DESC LIMIT 50"
+            ),
+            vec![],
+        )
+        .await?
+        .iter()
+        .map(|r| {
+            let reason = match r.json::<Outcome>(3)? {
+                Outcome::Rejected { reason } => reason,
+                other => format!("{other:?}"),
+            };
+            Ok(Refusal {
+                device: r.get(0)?,
+                user: r.get(1)?,
+                mutation: r.get(2)?,
+                reason,
+                at: r.get(4)?,
+            })
+        })
+        .collect::<StoreResult<Vec<_>>>()?;
+    let open_conflicts = tx
+        .one("SELECT COUNT(*) FROM conflicts WHERE resolved_at IS NULL", vec![])
+        .await?
+        .get(0)?;
+    let q = tx
+        .one(
+            "SELECT CAST(COALESCE(SUM(queue_reports), 0) AS BIGINT),
+                    CAST(COALESCE(SUM(queue_photos), 0) AS BIGINT),
+                    CAST(COALESCE(SUM(queue_bytes), 0) AS BIGINT) FROM devices",
+            vec![],
+        )
+        .await?;
+    Ok(IntakeHealth {
+        states,
+        oldest_pending,
+        missing_photos,
+        uploads,
+        refusals,
+        open_conflicts,
+        devices_queue: QueueStats {
+            reports: q.get(0)?,
+            photos: q.get(1)?,
+            bytes: q.get(2)?,
+        },
+    })
+}

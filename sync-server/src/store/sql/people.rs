@@ -1,0 +1,223 @@
+//! People, their devices and console sessions, in SQL both databases run.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use gridwalk_protocol::{DeviceId, MutationId, UserId};
+
+use super::{Database, Mode, Row, Value, params, tag, tagged, tx};
+use crate::domain::model::{Device, User};
+use crate::store::{DeviceStore, SessionStore, StoreError, StoreResult};
+
+const USER_COLUMNS: &str = "u.id, u.login, u.name, u.role, u.team, u.cells, u.badge, \
+    u.camera_serial";
+
+/// A user from the first eight columns of `row` ([`USER_COLUMNS`]).
+fn user(row: &Row) -> StoreResult<User> {
+    Ok(User {
+        id: row.get(0)?,
+        login: row.get(1)?,
+        name: row.get(2)?,
+        role: tagged(row, 3)?,
+        team: row.get(4)?,
+        cells: row.json(5)?,
+        badge: row.get(6)?,
+        camera_serial: row.get(7)?,
+    })
+}
+
+#[async_trait]
+impl<D: Database> DeviceStore for D {
+    async fn put_user(&self, u: &User) -> StoreResult<()> {
+        let values = vec![
+            Value::from(u.id),
+            Value::from(&u.login),
+            Value::from(&u.name),
+            Value::from(tag(&u.role)),
+            Value::from(u.team.clone()),
+            Value::json(&u.cells)?,
+            Value::from(u.badge.clone()),
+            Value::from(u.camera_serial.clone()),
+        ];
+        tx!(self, Mode::Write, |tx| {
+            tx.execute(
+                "INSERT INTO users (id, login, name, role, team, cells, badge, camera_serial)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+                 ON CONFLICT (login) DO UPDATE SET name = excluded.name, role = excluded.role,
+                    team = excluded.team, cells = excluded.cells, badge = excluded.badge,
+                    camera_serial = excluded.camera_serial",
+                values,
+            )
+            .await?;
+            Ok(())
+        })
+    }
+
+    async fn user_by_login(&self, login: &str) -> StoreResult<Option<User>> {
+        let login = login.to_owned();
+        tx!(self, Mode::Read, |tx| {
+            tx.opt(
+                &format!("SELECT {USER_COLUMNS} FROM users u WHERE u.login = $1"),
+                params![login],
+            )
+            .await?
+            .as_ref()
+            .map(user)
+            .transpose()
+        })
+    }
+
+    async fn user(&self, id: UserId) -> StoreResult<Option<User>> {
+        tx!(self, Mode::Read, |tx| {
+            tx.opt(
+                &format!("SELECT {USER_COLUMNS} FROM users u WHERE u.id = $1"),
+                params![id],
+            )
+            .await?
+            .as_ref()
+            .map(user)
+            .transpose()
+        })
+    }
+
+    async fn enroll_device(
+        &self,
+        device: DeviceId,
+        user: UserId,
+        token_sha256: &str,
+        at: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        let token = token_sha256.to_owned();
+        tx!(self, Mode::Write, |tx| {
+            tx.execute(
+                "INSERT INTO devices (id, user_id, token_sha256, enrolled_at) VALUES ($1, $2, $3, $4)
+                 ON CONFLICT (id) DO UPDATE SET user_id = excluded.user_id,
+                    token_sha256 = excluded.token_sha256, enrolled_at = excluded.enrolled_at",
+                params![device, user, token, at],
+            )
+            .await?;
+            Ok(())
+        })
+    }
+
+    async fn device_by_token(&self, token_sha256: &str) -> StoreResult<Option<Device>> {
+        let token = token_sha256.to_owned();
+        tx!(self, Mode::Read, |tx| {
+            let Some(row) = tx
+                .opt(
+                    "SELECT id, user_id FROM devices WHERE token_sha256 = $1",
+                    params![token],
+                )
+                .await?
+            else {
+                return Ok(None);
+            };
+            Ok(Some(Device {
+                id: row.get(0)?,
+                user: row.get(1)?,
+            }))
+        })
+    }
+
+    async fn last_applied(&self, device: DeviceId) -> StoreResult<MutationId> {
+        tx!(self, Mode::Read, |tx| {
+            tx.opt("SELECT last_applied FROM devices WHERE id = $1", params![device])
+                .await?
+                .ok_or_else(|| StoreError::NotFound(format!("device {device}")))?
+                .get(0)
+        })
+    }
+}
+
+#[async_trait]
+impl<D: Database> SessionStore for D {
+    async fn set_password(&self, user: UserId, hash: Option<&str>) -> StoreResult<()> {
+        let hash = hash.map(str::to_owned);
+        tx!(self, Mode::Write, |tx| {
+            let n = tx
+                .execute(
+                    "UPDATE users SET password_hash = $2 WHERE id = $1",
+                    params![user, hash],
+                )
+                .await?;
+            if n == 0 {
+                return Err(StoreError::NotFound(format!("user {user}")));
+            }
+            Ok(())
+        })
+    }
+
+    async fn password_hash(&self, login: &str) -> StoreResult<Option<(User, Option<String>)>> {
+        let login = login.to_owned();
+        tx!(self, Mode::Read, |tx| {
+            let Some(row) = tx
+                .opt(
+                    &format!(
+                        "SELECT {USER_COLUMNS}, u.password_hash FROM users u WHERE u.login = $1"
+                    ),
+                    params![login],
+                )
+                .await?
+            else {
+                return Ok(None);
+            };
+            Ok(Some((user(&row)?, row.get(8)?)))
+        })
+    }
+
+    async fn create_session(
+        &self,
+        token_sha256: &str,
+        user: UserId,
+        at: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        let token = token_sha256.to_owned();
+        tx!(self, Mode::Write, |tx| {
+            tx.execute(
+                "DELETE FROM console_sessions WHERE expires_at <= $1",
+                params![at],
+            )
+            .await?;
+            tx.execute(
+                "INSERT INTO console_sessions (token_sha256, user_id, created_at, expires_at)
+                 VALUES ($1, $2, $3, $4)",
+                params![token, user, at, expires_at],
+            )
+            .await?;
+            Ok(())
+        })
+    }
+
+    async fn session_user(
+        &self,
+        token_sha256: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<User>> {
+        let token = token_sha256.to_owned();
+        tx!(self, Mode::Read, |tx| {
+            tx.opt(
+                &format!(
+                    "SELECT {USER_COLUMNS} FROM console_sessions s JOIN users u ON u.id = s.user_id
+                      WHERE s.token_sha256 = $1 AND s.expires_at > $2"
+                ),
+                params![token, now],
+            )
+            .await?
+            .as_ref()
+            .map(user)
+            .transpose()
+        })
+    }
+
+    async fn end_session(&self, token_sha256: &str) -> StoreResult<()> {
+        let token = token_sha256.to_owned();
+        tx!(self, Mode::Write, |tx| {
+            tx.execute(
+                "DELETE FROM console_sessions WHERE token_sha256 = $1",
+                params![token],
+            )
+            .await?;
+            Ok(())
+        })
+    }
+}

@@ -1,0 +1,116 @@
+//! Reference data in SQL both databases run: code tables and grid cells (which devices get
+//! through the feed) and named documents (the case rules).
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use gridwalk_protocol::CellCode;
+
+use super::feed::write_feed;
+use super::{Database, Mode, Value, params, tx};
+use crate::domain::model::{FeedKind, Touch};
+use crate::domain::rules;
+use crate::store::{ReferenceStore, StoreResult};
+
+#[async_trait]
+impl<D: Database> ReferenceStore for D {
+    async fn put_code_table(
+        &self,
+        version: &str,
+        body: &str,
+        at: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        let (version, body) = (version.to_owned(), body.to_owned());
+        tx!(self, Mode::Write, |tx| {
+            tx.execute(
+                "INSERT INTO code_tables (version, body, loaded_at) VALUES ($1, $2, $3)
+                 ON CONFLICT (version) DO UPDATE SET body = excluded.body,
+                    loaded_at = excluded.loaded_at",
+                params![&version, body, at],
+            )
+            .await?;
+            let touch = Touch::reference(FeedKind::CodeTable, &version, None);
+            write_feed(tx, vec![touch], at).await
+        })
+    }
+
+    async fn code_tables(&self) -> StoreResult<Vec<(String, String)>> {
+        tx!(self, Mode::Read, |tx| { code_tables(tx).await })
+    }
+
+    async fn put_cells(&self, cells: &[(CellCode, String)], at: DateTime<Utc>) -> StoreResult<usize> {
+        let rows: Vec<Vec<Value>> = cells
+            .iter()
+            .map(|(code, feature)| vec![Value::from(code), Value::Json(feature.clone())])
+            .collect();
+        let touches: Vec<Touch> = cells
+            .iter()
+            .map(|(code, _)| Touch::reference(FeedKind::Cell, code.as_str(), Some(code.as_str())))
+            .collect();
+        let n = cells.len();
+        tx!(self, Mode::Write, |tx| {
+            tx.insert_many(
+                "cells",
+                &[("code", super::Ty::Text), ("feature", super::Ty::Json)],
+                rows,
+                "ON CONFLICT (code) DO UPDATE SET feature = excluded.feature",
+            )
+            .await?;
+            write_feed(tx, touches, at).await?;
+            Ok(n)
+        })
+    }
+
+    async fn cells(&self, codes: &[String]) -> StoreResult<Vec<(CellCode, String)>> {
+        let codes = Value::list(codes.iter().cloned());
+        tx!(self, Mode::Read, |tx| {
+            let any = (tx.dialect().any)("code", 1);
+            tx.query(&format!("SELECT code, feature FROM cells WHERE {any}"), vec![codes])
+                .await?
+                .iter()
+                .map(|r| Ok((r.get(0)?, r.get(1)?)))
+                .collect()
+        })
+    }
+
+    async fn put_document(&self, name: &str, body: &str, at: DateTime<Utc>) -> StoreResult<()> {
+        let (name, body) = (name.to_owned(), body.to_owned());
+        tx!(self, Mode::Write, |tx| {
+            tx.execute(
+                "INSERT INTO documents (name, body, loaded_at) VALUES ($1, $2, $3)
+                 ON CONFLICT (name) DO UPDATE SET body = excluded.body,
+                    loaded_at = excluded.loaded_at",
+                params![name, body, at],
+            )
+            .await?;
+            Ok(())
+        })
+    }
+
+    async fn document(&self, name: &str) -> StoreResult<Option<String>> {
+        let name = name.to_owned();
+        tx!(self, Mode::Read, |tx| { document(tx, &name).await })
+    }
+
+    async fn reference_texts(&self) -> StoreResult<(Vec<(String, String)>, Option<String>)> {
+        tx!(self, Mode::Snapshot, |tx| {
+            let tables = code_tables(tx).await?;
+            let rules = document(tx, rules::DOCUMENT).await?;
+            Ok((tables, rules))
+        })
+    }
+}
+
+async fn code_tables(tx: &mut dyn super::Sql) -> StoreResult<Vec<(String, String)>> {
+    tx.query("SELECT version, body FROM code_tables ORDER BY version", vec![])
+        .await?
+        .iter()
+        .map(|r| Ok((r.get(0)?, r.get(1)?)))
+        .collect()
+}
+
+async fn document(tx: &mut dyn super::Sql, name: &str) -> StoreResult<Option<String>> {
+    tx.opt("SELECT body FROM documents WHERE name = $1", params![name])
+        .await?
+        .map(|r| r.get(0))
+        .transpose()
+}

@@ -1,0 +1,759 @@
+//! Every write to a report, in SQL both databases run: a device's push (new reports, edits,
+//! verifications), the centre's own changes, steps of the case loop and conflict
+//! resolutions. Each is one transaction that locks what it changes, loads what the
+//! decision needs, asks [`crate::domain`] and writes the answer.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use gridwalk_protocol::{
+    CaseState, DeviceId, MutationId, Outcome, Report, ReportId, ReportPatch, UserId, Version,
+};
+use uuid::Uuid;
+
+use super::feed::write_feed;
+use super::steps::{held_photos, move_report, step_in};
+use super::{Database, Mode, Row, Sql, Ty, Value, params, tag, tx};
+use crate::domain::cases::{StepRequest, Stepped};
+use crate::domain::conflicts::{self, Resolution};
+use crate::domain::duplicates::{self, Candidate};
+use crate::domain::edits::{self, Held, History, Plan};
+use crate::domain::model::{Author, StoredReport, Touch};
+use crate::domain::photos;
+use crate::domain::push::{self, EditEffect, Effect, Run};
+use crate::domain::reference::Reference;
+use crate::domain::Denied;
+use crate::store::{PushApplied, ReportStore, Seen, StoreError, StoreResult};
+
+/// The columns of a report as held ([`stored`] reads them).
+pub(crate) const STORED_COLUMNS: &str = "record, state, version, received_at, duplicate_of, \
+    deleted_at, note, merged_into, (SELECT case_no FROM cases WHERE cases.report_id = reports.id)";
+
+/// A report as held, from a row of [`STORED_COLUMNS`].
+pub(crate) fn stored(r: &Row) -> StoreResult<StoredReport> {
+    Ok(StoredReport {
+        report: r.json(0)?,
+        state: r.get(1)?,
+        version: r.get(2)?,
+        received_at: r.get(3)?,
+        duplicate_of: r.get(4)?,
+        deleted_at: r.get(5)?,
+        note: r.get(6)?,
+        merged_into: r.get(7)?,
+        case_no: r.get(8)?,
+    })
+}
+
+#[async_trait]
+impl<D: Database> ReportStore for D {
+    async fn apply(
+        &self,
+        device: DeviceId,
+        batch: Vec<(MutationId, Effect)>,
+        seen: Seen,
+        reference: Arc<Reference>,
+    ) -> StoreResult<PushApplied> {
+        tx!(self, Mode::Write, |tx| {
+            apply(tx, device, batch, &seen, &reference).await
+        })
+    }
+
+    async fn report(&self, id: ReportId) -> StoreResult<Option<StoredReport>> {
+        tx!(self, Mode::Read, |tx| {
+            tx.opt(
+                &format!("SELECT {STORED_COLUMNS} FROM reports WHERE id = $1"),
+                params![id],
+            )
+            .await?
+            .as_ref()
+            .map(stored)
+            .transpose()
+        })
+    }
+
+    async fn reports(&self, ids: &[ReportId]) -> StoreResult<Vec<StoredReport>> {
+        let ids = Value::list(ids.iter().copied());
+        tx!(self, Mode::Read, |tx| {
+            let any = (tx.dialect().any)("id", 1);
+            tx.query(
+                &format!("SELECT {STORED_COLUMNS} FROM reports WHERE {any}"),
+                vec![ids],
+            )
+            .await?
+            .iter()
+            .map(stored)
+            .collect()
+        })
+    }
+
+    async fn report_count(&self) -> StoreResult<u64> {
+        tx!(self, Mode::Read, |tx| {
+            tx.one("SELECT COUNT(*) FROM reports", vec![]).await?.get(0)
+        })
+    }
+
+    async fn write_version(
+        &self,
+        record: &Report,
+        expected_version: Version,
+        patch: &ReportPatch,
+        by: UserId,
+        at: DateTime<Utc>,
+    ) -> StoreResult<Version> {
+        let (record, patch) = (record.clone(), patch.clone());
+        tx!(self, Mode::Write, |tx| {
+                        let held = tx
+                .opt(
+                    &format!(
+                        "SELECT version, state FROM reports
+                          WHERE id = $1 AND deleted_at IS NULL{lock}",
+                        lock = tx.dialect().lock
+                    ),
+                    params![record.id],
+                )
+                .await?
+                .ok_or_else(|| StoreError::NotFound(format!("report {}", record.id)))?;
+            let (v, state): (Version, CaseState) = (held.get(0)?, held.get(1)?);
+            if v != expected_version {
+                return Err(StoreError::Stale(format!(
+                    "report {} is at version {v}, not {expected_version}",
+                    record.id
+                )));
+            }
+            let mut touches = Vec::new();
+            let version = store_version(
+                tx,
+                state,
+                &record,
+                &patch,
+                Author::person(by),
+                at,
+                false,
+                &mut touches,
+            )
+            .await?;
+            write_feed(tx, touches, at).await?;
+            Ok(version)
+        })
+    }
+
+    async fn delete_report(&self, id: ReportId, at: DateTime<Utc>) -> StoreResult<()> {
+        tx!(self, Mode::Write, |tx| {
+            let reporter: UserId = tx
+                .opt(
+                    "UPDATE reports SET deleted_at = COALESCE(deleted_at, $2) WHERE id = $1
+                     RETURNING reporter",
+                    params![id, at],
+                )
+                .await?
+                .ok_or_else(|| StoreError::NotFound(format!("report {id}")))?
+                .get(0)?;
+            let touch = Touch {
+                tombstone: true,
+                ..Touch::report(id, reporter)
+            };
+            write_feed(tx, vec![touch], at).await
+        })
+    }
+
+    async fn step(&self, step: &StepRequest, reference: Arc<Reference>) -> StoreResult<Stepped> {
+        let step = step.clone();
+        tx!(self, Mode::Write, |tx| {
+            let rules = reference.rules.as_ref().ok_or_else(rules_missing)?;
+            let mut touches = Vec::new();
+            let stepped = step_in(tx, &step, rules, &mut touches).await?;
+            write_feed(tx, touches, step.at).await?;
+            Ok(stepped)
+        })
+    }
+
+    async fn resolve_conflict(&self, r: &Resolution) -> StoreResult<Version> {
+        let r = r.clone();
+        tx!(self, Mode::Write, |tx| {
+                        let resolved_at: Option<DateTime<Utc>> = tx
+                .opt(
+                    &format!("SELECT resolved_at FROM conflicts WHERE id = $1{lock}", lock = tx.dialect().lock),
+                    params![r.conflict],
+                )
+                .await?
+                .ok_or_else(|| StoreError::NotFound(format!("conflict {}", r.conflict)))?
+                .get(0)?;
+            let held = tx
+                .one(
+                    &format!("SELECT version, state FROM reports WHERE id = $1{lock}", lock = tx.dialect().lock),
+                    params![r.record.id],
+                )
+                .await?;
+            let (version, state): (Version, CaseState) = (held.get(0)?, held.get(1)?);
+            conflicts::check_write(r.conflict, resolved_at, r.record.id, version, r.expected_version)
+                .map_err(|d| match d {
+                    Denied::Refused(m) | Denied::Invalid(m) | Denied::Forbidden(m) => {
+                        StoreError::Stale(m)
+                    }
+                    Denied::NotFound(m) => StoreError::NotFound(m),
+                })?;
+            let mut touches = Vec::new();
+            let version = if r.patch.is_empty() {
+                version
+            } else {
+                let by = Author::person(r.by);
+                store_version(tx, state, &r.record, &r.patch, by, r.at, false, &mut touches)
+                    .await?
+            };
+            tx.execute(
+                "UPDATE conflicts SET resolved_at = $2, resolution = $3, resolved_by = $4
+                  WHERE id = $1",
+                vec![
+                    Value::from(r.conflict),
+                    Value::from(r.at),
+                    Value::json(&r.choices)?,
+                    Value::from(r.by),
+                ],
+            )
+            .await?;
+            write_feed(tx, touches, r.at).await?;
+            Ok(version)
+        })
+    }
+}
+
+fn rules_missing() -> StoreError {
+    StoreError::Invalid(
+        "the case rules are not loaded: run `gridwalk-sync admin load-fixtures`".into(),
+    )
+}
+
+/// A device's push, in the caller's transaction.
+async fn apply(
+    tx: &mut dyn Sql,
+    device: DeviceId,
+    batch: Vec<(MutationId, Effect)>,
+    seen: &Seen,
+    reference: &Reference,
+) -> StoreResult<PushApplied> {
+    let at = seen.at;
+        let first: MutationId = tx
+        .opt(
+            &format!("SELECT last_applied FROM devices WHERE id = $1{lock}", lock = tx.dialect().lock),
+            params![device],
+        )
+        .await?
+        .ok_or_else(|| StoreError::NotFound(format!("device {device}")))?
+        .get(0)?;
+    let seq = push::sequence(batch, first);
+    let recorded = recorded_answers(tx, device, seq.repeats.clone()).await?;
+    let mut touches = Vec::new();
+    let mut outcomes: Vec<Outcome> = Vec::with_capacity(seq.fresh.len());
+    let ids: Vec<MutationId> = seq.fresh.iter().map(|(id, _)| *id).collect();
+    for run in push::runs(seq.fresh.clone()) {
+        match run {
+            Run::Reports(list) => {
+                outcomes.extend(receive_reports(tx, device, list, at, &mut touches).await?);
+            }
+            Run::One(_, Effect::Reject(reason)) => outcomes.push(Outcome::Rejected { reason }),
+            Run::One(_, Effect::InsertReport(report)) => {
+                outcomes.extend(receive_reports(tx, device, vec![(0, *report)], at, &mut touches).await?);
+            }
+            Run::One(id, Effect::EditReport(e)) => {
+                outcomes.push(edit_report(tx, id, &e, reference, at, &mut touches).await?);
+            }
+            Run::One(id, Effect::Step(step)) => {
+                let mut step = *step;
+                step.by.mutation = Some(id);
+                let rules = reference.rules.as_ref().ok_or_else(rules_missing)?;
+                outcomes.push(match step_in(tx, &step, rules, &mut touches).await? {
+                    Stepped::Done { .. } => Outcome::Applied,
+                    Stepped::Refused(reason) => Outcome::Rejected { reason },
+                });
+            }
+        }
+    }
+    if seq.gap.is_none() {
+        let rows = ids
+            .iter()
+            .zip(&outcomes)
+            .map(|(id, o)| {
+                Ok(vec![
+                    Value::from(device),
+                    Value::from(*id),
+                    Value::json(o)?,
+                    Value::from(at),
+                ])
+            })
+            .collect::<StoreResult<Vec<_>>>()?;
+        tx.insert_many(
+            "applied_mutations",
+            &[
+                ("device_id", Ty::Uuid),
+                ("mutation_id", Ty::Int),
+                ("outcome", Ty::Json),
+                ("applied_at", Ty::Time),
+            ],
+            rows,
+            "",
+        )
+        .await?;
+        tx.execute(
+            "UPDATE devices SET last_applied = $2, last_seen = $3, app_version = $4,
+                    queue_reports = $5, queue_photos = $6, queue_bytes = $7
+              WHERE id = $1",
+            params![
+                device,
+                seq.last,
+                at,
+                &seen.app_version,
+                seen.queue.reports,
+                seen.queue.photos,
+                seen.queue.bytes
+            ],
+        )
+        .await?;
+    }
+    // Last before commit: the feed's numbers are held only while committing.
+    write_feed(tx, touches, at).await?;
+    Ok(PushApplied {
+        answers: push::answers(&seq, &recorded, outcomes),
+        last_applied: seq.last,
+    })
+}
+
+/// The answers recorded for these mutations of `device`.
+async fn recorded_answers(
+    tx: &mut dyn Sql,
+    device: DeviceId,
+    ids: Vec<MutationId>,
+) -> StoreResult<HashMap<MutationId, Outcome>> {
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let any = (tx.dialect().any)("mutation_id", 2);
+    tx.query(
+        &format!("SELECT mutation_id, outcome FROM applied_mutations WHERE device_id = $1 AND {any}"),
+        vec![Value::from(device), Value::list(ids)],
+    )
+    .await?
+    .iter()
+    .map(|r| Ok((r.get(0)?, r.json(1)?)))
+    .collect()
+}
+
+/// How many duplicate-candidate searches go in one statement: the search is padded to a
+/// power of two of them, so only a few statement texts exist to prepare.
+fn padded(n: usize) -> usize {
+    n.next_power_of_two()
+}
+
+/// The held reports that might duplicate each of `new` (same category, in its search box
+/// and time window), in one statement.
+async fn duplicate_candidates(
+    tx: &mut dyn Sql,
+    new: &[&Report],
+) -> StoreResult<Vec<Vec<Candidate>>> {
+    let mut out = vec![Vec::new(); new.len()];
+    if new.is_empty() {
+        return Ok(out);
+    }
+    let window = duplicates::WINDOW.num_seconds();
+    let mut values = Vec::new();
+    let mut params: Vec<Value> = Vec::new();
+    for i in 0..padded(new.len()) {
+        let n = params.len();
+        values.push(format!(
+            "(CAST(${} AS BIGINT), CAST(${} AS TEXT), CAST(${} AS BIGINT), CAST(${} AS BIGINT), \
+              CAST(${} AS DOUBLE PRECISION), CAST(${} AS DOUBLE PRECISION), \
+              CAST(${} AS DOUBLE PRECISION), CAST(${} AS DOUBLE PRECISION))",
+            n + 1,
+            n + 2,
+            n + 3,
+            n + 4,
+            n + 5,
+            n + 6,
+            n + 7,
+            n + 8
+        ));
+        match new.get(i) {
+            Some(r) => {
+                let (lon0, lon1, lat0, lat1) =
+                    duplicates::search_box(r.location.lon, r.location.lat);
+                let t = r.observed_at.timestamp();
+                params.extend([
+                    Value::from(i as u64),
+                    Value::from(r.category.as_str()),
+                    Value::from(t - window),
+                    Value::from(t + window),
+                    Value::from(lon0),
+                    Value::from(lon1),
+                    Value::from(lat0),
+                    Value::from(lat1),
+                ]);
+            }
+            // Padding: an empty category matches no report.
+            None => params.extend([
+                Value::from(i as u64),
+                Value::from(""),
+                Value::Int(0),
+                Value::Int(-1),
+                Value::Real(0.0),
+                Value::Real(0.0),
+                Value::Real(0.0),
+                Value::Real(0.0),
+            ]),
+        }
+    }
+    let rows = tx
+        .query(
+            &format!(
+                "WITH q (i, cat, s0, s1, lon0, lon1, lat0, lat1) AS (VALUES {})
+                 SELECT q.i, r.id, r.lon, r.lat, r.observed_s FROM q
+                   JOIN reports r ON r.category = q.cat AND r.observed_s BETWEEN q.s0 AND q.s1
+                                 AND r.lon BETWEEN q.lon0 AND q.lon1
+                                 AND r.lat BETWEEN q.lat0 AND q.lat1",
+                values.join(", ")
+            ),
+            params,
+        )
+        .await?;
+    for row in rows {
+        let i: u64 = row.get(0)?;
+        let s: i64 = row.get(4)?;
+        if let Some(list) = usize::try_from(i).ok().and_then(|i| out.get_mut(i)) {
+            list.push(Candidate {
+                id: row.get(1)?,
+                lon: row.get(2)?,
+                lat: row.get(3)?,
+                observed_at: DateTime::from_timestamp(s, 0).unwrap_or_default(),
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// Receives a run of new reports from `device`: repeats of reports already held are
+/// answered by [`push::resubmitted`]; the rest are written together.
+async fn receive_reports(
+    tx: &mut dyn Sql,
+    device: DeviceId,
+    list: Vec<(MutationId, Report)>,
+    at: DateTime<Utc>,
+    touches: &mut Vec<Touch>,
+) -> StoreResult<Vec<Outcome>> {
+    let any = (tx.dialect().any)("id", 1);
+    let held: HashMap<ReportId, Report> = tx
+        .query(
+            &format!("SELECT id, record FROM reports WHERE {any}"),
+            vec![Value::list(list.iter().map(|(_, r)| r.id))],
+        )
+        .await?
+        .iter()
+        .map(|r| Ok((r.get(0)?, r.json(1)?)))
+        .collect::<StoreResult<_>>()?;
+    let mut outcomes = Vec::with_capacity(list.len());
+    let mut new: Vec<Report> = Vec::new();
+    for (_, report) in list {
+        let earlier = held
+            .get(&report.id)
+            .or_else(|| new.iter().find(|n| n.id == report.id));
+        match earlier {
+            Some(e) => outcomes.push(push::resubmitted(e, &report)),
+            None => {
+                outcomes.push(Outcome::Applied);
+                new.push(report);
+            }
+        }
+    }
+    if new.is_empty() {
+        return Ok(outcomes);
+    }
+    let candidates = duplicate_candidates(tx, &new.iter().collect::<Vec<_>>()).await?;
+    let shas = new
+        .iter()
+        .flat_map(|r| r.photos.iter().map(|p| p.sha256.clone()))
+        .collect();
+    let held_shas = held_photos(tx, shas).await?;
+    let receipts = push::receive(new, &candidates, &held_shas);
+
+    let mut reports = Vec::with_capacity(receipts.len());
+    let mut photos = Vec::new();
+    let mut versions = Vec::with_capacity(receipts.len());
+    for rc in &receipts {
+        let r = &rc.report;
+        let record = Value::json(r)?;
+        reports.push(vec![
+            Value::from(r.id),
+            Value::from(device),
+            Value::from(r.reporter),
+            Value::Int(1),
+            Value::from(rc.state),
+            Value::from(tag(&r.kind)),
+            Value::from(r.category.as_str()),
+            Value::from(r.cell.as_ref()),
+            Value::from(tag(&r.urgency)),
+            Value::from(r.observed_at),
+            record.clone(),
+            Value::from(at),
+            Value::from(r.location.lon),
+            Value::from(r.location.lat),
+            Value::from(r.observed_at.timestamp()),
+            Value::from(at),
+            Value::from(rc.duplicate_of),
+        ]);
+        for (p, held) in r.photos.iter().zip(&rc.photos_held) {
+            photos.push(vec![
+                Value::from(r.id),
+                Value::from(p.id),
+                Value::from(&p.sha256),
+                Value::from(p.bytes),
+                Value::from(*held),
+            ]);
+        }
+        versions.push(vec![
+            Value::from(r.id),
+            Value::Int(1),
+            record,
+            Value::from(r.reporter),
+            Value::from(device),
+            Value::from(at),
+        ]);
+        touches.push(Touch::report(r.id, r.reporter));
+    }
+    tx.insert_many(
+        "reports",
+        &[
+            ("id", Ty::Uuid),
+            ("device_id", Ty::Uuid),
+            ("reporter", Ty::Uuid),
+            ("version", Ty::Int),
+            ("state", Ty::Text),
+            ("kind", Ty::Text),
+            ("category", Ty::Text),
+            ("cell", Ty::Text),
+            ("urgency", Ty::Text),
+            ("observed_at", Ty::Time),
+            ("record", Ty::Json),
+            ("received_at", Ty::Time),
+            ("lon", Ty::Real),
+            ("lat", Ty::Real),
+            ("observed_s", Ty::Int),
+            ("state_at", Ty::Time),
+            ("duplicate_of", Ty::Uuid),
+        ],
+        reports,
+        "",
+    )
+    .await?;
+    tx.insert_many("report_photos", PHOTO_COLUMNS, photos, "").await?;
+    tx.insert_many(
+        "report_versions",
+        &[
+            ("report_id", Ty::Uuid),
+            ("version", Ty::Int),
+            ("record", Ty::Json),
+            ("by_user", Ty::Uuid),
+            ("by_device", Ty::Uuid),
+            ("at", Ty::Time),
+        ],
+        versions,
+        "",
+    )
+    .await?;
+    Ok(outcomes)
+}
+
+const PHOTO_COLUMNS: &[(&str, Ty)] = &[
+    ("report_id", Ty::Uuid),
+    ("photo_id", Ty::Uuid),
+    ("sha256", Ty::Text),
+    ("bytes", Ty::Int),
+    ("arrived", Ty::Bool),
+];
+
+/// Merges a device's edit ([`edits::plan`]) and writes what it decides.
+async fn edit_report(
+    tx: &mut dyn Sql,
+    mutation: MutationId,
+    e: &EditEffect,
+    reference: &Reference,
+    at: DateTime<Utc>,
+    touches: &mut Vec<Touch>,
+) -> StoreResult<Outcome> {
+        let held: Option<Held> = tx
+        .opt(
+            &format!(
+                "SELECT record, version, state, deleted_at IS NOT NULL FROM reports
+                  WHERE id = $1{lock}",
+                lock = tx.dialect().lock
+            ),
+            params![e.report],
+        )
+        .await?
+        .map(|r| {
+            Ok::<_, StoreError>(Held {
+                record: r.json(0)?,
+                version: r.get(1)?,
+                state: r.get(2)?,
+                deleted: r.get(3)?,
+            })
+        })
+        .transpose()?;
+    let base: Option<Report> = tx
+        .opt(
+            "SELECT record FROM report_versions WHERE report_id = $1 AND version = $2",
+            params![e.report, e.base_version],
+        )
+        .await?
+        .map(|r| r.json(0))
+        .transpose()?;
+    let own_later: Vec<ReportPatch> = tx
+        .query(
+            "SELECT patch FROM report_versions
+              WHERE report_id = $1 AND version > $2 AND by_device = $3 AND patch IS NOT NULL
+              ORDER BY version",
+            params![e.report, e.base_version, e.device.id],
+        )
+        .await?
+        .iter()
+        .map(|r| r.json(0))
+        .collect::<StoreResult<_>>()?;
+    let history = History {
+        base: base.as_ref(),
+        own_later: &own_later,
+    };
+    let plan = edits::plan(
+        &e.device,
+        held.as_ref(),
+        e.base_version,
+        history,
+        &e.patch,
+        reference,
+        e.now,
+    );
+    let (record, conflicts, direct, central_version) = match plan {
+        Plan::Reject(reason) => return Ok(Outcome::Rejected { reason }),
+        Plan::Settle {
+            record,
+            conflicts,
+            direct,
+            central_version,
+        } => (record, conflicts, direct, central_version),
+    };
+    if let (Some(record), Some(held)) = (record, &held) {
+        let author = Author {
+            mutation: Some(mutation),
+            ..Author::device(&e.device)
+        };
+        store_version(tx, held.state, &record, &e.patch, author, at, true, touches).await?;
+    }
+    if conflicts.is_empty() {
+        return Ok(edits::answer(direct, None));
+    }
+    let conflict = Uuid::now_v7();
+    tx.execute(
+        "INSERT INTO conflicts (id, report_id, device_id, mutation_id, base_version,
+                                central_version, fields, opened_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        vec![
+            Value::from(conflict),
+            Value::from(e.report),
+            Value::from(e.device.id),
+            Value::from(mutation),
+            Value::from(e.base_version),
+            Value::from(central_version),
+            Value::json(&conflicts)?,
+            Value::from(at),
+        ],
+    )
+    .await?;
+    Ok(edits::answer(direct, Some(conflict)))
+}
+
+/// Writes `record` as its report's next version, with its photos, and moves the report
+/// as its photos say ([`photos::after_version`]); `state` is the report's state, read
+/// under its lock by the caller; with `resubmit` (an inspector's own edit) a returned
+/// report goes back to intake.
+#[allow(clippy::too_many_arguments)]
+async fn store_version(
+    tx: &mut dyn Sql,
+    state: CaseState,
+    record: &Report,
+    patch: &ReportPatch,
+    by: Author,
+    at: DateTime<Utc>,
+    resubmit: bool,
+    touches: &mut Vec<Touch>,
+) -> StoreResult<Version> {
+    let id = record.id;
+    let body = Value::json(record)?;
+    let row = tx
+        .one(
+            "UPDATE reports SET record = $2, version = version + 1, kind = $3, category = $4,
+                    cell = $5, urgency = $6, observed_at = $7, lon = $8, lat = $9,
+                    observed_s = $10
+              WHERE id = $1 RETURNING version, reporter",
+            vec![
+                Value::from(id),
+                body.clone(),
+                Value::from(tag(&record.kind)),
+                Value::from(record.category.as_str()),
+                Value::from(record.cell.as_ref()),
+                Value::from(tag(&record.urgency)),
+                Value::from(record.observed_at),
+                Value::from(record.location.lon),
+                Value::from(record.location.lat),
+                Value::from(record.observed_at.timestamp()),
+            ],
+        )
+        .await?;
+    let (version, reporter): (Version, UserId) = (row.get(0)?, row.get(1)?);
+    tx.execute(
+        "INSERT INTO report_versions (report_id, version, record, patch, by_user, by_device,
+                                      mutation_id, at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        vec![
+            Value::from(id),
+            Value::from(version),
+            body,
+            Value::json(patch)?,
+            Value::from(by.user),
+            Value::from(by.device),
+            Value::from(by.mutation),
+            Value::from(at),
+        ],
+    )
+    .await?;
+    let any = (tx.dialect().any)("photo_id", 2);
+    tx.execute(
+        &format!("DELETE FROM report_photos WHERE report_id = $1 AND NOT ({any})"),
+        vec![Value::from(id), Value::list(record.photos.iter().map(|p| p.id))],
+    )
+    .await?;
+    let shas = record.photos.iter().map(|p| p.sha256.clone()).collect();
+    let held = held_photos(tx, shas).await?;
+    let rows = record
+        .photos
+        .iter()
+        .map(|p| {
+            vec![
+                Value::from(id),
+                Value::from(p.id),
+                Value::from(&p.sha256),
+                Value::from(p.bytes),
+                Value::from(held.contains(&p.sha256)),
+            ]
+        })
+        .collect();
+    tx.insert_many(
+        "report_photos",
+        PHOTO_COLUMNS,
+        rows,
+        "ON CONFLICT (report_id, photo_id) DO NOTHING",
+    )
+    .await?;
+    let all_held = record.photos.iter().all(|p| held.contains(&p.sha256));
+    if let Some(m) = photos::after_version(id, state, all_held, resubmit, by, at) {
+        move_report(tx, id, m.to, &m.event).await?;
+    }
+    touches.push(Touch::report(id, reporter));
+    Ok(version)
+}

@@ -1,0 +1,268 @@
+//! The case loop in SQL both databases run: a step locks its report, loads a
+//! [`StepSnapshot`], asks [`cases::plan_step`], and writes what the plan says; a case event
+//! records every change of state, whoever makes it.
+
+use std::collections::HashSet;
+
+use gridwalk_protocol::{CaseState, ReportId};
+
+use super::{Sql, Ty, Value, params};
+use crate::domain::cases::{
+    self, Action, CaseChange, MergeTarget, NewEvent, StepPlan, StepRequest, StepSnapshot, Stepped,
+};
+use crate::domain::model::Touch;
+use crate::domain::rules::CaseRules;
+use crate::store::{StoreError, StoreResult};
+
+/// Writes one step of the audit trail.
+pub(crate) async fn insert_event(
+    tx: &mut dyn Sql,
+    report: ReportId,
+    e: &NewEvent,
+) -> StoreResult<()> {
+    tx.execute(
+        "INSERT INTO case_events (report_id, action, from_state, to_state, by_user, by_device,
+                                  text, due_at, at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        params![
+            report,
+            e.action,
+            e.from,
+            e.to,
+            e.by.user,
+            e.by.device,
+            e.text.clone(),
+            e.due_at,
+            e.at
+        ],
+    )
+    .await?;
+    Ok(())
+}
+
+/// Moves a report to `to`, stamping when, with its event.
+pub(crate) async fn move_report(
+    tx: &mut dyn Sql,
+    report: ReportId,
+    to: CaseState,
+    event: &NewEvent,
+) -> StoreResult<()> {
+    tx.execute(
+        "UPDATE reports SET state = $2, state_at = $3 WHERE id = $1",
+        params![report, to, event.at],
+    )
+    .await?;
+    insert_event(tx, report, event).await
+}
+
+/// The SHA-256s among `shas` whose photo the centre holds.
+pub(crate) async fn held_photos(
+    tx: &mut dyn Sql,
+    list: Vec<String>,
+) -> StoreResult<HashSet<String>> {
+    if list.is_empty() {
+        return Ok(HashSet::new());
+    }
+    let any = (tx.dialect().any)("sha256", 1);
+    tx.query(
+        &format!("SELECT sha256 FROM photo_blobs WHERE {any}"),
+        vec![Value::list(list)],
+    )
+    .await?
+    .iter()
+    .map(|r| r.get(0))
+    .collect()
+}
+
+async fn snapshot(tx: &mut dyn Sql, req: &StepRequest) -> StoreResult<Option<StepSnapshot>> {
+        let Some(row) = tx
+        .opt(
+            &format!(
+                "SELECT state, record, deleted_at IS NOT NULL,
+                        (SELECT case_no FROM cases WHERE cases.report_id = reports.id)
+                   FROM reports WHERE id = $1{lock}",
+                lock = tx.dialect().lock
+            ),
+            params![req.report],
+        )
+        .await?
+    else {
+        return Ok(None);
+    };
+    let merge_target = match &req.action {
+        Action::Merge { into } => tx
+            .opt(
+                "SELECT state, deleted_at IS NOT NULL,
+                        (SELECT case_no FROM cases WHERE cases.report_id = reports.id)
+                   FROM reports WHERE id = $1",
+                params![*into],
+            )
+            .await?
+            .map(|t| {
+                Ok::<_, StoreError>(MergeTarget {
+                    state: t.get(0)?,
+                    deleted: t.get(1)?,
+                    case_no: t.get(2)?,
+                })
+            })
+            .transpose()?,
+        _ => None,
+    };
+    let open_tasks = match &req.action {
+        Action::Verify { .. } => tx
+            .query(
+                "SELECT id, assignee FROM tasks WHERE report_id = $1 AND done_at IS NULL
+                  ORDER BY created_at, id",
+                params![req.report],
+            )
+            .await?
+            .iter()
+            .map(|r| Ok((r.get(0)?, r.get(1)?)))
+            .collect::<StoreResult<_>>()?,
+        _ => Vec::new(),
+    };
+    Ok(Some(StepSnapshot {
+        state: row.get(0)?,
+        record: row.json(1)?,
+        deleted: row.get(2)?,
+        case_no: row.get(3)?,
+        merge_target,
+        open_tasks,
+    }))
+}
+
+/// Applies a step inside the caller's transaction (a console action's own, or a device's
+/// push); the feed touches are the caller's to write.
+pub(crate) async fn step_in(
+    tx: &mut dyn Sql,
+    req: &StepRequest,
+    rules: &CaseRules,
+    touches: &mut Vec<Touch>,
+) -> StoreResult<Stepped> {
+    let snap = snapshot(tx, req)
+        .await?
+        .ok_or_else(|| StoreError::NotFound(format!("report {}", req.report)))?;
+    let mut w = match cases::plan_step(req, &snap, rules) {
+        StepPlan::Refused(why) => return Ok(Stepped::Refused(why)),
+        StepPlan::Write(w) => *w,
+    };
+    let id = req.report;
+    let mut case_no = snap.case_no;
+    if let Some(day) = &w.register_day {
+        let n: u64 = tx
+            .one(
+                "INSERT INTO case_numbers (day, last) VALUES ($1, 1)
+                 ON CONFLICT (day) DO UPDATE SET last = case_numbers.last + 1 RETURNING last",
+                params![day],
+            )
+            .await?
+            .get(0)?;
+        let no = cases::case_number(day, n);
+        tx.execute(
+            "INSERT INTO cases (report_id, case_no, registered_at) VALUES ($1, $2, $3)",
+            params![id, &no, req.at],
+        )
+        .await?;
+        w.event.text = Some(no.clone());
+        case_no = Some(no);
+    }
+    match &w.case {
+        Some(CaseChange::Dispatch { department, due_at }) => {
+            tx.execute(
+                "UPDATE cases SET department = $2, due_at = $3 WHERE report_id = $1",
+                params![id, department, *due_at],
+            )
+            .await?;
+        }
+        Some(CaseChange::Close { at }) => {
+            tx.execute(
+                "UPDATE cases SET closed_at = $2 WHERE report_id = $1",
+                params![id, *at],
+            )
+            .await?;
+        }
+        Some(CaseChange::Rework { due_at }) => {
+            tx.execute(
+                "UPDATE cases SET reworks = reworks + 1, due_at = $2 WHERE report_id = $1",
+                params![id, *due_at],
+            )
+            .await?;
+        }
+        None => {}
+    }
+    if let Some(into) = w.merged_into {
+        tx.execute(
+            "UPDATE reports SET merged_into = $2 WHERE id = $1",
+            params![id, into],
+        )
+        .await?;
+    }
+    if let Some(t) = &w.open_task {
+        tx.execute(
+            "INSERT INTO tasks (id, report_id, kind, assignee, created_at, due_at)
+             VALUES ($1, $2, 'verify', $3, $4, $5)",
+            params![t.id, id, t.assignee, req.at, t.due_at],
+        )
+        .await?;
+    }
+    if !w.task_photos.is_empty() {
+        let shas = w.task_photos.iter().map(|(_, p)| p.sha256.clone()).collect();
+        let held = held_photos(tx, shas).await?;
+        let rows = w
+            .task_photos
+            .iter()
+            .map(|(task, p)| {
+                vec![
+                    Value::from(*task),
+                    Value::from(p.id),
+                    Value::from(id),
+                    Value::from(req.by.device),
+                    Value::from(&p.sha256),
+                    Value::from(p.bytes),
+                    Value::from(held.contains(&p.sha256)),
+                ]
+            })
+            .collect();
+        tx.insert_many(
+            "task_photos",
+            &[
+                ("task_id", Ty::Uuid),
+                ("photo_id", Ty::Uuid),
+                ("report_id", Ty::Uuid),
+                ("device_id", Ty::Uuid),
+                ("sha256", Ty::Text),
+                ("bytes", Ty::Int),
+                ("arrived", Ty::Bool),
+            ],
+            rows,
+            "ON CONFLICT (task_id, photo_id) DO NOTHING",
+        )
+        .await?;
+    }
+    if let Some(c) = &w.close_tasks {
+        tx.execute(
+            "UPDATE tasks SET done_at = $2, passed = $3, note = $4, photos = $5, by_device = $6
+              WHERE report_id = $1 AND done_at IS NULL",
+            vec![
+                Value::from(id),
+                Value::from(req.at),
+                Value::from(c.passed),
+                Value::from(c.note.clone()),
+                Value::json(&c.photos)?,
+                Value::from(c.by_device),
+            ],
+        )
+        .await?;
+    }
+    tx.execute(
+        "UPDATE reports SET state = $2, state_at = $3, note = COALESCE($4, note) WHERE id = $1",
+        params![id, w.to, req.at, w.note.clone()],
+    )
+    .await?;
+    insert_event(tx, id, &w.event).await?;
+    touches.append(&mut w.touches);
+    Ok(Stepped::Done {
+        state: w.to,
+        case_no,
+    })
+}
