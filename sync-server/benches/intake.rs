@@ -68,9 +68,10 @@ async fn loads(s: &Server, sizes: &Sizes, template: &Report) -> Vec<DeviceLoad> 
     let mut out = Vec::new();
     for _ in 0..sizes.devices {
         let device = gridwalk_protocol::DeviceId::new();
-        let token = gridwalk_sync::services::admin::enroll_device(s.store.as_ref(), INSPECTOR, device)
-            .await
-            .unwrap();
+        let token =
+            gridwalk_sync::services::admin::enroll_device(s.store.as_ref(), INSPECTOR, device)
+                .await
+                .unwrap();
         let mut mutations = Vec::new();
         let mut photos = Vec::new();
         for n in 0..sizes.reports {

@@ -11,8 +11,8 @@ use rand::RngCore;
 use sha2::{Digest, Sha256};
 
 use crate::AppState;
-use crate::error::AppError;
 use crate::domain::model::{Device, Role, User};
+use crate::error::AppError;
 
 /// A new random device token (256 bits, hex).
 #[must_use]

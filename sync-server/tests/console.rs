@@ -237,8 +237,14 @@ async fn a_leader_reviews_the_teams_reports(backend: Backend) {
     let detail: ReportDetail = leader.get(&format!("/v1/console/reports/{ret}")).await;
     assert_eq!(detail.item.state, CaseState::PendingReview);
     let actions: Vec<&str> = detail.events.iter().map(|e| e.action.as_str()).collect();
-    assert_eq!(actions, ["return", "resubmit"]);
-    assert_eq!(detail.events[0].by_name.as_deref(), Some("陈建国"));
+    // The photo's arrival moved it to review: a step of the loop, made by the centre.
+    assert_eq!(actions, ["photos_complete", "return", "resubmit"]);
+    assert_eq!(
+        (detail.events[0].from, detail.events[0].to),
+        (CaseState::AwaitingPhotos, CaseState::PendingReview)
+    );
+    assert_eq!(detail.events[0].by_user, None);
+    assert_eq!(detail.events[1].by_name.as_deref(), Some("陈建国"));
     assert_eq!(detail.versions.len(), 2);
     assert_eq!(detail.versions[1].by_device, Some(d.engine.device_id()));
 

@@ -143,9 +143,7 @@ pub(crate) async fn report(
     auth: ConsoleAuth,
     Path(id): Path<ReportId>,
 ) -> Result<Json<ReportDetail>, AppError> {
-    Ok(Json(
-        console::detail(&state, &auth.user, id).await?,
-    ))
+    Ok(Json(console::detail(&state, &auth.user, id).await?))
 }
 
 /// Approve, return, reject, merge, dispatch or mark handled.
@@ -257,15 +255,7 @@ async fn evaluate(
     auth: &ConsoleAuth,
     q: &EvalQuery,
 ) -> Result<Evaluation, AppError> {
-    console::evaluation(
-        state,
-        &auth.user,
-        q.by,
-        q.from,
-        q.to,
-        Utc::now(),
-    )
-    .await
+    console::evaluation(state, &auth.user, q.by, q.from, q.to, Utc::now()).await
 }
 
 /// The evaluation indicators per cell, team or inspector over a period.

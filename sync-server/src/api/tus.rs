@@ -21,8 +21,8 @@ use uuid::Uuid;
 
 use crate::AppState;
 use crate::auth::DeviceAuth;
-use crate::error::AppError;
 use crate::domain::model::{Device, Upload};
+use crate::error::AppError;
 use crate::services::uploads::{self, Creation};
 
 /// The tus routes, with the `Tus-Resumable` check around them.

@@ -60,7 +60,10 @@ mod tests {
         assert!(may_act(&leader, Some("T1")));
         assert!(!may_act(&leader, Some("T2")));
         assert!(!may_act(&leader, None));
-        assert!(!may_act(&user(Role::Leader, None), None), "a leader without a team");
+        assert!(
+            !may_act(&user(Role::Leader, None), None),
+            "a leader without a team"
+        );
         assert!(may_act(&user(Role::Operator, None), Some("T2")));
         assert!(!may_act(&user(Role::Inspector, Some("T1")), Some("T1")));
         assert_eq!(team_scope(&leader).as_deref(), Some("T1"));

@@ -323,10 +323,7 @@ pub fn plan_step(req: &StepRequest, snap: &StepSnapshot, rules: &CaseRules) -> S
             w.event.text.clone_from(&w.note);
         }
         Action::Merge { into } => {
-            let target = snap
-                .merge_target
-                .as_ref()
-                .map(|t| (t.state, t.deleted));
+            let target = snap.merge_target.as_ref().map(|t| (t.state, t.deleted));
             if let Err(why) = merge_target(*into, target) {
                 return StepPlan::Refused(why);
             }
@@ -379,7 +376,11 @@ pub fn plan_step(req: &StepRequest, snap: &StepSnapshot, rules: &CaseRules) -> S
             w.close_tasks = Some(ClosedTasks {
                 passed: *passed,
                 note: req.task.as_ref().and_then(|t| t.note.clone()),
-                photos: req.task.as_ref().map(|t| t.photos.clone()).unwrap_or_default(),
+                photos: req
+                    .task
+                    .as_ref()
+                    .map(|t| t.photos.clone())
+                    .unwrap_or_default(),
                 by_device: req.by.device,
             });
             w.touches.extend(

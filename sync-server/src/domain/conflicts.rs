@@ -38,7 +38,9 @@ pub fn resolve(
 ) -> Result<Resolution, Denied> {
     let id = conflict.id;
     if conflict.resolved_at.is_some() {
-        return Err(Denied::Refused(format!("conflict {id} is already resolved")));
+        return Err(Denied::Refused(format!(
+            "conflict {id} is already resolved"
+        )));
     }
     let wanted: Vec<&str> = conflict.fields.iter().map(|f| f.field.as_str()).collect();
     for f in &req.fields {
@@ -79,9 +81,8 @@ pub fn resolve(
                 merged.code_table_version
             ))
         })?;
-        validate_report(&merged, table, now).map_err(|e| {
-            Denied::Invalid(format!("the resolved report would be invalid: {e}"))
-        })?;
+        validate_report(&merged, table, now)
+            .map_err(|e| Denied::Invalid(format!("the resolved report would be invalid: {e}")))?;
     }
     Ok(Resolution {
         conflict: id,
@@ -104,7 +105,9 @@ pub fn check_write(
     expected: Version,
 ) -> Result<(), Denied> {
     if resolved_at.is_some() {
-        return Err(Denied::Refused(format!("conflict {conflict} is already resolved")));
+        return Err(Denied::Refused(format!(
+            "conflict {conflict} is already resolved"
+        )));
     }
     if held != expected {
         return Err(Denied::Refused(format!(
@@ -175,8 +178,15 @@ mod tests {
     fn the_chosen_value_makes_the_next_version() {
         let (c, held) = setup("description");
         let by = UserId::new();
-        let r = resolve(&c, &held, &choose("description", "定了".into()), &reference(), by, Utc::now())
-            .unwrap();
+        let r = resolve(
+            &c,
+            &held,
+            &choose("description", "定了".into()),
+            &reference(),
+            by,
+            Utc::now(),
+        )
+        .unwrap();
         assert_eq!(r.record.description, "定了");
         assert_eq!(r.expected_version, 2);
         assert_eq!(r.patch.description.as_deref(), Some("定了"));
@@ -187,13 +197,25 @@ mod tests {
     fn a_resolution_must_answer_the_conflict_exactly() {
         let (c, held) = setup("description");
         let by = UserId::new();
-        let refusal = |req: Resolve| resolve(&c, &held, &req, &reference(), by, Utc::now()).unwrap_err();
-        assert!(matches!(refusal(choose("urgency", "urgent".into())), Denied::Invalid(m) if m.contains("not in this conflict")));
-        assert!(matches!(refusal(Resolve { fields: vec![] }), Denied::Invalid(m) if m.contains("choose a value for description")));
+        let refusal =
+            |req: Resolve| resolve(&c, &held, &req, &reference(), by, Utc::now()).unwrap_err();
+        assert!(
+            matches!(refusal(choose("urgency", "urgent".into())), Denied::Invalid(m) if m.contains("not in this conflict"))
+        );
+        assert!(
+            matches!(refusal(Resolve { fields: vec![] }), Denied::Invalid(m) if m.contains("choose a value for description"))
+        );
         let mut done = c.clone();
         done.resolved_at = Some(Utc::now());
         assert!(matches!(
-            resolve(&done, &held, &choose("description", "x".into()), &reference(), by, Utc::now()),
+            resolve(
+                &done,
+                &held,
+                &choose("description", "x".into()),
+                &reference(),
+                by,
+                Utc::now()
+            ),
             Err(Denied::Refused(_))
         ));
         let (gone, held) = setup(DELETED_FIELD);
@@ -201,7 +223,15 @@ mod tests {
             resolve(&gone, &held, &choose(DELETED_FIELD, false.into()), &reference(), by, Utc::now()),
             Err(Denied::Invalid(m)) if m.contains("cannot be brought back")
         ));
-        let kept = resolve(&gone, &held, &choose(DELETED_FIELD, true.into()), &reference(), by, Utc::now()).unwrap();
+        let kept = resolve(
+            &gone,
+            &held,
+            &choose(DELETED_FIELD, true.into()),
+            &reference(),
+            by,
+            Utc::now(),
+        )
+        .unwrap();
         assert!(kept.patch.is_empty(), "keeping it removed changes nothing");
     }
 
@@ -209,7 +239,11 @@ mod tests {
     fn a_resolution_is_written_only_on_the_version_it_was_chosen_against() {
         let (c, r) = (Uuid::now_v7(), ReportId::new());
         assert!(check_write(c, None, r, 2, 2).is_ok());
-        assert!(matches!(check_write(c, None, r, 3, 2), Err(Denied::Refused(m)) if m.contains("while you chose")));
-        assert!(matches!(check_write(c, Some(Utc::now()), r, 2, 2), Err(Denied::Refused(m)) if m.contains("already resolved")));
+        assert!(
+            matches!(check_write(c, None, r, 3, 2), Err(Denied::Refused(m)) if m.contains("while you chose"))
+        );
+        assert!(
+            matches!(check_write(c, Some(Utc::now()), r, 2, 2), Err(Denied::Refused(m)) if m.contains("already resolved"))
+        );
     }
 }

@@ -217,7 +217,15 @@ mod tests {
             base: Some(&held.record),
             own_later: &[],
         };
-        let plan = plan(&device, Some(&held), 1, history, &patch, &Reference::new([t], None), Utc::now());
+        let plan = plan(
+            &device,
+            Some(&held),
+            1,
+            history,
+            &patch,
+            &Reference::new([t], None),
+            Utc::now(),
+        );
         assert_eq!(
             plan,
             Plan::Settle {
@@ -246,7 +254,15 @@ mod tests {
         };
         let Plan::Settle {
             record, conflicts, ..
-        } = plan(&device, Some(&held), 1, history, &second, &Reference::new([t], None), Utc::now())
+        } = plan(
+            &device,
+            Some(&held),
+            1,
+            history,
+            &second,
+            &Reference::new([t], None),
+            Utc::now(),
+        )
         else {
             panic!("not settled")
         };
@@ -343,7 +359,15 @@ mod tests {
         };
         let Plan::Settle {
             record, conflicts, ..
-        } = plan(&device, Some(&held), 1, h, &patch, &Reference::new([t], None), Utc::now())
+        } = plan(
+            &device,
+            Some(&held),
+            1,
+            h,
+            &patch,
+            &Reference::new([t], None),
+            Utc::now(),
+        )
         else {
             panic!("not a conflict")
         };

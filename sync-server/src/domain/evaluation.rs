@@ -86,8 +86,11 @@ pub fn gather(
     events: Vec<(ReportId, CaseEvent)>,
     tasks: Vec<Task>,
 ) -> Vec<CaseFacts> {
-    let index: std::collections::HashMap<ReportId, usize> =
-        facts.iter().enumerate().map(|(i, f)| (f.report, i)).collect();
+    let index: std::collections::HashMap<ReportId, usize> = facts
+        .iter()
+        .enumerate()
+        .map(|(i, f)| (f.report, i))
+        .collect();
     for (report, e) in events {
         if let Some(&i) = index.get(&report) {
             facts[i].events.push(e);
@@ -389,7 +392,12 @@ mod tests {
             ],
             vec![ta.clone(), stray],
         );
-        let actions = |f: &CaseFacts| f.events.iter().map(|e| e.action.clone()).collect::<Vec<_>>();
+        let actions = |f: &CaseFacts| {
+            f.events
+                .iter()
+                .map(|e| e.action.clone())
+                .collect::<Vec<_>>()
+        };
         assert_eq!(actions(&out[0]), ["reject"]);
         assert_eq!(actions(&out[1]), ["approve", "dispatch"]);
         assert_eq!(out[0].tasks, vec![ta]);

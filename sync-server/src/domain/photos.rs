@@ -28,7 +28,13 @@ pub struct Move {
     pub event: NewEvent,
 }
 
-fn step(id: ReportId, from: CaseState, action: &Action, by: Author, at: DateTime<Utc>) -> Option<Move> {
+fn step(
+    id: ReportId,
+    from: CaseState,
+    action: &Action,
+    by: Author,
+    at: DateTime<Utc>,
+) -> Option<Move> {
     let to = cases::next(id, from, action).ok()?;
     Some(Move {
         to,
@@ -73,7 +79,12 @@ pub fn after_version(
 /// What a photo's arrival does to a report waiting in `state`, now that `all_held` says
 /// whether every photo it lists is held. The centre itself makes the move.
 #[must_use]
-pub fn on_arrival(id: ReportId, state: CaseState, all_held: bool, at: DateTime<Utc>) -> Option<Move> {
+pub fn on_arrival(
+    id: ReportId,
+    state: CaseState,
+    all_held: bool,
+    at: DateTime<Utc>,
+) -> Option<Move> {
     if state == CaseState::AwaitingPhotos && all_held {
         step(id, state, &Action::PhotosComplete, Author::default(), at)
     } else {
@@ -93,11 +104,22 @@ mod tests {
         let m = on_arrival(id, S::AwaitingPhotos, true, at).expect("moves");
         assert_eq!(m.to, S::PendingReview);
         assert_eq!(m.event.action, "photos_complete");
-        assert_eq!((m.event.from, m.event.to), (S::AwaitingPhotos, S::PendingReview));
+        assert_eq!(
+            (m.event.from, m.event.to),
+            (S::AwaitingPhotos, S::PendingReview)
+        );
         assert_eq!(m.event.by, Author::default(), "the centre moved it");
-        assert_eq!(on_arrival(id, S::AwaitingPhotos, false, at), None, "one still missing");
+        assert_eq!(
+            on_arrival(id, S::AwaitingPhotos, false, at),
+            None,
+            "one still missing"
+        );
         for s in [S::PendingReview, S::Registered, S::Returned, S::Closed] {
-            assert_eq!(on_arrival(id, s, true, at), None, "{s:?} does not wait for photos");
+            assert_eq!(
+                on_arrival(id, s, true, at),
+                None,
+                "{s:?} does not wait for photos"
+            );
         }
     }
 
@@ -105,11 +127,23 @@ mod tests {
     fn a_new_version_moves_the_report_by_its_photos() {
         let (id, at, by) = (ReportId::new(), Utc::now(), Author::default());
         let added = after_version(id, S::PendingReview, false, true, by, at).expect("moves");
-        assert_eq!((added.to, added.event.action), (S::AwaitingPhotos, "photos_added"));
+        assert_eq!(
+            (added.to, added.event.action),
+            (S::AwaitingPhotos, "photos_added")
+        );
         let removed = after_version(id, S::AwaitingPhotos, true, false, by, at).expect("moves");
-        assert_eq!((removed.to, removed.event.action), (S::PendingReview, "photos_complete"));
-        assert_eq!(after_version(id, S::PendingReview, true, true, by, at), None);
-        assert_eq!(after_version(id, S::AwaitingPhotos, false, true, by, at), None);
+        assert_eq!(
+            (removed.to, removed.event.action),
+            (S::PendingReview, "photos_complete")
+        );
+        assert_eq!(
+            after_version(id, S::PendingReview, true, true, by, at),
+            None
+        );
+        assert_eq!(
+            after_version(id, S::AwaitingPhotos, false, true, by, at),
+            None
+        );
     }
 
     #[test]
@@ -118,13 +152,23 @@ mod tests {
         let back = after_version(id, S::Returned, true, true, by, at).expect("moves");
         assert_eq!((back.to, back.event.action), (S::PendingReview, "resubmit"));
         let waits = after_version(id, S::Returned, false, true, by, at).expect("moves");
-        assert_eq!((waits.to, waits.event.to), (S::AwaitingPhotos, S::AwaitingPhotos));
+        assert_eq!(
+            (waits.to, waits.event.to),
+            (S::AwaitingPhotos, S::AwaitingPhotos)
+        );
         assert_eq!(
             after_version(id, S::Returned, true, false, by, at),
             None,
             "the centre's own change leaves a returned report with the inspector"
         );
-        for s in [S::Registered, S::Dispatched, S::Handled, S::Closed, S::Rejected, S::Merged] {
+        for s in [
+            S::Registered,
+            S::Dispatched,
+            S::Handled,
+            S::Closed,
+            S::Rejected,
+            S::Merged,
+        ] {
             assert_eq!(after_version(id, s, false, true, by, at), None, "{s:?}");
         }
     }

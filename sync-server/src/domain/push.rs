@@ -272,7 +272,11 @@ pub struct Receipt {
 /// `new[i]` (same category, near in place and time), `held` the photo SHA-256s the centre
 /// already holds. A report whose photos are all held goes straight to review.
 #[must_use]
-pub fn receive(new: Vec<Report>, candidates: &[Vec<Candidate>], held: &HashSet<String>) -> Vec<Receipt> {
+pub fn receive(
+    new: Vec<Report>,
+    candidates: &[Vec<Candidate>],
+    held: &HashSet<String>,
+) -> Vec<Receipt> {
     let mut out: Vec<Receipt> = Vec::with_capacity(new.len());
     for (i, report) in new.into_iter().enumerate() {
         let mut list: Vec<Candidate> = candidates.get(i).cloned().unwrap_or_default();
@@ -319,7 +323,10 @@ mod tests {
     fn mutations_are_sequenced_without_holes() {
         let s = sequence(vec![reject(4), reject(5), reject(6), reject(7)], 5);
         assert_eq!(s.repeats, vec![4, 5]);
-        assert_eq!(s.fresh.iter().map(|(id, _)| *id).collect::<Vec<_>>(), vec![6, 7]);
+        assert_eq!(
+            s.fresh.iter().map(|(id, _)| *id).collect::<Vec<_>>(),
+            vec![6, 7]
+        );
         assert_eq!((s.gap, s.last), (None, 7));
 
         let s = sequence(vec![reject(8), reject(9)], 5);
@@ -339,7 +346,10 @@ mod tests {
         assert_eq!(out[1], Applied::Answer(forgotten(2)));
         assert_eq!(out[2], Applied::Answer(Outcome::Merged));
         let s = sequence(vec![reject(9)], 2);
-        assert_eq!(answers(&s, &recorded, vec![]), vec![Applied::Gap { expected: 3 }]);
+        assert_eq!(
+            answers(&s, &recorded, vec![]),
+            vec![Applied::Gap { expected: 3 }]
+        );
     }
 
     #[test]
@@ -350,7 +360,9 @@ mod tests {
         let shape: Vec<String> = runs
             .iter()
             .map(|r| match r {
-                Run::Reports(v) => format!("reports{:?}", v.iter().map(|x| x.0).collect::<Vec<_>>()),
+                Run::Reports(v) => {
+                    format!("reports{:?}", v.iter().map(|x| x.0).collect::<Vec<_>>())
+                }
                 Run::One(id, _) => format!("one{id}"),
             })
             .collect();
@@ -368,15 +380,25 @@ mod tests {
 
     #[test]
     fn received_reports_wait_for_photos_the_centre_lacks_and_see_their_push_mates() {
-        let t = "2026-11-20T09:00:00Z".parse::<DateTime<Utc>>().expect("time");
+        let t = "2026-11-20T09:00:00Z"
+            .parse::<DateTime<Utc>>()
+            .expect("time");
         let first = gridwalk_protocol::testing::report_at(113.0631, 22.5983, t);
         let mut second = gridwalk_protocol::testing::report_at(113.0631, 22.5984, t);
         second.photos[0].sha256 = "cd".repeat(32);
         let held: HashSet<String> = first.photos.iter().map(|p| p.sha256.clone()).collect();
-        let got = receive(vec![first.clone(), second.clone()], &[vec![], vec![]], &held);
+        let got = receive(
+            vec![first.clone(), second.clone()],
+            &[vec![], vec![]],
+            &held,
+        );
         assert_eq!(got[0].state, CaseState::PendingReview);
         assert_eq!(got[0].duplicate_of, None);
-        assert_eq!(got[1].duplicate_of, Some(first.id), "the earlier one in the same push");
+        assert_eq!(
+            got[1].duplicate_of,
+            Some(first.id),
+            "the earlier one in the same push"
+        );
         assert_eq!(got[1].state, CaseState::AwaitingPhotos);
         assert_eq!(got[1].photos_held, vec![false]);
     }

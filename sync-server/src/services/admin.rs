@@ -84,7 +84,12 @@ pub async fn enroll_device(
         .ok_or_else(|| anyhow::anyhow!("no user with login {login:?}"))?;
     let token = auth::new_token();
     store
-        .enroll_device(device, user.id, &auth::token_hash(&token), chrono::Utc::now())
+        .enroll_device(
+            device,
+            user.id,
+            &auth::token_hash(&token),
+            chrono::Utc::now(),
+        )
         .await?;
     Ok(token)
 }

@@ -128,7 +128,10 @@ pub async fn act(
         CaseAction::Merge { into } => Action::Merge { into },
         CaseAction::Dispatch { department } => {
             let rules = reference.rules.as_ref();
-            if rules.and_then(|r| r.department(department.trim())).is_none() {
+            if rules
+                .and_then(|r| r.department(department.trim()))
+                .is_none()
+            {
                 return Err(AppError::BadRequest(format!(
                     "there is no department {department:?}; choose one of {}",
                     rules

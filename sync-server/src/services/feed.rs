@@ -41,7 +41,8 @@ pub async fn page(
         feed::check_cursor(c, &page).map_err(AppError::Resync)?;
     }
     let (rows, more, next) = feed::window(&page, limit, after);
-    let reports: Vec<ReportId> = feed::entities(rows, FeedKind::Report).map_err(AppError::Internal)?;
+    let reports: Vec<ReportId> =
+        feed::entities(rows, FeedKind::Report).map_err(AppError::Internal)?;
     let codes: Vec<String> = feed::entities(rows, FeedKind::Cell).map_err(AppError::Internal)?;
     let tasks: Vec<TaskId> = feed::entities(rows, FeedKind::Task).map_err(AppError::Internal)?;
     let mut loaded = Loaded {

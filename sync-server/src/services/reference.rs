@@ -38,12 +38,18 @@ impl ReferenceCache {
     #[tracing::instrument(skip_all)]
     pub async fn reload(&self, store: &dyn CaseStore) -> Result<Arc<Reference>, AppError> {
         let (tables, rules) = store.reference_texts().await?;
-        let parsed = Arc::new(Reference::parse(&tables, rules.as_deref()).map_err(AppError::Internal)?);
-        tracing::debug!(tables = tables.len(), rules = rules.is_some(), "reference data read");
+        let parsed =
+            Arc::new(Reference::parse(&tables, rules.as_deref()).map_err(AppError::Internal)?);
+        tracing::debug!(
+            tables = tables.len(),
+            rules = rules.is_some(),
+            "reference data read"
+        );
         *self
             .held
             .write()
-            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some((Arc::clone(&parsed), Instant::now()));
+            .unwrap_or_else(std::sync::PoisonError::into_inner) =
+            Some((Arc::clone(&parsed), Instant::now()));
         Ok(parsed)
     }
 

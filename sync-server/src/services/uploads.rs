@@ -27,8 +27,8 @@ use uuid::Uuid;
 
 use crate::auth::hex;
 use crate::blobs::BlobStore;
-use crate::error::AppError;
 use crate::domain::model::{Appended, ArrivedPhoto, Device, Upload, UploadPart};
+use crate::error::AppError;
 use crate::store::CaseStore;
 
 /// Limits on uploads.

@@ -28,16 +28,16 @@ use gridwalk_protocol::console::{
     CaseEvent, Conflict, ConsoleReport, DeviceRow, IntakeHealth, Task,
 };
 use gridwalk_protocol::{
-    CellCode, DeviceId, MutationId, PhotoId, PhotoNeed, QueueStats, Report, ReportId,
-    ReportPatch, TaskId, UserId, Version,
+    CellCode, DeviceId, MutationId, PhotoId, PhotoNeed, QueueStats, Report, ReportId, ReportPatch,
+    TaskId, UserId, Version,
 };
 use uuid::Uuid;
 
 use crate::domain::cases::{StepRequest, Stepped};
 use crate::domain::conflicts::Resolution;
 use crate::domain::model::{
-    Appended, ArrivedPhoto, CaseFacts, Device, FeedPage, PhotoSlot, ReportFilter,
-    ReportVersion, StoredReport, Upload, UploadPart, User,
+    Appended, ArrivedPhoto, CaseFacts, Device, FeedPage, PhotoSlot, ReportFilter, ReportVersion,
+    StoredReport, Upload, UploadPart, User,
 };
 use crate::domain::push::{Applied, Effect};
 use crate::domain::reference::Reference;
@@ -133,8 +133,11 @@ pub trait SessionStore: Send + Sync {
         expires_at: DateTime<Utc>,
     ) -> StoreResult<()>;
     /// The person a live session belongs to.
-    async fn session_user(&self, token_sha256: &str, now: DateTime<Utc>)
-    -> StoreResult<Option<User>>;
+    async fn session_user(
+        &self,
+        token_sha256: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<User>>;
     async fn end_session(&self, token_sha256: &str) -> StoreResult<()>;
 }
 
@@ -147,8 +150,11 @@ pub trait ReferenceStore: Send + Sync {
     /// Every stored code table file (version, text), by version.
     async fn code_tables(&self) -> StoreResult<Vec<(String, String)>>;
     /// Stores grid cells (code, GeoJSON Feature text), replacing those with the same code.
-    async fn put_cells(&self, cells: &[(CellCode, String)], at: DateTime<Utc>)
-    -> StoreResult<usize>;
+    async fn put_cells(
+        &self,
+        cells: &[(CellCode, String)],
+        at: DateTime<Utc>,
+    ) -> StoreResult<usize>;
     /// Grid cells (code, GeoJSON Feature text) with these codes.
     async fn cells(&self, codes: &[String]) -> StoreResult<Vec<(CellCode, String)>>;
     /// Stores a named document (the case rules), replacing an older one.
@@ -274,8 +280,11 @@ pub trait ConsoleStore: Send + Sync {
     async fn report_tasks(&self, id: ReportId) -> StoreResult<Vec<Task>>;
     async fn task(&self, id: TaskId) -> StoreResult<Option<Task>>;
     /// What the evaluation counts, for reports received in `from..to`.
-    async fn case_facts(&self, from: DateTime<Utc>, to: DateTime<Utc>)
-    -> StoreResult<Vec<CaseFacts>>;
+    async fn case_facts(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> StoreResult<Vec<CaseFacts>>;
     /// Every enrolled device with its owner, last contact and backlog.
     async fn device_board(&self) -> StoreResult<Vec<DeviceRow>>;
     /// How intake is going.

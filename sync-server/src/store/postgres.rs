@@ -374,8 +374,12 @@ impl<'a> FromSql<'a> for Value {
                 _ => return Err("an unknown JSONB format".into()),
             },
             Type::VOID => Value::Null,
-            _ if <&str as FromSql>::accepts(ty) => Value::Text(<&str>::from_sql(ty, raw)?.to_owned()),
-            _ => return Err(format!("a column of type {ty}, which the store does not read").into()),
+            _ if <&str as FromSql>::accepts(ty) => {
+                Value::Text(<&str>::from_sql(ty, raw)?.to_owned())
+            }
+            _ => {
+                return Err(format!("a column of type {ty}, which the store does not read").into());
+            }
         })
     }
 

@@ -14,8 +14,8 @@ use std::task::{Context, Poll, Waker};
 
 use async_trait::async_trait;
 use rusqlite::Connection;
-use tokio::sync::{Mutex, OwnedMutexGuard};
 use rusqlite::types::{ToSqlOutput, ValueRef};
+use tokio::sync::{Mutex, OwnedMutexGuard};
 
 use super::sql::migrate::{Ledger, migrate};
 use super::sql::{Database, Dialect, Mode, Row, Sql, Ty, Value, Work};
@@ -208,7 +208,9 @@ fn read(v: ValueRef<'_>) -> Value {
         ValueRef::Null => Value::Null,
         ValueRef::Integer(n) => Value::Int(n),
         ValueRef::Real(x) => Value::Real(x),
-        ValueRef::Text(t) | ValueRef::Blob(t) => Value::Text(String::from_utf8_lossy(t).into_owned()),
+        ValueRef::Text(t) | ValueRef::Blob(t) => {
+            Value::Text(String::from_utf8_lossy(t).into_owned())
+        }
     }
 }
 
@@ -240,11 +242,9 @@ impl Sql for SqliteTx {
             let mut rows = stmt.query(rusqlite::params_from_iter(&params))?;
             let mut out = Vec::new();
             while let Some(row) = rows.next()? {
-                out.push(Row(
-                    (0..width)
-                        .map(|i| row.get_ref(i).map(read))
-                        .collect::<rusqlite::Result<_>>()?,
-                ));
+                out.push(Row((0..width)
+                    .map(|i| row.get_ref(i).map(read))
+                    .collect::<rusqlite::Result<_>>()?));
             }
             Ok(out)
         };
@@ -278,7 +278,10 @@ impl Sql for SqliteTx {
             names.join(", "),
             marks.join(", ")
         );
-        let mut stmt = self.conn.prepare_cached(&sql).map_err(|e| failed(&sql, e))?;
+        let mut stmt = self
+            .conn
+            .prepare_cached(&sql)
+            .map_err(|e| failed(&sql, e))?;
         for row in &rows {
             check(row)?;
             stmt.execute(rusqlite::params_from_iter(row))

@@ -11,11 +11,11 @@ use chrono::Utc;
 use gridwalk_field::{DraftPatch, Engine, FieldConfig, Inspector, Reference};
 use gridwalk_protocol::{Crs, Kind, Location, LocationProvider, PhotoStage};
 use gridwalk_sync::blobs::BlobStore;
+use gridwalk_sync::services::admin;
+use gridwalk_sync::services::uploads::UploadSettings;
 use gridwalk_sync::store::CaseStore;
 use gridwalk_sync::store::postgres::PgStore;
 use gridwalk_sync::store::sqlite::SqliteStore;
-use gridwalk_sync::services::uploads::UploadSettings;
-use gridwalk_sync::services::admin;
 use gridwalk_sync::{AppState, app};
 
 pub fn fixtures() -> PathBuf {

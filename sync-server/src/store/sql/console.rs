@@ -521,7 +521,10 @@ async fn intake_health(tx: &mut dyn Sql) -> StoreResult<IntakeHealth> {
         })
         .collect::<StoreResult<Vec<_>>>()?;
     let open_conflicts = tx
-        .one("SELECT COUNT(*) FROM conflicts WHERE resolved_at IS NULL", vec![])
+        .one(
+            "SELECT COUNT(*) FROM conflicts WHERE resolved_at IS NULL",
+            vec![],
+        )
         .await?
         .get(0)?;
     let q = tx

@@ -90,7 +90,12 @@ impl<D: Database> FeedStore for D {
                                 (cell IS NULL OR {any})))
                           ORDER BY seq LIMIT $4"
                     ),
-                    vec![Value::from(after), Value::from(user), cells, Value::from(limit)],
+                    vec![
+                        Value::from(after),
+                        Value::from(user),
+                        cells,
+                        Value::from(limit),
+                    ],
                 )
                 .await?
                 .iter()

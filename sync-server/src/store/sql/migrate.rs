@@ -57,7 +57,8 @@ async fn run(tx: &mut dyn Sql, migrations: &[&str], ledger: Ledger) -> StoreResu
             )));
         }
         if ledger.record.contains("{n}") {
-            tx.script(&ledger.record.replace("{n}", &n.to_string())).await?;
+            tx.script(&ledger.record.replace("{n}", &n.to_string()))
+                .await?;
         } else {
             tx.execute(ledger.record, params![n]).await?;
         }

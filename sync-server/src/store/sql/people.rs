@@ -120,10 +120,13 @@ impl<D: Database> DeviceStore for D {
 
     async fn last_applied(&self, device: DeviceId) -> StoreResult<MutationId> {
         tx!(self, Mode::Read, |tx| {
-            tx.opt("SELECT last_applied FROM devices WHERE id = $1", params![device])
-                .await?
-                .ok_or_else(|| StoreError::NotFound(format!("device {device}")))?
-                .get(0)
+            tx.opt(
+                "SELECT last_applied FROM devices WHERE id = $1",
+                params![device],
+            )
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("device {device}")))?
+            .get(0)
         })
     }
 }

@@ -37,7 +37,11 @@ impl<D: Database> ReferenceStore for D {
         tx!(self, Mode::Read, |tx| { code_tables(tx).await })
     }
 
-    async fn put_cells(&self, cells: &[(CellCode, String)], at: DateTime<Utc>) -> StoreResult<usize> {
+    async fn put_cells(
+        &self,
+        cells: &[(CellCode, String)],
+        at: DateTime<Utc>,
+    ) -> StoreResult<usize> {
         let rows: Vec<Vec<Value>> = cells
             .iter()
             .map(|(code, feature)| vec![Value::from(code), Value::Json(feature.clone())])
@@ -64,11 +68,14 @@ impl<D: Database> ReferenceStore for D {
         let codes = Value::list(codes.iter().cloned());
         tx!(self, Mode::Read, |tx| {
             let any = (tx.dialect().any)("code", 1);
-            tx.query(&format!("SELECT code, feature FROM cells WHERE {any}"), vec![codes])
-                .await?
-                .iter()
-                .map(|r| Ok((r.get(0)?, r.get(1)?)))
-                .collect()
+            tx.query(
+                &format!("SELECT code, feature FROM cells WHERE {any}"),
+                vec![codes],
+            )
+            .await?
+            .iter()
+            .map(|r| Ok((r.get(0)?, r.get(1)?)))
+            .collect()
         })
     }
 
@@ -101,11 +108,14 @@ impl<D: Database> ReferenceStore for D {
 }
 
 async fn code_tables(tx: &mut dyn super::Sql) -> StoreResult<Vec<(String, String)>> {
-    tx.query("SELECT version, body FROM code_tables ORDER BY version", vec![])
-        .await?
-        .iter()
-        .map(|r| Ok((r.get(0)?, r.get(1)?)))
-        .collect()
+    tx.query(
+        "SELECT version, body FROM code_tables ORDER BY version",
+        vec![],
+    )
+    .await?
+    .iter()
+    .map(|r| Ok((r.get(0)?, r.get(1)?)))
+    .collect()
 }
 
 async fn document(tx: &mut dyn super::Sql, name: &str) -> StoreResult<Option<String>> {

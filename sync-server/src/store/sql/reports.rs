@@ -16,6 +16,7 @@ use uuid::Uuid;
 use super::feed::write_feed;
 use super::steps::{held_photos, move_report, step_in};
 use super::{Database, Mode, Row, Sql, Ty, Value, params, tag, tx};
+use crate::domain::Denied;
 use crate::domain::cases::{StepRequest, Stepped};
 use crate::domain::conflicts::{self, Resolution};
 use crate::domain::duplicates::{self, Candidate};
@@ -24,7 +25,6 @@ use crate::domain::model::{Author, StoredReport, Touch};
 use crate::domain::photos;
 use crate::domain::push::{self, EditEffect, Effect, Run};
 use crate::domain::reference::Reference;
-use crate::domain::Denied;
 use crate::store::{PushApplied, ReportStore, Seen, StoreError, StoreResult};
 
 /// The columns of a report as held ([`stored`] reads them).
@@ -104,7 +104,7 @@ impl<D: Database> ReportStore for D {
     ) -> StoreResult<Version> {
         let (record, patch) = (record.clone(), patch.clone());
         tx!(self, Mode::Write, |tx| {
-                        let held = tx
+            let held = tx
                 .opt(
                     &format!(
                         "SELECT version, state FROM reports
@@ -172,9 +172,12 @@ impl<D: Database> ReportStore for D {
     async fn resolve_conflict(&self, r: &Resolution) -> StoreResult<Version> {
         let r = r.clone();
         tx!(self, Mode::Write, |tx| {
-                        let resolved_at: Option<DateTime<Utc>> = tx
+            let resolved_at: Option<DateTime<Utc>> = tx
                 .opt(
-                    &format!("SELECT resolved_at FROM conflicts WHERE id = $1{lock}", lock = tx.dialect().lock),
+                    &format!(
+                        "SELECT resolved_at FROM conflicts WHERE id = $1{lock}",
+                        lock = tx.dialect().lock
+                    ),
                     params![r.conflict],
                 )
                 .await?
@@ -182,25 +185,43 @@ impl<D: Database> ReportStore for D {
                 .get(0)?;
             let held = tx
                 .one(
-                    &format!("SELECT version, state FROM reports WHERE id = $1{lock}", lock = tx.dialect().lock),
+                    &format!(
+                        "SELECT version, state FROM reports WHERE id = $1{lock}",
+                        lock = tx.dialect().lock
+                    ),
                     params![r.record.id],
                 )
                 .await?;
             let (version, state): (Version, CaseState) = (held.get(0)?, held.get(1)?);
-            conflicts::check_write(r.conflict, resolved_at, r.record.id, version, r.expected_version)
-                .map_err(|d| match d {
-                    Denied::Refused(m) | Denied::Invalid(m) | Denied::Forbidden(m) => {
-                        StoreError::Stale(m)
-                    }
-                    Denied::NotFound(m) => StoreError::NotFound(m),
-                })?;
+            conflicts::check_write(
+                r.conflict,
+                resolved_at,
+                r.record.id,
+                version,
+                r.expected_version,
+            )
+            .map_err(|d| match d {
+                Denied::Refused(m) | Denied::Invalid(m) | Denied::Forbidden(m) => {
+                    StoreError::Stale(m)
+                }
+                Denied::NotFound(m) => StoreError::NotFound(m),
+            })?;
             let mut touches = Vec::new();
             let version = if r.patch.is_empty() {
                 version
             } else {
                 let by = Author::person(r.by);
-                store_version(tx, state, &r.record, &r.patch, by, r.at, false, &mut touches)
-                    .await?
+                store_version(
+                    tx,
+                    state,
+                    &r.record,
+                    &r.patch,
+                    by,
+                    r.at,
+                    false,
+                    &mut touches,
+                )
+                .await?
             };
             tx.execute(
                 "UPDATE conflicts SET resolved_at = $2, resolution = $3, resolved_by = $4
@@ -234,9 +255,12 @@ async fn apply(
     reference: &Reference,
 ) -> StoreResult<PushApplied> {
     let at = seen.at;
-        let first: MutationId = tx
+    let first: MutationId = tx
         .opt(
-            &format!("SELECT last_applied FROM devices WHERE id = $1{lock}", lock = tx.dialect().lock),
+            &format!(
+                "SELECT last_applied FROM devices WHERE id = $1{lock}",
+                lock = tx.dialect().lock
+            ),
             params![device],
         )
         .await?
@@ -254,7 +278,9 @@ async fn apply(
             }
             Run::One(_, Effect::Reject(reason)) => outcomes.push(Outcome::Rejected { reason }),
             Run::One(_, Effect::InsertReport(report)) => {
-                outcomes.extend(receive_reports(tx, device, vec![(0, *report)], at, &mut touches).await?);
+                outcomes.extend(
+                    receive_reports(tx, device, vec![(0, *report)], at, &mut touches).await?,
+                );
             }
             Run::One(id, Effect::EditReport(e)) => {
                 outcomes.push(edit_report(tx, id, &e, reference, at, &mut touches).await?);
@@ -330,7 +356,9 @@ async fn recorded_answers(
     }
     let any = (tx.dialect().any)("mutation_id", 2);
     tx.query(
-        &format!("SELECT mutation_id, outcome FROM applied_mutations WHERE device_id = $1 AND {any}"),
+        &format!(
+            "SELECT mutation_id, outcome FROM applied_mutations WHERE device_id = $1 AND {any}"
+        ),
         vec![Value::from(device), Value::list(ids)],
     )
     .await?
@@ -543,7 +571,8 @@ async fn receive_reports(
         "",
     )
     .await?;
-    tx.insert_many("report_photos", PHOTO_COLUMNS, photos, "").await?;
+    tx.insert_many("report_photos", PHOTO_COLUMNS, photos, "")
+        .await?;
     tx.insert_many(
         "report_versions",
         &[
@@ -578,7 +607,7 @@ async fn edit_report(
     at: DateTime<Utc>,
     touches: &mut Vec<Touch>,
 ) -> StoreResult<Outcome> {
-        let held: Option<Held> = tx
+    let held: Option<Held> = tx
         .opt(
             &format!(
                 "SELECT record, version, state, deleted_at IS NOT NULL FROM reports
@@ -725,7 +754,10 @@ async fn store_version(
     let any = (tx.dialect().any)("photo_id", 2);
     tx.execute(
         &format!("DELETE FROM report_photos WHERE report_id = $1 AND NOT ({any})"),
-        vec![Value::from(id), Value::list(record.photos.iter().map(|p| p.id))],
+        vec![
+            Value::from(id),
+            Value::list(record.photos.iter().map(|p| p.id)),
+        ],
     )
     .await?;
     let shas = record.photos.iter().map(|p| p.sha256.clone()).collect();

@@ -75,7 +75,7 @@ pub(crate) async fn held_photos(
 }
 
 async fn snapshot(tx: &mut dyn Sql, req: &StepRequest) -> StoreResult<Option<StepSnapshot>> {
-        let Some(row) = tx
+    let Some(row) = tx
         .opt(
             &format!(
                 "SELECT state, record, deleted_at IS NOT NULL,
@@ -206,7 +206,11 @@ pub(crate) async fn step_in(
         .await?;
     }
     if !w.task_photos.is_empty() {
-        let shas = w.task_photos.iter().map(|(_, p)| p.sha256.clone()).collect();
+        let shas = w
+            .task_photos
+            .iter()
+            .map(|(_, p)| p.sha256.clone())
+            .collect();
         let held = held_photos(tx, shas).await?;
         let rows = w
             .task_photos

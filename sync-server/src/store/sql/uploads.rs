@@ -177,9 +177,12 @@ impl<D: Database> UploadStore for D {
     ) -> StoreResult<Appended> {
         let (part, arrived) = (part.clone(), arrived.cloned());
         tx!(self, Mode::Write, |tx| {
-                        let received: Option<u64> = tx
+            let received: Option<u64> = tx
                 .opt(
-                    &format!("SELECT received FROM uploads WHERE id = $1{lock}", lock = tx.dialect().lock),
+                    &format!(
+                        "SELECT received FROM uploads WHERE id = $1{lock}",
+                        lock = tx.dialect().lock
+                    ),
                     params![id],
                 )
                 .await?
@@ -231,18 +234,17 @@ impl<D: Database> UploadStore for D {
 }
 
 /// Records a completed upload's photo as held and moves the reports it completes.
-async fn photo_arrived(
-    tx: &mut dyn super::Sql,
-    upload: Uuid,
-    a: &ArrivedPhoto,
-) -> StoreResult<()> {
+async fn photo_arrived(tx: &mut dyn super::Sql, upload: Uuid, a: &ArrivedPhoto) -> StoreResult<()> {
     tx.execute(
         "UPDATE uploads SET completed_at = $2 WHERE id = $1",
         params![upload, a.at],
     )
     .await?;
-    tx.execute("DELETE FROM upload_parts WHERE upload_id = $1", params![upload])
-        .await?;
+    tx.execute(
+        "DELETE FROM upload_parts WHERE upload_id = $1",
+        params![upload],
+    )
+    .await?;
     tx.execute(
         "INSERT INTO photo_blobs (sha256, bytes, stored_at) VALUES ($1, $2, $3)
          ON CONFLICT (sha256) DO NOTHING",
@@ -259,7 +261,7 @@ async fn photo_arrived(
         params![&a.sha256],
     )
     .await?;
-        let waiting = tx
+    let waiting = tx
         .query(
             &format!(
                 "SELECT r.id, r.reporter, r.state,
