@@ -510,4 +510,257 @@ mod tests {
             Ok(S::Merged)
         );
     }
+
+    fn actions() -> Vec<Action> {
+        vec![
+            Action::PhotosComplete,
+            Action::PhotosAdded,
+            Action::Approve,
+            Action::Return {
+                comment: "补拍".into(),
+            },
+            Action::Resubmit,
+            Action::Reject {
+                reason: "非职责".into(),
+            },
+            Action::Merge {
+                into: ReportId::new(),
+            },
+            Action::Dispatch {
+                department: "SZ".into(),
+            },
+            Action::Handled,
+            Action::Verify { passed: true },
+            Action::Verify { passed: false },
+        ]
+    }
+
+    const STATES: [CaseState; 9] = [
+        S::AwaitingPhotos,
+        S::PendingReview,
+        S::Returned,
+        S::Rejected,
+        S::Merged,
+        S::Registered,
+        S::Dispatched,
+        S::Handled,
+        S::Closed,
+    ];
+
+    /// The whole table, as the module doc states it.
+    fn allowed(state: CaseState, action: &Action) -> Option<CaseState> {
+        use Action as A;
+        match (state, action) {
+            (S::AwaitingPhotos, A::PhotosComplete) => Some(S::PendingReview),
+            (S::PendingReview, A::PhotosAdded) => Some(S::AwaitingPhotos),
+            (S::PendingReview, A::Approve) => Some(S::Registered),
+            (S::AwaitingPhotos | S::PendingReview, A::Return { .. }) => Some(S::Returned),
+            (S::AwaitingPhotos | S::PendingReview | S::Returned, A::Reject { .. }) => {
+                Some(S::Rejected)
+            }
+            (S::AwaitingPhotos | S::PendingReview | S::Returned, A::Merge { .. }) => {
+                Some(S::Merged)
+            }
+            (S::Returned, A::Resubmit) => Some(S::PendingReview),
+            (S::Registered, A::Dispatch { .. }) => Some(S::Dispatched),
+            (S::Dispatched, A::Handled) => Some(S::Handled),
+            (S::Handled, A::Verify { passed: true }) => Some(S::Closed),
+            (S::Handled, A::Verify { passed: false }) => Some(S::Dispatched),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn every_state_takes_exactly_the_actions_the_loop_allows() {
+        for state in STATES {
+            for action in actions() {
+                let got = go(state, action.clone());
+                match allowed(state, &action) {
+                    Some(to) => assert_eq!(got, Ok(to), "{state:?} + {action:?}"),
+                    None => {
+                        let why = got.expect_err("refused");
+                        let final_state = matches!(state, S::Rejected | S::Merged | S::Closed);
+                        assert!(
+                            why.contains(if final_state {
+                                "nothing more can be done"
+                            } else if state == S::AwaitingPhotos && action == Action::Approve {
+                                "photos are still arriving"
+                            } else {
+                                "cannot be"
+                            }),
+                            "{state:?} + {action:?}: {why}"
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    fn rules() -> CaseRules {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../fixtures/case-rules.json");
+        CaseRules::from_json(&std::fs::read_to_string(path).expect("rules")).expect("rules")
+    }
+
+    fn snapshot(state: CaseState) -> StepSnapshot {
+        StepSnapshot {
+            state,
+            record: gridwalk_protocol::testing::report(),
+            deleted: false,
+            case_no: None,
+            merge_target: None,
+            open_tasks: vec![],
+        }
+    }
+
+    fn request(action: Action, seen: CaseState) -> StepRequest {
+        StepRequest {
+            report: ReportId::new(),
+            action,
+            seen: Some(seen),
+            by: Author::person(UserId::new()),
+            at: "2026-11-23T02:00:00Z".parse().expect("time"),
+            task: None,
+        }
+    }
+
+    fn writes(plan: StepPlan) -> StepWrites {
+        match plan {
+            StepPlan::Write(w) => *w,
+            StepPlan::Refused(why) => panic!("refused: {why}"),
+        }
+    }
+
+    #[test]
+    fn a_step_plans_everything_it_writes() {
+        let rules = rules();
+        let snap = snapshot(S::PendingReview);
+        let approve = writes(plan_step(
+            &request(Action::Approve, S::PendingReview),
+            &snap,
+            &rules,
+        ));
+        assert_eq!(approve.to, S::Registered);
+        assert_eq!(
+            approve.register_day.as_deref(),
+            Some("20261123"),
+            "the local day"
+        );
+        assert_eq!(approve.event.action, "approve");
+        assert_eq!(
+            approve.touches,
+            vec![Touch::report(
+                approve_report(&approve),
+                snap.record.reporter
+            )]
+        );
+
+        let back = writes(plan_step(
+            &request(
+                Action::Return {
+                    comment: "  补拍编号 ".into(),
+                },
+                S::PendingReview,
+            ),
+            &snap,
+            &rules,
+        ));
+        assert_eq!(back.note.as_deref(), Some("补拍编号"));
+        assert_eq!(back.event.text.as_deref(), Some("补拍编号"));
+
+        let registered = snapshot(S::Registered);
+        let dispatch = writes(plan_step(
+            &request(
+                Action::Dispatch {
+                    department: "SZ".into(),
+                },
+                S::Registered,
+            ),
+            &registered,
+            &rules,
+        ));
+        let Some(CaseChange::Dispatch { department, due_at }) = &dispatch.case else {
+            panic!("no dispatch: {dispatch:?}")
+        };
+        assert_eq!(department, "SZ");
+        assert!(*due_at > dispatch.event.at);
+        assert_eq!(dispatch.event.due_at, Some(*due_at));
+
+        let dispatched = snapshot(S::Dispatched);
+        let handled = writes(plan_step(
+            &request(Action::Handled, S::Dispatched),
+            &dispatched,
+            &rules,
+        ));
+        let task = handled.open_task.clone().expect("a verification task");
+        assert_eq!(
+            task.assignee, dispatched.record.reporter,
+            "the reporting inspector verifies"
+        );
+        assert!(
+            handled
+                .touches
+                .contains(&Touch::task(task.id, task.assignee))
+        );
+    }
+
+    fn approve_report(w: &StepWrites) -> ReportId {
+        w.touches[0].entity.parse().expect("a report")
+    }
+
+    #[test]
+    fn steps_that_cannot_be_done_say_why() {
+        let rules = rules();
+        let mut gone = snapshot(S::PendingReview);
+        gone.deleted = true;
+        let refused = |plan: StepPlan| match plan {
+            StepPlan::Refused(why) => why,
+            StepPlan::Write(w) => panic!("done: {w:?}"),
+        };
+        assert!(
+            refused(plan_step(
+                &request(Action::Approve, S::PendingReview),
+                &gone,
+                &rules
+            ))
+            .contains("removed at the centre")
+        );
+        let merge = request(
+            Action::Merge {
+                into: ReportId::new(),
+            },
+            S::PendingReview,
+        );
+        assert!(
+            refused(plan_step(&merge, &snapshot(S::PendingReview), &rules)).contains("no report")
+        );
+
+        let mut handled = snapshot(S::Handled);
+        let assignee = UserId::new();
+        let task = TaskId::new();
+        handled.open_tasks = vec![(task, assignee)];
+        let mut verify = request(Action::Verify { passed: false }, S::Handled);
+        verify.task = Some(TaskDone {
+            id: task,
+            note: Some("还有垃圾".into()),
+            photos: vec![],
+        });
+        assert!(refused(plan_step(&verify, &handled, &rules)).contains("another inspector"));
+        verify.by = Author {
+            user: Some(assignee),
+            device: Some(DeviceId::new()),
+            mutation: Some(7),
+        };
+        let fail = writes(plan_step(&verify, &handled, &rules));
+        assert_eq!(fail.to, S::Dispatched);
+        assert!(matches!(fail.case, Some(CaseChange::Rework { .. })));
+        assert_eq!(fail.event.text.as_deref(), Some("还有垃圾"));
+        assert!(fail.touches.contains(&Touch::task(task, assignee)));
+        let mut other = verify.clone();
+        other.task = Some(TaskDone {
+            id: TaskId::new(),
+            note: None,
+            photos: vec![],
+        });
+        assert!(refused(plan_step(&other, &handled, &rules)).contains("is not open"));
+    }
 }

@@ -235,4 +235,30 @@ mod tests {
                 .contains("another database")
         );
     }
+
+    fn rows(seqs: &[u64]) -> Vec<FeedRow> {
+        seqs.iter()
+            .map(|&seq| FeedRow {
+                seq,
+                kind: FeedKind::Report,
+                entity: seq.to_string(),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_page_hands_out_at_most_its_limit_and_the_cursor_stands_after_it() {
+        let mut p = page(40, 0);
+        p.rows = rows(&[3, 7, 9]);
+        let (got, more, next) = window(&p, 2, 1);
+        assert_eq!((got.len(), more, next), (2, true, 7), "one more is there");
+        let (got, more, next) = window(&p, 3, 1);
+        assert_eq!(
+            (got.len(), more, next),
+            (3, false, 40),
+            "read up to the snapshot"
+        );
+        let empty = page(40, 0);
+        assert_eq!(window(&empty, 5, 50).2, 50, "never back");
+    }
 }

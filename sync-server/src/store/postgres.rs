@@ -21,7 +21,7 @@ use tokio_postgres::NoTls;
 use tokio_postgres::types::{FromSql, IsNull, Kind, ToSql, Type, to_sql_checked};
 
 use super::sql::migrate::{Ledger, migrate};
-use super::sql::{Database, Dialect, Mode, Row, Sql, Ty, Value, Work};
+use super::sql::{Database, Dialect, Mode, Row, Sql, Ty, Value, Work, check_values};
 use super::{StoreError, StoreResult};
 
 const MIGRATIONS: &[&str] = &[
@@ -190,15 +190,6 @@ impl PgTx {
     }
 }
 
-fn check(params: &[Value]) -> StoreResult<()> {
-    match params.iter().find(|p| matches!(p, Value::TooLarge(_))) {
-        Some(Value::TooLarge(n)) => Err(StoreError::Invalid(format!(
-            "the number {n} is too large to store"
-        ))),
-        _ => Ok(()),
-    }
-}
-
 #[async_trait]
 impl Sql for PgTx {
     fn dialect(&self) -> Dialect {
@@ -206,7 +197,7 @@ impl Sql for PgTx {
     }
 
     async fn query(&mut self, sql: &str, params: Vec<Value>) -> StoreResult<Vec<Row>> {
-        check(&params)?;
+        check_values(&params)?;
         let stmt = self.prepare(sql).await?;
         let refs: Vec<&(dyn ToSql + Sync)> =
             params.iter().map(|p| p as &(dyn ToSql + Sync)).collect();
@@ -226,7 +217,7 @@ impl Sql for PgTx {
     }
 
     async fn execute(&mut self, sql: &str, params: Vec<Value>) -> StoreResult<u64> {
-        check(&params)?;
+        check_values(&params)?;
         let stmt = self.prepare(sql).await?;
         let refs: Vec<&(dyn ToSql + Sync)> =
             params.iter().map(|p| p as &(dyn ToSql + Sync)).collect();
@@ -248,7 +239,7 @@ impl Sql for PgTx {
         }
         let mut arrays: Vec<Vec<Value>> = vec![Vec::with_capacity(rows.len()); columns.len()];
         for row in rows {
-            check(&row)?;
+            check_values(&row)?;
             for (array, v) in arrays.iter_mut().zip(row) {
                 array.push(v);
             }

@@ -18,7 +18,7 @@ use rusqlite::types::{ToSqlOutput, ValueRef};
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
 use super::sql::migrate::{Ledger, migrate};
-use super::sql::{Database, Dialect, Mode, Row, Sql, Ty, Value, Work};
+use super::sql::{Database, Dialect, Mode, Row, Sql, Ty, Value, Work, check_values};
 use super::{StoreError, StoreResult};
 
 const MIGRATIONS: &[&str] = &[
@@ -219,15 +219,6 @@ struct SqliteTx {
     conn: OwnedMutexGuard<Connection>,
 }
 
-fn check(params: &[Value]) -> StoreResult<()> {
-    match params.iter().find(|p| matches!(p, Value::TooLarge(_))) {
-        Some(Value::TooLarge(n)) => Err(StoreError::Invalid(format!(
-            "the number {n} is too large to store"
-        ))),
-        _ => Ok(()),
-    }
-}
-
 #[async_trait]
 impl Sql for SqliteTx {
     fn dialect(&self) -> Dialect {
@@ -235,7 +226,7 @@ impl Sql for SqliteTx {
     }
 
     async fn query(&mut self, sql: &str, params: Vec<Value>) -> StoreResult<Vec<Row>> {
-        check(&params)?;
+        check_values(&params)?;
         let run = || -> rusqlite::Result<Vec<Row>> {
             let mut stmt = self.conn.prepare_cached(&positional(sql))?;
             let width = stmt.column_count();
@@ -252,7 +243,7 @@ impl Sql for SqliteTx {
     }
 
     async fn execute(&mut self, sql: &str, params: Vec<Value>) -> StoreResult<u64> {
-        check(&params)?;
+        check_values(&params)?;
         self.conn
             .prepare_cached(&positional(sql))
             .and_then(|mut s| s.execute(rusqlite::params_from_iter(&params)))
@@ -283,7 +274,7 @@ impl Sql for SqliteTx {
             .prepare_cached(&sql)
             .map_err(|e| failed(&sql, e))?;
         for row in &rows {
-            check(row)?;
+            check_values(row)?;
             stmt.execute(rusqlite::params_from_iter(row))
                 .map_err(|e| failed(&sql, e))?;
         }

@@ -413,6 +413,17 @@ macro_rules! tx {
 }
 pub(crate) use tx;
 
+/// Refuses, in words, parameters the databases cannot hold ([`Value::TooLarge`]), before
+/// anything is sent.
+pub fn check_values(params: &[Value]) -> StoreResult<()> {
+    match params.iter().find(|p| matches!(p, Value::TooLarge(_))) {
+        Some(Value::TooLarge(n)) => Err(StoreError::Invalid(format!(
+            "the number {n} is too large to store"
+        ))),
+        _ => Ok(()),
+    }
+}
+
 /// The text a serde enum is stored as (`"event"`, `"urgent"`, `"leader"`).
 pub(crate) fn tag<T: Serialize>(v: &T) -> String {
     match serde_json::to_value(v) {

@@ -1,0 +1,601 @@
+//! The case store's contract, below HTTP: what every backend must do, run against a real
+//! SQLite file and a real PostgreSQL schema. Each scenario talks to the store's traits
+//! directly, so a backend that drifts from the other fails here by name.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use std::sync::Arc;
+
+use chrono::{DateTime, SubsecRound, TimeDelta, Utc};
+use common::*;
+use gridwalk_protocol::{
+    CaseState, DeviceId, MutationId, Outcome, PhotoNeed, QueueStats, Report, ReportPatch,
+};
+use gridwalk_sync::domain::cases::{Action, StepRequest, Stepped};
+use gridwalk_sync::domain::model::{
+    Appended, ArrivedPhoto, Author, Device, FeedKind, ReportFilter, Upload, UploadPart, User,
+};
+use gridwalk_sync::domain::push::{Applied, Effect};
+use gridwalk_sync::domain::reference::Reference;
+use gridwalk_sync::store::{CaseStore, Seen, StoreError};
+
+/// A fresh store with the fixtures, and its reference data.
+async fn store(
+    backend: Backend,
+) -> (
+    Arc<dyn CaseStore>,
+    Arc<Reference>,
+    Option<String>,
+    tempfile::TempDir,
+) {
+    let dir = tempfile::tempdir().unwrap();
+    let (store, schema) = case_store(backend, dir.path()).await;
+    let (tables, rules) = store.reference_texts().await.unwrap();
+    let reference = Arc::new(Reference::parse(&tables, rules.as_deref()).unwrap());
+    (store, reference, schema, dir)
+}
+
+async fn done(schema: Option<String>) {
+    if let Some(schema) = schema {
+        pg_execute(&format!("DROP SCHEMA {schema} CASCADE")).await;
+    }
+}
+
+/// An enrolled device of the demo inspector.
+async fn device(store: &dyn CaseStore) -> Device {
+    let user = store.user_by_login(INSPECTOR).await.unwrap().unwrap();
+    let id = DeviceId::new();
+    store
+        .enroll_device(id, user.id, &format!("token-{id}"), Utc::now())
+        .await
+        .unwrap();
+    Device { id, user: user.id }
+}
+
+fn seen(at: DateTime<Utc>, bytes: u64) -> Seen {
+    Seen {
+        app_version: "contract".into(),
+        queue: QueueStats {
+            reports: 1,
+            photos: 1,
+            bytes,
+        },
+        at,
+    }
+}
+
+fn report_of(d: &Device) -> Report {
+    let mut r = gridwalk_protocol::testing::report();
+    r.reporter = d.user;
+    r.device = d.id;
+    r
+}
+
+fn answers(a: &[Applied]) -> Vec<String> {
+    a.iter()
+        .map(|x| match x {
+            Applied::Answer(Outcome::Applied) => "applied".into(),
+            Applied::Answer(Outcome::Rejected { reason }) => format!("rejected: {reason}"),
+            Applied::Answer(o) => format!("{o:?}"),
+            Applied::Gap { expected } => format!("gap {expected}"),
+        })
+        .collect()
+}
+
+async fn push(
+    store: &dyn CaseStore,
+    reference: &Arc<Reference>,
+    d: &Device,
+    batch: Vec<(MutationId, Effect)>,
+) -> Vec<String> {
+    let applied = store
+        .apply(d.id, batch, seen(Utc::now(), 100), Arc::clone(reference))
+        .await
+        .unwrap();
+    answers(&applied.answers)
+}
+
+async fn people_devices_and_sessions(backend: Backend) {
+    let (store, _, schema, _dir) = store(backend).await;
+    let leader = store.user_by_login("chenjianguo").await.unwrap().unwrap();
+    assert_eq!(store.user(leader.id).await.unwrap().unwrap(), leader);
+    let renamed = User {
+        name: "陈建国（组长）".into(),
+        ..leader.clone()
+    };
+    store.put_user(&renamed).await.unwrap();
+    assert_eq!(
+        store.user(leader.id).await.unwrap().unwrap().name,
+        "陈建国（组长）"
+    );
+
+    let d = DeviceId::new();
+    store
+        .enroll_device(d, leader.id, "first", Utc::now())
+        .await
+        .unwrap();
+    store
+        .enroll_device(d, leader.id, "second", Utc::now())
+        .await
+        .unwrap();
+    assert!(
+        store.device_by_token("first").await.unwrap().is_none(),
+        "re-enrolling replaces the token"
+    );
+    assert_eq!(
+        store.device_by_token("second").await.unwrap().unwrap().id,
+        d
+    );
+    assert_eq!(store.last_applied(d).await.unwrap(), 0);
+    assert!(matches!(
+        store.last_applied(DeviceId::new()).await,
+        Err(StoreError::NotFound(_))
+    ));
+
+    assert!(matches!(
+        store
+            .set_password(gridwalk_protocol::UserId::new(), Some("x"))
+            .await,
+        Err(StoreError::NotFound(_))
+    ));
+    store.set_password(leader.id, Some("hash")).await.unwrap();
+    let (u, hash) = store.password_hash("chenjianguo").await.unwrap().unwrap();
+    assert_eq!((u.id, hash.as_deref()), (leader.id, Some("hash")));
+    let now = Utc::now();
+    store
+        .create_session("s1", leader.id, now, now + TimeDelta::hours(1))
+        .await
+        .unwrap();
+    assert_eq!(
+        store.session_user("s1", now).await.unwrap().unwrap().id,
+        leader.id
+    );
+    assert!(
+        store
+            .session_user("s1", now + TimeDelta::hours(2))
+            .await
+            .unwrap()
+            .is_none(),
+        "over"
+    );
+    store.end_session("s1").await.unwrap();
+    assert!(store.session_user("s1", now).await.unwrap().is_none());
+    done(schema).await;
+}
+
+async fn a_push_is_applied_once_in_order_and_a_gap_writes_nothing(backend: Backend) {
+    let (store, reference, schema, _dir) = store(backend).await;
+    let s = store.as_ref();
+    let d = device(s).await;
+    let (r1, r2) = (report_of(&d), report_of(&d));
+    let insert = |r: &Report| Effect::InsertReport(Box::new(r.clone()));
+    let got = push(
+        s,
+        &reference,
+        &d,
+        vec![
+            (1, insert(&r1)),
+            (2, insert(&r2)),
+            (3, Effect::Reject("不对".into())),
+        ],
+    )
+    .await;
+    assert_eq!(got, ["applied", "applied", "rejected: 不对"]);
+    assert_eq!(s.last_applied(d.id).await.unwrap(), 3);
+    assert_eq!(
+        s.report(r1.id).await.unwrap().unwrap().state,
+        CaseState::AwaitingPhotos
+    );
+    assert_eq!(s.reports(&[r1.id, r2.id]).await.unwrap().len(), 2);
+    // A repeat is answered from the record; a new number for a held report is a repeat
+    // only when identical.
+    let mut changed = r1.clone();
+    changed.description = "改了".into();
+    let got = push(
+        s,
+        &reference,
+        &d,
+        vec![
+            (2, Effect::Reject("ignored".into())),
+            (3, insert(&r1)),
+            (4, insert(&r1)),
+            (5, insert(&changed)),
+        ],
+    )
+    .await;
+    assert_eq!(got[0], "applied", "mutation 2's recorded answer");
+    assert_eq!(got[1], "rejected: 不对", "mutation 3's recorded answer");
+    assert_eq!(got[2], "applied", "the same record again");
+    assert!(
+        got[3].contains("already received with different content"),
+        "{got:?}"
+    );
+    assert_eq!(s.report_count().await.unwrap(), 2);
+
+    // A batch that skips ahead stops there, and nothing of it (not even what the device
+    // said of its queue) is written.
+    let board = s.device_board().await.unwrap();
+    let before = board.iter().find(|r| r.id == d.id).unwrap().clone();
+    let applied = s
+        .apply(
+            d.id,
+            vec![(9, insert(&report_of(&d)))],
+            seen(Utc::now(), 999),
+            Arc::clone(&reference),
+        )
+        .await
+        .unwrap();
+    assert_eq!(answers(&applied.answers), ["gap 6"]);
+    assert_eq!(applied.last_applied, 5);
+    let after = s
+        .device_board()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|r| r.id == d.id)
+        .unwrap();
+    assert_eq!(after.queue, before.queue);
+    assert_eq!(after.last_seen, before.last_seen);
+
+    // A number no database holds is refused in words, and nothing changes.
+    let e = s
+        .apply(
+            d.id,
+            vec![],
+            seen(Utc::now(), u64::MAX),
+            Arc::clone(&reference),
+        )
+        .await
+        .expect_err("too large");
+    assert!(
+        matches!(&e, StoreError::Invalid(m) if m.contains("too large")),
+        "{e}"
+    );
+    assert_eq!(s.last_applied(d.id).await.unwrap(), 5);
+    done(schema).await;
+}
+
+async fn likely_duplicates_are_marked_within_a_push_and_across_pushes(backend: Backend) {
+    let (store, reference, schema, _dir) = store(backend).await;
+    let s = store.as_ref();
+    let d = device(s).await;
+    let first = report_of(&d);
+    let mut near = report_of(&d);
+    near.location.lat += 0.0001;
+    let mut far = report_of(&d);
+    far.location.lat += 0.01;
+    let insert = |r: &Report| Effect::InsertReport(Box::new(r.clone()));
+    push(
+        s,
+        &reference,
+        &d,
+        vec![(1, insert(&first)), (2, insert(&near)), (3, insert(&far))],
+    )
+    .await;
+    let mut later = report_of(&d);
+    later.location.lon += 0.0001;
+    push(s, &reference, &d, vec![(4, insert(&later))]).await;
+    let dup = |id| async move { s.report(id).await.unwrap().unwrap().duplicate_of };
+    assert_eq!(dup(first.id).await, None);
+    assert_eq!(dup(near.id).await, Some(first.id), "in the same push");
+    assert_eq!(dup(far.id).await, None, "1 km away");
+    assert_eq!(dup(later.id).await, Some(first.id), "in a later push");
+    let related = s.related_reports(first.id).await.unwrap();
+    assert_eq!(related, vec![near.id, later.id]);
+    done(schema).await;
+}
+
+async fn a_photos_arrival_completes_its_report_with_an_event(backend: Backend) {
+    let (store, reference, schema, _dir) = store(backend).await;
+    let s = store.as_ref();
+    let d = device(s).await;
+    let mut r = report_of(&d);
+    r.photos[0].sha256 = "cd".repeat(32);
+    push(
+        s,
+        &reference,
+        &d,
+        vec![(1, Effect::InsertReport(Box::new(r.clone())))],
+    )
+    .await;
+    let photo = r.photos[0].clone();
+    assert_eq!(
+        s.photo_needs(d.id, &[photo.id]).await.unwrap()[0].1,
+        PhotoNeed::Needed
+    );
+    let slot = s.photo_slot(d.id, r.id, photo.id).await.unwrap().unwrap();
+    assert_eq!(
+        (slot.sha256.as_str(), slot.bytes, slot.arrived),
+        (photo.sha256.as_str(), photo.bytes, false)
+    );
+    assert!(
+        s.photo_slot(DeviceId::new(), r.id, photo.id)
+            .await
+            .unwrap()
+            .is_none(),
+        "another device's"
+    );
+
+    // PostgreSQL keeps microseconds.
+    let now = Utc::now().trunc_subsecs(6);
+    let upload = Upload {
+        id: uuid::Uuid::now_v7(),
+        device: d.id,
+        report: r.id,
+        photo: photo.id,
+        length: 10,
+        received: 0,
+        metadata: None,
+        created_at: now,
+        expires_at: now + TimeDelta::hours(1),
+        completed_at: None,
+    };
+    s.create_upload(&upload).await.unwrap();
+    let part = |start, length| UploadPart {
+        start,
+        length,
+        key: format!("part-{start}"),
+    };
+    let later = now + TimeDelta::hours(2);
+    assert_eq!(
+        s.append_upload(upload.id, &part(0, 4), later, None)
+            .await
+            .unwrap(),
+        Appended::Now { received: 4 }
+    );
+    assert_eq!(
+        s.append_upload(upload.id, &part(0, 4), later, None)
+            .await
+            .unwrap(),
+        Appended::Moved { received: 4 }
+    );
+    assert_eq!(s.upload_parts(upload.id).await.unwrap(), vec![part(0, 4)]);
+    assert_eq!(
+        s.upload(upload.id).await.unwrap().unwrap().expires_at,
+        later
+    );
+    let arrived = ArrivedPhoto {
+        sha256: photo.sha256.clone(),
+        bytes: 10,
+        at: later,
+    };
+    assert_eq!(
+        s.append_upload(upload.id, &part(4, 6), later, Some(&arrived))
+            .await
+            .unwrap(),
+        Appended::Now { received: 10 }
+    );
+    assert!(
+        s.upload_parts(upload.id).await.unwrap().is_empty(),
+        "the bytes are in the photo now"
+    );
+    assert_eq!(
+        s.photo_needs(d.id, &[photo.id]).await.unwrap()[0].1,
+        PhotoNeed::Arrived
+    );
+    let held = s.report(r.id).await.unwrap().unwrap();
+    assert_eq!(held.state, CaseState::PendingReview);
+    let events = s.case_events(r.id).await.unwrap();
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0].action, "photos_complete");
+    assert_eq!(
+        (events[0].from, events[0].to, events[0].by_user),
+        (CaseState::AwaitingPhotos, CaseState::PendingReview, None)
+    );
+    assert_eq!(
+        s.console_reports_by_id(&[r.id]).await.unwrap()[0].photos_arrived,
+        vec![photo.id]
+    );
+
+    // A report listing a photo already held starts in review.
+    let mut again = report_of(&d);
+    again.photos[0].sha256 = photo.sha256.clone();
+    push(
+        s,
+        &reference,
+        &d,
+        vec![(2, Effect::InsertReport(Box::new(again.clone())))],
+    )
+    .await;
+    assert_eq!(
+        s.report(again.id).await.unwrap().unwrap().state,
+        CaseState::PendingReview
+    );
+
+    assert_eq!(
+        s.append_upload(uuid::Uuid::now_v7(), &part(0, 1), later, None)
+            .await
+            .unwrap(),
+        Appended::Gone
+    );
+    assert_eq!(
+        s.expired_uploads(later + TimeDelta::hours(1))
+            .await
+            .unwrap(),
+        vec![upload.id]
+    );
+    s.delete_upload(upload.id).await.unwrap();
+    assert!(s.upload(upload.id).await.unwrap().is_none());
+    done(schema).await;
+}
+
+async fn versions_steps_and_the_feed(backend: Backend) {
+    let (store, reference, schema, _dir) = store(backend).await;
+    let s = store.as_ref();
+    let d = device(s).await;
+    let mut r = report_of(&d);
+    r.photos.clear();
+    push(
+        s,
+        &reference,
+        &d,
+        vec![(1, Effect::InsertReport(Box::new(r.clone())))],
+    )
+    .await;
+    let held = s.report(r.id).await.unwrap().unwrap();
+    assert_eq!(
+        (held.state, held.version),
+        (CaseState::PendingReview, 1),
+        "no photos to wait for"
+    );
+
+    let operator = s.user_by_login("sunyue").await.unwrap().unwrap();
+    let mut changed = r.clone();
+    changed.description = "中心改过".into();
+    let patch = ReportPatch::between(&r, &changed);
+    assert_eq!(
+        s.write_version(&changed, 1, &patch, operator.id, Utc::now())
+            .await
+            .unwrap(),
+        2
+    );
+    assert!(matches!(
+        s.write_version(&changed, 1, &patch, operator.id, Utc::now())
+            .await,
+        Err(StoreError::Stale(_))
+    ));
+    let versions = s.report_versions(r.id).await.unwrap();
+    assert_eq!(
+        versions.iter().map(|v| v.version).collect::<Vec<_>>(),
+        vec![1, 2]
+    );
+    assert_eq!(versions[1].by.user, Some(operator.id));
+
+    // Steps: the state the person saw must hold; case numbers run per local day.
+    let step = |action: Action, seen: CaseState| StepRequest {
+        report: r.id,
+        action,
+        seen: Some(seen),
+        by: Author::person(operator.id),
+        at: Utc::now(),
+        task: None,
+    };
+    let refused = s
+        .step(
+            &step(Action::Approve, CaseState::Returned),
+            Arc::clone(&reference),
+        )
+        .await
+        .unwrap();
+    assert!(
+        matches!(refused, Stepped::Refused(ref m) if m.contains("someone else acted")),
+        "{refused:?}"
+    );
+    let Stepped::Done { state, case_no } = s
+        .step(
+            &step(Action::Approve, CaseState::PendingReview),
+            Arc::clone(&reference),
+        )
+        .await
+        .unwrap()
+    else {
+        panic!("not done")
+    };
+    assert_eq!(state, CaseState::Registered);
+    let case_no = case_no.unwrap();
+    assert!(case_no.ends_with("-0001"), "{case_no}");
+    let Stepped::Done { state, .. } = s
+        .step(
+            &step(
+                Action::Dispatch {
+                    department: "SZ".into(),
+                },
+                CaseState::Registered,
+            ),
+            Arc::clone(&reference),
+        )
+        .await
+        .unwrap()
+    else {
+        panic!("not dispatched")
+    };
+    assert_eq!(state, CaseState::Dispatched);
+    let events = s.case_events(r.id).await.unwrap();
+    assert_eq!(
+        events.iter().map(|e| e.action.as_str()).collect::<Vec<_>>(),
+        ["approve", "dispatch"]
+    );
+    assert_eq!(events[0].text.as_deref(), Some(case_no.as_str()));
+    assert!(events[1].due_at.is_some(), "a dispatch sets its deadline");
+    let missing = StepRequest {
+        report: gridwalk_protocol::ReportId::new(),
+        ..step(Action::Approve, CaseState::PendingReview)
+    };
+    assert!(matches!(
+        s.step(&missing, Arc::clone(&reference)).await,
+        Err(StoreError::NotFound(_))
+    ));
+
+    let listed = s
+        .console_reports(&ReportFilter {
+            states: vec![CaseState::Dispatched],
+            team: Some("T440703001-01".into()),
+            limit: 10,
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        listed.iter().map(|c| c.report.id).collect::<Vec<_>>(),
+        vec![r.id]
+    );
+    assert_eq!(
+        listed[0].case.as_ref().unwrap().department.as_deref(),
+        Some("SZ")
+    );
+    let other_team = s
+        .console_reports(&ReportFilter {
+            states: vec![],
+            team: Some("nobody".into()),
+            limit: 10,
+        })
+        .await
+        .unwrap();
+    assert!(other_team.is_empty());
+
+    // The feed: the reporter sees the report, tombstoned once removed; pruning old
+    // tombstones moves the horizon past them.
+    let user = s.user(d.user).await.unwrap().unwrap();
+    let page = s.feed(user.id, &user.cells, 0, 1000).await.unwrap();
+    let mine: Vec<_> = page
+        .rows
+        .iter()
+        .filter(|f| f.kind == FeedKind::Report)
+        .collect();
+    assert_eq!(mine.len(), 1);
+    let stranger = s.user_by_login("wangfang").await.unwrap().unwrap();
+    let theirs = s.feed(stranger.id, &stranger.cells, 0, 1000).await.unwrap();
+    assert!(
+        theirs.rows.iter().all(|f| f.kind != FeedKind::Report),
+        "only the reporter's"
+    );
+    assert!(
+        theirs.rows.iter().any(|f| f.kind == FeedKind::CodeTable),
+        "everyone's"
+    );
+    let at = Utc::now();
+    s.delete_report(r.id, at).await.unwrap();
+    let after = s
+        .feed(user.id, &user.cells, page.last_seq, 1000)
+        .await
+        .unwrap();
+    assert_eq!(after.rows.len(), 1);
+    assert_eq!(after.rows[0].entity, r.id.to_string());
+    assert_eq!(
+        s.prune_feed(at - TimeDelta::seconds(1)).await.unwrap(),
+        0,
+        "too new to forget"
+    );
+    assert_eq!(s.prune_feed(at + TimeDelta::seconds(1)).await.unwrap(), 1);
+    let pruned = s.feed(user.id, &user.cells, 0, 1000).await.unwrap();
+    assert_eq!(pruned.horizon, after.rows[0].seq);
+    done(schema).await;
+}
+
+on_every_backend!(
+    people_devices_and_sessions,
+    a_push_is_applied_once_in_order_and_a_gap_writes_nothing,
+    likely_duplicates_are_marked_within_a_push_and_across_pushes,
+    a_photos_arrival_completes_its_report_with_an_event,
+    versions_steps_and_the_feed,
+);
