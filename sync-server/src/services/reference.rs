@@ -14,10 +14,13 @@ use crate::store::CaseStore;
 /// How long a read of the reference data is trusted without asking the store again.
 pub const FRESH_FOR: Duration = Duration::from_secs(60);
 
+/// A parsed copy and when it was read.
+type Held = Option<(Arc<Reference>, Instant)>;
+
 /// The shared, parsed reference data.
 #[derive(Debug, Clone, Default)]
 pub struct ReferenceCache {
-    held: Arc<RwLock<Option<(Arc<Reference>, Instant)>>>,
+    held: Arc<RwLock<Held>>,
 }
 
 impl ReferenceCache {
