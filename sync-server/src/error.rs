@@ -112,3 +112,67 @@ impl From<Denied> for AppError {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+
+    use super::*;
+
+    /// Log lines written while `f` runs.
+    fn logged(f: impl FnOnce()) -> String {
+        let buf = Arc::new(Mutex::new(Vec::<u8>::new()));
+        let sink = Arc::clone(&buf);
+        let subscriber = tracing_subscriber::fmt()
+            .with_writer(move || Writer(Arc::clone(&sink)))
+            .with_ansi(false)
+            .finish();
+        tracing::subscriber::with_default(subscriber, f);
+        let bytes = buf.lock().map(|b| b.clone()).unwrap_or_default();
+        String::from_utf8_lossy(&bytes).into_owned()
+    }
+
+    struct Writer(Arc<Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Writer {
+        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+            if let Ok(mut v) = self.0.lock() {
+                v.extend_from_slice(b);
+            }
+            Ok(b.len())
+        }
+
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_server_failure_is_logged_with_its_causes_and_answered_without_them() {
+        let cause = std::io::Error::other("deadlock detected while locking tuple");
+        let err = AppError::Store(StoreError::database("PostgreSQL: UPDATE devices", cause));
+        let mut status = StatusCode::OK;
+        let log = logged(|| status = err.into_response().status());
+        assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+        assert!(log.contains("request failed"), "{log}");
+        assert!(log.contains("PostgreSQL: UPDATE devices"), "{log}");
+        assert!(
+            log.contains("deadlock detected while locking tuple"),
+            "{log}"
+        );
+    }
+
+    #[test]
+    fn a_clients_mistake_is_answered_in_words_and_not_logged_as_a_failure() {
+        let mut status = StatusCode::OK;
+        let log = logged(|| {
+            status = AppError::from(Denied::Refused("someone acted first".into()))
+                .into_response()
+                .status();
+        });
+        assert_eq!(status, StatusCode::CONFLICT);
+        assert!(!log.contains("request failed"), "{log}");
+        let too_big = AppError::Store(StoreError::Invalid("the number 1 is too large".into()));
+        assert_eq!(too_big.into_response().status(), StatusCode::BAD_REQUEST);
+    }
+}

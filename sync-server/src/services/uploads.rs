@@ -129,6 +129,7 @@ where
 
 /// Checks a creation request and creates the upload. The caller then appends the
 /// creation body, if any, with [`append`] at offset 0.
+#[tracing::instrument(skip_all, fields(device = %device.id))]
 pub async fn create(
     s: Stores<'_>,
     device: &Device,
@@ -213,6 +214,7 @@ pub async fn status(
 /// Appends a request body at `offset`: checks the offset and the body's checksum, stores
 /// the bytes, and completes the photo when they are the last ones. Returns the upload as
 /// it now stands.
+#[tracing::instrument(skip_all, fields(device = %device.id, upload = %id, offset = offset))]
 pub async fn append(
     s: Stores<'_>,
     device: &Device,
@@ -329,11 +331,13 @@ async fn complete(
         .await?;
     if matches!(appended, Appended::Now { .. }) {
         s.blobs.delete_parts(upload.id).await?;
+        tracing::info!(report = %upload.report, photo = %upload.photo, bytes, "photo arrived");
     }
     Ok(appended)
 }
 
 /// Terminates the device's upload and removes its bytes.
+#[tracing::instrument(skip_all, fields(device = %device.id, upload = %id))]
 pub async fn terminate(s: Stores<'_>, device: &Device, id: Uuid) -> Result<(), AppError> {
     let exists = s
         .cases
@@ -349,6 +353,7 @@ pub async fn terminate(s: Stores<'_>, device: &Device, id: Uuid) -> Result<(), A
 }
 
 /// Removes uploads past their expiry, with their bytes; returns how many.
+#[tracing::instrument(skip_all)]
 pub async fn sweep(s: Stores<'_>, now: DateTime<Utc>) -> Result<usize, AppError> {
     let expired = s.cases.expired_uploads(now).await?;
     for id in &expired {
@@ -359,6 +364,7 @@ pub async fn sweep(s: Stores<'_>, now: DateTime<Utc>) -> Result<usize, AppError>
 }
 
 /// Which of the device's photos the centre still needs.
+#[tracing::instrument(skip_all, fields(device = %device.id, asked = req.photos.len()))]
 pub async fn needs(
     cases: &dyn CaseStore,
     device: &Device,
