@@ -15,10 +15,11 @@ fi
 # Debian packages the tests need: a C compiler for the bundled SQLite, PostgreSQL (server
 # and client tools) for the case-store tests, Python with venv for the third-party tus
 # client (tuspy, installed from PyPI by the test), and WebKitGTK with its WebDriver and Xvfb
-# for the Tauri app, and Chromium for the console's browser tests (driven by playwright-core).
+# for the Tauri app, Chromium for the console's browser tests (driven by playwright-core),
+# and libvips-tools for the reference (`vipsthumbnail`) the photo benchmark runs against.
 APT_PACKAGES=(gcc libc6-dev pkg-config postgresql postgresql-client python3 python3-venv
   libwebkit2gtk-4.1-dev libsoup-3.0-dev librsvg2-dev libayatana-appindicator3-dev
-  webkit2gtk-driver xvfb chromium)
+  webkit2gtk-driver xvfb chromium libvips-tools)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -68,6 +69,12 @@ echo "== cargo clippy (all targets, warnings are errors)"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 echo "== cargo test"
 cargo test --workspace --locked
+# Every bench binary, with tiny sizes: each part still runs, so a bench that no longer
+# works fails here instead of on the day someone wants figures (which these runs are not).
+# One cargo command for the three, so the release build is done once, with one feature set.
+echo "== benchmarks, quick (GRIDWALK_BENCH_QUICK=1)"
+GRIDWALK_BENCH_QUICK=1 cargo bench --locked -p gridwalk-field -p gridwalk-sync \
+  --bench field --bench intake --bench drain
 echo "== console in Chromium (playwright-core) against the real server and field engines"
 cargo build --locked -p gridwalk-sync -p gridwalk-field
 (cd ui && npm run e2e)

@@ -10,7 +10,9 @@
 //!
 //! Run: `cargo bench -p gridwalk-sync --bench intake` (PostgreSQL from `GRIDWALK_TEST_PG`,
 //! default the local `test` database). `GRIDWALK_BENCH_DEVICES`, `…_REPORTS`, `…_PHOTOS`
-//! and `…_PHOTO_KB` change the sizes.
+//! and `…_PHOTO_KB` change the sizes. `GRIDWALK_BENCH_QUICK=1` runs every part with tiny
+//! sizes (seconds): the test command runs it that way so the bench cannot silently break;
+//! its figures mean nothing.
 #![allow(clippy::unwrap_used, clippy::cast_precision_loss)]
 
 #[path = "../tests/common/mod.rs"]
@@ -29,7 +31,13 @@ use gridwalk_protocol::{
 use rand::{Rng, RngCore, SeedableRng};
 use sha2::{Digest, Sha256};
 
-fn env_usize(name: &str, default: usize) -> usize {
+/// A size: from the environment if set, else the full or the quick default.
+fn env_usize(name: &str, full: usize, quick: usize) -> usize {
+    let default = if std::env::var("GRIDWALK_BENCH_QUICK").is_ok_and(|v| v == "1") {
+        quick
+    } else {
+        full
+    };
     std::env::var(name)
         .ok()
         .and_then(|v| v.parse().ok())
@@ -293,10 +301,10 @@ async fn raw_inserts(sizes: &Sizes, template: &Report) -> Duration {
 
 fn main() {
     let sizes = Sizes {
-        devices: env_usize("GRIDWALK_BENCH_DEVICES", 50),
-        reports: env_usize("GRIDWALK_BENCH_REPORTS", 40),
-        photos: env_usize("GRIDWALK_BENCH_PHOTOS", 3),
-        photo_bytes: env_usize("GRIDWALK_BENCH_PHOTO_KB", 300) * 1024,
+        devices: env_usize("GRIDWALK_BENCH_DEVICES", 50, 4),
+        reports: env_usize("GRIDWALK_BENCH_REPORTS", 40, 5),
+        photos: env_usize("GRIDWALK_BENCH_PHOTOS", 3, 2),
+        photo_bytes: env_usize("GRIDWALK_BENCH_PHOTO_KB", 300, 32) * 1024,
     };
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {

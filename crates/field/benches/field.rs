@@ -12,7 +12,9 @@
 //!
 //! Run: `cargo bench -p gridwalk-field --bench field` (needs `vipsthumbnail` from
 //! Debian's libvips-tools). Set `GRIDWALK_BENCH_RUNS` / `GRIDWALK_BENCH_REPORTS` to change
-//! the sample sizes.
+//! the sample sizes. `GRIDWALK_BENCH_QUICK=1` runs every part with tiny samples (a few
+//! seconds): the test command runs it that way so the bench cannot silently break; its
+//! figures mean nothing.
 #![allow(clippy::unwrap_used, clippy::cast_precision_loss)]
 
 #[path = "../tests/common/mod.rs"]
@@ -25,9 +27,15 @@ use std::time::{Duration, Instant};
 use chrono::Utc;
 use gridwalk_field::photo::{self, CHINA_STANDARD_TIME, PhotoOptions};
 use gridwalk_protocol::{PhotoId, PhotoStage, ReportId};
-use rusqlite::params;
+use rusqlite::{Transaction, params};
 
-fn env_usize(name: &str, default: usize) -> usize {
+/// A sample size: from the environment if set, else the full or the quick default.
+fn env_usize(name: &str, full: usize, quick: usize) -> usize {
+    let default = if std::env::var("GRIDWALK_BENCH_QUICK").is_ok_and(|v| v == "1") {
+        quick
+    } else {
+        full
+    };
     std::env::var(name)
         .ok()
         .and_then(|v| v.parse().ok())
@@ -58,7 +66,7 @@ fn run(cmd: &mut Command) -> Duration {
 }
 
 fn photo_bench(work: &Path) {
-    let runs = env_usize("GRIDWALK_BENCH_RUNS", 21).max(1);
+    let runs = env_usize("GRIDWALK_BENCH_RUNS", 21, 1).max(1);
     let file = common::fixtures().join("photos/street-4000x3000.jpg");
     let bytes = std::fs::read(&file).unwrap();
     let opts = PhotoOptions::default();
@@ -128,7 +136,7 @@ fn photo_bench(work: &Path) {
 }
 
 fn finalize_bench(work: &Path) {
-    let n = env_usize("GRIDWALK_BENCH_REPORTS", 2000).max(1);
+    let n = env_usize("GRIDWALK_BENCH_REPORTS", 2000, 20).max(1);
     let dir = work.join("engine");
     let engine = common::engine_at(&dir);
     let reporter = common::inspector().id.to_string();
@@ -215,23 +223,24 @@ fn clone_drafts(db: &Path, template: ReportId, n: usize) -> Vec<ReportId> {
         .unwrap()
         .collect::<Result<_, _>>()
         .unwrap();
+    let copy_report = copy_row(&tx, "reports", &["id"]);
+    // The copies share the template's photo files (named by SHA-256), not its camera
+    // originals (named by photo ID, one per photo row).
+    let copy_photo = copy_row(&tx, "photos", &["id", "report_id", "original"]);
     let mut ids = Vec::with_capacity(n);
     for _ in 0..n {
         let id = ReportId::new();
-        tx.execute(
-            "INSERT INTO reports SELECT ?2, state, reporter, kind, category, code_table_version, component_id,
-                    description, address, location, cell, location_flags, urgency, observed_at,
-                    handled_on_spot, version, created_at, updated_at, finalized_at, centre_note
-             FROM reports WHERE id = ?1",
-            params![template.to_string(), id.to_string()],
-        )
-        .unwrap();
+        tx.execute(&copy_report, params![template.to_string(), id.to_string()])
+            .unwrap();
         for p in &photo_ids {
             tx.execute(
-                "INSERT INTO photos SELECT ?2, ?3, position, stage, sha256, bytes, width, height,
-                        thumb_bytes, taken_at, exif, NULL, created_at, upload_url, uploaded_at
-                 FROM photos WHERE id = ?1",
-                params![p, PhotoId::new().to_string(), id.to_string()],
+                &copy_photo,
+                params![
+                    p,
+                    PhotoId::new().to_string(),
+                    id.to_string(),
+                    None::<String>
+                ],
             )
             .unwrap();
         }
@@ -239,6 +248,34 @@ fn clone_drafts(db: &Path, template: ReportId, n: usize) -> Vec<ReportId> {
     }
     tx.commit().unwrap();
     ids
+}
+
+/// An `INSERT … SELECT` that copies the row of `table` whose id is `?1`, taking the
+/// columns in `set` from `?2`, `?3`, … instead. It names every column the table has now,
+/// so a migration that adds a column does not break the copy.
+fn copy_row(tx: &Transaction<'_>, table: &str, set: &[&str]) -> String {
+    let columns: Vec<String> = tx
+        .prepare("SELECT name FROM pragma_table_info(?1) ORDER BY cid")
+        .unwrap()
+        .query_map([table], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    for c in set {
+        assert!(columns.iter().any(|x| x == c), "{table} has no column {c}");
+    }
+    let values: Vec<String> = columns
+        .iter()
+        .map(|c| match set.iter().position(|s| s == c) {
+            Some(i) => format!("?{}", i + 2),
+            None => c.clone(),
+        })
+        .collect();
+    format!(
+        "INSERT INTO {table} ({}) SELECT {} FROM {table} WHERE id = ?1",
+        columns.join(", "),
+        values.join(", ")
+    )
 }
 
 fn main() {

@@ -9,6 +9,7 @@
 use std::collections::HashSet;
 use std::fs::{self, File};
 use std::path::PathBuf;
+use std::sync::atomic::AtomicU64;
 use std::sync::{Mutex, MutexGuard};
 
 use chrono::{DateTime, FixedOffset, Utc};
@@ -91,6 +92,8 @@ pub struct Engine {
     pub(crate) reference: Reference,
     pub(crate) blobs: BlobStore,
     device: DeviceId,
+    /// Sync rounds started since the engine was opened (numbers them in the logs).
+    pub(crate) sync_rounds: AtomicU64,
     _lock: File,
 }
 
@@ -120,6 +123,7 @@ impl Engine {
             reference,
             blobs,
             device,
+            sync_rounds: AtomicU64::new(0),
             _lock: lock,
         };
         engine.sweep_files()?;

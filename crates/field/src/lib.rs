@@ -10,8 +10,8 @@
 //!   derivative and a thumbnail, content-addressed by SHA-256.
 //! - Grid lookup ([`grid`]) places a position in a 单元网格 through an R-tree and flags —
 //!   never refuses — positions outside the grid or with a poor fix.
-//! - [`settings`] sets the device up against the centre (who the inspector is) and keeps
-//!   the inspector's own settings.
+//! - [`enroll`] sets the device up against the centre (who the inspector is, where to
+//!   sync); [`settings`] keeps the inspector's own settings.
 //! - [`queue`] answers "what is still waiting to reach the centre".
 //! - [`sync`] pushes the outbox to the centre, settles its answers, uploads the photos and
 //!   pulls what changed at the centre.
@@ -26,6 +26,7 @@ pub mod db;
 pub mod drafts;
 pub mod edits;
 pub mod engine;
+pub mod enroll;
 pub mod error;
 pub mod grid;
 pub mod local;

@@ -1,24 +1,17 @@
-//! Setting the device up and the inspector's own settings.
+//! The inspector's own settings on this device.
 //!
-//! **Enrollment.** A team leader enrolls a tablet at the centre (`admin enroll-device`,
-//! naming the device ID the app shows) and hands the inspector a device token. The app
-//! asks the centre once, with signal, who that token belongs to (`GET /v1/me`); the answer
-//! signs the inspector in (name, cells, badge, camera) and keeps the server and token for
-//! sync. From then on the device works without the network. Nothing changes on the device
-//! unless the centre recognised the token for this very device.
-//!
-//! **Settings** are the device's, not the centre's: the size photos are reduced to before
-//! upload (smaller sends faster on a weak uplink; larger keeps more detail), and the
-//! body-worn camera last used, so the next clip reference starts with it filled in.
+//! They are the device's, not the centre's (setting the device up against the centre is
+//! [`crate::enroll`]): the size photos are reduced to before upload (smaller sends faster
+//! on a weak uplink; larger keeps more detail), and the body-worn camera last used, so the
+//! next clip reference starts with it filled in. The photo pipeline reads the first, so
+//! this module needs nothing but the local database.
 
-use gridwalk_protocol::{FieldError, Profile, ValidationErrors, is_camera_serial};
-use rusqlite::params;
+use gridwalk_protocol::{FieldError, ValidationErrors, is_camera_serial};
 use serde::{Deserialize, Serialize};
 
-use crate::engine::{Engine, Inspector, sign_in};
-use crate::error::{Error, Result};
+use crate::engine::Engine;
+use crate::error::Result;
 use crate::photo::PhotoOptions;
-use crate::sync::{SyncClient, SyncSettings};
 
 /// The smallest and largest long edge an inspector may choose for photos, in pixels.
 pub const PHOTO_EDGE_RANGE: std::ops::RangeInclusive<u32> = 800..=4096;
@@ -73,32 +66,6 @@ pub fn check_settings(patch: &SettingsPatch) -> std::result::Result<(), Validati
     }
 }
 
-/// The server address and token as they will be stored, or why they cannot be.
-pub fn check_server(server_url: &str, token: &str) -> Result<SyncSettings> {
-    let url = server_url.trim().trim_end_matches('/');
-    let Some(rest) = url
-        .strip_prefix("https://")
-        .or_else(|| url.strip_prefix("http://"))
-    else {
-        return Err(Error::Refused(format!(
-            "{server_url:?} is not a server address (it should start with https://)"
-        )));
-    };
-    if rest.is_empty() || rest.contains(char::is_whitespace) {
-        return Err(Error::Refused(format!(
-            "{server_url:?} is not a server address (it should start with https://)"
-        )));
-    }
-    let token = token.trim();
-    if token.is_empty() {
-        return Err(Error::Refused("the device token is empty".into()));
-    }
-    Ok(SyncSettings {
-        server_url: url.to_owned(),
-        token: token.to_owned(),
-    })
-}
-
 impl Engine {
     /// The device's settings.
     pub fn settings(&self) -> Result<DeviceSettings> {
@@ -136,55 +103,6 @@ impl Engine {
             ..self.config.photo
         })
     }
-
-    /// Sets the device up against a sync server: asks the centre who `token` belongs to,
-    /// then keeps the server and token and signs that inspector in, in one transaction.
-    /// A wrong address, an unknown token, a token issued for another device or no
-    /// connection change nothing.
-    pub async fn enroll(&self, server_url: &str, token: &str) -> Result<Inspector> {
-        let settings = check_server(server_url, token)?;
-        let profile = SyncClient::new(&settings)?.me().await?;
-        self.adopt_profile(&settings, &profile)
-    }
-
-    /// Keeps what [`Engine::enroll`] learnt from the centre.
-    pub fn adopt_profile(&self, settings: &SyncSettings, profile: &Profile) -> Result<Inspector> {
-        if profile.device != self.device_id() {
-            return Err(Error::Refused(format!(
-                "this token was issued for device {}, but this device is {}; ask your team leader to enroll {}",
-                profile.device,
-                self.device_id(),
-                self.device_id()
-            )));
-        }
-        let inspector = Inspector {
-            id: profile.user,
-            cells: profile.cells.clone(),
-            login: profile.login.clone(),
-            name: profile.name.clone(),
-            team: profile.team.clone(),
-            badge: profile.badge.clone(),
-        };
-        let mut conn = self.db();
-        let tx = conn.transaction()?;
-        sign_in(&tx, &inspector)?;
-        tx.execute(
-            "UPDATE sync_state SET server_url = ?1, token = ?2",
-            params![settings.server_url, settings.token],
-        )?;
-        if let Some(serial) = profile
-            .camera_serial
-            .as_deref()
-            .filter(|s| is_camera_serial(s))
-        {
-            tx.execute(
-                "UPDATE device SET camera_serial = COALESCE(camera_serial, ?1)",
-                [serial],
-            )?;
-        }
-        tx.commit()?;
-        Ok(inspector)
-    }
 }
 
 #[cfg(test)]
@@ -209,16 +127,5 @@ mod tests {
             })
             .is_ok()
         );
-    }
-
-    #[test]
-    fn server_addresses_are_checked() {
-        let ok = check_server(" https://centre.example/ ", " abc ").expect("fine");
-        assert_eq!(ok.server_url, "https://centre.example");
-        assert_eq!(ok.token, "abc");
-        for bad in ["centre.example", "https://", "ftp://x", "https://a b"] {
-            assert!(check_server(bad, "t").is_err(), "{bad}");
-        }
-        assert!(check_server("https://centre.example", "  ").is_err());
     }
 }

@@ -3,7 +3,11 @@
 //! It opens the same data directory the app uses (when the app is closed: the engine holds
 //! an exclusive lock), so support can look at a device's queue, check what the pipeline
 //! makes of a problem photo, or ask which cell a coordinate falls in.
+//!
+//! Logs (a sync round's progress) go to stderr at the level `RUST_LOG` names (default
+//! `info`), as text, or as JSON lines with `GRIDWALK_LOG_FORMAT=json`.
 
+use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
@@ -131,12 +135,27 @@ enum PhotoCommand {
 }
 
 fn main() -> std::process::ExitCode {
+    init_logs();
     match run(&Cli::parse()) {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("gridwalk-field: {e:#}");
             std::process::ExitCode::FAILURE
         }
+    }
+}
+
+fn init_logs() {
+    let logs = tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal());
+    if std::env::var("GRIDWALK_LOG_FORMAT").is_ok_and(|f| f == "json") {
+        logs.json().init();
+    } else {
+        logs.init();
     }
 }
 

@@ -13,12 +13,47 @@ use reqwest::StatusCode;
 use reqwest::header::HeaderMap;
 
 use crate::error::{Error, Result};
-use crate::sync::SyncSettings;
 
 /// The default size of one photo upload request: large enough that a typical photo goes
 /// in one round trip (on a 200 ms link every request costs a fifth of a second), small
 /// enough that a dropped connection costs little, since the server keeps what arrived.
 pub const DEFAULT_CHUNK: usize = 1024 * 1024;
+
+/// Where this device syncs: the centre's address and this device's token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SyncSettings {
+    pub server_url: String,
+    pub token: String,
+}
+
+impl SyncSettings {
+    /// The server address and token as they will be stored (trimmed, without a trailing
+    /// slash), or why they cannot be.
+    pub fn new(server_url: &str, token: &str) -> Result<Self> {
+        let url = server_url.trim().trim_end_matches('/');
+        let Some(rest) = url
+            .strip_prefix("https://")
+            .or_else(|| url.strip_prefix("http://"))
+        else {
+            return Err(Error::Refused(format!(
+                "{server_url:?} is not a server address (it should start with https://)"
+            )));
+        };
+        if rest.is_empty() || rest.contains(char::is_whitespace) {
+            return Err(Error::Refused(format!(
+                "{server_url:?} is not a server address (it should start with https://)"
+            )));
+        }
+        let token = token.trim();
+        if token.is_empty() {
+            return Err(Error::Refused("the device token is empty".into()));
+        }
+        Ok(Self {
+            server_url: url.to_owned(),
+            token: token.to_owned(),
+        })
+    }
+}
 
 /// A connection to one sync server with one device token.
 #[derive(Debug, Clone)]
@@ -282,5 +317,21 @@ fn from_status(status: StatusCode, body: Option<ApiError>, request: &PushRequest
             _ => Error::Server(message),
         },
         _ => from_answer(status, body),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn server_addresses_are_checked() {
+        let ok = SyncSettings::new(" https://centre.example/ ", " abc ").expect("fine");
+        assert_eq!(ok.server_url, "https://centre.example");
+        assert_eq!(ok.token, "abc");
+        for bad in ["centre.example", "https://", "ftp://x", "https://a b"] {
+            assert!(SyncSettings::new(bad, "t").is_err(), "{bad}");
+        }
+        assert!(SyncSettings::new("https://centre.example", "  ").is_err());
     }
 }

@@ -12,20 +12,29 @@
 //! their versions (to base edits on), reference data.
 //!
 //! [`plan`] holds the pure decisions (backoff, settlement); [`client`] the HTTP exchange.
+//!
+//! **Logs.** Every round runs in a `sync_round` span carrying the device ID and the round's
+//! number in this process. A round ends with one `info` event counting what it did (or one
+//! `warn` event with the failure's kind and cause); a retry says how long it waits. The
+//! phases log at `debug`: each push batch and how the centre answered it, each photo, each
+//! pulled page. Only IDs, counts and error kinds are logged: never a report's words, a
+//! person's name or the device token.
 
 pub mod client;
 pub mod photos;
 pub mod plan;
 pub mod pull;
 
-use std::time::Duration;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use gridwalk_protocol::{MutationBody, PushRequest, PushResponse, QueueStats};
 use rusqlite::{OptionalExtension, params};
 use serde::Serialize;
+use tracing::{Instrument, debug, error, info, warn};
 
-pub use client::SyncClient;
+pub use client::{SyncClient, SyncSettings};
 pub use photos::{PendingPhoto, PhotoOutcome};
 use plan::Settle;
 
@@ -34,13 +43,6 @@ use crate::error::{Error, Result};
 
 /// How many mutations go in one push.
 pub const BATCH: usize = 100;
-
-/// Where this device syncs.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SyncSettings {
-    pub server_url: String,
-    pub token: String,
-}
 
 /// How syncing has gone, for the queue screen.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -116,39 +118,23 @@ impl SyncOutcome {
             + self.tasks_refused
     }
 
-    fn add_push(&mut self, o: &SyncOutcome) {
+    fn add(&mut self, o: &SyncOutcome) {
         self.sent += o.sent;
         self.rejected += o.rejected;
         self.edited += o.edited;
         self.conflicts += o.conflicts;
         self.edits_refused += o.edits_refused;
+        self.tasks += o.tasks;
+        self.tasks_refused += o.tasks_refused;
+        self.photos.uploaded += o.photos.uploaded;
+        self.photos.already_held += o.photos.already_held;
+        self.photos.refused += o.photos.refused;
+        self.photos.bytes_sent += o.photos.bytes_sent;
+        self.pulled += o.pulled;
     }
 }
 
 impl Engine {
-    /// Sets the server and this device's token without asking the centre (the support
-    /// CLI; the app uses [`Engine::enroll`]).
-    pub fn configure_sync(&self, server_url: &str, token: &str) -> Result<()> {
-        let settings = crate::settings::check_server(server_url, token)?;
-        self.db().execute(
-            "UPDATE sync_state SET server_url = ?1, token = ?2",
-            params![settings.server_url, settings.token],
-        )?;
-        Ok(())
-    }
-
-    /// The configured server, if any.
-    pub fn sync_settings(&self) -> Result<Option<SyncSettings>> {
-        let (url, token): (Option<String>, Option<String>) =
-            self.db()
-                .query_row("SELECT server_url, token FROM sync_state", [], |r| {
-                    Ok((r.get(0)?, r.get(1)?))
-                })?;
-        Ok(url
-            .zip(token)
-            .map(|(server_url, token)| SyncSettings { server_url, token }))
-    }
-
     /// How syncing has gone.
     pub fn sync_status(&self) -> Result<SyncStatus> {
         Ok(self.db().query_row(
@@ -299,22 +285,62 @@ impl Engine {
     pub async fn sync_once(&self, client: &SyncClient, app_version: &str) -> Result<SyncOutcome> {
         let mut done = SyncOutcome::default();
         self.sync_recorded(client, app_version, &mut done)
+            .instrument(self.round_span())
             .await
             .map(|()| done)
     }
 
-    /// A round whose success or failure is recorded; what it did before a failure is
-    /// counted in `done` all the same.
+    /// The span of the next sync round: this device, and the round's number since the
+    /// engine was opened, so a round's events can be told from the next one's.
+    fn round_span(&self) -> tracing::Span {
+        let round = self.sync_rounds.fetch_add(1, Ordering::Relaxed) + 1;
+        tracing::info_span!("sync_round", device = %self.device_id(), round)
+    }
+
+    /// A round whose success or failure is recorded and logged; what it did before a
+    /// failure is added to `done` all the same.
     async fn sync_recorded(
         &self,
         client: &SyncClient,
         app_version: &str,
         done: &mut SyncOutcome,
     ) -> Result<()> {
-        let result = self.sync_round(client, app_version, done).await;
+        let started = Instant::now();
+        let mut this = SyncOutcome::default();
+        let result = self.sync_round(client, app_version, &mut this).await;
+        done.add(&this);
+        let elapsed_ms = millis(started.elapsed());
         match &result {
-            Ok(()) => self.record_sync_success()?,
-            Err(e) => self.record_sync_failure(e)?,
+            Ok(()) => {
+                self.record_sync_success()?;
+                info!(
+                    sent = this.sent,
+                    rejected = this.rejected,
+                    edited = this.edited,
+                    conflicts = this.conflicts,
+                    edits_refused = this.edits_refused,
+                    tasks = this.tasks,
+                    tasks_refused = this.tasks_refused,
+                    photos_uploaded = this.photos.uploaded,
+                    photos_already_held = this.photos.already_held,
+                    photos_refused = this.photos.refused,
+                    photo_bytes_sent = this.photos.bytes_sent,
+                    pulled = this.pulled,
+                    elapsed_ms,
+                    "sync round finished"
+                );
+            }
+            Err(e) => {
+                self.record_sync_failure(e)?;
+                warn!(
+                    kind = e.kind(),
+                    error = %e,
+                    settled = this.settled(),
+                    photos_uploaded = this.photos.uploaded,
+                    elapsed_ms,
+                    "sync round failed"
+                );
+            }
         }
         result
     }
@@ -344,7 +370,12 @@ impl Engine {
         let mut total = SyncOutcome::default();
         let mut failures: u32 = 0;
         loop {
-            match self.sync_recorded(client, app_version, &mut total).await {
+            let span = self.round_span();
+            match self
+                .sync_recorded(client, app_version, &mut total)
+                .instrument(span.clone())
+                .await
+            {
                 Ok(()) => {
                     if !self.work_left()? {
                         return Ok(total);
@@ -354,9 +385,20 @@ impl Engine {
                 Err(e) if e.is_retryable() => {
                     failures += 1;
                     if policy.max_failures.is_some_and(|max| failures >= max) {
+                        span.in_scope(|| {
+                            error!(failures, kind = e.kind(), error = %e, "sync gave up");
+                        });
                         return Err(e);
                     }
                     let wait = plan::backoff(failures - 1, policy.base, policy.cap, rand::random());
+                    span.in_scope(|| {
+                        info!(
+                            failures,
+                            retry_in_ms = millis(wait),
+                            kind = e.kind(),
+                            "sync round will be retried"
+                        );
+                    });
                     match wake {
                         Some(w) => {
                             let _ = tokio::time::timeout(wait, w.notified()).await;
@@ -364,37 +406,69 @@ impl Engine {
                         None => tokio::time::sleep(wait).await,
                     }
                 }
-                Err(e) => return Err(e),
+                Err(e) => {
+                    span.in_scope(|| {
+                        error!(kind = e.kind(), error = %e, "sync stopped: waiting cannot fix this");
+                    });
+                    return Err(e);
+                }
             }
         }
     }
 
+    /// The round itself, counting into `round` as it goes.
     async fn sync_round(
         &self,
         client: &SyncClient,
         app_version: &str,
-        total: &mut SyncOutcome,
+        round: &mut SyncOutcome,
     ) -> Result<()> {
         loop {
             let request = self.push_request(app_version)?;
             let last = request.mutations.len() < BATCH;
+            debug!(
+                mutations = request.mutations.len(),
+                queued_reports = request.queue.reports,
+                queued_photos = request.queue.photos,
+                "push"
+            );
             let response = client.push(&request).await?;
             let o = self.settle_push(&response)?;
-            total.add_push(&o);
+            debug!(
+                answers = response.results.len(),
+                applied = o.sent,
+                rejected = o.rejected,
+                edited = o.edited,
+                conflicts = o.conflicts,
+                edits_refused = o.edits_refused,
+                tasks = o.tasks,
+                tasks_refused = o.tasks_refused,
+                repeats = response.results.len().saturating_sub(o.settled()),
+                "push answered"
+            );
+            round.add(&o);
             if last || o.settled() == 0 {
                 break;
             }
         }
-        let before = total.photos.uploaded + total.photos.already_held;
-        self.upload_photos_into(client, &mut total.photos).await?;
-        if total.photos.uploaded + total.photos.already_held > before {
+        self.upload_photos_into(client, &mut round.photos).await?;
+        if round.photos.uploaded + round.photos.already_held > 0 {
             // Tell the centre the backlog is smaller now.
             let request = self.push_request(app_version)?;
             if request.mutations.is_empty() {
+                debug!(
+                    queued_photos = request.queue.photos,
+                    "push of the smaller backlog"
+                );
                 client.push(&request).await?;
             }
         }
-        total.pulled += self.pull(client).await?;
+        round.pulled += self.pull(client).await?;
         Ok(())
     }
+}
+
+/// Whole milliseconds, for a log field.
+fn millis(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
 }

@@ -16,6 +16,7 @@ use gridwalk_protocol::{PhotoId, PhotoNeed, ReportId};
 use rusqlite::params;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
+use tracing::{debug, info, warn};
 
 use super::client::{SyncClient, UploadState};
 use crate::blobs;
@@ -189,11 +190,20 @@ impl Engine {
                 }
             }
         }
+        debug!(
+            pending = pending.len(),
+            needed = needed.len(),
+            already_held = outcome.already_held,
+            "photos the centre still needs"
+        );
+        let mut resumed = 0;
         for p in &needed {
             match self.upload_photo(client, p, &mut outcome.bytes_sent).await {
-                Ok(()) => {
+                Ok(from) => {
                     self.photo_done(p.id)?;
                     outcome.uploaded += 1;
+                    resumed += usize::from(from > 0);
+                    debug!(photo = %p.id, bytes = p.bytes, resumed_from = from, "photo uploaded");
                 }
                 Err(e) if e.is_retryable() => {
                     self.photo_failed(p.id, &e)?;
@@ -204,19 +214,29 @@ impl Engine {
                     self.photo_failed(p.id, &e)?;
                     self.photo_restart(p.id)?;
                     outcome.refused += 1;
+                    warn!(photo = %p.id, kind = e.kind(), error = %e, "photo refused");
                 }
             }
         }
+        debug!(
+            uploaded = outcome.uploaded,
+            already_held = outcome.already_held,
+            refused = outcome.refused,
+            bytes_sent = outcome.bytes_sent,
+            resumed,
+            "photos done"
+        );
         Ok(())
     }
 
-    /// Sends one photo from wherever the centre's copy stands.
+    /// Sends one photo from wherever the centre's copy stands; returns the offset it went
+    /// on from (0 for a photo sent from its first byte).
     async fn upload_photo(
         &self,
         client: &SyncClient,
         p: &PendingPhoto,
         sent: &mut u64,
-    ) -> Result<()> {
+    ) -> Result<u64> {
         let bytes = self.photo_bytes(p)?;
         let len = bytes.len() as u64;
         let chunk = client.chunk_size();
@@ -226,7 +246,10 @@ impl Engine {
         };
         let mut at = match &p.upload_url {
             Some(url) => match client.upload_state(url).await? {
-                UploadState::At(offset) => Some((url.clone(), offset)),
+                UploadState::At(offset) => {
+                    info!(photo = %p.id, offset, bytes = len, "photo upload resumed");
+                    Some((url.clone(), offset))
+                }
                 UploadState::Gone => {
                     self.photo_restart(p.id)?;
                     None
@@ -236,18 +259,19 @@ impl Engine {
         };
         // A fresh upload twice at most: once normally, once if the first one vanished.
         for _ in 0..2 {
-            let (url, mut offset) = match at.take() {
-                Some(found) => found,
+            let (url, mut offset, from) = match at.take() {
+                Some((url, offset)) => (url, offset, offset),
                 None => {
                     let first = slice(0);
                     *sent += first.len() as u64;
-                    client.create_upload(p.report, p.id, len, first).await?
+                    let (url, offset) = client.create_upload(p.report, p.id, len, first).await?;
+                    (url, offset, 0)
                 }
             };
             self.photo_progress(p.id, &url, offset)?;
             loop {
                 if offset >= len {
-                    return Ok(());
+                    return Ok(from);
                 }
                 let body = slice(offset);
                 *sent += body.len() as u64;

@@ -19,11 +19,12 @@
 use chrono::{DateTime, Utc};
 use gridwalk_protocol::{CentralReport, Change, ChangesPage, Report, ReportId};
 use rusqlite::{OptionalExtension, Transaction, params};
+use tracing::{debug, info};
 
+use super::client::SyncClient;
 use crate::engine::{Engine, enum_str, from_json, to_json};
 use crate::error::{Error, Result};
 use crate::photo::ExifFacts;
-use crate::sync::SyncClient;
 
 /// How many changes one pull request asks for.
 pub const PAGE: usize = 200;
@@ -32,6 +33,7 @@ impl Engine {
     /// Pulls pages until the centre has nothing newer; returns how many changes arrived.
     pub async fn pull(&self, client: &SyncClient) -> Result<usize> {
         let mut pulled = 0;
+        let mut pages = 0;
         let mut resynced = false;
         loop {
             let (cursor, round) = self.feed_position()?;
@@ -42,17 +44,31 @@ impl Engine {
                         "the centre asked to start again from the beginning twice".into(),
                     ));
                 }
+                info!("the centre asked for a full resync: pulling from the start");
                 resynced = true;
                 self.restart_feed()?;
                 continue;
             };
             pulled += page.changes.len();
+            pages += 1;
             let more = page.more;
             self.apply_changes(&page, round)?;
+            debug!(
+                page = pages,
+                changes = page.changes.len(),
+                more,
+                "pulled a page"
+            );
             if !more {
                 if full || resynced {
                     self.forget_unlisted(round)?;
                 }
+                debug!(
+                    pages,
+                    changes = pulled,
+                    full = full || resynced,
+                    "pull done"
+                );
                 return Ok(pulled);
             }
         }

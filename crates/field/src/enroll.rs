@@ -1,0 +1,92 @@
+//! Setting the device up against the centre: who the inspector is, and where to sync.
+//!
+//! A team leader enrolls a tablet at the centre (`admin enroll-device`, naming the device
+//! ID the app shows) and hands the inspector a device token. The app asks the centre once,
+//! with signal, who that token belongs to (`GET /v1/me`); the answer signs the inspector in
+//! (name, cells, badge, camera) and keeps the server and token for sync. From then on the
+//! device works without the network. Nothing changes on the device unless the centre
+//! recognised the token for this very device.
+//!
+//! This sits above [`crate::sync`] (it asks the centre through its client) and beside
+//! [`crate::settings`] (the inspector's own settings, which need no centre).
+
+use gridwalk_protocol::{Profile, is_camera_serial};
+use rusqlite::{Connection, params};
+
+use crate::engine::{Engine, Inspector, sign_in};
+use crate::error::{Error, Result};
+use crate::sync::{SyncClient, SyncSettings};
+
+impl Engine {
+    /// Sets the device up against a sync server: asks the centre who `token` belongs to,
+    /// then keeps the server and token and signs that inspector in, in one transaction.
+    /// A wrong address, an unknown token, a token issued for another device or no
+    /// connection change nothing.
+    pub async fn enroll(&self, server_url: &str, token: &str) -> Result<Inspector> {
+        let settings = SyncSettings::new(server_url, token)?;
+        let profile = SyncClient::new(&settings)?.me().await?;
+        self.adopt_profile(&settings, &profile)
+    }
+
+    /// Keeps what [`Engine::enroll`] learnt from the centre.
+    pub fn adopt_profile(&self, settings: &SyncSettings, profile: &Profile) -> Result<Inspector> {
+        if profile.device != self.device_id() {
+            return Err(Error::Refused(format!(
+                "this token was issued for device {}, but this device is {}; ask your team leader to enroll {}",
+                profile.device,
+                self.device_id(),
+                self.device_id()
+            )));
+        }
+        let inspector = Inspector {
+            id: profile.user,
+            cells: profile.cells.clone(),
+            login: profile.login.clone(),
+            name: profile.name.clone(),
+            team: profile.team.clone(),
+            badge: profile.badge.clone(),
+        };
+        let mut conn = self.db();
+        let tx = conn.transaction()?;
+        sign_in(&tx, &inspector)?;
+        keep_server(&tx, settings)?;
+        if let Some(serial) = profile
+            .camera_serial
+            .as_deref()
+            .filter(|s| is_camera_serial(s))
+        {
+            tx.execute(
+                "UPDATE device SET camera_serial = COALESCE(camera_serial, ?1)",
+                [serial],
+            )?;
+        }
+        tx.commit()?;
+        Ok(inspector)
+    }
+
+    /// Sets the server and this device's token without asking the centre (the support
+    /// CLI; the app uses [`Engine::enroll`]).
+    pub fn configure_sync(&self, server_url: &str, token: &str) -> Result<()> {
+        keep_server(&self.db(), &SyncSettings::new(server_url, token)?)
+    }
+
+    /// The configured server, if any.
+    pub fn sync_settings(&self) -> Result<Option<SyncSettings>> {
+        let (url, token): (Option<String>, Option<String>) =
+            self.db()
+                .query_row("SELECT server_url, token FROM sync_state", [], |r| {
+                    Ok((r.get(0)?, r.get(1)?))
+                })?;
+        Ok(url
+            .zip(token)
+            .map(|(server_url, token)| SyncSettings { server_url, token }))
+    }
+}
+
+fn keep_server(conn: &Connection, settings: &SyncSettings) -> Result<()> {
+    conn.execute(
+        "UPDATE sync_state SET server_url = ?1, token = ?2",
+        params![settings.server_url, settings.token],
+    )?;
+    Ok(())
+}
