@@ -15,6 +15,7 @@
 //!   sessions, and the extractors that check them.
 //! - [`api`]: the HTTP routes, with a request span on each.
 //! - [`config`], [`logging`]: settings and structured logs.
+//! - [`testkit`]: real case stores of either kind, for tests.
 
 #![forbid(unsafe_code)]
 
@@ -27,6 +28,7 @@ pub mod error;
 pub mod logging;
 pub mod services;
 pub mod store;
+pub mod testkit;
 
 use std::sync::Arc;
 

@@ -3,12 +3,11 @@
 //! directly, so a backend that drifts from the other fails here by name.
 #![allow(clippy::unwrap_used)]
 
-mod common;
-
 use std::sync::Arc;
 
 use chrono::{DateTime, SubsecRound, TimeDelta, Utc};
-use common::*;
+use gridwalk_sync::on_every_backend;
+use gridwalk_sync::testkit::{Backend, case_store, drop_schema};
 use gridwalk_protocol::{
     CaseState, DeviceId, MutationId, Outcome, PhotoNeed, QueueStats, Report, ReportPatch,
 };
@@ -37,14 +36,12 @@ async fn store(
 }
 
 async fn done(schema: Option<String>) {
-    if let Some(schema) = schema {
-        pg_execute(&format!("DROP SCHEMA {schema} CASCADE")).await;
-    }
+    drop_schema(schema).await;
 }
 
 /// An enrolled device of the demo inspector.
 async fn device(store: &dyn CaseStore) -> Device {
-    let user = store.user_by_login(INSPECTOR).await.unwrap().unwrap();
+    let user = store.user_by_login("lixiaoming").await.unwrap().unwrap();
     let id = DeviceId::new();
     store
         .enroll_device(id, user.id, &format!("token-{id}"), Utc::now())

@@ -58,7 +58,7 @@ pub(crate) async fn photos_needed(
     DeviceAuth(device): DeviceAuth,
     AppJson(req): AppJson<PhotoNeedsRequest>,
 ) -> Result<Json<PhotoNeedsResponse>, AppError> {
-    uploads::needs(state.store.as_ref(), &device, &req)
+    uploads::needs(&state, &device, &req)
         .await
         .map(Json)
 }

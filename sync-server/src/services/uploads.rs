@@ -366,7 +366,7 @@ pub async fn sweep(s: Stores<'_>, now: DateTime<Utc>) -> Result<usize, AppError>
 /// Which of the device's photos the centre still needs.
 #[tracing::instrument(skip_all, fields(device = %device.id, asked = req.photos.len()))]
 pub async fn needs(
-    cases: &dyn CaseStore,
+    state: &crate::AppState,
     device: &Device,
     req: &PhotoNeedsRequest,
 ) -> Result<PhotoNeedsResponse, AppError> {
@@ -376,7 +376,7 @@ pub async fn needs(
             req.photos.len()
         )));
     }
-    let photos = cases.photo_needs(device.id, &req.photos).await?;
+    let photos = state.store.photo_needs(device.id, &req.photos).await?;
     Ok(PhotoNeedsResponse {
         photos: photos
             .into_iter()

@@ -4,9 +4,7 @@
 //! each test gets a schema of its own and drops it when it passes.
 #![allow(clippy::unwrap_used)]
 
-mod common;
-
-use common::*;
+use gridwalk_system_tests::*;
 use gridwalk_field::sync::SyncClient;
 use gridwalk_field::{Engine, ReportState};
 use gridwalk_protocol::{ApiError, Outcome, PushRequest, PushResponse, QueueStats};

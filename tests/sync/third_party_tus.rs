@@ -1,11 +1,9 @@
 //! A tus client we did not write — `tuspy` from PyPI — uploads a photo to the server, in
 //! chunks, with a SHA-1 checksum on each. The client is installed into a virtualenv under
-//! Cargo's target directory on first use ([`common::python_venv`]).
+//! Cargo's target directory on first use ([`gridwalk_system_tests::python_venv`]).
 #![allow(clippy::unwrap_used)]
 
-mod common;
-
-use common::*;
+use gridwalk_system_tests::*;
 
 const SCRIPT: &str = r#"
 import sys

@@ -3,11 +3,9 @@
 //! proxy (`gridwalk-netem`). Every scenario runs on SQLite and on PostgreSQL.
 #![allow(clippy::unwrap_used)]
 
-mod common;
-
 use std::sync::atomic::Ordering;
 
-use common::*;
+use gridwalk_system_tests::*;
 use gridwalk_field::Engine;
 use gridwalk_netem::{Profile, Proxy};
 use gridwalk_protocol::tus::{self, Checksum};

@@ -3,9 +3,7 @@
 //! did on their next sync. Every scenario on SQLite and on PostgreSQL.
 #![allow(clippy::unwrap_used)]
 
-mod common;
-
-use common::*;
+use gridwalk_system_tests::*;
 use gridwalk_field::sync::SyncClient;
 use gridwalk_field::{DraftPatch, Engine, ReportState};
 use gridwalk_protocol::console::{

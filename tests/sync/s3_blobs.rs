@@ -3,12 +3,10 @@
 //! after a cut (parts listed and removed through S3), and holds each byte for byte.
 #![allow(clippy::unwrap_used)]
 
-mod common;
-
 use std::process::Stdio;
 use std::sync::atomic::Ordering;
 
-use common::*;
+use gridwalk_system_tests::*;
 use gridwalk_netem::{Profile, Proxy};
 use gridwalk_sync::blobs::BlobStore;
 use gridwalk_sync::services::uploads::UploadSettings;

@@ -15,13 +15,10 @@
 //! its figures mean nothing.
 #![allow(clippy::unwrap_used, clippy::cast_precision_loss)]
 
-#[path = "../tests/common/mod.rs"]
-mod common;
-
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use common::*;
+use gridwalk_system_tests::*;
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
 use gridwalk_field::sync::{SyncClient, SyncSettings};
 use gridwalk_protocol::{

@@ -3,10 +3,8 @@
 //! scenario on SQLite and on PostgreSQL.
 #![allow(clippy::unwrap_used)]
 
-mod common;
-
 use chrono::Utc;
-use common::*;
+use gridwalk_system_tests::*;
 use gridwalk_field::sync::{SyncClient, SyncOutcome};
 use gridwalk_field::{DraftPatch, Engine, LocalReport, ReportState};
 use gridwalk_protocol::{

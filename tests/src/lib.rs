@@ -1,10 +1,12 @@
-//! What the sync-server tests share: a real server on port 0 over a real case store (SQLite
-//! or PostgreSQL) and real blob directory, and field engines with reports captured offline.
-//! PostgreSQL is `GRIDWALK_TEST_PG` (default: the local `test` database); each test gets a
-//! schema of its own and drops it when it passes.
-#![allow(dead_code, clippy::unwrap_used)]
+//! Gridwalk's system tests: real field engines against a real sync server, over real HTTP
+//! (and through `gridwalk-netem` where the link matters), on SQLite and on PostgreSQL.
+//! This library is what they share: a server on port 0 over a case store of either kind
+//! and a real blob directory, field engines with reports captured offline, the server's
+//! binary, and the third-party tools some tests drive. The tests are in `sync/`, the
+//! benchmarks that drive whole systems in `benches/` (see `tests/Cargo.toml`).
+#![allow(clippy::unwrap_used, clippy::missing_panics_doc)]
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use chrono::Utc;
@@ -14,23 +16,31 @@ use gridwalk_sync::blobs::BlobStore;
 use gridwalk_sync::services::admin;
 use gridwalk_sync::services::uploads::UploadSettings;
 use gridwalk_sync::store::CaseStore;
-use gridwalk_sync::store::postgres::PgStore;
-use gridwalk_sync::store::sqlite::SqliteStore;
 use gridwalk_sync::{AppState, app};
 
-pub fn fixtures() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../fixtures")
+pub use gridwalk_sync::on_every_backend;
+pub use gridwalk_sync::testkit::{Backend, case_store, fixtures, pg_execute, pg_url};
+
+/// The workspace's target directory.
+#[must_use]
+pub fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR").map_or_else(
+        || Path::new(env!("CARGO_MANIFEST_DIR")).join("../target"),
+        PathBuf::from,
+    )
 }
 
-#[derive(Debug, Clone, Copy)]
-pub enum Backend {
-    Sqlite,
-    Postgres,
-}
-
-pub fn pg_url() -> String {
-    std::env::var("GRIDWALK_TEST_PG")
-        .unwrap_or_else(|_| "postgres://postgres:gridwalk@127.0.0.1:5432/test".into())
+/// A binary of the workspace (`gridwalk-sync`, `gridwalk-field`), built now if it is
+/// missing or older than its sources (cargo decides; a no-op when it is fresh).
+#[must_use]
+pub fn binary(name: &str) -> PathBuf {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let ok = std::process::Command::new(cargo)
+        .args(["build", "--quiet", "-p", name, "--bin", name])
+        .status()
+        .unwrap();
+    assert!(ok.success(), "building {name}");
+    target_dir().join("debug").join(name)
 }
 
 pub struct Server {
@@ -45,46 +55,12 @@ pub struct Server {
 impl Server {
     /// Drops the test's PostgreSQL schema (left in place when a test fails, for a look).
     pub async fn finish(self) {
-        if let Some(schema) = self.pg_schema {
-            pg_execute(&format!("DROP SCHEMA {schema} CASCADE")).await;
-        }
+        gridwalk_sync::testkit::drop_schema(self.pg_schema).await;
     }
-}
-
-/// Runs SQL on the test PostgreSQL outside any test schema.
-pub async fn pg_execute(sql: &str) {
-    let (client, conn) = tokio_postgres::connect(&pg_url(), tokio_postgres::NoTls)
-        .await
-        .unwrap();
-    tokio::spawn(conn);
-    client.batch_execute(sql).await.unwrap();
 }
 
 pub async fn server(backend: Backend) -> Server {
     server_with(backend, UploadSettings::default()).await
-}
-
-/// A fresh case store of the given kind, with the fixtures loaded; for PostgreSQL, the
-/// schema it lives in.
-pub async fn case_store(
-    backend: Backend,
-    dir: &std::path::Path,
-) -> (Arc<dyn CaseStore>, Option<String>) {
-    let (store, pg_schema): (Arc<dyn CaseStore>, _) = match backend {
-        Backend::Sqlite => (
-            Arc::new(SqliteStore::open(&dir.join("cases.db")).await.unwrap()),
-            None,
-        ),
-        Backend::Postgres => {
-            let schema = format!("gw_test_{}", uuid::Uuid::now_v7().simple());
-            let store = PgStore::connect(&pg_url(), Some(&schema)).await.unwrap();
-            (Arc::new(store), Some(schema))
-        }
-    };
-    admin::load_fixtures(store.as_ref(), &fixtures())
-        .await
-        .unwrap();
-    (store, pg_schema)
 }
 
 pub async fn server_with(backend: Backend, uploads: UploadSettings) -> Server {
@@ -244,7 +220,7 @@ pub fn python_venv() -> PathBuf {
     if let Some(bin) = venv.as_ref() {
         return bin.clone();
     }
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("py-venv");
+    let dir = target_dir().join("tmp").join("py-venv");
     let bin = dir.join("bin");
     let ready = || {
         std::process::Command::new(bin.join("python"))
@@ -306,22 +282,4 @@ pub async fn push_records(engine: &Engine, client: &gridwalk_field::sync::SyncCl
     engine
         .settle_push(&client.push(&req).await.unwrap())
         .unwrap();
-}
-
-#[macro_export]
-macro_rules! on_every_backend {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(#[tokio::test]
-            async fn $name() {
-                super::$name(super::Backend::Sqlite).await;
-            })*
-        }
-        mod postgres {
-            $(#[tokio::test]
-            async fn $name() {
-                super::$name(super::Backend::Postgres).await;
-            })*
-        }
-    };
 }

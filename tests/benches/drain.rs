@@ -15,13 +15,10 @@
 //! so the bench cannot silently break; its figures mean nothing.
 #![allow(clippy::unwrap_used, clippy::cast_precision_loss)]
 
-#[path = "../tests/common/mod.rs"]
-mod common;
-
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
-use common::*;
+use gridwalk_system_tests::*;
 use gridwalk_field::sync::RetryPolicy;
 use gridwalk_netem::{Profile, Proxy, mbits_to_bytes};
 use image::{ImageBuffer, Rgb};

@@ -3,21 +3,18 @@
 //! every report is there exactly once and nothing on the device was lost.
 #![allow(clippy::unwrap_used)]
 
-mod common;
-
 use std::process::Stdio;
 use std::time::Duration;
 
-use common::*;
+use gridwalk_system_tests::*;
 use gridwalk_field::ReportState;
 use rand::Rng;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 
-const BIN: &str = env!("CARGO_BIN_EXE_gridwalk-sync");
-
 /// How the binary is pointed at its case store.
 struct Setup {
+    bin: std::path::PathBuf,
     args: Vec<String>,
     pg_schema: Option<String>,
     _dir: tempfile::TempDir,
@@ -42,6 +39,7 @@ async fn setup(backend: Backend) -> Setup {
         pg_schema = Some(schema);
     }
     Setup {
+        bin: binary("gridwalk-sync"),
         args,
         pg_schema,
         _dir: dir,
@@ -50,7 +48,7 @@ async fn setup(backend: Backend) -> Setup {
 
 impl Setup {
     async fn admin(&self, rest: &[&str]) -> String {
-        let out = Command::new(BIN)
+        let out = Command::new(&self.bin)
             .args(&self.args)
             .arg("admin")
             .args(rest)
@@ -67,7 +65,7 @@ impl Setup {
 
     /// Starts the server on `port` and waits until it listens.
     async fn start(&self, port: u16) -> Child {
-        let mut child = Command::new(BIN)
+        let mut child = Command::new(&self.bin)
             .args(&self.args)
             .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
             .stdout(Stdio::piped())
