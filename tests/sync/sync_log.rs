@@ -6,12 +6,10 @@
 //! This is about the engine's logging, not the case store, so it runs on SQLite only.
 #![allow(clippy::unwrap_used)]
 
-mod common;
-
 use std::io;
 use std::sync::{Arc, Mutex};
 
-use common::*;
+use gridwalk_system_tests::*;
 use gridwalk_field::DraftPatch;
 use gridwalk_field::sync::RetryPolicy;
 use gridwalk_netem::{Profile, Proxy};
