@@ -69,17 +69,6 @@ pub fn shared() -> Declarations {
     d
 }
 
-/// The whole of `ui/src/shared/types.ts`.
-#[must_use]
-pub fn shared_file() -> String {
-    format!(
-        "// Generated from the Rust wire types (crates/protocol/src/typescript.rs) by\n\
-         // `{WRITE_VAR}=1 cargo test -p gridwalk-protocol --features ts shared_types`.\n\
-         // Do not edit by hand.\n\n{}",
-        shared().render()
-    )
-}
-
 /// Compares a generated file with the committed copy at `path` (from the repository root,
 /// given as `root`), or rewrites the copy when [`WRITE_VAR`] is set.
 ///
@@ -265,6 +254,16 @@ impl TypeVisitor for Declarations {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The whole of `ui/src/shared/types.ts`.
+    fn shared_file() -> String {
+        format!(
+            "// Generated from the Rust wire types (crates/protocol/src/typescript.rs) by\n\
+             // `{WRITE_VAR}=1 cargo test -p gridwalk-protocol --features ts shared_types`.\n\
+             // Do not edit by hand.\n\n{}",
+            shared().render()
+        )
+    }
 
     fn root() -> std::path::PathBuf {
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
