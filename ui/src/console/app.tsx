@@ -5,7 +5,7 @@
 // departments, goes to the pages through the session context (session.tsx).
 import { useEffect, useMemo, useState } from "preact/hooks";
 
-import { failureText } from "../shared/error";
+import { Failure } from "../shared/error";
 import { useResource } from "../shared/resource";
 import type { Person } from "../shared/types";
 import { client } from "./client";
@@ -102,8 +102,7 @@ export function Console() {
 }
 
 function SignIn(props: { onSwitch: () => void; onIn: (p: Person) => void }) {
-  const w = useI18n();
-  const { t } = w;
+  const { t } = useI18n();
   const [login, setLogin] = useState("");
   const [password, setPassword] = useState("");
   const [error, setError] = useState<string | null>(null);
@@ -116,7 +115,9 @@ function SignIn(props: { onSwitch: () => void; onIn: (p: Person) => void }) {
       const s = await client.signIn({ login, password });
       props.onIn(s.user);
     } catch (err) {
-      setError(failureText(w, err));
+      // A refused sign-in says why in the server's words: the catalogue's words for its
+      // kind (`signed_out`: "sign in again") speak of a session that never was.
+      setError(err instanceof Failure && err.kind !== "network" ? err.message : t("error.network"));
     } finally {
       setBusy(false);
     }
