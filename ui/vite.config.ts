@@ -1,7 +1,8 @@
-// Vite builds two pages into ui/dist: the tablet app (index.html), which the Tauri app
-// embeds, and the console (console.html), which the sync server serves. Preact's JSX runtime is named
-// in tsconfig.json (jsxImportSource), which Vite's transform honours, so no plugin is needed
-// for it.
+// Vite builds two pages into ui/dist: the tablet app (index.html, src/tablet/), which the
+// Tauri app embeds, and the console (console.html, src/console/), which the sync server
+// serves; what both import (src/shared/, Preact) goes into one chunk they share. Preact's
+// JSX runtime is named in tsconfig.json (jsxImportSource), which Vite's transform honours,
+// so no plugin is needed for it.
 //
 // The reference data the engine captures against (the code table and the grid) travels
 // inside the app the same way: `referenceData` copies fixtures/codes.json and

@@ -1,24 +1,26 @@
 //! The TypeScript side of the commands, generated from the Rust types.
 //!
-//! Every JSON command is listed once, in [`crate::commands`], with its argument and answer
-//! types (the `commands!` table). From that list come both the handler Tauri dispatches to
-//! and `ui/src/bindings.ts`: a declaration of every record the UI receives or sends (by
-//! ts-rs, from the same serde attributes that shape the JSON) and one typed function per
-//! command. The `bindings` test regenerates the file and fails if the committed copy
-//! differs, so the UI cannot drift from the engine.
-//!
-//! 64-bit integers (byte counts, versions) are declared `number`: serde sends them as JSON
-//! numbers, and none comes near 2^53.
+//! Every JSON command is declared once, in [`crate::commands`] (the `commands!` table): that
+//! one line is both the Tauri command and its entry here. From the table comes
+//! `ui/src/tablet/commands.ts`: a declaration of every engine record the UI receives or
+//! sends (by ts-rs, from the same serde attributes that shape the JSON) and one typed
+//! function per command. Wire types from `crates/protocol` are not declared again: they are
+//! imported from `ui/src/shared/types.ts`, which the console uses too
+//! ([`gridwalk_protocol::typescript`]). The `bindings` test regenerates the file and fails if
+//! the committed copy differs, so the UI cannot drift from the engine.
 
 pub use gridwalk_protocol::typescript::Declarations;
+use gridwalk_protocol::typescript::{SHARED_MODULE, WRITE_VAR, shared};
 
-/// The file the UI imports.
-pub const PATH: &str = "ui/src/bindings.ts";
+/// The file the tablet's UI imports.
+pub const PATH: &str = "ui/src/tablet/commands.ts";
 
 /// One command as the UI calls it.
 #[derive(Debug, Clone)]
 pub struct Signature {
     pub name: &'static str,
+    /// The command's doc comment, line by line.
+    pub docs: &'static [&'static str],
     /// `(argument name, TypeScript type)`, argument names as in Rust.
     pub args: Vec<(&'static str, String)>,
     pub answer: String,
@@ -41,19 +43,24 @@ fn camel(s: &str) -> String {
     out
 }
 
-/// The whole of `ui/src/bindings.ts`.
+/// The declarations and signatures behind `ui/src/tablet/commands.ts`.
+fn declare() -> (Declarations, Vec<Signature>) {
+    let mut decls = Declarations::importing(&shared());
+    let signatures = crate::commands::signatures(&mut decls);
+    (decls, signatures)
+}
+
+/// The whole of `ui/src/tablet/commands.ts`.
 #[must_use]
 pub fn typescript() -> String {
-    let mut decls = Declarations::new();
-    let signatures = crate::commands::signatures(&mut decls);
-    let mut out = String::from(
-        "// Generated from the Rust types by `cargo test -p gridwalk-app --lib bindings` with\n\
-         // GRIDWALK_WRITE_BINDINGS=1 (src-tauri/src/bindings.rs). Do not edit by hand.\n\n\
-         import { invoke } from \"@tauri-apps/api/core\";\n\n",
-    );
-    out.push_str(&decls.render());
+    let (decls, signatures) = declare();
+    let mut out = decls.render();
     out.push_str("/** Every JSON command, typed; each rejects with a `CommandError`. */\nexport const commands = {\n");
     for s in &signatures {
+        if !s.docs.is_empty() {
+            let docs: Vec<&str> = s.docs.iter().map(|l| l.trim()).collect();
+            out.push_str(&format!("  /** {} */\n", docs.join(" ")));
+        }
         let params: Vec<String> = s
             .args
             .iter()
@@ -74,7 +81,13 @@ pub fn typescript() -> String {
         ));
     }
     out.push_str("};\n");
-    out
+    format!(
+        "// Generated from the Rust types by `{WRITE_VAR}=1 cargo test -p gridwalk-app --lib\n\
+         // bindings` (src-tauri/src/bindings.rs). Do not edit by hand.\n\n\
+         import {{ invoke }} from \"@tauri-apps/api/core\";\n\n\
+         import type {{ {} }} from \"{SHARED_MODULE}\";\n\n{out}",
+        decls.imports(&out).join(", ")
+    )
 }
 
 #[cfg(test)]
@@ -85,19 +98,16 @@ mod tests {
     /// `GRIDWALK_WRITE_BINDINGS=1` to rewrite them after changing a type or a command.
     #[test]
     fn bindings() {
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("..")
-            .join(PATH);
-        let fresh = typescript();
-        if std::env::var_os("GRIDWALK_WRITE_BINDINGS").is_some() {
-            std::fs::write(&path, &fresh).expect("write the bindings");
-            return;
-        }
-        let committed = std::fs::read_to_string(&path).unwrap_or_default();
-        assert!(
-            committed == fresh,
-            "{PATH} is stale: run `GRIDWALK_WRITE_BINDINGS=1 cargo test -p gridwalk-app --lib bindings` and commit it"
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let checked = gridwalk_protocol::typescript::check_fresh(
+            &root,
+            PATH,
+            &typescript(),
+            "cargo test -p gridwalk-app --lib bindings",
         );
+        if let Err(stale) = checked {
+            panic!("{stale}");
+        }
     }
 
     #[test]
@@ -106,9 +116,6 @@ mod tests {
         for needed in [
             "export type LocalReport",
             "export type LocalPhoto",
-            "export type Location",
-            "export type LocationFlag",
-            "export type CaseState",
             "export type DraftPatch",
             "export type CommandError",
             "export type CellOutline",
@@ -123,6 +130,35 @@ mod tests {
             ),
             "{ts}"
         );
+    }
+
+    /// The wire types come from the shared file, never declared again here: a command that
+    /// starts using a protocol type the shared file lacks must add it to
+    /// `gridwalk_protocol::typescript::shared`.
+    #[test]
+    fn wire_types_are_imported_not_declared() {
+        let (decls, _) = declare();
+        let ts = typescript();
+        let protocol: Vec<&str> = decls
+            .rust_types()
+            .filter(|t| t.starts_with("gridwalk_protocol::"))
+            .collect();
+        assert!(
+            protocol.is_empty(),
+            "declared here rather than in the shared file: {protocol:?}"
+        );
+        for shared in [
+            "Location",
+            "LocationFlag",
+            "CaseState",
+            "TaskChange",
+            "Category",
+        ] {
+            assert!(
+                decls.imports(&ts).contains(&shared),
+                "{shared} is not imported"
+            );
+        }
     }
 
     #[test]

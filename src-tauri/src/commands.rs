@@ -1,9 +1,17 @@
 //! The commands the UI invokes: each one line over the engine.
 //!
-//! They are declared `async` so none runs on the main thread (a photo takes a tenth of a
-//! second to process; the UI must not stall for it); work that blocks runs on the blocking
-//! pool through [`blocking`]. The TypeScript side of every command is generated from
-//! the table at the end of this file ([`signatures`]), which also builds the handler.
+//! Every JSON command is one line of the `commands!` table at the end of this file: its
+//! name, its arguments and answer, and its body. The table yields the `#[tauri::command]`
+//! function, the handler Tauri dispatches to, and the command's TypeScript signature for
+//! `ui/src/tablet/commands.ts` ([`signatures`], rendered by [`crate::bindings`]), so the
+//! two sides cannot disagree. The three commands that move bytes instead of JSON (a camera
+//! photo in, a verification's photo in, a thumbnail out) are written out below and called
+//! by hand from `ui/src/tablet/api.ts`; the two that take bytes read their arguments
+//! through one parser, [`RawCall`].
+//!
+//! Commands are `async` so none runs on the main thread (a photo takes a tenth of a second
+//! to process; the UI must not stall for it); engine work that blocks runs on the blocking
+//! pool through [`AppState::blocking`].
 
 use std::sync::Arc;
 
@@ -17,6 +25,7 @@ use gridwalk_protocol::{
 };
 use serde::Serialize;
 use tauri::State;
+use tauri::http::HeaderMap;
 use tauri::ipc::{InvokeBody, Request, Response};
 
 use crate::bindings::{Declarations, Signature};
@@ -24,16 +33,18 @@ use crate::{AppState, CommandError};
 
 type Answer<T> = Result<T, CommandError>;
 
-/// Runs engine work on the blocking pool.
-async fn blocking<T: Send + 'static>(
-    engine: &Arc<Engine>,
-    f: impl FnOnce(&Engine) -> gridwalk_field::Result<T> + Send + 'static,
-) -> Answer<T> {
-    let engine = Arc::clone(engine);
-    tauri::async_runtime::spawn_blocking(move || f(&engine))
-        .await
-        .map_err(|e| CommandError::new("internal", format!("the task failed: {e}")))?
-        .map_err(CommandError::from)
+impl AppState {
+    /// Runs engine work on the blocking pool.
+    async fn blocking<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Engine) -> gridwalk_field::Result<T> + Send + 'static,
+    ) -> Answer<T> {
+        let engine = Arc::clone(&self.engine);
+        tauri::async_runtime::spawn_blocking(move || f(&engine))
+            .await
+            .map_err(|e| CommandError::new("internal", format!("the task failed: {e}")))?
+            .map_err(CommandError::from)
+    }
 }
 
 /// What the settings screen shows about this installation.
@@ -48,6 +59,18 @@ pub struct AppInfo {
     pub settings: DeviceSettings,
 }
 
+impl AppInfo {
+    fn of(e: &Engine) -> gridwalk_field::Result<Self> {
+        Ok(Self {
+            version: env!("CARGO_PKG_VERSION").to_owned(),
+            device_id: e.device_id().to_string(),
+            inspector: e.inspector()?,
+            server_url: e.sync_settings()?.map(|s| s.server_url),
+            settings: e.settings()?,
+        })
+    }
+}
+
 /// The category code table the engine captures against, as the picker lists it.
 #[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct CodeTableView {
@@ -56,258 +79,133 @@ pub struct CodeTableView {
     pub categories: Vec<Category>,
 }
 
-#[tauri::command]
-pub async fn app_info(app: State<'_, AppState>) -> Answer<AppInfo> {
-    blocking(&app.engine, |e| {
-        Ok(AppInfo {
-            version: env!("CARGO_PKG_VERSION").to_owned(),
-            device_id: e.device_id().to_string(),
-            inspector: e.inspector()?,
-            server_url: e.sync_settings()?.map(|s| s.server_url),
-            settings: e.settings()?,
+impl CodeTableView {
+    fn of(e: &Engine) -> Self {
+        let codes = &e.reference().codes;
+        Self {
+            version: codes.version().to_owned(),
+            categories: codes.iter().cloned().collect(),
+        }
+    }
+}
+
+/// The arguments of a command that takes bytes, parsed once for every such command: named
+/// values travel as headers (text), the bytes as the raw body. Where the WebView cannot use
+/// the raw IPC channel, Tauri falls back to a message carrying the bytes as a JSON array
+/// of numbers: slower, same bytes.
+struct RawCall<'r> {
+    headers: &'r HeaderMap,
+    /// The body's bytes; `None` when a JSON body that is not bytes came instead.
+    bytes: Option<Vec<u8>>,
+}
+
+impl<'r> RawCall<'r> {
+    fn parse(request: &'r Request<'_>) -> Answer<Self> {
+        let bytes = match request.body() {
+            InvokeBody::Raw(bytes) => Some(bytes.clone()),
+            InvokeBody::Json(v @ serde_json::Value::Array(_)) => {
+                Some(serde_json::from_value(v.clone()).map_err(|_| {
+                    CommandError::new("invalid", "the body must be a list of bytes")
+                })?)
+            }
+            InvokeBody::Json(_) => None,
+        };
+        Ok(Self {
+            headers: request.headers(),
+            bytes,
         })
-    })
-    .await
-}
+    }
 
-#[tauri::command]
-pub async fn code_table(app: State<'_, AppState>) -> Answer<CodeTableView> {
-    let codes = &app.engine.reference().codes;
-    Ok(CodeTableView {
-        version: codes.version().to_owned(),
-        categories: codes.iter().cloned().collect(),
-    })
-}
+    /// A header's text, if it was sent.
+    fn optional(&self, name: &str) -> Option<&'r str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
 
-/// Sets the device up against a server with the token the team leader handed out.
-#[tauri::command]
-pub async fn enroll(
-    app: State<'_, AppState>,
-    server_url: String,
-    token: String,
-) -> Answer<Inspector> {
-    let inspector = app.engine.enroll(&server_url, &token).await?;
-    app.sync.wake();
-    Ok(inspector)
-}
+    /// A header's text; a missing one is refused.
+    fn text(&self, name: &str) -> Answer<&'r str> {
+        self.optional(name)
+            .ok_or_else(|| CommandError::new("invalid", format!("the {name} header is missing")))
+    }
 
-#[tauri::command]
-pub async fn update_settings(
-    app: State<'_, AppState>,
-    patch: SettingsPatch,
-) -> Answer<DeviceSettings> {
-    blocking(&app.engine, move |e| e.update_settings(&patch)).await
-}
-
-#[tauri::command]
-pub async fn my_grid(app: State<'_, AppState>) -> Answer<Vec<CellOutline>> {
-    blocking(&app.engine, Engine::my_grid).await
-}
-
-#[tauri::command]
-pub async fn create_draft(app: State<'_, AppState>) -> Answer<LocalReport> {
-    blocking(&app.engine, Engine::create_draft).await
-}
-
-#[tauri::command]
-pub async fn report(app: State<'_, AppState>, id: ReportId) -> Answer<LocalReport> {
-    blocking(&app.engine, move |e| e.report(id)).await
-}
-
-#[tauri::command]
-pub async fn reports(app: State<'_, AppState>) -> Answer<Vec<LocalReport>> {
-    blocking(&app.engine, Engine::all_reports).await
-}
-
-#[tauri::command]
-pub async fn update_draft(
-    app: State<'_, AppState>,
-    id: ReportId,
-    patch: DraftPatch,
-) -> Answer<LocalReport> {
-    blocking(&app.engine, move |e| e.update_draft(id, &patch)).await
-}
-
-#[tauri::command]
-pub async fn set_location(
-    app: State<'_, AppState>,
-    id: ReportId,
-    location: Location,
-) -> Answer<LocalReport> {
-    blocking(&app.engine, move |e| e.set_location(id, location)).await
+    /// A header parsed as the protocol parses it (an ID, say).
+    fn parse_header<T>(&self, name: &str) -> Answer<T>
+    where
+        T: std::str::FromStr,
+        T::Err: std::fmt::Display,
+    {
+        self.text(name)?
+            .parse()
+            .map_err(|e: T::Err| CommandError::new("invalid", format!("{name}: {e}")))
+    }
 }
 
 /// A photo from the camera input: the JPEG's bytes as the raw request body, the report and
 /// the stage (`before`/`after`) in the `report` and `stage` headers.
 #[tauri::command]
 pub async fn add_photo(app: State<'_, AppState>, request: Request<'_>) -> Answer<LocalReport> {
-    let header = |name: &str| {
-        request
-            .headers()
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned)
-            .ok_or_else(|| CommandError::new("invalid", format!("the {name} header is missing")))
-    };
-    let id: ReportId = header("report")?
-        .parse()
-        .map_err(|e: gridwalk_protocol::Error| CommandError::new("invalid", e.to_string()))?;
-    let stage: PhotoStage = serde_json::from_value(serde_json::Value::String(header("stage")?))
-        .map_err(|_| CommandError::new("invalid", "stage must be before or after"))?;
-    let bytes = match request.body() {
-        InvokeBody::Raw(bytes) => bytes.clone(),
-        // Where the WebView cannot use the raw IPC channel, Tauri falls back to a message
-        // carrying the bytes as a JSON array of numbers: slower, same photo.
-        InvokeBody::Json(v @ serde_json::Value::Array(_)) => serde_json::from_value(v.clone())
-            .map_err(|_| CommandError::new("invalid", "the photo must be a list of bytes"))?,
-        InvokeBody::Json(_) => {
-            return Err(CommandError::new(
-                "invalid",
-                "the photo must be sent as raw bytes",
-            ));
-        }
-    };
-    blocking(&app.engine, move |e| e.add_photo_bytes(id, &bytes, stage)).await
+    let call = RawCall::parse(&request)?;
+    let id: ReportId = call.parse_header("report")?;
+    let stage: PhotoStage =
+        serde_json::from_value(serde_json::Value::String(call.text("stage")?.to_owned()))
+            .map_err(|_| CommandError::new("invalid", "stage must be before or after"))?;
+    let bytes = call
+        .bytes
+        .ok_or_else(|| CommandError::new("invalid", "the photo must be sent as raw bytes"))?;
+    app.blocking(move |e| e.add_photo_bytes(id, &bytes, stage))
+        .await
 }
 
 /// A verification done in the field: the task, the verdict (`passed`: `true`/`false`) and
-/// the note (percent-encoded) in headers, and a photo's JPEG bytes as the raw body (empty
-/// for none). Queued for the centre; the sync worker is woken to send it.
+/// the note (percent-encoded: headers carry ASCII) in headers, and a photo's JPEG bytes as
+/// the raw body (empty for none). Queued for the centre; the sync worker is woken to send it.
 #[tauri::command]
 pub async fn complete_task(app: State<'_, AppState>, request: Request<'_>) -> Answer<()> {
-    let header = |name: &str| {
-        request
-            .headers()
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned)
-    };
-    let task: TaskId = header("task")
-        .ok_or_else(|| CommandError::new("invalid", "the task header is missing"))?
-        .parse()
-        .map_err(|e: gridwalk_protocol::Error| CommandError::new("invalid", e.to_string()))?;
-    let passed = match header("passed").as_deref() {
-        Some("true") => true,
-        Some("false") => false,
+    let call = RawCall::parse(&request)?;
+    let task: TaskId = call.parse_header("task")?;
+    let passed = match call.text("passed")? {
+        "true" => true,
+        "false" => false,
         _ => return Err(CommandError::new("invalid", "passed must be true or false")),
     };
-    // UTF-8 text travels percent-encoded in a header.
-    let note = header("note")
-        .map(|n| {
-            percent_encoding::percent_decode_str(&n)
-                .decode_utf8()
-                .map(|c| c.into_owned())
-        })
+    let note = call
+        .optional("note")
+        .map(|n| percent_encoding::percent_decode_str(n).decode_utf8())
         .transpose()
-        .map_err(|_| CommandError::new("invalid", "the note is not percent-encoded UTF-8"))?;
-    let bytes: Vec<u8> = match request.body() {
-        InvokeBody::Raw(bytes) => bytes.clone(),
-        InvokeBody::Json(v @ serde_json::Value::Array(_)) => serde_json::from_value(v.clone())
-            .map_err(|_| CommandError::new("invalid", "the photo must be a list of bytes"))?,
-        InvokeBody::Json(_) => Vec::new(),
-    };
-    blocking(&app.engine, move |e| {
-        let photo = (!bytes.is_empty()).then_some(bytes.as_slice());
-        e.complete_task_bytes(task, passed, note.as_deref(), photo)
-    })
-    .await?;
-    app.sync.wake();
-    Ok(())
-}
-
-#[tauri::command]
-pub async fn tasks(app: State<'_, AppState>) -> Answer<Vec<TaskChange>> {
-    blocking(&app.engine, Engine::tasks).await
-}
-
-#[tauri::command]
-pub async fn remove_photo(app: State<'_, AppState>, photo: PhotoId) -> Answer<LocalReport> {
-    blocking(&app.engine, move |e| e.remove_photo(photo)).await
+        .map_err(|_| CommandError::new("invalid", "the note is not percent-encoded UTF-8"))?
+        .map(|n| n.into_owned());
+    let photo = call.bytes.filter(|b| !b.is_empty());
+    app.blocking(move |e| e.complete_task_bytes(task, passed, note.as_deref(), photo.as_deref()))
+        .await
+        .inspect(|()| app.sync.wake())
 }
 
 /// A photo's thumbnail, as JPEG bytes.
 #[tauri::command]
 pub async fn thumbnail(app: State<'_, AppState>, photo: PhotoId) -> Answer<Response> {
-    blocking(&app.engine, move |e| e.thumbnail(photo))
+    app.blocking(move |e| e.thumbnail(photo))
         .await
         .map(Response::new)
 }
 
-#[tauri::command]
-pub async fn add_clip(
-    app: State<'_, AppState>,
-    id: ReportId,
-    clip: ClipRef,
-) -> Answer<LocalReport> {
-    blocking(&app.engine, move |e| e.add_clip(id, &clip)).await
-}
-
-#[tauri::command]
-pub async fn remove_clip(
-    app: State<'_, AppState>,
-    id: ReportId,
-    index: usize,
-) -> Answer<LocalReport> {
-    blocking(&app.engine, move |e| e.remove_clip(id, index)).await
-}
-
-/// Submits a draft to the queue; the sync worker is woken to send it.
-#[tauri::command]
-pub async fn finalize(app: State<'_, AppState>, id: ReportId) -> Answer<LocalReport> {
-    let report = blocking(&app.engine, move |e| {
-        e.finalize(id).and_then(|_| e.report(id))
-    })
-    .await?;
-    app.sync.wake();
-    Ok(report)
-}
-
-#[tauri::command]
-pub async fn delete_draft(app: State<'_, AppState>, id: ReportId) -> Answer<()> {
-    blocking(&app.engine, move |e| e.delete_draft(id)).await
-}
-
-/// Changes a submitted report (returned by the leader, or not yet a case).
-#[tauri::command]
-pub async fn edit_report(
-    app: State<'_, AppState>,
-    id: ReportId,
-    patch: DraftPatch,
-) -> Answer<LocalReport> {
-    let report = blocking(&app.engine, move |e| e.edit_report(id, &patch)).await?;
-    app.sync.wake();
-    Ok(report)
-}
-
-#[tauri::command]
-pub async fn queue_summary(app: State<'_, AppState>) -> Answer<QueueSummary> {
-    blocking(&app.engine, Engine::queue_summary).await
-}
-
-#[tauri::command]
-pub async fn sync_status(app: State<'_, AppState>) -> Answer<SyncStatus> {
-    blocking(&app.engine, Engine::sync_status).await
-}
-
-/// One sync round now (push, photos, pull), between the worker's rounds. Its success or
-/// failure is also recorded for the queue screen, in words.
-#[tauri::command]
-pub async fn sync_now(app: State<'_, AppState>) -> Answer<SyncOutcome> {
-    Ok(app.sync.round_now(&app.engine).await?)
-}
-
-/// Tells the sync worker to try now: the network came back, or the app came to the front.
-#[tauri::command]
-pub async fn wake_sync(app: State<'_, AppState>) -> Answer<()> {
-    app.sync.wake();
-    Ok(())
-}
-
-/// The command table: the handler Tauri dispatches to, and each JSON command's signature
-/// for `ui/src/bindings.ts`. The `raw` commands take or give bytes instead of JSON and are
-/// called by hand (`ui/src/api.ts`).
+/// The command table. Each JSON command is one line, `name(arguments) -> answer = |app|
+/// body`, with its doc comment above it: the body runs in an `async` command with `app`
+/// the [`AppState`]. The line becomes the `#[tauri::command]` function and the command's
+/// signature for `ui/src/tablet/commands.ts`. The `raw` commands, written out above, are
+/// only added to the handler.
 macro_rules! commands {
-    (raw: $($raw:ident),*; $($name:ident($($arg:ident: $ty:ty),*) -> $answer:ty;)*) => {
+    (
+        raw: $($raw:ident),*;
+        $($(#[doc = $doc:literal])* $name:ident($($arg:ident: $ty:ty),*) -> $answer:ty = |$app:ident| $body:expr;)*
+    ) => {
+        $(
+            $(#[doc = $doc])*
+            #[tauri::command]
+            pub async fn $name(state: State<'_, AppState>, $($arg: $ty),*) -> Answer<$answer> {
+                let $app: &AppState = &state;
+                $body
+            }
+        )*
+
         /// Every command, for `tauri::Builder::invoke_handler`.
         pub fn handler<R: tauri::Runtime>()
         -> impl Fn(tauri::ipc::Invoke<R>) -> bool + Send + Sync + 'static {
@@ -322,6 +220,7 @@ macro_rules! commands {
                 d.add::<$answer>();
                 Signature {
                     name: stringify!($name),
+                    docs: &[$($doc),*],
                     args: vec![$((stringify!($arg), d.name::<$ty>())),*],
                     answer: d.name::<$answer>(),
                 }
@@ -332,25 +231,35 @@ macro_rules! commands {
 
 commands! {
     raw: add_photo, thumbnail, complete_task;
-    app_info() -> AppInfo;
-    code_table() -> CodeTableView;
-    enroll(server_url: String, token: String) -> Inspector;
-    update_settings(patch: SettingsPatch) -> DeviceSettings;
-    my_grid() -> Vec<CellOutline>;
-    create_draft() -> LocalReport;
-    report(id: ReportId) -> LocalReport;
-    reports() -> Vec<LocalReport>;
-    update_draft(id: ReportId, patch: DraftPatch) -> LocalReport;
-    set_location(id: ReportId, location: Location) -> LocalReport;
-    remove_photo(photo: PhotoId) -> LocalReport;
-    add_clip(id: ReportId, clip: ClipRef) -> LocalReport;
-    remove_clip(id: ReportId, index: usize) -> LocalReport;
-    finalize(id: ReportId) -> LocalReport;
-    delete_draft(id: ReportId) -> ();
-    edit_report(id: ReportId, patch: DraftPatch) -> LocalReport;
-    queue_summary() -> QueueSummary;
-    tasks() -> Vec<TaskChange>;
-    sync_status() -> SyncStatus;
-    sync_now() -> SyncOutcome;
-    wake_sync() -> ();
+
+    /// Who this device is and who is signed in on it, with the device's settings.
+    app_info() -> AppInfo = |app| app.blocking(AppInfo::of).await;
+    /// The code table the engine captures against.
+    code_table() -> CodeTableView = |app| Ok(CodeTableView::of(&app.engine));
+    /// Sets the device up against a server with the token the team leader handed out.
+    enroll(server_url: String, token: String) -> Inspector = |app| app.engine.enroll(&server_url, &token).await.map_err(CommandError::from).inspect(|_| app.sync.wake());
+    update_settings(patch: SettingsPatch) -> DeviceSettings = |app| app.blocking(move |e| e.update_settings(&patch)).await;
+    /// The grid's cells, the inspector's own marked.
+    my_grid() -> Vec<CellOutline> = |app| app.blocking(Engine::my_grid).await;
+    create_draft() -> LocalReport = |app| app.blocking(Engine::create_draft).await;
+    report(id: ReportId) -> LocalReport = |app| app.blocking(move |e| e.report(id)).await;
+    reports() -> Vec<LocalReport> = |app| app.blocking(Engine::all_reports).await;
+    update_draft(id: ReportId, patch: DraftPatch) -> LocalReport = |app| app.blocking(move |e| e.update_draft(id, &patch)).await;
+    set_location(id: ReportId, location: Location) -> LocalReport = |app| app.blocking(move |e| e.set_location(id, location)).await;
+    remove_photo(photo: PhotoId) -> LocalReport = |app| app.blocking(move |e| e.remove_photo(photo)).await;
+    add_clip(id: ReportId, clip: ClipRef) -> LocalReport = |app| app.blocking(move |e| e.add_clip(id, &clip)).await;
+    remove_clip(id: ReportId, index: usize) -> LocalReport = |app| app.blocking(move |e| e.remove_clip(id, index)).await;
+    /// Submits a draft to the queue; the sync worker is woken to send it.
+    finalize(id: ReportId) -> LocalReport = |app| app.blocking(move |e| e.finalize(id).and_then(|_| e.report(id))).await.inspect(|_| app.sync.wake());
+    delete_draft(id: ReportId) -> () = |app| app.blocking(move |e| e.delete_draft(id)).await;
+    /// Changes a submitted report (returned by the leader, or not yet a case); the sync worker is woken to send it.
+    edit_report(id: ReportId, patch: DraftPatch) -> LocalReport = |app| app.blocking(move |e| e.edit_report(id, &patch)).await.inspect(|_| app.sync.wake());
+    queue_summary() -> QueueSummary = |app| app.blocking(Engine::queue_summary).await;
+    /// The verification tasks the centre gave this inspector, with their reports.
+    tasks() -> Vec<TaskChange> = |app| app.blocking(Engine::tasks).await;
+    sync_status() -> SyncStatus = |app| app.blocking(Engine::sync_status).await;
+    /// One sync round now (push, photos, pull), between the worker's rounds. Its success or failure is also recorded for the queue screen, in words.
+    sync_now() -> SyncOutcome = |app| Ok(app.sync.round_now(&app.engine).await?);
+    /// Tells the sync worker to try now: the network came back, or the app came to the front.
+    wake_sync() -> () = |app| { app.sync.wake(); Ok(()) };
 }

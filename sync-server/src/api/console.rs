@@ -345,59 +345,7 @@ pub(crate) async fn evaluation_geojson(
         .into_response())
 }
 
+/// The console's TypeScript client, generated from a route table over these handlers.
 #[cfg(test)]
-mod tests {
-    use gridwalk_protocol::ApiError;
-    use gridwalk_protocol::console::{
-        ActionAnswer, ActionRequest, CaseAction, Conflict, ConsoleReport, Department, DeviceRow,
-        Evaluation, IntakeHealth, Person, ReportDetail, Resolve, Session, SignIn,
-    };
-    use gridwalk_protocol::typescript::Declarations;
-
-    /// The file the console's pages import.
-    const PATH: &str = "ui/src/console/types.ts";
-
-    fn typescript() -> String {
-        let mut d = Declarations::new();
-        d.add::<SignIn>();
-        d.add::<Session>();
-        d.add::<Person>();
-        d.add::<ConsoleReport>();
-        d.add::<ReportDetail>();
-        d.add::<ActionRequest>();
-        d.add::<CaseAction>();
-        d.add::<ActionAnswer>();
-        d.add::<Department>();
-        d.add::<DeviceRow>();
-        d.add::<IntakeHealth>();
-        d.add::<Conflict>();
-        d.add::<Resolve>();
-        d.add::<Evaluation>();
-        d.add::<ApiError>();
-        format!(
-            "// Generated from the Rust types by `cargo test -p gridwalk-sync --lib console_types`\n\
-             // with GRIDWALK_WRITE_BINDINGS=1 (sync-server/src/api/console.rs). Do not edit by hand.\n\n{}",
-            d.render()
-        )
-    }
-
-    /// The committed declarations are what the Rust types say now.
-    #[test]
-    fn console_types() {
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("..")
-            .join(PATH);
-        let fresh = typescript();
-        if std::env::var_os("GRIDWALK_WRITE_BINDINGS").is_some() {
-            std::fs::write(&path, &fresh).expect("write the console's types");
-            return;
-        }
-        let committed = std::fs::read_to_string(&path).unwrap_or_default();
-        assert!(
-            committed == fresh,
-            "{PATH} is stale: run `GRIDWALK_WRITE_BINDINGS=1 cargo test -p gridwalk-sync --lib console_types` and commit it"
-        );
-        assert!(fresh.contains("export type ConsoleReport"));
-        assert!(!fresh.contains("bigint"));
-    }
-}
+#[path = "typescript.rs"]
+mod typescript;

@@ -1,30 +1,24 @@
 // The console's shell: sign-in, then a top bar (sections, language, who is signed in) over
 // one page at a time. Pages are addressed by the URL's hash (#/review/<id>), so a link to a
-// report can be shared and the browser's back button works.
-import { useEffect, useState } from "preact/hooks";
+// report can be shared and the browser's back button works. The language comes from the
+// I18nProvider around it (main.tsx); who is signed in, with the category names and the
+// departments, goes to the pages through the session context (session.tsx).
+import { useEffect, useMemo, useState } from "preact/hooks";
 
-import { ApiFailure, api } from "./api";
-import { type Key, type Lang, translate } from "./i18n";
-import { type CategoryName, categoryNames } from "./logic";
+import { Failure } from "../shared/error";
+import { useResource } from "../shared/resource";
+import type { Person } from "../shared/types";
+import { client } from "./client";
+import { onSignedOut } from "./http";
+import { useI18n, type Key } from "./i18n";
+import { categoryNames } from "./logic";
 import { Cases } from "./pages/cases";
 import { Conflicts } from "./pages/conflicts";
 import { Devices } from "./pages/devices";
 import { EvaluationPage } from "./pages/evaluation";
 import { Health } from "./pages/health";
 import { Review } from "./pages/review";
-import type { Department, Person } from "./types";
-
-/** What every page needs. */
-export interface Ctx {
-  lang: Lang;
-  t: (key: Key, values?: Record<string, string | number>) => string;
-  me: Person;
-  names: Map<string, CategoryName>;
-  departments: Department[];
-  go: (hash: string) => void;
-  /** The server's words for a failure, or the console's for the usual ones. */
-  fail: (e: unknown) => string;
-}
+import { SessionContext, type Session } from "./session";
 
 type Section = "review" | "cases" | "devices" | "conflicts" | "health" | "evaluation";
 const SECTIONS: Section[] = ["review", "cases", "devices", "conflicts", "health", "evaluation"];
@@ -36,96 +30,79 @@ function route(hash: string): { section: Section; id: string | null } {
 }
 
 export function Console() {
-  const [lang, setLang] = useState<Lang>(() => (localStorage.getItem("console.lang") as Lang) || "zh");
-  const [me, setMe] = useState<Person | null | undefined>(undefined);
-  const [names, setNames] = useState<Map<string, CategoryName>>(new Map());
-  const [departments, setDepartments] = useState<Department[]>([]);
+  const { t, lang, setLang } = useI18n();
+  // Whoever the session cookie names; null when nobody is signed in.
+  const me = useResource<Person | null>(() => client.me().catch(() => null));
+  const names = useResource(async () => (me.value ? categoryNames(await client.codeTables()) : new Map()), [me.value]);
+  const departments = useResource(async () => (me.value ? client.departments() : []), [me.value]);
   const [hash, setHash] = useState(location.hash);
-  const t = (key: Key, values?: Record<string, string | number>) => translate(lang, key, values);
 
   useEffect(() => {
     const onHash = () => setHash(location.hash);
     window.addEventListener("hashchange", onHash);
-    api.me().then(setMe, () => setMe(null));
-    return () => window.removeEventListener("hashchange", onHash);
+    const stop = onSignedOut(() => me.set(null));
+    return () => {
+      window.removeEventListener("hashchange", onHash);
+      stop();
+    };
   }, []);
   useEffect(() => {
-    document.documentElement.lang = lang === "zh" ? "zh-CN" : "en";
-    document.title = `Gridwalk · ${translate(lang, "title")}`;
+    document.title = `Gridwalk · ${t("title")}`;
   }, [lang]);
-  useEffect(() => {
-    if (!me) return;
-    api.codeTables().then((tables) => setNames(categoryNames(tables)), () => {});
-    api.departments().then(setDepartments, () => {});
-  }, [me]);
+  const session = useMemo<Session | null>(
+    () => (me.value ? { me: me.value, names: names.value ?? new Map(), departments: departments.value ?? [] } : null),
+    [me.value, names.value, departments.value],
+  );
+  const switchLang = () => setLang(lang === "zh" ? "en" : "zh");
 
-  const fail = (e: unknown): string => {
-    if (e instanceof ApiFailure) {
-      if (e.code === "network") return t("error.network");
-      if (e.code === "signed_out") {
-        setMe(null);
-        return t("error.signed_out");
-      }
-      return e.message;
-    }
-    return String(e);
-  };
-  const switchLang = () => {
-    const next = lang === "zh" ? "en" : "zh";
-    localStorage.setItem("console.lang", next);
-    setLang(next);
-  };
-
-  if (me === undefined) return <p class="loading">{t("loading")}</p>;
-  if (me === null) return <SignIn t={t} onSwitch={switchLang} onIn={setMe} />;
+  if (me.value === undefined) return <p class="loading">{t("loading")}</p>;
+  if (!session) return <SignIn onSwitch={switchLang} onIn={me.set} />;
 
   const { section, id } = route(hash);
-  const go = (h: string) => {
-    location.hash = h;
-  };
-  const ctx: Ctx = { lang, t, me, names, departments, go, fail };
-  const visible = SECTIONS.filter((s) => s !== "conflicts" || me.role === "operator");
+  const visible = SECTIONS.filter((s) => s !== "conflicts" || session.me.role === "operator");
   return (
-    <div class="console">
-      <header>
-        <strong class="brand">{t("title")}</strong>
-        <nav>
-          {visible.map((s) => (
-            <a key={s} href={`#/${s}`} class={s === section ? "active" : ""}>
-              {t(`nav.${s}` as Key)}
-            </a>
-          ))}
-        </nav>
-        <span class="who">
-          {me.name} · {t(`role.${me.role}` as Key)}
-          {me.team ? ` · ${me.team}` : ""}
-        </span>
-        <button type="button" onClick={switchLang}>
-          {t("lang.switch")}
-        </button>
-        <button
-          type="button"
-          onClick={() => {
-            void api.signOut().finally(() => setMe(null));
-          }}
-        >
-          {t("signOut")}
-        </button>
-      </header>
-      <main>
-        {section === "review" && <Review ctx={ctx} id={id} />}
-        {section === "cases" && <Cases ctx={ctx} id={id} />}
-        {section === "devices" && <Devices ctx={ctx} />}
-        {section === "conflicts" && <Conflicts ctx={ctx} id={id} />}
-        {section === "health" && <Health ctx={ctx} />}
-        {section === "evaluation" && <EvaluationPage ctx={ctx} />}
-      </main>
-    </div>
+    <SessionContext.Provider value={session}>
+      <div class="console">
+        <header>
+          <strong class="brand">{t("title")}</strong>
+          <nav>
+            {visible.map((s) => (
+              <a key={s} href={`#/${s}`} class={s === section ? "active" : ""}>
+                {t(`nav.${s}` as Key)}
+              </a>
+            ))}
+          </nav>
+          <span class="who">
+            {session.me.name} · {t(`role.${session.me.role}` as Key)}
+            {session.me.team ? ` · ${session.me.team}` : ""}
+          </span>
+          <button type="button" onClick={switchLang}>
+            {t("lang.switch")}
+          </button>
+          <button
+            type="button"
+            onClick={() => {
+              void client.signOut().finally(() => me.set(null));
+            }}
+          >
+            {t("signOut")}
+          </button>
+        </header>
+        <main>
+          {section === "review" && <Review id={id} />}
+          {section === "cases" && <Cases id={id} />}
+          {section === "devices" && <Devices />}
+          {section === "conflicts" && <Conflicts id={id} />}
+          {section === "health" && <Health />}
+          {section === "evaluation" && <EvaluationPage />}
+        </main>
+      </div>
+    </SessionContext.Provider>
   );
 }
 
-function SignIn(props: { t: Ctx["t"]; onSwitch: () => void; onIn: (p: Person) => void }) {
-  const { t } = props;
+function SignIn(props: { onSwitch: () => void; onIn: (p: Person) => void }) {
+  const { t } = useI18n();
   const [login, setLogin] = useState("");
   const [password, setPassword] = useState("");
   const [error, setError] = useState<string | null>(null);
@@ -135,10 +112,12 @@ function SignIn(props: { t: Ctx["t"]; onSwitch: () => void; onIn: (p: Person) =>
     setBusy(true);
     setError(null);
     try {
-      const s = await api.signIn(login, password);
+      const s = await client.signIn({ login, password });
       props.onIn(s.user);
     } catch (err) {
-      setError(err instanceof ApiFailure && err.code !== "network" ? err.message : t("error.network"));
+      // A refused sign-in says why in the server's words: the catalogue's words for its
+      // kind (`signed_out`: "sign in again") speak of a session that never was.
+      setError(err instanceof Failure && err.kind !== "network" ? err.message : t("error.network"));
     } finally {
       setBusy(false);
     }

@@ -1,6 +1,7 @@
 // The console's pure logic: category names from the code tables as loaded, deadline
-// status, rates, periods, and how a conflict's values read. Tested in __tests__.
-import type { CaseState, ConsoleReport, FieldConflict } from "./types";
+// status, rates, periods, moments, and how a conflict's values read. Tested in __tests__.
+import type { Lang, Words } from "../shared/i18n";
+import type { CaseState, ConsoleReport, FieldConflict } from "../shared/types";
 
 /** `event:0507` → names, from the raw code table files (kinds → majors → minors). */
 export interface CategoryName {
@@ -34,7 +35,7 @@ export function categoryNames(tables: unknown[]): Map<string, CategoryName> {
 }
 
 /** A report's category in the console's language, with its code. */
-export function categoryLabel(names: Map<string, CategoryName>, kind: string, code: string, lang: "zh" | "en"): string {
+export function categoryLabel(names: Map<string, CategoryName>, kind: string, code: string, lang: Lang): string {
   const n = names.get(`${kind}:${code}`);
   if (!n) return code;
   return lang === "zh" ? `${n.major} · ${n.name} (${code})` : `${n.major_en} · ${n.name_en} (${code})`;
@@ -66,6 +67,11 @@ export function lastDays(days: number, now: Date): { from: string; to: string } 
   const end = new Date(now.getFullYear(), now.getMonth(), now.getDate() + 1);
   const start = new Date(end.getFullYear(), end.getMonth(), end.getDate() - days);
   return { from: start.toISOString(), to: end.toISOString() };
+}
+
+/** A moment as the console shows it (local date and 24-hour time), or a dash for none. */
+export function when(w: Words, iso: string | null | undefined): string {
+  return iso ? new Date(iso).toLocaleString(w.locale, { hour12: false }) : "—";
 }
 
 /** A date input's value (`2026-11-21`) as local midnight, in RFC 3339. */

@@ -1,25 +1,26 @@
 // One report as the console shows it: photos, a map of its cell, the facts, the actions its
 // state allows, and the audit trail (versions, steps, verification tasks).
-import { useEffect, useState } from "preact/hooks";
+import { useState } from "preact/hooks";
 
-import { boundsOf, type LonLat, pad, project } from "../logic/geo";
-import { api, photoUrl } from "./api";
-import type { Ctx } from "./app";
-import type { Key } from "./i18n";
-import { categoryLabel, dueStatus } from "./logic";
-import type { CaseAction, CaseState, ConsoleReport, ReportDetail } from "./types";
+import { failureText } from "../shared/error";
+import { boundsOf, type LonLat, pad, project } from "../shared/geo";
+import { useResource } from "../shared/resource";
+import type { CaseAction, CaseState, ConsoleReport, ReportDetail } from "../shared/types";
+import { client, links } from "./client";
+import { useI18n, type Key } from "./i18n";
+import { categoryLabel, dueStatus, when } from "./logic";
+import { useSession } from "./session";
 
-const when = (s: string | null | undefined, lang: string) =>
-  s ? new Date(s).toLocaleString(lang === "zh" ? "zh-CN" : "en-GB", { hour12: false }) : "—";
-
-export function StateBadge(props: { ctx: Ctx; state: CaseState }) {
-  return <span class={`badge state-${props.state}`}>{props.ctx.t(`state.${props.state}` as Key)}</span>;
+export function StateBadge(props: { state: CaseState }) {
+  const { t } = useI18n();
+  return <span class={`badge state-${props.state}`}>{t(`state.${props.state}` as Key)}</span>;
 }
 
-export function DueBadge(props: { ctx: Ctx; item: ConsoleReport }) {
+export function DueBadge(props: { item: ConsoleReport }) {
+  const { t } = useI18n();
   const s = dueStatus(props.item, new Date());
   if (s === "none") return null;
-  return <span class={`badge due-${s}`}>{props.ctx.t(`due.${s}` as Key)}</span>;
+  return <span class={`badge due-${s}`}>{t(`due.${s}` as Key)}</span>;
 }
 
 /** The report's cell and position (and those of related reports) on a small map. */
@@ -47,26 +48,28 @@ function CellMap(props: { detail: ReportDetail }) {
 }
 
 /** The actions a report's state allows, each asking for what it needs. */
-function Actions(props: { ctx: Ctx; detail: ReportDetail; onDone: (msg: string) => void }) {
-  const { ctx, detail } = props;
-  const { t } = ctx;
+function Actions(props: { detail: ReportDetail; onDone: (msg: string) => void }) {
+  const { detail } = props;
+  const w = useI18n();
+  const { t, lang } = w;
+  const { departments } = useSession();
   const item = detail.item;
   const [open, setOpen] = useState<"return" | "reject" | "merge" | "dispatch" | null>(null);
   const [text, setText] = useState("");
   const [into, setInto] = useState(item.duplicate_of ?? "");
-  const [department, setDepartment] = useState(ctx.departments[0]?.code ?? "");
+  const [department, setDepartment] = useState(departments[0]?.code ?? "");
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const send = async (action: CaseAction, label: Key) => {
     setBusy(true);
     setError(null);
     try {
-      await api.act(item.report.id, { ...action, seen_state: item.state });
+      await client.act(item.report.id, { ...action, seen_state: item.state });
       setOpen(null);
       setText("");
       props.onDone(t("action.done", { action: t(label) }));
     } catch (e) {
-      setError(ctx.fail(e));
+      setError(failureText(w, e));
     } finally {
       setBusy(false);
     }
@@ -156,9 +159,9 @@ function Actions(props: { ctx: Ctx; detail: ReportDetail; onDone: (msg: string) 
           <label class="field">
             {t("action.department")}
             <select name="department" value={department} onChange={(e) => setDepartment(e.currentTarget.value)}>
-              {ctx.departments.map((d) => (
+              {departments.map((d) => (
                 <option key={d.code} value={d.code}>
-                  {ctx.lang === "zh" ? d.name : d.name_en} ({d.code})
+                  {lang === "zh" ? d.name : d.name_en} ({d.code})
                 </option>
               ))}
             </select>
@@ -180,9 +183,10 @@ function Actions(props: { ctx: Ctx; detail: ReportDetail; onDone: (msg: string) 
   );
 }
 
-function Audit(props: { ctx: Ctx; detail: ReportDetail }) {
-  const { ctx, detail } = props;
-  const { t, lang } = ctx;
+function Audit(props: { detail: ReportDetail }) {
+  const { detail } = props;
+  const w = useI18n();
+  const { t } = w;
   return (
     <section class="audit">
       <h3>{t("report.events")}</h3>
@@ -190,12 +194,12 @@ function Audit(props: { ctx: Ctx; detail: ReportDetail }) {
         <tbody>
           {detail.events.map((e, i) => (
             <tr key={i}>
-              <td>{when(e.at, lang)}</td>
+              <td>{when(w, e.at)}</td>
               <td>{t(`event.${e.action}` as Key)}</td>
               <td>{e.by_name ?? (e.by_device ? `${t("report.device")} ${e.by_device.slice(-8)}` : "")}</td>
               <td>
                 {e.text ?? ""}
-                {e.due_at ? ` · ${t("report.due")} ${when(e.due_at, lang)}` : ""}
+                {e.due_at ? ` · ${t("report.due")} ${when(w, e.due_at)}` : ""}
               </td>
             </tr>
           ))}
@@ -207,13 +211,13 @@ function Audit(props: { ctx: Ctx; detail: ReportDetail }) {
           <ul>
             {detail.tasks.map((k) => (
               <li key={k.id}>
-                {t("report.due")} {when(k.due_at, lang)} ·{" "}
-                {k.done_at ? `${t(k.passed ? "report.passed" : "report.failed")} ${when(k.done_at, lang)}` : t("report.open")}
+                {t("report.due")} {when(w, k.due_at)} ·{" "}
+                {k.done_at ? `${t(k.passed ? "report.passed" : "report.failed")} ${when(w, k.done_at)}` : t("report.open")}
                 {k.note ? ` · ${k.note}` : ""}
                 {k.photos.length > 0 && (
                   <span class="photos inline">
                     {k.photos.map((p) => (
-                      <img key={p.id} src={photoUrl(p.sha256)} alt="" />
+                      <img key={p.id} src={links.photo(p.sha256)} alt="" />
                     ))}
                   </span>
                 )}
@@ -228,7 +232,7 @@ function Audit(props: { ctx: Ctx; detail: ReportDetail }) {
           {detail.versions.map((v) => (
             <tr key={v.version}>
               <td>{t("report.version", { n: v.version })}</td>
-              <td>{when(v.at, lang)}</td>
+              <td>{when(w, v.at)}</td>
               <td>{v.by_name ?? ""}</td>
               <td>{v.by_device ? `${t("report.device")} ${v.by_device.slice(-8)}` : ""}</td>
               <td class="patch">{v.patch ? Object.keys(v.patch).join(", ") : ""}</td>
@@ -241,20 +245,16 @@ function Audit(props: { ctx: Ctx; detail: ReportDetail }) {
 }
 
 /** The whole report, loaded by ID; `onChange` is told after an action. */
-export function ReportView(props: { ctx: Ctx; id: string; onChange: () => void }) {
-  const { ctx, id } = props;
-  const { t, lang } = ctx;
-  const [detail, setDetail] = useState<ReportDetail | null>(null);
-  const [error, setError] = useState<string | null>(null);
-  const [done, setDone] = useState<string | null>(null);
-  const load = () => api.report(id).then(setDetail, (e) => setError(ctx.fail(e)));
-  useEffect(() => {
-    setDetail(null);
-    setDone(null);
-    setError(null);
-    void load();
-  }, [id]);
-  if (error) return <p class="error">{error}</p>;
+export function ReportView(props: { id: string; onChange: () => void }) {
+  const { id } = props;
+  const w = useI18n();
+  const { t, lang } = w;
+  const { names, departments } = useSession();
+  const report = useResource(() => client.report(id), [id]);
+  // What the last action did, said until another report is shown.
+  const [done, setDone] = useState<{ id: string; message: string } | null>(null);
+  const detail = report.value;
+  if (report.error) return <p class="error">{failureText(w, report.error)}</p>;
   if (!detail) return <p class="loading">{t("loading")}</p>;
   const { item } = detail;
   const r = item.report;
@@ -262,19 +262,19 @@ export function ReportView(props: { ctx: Ctx; id: string; onChange: () => void }
   return (
     <article class="report" data-report={r.id}>
       <h2>
-        {categoryLabel(ctx.names, r.kind, r.category, lang)} <StateBadge ctx={ctx} state={item.state} /> <DueBadge ctx={ctx} item={item} />
+        {categoryLabel(names, r.kind, r.category, lang)} <StateBadge state={item.state} /> <DueBadge item={item} />
       </h2>
-      {done && (
+      {done?.id === id && (
         <p class="done" role="status">
-          {done}
+          {done.message}
         </p>
       )}
       <div class="report-body">
         <div class="photos">
           {r.photos.map((p) =>
             arrived.has(p.id) ? (
-              <a key={p.id} href={photoUrl(p.sha256)} target="_blank" rel="noreferrer">
-                <img src={photoUrl(p.sha256)} alt={t("report.photos")} />
+              <a key={p.id} href={links.photo(p.sha256)} target="_blank" rel="noreferrer">
+                <img src={links.photo(p.sha256)} alt={t("report.photos")} />
               </a>
             ) : (
               <span key={p.id} class="placeholder">
@@ -291,9 +291,9 @@ export function ReportView(props: { ctx: Ctx; id: string; onChange: () => void }
             <dt>{t("report.case")}</dt>
             <dd class="case-no">{item.case.case_no}</dd>
             <dt>{t("report.department")}</dt>
-            <dd>{item.case.department ? (ctx.departments.find((d) => d.code === item.case?.department)?.[lang === "zh" ? "name" : "name_en"] ?? item.case.department) : "—"}</dd>
+            <dd>{item.case.department ? (departments.find((d) => d.code === item.case?.department)?.[lang === "zh" ? "name" : "name_en"] ?? item.case.department) : "—"}</dd>
             <dt>{t("report.due")}</dt>
-            <dd>{when(item.case.due_at, lang)}</dd>
+            <dd>{when(w, item.case.due_at)}</dd>
             {item.case.reworks > 0 && (
               <>
                 <dt>{t("report.reworks")}</dt>
@@ -307,9 +307,9 @@ export function ReportView(props: { ctx: Ctx; id: string; onChange: () => void }
           {item.reporter.name} ({item.reporter.login})
         </dd>
         <dt>{t("report.observed")}</dt>
-        <dd>{when(r.observed_at, lang)}</dd>
+        <dd>{when(w, r.observed_at)}</dd>
         <dt>{t("report.received")}</dt>
-        <dd>{when(item.received_at, lang)}</dd>
+        <dd>{when(w, item.received_at)}</dd>
         <dt>{t("report.cell")}</dt>
         <dd>{r.cell ?? "—"}</dd>
         <dt>{t("report.address")}</dt>
@@ -334,7 +334,7 @@ export function ReportView(props: { ctx: Ctx; id: string; onChange: () => void }
             <dd>
               {r.clips.map((c) => (
                 <div key={c.start}>
-                  {c.camera_serial} · {c.officer_badge} · {when(c.start, lang)}–{when(c.end, lang)}
+                  {c.camera_serial} · {c.officer_badge} · {when(w, c.start)}–{when(w, c.end)}
                 </div>
               ))}
             </dd>
@@ -357,23 +357,22 @@ export function ReportView(props: { ctx: Ctx; id: string; onChange: () => void }
                 <a href={`#/${o.case ? "cases" : "review"}/${o.report.id}`}>
                   {o.case?.case_no ?? o.report.id.slice(-12)}
                 </a>{" "}
-                · {o.reporter.name} · {when(o.report.observed_at, lang)} · <StateBadge ctx={ctx} state={o.state} />
+                · {o.reporter.name} · {when(w, o.report.observed_at)} · <StateBadge state={o.state} />
               </li>
             ))}
           </ul>
         </section>
       )}
       <Actions
-        ctx={ctx}
         detail={detail}
-        onDone={(msg) => {
-          void load().then(() => setDone(msg));
+        onDone={(message) => {
+          void report.reload().then(() => setDone({ id, message }));
           props.onChange();
         }}
       />
       <details class="audit-trail">
         <summary>{t("report.audit")}</summary>
-        <Audit ctx={ctx} detail={detail} />
+        <Audit detail={detail} />
       </details>
     </article>
   );

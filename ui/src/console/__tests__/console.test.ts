@@ -2,17 +2,20 @@ import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 
-import { en, translate, zh } from "../i18n";
+import { translate } from "../../shared/i18n";
+import type { ConsoleReport } from "../../shared/types";
+import { catalogues } from "../i18n";
+import { en } from "../i18n/en";
+import { zh } from "../i18n/zh";
 import { bytes, categoryLabel, categoryNames, dayStart, dueStatus, fieldValue, lastDays, percent } from "../logic";
-import type { ConsoleReport } from "../types";
 
 const codes = JSON.parse(readFileSync(resolve(process.cwd(), "../fixtures/codes.json"), "utf8"));
 
 describe("the console's strings", () => {
   it("have every key in both languages", () => {
     expect(Object.keys(en).sort()).toEqual(Object.keys(zh).sort());
-    expect(translate("zh", "devices.queue", { reports: 2, photos: 3, bytes: "1.0 MB" })).toBe("2 份上报、3 张照片（1.0 MB）");
-    expect(translate("en", "report.version", { n: 4 })).toBe("Version 4");
+    expect(translate(catalogues, "zh", "devices.queue", { reports: 2, photos: 3, bytes: "1.0 MB" })).toBe("2 份上报、3 张照片（1.0 MB）");
+    expect(translate(catalogues, "en", "report.version", { n: 4 })).toBe("Version 4");
   });
 });
 

@@ -1,40 +1,38 @@
 // 冲突处理 (operators): each conflict's fields with the value before, the centre's and the
 // device's side by side; choose one per field or type a value, then resolve. The report's
 // photos are shown beside it (photos merge as sets and never conflict).
-import { useEffect, useState } from "preact/hooks";
+import { useState } from "preact/hooks";
 
-import { api, photoUrl } from "../api";
-import type { Ctx } from "../app";
-import type { Key } from "../i18n";
-import { fieldValue, typeable } from "../logic";
-import type { Conflict, ReportDetail } from "../types";
+import { failureText } from "../../shared/error";
+import { useResource } from "../../shared/resource";
+import type { Conflict } from "../../shared/types";
+import { client, links } from "../client";
+import { useI18n, type Key } from "../i18n";
+import { fieldValue, typeable, when } from "../logic";
 
 type Pick = { side: "base" | "central" | "device" | "typed"; typed: string };
 
-function ConflictView(props: { ctx: Ctx; conflict: Conflict; onDone: (message: string) => void }) {
-  const { ctx, conflict } = props;
-  const { t } = ctx;
-  const [detail, setDetail] = useState<ReportDetail | null>(null);
+function ConflictView(props: { conflict: Conflict; onDone: (message: string) => void }) {
+  const { conflict } = props;
+  const w = useI18n();
+  const { t } = w;
+  const detail = useResource(() => client.report(conflict.report), [conflict.report]).value;
   const [picks, setPicks] = useState<Record<string, Pick>>(() =>
     Object.fromEntries(conflict.fields.map((f) => [f.field, { side: "central", typed: fieldValue(f.field, f.central) }])),
   );
   const [error, setError] = useState<string | null>(null);
-  useEffect(() => {
-    api.report(conflict.report).then(setDetail, () => {});
-  }, [conflict.report]);
   const resolve = async () => {
     setError(null);
     try {
-      await api.resolve(
-        conflict.id,
-        conflict.fields.map((f) => {
+      await client.resolve(conflict.id, {
+        fields: conflict.fields.map((f) => {
           const p = picks[f.field];
           return { field: f.field, value: p.side === "typed" ? p.typed : f[p.side] };
         }),
-      );
+      });
       props.onDone(t("conflicts.resolved"));
     } catch (e) {
-      setError(ctx.fail(e));
+      setError(failureText(w, e));
     }
   };
   return (
@@ -43,7 +41,7 @@ function ConflictView(props: { ctx: Ctx; conflict: Conflict; onDone: (message: s
         {t("conflicts.report")}{" "}
         <a href={`#/${detail?.item.case ? "cases" : "review"}/${conflict.report}`}>{detail?.item.case?.case_no ?? conflict.report.slice(-12)}</a> ·{" "}
         {detail?.item.reporter.name} · {t("report.device")} {conflict.device.slice(-8)} · {t("conflicts.opened")}{" "}
-        {new Date(conflict.opened_at).toLocaleString(ctx.lang === "zh" ? "zh-CN" : "en-GB", { hour12: false })}
+        {when(w, conflict.opened_at)}
       </p>
       <table class="grid-table sides">
         <thead>
@@ -96,7 +94,7 @@ function ConflictView(props: { ctx: Ctx; conflict: Conflict; onDone: (message: s
           {detail.item.report.photos
             .filter((ph) => detail.item.photos_arrived.includes(ph.id))
             .map((ph) => (
-              <img key={ph.id} src={photoUrl(ph.sha256)} alt={t("report.photos")} />
+              <img key={ph.id} src={links.photo(ph.sha256)} alt={t("report.photos")} />
             ))}
         </div>
       )}
@@ -108,28 +106,25 @@ function ConflictView(props: { ctx: Ctx; conflict: Conflict; onDone: (message: s
   );
 }
 
-export function Conflicts(props: { ctx: Ctx; id: string | null }) {
-  const { ctx } = props;
-  const [items, setItems] = useState<Conflict[] | null>(null);
-  const [error, setError] = useState<string | null>(null);
+export function Conflicts(props: { id: string | null }) {
+  const w = useI18n();
+  const { t } = w;
+  const conflicts = useResource(client.conflicts);
+  const items = conflicts.value;
   // Kept at the page, so the confirmation stays when the resolved conflict leaves the list.
   const [message, setMessage] = useState<string | null>(null);
-  const load = () => api.conflicts().then(setItems, (e) => setError(ctx.fail(e)));
-  useEffect(() => {
-    void load();
-  }, []);
   const chosen = items?.find((c) => c.id === props.id) ?? items?.[0];
   return (
     <div class="split">
       <section class="left">
-        <h1>{ctx.t("nav.conflicts")}</h1>
-        {error && <p class="error">{error}</p>}
-        {items && items.length === 0 && <p class="empty">{ctx.t("conflicts.empty")}</p>}
+        <h1>{t("nav.conflicts")}</h1>
+        {conflicts.error && <p class="error">{failureText(w, conflicts.error)}</p>}
+        {items && items.length === 0 && <p class="empty">{t("conflicts.empty")}</p>}
         <ul class="list plain">
           {items?.map((c) => (
             <li key={c.id} class={c.id === chosen?.id ? "selected" : ""}>
               <a href={`#/conflicts/${c.id}`}>
-                {c.fields.map((f) => ctx.t(`field.${f.field}` as Key)).join("、")} · {c.report.slice(-12)}
+                {c.fields.map((f) => t(`field.${f.field}` as Key)).join("、")} · {c.report.slice(-12)}
               </a>
             </li>
           ))}
@@ -144,11 +139,10 @@ export function Conflicts(props: { ctx: Ctx; id: string | null }) {
         {chosen && (
           <ConflictView
             key={chosen.id}
-            ctx={ctx}
             conflict={chosen}
             onDone={(m) => {
               setMessage(m);
-              void load();
+              void conflicts.reload();
             }}
           />
         )}

@@ -1,32 +1,26 @@
 // 终端状态: every inspector's device, when it last synced, and what it still holds, so a
 // leader knows whose work has not arrived. Devices holding work come first.
-import { useEffect, useState } from "preact/hooks";
+import { failureText } from "../../shared/error";
+import { useResource } from "../../shared/resource";
+import { client } from "../client";
+import { useI18n } from "../i18n";
+import { bytes, when } from "../logic";
 
-import { api } from "../api";
-import type { Ctx } from "../app";
-import { bytes } from "../logic";
-import type { DeviceRow } from "../types";
-
-export function Devices(props: { ctx: Ctx }) {
-  const { ctx } = props;
-  const { t, lang } = ctx;
-  const [rows, setRows] = useState<DeviceRow[] | null>(null);
-  const [error, setError] = useState<string | null>(null);
-  const load = () => api.devices().then(setRows, (e) => setError(ctx.fail(e)));
-  useEffect(() => {
-    void load();
-  }, []);
-  const when = (s: string | null) =>
-    s ? new Date(s).toLocaleString(lang === "zh" ? "zh-CN" : "en-GB", { hour12: false }) : t("devices.never");
+export function Devices() {
+  const w = useI18n();
+  const { t } = w;
+  const devices = useResource(client.devices);
+  const rows = devices.value;
+  const seen = (s: string | null) => (s ? when(w, s) : t("devices.never"));
   const sorted = [...(rows ?? [])].sort(
     (a, b) => Number(b.queue.reports + b.queue.photos > 0) - Number(a.queue.reports + a.queue.photos > 0),
   );
   return (
     <section>
       <h1>
-        {t("nav.devices")} <button onClick={() => void load()}>{t("refresh")}</button>
+        {t("nav.devices")} <button onClick={() => void devices.reload()}>{t("refresh")}</button>
       </h1>
-      {error && <p class="error">{error}</p>}
+      {devices.error && <p class="error">{failureText(w, devices.error)}</p>}
       {rows && rows.length === 0 && <p class="empty">{t("devices.empty")}</p>}
       {rows && rows.length > 0 && (
         <table class="grid-table devices">
@@ -49,13 +43,13 @@ export function Devices(props: { ctx: Ctx }) {
                     {d.user.name} <span class="hint">{d.id.slice(-8)}</span>
                   </td>
                   <td>{d.user.team ?? ""}</td>
-                  <td>{when(d.last_seen)}</td>
+                  <td>{seen(d.last_seen)}</td>
                   <td>
                     {waiting ? <strong title={t("devices.waiting")}>⚠ </strong> : ""}
                     {t("devices.queue", { reports: d.queue.reports, photos: d.queue.photos, bytes: bytes(d.queue.bytes) })}
                   </td>
                   <td>
-                    {d.reports_received} · {when(d.last_received_at)}
+                    {d.reports_received} · {seen(d.last_received_at)}
                   </td>
                   <td>{d.app_version ?? ""}</td>
                 </tr>

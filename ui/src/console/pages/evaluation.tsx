@@ -1,12 +1,13 @@
 // 考核评价: the indicators per cell, team or inspector over a chosen period, as a table and
 // a bar chart, with CSV and GeoJSON export (the same query, as files).
-import { useEffect, useState } from "preact/hooks";
+import { useState } from "preact/hooks";
 
-import { api } from "../api";
-import type { Ctx } from "../app";
-import type { Key } from "../i18n";
+import { failureText } from "../../shared/error";
+import { useResource } from "../../shared/resource";
+import type { GroupBy, Indicators } from "../../shared/types";
+import { client, links } from "../client";
+import { useI18n, type Key } from "../i18n";
 import { dayStart, lastDays, percent } from "../logic";
-import type { Evaluation, GroupBy, Indicators } from "../types";
 
 const day = (iso: string) => {
   const d = new Date(iso);
@@ -14,7 +15,8 @@ const day = (iso: string) => {
   return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}`;
 };
 
-function Chart(props: { ctx: Ctx; rows: Indicators[] }) {
+function Chart(props: { rows: Indicators[] }) {
+  const { t } = useI18n();
   const rows = props.rows.slice(0, 20);
   const w = 640;
   const bar = 12;
@@ -22,7 +24,7 @@ function Chart(props: { ctx: Ctx; rows: Indicators[] }) {
   const left = 150;
   const h = rows.length * (2 * bar + gap) + 10;
   return (
-    <svg class="chart" viewBox={`0 0 ${w} ${h}`} role="img" aria-label={props.ctx.t("eval.chart")}>
+    <svg class="chart" viewBox={`0 0 ${w} ${h}`} role="img" aria-label={t("eval.chart")}>
       {rows.map((r, i) => {
         const y = i * (2 * bar + gap) + 5;
         const len = (v: number | null) => ((v ?? 0) * (w - left - 60));
@@ -46,27 +48,19 @@ function Chart(props: { ctx: Ctx; rows: Indicators[] }) {
   );
 }
 
-export function EvaluationPage(props: { ctx: Ctx }) {
-  const { ctx } = props;
-  const { t } = ctx;
+export function EvaluationPage() {
+  const w = useI18n();
+  const { t } = w;
   const initial = lastDays(30, new Date());
   const [by, setBy] = useState<GroupBy>("inspector");
   const [from, setFrom] = useState(day(initial.from));
   const [to, setTo] = useState(day(new Date(new Date(initial.to).getTime() - 1).toISOString()));
-  const [e, setE] = useState<Evaluation | null>(null);
-  const [error, setError] = useState<string | null>(null);
-  const query = () => {
-    const end = new Date(dayStart(to));
-    end.setDate(end.getDate() + 1);
-    return `by=${by}&from=${encodeURIComponent(dayStart(from))}&to=${encodeURIComponent(end.toISOString())}`;
-  };
-  const load = () => {
-    setError(null);
-    return api.evaluation(query()).then(setE, (err) => setError(ctx.fail(err)));
-  };
-  useEffect(() => {
-    void load();
-  }, [by]);
+  const end = new Date(dayStart(to));
+  end.setDate(end.getDate() + 1);
+  const query = { by, from: dayStart(from), to: end.toISOString() };
+  // Shown anew when the grouping changes, or when "show" is pressed for a new period.
+  const evaluation = useResource(() => client.evaluation(query), [by]);
+  const e = evaluation.value;
   const cols: [Key, (r: Indicators) => string][] = [
     ["eval.reports", (r) => String(r.reports)],
     ["eval.valid", (r) => percent(r.valid_rate)],
@@ -98,17 +92,17 @@ export function EvaluationPage(props: { ctx: Ctx }) {
           {t("eval.to")}
           <input type="date" name="to" value={to} onChange={(ev) => setTo(ev.currentTarget.value)} />
         </label>
-        <button class="primary" onClick={() => void load()}>
+        <button class="primary" onClick={() => void evaluation.reload()}>
           {t("eval.show")}
         </button>
-        <a class="button" href={`/v1/console/evaluation.csv?${query()}`} download>
+        <a class="button" href={links.evaluationCsv(query)} download>
           {t("eval.csv")}
         </a>
-        <a class="button" href={`/v1/console/evaluation.geojson?${query()}`} download>
+        <a class="button" href={links.evaluationGeojson(query)} download>
           {t("eval.geojson")}
         </a>
       </div>
-      {error && <p class="error">{error}</p>}
+      {evaluation.error && <p class="error">{failureText(w, evaluation.error)}</p>}
       {e && e.rows.length === 0 && <p class="empty">{t("eval.empty")}</p>}
       {e && e.rows.length > 0 && (
         <>
@@ -139,7 +133,7 @@ export function EvaluationPage(props: { ctx: Ctx }) {
             </tbody>
           </table>
           <h2>{t("eval.chart")}</h2>
-          <Chart ctx={ctx} rows={e.rows} />
+          <Chart rows={e.rows} />
         </>
       )}
     </section>

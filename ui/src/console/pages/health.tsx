@@ -1,29 +1,22 @@
 // 接入监控 (intake health): the backlog by state, the oldest report waiting, reports whose
 // photos have not all arrived, uploads in progress, refused submissions, open conflicts.
-import { useEffect, useState } from "preact/hooks";
+import { failureText } from "../../shared/error";
+import { useResource } from "../../shared/resource";
+import { client } from "../client";
+import { useI18n, type Key } from "../i18n";
+import { bytes, when } from "../logic";
 
-import { api } from "../api";
-import type { Ctx } from "../app";
-import type { Key } from "../i18n";
-import { bytes } from "../logic";
-import type { IntakeHealth } from "../types";
-
-export function Health(props: { ctx: Ctx }) {
-  const { ctx } = props;
-  const { t, lang } = ctx;
-  const [h, setH] = useState<IntakeHealth | null>(null);
-  const [error, setError] = useState<string | null>(null);
-  const load = () => api.health().then(setH, (e) => setError(ctx.fail(e)));
-  useEffect(() => {
-    void load();
-  }, []);
-  const when = (s: string | null) => (s ? new Date(s).toLocaleString(lang === "zh" ? "zh-CN" : "en-GB", { hour12: false }) : "—");
-  if (error) return <p class="error">{error}</p>;
+export function Health() {
+  const w = useI18n();
+  const { t } = w;
+  const health = useResource(client.health);
+  const h = health.value;
+  if (health.error) return <p class="error">{failureText(w, health.error)}</p>;
   if (!h) return <p class="loading">{t("loading")}</p>;
   return (
     <section class="health">
       <h1>
-        {t("nav.health")} <button onClick={() => void load()}>{t("refresh")}</button>
+        {t("nav.health")} <button onClick={() => void health.reload()}>{t("refresh")}</button>
       </h1>
       <div class="tiles">
         {h.states.map((s) => (
@@ -44,7 +37,7 @@ export function Health(props: { ctx: Ctx }) {
         </div>
       </div>
       <p>
-        {t("health.oldest")}: {when(h.oldest_pending)}
+        {t("health.oldest")}: {when(w, h.oldest_pending)}
       </p>
       <h2>{t("health.missing")}</h2>
       {h.missing_photos.length === 0 ? (
@@ -53,7 +46,7 @@ export function Health(props: { ctx: Ctx }) {
         <ul>
           {h.missing_photos.map((m) => (
             <li key={m.report}>
-              {t("health.missingRow", { reporter: m.reporter, missing: m.missing, photos: m.photos })} · {when(m.received_at)}
+              {t("health.missingRow", { reporter: m.reporter, missing: m.missing, photos: m.photos })} · {when(w, m.received_at)}
             </li>
           ))}
         </ul>
@@ -65,7 +58,7 @@ export function Health(props: { ctx: Ctx }) {
         <ul>
           {h.uploads.map((u) => (
             <li key={u.id}>
-              <progress max={u.length} value={u.received} /> {bytes(u.received)} / {bytes(u.length)} · {when(u.created_at)}
+              <progress max={u.length} value={u.received} /> {bytes(u.received)} / {bytes(u.length)} · {when(w, u.created_at)}
             </li>
           ))}
         </ul>
@@ -77,7 +70,7 @@ export function Health(props: { ctx: Ctx }) {
         <ul>
           {h.refusals.map((r) => (
             <li key={`${r.device}-${r.mutation}`}>
-              {when(r.at)} · {r.user} · #{r.mutation}: {r.reason}
+              {when(w, r.at)} · {r.user} · #{r.mutation}: {r.reason}
             </li>
           ))}
         </ul>

@@ -1,0 +1,45 @@
+// Generated from the console's route table (sync-server/src/api/typescript.rs) by
+// `GRIDWALK_WRITE_BINDINGS=1 cargo test -p gridwalk-sync --lib console_client`. Do not edit by hand.
+
+import type { ActionAnswer, ActionRequest, Conflict, ConsoleReport, Department, DeviceRow, Evaluation, GroupBy, IntakeHealth, JsonValue, Person, ReportDetail, ReportId, Resolve, Session, SignIn } from "../shared/types";
+import { call, link } from "./http";
+
+/** The console's JSON routes, typed; each rejects with a `Failure`. */
+export const client = {
+  /** Sign in with a login and password. */
+  signIn: (body: SignIn) => call<Session>("POST", "/v1/console/session", {}, body),
+  /** Sign out: the session ends. */
+  signOut: () => call<null>("DELETE", "/v1/console/session"),
+  /** Who is signed in. */
+  me: () => call<Person>("GET", "/v1/console/me"),
+  /** The departments cases are dispatched to. */
+  departments: () => call<Array<Department>>("GET", "/v1/console/departments"),
+  /** The code tables the centre holds, as loaded (category names for the pages). */
+  codeTables: () => call<Array<JsonValue>>("GET", "/v1/console/code-tables"),
+  /** Reports, newest state change first: a leader sees their team's, an operator all. */
+  reports: (query: { state?: string; limit?: number } = {}) => call<Array<ConsoleReport>>("GET", "/v1/console/reports", query),
+  /** One report's whole story. */
+  report: (id: ReportId) => call<ReportDetail>("GET", `/v1/console/reports/${encodeURIComponent(id)}`),
+  /** Approve, return, reject, merge, dispatch or mark handled. */
+  act: (id: ReportId, body: ActionRequest) => call<ActionAnswer>("POST", `/v1/console/reports/${encodeURIComponent(id)}/actions`, {}, body),
+  /** Every device, its owner, when it was last heard from and what it still holds. */
+  devices: () => call<Array<DeviceRow>>("GET", "/v1/console/devices"),
+  /** How intake is going. */
+  health: () => call<IntakeHealth>("GET", "/v1/console/health"),
+  /** Conflicts waiting for an operator. */
+  conflicts: () => call<Array<Conflict>>("GET", "/v1/console/conflicts"),
+  /** Resolve a conflict: the report's next version takes the chosen values. */
+  resolve: (id: string, body: Resolve) => call<JsonValue>("POST", `/v1/console/conflicts/${encodeURIComponent(id)}/resolve`, {}, body),
+  /** The evaluation indicators per cell, team or inspector over a period. */
+  evaluation: (query: { by: GroupBy; from: string; to: string }) => call<Evaluation>("GET", "/v1/console/evaluation", query),
+};
+
+/** Addresses of what the browser loads by itself: photos, downloads. */
+export const links = {
+  /** A photo's bytes, by its SHA-256. */
+  photo: (sha256: string) => link(`/v1/console/photos/${encodeURIComponent(sha256)}`),
+  /** The same, as CSV. */
+  evaluationCsv: (query: { by: GroupBy; from: string; to: string }) => link("/v1/console/evaluation.csv", query),
+  /** The per-cell evaluation as GeoJSON: each cell's outline with its indicators. */
+  evaluationGeojson: (query: { by: GroupBy; from: string; to: string }) => link("/v1/console/evaluation.geojson", query),
+};

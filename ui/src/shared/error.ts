@@ -1,0 +1,47 @@
+// The one error type of both apps. The tablet's commands reject with the engine's
+// `CommandError` ({kind, message, fields}); the console's client throws when the server
+// refuses (its `ApiError`: {error, message}) or cannot be reached. Both end up as a
+// `Failure`: a kind to branch on, the words of whoever refused, and for a refused form
+// the fields it named. A failure is said in the user's language when the app's catalogue
+// has words for its kind (`error.<kind>`), and in the refusing side's words otherwise.
+import type { Words } from "./i18n";
+
+export class Failure extends Error {
+  constructor(
+    /** `network`, `invalid`, `signed_out`, … as the engine or the server names it. */
+    readonly kind: string,
+    message: string,
+    /** For a refused form: each field named and what is wrong with it. */
+    readonly fields: Record<string, string> = {},
+  ) {
+    super(message);
+    this.name = "Failure";
+  }
+
+  /** Anything thrown or rejected, as a `Failure`: an object with a message (the tablet's
+   * `CommandError`) keeps its kind and fields; anything else is `internal`. */
+  static from(e: unknown): Failure {
+    if (e instanceof Failure) return e;
+    if (e && typeof e === "object" && "message" in e) {
+      const { kind, message, fields } = e as { kind?: unknown; message: unknown; fields?: [string, string][] };
+      return new Failure(typeof kind === "string" ? kind : "internal", String(message), Object.fromEntries(fields ?? []));
+    }
+    return new Failure("internal", String(e));
+  }
+}
+
+/** A failure of `kind` in the user's language where the catalogue has words for the kind,
+ * with what follows the message's first clause (a refusal's reason, say) as `{detail}`;
+ * the message itself otherwise. */
+export function failureWords(w: Words, kind: string | null | undefined, message: string): string {
+  const key = `error.${kind}`;
+  if (!kind || !w.has(key)) return message;
+  const detail = message.includes(": ") ? message.slice(message.indexOf(": ") + 2) : message;
+  return w.t(key, { detail });
+}
+
+/** What to show for anything thrown. */
+export function failureText(w: Words, e: unknown): string {
+  const f = Failure.from(e);
+  return failureWords(w, f.kind, f.message);
+}

@@ -1,0 +1,449 @@
+// Generated from the Rust wire types (crates/protocol/src/typescript.rs) by
+// `GRIDWALK_WRITE_BINDINGS=1 cargo test -p gridwalk-protocol --features ts shared_types`.
+// Do not edit by hand.
+
+/**
+ * The answer to a console action: where the report stands now.
+ */
+export type ActionAnswer = { state: CaseState, case_no: string | null, };
+
+/**
+ * `POST /v1/console/reports/{id}/actions`: the action, and the state the person saw (so
+ * two people acting on one report at once do not both succeed).
+ */
+export type ActionRequest = { seen_state: CaseState, } & ({ "action": "approve" } | { "action": "return", comment: string, } | { "action": "reject", reason: string, } | { "action": "merge", into: ReportId, } | { "action": "dispatch", department: string, } | { "action": "handled" });
+
+/**
+ * The body of every error answer.
+ */
+export type ApiError = { 
+/**
+ * A stable machine-readable code, e.g. `gap`, `unauthorized`, `bad_request`.
+ */
+error: string, 
+/**
+ * What is wrong, in words.
+ */
+message: string, 
+/**
+ * For `gap`: the mutation number the centre expects next.
+ */
+expected?: number | null, };
+
+/**
+ * What a team leader or the centre does to a report (the body of
+ * `POST /v1/console/reports/{id}/actions`).
+ */
+export type CaseAction = { "action": "approve" } | { "action": "return", comment: string, } | { "action": "reject", reason: string, } | { "action": "merge", into: ReportId, } | { "action": "dispatch", department: string, } | { "action": "handled" };
+
+/**
+ * One step of the case loop, as the audit trail shows it.
+ */
+export type CaseEvent = { 
+/**
+ * `approve`, `return`, `reject`, `merge`, `dispatch`, `handled`, `verify_pass`,
+ * `verify_fail`, `resubmit`, `photos_complete`.
+ */
+action: string, from: CaseState, to: CaseState, by_user: UserId | null, by_name: string | null, by_device: DeviceId | null, 
+/**
+ * The comment, reason, department or merge target.
+ */
+text: string | null, 
+/**
+ * The deadline this step set.
+ */
+due_at: string | null, at: string, };
+
+/**
+ * A registered case (立案): its number, where it was sent and by when it must be handled.
+ */
+export type CaseInfo = { 
+/**
+ * 立案编号, e.g. `20261121-0007`.
+ */
+case_no: string, registered_at: string, 
+/**
+ * The department code it is dispatched to.
+ */
+department: string | null, 
+/**
+ * The deadline of the current dispatch (处置时限), in working time.
+ */
+due_at: string | null, 
+/**
+ * How many times a verification failed and it went back (返工).
+ */
+reworks: number, closed_at: string | null, };
+
+/**
+ * Where a report stands at the centre. The first two are intake; the rest follow the
+ * case-handling loop (发现 → 立案 → 派遣 → 处置 → 核查 → 结案).
+ */
+export type CaseState = "awaiting_photos" | "pending_review" | "returned" | "rejected" | "merged" | "registered" | "dispatched" | "handled" | "closed";
+
+/**
+ * One leaf of the table: what an inspector picks.
+ */
+export type Category = { kind: Kind, code: CategoryCode, major_name: string, name: string, name_en: string | null, };
+
+/**
+ * A category code: 2-digit major class (大类) followed by the minor class (小类) — 2 digits
+ * in the GB/T 30428.2 lineage, 3 digits in the newer 城市运行管理服务平台 codes.
+ */
+export type CategoryCode = string;
+
+/**
+ * A grid cell code (单元网格编码): 6-digit administrative division, 3-digit street,
+ * 3-digit community, 3-digit sequence.
+ */
+export type CellCode = string;
+
+/**
+ * A clip's identity: the camera and when the clip starts.
+ */
+export type ClipKey = { camera_serial: string, start: string, };
+
+/**
+ * A reference to a body-worn camera (执法记录仪) clip. Video is far too large to upload from
+ * the field; it is copied at a docking station later and matched by these facts.
+ */
+export type ClipRef = { 
+/**
+ * The camera's 7-character product serial.
+ */
+camera_serial: string, 
+/**
+ * The officer's 6-character badge number (警号).
+ */
+officer_badge: string, start: string, end: string, file_name: string | null, 
+/**
+ * MD5 as docking stations commonly record it, lower-case hex.
+ */
+md5: string | null, sha256: string | null, };
+
+/**
+ * A component's own ID (部件编码): 6-digit administrative division, 2-digit 大类,
+ * 2-digit 小类, 6-digit sequence.
+ */
+export type ComponentId = string;
+
+/**
+ * A conflict: fields a device and the centre changed differently.
+ */
+export type Conflict = { id: string, report: ReportId, device: DeviceId, mutation: number, base_version: number, central_version: number, fields: Array<FieldConflict>, opened_at: string, resolved_at: string | null, 
+/**
+ * The values chosen, by field.
+ */
+resolution: Array<FieldChoice> | null, resolved_by: UserId | null, };
+
+/**
+ * A report with what the console shows around it.
+ */
+export type ConsoleReport = { report: Report, state: CaseState, version: number, received_at: string, 
+/**
+ * When it entered its state.
+ */
+state_at: string, 
+/**
+ * The centre's word to the inspector: a return comment or a reject reason.
+ */
+note: string | null, 
+/**
+ * The earlier report this one likely duplicates (marked on arrival).
+ */
+duplicate_of: ReportId | null, merged_into: ReportId | null, deleted_at: string | null, reporter: Person, 
+/**
+ * The photos whose bytes the centre holds.
+ */
+photos_arrived: Array<PhotoId>, case: CaseInfo | null, };
+
+/**
+ * The coordinate reference system a position is expressed in. Devices store WGS-84 (or
+ * CGCS2000, equal within ~10 m for this work) and convert only for display.
+ */
+export type Crs = "WGS84" | "CGCS2000";
+
+/**
+ * A department cases are dispatched to.
+ */
+export type Department = { code: string, name: string, name_en: string, };
+
+/**
+ * One installation of the field app (one local database).
+ */
+export type DeviceId = string;
+
+/**
+ * A device, as the board shows it: whose it is, when it was last heard from, and what it
+ * still holds.
+ */
+export type DeviceRow = { id: DeviceId, user: Person, enrolled_at: string, last_seen: string | null, app_version: string | null, 
+/**
+ * What the device said it still held when last seen.
+ */
+queue: QueueStats, reports_received: number, last_received_at: string | null, };
+
+/**
+ * `GET /v1/console/evaluation`: the indicators per group over a period.
+ */
+export type Evaluation = { by: GroupBy, from: string, to: string, rows: Array<Indicators>, total: Indicators, };
+
+/**
+ * The value an operator chose for one field of a conflict.
+ */
+export type FieldChoice = { field: string, value: JsonValue, };
+
+/**
+ * One field group both sides changed differently.
+ */
+export type FieldConflict = { 
+/**
+ * `filing`, `place`, `description`, `urgency` or `handled_on_spot`.
+ */
+field: string, base: JsonValue, central: JsonValue, device: JsonValue, };
+
+/**
+ * The category a report is filed under: changed together or not at all.
+ */
+export type Filing = { kind: Kind, category: CategoryCode, code_table_version: string, component_id: ComponentId | null, };
+
+/**
+ * Evaluation (考核评价) indicators; how each is counted is in the sync server's
+ * `evaluation` module.
+ * What the rows are per.
+ */
+export type GroupBy = "cell" | "team" | "inspector";
+
+/**
+ * The indicators of one cell, team or inspector.
+ */
+export type Indicators = { 
+/**
+ * The cell code, team code or user ID (`""` for the total).
+ */
+key: string, 
+/**
+ * What to call it: the cell code, the team, the inspector's name.
+ */
+label: string, reports: number, registered: number, valid_rate: number | null, dispatches_due: number, handled_on_time: number, handled_on_time_rate: number | null, closed: number, closed_rate: number | null, verified: number, reworked: number, rework_rate: number | null, verifications_due: number, verified_on_time: number, verified_on_time_rate: number | null, };
+
+/**
+ * `GET /v1/console/health`: how intake is going.
+ */
+export type IntakeHealth = { states: Array<StateCount>, 
+/**
+ * The oldest report waiting for review.
+ */
+oldest_pending: string | null, missing_photos: Array<MissingPhotos>, uploads: Array<UploadProgress>, 
+/**
+ * The latest refusals, newest first.
+ */
+refusals: Array<Refusal>, open_conflicts: number, 
+/**
+ * What devices say they still hold, summed.
+ */
+devices_queue: QueueStats, };
+
+export type JsonValue = number | string | boolean | Array<JsonValue> | { [key in string]: JsonValue } | null;
+
+/**
+ * Component (部件: a physical thing in the street) or event (事件: something happening).
+ */
+export type Kind = "component" | "event";
+
+/**
+ * A position with the facts needed to judge it.
+ */
+export type Location = { lon: number, lat: number, crs: Crs, 
+/**
+ * Horizontal accuracy (one standard deviation) in metres, as the provider states it.
+ */
+accuracy_m: number, fix_time: string, provider: LocationProvider, };
+
+/**
+ * Something about a report's position the team leader should see; never a reason to refuse.
+ */
+export type LocationFlag = { "flag": "outside_grid", nearest_cell: CellCode | null, distance_m: number | null, } | { "flag": "poor_accuracy", accuracy_m: number, limit_m: number, } | { "flag": "outside_my_cells", cell: CellCode, };
+
+/**
+ * Where a position came from.
+ */
+export type LocationProvider = "gps" | "network" | "photo_exif" | "manual";
+
+/**
+ * A received report whose photos have not all arrived.
+ */
+export type MissingPhotos = { report: ReportId, reporter: string, device: DeviceId, missing: number, photos: number, received_at: string, };
+
+/**
+ * A person, as the console names them.
+ */
+export type Person = { id: UserId, login: string, name: string, role: Role, team: string | null, };
+
+/**
+ * One photo attached to a report.
+ */
+export type PhotoId = string;
+
+/**
+ * A photo as the record knows it: the upload derivative's identity and shape. The bytes
+ * travel separately and must hash to `sha256`.
+ */
+export type PhotoRef = { id: PhotoId, 
+/**
+ * Lower-case hex SHA-256 of the upload derivative.
+ */
+sha256: string, bytes: number, width: number, height: number, taken_at: string | null, stage: PhotoStage, };
+
+/**
+ * Whether a photo shows the problem (处置前) or the fix (处置后).
+ */
+export type PhotoStage = "before" | "after";
+
+/**
+ * Where the problem is: the position and what follows from it, changed together.
+ */
+export type Place = { location: Location, cell: CellCode | null, location_flags: Array<LocationFlag>, address: string, };
+
+/**
+ * What is still waiting on the device, reported on every sync so team leaders can see
+ * whose work has not arrived.
+ */
+export type QueueStats = { reports: number, photos: number, bytes: number, };
+
+/**
+ * A mutation the centre refused.
+ */
+export type Refusal = { device: DeviceId, user: string, mutation: number, reason: string, at: string, };
+
+/**
+ * A submitted problem report.
+ */
+export type Report = { id: ReportId, kind: Kind, category: CategoryCode, 
+/**
+ * The version of the code table `category` was chosen from.
+ */
+code_table_version: string, 
+/**
+ * For 部件 reports about one identified component (e.g. from its QR code).
+ */
+component_id: ComponentId | null, description: string, address: string, location: Location, 
+/**
+ * The cell the location fell in at capture time; absent when it fell in none.
+ */
+cell: CellCode | null, location_flags: Array<LocationFlag>, urgency: Urgency, observed_at: string, reporter: UserId, device: DeviceId, photos: Array<PhotoRef>, clips: Array<ClipRef>, 
+/**
+ * The inspector fixed it on the spot (自处理).
+ */
+handled_on_spot: boolean, };
+
+/**
+ * Everything about one report: the audit trail and the case around it.
+ */
+export type ReportDetail = { item: ConsoleReport, events: Array<CaseEvent>, tasks: Array<Task>, versions: Array<VersionInfo>, conflicts: Array<Conflict>, 
+/**
+ * Other reports of likely the same problem: the one it duplicates, those that
+ * duplicate it, and those merged into it.
+ */
+related: Array<ConsoleReport>, 
+/**
+ * The report's grid cell (a GeoJSON Feature), for the map.
+ */
+cell: JsonValue | null, };
+
+/**
+ * A problem report, from draft on the device to case at the centre.
+ */
+export type ReportId = string;
+
+/**
+ * The changes of one edit; `None` leaves a group as it was.
+ */
+export type ReportPatch = { filing?: Filing | null, place?: Place | null, description?: string | null, urgency?: Urgency | null, handled_on_spot?: boolean | null, photos_added?: Array<PhotoRef>, photos_removed?: Array<PhotoId>, clips_added?: Array<ClipRef>, clips_removed?: Array<ClipKey>, };
+
+/**
+ * `POST /v1/console/conflicts/{id}/resolve`.
+ */
+export type Resolve = { 
+/**
+ * A value for every conflicting field.
+ */
+fields: Array<FieldChoice>, };
+
+/**
+ * What a person does in the system.
+ */
+export type Role = "inspector" | "leader" | "operator";
+
+/**
+ * A console session: send `token` as `Authorization: Bearer …` until `expires_at`.
+ */
+export type Session = { token: string, user: Person, expires_at: string, };
+
+/**
+ * `POST /v1/console/session`: sign in.
+ */
+export type SignIn = { login: string, password: string, };
+
+/**
+ * How many reports are in one state.
+ */
+export type StateCount = { state: CaseState, count: number, };
+
+/**
+ * A task for an inspector. The device receives it in the change feed with the case it is
+ * about, works it offline and answers with a `CompleteTask` mutation.
+ */
+export type Task = { id: TaskId, kind: TaskKind, report: ReportId, case_no: string, assignee: UserId, created_at: string, due_at: string, done_at: string | null, passed: boolean | null, note: string | null, 
+/**
+ * Photos taken at the verification (处置后).
+ */
+photos: Array<PhotoRef>, by_device: DeviceId | null, };
+
+/**
+ * A task and the case it is about, as a device receives them.
+ */
+export type TaskChange = { task: Task, 
+/**
+ * The case's report: what to look at, and where.
+ */
+report: Report, 
+/**
+ * The department that handled it.
+ */
+department: string | null, };
+
+/**
+ * A task the centre gives an inspector (a verification, 核查).
+ */
+export type TaskId = string;
+
+/**
+ * What a task asks for.
+ */
+export type TaskKind = "verify";
+
+/**
+ * A photo upload not yet finished.
+ */
+export type UploadProgress = { id: string, report: ReportId, device: DeviceId, received: number, length: number, created_at: string, expires_at: string, };
+
+/**
+ * How urgent the inspector judges the problem (紧急程度).
+ */
+export type Urgency = "normal" | "urgent";
+
+/**
+ * A person: inspector, team leader or operator.
+ */
+export type UserId = string;
+
+/**
+ * One version of a report, for the audit trail.
+ */
+export type VersionInfo = { version: number, record: Report, 
+/**
+ * The change that made it (none for version 1).
+ */
+patch: ReportPatch | null, by_user: UserId | null, by_name: string | null, by_device: DeviceId | null, mutation: number | null, at: string, };
+

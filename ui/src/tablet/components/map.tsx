@@ -1,0 +1,104 @@
+// The map without a tile server: the grid's cells drawn from the reference GeoJSON, the
+// inspector's own cells marked, reports as pins coloured by state, the device's position
+// with its accuracy circle, and (when placing a report) a marker the inspector can tap or
+// drag to correct the position.
+import { useRef, useState } from "preact/hooks";
+
+import { boundsOf, pad, project, type LonLat } from "../../shared/geo";
+import type { CellOutline } from "../commands";
+
+export interface Pin {
+  id: string;
+  at: LonLat;
+  /** A CSS class: the report's state. */
+  state: string;
+}
+
+export interface MapProps {
+  cells: CellOutline[];
+  pins?: Pin[];
+  position?: { at: LonLat; accuracy_m: number } | null;
+  marker?: LonLat | null;
+  /** Called when the marker is placed by hand, with the scale (metres per view unit). */
+  onPlace?: (at: LonLat, metresPerUnit: number) => void;
+  onPin?: (id: string) => void;
+  /** Show this much around the marker (metres) instead of the inspector's cells. */
+  zoomToMarker?: number;
+  width?: number;
+  height?: number;
+}
+
+export function GridMap({ cells, pins = [], position, marker, onPlace, onPin, zoomToMarker, width = 760, height = 560 }: MapProps) {
+  const svg = useRef<SVGSVGElement>(null);
+  const [dragging, setDragging] = useState<LonLat | null>(null);
+  const mine = cells.filter((c) => c.mine);
+  const focus: LonLat[] =
+    zoomToMarker && marker
+      ? [marker]
+      : (mine.length ? mine : cells).flatMap((c) => c.ring as LonLat[]);
+  const b = boundsOf(focus.length ? focus : pins.map((p) => p.at));
+  if (!b) return <svg class="map" viewBox={`0 0 ${width} ${height}`} />;
+  const proj = project(pad(b, zoomToMarker && marker ? zoomToMarker : 40), width, height);
+  const path = (ring: number[][]) =>
+    ring.map((p, i) => `${i ? "L" : "M"}${proj.toXY(p as LonLat).map((v) => v.toFixed(1)).join(",")}`).join("") + "Z";
+
+  const toView = (e: PointerEvent): [number, number] | null => {
+    const el = svg.current;
+    const m = el?.getScreenCTM();
+    if (!el || !m) return null;
+    const pt = new DOMPoint(e.clientX, e.clientY).matrixTransform(m.inverse());
+    return [pt.x, pt.y];
+  };
+  const place = (e: PointerEvent, done: boolean) => {
+    if (!onPlace) return;
+    const v = toView(e);
+    if (!v) return;
+    const at = proj.toLonLat(v[0], v[1]);
+    if (done) {
+      setDragging(null);
+      onPlace(at, proj.metresPerUnit);
+    } else setDragging(at);
+  };
+  const shown = dragging ?? marker;
+  return (
+    <svg
+      ref={svg}
+      class={`map${onPlace ? " placing" : ""}`}
+      viewBox={`0 0 ${width} ${height}`}
+      onPointerDown={(e) => {
+        if (!onPlace) return;
+        (e.currentTarget as Element).setPointerCapture?.(e.pointerId);
+        place(e, false);
+      }}
+      onPointerMove={(e) => dragging && place(e, false)}
+      onPointerUp={(e) => onPlace && place(e, true)}
+    >
+      {cells.map((c) => (
+        <path key={c.code} d={path(c.ring)} class={c.mine ? "cell mine" : "cell"} data-cell={c.code} />
+      ))}
+      {position && (
+        <g class="position">
+          <circle
+            cx={proj.toXY(position.at)[0]}
+            cy={proj.toXY(position.at)[1]}
+            r={Math.max(position.accuracy_m / proj.metresPerUnit, 4)}
+            class="accuracy"
+          />
+          <circle cx={proj.toXY(position.at)[0]} cy={proj.toXY(position.at)[1]} r={7} class="dot" />
+        </g>
+      )}
+      {pins.map((p) => {
+        const [x, y] = proj.toXY(p.at);
+        return (
+          <circle key={p.id} cx={x} cy={y} r={11} class={`pin ${p.state}`} data-report={p.id} onClick={() => onPin?.(p.id)} />
+        );
+      })}
+      {shown && (
+        <g class="marker" transform={`translate(${proj.toXY(shown).join(",")})`}>
+          <path d="M0,0 L-12,-30 A13,13 0 1,1 12,-30 Z" />
+          <circle cy={-32} r={5} fill="#fff" />
+        </g>
+      )}
+    </svg>
+  );
+}

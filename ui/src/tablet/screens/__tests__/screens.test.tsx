@@ -1,0 +1,303 @@
+// The screens against a mocked IPC (@tauri-apps/api/mocks): what they ask the engine,
+// in what order, and what they show for its answers.
+import { clearMocks, mockIPC } from "@tauri-apps/api/mocks";
+import { render, type ComponentChildren } from "preact";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+
+import { I18nProvider, type Lang } from "../../../shared/i18n";
+import type { Category, TaskChange } from "../../../shared/types";
+import type { AppInfo, LocalReport, QueueSummary, SyncStatus } from "../../commands";
+import { catalogues } from "../../i18n";
+import { SessionContext, type Session } from "../../session";
+import { NewReport } from "../new-report";
+import { Queue } from "../queue";
+import { Settings } from "../settings";
+import { Tasks } from "../tasks";
+
+const ID = "019a0000-0000-7000-8000-000000000001";
+const categories: Category[] = [
+  { kind: "component", code: "0101", major_name: "公用设施", name: "上水井盖", name_en: "Water manhole cover" },
+  { kind: "event", code: "0507", major_name: "街面秩序", name: "乱堆物堆料", name_en: "Piled materials" },
+];
+
+function draft(over: Partial<LocalReport> = {}): LocalReport {
+  return {
+    id: ID,
+    state: "draft",
+    reporter: "019a0000-0000-7000-8000-0000000000aa",
+    kind: null,
+    category: null,
+    code_table_version: "CJT214-2024.1",
+    component_id: null,
+    description: "",
+    address: "",
+    location: null,
+    cell: null,
+    location_flags: [],
+    urgency: "normal",
+    observed_at: "2026-11-21T09:00:00+08:00",
+    handled_on_spot: false,
+    photos: [],
+    clips: [],
+    version: 1,
+    created_at: "2026-11-21T01:00:00Z",
+    updated_at: "2026-11-21T01:00:00Z",
+    finalized_at: null,
+    centre_note: null,
+    central_version: null,
+    central_state: null,
+    ...over,
+  };
+}
+
+/** A screen as the app shows it: in `lang`, over the session (who is signed in, the
+ * reference data). */
+function app(lang: Lang, screen: ComponentChildren, session: Partial<Session> = {}) {
+  return (
+    <I18nProvider catalogues={catalogues} storageKey="lang" lang={lang}>
+      <SessionContext.Provider value={{ info: null, categories, cells: [], reload: () => {}, ...session }}>{screen}</SessionContext.Provider>
+    </I18nProvider>
+  );
+}
+
+let calls: { cmd: string; args: Record<string, unknown> }[] = [];
+let root: HTMLElement;
+
+beforeEach(() => {
+  calls = [];
+  localStorage.clear();
+  root = document.createElement("div");
+  document.body.append(root);
+});
+afterEach(() => {
+  render(null, root);
+  root.remove();
+  clearMocks();
+});
+
+/** Waits until `f` holds (the screens answer asynchronously). */
+async function until(f: () => unknown, what: string) {
+  for (let i = 0; i < 200; i++) {
+    if (f()) return;
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+const $ = (sel: string) => root.querySelector<HTMLElement>(sel);
+const commands = () => calls.map((c) => c.cmd).filter((c) => !c.startsWith("plugin:"));
+
+describe("new report", () => {
+  it("starts a draft, files the picked category, and submits after the last change lands", async () => {
+    let current = draft();
+    let onDone: LocalReport | null = null;
+    mockIPC((cmd, args) => {
+      calls.push({ cmd, args: (args ?? {}) as Record<string, unknown> });
+      switch (cmd) {
+        case "create_draft":
+          return current;
+        case "update_draft": {
+          const patch = (args as { patch: Partial<LocalReport> }).patch;
+          current = { ...current, ...patch };
+          return current;
+        }
+        case "finalize":
+          current = { ...current, state: "queued" };
+          return current;
+        default:
+          return null;
+      }
+    });
+    render(app("zh", <NewReport onDone={(r) => (onDone = r)} />), root);
+    await until(() => $("[data-major='event:05']"), "the picker");
+    // jsdom has no geolocation: the screen says so and offers the map.
+    await until(() => $("#location-status")?.textContent?.includes("无法定位"), "the no-GPS notice");
+
+    $("[data-major='event:05']")!.click();
+    await until(() => $("[data-code='event:0507']"), "the 小类");
+    $("[data-code='event:0507']")!.click();
+    await until(() => $("#category-chosen")?.textContent?.includes("乱堆物堆料"), "the chosen category");
+    expect(calls.find((c) => c.cmd === "update_draft")?.args).toMatchObject({ id: ID, patch: { kind: "event", category: "0507" } });
+    expect(JSON.parse(localStorage.getItem("recentCategories")!)).toEqual(["event:0507"]);
+
+    const text = $("#description") as HTMLTextAreaElement;
+    text.value = "路边堆放建筑垃圾";
+    text.dispatchEvent(new Event("change"));
+    $("#submit")!.click();
+    await until(() => onDone, "the submit to finish");
+    expect(commands()).toEqual(["create_draft", "update_draft", "update_draft", "finalize"]);
+    expect(onDone!.state).toBe("queued");
+    expect(onDone!.description).toBe("路边堆放建筑垃圾");
+  });
+
+  it("shows the engine's refusal in words and stays on the form", async () => {
+    mockIPC((cmd) => {
+      calls.push({ cmd, args: {} });
+      if (cmd === "create_draft") return draft();
+      if (cmd === "finalize") throw { kind: "incomplete", message: "the report is not ready to submit: missing category, location" };
+      return null;
+    });
+    render(app("en", <NewReport onDone={() => {}} />), root);
+    await until(() => $("#submit"), "the form");
+    $("#submit")!.click();
+    await until(() => $("#report-error"), "the error");
+    expect($("#report-error")!.textContent).toContain("missing category, location");
+  });
+
+  it("removes an untouched draft when the inspector leaves", async () => {
+    mockIPC((cmd) => {
+      calls.push({ cmd, args: {} });
+      return cmd === "create_draft" ? draft() : null;
+    });
+    render(app("zh", <NewReport onDone={() => {}} />), root);
+    await until(() => $("#submit"), "the form");
+    render(null, root);
+    await until(() => commands().includes("delete_draft"), "the delete");
+  });
+});
+
+describe("queue", () => {
+  const summary: QueueSummary = { drafts: 1, pending_reports: 2, pending_priority: 0, pending_photos: 3, pending_bytes: 2_400_000, oldest_pending_at: null, oldest_pending_age_s: null };
+  const failed: SyncStatus = { configured: true, last_attempt_at: "2026-11-21T01:00:00Z", last_success_at: null, last_error: "cannot reach the server (no connection); your reports are safe on this device and will be sent automatically", last_error_kind: "network", failures: 2 };
+
+  it("shows what waits, why the last sync failed, and each report's state", async () => {
+    let synced = 0;
+    mockIPC((cmd) => {
+      calls.push({ cmd, args: {} });
+      switch (cmd) {
+        case "queue_summary":
+          return summary;
+        case "sync_status":
+          return failed;
+        case "reports":
+          return [
+            draft({ id: "d", description: "draft" }),
+            draft({ id: "q", state: "queued", kind: "event", category: "0507" }),
+            draft({ id: "r", state: "sent", central_state: "returned", centre_note: "照片看不清，请补拍" }),
+          ];
+        case "sync_now":
+          synced += 1;
+          throw { kind: "network", message: "no connection" };
+        default:
+          return null;
+      }
+    });
+    render(app("zh", <Queue onOpen={() => {}} />), root);
+    await until(() => $("#report-list"), "the list");
+    expect($("#queue-summary")!.textContent).toBe("2 份上报、3 张照片（2.4 MB）待上传");
+    // In the inspector's language, from the error's kind.
+    expect($("#queue-error")!.textContent).toBe("无法连接服务器；上报已安全保存在本机，恢复连接后会自动上传");
+    expect($("#queue-last-sync")!.textContent).toBe("尚未同步");
+    const rows = [...root.querySelectorAll("#report-list .report-row")].map((r) => r.querySelector(".report-state")!.textContent);
+    expect(rows).toEqual(["待上传", "已退回"]);
+    expect($("#report-list")!.textContent).toContain("照片看不清");
+    expect($("#draft-list")!.textContent).toContain("未选择类别");
+    // After a failure the button offers to try again.
+    expect($("#sync-now")!.textContent).toBe("重试");
+
+    $("#sync-now")!.click();
+    // A failed sync is not an exception on screen: the status is read again and says it.
+    await until(() => synced === 1 && commands().filter((c) => c === "sync_status").length >= 2, "the sync and the re-read");
+    await until(() => !($("#sync-now") as HTMLButtonElement).disabled, "the button back");
+    expect($("#queue-error")!.textContent).toContain("无法连接服务器");
+  });
+});
+
+describe("settings", () => {
+  const info: AppInfo = {
+    version: "0.1.0",
+    device_id: "019a0000-0000-7000-8000-0000000000dd",
+    inspector: null,
+    server_url: null,
+    settings: { photo_max_edge: 2048, camera_serial: null },
+  };
+
+  it("enrolls with the address and token, then reloads who is signed in", async () => {
+    let changed = 0;
+    mockIPC((cmd, args) => {
+      calls.push({ cmd, args: (args ?? {}) as Record<string, unknown> });
+      if (cmd === "enroll") return { id: "u", cells: [], login: "lixiaoming", name: "李晓明", team: null, badge: null };
+      return null;
+    });
+    render(app("zh", <Settings />, { info, reload: () => void (changed += 1) }), root);
+    expect($("#device-id")!.textContent).toBe(info.device_id);
+    const type = (sel: string, v: string) => {
+      const el = $(sel) as HTMLInputElement;
+      el.value = v;
+      el.dispatchEvent(new Event("input"));
+    };
+    type("#server-url", "https://centre.example");
+    type("#token", "secret");
+    await until(() => ($("#server-url") as HTMLInputElement).value === "https://centre.example", "the typing to render");
+    await new Promise((r) => setTimeout(r, 20));
+    $("#enroll")!.click();
+    await until(() => changed === 1, "the reload");
+    expect(calls.find((c) => c.cmd === "enroll")!.args).toEqual({ serverUrl: "https://centre.example", token: "secret" });
+  });
+
+  it("says why a setting was refused", async () => {
+    mockIPC((cmd) => {
+      if (cmd === "update_settings") throw { kind: "invalid", message: 'camera_serial: "JMC" is not a 7-character camera serial', fields: [["camera_serial", "bad"]] };
+      return null;
+    });
+    render(app("en", <Settings />, { info }), root);
+    const cam = $("#camera-serial") as HTMLInputElement;
+    cam.value = "jmc";
+    cam.dispatchEvent(new Event("input"));
+    $("#camera-save")!.click();
+    await until(() => $("#settings-error"), "the error");
+    expect($("#settings-error")!.textContent).toContain("7-character camera serial");
+  });
+});
+
+describe("tasks", () => {
+  it("lists a verification with its case and sends the verdict once one is chosen", async () => {
+    const task = {
+      task: {
+        id: "019a0000-0000-7000-8000-0000000000aa",
+        kind: "verify",
+        report: ID,
+        case_no: "20261123-0001",
+        assignee: "019a0000-0000-7000-8000-0000000000bb",
+        created_at: "2026-11-23T01:00:00Z",
+        due_at: "2026-11-23T06:30:00Z",
+        done_at: null,
+        passed: null,
+        note: null,
+        photos: [],
+        by_device: null,
+      },
+      report: { ...draft(), kind: "event", category: "0507", description: "人行道堆放建材" },
+      department: "HW",
+    } as unknown as TaskChange;
+    let open = [task];
+    mockIPC((cmd) => {
+      calls.push({ cmd, args: {} });
+      switch (cmd) {
+        case "tasks":
+          return open;
+        case "reports":
+          return [];
+        case "complete_task":
+          open = [];
+          return null;
+        default:
+          return null;
+      }
+    });
+    render(app("zh", <Tasks onOpen={() => {}} />), root);
+    await until(() => $("[data-task]"), "the task");
+    const card = $("[data-task]")!;
+    expect(card.textContent).toContain("案件 20261123-0001");
+    expect(card.textContent).toContain("街面秩序 · 乱堆物堆料");
+    expect(card.textContent).toContain("处置部门 HW");
+    const submit = [...card.querySelectorAll("button")].find((b) => b.textContent === "提交核查结果")!;
+    expect(submit.disabled).toBe(true);
+    [...card.querySelectorAll("button")].find((b) => b.textContent === "已整改，通过")!.click();
+    await until(() => !submit.disabled, "the submit to be enabled");
+    submit.click();
+    await until(() => $("[role=status]"), "the saved notice");
+    expect(commands()).toContain("complete_task");
+    expect($("[role=status]")!.textContent).toBe("核查结果已保存，将在有信号时上传");
+    await until(() => !$("[data-task]"), "the task to leave the list");
+  });
+});

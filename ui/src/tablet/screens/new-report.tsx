@@ -1,0 +1,302 @@
+// New report: built for one hand and few taps. Opening the screen starts a draft and asks
+// for a position at once; the common case is then a photo, a category (a recent pick is one
+// tap, 大类 → 小类 two), and Submit. Everything is saved to the device as it is entered, so
+// leaving the screen, a crash or a flat battery loses nothing; an untouched draft is
+// removed on leaving.
+import { useEffect, useRef, useState } from "preact/hooks";
+
+import { Failure, failureText } from "../../shared/error";
+import type { Category, PhotoStage } from "../../shared/types";
+import { api } from "../api";
+import type { DraftPatch, LocalReport } from "../commands";
+import { GridMap } from "../components/map";
+import { Thumb } from "../components/photos";
+import { CategoryPicker } from "../components/picker";
+import { useI18n, type Key } from "../i18n";
+import { keyOf, label, remember } from "../logic/categories";
+import { currentPosition, manual } from "../logic/position";
+import { clipDefaults, clipFrom, flagText, when } from "../logic/report";
+import { useSession } from "../session";
+
+export interface NewReportProps {
+  /** Continue this draft instead of starting one. */
+  draftId?: string | null;
+  onDone: (report: LocalReport) => void;
+}
+
+const RECENT = "recentCategories";
+
+function isEmpty(r: LocalReport): boolean {
+  return !r.photos.length && !r.category && !r.description.trim() && !r.clips.length && !r.address.trim();
+}
+
+export function NewReport({ draftId, onDone }: NewReportProps) {
+  const w = useI18n();
+  const { t, lang } = w;
+  const { info, categories, cells } = useSession();
+  const [report, setReport] = useState<LocalReport | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [fields, setFields] = useState<Record<string, string>>({});
+  const [gps, setGps] = useState<{ state: "locating" | "failed" | "done"; why?: string }>({ state: "locating" });
+  const [busy, setBusy] = useState<string | null>(null);
+  const [picking, setPicking] = useState(true);
+  const [clip, setClip] = useState<ReturnType<typeof clipDefaults> | null>(null);
+  const [recent, setRecent] = useState<string[]>(() => JSON.parse(localStorage.getItem(RECENT) ?? "[]"));
+  const latest = useRef<LocalReport | null>(null);
+  const submitted = useRef(false);
+  // Changes go to the engine one after another, in the order they were made: a blur's
+  // save must land before the Submit it was followed by.
+  const chain = useRef<Promise<unknown>>(Promise.resolve());
+  const serial = <T,>(f: () => Promise<T>): Promise<T> => {
+    const next = chain.current.then(f, f);
+    chain.current = next.catch(() => {});
+    return next;
+  };
+  latest.current = report;
+
+  const apply = (r: LocalReport) => {
+    setReport(r);
+    setError(null);
+    setFields({});
+  };
+  const fail = (e: unknown) => {
+    setError(failureText(w, e));
+    setFields(Failure.from(e).fields);
+  };
+
+  useEffect(() => {
+    let live = true;
+    (async () => {
+      try {
+        const r = draftId ? await api.report(draftId) : await api.createDraft();
+        if (!live) return;
+        apply(r);
+        setPicking(!r.category);
+        if (r.location) {
+          setGps({ state: "done" });
+          return;
+        }
+        try {
+          const fix = await currentPosition();
+          // A photo may have placed it meanwhile, or the inspector by hand: keep theirs.
+          const now = latest.current;
+          if (live && now && (!now.location || now.location.provider === "photo_exif")) {
+            apply(await api.setLocation(now.id, fix));
+          }
+          if (live) setGps({ state: "done" });
+        } catch (e) {
+          if (live) setGps({ state: "failed", why: failureText(w, e) });
+        }
+      } catch (e) {
+        if (live) fail(e);
+      }
+    })();
+    return () => {
+      live = false;
+      const r = latest.current;
+      if (r && r.state === "draft" && !submitted.current && isEmpty(r)) void api.deleteDraft(r.id).catch(() => {});
+    };
+  }, [draftId]);
+
+  if (!report) return <section id="new-report">{error ? <p class="error">{error}</p> : <p>…</p>}</section>;
+
+  const patch = async (p: DraftPatch) => {
+    try {
+      apply(await serial(() => api.updateDraft(report.id, p)));
+    } catch (e) {
+      fail(e);
+    }
+  };
+  const addPhoto = async (stage: PhotoStage, input: HTMLInputElement) => {
+    const files = Array.from(input.files ?? []);
+    input.value = "";
+    setBusy(t("report.processing"));
+    try {
+      for (const f of files) apply(await serial(() => api.addPhoto(report.id, stage, f)));
+    } catch (e) {
+      fail(e);
+    } finally {
+      setBusy(null);
+    }
+  };
+  const pick = async (c: Category) => {
+    const next = remember(recent, keyOf(c));
+    setRecent(next);
+    localStorage.setItem(RECENT, JSON.stringify(next));
+    setPicking(false);
+    await patch({ kind: c.kind, category: c.code });
+  };
+  const submit = async () => {
+    try {
+      const r = await serial(() => api.finalize(report.id));
+      submitted.current = true;
+      onDone(r);
+    } catch (e) {
+      fail(e);
+    }
+  };
+  const saveClip = async () => {
+    if (!clip) return;
+    try {
+      apply(await api.addClip(report.id, clipFrom(clip)));
+      setClip(null);
+    } catch (e) {
+      fail(e);
+    }
+  };
+
+  const chosen = categories.find((c) => c.kind === report.kind && c.code === report.category);
+  const loc = report.location;
+  const photo = (stage: PhotoStage, key: Key) => (
+    <label class="button photo-button" id={`photo-${stage}`}>
+      {t(key)}
+      <input
+        id={`photo-${stage}-input`}
+        type="file"
+        accept="image/*"
+        capture="environment"
+        multiple
+        onChange={(e) => void addPhoto(stage, e.currentTarget)}
+      />
+    </label>
+  );
+  return (
+    <section id="new-report" data-report={report.id}>
+      <h1>{t("report.new")}</h1>
+
+      <h2>{t("report.photos")}</h2>
+      <div class="photos">
+        {report.photos.map((p) => (
+          <Thumb key={p.id} photo={p} onRemove={() => void api.removePhoto(p.id).then(apply, fail)} />
+        ))}
+      </div>
+      <div class="row">
+        {photo("before", "report.addBefore")}
+        {photo("after", "report.addAfter")}
+      </div>
+      {busy && <p class="busy">{busy}</p>}
+
+      <h2>{t("report.location")}</h2>
+      <p id="location-status">
+        {loc
+          ? `${t(`report.provider.${loc.provider}` as Key)} · ${t("report.accuracy", { m: Math.round(loc.accuracy_m) })}`
+          : gps.state === "failed"
+            ? t("report.noGps", { why: gps.why ?? "" })
+            : t("report.locating")}
+      </p>
+      {report.cell && <p id="report-cell">{t("report.cell", { cell: report.cell })}</p>}
+      <ul id="location-flags" class="warnings">
+        {report.location_flags.map((f, i) => (
+          <li key={i}>{flagText(w, f)}</li>
+        ))}
+      </ul>
+      <GridMap
+        cells={cells}
+        marker={loc ? [loc.lon, loc.lat] : null}
+        zoomToMarker={loc ? 120 : undefined}
+        height={360}
+        onPlace={(at, mpu) => void api.setLocation(report.id, manual(at[0], at[1], mpu, new Date())).then(apply, fail)}
+      />
+      <p class="hint">{t("report.dragHint")}</p>
+
+      <h2>{t("category.title")}</h2>
+      {chosen && !picking ? (
+        <p id="category-chosen">
+          {t(`kind.${chosen.kind}`)} · {chosen.major_name} · <strong>{label(chosen, lang)}</strong> ({chosen.code}){" "}
+          <button type="button" id="category-change" onClick={() => setPicking(true)}>
+            {t("category.change")}
+          </button>
+        </p>
+      ) : (
+        <CategoryPicker recent={recent} onPick={(c) => void pick(c)} />
+      )}
+
+      <label class="field">
+        {t("report.description")}
+        <textarea
+          id="description"
+          rows={3}
+          value={report.description}
+          class={fields.description ? "invalid" : ""}
+          onChange={(e) => void patch({ description: e.currentTarget.value })}
+        />
+      </label>
+      <label class="field">
+        {t("report.address")}
+        <input id="address" value={report.address} onChange={(e) => void patch({ address: e.currentTarget.value })} />
+      </label>
+      <div class="row toggles">
+        <label>
+          <input id="urgent" type="checkbox" checked={report.urgency === "urgent"} onChange={(e) => void patch({ urgency: e.currentTarget.checked ? "urgent" : "normal" })} />
+          {t("report.urgent")}
+        </label>
+        <label>
+          <input id="handled" type="checkbox" checked={report.handled_on_spot} onChange={(e) => void patch({ handled_on_spot: e.currentTarget.checked })} />
+          {t("report.handled")}
+        </label>
+      </div>
+
+      <h2>{t("report.clips")}</h2>
+      <ul id="clips">
+        {report.clips.map((c, i) => (
+          <li key={i}>
+            {c.camera_serial} · {c.officer_badge} · {when(w, c.start)}–{when(w, c.end)}
+            <button type="button" onClick={() => void api.removeClip(report.id, i).then(apply, fail)}>
+              {t("report.remove")}
+            </button>
+          </li>
+        ))}
+      </ul>
+      {clip ? (
+        <div class="clip-form">
+          {(
+            [
+              ["camera_serial", "report.camera", "text"],
+              ["officer_badge", "report.badge", "text"],
+              ["start", "report.start", "datetime-local"],
+              ["end", "report.end", "datetime-local"],
+              ["file_name", "report.file", "text"],
+            ] as const
+          ).map(([name, key, type]) => (
+            <label class="field" key={name}>
+              {t(key)}
+              <input
+                id={`clip-${name}`}
+                // Preact types `type` per input kind; both kinds here take a string value.
+                type={type as string as "text"}
+                value={clip[name]}
+                class={fields[`clip.${name}`] ? "invalid" : ""}
+                onInput={(e) => setClip({ ...clip, [name]: e.currentTarget.value })}
+              />
+            </label>
+          ))}
+          <button type="button" id="clip-save" onClick={() => void saveClip()}>
+            {t("report.saveClip")}
+          </button>
+        </div>
+      ) : (
+        <button
+          type="button"
+          id="clip-add"
+          onClick={() => setClip(clipDefaults(new Date(), info?.settings.camera_serial ?? null, info?.inspector?.badge ?? null))}
+        >
+          {t("report.addClip")}
+        </button>
+      )}
+
+      {error && (
+        <p class="error" id="report-error">
+          {error}
+        </p>
+      )}
+      <div class="row actions">
+        <button type="button" id="save-draft" onClick={() => onDone(report)}>
+          {t("report.saveDraft")}
+        </button>
+        <button type="button" id="submit" class="primary" onClick={() => void submit()}>
+          {t("report.submit")}
+        </button>
+      </div>
+    </section>
+  );
+}
