@@ -6,8 +6,6 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, SubsecRound, TimeDelta, Utc};
-use gridwalk_sync::on_every_backend;
-use gridwalk_sync::testkit::{Backend, case_store, drop_schema};
 use gridwalk_protocol::{
     CaseState, DeviceId, MutationId, Outcome, PhotoNeed, QueueStats, Report, ReportPatch,
 };
@@ -17,7 +15,9 @@ use gridwalk_sync::domain::model::{
 };
 use gridwalk_sync::domain::push::{Applied, Effect};
 use gridwalk_sync::domain::reference::Reference;
+use gridwalk_sync::on_every_backend;
 use gridwalk_sync::store::{CaseStore, Seen, StoreError};
+use gridwalk_sync::testkit::{Backend, case_store, drop_schema};
 
 /// A fresh store with the fixtures, and its reference data.
 async fn store(

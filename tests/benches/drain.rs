@@ -18,9 +18,9 @@
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
-use gridwalk_system_tests::*;
 use gridwalk_field::sync::RetryPolicy;
 use gridwalk_netem::{Profile, Proxy, mbits_to_bytes};
+use gridwalk_system_tests::*;
 use image::{ImageBuffer, Rgb};
 use rand::{Rng, SeedableRng};
 

@@ -18,13 +18,13 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use gridwalk_system_tests::*;
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
 use gridwalk_field::sync::{SyncClient, SyncSettings};
 use gridwalk_protocol::{
     Mutation, MutationBody, PhotoId, PhotoRef, PhotoStage, PushRequest, QueueStats, Report,
     ReportId,
 };
+use gridwalk_system_tests::*;
 use rand::{Rng, RngCore, SeedableRng};
 use sha2::{Digest, Sha256};
 

@@ -43,6 +43,7 @@ pub fn binary(name: &str) -> PathBuf {
     target_dir().join("debug").join(name)
 }
 
+#[derive(Debug)]
 pub struct Server {
     pub url: String,
     pub store: Arc<dyn CaseStore>,
@@ -119,12 +120,12 @@ pub fn serve_blobs(
 pub const INSPECTOR: &str = "lixiaoming";
 
 /// An engine signed in as the first demo inspector, with nothing captured yet.
-pub fn signed_in_engine(dir: &std::path::Path) -> Engine {
+pub fn signed_in_engine(dir: &Path) -> Engine {
     signed_in_engine_with(dir, &fixtures())
 }
 
 /// The same, with reference data (code table, grid) from another directory.
-pub fn signed_in_engine_with(dir: &std::path::Path, reference: &std::path::Path) -> Engine {
+pub fn signed_in_engine_with(dir: &Path, reference: &Path) -> Engine {
     let engine = Engine::open(FieldConfig::new(dir), Reference::load(reference).unwrap()).unwrap();
     let users: Vec<serde_json::Value> =
         serde_json::from_str(&std::fs::read_to_string(fixtures().join("users.json")).unwrap())
@@ -176,7 +177,7 @@ pub const RUBBISH: (Kind, &str) = (Kind::Event, "0507");
 
 /// An engine signed in as the first demo inspector, with `n` reports finalized offline;
 /// the first has one photo.
-pub fn device_with_reports(dir: &std::path::Path, n: usize) -> Engine {
+pub fn device_with_reports(dir: &Path, n: usize) -> Engine {
     let engine = signed_in_engine(dir);
     for i in 0..n {
         let photos = if i == 0 {
@@ -264,7 +265,7 @@ pub fn connect(engine: &Engine, url: &str, token: &str) -> gridwalk_field::sync:
 }
 
 /// Where the engine keeps a photo's upload derivative, by SHA-256.
-pub fn device_photo_path(engine_dir: &std::path::Path, sha256: &str) -> PathBuf {
+pub fn device_photo_path(engine_dir: &Path, sha256: &str) -> PathBuf {
     engine_dir
         .join("photos")
         .join(&sha256[..2])
@@ -272,7 +273,7 @@ pub fn device_photo_path(engine_dir: &std::path::Path, sha256: &str) -> PathBuf 
 }
 
 /// The bytes of a photo file the engine holds, by SHA-256.
-pub fn device_photo(engine_dir: &std::path::Path, sha256: &str) -> Vec<u8> {
+pub fn device_photo(engine_dir: &Path, sha256: &str) -> Vec<u8> {
     std::fs::read(device_photo_path(engine_dir, sha256)).unwrap()
 }
 

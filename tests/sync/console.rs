@@ -3,7 +3,6 @@
 //! did on their next sync. Every scenario on SQLite and on PostgreSQL.
 #![allow(clippy::unwrap_used)]
 
-use gridwalk_system_tests::*;
 use gridwalk_field::sync::SyncClient;
 use gridwalk_field::{DraftPatch, Engine, ReportState};
 use gridwalk_protocol::console::{
@@ -12,6 +11,7 @@ use gridwalk_protocol::console::{
 };
 use gridwalk_protocol::{ApiError, CaseState, ReportId};
 use gridwalk_sync::services::admin;
+use gridwalk_system_tests::*;
 use serde_json::json;
 
 const APP: &str = "test/console";

@@ -4,12 +4,12 @@
 #![allow(clippy::unwrap_used)]
 
 use chrono::Utc;
-use gridwalk_system_tests::*;
 use gridwalk_field::sync::{SyncClient, SyncOutcome};
 use gridwalk_field::{DraftPatch, Engine, LocalReport, ReportState};
 use gridwalk_protocol::{
     ApiError, CaseState, Change, ChangesPage, Report, ReportId, ReportPatch, Urgency, UserId,
 };
+use gridwalk_system_tests::*;
 
 const APP: &str = "test/edits";
 

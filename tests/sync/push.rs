@@ -4,11 +4,11 @@
 //! each test gets a schema of its own and drops it when it passes.
 #![allow(clippy::unwrap_used)]
 
-use gridwalk_system_tests::*;
 use gridwalk_field::sync::SyncClient;
 use gridwalk_field::{Engine, ReportState};
 use gridwalk_protocol::{ApiError, Outcome, PushRequest, PushResponse, QueueStats};
 use gridwalk_sync::services::admin;
+use gridwalk_system_tests::*;
 
 fn request(engine: &Engine) -> PushRequest {
     let q = engine.queue_summary().unwrap();

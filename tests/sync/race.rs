@@ -8,10 +8,10 @@
 //! `GRIDWALK_RACE_ROUNDS` sets the rounds (200 on PostgreSQL, 40 on SQLite by default).
 #![allow(clippy::unwrap_used)]
 
-use gridwalk_system_tests::*;
 use gridwalk_field::sync::SyncClient;
 use gridwalk_field::{DraftPatch, Engine, ReportState};
 use gridwalk_protocol::ReportId;
+use gridwalk_system_tests::*;
 
 const APP: &str = "test/race";
 

@@ -6,8 +6,8 @@
 use std::process::Stdio;
 use std::time::Duration;
 
-use gridwalk_system_tests::*;
 use gridwalk_field::ReportState;
+use gridwalk_system_tests::*;
 use rand::Rng;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};

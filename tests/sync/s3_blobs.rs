@@ -6,10 +6,10 @@
 use std::process::Stdio;
 use std::sync::atomic::Ordering;
 
-use gridwalk_system_tests::*;
 use gridwalk_netem::{Profile, Proxy};
 use gridwalk_sync::blobs::BlobStore;
 use gridwalk_sync::services::uploads::UploadSettings;
+use gridwalk_system_tests::*;
 use tokio::io::{AsyncBufReadExt, BufReader};
 
 /// Starts moto's S3 server on a free port; returns it and its URL.

@@ -9,11 +9,11 @@
 use std::io;
 use std::sync::{Arc, Mutex};
 
-use gridwalk_system_tests::*;
 use gridwalk_field::DraftPatch;
 use gridwalk_field::sync::RetryPolicy;
 use gridwalk_netem::{Profile, Proxy};
 use gridwalk_protocol::{Crs, Location, LocationProvider, PhotoStage};
+use gridwalk_system_tests::*;
 use serde_json::Value;
 use tracing_subscriber::fmt::MakeWriter;
 

@@ -5,12 +5,12 @@
 
 use std::sync::atomic::Ordering;
 
-use gridwalk_system_tests::*;
 use gridwalk_field::Engine;
 use gridwalk_netem::{Profile, Proxy};
 use gridwalk_protocol::tus::{self, Checksum};
 use gridwalk_protocol::{ApiError, PhotoRef, PushResponse, Report};
 use gridwalk_sync::services::uploads::UploadSettings;
+use gridwalk_system_tests::*;
 use reqwest::{Method, StatusCode};
 use sha2::Digest;
 

@@ -102,7 +102,7 @@ pub struct ConsoleReport {
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct CaseEvent {
     /// `approve`, `return`, `reject`, `merge`, `dispatch`, `handled`, `verify_pass`,
-    /// `verify_fail`, `resubmit`, `photos_complete`.
+    /// `verify_fail`, `resubmit`, `photos_complete`, `photos_added`.
     pub action: String,
     pub from: CaseState,
     pub to: CaseState,

@@ -250,6 +250,13 @@ pub(crate) struct EvalQuery {
     to: DateTime<Utc>,
 }
 
+/// A period, for the exports that group by cell anyway.
+#[derive(Debug, Deserialize)]
+pub(crate) struct PeriodQuery {
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+}
+
 async fn evaluate(
     state: &AppState,
     auth: &ConsoleAuth,
@@ -320,11 +327,12 @@ pub(crate) async fn evaluation_csv(
 pub(crate) async fn evaluation_geojson(
     State(state): State<AppState>,
     auth: ConsoleAuth,
-    AppQuery(q): AppQuery<EvalQuery>,
+    AppQuery(q): AppQuery<PeriodQuery>,
 ) -> Result<Response, AppError> {
     let q = EvalQuery {
         by: GroupBy::Cell,
-        ..q
+        from: q.from,
+        to: q.to,
     };
     let e = evaluate(&state, &auth, &q).await?;
     let doc = console::evaluation_geojson(&state, &e).await?;

@@ -58,7 +58,5 @@ pub(crate) async fn photos_needed(
     DeviceAuth(device): DeviceAuth,
     AppJson(req): AppJson<PhotoNeedsRequest>,
 ) -> Result<Json<PhotoNeedsResponse>, AppError> {
-    uploads::needs(&state, &device, &req)
-        .await
-        .map(Json)
+    uploads::needs(&state, &device, &req).await.map(Json)
 }

@@ -150,15 +150,9 @@ routes! {
     links {
         photo = GET "/v1/console/photos/{sha256}" path(sha256: String);
         evaluation_csv = GET "/v1/console/evaluation.csv" query(by: GroupBy, from: DateTime<Utc>, to: DateTime<Utc>);
-        evaluation_geojson = GET "/v1/console/evaluation.geojson" query(by: GroupBy, from: DateTime<Utc>, to: DateTime<Utc>);
+        evaluation_geojson = GET "/v1/console/evaluation.geojson" query(from: DateTime<Utc>, to: DateTime<Utc>);
     }
 }
-
-/// Query parameters a handler requires though its annotation leaves them out, by handler:
-/// the GeoJSON export reads the evaluation's whole query (`by` included, then set to
-/// cells), while its annotation names only the period. The check below fails once an
-/// annotation names one of these, so the list can only shrink.
-const UNDOCUMENTED: &[(&str, &str)] = &[("evaluation_geojson", "by")];
 
 /// `snake_case` to `camelCase`.
 fn camel(s: &str) -> String {
@@ -312,22 +306,9 @@ fn disagreements(doc: &Value, r: &Route) -> Vec<String> {
             )
         })
         .collect();
-    let undocumented: Vec<&str> = UNDOCUMENTED
-        .iter()
-        .filter(|(handler, _)| *handler == r.handler)
-        .map(|(_, param)| *param)
-        .collect();
-    for param in &undocumented {
-        if documented.iter().any(|(name, _, _)| name == param) {
-            out.push(format!(
-                "the annotation now documents {param}: take it out of UNDOCUMENTED"
-            ));
-        }
-    }
     let table: Vec<(String, String, bool)> = r
         .params
         .iter()
-        .filter(|p| !undocumented.contains(&p.name))
         .map(|p| (p.name.to_owned(), p.place.openapi().to_owned(), !p.optional))
         .collect();
     if documented != table {

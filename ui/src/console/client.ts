@@ -41,5 +41,5 @@ export const links = {
   /** The same, as CSV. */
   evaluationCsv: (query: { by: GroupBy; from: string; to: string }) => link("/v1/console/evaluation.csv", query),
   /** The per-cell evaluation as GeoJSON: each cell's outline with its indicators. */
-  evaluationGeojson: (query: { by: GroupBy; from: string; to: string }) => link("/v1/console/evaluation.geojson", query),
+  evaluationGeojson: (query: { from: string; to: string }) => link("/v1/console/evaluation.geojson", query),
 };

@@ -42,7 +42,7 @@ export type CaseAction = { "action": "approve" } | { "action": "return", comment
 export type CaseEvent = { 
 /**
  * `approve`, `return`, `reject`, `merge`, `dispatch`, `handled`, `verify_pass`,
- * `verify_fail`, `resubmit`, `photos_complete`.
+ * `verify_fail`, `resubmit`, `photos_complete`, `photos_added`.
  */
 action: string, from: CaseState, to: CaseState, by_user: UserId | null, by_name: string | null, by_device: DeviceId | null, 
 /**

@@ -81,6 +81,7 @@ export const en: Record<Key, string> = {
   "event.verify_pass": "Verified, closed",
   "event.verify_fail": "Verification failed, rework",
   "event.photos_complete": "Photos complete",
+  "event.photos_added": "Waiting for added photos",
   "due.ok": "On time",
   "due.soon": "Due soon",
   "due.overdue": "Overdue",

@@ -79,6 +79,7 @@ export const zh = {
   "event.verify_pass": "核查通过，结案",
   "event.verify_fail": "核查不通过，返工",
   "event.photos_complete": "照片到齐",
+  "event.photos_added": "补充照片待到",
   "due.ok": "未超期",
   "due.soon": "即将到期",
   "due.overdue": "已超期",
