@@ -73,7 +73,7 @@ cargo test --workspace --locked
 # works fails here instead of on the day someone wants figures (which these runs are not).
 # One cargo command for the three, so the release build is done once, with one feature set.
 echo "== benchmarks, quick (GRIDWALK_BENCH_QUICK=1)"
-GRIDWALK_BENCH_QUICK=1 cargo bench --locked -p gridwalk-field -p gridwalk-sync \
+GRIDWALK_BENCH_QUICK=1 cargo bench --locked -p gridwalk-field -p gridwalk-system-tests \
   --bench field --bench intake --bench drain
 echo "== console in Chromium (playwright-core) against the real server and field engines"
 cargo build --locked -p gridwalk-sync -p gridwalk-field
