@@ -227,16 +227,13 @@ impl Sql for PgTx {
             .map_err(|e| failed(sql, e))
     }
 
-    async fn insert_many(
+    async fn insert_rows(
         &mut self,
         table: &str,
         columns: &[(&str, Ty)],
         rows: Vec<Vec<Value>>,
         tail: &str,
     ) -> StoreResult<()> {
-        if rows.is_empty() {
-            return Ok(());
-        }
         let mut arrays: Vec<Vec<Value>> = vec![Vec::with_capacity(rows.len()); columns.len()];
         for row in rows {
             check_values(&row)?;

@@ -251,16 +251,13 @@ impl Sql for SqliteTx {
             .map_err(|e| failed(sql, e))
     }
 
-    async fn insert_many(
+    async fn insert_rows(
         &mut self,
         table: &str,
         columns: &[(&str, Ty)],
         rows: Vec<Vec<Value>>,
         tail: &str,
     ) -> StoreResult<()> {
-        if rows.is_empty() {
-            return Ok(());
-        }
         // SQLite runs in-process: one prepared statement per row costs no round trip.
         let names: Vec<&str> = columns.iter().map(|(n, _)| *n).collect();
         let marks: Vec<String> = (1..=columns.len()).map(|i| format!("?{i}")).collect();

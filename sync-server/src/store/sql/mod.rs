@@ -337,9 +337,10 @@ pub trait Sql: Send {
     /// Runs a statement and returns how many rows it changed.
     async fn execute(&mut self, sql: &str, params: Vec<Value>) -> StoreResult<u64>;
 
-    /// Inserts `rows` into `table`'s `columns` (`tail` may be an `ON CONFLICT` clause), in as
-    /// few statements as the backend can.
-    async fn insert_many(
+    /// Inserts `rows` (at least one) into `table`'s `columns` (`tail` may be an
+    /// `ON CONFLICT` clause), in as few statements as the backend can; callers use
+    /// [`insert_many`](#method.insert_many), which allows none.
+    async fn insert_rows(
         &mut self,
         table: &str,
         columns: &[(&str, Ty)],
@@ -361,6 +362,21 @@ impl dyn Sql + '_ {
         self.opt(sql, params)
             .await?
             .ok_or_else(|| StoreError::Corrupt(format!("no row from {}", first_words(sql))))
+    }
+
+    /// Inserts `rows` into `table`'s `columns` (`tail` may be an `ON CONFLICT` clause), in
+    /// as few statements as the backend can; no rows, no statement.
+    pub async fn insert_many(
+        &mut self,
+        table: &str,
+        columns: &[(&str, Ty)],
+        rows: Vec<Vec<Value>>,
+        tail: &str,
+    ) -> StoreResult<()> {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        self.insert_rows(table, columns, rows, tail).await
     }
 
     /// The first row of a statement, if any.
