@@ -4,6 +4,6 @@
 -- index moves to it.
 
 ALTER TABLE reports ADD COLUMN observed_s BIGINT;
-UPDATE reports SET observed_s = EXTRACT(EPOCH FROM observed_at)::BIGINT;
+UPDATE reports SET observed_s = FLOOR(EXTRACT(EPOCH FROM observed_at))::BIGINT;
 DROP INDEX reports_category_time;
 CREATE INDEX reports_category_time ON reports (category, observed_s);

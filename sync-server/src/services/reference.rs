@@ -1,8 +1,10 @@
 //! Reference data, parsed once and shared by every request: the code tables and the case
 //! rules ([`Reference`]). It is read from the store on first use and again when it may have
-//! changed: after a load through this server ([`ReferenceCache::invalidate`]), when a
-//! device files a report under a table version this copy does not know (another server may
-//! have loaded it), and at most [`FRESH_FOR`] after the last read otherwise.
+//! changed: when a device files a report under a table version this copy does not know (an
+//! admin command or another server may have loaded it since), when the rules are needed
+//! and not held, and at most [`FRESH_FOR`] after the last read otherwise (so a table or the
+//! rules loaded again under the same version take effect within that time). One read at a
+//! time: requests that find the copy stale while another reads it wait for that read.
 
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
@@ -21,33 +23,44 @@ type Held = Option<(Arc<Reference>, Instant)>;
 #[derive(Debug, Clone, Default)]
 pub struct ReferenceCache {
     held: Arc<RwLock<Held>>,
+    /// Held while reading from the store.
+    reading: Arc<tokio::sync::Mutex<()>>,
 }
 
 impl ReferenceCache {
-    /// The reference data, read from the store if not held or no longer fresh.
-    pub async fn get(&self, store: &dyn CaseStore) -> Result<Arc<Reference>, AppError> {
-        let held = self
-            .held
+    fn held(&self) -> Held {
+        self.held
             .read()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .clone();
-        match held {
+            .clone()
+    }
+
+    /// The reference data, read from the store if not held or no longer fresh.
+    pub async fn get(&self, store: &dyn CaseStore) -> Result<Arc<Reference>, AppError> {
+        match self.held() {
             Some((r, at)) if at.elapsed() < FRESH_FOR => Ok(r),
-            _ => self.reload(store).await,
+            _ => self.read_after(store, Instant::now()).await,
         }
     }
 
-    /// The reference data, read from the store now.
+    /// The reference data as read from the store after `asked` (by this request or by one
+    /// that was reading when this one asked).
     #[tracing::instrument(skip_all)]
-    pub async fn reload(&self, store: &dyn CaseStore) -> Result<Arc<Reference>, AppError> {
+    async fn read_after(
+        &self,
+        store: &dyn CaseStore,
+        asked: Instant,
+    ) -> Result<Arc<Reference>, AppError> {
+        let _reading = self.reading.lock().await;
+        if let Some((r, at)) = self.held()
+            && at >= asked
+        {
+            return Ok(r);
+        }
         let (tables, rules) = store.reference_texts().await?;
         let parsed =
             Arc::new(Reference::parse(&tables, rules.as_deref()).map_err(AppError::Internal)?);
-        tracing::debug!(
-            tables = tables.len(),
-            rules = rules.is_some(),
-            "reference data read"
-        );
+        tracing::debug!(tables = tables.len(), rules = rules.is_some(), "reference data read");
         *self
             .held
             .write()
@@ -56,32 +69,31 @@ impl ReferenceCache {
         Ok(parsed)
     }
 
-    /// Forgets the held copy: the next use reads the store.
-    pub fn invalidate(&self) {
-        *self
-            .held
-            .write()
-            .unwrap_or_else(std::sync::PoisonError::into_inner) = None;
-    }
-
     /// The reference data, read again if it lacks a code table of one of `versions`.
     pub async fn knowing<'a>(
         &self,
         store: &dyn CaseStore,
         mut versions: impl Iterator<Item = &'a str>,
     ) -> Result<Arc<Reference>, AppError> {
+        let asked = Instant::now();
         let r = self.get(store).await?;
         if versions.any(|v| !r.knows(v)) {
-            return self.reload(store).await;
+            return self.read_after(store, asked).await;
         }
         Ok(r)
     }
 
-    /// The reference data with the case rules, which the loop's deadlines need.
-    pub async fn with_rules(&self, store: &dyn CaseStore) -> Result<Arc<Reference>, AppError> {
-        let mut r = self.get(store).await?;
+    /// The same, with the case rules, which the loop's deadlines need: not loaded is
+    /// `404` in words.
+    pub async fn with_rules<'a>(
+        &self,
+        store: &dyn CaseStore,
+        versions: impl Iterator<Item = &'a str>,
+    ) -> Result<Arc<Reference>, AppError> {
+        let asked = Instant::now();
+        let mut r = self.knowing(store, versions).await?;
         if r.rules.is_none() {
-            r = self.reload(store).await?;
+            r = self.read_after(store, asked).await?;
         }
         if r.rules.is_none() {
             return Err(AppError::NotFound(

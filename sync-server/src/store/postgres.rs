@@ -48,6 +48,7 @@ pub const DIALECT: Dialect = Dialect {
     lock: " FOR NO KEY UPDATE",
     any: |expr, n| format!("{expr} = ANY(${n})"),
     json_text: |column, key| format!("{column} ->> '{key}'"),
+    bytewise: " COLLATE \"C\"",
 };
 
 /// The PostgreSQL backend.
@@ -128,16 +129,15 @@ impl Database for PgStore {
             Mode::Snapshot => Some("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"),
             Mode::Write => Some("BEGIN"),
         };
-        if let Some(begin) = begin {
-            client
-                .batch_execute(begin)
-                .await
-                .map_err(|e| failed(begin, e))?;
-        }
-        let session = PgTx {
+        // The session owns the connection before BEGIN is sent: if this request is dropped
+        // while BEGIN is in flight, the session's drop keeps the connection out of the pool.
+        let mut session = PgTx {
             client: Some(client),
             open: begin.is_some(),
         };
+        if let Some(begin) = begin {
+            session.script(begin).await?;
+        }
         let (mut session, result) = work(Box::new(session)).await;
         match result {
             Ok(v) => {

@@ -45,6 +45,7 @@ pub const DIALECT: Dialect = Dialect {
     lock: "",
     any: |expr, n| format!("{expr} IN (SELECT value FROM json_each(${n}))"),
     json_text: |column, key| format!("json_extract({column}, '$.{key}')"),
+    bytewise: "",
 };
 
 /// The SQLite backend.

@@ -370,14 +370,15 @@ impl<D: Database> ConsoleStore for D {
 
     async fn device_board(&self) -> StoreResult<Vec<DeviceRow>> {
         tx!(self, Mode::Snapshot, |tx| {
+            let c = tx.dialect().bytewise;
             tx.query(
-                "SELECT d.id, d.enrolled_at, d.last_seen, d.app_version, d.queue_reports,
+                &format!("SELECT d.id, d.enrolled_at, d.last_seen, d.app_version, d.queue_reports,
                         d.queue_photos, d.queue_bytes,
                         (SELECT COUNT(*) FROM reports r WHERE r.device_id = d.id),
                         (SELECT MAX(r.received_at) FROM reports r WHERE r.device_id = d.id),
                         u.id, u.login, u.name, u.role, u.team
                    FROM devices d JOIN users u ON u.id = d.user_id
-                  ORDER BY u.team, u.name, d.enrolled_at",
+                  ORDER BY u.team{c} NULLS FIRST, u.name{c}, d.enrolled_at, d.id",
                 vec![],
             )
             .await?
@@ -475,7 +476,7 @@ async fn intake_health(tx: &mut dyn Sql) -> StoreResult<IntakeHealth> {
     let uploads = tx
         .query(
             "SELECT id, report_id, device_id, received, length, created_at, expires_at
-               FROM uploads WHERE completed_at IS NULL ORDER BY created_at LIMIT 200",
+               FROM uploads WHERE completed_at IS NULL ORDER BY created_at, id LIMIT 200",
             vec![],
         )
         .await?
@@ -500,7 +501,7 @@ async fn intake_health(tx: &mut dyn Sql) -> StoreResult<IntakeHealth> {
                    FROM applied_mutations a JOIN devices d ON d.id = a.device_id
                    JOIN users u ON u.id = d.user_id
                   WHERE {rejected} = 'rejected'
-                  ORDER BY a.applied_at DESC LIMIT 50"
+                  ORDER BY a.applied_at DESC, a.device_id, a.mutation_id LIMIT 50"
             ),
             vec![],
         )

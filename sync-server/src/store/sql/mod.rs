@@ -307,6 +307,9 @@ pub struct Dialect {
     pub any: fn(expr: &str, n: usize) -> String,
     /// The text of field `key` of the JSON column `column`.
     pub json_text: fn(column: &str, key: &str) -> String,
+    /// Appended to a text column in `ORDER BY` to sort it by bytes (code point order), as
+    /// SQLite does by default, rather than by the server's locale.
+    pub bytewise: &'static str,
 }
 
 impl fmt::Debug for Dialect {

@@ -42,15 +42,18 @@ impl<D: Database> ReferenceStore for D {
         cells: &[(CellCode, String)],
         at: DateTime<Utc>,
     ) -> StoreResult<usize> {
-        let rows: Vec<Vec<Value>> = cells
+        // A code given twice takes its last feature (one statement cannot upsert a row twice).
+        let last: std::collections::BTreeMap<&CellCode, &String> =
+            cells.iter().map(|(c, f)| (c, f)).collect();
+        let rows: Vec<Vec<Value>> = last
             .iter()
-            .map(|(code, feature)| vec![Value::from(code), Value::Json(feature.clone())])
+            .map(|(code, feature)| vec![Value::from(*code), Value::Json((*feature).clone())])
             .collect();
-        let touches: Vec<Touch> = cells
-            .iter()
-            .map(|(code, _)| Touch::reference(FeedKind::Cell, code.as_str(), Some(code.as_str())))
+        let touches: Vec<Touch> = last
+            .keys()
+            .map(|code| Touch::reference(FeedKind::Cell, code.as_str(), Some(code.as_str())))
             .collect();
-        let n = cells.len();
+        let n = last.len();
         tx!(self, Mode::Write, |tx| {
             tx.insert_many(
                 "cells",

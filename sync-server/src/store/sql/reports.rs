@@ -241,7 +241,7 @@ impl<D: Database> ReportStore for D {
 }
 
 fn rules_missing() -> StoreError {
-    StoreError::Invalid(
+    StoreError::NotFound(
         "the case rules are not loaded: run `gridwalk-sync admin load-fixtures`".into(),
     )
 }

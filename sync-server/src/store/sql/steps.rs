@@ -75,6 +75,19 @@ pub(crate) async fn held_photos(
 }
 
 async fn snapshot(tx: &mut dyn Sql, req: &StepRequest) -> StoreResult<Option<StepSnapshot>> {
+    // A merge reads its target too: both rows are locked, in ID order, so two reports being
+    // merged into each other at once are decided one after the other, and cannot deadlock.
+    if let Action::Merge { into } = &req.action {
+        let any = (tx.dialect().any)("id", 1);
+        tx.query(
+            &format!(
+                "SELECT id FROM reports WHERE {any} ORDER BY id{lock}",
+                lock = tx.dialect().lock
+            ),
+            vec![Value::list([req.report, *into])],
+        )
+        .await?;
+    }
     let Some(row) = tx
         .opt(
             &format!(

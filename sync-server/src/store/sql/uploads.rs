@@ -234,23 +234,45 @@ impl<D: Database> UploadStore for D {
 }
 
 /// Records a completed upload's photo as held and moves the reports it completes.
-async fn photo_arrived(tx: &mut dyn super::Sql, upload: Uuid, a: &ArrivedPhoto) -> StoreResult<()> {
+///
+/// The reports waiting for this photo are locked first, in ID order, and only then are
+/// their photo rows marked and counted: two uploads completing the last two photos of one
+/// report at once are thereby decided one after the other, and the second sees the first's
+/// photo (with the count first, each would see the other's photo still missing, and the
+/// report would wait for ever).
+async fn photo_arrived(
+    tx: &mut dyn super::Sql,
+    upload: Uuid,
+    a: &ArrivedPhoto,
+) -> StoreResult<()> {
     tx.execute(
         "UPDATE uploads SET completed_at = $2 WHERE id = $1",
         params![upload, a.at],
     )
     .await?;
-    tx.execute(
-        "DELETE FROM upload_parts WHERE upload_id = $1",
-        params![upload],
-    )
-    .await?;
+    tx.execute("DELETE FROM upload_parts WHERE upload_id = $1", params![upload])
+        .await?;
     tx.execute(
         "INSERT INTO photo_blobs (sha256, bytes, stored_at) VALUES ($1, $2, $3)
          ON CONFLICT (sha256) DO NOTHING",
         params![&a.sha256, a.bytes, a.at],
     )
     .await?;
+    let waiting: Vec<ReportId> = tx
+        .query(
+            &format!(
+                "SELECT id FROM reports
+                  WHERE state = 'awaiting_photos'
+                    AND id IN (SELECT report_id FROM report_photos WHERE sha256 = $1)
+                  ORDER BY id{lock}",
+                lock = tx.dialect().lock
+            ),
+            params![&a.sha256],
+        )
+        .await?
+        .iter()
+        .map(|r| r.get(0))
+        .collect::<StoreResult<_>>()?;
     tx.execute(
         "UPDATE report_photos SET arrived = TRUE WHERE sha256 = $1",
         params![&a.sha256],
@@ -261,23 +283,23 @@ async fn photo_arrived(tx: &mut dyn super::Sql, upload: Uuid, a: &ArrivedPhoto) 
         params![&a.sha256],
     )
     .await?;
-    let waiting = tx
+    if waiting.is_empty() {
+        return Ok(());
+    }
+    let any = (tx.dialect().any)("r.id", 1);
+    let counted = tx
         .query(
             &format!(
                 "SELECT r.id, r.reporter, r.state,
                         NOT EXISTS (SELECT 1 FROM report_photos p
                                      WHERE p.report_id = r.id AND NOT p.arrived)
-                   FROM reports r
-                  WHERE r.state = 'awaiting_photos'
-                    AND r.id IN (SELECT report_id FROM report_photos WHERE sha256 = $1)
-                  ORDER BY r.id{lock}",
-                lock = tx.dialect().lock
+                   FROM reports r WHERE {any} ORDER BY r.id"
             ),
-            params![&a.sha256],
+            vec![Value::list(waiting)],
         )
         .await?;
     let mut touches = Vec::new();
-    for row in waiting {
+    for row in counted {
         let id: ReportId = row.get(0)?;
         if let Some(m) = photos::on_arrival(id, row.get(2)?, row.get(3)?, a.at) {
             move_report(tx, id, m.to, &m.event).await?;
