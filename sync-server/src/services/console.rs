@@ -62,7 +62,10 @@ pub async fn sign_out(state: &AppState, session: &str) -> Result<(), AppError> {
 
 /// The departments cases are dispatched to.
 pub async fn departments(state: &AppState) -> Result<Vec<Department>, AppError> {
-    let reference = state.reference.with_rules(state.store.as_ref(), std::iter::empty()).await?;
+    let reference = state
+        .reference
+        .with_rules(state.store.as_ref(), std::iter::empty())
+        .await?;
     Ok(reference
         .rules
         .as_ref()
@@ -120,7 +123,10 @@ pub async fn act(
             "report {id} is not from your team's inspectors"
         )));
     }
-    let reference = state.reference.with_rules(store, std::iter::empty()).await?;
+    let reference = state
+        .reference
+        .with_rules(store, std::iter::empty())
+        .await?;
     let action = match req.action {
         CaseAction::Approve => Action::Approve,
         CaseAction::Return { comment } => Action::Return { comment },

@@ -47,7 +47,10 @@ pub async fn push(
         .iter()
         .any(|m| matches!(m.body, MutationBody::CompleteTask { .. }));
     let reference = if verifies {
-        state.reference.with_rules(store, table_versions(req)).await?
+        state
+            .reference
+            .with_rules(store, table_versions(req))
+            .await?
     } else {
         state.reference.knowing(store, table_versions(req)).await?
     };

@@ -60,7 +60,11 @@ impl ReferenceCache {
         let (tables, rules) = store.reference_texts().await?;
         let parsed =
             Arc::new(Reference::parse(&tables, rules.as_deref()).map_err(AppError::Internal)?);
-        tracing::debug!(tables = tables.len(), rules = rules.is_some(), "reference data read");
+        tracing::debug!(
+            tables = tables.len(),
+            rules = rules.is_some(),
+            "reference data read"
+        );
         *self
             .held
             .write()

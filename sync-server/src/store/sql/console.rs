@@ -370,36 +370,36 @@ impl<D: Database> ConsoleStore for D {
 
     async fn device_board(&self) -> StoreResult<Vec<DeviceRow>> {
         tx!(self, Mode::Snapshot, |tx| {
-            let c = tx.dialect().bytewise;
-            tx.query(
-                &format!("SELECT d.id, d.enrolled_at, d.last_seen, d.app_version, d.queue_reports,
+            let sql = format!(
+                "SELECT d.id, d.enrolled_at, d.last_seen, d.app_version, d.queue_reports,
                         d.queue_photos, d.queue_bytes,
                         (SELECT COUNT(*) FROM reports r WHERE r.device_id = d.id),
                         (SELECT MAX(r.received_at) FROM reports r WHERE r.device_id = d.id),
                         u.id, u.login, u.name, u.role, u.team
                    FROM devices d JOIN users u ON u.id = d.user_id
                   ORDER BY u.team{c} NULLS FIRST, u.name{c}, d.enrolled_at, d.id",
-                vec![],
-            )
-            .await?
-            .iter()
-            .map(|r| {
-                Ok(DeviceRow {
-                    id: r.get(0)?,
-                    enrolled_at: r.get(1)?,
-                    last_seen: r.get(2)?,
-                    app_version: r.get(3)?,
-                    queue: QueueStats {
-                        reports: r.get(4)?,
-                        photos: r.get(5)?,
-                        bytes: r.get(6)?,
-                    },
-                    reports_received: r.get(7)?,
-                    last_received_at: r.get(8)?,
-                    user: person(r, 9)?,
+                c = tx.dialect().bytewise
+            );
+            tx.query(&sql, vec![])
+                .await?
+                .iter()
+                .map(|r| {
+                    Ok(DeviceRow {
+                        id: r.get(0)?,
+                        enrolled_at: r.get(1)?,
+                        last_seen: r.get(2)?,
+                        app_version: r.get(3)?,
+                        queue: QueueStats {
+                            reports: r.get(4)?,
+                            photos: r.get(5)?,
+                            bytes: r.get(6)?,
+                        },
+                        reports_received: r.get(7)?,
+                        last_received_at: r.get(8)?,
+                        user: person(r, 9)?,
+                    })
                 })
-            })
-            .collect()
+                .collect()
         })
     }
 

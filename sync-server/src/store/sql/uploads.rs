@@ -240,18 +240,17 @@ impl<D: Database> UploadStore for D {
 /// report at once are thereby decided one after the other, and the second sees the first's
 /// photo (with the count first, each would see the other's photo still missing, and the
 /// report would wait for ever).
-async fn photo_arrived(
-    tx: &mut dyn super::Sql,
-    upload: Uuid,
-    a: &ArrivedPhoto,
-) -> StoreResult<()> {
+async fn photo_arrived(tx: &mut dyn super::Sql, upload: Uuid, a: &ArrivedPhoto) -> StoreResult<()> {
     tx.execute(
         "UPDATE uploads SET completed_at = $2 WHERE id = $1",
         params![upload, a.at],
     )
     .await?;
-    tx.execute("DELETE FROM upload_parts WHERE upload_id = $1", params![upload])
-        .await?;
+    tx.execute(
+        "DELETE FROM upload_parts WHERE upload_id = $1",
+        params![upload],
+    )
+    .await?;
     tx.execute(
         "INSERT INTO photo_blobs (sha256, bytes, stored_at) VALUES ($1, $2, $3)
          ON CONFLICT (sha256) DO NOTHING",
