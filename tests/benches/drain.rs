@@ -24,19 +24,6 @@ use gridwalk_system_tests::*;
 use image::{ImageBuffer, Rgb};
 use rand::{Rng, SeedableRng};
 
-/// A setting: from the environment if set, else the full or the quick default.
-fn env_f64(name: &str, full: f64, quick: f64) -> f64 {
-    let default = if std::env::var("GRIDWALK_BENCH_QUICK").is_ok_and(|v| v == "1") {
-        quick
-    } else {
-        full
-    };
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
 /// A camera-like photo whose derivative is about 300 KB: smooth shading plus sensor-like
 /// noise, different for every seed.
 fn photo(path: &std::path::Path, seed: u64) {
@@ -57,9 +44,9 @@ fn photo(path: &std::path::Path, seed: u64) {
 }
 
 fn main() {
-    let reports = env_f64("GRIDWALK_BENCH_REPORTS", 40.0, 2.0) as usize;
-    let mbit = env_f64("GRIDWALK_BENCH_MBIT", 1.0, 8.0);
-    let cut = env_f64("GRIDWALK_BENCH_CUT_PERCENT", 2.0, 20.0) / 100.0;
+    let reports: usize = bench_setting("GRIDWALK_BENCH_REPORTS", 40, 2);
+    let mbit = bench_setting("GRIDWALK_BENCH_MBIT", 1.0, 8.0);
+    let cut = bench_setting("GRIDWALK_BENCH_CUT_PERCENT", 2.0, 20.0) / 100.0;
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {
         let s = server(Backend::Sqlite).await;

@@ -28,19 +28,6 @@ use gridwalk_system_tests::*;
 use rand::{Rng, RngCore, SeedableRng};
 use sha2::{Digest, Sha256};
 
-/// A size: from the environment if set, else the full or the quick default.
-fn env_usize(name: &str, full: usize, quick: usize) -> usize {
-    let default = if std::env::var("GRIDWALK_BENCH_QUICK").is_ok_and(|v| v == "1") {
-        quick
-    } else {
-        full
-    };
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
 struct Sizes {
     devices: usize,
     reports: usize,
@@ -298,10 +285,10 @@ async fn raw_inserts(sizes: &Sizes, template: &Report) -> Duration {
 
 fn main() {
     let sizes = Sizes {
-        devices: env_usize("GRIDWALK_BENCH_DEVICES", 50, 4),
-        reports: env_usize("GRIDWALK_BENCH_REPORTS", 40, 5),
-        photos: env_usize("GRIDWALK_BENCH_PHOTOS", 3, 2),
-        photo_bytes: env_usize("GRIDWALK_BENCH_PHOTO_KB", 300, 32) * 1024,
+        devices: bench_setting("GRIDWALK_BENCH_DEVICES", 50, 4),
+        reports: bench_setting("GRIDWALK_BENCH_REPORTS", 40, 5),
+        photos: bench_setting("GRIDWALK_BENCH_PHOTOS", 3, 2),
+        photo_bytes: bench_setting("GRIDWALK_BENCH_PHOTO_KB", 300, 32) * 1024,
     };
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {

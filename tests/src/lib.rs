@@ -30,6 +30,22 @@ pub fn target_dir() -> PathBuf {
     )
 }
 
+/// A benchmark's setting: from the environment variable `name` if set, else the full
+/// default, or the quick one when `GRIDWALK_BENCH_QUICK=1` (the short run inside the test
+/// command, which still exercises every part of a benchmark).
+#[must_use]
+pub fn bench_setting<T: std::str::FromStr>(name: &str, full: T, quick: T) -> T {
+    let default = if std::env::var("GRIDWALK_BENCH_QUICK").is_ok_and(|v| v == "1") {
+        quick
+    } else {
+        full
+    };
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
 /// A binary of the workspace (`gridwalk-sync`, `gridwalk-field`), built now if it is
 /// missing or older than its sources (cargo decides; a no-op when it is fresh).
 #[must_use]
