@@ -47,12 +47,14 @@ pub fn bench_setting<T: std::str::FromStr>(name: &str, full: T, quick: T) -> T {
 }
 
 /// A binary of the workspace (`gridwalk-sync`, `gridwalk-field`), built now if it is
-/// missing or older than its sources (cargo decides; a no-op when it is fresh).
+/// missing or older than its sources (cargo decides; a no-op when it is fresh). It builds
+/// as `cargo test --workspace` does, with the whole workspace's features: `cargo build -p`
+/// would resolve other features and compile the server and its dependencies a second time.
 #[must_use]
 pub fn binary(name: &str) -> PathBuf {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let ok = std::process::Command::new(cargo)
-        .args(["build", "--quiet", "-p", name, "--bin", name])
+        .args(["test", "--workspace", "--no-run", "--quiet"])
         .status()
         .unwrap();
     assert!(ok.success(), "building {name}");

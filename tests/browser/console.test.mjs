@@ -5,19 +5,26 @@
 // handled and its verification task reaches the tablet. Screenshots of every page go to
 // docs/screenshots/console-*.png.
 //
-// Needs `cargo build -p gridwalk-sync -p gridwalk-field` and `npm run build` first
-// (scripts/test-all.sh does both). Run: `node --test e2e/`.
+// Needs the workspace's debug binaries (`cargo test --workspace --no-run` builds them with the
+// same features as the test run, so nothing is compiled twice) and `npm run build` in `ui/`
+// (scripts/test-all.sh does both). Run from `ui/`: `npm run e2e`. playwright-core comes from
+// `ui/node_modules`, where the console's other tooling is.
 import assert from "node:assert/strict";
 import { execFileSync, spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 
-import { chromium } from "playwright-core";
-
 const ROOT = join(import.meta.dirname, "..", "..");
+const { chromium } = createRequire(join(ROOT, "ui", "package.json"))("playwright-core");
 const BIN = join(ROOT, "target", "debug");
+for (const bin of ["gridwalk-sync", "gridwalk-field"]) {
+  if (!existsSync(join(BIN, bin))) {
+    throw new Error(`${join(BIN, bin)} is missing: run \`cargo test --workspace --no-run\` first`);
+  }
+}
 const FIXTURES = join(ROOT, "fixtures");
 const SHOTS = join(ROOT, "docs", "screenshots");
 const CHROMIUM = process.env.GRIDWALK_CHROMIUM ?? "/usr/bin/chromium";

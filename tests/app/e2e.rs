@@ -226,12 +226,14 @@ struct Centre {
 fn server_bin() -> PathBuf {
     let bin = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/debug/gridwalk-sync");
     if !bin.exists() {
+        // The same command as the system tests' harness, so the features match the
+        // workspace's and nothing is compiled twice.
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
         let ok = Command::new(cargo)
-            .args(["build", "-p", "gridwalk-sync", "--bin", "gridwalk-sync"])
+            .args(["test", "--workspace", "--no-run", "--quiet"])
             .status()
             .unwrap();
-        assert!(ok.success(), "building gridwalk-sync");
+        assert!(ok.success(), "building the workspace's binaries");
     }
     bin
 }
