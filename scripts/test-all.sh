@@ -74,7 +74,7 @@ cargo test --workspace --locked
 # One cargo command for the three, so the release build is done once, with one feature set.
 echo "== benchmarks, quick (GRIDWALK_BENCH_QUICK=1)"
 GRIDWALK_BENCH_QUICK=1 cargo bench --locked -p gridwalk-field -p gridwalk-system-tests \
-  --bench field --bench intake --bench drain
+  --bench field --bench intake --bench drain --bench hostile
 # The binaries it drives are the ones `cargo test --workspace` built (same features: a
 # `cargo build -p …` here would compile the engine and the server a second time).
 echo "== console in Chromium (playwright-core) against the real server and field engines"

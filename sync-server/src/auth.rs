@@ -11,6 +11,7 @@ use rand::RngCore;
 use sha2::{Digest, Sha256};
 
 use crate::AppState;
+use crate::domain::access::{SESSION_IDLE_MINUTES, SessionState, session_state};
 use crate::domain::model::{Device, Role, User};
 use crate::error::AppError;
 
@@ -88,6 +89,23 @@ pub fn password_matches(password: &str, hash: &str) -> bool {
     })
 }
 
+/// Checks `password` against `hash` (or, with none, against a stand-in hash, to take the
+/// same time) on the blocking pool: Argon2 takes tens of milliseconds of CPU by design, and
+/// on the async workers a burst of sign-ins would stall every other request.
+pub async fn check_password(password: String, hash: Option<String>) -> Result<bool, AppError> {
+    static STAND_IN: std::sync::LazyLock<String> =
+        std::sync::LazyLock::new(|| hash_password(&new_token()).unwrap_or_default());
+    tokio::task::spawn_blocking(move || match hash {
+        Some(h) => password_matches(&password, &h),
+        None => {
+            let _ = password_matches(&password, &STAND_IN);
+            false
+        }
+    })
+    .await
+    .map_err(|e| AppError::Internal(format!("checking a password: {e}")))
+}
+
 /// The console session token of a request: the bearer header, else the session cookie.
 fn session_token(parts: &Parts) -> Option<String> {
     let bearer = parts
@@ -124,11 +142,23 @@ impl FromRequestParts<AppState> for ConsoleAuth {
         let signed_out = || AppError::SignedOut("sign in to the console first".into());
         let token = session_token(parts).ok_or_else(signed_out)?;
         let session = token_hash(&token);
-        let user = state
+        let now = chrono::Utc::now();
+        let (user, last_used) = state
             .store
-            .session_user(&session, chrono::Utc::now())
+            .session_user(&session, now)
             .await?
             .ok_or_else(|| AppError::SignedOut("your session has ended; sign in again".into()))?;
+        match session_state(now, last_used) {
+            SessionState::Idle => {
+                state.store.end_session(&session).await?;
+                return Err(AppError::SignedOut(format!(
+                    "your session ended after {SESSION_IDLE_MINUTES} minutes without use; \
+                     sign in again"
+                )));
+            }
+            SessionState::Live { touch: true } => state.store.touch_session(&session, now).await?,
+            SessionState::Live { touch: false } => {}
+        }
         tracing::Span::current().record("user", tracing::field::display(user.id));
         if user.role == Role::Inspector {
             return Err(AppError::Forbidden(

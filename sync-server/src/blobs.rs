@@ -11,6 +11,11 @@
 //!
 //! On local disk each object is flushed to the device (file and directory) before the call
 //! returns: the server answers an upload only for bytes a power cut cannot take back.
+//!
+//! Request bodies and photos are never held whole in memory: a [`BlobWriter`] writes an
+//! object piece by piece as its bytes arrive (in pieces of [`LOCAL_CHUNK`] on disk, of
+//! S3's 5 MiB minimum part size there), and [`BlobStore::stream`] reads one back the same
+//! way. What the server holds per request is a piece or two, whatever the photo's size.
 
 use std::path::{Path as FsPath, PathBuf};
 use std::sync::Arc;
@@ -21,7 +26,7 @@ use object_store::aws::{AmazonS3Builder, AmazonS3ConfigKey};
 use object_store::local::LocalFileSystem;
 use object_store::path::Path;
 use object_store::prefix::PrefixStore;
-use object_store::{ObjectStore, PutPayload};
+use object_store::{ObjectStore, PutPayload, WriteMultipart};
 use uuid::Uuid;
 
 /// Blob store failures, with what was being done.
@@ -31,6 +36,70 @@ pub struct BlobError(String);
 
 fn blob_err(what: &str) -> impl Fn(object_store::Error) -> BlobError + '_ {
     move |e| BlobError(format!("{what}: {e}"))
+}
+
+/// The piece size a local object is written in.
+pub const LOCAL_CHUNK: usize = 256 * 1024;
+/// The piece size an S3 object is written in (S3's smallest multipart part).
+pub const S3_CHUNK: usize = 5 * 1024 * 1024;
+/// Pieces written at once by one writer; more waits, so memory stays bounded.
+const PIECES_IN_FLIGHT: usize = 2;
+
+/// An object being written piece by piece; nothing is visible under its name until
+/// [`BlobWriter::finish`]. Dropped unfinished, its pieces are discarded.
+pub struct BlobWriter {
+    inner: WriteMultipart,
+    key: String,
+    local_root: Option<PathBuf>,
+    written: u64,
+}
+
+impl std::fmt::Debug for BlobWriter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BlobWriter")
+            .field("key", &self.key)
+            .field("written", &self.written)
+            .finish_non_exhaustive()
+    }
+}
+
+impl BlobWriter {
+    /// Appends bytes, waiting while the earlier pieces are still being written.
+    pub async fn write(&mut self, bytes: &[u8]) -> Result<(), BlobError> {
+        self.inner
+            .wait_for_capacity(PIECES_IN_FLIGHT)
+            .await
+            .map_err(blob_err(&self.key))?;
+        self.inner.write(bytes);
+        self.written += bytes.len() as u64;
+        Ok(())
+    }
+
+    /// How many bytes have been written.
+    #[must_use]
+    pub fn written(&self) -> u64 {
+        self.written
+    }
+
+    /// The object's name.
+    #[must_use]
+    pub fn key(&self) -> &str {
+        &self.key
+    }
+
+    /// Completes the object (flushed to the device, on local disk) and returns its name.
+    pub async fn finish(self) -> Result<String, BlobError> {
+        self.inner.finish().await.map_err(blob_err(&self.key))?;
+        if let Some(root) = &self.local_root {
+            flush_local(root, &self.key).await?;
+        }
+        Ok(self.key)
+    }
+
+    /// Discards what was written.
+    pub async fn abort(self) -> Result<(), BlobError> {
+        self.inner.abort().await.map_err(blob_err(&self.key))
+    }
 }
 
 /// Where photos and upload parts live.
@@ -116,6 +185,70 @@ impl BlobStore {
         format!("photos/{}/{sha256}.jpg", &sha256[..2.min(sha256.len())])
     }
 
+    /// Starts writing the next part of an upload (at byte `start`), piece by piece.
+    pub async fn part_writer(&self, upload: Uuid, start: u64) -> Result<BlobWriter, BlobError> {
+        let key = format!(
+            "uploads/{}/{start:012}-{}",
+            upload.simple(),
+            Uuid::now_v7().simple()
+        );
+        self.writer(key).await
+    }
+
+    /// Starts writing the photo of an upload, under a name of the upload's own; once its
+    /// bytes are checked, [`BlobStore::keep_photo`] files it under its SHA-256.
+    pub async fn assembly_writer(&self, upload: Uuid) -> Result<BlobWriter, BlobError> {
+        self.writer(format!("uploads/{}/photo", upload.simple()))
+            .await
+    }
+
+    /// Files an assembled, checked photo under its SHA-256.
+    pub async fn keep_photo(&self, assembled: &str, sha256: &str) -> Result<(), BlobError> {
+        let key = Self::photo_key(sha256);
+        self.store
+            .rename(&Path::from(assembled), &Path::from(key.as_str()))
+            .await
+            .map_err(blob_err(&key))?;
+        if let Some(root) = &self.local_root {
+            flush_local(root, &key).await?;
+        }
+        Ok(())
+    }
+
+    async fn writer(&self, key: String) -> Result<BlobWriter, BlobError> {
+        let upload = self
+            .store
+            .put_multipart(&Path::from(key.as_str()))
+            .await
+            .map_err(blob_err(&key))?;
+        let chunk = if self.local_root.is_some() {
+            LOCAL_CHUNK
+        } else {
+            S3_CHUNK
+        };
+        Ok(BlobWriter {
+            inner: WriteMultipart::new_with_chunk_size(upload, chunk),
+            key,
+            local_root: self.local_root.clone(),
+            written: 0,
+        })
+    }
+
+    /// An object's bytes as they are read, piece by piece.
+    pub async fn stream(
+        &self,
+        key: &str,
+    ) -> Result<impl futures_util::Stream<Item = Result<Bytes, BlobError>> + use<>, BlobError> {
+        let owned = key.to_owned();
+        Ok(self
+            .store
+            .get(&Path::from(key))
+            .await
+            .map_err(blob_err(key))?
+            .into_stream()
+            .map_err(move |e| BlobError(format!("{owned}: {e}"))))
+    }
+
     /// Stores one accepted part of an upload; returns its object name.
     pub async fn put_part(
         &self,
@@ -188,14 +321,19 @@ impl BlobStore {
             .await
             .map_err(blob_err(key))?;
         if let Some(root) = &self.local_root {
-            let file = root.join(key);
-            tokio::task::spawn_blocking(move || flush(&file))
-                .await
-                .map_err(|e| BlobError(format!("flushing {key}: {e}")))?
-                .map_err(|e| BlobError(format!("flushing {key}: {e}")))?;
+            flush_local(root, key).await?;
         }
         Ok(())
     }
+}
+
+/// Flushes a local object, off the async workers.
+async fn flush_local(root: &FsPath, key: &str) -> Result<(), BlobError> {
+    let file = root.join(key);
+    tokio::task::spawn_blocking(move || flush(&file))
+        .await
+        .map_err(|e| BlobError(format!("flushing {key}: {e}")))?
+        .map_err(|e| BlobError(format!("flushing {key}: {e}")))
 }
 
 /// Flushes a written file and the directory entry that names it.

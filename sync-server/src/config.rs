@@ -9,6 +9,7 @@
 //! listen = "0.0.0.0:8750"
 //! max_upload_bytes = 33554432
 //! upload_ttl_hours = 24
+//! max_in_flight = 256                              # more requests at once are answered 503
 //! ```
 
 use std::net::SocketAddr;
@@ -17,6 +18,7 @@ use std::path::{Path, PathBuf};
 use chrono::TimeDelta;
 use serde::Deserialize;
 
+use crate::serve::Limits;
 use crate::services::uploads::UploadSettings;
 
 /// What the settings file may say; every key is optional.
@@ -29,6 +31,7 @@ pub struct FileSettings {
     pub listen: Option<SocketAddr>,
     pub max_upload_bytes: Option<u64>,
     pub upload_ttl_hours: Option<u32>,
+    pub max_in_flight: Option<usize>,
 }
 
 impl FileSettings {
@@ -50,6 +53,7 @@ pub struct Settings {
     pub blobs: String,
     pub listen: SocketAddr,
     pub uploads: UploadSettings,
+    pub limits: Limits,
 }
 
 /// The built-in listen address.
@@ -84,6 +88,14 @@ pub fn resolve(cli: FileSettings, file: FileSettings) -> Settings {
                 .upload_ttl_hours
                 .or(file.upload_ttl_hours)
                 .map_or(defaults.ttl, |h| TimeDelta::hours(i64::from(h))),
+        },
+        limits: Limits {
+            max_in_flight: cli
+                .max_in_flight
+                .or(file.max_in_flight)
+                .unwrap_or(Limits::default().max_in_flight)
+                .max(1),
+            ..Limits::default()
         },
         data_dir,
     }

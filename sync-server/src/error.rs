@@ -39,6 +39,12 @@ pub enum AppError {
     OffsetMismatch { received: u64 },
     #[error("{0}")]
     TooLarge(String),
+    /// The client holds as much as it may (open uploads): finish or end some first.
+    #[error("{0}")]
+    TooMany(String),
+    /// Too many requests in flight: try again shortly.
+    #[error("{0}")]
+    Busy(String),
     #[error("{0}")]
     UnsupportedMediaType(String),
     #[error("{0}")]
@@ -73,6 +79,8 @@ impl IntoResponse for AppError {
             }
             AppError::OffsetMismatch { .. } => (StatusCode::CONFLICT, "offset_mismatch", None),
             AppError::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "too_large", None),
+            AppError::Busy(_) => (StatusCode::SERVICE_UNAVAILABLE, "busy", None),
+            AppError::TooMany(_) => (StatusCode::TOO_MANY_REQUESTS, "too_many", None),
             AppError::UnsupportedMediaType(_) => (
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 "unsupported_media_type",

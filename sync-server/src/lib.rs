@@ -26,6 +26,7 @@ pub mod config;
 pub mod domain;
 pub mod error;
 pub mod logging;
+pub mod serve;
 pub mod services;
 pub mod store;
 pub mod testkit;

@@ -41,7 +41,11 @@ async fn done(schema: Option<String>) {
 
 /// An enrolled device of the demo inspector.
 async fn device(store: &dyn CaseStore) -> Device {
-    let user = store.user_by_login("lixiaoming").await.unwrap().unwrap();
+    device_of(store, "lixiaoming").await
+}
+
+async fn device_of(store: &dyn CaseStore, login: &str) -> Device {
+    let user = store.user_by_login(login).await.unwrap().unwrap();
     let id = DeviceId::new();
     store
         .enroll_device(id, user.id, &format!("token-{id}"), Utc::now())
@@ -144,9 +148,21 @@ async fn people_devices_and_sessions(backend: Backend) {
         .create_session("s1", leader.id, now, now + TimeDelta::hours(1))
         .await
         .unwrap();
+    let (who, last_used) = store.session_user("s1", now).await.unwrap().unwrap();
+    assert_eq!(who.id, leader.id);
+    // PostgreSQL keeps microseconds, SQLite what it was given.
+    assert_eq!(last_used.timestamp_micros(), now.timestamp_micros());
+    let later = now + TimeDelta::minutes(10);
+    store.touch_session("s1", later).await.unwrap();
     assert_eq!(
-        store.session_user("s1", now).await.unwrap().unwrap().id,
-        leader.id
+        store
+            .session_user("s1", later)
+            .await
+            .unwrap()
+            .unwrap()
+            .1
+            .timestamp_micros(),
+        later.timestamp_micros()
     );
     assert!(
         store
@@ -158,6 +174,89 @@ async fn people_devices_and_sessions(backend: Backend) {
     );
     store.end_session("s1").await.unwrap();
     assert!(store.session_user("s1", now).await.unwrap().is_none());
+
+    // A new password ends the sessions; so does disabling the person, who then cannot sign
+    // in and whose devices stop.
+    store
+        .create_session("s2", leader.id, now, now + TimeDelta::hours(1))
+        .await
+        .unwrap();
+    store.set_password(leader.id, Some("other")).await.unwrap();
+    assert!(store.session_user("s2", now).await.unwrap().is_none());
+    store
+        .create_session("s3", leader.id, now, now + TimeDelta::hours(1))
+        .await
+        .unwrap();
+    assert!(store.disable_user(leader.id, now).await.unwrap());
+    assert!(store.session_user("s3", now).await.unwrap().is_none());
+    assert!(store.password_hash("chenjianguo").await.unwrap().is_none());
+    let d = device(store.as_ref()).await;
+    assert!(
+        store
+            .device_by_token(&format!("token-{}", d.id))
+            .await
+            .unwrap()
+            .is_some()
+    );
+    assert!(store.revoke_device(d.id, now).await.unwrap());
+    assert!(
+        store
+            .device_by_token(&format!("token-{}", d.id))
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(!store.revoke_device(DeviceId::new(), now).await.unwrap());
+    let listed = store.devices().await.unwrap();
+    assert!(
+        listed
+            .iter()
+            .any(|e| e.id == d.id && e.revoked_at.is_some())
+    );
+    let users = store.users().await.unwrap();
+    assert!(
+        users
+            .iter()
+            .any(|(u, off)| u.login == "chenjianguo" && off.is_some())
+    );
+    assert!(
+        users
+            .iter()
+            .any(|(u, off)| u.login == "lixiaoming" && off.is_none())
+    );
+
+    // Sign-ins are counted per login and per address within a window.
+    for (login, address, ok) in [
+        ("chenjianguo", "10.0.0.1", false),
+        ("chenjianguo", "10.0.0.2", false),
+        ("sunyue", "10.0.0.1", false),
+        ("sunyue", "10.0.0.1", true),
+    ] {
+        store.record_sign_in(login, address, ok, now).await.unwrap();
+    }
+    let since = now - TimeDelta::minutes(1);
+    assert_eq!(
+        store
+            .sign_in_failures("chenjianguo", "10.0.0.1", since)
+            .await
+            .unwrap(),
+        (2, 2)
+    );
+    assert_eq!(
+        store
+            .sign_in_failures("sunyue", "10.0.0.9", since)
+            .await
+            .unwrap(),
+        (1, 0)
+    );
+    assert_eq!(
+        store
+            .sign_in_failures("chenjianguo", "10.0.0.1", now)
+            .await
+            .unwrap(),
+        (0, 0),
+        "only those after `since`"
+    );
     done(schema).await;
 }
 
@@ -301,16 +400,23 @@ async fn a_photos_arrival_completes_its_report_with_an_event(backend: Backend) {
         s.photo_needs(d.id, &[photo.id]).await.unwrap()[0].1,
         PhotoNeed::Needed
     );
-    let slot = s.photo_slot(d.id, r.id, photo.id).await.unwrap().unwrap();
+    let slot = s.photo_slot(&d, r.id, photo.id).await.unwrap().unwrap();
     assert_eq!(
         (slot.sha256.as_str(), slot.bytes, slot.arrived),
         (photo.sha256.as_str(), photo.bytes, false)
     );
     assert!(
-        s.photo_slot(DeviceId::new(), r.id, photo.id)
-            .await
-            .unwrap()
-            .is_none(),
+        s.photo_slot(
+            &Device {
+                id: DeviceId::new(),
+                user: d.user
+            },
+            r.id,
+            photo.id
+        )
+        .await
+        .unwrap()
+        .is_none(),
         "another device's"
     );
 
@@ -356,6 +462,7 @@ async fn a_photos_arrival_completes_its_report_with_an_event(backend: Backend) {
         sha256: photo.sha256.clone(),
         bytes: 10,
         at: later,
+        holder: d.user,
     };
     assert_eq!(
         s.append_upload(upload.id, &part(4, 6), later, Some(&arrived))
@@ -398,6 +505,30 @@ async fn a_photos_arrival_completes_its_report_with_an_event(backend: Backend) {
     assert_eq!(
         s.report(again.id).await.unwrap().unwrap().state,
         CaseState::PendingReview
+    );
+
+    // Another inspector naming the same SHA-256 has not sent those bytes: their report
+    // waits for its photo, and the centre asks them for it.
+    let other = device_of(s, "wangfang").await;
+    let mut theirs = report_of(&other);
+    theirs.photos[0].sha256 = photo.sha256.clone();
+    push(
+        s,
+        &reference,
+        &other,
+        vec![(1, Effect::InsertReport(Box::new(theirs.clone())))],
+    )
+    .await;
+    assert_eq!(
+        s.report(theirs.id).await.unwrap().unwrap().state,
+        CaseState::AwaitingPhotos
+    );
+    assert_eq!(
+        s.photo_needs(other.id, &[theirs.photos[0].id])
+            .await
+            .unwrap()[0]
+            .1,
+        PhotoNeed::Needed
     );
 
     assert_eq!(

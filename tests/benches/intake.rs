@@ -46,6 +46,21 @@ fn hex(b: &[u8]) -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
+/// A JPEG of random pixels of about `target` bytes (the centre takes only JPEGs of the size
+/// their report says), and its size. Noise does not compress: about 2.4 bytes a pixel at
+/// quality 90.
+fn noise_jpeg(rng: &mut impl RngCore, target: usize) -> (Vec<u8>, u32, u32) {
+    let side = ((target as f64 / 2.4).sqrt() as u32).max(8);
+    let (w, h) = (side * 4 / 3, side * 3 / 4);
+    let mut pixels = vec![0u8; (w * h * 3) as usize];
+    rng.fill_bytes(&mut pixels);
+    let mut out = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 90)
+        .encode(&pixels, w, h, image::ExtendedColorType::Rgb8)
+        .unwrap();
+    (out, w, h)
+}
+
 /// A valid report to copy: what a real engine files for street rubbish.
 fn template() -> Report {
     let dir = tempfile::tempdir().unwrap();
@@ -75,14 +90,13 @@ async fn loads(s: &Server, sizes: &Sizes, template: &Report) -> Vec<DeviceLoad> 
             r.location.lat += rng.random_range(-0.02..0.02);
             r.photos = (0..sizes.photos)
                 .map(|_| {
-                    let mut bytes = vec![0u8; sizes.photo_bytes];
-                    rng.fill_bytes(&mut bytes);
+                    let (bytes, width, height) = noise_jpeg(&mut rng, sizes.photo_bytes);
                     let p = PhotoRef {
                         id: PhotoId::new(),
                         sha256: hex(&Sha256::digest(&bytes)),
                         bytes: bytes.len() as u64,
-                        width: 2048,
-                        height: 1536,
+                        width,
+                        height,
                         taken_at: None,
                         stage: PhotoStage::Before,
                     };

@@ -16,7 +16,7 @@ use gridwalk_sync::blobs::BlobStore;
 use gridwalk_sync::services::admin;
 use gridwalk_sync::services::uploads::UploadSettings;
 use gridwalk_sync::store::CaseStore;
-use gridwalk_sync::{AppState, app};
+use gridwalk_sync::{AppState, app, serve};
 
 pub use gridwalk_sync::on_every_backend;
 pub use gridwalk_sync::testkit::{Backend, case_store, fixtures, pg_execute, pg_url};
@@ -123,7 +123,14 @@ pub fn serve_blobs(
 ) -> Server {
     let url = format!("http://{}", listener.local_addr().unwrap());
     let router = app(AppState::new(Arc::clone(&store), blobs.clone(), uploads));
-    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    // Served as the binary serves it: with its timeouts and its cap on requests in flight.
+    let limits = serve::Limits::default();
+    let router = serve::limited(router, limits);
+    tokio::spawn(async move {
+        serve::serve(listener, router, limits, std::future::pending())
+            .await
+            .unwrap();
+    });
     Server {
         url,
         store,

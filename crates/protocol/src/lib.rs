@@ -40,6 +40,6 @@ pub use sync::{
     PhotoNeedsResponse, Profile, PushRequest, PushResponse, QueueStats,
 };
 pub use validate::{
-    FieldError, ValidationErrors, is_camera_serial, validate_clip, validate_location,
-    validate_report,
+    FieldError, PushRefusal, ValidationErrors, is_camera_serial, validate_clip, validate_location,
+    validate_push, validate_report, validate_times,
 };

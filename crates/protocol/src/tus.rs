@@ -155,9 +155,44 @@ impl Checksum {
     /// Whether `body` has this checksum.
     #[must_use]
     pub fn matches(&self, body: &[u8]) -> bool {
+        let mut d = self.digesting();
+        d.update(body);
+        self.matched_by(d)
+    }
+
+    /// A running digest with this checksum's algorithm, for a body that streams in.
+    #[must_use]
+    pub fn digesting(&self) -> Digesting {
         match self {
-            Checksum::Sha1(d) => Sha1::digest(body)[..] == d[..],
-            Checksum::Sha256(d) => Sha256::digest(body)[..] == d[..],
+            Checksum::Sha1(_) => Digesting::Sha1(Sha1::new()),
+            Checksum::Sha256(_) => Digesting::Sha256(Sha256::new()),
+        }
+    }
+
+    /// Whether the body fed to `d` (from [`Checksum::digesting`]) has this checksum.
+    #[must_use]
+    pub fn matched_by(&self, d: Digesting) -> bool {
+        match (self, d) {
+            (Checksum::Sha1(want), Digesting::Sha1(h)) => h.finalize()[..] == want[..],
+            (Checksum::Sha256(want), Digesting::Sha256(h)) => h.finalize()[..] == want[..],
+            _ => false,
+        }
+    }
+}
+
+/// A digest being computed over a body as it arrives.
+#[derive(Debug, Clone)]
+pub enum Digesting {
+    Sha1(Sha1),
+    Sha256(Sha256),
+}
+
+impl Digesting {
+    /// Feeds the next bytes of the body.
+    pub fn update(&mut self, bytes: &[u8]) {
+        match self {
+            Digesting::Sha1(h) => h.update(bytes),
+            Digesting::Sha256(h) => h.update(bytes),
         }
     }
 }

@@ -9,16 +9,38 @@ use std::fmt;
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 
-use crate::{ClipRef, CodeTable, Kind, Location, Report};
+use crate::{ClipRef, CodeTable, Kind, Location, MutationBody, PhotoRef, PushRequest, Report};
 
 /// How far into the future a device clock may run before a timestamp is called wrong.
 pub const MAX_CLOCK_SKEW: Duration = Duration::minutes(10);
+/// How far back a time in a report may lie: a tablet may stay offline for weeks, never for
+/// a year; an older time is a device clock that was reset (0001-01-01, 1970-01-01).
+pub const MAX_AGE: Duration = Duration::days(366);
 /// The longest description an inspector can write.
 pub const MAX_DESCRIPTION_CHARS: usize = 2000;
 /// The longest address text.
 pub const MAX_ADDRESS_CHARS: usize = 200;
 /// A body-cam clip longer than this is certainly a mistyped time.
 pub const MAX_CLIP_HOURS: i64 = 12;
+/// The most mutations one push may carry (the engine sends batches of exactly this many).
+pub const MAX_MUTATIONS_PER_PUSH: usize = 100;
+/// The most photos one report (or one verification) may carry.
+pub const MAX_PHOTOS_PER_REPORT: usize = 20;
+/// The most body-cam clip references one report may carry.
+pub const MAX_CLIPS_PER_REPORT: usize = 20;
+/// The largest photo any centre takes (a centre may set a lower limit of its own).
+pub const MAX_PHOTO_BYTES: u64 = 64 * 1024 * 1024;
+/// The widest or tallest photo, in pixels.
+pub const MAX_PHOTO_SIDE: u32 = 20_000;
+/// The longest short label: an app version, a code table version, a file name.
+pub const MAX_LABEL_CHARS: usize = 128;
+/// The longest note an inspector writes with a verification.
+pub const MAX_NOTE_CHARS: usize = 2000;
+/// The most location flags a report may carry (there are three kinds).
+pub const MAX_LOCATION_FLAGS: usize = 8;
+/// The largest count a device may report of its queue: beyond what a JavaScript number
+/// holds exactly, and so beyond what any tablet holds.
+pub const MAX_QUEUE_COUNT: u64 = (1 << 53) - 1;
 
 /// One thing wrong with one field.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -78,6 +100,112 @@ impl Collector {
             );
         }
     }
+
+    fn not_ancient(&mut self, field: impl Into<String>, t: DateTime<Utc>, now: DateTime<Utc>) {
+        if t < now - MAX_AGE {
+            self.push(
+                field,
+                format!(
+                    "{} is more than a year ago; check the device clock",
+                    t.to_rfc3339()
+                ),
+            );
+        }
+    }
+
+    fn at_most(&mut self, field: impl Into<String>, text: &str, max: usize) {
+        let chars = text.chars().count();
+        if chars > max {
+            self.push(field, format!("{chars} characters; at most {max}"));
+        }
+    }
+
+    fn done(self) -> Result<(), ValidationErrors> {
+        if self.0.is_empty() {
+            Ok(())
+        } else {
+            Err(ValidationErrors(self.0))
+        }
+    }
+}
+
+/// What is wrong with a whole push, before any mutation in it is looked at.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PushRefusal {
+    /// More mutations than one push may carry.
+    #[error(
+        "a push carries at most {MAX_MUTATIONS_PER_PUSH} mutations, this one {0}; send the rest in the next push"
+    )]
+    TooMany(usize),
+    /// A field of the push itself is out of bounds.
+    #[error("{0}")]
+    Invalid(ValidationErrors),
+}
+
+/// Checks the envelope of a push: how many mutations, the device's own account of itself,
+/// and the sizes inside each mutation that no later rule looks at (a verification's note and
+/// photos). A report's own rules are [`validate_report`]'s, applied per mutation.
+pub fn validate_push(req: &PushRequest) -> Result<(), PushRefusal> {
+    if req.mutations.len() > MAX_MUTATIONS_PER_PUSH {
+        return Err(PushRefusal::TooMany(req.mutations.len()));
+    }
+    let mut c = Collector::default();
+    c.at_most("app_version", &req.app_version, MAX_LABEL_CHARS);
+    for (field, n) in [
+        ("queue.reports", req.queue.reports),
+        ("queue.photos", req.queue.photos),
+        ("queue.bytes", req.queue.bytes),
+    ] {
+        if n > MAX_QUEUE_COUNT {
+            c.push(field, format!("{n} is not a count a tablet can hold"));
+        }
+    }
+    for (i, m) in req.mutations.iter().enumerate() {
+        if let MutationBody::CompleteTask { note, photos, .. } = &m.body {
+            let at = |f: &str| format!("mutations[{i}].{f}");
+            if let Some(note) = note {
+                c.at_most(at("note"), note, MAX_NOTE_CHARS);
+            }
+            check_photo_list(&mut c, &at("photos"), photos);
+        }
+    }
+    c.done().map_err(PushRefusal::Invalid)
+}
+
+/// The count and the sizes of a list of photo references (not their times, which need the
+/// clock: see [`validate_report`]).
+fn check_photo_list(c: &mut Collector, field: &str, photos: &[PhotoRef]) {
+    if photos.len() > MAX_PHOTOS_PER_REPORT {
+        c.push(
+            field,
+            format!("{} photos; at most {MAX_PHOTOS_PER_REPORT}", photos.len()),
+        );
+        return;
+    }
+    let mut seen = HashSet::new();
+    for (i, p) in photos.iter().enumerate() {
+        let at = |f: &str| format!("{field}[{i}].{f}");
+        if !seen.insert(p.id) {
+            c.push(at("id"), format!("photo {} is attached twice", p.id));
+        }
+        if !is_hex(&p.sha256, 64) {
+            c.push(at("sha256"), "must be 64 lower-case hex digits");
+        }
+        if p.bytes == 0 {
+            c.push(at("bytes"), "a photo cannot be empty");
+        } else if p.bytes > MAX_PHOTO_BYTES {
+            c.push(
+                at("bytes"),
+                format!("{} bytes; a photo is at most {MAX_PHOTO_BYTES}", p.bytes),
+            );
+        }
+        if p.width == 0 || p.height == 0 || p.width > MAX_PHOTO_SIDE || p.height > MAX_PHOTO_SIDE {
+            c.push(
+                at("width"),
+                format!("{}×{} is not an image size", p.width, p.height),
+            );
+        }
+    }
 }
 
 fn is_hex(s: &str, len: usize) -> bool {
@@ -133,44 +261,32 @@ pub fn validate_report(
         }
     }
 
-    let desc_chars = report.description.chars().count();
-    if desc_chars > MAX_DESCRIPTION_CHARS {
-        c.push(
-            "description",
-            format!("{desc_chars} characters; at most {MAX_DESCRIPTION_CHARS}"),
-        );
-    }
-    let addr_chars = report.address.chars().count();
-    if addr_chars > MAX_ADDRESS_CHARS {
-        c.push(
-            "address",
-            format!("{addr_chars} characters; at most {MAX_ADDRESS_CHARS}"),
-        );
-    }
+    c.at_most(
+        "code_table_version",
+        &report.code_table_version,
+        MAX_LABEL_CHARS,
+    );
+    c.at_most("description", &report.description, MAX_DESCRIPTION_CHARS);
+    c.at_most("address", &report.address, MAX_ADDRESS_CHARS);
 
     check_location(&mut c, &report.location, now);
+    if report.location_flags.len() > MAX_LOCATION_FLAGS {
+        c.push(
+            "location_flags",
+            format!(
+                "{} flags; at most {MAX_LOCATION_FLAGS}",
+                report.location_flags.len()
+            ),
+        );
+    }
     c.not_future("observed_at", report.observed_at.to_utc(), now);
 
-    let mut seen_photos = HashSet::new();
-    for (i, p) in report.photos.iter().enumerate() {
-        let at = |f: &str| format!("photos[{i}].{f}");
-        if !seen_photos.insert(p.id) {
-            c.push(at("id"), format!("photo {} is attached twice", p.id));
-        }
-        if !is_hex(&p.sha256, 64) {
-            c.push(at("sha256"), "must be 64 lower-case hex digits");
-        }
-        if p.bytes == 0 {
-            c.push(at("bytes"), "a photo cannot be empty");
-        }
-        if p.width == 0 || p.height == 0 {
-            c.push(
-                at("width"),
-                format!("{}×{} is not an image size", p.width, p.height),
-            );
-        }
-        if let Some(t) = p.taken_at {
-            c.not_future(at("taken_at"), t.to_utc(), now);
+    check_photo_list(&mut c, "photos", &report.photos);
+    if report.photos.len() <= MAX_PHOTOS_PER_REPORT {
+        for (i, p) in report.photos.iter().enumerate() {
+            if let Some(t) = p.taken_at {
+                c.not_future(format!("photos[{i}].taken_at"), t.to_utc(), now);
+            }
         }
     }
     if report.handled_on_spot
@@ -185,15 +301,39 @@ pub fn validate_report(
         );
     }
 
-    for (i, clip) in report.clips.iter().enumerate() {
-        check_clip(&mut c, &format!("clips[{i}]"), clip, now);
+    if report.clips.len() > MAX_CLIPS_PER_REPORT {
+        c.push(
+            "clips",
+            format!(
+                "{} clips; at most {MAX_CLIPS_PER_REPORT}",
+                report.clips.len()
+            ),
+        );
+    } else {
+        for (i, clip) in report.clips.iter().enumerate() {
+            check_clip(&mut c, &format!("clips[{i}]"), clip, now);
+        }
     }
 
-    if c.0.is_empty() {
-        Ok(())
-    } else {
-        Err(ValidationErrors(c.0))
+    c.done()
+}
+
+/// Checks that the times a new report carries are not from a device clock that was reset:
+/// none lies more than [`MAX_AGE`] before `now`, the moment the centre receives it. Only at
+/// submission: a report's times do not change afterwards, and a case may stay open long.
+pub fn validate_times(report: &Report, now: DateTime<Utc>) -> Result<(), ValidationErrors> {
+    let mut c = Collector::default();
+    c.not_ancient("observed_at", report.observed_at.to_utc(), now);
+    c.not_ancient("location.fix_time", report.location.fix_time, now);
+    for (i, p) in report.photos.iter().enumerate().take(MAX_PHOTOS_PER_REPORT) {
+        if let Some(t) = p.taken_at {
+            c.not_ancient(format!("photos[{i}].taken_at"), t.to_utc(), now);
+        }
     }
+    for (i, clip) in report.clips.iter().enumerate().take(MAX_CLIPS_PER_REPORT) {
+        c.not_ancient(format!("clips[{i}].start"), clip.start.to_utc(), now);
+    }
+    c.done()
 }
 
 /// Whether `s` looks like a body-worn camera's product serial: 7 letters or digits.
@@ -206,11 +346,7 @@ pub fn is_camera_serial(s: &str) -> bool {
 pub fn validate_clip(clip: &ClipRef, now: DateTime<Utc>) -> Result<(), ValidationErrors> {
     let mut c = Collector::default();
     check_clip(&mut c, "clip", clip, now);
-    if c.0.is_empty() {
-        Ok(())
-    } else {
-        Err(ValidationErrors(c.0))
-    }
+    c.done()
 }
 
 fn check_clip(c: &mut Collector, prefix: &str, clip: &ClipRef, now: DateTime<Utc>) {
@@ -266,17 +402,16 @@ fn check_clip(c: &mut Collector, prefix: &str, clip: &ClipRef, now: DateTime<Utc
     {
         c.push(at("file_name"), "must be a bare file name");
     }
+    if let Some(name) = &clip.file_name {
+        c.at_most(at("file_name"), name, MAX_LABEL_CHARS);
+    }
 }
 
 /// Checks a position alone (what a map drag or a GPS callback produces), at time `now`.
 pub fn validate_location(loc: &Location, now: DateTime<Utc>) -> Result<(), ValidationErrors> {
     let mut c = Collector::default();
     check_location(&mut c, loc, now);
-    if c.0.is_empty() {
-        Ok(())
-    } else {
-        Err(ValidationErrors(c.0))
-    }
+    c.done()
 }
 
 fn check_location(c: &mut Collector, loc: &Location, now: DateTime<Utc>) {
@@ -517,6 +652,122 @@ mod tests {
             errors(&r)
                 .to_string()
                 .starts_with("description: 2001 characters")
+        );
+    }
+
+    #[test]
+    fn times_from_a_reset_clock_are_refused() {
+        let mut r = good();
+        r.observed_at = "0001-01-01T00:00:00+08:00".parse().expect("time");
+        r.photos[0].taken_at = Some("1970-01-01T08:00:00+08:00".parse().expect("time"));
+        validate_report(&r, &table(), now()).expect("the rules of the table hold");
+        let e = validate_times(&r, now()).expect_err("a reset clock");
+        assert!(e.mentions("observed_at"), "{e}");
+        assert!(e.mentions("photos[0].taken_at"), "{e}");
+        assert!(!e.mentions("clips"), "{e}");
+        assert!(e.to_string().contains("more than a year ago"), "{e}");
+        // Weeks offline is normal.
+        let mut r = good();
+        r.observed_at = (now() - Duration::days(60)).fixed_offset();
+        r.location.fix_time = now() - Duration::days(60);
+        validate_times(&r, now()).expect("two months old is plausible");
+    }
+
+    #[test]
+    fn counts_and_sizes_are_bounded() {
+        let mut r = good();
+        let photo = r.photos[0].clone();
+        r.photos = (0..9000)
+            .map(|_| PhotoRef {
+                id: PhotoId::new(),
+                ..photo.clone()
+            })
+            .collect();
+        let e = errors(&r);
+        assert_eq!(
+            e.to_string(),
+            "photos: 9000 photos; at most 20",
+            "one line, not 9000"
+        );
+
+        let mut r = good();
+        r.photos[0].bytes = 1_000_000_000_000;
+        r.photos[0].width = 50_000;
+        let e = errors(&r);
+        assert!(e.mentions("photos[0].bytes"), "{e}");
+        assert!(e.mentions("photos[0].width"), "{e}");
+
+        let mut r = good();
+        let clip = r.clips[0].clone();
+        r.clips = vec![clip; MAX_CLIPS_PER_REPORT + 1];
+        assert!(errors(&r).to_string().starts_with("clips: 21 clips"));
+
+        let mut r = good();
+        r.code_table_version = "v".repeat(100_000);
+        r.clips[0].file_name = Some("a".repeat(1000));
+        let e = errors(&r);
+        assert!(e.mentions("clips[0].file_name"), "{e}");
+        assert!(
+            e.to_string()
+                .contains("code_table_version: 100000 characters; at most 128"),
+            "{e}"
+        );
+    }
+
+    fn push(mutations: Vec<crate::Mutation>) -> PushRequest {
+        PushRequest {
+            device: DeviceId::new(),
+            app_version: "1.0".into(),
+            queue: crate::QueueStats::default(),
+            mutations,
+        }
+    }
+
+    fn submit(n: u64) -> crate::Mutation {
+        crate::Mutation {
+            id: n,
+            device: DeviceId::new(),
+            created_at: now(),
+            body: MutationBody::SubmitReport {
+                report: Box::new(good()),
+            },
+        }
+    }
+
+    #[test]
+    fn a_push_is_bounded_before_its_mutations_are_read() {
+        validate_push(&push((1..=100).map(submit).collect())).expect("100 is the batch size");
+        assert_eq!(
+            validate_push(&push((1..=101).map(submit).collect())),
+            Err(PushRefusal::TooMany(101))
+        );
+
+        let mut p = push(vec![]);
+        p.app_version = "x".repeat(2_000_000);
+        p.queue.bytes = u64::MAX;
+        let Err(PushRefusal::Invalid(e)) = validate_push(&p) else {
+            panic!("should be refused")
+        };
+        assert!(
+            e.mentions("app_version") && e.mentions("queue.bytes"),
+            "{e}"
+        );
+
+        let mut task = submit(1);
+        task.body = MutationBody::CompleteTask {
+            task: crate::TaskId::new(),
+            report: ReportId::new(),
+            passed: true,
+            note: Some("好".repeat(MAX_NOTE_CHARS + 1)),
+            photos: vec![good().photos[0].clone(); 2],
+        };
+        let Err(PushRefusal::Invalid(e)) = validate_push(&push(vec![task])) else {
+            panic!("should be refused")
+        };
+        assert!(e.mentions("mutations[0].note"), "{e}");
+        assert!(
+            e.mentions("mutations[0].photos[1].id"),
+            "the same photo twice: {e}"
         );
     }
 }

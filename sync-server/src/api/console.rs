@@ -14,7 +14,7 @@ use gridwalk_protocol::{ApiError, CaseState, ReportId};
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::{AppJson, AppQuery};
+use super::{AppJson, AppQuery, ClientAddr};
 use crate::AppState;
 use crate::auth::{ConsoleAuth, SESSION_COOKIE, SESSION_HOURS};
 use crate::domain::evaluation;
@@ -34,12 +34,14 @@ fn cookie(value: &str, max_age: i64) -> HeaderValue {
         (status = 200, description = "Signed in; the token also comes as an HTTP-only cookie", body = Session),
         (status = 401, description = "The login or the password is wrong", body = ApiError),
         (status = 403, description = "Inspectors use the app, not the console", body = ApiError),
+        (status = 429, description = "Too many failed sign-ins for this login or from this address", body = ApiError),
     ))]
 pub(crate) async fn sign_in(
     State(state): State<AppState>,
+    ClientAddr(address): ClientAddr,
     AppJson(req): AppJson<SignIn>,
 ) -> Result<Response, AppError> {
-    let session = console::sign_in(&state, &req.login, &req.password, Utc::now()).await?;
+    let session = console::sign_in(&state, &req.login, &req.password, &address, Utc::now()).await?;
     let mut headers = HeaderMap::new();
     headers.insert(
         header::SET_COOKIE,

@@ -64,6 +64,26 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for AppQuery<T> {
     }
 }
 
+/// The address a request came from (its TCP peer), as text; `unknown` when the server was
+/// not started through [`crate::serve::serve`] (as in tests that call the router directly).
+/// Behind a reverse proxy this is the proxy's address: the sign-in limit per address then
+/// counts the whole proxy, and the limit per login still holds.
+#[derive(Debug, Clone)]
+pub struct ClientAddr(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(ClientAddr(
+            parts
+                .extensions
+                .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+                .map_or_else(|| "unknown".to_owned(), |c| c.0.ip().to_string()),
+        ))
+    }
+}
+
 /// The span a request runs in; the auth extractors fill in `device` and `user`.
 fn request_span(req: &Request) -> tracing::Span {
     tracing::info_span!(

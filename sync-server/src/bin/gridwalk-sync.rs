@@ -21,13 +21,13 @@ use gridwalk_sync::services::{admin, uploads};
 use gridwalk_sync::store::CaseStore;
 use gridwalk_sync::store::postgres::PgStore;
 use gridwalk_sync::store::sqlite::SqliteStore;
-use gridwalk_sync::{AppState, app, logging};
+use gridwalk_sync::{AppState, app, logging, serve};
 
 #[derive(Parser)]
 #[command(name = "gridwalk-sync", version, about = "The Gridwalk sync server")]
 struct Cli {
     /// A TOML settings file (keys: data_dir, db, blobs, listen, max_upload_bytes,
-    /// upload_ttl_hours); flags and environment variables override it.
+    /// upload_ttl_hours, max_in_flight); flags and environment variables override it.
     #[arg(long, env = "GRIDWALK_SYNC_CONFIG", global = true)]
     config: Option<PathBuf>,
     /// Where the embedded case store and local photos live [default: gridwalk-sync-data].
@@ -59,6 +59,9 @@ enum Command {
         /// Hours an unfinished upload is kept after its last request [default: 24].
         #[arg(long, env = "GRIDWALK_SYNC_UPLOAD_TTL_HOURS")]
         upload_ttl_hours: Option<u32>,
+        /// Requests handled at once; more are answered 503 with Retry-After [default: 256].
+        #[arg(long, env = "GRIDWALK_SYNC_MAX_IN_FLIGHT")]
+        max_in_flight: Option<usize>,
         /// The console's build (the `ui/dist` directory holding `console.html`), served
         /// under /console/ [default: ui/dist].
         #[arg(long, env = "GRIDWALK_SYNC_CONSOLE_DIR")]
@@ -106,6 +109,26 @@ enum AdminCommand {
         user: String,
         #[arg(long)]
         device: DeviceId,
+    },
+    /// Stop a device's token working at once (a lost or retired tablet); what it sent
+    /// stays. Enrolling it again undoes this.
+    RevokeDevice {
+        #[arg(long)]
+        device: DeviceId,
+    },
+    /// Stop a person's devices and console sessions working at once; what they did stays.
+    DisableUser {
+        #[arg(long)]
+        user: String,
+    },
+    /// List every person: login, role, team, name, and whether disabled.
+    Users,
+    /// List every device: ID, person, enrolled, last seen, and whether revoked.
+    Devices,
+    /// The latest administrative acts, newest first.
+    Audit {
+        #[arg(long, default_value_t = 50)]
+        limit: u32,
     },
 }
 
@@ -188,9 +211,11 @@ async fn run(cli: Cli) -> Result<()> {
         listen,
         max_upload_bytes,
         upload_ttl_hours,
+        max_in_flight,
         ..
     } = &cli.command
     {
+        flags.max_in_flight = *max_in_flight;
         flags.listen = *listen;
         flags.max_upload_bytes = *max_upload_bytes;
         flags.upload_ttl_hours = *upload_ttl_hours;
@@ -233,9 +258,8 @@ async fn run(cli: Cli) -> Result<()> {
                 }
             });
             let router = app(state).merge(gridwalk_sync::api::pages::routes(&console_dir));
-            axum::serve(listener, router)
-                .with_graceful_shutdown(shutdown())
-                .await?;
+            let limits = settings.limits;
+            serve::serve(listener, serve::limited(router, limits), limits, shutdown()).await?;
             tracing::info!("gridwalk-sync stopped");
         }
         Command::Admin { command } => match command {
@@ -285,6 +309,52 @@ async fn run(cli: Cli) -> Result<()> {
                     "{}",
                     admin::enroll_device(store.as_ref(), &user, device).await?
                 );
+            }
+            AdminCommand::RevokeDevice { device } => {
+                admin::revoke_device(store.as_ref(), device).await?;
+                eprintln!("device {device} revoked: its token no longer works");
+            }
+            AdminCommand::DisableUser { user } => {
+                admin::disable_user(store.as_ref(), &user).await?;
+                eprintln!("{user} disabled: their devices and console sessions no longer work");
+            }
+            AdminCommand::Users => {
+                for (u, disabled) in store.users().await? {
+                    println!(
+                        "{}\t{:?}\t{}\t{}\t{}",
+                        u.login,
+                        u.role,
+                        u.team.as_deref().unwrap_or("-"),
+                        u.name,
+                        disabled.map_or_else(|| "active".into(), |t| format!("disabled {t}"))
+                    );
+                }
+            }
+            AdminCommand::Devices => {
+                for d in store.devices().await? {
+                    println!(
+                        "{}\t{}\tenrolled {}\t{}\t{}",
+                        d.id,
+                        d.login,
+                        d.enrolled_at,
+                        d.last_seen
+                            .map_or_else(|| "never seen".into(), |t| format!("seen {t}")),
+                        d.revoked_at
+                            .map_or_else(|| "active".into(), |t| format!("revoked {t}"))
+                    );
+                }
+            }
+            AdminCommand::Audit { limit } => {
+                for a in store.admin_acts(limit).await? {
+                    println!(
+                        "{}\t{}\t{}\t{}\t{}",
+                        a.at,
+                        a.actor,
+                        a.action,
+                        a.subject,
+                        a.detail.unwrap_or_default()
+                    );
+                }
             }
         },
     }

@@ -54,6 +54,15 @@ pub enum Plan {
     },
 }
 
+/// The most of its own edits a device may have made to one report since the version it
+/// last took from the centre. Each edit replays them ([`device_view`]), so this bounds the
+/// work of one edit and keeps a push linear in its length; a real tablet takes the centre's
+/// copy on every sync, so it edits a report a few times between takes, never this often.
+pub const MAX_UNTAKEN_EDITS: usize = 32;
+
+/// The most versions one report may reach through devices' edits.
+pub const MAX_VERSIONS: Version = 500;
+
 /// The field name of the conflict an edit to a removed report opens.
 pub const DELETED_FIELD: &str = "deleted";
 
@@ -132,6 +141,21 @@ pub fn plan(
             held.record.id
         ));
     };
+    if history.own_later.len() > MAX_UNTAKEN_EDITS {
+        return Plan::Reject(format!(
+            "this device has changed report {} more than {MAX_UNTAKEN_EDITS} times since \
+             version {base_version}, the last it took from the centre; sync to take the \
+             centre's copy, then change it again",
+            held.record.id
+        ));
+    }
+    if held.version >= MAX_VERSIONS {
+        return Plan::Reject(format!(
+            "report {} has {} versions, the most a report may have; further changes are \
+             made at the centre",
+            held.record.id, held.version
+        ));
+    }
     let view = device_view(base, history.own_later);
     let m = merge(&view, &held.record, patch);
     let record = (m.merged != held.record).then_some(m.merged);
@@ -270,6 +294,49 @@ mod tests {
         let record = record.unwrap();
         assert_eq!(record.description, "二");
         assert_eq!(record.urgency, Urgency::Urgent);
+    }
+
+    #[test]
+    fn edit_work_is_bounded() {
+        let t = table();
+        let (device, mut held) = held(&t);
+        let v1 = held.record.clone();
+        let patch = ReportPatch {
+            description: Some("又改".into()),
+            ..ReportPatch::default()
+        };
+        let reference = Reference::new([t], None);
+        let own = vec![patch.clone(); MAX_UNTAKEN_EDITS + 1];
+        held.version = 40;
+        let decide = |held: &Held, own: &[ReportPatch]| {
+            let history = History {
+                base: Some(&v1),
+                own_later: own,
+            };
+            plan(
+                &device,
+                Some(held),
+                1,
+                history,
+                &patch,
+                &reference,
+                Utc::now(),
+            )
+        };
+        let Plan::Reject(reason) = decide(&held, &own) else {
+            panic!("33 untaken edits are refused")
+        };
+        assert!(
+            reason.contains("more than 32 times since version 1"),
+            "{reason}"
+        );
+        assert!(matches!(decide(&held, &own[1..]), Plan::Settle { .. }));
+
+        held.version = MAX_VERSIONS;
+        let Plan::Reject(reason) = decide(&held, &[]) else {
+            panic!("a report at its last version is refused")
+        };
+        assert!(reason.contains("has 500 versions"), "{reason}");
     }
 
     #[test]

@@ -276,12 +276,40 @@ pub struct UploadPart {
     pub key: String,
 }
 
+/// A device as the administrator sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DeviceEntry {
+    pub id: DeviceId,
+    pub login: String,
+    pub enrolled_at: DateTime<Utc>,
+    pub last_seen: Option<DateTime<Utc>>,
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+/// An administrative act: who did what to whom, and when.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AdminAct {
+    pub id: Uuid,
+    pub at: DateTime<Utc>,
+    /// The login of the person who acted, or `cli` for the server's command line.
+    pub actor: String,
+    /// What was done: `create_user`, `set_password`, `enroll_device`, `revoke_device`,
+    /// `disable_user`, `load_reference`.
+    pub action: String,
+    /// Whom or what it was done to (a login, a device ID, a directory).
+    pub subject: String,
+    pub detail: Option<String>,
+}
+
 /// What a received report says one of its photos must be.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PhotoSlot {
     pub sha256: String,
     pub bytes: u64,
-    /// A blob with this SHA-256 is already held.
+    /// The size the report says (unknown for photos received before it was kept).
+    pub width: Option<u32>,
+    pub height: Option<u32>,
+    /// The centre holds these bytes from this photo's inspector.
     pub arrived: bool,
 }
 
@@ -291,6 +319,9 @@ pub struct ArrivedPhoto {
     pub sha256: String,
     pub bytes: u64,
     pub at: DateTime<Utc>,
+    /// The inspector whose device uploaded the bytes: the photo counts as arrived for
+    /// their reports and verifications only.
+    pub holder: UserId,
 }
 
 /// The result of recording a part.

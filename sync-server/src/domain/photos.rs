@@ -6,6 +6,7 @@
 
 use chrono::{DateTime, Utc};
 use gridwalk_protocol::{CaseState, ReportId};
+use image::ImageFormat;
 
 use super::cases::{self, Action, NewEvent};
 use super::model::Author;
@@ -92,6 +93,55 @@ pub fn on_arrival(
     }
 }
 
+/// How much of the start of a photo is kept for reading its JPEG headers (EXIF and the
+/// like come before the frame header; a camera's are well under this).
+pub const JPEG_HEAD: usize = 1024 * 1024;
+
+/// Whether arriving bytes are a whole JPEG of the size a report says, fed piece by piece
+/// as they stream past: it keeps the first [`JPEG_HEAD`] bytes (for the headers) and the
+/// last two (for the end-of-image marker), never the photo.
+#[derive(Debug, Default, Clone)]
+pub struct JpegCheck {
+    head: Vec<u8>,
+    tail: [u8; 2],
+    seen: u64,
+}
+
+impl JpegCheck {
+    /// The next bytes of the photo.
+    pub fn feed(&mut self, bytes: &[u8]) {
+        let room = JPEG_HEAD.saturating_sub(self.head.len());
+        self.head.extend_from_slice(&bytes[..room.min(bytes.len())]);
+        match bytes {
+            [.., a, b] => self.tail = [*a, *b],
+            [b] => self.tail = [self.tail[1], *b],
+            [] => {}
+        }
+        self.seen += bytes.len() as u64;
+    }
+
+    /// `Ok` if the bytes were a JPEG that ends where it should and, when the report says,
+    /// is `width`×`height`; else what is wrong, in words.
+    pub fn verdict(&self, width: Option<u32>, height: Option<u32>) -> Result<(), String> {
+        if !self.head.starts_with(&[0xFF, 0xD8, 0xFF]) {
+            return Err("it is not a JPEG".into());
+        }
+        if self.seen < 4 || self.tail != [0xFF, 0xD9] {
+            return Err("the JPEG is cut short (it has no end-of-image marker)".into());
+        }
+        let (w, h) =
+            image::ImageReader::with_format(std::io::Cursor::new(&self.head), ImageFormat::Jpeg)
+                .into_dimensions()
+                .map_err(|e| format!("its JPEG headers cannot be read: {e}"))?;
+        if let (Some(ww), Some(wh)) = (width, height)
+            && (ww, wh) != (w, h)
+        {
+            return Err(format!("it is {w}×{h}, not {ww}×{wh}"));
+        }
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -171,5 +221,57 @@ mod tests {
         ] {
             assert_eq!(after_version(id, s, false, true, by, at), None, "{s:?}");
         }
+    }
+
+    fn jpeg(w: u32, h: u32) -> Vec<u8> {
+        let img = image::RgbImage::from_pixel(w, h, image::Rgb([200, 120, 40]));
+        let mut out = std::io::Cursor::new(Vec::new());
+        img.write_to(&mut out, ImageFormat::Jpeg).expect("encodes");
+        out.into_inner()
+    }
+
+    fn checked(bytes: &[u8], piece: usize) -> JpegCheck {
+        let mut c = JpegCheck::default();
+        for p in bytes.chunks(piece) {
+            c.feed(p);
+        }
+        c
+    }
+
+    #[test]
+    fn a_whole_jpeg_of_the_declared_size_passes_in_any_pieces() {
+        let photo = jpeg(64, 48);
+        for piece in [1, 7, 4096, photo.len()] {
+            let c = checked(&photo, piece);
+            assert_eq!(c.verdict(Some(64), Some(48)), Ok(()), "pieces of {piece}");
+            assert_eq!(c.verdict(None, None), Ok(()));
+        }
+    }
+
+    #[test]
+    fn what_is_not_the_declared_jpeg_is_named() {
+        let photo = jpeg(64, 48);
+        assert_eq!(
+            checked(&photo, 100).verdict(Some(2048), Some(1536)),
+            Err("it is 64×48, not 2048×1536".into())
+        );
+        let html = b"<html><script>alert(1)</script></html>";
+        assert_eq!(
+            checked(html, 5).verdict(None, None),
+            Err("it is not a JPEG".into())
+        );
+        // Cut to a tenth: no end marker. Cut with FF D9 glued on: the headers still read,
+        // so only a decoder finds what is missing; the SHA-256 of the report is the guard.
+        let cut = &photo[..photo.len() / 10];
+        assert_eq!(
+            checked(cut, 3).verdict(Some(64), Some(48)),
+            Err("the JPEG is cut short (it has no end-of-image marker)".into())
+        );
+        let mut fake = vec![0xFF, 0xD8, 0xFF, 0xE0, 0x00];
+        fake.extend_from_slice(&[0xFF, 0xD9]);
+        let e = checked(&fake, 2)
+            .verdict(None, None)
+            .expect_err("no frame header");
+        assert!(e.contains("headers"), "{e}");
     }
 }

@@ -21,7 +21,7 @@ use std::collections::HashSet;
 use chrono::{DateTime, Utc};
 use gridwalk_protocol::{
     CaseState, MutationBody, MutationId, Outcome, Report, ReportId, ReportPatch, Version,
-    validate_report,
+    validate_report, validate_times,
 };
 
 use super::cases::{Action, StepRequest, TaskDone};
@@ -63,12 +63,14 @@ pub enum Applied {
     Gap { expected: MutationId },
 }
 
-/// The effect of one mutation from `device`.
+/// The effect of one mutation from `device`; `max_photo_bytes` is the largest upload this
+/// centre takes, so a report naming a larger photo (which could never arrive) is refused.
 #[must_use]
 pub fn decide(
     body: &MutationBody,
     device: &Device,
     reference: &Reference,
+    max_photo_bytes: u64,
     now: DateTime<Utc>,
 ) -> Effect {
     match body {
@@ -90,7 +92,9 @@ pub fn decide(
                 photos: photos.clone(),
             }),
         })),
-        MutationBody::SubmitReport { report } => decide_submit(report, device, reference, now),
+        MutationBody::SubmitReport { report } => {
+            decide_submit(report, device, reference, max_photo_bytes, now)
+        }
         MutationBody::EditReport {
             report,
             base_version,
@@ -109,6 +113,7 @@ fn decide_submit(
     report: &Report,
     device: &Device,
     reference: &Reference,
+    max_photo_bytes: u64,
     now: DateTime<Utc>,
 ) -> Effect {
     if report.device != device.id {
@@ -129,10 +134,16 @@ fn decide_submit(
             report.code_table_version
         ));
     };
-    match validate_report(report, table, now) {
-        Ok(()) => Effect::InsertReport(Box::new(report.clone())),
-        Err(e) => Effect::Reject(e.to_string()),
+    if let Err(e) = validate_report(report, table, now).and(validate_times(report, now)) {
+        return Effect::Reject(e.to_string());
     }
+    if let Some(p) = report.photos.iter().find(|p| p.bytes > max_photo_bytes) {
+        return Effect::Reject(format!(
+            "photo {} is {} bytes; this centre takes photos of at most {max_photo_bytes} bytes",
+            p.id, p.bytes
+        ));
+    }
+    Effect::InsertReport(Box::new(report.clone()))
 }
 
 /// Checks that a batch's mutation numbers are consecutive and ascending.

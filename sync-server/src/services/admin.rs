@@ -1,14 +1,40 @@
 //! What the admin subcommands do, as library functions so tests and scripts share them:
-//! load reference data and users from the fixture files, enroll a device.
+//! load reference data and users from the fixture files, create people and set passwords,
+//! enroll, list and revoke devices, disable people. Every act that changes something is
+//! recorded in the administrative audit trail ([`AdminAct`]) with who did it (`cli` for the
+//! server's command line).
 
 use std::path::Path;
 
 use gridwalk_protocol::{CellCode, CodeTable, DeviceId, UserId};
 
 use crate::auth;
-use crate::domain::model::{Role, User};
+use crate::domain::model::{AdminAct, Role, User};
 use crate::domain::rules::{self, CaseRules};
 use crate::store::CaseStore;
+
+/// Who acts through the server's command line.
+pub const CLI: &str = "cli";
+
+/// Records an administrative act by the command line.
+async fn record(
+    store: &dyn CaseStore,
+    action: &str,
+    subject: &str,
+    detail: Option<String>,
+) -> anyhow::Result<()> {
+    store
+        .record_admin_act(&AdminAct {
+            id: uuid::Uuid::now_v7(),
+            at: chrono::Utc::now(),
+            actor: CLI.into(),
+            action: action.into(),
+            subject: subject.into(),
+            detail,
+        })
+        .await?;
+    Ok(())
+}
 
 /// How much `load_fixtures` loaded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -64,6 +90,17 @@ pub async fn load_fixtures(store: &dyn CaseStore, dir: &Path) -> anyhow::Result<
     store
         .put_document(rules::DOCUMENT, &rules_text, chrono::Utc::now())
         .await?;
+    record(
+        store,
+        "load_reference",
+        &dir.display().to_string(),
+        Some(format!(
+            "code table {}, {cell_count} cells, {} people",
+            table.version(),
+            users.len()
+        )),
+    )
+    .await?;
     Ok(Loaded {
         code_tables: 1,
         cells: cell_count,
@@ -91,7 +128,34 @@ pub async fn enroll_device(
             chrono::Utc::now(),
         )
         .await?;
+    record(
+        store,
+        "enroll_device",
+        &device.to_string(),
+        Some(format!("for {login}")),
+    )
+    .await?;
     Ok(token)
+}
+
+/// Stops a device's token working at once (a lost or retired tablet). What it sent stays;
+/// enrolling it again gives it a new token.
+pub async fn revoke_device(store: &dyn CaseStore, device: DeviceId) -> anyhow::Result<()> {
+    if !store.revoke_device(device, chrono::Utc::now()).await? {
+        anyhow::bail!("no device {device} is enrolled");
+    }
+    record(store, "revoke_device", &device.to_string(), None).await
+}
+
+/// Stops a person's devices and console sessions working at once (someone who left). What
+/// they did stays.
+pub async fn disable_user(store: &dyn CaseStore, login: &str) -> anyhow::Result<()> {
+    let user = store
+        .user_by_login(login)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("no user with login {login:?}"))?;
+    store.disable_user(user.id, chrono::Utc::now()).await?;
+    record(store, "disable_user", login, None).await
 }
 
 /// Creates a user, or updates the one with the same login (keeping its ID); returns the ID.
@@ -100,6 +164,13 @@ pub async fn create_user(store: &dyn CaseStore, mut user: User) -> anyhow::Resul
         user.id = existing.id;
     }
     store.put_user(&user).await?;
+    record(
+        store,
+        "create_user",
+        &user.login,
+        Some(format!("role {:?}", user.role).to_lowercase()),
+    )
+    .await?;
     Ok(user.id)
 }
 
@@ -124,5 +195,5 @@ pub async fn set_password(
     }
     let hash = auth::hash_password(password).map_err(anyhow::Error::msg)?;
     store.set_password(user.id, Some(&hash)).await?;
-    Ok(())
+    record(store, "set_password", login, None).await
 }

@@ -14,7 +14,9 @@ use uuid::Uuid;
 
 use crate::AppState;
 use crate::auth;
-use crate::domain::access::{may_act, operator_only, team_scope};
+use crate::domain::access::{
+    SIGN_IN_WINDOW_MINUTES, may_act, operator_only, sign_in_allowed, team_scope,
+};
 use crate::domain::cases::{Action, StepRequest, Stepped};
 use crate::domain::conflicts;
 use crate::domain::evaluation;
@@ -28,15 +30,42 @@ pub async fn sign_in(
     state: &AppState,
     login: &str,
     password: &str,
+    address: &str,
     now: DateTime<Utc>,
 ) -> Result<Session, AppError> {
     let wrong = || AppError::SignedOut("the login or the password is wrong".into());
     let store = state.store.as_ref();
-    let (user, hash) = store.password_hash(login.trim()).await?.ok_or_else(wrong)?;
-    let hash = hash.ok_or_else(wrong)?;
-    if !auth::password_matches(password, &hash) {
-        return Err(wrong());
+    let login = login.trim();
+    let since = now - Duration::minutes(SIGN_IN_WINDOW_MINUTES);
+    let (by_login, by_address) = store.sign_in_failures(login, address, since).await?;
+    if let Err(why) = sign_in_allowed(by_login, by_address) {
+        tracing::warn!(
+            login,
+            address,
+            by_login,
+            by_address,
+            "console sign-in locked out"
+        );
+        return Err(AppError::TooMany(why));
     }
+    let found = store.password_hash(login).await?;
+    // An unknown login (or one with no password) is checked against a stand-in hash, so
+    // both take the same Argon2 work and the timing does not tell which logins exist.
+    let hash = found.as_ref().and_then(|(_, h)| h.clone());
+    let matches = auth::check_password(password.to_owned(), hash).await?;
+    let user = match (found, matches) {
+        (Some((user, _)), true) => user,
+        _ => {
+            store.record_sign_in(login, address, false, now).await?;
+            tracing::warn!(
+                login,
+                address,
+                "console sign-in refused: wrong login or password"
+            );
+            return Err(wrong());
+        }
+    };
+    store.record_sign_in(login, address, true, now).await?;
     if user.role == Role::Inspector {
         return Err(AppError::Forbidden(
             "the console is for team leaders and operators; inspectors use the app".into(),

@@ -6,7 +6,9 @@
 //! the token check and that one transaction.
 
 use chrono::{DateTime, Utc};
-use gridwalk_protocol::{MutationBody, MutationResult, Profile, PushRequest, PushResponse};
+use gridwalk_protocol::{
+    MutationBody, MutationResult, Profile, PushRefusal, PushRequest, PushResponse, validate_push,
+};
 
 use crate::AppState;
 use crate::domain::model::Device;
@@ -40,6 +42,10 @@ pub async fn push(
             device.id, req.device
         )));
     }
+    validate_push(req).map_err(|e| match e {
+        PushRefusal::TooMany(_) => AppError::TooLarge(e.to_string()),
+        PushRefusal::Invalid(e) => AppError::BadRequest(e.to_string()),
+    })?;
     push::check_batch(req.mutations.iter().map(|m| m.id)).map_err(AppError::BadRequest)?;
     let store = state.store.as_ref();
     let verifies = req
@@ -57,7 +63,10 @@ pub async fn push(
     let batch = req
         .mutations
         .iter()
-        .map(|m| (m.id, push::decide(&m.body, device, &reference, now)))
+        .map(|m| {
+            let effect = push::decide(&m.body, device, &reference, state.uploads.max_size, now);
+            (m.id, effect)
+        })
         .collect();
     let seen = Seen {
         app_version: req.app_version.clone(),

@@ -2,22 +2,23 @@
 //!
 //! An upload carries one photo of one report the device has already pushed; its metadata
 //! names both, and the report's record says how long the photo is and what its SHA-256
-//! must be. Bytes arrive in parts; each accepted part is written to the blob store first
-//! and then recorded with the new offset in one transaction, so the offset the server
-//! answers never counts bytes it does not hold. When a connection breaks in the middle of
+//! must be. Bytes arrive in parts; each accepted part is streamed to the blob store first
+//! (never held whole in memory) and then recorded with the new offset in one transaction,
+//! so the offset the server answers never counts bytes it does not hold. When a connection breaks in the middle of
 //! a body, the bytes that did arrive are kept (unless the request carried a checksum,
 //! which can then not be checked): the device resumes from there, not from the start of
 //! its chunk.
 //!
-//! The request that brings the last byte assembles the photo, checks it against the
-//! report's SHA-256, stores it under that hash and records its arrival — after which the
-//! report moves on to review once all its photos are in. A photo the centre already holds
+//! The request that brings the last byte assembles the photo piece by piece, checks it
+//! against the report's SHA-256 and that it is a whole JPEG of the declared size, stores it
+//! under that hash and records its arrival — after which the report moves on to review
+//! once all its photos are in. A photo the centre already holds
 //! (by SHA-256) is never asked for again ([`needs`]).
 
 use axum::body::Body;
-use bytes::{Bytes, BytesMut};
 use chrono::{DateTime, TimeDelta, Utc};
-use gridwalk_protocol::tus::{self, Checksum};
+use futures_util::TryStreamExt;
+use gridwalk_protocol::tus::{self, Checksum, Digesting};
 use gridwalk_protocol::{
     PhotoId, PhotoNeedAnswer, PhotoNeedsRequest, PhotoNeedsResponse, ReportId,
 };
@@ -26,8 +27,9 @@ use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use crate::auth::hex;
-use crate::blobs::BlobStore;
+use crate::blobs::{BlobStore, BlobWriter};
 use crate::domain::model::{Appended, ArrivedPhoto, Device, Upload, UploadPart};
+use crate::domain::photos::JpegCheck;
 use crate::error::AppError;
 use crate::store::CaseStore;
 
@@ -52,6 +54,14 @@ impl Default for UploadSettings {
 /// The most photos one needs question may ask about.
 pub const MAX_NEEDS: usize = 1000;
 
+/// The most unfinished uploads one device may hold at once. The engine sends one photo at a
+/// time; a few more cover uploads a crash left behind (they expire).
+pub const MAX_OPEN_UPLOADS: usize = 16;
+
+/// The most pieces one upload may arrive in. A photo cut by a bad link every few hundred
+/// kilobytes takes tens; each piece is a stored object and a row until the photo is whole.
+pub const MAX_PARTS: usize = 200;
+
 /// What the blob and case stores are, for one request.
 #[derive(Debug, Clone, Copy)]
 pub struct Stores<'a> {
@@ -60,45 +70,96 @@ pub struct Stores<'a> {
     pub settings: UploadSettings,
 }
 
-/// The body of one request, read as far as it came.
+/// What one request body left in the blob store.
 #[derive(Debug)]
-pub struct Received {
-    pub bytes: Bytes,
-    /// The connection broke before the body ended.
-    pub cut: bool,
+struct Stored {
+    /// The new part object; `None` for an empty body.
+    key: Option<String>,
+    length: u64,
 }
 
-/// Reads a body of at most `limit` bytes. More than that is refused before anything is
-/// stored; a body that breaks off is returned as far as it came.
-pub async fn read_body(body: Body, limit: u64) -> Result<Received, AppError> {
-    let mut body = body;
-    let mut buf = BytesMut::new();
+/// Streams a request body of at most `limit` bytes into a new part of `upload` at `start`,
+/// checking it against `checksum` as it arrives; memory holds a piece or two, not the
+/// body. A body that breaks off is kept as far as it came (unless it carried a checksum,
+/// which can then not be checked). A body that is too long or does not match its checksum
+/// leaves nothing behind.
+async fn receive(
+    blobs: &BlobStore,
+    upload: Uuid,
+    start: u64,
+    body: Body,
+    limit: u64,
+    checksum: Option<&Checksum>,
+) -> Result<Stored, AppError> {
+    let mut writer = blobs.part_writer(upload, start).await?;
+    let mut digest = checksum.map(Checksum::digesting);
+    let cut = match fill(&mut writer, body, limit, digest.as_mut()).await {
+        Ok(cut) => cut,
+        Err(e) => {
+            writer.abort().await?;
+            return Err(e);
+        }
+    };
+    let matches = match (checksum, digest) {
+        (Some(c), Some(d)) => c.matched_by(d),
+        _ => true,
+    };
+    let refusal = if checksum.is_some() && cut {
+        Some(AppError::BadRequest(
+            "the body broke off, so its checksum cannot be checked; nothing was kept".into(),
+        ))
+    } else if !matches {
+        Some(AppError::ChecksumMismatch(
+            "the body does not match its Upload-Checksum; nothing was kept".into(),
+        ))
+    } else {
+        None
+    };
+    if let Some(e) = refusal {
+        writer.abort().await?;
+        return Err(e);
+    }
+    let length = writer.written();
+    if length == 0 {
+        writer.abort().await?;
+        return Ok(Stored { key: None, length });
+    }
+    Ok(Stored {
+        key: Some(writer.finish().await?),
+        length,
+    })
+}
+
+/// Copies a body into `writer`; returns whether the connection broke before it ended.
+async fn fill(
+    writer: &mut BlobWriter,
+    mut body: Body,
+    limit: u64,
+    mut digest: Option<&mut Digesting>,
+) -> Result<bool, AppError> {
     loop {
         match body.frame().await {
-            None => break,
+            None => return Ok(false),
             Some(Ok(frame)) => {
-                if let Ok(data) = frame.into_data() {
-                    if (buf.len() + data.len()) as u64 > limit {
-                        return Err(AppError::TooLarge(format!(
-                            "the body is longer than the {limit} bytes this upload still needs"
-                        )));
-                    }
-                    buf.extend_from_slice(&data);
+                let Ok(data) = frame.into_data() else {
+                    continue;
+                };
+                if writer.written() + data.len() as u64 > limit {
+                    return Err(AppError::TooLarge(format!(
+                        "the body is longer than the {limit} bytes this upload still needs"
+                    )));
                 }
+                if let Some(d) = digest.as_deref_mut() {
+                    d.update(&data);
+                }
+                writer.write(&data).await?;
             }
             Some(Err(e)) => {
-                tracing::info!(error = %e, kept = buf.len(), "upload body broke off");
-                return Ok(Received {
-                    bytes: buf.freeze(),
-                    cut: true,
-                });
+                tracing::info!(error = %e, kept = writer.written(), "upload body broke off");
+                return Ok(true);
             }
         }
     }
-    Ok(Received {
-        bytes: buf.freeze(),
-        cut: false,
-    })
 }
 
 /// The facts of a creation request (`POST`).
@@ -159,7 +220,7 @@ pub async fn create(
     let photo: PhotoId = metadata_id(&meta, tus::meta::PHOTO)?;
     let slot = s
         .cases
-        .photo_slot(device.id, report, photo)
+        .photo_slot(device, report, photo)
         .await?
         .ok_or_else(|| {
             AppError::BadRequest(format!(
@@ -172,6 +233,30 @@ pub async fn create(
             "photo {photo} is {} bytes in its report, but Upload-Length says {length}",
             slot.bytes
         )));
+    }
+    if slot.arrived {
+        return Err(AppError::Refused(format!(
+            "photo {photo} of report {report} has already arrived at the centre; there is \
+             nothing to upload"
+        )));
+    }
+    // One upload per photo: a new one replaces an unfinished one (its Location was lost,
+    // say, in a crash), so a device cannot pile up copies of one photo.
+    let open = s.cases.open_uploads(device.id, now).await?;
+    let (same, others): (Vec<_>, Vec<_>) = open
+        .into_iter()
+        .partition(|u| u.report == report && u.photo == photo);
+    if others.len() >= MAX_OPEN_UPLOADS {
+        return Err(AppError::TooMany(format!(
+            "this device already has {} unfinished uploads, the most it may have; finish or \
+             end one (DELETE) before starting another",
+            others.len()
+        )));
+    }
+    for old in same {
+        s.cases.delete_upload(old.id).await?;
+        s.blobs.delete_parts(old.id).await?;
+        tracing::info!(upload = %old.id, "unfinished upload replaced by a new one");
     }
     let upload = Upload {
         id: Uuid::now_v7(),
@@ -230,36 +315,32 @@ pub async fn append(
             received: upload.received,
         });
     }
-    let received = read_body(body, upload.length - offset).await?;
-    if received.cut && checksum.is_some() {
-        return Err(AppError::BadRequest(
-            "the body broke off, so its checksum cannot be checked; nothing was kept".into(),
-        ));
-    }
-    if let Some(c) = checksum
-        && !c.matches(&received.bytes)
-    {
-        return Err(AppError::ChecksumMismatch(
-            "the body does not match its Upload-Checksum; nothing was kept".into(),
-        ));
-    }
-    let len = received.bytes.len() as u64;
-    if len == 0 {
+    let stored = receive(s.blobs, id, offset, body, upload.length - offset, checksum).await?;
+    let Some(key) = stored.key else {
         return Ok(upload);
-    }
+    };
+    let part = UploadPart {
+        start: offset,
+        length: stored.length,
+        key,
+    };
     let expires_at = now + s.settings.ttl;
-    let appended = if offset + len == upload.length {
-        complete(s, &upload, received.bytes, expires_at, now).await?
+    let appended = if offset + part.length == upload.length {
+        complete(s, device, &upload, part, expires_at, now).await?
     } else {
-        let key = s.blobs.put_part(id, offset, received.bytes).await?;
-        let part = UploadPart {
-            start: offset,
-            length: len,
-            key: key.clone(),
-        };
+        let pieces = s.cases.upload_parts(id).await?.len() + 1;
+        if pieces >= MAX_PARTS {
+            s.blobs.delete(&part.key).await?;
+            return Err(AppError::BadRequest(format!(
+                "upload {id} has arrived in {} pieces and takes at most {MAX_PARTS}: send \
+                 the remaining {} bytes in one piece, or start the upload again",
+                pieces - 1,
+                upload.length - offset
+            )));
+        }
         let appended = s.cases.append_upload(id, &part, expires_at, None).await?;
         if !matches!(appended, Appended::Now { .. }) {
-            s.blobs.delete(&key).await?;
+            s.blobs.delete(&part.key).await?;
         }
         appended
     };
@@ -277,61 +358,80 @@ pub async fn append(
     }
 }
 
-/// Assembles the photo from the recorded parts and the last bytes, checks it against its
-/// report, stores it and records the arrival.
+/// Assembles the photo from the recorded parts and the last one, piece by piece, checks it
+/// against its report (its SHA-256, and that it is a whole JPEG of the size the report
+/// says), files it under its SHA-256 and records the arrival.
 async fn complete(
     s: Stores<'_>,
+    holder: &Device,
     upload: &Upload,
-    last: Bytes,
+    last: UploadPart,
     expires_at: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> Result<Appended, AppError> {
     let slot = s
         .cases
-        .photo_slot(upload.device, upload.report, upload.photo)
+        .photo_slot(holder, upload.report, upload.photo)
         .await?
         .ok_or_else(|| AppError::NotFound(format!("report {} is no longer held", upload.report)))?;
-    let mut photo = BytesMut::with_capacity(usize::try_from(upload.length).unwrap_or(0));
-    for part in s.cases.upload_parts(upload.id).await? {
-        if part.start != photo.len() as u64 {
+    let mut parts = s.cases.upload_parts(upload.id).await?;
+    parts.push(last.clone());
+    let mut writer = s.blobs.assembly_writer(upload.id).await?;
+    let mut sha = Sha256::new();
+    let mut check = JpegCheck::default();
+    for part in &parts {
+        if part.start != writer.written() {
+            writer.abort().await?;
             return Err(AppError::Internal(format!(
                 "upload {} has a hole at byte {}",
-                upload.id,
-                photo.len()
+                upload.id, part.start
             )));
         }
-        photo.extend_from_slice(&s.blobs.get(&part.key).await?);
+        let mut pieces = std::pin::pin!(s.blobs.stream(&part.key).await?);
+        while let Some(piece) = pieces.try_next().await? {
+            sha.update(&piece);
+            check.feed(&piece);
+            writer.write(&piece).await?;
+        }
     }
-    photo.extend_from_slice(&last);
-    let sha256 = hex(&Sha256::digest(&photo));
-    if sha256 != slot.sha256 {
+    let sha256 = hex(&sha.finalize());
+    let refusal = if sha256 == slot.sha256 {
+        check
+            .verdict(slot.width, slot.height)
+            .err()
+            .map(|e| format!("the photo is not what report {} says: {e}", upload.report))
+    } else {
+        Some(format!(
+            "the photo's bytes do not match the SHA-256 in report {}",
+            upload.report
+        ))
+    };
+    if let Some(why) = refusal {
+        writer.abort().await?;
         s.cases.delete_upload(upload.id).await?;
         s.blobs.delete_parts(upload.id).await?;
         return Err(AppError::ChecksumMismatch(format!(
-            "the photo's bytes do not match the SHA-256 in report {}; its upload was \
-             discarded, start it again",
-            upload.report
+            "{why}; its upload was discarded, start it again"
         )));
     }
-    let bytes = photo.len() as u64;
-    s.blobs.put_photo(&sha256, photo.freeze()).await?;
-    let part = UploadPart {
-        start: upload.received,
-        length: last.len() as u64,
-        key: BlobStore::photo_key(&sha256),
-    };
+    let bytes = writer.written();
+    let assembled = writer.finish().await?;
+    s.blobs.keep_photo(&assembled, &sha256).await?;
     let arrived = ArrivedPhoto {
         sha256,
         bytes,
         at: now,
+        holder: holder.user,
     };
     let appended = s
         .cases
-        .append_upload(upload.id, &part, expires_at, Some(&arrived))
+        .append_upload(upload.id, &last, expires_at, Some(&arrived))
         .await?;
     if matches!(appended, Appended::Now { .. }) {
         s.blobs.delete_parts(upload.id).await?;
         tracing::info!(report = %upload.report, photo = %upload.photo, bytes, "photo arrived");
+    } else {
+        s.blobs.delete(&last.key).await?;
     }
     Ok(appended)
 }

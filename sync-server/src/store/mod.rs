@@ -36,8 +36,8 @@ use uuid::Uuid;
 use crate::domain::cases::{StepRequest, Stepped};
 use crate::domain::conflicts::Resolution;
 use crate::domain::model::{
-    Appended, ArrivedPhoto, CaseFacts, Device, FeedPage, PhotoSlot, ReportFilter, ReportVersion,
-    StoredReport, Upload, UploadPart, User,
+    AdminAct, Appended, ArrivedPhoto, CaseFacts, Device, DeviceEntry, FeedPage, PhotoSlot,
+    ReportFilter, ReportVersion, StoredReport, Upload, UploadPart, User,
 };
 use crate::domain::push::{Applied, Effect};
 use crate::domain::reference::Reference;
@@ -112,9 +112,24 @@ pub trait DeviceStore: Send + Sync {
         token_sha256: &str,
         at: DateTime<Utc>,
     ) -> StoreResult<()>;
+    /// The device a token belongs to, unless the device is revoked or its person disabled.
     async fn device_by_token(&self, token_sha256: &str) -> StoreResult<Option<Device>>;
     /// The highest mutation number applied for a device.
     async fn last_applied(&self, device: DeviceId) -> StoreResult<MutationId>;
+    /// Stops a device's token working (a lost or retired tablet); `false` if there is no
+    /// such device. Re-enrolling it gives it a new token and undoes this.
+    async fn revoke_device(&self, device: DeviceId, at: DateTime<Utc>) -> StoreResult<bool>;
+    /// Stops a person's devices and console sessions working; `false` if there is no such
+    /// person. Their records stay.
+    async fn disable_user(&self, user: UserId, at: DateTime<Utc>) -> StoreResult<bool>;
+    /// Every person, with when they were disabled (if they were).
+    async fn users(&self) -> StoreResult<Vec<(User, Option<DateTime<Utc>>)>>;
+    /// Every device, with its person's login.
+    async fn devices(&self) -> StoreResult<Vec<DeviceEntry>>;
+    /// Records an administrative act.
+    async fn record_admin_act(&self, act: &AdminAct) -> StoreResult<()>;
+    /// The latest administrative acts, newest first.
+    async fn admin_acts(&self, limit: u32) -> StoreResult<Vec<AdminAct>>;
 }
 
 /// Console passwords and sessions.
@@ -122,7 +137,7 @@ pub trait DeviceStore: Send + Sync {
 pub trait SessionStore: Send + Sync {
     /// Sets (or with `None` clears) a person's console password hash.
     async fn set_password(&self, user: UserId, hash: Option<&str>) -> StoreResult<()>;
-    /// A person and their password hash, by login.
+    /// A person and their password hash, by login (none for a disabled person).
     async fn password_hash(&self, login: &str) -> StoreResult<Option<(User, Option<String>)>>;
     /// Opens a session (and forgets those already over).
     async fn create_session(
@@ -132,13 +147,31 @@ pub trait SessionStore: Send + Sync {
         at: DateTime<Utc>,
         expires_at: DateTime<Utc>,
     ) -> StoreResult<()>;
-    /// The person a live session belongs to.
+    /// The person a session belongs to and when it was last used, if it has not expired
+    /// by `now` and the person is not disabled.
     async fn session_user(
         &self,
         token_sha256: &str,
         now: DateTime<Utc>,
-    ) -> StoreResult<Option<User>>;
+    ) -> StoreResult<Option<(User, DateTime<Utc>)>>;
+    /// Notes that a session was used at `at`.
+    async fn touch_session(&self, token_sha256: &str, at: DateTime<Utc>) -> StoreResult<()>;
     async fn end_session(&self, token_sha256: &str) -> StoreResult<()>;
+    /// Records a sign-in attempt.
+    async fn record_sign_in(
+        &self,
+        login: &str,
+        address: &str,
+        ok: bool,
+        at: DateTime<Utc>,
+    ) -> StoreResult<()>;
+    /// Failed sign-ins since `since`: for this login, and from this address.
+    async fn sign_in_failures(
+        &self,
+        login: &str,
+        address: &str,
+        since: DateTime<Utc>,
+    ) -> StoreResult<(u64, u64)>;
 }
 
 /// Reference data.
@@ -210,10 +243,11 @@ pub trait ReportStore: Send + Sync {
 #[async_trait]
 pub trait UploadStore: Send + Sync {
     /// What `device`'s report `report` (or a task it completed on it) says photo `photo`
-    /// must be; `None` if nothing from this device lists it.
+    /// must be; `None` if nothing this device sent for its present person lists it (a
+    /// device enrolled anew for someone else cannot upload for its earlier person).
     async fn photo_slot(
         &self,
-        device: DeviceId,
+        device: &Device,
         report: ReportId,
         photo: PhotoId,
     ) -> StoreResult<Option<PhotoSlot>>;
@@ -224,6 +258,8 @@ pub trait UploadStore: Send + Sync {
         photos: &[PhotoId],
     ) -> StoreResult<Vec<(PhotoId, PhotoNeed)>>;
     async fn create_upload(&self, upload: &Upload) -> StoreResult<()>;
+    /// `device`'s unfinished uploads that have not expired by `now`.
+    async fn open_uploads(&self, device: DeviceId, now: DateTime<Utc>) -> StoreResult<Vec<Upload>>;
     async fn upload(&self, id: Uuid) -> StoreResult<Option<Upload>>;
     /// The parts recorded so far, in order.
     async fn upload_parts(&self, id: Uuid) -> StoreResult<Vec<UploadPart>>;

@@ -30,6 +30,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/postgres/0003_edits_feed.sql"),
     include_str!("../../migrations/postgres/0004_cases.sql"),
     include_str!("../../migrations/postgres/0005_observed_seconds.sql"),
+    include_str!("../../migrations/postgres/0006_trust.sql"),
 ];
 
 /// Applied migrations are rows of `schema_migrations`; an advisory lock keeps a second

@@ -41,8 +41,8 @@ use plan::Settle;
 use crate::engine::{Engine, from_json, to_json};
 use crate::error::{Error, Result};
 
-/// How many mutations go in one push.
-pub const BATCH: usize = 100;
+/// How many mutations go in one push: as many as the centre takes.
+pub const BATCH: usize = gridwalk_protocol::validate::MAX_MUTATIONS_PER_PUSH;
 
 /// How syncing has gone, for the queue screen.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

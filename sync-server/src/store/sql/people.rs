@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use gridwalk_protocol::{DeviceId, MutationId, UserId};
 
 use super::{Database, Mode, Row, Value, params, tag, tagged, tx};
-use crate::domain::model::{Device, User};
+use crate::domain::model::{AdminAct, Device, DeviceEntry, User};
 use crate::store::{DeviceStore, SessionStore, StoreError, StoreResult};
 
 const USER_COLUMNS: &str = "u.id, u.login, u.name, u.role, u.team, u.cells, u.badge, \
@@ -104,7 +104,9 @@ impl<D: Database> DeviceStore for D {
         tx!(self, Mode::Read, |tx| {
             let Some(row) = tx
                 .opt(
-                    "SELECT id, user_id FROM devices WHERE token_sha256 = $1",
+                    "SELECT d.id, d.user_id FROM devices d JOIN users u ON u.id = d.user_id
+                      WHERE d.token_sha256 = $1 AND d.revoked_at IS NULL
+                        AND u.disabled_at IS NULL",
                     params![token],
                 )
                 .await?
@@ -129,6 +131,114 @@ impl<D: Database> DeviceStore for D {
             .get(0)
         })
     }
+
+    async fn revoke_device(&self, device: DeviceId, at: DateTime<Utc>) -> StoreResult<bool> {
+        tx!(self, Mode::Write, |tx| {
+            let n = tx
+                .execute(
+                    "UPDATE devices SET revoked_at = $2 WHERE id = $1",
+                    params![device, at],
+                )
+                .await?;
+            Ok(n > 0)
+        })
+    }
+
+    async fn disable_user(&self, user: UserId, at: DateTime<Utc>) -> StoreResult<bool> {
+        tx!(self, Mode::Write, |tx| {
+            let n = tx
+                .execute(
+                    "UPDATE users SET disabled_at = $2 WHERE id = $1",
+                    params![user, at],
+                )
+                .await?;
+            tx.execute(
+                "DELETE FROM console_sessions WHERE user_id = $1",
+                params![user],
+            )
+            .await?;
+            Ok(n > 0)
+        })
+    }
+
+    async fn users(&self) -> StoreResult<Vec<(User, Option<DateTime<Utc>>)>> {
+        tx!(self, Mode::Read, |tx| {
+            tx.query(
+                &format!("SELECT {USER_COLUMNS}, u.disabled_at FROM users u ORDER BY u.login"),
+                vec![],
+            )
+            .await?
+            .iter()
+            .map(|r| Ok((user(r)?, r.get(8)?)))
+            .collect()
+        })
+    }
+
+    async fn devices(&self) -> StoreResult<Vec<DeviceEntry>> {
+        tx!(self, Mode::Read, |tx| {
+            tx.query(
+                "SELECT d.id, u.login, d.enrolled_at, d.last_seen, d.revoked_at
+                   FROM devices d JOIN users u ON u.id = d.user_id
+                  ORDER BY u.login, d.enrolled_at",
+                vec![],
+            )
+            .await?
+            .iter()
+            .map(|r| {
+                Ok(DeviceEntry {
+                    id: r.get(0)?,
+                    login: r.get(1)?,
+                    enrolled_at: r.get(2)?,
+                    last_seen: r.get(3)?,
+                    revoked_at: r.get(4)?,
+                })
+            })
+            .collect()
+        })
+    }
+
+    async fn record_admin_act(&self, act: &AdminAct) -> StoreResult<()> {
+        let act = act.clone();
+        tx!(self, Mode::Write, |tx| {
+            tx.execute(
+                "INSERT INTO admin_acts (id, at, actor, action, subject, detail)
+                 VALUES ($1, $2, $3, $4, $5, $6)",
+                params![
+                    act.id,
+                    act.at,
+                    &act.actor,
+                    &act.action,
+                    &act.subject,
+                    act.detail.as_deref()
+                ],
+            )
+            .await?;
+            Ok(())
+        })
+    }
+
+    async fn admin_acts(&self, limit: u32) -> StoreResult<Vec<AdminAct>> {
+        tx!(self, Mode::Read, |tx| {
+            tx.query(
+                "SELECT id, at, actor, action, subject, detail FROM admin_acts
+                  ORDER BY at DESC, id DESC LIMIT $1",
+                params![limit],
+            )
+            .await?
+            .iter()
+            .map(|r| {
+                Ok(AdminAct {
+                    id: r.get(0)?,
+                    at: r.get(1)?,
+                    actor: r.get(2)?,
+                    action: r.get(3)?,
+                    subject: r.get(4)?,
+                    detail: r.get(5)?,
+                })
+            })
+            .collect()
+        })
+    }
 }
 
 #[async_trait]
@@ -145,6 +255,12 @@ impl<D: Database> SessionStore for D {
             if n == 0 {
                 return Err(StoreError::NotFound(format!("user {user}")));
             }
+            // A new password ends every session the old one opened.
+            tx.execute(
+                "DELETE FROM console_sessions WHERE user_id = $1",
+                params![user],
+            )
+            .await?;
             Ok(())
         })
     }
@@ -155,7 +271,8 @@ impl<D: Database> SessionStore for D {
             let Some(row) = tx
                 .opt(
                     &format!(
-                        "SELECT {USER_COLUMNS}, u.password_hash FROM users u WHERE u.login = $1"
+                        "SELECT {USER_COLUMNS}, u.password_hash FROM users u
+                          WHERE u.login = $1 AND u.disabled_at IS NULL"
                     ),
                     params![login],
                 )
@@ -182,8 +299,9 @@ impl<D: Database> SessionStore for D {
             )
             .await?;
             tx.execute(
-                "INSERT INTO console_sessions (token_sha256, user_id, created_at, expires_at)
-                 VALUES ($1, $2, $3, $4)",
+                "INSERT INTO console_sessions (token_sha256, user_id, created_at, expires_at,
+                                               last_used)
+                 VALUES ($1, $2, $3, $4, $3)",
                 params![token, user, at, expires_at],
             )
             .await?;
@@ -195,20 +313,72 @@ impl<D: Database> SessionStore for D {
         &self,
         token_sha256: &str,
         now: DateTime<Utc>,
-    ) -> StoreResult<Option<User>> {
+    ) -> StoreResult<Option<(User, DateTime<Utc>)>> {
         let token = token_sha256.to_owned();
         tx!(self, Mode::Read, |tx| {
             tx.opt(
                 &format!(
-                    "SELECT {USER_COLUMNS} FROM console_sessions s JOIN users u ON u.id = s.user_id
-                      WHERE s.token_sha256 = $1 AND s.expires_at > $2"
+                    "SELECT {USER_COLUMNS}, s.last_used
+                       FROM console_sessions s JOIN users u ON u.id = s.user_id
+                      WHERE s.token_sha256 = $1 AND s.expires_at > $2
+                        AND u.disabled_at IS NULL"
                 ),
                 params![token, now],
             )
             .await?
             .as_ref()
-            .map(user)
+            .map(|r| Ok((user(r)?, r.get(8)?)))
             .transpose()
+        })
+    }
+
+    async fn touch_session(&self, token_sha256: &str, at: DateTime<Utc>) -> StoreResult<()> {
+        let token = token_sha256.to_owned();
+        tx!(self, Mode::Write, |tx| {
+            tx.execute(
+                "UPDATE console_sessions SET last_used = $2 WHERE token_sha256 = $1",
+                params![token, at],
+            )
+            .await?;
+            Ok(())
+        })
+    }
+
+    async fn record_sign_in(
+        &self,
+        login: &str,
+        address: &str,
+        ok: bool,
+        at: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        let (login, address) = (login.to_owned(), address.to_owned());
+        tx!(self, Mode::Write, |tx| {
+            tx.execute(
+                "INSERT INTO sign_ins (login, address, at, ok) VALUES ($1, $2, $3, $4)",
+                params![login, address, at, ok],
+            )
+            .await?;
+            Ok(())
+        })
+    }
+
+    async fn sign_in_failures(
+        &self,
+        login: &str,
+        address: &str,
+        since: DateTime<Utc>,
+    ) -> StoreResult<(u64, u64)> {
+        let (login, address) = (login.to_owned(), address.to_owned());
+        tx!(self, Mode::Read, |tx| {
+            let row = tx
+                .one(
+                    "SELECT
+                       (SELECT COUNT(*) FROM sign_ins WHERE login = $1 AND at > $3 AND NOT ok),
+                       (SELECT COUNT(*) FROM sign_ins WHERE address = $2 AND at > $3 AND NOT ok)",
+                    params![login, address, since],
+                )
+                .await?;
+            Ok((row.get(0)?, row.get(1)?))
         })
     }
 

@@ -499,7 +499,10 @@ async fn receive_reports(
         .iter()
         .flat_map(|r| r.photos.iter().map(|p| p.sha256.clone()))
         .collect();
-    let held_shas = held_photos(tx, shas).await?;
+    // Every new report of one push has the device's inspector as its reporter (a report
+    // naming another is refused before it gets here).
+    let holder = new.first().map(|r| r.reporter);
+    let held_shas = held_photos(tx, shas, holder).await?;
     let receipts = push::receive(new, &candidates, &held_shas);
 
     let mut reports = Vec::with_capacity(receipts.len());
@@ -534,6 +537,8 @@ async fn receive_reports(
                 Value::from(&p.sha256),
                 Value::from(p.bytes),
                 Value::from(*held),
+                Value::from(p.width),
+                Value::from(p.height),
             ]);
         }
         versions.push(vec![
@@ -596,6 +601,8 @@ const PHOTO_COLUMNS: &[(&str, Ty)] = &[
     ("sha256", Ty::Text),
     ("bytes", Ty::Int),
     ("arrived", Ty::Bool),
+    ("width", Ty::Int),
+    ("height", Ty::Int),
 ];
 
 /// Merges a device's edit ([`edits::plan`]) and writes what it decides.
@@ -636,9 +643,14 @@ async fn edit_report(
         .transpose()?;
     let own_later: Vec<ReportPatch> = tx
         .query(
-            "SELECT patch FROM report_versions
-              WHERE report_id = $1 AND version > $2 AND by_device = $3 AND patch IS NOT NULL
-              ORDER BY version",
+            // One more than the most that are replayed, so `plan` can tell there are more.
+            &format!(
+                "SELECT patch FROM report_versions
+                  WHERE report_id = $1 AND version > $2 AND by_device = $3
+                    AND patch IS NOT NULL
+                  ORDER BY version LIMIT {}",
+                edits::MAX_UNTAKEN_EDITS + 1
+            ),
             params![e.report, e.base_version, e.device.id],
         )
         .await?
@@ -761,7 +773,7 @@ async fn store_version(
     )
     .await?;
     let shas = record.photos.iter().map(|p| p.sha256.clone()).collect();
-    let held = held_photos(tx, shas).await?;
+    let held = held_photos(tx, shas, Some(reporter)).await?;
     let rows = record
         .photos
         .iter()
@@ -772,6 +784,8 @@ async fn store_version(
                 Value::from(&p.sha256),
                 Value::from(p.bytes),
                 Value::from(held.contains(&p.sha256)),
+                Value::from(p.width),
+                Value::from(p.height),
             ]
         })
         .collect();

@@ -4,7 +4,7 @@
 
 use std::collections::HashSet;
 
-use gridwalk_protocol::{CaseState, ReportId};
+use gridwalk_protocol::{CaseState, ReportId, UserId};
 
 use super::{Sql, Ty, Value, params};
 use crate::domain::cases::{
@@ -59,14 +59,18 @@ pub(crate) async fn move_report(
 pub(crate) async fn held_photos(
     tx: &mut dyn Sql,
     list: Vec<String>,
+    holder: Option<UserId>,
 ) -> StoreResult<HashSet<String>> {
+    let Some(holder) = holder else {
+        return Ok(HashSet::new());
+    };
     if list.is_empty() {
         return Ok(HashSet::new());
     }
     let any = (tx.dialect().any)("sha256", 1);
     tx.query(
-        &format!("SELECT sha256 FROM photo_blobs WHERE {any}"),
-        vec![Value::list(list)],
+        &format!("SELECT sha256 FROM photo_holders WHERE {any} AND user_id = $2"),
+        vec![Value::list(list), Value::from(holder)],
     )
     .await?
     .iter()
@@ -224,7 +228,7 @@ pub(crate) async fn step_in(
             .iter()
             .map(|(_, p)| p.sha256.clone())
             .collect();
-        let held = held_photos(tx, shas).await?;
+        let held = held_photos(tx, shas, req.by.user).await?;
         let rows = w
             .task_photos
             .iter()
@@ -237,6 +241,8 @@ pub(crate) async fn step_in(
                     Value::from(&p.sha256),
                     Value::from(p.bytes),
                     Value::from(held.contains(&p.sha256)),
+                    Value::from(p.width),
+                    Value::from(p.height),
                 ]
             })
             .collect();
@@ -250,6 +256,8 @@ pub(crate) async fn step_in(
                 ("sha256", Ty::Text),
                 ("bytes", Ty::Int),
                 ("arrived", Ty::Bool),
+                ("width", Ty::Int),
+                ("height", Ty::Int),
             ],
             rows,
             "ON CONFLICT (task_id, photo_id) DO NOTHING",

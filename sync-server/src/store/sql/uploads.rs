@@ -14,7 +14,7 @@ use super::feed::write_feed;
 use super::steps::move_report;
 use super::{Database, Mode, Row, Value, params, tx};
 use crate::domain::model::{
-    Appended, ArrivedPhoto, PhotoSlot, Touch, Upload, UploadPart, check_append,
+    Appended, ArrivedPhoto, Device, PhotoSlot, Touch, Upload, UploadPart, check_append,
 };
 use crate::domain::photos;
 use crate::store::{StoreResult, UploadStore};
@@ -41,20 +41,24 @@ fn upload(r: &Row) -> StoreResult<Upload> {
 impl<D: Database> UploadStore for D {
     async fn photo_slot(
         &self,
-        device: DeviceId,
+        device: &Device,
         report: ReportId,
         photo: PhotoId,
     ) -> StoreResult<Option<PhotoSlot>> {
+        let (user, device) = (device.user, device.id);
         tx!(self, Mode::Read, |tx| {
             tx.opt(
-                "SELECT p.sha256, p.bytes, p.arrived FROM report_photos p
+                "SELECT p.sha256, p.bytes, p.arrived, p.width, p.height FROM report_photos p
                    JOIN reports r ON r.id = p.report_id
                   WHERE p.report_id = $1 AND p.photo_id = $2 AND r.device_id = $3
+                    AND r.reporter = $4
                  UNION ALL
-                 SELECT t.sha256, t.bytes, t.arrived FROM task_photos t
+                 SELECT t.sha256, t.bytes, t.arrived, t.width, t.height FROM task_photos t
+                   JOIN tasks k ON k.id = t.task_id
                   WHERE t.report_id = $1 AND t.photo_id = $2 AND t.device_id = $3
+                    AND k.assignee = $4
                  LIMIT 1",
-                params![report, photo, device],
+                params![report, photo, device, user],
             )
             .await?
             .map(|r| {
@@ -62,6 +66,8 @@ impl<D: Database> UploadStore for D {
                     sha256: r.get(0)?,
                     bytes: r.get(1)?,
                     arrived: r.get(2)?,
+                    width: r.get(3)?,
+                    height: r.get(4)?,
                 })
             })
             .transpose()
@@ -132,6 +138,23 @@ impl<D: Database> UploadStore for D {
             )
             .await?;
             Ok(())
+        })
+    }
+
+    async fn open_uploads(&self, device: DeviceId, now: DateTime<Utc>) -> StoreResult<Vec<Upload>> {
+        tx!(self, Mode::Read, |tx| {
+            tx.query(
+                &format!(
+                    "SELECT {UPLOAD_COLUMNS} FROM uploads
+                      WHERE device_id = $1 AND completed_at IS NULL AND expires_at >= $2
+                      ORDER BY created_at"
+                ),
+                params![device, now],
+            )
+            .await?
+            .iter()
+            .map(upload)
+            .collect()
         })
     }
 
@@ -257,29 +280,40 @@ async fn photo_arrived(tx: &mut dyn super::Sql, upload: Uuid, a: &ArrivedPhoto) 
         params![&a.sha256, a.bytes, a.at],
     )
     .await?;
+    tx.execute(
+        "INSERT INTO photo_holders (sha256, user_id) VALUES ($1, $2)
+         ON CONFLICT (sha256, user_id) DO NOTHING",
+        params![&a.sha256, a.holder],
+    )
+    .await?;
+    // Only the uploader's inspector's reports and verifications count the photo as arrived.
     let waiting: Vec<ReportId> = tx
         .query(
             &format!(
                 "SELECT id FROM reports
-                  WHERE state = 'awaiting_photos'
+                  WHERE state = 'awaiting_photos' AND reporter = $2
                     AND id IN (SELECT report_id FROM report_photos WHERE sha256 = $1)
                   ORDER BY id{lock}",
                 lock = tx.dialect().lock
             ),
-            params![&a.sha256],
+            params![&a.sha256, a.holder],
         )
         .await?
         .iter()
         .map(|r| r.get(0))
         .collect::<StoreResult<_>>()?;
     tx.execute(
-        "UPDATE report_photos SET arrived = TRUE WHERE sha256 = $1",
-        params![&a.sha256],
+        "UPDATE report_photos SET arrived = TRUE
+          WHERE sha256 = $1
+            AND report_id IN (SELECT id FROM reports WHERE reporter = $2)",
+        params![&a.sha256, a.holder],
     )
     .await?;
     tx.execute(
-        "UPDATE task_photos SET arrived = TRUE WHERE sha256 = $1",
-        params![&a.sha256],
+        "UPDATE task_photos SET arrived = TRUE
+          WHERE sha256 = $1
+            AND device_id IN (SELECT id FROM devices WHERE user_id = $2)",
+        params![&a.sha256, a.holder],
     )
     .await?;
     if waiting.is_empty() {

@@ -1,0 +1,462 @@
+//! One tablet cannot stall the centre: every push and upload is bounded, and what goes over
+//! a bound is answered in words with the right status and stores nothing. Each scenario
+//! reproduces a finding of the attack on main at 277c0b8 (issue 13), on both backends.
+#![allow(clippy::unwrap_used)]
+
+use chrono::Utc;
+use gridwalk_protocol::validate::MAX_MUTATIONS_PER_PUSH;
+use gridwalk_protocol::{
+    ApiError, Mutation, MutationBody, Outcome, PushRequest, PushResponse, QueueStats, ReportPatch,
+};
+use gridwalk_sync::services::uploads::{MAX_OPEN_UPLOADS, MAX_PARTS};
+use gridwalk_system_tests::*;
+
+fn request(engine: &gridwalk_field::Engine, mutations: Vec<Mutation>) -> PushRequest {
+    PushRequest {
+        device: engine.device_id(),
+        app_version: "test".into(),
+        queue: QueueStats::default(),
+        mutations,
+    }
+}
+
+async fn post(s: &Server, token: &str, body: &PushRequest) -> reqwest::Response {
+    reqwest::Client::new()
+        .post(format!("{}/v1/push", s.url))
+        .bearer_auth(token)
+        .json(body)
+        .send()
+        .await
+        .unwrap()
+}
+
+/// `n` edits of `report`'s description, all based on version 1, numbered from `first`.
+fn edits(engine: &gridwalk_field::Engine, report: &Mutation, first: u64, n: u64) -> Vec<Mutation> {
+    (first..first + n)
+        .map(|id| Mutation {
+            id,
+            device: engine.device_id(),
+            created_at: Utc::now(),
+            body: MutationBody::EditReport {
+                report: report.body.report_id(),
+                base_version: 1,
+                patch: Box::new(ReportPatch {
+                    description: Some(format!("第 {id} 次修改")),
+                    ..ReportPatch::default()
+                }),
+            },
+        })
+        .collect()
+}
+
+async fn the_device_row(s: &Server, engine: &gridwalk_field::Engine) -> serde_json::Value {
+    let board = s.store.device_board().await.unwrap();
+    let row = board.iter().find(|d| d.id == engine.device_id()).unwrap();
+    serde_json::to_value(row).unwrap()
+}
+
+async fn a_hostile_push_is_refused_whole_and_changes_nothing(backend: Backend) {
+    let s = server(backend).await;
+    let dir = tempfile::tempdir().unwrap();
+    let engine = device_with_reports(dir.path(), 1);
+    let token = enroll(&s, &engine).await;
+    let submitted = engine.pending_mutations(1).unwrap();
+    let first: PushResponse = post(&s, &token, &request(&engine, submitted.clone()))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(first.last_applied, 1);
+    let before = the_device_row(&s, &engine).await;
+
+    // 9,500 edits in one push (2 MB): refused before any is read.
+    let resp = post(
+        &s,
+        &token,
+        &request(&engine, edits(&engine, &submitted[0], 2, 9_500)),
+    )
+    .await;
+    assert_eq!(resp.status(), 413);
+    let err: ApiError = resp.json().await.unwrap();
+    assert_eq!(err.error, "too_large");
+    assert!(
+        err.message.starts_with(&format!(
+            "a push carries at most {MAX_MUTATIONS_PER_PUSH} mutations, this one 9500"
+        )),
+        "{}",
+        err.message
+    );
+
+    // Numbers past what the store holds and a 1.9 MB app version: 400, not 500.
+    let mut req = request(&engine, vec![]);
+    req.queue.bytes = u64::MAX;
+    req.app_version = "x".repeat(1_900_000);
+    let resp = post(&s, &token, &req).await;
+    assert_eq!(resp.status(), 400);
+    let err: ApiError = resp.json().await.unwrap();
+    assert!(err.message.contains("queue.bytes"), "{}", err.message);
+    assert!(err.message.contains("app_version"), "{}", err.message);
+
+    // A push that skips ahead is refused and does not touch the device's row either.
+    let mut gap = request(&engine, edits(&engine, &submitted[0], 5, 1));
+    gap.app_version = "9.9.9".into();
+    gap.queue.reports = 77;
+    assert_eq!(post(&s, &token, &gap).await.status(), 409);
+
+    assert_eq!(the_device_row(&s, &engine).await, before, "nothing written");
+    let stored = s
+        .store
+        .report(submitted[0].body.report_id())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.version, 1);
+    s.finish().await;
+}
+
+async fn edits_cost_a_bounded_amount_each(backend: Backend) {
+    let s = server(backend).await;
+    let dir = tempfile::tempdir().unwrap();
+    let engine = device_with_reports(dir.path(), 1);
+    let token = enroll(&s, &engine).await;
+    let submitted = engine.pending_mutations(1).unwrap();
+    post(&s, &token, &request(&engine, submitted.clone())).await;
+
+    // A full push of edits all based on version 1: the first 33 replay at most 32 earlier
+    // ones each; the rest are refused in words, so the push costs a bounded amount.
+    let n = MAX_MUTATIONS_PER_PUSH as u64;
+    let resp: PushResponse = post(
+        &s,
+        &token,
+        &request(&engine, edits(&engine, &submitted[0], 2, n)),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(resp.last_applied, n + 1);
+    let (taken, refused): (Vec<_>, Vec<_>) = resp
+        .results
+        .iter()
+        .partition(|r| !matches!(r.outcome, Outcome::Rejected { .. }));
+    assert_eq!(taken.len(), 33, "{:?}", resp.results.first());
+    for r in refused {
+        let Outcome::Rejected { reason } = &r.outcome else {
+            unreachable!()
+        };
+        assert!(
+            reason.contains("more than 32 times since version 1"),
+            "{reason}"
+        );
+    }
+    let stored = s
+        .store
+        .report(submitted[0].body.report_id())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.version, 34);
+    assert_eq!(stored.report.description, "第 34 次修改");
+    s.finish().await;
+}
+
+async fn reports_that_could_never_complete_are_refused(backend: Backend) {
+    let s = server(backend).await;
+    let dir = tempfile::tempdir().unwrap();
+    let engine = signed_in_engine(dir.path());
+    capture(
+        &engine,
+        &[fixtures().join("photos/orient-1.jpg")],
+        (gridwalk_protocol::Kind::Event, "0507"),
+    );
+    let token = enroll(&s, &engine).await;
+    let base = engine.pending_mutations(1).unwrap().remove(0);
+    let variant = |id: u64, f: &dyn Fn(&mut gridwalk_protocol::Report)| {
+        let mut m = base.clone();
+        m.id = id;
+        let MutationBody::SubmitReport { report } = &mut m.body else {
+            panic!("a submission")
+        };
+        report.id = gridwalk_protocol::ReportId::new();
+        f(report);
+        m
+    };
+    let photo = |r: &gridwalk_protocol::Report| r.photos[0].clone();
+    let batch = vec![
+        variant(1, &|r| {
+            let p = photo(r);
+            r.photos = (0..9_000)
+                .map(|_| gridwalk_protocol::PhotoRef {
+                    id: gridwalk_protocol::PhotoId::new(),
+                    ..p.clone()
+                })
+                .collect();
+        }),
+        // Larger than any centre takes: it would wait for its photo for ever.
+        variant(2, &|r| r.photos[0].bytes = 1_000_000_000_000),
+        // Larger than this centre takes (32 MiB by default).
+        variant(3, &|r| r.photos[0].bytes = 40 * 1024 * 1024),
+        // A clock reset to year 1.
+        variant(4, &|r| {
+            r.observed_at = "0001-01-01T08:00:00+08:00".parse().unwrap();
+        }),
+    ];
+    let resp: PushResponse = post(&s, &token, &request(&engine, batch))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let reasons: Vec<String> = resp
+        .results
+        .iter()
+        .map(|r| match &r.outcome {
+            Outcome::Rejected { reason } => reason.clone(),
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(reasons[0], "photos: 9000 photos; at most 20");
+    assert!(
+        reasons[1].contains("photos[0].bytes: 1000000000000 bytes"),
+        "{}",
+        reasons[1]
+    );
+    assert!(
+        reasons[2].contains("this centre takes photos of at most 33554432 bytes"),
+        "{}",
+        reasons[2]
+    );
+    assert!(
+        reasons[3].contains("observed_at: 0001-01-01")
+            && reasons[3].contains("more than a year ago"),
+        "{}",
+        reasons[3]
+    );
+    assert_eq!(s.store.report_count().await.unwrap(), 0);
+    s.finish().await;
+}
+
+async fn tus_create(
+    s: &Server,
+    token: &str,
+    report: gridwalk_protocol::ReportId,
+    photo: &gridwalk_protocol::PhotoRef,
+) -> reqwest::Response {
+    use base64::Engine as _;
+    let b64 = |v: String| base64::engine::general_purpose::STANDARD.encode(v);
+    reqwest::Client::new()
+        .post(format!("{}/v1/uploads/", s.url))
+        .bearer_auth(token)
+        .header("Tus-Resumable", "1.0.0")
+        .header("Upload-Length", photo.bytes.to_string())
+        .header(
+            "Upload-Metadata",
+            format!(
+                "report {},photo {}",
+                b64(report.to_string()),
+                b64(photo.id.to_string())
+            ),
+        )
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn tus_patch(s: &Server, token: &str, location: &str, offset: u64, body: Vec<u8>) -> u16 {
+    reqwest::Client::new()
+        .patch(format!("{}{location}", s.url))
+        .bearer_auth(token)
+        .header("Tus-Resumable", "1.0.0")
+        .header("Upload-Offset", offset.to_string())
+        .header("Content-Type", "application/offset+octet-stream")
+        .body(body)
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+fn location(resp: &reqwest::Response) -> String {
+    let l = resp.headers()["location"].to_str().unwrap();
+    // Relative or absolute: keep the path.
+    l.find("/v1/").map_or(l, |i| &l[i..]).to_owned()
+}
+
+async fn uploads_are_bounded_per_photo_per_device_and_per_piece(backend: Backend) {
+    let s = server(backend).await;
+    let dir = tempfile::tempdir().unwrap();
+    let engine = signed_in_engine(dir.path());
+    let photo = fixtures().join("photos/orient-1.jpg");
+    for _ in 0..6 {
+        capture(
+            &engine,
+            &[photo.clone(), photo.clone(), photo.clone()],
+            (gridwalk_protocol::Kind::Event, "0507"),
+        );
+    }
+    let token = enroll(&s, &engine).await;
+    let pushed = engine.pending_mutations(100).unwrap();
+    let resp: PushResponse = post(&s, &token, &request(&engine, pushed.clone()))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(resp.results.iter().all(|r| r.outcome == Outcome::Applied));
+    let slots: Vec<_> = pushed
+        .iter()
+        .flat_map(|m| {
+            let r = m.body.submitted().unwrap();
+            r.photos.iter().map(move |p| (r.id, p.clone()))
+        })
+        .collect();
+    assert_eq!(slots.len(), 18);
+
+    // A second upload for one photo replaces the first: 150 creations leave one upload.
+    let (report, p) = &slots[0];
+    let mut last = String::new();
+    for _ in 0..150 {
+        let resp = tus_create(&s, &token, *report, p).await;
+        assert_eq!(resp.status(), 201);
+        last = location(&resp);
+    }
+    assert_eq!(
+        s.store
+            .open_uploads(engine.device_id(), Utc::now())
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+
+    // Tiny pieces: fewer than MAX_PARTS of them, then refused in words (the rest in one
+    // piece would still be taken).
+    for offset in 0..MAX_PARTS as u64 - 1 {
+        assert_eq!(tus_patch(&s, &token, &last, offset, vec![0xFF]).await, 204);
+    }
+    let resp = reqwest::Client::new()
+        .patch(format!("{}{last}", s.url))
+        .bearer_auth(&token)
+        .header("Tus-Resumable", "1.0.0")
+        .header("Upload-Offset", (MAX_PARTS - 1).to_string())
+        .header("Content-Type", "application/offset+octet-stream")
+        .body(vec![0xD8])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 400);
+    let err: ApiError = resp.json().await.unwrap();
+    assert!(
+        err.message
+            .contains("has arrived in 199 pieces and takes at most 200"),
+        "{}",
+        err.message
+    );
+
+    // At most MAX_OPEN_UPLOADS unfinished uploads per device.
+    for (report, p) in &slots[1..MAX_OPEN_UPLOADS] {
+        assert_eq!(tus_create(&s, &token, *report, p).await.status(), 201);
+    }
+    let (report, p) = &slots[MAX_OPEN_UPLOADS];
+    let resp = tus_create(&s, &token, *report, p).await;
+    assert_eq!(resp.status(), 429);
+    let err: ApiError = resp.json().await.unwrap();
+    assert!(
+        err.message.contains("unfinished uploads"),
+        "{}",
+        err.message
+    );
+    s.finish().await;
+}
+
+async fn an_arrived_photo_takes_no_new_upload(backend: Backend) {
+    let s = server(backend).await;
+    let dir = tempfile::tempdir().unwrap();
+    let engine = signed_in_engine(dir.path());
+    capture(
+        &engine,
+        &[fixtures().join("photos/orient-1.jpg")],
+        (gridwalk_protocol::Kind::Event, "0507"),
+    );
+    let report = engine.pending_mutations(1).unwrap().remove(0);
+    let token = enroll(&s, &engine).await;
+    let client = connect(&engine, &s.url, &token);
+    let done = engine.sync_once(&client, "test/limits").await.unwrap();
+    assert_eq!(done.sent, 1);
+    let r = report.body.submitted().unwrap();
+    let resp = tus_create(&s, &token, r.id, &r.photos[0]).await;
+    assert_eq!(resp.status(), 409);
+    let err: ApiError = resp.json().await.unwrap();
+    assert!(
+        err.message.contains("has already arrived"),
+        "{}",
+        err.message
+    );
+    assert!(
+        s.store
+            .open_uploads(engine.device_id(), Utc::now())
+            .await
+            .unwrap()
+            .is_empty(),
+        "nothing kept"
+    );
+    s.finish().await;
+}
+
+async fn bytes_that_are_not_the_declared_jpeg_are_refused(backend: Backend) {
+    use sha2::Digest as _;
+    let s = server(backend).await;
+    let dir = tempfile::tempdir().unwrap();
+    let engine = signed_in_engine(dir.path());
+    capture(
+        &engine,
+        &[fixtures().join("photos/orient-1.jpg")],
+        (gridwalk_protocol::Kind::Event, "0507"),
+    );
+    let token = enroll(&s, &engine).await;
+    let mut m = engine.pending_mutations(1).unwrap().remove(0);
+    // The device declares an HTML page as its photo: the SHA-256 matches what it sends.
+    let html = b"<html><script>document.title='owned'</script></html>".to_vec();
+    let MutationBody::SubmitReport { report } = &mut m.body else {
+        panic!("a submission")
+    };
+    report.photos[0].sha256 = sha2::Sha256::digest(&html)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    report.photos[0].bytes = html.len() as u64;
+    let (id, photo) = (report.id, report.photos[0].clone());
+    let resp: PushResponse = post(&s, &token, &request(&engine, vec![m]))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(resp.results[0].outcome, Outcome::Applied);
+    let created = tus_create(&s, &token, id, &photo).await;
+    assert_eq!(created.status(), 201);
+    let resp = reqwest::Client::new()
+        .patch(format!("{}{}", s.url, location(&created)))
+        .bearer_auth(&token)
+        .header("Tus-Resumable", "1.0.0")
+        .header("Upload-Offset", "0")
+        .header("Content-Type", "application/offset+octet-stream")
+        .body(html)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 460);
+    let err: ApiError = resp.json().await.unwrap();
+    assert!(err.message.contains("it is not a JPEG"), "{}", err.message);
+    let held = s.store.report(id).await.unwrap().unwrap();
+    assert_eq!(held.state.as_str(), "awaiting_photos", "still waiting");
+    assert!(s.blobs.photo(&photo.sha256).await.is_err(), "nothing filed");
+    s.finish().await;
+}
+
+on_every_backend!(
+    bytes_that_are_not_the_declared_jpeg_are_refused,
+    an_arrived_photo_takes_no_new_upload,
+    a_hostile_push_is_refused_whole_and_changes_nothing,
+    edits_cost_a_bounded_amount_each,
+    reports_that_could_never_complete_are_refused,
+    uploads_are_bounded_per_photo_per_device_and_per_piece,
+);
