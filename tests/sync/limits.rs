@@ -69,7 +69,8 @@ async fn a_hostile_push_is_refused_whole_and_changes_nothing(backend: Backend) {
     assert_eq!(first.last_applied, 1);
     let before = the_device_row(&s, &engine).await;
 
-    // 9,500 edits in one push (2 MB): refused before any is read.
+    // 9,500 edits in one push (2.5 MB, the attack that held the centre for ~5 minutes):
+    // refused before it is even parsed.
     let resp = post(
         &s,
         &token,
@@ -80,8 +81,23 @@ async fn a_hostile_push_is_refused_whole_and_changes_nothing(backend: Backend) {
     let err: ApiError = resp.json().await.unwrap();
     assert_eq!(err.error, "too_large");
     assert!(
+        err.message.contains("bytes a request may carry"),
+        "{}",
+        err.message
+    );
+    // 101 mutations, well under the size limit: refused whole, in words.
+    let resp = post(
+        &s,
+        &token,
+        &request(&engine, edits(&engine, &submitted[0], 2, 101)),
+    )
+    .await;
+    assert_eq!(resp.status(), 413);
+    let err: ApiError = resp.json().await.unwrap();
+    assert_eq!(err.error, "too_large");
+    assert!(
         err.message.starts_with(&format!(
-            "a push carries at most {MAX_MUTATIONS_PER_PUSH} mutations, this one 9500"
+            "a push carries at most {MAX_MUTATIONS_PER_PUSH} mutations, this one 101"
         )),
         "{}",
         err.message
@@ -368,13 +384,15 @@ async fn uploads_are_bounded_per_photo_per_device_and_per_piece(backend: Backend
     s.finish().await;
 }
 
-async fn an_arrived_photo_takes_no_new_upload(backend: Backend) {
+async fn a_photo_whose_bytes_have_arrived_is_not_sent_again(backend: Backend) {
     let s = server(backend).await;
     let dir = tempfile::tempdir().unwrap();
     let engine = signed_in_engine(dir.path());
+    // Two photos with the same bytes: once the first arrives, the second has too.
+    let photo = fixtures().join("photos/orient-1.jpg");
     capture(
         &engine,
-        &[fixtures().join("photos/orient-1.jpg")],
+        &[photo.clone(), photo],
         (gridwalk_protocol::Kind::Event, "0507"),
     );
     let report = engine.pending_mutations(1).unwrap().remove(0);
@@ -382,14 +400,23 @@ async fn an_arrived_photo_takes_no_new_upload(backend: Backend) {
     let client = connect(&engine, &s.url, &token);
     let done = engine.sync_once(&client, "test/limits").await.unwrap();
     assert_eq!(done.sent, 1);
+    let q = engine.queue_summary().unwrap();
+    assert_eq!(q.pending_photos, 0, "{q:?}");
+
+    // Asked again for an arrived photo, the centre answers with an upload born complete:
+    // Upload-Offset is the whole length, so no tus client sends the bytes again.
     let r = report.body.submitted().unwrap();
-    let resp = tus_create(&s, &token, r.id, &r.photos[0]).await;
-    assert_eq!(resp.status(), 409);
-    let err: ApiError = resp.json().await.unwrap();
-    assert!(
-        err.message.contains("has already arrived"),
-        "{}",
-        err.message
+    let resp = tus_create(&s, &token, r.id, &r.photos[1]).await;
+    assert_eq!(resp.status(), 201);
+    assert_eq!(
+        resp.headers()["upload-offset"].to_str().unwrap(),
+        r.photos[1].bytes.to_string()
+    );
+    let l = location(&resp);
+    assert_eq!(
+        tus_patch(&s, &token, &l, 0, vec![0xFF]).await,
+        409,
+        "nothing more is taken"
     );
     assert!(
         s.store
@@ -397,7 +424,7 @@ async fn an_arrived_photo_takes_no_new_upload(backend: Backend) {
             .await
             .unwrap()
             .is_empty(),
-        "nothing kept"
+        "nothing left open"
     );
     s.finish().await;
 }
@@ -454,7 +481,7 @@ async fn bytes_that_are_not_the_declared_jpeg_are_refused(backend: Backend) {
 
 on_every_backend!(
     bytes_that_are_not_the_declared_jpeg_are_refused,
-    an_arrived_photo_takes_no_new_upload,
+    a_photo_whose_bytes_have_arrived_is_not_sent_again,
     a_hostile_push_is_refused_whole_and_changes_nothing,
     edits_cost_a_bounded_amount_each,
     reports_that_could_never_complete_are_refused,

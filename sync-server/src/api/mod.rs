@@ -34,7 +34,12 @@ use tracing::Level;
 use crate::AppState;
 use crate::error::AppError;
 
-/// A JSON body; one that is not the JSON a route expects is a `400` in words.
+/// The largest JSON body any route takes (axum's default): a full push of 100 reports is
+/// well under it.
+pub const MAX_JSON_BYTES: usize = 2 * 1024 * 1024;
+
+/// A JSON body; one that is not the JSON a route expects is a `400` in words, one larger
+/// than [`MAX_JSON_BYTES`] a `413`.
 #[derive(Debug, Clone)]
 pub struct AppJson<T>(pub T);
 
@@ -45,7 +50,15 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for AppJson<T> {
         Json::<T>::from_request(req, state)
             .await
             .map(|Json(v)| AppJson(v))
-            .map_err(|e| AppError::BadRequest(e.body_text()))
+            .map_err(|e| {
+                if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+                    AppError::TooLarge(format!(
+                        "the body is larger than the {MAX_JSON_BYTES} bytes a request may carry"
+                    ))
+                } else {
+                    AppError::BadRequest(e.body_text())
+                }
+            })
     }
 }
 

@@ -235,10 +235,23 @@ pub async fn create(
         )));
     }
     if slot.arrived {
-        return Err(AppError::Refused(format!(
-            "photo {photo} of report {report} has already arrived at the centre; there is \
-             nothing to upload"
-        )));
+        // Nothing to send (another photo of this inspector's with the same bytes arrived
+        // while the device was asking): an upload that is already complete says so in
+        // plain tus, `Upload-Offset` = `Upload-Length`, to this engine and any other client.
+        let upload = Upload {
+            id: Uuid::now_v7(),
+            device: device.id,
+            report,
+            photo,
+            length,
+            received: length,
+            metadata: req.metadata.map(str::to_owned),
+            created_at: now,
+            expires_at: now + s.settings.ttl,
+            completed_at: Some(now),
+        };
+        s.cases.create_upload(&upload).await?;
+        return Ok(upload);
     }
     // One upload per photo: a new one replaces an unfinished one (its Location was lost,
     // say, in a crash), so a device cannot pile up copies of one photo.

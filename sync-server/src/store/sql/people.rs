@@ -91,7 +91,8 @@ impl<D: Database> DeviceStore for D {
             tx.execute(
                 "INSERT INTO devices (id, user_id, token_sha256, enrolled_at) VALUES ($1, $2, $3, $4)
                  ON CONFLICT (id) DO UPDATE SET user_id = excluded.user_id,
-                    token_sha256 = excluded.token_sha256, enrolled_at = excluded.enrolled_at",
+                    token_sha256 = excluded.token_sha256, enrolled_at = excluded.enrolled_at,
+                    revoked_at = NULL",
                 params![device, user, token, at],
             )
             .await?;
