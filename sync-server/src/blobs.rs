@@ -96,6 +96,14 @@ impl BlobWriter {
         Ok(self.key)
     }
 
+    /// Completes the object without flushing it to the device: for an object that is
+    /// renamed into place and flushed there ([`BlobStore::keep_photo`]), or read and
+    /// removed before anything is answered for it.
+    pub async fn finish_unflushed(self) -> Result<String, BlobError> {
+        self.inner.finish().await.map_err(blob_err(&self.key))?;
+        Ok(self.key)
+    }
+
     /// Discards what was written.
     pub async fn abort(self) -> Result<(), BlobError> {
         self.inner.abort().await.map_err(blob_err(&self.key))

@@ -42,6 +42,9 @@ pub enum AppError {
     /// The client holds as much as it may (open uploads): finish or end some first.
     #[error("{0}")]
     TooMany(String),
+    /// This client is asking faster than it may: try again after `retry_after` seconds.
+    #[error("{message}")]
+    Throttled { message: String, retry_after: u64 },
     /// Too many requests in flight: try again shortly.
     #[error("{0}")]
     Busy(String),
@@ -80,7 +83,9 @@ impl IntoResponse for AppError {
             AppError::OffsetMismatch { .. } => (StatusCode::CONFLICT, "offset_mismatch", None),
             AppError::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "too_large", None),
             AppError::Busy(_) => (StatusCode::SERVICE_UNAVAILABLE, "busy", None),
-            AppError::TooMany(_) => (StatusCode::TOO_MANY_REQUESTS, "too_many", None),
+            AppError::TooMany(_) | AppError::Throttled { .. } => {
+                (StatusCode::TOO_MANY_REQUESTS, "too_many", None)
+            }
             AppError::UnsupportedMediaType(_) => (
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 "unsupported_media_type",
@@ -106,7 +111,14 @@ impl IntoResponse for AppError {
             message,
             expected,
         };
-        (status, Json(body)).into_response()
+        let mut resp = (status, Json(body)).into_response();
+        if let AppError::Throttled { retry_after, .. } = &self {
+            resp.headers_mut().insert(
+                axum::http::header::RETRY_AFTER,
+                axum::http::HeaderValue::from(*retry_after),
+            );
+        }
+        resp
     }
 }
 

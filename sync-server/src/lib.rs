@@ -37,6 +37,7 @@ pub use api::app;
 
 use crate::blobs::BlobStore;
 use crate::services::reference::ReferenceCache;
+use crate::services::throttle::PushThrottle;
 use crate::services::uploads::{Stores, UploadSettings};
 use crate::store::CaseStore;
 
@@ -48,6 +49,8 @@ pub struct AppState {
     pub uploads: UploadSettings,
     /// Code tables and case rules, parsed once.
     pub reference: ReferenceCache,
+    /// How much each device may push.
+    pub pushes: PushThrottle,
 }
 
 impl AppState {
@@ -59,7 +62,15 @@ impl AppState {
             blobs,
             uploads,
             reference: ReferenceCache::default(),
+            pushes: PushThrottle::default(),
         }
+    }
+
+    /// The same state with another per-device push rate (mutations a second, and a burst).
+    #[must_use]
+    pub fn with_push_rate(mut self, per_second: u32, burst: u32) -> Self {
+        self.pushes = PushThrottle::new(per_second, burst);
+        self
     }
 
     /// The stores an upload request works on.

@@ -8,7 +8,7 @@
 //! The engine drives it as the app will: `sync_until_done` with the default retry policy
 //! (full-jitter backoff from 1 s), resuming cut uploads from the server's offset.
 //!
-//! Run: `cargo bench -p gridwalk-sync --bench drain` (about five minutes).
+//! Run: `cargo bench -p gridwalk-system-tests --bench drain` (about five minutes).
 //! `GRIDWALK_BENCH_REPORTS`, `…_MBIT` and `…_CUT_PERCENT` change the set-up.
 //! `GRIDWALK_BENCH_QUICK=1` drains 2 reports over an 8 Mbit/s link that cuts often (20 %),
 //! so cuts and resumed uploads still happen, in seconds: the test command runs it that way

@@ -8,7 +8,7 @@
 //!    INSERTs (one statement and one commit each), from 50 tasks over a pool of 16
 //!    connections, the same pool size the server uses.
 //!
-//! Run: `cargo bench -p gridwalk-sync --bench intake` (PostgreSQL from `GRIDWALK_TEST_PG`,
+//! Run: `cargo bench -p gridwalk-system-tests --bench intake` (PostgreSQL from `GRIDWALK_TEST_PG`,
 //! default the local `test` database). `GRIDWALK_BENCH_DEVICES`, `…_REPORTS`, `…_PHOTOS`
 //! and `…_PHOTO_KB` change the sizes. `GRIDWALK_BENCH_QUICK=1` runs every part with tiny
 //! sizes (seconds): the test command runs it that way so the bench cannot silently break;

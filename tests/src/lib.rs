@@ -122,7 +122,35 @@ pub fn serve_blobs(
     blobs_dir: PathBuf,
 ) -> Server {
     let url = format!("http://{}", listener.local_addr().unwrap());
-    let router = app(AppState::new(Arc::clone(&store), blobs.clone(), uploads));
+    let state = AppState::new(Arc::clone(&store), blobs.clone(), uploads);
+    serve_state(state, pg_schema, dir, listener, blobs_dir, url)
+}
+
+/// A server at the production defaults except that each device may push as fast as it
+/// likes: for tests that drive devices harder than any tablet (the race, 200 rounds a few
+/// seconds long).
+pub async fn server_unthrottled(backend: Backend) -> Server {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let (store, pg_schema) = case_store(backend, dir.path()).await;
+    let blobs_dir = dir.path().join("blobs");
+    let blobs = BlobStore::local(&blobs_dir).unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let state =
+        AppState::new(store, blobs, UploadSettings::default()).with_push_rate(100_000, 100_000);
+    serve_state(state, pg_schema, dir, listener, blobs_dir, url)
+}
+
+fn serve_state(
+    state: AppState,
+    pg_schema: Option<String>,
+    dir: tempfile::TempDir,
+    listener: tokio::net::TcpListener,
+    blobs_dir: PathBuf,
+    url: String,
+) -> Server {
+    let (store, blobs) = (Arc::clone(&state.store), state.blobs.clone());
+    let router = app(state);
     // Served as the binary serves it: with its timeouts and its cap on requests in flight.
     let limits = serve::Limits::default();
     let router = serve::limited(router, limits);

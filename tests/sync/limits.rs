@@ -479,7 +479,71 @@ async fn bytes_that_are_not_the_declared_jpeg_are_refused(backend: Backend) {
     s.finish().await;
 }
 
+/// A submission to edit (only its report ID is used).
+fn engine_report(engine: &gridwalk_field::Engine) -> Mutation {
+    Mutation {
+        id: 1,
+        device: engine.device_id(),
+        created_at: Utc::now(),
+        body: MutationBody::SubmitReport {
+            report: Box::new(gridwalk_protocol::testing::report()),
+        },
+    }
+}
+
+async fn a_flooding_device_is_slowed_and_the_others_are_not(backend: Backend) {
+    use gridwalk_sync::services::throttle::PUSH_BURST;
+    let s = server(backend).await;
+    let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let (flood, honest) = (signed_in_engine(a.path()), signed_in_engine(b.path()));
+    let (token_f, token_h) = (enroll(&s, &flood).await, enroll(&s, &honest).await);
+    // Full pushes at once, twice the burst: the burst goes through (and what the rate
+    // refills meanwhile), the rest are told to come back. Each is refused as a whole before
+    // its mutations are read, so they need not even be consecutive.
+    let n = MAX_MUTATIONS_PER_PUSH as u64;
+    let burst = (PUSH_BURST as u64).div_ceil(n);
+    let report = engine_report(&flood);
+    let req = request(&flood, edits(&flood, &report, 1_000_000, n));
+    let pushes: Vec<_> = (0..2 * burst)
+        .map(|_| {
+            let (url, token, req) = (s.url.clone(), token_f.clone(), req.clone());
+            tokio::spawn(async move {
+                reqwest::Client::new()
+                    .post(format!("{url}/v1/push"))
+                    .bearer_auth(token)
+                    .json(&req)
+                    .send()
+                    .await
+                    .unwrap()
+            })
+        })
+        .collect();
+    let mut statuses = Vec::new();
+    for p in pushes {
+        let resp = p.await.unwrap();
+        let status = resp.status().as_u16();
+        if status == 429 {
+            assert!(resp.headers().contains_key("retry-after"));
+            let err: ApiError = resp.json().await.unwrap();
+            assert!(err.message.contains("pushing faster"), "{}", err.message);
+        }
+        statuses.push(status);
+    }
+    // Taken ones are answered (here with a 409 gap: their numbers skip ahead).
+    let taken = statuses.iter().filter(|s| **s == 409).count();
+    let refused = statuses.iter().filter(|s| **s == 429).count();
+    assert_eq!(taken + refused, statuses.len(), "{statuses:?}");
+    assert!(
+        taken >= burst as usize && refused >= burst as usize / 2,
+        "{statuses:?}"
+    );
+    let resp = post(&s, &token_h, &request(&honest, vec![])).await;
+    assert_eq!(resp.status(), 200, "another device is not held back");
+    s.finish().await;
+}
+
 on_every_backend!(
+    a_flooding_device_is_slowed_and_the_others_are_not,
     bytes_that_are_not_the_declared_jpeg_are_refused,
     a_photo_whose_bytes_have_arrived_is_not_sent_again,
     a_hostile_push_is_refused_whole_and_changes_nothing,

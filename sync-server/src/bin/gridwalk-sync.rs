@@ -249,6 +249,7 @@ async fn run(cli: Cli) -> Result<()> {
                         Ok(n) => tracing::info!(n, "expired uploads removed"),
                         Err(e) => tracing::warn!(error = %e, "sweeping expired uploads failed"),
                     }
+                    sweeper.pushes.forget_idle();
                     let before = chrono::Utc::now() - TOMBSTONE_TTL;
                     match sweeper.store.prune_feed(before).await {
                         Ok(0) => {}

@@ -42,6 +42,7 @@ pub async fn push(
             device.id, req.device
         )));
     }
+    state.pushes.check(device.id, req.mutations.len())?;
     validate_push(req).map_err(|e| match e {
         PushRefusal::TooMany(_) => AppError::TooLarge(e.to_string()),
         PushRefusal::Invalid(e) => AppError::BadRequest(e.to_string()),

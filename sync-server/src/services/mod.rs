@@ -16,4 +16,5 @@ pub mod console;
 pub mod feed;
 pub mod intake;
 pub mod reference;
+pub mod throttle;
 pub mod uploads;

@@ -76,6 +76,16 @@ struct Stored {
     /// The new part object; `None` for an empty body.
     key: Option<String>,
     length: u64,
+    /// The body's own SHA-256 and JPEG check, taken as it streamed past: for a photo that
+    /// arrives in one piece they are the photo's, and it is filed without a second pass.
+    seen: Seen,
+}
+
+/// What streaming a body learnt about it.
+#[derive(Debug, Default, Clone)]
+struct Seen {
+    sha: Sha256,
+    jpeg: JpegCheck,
 }
 
 /// Streams a request body of at most `limit` bytes into a new part of `upload` at `start`,
@@ -93,7 +103,8 @@ async fn receive(
 ) -> Result<Stored, AppError> {
     let mut writer = blobs.part_writer(upload, start).await?;
     let mut digest = checksum.map(Checksum::digesting);
-    let cut = match fill(&mut writer, body, limit, digest.as_mut()).await {
+    let mut seen = Seen::default();
+    let cut = match fill(&mut writer, body, limit, digest.as_mut(), &mut seen).await {
         Ok(cut) => cut,
         Err(e) => {
             writer.abort().await?;
@@ -122,11 +133,23 @@ async fn receive(
     let length = writer.written();
     if length == 0 {
         writer.abort().await?;
-        return Ok(Stored { key: None, length });
+        return Ok(Stored {
+            key: None,
+            length,
+            seen,
+        });
     }
+    // A body that completes the photo is filed (and flushed) under the photo's name, or
+    // read into it, before anything is answered; only a part that stays needs flushing now.
+    let key = if length == limit {
+        writer.finish_unflushed().await?
+    } else {
+        writer.finish().await?
+    };
     Ok(Stored {
-        key: Some(writer.finish().await?),
+        key: Some(key),
         length,
+        seen,
     })
 }
 
@@ -136,6 +159,7 @@ async fn fill(
     mut body: Body,
     limit: u64,
     mut digest: Option<&mut Digesting>,
+    seen: &mut Seen,
 ) -> Result<bool, AppError> {
     loop {
         match body.frame().await {
@@ -152,6 +176,8 @@ async fn fill(
                 if let Some(d) = digest.as_deref_mut() {
                     d.update(&data);
                 }
+                seen.sha.update(&data);
+                seen.jpeg.feed(&data);
                 writer.write(&data).await?;
             }
             Some(Err(e)) => {
@@ -339,7 +365,7 @@ pub async fn append(
     };
     let expires_at = now + s.settings.ttl;
     let appended = if offset + part.length == upload.length {
-        complete(s, device, &upload, part, expires_at, now).await?
+        complete(s, device, &upload, part, stored.seen, expires_at, now).await?
     } else {
         let pieces = s.cases.upload_parts(id).await?.len() + 1;
         if pieces >= MAX_PARTS {
@@ -379,6 +405,7 @@ async fn complete(
     holder: &Device,
     upload: &Upload,
     last: UploadPart,
+    last_seen: Seen,
     expires_at: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> Result<Appended, AppError> {
@@ -387,27 +414,15 @@ async fn complete(
         .photo_slot(holder, upload.report, upload.photo)
         .await?
         .ok_or_else(|| AppError::NotFound(format!("report {} is no longer held", upload.report)))?;
-    let mut parts = s.cases.upload_parts(upload.id).await?;
-    parts.push(last.clone());
-    let mut writer = s.blobs.assembly_writer(upload.id).await?;
-    let mut sha = Sha256::new();
-    let mut check = JpegCheck::default();
-    for part in &parts {
-        if part.start != writer.written() {
-            writer.abort().await?;
-            return Err(AppError::Internal(format!(
-                "upload {} has a hole at byte {}",
-                upload.id, part.start
-            )));
-        }
-        let mut pieces = std::pin::pin!(s.blobs.stream(&part.key).await?);
-        while let Some(piece) = pieces.try_next().await? {
-            sha.update(&piece);
-            check.feed(&piece);
-            writer.write(&piece).await?;
-        }
-    }
-    let sha256 = hex(&sha.finalize());
+    let earlier = s.cases.upload_parts(upload.id).await?;
+    // In one piece, the last part is the photo; else the pieces are joined into one object.
+    let (photo, seen) = if earlier.is_empty() && last.start == 0 {
+        (last.key.clone(), last_seen)
+    } else {
+        assemble(s, upload, earlier.iter().chain([&last])).await?
+    };
+    let sha256 = hex(&seen.sha.finalize());
+    let check = seen.jpeg;
     let refusal = if sha256 == slot.sha256 {
         check
             .verdict(slot.width, slot.height)
@@ -420,16 +435,14 @@ async fn complete(
         ))
     };
     if let Some(why) = refusal {
-        writer.abort().await?;
         s.cases.delete_upload(upload.id).await?;
         s.blobs.delete_parts(upload.id).await?;
         return Err(AppError::ChecksumMismatch(format!(
             "{why}; its upload was discarded, start it again"
         )));
     }
-    let bytes = writer.written();
-    let assembled = writer.finish().await?;
-    s.blobs.keep_photo(&assembled, &sha256).await?;
+    let bytes = upload.length;
+    s.blobs.keep_photo(&photo, &sha256).await?;
     let arrived = ArrivedPhoto {
         sha256,
         bytes,
@@ -447,6 +460,33 @@ async fn complete(
         s.blobs.delete(&last.key).await?;
     }
     Ok(appended)
+}
+
+/// Joins an upload's parts, in order, into one object under the upload's name, learning
+/// its SHA-256 and JPEG check on the way; returns the object's name.
+async fn assemble<'p>(
+    s: Stores<'_>,
+    upload: &Upload,
+    parts: impl Iterator<Item = &'p UploadPart>,
+) -> Result<(String, Seen), AppError> {
+    let mut writer = s.blobs.assembly_writer(upload.id).await?;
+    let mut seen = Seen::default();
+    for part in parts {
+        if part.start != writer.written() {
+            writer.abort().await?;
+            return Err(AppError::Internal(format!(
+                "upload {} has a hole at byte {}",
+                upload.id, part.start
+            )));
+        }
+        let mut pieces = std::pin::pin!(s.blobs.stream(&part.key).await?);
+        while let Some(piece) = pieces.try_next().await? {
+            seen.sha.update(&piece);
+            seen.jpeg.feed(&piece);
+            writer.write(&piece).await?;
+        }
+    }
+    Ok((writer.finish_unflushed().await?, seen))
 }
 
 /// Terminates the device's upload and removes its bytes.

@@ -288,7 +288,8 @@ fn from_answer(status: StatusCode, body: Option<ApiError>) -> Error {
     let message = body.map_or_else(|| status.to_string(), |b| b.message);
     match status {
         StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => Error::Unauthorized,
-        s if s.is_server_error() => Error::Server(message),
+        // Busy, or this device is asking too fast: it goes through in a later round.
+        s if s.is_server_error() || s == StatusCode::TOO_MANY_REQUESTS => Error::Server(message),
         _ => Error::Refused(message),
     }
 }

@@ -302,17 +302,20 @@ async fn photo_arrived(tx: &mut dyn super::Sql, upload: Uuid, a: &ArrivedPhoto) 
         .iter()
         .map(|r| r.get(0))
         .collect::<StoreResult<_>>()?;
+    // By the photo's hash first (indexed), then each row's report or device by its key.
     tx.execute(
         "UPDATE report_photos SET arrived = TRUE
           WHERE sha256 = $1
-            AND report_id IN (SELECT id FROM reports WHERE reporter = $2)",
+            AND EXISTS (SELECT 1 FROM reports r
+                         WHERE r.id = report_photos.report_id AND r.reporter = $2)",
         params![&a.sha256, a.holder],
     )
     .await?;
     tx.execute(
         "UPDATE task_photos SET arrived = TRUE
           WHERE sha256 = $1
-            AND device_id IN (SELECT id FROM devices WHERE user_id = $2)",
+            AND EXISTS (SELECT 1 FROM devices d
+                         WHERE d.id = task_photos.device_id AND d.user_id = $2)",
         params![&a.sha256, a.holder],
     )
     .await?;

@@ -1,0 +1,117 @@
+//! How much one device may push. Each push costs its number of mutations (an empty one
+//! costs one): a real engine pushes once a sync round, or a few full pushes (100 mutations
+//! each) in a row while it drains a backlog, well within a burst of [`PUSH_BURST`]; beyond
+//! that a device gets [`PUSHES_PER_SECOND`] mutations a second. A push over the budget is
+//! answered `429 Too Many Requests` with `Retry-After` and nothing in it is read, so one
+//! tablet flooding the centre with its most expensive pushes gets a small share of the
+//! writer, not all of it. The engine takes a 429 like a busy server and tries again in its
+//! next round.
+//!
+//! The count is kept in memory, per server instance, by the `governor` crate's keyed
+//! GCRA limiter: behind several instances a device gets that rate at each.
+
+use std::num::NonZeroU32;
+use std::sync::Arc;
+
+use governor::clock::{Clock, DefaultClock};
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use gridwalk_protocol::DeviceId;
+
+use crate::error::AppError;
+
+/// Mutations one device may push each second, sustained.
+pub const PUSHES_PER_SECOND: u32 = 100;
+/// Mutations one device may push at once before the rate applies (ten full pushes).
+pub const PUSH_BURST: u32 = 1000;
+
+/// The per-device push limiter.
+#[derive(Clone)]
+pub struct PushThrottle {
+    limiter: Arc<DefaultKeyedRateLimiter<DeviceId>>,
+    clock: DefaultClock,
+}
+
+impl std::fmt::Debug for PushThrottle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PushThrottle")
+            .field("devices", &self.limiter.len())
+            .finish()
+    }
+}
+
+impl Default for PushThrottle {
+    fn default() -> Self {
+        Self::new(PUSHES_PER_SECOND, PUSH_BURST)
+    }
+}
+
+impl PushThrottle {
+    /// A limiter allowing `per_second` mutations a second per device after a burst of
+    /// `burst` (zero means one).
+    #[must_use]
+    pub fn new(per_second: u32, burst: u32) -> Self {
+        let one = NonZeroU32::MIN;
+        let quota = Quota::per_second(NonZeroU32::new(per_second).unwrap_or(one))
+            .allow_burst(NonZeroU32::new(burst).unwrap_or(one));
+        Self {
+            limiter: Arc::new(RateLimiter::keyed(quota)),
+            clock: DefaultClock::default(),
+        }
+    }
+
+    /// Counts a push of `mutations` by `device`; refuses it, saying when to come back, if
+    /// the device's budget does not cover it yet.
+    pub fn check(&self, device: DeviceId, mutations: usize) -> Result<(), AppError> {
+        let cost = u32::try_from(mutations.max(1)).unwrap_or(u32::MAX);
+        let cost = NonZeroU32::new(cost).unwrap_or(NonZeroU32::MIN);
+        let wait = match self.limiter.check_key_n(&device, cost) {
+            Ok(Ok(())) => return Ok(()),
+            Ok(Err(not_until)) => not_until.wait_time_from(self.clock.now()),
+            // More than the burst in one push: refused by the size limits before this.
+            Err(_) => std::time::Duration::from_secs(1),
+        };
+        let retry_after = (wait.as_secs() + u64::from(wait.subsec_nanos() > 0)).max(1);
+        tracing::warn!(%device, mutations, "push refused: this device is pushing too fast");
+        Err(AppError::Throttled {
+            message: format!(
+                "this device is pushing faster than the centre takes from one device \
+                 ({PUSHES_PER_SECOND} mutations a second); try again in {retry_after} s"
+            ),
+            retry_after,
+        })
+    }
+
+    /// Forgets devices that have not pushed for a while (called from the sweeper).
+    pub fn forget_idle(&self) {
+        self.limiter.retain_recent();
+        self.limiter.shrink_to_fit();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_device_gets_its_burst_then_waits_and_others_are_not_affected() {
+        let t = PushThrottle::new(100, 300);
+        let (flood, other) = (DeviceId::new(), DeviceId::new());
+        for _ in 0..3 {
+            assert!(t.check(flood, 100).is_ok());
+        }
+        let Err(AppError::Throttled {
+            message,
+            retry_after,
+        }) = t.check(flood, 100)
+        else {
+            panic!("the fourth full push at once is refused")
+        };
+        assert!(message.contains("pushing faster"), "{message}");
+        assert_eq!(retry_after, 1);
+        assert!(
+            t.check(other, 100).is_ok(),
+            "another device is not held back"
+        );
+        assert!(t.check(other, 0).is_ok(), "an empty push costs one");
+    }
+}
