@@ -28,9 +28,10 @@ async fn token_of(resp: reqwest::Response) -> String {
     v["token"].as_str().unwrap().to_owned()
 }
 
-async fn me(s: &Server, token: &str) -> u16 {
+/// The status of `GET path` with `token` as the bearer.
+async fn status(s: &Server, path: &str, token: &str) -> u16 {
     reqwest::Client::new()
-        .get(format!("{}/v1/console/me", s.url))
+        .get(format!("{}{path}", s.url))
         .bearer_auth(token)
         .send()
         .await
@@ -39,15 +40,14 @@ async fn me(s: &Server, token: &str) -> u16 {
         .as_u16()
 }
 
+/// A console session's `GET /v1/console/me`.
+async fn me(s: &Server, token: &str) -> u16 {
+    status(s, "/v1/console/me", token).await
+}
+
+/// A device's `GET /v1/me`.
 async fn device_me(s: &Server, token: &str) -> u16 {
-    reqwest::Client::new()
-        .get(format!("{}/v1/me", s.url))
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap()
-        .status()
-        .as_u16()
+    status(s, "/v1/me", token).await
 }
 
 async fn guessing_a_password_locks_the_login_not_the_others(backend: Backend) {

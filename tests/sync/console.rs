@@ -171,6 +171,82 @@ async fn a_leader_reviews_the_teams_reports(backend: Backend) {
         .await;
     assert_eq!(e.error, "forbidden");
 
+    // Nor anything else of this team's: its photos (as if they were not there), its intake
+    // health, its likely duplicates.
+    let sha = queue[0].report.photos[0].sha256.clone();
+    let photo = |c: &Console| {
+        c.http
+            .get(format!("{}/v1/console/photos/{sha}", c.url))
+            .bearer_auth(&c.token)
+            .send()
+    };
+    assert_eq!(photo(&leader).await.unwrap().status(), 200);
+    assert_eq!(photo(&other).await.unwrap().status(), 404);
+    let theirs: IntakeHealth = other.get("/v1/console/health").await;
+    assert_eq!(
+        theirs.states.iter().map(|c| c.count).sum::<u64>(),
+        0,
+        "{theirs:?}"
+    );
+    let ours: IntakeHealth = leader.get("/v1/console/health").await;
+    assert_eq!(
+        ours.states.iter().map(|c| c.count).sum::<u64>(),
+        4,
+        "{ours:?}"
+    );
+
+    // A report of the other team's: neither leader may merge across the teams.
+    let zhaomin = s.store.user_by_login("zhaomin").await.unwrap().unwrap();
+    let tablet = gridwalk_protocol::DeviceId::new();
+    let token = admin::enroll_device(s.store.as_ref(), "zhaomin", tablet)
+        .await
+        .unwrap();
+    let mut report = gridwalk_protocol::testing::report();
+    (report.reporter, report.device) = (zhaomin.id, tablet);
+    report.photos.clear();
+    let push = gridwalk_protocol::PushRequest {
+        device: tablet,
+        app_version: "test".into(),
+        queue: gridwalk_protocol::QueueStats::default(),
+        mutations: vec![gridwalk_protocol::Mutation {
+            id: 1,
+            device: tablet,
+            created_at: chrono::Utc::now(),
+            body: gridwalk_protocol::MutationBody::SubmitReport {
+                report: Box::new(report.clone()),
+            },
+        }],
+    };
+    let resp = reqwest::Client::new()
+        .post(format!("{}/v1/push", s.url))
+        .bearer_auth(&token)
+        .json(&push)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let e = leader
+        .refused(
+            ids[3],
+            CaseAction::Merge { into: report.id },
+            CaseState::PendingReview,
+        )
+        .await;
+    assert_eq!(e.error, "forbidden");
+    assert!(
+        e.message.contains("only an operator merges"),
+        "{}",
+        e.message
+    );
+    let e = other
+        .refused(
+            report.id,
+            CaseAction::Merge { into: ids[3] },
+            CaseState::PendingReview,
+        )
+        .await;
+    assert_eq!(e.error, "forbidden");
+
     // Approve: a case number of today's local date.
     let a = leader
         .done(first, CaseAction::Approve, CaseState::PendingReview)

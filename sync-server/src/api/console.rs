@@ -178,10 +178,10 @@ pub(crate) async fn act(
     ))]
 pub(crate) async fn photo(
     State(state): State<AppState>,
-    _auth: ConsoleAuth,
+    auth: ConsoleAuth,
     Path(sha256): Path<String>,
 ) -> Result<Response, AppError> {
-    let bytes = console::photo(&state, &sha256).await?;
+    let bytes = console::photo(&state, &auth.user, &sha256).await?;
     Ok((
         [
             (header::CONTENT_TYPE, "image/jpeg"),
@@ -210,9 +210,9 @@ pub(crate) async fn devices(
     responses((status = 200, description = "How intake is going", body = IntakeHealth)))]
 pub(crate) async fn health(
     State(state): State<AppState>,
-    _auth: ConsoleAuth,
+    auth: ConsoleAuth,
 ) -> Result<Json<IntakeHealth>, AppError> {
-    Ok(Json(console::health(&state).await?))
+    Ok(Json(console::health(&state, &auth.user).await?))
 }
 
 /// Conflicts waiting for an operator.
@@ -220,9 +220,9 @@ pub(crate) async fn health(
     responses((status = 200, description = "Conflicts waiting for an operator, oldest first", body = [Conflict])))]
 pub(crate) async fn conflicts(
     State(state): State<AppState>,
-    _auth: ConsoleAuth,
+    auth: ConsoleAuth,
 ) -> Result<Json<Vec<Conflict>>, AppError> {
-    Ok(Json(console::conflicts(&state).await?))
+    Ok(Json(console::conflicts(&state, &auth.user).await?))
 }
 
 /// Resolve a conflict: the report's next version takes the chosen values.

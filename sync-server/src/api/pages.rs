@@ -21,6 +21,11 @@ pub fn default_dir() -> PathBuf {
 pub fn routes(dir: &Path) -> Router {
     let page = dir.join("console.html");
     if !page.is_file() {
+        tracing::warn!(
+            dir = %dir.display(),
+            "the console is not built here: /console/ will say so (build it with npm in ui/, \
+             or give --console-dir)"
+        );
         let msg = format!(
             "<!doctype html><meta charset=utf-8><title>Gridwalk console</title>\
              <p>The console is not built: no <code>{}</code>. Run <code>npm ci &amp;&amp; npm run build</code> \

@@ -152,6 +152,16 @@ pub async fn act(
             "report {id} is not from your team's inspectors"
         )));
     }
+    // A merge joins two reports: the one kept must be in reach too.
+    if let CaseAction::Merge { into } = &req.action {
+        let target = store.console_reports_by_id(&[*into]).await?.pop();
+        if target.is_some_and(|t| !may_act(user, t.reporter.team.as_deref())) {
+            return Err(AppError::Forbidden(format!(
+                "report {into} is not from your team's inspectors; only an operator merges \
+                 across teams"
+            )));
+        }
+    }
     let reference = state
         .reference
         .with_rules(store, std::iter::empty())
@@ -214,7 +224,9 @@ pub async fn detail(state: &AppState, user: &User, id: ReportId) -> Result<Repor
         )));
     }
     let related_ids = store.related_reports(id).await?;
-    let related = store.console_reports_by_id(&related_ids).await?;
+    let mut related = store.console_reports_by_id(&related_ids).await?;
+    // Another team's likely duplicates are named to a leader by count, not shown.
+    related.retain(|r| may_act(user, r.reporter.team.as_deref()));
     let mut versions = Vec::new();
     for v in store.report_versions(id).await? {
         let by_name = match v.by.user {
@@ -251,8 +263,9 @@ pub async fn detail(state: &AppState, user: &User, id: ReportId) -> Result<Repor
     })
 }
 
-/// A photo's bytes, by its SHA-256.
-pub async fn photo(state: &AppState, sha256: &str) -> Result<Bytes, AppError> {
+/// A photo's bytes, by its SHA-256: for a leader, only a photo of one of their team's
+/// reports (or its verifications).
+pub async fn photo(state: &AppState, user: &User, sha256: &str) -> Result<Bytes, AppError> {
     if sha256.len() != 64
         || !sha256
             .bytes()
@@ -262,11 +275,20 @@ pub async fn photo(state: &AppState, sha256: &str) -> Result<Bytes, AppError> {
             "a photo is named by its lower-case hex SHA-256".into(),
         ));
     }
-    state
-        .blobs
-        .photo(sha256)
-        .await
-        .map_err(|_| AppError::NotFound(format!("photo {sha256} has not arrived")))
+    let not_here = || AppError::NotFound(format!("photo {sha256} has not arrived"));
+    if team_scope(user).is_some() {
+        let ids = state.store.reports_with_photo(sha256).await?;
+        let reports = state.store.console_reports_by_id(&ids).await?;
+        if !reports
+            .iter()
+            .any(|r| may_act(user, r.reporter.team.as_deref()))
+        {
+            // The same answer as for a photo that is not there: a leader learns nothing
+            // about other teams' photos.
+            return Err(not_here());
+        }
+    }
+    state.blobs.photo(sha256).await.map_err(|_| not_here())
 }
 
 /// Every device `user` may see (a leader's team's), its owner, last sync and backlog.
@@ -278,14 +300,28 @@ pub async fn devices(state: &AppState, user: &User) -> Result<Vec<DeviceRow>, Ap
     Ok(rows)
 }
 
-/// How intake is going.
-pub async fn health(state: &AppState) -> Result<IntakeHealth, AppError> {
-    Ok(state.store.intake_health().await?)
+/// How intake is going, over what `user` may see (a leader's team; all for an operator).
+pub async fn health(state: &AppState, user: &User) -> Result<IntakeHealth, AppError> {
+    let team = team_scope(user);
+    Ok(state.store.intake_health(team.as_deref()).await?)
 }
 
-/// Conflicts waiting for an operator.
-pub async fn conflicts(state: &AppState) -> Result<Vec<Conflict>, AppError> {
-    Ok(state.store.open_conflicts().await?)
+/// Conflicts waiting for an operator: all for an operator, a leader's team's for a leader.
+pub async fn conflicts(state: &AppState, user: &User) -> Result<Vec<Conflict>, AppError> {
+    let mut open = state.store.open_conflicts().await?;
+    if team_scope(user).is_some() {
+        let ids: Vec<ReportId> = open.iter().map(|c| c.report).collect();
+        let mine: std::collections::HashSet<ReportId> = state
+            .store
+            .console_reports_by_id(&ids)
+            .await?
+            .into_iter()
+            .filter(|r| may_act(user, r.reporter.team.as_deref()))
+            .map(|r| r.report.id)
+            .collect();
+        open.retain(|c| mine.contains(&c.report));
+    }
+    Ok(open)
 }
 
 /// Resolves a conflict with the operator's value for every field in it

@@ -324,7 +324,10 @@ pub trait ConsoleStore: Send + Sync {
     /// Every enrolled device with its owner, last contact and backlog.
     async fn device_board(&self) -> StoreResult<Vec<DeviceRow>>;
     /// How intake is going.
-    async fn intake_health(&self) -> StoreResult<IntakeHealth>;
+    /// How intake is going, over one team's reports, devices and people (all with `None`).
+    async fn intake_health(&self, team: Option<&str>) -> StoreResult<IntakeHealth>;
+    /// The reports (and verifications of reports) that list a photo with this SHA-256.
+    async fn reports_with_photo(&self, sha256: &str) -> StoreResult<Vec<ReportId>>;
     /// The conflicts opened on a report, oldest first.
     async fn conflicts(&self, report: ReportId) -> StoreResult<Vec<Conflict>>;
     /// Conflicts waiting for an operator, oldest first.

@@ -403,8 +403,24 @@ impl<D: Database> ConsoleStore for D {
         })
     }
 
-    async fn intake_health(&self) -> StoreResult<IntakeHealth> {
-        tx!(self, Mode::Snapshot, |tx| { intake_health(tx).await })
+    async fn intake_health(&self, team: Option<&str>) -> StoreResult<IntakeHealth> {
+        let team = team.map(str::to_owned);
+        tx!(self, Mode::Snapshot, |tx| { intake_health(tx, team).await })
+    }
+
+    async fn reports_with_photo(&self, sha256: &str) -> StoreResult<Vec<ReportId>> {
+        let sha = sha256.to_owned();
+        tx!(self, Mode::Read, |tx| {
+            tx.query(
+                "SELECT report_id FROM report_photos WHERE sha256 = $1
+                 UNION SELECT report_id FROM task_photos WHERE sha256 = $1",
+                params![sha],
+            )
+            .await?
+            .iter()
+            .map(|r| r.get(0))
+            .collect()
+        })
     }
 
     async fn conflicts(&self, report: ReportId) -> StoreResult<Vec<Conflict>> {
@@ -426,11 +442,22 @@ impl<D: Database> ConsoleStore for D {
     }
 }
 
-async fn intake_health(tx: &mut dyn Sql) -> StoreResult<IntakeHealth> {
+/// How intake is going, over the reports, devices and people of `team` (all with `None`).
+async fn intake_health(tx: &mut dyn Sql, team: Option<String>) -> StoreResult<IntakeHealth> {
+    // The team's condition on the people table `u`, and its one parameter.
+    let in_team = if team.is_some() {
+        " AND u.team = $1"
+    } else {
+        ""
+    };
+    let args = || team.iter().map(Value::from).collect::<Vec<_>>();
     let mut states = tx
         .query(
-            "SELECT state, COUNT(*) FROM reports WHERE deleted_at IS NULL GROUP BY state",
-            vec![],
+            &format!(
+                "SELECT r.state, COUNT(*) FROM reports r JOIN users u ON u.id = r.reporter
+                  WHERE r.deleted_at IS NULL{in_team} GROUP BY r.state"
+            ),
+            args(),
         )
         .await?
         .iter()
@@ -444,21 +471,27 @@ async fn intake_health(tx: &mut dyn Sql) -> StoreResult<IntakeHealth> {
     states.sort_by_key(|s| s.state.as_str());
     let oldest_pending = tx
         .one(
-            "SELECT MIN(COALESCE(state_at, received_at)) FROM reports
-              WHERE state = 'pending_review' AND deleted_at IS NULL",
-            vec![],
+            &format!(
+                "SELECT MIN(COALESCE(r.state_at, r.received_at))
+                   FROM reports r JOIN users u ON u.id = r.reporter
+                  WHERE r.state = 'pending_review' AND r.deleted_at IS NULL{in_team}"
+            ),
+            args(),
         )
         .await?
         .get(0)?;
     let missing_photos = tx
         .query(
-            "SELECT r.id, u.name, r.device_id,
-                    SUM(CASE WHEN p.arrived THEN 0 ELSE 1 END), COUNT(p.photo_id), r.received_at
-               FROM reports r JOIN users u ON u.id = r.reporter
-               JOIN report_photos p ON p.report_id = r.id
-              WHERE r.state = 'awaiting_photos' AND r.deleted_at IS NULL
-              GROUP BY r.id, u.id ORDER BY r.received_at, r.id LIMIT 200",
-            vec![],
+            &format!(
+                "SELECT r.id, u.name, r.device_id,
+                        SUM(CASE WHEN p.arrived THEN 0 ELSE 1 END), COUNT(p.photo_id),
+                        r.received_at
+                   FROM reports r JOIN users u ON u.id = r.reporter
+                   JOIN report_photos p ON p.report_id = r.id
+                  WHERE r.state = 'awaiting_photos' AND r.deleted_at IS NULL{in_team}
+                  GROUP BY r.id, u.id ORDER BY r.received_at, r.id LIMIT 200"
+            ),
+            args(),
         )
         .await?
         .iter()
@@ -475,9 +508,15 @@ async fn intake_health(tx: &mut dyn Sql) -> StoreResult<IntakeHealth> {
         .collect::<StoreResult<Vec<_>>>()?;
     let uploads = tx
         .query(
-            "SELECT id, report_id, device_id, received, length, created_at, expires_at
-               FROM uploads WHERE completed_at IS NULL ORDER BY created_at, id LIMIT 200",
-            vec![],
+            &format!(
+                "SELECT x.id, x.report_id, x.device_id, x.received, x.length, x.created_at,
+                        x.expires_at
+                   FROM uploads x JOIN devices d ON d.id = x.device_id
+                   JOIN users u ON u.id = d.user_id
+                  WHERE x.completed_at IS NULL{in_team}
+                  ORDER BY x.created_at, x.id LIMIT 200"
+            ),
+            args(),
         )
         .await?
         .iter()
@@ -500,10 +539,10 @@ async fn intake_health(tx: &mut dyn Sql) -> StoreResult<IntakeHealth> {
                 "SELECT a.device_id, u.name, a.mutation_id, a.outcome, a.applied_at
                    FROM applied_mutations a JOIN devices d ON d.id = a.device_id
                    JOIN users u ON u.id = d.user_id
-                  WHERE {rejected} = 'rejected'
+                  WHERE {rejected} = 'rejected'{in_team}
                   ORDER BY a.applied_at DESC, a.device_id, a.mutation_id LIMIT 50"
             ),
-            vec![],
+            args(),
         )
         .await?
         .iter()
@@ -523,17 +562,24 @@ async fn intake_health(tx: &mut dyn Sql) -> StoreResult<IntakeHealth> {
         .collect::<StoreResult<Vec<_>>>()?;
     let open_conflicts = tx
         .one(
-            "SELECT COUNT(*) FROM conflicts WHERE resolved_at IS NULL",
-            vec![],
+            &format!(
+                "SELECT COUNT(*) FROM conflicts c JOIN reports r ON r.id = c.report_id
+                   JOIN users u ON u.id = r.reporter
+                  WHERE c.resolved_at IS NULL{in_team}"
+            ),
+            args(),
         )
         .await?
         .get(0)?;
     let q = tx
         .one(
-            "SELECT CAST(COALESCE(SUM(queue_reports), 0) AS BIGINT),
-                    CAST(COALESCE(SUM(queue_photos), 0) AS BIGINT),
-                    CAST(COALESCE(SUM(queue_bytes), 0) AS BIGINT) FROM devices",
-            vec![],
+            &format!(
+                "SELECT CAST(COALESCE(SUM(d.queue_reports), 0) AS BIGINT),
+                        CAST(COALESCE(SUM(d.queue_photos), 0) AS BIGINT),
+                        CAST(COALESCE(SUM(d.queue_bytes), 0) AS BIGINT)
+                   FROM devices d JOIN users u ON u.id = d.user_id WHERE TRUE{in_team}"
+            ),
+            args(),
         )
         .await?;
     Ok(IntakeHealth {
