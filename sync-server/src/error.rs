@@ -106,6 +106,14 @@ impl IntoResponse for AppError {
         } else {
             self.to_string()
         };
+        // Security events: who was turned away, and why (the request's span names the
+        // device or person when known).
+        if matches!(
+            status,
+            StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN | StatusCode::TOO_MANY_REQUESTS
+        ) {
+            tracing::warn!(status = status.as_u16(), code, %message, "request refused");
+        }
         let body = ApiError {
             error: code.to_owned(),
             message,
@@ -194,5 +202,20 @@ mod tests {
         assert!(!log.contains("request failed"), "{log}");
         let too_big = AppError::Store(StoreError::Invalid("the number 1 is too large".into()));
         assert_eq!(too_big.into_response().status(), StatusCode::BAD_REQUEST);
+    }
+
+    #[test]
+    fn a_refusal_of_who_is_asking_is_logged_as_a_security_event() {
+        let log = logged(|| {
+            let _ = AppError::Unauthorized.into_response();
+            let _ = AppError::Forbidden("report r is not from your team's inspectors".into())
+                .into_response();
+        });
+        assert!(log.contains("request refused"), "{log}");
+        assert!(
+            log.contains("status=401") && log.contains("status=403"),
+            "{log}"
+        );
+        assert!(log.contains("not from your team"), "{log}");
     }
 }

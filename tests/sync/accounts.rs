@@ -169,7 +169,69 @@ async fn disabling_a_person_and_revoking_a_device_take_effect_at_once(backend: B
     s.finish().await;
 }
 
+async fn a_tablet_enrolled_for_someone_else_cannot_upload_for_its_earlier_person(backend: Backend) {
+    let s = server(backend).await;
+    let dir = tempfile::tempdir().unwrap();
+    let engine = signed_in_engine(dir.path());
+    capture(
+        &engine,
+        &[fixtures().join("photos/orient-1.jpg")],
+        (gridwalk_protocol::Kind::Event, "0507"),
+    );
+    let m = engine.pending_mutations(1).unwrap().remove(0);
+    let token = enroll(&s, &engine).await;
+    let push = gridwalk_protocol::PushRequest {
+        device: engine.device_id(),
+        app_version: "test".into(),
+        queue: gridwalk_protocol::QueueStats::default(),
+        mutations: vec![m.clone()],
+    };
+    let resp = reqwest::Client::new()
+        .post(format!("{}/v1/push", s.url))
+        .bearer_auth(&token)
+        .json(&push)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    // The tablet passes to wangfang: enrolled anew, for her.
+    let theirs = admin::enroll_device(s.store.as_ref(), "wangfang", engine.device_id())
+        .await
+        .unwrap();
+    let report = m.body.submitted().unwrap();
+    let photo = &report.photos[0];
+    let meta = |v: String| {
+        use base64::Engine as _;
+        base64::engine::general_purpose::STANDARD.encode(v)
+    };
+    let resp = reqwest::Client::new()
+        .post(format!("{}/v1/uploads/", s.url))
+        .bearer_auth(&theirs)
+        .header("Tus-Resumable", "1.0.0")
+        .header("Upload-Length", photo.bytes.to_string())
+        .header(
+            "Upload-Metadata",
+            format!(
+                "report {},photo {}",
+                meta(report.id.to_string()),
+                meta(photo.id.to_string())
+            ),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 400);
+    let err: ApiError = resp.json().await.unwrap();
+    assert!(
+        err.message.contains("has been received from this device"),
+        "{}",
+        err.message
+    );
+    s.finish().await;
+}
+
 on_every_backend!(
+    a_tablet_enrolled_for_someone_else_cannot_upload_for_its_earlier_person,
     guessing_a_password_locks_the_login_not_the_others,
     a_new_password_ends_the_old_sessions,
     disabling_a_person_and_revoking_a_device_take_effect_at_once,
