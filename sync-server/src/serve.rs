@@ -53,6 +53,14 @@ pub struct Limits {
     pub body_idle_timeout: Duration,
     /// Requests handled at once; more are answered `503` with `Retry-After`.
     pub max_in_flight: usize,
+    /// Requests from one address handled at once; more are answered `429`. Generous, as
+    /// many tablets share a mobile carrier's address (carrier-grade NAT).
+    pub max_per_address: usize,
+    /// The longest a request may take, whole, except a photo upload's (whose body may
+    /// trickle in over a slow link for minutes, as long as it never pauses for
+    /// `body_idle_timeout`): a request sending its body a byte every few seconds does not
+    /// hold its slot for ever.
+    pub request_timeout: Duration,
     /// What `Retry-After` says, in seconds.
     pub retry_after: u64,
 }
@@ -63,6 +71,8 @@ impl Default for Limits {
             header_timeout: Duration::from_secs(20),
             body_idle_timeout: Duration::from_secs(30),
             max_in_flight: 256,
+            max_per_address: 64,
+            request_timeout: Duration::from_secs(60),
             retry_after: 2,
         }
     }
@@ -95,33 +105,127 @@ async fn security_headers(mut resp: Response) -> Response {
 /// The router with what every request goes through: the body's idle timeout, the cap on
 /// requests in flight and the security headers.
 pub fn limited(router: Router, limits: Limits) -> Router {
-    let slots = Arc::new(Semaphore::new(limits.max_in_flight));
-    let retry_after = limits.retry_after;
+    let gate = Arc::new(Gate {
+        slots: Semaphore::new(limits.max_in_flight),
+        by_address: std::sync::Mutex::new(std::collections::HashMap::new()),
+        limits,
+    });
     router
         .layer(RequestBodyTimeoutLayer::new(limits.body_idle_timeout))
         .layer(middleware::from_fn(move |req: Request, next: Next| {
-            let slots = Arc::clone(&slots);
-            async move { admit(&slots, retry_after, req, next).await }
+            let gate = Arc::clone(&gate);
+            async move { admit(&gate, req, next).await }
         }))
         .layer(middleware::map_response(security_headers))
 }
 
-/// Runs the request if a slot is free, else answers 503 at once.
-async fn admit(slots: &Semaphore, retry_after: u64, req: Request, next: Next) -> Response {
-    if req.uri().path() == "/healthz" {
+/// What admits a request: the slots for the whole server, and a count per address.
+struct Gate {
+    slots: Semaphore,
+    by_address: std::sync::Mutex<std::collections::HashMap<std::net::IpAddr, usize>>,
+    limits: Limits,
+}
+
+/// One request's place in its address's count, given back when the request ends.
+struct AddressSlot<'g> {
+    gate: &'g Gate,
+    address: std::net::IpAddr,
+}
+
+impl Drop for AddressSlot<'_> {
+    fn drop(&mut self) {
+        if let Ok(mut counts) = self.gate.by_address.lock()
+            && let Some(n) = counts.get_mut(&self.address)
+        {
+            *n -= 1;
+            if *n == 0 {
+                counts.remove(&self.address);
+            }
+        }
+    }
+}
+
+impl Gate {
+    /// Counts a request from `address`, unless that address already has its fill.
+    fn take(&self, address: std::net::IpAddr) -> Option<AddressSlot<'_>> {
+        let mut counts = self.by_address.lock().ok()?;
+        let n = counts.entry(address).or_insert(0);
+        if *n >= self.limits.max_per_address {
+            return None;
+        }
+        *n += 1;
+        Some(AddressSlot {
+            gate: self,
+            address,
+        })
+    }
+}
+
+fn refusal(e: AppError, retry_after: u64) -> Response {
+    let mut resp = e.into_response();
+    resp.headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
+    resp
+}
+
+/// Runs the request if its address and the server have room for it, within its deadline;
+/// else answers at once (`429` for one address's excess, `503` for the server's).
+async fn admit(gate: &Gate, req: Request, next: Next) -> Response {
+    let path = req.uri().path().to_owned();
+    if path == "/healthz" {
         return next.run(req).await;
     }
-    let Ok(_slot) = slots.try_acquire() else {
-        tracing::warn!(path = %req.uri().path(), "busy: request turned away");
-        let mut resp = AppError::Busy(format!(
-            "the centre is handling as many requests as it can; try again in {retry_after} s"
-        ))
-        .into_response();
-        resp.headers_mut()
-            .insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
-        return resp;
+    let retry_after = gate.limits.retry_after;
+    let address = req
+        .extensions()
+        .get::<ConnectInfo<std::net::SocketAddr>>()
+        .map(|c| c.0.ip());
+    let _mine = match address {
+        Some(a) => match gate.take(a) {
+            Some(slot) => Some(slot),
+            None => {
+                tracing::warn!(%a, path, "request turned away: too many from this address");
+                return refusal(
+                    AppError::Throttled {
+                        message: format!(
+                            "this address has {} requests in flight, the most it may; try \
+                             again in {retry_after} s",
+                            gate.limits.max_per_address
+                        ),
+                        retry_after,
+                    },
+                    retry_after,
+                );
+            }
+        },
+        None => None,
     };
-    next.run(req).await
+    let Ok(_slot) = gate.slots.try_acquire() else {
+        tracing::warn!(path, "busy: request turned away");
+        return refusal(
+            AppError::Busy(format!(
+                "the centre is handling as many requests as it can; try again in {retry_after} s"
+            )),
+            retry_after,
+        );
+    };
+    if path.starts_with("/v1/uploads") {
+        return next.run(req).await;
+    }
+    let deadline = gate.limits.request_timeout;
+    match tokio::time::timeout(deadline, next.run(req)).await {
+        Ok(resp) => resp,
+        Err(_) => {
+            tracing::warn!(path, "request timed out");
+            let mut resp = AppError::BadRequest(format!(
+                "the request took longer than the {} s it may; send it again",
+                deadline.as_secs()
+            ))
+            .into_response();
+            *resp.status_mut() = axum::http::StatusCode::REQUEST_TIMEOUT;
+            resp
+        }
+    }
 }
 
 /// Serves `router` (already [`limited`]) on `listener` until `shutdown` completes, then
@@ -187,6 +291,10 @@ mod tests {
     async fn start(limits: Limits, gate: Arc<Semaphore>) -> std::net::SocketAddr {
         let router = Router::new()
             .route("/healthz", get(|| async { "ok" }))
+            .route(
+                "/echo",
+                axum::routing::post(|body: String| async move { body }),
+            )
             .route(
                 "/slow",
                 get(move || {
@@ -286,5 +394,82 @@ mod tests {
             let text = String::from_utf8_lossy(&buf);
             assert!(!text.contains("200 OK"), "{text}");
         }
+    }
+
+    #[tokio::test]
+    async fn one_address_gets_its_share_and_the_others_theirs() {
+        let limits = Limits {
+            max_per_address: 2,
+            ..Limits::default()
+        };
+        let gate = Arc::new(Semaphore::new(0));
+        let addr = start(limits, Arc::clone(&gate)).await;
+        let client = reqwest::Client::new();
+        let url = format!("http://{addr}/slow");
+        let held: Vec<_> = (0..2)
+            .map(|_| tokio::spawn(client.get(&url).send()))
+            .collect();
+        let mut turned_away = None;
+        for _ in 0..500 {
+            let r = client
+                .get(&url)
+                .timeout(Duration::from_millis(100))
+                .send()
+                .await;
+            if let Ok(r) = r
+                && r.status() == 429
+            {
+                turned_away = Some(r);
+                break;
+            }
+        }
+        let r = turned_away.expect("a third request from one address is turned away");
+        assert!(r.headers().contains_key("retry-after"));
+        let body: gridwalk_protocol::ApiError = r.json().await.unwrap();
+        assert!(
+            body.message.contains("this address has 2 requests"),
+            "{}",
+            body.message
+        );
+        gate.add_permits(1000);
+        for h in held {
+            assert_eq!(h.await.unwrap().unwrap().status(), 200);
+        }
+        assert_eq!(client.get(&url).send().await.unwrap().status(), 200);
+    }
+
+    #[tokio::test]
+    async fn a_body_sent_a_byte_at_a_time_is_cut_at_the_deadline() {
+        let limits = Limits {
+            request_timeout: Duration::from_millis(400),
+            ..Limits::default()
+        };
+        let addr = start(limits, Arc::new(Semaphore::new(0))).await;
+        let mut conn = tokio::net::TcpStream::connect(addr).await.unwrap();
+        conn.write_all(
+            b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\nContent-Length: 100\r\n\r\n",
+        )
+        .await
+        .unwrap();
+        // A byte every 100 ms never trips the idle timeout; the whole-request deadline does.
+        let mut answer = Vec::new();
+        for _ in 0..100 {
+            if conn.write_all(b"x").await.is_err() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            let mut buf = [0u8; 4096];
+            if let Ok(Ok(n)) =
+                tokio::time::timeout(Duration::from_millis(1), conn.read(&mut buf)).await
+            {
+                answer.extend_from_slice(&buf[..n]);
+                if n == 0 || answer.windows(3).any(|w| w == b"408") {
+                    break;
+                }
+            }
+        }
+        let text = String::from_utf8_lossy(&answer);
+        assert!(text.starts_with("HTTP/1.1 408"), "{text}");
+        assert!(text.contains("longer than the 0 s"), "{text}");
     }
 }

@@ -530,6 +530,14 @@ async fn a_photos_arrival_completes_its_report_with_an_event(backend: Backend) {
             .1,
         PhotoNeed::Needed
     );
+    // Nor does naming it put their report among those that hold the photo (which is what
+    // lets a leader see it).
+    let holding = s.reports_with_photo(&photo.sha256).await.unwrap();
+    assert!(
+        holding.contains(&r.id) && holding.contains(&again.id),
+        "{holding:?}"
+    );
+    assert!(!holding.contains(&theirs.id), "{holding:?}");
 
     assert_eq!(
         s.append_upload(uuid::Uuid::now_v7(), &part(0, 1), later, None)
@@ -650,10 +658,11 @@ async fn versions_steps_and_the_feed(backend: Backend) {
         report: gridwalk_protocol::ReportId::new(),
         ..step(Action::Approve, CaseState::PendingReview)
     };
-    assert!(matches!(
-        s.step(&missing, Arc::clone(&reference)).await,
-        Err(StoreError::NotFound(_))
-    ));
+    // Refused in words (so a device's push answers that mutation and moves on).
+    let Ok(Stepped::Refused(why)) = s.step(&missing, Arc::clone(&reference)).await else {
+        panic!("a step on a report the centre lacks is refused")
+    };
+    assert!(why.starts_with("the centre holds no report"), "{why}");
 
     let listed = s
         .console_reports(&ReportFilter {

@@ -64,6 +64,7 @@ async fn guessing_a_password_locks_the_login_not_the_others(backend: Backend) {
     // Now even the right password is turned away, in words, for this login …
     let resp = sign_in(&s, LEADER, PASSWORD).await;
     assert_eq!(resp.status(), 429);
+    assert_eq!(resp.headers()["retry-after"], "900");
     let err: ApiError = resp.json().await.unwrap();
     assert_eq!(err.error, "too_many");
     assert!(

@@ -171,6 +171,19 @@ async fn a_leader_reviews_the_teams_reports(backend: Backend) {
         .await;
     assert_eq!(e.error, "forbidden");
 
+    // A reason longer than a note may be is refused in words; nothing changes.
+    let e = leader
+        .refused(
+            ids[2],
+            CaseAction::Reject {
+                reason: "理由".repeat(1001),
+            },
+            CaseState::PendingReview,
+        )
+        .await;
+    assert_eq!(e.error, "bad_request");
+    assert!(e.message.contains("at most 2000"), "{}", e.message);
+
     // Nor anything else of this team's: its photos (as if they were not there), its intake
     // health, its likely duplicates.
     let sha = queue[0].report.photos[0].sha256.clone();

@@ -529,7 +529,41 @@ async fn a_flooding_device_is_slowed_and_the_others_are_not(backend: Backend) {
     s.finish().await;
 }
 
+async fn a_verification_of_a_report_the_centre_lacks_is_refused_alone(backend: Backend) {
+    let s = server(backend).await;
+    let dir = tempfile::tempdir().unwrap();
+    let engine = device_with_reports(dir.path(), 1);
+    let token = enroll(&s, &engine).await;
+    let mut batch = engine.pending_mutations(1).unwrap();
+    batch.push(Mutation {
+        id: 2,
+        device: engine.device_id(),
+        created_at: Utc::now(),
+        body: MutationBody::CompleteTask {
+            task: gridwalk_protocol::TaskId::new(),
+            report: gridwalk_protocol::ReportId::new(),
+            passed: true,
+            note: None,
+            photos: vec![],
+        },
+    });
+    // Answered mutation by mutation: the queue moves past it instead of sticking.
+    let resp: PushResponse = post(&s, &token, &request(&engine, batch))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(resp.last_applied, 2);
+    assert_eq!(resp.results[0].outcome, Outcome::Applied);
+    let Outcome::Rejected { reason } = &resp.results[1].outcome else {
+        panic!("{:?}", resp.results[1])
+    };
+    assert!(reason.starts_with("the centre holds no report"), "{reason}");
+    s.finish().await;
+}
+
 on_every_backend!(
+    a_verification_of_a_report_the_centre_lacks_is_refused_alone,
     a_flooding_device_is_slowed_and_the_others_are_not,
     bytes_that_are_not_the_declared_jpeg_are_refused,
     a_photo_whose_bytes_have_arrived_is_not_sent_again,

@@ -38,6 +38,8 @@ pub const MAX_LABEL_CHARS: usize = 128;
 pub const MAX_NOTE_CHARS: usize = 2000;
 /// The most location flags a report may carry (there are three kinds).
 pub const MAX_LOCATION_FLAGS: usize = 8;
+/// The largest accuracy radius a fix may claim: beyond this it is no position at all.
+pub const MAX_ACCURACY_M: f64 = 100_000.0;
 /// The largest count a device may report of its queue: beyond what a JavaScript number
 /// holds exactly, and so beyond what any tablet holds.
 pub const MAX_QUEUE_COUNT: u64 = (1 << 53) - 1;
@@ -208,6 +210,18 @@ fn check_photo_list(c: &mut Collector, field: &str, photos: &[PhotoRef]) {
     }
 }
 
+/// A value as a refusal repeats it: quoted, and cut after 40 characters, so an answer (and
+/// the record of it) stays small whatever was sent.
+pub fn shown(value: &str) -> String {
+    const MAX: usize = 40;
+    if value.chars().count() <= MAX {
+        format!("{value:?}")
+    } else {
+        let head: String = value.chars().take(MAX).collect();
+        format!("{head:?}… ({} characters)", value.chars().count())
+    }
+}
+
 fn is_hex(s: &str, len: usize) -> bool {
     s.len() == len
         && s.bytes()
@@ -226,8 +240,8 @@ pub fn validate_report(
         c.push(
             "code_table_version",
             format!(
-                "filed under code table {:?} but this table is {:?}",
-                report.code_table_version,
+                "filed under code table {} but this table is {:?}",
+                shown(&report.code_table_version),
                 codes.version()
             ),
         );
@@ -355,8 +369,8 @@ fn check_clip(c: &mut Collector, prefix: &str, clip: &ClipRef, now: DateTime<Utc
         c.push(
             at("camera_serial"),
             format!(
-                "{:?} is not a 7-character camera serial",
-                clip.camera_serial
+                "{} is not a 7-character camera serial",
+                shown(&clip.camera_serial)
             ),
         );
     }
@@ -368,7 +382,10 @@ fn check_clip(c: &mut Collector, prefix: &str, clip: &ClipRef, now: DateTime<Utc
     {
         c.push(
             at("officer_badge"),
-            format!("{:?} is not a 6-character badge number", clip.officer_badge),
+            format!(
+                "{} is not a 6-character badge number",
+                shown(&clip.officer_badge)
+            ),
         );
     }
     if clip.end <= clip.start {
@@ -430,7 +447,7 @@ fn check_location(c: &mut Collector, loc: &Location, now: DateTime<Utc>) {
     if loc.lon == 0.0 && loc.lat == 0.0 {
         c.push("location", "0, 0 means the device had no fix");
     }
-    if !loc.accuracy_m.is_finite() || loc.accuracy_m < 0.0 {
+    if !loc.accuracy_m.is_finite() || !(0.0..=MAX_ACCURACY_M).contains(&loc.accuracy_m) {
         c.push(
             "location.accuracy_m",
             format!("{} is not a distance in metres", loc.accuracy_m),
@@ -653,6 +670,20 @@ mod tests {
                 .to_string()
                 .starts_with("description: 2001 characters")
         );
+    }
+
+    #[test]
+    fn echoed_values_are_cut_and_an_accuracy_is_a_distance_on_earth() {
+        let mut r = good();
+        r.clips[0].camera_serial = "序".repeat(100_000);
+        r.location.accuracy_m = 1e300;
+        let e = errors(&r).to_string();
+        assert!(e.len() < 1000, "{} bytes", e.len());
+        assert!(
+            e.contains("(100000 characters) is not a 7-character camera serial"),
+            "{e}"
+        );
+        assert!(e.contains("location.accuracy_m"), "{e}");
     }
 
     #[test]

@@ -77,8 +77,8 @@ pub fn resolve(
     if !patch.is_empty() {
         let table = reference.table(&merged.code_table_version).ok_or_else(|| {
             Denied::Invalid(format!(
-                "the centre does not know code table {:?}",
-                merged.code_table_version
+                "the centre does not know code table {}",
+                gridwalk_protocol::validate::shown(&merged.code_table_version)
             ))
         })?;
         validate_report(&merged, table, now)

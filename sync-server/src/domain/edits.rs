@@ -162,8 +162,8 @@ pub fn plan(
     if let Some(r) = &record {
         let Some(table) = reference.table(&r.code_table_version) else {
             return Plan::Reject(format!(
-                "the centre does not know code table {:?}",
-                r.code_table_version
+                "the centre does not know code table {}",
+                gridwalk_protocol::validate::shown(&r.code_table_version)
             ));
         };
         if let Err(e) = validate_report(r, table, now) {

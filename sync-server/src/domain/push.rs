@@ -130,8 +130,8 @@ fn decide_submit(
     }
     let Some(table) = reference.table(&report.code_table_version) else {
         return Effect::Reject(format!(
-            "the centre does not know code table {:?}",
-            report.code_table_version
+            "the centre does not know code table {}",
+            gridwalk_protocol::validate::shown(&report.code_table_version)
         ));
     };
     if let Err(e) = validate_report(report, table, now).and(validate_times(report, now)) {

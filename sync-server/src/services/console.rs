@@ -9,6 +9,7 @@ use gridwalk_protocol::console::{
     ActionAnswer, ActionRequest, CaseAction, Conflict, ConsoleReport, Department, DeviceRow,
     Evaluation, GroupBy, IntakeHealth, ReportDetail, Resolve, Session, VersionInfo,
 };
+use gridwalk_protocol::validate::MAX_NOTE_CHARS;
 use gridwalk_protocol::{CaseState, ReportId, Version};
 use uuid::Uuid;
 
@@ -46,7 +47,10 @@ pub async fn sign_in(
             by_address,
             "console sign-in locked out"
         );
-        return Err(AppError::TooMany(why));
+        return Err(AppError::Throttled {
+            message: why,
+            retry_after: u64::try_from(SIGN_IN_WINDOW_MINUTES * 60).unwrap_or(900),
+        });
     }
     let found = store.password_hash(login).await?;
     // An unknown login (or one with no password) is checked against a stand-in hash, so
@@ -166,6 +170,15 @@ pub async fn act(
         .reference
         .with_rules(store, std::iter::empty())
         .await?;
+    if let CaseAction::Return { comment: text } | CaseAction::Reject { reason: text } = &req.action
+    {
+        let chars = text.chars().count();
+        if chars > MAX_NOTE_CHARS {
+            return Err(AppError::BadRequest(format!(
+                "{chars} characters; a comment or reason is at most {MAX_NOTE_CHARS}"
+            )));
+        }
+    }
     let action = match req.action {
         CaseAction::Approve => Action::Approve,
         CaseAction::Return { comment } => Action::Return { comment },

@@ -326,7 +326,8 @@ pub trait ConsoleStore: Send + Sync {
     /// How intake is going.
     /// How intake is going, over one team's reports, devices and people (all with `None`).
     async fn intake_health(&self, team: Option<&str>) -> StoreResult<IntakeHealth>;
-    /// The reports (and verifications of reports) that list a photo with this SHA-256.
+    /// The reports (and verifications of reports) that list a photo with this SHA-256 and
+    /// hold it: their own inspector uploaded those bytes (naming a hash is not enough).
     async fn reports_with_photo(&self, sha256: &str) -> StoreResult<Vec<ReportId>>;
     /// The conflicts opened on a report, oldest first.
     async fn conflicts(&self, report: ReportId) -> StoreResult<Vec<Conflict>>;

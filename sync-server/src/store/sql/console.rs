@@ -412,8 +412,8 @@ impl<D: Database> ConsoleStore for D {
         let sha = sha256.to_owned();
         tx!(self, Mode::Read, |tx| {
             tx.query(
-                "SELECT report_id FROM report_photos WHERE sha256 = $1
-                 UNION SELECT report_id FROM task_photos WHERE sha256 = $1",
+                "SELECT report_id FROM report_photos WHERE sha256 = $1 AND arrived
+                 UNION SELECT report_id FROM task_photos WHERE sha256 = $1 AND arrived",
                 params![sha],
             )
             .await?

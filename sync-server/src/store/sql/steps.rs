@@ -156,9 +156,15 @@ pub(crate) async fn step_in(
     rules: &CaseRules,
     touches: &mut Vec<Touch>,
 ) -> StoreResult<Stepped> {
-    let snap = snapshot(tx, req)
-        .await?
-        .ok_or_else(|| StoreError::NotFound(format!("report {}", req.report)))?;
+    // A step on a report the centre does not hold is refused in words, like any other
+    // refusal: from a device's push it is that mutation's answer, and the device's queue
+    // moves on (an error here would refuse the whole push, every time it is sent again).
+    let Some(snap) = snapshot(tx, req).await? else {
+        return Ok(Stepped::Refused(format!(
+            "the centre holds no report {}",
+            req.report
+        )));
+    };
     let mut w = match cases::plan_step(req, &snap, rules) {
         StepPlan::Refused(why) => return Ok(Stepped::Refused(why)),
         StepPlan::Write(w) => *w,
