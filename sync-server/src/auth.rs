@@ -34,6 +34,12 @@ pub(crate) fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// The token of an `Authorization: Bearer …` value (the scheme's case does not matter).
+fn bearer(value: &str) -> Option<&str> {
+    let (scheme, token) = value.split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then_some(token)
+}
+
 /// The authenticated device of a request.
 #[derive(Debug, Clone)]
 pub struct DeviceAuth(pub Device);
@@ -46,7 +52,7 @@ impl FromRequestParts<AppState> for DeviceAuth {
             .headers
             .get(axum::http::header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
+            .and_then(bearer)
             .ok_or(AppError::Unauthorized)?;
         let device = state
             .store
@@ -112,7 +118,7 @@ fn session_token(parts: &Parts) -> Option<String> {
         .headers
         .get(axum::http::header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
+        .and_then(bearer)
         .map(|t| t.trim().to_owned());
     bearer.or_else(|| {
         parts

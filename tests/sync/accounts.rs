@@ -118,6 +118,14 @@ async fn disabling_a_person_and_revoking_a_device_take_effect_at_once(backend: B
     let (tablet_a, tablet_b) = (signed_in_engine(a.path()), signed_in_engine(b.path()));
     let (token_a, token_b) = (enroll(&s, &tablet_a).await, enroll(&s, &tablet_b).await);
     assert_eq!(device_me(&s, &token_a).await, 200);
+    // The scheme's case does not matter (RFC 9110).
+    let lower = reqwest::Client::new()
+        .get(format!("{}/v1/me", s.url))
+        .header("authorization", format!("bearer {token_a}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(lower.status(), 200);
 
     // A lost tablet: revoked, its token stops; the other goes on.
     admin::revoke_device(s.store.as_ref(), tablet_a.device_id())

@@ -251,6 +251,17 @@ async fn a_leader_reviews_the_teams_reports(backend: Backend) {
         "{}",
         e.message
     );
+    // A made-up ID gets the same answer: a leader cannot tell which reports exist.
+    let e = leader
+        .refused(
+            ids[3],
+            CaseAction::Merge {
+                into: ReportId::new(),
+            },
+            CaseState::PendingReview,
+        )
+        .await;
+    assert_eq!(e.error, "forbidden");
     let e = other
         .refused(
             report.id,

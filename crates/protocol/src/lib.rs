@@ -41,5 +41,5 @@ pub use sync::{
 };
 pub use validate::{
     FieldError, PushRefusal, ValidationErrors, is_camera_serial, validate_clip, validate_location,
-    validate_push, validate_report, validate_times,
+    validate_patch_times, validate_push, validate_report, validate_times,
 };

@@ -350,6 +350,37 @@ pub fn validate_times(report: &Report, now: DateTime<Utc>) -> Result<(), Validat
     c.done()
 }
 
+/// Checks the times an edit brings in (a new position's fix, added photos and clips) as
+/// [`validate_times`] checks a new report's: none more than [`MAX_AGE`] before `now`.
+pub fn validate_patch_times(
+    patch: &crate::ReportPatch,
+    now: DateTime<Utc>,
+) -> Result<(), ValidationErrors> {
+    let mut c = Collector::default();
+    if let Some(place) = &patch.place {
+        c.not_ancient("place.location.fix_time", place.location.fix_time, now);
+    }
+    for (i, p) in patch
+        .photos_added
+        .iter()
+        .enumerate()
+        .take(MAX_PHOTOS_PER_REPORT)
+    {
+        if let Some(t) = p.taken_at {
+            c.not_ancient(format!("photos_added[{i}].taken_at"), t.to_utc(), now);
+        }
+    }
+    for (i, clip) in patch
+        .clips_added
+        .iter()
+        .enumerate()
+        .take(MAX_CLIPS_PER_REPORT)
+    {
+        c.not_ancient(format!("clips_added[{i}].start"), clip.start.to_utc(), now);
+    }
+    c.done()
+}
+
 /// Whether `s` looks like a body-worn camera's product serial: 7 letters or digits.
 #[must_use]
 pub fn is_camera_serial(s: &str) -> bool {
@@ -684,6 +715,26 @@ mod tests {
             "{e}"
         );
         assert!(e.contains("location.accuracy_m"), "{e}");
+    }
+
+    #[test]
+    fn an_edit_brings_no_time_from_a_reset_clock() {
+        let mut patch = crate::ReportPatch::default();
+        validate_patch_times(&patch, now()).expect("nothing to check");
+        let mut place = crate::edit::Place {
+            location: good().location,
+            cell: None,
+            location_flags: vec![],
+            address: String::new(),
+        };
+        place.location.fix_time = "0001-01-01T00:00:00Z".parse().expect("time");
+        patch.place = Some(place);
+        let mut clip = good().clips[0].clone();
+        clip.start = "1970-01-01T08:00:00+08:00".parse().expect("time");
+        patch.clips_added = vec![clip];
+        let e = validate_patch_times(&patch, now()).expect_err("a reset clock");
+        assert!(e.mentions("place.location.fix_time"), "{e}");
+        assert!(e.mentions("clips_added[0].start"), "{e}");
     }
 
     #[test]

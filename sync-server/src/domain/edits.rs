@@ -13,7 +13,8 @@
 use chrono::{DateTime, Utc};
 use gridwalk_protocol::edit::merge;
 use gridwalk_protocol::{
-    CaseState, FieldConflict, Outcome, Report, ReportPatch, Version, validate_report,
+    CaseState, FieldConflict, Outcome, Report, ReportPatch, Version, validate_patch_times,
+    validate_report,
 };
 
 use super::model::Device;
@@ -155,6 +156,9 @@ pub fn plan(
              made at the centre",
             held.record.id, held.version
         ));
+    }
+    if let Err(e) = validate_patch_times(patch, now) {
+        return Plan::Reject(format!("the change is not plausible: {e}"));
     }
     let view = device_view(base, history.own_later);
     let m = merge(&view, &held.record, patch);

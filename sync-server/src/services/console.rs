@@ -158,8 +158,14 @@ pub async fn act(
     }
     // A merge joins two reports: the one kept must be in reach too.
     if let CaseAction::Merge { into } = &req.action {
+        // An ID that names no report gets the same answer as another team's, so a leader
+        // cannot tell which exist.
         let target = store.console_reports_by_id(&[*into]).await?.pop();
-        if target.is_some_and(|t| !may_act(user, t.reporter.team.as_deref())) {
+        let out_of_reach = match &target {
+            Some(t) => !may_act(user, t.reporter.team.as_deref()),
+            None => team_scope(user).is_some(),
+        };
+        if out_of_reach {
             return Err(AppError::Forbidden(format!(
                 "report {into} is not from your team's inspectors; only an operator merges \
                  across teams"
