@@ -149,6 +149,17 @@ async fn disabling_a_person_and_revoking_a_device_take_effect_at_once(backend: B
     assert_eq!(me(&s, &session).await, 401);
     assert_eq!(sign_in(&s, LEADER, PASSWORD).await.status(), 401);
 
+    // A disabled person, a leader, an operator get no tablet.
+    for (login, why) in [
+        (INSPECTOR, "was disabled"),
+        ("sunyue", "tablets are enrolled for inspectors"),
+    ] {
+        let e = admin::enroll_device(s.store.as_ref(), login, gridwalk_protocol::DeviceId::new())
+            .await
+            .unwrap_err();
+        assert!(e.to_string().contains(why), "{e}");
+    }
+
     // Unknown names are refused in words.
     let e = admin::revoke_device(s.store.as_ref(), gridwalk_protocol::DeviceId::new())
         .await

@@ -109,16 +109,28 @@ pub async fn load_fixtures(store: &dyn CaseStore, dir: &Path) -> anyhow::Result<
     })
 }
 
-/// Enrolls `device` for the user with `login` and returns the new token (shown once).
+/// Enrolls `device` for the inspector with `login` and returns the new token (shown once).
+/// Tablets are for inspectors: a leader or an operator, or a disabled person, gets none.
 pub async fn enroll_device(
     store: &dyn CaseStore,
     login: &str,
     device: DeviceId,
 ) -> anyhow::Result<String> {
-    let user = store
-        .user_by_login(login)
+    let (user, disabled) = store
+        .users()
         .await?
+        .into_iter()
+        .find(|(u, _)| u.login == login)
         .ok_or_else(|| anyhow::anyhow!("no user with login {login:?}"))?;
+    if user.role != Role::Inspector {
+        anyhow::bail!(
+            "{login} is {}; tablets are enrolled for inspectors",
+            format!("{:?}", user.role).to_lowercase()
+        );
+    }
+    if let Some(at) = disabled {
+        anyhow::bail!("{login} was disabled at {at}; a disabled person gets no tablet");
+    }
     let token = auth::new_token();
     store
         .enroll_device(
