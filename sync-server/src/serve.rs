@@ -316,6 +316,28 @@ mod tests {
         addr
     }
 
+    /// Asks `url` until it answers `status` (while the requests that fill the server are
+    /// still on their way, it may let one more in, which then waits); `None` if it never does.
+    async fn first_answer(
+        client: &reqwest::Client,
+        url: &str,
+        status: u16,
+    ) -> Option<reqwest::Response> {
+        for _ in 0..500 {
+            let answer = client
+                .get(url)
+                .timeout(Duration::from_millis(100))
+                .send()
+                .await;
+            if let Ok(r) = answer
+                && r.status() == status
+            {
+                return Some(r);
+            }
+        }
+        None
+    }
+
     #[tokio::test]
     async fn a_full_centre_answers_503_with_retry_after_and_still_answers_health() {
         let limits = Limits {
@@ -330,21 +352,9 @@ mod tests {
             .map(|_| tokio::spawn(client.get(&url).send()))
             .collect();
         // Until both hold their slots, a third may still get in (and wait at the gate).
-        let mut turned_away = None;
-        for _ in 0..500 {
-            let r = client
-                .get(&url)
-                .timeout(Duration::from_millis(100))
-                .send()
-                .await;
-            if let Ok(r) = r
-                && r.status() == 503
-            {
-                turned_away = Some(r);
-                break;
-            }
-        }
-        let r = turned_away.expect("a request beyond the limit is turned away");
+        let r = first_answer(&client, &url, 503)
+            .await
+            .expect("a request beyond the limit is turned away");
         assert_eq!(r.headers()["retry-after"], "2");
         let body: gridwalk_protocol::ApiError = r.json().await.unwrap();
         assert_eq!(body.error, "busy");
@@ -409,21 +419,9 @@ mod tests {
         let held: Vec<_> = (0..2)
             .map(|_| tokio::spawn(client.get(&url).send()))
             .collect();
-        let mut turned_away = None;
-        for _ in 0..500 {
-            let r = client
-                .get(&url)
-                .timeout(Duration::from_millis(100))
-                .send()
-                .await;
-            if let Ok(r) = r
-                && r.status() == 429
-            {
-                turned_away = Some(r);
-                break;
-            }
-        }
-        let r = turned_away.expect("a third request from one address is turned away");
+        let r = first_answer(&client, &url, 429)
+            .await
+            .expect("a third request from one address is turned away");
         assert!(r.headers().contains_key("retry-after"));
         let body: gridwalk_protocol::ApiError = r.json().await.unwrap();
         assert!(

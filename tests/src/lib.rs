@@ -337,3 +337,86 @@ pub async fn push_records(engine: &Engine, client: &gridwalk_field::sync::SyncCl
         .settle_push(&client.push(&req).await.unwrap())
         .unwrap();
 }
+
+/// A push of `mutations` from `device`, as a tablet would send it, with an empty backlog.
+#[must_use]
+pub fn push_of(
+    device: gridwalk_protocol::DeviceId,
+    mutations: Vec<gridwalk_protocol::Mutation>,
+) -> gridwalk_protocol::PushRequest {
+    gridwalk_protocol::PushRequest {
+        device,
+        app_version: "test".into(),
+        queue: gridwalk_protocol::QueueStats::default(),
+        mutations,
+    }
+}
+
+/// `POST /v1/push` with `token`, over plain HTTP (for what the engine would never send).
+pub async fn post_push(
+    s: &Server,
+    token: &str,
+    body: &gridwalk_protocol::PushRequest,
+) -> reqwest::Response {
+    reqwest::Client::new()
+        .post(format!("{}/v1/push", s.url))
+        .bearer_auth(token)
+        .json(body)
+        .send()
+        .await
+        .unwrap()
+}
+
+/// A tus creation (`POST /v1/uploads/`) for `photo` of `report`, with no body.
+pub async fn tus_create(
+    s: &Server,
+    token: &str,
+    report: gridwalk_protocol::ReportId,
+    photo: &gridwalk_protocol::PhotoRef,
+) -> reqwest::Response {
+    use gridwalk_protocol::tus;
+    let (report, id) = (report.to_string(), photo.id.to_string());
+    reqwest::Client::new()
+        .post(format!("{}/v1/uploads/", s.url))
+        .bearer_auth(token)
+        .header(tus::header::TUS_RESUMABLE, tus::VERSION)
+        .header(tus::header::UPLOAD_LENGTH, photo.bytes.to_string())
+        .header(
+            tus::header::UPLOAD_METADATA,
+            tus::encode_metadata([
+                (tus::meta::REPORT, report.as_str()),
+                (tus::meta::PHOTO, id.as_str()),
+            ]),
+        )
+        .send()
+        .await
+        .unwrap()
+}
+
+/// A tus `PATCH` of `body` at `offset` to the upload at `path` (from [`upload_path`]).
+pub async fn tus_patch(
+    s: &Server,
+    token: &str,
+    path: &str,
+    offset: u64,
+    body: Vec<u8>,
+) -> reqwest::Response {
+    use gridwalk_protocol::tus;
+    reqwest::Client::new()
+        .patch(format!("{}{path}", s.url))
+        .bearer_auth(token)
+        .header(tus::header::TUS_RESUMABLE, tus::VERSION)
+        .header(tus::header::UPLOAD_OFFSET, offset.to_string())
+        .header(reqwest::header::CONTENT_TYPE, tus::OFFSET_OCTET_STREAM)
+        .body(body)
+        .send()
+        .await
+        .unwrap()
+}
+
+/// The path of the upload a creation answered with (its `Location`, relative or absolute).
+#[must_use]
+pub fn upload_path(created: &reqwest::Response) -> String {
+    let l = created.headers()["location"].to_str().unwrap();
+    l.find("/v1/").map_or(l, |i| &l[i..]).to_owned()
+}

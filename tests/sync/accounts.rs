@@ -200,19 +200,7 @@ async fn a_tablet_enrolled_for_someone_else_cannot_upload_for_its_earlier_person
     );
     let m = engine.pending_mutations(1).unwrap().remove(0);
     let token = enroll(&s, &engine).await;
-    let push = gridwalk_protocol::PushRequest {
-        device: engine.device_id(),
-        app_version: "test".into(),
-        queue: gridwalk_protocol::QueueStats::default(),
-        mutations: vec![m.clone()],
-    };
-    let resp = reqwest::Client::new()
-        .post(format!("{}/v1/push", s.url))
-        .bearer_auth(&token)
-        .json(&push)
-        .send()
-        .await
-        .unwrap();
+    let resp = post_push(&s, &token, &push_of(engine.device_id(), vec![m.clone()])).await;
     assert_eq!(resp.status(), 200);
     // The tablet passes to wangfang: enrolled anew, for her.
     let theirs = admin::enroll_device(s.store.as_ref(), "wangfang", engine.device_id())
@@ -220,26 +208,7 @@ async fn a_tablet_enrolled_for_someone_else_cannot_upload_for_its_earlier_person
         .unwrap();
     let report = m.body.submitted().unwrap();
     let photo = &report.photos[0];
-    let meta = |v: String| {
-        use base64::Engine as _;
-        base64::engine::general_purpose::STANDARD.encode(v)
-    };
-    let resp = reqwest::Client::new()
-        .post(format!("{}/v1/uploads/", s.url))
-        .bearer_auth(&theirs)
-        .header("Tus-Resumable", "1.0.0")
-        .header("Upload-Length", photo.bytes.to_string())
-        .header(
-            "Upload-Metadata",
-            format!(
-                "report {},photo {}",
-                meta(report.id.to_string()),
-                meta(photo.id.to_string())
-            ),
-        )
-        .send()
-        .await
-        .unwrap();
+    let resp = tus_create(&s, &theirs, report.id, photo).await;
     assert_eq!(resp.status(), 400);
     let err: ApiError = resp.json().await.unwrap();
     assert!(

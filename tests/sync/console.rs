@@ -217,26 +217,15 @@ async fn a_leader_reviews_the_teams_reports(backend: Backend) {
     let mut report = gridwalk_protocol::testing::report();
     (report.reporter, report.device) = (zhaomin.id, tablet);
     report.photos.clear();
-    let push = gridwalk_protocol::PushRequest {
+    let submit = gridwalk_protocol::Mutation {
+        id: 1,
         device: tablet,
-        app_version: "test".into(),
-        queue: gridwalk_protocol::QueueStats::default(),
-        mutations: vec![gridwalk_protocol::Mutation {
-            id: 1,
-            device: tablet,
-            created_at: chrono::Utc::now(),
-            body: gridwalk_protocol::MutationBody::SubmitReport {
-                report: Box::new(report.clone()),
-            },
-        }],
+        created_at: chrono::Utc::now(),
+        body: gridwalk_protocol::MutationBody::SubmitReport {
+            report: Box::new(report.clone()),
+        },
     };
-    let resp = reqwest::Client::new()
-        .post(format!("{}/v1/push", s.url))
-        .bearer_auth(&token)
-        .json(&push)
-        .send()
-        .await
-        .unwrap();
+    let resp = post_push(&s, &token, &push_of(tablet, vec![submit])).await;
     assert_eq!(resp.status(), 200);
     let e = leader
         .refused(

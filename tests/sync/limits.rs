@@ -6,28 +6,13 @@
 use chrono::Utc;
 use gridwalk_protocol::validate::MAX_MUTATIONS_PER_PUSH;
 use gridwalk_protocol::{
-    ApiError, Mutation, MutationBody, Outcome, PushRequest, PushResponse, QueueStats, ReportPatch,
+    ApiError, Mutation, MutationBody, Outcome, PushRequest, PushResponse, ReportPatch,
 };
 use gridwalk_sync::services::uploads::{MAX_OPEN_UPLOADS, MAX_PARTS};
 use gridwalk_system_tests::*;
 
 fn request(engine: &gridwalk_field::Engine, mutations: Vec<Mutation>) -> PushRequest {
-    PushRequest {
-        device: engine.device_id(),
-        app_version: "test".into(),
-        queue: QueueStats::default(),
-        mutations,
-    }
-}
-
-async fn post(s: &Server, token: &str, body: &PushRequest) -> reqwest::Response {
-    reqwest::Client::new()
-        .post(format!("{}/v1/push", s.url))
-        .bearer_auth(token)
-        .json(body)
-        .send()
-        .await
-        .unwrap()
+    push_of(engine.device_id(), mutations)
 }
 
 /// `n` edits of `report`'s description, all based on version 1, numbered from `first`.
@@ -61,7 +46,7 @@ async fn a_hostile_push_is_refused_whole_and_changes_nothing(backend: Backend) {
     let engine = device_with_reports(dir.path(), 1);
     let token = enroll(&s, &engine).await;
     let submitted = engine.pending_mutations(1).unwrap();
-    let first: PushResponse = post(&s, &token, &request(&engine, submitted.clone()))
+    let first: PushResponse = post_push(&s, &token, &request(&engine, submitted.clone()))
         .await
         .json()
         .await
@@ -71,7 +56,7 @@ async fn a_hostile_push_is_refused_whole_and_changes_nothing(backend: Backend) {
 
     // 9,500 edits in one push (2.5 MB, the attack that held the centre for ~5 minutes):
     // refused before it is even parsed.
-    let resp = post(
+    let resp = post_push(
         &s,
         &token,
         &request(&engine, edits(&engine, &submitted[0], 2, 9_500)),
@@ -86,7 +71,7 @@ async fn a_hostile_push_is_refused_whole_and_changes_nothing(backend: Backend) {
         err.message
     );
     // 101 mutations, well under the size limit: refused whole, in words.
-    let resp = post(
+    let resp = post_push(
         &s,
         &token,
         &request(&engine, edits(&engine, &submitted[0], 2, 101)),
@@ -107,7 +92,7 @@ async fn a_hostile_push_is_refused_whole_and_changes_nothing(backend: Backend) {
     let mut req = request(&engine, vec![]);
     req.queue.bytes = u64::MAX;
     req.app_version = "x".repeat(1_900_000);
-    let resp = post(&s, &token, &req).await;
+    let resp = post_push(&s, &token, &req).await;
     assert_eq!(resp.status(), 400);
     let err: ApiError = resp.json().await.unwrap();
     assert!(err.message.contains("queue.bytes"), "{}", err.message);
@@ -117,7 +102,7 @@ async fn a_hostile_push_is_refused_whole_and_changes_nothing(backend: Backend) {
     let mut gap = request(&engine, edits(&engine, &submitted[0], 5, 1));
     gap.app_version = "9.9.9".into();
     gap.queue.reports = 77;
-    assert_eq!(post(&s, &token, &gap).await.status(), 409);
+    assert_eq!(post_push(&s, &token, &gap).await.status(), 409);
 
     assert_eq!(the_device_row(&s, &engine).await, before, "nothing written");
     let stored = s
@@ -136,12 +121,12 @@ async fn edits_cost_a_bounded_amount_each(backend: Backend) {
     let engine = device_with_reports(dir.path(), 1);
     let token = enroll(&s, &engine).await;
     let submitted = engine.pending_mutations(1).unwrap();
-    post(&s, &token, &request(&engine, submitted.clone())).await;
+    post_push(&s, &token, &request(&engine, submitted.clone())).await;
 
     // A full push of edits all based on version 1: the first 33 replay at most 32 earlier
     // ones each; the rest are refused in words, so the push costs a bounded amount.
     let n = MAX_MUTATIONS_PER_PUSH as u64;
-    let resp: PushResponse = post(
+    let resp: PushResponse = post_push(
         &s,
         &token,
         &request(&engine, edits(&engine, &submitted[0], 2, n)),
@@ -217,7 +202,7 @@ async fn reports_that_could_never_complete_are_refused(backend: Backend) {
             r.observed_at = "0001-01-01T08:00:00+08:00".parse().unwrap();
         }),
     ];
-    let resp: PushResponse = post(&s, &token, &request(&engine, batch))
+    let resp: PushResponse = post_push(&s, &token, &request(&engine, batch))
         .await
         .json()
         .await
@@ -251,57 +236,6 @@ async fn reports_that_could_never_complete_are_refused(backend: Backend) {
     s.finish().await;
 }
 
-async fn tus_create(
-    s: &Server,
-    token: &str,
-    report: gridwalk_protocol::ReportId,
-    photo: &gridwalk_protocol::PhotoRef,
-) -> reqwest::Response {
-    use base64::Engine as _;
-    let b64 = |v: String| base64::engine::general_purpose::STANDARD.encode(v);
-    reqwest::Client::new()
-        .post(format!("{}/v1/uploads/", s.url))
-        .bearer_auth(token)
-        .header("Tus-Resumable", "1.0.0")
-        .header("Upload-Length", photo.bytes.to_string())
-        .header(
-            "Upload-Metadata",
-            format!(
-                "report {},photo {}",
-                b64(report.to_string()),
-                b64(photo.id.to_string())
-            ),
-        )
-        .send()
-        .await
-        .unwrap()
-}
-
-async fn tus_patch(
-    s: &Server,
-    token: &str,
-    location: &str,
-    offset: u64,
-    body: Vec<u8>,
-) -> reqwest::Response {
-    reqwest::Client::new()
-        .patch(format!("{}{location}", s.url))
-        .bearer_auth(token)
-        .header("Tus-Resumable", "1.0.0")
-        .header("Upload-Offset", offset.to_string())
-        .header("Content-Type", "application/offset+octet-stream")
-        .body(body)
-        .send()
-        .await
-        .unwrap()
-}
-
-fn location(resp: &reqwest::Response) -> String {
-    let l = resp.headers()["location"].to_str().unwrap();
-    // Relative or absolute: keep the path.
-    l.find("/v1/").map_or(l, |i| &l[i..]).to_owned()
-}
-
 async fn uploads_are_bounded_per_photo_per_device_and_per_piece(backend: Backend) {
     let s = server(backend).await;
     let dir = tempfile::tempdir().unwrap();
@@ -316,7 +250,7 @@ async fn uploads_are_bounded_per_photo_per_device_and_per_piece(backend: Backend
     }
     let token = enroll(&s, &engine).await;
     let pushed = engine.pending_mutations(100).unwrap();
-    let resp: PushResponse = post(&s, &token, &request(&engine, pushed.clone()))
+    let resp: PushResponse = post_push(&s, &token, &request(&engine, pushed.clone()))
         .await
         .json()
         .await
@@ -337,7 +271,7 @@ async fn uploads_are_bounded_per_photo_per_device_and_per_piece(backend: Backend
     for _ in 0..150 {
         let resp = tus_create(&s, &token, *report, p).await;
         assert_eq!(resp.status(), 201);
-        last = location(&resp);
+        last = upload_path(&resp);
     }
     assert_eq!(
         s.store
@@ -408,7 +342,7 @@ async fn a_photo_whose_bytes_have_arrived_is_not_sent_again(backend: Backend) {
         resp.headers()["upload-offset"].to_str().unwrap(),
         r.photos[1].bytes.to_string()
     );
-    let l = location(&resp);
+    let l = upload_path(&resp);
     assert_eq!(
         tus_patch(&s, &token, &l, 0, vec![0xFF]).await.status(),
         409,
@@ -448,7 +382,7 @@ async fn bytes_that_are_not_the_declared_jpeg_are_refused(backend: Backend) {
         .collect();
     report.photos[0].bytes = html.len() as u64;
     let (id, photo) = (report.id, report.photos[0].clone());
-    let resp: PushResponse = post(&s, &token, &request(&engine, vec![m]))
+    let resp: PushResponse = post_push(&s, &token, &request(&engine, vec![m]))
         .await
         .json()
         .await
@@ -456,7 +390,7 @@ async fn bytes_that_are_not_the_declared_jpeg_are_refused(backend: Backend) {
     assert_eq!(resp.results[0].outcome, Outcome::Applied);
     let created = tus_create(&s, &token, id, &photo).await;
     assert_eq!(created.status(), 201);
-    let resp = tus_patch(&s, &token, &location(&created), 0, html).await;
+    let resp = tus_patch(&s, &token, &upload_path(&created), 0, html).await;
     assert_eq!(resp.status(), 460);
     let err: ApiError = resp.json().await.unwrap();
     assert!(err.message.contains("it is not a JPEG"), "{}", err.message);
@@ -524,7 +458,7 @@ async fn a_flooding_device_is_slowed_and_the_others_are_not(backend: Backend) {
         taken >= burst as usize && refused >= burst as usize / 2,
         "{statuses:?}"
     );
-    let resp = post(&s, &token_h, &request(&honest, vec![])).await;
+    let resp = post_push(&s, &token_h, &request(&honest, vec![])).await;
     assert_eq!(resp.status(), 200, "another device is not held back");
     s.finish().await;
 }
@@ -548,7 +482,7 @@ async fn a_verification_of_a_report_the_centre_lacks_is_refused_alone(backend: B
         },
     });
     // Answered mutation by mutation: the queue moves past it instead of sticking.
-    let resp: PushResponse = post(&s, &token, &request(&engine, batch))
+    let resp: PushResponse = post_push(&s, &token, &request(&engine, batch))
         .await
         .json()
         .await

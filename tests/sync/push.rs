@@ -24,16 +24,6 @@ fn request(engine: &Engine) -> PushRequest {
     }
 }
 
-async fn post(s: &Server, token: &str, body: &PushRequest) -> reqwest::Response {
-    reqwest::Client::new()
-        .post(format!("{}/v1/push", s.url))
-        .bearer_auth(token)
-        .json(body)
-        .send()
-        .await
-        .unwrap()
-}
-
 async fn reports_arrive_exactly_once_and_repeats_get_the_same_answer(backend: Backend) {
     let s = server(backend).await;
     let dir = tempfile::tempdir().unwrap();
@@ -43,7 +33,7 @@ async fn reports_arrive_exactly_once_and_repeats_get_the_same_answer(backend: Ba
         .unwrap();
 
     let req = request(&engine);
-    let first: PushResponse = post(&s, &token, &req).await.json().await.unwrap();
+    let first: PushResponse = post_push(&s, &token, &req).await.json().await.unwrap();
     assert_eq!(first.last_applied, 5);
     assert!(
         first.results.iter().all(|r| r.outcome == Outcome::Applied),
@@ -52,7 +42,7 @@ async fn reports_arrive_exactly_once_and_repeats_get_the_same_answer(backend: Ba
     assert_eq!(s.store.report_count().await.unwrap(), 5);
 
     // The answer was lost; the device sends the same batch again.
-    let again: PushResponse = post(&s, &token, &req).await.json().await.unwrap();
+    let again: PushResponse = post_push(&s, &token, &req).await.json().await.unwrap();
     assert_eq!(again, first);
     assert_eq!(
         s.store.report_count().await.unwrap(),
@@ -97,7 +87,7 @@ async fn reports_arrive_exactly_once_and_repeats_get_the_same_answer(backend: Ba
         panic!("a submission")
     };
     report.description = "changed after sending".into();
-    let resp: PushResponse = post(&s, &token, &again).await.json().await.unwrap();
+    let resp: PushResponse = post_push(&s, &token, &again).await.json().await.unwrap();
     assert_eq!(resp.last_applied, 7);
     assert_eq!(resp.results[0].outcome, Outcome::Applied);
     let Outcome::Rejected { reason } = &resp.results[1].outcome else {
@@ -121,7 +111,7 @@ async fn gaps_are_refused_and_strangers_are_turned_away(backend: Backend) {
 
     let mut req = request(&engine);
     req.mutations.remove(0);
-    let resp = post(&s, &token, &req).await;
+    let resp = post_push(&s, &token, &req).await;
     assert_eq!(resp.status(), 409);
     let err: ApiError = resp.json().await.unwrap();
     assert_eq!((err.error.as_str(), err.expected), ("gap", Some(1)));
@@ -133,7 +123,7 @@ async fn gaps_are_refused_and_strangers_are_turned_away(backend: Backend) {
 
     let mut holey = request(&engine);
     holey.mutations.remove(1);
-    let resp = post(&s, &token, &holey).await;
+    let resp = post_push(&s, &token, &holey).await;
     assert_eq!(resp.status(), 400);
     let err: ApiError = resp.json().await.unwrap();
     assert_eq!(
@@ -154,12 +144,12 @@ async fn gaps_are_refused_and_strangers_are_turned_away(backend: Backend) {
     assert_eq!(err.error, "bad_request");
     assert!(err.message.contains("device"), "{}", err.message);
 
-    let resp = post(&s, "not-a-token", &request(&engine)).await;
+    let resp = post_push(&s, "not-a-token", &request(&engine)).await;
     assert_eq!(resp.status(), 401);
 
     let mut other = request(&engine);
     other.device = gridwalk_protocol::DeviceId::new();
-    let resp = post(&s, &token, &other).await;
+    let resp = post_push(&s, &token, &other).await;
     assert_eq!(resp.status(), 403);
     assert_eq!(s.store.report_count().await.unwrap(), 0);
     s.finish().await;
@@ -173,7 +163,7 @@ async fn a_report_that_breaks_the_rules_is_rejected_in_words_and_the_queue_moves
     let engine = device_with_reports(dir.path(), 2);
     // Enrolled for another inspector: the reports name the wrong reporter.
     let token = enroll_for_another_inspector(&s, &engine).await;
-    let resp: PushResponse = post(&s, &token, &request(&engine))
+    let resp: PushResponse = post_push(&s, &token, &request(&engine))
         .await
         .json()
         .await

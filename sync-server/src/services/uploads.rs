@@ -76,9 +76,10 @@ struct Stored {
     /// The new part object; `None` for an empty body.
     key: Option<String>,
     length: u64,
-    /// The body's own SHA-256 and JPEG check, taken as it streamed past: for a photo that
-    /// arrives in one piece they are the photo's, and it is filed without a second pass.
-    seen: Seen,
+    /// The body's own SHA-256 and JPEG check, taken as it streamed past when it starts the
+    /// photo: for a photo that arrives in one piece they are the photo's, and it is filed
+    /// without a second pass. A later piece is checked when the pieces are joined.
+    seen: Option<Seen>,
 }
 
 /// What streaming a body learnt about it.
@@ -103,8 +104,8 @@ async fn receive(
 ) -> Result<Stored, AppError> {
     let mut writer = blobs.part_writer(upload, start).await?;
     let mut digest = checksum.map(Checksum::digesting);
-    let mut seen = Seen::default();
-    let cut = match fill(&mut writer, body, limit, digest.as_mut(), &mut seen).await {
+    let mut seen = (start == 0).then(Seen::default);
+    let cut = match fill(&mut writer, body, limit, digest.as_mut(), seen.as_mut()).await {
         Ok(cut) => cut,
         Err(e) => {
             writer.abort().await?;
@@ -159,7 +160,7 @@ async fn fill(
     mut body: Body,
     limit: u64,
     mut digest: Option<&mut Digesting>,
-    seen: &mut Seen,
+    mut seen: Option<&mut Seen>,
 ) -> Result<bool, AppError> {
     loop {
         match body.frame().await {
@@ -176,8 +177,10 @@ async fn fill(
                 if let Some(d) = digest.as_deref_mut() {
                     d.update(&data);
                 }
-                seen.sha.update(&data);
-                seen.jpeg.feed(&data);
+                if let Some(seen) = seen.as_deref_mut() {
+                    seen.sha.update(&data);
+                    seen.jpeg.feed(&data);
+                }
                 writer.write(&data).await?;
             }
             Some(Err(e)) => {
@@ -260,42 +263,30 @@ pub async fn create(
             slot.bytes
         )));
     }
-    if slot.arrived {
-        // Nothing to send (another photo of this inspector's with the same bytes arrived
-        // while the device was asking): an upload that is already complete says so in
-        // plain tus, `Upload-Offset` = `Upload-Length`, to this engine and any other client.
-        let upload = Upload {
-            id: Uuid::now_v7(),
-            device: device.id,
-            report,
-            photo,
-            length,
-            received: length,
-            metadata: req.metadata.map(str::to_owned),
-            created_at: now,
-            expires_at: now + s.settings.ttl,
-            completed_at: Some(now),
-        };
-        s.cases.create_upload(&upload).await?;
-        return Ok(upload);
-    }
-    // One upload per photo: a new one replaces an unfinished one (its Location was lost,
-    // say, in a crash), so a device cannot pile up copies of one photo.
-    let open = s.cases.open_uploads(device.id, now).await?;
-    let (same, others): (Vec<_>, Vec<_>) = open
-        .into_iter()
-        .partition(|u| u.report == report && u.photo == photo);
-    if others.len() >= MAX_OPEN_UPLOADS {
-        return Err(AppError::TooMany(format!(
-            "this device already has {} unfinished uploads, the most it may have; finish or \
-             end one (DELETE) before starting another",
-            others.len()
-        )));
-    }
-    for old in same {
-        s.cases.delete_upload(old.id).await?;
-        s.blobs.delete_parts(old.id).await?;
-        tracing::info!(upload = %old.id, "unfinished upload replaced by a new one");
+    // Nothing to send when the bytes are here already (another photo of this inspector's
+    // with the same bytes arrived while the device was asking): an upload born complete
+    // says so in plain tus, `Upload-Offset` = `Upload-Length`, to this engine and any other
+    // client.
+    let done = slot.arrived;
+    if !done {
+        // One upload per photo: a new one replaces an unfinished one (its Location was
+        // lost, say, in a crash), so a device cannot pile up copies of one photo.
+        let open = s.cases.open_uploads(device.id, now).await?;
+        let (same, others): (Vec<_>, Vec<_>) = open
+            .into_iter()
+            .partition(|u| u.report == report && u.photo == photo);
+        if others.len() >= MAX_OPEN_UPLOADS {
+            return Err(AppError::TooMany(format!(
+                "this device already has {} unfinished uploads, the most it may have; finish \
+                 or end one (DELETE) before starting another",
+                others.len()
+            )));
+        }
+        for old in same {
+            s.cases.delete_upload(old.id).await?;
+            s.blobs.delete_parts(old.id).await?;
+            tracing::info!(upload = %old.id, "unfinished upload replaced by a new one");
+        }
     }
     let upload = Upload {
         id: Uuid::now_v7(),
@@ -303,11 +294,11 @@ pub async fn create(
         report,
         photo,
         length,
-        received: 0,
+        received: if done { length } else { 0 },
         metadata: req.metadata.map(str::to_owned),
         created_at: now,
         expires_at: now + s.settings.ttl,
-        completed_at: None,
+        completed_at: done.then_some(now),
     };
     s.cases.create_upload(&upload).await?;
     Ok(upload)
@@ -405,7 +396,7 @@ async fn complete(
     holder: &Device,
     upload: &Upload,
     last: UploadPart,
-    last_seen: Seen,
+    last_seen: Option<Seen>,
     expires_at: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> Result<Appended, AppError> {
@@ -416,8 +407,8 @@ async fn complete(
         .ok_or_else(|| AppError::NotFound(format!("report {} is no longer held", upload.report)))?;
     let earlier = s.cases.upload_parts(upload.id).await?;
     // In one piece, the last part is the photo; else the pieces are joined into one object.
-    let (photo, seen) = if earlier.is_empty() && last.start == 0 {
-        (last.key.clone(), last_seen)
+    let (photo, seen) = if let (true, Some(seen)) = (earlier.is_empty(), last_seen) {
+        (last.key.clone(), seen)
     } else {
         assemble(s, upload, earlier.iter().chain([&last])).await?
     };
