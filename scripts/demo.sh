@@ -36,9 +36,10 @@ fi
 echo "== The centre: demo cells, code table and users"
 $S --data-dir "$CENTRE" admin load-fixtures fixtures
 
-# Demo console passwords for the team leader and the operator (read from standard input).
+# Demo console passwords for the team leader, the operator, the department's clerk and the
+# administrator (read from standard input).
 CONSOLE_PASSWORD="${GRIDWALK_DEMO_PASSWORD:-gridwalk-demo}"
-for login in chenjianguo sunyue; do
+for login in chenjianguo sunyue liangqing guanliyuan; do
   printf '%s\n' "$CONSOLE_PASSWORD" | $S --data-dir "$CENTRE" admin set-password --user "$login"
 done
 
@@ -73,8 +74,9 @@ $F --data-dir "$TABLET" --fixtures fixtures sync >/dev/null
 cat <<MSG
 
 The server is up at $URL with the demo data (case store and photos under $CENTRE).
-The console: $URL/console/ — sign in as chenjianguo (team leader, 网格长) or sunyue
-(operator), password $CONSOLE_PASSWORD.
+The console: $URL/console/ — sign in as chenjianguo (team leader, 网格长), sunyue
+(operator, 监督指挥中心), liangqing (clerk of 市政设施维护中心, 处置部门) or guanliyuan
+(administrator: people and tablets), password $CONSOLE_PASSWORD.
 
 Point another engine at it:
   $F --data-dir /tmp/my-tablet --fixtures fixtures demo

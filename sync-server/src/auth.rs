@@ -1,7 +1,8 @@
 //! Authentication. A device presents the bearer token it was enrolled with; the server
 //! keeps only the token's SHA-256, so a copy of the database does not let anyone
-//! impersonate a device. Team leaders and operators sign in to the console with a password
-//! (kept as an Argon2id hash) and get a session token for 12 hours, sent as a bearer token
+//! impersonate a device. Everyone else (team leaders, operators, departments' clerks,
+//! administrators) signs in to the console with a password (kept as an Argon2id hash) and
+//! gets a session token for 12 hours, sent as a bearer token
 //! or, from the console's pages, as an HTTP-only, same-site cookie (so photos load in
 //! `<img>` tags); only its SHA-256 is kept.
 
@@ -11,8 +12,10 @@ use rand::RngCore;
 use sha2::{Digest, Sha256};
 
 use crate::AppState;
-use crate::domain::access::{SESSION_IDLE_MINUTES, SessionState, session_state};
-use crate::domain::model::{Device, Role, User};
+use crate::domain::access::{
+    Act, SESSION_IDLE_MINUTES, SessionState, Subject, Who, decide, session_state,
+};
+use crate::domain::model::{Device, User};
 use crate::error::AppError;
 
 /// A new random device token (256 bits, hex).
@@ -40,7 +43,7 @@ fn bearer(value: &str) -> Option<&str> {
     scheme.eq_ignore_ascii_case("bearer").then_some(token)
 }
 
-/// The authenticated device of a request.
+/// The authenticated device of a request (enrolled for someone the access rule lets sync).
 #[derive(Debug, Clone)]
 pub struct DeviceAuth(pub Device);
 
@@ -62,6 +65,7 @@ impl FromRequestParts<AppState> for DeviceAuth {
         let span = tracing::Span::current();
         span.record("device", tracing::field::display(device.id));
         span.record("user", tracing::field::display(device.user));
+        decide(&Who::from(&device), Act::Sync, Subject::Any)?;
         Ok(DeviceAuth(device))
     }
 }
@@ -133,7 +137,8 @@ fn session_token(parts: &Parts) -> Option<String> {
     })
 }
 
-/// The person signed in to the console: a team leader or an operator with a live session.
+/// The person signed in to the console with a live session: anyone the access rule lets
+/// use the console (never an inspector).
 #[derive(Debug, Clone)]
 pub struct ConsoleAuth {
     pub user: User,
@@ -166,11 +171,7 @@ impl FromRequestParts<AppState> for ConsoleAuth {
             SessionState::Live { touch: false } => {}
         }
         tracing::Span::current().record("user", tracing::field::display(user.id));
-        if user.role == Role::Inspector {
-            return Err(AppError::Forbidden(
-                "the console is for team leaders and operators".into(),
-            ));
-        }
+        decide(&Who::from(&user), Act::UseConsole, Subject::Any)?;
         Ok(ConsoleAuth { user, session })
     }
 }

@@ -179,11 +179,20 @@ pub fn signed_in_engine(dir: &Path) -> Engine {
 
 /// The same, with reference data (code table, grid) from another directory.
 pub fn signed_in_engine_with(dir: &Path, reference: &Path) -> Engine {
+    engine_signed_in_as(dir, reference, INSPECTOR)
+}
+
+/// An engine signed in as the demo inspector with `login`, with nothing captured yet.
+pub fn signed_in_engine_as(dir: &Path, login: &str) -> Engine {
+    engine_signed_in_as(dir, &fixtures(), login)
+}
+
+fn engine_signed_in_as(dir: &Path, reference: &Path, login: &str) -> Engine {
     let engine = Engine::open(FieldConfig::new(dir), Reference::load(reference).unwrap()).unwrap();
     let users: Vec<serde_json::Value> =
         serde_json::from_str(&std::fs::read_to_string(fixtures().join("users.json")).unwrap())
             .unwrap();
-    let u = users.iter().find(|u| u["login"] == INSPECTOR).unwrap();
+    let u = users.iter().find(|u| u["login"] == login).unwrap();
     engine
         .sign_in(&Inspector::new(
             u["id"].as_str().unwrap().parse().unwrap(),

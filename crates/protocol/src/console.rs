@@ -14,15 +14,23 @@ use crate::{
     ReportId, ReportPatch, TaskId, UserId, Version,
 };
 
-/// What a person does in the system.
+/// What a person does in the system (who may do what: the README's role table).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum Role {
+    /// 网格员: reports from a tablet; never signs in to the console.
     Inspector,
+    /// 网格长: works the case loop for their own team's inspectors.
     Leader,
+    /// 监督指挥中心: works the case loop for every team, and alone resolves conflicts.
     Operator,
+    /// A clerk of a 处置部门: sees the cases dispatched to their department and marks them
+    /// handled.
+    Department,
+    /// Manages people and devices; never reviews or acts on cases.
+    Administrator,
 }
 
 /// A person, as the console names them.
@@ -35,6 +43,8 @@ pub struct Person {
     pub name: String,
     pub role: Role,
     pub team: Option<String>,
+    /// The department code of a department's clerk.
+    pub department: Option<String>,
 }
 
 /// `POST /v1/console/session`: sign in.
@@ -398,4 +408,53 @@ pub struct Evaluation {
 pub struct ActionAnswer {
     pub state: CaseState,
     pub case_no: Option<String>,
+}
+
+/// A person as an administrator sees them: who, and whether they are disabled.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct Account {
+    pub person: Person,
+    /// When they were disabled; `None` while they may work.
+    pub disabled_at: Option<DateTime<Utc>>,
+}
+
+/// An enrolled device as an administrator sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct EnrolledDevice {
+    pub id: DeviceId,
+    /// The login of the inspector it is enrolled for.
+    pub login: String,
+    pub enrolled_at: DateTime<Utc>,
+    pub last_seen: Option<DateTime<Utc>>,
+    /// When its token was revoked; `None` while it works.
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+/// One administrative act in the audit trail: who did what to whom, and when.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct AuditEntry {
+    pub id: uuid::Uuid,
+    pub at: DateTime<Utc>,
+    /// The login of the person who acted, or `cli` for the server's command line.
+    pub actor: String,
+    /// What was done: `create_user`, `set_password`, `enroll_device`, `revoke_device`,
+    /// `disable_user`, `enable_user`, `load_reference`.
+    pub action: String,
+    /// Whom or what it was done to (a login, a device ID, a directory).
+    pub subject: String,
+    pub detail: Option<String>,
+}
+
+/// `POST /v1/console/admin/users/{login}/password`: a new console password.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct NewPassword {
+    pub password: String,
 }

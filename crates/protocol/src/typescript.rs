@@ -22,8 +22,9 @@ use std::collections::{BTreeSet, HashSet};
 use ts_rs::{Config, TS, TypeVisitor};
 
 use crate::console::{
-    ActionAnswer, ActionRequest, CaseAction, Conflict, ConsoleReport, Department, DeviceRow,
-    Evaluation, IntakeHealth, Person, ReportDetail, Resolve, Session, SignIn,
+    Account, ActionAnswer, ActionRequest, AuditEntry, CaseAction, Conflict, ConsoleReport,
+    Department, DeviceRow, EnrolledDevice, Evaluation, IntakeHealth, NewPassword, Person,
+    ReportDetail, Resolve, Session, SignIn,
 };
 use crate::{ApiError, CaseState, Category, Report, TaskChange};
 
@@ -66,6 +67,10 @@ pub fn shared() -> Declarations {
     d.add::<Conflict>();
     d.add::<Resolve>();
     d.add::<Evaluation>();
+    d.add::<Account>();
+    d.add::<EnrolledDevice>();
+    d.add::<AuditEntry>();
+    d.add::<NewPassword>();
     d
 }
 

@@ -7,10 +7,11 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use gridwalk_protocol::console::{
-    ActionAnswer, ActionRequest, Conflict, ConsoleReport, Department, DeviceRow, Evaluation,
-    GroupBy, IntakeHealth, Person, ReportDetail, Resolve, Session, SignIn,
+    Account, ActionAnswer, ActionRequest, AuditEntry, Conflict, ConsoleReport, Department,
+    DeviceRow, EnrolledDevice, Evaluation, GroupBy, IntakeHealth, NewPassword, Person,
+    ReportDetail, Resolve, Session, SignIn,
 };
-use gridwalk_protocol::{ApiError, CaseState, ReportId};
+use gridwalk_protocol::{ApiError, CaseState, DeviceId, ReportId};
 use serde::Deserialize;
 use uuid::Uuid;
 
@@ -19,6 +20,7 @@ use crate::AppState;
 use crate::auth::{ConsoleAuth, SESSION_COOKIE, SESSION_HOURS};
 use crate::domain::evaluation;
 use crate::error::AppError;
+use crate::services::admin::{self, Actor};
 use crate::services::console;
 
 fn cookie(value: &str, max_age: i64) -> HeaderValue {
@@ -353,6 +355,137 @@ pub(crate) async fn evaluation_geojson(
         doc.to_string(),
     )
         .into_response())
+}
+
+/// Everyone: what they may do, and whether they are disabled (administrators).
+#[utoipa::path(get, path = "/v1/console/admin/users", tag = "admin", security(("console" = [])),
+    responses(
+        (status = 200, description = "Every person, by login", body = [Account]),
+        (status = 403, description = "Only administrators manage people", body = ApiError),
+    ))]
+pub(crate) async fn admin_users(
+    State(state): State<AppState>,
+    auth: ConsoleAuth,
+) -> Result<Json<Vec<Account>>, AppError> {
+    Ok(Json(
+        admin::accounts(state.store.as_ref(), Actor::Person(&auth.user)).await?,
+    ))
+}
+
+/// Every enrolled device, with its inspector, and whether it is revoked (administrators).
+#[utoipa::path(get, path = "/v1/console/admin/devices", tag = "admin", security(("console" = [])),
+    responses(
+        (status = 200, description = "Every enrolled device", body = [EnrolledDevice]),
+        (status = 403, description = "Only administrators manage devices", body = ApiError),
+    ))]
+pub(crate) async fn admin_devices(
+    State(state): State<AppState>,
+    auth: ConsoleAuth,
+) -> Result<Json<Vec<EnrolledDevice>>, AppError> {
+    Ok(Json(
+        admin::devices(state.store.as_ref(), Actor::Person(&auth.user)).await?,
+    ))
+}
+
+/// Revoke a device: its token stops working at once (a lost or retired tablet).
+#[utoipa::path(post, path = "/v1/console/admin/devices/{id}/revoke", tag = "admin", security(("console" = [])),
+    params(("id" = String, Path, description = "The device's ID")),
+    responses(
+        (status = 204, description = "Revoked; recorded in the audit trail"),
+        (status = 403, description = "Only administrators manage devices", body = ApiError),
+        (status = 404, description = "No such device is enrolled", body = ApiError),
+    ))]
+pub(crate) async fn revoke_device(
+    State(state): State<AppState>,
+    auth: ConsoleAuth,
+    Path(id): Path<DeviceId>,
+) -> Result<StatusCode, AppError> {
+    admin::revoke_device_as(state.store.as_ref(), Actor::Person(&auth.user), id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Disable a person: their devices and console sessions stop working at once.
+#[utoipa::path(post, path = "/v1/console/admin/users/{login}/disable", tag = "admin", security(("console" = [])),
+    params(("login" = String, Path, description = "The person's login")),
+    responses(
+        (status = 204, description = "Disabled; recorded in the audit trail"),
+        (status = 403, description = "Only administrators manage people", body = ApiError),
+        (status = 404, description = "No such person", body = ApiError),
+        (status = 409, description = "You cannot disable yourself", body = ApiError),
+    ))]
+pub(crate) async fn disable_user(
+    State(state): State<AppState>,
+    auth: ConsoleAuth,
+    Path(login): Path<String>,
+) -> Result<StatusCode, AppError> {
+    admin::disable_user_as(state.store.as_ref(), Actor::Person(&auth.user), &login).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Enable a disabled person again.
+#[utoipa::path(post, path = "/v1/console/admin/users/{login}/enable", tag = "admin", security(("console" = [])),
+    params(("login" = String, Path, description = "The person's login")),
+    responses(
+        (status = 204, description = "Enabled; recorded in the audit trail"),
+        (status = 403, description = "Only administrators manage people", body = ApiError),
+        (status = 404, description = "No such person", body = ApiError),
+    ))]
+pub(crate) async fn enable_user(
+    State(state): State<AppState>,
+    auth: ConsoleAuth,
+    Path(login): Path<String>,
+) -> Result<StatusCode, AppError> {
+    admin::enable_user_as(state.store.as_ref(), Actor::Person(&auth.user), &login).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Set a person's console password; their sessions end.
+#[utoipa::path(post, path = "/v1/console/admin/users/{login}/password", tag = "admin", security(("console" = [])),
+    params(("login" = String, Path, description = "The person's login")),
+    request_body = NewPassword,
+    responses(
+        (status = 204, description = "Set; recorded in the audit trail"),
+        (status = 400, description = "Too short or too long, or an inspector (who has no console)", body = ApiError),
+        (status = 403, description = "Only administrators manage people", body = ApiError),
+        (status = 404, description = "No such person", body = ApiError),
+    ))]
+pub(crate) async fn set_password(
+    State(state): State<AppState>,
+    auth: ConsoleAuth,
+    Path(login): Path<String>,
+    AppJson(req): AppJson<NewPassword>,
+) -> Result<StatusCode, AppError> {
+    admin::set_password_as(
+        state.store.as_ref(),
+        Actor::Person(&auth.user),
+        &login,
+        &req.password,
+    )
+    .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct AuditQuery {
+    limit: Option<u32>,
+}
+
+/// The administrative audit trail, newest first.
+#[utoipa::path(get, path = "/v1/console/admin/audit", tag = "admin", security(("console" = [])),
+    params(("limit" = Option<u32>, Query, description = "At most this many (default 200)")),
+    responses(
+        (status = 200, description = "Administrative acts, newest first", body = [AuditEntry]),
+        (status = 403, description = "Only administrators read the audit trail", body = ApiError),
+    ))]
+pub(crate) async fn audit(
+    State(state): State<AppState>,
+    auth: ConsoleAuth,
+    AppQuery(q): AppQuery<AuditQuery>,
+) -> Result<Json<Vec<AuditEntry>>, AppError> {
+    let limit = q.limit.unwrap_or(200).min(5000);
+    Ok(Json(
+        admin::audit(state.store.as_ref(), Actor::Person(&auth.user), limit).await?,
+    ))
 }
 
 /// The console's TypeScript client, generated from a route table over these handlers.

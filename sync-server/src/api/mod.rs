@@ -7,7 +7,9 @@
 //! - `GET /v1/changes`: the change feed back to devices ([`changes`]).
 //! - `GET /v1/me`: who the device's token belongs to ([`me`]).
 //! - `/v1/console/…`: the console's JSON API: sign-in, review, the case loop, devices,
-//!   intake health, conflicts, evaluation ([`console`]).
+//!   intake health, conflicts, evaluation, and for administrators people, devices and the
+//!   audit trail ([`console`]). Who may call which is one rule,
+//!   [`crate::domain::access`].
 //! - `/console/`: the console's pages, built from `ui/` ([`pages`]).
 //!
 //! Every request runs in a `request` span (method, path, and the device or user once the
@@ -138,6 +140,25 @@ pub fn app(state: AppState) -> Router {
             "/v1/console/evaluation.geojson",
             get(console::evaluation_geojson),
         )
+        .route("/v1/console/admin/users", get(console::admin_users))
+        .route("/v1/console/admin/devices", get(console::admin_devices))
+        .route(
+            "/v1/console/admin/devices/{id}/revoke",
+            post(console::revoke_device),
+        )
+        .route(
+            "/v1/console/admin/users/{login}/disable",
+            post(console::disable_user),
+        )
+        .route(
+            "/v1/console/admin/users/{login}/enable",
+            post(console::enable_user),
+        )
+        .route(
+            "/v1/console/admin/users/{login}/password",
+            post(console::set_password),
+        )
+        .route("/v1/console/admin/audit", get(console::audit))
         .merge(tus::routes())
         .layer(
             TraceLayer::new_for_http()

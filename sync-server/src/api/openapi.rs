@@ -9,9 +9,10 @@ use utoipa::{Modify, OpenApi};
 #[openapi(
     info(
         title = "Gridwalk sync",
-        description = "Devices push their outboxes, upload photos over tus 1.0.0, ask what the centre still needs, and pull what changed at the centre. Team leaders and operators work the case loop through the console's routes."
+        description = "Devices push their outboxes, upload photos over tus 1.0.0, ask what the centre still needs, and pull what changed at the centre. Team leaders, operators and departments work the case loop through the console's routes, and administrators manage people and devices; who may call which route is the README's role table."
     ),
     paths(
+        openapi_json,
         super::push::healthz,
         super::push::push,
         super::push::photos_needed,
@@ -38,6 +39,13 @@ use utoipa::{Modify, OpenApi};
         super::console::evaluation,
         super::console::evaluation_csv,
         super::console::evaluation_geojson,
+        super::console::admin_users,
+        super::console::admin_devices,
+        super::console::revoke_device,
+        super::console::disable_user,
+        super::console::enable_user,
+        super::console::set_password,
+        super::console::audit,
     ),
     modifiers(&DeviceToken)
 )]
@@ -74,6 +82,9 @@ impl Modify for DeviceToken {
     }
 }
 
+/// This document.
+#[utoipa::path(get, path = "/openapi.json", tag = "server",
+    responses((status = 200, description = "The OpenAPI 3.1 description of every route", body = Object)))]
 pub(crate) async fn openapi_json() -> Json<utoipa::openapi::OpenApi> {
     Json(ApiDoc::openapi())
 }

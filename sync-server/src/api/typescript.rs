@@ -17,11 +17,12 @@
 use std::any::TypeId;
 
 use chrono::{DateTime, Utc};
-use gridwalk_protocol::ReportId;
 use gridwalk_protocol::console::{
-    ActionAnswer, ActionRequest, Conflict, ConsoleReport, Department, DeviceRow, Evaluation,
-    GroupBy, IntakeHealth, Person, ReportDetail, Resolve, Session, SignIn,
+    Account, ActionAnswer, ActionRequest, AuditEntry, Conflict, ConsoleReport, Department,
+    DeviceRow, EnrolledDevice, Evaluation, GroupBy, IntakeHealth, NewPassword, Person,
+    ReportDetail, Resolve, Session, SignIn,
 };
+use gridwalk_protocol::{DeviceId, ReportId};
 use gridwalk_protocol::typescript::{Declarations, SHARED_MODULE, WRITE_VAR, check_fresh, shared};
 use serde_json::Value;
 use ts_rs::TS;
@@ -146,6 +147,13 @@ routes! {
         conflicts = GET "/v1/console/conflicts" -> Vec<Conflict>;
         resolve = POST "/v1/console/conflicts/{id}/resolve" path(id: Uuid) body(Resolve) -> Value;
         evaluation = GET "/v1/console/evaluation" query(by: GroupBy, from: DateTime<Utc>, to: DateTime<Utc>) -> Evaluation;
+        admin_users = GET "/v1/console/admin/users" -> Vec<Account>;
+        admin_devices = GET "/v1/console/admin/devices" -> Vec<EnrolledDevice>;
+        revoke_device = POST "/v1/console/admin/devices/{id}/revoke" path(id: DeviceId) -> ();
+        disable_user = POST "/v1/console/admin/users/{login}/disable" path(login: String) -> ();
+        enable_user = POST "/v1/console/admin/users/{login}/enable" path(login: String) -> ();
+        set_password = POST "/v1/console/admin/users/{login}/password" path(login: String) body(NewPassword) -> ();
+        audit = GET "/v1/console/admin/audit" query(limit: Option<u32>) -> Vec<AuditEntry>;
     }
     links {
         photo = GET "/v1/console/photos/{sha256}" path(sha256: String);

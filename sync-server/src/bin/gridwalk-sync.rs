@@ -79,7 +79,7 @@ enum AdminCommand {
     /// Load codes.json, grid/*.geojson, users.json and case-rules.json from a fixtures
     /// directory.
     LoadFixtures { dir: PathBuf },
-    /// Set a team leader's or operator's console password, read from the first line of
+    /// Set a console user's password (anyone but an inspector), read from the first line of
     /// standard input (so it stays out of the shell history and the process list).
     SetPassword {
         #[arg(long)]
@@ -91,10 +91,13 @@ enum AdminCommand {
         login: String,
         #[arg(long)]
         name: String,
-        #[arg(long, value_parser = ["inspector", "leader", "operator"])]
+        #[arg(long, value_parser = ["inspector", "leader", "operator", "department", "administrator"])]
         role: String,
         #[arg(long)]
         team: Option<String>,
+        /// The department code (from the case rules) of a department's clerk.
+        #[arg(long)]
+        department: Option<String>,
         /// Cell codes, comma-separated.
         #[arg(long, value_delimiter = ',')]
         cells: Vec<String>,
@@ -121,7 +124,12 @@ enum AdminCommand {
         #[arg(long)]
         user: String,
     },
-    /// List every person: login, role, team, name, and whether disabled.
+    /// Let a disabled person work again (they sign in anew).
+    EnableUser {
+        #[arg(long)]
+        user: String,
+    },
+    /// List every person: login, role, team (or department), name, and whether disabled.
     Users,
     /// List every device: ID, person, enrolled, last seen, and whether revoked.
     Devices,
@@ -289,6 +297,7 @@ async fn run(cli: Cli) -> Result<()> {
                 name,
                 role,
                 team,
+                department,
                 cells,
                 badge,
                 camera_serial,
@@ -299,6 +308,7 @@ async fn run(cli: Cli) -> Result<()> {
                     name,
                     role: serde_json::from_value(serde_json::Value::String(role))?,
                     team,
+                    department,
                     cells: cells.iter().map(|c| c.parse()).collect::<Result<_, _>>()?,
                     badge,
                     camera_serial,
@@ -319,13 +329,17 @@ async fn run(cli: Cli) -> Result<()> {
                 admin::disable_user(store.as_ref(), &user).await?;
                 eprintln!("{user} disabled: their devices and console sessions no longer work");
             }
+            AdminCommand::EnableUser { user } => {
+                admin::enable_user(store.as_ref(), &user).await?;
+                eprintln!("{user} enabled: they may sign in again");
+            }
             AdminCommand::Users => {
                 for (u, disabled) in store.users().await? {
                     println!(
                         "{}\t{:?}\t{}\t{}\t{}",
                         u.login,
                         u.role,
-                        u.team.as_deref().unwrap_or("-"),
+                        u.team.as_deref().or(u.department.as_deref()).unwrap_or("-"),
                         u.name,
                         disabled.map_or_else(|| "active".into(), |t| format!("disabled {t}"))
                     );

@@ -1,9 +1,20 @@
-//! Who may see and do what in the console.
+//! Who may see and do what: one rule for every route of the console and the devices.
 //!
+//! [`reach`] is the table (the README's role table, row for row): for a person's role and
+//! an [`Act`], how far they reach ([`Reach`]): everything, their own team's inspectors,
+//! the cases dispatched to their own department, or nothing. [`decide`] holds a request's
+//! subject (whose report or case it is) against that reach and answers allowed, or
+//! forbidden with the reason in words. Every handler and service asks [`decide`] (or
+//! narrows a list by [`reach`]); no other code looks at a role.
+//!
+//! - an inspector (网格员) works on a tablet: syncs, and holds a tablet; never the console;
 //! - a team leader (网格长) reviews, dispatches and marks handled the reports of their own
-//!   team's inspectors, and sees their team's devices and evaluation;
-//! - an operator (监督指挥中心) may act on any report and alone resolves conflicts;
-//! - inspectors use the app, not the console.
+//!   team's inspectors, and sees their team's devices, intake, conflicts and evaluation;
+//! - an operator (监督指挥中心) does all that for every team, and alone resolves conflicts;
+//! - a department's clerk (处置部门) sees the cases dispatched to their department (with their
+//!   photos) and marks them handled (处置完成);
+//! - an administrator manages people and devices (lists, revokes devices, disables and
+//!   enables people, sets passwords, reads the audit trail) and never sees or acts on cases.
 //!
 //! Signing in is limited: failed attempts are counted per login and per address over
 //! [`SIGN_IN_WINDOW_MINUTES`], and past either limit the form is refused before the password
@@ -14,7 +25,7 @@
 use chrono::{DateTime, Duration, Utc};
 
 use super::Denied;
-use super::model::{Role, User};
+use super::model::{Device, Role, User};
 
 /// The window failed sign-ins are counted over.
 pub const SIGN_IN_WINDOW_MINUTES: i64 = 15;
@@ -67,32 +78,223 @@ pub fn session_state(now: DateTime<Utc>, last_used: DateTime<Utc>) -> SessionSta
     }
 }
 
-/// Whether `user` may act on a report by someone of team `team`.
-#[must_use]
-pub fn may_act(user: &User, team: Option<&str>) -> bool {
-    match user.role {
-        Role::Operator => true,
-        Role::Leader => user.team.is_some() && user.team.as_deref() == team,
-        Role::Inspector => false,
+/// What a request asks of the centre: one kind per route (a case action by its kind).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Act {
+    /// A tablet's sync: push, photos needed, uploads, the change feed, its profile.
+    Sync,
+    /// Being enrolled on a tablet.
+    HoldTablet,
+    /// Signing in to the console, and what every console user reads there: who they are,
+    /// the departments, the code tables.
+    UseConsole,
+    /// Reading reports and cases: lists, a report's story, its photos.
+    SeeReports,
+    /// Review: approve, return, reject, merge.
+    Review,
+    /// Dispatching a case to a department (派遣).
+    Dispatch,
+    /// Marking a dispatched case handled (处置完成).
+    MarkHandled,
+    /// The intake board: devices, intake health, open conflicts, the evaluation.
+    Oversee,
+    /// Resolving a conflict between a device's edit and the centre's.
+    ResolveConflict,
+    /// People and devices: listing, revoking, disabling and enabling, passwords, the
+    /// administrative audit trail.
+    Administer,
+}
+
+impl Act {
+    /// Every act, for tables and tests.
+    pub const ALL: [Act; 10] = [
+        Act::Sync,
+        Act::HoldTablet,
+        Act::UseConsole,
+        Act::SeeReports,
+        Act::Review,
+        Act::Dispatch,
+        Act::MarkHandled,
+        Act::Oversee,
+        Act::ResolveConflict,
+        Act::Administer,
+    ];
+
+    /// The act in words, for refusals.
+    #[must_use]
+    pub fn words(self) -> &'static str {
+        match self {
+            Act::Sync => "sync from a tablet",
+            Act::HoldTablet => "hold a tablet",
+            Act::UseConsole => "use the console",
+            Act::SeeReports => "see reports",
+            Act::Review => "review reports",
+            Act::Dispatch => "dispatch cases",
+            Act::MarkHandled => "mark cases handled",
+            Act::Oversee => "see devices, intake, conflicts and the evaluation",
+            Act::ResolveConflict => "resolve conflicts",
+            Act::Administer => "manage people and devices",
+        }
     }
 }
 
-/// The team whose reports `user` sees: a leader's own; all (`None`) for an operator.
-#[must_use]
-pub fn team_scope(user: &User) -> Option<String> {
-    match user.role {
-        Role::Leader => Some(user.team.clone().unwrap_or_default()),
-        Role::Operator | Role::Inspector => None,
+/// Who asks: a role, with the team and department it belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Who<'a> {
+    pub role: Role,
+    pub team: Option<&'a str>,
+    pub department: Option<&'a str>,
+}
+
+impl<'a> From<&'a User> for Who<'a> {
+    fn from(u: &'a User) -> Self {
+        Who {
+            role: u.role,
+            team: u.team.as_deref(),
+            department: u.department.as_deref(),
+        }
     }
 }
 
-/// Refuses anyone but an operator.
-pub fn operator_only(user: &User, what: &str) -> Result<(), Denied> {
-    if user.role == Role::Operator {
-        Ok(())
-    } else {
-        Err(Denied::Forbidden(format!("only an operator {what}")))
+impl From<&Device> for Who<'static> {
+    fn from(d: &Device) -> Self {
+        Who {
+            role: d.role,
+            team: None,
+            department: None,
+        }
     }
+}
+
+/// How far someone reaches for an act.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reach {
+    /// Everything.
+    All,
+    /// What is about this team's inspectors.
+    Team(String),
+    /// The cases dispatched to this department.
+    Department(String),
+    /// Nothing: the act is not theirs.
+    Nothing,
+}
+
+impl Reach {
+    /// The team a list is narrowed to, if it is.
+    #[must_use]
+    pub fn team(&self) -> Option<&str> {
+        match self {
+            Reach::Team(t) => Some(t),
+            _ => None,
+        }
+    }
+
+    /// The department a list is narrowed to, if it is.
+    #[must_use]
+    pub fn department(&self) -> Option<&str> {
+        match self {
+            Reach::Department(d) => Some(d),
+            _ => None,
+        }
+    }
+}
+
+/// The table: how far `who` reaches for `act`. A leader without a team or a clerk without
+/// a department reaches nothing.
+#[must_use]
+pub fn reach(who: &Who<'_>, act: Act) -> Reach {
+    let team = || who.team.map_or(Reach::Nothing, |t| Reach::Team(t.to_owned()));
+    let department = || {
+        who.department
+            .map_or(Reach::Nothing, |d| Reach::Department(d.to_owned()))
+    };
+    match (who.role, act) {
+        (Role::Inspector, Act::Sync | Act::HoldTablet)
+        | (
+            Role::Leader | Role::Operator | Role::Department | Role::Administrator,
+            Act::UseConsole,
+        )
+        | (
+            Role::Operator,
+            Act::SeeReports
+            | Act::Review
+            | Act::Dispatch
+            | Act::MarkHandled
+            | Act::Oversee
+            | Act::ResolveConflict,
+        )
+        | (Role::Administrator, Act::Administer) => Reach::All,
+        (
+            Role::Leader,
+            Act::SeeReports | Act::Review | Act::Dispatch | Act::MarkHandled | Act::Oversee,
+        ) => team(),
+        (Role::Department, Act::SeeReports | Act::MarkHandled) => department(),
+        _ => Reach::Nothing,
+    }
+}
+
+/// Whose a request's subject is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Subject<'a> {
+    /// Nothing in particular: the act itself (a list, narrowed by [`reach`] afterwards).
+    Any,
+    /// A report or case: its reporter's team, and the department it is dispatched to.
+    Case {
+        team: Option<&'a str>,
+        department: Option<&'a str>,
+    },
+}
+
+/// The one rule: whether `who` may do `act` to `subject`; the refusal says why.
+pub fn decide(who: &Who<'_>, act: Act, subject: Subject<'_>) -> Result<(), Denied> {
+    let role = match who.role {
+        Role::Inspector => "an inspector",
+        Role::Leader => "a team leader",
+        Role::Operator => "an operator",
+        Role::Department => "a department's clerk",
+        Role::Administrator => "an administrator",
+    };
+    match (reach(who, act), subject) {
+        (Reach::Nothing, _) => Err(Denied::Forbidden(match (who.role, act) {
+            (Role::Leader, _) if who.team.is_none() => {
+                format!("a team leader without a team may not {}", act.words())
+            }
+            (Role::Department, _) if who.department.is_none() => {
+                format!("a clerk without a department may not {}", act.words())
+            }
+            (Role::Inspector, Act::UseConsole) => {
+                "the console is for team leaders, operators, departments and administrators; \
+                 inspectors use the app"
+                    .to_owned()
+            }
+            _ => format!("{role} may not {}", act.words()),
+        })),
+        (Reach::All, _) | (Reach::Team(_) | Reach::Department(_), Subject::Any) => Ok(()),
+        (Reach::Team(mine), Subject::Case { team, .. }) => {
+            if team == Some(mine.as_str()) {
+                Ok(())
+            } else {
+                Err(Denied::Forbidden(
+                    "this report is not from your team's inspectors".to_owned(),
+                ))
+            }
+        }
+        (Reach::Department(mine), Subject::Case { department, .. }) => {
+            if department == Some(mine.as_str()) {
+                Ok(())
+            } else {
+                Err(Denied::Forbidden(
+                    "this case is not dispatched to your department".to_owned(),
+                ))
+            }
+        }
+    }
+}
+
+/// Whether `who` may do `act` to a case of `team`, dispatched to `department`.
+#[must_use]
+pub fn allows(who: &Who<'_>, act: Act, team: Option<&str>, department: Option<&str>) -> bool {
+    decide(who, act, Subject::Case { team, department }).is_ok()
 }
 
 #[cfg(test)]
@@ -100,13 +302,14 @@ mod tests {
     use super::*;
     use gridwalk_protocol::UserId;
 
-    fn user(role: Role, team: Option<&str>) -> User {
+    fn user(role: Role, team: Option<&str>, department: Option<&str>) -> User {
         User {
             id: UserId::new(),
             login: "x".into(),
             name: "x".into(),
             role,
             team: team.map(str::to_owned),
+            department: department.map(str::to_owned),
             cells: vec![],
             badge: None,
             camera_serial: None,
@@ -115,19 +318,127 @@ mod tests {
 
     #[test]
     fn leaders_act_on_their_own_team_and_operators_on_all() {
-        let leader = user(Role::Leader, Some("T1"));
-        assert!(may_act(&leader, Some("T1")));
-        assert!(!may_act(&leader, Some("T2")));
-        assert!(!may_act(&leader, None));
+        let leader = user(Role::Leader, Some("T1"), None);
+        let leader = Who::from(&leader);
+        for act in [Act::SeeReports, Act::Review, Act::Dispatch, Act::MarkHandled] {
+            assert!(allows(&leader, act, Some("T1"), None), "{act:?}");
+            assert!(!allows(&leader, act, Some("T2"), None), "{act:?}");
+            assert!(!allows(&leader, act, None, None), "{act:?}");
+        }
         assert!(
-            !may_act(&user(Role::Leader, None), None),
-            "a leader without a team"
+            decide(&leader, Act::ResolveConflict, Subject::Any).is_err(),
+            "only an operator resolves conflicts"
         );
-        assert!(may_act(&user(Role::Operator, None), Some("T2")));
-        assert!(!may_act(&user(Role::Inspector, Some("T1")), Some("T1")));
-        assert_eq!(team_scope(&leader).as_deref(), Some("T1"));
-        assert_eq!(team_scope(&user(Role::Operator, None)), None);
-        assert!(operator_only(&leader, "resolves conflicts").is_err());
+        assert_eq!(reach(&leader, Act::Oversee), Reach::Team("T1".into()));
+        let teamless = user(Role::Leader, None, None);
+        assert_eq!(reach(&Who::from(&teamless), Act::SeeReports), Reach::Nothing);
+        let operator = user(Role::Operator, None, None);
+        let operator = Who::from(&operator);
+        for act in [
+            Act::SeeReports,
+            Act::Review,
+            Act::Dispatch,
+            Act::MarkHandled,
+            Act::Oversee,
+            Act::ResolveConflict,
+        ] {
+            assert!(allows(&operator, act, Some("T2"), Some("SZ")), "{act:?}");
+        }
+        assert!(decide(&operator, Act::Administer, Subject::Any).is_err());
+    }
+
+    #[test]
+    fn a_department_sees_and_handles_only_what_is_dispatched_to_it() {
+        let clerk = user(Role::Department, None, Some("SZ"));
+        let clerk = Who::from(&clerk);
+        assert!(allows(&clerk, Act::SeeReports, Some("T1"), Some("SZ")));
+        assert!(allows(&clerk, Act::MarkHandled, Some("T2"), Some("SZ")));
+        let other = decide(
+            &clerk,
+            Act::SeeReports,
+            Subject::Case {
+                team: Some("T1"),
+                department: Some("HW"),
+            },
+        );
+        assert_eq!(
+            other,
+            Err(Denied::Forbidden(
+                "this case is not dispatched to your department".into()
+            ))
+        );
+        assert!(!allows(&clerk, Act::SeeReports, Some("T1"), None));
+        for act in [Act::Review, Act::Dispatch, Act::Oversee, Act::Administer] {
+            assert!(!allows(&clerk, act, Some("T1"), Some("SZ")), "{act:?}");
+        }
+        let nowhere = user(Role::Department, None, None);
+        assert!(
+            decide(&Who::from(&nowhere), Act::SeeReports, Subject::Any)
+                .expect_err("no department")
+                .to_string()
+                .contains("without a department")
+        );
+    }
+
+    #[test]
+    fn an_administrator_manages_people_and_devices_and_never_cases() {
+        let admin = user(Role::Administrator, None, None);
+        let admin = Who::from(&admin);
+        assert_eq!(decide(&admin, Act::Administer, Subject::Any), Ok(()));
+        assert_eq!(decide(&admin, Act::UseConsole, Subject::Any), Ok(()));
+        for act in [
+            Act::SeeReports,
+            Act::Review,
+            Act::Dispatch,
+            Act::MarkHandled,
+            Act::Oversee,
+            Act::ResolveConflict,
+            Act::Sync,
+            Act::HoldTablet,
+        ] {
+            assert_eq!(
+                decide(&admin, act, Subject::Any),
+                Err(Denied::Forbidden(format!(
+                    "an administrator may not {}",
+                    act.words()
+                ))),
+            );
+        }
+    }
+
+    #[test]
+    fn inspectors_use_tablets_and_only_inspectors_do() {
+        let inspector = user(Role::Inspector, Some("T1"), None);
+        let inspector = Who::from(&inspector);
+        for act in Act::ALL {
+            let expected = matches!(act, Act::Sync | Act::HoldTablet);
+            assert_eq!(
+                decide(&inspector, act, Subject::Any).is_ok(),
+                expected,
+                "{act:?}"
+            );
+        }
+        assert!(
+            decide(&inspector, Act::UseConsole, Subject::Any)
+                .expect_err("no console")
+                .to_string()
+                .contains("inspectors use the app")
+        );
+        for role in [
+            Role::Leader,
+            Role::Operator,
+            Role::Department,
+            Role::Administrator,
+        ] {
+            let who = Who {
+                role,
+                team: Some("T1"),
+                department: Some("SZ"),
+            };
+            assert!(decide(&who, Act::Sync, Subject::Any).is_err(), "{role:?}");
+            assert!(decide(&who, Act::HoldTablet, Subject::Any).is_err(), "{role:?}");
+            assert!(decide(&who, Act::UseConsole, Subject::Any).is_ok(), "{role:?}");
+        }
     }
 
     #[test]

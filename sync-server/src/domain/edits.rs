@@ -188,6 +188,8 @@ mod tests {
 
     use gridwalk_protocol::{CodeTable, DeviceId, Urgency, UserId};
 
+    use crate::domain::model::Role;
+
     use super::*;
 
     fn table() -> CodeTable {
@@ -200,6 +202,7 @@ mod tests {
         let device = Device {
             id: DeviceId::new(),
             user,
+            role: Role::Inspector,
         };
         let mut record = gridwalk_protocol::testing::report();
         assert_eq!(record.code_table_version, table.version());
@@ -379,6 +382,7 @@ mod tests {
         let stranger = Device {
             id: device.id,
             user: UserId::new(),
+            role: Role::Inspector,
         };
         assert!(
             reason(plan(

@@ -12,7 +12,7 @@ use gridwalk_protocol::{
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-pub use gridwalk_protocol::console::Role;
+pub use gridwalk_protocol::console::{AuditEntry as AdminAct, EnrolledDevice as DeviceEntry, Role};
 
 /// A person, as the admin commands create them (fields as in `fixtures/users.json`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -23,6 +23,9 @@ pub struct User {
     pub role: Role,
     #[serde(default)]
     pub team: Option<String>,
+    /// The department (its code in the case rules) a department's clerk works for.
+    #[serde(default)]
+    pub department: Option<String>,
     #[serde(default)]
     pub cells: Vec<CellCode>,
     #[serde(default)]
@@ -41,6 +44,7 @@ impl User {
             name: self.name.clone(),
             role: self.role,
             team: self.team.clone(),
+            department: self.department.clone(),
         }
     }
 }
@@ -50,6 +54,8 @@ impl User {
 pub struct Device {
     pub id: DeviceId,
     pub user: UserId,
+    /// The role of the person it is enrolled for (an inspector, unless that changed since).
+    pub role: Role,
 }
 
 /// A report as the centre holds it.
@@ -233,6 +239,8 @@ pub struct ReportFilter {
     pub states: Vec<CaseState>,
     /// Only reports by members of this team.
     pub team: Option<String>,
+    /// Only cases dispatched to this department.
+    pub department: Option<String>,
     pub limit: usize,
 }
 
@@ -276,30 +284,6 @@ pub struct UploadPart {
     pub key: String,
 }
 
-/// A device as the administrator sees it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct DeviceEntry {
-    pub id: DeviceId,
-    pub login: String,
-    pub enrolled_at: DateTime<Utc>,
-    pub last_seen: Option<DateTime<Utc>>,
-    pub revoked_at: Option<DateTime<Utc>>,
-}
-
-/// An administrative act: who did what to whom, and when.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct AdminAct {
-    pub id: Uuid,
-    pub at: DateTime<Utc>,
-    /// The login of the person who acted, or `cli` for the server's command line.
-    pub actor: String,
-    /// What was done: `create_user`, `set_password`, `enroll_device`, `revoke_device`,
-    /// `disable_user`, `load_reference`.
-    pub action: String,
-    /// Whom or what it was done to (a login, a device ID, a directory).
-    pub subject: String,
-    pub detail: Option<String>,
-}
 
 /// What a received report says one of its photos must be.
 #[derive(Debug, Clone, PartialEq, Eq)]

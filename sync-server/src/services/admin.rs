@@ -1,39 +1,80 @@
-//! What the admin subcommands do, as library functions so tests and scripts share them:
-//! load reference data and users from the fixture files, create people and set passwords,
-//! enroll, list and revoke devices, disable people. Every act that changes something is
-//! recorded in the administrative audit trail ([`AdminAct`]) with who did it (`cli` for the
-//! server's command line).
+//! What administrators do, as library functions the server's `admin` subcommands and the
+//! console's administration routes share: load reference data and users from the fixture
+//! files, create people and set passwords, enroll, list and revoke devices, disable and
+//! enable people, read the audit trail. Every act that changes something is recorded in
+//! the administrative audit trail ([`AdminAct`]) with who did it: the login of the person
+//! signed in to the console, or `cli` for the server's command line ([`Actor`]). A person
+//! acts only as the access rule lets them ([`crate::domain::access`], [`Act::Administer`]).
 
 use std::path::Path;
 
+use gridwalk_protocol::console::Account;
 use gridwalk_protocol::{CellCode, CodeTable, DeviceId, UserId};
 
 use crate::auth;
-use crate::domain::model::{AdminAct, Role, User};
+use crate::domain::access::{Act, Subject, Who, decide};
+use crate::domain::model::{AdminAct, DeviceEntry, User};
 use crate::domain::rules::{self, CaseRules};
+use crate::error::AppError;
 use crate::store::CaseStore;
 
 /// Who acts through the server's command line.
 pub const CLI: &str = "cli";
 
-/// Records an administrative act by the command line.
+/// Who does an administrative act.
+#[derive(Debug, Clone, Copy)]
+pub enum Actor<'a> {
+    /// The server's command line (whoever can run it holds the database already).
+    Cli,
+    /// A person signed in to the console.
+    Person(&'a User),
+}
+
+impl Actor<'_> {
+    /// The name the audit trail records.
+    fn name(&self) -> &str {
+        match self {
+            Actor::Cli => CLI,
+            Actor::Person(u) => &u.login,
+        }
+    }
+
+    /// Refuses a person the rule does not let administer.
+    fn may(&self) -> Result<(), AppError> {
+        match self {
+            Actor::Cli => Ok(()),
+            Actor::Person(u) => Ok(decide(&Who::from(*u), Act::Administer, Subject::Any)?),
+        }
+    }
+}
+
+/// Records an administrative act.
 async fn record(
     store: &dyn CaseStore,
+    actor: Actor<'_>,
     action: &str,
     subject: &str,
     detail: Option<String>,
-) -> anyhow::Result<()> {
+) -> Result<(), AppError> {
     store
         .record_admin_act(&AdminAct {
             id: uuid::Uuid::now_v7(),
             at: chrono::Utc::now(),
-            actor: CLI.into(),
+            actor: actor.name().to_owned(),
             action: action.into(),
             subject: subject.into(),
             detail,
         })
         .await?;
     Ok(())
+}
+
+/// The person with `login`, or a 404 in words.
+async fn person(store: &dyn CaseStore, login: &str) -> Result<User, AppError> {
+    store
+        .user_by_login(login)
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("no user with login {login:?}")))
 }
 
 /// How much `load_fixtures` loaded.
@@ -92,6 +133,7 @@ pub async fn load_fixtures(store: &dyn CaseStore, dir: &Path) -> anyhow::Result<
         .await?;
     record(
         store,
+        Actor::Cli,
         "load_reference",
         &dir.display().to_string(),
         Some(format!(
@@ -110,7 +152,8 @@ pub async fn load_fixtures(store: &dyn CaseStore, dir: &Path) -> anyhow::Result<
 }
 
 /// Enrolls `device` for the inspector with `login` and returns the new token (shown once).
-/// Tablets are for inspectors: a leader or an operator, or a disabled person, gets none.
+/// Tablets are for inspectors (the access rule's [`Act::HoldTablet`]): anyone else, or a
+/// disabled person, gets none.
 pub async fn enroll_device(
     store: &dyn CaseStore,
     login: &str,
@@ -122,11 +165,8 @@ pub async fn enroll_device(
         .into_iter()
         .find(|(u, _)| u.login == login)
         .ok_or_else(|| anyhow::anyhow!("no user with login {login:?}"))?;
-    if user.role != Role::Inspector {
-        anyhow::bail!(
-            "{login} is {}; tablets are enrolled for inspectors",
-            format!("{:?}", user.role).to_lowercase()
-        );
+    if let Err(why) = decide(&Who::from(&user), Act::HoldTablet, Subject::Any) {
+        anyhow::bail!("{login}: {why}; tablets are enrolled for inspectors");
     }
     if let Some(at) = disabled {
         anyhow::bail!("{login} was disabled at {at}; a disabled person gets no tablet");
@@ -142,6 +182,7 @@ pub async fn enroll_device(
         .await?;
     record(
         store,
+        Actor::Cli,
         "enroll_device",
         &device.to_string(),
         Some(format!("for {login}")),
@@ -150,24 +191,99 @@ pub async fn enroll_device(
     Ok(token)
 }
 
-/// Stops a device's token working at once (a lost or retired tablet). What it sent stays;
-/// enrolling it again gives it a new token.
+/// Stops a device's token working at once (a lost or retired tablet), from the command
+/// line ([`revoke_device_as`]).
 pub async fn revoke_device(store: &dyn CaseStore, device: DeviceId) -> anyhow::Result<()> {
-    if !store.revoke_device(device, chrono::Utc::now()).await? {
-        anyhow::bail!("no device {device} is enrolled");
-    }
-    record(store, "revoke_device", &device.to_string(), None).await
+    Ok(revoke_device_as(store, Actor::Cli, device).await?)
 }
 
-/// Stops a person's devices and console sessions working at once (someone who left). What
-/// they did stays.
+/// Stops a device's token working at once. What it sent stays; enrolling it again gives it
+/// a new token.
+pub async fn revoke_device_as(
+    store: &dyn CaseStore,
+    actor: Actor<'_>,
+    device: DeviceId,
+) -> Result<(), AppError> {
+    actor.may()?;
+    if !store.revoke_device(device, chrono::Utc::now()).await? {
+        return Err(AppError::NotFound(format!("no device {device} is enrolled")));
+    }
+    record(store, actor, "revoke_device", &device.to_string(), None).await
+}
+
+/// Stops a person's devices and console sessions working at once (someone who left), from
+/// the command line ([`disable_user_as`]).
 pub async fn disable_user(store: &dyn CaseStore, login: &str) -> anyhow::Result<()> {
-    let user = store
-        .user_by_login(login)
-        .await?
-        .ok_or_else(|| anyhow::anyhow!("no user with login {login:?}"))?;
+    Ok(disable_user_as(store, Actor::Cli, login).await?)
+}
+
+/// Stops a person's devices and console sessions working at once. What they did stays. A
+/// person cannot disable themselves (so the last administrator cannot lock everyone out).
+pub async fn disable_user_as(
+    store: &dyn CaseStore,
+    actor: Actor<'_>,
+    login: &str,
+) -> Result<(), AppError> {
+    actor.may()?;
+    if actor.name() == login {
+        return Err(AppError::Refused(
+            "you cannot disable yourself; ask another administrator".into(),
+        ));
+    }
+    let user = person(store, login).await?;
     store.disable_user(user.id, chrono::Utc::now()).await?;
-    record(store, "disable_user", login, None).await
+    record(store, actor, "disable_user", login, None).await
+}
+
+/// Lets a disabled person work again, from the command line ([`enable_user_as`]).
+pub async fn enable_user(store: &dyn CaseStore, login: &str) -> anyhow::Result<()> {
+    Ok(enable_user_as(store, Actor::Cli, login).await?)
+}
+
+/// Lets a disabled person work again: they sign in anew (their old sessions stay ended),
+/// and their tablets, unless revoked, work again.
+pub async fn enable_user_as(
+    store: &dyn CaseStore,
+    actor: Actor<'_>,
+    login: &str,
+) -> Result<(), AppError> {
+    actor.may()?;
+    let user = person(store, login).await?;
+    store.enable_user(user.id).await?;
+    record(store, actor, "enable_user", login, None).await
+}
+
+/// Every person, with whether they are disabled.
+pub async fn accounts(store: &dyn CaseStore, actor: Actor<'_>) -> Result<Vec<Account>, AppError> {
+    actor.may()?;
+    Ok(store
+        .users()
+        .await?
+        .into_iter()
+        .map(|(u, disabled_at)| Account {
+            person: u.person(),
+            disabled_at,
+        })
+        .collect())
+}
+
+/// Every enrolled device, with its person's login.
+pub async fn devices(
+    store: &dyn CaseStore,
+    actor: Actor<'_>,
+) -> Result<Vec<DeviceEntry>, AppError> {
+    actor.may()?;
+    Ok(store.devices().await?)
+}
+
+/// The latest administrative acts, newest first.
+pub async fn audit(
+    store: &dyn CaseStore,
+    actor: Actor<'_>,
+    limit: u32,
+) -> Result<Vec<AdminAct>, AppError> {
+    actor.may()?;
+    Ok(store.admin_acts(limit).await?)
 }
 
 /// Creates a user, or updates the one with the same login (keeping its ID); returns the ID.
@@ -178,6 +294,7 @@ pub async fn create_user(store: &dyn CaseStore, mut user: User) -> anyhow::Resul
     store.put_user(&user).await?;
     record(
         store,
+        Actor::Cli,
         "create_user",
         &user.login,
         Some(format!("role {:?}", user.role).to_lowercase()),
@@ -189,23 +306,43 @@ pub async fn create_user(store: &dyn CaseStore, mut user: User) -> anyhow::Resul
 /// The shortest console password accepted.
 pub const MIN_PASSWORD: usize = 8;
 
-/// Sets the console password of the leader or operator with `login`.
+/// The longest console password accepted (Argon2 hashes it all).
+pub const MAX_PASSWORD: usize = 256;
+
+/// Sets the console password of the person with `login`, from the command line
+/// ([`set_password_as`]).
 pub async fn set_password(
     store: &dyn CaseStore,
     login: &str,
     password: &str,
 ) -> anyhow::Result<()> {
-    let user = store
-        .user_by_login(login)
-        .await?
-        .ok_or_else(|| anyhow::anyhow!("no user with login {login:?}"))?;
-    if user.role == Role::Inspector {
-        anyhow::bail!("{login} is an inspector; the console is for team leaders and operators");
+    Ok(set_password_as(store, Actor::Cli, login, password).await?)
+}
+
+/// Sets the console password of the person with `login` (someone the rule lets use the
+/// console); their sessions end.
+pub async fn set_password_as(
+    store: &dyn CaseStore,
+    actor: Actor<'_>,
+    login: &str,
+    password: &str,
+) -> Result<(), AppError> {
+    actor.may()?;
+    let user = person(store, login).await?;
+    if let Err(why) = decide(&Who::from(&user), Act::UseConsole, Subject::Any) {
+        return Err(AppError::BadRequest(format!("{login}: {why}")));
     }
-    if password.chars().count() < MIN_PASSWORD {
-        anyhow::bail!("the password must be at least {MIN_PASSWORD} characters");
+    let chars = password.chars().count();
+    if !(MIN_PASSWORD..=MAX_PASSWORD).contains(&chars) {
+        return Err(AppError::BadRequest(format!(
+            "the password must be {MIN_PASSWORD} to {MAX_PASSWORD} characters"
+        )));
     }
-    let hash = auth::hash_password(password).map_err(anyhow::Error::msg)?;
+    let password = password.to_owned();
+    let hash = tokio::task::spawn_blocking(move || auth::hash_password(&password))
+        .await
+        .map_err(|e| AppError::Internal(format!("hashing a password: {e}")))?
+        .map_err(AppError::Internal)?;
     store.set_password(user.id, Some(&hash)).await?;
-    record(store, "set_password", login, None).await
+    record(store, actor, "set_password", login, None).await
 }

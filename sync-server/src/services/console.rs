@@ -16,15 +16,15 @@ use uuid::Uuid;
 use crate::AppState;
 use crate::auth;
 use crate::domain::access::{
-    SIGN_IN_WINDOW_MINUTES, may_act, operator_only, sign_in_allowed, team_scope,
+    Act, Reach, SIGN_IN_WINDOW_MINUTES, Subject, Who, allows, decide, reach, sign_in_allowed,
 };
 use crate::domain::cases::{Action, StepRequest, Stepped};
 use crate::domain::conflicts;
 use crate::domain::evaluation;
-use crate::domain::model::{Author, ReportFilter, Role, User};
+use crate::domain::model::{Author, ReportFilter, User};
 use crate::error::AppError;
 
-/// Signs a leader or operator in; the same answer for an unknown login and a wrong
+/// Signs someone in to the console; the same answer for an unknown login and a wrong
 /// password, so the form does not tell which logins exist.
 #[tracing::instrument(skip_all)]
 pub async fn sign_in(
@@ -70,11 +70,7 @@ pub async fn sign_in(
         }
     };
     store.record_sign_in(login, address, true, now).await?;
-    if user.role == Role::Inspector {
-        return Err(AppError::Forbidden(
-            "the console is for team leaders and operators; inspectors use the app".into(),
-        ));
-    }
+    decide(&Who::from(&user), Act::UseConsole, Subject::Any)?;
     let token = auth::new_token();
     let expires_at = now + Duration::hours(auth::SESSION_HOURS);
     store
@@ -120,17 +116,21 @@ pub async fn code_tables(state: &AppState) -> Result<Vec<serde_json::Value>, App
         .collect()
 }
 
-/// Reports in these states (all if none), newest state change first: a leader's team's,
-/// or all for an operator.
+/// Reports in these states (all if none), newest state change first, within `user`'s
+/// reach: a leader's team's, a department's cases, all for an operator.
 pub async fn reports(
     state: &AppState,
     user: &User,
     states: Vec<CaseState>,
     limit: usize,
 ) -> Result<Vec<ConsoleReport>, AppError> {
+    let who = Who::from(user);
+    decide(&who, Act::SeeReports, Subject::Any)?;
+    let reach = reach(&who, Act::SeeReports);
     let filter = ReportFilter {
         states,
-        team: team_scope(user),
+        team: reach.team().map(str::to_owned),
+        department: reach.department().map(str::to_owned),
         limit,
     };
     Ok(state.store.console_reports(&filter).await?)
@@ -146,31 +146,40 @@ pub async fn act(
     now: DateTime<Utc>,
 ) -> Result<ActionAnswer, AppError> {
     let store = state.store.as_ref();
+    let who = Who::from(user);
+    let kind = match &req.action {
+        CaseAction::Approve
+        | CaseAction::Return { .. }
+        | CaseAction::Reject { .. }
+        | CaseAction::Merge { .. } => Act::Review,
+        CaseAction::Dispatch { .. } => Act::Dispatch,
+        CaseAction::Handled => Act::MarkHandled,
+    };
+    decide(&who, kind, Subject::Any)?;
     let item = store
         .console_reports_by_id(&[id])
         .await?
         .pop()
         .ok_or_else(|| AppError::NotFound(format!("no report {id}")))?;
-    if !may_act(user, item.reporter.team.as_deref()) {
-        return Err(AppError::Forbidden(format!(
-            "report {id} is not from your team's inspectors"
-        )));
-    }
+    decide(&who, kind, case_of(&item))?;
     // A merge joins two reports: the one kept must be in reach too.
     if let CaseAction::Merge { into } = &req.action {
         // An ID that names no report gets the same answer as another team's, so a leader
         // cannot tell which exist.
         let target = store.console_reports_by_id(&[*into]).await?.pop();
-        let out_of_reach = match &target {
-            Some(t) => !may_act(user, t.reporter.team.as_deref()),
-            None => team_scope(user).is_some(),
-        };
-        if out_of_reach {
-            return Err(AppError::Forbidden(format!(
+        let subject = target.as_ref().map_or(
+            Subject::Case {
+                team: None,
+                department: None,
+            },
+            case_of,
+        );
+        decide(&who, kind, subject).map_err(|_| {
+            AppError::Forbidden(format!(
                 "report {into} is not from your team's inspectors; only an operator merges \
                  across teams"
-            )));
-        }
+            ))
+        })?;
     }
     let reference = state
         .reference
@@ -229,23 +238,29 @@ pub async fn act(
     }
 }
 
+/// A report as the access rule's subject: its reporter's team and its department.
+fn case_of(r: &ConsoleReport) -> Subject<'_> {
+    Subject::Case {
+        team: r.reporter.team.as_deref(),
+        department: r.case.as_ref().and_then(|c| c.department.as_deref()),
+    }
+}
+
 /// Everything about one report.
 pub async fn detail(state: &AppState, user: &User, id: ReportId) -> Result<ReportDetail, AppError> {
     let store = state.store.as_ref();
+    let who = Who::from(user);
+    decide(&who, Act::SeeReports, Subject::Any)?;
     let item = store
         .console_reports_by_id(&[id])
         .await?
         .pop()
         .ok_or_else(|| AppError::NotFound(format!("no report {id}")))?;
-    if user.role == Role::Leader && !may_act(user, item.reporter.team.as_deref()) {
-        return Err(AppError::Forbidden(format!(
-            "report {id} is not from your team's inspectors"
-        )));
-    }
+    decide(&who, Act::SeeReports, case_of(&item))?;
     let related_ids = store.related_reports(id).await?;
     let mut related = store.console_reports_by_id(&related_ids).await?;
-    // Another team's likely duplicates are named to a leader by count, not shown.
-    related.retain(|r| may_act(user, r.reporter.team.as_deref()));
+    // Likely duplicates out of reach are not shown.
+    related.retain(|r| decide(&who, Act::SeeReports, case_of(r)).is_ok());
     let mut versions = Vec::new();
     for v in store.report_versions(id).await? {
         let by_name = match v.by.user {
@@ -282,9 +297,11 @@ pub async fn detail(state: &AppState, user: &User, id: ReportId) -> Result<Repor
     })
 }
 
-/// A photo's bytes, by its SHA-256: for a leader, only a photo of one of their team's
-/// reports (or its verifications).
+/// A photo's bytes, by its SHA-256: only a photo of a report (or its verifications) within
+/// `user`'s reach.
 pub async fn photo(state: &AppState, user: &User, sha256: &str) -> Result<Bytes, AppError> {
+    let who = Who::from(user);
+    decide(&who, Act::SeeReports, Subject::Any)?;
     if sha256.len() != 64
         || !sha256
             .bytes()
@@ -295,51 +312,59 @@ pub async fn photo(state: &AppState, user: &User, sha256: &str) -> Result<Bytes,
         ));
     }
     let not_here = || AppError::NotFound(format!("photo {sha256} has not arrived"));
-    if team_scope(user).is_some() {
+    if reach(&who, Act::SeeReports) != Reach::All {
         let ids = state.store.reports_with_photo(sha256).await?;
         let reports = state.store.console_reports_by_id(&ids).await?;
         if !reports
             .iter()
-            .any(|r| may_act(user, r.reporter.team.as_deref()))
+            .any(|r| decide(&who, Act::SeeReports, case_of(r)).is_ok())
         {
-            // The same answer as for a photo that is not there: a leader learns nothing
-            // about other teams' photos.
+            // The same answer as for a photo that is not there: nobody learns anything
+            // about the photos out of their reach.
             return Err(not_here());
         }
     }
     state.blobs.photo(sha256).await.map_err(|_| not_here())
 }
 
+/// The team a board of `user`'s is narrowed to (none for an operator), once the rule lets
+/// them see the board at all.
+fn board_team(user: &User) -> Result<Option<String>, AppError> {
+    let who = Who::from(user);
+    decide(&who, Act::Oversee, Subject::Any)?;
+    Ok(reach(&who, Act::Oversee).team().map(str::to_owned))
+}
+
 /// Every device `user` may see (a leader's team's), its owner, last sync and backlog.
 pub async fn devices(state: &AppState, user: &User) -> Result<Vec<DeviceRow>, AppError> {
+    board_team(user)?;
+    let who = Who::from(user);
     let mut rows = state.store.device_board().await?;
-    if let Some(team) = team_scope(user) {
-        rows.retain(|d| d.user.team.as_deref() == Some(team.as_str()));
-    }
+    rows.retain(|d| allows(&who, Act::Oversee, d.user.team.as_deref(), None));
     Ok(rows)
 }
 
 /// How intake is going, over what `user` may see (a leader's team; all for an operator).
 pub async fn health(state: &AppState, user: &User) -> Result<IntakeHealth, AppError> {
-    let team = team_scope(user);
+    let team = board_team(user)?;
     Ok(state.store.intake_health(team.as_deref()).await?)
 }
 
-/// Conflicts waiting for an operator: all for an operator, a leader's team's for a leader.
+/// Open conflicts within `user`'s reach: a leader's team's, all for an operator.
 pub async fn conflicts(state: &AppState, user: &User) -> Result<Vec<Conflict>, AppError> {
+    board_team(user)?;
+    let who = Who::from(user);
     let mut open = state.store.open_conflicts().await?;
-    if team_scope(user).is_some() {
-        let ids: Vec<ReportId> = open.iter().map(|c| c.report).collect();
-        let mine: std::collections::HashSet<ReportId> = state
-            .store
-            .console_reports_by_id(&ids)
-            .await?
-            .into_iter()
-            .filter(|r| may_act(user, r.reporter.team.as_deref()))
-            .map(|r| r.report.id)
-            .collect();
-        open.retain(|c| mine.contains(&c.report));
-    }
+    let ids: Vec<ReportId> = open.iter().map(|c| c.report).collect();
+    let mine: std::collections::HashSet<ReportId> = state
+        .store
+        .console_reports_by_id(&ids)
+        .await?
+        .into_iter()
+        .filter(|r| decide(&who, Act::Oversee, case_of(r)).is_ok())
+        .map(|r| r.report.id)
+        .collect();
+    open.retain(|c| mine.contains(&c.report));
     Ok(open)
 }
 
@@ -353,7 +378,7 @@ pub async fn resolve(
     req: &Resolve,
     now: DateTime<Utc>,
 ) -> Result<Version, AppError> {
-    operator_only(user, "resolves conflicts")?;
+    decide(&Who::from(user), Act::ResolveConflict, Subject::Any)?;
     let store = state.store.as_ref();
     let conflict = store
         .conflict(id)
@@ -383,15 +408,15 @@ pub async fn evaluation(
     to: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> Result<Evaluation, AppError> {
+    board_team(user)?;
     if to <= from {
         return Err(AppError::BadRequest(
             "the period must end after it starts".into(),
         ));
     }
+    let who = Who::from(user);
     let mut facts = state.store.case_facts(from, to).await?;
-    if let Some(team) = team_scope(user) {
-        facts.retain(|f| f.team.as_deref() == Some(team.as_str()));
-    }
+    facts.retain(|f| allows(&who, Act::Oversee, f.team.as_deref(), None));
     let (rows, total) = evaluation::evaluate(&facts, by, now);
     Ok(Evaluation {
         by,

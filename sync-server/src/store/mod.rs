@@ -122,6 +122,9 @@ pub trait DeviceStore: Send + Sync {
     /// Stops a person's devices and console sessions working; `false` if there is no such
     /// person. Their records stay.
     async fn disable_user(&self, user: UserId, at: DateTime<Utc>) -> StoreResult<bool>;
+    /// Lets a disabled person work again (their old sessions stay ended); `false` when
+    /// there is no such person.
+    async fn enable_user(&self, user: UserId) -> StoreResult<bool>;
     /// Every person, with when they were disabled (if they were).
     async fn users(&self) -> StoreResult<Vec<(User, Option<DateTime<Utc>>)>>;
     /// Every device, with its person's login.

@@ -11,7 +11,8 @@ import type { Person } from "../shared/types";
 import { client } from "./client";
 import { onSignedOut } from "./http";
 import { useI18n, type Key } from "./i18n";
-import { categoryNames } from "./logic";
+import { categoryNames, sectionsFor, type Section } from "./logic";
+import { AuditTrail, People, Tablets } from "./pages/admin";
 import { Cases } from "./pages/cases";
 import { Conflicts } from "./pages/conflicts";
 import { Devices } from "./pages/devices";
@@ -20,12 +21,10 @@ import { Health } from "./pages/health";
 import { Review } from "./pages/review";
 import { SessionContext, type Session } from "./session";
 
-type Section = "review" | "cases" | "devices" | "conflicts" | "health" | "evaluation";
-const SECTIONS: Section[] = ["review", "cases", "devices", "conflicts", "health", "evaluation"];
-
-function route(hash: string): { section: Section; id: string | null } {
+/** The section and report the hash names, among the sections `visible` (else the first). */
+function route(hash: string, visible: Section[]): { section: Section; id: string | null } {
   const [, section, id] = hash.replace(/^#/, "").split("/");
-  const s = SECTIONS.includes(section as Section) ? (section as Section) : "review";
+  const s = visible.includes(section as Section) ? (section as Section) : visible[0];
   return { section: s, id: id || null };
 }
 
@@ -58,8 +57,8 @@ export function Console() {
   if (me.value === undefined) return <p class="loading">{t("loading")}</p>;
   if (!session) return <SignIn onSwitch={switchLang} onIn={me.set} />;
 
-  const { section, id } = route(hash);
-  const visible = SECTIONS.filter((s) => s !== "conflicts" || session.me.role === "operator");
+  const visible = sectionsFor(session.me.role);
+  const { section, id } = route(hash, visible);
   return (
     <SessionContext.Provider value={session}>
       <div class="console">
@@ -75,6 +74,7 @@ export function Console() {
           <span class="who">
             {session.me.name} · {t(`role.${session.me.role}` as Key)}
             {session.me.team ? ` · ${session.me.team}` : ""}
+            {session.me.department ? ` · ${session.departments.find((d) => d.code === session.me.department)?.name ?? session.me.department}` : ""}
           </span>
           <button type="button" onClick={switchLang}>
             {t("lang.switch")}
@@ -95,6 +95,9 @@ export function Console() {
           {section === "conflicts" && <Conflicts id={id} />}
           {section === "health" && <Health />}
           {section === "evaluation" && <EvaluationPage />}
+          {section === "people" && <People />}
+          {section === "tablets" && <Tablets />}
+          {section === "audit" && <AuditTrail />}
         </main>
       </div>
     </SessionContext.Provider>

@@ -1,7 +1,7 @@
 // The console's pure logic: category names from the code tables as loaded, deadline
 // status, rates, periods, moments, and how a conflict's values read. Tested in __tests__.
 import type { Lang, Words } from "../shared/i18n";
-import type { CaseState, ConsoleReport, FieldConflict } from "../shared/types";
+import type { CaseState, ConsoleReport, FieldConflict, Role } from "../shared/types";
 
 /** `event:0507` → names, from the raw code table files (kinds → majors → minors). */
 export interface CategoryName {
@@ -108,4 +108,30 @@ export function bytes(n: number): string {
   if (n < 1024) return `${n} B`;
   if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KB`;
   return `${(n / 1024 / 1024).toFixed(1)} MB`;
+}
+
+/** The console's sections, in the order the top bar shows them. */
+export type Section = "review" | "cases" | "devices" | "conflicts" | "health" | "evaluation" | "people" | "tablets" | "audit";
+
+/** The sections a role works in, as the README's role table says (the server refuses the
+ * rest anyway): a leader the team's loop and boards, an operator the same with conflicts,
+ * a department's clerk its cases, an administrator people, tablets and the admin log. */
+export function sectionsFor(role: Role): Section[] {
+  switch (role) {
+    case "leader":
+      return ["review", "cases", "devices", "health", "evaluation"];
+    case "operator":
+      return ["review", "cases", "devices", "conflicts", "health", "evaluation"];
+    case "department":
+      return ["cases"];
+    case "administrator":
+      return ["people", "tablets", "audit"];
+    case "inspector":
+      return [];
+  }
+}
+
+/** Whether a role reviews and dispatches (a department's clerk only marks cases handled). */
+export function reviews(role: Role): boolean {
+  return role === "leader" || role === "operator";
 }

@@ -8,7 +8,7 @@ import { useResource } from "../shared/resource";
 import type { CaseAction, CaseState, ConsoleReport, ReportDetail } from "../shared/types";
 import { client, links } from "./client";
 import { useI18n, type Key } from "./i18n";
-import { categoryLabel, dueStatus, when } from "./logic";
+import { categoryLabel, dueStatus, reviews, when } from "./logic";
 import { useSession } from "./session";
 
 export function StateBadge(props: { state: CaseState }) {
@@ -52,7 +52,7 @@ function Actions(props: { detail: ReportDetail; onDone: (msg: string) => void })
   const { detail } = props;
   const w = useI18n();
   const { t, lang } = w;
-  const { departments } = useSession();
+  const { departments, me } = useSession();
   const item = detail.item;
   const [open, setOpen] = useState<"return" | "reject" | "merge" | "dispatch" | null>(null);
   const [text, setText] = useState("");
@@ -75,17 +75,18 @@ function Actions(props: { detail: ReportDetail; onDone: (msg: string) => void })
     }
   };
   const s = item.state;
-  const review = s === "pending_review" || s === "awaiting_photos" || s === "returned";
+  const steers = reviews(me.role);
+  const review = steers && (s === "pending_review" || s === "awaiting_photos" || s === "returned");
   const mergeTargets = detail.related.filter((r) => r.state !== "rejected" && r.state !== "merged");
   return (
     <section class="actions-panel">
       <div class="row">
-        {s === "pending_review" && (
+        {steers && s === "pending_review" && (
           <button class="primary" disabled={busy} onClick={() => send({ action: "approve" }, "action.approve")}>
             {t("action.approve")}
           </button>
         )}
-        {(s === "pending_review" || s === "awaiting_photos") && (
+        {steers && (s === "pending_review" || s === "awaiting_photos") && (
           <button disabled={busy} onClick={() => setOpen("return")}>
             {t("action.return")}
           </button>
@@ -100,7 +101,7 @@ function Actions(props: { detail: ReportDetail; onDone: (msg: string) => void })
             {t("action.merge")}
           </button>
         )}
-        {s === "registered" && (
+        {steers && s === "registered" && (
           <button class="primary" disabled={busy} onClick={() => setOpen("dispatch")}>
             {t("action.dispatch")}
           </button>

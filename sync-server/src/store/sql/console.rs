@@ -20,7 +20,7 @@ use crate::store::{ConsoleStore, StoreError, StoreResult};
 
 const REPORT_COLUMNS: &str = "r.id, r.record, r.state, r.version, r.received_at, r.state_at, \
     r.note, r.duplicate_of, r.merged_into, r.deleted_at, \
-    u.id, u.login, u.name, u.role, u.team, \
+    u.id, u.login, u.name, u.role, u.team, u.department, \
     c.case_no, c.registered_at, c.department, c.due_at, c.reworks, c.closed_at";
 
 const REPORT_FROM: &str = "reports r JOIN users u ON u.id = r.reporter
@@ -33,19 +33,20 @@ fn person(r: &Row, at: usize) -> StoreResult<Person> {
         name: r.get(at + 2)?,
         role: tagged(r, at + 3)?,
         team: r.get(at + 4)?,
+        department: r.get(at + 5)?,
     })
 }
 
 fn console_report(r: &Row) -> StoreResult<ConsoleReport> {
     let received_at: DateTime<Utc> = r.get(4)?;
-    let case = match (r.get::<Option<String>>(15)?, r.get(16)?) {
+    let case = match (r.get::<Option<String>>(16)?, r.get(17)?) {
         (Some(case_no), Some(registered_at)) => Some(CaseInfo {
             case_no,
             registered_at,
-            department: r.get(17)?,
-            due_at: r.get(18)?,
-            reworks: r.get::<Option<u32>>(19)?.unwrap_or(0),
-            closed_at: r.get(20)?,
+            department: r.get(18)?,
+            due_at: r.get(19)?,
+            reworks: r.get::<Option<u32>>(20)?.unwrap_or(0),
+            closed_at: r.get(21)?,
         }),
         _ => None,
     };
@@ -206,6 +207,10 @@ impl<D: Database> ConsoleStore for D {
             if let Some(team) = &f.team {
                 params.push(Value::from(team));
                 clauses.push(format!("u.team = ${}", params.len()));
+            }
+            if let Some(department) = &f.department {
+                params.push(Value::from(department));
+                clauses.push(format!("c.department = ${}", params.len()));
             }
             let sql = format!(
                 "SELECT {REPORT_COLUMNS} FROM {REPORT_FROM} WHERE {}
@@ -375,7 +380,7 @@ impl<D: Database> ConsoleStore for D {
                         d.queue_photos, d.queue_bytes,
                         (SELECT COUNT(*) FROM reports r WHERE r.device_id = d.id),
                         (SELECT MAX(r.received_at) FROM reports r WHERE r.device_id = d.id),
-                        u.id, u.login, u.name, u.role, u.team
+                        u.id, u.login, u.name, u.role, u.team, u.department
                    FROM devices d JOIN users u ON u.id = d.user_id
                   ORDER BY u.team{c} NULLS FIRST, u.name{c}, d.enrolled_at, d.id",
                 c = tx.dialect().bytewise

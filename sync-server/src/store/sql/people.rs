@@ -9,9 +9,9 @@ use crate::domain::model::{AdminAct, Device, DeviceEntry, User};
 use crate::store::{DeviceStore, SessionStore, StoreError, StoreResult};
 
 const USER_COLUMNS: &str = "u.id, u.login, u.name, u.role, u.team, u.cells, u.badge, \
-    u.camera_serial";
+    u.camera_serial, u.department";
 
-/// A user from the first eight columns of `row` ([`USER_COLUMNS`]).
+/// A user from the first nine columns of `row` ([`USER_COLUMNS`]).
 fn user(row: &Row) -> StoreResult<User> {
     Ok(User {
         id: row.get(0)?,
@@ -22,6 +22,7 @@ fn user(row: &Row) -> StoreResult<User> {
         cells: row.json(5)?,
         badge: row.get(6)?,
         camera_serial: row.get(7)?,
+        department: row.get(8)?,
     })
 }
 
@@ -37,14 +38,16 @@ impl<D: Database> DeviceStore for D {
             Value::json(&u.cells)?,
             Value::from(u.badge.clone()),
             Value::from(u.camera_serial.clone()),
+            Value::from(u.department.clone()),
         ];
         tx!(self, Mode::Write, |tx| {
             tx.execute(
-                "INSERT INTO users (id, login, name, role, team, cells, badge, camera_serial)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+                "INSERT INTO users (id, login, name, role, team, cells, badge, camera_serial,
+                                    department)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
                  ON CONFLICT (login) DO UPDATE SET name = excluded.name, role = excluded.role,
                     team = excluded.team, cells = excluded.cells, badge = excluded.badge,
-                    camera_serial = excluded.camera_serial",
+                    camera_serial = excluded.camera_serial, department = excluded.department",
                 values,
             )
             .await?;
@@ -105,7 +108,7 @@ impl<D: Database> DeviceStore for D {
         tx!(self, Mode::Read, |tx| {
             let Some(row) = tx
                 .opt(
-                    "SELECT d.id, d.user_id FROM devices d JOIN users u ON u.id = d.user_id
+                    "SELECT d.id, d.user_id, u.role FROM devices d JOIN users u ON u.id = d.user_id
                       WHERE d.token_sha256 = $1 AND d.revoked_at IS NULL
                         AND u.disabled_at IS NULL",
                     params![token],
@@ -117,6 +120,7 @@ impl<D: Database> DeviceStore for D {
             Ok(Some(Device {
                 id: row.get(0)?,
                 user: row.get(1)?,
+                role: tagged(&row, 2)?,
             }))
         })
     }
@@ -162,6 +166,18 @@ impl<D: Database> DeviceStore for D {
         })
     }
 
+    async fn enable_user(&self, user: UserId) -> StoreResult<bool> {
+        tx!(self, Mode::Write, |tx| {
+            let n = tx
+                .execute(
+                    "UPDATE users SET disabled_at = NULL WHERE id = $1",
+                    params![user],
+                )
+                .await?;
+            Ok(n > 0)
+        })
+    }
+
     async fn users(&self) -> StoreResult<Vec<(User, Option<DateTime<Utc>>)>> {
         tx!(self, Mode::Read, |tx| {
             tx.query(
@@ -170,7 +186,7 @@ impl<D: Database> DeviceStore for D {
             )
             .await?
             .iter()
-            .map(|r| Ok((user(r)?, r.get(8)?)))
+            .map(|r| Ok((user(r)?, r.get(9)?)))
             .collect()
         })
     }
@@ -328,7 +344,7 @@ impl<D: Database> SessionStore for D {
             )
             .await?
             .as_ref()
-            .map(|r| Ok((user(r)?, r.get(8)?)))
+            .map(|r| Ok((user(r)?, r.get(9)?)))
             .transpose()
         })
     }

@@ -7,7 +7,7 @@ import type { ConsoleReport } from "../../shared/types";
 import { catalogues } from "../i18n";
 import { en } from "../i18n/en";
 import { zh } from "../i18n/zh";
-import { bytes, categoryLabel, categoryNames, dayStart, dueStatus, fieldValue, lastDays, percent } from "../logic";
+import { bytes, categoryLabel, categoryNames, dayStart, dueStatus, fieldValue, lastDays, percent, reviews, sectionsFor } from "../logic";
 
 const codes = JSON.parse(readFileSync(resolve(process.cwd(), "../fixtures/codes.json"), "utf8"));
 
@@ -71,5 +71,18 @@ describe("figures", () => {
       fieldValue("place", { address: "建设路 12 号", cell: "440703001001003", location: { lon: 113.0631, lat: 22.5983 } }),
     ).toBe("建设路 12 号 · 440703001001003 · 113.063100, 22.598300");
     expect(fieldValue("filing", { kind: "event", category: "0507" })).toBe("event 0507");
+  });
+});
+
+describe("sections by role", () => {
+  it("follow the role table: departments work cases, administrators people and tablets, inspectors nothing", () => {
+    expect(sectionsFor("operator")).toContain("conflicts");
+    expect(sectionsFor("leader")).not.toContain("conflicts");
+    expect(sectionsFor("department")).toEqual(["cases"]);
+    expect(sectionsFor("administrator")).toEqual(["people", "tablets", "audit"]);
+    expect(sectionsFor("administrator")).not.toContain("cases");
+    expect(sectionsFor("inspector")).toEqual([]);
+    expect(reviews("department")).toBe(false);
+    expect(reviews("leader")).toBe(true);
   });
 });

@@ -1,0 +1,222 @@
+// 系统管理, for administrators only: 人员 (everyone, disable and enable, a new console
+// password), 终端 (every enrolled tablet, revoke a lost one) and 管理日志 (every
+// administrative act, by whom). Each act is recorded by the server with the signed-in
+// administrator as its actor; the pages only ask and show.
+import { useState } from "preact/hooks";
+
+import { failureText } from "../../shared/error";
+import { useResource } from "../../shared/resource";
+import type { Account } from "../../shared/types";
+import { client } from "../client";
+import { useI18n, type Key } from "../i18n";
+import { when } from "../logic";
+import { useSession } from "../session";
+
+/** Runs an administrative act, then reloads; says what failed in words. */
+function useAct(reload: () => Promise<void>) {
+  const w = useI18n();
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const run = async (act: () => Promise<unknown>) => {
+    setBusy(true);
+    setError(null);
+    try {
+      await act();
+      await reload();
+    } catch (e) {
+      setError(failureText(w, e));
+    } finally {
+      setBusy(false);
+    }
+  };
+  return { error, busy, run };
+}
+
+export function People() {
+  const w = useI18n();
+  const { t } = w;
+  const { me } = useSession();
+  const people = useResource(client.adminUsers);
+  const act = useAct(people.reload);
+  const [setting, setSetting] = useState<string | null>(null);
+  const [password, setPassword] = useState("");
+  const home = (a: Account) => a.person.team ?? a.person.department ?? "";
+  return (
+    <section>
+      <h1>
+        {t("nav.people")} <button onClick={() => void people.reload()}>{t("refresh")}</button>
+      </h1>
+      {people.error && <p class="error">{failureText(w, people.error)}</p>}
+      {act.error && (
+        <p class="error" role="alert">
+          {act.error}
+        </p>
+      )}
+      {people.value && (
+        <table class="grid-table people">
+          <thead>
+            <tr>
+              <th>{t("people.login")}</th>
+              <th>{t("people.name")}</th>
+              <th>{t("people.role")}</th>
+              <th>{t("people.home")}</th>
+              <th>{t("people.status")}</th>
+              <th />
+            </tr>
+          </thead>
+          <tbody>
+            {people.value.map((a) => (
+              <tr key={a.person.id} data-login={a.person.login} class={a.disabled_at ? "waiting" : ""}>
+                <td>{a.person.login}</td>
+                <td>{a.person.name}</td>
+                <td>{t(`role.${a.person.role}` as Key)}</td>
+                <td>{home(a)}</td>
+                <td>{a.disabled_at ? t("people.disabledAt", { at: when(w, a.disabled_at) }) : t("people.active")}</td>
+                <td class="row">
+                  {a.person.login !== me.login &&
+                    (a.disabled_at ? (
+                      <button disabled={act.busy} onClick={() => void act.run(() => client.enableUser(a.person.login))}>
+                        {t("people.enable")}
+                      </button>
+                    ) : (
+                      <button disabled={act.busy} onClick={() => void act.run(() => client.disableUser(a.person.login))}>
+                        {t("people.disable")}
+                      </button>
+                    ))}
+                  {a.person.role !== "inspector" && (
+                    <button disabled={act.busy} onClick={() => setSetting(setting === a.person.login ? null : a.person.login)}>
+                      {t("people.setPassword")}
+                    </button>
+                  )}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      {setting && (
+        <form
+          class="ask"
+          onSubmit={(e) => {
+            e.preventDefault();
+            const login = setting;
+            void act.run(async () => {
+              await client.setPassword(login, { password });
+              setSetting(null);
+              setPassword("");
+            });
+          }}
+        >
+          <label class="field">
+            {t("people.newPassword", { login: setting })}
+            <input name="new-password" type="password" autocomplete="new-password" value={password} onInput={(e) => setPassword(e.currentTarget.value)} />
+          </label>
+          <div class="row">
+            <button class="primary" type="submit" disabled={act.busy || password.length === 0}>
+              {t("action.confirm")}
+            </button>
+            <button type="button" onClick={() => setSetting(null)}>
+              {t("action.cancel")}
+            </button>
+          </div>
+        </form>
+      )}
+    </section>
+  );
+}
+
+export function Tablets() {
+  const w = useI18n();
+  const { t } = w;
+  const tablets = useResource(client.adminDevices);
+  const act = useAct(tablets.reload);
+  return (
+    <section>
+      <h1>
+        {t("nav.tablets")} <button onClick={() => void tablets.reload()}>{t("refresh")}</button>
+      </h1>
+      {tablets.error && <p class="error">{failureText(w, tablets.error)}</p>}
+      {act.error && (
+        <p class="error" role="alert">
+          {act.error}
+        </p>
+      )}
+      {tablets.value && tablets.value.length === 0 && <p class="empty">{t("devices.empty")}</p>}
+      {tablets.value && tablets.value.length > 0 && (
+        <table class="grid-table tablets">
+          <thead>
+            <tr>
+              <th>{t("tablets.id")}</th>
+              <th>{t("people.login")}</th>
+              <th>{t("tablets.enrolled")}</th>
+              <th>{t("devices.lastSeen")}</th>
+              <th>{t("people.status")}</th>
+              <th />
+            </tr>
+          </thead>
+          <tbody>
+            {tablets.value.map((d) => (
+              <tr key={d.id} data-device={d.id} class={d.revoked_at ? "waiting" : ""}>
+                <td>{d.id}</td>
+                <td>{d.login}</td>
+                <td>{when(w, d.enrolled_at)}</td>
+                <td>{d.last_seen ? when(w, d.last_seen) : t("devices.never")}</td>
+                <td>{d.revoked_at ? t("tablets.revokedAt", { at: when(w, d.revoked_at) }) : t("people.active")}</td>
+                <td>
+                  {!d.revoked_at && (
+                    <button
+                      disabled={act.busy}
+                      onClick={() => {
+                        if (confirm(t("tablets.confirmRevoke", { login: d.login }))) void act.run(() => client.revokeDevice(d.id));
+                      }}
+                    >
+                      {t("tablets.revoke")}
+                    </button>
+                  )}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </section>
+  );
+}
+
+export function AuditTrail() {
+  const w = useI18n();
+  const { t } = w;
+  const acts = useResource(() => client.audit({}));
+  return (
+    <section>
+      <h1>
+        {t("nav.audit")} <button onClick={() => void acts.reload()}>{t("refresh")}</button>
+      </h1>
+      {acts.error && <p class="error">{failureText(w, acts.error)}</p>}
+      {acts.value && (
+        <table class="grid-table admin-acts">
+          <thead>
+            <tr>
+              <th>{t("report.at")}</th>
+              <th>{t("audit.actor")}</th>
+              <th>{t("audit.action")}</th>
+              <th>{t("audit.subject")}</th>
+              <th>{t("audit.detail")}</th>
+            </tr>
+          </thead>
+          <tbody>
+            {acts.value.map((a) => (
+              <tr key={a.id}>
+                <td>{when(w, a.at)}</td>
+                <td>{a.actor}</td>
+                <td>{t(`adminAct.${a.action}` as Key)}</td>
+                <td>{a.subject}</td>
+                <td>{a.detail ?? ""}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </section>
+  );
+}
