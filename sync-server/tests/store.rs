@@ -7,11 +7,12 @@ use std::sync::Arc;
 
 use chrono::{DateTime, SubsecRound, TimeDelta, Utc};
 use gridwalk_protocol::{
-    CaseState, DeviceId, MutationId, Outcome, PhotoNeed, QueueStats, Report, ReportPatch,
+    CaseState, DeviceId, MutationId, Outcome, PhotoNeed, QueueStats, Report, ReportPatch, UserId,
 };
 use gridwalk_sync::domain::cases::{Action, StepRequest, Stepped};
 use gridwalk_sync::domain::model::{
-    Appended, ArrivedPhoto, Author, Device, FeedKind, ReportFilter, Upload, UploadPart, User,
+    Appended, ArrivedPhoto, Author, Device, FeedKind, ReportFilter, Role, Upload, UploadPart,
+    User,
 };
 use gridwalk_sync::domain::push::{Applied, Effect};
 use gridwalk_sync::domain::reference::Reference;
@@ -51,7 +52,11 @@ async fn device_of(store: &dyn CaseStore, login: &str) -> Device {
         .enroll_device(id, user.id, &format!("token-{id}"), Utc::now())
         .await
         .unwrap();
-    Device { id, user: user.id }
+    Device {
+        id,
+        user: user.id,
+        role: user.role,
+    }
 }
 
 fn seen(at: DateTime<Utc>, bytes: u64) -> Seen {
@@ -136,7 +141,7 @@ async fn people_devices_and_sessions(backend: Backend) {
 
     assert!(matches!(
         store
-            .set_password(gridwalk_protocol::UserId::new(), Some("x"))
+            .set_password(UserId::new(), Some("x"))
             .await,
         Err(StoreError::NotFound(_))
     ));
@@ -190,6 +195,18 @@ async fn people_devices_and_sessions(backend: Backend) {
     assert!(store.disable_user(leader.id, now).await.unwrap());
     assert!(store.session_user("s3", now).await.unwrap().is_none());
     assert!(store.password_hash("chenjianguo").await.unwrap().is_none());
+    // Enabled again, they may sign in anew; the ended session stays ended.
+    assert!(store.enable_user(leader.id).await.unwrap());
+    assert!(store.password_hash("chenjianguo").await.unwrap().is_some());
+    assert!(store.session_user("s3", now).await.unwrap().is_none());
+    assert!(!store.enable_user(UserId::new()).await.unwrap());
+    // The new roles are stored, with a clerk's department.
+    let clerk = store.user_by_login("liangqing").await.unwrap().unwrap();
+    assert_eq!(clerk.role, Role::Department);
+    assert_eq!(clerk.department.as_deref(), Some("SZ"));
+    let admin = store.user_by_login("guanliyuan").await.unwrap().unwrap();
+    assert_eq!(admin.role, Role::Administrator);
+    assert!(store.disable_user(leader.id, now).await.unwrap());
     let d = device(store.as_ref()).await;
     assert!(
         store
@@ -409,7 +426,8 @@ async fn a_photos_arrival_completes_its_report_with_an_event(backend: Backend) {
         s.photo_slot(
             &Device {
                 id: DeviceId::new(),
-                user: d.user
+                user: d.user,
+                role: Role::Inspector,
             },
             r.id,
             photo.id
@@ -668,6 +686,7 @@ async fn versions_steps_and_the_feed(backend: Backend) {
         .console_reports(&ReportFilter {
             states: vec![CaseState::Dispatched],
             team: Some("T440703001-01".into()),
+            department: None,
             limit: 10,
         })
         .await
@@ -684,11 +703,29 @@ async fn versions_steps_and_the_feed(backend: Backend) {
         .console_reports(&ReportFilter {
             states: vec![],
             team: Some("nobody".into()),
+            department: None,
             limit: 10,
         })
         .await
         .unwrap();
     assert!(other_team.is_empty());
+    // A department's list: the cases dispatched to it, and no others.
+    for (department, expected) in [("SZ", vec![r.id]), ("HW", vec![])] {
+        let listed = s
+            .console_reports(&ReportFilter {
+                states: vec![],
+                team: None,
+                department: Some(department.into()),
+                limit: 10,
+            })
+            .await
+            .unwrap();
+        assert_eq!(
+            listed.iter().map(|c| c.report.id).collect::<Vec<_>>(),
+            expected,
+            "{department}"
+        );
+    }
 
     // The feed: the reporter sees the report, tombstoned once removed; pruning old
     // tombstones moves the horizon past them.

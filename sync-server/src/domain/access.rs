@@ -23,6 +23,7 @@
 //! ([`session_state`]).
 
 use chrono::{DateTime, Duration, Utc};
+use gridwalk_protocol::console::CaseAction;
 
 use super::Denied;
 use super::model::{Device, Role, User};
@@ -119,6 +120,19 @@ impl Act {
         Act::ResolveConflict,
         Act::Administer,
     ];
+
+    /// The act a case action is.
+    #[must_use]
+    pub fn of(action: &CaseAction) -> Act {
+        match action {
+            CaseAction::Approve
+            | CaseAction::Return { .. }
+            | CaseAction::Reject { .. }
+            | CaseAction::Merge { .. } => Act::Review,
+            CaseAction::Dispatch { .. } => Act::Dispatch,
+            CaseAction::Handled => Act::MarkHandled,
+        }
+    }
 
     /// The act in words, for refusals.
     #[must_use]
@@ -345,6 +359,24 @@ mod tests {
             assert!(allows(&operator, act, Some("T2"), Some("SZ")), "{act:?}");
         }
         assert!(decide(&operator, Act::Administer, Subject::Any).is_err());
+    }
+
+    #[test]
+    fn case_actions_are_review_dispatch_or_handling() {
+        assert_eq!(Act::of(&CaseAction::Approve), Act::Review);
+        assert_eq!(
+            Act::of(&CaseAction::Merge {
+                into: gridwalk_protocol::ReportId::new()
+            }),
+            Act::Review
+        );
+        assert_eq!(
+            Act::of(&CaseAction::Dispatch {
+                department: "SZ".into()
+            }),
+            Act::Dispatch
+        );
+        assert_eq!(Act::of(&CaseAction::Handled), Act::MarkHandled);
     }
 
     #[test]

@@ -126,11 +126,11 @@ pub async fn reports(
 ) -> Result<Vec<ConsoleReport>, AppError> {
     let who = Who::from(user);
     decide(&who, Act::SeeReports, Subject::Any)?;
-    let reach = reach(&who, Act::SeeReports);
+    let scope = reach(&who, Act::SeeReports);
     let filter = ReportFilter {
         states,
-        team: reach.team().map(str::to_owned),
-        department: reach.department().map(str::to_owned),
+        team: scope.team().map(str::to_owned),
+        department: scope.department().map(str::to_owned),
         limit,
     };
     Ok(state.store.console_reports(&filter).await?)
@@ -147,14 +147,7 @@ pub async fn act(
 ) -> Result<ActionAnswer, AppError> {
     let store = state.store.as_ref();
     let who = Who::from(user);
-    let kind = match &req.action {
-        CaseAction::Approve
-        | CaseAction::Return { .. }
-        | CaseAction::Reject { .. }
-        | CaseAction::Merge { .. } => Act::Review,
-        CaseAction::Dispatch { .. } => Act::Dispatch,
-        CaseAction::Handled => Act::MarkHandled,
-    };
+    let kind = Act::of(&req.action);
     decide(&who, kind, Subject::Any)?;
     let item = store
         .console_reports_by_id(&[id])

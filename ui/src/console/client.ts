@@ -1,7 +1,7 @@
 // Generated from the console's route table (sync-server/src/api/typescript.rs) by
 // `GRIDWALK_WRITE_BINDINGS=1 cargo test -p gridwalk-sync --lib console_client`. Do not edit by hand.
 
-import type { ActionAnswer, ActionRequest, Conflict, ConsoleReport, Department, DeviceRow, Evaluation, GroupBy, IntakeHealth, JsonValue, Person, ReportDetail, ReportId, Resolve, Session, SignIn } from "../shared/types";
+import type { Account, ActionAnswer, ActionRequest, AuditEntry, Conflict, ConsoleReport, Department, DeviceId, DeviceRow, EnrolledDevice, Evaluation, GroupBy, IntakeHealth, JsonValue, NewPassword, Person, ReportDetail, ReportId, Resolve, Session, SignIn } from "../shared/types";
 import { call, link } from "./http";
 
 /** The console's JSON routes, typed; each rejects with a `Failure`. */
@@ -32,6 +32,20 @@ export const client = {
   resolve: (id: string, body: Resolve) => call<JsonValue>("POST", `/v1/console/conflicts/${encodeURIComponent(id)}/resolve`, {}, body),
   /** The evaluation indicators per cell, team or inspector over a period. */
   evaluation: (query: { by: GroupBy; from: string; to: string }) => call<Evaluation>("GET", "/v1/console/evaluation", query),
+  /** Everyone: what they may do, and whether they are disabled (administrators). */
+  adminUsers: () => call<Array<Account>>("GET", "/v1/console/admin/users"),
+  /** Every enrolled device, with its inspector, and whether it is revoked (administrators). */
+  adminDevices: () => call<Array<EnrolledDevice>>("GET", "/v1/console/admin/devices"),
+  /** Revoke a device: its token stops working at once (a lost or retired tablet). */
+  revokeDevice: (id: DeviceId) => call<null>("POST", `/v1/console/admin/devices/${encodeURIComponent(id)}/revoke`),
+  /** Disable a person: their devices and console sessions stop working at once. */
+  disableUser: (login: string) => call<null>("POST", `/v1/console/admin/users/${encodeURIComponent(login)}/disable`),
+  /** Enable a disabled person again. */
+  enableUser: (login: string) => call<null>("POST", `/v1/console/admin/users/${encodeURIComponent(login)}/enable`),
+  /** Set a person's console password; their sessions end. */
+  setPassword: (login: string, body: NewPassword) => call<null>("POST", `/v1/console/admin/users/${encodeURIComponent(login)}/password`, {}, body),
+  /** The administrative audit trail, newest first. */
+  audit: (query: { limit?: number } = {}) => call<Array<AuditEntry>>("GET", "/v1/console/admin/audit", query),
 };
 
 /** Addresses of what the browser loads by itself: photos, downloads. */

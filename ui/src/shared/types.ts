@@ -3,6 +3,15 @@
 // Do not edit by hand.
 
 /**
+ * A person as an administrator sees them: who, and whether they are disabled.
+ */
+export type Account = { person: Person, 
+/**
+ * When they were disabled; `None` while they may work.
+ */
+disabled_at: string | null, };
+
+/**
  * The answer to a console action: where the report stands now.
  */
 export type ActionAnswer = { state: CaseState, case_no: string | null, };
@@ -29,6 +38,24 @@ message: string,
  * For `gap`: the mutation number the centre expects next.
  */
 expected?: number | null, };
+
+/**
+ * One administrative act in the audit trail: who did what to whom, and when.
+ */
+export type AuditEntry = { id: string, at: string, 
+/**
+ * The login of the person who acted, or `cli` for the server's command line.
+ */
+actor: string, 
+/**
+ * What was done: `create_user`, `set_password`, `enroll_device`, `revoke_device`,
+ * `disable_user`, `enable_user`, `load_reference`.
+ */
+action: string, 
+/**
+ * Whom or what it was done to (a login, a device ID, a directory).
+ */
+subject: string, detail: string | null, };
 
 /**
  * What a team leader or the centre does to a report (the body of
@@ -184,6 +211,19 @@ export type DeviceRow = { id: DeviceId, user: Person, enrolled_at: string, last_
 queue: QueueStats, reports_received: number, last_received_at: string | null, };
 
 /**
+ * An enrolled device as an administrator sees it.
+ */
+export type EnrolledDevice = { id: DeviceId, 
+/**
+ * The login of the inspector it is enrolled for.
+ */
+login: string, enrolled_at: string, last_seen: string | null, 
+/**
+ * When its token was revoked; `None` while it works.
+ */
+revoked_at: string | null, };
+
+/**
  * `GET /v1/console/evaluation`: the indicators per group over a period.
  */
 export type Evaluation = { by: GroupBy, from: string, to: string, rows: Array<Indicators>, total: Indicators, };
@@ -276,9 +316,18 @@ export type LocationProvider = "gps" | "network" | "photo_exif" | "manual";
 export type MissingPhotos = { report: ReportId, reporter: string, device: DeviceId, missing: number, photos: number, received_at: string, };
 
 /**
+ * `POST /v1/console/admin/users/{login}/password`: a new console password.
+ */
+export type NewPassword = { password: string, };
+
+/**
  * A person, as the console names them.
  */
-export type Person = { id: UserId, login: string, name: string, role: Role, team: string | null, };
+export type Person = { id: UserId, login: string, name: string, role: Role, team: string | null, 
+/**
+ * The department code of a department's clerk.
+ */
+department: string | null, };
 
 /**
  * One photo attached to a report.
@@ -371,9 +420,9 @@ export type Resolve = {
 fields: Array<FieldChoice>, };
 
 /**
- * What a person does in the system.
+ * What a person does in the system (who may do what: the README's role table).
  */
-export type Role = "inspector" | "leader" | "operator";
+export type Role = "inspector" | "leader" | "operator" | "department" | "administrator";
 
 /**
  * A console session: send `token` as `Authorization: Bearer …` until `expires_at`.
