@@ -11,8 +11,7 @@ use gridwalk_protocol::{
 };
 use gridwalk_sync::domain::cases::{Action, StepRequest, Stepped};
 use gridwalk_sync::domain::model::{
-    Appended, ArrivedPhoto, Author, Device, FeedKind, ReportFilter, Role, Upload, UploadPart,
-    User,
+    Appended, ArrivedPhoto, Author, Device, FeedKind, ReportFilter, Role, Upload, UploadPart, User,
 };
 use gridwalk_sync::domain::push::{Applied, Effect};
 use gridwalk_sync::domain::reference::Reference;
@@ -140,9 +139,7 @@ async fn people_devices_and_sessions(backend: Backend) {
     ));
 
     assert!(matches!(
-        store
-            .set_password(UserId::new(), Some("x"))
-            .await,
+        store.set_password(UserId::new(), Some("x")).await,
         Err(StoreError::NotFound(_))
     ));
     store.set_password(leader.id, Some("hash")).await.unwrap();

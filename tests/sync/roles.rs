@@ -168,13 +168,8 @@ fn entry(method: &Method, path: &str) -> Option<Vec<Call>> {
             one(Need::Device { out: 0 }, false)
         }
         ("POST", "/v1/uploads/" | "/v1/uploads") => one(Need::Device { out: 400 }, true),
-        ("HEAD" | "PATCH" | "DELETE", "/v1/uploads/{id}") => {
-            one(Need::Device { out: 404 }, true)
-        }
-        (
-            "GET",
-            "/v1/console/me" | "/v1/console/departments" | "/v1/console/code-tables",
-        )
+        ("HEAD" | "PATCH" | "DELETE", "/v1/uploads/{id}") => one(Need::Device { out: 404 }, true),
+        ("GET", "/v1/console/me" | "/v1/console/departments" | "/v1/console/code-tables")
         | ("DELETE", "/v1/console/session") => one(console(UseConsole), false),
         ("GET", "/v1/console/reports") => one(console(SeeReports), false),
         ("GET", "/v1/console/reports/{id}") => one(console(SeeReports), true),
@@ -211,7 +206,10 @@ fn entry(method: &Method, path: &str) -> Option<Vec<Call>> {
             | "/v1/console/evaluation.geojson",
         ) => one(console(Oversee), false),
         ("POST", "/v1/console/conflicts/{id}/resolve") => one(console(ResolveConflict), true),
-        ("GET", "/v1/console/admin/users" | "/v1/console/admin/devices" | "/v1/console/admin/audit")
+        (
+            "GET",
+            "/v1/console/admin/users" | "/v1/console/admin/devices" | "/v1/console/admin/audit",
+        )
         | (
             "POST",
             "/v1/console/admin/devices/{id}/revoke"
@@ -319,7 +317,11 @@ async fn tablet(
         .await
         .unwrap();
     let client = connect(&engine, &s.url, &token);
-    capture(&engine, &[fixtures().join("photos").join(photos[0])], RUBBISH);
+    capture(
+        &engine,
+        &[fixtures().join("photos").join(photos[0])],
+        RUBBISH,
+    );
     let report = engine.reports(ReportState::Queued).unwrap()[0].id;
     engine.sync_once(&client, APP).await.unwrap();
     let held = s.store.report(report).await.unwrap().unwrap();
@@ -348,7 +350,11 @@ async fn tablet(
     let conflict = s.store.conflicts(report).await.unwrap()[0].id;
 
     // A second report, sent without its photo, whose upload is opened and left open.
-    capture(&engine, &[fixtures().join("photos").join(photos[1])], RUBBISH);
+    capture(
+        &engine,
+        &[fixtures().join("photos").join(photos[1])],
+        RUBBISH,
+    );
     let second = engine
         .reports(ReportState::Queued)
         .unwrap()
@@ -378,8 +384,13 @@ async fn world(backend: Backend) -> World {
         ["orient-1.jpg", "orient-2.jpg"],
     )
     .await;
-    let (engine_b, _, report_b, sha_b, conflict_b, pending_b) =
-        tablet(&s, dir_b.path(), "zhaomin", ["orient-3.jpg", "orient-4.jpg"]).await;
+    let (engine_b, _, report_b, sha_b, conflict_b, pending_b) = tablet(
+        &s,
+        dir_b.path(),
+        "zhaomin",
+        ["orient-3.jpg", "orient-4.jpg"],
+    )
+    .await;
     assert_ne!(sha_a, sha_b);
 
     let mut tokens = HashMap::new();
@@ -448,14 +459,15 @@ async fn world(backend: Backend) -> World {
 }
 
 /// The request `cred` makes for `call` on a subject in `scope`.
-fn request(w: &World, http: &reqwest::Client, call: &Call, cred: Cred, scope: Scope) -> reqwest::RequestBuilder {
+fn request(
+    w: &World,
+    http: &reqwest::Client,
+    call: &Call,
+    cred: Cred,
+    scope: Scope,
+) -> reqwest::RequestBuilder {
     let k = usize::from(scope == Scope::Out);
-    let upload_id = w.pending[k]
-        .upload
-        .rsplit('/')
-        .next()
-        .unwrap()
-        .to_owned();
+    let upload_id = w.pending[k].upload.rsplit('/').next().unwrap().to_owned();
     let login = match call.path.as_str() {
         // Disabling and enabling go to a person no other call needs.
         "/v1/console/admin/users/{login}/disable" | "/v1/console/admin/users/{login}/enable" => {
@@ -566,12 +578,17 @@ async fn every_route_answers_every_role_as_the_role_table_says(backend: Backend)
         uncovered.is_empty(),
         "routes the role table does not cover: {uncovered:?}"
     );
-    let mut calls: Vec<Call> = routes.iter().flat_map(|(m, p)| entry(m, p).unwrap()).collect();
-    // Ending things last: an upload, then each caller's own session.
+    let mut calls: Vec<Call> = routes
+        .iter()
+        .flat_map(|(m, p)| entry(m, p).unwrap())
+        .collect();
+    // Ending things last: the open upload (a new creation for its photo replaces it, so
+    // creations come after it), then each caller's own session.
     calls.sort_by_key(|c| {
         (
+            c.method == Method::DELETE && c.path == "/v1/console/session",
+            c.method == Method::POST && c.path.starts_with("/v1/uploads"),
             c.method == Method::DELETE,
-            c.path == "/v1/console/session",
         )
     });
     let mut wrong = Vec::new();
@@ -607,7 +624,12 @@ async fn every_route_answers_every_role_as_the_role_table_says(backend: Backend)
             }
         }
     }
-    assert!(wrong.is_empty(), "{} of {made} calls:\n{}", wrong.len(), wrong.join("\n"));
+    assert!(
+        wrong.is_empty(),
+        "{} of {made} calls:\n{}",
+        wrong.len(),
+        wrong.join("\n")
+    );
     w.s.finish().await;
 }
 
@@ -667,7 +689,11 @@ async fn inspectors_stay_out_of_the_console(backend: Backend) {
         .unwrap();
     assert_eq!(resp.status(), 403);
     let e: gridwalk_protocol::ApiError = resp.json().await.unwrap();
-    assert!(e.message.contains("inspectors use the app"), "{}", e.message);
+    assert!(
+        e.message.contains("inspectors use the app"),
+        "{}",
+        e.message
+    );
     s.finish().await;
 }
 

@@ -22,8 +22,8 @@ use gridwalk_protocol::console::{
     DeviceRow, EnrolledDevice, Evaluation, GroupBy, IntakeHealth, NewPassword, Person,
     ReportDetail, Resolve, Session, SignIn,
 };
-use gridwalk_protocol::{DeviceId, ReportId};
 use gridwalk_protocol::typescript::{Declarations, SHARED_MODULE, WRITE_VAR, check_fresh, shared};
+use gridwalk_protocol::{DeviceId, ReportId};
 use serde_json::Value;
 use ts_rs::TS;
 use utoipa::OpenApi;

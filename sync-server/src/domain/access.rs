@@ -217,7 +217,10 @@ impl Reach {
 /// a department reaches nothing.
 #[must_use]
 pub fn reach(who: &Who<'_>, act: Act) -> Reach {
-    let team = || who.team.map_or(Reach::Nothing, |t| Reach::Team(t.to_owned()));
+    let team = || {
+        who.team
+            .map_or(Reach::Nothing, |t| Reach::Team(t.to_owned()))
+    };
     let department = || {
         who.department
             .map_or(Reach::Nothing, |d| Reach::Department(d.to_owned()))
@@ -334,7 +337,12 @@ mod tests {
     fn leaders_act_on_their_own_team_and_operators_on_all() {
         let leader = user(Role::Leader, Some("T1"), None);
         let leader = Who::from(&leader);
-        for act in [Act::SeeReports, Act::Review, Act::Dispatch, Act::MarkHandled] {
+        for act in [
+            Act::SeeReports,
+            Act::Review,
+            Act::Dispatch,
+            Act::MarkHandled,
+        ] {
             assert!(allows(&leader, act, Some("T1"), None), "{act:?}");
             assert!(!allows(&leader, act, Some("T2"), None), "{act:?}");
             assert!(!allows(&leader, act, None, None), "{act:?}");
@@ -345,7 +353,10 @@ mod tests {
         );
         assert_eq!(reach(&leader, Act::Oversee), Reach::Team("T1".into()));
         let teamless = user(Role::Leader, None, None);
-        assert_eq!(reach(&Who::from(&teamless), Act::SeeReports), Reach::Nothing);
+        assert_eq!(
+            reach(&Who::from(&teamless), Act::SeeReports),
+            Reach::Nothing
+        );
         let operator = user(Role::Operator, None, None);
         let operator = Who::from(&operator);
         for act in [
@@ -468,8 +479,14 @@ mod tests {
                 department: Some("SZ"),
             };
             assert!(decide(&who, Act::Sync, Subject::Any).is_err(), "{role:?}");
-            assert!(decide(&who, Act::HoldTablet, Subject::Any).is_err(), "{role:?}");
-            assert!(decide(&who, Act::UseConsole, Subject::Any).is_ok(), "{role:?}");
+            assert!(
+                decide(&who, Act::HoldTablet, Subject::Any).is_err(),
+                "{role:?}"
+            );
+            assert!(
+                decide(&who, Act::UseConsole, Subject::Any).is_ok(),
+                "{role:?}"
+            );
         }
     }
 

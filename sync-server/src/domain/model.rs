@@ -284,7 +284,6 @@ pub struct UploadPart {
     pub key: String,
 }
 
-
 /// What a received report says one of its photos must be.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PhotoSlot {

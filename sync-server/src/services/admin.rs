@@ -206,7 +206,9 @@ pub async fn revoke_device_as(
 ) -> Result<(), AppError> {
     actor.may()?;
     if !store.revoke_device(device, chrono::Utc::now()).await? {
-        return Err(AppError::NotFound(format!("no device {device} is enrolled")));
+        return Err(AppError::NotFound(format!(
+            "no device {device} is enrolled"
+        )));
     }
     record(store, actor, "revoke_device", &device.to_string(), None).await
 }

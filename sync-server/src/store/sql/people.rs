@@ -297,7 +297,7 @@ impl<D: Database> SessionStore for D {
             else {
                 return Ok(None);
             };
-            Ok(Some((user(&row)?, row.get(8)?)))
+            Ok(Some((user(&row)?, row.get(9)?)))
         })
     }
 
