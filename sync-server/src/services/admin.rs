@@ -337,7 +337,7 @@ pub async fn set_password_as(
     let chars = password.chars().count();
     if !(MIN_PASSWORD..=MAX_PASSWORD).contains(&chars) {
         return Err(AppError::BadRequest(format!(
-            "the password must be {MIN_PASSWORD} to {MAX_PASSWORD} characters"
+            "the password must be at least {MIN_PASSWORD} and at most {MAX_PASSWORD} characters"
         )));
     }
     let password = password.to_owned();
