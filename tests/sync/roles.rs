@@ -697,7 +697,128 @@ async fn inspectors_stay_out_of_the_console(backend: Backend) {
     s.finish().await;
 }
 
+/// An administrator manages people and tablets from the console, and the audit trail names
+/// them as the actor of every act.
+async fn administrators_act_in_the_console_and_the_trail_names_them(backend: Backend) {
+    let s = server(backend).await;
+    let admin_token = sign_in(&s, "guanliyuan").await;
+    let http = reqwest::Client::new();
+    let post = |path: &str, body: Option<Value>| {
+        let req = http
+            .post(format!("{}/v1/console/admin/{path}", s.url))
+            .bearer_auth(&admin_token);
+        match body {
+            Some(b) => req.json(&b),
+            None => req,
+        }
+        .send()
+    };
+    let tablet = DeviceId::new();
+    let tablet_token = admin::enroll_device(s.store.as_ref(), "zhouli", tablet)
+        .await
+        .unwrap();
+    let device_me = |token: String| {
+        http.get(format!("{}/v1/me", s.url))
+            .bearer_auth(token)
+            .send()
+    };
+    assert_eq!(device_me(tablet_token.clone()).await.unwrap().status(), 200);
+
+    // Disabling a person stops their tablet; enabling lets it work again.
+    assert_eq!(
+        post("users/zhouli/disable", None).await.unwrap().status(),
+        204
+    );
+    assert_eq!(device_me(tablet_token.clone()).await.unwrap().status(), 401);
+    let people: Vec<gridwalk_protocol::console::Account> = http
+        .get(format!("{}/v1/console/admin/users", s.url))
+        .bearer_auth(&admin_token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let zhouli = people.iter().find(|a| a.person.login == "zhouli").unwrap();
+    assert!(zhouli.disabled_at.is_some());
+    assert_eq!(
+        post("users/zhouli/enable", None).await.unwrap().status(),
+        204
+    );
+    assert_eq!(device_me(tablet_token.clone()).await.unwrap().status(), 200);
+    // Revoking the tablet stops it for good.
+    let resp = post(&format!("devices/{tablet}/revoke"), None)
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 204);
+    assert_eq!(device_me(tablet_token).await.unwrap().status(), 401);
+    let resp = post(&format!("devices/{}/revoke", DeviceId::new()), None)
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 404);
+    // A new password for a leader ends their session; an inspector has none to set.
+    let leader = sign_in(&s, "chenjianguo").await;
+    let resp = post(
+        "users/chenjianguo/password",
+        Some(json!({ "password": "a brand new passphrase" })),
+    )
+    .await
+    .unwrap();
+    assert_eq!(resp.status(), 204);
+    let me = http
+        .get(format!("{}/v1/console/me", s.url))
+        .bearer_auth(&leader)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(me.status(), 401);
+    let resp = post(
+        &format!("users/{INSPECTOR}/password"),
+        Some(json!({ "password": "a brand new passphrase" })),
+    )
+    .await
+    .unwrap();
+    assert_eq!(resp.status(), 400);
+    // Nobody disables themselves.
+    let resp = post("users/guanliyuan/disable", None).await.unwrap();
+    assert_eq!(resp.status(), 409);
+
+    let trail: Vec<gridwalk_protocol::console::AuditEntry> = http
+        .get(format!("{}/v1/console/admin/audit", s.url))
+        .bearer_auth(&admin_token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let by_admin: Vec<(&str, &str)> = trail
+        .iter()
+        .filter(|a| a.actor == "guanliyuan")
+        .map(|a| (a.action.as_str(), a.subject.as_str()))
+        .collect();
+    let tablet = tablet.to_string();
+    assert_eq!(
+        by_admin,
+        vec![
+            ("set_password", "chenjianguo"),
+            ("revoke_device", tablet.as_str()),
+            ("enable_user", "zhouli"),
+            ("disable_user", "zhouli"),
+        ],
+        "newest first, each by the administrator"
+    );
+    assert!(
+        trail
+            .iter()
+            .any(|a| a.actor == "cli" && a.action == "enroll_device"),
+        "the command line's acts are there too"
+    );
+    s.finish().await;
+}
+
 on_every_backend!(
+    administrators_act_in_the_console_and_the_trail_names_them,
     every_route_answers_every_role_as_the_role_table_says,
     lists_hold_what_the_scope_allows,
     inspectors_stay_out_of_the_console,
