@@ -114,7 +114,8 @@ async fn world(backend: Backend) -> World {
 
     let operator = s.user_by_login("sunyue").await.unwrap().unwrap();
     let mut before = r.clone();
-    for (v, text) in [(1, "路边堆放建筑垃圾约两方"), (2, "路边堆放建筑垃圾约三方")] {
+    for (v, text) in [(1, "路边堆放建筑垃圾约两方"), (2, "路边堆放建筑垃圾约三方")]
+    {
         let mut changed = before.clone();
         changed.description = text.into();
         let patch = ReportPatch::between(&before, &changed);
@@ -225,7 +226,9 @@ async fn a_clean_store_verifies(backend: Backend) {
         (3, 2, 1)
     );
     assert!(detail.seal.head.is_some());
-    let bytes = console::photo(&w.state(), &w.operator, &w.sha).await.unwrap();
+    let bytes = console::photo(&w.state(), &w.operator, &w.sha)
+        .await
+        .unwrap();
     assert_eq!(&bytes[..], PHOTO);
     w.done().await;
 }
@@ -404,8 +407,7 @@ async fn an_exported_case_checks_without_the_database(backend: Backend) {
         "versions.json"
     );
     let report: package::ReportFile =
-        serde_json::from_slice(&std::fs::read(record_copy.join("report.json")).unwrap())
-            .unwrap();
+        serde_json::from_slice(&std::fs::read(record_copy.join("report.json")).unwrap()).unwrap();
     package::finish(&record_copy, &report, "later", "a forger").unwrap();
     let p = package::check(&record_copy).unwrap_err();
     assert_eq!(p.item, "versions.json: version 2", "{p}");

@@ -79,11 +79,11 @@ mod tests {
     fn the_same_value_from_reordered_or_spaced_text_is_the_same() {
         let a: Value = serde_json::from_str(r#"{"lon": 113.0812345, "lat": 22.5, "n": "网格"}"#)
             .expect("json");
-        let b: Value = serde_json::from_str(r#"{"n":"网格","lat":22.50,"lon":113.0812345}"#)
-            .expect("json");
+        let b: Value =
+            serde_json::from_str(r#"{"n":"网格","lat":22.50,"lon":113.0812345}"#).expect("json");
         assert!(same(&a, &b));
-        let c: Value = serde_json::from_str(r#"{"n":"网格","lat":22.51,"lon":113.0812345}"#)
-            .expect("json");
+        let c: Value =
+            serde_json::from_str(r#"{"n":"网格","lat":22.51,"lon":113.0812345}"#).expect("json");
         assert!(!same(&a, &c));
     }
 

@@ -157,7 +157,10 @@ pub fn walk(links: &[Link]) -> Result<String, Break> {
     let mut expected = GENESIS.to_owned();
     for l in links {
         let (Some(prev), Some(hash)) = (&l.prev, &l.hash) else {
-            return Err(broke(&l.label, "has no hash: it was not written by the chain"));
+            return Err(broke(
+                &l.label,
+                "has no hash: it was not written by the chain",
+            ));
         };
         if *prev != expected {
             return Err(broke(

@@ -177,7 +177,12 @@ fn files_under(dir: &Path, base: &Path, out: &mut Vec<String>) -> Result<(), Evi
 ///
 /// # Errors
 /// A file that cannot be read, or the manifest written.
-pub fn finish(dir: &Path, report: &ReportFile, made_at: &str, made_by: &str) -> Result<String, EvidenceError> {
+pub fn finish(
+    dir: &Path,
+    report: &ReportFile,
+    made_at: &str,
+    made_by: &str,
+) -> Result<String, EvidenceError> {
     let mut paths = Vec::new();
     files_under(dir, dir, &mut paths)?;
     let files = paths
@@ -241,8 +246,10 @@ pub struct Summary {
 }
 
 fn read_json<T: serde::de::DeserializeOwned>(dir: &Path, name: &str) -> Result<T, Problem> {
-    let bytes = std::fs::read(dir.join(name)).map_err(|e| problem(name, format!("cannot be read: {e}")))?;
-    serde_json::from_slice(&bytes).map_err(|e| problem(name, format!("is not what it should be: {e}")))
+    let bytes =
+        std::fs::read(dir.join(name)).map_err(|e| problem(name, format!("cannot be read: {e}")))?;
+    serde_json::from_slice(&bytes)
+        .map_err(|e| problem(name, format!("is not what it should be: {e}")))
 }
 
 /// Checks a package with nothing but its files.
@@ -253,7 +260,10 @@ fn read_json<T: serde::de::DeserializeOwned>(dir: &Path, name: &str) -> Result<T
 pub fn check(dir: &Path) -> Result<Summary, Problem> {
     let manifest: Manifest = read_json(dir, MANIFEST)?;
     if manifest.format != FORMAT {
-        return Err(problem(MANIFEST, format!("format {:?}, not {FORMAT:?}", manifest.format)));
+        return Err(problem(
+            MANIFEST,
+            format!("format {:?}, not {FORMAT:?}", manifest.format),
+        ));
     }
     let fingerprint = std::fs::read(dir.join(MANIFEST))
         .map(|b| sha256_hex(&b))
@@ -262,7 +272,10 @@ pub fn check(dir: &Path) -> Result<Summary, Problem> {
     files_under(dir, dir, &mut present).map_err(|e| problem(".", e.to_string()))?;
     let listed: BTreeSet<&str> = manifest.files.iter().map(|f| f.path.as_str()).collect();
     if let Some(extra) = present.iter().find(|p| !listed.contains(p.as_str())) {
-        return Err(problem(extra.as_str(), "is not in the manifest (added after export)"));
+        return Err(problem(
+            extra.as_str(),
+            "is not in the manifest (added after export)",
+        ));
     }
     for f in &manifest.files {
         let bytes = std::fs::read(dir.join(&f.path))
@@ -271,7 +284,10 @@ pub fn check(dir: &Path) -> Result<Summary, Problem> {
         if sha != f.sha256 {
             return Err(problem(
                 &f.path,
-                format!("its SHA-256 is {sha}, the manifest says {} (the file was changed)", f.sha256),
+                format!(
+                    "its SHA-256 is {sha}, the manifest says {} (the file was changed)",
+                    f.sha256
+                ),
             ));
         }
     }
@@ -280,7 +296,10 @@ pub fn check(dir: &Path) -> Result<Summary, Problem> {
     let events: Vec<Link> = read_json(dir, "events.json")?;
     let tasks: Value = read_json(dir, "tasks.json")?;
     if report.report != manifest.report {
-        return Err(problem("report.json", "is about another report than the manifest"));
+        return Err(problem(
+            "report.json",
+            "is about another report than the manifest",
+        ));
     }
     let checked = chain::check_report(&report.row, report.seal.as_deref(), &versions, &events)
         .map_err(|b| {
@@ -306,7 +325,10 @@ pub fn check(dir: &Path) -> Result<Summary, Problem> {
         held += 1;
         let actual = sha256_hex(&bytes);
         if actual != *sha {
-            return Err(problem(&rel, format!("its bytes hash to {actual}, not to its name")));
+            return Err(problem(
+                &rel,
+                format!("its bytes hash to {actual}, not to its name"),
+            ));
         }
     }
     Ok(Summary {
@@ -419,10 +441,9 @@ mod tests {
         std::fs::write(&path, text.replace("\"leader\"", "\"someone\"")).expect("write");
         let p = check(dir.path()).expect_err("changed");
         assert_eq!(p.item, "events.json");
-        let report: ReportFile = serde_json::from_slice(
-            &std::fs::read(dir.path().join("report.json")).expect("read"),
-        )
-        .expect("json");
+        let report: ReportFile =
+            serde_json::from_slice(&std::fs::read(dir.path().join("report.json")).expect("read"))
+                .expect("json");
         finish(dir.path(), &report, "later", "forger").expect("remade");
         let p = check(dir.path()).expect_err("chain");
         assert_eq!(p.item, "events.json: case event 1", "{p}");

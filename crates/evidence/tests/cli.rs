@@ -88,7 +88,10 @@ fn a_sound_package_is_ok_and_a_changed_byte_is_named() {
     let (ok, text) = verify(dir.path());
     assert!(ok, "{text}");
     assert!(text.starts_with("OK: report r"), "{text}");
-    assert!(text.contains("1 versions, 1 case events and 1 photos"), "{text}");
+    assert!(
+        text.contains("1 versions, 1 case events and 1 photos"),
+        "{text}"
+    );
 
     let photo = package::photo_path(dir.path(), &sha);
     let mut bytes = std::fs::read(&photo).unwrap();
@@ -96,7 +99,10 @@ fn a_sound_package_is_ok_and_a_changed_byte_is_named() {
     std::fs::write(&photo, bytes).unwrap();
     let (ok, text) = verify(dir.path());
     assert!(!ok, "{text}");
-    assert!(text.starts_with(&format!("BAD: photos/{sha}.jpg")), "{text}");
+    assert!(
+        text.starts_with(&format!("BAD: photos/{sha}.jpg")),
+        "{text}"
+    );
 }
 
 #[test]

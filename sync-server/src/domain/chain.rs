@@ -218,7 +218,11 @@ pub fn check_acts(acts: &[Link], head_seq: i64, head_hash: &str) -> Result<usize
             Entry::AdminAct(a) => {
                 return Err(Break {
                     label: l.label.clone(),
-                    what: format!("act {n} is missing (the acts go from {} to {})", n - 1, a.seq),
+                    what: format!(
+                        "act {n} is missing (the acts go from {} to {})",
+                        n - 1,
+                        a.seq
+                    ),
                 });
             }
             _ => {
@@ -284,7 +288,10 @@ mod tests {
         if let Entry::AdminAct(a) = &mut edited[1].entry {
             a.actor = "someone".into();
         }
-        assert_eq!(check_acts(&edited, 3, &head).expect_err("edited").label, "admin act 2");
+        assert_eq!(
+            check_acts(&edited, 3, &head).expect_err("edited").label,
+            "admin act 2"
+        );
     }
 
     #[test]

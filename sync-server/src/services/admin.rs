@@ -229,7 +229,11 @@ pub struct Finding {
 
 impl std::fmt::Display for Finding {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} · {} · {}: {}", self.table, self.chain, self.entry, self.what)
+        write!(
+            f,
+            "{} · {} · {}: {}",
+            self.table, self.chain, self.entry, self.what
+        )
     }
 }
 

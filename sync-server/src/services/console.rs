@@ -5,11 +5,11 @@
 
 use bytes::Bytes;
 use chrono::{DateTime, Duration, Utc};
+use gridwalk_evidence::package;
 use gridwalk_protocol::console::{
     ActionAnswer, ActionRequest, CaseAction, Conflict, ConsoleReport, Department, DeviceRow,
     Evaluation, GroupBy, IntakeHealth, ReportDetail, Resolve, Seal, Session, VersionInfo,
 };
-use gridwalk_evidence::package;
 use gridwalk_protocol::validate::MAX_NOTE_CHARS;
 use gridwalk_protocol::{CaseState, ReportId, Version};
 use uuid::Uuid;

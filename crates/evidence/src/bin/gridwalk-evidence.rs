@@ -21,7 +21,9 @@ fn main() -> ExitCode {
                 "OK: report {}{}: {} files, {} versions, {} case events and {} photos intact; \
                  fingerprint (SHA-256 of manifest.json) {}",
                 s.report,
-                s.case_no.map(|c| format!(" (case {c})")).unwrap_or_default(),
+                s.case_no
+                    .map(|c| format!(" (case {c})"))
+                    .unwrap_or_default(),
                 s.files,
                 s.versions,
                 s.events,

@@ -16,9 +16,7 @@ use gridwalk_protocol::ReportId;
 use serde_json::Value as Json;
 
 use super::{Database, Mode, Row, Sql, Value, params, tx};
-use crate::domain::chain::{
-    self as rules, CaseRow, EventFacts, ReportChains, ReportRow,
-};
+use crate::domain::chain::{self as rules, CaseRow, EventFacts, ReportChains, ReportRow};
 use crate::domain::model::AdminAct;
 use crate::store::{IntegrityStore, StoreError, StoreResult};
 
@@ -261,7 +259,10 @@ fn act_link(r: &Row) -> StoreResult<Link> {
     Ok(Link {
         label: match seq {
             Some(n) => format!("admin act {n} ({} {})", act.action, act.subject),
-            None => format!("admin act {} ({} {}, unnumbered)", act.id, act.action, act.subject),
+            None => format!(
+                "admin act {} ({} {}, unnumbered)",
+                act.id, act.action, act.subject
+            ),
         },
         prev: r.get(7)?,
         hash: r.get(8)?,
@@ -423,10 +424,7 @@ impl<D: Database> IntegrityStore for D {
                     .await?
                 }
             };
-            let ids: Vec<ReportId> = rows
-                .iter()
-                .map(|r| r.get(0))
-                .collect::<StoreResult<_>>()?;
+            let ids: Vec<ReportId> = rows.iter().map(|r| r.get(0)).collect::<StoreResult<_>>()?;
             load_chains(tx, ids).await
         })
     }
@@ -474,11 +472,14 @@ impl<D: Database> IntegrityStore for D {
 
     async fn held_blobs(&self) -> StoreResult<Vec<(String, u64)>> {
         tx!(self, Mode::Read, |tx| {
-            tx.query("SELECT sha256, bytes FROM photo_blobs ORDER BY sha256", vec![])
-                .await?
-                .iter()
-                .map(|r| Ok((r.get(0)?, r.get(1)?)))
-                .collect()
+            tx.query(
+                "SELECT sha256, bytes FROM photo_blobs ORDER BY sha256",
+                vec![],
+            )
+            .await?
+            .iter()
+            .map(|r| Ok((r.get(0)?, r.get(1)?)))
+            .collect()
         })
     }
 }

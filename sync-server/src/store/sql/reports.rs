@@ -18,9 +18,8 @@ use super::feed::write_feed;
 use super::steps::{held_photos, move_report, step_in};
 use super::{Database, Mode, Row, Sql, Ty, Value, params, tag, tx};
 use crate::domain::Denied;
-use crate::domain::chain::{self, ReportRow};
-use gridwalk_evidence::chain::GENESIS;
 use crate::domain::cases::{StepRequest, Stepped};
+use crate::domain::chain::{self, ReportRow};
 use crate::domain::conflicts::{self, Resolution};
 use crate::domain::duplicates::{self, Candidate};
 use crate::domain::edits::{self, Held, History, Plan};
@@ -29,6 +28,7 @@ use crate::domain::photos;
 use crate::domain::push::{self, EditEffect, Effect, Run};
 use crate::domain::reference::Reference;
 use crate::store::{PushApplied, ReportStore, Seen, StoreError, StoreResult};
+use gridwalk_evidence::chain::GENESIS;
 
 /// The columns of a report as held ([`stored`] reads them).
 pub(crate) const STORED_COLUMNS: &str = "record, state, version, received_at, duplicate_of, \
@@ -642,7 +642,8 @@ async fn receive_reports(
 
 /// A value as JSON, to be hashed.
 fn to_json<T: serde::Serialize>(v: &T) -> StoreResult<serde_json::Value> {
-    serde_json::to_value(v).map_err(|e| StoreError::Corrupt(format!("a value does not serialise: {e}")))
+    serde_json::to_value(v)
+        .map_err(|e| StoreError::Corrupt(format!("a value does not serialise: {e}")))
 }
 
 const PHOTO_COLUMNS: &[(&str, Ty)] = &[
