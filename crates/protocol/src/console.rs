@@ -226,9 +226,11 @@ pub struct ReportDetail {
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Seal {
     pub verified: bool,
-    /// Versions, case events and photos checked.
+    /// Versions checked on their chain.
     pub versions: u32,
+    /// Case events checked on their chain.
     pub events: u32,
+    /// Photos re-hashed (those whose bytes the centre holds).
     pub photos: u32,
     /// Where the records are broken: the table, the entry and what does not match
     /// (`report_versions: version 2: its content no longer matches its hash`).
