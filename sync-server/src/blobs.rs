@@ -257,6 +257,26 @@ impl BlobStore {
             .map_err(move |e| BlobError(format!("{owned}: {e}"))))
     }
 
+    /// The SHA-256 (lower-case hex) and size of the photo filed under `sha256`, hashed as it
+    /// is read piece by piece; `None` if there is no such object.
+    pub async fn photo_digest(&self, sha256: &str) -> Result<Option<(String, u64)>, BlobError> {
+        use sha2::{Digest, Sha256};
+        let key = Self::photo_key(sha256);
+        let stream = match self.store.get(&Path::from(key.as_str())).await {
+            Ok(got) => got.into_stream(),
+            Err(object_store::Error::NotFound { .. }) => return Ok(None),
+            Err(e) => return Err(blob_err(&key)(e)),
+        };
+        let mut hasher = Sha256::new();
+        let mut bytes = 0u64;
+        let mut stream = std::pin::pin!(stream);
+        while let Some(piece) = stream.try_next().await.map_err(blob_err(&key))? {
+            bytes += piece.len() as u64;
+            hasher.update(&piece);
+        }
+        Ok(Some((gridwalk_evidence::hex(&hasher.finalize()), bytes)))
+    }
+
     /// Stores one accepted part of an upload; returns its object name.
     pub async fn put_part(
         &self,

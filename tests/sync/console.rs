@@ -614,7 +614,63 @@ async fn sign_in_is_refused_in_words_and_inspectors_stay_out(backend: Backend) {
     s.finish().await;
 }
 
+/// The report page's seal: verified while the records and photos are as written; once a
+/// photo's file is overwritten on disk, the seal names it and the photo is not served.
+async fn a_reports_seal_shows_verified_then_what_was_changed(backend: Backend) {
+    let s = server(backend).await;
+    let (_d, ids) = four_reports(&s).await;
+    let leader = Console::sign_in(&s, "chenjianguo").await;
+    leader
+        .done(ids[0], CaseAction::Approve, CaseState::PendingReview)
+        .await;
+    let path = format!("/v1/console/reports/{}", ids[0]);
+    let detail: ReportDetail = leader.get(&path).await;
+    assert!(detail.seal.verified, "{:?}", detail.seal);
+    assert_eq!(
+        (detail.seal.versions, detail.seal.events, detail.seal.photos),
+        (1, 2, 1),
+        "{:?}",
+        detail.seal
+    );
+    let sha = detail.item.report.photos[0].sha256.clone();
+    let photo = format!("/v1/console/photos/{sha}");
+    let served = leader
+        .http
+        .get(format!("{}{photo}", s.url))
+        .bearer_auth(&leader.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(served.status(), 200);
+
+    let file = s
+        .blobs_dir
+        .join(gridwalk_sync::blobs::BlobStore::photo_key(&sha));
+    std::fs::write(&file, b"<html>not the photo</html>").unwrap();
+    let detail: ReportDetail = leader.get(&path).await;
+    assert!(!detail.seal.verified);
+    let broken = detail.seal.broken.unwrap();
+    assert!(
+        broken.contains(&format!("photo_blobs: photo {sha}")),
+        "{broken}"
+    );
+    let served = leader
+        .http
+        .get(format!("{}{photo}", s.url))
+        .bearer_auth(&leader.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        served.status(),
+        500,
+        "changed bytes are not served as the photo"
+    );
+    s.finish().await;
+}
+
 on_every_backend!(
+    a_reports_seal_shows_verified_then_what_was_changed,
     a_leader_reviews_the_teams_reports,
     a_case_goes_round_the_loop_with_deadlines_in_working_time,
     sign_in_is_refused_in_words_and_inspectors_stay_out,

@@ -225,6 +225,28 @@ pub struct ReportDetail {
     pub related: Vec<ConsoleReport>,
     /// The report's grid cell (a GeoJSON Feature), for the map.
     pub cell: Option<serde_json::Value>,
+    /// Whether the report's records are intact.
+    pub seal: Seal,
+}
+
+/// Whether a report's records are as written: its versions and case events hash chains
+/// unbroken up to its present state, and its photos' bytes matching their SHA-256.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct Seal {
+    pub verified: bool,
+    /// Versions checked on their chain.
+    pub versions: u32,
+    /// Case events checked on their chain.
+    pub events: u32,
+    /// Photos re-hashed (those whose bytes the centre holds).
+    pub photos: u32,
+    /// Where the records are broken: the table, the entry and what does not match
+    /// (`report_versions: version 2: its content no longer matches its hash`).
+    pub broken: Option<String>,
+    /// The report row's seal (SHA-256 over its state and its chains' heads), when verified.
+    pub head: Option<String>,
 }
 
 /// What a team leader or the centre does to a report (the body of

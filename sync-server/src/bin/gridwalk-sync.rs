@@ -138,6 +138,19 @@ enum AdminCommand {
         #[arg(long, default_value_t = 50)]
         limit: u32,
     },
+    /// Re-walk every hash chain (each report's versions and case events, its row's seal,
+    /// the administrative acts) and re-hash every photo in the blob store; print the first
+    /// bad entry of each broken chain and exit non-zero, or a summary when all is intact.
+    Verify,
+    /// Write a case's evidence package (records, photos, chain proof, manifest) into a new
+    /// directory; `gridwalk-evidence verify <dir>` checks it with no database.
+    ExportCase {
+        /// The report's ID or the case number (立案编号).
+        case: String,
+        /// The directory to create (it must not exist, or be empty).
+        #[arg(long)]
+        out: PathBuf,
+    },
 }
 
 #[tokio::main]
@@ -358,6 +371,33 @@ async fn run(cli: Cli) -> Result<()> {
                             .map_or_else(|| "active".into(), |t| format!("revoked {t}"))
                     );
                 }
+            }
+            AdminCommand::Verify => {
+                let blobs = BlobStore::open(&settings.blobs)?;
+                let v = admin::verify(store.as_ref(), &blobs).await?;
+                for f in &v.findings {
+                    println!("BROKEN {f}");
+                }
+                let summary = format!(
+                    "{} reports ({} versions, {} case events), {} administrative acts, {} photos",
+                    v.reports, v.versions, v.events, v.acts, v.blobs
+                );
+                if !v.findings.is_empty() {
+                    bail!("{} broken: checked {summary}", v.findings.len());
+                }
+                println!("OK: every chain and photo intact: {summary}");
+            }
+            AdminCommand::ExportCase { case, out } => {
+                let blobs = BlobStore::open(&settings.blobs)?;
+                let (id, fingerprint) =
+                    admin::export_case(store.as_ref(), &blobs, &case, &out).await?;
+                println!("{}", out.display());
+                eprintln!(
+                    "report {id} exported to {}; manifest SHA-256 {fingerprint}; check it with \
+                     `gridwalk-evidence verify {}`",
+                    out.display(),
+                    out.display()
+                );
             }
             AdminCommand::Audit { limit } => {
                 for a in store.admin_acts(limit).await? {

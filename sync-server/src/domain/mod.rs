@@ -13,6 +13,7 @@
 //! - [`edits`]: how a device's edit settles against the centre's versions.
 //! - [`photos`]: what a photo's arrival, or a new version's photo list, does to a report.
 //! - [`conflicts`]: an operator's resolution of a conflict.
+//! - [`chain`]: what of each stored row is hash-chained, and how the chains are judged.
 //! - [`duplicates`], [`evaluation`], [`feed`], [`access`]: likely duplicates, the 考核
 //!   indicators, feed cursors, and who may see and do what.
 //! - [`calendar`], [`rules`], [`reference`]: working time, the case rules, and the reference
@@ -21,6 +22,7 @@
 pub mod access;
 pub mod calendar;
 pub mod cases;
+pub mod chain;
 pub mod conflicts;
 pub mod duplicates;
 pub mod edits;

@@ -1,18 +1,23 @@
 //! What administrators do, as library functions the server's `admin` subcommands and the
 //! console's administration routes share: load reference data and users from the fixture
 //! files, create people and set passwords, enroll, list and revoke devices, disable and
-//! enable people, read the audit trail. Every act that changes something is recorded in
-//! the administrative audit trail ([`AdminAct`]) with who did it: the login of the person
-//! signed in to the console, or `cli` for the server's command line ([`Actor`]). A person
-//! acts only as the access rule lets them ([`crate::domain::access`], [`Act::Administer`]).
+//! enable people, read the audit trail; verify the hash chains and the photos' bytes
+//! ([`verify`]) and export a case's evidence package ([`export_case`]). Every act that
+//! changes or exports something is recorded in the administrative audit trail
+//! ([`AdminAct`], itself hash-chained) with who did it: the login of the person signed in
+//! to the console, or `cli` for the server's command line ([`Actor`]). A person acts only
+//! as the access rule lets them ([`crate::domain::access`], [`Act::Administer`]).
 
 use std::path::Path;
 
+use gridwalk_evidence::package;
 use gridwalk_protocol::console::Account;
-use gridwalk_protocol::{CellCode, CodeTable, DeviceId, UserId};
+use gridwalk_protocol::{CellCode, CodeTable, DeviceId, ReportId, UserId};
 
 use crate::auth;
+use crate::blobs::BlobStore;
 use crate::domain::access::{Act, Subject, Who, decide};
+use crate::domain::chain;
 use crate::domain::model::{AdminAct, DeviceEntry, User};
 use crate::domain::rules::{self, CaseRules};
 use crate::error::AppError;
@@ -347,4 +352,182 @@ pub async fn set_password_as(
         .map_err(AppError::Internal)?;
     store.set_password(user.id, Some(&hash)).await?;
     record(store, actor, "set_password", login, None).await
+}
+
+/// One broken chain: where, and its first bad entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finding {
+    /// The table the bad entry is in (`report_versions`, `case_events`, `reports`,
+    /// `admin_acts`, `photo_blobs`).
+    pub table: &'static str,
+    /// Whose chain ("report 0193… (case 20261130-0001)", "the administrative acts").
+    pub chain: String,
+    /// The entry ("version 2", "case event 17", "photo ab12…").
+    pub entry: String,
+    pub what: String,
+}
+
+impl std::fmt::Display for Finding {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} · {} · {}: {}",
+            self.table, self.chain, self.entry, self.what
+        )
+    }
+}
+
+/// What `verify` walked, and what it found broken.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Verified {
+    pub reports: usize,
+    pub versions: usize,
+    pub events: usize,
+    pub acts: usize,
+    pub blobs: usize,
+    /// The first bad entry of each broken chain, and each photo whose bytes do not match.
+    pub findings: Vec<Finding>,
+}
+
+/// Reports are walked this many at a time.
+const VERIFY_PAGE: usize = 200;
+
+fn report_label(id: ReportId, case_no: Option<&str>) -> String {
+    match case_no {
+        Some(c) => format!("report {id} (case {c})"),
+        None => format!("report {id}"),
+    }
+}
+
+/// Re-walks every report's versions and events chains and checks its row and seal,
+/// re-walks the administrative acts chain, and re-hashes every photo the centre holds
+/// through the blob store (local or S3 alike).
+pub async fn verify(store: &dyn CaseStore, blobs: &BlobStore) -> anyhow::Result<Verified> {
+    let mut out = Verified::default();
+    let mut after = None;
+    loop {
+        let page = store.report_chains(after, VERIFY_PAGE).await?;
+        let Some(last) = page.last() else { break };
+        after = Some(last.id);
+        for r in &page {
+            out.reports += 1;
+            match chain::check(r) {
+                Ok(c) => {
+                    out.versions += c.versions;
+                    out.events += c.events;
+                }
+                Err(b) => out.findings.push(Finding {
+                    table: chain::table_of(&b),
+                    chain: report_label(r.id, r.case_no.as_deref()),
+                    entry: b.label,
+                    what: b.what,
+                }),
+            }
+        }
+    }
+    let (acts, head_seq, head_hash) = store.admin_chain().await?;
+    out.acts = acts.len();
+    if let Err(b) = chain::check_acts(&acts, head_seq, &head_hash) {
+        out.findings.push(Finding {
+            table: "admin_acts",
+            chain: "the administrative acts".into(),
+            entry: b.label,
+            what: b.what,
+        });
+    }
+    for (sha, bytes) in store.held_blobs().await? {
+        out.blobs += 1;
+        let what = match blobs.photo_digest(&sha).await? {
+            None => Some("its file is missing from the blob store".to_owned()),
+            Some((actual, _)) if actual != sha => Some(format!(
+                "the stored bytes hash to {actual} (the file was overwritten)"
+            )),
+            Some((_, n)) if n != bytes => {
+                Some(format!("the stored file has {n} bytes, not {bytes}"))
+            }
+            Some(_) => None,
+        };
+        if let Some(what) = what {
+            out.findings.push(Finding {
+                table: "photo_blobs",
+                chain: "the photos".into(),
+                entry: format!("photo {sha}"),
+                what,
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// Writes the evidence package of one case (by report ID or case number) into the
+/// directory `out` ([`gridwalk_evidence::package`]), refusing a case whose chains are
+/// broken; records the export, with the package's fingerprint, in the administrative
+/// chain. Returns the report and the fingerprint (the SHA-256 of `manifest.json`).
+pub async fn export_case(
+    store: &dyn CaseStore,
+    blobs: &BlobStore,
+    case: &str,
+    out: &Path,
+) -> anyhow::Result<(ReportId, String)> {
+    let id = match case.parse::<ReportId>() {
+        Ok(id) => id,
+        Err(_) => store
+            .report_by_case(case)
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("no report or case {case:?}"))?,
+    };
+    let r = store
+        .report_chain(id)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("no report {id}"))?;
+    if let Err(b) = chain::check(&r) {
+        anyhow::bail!(
+            "the records of {} are broken at {b}; run `gridwalk-sync admin verify`",
+            report_label(id, r.case_no.as_deref())
+        );
+    }
+    if out.exists() && std::fs::read_dir(out)?.next().is_some() {
+        anyhow::bail!("{} exists and is not empty", out.display());
+    }
+    let tasks = serde_json::to_value(store.report_tasks(id).await?)?;
+    let mut report = package::ReportFile {
+        report: id.to_string(),
+        case_no: r.case_no.clone(),
+        row: r.row.to_json(),
+        seal: r.seal.clone(),
+        photos_absent: Vec::new(),
+    };
+    for sha in package::photos_named(&r.versions, &tasks) {
+        match blobs.photo_digest(&sha).await? {
+            None => report.photos_absent.push(sha),
+            Some((actual, _)) if actual != sha => anyhow::bail!(
+                "photo {sha} in the blob store hashes to {actual}; run `gridwalk-sync admin verify`"
+            ),
+            Some(_) => {
+                let bytes = blobs.photo(&sha).await?;
+                std::fs::create_dir_all(out.join("photos"))?;
+                std::fs::write(package::photo_path(out, &sha), &bytes)?;
+            }
+        }
+    }
+    package::write_records(
+        out,
+        &package::Records {
+            report: &report,
+            versions: &r.versions,
+            events: &r.events,
+            tasks: &tasks,
+        },
+    )?;
+    let now = chrono::Utc::now();
+    let fingerprint = package::finish(out, &report, &gridwalk_evidence::chain::time(&now), CLI)?;
+    record(
+        store,
+        Actor::Cli,
+        "export_case",
+        &report_label(id, r.case_no.as_deref()),
+        Some(format!("evidence package, manifest SHA-256 {fingerprint}")),
+    )
+    .await?;
+    Ok((id, fingerprint))
 }

@@ -5,9 +5,10 @@
 
 use bytes::Bytes;
 use chrono::{DateTime, Duration, Utc};
+use gridwalk_evidence::package;
 use gridwalk_protocol::console::{
     ActionAnswer, ActionRequest, CaseAction, Conflict, ConsoleReport, Department, DeviceRow,
-    Evaluation, GroupBy, IntakeHealth, ReportDetail, Resolve, Session, VersionInfo,
+    Evaluation, GroupBy, IntakeHealth, ReportDetail, Resolve, Seal, Session, VersionInfo,
 };
 use gridwalk_protocol::validate::MAX_NOTE_CHARS;
 use gridwalk_protocol::{CaseState, ReportId, Version};
@@ -19,6 +20,7 @@ use crate::domain::access::{
     Act, Reach, SIGN_IN_WINDOW_MINUTES, Subject, Who, allows, decide, reach, sign_in_allowed,
 };
 use crate::domain::cases::{Action, StepRequest, Stepped};
+use crate::domain::chain;
 use crate::domain::conflicts;
 use crate::domain::evaluation;
 use crate::domain::model::{Author, ReportFilter, User};
@@ -279,7 +281,9 @@ pub async fn detail(state: &AppState, user: &User, id: ReportId) -> Result<Repor
             .and_then(|(_, feature)| serde_json::from_str(&feature).ok()),
         None => None,
     };
+    let seal = seal(state, id).await?;
     Ok(ReportDetail {
+        seal,
         cell,
         events: store.case_events(id).await?,
         tasks: store.report_tasks(id).await?,
@@ -290,8 +294,62 @@ pub async fn detail(state: &AppState, user: &User, id: ReportId) -> Result<Repor
     })
 }
 
+/// Whether a report's records are intact: its chains walked up to its row's seal
+/// ([`chain::check`]), and every photo its versions and tasks name that the centre holds
+/// re-hashed. Photos are a few MB each, hashed as they are read; a detail page costs that
+/// once per photo.
+pub async fn seal(state: &AppState, id: ReportId) -> Result<Seal, AppError> {
+    let store = state.store.as_ref();
+    let r = store
+        .report_chain(id)
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("no report {id}")))?;
+    let count = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
+    let checked = match chain::check(&r) {
+        Ok(c) => c,
+        Err(b) => {
+            tracing::warn!(report = %id, broken = %b, "a report's records are broken");
+            return Ok(Seal {
+                verified: false,
+                versions: count(r.versions.len()),
+                events: count(r.events.len()),
+                photos: 0,
+                broken: Some(format!("{}: {b}", chain::table_of(&b))),
+                head: None,
+            });
+        }
+    };
+    let tasks = serde_json::to_value(store.report_tasks(id).await?)
+        .map_err(|e| AppError::Internal(format!("tasks of {id}: {e}")))?;
+    let mut photos = 0;
+    let mut broken = None;
+    for sha in package::photos_named(&r.versions, &tasks) {
+        match state.blobs.photo_digest(&sha).await? {
+            None => {}
+            Some((actual, _)) if actual == sha => photos += 1,
+            Some((actual, _)) => {
+                tracing::warn!(report = %id, sha256 = %sha, %actual, "a stored photo was changed");
+                broken = Some(format!(
+                    "photo_blobs: photo {sha}: the stored bytes hash to {actual}"
+                ));
+                break;
+            }
+        }
+    }
+    Ok(Seal {
+        verified: broken.is_none(),
+        versions: count(checked.versions),
+        events: count(checked.events),
+        photos,
+        head: broken.is_none().then(|| r.seal.clone()).flatten(),
+        broken,
+    })
+}
+
 /// A photo's bytes, by its SHA-256: only a photo of a report (or its verifications) within
-/// `user`'s reach.
+/// `user`'s reach. Bytes that no longer hash to their name (a file changed on disk) are
+/// refused, not served as that photo: the photo is read whole anyway, and SHA-256 costs
+/// about 1 ms of CPU per MB (measured: 40 MB in 38 ms, dev build).
 pub async fn photo(state: &AppState, user: &User, sha256: &str) -> Result<Bytes, AppError> {
     let who = Who::from(user);
     decide(&who, Act::SeeReports, Subject::Any)?;
@@ -317,7 +375,15 @@ pub async fn photo(state: &AppState, user: &User, sha256: &str) -> Result<Bytes,
             return Err(not_here());
         }
     }
-    state.blobs.photo(sha256).await.map_err(|_| not_here())
+    let bytes = state.blobs.photo(sha256).await.map_err(|_| not_here())?;
+    let actual = gridwalk_evidence::sha256_hex(&bytes);
+    if actual != sha256 {
+        tracing::error!(sha256, %actual, "a stored photo no longer matches its SHA-256: refused");
+        return Err(AppError::Internal(format!(
+            "the stored bytes of photo {sha256} hash to {actual}"
+        )));
+    }
+    Ok(bytes)
 }
 
 /// The team a board of `user`'s is narrowed to (none for an operator), once the rule lets

@@ -9,6 +9,7 @@
 //! - [`UploadStore`]: photo slots and tus uploads.
 //! - [`FeedStore`]: the change feed back to devices.
 //! - [`ConsoleStore`]: what the console reads.
+//! - [`IntegrityStore`]: the hash chains and held blobs, read back to be verified.
 //!
 //! [`CaseStore`] is their union; handlers and services see `Arc<dyn CaseStore>`, chosen once
 //! at start-up from the database URL: [`sqlite::SqliteStore`] (embedded, the default) or
@@ -34,6 +35,7 @@ use gridwalk_protocol::{
 use uuid::Uuid;
 
 use crate::domain::cases::{StepRequest, Stepped};
+use crate::domain::chain::ReportChains;
 use crate::domain::conflicts::Resolution;
 use crate::domain::model::{
     AdminAct, Appended, ArrivedPhoto, CaseFacts, Device, DeviceEntry, FeedPage, PhotoSlot,
@@ -339,6 +341,26 @@ pub trait ConsoleStore: Send + Sync {
     async fn conflict(&self, id: Uuid) -> StoreResult<Option<Conflict>>;
 }
 
+/// The hash chains as stored, to be verified ([`crate::domain::chain`]).
+#[async_trait]
+pub trait IntegrityStore: Send + Sync {
+    /// Up to `limit` reports after `after` (by ID), each with its row, seal and chains.
+    async fn report_chains(
+        &self,
+        after: Option<ReportId>,
+        limit: usize,
+    ) -> StoreResult<Vec<ReportChains>>;
+    /// One report's row, seal and chains.
+    async fn report_chain(&self, id: ReportId) -> StoreResult<Option<ReportChains>>;
+    /// The administrative acts as chain links, in number order, and the chain's head as
+    /// recorded (number and hash).
+    async fn admin_chain(&self) -> StoreResult<(Vec<gridwalk_evidence::chain::Link>, i64, String)>;
+    /// Every photo blob the centre holds: SHA-256 and size.
+    async fn held_blobs(&self) -> StoreResult<Vec<(String, u64)>>;
+    /// The report registered under a case number (立案编号).
+    async fn report_by_case(&self, case_no: &str) -> StoreResult<Option<ReportId>>;
+}
+
 /// Everything the server persists.
 pub trait CaseStore:
     DeviceStore
@@ -348,6 +370,7 @@ pub trait CaseStore:
     + UploadStore
     + FeedStore
     + ConsoleStore
+    + IntegrityStore
     + std::fmt::Debug
 {
 }
@@ -360,6 +383,7 @@ impl<T> CaseStore for T where
         + UploadStore
         + FeedStore
         + ConsoleStore
+        + IntegrityStore
         + std::fmt::Debug
 {
 }

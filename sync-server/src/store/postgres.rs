@@ -20,6 +20,7 @@ use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
 use tokio_postgres::NoTls;
 use tokio_postgres::types::{FromSql, IsNull, Kind, ToSql, Type, to_sql_checked};
 
+use super::sql::chain::backfill;
 use super::sql::migrate::{Ledger, migrate};
 use super::sql::{Database, Dialect, Mode, Row, Sql, Ty, Value, Work, check_values};
 use super::{StoreError, StoreResult};
@@ -31,6 +32,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/postgres/0004_cases.sql"),
     include_str!("../../migrations/postgres/0005_observed_seconds.sql"),
     include_str!("../../migrations/postgres/0006_trust.sql"),
+    include_str!("../../migrations/postgres/0008_chains.sql"),
     include_str!("../../migrations/postgres/0010_roles.sql"),
 ];
 
@@ -114,6 +116,7 @@ impl PgStore {
             .map_err(|e| failed("building the pool", e))?;
         let store = Self { pool };
         migrate(&store, MIGRATIONS, LEDGER).await?;
+        backfill(&store).await?;
         Ok(store)
     }
 }

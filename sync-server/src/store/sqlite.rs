@@ -17,6 +17,7 @@ use rusqlite::Connection;
 use rusqlite::types::{ToSqlOutput, ValueRef};
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
+use super::sql::chain::backfill;
 use super::sql::migrate::{Ledger, migrate};
 use super::sql::{Database, Dialect, Mode, Row, Sql, Ty, Value, Work, check_values};
 use super::{StoreError, StoreResult};
@@ -27,6 +28,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/sqlite/0003_edits_feed.sql"),
     include_str!("../../migrations/sqlite/0004_cases.sql"),
     include_str!("../../migrations/sqlite/0005_trust.sql"),
+    include_str!("../../migrations/sqlite/0007_chains.sql"),
     include_str!("../../migrations/sqlite/0009_roles.sql"),
 ];
 
@@ -79,6 +81,7 @@ impl SqliteStore {
             conn: Arc::new(Mutex::new(conn)),
         };
         migrate(&store, MIGRATIONS, LEDGER).await?;
+        backfill(&store).await?;
         store
             .conn
             .lock()

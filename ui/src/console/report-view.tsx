@@ -5,7 +5,7 @@ import { useState } from "preact/hooks";
 import { failureText } from "../shared/error";
 import { boundsOf, type LonLat, pad, project } from "../shared/geo";
 import { useResource } from "../shared/resource";
-import type { CaseAction, CaseState, ConsoleReport, ReportDetail } from "../shared/types";
+import type { CaseAction, CaseState, ConsoleReport, ReportDetail, Seal } from "../shared/types";
 import { client, links } from "./client";
 import { useI18n, type Key } from "./i18n";
 import { categoryLabel, dueStatus, reviews, when } from "./logic";
@@ -265,6 +265,7 @@ export function ReportView(props: { id: string; onChange: () => void }) {
       <h2>
         {categoryLabel(names, r.kind, r.category, lang)} <StateBadge state={item.state} /> <DueBadge item={item} />
       </h2>
+      <SealBadge seal={detail.seal} />
       {done?.id === id && (
         <p class="done" role="status">
           {done.message}
@@ -376,5 +377,20 @@ export function ReportView(props: { id: string; onChange: () => void }) {
         <Audit detail={detail} />
       </details>
     </article>
+  );
+}
+
+/** Whether the report's records are as written: its hash chains up to its present state and
+ *  its photos' bytes (checked by the centre each time the report is shown). */
+function SealBadge({ seal }: { seal: Seal }) {
+  const { t } = useI18n();
+  return seal.verified ? (
+    <p class="seal verified" data-seal="verified" title={seal.head ?? ""}>
+      {t("seal.verified", { versions: seal.versions, events: seal.events, photos: seal.photos })}
+    </p>
+  ) : (
+    <p class="seal broken" data-seal="broken" role="alert">
+      {t("seal.broken", { where: seal.broken ?? "" })}
+    </p>
   );
 }

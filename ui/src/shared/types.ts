@@ -398,7 +398,11 @@ related: Array<ConsoleReport>,
 /**
  * The report's grid cell (a GeoJSON Feature), for the map.
  */
-cell: JsonValue | null, };
+cell: JsonValue | null, 
+/**
+ * Whether the report's records are intact.
+ */
+seal: Seal, };
 
 /**
  * A problem report, from draft on the device to case at the centre.
@@ -423,6 +427,33 @@ fields: Array<FieldChoice>, };
  * What a person does in the system (who may do what: the README's role table).
  */
 export type Role = "inspector" | "leader" | "operator" | "department" | "administrator";
+
+/**
+ * Whether a report's records are as written: its versions and case events hash chains
+ * unbroken up to its present state, and its photos' bytes matching their SHA-256.
+ */
+export type Seal = { verified: boolean, 
+/**
+ * Versions checked on their chain.
+ */
+versions: number, 
+/**
+ * Case events checked on their chain.
+ */
+events: number, 
+/**
+ * Photos re-hashed (those whose bytes the centre holds).
+ */
+photos: number, 
+/**
+ * Where the records are broken: the table, the entry and what does not match
+ * (`report_versions: version 2: its content no longer matches its hash`).
+ */
+broken: string | null, 
+/**
+ * The report row's seal (SHA-256 over its state and its chains' heads), when verified.
+ */
+head: string | null, };
 
 /**
  * A console session: send `token` as `Authorization: Bearer …` until `expires_at`.

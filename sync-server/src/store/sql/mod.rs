@@ -15,6 +15,7 @@
 //! work returns `Ok` (rolls back on `Err`). The work follows one shape: lock and load what
 //! the decision needs, ask [`crate::domain`], write what it returns.
 
+pub mod chain;
 pub mod console;
 pub mod feed;
 pub mod migrate;

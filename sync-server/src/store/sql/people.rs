@@ -4,6 +4,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use gridwalk_protocol::{DeviceId, MutationId, UserId};
 
+use super::chain::append_act;
 use super::{Database, Mode, Row, Value, params, tag, tagged, tx};
 use crate::domain::model::{AdminAct, Device, DeviceEntry, User};
 use crate::store::{DeviceStore, SessionStore, StoreError, StoreResult};
@@ -216,22 +217,7 @@ impl<D: Database> DeviceStore for D {
 
     async fn record_admin_act(&self, act: &AdminAct) -> StoreResult<()> {
         let act = act.clone();
-        tx!(self, Mode::Write, |tx| {
-            tx.execute(
-                "INSERT INTO admin_acts (id, at, actor, action, subject, detail)
-                 VALUES ($1, $2, $3, $4, $5, $6)",
-                params![
-                    act.id,
-                    act.at,
-                    &act.actor,
-                    &act.action,
-                    &act.subject,
-                    act.detail.as_deref()
-                ],
-            )
-            .await?;
-            Ok(())
-        })
+        tx!(self, Mode::Write, |tx| { append_act(tx, &act).await })
     }
 
     async fn admin_acts(&self, limit: u32) -> StoreResult<Vec<AdminAct>> {

@@ -13,11 +13,13 @@ use gridwalk_protocol::{
 };
 use uuid::Uuid;
 
+use super::chain::{last_version_hash, reseal};
 use super::feed::write_feed;
 use super::steps::{held_photos, move_report, step_in};
 use super::{Database, Mode, Row, Sql, Ty, Value, params, tag, tx};
 use crate::domain::Denied;
 use crate::domain::cases::{StepRequest, Stepped};
+use crate::domain::chain::{self, ReportRow};
 use crate::domain::conflicts::{self, Resolution};
 use crate::domain::duplicates::{self, Candidate};
 use crate::domain::edits::{self, Held, History, Plan};
@@ -26,6 +28,7 @@ use crate::domain::photos;
 use crate::domain::push::{self, EditEffect, Effect, Run};
 use crate::domain::reference::Reference;
 use crate::store::{PushApplied, ReportStore, Seen, StoreError, StoreResult};
+use gridwalk_evidence::chain::GENESIS;
 
 /// The columns of a report as held ([`stored`] reads them).
 pub(crate) const STORED_COLUMNS: &str = "record, state, version, received_at, duplicate_of, \
@@ -150,6 +153,7 @@ impl<D: Database> ReportStore for D {
                 .await?
                 .ok_or_else(|| StoreError::NotFound(format!("report {id}")))?
                 .get(0)?;
+            reseal(tx, id).await?;
             let touch = Touch {
                 tombstone: true,
                 ..Touch::report(id, reporter)
@@ -511,6 +515,41 @@ async fn receive_reports(
     for rc in &receipts {
         let r = &rc.report;
         let record = Value::json(r)?;
+        let record_json = to_json(r)?;
+        let version = chain::version_entry(
+            r.id,
+            1,
+            record_json.clone(),
+            None,
+            Some(r.reporter),
+            Some(device),
+            None,
+            &at,
+        )
+        .hash(GENESIS);
+        let row = ReportRow {
+            id: r.id,
+            device,
+            reporter: r.reporter,
+            version: 1,
+            state: rc.state.as_str().to_owned(),
+            kind: tag(&r.kind),
+            category: r.category.as_str().to_owned(),
+            cell: r.cell.as_ref().map(|c| c.as_str().to_owned()),
+            urgency: tag(&r.urgency),
+            observed_at: r.observed_at.to_utc(),
+            record: record_json,
+            received_at: at,
+            lon: Some(r.location.lon),
+            lat: Some(r.location.lat),
+            duplicate_of: rc.duplicate_of,
+            deleted_at: None,
+            note: None,
+            merged_into: None,
+            state_at: Some(at),
+            case: None,
+        };
+        let seal = row.seal(Some(&version), None);
         reports.push(vec![
             Value::from(r.id),
             Value::from(device),
@@ -529,6 +568,7 @@ async fn receive_reports(
             Value::from(r.observed_at.timestamp()),
             Value::from(at),
             Value::from(rc.duplicate_of),
+            Value::from(seal),
         ]);
         for (p, held) in r.photos.iter().zip(&rc.photos_held) {
             photos.push(vec![
@@ -548,6 +588,8 @@ async fn receive_reports(
             Value::from(r.reporter),
             Value::from(device),
             Value::from(at),
+            Value::from(GENESIS),
+            Value::from(version),
         ]);
         touches.push(Touch::report(r.id, r.reporter));
     }
@@ -571,6 +613,7 @@ async fn receive_reports(
             ("observed_s", Ty::Int),
             ("state_at", Ty::Time),
             ("duplicate_of", Ty::Uuid),
+            ("seal", Ty::Text),
         ],
         reports,
         "",
@@ -587,12 +630,20 @@ async fn receive_reports(
             ("by_user", Ty::Uuid),
             ("by_device", Ty::Uuid),
             ("at", Ty::Time),
+            ("prev_hash", Ty::Text),
+            ("hash", Ty::Text),
         ],
         versions,
         "",
     )
     .await?;
     Ok(outcomes)
+}
+
+/// A value as JSON, to be hashed.
+fn to_json<T: serde::Serialize>(v: &T) -> StoreResult<serde_json::Value> {
+    serde_json::to_value(v)
+        .map_err(|e| StoreError::Corrupt(format!("a value does not serialise: {e}")))
 }
 
 const PHOTO_COLUMNS: &[(&str, Ty)] = &[
@@ -747,10 +798,29 @@ async fn store_version(
         )
         .await?;
     let (version, reporter): (Version, UserId) = (row.get(0)?, row.get(1)?);
+    let prev = last_version_hash(tx, id).await?;
+    let number = i64::try_from(version)
+        .map_err(|_| StoreError::Invalid(format!("version {version} is too large")))?;
+    let mutation = by
+        .mutation
+        .map(i64::try_from)
+        .transpose()
+        .map_err(|_| StoreError::Invalid("a mutation number too large to store".into()))?;
+    let hash = chain::version_entry(
+        id,
+        number,
+        to_json(record)?,
+        Some(to_json(patch)?),
+        by.user,
+        by.device,
+        mutation,
+        &at,
+    )
+    .hash(&prev);
     tx.execute(
         "INSERT INTO report_versions (report_id, version, record, patch, by_user, by_device,
-                                      mutation_id, at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                                      mutation_id, at, prev_hash, hash)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
         vec![
             Value::from(id),
             Value::from(version),
@@ -760,6 +830,8 @@ async fn store_version(
             Value::from(by.device),
             Value::from(by.mutation),
             Value::from(at),
+            Value::from(prev),
+            Value::from(hash),
         ],
     )
     .await?;
@@ -799,6 +871,8 @@ async fn store_version(
     let all_held = record.photos.iter().all(|p| held.contains(&p.sha256));
     if let Some(m) = photos::after_version(id, state, all_held, resubmit, by, at) {
         move_report(tx, id, m.to, &m.event).await?;
+    } else {
+        reseal(tx, id).await?;
     }
     touches.push(Touch::report(id, reporter));
     Ok(version)

@@ -6,24 +6,40 @@ use std::collections::HashSet;
 
 use gridwalk_protocol::{CaseState, ReportId, UserId};
 
+use super::chain::{link_event, reseal};
 use super::{Sql, Ty, Value, params};
 use crate::domain::cases::{
     self, Action, CaseChange, MergeTarget, NewEvent, StepPlan, StepRequest, StepSnapshot, Stepped,
 };
+use crate::domain::chain::EventFacts;
 use crate::domain::model::Touch;
 use crate::domain::rules::CaseRules;
 use crate::store::{StoreError, StoreResult};
 
 /// Writes one step of the audit trail.
+/// Writes one step of the audit trail, linked to its report's events chain; the caller
+/// holds the report's row lock and re-seals the row after.
 pub(crate) async fn insert_event(
     tx: &mut dyn Sql,
     report: ReportId,
     e: &NewEvent,
 ) -> StoreResult<()> {
+    let facts = EventFacts {
+        report,
+        action: e.action.to_owned(),
+        from: e.from.as_str().to_owned(),
+        to: e.to.as_str().to_owned(),
+        by_user: e.by.user,
+        by_device: e.by.device,
+        text: e.text.clone(),
+        due_at: e.due_at,
+        at: e.at,
+    };
+    let (prev, hash) = link_event(tx, &facts).await?;
     tx.execute(
         "INSERT INTO case_events (report_id, action, from_state, to_state, by_user, by_device,
-                                  text, due_at, at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                                  text, due_at, at, prev_hash, hash)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
         params![
             report,
             e.action,
@@ -33,14 +49,16 @@ pub(crate) async fn insert_event(
             e.by.device,
             e.text.clone(),
             e.due_at,
-            e.at
+            e.at,
+            prev,
+            hash
         ],
     )
     .await?;
     Ok(())
 }
 
-/// Moves a report to `to`, stamping when, with its event.
+/// Moves a report to `to`, stamping when, with its event, and re-seals it.
 pub(crate) async fn move_report(
     tx: &mut dyn Sql,
     report: ReportId,
@@ -52,7 +70,8 @@ pub(crate) async fn move_report(
         params![report, to, event.at],
     )
     .await?;
-    insert_event(tx, report, event).await
+    insert_event(tx, report, event).await?;
+    reseal(tx, report).await
 }
 
 /// The SHA-256s among `shas` whose photo the centre holds.
@@ -291,6 +310,7 @@ pub(crate) async fn step_in(
     )
     .await?;
     insert_event(tx, id, &w.event).await?;
+    reseal(tx, id).await?;
     touches.append(&mut w.touches);
     Ok(Stepped::Done {
         state: w.to,

@@ -39,6 +39,8 @@ export const en: Record<Key, string> = {
   "report.handledOnSpot": "Handled on the spot",
   "report.photos": "Photos",
   "report.photoMissing": "Photo not here yet",
+  "seal.verified": "✔ Records intact: {versions} versions and {events} steps on the hash chain, {photos} photos match their SHA-256",
+  "seal.broken": "✘ Records changed: {where}",
   "report.clips": "Body-cam clips",
   "report.duplicateOf": "Likely the same problem as {id}",
   "report.related": "Related reports",

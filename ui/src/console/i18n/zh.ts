@@ -37,6 +37,8 @@ export const zh = {
   "report.handledOnSpot": "已自行处置",
   "report.photos": "照片",
   "report.photoMissing": "照片尚未到达",
+  "seal.verified": "✔ 记录完好：{versions} 个版本、{events} 步办理过程均在哈希链上，{photos} 张照片与其 SHA-256 一致",
+  "seal.broken": "✘ 记录已被改动：{where}",
   "report.clips": "执法记录仪视频",
   "report.duplicateOf": "疑似重复：与 {id} 相同问题",
   "report.related": "相关上报",

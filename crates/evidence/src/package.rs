@@ -1,0 +1,460 @@
+//! The evidence package of one case: a directory a clerk can open, copy or zip as it is,
+//! and that [`check`] verifies with nothing but the files.
+//!
+//! ```text
+//! manifest.json    every other file with its size and SHA-256
+//! README.txt       what is here and how to check it (Chinese and English)
+//! report.json      the report's row as the centre holds it, with its seal
+//! versions.json    the versions chain: every version with prev and hash (the chain proof)
+//! events.json      the case events chain: every step with prev and hash
+//! tasks.json       the verification tasks (records; covered by the manifest only)
+//! photos/<sha256>.jpg   every photo named by a version or a task
+//! ```
+//!
+//! Signatures: a device's signature of a version or an event is a field of that entry
+//! ([`crate::chain`]), so it travels inside `versions.json` and `events.json`, covered by
+//! the chain like the rest of the entry.
+//!
+//! [`check`] re-hashes every file against the manifest, re-walks both chains, checks the
+//! report's row and seal against them ([`crate::chain::check_report`]), and checks that
+//! every photo a record names is here and hashes to its name. The manifest's own SHA-256
+//! is the package's fingerprint; the centre records it in its administrative chain when
+//! it exports the package.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::chain::{self, Entry, Link};
+use crate::{EvidenceError, sha256_hex};
+
+/// The format named in a manifest.
+pub const FORMAT: &str = "gridwalk-evidence/1";
+const MANIFEST: &str = "manifest.json";
+
+/// `report.json`: the report's row as sealed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReportFile {
+    pub report: String,
+    #[serde(default)]
+    pub case_no: Option<String>,
+    /// The row as [`chain::seal`] covers it.
+    pub row: Value,
+    pub seal: Option<String>,
+    /// Photos a record names whose bytes the centre did not hold when the package was made
+    /// (a verification's photos still on their way).
+    #[serde(default)]
+    pub photos_absent: Vec<String>,
+}
+
+/// One file of the package.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileEntry {
+    pub path: String,
+    pub bytes: u64,
+    pub sha256: String,
+}
+
+/// `manifest.json`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Manifest {
+    pub format: String,
+    pub report: String,
+    #[serde(default)]
+    pub case_no: Option<String>,
+    pub made_at: String,
+    pub made_by: String,
+    pub files: Vec<FileEntry>,
+}
+
+/// What a package holds, to write.
+#[derive(Debug, Clone)]
+pub struct Records<'a> {
+    pub report: &'a ReportFile,
+    pub versions: &'a [Link],
+    pub events: &'a [Link],
+    /// The tasks as JSON (an array of objects with a `photos` array of `{sha256, …}`).
+    pub tasks: &'a Value,
+}
+
+fn write_json(dir: &Path, name: &str, v: &impl Serialize) -> Result<(), EvidenceError> {
+    let path = dir.join(name);
+    let text = serde_json::to_vec_pretty(v).map_err(|source| EvidenceError::Json {
+        path: path.display().to_string(),
+        source,
+    })?;
+    std::fs::write(&path, text).map_err(|e| EvidenceError::io(&path, e))
+}
+
+const README: &str = "\
+Gridwalk 案件证据包 / case evidence package
+
+本目录是一个案件的完整记录：report.json（案件当前状态及封印）、versions.json（每一版记录，含哈希链）、
+events.json（办理过程每一步，含哈希链）、tasks.json（核查任务）、photos/（全部照片，文件名即其 SHA-256），
+manifest.json（每个文件的大小和 SHA-256）。
+核验方法：gridwalk-evidence verify <本目录>。输出 OK 即完好；否则指出第一处被改动的内容。
+
+This directory holds one case: report.json (its present state and seal), versions.json (every
+version, hash-chained), events.json (every step of the case, hash-chained), tasks.json
+(verifications), photos/ (every photo, named by its SHA-256) and manifest.json (the size and
+SHA-256 of every file). To check it: gridwalk-evidence verify <this directory>. It prints OK,
+or the first item that was changed.
+";
+
+/// Writes the records of a package into `dir` (created if needed); the caller then adds
+/// the photos at [`photo_path`] and calls [`finish`].
+///
+/// # Errors
+/// A file that cannot be written.
+pub fn write_records(dir: &Path, r: &Records<'_>) -> Result<(), EvidenceError> {
+    let photos = dir.join("photos");
+    std::fs::create_dir_all(&photos).map_err(|e| EvidenceError::io(&photos, e))?;
+    write_json(dir, "report.json", r.report)?;
+    write_json(dir, "versions.json", &r.versions)?;
+    write_json(dir, "events.json", &r.events)?;
+    write_json(dir, "tasks.json", r.tasks)?;
+    let readme = dir.join("README.txt");
+    std::fs::write(&readme, README).map_err(|e| EvidenceError::io(&readme, e))
+}
+
+/// Where a photo goes in a package.
+#[must_use]
+pub fn photo_path(dir: &Path, sha256: &str) -> PathBuf {
+    dir.join("photos").join(format!("{sha256}.jpg"))
+}
+
+/// Every photo a package's records name: those of every version's record and of every
+/// task.
+#[must_use]
+pub fn photos_named(versions: &[Link], tasks: &Value) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    let mut add = |photos: &Value| {
+        for p in photos.as_array().into_iter().flatten() {
+            if let Some(s) = p["sha256"].as_str() {
+                out.insert(s.to_owned());
+            }
+        }
+    };
+    for l in versions {
+        if let Entry::ReportVersion(v) = &l.entry {
+            add(&v.record["photos"]);
+        }
+    }
+    for t in tasks.as_array().into_iter().flatten() {
+        add(&t["photos"]);
+    }
+    out
+}
+
+fn files_under(dir: &Path, base: &Path, out: &mut Vec<String>) -> Result<(), EvidenceError> {
+    let mut entries: Vec<_> = std::fs::read_dir(dir)
+        .map_err(|e| EvidenceError::io(dir, e))?
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .collect();
+    entries.sort();
+    for p in entries {
+        if p.is_dir() {
+            files_under(&p, base, out)?;
+        } else if let Ok(rel) = p.strip_prefix(base) {
+            let rel = rel
+                .components()
+                .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                .collect::<Vec<_>>()
+                .join("/");
+            if rel != MANIFEST {
+                out.push(rel);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Writes `manifest.json` over every file in `dir` and returns its SHA-256 (the package's
+/// fingerprint).
+///
+/// # Errors
+/// A file that cannot be read, or the manifest written.
+pub fn finish(
+    dir: &Path,
+    report: &ReportFile,
+    made_at: &str,
+    made_by: &str,
+) -> Result<String, EvidenceError> {
+    let mut paths = Vec::new();
+    files_under(dir, dir, &mut paths)?;
+    let files = paths
+        .into_iter()
+        .map(|p| {
+            let full = dir.join(&p);
+            let bytes = std::fs::read(&full).map_err(|e| EvidenceError::io(&full, e))?;
+            Ok(FileEntry {
+                path: p,
+                bytes: bytes.len() as u64,
+                sha256: sha256_hex(&bytes),
+            })
+        })
+        .collect::<Result<Vec<_>, EvidenceError>>()?;
+    let manifest = Manifest {
+        format: FORMAT.into(),
+        report: report.report.clone(),
+        case_no: report.case_no.clone(),
+        made_at: made_at.into(),
+        made_by: made_by.into(),
+        files,
+    };
+    write_json(dir, MANIFEST, &manifest)?;
+    let path = dir.join(MANIFEST);
+    let bytes = std::fs::read(&path).map_err(|e| EvidenceError::io(&path, e))?;
+    Ok(sha256_hex(&bytes))
+}
+
+/// The first thing wrong with a package.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    /// The file or entry ("photos/ab….jpg", "versions.json: version 2").
+    pub item: String,
+    pub what: String,
+}
+
+impl std::fmt::Display for Problem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.item, self.what)
+    }
+}
+
+fn problem(item: impl Into<String>, what: impl Into<String>) -> Problem {
+    Problem {
+        item: item.into(),
+        what: what.into(),
+    }
+}
+
+/// What a sound package holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Summary {
+    pub report: String,
+    pub case_no: Option<String>,
+    pub files: usize,
+    pub versions: usize,
+    pub events: usize,
+    pub photos: usize,
+    /// The SHA-256 of `manifest.json`.
+    pub fingerprint: String,
+}
+
+fn read_json<T: serde::de::DeserializeOwned>(dir: &Path, name: &str) -> Result<T, Problem> {
+    let bytes =
+        std::fs::read(dir.join(name)).map_err(|e| problem(name, format!("cannot be read: {e}")))?;
+    serde_json::from_slice(&bytes)
+        .map_err(|e| problem(name, format!("is not what it should be: {e}")))
+}
+
+/// Checks a package with nothing but its files.
+///
+/// # Errors
+/// The first thing wrong: a file changed, missing or added; a chain broken; the report's
+/// row or seal not matching its chains; a photo missing or not hashing to its name.
+pub fn check(dir: &Path) -> Result<Summary, Problem> {
+    let manifest: Manifest = read_json(dir, MANIFEST)?;
+    if manifest.format != FORMAT {
+        return Err(problem(
+            MANIFEST,
+            format!("format {:?}, not {FORMAT:?}", manifest.format),
+        ));
+    }
+    let fingerprint = std::fs::read(dir.join(MANIFEST))
+        .map(|b| sha256_hex(&b))
+        .map_err(|e| problem(MANIFEST, e.to_string()))?;
+    let mut present = Vec::new();
+    files_under(dir, dir, &mut present).map_err(|e| problem(".", e.to_string()))?;
+    let listed: BTreeSet<&str> = manifest.files.iter().map(|f| f.path.as_str()).collect();
+    if let Some(extra) = present.iter().find(|p| !listed.contains(p.as_str())) {
+        return Err(problem(
+            extra.as_str(),
+            "is not in the manifest (added after export)",
+        ));
+    }
+    for f in &manifest.files {
+        let bytes = std::fs::read(dir.join(&f.path))
+            .map_err(|_| problem(&f.path, "is missing (listed in the manifest)"))?;
+        let sha = sha256_hex(&bytes);
+        if sha != f.sha256 {
+            return Err(problem(
+                &f.path,
+                format!(
+                    "its SHA-256 is {sha}, the manifest says {} (the file was changed)",
+                    f.sha256
+                ),
+            ));
+        }
+    }
+    let report: ReportFile = read_json(dir, "report.json")?;
+    let versions: Vec<Link> = read_json(dir, "versions.json")?;
+    let events: Vec<Link> = read_json(dir, "events.json")?;
+    let tasks: Value = read_json(dir, "tasks.json")?;
+    if report.report != manifest.report {
+        return Err(problem(
+            "report.json",
+            "is about another report than the manifest",
+        ));
+    }
+    let checked = chain::check_report(&report.row, report.seal.as_deref(), &versions, &events)
+        .map_err(|b| {
+            let file = if b.label.starts_with("version") {
+                "versions.json"
+            } else if b.label.starts_with("case event") {
+                "events.json"
+            } else {
+                "report.json"
+            };
+            problem(format!("{file}: {}", b.label), b.what)
+        })?;
+    let photos = photos_named(&versions, &tasks);
+    let mut held = 0;
+    for sha in &photos {
+        let rel = format!("photos/{sha}.jpg");
+        let Ok(bytes) = std::fs::read(photo_path(dir, sha)) else {
+            if report.photos_absent.contains(sha) {
+                continue;
+            }
+            return Err(problem(&rel, "is missing (a record names it)"));
+        };
+        held += 1;
+        let actual = sha256_hex(&bytes);
+        if actual != *sha {
+            return Err(problem(
+                &rel,
+                format!("its bytes hash to {actual}, not to its name"),
+            ));
+        }
+    }
+    Ok(Summary {
+        report: report.report,
+        case_no: report.case_no,
+        files: manifest.files.len(),
+        versions: checked.versions,
+        events: checked.events,
+        photos: held,
+        fingerprint,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::chain::{EventEntry, VersionEntry, link, seal};
+    use serde_json::json;
+
+    fn package(dir: &Path) {
+        let photo = b"\xFF\xD8 a photo \xFF\xD9";
+        let sha = sha256_hex(photo);
+        let versions = link(vec![(
+            "version 1".into(),
+            Entry::ReportVersion(VersionEntry {
+                report: "r".into(),
+                version: 1,
+                record: json!({"description": "暴露垃圾", "photos": [{"sha256": sha}]}),
+                patch: None,
+                by_user: Some("u".into()),
+                by_device: Some("d".into()),
+                mutation: Some(1),
+                at: "2026-11-30T09:00:00.000000Z".into(),
+            }),
+        )]);
+        let events = link(vec![(
+            "case event 1".into(),
+            Entry::CaseEvent(EventEntry {
+                report: "r".into(),
+                action: "approve".into(),
+                from: "pending_review".into(),
+                to: "registered".into(),
+                by_user: Some("leader".into()),
+                by_device: None,
+                text: Some("20261130-0001".into()),
+                due_at: None,
+                at: "2026-11-30T10:00:00.000000Z".into(),
+            }),
+        )]);
+        let row = json!({"record": {"description": "暴露垃圾", "photos": [{"sha256": sha}]},
+                         "version": 1, "state": "registered"});
+        let s = seal(
+            &row,
+            versions[0].hash.as_deref().unwrap_or_default(),
+            events[0].hash.as_deref().unwrap_or_default(),
+        );
+        let report = ReportFile {
+            report: "r".into(),
+            case_no: Some("20261130-0001".into()),
+            row,
+            seal: Some(s),
+            photos_absent: Vec::new(),
+        };
+        let tasks = json!([]);
+        write_records(
+            dir,
+            &Records {
+                report: &report,
+                versions: &versions,
+                events: &events,
+                tasks: &tasks,
+            },
+        )
+        .expect("records");
+        std::fs::write(photo_path(dir, &sha), photo).expect("photo");
+        finish(dir, &report, "2026-11-30T11:00:00Z", "test").expect("manifest");
+    }
+
+    #[test]
+    fn a_package_as_written_checks() {
+        let dir = tempfile::tempdir().expect("dir");
+        package(dir.path());
+        let s = check(dir.path()).expect("sound");
+        assert_eq!((s.versions, s.events, s.photos), (1, 1, 1));
+    }
+
+    #[test]
+    fn a_changed_photo_is_named() {
+        let dir = tempfile::tempdir().expect("dir");
+        package(dir.path());
+        let photo = std::fs::read_dir(dir.path().join("photos"))
+            .expect("photos")
+            .next()
+            .expect("one")
+            .expect("entry")
+            .path();
+        let mut bytes = std::fs::read(&photo).expect("read");
+        bytes[3] ^= 1;
+        std::fs::write(&photo, bytes).expect("write");
+        let p = check(dir.path()).expect_err("changed");
+        assert!(p.item.starts_with("photos/"), "{p}");
+    }
+
+    #[test]
+    fn a_changed_record_with_a_remade_manifest_is_still_named() {
+        let dir = tempfile::tempdir().expect("dir");
+        package(dir.path());
+        let path = dir.path().join("events.json");
+        let text = std::fs::read_to_string(&path).expect("read");
+        std::fs::write(&path, text.replace("\"leader\"", "\"someone\"")).expect("write");
+        let p = check(dir.path()).expect_err("changed");
+        assert_eq!(p.item, "events.json");
+        let report: ReportFile =
+            serde_json::from_slice(&std::fs::read(dir.path().join("report.json")).expect("read"))
+                .expect("json");
+        finish(dir.path(), &report, "later", "forger").expect("remade");
+        let p = check(dir.path()).expect_err("chain");
+        assert_eq!(p.item, "events.json: case event 1", "{p}");
+    }
+
+    #[test]
+    fn an_added_file_is_named() {
+        let dir = tempfile::tempdir().expect("dir");
+        package(dir.path());
+        std::fs::write(dir.path().join("photos/extra.jpg"), b"x").expect("write");
+        let p = check(dir.path()).expect_err("added");
+        assert_eq!(p.item, "photos/extra.jpg");
+    }
+}
