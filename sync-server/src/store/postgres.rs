@@ -31,6 +31,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/postgres/0004_cases.sql"),
     include_str!("../../migrations/postgres/0005_observed_seconds.sql"),
     include_str!("../../migrations/postgres/0006_trust.sql"),
+    include_str!("../../migrations/postgres/0009_claims.sql"),
 ];
 
 /// Applied migrations are rows of `schema_migrations`; an advisory lock keeps a second

@@ -27,6 +27,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/sqlite/0003_edits_feed.sql"),
     include_str!("../../migrations/sqlite/0004_cases.sql"),
     include_str!("../../migrations/sqlite/0005_trust.sql"),
+    include_str!("../../migrations/sqlite/0008_claims.sql"),
 ];
 
 /// The schema version lives in `PRAGMA user_version`; after each migration every foreign
