@@ -70,7 +70,7 @@ impl Grid {
     pub fn from_geojson(text: &str) -> Result<Self> {
         let fc: geojson::FeatureCollection = text
             .parse()
-            .map_err(|e| Error(e.to_string()))?;
+            .map_err(|e: geojson::Error| Error(e.to_string()))?;
         Self::from_features(fc.features)
     }
 
