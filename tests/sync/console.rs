@@ -750,7 +750,12 @@ async fn the_centre_places_reports_and_a_leader_sees_what_the_device_claimed(bac
         base_version: 1,
         patch: Box::new(moved),
     };
-    let resp = post_push(&s, &token, &push_of(tablet, vec![mutation(tablet, 6, edit)])).await;
+    let resp = post_push(
+        &s,
+        &token,
+        &push_of(tablet, vec![mutation(tablet, 6, edit)]),
+    )
+    .await;
     let answers: PushResponse = resp.json().await.unwrap();
     assert_eq!(answers.results[0].outcome, Outcome::Applied);
     let h = held(honest.id).await;
@@ -772,7 +777,11 @@ async fn the_centre_places_reports_and_a_leader_sees_what_the_device_claimed(bac
     let to = (chrono::Utc::now() + chrono::Duration::days(1)).to_rfc3339();
     let q = format!("by=cell&from={}&to={}", urlencode(&from), urlencode(&to));
     let ev: Evaluation = leader.get(&format!("/v1/console/evaluation?{q}")).await;
-    let rows: Vec<(&str, u64)> = ev.rows.iter().map(|r| (r.key.as_str(), r.reports)).collect();
+    let rows: Vec<(&str, u64)> = ev
+        .rows
+        .iter()
+        .map(|r| (r.key.as_str(), r.reports))
+        .collect();
     assert_eq!(rows, [("", 2), (own, 1)], "{rows:?}");
     s.finish().await;
 }

@@ -22,8 +22,8 @@ use std::collections::HashSet;
 use chrono::{DateTime, Utc};
 use gridwalk_protocol::console::PlaceClaim;
 use gridwalk_protocol::{
-    CaseState, CellCode, MutationBody, MutationId, Outcome, Report, ReportId, ReportPatch,
-    Version, validate_report, validate_times,
+    CaseState, CellCode, MutationBody, MutationId, Outcome, Report, ReportId, ReportPatch, Version,
+    validate_report, validate_times,
 };
 
 use super::cases::{Action, StepRequest, TaskDone};
@@ -423,7 +423,10 @@ mod tests {
         else {
             panic!("not inserted");
         };
-        assert_eq!(placed.report.cell.as_ref().map(|c| c.as_str()), Some("440703001001003"));
+        assert_eq!(
+            placed.report.cell.as_ref().map(|c| c.as_str()),
+            Some("440703001001003")
+        );
         assert!(placed.report.location_flags.is_empty());
         let claim = placed.claim.clone().expect("a claim");
         assert_eq!(claim.disputes, vec![PlaceDispute::UnknownCell]);

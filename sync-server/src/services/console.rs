@@ -377,8 +377,7 @@ pub async fn resolve(
     } else {
         Vec::new()
     };
-    let resolution =
-        conflicts::resolve(&conflict, &held, req, &reference, &cells, user.id, now)?;
+    let resolution = conflicts::resolve(&conflict, &held, req, &reference, &cells, user.id, now)?;
     let version = store.resolve_conflict(&resolution).await?;
     tracing::info!(version, "conflict resolved");
     Ok(version)
