@@ -279,7 +279,7 @@ async fn a_push_is_applied_once_in_order_and_a_gap_writes_nothing(backend: Backe
     let s = store.as_ref();
     let d = device(s).await;
     let (r1, r2) = (report_of(&d), report_of(&d));
-    let insert = |r: &Report| Effect::InsertReport(Box::new(r.clone()));
+    let insert = |r: &Report| Effect::InsertReport(Box::new(r.clone().into()));
     let got = push(
         s,
         &reference,
@@ -375,7 +375,7 @@ async fn likely_duplicates_are_marked_within_a_push_and_across_pushes(backend: B
     near.location.lat += 0.0001;
     let mut far = report_of(&d);
     far.location.lat += 0.01;
-    let insert = |r: &Report| Effect::InsertReport(Box::new(r.clone()));
+    let insert = |r: &Report| Effect::InsertReport(Box::new(r.clone().into()));
     push(
         s,
         &reference,
@@ -406,7 +406,7 @@ async fn a_photos_arrival_completes_its_report_with_an_event(backend: Backend) {
         s,
         &reference,
         &d,
-        vec![(1, Effect::InsertReport(Box::new(r.clone())))],
+        vec![(1, Effect::InsertReport(Box::new(r.clone().into())))],
     )
     .await;
     let photo = r.photos[0].clone();
@@ -514,7 +514,7 @@ async fn a_photos_arrival_completes_its_report_with_an_event(backend: Backend) {
         s,
         &reference,
         &d,
-        vec![(2, Effect::InsertReport(Box::new(again.clone())))],
+        vec![(2, Effect::InsertReport(Box::new(again.clone().into())))],
     )
     .await;
     assert_eq!(
@@ -531,7 +531,7 @@ async fn a_photos_arrival_completes_its_report_with_an_event(backend: Backend) {
         s,
         &reference,
         &other,
-        vec![(1, Effect::InsertReport(Box::new(theirs.clone())))],
+        vec![(1, Effect::InsertReport(Box::new(theirs.clone().into())))],
     )
     .await;
     assert_eq!(
@@ -581,7 +581,7 @@ async fn versions_steps_and_the_feed(backend: Backend) {
         s,
         &reference,
         &d,
-        vec![(1, Effect::InsertReport(Box::new(r.clone())))],
+        vec![(1, Effect::InsertReport(Box::new(r.clone().into())))],
     )
     .await;
     let held = s.report(r.id).await.unwrap().unwrap();

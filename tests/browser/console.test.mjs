@@ -2,7 +2,8 @@
 // real sync server, fed by real field engines (the `gridwalk-field` CLI on two tablets of
 // one inspector). A team leader approves, returns (and the tablet sees it), rejects and
 // merges; an operator resolves a conflict the two tablets made; a case is dispatched and
-// handled and its verification task reaches the tablet. Screenshots of every page go to
+// handled and its verification task reaches the tablet; a report whose tablet claims a cell
+// the centre does not have is marked 位置存疑. Screenshots of every page go to
 // docs/screenshots/console-*.png.
 //
 // Needs the workspace's debug binaries (`cargo test --workspace --no-run` builds them with the
@@ -11,7 +12,7 @@
 // `ui/node_modules`, where the console's other tooling is.
 import assert from "node:assert/strict";
 import { execFileSync, spawn } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -142,6 +143,8 @@ test("a team leader approves, returns, rejects and merges; the tablet sees the r
   const page = await signIn("chenjianguo");
   await page.waitForSelector(`a[data-report="${aIds[0]}"]`);
   assert.equal(await page.locator(".list li").count(), 24);
+  // The centre placed every demo report again in its own grid and agrees with the tablets.
+  assert.equal(await page.locator(".list .badge.disputed").count(), 0);
 
   // Approve: a case number.
   await open(page, "review", aIds[0]);
@@ -295,5 +298,68 @@ test("an operator resolves a conflict two tablets made, and both get the result"
   // English is a click away.
   await page.click("button:has-text('English')");
   await page.waitForSelector("header nav a:has-text('Evaluation')");
+  await page.context().close();
+});
+
+/** A UUIDv7 (IDs are born on the device). */
+function uuid7() {
+  const b = crypto.getRandomValues(new Uint8Array(16));
+  const ms = BigInt(Date.now());
+  for (let i = 0; i < 6; i++) b[i] = Number((ms >> BigInt(8 * (5 - i))) & 0xffn);
+  b[6] = (b[6] & 0x0f) | 0x70;
+  b[8] = (b[8] & 0x3f) | 0x80;
+  const h = [...b].map((x) => x.toString(16).padStart(2, "0")).join("");
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+}
+
+test("a report whose tablet claims a cell the centre does not have is marked for the leader", async () => {
+  // A tablet that sends what the app never would: a made-up cell for a position in 江门.
+  const device = uuid7();
+  const token = admin(["enroll-device", "--user", "lixiaoming", "--device", device]);
+  const users = JSON.parse(readFileSync(join(FIXTURES, "users.json"), "utf8"));
+  const now = new Date();
+  const seen = new Date(now.getTime() - 3600_000).toISOString();
+  const report = {
+    id: uuid7(),
+    kind: "event",
+    category: "0507",
+    code_table_version: "CJT214-2024.1",
+    component_id: null,
+    description: "路边堆放建筑垃圾",
+    address: "建设路12号",
+    location: { lon: 113.0631, lat: 22.5983, crs: "WGS84", accuracy_m: 5, fix_time: seen, provider: "gps" },
+    cell: "999999999999999",
+    location_flags: [],
+    urgency: "normal",
+    observed_at: seen,
+    reporter: users.find((u) => u.login === "lixiaoming").id,
+    device,
+    photos: [],
+    clips: [],
+    handled_on_spot: false,
+  };
+  const push = {
+    device,
+    app_version: "browser-test",
+    queue: { reports: 0, photos: 0, bytes: 0 },
+    mutations: [{ id: 1, device, created_at: now.toISOString(), body: { op: "submit_report", report } }],
+  };
+  const resp = await fetch(`${url}/v1/push`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+    body: JSON.stringify(push),
+  });
+  assert.equal(resp.status, 200);
+  assert.equal((await resp.json()).results[0].outcome, "applied");
+
+  const page = await signIn("chenjianguo");
+  await page.waitForSelector(`a[data-report="${report.id}"] .badge.disputed`);
+  await open(page, "review", report.id);
+  assert.equal((await page.textContent(`article.report[data-report="${report.id}"] dd.cell`)).trim(), "440703001001003");
+  const notice = await page.textContent(`article.report[data-report="${report.id}"] .notice.disputed`);
+  assert.match(notice, /位置存疑/);
+  assert.match(notice, /999999999999999/);
+  assert.match(notice, /该网格在中心网格数据中不存在/);
+  await shot(page, "place-disputed");
   await page.context().close();
 });

@@ -669,9 +669,182 @@ async fn a_reports_seal_shows_verified_then_what_was_changed(backend: Backend) {
     s.finish().await;
 }
 
+/// A report from the demo inspector's `tablet` at (lon, lat), claiming `cell` and no flags.
+fn claiming(
+    tablet: gridwalk_protocol::DeviceId,
+    reporter: gridwalk_protocol::UserId,
+    (lon, lat): (f64, f64),
+    cell: &str,
+) -> gridwalk_protocol::Report {
+    let mut r = gridwalk_protocol::testing::report_at(lon, lat, chrono::Utc::now());
+    (r.reporter, r.device) = (reporter, tablet);
+    r.photos.clear();
+    r.cell = Some(cell.parse().unwrap());
+    r
+}
+
+fn mutation(
+    tablet: gridwalk_protocol::DeviceId,
+    id: u64,
+    body: gridwalk_protocol::MutationBody,
+) -> gridwalk_protocol::Mutation {
+    gridwalk_protocol::Mutation {
+        id,
+        device: tablet,
+        created_at: chrono::Utc::now(),
+        body,
+    }
+}
+
+fn submit(report: &gridwalk_protocol::Report) -> gridwalk_protocol::MutationBody {
+    gridwalk_protocol::MutationBody::SubmitReport {
+        report: Box::new(report.clone()),
+    }
+}
+
+/// The centre decides a report's cell and flags from its position against its own grid;
+/// the device's claim is kept beside them and shown to the team leader, and only the
+/// centre's cell counts in the evaluation per cell.
+async fn the_centre_places_reports_and_a_leader_sees_what_the_device_claimed(backend: Backend) {
+    use gridwalk_protocol::console::PlaceDispute;
+    use gridwalk_protocol::{LocationFlag, MutationBody, Outcome, PushResponse};
+    let s = server(backend).await;
+    let dir = tempfile::tempdir().unwrap();
+    let engine = signed_in_engine(dir.path());
+    let token = enroll(&s, &engine).await;
+    let tablet = engine.device_id();
+    let me = s.store.user_by_login(INSPECTOR).await.unwrap().unwrap();
+    // 天安门 in Beijing, claiming one of the inspector's own cells in 江门, with no flags;
+    // a made-up cell at a position in that cell; and an honest report.
+    let own = "440703001001003";
+    let beijing = claiming(tablet, me.id, (116.3975, 39.9087), own);
+    let made_up = claiming(tablet, me.id, (113.0631, 22.5983), "999999999999999");
+    let honest = claiming(tablet, me.id, (113.0631, 22.5984), own);
+    let mut other = beijing.clone();
+    other.cell = Some("440703001001001".parse().unwrap());
+    let batch = vec![
+        mutation(tablet, 1, submit(&beijing)),
+        mutation(tablet, 2, submit(&made_up)),
+        mutation(tablet, 3, submit(&honest)),
+        // The same record again under another number is the same report; another claim
+        // about its place is other content.
+        mutation(tablet, 4, submit(&beijing)),
+        mutation(tablet, 5, submit(&other)),
+    ];
+    let resp = post_push(&s, &token, &push_of(tablet, batch)).await;
+    assert_eq!(resp.status(), 200);
+    let answers: PushResponse = resp.json().await.unwrap();
+    let outcomes: Vec<&Outcome> = answers.results.iter().map(|r| &r.outcome).collect();
+    assert_eq!(outcomes[..4], [&Outcome::Applied; 4], "{outcomes:?}");
+    assert!(
+        matches!(outcomes[4], Outcome::Rejected { reason } if reason.contains("different content")),
+        "{outcomes:?}"
+    );
+
+    // The case store holds the centre's answer.
+    let held = |id| {
+        let store = std::sync::Arc::clone(&s.store);
+        async move { store.report(id).await.unwrap().unwrap().report }
+    };
+    let b = held(beijing.id).await;
+    assert_eq!(b.cell, None);
+    assert_eq!(
+        b.location_flags,
+        vec![LocationFlag::OutsideGrid {
+            nearest_cell: None,
+            distance_m: None
+        }]
+    );
+    assert_eq!(held(made_up.id).await.cell, Some(own.parse().unwrap()));
+    assert_eq!(held(honest.id).await, honest);
+
+    // The team leader sees the disagreements, in the list and in the detail.
+    let leader = Console::sign_in(&s, "chenjianguo").await;
+    let list: Vec<ConsoleReport> = leader.get("/v1/console/reports?state=pending_review").await;
+    let claim_of = |id: ReportId| {
+        list.iter()
+            .find(|r| r.report.id == id)
+            .unwrap()
+            .claim
+            .clone()
+    };
+    assert_eq!(claim_of(honest.id), None);
+    assert_eq!(
+        claim_of(made_up.id).unwrap().disputes,
+        vec![PlaceDispute::UnknownCell]
+    );
+    let detail: ReportDetail = leader
+        .get(&format!("/v1/console/reports/{}", beijing.id))
+        .await;
+    assert_eq!(detail.item.report.cell, None);
+    assert!(detail.cell.is_none(), "no cell to draw");
+    let claim = detail.item.claim.unwrap();
+    assert_eq!(claim.cell, Some(own.parse().unwrap()));
+    assert!(claim.location_flags.is_empty());
+    assert_eq!(
+        claim.disputes,
+        vec![
+            PlaceDispute::PositionOutsideGrid,
+            PlaceDispute::FlagsDisputed
+        ]
+    );
+
+    // An edit that moves a report is placed again: the honest report, moved to Beijing
+    // with its old cell still claimed.
+    let moved = gridwalk_protocol::ReportPatch {
+        place: Some(gridwalk_protocol::edit::Place {
+            location: beijing.location,
+            cell: Some(own.parse().unwrap()),
+            location_flags: vec![],
+            address: "北京".into(),
+        }),
+        ..gridwalk_protocol::ReportPatch::default()
+    };
+    let edit = MutationBody::EditReport {
+        report: honest.id,
+        base_version: 1,
+        patch: Box::new(moved),
+    };
+    let resp = post_push(
+        &s,
+        &token,
+        &push_of(tablet, vec![mutation(tablet, 6, edit)]),
+    )
+    .await;
+    let answers: PushResponse = resp.json().await.unwrap();
+    assert_eq!(answers.results[0].outcome, Outcome::Applied);
+    let h = held(honest.id).await;
+    assert_eq!((h.cell, h.address.as_str()), (None, "北京"));
+    let detail: ReportDetail = leader
+        .get(&format!("/v1/console/reports/{}", honest.id))
+        .await;
+    assert_eq!(
+        detail.item.claim.unwrap().disputes,
+        vec![
+            PlaceDispute::PositionOutsideGrid,
+            PlaceDispute::FlagsDisputed
+        ]
+    );
+
+    // The evaluation per cell counts the centre's cells only: the made-up report in its
+    // real cell, the two reports in Beijing in none, and no row for a claimed cell.
+    let from = (chrono::Utc::now() - chrono::Duration::days(1)).to_rfc3339();
+    let to = (chrono::Utc::now() + chrono::Duration::days(1)).to_rfc3339();
+    let q = format!("by=cell&from={}&to={}", urlencode(&from), urlencode(&to));
+    let ev: Evaluation = leader.get(&format!("/v1/console/evaluation?{q}")).await;
+    let rows: Vec<(&str, u64)> = ev
+        .rows
+        .iter()
+        .map(|r| (r.key.as_str(), r.reports))
+        .collect();
+    assert_eq!(rows, [("", 2), (own, 1)], "{rows:?}");
+    s.finish().await;
+}
+
 on_every_backend!(
     a_reports_seal_shows_verified_then_what_was_changed,
     a_leader_reviews_the_teams_reports,
     a_case_goes_round_the_loop_with_deadlines_in_working_time,
     sign_in_is_refused_in_words_and_inspectors_stay_out,
+    the_centre_places_reports_and_a_leader_sees_what_the_device_claimed,
 );

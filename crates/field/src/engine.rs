@@ -45,7 +45,7 @@ impl FieldConfig {
             data_dir: data_dir.into(),
             photo: PhotoOptions::default(),
             keep_originals: true,
-            max_accuracy_m: 30.0,
+            max_accuracy_m: crate::grid::MAX_ACCURACY_M,
             utc_offset: crate::photo::CHINA_STANDARD_TIME,
         }
     }

@@ -8,8 +8,9 @@
 //!   submitted report can still be changed until it becomes a case ([`edits`]).
 //! - The photo pipeline ([`photo`]) turns a camera JPEG into an upright, EXIF-free upload
 //!   derivative and a thumbnail, content-addressed by SHA-256.
-//! - Grid lookup ([`grid`]) places a position in a 单元网格 through an R-tree and flags —
-//!   never refuses — positions outside the grid or with a poor fix.
+//! - Grid lookup ([`grid`], shared with the centre through `gridwalk-grid`) places a
+//!   position in a 单元网格 through an R-tree and flags — never refuses — positions outside
+//!   the grid or with a poor fix.
 //! - [`enroll`] sets the device up against the centre (who the inspector is, where to
 //!   sync); [`settings`] keeps the inspector's own settings.
 //! - [`queue`] answers "what is still waiting to reach the centre".

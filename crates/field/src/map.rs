@@ -7,14 +7,14 @@ use rusqlite::OptionalExtension;
 use crate::blobs;
 use crate::engine::{Engine, inspector};
 use crate::error::{Error, Result};
-use crate::grid::CellOutline;
+use crate::grid::{CellOutline, outlines};
 use crate::local::{LocalReport, ReportState};
 
 impl Engine {
     /// The grid's cells, the signed-in inspector's own marked `mine`.
     pub fn my_grid(&self) -> Result<Vec<CellOutline>> {
         let mine = inspector(&self.db())?.map(|i| i.cells).unwrap_or_default();
-        Ok(self.reference.grid.outlines(&mine))
+        Ok(outlines(&self.reference.grid, &mine))
     }
 
     /// Every report on the device, newest first: drafts, queued, sent and rejected.

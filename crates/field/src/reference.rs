@@ -37,7 +37,7 @@ impl Reference {
                 .map_err(|e| Error::Reference(format!("{}: {e}", f.display())))?;
             features.extend(fc.features);
         }
-        let grid = Grid::from_features(features)?;
+        let grid = Grid::from_features(features).map_err(|e| Error::Reference(e.to_string()))?;
         Ok(Self { codes, grid })
     }
 }

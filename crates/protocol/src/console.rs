@@ -10,8 +10,8 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    CaseState, DeviceId, FieldConflict, MutationId, PhotoId, PhotoRef, QueueStats, Report,
-    ReportId, ReportPatch, TaskId, UserId, Version,
+    CaseState, CellCode, DeviceId, FieldConflict, LocationFlag, MutationId, PhotoId, PhotoRef,
+    QueueStats, Report, ReportId, ReportPatch, TaskId, UserId, Version,
 };
 
 /// What a person does in the system (who may do what: the README's role table).
@@ -104,6 +104,44 @@ pub struct ConsoleReport {
     /// The photos whose bytes the centre holds.
     pub photos_arrived: Vec<PhotoId>,
     pub case: Option<CaseInfo>,
+    /// What the device said of the place, when it differs from the centre's answer (the
+    /// report's `cell` and `location_flags`).
+    pub claim: Option<PlaceClaim>,
+}
+
+/// What a device said of a report's place, kept beside the centre's answer when the two
+/// differ. The centre places every report it receives (and every edit that moves one) in
+/// its own grid from the position, with the same lookup the device uses; the report's
+/// `cell` and `location_flags` are the centre's, and only they count (lists, scopes, the
+/// evaluation per cell).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct PlaceClaim {
+    /// The cell the device named.
+    pub cell: Option<CellCode>,
+    /// The location flags the device raised.
+    pub location_flags: Vec<LocationFlag>,
+    /// How the claim disagrees with the centre, for the team leader; empty when it differs
+    /// only in detail (a distance rounded otherwise).
+    pub disputes: Vec<PlaceDispute>,
+}
+
+/// One way a device's claim about a report's place disagrees with the centre's grid.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub enum PlaceDispute {
+    /// The device named a cell the centre's grid does not have (made up, or from a grid
+    /// redrawn since).
+    UnknownCell,
+    /// The device named a cell, but the position lies in no cell of the centre's grid.
+    PositionOutsideGrid,
+    /// The device named another cell than the one the position lies in, or none.
+    CellDisputed,
+    /// The device's location flags differ from the centre's (one left out or added).
+    FlagsDisputed,
 }
 
 /// One step of the case loop, as the audit trail shows it.

@@ -12,27 +12,33 @@ use uuid::Uuid;
 use super::Denied;
 use super::edits::DELETED_FIELD;
 use super::model::StoredReport;
+use super::place::{self, ClaimChange};
 use super::reference::Reference;
 
 /// A resolution as the store writes it: the report's next version (`record`, made by
-/// `patch` from `expected_version`) and the values chosen.
+/// `patch` from `expected_version`, placed again in the centre's grid if it moves the
+/// report) and the values chosen.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Resolution {
     pub conflict: Uuid,
     pub record: Report,
     pub expected_version: Version,
     pub patch: ReportPatch,
+    /// What the version does to the device's claim about the place.
+    pub claim: ClaimChange,
     pub choices: Vec<FieldChoice>,
     pub by: UserId,
     pub at: DateTime<Utc>,
 }
 
-/// Decides a resolution of `conflict` on the report `held`, as `req` chooses.
+/// Decides a resolution of `conflict` on the report `held`, as `req` chooses; a chosen
+/// place is placed again, judged with the reporter's own cells (`reporter_cells`).
 pub fn resolve(
     conflict: &Conflict,
     held: &StoredReport,
     req: &Resolve,
     reference: &Reference,
+    reporter_cells: &[gridwalk_protocol::CellCode],
     by: UserId,
     now: DateTime<Utc>,
 ) -> Result<Resolution, Denied> {
@@ -84,11 +90,13 @@ pub fn resolve(
         validate_report(&merged, table, now)
             .map_err(|e| Denied::Invalid(format!("the resolved report would be invalid: {e}")))?;
     }
+    let (record, claim) = place::after_edit(merged, &patch, &reference.grid, reporter_cells);
     Ok(Resolution {
         conflict: id,
-        record: merged,
+        record,
         expected_version: held.version,
         patch,
+        claim,
         choices: req.fields.clone(),
         by,
         at: now,
@@ -183,6 +191,7 @@ mod tests {
             &held,
             &choose("description", "定了".into()),
             &reference(),
+            &[],
             by,
             Utc::now(),
         )
@@ -198,7 +207,7 @@ mod tests {
         let (c, held) = setup("description");
         let by = UserId::new();
         let refusal =
-            |req: Resolve| resolve(&c, &held, &req, &reference(), by, Utc::now()).unwrap_err();
+            |req: Resolve| resolve(&c, &held, &req, &reference(), &[], by, Utc::now()).unwrap_err();
         assert!(
             matches!(refusal(choose("urgency", "urgent".into())), Denied::Invalid(m) if m.contains("not in this conflict"))
         );
@@ -213,6 +222,7 @@ mod tests {
                 &held,
                 &choose("description", "x".into()),
                 &reference(),
+                &[],
                 by,
                 Utc::now()
             ),
@@ -220,7 +230,7 @@ mod tests {
         ));
         let (gone, held) = setup(DELETED_FIELD);
         assert!(matches!(
-            resolve(&gone, &held, &choose(DELETED_FIELD, false.into()), &reference(), by, Utc::now()),
+            resolve(&gone, &held, &choose(DELETED_FIELD, false.into()), &reference(), &[], by, Utc::now()),
             Err(Denied::Invalid(m)) if m.contains("cannot be brought back")
         ));
         let kept = resolve(
@@ -228,6 +238,7 @@ mod tests {
             &held,
             &choose(DELETED_FIELD, true.into()),
             &reference(),
+            &[],
             by,
             Utc::now(),
         )

@@ -12,6 +12,8 @@
 //! - [`cases`]: the case loop as a state machine, and the plan of a step ([`cases::plan_step`]).
 //! - [`edits`]: how a device's edit settles against the centre's versions.
 //! - [`photos`]: what a photo's arrival, or a new version's photo list, does to a report.
+//! - [`place`]: the centre's cell and location flags for a report, and the device's claim
+//!   kept beside them.
 //! - [`conflicts`]: an operator's resolution of a conflict.
 //! - [`chain`]: what of each stored row is hash-chained, and how the chains are judged.
 //! - [`duplicates`], [`evaluation`], [`feed`], [`access`]: likely duplicates, the 考核
@@ -30,6 +32,7 @@ pub mod evaluation;
 pub mod feed;
 pub mod model;
 pub mod photos;
+pub mod place;
 pub mod push;
 pub mod reference;
 pub mod rules;

@@ -3,7 +3,8 @@
 //!
 //! 1. [`decide`] turns each mutation into an [`Effect`] before anything is loaded. A
 //!    submitted report is checked here: it belongs to the device that sent it and obeys
-//!    every rule of the code table it was filed under. An edit and a completed verification
+//!    every rule of the code table it was filed under; and it is placed in the centre's
+//!    grid ([`crate::domain::place`]). An edit and a completed verification
 //!    depend on what the centre holds, so they are decided in the store's transaction, by
 //!    [`crate::domain::edits::plan`] and [`crate::domain::cases::plan_step`].
 //! 2. [`sequence`] places the batch against the device's `last_applied`: numbers already
@@ -19,22 +20,25 @@
 use std::collections::HashSet;
 
 use chrono::{DateTime, Utc};
+use gridwalk_protocol::console::PlaceClaim;
 use gridwalk_protocol::{
-    CaseState, MutationBody, MutationId, Outcome, Report, ReportId, ReportPatch, Version,
+    CaseState, CellCode, MutationBody, MutationId, Outcome, Report, ReportId, ReportPatch, Version,
     validate_report, validate_times,
 };
 
 use super::cases::{Action, StepRequest, TaskDone};
 use super::duplicates::{self, Candidate};
 use super::model::{Author, Device};
+use super::place::{self, Placed};
 use super::reference::Reference;
 
 /// What a mutation asks of the store.
 #[derive(Debug, Clone)]
 pub enum Effect {
-    /// Insert a new report; if one with the same ID exists, the mutation is a repeat under
-    /// another number and is answered as applied only when the record is identical.
-    InsertReport(Box<Report>),
+    /// Insert a new report, as the centre placed it; if one with the same ID exists, the
+    /// mutation is a repeat under another number and is answered as applied only when the
+    /// record sent is identical.
+    InsertReport(Box<Placed>),
     /// Merge a device's edit into a held report.
     EditReport(Box<EditEffect>),
     /// A step of the case loop a device took (a verification done in the field); refused
@@ -51,6 +55,8 @@ pub struct EditEffect {
     pub base_version: Version,
     pub patch: ReportPatch,
     pub device: Device,
+    /// The device's inspector's own cells, for placing a moved report.
+    pub cells: Vec<CellCode>,
     pub now: DateTime<Utc>,
 }
 
@@ -63,12 +69,14 @@ pub enum Applied {
     Gap { expected: MutationId },
 }
 
-/// The effect of one mutation from `device`; `max_photo_bytes` is the largest upload this
-/// centre takes, so a report naming a larger photo (which could never arrive) is refused.
+/// The effect of one mutation from `device`, whose inspector has `cells`;
+/// `max_photo_bytes` is the largest upload this centre takes, so a report naming a larger
+/// photo (which could never arrive) is refused.
 #[must_use]
 pub fn decide(
     body: &MutationBody,
     device: &Device,
+    cells: &[CellCode],
     reference: &Reference,
     max_photo_bytes: u64,
     now: DateTime<Utc>,
@@ -93,7 +101,7 @@ pub fn decide(
             }),
         })),
         MutationBody::SubmitReport { report } => {
-            decide_submit(report, device, reference, max_photo_bytes, now)
+            decide_submit(report, device, cells, reference, max_photo_bytes, now)
         }
         MutationBody::EditReport {
             report,
@@ -104,6 +112,7 @@ pub fn decide(
             base_version: *base_version,
             patch: (**patch).clone(),
             device: device.clone(),
+            cells: cells.to_vec(),
             now,
         })),
     }
@@ -112,6 +121,7 @@ pub fn decide(
 fn decide_submit(
     report: &Report,
     device: &Device,
+    cells: &[CellCode],
     reference: &Reference,
     max_photo_bytes: u64,
     now: DateTime<Utc>,
@@ -143,7 +153,11 @@ fn decide_submit(
             p.id, p.bytes
         ));
     }
-    Effect::InsertReport(Box::new(report.clone()))
+    Effect::InsertReport(Box::new(place::settle(
+        report.clone(),
+        &reference.grid,
+        cells,
+    )))
 }
 
 /// Checks that a batch's mutation numbers are consecutive and ascending.
@@ -230,8 +244,9 @@ pub fn forgotten(id: MutationId) -> Outcome {
     }
 }
 
-/// A report ID the centre already holds, sent again under another mutation number: the
-/// same record is simply acknowledged; a different one is refused, never overwritten.
+/// A report ID the centre already holds (`held`, as it was sent), sent again under another
+/// mutation number: the same record is simply acknowledged; a different one is refused,
+/// never overwritten.
 #[must_use]
 pub fn resubmitted(held: &Report, sent: &Report) -> Outcome {
     if held == sent {
@@ -250,7 +265,7 @@ pub fn resubmitted(held: &Report, sent: &Report) -> Outcome {
 #[derive(Debug, Clone)]
 pub enum Run {
     /// Consecutive new reports.
-    Reports(Vec<(MutationId, Report)>),
+    Reports(Vec<(MutationId, Placed)>),
     /// One mutation applied on its own.
     One(MutationId, Effect),
 }
@@ -272,7 +287,10 @@ pub fn runs(fresh: Vec<(MutationId, Effect)>) -> Vec<Run> {
 /// How a new report is held.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Receipt {
+    /// The record, with the centre's cell and flags.
     pub report: Report,
+    /// What the device claimed of the place, where it differs.
+    pub claim: Option<PlaceClaim>,
     pub duplicate_of: Option<ReportId>,
     /// Whether each photo (in the record's order) is already held.
     pub photos_held: Vec<bool>,
@@ -284,12 +302,12 @@ pub struct Receipt {
 /// already holds. A report whose photos are all held goes straight to review.
 #[must_use]
 pub fn receive(
-    new: Vec<Report>,
+    new: Vec<Placed>,
     candidates: &[Vec<Candidate>],
     held: &HashSet<String>,
 ) -> Vec<Receipt> {
     let mut out: Vec<Receipt> = Vec::with_capacity(new.len());
-    for (i, report) in new.into_iter().enumerate() {
+    for (i, Placed { report, claim }) in new.into_iter().enumerate() {
         let mut list: Vec<Candidate> = candidates.get(i).cloned().unwrap_or_default();
         list.extend(out.iter().map(|e| Candidate::of(&e.report)));
         let duplicate_of = duplicates::likely_duplicate_of(&report, &list);
@@ -301,6 +319,7 @@ pub fn receive(
         let state = super::photos::intake_state(photos_held.iter().all(|h| *h));
         out.push(Receipt {
             report,
+            claim,
             duplicate_of,
             photos_held,
             state,
@@ -366,7 +385,7 @@ mod tests {
     #[test]
     fn new_reports_run_together_and_other_mutations_alone() {
         let r = gridwalk_protocol::testing::report();
-        let insert = |n| (n, Effect::InsertReport(Box::new(r.clone())));
+        let insert = |n| (n, Effect::InsertReport(Box::new(r.clone().into())));
         let runs = runs(vec![insert(1), insert(2), reject(3), insert(4)]);
         let shape: Vec<String> = runs
             .iter()
@@ -378,6 +397,40 @@ mod tests {
             })
             .collect();
         assert_eq!(shape, ["reports[1, 2]", "one3", "reports[4]"]);
+    }
+
+    #[test]
+    fn a_submitted_report_is_placed_in_the_centres_grid() {
+        use gridwalk_protocol::console::PlaceDispute;
+        let fixtures = concat!(env!("CARGO_MANIFEST_DIR"), "/../fixtures");
+        let read = |p: &str| std::fs::read_to_string(format!("{fixtures}/{p}")).expect(p);
+        let table = gridwalk_protocol::CodeTable::from_json(&read("codes.json")).expect("table");
+        let grid = gridwalk_grid::Grid::from_geojson(&read("grid/440703-pengjiang.geojson"))
+            .expect("grid");
+        let reference = Reference::new([table], None).with_grid(std::sync::Arc::new(grid));
+        let mut r = gridwalk_protocol::testing::report();
+        r.cell = Some("999999999999999".parse().expect("code"));
+        let device = Device {
+            id: r.device,
+            user: r.reporter,
+        };
+        let body = MutationBody::SubmitReport {
+            report: Box::new(r.clone()),
+        };
+        let own = "440703001001003".parse().expect("code");
+        let Effect::InsertReport(placed) =
+            decide(&body, &device, &[own], &reference, u64::MAX, Utc::now())
+        else {
+            panic!("not inserted");
+        };
+        assert_eq!(
+            placed.report.cell.as_ref().map(|c| c.as_str()),
+            Some("440703001001003")
+        );
+        assert!(placed.report.location_flags.is_empty());
+        let claim = placed.claim.clone().expect("a claim");
+        assert_eq!(claim.disputes, vec![PlaceDispute::UnknownCell]);
+        assert_eq!(placed.as_sent(), r);
     }
 
     #[test]
@@ -399,7 +452,7 @@ mod tests {
         second.photos[0].sha256 = "cd".repeat(32);
         let held: HashSet<String> = first.photos.iter().map(|p| p.sha256.clone()).collect();
         let got = receive(
-            vec![first.clone(), second.clone()],
+            vec![first.clone().into(), second.clone().into()],
             &[vec![], vec![]],
             &held,
         );

@@ -1,10 +1,13 @@
-//! The reference data decisions are made against: the code tables (by version) and the
-//! case rules (calendar, departments, time limits). It is loaded from the store, parsed
-//! once, and shared; see [`crate::services::reference`] for when it is loaded again.
+//! The reference data decisions are made against: the code tables (by version), the case
+//! rules (calendar, departments, time limits) and the grid cells (with their spatial index,
+//! for placing reports: [`super::place`]). It is loaded from the store, parsed once, and
+//! shared; see [`crate::services::reference`] for when it is loaded again.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
-use gridwalk_protocol::CodeTable;
+use gridwalk_grid::Grid;
+use gridwalk_protocol::{CellCode, CodeTable};
 
 use super::rules::CaseRules;
 
@@ -14,6 +17,8 @@ pub struct Reference {
     tables: BTreeMap<String, CodeTable>,
     /// The case rules, once loaded; without them the loop cannot set deadlines.
     pub rules: Option<CaseRules>,
+    /// The centre's grid (empty until cells are loaded: every position lies outside it).
+    pub grid: Arc<Grid>,
 }
 
 impl Reference {
@@ -32,7 +37,33 @@ impl Reference {
             .map(CaseRules::from_json)
             .transpose()
             .map_err(|e| format!("the case rules: {e}"))?;
-        Ok(Self { tables, rules })
+        Ok(Self {
+            tables,
+            rules,
+            grid: Arc::default(),
+        })
+    }
+
+    /// Grid cells from their stored GeoJSON Features (code, feature text); a feature that
+    /// does not make a cell is an error naming it.
+    pub fn parse_grid(cells: &[(CellCode, String)]) -> Result<Grid, String> {
+        if cells.is_empty() {
+            return Ok(Grid::default());
+        }
+        let features = cells
+            .iter()
+            .map(|(code, text)| {
+                text.parse::<gridwalk_grid::geojson::Feature>()
+                    .map_err(|e| format!("cell {code}: {e}"))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Grid::from_features(features).map_err(|e| e.to_string())
+    }
+
+    /// The same reference data placing reports in `grid`.
+    #[must_use]
+    pub fn with_grid(self, grid: Arc<Grid>) -> Self {
+        Self { grid, ..self }
     }
 
     /// Reference data of already parsed tables and rules.
@@ -44,6 +75,7 @@ impl Reference {
                 .map(|t| (t.version().to_owned(), t))
                 .collect(),
             rules,
+            grid: Arc::default(),
         }
     }
 

@@ -123,6 +123,8 @@ pub async fn load_fixtures(store: &dyn CaseStore, dir: &Path) -> anyhow::Result<
             cells.push((code, feature.to_string()));
         }
     }
+    // The cells must make a grid the centre can place reports in, as the devices will.
+    crate::domain::reference::Reference::parse_grid(&cells).map_err(anyhow::Error::msg)?;
     let cell_count = store.put_cells(&cells, chrono::Utc::now()).await?;
 
     let users: Vec<User> =

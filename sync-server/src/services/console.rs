@@ -452,7 +452,16 @@ pub async fn resolve(
         .iter()
         .filter_map(|f| f.value.get("code_table_version").and_then(|v| v.as_str()));
     let reference = state.reference.knowing(store, versions).await?;
-    let resolution = conflicts::resolve(&conflict, &held, req, &reference, user.id, now)?;
+    let cells = if req.fields.iter().any(|f| f.field == "place") {
+        store
+            .user(held.report.reporter)
+            .await?
+            .map(|u| u.cells)
+            .unwrap_or_default()
+    } else {
+        Vec::new()
+    };
+    let resolution = conflicts::resolve(&conflict, &held, req, &reference, &cells, user.id, now)?;
     let version = store.resolve_conflict(&resolution).await?;
     tracing::info!(version, "conflict resolved");
     Ok(version)

@@ -1,9 +1,11 @@
 //! A device's push (`POST /v1/push`) and who a device is (`GET /v1/me`).
 //!
 //! A push is decided mutation by mutation ([`crate::domain::push::decide`]) against the
-//! cached reference data and applied in one store transaction, which also records the
-//! answers, the device's `last_applied` and what it said of its backlog. So a push costs
-//! the token check and that one transaction.
+//! cached reference data (new and moved reports are placed in the centre's grid, judged
+//! with the inspector's own cells) and applied in one store transaction, which also
+//! records the answers, the device's `last_applied` and what it said of its backlog. So a
+//! push costs the token check, a read of the inspector's cells when it places a report,
+//! and that one transaction.
 
 use chrono::{DateTime, Utc};
 use gridwalk_protocol::{
@@ -61,11 +63,32 @@ pub async fn push(
     } else {
         state.reference.knowing(store, table_versions(req)).await?
     };
+    let places = req.mutations.iter().any(|m| match &m.body {
+        MutationBody::SubmitReport { .. } => true,
+        MutationBody::EditReport { patch, .. } => patch.place.is_some(),
+        MutationBody::CompleteTask { .. } => false,
+    });
+    let cells = if places {
+        store
+            .user(device.user)
+            .await?
+            .map(|u| u.cells)
+            .unwrap_or_default()
+    } else {
+        Vec::new()
+    };
     let batch = req
         .mutations
         .iter()
         .map(|m| {
-            let effect = push::decide(&m.body, device, &reference, state.uploads.max_size, now);
+            let effect = push::decide(
+                &m.body,
+                device,
+                &cells,
+                &reference,
+                state.uploads.max_size,
+                now,
+            );
             (m.id, effect)
         })
         .collect();

@@ -1,17 +1,21 @@
-//! Reference data, parsed once and shared by every request: the code tables and the case
-//! rules ([`Reference`]). It is read from the store on first use and again when it may have
-//! changed: when a device files a report under a table version this copy does not know (an
-//! admin command or another server may have loaded it since), when the rules are needed
-//! and not held, and at most [`FRESH_FOR`] after the last read otherwise (so a table or the
-//! rules loaded again under the same version take effect within that time). One read at a
-//! time: requests that find the copy stale while another reads it wait for that read.
+//! Reference data, parsed once and shared by every request: the code tables, the case
+//! rules and the grid with its spatial index ([`Reference`]). It is read from the store on
+//! first use and again when it may have changed: when a device files a report under a
+//! table version this copy does not know (an admin command or another server may have
+//! loaded it since), when the rules are needed and not held, and at most [`FRESH_FOR`]
+//! after the last read otherwise (so a table or the rules loaded again under the same
+//! version take effect within that time). One read at a time: requests that find the copy
+//! stale while another reads it wait for that read. The grid, the largest part, is parsed
+//! again only when its cells changed since the last read ([`CellsStamp`]).
 
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
+use gridwalk_grid::Grid;
+
 use crate::domain::reference::Reference;
 use crate::error::AppError;
-use crate::store::CaseStore;
+use crate::store::{CaseStore, CellsStamp};
 
 /// How long a read of the reference data is trusted without asking the store again.
 pub const FRESH_FOR: Duration = Duration::from_secs(60);
@@ -19,12 +23,15 @@ pub const FRESH_FOR: Duration = Duration::from_secs(60);
 /// A parsed copy and when it was read.
 type Held = Option<(Arc<Reference>, Instant)>;
 
+/// The grid as last parsed, and the state of the stored cells it was parsed from.
+type HeldGrid = Option<(CellsStamp, Arc<Grid>)>;
+
 /// The shared, parsed reference data.
 #[derive(Debug, Clone, Default)]
 pub struct ReferenceCache {
     held: Arc<RwLock<Held>>,
-    /// Held while reading from the store.
-    reading: Arc<tokio::sync::Mutex<()>>,
+    /// Held while reading from the store; it keeps the grid last parsed.
+    reading: Arc<tokio::sync::Mutex<HeldGrid>>,
 }
 
 impl ReferenceCache {
@@ -51,18 +58,30 @@ impl ReferenceCache {
         store: &dyn CaseStore,
         asked: Instant,
     ) -> Result<Arc<Reference>, AppError> {
-        let _reading = self.reading.lock().await;
+        let mut grid = self.reading.lock().await;
         if let Some((r, at)) = self.held()
             && at >= asked
         {
             return Ok(r);
         }
         let (tables, rules) = store.reference_texts().await?;
-        let parsed =
-            Arc::new(Reference::parse(&tables, rules.as_deref()).map_err(AppError::Internal)?);
+        let (stamp, cells) = store.all_cells(grid.as_ref().map(|(s, _)| *s)).await?;
+        let parsed_grid = match (cells, grid.take()) {
+            (None, Some((_, held))) => held,
+            (cells, _) => Arc::new(
+                Reference::parse_grid(&cells.unwrap_or_default()).map_err(AppError::Internal)?,
+            ),
+        };
+        *grid = Some((stamp, Arc::clone(&parsed_grid)));
+        let parsed = Arc::new(
+            Reference::parse(&tables, rules.as_deref())
+                .map_err(AppError::Internal)?
+                .with_grid(parsed_grid),
+        );
         tracing::debug!(
             tables = tables.len(),
             rules = rules.is_some(),
+            cells = stamp.count,
             "reference data read"
         );
         *self

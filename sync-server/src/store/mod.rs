@@ -179,6 +179,14 @@ pub trait SessionStore: Send + Sync {
     ) -> StoreResult<(u64, u64)>;
 }
 
+/// Which state of the stored grid cells a copy was read from: how many there are and the
+/// feed number of the newest change to one (every change to a cell takes a new number).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CellsStamp {
+    pub count: u64,
+    pub last_change: u64,
+}
+
 /// Reference data.
 #[async_trait]
 pub trait ReferenceStore: Send + Sync {
@@ -195,6 +203,12 @@ pub trait ReferenceStore: Send + Sync {
     ) -> StoreResult<usize>;
     /// Grid cells (code, GeoJSON Feature text) with these codes.
     async fn cells(&self, codes: &[String]) -> StoreResult<Vec<(CellCode, String)>>;
+    /// Every grid cell (code, GeoJSON Feature text) and the stamp of what was read; only
+    /// the stamp when it is `unless` (the caller's copy is current).
+    async fn all_cells(
+        &self,
+        unless: Option<CellsStamp>,
+    ) -> StoreResult<(CellsStamp, Option<Vec<(CellCode, String)>>)>;
     /// Stores a named document (the case rules), replacing an older one.
     async fn put_document(&self, name: &str, body: &str, at: DateTime<Utc>) -> StoreResult<()>;
     async fn document(&self, name: &str) -> StoreResult<Option<String>>;

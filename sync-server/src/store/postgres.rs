@@ -33,6 +33,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/postgres/0005_observed_seconds.sql"),
     include_str!("../../migrations/postgres/0006_trust.sql"),
     include_str!("../../migrations/postgres/0008_chains.sql"),
+    include_str!("../../migrations/postgres/0009_claims.sql"),
     include_str!("../../migrations/postgres/0010_roles.sql"),
 ];
 

@@ -29,6 +29,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/sqlite/0004_cases.sql"),
     include_str!("../../migrations/sqlite/0005_trust.sql"),
     include_str!("../../migrations/sqlite/0007_chains.sql"),
+    include_str!("../../migrations/sqlite/0008_claims.sql"),
     include_str!("../../migrations/sqlite/0009_roles.sql"),
 ];
 

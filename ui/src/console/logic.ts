@@ -1,7 +1,9 @@
 // The console's pure logic: category names from the code tables as loaded, deadline
-// status, rates, periods, moments, and how a conflict's values read. Tested in __tests__.
+// status, rates, periods, moments, how a conflict's values read, and a report's place as
+// the centre decided it against what the device claimed. Tested in __tests__.
 import type { Lang, Words } from "../shared/i18n";
-import type { CaseState, ConsoleReport, FieldConflict, Role } from "../shared/types";
+import type { CaseState, ConsoleReport, FieldConflict, LocationFlag, Role } from "../shared/types";
+import type { Key } from "./i18n/zh";
 
 /** `event:0507` → names, from the raw code table files (kinds → majors → minors). */
 export interface CategoryName {
@@ -134,4 +136,34 @@ export function sectionsFor(role: Role): Section[] {
 /** Whether a role reviews and dispatches (a department's clerk only marks cases handled). */
 export function reviews(role: Role): boolean {
   return role === "leader" || role === "operator";
+}
+
+/** Whether the device's claim about a report's place disagrees with the centre's grid in a
+ * way the team leader should look at (the report's cell and flags are the centre's). */
+export function placeDisputed(item: Pick<ConsoleReport, "claim">): boolean {
+  return (item.claim?.disputes.length ?? 0) > 0;
+}
+
+/** What the device claimed against what the centre decided, in one sentence with why. */
+export function claimText(w: Words<Key>, item: Pick<ConsoleReport, "claim" | "report">): string {
+  const claim = item.claim;
+  if (!claim) return "";
+  const none = w.t("place.noCell");
+  const said = w.t("place.claimed", { cell: claim.cell ?? none, centre: item.report.cell ?? none });
+  const why = claim.disputes.map((d) => w.t(`dispute.${d}` as Key)).join(w.t("list.sep"));
+  return why ? `${said}${w.t("list.open")}${why}${w.t("list.close")}` : said;
+}
+
+/** One location flag (the centre's) in words. */
+export function flagText(w: Words<Key>, f: LocationFlag): string {
+  switch (f.flag) {
+    case "outside_grid":
+      return f.nearest_cell
+        ? w.t("flag.outsideGrid", { cell: f.nearest_cell, m: Math.round(f.distance_m ?? 0) })
+        : w.t("flag.outsideGridFar");
+    case "outside_my_cells":
+      return w.t("flag.outsideTheirs", { cell: f.cell });
+    case "poor_accuracy":
+      return w.t("flag.poorAccuracy", { m: Math.round(f.accuracy_m), limit: Math.round(f.limit_m) });
+  }
 }

@@ -8,7 +8,7 @@ import { useResource } from "../shared/resource";
 import type { CaseAction, CaseState, ConsoleReport, ReportDetail, Seal } from "../shared/types";
 import { client, links } from "./client";
 import { useI18n, type Key } from "./i18n";
-import { categoryLabel, dueStatus, reviews, when } from "./logic";
+import { categoryLabel, claimText, dueStatus, flagText, placeDisputed, reviews, when } from "./logic";
 import { useSession } from "./session";
 
 export function StateBadge(props: { state: CaseState }) {
@@ -313,7 +313,13 @@ export function ReportView(props: { id: string; onChange: () => void }) {
         <dt>{t("report.received")}</dt>
         <dd>{when(w, item.received_at)}</dd>
         <dt>{t("report.cell")}</dt>
-        <dd>{r.cell ?? "—"}</dd>
+        <dd class="cell">{r.cell ?? t("place.noCell")}</dd>
+        {r.location_flags.length > 0 && (
+          <>
+            <dt>{t("report.flags")}</dt>
+            <dd>{r.location_flags.map((f) => flagText(w, f)).join(t("list.sep"))}</dd>
+          </>
+        )}
         <dt>{t("report.address")}</dt>
         <dd>{r.address || "—"}</dd>
         <dt>{t("report.description")}</dt>
@@ -349,6 +355,11 @@ export function ReportView(props: { id: string; onChange: () => void }) {
           </>
         )}
       </dl>
+      {placeDisputed(item) && (
+        <p class="notice disputed" role="note">
+          <span class="badge disputed">{t("place.disputed")}</span> {claimText(w, item)}
+        </p>
+      )}
       {item.duplicate_of && <p class="notice">{t("report.duplicateOf", { id: item.duplicate_of.slice(-12) })}</p>}
       {detail.related.length > 0 && (
         <section>

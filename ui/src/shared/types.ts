@@ -182,7 +182,12 @@ duplicate_of: ReportId | null, merged_into: ReportId | null, deleted_at: string 
 /**
  * The photos whose bytes the centre holds.
  */
-photos_arrived: Array<PhotoId>, case: CaseInfo | null, };
+photos_arrived: Array<PhotoId>, case: CaseInfo | null, 
+/**
+ * What the device said of the place, when it differs from the centre's answer (the
+ * report's `cell` and `location_flags`).
+ */
+claim: PlaceClaim | null, };
 
 /**
  * The coordinate reference system a position is expressed in. Devices store WGS-84 (or
@@ -353,6 +358,33 @@ export type PhotoStage = "before" | "after";
  * Where the problem is: the position and what follows from it, changed together.
  */
 export type Place = { location: Location, cell: CellCode | null, location_flags: Array<LocationFlag>, address: string, };
+
+/**
+ * What a device said of a report's place, kept beside the centre's answer when the two
+ * differ. The centre places every report it receives (and every edit that moves one) in
+ * its own grid from the position, with the same lookup the device uses; the report's
+ * `cell` and `location_flags` are the centre's, and only they count (lists, scopes, the
+ * evaluation per cell).
+ */
+export type PlaceClaim = { 
+/**
+ * The cell the device named.
+ */
+cell: CellCode | null, 
+/**
+ * The location flags the device raised.
+ */
+location_flags: Array<LocationFlag>, 
+/**
+ * How the claim disagrees with the centre, for the team leader; empty when it differs
+ * only in detail (a distance rounded otherwise).
+ */
+disputes: Array<PlaceDispute>, };
+
+/**
+ * One way a device's claim about a report's place disagrees with the centre's grid.
+ */
+export type PlaceDispute = "unknown_cell" | "position_outside_grid" | "cell_disputed" | "flags_disputed";
 
 /**
  * What is still waiting on the device, reported on every sync so team leaders can see

@@ -21,7 +21,7 @@ use crate::store::{ConsoleStore, StoreError, StoreResult};
 const REPORT_COLUMNS: &str = "r.id, r.record, r.state, r.version, r.received_at, r.state_at, \
     r.note, r.duplicate_of, r.merged_into, r.deleted_at, \
     u.id, u.login, u.name, u.role, u.team, u.department, \
-    c.case_no, c.registered_at, c.department, c.due_at, c.reworks, c.closed_at";
+    c.case_no, c.registered_at, c.department, c.due_at, c.reworks, c.closed_at, r.claim";
 
 const REPORT_FROM: &str = "reports r JOIN users u ON u.id = r.reporter
     LEFT JOIN cases c ON c.report_id = r.id";
@@ -63,6 +63,7 @@ fn console_report(r: &Row) -> StoreResult<ConsoleReport> {
         reporter: person(r, 10)?,
         photos_arrived: Vec::new(),
         case,
+        claim: r.json_opt(21)?,
     })
 }
 

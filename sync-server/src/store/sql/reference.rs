@@ -9,7 +9,7 @@ use super::feed::write_feed;
 use super::{Database, Mode, Value, params, tx};
 use crate::domain::model::{FeedKind, Touch};
 use crate::domain::rules;
-use crate::store::{ReferenceStore, StoreResult};
+use crate::store::{CellsStamp, ReferenceStore, StoreResult};
 
 #[async_trait]
 impl<D: Database> ReferenceStore for D {
@@ -79,6 +79,35 @@ impl<D: Database> ReferenceStore for D {
             .iter()
             .map(|r| Ok((r.get(0)?, r.get(1)?)))
             .collect()
+        })
+    }
+
+    async fn all_cells(
+        &self,
+        unless: Option<CellsStamp>,
+    ) -> StoreResult<(CellsStamp, Option<Vec<(CellCode, String)>>)> {
+        tx!(self, Mode::Snapshot, |tx| {
+            let row = tx
+                .one(
+                    "SELECT (SELECT COUNT(*) FROM cells),
+                            (SELECT COALESCE(MAX(seq), 0) FROM changes WHERE kind = 'cell')",
+                    vec![],
+                )
+                .await?;
+            let stamp = CellsStamp {
+                count: row.get(0)?,
+                last_change: row.get(1)?,
+            };
+            if unless == Some(stamp) {
+                return Ok((stamp, None));
+            }
+            let cells = tx
+                .query("SELECT code, feature FROM cells ORDER BY code", vec![])
+                .await?
+                .iter()
+                .map(|r| Ok((r.get(0)?, r.get(1)?)))
+                .collect::<StoreResult<Vec<_>>>()?;
+            Ok((stamp, Some(cells)))
         })
     }
 

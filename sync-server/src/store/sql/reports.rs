@@ -25,6 +25,7 @@ use crate::domain::duplicates::{self, Candidate};
 use crate::domain::edits::{self, Held, History, Plan};
 use crate::domain::model::{Author, StoredReport, Touch};
 use crate::domain::photos;
+use crate::domain::place::{self, ClaimChange, Placed};
 use crate::domain::push::{self, EditEffect, Effect, Run};
 use crate::domain::reference::Reference;
 use crate::store::{PushApplied, ReportStore, Seen, StoreError, StoreResult};
@@ -131,6 +132,7 @@ impl<D: Database> ReportStore for D {
                 state,
                 &record,
                 &patch,
+                ClaimChange::Keep,
                 Author::person(by),
                 at,
                 false,
@@ -220,6 +222,7 @@ impl<D: Database> ReportStore for D {
                     state,
                     &r.record,
                     &r.patch,
+                    r.claim.clone(),
                     by,
                     r.at,
                     false,
@@ -281,9 +284,9 @@ async fn apply(
                 outcomes.extend(receive_reports(tx, device, list, at, &mut touches).await?);
             }
             Run::One(_, Effect::Reject(reason)) => outcomes.push(Outcome::Rejected { reason }),
-            Run::One(_, Effect::InsertReport(report)) => {
+            Run::One(_, Effect::InsertReport(placed)) => {
                 outcomes.extend(
-                    receive_reports(tx, device, vec![(0, *report)], at, &mut touches).await?,
+                    receive_reports(tx, device, vec![(0, *placed)], at, &mut touches).await?,
                 );
             }
             Run::One(id, Effect::EditReport(e)) => {
@@ -467,45 +470,53 @@ async fn duplicate_candidates(
 async fn receive_reports(
     tx: &mut dyn Sql,
     device: DeviceId,
-    list: Vec<(MutationId, Report)>,
+    list: Vec<(MutationId, Placed)>,
     at: DateTime<Utc>,
     touches: &mut Vec<Touch>,
 ) -> StoreResult<Vec<Outcome>> {
     let any = (tx.dialect().any)("id", 1);
+    // Each held report as its device sent it: the record with the claim put back.
     let held: HashMap<ReportId, Report> = tx
         .query(
-            &format!("SELECT id, record FROM reports WHERE {any}"),
-            vec![Value::list(list.iter().map(|(_, r)| r.id))],
+            &format!("SELECT id, record, claim FROM reports WHERE {any}"),
+            vec![Value::list(list.iter().map(|(_, p)| p.report.id))],
         )
         .await?
         .iter()
-        .map(|r| Ok((r.get(0)?, r.json(1)?)))
+        .map(|r| {
+            let claim = r.json_opt(2)?;
+            Ok((r.get(0)?, place::as_sent(&r.json(1)?, claim.as_ref())))
+        })
         .collect::<StoreResult<_>>()?;
     let mut outcomes = Vec::with_capacity(list.len());
-    let mut new: Vec<Report> = Vec::new();
-    for (_, report) in list {
-        let earlier = held
-            .get(&report.id)
-            .or_else(|| new.iter().find(|n| n.id == report.id));
+    let mut new: Vec<Placed> = Vec::new();
+    for (_, placed) in list {
+        let sent = placed.as_sent();
+        let earlier = held.get(&sent.id).cloned().or_else(|| {
+            new.iter()
+                .find(|n| n.report.id == sent.id)
+                .map(Placed::as_sent)
+        });
         match earlier {
-            Some(e) => outcomes.push(push::resubmitted(e, &report)),
+            Some(e) => outcomes.push(push::resubmitted(&e, &sent)),
             None => {
                 outcomes.push(Outcome::Applied);
-                new.push(report);
+                new.push(placed);
             }
         }
     }
     if new.is_empty() {
         return Ok(outcomes);
     }
-    let candidates = duplicate_candidates(tx, &new.iter().collect::<Vec<_>>()).await?;
+    let candidates =
+        duplicate_candidates(tx, &new.iter().map(|p| &p.report).collect::<Vec<_>>()).await?;
     let shas = new
         .iter()
-        .flat_map(|r| r.photos.iter().map(|p| p.sha256.clone()))
+        .flat_map(|p| p.report.photos.iter().map(|p| p.sha256.clone()))
         .collect();
     // Every new report of one push has the device's inspector as its reporter (a report
     // naming another is refused before it gets here).
-    let holder = new.first().map(|r| r.reporter);
+    let holder = new.first().map(|p| p.report.reporter);
     let held_shas = held_photos(tx, shas, holder).await?;
     let receipts = push::receive(new, &candidates, &held_shas);
 
@@ -569,6 +580,7 @@ async fn receive_reports(
             Value::from(at),
             Value::from(rc.duplicate_of),
             Value::from(seal),
+            rc.claim.as_ref().map_or(Ok(Value::Null), Value::json)?,
         ]);
         for (p, held) in r.photos.iter().zip(&rc.photos_held) {
             photos.push(vec![
@@ -614,6 +626,7 @@ async fn receive_reports(
             ("state_at", Ty::Time),
             ("duplicate_of", Ty::Uuid),
             ("seal", Ty::Text),
+            ("claim", Ty::Json),
         ],
         reports,
         "",
@@ -735,7 +748,11 @@ async fn edit_report(
             mutation: Some(mutation),
             ..Author::device(&e.device)
         };
-        store_version(tx, held.state, &record, &e.patch, author, at, true, touches).await?;
+        let (record, claim) = place::after_edit(*record, &e.patch, &reference.grid, &e.cells);
+        store_version(
+            tx, held.state, &record, &e.patch, claim, author, at, true, touches,
+        )
+        .await?;
     }
     if conflicts.is_empty() {
         return Ok(edits::answer(direct, None));
@@ -760,16 +777,17 @@ async fn edit_report(
     Ok(edits::answer(direct, Some(conflict)))
 }
 
-/// Writes `record` as its report's next version, with its photos, and moves the report
-/// as its photos say ([`photos::after_version`]); `state` is the report's state, read
-/// under its lock by the caller; with `resubmit` (an inspector's own edit) a returned
-/// report goes back to intake.
+/// Writes `record` as its report's next version, with its photos and what it does to the
+/// device's claim about the place, and moves the report as its photos say
+/// ([`photos::after_version`]); `state` is the report's state, read under its lock by the
+/// caller; with `resubmit` (an inspector's own edit) a returned report goes back to intake.
 #[allow(clippy::too_many_arguments)]
 async fn store_version(
     tx: &mut dyn Sql,
     state: CaseState,
     record: &Report,
     patch: &ReportPatch,
+    claim: ClaimChange,
     by: Author,
     at: DateTime<Utc>,
     resubmit: bool,
@@ -798,6 +816,16 @@ async fn store_version(
         )
         .await?;
     let (version, reporter): (Version, UserId) = (row.get(0)?, row.get(1)?);
+    if let ClaimChange::Set(claim) = claim {
+        tx.execute(
+            "UPDATE reports SET claim = $2 WHERE id = $1",
+            vec![
+                Value::from(id),
+                claim.as_ref().map_or(Ok(Value::Null), Value::json)?,
+            ],
+        )
+        .await?;
+    }
     let prev = last_version_hash(tx, id).await?;
     let number = i64::try_from(version)
         .map_err(|_| StoreError::Invalid(format!("version {version} is too large")))?;

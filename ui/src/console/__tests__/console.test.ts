@@ -7,7 +7,21 @@ import type { ConsoleReport } from "../../shared/types";
 import { catalogues } from "../i18n";
 import { en } from "../i18n/en";
 import { zh } from "../i18n/zh";
-import { bytes, categoryLabel, categoryNames, dayStart, dueStatus, fieldValue, lastDays, percent, reviews, sectionsFor } from "../logic";
+import {
+  bytes,
+  categoryLabel,
+  categoryNames,
+  claimText,
+  dayStart,
+  dueStatus,
+  fieldValue,
+  flagText,
+  lastDays,
+  percent,
+  placeDisputed,
+  reviews,
+  sectionsFor,
+} from "../logic";
 
 const codes = JSON.parse(readFileSync(resolve(process.cwd(), "../fixtures/codes.json"), "utf8"));
 
@@ -84,5 +98,33 @@ describe("sections by role", () => {
     expect(sectionsFor("inspector")).toEqual([]);
     expect(reviews("department")).toBe(false);
     expect(reviews("leader")).toBe(true);
+  });
+});
+
+describe("a report's place, the centre's against the device's claim", () => {
+  const words = (lang: "zh" | "en") => ({
+    lang,
+    locale: lang === "zh" ? "zh-CN" : "en-GB",
+    t: (key: keyof typeof zh, values?: Record<string, string | number>) => translate(catalogues, lang, key, values),
+    has: (key: string): key is keyof typeof zh => key in zh,
+  });
+  const beijing = {
+    report: { cell: null } as unknown as ConsoleReport["report"],
+    claim: { cell: "440703001001001", location_flags: [], disputes: ["position_outside_grid", "flags_disputed"] },
+  } as Pick<ConsoleReport, "claim" | "report">;
+  it("shows a disagreement to the leader, in words, and nothing when the device agreed", () => {
+    expect(placeDisputed(beijing)).toBe(true);
+    expect(claimText(words("zh"), beijing)).toBe(
+      "终端上报的网格为 440703001001001，中心按坐标判定为 无（不在任何网格内）（坐标不在任何网格内；位置提示与中心判定不同）",
+    );
+    expect(claimText(words("en"), beijing)).toBe(
+      "The device reported cell 440703001001001; from the position the centre places it in none (in no cell) (the position lies in no cell; the position notes differ from the centre's)",
+    );
+    expect(placeDisputed({ claim: null })).toBe(false);
+    expect(placeDisputed({ claim: { cell: null, location_flags: [], disputes: [] } })).toBe(false);
+  });
+  it("names the centre's flags", () => {
+    expect(flagText(words("zh"), { flag: "outside_grid", nearest_cell: null, distance_m: null })).toBe("不在任何网格内");
+    expect(flagText(words("en"), { flag: "poor_accuracy", accuracy_m: 80.4, limit_m: 30 })).toBe("Poor fix (±80 m; ±30 m needed)");
   });
 });

@@ -5,7 +5,7 @@ import { useResource } from "../../shared/resource";
 import type { ConsoleReport } from "../../shared/types";
 import { client, links } from "../client";
 import { useI18n } from "../i18n";
-import { REVIEW_STATES, categoryLabel, when } from "../logic";
+import { REVIEW_STATES, categoryLabel, placeDisputed, when } from "../logic";
 import { ReportView, StateBadge } from "../report-view";
 import { useSession } from "../session";
 
@@ -32,6 +32,7 @@ export function ReportList(props: { items: ConsoleReport[]; selected: string | n
                   <StateBadge state={r.state} />
                   {r.report.urgency === "urgent" && <span class="badge urgent">{w.t("report.urgent")}</span>}
                   {r.duplicate_of && <span class="badge dup">≈</span>}
+                  {placeDisputed(r) && <span class="badge disputed">{w.t("place.disputed")}</span>}
                 </span>
               </span>
             </a>
