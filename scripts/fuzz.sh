@@ -29,8 +29,11 @@ TARGETS=("$@")
 export RUSTFLAGS="--cfg fuzzing -Cpasses=sancov-module -Cllvm-args=-sanitizer-coverage-level=4 \
 -Cllvm-args=-sanitizer-coverage-inline-8bit-counters -Cllvm-args=-sanitizer-coverage-pc-table \
 -Cllvm-args=-sanitizer-coverage-trace-compares -Ccodegen-units=16"
-echo "== fuzz: build (release, SanitizerCoverage)"
-cargo build --release --locked --manifest-path fuzz/Cargo.toml --bins
+# An explicit --target keeps the flags off build scripts and proc macros (they run on the
+# host and must not need libFuzzer's symbols), as cargo-fuzz does.
+HOST=$(rustc -vV | sed -n 's/^host: //p')
+echo "== fuzz: build (release, SanitizerCoverage, $HOST)"
+cargo build --release --locked --manifest-path fuzz/Cargo.toml --bins --target "$HOST"
 
 seed() {
   local target=$1 corpus=fuzz/corpus/$1
@@ -45,7 +48,7 @@ for t in "${TARGETS[@]}"; do
   seed "$t"
   echo "== fuzz: $t for ${SECONDS_PER_TARGET}s"
   # -max_len 64 KiB: large enough for a small JPEG with EXIF, small enough to mutate fast.
-  "fuzz/target/release/$t" "fuzz/corpus/$t" \
+  "fuzz/target/$HOST/release/$t" "fuzz/corpus/$t" \
     -max_total_time="$SECONDS_PER_TARGET" -timeout=10 -rss_limit_mb=2048 -max_len=65536 \
     -artifact_prefix="fuzz/artifacts/$t/" -print_final_stats=1 2>"fuzz/artifacts/$t/last-run.log" \
     || { tail -n 60 "fuzz/artifacts/$t/last-run.log" >&2; echo "fuzz: $t failed (input in fuzz/artifacts/$t/)" >&2; exit 1; }
