@@ -35,7 +35,10 @@ pub enum Problem {
     /// No frame header (SOFn) before the scan.
     NoFrame,
     /// A scan's data stops (at a marker or the end of the file) with blocks still to come.
-    ShortScan { scan: usize, blocks_missing: u64 },
+    ShortScan {
+        scan: usize,
+        blocks_missing: u64,
+    },
     /// The scans end without delivering every coefficient of every component.
     MissingScans,
     /// The file ends without an end-of-image marker.
@@ -251,7 +254,8 @@ impl Bits<'_> {
         for len in 1..=16 {
             code = (code << 1) | i32::from(self.bit()? != 0);
             if code <= t.maxcode[len] {
-                let i = t.valptr[len] + usize::try_from(code - t.mincode[len]).map_err(|_| Halt::Bad)?;
+                let i = t.valptr[len]
+                    + usize::try_from(code - t.mincode[len]).map_err(|_| Halt::Bad)?;
                 return t.values.get(i).copied().ok_or(Halt::Bad);
             }
         }
@@ -309,7 +313,9 @@ fn frame(s: &Segment<'_>, max_pixels: u64) -> Result<Frame, Problem> {
     let width = usize::from(u16::from_be_bytes([b[3], b[4]]));
     let n = usize::from(b[5]);
     if height == 0 || width == 0 {
-        return Err(Problem::Unsupported("a height given after the image data (DNL)"));
+        return Err(Problem::Unsupported(
+            "a height given after the image data (DNL)",
+        ));
     }
     if (width as u64) * (height as u64) > max_pixels {
         return Err(Problem::TooLarge);
@@ -320,7 +326,10 @@ fn frame(s: &Segment<'_>, max_pixels: u64) -> Result<Frame, Problem> {
     let mut comps = Vec::with_capacity(n);
     for c in b[6..].chunks_exact(3) {
         let (h, v) = (usize::from(c[1] >> 4), usize::from(c[1] & 15));
-        if !(1..=4).contains(&h) || !(1..=4).contains(&v) || comps.iter().any(|x: &Component| x.id == c[0]) {
+        if !(1..=4).contains(&h)
+            || !(1..=4).contains(&v)
+            || comps.iter().any(|x: &Component| x.id == c[0])
+        {
             return Err(bad);
         }
         comps.push(Component {
@@ -416,15 +425,29 @@ fn scan(
     }
     let mut comps = Vec::with_capacity(ns);
     for c in b[1..1 + 2 * ns].chunks_exact(2) {
-        let index = f.comps.iter().position(|x| x.id == c[0]).ok_or(bad.clone())?;
+        let index = f
+            .comps
+            .iter()
+            .position(|x| x.id == c[0])
+            .ok_or(bad.clone())?;
         let (td, ta) = (usize::from(c[1] >> 4), usize::from(c[1] & 15));
         let dc = if ss == 0 && ah == 0 {
-            Some(tables[0].get(td).and_then(Option::as_ref).ok_or(bad.clone())?)
+            Some(
+                tables[0]
+                    .get(td)
+                    .and_then(Option::as_ref)
+                    .ok_or(bad.clone())?,
+            )
         } else {
             None
         };
         let ac = if se > 0 {
-            Some(tables[1].get(ta).and_then(Option::as_ref).ok_or(bad.clone())?)
+            Some(
+                tables[1]
+                    .get(ta)
+                    .and_then(Option::as_ref)
+                    .ok_or(bad.clone())?,
+            )
         } else {
             None
         };
@@ -433,8 +456,8 @@ fn scan(
         }
         comps.push(ScanComp { index, dc, ac });
     }
-    let refining_ac = f.progressive && ss > 0;
-    if refining_ac {
+    let ac_scan = f.progressive && ss > 0;
+    if ac_scan {
         let c = &mut f.comps[comps[0].index];
         if c.nonzero.is_empty() {
             c.nonzero = vec![0; c.blocks_w * c.blocks_h];
@@ -479,7 +502,7 @@ fn scan(
             eobrun = 0;
         }
         // An end-of-band run in a first AC scan skips whole blocks without a bit.
-        if refining_ac && ah == 0 && eobrun > 0 {
+        if ac_scan && ah == 0 && eobrun > 0 {
             let to_restart = if restart > 0 {
                 restart as u64 - m % restart as u64
             } else {
@@ -493,7 +516,7 @@ fn scan(
         for (c, &blocks) in comps.iter().zip(&per_mcu) {
             for _ in 0..blocks {
                 let block = usize::try_from(m).unwrap_or(usize::MAX);
-                let nonzero = if refining_ac {
+                let nonzero = if ac_scan {
                     f.comps[c.index].nonzero.get_mut(block)
                 } else {
                     None
@@ -516,9 +539,13 @@ fn scan(
         _ => return Err(Problem::JunkAfterScan(end)),
     }
     if ah == 0 {
-        let band_bits = (ss..=se).fold(0u64, |acc, k| acc | 1 << k);
+        let band_bits = if f.progressive {
+            (ss..=se).fold(0u64, |acc, k| acc | 1 << k)
+        } else {
+            u64::MAX
+        };
         for c in &comps {
-            f.comps[c.index].covered |= if f.progressive { band_bits } else { u64::MAX };
+            f.comps[c.index].covered |= band_bits;
         }
     }
     Ok(end)
@@ -602,7 +629,11 @@ fn first_ac(
             k += 1;
         }
     }
-    if k > band.se + 1 { Err(Halt::Bad) } else { Ok(()) }
+    if k > band.se + 1 {
+        Err(Halt::Bad)
+    } else {
+        Ok(())
+    }
 }
 
 /// A refinement scan's block (G.1.2.3): a new coefficient is placed after `r` coefficients
@@ -675,7 +706,10 @@ pub fn verify(bytes: &[u8], max_pixels: u64) -> Result<Summary, Problem> {
             (p, _) => p,
         })?;
         match s.marker {
-            EOI => break,
+            EOI => {
+                pos = s.next;
+                break;
+            }
             m if is_sof(m) => {
                 if f.is_some() {
                     return Err(Problem::BadSegment(s.at));
@@ -696,7 +730,11 @@ pub fn verify(bytes: &[u8], max_pixels: u64) -> Result<Summary, Problem> {
                 pos = scan(bytes, &s, fr, &tables, restart, scans)?;
                 continue;
             }
-            0xDC => return Err(Problem::Unsupported("a height given after the image data (DNL)")),
+            0xDC => {
+                return Err(Problem::Unsupported(
+                    "a height given after the image data (DNL)",
+                ));
+            }
             _ => {}
         }
         pos = s.next;
@@ -711,7 +749,7 @@ pub fn verify(bytes: &[u8], max_pixels: u64) -> Result<Summary, Problem> {
         components: u8::try_from(f.comps.len()).unwrap_or(u8::MAX),
         progressive: f.progressive,
         scans,
-        end: pos + 2,
+        end: pos,
     })
 }
 
@@ -836,7 +874,11 @@ mod tests {
         let s = verify(&whole, 1000).expect("complete");
         assert_eq!((s.width, s.height, s.scans, s.end), (16, 8, 1, whole.len()));
         // 0x3F = 00 111111: block one is 00, then ones that no code of up to 16 bits is.
-        let bad = [two_blocks(&[0x3F, 0xFF, 0x00, 0xFF, 0x00]), vec![0xFF, 0xD9]].concat();
+        let bad = [
+            two_blocks(&[0x3F, 0xFF, 0x00, 0xFF, 0x00]),
+            vec![0xFF, 0xD9],
+        ]
+        .concat();
         assert!(matches!(verify(&bad, 1000), Err(Problem::BadData(_))));
         // Data for the first block only, then the end marker: the scan is short.
         let cut = [two_blocks(&[0x3F]), vec![0xFF, 0xD9]].concat();
@@ -857,7 +899,10 @@ mod tests {
         );
         assert_eq!(verify(&two_blocks(&[0x0F]), 1000), Err(Problem::NoEnd));
         assert_eq!(
-            verify(&[two_blocks(&[0x0F, 0x42]), vec![0xFF, 0xD9]].concat(), 1000),
+            verify(
+                &[two_blocks(&[0x0F, 0x42]), vec![0xFF, 0xD9]].concat(),
+                1000
+            ),
             Err(Problem::JunkAfterScan(whole.len() - 2))
         );
         assert_eq!(verify(&whole, 100), Err(Problem::TooLarge));
