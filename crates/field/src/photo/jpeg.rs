@@ -492,7 +492,7 @@ fn scan(
         blocks_missing: (mcus - m) * per_mcu.iter().sum::<usize>() as u64,
     };
     while m < mcus {
-        if restart > 0 && m > 0 && m % restart as u64 == 0 {
+        if restart > 0 && m > 0 && m.is_multiple_of(restart as u64) {
             bits.align();
             match (bytes.get(bits.pos), bytes.get(bits.pos + 1)) {
                 (Some(0xFF), Some(&r)) if is_rst(r) => bits.pos += 2,
