@@ -81,9 +81,6 @@ GRIDWALK_BENCH_QUICK=1 cargo bench --locked -p gridwalk-field -p gridwalk-system
 # generated requests on every operation, bounded in examples and time, and no 5xx.
 echo "== schemathesis against /openapi.json (bounded; no 5xx)"
 ./scripts/schemathesis.sh
-# Every fuzz target for 20 s (a long run: scripts/fuzz.sh 3600).
-echo "== fuzz targets, bounded (20 s each)"
-./scripts/fuzz.sh 20
 # The binaries it drives are the ones `cargo test --workspace` built (same features: a
 # `cargo build -p …` here would compile the engine and the server a second time).
 echo "== console in Chromium (playwright-core) against the real server and field engines"
