@@ -16,10 +16,12 @@ fi
 # and client tools) for the case-store tests, Python with venv for the third-party tus
 # client (tuspy, installed from PyPI by the test), and WebKitGTK with its WebDriver and Xvfb
 # for the Tauri app, Chromium for the console's browser tests (driven by playwright-core),
-# and libvips-tools for the reference (`vipsthumbnail`) the photo benchmark runs against.
-APT_PACKAGES=(gcc libc6-dev pkg-config postgresql postgresql-client python3 python3-venv
+# libvips-tools for the reference (`vipsthumbnail`) the photo benchmark runs against,
+# libjpeg-turbo-progs for `jpegtran`, which re-codes the fixture photos progressive for the
+# photo check's tests, g++ for libFuzzer (the fuzz targets) and curl for the schemathesis run.
+APT_PACKAGES=(gcc g++ libc6-dev pkg-config postgresql postgresql-client python3 python3-venv
   libwebkit2gtk-4.1-dev libsoup-3.0-dev librsvg2-dev libayatana-appindicator3-dev
-  webkit2gtk-driver xvfb chromium libvips-tools)
+  webkit2gtk-driver xvfb chromium libvips-tools libjpeg-turbo-progs curl)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -75,6 +77,10 @@ cargo test --workspace --locked
 echo "== benchmarks, quick (GRIDWALK_BENCH_QUICK=1)"
 GRIDWALK_BENCH_QUICK=1 cargo bench --locked -p gridwalk-field -p gridwalk-system-tests \
   --bench field --bench intake --bench drain --bench hostile
+# Schemathesis against /openapi.json of the real server (the debug binary cargo test built):
+# generated requests on every operation, bounded in examples and time, and no 5xx.
+echo "== schemathesis against /openapi.json (bounded; no 5xx)"
+./scripts/schemathesis.sh
 # The binaries it drives are the ones `cargo test --workspace` built (same features: a
 # `cargo build -p …` here would compile the engine and the server a second time).
 echo "== console in Chromium (playwright-core) against the real server and field engines"

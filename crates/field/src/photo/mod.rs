@@ -6,10 +6,19 @@
 //! lists on the device. Orientation is applied to the pixels, so every viewer shows the
 //! derivative the right way up without reading metadata.
 //!
-//! Order of work: check the file's structure and declared size (refusing non-JPEGs, cut
-//! files and decompression bombs before allocating anything), read EXIF, decode, resize
-//! (Lanczos3, in the stored orientation, so the rotation moves the smaller image), rotate,
-//! encode, hash.
+//! Order of work: check the file's headers and declared size (refusing non-JPEGs and
+//! decompression bombs before allocating anything), walk all of its image data (refusing a
+//! file cut short however it ends: [`jpeg::verify`]), read EXIF, decode, resize (Lanczos3,
+//! in the stored orientation, so the rotation moves the smaller image), rotate, encode, hash.
+//!
+//! Memory is bounded by a budget, not only by a megapixel cap: decoding takes 3 bytes a
+//! pixel (9 for a progressive JPEG), so the pixels a file may declare are bounded by what a
+//! file of its size can plausibly hold ([`pixel_budget`]). A photo up to a few times the
+//! derivative's size is always taken (it costs little whatever its file); beyond that, the
+//! file must carry at least a byte for every [`PhotoOptions::max_pixels_per_byte`] pixels —
+//! a real camera photo carries ten to a hundred times that, a 677-byte file declaring
+//! 10950×10950 does not. The decoder (zune-jpeg) cannot decode at a reduced DCT scale, so
+//! the whole frame is decoded once it is within the budget.
 
 pub mod exif;
 pub mod jpeg;
@@ -36,6 +45,22 @@ pub struct PhotoOptions {
     pub max_pixels: u64,
     /// Refuse files larger than this many bytes.
     pub max_file_bytes: u64,
+    /// Beyond [`FREE_PIXELS_PER_TARGET`] times the derivative's pixels, refuse a file that
+    /// declares more than this many pixels for each of its bytes ([`pixel_budget`]).
+    pub max_pixels_per_byte: u64,
+}
+
+/// How many times the derivative's pixels (`max_edge`²) any file may declare, whatever its
+/// size: 4 × 2048² is 16.8 MP, 50 MB to decode.
+pub const FREE_PIXELS_PER_TARGET: u64 = 4;
+
+/// The most pixels a file of `file_bytes` may declare under `opts`: the free allowance tied
+/// to the target size, or what the file's size plausibly holds, never above `max_pixels`.
+#[must_use]
+pub fn pixel_budget(file_bytes: u64, opts: &PhotoOptions) -> u64 {
+    let free = FREE_PIXELS_PER_TARGET.saturating_mul(u64::from(opts.max_edge).pow(2));
+    free.max(file_bytes.saturating_mul(opts.max_pixels_per_byte))
+        .min(opts.max_pixels)
 }
 
 /// UTC+8, where Gridwalk's inspectors work.
@@ -55,6 +80,9 @@ impl Default for PhotoOptions {
             // pixel (360 MB at the limit), so a larger limit risks the app being killed.
             max_pixels: 120_000_000,
             max_file_bytes: 80 * 1024 * 1024,
+            // Camera photos hold 2-20 pixels a byte; a flat test card about 50; a dark
+            // night scene at low quality perhaps 40.
+            max_pixels_per_byte: 64,
         }
     }
 }
@@ -78,6 +106,12 @@ pub enum PhotoError {
         height: u32,
         max_pixels: u64,
     },
+    #[error(
+        "the image declares {width}×{height} pixels, more than a file of {bytes} bytes can hold; it is damaged or made to exhaust memory"
+    )]
+    OverBudget { width: u32, height: u32, bytes: u64 },
+    #[error("the JPEG uses {0}, which the app does not read; save it as an ordinary JPEG")]
+    Unsupported(&'static str),
     #[error("the file is {bytes} bytes, more than the {max_bytes} allowed for one photo")]
     FileTooLarge { bytes: u64, max_bytes: u64 },
     #[error("the JPEG is damaged: {0}")]
@@ -174,34 +208,28 @@ pub fn process(
             max_bytes: opts.max_file_bytes,
         });
     }
-    let structure = jpeg::inspect(bytes).map_err(|p| match p {
-        jpeg::Problem::NotJpeg => PhotoError::NotJpeg {
-            detected: jpeg::sniff(bytes),
-        },
-        jpeg::Problem::CutInHeader => PhotoError::Truncated,
-        jpeg::Problem::BadSegment(at) => {
-            PhotoError::Corrupt(format!("the header is damaged at byte {at}"))
-        }
-        jpeg::Problem::NoFrame => {
-            PhotoError::Corrupt("no frame header before the image data".into())
-        }
-    })?;
-    if u64::from(structure.width) * u64::from(structure.height) > opts.max_pixels
-        || structure.width == 0
-        || structure.height == 0
-    {
+    let structure = jpeg::inspect(bytes).map_err(|p| problem(bytes, p))?;
+    let (width, height) = (structure.width, structure.height);
+    let pixels = u64::from(width) * u64::from(height);
+    if pixels > opts.max_pixels || width == 0 || height == 0 {
         return Err(PhotoError::TooManyPixels {
-            width: structure.width,
-            height: structure.height,
+            width,
+            height,
             max_pixels: opts.max_pixels,
         });
     }
-    if !structure.complete {
-        return Err(PhotoError::Truncated);
+    let budget = pixel_budget(bytes.len() as u64, opts);
+    if pixels > budget {
+        return Err(PhotoError::OverBudget {
+            width,
+            height,
+            bytes: bytes.len() as u64,
+        });
     }
+    jpeg::verify(bytes, budget).map_err(|p| problem(bytes, p))?;
 
     let exif = exif::read(bytes, local_offset);
-    let pixels = decode(bytes, opts.max_pixels)?;
+    let pixels = decode(bytes, budget)?;
     let (sw, sh) = pixels.dimensions();
 
     let orientation = exif.orientation;
@@ -238,6 +266,27 @@ pub fn process(
         source_height: sh,
         exif,
     })
+}
+
+/// The inspector's words for what the structure walk found.
+fn problem(bytes: &[u8], p: jpeg::Problem) -> PhotoError {
+    use jpeg::Problem as P;
+    match p {
+        P::NotJpeg => PhotoError::NotJpeg {
+            detected: jpeg::sniff(bytes),
+        },
+        P::CutInHeader | P::ShortScan { .. } | P::MissingScans | P::NoEnd => PhotoError::Truncated,
+        P::BadSegment(at) => PhotoError::Corrupt(format!("the header is damaged at byte {at}")),
+        P::NoFrame => PhotoError::Corrupt("no frame header before the image data".into()),
+        P::BadData(at) => PhotoError::Corrupt(format!("the image data is damaged at byte {at}")),
+        P::JunkAfterScan(at) => {
+            PhotoError::Corrupt(format!("stray bytes after the image data, at byte {at}"))
+        }
+        P::Unsupported(what) => PhotoError::Unsupported(what),
+        P::TooLarge => {
+            PhotoError::Corrupt("the frame is larger than the pixels allowed for it".into())
+        }
+    }
 }
 
 fn decode(bytes: &[u8], max_pixels: u64) -> Result<RgbImage, PhotoError> {
