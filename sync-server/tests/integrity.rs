@@ -68,7 +68,7 @@ async fn world(backend: Backend) -> World {
     };
     s.apply(
         d.id,
-        vec![(1, Effect::InsertReport(Box::new(r.clone())))],
+        vec![(1, Effect::InsertReport(Box::new(r.clone().into())))],
         seen,
         Arc::clone(&reference),
     )

@@ -413,6 +413,7 @@ mod tests {
         let device = Device {
             id: r.device,
             user: r.reporter,
+            role: crate::domain::model::Role::Inspector,
         };
         let body = MutationBody::SubmitReport {
             report: Box::new(r.clone()),
