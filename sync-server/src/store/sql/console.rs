@@ -63,7 +63,7 @@ fn console_report(r: &Row) -> StoreResult<ConsoleReport> {
         reporter: person(r, 10)?,
         photos_arrived: Vec::new(),
         case,
-        claim: r.json_opt(21)?,
+        claim: r.json_opt(22)?,
     })
 }
 
