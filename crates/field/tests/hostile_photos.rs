@@ -38,22 +38,6 @@ fn jpegtran(args: &[&str], bytes: &[u8]) -> Vec<u8> {
     out.stdout
 }
 
-/// A small real JPEG from the encoder the pipeline uses, its frame header then patched to
-/// declare `width`×`height`.
-fn declaring(width: u16, height: u16, progressive: bool) -> Vec<u8> {
-    let pixels = vec![90u8; 16 * 16 * 3];
-    let mut out = Vec::new();
-    let mut enc = jpeg_encoder::Encoder::new(&mut out, 80);
-    enc.set_progressive(progressive);
-    enc.encode(&pixels, 16, 16, jpeg_encoder::ColorType::Rgb)
-        .unwrap();
-    let sof = if progressive { 0xC2 } else { 0xC0 };
-    let at = out.windows(2).position(|w| w == [0xFF, sof]).unwrap();
-    out[at + 5..at + 7].copy_from_slice(&height.to_be_bytes());
-    out[at + 7..at + 9].copy_from_slice(&width.to_be_bytes());
-    out
-}
-
 #[test]
 fn a_photo_cut_short_with_an_end_marker_glued_on_is_refused() {
     let o = PhotoOptions::default();
@@ -99,7 +83,7 @@ fn junk_before_the_end_marker_is_refused() {
 fn a_tiny_file_declaring_a_huge_image_is_refused_by_the_budget() {
     let o = PhotoOptions::default();
     for (w, h, progressive) in [(10950, 10950, false), (10000, 10000, true)] {
-        let bytes = declaring(w, h, progressive);
+        let bytes = common::declaring(w, h, progressive);
         assert!(bytes.len() < 1500, "{} bytes", bytes.len());
         let err = process(&bytes, &o, CHINA_STANDARD_TIME).unwrap_err();
         assert_eq!(
@@ -137,7 +121,7 @@ fn a_tiny_file_declaring_a_huge_image_is_refused_by_the_budget() {
 fn a_huge_frame_padded_to_a_plausible_size_is_refused_for_its_missing_data() {
     // 10950×10950 in a file of 2 MB: within the budget, so the walk of the image data is
     // what finds that the data for 120 MP is not there — before anything is decoded.
-    let small = declaring(10950, 10950, false);
+    let small = common::declaring(10950, 10950, false);
     let mut padded = small[..2].to_vec();
     for _ in 0..32 {
         padded.extend([0xFF, 0xE9, 0xFF, 0xFF]);

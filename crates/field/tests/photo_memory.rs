@@ -4,6 +4,8 @@
 //! 595 MB; now they, and the same header padded to 2 MB, are refused before any decoding.
 #![allow(clippy::unwrap_used)]
 
+mod common;
+
 use gridwalk_field::photo::{CHINA_STANDARD_TIME, PhotoOptions, process};
 
 fn peak_resident_kib() -> u64 {
@@ -15,20 +17,6 @@ fn peak_resident_kib() -> u64 {
         .unwrap()
 }
 
-fn declaring(width: u16, height: u16, progressive: bool) -> Vec<u8> {
-    let pixels = vec![90u8; 16 * 16 * 3];
-    let mut out = Vec::new();
-    let mut enc = jpeg_encoder::Encoder::new(&mut out, 80);
-    enc.set_progressive(progressive);
-    enc.encode(&pixels, 16, 16, jpeg_encoder::ColorType::Rgb)
-        .unwrap();
-    let sof = if progressive { 0xC2 } else { 0xC0 };
-    let at = out.windows(2).position(|w| w == [0xFF, sof]).unwrap();
-    out[at + 5..at + 7].copy_from_slice(&height.to_be_bytes());
-    out[at + 7..at + 9].copy_from_slice(&width.to_be_bytes());
-    out
-}
-
 #[test]
 fn hostile_frames_cost_no_memory_to_refuse() {
     let before = peak_resident_kib();
@@ -37,11 +25,14 @@ fn hostile_frames_cost_no_memory_to_refuse() {
         padded.extend([0xFF, 0xE9, 0xFF, 0xFF]);
         padded.extend(std::iter::repeat_n(0u8, 0xFFFF - 2));
     }
-    let baseline = declaring(10950, 10950, false);
+    let baseline = common::declaring(10950, 10950, false);
     padded.extend(&baseline[2..]);
     for (what, bytes) in [
         ("baseline 10950×10950", baseline),
-        ("progressive 10000×10000", declaring(10000, 10000, true)),
+        (
+            "progressive 10000×10000",
+            common::declaring(10000, 10000, true),
+        ),
         ("10950×10950 padded to 2 MB", padded),
     ] {
         let err = process(&bytes, &PhotoOptions::default(), CHINA_STANDARD_TIME).unwrap_err();

@@ -105,3 +105,19 @@ pub fn ready_draft(engine: &Engine, id: ReportId, description: Option<String>) {
         .unwrap();
     categorise(engine, id, Kind::Event, "0507", description);
 }
+
+/// A small real JPEG from the encoder the pipeline uses, its frame header then patched to
+/// declare `width`×`height`.
+pub fn declaring(width: u16, height: u16, progressive: bool) -> Vec<u8> {
+    let pixels = vec![90u8; 16 * 16 * 3];
+    let mut out = Vec::new();
+    let mut enc = jpeg_encoder::Encoder::new(&mut out, 80);
+    enc.set_progressive(progressive);
+    enc.encode(&pixels, 16, 16, jpeg_encoder::ColorType::Rgb)
+        .unwrap();
+    let sof = if progressive { 0xC2 } else { 0xC0 };
+    let at = out.windows(2).position(|w| w == [0xFF, sof]).unwrap();
+    out[at + 5..at + 7].copy_from_slice(&height.to_be_bytes());
+    out[at + 7..at + 9].copy_from_slice(&width.to_be_bytes());
+    out
+}

@@ -24,13 +24,11 @@ fn json_of(s: &str) -> StoreResult<Json> {
     serde_json::from_str(s).map_err(|e| StoreError::Corrupt(format!("stored JSON: {e}")))
 }
 
-/// The hash of a report's latest version, if it has one.
-pub(crate) async fn last_version_hash(tx: &mut dyn Sql, id: ReportId) -> StoreResult<String> {
+/// The head of one of a report's chains: the hash of the last row `sql` selects (the
+/// report is `$1`), or [`GENESIS`] for an empty chain.
+async fn head(tx: &mut dyn Sql, sql: &str, id: ReportId) -> StoreResult<String> {
     Ok(tx
-        .opt(
-            "SELECT hash FROM report_versions WHERE report_id = $1 ORDER BY version DESC LIMIT 1",
-            params![id],
-        )
+        .opt(sql, params![id])
         .await?
         .map(|r| r.get::<Option<String>>(0))
         .transpose()?
@@ -38,18 +36,20 @@ pub(crate) async fn last_version_hash(tx: &mut dyn Sql, id: ReportId) -> StoreRe
         .unwrap_or_else(|| GENESIS.to_owned()))
 }
 
+/// The hash of a report's latest version, if it has one.
+pub(crate) async fn last_version_hash(tx: &mut dyn Sql, id: ReportId) -> StoreResult<String> {
+    let sql = "SELECT hash FROM report_versions WHERE report_id = $1 ORDER BY version DESC LIMIT 1";
+    head(tx, sql, id).await
+}
+
 /// The hash of a report's latest case event, if it has one.
 pub(crate) async fn last_event_hash(tx: &mut dyn Sql, id: ReportId) -> StoreResult<String> {
-    Ok(tx
-        .opt(
-            "SELECT hash FROM case_events WHERE report_id = $1 ORDER BY id DESC LIMIT 1",
-            params![id],
-        )
-        .await?
-        .map(|r| r.get::<Option<String>>(0))
-        .transpose()?
-        .flatten()
-        .unwrap_or_else(|| GENESIS.to_owned()))
+    head(
+        tx,
+        "SELECT hash FROM case_events WHERE report_id = $1 ORDER BY id DESC LIMIT 1",
+        id,
+    )
+    .await
 }
 
 /// `(prev, hash)` of a new case event on its report's chain; the caller holds the report's
