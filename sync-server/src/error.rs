@@ -48,6 +48,12 @@ pub enum AppError {
     /// Too many requests in flight: try again shortly.
     #[error("{0}")]
     Busy(String),
+    /// The device's signing key is not the one bound to its token.
+    #[error("{0}")]
+    KeyMismatch(String),
+    /// A mutation's signature is missing or does not hold; nothing was applied.
+    #[error("{0}")]
+    BadSignature(String),
     #[error("{0}")]
     UnsupportedMediaType(String),
     #[error("{0}")]
@@ -86,6 +92,12 @@ impl IntoResponse for AppError {
             AppError::TooMany(_) | AppError::Throttled { .. } => {
                 (StatusCode::TOO_MANY_REQUESTS, "too_many", None)
             }
+            AppError::KeyMismatch(_) => (
+                StatusCode::CONFLICT,
+                gridwalk_protocol::signing::KEY_MISMATCH,
+                None,
+            ),
+            AppError::BadSignature(_) => (StatusCode::UNPROCESSABLE_ENTITY, "bad_signature", None),
             AppError::UnsupportedMediaType(_) => (
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 "unsupported_media_type",
@@ -111,7 +123,8 @@ impl IntoResponse for AppError {
         if matches!(
             status,
             StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN | StatusCode::TOO_MANY_REQUESTS
-        ) {
+        ) || matches!(self, AppError::KeyMismatch(_) | AppError::BadSignature(_))
+        {
             tracing::warn!(status = status.as_u16(), code, %message, "request refused");
         }
         let body = ApiError {

@@ -69,6 +69,7 @@ async fn world(backend: Backend) -> World {
     s.apply(
         d.id,
         vec![(1, Effect::InsertReport(Box::new(r.clone().into())))],
+        vec![],
         seen,
         Arc::clone(&reference),
     )

@@ -95,7 +95,13 @@ async fn push(
     batch: Vec<(MutationId, Effect)>,
 ) -> Vec<String> {
     let applied = store
-        .apply(d.id, batch, seen(Utc::now(), 100), Arc::clone(reference))
+        .apply(
+            d.id,
+            batch,
+            vec![],
+            seen(Utc::now(), 100),
+            Arc::clone(reference),
+        )
         .await
         .unwrap();
     answers(&applied.answers)
@@ -133,6 +139,30 @@ async fn people_devices_and_sessions(backend: Backend) {
         d
     );
     assert_eq!(store.last_applied(d).await.unwrap(), 0);
+
+    // A device's signing key is bound once per enrollment.
+    assert_eq!(store.device_key(d).await.unwrap(), None);
+    let bound = store.bind_device_key(d, "key-a", Utc::now()).await.unwrap();
+    assert_eq!(bound.as_deref(), Some("key-a"));
+    let again = store.bind_device_key(d, "key-b", Utc::now()).await.unwrap();
+    assert_eq!(
+        again.as_deref(),
+        Some("key-a"),
+        "a second key does not replace it"
+    );
+    assert_eq!(store.device_key(d).await.unwrap().as_deref(), Some("key-a"));
+    store
+        .enroll_device(d, leader.id, "second", Utc::now())
+        .await
+        .unwrap();
+    assert_eq!(
+        store.device_key(d).await.unwrap(),
+        None,
+        "enrolling again unbinds it"
+    );
+    let rebound = store.bind_device_key(d, "key-b", Utc::now()).await.unwrap();
+    assert_eq!(rebound.as_deref(), Some("key-b"));
+
     assert!(matches!(
         store.last_applied(DeviceId::new()).await,
         Err(StoreError::NotFound(_))
@@ -331,6 +361,7 @@ async fn a_push_is_applied_once_in_order_and_a_gap_writes_nothing(backend: Backe
         .apply(
             d.id,
             vec![(9, insert(&report_of(&d)))],
+            vec![],
             seen(Utc::now(), 999),
             Arc::clone(&reference),
         )
@@ -352,6 +383,7 @@ async fn a_push_is_applied_once_in_order_and_a_gap_writes_nothing(backend: Backe
     let e = s
         .apply(
             d.id,
+            vec![],
             vec![],
             seen(Utc::now(), u64::MAX),
             Arc::clone(&reference),

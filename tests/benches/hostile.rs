@@ -22,7 +22,7 @@ use std::time::{Duration, Instant};
 use gridwalk_field::sync::{SyncClient, SyncSettings};
 use gridwalk_protocol::validate::MAX_MUTATIONS_PER_PUSH;
 use gridwalk_protocol::{
-    Mutation, MutationBody, Outcome, PushRequest, QueueStats, Report, ReportId, ReportPatch,
+    Mutation, MutationBody, Outcome, PushRequest, Report, ReportId, ReportPatch,
 };
 use gridwalk_system_tests::*;
 
@@ -34,21 +34,22 @@ fn client(s: &Server, token: &str) -> SyncClient {
     .unwrap()
 }
 
-fn push(device: gridwalk_protocol::DeviceId, first: u64, bodies: Vec<MutationBody>) -> PushRequest {
+/// A push of `bodies` numbered from `first`, signed by `tablet` as a device signs them.
+fn push(tablet: &Tablet, first: u64, bodies: Vec<MutationBody>) -> PushRequest {
+    let mutations = bodies
+        .into_iter()
+        .zip(first..)
+        .map(|(body, id)| Mutation {
+            id,
+            device: tablet.id,
+            created_at: chrono::Utc::now(),
+            body,
+            signature: None,
+        })
+        .collect();
     PushRequest {
-        device,
         app_version: "bench".into(),
-        queue: QueueStats::default(),
-        mutations: bodies
-            .into_iter()
-            .zip(first..)
-            .map(|(body, id)| Mutation {
-                id,
-                device,
-                created_at: chrono::Utc::now(),
-                body,
-            })
-            .collect(),
+        ..push_of(tablet, mutations)
     }
 }
 
@@ -72,7 +73,8 @@ async fn honest(
 ) -> Vec<(SyncClient, PushRequest)> {
     let mut out = Vec::new();
     for _ in 0..devices {
-        let device = gridwalk_protocol::DeviceId::new();
+        let tablet = Tablet::new();
+        let device = tablet.id;
         let token =
             gridwalk_sync::services::admin::enroll_device(s.store.as_ref(), INSPECTOR, device)
                 .await
@@ -88,7 +90,7 @@ async fn honest(
                 }
             })
             .collect();
-        out.push((client(s, &token), push(device, 1, bodies)));
+        out.push((client(s, &token), push(&tablet, 1, bodies)));
     }
     out
 }
@@ -109,11 +111,9 @@ async fn honest_intake(loads: Vec<(SyncClient, PushRequest)>) -> Duration {
 
 /// Sets up the hostile tablet: one report, edited 32 times on version 1 (the most the
 /// centre replays), so every further edit on version 1 replays all of them.
-async fn attacker(
-    s: &Server,
-    template: &Report,
-) -> (SyncClient, gridwalk_protocol::DeviceId, ReportId) {
-    let device = gridwalk_protocol::DeviceId::new();
+async fn attacker(s: &Server, template: &Report) -> (SyncClient, Arc<Tablet>, ReportId) {
+    let tablet = Arc::new(Tablet::new());
+    let device = tablet.id;
     let token = gridwalk_sync::services::admin::enroll_device(s.store.as_ref(), INSPECTOR, device)
         .await
         .unwrap();
@@ -124,7 +124,7 @@ async fn attacker(
     r.photos.clear();
     let report = r.id;
     c.push(&push(
-        device,
+        &tablet,
         1,
         vec![MutationBody::SubmitReport {
             report: Box::new(r),
@@ -133,13 +133,13 @@ async fn attacker(
     .await
     .unwrap();
     let edits = (0..32).map(|n| edit(report, n)).collect();
-    let resp = c.push(&push(device, 2, edits)).await.unwrap();
+    let resp = c.push(&push(&tablet, 2, edits)).await.unwrap();
     assert!(
         resp.results
             .iter()
             .all(|r| !matches!(r.outcome, Outcome::Rejected { .. }))
     );
-    (c, device, report)
+    (c, tablet, report)
 }
 
 async fn measure(
@@ -151,12 +151,12 @@ async fn measure(
     let s = server(backend).await;
     let quiet = honest_intake(honest(&s, template, devices, reports).await).await;
 
-    let (c, device, report) = attacker(&s, template).await;
+    let (c, tablet, report) = attacker(&s, template).await;
     // One worst push alone, for scale.
     let n = MAX_MUTATIONS_PER_PUSH as u64;
     let started = Instant::now();
     c.push(&push(
-        device,
+        &tablet,
         34,
         (34..34 + n).map(|i| edit(report, i)).collect(),
     ))
@@ -172,7 +172,7 @@ async fn measure(
             while !stop.load(Ordering::Relaxed) {
                 let n = MAX_MUTATIONS_PER_PUSH as u64;
                 let bodies = (next..next + n).map(|i| edit(report, i)).collect();
-                match c.push(&push(device, next, bodies)).await {
+                match c.push(&push(&tablet, next, bodies)).await {
                     Ok(resp) => {
                         assert_eq!(resp.last_applied, next + n - 1);
                         next += n;

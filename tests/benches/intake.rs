@@ -8,6 +8,10 @@
 //!    INSERTs (one statement and one commit each), from 50 tasks over a pool of 16
 //!    connections, the same pool size the server uses.
 //!
+//! 3. For scale, the signature checks alone: the same number of signed submissions verified
+//!    one after another on one core, as the centre verifies a push before applying it
+//!    (every pushed mutation in part 1 is signed by its device's key and checked).
+//!
 //! Run: `cargo bench -p gridwalk-system-tests --bench intake` (PostgreSQL from `GRIDWALK_TEST_PG`,
 //! default the local `test` database). `GRIDWALK_BENCH_DEVICES`, `…_REPORTS`, `…_PHOTOS`
 //! and `…_PHOTO_KB` change the sizes. `GRIDWALK_BENCH_QUICK=1` runs every part with tiny
@@ -74,7 +78,8 @@ async fn loads(s: &Server, sizes: &Sizes, template: &Report) -> Vec<DeviceLoad> 
     let mut rng = rand::rngs::StdRng::seed_from_u64(7);
     let mut out = Vec::new();
     for _ in 0..sizes.devices {
-        let device = gridwalk_protocol::DeviceId::new();
+        let tablet = Tablet::new();
+        let device = tablet.id;
         let token =
             gridwalk_sync::services::admin::enroll_device(s.store.as_ref(), INSPECTOR, device)
                 .await
@@ -111,15 +116,17 @@ async fn loads(s: &Server, sizes: &Sizes, template: &Report) -> Vec<DeviceLoad> 
                 body: MutationBody::SubmitReport {
                     report: Box::new(r),
                 },
+                signature: None,
             });
         }
+        // Signed as a tablet signs them, before the clock starts: what is measured is the
+        // centre checking them.
         out.push(DeviceLoad {
             token,
             push: PushRequest {
-                device,
                 app_version: "bench".into(),
                 queue: QueueStats::default(),
-                mutations,
+                ..push_of(&tablet, mutations)
             },
             photos,
         });
@@ -297,6 +304,35 @@ async fn raw_inserts(sizes: &Sizes, template: &Report) -> Duration {
     took
 }
 
+/// Verifies `n` signed submissions of `template` one after another; the time it took.
+fn signature_checks(template: &Report, n: usize) -> Duration {
+    let tablet = Tablet::new();
+    let mutations: Vec<Mutation> = (0..n)
+        .map(|i| {
+            let mut r = template.clone();
+            r.id = ReportId::new();
+            r.device = tablet.id;
+            let mut m = Mutation {
+                id: i as u64 + 1,
+                device: tablet.id,
+                created_at: chrono::Utc::now(),
+                body: MutationBody::SubmitReport {
+                    report: Box::new(r),
+                },
+                signature: None,
+            };
+            tablet.sign(&mut m);
+            m
+        })
+        .collect();
+    let key = tablet.key.verifying_key();
+    let started = Instant::now();
+    for m in &mutations {
+        gridwalk_protocol::signing::verify(&key, m).unwrap();
+    }
+    started.elapsed()
+}
+
 fn main() {
     let sizes = Sizes {
         devices: bench_setting("GRIDWALK_BENCH_DEVICES", 50, 4),
@@ -321,6 +357,12 @@ fn main() {
             "raw PostgreSQL single-row INSERTs: {:.0} rows/s ({:.2} s)",
             raw_rate,
             raw.as_secs_f64()
+        );
+        let checks = signature_checks(&template, sizes.devices * sizes.reports);
+        println!(
+            "signature checks alone, one core: {:.0} mutations/s ({:.1} µs each)",
+            reports / checks.as_secs_f64(),
+            checks.as_secs_f64() * 1e6 / reports
         );
         for backend in [Backend::Sqlite, Backend::Postgres] {
             let r = intake(backend, &sizes, &template).await;

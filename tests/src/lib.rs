@@ -347,17 +347,93 @@ pub async fn push_records(engine: &Engine, client: &gridwalk_field::sync::SyncCl
         .unwrap();
 }
 
-/// A push of `mutations` from `device`, as a tablet would send it, with an empty backlog.
+/// Who signs a push built by hand: a field engine (with its own key), or a [`Tablet`].
+pub trait Signer {
+    fn device(&self) -> gridwalk_protocol::DeviceId;
+    fn public_key(&self) -> String;
+    fn sign(&self, m: &mut gridwalk_protocol::Mutation);
+}
+
+impl Signer for Engine {
+    fn device(&self) -> gridwalk_protocol::DeviceId {
+        self.device_id()
+    }
+
+    fn public_key(&self) -> String {
+        Engine::public_key(self).unwrap()
+    }
+
+    fn sign(&self, m: &mut gridwalk_protocol::Mutation) {
+        Engine::sign(self, m).unwrap();
+    }
+}
+
+/// A device ID and a signing key, for a device the test plays without an engine.
+#[derive(Debug)]
+pub struct Tablet {
+    pub id: gridwalk_protocol::DeviceId,
+    pub key: ed25519_dalek::SigningKey,
+}
+
+impl Tablet {
+    /// A new device with a new key.
+    #[must_use]
+    pub fn new() -> Self {
+        let mut seed = [0u8; 32];
+        rand::RngCore::fill_bytes(&mut rand::rng(), &mut seed);
+        Self {
+            id: gridwalk_protocol::DeviceId::new(),
+            key: ed25519_dalek::SigningKey::from_bytes(&seed),
+        }
+    }
+}
+
+impl Default for Tablet {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Signer for Tablet {
+    fn device(&self) -> gridwalk_protocol::DeviceId {
+        self.id
+    }
+
+    fn public_key(&self) -> String {
+        gridwalk_protocol::signing::encode_public_key(&self.key.verifying_key())
+    }
+
+    fn sign(&self, m: &mut gridwalk_protocol::Mutation) {
+        m.signature = Some(gridwalk_protocol::signing::sign(&self.key, m));
+    }
+}
+
+/// A push of `mutations` from `signer`'s device, as a tablet would send it (each mutation
+/// signed as it stands, the public key offered), with an empty backlog.
 #[must_use]
 pub fn push_of(
-    device: gridwalk_protocol::DeviceId,
+    signer: &impl Signer,
+    mutations: Vec<gridwalk_protocol::Mutation>,
+) -> gridwalk_protocol::PushRequest {
+    let mut req = unsigned_push_of(signer, mutations);
+    for m in &mut req.mutations {
+        signer.sign(m);
+    }
+    req
+}
+
+/// The same, sending each mutation's signature as it is (none, stale or forged).
+#[must_use]
+pub fn unsigned_push_of(
+    signer: &impl Signer,
     mutations: Vec<gridwalk_protocol::Mutation>,
 ) -> gridwalk_protocol::PushRequest {
     gridwalk_protocol::PushRequest {
-        device,
+        device: signer.device(),
         app_version: "test".into(),
         queue: gridwalk_protocol::QueueStats::default(),
         mutations,
+        public_key: Some(signer.public_key()),
     }
 }
 

@@ -200,7 +200,7 @@ async fn a_tablet_enrolled_for_someone_else_cannot_upload_for_its_earlier_person
     );
     let m = engine.pending_mutations(1).unwrap().remove(0);
     let token = enroll(&s, &engine).await;
-    let resp = post_push(&s, &token, &push_of(engine.device_id(), vec![m.clone()])).await;
+    let resp = post_push(&s, &token, &push_of(&engine, vec![m.clone()])).await;
     assert_eq!(resp.status(), 200);
     // The tablet passes to wangfang: enrolled anew, for her.
     let theirs = admin::enroll_device(s.store.as_ref(), "wangfang", engine.device_id())

@@ -210,7 +210,8 @@ async fn a_leader_reviews_the_teams_reports(backend: Backend) {
 
     // A report of the other team's: neither leader may merge across the teams.
     let zhaomin = s.store.user_by_login("zhaomin").await.unwrap().unwrap();
-    let tablet = gridwalk_protocol::DeviceId::new();
+    let signer = Tablet::new();
+    let tablet = signer.id;
     let token = admin::enroll_device(s.store.as_ref(), "zhaomin", tablet)
         .await
         .unwrap();
@@ -224,8 +225,9 @@ async fn a_leader_reviews_the_teams_reports(backend: Backend) {
         body: gridwalk_protocol::MutationBody::SubmitReport {
             report: Box::new(report.clone()),
         },
+        signature: None,
     };
-    let resp = post_push(&s, &token, &push_of(tablet, vec![submit])).await;
+    let resp = post_push(&s, &token, &push_of(&signer, vec![submit])).await;
     assert_eq!(resp.status(), 200);
     let e = leader
         .refused(
@@ -693,6 +695,7 @@ fn mutation(
         device: tablet,
         created_at: chrono::Utc::now(),
         body,
+        signature: None,
     }
 }
 
@@ -731,7 +734,7 @@ async fn the_centre_places_reports_and_a_leader_sees_what_the_device_claimed(bac
         mutation(tablet, 4, submit(&beijing)),
         mutation(tablet, 5, submit(&other)),
     ];
-    let resp = post_push(&s, &token, &push_of(tablet, batch)).await;
+    let resp = post_push(&s, &token, &push_of(&engine, batch)).await;
     assert_eq!(resp.status(), 200);
     let answers: PushResponse = resp.json().await.unwrap();
     let outcomes: Vec<&Outcome> = answers.results.iter().map(|r| &r.outcome).collect();
@@ -808,7 +811,7 @@ async fn the_centre_places_reports_and_a_leader_sees_what_the_device_claimed(bac
     let resp = post_push(
         &s,
         &token,
-        &push_of(tablet, vec![mutation(tablet, 6, edit)]),
+        &push_of(&engine, vec![mutation(tablet, 6, edit)]),
     )
     .await;
     let answers: PushResponse = resp.json().await.unwrap();

@@ -12,7 +12,7 @@ use gridwalk_sync::services::uploads::{MAX_OPEN_UPLOADS, MAX_PARTS};
 use gridwalk_system_tests::*;
 
 fn request(engine: &gridwalk_field::Engine, mutations: Vec<Mutation>) -> PushRequest {
-    push_of(engine.device_id(), mutations)
+    push_of(engine, mutations)
 }
 
 /// `n` edits of `report`'s description, all based on version 1, numbered from `first`.
@@ -30,6 +30,7 @@ fn edits(engine: &gridwalk_field::Engine, report: &Mutation, first: u64, n: u64)
                     ..ReportPatch::default()
                 }),
             },
+            signature: None,
         })
         .collect()
 }
@@ -409,6 +410,7 @@ fn engine_report(engine: &gridwalk_field::Engine) -> Mutation {
         body: MutationBody::SubmitReport {
             report: Box::new(gridwalk_protocol::testing::report()),
         },
+        signature: None,
     }
 }
 
@@ -480,6 +482,7 @@ async fn a_verification_of_a_report_the_centre_lacks_is_refused_alone(backend: B
             note: None,
             photos: vec![],
         },
+        signature: None,
     });
     // Answered mutation by mutation: the queue moves past it instead of sticking.
     let resp: PushResponse = post_push(&s, &token, &request(&engine, batch))

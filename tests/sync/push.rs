@@ -21,6 +21,7 @@ fn request(engine: &Engine) -> PushRequest {
             bytes: q.pending_bytes,
         },
         mutations: engine.pending_mutations(100).unwrap(),
+        public_key: Some(engine.public_key().unwrap()),
     }
 }
 
@@ -87,6 +88,10 @@ async fn reports_arrive_exactly_once_and_repeats_get_the_same_answer(backend: Ba
         panic!("a submission")
     };
     report.description = "changed after sending".into();
+    // The device itself sends them, so it signs them as they now are.
+    for m in &mut again.mutations {
+        engine.sign(m).unwrap();
+    }
     let resp: PushResponse = post_push(&s, &token, &again).await.json().await.unwrap();
     assert_eq!(resp.last_applied, 7);
     assert_eq!(resp.results[0].outcome, Outcome::Applied);

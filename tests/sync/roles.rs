@@ -164,7 +164,9 @@ fn entry(method: &Method, path: &str) -> Option<Vec<Call>> {
         | ("OPTIONS", "/v1/uploads/" | "/v1/uploads")
         | ("POST", "/v1/console/session") => one(Need::Public, false),
         ("POST", "/v1/push") => one(Need::Device { out: 403 }, true),
-        ("POST", "/v1/photos/needed") | ("GET", "/v1/changes" | "/v1/me") => {
+        // Posting a key binds it to the calling device (or is refused 409 as not its key):
+        // it names no subject, so nothing is out of scope.
+        ("POST", "/v1/photos/needed" | "/v1/device/key") | ("GET", "/v1/changes" | "/v1/me") => {
             one(Need::Device { out: 0 }, false)
         }
         ("POST", "/v1/uploads/" | "/v1/uploads") => one(Need::Device { out: 400 }, true),
@@ -506,8 +508,17 @@ fn request(
     }
     let pending = &w.pending[k];
     match (call.method.as_str(), call.path.as_str()) {
-        ("POST", "/v1/push") => req.json(&push_of(w.devices[k], vec![])),
+        ("POST", "/v1/push") => req.json(&gridwalk_protocol::PushRequest {
+            device: w.devices[k],
+            app_version: "test".into(),
+            queue: gridwalk_protocol::QueueStats::default(),
+            mutations: vec![],
+            public_key: None,
+        }),
         ("POST", "/v1/photos/needed") => req.json(&json!({ "photos": [w.pending[0].photo.id] })),
+        ("POST", "/v1/device/key") => req.json(&json!({
+            "public_key": Signer::public_key(&Tablet::new())
+        })),
         ("POST", "/v1/uploads/" | "/v1/uploads") => {
             let (report, photo) = (pending.report.to_string(), pending.photo.id.to_string());
             req.header(tus::header::UPLOAD_LENGTH, pending.photo.bytes.to_string())

@@ -18,17 +18,40 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0003_central.sql"),
     include_str!("../migrations/0004_profile.sql"),
     include_str!("../migrations/0005_tasks.sql"),
+    include_str!("../migrations/0006_device_keys.sql"),
 ];
 
 /// Opens (creating if needed) the database at `path` and brings its schema up to date.
 pub fn open(path: &Path) -> Result<Connection> {
+    create_private(path)?;
     let mut conn = Connection::open(path)?;
+    // Erased values (a token moved out of the database) are overwritten, not left in
+    // free space.
+    conn.pragma_update(None, "secure_delete", "on")?;
     conn.pragma_update(None, "journal_mode", "wal")?;
     conn.pragma_update(None, "synchronous", "full")?;
     conn.pragma_update(None, "foreign_keys", "on")?;
     conn.busy_timeout(std::time::Duration::from_secs(5))?;
     migrate(&mut conn)?;
     Ok(conn)
+}
+
+/// Creates the database file owner-only (0600) before SQLite opens it, and makes an existing
+/// one and its WAL and shared-memory files so; SQLite gives the files it creates next to a
+/// database the database's own mode.
+fn create_private(path: &Path) -> Result<()> {
+    let mut o = std::fs::OpenOptions::new();
+    o.write(true).create(true).truncate(false);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut o, 0o600);
+    o.open(path).map_err(|e| Error::io(path, e))?;
+    for suffix in ["", "-wal", "-shm"] {
+        let file = std::path::PathBuf::from(format!("{}{suffix}", path.display()));
+        if file.exists() {
+            crate::secrets::restrict(&file, false).map_err(|e| Error::io(&file, e))?;
+        }
+    }
+    Ok(())
 }
 
 fn migrate(conn: &mut Connection) -> Result<()> {

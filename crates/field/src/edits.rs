@@ -15,7 +15,7 @@ use gridwalk_protocol::{CaseState, MutationBody, ReportId, ReportPatch, validate
 use rusqlite::{TransactionBehavior, params};
 
 use crate::drafts::load_tx;
-use crate::engine::{Engine, to_json};
+use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::local::{DraftPatch, LocalReport, ReportState};
 
@@ -60,16 +60,15 @@ impl Engine {
              WHERE id = ?1",
             params![id.to_string(), version, now],
         )?;
-        tx.execute(
-            "INSERT INTO outbox (report_id, report_version, priority, body, created_at)
-             VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![
-                id.to_string(),
-                version,
-                after.is_priority(),
-                to_json(&body),
-                now
-            ],
+        crate::signing::enqueue(
+            &tx,
+            &self.signing_key()?,
+            self.device_id(),
+            id,
+            version,
+            after.is_priority(),
+            &body,
+            now,
         )?;
         let edited = load_tx(&tx, id)?;
         tx.commit()?;

@@ -21,6 +21,7 @@ use crate::blobs::{self, BlobStore};
 use crate::error::{Error, Result};
 use crate::photo::PhotoOptions;
 use crate::reference::Reference;
+use crate::secrets::{self, Secrets, SecretsChoice};
 
 /// Settings for one engine.
 #[derive(Debug, Clone)]
@@ -35,6 +36,8 @@ pub struct FieldConfig {
     /// The inspectors' local time zone: drafts are observed in it, and camera times written
     /// without an offset are read in it.
     pub utc_offset: FixedOffset,
+    /// Where the token and signing key are kept ([`crate::secrets`]).
+    pub secrets: SecretsChoice,
 }
 
 impl FieldConfig {
@@ -47,6 +50,7 @@ impl FieldConfig {
             keep_originals: true,
             max_accuracy_m: crate::grid::MAX_ACCURACY_M,
             utc_offset: crate::photo::CHINA_STANDARD_TIME,
+            secrets: SecretsChoice::from_env(),
         }
     }
 }
@@ -91,6 +95,9 @@ pub struct Engine {
     pub(crate) config: FieldConfig,
     pub(crate) reference: Reference,
     pub(crate) blobs: BlobStore,
+    pub(crate) secrets: Box<dyn Secrets>,
+    /// The signing key, once read from (or made into) the secret store.
+    pub(crate) signer: Mutex<Option<ed25519_dalek::SigningKey>>,
     device: DeviceId,
     /// Sync rounds started since the engine was opened (numbers them in the logs).
     pub(crate) sync_rounds: AtomicU64,
@@ -98,12 +105,15 @@ pub struct Engine {
 }
 
 impl Engine {
-    /// Opens the engine on `config.data_dir`, creating it on first use. Takes an exclusive
-    /// lock on the directory (a second process gets [`Error::Locked`]), applies migrations,
-    /// and removes photo files left unreferenced by a crash.
+    /// Opens the engine on `config.data_dir`, creating it on first use, private to its
+    /// owner (0700, the database files 0600). Takes an exclusive lock on the directory (a
+    /// second process gets [`Error::Locked`]), applies migrations, moves a token an older
+    /// version kept in the database to the secret store, and removes photo files left
+    /// unreferenced by a crash.
     pub fn open(config: FieldConfig, reference: Reference) -> Result<Self> {
         let dir = &config.data_dir;
         fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+        secrets::restrict(dir, true).map_err(|e| Error::io(dir, e))?;
         let lock_path = dir.join("lock");
         let lock = File::options()
             .create(true)
@@ -116,12 +126,16 @@ impl Engine {
 
         let conn = crate::db::open(&dir.join("field.db"))?;
         let device = device_id(&conn)?;
+        let secrets = open_secrets(&conn, &config, device)?;
+        move_token_out(&conn, secrets.as_ref())?;
         let blobs = BlobStore::open(dir)?;
         let engine = Self {
             conn: Mutex::new(conn),
             config,
             reference,
             blobs,
+            secrets,
+            signer: Mutex::new(None),
             device,
             sync_rounds: AtomicU64::new(0),
             _lock: lock,
@@ -183,6 +197,39 @@ impl Engine {
         self.blobs.sweep(blobs::Kind::Original, &originals)?;
         Ok(())
     }
+}
+
+/// The device's secret store: the one it used before, else the one the configuration
+/// finds (remembered from now on).
+fn open_secrets(
+    conn: &Connection,
+    config: &FieldConfig,
+    device: DeviceId,
+) -> Result<Box<dyn Secrets>> {
+    let remembered: Option<String> =
+        conn.query_row("SELECT secrets_store FROM device", [], |r| r.get(0))?;
+    let store = secrets::open(
+        config.secrets,
+        remembered.as_deref(),
+        &config.data_dir,
+        &device.to_string(),
+    )?;
+    if remembered.is_none() {
+        conn.execute("UPDATE device SET secrets_store = ?1", [store.kind()])?;
+    }
+    Ok(store)
+}
+
+/// Moves a token kept in the database (before secrets had a store of their own) into the
+/// secret store, then erases it from the database and its WAL (`secure_delete` overwrites
+/// the old row; the checkpoint empties the log that still held it).
+fn move_token_out(conn: &Connection, secrets: &dyn Secrets) -> Result<()> {
+    let token: Option<String> = conn.query_row("SELECT token FROM sync_state", [], |r| r.get(0))?;
+    let Some(token) = token else { return Ok(()) };
+    secrets.set(secrets::name::TOKEN, &token)?;
+    conn.execute("UPDATE sync_state SET token = NULL", [])?;
+    conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+    Ok(())
 }
 
 fn device_id(conn: &Connection) -> Result<DeviceId> {

@@ -15,6 +15,7 @@ use rusqlite::{Connection, params};
 
 use crate::engine::{Engine, Inspector, sign_in};
 use crate::error::{Error, Result};
+use crate::secrets::name;
 use crate::sync::{SyncClient, SyncSettings};
 
 impl Engine {
@@ -22,10 +23,16 @@ impl Engine {
     /// then keeps the server and token and signs that inspector in, in one transaction.
     /// A wrong address, an unknown token, a token issued for another device or no
     /// connection change nothing.
+    ///
+    /// The device's signing key is made now if it has none, and its public half is
+    /// registered with the token (the centre binds one key per enrollment).
     pub async fn enroll(&self, server_url: &str, token: &str) -> Result<Inspector> {
         let settings = SyncSettings::new(server_url, token)?;
-        let profile = SyncClient::new(&settings)?.me().await?;
-        self.adopt_profile(&settings, &profile)
+        let client = SyncClient::new(&settings)?;
+        let profile = client.me().await?;
+        let inspector = self.adopt_profile(&settings, &profile)?;
+        client.register_key(&self.public_key()?).await?;
+        Ok(inspector)
     }
 
     /// Keeps what [`Engine::enroll`] learnt from the centre.
@@ -46,6 +53,8 @@ impl Engine {
             team: profile.team.clone(),
             badge: profile.badge.clone(),
         };
+        self.signing_key()?;
+        self.secrets.set(name::TOKEN, &settings.token)?;
         let mut conn = self.db();
         let tx = conn.transaction()?;
         sign_in(&tx, &inspector)?;
@@ -66,27 +75,34 @@ impl Engine {
 
     /// Sets the server and this device's token without asking the centre (the support
     /// CLI; the app uses [`Engine::enroll`]).
+    /// The token goes to the secret store, the address to the database.
     pub fn configure_sync(&self, server_url: &str, token: &str) -> Result<()> {
-        keep_server(&self.db(), &SyncSettings::new(server_url, token)?)
+        let settings = SyncSettings::new(server_url, token)?;
+        self.signing_key()?;
+        self.secrets.set(name::TOKEN, &settings.token)?;
+        keep_server(&self.db(), &settings)
     }
 
-    /// The configured server, if any.
+    /// The configured server, if any (its address from the database, the token from the
+    /// secret store).
     pub fn sync_settings(&self) -> Result<Option<SyncSettings>> {
-        let (url, token): (Option<String>, Option<String>) =
+        let url: Option<String> =
             self.db()
-                .query_row("SELECT server_url, token FROM sync_state", [], |r| {
-                    Ok((r.get(0)?, r.get(1)?))
-                })?;
-        Ok(url
-            .zip(token)
-            .map(|(server_url, token)| SyncSettings { server_url, token }))
+                .query_row("SELECT server_url FROM sync_state", [], |r| r.get(0))?;
+        let Some(server_url) = url else {
+            return Ok(None);
+        };
+        Ok(self
+            .secrets
+            .get(name::TOKEN)?
+            .map(|token| SyncSettings { server_url, token }))
     }
 }
 
 fn keep_server(conn: &Connection, settings: &SyncSettings) -> Result<()> {
     conn.execute(
-        "UPDATE sync_state SET server_url = ?1, token = ?2",
-        params![settings.server_url, settings.token],
+        "UPDATE sync_state SET server_url = ?1",
+        params![settings.server_url],
     )?;
     Ok(())
 }

@@ -55,6 +55,9 @@ pub enum Error {
     MissingAtCentre { expected: u64 },
     #[error("reference data: {0}")]
     Reference(String),
+    /// The device's secret store (the OS keyring, or the private file) failed.
+    #[error("the device's secret store ({store}) failed: {cause}")]
+    Secrets { store: String, cause: String },
     #[error("{0} is already open by another Gridwalk process")]
     Locked(String),
     #[error(

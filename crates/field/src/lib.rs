@@ -13,6 +13,8 @@
 //!   the grid or with a poor fix.
 //! - [`enroll`] sets the device up against the centre (who the inspector is, where to
 //!   sync); [`settings`] keeps the inspector's own settings.
+//! - [`secrets`] keeps the device token and signing key out of the database (the OS
+//!   keyring, or an owner-only file); [`signing`] signs every outbox entry as it is queued.
 //! - [`queue`] answers "what is still waiting to reach the centre".
 //! - [`sync`] pushes the outbox to the centre, settles its answers, uploads the photos and
 //!   pulls what changed at the centre.
@@ -36,7 +38,9 @@ pub mod outbox;
 pub mod photo;
 pub mod queue;
 pub mod reference;
+pub mod secrets;
 pub mod settings;
+pub mod signing;
 pub mod sync;
 pub mod tasks;
 

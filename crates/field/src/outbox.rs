@@ -12,7 +12,7 @@ use rusqlite::params;
 use serde::Serialize;
 
 use crate::drafts::{draft_tx, load_tx};
-use crate::engine::{Engine, from_json, to_json};
+use crate::engine::{Engine, from_json};
 use crate::error::{Error, Result};
 
 /// The result of submitting a draft.
@@ -40,13 +40,16 @@ impl Engine {
         let body = MutationBody::SubmitReport {
             report: Box::new(report.clone()),
         };
-        tx.execute(
-            "INSERT INTO outbox (report_id, report_version, priority, body, created_at)
-             VALUES (?1, 1, ?2, ?3, ?4)",
-            params![id.to_string(), report.is_priority(), to_json(&body), now],
+        let mutation_id = crate::signing::enqueue(
+            &tx,
+            &self.signing_key()?,
+            self.device_id(),
+            id,
+            1,
+            report.is_priority(),
+            &body,
+            now,
         )?;
-        let mutation_id = u64::try_from(tx.last_insert_rowid())
-            .map_err(|_| Error::Damaged("negative mutation number".into()))?;
         tx.commit()?;
         Ok(Finalized {
             report,
@@ -54,27 +57,43 @@ impl Engine {
         })
     }
 
-    /// Outbox entries in mutation order, oldest first.
+    /// Outbox entries in mutation order, oldest first, each with the signature it was
+    /// queued with. An entry queued by a version that did not sign is signed now, once.
     pub fn pending_mutations(&self, limit: usize) -> Result<Vec<Mutation>> {
         let conn = self.db();
         let mut stmt = conn.prepare(
-            "SELECT mutation_id, created_at, body FROM outbox ORDER BY mutation_id LIMIT ?1",
+            "SELECT mutation_id, created_at, body, signature FROM outbox
+             ORDER BY mutation_id LIMIT ?1",
         )?;
         let rows = stmt
             .query_map([i64::try_from(limit).unwrap_or(i64::MAX)], |r| {
-                Ok((r.get::<_, i64>(0)?, r.get(1)?, r.get::<_, String>(2)?))
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, Option<String>>(3)?,
+                ))
             })?
             .collect::<rusqlite::Result<Vec<_>>>()?;
-        rows.into_iter()
-            .map(|(id, created_at, body)| {
-                Ok(Mutation {
-                    id: u64::try_from(id)
-                        .map_err(|_| Error::Damaged("negative mutation number".into()))?,
-                    device: self.device_id(),
-                    created_at,
-                    body: from_json(&body)?,
-                })
-            })
-            .collect()
+        let mut out = Vec::with_capacity(rows.len());
+        for (id, created_at, body, signature) in rows {
+            let mut m = Mutation {
+                id: u64::try_from(id)
+                    .map_err(|_| Error::Damaged("negative mutation number".into()))?,
+                device: self.device_id(),
+                created_at,
+                body: from_json(&body)?,
+                signature,
+            };
+            if m.signature.is_none() {
+                self.sign(&mut m)?;
+                conn.execute(
+                    "UPDATE outbox SET signature = ?2 WHERE mutation_id = ?1",
+                    params![id, m.signature],
+                )?;
+            }
+            out.push(m);
+        }
+        Ok(out)
     }
 }

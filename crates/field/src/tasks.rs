@@ -126,10 +126,15 @@ impl Engine {
             params![key, now],
             |r| r.get(0),
         )?;
-        tx.execute(
-            "INSERT INTO outbox (report_id, report_version, priority, body, created_at)
-             VALUES (?1, ?2, 1, ?3, ?4)",
-            params![key, version, to_json(&body), now],
+        crate::signing::enqueue(
+            &tx,
+            &self.signing_key()?,
+            self.device_id(),
+            report,
+            version,
+            true,
+            &body,
+            now,
         )?;
         tx.execute(
             "UPDATE tasks SET done_at = ?2, passed = ?3, note = ?4, refused = NULL WHERE id = ?1",

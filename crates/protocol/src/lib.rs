@@ -17,6 +17,7 @@ pub mod feed;
 pub mod ids;
 pub mod mutation;
 pub mod report;
+pub mod signing;
 pub mod sync;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
@@ -36,7 +37,7 @@ pub use report::{
     PhotoStage, Report, Urgency,
 };
 pub use sync::{
-    ApiError, MutationResult, Outcome, PhotoNeed, PhotoNeedAnswer, PhotoNeedsRequest,
+    ApiError, DeviceKey, MutationResult, Outcome, PhotoNeed, PhotoNeedAnswer, PhotoNeedsRequest,
     PhotoNeedsResponse, Profile, PushRequest, PushResponse, QueueStats,
 };
 pub use validate::{

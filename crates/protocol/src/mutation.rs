@@ -24,6 +24,10 @@ pub struct Mutation {
     pub device: DeviceId,
     pub created_at: DateTime<Utc>,
     pub body: MutationBody,
+    /// The device's Ed25519 signature over everything above, made when the mutation was
+    /// made ([`crate::signing`]); the centre applies nothing unsigned.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signature: Option<String>,
 }
 
 /// What the mutation does.

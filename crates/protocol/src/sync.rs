@@ -29,6 +29,20 @@ pub struct PushRequest {
     pub queue: QueueStats,
     /// Consecutive mutations, oldest first.
     pub mutations: Vec<Mutation>,
+    /// The device's Ed25519 public key (base64): bound to the device's token by the first
+    /// push that carries it (or by `POST /v1/device/key`); the signatures are checked
+    /// against the key bound.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub public_key: Option<String>,
+}
+
+/// `POST /v1/device/key`: binds the device's signing key to its token (once per
+/// enrollment: a different key is refused until the device is enrolled again).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct DeviceKey {
+    /// Ed25519 public key, standard base64 of its 32 bytes.
+    pub public_key: String,
 }
 
 /// What became of one mutation.

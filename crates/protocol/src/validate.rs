@@ -144,6 +144,9 @@ pub enum PushRefusal {
     Invalid(ValidationErrors),
 }
 
+/// The longest public key or signature text (base64 of 32 and 64 bytes is 44 and 88).
+pub const MAX_KEY_CHARS: usize = 100;
+
 /// Checks the envelope of a push: how many mutations, the device's own account of itself,
 /// and the sizes inside each mutation that no later rule looks at (a verification's note and
 /// photos). A report's own rules are [`validate_report`]'s, applied per mutation.
@@ -162,7 +165,17 @@ pub fn validate_push(req: &PushRequest) -> Result<(), PushRefusal> {
             c.push(field, format!("{n} is not a count a tablet can hold"));
         }
     }
+    if let Some(key) = &req.public_key {
+        c.at_most("public_key", key, MAX_KEY_CHARS);
+    }
     for (i, m) in req.mutations.iter().enumerate() {
+        if let Some(signature) = &m.signature {
+            c.at_most(
+                format!("mutations[{i}].signature"),
+                signature,
+                MAX_KEY_CHARS,
+            );
+        }
         if let MutationBody::CompleteTask { note, photos, .. } = &m.body {
             let at = |f: &str| format!("mutations[{i}].{f}");
             if let Some(note) = note {
@@ -802,6 +815,7 @@ mod tests {
             app_version: "1.0".into(),
             queue: crate::QueueStats::default(),
             mutations,
+            public_key: None,
         }
     }
 
@@ -813,6 +827,7 @@ mod tests {
             body: MutationBody::SubmitReport {
                 report: Box::new(good()),
             },
+            signature: None,
         }
     }
 

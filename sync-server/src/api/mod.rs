@@ -3,6 +3,7 @@
 //! - `GET /healthz`, `GET /openapi.json` ([`openapi`])
 //! - `POST /v1/push`: a device's outbox, in order ([`push`]).
 //! - `POST /v1/photos/needed`: which photos the centre still needs ([`push`]).
+//! - `POST /v1/device/key`: the device's signing key, bound on first use ([`me`]).
 //! - `/v1/uploads/`: tus 1.0.0 ([`tus`]).
 //! - `GET /v1/changes`: the change feed back to devices ([`changes`]).
 //! - `GET /v1/me`: who the device's token belongs to ([`me`]).
@@ -119,6 +120,7 @@ pub fn app(state: AppState) -> Router {
         .route("/v1/photos/needed", post(push::photos_needed))
         .route("/v1/changes", get(changes::changes))
         .route("/v1/me", get(me::me))
+        .route("/v1/device/key", post(me::device_key))
         .route(
             "/v1/console/session",
             post(console::sign_in).delete(console::sign_out),

@@ -18,6 +18,7 @@ use utoipa::{Modify, OpenApi};
         super::push::photos_needed,
         super::changes::changes,
         super::me::me,
+        super::me::device_key,
         super::tus::options,
         super::tus::create,
         super::tus::status,

@@ -58,6 +58,16 @@ pub struct Device {
     pub role: Role,
 }
 
+/// A mutation's signature as the centre keeps it ([`crate::domain::signatures`]): the key
+/// it was checked against, the signature, and the canonical form that was signed (text).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignedMutation {
+    pub id: MutationId,
+    pub public_key: String,
+    pub signature: String,
+    pub form: String,
+}
+
 /// A report as the centre holds it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct StoredReport {

@@ -39,7 +39,7 @@ use crate::domain::chain::ReportChains;
 use crate::domain::conflicts::Resolution;
 use crate::domain::model::{
     AdminAct, Appended, ArrivedPhoto, CaseFacts, Device, DeviceEntry, FeedPage, PhotoSlot,
-    ReportFilter, ReportVersion, StoredReport, Upload, UploadPart, User,
+    ReportFilter, ReportVersion, SignedMutation, StoredReport, Upload, UploadPart, User,
 };
 use crate::domain::push::{Applied, Effect};
 use crate::domain::reference::Reference;
@@ -116,6 +116,16 @@ pub trait DeviceStore: Send + Sync {
     ) -> StoreResult<()>;
     /// The device a token belongs to, unless the device is revoked or its person disabled.
     async fn device_by_token(&self, token_sha256: &str) -> StoreResult<Option<Device>>;
+    /// The signing key bound to a device (base64), if one is.
+    async fn device_key(&self, device: DeviceId) -> StoreResult<Option<String>>;
+    /// Binds `key` to a device that has none; returns the key bound afterwards (`key`, or
+    /// the different one bound before). Enrolling the device again unbinds it.
+    async fn bind_device_key(
+        &self,
+        device: DeviceId,
+        key: &str,
+        at: DateTime<Utc>,
+    ) -> StoreResult<Option<String>>;
     /// The highest mutation number applied for a device.
     async fn last_applied(&self, device: DeviceId) -> StoreResult<MutationId>;
     /// Stops a device's token working (a lost or retired tablet); `false` if there is no
@@ -223,11 +233,13 @@ pub trait ReportStore: Send + Sync {
     /// transaction: the domain writes, the recorded answers, the device's new
     /// `last_applied` and what it said of itself (`seen`) commit together or not at all.
     /// Answers come back in order and stop at the first gap; a push that stops at a gap
-    /// records nothing of the device.
+    /// records nothing of the device. The signatures of the mutations applied now
+    /// (`signed`) are kept with them and with the versions and events they produce.
     async fn apply(
         &self,
         device: DeviceId,
         batch: Vec<(MutationId, Effect)>,
+        signed: Vec<SignedMutation>,
         seen: Seen,
         reference: Arc<Reference>,
     ) -> StoreResult<PushApplied>;

@@ -35,6 +35,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/postgres/0008_chains.sql"),
     include_str!("../../migrations/postgres/0009_claims.sql"),
     include_str!("../../migrations/postgres/0010_roles.sql"),
+    include_str!("../../migrations/postgres/0011_device_keys.sql"),
 ];
 
 /// Applied migrations are rows of `schema_migrations`; an advisory lock keeps a second

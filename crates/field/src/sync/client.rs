@@ -267,6 +267,17 @@ impl SyncClient {
         Err(from_answer(status, resp.json().await.ok()))
     }
 
+    /// `POST /v1/device/key`: binds this device's public key to its token.
+    pub async fn register_key(&self, public_key: &str) -> Result<()> {
+        let body = gridwalk_protocol::DeviceKey {
+            public_key: public_key.to_owned(),
+        };
+        self.post_json::<serde_json::Value>("/v1/device/key", &body)
+            .await?
+            .map(|_| ())
+            .map_err(|(status, err)| from_answer(status, err))
+    }
+
     /// `POST /v1/push`.
     pub async fn push(&self, request: &PushRequest) -> Result<PushResponse> {
         self.post_json("/v1/push", request)
@@ -311,9 +322,16 @@ fn from_status(status: StatusCode, body: Option<ApiError>, request: &PushRequest
         .map_or_else(|| status.to_string(), |b| b.message.clone());
     match status {
         StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => Error::Unauthorized,
-        StatusCode::CONFLICT => match body.and_then(|b| b.expected) {
+        StatusCode::CONFLICT => match body.as_ref().and_then(|b| b.expected) {
             Some(expected) if request.mutations.first().is_some_and(|m| m.id > expected) => {
                 Error::MissingAtCentre { expected }
+            }
+            // Another key is bound to this device's token: only enrolling it again helps.
+            _ if body
+                .as_ref()
+                .is_some_and(|b| b.error == gridwalk_protocol::signing::KEY_MISMATCH) =>
+            {
+                Error::Refused(message)
             }
             _ => Error::Server(message),
         },

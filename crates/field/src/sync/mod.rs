@@ -137,10 +137,11 @@ impl SyncOutcome {
 impl Engine {
     /// How syncing has gone.
     pub fn sync_status(&self) -> Result<SyncStatus> {
+        let configured = self.sync_settings()?.is_some();
         Ok(self.db().query_row(
-            "SELECT server_url IS NOT NULL AND token IS NOT NULL, last_attempt_at,
+            "SELECT ?1, last_attempt_at,
                     last_success_at, last_error, failures, last_error_kind FROM sync_state",
-            [],
+            [configured],
             |r| {
                 Ok(SyncStatus {
                     configured: r.get(0)?,
@@ -168,6 +169,7 @@ impl Engine {
                 bytes: q.pending_bytes,
             },
             mutations,
+            public_key: Some(self.public_key()?),
         })
     }
 

@@ -96,7 +96,7 @@ impl<D: Database> DeviceStore for D {
                 "INSERT INTO devices (id, user_id, token_sha256, enrolled_at) VALUES ($1, $2, $3, $4)
                  ON CONFLICT (id) DO UPDATE SET user_id = excluded.user_id,
                     token_sha256 = excluded.token_sha256, enrolled_at = excluded.enrolled_at,
-                    revoked_at = NULL",
+                    revoked_at = NULL, public_key = NULL, key_bound_at = NULL",
                 params![device, user, token, at],
             )
             .await?;
@@ -123,6 +123,48 @@ impl<D: Database> DeviceStore for D {
                 user: row.get(1)?,
                 role: tagged(&row, 2)?,
             }))
+        })
+    }
+
+    async fn device_key(&self, device: DeviceId) -> StoreResult<Option<String>> {
+        tx!(self, Mode::Read, |tx| {
+            match tx
+                .opt(
+                    "SELECT public_key FROM devices WHERE id = $1",
+                    params![device],
+                )
+                .await?
+            {
+                Some(row) => row.get(0),
+                None => Ok(None),
+            }
+        })
+    }
+
+    async fn bind_device_key(
+        &self,
+        device: DeviceId,
+        key: &str,
+        at: DateTime<Utc>,
+    ) -> StoreResult<Option<String>> {
+        let key = key.to_owned();
+        tx!(self, Mode::Write, |tx| {
+            tx.execute(
+                "UPDATE devices SET public_key = $2, key_bound_at = $3
+                  WHERE id = $1 AND public_key IS NULL",
+                params![device, key, at],
+            )
+            .await?;
+            match tx
+                .opt(
+                    "SELECT public_key FROM devices WHERE id = $1",
+                    params![device],
+                )
+                .await?
+            {
+                Some(row) => row.get(0),
+                None => Ok(None),
+            }
         })
     }
 

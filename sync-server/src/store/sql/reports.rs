@@ -23,7 +23,7 @@ use crate::domain::chain::{self, ReportRow};
 use crate::domain::conflicts::{self, Resolution};
 use crate::domain::duplicates::{self, Candidate};
 use crate::domain::edits::{self, Held, History, Plan};
-use crate::domain::model::{Author, StoredReport, Touch};
+use crate::domain::model::{Author, SignedMutation, StoredReport, Touch};
 use crate::domain::photos;
 use crate::domain::place::{self, ClaimChange, Placed};
 use crate::domain::push::{self, EditEffect, Effect, Run};
@@ -56,11 +56,12 @@ impl<D: Database> ReportStore for D {
         &self,
         device: DeviceId,
         batch: Vec<(MutationId, Effect)>,
+        signed: Vec<SignedMutation>,
         seen: Seen,
         reference: Arc<Reference>,
     ) -> StoreResult<PushApplied> {
         tx!(self, Mode::Write, |tx| {
-            apply(tx, device, batch, &seen, &reference).await
+            apply(tx, device, batch, &signed, &seen, &reference).await
         })
     }
 
@@ -258,6 +259,7 @@ async fn apply(
     tx: &mut dyn Sql,
     device: DeviceId,
     batch: Vec<(MutationId, Effect)>,
+    signed: &[SignedMutation],
     seen: &Seen,
     reference: &Reference,
 ) -> StoreResult<PushApplied> {
@@ -278,15 +280,26 @@ async fn apply(
     let mut touches = Vec::new();
     let mut outcomes: Vec<Outcome> = Vec::with_capacity(seq.fresh.len());
     let ids: Vec<MutationId> = seq.fresh.iter().map(|(id, _)| *id).collect();
+    let signatures = keep_signatures(tx, device, &ids, signed).await?;
     for run in push::runs(seq.fresh.clone()) {
         match run {
             Run::Reports(list) => {
-                outcomes.extend(receive_reports(tx, device, list, at, &mut touches).await?);
+                outcomes.extend(
+                    receive_reports(tx, device, list, &signatures, at, &mut touches).await?,
+                );
             }
             Run::One(_, Effect::Reject(reason)) => outcomes.push(Outcome::Rejected { reason }),
-            Run::One(_, Effect::InsertReport(placed)) => {
+            Run::One(id, Effect::InsertReport(placed)) => {
                 outcomes.extend(
-                    receive_reports(tx, device, vec![(0, *placed)], at, &mut touches).await?,
+                    receive_reports(
+                        tx,
+                        device,
+                        vec![(id, *placed)],
+                        &signatures,
+                        at,
+                        &mut touches,
+                    )
+                    .await?,
                 );
             }
             Run::One(id, Effect::EditReport(e)) => {
@@ -350,6 +363,49 @@ async fn apply(
         answers: push::answers(&seq, &recorded, outcomes),
         last_applied: seq.last,
     })
+}
+
+/// Keeps the signatures of the mutations applied now (`ids`), before what they produce is
+/// written (whose rows copy their signature); returns them by mutation number.
+async fn keep_signatures(
+    tx: &mut dyn Sql,
+    device: DeviceId,
+    ids: &[MutationId],
+    signed: &[SignedMutation],
+) -> StoreResult<HashMap<MutationId, String>> {
+    let fresh: Vec<&SignedMutation> = signed.iter().filter(|s| ids.contains(&s.id)).collect();
+    if fresh.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let rows = fresh
+        .iter()
+        .map(|s| {
+            vec![
+                Value::from(device),
+                Value::from(s.id),
+                Value::from(&s.public_key),
+                Value::from(&s.signature),
+                Value::from(&s.form),
+            ]
+        })
+        .collect();
+    tx.insert_many(
+        "signed_mutations",
+        &[
+            ("device_id", Ty::Uuid),
+            ("mutation_id", Ty::Int),
+            ("public_key", Ty::Text),
+            ("signature", Ty::Text),
+            ("signed", Ty::Text),
+        ],
+        rows,
+        "",
+    )
+    .await?;
+    Ok(fresh
+        .into_iter()
+        .map(|s| (s.id, s.signature.clone()))
+        .collect())
 }
 
 /// The answers recorded for these mutations of `device`.
@@ -471,9 +527,12 @@ async fn receive_reports(
     tx: &mut dyn Sql,
     device: DeviceId,
     list: Vec<(MutationId, Placed)>,
+    signatures: &HashMap<MutationId, String>,
     at: DateTime<Utc>,
     touches: &mut Vec<Touch>,
 ) -> StoreResult<Vec<Outcome>> {
+    let mutation_of: HashMap<ReportId, MutationId> =
+        list.iter().map(|(m, p)| (p.report.id, *m)).collect();
     let any = (tx.dialect().any)("id", 1);
     // Each held report as its device sent it: the record with the claim put back.
     let held: HashMap<ReportId, Report> = tx
@@ -527,6 +586,7 @@ async fn receive_reports(
         let r = &rc.report;
         let record = Value::json(r)?;
         let record_json = to_json(r)?;
+        let mutation = mutation_of.get(&r.id).copied();
         let version = chain::version_entry(
             r.id,
             1,
@@ -534,7 +594,7 @@ async fn receive_reports(
             None,
             Some(r.reporter),
             Some(device),
-            None,
+            mutation.and_then(|m| i64::try_from(m).ok()),
             &at,
         )
         .hash(GENESIS);
@@ -599,6 +659,8 @@ async fn receive_reports(
             record,
             Value::from(r.reporter),
             Value::from(device),
+            Value::from(mutation),
+            Value::from(mutation.and_then(|m| signatures.get(&m))),
             Value::from(at),
             Value::from(GENESIS),
             Value::from(version),
@@ -642,6 +704,8 @@ async fn receive_reports(
             ("record", Ty::Json),
             ("by_user", Ty::Uuid),
             ("by_device", Ty::Uuid),
+            ("mutation_id", Ty::Int),
+            ("signature", Ty::Text),
             ("at", Ty::Time),
             ("prev_hash", Ty::Text),
             ("hash", Ty::Text),
@@ -847,8 +911,10 @@ async fn store_version(
     .hash(&prev);
     tx.execute(
         "INSERT INTO report_versions (report_id, version, record, patch, by_user, by_device,
-                                      mutation_id, at, prev_hash, hash)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                                      mutation_id, at, prev_hash, hash, signature)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10,
+                 (SELECT signature FROM signed_mutations
+                   WHERE device_id = $6 AND mutation_id = $7))",
         vec![
             Value::from(id),
             Value::from(version),

@@ -38,8 +38,10 @@ pub(crate) async fn insert_event(
     let (prev, hash) = link_event(tx, &facts).await?;
     tx.execute(
         "INSERT INTO case_events (report_id, action, from_state, to_state, by_user, by_device,
-                                  text, due_at, at, prev_hash, hash)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+                                  text, due_at, at, mutation_id, prev_hash, hash, signature)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12,
+                 (SELECT signature FROM signed_mutations
+                   WHERE device_id = $6 AND mutation_id = $10))",
         params![
             report,
             e.action,
@@ -50,6 +52,7 @@ pub(crate) async fn insert_event(
             e.text.clone(),
             e.due_at,
             e.at,
+            e.by.mutation,
             prev,
             hash
         ],
