@@ -386,3 +386,13 @@ impl<'a> FromSql<'a> for Value {
         true
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_migration_list_is_every_file_in_name_order() {
+        crate::store::sql::migrate::assert_in_file_order("postgres", MIGRATIONS);
+    }
+}

@@ -301,6 +301,11 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_migration_list_is_every_file_in_name_order() {
+        crate::store::sql::migrate::assert_in_file_order("sqlite", MIGRATIONS);
+    }
+
+    #[test]
     fn parameters_are_renumbered_outside_quoted_text() {
         assert_eq!(
             positional("SELECT json_extract(o, '$.outcome') FROM t WHERE a = $1 AND b = $12"),

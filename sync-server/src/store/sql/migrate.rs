@@ -65,3 +65,38 @@ async fn run(tx: &mut dyn Sql, migrations: &[&str], ledger: Ledger) -> StoreResu
     }
     Ok(())
 }
+
+/// Asserts that `migrations` holds every file of `migrations/<backend>/`, in file-name
+/// order. The runner numbers a migration by its place in the list, and a store records
+/// only how many it has applied: a file slotted in before one that has landed would be
+/// skipped on every store already past it, and the landed one run twice.
+#[cfg(test)]
+pub fn assert_in_file_order(backend: &str, migrations: &[&str]) {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("migrations")
+        .join(backend);
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .expect("the migrations directory")
+        .map(|e| e.expect("an entry").path())
+        .filter(|p| p.extension().is_some_and(|x| x == "sql"))
+        .collect();
+    files.sort();
+    let names: Vec<_> = files
+        .iter()
+        .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(
+        files.len(),
+        migrations.len(),
+        "{backend}: the list and the files differ in number: {names:?}"
+    );
+    for (i, (file, sql)) in files.iter().zip(migrations).enumerate() {
+        let text = std::fs::read_to_string(file).expect("a migration file");
+        assert!(
+            text == *sql,
+            "{backend}: migration {} in the list is not {} (keep the list in file-name order)",
+            i + 1,
+            names[i]
+        );
+    }
+}
