@@ -20,6 +20,7 @@ pub mod sync;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use gridwalk_field::sync::Transport;
 use gridwalk_field::{Engine, FieldConfig, Reference};
 use tauri::Manager;
 
@@ -76,6 +77,29 @@ fn data_dir(app: &tauri::App) -> Result<PathBuf, Box<dyn std::error::Error>> {
     Ok(app.path().app_data_dir()?)
 }
 
+/// How the app may reach the centre, as the installer set it: a city's own CA built into
+/// the app (`ui/dist/centre-ca.pem`, written out under the data directory) or named by
+/// `GRIDWALK_CENTRE_CA`; plain HTTP beyond this machine only with
+/// `GRIDWALK_ALLOW_INSECURE_HTTP=1` (a closed test network).
+fn transport(app: &tauri::App, data: &Path) -> Result<Transport, Box<dyn std::error::Error>> {
+    let extra_ca = match std::env::var_os("GRIDWALK_CENTRE_CA") {
+        Some(path) => Some(PathBuf::from(path)),
+        None => match app.asset_resolver().get("centre-ca.pem".into()) {
+            Some(asset) => {
+                std::fs::create_dir_all(data)?;
+                let path = data.join("centre-ca.pem");
+                std::fs::write(&path, &asset.bytes)?;
+                Some(path)
+            }
+            None => None,
+        },
+    };
+    Ok(Transport {
+        allow_insecure_http: std::env::var("GRIDWALK_ALLOW_INSECURE_HTTP").is_ok_and(|v| v == "1"),
+        extra_ca,
+    })
+}
+
 /// The app's entry point, on the desktop (`main.rs`) and on the tablet.
 ///
 /// # Panics
@@ -89,7 +113,12 @@ pub fn run() {
         .setup(|app| {
             let data = data_dir(app)?;
             let reference = Reference::load(&reference_dir(app, &data)?)?;
-            let engine = Arc::new(Engine::open(FieldConfig::new(data), reference)?);
+            let transport = transport(app, &data)?;
+            let config = FieldConfig {
+                transport,
+                ..FieldConfig::new(data)
+            };
+            let engine = Arc::new(Engine::open(config, reference)?);
             let sync = Arc::new(SyncWorker::new(app.handle().clone()));
             let (worker, worker_engine) = (Arc::clone(&sync), Arc::clone(&engine));
             tauri::async_runtime::spawn(async move { worker.run(&worker_engine).await });

@@ -10,7 +10,15 @@
 //! max_upload_bytes = 33554432
 //! upload_ttl_hours = 24
 //! max_in_flight = 256                              # more requests at once are answered 503
+//! tls_cert = "/etc/gridwalk/tls/fullchain.pem"     # serve HTTPS itself (both or neither;
+//! tls_key = "/etc/gridwalk/tls/key.pem"            #   re-read when the files change)
+//! public_url = "https://gridwalk.city.example"     # behind a TLS proxy: how clients reach it
 //! ```
+//!
+//! Over plain HTTP the console's session cookie and the devices' tokens cross the network
+//! in clear, so a centre serves HTTPS: with its own certificate (`tls_cert`, `tls_key`), or
+//! behind a reverse proxy that ends TLS, saying so with an `https://` `public_url`. Either
+//! way the answers then carry HSTS and the cookie is `Secure` ([`Transport::https`]).
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -20,6 +28,7 @@ use serde::Deserialize;
 
 use crate::serve::Limits;
 use crate::services::uploads::UploadSettings;
+use crate::tls::TlsFiles;
 
 /// What the settings file may say; every key is optional.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
@@ -32,6 +41,9 @@ pub struct FileSettings {
     pub max_upload_bytes: Option<u64>,
     pub upload_ttl_hours: Option<u32>,
     pub max_in_flight: Option<usize>,
+    pub tls_cert: Option<PathBuf>,
+    pub tls_key: Option<PathBuf>,
+    pub public_url: Option<String>,
 }
 
 impl FileSettings {
@@ -54,6 +66,59 @@ pub struct Settings {
     pub listen: SocketAddr,
     pub uploads: UploadSettings,
     pub limits: Limits,
+    pub tls_cert: Option<PathBuf>,
+    pub tls_key: Option<PathBuf>,
+    /// The address clients use, when it is not this one (a reverse proxy in front).
+    pub public_url: Option<String>,
+}
+
+/// How clients reach the server.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Transport {
+    /// The server's own certificate and key, if it serves TLS itself.
+    pub tls: Option<TlsFiles>,
+    /// Clients reach it over HTTPS (its own TLS, or a proxy's): HSTS and `Secure` cookies.
+    pub https: bool,
+}
+
+impl Settings {
+    /// How clients reach the server, or why the TLS settings do not fit together.
+    pub fn transport(&self) -> Result<Transport, String> {
+        let tls = match (&self.tls_cert, &self.tls_key) {
+            (Some(cert), Some(key)) => Some(TlsFiles {
+                cert: cert.clone(),
+                key: key.clone(),
+            }),
+            (None, None) => None,
+            _ => {
+                return Err(
+                    "--tls-cert and --tls-key go together: give both (to serve HTTPS) or neither"
+                        .into(),
+                );
+            }
+        };
+        let proxied_https = match self.public_url.as_deref().map(str::trim) {
+            None => false,
+            Some(url) if url.starts_with("https://") && url.len() > "https://".len() => true,
+            Some(url) if url.starts_with("http://") && url.len() > "http://".len() => {
+                if tls.is_some() {
+                    return Err(format!(
+                        "--public-url {url:?} says http://, but the server serves TLS itself"
+                    ));
+                }
+                false
+            }
+            Some(url) => {
+                return Err(format!(
+                    "--public-url {url:?}: give the address clients use, starting with https://"
+                ));
+            }
+        };
+        Ok(Transport {
+            https: tls.is_some() || proxied_https,
+            tls,
+        })
+    }
 }
 
 /// The built-in listen address.
@@ -97,6 +162,9 @@ pub fn resolve(cli: FileSettings, file: FileSettings) -> Settings {
                 .max(1),
             ..Limits::default()
         },
+        tls_cert: cli.tls_cert.or(file.tls_cert),
+        tls_key: cli.tls_key.or(file.tls_key),
+        public_url: cli.public_url.or(file.public_url),
         data_dir,
     }
 }
@@ -131,6 +199,52 @@ mod tests {
                 .to_string(),
             "blobs default to the data directory"
         );
+    }
+
+    #[test]
+    fn https_is_own_tls_or_a_proxy_and_half_a_pair_is_refused() {
+        let with = |file: &str| {
+            resolve(
+                FileSettings::default(),
+                toml::from_str(file).expect("parses"),
+            )
+            .transport()
+        };
+        let plain = with("").expect("plain");
+        assert_eq!(
+            plain,
+            Transport {
+                tls: None,
+                https: false
+            }
+        );
+        let own = with("tls_cert = \"c.pem\"\ntls_key = \"k.pem\"\n").expect("own TLS");
+        assert!(own.https);
+        assert_eq!(own.tls.expect("files").key, PathBuf::from("k.pem"));
+        let proxied = with("public_url = \"https://gw.city.example\"\n").expect("proxy");
+        assert_eq!(
+            proxied,
+            Transport {
+                tls: None,
+                https: true
+            }
+        );
+        assert!(
+            !with("public_url = \"http://gw.local\"\n")
+                .expect("plain proxy")
+                .https
+        );
+
+        let half = with("tls_cert = \"c.pem\"\n").expect_err("no key");
+        assert!(half.contains("go together"), "{half}");
+        let contradiction =
+            with("tls_cert = \"c.pem\"\ntls_key = \"k.pem\"\npublic_url = \"http://gw\"\n")
+                .expect_err("http with own TLS");
+        assert!(
+            contradiction.contains("serves TLS itself"),
+            "{contradiction}"
+        );
+        assert!(with("public_url = \"gw.city.example\"\n").is_err());
     }
 
     #[test]

@@ -15,6 +15,7 @@
 //!   sessions, and the extractors that check them.
 //! - [`api`]: the HTTP routes, with a request span on each.
 //! - [`config`], [`logging`]: settings and structured logs.
+//! - [`serve`], [`tls`]: the connection loop, its limits and headers, and HTTPS.
 //! - [`testkit`]: real case stores of either kind, for tests.
 
 #![forbid(unsafe_code)]
@@ -30,6 +31,7 @@ pub mod serve;
 pub mod services;
 pub mod store;
 pub mod testkit;
+pub mod tls;
 
 use std::sync::Arc;
 

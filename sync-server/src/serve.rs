@@ -21,6 +21,12 @@
 //! console ([`SECURITY_HEADERS`]): no content sniffing (a photo is served as a JPEG and
 //! never run as a page), a strict content security policy, no framing, no referrer.
 //!
+//! Under HTTPS — served here with rustls ([`serve_tls`], [`crate::tls`]) or by a reverse
+//! proxy in front — [`over_https`] adds `Strict-Transport-Security` and marks every cookie
+//! `Secure`, so a browser never sends the console's session over plain HTTP. Over plain
+//! HTTP (a loopback test, a demo) neither is sent: HSTS over HTTP would be ignored, and a
+//! `Secure` cookie would never come back.
+//!
 //! Shutdown is graceful: on the signal the listener closes, requests in flight finish, and
 //! idle connections are closed.
 
@@ -39,6 +45,7 @@ use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
+use tokio_rustls::TlsAcceptor;
 use tower::ServiceExt as _;
 use tower_http::timeout::RequestBodyTimeoutLayer;
 
@@ -100,6 +107,48 @@ async fn security_headers(mut resp: Response) -> Response {
             .insert(name, HeaderValue::from_static(value));
     }
     resp
+}
+
+/// What `Strict-Transport-Security` says under HTTPS: this host only over HTTPS, for a
+/// year. Subdomains are not named: the city's other hosts are not the centre's to decide.
+pub const HSTS: &str = "max-age=31536000";
+
+/// The router with what every answer gets when clients reach the server over HTTPS (its
+/// own TLS or a proxy's): HSTS, and `Secure` on every cookie it sets.
+pub fn over_https(router: Router) -> Router {
+    router.layer(middleware::map_response(https_headers))
+}
+
+async fn https_headers(mut resp: Response) -> Response {
+    let headers = resp.headers_mut();
+    headers.insert(
+        header::STRICT_TRANSPORT_SECURITY,
+        HeaderValue::from_static(HSTS),
+    );
+    let cookies: Vec<HeaderValue> = headers
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .map(secure_cookie)
+        .collect();
+    if !cookies.is_empty() {
+        headers.remove(header::SET_COOKIE);
+        for c in cookies {
+            headers.append(header::SET_COOKIE, c);
+        }
+    }
+    resp
+}
+
+/// A `Set-Cookie` value with the `Secure` attribute.
+fn secure_cookie(cookie: &HeaderValue) -> HeaderValue {
+    let text = cookie.to_str().unwrap_or_default();
+    let already = text
+        .split(';')
+        .any(|a| a.trim().eq_ignore_ascii_case("secure"));
+    if already || text.is_empty() {
+        return cookie.clone();
+    }
+    HeaderValue::from_str(&format!("{text}; Secure")).unwrap_or_else(|_| cookie.clone())
 }
 
 /// The router with what every request goes through: the body's idle timeout, the cap on
@@ -236,9 +285,32 @@ pub async fn serve(
     limits: Limits,
     shutdown: impl Future<Output = ()>,
 ) -> std::io::Result<()> {
-    // HTTP/1.1 only: every client (the engine, tus clients, browsers over plain HTTP) speaks
-    // it, and a protocol-sniffing server would wait for a silent connection's first bytes
-    // with no timeout at all.
+    serve_on(listener, None, router, limits, shutdown).await
+}
+
+/// [`serve`] over TLS: each connection's handshake must finish within
+/// [`Limits::header_timeout`], then it is served exactly as a plain one (router [`limited`]
+/// and [`over_https`]).
+pub async fn serve_tls(
+    listener: TcpListener,
+    tls: TlsAcceptor,
+    router: Router,
+    limits: Limits,
+    shutdown: impl Future<Output = ()>,
+) -> std::io::Result<()> {
+    serve_on(listener, Some(tls), router, limits, shutdown).await
+}
+
+async fn serve_on(
+    listener: TcpListener,
+    tls: Option<TlsAcceptor>,
+    router: Router,
+    limits: Limits,
+    shutdown: impl Future<Output = ()>,
+) -> std::io::Result<()> {
+    // HTTP/1.1 only: every client (the engine, tus clients, browsers) speaks it, and a
+    // protocol-sniffing server would wait for a silent connection's first bytes with no
+    // timeout at all.
     let mut builder = http1::Builder::new();
     builder
         .timer(TokioTimer::new())
@@ -266,8 +338,32 @@ pub async fn serve(
                 req
             },
         ));
-        let conn = graceful.watch(builder.serve_connection(TokioIo::new(stream), service));
+        let Some(tls) = &tls else {
+            let conn = graceful.watch(builder.serve_connection(TokioIo::new(stream), service));
+            tokio::spawn(async move {
+                if let Err(e) = conn.await {
+                    tracing::debug!(%peer, error = %e, "connection ended");
+                }
+            });
+            continue;
+        };
+        let (tls, builder, watcher) = (tls.clone(), builder.clone(), graceful.watcher());
         tokio::spawn(async move {
+            // A client that connects and never finishes the handshake is dropped as one
+            // that never finishes its headers is.
+            let stream = match tokio::time::timeout(limits.header_timeout, tls.accept(stream)).await
+            {
+                Ok(Ok(stream)) => stream,
+                Ok(Err(e)) => {
+                    tracing::debug!(%peer, error = %e, "TLS handshake failed");
+                    return;
+                }
+                Err(_) => {
+                    tracing::debug!(%peer, "TLS handshake timed out");
+                    return;
+                }
+            };
+            let conn = watcher.watch(builder.serve_connection(TokioIo::new(stream), service));
             if let Err(e) = conn.await {
                 tracing::debug!(%peer, error = %e, "connection ended");
             }
@@ -469,5 +565,108 @@ mod tests {
         let text = String::from_utf8_lossy(&answer);
         assert!(text.starts_with("HTTP/1.1 408"), "{text}");
         assert!(text.contains("longer than the 0 s"), "{text}");
+    }
+
+    /// The real API and the "console not built" page behind [`limited`], under HTTPS if
+    /// `https` (as the binary serves them), on a port of its own.
+    async fn start_app(https: bool, console_dir: &std::path::Path) -> std::net::SocketAddr {
+        let dir = tempfile::tempdir().unwrap();
+        let (store, _) =
+            crate::testkit::case_store(crate::testkit::Backend::Sqlite, dir.path()).await;
+        let blobs = crate::blobs::BlobStore::local(&dir.path().join("blobs")).unwrap();
+        let state = crate::AppState::new(
+            store,
+            blobs,
+            crate::services::uploads::UploadSettings::default(),
+        );
+        let router = crate::app(state).merge(crate::api::pages::routes(console_dir));
+        let mut router = limited(router, Limits::default());
+        if https {
+            router = over_https(router);
+        }
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move {
+            let _dir = dir;
+            serve(listener, router, Limits::default(), std::future::pending()).await
+        });
+        addr
+    }
+
+    #[tokio::test]
+    async fn error_answers_carry_the_headers_and_name_no_server_path() {
+        let console_dir = std::env::temp_dir().join("gridwalk-nowhere-console");
+        let addr = start_app(false, &console_dir).await;
+        let client = reqwest::Client::new();
+        let url = |path: &str| format!("http://{addr}{path}");
+        let answers = [
+            client.get(url("/no/such/route")).send().await.unwrap(),
+            client.get(url("/console/")).send().await.unwrap(),
+            client
+                .get(url("/v1/console/reports/not-an-id"))
+                .send()
+                .await
+                .unwrap(),
+            client
+                .post(url("/v1/console/session"))
+                .header("content-type", "application/json")
+                .body("{\"login\": ")
+                .send()
+                .await
+                .unwrap(),
+            client
+                .post(url("/v1/push"))
+                .bearer_auth("x")
+                .header("content-type", "application/json")
+                .body(vec![b' '; crate::api::MAX_JSON_BYTES + 10])
+                .send()
+                .await
+                .unwrap(),
+            client
+                .get(url("/v1/uploads/..%2F..%2Fetc"))
+                .send()
+                .await
+                .unwrap(),
+        ];
+        let here = std::env::current_dir().unwrap().display().to_string();
+        for r in answers {
+            let status = r.status();
+            assert!(status.is_client_error(), "{status}");
+            for (name, value) in SECURITY_HEADERS {
+                assert_eq!(r.headers()[name], value, "{status}");
+            }
+            assert!(!r.headers().contains_key("strict-transport-security"));
+            let body = r.text().await.unwrap();
+            for path in [
+                console_dir.display().to_string(),
+                here.clone(),
+                "/tmp/".into(),
+            ] {
+                assert!(!body.contains(&path), "{status} names {path}: {body}");
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn under_https_every_answer_has_hsts_and_every_cookie_is_secure() {
+        let addr = start_app(true, std::path::Path::new("no-console")).await;
+        let client = reqwest::Client::new();
+        let signed_out = client
+            .delete(format!("http://{addr}/v1/console/session"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(signed_out.headers()["strict-transport-security"], HSTS);
+        for path in ["/healthz", "/nowhere", "/v1/me"] {
+            let r = client
+                .get(format!("http://{addr}{path}"))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.headers()["strict-transport-security"], HSTS, "{path}");
+        }
+        let cookie = secure_cookie(&HeaderValue::from_static("s=1; Path=/; HttpOnly"));
+        assert_eq!(cookie, "s=1; Path=/; HttpOnly; Secure");
+        assert_eq!(secure_cookie(&cookie), cookie, "marked once");
     }
 }

@@ -30,6 +30,7 @@ fn client(s: &Server, token: &str) -> SyncClient {
     SyncClient::new(&SyncSettings {
         server_url: s.url.clone(),
         token: token.to_owned(),
+        transport: gridwalk_field::sync::Transport::default(),
     })
     .unwrap()
 }

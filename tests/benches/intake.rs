@@ -147,6 +147,7 @@ async fn intake(backend: Backend, sizes: &Sizes, template: &Report) -> Intake {
         SyncClient::new(&SyncSettings {
             server_url: s.url.clone(),
             token: token.to_owned(),
+            transport: gridwalk_field::sync::Transport::default(),
         })
         .unwrap()
     };

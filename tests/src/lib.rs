@@ -179,16 +179,21 @@ pub fn signed_in_engine(dir: &Path) -> Engine {
 
 /// The same, with reference data (code table, grid) from another directory.
 pub fn signed_in_engine_with(dir: &Path, reference: &Path) -> Engine {
-    engine_signed_in_as(dir, reference, INSPECTOR)
+    engine_signed_in_as(FieldConfig::new(dir), reference, INSPECTOR)
 }
 
 /// An engine signed in as the demo inspector with `login`, with nothing captured yet.
 pub fn signed_in_engine_as(dir: &Path, login: &str) -> Engine {
-    engine_signed_in_as(dir, &fixtures(), login)
+    engine_signed_in_as(FieldConfig::new(dir), &fixtures(), login)
 }
 
-fn engine_signed_in_as(dir: &Path, reference: &Path, login: &str) -> Engine {
-    let engine = Engine::open(FieldConfig::new(dir), Reference::load(reference).unwrap()).unwrap();
+/// The same, with an engine set up as `config` says (how it reaches the centre, say).
+pub fn signed_in_engine_from(config: FieldConfig, reference: &Path) -> Engine {
+    engine_signed_in_as(config, reference, INSPECTOR)
+}
+
+fn engine_signed_in_as(config: FieldConfig, reference: &Path, login: &str) -> Engine {
+    let engine = Engine::open(config, Reference::load(reference).unwrap()).unwrap();
     let users: Vec<serde_json::Value> =
         serde_json::from_str(&std::fs::read_to_string(fixtures().join("users.json")).unwrap())
             .unwrap();

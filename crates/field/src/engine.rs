@@ -22,6 +22,7 @@ use crate::error::{Error, Result};
 use crate::photo::PhotoOptions;
 use crate::reference::Reference;
 use crate::secrets::{self, Secrets, SecretsChoice};
+use crate::sync::Transport;
 
 /// Settings for one engine.
 #[derive(Debug, Clone)]
@@ -38,6 +39,8 @@ pub struct FieldConfig {
     pub utc_offset: FixedOffset,
     /// Where the token and signing key are kept ([`crate::secrets`]).
     pub secrets: SecretsChoice,
+    /// How this installation may reach the centre (plain HTTP, an extra CA).
+    pub transport: Transport,
 }
 
 impl FieldConfig {
@@ -51,6 +54,7 @@ impl FieldConfig {
             max_accuracy_m: crate::grid::MAX_ACCURACY_M,
             utc_offset: crate::photo::CHINA_STANDARD_TIME,
             secrets: SecretsChoice::from_env(),
+            transport: Transport::default(),
         }
     }
 }

@@ -27,7 +27,7 @@ impl Engine {
     /// The device's signing key is made now if it has none, and its public half is
     /// registered with the token (the centre binds one key per enrollment).
     pub async fn enroll(&self, server_url: &str, token: &str) -> Result<Inspector> {
-        let settings = SyncSettings::new(server_url, token)?;
+        let settings = SyncSettings::new(server_url, token, &self.config.transport)?;
         let client = SyncClient::new(&settings)?;
         let profile = client.me().await?;
         let inspector = self.adopt_profile(&settings, &profile)?;
@@ -77,14 +77,14 @@ impl Engine {
     /// CLI; the app uses [`Engine::enroll`]).
     /// The token goes to the secret store, the address to the database.
     pub fn configure_sync(&self, server_url: &str, token: &str) -> Result<()> {
-        let settings = SyncSettings::new(server_url, token)?;
+        let settings = SyncSettings::new(server_url, token, &self.config.transport)?;
         self.signing_key()?;
         self.secrets.set(name::TOKEN, &settings.token)?;
         keep_server(&self.db(), &settings)
     }
 
     /// The configured server, if any (its address from the database, the token from the
-    /// secret store).
+    /// secret store), with how this installation may reach it.
     pub fn sync_settings(&self) -> Result<Option<SyncSettings>> {
         let url: Option<String> =
             self.db()
@@ -95,7 +95,11 @@ impl Engine {
         Ok(self
             .secrets
             .get(name::TOKEN)?
-            .map(|token| SyncSettings { server_url, token }))
+            .map(|token| SyncSettings {
+                server_url,
+                token,
+                transport: self.config.transport.clone(),
+            }))
     }
 }
 

@@ -49,6 +49,10 @@ pub enum Error {
     Server(String),
     #[error("the server refused the data: {0}")]
     Refused(String),
+    /// Sending would expose the device's token: plain HTTP to another machine, an upload
+    /// address off the centre, a CA certificate that cannot be read. Nothing was sent.
+    #[error("not sent, the connection would not be safe: {0}")]
+    Insecure(String),
     #[error(
         "the centre is missing this device's changes from number {expected} on, which this device no longer holds; contact support"
     )]
@@ -70,7 +74,7 @@ impl Error {
     /// A stable name for the kind of error, for the app to branch on and to say in the
     /// inspector's language: `invalid`, `incomplete`, `not_found`, `not_editable`,
     /// `bad_photo`, `not_signed_in`, `sync_not_configured`, `network`, `unauthorized`,
-    /// `server`, `refused`, `missing_at_centre`, `internal`.
+    /// `server`, `refused`, `insecure`, `missing_at_centre`, `internal`.
     #[must_use]
     pub fn kind(&self) -> &'static str {
         match self {
@@ -88,6 +92,7 @@ impl Error {
             Error::Unauthorized => "unauthorized",
             Error::Server(_) => "server",
             Error::Refused(_) => "refused",
+            Error::Insecure(_) => "insecure",
             Error::MissingAtCentre { .. } => "missing_at_centre",
             _ => "internal",
         }

@@ -26,12 +26,12 @@ pub fn routes(dir: &Path) -> Router {
             "the console is not built here: /console/ will say so (build it with npm in ui/, \
              or give --console-dir)"
         );
-        let msg = format!(
-            "<!doctype html><meta charset=utf-8><title>Gridwalk console</title>\
-             <p>The console is not built: no <code>{}</code>. Run <code>npm ci &amp;&amp; npm run build</code> \
-             in <code>ui/</code>, or start the server with <code>--console-dir</code>.</p>",
-            page.display()
-        );
+        // Where it was looked for is in the log above, not in the page: an answer never
+        // names the server's own paths.
+        let msg = "<!doctype html><meta charset=utf-8><title>Gridwalk console</title>\
+             <p>The console is not built on this server. Run <code>npm ci &amp;&amp; npm run \
+             build</code> in <code>ui/</code>, or start the server with \
+             <code>--console-dir</code>; the server's log says where it looked.</p>";
         return Router::new()
             .route(
                 "/console",
@@ -39,10 +39,7 @@ pub fn routes(dir: &Path) -> Router {
             )
             .route(
                 "/console/",
-                get(move || {
-                    let msg = msg.clone();
-                    async move { (StatusCode::NOT_FOUND, Html(msg)) }
-                }),
+                get(move || async move { (StatusCode::NOT_FOUND, Html(msg)) }),
             );
     }
     Router::new()

@@ -21,13 +21,14 @@ use gridwalk_sync::services::{admin, uploads};
 use gridwalk_sync::store::CaseStore;
 use gridwalk_sync::store::postgres::PgStore;
 use gridwalk_sync::store::sqlite::SqliteStore;
-use gridwalk_sync::{AppState, app, logging, serve};
+use gridwalk_sync::{AppState, app, logging, serve, tls};
 
 #[derive(Parser)]
 #[command(name = "gridwalk-sync", version, about = "The Gridwalk sync server")]
 struct Cli {
     /// A TOML settings file (keys: data_dir, db, blobs, listen, max_upload_bytes,
-    /// upload_ttl_hours, max_in_flight); flags and environment variables override it.
+    /// upload_ttl_hours, max_in_flight, tls_cert, tls_key, public_url); flags and
+    /// environment variables override it.
     #[arg(long, env = "GRIDWALK_SYNC_CONFIG", global = true)]
     config: Option<PathBuf>,
     /// Where the embedded case store and local photos live [default: gridwalk-sync-data].
@@ -62,6 +63,17 @@ enum Command {
         /// Requests handled at once; more are answered 503 with Retry-After [default: 256].
         #[arg(long, env = "GRIDWALK_SYNC_MAX_IN_FLIGHT")]
         max_in_flight: Option<usize>,
+        /// Serve HTTPS with this certificate chain (PEM, leaf first); needs --tls-key. The
+        /// files are read again when they change (a renewal needs no restart).
+        #[arg(long, env = "GRIDWALK_SYNC_TLS_CERT")]
+        tls_cert: Option<PathBuf>,
+        /// The private key of --tls-cert (PEM: PKCS#8, PKCS#1 or SEC1).
+        #[arg(long, env = "GRIDWALK_SYNC_TLS_KEY")]
+        tls_key: Option<PathBuf>,
+        /// The address clients use, when a reverse proxy is in front; an https:// one means
+        /// the proxy ends TLS, so answers carry HSTS and cookies are Secure.
+        #[arg(long, env = "GRIDWALK_SYNC_PUBLIC_URL")]
+        public_url: Option<String>,
         /// The console's build (the `ui/dist` directory holding `console.html`), served
         /// under /console/ [default: ui/dist].
         #[arg(long, env = "GRIDWALK_SYNC_CONSOLE_DIR")]
@@ -233,15 +245,29 @@ async fn run(cli: Cli) -> Result<()> {
         max_upload_bytes,
         upload_ttl_hours,
         max_in_flight,
+        tls_cert,
+        tls_key,
+        public_url,
         ..
     } = &cli.command
     {
+        flags.tls_cert.clone_from(tls_cert);
+        flags.tls_key.clone_from(tls_key);
+        flags.public_url.clone_from(public_url);
         flags.max_in_flight = *max_in_flight;
         flags.listen = *listen;
         flags.max_upload_bytes = *max_upload_bytes;
         flags.upload_ttl_hours = *upload_ttl_hours;
     }
     let settings = config::resolve(flags, file);
+    let transport = settings.transport().map_err(anyhow::Error::msg)?;
+    // Before the store is opened: a certificate that cannot be served stops the start.
+    let tls = match (&cli.command, &transport.tls) {
+        (Command::Serve { .. }, Some(files)) => {
+            Some(tls::acceptor(files.clone(), tls::CHECK_EVERY)?)
+        }
+        _ => None,
+    };
     let store = open_store(&settings.data_dir, settings.db.as_deref()).await?;
     match cli.command {
         Command::Serve { console_dir, .. } => {
@@ -252,9 +278,21 @@ async fn run(cli: Cli) -> Result<()> {
                 .await
                 .with_context(|| format!("listening on {}", settings.listen))?;
             let addr = listener.local_addr()?;
-            println!("listening on http://{addr}");
+            let scheme = if tls.is_some() { "https" } else { "http" };
+            println!("listening on {scheme}://{addr}");
+            if !transport.https && !addr.ip().is_loopback() {
+                tracing::warn!(
+                    %addr,
+                    "serving plain HTTP beyond this machine: tokens and passwords cross the \
+                     network in clear; give --tls-cert and --tls-key, or --public-url https://… \
+                     behind a TLS proxy"
+                );
+            }
             tracing::info!(
                 %addr,
+                tls = tls.is_some(),
+                https = transport.https,
+                public_url = settings.public_url.as_deref(),
                 data_dir = %settings.data_dir.display(),
                 blobs = state.blobs.describe(),
                 postgres = settings.db.is_some(),
@@ -281,7 +319,14 @@ async fn run(cli: Cli) -> Result<()> {
             });
             let router = app(state).merge(gridwalk_sync::api::pages::routes(&console_dir));
             let limits = settings.limits;
-            serve::serve(listener, serve::limited(router, limits), limits, shutdown()).await?;
+            let mut router = serve::limited(router, limits);
+            if transport.https {
+                router = serve::over_https(router);
+            }
+            match tls {
+                Some(tls) => serve::serve_tls(listener, tls, router, limits, shutdown()).await?,
+                None => serve::serve(listener, router, limits, shutdown()).await?,
+            }
             tracing::info!("gridwalk-sync stopped");
         }
         Command::Admin { command } => match command {

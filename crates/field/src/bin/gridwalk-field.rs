@@ -14,7 +14,7 @@ use anyhow::{Context, Result, bail};
 use chrono::{Duration, Utc};
 use clap::{Parser, Subcommand};
 use gridwalk_field::photo::{self, CHINA_STANDARD_TIME, PhotoOptions};
-use gridwalk_field::sync::SyncClient;
+use gridwalk_field::sync::{SyncClient, Transport};
 use gridwalk_field::{DraftPatch, Engine, FieldConfig, Inspector, Reference, ReportState};
 use gridwalk_protocol::{
     CellCode, ClipRef, Crs, Kind, Location, LocationProvider, PhotoStage, Urgency, UserId,
@@ -44,6 +44,14 @@ struct Cli {
         global = true
     )]
     fixtures: PathBuf,
+    /// A PEM file of certificate authorities to trust for the centre besides the public
+    /// ones (a city's own CA).
+    #[arg(long, env = "GRIDWALK_CENTRE_CA", global = true)]
+    centre_ca: Option<PathBuf>,
+    /// Send to a plain http:// centre that is not on this machine (tokens and reports then
+    /// cross the network unencrypted: for a closed test network only).
+    #[arg(long, env = "GRIDWALK_ALLOW_INSECURE_HTTP", global = true)]
+    allow_insecure_http: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -301,8 +309,14 @@ fn load_reference(fixtures: &Path) -> Result<Reference> {
 
 fn open(cli: &Cli) -> Result<Engine> {
     let reference = load_reference(&cli.fixtures)?;
-    Engine::open(FieldConfig::new(&cli.data_dir), reference)
-        .with_context(|| format!("opening {}", cli.data_dir.display()))
+    let config = FieldConfig {
+        transport: Transport {
+            allow_insecure_http: cli.allow_insecure_http,
+            extra_ca: cli.centre_ca.clone(),
+        },
+        ..FieldConfig::new(&cli.data_dir)
+    };
+    Engine::open(config, reference).with_context(|| format!("opening {}", cli.data_dir.display()))
 }
 
 #[derive(Deserialize)]

@@ -1,7 +1,16 @@
 //! The HTTP side of sync: one `reqwest` client (rustls, no OpenSSL, so the same code builds
 //! for Android), and the mapping from what the network or server said to an engine error
 //! whose words an inspector can act on.
+//!
+//! Every request carries the device's token, so where requests may go is checked before
+//! any is sent ([`Transport`]): the centre over HTTPS, trusting the public web roots and,
+//! where a city runs its own certificate authority, that CA's certificate too; plain
+//! `http://` only to this machine (loopback: a test, a demo) unless the installer allows it
+//! explicitly for a closed test network. An upload's address comes from the centre's
+//! answer (tus `Location`), so it is followed only when it has the centre's own origin
+//! (scheme, host and port); redirects are never followed.
 
+use std::path::PathBuf;
 use std::time::Duration;
 
 use gridwalk_protocol::tus::{self, header as h};
@@ -19,31 +28,34 @@ use crate::error::{Error, Result};
 /// enough that a dropped connection costs little, since the server keeps what arrived.
 pub const DEFAULT_CHUNK: usize = 1024 * 1024;
 
-/// Where this device syncs: the centre's address and this device's token.
+/// How this installation may reach the centre: set by whoever installs the app (the
+/// engine's [`crate::FieldConfig`]), not by the inspector.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Transport {
+    /// Send to a plain `http://` centre that is not on this machine. Tokens and reports
+    /// then cross the network unencrypted: for a closed test network only.
+    pub allow_insecure_http: bool,
+    /// A PEM file of certificate authorities to trust besides the public ones (a city's
+    /// own CA that signed the centre's certificate).
+    pub extra_ca: Option<PathBuf>,
+}
+
+/// Where this device syncs: the centre's address and this device's token, and how the
+/// installation lets it reach the centre.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SyncSettings {
     pub server_url: String,
     pub token: String,
+    pub transport: Transport,
 }
 
 impl SyncSettings {
     /// The server address and token as they will be stored (trimmed, without a trailing
-    /// slash), or why they cannot be.
-    pub fn new(server_url: &str, token: &str) -> Result<Self> {
+    /// slash), or why they cannot be (not an address, or plain HTTP where it is not
+    /// allowed).
+    pub fn new(server_url: &str, token: &str, transport: &Transport) -> Result<Self> {
         let url = server_url.trim().trim_end_matches('/');
-        let Some(rest) = url
-            .strip_prefix("https://")
-            .or_else(|| url.strip_prefix("http://"))
-        else {
-            return Err(Error::Refused(format!(
-                "{server_url:?} is not a server address (it should start with https://)"
-            )));
-        };
-        if rest.is_empty() || rest.contains(char::is_whitespace) {
-            return Err(Error::Refused(format!(
-                "{server_url:?} is not a server address (it should start with https://)"
-            )));
-        }
+        centre_url(url, transport)?;
         let token = token.trim();
         if token.is_empty() {
             return Err(Error::Refused("the device token is empty".into()));
@@ -51,8 +63,47 @@ impl SyncSettings {
         Ok(Self {
             server_url: url.to_owned(),
             token: token.to_owned(),
+            transport: transport.clone(),
         })
     }
+}
+
+/// The centre's address parsed, if it is one this installation may send a token to.
+fn centre_url(url: &str, transport: &Transport) -> Result<reqwest::Url> {
+    let not_an_address = || {
+        Error::Refused(format!(
+            "{url:?} is not a server address (it should start with https://)"
+        ))
+    };
+    if url.contains(char::is_whitespace) {
+        return Err(not_an_address());
+    }
+    let parsed = reqwest::Url::parse(url).map_err(|_| not_an_address())?;
+    if !matches!(parsed.scheme(), "https" | "http") || parsed.host().is_none() {
+        return Err(not_an_address());
+    }
+    if parsed.scheme() == "http" && !transport.allow_insecure_http && !is_loopback(&parsed) {
+        return Err(Error::Insecure(format!(
+            "{url} is plain http://, so the device token and reports would cross the network \
+             unencrypted; use the centre's https:// address (plain http:// is only for this \
+             machine, unless the installer sets allow_insecure_http for a closed test network)"
+        )));
+    }
+    Ok(parsed)
+}
+
+/// Whether `url` names this machine: `localhost`, 127.0.0.0/8 or `::1`.
+fn is_loopback(url: &reqwest::Url) -> bool {
+    // The URL parser has already written IP addresses in their plain form (`127.1` as
+    // `127.0.0.1`), IPv6 ones in brackets.
+    url.host_str().is_some_and(|host| {
+        host.eq_ignore_ascii_case("localhost")
+            || host
+                .trim_start_matches('[')
+                .trim_end_matches(']')
+                .parse::<std::net::IpAddr>()
+                .is_ok_and(|ip| ip.is_loopback())
+    })
 }
 
 /// A connection to one sync server with one device token.
@@ -60,6 +111,8 @@ impl SyncSettings {
 pub struct SyncClient {
     http: reqwest::Client,
     base: String,
+    /// `base` parsed: uploads are followed only to its origin.
+    origin: reqwest::Url,
     token: String,
     chunk: usize,
 }
@@ -74,16 +127,26 @@ pub enum UploadState {
 }
 
 impl SyncClient {
-    /// A client for `settings`, with timeouts suited to a slow mobile uplink.
+    /// A client for `settings`, with timeouts suited to a slow mobile uplink. An address
+    /// the installation may not send to (kept before the rule, or the rule changed since)
+    /// is refused here, before any connection.
     pub fn new(settings: &SyncSettings) -> Result<Self> {
-        let http = reqwest::Client::builder()
+        let origin = centre_url(&settings.server_url, &settings.transport)?;
+        let mut builder = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(15))
             .timeout(Duration::from_secs(120))
-            .user_agent(concat!("gridwalk-field/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| Error::Network(e.to_string()))?;
+            // The centre never redirects; a redirect is someone else's idea.
+            .redirect(reqwest::redirect::Policy::none())
+            .user_agent(concat!("gridwalk-field/", env!("CARGO_PKG_VERSION")));
+        if let Some(path) = &settings.transport.extra_ca {
+            for ca in extra_roots(path)? {
+                builder = builder.add_root_certificate(ca);
+            }
+        }
+        let http = builder.build().map_err(|e| Error::Network(e.to_string()))?;
         Ok(Self {
             http,
+            origin,
             base: settings.server_url.clone(),
             token: settings.token.clone(),
             chunk: DEFAULT_CHUNK,
@@ -134,11 +197,31 @@ impl SyncClient {
         Ok(Err((status, resp.json().await.ok())))
     }
 
-    fn tus(&self, method: reqwest::Method, url: &str) -> reqwest::RequestBuilder {
-        self.http
-            .request(method, url)
+    /// A tus request with the token, if `url` has the centre's origin (an upload address
+    /// comes from an answer, or from the local database where an earlier one was kept).
+    fn tus(&self, method: reqwest::Method, url: &str) -> Result<reqwest::RequestBuilder> {
+        let parsed = reqwest::Url::parse(url)
+            .map_err(|e| Error::Insecure(format!("upload address {url:?}: {e}")))?;
+        self.same_origin(&parsed)?;
+        Ok(self
+            .http
+            .request(method, parsed)
             .bearer_auth(&self.token)
-            .header(h::TUS_RESUMABLE, tus::VERSION)
+            .header(h::TUS_RESUMABLE, tus::VERSION))
+    }
+
+    /// Refuses an upload address on another server, or the centre's host by another
+    /// scheme or port: the device token goes only where the centre is.
+    fn same_origin(&self, url: &reqwest::Url) -> Result<()> {
+        if url.origin() == self.origin.origin() {
+            return Ok(());
+        }
+        Err(Error::Insecure(format!(
+            "the centre gave an upload address on {}, not on the centre ({}); the photo was \
+             not sent there",
+            url.origin().ascii_serialization(),
+            self.origin.origin().ascii_serialization()
+        )))
     }
 
     /// Creates the upload of a photo of `report` with its first bytes (tus
@@ -157,7 +240,7 @@ impl SyncClient {
             (tus::meta::FILETYPE, "image/jpeg"),
         ]);
         let resp = self
-            .tus(reqwest::Method::POST, &format!("{}/v1/uploads/", self.base))
+            .tus(reqwest::Method::POST, &format!("{}/v1/uploads/", self.base))?
             .header(h::UPLOAD_LENGTH, length)
             .header(h::UPLOAD_METADATA, metadata)
             .header(reqwest::header::CONTENT_TYPE, tus::OFFSET_OCTET_STREAM)
@@ -177,15 +260,15 @@ impl SyncClient {
         let url = resp
             .url()
             .join(location)
-            .map_err(|e| Error::Server(format!("upload Location {location:?}: {e}")))?
-            .to_string();
-        Ok((url, offset(resp.headers())?))
+            .map_err(|e| Error::Server(format!("upload Location {location:?}: {e}")))?;
+        self.same_origin(&url)?;
+        Ok((url.to_string(), offset(resp.headers())?))
     }
 
     /// Asks how many bytes of an upload the server holds (tus `HEAD`).
     pub async fn upload_state(&self, url: &str) -> Result<UploadState> {
         let resp = self
-            .tus(reqwest::Method::HEAD, url)
+            .tus(reqwest::Method::HEAD, url)?
             .send()
             .await
             .map_err(network)?;
@@ -205,7 +288,7 @@ impl SyncClient {
         bytes: &[u8],
     ) -> Result<std::result::Result<u64, UploadState>> {
         let resp = self
-            .tus(reqwest::Method::PATCH, url)
+            .tus(reqwest::Method::PATCH, url)?
             .header(h::UPLOAD_OFFSET, at)
             .header(reqwest::header::CONTENT_TYPE, tus::OFFSET_OCTET_STREAM)
             .body(bytes.to_vec())
@@ -286,6 +369,25 @@ impl SyncClient {
     }
 }
 
+/// The certificates in a PEM file of extra certificate authorities.
+fn extra_roots(path: &std::path::Path) -> Result<Vec<reqwest::Certificate>> {
+    let unreadable = |e: &dyn std::fmt::Display| {
+        Error::Insecure(format!(
+            "the centre's CA certificate file {} cannot be read: {e}",
+            path.display()
+        ))
+    };
+    let pem = std::fs::read(path).map_err(|e| unreadable(&e))?;
+    let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| unreadable(&e))?;
+    if certs.is_empty() {
+        return Err(Error::Insecure(format!(
+            "the centre's CA certificate file {} holds no certificate",
+            path.display()
+        )));
+    }
+    Ok(certs)
+}
+
 fn offset(headers: &HeaderMap) -> Result<u64> {
     headers
         .get(h::UPLOAD_OFFSET)
@@ -345,12 +447,100 @@ mod tests {
 
     #[test]
     fn server_addresses_are_checked() {
-        let ok = SyncSettings::new(" https://centre.example/ ", " abc ").expect("fine");
+        let strict = Transport::default();
+        let ok = SyncSettings::new(" https://centre.example/ ", " abc ", &strict).expect("fine");
         assert_eq!(ok.server_url, "https://centre.example");
         assert_eq!(ok.token, "abc");
         for bad in ["centre.example", "https://", "ftp://x", "https://a b"] {
-            assert!(SyncSettings::new(bad, "t").is_err(), "{bad}");
+            assert!(SyncSettings::new(bad, "t", &strict).is_err(), "{bad}");
         }
-        assert!(SyncSettings::new("https://centre.example", "  ").is_err());
+        assert!(SyncSettings::new("https://centre.example", "  ", &strict).is_err());
+    }
+
+    #[test]
+    fn plain_http_only_to_this_machine_unless_allowed() {
+        let strict = Transport::default();
+        for here in [
+            "http://127.0.0.1:8750",
+            "http://127.8.9.10",
+            "http://[::1]:8750",
+            "http://localhost:8750",
+            "http://LOCALHOST",
+        ] {
+            assert!(SyncSettings::new(here, "t", &strict).is_ok(), "{here}");
+        }
+        for away in [
+            "http://192.168.1.20:8750",
+            "http://centre.example",
+            "http://[2001:db8::1]",
+            "http://localhost.example.com",
+            "http://128.0.0.1",
+        ] {
+            let e = SyncSettings::new(away, "t", &strict).expect_err(away);
+            assert_eq!(e.kind(), "insecure", "{away}");
+            assert!(e.to_string().contains("unencrypted"), "{e}");
+            assert!(!e.is_retryable());
+        }
+        let allowed = Transport {
+            allow_insecure_http: true,
+            extra_ca: None,
+        };
+        assert!(SyncSettings::new("http://192.168.1.20:8750", "t", &allowed).is_ok());
+
+        // A plain address kept while it was allowed is refused before any connection.
+        let kept = SyncSettings {
+            server_url: "http://192.168.1.20:8750".into(),
+            token: "t".into(),
+            transport: strict,
+        };
+        let e = SyncClient::new(&kept).expect_err("refused");
+        assert_eq!(e.kind(), "insecure");
+    }
+
+    #[test]
+    fn uploads_are_followed_only_on_the_centres_origin() {
+        let settings =
+            SyncSettings::new("https://centre.example:8443", "t", &Transport::default()).unwrap();
+        let client = SyncClient::new(&settings).expect("client");
+        let same = reqwest::Url::parse("https://centre.example:8443/v1/uploads/x").unwrap();
+        assert!(client.same_origin(&same).is_ok());
+        for other in [
+            "https://elsewhere.example:8443/v1/uploads/x",
+            "http://centre.example:8443/v1/uploads/x",
+            "https://centre.example:9443/v1/uploads/x",
+            "https://centre.example/v1/uploads/x",
+        ] {
+            let e = client
+                .same_origin(&reqwest::Url::parse(other).unwrap())
+                .expect_err(other);
+            assert_eq!(e.kind(), "insecure", "{other}");
+            assert!(
+                client.tus(reqwest::Method::PATCH, other).is_err(),
+                "a kept upload address is checked too: {other}"
+            );
+        }
+    }
+
+    #[test]
+    fn an_extra_ca_file_must_hold_a_certificate() {
+        let dir = tempfile::tempdir().unwrap();
+        let empty = dir.path().join("ca.pem");
+        std::fs::write(&empty, "not a certificate\n").unwrap();
+        for path in [empty, dir.path().join("missing.pem")] {
+            let settings = SyncSettings::new(
+                "https://centre.example",
+                "t",
+                &Transport {
+                    allow_insecure_http: false,
+                    extra_ca: Some(path.clone()),
+                },
+            )
+            .unwrap();
+            let e = SyncClient::new(&settings).expect_err("no CA");
+            assert!(
+                e.to_string().contains("ca.pem") || e.to_string().contains("missing.pem"),
+                "{e}"
+            );
+        }
     }
 }

@@ -34,7 +34,7 @@ use rusqlite::{OptionalExtension, params};
 use serde::Serialize;
 use tracing::{Instrument, debug, error, info, warn};
 
-pub use client::{SyncClient, SyncSettings};
+pub use client::{SyncClient, SyncSettings, Transport};
 pub use photos::{PendingPhoto, PhotoOutcome};
 use plan::Settle;
 

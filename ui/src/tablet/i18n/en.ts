@@ -133,4 +133,5 @@ export const en: Record<Key, string> = {
   "error.sync_not_configured": "This device has no server set up: enter the centre's address and the device token in Settings",
   "error.not_signed_in": "Nobody is signed in on this device: sign in under Settings",
   "error.refused": "The server refused the data: {detail}",
+  "error.insecure": "Not sent, the connection would not be safe: {detail}",
 };

@@ -131,6 +131,7 @@ export const zh = {
   "error.sync_not_configured": "本机尚未设置服务器：请在“设置”中输入中心地址和设备令牌",
   "error.not_signed_in": "本机尚未登录：请先在“设置”中登录",
   "error.refused": "服务器拒收：{detail}",
+  "error.insecure": "未发送，连接不安全：{detail}",
 } as const;
 
 export type Key = keyof typeof zh;
