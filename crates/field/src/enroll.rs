@@ -92,14 +92,11 @@ impl Engine {
         let Some(server_url) = url else {
             return Ok(None);
         };
-        Ok(self
-            .secrets
-            .get(name::TOKEN)?
-            .map(|token| SyncSettings {
-                server_url,
-                token,
-                transport: self.config.transport.clone(),
-            }))
+        Ok(self.secrets.get(name::TOKEN)?.map(|token| SyncSettings {
+            server_url,
+            token,
+            transport: self.config.transport.clone(),
+        }))
     }
 }
 
