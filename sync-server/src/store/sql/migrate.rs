@@ -83,7 +83,12 @@ pub fn assert_in_file_order(backend: &str, migrations: &[&str]) {
     files.sort();
     let names: Vec<_> = files
         .iter()
-        .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+        .map(|p| {
+            p.file_name()
+                .expect("a file name")
+                .to_string_lossy()
+                .into_owned()
+        })
         .collect();
     assert_eq!(
         files.len(),
