@@ -499,10 +499,10 @@ mod tests {
 
     #[test]
     fn uploads_are_followed_only_on_the_centres_origin() {
-        let settings =
-            SyncSettings::new("https://centre.example:8443", "t", &Transport::default()).unwrap();
+        let settings = SyncSettings::new("https://centre.example:8443", "t", &Transport::default())
+            .expect("settings");
         let client = SyncClient::new(&settings).expect("client");
-        let same = reqwest::Url::parse("https://centre.example:8443/v1/uploads/x").unwrap();
+        let same = reqwest::Url::parse("https://centre.example:8443/v1/uploads/x").expect("a url");
         assert!(client.same_origin(&same).is_ok());
         for other in [
             "https://elsewhere.example:8443/v1/uploads/x",
@@ -511,7 +511,7 @@ mod tests {
             "https://centre.example/v1/uploads/x",
         ] {
             let e = client
-                .same_origin(&reqwest::Url::parse(other).unwrap())
+                .same_origin(&reqwest::Url::parse(other).expect("a url"))
                 .expect_err(other);
             assert_eq!(e.kind(), "insecure", "{other}");
             assert!(
@@ -523,9 +523,9 @@ mod tests {
 
     #[test]
     fn an_extra_ca_file_must_hold_a_certificate() {
-        let dir = tempfile::tempdir().unwrap();
+        let dir = tempfile::tempdir().expect("a temporary directory");
         let empty = dir.path().join("ca.pem");
-        std::fs::write(&empty, "not a certificate\n").unwrap();
+        std::fs::write(&empty, "not a certificate\n").expect("written");
         for path in [empty, dir.path().join("missing.pem")] {
             let settings = SyncSettings::new(
                 "https://centre.example",
@@ -535,7 +535,7 @@ mod tests {
                     extra_ca: Some(path.clone()),
                 },
             )
-            .unwrap();
+            .expect("settings");
             let e = SyncClient::new(&settings).expect_err("no CA");
             assert!(
                 e.to_string().contains("ca.pem") || e.to_string().contains("missing.pem"),
