@@ -84,7 +84,13 @@ fn data_dir(app: &tauri::App) -> Result<PathBuf, Box<dyn std::error::Error>> {
 fn transport(app: &tauri::App, data: &Path) -> Result<Transport, Box<dyn std::error::Error>> {
     let extra_ca = match std::env::var_os("GRIDWALK_CENTRE_CA") {
         Some(path) => Some(PathBuf::from(path)),
-        None => match app.asset_resolver().get("centre-ca.pem".into()) {
+        // Tauri answers a missing asset with `index.html` (for a single-page app's routes),
+        // so only a file that holds a certificate counts as the built-in CA.
+        None => match app
+            .asset_resolver()
+            .get("centre-ca.pem".into())
+            .filter(|asset| is_pem_certificate(&asset.bytes))
+        {
             Some(asset) => {
                 std::fs::create_dir_all(data)?;
                 let path = data.join("centre-ca.pem");
@@ -98,6 +104,12 @@ fn transport(app: &tauri::App, data: &Path) -> Result<Transport, Box<dyn std::er
         allow_insecure_http: std::env::var("GRIDWALK_ALLOW_INSECURE_HTTP").is_ok_and(|v| v == "1"),
         extra_ca,
     })
+}
+
+/// Whether `bytes` hold a PEM certificate (and not, say, the page Tauri falls back to).
+fn is_pem_certificate(bytes: &[u8]) -> bool {
+    const BEGIN: &[u8] = b"-----BEGIN CERTIFICATE-----";
+    bytes.windows(BEGIN.len()).any(|w| w == BEGIN)
 }
 
 /// The app's entry point, on the desktop (`main.rs`) and on the tablet.
@@ -128,4 +140,18 @@ pub fn run() {
         .invoke_handler(commands::handler())
         .run(tauri::generate_context!())
         .unwrap_or_else(|e| panic!("the app could not start: {e}"));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_pem_certificate;
+
+    #[test]
+    fn only_a_certificate_counts_as_the_built_in_ca() {
+        assert!(is_pem_certificate(
+            b"-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"
+        ));
+        assert!(!is_pem_certificate(b"<!doctype html><html></html>"));
+        assert!(!is_pem_certificate(b""));
+    }
 }
