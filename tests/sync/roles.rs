@@ -663,6 +663,37 @@ async fn lists_hold_what_the_scope_allows(backend: Backend) {
         assert!(!ids.contains(&w.reports[1]), "{cred:?}: {ids:?}");
         assert!(!ids.contains(&w.pending[1].report), "{cred:?}: {ids:?}");
     }
+    // The open conflicts: a leader's hold their own team's only (a conflict shows the
+    // report's text, phone numbers and all).
+    let conflicts = |cred: Cred| {
+        http.get(format!("{}/v1/console/conflicts", w.s.url))
+            .bearer_auth(&w.tokens[&cred])
+            .send()
+    };
+    let open = |v: Vec<gridwalk_protocol::console::Conflict>| -> Vec<uuid::Uuid> {
+        v.iter().map(|c| c.id).collect()
+    };
+    let all = open(conflicts(Cred::Operator).await.unwrap().json().await.unwrap());
+    assert!(all.contains(&w.conflicts[0]) && all.contains(&w.conflicts[1]), "{all:?}");
+    let team = open(conflicts(Cred::Leader).await.unwrap().json().await.unwrap());
+    assert!(team.contains(&w.conflicts[0]), "{team:?}");
+    assert!(!team.contains(&w.conflicts[1]), "another team's conflict: {team:?}");
+
+    // A report's likely duplicates: the operator sees the other team's report beside the
+    // leader's, the leader does not.
+    let related = |cred: Cred| {
+        http.get(format!("{}/v1/console/reports/{}", w.s.url, w.reports[0]))
+            .bearer_auth(&w.tokens[&cred])
+            .send()
+    };
+    let near = |d: gridwalk_protocol::console::ReportDetail| -> Vec<ReportId> {
+        d.related.iter().map(|r| r.report.id).collect()
+    };
+    let seen = near(related(Cred::Operator).await.unwrap().json().await.unwrap());
+    assert!(seen.contains(&w.reports[1]), "the operator sees both: {seen:?}");
+    let seen = near(related(Cred::Leader).await.unwrap().json().await.unwrap());
+    assert!(!seen.contains(&w.reports[1]), "another team's report: {seen:?}");
+
     let clerk: Vec<ConsoleReport> = list(Cred::Department).await.unwrap().json().await.unwrap();
     assert_eq!(clerk.len(), 1, "only the case dispatched to SZ");
     let operator: Vec<ConsoleReport> = list(Cred::Operator).await.unwrap().json().await.unwrap();
