@@ -673,11 +673,24 @@ async fn lists_hold_what_the_scope_allows(backend: Backend) {
     let open = |v: Vec<gridwalk_protocol::console::Conflict>| -> Vec<uuid::Uuid> {
         v.iter().map(|c| c.id).collect()
     };
-    let all = open(conflicts(Cred::Operator).await.unwrap().json().await.unwrap());
-    assert!(all.contains(&w.conflicts[0]) && all.contains(&w.conflicts[1]), "{all:?}");
+    let all = open(
+        conflicts(Cred::Operator)
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap(),
+    );
+    assert!(
+        all.contains(&w.conflicts[0]) && all.contains(&w.conflicts[1]),
+        "{all:?}"
+    );
     let team = open(conflicts(Cred::Leader).await.unwrap().json().await.unwrap());
     assert!(team.contains(&w.conflicts[0]), "{team:?}");
-    assert!(!team.contains(&w.conflicts[1]), "another team's conflict: {team:?}");
+    assert!(
+        !team.contains(&w.conflicts[1]),
+        "another team's conflict: {team:?}"
+    );
 
     // A report's likely duplicates: the operator sees the other team's report beside the
     // leader's, the leader does not.
@@ -690,9 +703,15 @@ async fn lists_hold_what_the_scope_allows(backend: Backend) {
         d.related.iter().map(|r| r.report.id).collect()
     };
     let seen = near(related(Cred::Operator).await.unwrap().json().await.unwrap());
-    assert!(seen.contains(&w.reports[1]), "the operator sees both: {seen:?}");
+    assert!(
+        seen.contains(&w.reports[1]),
+        "the operator sees both: {seen:?}"
+    );
     let seen = near(related(Cred::Leader).await.unwrap().json().await.unwrap());
-    assert!(!seen.contains(&w.reports[1]), "another team's report: {seen:?}");
+    assert!(
+        !seen.contains(&w.reports[1]),
+        "another team's report: {seen:?}"
+    );
 
     let clerk: Vec<ConsoleReport> = list(Cred::Department).await.unwrap().json().await.unwrap();
     assert_eq!(clerk.len(), 1, "only the case dispatched to SZ");

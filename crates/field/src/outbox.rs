@@ -58,7 +58,11 @@ impl Engine {
     }
 
     /// Outbox entries in mutation order, oldest first, each with the signature it was
-    /// queued with. An entry queued by a version that did not sign is signed now, once.
+    /// queued with. An entry queued by a version that did not sign is signed now, once; so
+    /// is one whose signature is not this device's present key's: the key was lost (a
+    /// wiped keyring or secret file) and a new one made, and after the device is enrolled
+    /// again the centre knows only the new key. Without this, those entries would be
+    /// refused for ever and stop everything queued after them.
     pub fn pending_mutations(&self, limit: usize) -> Result<Vec<Mutation>> {
         let conn = self.db();
         let mut stmt = conn.prepare(
@@ -85,7 +89,8 @@ impl Engine {
                 body: from_json(&body)?,
                 signature,
             };
-            if m.signature.is_none() {
+            let key = self.signing_key()?.verifying_key();
+            if m.signature.is_none() || gridwalk_protocol::signing::verify(&key, &m).is_err() {
                 self.sign(&mut m)?;
                 conn.execute(
                     "UPDATE outbox SET signature = ?2 WHERE mutation_id = ?1",

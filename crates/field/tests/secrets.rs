@@ -179,3 +179,40 @@ fn every_queued_mutation_is_signed_once_by_the_devices_own_key() {
         "the key is not in the database"
     );
 }
+
+/// A device whose key was lost (its secret file wiped, the database kept) makes a new one,
+/// and what it had queued is signed again by it: after the device is enrolled again the
+/// centre knows only the new key, and entries signed by the old one would be refused for
+/// ever (found by an attack on the signing work: every sync then failed `422`).
+#[test]
+fn queued_entries_are_signed_again_by_a_new_key_after_the_old_one_is_lost() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = open(dir.path());
+    engine.sign_in(&common::inspector()).unwrap();
+    let d = engine.create_draft().unwrap();
+    ready_draft(&engine, d.id, None);
+    engine.finalize(d.id).unwrap();
+    let old = engine.public_key().unwrap();
+    let before = engine.pending_mutations(10).unwrap();
+    drop(engine);
+
+    std::fs::remove_file(dir.path().join("secrets.json")).unwrap();
+    let engine = open(dir.path());
+    let new = engine.public_key().unwrap();
+    assert_ne!(new, old, "a new key");
+    let after = engine.pending_mutations(10).unwrap();
+    assert_eq!(after.len(), before.len());
+    let key = decode_public_key(&new).unwrap();
+    for (a, b) in after.iter().zip(&before) {
+        assert_eq!(
+            verify(&key, a),
+            Ok(()),
+            "mutation {} under the new key",
+            a.id
+        );
+        assert_eq!((a.id, &a.body), (b.id, &b.body), "the same content");
+        assert_ne!(a.signature, b.signature);
+    }
+    // And kept: the next round sends the very same signatures.
+    assert_eq!(engine.pending_mutations(10).unwrap(), after);
+}

@@ -169,6 +169,17 @@ pub fn validate_push(req: &PushRequest) -> Result<(), PushRefusal> {
         c.at_most("public_key", key, MAX_KEY_CHARS);
     }
     for (i, m) in req.mutations.iter().enumerate() {
+        // A mutation is its device's alone: one carried in another device's push (a signed
+        // entry copied off a lost tablet, say) is refused, signature or not.
+        if m.device != req.device {
+            c.push(
+                format!("mutations[{i}].device"),
+                format!(
+                    "mutation {} was made on device {}, but this push is from device {}",
+                    m.id, m.device, req.device
+                ),
+            );
+        }
         if let Some(signature) = &m.signature {
             c.at_most(
                 format!("mutations[{i}].signature"),
@@ -809,9 +820,14 @@ mod tests {
         );
     }
 
-    fn push(mutations: Vec<crate::Mutation>) -> PushRequest {
+    /// A push of `mutations`, all from its device.
+    fn push(mut mutations: Vec<crate::Mutation>) -> PushRequest {
+        let device = DeviceId::new();
+        for m in &mut mutations {
+            m.device = device;
+        }
         PushRequest {
-            device: DeviceId::new(),
+            device,
             app_version: "1.0".into(),
             queue: crate::QueueStats::default(),
             mutations,
@@ -829,6 +845,19 @@ mod tests {
             },
             signature: None,
         }
+    }
+
+    #[test]
+    fn a_push_carries_only_its_own_devices_mutations() {
+        let mut p = push((1..=3).map(submit).collect());
+        validate_push(&p).expect("all its own");
+        let elsewhere = DeviceId::new();
+        p.mutations[1].device = elsewhere;
+        let Err(PushRefusal::Invalid(e)) = validate_push(&p) else {
+            panic!("another device's mutation should be refused")
+        };
+        assert!(e.mentions("mutations[1].device"), "{e}");
+        assert!(e.to_string().contains(&elsewhere.to_string()), "{e}");
     }
 
     #[test]
