@@ -33,15 +33,22 @@ export RUSTFLAGS="--cfg fuzzing -Cpasses=sancov-module -Cllvm-args=-sanitizer-co
 # host and must not need libFuzzer's symbols), as cargo-fuzz does.
 HOST=$(rustc -vV | sed -n 's/^host: //p')
 echo "== fuzz: build (release, SanitizerCoverage, $HOST)"
-cargo build --release --locked --manifest-path fuzz/Cargo.toml --bins --target "$HOST"
+# Its own target directory (even with CARGO_TARGET_DIR set): the binaries are run from there.
+cargo build --release --locked --manifest-path fuzz/Cargo.toml --bins --target "$HOST" \
+  --target-dir fuzz/target
 
+# Copies the seeds into the corpus each run (a fresh clone has no corpus yet; a seed added
+# or changed since the last run is taken too).
 seed() {
   local target=$1 corpus=fuzz/corpus/$1
   mkdir -p "$corpus" "fuzz/artifacts/$target"
-  cp -n fuzz/seeds/"$target"/* "$corpus"/ 2>/dev/null || true
+  local seeds=(fuzz/seeds/"$target"/*)
   if [ "$target" = jpeg ]; then
-    cp -n fixtures/photos/orient-*.jpg fixtures/photos/no-exif.jpg fixtures/bad/* "$corpus"/
+    seeds+=(fixtures/photos/orient-*.jpg fixtures/photos/no-exif.jpg fixtures/bad/*)
   fi
+  for f in "${seeds[@]}"; do
+    if [ -f "$f" ]; then cp "$f" "$corpus/"; fi
+  done
 }
 
 for t in "${TARGETS[@]}"; do

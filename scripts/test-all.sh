@@ -67,6 +67,7 @@ echo "== ui: npm ci, vitest, vite build"
 
 echo "== cargo fmt --check"
 cargo fmt --all -- --check
+cargo fmt --manifest-path fuzz/Cargo.toml -- --check
 echo "== cargo clippy (all targets, warnings are errors)"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 echo "== cargo test"
@@ -77,6 +78,11 @@ cargo test --workspace --locked
 echo "== benchmarks, quick (GRIDWALK_BENCH_QUICK=1)"
 GRIDWALK_BENCH_QUICK=1 cargo bench --locked -p gridwalk-field -p gridwalk-system-tests \
   --bench field --bench intake --bench drain --bench hostile
+# Every fuzz target for 15 s (fuzz/, a release build of its own with coverage flags): a
+# target that no longer builds, or any seed that crashes it, fails here; a short run also
+# finds the shallow bugs. The long runs are by hand (README, "Hostile input, exercised").
+echo "== fuzz targets, bounded (15 s each)"
+./scripts/fuzz.sh 15
 # Schemathesis against /openapi.json of the real server (the debug binary cargo test built):
 # generated requests on every operation, bounded in examples and time, and no 5xx.
 echo "== schemathesis against /openapi.json (bounded; no 5xx)"

@@ -93,10 +93,8 @@ impl Grid {
                 .geometry
                 .as_ref()
                 .ok_or_else(|| bad(format!("cell {code} has no geometry")))?;
-            let polygon: Polygon<f64> = geometry
-                .clone()
-                .try_into()
-                .map_err(|e| bad(format!("cell {code} is not a polygon: {e}")))?;
+            let polygon =
+                polygon(geometry).map_err(|e| bad(format!("cell {code} is not a polygon: {e}")))?;
             cells.push(Cell {
                 street_name: prop("street_name"),
                 community_name: prop("community_name"),
@@ -214,6 +212,21 @@ impl Grid {
         }
         CellAssignment { cell, flags }
     }
+}
+
+/// A cell's geometry as a polygon. The geojson crate takes a position's first two numbers
+/// without looking at how many there are, so a position like `[113.06]` would panic in its
+/// conversion (georust/geojson#224): every position is checked first.
+fn polygon(geometry: &geojson::Geometry) -> std::result::Result<Polygon<f64>, String> {
+    if let geojson::GeometryValue::Polygon { coordinates } = &geometry.value
+        && let Some(p) = coordinates.iter().flatten().find(|p| p.len() < 2)
+    {
+        return Err(format!(
+            "position {:?} has fewer than two numbers",
+            p.as_slice()
+        ));
+    }
+    Polygon::try_from(&geometry.value).map_err(|e| e.to_string())
 }
 
 fn metres_per_degree(lat: f64) -> (f64, f64) {
@@ -363,6 +376,27 @@ mod tests {
                 distance_m: None
             }]
         );
+    }
+
+    /// Found by the geojson fuzz target: a position with one number panicked in the
+    /// geojson crate's conversion instead of refusing the file.
+    #[test]
+    fn a_position_of_one_number_is_refused_not_a_panic() {
+        let err = Grid::from_geojson(
+            r#"{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"code":"881406002002002"},"geometry":{"type":"Polygon","coordinates":[[[113.061534,22.59785],[113.062511985],[113.0625119,22.2989857],[113.061534,22.59785]]]}}]}"#,
+        )
+        .expect_err("a one-number position");
+        assert!(
+            err.to_string()
+                .contains("cell 881406002002002 is not a polygon")
+                && err.to_string().contains("fewer than two numbers"),
+            "{err}"
+        );
+        let err = Grid::from_geojson(
+            r#"{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"code":"881406002002002"},"geometry":{"type":"Polygon","coordinates":[[[0,0],[1,0],[1,1],[0,0]],[[]]]}}]}"#,
+        )
+        .expect_err("an empty position in a hole");
+        assert!(err.to_string().contains("fewer than two numbers"), "{err}");
     }
 
     #[test]
