@@ -17,6 +17,12 @@
 //! ordered in transit; numbers survive the trip exactly because `serde_json` parses floats
 //! with `float_roundtrip`. A new version of the form gets a new prefix.
 //!
+//! The form is not RFC 8785 (JCS): numbers are spelled as `serde_json` writes them from the
+//! typed value (floats in the shortest form that reads back the same, with `.0` on a whole
+//! number held as a float, e.g. an accuracy of `5.0`), times as `chrono` writes them (`Z`
+//! for UTC, no fraction when there is none). A checker in another language must spell them
+//! the same way, or check against the kept form (`signed_mutations.signed`).
+//!
 //! Keys and signatures travel as standard base64 (32 and 64 bytes).
 
 use base64::Engine as _;
