@@ -53,6 +53,9 @@ pub struct AppInfo {
     pub version: String,
     /// The ID a team leader enrolls this device under.
     pub device_id: String,
+    /// The fingerprint of this device's signing key, to compare with the one an evidence
+    /// package's checker prints.
+    pub key_fingerprint: String,
     pub inspector: Option<Inspector>,
     /// The server this device syncs with, if set up.
     pub server_url: Option<String>,
@@ -64,6 +67,7 @@ impl AppInfo {
         Ok(Self {
             version: env!("CARGO_PKG_VERSION").to_owned(),
             device_id: e.device_id().to_string(),
+            key_fingerprint: gridwalk_protocol::signing::fingerprint(&e.public_key()?),
             inspector: e.inspector()?,
             server_url: e.sync_settings()?.map(|s| s.server_url),
             settings: e.settings()?,

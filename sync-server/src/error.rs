@@ -28,6 +28,13 @@ pub enum AppError {
     Refused(String),
     #[error("mutation numbers must continue from {expected}")]
     Gap { expected: MutationId },
+    #[error(
+        "this device's mutations from number {from} on were already applied with other content (its database went back in time); number them again from {expected}"
+    )]
+    NumberReused {
+        from: MutationId,
+        expected: MutationId,
+    },
     #[error("{0}")]
     NotFound(String),
     #[error("{0}")]
@@ -77,6 +84,11 @@ impl IntoResponse for AppError {
             AppError::SignedOut(_) => (StatusCode::UNAUTHORIZED, "signed_out", None),
             AppError::Refused(_) => (StatusCode::CONFLICT, "refused", None),
             AppError::Gap { expected } => (StatusCode::CONFLICT, "gap", Some(*expected)),
+            AppError::NumberReused { expected, .. } => (
+                StatusCode::CONFLICT,
+                gridwalk_protocol::sync::NUMBER_REUSED,
+                Some(*expected),
+            ),
             AppError::NotFound(_) | AppError::Store(StoreError::NotFound(_)) => {
                 (StatusCode::NOT_FOUND, "not_found", None)
             }
@@ -131,6 +143,10 @@ impl IntoResponse for AppError {
             error: code.to_owned(),
             message,
             expected,
+            reused: match &self {
+                AppError::NumberReused { from, .. } => Some(*from),
+                _ => None,
+            },
         };
         let mut resp = (status, Json(body)).into_response();
         if let AppError::Throttled { retry_after, .. } = &self {

@@ -84,6 +84,7 @@ fn answers(a: &[Applied]) -> Vec<String> {
             Applied::Answer(Outcome::Rejected { reason }) => format!("rejected: {reason}"),
             Applied::Answer(o) => format!("{o:?}"),
             Applied::Gap { expected } => format!("gap {expected}"),
+            Applied::Reused { from, expected } => format!("reused {from}, next {expected}"),
         })
         .collect()
 }

@@ -472,7 +472,96 @@ async fn a_device_signs_in_with_its_token_and_nothing_else_does(backend: Backend
     s.finish().await;
 }
 
+/// Copies a closed engine's directory (its database, photos and secret file) as a backup
+/// or a restore would.
+fn copy_tree(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_tree(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
+fn reopen(dir: &std::path::Path) -> Engine {
+    Engine::open(
+        gridwalk_field::FieldConfig::new(dir),
+        gridwalk_field::Reference::load(&fixtures()).unwrap(),
+    )
+    .unwrap()
+}
+
+/// A tablet's database goes back in time (restored from a copy, or a power cut lost its
+/// last writes after they were sent) and numbers new work again from where the copy
+/// stopped. The centre must not answer those numbers as repeats (the tablet would delete
+/// work the centre never saw): it refuses the push, naming the first reused number, and
+/// the engine moves its queue on and sends again.
+async fn a_tablet_restored_from_a_copy_moves_its_queue_and_loses_nothing(backend: Backend) {
+    let s = server(backend).await;
+    let dir = tempfile::tempdir().unwrap();
+    let backup = tempfile::tempdir().unwrap();
+    let engine = signed_in_engine(dir.path());
+    let token = enroll(&s, &engine).await;
+    let client = connect(&engine, &s.url, &token);
+    capture(&engine, &[], RUBBISH);
+    assert_eq!(engine.sync_once(&client, "test").await.unwrap().sent, 1);
+    drop((client, engine));
+    copy_tree(dir.path(), backup.path());
+
+    // Mutation 2 reaches the centre; then the tablet is restored from the backup.
+    let engine = reopen(dir.path());
+    let client = connect(&engine, &s.url, &token);
+    capture(&engine, &[], RUBBISH);
+    assert_eq!(engine.sync_once(&client, "test").await.unwrap().sent, 1);
+    drop((client, engine));
+    std::fs::remove_dir_all(dir.path()).unwrap();
+    copy_tree(backup.path(), dir.path());
+    let engine = reopen(dir.path());
+    let client = connect(&engine, &s.url, &token);
+    capture(&engine, &[], RUBBISH);
+    let reused = engine.pending_mutations(10).unwrap();
+    assert_eq!(reused.iter().map(|m| m.id).collect::<Vec<_>>(), [2]);
+
+    // Sent by hand, the centre refuses the push whole and says where to go on.
+    let resp = post_push(&s, &token, &request(&engine)).await;
+    assert_eq!(resp.status(), 409);
+    let err: ApiError = resp.json().await.unwrap();
+    assert_eq!(
+        (err.error.as_str(), err.reused, err.expected),
+        (gridwalk_protocol::sync::NUMBER_REUSED, Some(2), Some(3)),
+        "{}",
+        err.message
+    );
+    assert_eq!(s.store.report_count().await.unwrap(), 2);
+
+    // The engine moves its queue and the new report arrives; later ones follow on.
+    let done = engine.sync_once(&client, "test").await.unwrap();
+    assert_eq!((done.sent, done.rejected), (1, 0));
+    assert_eq!(s.store.report_count().await.unwrap(), 3);
+    let new = reused[0].body.submitted().unwrap().id;
+    assert!(s.store.report(new).await.unwrap().is_some());
+    assert_eq!(engine.queue_summary().unwrap().pending_reports, 0);
+    capture(&engine, &[], RUBBISH);
+    assert_eq!(
+        engine.pending_mutations(10).unwrap()[0].id,
+        4,
+        "numbering continues after the moved entries"
+    );
+    assert_eq!(engine.sync_once(&client, "test").await.unwrap().sent, 1);
+    assert_eq!(s.store.report_count().await.unwrap(), 4);
+
+    // The restored mutation 2, sent again as it was, is still not taken for the centre's 2.
+    let resp = post_push(&s, &token, &push_of(&engine, vec![reused[0].clone()])).await;
+    assert_eq!(resp.status(), 409);
+    s.finish().await;
+}
+
 on_every_backend!(
+    a_tablet_restored_from_a_copy_moves_its_queue_and_loses_nothing,
     the_device_keeps_trying_with_backoff_until_the_server_is_back,
     reports_arrive_exactly_once_and_repeats_get_the_same_answer,
     gaps_are_refused_and_strangers_are_turned_away,

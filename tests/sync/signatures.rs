@@ -245,7 +245,91 @@ async fn enrolling_registers_the_devices_key(backend: Backend) {
     s.finish().await;
 }
 
+/// The evidence package of a tablet's report carries the signed form, the key and the
+/// signature, and the checker ties the record to them; the chain covers the signature, so
+/// one changed in the database is named by `admin verify`, and a kept form changed there
+/// stops the export.
+async fn a_case_package_carries_the_tablets_signature(backend: Backend) {
+    let s = server(backend).await;
+    let (engine, token, dir) = tablet(&s).await;
+    let client = connect(&engine, &s.url, &token);
+    assert_eq!(engine.sync_once(&client, "test").await.unwrap().sent, 1);
+    let report = engine.reports(gridwalk_field::ReportState::Sent).unwrap()[0].id;
+    let out = dir.path().join("package");
+    admin::export_case(s.store.as_ref(), &s.blobs, &report.to_string(), &out)
+        .await
+        .unwrap();
+    let checked = gridwalk_evidence::package::check(&out).unwrap();
+    assert_eq!(
+        (checked.signatures.signed, checked.signatures.unsigned),
+        (1, 0)
+    );
+    assert_eq!(
+        checked.signatures.keys,
+        [(
+            engine.device_id().to_string(),
+            gridwalk_evidence::signatures::fingerprint(&engine.public_key().unwrap())
+        )]
+    );
+
+    // Another (well-formed) signature put on the version: the chain names it.
+    assert!(
+        admin::verify(s.store.as_ref(), &s.blobs)
+            .await
+            .unwrap()
+            .findings
+            .is_empty()
+    );
+    rows(
+        &s,
+        &format!(
+            "UPDATE report_versions SET signature = '{}'",
+            "A".repeat(86) + "=="
+        ),
+    )
+    .await;
+    let findings = admin::verify(s.store.as_ref(), &s.blobs)
+        .await
+        .unwrap()
+        .findings;
+    assert_eq!(findings.len(), 1, "{findings:#?}");
+    assert!(findings[0].entry.starts_with("version 1"), "{findings:#?}");
+    rows(
+        &s,
+        "UPDATE report_versions SET signature = (SELECT signature FROM signed_mutations)",
+    )
+    .await;
+    assert!(
+        admin::verify(s.store.as_ref(), &s.blobs)
+            .await
+            .unwrap()
+            .findings
+            .is_empty()
+    );
+
+    // The kept signed form changed: the export refuses, naming the version.
+    rows(
+        &s,
+        "UPDATE signed_mutations SET signed = REPLACE(signed, '\"op\":\"submit_report\"', '\"op\":\"submit_report\" ')",
+    )
+    .await;
+    let e = admin::export_case(
+        s.store.as_ref(),
+        &s.blobs,
+        &report.to_string(),
+        &dir.path().join("never"),
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        e.to_string().contains("signatures") && e.to_string().contains("version 1"),
+        "{e}"
+    );
+    s.finish().await;
+}
+
 on_every_backend!(
+    a_case_package_carries_the_tablets_signature,
     a_mutation_changed_after_signing_is_refused_and_nothing_is_stored,
     a_photo_hash_swapped_after_signing_is_refused,
     a_push_signed_by_another_devices_key_is_refused,

@@ -10,10 +10,10 @@
 //! An entry's hash is `SHA-256(prev ‖ canonical(entry))`, where `prev` is the previous
 //! entry's hash as its 64 lower-case hex characters ([`GENESIS`] for the first entry) and
 //! `canonical(entry)` is the canonical JSON ([`crate::canonical`]) of [`Entry`]'s serde
-//! form. What each entry covers is exactly the fields of its struct below; to chain a new
-//! field (the device signature of a version or an event), add it to the struct as an
-//! `Option` with `skip_serializing_if = "Option::is_none"`: entries without it keep their
-//! hashes, entries with it are covered.
+//! form. What each entry covers is exactly the fields of its struct below. A field added
+//! later is an `Option` with `skip_serializing_if = "Option::is_none"`, so entries without
+//! it keep their hashes and entries with it are covered: the device's `signature` of a
+//! version or an event (and an event's `mutation`) came that way.
 //!
 //! A report's row (what the console shows as its present state) is sealed over the heads
 //! of its two chains: `seal = SHA-256(canonical({row, versions_head, events_head}))`.
@@ -53,6 +53,10 @@ pub struct VersionEntry {
     pub by_device: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mutation: Option<i64>,
+    /// The device's signature of the mutation that made this version (base64 Ed25519 over
+    /// its signed form; the form and key travel in the package's `signatures.json`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signature: Option<String>,
     /// [`time`].
     pub at: String,
 }
@@ -72,6 +76,12 @@ pub struct EventEntry {
     pub text: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub due_at: Option<String>,
+    /// The device's mutation that took this step (a verification done in the field), and
+    /// its signature.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mutation: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signature: Option<String>,
     pub at: String,
 }
 
@@ -327,6 +337,7 @@ mod tests {
                 by_user: Some("u1".into()),
                 by_device: None,
                 mutation: None,
+                signature: None,
                 at: "2026-11-30T09:00:00.000000Z".into(),
             }),
         )
@@ -344,6 +355,8 @@ mod tests {
                 by_device: None,
                 text: None,
                 due_at: None,
+                mutation: None,
+                signature: None,
                 at: "2026-11-30T10:00:00.000000Z".into(),
             }),
         )

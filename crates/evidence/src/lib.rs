@@ -14,16 +14,20 @@
 //! - [`canonical`]: the one byte form of a JSON value that is hashed.
 //! - [`chain`]: the entries (a report version, a case event, an administrative act), how
 //!   a chain is walked, and the report seal. **The canonical form of every entry is the
-//!   serde form of [`chain::Entry`]**: to hash a new field (a device's signature, say),
-//!   add it there as an `Option` skipped when absent; entries without it hash as before.
-//! - [`package`]: the evidence package of one case (records, photos, the chain proof and
-//!   a manifest of every file's SHA-256) and its check.
+//!   serde form of [`chain::Entry`]**: a field added later (a device's signature) is an
+//!   `Option` skipped when absent, so entries without it hash as before.
+//! - [`package`]: the evidence package of one case (records, photos, the devices'
+//!   signatures, the chain proof and a manifest of every file's SHA-256) and its check.
+//! - [`signatures`]: how a package shows that each record a tablet made is what it signed.
 
 #![forbid(unsafe_code)]
 
 pub mod canonical;
 pub mod chain;
 pub mod package;
+#[doc(hidden)]
+pub mod sample;
+pub mod signatures;
 
 /// Why a package could not be read or written (a problem *in* a package is a
 /// [`package::Problem`], not an error).

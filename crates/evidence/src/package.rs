@@ -8,12 +8,16 @@
 //! versions.json    the versions chain: every version with prev and hash (the chain proof)
 //! events.json      the case events chain: every step with prev and hash
 //! tasks.json       the verification tasks (records; covered by the manifest only)
+//! signatures.json  every signed mutation that made a version or an event: the device,
+//!                  its number, the device's public key, the signature and the signed form
 //! photos/<sha256>.jpg   every photo named by a version or a task
 //! ```
 //!
-//! Signatures: a device's signature of a version or an event is a field of that entry
-//! ([`crate::chain`]), so it travels inside `versions.json` and `events.json`, covered by
-//! the chain like the rest of the entry.
+//! Signatures: a device's signature of a version or an event is also a field of that entry
+//! ([`crate::chain`]) where the chain covers it, so it travels inside `versions.json` and
+//! `events.json` as well; [`crate::signatures::check`] ties each such entry to its signed
+//! form in `signatures.json`. A package made before signatures were exported has no
+//! `signatures.json`: its device entries are counted as unsigned.
 //!
 //! [`check`] re-hashes every file against the manifest, re-walks both chains, checks the
 //! report's row and seal against them ([`crate::chain::check_report`]), and checks that
@@ -28,6 +32,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::chain::{self, Entry, Link};
+use crate::signatures::{self, SignedMutation};
 use crate::{EvidenceError, sha256_hex};
 
 /// The format named in a manifest.
@@ -77,6 +82,8 @@ pub struct Records<'a> {
     pub events: &'a [Link],
     /// The tasks as JSON (an array of objects with a `photos` array of `{sha256, …}`).
     pub tasks: &'a Value,
+    /// The signed mutations that made the versions and events.
+    pub signatures: &'a [SignedMutation],
 }
 
 fn write_json(dir: &Path, name: &str, v: &impl Serialize) -> Result<(), EvidenceError> {
@@ -92,15 +99,18 @@ const README: &str = "\
 Gridwalk 案件证据包 / case evidence package
 
 本目录是一个案件的完整记录：report.json（案件当前状态及封印）、versions.json（每一版记录，含哈希链）、
-events.json（办理过程每一步，含哈希链）、tasks.json（核查任务）、photos/（全部照片，文件名即其 SHA-256），
-manifest.json（每个文件的大小和 SHA-256）。
+events.json（办理过程每一步，含哈希链）、tasks.json（核查任务）、signatures.json（平板对每次上报的
+数字签名及所签内容）、photos/（全部照片，文件名即其 SHA-256），manifest.json（每个文件的大小和 SHA-256）。
 核验方法：gridwalk-evidence verify <本目录>。输出 OK 即完好；否则指出第一处被改动的内容。
+输出中列出签名平板的公钥指纹，可与平板“设置”中显示的指纹核对。
 
 This directory holds one case: report.json (its present state and seal), versions.json (every
 version, hash-chained), events.json (every step of the case, hash-chained), tasks.json
-(verifications), photos/ (every photo, named by its SHA-256) and manifest.json (the size and
-SHA-256 of every file). To check it: gridwalk-evidence verify <this directory>. It prints OK,
-or the first item that was changed.
+(verifications), signatures.json (each tablet's signature of what it sent, with the signed
+form), photos/ (every photo, named by its SHA-256) and manifest.json (the size and SHA-256 of
+every file). To check it: gridwalk-evidence verify <this directory>. It prints OK, or the
+first item that was changed. It lists the fingerprint of each tablet key that signed, to
+compare with the one the tablet shows in its settings.
 ";
 
 /// Writes the records of a package into `dir` (created if needed); the caller then adds
@@ -115,6 +125,7 @@ pub fn write_records(dir: &Path, r: &Records<'_>) -> Result<(), EvidenceError> {
     write_json(dir, "versions.json", &r.versions)?;
     write_json(dir, "events.json", &r.events)?;
     write_json(dir, "tasks.json", r.tasks)?;
+    write_json(dir, "signatures.json", &r.signatures)?;
     let readme = dir.join("README.txt");
     std::fs::write(&readme, README).map_err(|e| EvidenceError::io(&readme, e))
 }
@@ -241,6 +252,8 @@ pub struct Summary {
     pub versions: usize,
     pub events: usize,
     pub photos: usize,
+    /// What the device signatures showed.
+    pub signatures: signatures::Checked,
     /// The SHA-256 of `manifest.json`.
     pub fingerprint: String,
 }
@@ -295,6 +308,11 @@ pub fn check(dir: &Path) -> Result<Summary, Problem> {
     let versions: Vec<Link> = read_json(dir, "versions.json")?;
     let events: Vec<Link> = read_json(dir, "events.json")?;
     let tasks: Value = read_json(dir, "tasks.json")?;
+    let signed: Vec<SignedMutation> = if dir.join("signatures.json").exists() {
+        read_json(dir, "signatures.json")?
+    } else {
+        Vec::new()
+    };
     if report.report != manifest.report {
         return Err(problem(
             "report.json",
@@ -312,6 +330,14 @@ pub fn check(dir: &Path) -> Result<Summary, Problem> {
             };
             problem(format!("{file}: {}", b.label), b.what)
         })?;
+    let signatures = signatures::check(&versions, &events, &signed).map_err(|b| {
+        let file = if b.label.starts_with("version") {
+            "versions.json"
+        } else {
+            "events.json"
+        };
+        problem(format!("{file}: {}", b.label), b.what)
+    })?;
     let photos = photos_named(&versions, &tasks);
     let mut held = 0;
     for sha in &photos {
@@ -338,6 +364,7 @@ pub fn check(dir: &Path) -> Result<Summary, Problem> {
         versions: checked.versions,
         events: checked.events,
         photos: held,
+        signatures,
         fingerprint,
     })
 }
@@ -345,86 +372,25 @@ pub fn check(dir: &Path) -> Result<Summary, Problem> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::chain::{EventEntry, VersionEntry, link, seal};
+    use crate::chain::{link, seal};
+    use crate::sample;
     use serde_json::json;
-
-    fn package(dir: &Path) {
-        let photo = b"\xFF\xD8 a photo \xFF\xD9";
-        let sha = sha256_hex(photo);
-        let versions = link(vec![(
-            "version 1".into(),
-            Entry::ReportVersion(VersionEntry {
-                report: "r".into(),
-                version: 1,
-                record: json!({"description": "暴露垃圾", "photos": [{"sha256": sha}]}),
-                patch: None,
-                by_user: Some("u".into()),
-                by_device: Some("d".into()),
-                mutation: Some(1),
-                at: "2026-11-30T09:00:00.000000Z".into(),
-            }),
-        )]);
-        let events = link(vec![(
-            "case event 1".into(),
-            Entry::CaseEvent(EventEntry {
-                report: "r".into(),
-                action: "approve".into(),
-                from: "pending_review".into(),
-                to: "registered".into(),
-                by_user: Some("leader".into()),
-                by_device: None,
-                text: Some("20261130-0001".into()),
-                due_at: None,
-                at: "2026-11-30T10:00:00.000000Z".into(),
-            }),
-        )]);
-        let row = json!({"record": {"description": "暴露垃圾", "photos": [{"sha256": sha}]},
-                         "version": 1, "state": "registered"});
-        let s = seal(
-            &row,
-            versions[0].hash.as_deref().unwrap_or_default(),
-            events[0].hash.as_deref().unwrap_or_default(),
-        );
-        let report = ReportFile {
-            report: "r".into(),
-            case_no: Some("20261130-0001".into()),
-            row,
-            seal: Some(s),
-            photos_absent: Vec::new(),
-        };
-        let tasks = json!([]);
-        write_records(
-            dir,
-            &Records {
-                report: &report,
-                versions: &versions,
-                events: &events,
-                tasks: &tasks,
-            },
-        )
-        .expect("records");
-        std::fs::write(photo_path(dir, &sha), photo).expect("photo");
-        finish(dir, &report, "2026-11-30T11:00:00Z", "test").expect("manifest");
-    }
 
     #[test]
     fn a_package_as_written_checks() {
         let dir = tempfile::tempdir().expect("dir");
-        package(dir.path());
+        let _ = sample::write(dir.path());
         let s = check(dir.path()).expect("sound");
         assert_eq!((s.versions, s.events, s.photos), (1, 1, 1));
+        assert_eq!((s.signatures.signed, s.signatures.unsigned), (1, 0));
+        assert_eq!(s.signatures.keys.len(), 1);
     }
 
     #[test]
     fn a_changed_photo_is_named() {
         let dir = tempfile::tempdir().expect("dir");
-        package(dir.path());
-        let photo = std::fs::read_dir(dir.path().join("photos"))
-            .expect("photos")
-            .next()
-            .expect("one")
-            .expect("entry")
-            .path();
+        let sample = sample::write(dir.path());
+        let photo = photo_path(dir.path(), &sample.photo_sha256);
         let mut bytes = std::fs::read(&photo).expect("read");
         bytes[3] ^= 1;
         std::fs::write(&photo, bytes).expect("write");
@@ -432,27 +398,92 @@ mod tests {
         assert!(p.item.starts_with("photos/"), "{p}");
     }
 
+    fn remake_manifest(dir: &Path) {
+        let report: ReportFile =
+            serde_json::from_slice(&std::fs::read(dir.join("report.json")).expect("read"))
+                .expect("json");
+        finish(dir, &report, "later", "forger").expect("remade");
+    }
+
     #[test]
     fn a_changed_record_with_a_remade_manifest_is_still_named() {
         let dir = tempfile::tempdir().expect("dir");
-        package(dir.path());
+        let _ = sample::write(dir.path());
         let path = dir.path().join("events.json");
         let text = std::fs::read_to_string(&path).expect("read");
         std::fs::write(&path, text.replace("\"leader\"", "\"someone\"")).expect("write");
         let p = check(dir.path()).expect_err("changed");
         assert_eq!(p.item, "events.json");
-        let report: ReportFile =
-            serde_json::from_slice(&std::fs::read(dir.path().join("report.json")).expect("read"))
-                .expect("json");
-        finish(dir.path(), &report, "later", "forger").expect("remade");
+        remake_manifest(dir.path());
         let p = check(dir.path()).expect_err("chain");
         assert_eq!(p.item, "events.json: case event 1", "{p}");
+    }
+
+    /// Someone with the whole database rewrites a record and re-hashes everything after
+    /// it: chains, seal and manifest all agree again. Only the tablet's signature, which
+    /// needs the tablet's key, still tells.
+    #[test]
+    fn a_record_rewritten_with_its_chain_and_seal_remade_fails_its_signature() {
+        let dir = tempfile::tempdir().expect("dir");
+        let _ = sample::write(dir.path());
+        let mut versions: Vec<Link> = read_json(dir.path(), "versions.json").expect("versions");
+        let events: Vec<Link> = read_json(dir.path(), "events.json").expect("events");
+        let mut report: ReportFile = read_json(dir.path(), "report.json").expect("report");
+        let Entry::ReportVersion(v) = &mut versions[0].entry else {
+            unreachable!("the sample's first entry is a version")
+        };
+        v.record["description"] = json!("无问题");
+        let record = v.record.clone();
+        let versions = link(vec![("version 1".into(), versions[0].entry.clone())]);
+        report.row["record"] = record;
+        report.seal = Some(seal(
+            &report.row,
+            versions[0].hash.as_deref().unwrap_or_default(),
+            events[0].hash.as_deref().unwrap_or_default(),
+        ));
+        write_json(dir.path(), "versions.json", &versions).expect("write");
+        write_json(dir.path(), "report.json", &report).expect("write");
+        remake_manifest(dir.path());
+        let p = check(dir.path()).expect_err("forged");
+        assert_eq!(p.item, "versions.json: version 1", "{p}");
+        assert!(p.what.contains("changed after the device signed it"), "{p}");
+    }
+
+    #[test]
+    fn a_changed_signed_form_or_signature_is_named() {
+        let dir = tempfile::tempdir().expect("dir");
+        let _ = sample::write(dir.path());
+        let path = dir.path().join("signatures.json");
+        let text = std::fs::read_to_string(&path).expect("read");
+        std::fs::write(&path, text.replace("乱堆物堆料", "无问题")).expect("write");
+        remake_manifest(dir.path());
+        let p = check(dir.path()).expect_err("form");
+        assert!(p.what.contains("signature does not hold"), "{p}");
+
+        // Re-signed with another key, the form matches again, but the key is not the
+        // tablet's: the signature in the chained entry no longer matches it.
+        let mut signed: Vec<SignedMutation> = read_json(dir.path(), "signatures.json").expect("s");
+        let other = ed25519_dalek::SigningKey::from_bytes(&[9; 32]);
+        let mut body: Value = serde_json::from_slice(
+            &signed[0].signed.as_bytes()[gridwalk_protocol::signing::SIGNED_PREFIX.len()..],
+        )
+        .expect("form");
+        let sha = body["body"]["report"]["photos"][0]["sha256"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        body["body"]["report"] = sample::record(&sha);
+        signed[0] = sample::signed(&other, 1, &body["body"]);
+        write_json(dir.path(), "signatures.json", &signed).expect("write");
+        remake_manifest(dir.path());
+        let p = check(dir.path()).expect_err("key");
+        assert!(p.what.contains("differs from the one kept"), "{p}");
     }
 
     #[test]
     fn an_added_file_is_named() {
         let dir = tempfile::tempdir().expect("dir");
-        package(dir.path());
+        let _ = sample::write(dir.path());
         std::fs::write(dir.path().join("photos/extra.jpg"), b"x").expect("write");
         let p = check(dir.path()).expect_err("added");
         assert_eq!(p.item, "photos/extra.jpg");

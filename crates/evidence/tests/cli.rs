@@ -5,69 +5,7 @@
 use std::path::Path;
 use std::process::Command;
 
-use gridwalk_evidence::chain::{Entry, EventEntry, VersionEntry, link, seal};
-use gridwalk_evidence::package::{self, Records, ReportFile};
-use gridwalk_evidence::sha256_hex;
-use serde_json::json;
-
-fn make(dir: &Path) -> String {
-    let photo = b"\xFF\xD8 piled rubbish \xFF\xD9";
-    let sha = sha256_hex(photo);
-    let record = json!({"description": "乱堆物堆料", "photos": [{"sha256": sha}]});
-    let versions = link(vec![(
-        "version 1".into(),
-        Entry::ReportVersion(VersionEntry {
-            report: "r".into(),
-            version: 1,
-            record: record.clone(),
-            patch: None,
-            by_user: Some("inspector".into()),
-            by_device: Some("tablet".into()),
-            mutation: Some(1),
-            at: "2026-11-30T09:00:00.000000Z".into(),
-        }),
-    )]);
-    let events = link(vec![(
-        "case event 1".into(),
-        Entry::CaseEvent(EventEntry {
-            report: "r".into(),
-            action: "approve".into(),
-            from: "pending_review".into(),
-            to: "registered".into(),
-            by_user: Some("leader".into()),
-            by_device: None,
-            text: None,
-            due_at: None,
-            at: "2026-11-30T10:00:00.000000Z".into(),
-        }),
-    )]);
-    let row = json!({"record": record, "version": 1, "state": "registered"});
-    let s = seal(
-        &row,
-        versions[0].hash.as_deref().unwrap(),
-        events[0].hash.as_deref().unwrap(),
-    );
-    let report = ReportFile {
-        report: "r".into(),
-        case_no: None,
-        row,
-        seal: Some(s),
-        photos_absent: vec![],
-    };
-    package::write_records(
-        dir,
-        &Records {
-            report: &report,
-            versions: &versions,
-            events: &events,
-            tasks: &json!([]),
-        },
-    )
-    .unwrap();
-    std::fs::write(package::photo_path(dir, &sha), photo).unwrap();
-    package::finish(dir, &report, "2026-11-30T11:00:00Z", "test").unwrap();
-    sha
-}
+use gridwalk_evidence::{package, sample};
 
 fn verify(dir: &Path) -> (bool, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_gridwalk-evidence"))
@@ -84,7 +22,7 @@ fn verify(dir: &Path) -> (bool, String) {
 #[test]
 fn a_sound_package_is_ok_and_a_changed_byte_is_named() {
     let dir = tempfile::tempdir().unwrap();
-    let sha = make(dir.path());
+    let sha = sample::write(dir.path()).photo_sha256;
     let (ok, text) = verify(dir.path());
     assert!(ok, "{text}");
     assert!(text.starts_with("OK: report r"), "{text}");
@@ -92,6 +30,11 @@ fn a_sound_package_is_ok_and_a_changed_byte_is_named() {
         text.contains("1 versions, 1 case events and 1 photos"),
         "{text}"
     );
+    assert!(
+        text.contains("signatures: 1 entries signed by their tablet and intact, 0 made before"),
+        "{text}"
+    );
+    assert!(text.contains("tablet tablet: key fingerprint "), "{text}");
 
     let photo = package::photo_path(dir.path(), &sha);
     let mut bytes = std::fs::read(&photo).unwrap();

@@ -57,6 +57,14 @@ pub enum Error {
         "the centre is missing this device's changes from number {expected} on, which this device no longer holds; contact support"
     )]
     MissingAtCentre { expected: u64 },
+    /// The centre already applied other work under this device's numbers from `from` on
+    /// (this database went back in time: restored from a copy, or a power cut lost its
+    /// last writes). The sync round moves the queue to `expected` and sends again; this
+    /// reaches the inspector only if the centre keeps asking.
+    #[error(
+        "the centre already holds other changes under this device's numbers from {from} on; the queue could not be moved to number {expected}; contact support"
+    )]
+    NumberReused { from: u64, expected: u64 },
     #[error("reference data: {0}")]
     Reference(String),
     /// The device's secret store (the OS keyring, or the private file) failed.
@@ -74,7 +82,7 @@ impl Error {
     /// A stable name for the kind of error, for the app to branch on and to say in the
     /// inspector's language: `invalid`, `incomplete`, `not_found`, `not_editable`,
     /// `bad_photo`, `not_signed_in`, `sync_not_configured`, `network`, `unauthorized`,
-    /// `server`, `refused`, `insecure`, `missing_at_centre`, `internal`.
+    /// `server`, `refused`, `insecure`, `missing_at_centre`, `number_reused`, `internal`.
     #[must_use]
     pub fn kind(&self) -> &'static str {
         match self {
@@ -94,6 +102,7 @@ impl Error {
             Error::Refused(_) => "refused",
             Error::Insecure(_) => "insecure",
             Error::MissingAtCentre { .. } => "missing_at_centre",
+            Error::NumberReused { .. } => "number_reused",
             _ => "internal",
         }
     }

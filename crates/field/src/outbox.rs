@@ -101,4 +101,41 @@ impl Engine {
         }
         Ok(out)
     }
+
+    /// Moves the queue's entries numbered `from` and after so that `from` becomes `to`
+    /// (`to > from`), keeping their order, when the centre says those numbers were already
+    /// applied with other work ([`Error::NumberReused`]). The moved entries lose their
+    /// signature (it covers the number) and are signed again when next sent
+    /// ([`Engine::pending_mutations`]); later entries are numbered after them. Returns how
+    /// many moved.
+    pub(crate) fn renumber_outbox(&self, from: MutationId, to: MutationId) -> Result<usize> {
+        let (Ok(from), Ok(to)) = (i64::try_from(from), i64::try_from(to)) else {
+            return Err(Error::Damaged("mutation number out of range".into()));
+        };
+        if to <= from {
+            return Err(Error::Damaged(format!(
+                "the queue can only move forward, not from {from} to {to}"
+            )));
+        }
+        let mut conn = self.db();
+        let tx = conn.transaction()?;
+        // Through negative numbers, so no row meets another on the way.
+        let moved = tx.execute(
+            "UPDATE outbox SET mutation_id = -(mutation_id + ?2), signature = NULL
+              WHERE mutation_id >= ?1",
+            params![from, to - from],
+        )?;
+        tx.execute(
+            "UPDATE outbox SET mutation_id = -mutation_id WHERE mutation_id < 0",
+            [],
+        )?;
+        // New entries continue after the moved ones.
+        tx.execute(
+            "UPDATE sqlite_sequence SET seq = MAX(seq, COALESCE((SELECT MAX(mutation_id) FROM outbox), seq))
+              WHERE name = 'outbox'",
+            [],
+        )?;
+        tx.commit()?;
+        Ok(moved)
+    }
 }

@@ -107,6 +107,23 @@ pub fn decode_public_key(text: &str) -> Option<VerifyingKey> {
     VerifyingKey::from_bytes(&bytes).ok()
 }
 
+/// A short fingerprint of a public key (as it travels), for people to compare by eye: the
+/// first 16 hex digits of the SHA-256 of its 32 bytes, in groups of four, e.g.
+/// `3f2a 9c01 77be 5d40`. The tablet shows its own in its settings; the evidence checker
+/// prints the one that signed. A text that is not a key gets `invalid key`.
+#[must_use]
+pub fn fingerprint(public_key: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let Some(key) = decode_public_key(public_key) else {
+        return "invalid key".to_owned();
+    };
+    Sha256::digest(key.as_bytes())[..8]
+        .chunks(2)
+        .map(|pair| format!("{:02x}{:02x}", pair[0], pair[1]))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 /// The signature of `m` by `key`, as it travels.
 #[must_use]
 pub fn sign(key: &SigningKey, m: &Mutation) -> String {
@@ -312,6 +329,16 @@ mod tests {
             verify(&key(1).verifying_key(), &garbled),
             Err(SignatureProblem::Malformed(7))
         );
+    }
+
+    #[test]
+    fn a_fingerprint_is_four_groups_of_the_keys_hash() {
+        let k = encode_public_key(&key(1).verifying_key());
+        let f = fingerprint(&k);
+        assert_eq!(f.len(), 19, "{f}");
+        assert_eq!(f.split(' ').count(), 4, "{f}");
+        assert_ne!(f, fingerprint(&encode_public_key(&key(2).verifying_key())));
+        assert_eq!(fingerprint("junk"), "invalid key");
     }
 
     #[test]

@@ -141,10 +141,23 @@ pub struct ApiError {
     pub error: String,
     /// What is wrong, in words.
     pub message: String,
-    /// For `gap`: the mutation number the centre expects next.
+    /// For `gap` and `number_reused`: the mutation number the centre expects next.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub expected: Option<MutationId>,
+    /// For `number_reused`: the first number of the push that the centre already applied
+    /// with other content. The device renumbers its queue from there to `expected` and
+    /// sends again ([`NUMBER_REUSED`]).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub reused: Option<MutationId>,
 }
+
+/// The error code of a push whose mutation numbers the centre already applied with other
+/// content: the device's database was restored from a copy, or lost its last writes (a
+/// power cut), and it numbered new work again from where the copy stopped. Answering those
+/// from the record would tell the device its new work had arrived and it would delete it;
+/// instead the whole push is refused, nothing applied, and the device moves its queue to
+/// the numbers the centre expects.
+pub const NUMBER_REUSED: &str = "number_reused";
 
 #[cfg(test)]
 mod tests {

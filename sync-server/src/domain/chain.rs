@@ -13,8 +13,16 @@
 //!   ([`ReportRow`]): its record, version, state, classification, place, note, merge and
 //!   deletion marks, and the case's number, department, deadline and closing.
 //!
-//! To chain a new column (the signature the devices will send), add it to the entry struct
-//! in `gridwalk_evidence::chain` and fill it here; older entries keep their hashes.
+//! A version or an event a device made also covers the device's signature of the mutation
+//! that made it (and an event, that mutation's number), in rows written since the chain
+//! covers them: a row's `chain_form` says which ([`CHAIN_FORM`]). Rows written before, in
+//! form 1, hash as they always did; their signature is still checked against its signed
+//! form in an evidence package, but the chain does not cover it. Changing a row's form
+//! changes what its hash is computed over, so it breaks the chain like any other change.
+//!
+//! To chain a new column, add it to the entry struct in `gridwalk_evidence::chain` as an
+//! `Option` skipped when absent, fill it here for a new form, and keep older forms as they
+//! were.
 
 use chrono::{DateTime, Utc};
 use gridwalk_evidence::chain::{self, ActEntry, Break, Entry, EventEntry, Link, VersionEntry};
@@ -23,28 +31,40 @@ use serde_json::{Value, json};
 
 use crate::domain::model::AdminAct;
 
+/// The form of the chain entries written now: 2 covers the device's signature (and an
+/// event's mutation number); 1 did not.
+pub const CHAIN_FORM: i64 = 2;
+
+/// A report version as the chain covers it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct VersionFacts {
+    pub report: ReportId,
+    pub version: i64,
+    pub record: Value,
+    pub patch: Option<Value>,
+    pub by_user: Option<UserId>,
+    pub by_device: Option<DeviceId>,
+    pub mutation: Option<i64>,
+    /// The device's signature of `mutation`.
+    pub signature: Option<String>,
+    pub at: DateTime<Utc>,
+    /// [`CHAIN_FORM`] for a new row; as stored for one read back.
+    pub form: i64,
+}
+
 /// The chain entry of a report version.
-#[allow(clippy::too_many_arguments)]
 #[must_use]
-pub fn version_entry(
-    report: ReportId,
-    version: i64,
-    record: Value,
-    patch: Option<Value>,
-    by_user: Option<UserId>,
-    by_device: Option<DeviceId>,
-    mutation: Option<i64>,
-    at: &DateTime<Utc>,
-) -> Entry {
+pub fn version_entry(v: &VersionFacts) -> Entry {
     Entry::ReportVersion(VersionEntry {
-        report: report.to_string(),
-        version,
-        record,
-        patch,
-        by_user: by_user.map(|u| u.to_string()),
-        by_device: by_device.map(|d| d.to_string()),
-        mutation,
-        at: chain::time(at),
+        report: v.report.to_string(),
+        version: v.version,
+        record: v.record.clone(),
+        patch: v.patch.clone(),
+        by_user: v.by_user.map(|u| u.to_string()),
+        by_device: v.by_device.map(|d| d.to_string()),
+        mutation: v.mutation,
+        signature: v.signature.clone().filter(|_| v.form >= 2),
+        at: chain::time(&v.at),
     })
 }
 
@@ -59,7 +79,12 @@ pub struct EventFacts {
     pub by_device: Option<DeviceId>,
     pub text: Option<String>,
     pub due_at: Option<DateTime<Utc>>,
+    /// The device's mutation that took the step, and its signature.
+    pub mutation: Option<i64>,
+    pub signature: Option<String>,
     pub at: DateTime<Utc>,
+    /// [`CHAIN_FORM`] for a new row; as stored for one read back.
+    pub form: i64,
 }
 
 /// The chain entry of a case event.
@@ -74,6 +99,8 @@ pub fn event_entry(e: &EventFacts) -> Entry {
         by_device: e.by_device.map(|d| d.to_string()),
         text: e.text.clone(),
         due_at: e.due_at.as_ref().map(chain::time),
+        mutation: e.mutation.filter(|_| e.form >= 2),
+        signature: e.signature.clone().filter(|_| e.form >= 2),
         at: chain::time(&e.at),
     })
 }

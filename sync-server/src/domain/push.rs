@@ -67,6 +67,12 @@ pub enum Applied {
     Answer(Outcome),
     /// The mutation number skips ahead; nothing was written.
     Gap { expected: MutationId },
+    /// The push reuses numbers the centre applied with other content, from `from` on;
+    /// nothing was written ([`first_reused`]).
+    Reused {
+        from: MutationId,
+        expected: MutationId,
+    },
 }
 
 /// The effect of one mutation from `device`, whose inspector has `cells`;
@@ -213,6 +219,27 @@ pub fn sequence(batch: Vec<(MutationId, Effect)>, last_applied: MutationId) -> S
         }
     }
     out
+}
+
+/// The first repeated number whose signed form differs from the one the centre kept when
+/// it applied that number (`kept`, by number; `sent`, this push's signed forms).
+///
+/// A device numbers its mutations itself, one after the other. If its database goes back
+/// in time (restored from a copy, or a power cut that lost its last commits after they were
+/// sent), it hands out numbers the centre already applied to new work. Those are not
+/// repeats: answering them from the record would make the device delete work the centre
+/// never saw. A number whose kept form is missing (applied before devices signed) cannot
+/// be compared and counts as a repeat, as before.
+#[must_use]
+pub fn first_reused(
+    repeats: &[MutationId],
+    kept: &std::collections::HashMap<MutationId, String>,
+    sent: &std::collections::HashMap<MutationId, &str>,
+) -> Option<MutationId> {
+    repeats
+        .iter()
+        .copied()
+        .find(|id| matches!((kept.get(id), sent.get(id)), (Some(k), Some(s)) if k != s))
 }
 
 /// The answers to a batch, in its order: repeats from the record (`recorded`; a repeat
@@ -380,6 +407,26 @@ mod tests {
             answers(&s, &recorded, vec![]),
             vec![Applied::Gap { expected: 3 }]
         );
+    }
+
+    #[test]
+    fn a_repeat_counts_only_if_it_is_the_same_mutation() {
+        let kept = HashMap::from([
+            (4, "a".to_owned()),
+            (5, "b".to_owned()),
+            (6, "c".to_owned()),
+        ]);
+        let same = HashMap::from([(4, "a"), (5, "b"), (6, "c")]);
+        assert_eq!(first_reused(&[4, 5, 6], &kept, &same), None);
+        let restored = HashMap::from([(4, "a"), (5, "B"), (6, "C")]);
+        assert_eq!(first_reused(&[4, 5, 6], &kept, &restored), Some(5));
+        // Kept before devices signed, or sent unsigned: nothing to compare, a repeat.
+        assert_eq!(
+            first_reused(&[3, 4], &kept, &HashMap::from([(3, "x")])),
+            None
+        );
+        assert_eq!(first_reused(&[5], &kept, &HashMap::new()), None);
+        assert_eq!(first_reused(&[], &kept, &restored), None);
     }
 
     #[test]

@@ -512,6 +512,13 @@ pub async fn export_case(
             }
         }
     }
+    let signatures = store.report_signatures(id).await?;
+    if let Err(b) = gridwalk_evidence::signatures::check(&r.versions, &r.events, &signatures) {
+        anyhow::bail!(
+            "the device signatures of {} do not hold at {b}",
+            report_label(id, r.case_no.as_deref())
+        );
+    }
     package::write_records(
         out,
         &package::Records {
@@ -519,6 +526,7 @@ pub async fn export_case(
             versions: &r.versions,
             events: &r.events,
             tasks: &tasks,
+            signatures: &signatures,
         },
     )?;
     let now = chrono::Utc::now();

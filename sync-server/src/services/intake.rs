@@ -110,6 +110,10 @@ pub async fn push(
             Applied::Answer(outcome) => results.push(MutationResult { id: m.id, outcome }),
             // Only the first mutation of a consecutive batch can open a gap.
             Applied::Gap { expected } => return Err(AppError::Gap { expected }),
+            Applied::Reused { from, expected } => {
+                tracing::warn!(from, expected, "push reuses applied mutation numbers");
+                return Err(AppError::NumberReused { from, expected });
+            }
         }
     }
     tracing::info!(

@@ -381,6 +381,11 @@ pub trait IntegrityStore: Send + Sync {
     /// The administrative acts as chain links, in number order, and the chain's head as
     /// recorded (number and hash).
     async fn admin_chain(&self) -> StoreResult<(Vec<gridwalk_evidence::chain::Link>, i64, String)>;
+    /// The signed mutations that made one report's versions and case events, as kept.
+    async fn report_signatures(
+        &self,
+        id: ReportId,
+    ) -> StoreResult<Vec<gridwalk_evidence::signatures::SignedMutation>>;
     /// Every photo blob the centre holds: SHA-256 and size.
     async fn held_blobs(&self) -> StoreResult<Vec<(String, u64)>>;
     /// The report registered under a case number (立案编号).

@@ -36,6 +36,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/postgres/0009_claims.sql"),
     include_str!("../../migrations/postgres/0010_roles.sql"),
     include_str!("../../migrations/postgres/0011_device_keys.sql"),
+    include_str!("../../migrations/postgres/0012_chained_signatures.sql"),
 ];
 
 /// Applied migrations are rows of `schema_migrations`; an advisory lock keeps a second

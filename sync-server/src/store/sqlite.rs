@@ -32,6 +32,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/sqlite/0008_claims.sql"),
     include_str!("../../migrations/sqlite/0009_roles.sql"),
     include_str!("../../migrations/sqlite/0010_device_keys.sql"),
+    include_str!("../../migrations/sqlite/0011_chained_signatures.sql"),
 ];
 
 /// The schema version lives in `PRAGMA user_version`; after each migration every foreign

@@ -35,9 +35,15 @@ error: string,
  */
 message: string, 
 /**
- * For `gap`: the mutation number the centre expects next.
+ * For `gap` and `number_reused`: the mutation number the centre expects next.
  */
-expected?: number | null, };
+expected?: number | null, 
+/**
+ * For `number_reused`: the first number of the push that the centre already applied
+ * with other content. The device renumbers its queue from there to `expected` and
+ * sends again ([`NUMBER_REUSED`]).
+ */
+reused?: number | null, };
 
 /**
  * One administrative act in the audit trail: who did what to whom, and when.

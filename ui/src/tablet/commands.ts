@@ -12,7 +12,12 @@ export type AppInfo = { version: string,
 /**
  * The ID a team leader enrolls this device under.
  */
-device_id: string, inspector: Inspector | null, 
+device_id: string, 
+/**
+ * The fingerprint of this device's signing key, to compare with the one an evidence
+ * package's checker prints.
+ */
+key_fingerprint: string, inspector: Inspector | null, 
 /**
  * The server this device syncs with, if set up.
  */

@@ -30,6 +30,14 @@ fn main() -> ExitCode {
                 s.photos,
                 s.fingerprint
             );
+            let sig = &s.signatures;
+            println!(
+                "signatures: {} entries signed by their tablet and intact, {} made before tablets signed",
+                sig.signed, sig.unsigned
+            );
+            for (device, key) in &sig.keys {
+                println!("  tablet {device}: key fingerprint {key}");
+            }
             ExitCode::SUCCESS
         }
         Err(p) => {

@@ -425,6 +425,16 @@ fn from_status(status: StatusCode, body: Option<ApiError>, request: &PushRequest
     match status {
         StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => Error::Unauthorized,
         StatusCode::CONFLICT => match body.as_ref().and_then(|b| b.expected) {
+            Some(expected)
+                if body
+                    .as_ref()
+                    .is_some_and(|b| b.error == gridwalk_protocol::sync::NUMBER_REUSED) =>
+            {
+                match body.as_ref().and_then(|b| b.reused) {
+                    Some(from) if from < expected => Error::NumberReused { from, expected },
+                    _ => Error::Server(message),
+                }
+            }
             Some(expected) if request.mutations.first().is_some_and(|m| m.id > expected) => {
                 Error::MissingAtCentre { expected }
             }

@@ -44,6 +44,10 @@ use crate::error::{Error, Result};
 /// How many mutations go in one push: as many as the centre takes.
 pub const BATCH: usize = gridwalk_protocol::validate::MAX_MUTATIONS_PER_PUSH;
 
+/// How many times one sync round moves the queue's numbers when the centre says they were
+/// used before ([`Error::NumberReused`]).
+const MAX_RENUMBERS: u32 = 2;
+
 /// How syncing has gone, for the queue screen.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
@@ -425,6 +429,7 @@ impl Engine {
         app_version: &str,
         round: &mut SyncOutcome,
     ) -> Result<()> {
+        let mut moves = 0;
         loop {
             let request = self.push_request(app_version)?;
             let last = request.mutations.len() < BATCH;
@@ -434,7 +439,18 @@ impl Engine {
                 queued_photos = request.queue.photos,
                 "push"
             );
-            let response = client.push(&request).await?;
+            let response = match client.push(&request).await {
+                // This database went back in time: move the queue to where the centre's
+                // numbers continue, and send again. Once is what a restore needs; a
+                // centre that keeps asking is not followed far.
+                Err(Error::NumberReused { from, expected }) if moves < MAX_RENUMBERS => {
+                    moves += 1;
+                    let moved = self.renumber_outbox(from, expected)?;
+                    warn!(from, expected, moved, "queue renumbered for the centre");
+                    continue;
+                }
+                r => r?,
+            };
             let o = self.settle_push(&response)?;
             debug!(
                 answers = response.results.len(),

@@ -10,13 +10,15 @@
 use std::collections::HashMap;
 
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
 use gridwalk_evidence::chain::{GENESIS, Link};
+use gridwalk_evidence::signatures::SignedMutation;
 use gridwalk_protocol::ReportId;
 use serde_json::Value as Json;
 
 use super::{Database, Mode, Row, Sql, Value, params, tx};
-use crate::domain::chain::{self as rules, CaseRow, EventFacts, ReportChains, ReportRow};
+use crate::domain::chain::{
+    self as rules, CaseRow, EventFacts, ReportChains, ReportRow, VersionFacts,
+};
 use crate::domain::model::AdminAct;
 use crate::store::{IntegrityStore, StoreError, StoreResult};
 
@@ -50,6 +52,24 @@ pub(crate) async fn last_event_hash(tx: &mut dyn Sql, id: ReportId) -> StoreResu
         id,
     )
     .await
+}
+
+/// The signature kept for `device`'s `mutation`, if a device made the row and signed it.
+pub(crate) async fn signature_of(
+    tx: &mut dyn Sql,
+    device: Option<gridwalk_protocol::DeviceId>,
+    mutation: Option<gridwalk_protocol::MutationId>,
+) -> StoreResult<Option<String>> {
+    let (Some(device), Some(mutation)) = (device, mutation) else {
+        return Ok(None);
+    };
+    tx.opt(
+        "SELECT signature FROM signed_mutations WHERE device_id = $1 AND mutation_id = $2",
+        params![device, mutation],
+    )
+    .await?
+    .map(|r| r.get(0))
+    .transpose()
 }
 
 /// `(prev, hash)` of a new case event on its report's chain; the caller holds the report's
@@ -130,34 +150,32 @@ pub(crate) async fn reseal(tx: &mut dyn Sql, id: ReportId) -> StoreResult<()> {
 
 /// Rows of `report_versions` as chain links.
 fn version_link(r: &Row) -> StoreResult<(ReportId, Link)> {
-    let report: ReportId = r.get(0)?;
-    let version: i64 = r.get(1)?;
     let patch: Option<String> = r.get(3)?;
-    let mutation: Option<i64> = r.get(6)?;
-    let at: DateTime<Utc> = r.get(7)?;
-    let entry = rules::version_entry(
-        report,
-        version,
-        json_of(&r.get::<String>(2)?)?,
-        patch.as_deref().map(json_of).transpose()?,
-        r.get(4)?,
-        r.get(5)?,
-        mutation,
-        &at,
-    );
+    let v = VersionFacts {
+        report: r.get(0)?,
+        version: r.get(1)?,
+        record: json_of(&r.get::<String>(2)?)?,
+        patch: patch.as_deref().map(json_of).transpose()?,
+        by_user: r.get(4)?,
+        by_device: r.get(5)?,
+        mutation: r.get(6)?,
+        at: r.get(7)?,
+        signature: r.get(10)?,
+        form: r.get(11)?,
+    };
     Ok((
-        report,
+        v.report,
         Link {
-            label: format!("version {version}"),
+            label: format!("version {}", v.version),
             prev: r.get(8)?,
             hash: r.get(9)?,
-            entry,
+            entry: rules::version_entry(&v),
         },
     ))
 }
 
-const VERSION_COLUMNS: &str =
-    "report_id, version, record, patch, by_user, by_device, mutation_id, at, prev_hash, hash";
+const VERSION_COLUMNS: &str = "report_id, version, record, patch, by_user, by_device, \
+    mutation_id, at, prev_hash, hash, signature, chain_form";
 
 /// Rows of `case_events` as chain links.
 fn event_link(r: &Row) -> StoreResult<(ReportId, i64, Link)> {
@@ -172,6 +190,9 @@ fn event_link(r: &Row) -> StoreResult<(ReportId, i64, Link)> {
         text: r.get(7)?,
         due_at: r.get(8)?,
         at: r.get(9)?,
+        mutation: r.get(12)?,
+        signature: r.get(13)?,
+        form: r.get(14)?,
     };
     Ok((
         facts.report,
@@ -186,7 +207,7 @@ fn event_link(r: &Row) -> StoreResult<(ReportId, i64, Link)> {
 }
 
 const EVENT_COLUMNS: &str = "id, report_id, action, from_state, to_state, by_user, by_device, \
-    text, due_at, at, prev_hash, hash";
+    text, due_at, at, prev_hash, hash, mutation_id, signature, chain_form";
 
 /// The rows and chains of these reports, as stored.
 async fn load_chains(tx: &mut dyn Sql, ids: Vec<ReportId>) -> StoreResult<Vec<ReportChains>> {
@@ -467,6 +488,36 @@ impl<D: Database> IntegrityStore for D {
             .await?
             .map(|r| r.get(0))
             .transpose()
+        })
+    }
+
+    async fn report_signatures(&self, id: ReportId) -> StoreResult<Vec<SignedMutation>> {
+        tx!(self, Mode::Read, |tx| {
+            let rows = tx
+                .query(
+                    "SELECT s.device_id, s.mutation_id, s.public_key, s.signature, s.signed
+                       FROM signed_mutations s
+                      WHERE EXISTS (SELECT 1 FROM report_versions v
+                                     WHERE v.report_id = $1 AND v.by_device = s.device_id
+                                       AND v.mutation_id = s.mutation_id)
+                         OR EXISTS (SELECT 1 FROM case_events e
+                                     WHERE e.report_id = $1 AND e.by_device = s.device_id
+                                       AND e.mutation_id = s.mutation_id)
+                      ORDER BY s.device_id, s.mutation_id",
+                    params![id],
+                )
+                .await?;
+            rows.iter()
+                .map(|r| {
+                    Ok(SignedMutation {
+                        device: r.get::<gridwalk_protocol::DeviceId>(0)?.to_string(),
+                        mutation: r.get(1)?,
+                        public_key: r.get(2)?,
+                        signature: r.get(3)?,
+                        signed: r.get(4)?,
+                    })
+                })
+                .collect()
         })
     }
 

@@ -13,20 +13,20 @@ use gridwalk_protocol::{
 };
 use uuid::Uuid;
 
-use super::chain::{last_version_hash, reseal};
+use super::chain::{last_version_hash, reseal, signature_of};
 use super::feed::write_feed;
 use super::steps::{held_photos, move_report, step_in};
 use super::{Database, Mode, Row, Sql, Ty, Value, params, tag, tx};
 use crate::domain::Denied;
 use crate::domain::cases::{StepRequest, Stepped};
-use crate::domain::chain::{self, ReportRow};
+use crate::domain::chain::{self, ReportRow, VersionFacts};
 use crate::domain::conflicts::{self, Resolution};
 use crate::domain::duplicates::{self, Candidate};
 use crate::domain::edits::{self, Held, History, Plan};
 use crate::domain::model::{Author, SignedMutation, StoredReport, Touch};
 use crate::domain::photos;
 use crate::domain::place::{self, ClaimChange, Placed};
-use crate::domain::push::{self, EditEffect, Effect, Run};
+use crate::domain::push::{self, Applied, EditEffect, Effect, Run};
 use crate::domain::reference::Reference;
 use crate::store::{PushApplied, ReportStore, Seen, StoreError, StoreResult};
 use gridwalk_evidence::chain::GENESIS;
@@ -276,6 +276,23 @@ async fn apply(
         .ok_or_else(|| StoreError::NotFound(format!("device {device}")))?
         .get(0)?;
     let seq = push::sequence(batch, first);
+    let sent: HashMap<MutationId, &str> = signed
+        .iter()
+        .filter(|s| s.id <= first)
+        .map(|s| (s.id, s.form.as_str()))
+        .collect();
+    if !sent.is_empty() {
+        let kept = kept_forms(tx, device, seq.repeats.clone()).await?;
+        if let Some(from) = push::first_reused(&seq.repeats, &kept, &sent) {
+            return Ok(PushApplied {
+                answers: vec![Applied::Reused {
+                    from,
+                    expected: first + 1,
+                }],
+                last_applied: first,
+            });
+        }
+    }
     let recorded = recorded_answers(tx, device, seq.repeats.clone()).await?;
     let mut touches = Vec::new();
     let mut outcomes: Vec<Outcome> = Vec::with_capacity(seq.fresh.len());
@@ -406,6 +423,26 @@ async fn keep_signatures(
         .into_iter()
         .map(|s| (s.id, s.signature.clone()))
         .collect())
+}
+
+/// The signed forms kept for these mutations of `device`, by number.
+async fn kept_forms(
+    tx: &mut dyn Sql,
+    device: DeviceId,
+    ids: Vec<MutationId>,
+) -> StoreResult<HashMap<MutationId, String>> {
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let any = (tx.dialect().any)("mutation_id", 2);
+    tx.query(
+        &format!("SELECT mutation_id, signed FROM signed_mutations WHERE device_id = $1 AND {any}"),
+        vec![Value::from(device), Value::list(ids)],
+    )
+    .await?
+    .iter()
+    .map(|r| Ok((r.get(0)?, r.get(1)?)))
+    .collect()
 }
 
 /// The answers recorded for these mutations of `device`.
@@ -587,16 +624,19 @@ async fn receive_reports(
         let record = Value::json(r)?;
         let record_json = to_json(r)?;
         let mutation = mutation_of.get(&r.id).copied();
-        let version = chain::version_entry(
-            r.id,
-            1,
-            record_json.clone(),
-            None,
-            Some(r.reporter),
-            Some(device),
-            mutation.and_then(|m| i64::try_from(m).ok()),
-            &at,
-        )
+        let signature = mutation.and_then(|m| signatures.get(&m)).cloned();
+        let version = chain::version_entry(&VersionFacts {
+            report: r.id,
+            version: 1,
+            record: record_json.clone(),
+            patch: None,
+            by_user: Some(r.reporter),
+            by_device: Some(device),
+            mutation: mutation.and_then(|m| i64::try_from(m).ok()),
+            signature: signature.clone(),
+            at,
+            form: chain::CHAIN_FORM,
+        })
         .hash(GENESIS);
         let row = ReportRow {
             id: r.id,
@@ -660,10 +700,11 @@ async fn receive_reports(
             Value::from(r.reporter),
             Value::from(device),
             Value::from(mutation),
-            Value::from(mutation.and_then(|m| signatures.get(&m))),
+            Value::from(signature),
             Value::from(at),
             Value::from(GENESIS),
             Value::from(version),
+            Value::Int(chain::CHAIN_FORM),
         ]);
         touches.push(Touch::report(r.id, r.reporter));
     }
@@ -709,6 +750,7 @@ async fn receive_reports(
             ("at", Ty::Time),
             ("prev_hash", Ty::Text),
             ("hash", Ty::Text),
+            ("chain_form", Ty::Int),
         ],
         versions,
         "",
@@ -898,23 +940,24 @@ async fn store_version(
         .map(i64::try_from)
         .transpose()
         .map_err(|_| StoreError::Invalid("a mutation number too large to store".into()))?;
-    let hash = chain::version_entry(
-        id,
-        number,
-        to_json(record)?,
-        Some(to_json(patch)?),
-        by.user,
-        by.device,
+    let signature = signature_of(tx, by.device, by.mutation).await?;
+    let hash = chain::version_entry(&VersionFacts {
+        report: id,
+        version: number,
+        record: to_json(record)?,
+        patch: Some(to_json(patch)?),
+        by_user: by.user,
+        by_device: by.device,
         mutation,
-        &at,
-    )
+        signature: signature.clone(),
+        at,
+        form: chain::CHAIN_FORM,
+    })
     .hash(&prev);
     tx.execute(
         "INSERT INTO report_versions (report_id, version, record, patch, by_user, by_device,
-                                      mutation_id, at, prev_hash, hash, signature)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10,
-                 (SELECT signature FROM signed_mutations
-                   WHERE device_id = $6 AND mutation_id = $7))",
+                                      mutation_id, at, prev_hash, hash, signature, chain_form)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
         vec![
             Value::from(id),
             Value::from(version),
@@ -926,6 +969,8 @@ async fn store_version(
             Value::from(at),
             Value::from(prev),
             Value::from(hash),
+            Value::from(signature),
+            Value::Int(chain::CHAIN_FORM),
         ],
     )
     .await?;

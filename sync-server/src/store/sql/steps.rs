@@ -6,12 +6,12 @@ use std::collections::HashSet;
 
 use gridwalk_protocol::{CaseState, ReportId, UserId};
 
-use super::chain::{link_event, reseal};
+use super::chain::{link_event, reseal, signature_of};
 use super::{Sql, Ty, Value, params};
 use crate::domain::cases::{
     self, Action, CaseChange, MergeTarget, NewEvent, StepPlan, StepRequest, StepSnapshot, Stepped,
 };
-use crate::domain::chain::EventFacts;
+use crate::domain::chain::{CHAIN_FORM, EventFacts};
 use crate::domain::model::Touch;
 use crate::domain::rules::CaseRules;
 use crate::store::{StoreError, StoreResult};
@@ -24,6 +24,7 @@ pub(crate) async fn insert_event(
     report: ReportId,
     e: &NewEvent,
 ) -> StoreResult<()> {
+    let signature = signature_of(tx, e.by.device, e.by.mutation).await?;
     let facts = EventFacts {
         report,
         action: e.action.to_owned(),
@@ -33,15 +34,22 @@ pub(crate) async fn insert_event(
         by_device: e.by.device,
         text: e.text.clone(),
         due_at: e.due_at,
+        mutation: e
+            .by
+            .mutation
+            .map(i64::try_from)
+            .transpose()
+            .map_err(|_| StoreError::Invalid("a mutation number too large to store".into()))?,
+        signature: signature.clone(),
         at: e.at,
+        form: CHAIN_FORM,
     };
     let (prev, hash) = link_event(tx, &facts).await?;
     tx.execute(
         "INSERT INTO case_events (report_id, action, from_state, to_state, by_user, by_device,
-                                  text, due_at, at, mutation_id, prev_hash, hash, signature)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12,
-                 (SELECT signature FROM signed_mutations
-                   WHERE device_id = $6 AND mutation_id = $10))",
+                                  text, due_at, at, mutation_id, prev_hash, hash, signature,
+                                  chain_form)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
         params![
             report,
             e.action,
@@ -54,7 +62,9 @@ pub(crate) async fn insert_event(
             e.at,
             e.by.mutation,
             prev,
-            hash
+            hash,
+            signature,
+            CHAIN_FORM
         ],
     )
     .await?;

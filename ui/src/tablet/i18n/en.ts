@@ -119,6 +119,7 @@ export const en: Record<Key, string> = {
   "settings.enrolled": "Signed in: {name} ({login})",
   "settings.notEnrolled": "Not signed in: enter the centre's address and the device token from your team leader",
   "settings.device": "This device's ID (your team leader enrolls it)",
+  "settings.keyFingerprint": "This device's signing key fingerprint (to check an evidence package)",
   "settings.photoSize": "Photo size (long edge)",
   "settings.photoSize.small": "{px} px (less data)",
   "settings.photoSize.normal": "{px} px (recommended)",

@@ -117,6 +117,7 @@ export const zh = {
   "settings.enrolled": "已登录：{name}（{login}）",
   "settings.notEnrolled": "尚未登录：输入中心地址和组长发给您的设备令牌",
   "settings.device": "本机编号（组长登记设备时需要）",
+  "settings.keyFingerprint": "本机签名密钥指纹（核对证据包时使用）",
   "settings.photoSize": "照片尺寸（长边）",
   "settings.photoSize.small": "{px} 像素（省流量）",
   "settings.photoSize.normal": "{px} 像素（推荐）",

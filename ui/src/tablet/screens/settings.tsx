@@ -69,6 +69,9 @@ export function Settings() {
       <p class="hint">
         {t("settings.device")}: <code id="device-id">{info?.device_id}</code>
       </p>
+      <p class="hint">
+        {t("settings.keyFingerprint")}: <code id="key-fingerprint">{info?.key_fingerprint}</code>
+      </p>
 
       <label class="field">
         {t("settings.language")}

@@ -206,6 +206,7 @@ describe("settings", () => {
   const info: AppInfo = {
     version: "0.1.0",
     device_id: "019a0000-0000-7000-8000-0000000000dd",
+    key_fingerprint: "3f2a 9c01 77be 5d40",
     inspector: null,
     server_url: null,
     settings: { photo_max_edge: 2048, camera_serial: null },
@@ -220,6 +221,7 @@ describe("settings", () => {
     });
     render(app("zh", <Settings />, { info, reload: () => void (changed += 1) }), root);
     expect($("#device-id")!.textContent).toBe(info.device_id);
+    expect($("#key-fingerprint")!.textContent).toBe(info.key_fingerprint);
     const type = (sel: string, v: string) => {
       const el = $(sel) as HTMLInputElement;
       el.value = v;
