@@ -144,16 +144,14 @@ pub fn resolve(cli: FileSettings, file: FileSettings) -> Settings {
                 .parse()
                 .unwrap_or_else(|e| unreachable!("the default address parses: {e}"))
         }),
-        uploads: UploadSettings {
-            max_size: cli
-                .max_upload_bytes
+        uploads: UploadSettings::with_max_size(
+            cli.max_upload_bytes
                 .or(file.max_upload_bytes)
                 .unwrap_or(defaults.max_size),
-            ttl: cli
-                .upload_ttl_hours
+            cli.upload_ttl_hours
                 .or(file.upload_ttl_hours)
                 .map_or(defaults.ttl, |h| TimeDelta::hours(i64::from(h))),
-        },
+        ),
         limits: Limits {
             max_in_flight: cli
                 .max_in_flight

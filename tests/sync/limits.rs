@@ -499,7 +499,87 @@ async fn a_verification_of_a_report_the_centre_lacks_is_refused_alone(backend: B
     s.finish().await;
 }
 
+/// What one device's unfinished uploads may make the centre keep is capped in bytes too
+/// (bytes in flight), not only in number: past the cap a new upload is refused in words,
+/// and ending one makes room.
+async fn bytes_in_flight_are_capped_per_device(backend: Backend) {
+    let photo = fixtures().join("photos/orient-1.jpg");
+    let dir = tempfile::tempdir().unwrap();
+    let engine = signed_in_engine(dir.path());
+    for _ in 0..3 {
+        capture(&engine, &[photo.clone()], RUBBISH);
+    }
+    let pushed = engine.pending_mutations(100).unwrap();
+    let slots: Vec<_> = pushed
+        .iter()
+        .map(|m| {
+            let r = m.body.submitted().unwrap();
+            (r.id, r.photos[0].clone())
+        })
+        .collect();
+    let size = slots[0].1.bytes;
+    let s = server_with(
+        backend,
+        gridwalk_sync::services::uploads::UploadSettings {
+            max_open_bytes: 2 * size + size / 2,
+            ..Default::default()
+        },
+    )
+    .await;
+    let token = enroll(&s, &engine).await;
+    let resp: PushResponse = post_push(&s, &token, &request(&engine, pushed))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(resp.results.iter().all(|r| r.outcome == Outcome::Applied));
+    let first = tus_create(&s, &token, slots[0].0, &slots[0].1).await;
+    assert_eq!(first.status(), 201);
+    assert_eq!(
+        tus_create(&s, &token, slots[1].0, &slots[1].1)
+            .await
+            .status(),
+        201
+    );
+    let resp = tus_create(&s, &token, slots[2].0, &slots[2].1).await;
+    assert_eq!(resp.status(), 429);
+    let err: ApiError = resp.json().await.unwrap();
+    assert!(
+        err.message
+            .contains(&format!("already hold {} bytes", 2 * size))
+            && err.message.contains("in flight"),
+        "{}",
+        err.message
+    );
+    assert_eq!(
+        s.store
+            .open_uploads(engine.device_id(), Utc::now())
+            .await
+            .unwrap()
+            .len(),
+        2,
+        "the refused one stored nothing"
+    );
+    // Ending one (tus termination) makes room.
+    let ended = reqwest::Client::new()
+        .delete(format!("{}{}", s.url, upload_path(&first)))
+        .bearer_auth(&token)
+        .header("Tus-Resumable", "1.0.0")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ended.status(), 204);
+    assert_eq!(
+        tus_create(&s, &token, slots[2].0, &slots[2].1)
+            .await
+            .status(),
+        201
+    );
+    s.finish().await;
+}
+
 on_every_backend!(
+    bytes_in_flight_are_capped_per_device,
     a_verification_of_a_report_the_centre_lacks_is_refused_alone,
     a_flooding_device_is_slowed_and_the_others_are_not,
     bytes_that_are_not_the_declared_jpeg_are_refused,

@@ -40,14 +40,28 @@ pub struct UploadSettings {
     pub max_size: u64,
     /// How long an unfinished upload is kept after its last request (`Upload-Expires`).
     pub ttl: TimeDelta,
+    /// The most bytes one device's unfinished uploads may declare together (bytes in
+    /// flight): what one tablet can make the centre keep on disk for photos that are not
+    /// whole yet. [`UploadSettings::with_max_size`] makes it four of the largest photos.
+    pub max_open_bytes: u64,
+}
+
+impl UploadSettings {
+    /// Settings taking photos of up to `max_size` bytes, kept `ttl` while unfinished, with
+    /// bytes in flight per device capped at four such photos.
+    #[must_use]
+    pub fn with_max_size(max_size: u64, ttl: TimeDelta) -> Self {
+        Self {
+            max_size,
+            ttl,
+            max_open_bytes: max_size.saturating_mul(4),
+        }
+    }
 }
 
 impl Default for UploadSettings {
     fn default() -> Self {
-        Self {
-            max_size: 32 * 1024 * 1024,
-            ttl: TimeDelta::hours(24),
-        }
+        Self::with_max_size(32 * 1024 * 1024, TimeDelta::hours(24))
     }
 }
 
@@ -280,6 +294,15 @@ pub async fn create(
                 "this device already has {} unfinished uploads, the most it may have; finish \
                  or end one (DELETE) before starting another",
                 others.len()
+            )));
+        }
+        let in_flight: u64 = others.iter().map(|u| u.length).sum();
+        if in_flight.saturating_add(length) > s.settings.max_open_bytes {
+            return Err(AppError::TooMany(format!(
+                "this device's unfinished uploads already hold {in_flight} bytes; with \
+                 {length} more they would pass the {} one device may have in flight; finish \
+                 or end one (DELETE) before starting another",
+                s.settings.max_open_bytes
             )));
         }
         for old in same {
