@@ -507,7 +507,7 @@ async fn bytes_in_flight_are_capped_per_device(backend: Backend) {
     let dir = tempfile::tempdir().unwrap();
     let engine = signed_in_engine(dir.path());
     for _ in 0..3 {
-        capture(&engine, &[photo.clone()], RUBBISH);
+        capture(&engine, std::slice::from_ref(&photo), RUBBISH);
     }
     let pushed = engine.pending_mutations(100).unwrap();
     let slots: Vec<_> = pushed
