@@ -103,17 +103,36 @@ pub fn password_matches(password: &str, hash: &str) -> bool {
 /// same time) on the blocking pool: Argon2 takes tens of milliseconds of CPU by design, and
 /// on the async workers a burst of sign-ins would stall every other request.
 pub async fn check_password(password: String, hash: Option<String>) -> Result<bool, AppError> {
-    static STAND_IN: std::sync::LazyLock<String> =
-        std::sync::LazyLock::new(|| hash_password(&new_token()).unwrap_or_default());
-    tokio::task::spawn_blocking(move || match hash {
-        Some(h) => password_matches(&password, &h),
-        None => {
-            let _ = password_matches(&password, &STAND_IN);
-            false
-        }
+    tokio::task::spawn_blocking(move || {
+        verify_or_stand_in(&password, hash.as_deref(), password_matches)
     })
     .await
     .map_err(|e| AppError::Internal(format!("checking a password: {e}")))
+}
+
+/// The stand-in an unknown login's password is checked against: a real Argon2 hash made
+/// as every stored one is, so the work is the same.
+fn stand_in() -> &'static str {
+    static STAND_IN: std::sync::LazyLock<String> =
+        std::sync::LazyLock::new(|| hash_password(&new_token()).unwrap_or_default());
+    &STAND_IN
+}
+
+/// Checks `password` with `verify` exactly once, against `hash` or, for an unknown login
+/// (none), against [`stand_in`] and then refuses: equal work either way, so the answer's
+/// timing does not tell which logins exist.
+fn verify_or_stand_in(
+    password: &str,
+    hash: Option<&str>,
+    verify: impl Fn(&str, &str) -> bool,
+) -> bool {
+    match hash {
+        Some(h) => verify(password, h),
+        None => {
+            let _ = verify(password, stand_in());
+            false
+        }
+    }
 }
 
 /// The console session token of a request: the bearer header, else the session cookie.
@@ -173,5 +192,58 @@ impl FromRequestParts<AppState> for ConsoleAuth {
         tracing::Span::current().record("user", tracing::field::display(user.id));
         decide(&Who::from(&user), Act::UseConsole, Subject::Any)?;
         Ok(ConsoleAuth { user, session })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::cell::RefCell;
+
+    fn params(hash: &str) -> String {
+        let h = argon2::password_hash::PasswordHash::new(hash).expect("an Argon2 hash");
+        format!("{} v={:?} {}", h.algorithm, h.version, h.params)
+    }
+
+    #[test]
+    fn an_unknown_login_costs_one_argon2_check_like_a_known_one() {
+        let stored = hash_password("correct horse").expect("hash");
+        let seen = RefCell::new(Vec::new());
+        let verify = |p: &str, h: &str| {
+            seen.borrow_mut().push(h.to_owned());
+            password_matches(p, h)
+        };
+        assert!(verify_or_stand_in("correct horse", Some(&stored), verify));
+        assert!(!verify_or_stand_in("correct horse", None, verify));
+        let seen = seen.into_inner();
+        assert_eq!(seen.len(), 2, "one check each");
+        assert_eq!(seen[0], stored);
+        // The stand-in is a real hash with the stored hashes' algorithm and cost.
+        assert_ne!(seen[1], stored);
+        assert_eq!(params(&seen[1]), params(&stored));
+        assert!(!password_matches("correct horse", &seen[1]));
+    }
+
+    /// On a runtime with one async worker, other tasks keep running while a password is
+    /// checked: the check is off that worker. Were it on it, the check's first poll would
+    /// finish the whole Argon2 run before the other task got a turn.
+    #[tokio::test(flavor = "current_thread")]
+    async fn a_password_check_leaves_the_async_worker_free() {
+        let done = std::sync::atomic::AtomicBool::new(false);
+        let mut turns = 0u32;
+        let check = async {
+            let ok = check_password("guess".into(), None).await;
+            done.store(true, std::sync::atomic::Ordering::SeqCst);
+            ok
+        };
+        let others = async {
+            while !done.load(std::sync::atomic::Ordering::SeqCst) {
+                turns += 1;
+                tokio::task::yield_now().await;
+            }
+        };
+        let (ok, ()) = tokio::join!(check, others);
+        assert!(!ok.expect("checked"));
+        assert!(turns > 0, "other tasks ran while Argon2 did");
     }
 }
