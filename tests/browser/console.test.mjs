@@ -3,8 +3,11 @@
 // one inspector). A team leader approves, returns (and the tablet sees it), rejects and
 // merges; an operator resolves a conflict the two tablets made; a case is dispatched and
 // handled and its verification task reaches the tablet; a report whose tablet claims a cell
-// the centre does not have is marked 位置存疑. Screenshots of every page go to
-// docs/screenshots/console-*.png.
+// the centre does not have is marked 位置存疑. An administrator sets a password, disables and
+// enables a person and revokes a tablet from the pages, with effect, and finds the acts in
+// the admin log; a team leader is refused the administration in words. A report's seal is
+// sound, then broken by a version changed in the database and by a photo changed on disk.
+// Screenshots of every page go to docs/screenshots/console-*.png.
 //
 // Needs the workspace's debug binaries (`cargo test --workspace --no-run` builds them with the
 // same features as the test run, so nothing is compiled twice) and `npm run build` in `ui/`
@@ -12,8 +15,8 @@
 // `ui/node_modules`, where the console's other tooling is.
 import assert from "node:assert/strict";
 import { execFileSync, spawn } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { generateKeyPairSync, sign } from "node:crypto";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createHash, generateKeyPairSync, sign } from "node:crypto";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -126,7 +129,7 @@ async function open(page, section, id) {
   await page.waitForSelector(`article.report[data-report="${id}"] .actions-panel`);
 }
 
-const shot = (page, name) => page.screenshot({ path: join(SHOTS, `console-${name}.png`) });
+const shot = (page, name, options = {}) => page.screenshot({ path: join(SHOTS, `console-${name}.png`), ...options });
 
 test("sign-in refuses a wrong password in words", async () => {
   const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
@@ -385,5 +388,224 @@ test("a report whose tablet claims a cell the centre does not have is marked for
   assert.match(notice, /999999999999999/);
   assert.match(notice, /该网格在中心网格数据中不存在/);
   await shot(page, "place-disputed");
+  await page.context().close();
+});
+
+// What each role is called in the console (ui/src/console/i18n/zh.ts).
+const ROLE_ZH = {
+  inspector: "网格员",
+  leader: "网格长",
+  operator: "监督指挥中心",
+  department: "处置部门",
+  administrator: "系统管理员",
+};
+
+/** A sign-in that is expected to be refused: the words the form shows. */
+async function refusedSignIn(login, password) {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, locale: "zh-CN" });
+  const page = await context.newPage();
+  await page.goto(`${url}/console/`);
+  await page.fill("input[name=login]", login);
+  await page.fill("input[name=password]", password);
+  await page.click("button[type=submit]");
+  await page.waitForSelector("[role=alert], header nav");
+  assert.equal(await page.locator("header nav").count(), 0, `${login} was let in`);
+  const words = await page.textContent("[role=alert]");
+  await context.close();
+  return words;
+}
+
+/** GET `path` with the page's session cookie, from the server (photos are cached as
+ * immutable): status and body. */
+const fetchFrom = (page, path) =>
+  page.evaluate(async (p) => {
+    const r = await fetch(p, { cache: "no-store" });
+    return { status: r.status, body: await r.text() };
+  }, path);
+
+/** GET /v1/me with a device token: the status. */
+const deviceMe = async (token) => (await fetch(`${url}/v1/me`, { headers: { authorization: `Bearer ${token}` } })).status;
+
+test("an administrator sees everyone, sets a password, disables and enables a person, revokes a tablet, and the acts are logged", async () => {
+  admin(["set-password", "--user", "guanliyuan"], `${PASSWORD}\n`);
+  const users = JSON.parse(readFileSync(join(FIXTURES, "users.json"), "utf8"));
+  // A tablet of 王芳's, enrolled from the command line: its token works.
+  const device = uuid7();
+  const token = admin(["enroll-device", "--user", "wangfang", "--device", device]);
+  assert.equal(await deviceMe(token), 200);
+
+  const page = await signIn("guanliyuan");
+  // An administrator's sections, and only those.
+  assert.deepEqual(await page.locator("header nav a").allTextContents(), ["人员管理", "终端管理", "管理日志"]);
+
+  // 人员: every fixture person, with their role and team or department, all active.
+  await page.waitForSelector("table.people tbody tr");
+  assert.equal(await page.locator("table.people tbody tr").count(), users.length);
+  for (const u of users) {
+    const cells = await page.locator(`table.people tr[data-login="${u.login}"] td`).allTextContents();
+    assert.deepEqual(cells.slice(0, 5), [u.login, u.name, ROLE_ZH[u.role], u.team ?? u.department ?? "", "正常"], u.login);
+  }
+  // No one may disable themselves: the administrator's own row has no such button.
+  assert.equal(await page.locator(`tr[data-login="guanliyuan"] button:has-text('停用')`).count(), 0);
+
+  // A console password for 林志远 (a team leader), set from the page; he signs in with it.
+  const row = page.locator(`table.people tr[data-login="linzhiyuan"]`);
+  await row.locator("button:has-text('设置密码')").click();
+  assert.match(await page.textContent("form.ask"), /linzhiyuan 的新密码/);
+  await page.fill("input[name=new-password]", PASSWORD);
+  await page.click("form.ask button:has-text('确定')");
+  await page.waitForSelector("form.ask", { state: "detached" });
+  assert.equal(await page.locator("[role=alert]").count(), 0);
+  const his = await signIn("linzhiyuan");
+  assert.equal((await fetchFrom(his, "/v1/console/me")).status, 200);
+
+  // Disabled from the page: the page says so, his open session ends, he cannot sign in.
+  await row.locator("button:has-text('停用')").click();
+  await row.locator("button:has-text('启用')").waitFor();
+  assert.match(await row.locator("td").nth(4).textContent(), /^已停用（.+）$/);
+  assert.equal(await row.getAttribute("class"), "waiting");
+  assert.equal((await fetchFrom(his, "/v1/console/me")).status, 401);
+  await his.context().close();
+  assert.equal(await refusedSignIn("linzhiyuan", PASSWORD), "the login or the password is wrong");
+  // Another person's standing is untouched.
+  assert.equal(await page.locator(`tr[data-login="chenjianguo"] td`).nth(4).textContent(), "正常");
+  await shot(page, "people", { fullPage: true });
+
+  // Enabled again: he signs in anew.
+  await row.locator("button:has-text('启用')").click();
+  await row.locator("button:has-text('停用')").waitFor();
+  assert.equal(await row.locator("td").nth(4).textContent(), "正常");
+  const again = await signIn("linzhiyuan");
+  await again.context().close();
+
+  // 终端: the tablets, the new one among them; revoked from the page (after saying whose).
+  await page.goto(`${url}/console/#/tablets`);
+  const tablet = page.locator(`table.tablets tr[data-device="${device}"]`);
+  await tablet.waitFor();
+  for (const id of [A.run("device-id").trim(), B.run("device-id").trim()]) {
+    assert.equal(await page.locator(`table.tablets tr[data-device="${id}"] td`).nth(1).textContent(), "lixiaoming");
+  }
+  const cells = await tablet.locator("td").allTextContents();
+  assert.deepEqual([cells[0], cells[1], cells[3], cells[4]], [device, "wangfang", "从未同步", "正常"]);
+  let asked = null;
+  page.once("dialog", (d) => {
+    asked = d.message();
+    void d.accept();
+  });
+  await tablet.locator("button:has-text('吊销')").click();
+  await tablet.locator("button").waitFor({ state: "detached" });
+  assert.equal(asked, "吊销 wangfang 的这台终端？其令牌将立即失效。");
+  assert.match(await tablet.locator("td").nth(4).textContent(), /^已吊销（.+）$/);
+  assert.equal(await deviceMe(token), 401);
+  // The inspector's other tablets still work.
+  assert.equal(await page.locator(`table.tablets tr[data-device="${A.run("device-id").trim()}"] td`).nth(4).textContent(), "正常");
+  await shot(page, "tablets");
+
+  // 管理日志, newest first: the four acts done on the page, by the administrator, after the
+  // two done from the command line.
+  await page.goto(`${url}/console/#/audit`);
+  await page.waitForSelector("table.admin-acts tbody tr");
+  const acts = [];
+  for (const tr of await page.locator("table.admin-acts tbody tr").all()) {
+    const [, actor, action, subject] = await tr.locator("td").allTextContents();
+    acts.push([actor, action, subject]);
+  }
+  assert.deepEqual(acts.slice(0, 6), [
+    ["guanliyuan", "吊销终端", device],
+    ["guanliyuan", "启用人员", "linzhiyuan"],
+    ["guanliyuan", "停用人员", "linzhiyuan"],
+    ["guanliyuan", "设置密码", "linzhiyuan"],
+    ["cli", "注册终端", device],
+    ["cli", "设置密码", "guanliyuan"],
+  ]);
+  await shot(page, "admin-log");
+  await page.context().close();
+});
+
+test("a team leader has no administration: no links, a refusal in words at its addresses, and the server refuses", async () => {
+  const page = await signIn("chenjianguo");
+  const nav = await page.locator("header nav a").allTextContents();
+  for (const name of ["人员管理", "终端管理", "管理日志"]) assert.ok(!nav.includes(name), nav.join(" "));
+  for (const [section, name] of [["people", "人员管理"], ["tablets", "终端管理"], ["audit", "管理日志"]]) {
+    await page.goto(`${url}/console/#/${section}`);
+    await page.reload();
+    await page.waitForSelector("#not-allowed");
+    assert.equal(await page.textContent("#not-allowed"), `你的账号（网格长）无权查看「${name}」：该页面不在你的工作范围内`);
+    // Nothing of the section, and no other page in its place.
+    assert.equal(await page.locator("main table, main article, main .list").count(), 0);
+    assert.doesNotMatch(await page.textContent("main"), /guanliyuan|liangqing|wangfang/);
+  }
+  for (const path of ["/v1/console/admin/users", "/v1/console/admin/devices", "/v1/console/admin/audit"]) {
+    const { status, body } = await fetchFrom(page, path);
+    assert.equal(status, 403, path);
+    const refusal = JSON.parse(body);
+    assert.equal(refusal.error, "forbidden");
+    assert.match(refusal.message, /^a team leader may not /);
+  }
+  await page.context().close();
+});
+
+test("a report's seal: sound, then a version changed in the database, then a photo changed on disk", async () => {
+  // Two reports nobody has touched in the tests before, each with a photo.
+  const onA = A.sent();
+  const [changed, photographed] = aIds.slice(6).filter((id) => onA.get(id).photos.length > 0);
+  assert.ok(changed && photographed, "the demo has reports with photos");
+  const page = await signIn("chenjianguo");
+  const seal = (id) => page.locator(`article.report[data-report="${id}"] .seal`);
+
+  // Sound: it says what it checked: one version; one step, the centre's own when the last
+  // photo arrived (to 待审核); every photo re-hashed.
+  for (const id of [changed, photographed]) {
+    await open(page, "review", id);
+    assert.equal(await seal(id).getAttribute("data-seal"), "verified");
+    assert.equal(
+      await seal(id).textContent(),
+      `✔ 记录完好：1 个版本、1 步办理过程均在哈希链上，${onA.get(id).photos.length} 张照片与其 SHA-256 一致`,
+    );
+    assert.match(await seal(id).getAttribute("title"), /^[0-9a-f]{64}$/);
+  }
+
+  // Someone with access to the database rewrites the description of the first version.
+  const db = join(centre, "cases.db");
+  const rows = execFileSync(
+    "python3",
+    [
+      "-c",
+      `import sqlite3, sys
+c = sqlite3.connect(sys.argv[1], timeout=30)
+n = c.execute("UPDATE report_versions SET record = json_set(record, '$.description', ?) WHERE report_id = ? AND version = 1", (sys.argv[3], sys.argv[2])).rowcount
+c.commit()
+print(n)`,
+      db,
+      changed,
+      "无问题，已核实",
+    ],
+    { encoding: "utf8" },
+  ).trim();
+  assert.equal(rows, "1");
+  await open(page, "review", changed);
+  assert.equal(await seal(changed).getAttribute("data-seal"), "broken");
+  assert.equal(await seal(changed).getAttribute("role"), "alert");
+  assert.equal(
+    await seal(changed).textContent(),
+    "✘ 记录已被改动：report_versions: version 1: its content no longer matches its hash (it was changed after it was written)",
+  );
+  // The other report is not tarred with it.
+  await open(page, "review", photographed);
+  assert.equal(await seal(photographed).getAttribute("data-seal"), "verified");
+
+  // Someone overwrites a photo's file in the blob store: the seal names the photo and what
+  // its bytes hash to now, and the bytes are not served as that photo.
+  const sha = onA.get(photographed).photos[0].sha256;
+  const bogus = Buffer.from("<html>not the photo</html>");
+  writeFileSync(join(centre, "blobs", "photos", sha.slice(0, 2), `${sha}.jpg`), bogus);
+  await open(page, "review", photographed);
+  assert.equal(await seal(photographed).getAttribute("data-seal"), "broken");
+  assert.equal(
+    await seal(photographed).textContent(),
+    `✘ 记录已被改动：photo_blobs: photo ${sha}: the stored bytes hash to ${createHash("sha256").update(bogus).digest("hex")}`,
+  );
+  assert.equal((await fetchFrom(page, `/v1/console/photos/${sha}`)).status, 500);
+  await shot(page, "seal-broken");
   await page.context().close();
 });

@@ -11,7 +11,7 @@ import type { Person } from "../shared/types";
 import { client } from "./client";
 import { onSignedOut } from "./http";
 import { useI18n, type Key } from "./i18n";
-import { categoryNames, sectionsFor, type Section } from "./logic";
+import { categoryNames, route, sectionsFor } from "./logic";
 import { AuditTrail, People, Tablets } from "./pages/admin";
 import { Cases } from "./pages/cases";
 import { Conflicts } from "./pages/conflicts";
@@ -20,13 +20,6 @@ import { EvaluationPage } from "./pages/evaluation";
 import { Health } from "./pages/health";
 import { Review } from "./pages/review";
 import { SessionContext, type Session } from "./session";
-
-/** The section and report the hash names, among the sections `visible` (else the first). */
-function route(hash: string, visible: Section[]): { section: Section; id: string | null } {
-  const [, section, id] = hash.replace(/^#/, "").split("/");
-  const s = visible.includes(section as Section) ? (section as Section) : visible[0];
-  return { section: s, id: id || null };
-}
 
 export function Console() {
   const { t, lang, setLang } = useI18n();
@@ -58,7 +51,7 @@ export function Console() {
   if (!session) return <SignIn onSwitch={switchLang} onIn={me.set} />;
 
   const visible = sectionsFor(session.me.role);
-  const { section, id } = route(hash, visible);
+  const { section, id, refused } = route(hash, visible);
   return (
     <SessionContext.Provider value={session}>
       <div class="console">
@@ -89,6 +82,11 @@ export function Console() {
           </button>
         </header>
         <main>
+          {refused && (
+            <p class="error" id="not-allowed" role="alert">
+              {t("nav.notAllowed", { section: t(`nav.${refused}` as Key), role: t(`role.${session.me.role}` as Key) })}
+            </p>
+          )}
           {section === "review" && <Review id={id} />}
           {section === "cases" && <Cases id={id} />}
           {section === "devices" && <Devices />}

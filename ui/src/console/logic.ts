@@ -115,6 +115,19 @@ export function bytes(n: number): string {
 /** The console's sections, in the order the top bar shows them. */
 export type Section = "review" | "cases" | "devices" | "conflicts" | "health" | "evaluation" | "people" | "tablets" | "audit";
 
+const SECTIONS: readonly string[] = ["review", "cases", "devices", "conflicts", "health", "evaluation", "people", "tablets", "audit"] satisfies Section[];
+
+/** What a URL hash (`#/review/<id>`) opens for someone who works in the sections `visible`:
+ * that section and report; none named (or an unknown name), their first section; a section
+ * that is not theirs, nothing but `refused`, so the console says so in words instead of
+ * showing another page as if it were the one asked for. */
+export function route(hash: string, visible: Section[]): { section: Section | null; id: string | null; refused: Section | null } {
+  const [, name, id] = hash.replace(/^#/, "").split("/");
+  if (visible.includes(name as Section)) return { section: name as Section, id: id || null, refused: null };
+  if (SECTIONS.includes(name)) return { section: null, id: null, refused: name as Section };
+  return { section: visible[0] ?? null, id: null, refused: null };
+}
+
 /** The sections a role works in, as the README's role table says (the server refuses the
  * rest anyway): a leader the team's loop and boards, an operator the same with conflicts,
  * a department's clerk its cases, an administrator people, tablets and the admin log. */

@@ -20,6 +20,7 @@ import {
   percent,
   placeDisputed,
   reviews,
+  route,
   sectionsFor,
 } from "../logic";
 
@@ -85,6 +86,17 @@ describe("figures", () => {
       fieldValue("place", { address: "建设路 12 号", cell: "440703001001003", location: { lon: 113.0631, lat: 22.5983 } }),
     ).toBe("建设路 12 号 · 440703001001003 · 113.063100, 22.598300");
     expect(fieldValue("filing", { kind: "event", category: "0507" })).toBe("event 0507");
+  });
+});
+
+describe("the page a link opens", () => {
+  it("is the section and report it names, the first section for none, and a refusal for a section not one's own", () => {
+    const leader = sectionsFor("leader");
+    expect(route("#/review/0195", leader)).toEqual({ section: "review", id: "0195", refused: null });
+    expect(route("", leader)).toEqual({ section: "review", id: null, refused: null });
+    expect(route("#/nonsense", leader)).toEqual({ section: "review", id: null, refused: null });
+    expect(route("#/people", leader)).toEqual({ section: null, id: null, refused: "people" });
+    expect(route("#/review/0195", sectionsFor("administrator"))).toEqual({ section: null, id: null, refused: "review" });
   });
 });
 

@@ -169,6 +169,7 @@ export const en: Record<Key, string> = {
   "nav.people": "People",
   "nav.tablets": "Tablets",
   "nav.audit": "Admin log",
+  "nav.notAllowed": "Your account ({role}) may not see “{section}”: it is not among your sections",
   "role.department": "Department",
   "role.administrator": "Administrator",
   "people.login": "Login",

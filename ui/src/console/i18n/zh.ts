@@ -167,6 +167,7 @@ export const zh = {
   "nav.people": "人员管理",
   "nav.tablets": "终端管理",
   "nav.audit": "管理日志",
+  "nav.notAllowed": "你的账号（{role}）无权查看「{section}」：该页面不在你的工作范围内",
   "role.department": "处置部门",
   "role.administrator": "系统管理员",
   "people.login": "账号",

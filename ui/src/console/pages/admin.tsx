@@ -72,22 +72,24 @@ export function People() {
                 <td>{t(`role.${a.person.role}` as Key)}</td>
                 <td>{home(a)}</td>
                 <td>{a.disabled_at ? t("people.disabledAt", { at: when(w, a.disabled_at) }) : t("people.active")}</td>
-                <td class="row">
-                  {a.person.login !== me.login &&
-                    (a.disabled_at ? (
-                      <button disabled={act.busy} onClick={() => void act.run(() => client.enableUser(a.person.login))}>
-                        {t("people.enable")}
+                <td>
+                  <div class="row">
+                    {a.person.login !== me.login &&
+                      (a.disabled_at ? (
+                        <button disabled={act.busy} onClick={() => void act.run(() => client.enableUser(a.person.login))}>
+                          {t("people.enable")}
+                        </button>
+                      ) : (
+                        <button disabled={act.busy} onClick={() => void act.run(() => client.disableUser(a.person.login))}>
+                          {t("people.disable")}
+                        </button>
+                      ))}
+                    {a.person.role !== "inspector" && (
+                      <button disabled={act.busy} onClick={() => setSetting(setting === a.person.login ? null : a.person.login)}>
+                        {t("people.setPassword")}
                       </button>
-                    ) : (
-                      <button disabled={act.busy} onClick={() => void act.run(() => client.disableUser(a.person.login))}>
-                        {t("people.disable")}
-                      </button>
-                    ))}
-                  {a.person.role !== "inspector" && (
-                    <button disabled={act.busy} onClick={() => setSetting(setting === a.person.login ? null : a.person.login)}>
-                      {t("people.setPassword")}
-                    </button>
-                  )}
+                    )}
+                  </div>
                 </td>
               </tr>
             ))}
