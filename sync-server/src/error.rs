@@ -37,6 +37,9 @@ pub enum AppError {
     },
     #[error("{0}")]
     NotFound(String),
+    /// The request did not arrive in time: its body stopped, or the whole took too long.
+    #[error("{0}")]
+    TimedOut(String),
     #[error("{0}")]
     Gone(String),
     /// The device's feed cursor cannot continue: it must pull from the start.
@@ -93,6 +96,7 @@ impl IntoResponse for AppError {
                 (StatusCode::NOT_FOUND, "not_found", None)
             }
             AppError::Gone(_) => (StatusCode::GONE, "gone", None),
+            AppError::TimedOut(_) => (StatusCode::REQUEST_TIMEOUT, "timed_out", None),
             AppError::Resync(_) => (StatusCode::GONE, gridwalk_protocol::feed::RESYNC, None),
             AppError::Store(StoreError::Stale(_)) => (StatusCode::CONFLICT, "stale", None),
             AppError::Store(StoreError::Invalid(_)) => {

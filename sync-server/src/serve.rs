@@ -266,13 +266,11 @@ async fn admit(gate: &Gate, req: Request, next: Next) -> Response {
         Ok(resp) => resp,
         Err(_) => {
             tracing::warn!(path, "request timed out");
-            let mut resp = AppError::BadRequest(format!(
+            AppError::TimedOut(format!(
                 "the request took longer than the {} s it may; send it again",
                 deadline.as_secs()
             ))
-            .into_response();
-            *resp.status_mut() = axum::http::StatusCode::REQUEST_TIMEOUT;
-            resp
+            .into_response()
         }
     }
 }
@@ -390,6 +388,14 @@ mod tests {
             .route(
                 "/echo",
                 axum::routing::post(|body: String| async move { body }),
+            )
+            .route(
+                "/json",
+                axum::routing::post(
+                    |crate::api::AppJson(v): crate::api::AppJson<serde_json::Value>| async move {
+                        v.to_string()
+                    },
+                ),
             )
             .route(
                 "/slow",
@@ -565,6 +571,86 @@ mod tests {
         let text = String::from_utf8_lossy(&answer);
         assert!(text.starts_with("HTTP/1.1 408"), "{text}");
         assert!(text.contains("longer than the 0 s"), "{text}");
+    }
+
+    /// A body that stops arriving is cut after the body idle timeout, long before the
+    /// whole-request deadline: the request is answered 408 and its connection freed.
+    #[tokio::test]
+    async fn a_body_that_stops_is_cut_after_the_idle_timeout() {
+        let limits = Limits {
+            body_idle_timeout: Duration::from_millis(300),
+            request_timeout: Duration::from_secs(600),
+            ..Limits::default()
+        };
+        let addr = start(limits, Arc::new(Semaphore::new(0))).await;
+        let mut conn = tokio::net::TcpStream::connect(addr).await.unwrap();
+        conn.write_all(
+            b"POST /json HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"ten\": 1,",
+        )
+        .await
+        .unwrap();
+        // Then nothing more. The answer must come from the idle timeout: the request's
+        // deadline is ten minutes away, and this waits at most one.
+        let mut answer = Vec::new();
+        let read = tokio::time::timeout(Duration::from_secs(60), async {
+            let mut buf = [0u8; 4096];
+            loop {
+                match conn.read(&mut buf).await {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => {
+                        answer.extend_from_slice(&buf[..n]);
+                        if answer.windows(4).any(|w| w == b"\r\n\r\n") {
+                            break;
+                        }
+                    }
+                }
+            }
+        })
+        .await;
+        assert!(read.is_ok(), "the stalled body was not cut");
+        let text = String::from_utf8_lossy(&answer);
+        assert!(text.starts_with("HTTP/1.1 408"), "{text}");
+        assert!(
+            text.contains("application/json"),
+            "in the project's error shape: {text}"
+        );
+    }
+
+    /// The headers themselves say what the policy requires, so a weakened one fails here
+    /// (the tests of answers compare with [`SECURITY_HEADERS`]).
+    #[test]
+    fn the_security_headers_are_strict() {
+        let h: std::collections::HashMap<&str, &str> = SECURITY_HEADERS.into_iter().collect();
+        assert_eq!(h["x-content-type-options"], "nosniff");
+        assert_eq!(h["referrer-policy"], "no-referrer");
+        assert_eq!(h["x-frame-options"], "DENY");
+        let csp: std::collections::HashMap<&str, Vec<&str>> = h["content-security-policy"]
+            .split(';')
+            .filter_map(|d| {
+                let mut words = d.split_whitespace();
+                Some((words.next()?, words.collect()))
+            })
+            .collect();
+        for (directive, only) in [
+            ("default-src", "'self'"),
+            ("script-src", "'self'"),
+            ("connect-src", "'self'"),
+            ("form-action", "'self'"),
+            ("object-src", "'none'"),
+            ("base-uri", "'none'"),
+            ("frame-ancestors", "'none'"),
+        ] {
+            assert_eq!(csp.get(directive), Some(&vec![only]), "{directive}");
+        }
+        for (directive, sources) in &csp {
+            for s in sources {
+                assert!(
+                    !matches!(*s, "*" | "'unsafe-eval'" | "http:" | "https:")
+                        && !(directive.starts_with("script") && *s == "'unsafe-inline'"),
+                    "{directive} allows {s}"
+                );
+            }
+        }
     }
 
     /// The real API and the "console not built" page behind [`limited`], under HTTPS if

@@ -58,11 +58,29 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for AppJson<T> {
                     AppError::TooLarge(format!(
                         "the body is larger than the {MAX_JSON_BYTES} bytes a request may carry"
                     ))
+                } else if stopped(&e) {
+                    AppError::TimedOut(
+                        "the body stopped arriving before it was whole; send the request again"
+                            .into(),
+                    )
                 } else {
                     AppError::BadRequest(e.body_text())
                 }
             })
     }
+}
+
+/// Whether reading a body failed because it stopped arriving (the body idle timeout of
+/// [`crate::serve::limited`]), somewhere down the error's causes.
+fn stopped(e: &(dyn std::error::Error + 'static)) -> bool {
+    let mut cause = Some(e);
+    while let Some(c) = cause {
+        if c.is::<tower_http::timeout::TimeoutError>() {
+            return true;
+        }
+        cause = c.source();
+    }
+    false
 }
 
 /// A query string; one a route cannot read is a `400` in words.
