@@ -9,55 +9,22 @@
 //! - Strings are escaped as `serde_json` escapes them; numbers are written as
 //!   `serde_json` writes a number it parsed (a float in its shortest round-trip form).
 //! - No whitespace anywhere.
+//!
+//! The writer is `gridwalk_protocol::canonical`, the one the devices sign with, here with
+//! `null` members dropped.
 
 use serde_json::Value;
 
 /// The canonical bytes of `v`.
 #[must_use]
 pub fn to_bytes(v: &Value) -> Vec<u8> {
-    let mut out = Vec::with_capacity(256);
-    write(v, &mut out);
-    out
+    gridwalk_protocol::canonical::to_bytes(v, gridwalk_protocol::canonical::Nulls::Drop)
 }
 
 /// Whether two JSON values have the same canonical form.
 #[must_use]
 pub fn same(a: &Value, b: &Value) -> bool {
     to_bytes(a) == to_bytes(b)
-}
-
-fn write(v: &Value, out: &mut Vec<u8>) {
-    match v {
-        Value::Null => out.extend_from_slice(b"null"),
-        Value::Bool(b) => out.extend_from_slice(if *b { b"true" } else { b"false" }),
-        Value::Number(n) => out.extend_from_slice(n.to_string().as_bytes()),
-        Value::String(s) => out.extend_from_slice(Value::String(s.clone()).to_string().as_bytes()),
-        Value::Array(items) => {
-            out.push(b'[');
-            for (i, item) in items.iter().enumerate() {
-                if i > 0 {
-                    out.push(b',');
-                }
-                write(item, out);
-            }
-            out.push(b']');
-        }
-        Value::Object(map) => {
-            let mut members: Vec<(&String, &Value)> =
-                map.iter().filter(|(_, v)| !v.is_null()).collect();
-            members.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
-            out.push(b'{');
-            for (i, (k, v)) in members.into_iter().enumerate() {
-                if i > 0 {
-                    out.push(b',');
-                }
-                out.extend_from_slice(Value::String(k.clone()).to_string().as_bytes());
-                out.push(b':');
-                write(v, out);
-            }
-            out.push(b'}');
-        }
-    }
 }
 
 #[cfg(test)]

@@ -9,6 +9,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod canonical;
 pub mod codes;
 pub mod console;
 pub mod edit;

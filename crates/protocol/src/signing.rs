@@ -61,38 +61,8 @@ pub fn signed_bytes(m: &Mutation) -> Vec<u8> {
         members.remove("signature");
     }
     let mut out = SIGNED_PREFIX.to_vec();
-    write_canonical(&value, &mut out);
+    crate::canonical::write(&value, crate::canonical::Nulls::Keep, &mut out);
     out
-}
-
-fn write_canonical(v: &Value, out: &mut Vec<u8>) {
-    match v {
-        Value::Object(members) => {
-            let mut names: Vec<&String> = members.keys().collect();
-            names.sort();
-            out.push(b'{');
-            for (i, name) in names.into_iter().enumerate() {
-                if i > 0 {
-                    out.push(b',');
-                }
-                write_canonical(&Value::String(name.clone()), out);
-                out.push(b':');
-                write_canonical(&members[name], out);
-            }
-            out.push(b'}');
-        }
-        Value::Array(items) => {
-            out.push(b'[');
-            for (i, item) in items.iter().enumerate() {
-                if i > 0 {
-                    out.push(b',');
-                }
-                write_canonical(item, out);
-            }
-            out.push(b']');
-        }
-        scalar => out.extend_from_slice(scalar.to_string().as_bytes()),
-    }
 }
 
 /// A public key as it travels and is stored.

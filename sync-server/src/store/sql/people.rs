@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use gridwalk_protocol::{DeviceId, MutationId, UserId};
 
 use super::chain::append_act;
-use super::{Database, Mode, Row, Value, params, tag, tagged, tx};
+use super::{Database, Mode, Row, Sql, Value, params, tag, tagged, tx};
 use crate::domain::model::{AdminAct, Device, DeviceEntry, User};
 use crate::store::{DeviceStore, SessionStore, StoreError, StoreResult};
 
@@ -127,18 +127,7 @@ impl<D: Database> DeviceStore for D {
     }
 
     async fn device_key(&self, device: DeviceId) -> StoreResult<Option<String>> {
-        tx!(self, Mode::Read, |tx| {
-            match tx
-                .opt(
-                    "SELECT public_key FROM devices WHERE id = $1",
-                    params![device],
-                )
-                .await?
-            {
-                Some(row) => row.get(0),
-                None => Ok(None),
-            }
-        })
+        tx!(self, Mode::Read, |tx| { public_key_of(tx, device).await })
     }
 
     async fn bind_device_key(
@@ -155,16 +144,7 @@ impl<D: Database> DeviceStore for D {
                 params![device, key, at],
             )
             .await?;
-            match tx
-                .opt(
-                    "SELECT public_key FROM devices WHERE id = $1",
-                    params![device],
-                )
-                .await?
-            {
-                Some(row) => row.get(0),
-                None => Ok(None),
-            }
+            public_key_of(tx, device).await
         })
     }
 
@@ -437,5 +417,19 @@ impl<D: Database> SessionStore for D {
             .await?;
             Ok(())
         })
+    }
+}
+
+/// The public key bound to `device`, if any.
+async fn public_key_of(tx: &mut dyn Sql, device: DeviceId) -> StoreResult<Option<String>> {
+    match tx
+        .opt(
+            "SELECT public_key FROM devices WHERE id = $1",
+            params![device],
+        )
+        .await?
+    {
+        Some(row) => row.get(0),
+        None => Ok(None),
     }
 }
