@@ -261,7 +261,7 @@ async fn a_case_package_carries_the_tablets_signature(backend: Backend) {
         .unwrap();
     let checked = gridwalk_evidence::package::check(&out).unwrap();
     assert_eq!(
-        (checked.signatures.signed, checked.signatures.unsigned),
+        (checked.signatures.signed, checked.signatures.unsigned.len()),
         (1, 0)
     );
     assert_eq!(

@@ -258,6 +258,39 @@ pub struct Summary {
     pub fingerprint: String,
 }
 
+/// A file the manifest lists, read only if it is what a package holds: a plain file (no
+/// link, no device) inside the package, of the size the manifest says.
+fn read_listed(dir: &Path, f: &FileEntry) -> Result<Vec<u8>, Problem> {
+    let rel = Path::new(&f.path);
+    if f.path.is_empty()
+        || !rel
+            .components()
+            .all(|c| matches!(c, std::path::Component::Normal(_)))
+    {
+        return Err(problem(
+            &f.path,
+            "is not a path inside the package (the manifest may name only its own files)",
+        ));
+    }
+    let path = dir.join(rel);
+    let meta = std::fs::symlink_metadata(&path)
+        .map_err(|_| problem(&f.path, "is missing (listed in the manifest)"))?;
+    if !meta.is_file() {
+        return Err(problem(&f.path, "is not a plain file (a link or a device)"));
+    }
+    if meta.len() != f.bytes {
+        return Err(problem(
+            &f.path,
+            format!(
+                "holds {} bytes, the manifest says {} (the file was changed)",
+                meta.len(),
+                f.bytes
+            ),
+        ));
+    }
+    std::fs::read(&path).map_err(|e| problem(&f.path, format!("cannot be read: {e}")))
+}
+
 fn read_json<T: serde::de::DeserializeOwned>(dir: &Path, name: &str) -> Result<T, Problem> {
     let bytes =
         std::fs::read(dir.join(name)).map_err(|e| problem(name, format!("cannot be read: {e}")))?;
@@ -291,8 +324,7 @@ pub fn check(dir: &Path) -> Result<Summary, Problem> {
         ));
     }
     for f in &manifest.files {
-        let bytes = std::fs::read(dir.join(&f.path))
-            .map_err(|_| problem(&f.path, "is missing (listed in the manifest)"))?;
+        let bytes = read_listed(dir, f)?;
         let sha = sha256_hex(&bytes);
         if sha != f.sha256 {
             return Err(problem(
@@ -382,7 +414,7 @@ mod tests {
         let _ = sample::write(dir.path());
         let s = check(dir.path()).expect("sound");
         assert_eq!((s.versions, s.events, s.photos), (1, 1, 1));
-        assert_eq!((s.signatures.signed, s.signatures.unsigned), (1, 0));
+        assert_eq!((s.signatures.signed, s.signatures.unsigned.len()), (1, 0));
         assert_eq!(s.signatures.keys.len(), 1);
     }
 
@@ -478,6 +510,43 @@ mod tests {
         remake_manifest(dir.path());
         let p = check(dir.path()).expect_err("key");
         assert!(p.what.contains("differs from the one kept"), "{p}");
+    }
+
+    #[test]
+    fn the_manifest_names_only_plain_files_inside_the_package() {
+        let dir = tempfile::tempdir().expect("dir");
+        let _ = sample::write(dir.path());
+        let mut manifest: Manifest = read_json(dir.path(), MANIFEST).expect("manifest");
+        let outside = std::env::current_exe().expect("exe");
+        for path in [
+            outside.display().to_string(),
+            "../../../../etc/hostname".to_owned(),
+            "photos/../report.json".to_owned(),
+        ] {
+            let mut m = manifest.clone();
+            m.files.push(FileEntry {
+                path: path.clone(),
+                bytes: 1,
+                sha256: "0".repeat(64),
+            });
+            write_json(dir.path(), MANIFEST, &m).expect("write");
+            let p = check(dir.path()).expect_err("outside");
+            assert_eq!(p.item, path);
+            assert!(p.what.contains("not a path inside the package"), "{p}");
+        }
+        #[cfg(unix)]
+        {
+            std::os::unix::fs::symlink("/dev/zero", dir.path().join("photos/zero.jpg"))
+                .expect("link");
+            manifest.files.push(FileEntry {
+                path: "photos/zero.jpg".into(),
+                bytes: 0,
+                sha256: sha256_hex(b""),
+            });
+            write_json(dir.path(), MANIFEST, &manifest).expect("write");
+            let p = check(dir.path()).expect_err("link");
+            assert!(p.what.contains("not a plain file"), "{p}");
+        }
     }
 
     #[test]

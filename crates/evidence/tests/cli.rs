@@ -31,7 +31,7 @@ fn a_sound_package_is_ok_and_a_changed_byte_is_named() {
         "{text}"
     );
     assert!(
-        text.contains("signatures: 1 entries signed by their tablet and intact, 0 made before"),
+        text.contains("signatures: 1 entries signed by their tablet and intact, 0 made by a tablet without a signature"),
         "{text}"
     );
     assert!(text.contains("tablet tablet: key fingerprint "), "{text}");
