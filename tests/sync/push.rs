@@ -509,22 +509,28 @@ async fn a_tablet_restored_from_a_copy_moves_its_queue_and_loses_nothing(backend
     let client = connect(&engine, &s.url, &token);
     capture(&engine, &[], RUBBISH);
     assert_eq!(engine.sync_once(&client, "test").await.unwrap().sent, 1);
+    // The copy is taken while mutation 2 is still queued.
+    capture(&engine, &[], RUBBISH);
     drop((client, engine));
     copy_tree(dir.path(), backup.path());
 
-    // Mutation 2 reaches the centre; then the tablet is restored from the backup.
+    // Mutations 2 and 3 reach the centre; then the tablet is restored from the copy.
     let engine = reopen(dir.path());
     let client = connect(&engine, &s.url, &token);
     capture(&engine, &[], RUBBISH);
-    assert_eq!(engine.sync_once(&client, "test").await.unwrap().sent, 1);
+    assert_eq!(engine.sync_once(&client, "test").await.unwrap().sent, 2);
     drop((client, engine));
     std::fs::remove_dir_all(dir.path()).unwrap();
     copy_tree(backup.path(), dir.path());
     let engine = reopen(dir.path());
     let client = connect(&engine, &s.url, &token);
     capture(&engine, &[], RUBBISH);
-    let reused = engine.pending_mutations(10).unwrap();
-    assert_eq!(reused.iter().map(|m| m.id).collect::<Vec<_>>(), [2]);
+    let queued = engine.pending_mutations(10).unwrap();
+    assert_eq!(
+        queued.iter().map(|m| m.id).collect::<Vec<_>>(),
+        [2, 3],
+        "2 as the centre has it, 3 new work under a number the centre used"
+    );
 
     // Sent by hand, the centre refuses the push whole and says where to go on.
     let resp = post_push(&s, &token, &request(&engine)).await;
@@ -532,30 +538,35 @@ async fn a_tablet_restored_from_a_copy_moves_its_queue_and_loses_nothing(backend
     let err: ApiError = resp.json().await.unwrap();
     assert_eq!(
         (err.error.as_str(), err.reused, err.expected),
-        (gridwalk_protocol::sync::NUMBER_REUSED, Some(2), Some(3)),
+        (gridwalk_protocol::sync::NUMBER_REUSED, Some(3), Some(4)),
         "{}",
         err.message
     );
-    assert_eq!(s.store.report_count().await.unwrap(), 2);
-
-    // The engine moves its queue and the new report arrives; later ones follow on.
-    let done = engine.sync_once(&client, "test").await.unwrap();
-    assert_eq!((done.sent, done.rejected), (1, 0));
     assert_eq!(s.store.report_count().await.unwrap(), 3);
-    let new = reused[0].body.submitted().unwrap().id;
+
+    // The engine settles 2 from the centre's record, moves 3 to 4, and the new report
+    // arrives; later ones follow on.
+    let done = engine.sync_once(&client, "test").await.unwrap();
+    assert_eq!(
+        (done.rejected, done.sent),
+        (0, 2),
+        "2 settled, then the moved one"
+    );
+    assert_eq!(s.store.report_count().await.unwrap(), 4);
+    let new = queued[1].body.submitted().unwrap().id;
     assert!(s.store.report(new).await.unwrap().is_some());
     assert_eq!(engine.queue_summary().unwrap().pending_reports, 0);
     capture(&engine, &[], RUBBISH);
     assert_eq!(
         engine.pending_mutations(10).unwrap()[0].id,
-        4,
+        5,
         "numbering continues after the moved entries"
     );
     assert_eq!(engine.sync_once(&client, "test").await.unwrap().sent, 1);
-    assert_eq!(s.store.report_count().await.unwrap(), 4);
+    assert_eq!(s.store.report_count().await.unwrap(), 5);
 
-    // The restored mutation 2, sent again as it was, is still not taken for the centre's 2.
-    let resp = post_push(&s, &token, &push_of(&engine, vec![reused[0].clone()])).await;
+    // The restored mutation 3, sent again as it was, is still not taken for the centre's 3.
+    let resp = post_push(&s, &token, &push_of(&engine, vec![queued[1].clone()])).await;
     assert_eq!(resp.status(), 409);
     s.finish().await;
 }

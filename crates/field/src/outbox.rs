@@ -119,7 +119,19 @@ impl Engine {
         }
         let mut conn = self.db();
         let tx = conn.transaction()?;
-        // Through negative numbers, so no row meets another on the way.
+        // Through negative numbers, so no row meets another on the way. Entries before
+        // `from` must have been settled first: moving the rest past them would leave a
+        // hole the centre never lets the queue cross.
+        let before: i64 = tx.query_row(
+            "SELECT COUNT(*) FROM outbox WHERE mutation_id < ?1",
+            [from],
+            |r| r.get(0),
+        )?;
+        if before > 0 {
+            return Err(Error::Damaged(format!(
+                "{before} queued changes before number {from} are not settled; the queue was not moved"
+            )));
+        }
         let moved = tx.execute(
             "UPDATE outbox SET mutation_id = -(mutation_id + ?2), signature = NULL
               WHERE mutation_id >= ?1",

@@ -445,8 +445,8 @@ impl Engine {
                 // centre that keeps asking is not followed far.
                 Err(Error::NumberReused { from, expected }) if moves < MAX_RENUMBERS => {
                     moves += 1;
-                    let moved = self.renumber_outbox(from, expected)?;
-                    warn!(from, expected, moved, "queue renumbered for the centre");
+                    self.move_reused(client, &request, from, expected, round)
+                        .await?;
                     continue;
                 }
                 r => r?,
@@ -482,6 +482,45 @@ impl Engine {
             }
         }
         round.pulled += self.pull(client).await?;
+        Ok(())
+    }
+}
+
+impl Engine {
+    /// Answers the centre's `number_reused` for the push `sent`: the entries before
+    /// `from` are repeats of what the centre applied, so they are sent alone first and
+    /// settled from its record (moving them would apply them twice); then the rest of the
+    /// queue moves from `from` to `expected`, leaving no hole. An answer that does not fit
+    /// the push (a number it did not hold, a move far beyond any backlog) is not followed.
+    async fn move_reused(
+        &self,
+        client: &SyncClient,
+        sent: &PushRequest,
+        from: u64,
+        expected: u64,
+        round: &mut SyncOutcome,
+    ) -> Result<()> {
+        if !plan::fits_reuse(sent.mutations.iter().map(|m| m.id), from, expected) {
+            return Err(Error::Server(format!(
+                "the centre asked to move this device's changes from number {from} to {expected}, which does not fit what was sent; nothing was moved"
+            )));
+        }
+        let before: Vec<_> = sent
+            .mutations
+            .iter()
+            .filter(|m| m.id < from)
+            .cloned()
+            .collect();
+        if !before.is_empty() {
+            let repeats = PushRequest {
+                mutations: before,
+                ..sent.clone()
+            };
+            let o = self.settle_push(&client.push(&repeats).await?)?;
+            round.add(&o);
+        }
+        let moved = self.renumber_outbox(from, expected)?;
+        warn!(from, expected, moved, "queue renumbered for the centre");
         Ok(())
     }
 }

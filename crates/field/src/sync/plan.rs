@@ -81,9 +81,36 @@ pub fn settle(op: Op, outcome: &Outcome) -> Settle {
     }
 }
 
+/// The furthest the centre may move the queue's numbers: far more than any tablet's lost
+/// history, far less than the numbers a device can hand out.
+pub const MAX_RENUMBER_DISTANCE: u64 = 1 << 40;
+
+/// Whether a `number_reused` answer fits the push it answers (numbers `sent`): `from` is
+/// one of them and `expected` lies after it, within [`MAX_RENUMBER_DISTANCE`]. Anything
+/// else is not followed (a hostile or broken centre could otherwise make the queue skip
+/// to the end of the numbers, or leave a hole in it).
+pub fn fits_reuse(sent: impl IntoIterator<Item = u64>, from: u64, expected: u64) -> bool {
+    sent.into_iter().any(|id| id == from)
+        && expected > from
+        && expected - from <= MAX_RENUMBER_DISTANCE
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_a_reuse_answer_that_fits_the_push_is_followed() {
+        assert!(fits_reuse([13, 14], 14, 15));
+        assert!(fits_reuse([13, 14], 13, 40));
+        assert!(!fits_reuse([13, 14], 12, 15), "a number not sent");
+        assert!(!fits_reuse([13, 14], 14, 14), "not forward");
+        assert!(
+            !fits_reuse([1], 1, 9_223_372_036_854_775_796),
+            "to the end of the numbers"
+        );
+        assert!(!fits_reuse([], 1, 2));
+    }
 
     #[test]
     fn backoff_grows_then_caps_and_jitters() {
