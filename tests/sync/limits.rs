@@ -578,7 +578,95 @@ async fn bytes_in_flight_are_capped_per_device(backend: Backend) {
     s.finish().await;
 }
 
+/// Creations racing each other are decided one after the other: many at once from one
+/// device never get past the number of unfinished uploads it may hold, nor leave more than
+/// one upload for one photo.
+async fn racing_creations_keep_the_limits(backend: Backend) {
+    let s = server(backend).await;
+    let dir = tempfile::tempdir().unwrap();
+    let engine = signed_in_engine(dir.path());
+    let photo = fixtures().join("photos/orient-1.jpg");
+    for _ in 0..7 {
+        capture(
+            &engine,
+            &[photo.clone(), photo.clone(), photo.clone()],
+            (gridwalk_protocol::Kind::Event, "0507"),
+        );
+    }
+    let token = enroll(&s, &engine).await;
+    let pushed = engine.pending_mutations(100).unwrap();
+    let resp: PushResponse = post_push(&s, &token, &request(&engine, pushed.clone()))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(resp.results.iter().all(|r| r.outcome == Outcome::Applied));
+    let slots: Vec<_> = pushed
+        .iter()
+        .flat_map(|m| {
+            let r = m.body.submitted().unwrap();
+            r.photos.iter().map(move |p| (r.id, p.clone()))
+        })
+        .collect();
+    assert_eq!(slots.len(), 21);
+    let open = || async {
+        s.store
+            .open_uploads(engine.device_id(), Utc::now())
+            .await
+            .unwrap()
+    };
+
+    // Each creation sent on its own task, all at once.
+    let at_once = |list: Vec<(gridwalk_protocol::ReportId, gridwalk_protocol::PhotoRef)>| {
+        let (url, token) = (s.url.clone(), token.clone());
+        async move {
+            use gridwalk_protocol::tus;
+            let mut set = tokio::task::JoinSet::new();
+            let client = reqwest::Client::new();
+            for (report, p) in list {
+                let (report, id) = (report.to_string(), p.id.to_string());
+                set.spawn(
+                    client
+                        .post(format!("{url}/v1/uploads/"))
+                        .bearer_auth(&token)
+                        .header(tus::header::TUS_RESUMABLE, tus::VERSION)
+                        .header(tus::header::UPLOAD_LENGTH, p.bytes.to_string())
+                        .header(
+                            tus::header::UPLOAD_METADATA,
+                            tus::encode_metadata([
+                                (tus::meta::REPORT, report.as_str()),
+                                (tus::meta::PHOTO, id.as_str()),
+                            ]),
+                        )
+                        .send(),
+                );
+            }
+            set.join_all()
+                .await
+                .into_iter()
+                .map(|r| r.unwrap().status().as_u16())
+                .collect::<Vec<_>>()
+        }
+    };
+    let answers = at_once(slots.clone()).await;
+    let created = answers.iter().filter(|s| **s == 201).count();
+    assert_eq!(created, MAX_OPEN_UPLOADS, "the rest were told too many");
+    assert_eq!(open().await.len(), MAX_OPEN_UPLOADS);
+
+    // A photo with an upload, twelve more times at once: one upload for it remains.
+    let held = open().await[0].photo;
+    let slot = slots.iter().find(|(_, p)| p.id == held).unwrap().clone();
+    let p = &slot.1;
+    let answers = at_once(vec![slot.clone(); 12]).await;
+    assert!(answers.iter().all(|s| *s == 201), "{answers:?}");
+    let for_it = open().await.iter().filter(|u| u.photo == p.id).count();
+    assert_eq!(for_it, 1);
+    assert_eq!(open().await.len(), MAX_OPEN_UPLOADS);
+    s.finish().await;
+}
+
 on_every_backend!(
+    racing_creations_keep_the_limits,
     bytes_in_flight_are_capped_per_device,
     a_verification_of_a_report_the_centre_lacks_is_refused_alone,
     a_flooding_device_is_slowed_and_the_others_are_not,

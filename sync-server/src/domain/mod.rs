@@ -17,6 +17,7 @@
 //! - [`conflicts`]: an operator's resolution of a conflict.
 //! - [`chain`]: what of each stored row is hash-chained, and how the chains are judged.
 //! - [`signatures`]: which device key a push is checked against, and its signatures.
+//! - [`uploads`]: how many unfinished uploads (and bytes in flight) a device may hold.
 //! - [`duplicates`], [`evaluation`], [`feed`], [`access`]: likely duplicates, the 考核
 //!   indicators, feed cursors, and who may see and do what.
 //! - [`calendar`], [`rules`], [`reference`]: working time, the case rules, and the reference
@@ -38,6 +39,7 @@ pub mod push;
 pub mod reference;
 pub mod rules;
 pub mod signatures;
+pub mod uploads;
 
 /// Why a request is not done, in words for the person who asked.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -30,6 +30,7 @@ use crate::auth::hex;
 use crate::blobs::{BlobStore, BlobWriter};
 use crate::domain::model::{Appended, ArrivedPhoto, Device, Upload, UploadPart};
 use crate::domain::photos::JpegCheck;
+use crate::domain::uploads::{Crowded, OpenLimits};
 use crate::error::AppError;
 use crate::store::CaseStore;
 
@@ -282,35 +283,6 @@ pub async fn create(
     // says so in plain tus, `Upload-Offset` = `Upload-Length`, to this engine and any other
     // client.
     let done = slot.arrived;
-    if !done {
-        // One upload per photo: a new one replaces an unfinished one (its Location was
-        // lost, say, in a crash), so a device cannot pile up copies of one photo.
-        let open = s.cases.open_uploads(device.id, now).await?;
-        let (same, others): (Vec<_>, Vec<_>) = open
-            .into_iter()
-            .partition(|u| u.report == report && u.photo == photo);
-        if others.len() >= MAX_OPEN_UPLOADS {
-            return Err(AppError::TooMany(format!(
-                "this device already has {} unfinished uploads, the most it may have; finish \
-                 or end one (DELETE) before starting another",
-                others.len()
-            )));
-        }
-        let in_flight: u64 = others.iter().map(|u| u.length).sum();
-        if in_flight.saturating_add(length) > s.settings.max_open_bytes {
-            return Err(AppError::TooMany(format!(
-                "this device's unfinished uploads already hold {in_flight} bytes; with \
-                 {length} more they would pass the {} one device may have in flight; finish \
-                 or end one (DELETE) before starting another",
-                s.settings.max_open_bytes
-            )));
-        }
-        for old in same {
-            s.cases.delete_upload(old.id).await?;
-            s.blobs.delete_parts(old.id).await?;
-            tracing::info!(upload = %old.id, "unfinished upload replaced by a new one");
-        }
-    }
     let upload = Upload {
         id: Uuid::now_v7(),
         device: device.id,
@@ -323,7 +295,36 @@ pub async fn create(
         expires_at: now + s.settings.ttl,
         completed_at: done.then_some(now),
     };
-    s.cases.create_upload(&upload).await?;
+    if done {
+        s.cases.create_upload(&upload).await?;
+        return Ok(upload);
+    }
+    let limits = OpenLimits {
+        uploads: MAX_OPEN_UPLOADS,
+        bytes: s.settings.max_open_bytes,
+    };
+    match s.cases.open_upload(&upload, limits, now).await? {
+        Ok(replaced) => {
+            for old in replaced {
+                s.blobs.delete_parts(old).await?;
+                tracing::info!(upload = %old, "unfinished upload replaced by a new one");
+            }
+        }
+        Err(Crowded::Uploads(n)) => {
+            return Err(AppError::TooMany(format!(
+                "this device already has {n} unfinished uploads, the most it may have; finish \
+                 or end one (DELETE) before starting another"
+            )));
+        }
+        Err(Crowded::Bytes(in_flight)) => {
+            return Err(AppError::TooMany(format!(
+                "this device's unfinished uploads already hold {in_flight} bytes; with \
+                 {length} more they would pass the {} one device may have in flight; finish \
+                 or end one (DELETE) before starting another",
+                s.settings.max_open_bytes
+            )));
+        }
+    }
     Ok(upload)
 }
 

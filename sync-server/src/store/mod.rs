@@ -291,6 +291,16 @@ pub trait UploadStore: Send + Sync {
     async fn create_upload(&self, upload: &Upload) -> StoreResult<()>;
     /// `device`'s unfinished uploads that have not expired by `now`.
     async fn open_uploads(&self, device: DeviceId, now: DateTime<Utc>) -> StoreResult<Vec<Upload>>;
+    /// Records a new unfinished upload if its device may hold it beside its others
+    /// ([`crate::domain::uploads::admit`], decided holding the device's row, so racing
+    /// creations are decided one after the other), removing the uploads it replaces;
+    /// returns their IDs (their stored parts are the caller's to delete), or why not.
+    async fn open_upload(
+        &self,
+        upload: &Upload,
+        limits: crate::domain::uploads::OpenLimits,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Result<Vec<Uuid>, crate::domain::uploads::Crowded>>;
     async fn upload(&self, id: Uuid) -> StoreResult<Option<Upload>>;
     /// The parts recorded so far, in order.
     async fn upload_parts(&self, id: Uuid) -> StoreResult<Vec<UploadPart>>;

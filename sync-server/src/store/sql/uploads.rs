@@ -17,6 +17,7 @@ use crate::domain::model::{
     Appended, ArrivedPhoto, Device, PhotoSlot, Touch, Upload, UploadPart, check_append,
 };
 use crate::domain::photos;
+use crate::domain::uploads::{self, Crowded, OpenLimits};
 use crate::store::{StoreResult, UploadStore};
 
 const UPLOAD_COLUMNS: &str = "id, device_id, report_id, photo_id, length, received, metadata, \
@@ -117,28 +118,7 @@ impl<D: Database> UploadStore for D {
 
     async fn create_upload(&self, u: &Upload) -> StoreResult<()> {
         let u = u.clone();
-        tx!(self, Mode::Write, |tx| {
-            tx.execute(
-                &format!(
-                    "INSERT INTO uploads ({UPLOAD_COLUMNS})
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
-                ),
-                params![
-                    u.id,
-                    u.device,
-                    u.report,
-                    u.photo,
-                    u.length,
-                    u.received,
-                    u.metadata,
-                    u.created_at,
-                    u.expires_at,
-                    u.completed_at
-                ],
-            )
-            .await?;
-            Ok(())
-        })
+        tx!(self, Mode::Write, |tx| { insert_upload(tx, &u).await })
     }
 
     async fn open_uploads(&self, device: DeviceId, now: DateTime<Utc>) -> StoreResult<Vec<Upload>> {
@@ -155,6 +135,51 @@ impl<D: Database> UploadStore for D {
             .iter()
             .map(upload)
             .collect()
+        })
+    }
+
+    async fn open_upload(
+        &self,
+        u: &Upload,
+        limits: OpenLimits,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Result<Vec<Uuid>, Crowded>> {
+        let u = u.clone();
+        tx!(self, Mode::Write, |tx| {
+            // The device's row, held to the end: its creations are decided one at a time.
+            tx.execute(
+                "UPDATE devices SET last_seen = last_seen WHERE id = $1",
+                params![u.device],
+            )
+            .await?;
+            let open = tx
+                .query(
+                    &format!(
+                        "SELECT {UPLOAD_COLUMNS} FROM uploads
+                          WHERE device_id = $1 AND completed_at IS NULL AND expires_at >= $2
+                          ORDER BY created_at"
+                    ),
+                    params![u.device, now],
+                )
+                .await?
+                .iter()
+                .map(upload)
+                .collect::<StoreResult<Vec<_>>>()?;
+            let replaced = match uploads::admit(&open, &u, limits) {
+                Ok(replaced) => replaced,
+                Err(crowded) => return Ok(Err(crowded)),
+            };
+            for id in &replaced {
+                tx.execute(
+                    "DELETE FROM upload_parts WHERE upload_id = $1",
+                    params![*id],
+                )
+                .await?;
+                tx.execute("DELETE FROM uploads WHERE id = $1", params![*id])
+                    .await?;
+            }
+            insert_upload(tx, &u).await?;
+            Ok(Ok(replaced))
         })
     }
 
@@ -254,6 +279,29 @@ impl<D: Database> UploadStore for D {
                 .collect()
         })
     }
+}
+
+async fn insert_upload(tx: &mut dyn super::Sql, u: &Upload) -> StoreResult<()> {
+    tx.execute(
+        &format!(
+            "INSERT INTO uploads ({UPLOAD_COLUMNS})
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+        ),
+        params![
+            u.id,
+            u.device,
+            u.report,
+            u.photo,
+            u.length,
+            u.received,
+            u.metadata.clone(),
+            u.created_at,
+            u.expires_at,
+            u.completed_at
+        ],
+    )
+    .await?;
+    Ok(())
 }
 
 /// Records a completed upload's photo as held and moves the reports it completes.
