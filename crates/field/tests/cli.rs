@@ -116,3 +116,47 @@ fn demo_fills_the_queue_and_the_queue_command_agrees() {
         .collect();
     assert_eq!(ids, (1..=photos as u64).collect::<Vec<_>>());
 }
+
+/// The key fingerprint a clerk compares with the evidence checker's: the same on every
+/// call, four groups of four hex digits, and the one the device's public key gives.
+#[test]
+fn the_key_fingerprint_is_the_devices_own_and_stable() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let data = data.to_str().unwrap();
+    let run = || {
+        let out = Command::new(env!("CARGO_BIN_EXE_gridwalk-field"))
+            .env("GRIDWALK_SECRETS", "file")
+            .args(["--fixtures", common::fixtures().to_str().unwrap()])
+            .args(["--data-dir", data, "key-fingerprint"])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap().trim().to_owned()
+    };
+    let first = run();
+    assert_eq!(first, run());
+    assert_eq!(first.len(), 19, "{first}");
+    assert!(
+        first
+            .split(' ')
+            .all(|g| g.len() == 4 && g.chars().all(|c| c.is_ascii_hexdigit())),
+        "{first}"
+    );
+    let engine = gridwalk_field::Engine::open(
+        gridwalk_field::FieldConfig {
+            secrets: gridwalk_field::secrets::SecretsChoice::File,
+            ..gridwalk_field::FieldConfig::new(std::path::Path::new(data))
+        },
+        gridwalk_field::Reference::load(&common::fixtures()).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        gridwalk_protocol::signing::fingerprint(&engine.public_key().unwrap()),
+        first
+    );
+}

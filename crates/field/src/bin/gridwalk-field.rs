@@ -101,6 +101,9 @@ enum Command {
     },
     /// This device's ID, as an administrator needs it to enroll the device.
     DeviceId,
+    /// The fingerprint of this device's signing key, to compare with the one
+    /// `gridwalk-evidence verify` prints for a case this tablet reported.
+    KeyFingerprint,
     /// Send the outbox to a sync server now; `--server` and `--token` are remembered.
     Sync {
         /// The server's address, e.g. http://127.0.0.1:8750.
@@ -239,6 +242,11 @@ fn run(cli: &Cli) -> Result<()> {
         Command::Outbox { limit } => print_json(&open(cli)?.pending_mutations(*limit)?),
         Command::DeviceId => {
             println!("{}", open(cli)?.device_id());
+            Ok(())
+        }
+        Command::KeyFingerprint => {
+            let key = open(cli)?.public_key()?;
+            println!("{}", gridwalk_protocol::signing::fingerprint(&key));
             Ok(())
         }
         Command::Sync { server, token } => sync(cli, server.as_deref(), token.as_deref()),
