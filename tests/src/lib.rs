@@ -50,15 +50,156 @@ pub fn bench_setting<T: std::str::FromStr>(name: &str, full: T, quick: T) -> T {
 /// missing or older than its sources (cargo decides; a no-op when it is fresh). It builds
 /// as `cargo test --workspace` does, with the whole workspace's features: `cargo build -p`
 /// would resolve other features and compile the server and its dependencies a second time.
+/// Cargo is asked once per test binary: the tests that run side by side wait for that one
+/// build instead of each queueing for Cargo's lock.
 #[must_use]
 pub fn binary(name: &str) -> PathBuf {
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let ok = std::process::Command::new(cargo)
-        .args(["test", "--workspace", "--no-run", "--quiet"])
-        .status()
-        .unwrap();
-    assert!(ok.success(), "building {name}");
+    static BUILT: std::sync::OnceLock<()> = std::sync::OnceLock::new();
+    BUILT.get_or_init(|| {
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let ok = std::process::Command::new(cargo)
+            .args(["test", "--workspace", "--no-run", "--quiet"])
+            .status()
+            .unwrap();
+        assert!(ok.success(), "building the workspace's binaries");
+    });
     target_dir().join("debug").join(name)
+}
+
+/// The real `gridwalk-sync` binary pointed at a case store of its own: a fresh data
+/// directory, and for PostgreSQL a fresh schema it reaches through `--db` (its URL sets the
+/// `search_path`). Nothing is loaded; [`BinaryCentre::with_fixtures`] loads the fixtures
+/// with the binary's own `admin load-fixtures`.
+#[derive(Debug)]
+pub struct BinaryCentre {
+    pub bin: PathBuf,
+    /// The global flags every run gets: `--data-dir`, and `--db` for PostgreSQL.
+    pub args: Vec<String>,
+    /// Where the embedded case store (`cases.db`) and the local photos (`blobs/`) live.
+    pub data_dir: PathBuf,
+    pub pg_schema: Option<String>,
+    _dir: tempfile::TempDir,
+}
+
+/// How a run of the binary ended.
+#[derive(Debug)]
+pub struct Ran {
+    pub args: Vec<String>,
+    /// The exit code (`None` when a signal ended it).
+    pub code: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Ran {
+    /// Its standard output, trimmed, having checked that it exited 0.
+    #[must_use]
+    pub fn ok(self) -> String {
+        assert_eq!(
+            self.code,
+            Some(0),
+            "gridwalk-sync {:?} failed: {}",
+            self.args,
+            self.stderr
+        );
+        self.stdout.trim().to_owned()
+    }
+}
+
+impl BinaryCentre {
+    /// An empty case store of the given kind.
+    pub async fn new(backend: Backend) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let data_dir = dir.path().join("data");
+        let mut args = vec!["--data-dir".to_owned(), data_dir.display().to_string()];
+        let mut pg_schema = None;
+        if let Backend::Postgres = backend {
+            let schema = format!("gw_test_{}", uuid::Uuid::now_v7().simple());
+            pg_execute(&format!("CREATE SCHEMA {schema}")).await;
+            let sep = if pg_url().contains('?') { '&' } else { '?' };
+            args.push("--db".into());
+            args.push(format!(
+                "{}{sep}options=-c%20search_path%3D{schema}",
+                pg_url()
+            ));
+            pg_schema = Some(schema);
+        }
+        Self {
+            bin: binary("gridwalk-sync"),
+            args,
+            data_dir,
+            pg_schema,
+            _dir: dir,
+        }
+    }
+
+    /// A case store with the fixtures loaded.
+    pub async fn with_fixtures(backend: Backend) -> Self {
+        let centre = Self::new(backend).await;
+        centre
+            .admin(&["load-fixtures", fixtures().to_str().unwrap()])
+            .await;
+        centre
+    }
+
+    /// Runs `gridwalk-sync <args>` with `input` on its standard input, whatever its exit.
+    pub async fn run(&self, args: &[&str], input: &str) -> Ran {
+        use tokio::io::AsyncWriteExt;
+        let mut child = tokio::process::Command::new(&self.bin)
+            .args(&self.args)
+            .args(args)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut stdin = child.stdin.take().unwrap();
+        stdin.write_all(input.as_bytes()).await.unwrap();
+        drop(stdin);
+        let out = child.wait_with_output().await.unwrap();
+        Ran {
+            args: args.iter().map(|&a| a.to_owned()).collect(),
+            code: out.status.code(),
+            stdout: String::from_utf8(out.stdout).unwrap(),
+            stderr: String::from_utf8(out.stderr).unwrap(),
+        }
+    }
+
+    /// `gridwalk-sync admin <rest>`, which must succeed; its standard output, trimmed.
+    pub async fn admin(&self, rest: &[&str]) -> String {
+        self.run(&[&["admin"], rest].concat(), "").await.ok()
+    }
+
+    /// Starts `serve --listen <listen>` with `extra` flags and waits until it listens; the
+    /// process (killed when dropped) and the address it printed. Its log goes to this
+    /// test's output, which the harness shows when the test fails.
+    pub async fn start(&self, listen: &str, extra: &[String]) -> (tokio::process::Child, String) {
+        use tokio::io::{AsyncBufReadExt, BufReader};
+        let mut child = tokio::process::Command::new(&self.bin)
+            .args(&self.args)
+            .args(["serve", "--listen", listen])
+            .args(extra)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .unwrap();
+        let mut log = BufReader::new(child.stderr.take().unwrap()).lines();
+        tokio::spawn(async move {
+            while let Ok(Some(line)) = log.next_line().await {
+                eprintln!("gridwalk-sync: {line}");
+            }
+        });
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        let first = lines.next_line().await.unwrap().unwrap();
+        let url = first.strip_prefix("listening on ").unwrap().to_owned();
+        (child, url)
+    }
+
+    /// Drops the PostgreSQL schema (left in place when a test fails, for a look).
+    pub async fn finish(self) {
+        gridwalk_sync::testkit::drop_schema(self.pg_schema).await;
+    }
 }
 
 #[derive(Debug)]

@@ -3,87 +3,18 @@
 //! every report is there exactly once and nothing on the device was lost.
 #![allow(clippy::unwrap_used)]
 
-use std::process::Stdio;
 use std::time::Duration;
 
 use gridwalk_field::ReportState;
 use gridwalk_system_tests::*;
 use rand::Rng;
-use tokio::io::{AsyncBufReadExt, BufReader};
-use tokio::process::{Child, Command};
+use tokio::process::Child;
 
-/// How the binary is pointed at its case store.
-struct Setup {
-    bin: std::path::PathBuf,
-    args: Vec<String>,
-    pg_schema: Option<String>,
-    _dir: tempfile::TempDir,
-}
-
-async fn setup(backend: Backend) -> Setup {
-    let dir = tempfile::tempdir().unwrap();
-    let mut args = vec![
-        "--data-dir".to_owned(),
-        dir.path().join("data").display().to_string(),
-    ];
-    let mut pg_schema = None;
-    if let Backend::Postgres = backend {
-        let schema = format!("gw_test_{}", uuid::Uuid::now_v7().simple());
-        pg_execute(&format!("CREATE SCHEMA {schema}")).await;
-        let sep = if pg_url().contains('?') { '&' } else { '?' };
-        args.push("--db".into());
-        args.push(format!(
-            "{}{sep}options=-c%20search_path%3D{schema}",
-            pg_url()
-        ));
-        pg_schema = Some(schema);
-    }
-    Setup {
-        bin: binary("gridwalk-sync"),
-        args,
-        pg_schema,
-        _dir: dir,
-    }
-}
-
-impl Setup {
-    async fn admin(&self, rest: &[&str]) -> String {
-        let out = Command::new(&self.bin)
-            .args(&self.args)
-            .arg("admin")
-            .args(rest)
-            .output()
-            .await
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "admin {rest:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).unwrap().trim().to_owned()
-    }
-
-    /// Starts the server on `port` and waits until it listens.
-    async fn start(&self, port: u16) -> Child {
-        let mut child = Command::new(&self.bin)
-            .args(&self.args)
-            .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .kill_on_drop(true)
-            .spawn()
-            .unwrap();
-        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-        let first = lines.next_line().await.unwrap().unwrap();
-        assert_eq!(first, format!("listening on http://127.0.0.1:{port}"));
-        child
-    }
-
-    async fn finish(self) {
-        if let Some(schema) = self.pg_schema {
-            pg_execute(&format!("DROP SCHEMA {schema} CASCADE")).await;
-        }
-    }
+/// Starts the server on `port` and waits until it listens.
+async fn start(centre: &BinaryCentre, port: u16) -> Child {
+    let (child, url) = centre.start(&format!("127.0.0.1:{port}"), &[]).await;
+    assert_eq!(url, format!("http://127.0.0.1:{port}"));
+    child
 }
 
 async fn reports_held(port: u16) -> usize {
@@ -98,8 +29,8 @@ async fn reports_held(port: u16) -> usize {
 
 async fn killing_the_server_mid_push_loses_nothing_and_duplicates_nothing(backend: Backend) {
     const REPORTS: usize = 360;
-    let setup = setup(backend).await;
-    let loaded = setup
+    let centre = BinaryCentre::new(backend).await;
+    let loaded = centre
         .admin(&["load-fixtures", fixtures().to_str().unwrap()])
         .await;
     assert_eq!(loaded, "", "load-fixtures prints nothing on stdout");
@@ -114,7 +45,7 @@ async fn killing_the_server_mid_push_loses_nothing_and_duplicates_nothing(backen
         };
         capture(&engine, &photos, RUBBISH);
     }
-    let token = setup
+    let token = centre
         .admin(&[
             "enroll-device",
             "--user",
@@ -132,7 +63,7 @@ async fn killing_the_server_mid_push_loses_nothing_and_duplicates_nothing(backen
     let client = connect(&engine, &format!("http://127.0.0.1:{port}"), &token);
     let (mut interrupted, mut answers_lost) = (0, 0);
     for _round in 0..8 {
-        let mut server = setup.start(port).await;
+        let mut server = start(&centre, port).await;
         // Did the last kill land after the centre applied something but before the device
         // heard? Then the centre is ahead of the device, and the repeat must be harmless.
         let held = reports_held(port).await;
@@ -168,7 +99,7 @@ async fn killing_the_server_mid_push_loses_nothing_and_duplicates_nothing(backen
     assert!(interrupted > 0, "no kill landed during a sync");
 
     // Up for good: whatever is left goes through.
-    let mut server = setup.start(port).await;
+    let mut server = start(&centre, port).await;
     let done = engine.sync_once(&client, "test").await.unwrap();
     assert_eq!(done.rejected, 0);
     let q = engine.queue_summary().unwrap();
@@ -184,7 +115,7 @@ async fn killing_the_server_mid_push_loses_nothing_and_duplicates_nothing(backen
         "{interrupted} syncs were cut off by a kill; {answers_lost} times the centre had \
          applied mutations whose answers never reached the device"
     );
-    setup.finish().await;
+    centre.finish().await;
 }
 
 on_every_backend!(killing_the_server_mid_push_loses_nothing_and_duplicates_nothing);

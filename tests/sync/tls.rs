@@ -7,7 +7,6 @@
 #![allow(clippy::unwrap_used)]
 
 use std::path::{Path, PathBuf};
-use std::process::Stdio;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
@@ -19,8 +18,6 @@ use gridwalk_field::FieldConfig;
 use gridwalk_field::sync::{SyncClient, SyncSettings, Transport};
 use gridwalk_system_tests::*;
 use rustls::pki_types::{CertificateDer, ServerName};
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
-use tokio::process::{Child, Command};
 
 /// A city's own certificate authority.
 struct Ca {
@@ -108,92 +105,6 @@ impl Files {
     }
 }
 
-/// The server binary pointed at a case store of its own.
-struct Centre {
-    bin: PathBuf,
-    args: Vec<String>,
-    pg_schema: Option<String>,
-    _dir: tempfile::TempDir,
-}
-
-async fn centre(backend: Backend) -> Centre {
-    let dir = tempfile::tempdir().unwrap();
-    let mut args = vec![
-        "--data-dir".to_owned(),
-        dir.path().join("data").display().to_string(),
-    ];
-    let mut pg_schema = None;
-    if let Backend::Postgres = backend {
-        let schema = format!("gw_test_{}", uuid::Uuid::now_v7().simple());
-        pg_execute(&format!("CREATE SCHEMA {schema}")).await;
-        let sep = if pg_url().contains('?') { '&' } else { '?' };
-        args.push("--db".into());
-        args.push(format!(
-            "{}{sep}options=-c%20search_path%3D{schema}",
-            pg_url()
-        ));
-        pg_schema = Some(schema);
-    }
-    let centre = Centre {
-        bin: binary("gridwalk-sync"),
-        args,
-        pg_schema,
-        _dir: dir,
-    };
-    centre
-        .admin(&["load-fixtures", fixtures().to_str().unwrap()], "")
-        .await;
-    centre
-}
-
-impl Centre {
-    /// An admin command with `input` on its standard input; its standard output.
-    async fn admin(&self, rest: &[&str], input: &str) -> String {
-        let mut child = Command::new(&self.bin)
-            .args(&self.args)
-            .arg("admin")
-            .args(rest)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut stdin = child.stdin.take().unwrap();
-        stdin.write_all(input.as_bytes()).await.unwrap();
-        drop(stdin);
-        let out = child.wait_with_output().await.unwrap();
-        assert!(
-            out.status.success(),
-            "admin {rest:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).unwrap().trim().to_owned()
-    }
-
-    /// Starts `serve` on a free loopback port with `extra` flags; the address it printed.
-    async fn start(&self, extra: &[String]) -> (Child, String) {
-        let mut child = Command::new(&self.bin)
-            .args(&self.args)
-            .args(["serve", "--listen", "127.0.0.1:0"])
-            .args(extra)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .kill_on_drop(true)
-            .spawn()
-            .unwrap();
-        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-        let first = lines.next_line().await.unwrap().unwrap();
-        let url = first.strip_prefix("listening on ").unwrap().to_owned();
-        (child, url)
-    }
-
-    async fn finish(self) {
-        if let Some(schema) = self.pg_schema {
-            pg_execute(&format!("DROP SCHEMA {schema} CASCADE")).await;
-        }
-    }
-}
-
 /// An engine signed in as the demo inspector that reaches the centre as `transport` says.
 fn engine_with(dir: &Path, transport: Transport) -> gridwalk_field::Engine {
     signed_in_engine_from(
@@ -216,8 +127,8 @@ fn trusting(ca: &Ca) -> reqwest::Client {
 async fn an_engine_trusting_the_city_ca_sends_a_report_and_its_photo_over_https(backend: Backend) {
     let (ca, dir) = (Ca::new(), tempfile::tempdir().unwrap());
     let files = Files::write(dir.path(), &ca, &ca.leaf());
-    let centre = centre(backend).await;
-    let (mut server, url) = centre.start(&files.tls_args()).await;
+    let centre = BinaryCentre::with_fixtures(backend).await;
+    let (mut server, url) = centre.start("127.0.0.1:0", &files.tls_args()).await;
     assert!(url.starts_with("https://127.0.0.1:"), "{url}");
 
     let engine_dir = tempfile::tempdir().unwrap();
@@ -230,16 +141,13 @@ async fn an_engine_trusting_the_city_ca_sends_a_report_and_its_photo_over_https(
     );
     capture(&engine, &[fixtures().join("photos/orient-1.jpg")], RUBBISH);
     let token = centre
-        .admin(
-            &[
-                "enroll-device",
-                "--user",
-                INSPECTOR,
-                "--device",
-                &engine.device_id().to_string(),
-            ],
-            "",
-        )
+        .admin(&[
+            "enroll-device",
+            "--user",
+            INSPECTOR,
+            "--device",
+            &engine.device_id().to_string(),
+        ])
         .await;
 
     // Without the city's CA the centre's certificate is not trusted, and nothing goes.
@@ -324,16 +232,17 @@ async fn hsts_and_secure_cookies_under_https_and_neither_over_plain_loopback_htt
 ) {
     let (ca, dir) = (Ca::new(), tempfile::tempdir().unwrap());
     let files = Files::write(dir.path(), &ca, &ca.leaf());
-    let centre = centre(backend).await;
-    centre
-        .admin(
-            &["set-password", "--user", LEADER],
+    let centre = BinaryCentre::with_fixtures(backend).await;
+    let set = centre
+        .run(
+            &["admin", "set-password", "--user", LEADER],
             &format!("{PASSWORD}\n"),
         )
         .await;
+    assert_eq!(set.ok(), "", "set-password prints nothing on stdout");
 
     let plain_client = reqwest::Client::new();
-    let (mut server, url) = centre.start(&[]).await;
+    let (mut server, url) = centre.start("127.0.0.1:0", &[]).await;
     assert!(url.starts_with("http://"), "{url}");
     let (cookie, hsts) = cookie_and_hsts(&plain_client, &url).await;
     assert!(
@@ -348,7 +257,7 @@ async fn hsts_and_secure_cookies_under_https_and_neither_over_plain_loopback_htt
         "--public-url".to_owned(),
         "https://gridwalk.city.example".into(),
     ];
-    let (mut server, url) = centre.start(&proxied).await;
+    let (mut server, url) = centre.start("127.0.0.1:0", &proxied).await;
     let (cookie, hsts) = cookie_and_hsts(&plain_client, &url).await;
     assert!(is_secure(&cookie), "{cookie}");
     assert!(
@@ -358,7 +267,7 @@ async fn hsts_and_secure_cookies_under_https_and_neither_over_plain_loopback_htt
     );
     server.kill().await.unwrap();
 
-    let (mut server, url) = centre.start(&files.tls_args()).await;
+    let (mut server, url) = centre.start("127.0.0.1:0", &files.tls_args()).await;
     let (cookie, hsts) = cookie_and_hsts(&trusting(&ca), &url).await;
     assert!(
         is_secure(&cookie) && cookie.contains("HttpOnly"),
@@ -399,8 +308,8 @@ async fn a_renewed_certificate_is_served_without_a_restart_and_a_broken_one_is_n
     let (ca, dir) = (Ca::new(), tempfile::tempdir().unwrap());
     let (first, second) = (ca.leaf(), ca.leaf());
     let files = Files::write(dir.path(), &ca, &first);
-    let centre = centre(Backend::Sqlite).await;
-    let (mut server, url) = centre.start(&files.tls_args()).await;
+    let centre = BinaryCentre::with_fixtures(Backend::Sqlite).await;
+    let (mut server, url) = centre.start("127.0.0.1:0", &files.tls_args()).await;
     let addr = url.strip_prefix("https://").unwrap().to_owned();
     assert_eq!(certificate_served(&addr, &ca).await, first.der);
 
@@ -431,7 +340,7 @@ async fn the_server_names_what_is_wrong_with_its_certificate_and_does_not_start(
     let (ca, dir) = (Ca::new(), tempfile::tempdir().unwrap());
     let files = Files::write(dir.path(), &ca, &ca.leaf());
     std::fs::write(&files.key, ca.leaf().key).unwrap();
-    let centre = centre(Backend::Sqlite).await;
+    let centre = BinaryCentre::with_fixtures(Backend::Sqlite).await;
     let missing = dir.path().join("nowhere.pem").display().to_string();
     let cases = [
         (files.tls_args(), "does not belong to the certificate"),
@@ -447,16 +356,13 @@ async fn the_server_names_what_is_wrong_with_its_certificate_and_does_not_start(
         (files.tls_args()[..2].to_vec(), "go together"),
     ];
     for (args, says) in cases {
-        let out = Command::new(&centre.bin)
-            .args(&centre.args)
-            .args(["serve", "--listen", "127.0.0.1:0"])
-            .args(&args)
-            .output()
-            .await
-            .unwrap();
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        assert!(!out.status.success(), "{args:?} started");
-        assert!(stderr.contains(says), "{args:?}: {stderr}");
+        let serve: Vec<&str> = ["serve", "--listen", "127.0.0.1:0"]
+            .into_iter()
+            .chain(args.iter().map(String::as_str))
+            .collect();
+        let out = centre.run(&serve, "").await;
+        assert_ne!(out.code, Some(0), "{args:?} started");
+        assert!(out.stderr.contains(says), "{args:?}: {}", out.stderr);
         assert!(out.stdout.is_empty(), "{args:?} listened");
     }
     centre.finish().await;

@@ -393,10 +393,12 @@ async fn run(cli: Cli) -> Result<()> {
             }
             AdminCommand::Users => {
                 for (u, disabled) in store.users().await? {
+                    // Spelt as `create-user --role` takes it, so a script can feed it back.
+                    let role = serde_json::to_value(u.role)?;
                     println!(
-                        "{}\t{:?}\t{}\t{}\t{}",
+                        "{}\t{}\t{}\t{}\t{}",
                         u.login,
-                        u.role,
+                        role.as_str().unwrap_or_default(),
                         u.team.as_deref().or(u.department.as_deref()).unwrap_or("-"),
                         u.name,
                         disabled.map_or_else(|| "active".into(), |t| format!("disabled {t}"))
