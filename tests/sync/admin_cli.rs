@@ -81,6 +81,12 @@ async fn tamper(centre: &BinaryCentre, sqlite: &str, postgres: &str) {
 
 async fn the_listings_show_the_fixture_people_and_an_enrolled_tablet(backend: Backend) {
     let centre = BinaryCentre::new(backend).await;
+    // Before anything is loaded (a wrong --data-dir creates an empty store), `verify`
+    // does not call it intact.
+    let empty = centre.run(&["admin", "verify"], "").await;
+    assert_eq!(empty.code, Some(1), "{empty:?}");
+    assert!(!empty.stdout.contains("OK"), "{empty:?}");
+    assert!(empty.stderr.contains("nothing was verified"), "{empty:?}");
     let loaded = centre
         .run(
             &["admin", "load-fixtures", fixtures().to_str().unwrap()],

@@ -160,3 +160,31 @@ fn the_key_fingerprint_is_the_devices_own_and_stable() {
         first
     );
 }
+
+/// `GRIDWALK_ALLOW_INSECURE_HTTP=1`, as the README and the app spell it, is taken by the
+/// CLI too (and 0 as no); anything else is refused in words.
+#[test]
+fn the_insecure_http_switch_takes_one_and_zero() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let with = |value: &str| {
+        Command::new(env!("CARGO_BIN_EXE_gridwalk-field"))
+            .env("GRIDWALK_SECRETS", "file")
+            .env("GRIDWALK_ALLOW_INSECURE_HTTP", value)
+            .args(["--fixtures", common::fixtures().to_str().unwrap()])
+            .args(["--data-dir", data.to_str().unwrap(), "device-id"])
+            .output()
+            .unwrap()
+    };
+    for value in ["1", "0", "true", "false"] {
+        let out = with(value);
+        assert!(
+            out.status.success(),
+            "{value}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let out = with("maybe");
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("maybe"));
+}

@@ -405,6 +405,14 @@ fn report_label(id: ReportId, case_no: Option<&str>) -> String {
 /// re-walks the administrative acts chain, and re-hashes every photo the centre holds
 /// through the blob store (local or S3 alike).
 pub async fn verify(store: &dyn CaseStore, blobs: &BlobStore) -> anyhow::Result<Verified> {
+    // A store with nothing loaded is not a centre's: most likely the wrong `--data-dir`
+    // (or `--db`), which opening has just created empty. "Intact" would mislead.
+    if store.reference_texts().await?.0.is_empty() {
+        anyhow::bail!(
+            "this store holds no centre's data (no code table was ever loaded), so nothing was \
+             verified: is --data-dir (or --db) the centre's?"
+        );
+    }
     let mut out = Verified::default();
     let mut after = None;
     loop {

@@ -50,7 +50,15 @@ struct Cli {
     centre_ca: Option<PathBuf>,
     /// Send to a plain http:// centre that is not on this machine (tokens and reports then
     /// cross the network unencrypted: for a closed test network only).
-    #[arg(long, env = "GRIDWALK_ALLOW_INSECURE_HTTP", global = true)]
+    /// The variable takes 1/0 as the app does (or true/false, yes/no).
+    #[arg(
+        long,
+        env = "GRIDWALK_ALLOW_INSECURE_HTTP",
+        global = true,
+        num_args = 0..=1,
+        default_missing_value = "true",
+        value_parser = clap::builder::BoolishValueParser::new()
+    )]
     allow_insecure_http: bool,
     #[command(subcommand)]
     command: Command,
