@@ -155,6 +155,11 @@ async fn an_engine_trusting_the_city_ca_sends_a_report_and_its_photo_over_https(
         SyncClient::new(&SyncSettings::new(&url, &token, &Transport::default()).unwrap()).unwrap();
     let e = engine.sync_once(&untrusting, "test").await.unwrap_err();
     assert_eq!(e.kind(), "network", "{e}");
+    assert!(
+        e.to_string().contains("certificate is not trusted")
+            && e.to_string().contains("--centre-ca"),
+        "the refusal names the certificate, not the network: {e}"
+    );
     assert_eq!(engine.queue_summary().unwrap().pending_reports, 1);
 
     engine.configure_sync(&url, &token).unwrap();

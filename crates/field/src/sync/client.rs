@@ -410,12 +410,31 @@ fn from_answer(status: StatusCode, body: Option<ApiError>) -> Error {
 fn network(e: reqwest::Error) -> Error {
     let what = if e.is_timeout() {
         "the connection timed out".to_owned()
+    } else if let Some(why) = certificate_problem(&e) {
+        format!(
+            "the centre's certificate is not trusted by this device ({why}); if the city uses its own certificate authority, give the device its certificate (--centre-ca)"
+        )
     } else if e.is_connect() {
         "no connection".to_owned()
     } else {
         e.to_string()
     };
     Error::Network(what)
+}
+
+/// What the TLS layer said of the centre's certificate, if that is why the connection
+/// failed (the words of the innermost cause that names a certificate).
+fn certificate_problem(e: &(dyn std::error::Error + 'static)) -> Option<String> {
+    let mut found = None;
+    let mut cause = Some(e);
+    while let Some(c) = cause {
+        let text = c.to_string();
+        if text.to_ascii_lowercase().contains("certificate") {
+            found = Some(text);
+        }
+        cause = c.source();
+    }
+    found
 }
 
 fn from_status(status: StatusCode, body: Option<ApiError>, request: &PushRequest) -> Error {
