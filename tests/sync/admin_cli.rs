@@ -94,6 +94,14 @@ async fn the_listings_show_the_fixture_people_and_an_enrolled_tablet(backend: Ba
         )
         .await;
     assert!(loaded.stderr.contains("15 users"), "{}", loaded.stderr);
+    // The embedded store is private to the account running the centre.
+    #[cfg(unix)]
+    if backend == Backend::Sqlite {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&centre.data_dir), 0o700);
+        assert_eq!(mode(&centre.data_dir.join("cases.db")), 0o600);
+    }
     assert_eq!(loaded.ok(), "", "load-fixtures prints nothing on stdout");
 
     // One line per person: login, role (as `create-user --role` spells it), team or

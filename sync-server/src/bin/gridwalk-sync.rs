@@ -191,12 +191,38 @@ async fn open_store(dir: &std::path::Path, db: Option<&str>) -> Result<Arc<dyn C
         }
         None => {
             std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-            let store = SqliteStore::open(&dir.join("cases.db"))
+            let path = dir.join("cases.db");
+            let store = SqliteStore::open(&path)
                 .await
                 .context("opening the case store")?;
+            private(dir, &path)?;
             Ok(Arc::new(store))
         }
     }
+}
+
+/// Keeps the embedded store's data private to the account that runs the centre: its
+/// directory `0700` (the photos are under it), the database and its journal files `0600`.
+/// Reports carry personal data; another account on the host has no business reading them.
+fn private(dir: &std::path::Path, db: &std::path::Path) -> Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let set = |p: &std::path::Path, mode: u32| {
+            std::fs::set_permissions(p, std::fs::Permissions::from_mode(mode))
+                .with_context(|| format!("making {} private", p.display()))
+        };
+        set(dir, 0o700)?;
+        for suffix in ["", "-wal", "-shm"] {
+            let file = PathBuf::from(format!("{}{suffix}", db.display()));
+            if file.exists() {
+                set(&file, 0o600)?;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = (dir, db);
+    Ok(())
 }
 
 /// Resolves when the process is asked to stop: Ctrl-C (SIGINT) or SIGTERM (what systemd

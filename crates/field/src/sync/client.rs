@@ -86,7 +86,8 @@ fn centre_url(url: &str, transport: &Transport) -> Result<reqwest::Url> {
         return Err(Error::Insecure(format!(
             "{url} is plain http://, so the device token and reports would cross the network \
              unencrypted; use the centre's https:// address (plain http:// is only for this \
-             machine, unless the installer sets allow_insecure_http for a closed test network)"
+             machine, unless the installer allows it for a closed test network: \
+             --allow-insecure-http, or GRIDWALK_ALLOW_INSECURE_HTTP=1)"
         )));
     }
     Ok(parsed)
