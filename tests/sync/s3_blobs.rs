@@ -15,8 +15,10 @@ use tokio::io::{AsyncBufReadExt, BufReader};
 /// Starts moto's S3 server on a free port; returns it and its URL.
 async fn moto() -> (tokio::process::Child, String) {
     let bin = tokio::task::spawn_blocking(python_venv).await.unwrap();
-    let mut child = tokio::process::Command::new(bin.join("moto_server"))
-        .args(["-H", "127.0.0.1", "-p", "0"])
+    // `python -m`, not the `moto_server` script: a script's first line names the venv's
+    // path when it was made, so a target directory moved since would break it.
+    let mut child = tokio::process::Command::new(bin.join("python"))
+        .args(["-m", "moto.server", "-H", "127.0.0.1", "-p", "0"])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .kill_on_drop(true)
