@@ -410,7 +410,7 @@ async fn plain_http_beyond_this_machine_is_refused_before_anything_is_sent() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success());
     assert!(stderr.contains("unencrypted"), "{stderr}");
-    assert!(stderr.contains("allow_insecure_http"), "{stderr}");
+    assert!(stderr.contains("--allow-insecure-http"), "{stderr}");
 }
 
 /// A fake centre in front of the real one: everything is passed through, except that an
