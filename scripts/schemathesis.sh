@@ -22,10 +22,13 @@ for b in gridwalk-sync gridwalk-field; do
 done
 
 VENV="$ROOT/target/schemathesis-venv"
-if ! "$VENV/bin/st" --version 2>/dev/null | grep -q "$ST_VERSION"; then
+# Through the venv's python (`-m`), not its scripts: a script's first line names the path
+# the venv was made at, so a moved target directory would break it.
+if ! "$VENV/bin/python" -m schemathesis.cli --version 2>/dev/null | grep -q "$ST_VERSION"; then
   echo "== schemathesis: install $ST_VERSION into $VENV"
+  rm -rf "$VENV"
   python3 -m venv "$VENV"
-  "$VENV/bin/pip" install --quiet --disable-pip-version-check "schemathesis==$ST_VERSION"
+  "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check "schemathesis==$ST_VERSION"
 fi
 
 DIR=$(mktemp -d)
@@ -78,7 +81,7 @@ TOML
 echo "== schemathesis $ST_VERSION: $URL/openapi.json, $MAX_EXAMPLES examples an operation, at most ${MAX_TIME}s"
 # Signing out would end the session the other console operations run with.
 status=0
-GW_ST_HOOKS="$DIR/hooks.py" GW_DEVICE_TOKEN="$TOKEN" GW_CONSOLE_TOKEN="$SESSION" "$VENV/bin/st" \
+GW_ST_HOOKS="$DIR/hooks.py" GW_DEVICE_TOKEN="$TOKEN" GW_CONSOLE_TOKEN="$SESSION" "$VENV/bin/python" -m schemathesis.cli \
   --config-file "$DIR/schemathesis.toml" run "$URL/openapi.json" \
   --checks "${ST_CHECKS:-not_a_server_error,response_schema_conformance}" \
   --max-examples "$MAX_EXAMPLES" --max-time "$MAX_TIME" --seed 20261130 \
