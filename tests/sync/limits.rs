@@ -237,21 +237,30 @@ async fn reports_that_could_never_complete_are_refused(backend: Backend) {
     s.finish().await;
 }
 
-async fn uploads_are_bounded_per_photo_per_device_and_per_piece(backend: Backend) {
-    let s = server(backend).await;
+/// A tablet with `reports` reports of three photos each, enrolled and pushed (all applied):
+/// its engine (and data dir), token, and every photo slot as `(report, photo)`.
+async fn pushed_photo_slots(
+    s: &Server,
+    reports: usize,
+) -> (
+    gridwalk_field::Engine,
+    tempfile::TempDir,
+    String,
+    Vec<(gridwalk_protocol::ReportId, gridwalk_protocol::PhotoRef)>,
+) {
     let dir = tempfile::tempdir().unwrap();
     let engine = signed_in_engine(dir.path());
     let photo = fixtures().join("photos/orient-1.jpg");
-    for _ in 0..6 {
+    for _ in 0..reports {
         capture(
             &engine,
             &[photo.clone(), photo.clone(), photo.clone()],
-            (gridwalk_protocol::Kind::Event, "0507"),
+            RUBBISH,
         );
     }
-    let token = enroll(&s, &engine).await;
+    let token = enroll(s, &engine).await;
     let pushed = engine.pending_mutations(100).unwrap();
-    let resp: PushResponse = post_push(&s, &token, &request(&engine, pushed.clone()))
+    let resp: PushResponse = post_push(s, &token, &request(&engine, pushed.clone()))
         .await
         .json()
         .await
@@ -264,7 +273,13 @@ async fn uploads_are_bounded_per_photo_per_device_and_per_piece(backend: Backend
             r.photos.iter().map(move |p| (r.id, p.clone()))
         })
         .collect();
-    assert_eq!(slots.len(), 18);
+    assert_eq!(slots.len(), 3 * reports);
+    (engine, dir, token, slots)
+}
+
+async fn uploads_are_bounded_per_photo_per_device_and_per_piece(backend: Backend) {
+    let s = server(backend).await;
+    let (engine, _dir, token, slots) = pushed_photo_slots(&s, 6).await;
 
     // A second upload for one photo replaces the first: 150 creations leave one upload.
     let (report, p) = &slots[0];
@@ -583,32 +598,7 @@ async fn bytes_in_flight_are_capped_per_device(backend: Backend) {
 /// one upload for one photo.
 async fn racing_creations_keep_the_limits(backend: Backend) {
     let s = server(backend).await;
-    let dir = tempfile::tempdir().unwrap();
-    let engine = signed_in_engine(dir.path());
-    let photo = fixtures().join("photos/orient-1.jpg");
-    for _ in 0..7 {
-        capture(
-            &engine,
-            &[photo.clone(), photo.clone(), photo.clone()],
-            (gridwalk_protocol::Kind::Event, "0507"),
-        );
-    }
-    let token = enroll(&s, &engine).await;
-    let pushed = engine.pending_mutations(100).unwrap();
-    let resp: PushResponse = post_push(&s, &token, &request(&engine, pushed.clone()))
-        .await
-        .json()
-        .await
-        .unwrap();
-    assert!(resp.results.iter().all(|r| r.outcome == Outcome::Applied));
-    let slots: Vec<_> = pushed
-        .iter()
-        .flat_map(|m| {
-            let r = m.body.submitted().unwrap();
-            r.photos.iter().map(move |p| (r.id, p.clone()))
-        })
-        .collect();
-    assert_eq!(slots.len(), 21);
+    let (engine, _dir, token, slots) = pushed_photo_slots(&s, 7).await;
     let open = || async {
         s.store
             .open_uploads(engine.device_id(), Utc::now())
@@ -616,35 +606,17 @@ async fn racing_creations_keep_the_limits(backend: Backend) {
             .unwrap()
     };
 
-    // Each creation sent on its own task, all at once.
+    // Every creation sent at once (the server decides them concurrently).
     let at_once = |list: Vec<(gridwalk_protocol::ReportId, gridwalk_protocol::PhotoRef)>| {
-        let (url, token) = (s.url.clone(), token.clone());
+        let (s, token) = (&s, token.as_str());
         async move {
-            use gridwalk_protocol::tus;
-            let mut set = tokio::task::JoinSet::new();
-            let client = reqwest::Client::new();
-            for (report, p) in list {
-                let (report, id) = (report.to_string(), p.id.to_string());
-                set.spawn(
-                    client
-                        .post(format!("{url}/v1/uploads/"))
-                        .bearer_auth(&token)
-                        .header(tus::header::TUS_RESUMABLE, tus::VERSION)
-                        .header(tus::header::UPLOAD_LENGTH, p.bytes.to_string())
-                        .header(
-                            tus::header::UPLOAD_METADATA,
-                            tus::encode_metadata([
-                                (tus::meta::REPORT, report.as_str()),
-                                (tus::meta::PHOTO, id.as_str()),
-                            ]),
-                        )
-                        .send(),
-                );
-            }
-            set.join_all()
+            let sent = list
+                .iter()
+                .map(|(report, p)| tus_create(s, token, *report, p));
+            futures_util::future::join_all(sent)
                 .await
-                .into_iter()
-                .map(|r| r.unwrap().status().as_u16())
+                .iter()
+                .map(|r| r.status().as_u16())
                 .collect::<Vec<_>>()
         }
     };
