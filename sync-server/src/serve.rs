@@ -663,7 +663,9 @@ mod tests {
             blobs,
             crate::services::uploads::UploadSettings::default(),
         );
-        let router = crate::app(state).merge(crate::api::pages::routes(console_dir));
+        let router = crate::app(state).merge(crate::api::pages::routes(
+            &crate::api::pages::Source::Dir(console_dir.to_path_buf()),
+        ));
         let mut router = limited(router, Limits::default());
         if https {
             router = over_https(router);

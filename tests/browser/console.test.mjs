@@ -77,7 +77,7 @@ before(async () => {
   admin(["set-password", "--user", "sunyue"], `${PASSWORD}\n`);
   server = spawn(
     join(BIN, "gridwalk-sync"),
-    ["--data-dir", centre, "serve", "--listen", "127.0.0.1:0", "--console-dir", join(ROOT, "ui", "dist")],
+    ["--data-dir", centre, "serve", "--listen", "127.0.0.1:0"],
     { stdio: ["ignore", "pipe", "inherit"] },
   );
   url = await new Promise((resolve, reject) => {

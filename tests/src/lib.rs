@@ -179,6 +179,8 @@ impl BinaryCentre {
             .args(&self.args)
             .args(["serve", "--listen", listen])
             .args(extra)
+            // Away from the checkout, so nothing it serves can come from `ui/dist` on disk.
+            .current_dir(self._dir.path())
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::piped())
             .kill_on_drop(true)

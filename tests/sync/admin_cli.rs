@@ -374,3 +374,59 @@ on_every_backend!(
     a_disabled_person_cannot_sign_in_until_enabled_and_an_unknown_login_is_refused,
     a_pushed_case_verifies_and_exports_and_a_tampered_store_is_named,
 );
+
+/// The console's pages come from inside the binary: started in an empty directory (no
+/// `ui/dist` anywhere near), `/console/` is the console, its assets load with their types
+/// and are cached for good, and the page itself is revalidated by its ETag.
+#[tokio::test]
+async fn the_console_is_served_from_inside_the_binary_wherever_it_starts() {
+    let centre = BinaryCentre::new(Backend::Sqlite).await;
+    let (_server, url) = centre.start("127.0.0.1:0", &[]).await;
+    let client = reqwest::Client::new();
+    let page = client.get(format!("{url}/console/")).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    assert_eq!(page.headers()["content-type"], "text/html");
+    assert_eq!(page.headers()["cache-control"], "no-cache");
+    let etag = page.headers()["etag"].to_str().unwrap().to_owned();
+    let html = page.text().await.unwrap();
+    let script = html
+        .split("src=\"")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .expect("the page names its script");
+    let script = script.strip_prefix("./").expect("relative to /console/");
+    assert!(script.starts_with("assets/"), "{script}");
+    let asset = client
+        .get(format!("{url}/console/{script}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(asset.status(), 200);
+    assert!(
+        asset.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .contains("javascript")
+    );
+    assert!(
+        asset.headers()["cache-control"]
+            .to_str()
+            .unwrap()
+            .contains("immutable")
+    );
+    assert!(asset.bytes().await.unwrap().len() > 1000);
+    let again = client
+        .get(format!("{url}/console/"))
+        .header("if-none-match", &etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), 304);
+    let missing = client
+        .get(format!("{url}/console/assets/no-such.js"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(missing.status(), 404);
+    centre.finish().await;
+}

@@ -74,8 +74,8 @@ enum Command {
         /// the proxy ends TLS, so answers carry HSTS and cookies are Secure.
         #[arg(long, env = "GRIDWALK_SYNC_PUBLIC_URL")]
         public_url: Option<String>,
-        /// The console's build (the `ui/dist` directory holding `console.html`), served
-        /// under /console/ [default: ui/dist].
+        /// Serve the console's pages from this directory (a `ui/dist` holding
+        /// `console.html`) instead of the build compiled into this binary.
         #[arg(long, env = "GRIDWALK_SYNC_CONSOLE_DIR")]
         console_dir: Option<PathBuf>,
     },
@@ -297,7 +297,7 @@ async fn run(cli: Cli) -> Result<()> {
     let store = open_store(&settings.data_dir, settings.db.as_deref()).await?;
     match cli.command {
         Command::Serve { console_dir, .. } => {
-            let console_dir = console_dir.unwrap_or_else(gridwalk_sync::api::pages::default_dir);
+            let pages = gridwalk_sync::api::pages::source(console_dir.as_deref());
             let blobs = BlobStore::open(&settings.blobs)?;
             let state = AppState::new(store, blobs, settings.uploads);
             let listener = tokio::net::TcpListener::bind(settings.listen)
@@ -343,7 +343,7 @@ async fn run(cli: Cli) -> Result<()> {
                     }
                 }
             });
-            let router = app(state).merge(gridwalk_sync::api::pages::routes(&console_dir));
+            let router = app(state).merge(gridwalk_sync::api::pages::routes(&pages));
             let limits = settings.limits;
             let mut router = serve::limited(router, limits);
             if transport.https {
