@@ -14,6 +14,11 @@ pub struct CommandError {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     #[ts(as = "Option<Vec<(String, String)>>", optional)]
     pub fields: Vec<(String, String)>,
+    /// The same as messages of the catalogue (`ui/src/shared/messages.ts`), for the form
+    /// to say in the inspector's language.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[ts(optional, as = "Option<Vec<gridwalk_protocol::message::FieldMessage>>")]
+    pub problems: Vec<gridwalk_protocol::message::FieldMessage>,
 }
 
 impl CommandError {
@@ -23,6 +28,7 @@ impl CommandError {
             kind,
             message: message.into(),
             fields: Vec::new(),
+            problems: Vec::new(),
         }
     }
 }
@@ -31,18 +37,26 @@ impl From<gridwalk_field::Error> for CommandError {
     fn from(e: gridwalk_field::Error) -> Self {
         use gridwalk_field::Error as E;
         let kind = e.kind();
-        let fields = match &e {
-            E::Invalid(v) => {
+        let (fields, problems) = match &e {
+            E::Invalid(v) => (
                 v.0.iter()
-                    .map(|f| (f.field.clone(), f.problem.clone()))
-                    .collect()
-            }
-            _ => Vec::new(),
+                    .map(|f| (f.field.clone(), f.problem.english()))
+                    .collect(),
+                v.0.iter()
+                    .map(|f| gridwalk_protocol::message::FieldMessage {
+                        field: f.field.clone(),
+                        code: f.problem.code.clone(),
+                        params: f.problem.params.clone(),
+                    })
+                    .collect(),
+            ),
+            _ => (Vec::new(), Vec::new()),
         };
         Self {
             kind,
             message: e.to_string(),
             fields,
+            problems,
         }
     }
 }

@@ -8,6 +8,7 @@
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
+use gridwalk_protocol::message::msg;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 
@@ -169,7 +170,7 @@ impl FromRequestParts<AppState> for ConsoleAuth {
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
-        let signed_out = || AppError::SignedOut("sign in to the console first".into());
+        let signed_out = || AppError::SignedOut(msg!(SIGN_IN_FIRST));
         let token = session_token(parts).ok_or_else(signed_out)?;
         let session = token_hash(&token);
         let now = chrono::Utc::now();
@@ -177,13 +178,13 @@ impl FromRequestParts<AppState> for ConsoleAuth {
             .store
             .session_user(&session, now)
             .await?
-            .ok_or_else(|| AppError::SignedOut("your session has ended; sign in again".into()))?;
+            .ok_or_else(|| AppError::SignedOut(msg!(SESSION_ENDED)))?;
         match session_state(now, last_used) {
             SessionState::Idle => {
                 state.store.end_session(&session).await?;
-                return Err(AppError::SignedOut(format!(
-                    "your session ended after {SESSION_IDLE_MINUTES} minutes without use; \
-                     sign in again"
+                return Err(AppError::SignedOut(msg!(
+                    SESSION_IDLE,
+                    minutes = SESSION_IDLE_MINUTES
                 )));
             }
             SessionState::Live { touch: true } => state.store.touch_session(&session, now).await?,

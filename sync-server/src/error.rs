@@ -5,6 +5,7 @@
 use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use gridwalk_protocol::message::{Message, msg};
 use gridwalk_protocol::{ApiError, MutationId, tus};
 
 use crate::blobs::BlobError;
@@ -15,17 +16,17 @@ use crate::store::StoreError;
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
     #[error("{0}")]
-    BadRequest(String),
+    BadRequest(Message),
     #[error("missing or unknown device token")]
     Unauthorized,
     #[error("{0}")]
-    Forbidden(String),
+    Forbidden(Message),
     /// The console's session is missing, unknown or over, or the sign-in was wrong.
     #[error("{0}")]
-    SignedOut(String),
+    SignedOut(Message),
     /// The case loop refused the step, in words (someone acted first, or out of turn).
     #[error("{0}")]
-    Refused(String),
+    Refused(Message),
     #[error("mutation numbers must continue from {expected}")]
     Gap { expected: MutationId },
     #[error(
@@ -36,38 +37,38 @@ pub enum AppError {
         expected: MutationId,
     },
     #[error("{0}")]
-    NotFound(String),
+    NotFound(Message),
     /// The request did not arrive in time: its body stopped, or the whole took too long.
     #[error("{0}")]
-    TimedOut(String),
+    TimedOut(Message),
     #[error("{0}")]
-    Gone(String),
+    Gone(Message),
     /// The device's feed cursor cannot continue: it must pull from the start.
     #[error("{0}")]
-    Resync(String),
+    Resync(Message),
     #[error("this upload holds {received} bytes; continue from there")]
     OffsetMismatch { received: u64 },
     #[error("{0}")]
-    TooLarge(String),
+    TooLarge(Message),
     /// The client holds as much as it may (open uploads): finish or end some first.
     #[error("{0}")]
-    TooMany(String),
+    TooMany(Message),
     /// This client is asking faster than it may: try again after `retry_after` seconds.
     #[error("{message}")]
-    Throttled { message: String, retry_after: u64 },
+    Throttled { message: Message, retry_after: u64 },
     /// Too many requests in flight: try again shortly.
     #[error("{0}")]
-    Busy(String),
+    Busy(Message),
     /// The device's signing key is not the one bound to its token.
     #[error("{0}")]
-    KeyMismatch(String),
+    KeyMismatch(Message),
     /// A mutation's signature is missing or does not hold; nothing was applied.
     #[error("{0}")]
-    BadSignature(String),
+    BadSignature(Message),
     #[error("{0}")]
-    UnsupportedMediaType(String),
+    UnsupportedMediaType(Message),
     #[error("{0}")]
-    ChecksumMismatch(String),
+    ChecksumMismatch(Message),
     /// Something on the server's side went wrong that is not the client's doing (stored
     /// data that cannot be read, a task that failed); logged, answered generically.
     #[error("{0}")]
@@ -76,6 +77,41 @@ pub enum AppError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Blob(#[from] BlobError),
+}
+
+impl AppError {
+    /// What the person is told, as a message of the catalogue.
+    #[must_use]
+    pub fn said(&self) -> Message {
+        match self {
+            AppError::BadRequest(m)
+            | AppError::Forbidden(m)
+            | AppError::SignedOut(m)
+            | AppError::Refused(m)
+            | AppError::NotFound(m)
+            | AppError::TimedOut(m)
+            | AppError::Gone(m)
+            | AppError::Resync(m)
+            | AppError::TooLarge(m)
+            | AppError::TooMany(m)
+            | AppError::Throttled { message: m, .. }
+            | AppError::Busy(m)
+            | AppError::KeyMismatch(m)
+            | AppError::BadSignature(m)
+            | AppError::UnsupportedMediaType(m)
+            | AppError::ChecksumMismatch(m)
+            | AppError::Store(
+                StoreError::NotFound(m) | StoreError::Stale(m) | StoreError::Invalid(m),
+            ) => m.clone(),
+            AppError::Unauthorized => msg!(DEVICE_TOKEN),
+            AppError::Gap { expected } => msg!(GAP, expected = expected),
+            AppError::NumberReused { from, expected } => {
+                msg!(NUMBER_REUSED, from = from, expected = expected)
+            }
+            AppError::OffsetMismatch { received } => msg!(UPLOAD_OFFSET, received = received),
+            AppError::Internal(_) | AppError::Store(_) | AppError::Blob(_) => msg!(INTERNAL),
+        }
+    }
 }
 
 impl IntoResponse for AppError {
@@ -128,12 +164,13 @@ impl IntoResponse for AppError {
                 (StatusCode::INTERNAL_SERVER_ERROR, "internal", None)
             }
         };
-        let message = if status == StatusCode::INTERNAL_SERVER_ERROR {
+        let said = if status == StatusCode::INTERNAL_SERVER_ERROR {
             tracing::error!(error = %causes(&self), "request failed");
-            "the server could not complete the request; it has been logged".to_owned()
+            msg!(INTERNAL)
         } else {
-            self.to_string()
+            self.said()
         };
+        let message = said.english();
         // Security events: who was turned away, and why (the request's span names the
         // device or person when known).
         if matches!(
@@ -146,6 +183,8 @@ impl IntoResponse for AppError {
         let body = ApiError {
             error: code.to_owned(),
             message,
+            code: said.code,
+            params: said.params,
             expected,
             reused: match &self {
                 AppError::NumberReused { from, .. } => Some(*from),
@@ -227,13 +266,13 @@ mod tests {
     fn a_clients_mistake_is_answered_in_words_and_not_logged_as_a_failure() {
         let mut status = StatusCode::OK;
         let log = logged(|| {
-            status = AppError::from(Denied::Refused("someone acted first".into()))
+            status = AppError::from(Denied::Refused(msg!(CASE_REMOVED, report = "r")))
                 .into_response()
                 .status();
         });
         assert_eq!(status, StatusCode::CONFLICT);
         assert!(!log.contains("request failed"), "{log}");
-        let too_big = AppError::Store(StoreError::Invalid("the number 1 is too large".into()));
+        let too_big = AppError::Store(StoreError::Invalid(msg!(VALUE_TOO_LARGE, n = 1)));
         assert_eq!(too_big.into_response().status(), StatusCode::BAD_REQUEST);
     }
 
@@ -241,8 +280,7 @@ mod tests {
     fn a_refusal_of_who_is_asking_is_logged_as_a_security_event() {
         let log = logged(|| {
             let _ = AppError::Unauthorized.into_response();
-            let _ = AppError::Forbidden("report r is not from your team's inspectors".into())
-                .into_response();
+            let _ = AppError::Forbidden(msg!(NOT_YOUR_TEAM)).into_response();
         });
         assert!(log.contains("request refused"), "{log}");
         assert!(

@@ -30,6 +30,7 @@
 //! Shutdown is graceful: on the signal the listener closes, requests in flight finish, and
 //! idle connections are closed.
 
+use gridwalk_protocol::message::msg;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
@@ -236,10 +237,10 @@ async fn admit(gate: &Gate, req: Request, next: Next) -> Response {
                 tracing::warn!(%a, path, "request turned away: too many from this address");
                 return refusal(
                     AppError::Throttled {
-                        message: format!(
-                            "this address has {} requests in flight, the most it may; try \
-                             again in {retry_after} s",
-                            gate.limits.max_per_address
+                        message: msg!(
+                            THROTTLED_ADDRESS,
+                            n = gate.limits.max_per_address,
+                            seconds = retry_after
                         ),
                         retry_after,
                     },
@@ -252,9 +253,7 @@ async fn admit(gate: &Gate, req: Request, next: Next) -> Response {
     let Ok(_slot) = gate.slots.try_acquire() else {
         tracing::warn!(path, "busy: request turned away");
         return refusal(
-            AppError::Busy(format!(
-                "the centre is handling as many requests as it can; try again in {retry_after} s"
-            )),
+            AppError::Busy(msg!(BUSY, seconds = retry_after)),
             retry_after,
         );
     };
@@ -266,11 +265,7 @@ async fn admit(gate: &Gate, req: Request, next: Next) -> Response {
         Ok(resp) => resp,
         Err(_) => {
             tracing::warn!(path, "request timed out");
-            AppError::TimedOut(format!(
-                "the request took longer than the {} s it may; send it again",
-                deadline.as_secs()
-            ))
-            .into_response()
+            AppError::TimedOut(msg!(TOO_SLOW, seconds = deadline.as_secs())).into_response()
         }
     }
 }

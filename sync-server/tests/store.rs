@@ -81,7 +81,7 @@ fn answers(a: &[Applied]) -> Vec<String> {
     a.iter()
         .map(|x| match x {
             Applied::Answer(Outcome::Applied) => "applied".into(),
-            Applied::Answer(Outcome::Rejected { reason }) => format!("rejected: {reason}"),
+            Applied::Answer(Outcome::Rejected { reason, .. }) => format!("rejected: {reason}"),
             Applied::Answer(o) => format!("{o:?}"),
             Applied::Gap { expected } => format!("gap {expected}"),
             Applied::Reused { from, expected } => format!("reused {from}, next {expected}"),
@@ -318,7 +318,10 @@ async fn a_push_is_applied_once_in_order_and_a_gap_writes_nothing(backend: Backe
         vec![
             (1, insert(&r1)),
             (2, insert(&r2)),
-            (3, Effect::Reject("不对".into())),
+            (
+                3,
+                Effect::Reject(gridwalk_protocol::Message::verbatim("不对")),
+            ),
         ],
     )
     .await;
@@ -338,7 +341,10 @@ async fn a_push_is_applied_once_in_order_and_a_gap_writes_nothing(backend: Backe
         &reference,
         &d,
         vec![
-            (2, Effect::Reject("ignored".into())),
+            (
+                2,
+                Effect::Reject(gridwalk_protocol::Message::verbatim("ignored")),
+            ),
             (3, insert(&r1)),
             (4, insert(&r1)),
             (5, insert(&changed)),
@@ -392,7 +398,7 @@ async fn a_push_is_applied_once_in_order_and_a_gap_writes_nothing(backend: Backe
         .await
         .expect_err("too large");
     assert!(
-        matches!(&e, StoreError::Invalid(m) if m.contains("too large")),
+        matches!(&e, StoreError::Invalid(m) if m.english().contains("too large")),
         "{e}"
     );
     assert_eq!(s.last_applied(d.id).await.unwrap(), 5);
@@ -663,7 +669,7 @@ async fn versions_steps_and_the_feed(backend: Backend) {
         .await
         .unwrap();
     assert!(
-        matches!(refused, Stepped::Refused(ref m) if m.contains("someone else acted")),
+        matches!(refused, Stepped::Refused(ref m) if m.english().contains("someone else acted")),
         "{refused:?}"
     );
     let Stepped::Done { state, case_no } = s
@@ -710,7 +716,7 @@ async fn versions_steps_and_the_feed(backend: Backend) {
     let Ok(Stepped::Refused(why)) = s.step(&missing, Arc::clone(&reference)).await else {
         panic!("a step on a report the centre lacks is refused")
     };
-    assert!(why.starts_with("the centre holds no report"), "{why}");
+    assert!(why.english().starts_with("there is no report"), "{why}");
 
     let listed = s
         .console_reports(&ReportFilter {

@@ -309,8 +309,10 @@ async fn a_leader_reviews_the_teams_reports(backend: Backend) {
     let local = d.engine.report(ret).unwrap();
     assert_eq!(local.central_state, Some(CaseState::Returned));
     assert_eq!(
-        local.centre_note.as_deref(),
-        Some("照片看不清井盖编号，请补拍")
+        local.centre_note,
+        Some(gridwalk_protocol::Message::verbatim(
+            "照片看不清井盖编号，请补拍"
+        ))
     );
     // The inspector edits and resubmits: back in review, and the audit trail says so.
     d.engine
@@ -375,8 +377,8 @@ async fn a_leader_reviews_the_teams_reports(backend: Backend) {
         Some(CaseState::Rejected)
     );
     assert_eq!(
-        d.engine.report(ids[2]).unwrap().centre_note.as_deref(),
-        Some("非城管职责范围")
+        d.engine.report(ids[2]).unwrap().centre_note,
+        Some(gridwalk_protocol::Message::verbatim("非城管职责范围"))
     );
     assert_eq!(
         d.engine.report(ids[3]).unwrap().central_state,
@@ -740,7 +742,7 @@ async fn the_centre_places_reports_and_a_leader_sees_what_the_device_claimed(bac
     let outcomes: Vec<&Outcome> = answers.results.iter().map(|r| &r.outcome).collect();
     assert_eq!(outcomes[..4], [&Outcome::Applied; 4], "{outcomes:?}");
     assert!(
-        matches!(outcomes[4], Outcome::Rejected { reason } if reason.contains("different content")),
+        matches!(outcomes[4], Outcome::Rejected { reason, .. } if reason.contains("different content")),
         "{outcomes:?}"
     );
 

@@ -187,7 +187,7 @@ async fn the_same_field_changed_differently_opens_a_conflict(backend: Backend) {
     assert_eq!((o.edited, o.conflicts), (0, 1), "{o:?}");
     let on_a = a.report(id);
     assert!(
-        on_a.centre_note.as_deref().unwrap().contains("operator"),
+        on_a.centre_note.as_ref().unwrap().code == "note.edit_conflict",
         "{:?}",
         on_a.centre_note
     );
@@ -460,8 +460,12 @@ async fn edits_that_cannot_apply_are_refused_and_the_device_goes_back(backend: B
     assert_eq!(back.category.unwrap().as_str(), "0507");
     assert_eq!(back.code_table_version, "CJT214-2024.1");
     let note = back.centre_note.unwrap();
+    assert_eq!(note.code, "note.edit_refused");
+    let why = note.cause.as_deref().unwrap();
+    assert_eq!(why.code, "intake.unknown_code_table");
+    assert!(why.params["version"].contains("CJT214-2026.1"), "{why:?}");
     assert!(
-        note.contains("not accepted") && note.contains("CJT214-2026.1"),
+        note.english().contains("not accepted") && note.english().contains("CJT214-2026.1"),
         "{note}"
     );
     let held = s.store.report(id).await.unwrap().unwrap();

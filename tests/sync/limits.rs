@@ -143,7 +143,7 @@ async fn edits_cost_a_bounded_amount_each(backend: Backend) {
         .partition(|r| !matches!(r.outcome, Outcome::Rejected { .. }));
     assert_eq!(taken.len(), 33, "{:?}", resp.results.first());
     for r in refused {
-        let Outcome::Rejected { reason } = &r.outcome else {
+        let Outcome::Rejected { reason, .. } = &r.outcome else {
             unreachable!()
         };
         assert!(
@@ -212,7 +212,7 @@ async fn reports_that_could_never_complete_are_refused(backend: Backend) {
         .results
         .iter()
         .map(|r| match &r.outcome {
-            Outcome::Rejected { reason } => reason.clone(),
+            Outcome::Rejected { reason, .. } => reason.clone(),
             other => panic!("{other:?}"),
         })
         .collect();
@@ -507,10 +507,10 @@ async fn a_verification_of_a_report_the_centre_lacks_is_refused_alone(backend: B
         .unwrap();
     assert_eq!(resp.last_applied, 2);
     assert_eq!(resp.results[0].outcome, Outcome::Applied);
-    let Outcome::Rejected { reason } = &resp.results[1].outcome else {
+    let Outcome::Rejected { reason, .. } = &resp.results[1].outcome else {
         panic!("{:?}", resp.results[1])
     };
-    assert!(reason.starts_with("the centre holds no report"), "{reason}");
+    assert!(reason.starts_with("there is no report"), "{reason}");
     s.finish().await;
 }
 

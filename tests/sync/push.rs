@@ -95,7 +95,7 @@ async fn reports_arrive_exactly_once_and_repeats_get_the_same_answer(backend: Ba
     let resp: PushResponse = post_push(&s, &token, &again).await.json().await.unwrap();
     assert_eq!(resp.last_applied, 7);
     assert_eq!(resp.results[0].outcome, Outcome::Applied);
-    let Outcome::Rejected { reason } = &resp.results[1].outcome else {
+    let Outcome::Rejected { reason, .. } = &resp.results[1].outcome else {
         panic!("{:?}", resp.results[1])
     };
     assert!(
@@ -178,7 +178,7 @@ async fn a_report_that_breaks_the_rules_is_rejected_in_words_and_the_queue_moves
         "rejected mutations are answered and passed"
     );
     for r in &resp.results {
-        let Outcome::Rejected { reason } = &r.outcome else {
+        let Outcome::Rejected { reason, .. } = &r.outcome else {
             panic!("{r:?}")
         };
         assert!(
@@ -266,15 +266,12 @@ async fn a_refused_report_comes_back_with_the_reason_and_a_bad_token_says_so(bac
     let done = engine.sync_once(&client, "test").await.unwrap();
     assert_eq!((done.sent, done.rejected), (0, 1));
     let rejected = engine.reports(ReportState::Rejected).unwrap();
-    assert!(
-        rejected[0]
-            .centre_note
-            .as_deref()
-            .unwrap()
-            .contains("enrolled for"),
-        "{:?}",
-        rejected[0].centre_note
-    );
+    // The refusal reaches the tablet as a code with its parameters, for the tablet to say
+    // in Chinese; the English stays readable for the logs.
+    let note = rejected[0].centre_note.as_ref().unwrap();
+    assert_eq!(note.code, "intake.reporter_mismatch", "{note:?}");
+    assert!(note.params.contains_key("enrolled"), "{note:?}");
+    assert!(note.english().contains("enrolled for"), "{note}");
     assert!(engine.configure_sync("ftp://x", "t").is_err());
     s.finish().await;
 }

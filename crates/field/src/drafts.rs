@@ -86,10 +86,11 @@ impl Engine {
         {
             return Err(Error::Invalid(ValidationErrors(vec![FieldError {
                 field: "category".into(),
-                problem: format!(
-                    "{} code {code} is not in code table {}",
-                    kind.name_zh(),
-                    self.reference.codes.version()
+                problem: gridwalk_protocol::message::msg!(
+                    VALID_UNKNOWN_CATEGORY,
+                    kind = kind.name_zh(),
+                    category = code,
+                    table = self.reference.codes.version()
                 ),
             }])));
         }
@@ -487,7 +488,9 @@ fn row_to_report(r: &Row<'_>) -> Result<LocalReport> {
         created_at: r.get(16)?,
         updated_at: r.get(17)?,
         finalized_at: r.get(18)?,
-        centre_note: r.get(19)?,
+        centre_note: r
+            .get::<_, Option<String>>(19)?
+            .map(|n| gridwalk_protocol::Message::from_stored(&n)),
         central_version: r.get(20)?,
         central_state: opt_parse(21)?
             .map(|s| s.parse::<gridwalk_protocol::CaseState>())

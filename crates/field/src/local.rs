@@ -87,7 +87,7 @@ pub struct LocalReport {
     pub updated_at: DateTime<Utc>,
     pub finalized_at: Option<DateTime<Utc>>,
     /// What the centre said when it refused the report (or a change to it).
-    pub centre_note: Option<String>,
+    pub centre_note: Option<gridwalk_protocol::Message>,
     /// The centre's version of the report, once it has said (edits are based on it).
     pub central_version: Option<u64>,
     /// Where the report stands at the centre, once the feed has said.

@@ -44,10 +44,11 @@ pub fn check_settings(patch: &SettingsPatch) -> std::result::Result<(), Validati
     {
         errors.push(FieldError {
             field: "photo_max_edge".into(),
-            problem: format!(
-                "{edge} pixels is outside {}–{}",
-                PHOTO_EDGE_RANGE.start(),
-                PHOTO_EDGE_RANGE.end()
+            problem: gridwalk_protocol::message::msg!(
+                VALID_PHOTO_EDGE,
+                pixels = edge,
+                min = PHOTO_EDGE_RANGE.start(),
+                max = PHOTO_EDGE_RANGE.end()
             ),
         });
     }
@@ -56,7 +57,10 @@ pub fn check_settings(patch: &SettingsPatch) -> std::result::Result<(), Validati
     {
         errors.push(FieldError {
             field: "camera_serial".into(),
-            problem: format!("{serial:?} is not a 7-character camera serial"),
+            problem: gridwalk_protocol::message::msg!(
+                VALID_CAMERA_SERIAL,
+                value = format!("{serial:?}")
+            ),
         });
     }
     if errors.is_empty() {

@@ -16,6 +16,7 @@ pub mod edit;
 pub mod error;
 pub mod feed;
 pub mod ids;
+pub mod message;
 pub mod mutation;
 pub mod report;
 pub mod signing;
@@ -32,6 +33,7 @@ pub use edit::{FieldConflict, ReportPatch};
 pub use error::Error;
 pub use feed::{CaseState, CentralReport, Change, ChangesPage, TaskChange};
 pub use ids::{DeviceId, PhotoId, ReportId, TaskId, UserId};
+pub use message::Message;
 pub use mutation::{Mutation, MutationBody, MutationId, Version};
 pub use report::{
     CellCode, ClipRef, ComponentId, Crs, Location, LocationFlag, LocationProvider, PhotoRef,

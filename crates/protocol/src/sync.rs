@@ -5,8 +5,11 @@
 //! twice (the answer was lost on a bad network) is recognised and answered exactly as the
 //! first time, and a batch that skips a number is refused whole, naming the number expected.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
+use crate::message::Message;
 use crate::{CellCode, DeviceId, Mutation, MutationId, PhotoId, UserId};
 
 /// What is still waiting on the device, reported on every sync so team leaders can see
@@ -56,8 +59,37 @@ pub enum Outcome {
     Merged,
     /// The same field changed differently on both sides: an operator decides.
     Conflict { conflict: String },
-    /// Not applied, for this reason (in words); the device should show it.
-    Rejected { reason: String },
+    /// Not applied, for this reason; the device should show it. `reason` is in English
+    /// (for logs and older engines); `message` is the same as a code with its parameters,
+    /// for the tablet to say in the inspector's language (absent from older centres).
+    Rejected {
+        reason: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        message: Option<Message>,
+    },
+}
+
+impl Outcome {
+    /// A refusal, in English and as its code.
+    #[must_use]
+    pub fn rejected(message: Message) -> Self {
+        Outcome::Rejected {
+            reason: message.english(),
+            message: Some(message),
+        }
+    }
+
+    /// Why it was refused, as a message (the words themselves from an older centre).
+    #[must_use]
+    pub fn refusal(&self) -> Option<Message> {
+        match self {
+            Outcome::Rejected {
+                message: Some(m), ..
+            } => Some(m.clone()),
+            Outcome::Rejected { reason, .. } => Some(Message::verbatim(reason)),
+            _ => None,
+        }
+    }
 }
 
 /// The answer for one mutation.
@@ -137,10 +169,19 @@ pub struct Profile {
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ApiError {
-    /// A stable machine-readable code, e.g. `gap`, `unauthorized`, `bad_request`.
+    /// A stable machine-readable kind, e.g. `gap`, `unauthorized`, `bad_request`: what a
+    /// client does about it.
     pub error: String,
-    /// What is wrong, in words.
+    /// What is wrong, in English (for logs and people reading the API).
     pub message: String,
+    /// What is wrong as a code of the message catalogue ([`crate::message`]), for a front
+    /// end to say in its user's language; empty from older centres.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub code: String,
+    /// The values the code's sentence names.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[cfg_attr(feature = "ts", ts(optional, as = "Option<BTreeMap<String, String>>"))]
+    pub params: BTreeMap<String, String>,
     /// For `gap` and `number_reused`: the mutation number the centre expects next.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub expected: Option<MutationId>,
@@ -169,6 +210,7 @@ mod tests {
             id: 7,
             outcome: Outcome::Rejected {
                 reason: "category: unknown".into(),
+                message: None,
             },
         };
         assert_eq!(

@@ -53,6 +53,8 @@ pub fn shared() -> Declarations {
     d.add::<CaseState>();
     d.add::<TaskChange>();
     d.add::<ApiError>();
+    d.add::<crate::message::Message>();
+    d.add::<crate::message::FieldMessage>();
     d.add::<SignIn>();
     d.add::<Session>();
     d.add::<Person>();
@@ -72,6 +74,59 @@ pub fn shared() -> Declarations {
     d.add::<AuditEntry>();
     d.add::<NewPassword>();
     d
+}
+
+/// Where [`messages_file`] is written, from the repository's root.
+pub const MESSAGES_PATH: &str = "ui/src/shared/messages.ts";
+
+/// The message catalogue for the front ends ([`crate::message`]): every code with the
+/// parameters its sentence names and its English sentence, and the English words of coded
+/// parameter values. The front ends' own catalogues (`messages.zh.ts`) are typed over it,
+/// so a code without a translation does not compile, and a test there checks that every
+/// translation names the same parameters.
+#[must_use]
+pub fn messages_file() -> String {
+    use std::fmt::Write as _;
+    let q = |s: &str| serde_json::to_string(s).unwrap_or_default();
+    let mut out = String::from(
+        "// Generated from the message catalogue (crates/protocol/src/message.rs) by\n\
+         // `GRIDWALK_WRITE_BINDINGS=1 cargo test -p gridwalk-protocol --features ts messages`.\n\
+         // Do not edit: change the catalogue and regenerate.\n\n\
+         /** Every message code: the parameters its sentence names, and the sentence in English. */\n\
+         export const MESSAGES = {\n",
+    );
+    for (code, en) in crate::message::CATALOGUE {
+        let params: Vec<String> = crate::message::params_of(en).iter().map(|p| q(p)).collect();
+        let _ = writeln!(
+            out,
+            "  {}: {{ params: [{}], en: {} }},",
+            q(code),
+            params.join(", "),
+            q(en)
+        );
+    }
+    out.push_str("} as const;\n\nexport type MessageCode = keyof typeof MESSAGES;\n\n");
+    out.push_str(
+        "/** Parameters whose values are codes: said in words (here English) by kind. */\n\
+         export const VALUE_WORDS_EN: Record<string, Record<string, string>> = {\n",
+    );
+    let mut kinds: Vec<&str> = crate::message::VALUE_WORDS
+        .iter()
+        .map(|(k, _, _)| *k)
+        .collect();
+    kinds.dedup();
+    for kind in kinds {
+        let _ = writeln!(out, "  {}: {{", q(kind));
+        for (_, v, w) in crate::message::VALUE_WORDS
+            .iter()
+            .filter(|(k, _, _)| *k == kind)
+        {
+            let _ = writeln!(out, "    {}: {},", q(v), q(w));
+        }
+        out.push_str("  },\n");
+    }
+    out.push_str("};\n");
+    out
 }
 
 /// Compares a generated file with the committed copy at `path` (from the repository root,
@@ -296,6 +351,21 @@ mod tests {
             assert!(fresh.contains(needed), "missing {needed}");
         }
         assert!(!fresh.contains("bigint"));
+    }
+
+    /// The committed message catalogue is the Rust one.
+    #[test]
+    fn messages() {
+        let fresh = messages_file();
+        if let Err(stale) = check_fresh(
+            &root(),
+            MESSAGES_PATH,
+            &fresh,
+            "cargo test -p gridwalk-protocol --features ts messages",
+        ) {
+            panic!("{stale}");
+        }
+        assert!(fresh.contains("\"case.stale\": { params: [\"report\", \"state\", \"seen\"]"));
     }
 
     /// A record of one front end's own, over shared types.

@@ -9,6 +9,7 @@ use std::fmt;
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 
+use crate::message::{Message, msg};
 use crate::{ClipRef, CodeTable, Kind, Location, MutationBody, PhotoRef, PushRequest, Report};
 
 /// How far into the future a device clock may run before a timestamp is called wrong.
@@ -48,7 +49,7 @@ pub const MAX_QUEUE_COUNT: u64 = (1 << 53) - 1;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct FieldError {
     pub field: String,
-    pub problem: String,
+    pub problem: Message,
 }
 
 /// Everything wrong with a report; never empty.
@@ -68,6 +69,17 @@ impl fmt::Display for ValidationErrors {
 }
 
 impl ValidationErrors {
+    /// The problems as one message of `code` (whose sentence names `{problems}`), each
+    /// field's problem with it.
+    #[must_use]
+    pub fn as_message(&self, code: &str) -> Message {
+        self.0
+            .iter()
+            .fold(Message::new(code).with("problems", self), |m, e| {
+                m.with_field(&e.field, e.problem.clone())
+            })
+    }
+
     /// Whether some error concerns this field (or a field below it).
     #[must_use]
     pub fn mentions(&self, field: &str) -> bool {
@@ -83,10 +95,10 @@ impl ValidationErrors {
 struct Collector(Vec<FieldError>);
 
 impl Collector {
-    fn push(&mut self, field: impl Into<String>, problem: impl Into<String>) {
+    fn push(&mut self, field: impl Into<String>, problem: Message) {
         self.0.push(FieldError {
             field: field.into(),
-            problem: problem.into(),
+            problem,
         });
     }
 
@@ -94,31 +106,21 @@ impl Collector {
         if t > now + MAX_CLOCK_SKEW {
             self.push(
                 field,
-                format!(
-                    "{} is in the future (now {}); check the device clock",
-                    t.to_rfc3339(),
-                    now.to_rfc3339()
-                ),
+                msg!(VALID_FUTURE, at = t.to_rfc3339(), now = now.to_rfc3339()),
             );
         }
     }
 
     fn not_ancient(&mut self, field: impl Into<String>, t: DateTime<Utc>, now: DateTime<Utc>) {
         if t < now - MAX_AGE {
-            self.push(
-                field,
-                format!(
-                    "{} is more than a year ago; check the device clock",
-                    t.to_rfc3339()
-                ),
-            );
+            self.push(field, msg!(VALID_ANCIENT, at = t.to_rfc3339()));
         }
     }
 
     fn at_most(&mut self, field: impl Into<String>, text: &str, max: usize) {
         let chars = text.chars().count();
         if chars > max {
-            self.push(field, format!("{chars} characters; at most {max}"));
+            self.push(field, msg!(VALID_TOO_LONG, chars = chars, max = max));
         }
     }
 
@@ -162,7 +164,7 @@ pub fn validate_push(req: &PushRequest) -> Result<(), PushRefusal> {
         ("queue.bytes", req.queue.bytes),
     ] {
         if n > MAX_QUEUE_COUNT {
-            c.push(field, format!("{n} is not a count a tablet can hold"));
+            c.push(field, msg!(VALID_COUNT, n = n));
         }
     }
     if let Some(key) = &req.public_key {
@@ -174,9 +176,11 @@ pub fn validate_push(req: &PushRequest) -> Result<(), PushRefusal> {
         if m.device != req.device {
             c.push(
                 format!("mutations[{i}].device"),
-                format!(
-                    "mutation {} was made on device {}, but this push is from device {}",
-                    m.id, m.device, req.device
+                msg!(
+                    VALID_OTHER_DEVICE,
+                    id = m.id,
+                    made_on = m.device,
+                    device = req.device
                 ),
             );
         }
@@ -204,7 +208,11 @@ fn check_photo_list(c: &mut Collector, field: &str, photos: &[PhotoRef]) {
     if photos.len() > MAX_PHOTOS_PER_REPORT {
         c.push(
             field,
-            format!("{} photos; at most {MAX_PHOTOS_PER_REPORT}", photos.len()),
+            msg!(
+                VALID_TOO_MANY_PHOTOS,
+                n = photos.len(),
+                max = MAX_PHOTOS_PER_REPORT
+            ),
         );
         return;
     }
@@ -212,23 +220,23 @@ fn check_photo_list(c: &mut Collector, field: &str, photos: &[PhotoRef]) {
     for (i, p) in photos.iter().enumerate() {
         let at = |f: &str| format!("{field}[{i}].{f}");
         if !seen.insert(p.id) {
-            c.push(at("id"), format!("photo {} is attached twice", p.id));
+            c.push(at("id"), msg!(VALID_PHOTO_TWICE, photo = p.id));
         }
         if !is_hex(&p.sha256, 64) {
-            c.push(at("sha256"), "must be 64 lower-case hex digits");
+            c.push(at("sha256"), msg!(VALID_HEX, digits = 64));
         }
         if p.bytes == 0 {
-            c.push(at("bytes"), "a photo cannot be empty");
+            c.push(at("bytes"), msg!(VALID_PHOTO_EMPTY));
         } else if p.bytes > MAX_PHOTO_BYTES {
             c.push(
                 at("bytes"),
-                format!("{} bytes; a photo is at most {MAX_PHOTO_BYTES}", p.bytes),
+                msg!(VALID_PHOTO_BYTES, bytes = p.bytes, max = MAX_PHOTO_BYTES),
             );
         }
         if p.width == 0 || p.height == 0 || p.width > MAX_PHOTO_SIDE || p.height > MAX_PHOTO_SIDE {
             c.push(
                 at("width"),
-                format!("{}×{} is not an image size", p.width, p.height),
+                msg!(VALID_IMAGE_SIZE, width = p.width, height = p.height),
             );
         }
     }
@@ -263,37 +271,35 @@ pub fn validate_report(
     if report.code_table_version != codes.version() {
         c.push(
             "code_table_version",
-            format!(
-                "filed under code table {} but this table is {:?}",
-                shown(&report.code_table_version),
-                codes.version()
+            msg!(
+                VALID_TABLE_MISMATCH,
+                filed = shown(&report.code_table_version),
+                table = codes.version()
             ),
         );
     } else if codes.get(report.kind, &report.category).is_none() {
         c.push(
             "category",
-            format!(
-                "{} code {} is not in code table {}",
-                report.kind.name_zh(),
-                report.category,
-                codes.version()
+            msg!(
+                VALID_UNKNOWN_CATEGORY,
+                kind = report.kind.name_zh(),
+                category = &report.category,
+                table = codes.version()
             ),
         );
     }
 
     if let Some(component) = &report.component_id {
         if report.kind != Kind::Component {
-            c.push(
-                "component_id",
-                "only 部件 (component) reports carry a component ID",
-            );
+            c.push("component_id", msg!(VALID_COMPONENT_ONLY));
         } else if component.category() != report.category.as_str() {
             c.push(
                 "component_id",
-                format!(
-                    "component {component} is category {} but the report says {}",
-                    component.category(),
-                    report.category
+                msg!(
+                    VALID_COMPONENT_CATEGORY,
+                    component = component,
+                    its = component.category(),
+                    category = &report.category
                 ),
             );
         }
@@ -311,9 +317,10 @@ pub fn validate_report(
     if report.location_flags.len() > MAX_LOCATION_FLAGS {
         c.push(
             "location_flags",
-            format!(
-                "{} flags; at most {MAX_LOCATION_FLAGS}",
-                report.location_flags.len()
+            msg!(
+                VALID_TOO_MANY_FLAGS,
+                n = report.location_flags.len(),
+                max = MAX_LOCATION_FLAGS
             ),
         );
     }
@@ -333,18 +340,16 @@ pub fn validate_report(
             .iter()
             .any(|p| p.stage == crate::PhotoStage::After)
     {
-        c.push(
-            "handled_on_spot",
-            "a problem handled on the spot (自处理) needs at least one after (处置后) photo",
-        );
+        c.push("handled_on_spot", msg!(VALID_HANDLED_NEEDS_AFTER));
     }
 
     if report.clips.len() > MAX_CLIPS_PER_REPORT {
         c.push(
             "clips",
-            format!(
-                "{} clips; at most {MAX_CLIPS_PER_REPORT}",
-                report.clips.len()
+            msg!(
+                VALID_TOO_MANY_CLIPS,
+                n = report.clips.len(),
+                max = MAX_CLIPS_PER_REPORT
             ),
         );
     } else {
@@ -423,10 +428,7 @@ fn check_clip(c: &mut Collector, prefix: &str, clip: &ClipRef, now: DateTime<Utc
     if !is_camera_serial(&clip.camera_serial) {
         c.push(
             at("camera_serial"),
-            format!(
-                "{} is not a 7-character camera serial",
-                shown(&clip.camera_serial)
-            ),
+            msg!(VALID_CAMERA_SERIAL, value = shown(&clip.camera_serial)),
         );
     }
     if clip.officer_badge.chars().count() != 6
@@ -437,42 +439,36 @@ fn check_clip(c: &mut Collector, prefix: &str, clip: &ClipRef, now: DateTime<Utc
     {
         c.push(
             at("officer_badge"),
-            format!(
-                "{} is not a 6-character badge number",
-                shown(&clip.officer_badge)
-            ),
+            msg!(VALID_BADGE, value = shown(&clip.officer_badge)),
         );
     }
     if clip.end <= clip.start {
         c.push(
             at("end"),
-            format!(
-                "clip ends ({}) before it starts ({})",
-                clip.end.to_rfc3339(),
-                clip.start.to_rfc3339()
+            msg!(
+                VALID_CLIP_ORDER,
+                end = clip.end.to_rfc3339(),
+                start = clip.start.to_rfc3339()
             ),
         );
     } else if clip.end - clip.start > Duration::hours(MAX_CLIP_HOURS) {
-        c.push(
-            at("end"),
-            format!("clip is longer than {MAX_CLIP_HOURS} hours"),
-        );
+        c.push(at("end"), msg!(VALID_CLIP_LONG, hours = MAX_CLIP_HOURS));
     }
     c.not_future(at("start"), clip.start.to_utc(), now);
     if let Some(md5) = &clip.md5
         && !is_hex(md5, 32)
     {
-        c.push(at("md5"), "must be 32 lower-case hex digits");
+        c.push(at("md5"), msg!(VALID_HEX, digits = 32));
     }
     if let Some(sha) = &clip.sha256
         && !is_hex(sha, 64)
     {
-        c.push(at("sha256"), "must be 64 lower-case hex digits");
+        c.push(at("sha256"), msg!(VALID_HEX, digits = 64));
     }
     if let Some(name) = &clip.file_name
         && (name.is_empty() || name.contains(['/', '\\']))
     {
-        c.push(at("file_name"), "must be a bare file name");
+        c.push(at("file_name"), msg!(VALID_FILE_NAME));
     }
     if let Some(name) = &clip.file_name {
         c.at_most(at("file_name"), name, MAX_LABEL_CHARS);
@@ -488,24 +484,18 @@ pub fn validate_location(loc: &Location, now: DateTime<Utc>) -> Result<(), Valid
 
 fn check_location(c: &mut Collector, loc: &Location, now: DateTime<Utc>) {
     if !loc.lon.is_finite() || !(-180.0..=180.0).contains(&loc.lon) {
-        c.push(
-            "location.lon",
-            format!("{} is not a longitude (-180 to 180)", loc.lon),
-        );
+        c.push("location.lon", msg!(VALID_LON, value = loc.lon));
     }
     if !loc.lat.is_finite() || !(-90.0..=90.0).contains(&loc.lat) {
-        c.push(
-            "location.lat",
-            format!("{} is not a latitude (-90 to 90)", loc.lat),
-        );
+        c.push("location.lat", msg!(VALID_LAT, value = loc.lat));
     }
     if loc.lon == 0.0 && loc.lat == 0.0 {
-        c.push("location", "0, 0 means the device had no fix");
+        c.push("location", msg!(VALID_NO_FIX));
     }
     if !loc.accuracy_m.is_finite() || !(0.0..=MAX_ACCURACY_M).contains(&loc.accuracy_m) {
         c.push(
             "location.accuracy_m",
-            format!("{} is not a distance in metres", loc.accuracy_m),
+            msg!(VALID_ACCURACY, value = loc.accuracy_m),
         );
     }
     c.not_future("location.fix_time", loc.fix_time, now);
@@ -602,7 +592,10 @@ mod tests {
         let e = errors(&r);
         assert_eq!(e.0.len(), 1, "{e}");
         assert_eq!(e.0[0].field, "category");
-        assert_eq!(e.0[0].problem, "部件 code 0199 is not in code table T1");
+        assert_eq!(
+            e.0[0].problem.english(),
+            "部件 code 0199 is not in code table T1"
+        );
     }
 
     #[test]
@@ -664,6 +657,7 @@ mod tests {
         assert!(
             e.0[0]
                 .problem
+                .english()
                 .starts_with("clip ends (2026-11-03T09:40:00+08:00) before it starts")
         );
     }
@@ -686,7 +680,7 @@ mod tests {
         r.observed_at = beijing(12, 0);
         let e = errors(&r);
         assert_eq!(e.0[0].field, "observed_at");
-        assert!(e.0[0].problem.contains("in the future"));
+        assert!(e.0[0].problem.english().contains("in the future"));
         // within the clock-skew allowance is fine
         let mut r = good();
         r.observed_at = beijing(10, 5);

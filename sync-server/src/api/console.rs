@@ -11,6 +11,7 @@ use gridwalk_protocol::console::{
     DeviceRow, EnrolledDevice, Evaluation, GroupBy, IntakeHealth, NewPassword, Person,
     ReportDetail, Resolve, Session, SignIn,
 };
+use gridwalk_protocol::message::msg;
 use gridwalk_protocol::{ApiError, CaseState, DeviceId, ReportId};
 use serde::Deserialize;
 use uuid::Uuid;
@@ -125,7 +126,7 @@ pub(crate) async fn reports(
         .filter(|s| !s.is_empty())
         .map(|s| {
             s.parse::<CaseState>()
-                .map_err(|e| AppError::BadRequest(e.to_string()))
+                .map_err(|e| AppError::BadRequest(msg!(QUERY_INVALID, why = e)))
         })
         .collect::<Result<Vec<_>, _>>()?;
     let limit = q.limit.unwrap_or(500).min(5000);

@@ -30,6 +30,7 @@ use axum::Router;
 use axum::extract::{FromRequest, FromRequestParts, Json, Query, Request};
 use axum::http::request::Parts;
 use axum::routing::{get, post};
+use gridwalk_protocol::message::msg;
 use serde::de::DeserializeOwned;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
@@ -55,16 +56,11 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for AppJson<T> {
             .map(|Json(v)| AppJson(v))
             .map_err(|e| {
                 if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
-                    AppError::TooLarge(format!(
-                        "the body is larger than the {MAX_JSON_BYTES} bytes a request may carry"
-                    ))
+                    AppError::TooLarge(msg!(BODY_TOO_LARGE, max = MAX_JSON_BYTES))
                 } else if stopped(&e) {
-                    AppError::TimedOut(
-                        "the body stopped arriving before it was whole; send the request again"
-                            .into(),
-                    )
+                    AppError::TimedOut(msg!(BODY_STOPPED))
                 } else {
-                    AppError::BadRequest(e.body_text())
+                    AppError::BadRequest(msg!(BODY_INVALID, why = e.body_text()))
                 }
             })
     }
@@ -94,7 +90,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for AppQuery<T> {
         Query::<T>::from_request_parts(parts, state)
             .await
             .map(|Query(v)| AppQuery(v))
-            .map_err(|e| AppError::BadRequest(e.body_text()))
+            .map_err(|e| AppError::BadRequest(msg!(QUERY_INVALID, why = e.body_text())))
     }
 }
 

@@ -16,6 +16,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{head, post};
 use chrono::{DateTime, Utc};
 use gridwalk_protocol::ApiError;
+use gridwalk_protocol::message::msg;
 use gridwalk_protocol::tus::{self, Checksum, header as h};
 use uuid::Uuid;
 
@@ -63,12 +64,8 @@ async fn tus_resumable(req: Request, next: Next) -> Response {
     let mut resp = if speaks || req.method() == Method::OPTIONS {
         next.run(req).await
     } else {
-        let mut resp = AppError::BadRequest(format!(
-            "this endpoint speaks tus {}: send Tus-Resumable: {}",
-            tus::VERSION,
-            tus::VERSION
-        ))
-        .into_response();
+        let mut resp =
+            AppError::BadRequest(msg!(TUS_VERSION, version = tus::VERSION)).into_response();
         *resp.status_mut() = StatusCode::PRECONDITION_FAILED;
         set(resp.headers_mut(), h::TUS_VERSION, tus::VERSION);
         resp
@@ -100,7 +97,7 @@ fn text<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 
 fn upload_id(raw: &str) -> Result<Uuid, AppError> {
     raw.parse()
-        .map_err(|_| AppError::NotFound(format!("there is no upload {raw:?}")))
+        .map_err(|_| AppError::NotFound(msg!(NO_UPLOAD, id = format!("{raw:?}"))))
 }
 
 fn carries_bytes(headers: &HeaderMap) -> bool {
@@ -110,7 +107,11 @@ fn carries_bytes(headers: &HeaderMap) -> bool {
 
 fn checksum(headers: &HeaderMap) -> Result<Option<Checksum>, AppError> {
     text(headers, h::UPLOAD_CHECKSUM)
-        .map(|v| Checksum::parse(v).map_err(|e| AppError::BadRequest(e.to_string())))
+        .map(|v| {
+            Checksum::parse(v).map_err(|e| {
+                AppError::BadRequest(msg!(UPLOAD_HEADER_BAD, header = "Upload-Checksum", why = e))
+            })
+        })
         .transpose()
 }
 
@@ -269,17 +270,19 @@ async fn append(
 ) -> Result<Response, AppError> {
     let id = upload_id(&id)?;
     if !carries_bytes(&headers) {
-        return Err(AppError::UnsupportedMediaType(format!(
-            "a PATCH body must be sent as {}",
-            tus::OFFSET_OCTET_STREAM
+        return Err(AppError::UnsupportedMediaType(msg!(
+            UPLOAD_CONTENT_TYPE,
+            content_type = tus::OFFSET_OCTET_STREAM
         )));
     }
     let offset = tus::parse_size(
         "Upload-Offset",
         text(&headers, h::UPLOAD_OFFSET)
-            .ok_or_else(|| AppError::BadRequest("Upload-Offset is required".into()))?,
+            .ok_or_else(|| AppError::BadRequest(msg!(UPLOAD_HEADER, header = "Upload-Offset")))?,
     )
-    .map_err(AppError::BadRequest)?;
+    .map_err(|why| {
+        AppError::BadRequest(msg!(UPLOAD_HEADER_BAD, header = "Upload-Offset", why = why))
+    })?;
     let sum = checksum(&headers)?;
     let upload = detached_append(&state, &device, id, offset, sum, body).await?;
     let mut resp = StatusCode::NO_CONTENT.into_response();
@@ -313,8 +316,6 @@ async fn overridden(
         Some(m) if m == "DELETE" => terminate(state, device, id)
             .await
             .map(IntoResponse::into_response),
-        _ => Err(AppError::BadRequest(
-            "POST to an upload needs X-HTTP-Method-Override: PATCH or DELETE".into(),
-        )),
+        _ => Err(AppError::BadRequest(msg!(UPLOAD_OVERRIDE))),
     }
 }

@@ -24,6 +24,7 @@
 
 use chrono::{DateTime, Duration, Utc};
 use gridwalk_protocol::console::CaseAction;
+use gridwalk_protocol::message::msg;
 
 use super::Denied;
 use super::model::{Device, Role, User};
@@ -41,17 +42,14 @@ pub const SESSION_TOUCH_SECONDS: i64 = 60;
 
 /// Whether another sign-in may be tried, given the failures in the window for the login
 /// and from the address; the refusal says why and for how long.
-pub fn sign_in_allowed(by_login: u64, by_address: u64) -> Result<(), String> {
+pub fn sign_in_allowed(by_login: u64, by_address: u64) -> Result<(), gridwalk_protocol::Message> {
     if by_login >= MAX_FAILURES_PER_LOGIN {
-        return Err(format!(
-            "too many failed sign-ins for this login; try again in {SIGN_IN_WINDOW_MINUTES} \
-             minutes, or ask an administrator to set a new password"
-        ));
+        return Err(msg!(SIGN_IN_LOCKED_LOGIN, minutes = SIGN_IN_WINDOW_MINUTES));
     }
     if by_address >= MAX_FAILURES_PER_ADDRESS {
-        return Err(format!(
-            "too many failed sign-ins from this address; try again in \
-             {SIGN_IN_WINDOW_MINUTES} minutes"
+        return Err(msg!(
+            SIGN_IN_LOCKED_ADDRESS,
+            minutes = SIGN_IN_WINDOW_MINUTES
         ));
     }
     Ok(())
@@ -134,20 +132,21 @@ impl Act {
         }
     }
 
-    /// The act in words, for refusals.
+    /// The act's code in refusals (the front ends and the message catalogue say it in
+    /// words: `act` in [`gridwalk_protocol::message::VALUE_WORDS`]).
     #[must_use]
-    pub fn words(self) -> &'static str {
+    pub fn code(self) -> &'static str {
         match self {
-            Act::Sync => "sync from a tablet",
-            Act::HoldTablet => "hold a tablet",
-            Act::UseConsole => "use the console",
-            Act::SeeReports => "see reports",
-            Act::Review => "review reports",
-            Act::Dispatch => "dispatch cases",
-            Act::MarkHandled => "mark cases handled",
-            Act::Oversee => "see devices, intake, conflicts and the evaluation",
-            Act::ResolveConflict => "resolve conflicts",
-            Act::Administer => "manage people and devices",
+            Act::Sync => "sync",
+            Act::HoldTablet => "hold_tablet",
+            Act::UseConsole => "use_console",
+            Act::SeeReports => "see_reports",
+            Act::Review => "review",
+            Act::Dispatch => "dispatch",
+            Act::MarkHandled => "mark_handled",
+            Act::Oversee => "oversee",
+            Act::ResolveConflict => "resolve_conflict",
+            Act::Administer => "administer",
         }
     }
 }
@@ -265,44 +264,36 @@ pub enum Subject<'a> {
 /// The one rule: whether `who` may do `act` to `subject`; the refusal says why.
 pub fn decide(who: &Who<'_>, act: Act, subject: Subject<'_>) -> Result<(), Denied> {
     let role = match who.role {
-        Role::Inspector => "an inspector",
-        Role::Leader => "a team leader",
-        Role::Operator => "an operator",
-        Role::Department => "a department's clerk",
-        Role::Administrator => "an administrator",
+        Role::Inspector => "inspector",
+        Role::Leader => "leader",
+        Role::Operator => "operator",
+        Role::Department => "department",
+        Role::Administrator => "administrator",
     };
     match (reach(who, act), subject) {
         (Reach::Nothing, _) => Err(Denied::Forbidden(match (who.role, act) {
             (Role::Leader, _) if who.team.is_none() => {
-                format!("a team leader without a team may not {}", act.words())
+                msg!(LEADER_WITHOUT_TEAM, act = act.code())
             }
             (Role::Department, _) if who.department.is_none() => {
-                format!("a clerk without a department may not {}", act.words())
+                msg!(CLERK_WITHOUT_DEPARTMENT, act = act.code())
             }
-            (Role::Inspector, Act::UseConsole) => {
-                "the console is for team leaders, operators, departments and administrators; \
-                 inspectors use the app"
-                    .to_owned()
-            }
-            _ => format!("{role} may not {}", act.words()),
+            (Role::Inspector, Act::UseConsole) => msg!(INSPECTORS_USE_APP),
+            _ => msg!(ROLE_MAY_NOT, role = role, act = act.code()),
         })),
         (Reach::All, _) | (Reach::Team(_) | Reach::Department(_), Subject::Any) => Ok(()),
         (Reach::Team(mine), Subject::Case { team, .. }) => {
             if team == Some(mine.as_str()) {
                 Ok(())
             } else {
-                Err(Denied::Forbidden(
-                    "this report is not from your team's inspectors".to_owned(),
-                ))
+                Err(Denied::Forbidden(msg!(NOT_YOUR_TEAM)))
             }
         }
         (Reach::Department(mine), Subject::Case { department, .. }) => {
             if department == Some(mine.as_str()) {
                 Ok(())
             } else {
-                Err(Denied::Forbidden(
-                    "this case is not dispatched to your department".to_owned(),
-                ))
+                Err(Denied::Forbidden(msg!(NOT_YOUR_DEPARTMENT)))
             }
         }
     }
@@ -404,12 +395,7 @@ mod tests {
                 department: Some("HW"),
             },
         );
-        assert_eq!(
-            other,
-            Err(Denied::Forbidden(
-                "this case is not dispatched to your department".into()
-            ))
-        );
+        assert_eq!(other, Err(Denied::Forbidden(msg!(NOT_YOUR_DEPARTMENT))));
         assert!(!allows(&clerk, Act::SeeReports, Some("T1"), None));
         for act in [Act::Review, Act::Dispatch, Act::Oversee, Act::Administer] {
             assert!(!allows(&clerk, act, Some("T1"), Some("SZ")), "{act:?}");
@@ -441,9 +427,10 @@ mod tests {
         ] {
             assert_eq!(
                 decide(&admin, act, Subject::Any),
-                Err(Denied::Forbidden(format!(
-                    "an administrator may not {}",
-                    act.words()
+                Err(Denied::Forbidden(msg!(
+                    ROLE_MAY_NOT,
+                    role = "administrator",
+                    act = act.code()
                 ))),
             );
         }
@@ -496,11 +483,13 @@ mod tests {
         assert!(
             sign_in_allowed(5, 0)
                 .expect_err("locked")
+                .english()
                 .contains("for this login")
         );
         assert!(
             sign_in_allowed(0, 30)
                 .expect_err("locked")
+                .english()
                 .contains("from this address")
         );
     }

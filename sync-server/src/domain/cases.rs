@@ -18,6 +18,7 @@
 //! or close, the feed rows to touch), and the store writes exactly that.
 
 use chrono::{DateTime, Utc};
+use gridwalk_protocol::message::{Message, msg};
 use gridwalk_protocol::{CaseState, DeviceId, PhotoRef, Report, ReportId, TaskId, UserId};
 
 use super::model::{Author, Touch};
@@ -71,22 +72,22 @@ impl Action {
 
 /// The state `action` leads to from `state` for report `id`, or why it cannot be done, in
 /// words for the person who tried.
-pub fn next(id: ReportId, state: CaseState, action: &Action) -> Result<CaseState, String> {
+pub fn next(id: ReportId, state: CaseState, action: &Action) -> Result<CaseState, Message> {
     use Action as A;
     use CaseState as S;
     let blank = |s: &str| s.trim().is_empty();
     match action {
         A::Return { comment } if blank(comment) => {
-            return Err("say what the inspector should change".into());
+            return Err(msg!(RETURN_NEEDS_COMMENT));
         }
         A::Reject { reason } if blank(reason) => {
-            return Err("give the reason for rejecting it".into());
+            return Err(msg!(REJECT_NEEDS_REASON));
         }
         A::Dispatch { department } if blank(department) => {
-            return Err("name the department to dispatch it to".into());
+            return Err(msg!(DEPARTMENT_NEEDED));
         }
         A::Merge { into } if *into == id => {
-            return Err("a report cannot be merged into itself".into());
+            return Err(msg!(MERGE_SELF));
         }
         _ => {}
     }
@@ -94,7 +95,7 @@ pub fn next(id: ReportId, state: CaseState, action: &Action) -> Result<CaseState
         (S::AwaitingPhotos, A::PhotosComplete) => S::PendingReview,
         (S::PendingReview, A::PhotosAdded) => S::AwaitingPhotos,
         (S::AwaitingPhotos, A::Approve) => {
-            return Err("its photos are still arriving; approve it once they are in".into());
+            return Err(msg!(PHOTOS_ARRIVING));
         }
         (S::AwaitingPhotos | S::PendingReview, A::Return { .. }) => S::Returned,
         (S::AwaitingPhotos | S::PendingReview | S::Returned, A::Reject { .. }) => S::Rejected,
@@ -106,16 +107,14 @@ pub fn next(id: ReportId, state: CaseState, action: &Action) -> Result<CaseState
         (S::Handled, A::Verify { passed: true }) => S::Closed,
         (S::Handled, A::Verify { passed: false }) => S::Dispatched,
         (S::Rejected | S::Merged | S::Closed, _) => {
-            return Err(format!(
-                "report {id} is {}: nothing more can be done",
-                state.as_str()
-            ));
+            return Err(msg!(CASE_FINISHED, report = id, state = state.as_str()));
         }
         (state, action) => {
-            return Err(format!(
-                "report {id} is {}; it cannot be {} now",
-                state.as_str(),
-                action.name()
+            return Err(msg!(
+                CASE_OUT_OF_TURN,
+                report = id,
+                state = state.as_str(),
+                action = action.name()
             ));
         }
     };
@@ -125,12 +124,13 @@ pub fn next(id: ReportId, state: CaseState, action: &Action) -> Result<CaseState
 /// Why acting now would be wrong when the person saw the report in `seen` and it is in
 /// `state`: someone else acted on it in between.
 #[must_use]
-pub fn check_seen(id: ReportId, seen: Option<CaseState>, state: CaseState) -> Option<String> {
+pub fn check_seen(id: ReportId, seen: Option<CaseState>, state: CaseState) -> Option<Message> {
     match seen {
-        Some(seen) if seen != state => Some(format!(
-            "report {id} is {} now, not {}: someone else acted on it first; look again",
-            state.as_str(),
-            seen.as_str()
+        Some(seen) if seen != state => Some(msg!(
+            CASE_STALE,
+            report = id,
+            state = state.as_str(),
+            seen = seen.as_str()
         )),
         _ => None,
     }
@@ -138,13 +138,13 @@ pub fn check_seen(id: ReportId, seen: Option<CaseState>, state: CaseState) -> Op
 
 /// Whether a report may be merged into `into`, which is in `target` (its state, and
 /// whether it was removed), or does not exist (`None`).
-pub fn merge_target(into: ReportId, target: Option<(CaseState, bool)>) -> Result<(), String> {
+pub fn merge_target(into: ReportId, target: Option<(CaseState, bool)>) -> Result<(), Message> {
     match target {
-        None => Err(format!("there is no report {into} to merge into")),
-        Some((_, true)) => Err(format!("report {into} was removed at the centre")),
-        Some((CaseState::Rejected | CaseState::Merged, _)) => Err(format!(
-            "report {into} was itself rejected or merged; merge into the report that stands"
-        )),
+        None => Err(msg!(MERGE_NO_TARGET, into = into)),
+        Some((_, true)) => Err(msg!(CASE_REMOVED, report = into)),
+        Some((CaseState::Rejected | CaseState::Merged, _)) => {
+            Err(msg!(MERGE_TARGET_CLOSED, into = into))
+        }
         Some(_) => Ok(()),
     }
 }
@@ -264,8 +264,8 @@ pub struct StepWrites {
 /// A step's decision.
 #[derive(Debug, Clone, PartialEq)]
 pub enum StepPlan {
-    /// Not done, and why, in words for the person who tried.
-    Refused(String),
+    /// Not done, and why, for the person who tried.
+    Refused(Message),
     Write(Box<StepWrites>),
 }
 
@@ -277,8 +277,8 @@ pub enum Stepped {
         state: CaseState,
         case_no: Option<String>,
     },
-    /// Not done, and why, in words for the person who tried.
-    Refused(String),
+    /// Not done, and why, for the person who tried.
+    Refused(Message),
 }
 
 /// Decides a step on report `req.report`, held as `snap`, with deadlines counted by `rules`.
@@ -286,7 +286,7 @@ pub enum Stepped {
 pub fn plan_step(req: &StepRequest, snap: &StepSnapshot, rules: &CaseRules) -> StepPlan {
     let id = req.report;
     if snap.deleted {
-        return StepPlan::Refused(format!("report {id} was removed at the centre"));
+        return StepPlan::Refused(msg!(CASE_REMOVED, report = id));
     }
     if let Some(refusal) = check_seen(id, req.seen, snap.state) {
         return StepPlan::Refused(refusal);
@@ -333,7 +333,7 @@ pub fn plan_step(req: &StepRequest, snap: &StepSnapshot, rules: &CaseRules) -> S
                 .and_then(|t| t.case_no.clone())
                 .unwrap_or_else(|| into.to_string());
             w.merged_into = Some(*into);
-            w.note = Some(format!("merged into {label}"));
+            w.note = Some(msg!(MERGED_INTO, into = label).to_json());
             w.event.text = Some(into.to_string());
         }
         Action::Dispatch { department } => {
@@ -360,16 +360,10 @@ pub fn plan_step(req: &StepRequest, snap: &StepSnapshot, rules: &CaseRules) -> S
             if let Some(done) = &req.task {
                 let Some((_, assignee)) = snap.open_tasks.iter().find(|(t, _)| *t == done.id)
                 else {
-                    return StepPlan::Refused(format!(
-                        "task {} is not open for report {id}",
-                        done.id
-                    ));
+                    return StepPlan::Refused(msg!(TASK_NOT_OPEN, task = done.id, report = id));
                 };
                 if req.by.user != Some(*assignee) {
-                    return StepPlan::Refused(format!(
-                        "task {} was given to another inspector",
-                        done.id
-                    ));
+                    return StepPlan::Refused(msg!(TASK_OTHERS, task = done.id));
                 }
                 w.task_photos = done.photos.iter().map(|p| (done.id, p.clone())).collect();
             }
@@ -408,7 +402,7 @@ mod tests {
     use CaseState as S;
 
     fn go(state: CaseState, action: Action) -> Result<CaseState, String> {
-        next(ReportId::new(), state, &action)
+        next(ReportId::new(), state, &action).map_err(|m| m.english())
     }
 
     #[test]
@@ -461,7 +455,7 @@ mod tests {
         assert!(e.contains("photos are still arriving"), "{e}");
         let e = go(S::PendingReview, Action::Handled).expect_err("not dispatched");
         assert!(
-            e.contains("is pending_review; it cannot be handled now"),
+            e.contains("is pending review; it cannot be marked handled now"),
             "{e}"
         );
         let e = go(
@@ -471,7 +465,7 @@ mod tests {
             },
         )
         .expect_err("a case");
-        assert!(e.contains("cannot be return now"), "{e}");
+        assert!(e.contains("cannot be returned now"), "{e}");
         assert!(go(S::Dispatched, Action::Verify { passed: true }).is_err());
     }
 
@@ -713,7 +707,7 @@ mod tests {
         let mut gone = snapshot(S::PendingReview);
         gone.deleted = true;
         let refused = |plan: StepPlan| match plan {
-            StepPlan::Refused(why) => why,
+            StepPlan::Refused(why) => why.english(),
             StepPlan::Write(w) => panic!("done: {w:?}"),
         };
         assert!(

@@ -6,6 +6,7 @@
 
 use chrono::{DateTime, Utc};
 use gridwalk_protocol::console::{Conflict, FieldChoice, Resolve};
+use gridwalk_protocol::message::{code, msg};
 use gridwalk_protocol::{Report, ReportPatch, UserId, Version, validate_report};
 use uuid::Uuid;
 
@@ -44,17 +45,15 @@ pub fn resolve(
 ) -> Result<Resolution, Denied> {
     let id = conflict.id;
     if conflict.resolved_at.is_some() {
-        return Err(Denied::Refused(format!(
-            "conflict {id} is already resolved"
-        )));
+        return Err(Denied::Refused(msg!(CONFLICT_RESOLVED, id = id)));
     }
     let wanted: Vec<&str> = conflict.fields.iter().map(|f| f.field.as_str()).collect();
     for f in &req.fields {
         if !wanted.contains(&f.field.as_str()) {
-            return Err(Denied::Invalid(format!(
-                "{:?} is not in this conflict (it is about {})",
-                f.field,
-                wanted.join(", ")
+            return Err(Denied::Invalid(msg!(
+                CONFLICT_NOT_FIELD,
+                field = format!("{:?}", f.field),
+                fields = wanted.join(", ")
             )));
         }
     }
@@ -62,14 +61,12 @@ pub fn resolve(
         .iter()
         .find(|w| !req.fields.iter().any(|f| f.field == **w))
     {
-        return Err(Denied::Invalid(format!("choose a value for {missing}")));
+        return Err(Denied::Invalid(msg!(CONFLICT_CHOOSE, field = missing)));
     }
     if let Some(d) = req.fields.iter().find(|f| f.field == DELETED_FIELD)
         && d.value != serde_json::Value::Bool(true)
     {
-        return Err(Denied::Invalid(
-            "a report removed at the centre cannot be brought back here; keep it removed".into(),
-        ));
+        return Err(Denied::Invalid(msg!(CONFLICT_NO_REVIVE)));
     }
     let fields: Vec<(&str, &serde_json::Value)> = req
         .fields
@@ -77,18 +74,19 @@ pub fn resolve(
         .filter(|f| f.field != DELETED_FIELD)
         .map(|f| (f.field.as_str(), &f.value))
         .collect();
-    let patch = ReportPatch::from_fields(fields).map_err(Denied::Invalid)?;
+    let patch = ReportPatch::from_fields(fields)
+        .map_err(|why| Denied::Invalid(msg!(BODY_INVALID, why = why)))?;
     let merged = patch.apply_to(&held.report);
     let patch = ReportPatch::between(&held.report, &merged);
     if !patch.is_empty() {
         let table = reference.table(&merged.code_table_version).ok_or_else(|| {
-            Denied::Invalid(format!(
-                "the centre does not know code table {}",
-                gridwalk_protocol::validate::shown(&merged.code_table_version)
+            Denied::Invalid(msg!(
+                UNKNOWN_CODE_TABLE,
+                version = gridwalk_protocol::validate::shown(&merged.code_table_version)
             ))
         })?;
         validate_report(&merged, table, now)
-            .map_err(|e| Denied::Invalid(format!("the resolved report would be invalid: {e}")))?;
+            .map_err(|e| Denied::Invalid(e.as_message(code::CONFLICT_INVALID)))?;
     }
     let (record, claim) = place::after_edit(merged, &patch, &reference.grid, reporter_cells);
     Ok(Resolution {
@@ -113,13 +111,14 @@ pub fn check_write(
     expected: Version,
 ) -> Result<(), Denied> {
     if resolved_at.is_some() {
-        return Err(Denied::Refused(format!(
-            "conflict {conflict} is already resolved"
-        )));
+        return Err(Denied::Refused(msg!(CONFLICT_RESOLVED, id = conflict)));
     }
     if held != expected {
-        return Err(Denied::Refused(format!(
-            "report {report} changed (version {held}, not {expected}) while you chose; look again"
+        return Err(Denied::Refused(msg!(
+            CONFLICT_CHANGED,
+            report = report,
+            held = held,
+            expected = expected
         )));
     }
     Ok(())
@@ -209,10 +208,10 @@ mod tests {
         let refusal =
             |req: Resolve| resolve(&c, &held, &req, &reference(), &[], by, Utc::now()).unwrap_err();
         assert!(
-            matches!(refusal(choose("urgency", "urgent".into())), Denied::Invalid(m) if m.contains("not in this conflict"))
+            matches!(refusal(choose("urgency", "urgent".into())), Denied::Invalid(m) if m.english().contains("not in this conflict"))
         );
         assert!(
-            matches!(refusal(Resolve { fields: vec![] }), Denied::Invalid(m) if m.contains("choose a value for description"))
+            matches!(refusal(Resolve { fields: vec![] }), Denied::Invalid(m) if m.english().contains("choose a value for description"))
         );
         let mut done = c.clone();
         done.resolved_at = Some(Utc::now());
@@ -231,7 +230,7 @@ mod tests {
         let (gone, held) = setup(DELETED_FIELD);
         assert!(matches!(
             resolve(&gone, &held, &choose(DELETED_FIELD, false.into()), &reference(), &[], by, Utc::now()),
-            Err(Denied::Invalid(m)) if m.contains("cannot be brought back")
+            Err(Denied::Invalid(m)) if m.english().contains("cannot be brought back")
         ));
         let kept = resolve(
             &gone,
@@ -251,10 +250,10 @@ mod tests {
         let (c, r) = (Uuid::now_v7(), ReportId::new());
         assert!(check_write(c, None, r, 2, 2).is_ok());
         assert!(
-            matches!(check_write(c, None, r, 3, 2), Err(Denied::Refused(m)) if m.contains("while you chose"))
+            matches!(check_write(c, None, r, 3, 2), Err(Denied::Refused(m)) if m.english().contains("while you chose"))
         );
         assert!(
-            matches!(check_write(c, Some(Utc::now()), r, 2, 2), Err(Denied::Refused(m)) if m.contains("already resolved"))
+            matches!(check_write(c, Some(Utc::now()), r, 2, 2), Err(Denied::Refused(m)) if m.english().contains("already resolved"))
         );
     }
 }

@@ -12,6 +12,7 @@
 
 use chrono::{DateTime, Utc};
 use gridwalk_protocol::edit::merge;
+use gridwalk_protocol::message::{Message, code, msg};
 use gridwalk_protocol::{
     CaseState, FieldConflict, Outcome, Report, ReportPatch, Version, validate_patch_times,
     validate_report,
@@ -42,7 +43,7 @@ pub struct History<'a> {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Plan {
     /// Write nothing; refuse with this reason.
-    Reject(String),
+    Reject(Message),
     /// Write `record` as the next version (if `Some`), open a conflict with `conflicts` (if
     /// any), and answer applied, merged or conflict accordingly.
     Settle {
@@ -101,13 +102,10 @@ pub fn plan(
     now: DateTime<Utc>,
 ) -> Plan {
     let Some(held) = held else {
-        return Plan::Reject("the centre has no such report to change".into());
+        return Plan::Reject(msg!(EDIT_NO_REPORT));
     };
     if held.record.reporter != device.user {
-        return Plan::Reject(format!(
-            "report {} was made by another inspector and cannot be changed from this device",
-            held.record.id
-        ));
+        return Plan::Reject(msg!(EDIT_NOT_YOURS, report = held.record.id));
     }
     if held.deleted {
         let device_value = serde_json::to_value(patch).unwrap_or(serde_json::Value::Null);
@@ -124,54 +122,52 @@ pub fn plan(
         };
     }
     if !held.state.editable() {
-        return Plan::Reject(format!(
-            "report {} is already {} at the centre and can no longer be changed from a device",
-            held.record.id,
-            held.state.as_str().replace('_', " ")
+        return Plan::Reject(msg!(
+            EDIT_TOO_LATE,
+            report = held.record.id,
+            state = held.state.as_str()
         ));
     }
     if base_version == 0 || base_version > held.version {
-        return Plan::Reject(format!(
-            "the change was based on version {base_version}, but the centre has versions 1 to {}",
-            held.version
-        ));
+        return Plan::Reject(msg!(EDIT_BASE, base = base_version, held = held.version));
     }
     let Some(base) = history.base else {
-        return Plan::Reject(format!(
-            "version {base_version} of report {} is no longer kept",
-            held.record.id
+        return Plan::Reject(msg!(
+            EDIT_BASE_GONE,
+            base = base_version,
+            report = held.record.id
         ));
     };
     if history.own_later.len() > MAX_UNTAKEN_EDITS {
-        return Plan::Reject(format!(
-            "this device has changed report {} more than {MAX_UNTAKEN_EDITS} times since \
-             version {base_version}, the last it took from the centre; sync to take the \
-             centre's copy, then change it again",
-            held.record.id
+        return Plan::Reject(msg!(
+            EDIT_TOO_MANY,
+            report = held.record.id,
+            max = MAX_UNTAKEN_EDITS,
+            base = base_version
         ));
     }
     if held.version >= MAX_VERSIONS {
-        return Plan::Reject(format!(
-            "report {} has {} versions, the most a report may have; further changes are \
-             made at the centre",
-            held.record.id, held.version
+        return Plan::Reject(msg!(
+            EDIT_MAX_VERSIONS,
+            report = held.record.id,
+            versions = held.version
         ));
     }
     if let Err(e) = validate_patch_times(patch, now) {
-        return Plan::Reject(format!("the change is not plausible: {e}"));
+        return Plan::Reject(e.as_message(code::EDIT_IMPLAUSIBLE));
     }
     let view = device_view(base, history.own_later);
     let m = merge(&view, &held.record, patch);
     let record = (m.merged != held.record).then_some(m.merged);
     if let Some(r) = &record {
         let Some(table) = reference.table(&r.code_table_version) else {
-            return Plan::Reject(format!(
-                "the centre does not know code table {}",
-                gridwalk_protocol::validate::shown(&r.code_table_version)
+            return Plan::Reject(msg!(
+                UNKNOWN_CODE_TABLE,
+                version = gridwalk_protocol::validate::shown(&r.code_table_version)
             ));
         };
         if let Err(e) = validate_report(r, table, now) {
-            return Plan::Reject(format!("the changed report would be invalid: {e}"));
+            return Plan::Reject(e.as_message(code::EDIT_INVALID));
         }
     }
     Plan::Settle {
@@ -334,7 +330,9 @@ mod tests {
             panic!("33 untaken edits are refused")
         };
         assert!(
-            reason.contains("more than 32 times since version 1"),
+            reason
+                .english()
+                .contains("more than 32 times since version 1"),
             "{reason}"
         );
         assert!(matches!(decide(&held, &own[1..]), Plan::Settle { .. }));
@@ -343,7 +341,7 @@ mod tests {
         let Plan::Reject(reason) = decide(&held, &[]) else {
             panic!("a report at its last version is refused")
         };
-        assert!(reason.contains("has 500 versions"), "{reason}");
+        assert!(reason.english().contains("has 500 versions"), "{reason}");
     }
 
     #[test]
@@ -360,7 +358,7 @@ mod tests {
         };
         let tables = Reference::new([t], None);
         let reason = |p: Plan| match p {
-            Plan::Reject(r) => r,
+            Plan::Reject(r) => r.english(),
             other => panic!("not refused: {other:?}"),
         };
         assert!(

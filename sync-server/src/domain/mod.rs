@@ -41,19 +41,20 @@ pub mod rules;
 pub mod signatures;
 pub mod uploads;
 
-/// Why a request is not done, in words for the person who asked.
+/// Why a request is not done, as a message for the person who asked (a code with its
+/// parameters, said in their language by the console or the tablet).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Denied {
     /// The request itself is wrong (a field missing, a value it cannot take).
     #[error("{0}")]
-    Invalid(String),
+    Invalid(gridwalk_protocol::Message),
     /// This person may not do this.
     #[error("{0}")]
-    Forbidden(String),
+    Forbidden(gridwalk_protocol::Message),
     /// What it names does not exist.
     #[error("{0}")]
-    NotFound(String),
+    NotFound(gridwalk_protocol::Message),
     /// It cannot be done now: someone acted first, or it is out of turn.
     #[error("{0}")]
-    Refused(String),
+    Refused(gridwalk_protocol::Message),
 }

@@ -17,6 +17,7 @@
 //!    duplicates (among those held and those ahead of it in the same push), which of its
 //!    photos the centre already holds, and so its first state.
 
+use gridwalk_protocol::message::{Message, code, msg};
 use std::collections::HashSet;
 
 use chrono::{DateTime, Utc};
@@ -45,7 +46,7 @@ pub enum Effect {
     /// steps are answered as rejected, in words.
     Step(Box<StepRequest>),
     /// Write nothing; answer with this reason.
-    Reject(String),
+    Reject(Message),
 }
 
 /// A device's edit, for [`crate::domain::edits::plan`].
@@ -133,30 +134,34 @@ fn decide_submit(
     now: DateTime<Utc>,
 ) -> Effect {
     if report.device != device.id {
-        return Effect::Reject(format!(
-            "the report says it was made on device {}, but device {} sent it",
-            report.device, device.id
+        return Effect::Reject(msg!(
+            DEVICE_MISMATCH,
+            named = report.device,
+            device = device.id
         ));
     }
     if report.reporter != device.user {
-        return Effect::Reject(format!(
-            "the report names reporter {}, but this device is enrolled for {}",
-            report.reporter, device.user
+        return Effect::Reject(msg!(
+            REPORTER_MISMATCH,
+            reporter = report.reporter,
+            enrolled = device.user
         ));
     }
     let Some(table) = reference.table(&report.code_table_version) else {
-        return Effect::Reject(format!(
-            "the centre does not know code table {}",
-            gridwalk_protocol::validate::shown(&report.code_table_version)
+        return Effect::Reject(msg!(
+            UNKNOWN_CODE_TABLE,
+            version = gridwalk_protocol::validate::shown(&report.code_table_version)
         ));
     };
     if let Err(e) = validate_report(report, table, now).and(validate_times(report, now)) {
-        return Effect::Reject(e.to_string());
+        return Effect::Reject(e.as_message(code::REPORT_INVALID));
     }
     if let Some(p) = report.photos.iter().find(|p| p.bytes > max_photo_bytes) {
-        return Effect::Reject(format!(
-            "photo {} is {} bytes; this centre takes photos of at most {max_photo_bytes} bytes",
-            p.id, p.bytes
+        return Effect::Reject(msg!(
+            PHOTO_TOO_LARGE,
+            photo = p.id,
+            bytes = p.bytes,
+            max = max_photo_bytes
         ));
     }
     Effect::InsertReport(Box::new(place::settle(
@@ -266,9 +271,7 @@ pub fn answers(
 /// pruned one day); it never re-applies anything.
 #[must_use]
 pub fn forgotten(id: MutationId) -> Outcome {
-    Outcome::Rejected {
-        reason: format!("mutation {id} was applied long ago and its answer is no longer kept"),
-    }
+    Outcome::rejected(msg!(ANSWER_FORGOTTEN, id = id))
 }
 
 /// A report ID the centre already holds (`held`, as it was sent), sent again under another
@@ -279,12 +282,7 @@ pub fn resubmitted(held: &Report, sent: &Report) -> Outcome {
     if held == sent {
         Outcome::Applied
     } else {
-        Outcome::Rejected {
-            reason: format!(
-                "report {} was already received with different content",
-                sent.id
-            ),
-        }
+        Outcome::rejected(msg!(ALREADY_RECEIVED, report = sent.id))
     }
 }
 
@@ -373,7 +371,7 @@ mod tests {
     }
 
     fn reject(n: MutationId) -> (MutationId, Effect) {
-        (n, Effect::Reject(format!("r{n}")))
+        (n, Effect::Reject(Message::verbatim(format!("r{n}"))))
     }
 
     #[test]

@@ -8,6 +8,7 @@
 //! to the console, or `cli` for the server's command line ([`Actor`]). A person acts only
 //! as the access rule lets them ([`crate::domain::access`], [`Act::Administer`]).
 
+use gridwalk_protocol::message::msg;
 use std::path::Path;
 
 use gridwalk_evidence::package;
@@ -79,7 +80,7 @@ async fn person(store: &dyn CaseStore, login: &str) -> Result<User, AppError> {
     store
         .user_by_login(login)
         .await?
-        .ok_or_else(|| AppError::NotFound(format!("no user with login {login:?}")))
+        .ok_or_else(|| AppError::NotFound(msg!(NO_LOGIN, login = format!("{login:?}"))))
 }
 
 /// How much `load_fixtures` loaded.
@@ -213,9 +214,7 @@ pub async fn revoke_device_as(
 ) -> Result<(), AppError> {
     actor.may()?;
     if !store.revoke_device(device, chrono::Utc::now()).await? {
-        return Err(AppError::NotFound(format!(
-            "no device {device} is enrolled"
-        )));
+        return Err(AppError::NotFound(msg!(NO_DEVICE, device = device)));
     }
     record(store, actor, "revoke_device", &device.to_string(), None).await
 }
@@ -235,9 +234,7 @@ pub async fn disable_user_as(
 ) -> Result<(), AppError> {
     actor.may()?;
     if actor.name() == login {
-        return Err(AppError::Refused(
-            "you cannot disable yourself; ask another administrator".into(),
-        ));
+        return Err(AppError::Refused(msg!(CANNOT_DISABLE_SELF)));
     }
     let user = person(store, login).await?;
     store.disable_user(user.id, chrono::Utc::now()).await?;
@@ -339,12 +336,18 @@ pub async fn set_password_as(
     actor.may()?;
     let user = person(store, login).await?;
     if let Err(why) = decide(&Who::from(&user), Act::UseConsole, Subject::Any) {
-        return Err(AppError::BadRequest(format!("{login}: {why}")));
+        return Err(AppError::BadRequest(msg!(
+            LOGIN_INVALID,
+            login = login,
+            why = why
+        )));
     }
     let chars = password.chars().count();
     if !(MIN_PASSWORD..=MAX_PASSWORD).contains(&chars) {
-        return Err(AppError::BadRequest(format!(
-            "the password must be at least {MIN_PASSWORD} and at most {MAX_PASSWORD} characters"
+        return Err(AppError::BadRequest(msg!(
+            PASSWORD_LENGTH,
+            min = MIN_PASSWORD,
+            max = MAX_PASSWORD
         )));
     }
     let password = password.to_owned();

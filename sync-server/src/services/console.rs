@@ -10,6 +10,7 @@ use gridwalk_protocol::console::{
     ActionAnswer, ActionRequest, CaseAction, Conflict, ConsoleReport, Department, DeviceRow,
     Evaluation, GroupBy, IntakeHealth, ReportDetail, Resolve, Seal, Session, VersionInfo,
 };
+use gridwalk_protocol::message::msg;
 use gridwalk_protocol::validate::MAX_NOTE_CHARS;
 use gridwalk_protocol::{CaseState, ReportId, Version};
 use uuid::Uuid;
@@ -36,7 +37,7 @@ pub async fn sign_in(
     address: &str,
     now: DateTime<Utc>,
 ) -> Result<Session, AppError> {
-    let wrong = || AppError::SignedOut("the login or the password is wrong".into());
+    let wrong = || AppError::SignedOut(msg!(SIGN_IN_WRONG));
     let store = state.store.as_ref();
     let login = login.trim();
     let since = now - Duration::minutes(SIGN_IN_WINDOW_MINUTES);
@@ -155,7 +156,7 @@ pub async fn act(
         .console_reports_by_id(&[id])
         .await?
         .pop()
-        .ok_or_else(|| AppError::NotFound(format!("no report {id}")))?;
+        .ok_or_else(|| AppError::NotFound(msg!(NO_REPORT, id = id)))?;
     decide(&who, kind, case_of(&item))?;
     // A merge joins two reports: the one kept must be in reach too.
     if let CaseAction::Merge { into } = &req.action {
@@ -169,12 +170,8 @@ pub async fn act(
             },
             case_of,
         );
-        decide(&who, kind, subject).map_err(|_| {
-            AppError::Forbidden(format!(
-                "report {into} is not from your team's inspectors; only an operator merges \
-                 across teams"
-            ))
-        })?;
+        decide(&who, kind, subject)
+            .map_err(|_| AppError::Forbidden(msg!(MERGE_ACROSS_TEAMS, into = into)))?;
     }
     let reference = state
         .reference
@@ -184,8 +181,10 @@ pub async fn act(
     {
         let chars = text.chars().count();
         if chars > MAX_NOTE_CHARS {
-            return Err(AppError::BadRequest(format!(
-                "{chars} characters; a comment or reason is at most {MAX_NOTE_CHARS}"
+            return Err(AppError::BadRequest(msg!(
+                NOTE_TOO_LONG,
+                chars = chars,
+                max = MAX_NOTE_CHARS
             )));
         }
     }
@@ -200,9 +199,10 @@ pub async fn act(
                 .and_then(|r| r.department(department.trim()))
                 .is_none()
             {
-                return Err(AppError::BadRequest(format!(
-                    "there is no department {department:?}; choose one of {}",
-                    rules
+                return Err(AppError::BadRequest(msg!(
+                    NO_DEPARTMENT,
+                    department = format!("{department:?}"),
+                    known = rules
                         .map(|r| r
                             .departments
                             .iter()
@@ -250,7 +250,7 @@ pub async fn detail(state: &AppState, user: &User, id: ReportId) -> Result<Repor
         .console_reports_by_id(&[id])
         .await?
         .pop()
-        .ok_or_else(|| AppError::NotFound(format!("no report {id}")))?;
+        .ok_or_else(|| AppError::NotFound(msg!(NO_REPORT, id = id)))?;
     decide(&who, Act::SeeReports, case_of(&item))?;
     let related_ids = store.related_reports(id).await?;
     let mut related = store.console_reports_by_id(&related_ids).await?;
@@ -303,7 +303,7 @@ pub async fn seal(state: &AppState, id: ReportId) -> Result<Seal, AppError> {
     let r = store
         .report_chain(id)
         .await?
-        .ok_or_else(|| AppError::NotFound(format!("no report {id}")))?;
+        .ok_or_else(|| AppError::NotFound(msg!(NO_REPORT, id = id)))?;
     let count = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
     let checked = match chain::check(&r) {
         Ok(c) => c,
@@ -358,11 +358,9 @@ pub async fn photo(state: &AppState, user: &User, sha256: &str) -> Result<Bytes,
             .bytes()
             .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
     {
-        return Err(AppError::BadRequest(
-            "a photo is named by its lower-case hex SHA-256".into(),
-        ));
+        return Err(AppError::BadRequest(msg!(PHOTO_NAME)));
     }
-    let not_here = || AppError::NotFound(format!("photo {sha256} has not arrived"));
+    let not_here = || AppError::NotFound(msg!(PHOTO_NOT_ARRIVED, sha256 = sha256));
     if reach(&who, Act::SeeReports) != Reach::All {
         let ids = state.store.reports_with_photo(sha256).await?;
         let reports = state.store.console_reports_by_id(&ids).await?;
@@ -442,11 +440,11 @@ pub async fn resolve(
     let conflict = store
         .conflict(id)
         .await?
-        .ok_or_else(|| AppError::NotFound(format!("no conflict {id}")))?;
+        .ok_or_else(|| AppError::NotFound(msg!(NO_CONFLICT, id = id)))?;
     let held = store
         .report(conflict.report)
         .await?
-        .ok_or_else(|| AppError::NotFound(format!("no report {}", conflict.report)))?;
+        .ok_or_else(|| AppError::NotFound(msg!(NO_REPORT, id = conflict.report)))?;
     let versions = req
         .fields
         .iter()
@@ -478,9 +476,7 @@ pub async fn evaluation(
 ) -> Result<Evaluation, AppError> {
     board_team(user)?;
     if to <= from {
-        return Err(AppError::BadRequest(
-            "the period must end after it starts".into(),
-        ));
+        return Err(AppError::BadRequest(msg!(PERIOD_ORDER)));
     }
     let who = Who::from(user);
     let mut facts = state.store.case_facts(from, to).await?;

@@ -2,6 +2,7 @@
 //! device's user may see, this loads each thing as it is now, and
 //! [`crate::domain::feed`] makes the page.
 
+use gridwalk_protocol::message::msg;
 use gridwalk_protocol::{ChangesPage, ReportId, TaskChange, TaskId};
 
 use crate::AppState;
@@ -21,8 +22,10 @@ pub async fn page(
     let store = state.store.as_ref();
     let limit = limit.unwrap_or(DEFAULT_LIMIT);
     if limit == 0 || limit > MAX_LIMIT {
-        return Err(AppError::BadRequest(format!(
-            "limit must be between 1 and {MAX_LIMIT}, not {limit}"
+        return Err(AppError::BadRequest(msg!(
+            FEED_LIMIT,
+            max = MAX_LIMIT,
+            limit = limit
         )));
     }
     // An empty cursor is no cursor: from the start.
@@ -30,15 +33,16 @@ pub async fn page(
         .filter(|c| !c.is_empty())
         .map(Cursor::decode)
         .transpose()
-        .map_err(AppError::BadRequest)?;
+        .map_err(|why| AppError::BadRequest(msg!(CURSOR_INVALID, why = why)))?;
     let user = store
         .user(device.user)
         .await?
-        .ok_or_else(|| AppError::Forbidden(format!("user {} no longer exists", device.user)))?;
+        .ok_or_else(|| AppError::Forbidden(msg!(USER_GONE, user = device.user)))?;
     let after = cursor.as_ref().map_or(0, |c| c.seq);
     let page = store.feed(user.id, &user.cells, after, limit + 1).await?;
     if let Some(c) = &cursor {
-        feed::check_cursor(c, &page).map_err(AppError::Resync)?;
+        feed::check_cursor(c, &page)
+            .map_err(|why| AppError::Resync(msg!(FEED_RESYNC, why = why)))?;
     }
     let (rows, more, next) = feed::window(&page, limit, after);
     let reports: Vec<ReportId> =

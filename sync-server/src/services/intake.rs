@@ -10,6 +10,7 @@
 //! inspector's cells when it places a report, and that one transaction.
 
 use chrono::{DateTime, Utc};
+use gridwalk_protocol::message::{code, msg};
 use gridwalk_protocol::{
     MutationBody, MutationResult, Profile, PushRefusal, PushRequest, PushResponse, validate_push,
 };
@@ -42,17 +43,23 @@ pub async fn push(
     now: DateTime<Utc>,
 ) -> Result<PushResponse, AppError> {
     if req.device != device.id {
-        return Err(AppError::Forbidden(format!(
-            "this token belongs to device {}, not {}",
-            device.id, req.device
+        return Err(AppError::Forbidden(msg!(
+            TOKEN_OTHER_DEVICE,
+            token_device = device.id,
+            device = req.device
         )));
     }
     state.pushes.check(device.id, req.mutations.len())?;
     validate_push(req).map_err(|e| match e {
-        PushRefusal::TooMany(_) => AppError::TooLarge(e.to_string()),
-        PushRefusal::Invalid(e) => AppError::BadRequest(e.to_string()),
+        PushRefusal::TooMany(n) => AppError::TooLarge(msg!(
+            TOO_MANY_MUTATIONS,
+            max = gridwalk_protocol::validate::MAX_MUTATIONS_PER_PUSH,
+            n = n
+        )),
+        PushRefusal::Invalid(e) => AppError::BadRequest(e.as_message(code::PUSH_INVALID)),
     })?;
-    push::check_batch(req.mutations.iter().map(|m| m.id)).map_err(AppError::BadRequest)?;
+    push::check_batch(req.mutations.iter().map(|m| m.id))
+        .map_err(|why| AppError::BadRequest(msg!(PUSH_NUMBERS, why = why)))?;
     let store = state.store.as_ref();
     let signed = check_signatures(state, device, req, now).await?;
     let verifies = req
@@ -173,11 +180,10 @@ pub async fn bind(
 
 fn refused(r: KeyRefusal) -> AppError {
     match r {
-        KeyRefusal::OtherKey => AppError::KeyMismatch(r.to_string()),
-        KeyRefusal::BadKey => AppError::BadRequest(r.to_string()),
-        KeyRefusal::NoKey | KeyRefusal::Signature(_) => {
-            AppError::BadSignature(format!("nothing was applied: {r}"))
-        }
+        KeyRefusal::OtherKey => AppError::KeyMismatch(msg!(KEY_OTHER)),
+        KeyRefusal::BadKey => AppError::BadRequest(msg!(KEY_BAD)),
+        KeyRefusal::NoKey => AppError::BadSignature(msg!(KEY_NONE)),
+        KeyRefusal::Signature(p) => AppError::BadSignature(msg!(NOT_APPLIED_SIGNATURE, reason = p)),
     }
 }
 

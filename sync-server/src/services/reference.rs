@@ -8,6 +8,7 @@
 //! stale while another reads it wait for that read. The grid, the largest part, is parsed
 //! again only when its cells changed since the last read ([`CellsStamp`]).
 
+use gridwalk_protocol::message::msg;
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
@@ -119,9 +120,7 @@ impl ReferenceCache {
             r = self.read_after(store, asked).await?;
         }
         if r.rules.is_none() {
-            return Err(AppError::NotFound(
-                "the case rules are not loaded: run `gridwalk-sync admin load-fixtures`".into(),
-            ));
+            return Err(AppError::NotFound(msg!(RULES_NOT_LOADED)));
         }
         Ok(r)
     }

@@ -10,6 +10,7 @@
 //! The count is kept in memory, per server instance, by the `governor` crate's keyed
 //! GCRA limiter: behind several instances a device gets that rate at each.
 
+use gridwalk_protocol::message::msg;
 use std::num::NonZeroU32;
 use std::sync::Arc;
 
@@ -73,9 +74,10 @@ impl PushThrottle {
         let retry_after = (wait.as_secs() + u64::from(wait.subsec_nanos() > 0)).max(1);
         tracing::warn!(%device, mutations, "push refused: this device is pushing too fast");
         Err(AppError::Throttled {
-            message: format!(
-                "this device is pushing faster than the centre takes from one device \
-                 ({PUSHES_PER_SECOND} mutations a second); try again in {retry_after} s"
+            message: msg!(
+                THROTTLED_DEVICE,
+                rate = PUSHES_PER_SECOND,
+                seconds = retry_after
             ),
             retry_after,
         })
@@ -106,7 +108,7 @@ mod tests {
         else {
             panic!("the fourth full push at once is refused")
         };
-        assert!(message.contains("pushing faster"), "{message}");
+        assert!(message.english().contains("pushing faster"), "{message}");
         assert_eq!(retry_after, 1);
         assert!(
             t.check(other, 100).is_ok(),

@@ -18,6 +18,7 @@
 use axum::body::Body;
 use chrono::{DateTime, TimeDelta, Utc};
 use futures_util::TryStreamExt;
+use gridwalk_protocol::message::msg;
 use gridwalk_protocol::tus::{self, Checksum, Digesting};
 use gridwalk_protocol::{
     PhotoId, PhotoNeedAnswer, PhotoNeedsRequest, PhotoNeedsResponse, ReportId,
@@ -132,13 +133,9 @@ async fn receive(
         _ => true,
     };
     let refusal = if checksum.is_some() && cut {
-        Some(AppError::BadRequest(
-            "the body broke off, so its checksum cannot be checked; nothing was kept".into(),
-        ))
+        Some(AppError::BadRequest(msg!(UPLOAD_BROKE_OFF)))
     } else if !matches {
-        Some(AppError::ChecksumMismatch(
-            "the body does not match its Upload-Checksum; nothing was kept".into(),
-        ))
+        Some(AppError::ChecksumMismatch(msg!(UPLOAD_CHECKSUM)))
     } else {
         None
     };
@@ -185,9 +182,7 @@ async fn fill(
                     continue;
                 };
                 if writer.written() + data.len() as u64 > limit {
-                    return Err(AppError::TooLarge(format!(
-                        "the body is longer than the {limit} bytes this upload still needs"
-                    )));
+                    return Err(AppError::TooLarge(msg!(UPLOAD_BODY_LONG, limit = limit)));
                 }
                 if let Some(d) = digest.as_deref_mut() {
                     d.update(&data);
@@ -221,15 +216,23 @@ fn metadata_id<T: std::str::FromStr>(
 where
     T::Err: std::fmt::Display,
 {
-    let raw = meta.get(key).ok_or_else(|| {
-        AppError::BadRequest(format!(
-            "Upload-Metadata must name the {key:?} this photo belongs to"
+    let raw = meta
+        .get(key)
+        .ok_or_else(|| AppError::BadRequest(msg!(UPLOAD_METADATA, key = format!("{key:?}"))))?;
+    let text = std::str::from_utf8(raw).map_err(|_| {
+        AppError::BadRequest(msg!(
+            UPLOAD_METADATA_BAD,
+            key = format!("{key:?}"),
+            why = "not text"
         ))
     })?;
-    let text = std::str::from_utf8(raw)
-        .map_err(|_| AppError::BadRequest(format!("metadata {key:?} is not text")))?;
-    text.parse()
-        .map_err(|e| AppError::BadRequest(format!("metadata {key:?} {text:?}: {e}")))
+    text.parse().map_err(|e| {
+        AppError::BadRequest(msg!(
+            UPLOAD_METADATA_BAD,
+            key = format!("{key:?}"),
+            why = format!("{text:?}: {e}")
+        ))
+    })
 }
 
 /// Checks a creation request and creates the upload. The caller then appends the
@@ -242,24 +245,30 @@ pub async fn create(
     now: DateTime<Utc>,
 ) -> Result<Upload, AppError> {
     if req.defer_length {
-        return Err(AppError::BadRequest(
-            "deferred length is not supported: send Upload-Length".into(),
-        ));
+        return Err(AppError::BadRequest(msg!(UPLOAD_DEFERRED)));
     }
     let length = tus::parse_size(
         "Upload-Length",
         req.length
-            .ok_or_else(|| AppError::BadRequest("Upload-Length is required".into()))?,
+            .ok_or_else(|| AppError::BadRequest(msg!(UPLOAD_HEADER, header = "Upload-Length")))?,
     )
-    .map_err(AppError::BadRequest)?;
+    .map_err(|why| {
+        AppError::BadRequest(msg!(UPLOAD_HEADER_BAD, header = "Upload-Length", why = why))
+    })?;
     if length > s.settings.max_size {
-        return Err(AppError::TooLarge(format!(
-            "an upload of {length} bytes is larger than the {} this server accepts",
-            s.settings.max_size
+        return Err(AppError::TooLarge(msg!(
+            UPLOAD_TOO_LARGE,
+            length = length,
+            max = s.settings.max_size
         )));
     }
-    let meta =
-        tus::parse_metadata(req.metadata.unwrap_or_default()).map_err(AppError::BadRequest)?;
+    let meta = tus::parse_metadata(req.metadata.unwrap_or_default()).map_err(|why| {
+        AppError::BadRequest(msg!(
+            UPLOAD_HEADER_BAD,
+            header = "Upload-Metadata",
+            why = why
+        ))
+    })?;
     let report: ReportId = metadata_id(&meta, tus::meta::REPORT)?;
     let photo: PhotoId = metadata_id(&meta, tus::meta::PHOTO)?;
     let slot = s
@@ -267,15 +276,14 @@ pub async fn create(
         .photo_slot(device, report, photo)
         .await?
         .ok_or_else(|| {
-            AppError::BadRequest(format!(
-                "no report {report} with photo {photo} has been received from this device; \
-                 push the report before its photos"
-            ))
+            AppError::BadRequest(msg!(UPLOAD_NO_REPORT, report = report, photo = photo))
         })?;
     if slot.bytes != length {
-        return Err(AppError::BadRequest(format!(
-            "photo {photo} is {} bytes in its report, but Upload-Length says {length}",
-            slot.bytes
+        return Err(AppError::BadRequest(msg!(
+            UPLOAD_LENGTH,
+            photo = photo,
+            bytes = slot.bytes,
+            length = length
         )));
     }
     // Nothing to send when the bytes are here already (another photo of this inspector's
@@ -311,17 +319,14 @@ pub async fn create(
             }
         }
         Err(Crowded::Uploads(n)) => {
-            return Err(AppError::TooMany(format!(
-                "this device already has {n} unfinished uploads, the most it may have; finish \
-                 or end one (DELETE) before starting another"
-            )));
+            return Err(AppError::TooMany(msg!(UPLOAD_TOO_MANY, n = n)));
         }
         Err(Crowded::Bytes(in_flight)) => {
-            return Err(AppError::TooMany(format!(
-                "this device's unfinished uploads already hold {in_flight} bytes; with \
-                 {length} more they would pass the {} one device may have in flight; finish \
-                 or end one (DELETE) before starting another",
-                s.settings.max_open_bytes
+            return Err(AppError::TooMany(msg!(
+                UPLOAD_TOO_MANY_BYTES,
+                in_flight = in_flight,
+                length = length,
+                max = s.settings.max_open_bytes
             )));
         }
     }
@@ -340,11 +345,12 @@ pub async fn status(
         .upload(id)
         .await?
         .filter(|u| u.device == device.id)
-        .ok_or_else(|| AppError::NotFound(format!("there is no upload {id}")))?;
+        .ok_or_else(|| AppError::NotFound(msg!(NO_UPLOAD, id = id)))?;
     if upload.completed_at.is_none() && upload.expires_at < now {
-        return Err(AppError::Gone(format!(
-            "upload {id} expired at {}; create a new one",
-            upload.expires_at
+        return Err(AppError::Gone(msg!(
+            UPLOAD_EXPIRED,
+            id = id,
+            at = upload.expires_at.to_rfc3339()
         )));
     }
     Ok(upload)
@@ -385,11 +391,12 @@ pub async fn append(
         let pieces = s.cases.upload_parts(id).await?.len() + 1;
         if pieces >= MAX_PARTS {
             s.blobs.delete(&part.key).await?;
-            return Err(AppError::BadRequest(format!(
-                "upload {id} has arrived in {} pieces and takes at most {MAX_PARTS}: send \
-                 the remaining {} bytes in one piece, or start the upload again",
-                pieces - 1,
-                upload.length - offset
+            return Err(AppError::BadRequest(msg!(
+                UPLOAD_PARTS,
+                id = id,
+                parts = pieces - 1,
+                max = MAX_PARTS,
+                left = upload.length - offset
             )));
         }
         let appended = s.cases.append_upload(id, &part, expires_at, None).await?;
@@ -408,7 +415,7 @@ pub async fn append(
             Ok(upload)
         }
         Appended::Moved { received } => Err(AppError::OffsetMismatch { received }),
-        Appended::Gone => Err(AppError::NotFound(format!("upload {id} was terminated"))),
+        Appended::Gone => Err(AppError::NotFound(msg!(UPLOAD_TERMINATED, id = id))),
     }
 }
 
@@ -428,7 +435,7 @@ async fn complete(
         .cases
         .photo_slot(holder, upload.report, upload.photo)
         .await?
-        .ok_or_else(|| AppError::NotFound(format!("report {} is no longer held", upload.report)))?;
+        .ok_or_else(|| AppError::NotFound(msg!(UPLOAD_REPORT_GONE, report = upload.report)))?;
     let earlier = s.cases.upload_parts(upload.id).await?;
     // In one piece, the last part is the photo; else the pieces are joined into one object.
     let (photo, seen) = if let (true, Some(seen)) = (earlier.is_empty(), last_seen) {
@@ -452,9 +459,7 @@ async fn complete(
     if let Some(why) = refusal {
         s.cases.delete_upload(upload.id).await?;
         s.blobs.delete_parts(upload.id).await?;
-        return Err(AppError::ChecksumMismatch(format!(
-            "{why}; its upload was discarded, start it again"
-        )));
+        return Err(AppError::ChecksumMismatch(msg!(PHOTO_REFUSED, why = why)));
     }
     let bytes = upload.length;
     s.blobs.keep_photo(&photo, &sha256).await?;
@@ -513,7 +518,7 @@ pub async fn terminate(s: Stores<'_>, device: &Device, id: Uuid) -> Result<(), A
         .await?
         .is_some_and(|u| u.device == device.id);
     if !exists {
-        return Err(AppError::NotFound(format!("there is no upload {id}")));
+        return Err(AppError::NotFound(msg!(NO_UPLOAD, id = id)));
     }
     s.cases.delete_upload(id).await?;
     s.blobs.delete_parts(id).await?;
@@ -539,9 +544,10 @@ pub async fn needs(
     req: &PhotoNeedsRequest,
 ) -> Result<PhotoNeedsResponse, AppError> {
     if req.photos.len() > MAX_NEEDS {
-        return Err(AppError::BadRequest(format!(
-            "ask about at most {MAX_NEEDS} photos at a time, not {}",
-            req.photos.len()
+        return Err(AppError::BadRequest(msg!(
+            NEEDS_LIMIT,
+            max = MAX_NEEDS,
+            n = req.photos.len()
         )));
     }
     let photos = state.store.photo_needs(device.id, &req.photos).await?;

@@ -59,13 +59,13 @@ pub enum StoreError {
     #[error("stored data cannot be read: {0}")]
     Corrupt(String),
     #[error("not found: {0}")]
-    NotFound(String),
+    NotFound(gridwalk_protocol::Message),
     /// The write expected another version than the one held (someone changed it first).
     #[error("{0}")]
-    Stale(String),
+    Stale(gridwalk_protocol::Message),
     /// A value the database cannot hold (a number too large).
     #[error("{0}")]
-    Invalid(String),
+    Invalid(gridwalk_protocol::Message),
 }
 
 impl StoreError {

@@ -11,6 +11,7 @@
 //! read-only REPEATABLE READ transaction. Many rows go in with one `INSERT … SELECT FROM
 //! unnest(…)` over arrays, one array per column.
 
+use gridwalk_protocol::message::msg;
 use std::error::Error;
 
 use async_trait::async_trait;
@@ -89,8 +90,9 @@ impl PgStore {
                     .bytes()
                     .all(|b| b.is_ascii_alphanumeric() || b == b'_')
             {
-                return Err(StoreError::Invalid(format!(
-                    "{schema:?} is not a plain schema name"
+                return Err(StoreError::Invalid(msg!(
+                    BODY_INVALID,
+                    why = format!("{schema:?} is not a plain schema name")
                 )));
             }
             let (client, conn) = config

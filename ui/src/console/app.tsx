@@ -5,7 +5,7 @@
 // departments, goes to the pages through the session context (session.tsx).
 import { useEffect, useMemo, useState } from "preact/hooks";
 
-import { Failure } from "../shared/error";
+import { Failure, failureText } from "../shared/error";
 import { useResource } from "../shared/resource";
 import type { Person } from "../shared/types";
 import { client } from "./client";
@@ -103,7 +103,8 @@ export function Console() {
 }
 
 function SignIn(props: { onSwitch: () => void; onIn: (p: Person) => void }) {
-  const { t } = useI18n();
+  const w = useI18n();
+  const { t } = w;
   const [login, setLogin] = useState("");
   const [password, setPassword] = useState("");
   const [error, setError] = useState<string | null>(null);
@@ -118,7 +119,7 @@ function SignIn(props: { onSwitch: () => void; onIn: (p: Person) => void }) {
     } catch (err) {
       // A refused sign-in says why in the server's words: the catalogue's words for its
       // kind (`signed_out`: "sign in again") speak of a session that never was.
-      setError(err instanceof Failure && err.kind !== "network" ? err.message : t("error.network"));
+      setError(err instanceof Failure && err.kind !== "network" ? failureText(w, err) : t("error.network"));
     } finally {
       setBusy(false);
     }

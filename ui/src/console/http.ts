@@ -49,7 +49,8 @@ export async function call<T>(method: string, path: string, query: Query = {}, b
     } catch {
       /* not JSON: keep the status */
     }
-    const failure = new Failure(e.error ?? "http", e.message ?? `HTTP ${resp.status}`);
+    const said = e.code ? { code: e.code, params: e.params ?? {} } : null;
+    const failure = new Failure(e.error ?? "http", e.message ?? `HTTP ${resp.status}`, {}, said);
     if (failure.kind === "signed_out") for (const f of signedOut) f();
     throw failure;
   }

@@ -5,6 +5,8 @@
 // the fields it named. A failure is said in the user's language when the app's catalogue
 // has words for its kind (`error.<kind>`), and in the refusing side's words otherwise.
 import type { Words } from "./i18n";
+import { knows, say, sayField } from "./say";
+import type { FieldMessage, Message } from "./types";
 
 export class Failure extends Error {
   constructor(
@@ -13,6 +15,11 @@ export class Failure extends Error {
     message: string,
     /** For a refused form: each field named and what is wrong with it. */
     readonly fields: Record<string, string> = {},
+    /** What the server (or engine) said as a code of the message catalogue, to be said
+     * in the user's language; null when it sent words only. */
+    readonly said: Message | null = null,
+    /** The same field problems as codes. */
+    readonly problems: FieldMessage[] = [],
   ) {
     super(message);
     this.name = "Failure";
@@ -23,8 +30,19 @@ export class Failure extends Error {
   static from(e: unknown): Failure {
     if (e instanceof Failure) return e;
     if (e && typeof e === "object" && "message" in e) {
-      const { kind, message, fields } = e as { kind?: unknown; message: unknown; fields?: [string, string][] };
-      return new Failure(typeof kind === "string" ? kind : "internal", String(message), Object.fromEntries(fields ?? []));
+      const { kind, message, fields, problems } = e as {
+        kind?: unknown;
+        message: unknown;
+        fields?: [string, string][];
+        problems?: FieldMessage[];
+      };
+      return new Failure(
+        typeof kind === "string" ? kind : "internal",
+        String(message),
+        Object.fromEntries(fields ?? []),
+        null,
+        problems ?? [],
+      );
     }
     return new Failure("internal", String(e));
   }
@@ -40,8 +58,22 @@ export function failureWords(w: Words, kind: string | null | undefined, message:
   return w.t(key, { detail });
 }
 
-/** What to show for anything thrown. */
+/** What to show for anything thrown: the server's message in the user's language when it
+ * sent a code (inside the kind's words, where those pass a `{detail}` on), else as before. */
 export function failureText(w: Words, e: unknown): string {
   const f = Failure.from(e);
+  if (f.said && knows(f.said.code)) {
+    const text = say(w.lang, f.said, f.message);
+    const key = `error.${f.kind}`;
+    return w.has(key) && w.t(key, { detail: "\u0000" }).includes("\u0000") ? w.t(key, { detail: text }) : text;
+  }
   return failureWords(w, f.kind, f.message);
+}
+
+/** Each refused field's problem in the user's language, by field (the engine's words where
+ * it sent no code). */
+export function fieldProblems(w: Words, f: Failure): Record<string, string> {
+  const out: Record<string, string> = { ...f.fields };
+  for (const p of f.problems) if (knows(p.code)) out[p.field] = sayField(w.lang, p).slice(0);
+  return out;
 }

@@ -27,13 +27,23 @@ export type ActionRequest = { seen_state: CaseState, } & ({ "action": "approve" 
  */
 export type ApiError = { 
 /**
- * A stable machine-readable code, e.g. `gap`, `unauthorized`, `bad_request`.
+ * A stable machine-readable kind, e.g. `gap`, `unauthorized`, `bad_request`: what a
+ * client does about it.
  */
 error: string, 
 /**
- * What is wrong, in words.
+ * What is wrong, in English (for logs and people reading the API).
  */
 message: string, 
+/**
+ * What is wrong as a code of the message catalogue ([`crate::message`]), for a front
+ * end to say in its user's language; empty from older centres.
+ */
+code?: string, 
+/**
+ * The values the code's sentence names.
+ */
+params?: { [key in string]: string }, 
 /**
  * For `gap` and `number_reused`: the mutation number the centre expects next.
  */
@@ -254,6 +264,11 @@ export type FieldConflict = {
 field: string, base: JsonValue, central: JsonValue, device: JsonValue, };
 
 /**
+ * What is wrong with one field: the field's path (`photos[1].sha256`) and a message.
+ */
+export type FieldMessage = { field: string, code: string, params?: { [key in string]: string }, };
+
+/**
  * The category a report is filed under: changed together or not at all.
  */
 export type Filing = { kind: Kind, category: CategoryCode, code_table_version: string, component_id: ComponentId | null, };
@@ -320,6 +335,29 @@ export type LocationFlag = { "flag": "outside_grid", nearest_cell: CellCode | nu
  * Where a position came from.
  */
 export type LocationProvider = "gps" | "network" | "photo_exif" | "manual";
+
+/**
+ * A sentence as a code and its parameters.
+ */
+export type Message = { 
+/**
+ * One of the catalogue's codes (`case.stale`).
+ */
+code: string, 
+/**
+ * The values the sentence names, by name.
+ */
+params?: { [key in string]: string }, 
+/**
+ * For a refused form or record: what is wrong with each field, one message each (the
+ * sentence's `{problems}` says them all in English).
+ */
+fields?: Array<FieldMessage>, 
+/**
+ * The message this one passes on (its sentence says it as `{reason}`): "your change
+ * was not accepted: <why the centre refused it>".
+ */
+cause?: Message | null, };
 
 /**
  * A received report whose photos have not all arrived.

@@ -3,7 +3,7 @@
 
 import { invoke } from "@tauri-apps/api/core";
 
-import type { CaseState, Category, CategoryCode, CellCode, ClipRef, ComponentId, Kind, Location, LocationFlag, PhotoId, PhotoStage, ReportId, TaskChange, Urgency, UserId } from "../shared/types";
+import type { CaseState, Category, CategoryCode, CellCode, ClipRef, ComponentId, FieldMessage, Kind, Location, LocationFlag, Message, PhotoId, PhotoStage, ReportId, TaskChange, Urgency, UserId } from "../shared/types";
 
 /**
  * What the settings screen shows about this installation.
@@ -53,7 +53,12 @@ export type CommandError = { kind: string, message: string,
 /**
  * For `invalid`: each field and what is wrong with it, for the form to highlight.
  */
-fields?: Array<[string, string]>, };
+fields?: Array<[string, string]>, 
+/**
+ * The same as messages of the catalogue (`ui/src/shared/messages.ts`), for the form
+ * to say in the inspector's language.
+ */
+problems?: Array<FieldMessage>, };
 
 /**
  * The device's settings.
@@ -141,7 +146,7 @@ export type LocalReport = { id: ReportId, state: ReportState, reporter: UserId, 
 /**
  * What the centre said when it refused the report (or a change to it).
  */
-centre_note: string | null, 
+centre_note: Message | null, 
 /**
  * The centre's version of the report, once it has said (edits are based on it).
  */

@@ -213,7 +213,7 @@ impl Engine {
                 }
                 Settle::SubmitRefused { reason } => {
                     outcome.rejected += 1;
-                    ("'rejected'", Some(reason))
+                    ("'rejected'", Some(reason.to_json()))
                 }
                 Settle::Edited => {
                     outcome.edited += 1;
@@ -221,12 +221,12 @@ impl Engine {
                 }
                 Settle::EditConflict { note } => {
                     outcome.conflicts += 1;
-                    (next, Some(note))
+                    (next, Some(note.to_json()))
                 }
                 Settle::EditRefused { note } => {
                     outcome.edits_refused += 1;
                     pull::restore_central(&tx, &report)?;
-                    (next, Some(note))
+                    (next, Some(note.to_json()))
                 }
                 Settle::TaskDone => {
                     outcome.tasks += 1;
@@ -238,7 +238,7 @@ impl Engine {
                         tx.execute(
                             "UPDATE tasks SET done_at = NULL, passed = NULL, refused = ?2
                               WHERE id = ?1",
-                            params![task.to_string(), note],
+                            params![task.to_string(), note.to_json()],
                         )?;
                     }
                     (next, None)

@@ -1,6 +1,7 @@
 //! Pure decisions of the sync client, unit-tested without a network: how long to wait
 //! before the next attempt, and what a push answer means for each local report.
 
+use gridwalk_protocol::message::{Message, msg};
 use std::time::Duration;
 
 use gridwalk_protocol::{MutationBody, Outcome};
@@ -42,40 +43,42 @@ pub enum Settle {
     /// The centre has the report now.
     Submitted,
     /// The centre refused the report: mark it rejected with the reason.
-    SubmitRefused { reason: String },
+    SubmitRefused { reason: Message },
     /// The centre took the change, as sent or merged with its own.
     Edited,
     /// The centre took what it could; fields it had also changed wait for an operator.
-    EditConflict { note: String },
+    EditConflict { note: Message },
     /// The centre refused the change and keeps its version: show why and go back to it.
-    EditRefused { note: String },
+    EditRefused { note: Message },
     /// The centre recorded the verification.
     TaskDone,
     /// The centre refused the verification (the case moved on, or the task is someone
     /// else's): the task reopens with the reason.
-    TaskRefused { note: String },
+    TaskRefused { note: Message },
+}
+
+/// Why the centre refused: its message, or its words from an older centre.
+fn why(refusal: &Outcome) -> Message {
+    refusal
+        .refusal()
+        .unwrap_or_else(|| Message::verbatim("refused"))
 }
 
 /// The local settlement of one mutation's answer.
 #[must_use]
 pub fn settle(op: Op, outcome: &Outcome) -> Settle {
     match (op, outcome) {
-        (Op::Submit, Outcome::Rejected { reason }) => Settle::SubmitRefused {
-            reason: reason.clone(),
-        },
+        (Op::Submit, r @ Outcome::Rejected { .. }) => Settle::SubmitRefused { reason: why(r) },
         (Op::Submit, _) => Settle::Submitted,
         (Op::Edit, Outcome::Applied | Outcome::Merged) => Settle::Edited,
         (Op::Edit, Outcome::Conflict { conflict }) => Settle::EditConflict {
-            note: format!(
-                "the centre changed the same details; an operator will decide which to keep \
-                 (conflict {conflict})"
-            ),
+            note: msg!(EDIT_CONFLICT, conflict = conflict),
         },
-        (Op::Edit, Outcome::Rejected { reason }) => Settle::EditRefused {
-            note: format!("your change was not accepted: {reason}"),
+        (Op::Edit, r @ Outcome::Rejected { .. }) => Settle::EditRefused {
+            note: msg!(EDIT_REFUSED).because(why(r)),
         },
-        (Op::Task, Outcome::Rejected { reason }) => Settle::TaskRefused {
-            note: format!("your verification was not accepted: {reason}"),
+        (Op::Task, r @ Outcome::Rejected { .. }) => Settle::TaskRefused {
+            note: msg!(TASK_REFUSED).because(why(r)),
         },
         (Op::Task, _) => Settle::TaskDone,
     }
@@ -127,27 +130,42 @@ mod tests {
 
     #[test]
     fn answers_settle_by_what_was_sent() {
+        // From an older centre: words only.
         let refused = Outcome::Rejected {
             reason: "category: no".into(),
+            message: None,
         };
         assert_eq!(settle(Op::Submit, &Outcome::Applied), Settle::Submitted);
         assert_eq!(
             settle(Op::Submit, &refused),
             Settle::SubmitRefused {
-                reason: "category: no".into()
+                reason: Message::verbatim("category: no")
             }
+        );
+        // From this one: the code, passed on to the inspector.
+        let coded = Outcome::rejected(msg!(CASE_REMOVED, report = "r1"));
+        let Settle::TaskRefused { note } = settle(Op::Task, &coded) else {
+            panic!("a verification refused")
+        };
+        assert_eq!(note.code, gridwalk_protocol::message::code::TASK_REFUSED);
+        assert_eq!(
+            note.cause.as_deref(),
+            Some(&msg!(CASE_REMOVED, report = "r1"))
         );
         assert_eq!(settle(Op::Edit, &Outcome::Merged), Settle::Edited);
         let Settle::EditRefused { note } = settle(Op::Edit, &refused) else {
             panic!("an edit refused")
         };
-        assert!(note.ends_with("category: no"), "{note}");
+        assert!(note.english().ends_with("category: no"), "{note}");
         let conflict = Outcome::Conflict {
             conflict: "c1".into(),
         };
         let Settle::EditConflict { note } = settle(Op::Edit, &conflict) else {
             panic!("a conflict")
         };
-        assert!(note.contains("operator") && note.contains("c1"), "{note}");
+        assert!(
+            note.english().contains("operator") && note.english().contains("c1"),
+            "{note}"
+        );
     }
 }

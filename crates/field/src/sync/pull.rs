@@ -17,6 +17,7 @@
 //! at the end removes the reports the centre no longer lists.
 
 use chrono::{DateTime, Utc};
+use gridwalk_protocol::message::{Message, msg};
 use gridwalk_protocol::{CentralReport, Change, ChangesPage, Report, ReportId};
 use rusqlite::{OptionalExtension, Transaction, params};
 use tracing::{debug, info};
@@ -251,7 +252,7 @@ fn take_report(
     if let Some(note) = &c.note {
         tx.execute(
             "UPDATE reports SET centre_note = ?2 WHERE id = ?1",
-            params![id, note],
+            params![id, Message::from_stored(note).to_json()],
         )?;
     }
     if !queued(tx, &id)? {
@@ -357,8 +358,8 @@ fn forget_report(tx: &Transaction<'_>, id: ReportId) -> Result<()> {
     let key = id.to_string();
     if queued(tx, &key)? {
         tx.execute(
-            "UPDATE reports SET centre_note = 'removed at the centre' WHERE id = ?1",
-            [&key],
+            "UPDATE reports SET centre_note = ?2 WHERE id = ?1",
+            [&key, &msg!(REMOVED_AT_CENTRE).to_json()],
         )?;
         return Ok(());
     }

@@ -554,7 +554,7 @@ async fn intake_health(tx: &mut dyn Sql, team: Option<String>) -> StoreResult<In
         .iter()
         .map(|r| {
             let reason = match r.json::<Outcome>(3)? {
-                Outcome::Rejected { reason } => reason,
+                Outcome::Rejected { reason, .. } => reason,
                 other => format!("{other:?}"),
             };
             Ok(Refusal {

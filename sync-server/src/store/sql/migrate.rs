@@ -6,6 +6,7 @@
 
 use super::{Database, Mode, Sql, params, tx};
 use crate::store::{StoreError, StoreResult};
+use gridwalk_protocol::message::msg;
 
 /// How a backend records which migrations it has applied.
 #[derive(Debug, Clone, Copy)]
@@ -41,9 +42,10 @@ async fn run(tx: &mut dyn Sql, migrations: &[&str], ledger: Ledger) -> StoreResu
     let current: u64 = tx.one(ledger.current, vec![]).await?.get(0)?;
     let known = migrations.len() as u64;
     if current > known {
-        return Err(StoreError::Invalid(format!(
-            "the database has schema {current}, newer than this server's {known}: \
-             run a newer gridwalk-sync"
+        return Err(StoreError::Invalid(msg!(
+            SCHEMA_NEWER,
+            current = current,
+            known = known
         )));
     }
     for (n, sql) in (1u64..).zip(migrations).skip_while(|(n, _)| *n <= current) {

@@ -25,6 +25,7 @@ pub mod reports;
 pub mod steps;
 pub mod uploads;
 
+use gridwalk_protocol::message::msg;
 use std::fmt;
 
 use async_trait::async_trait;
@@ -437,9 +438,7 @@ pub(crate) use tx;
 /// anything is sent.
 pub fn check_values(params: &[Value]) -> StoreResult<()> {
     match params.iter().find(|p| matches!(p, Value::TooLarge(_))) {
-        Some(Value::TooLarge(n)) => Err(StoreError::Invalid(format!(
-            "the number {n} is too large to store"
-        ))),
+        Some(Value::TooLarge(n)) => Err(StoreError::Invalid(msg!(VALUE_TOO_LARGE, n = n))),
         _ => Ok(()),
     }
 }

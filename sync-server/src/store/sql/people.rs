@@ -2,6 +2,7 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use gridwalk_protocol::message::msg;
 use gridwalk_protocol::{DeviceId, MutationId, UserId};
 
 use super::chain::append_act;
@@ -155,7 +156,7 @@ impl<D: Database> DeviceStore for D {
                 params![device],
             )
             .await?
-            .ok_or_else(|| StoreError::NotFound(format!("device {device}")))?
+            .ok_or_else(|| StoreError::NotFound(msg!(NO_DEVICE, device = device)))?
             .get(0)
         })
     }
@@ -278,7 +279,7 @@ impl<D: Database> SessionStore for D {
                 )
                 .await?;
             if n == 0 {
-                return Err(StoreError::NotFound(format!("user {user}")));
+                return Err(StoreError::NotFound(msg!(NO_USER, user = user)));
             }
             // A new password ends every session the old one opened.
             tx.execute(

@@ -3,6 +3,7 @@
 //! resolutions. Each is one transaction that locks what it changes, loads what the
 //! decision needs, asks [`crate::domain`] and writes the answer.
 
+use gridwalk_protocol::message::msg;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -119,12 +120,14 @@ impl<D: Database> ReportStore for D {
                     params![record.id],
                 )
                 .await?
-                .ok_or_else(|| StoreError::NotFound(format!("report {}", record.id)))?;
+                .ok_or_else(|| StoreError::NotFound(msg!(NO_REPORT, id = record.id)))?;
             let (v, state): (Version, CaseState) = (held.get(0)?, held.get(1)?);
             if v != expected_version {
-                return Err(StoreError::Stale(format!(
-                    "report {} is at version {v}, not {expected_version}",
-                    record.id
+                return Err(StoreError::Stale(msg!(
+                    CASE_VERSION,
+                    report = record.id,
+                    held = v,
+                    expected = expected_version
                 )));
             }
             let mut touches = Vec::new();
@@ -154,7 +157,7 @@ impl<D: Database> ReportStore for D {
                     params![id, at],
                 )
                 .await?
-                .ok_or_else(|| StoreError::NotFound(format!("report {id}")))?
+                .ok_or_else(|| StoreError::NotFound(msg!(NO_REPORT, id = id)))?
                 .get(0)?;
             reseal(tx, id).await?;
             let touch = Touch {
@@ -188,7 +191,7 @@ impl<D: Database> ReportStore for D {
                     params![r.conflict],
                 )
                 .await?
-                .ok_or_else(|| StoreError::NotFound(format!("conflict {}", r.conflict)))?
+                .ok_or_else(|| StoreError::NotFound(msg!(NO_CONFLICT, id = r.conflict)))?
                 .get(0)?;
             let held = tx
                 .one(
@@ -249,9 +252,7 @@ impl<D: Database> ReportStore for D {
 }
 
 fn rules_missing() -> StoreError {
-    StoreError::NotFound(
-        "the case rules are not loaded: run `gridwalk-sync admin load-fixtures`".into(),
-    )
+    StoreError::NotFound(msg!(RULES_NOT_LOADED))
 }
 
 /// A device's push, in the caller's transaction.
@@ -273,7 +274,7 @@ async fn apply(
             params![device],
         )
         .await?
-        .ok_or_else(|| StoreError::NotFound(format!("device {device}")))?
+        .ok_or_else(|| StoreError::NotFound(msg!(NO_DEVICE, device = device)))?
         .get(0)?;
     let seq = push::sequence(batch, first);
     let sent: HashMap<MutationId, &str> = signed
@@ -305,7 +306,7 @@ async fn apply(
                     receive_reports(tx, device, list, &signatures, at, &mut touches).await?,
                 );
             }
-            Run::One(_, Effect::Reject(reason)) => outcomes.push(Outcome::Rejected { reason }),
+            Run::One(_, Effect::Reject(reason)) => outcomes.push(Outcome::rejected(reason)),
             Run::One(id, Effect::InsertReport(placed)) => {
                 outcomes.extend(
                     receive_reports(
@@ -328,7 +329,7 @@ async fn apply(
                 let rules = reference.rules.as_ref().ok_or_else(rules_missing)?;
                 outcomes.push(match step_in(tx, &step, rules, &mut touches).await? {
                     Stepped::Done { .. } => Outcome::Applied,
-                    Stepped::Refused(reason) => Outcome::Rejected { reason },
+                    Stepped::Refused(reason) => Outcome::rejected(reason),
                 });
             }
         }
@@ -841,7 +842,7 @@ async fn edit_report(
         e.now,
     );
     let (record, conflicts, direct, central_version) = match plan {
-        Plan::Reject(reason) => return Ok(Outcome::Rejected { reason }),
+        Plan::Reject(reason) => return Ok(Outcome::rejected(reason)),
         Plan::Settle {
             record,
             conflicts,
@@ -934,12 +935,12 @@ async fn store_version(
     }
     let prev = last_version_hash(tx, id).await?;
     let number = i64::try_from(version)
-        .map_err(|_| StoreError::Invalid(format!("version {version} is too large")))?;
+        .map_err(|_| StoreError::Invalid(msg!(VALUE_TOO_LARGE, n = version)))?;
     let mutation = by
         .mutation
         .map(i64::try_from)
         .transpose()
-        .map_err(|_| StoreError::Invalid("a mutation number too large to store".into()))?;
+        .map_err(|_| StoreError::Invalid(msg!(VALUE_TOO_LARGE, n = "mutation")))?;
     let signature = signature_of(tx, by.device, by.mutation).await?;
     let hash = chain::version_entry(&VersionFacts {
         report: id,

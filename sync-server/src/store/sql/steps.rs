@@ -2,6 +2,7 @@
 //! [`StepSnapshot`], asks [`cases::plan_step`], and writes what the plan says; a case event
 //! records every change of state, whoever makes it.
 
+use gridwalk_protocol::message::msg;
 use std::collections::HashSet;
 
 use gridwalk_protocol::{CaseState, ReportId, UserId};
@@ -39,7 +40,7 @@ pub(crate) async fn insert_event(
             .mutation
             .map(i64::try_from)
             .transpose()
-            .map_err(|_| StoreError::Invalid("a mutation number too large to store".into()))?,
+            .map_err(|_| StoreError::Invalid(msg!(VALUE_TOO_LARGE, n = "mutation")))?,
         signature: signature.clone(),
         at: e.at,
         form: CHAIN_FORM,
@@ -192,10 +193,7 @@ pub(crate) async fn step_in(
     // refusal: from a device's push it is that mutation's answer, and the device's queue
     // moves on (an error here would refuse the whole push, every time it is sent again).
     let Some(snap) = snapshot(tx, req).await? else {
-        return Ok(Stepped::Refused(format!(
-            "the centre holds no report {}",
-            req.report
-        )));
+        return Ok(Stepped::Refused(msg!(NO_REPORT, id = req.report)));
     };
     let mut w = match cases::plan_step(req, &snap, rules) {
         StepPlan::Refused(why) => return Ok(Stepped::Refused(why)),

@@ -4,6 +4,7 @@
 import { useState } from "preact/hooks";
 
 import { failureText } from "../../shared/error";
+import { sayNote } from "../../shared/say";
 import { useResource } from "../../shared/resource";
 import type { Urgency } from "../../shared/types";
 import { api } from "../api";
@@ -50,7 +51,7 @@ export function Detail({ id, onBack, onContinue }: DetailProps) {
       </p>
       {r.centre_note && (
         <p class="notice" id="detail-note">
-          {t("detail.centreNote", { note: r.centre_note })}
+          {t("detail.centreNote", { note: sayNote(w.lang, r.centre_note) ?? "" })}
         </p>
       )}
       <h2>{t("detail.history")}</h2>

@@ -5,7 +5,7 @@
 // removed on leaving.
 import { useEffect, useRef, useState } from "preact/hooks";
 
-import { Failure, failureText } from "../../shared/error";
+import { Failure, failureText, fieldProblems } from "../../shared/error";
 import type { Category, PhotoStage } from "../../shared/types";
 import { api } from "../api";
 import type { DraftPatch, LocalReport } from "../commands";
@@ -61,7 +61,7 @@ export function NewReport({ draftId, onDone }: NewReportProps) {
   };
   const fail = (e: unknown) => {
     setError(failureText(w, e));
-    setFields(Failure.from(e).fields);
+    setFields(fieldProblems(w, Failure.from(e)));
   };
 
   useEffect(() => {

@@ -3,6 +3,7 @@
 import { useEffect, useState } from "preact/hooks";
 
 import { failureText, failureWords } from "../../shared/error";
+import { sayNote } from "../../shared/say";
 import { useResource } from "../../shared/resource";
 import { api, onSynced } from "../api";
 import type { LocalReport } from "../commands";
@@ -20,7 +21,7 @@ export function ReportRow({ r, onOpen }: { r: LocalReport; onOpen: (r: LocalRepo
       <span class="what">{c ? label(c, w.lang) : w.t("category.none")}</span>
       <span class="report-state">{stateLabel(w, r)}</span>
       <span class="when">{when(w, r.created_at)}</span>
-      {r.centre_note && <span class="note">{r.centre_note}</span>}
+      {r.centre_note && <span class="note">{sayNote(w.lang, r.centre_note)}</span>}
     </li>
   );
 }

@@ -172,7 +172,7 @@ describe("queue", () => {
           return [
             draft({ id: "d", description: "draft" }),
             draft({ id: "q", state: "queued", kind: "event", category: "0507" }),
-            draft({ id: "r", state: "sent", central_state: "returned", centre_note: "照片看不清，请补拍" }),
+            draft({ id: "r", state: "sent", central_state: "returned", centre_note: { code: "verbatim", params: { text: "照片看不清，请补拍" } } }),
           ];
         case "sync_now":
           synced += 1;

@@ -1,0 +1,63 @@
+// Saying a message of the centre's catalogue (a code with its parameters, see
+// crates/protocol/src/message.rs) in the user's language: the Chinese sentence from
+// messages.zh.ts, the English one from messages.ts (generated). Parameters that are codes
+// themselves (a role, an act, a case state, a case action) are said in words too; a message
+// passed on (`cause`) is said as its `{reason}`; field problems follow the sentence, each
+// with the field's name. A code this build does not know (a newer centre) falls back to
+// the English the server sent, so nothing is ever shown blank.
+import type { Lang } from "./i18n";
+import { MESSAGES, VALUE_WORDS_EN, type MessageCode } from "./messages";
+import { FIELD_WORDS_ZH, MESSAGES_ZH, VALUE_WORDS_ZH } from "./messages.zh";
+import type { FieldMessage, Message } from "./types";
+
+/** Whether `code` is one this build can say. */
+export function knows(code: string | null | undefined): code is MessageCode {
+  return !!code && Object.prototype.hasOwnProperty.call(MESSAGES, code);
+}
+
+function template(lang: Lang, code: MessageCode): string {
+  return lang === "zh" ? MESSAGES_ZH[code] : MESSAGES[code].en;
+}
+
+function valueWords(lang: Lang, name: string, value: string): string {
+  const kind = name === "seen" ? "state" : name;
+  const table = (lang === "zh" ? VALUE_WORDS_ZH : VALUE_WORDS_EN)[kind];
+  return table?.[value] ?? value;
+}
+
+function fill(lang: Lang, text: string, params: Record<string, string>): string {
+  return text.replace(/\{(\w+)\}/g, (whole, name: string) =>
+    name in params ? valueWords(lang, name, params[name]) : whole,
+  );
+}
+
+/** A field's path in words: its first part named (`photos[1].sha256` → 照片[1].sha256). */
+export function fieldWords(lang: Lang, field: string): string {
+  if (lang !== "zh") return field;
+  if (field in FIELD_WORDS_ZH) return FIELD_WORDS_ZH[field];
+  const m = /^([a-z_]+)(.*)$/.exec(field);
+  return m && m[1] in FIELD_WORDS_ZH ? `${FIELD_WORDS_ZH[m[1]]}${m[2]}` : field;
+}
+
+/** One field's problem in words. */
+export function sayField(lang: Lang, f: FieldMessage): string {
+  const what = knows(f.code) ? fill(lang, template(lang, f.code), f.params ?? {}) : f.code;
+  return `${fieldWords(lang, f.field)}：${what}`.replace("：", lang === "zh" ? "：" : ": ");
+}
+
+/** A message in words; `fallback` (the server's English) for a code this build does not know. */
+export function say(lang: Lang, m: Message, fallback?: string): string {
+  if (!knows(m.code)) return fallback ?? m.code;
+  const params: Record<string, string> = { ...(m.params ?? {}) };
+  if (m.cause) params.reason = say(lang, m.cause);
+  if (m.fields && m.fields.length > 0) {
+    params.problems = m.fields.map((f) => sayField(lang, f)).join(lang === "zh" ? "；" : "; ");
+  }
+  return fill(lang, template(lang, m.code), params);
+}
+
+/** A stored note (the tablet keeps the centre's words as a message) in words. */
+export function sayNote(lang: Lang, note: Message | string | null | undefined): string | null {
+  if (note === null || note === undefined) return null;
+  return typeof note === "string" ? note : say(lang, note);
+}
