@@ -23,6 +23,18 @@ const REPORT_COLUMNS: &str = "r.id, r.record, r.state, r.version, r.received_at,
     u.id, u.login, u.name, u.role, u.team, u.department, \
     c.case_no, c.registered_at, c.department, c.due_at, c.reworks, c.closed_at, r.claim";
 
+/// The reports the evaluation of the period `$1..$2` may count (a superset: the domain
+/// decides exactly): those observed in it, and those whose case or verification task may
+/// fall due in it — a case is judged when it closed or its deadline passed, whichever came
+/// first, so not before its (latest) deadline's period; a task likewise.
+const FACTS_REPORTS: &str = "SELECT r.id FROM reports r
+     WHERE r.deleted_at IS NULL
+       AND ((r.observed_at >= $1 AND r.observed_at < $2)
+            OR r.id IN (SELECT c.report_id FROM cases c
+                         WHERE c.due_at >= $1 AND (c.closed_at IS NULL OR c.closed_at >= $1))
+            OR r.id IN (SELECT t.report_id FROM tasks t
+                         WHERE t.due_at >= $1 AND (t.done_at IS NULL OR t.done_at >= $1)))";
+
 const REPORT_FROM: &str = "reports r JOIN users u ON u.id = r.reporter
     LEFT JOIN cases c ON c.report_id = r.id";
 
@@ -316,10 +328,14 @@ impl<D: Database> ConsoleStore for D {
             let period = params![from, to];
             let facts = tx
                 .query(
-                    "SELECT r.id, r.reporter, u.name, u.team, r.cell, r.received_at, r.state
-                       FROM reports r JOIN users u ON u.id = r.reporter
-                      WHERE r.deleted_at IS NULL AND r.received_at >= $1 AND r.received_at < $2
-                      ORDER BY r.received_at, r.id",
+                    &format!(
+                        "SELECT r.id, r.reporter, u.name, u.team, r.cell, r.kind, r.category,
+                                c.department, r.observed_at, r.state
+                           FROM reports r JOIN users u ON u.id = r.reporter
+                           LEFT JOIN cases c ON c.report_id = r.id
+                          WHERE r.id IN ({FACTS_REPORTS})
+                          ORDER BY r.observed_at, r.id"
+                    ),
                     period.clone(),
                 )
                 .await?
@@ -331,8 +347,11 @@ impl<D: Database> ConsoleStore for D {
                         reporter_name: r.get(2)?,
                         team: r.get(3)?,
                         cell: r.get(4)?,
-                        received_at: r.get(5)?,
-                        state: r.get(6)?,
+                        kind: tagged(r, 5)?,
+                        category: tagged(r, 6)?,
+                        department: r.get(7)?,
+                        observed_at: r.get(8)?,
+                        state: r.get(9)?,
                         events: Vec::new(),
                         tasks: Vec::new(),
                     })
@@ -343,9 +362,7 @@ impl<D: Database> ConsoleStore for D {
                     &format!(
                         "SELECT {EVENT_COLUMNS} FROM case_events e
                            LEFT JOIN users u ON u.id = e.by_user
-                           JOIN reports r ON r.id = e.report_id
-                          WHERE r.deleted_at IS NULL AND r.received_at >= $1
-                            AND r.received_at < $2
+                          WHERE e.report_id IN ({FACTS_REPORTS})
                           ORDER BY e.id"
                     ),
                     period.clone(),
@@ -359,9 +376,7 @@ impl<D: Database> ConsoleStore for D {
                     &format!(
                         "SELECT {TASK_COLUMNS} FROM tasks t
                            LEFT JOIN cases c ON c.report_id = t.report_id
-                           JOIN reports r ON r.id = t.report_id
-                          WHERE r.deleted_at IS NULL AND r.received_at >= $1
-                            AND r.received_at < $2
+                          WHERE t.report_id IN ({FACTS_REPORTS})
                           ORDER BY t.created_at, t.id"
                     ),
                     period,
