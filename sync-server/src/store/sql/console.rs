@@ -25,15 +25,18 @@ const REPORT_COLUMNS: &str = "r.id, r.record, r.state, r.version, r.received_at,
 
 /// The reports the evaluation of the period `$1..$2` may count (a superset: the domain
 /// decides exactly): those observed in it, and those whose case or verification task may
-/// fall due in it — a case is judged when it closed or its deadline passed, whichever came
-/// first, so not before its (latest) deadline's period; a task likewise.
+/// be judged in it. A case is judged at the earlier of its settling and its (latest)
+/// deadline, so not before that deadline's period, nor before it was registered; a task
+/// likewise with its own deadline and creation.
 const FACTS_REPORTS: &str = "SELECT r.id FROM reports r
      WHERE r.deleted_at IS NULL
        AND ((r.observed_at >= $1 AND r.observed_at < $2)
             OR r.id IN (SELECT c.report_id FROM cases c
-                         WHERE c.due_at >= $1 AND (c.closed_at IS NULL OR c.closed_at >= $1))
+                         WHERE c.registered_at < $2 AND c.due_at >= $1
+                           AND (c.closed_at IS NULL OR c.closed_at >= $1))
             OR r.id IN (SELECT t.report_id FROM tasks t
-                         WHERE t.due_at >= $1 AND (t.done_at IS NULL OR t.done_at >= $1)))";
+                         WHERE t.created_at < $2 AND t.due_at >= $1
+                           AND (t.done_at IS NULL OR t.done_at >= $1)))";
 
 const REPORT_FROM: &str = "reports r JOIN users u ON u.id = r.reporter
     LEFT JOIN cases c ON c.report_id = r.id";
