@@ -822,7 +822,10 @@ async fn the_evaluation_reads_the_periods_reports_and_the_cases_due_in_it(backen
             s,
             &reference,
             &d,
-            vec![(n as u64 + 1, Effect::InsertReport(Box::new(r.clone().into())))],
+            vec![(
+                n as u64 + 1,
+                Effect::InsertReport(Box::new(r.clone().into())),
+            )],
         )
         .await;
         ids.push(r.id);
@@ -869,7 +872,12 @@ async fn the_evaluation_reads_the_periods_reports_and_the_cases_due_in_it(backen
     let f = &november[1];
     assert_eq!(f.observed_at, at("2026-11-10T09:00:00+08:00"));
     assert_eq!(
-        (f.kind, f.category.as_str(), f.department.as_deref(), f.state),
+        (
+            f.kind,
+            f.category.as_str(),
+            f.department.as_deref(),
+            f.state
+        ),
         (
             gridwalk_protocol::Kind::Event,
             "0507",
@@ -880,7 +888,10 @@ async fn the_evaluation_reads_the_periods_reports_and_the_cases_due_in_it(backen
     assert_eq!(f.reporter_name, "李晓明");
     assert_eq!(f.team.as_deref(), Some("T440703001-01"));
     assert_eq!(
-        f.events.iter().map(|e| e.action.as_str()).collect::<Vec<_>>(),
+        f.events
+            .iter()
+            .map(|e| e.action.as_str())
+            .collect::<Vec<_>>(),
         ["approve", "dispatch"]
     );
     let deadline = november[0].events[1].due_at.unwrap();
