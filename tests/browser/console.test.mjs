@@ -330,7 +330,7 @@ test("an operator resolves a conflict two tablets made, and both get the result"
   // By cell: the report outside the grid is a group of its own, named, not blank.
   await page.selectOption("select[name=by]", "cell");
   await page.waitForFunction(() => document.querySelector(".evaluation thead th")?.textContent === "按网格");
-  const cells = await page.locator(".evaluation tbody tr td:first-child").allTextContents();
+  const cells = await page.locator(".evaluation tbody tr:not(.total) td:first-child").allTextContents();
   assert.ok(cells.includes("网格外"), `${cells}`);
   assert.ok(cells.every((c) => c !== ""), `a blank label: ${cells}`);
   assert.ok(cells.some((c) => /^环市街道 · 东华社区 · 4407030010010\d\d$/.test(c)), `${cells}`);
@@ -342,7 +342,7 @@ test("an operator resolves a conflict two tablets made, and both get the result"
   // By department: the case's department by name, the rest not dispatched.
   await page.selectOption("select[name=by]", "department");
   await page.waitForFunction(() => document.querySelector(".evaluation thead th")?.textContent === "按处置部门");
-  const departments = await page.locator(".evaluation tbody tr td:first-child").allTextContents();
+  const departments = await page.locator(".evaluation tbody tr:not(.total) td:first-child").allTextContents();
   assert.deepEqual(departments, ["环境卫生管理处", "未派遣"]);
   assert.equal(await download("导出 CSV"), `evaluation-departments-2026-11-01_${to}.csv`);
   // By category (高发问题): the names of the code table.
@@ -357,7 +357,7 @@ test("an operator resolves a conflict two tablets made, and both get the result"
   assert.equal(await page.textContent(".evaluation thead th"), "Category");
   await page.selectOption("select[name=by]", "street");
   await page.waitForFunction(() => document.querySelector(".evaluation thead th")?.textContent === "Street");
-  assert.ok((await page.locator(".evaluation tbody tr td:first-child").allTextContents()).includes("Outside the grid"));
+  assert.ok((await page.locator(".evaluation tbody tr:not(.total) td:first-child").allTextContents()).includes("Outside the grid"));
   assert.deepEqual(await page.locator(".evaluation .legend li").allTextContents(), ["Valid rate", "Handled on time", "Closed rate"]);
   await page.context().close();
 });
