@@ -642,10 +642,30 @@ async fn a_case_goes_round_the_loop_with_deadlines_in_working_time(backend: Back
     assert_eq!(resp.status(), 400);
     let e: ApiError = resp.json().await.unwrap();
     assert!(
-        e.message.contains("cell, community or street"),
+        e.message
+            .contains("grouped by inspector there is nothing to draw"),
         "{}",
         e.message
     );
+    // A period that ends before it starts, and a grouping there is none of, are refused.
+    for (query, words) in [
+        (
+            format!("by=cell&from={}&to={}", urlencode(&to), urlencode(&from)),
+            "the period must end after it starts",
+        ),
+        (q.replace("by=inspector", "by=district"), "district"),
+    ] {
+        let resp = leader
+            .http
+            .get(format!("{}/v1/console/evaluation.csv?{query}", s.url))
+            .bearer_auth(&leader.token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 400, "{query}");
+        let e: ApiError = resp.json().await.unwrap();
+        assert!(e.message.contains(words), "{query}: {}", e.message);
+    }
     s.finish().await;
 }
 

@@ -84,8 +84,8 @@ pub async fn evaluation_geojson(
 ) -> Result<(Evaluation, serde_json::Value), AppError> {
     if !by.is_place() {
         return Err(AppError::BadRequest(format!(
-            "the GeoJSON export draws cells, communities or streets, not a {}: group by \
-             cell, community or street, or export CSV",
+            "the GeoJSON export draws cells, communities or streets; grouped by {} there is \
+             nothing to draw: group by cell, community or street, or export CSV",
             by.as_str()
         )));
     }
