@@ -17,6 +17,7 @@ use crate::error::AppError;
 
 /// The evaluation over `from..to`, grouped `by`, as the loop stands at `now`, over the
 /// reports `user` may oversee.
+#[tracing::instrument(skip_all, fields(user = %user.id, by = by.as_str(), %from, %to))]
 pub async fn evaluation(
     state: &AppState,
     user: &User,
