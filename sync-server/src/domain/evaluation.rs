@@ -251,8 +251,11 @@ fn key(f: &CaseFacts, by: GroupBy) -> String {
     }
 }
 
+/// Street and community names by street, community or cell code.
+type Places<'a> = HashMap<String, (Option<&'a str>, Option<&'a str>)>;
+
 /// The street and community names of the grid's cells, by street, community and cell code.
-fn place_names(grid: &Grid) -> HashMap<String, (Option<&str>, Option<&str>)> {
+fn place_names(grid: &Grid) -> Places<'_> {
     let mut names = HashMap::new();
     for c in grid.cells() {
         let code = c.code.as_str();
@@ -310,8 +313,6 @@ fn label(by: GroupBy, key: &str, f: &CaseFacts, names: &Names<'_>, places: &Plac
         ),
     }
 }
-
-type Places<'a> = HashMap<String, (Option<&'a str>, Option<&'a str>)>;
 
 /// The indicators per group and the total over all of them. Groups come sorted by label,
 /// the group without a key last; by category, the most reported first (高发问题). Only
