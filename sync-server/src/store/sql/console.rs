@@ -23,21 +23,6 @@ const REPORT_COLUMNS: &str = "r.id, r.record, r.state, r.version, r.received_at,
     u.id, u.login, u.name, u.role, u.team, u.department, \
     c.case_no, c.registered_at, c.department, c.due_at, c.reworks, c.closed_at, r.claim";
 
-/// The reports the evaluation of the period `$1..$2` may count (a superset: the domain
-/// decides exactly): those observed in it, and those whose case or verification task may
-/// be judged in it. A case is judged at the earlier of its settling and its (latest)
-/// deadline, so not before that deadline's period, nor before it was registered; a task
-/// likewise with its own deadline and creation.
-const FACTS_REPORTS: &str = "SELECT r.id FROM reports r
-     WHERE r.deleted_at IS NULL
-       AND ((r.observed_at >= $1 AND r.observed_at < $2)
-            OR r.id IN (SELECT c.report_id FROM cases c
-                         WHERE c.registered_at < $2 AND c.due_at >= $1
-                           AND (c.closed_at IS NULL OR c.closed_at >= $1))
-            OR r.id IN (SELECT t.report_id FROM tasks t
-                         WHERE t.created_at < $2 AND t.due_at >= $1
-                           AND (t.done_at IS NULL OR t.done_at >= $1)))";
-
 const REPORT_FROM: &str = "reports r JOIN users u ON u.id = r.reporter
     LEFT JOIN cases c ON c.report_id = r.id";
 
@@ -173,6 +158,21 @@ async fn tasks_where(tx: &mut dyn Sql, clause: &str, arg: Value) -> StoreResult<
     .map(task)
     .collect()
 }
+
+/// The reports the evaluation of the period `$1..$2` may count (a superset: the domain
+/// decides exactly): those observed in it, and those whose case or verification task may
+/// be judged in it. A case is judged at the earlier of its settling and its (latest)
+/// deadline, so not before that deadline's period, nor before it was registered; a task
+/// likewise with its own deadline and creation.
+const FACTS_REPORTS: &str = "SELECT r.id FROM reports r
+     WHERE r.deleted_at IS NULL
+       AND ((r.observed_at >= $1 AND r.observed_at < $2)
+            OR r.id IN (SELECT c.report_id FROM cases c
+                         WHERE c.registered_at < $2 AND c.due_at >= $1
+                           AND (c.closed_at IS NULL OR c.closed_at >= $1))
+            OR r.id IN (SELECT t.report_id FROM tasks t
+                         WHERE t.created_at < $2 AND t.due_at >= $1
+                           AND (t.done_at IS NULL OR t.done_at >= $1)))";
 
 fn conflict(r: &Row) -> StoreResult<Conflict> {
     Ok(Conflict {
