@@ -802,10 +802,130 @@ async fn versions_steps_and_the_feed(backend: Backend) {
     done(schema).await;
 }
 
+/// What the evaluation of a period is counted from: the reports observed in it, and the
+/// reports observed earlier whose case falls due in it, with their category, department
+/// and steps; not a report observed earlier with nothing due, nor a removed one.
+async fn the_evaluation_reads_the_periods_reports_and_the_cases_due_in_it(backend: Backend) {
+    let (store, reference, schema, _dir) = store(backend).await;
+    let s = store.as_ref();
+    let d = device(s).await;
+    let operator = s.user_by_login("sunyue").await.unwrap().unwrap();
+    let at = |t: &str| DateTime::parse_from_rfc3339(t).unwrap();
+    let mut ids = Vec::new();
+    for (n, observed) in [
+        "2026-11-10T09:00:00+08:00",
+        "2026-10-20T09:00:00+08:00",
+        "2026-10-05T09:00:00+08:00",
+        "2026-11-11T09:00:00+08:00",
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let mut r = report_of(&d);
+        r.photos.clear();
+        r.observed_at = at(observed);
+        push(
+            s,
+            &reference,
+            &d,
+            vec![(
+                n as u64 + 1,
+                Effect::InsertReport(Box::new(r.clone().into())),
+            )],
+        )
+        .await;
+        ids.push(r.id);
+    }
+    // The first two are registered and dispatched: the first in November, the second at
+    // the end of October with its deadline in November.
+    for (id, day) in [(ids[0], "2026-11-10"), (ids[1], "2026-10-30")] {
+        for (action, seen, time) in [
+            (Action::Approve, CaseState::PendingReview, "15:00"),
+            (
+                Action::Dispatch {
+                    department: "HW".into(),
+                },
+                CaseState::Registered,
+                "16:00",
+            ),
+        ] {
+            let step = StepRequest {
+                report: id,
+                action,
+                seen: Some(seen),
+                by: Author::person(operator.id),
+                at: at(&format!("{day}T{time}:00+08:00")).to_utc(),
+                task: None,
+            };
+            let done = s.step(&step, Arc::clone(&reference)).await.unwrap();
+            assert!(matches!(done, Stepped::Done { .. }), "{done:?}");
+        }
+    }
+    s.delete_report(ids[3], Utc::now()).await.unwrap();
+
+    let november = s
+        .case_facts(
+            at("2026-11-01T00:00:00+08:00").to_utc(),
+            at("2026-12-01T00:00:00+08:00").to_utc(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        november.iter().map(|f| f.report).collect::<Vec<_>>(),
+        [ids[1], ids[0]],
+        "by when they were observed"
+    );
+    let f = &november[1];
+    assert_eq!(f.observed_at, at("2026-11-10T09:00:00+08:00"));
+    assert_eq!(
+        (
+            f.kind,
+            f.category.as_str(),
+            f.department.as_deref(),
+            f.state
+        ),
+        (
+            gridwalk_protocol::Kind::Event,
+            "0507",
+            Some("HW"),
+            CaseState::Dispatched
+        )
+    );
+    assert_eq!(f.reporter_name, "李晓明");
+    assert_eq!(f.team.as_deref(), Some("T440703001-01"));
+    assert_eq!(
+        f.events
+            .iter()
+            .map(|e| e.action.as_str())
+            .collect::<Vec<_>>(),
+        ["approve", "dispatch"]
+    );
+    let deadline = november[0].events[1].due_at.unwrap();
+    assert!(
+        deadline >= at("2026-11-01T00:00:00+08:00"),
+        "due in November: {deadline}"
+    );
+
+    let october = s
+        .case_facts(
+            at("2026-10-01T00:00:00+08:00").to_utc(),
+            at("2026-11-01T00:00:00+08:00").to_utc(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        october.iter().map(|f| f.report).collect::<Vec<_>>(),
+        [ids[2], ids[1]],
+        "observed in October; the November report and the removed one are not"
+    );
+    done(schema).await;
+}
+
 on_every_backend!(
     people_devices_and_sessions,
     a_push_is_applied_once_in_order_and_a_gap_writes_nothing,
     likely_duplicates_are_marked_within_a_push_and_across_pushes,
     a_photos_arrival_completes_its_report_with_an_event,
     versions_steps_and_the_feed,
+    the_evaluation_reads_the_periods_reports_and_the_cases_due_in_it,
 );

@@ -293,15 +293,72 @@ test("an operator resolves a conflict two tablets made, and both get the result"
   await shot(page, "health");
   await page.goto(`${url}/console/#/evaluation`);
   await page.waitForSelector(".evaluation table");
+  // November onwards: the demo's photos were taken in early November.
+  await page.fill("input[name=from]", "2026-11-01");
+  const to = await page.inputValue("input[name=to]");
+  await page.click("button:has-text('统计')");
+  await page.waitForFunction(() => document.querySelector(".evaluation table td")?.textContent === "李晓明");
   const table = await page.textContent(".evaluation table");
   assert.match(table, /李晓明/);
+  // Every indicator has its column, every rate names its parts.
+  const headers = await page.locator(".evaluation thead th").allTextContents();
+  for (const h of ["上报数", "立案数", "有效上报率", "处置率", "按期处置率", "超期待处置率", "结案率", "按期结案率", "返工率", "按期核查率"]) {
+    assert.ok(headers.includes(h), `no column ${h}: ${headers}`);
+  }
+  // 有效上报率 over decided reports only: one approved, one rejected, one merged (B's
+  // duplicate); the returned report and those still waiting count in neither.
+  const valid = page.locator(".evaluation tbody tr").first().locator("td").nth(3);
+  assert.equal(await valid.textContent(), "33.3%");
+  assert.equal(await valid.getAttribute("title"), "1 / 3");
+  // The chart has its legend.
+  assert.deepEqual(await page.locator(".evaluation .legend li").allTextContents(), ["有效上报率", "按期处置率", "结案率"]);
+  assert.equal(await page.locator(".evaluation svg.chart g rect.closed").count() > 0, true);
+  // Every grouping is offered, department and category among them.
+  assert.deepEqual(await page.locator("select[name=by] option").evaluateAll((os) => os.map((o) => o.value)), [
+    "cell", "community", "street", "team", "inspector", "department", "category",
+  ]);
   await shot(page, "evaluation");
   const csv = await page.evaluate(async (href) => (await fetch(href)).text(), await page.getAttribute("a:has-text('导出 CSV')", "href"));
   assert.match(csv.split("\r\n")[1], /^李晓明,/);
+  // The exports are named by the grouping and the days chosen.
+  const download = async (link) => {
+    const [file] = await Promise.all([page.waitForEvent("download"), page.click(`a:has-text('${link}')`)]);
+    return file.suggestedFilename();
+  };
+  assert.equal(await download("导出 CSV"), `evaluation-inspectors-2026-11-01_${to}.csv`);
+  assert.equal(await page.locator("a:has-text('导出 GeoJSON')").count(), 0, "inspectors have no outline");
+  // By cell: the report outside the grid is a group of its own, named, not blank.
+  await page.selectOption("select[name=by]", "cell");
+  await page.waitForFunction(() => document.querySelector(".evaluation thead th")?.textContent === "按网格");
+  const cells = await page.locator(".evaluation tbody tr:not(.total) td:first-child").allTextContents();
+  assert.ok(cells.includes("网格外"), `${cells}`);
+  assert.ok(cells.every((c) => c !== ""), `a blank label: ${cells}`);
+  assert.ok(cells.some((c) => /^环市街道 · 东华社区 · 4407030010010\d\d$/.test(c)), `${cells}`);
+  assert.equal(await download("导出 CSV"), `evaluation-cells-2026-11-01_${to}.csv`);
+  assert.equal(await download("导出 GeoJSON"), `evaluation-cells-2026-11-01_${to}.geojson`);
+  await page.selectOption("select[name=by]", "community");
+  await page.waitForFunction(() => document.querySelector(".evaluation thead th")?.textContent === "按社区");
+  assert.equal(await download("导出 GeoJSON"), `evaluation-communities-2026-11-01_${to}.geojson`);
+  // By department: the case's department by name, the rest not dispatched.
+  await page.selectOption("select[name=by]", "department");
+  await page.waitForFunction(() => document.querySelector(".evaluation thead th")?.textContent === "按处置部门");
+  const departments = await page.locator(".evaluation tbody tr:not(.total) td:first-child").allTextContents();
+  assert.deepEqual(departments, ["环境卫生管理处", "未派遣"]);
+  assert.equal(await download("导出 CSV"), `evaluation-departments-2026-11-01_${to}.csv`);
+  // By category (高发问题): the names of the code table.
+  await page.selectOption("select[name=by]", "category");
+  await page.waitForFunction(() => document.querySelector(".evaluation thead th")?.textContent === "按问题类别");
+  assert.match(await page.textContent(".evaluation tbody"), /事件 · 市容环境 · /);
+  assert.equal(await download("导出 CSV"), `evaluation-categories-2026-11-01_${to}.csv`);
 
   // English is a click away.
   await page.click("button:has-text('English')");
   await page.waitForSelector("header nav a:has-text('Evaluation')");
+  assert.equal(await page.textContent(".evaluation thead th"), "Category");
+  await page.selectOption("select[name=by]", "street");
+  await page.waitForFunction(() => document.querySelector(".evaluation thead th")?.textContent === "Street");
+  assert.ok((await page.locator(".evaluation tbody tr:not(.total) td:first-child").allTextContents()).includes("Outside the grid"));
+  assert.deepEqual(await page.locator(".evaluation .legend li").allTextContents(), ["Valid rate", "Handled on time", "Closed rate"]);
   await page.context().close();
 });
 

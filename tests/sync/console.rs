@@ -534,31 +534,140 @@ async fn a_case_goes_round_the_loop_with_deadlines_in_working_time(backend: Back
     );
     let ev: Evaluation = leader.get(&format!("/v1/console/evaluation?{q}")).await;
     assert_eq!(ev.rows.len(), 1);
-    assert_eq!((ev.total.reports, ev.total.registered), (4, 1));
-    // Two dispatch rounds (the first and the rework), both handled on time; one case, closed
-    // after one rework; both verifications done on time.
-    assert_eq!(ev.total.dispatches_due, 2);
-    assert_eq!(ev.total.handled_on_time_rate, Some(1.0));
-    assert_eq!(ev.total.closed_rate, Some(1.0));
-    assert_eq!(ev.total.rework_rate, Some(1.0));
-    assert_eq!(ev.total.verified_on_time_rate, Some(1.0));
-    let csv = leader
+    // Four reports observed today, one registered and three still undecided: those count
+    // in neither part of the valid rate (every report in the denominator read 25 %).
+    assert_eq!(
+        (ev.total.reports, ev.total.registered, ev.total.invalid),
+        (4, 1, 0)
+    );
+    assert_eq!(ev.total.valid_rate, Some(1.0));
+    // One case, judged when it closed (before its deadline): handled with both rounds on
+    // time, counted once, not once per round; closed on time after one rework; both
+    // verifications done on time.
+    let t = &ev.total;
+    assert_eq!(
+        (t.due, t.handled, t.handled_on_time, t.overdue),
+        (1, 1, 1, 0)
+    );
+    assert_eq!(
+        (t.handled_rate, t.handled_on_time_rate, t.overdue_rate),
+        (Some(1.0), Some(1.0), Some(0.0))
+    );
+    assert_eq!(
+        (t.due_to_close, t.closed, t.closed_on_time, t.reworked),
+        (1, 1, 1, 1)
+    );
+    assert_eq!(t.closed_rate, Some(1.0));
+    assert_eq!(t.closed_on_time_rate, Some(1.0));
+    assert_eq!(t.rework_rate, Some(1.0));
+    assert_eq!((t.verifications_due, t.verified_on_time), (2, 2));
+    assert_eq!(t.verified_on_time_rate, Some(1.0));
+    // By department: the case's department by its name.
+    let by_department: Evaluation = leader
+        .get(&format!(
+            "/v1/console/evaluation?{}",
+            q.replace("by=inspector", "by=department")
+        ))
+        .await;
+    let rows: Vec<(&str, &str, u64)> = by_department
+        .rows
+        .iter()
+        .map(|r| (r.key.as_str(), r.label.as_str(), r.due))
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            ("HW", "环境卫生管理处", 1),
+            ("", "未派遣 not dispatched", 0)
+        ]
+    );
+    let resp = leader
         .http
         .get(format!("{}/v1/console/evaluation.csv?{q}", s.url))
         .bearer_auth(&leader.token)
         .send()
         .await
-        .unwrap()
-        .text()
-        .await
         .unwrap();
+    let today = (chrono::Utc::now() + chrono::Duration::hours(8)).date_naive();
+    assert_eq!(
+        resp.headers()["content-disposition"].to_str().unwrap(),
+        format!(
+            "attachment; filename=\"evaluation-inspectors-{}_{}.csv\"",
+            today - chrono::Duration::days(1),
+            today + chrono::Duration::days(1)
+        ),
+        "named by the grouping and the centre's days (UTC+8)"
+    );
+    let csv = resp.text().await.unwrap();
     assert!(csv.lines().nth(1).unwrap().starts_with("李晓明,"), "{csv}");
     let geo: serde_json::Value = leader
-        .get(&format!("/v1/console/evaluation.geojson?{q}"))
+        .get(&format!(
+            "/v1/console/evaluation.geojson?{}",
+            q.replace("by=inspector", "by=cell")
+        ))
         .await;
     assert_eq!(geo["features"].as_array().unwrap().len(), 1);
     assert_eq!(geo["features"][0]["properties"]["reports"], 4);
     assert_eq!(geo["features"][0]["geometry"]["type"], "Polygon");
+    // By community: the community's cells, drawn as one MultiPolygon; by inspector there is
+    // nothing to draw, and the export says so.
+    let resp = leader
+        .http
+        .get(format!(
+            "{}/v1/console/evaluation.geojson?{}",
+            s.url,
+            q.replace("by=inspector", "by=community")
+        ))
+        .bearer_auth(&leader.token)
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        resp.headers()["content-disposition"]
+            .to_str()
+            .unwrap()
+            .contains("evaluation-communities-")
+    );
+    let geo: serde_json::Value = resp.json().await.unwrap();
+    assert_eq!(geo["features"][0]["geometry"]["type"], "MultiPolygon");
+    assert_eq!(
+        geo["features"][0]["properties"]["label"],
+        "环市街道 · 东华社区"
+    );
+    let resp = leader
+        .http
+        .get(format!("{}/v1/console/evaluation.geojson?{q}", s.url))
+        .bearer_auth(&leader.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 400);
+    let e: ApiError = resp.json().await.unwrap();
+    assert!(
+        e.message
+            .contains("grouped by inspector there is nothing to draw"),
+        "{}",
+        e.message
+    );
+    // A period that ends before it starts, and a grouping there is none of, are refused.
+    for (query, words) in [
+        (
+            format!("by=cell&from={}&to={}", urlencode(&to), urlencode(&from)),
+            "the period must end after it starts",
+        ),
+        (q.replace("by=inspector", "by=district"), "district"),
+    ] {
+        let resp = leader
+            .http
+            .get(format!("{}/v1/console/evaluation.csv?{query}", s.url))
+            .bearer_auth(&leader.token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 400, "{query}");
+        let e: ApiError = resp.json().await.unwrap();
+        assert!(e.message.contains(words), "{query}: {}", e.message);
+    }
     s.finish().await;
 }
 
@@ -842,7 +951,8 @@ async fn the_centre_places_reports_and_a_leader_sees_what_the_device_claimed(bac
         .iter()
         .map(|r| (r.key.as_str(), r.reports))
         .collect();
-    assert_eq!(rows, [("", 2), (own, 1)], "{rows:?}");
+    assert_eq!(rows, [(own, 1), ("", 2)], "{rows:?}");
+    assert_eq!(ev.rows[1].label, "网格外 outside the grid");
     s.finish().await;
 }
 

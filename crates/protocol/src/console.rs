@@ -411,41 +411,118 @@ pub struct IntakeHealth {
     pub devices_queue: QueueStats,
 }
 
-/// Evaluation (考核评价) indicators; how each is counted is in the sync server's
-/// `evaluation` module.
-/// What the rows are per.
+/// What the evaluation's (考核评价) rows are per. How each indicator is counted is in the
+/// sync server's `evaluation` module and the README's section on evaluation indicators.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum GroupBy {
+    /// 单元网格, by the centre's cell of each report.
     Cell,
+    /// 社区: the cell code's first 12 digits.
+    Community,
+    /// 街道: the cell code's first 9 digits.
+    Street,
+    /// 班组: the reporting inspector's team.
     Team,
+    /// 网格员: the reporting inspector.
     Inspector,
+    /// 处置部门: the department the case is dispatched to.
+    Department,
+    /// 问题类别 (高发问题): the report's 部件/事件 category.
+    Category,
 }
 
-/// The indicators of one cell, team or inspector.
+impl GroupBy {
+    /// Every grouping, in the order the console offers them.
+    pub const ALL: [GroupBy; 7] = [
+        GroupBy::Cell,
+        GroupBy::Community,
+        GroupBy::Street,
+        GroupBy::Team,
+        GroupBy::Inspector,
+        GroupBy::Department,
+        GroupBy::Category,
+    ];
+
+    /// The grouping's name in the API (`cell`, `community`, …).
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            GroupBy::Cell => "cell",
+            GroupBy::Community => "community",
+            GroupBy::Street => "street",
+            GroupBy::Team => "team",
+            GroupBy::Inspector => "inspector",
+            GroupBy::Department => "department",
+            GroupBy::Category => "category",
+        }
+    }
+
+    /// Whether its groups are places with an outline (cells, communities, streets), which
+    /// the GeoJSON export can draw.
+    #[must_use]
+    pub fn is_place(self) -> bool {
+        matches!(self, GroupBy::Cell | GroupBy::Community | GroupBy::Street)
+    }
+}
+
+/// The indicators of one group (or of all of them: the total). Every rate is its
+/// numerator over its denominator, both given; `None` (shown as "—") when the denominator
+/// is 0.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Indicators {
-    /// The cell code, team code or user ID (`""` for the total).
+    /// The group's code: cell, community or street code, team code, user ID, department
+    /// code, category (`event:0102`). `""` for the reports outside the grid (by place),
+    /// without a team, or not dispatched, and for the total.
     pub key: String,
-    /// What to call it: the cell code, the team, the inspector's name.
+    /// What people call it: street · community · cell, the team, the inspector's name, the
+    /// department's name, kind · major · minor class of the category.
     pub label: String,
+    /// 上报数: reports observed in the period.
     pub reports: u64,
+    /// Of those, 立案数: registered as cases (valid).
     pub registered: u64,
+    /// Of those, rejected (作废) or merged into another report (invalid).
+    pub invalid: u64,
+    /// 有效上报率 = registered / (registered + invalid); undecided reports count in neither.
     pub valid_rate: Option<f64>,
-    pub dispatches_due: u64,
+    /// 应处置数: cases whose handling fell due in the period.
+    pub due: u64,
+    /// Of those, handled by the department (its latest round).
+    pub handled: u64,
+    /// 处置率 = handled / due.
+    pub handled_rate: Option<f64>,
+    /// Of those due, handled with every round by its deadline.
     pub handled_on_time: u64,
+    /// 按期处置率 = handled on time / due.
     pub handled_on_time_rate: Option<f64>,
+    /// Of those due, past their deadline and still waiting for the department.
+    pub overdue: u64,
+    /// 超期待处置率 = overdue / due.
+    pub overdue_rate: Option<f64>,
+    /// 应结案数: cases due to close in the period.
+    pub due_to_close: u64,
+    /// Of those, closed (结案).
     pub closed: u64,
+    /// 结案率 = closed / due to close.
     pub closed_rate: Option<f64>,
-    pub verified: u64,
+    /// Of those due to close, closed with the last handling and the closing 核查 on time.
+    pub closed_on_time: u64,
+    /// 按期结案率 = closed on time / due to close.
+    pub closed_on_time_rate: Option<f64>,
+    /// Of those due to close, sent back at least once (返工).
     pub reworked: u64,
+    /// 返工率 = reworked / due to close.
     pub rework_rate: Option<f64>,
+    /// Verification tasks (核查) due in the period.
     pub verifications_due: u64,
+    /// Of those, done by their deadline.
     pub verified_on_time: u64,
+    /// 按期核查率 = verified on time / verifications due.
     pub verified_on_time_rate: Option<f64>,
 }
 

@@ -205,6 +205,13 @@ pub const VALUE_WORDS: &[(&str, &str, &str)] = &[
     ("state", "dispatched", "dispatched"),
     ("state", "handled", "handled"),
     ("state", "closed", "closed"),
+    ("by", "cell", "cell"),
+    ("by", "community", "community"),
+    ("by", "street", "street"),
+    ("by", "team", "team"),
+    ("by", "inspector", "inspector"),
+    ("by", "department", "department"),
+    ("by", "category", "category"),
     ("action", "approve", "registered"),
     ("action", "return", "returned"),
     ("action", "reject", "rejected"),
@@ -330,6 +337,7 @@ catalogue! {
     TASK_OTHERS = "case.task_others" => "task {task} was given to another inspector";
     MERGED_INTO = "case.merged_into" => "merged into {into}";
     PERIOD_ORDER = "case.period_order" => "the period must end after it starts";
+    GEOJSON_GROUPING = "case.geojson_grouping" => "the GeoJSON export draws cells, communities or streets; grouped by {by} there is nothing to draw: group by cell, community or street, or export CSV";
 
     // Conflicts.
     CONFLICT_RESOLVED = "conflict.resolved" => "conflict {id} is already resolved";

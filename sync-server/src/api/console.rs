@@ -5,11 +5,11 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use gridwalk_protocol::console::{
     Account, ActionAnswer, ActionRequest, AuditEntry, Conflict, ConsoleReport, Department,
-    DeviceRow, EnrolledDevice, Evaluation, GroupBy, IntakeHealth, NewPassword, Person,
-    ReportDetail, Resolve, Session, SignIn,
+    DeviceRow, EnrolledDevice, IntakeHealth, NewPassword, Person, ReportDetail, Resolve, Session,
+    SignIn,
 };
 use gridwalk_protocol::message::msg;
 use gridwalk_protocol::{ApiError, CaseState, DeviceId, ReportId};
@@ -19,7 +19,6 @@ use uuid::Uuid;
 use super::{AppJson, AppQuery, ClientAddr};
 use crate::AppState;
 use crate::auth::{ConsoleAuth, SESSION_COOKIE, SESSION_HOURS};
-use crate::domain::evaluation;
 use crate::error::AppError;
 use crate::services::admin::{self, Actor};
 use crate::services::console;
@@ -248,116 +247,6 @@ pub(crate) async fn resolve(
     Ok(Json(serde_json::json!({ "version": version })))
 }
 
-#[derive(Debug, Deserialize)]
-pub(crate) struct EvalQuery {
-    by: GroupBy,
-    from: DateTime<Utc>,
-    to: DateTime<Utc>,
-}
-
-/// A period, for the exports that group by cell anyway.
-#[derive(Debug, Deserialize)]
-pub(crate) struct PeriodQuery {
-    from: DateTime<Utc>,
-    to: DateTime<Utc>,
-}
-
-async fn evaluate(
-    state: &AppState,
-    auth: &ConsoleAuth,
-    q: &EvalQuery,
-) -> Result<Evaluation, AppError> {
-    console::evaluation(state, &auth.user, q.by, q.from, q.to, Utc::now()).await
-}
-
-/// The evaluation indicators per cell, team or inspector over a period.
-#[utoipa::path(get, path = "/v1/console/evaluation", tag = "console", security(("console" = [])),
-    params(
-        ("by" = GroupBy, Query, description = "cell, team or inspector"),
-        ("from" = String, Query, description = "Start of the period (RFC 3339)"),
-        ("to" = String, Query, description = "End of the period (RFC 3339, exclusive)"),
-    ),
-    responses(
-        (status = 200, description = "The indicators per group and in total", body = Evaluation),
-        (status = 400, description = "A bad period", body = ApiError),
-    ))]
-pub(crate) async fn evaluation(
-    State(state): State<AppState>,
-    auth: ConsoleAuth,
-    AppQuery(q): AppQuery<EvalQuery>,
-) -> Result<Json<Evaluation>, AppError> {
-    Ok(Json(evaluate(&state, &auth, &q).await?))
-}
-
-/// The same, as CSV.
-#[utoipa::path(get, path = "/v1/console/evaluation.csv", tag = "console", security(("console" = [])),
-    params(
-        ("by" = GroupBy, Query, description = "cell, team or inspector"),
-        ("from" = String, Query, description = "Start of the period (RFC 3339)"),
-        ("to" = String, Query, description = "End of the period (RFC 3339, exclusive)"),
-    ),
-    responses((status = 200, description = "The indicators as CSV (UTF-8 with BOM)", content_type = "text/csv")))]
-pub(crate) async fn evaluation_csv(
-    State(state): State<AppState>,
-    auth: ConsoleAuth,
-    AppQuery(q): AppQuery<EvalQuery>,
-) -> Result<Response, AppError> {
-    let e = evaluate(&state, &auth, &q).await?;
-    let name = format!(
-        "attachment; filename=\"evaluation-{}-{}-{}.csv\"",
-        serde_json::to_value(e.by)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_owned))
-            .unwrap_or_default(),
-        e.from.format("%Y%m%d"),
-        e.to.format("%Y%m%d")
-    );
-    Ok((
-        [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
-            (header::CONTENT_DISPOSITION, name),
-        ],
-        evaluation::to_csv(&e.rows, &e.total, e.by),
-    )
-        .into_response())
-}
-
-/// The per-cell evaluation as GeoJSON: each cell's outline with its indicators.
-#[utoipa::path(get, path = "/v1/console/evaluation.geojson", tag = "console", security(("console" = [])),
-    params(
-        ("from" = String, Query, description = "Start of the period (RFC 3339)"),
-        ("to" = String, Query, description = "End of the period (RFC 3339, exclusive)"),
-    ),
-    responses((status = 200, description = "Each cell's outline with its indicators", content_type = "application/geo+json")))]
-pub(crate) async fn evaluation_geojson(
-    State(state): State<AppState>,
-    auth: ConsoleAuth,
-    AppQuery(q): AppQuery<PeriodQuery>,
-) -> Result<Response, AppError> {
-    let q = EvalQuery {
-        by: GroupBy::Cell,
-        from: q.from,
-        to: q.to,
-    };
-    let e = evaluate(&state, &auth, &q).await?;
-    let doc = console::evaluation_geojson(&state, &e).await?;
-    Ok((
-        [
-            (header::CONTENT_TYPE, "application/geo+json".to_owned()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!(
-                    "attachment; filename=\"evaluation-cells-{}-{}.geojson\"",
-                    e.from.format("%Y%m%d"),
-                    e.to.format("%Y%m%d")
-                ),
-            ),
-        ],
-        doc.to_string(),
-    )
-        .into_response())
-}
-
 /// Everyone: what they may do, and whether they are disabled (administrators).
 #[utoipa::path(get, path = "/v1/console/admin/users", tag = "admin", security(("console" = [])),
     responses(
@@ -489,7 +378,10 @@ pub(crate) async fn audit(
     ))
 }
 
-/// The console's TypeScript client, generated from a route table over these handlers.
+/// The console's TypeScript client, generated from a route table over these handlers (and
+/// the evaluation's, [`super::evaluation`]).
 #[cfg(test)]
 #[path = "typescript.rs"]
 mod typescript;
+#[cfg(test)]
+use super::evaluation::{evaluation, evaluation_csv, evaluation_geojson};

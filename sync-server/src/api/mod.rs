@@ -8,9 +8,9 @@
 //! - `GET /v1/changes`: the change feed back to devices ([`changes`]).
 //! - `GET /v1/me`: who the device's token belongs to ([`me`]).
 //! - `/v1/console/…`: the console's JSON API: sign-in, review, the case loop, devices,
-//!   intake health, conflicts, evaluation, and for administrators people, devices and the
-//!   audit trail ([`console`]). Who may call which is one rule,
-//!   [`crate::domain::access`].
+//!   intake health, conflicts, and for administrators people, devices and the audit trail
+//!   ([`console`]); the evaluation and its exports ([`evaluation`]). Who may call which
+//!   is one rule, [`crate::domain::access`].
 //! - `/console/`: the console's pages, built from `ui/` ([`pages`]).
 //!
 //! Every request runs in a `request` span (method, path, and the device or user once the
@@ -20,6 +20,7 @@
 
 pub mod changes;
 pub mod console;
+pub mod evaluation;
 pub mod me;
 pub mod openapi;
 pub mod pages;
@@ -150,11 +151,14 @@ pub fn app(state: AppState) -> Router {
         .route("/v1/console/health", get(console::health))
         .route("/v1/console/conflicts", get(console::conflicts))
         .route("/v1/console/conflicts/{id}/resolve", post(console::resolve))
-        .route("/v1/console/evaluation", get(console::evaluation))
-        .route("/v1/console/evaluation.csv", get(console::evaluation_csv))
+        .route("/v1/console/evaluation", get(evaluation::evaluation))
+        .route(
+            "/v1/console/evaluation.csv",
+            get(evaluation::evaluation_csv),
+        )
         .route(
             "/v1/console/evaluation.geojson",
-            get(console::evaluation_geojson),
+            get(evaluation::evaluation_geojson),
         )
         .route("/v1/console/admin/users", get(console::admin_users))
         .route("/v1/console/admin/devices", get(console::admin_devices))

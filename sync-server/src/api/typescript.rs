@@ -158,7 +158,7 @@ routes! {
     links {
         photo = GET "/v1/console/photos/{sha256}" path(sha256: String);
         evaluation_csv = GET "/v1/console/evaluation.csv" query(by: GroupBy, from: DateTime<Utc>, to: DateTime<Utc>);
-        evaluation_geojson = GET "/v1/console/evaluation.geojson" query(from: DateTime<Utc>, to: DateTime<Utc>);
+        evaluation_geojson = GET "/v1/console/evaluation.geojson" query(by: Option<GroupBy>, from: DateTime<Utc>, to: DateTime<Utc>);
     }
 }
 

@@ -1,27 +1,100 @@
-//! Evaluation (考核评价): the indicators city-management departments score cells, teams and
-//! inspectors by, counted from the case loop's events over a period.
+//! Evaluation (考核评价): the indicators city-management centres score cells, communities,
+//! streets, teams, inspectors, departments and problem categories by, counted from the case
+//! loop's steps over a period `from..to` (`to` exclusive), as the loop stands at `now`.
 //!
-//! For the reports received in the period, per group:
-//! - 上报数 `reports`; 有效上报率 `valid_rate` = reports registered as cases (立案) / reports;
-//! - 立案数 `registered`;
-//! - 按期处置率 `handled_on_time_rate` = dispatches handled by their deadline / dispatches
-//!   due (handled, or past their deadline at `now`); every rework is a new dispatch;
-//! - 结案率 `closed_rate` = cases closed (核查 passed) / cases registered;
-//! - 返工率 `rework_rate` = cases whose verification failed at least once / cases verified;
-//! - 按期核查率 `verified_on_time_rate` = verification tasks done by their deadline / tasks
-//!   due (done, or past their deadline at `now`).
+//! Each indicator counts things of one kind, each once, in the period its own *event time*
+//! falls in (never the time a report happened to reach the centre):
 //!
-//! A rate with nothing to divide by is `None` (shown as "—"), never 0 or 100 %.
+//! - **Reports** belong to the period they were observed in (`observed_at`: when the
+//!   inspector saw the problem, as the device recorded it; a tablet that syncs days later
+//!   still counts for the day of the find).
+//!   - 上报数 `reports`: the reports observed in the period.
+//!   - 立案数 `registered`: of those, the ones registered as a case (valid);
+//!     `invalid`: the ones rejected (作废) or merged into another report (a duplicate).
+//!   - 有效上报率 `valid_rate` = registered / (registered + invalid). A report still waiting
+//!     for a decision (its photos arriving, 待受理, or returned to the inspector and not
+//!     yet decided) counts in neither.
+//! - **A case's handling** (处置) is a series of rounds: the dispatch (派遣) opens one with
+//!   a deadline, each failed verification (返工) another with a new deadline, and the
+//!   department's 处置完成 ends the round. Dispatching again before the round is handled
+//!   moves its deadline. The handling is judged once per case, in the period of the
+//!   earlier of when its last round was handled and that round's deadline; it is *due*
+//!   (应处置) from then on: handled, or past the deadline at `now`. A case whose deadline
+//!   is still ahead and which is not handled is not judged yet.
+//!   - `due`: the cases whose handling is due in the period.
+//!   - 处置率 `handled_rate` = handled (the last round done) / due.
+//!   - 按期处置率 `handled_on_time_rate` = cases handled with every round by its deadline /
+//!     due. Per case, not per round: a rework does not add to the denominator, and a late
+//!     round makes the case late.
+//!   - 超期待处置率 `overdue_rate` = cases past their deadline at `now` and still waiting
+//!     for the department / due. With 处置率 it makes 100 %: a due case is either handled
+//!     or overdue. It is shown because it is the overdue backlog, the figure a leader acts on.
+//! - **A case's closing** (结案) is judged once per case, in the period of the earlier of
+//!   when it closed and its (final) handling deadline; it is *due to close* (应结案) from
+//!   then on: closed, or past the deadline at `now`.
+//!   - 结案率 `closed_rate` = closed / due to close.
+//!   - 按期结案率 `closed_on_time_rate` = closed with the last round handled by its deadline
+//!     and the closing verification done by its deadline / due to close.
+//!   - 返工率 `rework_rate` = cases whose verification failed at least once / due to close.
+//! - **Verification tasks** (核查), each a job of its own for the inspector, belong to the
+//!   period of the earlier of when they were done and their deadline, and are due from
+//!   then on: done, or past the deadline at `now`.
+//!   - 按期核查率 `verified_on_time_rate` = tasks done by their deadline / tasks due.
+//!
+//! A rate with nothing to divide by is `None` (shown as "—"), never 0 or 100 %. Deadlines
+//! are the ones the loop set in working time ([`super::rules`], [`super::calendar`]); the
+//! evaluation only compares times. A period's figures settle as its cases do: a report
+//! decided later, or a case handled late, changes the period it belongs to, not the period
+//! of the decision.
+//!
+//! Every report, with its case and tasks, goes to one group: its cell, community or street
+//! (the centre's cell; none when outside the grid), its inspector or the inspector's team,
+//! the department its case went to (none when not dispatched), or its category.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
-use chrono::{DateTime, Utc};
-use gridwalk_protocol::console::{GroupBy, Indicators};
-
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use gridwalk_grid::Grid;
 use gridwalk_protocol::ReportId;
-use gridwalk_protocol::console::{CaseEvent, Task};
+use gridwalk_protocol::console::{CaseEvent, GroupBy, Indicators, Task};
+use gridwalk_protocol::{CaseState, CellCode};
 
 use super::model::CaseFacts;
+use super::reference::Reference;
+
+/// The period evaluated (`from..to`, `to` exclusive) and the moment the loop is looked at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Period {
+    pub from: DateTime<Utc>,
+    pub to: DateTime<Utc>,
+    pub now: DateTime<Utc>,
+}
+
+impl Period {
+    fn holds(&self, t: DateTime<Utc>) -> bool {
+        self.from <= t && t < self.to
+    }
+}
+
+/// What the groups are called: the reference data (the grid's street and community names,
+/// the departments, the code tables) and each team's leaders.
+#[derive(Debug, Clone, Copy)]
+pub struct Names<'a> {
+    pub reference: &'a Reference,
+    /// Team code → the names of its leaders.
+    pub leaders: &'a BTreeMap<String, Vec<String>>,
+}
+
+/// What a group is called when its key is empty.
+#[must_use]
+pub fn none_label(by: GroupBy) -> &'static str {
+    match by {
+        GroupBy::Cell | GroupBy::Community | GroupBy::Street => "网格外 outside the grid",
+        GroupBy::Team => "无班组 no team",
+        GroupBy::Department => "未派遣 not dispatched",
+        GroupBy::Inspector | GroupBy::Category => "",
+    }
+}
 
 fn rate(n: u64, d: u64) -> Option<f64> {
     // Counts of reports stay far below 2^52, so the conversion is exact.
@@ -29,53 +102,263 @@ fn rate(n: u64, d: u64) -> Option<f64> {
     (d > 0).then(|| n as f64 / d as f64)
 }
 
-fn add(ind: &mut Indicators, f: &CaseFacts, now: DateTime<Utc>) {
-    ind.reports += 1;
-    let registered = f.events.iter().any(|e| e.action == "approve");
-    ind.registered += u64::from(registered);
-    // Each dispatch round: from a dispatch (or a failed verification, which sets a new
-    // deadline) to the next `handled`.
-    let mut due: Option<DateTime<Utc>> = None;
-    for e in &f.events {
+/// One round of handling: its deadline, and when the department said it was handled.
+#[derive(Debug, Clone, Copy)]
+struct Round {
+    due: DateTime<Utc>,
+    handled: Option<DateTime<Utc>>,
+}
+
+/// A case's handling rounds, whether it was sent back, and when it closed.
+#[derive(Debug, Default)]
+struct Loop {
+    rounds: Vec<Round>,
+    reworked: bool,
+    closed_at: Option<DateTime<Utc>>,
+}
+
+fn case_loop(events: &[CaseEvent]) -> Loop {
+    let mut l = Loop::default();
+    for e in events {
         match e.action.as_str() {
-            "dispatch" | "verify_fail" => due = e.due_at,
-            "handled" => {
-                if let Some(d) = due.take() {
-                    ind.dispatches_due += 1;
-                    ind.handled_on_time += u64::from(e.at <= d);
+            "dispatch" => {
+                if let Some(due) = e.due_at {
+                    match l.rounds.last_mut() {
+                        Some(r) if r.handled.is_none() => r.due = due,
+                        _ => l.rounds.push(Round { due, handled: None }),
+                    }
                 }
             }
+            "verify_fail" => {
+                l.reworked = true;
+                if let Some(due) = e.due_at {
+                    l.rounds.push(Round { due, handled: None });
+                }
+            }
+            "handled" => {
+                if let Some(r) = l.rounds.last_mut()
+                    && r.handled.is_none()
+                {
+                    r.handled = Some(e.at);
+                }
+            }
+            "verify_pass" => l.closed_at = Some(e.at),
             _ => {}
         }
     }
-    if let Some(d) = due
-        && d < now
-    {
-        ind.dispatches_due += 1;
-    }
-    ind.closed += u64::from(f.events.iter().any(|e| e.action == "verify_pass"));
-    let verified = f.events.iter().any(|e| e.action.starts_with("verify_"));
-    ind.verified += u64::from(verified);
-    ind.reworked += u64::from(f.events.iter().any(|e| e.action == "verify_fail"));
-    for t in &f.tasks {
-        match t.done_at {
-            Some(done) => {
-                ind.verifications_due += 1;
-                ind.verified_on_time += u64::from(done <= t.due_at);
-            }
-            None if t.due_at < now => ind.verifications_due += 1,
-            None => {}
+    l
+}
+
+/// What one report (with its case and tasks) adds to the counts of `period`.
+fn count(f: &CaseFacts, p: &Period) -> Indicators {
+    let mut c = Indicators::default();
+    if p.holds(f.observed_at) {
+        c.reports = 1;
+        match f.state {
+            CaseState::Registered
+            | CaseState::Dispatched
+            | CaseState::Handled
+            | CaseState::Closed => c.registered = 1,
+            CaseState::Rejected | CaseState::Merged => c.invalid = 1,
+            CaseState::AwaitingPhotos | CaseState::PendingReview | CaseState::Returned => {}
         }
+    }
+    let l = case_loop(&f.events);
+    if let Some(last) = l.rounds.last() {
+        let deadline = last.due;
+        let past = deadline < p.now;
+        let judged = last.handled.map_or(deadline, |h| h.min(deadline));
+        if p.holds(judged) && (last.handled.is_some() || past) {
+            let on_time = l
+                .rounds
+                .iter()
+                .all(|r| r.handled.is_some_and(|h| h <= r.due));
+            c.due = 1;
+            c.handled = u64::from(last.handled.is_some());
+            c.handled_on_time = u64::from(on_time);
+            c.overdue = u64::from(last.handled.is_none());
+        }
+        let judged = l.closed_at.map_or(deadline, |at| at.min(deadline));
+        if p.holds(judged) && (l.closed_at.is_some() || past) {
+            let verified_on_time = f
+                .tasks
+                .iter()
+                .filter(|t| t.passed == Some(true))
+                .all(|t| t.done_at.is_some_and(|d| d <= t.due_at));
+            let closed_on_time = l.closed_at.is_some()
+                && last.handled.is_some_and(|h| h <= deadline)
+                && verified_on_time;
+            c.due_to_close = 1;
+            c.closed = u64::from(l.closed_at.is_some());
+            c.closed_on_time = u64::from(closed_on_time);
+            c.reworked = u64::from(l.reworked);
+        }
+    }
+    for t in &f.tasks {
+        let judged = t.done_at.map_or(t.due_at, |d| d.min(t.due_at));
+        if p.holds(judged) && (t.done_at.is_some() || t.due_at < p.now) {
+            c.verifications_due += 1;
+            c.verified_on_time += u64::from(t.done_at.is_some_and(|d| d <= t.due_at));
+        }
+    }
+    c
+}
+
+fn sum(into: &mut Indicators, c: &Indicators) {
+    into.reports += c.reports;
+    into.registered += c.registered;
+    into.invalid += c.invalid;
+    into.due += c.due;
+    into.handled += c.handled;
+    into.handled_on_time += c.handled_on_time;
+    into.overdue += c.overdue;
+    into.due_to_close += c.due_to_close;
+    into.closed += c.closed;
+    into.closed_on_time += c.closed_on_time;
+    into.reworked += c.reworked;
+    into.verifications_due += c.verifications_due;
+    into.verified_on_time += c.verified_on_time;
+}
+
+fn finish(mut i: Indicators) -> Indicators {
+    i.valid_rate = rate(i.registered, i.registered + i.invalid);
+    i.handled_rate = rate(i.handled, i.due);
+    i.handled_on_time_rate = rate(i.handled_on_time, i.due);
+    i.overdue_rate = rate(i.overdue, i.due);
+    i.closed_rate = rate(i.closed, i.due_to_close);
+    i.closed_on_time_rate = rate(i.closed_on_time, i.due_to_close);
+    i.rework_rate = rate(i.reworked, i.due_to_close);
+    i.verified_on_time_rate = rate(i.verified_on_time, i.verifications_due);
+    i
+}
+
+/// The group a report goes to under `by`: its key (`""` for none).
+fn key(f: &CaseFacts, by: GroupBy) -> String {
+    let place = |digits: usize| {
+        f.cell
+            .as_ref()
+            .map(|c| c.as_str()[..digits].to_owned())
+            .unwrap_or_default()
+    };
+    match by {
+        GroupBy::Cell => place(15),
+        GroupBy::Community => place(12),
+        GroupBy::Street => place(9),
+        GroupBy::Team => f.team.clone().unwrap_or_default(),
+        GroupBy::Inspector => f.reporter.to_string(),
+        GroupBy::Department => f.department.clone().unwrap_or_default(),
+        GroupBy::Category => format!("{}:{}", f.kind, f.category),
     }
 }
 
-fn finish(mut ind: Indicators) -> Indicators {
-    ind.valid_rate = rate(ind.registered, ind.reports);
-    ind.handled_on_time_rate = rate(ind.handled_on_time, ind.dispatches_due);
-    ind.closed_rate = rate(ind.closed, ind.registered);
-    ind.rework_rate = rate(ind.reworked, ind.verified);
-    ind.verified_on_time_rate = rate(ind.verified_on_time, ind.verifications_due);
-    ind
+/// Street and community names by street, community or cell code.
+type Places<'a> = HashMap<String, (Option<&'a str>, Option<&'a str>)>;
+
+/// The street and community names of the grid's cells, by street, community and cell code.
+fn place_names(grid: &Grid) -> Places<'_> {
+    let mut names = HashMap::new();
+    for c in grid.cells() {
+        let code = c.code.as_str();
+        let street = c.street_name.as_deref();
+        let community = c.community_name.as_deref();
+        for digits in [9, 12, 15] {
+            names
+                .entry(code[..digits].to_owned())
+                .or_insert((street, community));
+        }
+    }
+    names
+}
+
+fn label(by: GroupBy, key: &str, f: &CaseFacts, names: &Names<'_>, places: &Places<'_>) -> String {
+    if key.is_empty() {
+        return none_label(by).to_owned();
+    }
+    let or_key = |name: Option<String>| name.unwrap_or_else(|| key.to_owned());
+    match by {
+        GroupBy::Cell | GroupBy::Community | GroupBy::Street => {
+            let (street, community) = places.get(key).copied().unwrap_or((None, None));
+            let mut parts: Vec<&str> = street.into_iter().collect();
+            if by != GroupBy::Street {
+                parts.extend(community);
+            }
+            if by == GroupBy::Cell || parts.is_empty() {
+                parts.push(key);
+            }
+            parts.join(" · ")
+        }
+        GroupBy::Team => or_key(
+            names
+                .leaders
+                .get(key)
+                .filter(|l| !l.is_empty())
+                .map(|l| format!("{}组", l.join("、"))),
+        ),
+        GroupBy::Inspector => f.reporter_name.clone(),
+        GroupBy::Department => or_key(
+            names
+                .reference
+                .rules
+                .as_ref()
+                .and_then(|r| r.department(key))
+                .map(|d| d.name.clone()),
+        ),
+        GroupBy::Category => or_key(
+            names
+                .reference
+                .tables()
+                .filter_map(|t| t.get(f.kind, &f.category))
+                .last()
+                .map(|c| format!("{} · {} · {}", f.kind.name_zh(), c.major_name, c.name)),
+        ),
+    }
+}
+
+/// The indicators per group and the total over all of them. Groups come sorted by label,
+/// the group without a key last; by category, the most reported first (高发问题). Only
+/// groups something counts in during the period appear.
+#[must_use]
+pub fn evaluate(
+    facts: &[CaseFacts],
+    by: GroupBy,
+    period: &Period,
+    names: &Names<'_>,
+) -> (Vec<Indicators>, Indicators) {
+    let places = if by.is_place() {
+        place_names(&names.reference.grid)
+    } else {
+        HashMap::new()
+    };
+    let mut groups: BTreeMap<String, Indicators> = BTreeMap::new();
+    let mut total = Indicators::default();
+    for f in facts {
+        let c = count(f, period);
+        if c == Indicators::default() {
+            continue;
+        }
+        let key = key(f, by);
+        let g = groups.entry(key.clone()).or_insert_with(|| Indicators {
+            label: label(by, &key, f, names, &places),
+            key,
+            ..Indicators::default()
+        });
+        sum(g, &c);
+        sum(&mut total, &c);
+    }
+    let mut rows: Vec<Indicators> = groups.into_values().map(finish).collect();
+    rows.sort_by(|a, b| {
+        let most = match by {
+            GroupBy::Category => b.reports.cmp(&a.reports).then(b.due.cmp(&a.due)),
+            _ => std::cmp::Ordering::Equal,
+        };
+        a.key
+            .is_empty()
+            .cmp(&b.key.is_empty())
+            .then(most)
+            .then_with(|| a.label.cmp(&b.label))
+            .then_with(|| a.key.cmp(&b.key))
+    });
+    (rows, finish(total))
 }
 
 /// Puts each report's events and tasks (read in their own order) with its facts; events
@@ -86,7 +369,7 @@ pub fn gather(
     events: Vec<(ReportId, CaseEvent)>,
     tasks: Vec<Task>,
 ) -> Vec<CaseFacts> {
-    let index: std::collections::HashMap<ReportId, usize> = facts
+    let index: HashMap<ReportId, usize> = facts
         .iter()
         .enumerate()
         .map(|(i, f)| (f.report, i))
@@ -104,303 +387,164 @@ pub fn gather(
     facts
 }
 
-/// The indicators per group, sorted by label, and the total over all of them.
-#[must_use]
-pub fn evaluate(
-    facts: &[CaseFacts],
-    by: GroupBy,
-    now: DateTime<Utc>,
-) -> (Vec<Indicators>, Indicators) {
-    let mut groups: BTreeMap<String, Indicators> = BTreeMap::new();
-    let mut total = Indicators::default();
-    for f in facts {
-        let (key, label) = match by {
-            GroupBy::Cell => {
-                let c = f
-                    .cell
-                    .as_ref()
-                    .map(|c| c.as_str().to_owned())
-                    .unwrap_or_default();
-                (c.clone(), c)
-            }
-            GroupBy::Team => {
-                let t = f.team.clone().unwrap_or_default();
-                (t.clone(), t)
-            }
-            GroupBy::Inspector => (f.reporter.to_string(), f.reporter_name.clone()),
-        };
-        let g = groups.entry(key.clone()).or_insert_with(|| Indicators {
-            key,
-            label,
-            ..Indicators::default()
-        });
-        add(g, f, now);
-        add(&mut total, f, now);
+/// The groups' name in file names: `cells`, `inspectors`, …
+fn plural(by: GroupBy) -> &'static str {
+    match by {
+        GroupBy::Cell => "cells",
+        GroupBy::Community => "communities",
+        GroupBy::Street => "streets",
+        GroupBy::Team => "teams",
+        GroupBy::Inspector => "inspectors",
+        GroupBy::Department => "departments",
+        GroupBy::Category => "categories",
     }
-    let mut rows: Vec<Indicators> = groups.into_values().map(finish).collect();
-    rows.sort_by(|a, b| a.label.cmp(&b.label).then(a.key.cmp(&b.key)));
-    (rows, finish(total))
 }
 
-/// The rows as CSV (UTF-8 with a byte-order mark, so spreadsheet programs read the Chinese
-/// names), rates as decimals with four places, empty when there is nothing to divide by.
+/// The name of an export of the evaluation grouped `by` over `from..to`, with the first and
+/// the last day of the period as the centre counts days (`local`):
+/// `evaluation-inspectors-2026-11-01_2026-11-30.csv`.
+#[must_use]
+pub fn file_name(
+    by: GroupBy,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    local: impl Fn(DateTime<Utc>) -> NaiveDate,
+    extension: &str,
+) -> String {
+    let last = local((to - Duration::nanoseconds(1)).max(from));
+    format!(
+        "evaluation-{}-{}_{}.{extension}",
+        plural(by),
+        local(from).format("%Y-%m-%d"),
+        last.format("%Y-%m-%d")
+    )
+}
+
+/// The CSV columns after the group's label and key: (header, value of a row).
+type Column = (&'static str, fn(&Indicators) -> String);
+
+fn columns() -> [Column; 21] {
+    fn n(v: u64) -> String {
+        v.to_string()
+    }
+    fn r(v: Option<f64>) -> String {
+        v.map(|x| format!("{x:.4}")).unwrap_or_default()
+    }
+    [
+        ("上报数 reports", |i| n(i.reports)),
+        ("立案数 registered", |i| n(i.registered)),
+        ("无效 invalid", |i| n(i.invalid)),
+        ("有效上报率 valid_rate", |i| r(i.valid_rate)),
+        ("应处置 due", |i| n(i.due)),
+        ("已处置 handled", |i| n(i.handled)),
+        ("处置率 handled_rate", |i| r(i.handled_rate)),
+        ("按期处置 handled_on_time", |i| n(i.handled_on_time)),
+        ("按期处置率 handled_on_time_rate", |i| {
+            r(i.handled_on_time_rate)
+        }),
+        ("超期待处置 overdue", |i| n(i.overdue)),
+        ("超期待处置率 overdue_rate", |i| r(i.overdue_rate)),
+        ("应结案 due_to_close", |i| n(i.due_to_close)),
+        ("结案 closed", |i| n(i.closed)),
+        ("结案率 closed_rate", |i| r(i.closed_rate)),
+        ("按期结案 closed_on_time", |i| n(i.closed_on_time)),
+        ("按期结案率 closed_on_time_rate", |i| {
+            r(i.closed_on_time_rate)
+        }),
+        ("返工 reworked", |i| n(i.reworked)),
+        ("返工率 rework_rate", |i| r(i.rework_rate)),
+        ("应核查 verifications_due", |i| n(i.verifications_due)),
+        ("按期核查 verified_on_time", |i| n(i.verified_on_time)),
+        ("按期核查率 verified_on_time_rate", |i| {
+            r(i.verified_on_time_rate)
+        }),
+    ]
+}
+
+/// The rows and the total as CSV (UTF-8 with a byte-order mark, so spreadsheet programs
+/// read the Chinese names): label, key, then every count and rate; rates as decimals with
+/// four places, empty when there is nothing to divide by.
 #[must_use]
 pub fn to_csv(rows: &[Indicators], total: &Indicators, by: GroupBy) -> String {
-    let first = match by {
-        GroupBy::Cell => "cell",
-        GroupBy::Team => "team",
-        GroupBy::Inspector => "inspector",
-    };
-    let mut out = format!(
-        "\u{feff}{first},key,上报数 reports,立案数 registered,有效上报率 valid_rate,\
-         按期处置率 handled_on_time_rate,结案率 closed_rate,返工率 rework_rate,\
-         按期核查率 verified_on_time_rate\r\n"
-    );
-    let cell = |s: &str| {
+    let quote = |s: &str| {
         if s.contains([',', '"', '\n', '\r']) {
             format!("\"{}\"", s.replace('"', "\"\""))
         } else {
             s.to_owned()
         }
     };
-    let r = |v: Option<f64>| v.map(|x| format!("{x:.4}")).unwrap_or_default();
-    for row in rows.iter().chain(std::iter::once(total)) {
-        let label = if row.key.is_empty() && std::ptr::eq(row, total) {
-            "合计 total".to_owned()
-        } else {
-            row.label.clone()
-        };
-        out.push_str(&format!(
-            "{},{},{},{},{},{},{},{},{}\r\n",
-            cell(&label),
-            cell(&row.key),
-            row.reports,
-            row.registered,
-            r(row.valid_rate),
-            r(row.handled_on_time_rate),
-            r(row.closed_rate),
-            r(row.rework_rate),
-            r(row.verified_on_time_rate)
-        ));
+    let columns = columns();
+    let mut out = format!("\u{feff}{},key", by.as_str());
+    for (header, _) in &columns {
+        out.push(',');
+        out.push_str(header);
+    }
+    out.push_str("\r\n");
+    let total = Indicators {
+        label: "合计 total".into(),
+        ..total.clone()
+    };
+    for row in rows.iter().chain(std::iter::once(&total)) {
+        out.push_str(&quote(&row.label));
+        out.push(',');
+        out.push_str(&quote(&row.key));
+        for (_, value) in &columns {
+            out.push(',');
+            out.push_str(&value(row));
+        }
+        out.push_str("\r\n");
     }
     out
 }
 
-/// The per-cell rows as a GeoJSON FeatureCollection: each cell's stored Feature with the
-/// indicators added to its properties (cells without a stored outline are left out).
-pub fn to_geojson(
-    rows: &[Indicators],
-    cells: &[(gridwalk_protocol::CellCode, String)],
-) -> Result<serde_json::Value, String> {
-    let mut features = Vec::new();
-    for row in rows {
-        let Some((_, text)) = cells.iter().find(|(c, _)| c.as_str() == row.key) else {
-            continue;
-        };
-        let mut feature: serde_json::Value =
-            serde_json::from_str(text).map_err(|e| format!("cell {}: {e}", row.key))?;
-        let props = feature
-            .as_object_mut()
-            .ok_or_else(|| format!("cell {} is not a Feature", row.key))?
-            .entry("properties")
-            .or_insert_with(|| serde_json::json!({}));
-        if let (Some(p), serde_json::Value::Object(ind)) = (
-            props.as_object_mut(),
-            serde_json::to_value(row).map_err(|e| e.to_string())?,
-        ) {
-            p.extend(ind);
-        }
-        features.push(feature);
+/// A place group's outline: its cell's polygon, or the polygons of every cell of the
+/// community or street (a MultiPolygon, cell by cell); `None` when the grid has none.
+fn outline(grid: &Grid, by: GroupBy, key: &str) -> Option<serde_json::Value> {
+    let ring = |line: &geo::LineString<f64>| {
+        line.coords()
+            .map(|c| serde_json::json!([c.x, c.y]))
+            .collect::<Vec<_>>()
+    };
+    let polygon = |p: &geo::Polygon<f64>| {
+        std::iter::once(ring(p.exterior()))
+            .chain(p.interiors().iter().map(ring))
+            .collect::<Vec<_>>()
+    };
+    if by == GroupBy::Cell {
+        let cell = grid.cell(&key.parse::<CellCode>().ok()?)?;
+        return Some(serde_json::json!({
+            "type": "Polygon",
+            "coordinates": polygon(&cell.polygon),
+        }));
     }
-    Ok(serde_json::json!({ "type": "FeatureCollection", "features": features }))
+    let parts: Vec<_> = grid
+        .cells()
+        .filter(|c| c.code.as_str().starts_with(key))
+        .map(|c| polygon(&c.polygon))
+        .collect();
+    (!parts.is_empty()).then(|| serde_json::json!({ "type": "MultiPolygon", "coordinates": parts }))
+}
+
+/// The rows of a grouping by place ([`GroupBy::is_place`]) as a GeoJSON FeatureCollection:
+/// each cell, community or street with its outline from `grid` and the indicators as its
+/// properties. Groups without an outline (outside the grid, a cell no longer in the grid,
+/// any group of a grouping that is not by place) are left out.
+#[must_use]
+pub fn to_geojson(rows: &[Indicators], by: GroupBy, grid: &Grid) -> serde_json::Value {
+    let features: Vec<_> = rows
+        .iter()
+        .filter(|r| by.is_place() && !r.key.is_empty())
+        .filter_map(|row| {
+            Some(serde_json::json!({
+                "type": "Feature",
+                "id": row.key,
+                "geometry": outline(grid, by, &row.key)?,
+                "properties": serde_json::to_value(row).unwrap_or_default(),
+            }))
+        })
+        .collect();
+    serde_json::json!({ "type": "FeatureCollection", "features": features })
 }
 
 #[cfg(test)]
-mod tests {
-    #![allow(clippy::unwrap_used)]
-
-    use gridwalk_protocol::console::TaskKind;
-    use gridwalk_protocol::{CaseState, TaskId, UserId};
-
-    use super::*;
-
-    fn t(h: i64) -> DateTime<Utc> {
-        DateTime::parse_from_rfc3339("2026-11-02T00:00:00Z")
-            .unwrap()
-            .to_utc()
-            + chrono::Duration::hours(h)
-    }
-
-    fn ev(action: &str, at: i64, due: Option<i64>) -> CaseEvent {
-        CaseEvent {
-            action: action.into(),
-            from: CaseState::PendingReview,
-            to: CaseState::PendingReview,
-            by_user: None,
-            by_name: None,
-            by_device: None,
-            text: None,
-            due_at: due.map(t),
-            at: t(at),
-        }
-    }
-
-    fn task(due: i64, done: Option<i64>) -> Task {
-        Task {
-            id: TaskId::new(),
-            kind: TaskKind::Verify,
-            report: ReportId::new(),
-            case_no: "20261102-0001".into(),
-            assignee: UserId::new(),
-            created_at: t(0),
-            due_at: t(due),
-            done_at: done.map(t),
-            passed: None,
-            note: None,
-            photos: vec![],
-            by_device: None,
-        }
-    }
-
-    fn facts(
-        who: UserId,
-        name: &str,
-        cell: &str,
-        events: Vec<CaseEvent>,
-        tasks: Vec<Task>,
-    ) -> CaseFacts {
-        CaseFacts {
-            report: ReportId::new(),
-            reporter: who,
-            reporter_name: name.into(),
-            team: Some("T1".into()),
-            cell: Some(cell.parse().unwrap()),
-            received_at: t(0),
-            state: CaseState::PendingReview,
-            events,
-            tasks,
-        }
-    }
-
-    #[test]
-    fn indicators_count_each_step_against_its_deadline() {
-        let (a, b) = (UserId::new(), UserId::new());
-        let cell = "440703001001001";
-        let all = vec![
-            // Closed on time: dispatched due at 10, handled at 8, verified at 12 (due 14).
-            facts(
-                a,
-                "甲",
-                cell,
-                vec![
-                    ev("approve", 1, None),
-                    ev("dispatch", 2, Some(10)),
-                    ev("handled", 8, None),
-                    ev("verify_pass", 12, None),
-                ],
-                vec![task(14, Some(12))],
-            ),
-            // Reworked: handled late (11 > 10), verification failed on time, the rework
-            // handled on time (15 <= 20), then still waiting for the second verification
-            // (due 30, not yet due at 25).
-            facts(
-                a,
-                "甲",
-                cell,
-                vec![
-                    ev("approve", 1, None),
-                    ev("dispatch", 2, Some(10)),
-                    ev("handled", 11, None),
-                    ev("verify_fail", 13, Some(20)),
-                    ev("handled", 15, None),
-                ],
-                vec![task(14, Some(13)), task(30, None)],
-            ),
-            // Rejected.
-            facts(
-                b,
-                "乙",
-                "440703001001002",
-                vec![ev("reject", 1, None)],
-                vec![],
-            ),
-            // Registered and dispatched, overdue at `now` and not handled.
-            facts(
-                b,
-                "乙",
-                "440703001001002",
-                vec![ev("approve", 1, None), ev("dispatch", 2, Some(5))],
-                vec![],
-            ),
-        ];
-        let (rows, total) = evaluate(&all, GroupBy::Inspector, t(25));
-        assert_eq!(rows.len(), 2);
-        let ja = &rows[0];
-        assert_eq!((ja.label.as_str(), ja.reports, ja.registered), ("乙", 2, 1));
-        let jia = &rows[1];
-        assert_eq!(jia.label, "甲");
-        assert_eq!(jia.valid_rate, Some(1.0));
-        // Three dispatch rounds were due (10, 10, 20); two handled on time.
-        assert_eq!((jia.dispatches_due, jia.handled_on_time), (3, 2));
-        assert_eq!(jia.closed_rate, Some(0.5));
-        assert_eq!(jia.rework_rate, Some(0.5));
-        // Two verifications due (the third is not yet), both on time.
-        assert_eq!(jia.verified_on_time_rate, Some(1.0));
-        assert_eq!(rows[0].handled_on_time_rate, Some(0.0));
-        assert_eq!(rows[0].rework_rate, None);
-        assert_eq!(total.reports, 4);
-        assert_eq!(total.valid_rate, Some(0.75));
-        assert_eq!((total.dispatches_due, total.handled_on_time), (4, 2));
-
-        let (cells, _) = evaluate(&all, GroupBy::Cell, t(25));
-        assert_eq!(
-            cells.iter().map(|r| r.reports).collect::<Vec<_>>(),
-            vec![2, 2]
-        );
-        let csv = to_csv(&cells, &total, GroupBy::Cell);
-        let lines: Vec<&str> = csv.lines().collect();
-        assert_eq!(lines.len(), 4);
-        assert!(lines[0].starts_with("\u{feff}cell,key,上报数"));
-        assert_eq!(
-            lines[1],
-            "440703001001001,440703001001001,2,2,1.0000,0.6667,0.5000,0.5000,1.0000"
-        );
-        assert!(
-            lines[3].starts_with("合计 total,,4,3,0.7500,0.5000,"),
-            "{}",
-            lines[3]
-        );
-    }
-
-    #[test]
-    fn events_and_tasks_go_with_their_own_report() {
-        let who = UserId::new();
-        let a = facts(who, "甲", "440703001001001", vec![], vec![]);
-        let b = facts(who, "甲", "440703001001001", vec![], vec![]);
-        let (ida, idb) = (a.report, b.report);
-        let mut ta = task(14, None);
-        ta.report = ida;
-        let mut stray = task(14, None);
-        stray.report = ReportId::new();
-        let out = gather(
-            vec![a, b],
-            vec![
-                (idb, ev("approve", 1, None)),
-                (ida, ev("reject", 1, None)),
-                (idb, ev("dispatch", 2, Some(9))),
-                (ReportId::new(), ev("approve", 1, None)),
-            ],
-            vec![ta.clone(), stray],
-        );
-        let actions = |f: &CaseFacts| {
-            f.events
-                .iter()
-                .map(|e| e.action.clone())
-                .collect::<Vec<_>>()
-        };
-        assert_eq!(actions(&out[0]), ["reject"]);
-        assert_eq!(actions(&out[1]), ["approve", "dispatch"]);
-        assert_eq!(out[0].tasks, vec![ta]);
-        assert!(out[1].tasks.is_empty());
-    }
-}
+mod tests;

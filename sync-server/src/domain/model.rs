@@ -6,8 +6,8 @@
 use chrono::{DateTime, Utc};
 use gridwalk_protocol::console::{CaseEvent, Person, Task};
 use gridwalk_protocol::{
-    CaseState, CellCode, DeviceId, MutationId, PhotoId, Report, ReportId, ReportPatch, UserId,
-    Version,
+    CaseState, CategoryCode, CellCode, DeviceId, Kind, MutationId, PhotoId, Report, ReportId,
+    ReportPatch, UserId, Version,
 };
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -261,10 +261,18 @@ pub struct CaseFacts {
     pub reporter: UserId,
     pub reporter_name: String,
     pub team: Option<String>,
+    /// The centre's cell (`None`: outside the grid).
     pub cell: Option<CellCode>,
-    pub received_at: DateTime<Utc>,
+    pub kind: Kind,
+    pub category: CategoryCode,
+    /// The department the case is (last) dispatched to.
+    pub department: Option<String>,
+    /// When the inspector saw the problem: what puts a report in a period.
+    pub observed_at: DateTime<Utc>,
     pub state: CaseState,
+    /// The case loop's steps, oldest first.
     pub events: Vec<CaseEvent>,
+    /// The verification tasks, oldest first.
     pub tasks: Vec<Task>,
 }
 

@@ -1,14 +1,14 @@
 //! What the console does, between its HTTP handlers and the domain and store: sign-in,
 //! the case loop's steps with their permissions, a report's whole story, the device board,
-//! intake health, conflicts and their resolution, and the evaluation. Who may do what is
-//! [`crate::domain::access`].
+//! intake health, conflicts and their resolution (the evaluation is
+//! [`super::evaluation`]). Who may do what is [`crate::domain::access`].
 
 use bytes::Bytes;
 use chrono::{DateTime, Duration, Utc};
 use gridwalk_evidence::package;
 use gridwalk_protocol::console::{
     ActionAnswer, ActionRequest, CaseAction, Conflict, ConsoleReport, Department, DeviceRow,
-    Evaluation, GroupBy, IntakeHealth, ReportDetail, Resolve, Seal, Session, VersionInfo,
+    IntakeHealth, ReportDetail, Resolve, Seal, Session, VersionInfo,
 };
 use gridwalk_protocol::message::msg;
 use gridwalk_protocol::validate::MAX_NOTE_CHARS;
@@ -23,7 +23,6 @@ use crate::domain::access::{
 use crate::domain::cases::{Action, StepRequest, Stepped};
 use crate::domain::chain;
 use crate::domain::conflicts;
-use crate::domain::evaluation;
 use crate::domain::model::{Author, ReportFilter, User};
 use crate::error::AppError;
 
@@ -463,40 +462,4 @@ pub async fn resolve(
     let version = store.resolve_conflict(&resolution).await?;
     tracing::info!(version, "conflict resolved");
     Ok(version)
-}
-
-/// The evaluation over `from..to`, grouped `by`, for what `user` may see.
-pub async fn evaluation(
-    state: &AppState,
-    user: &User,
-    by: GroupBy,
-    from: DateTime<Utc>,
-    to: DateTime<Utc>,
-    now: DateTime<Utc>,
-) -> Result<Evaluation, AppError> {
-    board_team(user)?;
-    if to <= from {
-        return Err(AppError::BadRequest(msg!(PERIOD_ORDER)));
-    }
-    let who = Who::from(user);
-    let mut facts = state.store.case_facts(from, to).await?;
-    facts.retain(|f| allows(&who, Act::Oversee, f.team.as_deref(), None));
-    let (rows, total) = evaluation::evaluate(&facts, by, now);
-    Ok(Evaluation {
-        by,
-        from,
-        to,
-        rows,
-        total,
-    })
-}
-
-/// The per-cell evaluation as GeoJSON: each cell's outline with its indicators.
-pub async fn evaluation_geojson(
-    state: &AppState,
-    e: &Evaluation,
-) -> Result<serde_json::Value, AppError> {
-    let codes: Vec<String> = e.rows.iter().map(|r| r.key.clone()).collect();
-    let cells = state.store.cells(&codes).await?;
-    evaluation::to_geojson(&e.rows, &cells).map_err(AppError::Internal)
 }

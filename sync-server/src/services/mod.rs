@@ -7,12 +7,14 @@
 //! - [`uploads`]: photos over tus and which photos the centre still needs.
 //! - [`feed`]: the change feed back to devices.
 //! - [`console`]: sign-in, review and the case loop, reports' stories, devices, intake
-//!   health, conflicts and the evaluation.
+//!   health, conflicts.
+//! - [`evaluation`]: the 考核评价 indicators and their exports.
 //! - [`reference`]: code tables and case rules, parsed once and shared.
 //! - [`admin`]: loading reference data and people, enrolling devices (the CLI and tests).
 
 pub mod admin;
 pub mod console;
+pub mod evaluation;
 pub mod feed;
 pub mod intake;
 pub mod reference;

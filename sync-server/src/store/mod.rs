@@ -356,7 +356,9 @@ pub trait ConsoleStore: Send + Sync {
     /// The tasks about a report, oldest first.
     async fn report_tasks(&self, id: ReportId) -> StoreResult<Vec<Task>>;
     async fn task(&self, id: TaskId) -> StoreResult<Option<Task>>;
-    /// What the evaluation counts, for reports received in `from..to`.
+    /// What the evaluation of `from..to` counts: the reports observed in it, and those
+    /// whose case or verification task may fall due in it (a superset; the evaluation
+    /// decides exactly).
     async fn case_facts(
         &self,
         from: DateTime<Utc>,

@@ -30,7 +30,7 @@ export const client = {
   conflicts: () => call<Array<Conflict>>("GET", "/v1/console/conflicts"),
   /** Resolve a conflict: the report's next version takes the chosen values. */
   resolve: (id: string, body: Resolve) => call<JsonValue>("POST", `/v1/console/conflicts/${encodeURIComponent(id)}/resolve`, {}, body),
-  /** The evaluation indicators per cell, team or inspector over a period. */
+  /** The evaluation indicators per group over a period. */
   evaluation: (query: { by: GroupBy; from: string; to: string }) => call<Evaluation>("GET", "/v1/console/evaluation", query),
   /** Everyone: what they may do, and whether they are disabled (administrators). */
   adminUsers: () => call<Array<Account>>("GET", "/v1/console/admin/users"),
@@ -52,8 +52,8 @@ export const client = {
 export const links = {
   /** A photo's bytes, by its SHA-256. */
   photo: (sha256: string) => link(`/v1/console/photos/${encodeURIComponent(sha256)}`),
-  /** The same, as CSV. */
+  /** The same, as CSV, named `evaluation-<groups>-<first day>_<last day>.csv`. */
   evaluationCsv: (query: { by: GroupBy; from: string; to: string }) => link("/v1/console/evaluation.csv", query),
-  /** The per-cell evaluation as GeoJSON: each cell's outline with its indicators. */
-  evaluationGeojson: (query: { from: string; to: string }) => link("/v1/console/evaluation.geojson", query),
+  /** By cell, community or street as GeoJSON: each place's outline with its indicators. */
+  evaluationGeojson: (query: { by?: GroupBy; from: string; to: string }) => link("/v1/console/evaluation.geojson", query),
 };

@@ -49,6 +49,7 @@ export const MESSAGES = {
   "case.task_others": { params: ["task"], en: "task {task} was given to another inspector" },
   "case.merged_into": { params: ["into"], en: "merged into {into}" },
   "case.period_order": { params: [], en: "the period must end after it starts" },
+  "case.geojson_grouping": { params: ["by"], en: "the GeoJSON export draws cells, communities or streets; grouped by {by} there is nothing to draw: group by cell, community or street, or export CSV" },
   "conflict.resolved": { params: ["id"], en: "conflict {id} is already resolved" },
   "conflict.not_field": { params: ["field", "fields"], en: "{field} is not in this conflict (it is about {fields})" },
   "conflict.choose": { params: ["field"], en: "choose a value for {field}" },
@@ -187,6 +188,15 @@ export const VALUE_WORDS_EN: Record<string, Record<string, string>> = {
     "dispatched": "dispatched",
     "handled": "handled",
     "closed": "closed",
+  },
+  "by": {
+    "cell": "cell",
+    "community": "community",
+    "street": "street",
+    "team": "team",
+    "inspector": "inspector",
+    "department": "department",
+    "category": "category",
   },
   "action": {
     "approve": "registered",

@@ -50,6 +50,7 @@ export const MESSAGES_ZH: Record<MessageCode, string> = {
   "case.task_others": "核查任务 {task} 已派给其他网格员",
   "case.merged_into": "已合并到 {into}",
   "case.period_order": "统计周期的结束须晚于开始",
+  "case.geojson_grouping": "GeoJSON 只能按网格、社区或街道导出；按{by}分组没有可画的范围：请按网格、社区或街道分组，或导出 CSV",
   "conflict.resolved": "冲突 {id} 已处理",
   "conflict.not_field": "{field} 不在此冲突中（此冲突涉及：{fields}）",
   "conflict.choose": "请为 {field} 选择取值",
@@ -186,6 +187,15 @@ export const VALUE_WORDS_ZH: Record<string, Record<string, string>> = {
     dispatched: "已派遣",
     handled: "待核查",
     closed: "已结案",
+  },
+  by: {
+    cell: "网格",
+    community: "社区",
+    street: "街道",
+    team: "班组",
+    inspector: "网格员",
+    department: "处置部门",
+    category: "问题类别",
   },
   action: {
     approve: "立案",

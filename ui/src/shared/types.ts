@@ -274,24 +274,112 @@ export type FieldMessage = { field: string, code: string, params?: { [key in str
 export type Filing = { kind: Kind, category: CategoryCode, code_table_version: string, component_id: ComponentId | null, };
 
 /**
- * Evaluation (考核评价) indicators; how each is counted is in the sync server's
- * `evaluation` module.
- * What the rows are per.
+ * What the evaluation's (考核评价) rows are per. How each indicator is counted is in the
+ * sync server's `evaluation` module and the README's section on evaluation indicators.
  */
-export type GroupBy = "cell" | "team" | "inspector";
+export type GroupBy = "cell" | "community" | "street" | "team" | "inspector" | "department" | "category";
 
 /**
- * The indicators of one cell, team or inspector.
+ * The indicators of one group (or of all of them: the total). Every rate is its
+ * numerator over its denominator, both given; `None` (shown as "—") when the denominator
+ * is 0.
  */
 export type Indicators = { 
 /**
- * The cell code, team code or user ID (`""` for the total).
+ * The group's code: cell, community or street code, team code, user ID, department
+ * code, category (`event:0102`). `""` for the reports outside the grid (by place),
+ * without a team, or not dispatched, and for the total.
  */
 key: string, 
 /**
- * What to call it: the cell code, the team, the inspector's name.
+ * What people call it: street · community · cell, the team, the inspector's name, the
+ * department's name, kind · major · minor class of the category.
  */
-label: string, reports: number, registered: number, valid_rate: number | null, dispatches_due: number, handled_on_time: number, handled_on_time_rate: number | null, closed: number, closed_rate: number | null, verified: number, reworked: number, rework_rate: number | null, verifications_due: number, verified_on_time: number, verified_on_time_rate: number | null, };
+label: string, 
+/**
+ * 上报数: reports observed in the period.
+ */
+reports: number, 
+/**
+ * Of those, 立案数: registered as cases (valid).
+ */
+registered: number, 
+/**
+ * Of those, rejected (作废) or merged into another report (invalid).
+ */
+invalid: number, 
+/**
+ * 有效上报率 = registered / (registered + invalid); undecided reports count in neither.
+ */
+valid_rate: number | null, 
+/**
+ * 应处置数: cases whose handling fell due in the period.
+ */
+due: number, 
+/**
+ * Of those, handled by the department (its latest round).
+ */
+handled: number, 
+/**
+ * 处置率 = handled / due.
+ */
+handled_rate: number | null, 
+/**
+ * Of those due, handled with every round by its deadline.
+ */
+handled_on_time: number, 
+/**
+ * 按期处置率 = handled on time / due.
+ */
+handled_on_time_rate: number | null, 
+/**
+ * Of those due, past their deadline and still waiting for the department.
+ */
+overdue: number, 
+/**
+ * 超期待处置率 = overdue / due.
+ */
+overdue_rate: number | null, 
+/**
+ * 应结案数: cases due to close in the period.
+ */
+due_to_close: number, 
+/**
+ * Of those, closed (结案).
+ */
+closed: number, 
+/**
+ * 结案率 = closed / due to close.
+ */
+closed_rate: number | null, 
+/**
+ * Of those due to close, closed with the last handling and the closing 核查 on time.
+ */
+closed_on_time: number, 
+/**
+ * 按期结案率 = closed on time / due to close.
+ */
+closed_on_time_rate: number | null, 
+/**
+ * Of those due to close, sent back at least once (返工).
+ */
+reworked: number, 
+/**
+ * 返工率 = reworked / due to close.
+ */
+rework_rate: number | null, 
+/**
+ * Verification tasks (核查) due in the period.
+ */
+verifications_due: number, 
+/**
+ * Of those, done by their deadline.
+ */
+verified_on_time: number, 
+/**
+ * 按期核查率 = verified on time / verifications due.
+ */
+verified_on_time_rate: number | null, };
 
 /**
  * `GET /v1/console/health`: how intake is going.

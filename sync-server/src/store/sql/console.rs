@@ -159,6 +159,21 @@ async fn tasks_where(tx: &mut dyn Sql, clause: &str, arg: Value) -> StoreResult<
     .collect()
 }
 
+/// The reports the evaluation of the period `$1..$2` may count (a superset: the domain
+/// decides exactly): those observed in it, and those whose case or verification task may
+/// be judged in it. A case is judged at the earlier of its settling and its (latest)
+/// deadline, so not before that deadline's period, nor before it was registered; a task
+/// likewise with its own deadline and creation.
+const FACTS_REPORTS: &str = "SELECT r.id FROM reports r
+     WHERE r.deleted_at IS NULL
+       AND ((r.observed_at >= $1 AND r.observed_at < $2)
+            OR r.id IN (SELECT c.report_id FROM cases c
+                         WHERE c.registered_at < $2 AND c.due_at >= $1
+                           AND (c.closed_at IS NULL OR c.closed_at >= $1))
+            OR r.id IN (SELECT t.report_id FROM tasks t
+                         WHERE t.created_at < $2 AND t.due_at >= $1
+                           AND (t.done_at IS NULL OR t.done_at >= $1)))";
+
 fn conflict(r: &Row) -> StoreResult<Conflict> {
     Ok(Conflict {
         id: r.get(0)?,
@@ -316,10 +331,14 @@ impl<D: Database> ConsoleStore for D {
             let period = params![from, to];
             let facts = tx
                 .query(
-                    "SELECT r.id, r.reporter, u.name, u.team, r.cell, r.received_at, r.state
-                       FROM reports r JOIN users u ON u.id = r.reporter
-                      WHERE r.deleted_at IS NULL AND r.received_at >= $1 AND r.received_at < $2
-                      ORDER BY r.received_at, r.id",
+                    &format!(
+                        "SELECT r.id, r.reporter, u.name, u.team, r.cell, r.kind, r.category,
+                                c.department, r.observed_at, r.state
+                           FROM reports r JOIN users u ON u.id = r.reporter
+                           LEFT JOIN cases c ON c.report_id = r.id
+                          WHERE r.id IN ({FACTS_REPORTS})
+                          ORDER BY r.observed_at, r.id"
+                    ),
                     period.clone(),
                 )
                 .await?
@@ -331,8 +350,11 @@ impl<D: Database> ConsoleStore for D {
                         reporter_name: r.get(2)?,
                         team: r.get(3)?,
                         cell: r.get(4)?,
-                        received_at: r.get(5)?,
-                        state: r.get(6)?,
+                        kind: tagged(r, 5)?,
+                        category: tagged(r, 6)?,
+                        department: r.get(7)?,
+                        observed_at: r.get(8)?,
+                        state: r.get(9)?,
                         events: Vec::new(),
                         tasks: Vec::new(),
                     })
@@ -343,9 +365,7 @@ impl<D: Database> ConsoleStore for D {
                     &format!(
                         "SELECT {EVENT_COLUMNS} FROM case_events e
                            LEFT JOIN users u ON u.id = e.by_user
-                           JOIN reports r ON r.id = e.report_id
-                          WHERE r.deleted_at IS NULL AND r.received_at >= $1
-                            AND r.received_at < $2
+                          WHERE e.report_id IN ({FACTS_REPORTS})
                           ORDER BY e.id"
                     ),
                     period.clone(),
@@ -359,9 +379,7 @@ impl<D: Database> ConsoleStore for D {
                     &format!(
                         "SELECT {TASK_COLUMNS} FROM tasks t
                            LEFT JOIN cases c ON c.report_id = t.report_id
-                           JOIN reports r ON r.id = t.report_id
-                          WHERE r.deleted_at IS NULL AND r.received_at >= $1
-                            AND r.received_at < $2
+                          WHERE t.report_id IN ({FACTS_REPORTS})
                           ORDER BY t.created_at, t.id"
                     ),
                     period,

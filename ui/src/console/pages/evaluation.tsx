@@ -1,5 +1,7 @@
-// 考核评价: the indicators per cell, team or inspector over a chosen period, as a table and
-// a bar chart, with CSV and GeoJSON export (the same query, as files).
+// 考核评价: the indicators per cell, community, street, team, inspector, department or
+// category over a chosen period, as a table and a bar chart with its legend, with CSV (and,
+// by place, GeoJSON) export: the same query, as files named by the grouping and days.
+// How each indicator is counted is the README's "Evaluation indicators".
 import { useState } from "preact/hooks";
 
 import { failureText } from "../../shared/error";
@@ -9,42 +11,77 @@ import { client, links } from "../client";
 import { useI18n, type Key } from "../i18n";
 import { dayStart, lastDays, percent } from "../logic";
 
+/** Every grouping, in the order offered. */
+export const GROUPINGS: GroupBy[] = ["cell", "community", "street", "team", "inspector", "department", "category"];
+
+/** Whether the groups are places with an outline, which the GeoJSON export draws. */
+export const isPlace = (by: GroupBy) => by === "cell" || by === "community" || by === "street";
+
+/** The catalogue key naming the group without a key (outside the grid, no team, not
+ * dispatched), or null when a grouping has none. */
+export function noneKey(by: GroupBy): Key | null {
+  if (isPlace(by)) return "eval.none.place";
+  if (by === "team") return "eval.none.team";
+  if (by === "department") return "eval.none.department";
+  return null;
+}
+
 const day = (iso: string) => {
   const d = new Date(iso);
   const p = (n: number) => String(n).padStart(2, "0");
   return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}`;
 };
 
-function Chart(props: { rows: Indicators[] }) {
+/** The rates the chart draws, each with its colour class and catalogue key. */
+const SERIES: { cls: string; key: Key; rate: (r: Indicators) => number | null }[] = [
+  { cls: "valid", key: "eval.valid", rate: (r) => r.valid_rate },
+  { cls: "ontime", key: "eval.onTime", rate: (r) => r.handled_on_time_rate },
+  { cls: "closed", key: "eval.closed", rate: (r) => r.closed_rate },
+];
+
+function Chart(props: { rows: Indicators[]; label: (r: Indicators) => string }) {
   const { t } = useI18n();
   const rows = props.rows.slice(0, 20);
   const w = 640;
-  const bar = 12;
-  const gap = 10;
-  const left = 150;
-  const h = rows.length * (2 * bar + gap) + 10;
+  const bar = 10;
+  const gap = 12;
+  const left = 190;
+  const band = SERIES.length * bar + gap;
+  const h = rows.length * band + 10;
+  const len = (v: number | null) => (v ?? 0) * (w - left - 60);
   return (
-    <svg class="chart" viewBox={`0 0 ${w} ${h}`} role="img" aria-label={t("eval.chart")}>
-      {rows.map((r, i) => {
-        const y = i * (2 * bar + gap) + 5;
-        const len = (v: number | null) => ((v ?? 0) * (w - left - 60));
-        return (
-          <g key={r.key}>
-            <text x={left - 6} y={y + bar + 4} text-anchor="end">
-              {r.label}
-            </text>
-            <rect class="valid" x={left} y={y} width={len(r.valid_rate)} height={bar} />
-            <text x={left + len(r.valid_rate) + 4} y={y + bar - 2}>
-              {percent(r.valid_rate)}
-            </text>
-            <rect class="ontime" x={left} y={y + bar} width={len(r.handled_on_time_rate)} height={bar} />
-            <text x={left + len(r.handled_on_time_rate) + 4} y={y + 2 * bar - 2}>
-              {percent(r.handled_on_time_rate)}
-            </text>
-          </g>
-        );
-      })}
-    </svg>
+    <figure class="chart-box">
+      <ul class="legend" aria-label={t("eval.legend")}>
+        {SERIES.map((s) => (
+          <li key={s.cls}>
+            <svg width="14" height="10" aria-hidden="true">
+              <rect class={s.cls} width="14" height="10" />
+            </svg>
+            {t(s.key)}
+          </li>
+        ))}
+      </ul>
+      <svg class="chart" viewBox={`0 0 ${w} ${h}`} role="img" aria-label={t("eval.chart")}>
+        {rows.map((r, i) => {
+          const y = i * band + 5;
+          return (
+            <g key={r.key}>
+              <text x={left - 6} y={y + (SERIES.length * bar) / 2 + 4} text-anchor="end">
+                {props.label(r)}
+              </text>
+              {SERIES.map((s, j) => (
+                <g key={s.cls}>
+                  <rect class={s.cls} x={left} y={y + j * bar} width={len(s.rate(r))} height={bar - 1} />
+                  <text x={left + len(s.rate(r)) + 4} y={y + j * bar + bar - 2}>
+                    {percent(s.rate(r))}
+                  </text>
+                </g>
+              ))}
+            </g>
+          );
+        })}
+      </svg>
+    </figure>
   );
 }
 
@@ -61,15 +98,31 @@ export function EvaluationPage() {
   // Shown anew when the grouping changes, or when "show" is pressed for a new period.
   const evaluation = useResource(() => client.evaluation(query), [by]);
   const e = evaluation.value;
-  const cols: [Key, (r: Indicators) => string][] = [
-    ["eval.reports", (r) => String(r.reports)],
-    ["eval.valid", (r) => percent(r.valid_rate)],
-    ["eval.registered", (r) => String(r.registered)],
-    ["eval.onTime", (r) => percent(r.handled_on_time_rate)],
-    ["eval.closed", (r) => percent(r.closed_rate)],
-    ["eval.rework", (r) => percent(r.rework_rate)],
-    ["eval.verified", (r) => percent(r.verified_on_time_rate)],
+  const label = (r: Indicators) => {
+    const none = e && r.key === "" ? noneKey(e.by) : null;
+    return none ? t(none) : r.label;
+  };
+  const count = (n: (r: Indicators) => number) => (r: Indicators) => String(n(r));
+  const ratio = (n: number, d: number) => `${n} / ${d}`;
+  // Each column: its name, the cell's text, and (for a rate) its numerator / denominator.
+  const cols: [Key, (r: Indicators) => string, ((r: Indicators) => string)?][] = [
+    ["eval.reports", count((r) => r.reports)],
+    ["eval.registered", count((r) => r.registered)],
+    ["eval.valid", (r) => percent(r.valid_rate), (r) => ratio(r.registered, r.registered + r.invalid)],
+    ["eval.handled", (r) => percent(r.handled_rate), (r) => ratio(r.handled, r.due)],
+    ["eval.onTime", (r) => percent(r.handled_on_time_rate), (r) => ratio(r.handled_on_time, r.due)],
+    ["eval.overdue", (r) => percent(r.overdue_rate), (r) => ratio(r.overdue, r.due)],
+    ["eval.closed", (r) => percent(r.closed_rate), (r) => ratio(r.closed, r.due_to_close)],
+    ["eval.closedOnTime", (r) => percent(r.closed_on_time_rate), (r) => ratio(r.closed_on_time, r.due_to_close)],
+    ["eval.rework", (r) => percent(r.rework_rate), (r) => ratio(r.reworked, r.due_to_close)],
+    ["eval.verified", (r) => percent(r.verified_on_time_rate), (r) => ratio(r.verified_on_time, r.verifications_due)],
   ];
+  const cells = (r: Indicators) =>
+    cols.map(([k, f, parts]) => (
+      <td key={k} title={parts ? parts(r) : undefined}>
+        {f(r)}
+      </td>
+    ));
   return (
     <section class="evaluation">
       <h1>{t("nav.evaluation")}</h1>
@@ -77,7 +130,7 @@ export function EvaluationPage() {
         <label class="field inline">
           {t("eval.by")}
           <select name="by" value={by} onChange={(ev) => setBy(ev.currentTarget.value as GroupBy)}>
-            {(["cell", "team", "inspector"] as GroupBy[]).map((g) => (
+            {GROUPINGS.map((g) => (
               <option key={g} value={g}>
                 {t(`eval.by.${g}` as Key)}
               </option>
@@ -98,10 +151,13 @@ export function EvaluationPage() {
         <a class="button" href={links.evaluationCsv(query)} download>
           {t("eval.csv")}
         </a>
-        <a class="button" href={links.evaluationGeojson(query)} download>
-          {t("eval.geojson")}
-        </a>
+        {isPlace(by) && (
+          <a class="button" href={links.evaluationGeojson(query)} download>
+            {t("eval.geojson")}
+          </a>
+        )}
       </div>
+      <p class="hint">{t("eval.hint")}</p>
       {evaluation.error && <p class="error">{failureText(w, evaluation.error)}</p>}
       {e && e.rows.length === 0 && <p class="empty">{t("eval.empty")}</p>}
       {e && e.rows.length > 0 && (
@@ -118,22 +174,18 @@ export function EvaluationPage() {
             <tbody>
               {e.rows.map((r) => (
                 <tr key={r.key}>
-                  <td>{r.label}</td>
-                  {cols.map(([k, f]) => (
-                    <td key={k}>{f(r)}</td>
-                  ))}
+                  <td title={r.key}>{label(r)}</td>
+                  {cells(r)}
                 </tr>
               ))}
               <tr class="total">
                 <td>{t("eval.total")}</td>
-                {cols.map(([k, f]) => (
-                  <td key={k}>{f(e.total)}</td>
-                ))}
+                {cells(e.total)}
               </tr>
             </tbody>
           </table>
           <h2>{t("eval.chart")}</h2>
-          <Chart rows={e.rows} />
+          <Chart rows={e.rows} label={label} />
         </>
       )}
     </section>
