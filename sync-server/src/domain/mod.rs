@@ -15,6 +15,8 @@
 //! - [`place`]: the centre's cell and location flags for a report, and the device's claim
 //!   kept beside them.
 //! - [`conflicts`]: an operator's resolution of a conflict.
+//! - [`queue`]: the console's work queues: filters, orders, cursors, and the n-grams
+//!   search looks reports up by.
 //! - [`chain`]: what of each stored row is hash-chained, and how the chains are judged.
 //! - [`signatures`]: which device key a push is checked against, and its signatures.
 //! - [`uploads`]: how many unfinished uploads (and bytes in flight) a device may hold.
@@ -36,6 +38,7 @@ pub mod model;
 pub mod photos;
 pub mod place;
 pub mod push;
+pub mod queue;
 pub mod reference;
 pub mod rules;
 pub mod signatures;
