@@ -86,8 +86,9 @@ function useQueue(query: QueueQuery) {
     try {
       const page = await fetchPage(Math.min(MAX_PAGE, Math.max(PAGE, had.items.length)), null);
       if (n !== generation.current) return;
+      // New since the list was first shown stay marked until the filter changes.
       const before = new Set(had.items.map((r) => r.report.id));
-      const fresh = new Set(page.items.map((r) => r.report.id).filter((id) => !before.has(id)));
+      const fresh = new Set(page.items.map((r) => r.report.id).filter((id) => !before.has(id) || had.fresh.has(id)));
       setError(null);
       setLoaded({ key, items: page.items, next: page.next, total: page.total, capped: page.total_capped, fresh });
     } catch (e) {
@@ -120,8 +121,15 @@ function useQueue(query: QueueQuery) {
     };
     const onChange = () => void run();
     changes.addEventListener("changed", onChange);
+    // Each stream starts with the centre's current mark (and a reconnect, every 25 s, with
+    // it again): only a mark other than the last one seen means something changed.
+    let mark: string | null = null;
+    const onMark = (e: MessageEvent<string>) => {
+      if (mark !== null && e.data !== mark) onChange();
+      mark = e.data;
+    };
     const events = typeof EventSource === "undefined" ? null : new EventSource(links.events());
-    events?.addEventListener("changed", onChange);
+    events?.addEventListener("changed", onMark);
     if (events) {
       events.onopen = () => setLive(true);
       events.onerror = () => setLive(false);

@@ -24,9 +24,6 @@ const REPORT_COLUMNS: &str = "r.id, r.record, r.state, r.version, r.received_at,
     u.id, u.login, u.name, u.role, u.team, u.department, \
     c.case_no, c.registered_at, c.department, c.due_at, c.reworks, c.closed_at, r.claim";
 
-/// How many columns [`REPORT_COLUMNS`] names (a query's own columns follow them).
-const REPORT_COLUMN_COUNT: usize = 23;
-
 const REPORT_FROM: &str = "reports r JOIN users u ON u.id = r.reporter
     LEFT JOIN cases c ON c.report_id = r.id";
 
@@ -78,11 +75,6 @@ async fn console_reports(
     params: Vec<Value>,
 ) -> StoreResult<Vec<ConsoleReport>> {
     let rows = tx.query(sql, params).await?;
-    with_photos(tx, &rows).await
-}
-
-/// Rows starting with [`REPORT_COLUMNS`] as console reports, with their arrived photos.
-async fn with_photos(tx: &mut dyn Sql, rows: &[Row]) -> StoreResult<Vec<ConsoleReport>> {
     let mut out = rows
         .iter()
         .map(console_report)
@@ -614,8 +606,10 @@ async fn queue_page(tx: &mut dyn Sql, f: &ReportFilter) -> StoreResult<ReportPag
         .collect::<Vec<_>>()
         .join(", ");
     params.push(Value::from(f.limit + 1));
+    // The page's IDs and sort keys first (narrow rows, so sorting many candidates stays
+    // cheap), then those reports whole.
     let sql = format!(
-        "SELECT {REPORT_COLUMNS}, {} FROM {REPORT_FROM} WHERE {} ORDER BY {order} LIMIT ${}",
+        "SELECT r.id, {} FROM {REPORT_FROM} WHERE {} ORDER BY {order} LIMIT ${}",
         keys.join(", "),
         clauses.join(" AND "),
         params.len()
@@ -625,13 +619,12 @@ async fn queue_page(tx: &mut dyn Sql, f: &ReportFilter) -> StoreResult<ReportPag
     let shown = &rows[..rows.len().min(f.limit)];
     let next = match shown.last() {
         Some(last) if more => {
-            let first = REPORT_COLUMN_COUNT;
             let mut cursor_keys = Vec::new();
-            for (i, _) in keys.iter().enumerate() {
+            for i in 0..keys.len() {
                 cursor_keys.push(if f.sort == QueueSort::Urgent && i == 0 {
-                    SortKey::Rank(last.get(first + i)?)
+                    SortKey::Rank(last.get(1 + i)?)
                 } else {
-                    SortKey::Time(last.get(first + i)?)
+                    SortKey::Time(last.get(1 + i)?)
                 });
             }
             cursor_keys.push(SortKey::Id(last.get(0)?));
@@ -645,7 +638,16 @@ async fn queue_page(tx: &mut dyn Sql, f: &ReportFilter) -> StoreResult<ReportPag
         }
         _ => None,
     };
-    let items = with_photos(tx, shown).await?;
+    let ids: Vec<ReportId> = shown.iter().map(|r| r.get(0)).collect::<StoreResult<_>>()?;
+    let any = (d.any)("r.id", 1);
+    let mut items = console_reports(
+        tx,
+        &format!("SELECT {REPORT_COLUMNS} FROM {REPORT_FROM} WHERE {any}"),
+        vec![Value::list(ids.iter().copied())],
+    )
+    .await?;
+    let place: HashMap<ReportId, usize> = ids.iter().enumerate().map(|(i, id)| (*id, i)).collect();
+    items.sort_by_key(|r| place.get(&r.report.id).copied().unwrap_or(usize::MAX));
     Ok(ReportPage {
         items,
         next,
