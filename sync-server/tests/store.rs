@@ -706,7 +706,7 @@ async fn versions_steps_and_the_feed(backend: Backend) {
     assert_eq!(events[0].text.as_deref(), Some(case_no.as_str()));
     assert!(events[1].due_at.is_some(), "a dispatch sets its deadline");
     let missing = StepRequest {
-        report: gridwalk_protocol::ReportId::new(),
+        report: ReportId::new(),
         ..step(Action::Approve, CaseState::PendingReview)
     };
     // Refused in words (so a device's push answers that mutation and moves on).
@@ -829,7 +829,7 @@ async fn work_queues_filter_order_page_and_search(backend: Backend) {
     let d = device(s).await;
     let z = device_of(s, "zhaomin").await;
     let cell = "440703001001001";
-    let mut r1 = worded(&d, 1, "建设路井盖缺失", "蓬江区建设路12号", Some(cell));
+    let r1 = worded(&d, 1, "建设路井盖缺失", "蓬江区建设路12号", Some(cell));
     let mut r2 = worded(&d, 2, "路边垃圾堆放", "北街3号", Some(cell));
     r2.urgency = Urgency::Urgent;
     let mut r3 = worded(&d, 3, "井盖破损", "建设路20号", Some(cell));
