@@ -77,7 +77,8 @@ cargo test --workspace --locked
 # One cargo command for them all, so the release build is done once, with one feature set.
 echo "== benchmarks, quick (GRIDWALK_BENCH_QUICK=1)"
 GRIDWALK_BENCH_QUICK=1 cargo bench --locked -p gridwalk-field -p gridwalk-system-tests \
-  --bench field --bench intake --bench drain --bench hostile --bench upload_memory
+  --bench field --bench intake --bench drain --bench hostile --bench upload_memory \
+  --bench queues
 # Every fuzz target for 15 s (fuzz/, a release build of its own with coverage flags): a
 # target that no longer builds, or any seed that crashes it, fails here; a short run also
 # finds the shallow bugs. The long runs are by hand (README, "Hostile input, exercised").

@@ -324,6 +324,27 @@ impl BlobStore {
         self.get(&Self::photo_key(sha256)).await
     }
 
+    /// The object name of the list thumbnail made from the photo with this SHA-256.
+    #[must_use]
+    pub fn thumb_key(sha256: &str) -> String {
+        format!("thumbs/{}/{sha256}.jpg", &sha256[..2.min(sha256.len())])
+    }
+
+    /// A photo's thumbnail, if one was made and kept.
+    pub async fn thumb(&self, sha256: &str) -> Result<Option<Bytes>, BlobError> {
+        let key = Self::thumb_key(sha256);
+        match self.store.get(&Path::from(key.as_str())).await {
+            Ok(got) => Ok(Some(got.bytes().await.map_err(blob_err(&key))?)),
+            Err(object_store::Error::NotFound { .. }) => Ok(None),
+            Err(e) => Err(blob_err(&key)(e)),
+        }
+    }
+
+    /// Keeps a photo's thumbnail.
+    pub async fn put_thumb(&self, sha256: &str, bytes: Bytes) -> Result<(), BlobError> {
+        self.put(&Self::thumb_key(sha256), bytes).await
+    }
+
     /// An object's bytes.
     pub async fn get(&self, key: &str) -> Result<Bytes, BlobError> {
         self.store

@@ -6,14 +6,17 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, SubsecRound, TimeDelta, Utc};
+use gridwalk_protocol::console::QueueSort;
 use gridwalk_protocol::{
-    CaseState, DeviceId, MutationId, Outcome, PhotoNeed, QueueStats, Report, ReportPatch, UserId,
+    CaseState, DeviceId, Kind, MutationId, Outcome, PhotoNeed, QueueStats, Report, ReportId,
+    ReportPatch, Urgency, UserId,
 };
 use gridwalk_sync::domain::cases::{Action, StepRequest, Stepped};
 use gridwalk_sync::domain::model::{
     Appended, ArrivedPhoto, Author, Device, FeedKind, ReportFilter, Role, Upload, UploadPart, User,
 };
 use gridwalk_sync::domain::push::{Applied, Effect};
+use gridwalk_sync::domain::queue;
 use gridwalk_sync::domain::reference::Reference;
 use gridwalk_sync::on_every_backend;
 use gridwalk_sync::store::{CaseStore, Seen, StoreError};
@@ -709,7 +712,7 @@ async fn versions_steps_and_the_feed(backend: Backend) {
     assert_eq!(events[0].text.as_deref(), Some(case_no.as_str()));
     assert!(events[1].due_at.is_some(), "a dispatch sets its deadline");
     let missing = StepRequest {
-        report: gridwalk_protocol::ReportId::new(),
+        report: ReportId::new(),
         ..step(Action::Approve, CaseState::PendingReview)
     };
     // Refused in words (so a device's push answers that mutation and moves on).
@@ -722,11 +725,12 @@ async fn versions_steps_and_the_feed(backend: Backend) {
         .console_reports(&ReportFilter {
             states: vec![CaseState::Dispatched],
             team: Some("T440703001-01".into()),
-            department: None,
             limit: 10,
+            ..ReportFilter::default()
         })
         .await
-        .unwrap();
+        .unwrap()
+        .items;
     assert_eq!(
         listed.iter().map(|c| c.report.id).collect::<Vec<_>>(),
         vec![r.id]
@@ -737,25 +741,25 @@ async fn versions_steps_and_the_feed(backend: Backend) {
     );
     let other_team = s
         .console_reports(&ReportFilter {
-            states: vec![],
             team: Some("nobody".into()),
-            department: None,
             limit: 10,
+            ..ReportFilter::default()
         })
         .await
-        .unwrap();
+        .unwrap()
+        .items;
     assert!(other_team.is_empty());
     // A department's list: the cases dispatched to it, and no others.
     for (department, expected) in [("SZ", vec![r.id]), ("HW", vec![])] {
         let listed = s
             .console_reports(&ReportFilter {
-                states: vec![],
-                team: None,
                 department: Some(department.into()),
                 limit: 10,
+                ..ReportFilter::default()
             })
             .await
-            .unwrap();
+            .unwrap()
+            .items;
         assert_eq!(
             listed.iter().map(|c| c.report.id).collect::<Vec<_>>(),
             expected,
@@ -884,12 +888,7 @@ async fn the_evaluation_reads_the_periods_reports_and_the_cases_due_in_it(backen
             f.department.as_deref(),
             f.state
         ),
-        (
-            gridwalk_protocol::Kind::Event,
-            "0507",
-            Some("HW"),
-            CaseState::Dispatched
-        )
+        (Kind::Event, "0507", Some("HW"), CaseState::Dispatched)
     );
     assert_eq!(f.reporter_name, "李晓明");
     assert_eq!(f.team.as_deref(), Some("T440703001-01"));
@@ -921,6 +920,336 @@ async fn the_evaluation_reads_the_periods_reports_and_the_cases_due_in_it(backen
     done(schema).await;
 }
 
+/// The ids of a queue's page, in order.
+async fn queue(s: &dyn CaseStore, f: &ReportFilter) -> Vec<ReportId> {
+    s.console_reports(f)
+        .await
+        .unwrap()
+        .items
+        .iter()
+        .map(|r| r.report.id)
+        .collect()
+}
+
+/// A report of `d`'s with these words, a position of its own (so none is a likely
+/// duplicate of another) and a cell.
+fn worded(d: &Device, n: u32, description: &str, address: &str, cell: Option<&str>) -> Report {
+    let mut r = report_of(d);
+    r.photos.clear();
+    r.description = description.into();
+    r.address = address.into();
+    r.location.lon += f64::from(n) * 0.01;
+    r.cell = cell.map(|c| c.parse().unwrap());
+    r
+}
+
+async fn work_queues_filter_order_page_and_search(backend: Backend) {
+    let (store, reference, schema, _dir) = store(backend).await;
+    let s = store.as_ref();
+    let d = device(s).await;
+    let z = device_of(s, "zhaomin").await;
+    let cell = "440703001001001";
+    let r1 = worded(&d, 1, "建设路井盖缺失", "蓬江区建设路12号", Some(cell));
+    let mut r2 = worded(&d, 2, "路边垃圾堆放", "北街3号", Some(cell));
+    r2.urgency = Urgency::Urgent;
+    let mut r3 = worded(&d, 3, "井盖破损", "建设路20号", Some(cell));
+    r3.urgency = Urgency::Urgent;
+    let r4 = worded(&d, 4, "Manhole cover MISSING", "Jianshe Rd", None);
+    // Holds 井盖 and 盖缺, but not 井盖缺: found by the pairs, refused by the check.
+    let r5 = worded(&d, 5, "井盖歪了，盖缺一角", "东街", Some(cell));
+    let z1 = worded(&z, 6, "井盖缺失", "江华路1号", Some("440703002001001"));
+    // One push each, so each waits from its own moment, in this order.
+    for (n, r) in [&r1, &r2, &r3, &r4, &r5].into_iter().enumerate() {
+        let m = MutationId::try_from(n + 1).unwrap();
+        let a = push(
+            s,
+            &reference,
+            &d,
+            vec![(m, Effect::InsertReport(Box::new(r.clone().into())))],
+        )
+        .await;
+        assert_eq!(a, ["applied"]);
+    }
+    push(
+        s,
+        &reference,
+        &z,
+        vec![(1, Effect::InsertReport(Box::new(z1.clone().into())))],
+    )
+    .await;
+    let now = Utc::now();
+    let all = |f: ReportFilter| ReportFilter {
+        limit: 50,
+        now,
+        ..f
+    };
+    let ids = |v: &[&Report]| v.iter().map(|r| r.id).collect::<Vec<_>>();
+
+    // Oldest waiting first by default; a team narrows it.
+    assert_eq!(
+        queue(s, &all(ReportFilter::default())).await,
+        ids(&[&r1, &r2, &r3, &r4, &r5, &z1])
+    );
+    let team = |f: ReportFilter| ReportFilter {
+        team: Some("T440703001-01".into()),
+        ..all(f)
+    };
+    assert_eq!(
+        queue(s, &team(ReportFilter::default())).await,
+        ids(&[&r1, &r2, &r3, &r4, &r5])
+    );
+    assert_eq!(
+        queue(
+            s,
+            &all(ReportFilter {
+                sort: QueueSort::Newest,
+                ..ReportFilter::default()
+            })
+        )
+        .await,
+        ids(&[&z1, &r5, &r4, &r3, &r2, &r1])
+    );
+    assert_eq!(
+        queue(
+            s,
+            &all(ReportFilter {
+                sort: QueueSort::Urgent,
+                ..ReportFilter::default()
+            })
+        )
+        .await,
+        ids(&[&r2, &r3, &r1, &r4, &r5, &z1]),
+        "urgent first, each group oldest waiting first"
+    );
+
+    // Pages by cursor: every report once, in order, whatever arrives meanwhile.
+    for sort in QueueSort::ALL {
+        let mut seen = Vec::new();
+        let mut after = None;
+        let mut pages = 0;
+        loop {
+            let page = s
+                .console_reports(&ReportFilter {
+                    sort,
+                    limit: 2,
+                    after: after.map(|c: String| queue::Cursor::decode(&c, sort).unwrap()),
+                    now,
+                    ..ReportFilter::default()
+                })
+                .await
+                .unwrap();
+            assert_eq!((page.total, page.total_capped), (6, false), "{sort:?}");
+            seen.extend(page.items.iter().map(|r| r.report.id));
+            pages += 1;
+            match page.next {
+                Some(next) => after = Some(next),
+                None => break,
+            }
+        }
+        let whole = queue(
+            s,
+            &all(ReportFilter {
+                sort,
+                ..ReportFilter::default()
+            }),
+        )
+        .await;
+        assert_eq!((seen.clone(), pages), (whole, 3), "{sort:?}");
+    }
+
+    // Search: every word, in the description or the address, letters in any case.
+    let search = |q: &str| {
+        all(ReportFilter {
+            search: queue::search_terms(q).unwrap(),
+            ..ReportFilter::default()
+        })
+    };
+    for (q, expected) in [
+        ("井盖", ids(&[&r1, &r3, &r5, &z1])),
+        ("井", ids(&[&r1, &r3, &r5, &z1])),
+        ("井盖缺", ids(&[&r1, &z1])),
+        ("manhole", ids(&[&r4])),
+        ("建设路 井盖", ids(&[&r1, &r3])),
+        ("北街", ids(&[&r2])),
+        ("下水道", vec![]),
+    ] {
+        assert_eq!(queue(s, &search(q)).await, expected, "{q}");
+    }
+    // An edit changes what the report is found by.
+    let operator = s.user_by_login("sunyue").await.unwrap().unwrap();
+    let mut lost = r2.clone();
+    lost.description = "井盖丢失".into();
+    s.write_version(
+        &lost,
+        1,
+        &ReportPatch::between(&r2, &lost),
+        operator.id,
+        Utc::now(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(queue(s, &search("垃圾")).await, vec![]);
+    assert_eq!(
+        queue(s, &search("井盖")).await,
+        ids(&[&r1, &r2, &r3, &r5, &z1])
+    );
+
+    // The filters.
+    let only = |f: ReportFilter| all(f);
+    for (what, f, expected) in [
+        (
+            "urgent",
+            ReportFilter {
+                urgency: Some(Urgency::Urgent),
+                ..ReportFilter::default()
+            },
+            ids(&[&r2, &r3]),
+        ),
+        (
+            "inspector",
+            ReportFilter {
+                inspector: Some("zhaomin".into()),
+                ..ReportFilter::default()
+            },
+            ids(&[&z1]),
+        ),
+        (
+            "outside the grid",
+            ReportFilter {
+                flags: vec![queue::QueueFlag::OutsideGrid],
+                ..ReportFilter::default()
+            },
+            ids(&[&r4]),
+        ),
+        (
+            "no duplicates here",
+            ReportFilter {
+                flags: vec![queue::QueueFlag::Duplicate],
+                ..ReportFilter::default()
+            },
+            vec![],
+        ),
+        (
+            "a street",
+            ReportFilter {
+                place: Some("440703002".into()),
+                ..ReportFilter::default()
+            },
+            ids(&[&z1]),
+        ),
+        (
+            "a cell",
+            ReportFilter {
+                place: Some(cell.into()),
+                ..ReportFilter::default()
+            },
+            ids(&[&r1, &r2, &r3, &r5]),
+        ),
+        (
+            "a 大类",
+            ReportFilter {
+                kind: Some(Kind::Event),
+                category: Some("05".into()),
+                ..ReportFilter::default()
+            },
+            ids(&[&r1, &r2, &r3, &r4, &r5, &z1]),
+        ),
+        (
+            "another 小类",
+            ReportFilter {
+                category: Some("0101".into()),
+                ..ReportFilter::default()
+            },
+            vec![],
+        ),
+        (
+            "received before now",
+            ReportFilter {
+                received_to: Some(now),
+                ..ReportFilter::default()
+            },
+            ids(&[&r1, &r2, &r3, &r4, &r5, &z1]),
+        ),
+        (
+            "received after now",
+            ReportFilter {
+                received_from: Some(now),
+                ..ReportFilter::default()
+            },
+            vec![],
+        ),
+    ] {
+        assert_eq!(queue(s, &only(f)).await, expected, "{what}");
+    }
+
+    // A dispatched case has a deadline: first when overdue first, and overdue once past it.
+    let step = |action: Action, seen: CaseState| StepRequest {
+        report: r3.id,
+        action,
+        seen: Some(seen),
+        by: Author::person(operator.id),
+        at: Utc::now(),
+        task: None,
+    };
+    for (action, seen) in [
+        (Action::Approve, CaseState::PendingReview),
+        (
+            Action::Dispatch {
+                department: "SZ".into(),
+            },
+            CaseState::Registered,
+        ),
+    ] {
+        let done = s
+            .step(&step(action, seen), Arc::clone(&reference))
+            .await
+            .unwrap();
+        assert!(matches!(done, Stepped::Done { .. }), "{done:?}");
+    }
+    assert_eq!(
+        queue(
+            s,
+            &all(ReportFilter {
+                sort: QueueSort::Overdue,
+                ..ReportFilter::default()
+            })
+        )
+        .await,
+        ids(&[&r3, &r1, &r2, &r4, &r5, &z1])
+    );
+    let page = s
+        .console_reports(&all(ReportFilter {
+            department: Some("SZ".into()),
+            ..ReportFilter::default()
+        }))
+        .await
+        .unwrap();
+    let due = page.items[0].case.as_ref().unwrap().due_at.unwrap();
+    let at = |now: DateTime<Utc>, due: queue::Due| ReportFilter {
+        due: Some(due),
+        now,
+        limit: 50,
+        ..ReportFilter::default()
+    };
+    assert_eq!(
+        queue(s, &at(due + TimeDelta::minutes(1), queue::Due::Overdue)).await,
+        ids(&[&r3])
+    );
+    assert_eq!(
+        queue(s, &at(due - TimeDelta::minutes(1), queue::Due::Overdue)).await,
+        vec![]
+    );
+    assert_eq!(
+        queue(s, &at(due - TimeDelta::minutes(90), queue::Due::Soon)).await,
+        ids(&[&r3])
+    );
+    assert_eq!(
+        queue(s, &at(due - TimeDelta::hours(3), queue::Due::Soon)).await,
+        vec![]
+    );
+    done(schema).await;
+}
+
 on_every_backend!(
     people_devices_and_sessions,
     a_push_is_applied_once_in_order_and_a_gap_writes_nothing,
@@ -928,4 +1257,5 @@ on_every_backend!(
     a_photos_arrival_completes_its_report_with_an_event,
     versions_steps_and_the_feed,
     the_evaluation_reads_the_periods_reports_and_the_cases_due_in_it,
+    work_queues_filter_order_page_and_search,
 );

@@ -6,7 +6,7 @@
 use gridwalk_field::sync::SyncClient;
 use gridwalk_field::{DraftPatch, Engine, ReportState};
 use gridwalk_protocol::console::{
-    ActionAnswer, CaseAction, ConsoleReport, DeviceRow, Evaluation, IntakeHealth, ReportDetail,
+    ActionAnswer, CaseAction, DeviceRow, Evaluation, IntakeHealth, ReportDetail, ReportPage,
     Session,
 };
 use gridwalk_protocol::{ApiError, CaseState, ReportId};
@@ -147,7 +147,10 @@ async fn a_leader_reviews_the_teams_reports(backend: Backend) {
 
     // The review queue: the team's four, with reporter, photos arrived, and the later ones
     // marked as likely duplicates of the first (same 小类, same place, same hour).
-    let queue: Vec<ConsoleReport> = leader.get("/v1/console/reports?state=pending_review").await;
+    let queue = leader
+        .get::<ReportPage>("/v1/console/reports?state=pending_review")
+        .await
+        .items;
     assert_eq!(queue.len(), 4);
     for r in &queue {
         assert_eq!(r.reporter.login, INSPECTOR);
@@ -164,8 +167,9 @@ async fn a_leader_reviews_the_teams_reports(backend: Backend) {
 
     // The other team's leader sees none of them and may not act on them.
     let other = Console::sign_in(&s, "linzhiyuan").await;
-    let theirs: Vec<ConsoleReport> = other.get("/v1/console/reports").await;
-    assert!(theirs.is_empty());
+    let theirs: ReportPage = other.get("/v1/console/reports").await;
+    assert!(theirs.items.is_empty());
+    assert_eq!((theirs.total, theirs.next), (0, None));
     let e = other
         .refused(first, CaseAction::Approve, CaseState::PendingReview)
         .await;
@@ -874,7 +878,10 @@ async fn the_centre_places_reports_and_a_leader_sees_what_the_device_claimed(bac
 
     // The team leader sees the disagreements, in the list and in the detail.
     let leader = Console::sign_in(&s, "chenjianguo").await;
-    let list: Vec<ConsoleReport> = leader.get("/v1/console/reports?state=pending_review").await;
+    let list = leader
+        .get::<ReportPage>("/v1/console/reports?state=pending_review")
+        .await
+        .items;
     let claim_of = |id: ReportId| {
         list.iter()
             .find(|r| r.report.id == id)
@@ -1027,6 +1034,132 @@ async fn a_leaders_health_page_holds_only_their_team(backend: Backend) {
     s.finish().await;
 }
 
+/// A report captured offline with these words (and a photo), at a place of its own.
+fn worded(engine: &Engine, n: u32, description: &str, urgent: bool) -> ReportId {
+    let d = engine.create_draft().unwrap();
+    engine
+        .add_photo(
+            d.id,
+            &fixtures().join("photos/orient-1.jpg"),
+            gridwalk_protocol::PhotoStage::Before,
+        )
+        .unwrap();
+    engine
+        .set_location(
+            d.id,
+            gridwalk_protocol::Location {
+                lon: 113.0631 + f64::from(n) * 0.0005,
+                lat: 22.5983,
+                crs: gridwalk_protocol::Crs::Wgs84,
+                accuracy_m: 5.0,
+                fix_time: chrono::Utc::now(),
+                provider: gridwalk_protocol::LocationProvider::Gps,
+            },
+        )
+        .unwrap();
+    engine
+        .update_draft(
+            d.id,
+            &DraftPatch {
+                kind: Some(RUBBISH.0),
+                category: Some(RUBBISH.1.parse().unwrap()),
+                description: Some(description.into()),
+                address: Some(format!("建设路{n}号")),
+                urgency: Some(if urgent {
+                    gridwalk_protocol::Urgency::Urgent
+                } else {
+                    gridwalk_protocol::Urgency::Normal
+                }),
+                ..DraftPatch::default()
+            },
+        )
+        .unwrap();
+    engine.finalize(d.id).unwrap();
+    d.id
+}
+
+/// A leader's work queue over HTTP: oldest waiting first, urgent first, search, paging by
+/// cursor to the end, and a request it cannot take refused in words.
+async fn a_leaders_queue_filters_sorts_pages_and_searches(backend: Backend) {
+    let s = server(backend).await;
+    let d = device(&s).await;
+    let words = [
+        ("井盖缺失", false),
+        ("路边垃圾堆放", true),
+        ("井盖破损", false),
+        ("占道经营", true),
+        ("雨水井盖松动", false),
+    ];
+    let mut ids = Vec::new();
+    for (n, (w, urgent)) in (1..).zip(words) {
+        ids.push(worded(&d.engine, n, w, urgent));
+        // One sync each, so each waits from its own moment.
+        d.sync().await;
+    }
+    let leader = Console::sign_in(&s, "chenjianguo").await;
+    let list = |q: &str| {
+        let path = format!("/v1/console/reports?{q}");
+        let leader = &leader;
+        async move { leader.get::<ReportPage>(&path).await }
+    };
+    let of = |p: &ReportPage| p.items.iter().map(|r| r.report.id).collect::<Vec<_>>();
+    let page = list("state=pending_review").await;
+    assert_eq!(of(&page), ids, "oldest waiting first");
+    assert_eq!((page.total, page.total_capped, page.next), (5, false, None));
+    let urgent = list("state=pending_review&sort=urgent").await;
+    assert_eq!(
+        of(&urgent),
+        vec![ids[1], ids[3], ids[0], ids[2], ids[4]],
+        "urgent first"
+    );
+    let found = list(&format!("q={}", urlencode("井盖"))).await;
+    assert_eq!(of(&found), vec![ids[0], ids[2], ids[4]]);
+    assert_eq!(found.total, 3);
+    let found = list(&format!("q={}&sort=newest", urlencode("井盖 5号"))).await;
+    assert_eq!(of(&found), vec![ids[4]], "a word of the address too");
+    let urgent_only = list("urgency=urgent&sort=newest").await;
+    assert_eq!(of(&urgent_only), vec![ids[3], ids[1]]);
+
+    // Two at a time, to the end.
+    let mut seen = Vec::new();
+    let mut query = "limit=2".to_owned();
+    loop {
+        let page = list(&query).await;
+        assert_eq!(page.total, 5);
+        seen.extend(of(&page));
+        match page.next {
+            Some(next) => query = format!("limit=2&after={}", urlencode(&next)),
+            None => break,
+        }
+    }
+    assert_eq!(seen, ids);
+
+    // Another team asked for by name: nothing, and no hint of what is there.
+    let other = list("team=T440703002-01").await;
+    assert_eq!((other.items.len(), other.total), (0, 0));
+
+    // What it cannot take is refused in words.
+    for (q, words) in [
+        ("sort=sideways", "not an order"),
+        ("limit=500", "a page holds 1 to 200"),
+        ("street=12", "not a street code"),
+        ("after=waiting~nonsense", "not a cursor"),
+        ("from=yesterday", "from"),
+    ] {
+        let resp = leader
+            .http
+            .get(format!("{}/v1/console/reports?{q}", leader.url))
+            .bearer_auth(&leader.token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 400, "{q}");
+        let e: ApiError = resp.json().await.unwrap();
+        assert!(e.message.contains(words), "{q}: {}", e.message);
+    }
+    s.finish().await;
+}
+
 on_every_backend!(
     a_leaders_health_page_holds_only_their_team,
     a_reports_seal_shows_verified_then_what_was_changed,
@@ -1034,4 +1167,5 @@ on_every_backend!(
     a_case_goes_round_the_loop_with_deadlines_in_working_time,
     sign_in_is_refused_in_words_and_inspectors_stay_out,
     the_centre_places_reports_and_a_leader_sees_what_the_device_claimed,
+    a_leaders_queue_filters_sorts_pages_and_searches,
 );

@@ -13,7 +13,7 @@ use std::collections::HashMap;
 
 use chrono::{Duration, Utc};
 use gridwalk_field::{DraftPatch, Engine, ReportState};
-use gridwalk_protocol::console::{CaseAction, ConsoleReport};
+use gridwalk_protocol::console::{CaseAction, ReportPage};
 use gridwalk_protocol::{CaseState, DeviceId, PhotoRef, ReportId, tus};
 use gridwalk_sync::auth::token_hash;
 use gridwalk_sync::services::admin;
@@ -657,8 +657,8 @@ async fn lists_hold_what_the_scope_allows(backend: Backend) {
     for cred in [Cred::Department, Cred::Leader] {
         let resp = list(cred).await.unwrap();
         assert_eq!(resp.status(), 200);
-        let items: Vec<ConsoleReport> = resp.json().await.unwrap();
-        let ids: Vec<ReportId> = items.iter().map(|r| r.report.id).collect();
+        let page: ReportPage = resp.json().await.unwrap();
+        let ids: Vec<ReportId> = page.items.iter().map(|r| r.report.id).collect();
         assert!(ids.contains(&w.reports[0]), "{cred:?}: {ids:?}");
         assert!(!ids.contains(&w.reports[1]), "{cred:?}: {ids:?}");
         assert!(!ids.contains(&w.pending[1].report), "{cred:?}: {ids:?}");
@@ -713,10 +713,10 @@ async fn lists_hold_what_the_scope_allows(backend: Backend) {
         "another team's report: {seen:?}"
     );
 
-    let clerk: Vec<ConsoleReport> = list(Cred::Department).await.unwrap().json().await.unwrap();
-    assert_eq!(clerk.len(), 1, "only the case dispatched to SZ");
-    let operator: Vec<ConsoleReport> = list(Cred::Operator).await.unwrap().json().await.unwrap();
-    assert_eq!(operator.len(), 4);
+    let clerk: ReportPage = list(Cred::Department).await.unwrap().json().await.unwrap();
+    assert_eq!(clerk.items.len(), 1, "only the case dispatched to SZ");
+    let operator: ReportPage = list(Cred::Operator).await.unwrap().json().await.unwrap();
+    assert_eq!((operator.items.len(), operator.total), (4, 4));
     assert_eq!(list(Cred::Administrator).await.unwrap().status(), 403);
 
     // The clerk marks their case handled; the other department's stays theirs.

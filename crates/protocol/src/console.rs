@@ -248,6 +248,75 @@ pub struct Resolve {
     pub fields: Vec<FieldChoice>,
 }
 
+/// How a work queue is ordered (`sort=` of `GET /v1/console/reports`). Ties go to the
+/// report that entered its state first, then to the report's ID, so the order is total and
+/// a page's cursor names exactly where the next page starts.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub enum QueueSort {
+    /// Oldest waiting first: by when each report entered its state (the default).
+    #[default]
+    Waiting,
+    /// Open dispatched cases by their deadline, the most overdue first; the rest after.
+    Overdue,
+    /// Urgent reports first, each group oldest waiting first.
+    Urgent,
+    /// Newest received first.
+    Newest,
+}
+
+impl QueueSort {
+    /// Every order, as the query names them.
+    pub const ALL: [QueueSort; 4] = [
+        QueueSort::Waiting,
+        QueueSort::Overdue,
+        QueueSort::Urgent,
+        QueueSort::Newest,
+    ];
+
+    /// The name the query and cursors use.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            QueueSort::Waiting => "waiting",
+            QueueSort::Overdue => "overdue",
+            QueueSort::Urgent => "urgent",
+            QueueSort::Newest => "newest",
+        }
+    }
+}
+
+impl std::str::FromStr for QueueSort {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        Self::ALL
+            .into_iter()
+            .find(|o| o.as_str() == s)
+            .ok_or_else(|| {
+                format!("{s:?} is not an order; use one of waiting, overdue, urgent, newest")
+            })
+    }
+}
+
+/// One page of a work queue (`GET /v1/console/reports`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct ReportPage {
+    pub items: Vec<ConsoleReport>,
+    /// Where the next page starts (pass it back as `after`); none when this page is the
+    /// last.
+    pub next: Option<String>,
+    /// How many reports match the filter in all (every page together), counted up to a
+    /// bound: see `total_capped`.
+    pub total: u64,
+    /// Counting stopped at the bound: at least `total` match.
+    pub total_capped: bool,
+}
+
 /// Everything about one report: the audit trail and the case around it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

@@ -24,7 +24,7 @@ use ts_rs::{Config, TS, TypeVisitor};
 use crate::console::{
     Account, ActionAnswer, ActionRequest, AuditEntry, CaseAction, Conflict, ConsoleReport,
     Department, DeviceRow, EnrolledDevice, Evaluation, IntakeHealth, NewPassword, Person,
-    ReportDetail, Resolve, Session, SignIn,
+    QueueSort, ReportDetail, ReportPage, Resolve, Session, SignIn,
 };
 use crate::{ApiError, CaseState, Category, Report, TaskChange};
 
@@ -60,6 +60,8 @@ pub fn shared() -> Declarations {
     d.add::<Person>();
     d.add::<ConsoleReport>();
     d.add::<ReportDetail>();
+    d.add::<ReportPage>();
+    d.add::<QueueSort>();
     d.add::<ActionRequest>();
     d.add::<CaseAction>();
     d.add::<ActionAnswer>();

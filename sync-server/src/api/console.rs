@@ -4,21 +4,22 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use gridwalk_protocol::console::{
-    Account, ActionAnswer, ActionRequest, AuditEntry, Conflict, ConsoleReport, Department,
-    DeviceRow, EnrolledDevice, IntakeHealth, NewPassword, Person, ReportDetail, Resolve, Session,
-    SignIn,
+    Account, ActionAnswer, ActionRequest, AuditEntry, Conflict, Department, DeviceRow,
+    EnrolledDevice, IntakeHealth, NewPassword, Person, QueueSort, ReportDetail, ReportPage,
+    Resolve, Session, SignIn,
 };
-use gridwalk_protocol::message::msg;
-use gridwalk_protocol::{ApiError, CaseState, DeviceId, ReportId};
+use gridwalk_protocol::{ApiError, DeviceId, ReportId};
 use serde::Deserialize;
 use uuid::Uuid;
 
 use super::{AppJson, AppQuery, ClientAddr};
 use crate::AppState;
 use crate::auth::{ConsoleAuth, SESSION_COOKIE, SESSION_HOURS};
+use crate::domain::queue;
 use crate::error::AppError;
 use crate::services::admin::{self, Actor};
 use crate::services::console;
@@ -85,11 +86,54 @@ pub(crate) async fn departments(
     Ok(Json(console::departments(&state).await?))
 }
 
+/// The query of a work queue; see [`crate::domain::queue::Ask`] for each parameter.
 #[derive(Debug, Deserialize)]
 pub(crate) struct ListQuery {
-    /// Comma-separated states; all if absent.
     state: Option<String>,
+    street: Option<String>,
+    community: Option<String>,
+    cell: Option<String>,
+    kind: Option<String>,
+    category: Option<String>,
+    inspector: Option<String>,
+    team: Option<String>,
+    department: Option<String>,
+    urgency: Option<String>,
+    source: Option<String>,
+    flags: Option<String>,
+    due: Option<String>,
+    from: Option<DateTime<Utc>>,
+    to: Option<DateTime<Utc>>,
+    q: Option<String>,
+    sort: Option<String>,
+    after: Option<String>,
     limit: Option<usize>,
+}
+
+impl From<ListQuery> for queue::Ask {
+    fn from(q: ListQuery) -> Self {
+        queue::Ask {
+            state: q.state,
+            street: q.street,
+            community: q.community,
+            cell: q.cell,
+            kind: q.kind,
+            category: q.category,
+            inspector: q.inspector,
+            team: q.team,
+            department: q.department,
+            urgency: q.urgency,
+            source: q.source,
+            flags: q.flags,
+            due: q.due,
+            from: q.from,
+            to: q.to,
+            q: q.q,
+            sort: q.sort,
+            after: q.after,
+            limit: q.limit,
+        }
+    }
 }
 
 /// The code tables the centre holds, as loaded (category names for the pages).
@@ -102,35 +146,42 @@ pub(crate) async fn code_tables(
     Ok(Json(console::code_tables(&state).await?))
 }
 
-/// Reports, newest state change first: a leader sees their team's, an operator all.
+/// A work queue, a page at a time: a leader sees their team's reports, a department its
+/// cases, an operator all.
 #[utoipa::path(get, path = "/v1/console/reports", tag = "console", security(("console" = [])),
     params(
         ("state" = Option<String>, Query, description = "Comma-separated case states; all if absent"),
-        ("limit" = Option<usize>, Query, description = "At most this many (default 500)"),
+        ("street" = Option<String>, Query, description = "A street (街道): the first 9 digits of its cells' codes"),
+        ("community" = Option<String>, Query, description = "A community (社区): the first 12 digits"),
+        ("cell" = Option<String>, Query, description = "One grid cell: 15 digits"),
+        ("kind" = Option<String>, Query, description = "component (部件) or event (事件)"),
+        ("category" = Option<String>, Query, description = "A 大类 (2 digits) or 小类 (4 digits)"),
+        ("inspector" = Option<String>, Query, description = "The reporting inspector's login"),
+        ("team" = Option<String>, Query, description = "The reporting inspector's team (a leader's own only)"),
+        ("department" = Option<String>, Query, description = "The department a case is dispatched to (a clerk's own only)"),
+        ("urgency" = Option<String>, Query, description = "normal or urgent"),
+        ("source" = Option<String>, Query, description = "Where reports come from: inspector (the only source yet)"),
+        ("flags" = Option<String>, Query, description = "Comma-separated, all must hold: duplicate, place_disputed, outside_grid"),
+        ("due" = Option<String>, Query, description = "Open dispatched cases: overdue, or due_soon (within 2 hours)"),
+        ("from" = Option<String>, Query, description = "Received at or after (RFC 3339)"),
+        ("to" = Option<String>, Query, description = "Received before (RFC 3339)"),
+        ("q" = Option<String>, Query, description = "Words that must all be in the description or the address"),
+        ("sort" = Option<QueueSort>, Query, description = "waiting (oldest waiting first, the default), overdue, urgent or newest"),
+        ("after" = Option<String>, Query, description = "The `next` of the previous page"),
+        ("limit" = Option<usize>, Query, description = "Reports on a page, 1 to 200 (default 50)"),
     ),
     responses(
-        (status = 200, description = "Reports, newest state change first (a leader's team only)", body = [ConsoleReport]),
-        (status = 400, description = "Not a case state", body = ApiError),
+        (status = 200, description = "One page, where the next starts, and how many match (counted up to 10,000)", body = ReportPage),
+        (status = 400, description = "A filter, order or cursor it cannot take, in words", body = ApiError),
     ))]
 pub(crate) async fn reports(
     State(state): State<AppState>,
     auth: ConsoleAuth,
     AppQuery(q): AppQuery<ListQuery>,
-) -> Result<Json<Vec<ConsoleReport>>, AppError> {
-    let states = q
-        .state
-        .as_deref()
-        .unwrap_or("")
-        .split(',')
-        .filter(|s| !s.is_empty())
-        .map(|s| {
-            s.parse::<CaseState>()
-                .map_err(|e| AppError::BadRequest(msg!(QUERY_INVALID, why = e)))
-        })
-        .collect::<Result<Vec<_>, _>>()?;
-    let limit = q.limit.unwrap_or(500).min(5000);
+) -> Result<Json<ReportPage>, AppError> {
+    let ask = queue::Ask::from(q);
     Ok(Json(
-        console::reports(&state, &auth.user, states, limit).await?,
+        console::reports(&state, &auth.user, &ask, Utc::now()).await?,
     ))
 }
 
@@ -194,6 +245,59 @@ pub(crate) async fn photo(
         ],
         bytes,
     )
+        .into_response())
+}
+
+/// A photo's thumbnail for the lists: a small JPEG made from the photo and kept.
+#[utoipa::path(get, path = "/v1/console/photos/{sha256}/thumb", tag = "console", security(("console" = [])),
+    params(("sha256" = String, Path, description = "The photo's lower-case hex SHA-256")),
+    responses(
+        (status = 200, description = "A JPEG of at most 240 pixels a side", content_type = "image/jpeg"),
+        (status = 404, description = "Not arrived", body = ApiError),
+    ))]
+pub(crate) async fn thumb(
+    State(state): State<AppState>,
+    auth: ConsoleAuth,
+    Path(sha256): Path<String>,
+) -> Result<Response, AppError> {
+    let bytes = console::thumbnail(&state, &auth.user, &sha256).await?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "image/jpeg"),
+            (
+                header::CACHE_CONTROL,
+                "private, max-age=31536000, immutable",
+            ),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
+/// A stream of server-sent events, `changed` with the centre's change mark whenever
+/// reports, cases or tasks change (the first at once): a console reads its lists again.
+/// Each stream lasts about 25 s and asks the browser to reconnect after a second.
+#[utoipa::path(get, path = "/v1/console/events", tag = "console", security(("console" = [])),
+    responses(
+        (status = 200, description = "Server-sent events: `changed`, data the change mark", content_type = "text/event-stream"),
+        (status = 401, description = "No live session", body = ApiError),
+    ))]
+pub(crate) async fn events(
+    State(state): State<AppState>,
+    auth: ConsoleAuth,
+) -> Result<Response, AppError> {
+    use futures_util::StreamExt;
+    let marks = console::watch(&state, &auth.user).await?;
+    let events = marks.map(|mark| {
+        Ok::<_, std::convert::Infallible>(
+            Event::default()
+                .event("changed")
+                .data(mark.to_string())
+                .retry(std::time::Duration::from_secs(1)),
+        )
+    });
+    Ok(Sse::new(events)
+        .keep_alive(KeepAlive::default())
         .into_response())
 }
 

@@ -147,6 +147,8 @@ pub fn app(state: AppState) -> Router {
         .route("/v1/console/reports/{id}", get(console::report))
         .route("/v1/console/reports/{id}/actions", post(console::act))
         .route("/v1/console/photos/{sha256}", get(console::photo))
+        .route("/v1/console/photos/{sha256}/thumb", get(console::thumb))
+        .route("/v1/console/events", get(console::events))
         .route("/v1/console/devices", get(console::devices))
         .route("/v1/console/health", get(console::health))
         .route("/v1/console/conflicts", get(console::conflicts))

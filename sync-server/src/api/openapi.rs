@@ -33,6 +33,8 @@ use utoipa::{Modify, OpenApi};
         super::console::report,
         super::console::act,
         super::console::photo,
+        super::console::thumb,
+        super::console::events,
         super::console::devices,
         super::console::health,
         super::console::conflicts,

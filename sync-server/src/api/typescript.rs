@@ -18,9 +18,9 @@ use std::any::TypeId;
 
 use chrono::{DateTime, Utc};
 use gridwalk_protocol::console::{
-    Account, ActionAnswer, ActionRequest, AuditEntry, Conflict, ConsoleReport, Department,
-    DeviceRow, EnrolledDevice, Evaluation, GroupBy, IntakeHealth, NewPassword, Person,
-    ReportDetail, Resolve, Session, SignIn,
+    Account, ActionAnswer, ActionRequest, AuditEntry, Conflict, Department, DeviceRow,
+    EnrolledDevice, Evaluation, GroupBy, IntakeHealth, NewPassword, Person, QueueSort,
+    ReportDetail, ReportPage, Resolve, Session, SignIn,
 };
 use gridwalk_protocol::typescript::{Declarations, SHARED_MODULE, WRITE_VAR, check_fresh, shared};
 use gridwalk_protocol::{DeviceId, ReportId};
@@ -139,7 +139,7 @@ routes! {
         me = GET "/v1/console/me" -> Person;
         departments = GET "/v1/console/departments" -> Vec<Department>;
         code_tables = GET "/v1/console/code-tables" -> Vec<Value>;
-        reports = GET "/v1/console/reports" query(state: Option<String>, limit: Option<usize>) -> Vec<ConsoleReport>;
+        reports = GET "/v1/console/reports" query(state: Option<String>, street: Option<String>, community: Option<String>, cell: Option<String>, kind: Option<String>, category: Option<String>, inspector: Option<String>, team: Option<String>, department: Option<String>, urgency: Option<String>, source: Option<String>, flags: Option<String>, due: Option<String>, from: Option<DateTime<Utc>>, to: Option<DateTime<Utc>>, q: Option<String>, sort: Option<QueueSort>, after: Option<String>, limit: Option<usize>) -> ReportPage;
         report = GET "/v1/console/reports/{id}" path(id: ReportId) -> ReportDetail;
         act = POST "/v1/console/reports/{id}/actions" path(id: ReportId) body(ActionRequest) -> ActionAnswer;
         devices = GET "/v1/console/devices" -> Vec<DeviceRow>;
@@ -157,6 +157,8 @@ routes! {
     }
     links {
         photo = GET "/v1/console/photos/{sha256}" path(sha256: String);
+        thumb = GET "/v1/console/photos/{sha256}/thumb" path(sha256: String);
+        events = GET "/v1/console/events";
         evaluation_csv = GET "/v1/console/evaluation.csv" query(by: GroupBy, from: DateTime<Utc>, to: DateTime<Utc>);
         evaluation_geojson = GET "/v1/console/evaluation.geojson" query(by: Option<GroupBy>, from: DateTime<Utc>, to: DateTime<Utc>);
     }
@@ -426,7 +428,7 @@ mod tests {
         report.method = "POST";
         assert!(!disagreements(&doc, &report).is_empty());
         report.method = "GET";
-        report.answer = Some(d.name::<ConsoleReport>());
+        report.answer = Some(d.name::<ReportPage>());
         assert!(!disagreements(&doc, &report).is_empty());
         report.answer = Some(d.name::<ReportDetail>());
         report

@@ -15,6 +15,8 @@
 //! - [`place`]: the centre's cell and location flags for a report, and the device's claim
 //!   kept beside them.
 //! - [`conflicts`]: an operator's resolution of a conflict.
+//! - [`queue`]: the console's work queues: filters, orders, cursors, and the n-grams
+//!   search looks reports up by.
 //! - [`chain`]: what of each stored row is hash-chained, and how the chains are judged.
 //! - [`signatures`]: which device key a push is checked against, and its signatures.
 //! - [`uploads`]: how many unfinished uploads (and bytes in flight) a device may hold.
@@ -36,6 +38,7 @@ pub mod model;
 pub mod photos;
 pub mod place;
 pub mod push;
+pub mod queue;
 pub mod reference;
 pub mod rules;
 pub mod signatures;
@@ -57,4 +60,11 @@ pub enum Denied {
     /// It cannot be done now: someone acted first, or it is out of turn.
     #[error("{0}")]
     Refused(gridwalk_protocol::Message),
+}
+
+impl Denied {
+    /// A query (a filter, a cursor) that cannot be taken, with what is wrong in English.
+    pub fn query(why: impl std::fmt::Display) -> Self {
+        Denied::Invalid(gridwalk_protocol::message::msg!(QUERY_INVALID, why = why))
+    }
 }

@@ -4,13 +4,16 @@
 //! wire types devices and the console see are in `gridwalk_protocol`.
 
 use chrono::{DateTime, Utc};
+use gridwalk_protocol::console::QueueSort;
 use gridwalk_protocol::console::{CaseEvent, Person, Task};
 use gridwalk_protocol::{
     CaseState, CategoryCode, CellCode, DeviceId, Kind, MutationId, PhotoId, Report, ReportId,
-    ReportPatch, UserId, Version,
+    ReportPatch, Urgency, UserId, Version,
 };
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
+
+use super::queue::{Cursor, Due, QueueFlag, SearchTerm};
 
 pub use gridwalk_protocol::console::{AuditEntry as AdminAct, EnrolledDevice as DeviceEntry, Role};
 
@@ -242,7 +245,8 @@ pub fn distinct(touches: Vec<Touch>) -> Vec<Touch> {
     out
 }
 
-/// Which reports a console list wants.
+/// Which reports a console list wants, in which order, from where
+/// ([`crate::domain::queue`] makes it from a request).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ReportFilter {
     /// Any of these states (all, if empty).
@@ -251,6 +255,31 @@ pub struct ReportFilter {
     pub team: Option<String>,
     /// Only cases dispatched to this department.
     pub department: Option<String>,
+    /// Only reports whose cell code starts with this (a street's 9 digits, a community's
+    /// 12, a cell's 15).
+    pub place: Option<String>,
+    pub kind: Option<Kind>,
+    /// A category code or its first two digits (the 大类).
+    pub category: Option<String>,
+    /// The reporting inspector's login.
+    pub inspector: Option<String>,
+    pub urgency: Option<Urgency>,
+    /// A report must have every one.
+    pub flags: Vec<QueueFlag>,
+    /// Only open dispatched cases past, or near, their deadline at `now`.
+    pub due: Option<Due>,
+    /// Received at or after.
+    pub received_from: Option<DateTime<Utc>>,
+    /// Received before.
+    pub received_to: Option<DateTime<Utc>>,
+    /// Every word must be in the description or the address.
+    pub search: Vec<SearchTerm>,
+    pub sort: QueueSort,
+    /// Only reports after this one, in `sort`'s order.
+    pub after: Option<Cursor>,
+    /// The moment deadlines are judged at.
+    pub now: DateTime<Utc>,
+    /// At most this many.
     pub limit: usize,
 }
 

@@ -8,11 +8,11 @@ use chrono::{DateTime, Duration, Utc};
 use gridwalk_evidence::package;
 use gridwalk_protocol::console::{
     ActionAnswer, ActionRequest, CaseAction, Conflict, ConsoleReport, Department, DeviceRow,
-    IntakeHealth, ReportDetail, Resolve, Seal, Session, VersionInfo,
+    IntakeHealth, ReportDetail, ReportPage, Resolve, Seal, Session, VersionInfo,
 };
 use gridwalk_protocol::message::msg;
 use gridwalk_protocol::validate::MAX_NOTE_CHARS;
-use gridwalk_protocol::{CaseState, ReportId, Version};
+use gridwalk_protocol::{ReportId, Version};
 use uuid::Uuid;
 
 use crate::AppState;
@@ -23,7 +23,8 @@ use crate::domain::access::{
 use crate::domain::cases::{Action, StepRequest, Stepped};
 use crate::domain::chain;
 use crate::domain::conflicts;
-use crate::domain::model::{Author, ReportFilter, User};
+use crate::domain::model::{Author, User};
+use crate::domain::queue;
 use crate::error::AppError;
 
 /// Signs someone in to the console; the same answer for an unknown login and a wrong
@@ -118,24 +119,71 @@ pub async fn code_tables(state: &AppState) -> Result<Vec<serde_json::Value>, App
         .collect()
 }
 
-/// Reports in these states (all if none), newest state change first, within `user`'s
-/// reach: a leader's team's, a department's cases, all for an operator.
+/// One page of a work queue within `user`'s reach (a leader's team's reports, a
+/// department's cases, all for an operator), as `ask` filters, orders and pages it
+/// ([`crate::domain::queue`]); deadlines are judged at `now`.
 pub async fn reports(
     state: &AppState,
     user: &User,
-    states: Vec<CaseState>,
-    limit: usize,
-) -> Result<Vec<ConsoleReport>, AppError> {
+    ask: &queue::Ask,
+    now: DateTime<Utc>,
+) -> Result<ReportPage, AppError> {
     let who = Who::from(user);
     decide(&who, Act::SeeReports, Subject::Any)?;
-    let scope = reach(&who, Act::SeeReports);
-    let filter = ReportFilter {
-        states,
-        team: scope.team().map(str::to_owned),
-        department: scope.department().map(str::to_owned),
-        limit,
+    let reach = reach(&who, Act::SeeReports);
+    let scope = queue::Scope {
+        team: reach.team(),
+        department: reach.department(),
     };
-    Ok(state.store.console_reports(&filter).await?)
+    match queue::filter(ask, scope, now)? {
+        Some(filter) => Ok(state.store.console_reports(&filter).await?),
+        None => Ok(ReportPage {
+            items: Vec::new(),
+            next: None,
+            total: 0,
+            total_capped: false,
+        }),
+    }
+}
+
+/// How often a watcher looks whether something changed, and how long one watch lasts
+/// (then the browser reconnects by itself). A watch holds no database connection between
+/// looks; it is bounded so that a server shutting down waits for no watcher longer.
+pub const WATCH_EVERY: Duration = Duration::seconds(1);
+pub const WATCH_FOR: Duration = Duration::seconds(25);
+
+/// The change marks a console watches ([`crate::store::ConsoleStore::change_mark`]): the
+/// current one at once, then each new one as the centre's data changes, for
+/// [`WATCH_FOR`]. Anyone who may see reports may watch: the mark says only that something
+/// changed, never what, and the lists it makes them read again keep to their reach.
+pub async fn watch(
+    state: &AppState,
+    user: &User,
+) -> Result<impl futures_util::Stream<Item = u64> + Send + 'static, AppError> {
+    decide(&Who::from(user), Act::SeeReports, Subject::Any)?;
+    let store = std::sync::Arc::clone(&state.store);
+    let first = store.change_mark().await?;
+    let every = WATCH_EVERY.to_std().unwrap_or_default();
+    let until = tokio::time::Instant::now() + WATCH_FOR.to_std().unwrap_or_default();
+    Ok(futures_util::stream::unfold(
+        (store, None::<u64>, first),
+        move |(store, shown, mut mark)| async move {
+            while shown == Some(mark) {
+                if tokio::time::Instant::now() + every > until {
+                    return None;
+                }
+                tokio::time::sleep(every).await;
+                match store.change_mark().await {
+                    Ok(m) => mark = m,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "watching for changes failed");
+                        return None;
+                    }
+                }
+            }
+            Some((mark, (store, Some(mark), mark)))
+        },
+    ))
 }
 
 /// Applies a console action to a report.
@@ -345,11 +393,10 @@ pub async fn seal(state: &AppState, id: ReportId) -> Result<Seal, AppError> {
     })
 }
 
-/// A photo's bytes, by its SHA-256: only a photo of a report (or its verifications) within
-/// `user`'s reach. Bytes that no longer hash to their name (a file changed on disk) are
-/// refused, not served as that photo: the photo is read whole anyway, and SHA-256 costs
-/// about 1 ms of CPU per MB (measured: 40 MB in 38 ms, dev build).
-pub async fn photo(state: &AppState, user: &User, sha256: &str) -> Result<Bytes, AppError> {
+/// Refuses a photo outside `user`'s reach: only a photo of a report (or its verifications)
+/// they may see, named by its lower-case hex SHA-256. A photo out of reach gets the answer
+/// of a photo that is not there, so nobody learns anything about the photos out of theirs.
+async fn photo_in_reach(state: &AppState, user: &User, sha256: &str) -> Result<(), AppError> {
     let who = Who::from(user);
     decide(&who, Act::SeeReports, Subject::Any)?;
     if sha256.len() != 64
@@ -359,7 +406,6 @@ pub async fn photo(state: &AppState, user: &User, sha256: &str) -> Result<Bytes,
     {
         return Err(AppError::BadRequest(msg!(PHOTO_NAME)));
     }
-    let not_here = || AppError::NotFound(msg!(PHOTO_NOT_ARRIVED, sha256 = sha256));
     if reach(&who, Act::SeeReports) != Reach::All {
         let ids = state.store.reports_with_photo(sha256).await?;
         let reports = state.store.console_reports_by_id(&ids).await?;
@@ -367,12 +413,31 @@ pub async fn photo(state: &AppState, user: &User, sha256: &str) -> Result<Bytes,
             .iter()
             .any(|r| decide(&who, Act::SeeReports, case_of(r)).is_ok())
         {
-            // The same answer as for a photo that is not there: nobody learns anything
-            // about the photos out of their reach.
-            return Err(not_here());
+            return Err(not_here(sha256));
         }
     }
-    let bytes = state.blobs.photo(sha256).await.map_err(|_| not_here())?;
+    Ok(())
+}
+
+fn not_here(sha256: &str) -> AppError {
+    AppError::NotFound(msg!(PHOTO_NOT_ARRIVED, sha256 = sha256))
+}
+
+/// A photo's bytes, by its SHA-256, within `user`'s reach ([`photo_in_reach`]). Bytes
+/// that no longer hash to their name (a file changed on disk) are refused, not served as
+/// that photo: the photo is read whole anyway, and SHA-256 costs about 1 ms of CPU per MB
+/// (measured: 40 MB in 38 ms, dev build).
+pub async fn photo(state: &AppState, user: &User, sha256: &str) -> Result<Bytes, AppError> {
+    photo_in_reach(state, user, sha256).await?;
+    checked_photo(state, sha256).await
+}
+
+async fn checked_photo(state: &AppState, sha256: &str) -> Result<Bytes, AppError> {
+    let bytes = state
+        .blobs
+        .photo(sha256)
+        .await
+        .map_err(|_| not_here(sha256))?;
     let actual = gridwalk_evidence::sha256_hex(&bytes);
     if actual != sha256 {
         tracing::error!(sha256, %actual, "a stored photo no longer matches its SHA-256: refused");
@@ -381,6 +446,39 @@ pub async fn photo(state: &AppState, user: &User, sha256: &str) -> Result<Bytes,
         )));
     }
     Ok(bytes)
+}
+
+/// The longest side of a list's thumbnail, in pixels, and its JPEG quality.
+pub const THUMB_SIDE: u32 = 240;
+const THUMB_QUALITY: u8 = 75;
+
+/// A small JPEG of a photo for the lists (at most [`THUMB_SIDE`] a side), within `user`'s
+/// reach. Made from the checked photo the first time it is asked for and kept in the blob
+/// store beside it (`thumbs/…`), so a list of 50 costs 50 small reads, not 50 photos of a
+/// few hundred KB to a few MB each.
+pub async fn thumbnail(state: &AppState, user: &User, sha256: &str) -> Result<Bytes, AppError> {
+    photo_in_reach(state, user, sha256).await?;
+    if let Some(kept) = state.blobs.thumb(sha256).await? {
+        return Ok(kept);
+    }
+    let photo = checked_photo(state, sha256).await?;
+    let small = tokio::task::spawn_blocking(move || shrink(&photo))
+        .await
+        .map_err(|e| AppError::Internal(format!("making a thumbnail: {e}")))?
+        .map_err(|e| AppError::Internal(format!("photo {sha256}: {e}")))?;
+    let small = Bytes::from(small);
+    state.blobs.put_thumb(sha256, small.clone()).await?;
+    Ok(small)
+}
+
+/// A JPEG shrunk to fit [`THUMB_SIDE`] (never enlarged), as a JPEG.
+fn shrink(jpeg: &[u8]) -> Result<Vec<u8>, image::ImageError> {
+    let img = image::load_from_memory_with_format(jpeg, image::ImageFormat::Jpeg)?;
+    let small = img.thumbnail(THUMB_SIDE, THUMB_SIDE).to_rgb8();
+    let mut out = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, THUMB_QUALITY)
+        .encode_image(&small)?;
+    Ok(out)
 }
 
 /// The team a board of `user`'s is narrowed to (none for an operator), once the rule lets

@@ -26,7 +26,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use gridwalk_protocol::console::{
-    CaseEvent, Conflict, ConsoleReport, DeviceRow, IntakeHealth, Task,
+    CaseEvent, Conflict, ConsoleReport, DeviceRow, IntakeHealth, ReportPage, Task,
 };
 use gridwalk_protocol::{
     CellCode, DeviceId, MutationId, PhotoId, PhotoNeed, QueueStats, Report, ReportId, ReportPatch,
@@ -342,8 +342,13 @@ pub trait FeedStore: Send + Sync {
 /// What the console reads.
 #[async_trait]
 pub trait ConsoleStore: Send + Sync {
-    /// Reports with their reporter, arrived photos and case, newest state change first.
-    async fn console_reports(&self, filter: &ReportFilter) -> StoreResult<Vec<ConsoleReport>>;
+    /// One page of a work queue: the reports `filter` asks for, in its order, after its
+    /// cursor, with their reporter, arrived photos and case; where the next page starts,
+    /// and how many match in all (counted up to [`crate::domain::queue::COUNT_CAP`]).
+    async fn console_reports(&self, filter: &ReportFilter) -> StoreResult<ReportPage>;
+    /// The newest change-feed number: it moves whenever a report, a case or a task
+    /// changes, so a watcher that sees it move knows its lists may be stale.
+    async fn change_mark(&self) -> StoreResult<u64>;
     /// These reports, as [`ConsoleStore::console_reports`] shows them, oldest first.
     async fn console_reports_by_id(&self, ids: &[ReportId]) -> StoreResult<Vec<ConsoleReport>>;
     /// Reports related to this one: the one it likely duplicates, those that likely

@@ -23,6 +23,7 @@ use tokio_postgres::types::{FromSql, IsNull, Kind, ToSql, Type, to_sql_checked};
 
 use super::sql::chain::backfill;
 use super::sql::migrate::{Ledger, migrate};
+use super::sql::search;
 use super::sql::{Database, Dialect, Mode, Row, Sql, Ty, Value, Work, check_values};
 use super::{StoreError, StoreResult};
 
@@ -38,6 +39,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/postgres/0010_roles.sql"),
     include_str!("../../migrations/postgres/0011_device_keys.sql"),
     include_str!("../../migrations/postgres/0012_chained_signatures.sql"),
+    include_str!("../../migrations/postgres/0013_queues.sql"),
 ];
 
 /// Applied migrations are rows of `schema_migrations`; an advisory lock keeps a second
@@ -122,6 +124,7 @@ impl PgStore {
         let store = Self { pool };
         migrate(&store, MIGRATIONS, LEDGER).await?;
         backfill(&store).await?;
+        search::backfill(&store).await?;
         Ok(store)
     }
 }

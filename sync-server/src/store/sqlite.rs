@@ -19,6 +19,7 @@ use tokio::sync::{Mutex, OwnedMutexGuard};
 
 use super::sql::chain::backfill;
 use super::sql::migrate::{Ledger, migrate};
+use super::sql::search;
 use super::sql::{Database, Dialect, Mode, Row, Sql, Ty, Value, Work, check_values};
 use super::{StoreError, StoreResult};
 
@@ -33,6 +34,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/sqlite/0009_roles.sql"),
     include_str!("../../migrations/sqlite/0010_device_keys.sql"),
     include_str!("../../migrations/sqlite/0011_chained_signatures.sql"),
+    include_str!("../../migrations/sqlite/0012_queues.sql"),
 ];
 
 /// The schema version lives in `PRAGMA user_version`; after each migration every foreign
@@ -85,6 +87,7 @@ impl SqliteStore {
         };
         migrate(&store, MIGRATIONS, LEDGER).await?;
         backfill(&store).await?;
+        search::backfill(&store).await?;
         store
             .conn
             .lock()

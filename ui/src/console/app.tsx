@@ -51,7 +51,7 @@ export function Console() {
   if (!session) return <SignIn onSwitch={switchLang} onIn={me.set} />;
 
   const visible = sectionsFor(session.me.role);
-  const { section, id, refused } = route(hash, visible);
+  const { section, id, refused, query } = route(hash, visible);
   return (
     <SessionContext.Provider value={session}>
       <div class="console">
@@ -87,8 +87,8 @@ export function Console() {
               {t("nav.notAllowed", { section: t(`nav.${refused}` as Key), role: t(`role.${session.me.role}` as Key) })}
             </p>
           )}
-          {section === "review" && <Review id={id} />}
-          {section === "cases" && <Cases id={id} />}
+          {section === "review" && <Review id={id} query={query} />}
+          {section === "cases" && <Cases id={id} query={query} />}
           {section === "devices" && <Devices />}
           {section === "conflicts" && <Conflicts id={id} />}
           {section === "health" && <Health />}

@@ -1,7 +1,7 @@
 // Generated from the console's route table (sync-server/src/api/typescript.rs) by
 // `GRIDWALK_WRITE_BINDINGS=1 cargo test -p gridwalk-sync --lib console_client`. Do not edit by hand.
 
-import type { Account, ActionAnswer, ActionRequest, AuditEntry, Conflict, ConsoleReport, Department, DeviceId, DeviceRow, EnrolledDevice, Evaluation, GroupBy, IntakeHealth, JsonValue, NewPassword, Person, ReportDetail, ReportId, Resolve, Session, SignIn } from "../shared/types";
+import type { Account, ActionAnswer, ActionRequest, AuditEntry, Conflict, Department, DeviceId, DeviceRow, EnrolledDevice, Evaluation, GroupBy, IntakeHealth, JsonValue, NewPassword, Person, QueueSort, ReportDetail, ReportId, ReportPage, Resolve, Session, SignIn } from "../shared/types";
 import { call, link } from "./http";
 
 /** The console's JSON routes, typed; each rejects with a `Failure`. */
@@ -16,8 +16,9 @@ export const client = {
   departments: () => call<Array<Department>>("GET", "/v1/console/departments"),
   /** The code tables the centre holds, as loaded (category names for the pages). */
   codeTables: () => call<Array<JsonValue>>("GET", "/v1/console/code-tables"),
-  /** Reports, newest state change first: a leader sees their team's, an operator all. */
-  reports: (query: { state?: string; limit?: number } = {}) => call<Array<ConsoleReport>>("GET", "/v1/console/reports", query),
+  /** A work queue, a page at a time: a leader sees their team's reports, a department its
+cases, an operator all. */
+  reports: (query: { state?: string; street?: string; community?: string; cell?: string; kind?: string; category?: string; inspector?: string; team?: string; department?: string; urgency?: string; source?: string; flags?: string; due?: string; from?: string; to?: string; q?: string; sort?: QueueSort; after?: string; limit?: number } = {}) => call<ReportPage>("GET", "/v1/console/reports", query),
   /** One report's whole story. */
   report: (id: ReportId) => call<ReportDetail>("GET", `/v1/console/reports/${encodeURIComponent(id)}`),
   /** Approve, return, reject, merge, dispatch or mark handled. */
@@ -52,6 +53,12 @@ export const client = {
 export const links = {
   /** A photo's bytes, by its SHA-256. */
   photo: (sha256: string) => link(`/v1/console/photos/${encodeURIComponent(sha256)}`),
+  /** A photo's thumbnail for the lists: a small JPEG made from the photo and kept. */
+  thumb: (sha256: string) => link(`/v1/console/photos/${encodeURIComponent(sha256)}/thumb`),
+  /** A stream of server-sent events, `changed` with the centre's change mark whenever
+reports, cases or tasks change (the first at once): a console reads its lists again.
+Each stream lasts about 25 s and asks the browser to reconnect after a second. */
+  events: () => link("/v1/console/events"),
   /** The same, as CSV, named `evaluation-<groups>-<first day>_<last day>.csv`. */
   evaluationCsv: (query: { by: GroupBy; from: string; to: string }) => link("/v1/console/evaluation.csv", query),
   /** By cell, community or street as GeoJSON: each place's outline with its indicators. */

@@ -117,15 +117,78 @@ export type Section = "review" | "cases" | "devices" | "conflicts" | "health" | 
 
 const SECTIONS: readonly string[] = ["review", "cases", "devices", "conflicts", "health", "evaluation", "people", "tablets", "audit"] satisfies Section[];
 
-/** What a URL hash (`#/review/<id>`) opens for someone who works in the sections `visible`:
- * that section and report; none named (or an unknown name), their first section; a section
- * that is not theirs, nothing but `refused`, so the console says so in words instead of
- * showing another page as if it were the one asked for. */
-export function route(hash: string, visible: Section[]): { section: Section | null; id: string | null; refused: Section | null } {
-  const [, name, id] = hash.replace(/^#/, "").split("/");
-  if (visible.includes(name as Section)) return { section: name as Section, id: id || null, refused: null };
-  if (SECTIONS.includes(name)) return { section: null, id: null, refused: name as Section };
-  return { section: visible[0] ?? null, id: null, refused: null };
+/** What a URL hash (`#/review/<id>`, `#/cases?state=dispatched&sort=overdue`) opens for
+ * someone who works in the sections `visible`: that section and report, with the list's
+ * filter from the part after `?`; none named (or an unknown name), their first section; a
+ * section that is not theirs, nothing but `refused`, so the console says so in words
+ * instead of showing another page as if it were the one asked for. */
+export function route(
+  hash: string,
+  visible: Section[],
+): { section: Section | null; id: string | null; refused: Section | null; query: QueueQuery } {
+  const text = hash.replace(/^#/, "");
+  const at = text.indexOf("?");
+  const path = at < 0 ? text : text.slice(0, at);
+  const query = queueQuery(new URLSearchParams(at < 0 ? "" : text.slice(at + 1)));
+  const [, name, id] = path.split("/");
+  if (visible.includes(name as Section)) return { section: name as Section, id: id || null, refused: null, query };
+  if (SECTIONS.includes(name)) return { section: null, id: null, refused: name as Section, query: {} };
+  return { section: visible[0] ?? null, id: null, refused: null, query: {} };
+}
+
+/** The filters and order a work queue's address may carry: the names of the list API's
+ * query parameters (`GET /v1/console/reports`), so the address and the request agree. */
+export const QUEUE_KEYS = [
+  "state",
+  "street",
+  "community",
+  "cell",
+  "kind",
+  "category",
+  "inspector",
+  "team",
+  "department",
+  "urgency",
+  "source",
+  "flags",
+  "due",
+  "from",
+  "to",
+  "q",
+  "sort",
+] as const;
+
+export type QueueKey = (typeof QUEUE_KEYS)[number];
+export type QueueQuery = Partial<Record<QueueKey, string>>;
+
+/** The queue's filter in `params`: the known names with a value, nothing else. */
+export function queueQuery(params: URLSearchParams): QueueQuery {
+  const out: QueueQuery = {};
+  for (const k of QUEUE_KEYS) {
+    const v = params.get(k)?.trim();
+    if (v) out[k] = v;
+  }
+  return out;
+}
+
+/** The address of a section (and report) with a queue's filter, in `QUEUE_KEYS` order, so
+ * the same filter always reads the same. */
+export function queueHash(section: Section, id: string | null, query: QueueQuery): string {
+  const params = new URLSearchParams();
+  for (const k of QUEUE_KEYS) {
+    const v = query[k]?.trim();
+    if (v) params.set(k, v);
+  }
+  const search = params.toString();
+  return `#/${section}${id ? `/${id}` : ""}${search ? `?${search}` : ""}`;
+}
+
+/** How long ago `iso` was, in whole minutes, hours or days (a queue's "waiting" column). */
+export function age(w: Words<Key>, iso: string, now: Date): string {
+  const minutes = Math.max(0, Math.floor((now.getTime() - new Date(iso).getTime()) / 60_000));
+  if (minutes < 60) return w.t("age.minutes", { n: minutes });
+  if (minutes < 48 * 60) return w.t("age.hours", { n: Math.floor(minutes / 60) });
+  return w.t("age.days", { n: Math.floor(minutes / 1440) });
 }
 
 /** The sections a role works in, as the README's role table says (the server refuses the

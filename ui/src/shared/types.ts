@@ -519,6 +519,13 @@ disputes: Array<PlaceDispute>, };
 export type PlaceDispute = "unknown_cell" | "position_outside_grid" | "cell_disputed" | "flags_disputed";
 
 /**
+ * How a work queue is ordered (`sort=` of `GET /v1/console/reports`). Ties go to the
+ * report that entered its state first, then to the report's ID, so the order is total and
+ * a page's cursor names exactly where the next page starts.
+ */
+export type QueueSort = "waiting" | "overdue" | "urgent" | "newest";
+
+/**
  * What is still waiting on the device, reported on every sync so team leaders can see
  * whose work has not arrived.
  */
@@ -572,6 +579,25 @@ seal: Seal, };
  * A problem report, from draft on the device to case at the centre.
  */
 export type ReportId = string;
+
+/**
+ * One page of a work queue (`GET /v1/console/reports`).
+ */
+export type ReportPage = { items: Array<ConsoleReport>, 
+/**
+ * Where the next page starts (pass it back as `after`); none when this page is the
+ * last.
+ */
+next: string | null, 
+/**
+ * How many reports match the filter in all (every page together), counted up to a
+ * bound: see `total_capped`.
+ */
+total: number, 
+/**
+ * Counting stopped at the bound: at least `total` match.
+ */
+total_capped: boolean, };
 
 /**
  * The changes of one edit; `None` leaves a group as it was.

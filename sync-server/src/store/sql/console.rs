@@ -8,14 +8,15 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use gridwalk_protocol::console::{
     CaseEvent, CaseInfo, Conflict, ConsoleReport, DeviceRow, IntakeHealth, MissingPhotos, Person,
-    Refusal, StateCount, Task, TaskKind, UploadProgress,
+    QueueSort, Refusal, ReportPage, StateCount, Task, TaskKind, UploadProgress,
 };
 use gridwalk_protocol::{Outcome, PhotoId, QueueStats, ReportId, TaskId};
 use uuid::Uuid;
 
-use super::{Database, Mode, Row, Sql, Value, params, tagged, tx};
+use super::{Database, Dialect, Mode, Row, Sql, Value, params, tag, tagged, tx};
 use crate::domain::evaluation;
 use crate::domain::model::{Author, CaseFacts, ReportFilter, ReportVersion};
+use crate::domain::queue::{self, COUNT_CAP, Cursor, QueueFlag, SortKey};
 use crate::store::{ConsoleStore, StoreError, StoreResult};
 
 const REPORT_COLUMNS: &str = "r.id, r.record, r.state, r.version, r.received_at, r.state_at, \
@@ -211,29 +212,16 @@ async fn conflicts_where(
 
 #[async_trait]
 impl<D: Database> ConsoleStore for D {
-    async fn console_reports(&self, f: &ReportFilter) -> StoreResult<Vec<ConsoleReport>> {
+    async fn console_reports(&self, f: &ReportFilter) -> StoreResult<ReportPage> {
         let f = f.clone();
-        tx!(self, Mode::Snapshot, |tx| {
-            let mut clauses = vec!["r.deleted_at IS NULL".to_owned()];
-            let mut params = vec![Value::from(f.limit.max(1))];
-            if !f.states.is_empty() {
-                params.push(Value::list(f.states.iter().copied()));
-                clauses.push((tx.dialect().any)("r.state", params.len()));
-            }
-            if let Some(team) = &f.team {
-                params.push(Value::from(team));
-                clauses.push(format!("u.team = ${}", params.len()));
-            }
-            if let Some(department) = &f.department {
-                params.push(Value::from(department));
-                clauses.push(format!("c.department = ${}", params.len()));
-            }
-            let sql = format!(
-                "SELECT {REPORT_COLUMNS} FROM {REPORT_FROM} WHERE {}
-                  ORDER BY COALESCE(r.state_at, r.received_at) DESC, r.id DESC LIMIT $1",
-                clauses.join(" AND ")
-            );
-            console_reports(tx, &sql, params).await
+        tx!(self, Mode::Snapshot, |tx| { queue_page(tx, &f).await })
+    }
+
+    async fn change_mark(&self) -> StoreResult<u64> {
+        tx!(self, Mode::Read, |tx| {
+            tx.one("SELECT last_seq FROM feed_state", vec![])
+                .await?
+                .get(0)
         })
     }
 
@@ -464,6 +452,226 @@ impl<D: Database> ConsoleStore for D {
             Ok(conflicts_where(tx, "id = $1", params![id]).await?.pop())
         })
     }
+}
+
+/// The conditions of a work queue's filter (without its cursor), and their parameters
+/// from `$1` on.
+fn conditions(f: &ReportFilter, d: Dialect) -> (Vec<String>, Vec<Value>) {
+    let mut clauses = vec!["r.deleted_at IS NULL".to_owned()];
+    let mut params: Vec<Value> = Vec::new();
+    // Binds a parameter; its number.
+    let mut arg = |v: Value| {
+        params.push(v);
+        params.len()
+    };
+    if !f.states.is_empty() {
+        let n = arg(Value::list(f.states.iter().copied()));
+        clauses.push((d.any)("r.state", n));
+    }
+    if let Some(team) = &f.team {
+        clauses.push(format!("u.team = ${}", arg(Value::from(team))));
+    }
+    if let Some(department) = &f.department {
+        clauses.push(format!("c.department = ${}", arg(Value::from(department))));
+    }
+    if let Some(place) = &f.place {
+        clauses.push(format!(
+            "substr(r.cell, 1, {}) = ${}",
+            place.len(),
+            arg(Value::from(place))
+        ));
+    }
+    if let Some(kind) = &f.kind {
+        clauses.push(format!("r.kind = ${}", arg(Value::from(tag(kind)))));
+    }
+    if let Some(category) = &f.category {
+        clauses.push(format!(
+            "substr(r.category, 1, {}) = ${}",
+            category.len(),
+            arg(Value::from(category))
+        ));
+    }
+    if let Some(login) = &f.inspector {
+        clauses.push(format!("u.login = ${}", arg(Value::from(login))));
+    }
+    if let Some(urgency) = &f.urgency {
+        clauses.push(format!("r.urgency = ${}", arg(Value::from(tag(urgency)))));
+    }
+    for flag in &f.flags {
+        clauses.push(match flag {
+            QueueFlag::Duplicate => "r.duplicate_of IS NOT NULL".to_owned(),
+            QueueFlag::PlaceDisputed => format!(
+                "r.claim IS NOT NULL AND {} <> '[]'",
+                (d.json_text)("r.claim", "disputes")
+            ),
+            QueueFlag::OutsideGrid => "r.cell IS NULL".to_owned(),
+        });
+    }
+    if let Some(due) = f.due {
+        let (from, to) = queue::due_window(due, f.now);
+        let mut c = format!(
+            "r.state = 'dispatched' AND c.due_at < ${}",
+            arg(Value::from(to))
+        );
+        if let Some(from) = from {
+            c.push_str(&format!(" AND c.due_at >= ${}", arg(Value::from(from))));
+        }
+        clauses.push(c);
+    }
+    if let Some(from) = f.received_from {
+        clauses.push(format!("r.received_at >= ${}", arg(Value::from(from))));
+    }
+    if let Some(to) = f.received_to {
+        clauses.push(format!("r.received_at < ${}", arg(Value::from(to))));
+    }
+    for term in &f.search {
+        // Candidates hold every gram of the word; the substring check makes it exact.
+        let lookups: Vec<String> = term
+            .grams
+            .iter()
+            .map(|g| {
+                format!(
+                    "SELECT report_id FROM report_grams WHERE gram = ${}",
+                    arg(Value::from(g))
+                )
+            })
+            .collect();
+        clauses.push(format!(
+            "r.id IN ({}) AND r.search_text LIKE ${}",
+            lookups.join(" INTERSECT "),
+            arg(Value::from(&term.like))
+        ));
+    }
+    (clauses, params)
+}
+
+/// The sort keys of an order before the report's ID (`far` is the parameter holding
+/// [`queue::no_deadline`]), and whether it runs downwards.
+fn sort_keys(sort: QueueSort, far: &str) -> (Vec<String>, bool) {
+    match sort {
+        QueueSort::Waiting => (vec!["r.state_at".into()], false),
+        QueueSort::Newest => (vec!["r.received_at".into()], true),
+        QueueSort::Urgent => (
+            vec![
+                "CASE WHEN r.urgency = 'urgent' THEN 0 ELSE 1 END".into(),
+                "r.state_at".into(),
+            ],
+            false,
+        ),
+        QueueSort::Overdue => (
+            vec![
+                format!(
+                    "CASE WHEN r.state = 'dispatched' AND c.due_at IS NOT NULL \
+                     THEN c.due_at ELSE {far} END"
+                ),
+                "r.state_at".into(),
+            ],
+            false,
+        ),
+    }
+}
+
+/// One page of a work queue ([`crate::domain::queue`]): the reports after the cursor, one
+/// more than the page to know whether there is a next, and the bounded count.
+async fn queue_page(tx: &mut dyn Sql, f: &ReportFilter) -> StoreResult<ReportPage> {
+    let d = tx.dialect();
+    let (clauses, filter_params) = conditions(f, d);
+    let count = tx
+        .one(
+            &format!(
+                "SELECT COUNT(*) FROM (SELECT 1 FROM {REPORT_FROM} WHERE {} LIMIT {}) x",
+                clauses.join(" AND "),
+                COUNT_CAP + 1
+            ),
+            filter_params.clone(),
+        )
+        .await?
+        .get::<u64>(0)?;
+
+    let mut params = filter_params;
+    let mut clauses = clauses;
+    // Only the overdue order names the far deadline (PostgreSQL must see every parameter
+    // used, to know its type).
+    let far = if f.sort == QueueSort::Overdue {
+        params.push(Value::from(queue::no_deadline()));
+        format!("${}", params.len())
+    } else {
+        String::new()
+    };
+    let (keys, down) = sort_keys(f.sort, &far);
+    if let Some(after) = &f.after {
+        let mut slots = Vec::new();
+        for k in &after.keys {
+            params.push(match *k {
+                SortKey::Time(t) => Value::from(t),
+                SortKey::Rank(n) => Value::Int(n),
+                SortKey::Id(id) => Value::from(id),
+            });
+            slots.push(format!("${}", params.len()));
+        }
+        clauses.push(format!(
+            "({}, r.id) {} ({})",
+            keys.join(", "),
+            if down { "<" } else { ">" },
+            slots.join(", ")
+        ));
+    }
+    let dir = if down { "DESC" } else { "ASC" };
+    let order = keys
+        .iter()
+        .chain(std::iter::once(&"r.id".to_owned()))
+        .map(|k| format!("{k} {dir}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    params.push(Value::from(f.limit + 1));
+    // The page's IDs and sort keys first (narrow rows, so sorting many candidates stays
+    // cheap), then those reports whole.
+    let sql = format!(
+        "SELECT r.id, {} FROM {REPORT_FROM} WHERE {} ORDER BY {order} LIMIT ${}",
+        keys.join(", "),
+        clauses.join(" AND "),
+        params.len()
+    );
+    let rows = tx.query(&sql, params).await?;
+    let more = rows.len() > f.limit;
+    let shown = &rows[..rows.len().min(f.limit)];
+    let next = match shown.last() {
+        Some(last) if more => {
+            let mut cursor_keys = Vec::new();
+            for i in 0..keys.len() {
+                cursor_keys.push(if f.sort == QueueSort::Urgent && i == 0 {
+                    SortKey::Rank(last.get(1 + i)?)
+                } else {
+                    SortKey::Time(last.get(1 + i)?)
+                });
+            }
+            cursor_keys.push(SortKey::Id(last.get(0)?));
+            Some(
+                Cursor {
+                    sort: f.sort,
+                    keys: cursor_keys,
+                }
+                .encode(),
+            )
+        }
+        _ => None,
+    };
+    let ids: Vec<ReportId> = shown.iter().map(|r| r.get(0)).collect::<StoreResult<_>>()?;
+    let any = (d.any)("r.id", 1);
+    let mut items = console_reports(
+        tx,
+        &format!("SELECT {REPORT_COLUMNS} FROM {REPORT_FROM} WHERE {any}"),
+        vec![Value::list(ids.iter().copied())],
+    )
+    .await?;
+    let place: HashMap<ReportId, usize> = ids.iter().enumerate().map(|(i, id)| (*id, i)).collect();
+    items.sort_by_key(|r| place.get(&r.report.id).copied().unwrap_or(usize::MAX));
+    Ok(ReportPage {
+        items,
+        next,
+        total: count.min(COUNT_CAP),
+        total_capped: count > COUNT_CAP,
+    })
 }
 
 /// How intake is going, over the reports, devices and people of `team` (all with `None`).

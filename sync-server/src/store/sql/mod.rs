@@ -22,6 +22,7 @@ pub mod migrate;
 pub mod people;
 pub mod reference;
 pub mod reports;
+pub mod search;
 pub mod steps;
 pub mod uploads;
 

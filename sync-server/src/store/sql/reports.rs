@@ -16,6 +16,7 @@ use uuid::Uuid;
 
 use super::chain::{last_version_hash, reseal, signature_of};
 use super::feed::write_feed;
+use super::search;
 use super::steps::{held_photos, move_report, step_in};
 use super::{Database, Mode, Row, Sql, Ty, Value, params, tag, tx};
 use crate::domain::Denied;
@@ -28,6 +29,7 @@ use crate::domain::model::{Author, SignedMutation, StoredReport, Touch};
 use crate::domain::photos;
 use crate::domain::place::{self, ClaimChange, Placed};
 use crate::domain::push::{self, Applied, EditEffect, Effect, Run};
+use crate::domain::queue;
 use crate::domain::reference::Reference;
 use crate::store::{PushApplied, ReportStore, Seen, StoreError, StoreResult};
 use gridwalk_evidence::chain::GENESIS;
@@ -682,6 +684,7 @@ async fn receive_reports(
             Value::from(rc.duplicate_of),
             Value::from(seal),
             rc.claim.as_ref().map_or(Ok(Value::Null), Value::json)?,
+            Value::Text(queue::search_text(r)),
         ]);
         for (p, held) in r.photos.iter().zip(&rc.photos_held) {
             photos.push(vec![
@@ -731,9 +734,15 @@ async fn receive_reports(
             ("duplicate_of", Ty::Uuid),
             ("seal", Ty::Text),
             ("claim", Ty::Json),
+            ("search_text", Ty::Text),
         ],
         reports,
         "",
+    )
+    .await?;
+    search::index_new(
+        tx,
+        &receipts.iter().map(|rc| &rc.report).collect::<Vec<_>>(),
     )
     .await?;
     tx.insert_many("report_photos", PHOTO_COLUMNS, photos, "")
@@ -923,6 +932,7 @@ async fn store_version(
         )
         .await?;
     let (version, reporter): (Version, UserId) = (row.get(0)?, row.get(1)?);
+    search::reindex(tx, record).await?;
     if let ClaimChange::Set(claim) = claim {
         tx.execute(
             "UPDATE reports SET claim = $2 WHERE id = $1",

@@ -8,6 +8,7 @@ import { catalogues } from "../i18n";
 import { en } from "../i18n/en";
 import { zh } from "../i18n/zh";
 import {
+  age,
   bytes,
   categoryLabel,
   categoryNames,
@@ -18,6 +19,8 @@ import {
   flagText,
   lastDays,
   percent,
+  queueHash,
+  queueQuery,
   placeDisputed,
   reviews,
   route,
@@ -92,11 +95,43 @@ describe("figures", () => {
 describe("the page a link opens", () => {
   it("is the section and report it names, the first section for none, and a refusal for a section not one's own", () => {
     const leader = sectionsFor("leader");
-    expect(route("#/review/0195", leader)).toEqual({ section: "review", id: "0195", refused: null });
-    expect(route("", leader)).toEqual({ section: "review", id: null, refused: null });
-    expect(route("#/nonsense", leader)).toEqual({ section: "review", id: null, refused: null });
-    expect(route("#/people", leader)).toEqual({ section: null, id: null, refused: "people" });
-    expect(route("#/review/0195", sectionsFor("administrator"))).toEqual({ section: null, id: null, refused: "review" });
+    expect(route("#/review/0195", leader)).toEqual({ section: "review", id: "0195", refused: null, query: {} });
+    expect(route("", leader)).toEqual({ section: "review", id: null, refused: null, query: {} });
+    expect(route("#/nonsense", leader)).toEqual({ section: "review", id: null, refused: null, query: {} });
+    expect(route("#/people", leader)).toEqual({ section: null, id: null, refused: "people", query: {} });
+    expect(route("#/review/0195", sectionsFor("administrator"))).toEqual({
+      section: null,
+      id: null,
+      refused: "review",
+      query: {},
+    });
+  });
+
+  it("carries a queue's filter after ?, and the filter makes the same address back", () => {
+    const leader = sectionsFor("leader");
+    const hash = `#/cases?state=dispatched&sort=overdue&q=${encodeURIComponent("井盖")}&nonsense=1&street=`;
+    expect(route(hash, leader)).toEqual({
+      section: "cases",
+      id: null,
+      refused: null,
+      query: { state: "dispatched", sort: "overdue", q: "井盖" },
+    });
+    const withId = route("#/cases/0195?due=overdue", leader);
+    expect([withId.id, withId.query]).toEqual(["0195", { due: "overdue" }]);
+    // Known keys only, in one order: the same filter always reads the same.
+    const back = queueHash("cases", "0195", { q: "井盖", state: "dispatched", sort: "overdue" });
+    expect(back).toBe("#/cases/0195?state=dispatched&q=%E4%BA%95%E7%9B%96&sort=overdue");
+    expect(route(back, leader).query).toEqual({ state: "dispatched", q: "井盖", sort: "overdue" });
+    expect(queueHash("review", null, {})).toBe("#/review");
+    expect(queueQuery(new URLSearchParams("q=%20&due=due_soon"))).toEqual({ due: "due_soon" });
+  });
+
+  it("says how long a report has waited in minutes, hours or days", () => {
+    const w = { t: (k: string, p?: Record<string, unknown>) => `${k}:${p?.n}` } as never;
+    const now = new Date("2026-11-21T12:00:00Z");
+    expect(age(w, "2026-11-21T11:30:00Z", now)).toBe("age.minutes:30");
+    expect(age(w, "2026-11-20T12:00:00Z", now)).toBe("age.hours:24");
+    expect(age(w, "2026-11-18T12:00:00Z", now)).toBe("age.days:3");
   });
 });
 
