@@ -133,15 +133,21 @@ async function open(page, section, id) {
 
 const shot = (page, name, options = {}) => page.screenshot({ path: join(SHOTS, `console-${name}.png`), ...options });
 
-test("sign-in refuses a wrong password in words", async () => {
+test("sign-in refuses a wrong password in words, Chinese first and English on request", async () => {
   const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
   await page.goto(`${url}/console/`);
   await page.fill("input[name=login]", "chenjianguo");
   await page.fill("input[name=password]", "not the password");
   await page.click("button[type=submit]");
   await page.waitForSelector("[role=alert]");
-  assert.equal(await page.textContent("[role=alert]"), "the login or the password is wrong");
+  // The server answers with a code; the console says it from its catalogue.
+  assert.equal(await page.textContent("[role=alert]"), "账号或密码不正确");
   await shot(page, "signin");
+  await page.click("button:has-text('English')");
+  await page.click("button[type=submit]");
+  await page.waitForFunction(() => document.querySelector("[role=alert]")?.textContent?.startsWith("the login"));
+  assert.equal(await page.textContent("[role=alert]"), "the login or the password is wrong");
+  await page.evaluate(() => localStorage.clear());
   await page.close();
 });
 
@@ -525,7 +531,7 @@ test("an administrator sees everyone, sets a password, disables and enables a pe
   assert.equal(await row.getAttribute("class"), "waiting");
   assert.equal((await fetchFrom(his, "/v1/console/me")).status, 401);
   await his.context().close();
-  assert.equal(await refusedSignIn("linzhiyuan", PASSWORD), "the login or the password is wrong");
+  assert.equal(await refusedSignIn("linzhiyuan", PASSWORD), "账号或密码不正确");
   // Another person's standing is untouched.
   assert.equal(await page.locator(`tr[data-login="chenjianguo"] td`).nth(4).textContent(), "正常");
   await shot(page, "people", { fullPage: true });
@@ -600,6 +606,9 @@ test("a team leader has no administration: no links, a refusal in words at its a
     const refusal = JSON.parse(body);
     assert.equal(refusal.error, "forbidden");
     assert.match(refusal.message, /^a team leader may not /);
+    // The refusal's code and values, for any client to say in its own language.
+    assert.equal(refusal.code, "access.role_may_not");
+    assert.deepEqual(refusal.params, { role: "leader", act: "administer" });
   }
   await page.context().close();
 });
@@ -778,4 +787,41 @@ c.commit()`,
   assert.equal(await page.evaluate(() => window.stillHere), true, "the page was not reloaded");
   assert.match(await page.textContent(".queue-total"), new RegExp(`共 ${before + 12} 条`));
   await page.context().close();
+});
+
+test("the server's refusals reach the console in Chinese: an action someone else took first, a report of another team", async () => {
+  const page = await signIn("chenjianguo");
+  const { body } = await fetchFrom(page, "/v1/console/reports?state=pending_review&limit=1");
+  const pending = JSON.parse(body).items[0].report.id;
+  await open(page, "review", pending);
+  // Meanwhile the operator registers it from another browser.
+  const operator = await signIn("sunyue");
+  const done = await operator.evaluate(async (id) => {
+    const r = await fetch(`/v1/console/reports/${id}/actions`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ action: "approve", seen_state: "pending_review" }),
+    });
+    return r.status;
+  }, pending);
+  assert.equal(done, 200);
+  await operator.context().close();
+  // The leader, still looking at 待受理, registers too: refused, in Chinese, naming the states.
+  await page.click("button:has-text('立案')");
+  const alert = page.locator("article.report [role=alert]");
+  await alert.waitFor();
+  assert.match(await alert.textContent(), /现在是“已立案”，不是“待受理”：已有人先处理，请重新查看/);
+  assert.doesNotMatch(await alert.textContent(), /[a-z]{4,}/, "no English words");
+  await shot(page, "refusal-zh");
+  await page.context().close();
+
+  // A department's clerk opening a case that is not theirs: the server's 403, in Chinese.
+  admin(["set-password", "--user", "liangqing"], `${PASSWORD}\n`);
+  const clerk = await signIn("liangqing");
+  await clerk.goto(`${url}/console/#/cases/${pending}`);
+  await clerk.reload();
+  const refused = clerk.locator("p.error");
+  await refused.waitFor();
+  assert.equal(await refused.textContent(), "此案件未派遣给本部门");
+  await clerk.context().close();
 });

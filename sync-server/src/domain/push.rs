@@ -23,8 +23,8 @@ use std::collections::HashSet;
 use chrono::{DateTime, Utc};
 use gridwalk_protocol::console::PlaceClaim;
 use gridwalk_protocol::{
-    CaseState, CellCode, MutationBody, MutationId, Outcome, Report, ReportId, ReportPatch, Version,
-    validate_report, validate_times,
+    CaseState, CellCode, Mutation, MutationBody, MutationId, Outcome, QueueStats, Report, ReportId,
+    ReportPatch, Version, validate_report, validate_times,
 };
 
 use super::cases::{Action, StepRequest, TaskDone};
@@ -353,6 +353,24 @@ pub fn receive(
     out
 }
 
+/// The device's backlog once this push is answered: its queue as it counted it before
+/// sending (`queue`), less the reports this push carries (a new report or a change to
+/// one). Each of those leaves the tablet's queue with its answer, taken or refused, so a
+/// device whose reports were all refused does not go on showing them as waiting. Photos
+/// travel after the push and are counted again at the next one.
+#[must_use]
+pub fn backlog_after(queue: QueueStats, mutations: &[Mutation]) -> QueueStats {
+    let carried: HashSet<ReportId> = mutations
+        .iter()
+        .filter(|m| !matches!(m.body, MutationBody::CompleteTask { .. }))
+        .map(|m| m.body.report_id())
+        .collect();
+    QueueStats {
+        reports: queue.reports.saturating_sub(carried.len() as u64),
+        ..queue
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -368,6 +386,55 @@ mod tests {
         );
         assert!(check_batch([0]).is_err());
         assert!(check_batch([5, 4]).is_err());
+    }
+
+    #[test]
+    fn a_devices_backlog_leaves_with_the_reports_its_push_carried() {
+        let r = gridwalk_protocol::testing::report();
+        let m = |id: MutationId, body: MutationBody| Mutation {
+            id,
+            device: r.device,
+            created_at: Utc::now(),
+            body,
+            signature: None,
+        };
+        let submit = m(
+            1,
+            MutationBody::SubmitReport {
+                report: Box::new(r.clone()),
+            },
+        );
+        let edit = m(
+            2,
+            MutationBody::EditReport {
+                report: r.id,
+                base_version: 1,
+                patch: Box::default(),
+            },
+        );
+        let queue = QueueStats {
+            reports: 12,
+            photos: 30,
+            bytes: 9_000_000,
+        };
+        // A new report and a change to it are one report leaving the queue; the photos stay.
+        assert_eq!(
+            backlog_after(queue, &[submit.clone(), edit]),
+            QueueStats {
+                reports: 11,
+                ..queue
+            }
+        );
+        assert_eq!(backlog_after(queue, &[]), queue);
+        let small = QueueStats {
+            reports: 0,
+            ..queue
+        };
+        assert_eq!(
+            backlog_after(small, &[submit]).reports,
+            0,
+            "never below nothing"
+        );
     }
 
     fn reject(n: MutationId) -> (MutationId, Effect) {

@@ -105,7 +105,7 @@ pub async fn push(
         .collect();
     let seen = Seen {
         app_version: req.app_version.clone(),
-        queue: req.queue,
+        queue: push::backlog_after(req.queue, &req.mutations),
         at: now,
     };
     let applied = store

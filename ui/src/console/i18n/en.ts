@@ -2,7 +2,7 @@
 import type { Key } from "./zh";
 
 export const en: Record<Key, string> = {
-  "title": "Grid management console",
+  "title": "City management supervision centre",
   "signIn.title": "Sign in to the console",
   "signIn.login": "Login",
   "signIn.password": "Password",
@@ -146,6 +146,7 @@ export const en: Record<Key, string> = {
   "devices.user": "Inspector",
   "devices.team": "Team",
   "devices.lastSeen": "Last sync",
+  "devices.noneReceived": "none received yet",
   "devices.never": "never",
   "devices.queued": "Still on the device",
   "devices.queue": "{reports} reports, {photos} photos ({bytes})",

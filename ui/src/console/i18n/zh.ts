@@ -1,7 +1,7 @@
 // 中文 (the default). Every key here must exist in en.ts too; a test checks both ways.
 export const zh = {
-  "title": "网格化管理控制台",
-  "signIn.title": "登录控制台",
+  "title": "数字城管监督指挥平台",
+  "signIn.title": "登录监督指挥平台",
   "signIn.login": "账号",
   "signIn.password": "密码",
   "signIn.submit": "登录",
@@ -145,6 +145,7 @@ export const zh = {
   "devices.team": "班组",
   "devices.lastSeen": "最近同步",
   "devices.never": "从未同步",
+  "devices.noneReceived": "尚未收到上报",
   "devices.queued": "终端待上传",
   "devices.queue": "{reports} 份上报、{photos} 张照片（{bytes}）",
   "devices.received": "中心已收",

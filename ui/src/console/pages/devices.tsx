@@ -49,7 +49,7 @@ export function Devices() {
                     {t("devices.queue", { reports: d.queue.reports, photos: d.queue.photos, bytes: bytes(d.queue.bytes) })}
                   </td>
                   <td>
-                    {d.reports_received} · {seen(d.last_received_at)}
+                    {d.reports_received} · {d.last_received_at ? when(w, d.last_received_at) : t("devices.noneReceived")}
                   </td>
                   <td>{d.app_version ?? ""}</td>
                 </tr>
