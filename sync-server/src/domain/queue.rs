@@ -509,6 +509,8 @@ pub fn due_window(due: Due, now: DateTime<Utc>) -> (Option<DateTime<Utc>>, DateT
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
+
     use super::*;
 
     fn now() -> DateTime<Utc> {
