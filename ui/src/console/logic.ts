@@ -243,3 +243,36 @@ export function flagText(w: Words<Key>, f: LocationFlag): string {
       return w.t("flag.poorAccuracy", { m: Math.round(f.accuracy_m), limit: Math.round(f.limit_m) });
   }
 }
+
+/** A report named for people: its case number once it has one, else its category, who
+ * reported it and when (never its ID). */
+export function reportName(w: Words, names: Map<string, CategoryName>, r: ConsoleReport): string {
+  if (r.case?.case_no) return r.case.case_no;
+  const when = new Date(r.report.observed_at).toLocaleString(w.locale, { month: "numeric", day: "numeric", hour: "2-digit", minute: "2-digit" });
+  return `${categoryLabel(names, r.report.kind, r.report.category, w.lang)} · ${r.reporter.name} · ${when}`;
+}
+
+/** Metres between two positions on the ground (haversine; plenty for tens of metres). */
+export function metresApart(a: { lon: number; lat: number }, b: { lon: number; lat: number }): number {
+  const rad = Math.PI / 180;
+  const dLat = (b.lat - a.lat) * rad;
+  const dLon = (b.lon - a.lon) * rad;
+  const h = Math.sin(dLat / 2) ** 2 + Math.cos(a.lat * rad) * Math.cos(b.lat * rad) * Math.sin(dLon / 2) ** 2;
+  return 2 * 6_371_000 * Math.asin(Math.sqrt(h));
+}
+
+/** Why a report is marked a likely duplicate (≈) of `other`: how far apart and how long
+ * apart the two were seen. */
+export function duplicateWhy(w: Words, r: ConsoleReport, other: ConsoleReport): string {
+  const metres = Math.round(metresApart(r.report.location, other.report.location));
+  const minutes = Math.round(Math.abs(Date.parse(r.report.observed_at) - Date.parse(other.report.observed_at)) / 60_000);
+  const apart = minutes < 120 ? w.t("duplicate.minutes", { n: minutes }) : w.t("duplicate.hours", { n: Math.round(minutes / 60) });
+  return w.t("duplicate.why", { metres, apart });
+}
+
+/** A case event's text for people: a dispatch names its department by name. */
+export function eventText(e: { action: string; text?: string | null }, departments: { code: string; name: string }[]): string {
+  if (!e.text) return "";
+  if (e.action === "dispatch") return departments.find((d) => d.code === e.text)?.name ?? e.text;
+  return e.text;
+}

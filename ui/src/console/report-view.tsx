@@ -8,7 +8,18 @@ import { useResource } from "../shared/resource";
 import type { CaseAction, CaseState, ConsoleReport, ReportDetail, Seal } from "../shared/types";
 import { client, links } from "./client";
 import { useI18n, type Key } from "./i18n";
-import { categoryLabel, claimText, dueStatus, flagText, placeDisputed, reviews, when } from "./logic";
+import {
+  categoryLabel,
+  claimText,
+  dueStatus,
+  duplicateWhy,
+  eventText,
+  flagText,
+  placeDisputed,
+  reportName,
+  reviews,
+  when,
+} from "./logic";
 import { useSession } from "./session";
 
 export function StateBadge(props: { state: CaseState }) {
@@ -52,7 +63,7 @@ function Actions(props: { detail: ReportDetail; onDone: (msg: string) => void })
   const { detail } = props;
   const w = useI18n();
   const { t, lang } = w;
-  const { departments, me } = useSession();
+  const { departments, me, names } = useSession();
   const item = detail.item;
   const [open, setOpen] = useState<"return" | "reject" | "merge" | "dispatch" | null>(null);
   const [text, setText] = useState("");
@@ -142,7 +153,7 @@ function Actions(props: { detail: ReportDetail; onDone: (msg: string) => void })
               <option value="">—</option>
               {mergeTargets.map((r) => (
                 <option key={r.report.id} value={r.report.id}>
-                  {r.case?.case_no ?? r.report.id.slice(-12)} · {r.reporter.name} · {t(`state.${r.state}` as Key)}
+                  {reportName(w, names, r)} · {t(`state.${r.state}` as Key)}
                 </option>
               ))}
             </select>
@@ -188,6 +199,7 @@ function Audit(props: { detail: ReportDetail }) {
   const { detail } = props;
   const w = useI18n();
   const { t } = w;
+  const { departments } = useSession();
   return (
     <section class="audit">
       <h3>{t("report.events")}</h3>
@@ -199,7 +211,7 @@ function Audit(props: { detail: ReportDetail }) {
               <td>{t(`event.${e.action}` as Key)}</td>
               <td>{e.by_name ?? (e.by_device ? `${t("report.device")} ${e.by_device.slice(-8)}` : "")}</td>
               <td>
-                {e.text ?? ""}
+                {eventText(e, departments)}
                 {e.due_at ? ` · ${t("report.due")} ${when(w, e.due_at)}` : ""}
               </td>
             </tr>
@@ -360,7 +372,16 @@ export function ReportView(props: { id: string; onChange: () => void }) {
           <span class="badge disputed">{t("place.disputed")}</span> {claimText(w, item)}
         </p>
       )}
-      {item.duplicate_of && <p class="notice">{t("report.duplicateOf", { id: item.duplicate_of.slice(-12) })}</p>}
+      {item.duplicate_of && (
+        <p class="notice duplicate">
+          {(() => {
+            const other = detail.related.find((o) => o.report.id === item.duplicate_of);
+            return other
+              ? `${t("report.duplicateOf", { id: reportName(w, names, other) })} · ${duplicateWhy(w, item, other)}`
+              : t("report.duplicateOf", { id: item.duplicate_of.slice(-12) });
+          })()}
+        </p>
+      )}
       {detail.related.length > 0 && (
         <section>
           <h3>{t("report.related")}</h3>
@@ -368,9 +389,9 @@ export function ReportView(props: { id: string; onChange: () => void }) {
             {detail.related.map((o) => (
               <li key={o.report.id}>
                 <a href={`#/${o.case ? "cases" : "review"}/${o.report.id}`}>
-                  {o.case?.case_no ?? o.report.id.slice(-12)}
+                  {reportName(w, names, o)}
                 </a>{" "}
-                · {o.reporter.name} · {when(w, o.report.observed_at)} · <StateBadge state={o.state} />
+                · <StateBadge state={o.state} />
               </li>
             ))}
           </ul>

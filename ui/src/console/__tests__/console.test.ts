@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 
-import { translate } from "../../shared/i18n";
+import { translate, words } from "../../shared/i18n";
 import type { ConsoleReport } from "../../shared/types";
 import { catalogues } from "../i18n";
 import { en } from "../i18n/en";
@@ -15,6 +15,8 @@ import {
   claimText,
   dayStart,
   dueStatus,
+  duplicateWhy,
+  eventText,
   fieldValue,
   flagText,
   lastDays,
@@ -22,6 +24,7 @@ import {
   queueHash,
   queueQuery,
   placeDisputed,
+  reportName,
   reviews,
   route,
   sectionsFor,
@@ -173,5 +176,34 @@ describe("a report's place, the centre's against the device's claim", () => {
   it("names the centre's flags", () => {
     expect(flagText(words("zh"), { flag: "outside_grid", nearest_cell: null, distance_m: null })).toBe("不在任何网格内");
     expect(flagText(words("en"), { flag: "poor_accuracy", accuracy_m: 80.4, limit_m: 30 })).toBe("Poor fix (±80 m; ±30 m needed)");
+  });
+});
+
+describe("reports, duplicates and dispatches named for people", () => {
+  const names = categoryNames([codes]);
+  const zhWords = words(catalogues, "zh");
+  const report = (lon: number, lat: number, observed: string, caseNo: string | null = null) =>
+    ({
+      report: { kind: "event", category: "0507", location: { lon, lat }, observed_at: observed },
+      reporter: { name: "李晓明" },
+      case: caseNo ? { case_no: caseNo } : null,
+    }) as unknown as ConsoleReport;
+  it("name a report by its case number, else by what, who and when; never by its ID", () => {
+    expect(reportName(zhWords, names, report(113, 22, "2026-11-02T01:30:00Z", "20261102-0007"))).toBe("20261102-0007");
+    const named = reportName(zhWords, names, report(113, 22, "2026-11-02T01:30:00Z"));
+    expect(named).toMatch(/^街面秩序 · 乱堆物堆料 \(0507\) · 李晓明 · /);
+  });
+  it("explain ≈ by distance and time apart", () => {
+    const a = report(113.0631, 22.5983, "2026-11-02T01:30:00Z");
+    const b = report(113.0632, 22.5983, "2026-11-02T02:05:00Z");
+    expect(duplicateWhy(zhWords, a, b)).toMatch(/^相距 10 米，发现时间相差 35 分钟/);
+    const later = report(113.0632, 22.5983, "2026-11-02T06:05:00Z");
+    expect(duplicateWhy(words(catalogues, "en"), a, later)).toMatch(/^10 m apart, seen 5 h apart/);
+  });
+  it("name a dispatch's department by name", () => {
+    const departments = [{ code: "SZ", name: "市政设施维护中心" }];
+    expect(eventText({ action: "dispatch", text: "SZ" }, departments)).toBe("市政设施维护中心");
+    expect(eventText({ action: "return", text: "请补拍" }, departments)).toBe("请补拍");
+    expect(eventText({ action: "approve", text: null }, departments)).toBe("");
   });
 });
