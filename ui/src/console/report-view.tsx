@@ -397,6 +397,20 @@ export function ReportView(props: { id: string; onChange: () => void }) {
           </ul>
         </section>
       )}
+      <Evidence detail={detail} />
+      <div class="row no-print">
+        <button
+          type="button"
+          class="print"
+          onClick={() => {
+            // The case sheet carries the whole audit trail.
+            for (const d of document.querySelectorAll<HTMLDetailsElement>("details.audit-trail")) d.open = true;
+            window.print();
+          }}
+        >
+          {t("report.print")}
+        </button>
+      </div>
       <Actions
         detail={detail}
         onDone={(message) => {
@@ -409,6 +423,54 @@ export function ReportView(props: { id: string; onChange: () => void }) {
         <Audit detail={detail} />
       </details>
     </article>
+  );
+}
+
+/** 处置前 / 处置后: the report's before photos beside the after photos (taken on the spot
+ * by the inspector, or at each verification), at a size one can judge by, with who took
+ * the after photos and when. */
+function Evidence({ detail }: { detail: ReportDetail }) {
+  const w = useI18n();
+  const { t } = w;
+  const r = detail.item.report;
+  const arrived = new Set(detail.item.photos_arrived);
+  const before = r.photos.filter((p) => p.stage !== "after" && arrived.has(p.id));
+  const after = [
+    ...r.photos.filter((p) => p.stage === "after" && arrived.has(p.id)).map((p) => ({ p, label: t("evidence.onSpot"), at: p.taken_at ?? r.observed_at })),
+    ...detail.tasks.flatMap((k) =>
+      k.photos.map((p) => ({
+        p,
+        label: `${t("evidence.verification")} · ${k.passed === null ? t("report.open") : t(k.passed ? "report.passed" : "report.failed")}`,
+        at: k.done_at ?? k.created_at,
+      })),
+    ),
+  ];
+  if (after.length === 0) return null;
+  return (
+    <section class="evidence" data-evidence>
+      <h3>{t("evidence.title")}</h3>
+      <div class="side-by-side">
+        <figure class="before">
+          <figcaption>{t("evidence.before")}</figcaption>
+          {before.map((p) => (
+            <a key={p.id} href={links.photo(p.sha256)} target="_blank" rel="noreferrer">
+              <img src={links.photo(p.sha256)} alt={t("evidence.before")} />
+            </a>
+          ))}
+        </figure>
+        <figure class="after">
+          <figcaption>{t("evidence.after")}</figcaption>
+          {after.map(({ p, label, at }) => (
+            <a key={p.id} href={links.photo(p.sha256)} target="_blank" rel="noreferrer">
+              <img src={links.photo(p.sha256)} alt={t("evidence.after")} />
+              <span class="hint">
+                {label} · {when(w, at)}
+              </span>
+            </a>
+          ))}
+        </figure>
+      </div>
+    </section>
   );
 }
 
