@@ -268,6 +268,29 @@ test("a case goes round the loop: dispatched, handled, verification fails (返�
   await page.click(".audit-trail summary");
   assert.match(await page.textContent(".audit"), /核查通过，结案/);
   await shot(page, "case-closed");
+  // Before and after side by side, at a size to judge by: the report's photos beside the two
+  // verifications' photos, each saying which verification and how it went.
+  const evidence = page.locator("[data-evidence]");
+  assert.match(await evidence.locator("figcaption").first().textContent(), /处置前/);
+  assert.equal(await evidence.locator("figure.after img").count(), 2);
+  assert.match(await evidence.locator("figure.after").textContent(), /核查 · 核查不通过[\s\S]*核查 · 核查通过|核查 · 核查通过[\s\S]*核查 · 核查不通过/);
+  await page.waitForFunction(() =>
+    [...document.querySelectorAll("[data-evidence] img")].every((i) => i.complete && i.naturalWidth > 0),
+  );
+  const shown = await evidence.locator("figure.after img").first().boundingBox();
+  assert.ok(shown.width >= 250, `after-photo shown ${shown.width}px wide`);
+  await evidence.scrollIntoViewIfNeeded();
+  await shot(page, "evidence");
+  // The case sheet: printed, the report alone with its whole audit trail, no console around it.
+  // (The 打印案卷 button opens the audit trail and calls window.print(); headless Chromium
+  // has no printer, so the trail is opened above and the print stylesheet applied here.)
+  assert.equal(await page.locator("button.print").textContent(), "打印案卷");
+  await page.emulateMedia({ media: "print" });
+  assert.equal(await page.locator("header nav").isVisible(), false);
+  assert.equal(await page.locator(".actions-panel").isVisible(), false);
+  assert.equal(await page.locator(".audit").isVisible(), true);
+  await shot(page, "case-sheet", { fullPage: true });
+  await page.emulateMedia({ media: "screen" });
   assert.equal(A.sent().get(aIds[0]).central_state, "closed");
   await page.context().close();
 });
