@@ -216,7 +216,22 @@ async fn reports_that_could_never_complete_are_refused(backend: Backend) {
             other => panic!("{other:?}"),
         })
         .collect();
-    assert_eq!(reasons[0], "photos: 9000 photos; at most 20");
+    assert_eq!(
+        reasons[0],
+        "the report is not valid: photos: 9000 photos; at most 20"
+    );
+    // The same as a code, with each field's problem, for the tablet to say in Chinese.
+    let Outcome::Rejected {
+        message: Some(said),
+        ..
+    } = &resp.results[0].outcome
+    else {
+        panic!("{:?}", resp.results[0])
+    };
+    assert_eq!(said.code, "intake.report_invalid");
+    assert_eq!(said.fields[0].field, "photos");
+    assert_eq!(said.fields[0].code, "valid.too_many_photos");
+    assert_eq!(said.fields[0].params["n"], "9000");
     assert!(
         reasons[1].contains("photos[0].bytes: 1000000000000 bytes"),
         "{}",

@@ -459,7 +459,11 @@ pub struct Refusal {
     pub device: DeviceId,
     pub user: String,
     pub mutation: MutationId,
+    /// Why, in English.
     pub reason: String,
+    /// Why, as a message of the catalogue (absent for refusals recorded before messages).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<crate::message::Message>,
     pub at: DateTime<Utc>,
 }
 

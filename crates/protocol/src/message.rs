@@ -397,7 +397,7 @@ catalogue! {
     UPLOAD_NO_REPORT = "upload.no_report" => "no report {report} with photo {photo} has been received from this device; push the report before its photos";
     UPLOAD_LENGTH = "upload.length" => "photo {photo} is {bytes} bytes in its report, but Upload-Length says {length}";
     UPLOAD_TOO_MANY = "upload.too_many" => "this device already has {n} unfinished uploads, the most it may have; finish or end one (DELETE) before starting another";
-    UPLOAD_TOO_MANY_BYTES = "upload.too_many_bytes" => "this device's unfinished uploads already hold {in_flight} bytes; with {length} more they would pass the {max} it may hold; finish or end one (DELETE) before starting another";
+    UPLOAD_TOO_MANY_BYTES = "upload.too_many_bytes" => "this device's unfinished uploads already hold {in_flight} bytes; with {length} more they would pass the {max} one device may have in flight; finish or end one (DELETE) before starting another";
     UPLOAD_EXPIRED = "upload.expired" => "upload {id} expired at {at}; create a new one";
     UPLOAD_TERMINATED = "upload.terminated" => "upload {id} was terminated";
     UPLOAD_OFFSET = "upload.offset" => "this upload holds {received} bytes; continue from there";

@@ -101,7 +101,7 @@ export const MESSAGES = {
   "upload.no_report": { params: ["report", "photo"], en: "no report {report} with photo {photo} has been received from this device; push the report before its photos" },
   "upload.length": { params: ["photo", "bytes", "length"], en: "photo {photo} is {bytes} bytes in its report, but Upload-Length says {length}" },
   "upload.too_many": { params: ["n"], en: "this device already has {n} unfinished uploads, the most it may have; finish or end one (DELETE) before starting another" },
-  "upload.too_many_bytes": { params: ["in_flight", "length", "max"], en: "this device's unfinished uploads already hold {in_flight} bytes; with {length} more they would pass the {max} it may hold; finish or end one (DELETE) before starting another" },
+  "upload.too_many_bytes": { params: ["in_flight", "length", "max"], en: "this device's unfinished uploads already hold {in_flight} bytes; with {length} more they would pass the {max} one device may have in flight; finish or end one (DELETE) before starting another" },
   "upload.expired": { params: ["id", "at"], en: "upload {id} expired at {at}; create a new one" },
   "upload.terminated": { params: ["id"], en: "upload {id} was terminated" },
   "upload.offset": { params: ["received"], en: "this upload holds {received} bytes; continue from there" },

@@ -534,7 +534,15 @@ export type QueueStats = { reports: number, photos: number, bytes: number, };
 /**
  * A mutation the centre refused.
  */
-export type Refusal = { device: DeviceId, user: string, mutation: number, reason: string, at: string, };
+export type Refusal = { device: DeviceId, user: string, mutation: number, 
+/**
+ * Why, in English.
+ */
+reason: string, 
+/**
+ * Why, as a message of the catalogue (absent for refusals recorded before messages).
+ */
+message?: Message | null, at: string, };
 
 /**
  * A submitted problem report.

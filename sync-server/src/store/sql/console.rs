@@ -779,15 +779,16 @@ async fn intake_health(tx: &mut dyn Sql, team: Option<String>) -> StoreResult<In
         .await?
         .iter()
         .map(|r| {
-            let reason = match r.json::<Outcome>(3)? {
-                Outcome::Rejected { reason, .. } => reason,
-                other => format!("{other:?}"),
+            let (reason, message) = match r.json::<Outcome>(3)? {
+                Outcome::Rejected { reason, message } => (reason, message),
+                other => (format!("{other:?}"), None),
             };
             Ok(Refusal {
                 device: r.get(0)?,
                 user: r.get(1)?,
                 mutation: r.get(2)?,
                 reason,
+                message,
                 at: r.get(4)?,
             })
         })

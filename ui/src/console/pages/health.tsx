@@ -1,5 +1,6 @@
 // 接入监控 (intake health): the backlog by state, the oldest report waiting, reports whose
 // photos have not all arrived, uploads in progress, refused submissions, open conflicts.
+import { say } from "../../shared/say";
 import { failureText } from "../../shared/error";
 import { useResource } from "../../shared/resource";
 import { client } from "../client";
@@ -70,7 +71,7 @@ export function Health() {
         <ul>
           {h.refusals.map((r) => (
             <li key={`${r.device}-${r.mutation}`}>
-              {when(w, r.at)} · {r.user} · #{r.mutation}: {r.reason}
+              {when(w, r.at)} · {r.user} · #{r.mutation}: {r.message ? say(w.lang, r.message, r.reason) : r.reason}
             </li>
           ))}
         </ul>
