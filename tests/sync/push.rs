@@ -133,8 +133,9 @@ async fn gaps_are_refused_and_strangers_are_turned_away(backend: Backend) {
     let err: ApiError = resp.json().await.unwrap();
     assert_eq!(
         err.message,
-        "mutation 3 follows 1: a batch must be consecutive"
+        "the push's mutation numbers are not valid: mutation 3 follows 1: a batch must be consecutive"
     );
+    assert_eq!(err.code, "intake.push_numbers");
 
     let resp = reqwest::Client::new()
         .post(format!("{}/v1/push", s.url))

@@ -173,9 +173,10 @@ fn entry(method: &Method, path: &str) -> Option<Vec<Call>> {
         ("HEAD" | "PATCH" | "DELETE", "/v1/uploads/{id}") => one(Need::Device { out: 404 }, true),
         ("GET", "/v1/console/me" | "/v1/console/departments" | "/v1/console/code-tables")
         | ("DELETE", "/v1/console/session") => one(console(UseConsole), false),
-        ("GET", "/v1/console/reports") => one(console(SeeReports), false),
+        // The live-refresh stream says only that something changed: for whoever sees reports.
+        ("GET", "/v1/console/reports" | "/v1/console/events") => one(console(SeeReports), false),
         ("GET", "/v1/console/reports/{id}") => one(console(SeeReports), true),
-        ("GET", "/v1/console/photos/{sha256}") => one(
+        ("GET", "/v1/console/photos/{sha256}" | "/v1/console/photos/{sha256}/thumb") => one(
             Need::Console {
                 cap: SeeReports,
                 out: 404,
