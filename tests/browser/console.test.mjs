@@ -203,7 +203,8 @@ test("a team leader approves, returns, rejects and merges; the tablet sees the r
   A.sync();
   const onA = A.sent();
   assert.equal(onA.get(aIds[1]).central_state, "returned");
-  assert.equal(onA.get(aIds[1]).centre_note, comment);
+  // The leader's words reach the tablet as they were written (a message of their own).
+  assert.deepEqual(onA.get(aIds[1]).centre_note, { code: "verbatim", params: { text: comment } });
   assert.equal(onA.get(aIds[2]).central_state, "rejected");
   assert.equal(onA.get(aIds[0]).central_state, "registered");
 
@@ -833,7 +834,9 @@ test("the server's refusals reach the console in Chinese: an action someone else
   await page.click("button:has-text('立案')");
   const alert = page.locator("article.report [role=alert]");
   await alert.waitFor();
-  assert.match(await alert.textContent(), /现在是“已立案”，不是“待受理”：已有人先处理，请重新查看/);
+  // The report is named as people know it (what, who, when), not by its ID.
+  assert.match(await alert.textContent(), /^上报 .+ · .+ · .+ 现在是“已立案”，不是“待受理”：已有人先处理，请重新查看$/);
+  assert.doesNotMatch(await alert.textContent(), /[0-9a-f]{8}-[0-9a-f]{4}/, "no ID");
   assert.doesNotMatch(await alert.textContent(), /[a-z]{4,}/, "no English words");
   await shot(page, "refusal-zh");
   await page.context().close();

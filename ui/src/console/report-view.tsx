@@ -80,7 +80,7 @@ function Actions(props: { detail: ReportDetail; onDone: (msg: string) => void })
       setText("");
       props.onDone(t("action.done", { action: t(label) }));
     } catch (e) {
-      setError(failureText(w, e));
+      setError(failureText(w, e, { [item.report.id]: reportName(w, names, item) }));
     } finally {
       setBusy(false);
     }

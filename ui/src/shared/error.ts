@@ -5,7 +5,7 @@
 // the fields it named. A failure is said in the user's language when the app's catalogue
 // has words for its kind (`error.<kind>`), and in the refusing side's words otherwise.
 import type { Words } from "./i18n";
-import { knows, say, sayField } from "./say";
+import { knows, say, sayField, type Names } from "./say";
 import type { FieldMessage, Message } from "./types";
 
 export class Failure extends Error {
@@ -60,10 +60,10 @@ export function failureWords(w: Words, kind: string | null | undefined, message:
 
 /** What to show for anything thrown: the server's message in the user's language when it
  * sent a code (inside the kind's words, where those pass a `{detail}` on), else as before. */
-export function failureText(w: Words, e: unknown): string {
+export function failureText(w: Words, e: unknown, names: Names = {}): string {
   const f = Failure.from(e);
   if (f.said && knows(f.said.code)) {
-    const text = say(w.lang, f.said, f.message);
+    const text = say(w.lang, f.said, f.message, names);
     const key = `error.${f.kind}`;
     return w.has(key) && w.t(key, { detail: "\u0000" }).includes("\u0000") ? w.t(key, { detail: text }) : text;
   }

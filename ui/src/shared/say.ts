@@ -25,9 +25,13 @@ function valueWords(lang: Lang, name: string, value: string): string {
   return table?.[value] ?? value;
 }
 
-function fill(lang: Lang, text: string, params: Record<string, string>): string {
+/** Names for identifiers the reader knows by another name (the report on screen as
+ * "this report"): a parameter whose value is one of these keys is said by its name. */
+export type Names = Record<string, string>;
+
+function fill(lang: Lang, text: string, params: Record<string, string>, names: Names = {}): string {
   return text.replace(/\{(\w+)\}/g, (whole, name: string) =>
-    name in params ? valueWords(lang, name, params[name]) : whole,
+    name in params ? (names[params[name]] ?? valueWords(lang, name, params[name])) : whole,
   );
 }
 
@@ -46,14 +50,14 @@ export function sayField(lang: Lang, f: FieldMessage): string {
 }
 
 /** A message in words; `fallback` (the server's English) for a code this build does not know. */
-export function say(lang: Lang, m: Message, fallback?: string): string {
+export function say(lang: Lang, m: Message, fallback?: string, names: Names = {}): string {
   if (!knows(m.code)) return fallback ?? m.code;
   const params: Record<string, string> = { ...(m.params ?? {}) };
-  if (m.cause) params.reason = say(lang, m.cause);
+  if (m.cause) params.reason = say(lang, m.cause, undefined, names);
   if (m.fields && m.fields.length > 0) {
     params.problems = m.fields.map((f) => sayField(lang, f)).join(lang === "zh" ? "；" : "; ");
   }
-  return fill(lang, template(lang, m.code), params);
+  return fill(lang, template(lang, m.code), params, names);
 }
 
 /** A stored note (the tablet keeps the centre's words as a message) in words. */
