@@ -19,11 +19,8 @@ CENTRE="$DIR/centre"
 TABLET="$DIR/tablet"
 mkdir -p "$DIR"
 
-cargo build --release --locked -p gridwalk-sync -p gridwalk-field
-S=./target/release/gridwalk-sync
-F=./target/release/gridwalk-field
-
-# The console's pages (served by the server under /console/) are built from ui/ with npm.
+# The console's pages (served by the server under /console/) are built from ui/ with npm,
+# before the server: they are compiled into its binary.
 if [ ! -f ui/dist/console.html ]; then
   if command -v npm >/dev/null 2>&1; then
     echo "== Build the console's pages (npm)"
@@ -32,6 +29,10 @@ if [ ! -f ui/dist/console.html ]; then
     echo "npm not found: the console's pages are not built (the sync API works without them)" >&2
   fi
 fi
+
+cargo build --release --locked -p gridwalk-sync -p gridwalk-field
+S=./target/release/gridwalk-sync
+F=./target/release/gridwalk-field
 
 echo "== The centre: demo cells, code table and users"
 $S --data-dir "$CENTRE" admin load-fixtures fixtures
@@ -59,6 +60,7 @@ for _ in $(seq 1 100); do
 done
 URL=$(sed -n 's/^listening on //p' "$DIR/server.out")
 echo "server: $URL"
+curl -fsS -o /dev/null "$URL/console/" || echo "the console's pages are not in this server (see above)" >&2
 
 echo "== Sync: records, then photos, then what changed at the centre"
 $F --data-dir "$TABLET" --fixtures fixtures sync --server "$URL" --token "$TOKEN"
