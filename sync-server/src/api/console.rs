@@ -234,8 +234,13 @@ pub(crate) async fn photo(
     auth: ConsoleAuth,
     Path(sha256): Path<String>,
 ) -> Result<Response, AppError> {
-    let bytes = console::photo(&state, &auth.user, &sha256).await?;
-    Ok((
+    Ok(jpeg(console::photo(&state, &auth.user, &sha256).await?))
+}
+
+/// A JPEG named by its content's hash: the same bytes for good, for this person's browser
+/// only.
+fn jpeg(bytes: impl IntoResponse) -> Response {
+    (
         [
             (header::CONTENT_TYPE, "image/jpeg"),
             (
@@ -245,7 +250,7 @@ pub(crate) async fn photo(
         ],
         bytes,
     )
-        .into_response())
+        .into_response()
 }
 
 /// A photo's thumbnail for the lists: a small JPEG made from the photo and kept.
@@ -260,18 +265,7 @@ pub(crate) async fn thumb(
     auth: ConsoleAuth,
     Path(sha256): Path<String>,
 ) -> Result<Response, AppError> {
-    let bytes = console::thumbnail(&state, &auth.user, &sha256).await?;
-    Ok((
-        [
-            (header::CONTENT_TYPE, "image/jpeg"),
-            (
-                header::CACHE_CONTROL,
-                "private, max-age=31536000, immutable",
-            ),
-        ],
-        bytes,
-    )
-        .into_response())
+    Ok(jpeg(console::thumbnail(&state, &auth.user, &sha256).await?))
 }
 
 /// A stream of server-sent events, `changed` with the centre's change mark whenever
