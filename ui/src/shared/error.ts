@@ -5,7 +5,7 @@
 // the fields it named. A failure is said in the user's language when the app's catalogue
 // has words for its kind (`error.<kind>`), and in the refusing side's words otherwise.
 import type { Words } from "./i18n";
-import { knows, say, sayField, type Names } from "./say";
+import { knows, say, sayProblem, type Names } from "./say";
 import type { FieldMessage, Message } from "./types";
 
 export class Failure extends Error {
@@ -65,7 +65,10 @@ export function failureText(w: Words, e: unknown, names: Names = {}): string {
   if (f.said && knows(f.said.code)) {
     const text = say(w.lang, f.said, f.message, names);
     const key = `error.${f.kind}`;
-    return w.has(key) && w.t(key, { detail: "\u0000" }).includes("\u0000") ? w.t(key, { detail: text }) : text;
+    // A kind's words that pass a `{detail}` on wrap the message ("服务器拒收：…"); the
+    // others would replace it, so the message stands alone. (A placeholder not given is
+    // left visible by `t`.)
+    return w.has(key) && w.t(key).includes("{detail}") ? w.t(key, { detail: text }) : text;
   }
   return failureWords(w, f.kind, f.message);
 }
@@ -74,6 +77,6 @@ export function failureText(w: Words, e: unknown, names: Names = {}): string {
  * it sent no code). */
 export function fieldProblems(w: Words, f: Failure): Record<string, string> {
   const out: Record<string, string> = { ...f.fields };
-  for (const p of f.problems) if (knows(p.code)) out[p.field] = sayField(w.lang, p).slice(0);
+  for (const p of f.problems) if (knows(p.code)) out[p.field] = sayProblem(w.lang, p);
   return out;
 }

@@ -43,10 +43,14 @@ export function fieldWords(lang: Lang, field: string): string {
   return m && m[1] in FIELD_WORDS_ZH ? `${FIELD_WORDS_ZH[m[1]]}${m[2]}` : field;
 }
 
-/** One field's problem in words. */
+/** What is wrong with one field, in words (without the field's name). */
+export function sayProblem(lang: Lang, f: FieldMessage): string {
+  return knows(f.code) ? fill(lang, template(lang, f.code), f.params ?? {}) : f.code;
+}
+
+/** One field's problem in words, after the field's name. */
 export function sayField(lang: Lang, f: FieldMessage): string {
-  const what = knows(f.code) ? fill(lang, template(lang, f.code), f.params ?? {}) : f.code;
-  return `${fieldWords(lang, f.field)}：${what}`.replace("：", lang === "zh" ? "：" : ": ");
+  return `${fieldWords(lang, f.field)}${lang === "zh" ? "：" : ": "}${sayProblem(lang, f)}`;
 }
 
 /** A message in words; `fallback` (the server's English) for a code this build does not know. */

@@ -5,6 +5,8 @@ import { describe, expect, it } from "vitest";
 
 import { MESSAGES, VALUE_WORDS_EN, type MessageCode } from "../messages";
 import { MESSAGES_ZH, VALUE_WORDS_ZH } from "../messages.zh";
+import { Failure, failureText, fieldProblems } from "../error";
+import { words } from "../i18n";
 import { knows, say } from "../say";
 
 const placeholders = (text: string) => [...new Set([...text.matchAll(/\{(\w+)\}/g)].map((m) => m[1]))].sort();
@@ -52,5 +54,24 @@ describe("the message catalogue", () => {
       }),
     ).toBe("上报内容无效：问题描述：2001 个字符；最多 2000 个");
     expect(say("zh", { code: "from.a.newer.centre" }, "in English")).toBe("in English");
+  });
+});
+
+describe("failures said from their codes", () => {
+  const w = words({ zh: { "error.refused": "服务器拒收：{detail}", "error.signed_out": "请重新登录" }, en: { "error.refused": "Refused: {detail}", "error.signed_out": "Sign in again" } }, "zh");
+  it("wrap the message in the kind's words only where those pass it on", () => {
+    const refused = new Failure("refused", "in English", {}, { code: "case.removed", params: { report: "r1" } });
+    expect(failureText(w, refused)).toBe("服务器拒收：上报 r1 已被中心删除");
+    const signedOut = new Failure("signed_out", "in English", {}, { code: "auth.sign_in_wrong" });
+    expect(failureText(w, signedOut)).toBe("账号或密码不正确");
+  });
+  it("give each refused field its problem in words, without repeating the field's name", () => {
+    const f = Failure.from({
+      kind: "invalid",
+      message: "description: 2001 characters; at most 2000",
+      fields: [["description", "2001 characters; at most 2000"]],
+      problems: [{ field: "description", code: "valid.too_long", params: { chars: "2001", max: "2000" } }],
+    });
+    expect(fieldProblems(w, f)).toEqual({ description: "2001 个字符；最多 2000 个" });
   });
 });
