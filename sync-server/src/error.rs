@@ -101,7 +101,10 @@ impl AppError {
             | AppError::UnsupportedMediaType(m)
             | AppError::ChecksumMismatch(m)
             | AppError::Store(
-                StoreError::NotFound(m) | StoreError::Stale(m) | StoreError::Invalid(m),
+                StoreError::NotFound(m)
+                | StoreError::Stale(m)
+                | StoreError::Invalid(m)
+                | StoreError::Refused(m),
             ) => m.clone(),
             AppError::Unauthorized => msg!(DEVICE_TOKEN),
             AppError::Gap { expected } => msg!(GAP, expected = expected),
@@ -135,6 +138,7 @@ impl IntoResponse for AppError {
             AppError::TimedOut(_) => (StatusCode::REQUEST_TIMEOUT, "timed_out", None),
             AppError::Resync(_) => (StatusCode::GONE, gridwalk_protocol::feed::RESYNC, None),
             AppError::Store(StoreError::Stale(_)) => (StatusCode::CONFLICT, "stale", None),
+            AppError::Store(StoreError::Refused(_)) => (StatusCode::CONFLICT, "refused", None),
             AppError::Store(StoreError::Invalid(_)) => {
                 (StatusCode::BAD_REQUEST, "bad_request", None)
             }
@@ -185,6 +189,8 @@ impl IntoResponse for AppError {
             message,
             code: said.code,
             params: said.params,
+            fields: said.fields,
+            cause: said.cause,
             expected,
             reused: match &self {
                 AppError::NumberReused { from, .. } => Some(*from),

@@ -128,7 +128,7 @@ async fn world(backend: Backend) -> World {
     }
     let step = StepRequest {
         report: r.id,
-        action: Action::Approve,
+        action: Action::approve(),
         seen: Some(CaseState::PendingReview),
         by: Author::person(operator.id),
         at: Utc::now(),

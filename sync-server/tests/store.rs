@@ -435,6 +435,10 @@ async fn likely_duplicates_are_marked_within_a_push_and_across_pushes(backend: B
     assert_eq!(dup(later.id).await, Some(first.id), "in a later push");
     let related = s.related_reports(first.id).await.unwrap();
     assert_eq!(related, vec![near.id, later.id]);
+    // From one duplicate, its ≈ cluster: the one it duplicates and the others that do.
+    let related = s.related_reports(near.id).await.unwrap();
+    assert_eq!(related, vec![first.id, later.id]);
+    assert_eq!(s.related_reports(far.id).await.unwrap(), vec![]);
     done(schema).await;
 }
 
@@ -666,7 +670,7 @@ async fn versions_steps_and_the_feed(backend: Backend) {
     };
     let refused = s
         .step(
-            &step(Action::Approve, CaseState::Returned),
+            &step(Action::approve(), CaseState::Returned),
             Arc::clone(&reference),
         )
         .await
@@ -677,7 +681,7 @@ async fn versions_steps_and_the_feed(backend: Backend) {
     );
     let Stepped::Done { state, case_no } = s
         .step(
-            &step(Action::Approve, CaseState::PendingReview),
+            &step(Action::approve(), CaseState::PendingReview),
             Arc::clone(&reference),
         )
         .await
@@ -713,7 +717,7 @@ async fn versions_steps_and_the_feed(backend: Backend) {
     assert!(events[1].due_at.is_some(), "a dispatch sets its deadline");
     let missing = StepRequest {
         report: ReportId::new(),
-        ..step(Action::Approve, CaseState::PendingReview)
+        ..step(Action::approve(), CaseState::PendingReview)
     };
     // Refused in words (so a device's push answers that mutation and moves on).
     let Ok(Stepped::Refused(why)) = s.step(&missing, Arc::clone(&reference)).await else {
@@ -844,7 +848,7 @@ async fn the_evaluation_reads_the_periods_reports_and_the_cases_due_in_it(backen
     // the end of October with its deadline in November.
     for (id, day) in [(ids[0], "2026-11-10"), (ids[1], "2026-10-30")] {
         for (action, seen, time) in [
-            (Action::Approve, CaseState::PendingReview, "15:00"),
+            (Action::approve(), CaseState::PendingReview, "15:00"),
             (
                 Action::Dispatch {
                     department: "HW".into(),
@@ -1192,7 +1196,7 @@ async fn work_queues_filter_order_page_and_search(backend: Backend) {
         task: None,
     };
     for (action, seen) in [
-        (Action::Approve, CaseState::PendingReview),
+        (Action::approve(), CaseState::PendingReview),
         (
             Action::Dispatch {
                 department: "SZ".into(),
@@ -1250,6 +1254,147 @@ async fn work_queues_filter_order_page_and_search(backend: Backend) {
     done(schema).await;
 }
 
+/// A leader's work at 立案 below HTTP: a registration that corrects the report writes the
+/// leader's version and the step in one transaction (and neither when refused); a likely
+/// duplicate waits for the leader to have seen it; several merges are all or none.
+async fn corrections_duplicate_warnings_and_merges_all_or_none(backend: Backend) {
+    use gridwalk_protocol::console::{CategoryChoice, Correction};
+    use gridwalk_sync::domain::cases::Approval;
+
+    let (store, reference, schema, _dir) = store(backend).await;
+    let s = store.as_ref();
+    let d = device(s).await;
+    let leader = s.user_by_login("chenjianguo").await.unwrap().unwrap();
+    let reports: Vec<Report> = (0..4)
+        .map(|i| {
+            let mut r = report_of(&d);
+            r.photos.clear();
+            r.location.lat += f64::from(i) * 0.00001;
+            r
+        })
+        .collect();
+    let batch = reports
+        .iter()
+        .zip(1..)
+        .map(|(r, n)| (n, Effect::InsertReport(Box::new(r.clone().into()))))
+        .collect();
+    push(s, &reference, &d, batch).await;
+    let [a, b, c, e] = [0, 1, 2, 3].map(|i| reports[i].id);
+    let step = |report, action| StepRequest {
+        report,
+        action,
+        seen: Some(CaseState::PendingReview),
+        by: Author::person(leader.id),
+        at: Utc::now(),
+        task: None,
+    };
+    let approve = |correct, despite_duplicate| {
+        Action::Approve(Approval {
+            correct,
+            despite_duplicate,
+        })
+    };
+    let fix = |version| Correction {
+        version,
+        category: Some(CategoryChoice {
+            kind: Kind::Event,
+            category: "0504".parse().unwrap(),
+        }),
+        description: Some("店外经营".into()),
+        address: None,
+    };
+
+    // A stale correction registers nothing and writes no version.
+    let Stepped::Refused(why) = s
+        .step(
+            &step(a, approve(Some(fix(2)), false)),
+            Arc::clone(&reference),
+        )
+        .await
+        .unwrap()
+    else {
+        panic!("a correction of version 2 of a report at version 1")
+    };
+    assert_eq!(why.code, "case.version");
+    let held = s.report(a).await.unwrap().unwrap();
+    assert_eq!((held.state, held.version), (CaseState::PendingReview, 1));
+
+    let Stepped::Done { state, .. } = s
+        .step(
+            &step(a, approve(Some(fix(1)), false)),
+            Arc::clone(&reference),
+        )
+        .await
+        .unwrap()
+    else {
+        panic!("registered with the correction")
+    };
+    assert_eq!(state, CaseState::Registered);
+    let held = s.report(a).await.unwrap().unwrap();
+    assert_eq!(held.version, 2);
+    assert_eq!(held.report.category.as_str(), "0504");
+    assert_eq!(held.report.description, "店外经营");
+    let versions = s.report_versions(a).await.unwrap();
+    assert_eq!(versions[1].by, Author::person(leader.id));
+    let note = gridwalk_protocol::Message::from_stored(held.note.as_deref().unwrap());
+    assert_eq!(note.code, "note.corrected");
+    let chains = s.report_chain(a).await.unwrap().unwrap();
+    assert!(
+        gridwalk_sync::domain::chain::check(&chains).is_ok(),
+        "the seal holds"
+    );
+
+    // b duplicates a, a case now: registering b waits for the leader to have seen it.
+    assert_eq!(s.report(b).await.unwrap().unwrap().duplicate_of, Some(a));
+    let Stepped::Refused(why) = s
+        .step(&step(b, Action::approve()), Arc::clone(&reference))
+        .await
+        .unwrap()
+    else {
+        panic!("a likely duplicate of a case")
+    };
+    assert_eq!(why.code, "case.likely_duplicate_case");
+    assert!(why.params["case_no"].ends_with("-0001"), "{why}");
+
+    // Merge b, c and e into a, the last seen in a state it is not in: none is merged.
+    let merge = |report, seen| StepRequest {
+        seen: Some(seen),
+        ..step(report, Action::Merge { into: a })
+    };
+    let stale = [
+        merge(b, CaseState::PendingReview),
+        merge(c, CaseState::PendingReview),
+        merge(e, CaseState::Returned),
+    ];
+    let Err(StoreError::Refused(why)) = s.steps(&stale, Arc::clone(&reference)).await else {
+        panic!("one step refused refuses them all")
+    };
+    assert_eq!(why.code, "case.stale");
+    for id in [b, c, e] {
+        assert_eq!(
+            s.report(id).await.unwrap().unwrap().state,
+            CaseState::PendingReview
+        );
+    }
+    let merged = s
+        .steps(
+            &[
+                merge(b, CaseState::PendingReview),
+                merge(c, CaseState::PendingReview),
+                merge(e, CaseState::PendingReview),
+            ],
+            Arc::clone(&reference),
+        )
+        .await
+        .unwrap();
+    assert_eq!(merged.len(), 3);
+    for id in [b, c, e] {
+        let r = s.report(id).await.unwrap().unwrap();
+        assert_eq!((r.state, r.merged_into), (CaseState::Merged, Some(a)));
+    }
+    done(schema).await;
+}
+
 on_every_backend!(
     people_devices_and_sessions,
     a_push_is_applied_once_in_order_and_a_gap_writes_nothing,
@@ -1258,4 +1403,5 @@ on_every_backend!(
     versions_steps_and_the_feed,
     the_evaluation_reads_the_periods_reports_and_the_cases_due_in_it,
     work_queues_filter_order_page_and_search,
+    corrections_duplicate_warnings_and_merges_all_or_none,
 );

@@ -6,8 +6,8 @@
 use gridwalk_field::sync::SyncClient;
 use gridwalk_field::{DraftPatch, Engine, ReportState};
 use gridwalk_protocol::console::{
-    ActionAnswer, CaseAction, DeviceRow, Evaluation, IntakeHealth, ReportDetail, ReportPage,
-    Session,
+    ActionAnswer, CaseAction, CategoryChoice, Correction, DeviceRow, Evaluation, IntakeHealth,
+    MergeAnswer, MergeRequest, ReportDetail, ReportPage, Role, SeenReport, Session,
 };
 use gridwalk_protocol::{ApiError, CaseState, ReportId};
 use gridwalk_sync::services::admin;
@@ -115,6 +115,24 @@ impl Console {
         assert!(resp.status().is_client_error(), "{}", resp.status());
         resp.json().await.unwrap()
     }
+
+    /// `POST /v1/console/reports/merge`: the status and the body.
+    async fn merge(&self, req: &MergeRequest) -> (u16, serde_json::Value) {
+        let resp = self
+            .http
+            .post(format!("{}/v1/console/reports/merge", self.url))
+            .bearer_auth(&self.token)
+            .json(req)
+            .send()
+            .await
+            .unwrap();
+        (resp.status().as_u16(), resp.json().await.unwrap())
+    }
+
+    async fn state_of(&self, id: ReportId) -> CaseState {
+        let d: ReportDetail = self.get(&format!("/v1/console/reports/{id}")).await;
+        d.item.state
+    }
 }
 
 /// Four reports from one inspector's tablet, all in and waiting for review.
@@ -171,7 +189,7 @@ async fn a_leader_reviews_the_teams_reports(backend: Backend) {
     assert!(theirs.items.is_empty());
     assert_eq!((theirs.total, theirs.next), (0, None));
     let e = other
-        .refused(first, CaseAction::Approve, CaseState::PendingReview)
+        .refused(first, CaseAction::approve(), CaseState::PendingReview)
         .await;
     assert_eq!(e.error, "forbidden");
 
@@ -268,14 +286,14 @@ async fn a_leader_reviews_the_teams_reports(backend: Backend) {
 
     // Approve: a case number of today's local date.
     let a = leader
-        .done(first, CaseAction::Approve, CaseState::PendingReview)
+        .done(first, CaseAction::approve(), CaseState::PendingReview)
         .await;
     assert_eq!(a.state, CaseState::Registered);
     let no = a.case_no.unwrap();
     assert!(no.len() == 13 && no.ends_with("-0001"), "{no}");
     // Acting on what one saw before someone else acted is refused, and changes nothing.
     let e = leader
-        .refused(first, CaseAction::Approve, CaseState::PendingReview)
+        .refused(first, CaseAction::approve(), CaseState::PendingReview)
         .await;
     assert_eq!(e.error, "refused");
     assert!(
@@ -406,7 +424,7 @@ async fn a_case_goes_round_the_loop_with_deadlines_in_working_time(backend: Back
     let op = Console::sign_in(&s, "sunyue").await;
     let id = ids[0];
     leader
-        .done(id, CaseAction::Approve, CaseState::PendingReview)
+        .done(id, CaseAction::approve(), CaseState::PendingReview)
         .await;
     let e = op
         .refused(
@@ -738,7 +756,7 @@ async fn a_reports_seal_shows_verified_then_what_was_changed(backend: Backend) {
     let (_d, ids) = four_reports(&s).await;
     let leader = Console::sign_in(&s, "chenjianguo").await;
     leader
-        .done(ids[0], CaseAction::Approve, CaseState::PendingReview)
+        .done(ids[0], CaseAction::approve(), CaseState::PendingReview)
         .await;
     let path = format!("/v1/console/reports/{}", ids[0]);
     let detail: ReportDetail = leader.get(&path).await;
@@ -1160,6 +1178,297 @@ async fn a_leaders_queue_filters_sorts_pages_and_searches(backend: Backend) {
     s.finish().await;
 }
 
+/// A registration that corrects the category, description and address: the leader's own
+/// version, refused if the inspector changed the report since the leader looked; the seal
+/// holds; the tablet takes the corrected record with a note of each change, and an edit it
+/// queued before hearing of it is refused as too late.
+async fn a_leader_corrects_a_report_at_registration_and_the_tablet_sees_it(backend: Backend) {
+    let s = server(backend).await;
+    let (d, ids) = four_reports(&s).await;
+    let leader = Console::sign_in(&s, "chenjianguo").await;
+    let id = ids[0];
+    let correction = |version| Correction {
+        version,
+        category: Some(CategoryChoice {
+            kind: gridwalk_protocol::Kind::Event,
+            category: "0504".parse().unwrap(),
+        }),
+        description: Some("店外占道堆放杂物".into()),
+        address: Some("建设路 14 号".into()),
+    };
+    let approve = |version| CaseAction::Approve {
+        correct: Some(correction(version)),
+        despite_duplicate: false,
+    };
+
+    // The inspector changes the report while the leader looks at version 1.
+    d.engine
+        .edit_report(
+            id,
+            &DraftPatch {
+                description: Some("网格员补充：纸箱杂物".into()),
+                ..DraftPatch::default()
+            },
+        )
+        .unwrap();
+    d.sync().await;
+    let e = leader
+        .refused(id, approve(1), CaseState::PendingReview)
+        .await;
+    assert_eq!(
+        (e.error.as_str(), e.code.as_str()),
+        ("refused", "case.version")
+    );
+    assert_eq!(
+        leader.state_of(id).await,
+        CaseState::PendingReview,
+        "nothing registered"
+    );
+    // A category the report's code table does not have: refused, each field named.
+    let mut unknown = correction(2);
+    unknown.category.as_mut().unwrap().category = "0999".parse().unwrap();
+    let e = leader
+        .refused(
+            id,
+            CaseAction::Approve {
+                correct: Some(unknown),
+                despite_duplicate: false,
+            },
+            CaseState::PendingReview,
+        )
+        .await;
+    assert_eq!(e.code, "case.correction_invalid");
+    assert_eq!(e.fields[0].field, "category");
+
+    // The tablet queues another change it has not sent; the leader registers version 2,
+    // corrected.
+    d.engine
+        .edit_report(
+            id,
+            &DraftPatch {
+                address: Some("网格员后改的地址".into()),
+                ..DraftPatch::default()
+            },
+        )
+        .unwrap();
+    let a = leader.done(id, approve(2), CaseState::PendingReview).await;
+    assert_eq!(a.state, CaseState::Registered);
+    let detail: ReportDetail = leader.get(&format!("/v1/console/reports/{id}")).await;
+    assert_eq!(detail.versions.len(), 3);
+    let v = &detail.versions[2];
+    assert_eq!(
+        (v.by_role, v.by_name.as_deref()),
+        (Some(Role::Leader), Some("陈建国"))
+    );
+    assert_eq!((v.by_device, v.mutation), (None, None));
+    assert_eq!(detail.versions[1].by_role, Some(Role::Inspector));
+    assert_eq!(v.record.category.as_str(), "0504");
+    assert_eq!(v.record.description, "店外占道堆放杂物");
+    assert_eq!(v.record.address, "建设路 14 号");
+    assert_eq!(detail.item.report, v.record);
+    assert!(detail.seal.verified, "{:?}", detail.seal);
+    assert_eq!(detail.seal.versions, 3);
+    assert_eq!(
+        detail
+            .events
+            .iter()
+            .map(|e| e.action.as_str())
+            .collect::<Vec<_>>(),
+        ["photos_complete", "approve"]
+    );
+
+    // The tablet: its queued change is refused (a case is no longer the inspector's to
+    // change), and it takes the centre's corrected record with the leader's note.
+    d.sync().await;
+    let local = d.engine.report(id).unwrap();
+    assert_eq!(local.central_state, Some(CaseState::Registered));
+    assert_eq!(local.central_version, Some(3));
+    assert_eq!(local.category.as_ref().map(|c| c.as_str()), Some("0504"));
+    assert_eq!(local.description, "店外占道堆放杂物");
+    assert_eq!(local.address, "建设路 14 号");
+    let note = local.centre_note.expect("the leader's note");
+    assert_eq!(note.code, "note.corrected");
+    let changed: Vec<_> = note
+        .fields
+        .iter()
+        .map(|f| {
+            (
+                f.field.as_str(),
+                f.params["from"].as_str(),
+                f.params["to"].as_str(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        changed,
+        [
+            ("category", "event:0507", "event:0504"),
+            ("description", "网格员补充：纸箱杂物", "店外占道堆放杂物"),
+            ("address", "", "建设路 14 号"),
+        ]
+    );
+    assert!(d.engine.pending_mutations(10).unwrap().is_empty());
+    let held: ReportDetail = leader.get(&format!("/v1/console/reports/{id}")).await;
+    assert_eq!(held.versions.len(), 3, "the late change made no version");
+    // Dispatched later, the tablet still has the leader's word on it.
+    leader
+        .done(
+            id,
+            CaseAction::Dispatch {
+                department: "SZ".into(),
+            },
+            CaseState::Registered,
+        )
+        .await;
+    d.sync().await;
+    let local = d.engine.report(id).unwrap();
+    assert_eq!(local.central_state, Some(CaseState::Dispatched));
+    assert_eq!(
+        local.centre_note.map(|n| n.code),
+        Some("note.corrected".into())
+    );
+    s.finish().await;
+}
+
+/// Registering a likely duplicate waits until the leader says they saw the warning, which
+/// names the other report; a cluster merges at once, all or none.
+async fn a_likely_duplicate_waits_for_the_leader_and_a_cluster_merges_at_once(backend: Backend) {
+    let s = server(backend).await;
+    let (d, ids) = four_reports(&s).await;
+    let leader = Console::sign_in(&s, "chenjianguo").await;
+    let first = ids[0];
+    let detail: ReportDetail = leader.get(&format!("/v1/console/reports/{}", ids[1])).await;
+    assert_eq!(detail.item.duplicate_of, Some(first));
+    // The ≈ cluster: the one it duplicates and the others that duplicate the same.
+    let mut related: Vec<_> = detail.related.iter().map(|r| r.report.id).collect();
+    related.sort();
+    assert_eq!(related, [ids[0], ids[2], ids[3]]);
+
+    let e = leader
+        .refused(ids[1], CaseAction::approve(), CaseState::PendingReview)
+        .await;
+    assert_eq!(
+        (e.error.as_str(), e.code.as_str()),
+        ("refused", "case.likely_duplicate")
+    );
+    assert_eq!(e.params["category"], "0507 乱堆物堆料");
+    assert_eq!(e.params["reporter"], "李晓明");
+    assert_eq!(e.params["state"], "pending_review");
+    assert_eq!(e.params["metres"], "0");
+    assert!(
+        e.message.contains("merge it into that report"),
+        "{}",
+        e.message
+    );
+    assert_eq!(leader.state_of(ids[1]).await, CaseState::PendingReview);
+    let seen = CaseAction::Approve {
+        correct: None,
+        despite_duplicate: true,
+    };
+    let case = leader.done(ids[1], seen, CaseState::PendingReview).await;
+    let case_no = case.case_no.unwrap();
+    // Now the first would be a second case of the problem.
+    let e = leader
+        .refused(first, CaseAction::approve(), CaseState::PendingReview)
+        .await;
+    assert_eq!(e.code, "case.likely_duplicate_case");
+    assert_eq!(e.params["case_no"], case_no);
+
+    // A bulk merge into the case: one report moved on since it was seen, so nothing is
+    // merged and the answer says which and why.
+    leader
+        .done(
+            ids[3],
+            CaseAction::Return {
+                comment: "请补拍".into(),
+            },
+            CaseState::PendingReview,
+        )
+        .await;
+    let seen_as = |id, seen_state| SeenReport { id, seen_state };
+    let stale = MergeRequest {
+        into: ids[1],
+        reports: vec![
+            seen_as(first, CaseState::PendingReview),
+            seen_as(ids[2], CaseState::PendingReview),
+            seen_as(ids[3], CaseState::PendingReview),
+        ],
+    };
+    let (status, body) = leader.merge(&stale).await;
+    assert_eq!(status, 409, "{body}");
+    assert_eq!(body["code"], "case.merge_refused");
+    assert_eq!(body["cause"]["code"], "case.stale");
+    assert_eq!(body["cause"]["params"]["report"], ids[3].to_string());
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("nothing was merged: report "),
+        "{body}"
+    );
+    for id in [first, ids[2]] {
+        assert_eq!(
+            leader.state_of(id).await,
+            CaseState::PendingReview,
+            "rolled back"
+        );
+    }
+    // Asked wrongly: nothing, twice the same, into one of them, another team's leader.
+    let (status, body) = leader
+        .merge(&MergeRequest {
+            into: ids[1],
+            reports: vec![],
+        })
+        .await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (400, Some("case.merge_count"))
+    );
+    let twice = MergeRequest {
+        into: ids[1],
+        reports: vec![
+            seen_as(first, CaseState::PendingReview),
+            seen_as(first, CaseState::PendingReview),
+        ],
+    };
+    assert_eq!(leader.merge(&twice).await.0, 400);
+    let (status, body) = leader
+        .merge(&MergeRequest {
+            into: first,
+            reports: vec![seen_as(first, CaseState::PendingReview)],
+        })
+        .await;
+    assert_eq!(
+        (status, body["cause"]["code"].as_str()),
+        (409, Some("case.merge_self"))
+    );
+    let other = Console::sign_in(&s, "linzhiyuan").await;
+    assert_eq!(other.merge(&stale).await.0, 403);
+
+    // As seen now: all three folded into the case in one request.
+    let whole = MergeRequest {
+        into: ids[1],
+        reports: vec![
+            seen_as(first, CaseState::PendingReview),
+            seen_as(ids[2], CaseState::PendingReview),
+            seen_as(ids[3], CaseState::Returned),
+        ],
+    };
+    let (status, body) = leader.merge(&whole).await;
+    assert_eq!(status, 200, "{body}");
+    let answer: MergeAnswer = serde_json::from_value(body).unwrap();
+    assert_eq!(answer.merged, [first, ids[2], ids[3]]);
+    let kept: ReportDetail = leader.get(&format!("/v1/console/reports/{}", ids[1])).await;
+    for r in kept.related.iter().filter(|r| r.report.id != ids[1]) {
+        assert_eq!((r.state, r.merged_into), (CaseState::Merged, Some(ids[1])));
+    }
+    assert!(kept.seal.verified);
+    d.sync().await;
+    let local = d.engine.report(ids[2]).unwrap();
+    assert_eq!(local.central_state, Some(CaseState::Merged));
+    s.finish().await;
+}
+
 on_every_backend!(
     a_leaders_health_page_holds_only_their_team,
     a_reports_seal_shows_verified_then_what_was_changed,
@@ -1168,4 +1477,6 @@ on_every_backend!(
     sign_in_is_refused_in_words_and_inspectors_stay_out,
     the_centre_places_reports_and_a_leader_sees_what_the_device_claimed,
     a_leaders_queue_filters_sorts_pages_and_searches,
+    a_leader_corrects_a_report_at_registration_and_the_tablet_sees_it,
+    a_likely_duplicate_waits_for_the_leader_and_a_cluster_merges_at_once,
 );

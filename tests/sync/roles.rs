@@ -436,7 +436,7 @@ async fn world(backend: Backend) -> World {
     // Team A's report is dispatched to SZ (the clerk's department), team B's to HW.
     let op = tokens[&Cred::Operator].clone();
     for (id, department) in [(report_a, "SZ"), (report_b, "HW")] {
-        act(&s, &op, id, CaseAction::Approve, CaseState::PendingReview).await;
+        act(&s, &op, id, CaseAction::approve(), CaseState::PendingReview).await;
         act(
             &s,
             &op,

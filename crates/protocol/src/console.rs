@@ -10,8 +10,8 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    CaseState, CellCode, DeviceId, FieldConflict, LocationFlag, MutationId, PhotoId, PhotoRef,
-    QueueStats, Report, ReportId, ReportPatch, TaskId, UserId, Version,
+    CaseState, CategoryCode, CellCode, DeviceId, FieldConflict, Kind, LocationFlag, MutationId,
+    PhotoId, PhotoRef, QueueStats, Report, ReportId, ReportPatch, TaskId, UserId, Version,
 };
 
 /// What a person does in the system (who may do what: the README's role table).
@@ -206,6 +206,10 @@ pub struct VersionInfo {
     pub patch: Option<ReportPatch>,
     pub by_user: Option<UserId>,
     pub by_name: Option<String>,
+    /// What the person who made it does (an inspector's device, a team leader's
+    /// correction at 立案, an operator's resolution of a conflict).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub by_role: Option<Role>,
     pub by_device: Option<DeviceId>,
     pub mutation: Option<MutationId>,
     pub at: DateTime<Utc>,
@@ -328,7 +332,7 @@ pub struct ReportDetail {
     pub versions: Vec<VersionInfo>,
     pub conflicts: Vec<Conflict>,
     /// Other reports of likely the same problem: the one it duplicates, those that
-    /// duplicate it, and those merged into it.
+    /// duplicate it or the same one, and those merged into it.
     pub related: Vec<ConsoleReport>,
     /// The report's grid cell (a GeoJSON Feature), for the map.
     pub cell: Option<serde_json::Value>,
@@ -363,8 +367,19 @@ pub struct Seal {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum CaseAction {
-    /// 立案.
-    Approve,
+    /// 立案, optionally correcting what the inspector filed, and saying the person saw the
+    /// likely-duplicate warning.
+    Approve {
+        /// What the team leader corrects as they register it: a new version of the report,
+        /// made by them, which reaches the inspector's tablet with a note of what changed.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        correct: Option<Correction>,
+        /// The person saw that the report is likely a duplicate of another one still open
+        /// and registers it anyway. Without it such a report is refused
+        /// (`case.likely_duplicate`), naming the other report.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        despite_duplicate: bool,
+    },
     /// Back to the inspector, to change and resubmit.
     Return { comment: String },
     /// 作废.
@@ -375,6 +390,78 @@ pub enum CaseAction {
     Dispatch { department: String },
     /// 处置完成: the department says it is done; a verification task goes to an inspector.
     Handled,
+}
+
+impl CaseAction {
+    /// A plain 立案: nothing corrected, no warning seen.
+    #[must_use]
+    pub fn approve() -> Self {
+        CaseAction::Approve {
+            correct: None,
+            despite_duplicate: false,
+        }
+    }
+}
+
+/// What a team leader corrects at 立案: the category (小类), the description and the
+/// address, each only if given. `version` is the version the leader looked at: if the
+/// inspector changed the report since, the correction is refused (`case.version`) and
+/// nothing is registered.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct Correction {
+    pub version: Version,
+    /// The category, with its kind (部件/事件), from the report's own code table version.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub category: Option<CategoryChoice>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address: Option<String>,
+}
+
+/// A category as chosen: its kind and its code (大类 + 小类).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct CategoryChoice {
+    pub kind: Kind,
+    pub category: CategoryCode,
+}
+
+/// The most reports one bulk merge folds in.
+pub const MAX_MERGE: usize = 50;
+
+/// `POST /v1/console/reports/merge`: fold a cluster of reports of one problem into one
+/// report, all or none. Each report comes with the state the person saw it in; if any has
+/// moved on (or cannot be merged), nothing is merged and the answer says which and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct MergeRequest {
+    /// The report the others are folded into (it stays).
+    pub into: ReportId,
+    /// The reports to fold in, at most [`MAX_MERGE`], each with the state the person saw.
+    pub reports: Vec<SeenReport>,
+}
+
+/// A report and the state the person saw it in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct SeenReport {
+    pub id: ReportId,
+    pub seen_state: CaseState,
+}
+
+/// The answer to a bulk merge: the reports folded in, in the order given.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct MergeAnswer {
+    pub into: ReportId,
+    pub merged: Vec<ReportId>,
 }
 
 /// `POST /v1/console/reports/{id}/actions`: the action, and the state the person saw (so

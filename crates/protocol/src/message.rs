@@ -336,6 +336,14 @@ catalogue! {
     TASK_NOT_OPEN = "case.task_not_open" => "task {task} is not open for report {report}";
     TASK_OTHERS = "case.task_others" => "task {task} was given to another inspector";
     MERGED_INTO = "case.merged_into" => "merged into {into}";
+    MERGE_REFUSED = "case.merge_refused" => "nothing was merged: {reason}";
+    MERGE_COUNT = "case.merge_count" => "choose from 1 to {max} reports to merge, not {n}";
+    MERGE_TWICE = "case.merge_twice" => "report {report} is named twice";
+    LIKELY_DUPLICATE = "case.likely_duplicate" => "this report is likely the same problem as the {category} report {reporter} made at {observed_at}, now {state} ({metres} m and {minutes} minutes apart): merge it into that report, or register it anyway (despite_duplicate) if it is another problem";
+    LIKELY_DUPLICATE_CASE = "case.likely_duplicate_case" => "this report is likely the same problem as case {case_no} ({metres} m and {minutes} minutes apart): merge it into that case, or register it anyway (despite_duplicate) if it is another problem";
+    CORRECTION_INVALID = "case.correction_invalid" => "the corrected report would be invalid: {problems}";
+    CORRECTED = "note.corrected" => "your team leader corrected the report when registering it: {problems}";
+    CORRECTED_VALUE = "note.corrected_value" => "{from} → {to}";
     PERIOD_ORDER = "case.period_order" => "the period must end after it starts";
     GEOJSON_GROUPING = "case.geojson_grouping" => "the GeoJSON export draws cells, communities or streets; grouped by {by} there is nothing to draw: group by cell, community or street, or export CSV";
 

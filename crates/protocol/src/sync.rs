@@ -182,6 +182,20 @@ pub struct ApiError {
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     #[cfg_attr(feature = "ts", ts(optional, as = "Option<BTreeMap<String, String>>"))]
     pub params: BTreeMap<String, String>,
+    /// For a refused form or record: each field's problem as a code, to be said in the
+    /// user's language (the sentence's `{problems}` in `params` says them in English).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "ts",
+        ts(optional, as = "Option<Vec<crate::message::FieldMessage>>")
+    )]
+    pub fields: Vec<crate::message::FieldMessage>,
+    /// The message the code's sentence passes on as `{reason}` ("nothing was merged:
+    /// <why>").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(optional))]
+    #[cfg_attr(feature = "openapi", schema(no_recursion))]
+    pub cause: Option<Box<Message>>,
     /// For `gap` and `number_reused`: the mutation number the centre expects next.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub expected: Option<MutationId>,

@@ -23,8 +23,8 @@ use ts_rs::{Config, TS, TypeVisitor};
 
 use crate::console::{
     Account, ActionAnswer, ActionRequest, AuditEntry, CaseAction, Conflict, ConsoleReport,
-    Department, DeviceRow, EnrolledDevice, Evaluation, IntakeHealth, NewPassword, Person,
-    QueueSort, ReportDetail, ReportPage, Resolve, Session, SignIn,
+    Department, DeviceRow, EnrolledDevice, Evaluation, IntakeHealth, MergeAnswer, MergeRequest,
+    NewPassword, Person, QueueSort, ReportDetail, ReportPage, Resolve, Session, SignIn,
 };
 use crate::{ApiError, CaseState, Category, Report, TaskChange};
 
@@ -65,6 +65,8 @@ pub fn shared() -> Declarations {
     d.add::<ActionRequest>();
     d.add::<CaseAction>();
     d.add::<ActionAnswer>();
+    d.add::<MergeRequest>();
+    d.add::<MergeAnswer>();
     d.add::<Department>();
     d.add::<DeviceRow>();
     d.add::<IntakeHealth>();

@@ -9,8 +9,8 @@ use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use gridwalk_protocol::console::{
     Account, ActionAnswer, ActionRequest, AuditEntry, Conflict, Department, DeviceRow,
-    EnrolledDevice, IntakeHealth, NewPassword, Person, QueueSort, ReportDetail, ReportPage,
-    Resolve, Session, SignIn,
+    EnrolledDevice, IntakeHealth, MergeAnswer, MergeRequest, NewPassword, Person, QueueSort,
+    ReportDetail, ReportPage, Resolve, Session, SignIn,
 };
 use gridwalk_protocol::{ApiError, DeviceId, ReportId};
 use serde::Deserialize;
@@ -218,6 +218,26 @@ pub(crate) async fn act(
     AppJson(req): AppJson<ActionRequest>,
 ) -> Result<Json<ActionAnswer>, AppError> {
     console::act(&state, &auth.user, id, req, Utc::now())
+        .await
+        .map(Json)
+}
+
+/// Merge a cluster of reports of one problem into one, all or none.
+#[utoipa::path(post, path = "/v1/console/reports/merge", tag = "console", security(("console" = [])),
+    request_body = MergeRequest,
+    responses(
+        (status = 200, description = "Every report named was merged into the target", body = MergeAnswer),
+        (status = 400, description = "No report named, too many, or one named twice", body = ApiError),
+        (status = 403, description = "A report or the target is another team's", body = ApiError),
+        (status = 404, description = "A report named does not exist", body = ApiError),
+        (status = 409, description = "Refused in words, nothing merged: one report moved on since it was seen, or cannot be merged", body = ApiError),
+    ))]
+pub(crate) async fn merge(
+    State(state): State<AppState>,
+    auth: ConsoleAuth,
+    AppJson(req): AppJson<MergeRequest>,
+) -> Result<Json<MergeAnswer>, AppError> {
+    console::merge(&state, &auth.user, req, Utc::now())
         .await
         .map(Json)
 }

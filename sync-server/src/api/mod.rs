@@ -146,6 +146,7 @@ pub fn app(state: AppState) -> Router {
         .route("/v1/console/reports", get(console::reports))
         .route("/v1/console/reports/{id}", get(console::report))
         .route("/v1/console/reports/{id}/actions", post(console::act))
+        .route("/v1/console/reports/merge", post(console::merge))
         .route("/v1/console/photos/{sha256}", get(console::photo))
         .route("/v1/console/photos/{sha256}/thumb", get(console::thumb))
         .route("/v1/console/events", get(console::events))

@@ -32,6 +32,7 @@ use utoipa::{Modify, OpenApi};
         super::console::reports,
         super::console::report,
         super::console::act,
+        super::console::merge,
         super::console::photo,
         super::console::thumb,
         super::console::events,

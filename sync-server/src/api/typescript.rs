@@ -19,8 +19,8 @@ use std::any::TypeId;
 use chrono::{DateTime, Utc};
 use gridwalk_protocol::console::{
     Account, ActionAnswer, ActionRequest, AuditEntry, Conflict, Department, DeviceRow,
-    EnrolledDevice, Evaluation, GroupBy, IntakeHealth, NewPassword, Person, QueueSort,
-    ReportDetail, ReportPage, Resolve, Session, SignIn,
+    EnrolledDevice, Evaluation, GroupBy, IntakeHealth, MergeAnswer, MergeRequest, NewPassword,
+    Person, QueueSort, ReportDetail, ReportPage, Resolve, Session, SignIn,
 };
 use gridwalk_protocol::typescript::{Declarations, SHARED_MODULE, WRITE_VAR, check_fresh, shared};
 use gridwalk_protocol::{DeviceId, ReportId};
@@ -142,6 +142,7 @@ routes! {
         reports = GET "/v1/console/reports" query(state: Option<String>, street: Option<String>, community: Option<String>, cell: Option<String>, kind: Option<String>, category: Option<String>, inspector: Option<String>, team: Option<String>, department: Option<String>, urgency: Option<String>, source: Option<String>, flags: Option<String>, due: Option<String>, from: Option<DateTime<Utc>>, to: Option<DateTime<Utc>>, q: Option<String>, sort: Option<QueueSort>, after: Option<String>, limit: Option<usize>) -> ReportPage;
         report = GET "/v1/console/reports/{id}" path(id: ReportId) -> ReportDetail;
         act = POST "/v1/console/reports/{id}/actions" path(id: ReportId) body(ActionRequest) -> ActionAnswer;
+        merge = POST "/v1/console/reports/merge" body(MergeRequest) -> MergeAnswer;
         devices = GET "/v1/console/devices" -> Vec<DeviceRow>;
         health = GET "/v1/console/health" -> IntakeHealth;
         conflicts = GET "/v1/console/conflicts" -> Vec<Conflict>;

@@ -123,7 +123,7 @@ impl Act {
     #[must_use]
     pub fn of(action: &CaseAction) -> Act {
         match action {
-            CaseAction::Approve
+            CaseAction::Approve { .. }
             | CaseAction::Return { .. }
             | CaseAction::Reject { .. }
             | CaseAction::Merge { .. } => Act::Review,
@@ -365,7 +365,7 @@ mod tests {
 
     #[test]
     fn case_actions_are_review_dispatch_or_handling() {
-        assert_eq!(Act::of(&CaseAction::Approve), Act::Review);
+        assert_eq!(Act::of(&CaseAction::approve()), Act::Review);
         assert_eq!(
             Act::of(&CaseAction::Merge {
                 into: gridwalk_protocol::ReportId::new()

@@ -15,14 +15,22 @@
 //! A step is applied in one transaction: the store locks the report and loads a
 //! [`StepSnapshot`], [`plan_step`] decides everything the step writes ([`StepWrites`]: the
 //! state, the case event, a case number to take, a dispatch with its deadline, tasks to open
-//! or close, the feed rows to touch), and the store writes exactly that.
+//! or close, a leader's correction, the feed rows to touch), and the store writes exactly
+//! that.
+//!
+//! A registration may carry the leader's correction of the report
+//! ([`super::corrections`]), and is refused while the report is likely a duplicate of
+//! another one still standing, unless the leader saw that ([`super::duplicates::warning`]).
 
 use chrono::{DateTime, Utc};
+use gridwalk_protocol::console::Correction;
 use gridwalk_protocol::message::{Message, msg};
-use gridwalk_protocol::{CaseState, DeviceId, PhotoRef, Report, ReportId, TaskId, UserId};
+use gridwalk_protocol::{CaseState, DeviceId, PhotoRef, Report, ReportId, TaskId, UserId, Version};
 
+use super::corrections::{self, Corrected};
+use super::duplicates::{self, Linked};
 use super::model::{Author, Touch};
-use super::rules::CaseRules;
+use super::reference::Reference;
 
 /// What someone does to a report or case.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -32,7 +40,7 @@ pub enum Action {
     /// A changed report lists a photo the centre does not hold yet.
     PhotosAdded,
     /// A team leader accepts it as a case (立案).
-    Approve,
+    Approve(Approval),
     /// A team leader sends it back to the inspector to change.
     Return { comment: String },
     /// The inspector changed a returned report and sent it again.
@@ -50,14 +58,28 @@ pub enum Action {
     Verify { passed: bool },
 }
 
+/// How a report is registered: with the leader's correction, if any, and whether they
+/// saw the likely-duplicate warning.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Approval {
+    pub correct: Option<Correction>,
+    pub despite_duplicate: bool,
+}
+
 impl Action {
+    /// A plain registration: nothing corrected, no warning seen.
+    #[must_use]
+    pub fn approve() -> Self {
+        Action::Approve(Approval::default())
+    }
+
     /// The action's name in the audit trail.
     #[must_use]
     pub fn name(&self) -> &'static str {
         match self {
             Action::PhotosComplete => "photos_complete",
             Action::PhotosAdded => "photos_added",
-            Action::Approve => "approve",
+            Action::Approve(_) => "approve",
             Action::Return { .. } => "return",
             Action::Resubmit => "resubmit",
             Action::Reject { .. } => "reject",
@@ -94,13 +116,13 @@ pub fn next(id: ReportId, state: CaseState, action: &Action) -> Result<CaseState
     let to = match (state, action) {
         (S::AwaitingPhotos, A::PhotosComplete) => S::PendingReview,
         (S::PendingReview, A::PhotosAdded) => S::AwaitingPhotos,
-        (S::AwaitingPhotos, A::Approve) => {
+        (S::AwaitingPhotos, A::Approve(_)) => {
             return Err(msg!(PHOTOS_ARRIVING));
         }
         (S::AwaitingPhotos | S::PendingReview, A::Return { .. }) => S::Returned,
         (S::AwaitingPhotos | S::PendingReview | S::Returned, A::Reject { .. }) => S::Rejected,
         (S::AwaitingPhotos | S::PendingReview | S::Returned, A::Merge { .. }) => S::Merged,
-        (S::PendingReview, A::Approve) => S::Registered,
+        (S::PendingReview, A::Approve(_)) => S::Registered,
         (S::Returned, A::Resubmit) => S::PendingReview,
         (S::Registered, A::Dispatch { .. }) => S::Dispatched,
         (S::Dispatched, A::Handled) => S::Handled,
@@ -189,6 +211,12 @@ pub struct MergeTarget {
 pub struct StepSnapshot {
     pub state: CaseState,
     pub record: Report,
+    pub version: Version,
+    /// The report it is marked a likely duplicate of.
+    pub duplicate_of: Option<ReportId>,
+    /// For a registration: the reports linked to it by the likely-duplicate mark, either
+    /// way ([`duplicates::warning`]).
+    pub linked: Vec<Linked>,
     pub deleted: bool,
     pub case_no: Option<String>,
     /// For a merge: the target (`None`: there is no such report).
@@ -247,6 +275,8 @@ pub enum CaseChange {
 #[derive(Debug, Clone, PartialEq)]
 pub struct StepWrites {
     pub to: CaseState,
+    /// The leader's correction at 立案: the report's next version, written first.
+    pub correction: Option<Corrected>,
     /// The centre's word to the inspector, if the step has one.
     pub note: Option<String>,
     /// Register the case: take the next case number of this local day (`20261121`).
@@ -281,10 +311,14 @@ pub enum Stepped {
     Refused(Message),
 }
 
-/// Decides a step on report `req.report`, held as `snap`, with deadlines counted by `rules`.
+/// Decides a step on report `req.report`, held as `snap`, with deadlines counted by the
+/// case rules of `reference` (and a correction checked against its code tables).
 #[must_use]
-pub fn plan_step(req: &StepRequest, snap: &StepSnapshot, rules: &CaseRules) -> StepPlan {
+pub fn plan_step(req: &StepRequest, snap: &StepSnapshot, reference: &Reference) -> StepPlan {
     let id = req.report;
+    let Some(rules) = reference.rules.as_ref() else {
+        return StepPlan::Refused(msg!(RULES_NOT_LOADED));
+    };
     if snap.deleted {
         return StepPlan::Refused(msg!(CASE_REMOVED, report = id));
     }
@@ -298,6 +332,7 @@ pub fn plan_step(req: &StepRequest, snap: &StepSnapshot, rules: &CaseRules) -> S
     let reporter = snap.record.reporter;
     let mut w = StepWrites {
         to,
+        correction: None,
         note: None,
         register_day: None,
         merged_into: None,
@@ -317,7 +352,28 @@ pub fn plan_step(req: &StepRequest, snap: &StepSnapshot, rules: &CaseRules) -> S
         touches: vec![Touch::report(id, reporter)],
     };
     match &req.action {
-        Action::Approve => w.register_day = Some(rules.case_day(req.at)),
+        Action::Approve(approval) => {
+            if !approval.despite_duplicate
+                && let Some(warning) =
+                    duplicates::warning(&snap.record, snap.duplicate_of, &snap.linked, |r| {
+                        reference.table(&r.code_table_version)
+                    })
+            {
+                return StepPlan::Refused(warning);
+            }
+            if let Some(c) = &approval.correct {
+                let table = reference.table(&snap.record.code_table_version);
+                match corrections::correct(&snap.record, snap.version, c, table, req.at) {
+                    Err(why) => return StepPlan::Refused(why),
+                    Ok(Some(done)) => {
+                        w.note = Some(done.note.to_json());
+                        w.correction = Some(done);
+                    }
+                    Ok(None) => {}
+                }
+            }
+            w.register_day = Some(rules.case_day(req.at));
+        }
         Action::Return { comment: words } | Action::Reject { reason: words } => {
             w.note = Some(words.trim().to_owned());
             w.event.text.clone_from(&w.note);
@@ -417,7 +473,7 @@ mod tests {
                 S::Returned,
             ),
             (Action::Resubmit, S::PendingReview),
-            (Action::Approve, S::Registered),
+            (Action::approve(), S::Registered),
             (
                 Action::Dispatch {
                     department: "环卫所".into(),
@@ -438,7 +494,7 @@ mod tests {
     fn final_states_take_nothing_more() {
         for s in [S::Rejected, S::Merged, S::Closed] {
             for a in [
-                Action::Approve,
+                Action::approve(),
                 Action::Resubmit,
                 Action::Handled,
                 Action::Verify { passed: true },
@@ -451,7 +507,7 @@ mod tests {
 
     #[test]
     fn out_of_turn_actions_are_refused_in_words() {
-        let e = go(S::AwaitingPhotos, Action::Approve).expect_err("photos first");
+        let e = go(S::AwaitingPhotos, Action::approve()).expect_err("photos first");
         assert!(e.contains("photos are still arriving"), "{e}");
         let e = go(S::PendingReview, Action::Handled).expect_err("not dispatched");
         assert!(
@@ -509,7 +565,7 @@ mod tests {
         vec![
             Action::PhotosComplete,
             Action::PhotosAdded,
-            Action::Approve,
+            Action::approve(),
             Action::Return {
                 comment: "补拍".into(),
             },
@@ -547,7 +603,7 @@ mod tests {
         match (state, action) {
             (S::AwaitingPhotos, A::PhotosComplete) => Some(S::PendingReview),
             (S::PendingReview, A::PhotosAdded) => Some(S::AwaitingPhotos),
-            (S::PendingReview, A::Approve) => Some(S::Registered),
+            (S::PendingReview, A::Approve(_)) => Some(S::Registered),
             (S::AwaitingPhotos | S::PendingReview, A::Return { .. }) => Some(S::Returned),
             (S::AwaitingPhotos | S::PendingReview | S::Returned, A::Reject { .. }) => {
                 Some(S::Rejected)
@@ -577,7 +633,7 @@ mod tests {
                         assert!(
                             why.contains(if final_state {
                                 "nothing more can be done"
-                            } else if state == S::AwaitingPhotos && action == Action::Approve {
+                            } else if state == S::AwaitingPhotos && action == Action::approve() {
                                 "photos are still arriving"
                             } else {
                                 "cannot be"
@@ -590,15 +646,22 @@ mod tests {
         }
     }
 
-    fn rules() -> CaseRules {
-        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../fixtures/case-rules.json");
-        CaseRules::from_json(&std::fs::read_to_string(path).expect("rules")).expect("rules")
+    fn reference() -> Reference {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../fixtures");
+        let read = |f: &str| std::fs::read_to_string(format!("{dir}/{f}")).expect(f);
+        let rules =
+            crate::domain::rules::CaseRules::from_json(&read("case-rules.json")).expect("rules");
+        let table = gridwalk_protocol::CodeTable::from_json(&read("codes.json")).expect("table");
+        Reference::new([table], Some(rules))
     }
 
     fn snapshot(state: CaseState) -> StepSnapshot {
         StepSnapshot {
             state,
             record: gridwalk_protocol::testing::report(),
+            version: 1,
+            duplicate_of: None,
+            linked: vec![],
             deleted: false,
             case_no: None,
             merge_target: None,
@@ -626,12 +689,12 @@ mod tests {
 
     #[test]
     fn a_step_plans_everything_it_writes() {
-        let rules = rules();
+        let reference = reference();
         let snap = snapshot(S::PendingReview);
         let approve = writes(plan_step(
-            &request(Action::Approve, S::PendingReview),
+            &request(Action::approve(), S::PendingReview),
             &snap,
-            &rules,
+            &reference,
         ));
         assert_eq!(approve.to, S::Registered);
         assert_eq!(
@@ -656,7 +719,7 @@ mod tests {
                 S::PendingReview,
             ),
             &snap,
-            &rules,
+            &reference,
         ));
         assert_eq!(back.note.as_deref(), Some("补拍编号"));
         assert_eq!(back.event.text.as_deref(), Some("补拍编号"));
@@ -670,7 +733,7 @@ mod tests {
                 S::Registered,
             ),
             &registered,
-            &rules,
+            &reference,
         ));
         let Some(CaseChange::Dispatch { department, due_at }) = &dispatch.case else {
             panic!("no dispatch: {dispatch:?}")
@@ -683,7 +746,7 @@ mod tests {
         let handled = writes(plan_step(
             &request(Action::Handled, S::Dispatched),
             &dispatched,
-            &rules,
+            &reference,
         ));
         let task = handled.open_task.clone().expect("a verification task");
         assert_eq!(
@@ -703,7 +766,7 @@ mod tests {
 
     #[test]
     fn steps_that_cannot_be_done_say_why() {
-        let rules = rules();
+        let reference = reference();
         let mut gone = snapshot(S::PendingReview);
         gone.deleted = true;
         let refused = |plan: StepPlan| match plan {
@@ -712,9 +775,9 @@ mod tests {
         };
         assert!(
             refused(plan_step(
-                &request(Action::Approve, S::PendingReview),
+                &request(Action::approve(), S::PendingReview),
                 &gone,
-                &rules
+                &reference
             ))
             .contains("removed at the centre")
         );
@@ -725,7 +788,8 @@ mod tests {
             S::PendingReview,
         );
         assert!(
-            refused(plan_step(&merge, &snapshot(S::PendingReview), &rules)).contains("no report")
+            refused(plan_step(&merge, &snapshot(S::PendingReview), &reference))
+                .contains("no report")
         );
 
         let mut handled = snapshot(S::Handled);
@@ -738,13 +802,13 @@ mod tests {
             note: Some("还有垃圾".into()),
             photos: vec![],
         });
-        assert!(refused(plan_step(&verify, &handled, &rules)).contains("another inspector"));
+        assert!(refused(plan_step(&verify, &handled, &reference)).contains("another inspector"));
         verify.by = Author {
             user: Some(assignee),
             device: Some(DeviceId::new()),
             mutation: Some(7),
         };
-        let fail = writes(plan_step(&verify, &handled, &rules));
+        let fail = writes(plan_step(&verify, &handled, &reference));
         assert_eq!(fail.to, S::Dispatched);
         assert!(matches!(fail.case, Some(CaseChange::Rework { .. })));
         assert_eq!(fail.event.text.as_deref(), Some("还有垃圾"));
@@ -755,6 +819,70 @@ mod tests {
             note: None,
             photos: vec![],
         });
-        assert!(refused(plan_step(&other, &handled, &rules)).contains("is not open"));
+        assert!(refused(plan_step(&other, &handled, &reference)).contains("is not open"));
+    }
+
+    #[test]
+    fn a_registration_corrects_the_report_and_waits_on_a_likely_duplicate() {
+        use gridwalk_protocol::console::{CategoryChoice, Correction};
+
+        let reference = reference();
+        let mut snap = snapshot(S::PendingReview);
+        // Observed before the step (its time), as a report being registered is.
+        snap.record = gridwalk_protocol::testing::report_at(
+            113.0631,
+            22.5983,
+            "2026-11-23T02:00:00Z".parse().expect("time"),
+        );
+        let correct = Correction {
+            version: 1,
+            category: Some(CategoryChoice {
+                kind: gridwalk_protocol::Kind::Event,
+                category: "0504".parse().expect("code"),
+            }),
+            description: None,
+            address: Some("建设路 14 号".into()),
+        };
+        let approve = |correct: Option<Correction>, despite_duplicate| {
+            request(
+                Action::Approve(Approval {
+                    correct,
+                    despite_duplicate,
+                }),
+                S::PendingReview,
+            )
+        };
+        let w = writes(plan_step(
+            &approve(Some(correct.clone()), false),
+            &snap,
+            &reference,
+        ));
+        let c = w.correction.expect("a version by the leader");
+        assert_eq!(c.record.category.as_str(), "0504");
+        assert_eq!(c.record.address, "建设路 14 号");
+        assert_eq!(w.note, Some(c.note.to_json()), "the inspector is told");
+        assert_eq!(w.register_day.as_deref(), Some("20261123"));
+
+        // Marked a likely duplicate of a report still waiting: refused, naming it, until
+        // the leader says they saw it.
+        let first = gridwalk_protocol::testing::report();
+        let mut dup = snap.clone();
+        dup.duplicate_of = Some(first.id);
+        dup.linked = vec![Linked {
+            record: first,
+            state: S::PendingReview,
+            duplicate_of: None,
+            case_no: None,
+            reporter_name: "李晓明".into(),
+        }];
+        let StepPlan::Refused(why) =
+            plan_step(&approve(Some(correct.clone()), false), &dup, &reference)
+        else {
+            panic!("registered a likely duplicate unwarned")
+        };
+        assert_eq!(why.code, "case.likely_duplicate");
+        let w = writes(plan_step(&approve(Some(correct), true), &dup, &reference));
+        assert!(w.correction.is_some());
+        assert_eq!(w.to, S::Registered);
     }
 }

@@ -3,12 +3,22 @@
 //! category code) observed within 50 m and 24 h of it. It is only *marked*, pointing at
 //! the earliest such report; the team leader decides whether to merge.
 //!
+//! Registering (立案) a report that is linked by the mark to another one still standing is
+//! refused until the person says they saw the warning ([`warning`]): a report marked a
+//! likely duplicate of one that is not rejected, merged or closed, and a report that a
+//! registered, dispatched or handled case is marked a likely duplicate of (registering it
+//! would make a second case of one problem). A report only later reports duplicate is no
+//! reason to warn: registering the earliest report is the right step, and the later ones
+//! are merged into it. The warning names the other report as people know it (its case
+//! number, or its category, reporter and time) with the distance and time between them.
+//!
 //! Positions are WGS-84 or CGCS2000, which agree to well under a metre for this purpose,
 //! so distances are great-circle (haversine) distances on the raw coordinates.
 
 use chrono::{DateTime, TimeDelta, Utc};
 use geo::{Distance, Haversine, Point};
-use gridwalk_protocol::{Report, ReportId};
+use gridwalk_protocol::message::{Message, msg};
+use gridwalk_protocol::{CaseState, CodeTable, Report, ReportId};
 
 /// How close counts as the same place.
 pub const RADIUS_M: f64 = 50.0;
@@ -60,6 +70,79 @@ pub fn likely_duplicate_of(report: &Report, candidates: &[Candidate]) -> Option<
         .filter(|c| Haversine.distance(here, Point::new(c.lon, c.lat)) <= RADIUS_M)
         .min_by_key(|c| (c.observed_at, c.id))
         .map(|c| c.id)
+}
+
+/// A report linked to one being registered by the likely-duplicate mark (either way), as
+/// held, with its reporter's name.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Linked {
+    pub record: Report,
+    pub state: CaseState,
+    pub duplicate_of: Option<ReportId>,
+    pub case_no: Option<String>,
+    pub reporter_name: String,
+}
+
+/// Whether registering `report` (marked a likely duplicate of `duplicate_of`) should wait
+/// for the person to confirm, and the warning naming the other report, given the reports
+/// `linked` to it by the mark and a code table to name categories with (`table_of` a
+/// record's code table). Cases come first, then the report seen first.
+pub fn warning<'a>(
+    report: &Report,
+    duplicate_of: Option<ReportId>,
+    linked: &[Linked],
+    table_of: impl Fn(&Report) -> Option<&'a CodeTable>,
+) -> Option<Message> {
+    let standing = |l: &&Linked| {
+        let earlier = Some(l.record.id) == duplicate_of
+            && !matches!(
+                l.state,
+                CaseState::Rejected | CaseState::Merged | CaseState::Closed
+            );
+        let a_case = l.duplicate_of == Some(report.id)
+            && matches!(
+                l.state,
+                CaseState::Registered | CaseState::Dispatched | CaseState::Handled
+            );
+        l.record.id != report.id && (earlier || a_case)
+    };
+    let other = linked
+        .iter()
+        .filter(standing)
+        .min_by_key(|l| (l.case_no.is_none(), l.record.observed_at, l.record.id))?;
+    let metres = Haversine
+        .distance(
+            Point::new(report.location.lon, report.location.lat),
+            Point::new(other.record.location.lon, other.record.location.lat),
+        )
+        .round();
+    let minutes = (report.observed_at - other.record.observed_at)
+        .num_minutes()
+        .abs();
+    Some(match &other.case_no {
+        Some(case_no) => msg!(
+            LIKELY_DUPLICATE_CASE,
+            case_no = case_no,
+            metres = metres,
+            minutes = minutes
+        ),
+        None => {
+            let r = &other.record;
+            let name = table_of(r)
+                .and_then(|t| t.get(r.kind, &r.category))
+                .map(|c| format!(" {}", c.name))
+                .unwrap_or_default();
+            msg!(
+                LIKELY_DUPLICATE,
+                category = format!("{}{name}", r.category.as_str()),
+                reporter = &other.reporter_name,
+                observed_at = r.observed_at.format("%Y-%m-%d %H:%M"),
+                state = other.state.as_str(),
+                metres = metres,
+                minutes = minutes
+            )
+        }
+    })
 }
 
 #[cfg(test)]
@@ -119,5 +202,66 @@ mod tests {
         ] {
             assert!(Haversine.distance(centre, Point::new(lon, lat)) > RADIUS_M);
         }
+    }
+
+    fn linked(r: &Report, state: CaseState, case_no: Option<&str>) -> Linked {
+        Linked {
+            record: r.clone(),
+            state,
+            duplicate_of: None,
+            case_no: case_no.map(str::to_owned),
+            reporter_name: "李晓明".into(),
+        }
+    }
+
+    fn table() -> CodeTable {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../fixtures/codes.json");
+        CodeTable::from_json(&std::fs::read_to_string(path).expect("table")).expect("table")
+    }
+
+    #[test]
+    fn registering_a_likely_duplicate_of_a_standing_report_is_warned_naming_it() {
+        let t = "2026-11-20T09:00:00+08:00"
+            .parse::<DateTime<Utc>>()
+            .expect("time");
+        let table = table();
+        let tables = |_: &Report| Some(&table);
+        let first = report(113.0631, 22.5983, t);
+        let mut later = report(113.0631, 22.5986, t + TimeDelta::minutes(90));
+        later.observed_at = later
+            .observed_at
+            .with_timezone(&chrono::FixedOffset::east_opt(8 * 3600).expect("offset"));
+        let warn = |state, case_no| {
+            warning(
+                &later,
+                Some(first.id),
+                &[linked(&first, state, case_no)],
+                tables,
+            )
+        };
+        let w = warn(CaseState::PendingReview, None).expect("warned");
+        assert_eq!(w.code, "case.likely_duplicate");
+        assert_eq!(w.params["category"], "0507 乱堆物堆料");
+        assert_eq!(w.params["reporter"], "李晓明");
+        assert_eq!(w.params["metres"], "33");
+        assert_eq!(w.params["minutes"], "90");
+        assert_eq!(w.params["state"], "pending_review");
+        let case = warn(CaseState::Dispatched, Some("20261120-0003")).expect("warned");
+        assert_eq!(case.code, "case.likely_duplicate_case");
+        assert_eq!(case.params["case_no"], "20261120-0003");
+        for done in [CaseState::Rejected, CaseState::Merged, CaseState::Closed] {
+            assert_eq!(warn(done, None), None, "{done:?}");
+        }
+        assert_eq!(warning(&later, None, &[], tables), None);
+
+        // The earlier report, being registered: later ones still waiting are no reason to
+        // wait; one of them already a case is.
+        let mut dup = linked(&later, CaseState::PendingReview, None);
+        dup.duplicate_of = Some(first.id);
+        assert_eq!(warning(&first, None, &[dup.clone()], tables), None);
+        dup.state = CaseState::Registered;
+        dup.case_no = Some("20261120-0004".into());
+        let w = warning(&first, None, &[dup], tables).expect("a case already");
+        assert_eq!(w.params["case_no"], "20261120-0004");
     }
 }

@@ -163,12 +163,13 @@ fn report_change(s: &StoredReport) -> Change {
             received_at: s.received_at,
             duplicate_of: s.duplicate_of,
             // The note is for the inspector while it says why the report stands where it
-            // does; after a resubmission it is history (the console keeps it).
-            note: s.note.clone().filter(|_| {
+            // does; after a resubmission it is history (the console keeps it). A leader's
+            // correction at 立案 stays the centre's word on the report from then on.
+            note: s.note.clone().filter(|note| {
                 matches!(
                     s.state,
                     CaseState::Returned | CaseState::Rejected | CaseState::Merged
-                )
+                ) || super::corrections::is_correction_note(note)
             }),
             case_no: s.case_no.clone(),
             merged_into: s.merged_into,
@@ -260,5 +261,44 @@ mod tests {
         );
         let empty = page(40, 0);
         assert_eq!(window(&empty, 5, 50).2, 50, "never back");
+    }
+
+    #[test]
+    fn the_inspector_keeps_a_leaders_correction_note_while_other_notes_pass() {
+        let held = |state, note: &str| StoredReport {
+            report: gridwalk_protocol::testing::report(),
+            state,
+            version: 2,
+            received_at: chrono::Utc::now(),
+            duplicate_of: None,
+            deleted_at: None,
+            note: Some(note.to_owned()),
+            merged_into: None,
+            case_no: None,
+        };
+        let note_of = |s: &StoredReport| match report_change(s) {
+            Change::Report(c) => c.note,
+            other => panic!("{other:?}"),
+        };
+        let r = gridwalk_protocol::testing::report();
+        let mut to = r.clone();
+        to.description = "店外经营".into();
+        let corrected = super::super::corrections::note(&r, &to).to_json();
+        for state in [
+            CaseState::Registered,
+            CaseState::Dispatched,
+            CaseState::Closed,
+        ] {
+            assert_eq!(note_of(&held(state, &corrected)), Some(corrected.clone()));
+            assert_eq!(
+                note_of(&held(state, "请补拍")),
+                None,
+                "a return's words are history"
+            );
+        }
+        assert_eq!(
+            note_of(&held(CaseState::Returned, "请补拍")).as_deref(),
+            Some("请补拍")
+        );
     }
 }

@@ -15,6 +15,8 @@
 //! - [`place`]: the centre's cell and location flags for a report, and the device's claim
 //!   kept beside them.
 //! - [`conflicts`]: an operator's resolution of a conflict.
+//! - [`corrections`]: a team leader's correction of a report at 立案, and what the
+//!   inspector is told of it.
 //! - [`queue`]: the console's work queues: filters, orders, cursors, and the n-grams
 //!   search looks reports up by.
 //! - [`chain`]: what of each stored row is hash-chained, and how the chains are judged.
@@ -30,6 +32,7 @@ pub mod calendar;
 pub mod cases;
 pub mod chain;
 pub mod conflicts;
+pub mod corrections;
 pub mod duplicates;
 pub mod edits;
 pub mod evaluation;

@@ -8,7 +8,8 @@ use chrono::{DateTime, Duration, Utc};
 use gridwalk_evidence::package;
 use gridwalk_protocol::console::{
     ActionAnswer, ActionRequest, CaseAction, Conflict, ConsoleReport, Department, DeviceRow,
-    IntakeHealth, ReportDetail, ReportPage, Resolve, Seal, Session, VersionInfo,
+    IntakeHealth, MAX_MERGE, MergeAnswer, MergeRequest, ReportDetail, ReportPage, Resolve, Seal,
+    Session, VersionInfo,
 };
 use gridwalk_protocol::message::msg;
 use gridwalk_protocol::validate::MAX_NOTE_CHARS;
@@ -20,12 +21,13 @@ use crate::auth;
 use crate::domain::access::{
     Act, Reach, SIGN_IN_WINDOW_MINUTES, Subject, Who, allows, decide, reach, sign_in_allowed,
 };
-use crate::domain::cases::{Action, StepRequest, Stepped};
+use crate::domain::cases::{Action, Approval, StepRequest, Stepped};
 use crate::domain::chain;
 use crate::domain::conflicts;
 use crate::domain::model::{Author, User};
 use crate::domain::queue;
 use crate::error::AppError;
+use crate::store::StoreError;
 
 /// Signs someone in to the console; the same answer for an unknown login and a wrong
 /// password, so the form does not tell which logins exist.
@@ -236,7 +238,13 @@ pub async fn act(
         }
     }
     let action = match req.action {
-        CaseAction::Approve => Action::Approve,
+        CaseAction::Approve {
+            correct,
+            despite_duplicate,
+        } => Action::Approve(Approval {
+            correct,
+            despite_duplicate,
+        }),
         CaseAction::Return { comment } => Action::Return { comment },
         CaseAction::Reject { reason } => Action::Reject { reason },
         CaseAction::Merge { into } => Action::Merge { into },
@@ -280,6 +288,81 @@ pub async fn act(
     }
 }
 
+/// Folds a cluster of reports of one problem into one (`req.into`), all or none: each as
+/// the person saw it, every one and the target in their reach. If any step is refused
+/// (someone acted first, one cannot be merged), nothing is merged and the answer says which
+/// and why.
+#[tracing::instrument(skip_all, fields(user = %user.id, into = %req.into))]
+pub async fn merge(
+    state: &AppState,
+    user: &User,
+    req: MergeRequest,
+    now: DateTime<Utc>,
+) -> Result<MergeAnswer, AppError> {
+    let store = state.store.as_ref();
+    let who = Who::from(user);
+    decide(&who, Act::Review, Subject::Any)?;
+    let n = req.reports.len();
+    if n == 0 || n > MAX_MERGE {
+        return Err(AppError::BadRequest(msg!(
+            MERGE_COUNT,
+            max = MAX_MERGE,
+            n = n
+        )));
+    }
+    let mut seen = std::collections::HashSet::new();
+    if let Some(twice) = req.reports.iter().find(|r| !seen.insert(r.id)) {
+        return Err(AppError::BadRequest(msg!(MERGE_TWICE, report = twice.id)));
+    }
+    let ids: Vec<ReportId> = req.reports.iter().map(|r| r.id).collect();
+    let held = store.console_reports_by_id(&ids).await?;
+    for id in &ids {
+        let item = held
+            .iter()
+            .find(|r| r.report.id == *id)
+            .ok_or_else(|| AppError::NotFound(msg!(NO_REPORT, id = id)))?;
+        decide(&who, Act::Review, case_of(item))?;
+    }
+    // The same answer for a target that does not exist as for another team's.
+    let target = store.console_reports_by_id(&[req.into]).await?.pop();
+    let subject = target.as_ref().map_or(
+        Subject::Case {
+            team: None,
+            department: None,
+        },
+        case_of,
+    );
+    decide(&who, Act::Review, subject)
+        .map_err(|_| AppError::Forbidden(msg!(MERGE_ACROSS_TEAMS, into = req.into)))?;
+    let reference = state
+        .reference
+        .with_rules(store, std::iter::empty())
+        .await?;
+    let steps: Vec<StepRequest> = req
+        .reports
+        .iter()
+        .map(|r| StepRequest {
+            report: r.id,
+            action: Action::Merge { into: req.into },
+            seen: Some(r.seen_state),
+            by: Author::person(user.id),
+            at: now,
+            task: None,
+        })
+        .collect();
+    match store.steps(&steps, reference).await {
+        Ok(_) => {
+            tracing::info!(merged = n, "cluster merged");
+            Ok(MergeAnswer {
+                into: req.into,
+                merged: ids,
+            })
+        }
+        Err(StoreError::Refused(why)) => Err(AppError::Refused(msg!(MERGE_REFUSED).because(why))),
+        Err(e) => Err(e.into()),
+    }
+}
+
 /// A report as the access rule's subject: its reporter's team and its department.
 fn case_of(r: &ConsoleReport) -> Subject<'_> {
     Subject::Case {
@@ -305,8 +388,8 @@ pub async fn detail(state: &AppState, user: &User, id: ReportId) -> Result<Repor
     related.retain(|r| decide(&who, Act::SeeReports, case_of(r)).is_ok());
     let mut versions = Vec::new();
     for v in store.report_versions(id).await? {
-        let by_name = match v.by.user {
-            Some(u) => store.user(u).await?.map(|u| u.name),
+        let by = match v.by.user {
+            Some(u) => store.user(u).await?,
             None => None,
         };
         versions.push(VersionInfo {
@@ -314,7 +397,8 @@ pub async fn detail(state: &AppState, user: &User, id: ReportId) -> Result<Repor
             record: v.record,
             patch: v.patch,
             by_user: v.by.user,
-            by_name,
+            by_role: by.as_ref().map(|u| u.person().role),
+            by_name: by.map(|u| u.name),
             by_device: v.by.device,
             mutation: v.by.mutation,
             at: v.at,

@@ -66,6 +66,10 @@ pub enum StoreError {
     /// A value the database cannot hold (a number too large).
     #[error("{0}")]
     Invalid(gridwalk_protocol::Message),
+    /// One step of a unit of several was refused, in words; nothing of the unit was
+    /// written.
+    #[error("{0}")]
+    Refused(gridwalk_protocol::Message),
 }
 
 impl StoreError {
@@ -264,6 +268,14 @@ pub trait ReportStore: Send + Sync {
     async fn delete_report(&self, id: ReportId, at: DateTime<Utc>) -> StoreResult<()>;
     /// Applies one step of the case loop in one transaction.
     async fn step(&self, step: &StepRequest, reference: Arc<Reference>) -> StoreResult<Stepped>;
+    /// Applies several steps in one transaction, all or none: each report's row is locked
+    /// first (in ID order, with the merge target's), then the steps are taken in order; the
+    /// first refused rolls everything back and comes back as [`StoreError::Refused`].
+    async fn steps(
+        &self,
+        steps: &[StepRequest],
+        reference: Arc<Reference>,
+    ) -> StoreResult<Vec<Stepped>>;
     /// Writes a resolution: the report's next version and the conflict marked resolved,
     /// in one transaction, if neither changed since it was decided (else
     /// [`StoreError::Stale`]). Returns the report's version.
@@ -352,7 +364,7 @@ pub trait ConsoleStore: Send + Sync {
     /// These reports, as [`ConsoleStore::console_reports`] shows them, oldest first.
     async fn console_reports_by_id(&self, ids: &[ReportId]) -> StoreResult<Vec<ConsoleReport>>;
     /// Reports related to this one: the one it likely duplicates, those that likely
-    /// duplicate it, and those merged into it.
+    /// duplicate it or the same one (its ≈ cluster), and those merged into it.
     async fn related_reports(&self, id: ReportId) -> StoreResult<Vec<ReportId>>;
     /// Every version of a report, oldest first.
     async fn report_versions(&self, id: ReportId) -> StoreResult<Vec<ReportVersion>>;

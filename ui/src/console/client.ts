@@ -1,7 +1,7 @@
 // Generated from the console's route table (sync-server/src/api/typescript.rs) by
 // `GRIDWALK_WRITE_BINDINGS=1 cargo test -p gridwalk-sync --lib console_client`. Do not edit by hand.
 
-import type { Account, ActionAnswer, ActionRequest, AuditEntry, Conflict, Department, DeviceId, DeviceRow, EnrolledDevice, Evaluation, GroupBy, IntakeHealth, JsonValue, NewPassword, Person, QueueSort, ReportDetail, ReportId, ReportPage, Resolve, Session, SignIn } from "../shared/types";
+import type { Account, ActionAnswer, ActionRequest, AuditEntry, Conflict, Department, DeviceId, DeviceRow, EnrolledDevice, Evaluation, GroupBy, IntakeHealth, JsonValue, MergeAnswer, MergeRequest, NewPassword, Person, QueueSort, ReportDetail, ReportId, ReportPage, Resolve, Session, SignIn } from "../shared/types";
 import { call, link } from "./http";
 
 /** The console's JSON routes, typed; each rejects with a `Failure`. */
@@ -23,6 +23,8 @@ cases, an operator all. */
   report: (id: ReportId) => call<ReportDetail>("GET", `/v1/console/reports/${encodeURIComponent(id)}`),
   /** Approve, return, reject, merge, dispatch or mark handled. */
   act: (id: ReportId, body: ActionRequest) => call<ActionAnswer>("POST", `/v1/console/reports/${encodeURIComponent(id)}/actions`, {}, body),
+  /** Merge a cluster of reports of one problem into one, all or none. */
+  merge: (body: MergeRequest) => call<MergeAnswer>("POST", "/v1/console/reports/merge", {}, body),
   /** Every device, its owner, when it was last heard from and what it still holds. */
   devices: () => call<Array<DeviceRow>>("GET", "/v1/console/devices"),
   /** How intake is going. */

@@ -49,8 +49,8 @@ export async function call<T>(method: string, path: string, query: Query = {}, b
     } catch {
       /* not JSON: keep the status */
     }
-    const said = e.code ? { code: e.code, params: e.params ?? {} } : null;
-    const failure = new Failure(e.error ?? "http", e.message ?? `HTTP ${resp.status}`, {}, said);
+    const said = e.code ? { code: e.code, params: e.params ?? {}, fields: e.fields ?? [], cause: e.cause ?? null } : null;
+    const failure = new Failure(e.error ?? "http", e.message ?? `HTTP ${resp.status}`, {}, said, e.fields ?? []);
     if (failure.kind === "signed_out") for (const f of signedOut) f();
     throw failure;
   }

@@ -20,7 +20,18 @@ export type ActionAnswer = { state: CaseState, case_no: string | null, };
  * `POST /v1/console/reports/{id}/actions`: the action, and the state the person saw (so
  * two people acting on one report at once do not both succeed).
  */
-export type ActionRequest = { seen_state: CaseState, } & ({ "action": "approve" } | { "action": "return", comment: string, } | { "action": "reject", reason: string, } | { "action": "merge", into: ReportId, } | { "action": "dispatch", department: string, } | { "action": "handled" });
+export type ActionRequest = { seen_state: CaseState, } & ({ "action": "approve", 
+/**
+ * What the team leader corrects as they register it: a new version of the report,
+ * made by them, which reaches the inspector's tablet with a note of what changed.
+ */
+correct?: Correction | null, 
+/**
+ * The person saw that the report is likely a duplicate of another one still open
+ * and registers it anyway. Without it such a report is refused
+ * (`case.likely_duplicate`), naming the other report.
+ */
+despite_duplicate?: boolean, } | { "action": "return", comment: string, } | { "action": "reject", reason: string, } | { "action": "merge", into: ReportId, } | { "action": "dispatch", department: string, } | { "action": "handled" });
 
 /**
  * The body of every error answer.
@@ -44,6 +55,16 @@ code?: string,
  * The values the code's sentence names.
  */
 params?: { [key in string]: string }, 
+/**
+ * For a refused form or record: each field's problem as a code, to be said in the
+ * user's language (the sentence's `{problems}` in `params` says them in English).
+ */
+fields?: Array<FieldMessage>, 
+/**
+ * The message the code's sentence passes on as `{reason}` ("nothing was merged:
+ * <why>").
+ */
+cause?: Message, 
 /**
  * For `gap` and `number_reused`: the mutation number the centre expects next.
  */
@@ -77,7 +98,18 @@ subject: string, detail: string | null, };
  * What a team leader or the centre does to a report (the body of
  * `POST /v1/console/reports/{id}/actions`).
  */
-export type CaseAction = { "action": "approve" } | { "action": "return", comment: string, } | { "action": "reject", reason: string, } | { "action": "merge", into: ReportId, } | { "action": "dispatch", department: string, } | { "action": "handled" };
+export type CaseAction = { "action": "approve", 
+/**
+ * What the team leader corrects as they register it: a new version of the report,
+ * made by them, which reaches the inspector's tablet with a note of what changed.
+ */
+correct?: Correction | null, 
+/**
+ * The person saw that the report is likely a duplicate of another one still open
+ * and registers it anyway. Without it such a report is refused
+ * (`case.likely_duplicate`), naming the other report.
+ */
+despite_duplicate?: boolean, } | { "action": "return", comment: string, } | { "action": "reject", reason: string, } | { "action": "merge", into: ReportId, } | { "action": "dispatch", department: string, } | { "action": "handled" };
 
 /**
  * One step of the case loop, as the audit trail shows it.
@@ -128,6 +160,11 @@ export type CaseState = "awaiting_photos" | "pending_review" | "returned" | "rej
  * One leaf of the table: what an inspector picks.
  */
 export type Category = { kind: Kind, code: CategoryCode, major_name: string, name: string, name_en: string | null, };
+
+/**
+ * A category as chosen: its kind and its code (大类 + 小类).
+ */
+export type CategoryChoice = { kind: Kind, category: CategoryCode, };
 
 /**
  * A category code: 2-digit major class (大类) followed by the minor class (小类) — 2 digits
@@ -204,6 +241,18 @@ photos_arrived: Array<PhotoId>, case: CaseInfo | null,
  * report's `cell` and `location_flags`).
  */
 claim: PlaceClaim | null, };
+
+/**
+ * What a team leader corrects at 立案: the category (小类), the description and the
+ * address, each only if given. `version` is the version the leader looked at: if the
+ * inspector changed the report since, the correction is refused (`case.version`) and
+ * nothing is registered.
+ */
+export type Correction = { version: number, 
+/**
+ * The category, with its kind (部件/事件), from the report's own code table version.
+ */
+category?: CategoryChoice | null, description?: string | null, address?: string | null, };
 
 /**
  * The coordinate reference system a position is expressed in. Devices store WGS-84 (or
@@ -425,6 +474,26 @@ export type LocationFlag = { "flag": "outside_grid", nearest_cell: CellCode | nu
 export type LocationProvider = "gps" | "network" | "photo_exif" | "manual";
 
 /**
+ * The answer to a bulk merge: the reports folded in, in the order given.
+ */
+export type MergeAnswer = { into: ReportId, merged: Array<ReportId>, };
+
+/**
+ * `POST /v1/console/reports/merge`: fold a cluster of reports of one problem into one
+ * report, all or none. Each report comes with the state the person saw it in; if any has
+ * moved on (or cannot be merged), nothing is merged and the answer says which and why.
+ */
+export type MergeRequest = { 
+/**
+ * The report the others are folded into (it stays).
+ */
+into: ReportId, 
+/**
+ * The reports to fold in, at most [`MAX_MERGE`], each with the state the person saw.
+ */
+reports: Array<SeenReport>, };
+
+/**
  * A sentence as a code and its parameters.
  */
 export type Message = { 
@@ -571,7 +640,7 @@ handled_on_spot: boolean, };
 export type ReportDetail = { item: ConsoleReport, events: Array<CaseEvent>, tasks: Array<Task>, versions: Array<VersionInfo>, conflicts: Array<Conflict>, 
 /**
  * Other reports of likely the same problem: the one it duplicates, those that
- * duplicate it, and those merged into it.
+ * duplicate it or the same one, and those merged into it.
  */
 related: Array<ConsoleReport>, 
 /**
@@ -654,6 +723,11 @@ broken: string | null,
 head: string | null, };
 
 /**
+ * A report and the state the person saw it in.
+ */
+export type SeenReport = { id: ReportId, seen_state: CaseState, };
+
+/**
  * A console session: send `token` as `Authorization: Bearer …` until `expires_at`.
  */
 export type Session = { token: string, user: Person, expires_at: string, };
@@ -723,5 +797,10 @@ export type VersionInfo = { version: number, record: Report,
 /**
  * The change that made it (none for version 1).
  */
-patch: ReportPatch | null, by_user: UserId | null, by_name: string | null, by_device: DeviceId | null, mutation: number | null, at: string, };
+patch: ReportPatch | null, by_user: UserId | null, by_name: string | null, 
+/**
+ * What the person who made it does (an inspector's device, a team leader's
+ * correction at 立案, an operator's resolution of a conflict).
+ */
+by_role?: Role | null, by_device: DeviceId | null, mutation: number | null, at: string, };
 

@@ -244,7 +244,8 @@ impl<D: Database> ConsoleStore for D {
                   WHERE id != $1 AND deleted_at IS NULL
                     AND (id = (SELECT duplicate_of FROM reports WHERE id = $1)
                          OR id = (SELECT merged_into FROM reports WHERE id = $1)
-                         OR duplicate_of = $1 OR merged_into = $1)
+                         OR duplicate_of = $1 OR merged_into = $1
+                         OR duplicate_of = (SELECT duplicate_of FROM reports WHERE id = $1))
                   ORDER BY received_at, id",
                 params![id],
             )

@@ -20,7 +20,7 @@ use super::search;
 use super::steps::{held_photos, move_report, step_in};
 use super::{Database, Mode, Row, Sql, Ty, Value, params, tag, tx};
 use crate::domain::Denied;
-use crate::domain::cases::{StepRequest, Stepped};
+use crate::domain::cases::{Action, StepRequest, Stepped};
 use crate::domain::chain::{self, ReportRow, VersionFacts};
 use crate::domain::conflicts::{self, Resolution};
 use crate::domain::duplicates::{self, Candidate};
@@ -173,11 +173,50 @@ impl<D: Database> ReportStore for D {
     async fn step(&self, step: &StepRequest, reference: Arc<Reference>) -> StoreResult<Stepped> {
         let step = step.clone();
         tx!(self, Mode::Write, |tx| {
-            let rules = reference.rules.as_ref().ok_or_else(rules_missing)?;
+            reference.rules.as_ref().ok_or_else(rules_missing)?;
             let mut touches = Vec::new();
-            let stepped = step_in(tx, &step, rules, &mut touches).await?;
+            let stepped = step_in(tx, &step, &reference, &mut touches).await?;
             write_feed(tx, touches, step.at).await?;
             Ok(stepped)
+        })
+    }
+
+    async fn steps(
+        &self,
+        steps: &[StepRequest],
+        reference: Arc<Reference>,
+    ) -> StoreResult<Vec<Stepped>> {
+        let steps = steps.to_vec();
+        tx!(self, Mode::Write, |tx| {
+            reference.rules.as_ref().ok_or_else(rules_missing)?;
+            // Every row the steps touch, locked in one order, so two units over the same
+            // reports are decided one after the other and cannot deadlock.
+            let mut ids: Vec<ReportId> = steps.iter().map(|s| s.report).collect();
+            ids.extend(steps.iter().filter_map(|s| match &s.action {
+                Action::Merge { into } => Some(*into),
+                _ => None,
+            }));
+            let any = (tx.dialect().any)("id", 1);
+            tx.query(
+                &format!(
+                    "SELECT id FROM reports WHERE {any} ORDER BY id{lock}",
+                    lock = tx.dialect().lock
+                ),
+                vec![Value::list(ids)],
+            )
+            .await?;
+            let mut touches = Vec::new();
+            let mut done = Vec::with_capacity(steps.len());
+            for step in &steps {
+                match step_in(tx, step, &reference, &mut touches).await? {
+                    Stepped::Refused(why) => return Err(StoreError::Refused(why)),
+                    stepped => done.push(stepped),
+                }
+            }
+            if let Some(at) = steps.first().map(|s| s.at) {
+                write_feed(tx, touches, at).await?;
+            }
+            Ok(done)
         })
     }
 
@@ -328,8 +367,8 @@ async fn apply(
             Run::One(id, Effect::Step(step)) => {
                 let mut step = *step;
                 step.by.mutation = Some(id);
-                let rules = reference.rules.as_ref().ok_or_else(rules_missing)?;
-                outcomes.push(match step_in(tx, &step, rules, &mut touches).await? {
+                reference.rules.as_ref().ok_or_else(rules_missing)?;
+                outcomes.push(match step_in(tx, &step, reference, &mut touches).await? {
                     Stepped::Done { .. } => Outcome::Applied,
                     Stepped::Refused(reason) => Outcome::rejected(reason),
                 });
@@ -898,7 +937,7 @@ async fn edit_report(
 /// ([`photos::after_version`]); `state` is the report's state, read under its lock by the
 /// caller; with `resubmit` (an inspector's own edit) a returned report goes back to intake.
 #[allow(clippy::too_many_arguments)]
-async fn store_version(
+pub(crate) async fn store_version(
     tx: &mut dyn Sql,
     state: CaseState,
     record: &Report,

@@ -8,13 +8,16 @@ use std::collections::HashSet;
 use gridwalk_protocol::{CaseState, ReportId, UserId};
 
 use super::chain::{link_event, reseal, signature_of};
+use super::reports::store_version;
 use super::{Sql, Ty, Value, params};
 use crate::domain::cases::{
     self, Action, CaseChange, MergeTarget, NewEvent, StepPlan, StepRequest, StepSnapshot, Stepped,
 };
 use crate::domain::chain::{CHAIN_FORM, EventFacts};
+use crate::domain::duplicates::Linked;
 use crate::domain::model::Touch;
-use crate::domain::rules::CaseRules;
+use crate::domain::place::ClaimChange;
+use crate::domain::reference::Reference;
 use crate::store::{StoreError, StoreResult};
 
 /// Writes one step of the audit trail.
@@ -129,7 +132,8 @@ async fn snapshot(tx: &mut dyn Sql, req: &StepRequest) -> StoreResult<Option<Ste
         .opt(
             &format!(
                 "SELECT state, record, deleted_at IS NOT NULL,
-                        (SELECT case_no FROM cases WHERE cases.report_id = reports.id)
+                        (SELECT case_no FROM cases WHERE cases.report_id = reports.id),
+                        version, duplicate_of
                    FROM reports WHERE id = $1{lock}",
                 lock = tx.dialect().lock
             ),
@@ -171,14 +175,53 @@ async fn snapshot(tx: &mut dyn Sql, req: &StepRequest) -> StoreResult<Option<Ste
             .collect::<StoreResult<_>>()?,
         _ => Vec::new(),
     };
+    let duplicate_of: Option<ReportId> = row.get(5)?;
+    let linked = match &req.action {
+        Action::Approve(a) if !a.despite_duplicate => {
+            linked_duplicates(tx, req.report, duplicate_of).await?
+        }
+        _ => Vec::new(),
+    };
     Ok(Some(StepSnapshot {
         state: row.get(0)?,
         record: row.json(1)?,
         deleted: row.get(2)?,
         case_no: row.get(3)?,
+        version: row.get(4)?,
+        duplicate_of,
+        linked,
         merge_target,
         open_tasks,
     }))
+}
+
+/// The reports linked to `id` by the likely-duplicate mark, either way (the one it is
+/// marked a duplicate of, `duplicate_of`, and those marked duplicates of it), not removed.
+async fn linked_duplicates(
+    tx: &mut dyn Sql,
+    id: ReportId,
+    duplicate_of: Option<ReportId>,
+) -> StoreResult<Vec<Linked>> {
+    tx.query(
+        "SELECT r.record, r.state, r.duplicate_of,
+                (SELECT case_no FROM cases WHERE cases.report_id = r.id), u.name
+           FROM reports r JOIN users u ON u.id = r.reporter
+          WHERE r.deleted_at IS NULL AND r.id <> $1 AND (r.id = $2 OR r.duplicate_of = $1)
+          ORDER BY r.observed_at, r.id",
+        params![id, duplicate_of],
+    )
+    .await?
+    .iter()
+    .map(|r| {
+        Ok(Linked {
+            record: r.json(0)?,
+            state: r.get(1)?,
+            duplicate_of: r.get(2)?,
+            case_no: r.get(3)?,
+            reporter_name: r.get(4)?,
+        })
+    })
+    .collect()
 }
 
 /// Applies a step inside the caller's transaction (a console action's own, or a device's
@@ -186,7 +229,7 @@ async fn snapshot(tx: &mut dyn Sql, req: &StepRequest) -> StoreResult<Option<Ste
 pub(crate) async fn step_in(
     tx: &mut dyn Sql,
     req: &StepRequest,
-    rules: &CaseRules,
+    reference: &Reference,
     touches: &mut Vec<Touch>,
 ) -> StoreResult<Stepped> {
     // A step on a report the centre does not hold is refused in words, like any other
@@ -195,11 +238,26 @@ pub(crate) async fn step_in(
     let Some(snap) = snapshot(tx, req).await? else {
         return Ok(Stepped::Refused(msg!(NO_REPORT, id = req.report)));
     };
-    let mut w = match cases::plan_step(req, &snap, rules) {
+    let mut w = match cases::plan_step(req, &snap, reference) {
         StepPlan::Refused(why) => return Ok(Stepped::Refused(why)),
         StepPlan::Write(w) => *w,
     };
     let id = req.report;
+    if let Some(c) = &w.correction {
+        // The leader's version: the place does not move, so the device's claim stands.
+        store_version(
+            tx,
+            snap.state,
+            &c.record,
+            &c.patch,
+            ClaimChange::Keep,
+            req.by,
+            req.at,
+            false,
+            touches,
+        )
+        .await?;
+    }
     let mut case_no = snap.case_no;
     if let Some(day) = &w.register_day {
         let n: u64 = tx
