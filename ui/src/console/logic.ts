@@ -2,7 +2,7 @@
 // status, rates, periods, moments, how a conflict's values read, and a report's place as
 // the centre decided it against what the device claimed. Tested in __tests__.
 import type { Lang, Words } from "../shared/i18n";
-import type { CaseState, ConsoleReport, FieldConflict, LocationFlag, Role } from "../shared/types";
+import type { CaseState, ConsoleReport, FieldConflict, LocationFlag, Report, Role, VersionInfo } from "../shared/types";
 import type { Key } from "./i18n/zh";
 
 /** `event:0507` → names, from the raw code table files (kinds → majors → minors). */
@@ -275,4 +275,59 @@ export function eventText(e: { action: string; text?: string | null }, departmen
   if (!e.text) return "";
   if (e.action === "dispatch") return departments.find((d) => d.code === e.text)?.name ?? e.text;
   return e.text;
+}
+
+/** A category named for people by its `kind:code` (how the centre's notes name one). */
+export function categoryKeyNames(names: Map<string, CategoryName>, lang: Lang): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [key, n] of names) out[key] = lang === "zh" ? `${n.major} · ${n.name}` : `${n.major_en} · ${n.name_en}`;
+  return out;
+}
+
+/** One field a version changed, old → new, in words. */
+export interface FieldChange {
+  field: "category" | "description" | "address" | "location" | "urgency" | "handled_on_spot" | "photos" | "clips";
+  from: string;
+  to: string;
+}
+
+/** What a version changed against the one before, field by field, in words: a category by
+ * its name (not its code), the address, the description, the position, urgency, photos and
+ * clips (counted). */
+export function versionChanges(w: Words<Key>, names: Map<string, CategoryName>, prev: Report, next: Report): FieldChange[] {
+  const out: FieldChange[] = [];
+  const category = (r: Report) => {
+    const n = names.get(`${r.kind}:${r.category}`);
+    if (!n) return r.category;
+    return w.lang === "zh" ? `${n.major} · ${n.name}` : `${n.major_en} · ${n.name_en}`;
+  };
+  const blank = (s: string) => s || "—";
+  if (prev.kind !== next.kind || prev.category !== next.category) out.push({ field: "category", from: category(prev), to: category(next) });
+  if (prev.description !== next.description) out.push({ field: "description", from: blank(prev.description), to: blank(next.description) });
+  if (prev.address !== next.address) out.push({ field: "address", from: blank(prev.address), to: blank(next.address) });
+  const at = (r: Report) => `${r.location.lon.toFixed(6)}, ${r.location.lat.toFixed(6)}`;
+  if (at(prev) !== at(next)) {
+    const metres = Math.round(metresApart(prev.location, next.location));
+    out.push({ field: "location", from: at(prev), to: `${at(next)} (${w.t("change.moved", { m: metres })})` });
+  }
+  const urgency = (r: Report) => w.t(r.urgency === "urgent" ? "report.urgent" : "queue.normal");
+  if (prev.urgency !== next.urgency) out.push({ field: "urgency", from: urgency(prev), to: urgency(next) });
+  const yes = (b: boolean) => w.t(b ? "change.yes" : "change.no");
+  if (prev.handled_on_spot !== next.handled_on_spot) out.push({ field: "handled_on_spot", from: yes(prev.handled_on_spot), to: yes(next.handled_on_spot) });
+  const ids = (r: Report) => new Set(r.photos.map((p) => p.id));
+  const [before, after] = [ids(prev), ids(next)];
+  if (before.size !== after.size || [...after].some((id) => !before.has(id))) {
+    out.push({ field: "photos", from: w.t("change.count", { n: before.size }), to: w.t("change.count", { n: after.size }) });
+  }
+  if (prev.clips.length !== next.clips.length || JSON.stringify(prev.clips) !== JSON.stringify(next.clips)) {
+    out.push({ field: "clips", from: w.t("change.count", { n: prev.clips.length }), to: w.t("change.count", { n: next.clips.length }) });
+  }
+  return out;
+}
+
+/** Who made a version, in words: their role and name (a version from a tablet is the
+ * inspector's). */
+export function versionAuthor(w: Words<Key>, v: Pick<VersionInfo, "by_role" | "by_name" | "by_device">): string {
+  const role = v.by_role ?? (v.by_device ? "inspector" : null);
+  return [role ? w.t(`role.${role}` as Key) : "", v.by_name ?? ""].filter(Boolean).join(" ");
 }

@@ -2,13 +2,15 @@
 // state allows, and the audit trail (versions, steps, verification tasks).
 import { useState } from "preact/hooks";
 
-import { failureText } from "../shared/error";
+import { Failure, failureText } from "../shared/error";
 import { boundsOf, type LonLat, pad, project } from "../shared/geo";
 import { useResource } from "../shared/resource";
-import type { CaseAction, CaseState, ConsoleReport, ReportDetail, Seal } from "../shared/types";
+import { say, sayNote, storedNote, type Names } from "../shared/say";
+import type { CaseAction, CaseState, ConsoleReport, Correction, Kind, Message, ReportDetail, Seal } from "../shared/types";
 import { client, links } from "./client";
 import { useI18n, type Key } from "./i18n";
 import {
+  categoryKeyNames,
   categoryLabel,
   claimText,
   dueStatus,
@@ -18,6 +20,8 @@ import {
   placeDisputed,
   reportName,
   reviews,
+  versionAuthor,
+  versionChanges,
   when,
 } from "./logic";
 import { useSession } from "./session";
@@ -58,6 +62,34 @@ function CellMap(props: { detail: ReportDetail }) {
   );
 }
 
+/** Every report on the page by ID, named for people (a refusal names reports by ID). */
+function pageNames(w: ReturnType<typeof useI18n>, names: ReturnType<typeof useSession>["names"], detail: ReportDetail): Names {
+  const out: Names = {};
+  for (const r of [detail.item, ...detail.related]) out[r.report.id] = reportName(w, names, r);
+  return out;
+}
+
+/** The refusals that mean "likely a duplicate: say you saw it, or merge". */
+const DUPLICATE_CODES = ["case.likely_duplicate", "case.likely_duplicate_case"];
+
+/** The report a likely-duplicate warning is about, among those shown with this one. */
+function warnedAbout(detail: ReportDetail, said: Message): ConsoleReport | undefined {
+  if (said.code === "case.likely_duplicate_case") {
+    return detail.related.find((r) => r.case?.case_no === said.params?.case_no);
+  }
+  return detail.related.find((r) => r.report.id === detail.item.duplicate_of);
+}
+
+/** The categories a correction may choose from, each kind's in code order. */
+function categoryChoices(names: ReturnType<typeof useSession>["names"]): { kind: Kind; code: string; key: string }[] {
+  return [...names.keys()]
+    .map((key) => {
+      const [kind, code] = key.split(":");
+      return { kind: kind as Kind, code, key };
+    })
+    .sort((a, b) => a.kind.localeCompare(b.kind) || a.code.localeCompare(b.code));
+}
+
 /** The actions a report's state allows, each asking for what it needs. */
 function Actions(props: { detail: ReportDetail; onDone: (msg: string) => void }) {
   const { detail } = props;
@@ -65,36 +97,64 @@ function Actions(props: { detail: ReportDetail; onDone: (msg: string) => void })
   const { t, lang } = w;
   const { departments, me, names } = useSession();
   const item = detail.item;
-  const [open, setOpen] = useState<"return" | "reject" | "merge" | "dispatch" | null>(null);
+  const r = item.report;
+  const [open, setOpen] = useState<"return" | "reject" | "merge" | "dispatch" | "correct" | null>(null);
   const [text, setText] = useState("");
   const [into, setInto] = useState(item.duplicate_of ?? "");
   const [department, setDepartment] = useState(departments[0]?.code ?? "");
+  const [fix, setFix] = useState({ category: `${r.kind}:${r.category}`, description: r.description, address: r.address });
+  // A registration the server held back as a likely duplicate: what it said, and the
+  // registration to send again once the person has seen it.
+  const [warned, setWarned] = useState<{ said: Message; approve: CaseAction } | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
+  const named = pageNames(w, names, detail);
   const send = async (action: CaseAction, label: Key) => {
     setBusy(true);
     setError(null);
     try {
       await client.act(item.report.id, { ...action, seen_state: item.state });
       setOpen(null);
+      setWarned(null);
       setText("");
       props.onDone(t("action.done", { action: t(label) }));
     } catch (e) {
-      setError(failureText(w, e, { [item.report.id]: reportName(w, names, item) }));
+      const f = Failure.from(e);
+      if (action.action === "approve" && f.said && DUPLICATE_CODES.includes(f.said.code)) {
+        setWarned({ said: f.said, approve: action });
+      } else {
+        setWarned(null);
+        setError(failureText(w, e, named));
+      }
     } finally {
       setBusy(false);
     }
+  };
+  /** The correction as the form holds it: only what differs from the report. */
+  const correction = (): Correction => {
+    const [kind, category] = fix.category.split(":");
+    const c: Correction = { version: item.version };
+    if (kind !== r.kind || category !== r.category) c.category = { kind: kind as Kind, category };
+    if (fix.description.trim() !== r.description) c.description = fix.description;
+    if (fix.address.trim() !== r.address) c.address = fix.address;
+    return c;
   };
   const s = item.state;
   const steers = reviews(me.role);
   const review = steers && (s === "pending_review" || s === "awaiting_photos" || s === "returned");
   const mergeTargets = detail.related.filter((r) => r.state !== "rejected" && r.state !== "merged");
+  const other = warned ? warnedAbout(detail, warned.said) : undefined;
   return (
     <section class="actions-panel">
       <div class="row">
         {steers && s === "pending_review" && (
           <button class="primary" disabled={busy} onClick={() => send({ action: "approve" }, "action.approve")}>
             {t("action.approve")}
+          </button>
+        )}
+        {steers && s === "pending_review" && (
+          <button disabled={busy} onClick={() => setOpen("correct")}>
+            {t("action.correct")}
           </button>
         )}
         {steers && (s === "pending_review" || s === "awaiting_photos") && (
@@ -123,6 +183,54 @@ function Actions(props: { detail: ReportDetail; onDone: (msg: string) => void })
           </button>
         )}
       </div>
+      {warned && (
+        <div class="ask duplicate-warning" role="alert">
+          <p>{say(lang, warned.said, undefined, named)}</p>
+          <div class="row">
+            {other && (
+              <button class="primary" disabled={busy} onClick={() => send({ action: "merge", into: other.report.id }, "action.merge")}>
+                {t("duplicate.mergeInto", { name: reportName(w, names, other) })}
+              </button>
+            )}
+            <button
+              disabled={busy}
+              onClick={() => send({ ...(warned.approve as Extract<CaseAction, { action: "approve" }>), despite_duplicate: true }, "action.approve")}
+            >
+              {t("duplicate.anyway")}
+            </button>
+            <button onClick={() => setWarned(null)}>{t("action.cancel")}</button>
+          </div>
+        </div>
+      )}
+      {open === "correct" && (
+        <div class="ask correct">
+          <p class="hint">{t("correct.hint")}</p>
+          <label class="field">
+            {t("correct.category")}
+            <select name="category" value={fix.category} onChange={(e) => setFix({ ...fix, category: e.currentTarget.value })}>
+              {categoryChoices(names).map((c) => (
+                <option key={c.key} value={c.key}>
+                  {t(`kind.${c.kind}` as Key)} · {categoryLabel(names, c.kind, c.code, lang)}
+                </option>
+              ))}
+            </select>
+          </label>
+          <label class="field">
+            {t("correct.description")}
+            <textarea name="description" rows={3} value={fix.description} onInput={(e) => setFix({ ...fix, description: e.currentTarget.value })} />
+          </label>
+          <label class="field">
+            {t("correct.address")}
+            <input name="address" value={fix.address} onInput={(e) => setFix({ ...fix, address: e.currentTarget.value })} />
+          </label>
+          <div class="row">
+            <button class="primary" disabled={busy} onClick={() => send({ action: "approve", correct: correction() }, "action.approve")}>
+              {t("action.confirm")}
+            </button>
+            <button onClick={() => setOpen(null)}>{t("action.cancel")}</button>
+          </div>
+        </div>
+      )}
       {(open === "return" || open === "reject") && (
         <div class="ask">
           <label class="field">
@@ -195,11 +303,90 @@ function Actions(props: { detail: ReportDetail; onDone: (msg: string) => void })
   );
 }
 
+/** States a report can be merged from. */
+const MERGEABLE: CaseState[] = ["awaiting_photos", "pending_review", "returned"];
+
+/** The reports of likely the same problem (the ≈ cluster, and those merged in), each with
+ * how far and how long apart it was seen; a leader picks those to fold into this report and
+ * merges them with one button, all or none. */
+function Related(props: { detail: ReportDetail; onDone: (msg: string) => void }) {
+  const { detail } = props;
+  const w = useI18n();
+  const { t } = w;
+  const { me, names } = useSession();
+  const item = detail.item;
+  const [picked, setPicked] = useState<string[]>([]);
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  if (detail.related.length === 0) return null;
+  // Reports merge into one that stands: not rejected, not merged away itself.
+  const stands = reviews(me.role) && item.state !== "rejected" && item.state !== "merged" && !item.deleted_at;
+  const chosen = detail.related.filter((o) => picked.includes(o.report.id));
+  const merge = async () => {
+    setBusy(true);
+    setError(null);
+    try {
+      const answer = await client.merge({
+        into: item.report.id,
+        reports: chosen.map((o) => ({ id: o.report.id, seen_state: o.state })),
+      });
+      setPicked([]);
+      props.onDone(t("merge.done", { n: answer.merged.length }));
+    } catch (e) {
+      setError(failureText(w, e, pageNames(w, names, detail)));
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <section class="related-reports">
+      <h3>{t("report.related")}</h3>
+      <ul class="related">
+        {detail.related.map((o) => {
+          const id = o.report.id;
+          const pickable = stands && MERGEABLE.includes(o.state);
+          return (
+            <li key={id} data-related={id}>
+              {pickable && (
+                <input
+                  type="checkbox"
+                  name="merge"
+                  value={id}
+                  aria-label={t("merge.pick")}
+                  checked={picked.includes(id)}
+                  onChange={(e) => {
+                    const on = e.currentTarget.checked;
+                    setPicked((p) => (on ? [...p, id] : p.filter((x) => x !== id)));
+                  }}
+                />
+              )}{" "}
+              <a href={`#/${o.case ? "cases" : "review"}/${id}`}>{reportName(w, names, o)}</a> · <StateBadge state={o.state} />{" "}
+              <span class="hint">≈ {duplicateWhy(w, item, o)}</span>
+            </li>
+          );
+        })}
+      </ul>
+      {stands && chosen.length > 0 && (
+        <div class="row">
+          <button class="primary merge-cluster" disabled={busy} onClick={() => void merge()}>
+            {t("merge.selected", { n: chosen.length })}
+          </button>
+        </div>
+      )}
+      {error && (
+        <p class="error" role="alert">
+          {error}
+        </p>
+      )}
+    </section>
+  );
+}
+
 function Audit(props: { detail: ReportDetail }) {
   const { detail } = props;
   const w = useI18n();
   const { t } = w;
-  const { departments } = useSession();
+  const { departments, names } = useSession();
   return (
     <section class="audit">
       <h3>{t("report.events")}</h3>
@@ -240,17 +427,34 @@ function Audit(props: { detail: ReportDetail }) {
         </>
       )}
       <h3>{t("report.versions")}</h3>
-      <table>
+      <table class="versions">
         <tbody>
-          {detail.versions.map((v) => (
-            <tr key={v.version}>
-              <td>{t("report.version", { n: v.version })}</td>
-              <td>{when(w, v.at)}</td>
-              <td>{v.by_name ?? ""}</td>
-              <td>{v.by_device ? `${t("report.device")} ${v.by_device.slice(-8)}` : ""}</td>
-              <td class="patch">{v.patch ? Object.keys(v.patch).join(", ") : ""}</td>
-            </tr>
-          ))}
+          {detail.versions.map((v, i) => {
+            const prev = i > 0 ? detail.versions[i - 1] : null;
+            const changes = prev ? versionChanges(w, names, prev.record, v.record) : [];
+            return (
+              <tr key={v.version} data-version={v.version}>
+                <td>{t("report.version", { n: v.version })}</td>
+                <td>{when(w, v.at)}</td>
+                <td class="author">{versionAuthor(w, v)}</td>
+                <td class="changes">
+                  {prev ? (
+                    <ul>
+                      {changes.map((c) => (
+                        <li key={c.field}>
+                          <b>{t(`change.${c.field}` as Key)}</b>
+                          {t("list.colon")}
+                          <span class="from">{c.from}</span> → <span class="to">{c.to}</span>
+                        </li>
+                      ))}
+                    </ul>
+                  ) : (
+                    t("version.first")
+                  )}
+                </td>
+              </tr>
+            );
+          })}
         </tbody>
       </table>
     </section>
@@ -363,7 +567,7 @@ export function ReportView(props: { id: string; onChange: () => void }) {
         {item.note && (
           <>
             <dt>{t("report.note")}</dt>
-            <dd>{item.note}</dd>
+            <dd class="note">{sayNote(lang, storedNote(item.note), { ...categoryKeyNames(names, lang), ...pageNames(w, names, detail) })}</dd>
           </>
         )}
       </dl>
@@ -382,21 +586,13 @@ export function ReportView(props: { id: string; onChange: () => void }) {
           })()}
         </p>
       )}
-      {detail.related.length > 0 && (
-        <section>
-          <h3>{t("report.related")}</h3>
-          <ul class="related">
-            {detail.related.map((o) => (
-              <li key={o.report.id}>
-                <a href={`#/${o.case ? "cases" : "review"}/${o.report.id}`}>
-                  {reportName(w, names, o)}
-                </a>{" "}
-                · <StateBadge state={o.state} />
-              </li>
-            ))}
-          </ul>
-        </section>
-      )}
+      <Related
+        detail={detail}
+        onDone={(message) => {
+          void report.reload().then(() => setDone({ id, message }));
+          props.onChange();
+        }}
+      />
       <Evidence detail={detail} />
       <div class="row no-print">
         <button

@@ -43,14 +43,15 @@ export function fieldWords(lang: Lang, field: string): string {
   return m && m[1] in FIELD_WORDS_ZH ? `${FIELD_WORDS_ZH[m[1]]}${m[2]}` : field;
 }
 
-/** What is wrong with one field, in words (without the field's name). */
-export function sayProblem(lang: Lang, f: FieldMessage): string {
-  return knows(f.code) ? fill(lang, template(lang, f.code), f.params ?? {}) : f.code;
+/** What is wrong with one field (or what changed in it), in words (without the field's
+ * name). */
+export function sayProblem(lang: Lang, f: FieldMessage, names: Names = {}): string {
+  return knows(f.code) ? fill(lang, template(lang, f.code), f.params ?? {}, names) : f.code;
 }
 
 /** One field's problem in words, after the field's name. */
-export function sayField(lang: Lang, f: FieldMessage): string {
-  return `${fieldWords(lang, f.field)}${lang === "zh" ? "：" : ": "}${sayProblem(lang, f)}`;
+export function sayField(lang: Lang, f: FieldMessage, names: Names = {}): string {
+  return `${fieldWords(lang, f.field)}${lang === "zh" ? "：" : ": "}${sayProblem(lang, f, names)}`;
 }
 
 /** A message in words; `fallback` (the server's English) for a code this build does not know. */
@@ -59,13 +60,27 @@ export function say(lang: Lang, m: Message, fallback?: string, names: Names = {}
   const params: Record<string, string> = { ...(m.params ?? {}) };
   if (m.cause) params.reason = say(lang, m.cause, undefined, names);
   if (m.fields && m.fields.length > 0) {
-    params.problems = m.fields.map((f) => sayField(lang, f)).join(lang === "zh" ? "；" : "; ");
+    params.problems = m.fields.map((f) => sayField(lang, f, names)).join(lang === "zh" ? "；" : "; ");
   }
   return fill(lang, template(lang, m.code), params, names);
 }
 
-/** A stored note (the tablet keeps the centre's words as a message) in words. */
-export function sayNote(lang: Lang, note: Message | string | null | undefined): string | null {
+/** A stored note (the tablet keeps the centre's words as a message) in words; `names` say
+ * the values the reader knows by a name (a category's `kind:code` in a correction). */
+export function sayNote(lang: Lang, note: Message | string | null | undefined, names: Names = {}): string | null {
   if (note === null || note === undefined) return null;
-  return typeof note === "string" ? note : say(lang, note);
+  return typeof note === "string" ? note : say(lang, note, undefined, names);
+}
+
+/** A note as the centre stores it on a report (the console reads it raw): a message's JSON,
+ * or words written before notes had codes. */
+export function storedNote(text: string | null | undefined): Message | null {
+  if (!text) return null;
+  try {
+    const m = JSON.parse(text) as Message;
+    if (m && typeof m === "object" && typeof m.code === "string" && m.code) return m;
+  } catch {
+    // Plain words.
+  }
+  return { code: "verbatim", params: { text } };
 }

@@ -3,13 +3,15 @@ import { resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 
 import { translate, words } from "../../shared/i18n";
-import type { ConsoleReport } from "../../shared/types";
+import { say } from "../../shared/say";
+import type { ConsoleReport, Report } from "../../shared/types";
 import { catalogues } from "../i18n";
 import { en } from "../i18n/en";
 import { zh } from "../i18n/zh";
 import {
   age,
   bytes,
+  categoryKeyNames,
   categoryLabel,
   categoryNames,
   claimText,
@@ -28,6 +30,8 @@ import {
   reviews,
   route,
   sectionsFor,
+  versionAuthor,
+  versionChanges,
 } from "../logic";
 
 const codes = JSON.parse(readFileSync(resolve(process.cwd(), "../fixtures/codes.json"), "utf8"));
@@ -205,5 +209,46 @@ describe("reports, duplicates and dispatches named for people", () => {
     expect(eventText({ action: "dispatch", text: "SZ" }, departments)).toBe("市政设施维护中心");
     expect(eventText({ action: "return", text: "请补拍" }, departments)).toBe("请补拍");
     expect(eventText({ action: "approve", text: null }, departments)).toBe("");
+  });
+});
+
+describe("versions as old → new values per field", () => {
+  const names = categoryNames([codes]);
+  const zhWords = words(catalogues, "zh");
+  const v1 = {
+    kind: "event",
+    category: "0507",
+    description: "路边堆放建筑垃圾",
+    address: "建设路12号",
+    location: { lon: 113.0631, lat: 22.5983 },
+    urgency: "normal",
+    handled_on_spot: false,
+    photos: [{ id: "p1" }],
+    clips: [],
+  } as unknown as Report;
+  it("says each changed field in words: category names, address, description, who made it", () => {
+    const v2 = { ...v1, kind: "event", category: "0504", description: "店外占道经营", address: "建设路 14 号" } as Report;
+    expect(versionChanges(zhWords, names, v1, v2)).toEqual([
+      { field: "category", from: "街面秩序 · 乱堆物堆料", to: "街面秩序 · 店外经营" },
+      { field: "description", from: "路边堆放建筑垃圾", to: "店外占道经营" },
+      { field: "address", from: "建设路12号", to: "建设路 14 号" },
+    ]);
+    const v3 = { ...v2, urgency: "urgent", location: { lon: 113.0632, lat: 22.5983 }, photos: [{ id: "p1" }, { id: "p2" }] } as Report;
+    expect(versionChanges(zhWords, names, v2, v3)).toEqual([
+      { field: "location", from: "113.063100, 22.598300", to: "113.063200, 22.598300 (移动 10 米)" },
+      { field: "urgency", from: "一般", to: "紧急" },
+      { field: "photos", from: "1 个", to: "2 个" },
+    ]);
+    expect(versionChanges(zhWords, names, v3, v3)).toEqual([]);
+    expect(versionAuthor(zhWords, { by_role: "leader", by_name: "陈建国", by_device: null })).toBe("网格长 陈建国");
+    expect(versionAuthor(zhWords, { by_role: undefined, by_name: "李晓明", by_device: "d" })).toBe("网格员 李晓明");
+  });
+  it("says a leader's correction note to the inspector with category names", () => {
+    const note = {
+      code: "note.corrected",
+      params: { problems: "category: event:0507 → event:0504" },
+      fields: [{ field: "category", code: "note.corrected_value", params: { from: "event:0507", to: "event:0504" } }],
+    };
+    expect(say("zh", note, undefined, categoryKeyNames(names, "zh"))).toBe("网格长立案时已更正：小类：街面秩序 · 乱堆物堆料 → 街面秩序 · 店外经营");
   });
 });
