@@ -62,3 +62,9 @@ export function recentEntries(all: Category[], recent: string[]): Category[] {
 export function label(c: Category, lang: Lang): string {
   return lang === "en" && c.name_en ? c.name_en : c.name;
 }
+
+/** Each category's name by `kind:code` (`event:0507` → 乱堆物堆料), as the centre names a
+ * category in a note (a team leader's correction: 小类 old → new). */
+export function categoryNames(all: Category[], lang: Lang): Record<string, string> {
+  return Object.fromEntries(all.map((c) => [keyOf(c), label(c, lang)]));
+}

@@ -10,7 +10,7 @@ import type { Urgency } from "../../shared/types";
 import { api } from "../api";
 import { Thumb } from "../components/photos";
 import { useI18n } from "../i18n";
-import { label } from "../logic/categories";
+import { categoryNames, label } from "../logic/categories";
 import { editable, flagText, progress, stateLabel, when } from "../logic/report";
 import { useSession } from "../session";
 
@@ -51,7 +51,7 @@ export function Detail({ id, onBack, onContinue }: DetailProps) {
       </p>
       {r.centre_note && (
         <p class="notice" id="detail-note">
-          {t("detail.centreNote", { note: sayNote(w.lang, r.centre_note) ?? "" })}
+          {t("detail.centreNote", { note: sayNote(w.lang, r.centre_note, categoryNames(categories, w.lang)) ?? "" })}
         </p>
       )}
       <h2>{t("detail.history")}</h2>

@@ -8,20 +8,21 @@ import { useResource } from "../../shared/resource";
 import { api, onSynced } from "../api";
 import type { LocalReport } from "../commands";
 import { useI18n } from "../i18n";
-import { label } from "../logic/categories";
+import { categoryNames, label } from "../logic/categories";
 import { waiting } from "../logic/queue";
 import { stateLabel, when } from "../logic/report";
 import { useSession } from "../session";
 
 export function ReportRow({ r, onOpen }: { r: LocalReport; onOpen: (r: LocalReport) => void }) {
   const w = useI18n();
-  const c = useSession().categories.find((c) => c.kind === r.kind && c.code === r.category);
+  const { categories } = useSession();
+  const c = categories.find((c) => c.kind === r.kind && c.code === r.category);
   return (
     <li class={`report-row ${r.state} ${r.central_state ?? ""}`} data-id={r.id} onClick={() => onOpen(r)}>
       <span class="what">{c ? label(c, w.lang) : w.t("category.none")}</span>
       <span class="report-state">{stateLabel(w, r)}</span>
       <span class="when">{when(w, r.created_at)}</span>
-      {r.centre_note && <span class="note">{sayNote(w.lang, r.centre_note)}</span>}
+      {r.centre_note && <span class="note">{sayNote(w.lang, r.centre_note, categoryNames(categories, w.lang))}</span>}
     </li>
   );
 }

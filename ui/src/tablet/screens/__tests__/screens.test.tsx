@@ -9,6 +9,7 @@ import type { Category, TaskChange } from "../../../shared/types";
 import type { AppInfo, LocalReport, QueueSummary, SyncStatus } from "../../commands";
 import { catalogues } from "../../i18n";
 import { SessionContext, type Session } from "../../session";
+import { Detail } from "../detail";
 import { NewReport } from "../new-report";
 import { Queue } from "../queue";
 import { Settings } from "../settings";
@@ -199,6 +200,36 @@ describe("queue", () => {
     await until(() => synced === 1 && commands().filter((c) => c === "sync_status").length >= 2, "the sync and the re-read");
     await until(() => !($("#sync-now") as HTMLButtonElement).disabled, "the button back");
     expect($("#queue-error")!.textContent).toContain("无法连接服务器");
+  });
+});
+
+describe("report detail", () => {
+  it("says what the team leader corrected at 立案, categories by name, and shows the new values", async () => {
+    const corrected = draft({
+      state: "sent",
+      kind: "event",
+      category: "0507",
+      description: "店外占道堆放杂物",
+      central_state: "registered",
+      central_version: 2,
+      centre_note: {
+        code: "note.corrected",
+        params: { problems: "category: component:0101 → event:0507; description: 井盖 → 店外占道堆放杂物" },
+        fields: [
+          { field: "category", code: "note.corrected_value", params: { from: "component:0101", to: "event:0507" } },
+          { field: "description", code: "note.corrected_value", params: { from: "井盖", to: "店外占道堆放杂物" } },
+        ],
+      },
+    });
+    mockIPC((cmd) => {
+      calls.push({ cmd, args: {} });
+      return cmd === "report" ? corrected : null;
+    });
+    render(app("zh", <Detail id={ID} onBack={() => {}} onContinue={() => {}} />), root);
+    await until(() => $("#detail-note"), "the note");
+    expect($("#detail-note")!.textContent).toBe("中心意见：网格长立案时已更正：小类：上水井盖 → 乱堆物堆料；问题描述：井盖 → 店外占道堆放杂物");
+    expect($("#detail h1")!.textContent).toBe("乱堆物堆料");
+    expect($("#detail")!.textContent).toContain("店外占道堆放杂物");
   });
 });
 
