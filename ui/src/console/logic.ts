@@ -262,12 +262,12 @@ export function metresApart(a: { lon: number; lat: number }, b: { lon: number; l
 }
 
 /** Why a report is marked a likely duplicate (≈) of `other`: how far apart and how long
- * apart the two were seen. */
-export function duplicateWhy(w: Words, r: ConsoleReport, other: ConsoleReport): string {
+ * apart the two were seen; `brief` leaves out what ≈ means (a list says it once). */
+export function duplicateWhy(w: Words, r: ConsoleReport, other: ConsoleReport, brief = false): string {
   const metres = Math.round(metresApart(r.report.location, other.report.location));
   const minutes = Math.round(Math.abs(Date.parse(r.report.observed_at) - Date.parse(other.report.observed_at)) / 60_000);
   const apart = minutes < 120 ? w.t("duplicate.minutes", { n: minutes }) : w.t("duplicate.hours", { n: Math.round(minutes / 60) });
-  return w.t("duplicate.why", { metres, apart });
+  return w.t(brief ? "duplicate.apart" : "duplicate.why", { metres, apart });
 }
 
 /** A case event's text for people: a dispatch names its department by name. */
@@ -277,9 +277,11 @@ export function eventText(e: { action: string; text?: string | null }, departmen
   return e.text;
 }
 
-/** A category named for people by its `kind:code` (how the centre's notes name one). */
+/** Categories named for people by their `kind:code` (how the centre's notes name one), for
+ * saying a note. */
 export function categoryKeyNames(names: Map<string, CategoryName>, lang: Lang): Record<string, string> {
-  const out: Record<string, string> = {};
+  // An empty value (an address the inspector left blank) reads as a dash.
+  const out: Record<string, string> = { "": "—" };
   for (const [key, n] of names) out[key] = lang === "zh" ? `${n.major} · ${n.name}` : `${n.major_en} · ${n.name_en}`;
   return out;
 }

@@ -341,6 +341,7 @@ function Related(props: { detail: ReportDetail; onDone: (msg: string) => void })
   return (
     <section class="related-reports">
       <h3>{t("report.related")}</h3>
+      {stands && detail.related.some((o) => MERGEABLE.includes(o.state)) && <p class="hint">{t("related.hint")}</p>}
       <ul class="related">
         {detail.related.map((o) => {
           const id = o.report.id;
@@ -361,7 +362,7 @@ function Related(props: { detail: ReportDetail; onDone: (msg: string) => void })
                 />
               )}{" "}
               <a href={`#/${o.case ? "cases" : "review"}/${id}`}>{reportName(w, names, o)}</a> · <StateBadge state={o.state} />{" "}
-              <span class="hint">≈ {duplicateWhy(w, item, o)}</span>
+              <span class="hint">≈ {duplicateWhy(w, item, o, true)}</span>
             </li>
           );
         })}

@@ -250,5 +250,8 @@ describe("versions as old → new values per field", () => {
       fields: [{ field: "category", code: "note.corrected_value", params: { from: "event:0507", to: "event:0504" } }],
     };
     expect(say("zh", note, undefined, categoryKeyNames(names, "zh"))).toBe("网格长立案时已更正：小类：街面秩序 · 乱堆物堆料 → 街面秩序 · 店外经营");
+    // An address left blank reads as a dash.
+    const address = { code: "note.corrected", fields: [{ field: "address", code: "note.corrected_value", params: { from: "", to: "建设路 14 号" } }] };
+    expect(say("zh", address, undefined, categoryKeyNames(names, "zh"))).toBe("网格长立案时已更正：地址：— → 建设路 14 号");
   });
 });

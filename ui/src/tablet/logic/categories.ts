@@ -64,7 +64,8 @@ export function label(c: Category, lang: Lang): string {
 }
 
 /** Each category's name by `kind:code` (`event:0507` → 乱堆物堆料), as the centre names a
- * category in a note (a team leader's correction: 小类 old → new). */
+ * category in a note (a team leader's correction: 小类 old → new); an empty value (an
+ * address left blank) reads as a dash. */
 export function categoryNames(all: Category[], lang: Lang): Record<string, string> {
-  return Object.fromEntries(all.map((c) => [keyOf(c), label(c, lang)]));
+  return { "": "—", ...Object.fromEntries(all.map((c) => [keyOf(c), label(c, lang)])) };
 }
