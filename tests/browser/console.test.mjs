@@ -851,3 +851,175 @@ test("the server's refusals reach the console in Chinese: an action someone else
   assert.equal(await refused.textContent(), "此案件未派遣给本部门");
   await clerk.context().close();
 });
+
+test("a team leader is warned before registering a likely duplicate, merges a cluster at once, corrects at 立案, and reads versions as old → new", async () => {
+  // A fourth tablet of the team reports the same twelve problems: with A's, B's and C's,
+  // clusters of four.
+  const D = tablet("tablet-d");
+  D.run("demo");
+  const token = admin(["enroll-device", "--user", "lixiaoming", "--device", D.run("device-id").trim()]);
+  D.run("sync", "--server", url, "--token", token);
+
+  const page = await signIn("chenjianguo");
+  const detail = async (id) => JSON.parse((await fetchFrom(page, `/v1/console/reports/${id}`)).body);
+  const stateOf = async (id) => (await detail(id)).item.state;
+  const post = (path, body) =>
+    page.evaluate(
+      async ([p, b]) => {
+        const r = await fetch(p, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(b) });
+        return r.status;
+      },
+      [path, body],
+    );
+  // A's reports nobody has touched in the tests before (the seal test broke 6 and 7), each
+  // with three later reports of the same problem waiting.
+  const clusters = [];
+  for (const id of aIds.slice(8)) {
+    const d = await detail(id);
+    const dups = d.related.filter((r) => r.duplicate_of === id && r.state === "pending_review");
+    if (d.item.state === "pending_review" && dups.length >= 3) clusters.push({ id, dups: dups.map((r) => r.report.id) });
+  }
+  assert.ok(clusters.length >= 3, `clusters of four: ${JSON.stringify(clusters)}`);
+  const noId = /[0-9a-f]{8}-[0-9a-f]{4}/;
+
+  // 1. Registering a likely duplicate: held back with a warning naming the other report as
+  // people know it, how far and how long apart; nothing changes until the leader chooses.
+  const warnedOf = clusters[0];
+  const [dup, dup2] = warnedOf.dups;
+  await open(page, "review", dup);
+  await page.click("article.report .actions-panel button:has-text('立案')");
+  const warning = page.locator(".duplicate-warning");
+  await warning.waitFor();
+  const said = await warning.locator("p").textContent();
+  assert.match(said, /^疑似重复：与 李晓明 于 \d{4}-\d\d-\d\d \d\d:\d\d 上报的“\d{4} .+”（待受理）可能是同一问题，相距 \d+ 米，发现时间相差 \d+ 分钟。请合并到该上报；确属不同问题才仍要立案$/);
+  assert.doesNotMatch(said, noId);
+  assert.equal(await stateOf(dup), "pending_review", "nothing registered");
+  assert.deepEqual(await warning.locator("button").allTextContents(), [
+    `合并到 ${await page.textContent(`.related li[data-related="${warnedOf.id}"] a`)}`,
+    "仍要立案",
+    "取消",
+  ]);
+  await warning.scrollIntoViewIfNeeded();
+  await shot(page, "duplicate-warning");
+  // Merge into the report it duplicates, from the warning.
+  await warning.locator("button", { hasText: "合并到" }).click();
+  await page.waitForSelector(`article.report[data-report="${dup}"] .badge.state-merged`);
+  // Another one registered anyway, after the warning.
+  await open(page, "review", dup2);
+  await page.click("article.report .actions-panel button:has-text('立案')");
+  await warning.waitFor();
+  await page.click(".duplicate-warning button:has-text('仍要立案')");
+  await page.waitForSelector(`article.report[data-report="${dup2}"] .case-no`);
+  const dupCase = (await page.textContent(".case-no")).trim();
+  // Now the first report would be a second case of the same problem: said by case number.
+  await open(page, "review", warnedOf.id);
+  await page.click("article.report .actions-panel button:has-text('立案')");
+  await warning.waitFor();
+  assert.match(
+    await warning.locator("p").textContent(),
+    new RegExp(`^疑似重复：与案件 ${dupCase} 可能是同一问题，相距 \\d+ 米，发现时间相差 \\d+ 分钟。请合并到该案件；确属不同问题才仍要立案$`),
+  );
+  await page.click(".duplicate-warning button:has-text('取消')");
+  assert.equal(await stateOf(warnedOf.id), "pending_review");
+
+  // 2. A cluster of four merged with one button; all or none.
+  const cluster = clusters[1];
+  await open(page, "review", cluster.id);
+  for (const id of cluster.dups) await page.check(`.related li[data-related="${id}"] input[name=merge]`);
+  assert.equal(await page.textContent("button.merge-cluster"), `合并选中的 ${cluster.dups.length} 份到此上报`);
+  // Meanwhile the operator returns one of them to the inspector.
+  const operator = await signIn("sunyue");
+  const returned = cluster.dups[cluster.dups.length - 1];
+  assert.equal(
+    await operator.evaluate(
+      async (id) =>
+        (
+          await fetch(`/v1/console/reports/${id}/actions`, {
+            method: "POST",
+            headers: { "content-type": "application/json" },
+            body: JSON.stringify({ action: "return", comment: "请补拍", seen_state: "pending_review" }),
+          })
+        ).status,
+      returned,
+    ),
+    200,
+  );
+  await operator.context().close();
+  await page.click("button.merge-cluster");
+  const refused = page.locator(".related-reports [role=alert]");
+  await refused.waitFor();
+  assert.match(await refused.textContent(), /^未合并任何上报：上报 .+ · 李晓明 · .+ 现在是“已退回”，不是“待受理”：已有人先处理，请重新查看$/);
+  assert.doesNotMatch(await refused.textContent(), noId);
+  for (const id of cluster.dups.slice(0, -1)) assert.equal(await stateOf(id), "pending_review", "nothing merged");
+  // Looked at again: the three go in at once.
+  await open(page, "review", cluster.id);
+  for (const id of cluster.dups) await page.check(`.related li[data-related="${id}"] input[name=merge]`);
+  await page.click("button.merge-cluster");
+  await page.waitForSelector(`article.report[data-report="${cluster.id}"] [role=status]`);
+  assert.equal(await page.textContent("[role=status]"), `已将 ${cluster.dups.length} 份上报合并到此上报`);
+  for (const id of cluster.dups) {
+    await page.waitForSelector(`.related li[data-related="${id}"] .badge.state-merged`);
+    assert.equal(await stateOf(id), "merged");
+  }
+  assert.match(await page.textContent(".related li"), /≈ 相距 \d+ 米，发现时间相差 \d+ (分钟|小时)$/);
+  await page.locator(".related-reports").scrollIntoViewIfNeeded();
+  await shot(page, "merge-cluster");
+
+  // 3. 更正并立案: the leader corrects 小类, description and address as they register it.
+  const fixed = clusters[2].id;
+  const before = A.sent().get(fixed);
+  const to = before.category === "0504" ? "event:0507" : "event:0504";
+  await open(page, "review", fixed);
+  await page.click("article.report .actions-panel button:has-text('更正并立案')");
+  await page.selectOption("article.report select[name=category]", to);
+  await page.fill("article.report textarea[name=description]", "店外占道堆放杂物，已告知店主");
+  await page.fill("article.report input[name=address]", "建设路 14 号门前");
+  await page.locator(".ask.correct").scrollIntoViewIfNeeded();
+  await shot(page, "correct");
+  await page.click(".ask.correct button:has-text('确定')");
+  await page.waitForSelector(`article.report[data-report="${fixed}"] .case-no`);
+  const facts = await page.textContent(`article.report[data-report="${fixed}"] .facts`);
+  assert.match(facts, /店外占道堆放杂物，已告知店主/);
+  assert.match(facts, /建设路 14 号门前/);
+  const newName = to === "event:0504" ? "店外经营" : "乱堆物堆料";
+  assert.match(await page.textContent(`article.report[data-report="${fixed}"] h2`), new RegExp(newName));
+  assert.match(facts, new RegExp(`中心意见网格长立案时已更正：小类：.+ → 街面秩序 · ${newName}；问题描述：`));
+  // The seal still holds: the leader's version is on the chain like every other.
+  assert.equal(await page.getAttribute(`article.report[data-report="${fixed}"] .seal`, "data-seal"), "verified");
+  assert.match(await page.textContent(`article.report[data-report="${fixed}"] .seal`), /^✔ 记录完好：2 个版本/);
+
+  // 4. The versions, old → new per field, in words, with who made each and when.
+  await page.click(".audit-trail summary");
+  const v1 = page.locator('.audit .versions tr[data-version="1"]');
+  const v2 = page.locator('.audit .versions tr[data-version="2"]');
+  assert.equal(await v1.locator(".author").textContent(), "网格员 李晓明");
+  assert.equal(await v1.locator(".changes").textContent(), "首次上报");
+  assert.equal(await v2.locator(".author").textContent(), "网格长 陈建国");
+  const changes = await v2.locator(".changes li").allTextContents();
+  assert.equal(changes.length, 3, `${changes}`);
+  assert.match(changes[0], new RegExp(`^小类：.+ · .+ → 街面秩序 · ${newName}$`));
+  assert.equal(changes[1], `问题描述：${before.description || "—"} → 店外占道堆放杂物，已告知店主`);
+  assert.equal(changes[2], `地址：${before.address || "—"} → 建设路 14 号门前`);
+  assert.doesNotMatch(await page.textContent(".audit .versions"), /\b(filing|place|description)\b/, "no raw keys");
+  assert.match(await v2.locator("td").nth(1).textContent(), /^\d{4}\/\d{1,2}\/\d{1,2} \d{1,2}:\d\d:\d\d$/);
+  await page.locator(".audit .versions").scrollIntoViewIfNeeded();
+  await shot(page, "versions");
+
+  // The inspector's tablet takes the corrected report and the leader's note.
+  A.sync();
+  const onA = A.sent().get(fixed);
+  assert.equal(onA.central_state, "registered");
+  assert.equal(`${onA.kind}:${onA.category}`, to);
+  assert.equal(onA.description, "店外占道堆放杂物，已告知店主");
+  assert.equal(onA.address, "建设路 14 号门前");
+  assert.equal(onA.centre_note.code, "note.corrected");
+  assert.deepEqual(
+    onA.centre_note.fields.map((f) => [f.field, f.params.to]),
+    [
+      ["category", to],
+      ["description", "店外占道堆放杂物，已告知店主"],
+      ["address", "建设路 14 号门前"],
+    ],
+  );
+  await page.context().close();
+});
