@@ -1310,6 +1310,19 @@ async fn a_leader_corrects_a_report_at_registration_and_the_tablet_sees_it(backe
     assert!(d.engine.pending_mutations(10).unwrap().is_empty());
     let held: ReportDetail = leader.get(&format!("/v1/console/reports/{id}")).await;
     assert_eq!(held.versions.len(), 3, "the late change made no version");
+    // The case's evidence package checks without the database: the tablet's two versions
+    // signed by its key, the leader's on the chain as theirs.
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("package");
+    admin::export_case(s.store.as_ref(), &s.blobs, &id.to_string(), &out)
+        .await
+        .unwrap();
+    let checked = gridwalk_evidence::package::check(&out).unwrap();
+    assert_eq!(checked.versions, 3);
+    assert_eq!(
+        (checked.signatures.signed, checked.signatures.unsigned.len()),
+        (2, 0)
+    );
     // Dispatched later, the tablet still has the leader's word on it.
     leader
         .done(

@@ -199,6 +199,8 @@ fn entry(method: &Method, path: &str) -> Option<Vec<Call>> {
             })
             .collect(),
         ),
+        // Merging names the reports in the body: all of them, and the target, in scope.
+        ("POST", "/v1/console/reports/merge") => one(console(Review), true),
         (
             "GET",
             "/v1/console/devices"
@@ -433,10 +435,23 @@ async fn world(backend: Backend) -> World {
         .unwrap();
     tokens.insert(Cred::RevokedDevice, revoked_token);
 
-    // Team A's report is dispatched to SZ (the clerk's department), team B's to HW.
+    // Team A's report is dispatched to SZ (the clerk's department), team B's to HW. They
+    // are of the same place and time, so B's is a likely duplicate of A's: the operator
+    // registers it having seen that.
     let op = tokens[&Cred::Operator].clone();
+    let seen_duplicate = CaseAction::Approve {
+        correct: None,
+        despite_duplicate: true,
+    };
     for (id, department) in [(report_a, "SZ"), (report_b, "HW")] {
-        act(&s, &op, id, CaseAction::approve(), CaseState::PendingReview).await;
+        act(
+            &s,
+            &op,
+            id,
+            seen_duplicate.clone(),
+            CaseState::PendingReview,
+        )
+        .await;
         act(
             &s,
             &op,
@@ -546,6 +561,11 @@ fn request(
             let mut body = action;
             body["seen_state"] = json!("dispatched");
             req.json(&body)
+        }
+        ("POST", "/v1/console/reports/merge") => {
+            // Into itself: past the access rule, refused in words (nothing merges).
+            let id = World::pick(&w.reports, scope);
+            req.json(&json!({ "into": id, "reports": [{ "id": id, "seen_state": "dispatched" }] }))
         }
         ("POST", "/v1/console/conflicts/{id}/resolve") => req.json(
             &json!({ "fields": [{ "field": "description", "value": "中心: 核实后的描述" }] }),
