@@ -23,7 +23,7 @@ use ts_rs::{Config, TS, TypeVisitor};
 
 use crate::console::{
     Account, ActionAnswer, ActionRequest, AuditEntry, CaseAction, Conflict, ConsoleReport,
-    Department, DeviceRow, EnrolledDevice, Evaluation, IntakeHealth, NewPassword, Person,
+    Department, DeviceRow, EnrolledDevice, Evaluation, IntakeHealth, NewPassword, OpenConflict, Person,
     QueueSort, ReportDetail, ReportPage, Resolve, Session, SignIn,
 };
 use crate::{ApiError, CaseState, Category, Report, TaskChange};
@@ -69,6 +69,7 @@ pub fn shared() -> Declarations {
     d.add::<DeviceRow>();
     d.add::<IntakeHealth>();
     d.add::<Conflict>();
+    d.add::<OpenConflict>();
     d.add::<Resolve>();
     d.add::<Evaluation>();
     d.add::<Account>();

@@ -167,6 +167,7 @@ impl Engine {
         Ok(PushRequest {
             device: self.device_id(),
             app_version: app_version.to_owned(),
+            device_model: crate::platform::device_model(),
             queue: QueueStats {
                 reports: q.pending_reports,
                 photos: q.pending_photos,
