@@ -19,6 +19,11 @@ pub struct CommandError {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     #[ts(optional, as = "Option<Vec<gridwalk_protocol::message::FieldMessage>>")]
     pub problems: Vec<gridwalk_protocol::message::FieldMessage>,
+    /// The whole error as a message of the catalogue, for the app to say in the
+    /// inspector's language (`message` is its English).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional, as = "Option<gridwalk_protocol::message::Message>")]
+    pub said: Option<gridwalk_protocol::message::Message>,
 }
 
 impl CommandError {
@@ -29,6 +34,7 @@ impl CommandError {
             message: message.into(),
             fields: Vec::new(),
             problems: Vec::new(),
+            said: None,
         }
     }
 }
@@ -52,11 +58,13 @@ impl From<gridwalk_field::Error> for CommandError {
             ),
             _ => (Vec::new(), Vec::new()),
         };
+        let said = e.message();
         Self {
             kind,
-            message: e.to_string(),
+            message: said.english(),
             fields,
             problems,
+            said: Some(said),
         }
     }
 }

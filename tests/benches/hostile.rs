@@ -50,6 +50,7 @@ fn push(tablet: &Tablet, first: u64, bodies: Vec<MutationBody>) -> PushRequest {
         .collect();
     PushRequest {
         app_version: "bench".into(),
+        device_model: None,
         ..push_of(tablet, mutations)
     }
 }

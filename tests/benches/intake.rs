@@ -125,6 +125,7 @@ async fn loads(s: &Server, sizes: &Sizes, template: &Report) -> Vec<DeviceLoad> 
             token,
             push: PushRequest {
                 app_version: "bench".into(),
+                device_model: None,
                 queue: QueueStats::default(),
                 ..push_of(&tablet, mutations)
             },

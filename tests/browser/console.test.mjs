@@ -308,6 +308,13 @@ test("an operator resolves a conflict two tablets made, and both get the result"
   const text = await page.textContent("table.sides");
   assert.match(text, /A：井盖缺失/);
   assert.match(text, /B：井盖破损/);
+  // The list and the conflict name the report and the device for people, not by IDs.
+  const listed = await page.textContent("ul.list li.selected");
+  assert.match(listed, /^问题描述 · /);
+  assert.ok(!listed.includes(id.slice(-12)), `the list names the report, not its ID: ${listed}`);
+  const about = await page.textContent("article.conflict > p");
+  assert.match(about, /李晓明的( \S|终端（…[0-9a-f]{4}）)/, `the device by its owner and model: ${about}`);
+  assert.ok(!about.includes(id.slice(-12)), about);
   await shot(page, "conflicts");
   const resolved = "井盖缺失且破损，已放置警示锥（核对两台终端）";
   await page.fill("input[name=typed-description]", resolved);

@@ -579,6 +579,7 @@ pub fn unsigned_push_of(
     gridwalk_protocol::PushRequest {
         device: signer.device(),
         app_version: "test".into(),
+        device_model: None,
         queue: gridwalk_protocol::QueueStats::default(),
         mutations,
         public_key: Some(signer.public_key()),

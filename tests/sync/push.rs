@@ -15,6 +15,7 @@ fn request(engine: &Engine) -> PushRequest {
     PushRequest {
         device: engine.device_id(),
         app_version: "test".into(),
+        device_model: None,
         queue: QueueStats {
             reports: q.pending_reports,
             photos: q.pending_photos,
@@ -103,6 +104,31 @@ async fn reports_arrive_exactly_once_and_repeats_get_the_same_answer(backend: Ba
         "{reason}"
     );
     assert_eq!(s.store.report_count().await.unwrap(), 5);
+
+    // The device says its model; the board names it so, and keeps it when a later push
+    // (an older app) does not say.
+    let model = |board: Vec<gridwalk_protocol::console::DeviceRow>| board[0].model.clone();
+    let says = PushRequest {
+        device_model: Some("HUAWEI BAH3-W09".into()),
+        mutations: vec![],
+        ..req.clone()
+    };
+    post_push(&s, &token, &says)
+        .await
+        .error_for_status()
+        .unwrap();
+    let named = Some("HUAWEI BAH3-W09".to_owned());
+    assert_eq!(model(s.store.device_board().await.unwrap()), named);
+    let silent = PushRequest {
+        device_model: None,
+        ..says
+    };
+    post_push(&s, &token, &silent)
+        .await
+        .error_for_status()
+        .unwrap();
+    assert_eq!(model(s.store.device_board().await.unwrap()), named);
+    assert_eq!(s.store.devices().await.unwrap()[0].model, named);
     s.finish().await;
 }
 

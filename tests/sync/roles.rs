@@ -527,6 +527,7 @@ fn request(
         ("POST", "/v1/push") => req.json(&gridwalk_protocol::PushRequest {
             device: w.devices[k],
             app_version: "test".into(),
+            device_model: None,
             queue: gridwalk_protocol::QueueStats::default(),
             mutations: vec![],
             public_key: None,

@@ -8,10 +8,11 @@
 //! dropped. Edit, outbox entry and the report's new local version commit together.
 //!
 //! A report can be changed from the device until it becomes a case (see
-//! [`CaseState::editable`]); a report the centre refused outright never reached it, so
+//! [`gridwalk_protocol::CaseState::editable`]); a report the centre refused outright never reached it, so
 //! there is nothing there to change.
 
-use gridwalk_protocol::{CaseState, MutationBody, ReportId, ReportPatch, validate_report};
+use gridwalk_protocol::message::{Message, msg};
+use gridwalk_protocol::{MutationBody, ReportId, ReportPatch, validate_report};
 use rusqlite::{TransactionBehavior, params};
 
 use crate::drafts::load_tx;
@@ -30,10 +31,7 @@ impl Engine {
         let current = load_tx(&tx, id)?;
         editable(&current)?;
         if patch.observed_at.is_some_and(|t| t != current.observed_at) {
-            return Err(Error::NotEditable(
-                id,
-                "the time the problem was seen cannot change after submission".into(),
-            ));
+            return Err(Error::NotEditable(id, msg!(DEVICE_SEEN_AT_FIXED)));
         }
         let before = current.to_report(self.device_id())?;
         self.write_fields(&tx, &current, patch)?;
@@ -77,20 +75,12 @@ impl Engine {
 }
 
 fn editable(report: &LocalReport) -> Result<()> {
-    let refuse = |why: &str| Err(Error::NotEditable(report.id, why.to_owned()));
+    let refuse = |why: Message| Err(Error::NotEditable(report.id, why));
     match report.state {
-        ReportState::Draft => refuse("it is still a draft; edit the draft instead"),
-        ReportState::Rejected => refuse("the centre refused it, so there is nothing to change"),
+        ReportState::Draft => refuse(msg!(DEVICE_STILL_DRAFT)),
+        ReportState::Rejected => refuse(msg!(DEVICE_REFUSED_NOTHING)),
         ReportState::Queued | ReportState::Sent => match report.central_state {
-            Some(s) if !s.editable() => refuse(&format!(
-                "the centre has already {}",
-                match s {
-                    CaseState::Rejected => "rejected it",
-                    CaseState::Merged => "merged it into another report",
-                    CaseState::Closed => "closed the case",
-                    _ => "registered it as a case",
-                }
-            )),
+            Some(s) if !s.editable() => refuse(msg!(DEVICE_CENTRE_MOVED_ON, state = s.as_str())),
             _ => Ok(()),
         },
     }

@@ -10,6 +10,7 @@
 //! This sits above [`crate::sync`] (it asks the centre through its client) and beside
 //! [`crate::settings`] (the inspector's own settings, which need no centre).
 
+use gridwalk_protocol::message::msg;
 use gridwalk_protocol::{Profile, is_camera_serial};
 use rusqlite::{Connection, params};
 
@@ -38,11 +39,10 @@ impl Engine {
     /// Keeps what [`Engine::enroll`] learnt from the centre.
     pub fn adopt_profile(&self, settings: &SyncSettings, profile: &Profile) -> Result<Inspector> {
         if profile.device != self.device_id() {
-            return Err(Error::Refused(format!(
-                "this token was issued for device {}, but this device is {}; ask your team leader to enroll {}",
-                profile.device,
-                self.device_id(),
-                self.device_id()
+            return Err(Error::Refused(msg!(
+                DEVICE_TOKEN_OTHER_DEVICE,
+                token_device = profile.device,
+                device = self.device_id()
             )));
         }
         let inspector = Inspector {

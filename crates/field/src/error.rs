@@ -1,81 +1,90 @@
 //! The engine's one error type. Every variant says, in words, what is wrong and what was
 //! left unchanged; none of them means data was lost.
 
+use std::fmt;
+
+use gridwalk_protocol::message::{Message, code, msg};
 use gridwalk_protocol::{ReportId, ValidationErrors};
 
 use crate::photo::PhotoError;
 
-#[derive(Debug, thiserror::Error)]
+/// What went wrong. Each variant is said as a coded [`Message`] ([`Error::message`]): the
+/// app says it in the inspector's language from the catalogue, and its English sentence is
+/// this error's `Display` (the logs, the support CLI).
+#[derive(Debug)]
 pub enum Error {
-    // Messages include their cause themselves instead of chaining it as a `source`, so that
-    // both `to_string()` (what the app shows) and an error-chain printer say it exactly once.
-    #[error("local database: {0}")]
     Db(rusqlite::Error),
-    #[error("{path}: {cause}")]
-    Io { path: String, cause: std::io::Error },
-    #[error(transparent)]
-    Photo(#[from] PhotoError),
-    #[error("report {0} does not exist on this device")]
+    Io {
+        path: String,
+        cause: std::io::Error,
+    },
+    Photo(PhotoError),
     NoSuchReport(ReportId),
-    #[error("report {0} was already submitted and can no longer be changed here")]
     NotADraft(ReportId),
-    #[error("report {0} cannot be changed: {1}")]
-    NotEditable(ReportId, String),
-    #[error("photo {0} does not exist on this device")]
+    /// The report and why it cannot change.
+    NotEditable(ReportId, Message),
     NoSuchPhoto(gridwalk_protocol::PhotoId),
-    #[error("task {0} is not open on this device")]
     NoSuchTask(gridwalk_protocol::TaskId),
-    #[error(transparent)]
-    Invalid(#[from] ValidationErrors),
-    #[error("the report is not ready to submit: {0}")]
-    Incomplete(String),
-    #[error("nobody is signed in on this device")]
+    Invalid(ValidationErrors),
+    /// What the report or the task still needs, as a whole sentence.
+    Incomplete(Message),
     NotSignedIn,
-    #[error("the report has no clip number {0}")]
     NoSuchClip(usize),
-    #[error("local data is damaged: {0}")]
     Damaged(String),
-    #[error(
-        "this device has no sync server set up; enter the server address and device token in Settings"
-    )]
     SyncNotConfigured,
-    #[error(
-        "cannot reach the server ({0}); your reports are safe on this device and will be sent automatically"
-    )]
-    Network(String),
-    #[error("the server does not recognise this device; ask your team leader to enroll it again")]
+    /// Why the centre could not be reached.
+    Network(Message),
     Unauthorized,
-    #[error("the server had a problem ({0}); it will be tried again")]
     Server(String),
-    #[error("the server refused the data: {0}")]
-    Refused(String),
+    /// What the server (or, for settings it would refuse, the engine) said.
+    Refused(Message),
     /// Sending would expose the device's token: plain HTTP to another machine, an upload
     /// address off the centre, a CA certificate that cannot be read. Nothing was sent.
-    #[error("not sent, the connection would not be safe: {0}")]
-    Insecure(String),
-    #[error(
-        "the centre is missing this device's changes from number {expected} on, which this device no longer holds; contact support"
-    )]
-    MissingAtCentre { expected: u64 },
+    Insecure(Message),
+    MissingAtCentre {
+        expected: u64,
+    },
     /// The centre already applied other work under this device's numbers from `from` on
     /// (this database went back in time: restored from a copy, or a power cut lost its
     /// last writes). The sync round moves the queue to `expected` and sends again; this
     /// reaches the inspector only if the centre keeps asking.
-    #[error(
-        "the centre already holds other changes under this device's numbers from {from} on; the queue could not be moved to number {expected}; contact support"
-    )]
-    NumberReused { from: u64, expected: u64 },
-    #[error("reference data: {0}")]
+    NumberReused {
+        from: u64,
+        expected: u64,
+    },
     Reference(String),
     /// The device's secret store (the OS keyring, or the private file) failed.
-    #[error("the device's secret store ({store}) failed: {cause}")]
-    Secrets { store: String, cause: String },
-    #[error("{0} is already open by another Gridwalk process")]
+    Secrets {
+        store: String,
+        cause: String,
+    },
     Locked(String),
-    #[error(
-        "the local database was written by a newer Gridwalk (schema {found}, this build knows {known}); update the app"
-    )]
-    SchemaTooNew { found: i64, known: i64 },
+    SchemaTooNew {
+        found: i64,
+        known: i64,
+    },
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message().english())
+    }
+}
+
+// Messages include their cause themselves instead of chaining it as a `source`, so that
+// both `to_string()` and an error-chain printer say it exactly once.
+impl std::error::Error for Error {}
+
+impl From<PhotoError> for Error {
+    fn from(e: PhotoError) -> Self {
+        Error::Photo(e)
+    }
+}
+
+impl From<ValidationErrors> for Error {
+    fn from(e: ValidationErrors) -> Self {
+        Error::Invalid(e)
+    }
 }
 
 impl Error {
@@ -104,6 +113,44 @@ impl Error {
             Error::MissingAtCentre { .. } => "missing_at_centre",
             Error::NumberReused { .. } => "number_reused",
             _ => "internal",
+        }
+    }
+
+    /// What went wrong as a code of the message catalogue with its parameters.
+    #[must_use]
+    pub fn message(&self) -> Message {
+        match self {
+            Error::Db(e) => msg!(DEVICE_DATABASE, detail = e),
+            Error::Io { path, cause } => msg!(DEVICE_STORAGE, path = path, detail = cause),
+            Error::Photo(p) => p.message(),
+            Error::NoSuchReport(id) => msg!(DEVICE_NO_REPORT, id = id),
+            Error::NotADraft(id) => msg!(DEVICE_NOT_A_DRAFT, id = id),
+            Error::NotEditable(id, why) => msg!(DEVICE_NOT_EDITABLE, id = id).because(why.clone()),
+            Error::NoSuchPhoto(id) => msg!(DEVICE_NO_PHOTO, id = id),
+            Error::NoSuchTask(id) => msg!(DEVICE_NO_TASK, id = id),
+            Error::Invalid(v) => v.as_message(code::DEVICE_INVALID),
+            Error::Incomplete(m) => m.clone(),
+            Error::NotSignedIn => msg!(DEVICE_NOT_SIGNED_IN),
+            Error::NoSuchClip(n) => msg!(DEVICE_NO_CLIP, n = n),
+            Error::Damaged(detail) => msg!(DEVICE_DAMAGED, detail = detail),
+            Error::SyncNotConfigured => msg!(DEVICE_SYNC_NOT_CONFIGURED),
+            Error::Network(why) => msg!(DEVICE_NETWORK).because(why.clone()),
+            Error::Unauthorized => msg!(DEVICE_UNAUTHORIZED),
+            Error::Server(detail) => msg!(DEVICE_SERVER, detail = detail),
+            Error::Refused(why) => msg!(DEVICE_REFUSED).because(why.clone()),
+            Error::Insecure(why) => msg!(DEVICE_INSECURE).because(why.clone()),
+            Error::MissingAtCentre { expected } => {
+                msg!(DEVICE_MISSING_AT_CENTRE, expected = expected)
+            }
+            Error::NumberReused { from, expected } => {
+                msg!(DEVICE_NUMBER_REUSED, from = from, expected = expected)
+            }
+            Error::Reference(detail) => msg!(DEVICE_REFERENCE, detail = detail),
+            Error::Secrets { store, cause } => msg!(DEVICE_SECRETS, store = store, detail = cause),
+            Error::Locked(path) => msg!(DEVICE_LOCKED, path = path),
+            Error::SchemaTooNew { found, known } => {
+                msg!(DEVICE_SCHEMA_NEWER, found = found, known = known)
+            }
         }
     }
 

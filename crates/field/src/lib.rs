@@ -15,6 +15,7 @@
 //!   sync); [`settings`] keeps the inspector's own settings.
 //! - [`secrets`] keeps the device token and signing key out of the database (the OS
 //!   keyring, or an owner-only file); [`signing`] signs every outbox entry as it is queued.
+//! - [`platform`] names the device's maker and model for the centre's device board.
 //! - [`queue`] answers "what is still waiting to reach the centre".
 //! - [`sync`] pushes the outbox to the centre, settles its answers, uploads the photos and
 //!   pulls what changed at the centre.
@@ -36,6 +37,7 @@ pub mod local;
 pub mod map;
 pub mod outbox;
 pub mod photo;
+pub mod platform;
 pub mod queue;
 pub mod reference;
 pub mod secrets;

@@ -2,6 +2,7 @@
 //! still be missing while it is a draft, plus the device-only facts about its photos.
 
 use chrono::{DateTime, FixedOffset, Utc};
+use gridwalk_protocol::message::msg;
 use gridwalk_protocol::report::LocationFlag;
 use gridwalk_protocol::{
     CaseState, CategoryCode, CellCode, ClipRef, ComponentId, DeviceId, Kind, Location, PhotoRef,
@@ -127,7 +128,11 @@ impl LocalReport {
         let (Some(kind), Some(category), Some(location)) =
             (self.kind, self.category.clone(), self.location)
         else {
-            return Err(Error::Incomplete(format!("missing {}", missing.join(", "))));
+            let mut why = msg!(DEVICE_INCOMPLETE);
+            for field in missing {
+                why = why.with_field(field, msg!(VALID_REQUIRED));
+            }
+            return Err(Error::Incomplete(why));
         };
         Ok(Report {
             id: self.id,

@@ -10,6 +10,7 @@
 
 use std::path::Path;
 
+use gridwalk_protocol::message::msg;
 use gridwalk_protocol::{
     MutationBody, PhotoId, PhotoRef, PhotoStage, ReportId, TaskChange, TaskId,
 };
@@ -54,13 +55,12 @@ impl Engine {
         let note = note.map(str::trim).filter(|n| !n.is_empty());
         let report = self.open_task(task)?;
         if !passed && note.is_none() {
-            return Err(Error::Incomplete(
-                "say what is still wrong when the verification fails".into(),
-            ));
+            return Err(Error::Incomplete(msg!(DEVICE_VERIFY_NOTE)));
         }
         if note.is_some_and(|n| n.chars().count() > NOTE_MAX_CHARS) {
-            return Err(Error::Incomplete(format!(
-                "the note is longer than {NOTE_MAX_CHARS} characters"
+            return Err(Error::Incomplete(msg!(
+                DEVICE_NOTE_LONG,
+                max = NOTE_MAX_CHARS
             )));
         }
         // The pipeline first, outside the lock: a bad photo refuses the whole completion.

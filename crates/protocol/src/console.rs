@@ -234,6 +234,20 @@ pub struct Conflict {
     pub resolved_by: Option<UserId>,
 }
 
+/// A conflict waiting for an operator, with what the list names it by: the report (its
+/// case number, or category, reporter and time) and the device's model.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct OpenConflict {
+    #[serde(flatten)]
+    pub conflict: Conflict,
+    /// The report it is about.
+    pub subject: ConsoleReport,
+    /// The maker and model of the device whose change conflicts, as it last said.
+    pub device_model: Option<String>,
+}
+
 /// The value an operator chose for one field of a conflict.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -336,8 +350,25 @@ pub struct ReportDetail {
     pub related: Vec<ConsoleReport>,
     /// The report's grid cell (a GeoJSON Feature), for the map.
     pub cell: Option<serde_json::Value>,
+    /// For a report outside the grid, the nearest cell (a GeoJSON Feature), so the map
+    /// shows where the point lies against the grid.
+    pub nearest_cell: Option<serde_json::Value>,
+    /// The names of every cell this answer mentions (the report's, its location flags',
+    /// the device's claim's, the related reports'), so none is shown as a bare code.
+    pub cell_names: Vec<CellName>,
     /// Whether the report's records are intact.
     pub seal: Seal,
+}
+
+/// A grid cell as people call it: the street (街道) and community (社区) it lies in, by
+/// name, and its code (whose last three digits number it within the community).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct CellName {
+    pub code: CellCode,
+    pub street: Option<String>,
+    pub community: Option<String>,
 }
 
 /// Whether a report's records are as written: its versions and case events hash chains
@@ -496,6 +527,8 @@ pub struct DeviceRow {
     pub enrolled_at: DateTime<Utc>,
     pub last_seen: Option<DateTime<Utc>>,
     pub app_version: Option<String>,
+    /// Its maker and model, as it last said ("HUAWEI BAH3-W09").
+    pub model: Option<String>,
     /// What the device said it still held when last seen.
     pub queue: QueueStats,
     pub reports_received: u64,
@@ -729,6 +762,8 @@ pub struct EnrolledDevice {
     pub last_seen: Option<DateTime<Utc>>,
     /// When its token was revoked; `None` while it works.
     pub revoked_at: Option<DateTime<Utc>>,
+    /// Its maker and model, as it last said.
+    pub model: Option<String>,
 }
 
 /// One administrative act in the audit trail: who did what to whom, and when.

@@ -460,6 +460,61 @@ catalogue! {
     INTERNAL = "request.internal" => "the server could not complete the request; it has been logged";
     VALUE_TOO_LARGE = "request.value_too_large" => "the number {n} is too large to store";
 
+    // The tablet's own errors (the field engine's), said by the app.
+    DEVICE_DATABASE = "device.database" => "local database: {detail}";
+    DEVICE_STORAGE = "device.storage" => "{path}: {detail}";
+    DEVICE_NO_REPORT = "device.no_report" => "report {id} does not exist on this device";
+    DEVICE_NOT_A_DRAFT = "device.not_a_draft" => "report {id} was already submitted and can no longer be changed here";
+    DEVICE_NOT_EDITABLE = "device.not_editable" => "report {id} cannot be changed: {reason}";
+    DEVICE_SEEN_AT_FIXED = "device.seen_at_fixed" => "the time the problem was seen cannot change after submission";
+    DEVICE_STILL_DRAFT = "device.still_draft" => "it is still a draft; edit the draft instead";
+    DEVICE_REFUSED_NOTHING = "device.refused_nothing" => "the centre refused it, so there is nothing to change";
+    DEVICE_CENTRE_MOVED_ON = "device.centre_moved_on" => "the centre has already taken it on (it is {state} there)";
+    DEVICE_NO_PHOTO = "device.no_photo" => "photo {id} does not exist on this device";
+    DEVICE_NO_TASK = "device.no_task" => "task {id} is not open on this device";
+    DEVICE_NO_CLIP = "device.no_clip" => "the report has no clip number {n}";
+    DEVICE_INVALID = "device.invalid" => "not saved: {problems}";
+    DEVICE_INCOMPLETE = "device.incomplete" => "the report is not ready to submit: {problems}";
+    DEVICE_VERIFY_NOTE = "device.verify_note" => "say what is still wrong when the verification fails";
+    DEVICE_NOTE_LONG = "device.note_long" => "the note is longer than {max} characters";
+    DEVICE_NOT_SIGNED_IN = "device.not_signed_in" => "nobody is signed in on this device";
+    DEVICE_DAMAGED = "device.damaged" => "local data is damaged: {detail}";
+    DEVICE_SYNC_NOT_CONFIGURED = "device.sync_not_configured" => "this device has no sync server set up; enter the server address and device token in Settings";
+    DEVICE_NETWORK = "device.network" => "cannot reach the server ({reason}); your reports are safe on this device and will be sent automatically";
+    DEVICE_TIMED_OUT = "device.timed_out" => "the connection timed out";
+    DEVICE_NO_CONNECTION = "device.no_connection" => "no connection";
+    DEVICE_UNTRUSTED_CERTIFICATE = "device.untrusted_certificate" => "the centre's certificate is not trusted by this device ({detail}); if the city uses its own certificate authority, give the device its certificate (--centre-ca)";
+    DEVICE_UNAUTHORIZED = "device.unauthorized" => "the server does not recognise this device; ask your team leader to enroll it again";
+    DEVICE_SERVER = "device.server" => "the server had a problem ({detail}); it will be tried again";
+    DEVICE_REFUSED = "device.refused" => "the server refused the data: {reason}";
+    DEVICE_TOKEN_EMPTY = "device.token_empty" => "the device token is empty";
+    DEVICE_NOT_AN_ADDRESS = "device.not_an_address" => "{url} is not a server address (it should start with https://)";
+    DEVICE_PLAIN_HTTP = "device.plain_http" => "{url} is plain http://, so the device token and reports would cross the network unencrypted; use the centre's https:// address (plain http:// is only for this machine, unless the installer allows it for a closed test network: --allow-insecure-http, or GRIDWALK_ALLOW_INSECURE_HTTP=1)";
+    DEVICE_TOKEN_OTHER_DEVICE = "device.token_other_device" => "this token was issued for device {token_device}, but this device is {device}; ask your team leader to enroll {device}";
+    DEVICE_UPLOAD_ELSEWHERE = "device.upload_elsewhere" => "the centre gave an upload address on {upload}, not on the centre ({centre}); the photo was not sent there";
+    DEVICE_CA_UNREADABLE = "device.ca_unreadable" => "the centre's CA certificate file {path} cannot be read: {detail}";
+    DEVICE_CA_EMPTY = "device.ca_empty" => "the centre's CA certificate file {path} holds no certificate";
+    DEVICE_INSECURE = "device.insecure" => "not sent, the connection would not be safe: {reason}";
+    DEVICE_MISSING_AT_CENTRE = "device.missing_at_centre" => "the centre is missing this device's changes from number {expected} on, which this device no longer holds; contact support";
+    DEVICE_NUMBER_REUSED = "device.number_reused" => "the centre already holds other changes under this device's numbers from {from} on; the queue could not be moved to number {expected}; contact support";
+    DEVICE_REFERENCE = "device.reference" => "reference data: {detail}";
+    DEVICE_SECRETS = "device.secrets" => "the device's secret store ({store}) failed: {detail}";
+    DEVICE_LOCKED = "device.locked" => "{path} is already open by another Gridwalk process";
+    DEVICE_SCHEMA_NEWER = "device.schema_newer" => "the local database was written by a newer Gridwalk (schema {found}, this build knows {known}); update the app";
+    VALID_REQUIRED = "valid.required" => "is required";
+
+    // A photo the tablet cannot take (the engine's photo pipeline).
+    PHOTO_EMPTY = "photo.empty" => "the file is empty";
+    PHOTO_NOT_JPEG = "photo.not_jpeg" => "the file is {detected}, not a JPEG photo";
+    PHOTO_TRUNCATED = "photo.truncated" => "the file is cut short (the JPEG ends before its image data is complete); copy it again from the camera";
+    PHOTO_TOO_MANY_PIXELS = "photo.too_many_pixels" => "the image declares {width}×{height} pixels, more than the {max_pixels} allowed; it is damaged or not a camera photo";
+    PHOTO_OVER_BUDGET = "photo.over_budget" => "the image declares {width}×{height} pixels, more than a file of {bytes} bytes can hold; it is damaged or made to exhaust memory";
+    PHOTO_UNSUPPORTED = "photo.unsupported" => "the JPEG uses {what}, which the app does not read; save it as an ordinary JPEG";
+    PHOTO_FILE_TOO_LARGE = "photo.file_too_large" => "the file is {bytes} bytes, more than the {max_bytes} allowed for one photo";
+    PHOTO_CORRUPT = "photo.corrupt" => "the JPEG is damaged: {detail}";
+    PHOTO_NOT_LISTED = "photo.not_listed" => "the centre does not list this photo in report {report}";
+    PHOTO_DISCARDED_TWICE = "photo.discarded_twice" => "the centre discarded this photo's upload twice; it will be tried again";
+
     // Administration.
     LOGIN_INVALID = "admin.login_invalid" => "{login}: {why}";
     SCHEMA_NEWER = "admin.schema_newer" => "the database has schema {current}, newer than this server's {known}: run a newer gridwalk-sync";

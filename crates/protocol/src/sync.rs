@@ -29,6 +29,10 @@ pub struct QueueStats {
 pub struct PushRequest {
     pub device: DeviceId,
     pub app_version: String,
+    /// The device's maker and model ("HUAWEI BAH3-W09"), when its platform says, so the
+    /// device board names it; absent from older apps.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device_model: Option<String>,
     pub queue: QueueStats,
     /// Consecutive mutations, oldest first.
     pub mutations: Vec<Mutation>,

@@ -24,7 +24,8 @@ use ts_rs::{Config, TS, TypeVisitor};
 use crate::console::{
     Account, ActionAnswer, ActionRequest, AuditEntry, CaseAction, Conflict, ConsoleReport,
     Department, DeviceRow, EnrolledDevice, Evaluation, IntakeHealth, MergeAnswer, MergeRequest,
-    NewPassword, Person, QueueSort, ReportDetail, ReportPage, Resolve, Session, SignIn,
+    NewPassword, OpenConflict, Person, QueueSort, ReportDetail, ReportPage, Resolve, Session,
+    SignIn,
 };
 use crate::{ApiError, CaseState, Category, Report, TaskChange};
 
@@ -71,6 +72,7 @@ pub fn shared() -> Declarations {
     d.add::<DeviceRow>();
     d.add::<IntakeHealth>();
     d.add::<Conflict>();
+    d.add::<OpenConflict>();
     d.add::<Resolve>();
     d.add::<Evaluation>();
     d.add::<Account>();

@@ -158,6 +158,9 @@ pub fn validate_push(req: &PushRequest) -> Result<(), PushRefusal> {
     }
     let mut c = Collector::default();
     c.at_most("app_version", &req.app_version, MAX_LABEL_CHARS);
+    if let Some(model) = &req.device_model {
+        c.at_most("device_model", model, MAX_LABEL_CHARS);
+    }
     for (field, n) in [
         ("queue.reports", req.queue.reports),
         ("queue.photos", req.queue.photos),
@@ -823,6 +826,7 @@ mod tests {
         PushRequest {
             device,
             app_version: "1.0".into(),
+            device_model: None,
             queue: crate::QueueStats::default(),
             mutations,
             public_key: None,
@@ -864,12 +868,13 @@ mod tests {
 
         let mut p = push(vec![]);
         p.app_version = "x".repeat(2_000_000);
+        p.device_model = Some("x".repeat(129));
         p.queue.bytes = u64::MAX;
         let Err(PushRefusal::Invalid(e)) = validate_push(&p) else {
             panic!("should be refused")
         };
         assert!(
-            e.mentions("app_version") && e.mentions("queue.bytes"),
+            e.mentions("app_version") && e.mentions("device_model") && e.mentions("queue.bytes"),
             "{e}"
         );
 

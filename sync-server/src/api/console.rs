@@ -8,8 +8,8 @@ use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use gridwalk_protocol::console::{
-    Account, ActionAnswer, ActionRequest, AuditEntry, Conflict, Department, DeviceRow,
-    EnrolledDevice, IntakeHealth, MergeAnswer, MergeRequest, NewPassword, Person, QueueSort,
+    Account, ActionAnswer, ActionRequest, AuditEntry, Department, DeviceRow, EnrolledDevice,
+    IntakeHealth, MergeAnswer, MergeRequest, NewPassword, OpenConflict, Person, QueueSort,
     ReportDetail, ReportPage, Resolve, Session, SignIn,
 };
 use gridwalk_protocol::{ApiError, DeviceId, ReportId};
@@ -337,11 +337,11 @@ pub(crate) async fn health(
 
 /// Conflicts waiting for an operator.
 #[utoipa::path(get, path = "/v1/console/conflicts", tag = "console", security(("console" = [])),
-    responses((status = 200, description = "Conflicts waiting for an operator, oldest first", body = [Conflict])))]
+    responses((status = 200, description = "Conflicts waiting for an operator, oldest first, each with its report and the device's model", body = [OpenConflict])))]
 pub(crate) async fn conflicts(
     State(state): State<AppState>,
     auth: ConsoleAuth,
-) -> Result<Json<Vec<Conflict>>, AppError> {
+) -> Result<Json<Vec<OpenConflict>>, AppError> {
     Ok(Json(console::conflicts(&state, &auth.user).await?))
 }
 

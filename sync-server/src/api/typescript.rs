@@ -18,8 +18,8 @@ use std::any::TypeId;
 
 use chrono::{DateTime, Utc};
 use gridwalk_protocol::console::{
-    Account, ActionAnswer, ActionRequest, AuditEntry, Conflict, Department, DeviceRow,
-    EnrolledDevice, Evaluation, GroupBy, IntakeHealth, MergeAnswer, MergeRequest, NewPassword,
+    Account, ActionAnswer, ActionRequest, AuditEntry, Department, DeviceRow, EnrolledDevice,
+    Evaluation, GroupBy, IntakeHealth, MergeAnswer, MergeRequest, NewPassword, OpenConflict,
     Person, QueueSort, ReportDetail, ReportPage, Resolve, Session, SignIn,
 };
 use gridwalk_protocol::typescript::{Declarations, SHARED_MODULE, WRITE_VAR, check_fresh, shared};
@@ -145,7 +145,7 @@ routes! {
         merge = POST "/v1/console/reports/merge" body(MergeRequest) -> MergeAnswer;
         devices = GET "/v1/console/devices" -> Vec<DeviceRow>;
         health = GET "/v1/console/health" -> IntakeHealth;
-        conflicts = GET "/v1/console/conflicts" -> Vec<Conflict>;
+        conflicts = GET "/v1/console/conflicts" -> Vec<OpenConflict>;
         resolve = POST "/v1/console/conflicts/{id}/resolve" path(id: Uuid) body(Resolve) -> Value;
         evaluation = GET "/v1/console/evaluation" query(by: GroupBy, from: DateTime<Utc>, to: DateTime<Utc>) -> Evaluation;
         admin_users = GET "/v1/console/admin/users" -> Vec<Account>;

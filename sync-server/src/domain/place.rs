@@ -12,8 +12,10 @@
 //! since) is never refused and never counted: the report gets the centre's cell, and the
 //! claim is marked `unknown_cell`.
 
+use std::collections::BTreeSet;
+
 use gridwalk_grid::{Grid, MAX_ACCURACY_M};
-use gridwalk_protocol::console::{PlaceClaim, PlaceDispute};
+use gridwalk_protocol::console::{CellName, PlaceClaim, PlaceDispute};
 use gridwalk_protocol::{CellCode, LocationFlag, Report, ReportPatch};
 
 /// A report placed by the centre: its record (with the centre's cell and flags) and what
@@ -125,6 +127,68 @@ fn disputes(
 
 /// What flags say, without their measurements: which flags, the nearest cell and the
 /// foreign cell they name.
+/// Every cell a console answer about these reports (each with its device's claim, if kept)
+/// mentions: each one's cell, the cells its location flags name, and the cell its device
+/// claimed.
+#[must_use]
+pub fn cells_mentioned<'a>(
+    reports: impl IntoIterator<Item = (&'a Report, Option<&'a PlaceClaim>)>,
+) -> BTreeSet<CellCode> {
+    let mut codes = BTreeSet::new();
+    let flagged = |flags: &[LocationFlag], codes: &mut BTreeSet<CellCode>| {
+        for f in flags {
+            match f {
+                LocationFlag::OutsideGrid {
+                    nearest_cell: Some(c),
+                    ..
+                }
+                | LocationFlag::OutsideMyCells { cell: c } => {
+                    codes.insert(c.clone());
+                }
+                LocationFlag::OutsideGrid { .. } | LocationFlag::PoorAccuracy { .. } => {}
+            }
+        }
+    };
+    for (report, claim) in reports {
+        codes.extend(report.cell.iter().cloned());
+        flagged(&report.location_flags, &mut codes);
+        if let Some(claim) = claim {
+            codes.extend(claim.cell.iter().cloned());
+            flagged(&claim.location_flags, &mut codes);
+        }
+    }
+    codes
+}
+
+/// The names of these cells from the grid. A code the grid does not have (a device's
+/// made-up or outdated claim) keeps its code alone, with no names.
+#[must_use]
+pub fn cell_names(grid: &Grid, codes: &BTreeSet<CellCode>) -> Vec<CellName> {
+    codes
+        .iter()
+        .map(|code| {
+            let cell = grid.cell(code);
+            CellName {
+                code: code.clone(),
+                street: cell.and_then(|c| c.street_name.clone()),
+                community: cell.and_then(|c| c.community_name.clone()),
+            }
+        })
+        .collect()
+}
+
+/// The cell nearest a report outside the grid, as its `outside_grid` flag names it.
+#[must_use]
+pub fn nearest_cell(report: &Report) -> Option<&CellCode> {
+    if report.cell.is_some() {
+        return None;
+    }
+    report.location_flags.iter().find_map(|f| match f {
+        LocationFlag::OutsideGrid { nearest_cell, .. } => nearest_cell.as_ref(),
+        _ => None,
+    })
+}
+
 fn gist(flags: &[LocationFlag]) -> Vec<(u8, Option<&CellCode>)> {
     let mut out: Vec<_> = flags
         .iter()
@@ -287,5 +351,36 @@ mod tests {
             panic!("{change:?}");
         };
         assert_eq!(claim.disputes, vec![PlaceDispute::UnknownCell]);
+    }
+
+    #[test]
+    fn an_outside_report_names_its_nearest_cell_and_every_cell_mentioned_is_named() {
+        let named = Grid::from_geojson(
+            r#"{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"code":"440703001001001","street_name":"环市街道","community_name":"东华社区"},"geometry":{"type":"Polygon","coordinates":[[[113.08,22.59],[113.081,22.59],[113.081,22.591],[113.08,22.591],[113.08,22.59]]]}}]}"#,
+        )
+        .unwrap();
+        // 0.001° east of the cell: outside the grid, the cell the nearest.
+        let placed = settle(
+            claiming(113.082, 22.5905, Some("999999999999999")),
+            &named,
+            &[],
+        );
+        assert_eq!(nearest_cell(&placed.report), Some(&code("440703001001001")));
+        let codes = cells_mentioned([(&placed.report, placed.claim.as_ref())]);
+        assert_eq!(
+            codes.iter().map(CellCode::as_str).collect::<Vec<_>>(),
+            ["440703001001001", "999999999999999"],
+            "the nearest cell from the flag and the device's claimed cell"
+        );
+        let names = cell_names(&named, &codes);
+        assert_eq!(names[0].street.as_deref(), Some("环市街道"));
+        assert_eq!(names[0].community.as_deref(), Some("东华社区"));
+        assert_eq!(
+            names[1].street, None,
+            "a cell the grid lacks keeps its bare code"
+        );
+
+        let inside = settle(claiming(113.0805, 22.5905, None), &named, &[]);
+        assert_eq!(nearest_cell(&inside.report), None);
     }
 }

@@ -7,13 +7,13 @@ use bytes::Bytes;
 use chrono::{DateTime, Duration, Utc};
 use gridwalk_evidence::package;
 use gridwalk_protocol::console::{
-    ActionAnswer, ActionRequest, CaseAction, Conflict, ConsoleReport, Department, DeviceRow,
-    IntakeHealth, MAX_MERGE, MergeAnswer, MergeRequest, ReportDetail, ReportPage, Resolve, Seal,
+    ActionAnswer, ActionRequest, CaseAction, ConsoleReport, Department, DeviceRow, IntakeHealth,
+    MAX_MERGE, MergeAnswer, MergeRequest, OpenConflict, ReportDetail, ReportPage, Resolve, Seal,
     Session, VersionInfo,
 };
 use gridwalk_protocol::message::msg;
 use gridwalk_protocol::validate::MAX_NOTE_CHARS;
-use gridwalk_protocol::{ReportId, Version};
+use gridwalk_protocol::{CellCode, ReportId, Version};
 use uuid::Uuid;
 
 use crate::AppState;
@@ -25,6 +25,7 @@ use crate::domain::cases::{Action, Approval, StepRequest, Stepped};
 use crate::domain::chain;
 use crate::domain::conflicts;
 use crate::domain::model::{Author, User};
+use crate::domain::place;
 use crate::domain::queue;
 use crate::error::AppError;
 use crate::store::StoreError;
@@ -404,18 +405,34 @@ pub async fn detail(state: &AppState, user: &User, id: ReportId) -> Result<Repor
             at: v.at,
         });
     }
-    let cell = match &item.report.cell {
-        Some(code) => store
-            .cells(&[code.as_str().to_owned()])
-            .await?
-            .pop()
-            .and_then(|(_, feature)| serde_json::from_str(&feature).ok()),
-        None => None,
+    let outline = |code: Option<&CellCode>| {
+        let codes: Vec<String> = code.map(|c| c.as_str().to_owned()).into_iter().collect();
+        async move {
+            if codes.is_empty() {
+                return Ok::<_, AppError>(None);
+            }
+            Ok(store
+                .cells(&codes)
+                .await?
+                .pop()
+                .and_then(|(_, feature)| serde_json::from_str(&feature).ok()))
+        }
     };
+    let cell = outline(item.report.cell.as_ref()).await?;
+    let nearest_cell = outline(place::nearest_cell(&item.report)).await?;
+    let reference = state.reference.get(store).await?;
+    let mentioned = place::cells_mentioned(
+        std::iter::once(&item)
+            .chain(&related)
+            .map(|r| (&r.report, r.claim.as_ref())),
+    );
+    let cell_names = place::cell_names(&reference.grid, &mentioned);
     let seal = seal(state, id).await?;
     Ok(ReportDetail {
         seal,
         cell,
+        nearest_cell,
+        cell_names,
         events: store.case_events(id).await?,
         tasks: store.report_tasks(id).await?,
         conflicts: store.conflicts(id).await?,
@@ -589,21 +606,43 @@ pub async fn health(state: &AppState, user: &User) -> Result<IntakeHealth, AppEr
 }
 
 /// Open conflicts within `user`'s reach: a leader's team's, all for an operator.
-pub async fn conflicts(state: &AppState, user: &User) -> Result<Vec<Conflict>, AppError> {
+pub async fn conflicts(state: &AppState, user: &User) -> Result<Vec<OpenConflict>, AppError> {
     board_team(user)?;
     let who = Who::from(user);
-    let mut open = state.store.open_conflicts().await?;
+    let open = state.store.open_conflicts().await?;
     let ids: Vec<ReportId> = open.iter().map(|c| c.report).collect();
-    let mine: std::collections::HashSet<ReportId> = state
+    let mine: std::collections::HashMap<ReportId, ConsoleReport> = state
         .store
         .console_reports_by_id(&ids)
         .await?
         .into_iter()
         .filter(|r| decide(&who, Act::Oversee, case_of(r)).is_ok())
-        .map(|r| r.report.id)
+        .map(|r| (r.report.id, r))
         .collect();
-    open.retain(|c| mine.contains(&c.report));
-    Ok(open)
+    let models: std::collections::HashMap<_, _> = if open.is_empty() {
+        std::collections::HashMap::new()
+    } else {
+        state
+            .store
+            .devices()
+            .await?
+            .into_iter()
+            .map(|d| (d.id, d.model))
+            .collect()
+    };
+    Ok(open
+        .into_iter()
+        .filter_map(|conflict| {
+            // A report with two open conflicts is named in both.
+            let subject = mine.get(&conflict.report).cloned()?;
+            let device_model = models.get(&conflict.device).cloned().flatten();
+            Some(OpenConflict {
+                conflict,
+                subject,
+                device_model,
+            })
+        })
+        .collect())
 }
 
 /// Resolves a conflict with the operator's value for every field in it

@@ -105,6 +105,7 @@ pub async fn push(
         .collect();
     let seen = Seen {
         app_version: req.app_version.clone(),
+        model: req.device_model.clone(),
         queue: push::backlog_after(req.queue, &req.mutations),
         at: now,
     };

@@ -91,6 +91,8 @@ pub type StoreResult<T> = Result<T, StoreError>;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Seen {
     pub app_version: String,
+    /// The device's maker and model, when it says (kept from before when it does not).
+    pub model: Option<String>,
     pub queue: QueueStats,
     pub at: DateTime<Utc>,
 }

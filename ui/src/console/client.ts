@@ -1,7 +1,7 @@
 // Generated from the console's route table (sync-server/src/api/typescript.rs) by
 // `GRIDWALK_WRITE_BINDINGS=1 cargo test -p gridwalk-sync --lib console_client`. Do not edit by hand.
 
-import type { Account, ActionAnswer, ActionRequest, AuditEntry, Conflict, Department, DeviceId, DeviceRow, EnrolledDevice, Evaluation, GroupBy, IntakeHealth, JsonValue, MergeAnswer, MergeRequest, NewPassword, Person, QueueSort, ReportDetail, ReportId, ReportPage, Resolve, Session, SignIn } from "../shared/types";
+import type { Account, ActionAnswer, ActionRequest, AuditEntry, Department, DeviceId, DeviceRow, EnrolledDevice, Evaluation, GroupBy, IntakeHealth, JsonValue, MergeAnswer, MergeRequest, NewPassword, OpenConflict, Person, QueueSort, ReportDetail, ReportId, ReportPage, Resolve, Session, SignIn } from "../shared/types";
 import { call, link } from "./http";
 
 /** The console's JSON routes, typed; each rejects with a `Failure`. */
@@ -30,7 +30,7 @@ cases, an operator all. */
   /** How intake is going. */
   health: () => call<IntakeHealth>("GET", "/v1/console/health"),
   /** Conflicts waiting for an operator. */
-  conflicts: () => call<Array<Conflict>>("GET", "/v1/console/conflicts"),
+  conflicts: () => call<Array<OpenConflict>>("GET", "/v1/console/conflicts"),
   /** Resolve a conflict: the report's next version takes the chosen values. */
   resolve: (id: string, body: Resolve) => call<JsonValue>("POST", `/v1/console/conflicts/${encodeURIComponent(id)}/resolve`, {}, body),
   /** The evaluation indicators per group over a period. */

@@ -2,7 +2,7 @@
 // status, rates, periods, moments, how a conflict's values read, and a report's place as
 // the centre decided it against what the device claimed. Tested in __tests__.
 import type { Lang, Words } from "../shared/i18n";
-import type { CaseState, ConsoleReport, FieldConflict, LocationFlag, Report, Role, VersionInfo } from "../shared/types";
+import type { CaseState, CellName, ConsoleReport, FieldConflict, LocationFlag, Report, Role, VersionInfo } from "../shared/types";
 import type { Key } from "./i18n/zh";
 
 /** `event:0507` → names, from the raw code table files (kinds → majors → minors). */
@@ -220,25 +220,51 @@ export function placeDisputed(item: Pick<ConsoleReport, "claim">): boolean {
   return (item.claim?.disputes.length ?? 0) > 0;
 }
 
+/** Names a cell by its code. */
+export type CellNamer = (code: string) => string;
+
+/** Names grid cells as people do: street · community · the cell's number in its community
+ * (its code's last three digits), from the names the centre sent beside the codes. A code
+ * the centre's grid lacks (a device's made-up or outdated claim) stays a code. */
+export function cellNamer(w: Words<Key>, names: readonly CellName[]): CellNamer {
+  const byCode = new Map(names.map((n) => [n.code, n]));
+  return (code) => {
+    const n = byCode.get(code);
+    if (!n || (!n.street && !n.community)) return code;
+    const parts = [n.street, n.community].filter((p): p is string => !!p);
+    return [...parts, w.t("cell.number", { n: code.slice(-3) })].join(" · ");
+  };
+}
+
+/** A device named as a team leader tells tablets apart: whose it is and what it is
+ * ("张三的 HUAWEI BAH3-W09"); an older app that does not say its model, by its owner and the
+ * last characters of its ID. */
+export function deviceName(w: Words<Key>, owner: string, model: string | null | undefined, id: string): string {
+  return model ? w.t("device.named", { owner, model }) : w.t("device.unnamed", { owner, id: id.slice(-4) });
+}
+
 /** What the device claimed against what the centre decided, in one sentence with why. */
-export function claimText(w: Words<Key>, item: Pick<ConsoleReport, "claim" | "report">): string {
+export function claimText(w: Words<Key>, item: Pick<ConsoleReport, "claim" | "report">, cell: CellNamer = (c) => c): string {
   const claim = item.claim;
   if (!claim) return "";
   const none = w.t("place.noCell");
-  const said = w.t("place.claimed", { cell: claim.cell ?? none, centre: item.report.cell ?? none });
+  const said = w.t("place.claimed", {
+    cell: claim.cell ? cell(claim.cell) : none,
+    centre: item.report.cell ? cell(item.report.cell) : none,
+  });
   const why = claim.disputes.map((d) => w.t(`dispute.${d}` as Key)).join(w.t("list.sep"));
   return why ? `${said}${w.t("list.open")}${why}${w.t("list.close")}` : said;
 }
 
 /** One location flag (the centre's) in words. */
-export function flagText(w: Words<Key>, f: LocationFlag): string {
+export function flagText(w: Words<Key>, f: LocationFlag, cell: CellNamer = (c) => c): string {
   switch (f.flag) {
     case "outside_grid":
       return f.nearest_cell
-        ? w.t("flag.outsideGrid", { cell: f.nearest_cell, m: Math.round(f.distance_m ?? 0) })
+        ? w.t("flag.outsideGrid", { cell: cell(f.nearest_cell), m: Math.round(f.distance_m ?? 0) })
         : w.t("flag.outsideGridFar");
     case "outside_my_cells":
-      return w.t("flag.outsideTheirs", { cell: f.cell });
+      return w.t("flag.outsideTheirs", { cell: cell(f.cell) });
     case "poor_accuracy":
       return w.t("flag.poorAccuracy", { m: Math.round(f.accuracy_m), limit: Math.round(f.limit_m) });
   }

@@ -12,6 +12,7 @@ import { useI18n, type Key } from "./i18n";
 import {
   categoryKeyNames,
   categoryLabel,
+  cellNamer,
   claimText,
   dueStatus,
   duplicateWhy,
@@ -38,21 +39,30 @@ export function DueBadge(props: { item: ConsoleReport }) {
   return <span class={`badge due-${s}`}>{t(`due.${s}` as Key)}</span>;
 }
 
-/** The report's cell and position (and those of related reports) on a small map. */
-function CellMap(props: { detail: ReportDetail }) {
+/** The outer ring of a GeoJSON Polygon Feature, or none. */
+function ringOf(feature: unknown): LonLat[] {
+  return (feature as { geometry?: { coordinates?: LonLat[][] } } | null)?.geometry?.coordinates?.[0] ?? [];
+}
+
+/** The report's cell and position (and those of related reports) on a small map; for a
+ * report outside the grid, the nearest cell (dashed) with the point beside it. */
+function CellMap(props: { detail: ReportDetail; label: string }) {
   const { detail } = props;
-  const ring: LonLat[] =
-    (detail.cell as { geometry?: { coordinates?: LonLat[][] } } | null)?.geometry?.coordinates?.[0] ?? [];
+  const ring = ringOf(detail.cell);
+  const nearest = ringOf(detail.nearest_cell);
   const here: LonLat = [detail.item.report.location.lon, detail.item.report.location.lat];
   const others: LonLat[] = detail.related.map((r) => [r.report.location.lon, r.report.location.lat]);
-  const b = boundsOf([...ring, here, ...others]);
+  const b = boundsOf([...ring, ...nearest, here, ...others]);
   if (!b) return null;
   const p = project(pad(b, 25), 320, 220);
-  const path = ring.map((c, i) => `${i ? "L" : "M"}${p.toXY(c).join(",")}`).join(" ");
+  const pathOf = (r: LonLat[]) => r.map((c, i) => `${i ? "L" : "M"}${p.toXY(c).join(",")}`).join(" ");
+  const path = pathOf(ring);
+  const near = pathOf(nearest);
   const [x, y] = p.toXY(here);
   return (
-    <svg class="cellmap" viewBox="0 0 320 220" role="img" aria-label={detail.item.report.cell ?? ""}>
+    <svg class="cellmap" viewBox="0 0 320 220" role="img" aria-label={props.label}>
       {path && <path class="cell" d={`${path} Z`} />}
+      {near && <path class="cell nearest" d={`${near} Z`} />}
       {others.map((o, i) => {
         const [ox, oy] = p.toXY(o);
         return <circle key={i} class="other" cx={ox} cy={oy} r="6" />;
@@ -477,6 +487,8 @@ export function ReportView(props: { id: string; onChange: () => void }) {
   const { item } = detail;
   const r = item.report;
   const arrived = new Set(item.photos_arrived);
+  const cell = cellNamer(w, detail.cell_names);
+  const place = r.cell ? cell(r.cell) : r.location_flags.map((f) => flagText(w, f, cell)).join(t("list.sep"));
   return (
     <article class="report" data-report={r.id}>
       <h2>
@@ -502,7 +514,7 @@ export function ReportView(props: { id: string; onChange: () => void }) {
             ),
           )}
         </div>
-        <CellMap detail={detail} />
+        <CellMap detail={detail} label={place} />
       </div>
       <dl class="facts">
         {item.case && (
@@ -530,11 +542,13 @@ export function ReportView(props: { id: string; onChange: () => void }) {
         <dt>{t("report.received")}</dt>
         <dd>{when(w, item.received_at)}</dd>
         <dt>{t("report.cell")}</dt>
-        <dd class="cell">{r.cell ?? t("place.noCell")}</dd>
+        <dd class="cell" title={r.cell ?? undefined}>
+          {r.cell ? cell(r.cell) : t("place.noCell")}
+        </dd>
         {r.location_flags.length > 0 && (
           <>
             <dt>{t("report.flags")}</dt>
-            <dd>{r.location_flags.map((f) => flagText(w, f)).join(t("list.sep"))}</dd>
+            <dd>{r.location_flags.map((f) => flagText(w, f, cell)).join(t("list.sep"))}</dd>
           </>
         )}
         <dt>{t("report.address")}</dt>
@@ -574,7 +588,7 @@ export function ReportView(props: { id: string; onChange: () => void }) {
       </dl>
       {placeDisputed(item) && (
         <p class="notice disputed" role="note">
-          <span class="badge disputed">{t("place.disputed")}</span> {claimText(w, item)}
+          <span class="badge disputed">{t("place.disputed")}</span> {claimText(w, item, cell)}
         </p>
       )}
       {item.duplicate_of && (

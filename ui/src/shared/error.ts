@@ -30,17 +30,18 @@ export class Failure extends Error {
   static from(e: unknown): Failure {
     if (e instanceof Failure) return e;
     if (e && typeof e === "object" && "message" in e) {
-      const { kind, message, fields, problems } = e as {
+      const { kind, message, fields, problems, said } = e as {
         kind?: unknown;
         message: unknown;
         fields?: [string, string][];
         problems?: FieldMessage[];
+        said?: Message;
       };
       return new Failure(
         typeof kind === "string" ? kind : "internal",
         String(message),
         Object.fromEntries(fields ?? []),
-        null,
+        said ?? null,
         problems ?? [],
       );
     }

@@ -179,6 +179,12 @@ export type CategoryCode = string;
 export type CellCode = string;
 
 /**
+ * A grid cell as people call it: the street (街道) and community (社区) it lies in, by
+ * name, and its code (whose last three digits number it within the community).
+ */
+export type CellName = { code: CellCode, street: string | null, community: string | null, };
+
+/**
  * A clip's identity: the camera and when the clip starts.
  */
 export type ClipKey = { camera_serial: string, start: string, };
@@ -276,6 +282,10 @@ export type DeviceId = string;
  */
 export type DeviceRow = { id: DeviceId, user: Person, enrolled_at: string, last_seen: string | null, app_version: string | null, 
 /**
+ * Its maker and model, as it last said ("HUAWEI BAH3-W09").
+ */
+model: string | null, 
+/**
  * What the device said it still held when last seen.
  */
 queue: QueueStats, reports_received: number, last_received_at: string | null, };
@@ -291,7 +301,11 @@ login: string, enrolled_at: string, last_seen: string | null,
 /**
  * When its token was revoked; `None` while it works.
  */
-revoked_at: string | null, };
+revoked_at: string | null, 
+/**
+ * Its maker and model, as it last said.
+ */
+model: string | null, };
 
 /**
  * `GET /v1/console/evaluation`: the indicators per group over a period.
@@ -527,6 +541,24 @@ export type MissingPhotos = { report: ReportId, reporter: string, device: Device
 export type NewPassword = { password: string, };
 
 /**
+ * A conflict waiting for an operator, with what the list names it by: the report (its
+ * case number, or category, reporter and time) and the device's model.
+ */
+export type OpenConflict = { 
+/**
+ * The report it is about.
+ */
+subject: ConsoleReport, 
+/**
+ * The maker and model of the device whose change conflicts, as it last said.
+ */
+device_model: string | null, id: string, report: ReportId, device: DeviceId, mutation: number, base_version: number, central_version: number, fields: Array<FieldConflict>, opened_at: string, resolved_at: string | null, 
+/**
+ * The values chosen, by field.
+ */
+resolution: Array<FieldChoice> | null, resolved_by: UserId | null, };
+
+/**
  * A person, as the console names them.
  */
 export type Person = { id: UserId, login: string, name: string, role: Role, team: string | null, 
@@ -647,6 +679,16 @@ related: Array<ConsoleReport>,
  * The report's grid cell (a GeoJSON Feature), for the map.
  */
 cell: JsonValue | null, 
+/**
+ * For a report outside the grid, the nearest cell (a GeoJSON Feature), so the map
+ * shows where the point lies against the grid.
+ */
+nearest_cell: JsonValue | null, 
+/**
+ * The names of every cell this answer mentions (the report's, its location flags',
+ * the device's claim's, the related reports'), so none is shown as a bare code.
+ */
+cell_names: Array<CellName>, 
 /**
  * Whether the report's records are intact.
  */

@@ -58,7 +58,12 @@ fields?: Array<[string, string]>,
  * The same as messages of the catalogue (`ui/src/shared/messages.ts`), for the form
  * to say in the inspector's language.
  */
-problems?: Array<FieldMessage>, };
+problems?: Array<FieldMessage>, 
+/**
+ * The whole error as a message of the catalogue, for the app to say in the
+ * inspector's language (`message` is its English).
+ */
+said?: Message, };
 
 /**
  * The device's settings.
@@ -259,13 +264,18 @@ pulled: number, };
  */
 export type SyncStatus = { configured: boolean, last_attempt_at: string | null, last_success_at: string | null, 
 /**
- * The last failure, in words an inspector understands; cleared by a success.
+ * The last failure, in English words; cleared by a success.
  */
 last_error: string | null, 
 /**
- * Its kind ([`Error::kind`]), for the app to say it in the inspector's language.
+ * Its kind ([`Error::kind`]).
  */
 last_error_kind: string | null, 
+/**
+ * The same failure as a message of the catalogue, for the app to say in the
+ * inspector's language (absent for a failure an older version recorded in words).
+ */
+last_said?: Message, 
 /**
  * Failed attempts since the last success.
  */

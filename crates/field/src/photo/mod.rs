@@ -25,6 +25,7 @@ pub mod jpeg;
 
 use chrono::FixedOffset;
 use fast_image_resize as fir;
+use gridwalk_protocol::message::{Message, msg};
 use image::{DynamicImage, ImageDecoder, RgbImage};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -116,6 +117,43 @@ pub enum PhotoError {
     FileTooLarge { bytes: u64, max_bytes: u64 },
     #[error("the JPEG is damaged: {0}")]
     Corrupt(String),
+}
+
+impl PhotoError {
+    /// The refusal as a code of the message catalogue (its English is this error's text).
+    #[must_use]
+    pub fn message(&self) -> Message {
+        match self {
+            PhotoError::Empty => msg!(PHOTO_EMPTY),
+            PhotoError::NotJpeg { detected } => msg!(PHOTO_NOT_JPEG, detected = detected),
+            PhotoError::Truncated => msg!(PHOTO_TRUNCATED),
+            PhotoError::TooManyPixels {
+                width,
+                height,
+                max_pixels,
+            } => msg!(
+                PHOTO_TOO_MANY_PIXELS,
+                width = width,
+                height = height,
+                max_pixels = max_pixels
+            ),
+            PhotoError::OverBudget {
+                width,
+                height,
+                bytes,
+            } => msg!(
+                PHOTO_OVER_BUDGET,
+                width = width,
+                height = height,
+                bytes = bytes
+            ),
+            PhotoError::Unsupported(what) => msg!(PHOTO_UNSUPPORTED, what = what),
+            PhotoError::FileTooLarge { bytes, max_bytes } => {
+                msg!(PHOTO_FILE_TOO_LARGE, bytes = bytes, max_bytes = max_bytes)
+            }
+            PhotoError::Corrupt(detail) => msg!(PHOTO_CORRUPT, detail = detail),
+        }
+    }
 }
 
 /// The pipeline's output, ready to be stored.
@@ -376,6 +414,37 @@ mod tests {
         assert_eq!(fit_within(3000, 4000, 2048), (1536, 2048));
         assert_eq!(fit_within(1024, 768, 2048), (1024, 768));
         assert_eq!(fit_within(10000, 10, 320), (320, 1));
+    }
+
+    #[test]
+    fn every_photo_refusal_is_a_code_whose_english_is_its_text() {
+        for e in [
+            PhotoError::Empty,
+            PhotoError::NotJpeg {
+                detected: "a PNG image",
+            },
+            PhotoError::Truncated,
+            PhotoError::TooManyPixels {
+                width: 20_000,
+                height: 20_000,
+                max_pixels: 100_000_000,
+            },
+            PhotoError::OverBudget {
+                width: 8000,
+                height: 6000,
+                bytes: 900,
+            },
+            PhotoError::Unsupported("arithmetic coding"),
+            PhotoError::FileTooLarge {
+                bytes: 60_000_000,
+                max_bytes: 50_000_000,
+            },
+            PhotoError::Corrupt("bad Huffman table".into()),
+        ] {
+            let m = e.message();
+            assert!(m.code.starts_with("photo."), "{}", m.code);
+            assert_eq!(m.english(), e.to_string());
+        }
     }
 
     #[test]

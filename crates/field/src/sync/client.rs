@@ -13,6 +13,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use gridwalk_protocol::message::{Message, msg};
 use gridwalk_protocol::tus::{self, header as h};
 use gridwalk_protocol::{
     ApiError, ChangesPage, PhotoId, PhotoNeedsRequest, PhotoNeedsResponse, Profile, PushRequest,
@@ -58,7 +59,7 @@ impl SyncSettings {
         centre_url(url, transport)?;
         let token = token.trim();
         if token.is_empty() {
-            return Err(Error::Refused("the device token is empty".into()));
+            return Err(Error::Refused(msg!(DEVICE_TOKEN_EMPTY)));
         }
         Ok(Self {
             server_url: url.to_owned(),
@@ -70,11 +71,7 @@ impl SyncSettings {
 
 /// The centre's address parsed, if it is one this installation may send a token to.
 fn centre_url(url: &str, transport: &Transport) -> Result<reqwest::Url> {
-    let not_an_address = || {
-        Error::Refused(format!(
-            "{url:?} is not a server address (it should start with https://)"
-        ))
-    };
+    let not_an_address = || Error::Refused(msg!(DEVICE_NOT_AN_ADDRESS, url = format!("{url:?}")));
     if url.contains(char::is_whitespace) {
         return Err(not_an_address());
     }
@@ -83,12 +80,7 @@ fn centre_url(url: &str, transport: &Transport) -> Result<reqwest::Url> {
         return Err(not_an_address());
     }
     if parsed.scheme() == "http" && !transport.allow_insecure_http && !is_loopback(&parsed) {
-        return Err(Error::Insecure(format!(
-            "{url} is plain http://, so the device token and reports would cross the network \
-             unencrypted; use the centre's https:// address (plain http:// is only for this \
-             machine, unless the installer allows it for a closed test network: \
-             --allow-insecure-http, or GRIDWALK_ALLOW_INSECURE_HTTP=1)"
-        )));
+        return Err(Error::Insecure(msg!(DEVICE_PLAIN_HTTP, url = url)));
     }
     Ok(parsed)
 }
@@ -144,7 +136,9 @@ impl SyncClient {
                 builder = builder.add_root_certificate(ca);
             }
         }
-        let http = builder.build().map_err(|e| Error::Network(e.to_string()))?;
+        let http = builder
+            .build()
+            .map_err(|e| Error::Network(Message::verbatim(e)))?;
         Ok(Self {
             http,
             origin,
@@ -201,8 +195,9 @@ impl SyncClient {
     /// A tus request with the token, if `url` has the centre's origin (an upload address
     /// comes from an answer, or from the local database where an earlier one was kept).
     fn tus(&self, method: reqwest::Method, url: &str) -> Result<reqwest::RequestBuilder> {
-        let parsed = reqwest::Url::parse(url)
-            .map_err(|e| Error::Insecure(format!("upload address {url:?}: {e}")))?;
+        let parsed = reqwest::Url::parse(url).map_err(|e| {
+            Error::Insecure(Message::verbatim(format!("upload address {url:?}: {e}")))
+        })?;
         self.same_origin(&parsed)?;
         Ok(self
             .http
@@ -217,11 +212,10 @@ impl SyncClient {
         if url.origin() == self.origin.origin() {
             return Ok(());
         }
-        Err(Error::Insecure(format!(
-            "the centre gave an upload address on {}, not on the centre ({}); the photo was \
-             not sent there",
-            url.origin().ascii_serialization(),
-            self.origin.origin().ascii_serialization()
+        Err(Error::Insecure(msg!(
+            DEVICE_UPLOAD_ELSEWHERE,
+            upload = url.origin().ascii_serialization(),
+            centre = self.origin.origin().ascii_serialization()
         )))
     }
 
@@ -373,17 +367,18 @@ impl SyncClient {
 /// The certificates in a PEM file of extra certificate authorities.
 fn extra_roots(path: &std::path::Path) -> Result<Vec<reqwest::Certificate>> {
     let unreadable = |e: &dyn std::fmt::Display| {
-        Error::Insecure(format!(
-            "the centre's CA certificate file {} cannot be read: {e}",
-            path.display()
+        Error::Insecure(msg!(
+            DEVICE_CA_UNREADABLE,
+            path = path.display(),
+            detail = e
         ))
     };
     let pem = std::fs::read(path).map_err(|e| unreadable(&e))?;
     let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| unreadable(&e))?;
     if certs.is_empty() {
-        return Err(Error::Insecure(format!(
-            "the centre's CA certificate file {} holds no certificate",
-            path.display()
+        return Err(Error::Insecure(msg!(
+            DEVICE_CA_EMPTY,
+            path = path.display()
         )));
     }
     Ok(certs)
@@ -399,26 +394,39 @@ fn offset(headers: &HeaderMap) -> Result<u64> {
 
 /// An error answer that is not about mutation numbers.
 fn from_answer(status: StatusCode, body: Option<ApiError>) -> Error {
-    let message = body.map_or_else(|| status.to_string(), |b| b.message);
     match status {
         StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => Error::Unauthorized,
         // Busy, or this device is asking too fast: it goes through in a later round.
-        s if s.is_server_error() || s == StatusCode::TOO_MANY_REQUESTS => Error::Server(message),
-        _ => Error::Refused(message),
+        s if s.is_server_error() || s == StatusCode::TOO_MANY_REQUESTS => {
+            Error::Server(body.map_or_else(|| status.to_string(), |b| b.message))
+        }
+        _ => Error::Refused(said(status, body.as_ref())),
+    }
+}
+
+/// What the centre said in an error answer, as its code when it sent one (an older centre
+/// sent words only), else its words or the status.
+fn said(status: StatusCode, body: Option<&ApiError>) -> Message {
+    match body {
+        Some(b) if !b.code.is_empty() => {
+            let mut m = Message::new(&b.code);
+            m.params.clone_from(&b.params);
+            m
+        }
+        Some(b) => Message::verbatim(&b.message),
+        None => Message::verbatim(status),
     }
 }
 
 fn network(e: reqwest::Error) -> Error {
     let what = if e.is_timeout() {
-        "the connection timed out".to_owned()
+        msg!(DEVICE_TIMED_OUT)
     } else if let Some(why) = certificate_problem(&e) {
-        format!(
-            "the centre's certificate is not trusted by this device ({why}); if the city uses its own certificate authority, give the device its certificate (--centre-ca)"
-        )
+        msg!(DEVICE_UNTRUSTED_CERTIFICATE, detail = why)
     } else if e.is_connect() {
-        "no connection".to_owned()
+        msg!(DEVICE_NO_CONNECTION)
     } else {
-        e.to_string()
+        Message::verbatim(e)
     };
     Error::Network(what)
 }
@@ -463,7 +471,7 @@ fn from_status(status: StatusCode, body: Option<ApiError>, request: &PushRequest
                 .as_ref()
                 .is_some_and(|b| b.error == gridwalk_protocol::signing::KEY_MISMATCH) =>
             {
-                Error::Refused(message)
+                Error::Refused(said(status, body.as_ref()))
             }
             _ => Error::Server(message),
         },

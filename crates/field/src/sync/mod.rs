@@ -29,6 +29,7 @@ use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
+use gridwalk_protocol::message::Message;
 use gridwalk_protocol::{MutationBody, PushRequest, PushResponse, QueueStats};
 use rusqlite::{OptionalExtension, params};
 use serde::Serialize;
@@ -55,10 +56,14 @@ pub struct SyncStatus {
     pub configured: bool,
     pub last_attempt_at: Option<DateTime<Utc>>,
     pub last_success_at: Option<DateTime<Utc>>,
-    /// The last failure, in words an inspector understands; cleared by a success.
+    /// The last failure, in English words; cleared by a success.
     pub last_error: Option<String>,
-    /// Its kind ([`Error::kind`]), for the app to say it in the inspector's language.
+    /// Its kind ([`Error::kind`]).
     pub last_error_kind: Option<String>,
+    /// The same failure as a message of the catalogue, for the app to say in the
+    /// inspector's language (absent for a failure an older version recorded in words).
+    #[cfg_attr(feature = "ts", ts(optional, as = "Option<Message>"))]
+    pub last_said: Option<Message>,
     /// Failed attempts since the last success.
     pub failures: u32,
 }
@@ -147,12 +152,18 @@ impl Engine {
                     last_success_at, last_error, failures, last_error_kind FROM sync_state",
             [configured],
             |r| {
+                // Kept as the message's JSON; older versions kept English words.
+                let stored: Option<String> = r.get(3)?;
+                let said = stored
+                    .as_deref()
+                    .and_then(|s| serde_json::from_str::<Message>(s).ok());
                 Ok(SyncStatus {
                     configured: r.get(0)?,
                     last_attempt_at: r.get(1)?,
                     last_success_at: r.get(2)?,
-                    last_error: r.get(3)?,
+                    last_error: said.as_ref().map(Message::english).or(stored),
                     last_error_kind: r.get(5)?,
+                    last_said: said,
                     failures: r.get(4)?,
                 })
             },
@@ -167,6 +178,7 @@ impl Engine {
         Ok(PushRequest {
             device: self.device_id(),
             app_version: app_version.to_owned(),
+            device_model: crate::platform::device_model(),
             queue: QueueStats {
                 reports: q.pending_reports,
                 photos: q.pending_photos,
@@ -271,10 +283,12 @@ impl Engine {
         let mut conn = self.db();
         let tx = conn.transaction()?;
         let words = error.to_string();
+        let said = serde_json::to_string(&error.message())
+            .map_err(|e| Error::Damaged(format!("an error that cannot be kept: {e}")))?;
         tx.execute(
             "UPDATE sync_state SET last_attempt_at = ?1, last_error = ?2, last_error_kind = ?3,
                     failures = failures + 1",
-            params![self.now(), words, error.kind()],
+            params![self.now(), said, error.kind()],
         )?;
         tx.execute(
             "UPDATE outbox SET attempts = attempts + 1, last_error = ?1

@@ -12,6 +12,7 @@
 //! photo counts as uploaded only when the centre has answered for its last byte; the local
 //! file is never removed here.
 
+use gridwalk_protocol::message::msg;
 use gridwalk_protocol::{PhotoId, PhotoNeed, ReportId};
 use rusqlite::params;
 use serde::Serialize;
@@ -180,10 +181,7 @@ impl Engine {
                     PhotoNeed::Unknown => {
                         self.photo_failed(
                             p.id,
-                            &Error::Refused(format!(
-                                "the centre does not list this photo in report {}",
-                                p.report
-                            )),
+                            &Error::Refused(msg!(PHOTO_NOT_LISTED, report = p.report)),
                         )?;
                         outcome.refused += 1;
                     }
@@ -286,8 +284,6 @@ impl Engine {
                 self.photo_progress(p.id, &url, offset)?;
             }
         }
-        Err(Error::Refused(
-            "the centre discarded this photo's upload twice; it will be tried again".into(),
-        ))
+        Err(Error::Refused(msg!(PHOTO_DISCARDED_TWICE)))
     }
 }

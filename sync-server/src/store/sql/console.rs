@@ -388,7 +388,7 @@ impl<D: Database> ConsoleStore for D {
                         d.queue_photos, d.queue_bytes,
                         (SELECT COUNT(*) FROM reports r WHERE r.device_id = d.id),
                         (SELECT MAX(r.received_at) FROM reports r WHERE r.device_id = d.id),
-                        u.id, u.login, u.name, u.role, u.team, u.department
+                        u.id, u.login, u.name, u.role, u.team, u.department, d.model
                    FROM devices d JOIN users u ON u.id = d.user_id
                   ORDER BY u.team{c} NULLS FIRST, u.name{c}, d.enrolled_at, d.id",
                 c = tx.dialect().bytewise
@@ -410,6 +410,7 @@ impl<D: Database> ConsoleStore for D {
                         reports_received: r.get(7)?,
                         last_received_at: r.get(8)?,
                         user: person(r, 9)?,
+                        model: r.get(15)?,
                     })
                 })
                 .collect()

@@ -218,7 +218,7 @@ impl<D: Database> DeviceStore for D {
     async fn devices(&self) -> StoreResult<Vec<DeviceEntry>> {
         tx!(self, Mode::Read, |tx| {
             tx.query(
-                "SELECT d.id, u.login, d.enrolled_at, d.last_seen, d.revoked_at
+                "SELECT d.id, u.login, d.enrolled_at, d.last_seen, d.revoked_at, d.model
                    FROM devices d JOIN users u ON u.id = d.user_id
                   ORDER BY u.login, d.enrolled_at",
                 vec![],
@@ -232,6 +232,7 @@ impl<D: Database> DeviceStore for D {
                     enrolled_at: r.get(2)?,
                     last_seen: r.get(3)?,
                     revoked_at: r.get(4)?,
+                    model: r.get(5)?,
                 })
             })
             .collect()

@@ -402,7 +402,8 @@ async fn apply(
         .await?;
         tx.execute(
             "UPDATE devices SET last_applied = $2, last_seen = $3, app_version = $4,
-                    queue_reports = $5, queue_photos = $6, queue_bytes = $7
+                    queue_reports = $5, queue_photos = $6, queue_bytes = $7,
+                    model = COALESCE($8, model)
               WHERE id = $1",
             params![
                 device,
@@ -411,7 +412,8 @@ async fn apply(
                 &seen.app_version,
                 seen.queue.reports,
                 seen.queue.photos,
-                seen.queue.bytes
+                seen.queue.bytes,
+                seen.model.as_deref()
             ],
         )
         .await?;

@@ -14,6 +14,7 @@ import {
   categoryKeyNames,
   categoryLabel,
   categoryNames,
+  cellNamer,
   claimText,
   dayStart,
   dueStatus,
@@ -176,6 +177,22 @@ describe("a report's place, the centre's against the device's claim", () => {
     );
     expect(placeDisputed({ claim: null })).toBe(false);
     expect(placeDisputed({ claim: { cell: null, location_flags: [], disputes: [] } })).toBe(false);
+  });
+  it("names cells as street · community · number, and leaves a cell the grid lacks as its code", () => {
+    const names = [
+      { code: "440703001001007", street: "环市街道", community: "东华社区" },
+      { code: "999999999999999", street: null, community: null },
+    ];
+    const zhCell = cellNamer(words("zh"), names);
+    expect(zhCell("440703001001007")).toBe("环市街道 · 东华社区 · 007号网格");
+    expect(cellNamer(words("en"), names)("440703001001007")).toBe("环市街道 · 东华社区 · cell 007");
+    expect(zhCell("999999999999999")).toBe("999999999999999");
+    expect(zhCell("440703001001008")).toBe("440703001001008");
+    expect(
+      flagText(words("zh"), { flag: "outside_grid", nearest_cell: "440703001001007", distance_m: 86.4 }, zhCell),
+    ).toBe("不在任何网格内（最近的网格 环市街道 · 东华社区 · 007号网格，86 米）");
+    const disputed = { ...beijing, report: { cell: "440703001001007" } as unknown as ConsoleReport["report"] };
+    expect(claimText(words("zh"), disputed, zhCell)).toContain("中心按坐标判定为 环市街道 · 东华社区 · 007号网格");
   });
   it("names the centre's flags", () => {
     expect(flagText(words("zh"), { flag: "outside_grid", nearest_cell: null, distance_m: null })).toBe("不在任何网格内");

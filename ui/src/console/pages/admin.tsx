@@ -159,7 +159,9 @@ export function Tablets() {
           <tbody>
             {tablets.value.map((d) => (
               <tr key={d.id} data-device={d.id} class={d.revoked_at ? "waiting" : ""}>
-                <td>{d.id}</td>
+                <td>
+                  {d.model ?? t("tablets.noModel")} <span class="hint">{d.id}</span>
+                </td>
                 <td>{d.login}</td>
                 <td>{when(w, d.enrolled_at)}</td>
                 <td>{d.last_seen ? when(w, d.last_seen) : t("devices.never")}</td>

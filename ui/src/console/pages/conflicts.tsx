@@ -5,18 +5,21 @@ import { useState } from "preact/hooks";
 
 import { failureText } from "../../shared/error";
 import { useResource } from "../../shared/resource";
-import type { Conflict } from "../../shared/types";
+import type { OpenConflict } from "../../shared/types";
 import { client, links } from "../client";
 import { useI18n, type Key } from "../i18n";
-import { fieldValue, typeable, when } from "../logic";
+import { deviceName, fieldValue, reportName, typeable, when } from "../logic";
+import { useSession } from "../session";
 
 type Pick = { side: "base" | "central" | "device" | "typed"; typed: string };
 
-function ConflictView(props: { conflict: Conflict; onDone: (message: string) => void }) {
+function ConflictView(props: { conflict: OpenConflict; onDone: (message: string) => void }) {
   const { conflict } = props;
   const w = useI18n();
   const { t } = w;
+  const { names } = useSession();
   const detail = useResource(() => client.report(conflict.report), [conflict.report]).value;
+  const subject = conflict.subject;
   const [picks, setPicks] = useState<Record<string, Pick>>(() =>
     Object.fromEntries(conflict.fields.map((f) => [f.field, { side: "central", typed: fieldValue(f.field, f.central) }])),
   );
@@ -39,8 +42,8 @@ function ConflictView(props: { conflict: Conflict; onDone: (message: string) => 
     <article class="conflict" data-conflict={conflict.id}>
       <p>
         {t("conflicts.report")}{" "}
-        <a href={`#/${detail?.item.case ? "cases" : "review"}/${conflict.report}`}>{detail?.item.case?.case_no ?? conflict.report.slice(-12)}</a> ·{" "}
-        {detail?.item.reporter.name} · {t("report.device")} {conflict.device.slice(-8)} · {t("conflicts.opened")}{" "}
+        <a href={`#/${subject.case ? "cases" : "review"}/${conflict.report}`}>{reportName(w, names, subject)}</a> ·{" "}
+        {deviceName(w, subject.reporter.name, conflict.device_model, conflict.device)} · {t("conflicts.opened")}{" "}
         {when(w, conflict.opened_at)}
       </p>
       <table class="grid-table sides">
@@ -109,6 +112,7 @@ function ConflictView(props: { conflict: Conflict; onDone: (message: string) => 
 export function Conflicts(props: { id: string | null }) {
   const w = useI18n();
   const { t } = w;
+  const { names } = useSession();
   const conflicts = useResource(client.conflicts);
   const items = conflicts.value;
   // Kept at the page, so the confirmation stays when the resolved conflict leaves the list.
@@ -124,7 +128,7 @@ export function Conflicts(props: { id: string | null }) {
           {items?.map((c) => (
             <li key={c.id} class={c.id === chosen?.id ? "selected" : ""}>
               <a href={`#/conflicts/${c.id}`}>
-                {c.fields.map((f) => t(`field.${f.field}` as Key)).join("、")} · {c.report.slice(-12)}
+                {c.fields.map((f) => t(`field.${f.field}` as Key)).join("、")} · {reportName(w, names, c.subject)}
               </a>
             </li>
           ))}

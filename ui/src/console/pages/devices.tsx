@@ -4,7 +4,7 @@ import { failureText } from "../../shared/error";
 import { useResource } from "../../shared/resource";
 import { client } from "../client";
 import { useI18n } from "../i18n";
-import { bytes, when } from "../logic";
+import { bytes, deviceName, when } from "../logic";
 
 export function Devices() {
   const w = useI18n();
@@ -40,7 +40,7 @@ export function Devices() {
               return (
                 <tr key={d.id} class={waiting ? "waiting" : ""} data-device={d.id}>
                   <td>
-                    {d.user.name} <span class="hint">{d.id.slice(-8)}</span>
+                    {deviceName(w, d.user.name, d.model, d.id)}
                   </td>
                   <td>{d.user.team ?? ""}</td>
                   <td>{seen(d.last_seen)}</td>

@@ -130,9 +130,6 @@ export const en: Record<Key, string> = {
   "settings.version": "Version {version}",
   "error.network": "Cannot reach the server; your reports are safe on this device and will be sent automatically",
   "error.unauthorized": "The server does not recognise this device; ask your team leader to enroll it again",
-  "error.server": "The server had a problem ({detail}); it will be tried again",
   "error.sync_not_configured": "This device has no server set up: enter the centre's address and the device token in Settings",
   "error.not_signed_in": "Nobody is signed in on this device: sign in under Settings",
-  "error.refused": "The server refused the data: {detail}",
-  "error.insecure": "Not sent, the connection would not be safe: {detail}",
 };

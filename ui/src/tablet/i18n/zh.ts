@@ -128,11 +128,8 @@ export const zh = {
   "settings.version": "版本 {version}",
   "error.network": "无法连接服务器；上报已安全保存在本机，恢复连接后会自动上传",
   "error.unauthorized": "服务器不认识本设备；请网格长重新登记本设备",
-  "error.server": "服务器出现问题（{detail}），稍后会自动重试",
   "error.sync_not_configured": "本机尚未设置服务器：请在“设置”中输入中心地址和设备令牌",
   "error.not_signed_in": "本机尚未登录：请先在“设置”中登录",
-  "error.refused": "服务器拒收：{detail}",
-  "error.insecure": "未发送，连接不安全：{detail}",
 } as const;
 
 export type Key = keyof typeof zh;

@@ -3,7 +3,7 @@
 import { useEffect, useState } from "preact/hooks";
 
 import { failureText, failureWords } from "../../shared/error";
-import { sayNote } from "../../shared/say";
+import { say, sayNote } from "../../shared/say";
 import { useResource } from "../../shared/resource";
 import { api, onSynced } from "../api";
 import type { LocalReport } from "../commands";
@@ -69,7 +69,11 @@ export function Queue({ onOpen }: { onOpen: (report: LocalReport) => void }) {
       {status && !status.configured && <p class="notice">{t("queue.notSetUp")}</p>}
       {(status?.last_error || state.error) && (
         <p class="error" id="queue-error">
-          {status?.last_error ? failureWords(w, status.last_error_kind, status.last_error) : failureText(w, state.error)}
+          {status?.last_said
+            ? say(w.lang, status.last_said, status.last_error ?? undefined)
+            : status?.last_error
+              ? failureWords(w, status.last_error_kind, status.last_error)
+              : failureText(w, state.error)}
         </p>
       )}
       <button id="sync-now" class="primary" disabled={busy} onClick={() => void syncNow()}>

@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 
-import { failureWords } from "../../../shared/error";
+import { Failure, failureText, failureWords } from "../../../shared/error";
 import { translate, words } from "../../../shared/i18n";
 import type { Category } from "../../../shared/types";
 import { catalogues } from "../../i18n";
@@ -118,14 +118,27 @@ describe("report words", () => {
 });
 
 describe("engine errors", () => {
-  it("are said in the inspector's language by kind, with the engine's detail", () => {
+  it("are said in the inspector's language from their code, a refusal with the centre's own", () => {
+    const refused = Failure.from({
+      kind: "refused",
+      message: "the server refused the data: this token belongs to device d1, not d2",
+      said: { code: "device.refused", cause: { code: "auth.token_other_device", params: { token_device: "d1", device: "d2" } } },
+    });
+    expect(failureText(zh, refused)).toBe("服务器拒收：此令牌属于设备 d1，不是 d2");
+    const incomplete = Failure.from({
+      kind: "incomplete",
+      message: "the report is not ready to submit: category: is required",
+      said: { code: "device.incomplete", fields: [{ field: "category", code: "valid.required" }] },
+    });
+    expect(failureText(zh, incomplete)).toBe("上报尚不能提交：小类：必填");
+    const offline = Failure.from({ kind: "network", message: "…", said: { code: "device.network", cause: { code: "device.no_connection" } } });
+    expect(failureText(zh, offline)).toBe("无法连接服务器（无网络连接）；上报已安全保存在本机，恢复连接后会自动上传");
+    expect(failureText(en, offline)).toBe("cannot reach the server (no connection); your reports are safe on this device and will be sent automatically");
+  });
+  it("recorded by an older version in words are said by kind", () => {
     expect(failureWords(zh, "network", "cannot reach the server (no connection); …")).toBe(
       "无法连接服务器；上报已安全保存在本机，恢复连接后会自动上传",
     );
-    expect(failureWords(zh, "refused", 'the server refused the data: "x" is not a server address')).toBe(
-      '服务器拒收："x" is not a server address',
-    );
-    expect(failureWords(en, "server", "the server had a problem (500 Internal Server Error); it will be tried again")).toContain("The server had a problem");
     // A kind the catalogues do not know keeps the engine's words.
     expect(failureWords(zh, "invalid", "photo_max_edge: 100 pixels is outside 800–4096")).toBe("photo_max_edge: 100 pixels is outside 800–4096");
     expect(failureWords(zh, null, "something")).toBe("something");

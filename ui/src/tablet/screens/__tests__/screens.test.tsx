@@ -158,7 +158,7 @@ describe("new report", () => {
 
 describe("queue", () => {
   const summary: QueueSummary = { drafts: 1, pending_reports: 2, pending_priority: 0, pending_photos: 3, pending_bytes: 2_400_000, oldest_pending_at: null, oldest_pending_age_s: null };
-  const failed: SyncStatus = { configured: true, last_attempt_at: "2026-11-21T01:00:00Z", last_success_at: null, last_error: "cannot reach the server (no connection); your reports are safe on this device and will be sent automatically", last_error_kind: "network", failures: 2 };
+  const failed: SyncStatus = { configured: true, last_attempt_at: "2026-11-21T01:00:00Z", last_success_at: null, last_error: "cannot reach the server (no connection); your reports are safe on this device and will be sent automatically", last_error_kind: "network", last_said: { code: "device.network", cause: { code: "device.no_connection" } }, failures: 2 };
 
   it("shows what waits, why the last sync failed, and each report's state", async () => {
     let synced = 0;
@@ -185,8 +185,8 @@ describe("queue", () => {
     render(app("zh", <Queue onOpen={() => {}} />), root);
     await until(() => $("#report-list"), "the list");
     expect($("#queue-summary")!.textContent).toBe("2 份上报、3 张照片（2.4 MB）待上传");
-    // In the inspector's language, from the error's kind.
-    expect($("#queue-error")!.textContent).toBe("无法连接服务器；上报已安全保存在本机，恢复连接后会自动上传");
+    // In the inspector's language, from the error's code.
+    expect($("#queue-error")!.textContent).toBe("无法连接服务器（无网络连接）；上报已安全保存在本机，恢复连接后会自动上传");
     expect($("#queue-last-sync")!.textContent).toBe("尚未同步");
     const rows = [...root.querySelectorAll("#report-list .report-row")].map((r) => r.querySelector(".report-state")!.textContent);
     expect(rows).toEqual(["待上传", "已退回"]);
