@@ -23,7 +23,7 @@ pub struct CommandError {
     /// inspector's language (`message` is its English).
     #[serde(skip_serializing_if = "Option::is_none")]
     #[ts(optional, as = "Option<gridwalk_protocol::message::Message>")]
-    pub said: Option<gridwalk_protocol::message::Message>,
+    pub said: Option<Box<gridwalk_protocol::message::Message>>,
 }
 
 impl CommandError {
@@ -64,7 +64,7 @@ impl From<gridwalk_field::Error> for CommandError {
             message: said.english(),
             fields,
             problems,
-            said: Some(said),
+            said: Some(Box::new(said)),
         }
     }
 }

@@ -63,6 +63,7 @@ async fn world(backend: Backend) -> World {
     r.photos[0].bytes = PHOTO.len() as u64;
     let seen = Seen {
         app_version: "integrity".into(),
+        model: None,
         queue: QueueStats::default(),
         at: Utc::now(),
     };

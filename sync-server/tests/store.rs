@@ -64,6 +64,7 @@ async fn device_of(store: &dyn CaseStore, login: &str) -> Device {
 fn seen(at: DateTime<Utc>, bytes: u64) -> Seen {
     Seen {
         app_version: "contract".into(),
+        model: None,
         queue: QueueStats {
             reports: 1,
             photos: 1,

@@ -233,6 +233,7 @@ async fn fill<D: Database + CaseStore>(db: &D, n: usize, now: DateTime<Utc>) -> 
         }
         let seen = Seen {
             app_version: "bench".into(),
+            model: None,
             queue: QueueStats::default(),
             at: now,
         };
