@@ -25,7 +25,9 @@
 //! reference's median. Target: every filtered page under 200 ms.
 //!
 //! Run: `cargo bench -p gridwalk-system-tests --bench queues` (PostgreSQL from
-//! `GRIDWALK_TEST_PG`). `GRIDWALK_BENCH_REPORTS` changes the size. `GRIDWALK_BENCH_QUICK=1`
+//! `GRIDWALK_TEST_PG`). `GRIDWALK_BENCH_REPORTS` changes the size; `GRIDWALK_BENCH_ONLY`
+//! (`sqlite` or `postgres`) measures one backend; `GRIDWALK_BENCH_KEEP=1` keeps the
+//! PostgreSQL schema afterwards (its name is printed), to read the plans with `EXPLAIN`. `GRIDWALK_BENCH_QUICK=1`
 //! runs every part with 600 reports and 3 rounds: the test command runs it that way so the
 //! bench cannot silently break; its figures mean nothing.
 #![allow(clippy::unwrap_used, clippy::cast_precision_loss)]
@@ -500,18 +502,30 @@ async fn main() {
     let n: usize = bench_setting("GRIDWALK_BENCH_REPORTS", 100_000, 600);
     let rounds: usize = bench_setting("GRIDWALK_BENCH_ROUNDS", 21, 3);
 
-    let dir = tempfile::tempdir().unwrap();
-    let lite = SqliteStore::open(&dir.path().join("cases.db"))
-        .await
-        .unwrap();
-    admin::load_fixtures(&lite, &fixtures()).await.unwrap();
-    measure("SQLite", &lite, n, rounds).await;
-    drop(lite);
+    // `sqlite` or `postgres` measures one backend only.
+    let only = std::env::var("GRIDWALK_BENCH_ONLY").unwrap_or_default();
+    // Keeps the PostgreSQL schema afterwards, to look at the queries' plans by hand.
+    let keep = std::env::var("GRIDWALK_BENCH_KEEP").is_ok_and(|v| v == "1");
 
-    let schema = format!("gw_bench_{}", uuid::Uuid::now_v7().simple());
-    let pg = PgStore::connect(&pg_url(), Some(&schema)).await.unwrap();
-    admin::load_fixtures(&pg, &fixtures()).await.unwrap();
-    measure("PostgreSQL", &pg, n, rounds).await;
-    drop(pg);
-    pg_execute(&format!("DROP SCHEMA {schema} CASCADE")).await;
+    if only != "postgres" {
+        let dir = tempfile::tempdir().unwrap();
+        let lite = SqliteStore::open(&dir.path().join("cases.db"))
+            .await
+            .unwrap();
+        admin::load_fixtures(&lite, &fixtures()).await.unwrap();
+        measure("SQLite", &lite, n, rounds).await;
+    }
+
+    if only != "sqlite" {
+        let schema = format!("gw_bench_{}", uuid::Uuid::now_v7().simple());
+        let pg = PgStore::connect(&pg_url(), Some(&schema)).await.unwrap();
+        admin::load_fixtures(&pg, &fixtures()).await.unwrap();
+        measure("PostgreSQL", &pg, n, rounds).await;
+        drop(pg);
+        if keep {
+            println!("PostgreSQL schema kept: {schema} (DROP SCHEMA {schema} CASCADE when done)");
+        } else {
+            pg_execute(&format!("DROP SCHEMA {schema} CASCADE")).await;
+        }
+    }
 }
