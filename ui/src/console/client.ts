@@ -1,7 +1,7 @@
 // Generated from the console's route table (sync-server/src/api/typescript.rs) by
 // `GRIDWALK_WRITE_BINDINGS=1 cargo test -p gridwalk-sync --lib console_client`. Do not edit by hand.
 
-import type { Account, ActionAnswer, ActionRequest, AuditEntry, Conflict, Department, DeviceId, DeviceRow, EnrolledDevice, Evaluation, GroupBy, IntakeHealth, JsonValue, NewPassword, Person, QueueSort, ReportDetail, ReportId, ReportPage, Resolve, Session, SignIn } from "../shared/types";
+import type { Account, ActionAnswer, ActionRequest, AuditEntry, CaseMap, Conflict, Department, DeviceId, DeviceRow, EnrolledDevice, Evaluation, GridCells, GroupBy, IntakeHealth, JsonValue, NewPassword, Overview, Person, QueueSort, ReportDetail, ReportId, ReportPage, Resolve, Session, SignIn } from "../shared/types";
 import { call, link } from "./http";
 
 /** The console's JSON routes, typed; each rejects with a `Failure`. */
@@ -33,6 +33,16 @@ cases, an operator all. */
   resolve: (id: string, body: Resolve) => call<JsonValue>("POST", `/v1/console/conflicts/${encodeURIComponent(id)}/resolve`, {}, body),
   /** The evaluation indicators per group over a period. */
   evaluation: (query: { by: GroupBy; from: string; to: string }) => call<Evaluation>("GET", "/v1/console/evaluation", query),
+  /** The city map's reports: every report with a position a work queue's filter matches, as
+a point (at most 20,000, in the filter's order): a leader's team's, a department's cases,
+all for an operator. */
+  map: (query: { state?: string; street?: string; community?: string; cell?: string; kind?: string; category?: string; inspector?: string; team?: string; department?: string; urgency?: string; source?: string; flags?: string; due?: string; from?: string; to?: string; q?: string; sort?: QueueSort } = {}) => call<CaseMap>("GET", "/v1/console/map", query),
+  /** The centre's grid cells as GeoJSON, each with its street's and community's names. */
+  grid: () => call<GridCells>("GET", "/v1/console/grid"),
+  /** The centre's overview screen (大屏): today's intake and steps, open reports by state and
+cases by department, what is overdue, and this week's most reported problems, over a
+leader's team or, for an operator, everything. */
+  overview: () => call<Overview>("GET", "/v1/console/overview"),
   /** Everyone: what they may do, and whether they are disabled (administrators). */
   adminUsers: () => call<Array<Account>>("GET", "/v1/console/admin/users"),
   /** Every enrolled device, with its inspector, and whether it is revoked (administrators). */

@@ -119,6 +119,24 @@ due_at: string | null,
 reworks: number, closed_at: string | null, };
 
 /**
+ * `GET /v1/console/map`: every report a work-queue filter matches, as points.
+ */
+export type CaseMap = { 
+/**
+ * In the filter's order (oldest waiting first unless it says otherwise), so when the
+ * points are cut off it is the end of that order that is missing.
+ */
+points: Array<MapPoint>, 
+/**
+ * How many reports match in all.
+ */
+total: number, 
+/**
+ * More match than the map carries: `points` holds the first of them.
+ */
+truncated: boolean, };
+
+/**
  * Where a report stands at the centre. The first two are intake; the rest follow the
  * case-handling loop (发现 → 立案 → 派遣 → 处置 → 核查 → 结案).
  */
@@ -136,10 +154,30 @@ export type Category = { kind: Kind, code: CategoryCode, major_name: string, nam
 export type CategoryCode = string;
 
 /**
+ * How often one category of problem was reported.
+ */
+export type CategoryCount = { kind: Kind, category: CategoryCode, count: number, };
+
+/**
  * A grid cell code (单元网格编码): 6-digit administrative division, 3-digit street,
  * 3-digit community, 3-digit sequence.
  */
 export type CellCode = string;
+
+/**
+ * What a cell is called: its code, and its street's and community's codes (the code's
+ * first 9 and 12 digits) and names where the grid has them.
+ */
+export type CellNames = { code: CellCode, street_code: string, street_name: string | null, community_code: string, community_name: string | null, };
+
+/**
+ * A cell's outline: a GeoJSON Polygon, the outer ring first, then any holes.
+ */
+export type CellOutline = { type: PolygonType, 
+/**
+ * Rings of `[longitude, latitude]`, each closed (its last position is its first).
+ */
+coordinates: Array<Array<[number, number]>>, };
 
 /**
  * A clip's identity: the camera and when the clip starts.
@@ -217,6 +255,23 @@ export type Crs = "WGS84" | "CGCS2000";
 export type Department = { code: string, name: string, name_en: string, };
 
 /**
+ * What one department has on its desk.
+ */
+export type DepartmentLoad = { 
+/**
+ * The department's code in the case rules.
+ */
+department: string, 
+/**
+ * Cases dispatched to it and not yet handled (在办).
+ */
+open: number, 
+/**
+ * Of those, past their deadline (超期).
+ */
+overdue: number, };
+
+/**
  * One installation of the field app (one local database).
  */
 export type DeviceId = string;
@@ -250,6 +305,16 @@ revoked_at: string | null, };
 export type Evaluation = { by: GroupBy, from: string, to: string, rows: Array<Indicators>, total: Indicators, };
 
 /**
+ * The `type` of a GeoJSON FeatureCollection.
+ */
+export type FeatureCollectionType = "FeatureCollection";
+
+/**
+ * The `type` of a GeoJSON Feature.
+ */
+export type FeatureType = "Feature";
+
+/**
  * The value an operator chose for one field of a conflict.
  */
 export type FieldChoice = { field: string, value: JsonValue, };
@@ -272,6 +337,17 @@ export type FieldMessage = { field: string, code: string, params?: { [key in str
  * The category a report is filed under: changed together or not at all.
  */
 export type Filing = { kind: Kind, category: CategoryCode, code_table_version: string, component_id: ComponentId | null, };
+
+/**
+ * One grid cell (单元网格) as a GeoJSON Feature, its code as the feature's `id`.
+ */
+export type GridCell = { type: FeatureType, id: CellCode, properties: CellNames, geometry: CellOutline, };
+
+/**
+ * `GET /v1/console/grid`: the centre's grid cells as a GeoJSON FeatureCollection
+ * (RFC 7946: WGS-84 longitude, latitude), each with its names.
+ */
+export type GridCells = { type: FeatureCollectionType, features: Array<GridCell>, };
 
 /**
  * What the evaluation's (考核评价) rows are per. How each indicator is counted is in the
@@ -425,6 +501,23 @@ export type LocationFlag = { "flag": "outside_grid", nearest_cell: CellCode | nu
 export type LocationProvider = "gps" | "network" | "photo_exif" | "manual";
 
 /**
+ * One report on the map: where it is and what the legend colours it by.
+ */
+export type MapPoint = { id: ReportId, 
+/**
+ * WGS-84 / CGCS2000, as the report was located.
+ */
+lon: number, lat: number, state: CaseState, urgent: boolean, 
+/**
+ * A dispatched case past its deadline (超期).
+ */
+overdue: boolean, kind: Kind, category: CategoryCode, 
+/**
+ * Its case number, once registered (立案).
+ */
+case_no: string | null, };
+
+/**
  * A sentence as a code and its parameters.
  */
 export type Message = { 
@@ -456,6 +549,55 @@ export type MissingPhotos = { report: ReportId, reporter: string, device: Device
  * `POST /v1/console/admin/users/{login}/password`: a new console password.
  */
 export type NewPassword = { password: string, };
+
+/**
+ * What is late, or nearly.
+ */
+export type OverdueCounts = { 
+/**
+ * Dispatched cases past their handling deadline (处置超期).
+ */
+cases: number, 
+/**
+ * Dispatched cases due within two hours (即将到期).
+ */
+due_soon: number, 
+/**
+ * Verification tasks (核查) past their deadline and not done.
+ */
+verifications: number, };
+
+/**
+ * `GET /v1/console/overview`: the centre's wall screen (大屏), over what the viewer may
+ * oversee (a team leader's team; everything for an operator).
+ */
+export type Overview = { 
+/**
+ * The moment the figures are counted at.
+ */
+at: string, 
+/**
+ * The centre's local day "today" is (its working calendar's UTC offset).
+ */
+day: string, today: TodayCounts, 
+/**
+ * Reports not yet settled, by state in the loop's order (every open state, zeros
+ * included): awaiting photos, 待受理, returned, 立案, 派遣, 待核查.
+ */
+open: Array<StateCount>, 
+/**
+ * Every department of the case rules (and any other a case went to), most open first.
+ */
+departments: Array<DepartmentLoad>, overdue: OverdueCounts, 
+/**
+ * The categories reported most over `week_from..week_to` (高发问题), most first; reports
+ * rejected or merged into another are not counted.
+ */
+top_categories: Array<CategoryCount>, 
+/**
+ * The last seven local days, today included, by when problems were observed.
+ */
+week_from: string, week_to: string, };
 
 /**
  * A person, as the console names them.
@@ -517,6 +659,11 @@ disputes: Array<PlaceDispute>, };
  * One way a device's claim about a report's place disagrees with the centre's grid.
  */
 export type PlaceDispute = "unknown_cell" | "position_outside_grid" | "cell_disputed" | "flags_disputed";
+
+/**
+ * The `type` of a GeoJSON Polygon.
+ */
+export type PolygonType = "Polygon";
 
 /**
  * How a work queue is ordered (`sort=` of `GET /v1/console/reports`). Ties go to the
@@ -700,6 +847,31 @@ export type TaskId = string;
  * What a task asks for.
  */
 export type TaskKind = "verify";
+
+/**
+ * Today's intake and the loop's steps taken today (the centre's local day).
+ */
+export type TodayCounts = { 
+/**
+ * Reports that reached the centre today (今日上报).
+ */
+received: number, 
+/**
+ * Of those, the urgent ones.
+ */
+urgent: number, 
+/**
+ * Reports registered as cases today (今日立案).
+ */
+registered: number, 
+/**
+ * Cases dispatched today (今日派遣), each once however often it went out.
+ */
+dispatched: number, 
+/**
+ * Cases closed today (今日结案).
+ */
+closed: number, };
 
 /**
  * A photo upload not yet finished.
