@@ -171,10 +171,19 @@ fn entry(method: &Method, path: &str) -> Option<Vec<Call>> {
         }
         ("POST", "/v1/uploads/" | "/v1/uploads") => one(Need::Device { out: 400 }, true),
         ("HEAD" | "PATCH" | "DELETE", "/v1/uploads/{id}") => one(Need::Device { out: 404 }, true),
-        ("GET", "/v1/console/me" | "/v1/console/departments" | "/v1/console/code-tables")
+        (
+            "GET",
+            "/v1/console/me"
+            | "/v1/console/departments"
+            | "/v1/console/code-tables"
+            | "/v1/console/grid",
+        )
         | ("DELETE", "/v1/console/session") => one(console(UseConsole), false),
         // The live-refresh stream says only that something changed: for whoever sees reports.
-        ("GET", "/v1/console/reports" | "/v1/console/events") => one(console(SeeReports), false),
+        // The map is a work queue drawn: the same filters within the same reach.
+        ("GET", "/v1/console/reports" | "/v1/console/events" | "/v1/console/map") => {
+            one(console(SeeReports), false)
+        }
         ("GET", "/v1/console/reports/{id}") => one(console(SeeReports), true),
         ("GET", "/v1/console/photos/{sha256}" | "/v1/console/photos/{sha256}/thumb") => one(
             Need::Console {
@@ -208,7 +217,8 @@ fn entry(method: &Method, path: &str) -> Option<Vec<Call>> {
             | "/v1/console/conflicts"
             | "/v1/console/evaluation"
             | "/v1/console/evaluation.csv"
-            | "/v1/console/evaluation.geojson",
+            | "/v1/console/evaluation.geojson"
+            | "/v1/console/overview",
         ) => one(console(Oversee), false),
         ("POST", "/v1/console/conflicts/{id}/resolve") => one(console(ResolveConflict), true),
         (

@@ -79,6 +79,9 @@ pub fn shared() -> Declarations {
     d.add::<EnrolledDevice>();
     d.add::<AuditEntry>();
     d.add::<NewPassword>();
+    d.add::<crate::map::CaseMap>();
+    d.add::<crate::map::GridCells>();
+    d.add::<crate::map::Overview>();
     d
 }
 

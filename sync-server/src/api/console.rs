@@ -503,3 +503,5 @@ pub(crate) async fn audit(
 mod typescript;
 #[cfg(test)]
 use super::evaluation::{evaluation, evaluation_csv, evaluation_geojson};
+#[cfg(test)]
+use super::map::{grid, map, overview};

@@ -9,7 +9,8 @@
 //! - `GET /v1/me`: who the device's token belongs to ([`me`]).
 //! - `/v1/console/…`: the console's JSON API: sign-in, review, the case loop, devices,
 //!   intake health, conflicts, and for administrators people, devices and the audit trail
-//!   ([`console`]); the evaluation and its exports ([`evaluation`]). Who may call which
+//!   ([`console`]); the evaluation and its exports ([`evaluation`]); the city map's points
+//!   and grid and the overview screen ([`map`]). Who may call which
 //!   is one rule, [`crate::domain::access`].
 //! - `/console/`: the console's pages, built from `ui/` ([`pages`]).
 //!
@@ -21,6 +22,7 @@
 pub mod changes;
 pub mod console;
 pub mod evaluation;
+pub mod map;
 pub mod me;
 pub mod openapi;
 pub mod pages;
@@ -155,6 +157,9 @@ pub fn app(state: AppState) -> Router {
         .route("/v1/console/conflicts", get(console::conflicts))
         .route("/v1/console/conflicts/{id}/resolve", post(console::resolve))
         .route("/v1/console/evaluation", get(evaluation::evaluation))
+        .route("/v1/console/map", get(map::map))
+        .route("/v1/console/grid", get(map::grid))
+        .route("/v1/console/overview", get(map::overview))
         .route(
             "/v1/console/evaluation.csv",
             get(evaluation::evaluation_csv),

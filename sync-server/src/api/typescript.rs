@@ -22,6 +22,7 @@ use gridwalk_protocol::console::{
     Evaluation, GroupBy, IntakeHealth, MergeAnswer, MergeRequest, NewPassword, OpenConflict,
     Person, QueueSort, ReportDetail, ReportPage, Resolve, Session, SignIn,
 };
+use gridwalk_protocol::map::{CaseMap, GridCells, Overview};
 use gridwalk_protocol::typescript::{Declarations, SHARED_MODULE, WRITE_VAR, check_fresh, shared};
 use gridwalk_protocol::{DeviceId, ReportId};
 use serde_json::Value;
@@ -148,6 +149,9 @@ routes! {
         conflicts = GET "/v1/console/conflicts" -> Vec<OpenConflict>;
         resolve = POST "/v1/console/conflicts/{id}/resolve" path(id: Uuid) body(Resolve) -> Value;
         evaluation = GET "/v1/console/evaluation" query(by: GroupBy, from: DateTime<Utc>, to: DateTime<Utc>) -> Evaluation;
+        map = GET "/v1/console/map" query(state: Option<String>, street: Option<String>, community: Option<String>, cell: Option<String>, kind: Option<String>, category: Option<String>, inspector: Option<String>, team: Option<String>, department: Option<String>, urgency: Option<String>, source: Option<String>, flags: Option<String>, due: Option<String>, from: Option<DateTime<Utc>>, to: Option<DateTime<Utc>>, q: Option<String>, sort: Option<QueueSort>) -> CaseMap;
+        grid = GET "/v1/console/grid" -> GridCells;
+        overview = GET "/v1/console/overview" -> Overview;
         admin_users = GET "/v1/console/admin/users" -> Vec<Account>;
         admin_devices = GET "/v1/console/admin/devices" -> Vec<EnrolledDevice>;
         revoke_device = POST "/v1/console/admin/devices/{id}/revoke" path(id: DeviceId) -> ();

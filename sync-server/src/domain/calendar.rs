@@ -105,6 +105,13 @@ impl WorkingCalendar {
         !matches!(date.weekday(), Weekday::Sat | Weekday::Sun) && !self.holidays.contains(&date)
     }
 
+    /// The centre's offset from UTC: its days (case numbers, the overview's "today") begin
+    /// at local midnight.
+    #[must_use]
+    pub fn offset(&self) -> FixedOffset {
+        self.offset
+    }
+
     /// The local date at an instant (case numbers run per local day).
     #[must_use]
     pub fn local_date(&self, at: DateTime<Utc>) -> NaiveDate {

@@ -19,6 +19,8 @@
 //!   inspector is told of it.
 //! - [`queue`]: the console's work queues: filters, orders, cursors, and the n-grams
 //!   search looks reports up by.
+//! - [`map`], [`overview`]: the city map (the queues' filter as points, the grid as GeoJSON)
+//!   and the centre's wall screen (today, what is open and overdue, the week's 高发问题).
 //! - [`chain`]: what of each stored row is hash-chained, and how the chains are judged.
 //! - [`signatures`]: which device key a push is checked against, and its signatures.
 //! - [`uploads`]: how many unfinished uploads (and bytes in flight) a device may hold.
@@ -37,7 +39,9 @@ pub mod duplicates;
 pub mod edits;
 pub mod evaluation;
 pub mod feed;
+pub mod map;
 pub mod model;
+pub mod overview;
 pub mod photos;
 pub mod place;
 pub mod push;

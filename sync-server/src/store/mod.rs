@@ -9,6 +9,7 @@
 //! - [`UploadStore`]: photo slots and tus uploads.
 //! - [`FeedStore`]: the change feed back to devices.
 //! - [`ConsoleStore`]: what the console reads.
+//! - [`MapStore`]: what the city map and the overview screen read.
 //! - [`IntegrityStore`]: the hash chains and held blobs, read back to be verified.
 //!
 //! [`CaseStore`] is their union; handlers and services see `Arc<dyn CaseStore>`, chosen once
@@ -28,6 +29,7 @@ use chrono::{DateTime, Utc};
 use gridwalk_protocol::console::{
     CaseEvent, Conflict, ConsoleReport, DeviceRow, IntakeHealth, ReportPage, Task,
 };
+use gridwalk_protocol::map::MapPoint;
 use gridwalk_protocol::{
     CellCode, DeviceId, MutationId, PhotoId, PhotoNeed, QueueStats, Report, ReportId, ReportPatch,
     TaskId, UserId, Version,
@@ -41,6 +43,7 @@ use crate::domain::model::{
     AdminAct, Appended, ArrivedPhoto, CaseFacts, Device, DeviceEntry, FeedPage, PhotoSlot,
     ReportFilter, ReportVersion, SignedMutation, StoredReport, Upload, UploadPart, User,
 };
+use crate::domain::overview::{OverviewAsk, OverviewCounts};
 use crate::domain::push::{Applied, Effect};
 use crate::domain::reference::Reference;
 
@@ -398,6 +401,18 @@ pub trait ConsoleStore: Send + Sync {
     async fn conflict(&self, id: Uuid) -> StoreResult<Option<Conflict>>;
 }
 
+/// What the city map and the centre's overview read ([`crate::domain::map`],
+/// [`crate::domain::overview`]).
+#[async_trait]
+pub trait MapStore: Send + Sync {
+    /// The reports `filter` matches that have a position, as map points in its order (at
+    /// most `filter.limit`; overdue judged at `filter.now`; its cursor is not used), and
+    /// how many match in all.
+    async fn map_points(&self, filter: &ReportFilter) -> StoreResult<(Vec<MapPoint>, u64)>;
+    /// The overview's counts, in one snapshot.
+    async fn overview_counts(&self, ask: &OverviewAsk) -> StoreResult<OverviewCounts>;
+}
+
 /// The hash chains as stored, to be verified ([`crate::domain::chain`]).
 #[async_trait]
 pub trait IntegrityStore: Send + Sync {
@@ -432,6 +447,7 @@ pub trait CaseStore:
     + UploadStore
     + FeedStore
     + ConsoleStore
+    + MapStore
     + IntegrityStore
     + std::fmt::Debug
 {
@@ -445,6 +461,7 @@ impl<T> CaseStore for T where
         + UploadStore
         + FeedStore
         + ConsoleStore
+        + MapStore
         + IntegrityStore
         + std::fmt::Debug
 {

@@ -18,6 +18,8 @@ import { Conflicts } from "./pages/conflicts";
 import { Devices } from "./pages/devices";
 import { EvaluationPage } from "./pages/evaluation";
 import { Health } from "./pages/health";
+import { MapPage } from "./pages/map";
+import { OverviewPage } from "./pages/overview";
 import { Review } from "./pages/review";
 import { SessionContext, type Session } from "./session";
 
@@ -54,7 +56,7 @@ export function Console() {
   const { section, id, refused, query } = route(hash, visible);
   return (
     <SessionContext.Provider value={session}>
-      <div class="console">
+      <div class={`console section-${section ?? "none"}`}>
         <header>
           <strong class="brand">{t("title")}</strong>
           <nav>
@@ -89,6 +91,8 @@ export function Console() {
           )}
           {section === "review" && <Review id={id} query={query} />}
           {section === "cases" && <Cases id={id} query={query} />}
+          {section === "map" && <MapPage query={query} />}
+          {section === "overview" && <OverviewPage />}
           {section === "devices" && <Devices />}
           {section === "conflicts" && <Conflicts id={id} />}
           {section === "health" && <Health />}

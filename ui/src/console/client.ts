@@ -1,7 +1,7 @@
 // Generated from the console's route table (sync-server/src/api/typescript.rs) by
 // `GRIDWALK_WRITE_BINDINGS=1 cargo test -p gridwalk-sync --lib console_client`. Do not edit by hand.
 
-import type { Account, ActionAnswer, ActionRequest, AuditEntry, Department, DeviceId, DeviceRow, EnrolledDevice, Evaluation, GroupBy, IntakeHealth, JsonValue, MergeAnswer, MergeRequest, NewPassword, OpenConflict, Person, QueueSort, ReportDetail, ReportId, ReportPage, Resolve, Session, SignIn } from "../shared/types";
+import type { Account, ActionAnswer, ActionRequest, AuditEntry, CaseMap, Conflict, Department, DeviceId, DeviceRow, EnrolledDevice, Evaluation, GridCells, GroupBy, IntakeHealth, JsonValue, NewPassword, Overview, Person, QueueSort, ReportDetail, ReportId, ReportPage, Resolve, Session, SignIn } from "../shared/types";
 import { call, link } from "./http";
 
 /** The console's JSON routes, typed; each rejects with a `Failure`. */
@@ -23,18 +23,26 @@ cases, an operator all. */
   report: (id: ReportId) => call<ReportDetail>("GET", `/v1/console/reports/${encodeURIComponent(id)}`),
   /** Approve, return, reject, merge, dispatch or mark handled. */
   act: (id: ReportId, body: ActionRequest) => call<ActionAnswer>("POST", `/v1/console/reports/${encodeURIComponent(id)}/actions`, {}, body),
-  /** Merge a cluster of reports of one problem into one, all or none. */
-  merge: (body: MergeRequest) => call<MergeAnswer>("POST", "/v1/console/reports/merge", {}, body),
   /** Every device, its owner, when it was last heard from and what it still holds. */
   devices: () => call<Array<DeviceRow>>("GET", "/v1/console/devices"),
   /** How intake is going. */
   health: () => call<IntakeHealth>("GET", "/v1/console/health"),
   /** Conflicts waiting for an operator. */
-  conflicts: () => call<Array<OpenConflict>>("GET", "/v1/console/conflicts"),
+  conflicts: () => call<Array<Conflict>>("GET", "/v1/console/conflicts"),
   /** Resolve a conflict: the report's next version takes the chosen values. */
   resolve: (id: string, body: Resolve) => call<JsonValue>("POST", `/v1/console/conflicts/${encodeURIComponent(id)}/resolve`, {}, body),
   /** The evaluation indicators per group over a period. */
   evaluation: (query: { by: GroupBy; from: string; to: string }) => call<Evaluation>("GET", "/v1/console/evaluation", query),
+  /** The city map's reports: every report with a position a work queue's filter matches, as
+a point (at most 20,000, in the filter's order): a leader's team's, a department's cases,
+all for an operator. */
+  map: (query: { state?: string; street?: string; community?: string; cell?: string; kind?: string; category?: string; inspector?: string; team?: string; department?: string; urgency?: string; source?: string; flags?: string; due?: string; from?: string; to?: string; q?: string; sort?: QueueSort } = {}) => call<CaseMap>("GET", "/v1/console/map", query),
+  /** The centre's grid cells as GeoJSON, each with its street's and community's names. */
+  grid: () => call<GridCells>("GET", "/v1/console/grid"),
+  /** The centre's overview screen (大屏): today's intake and steps, open reports by state and
+cases by department, what is overdue, and this week's most reported problems, over a
+leader's team or, for an operator, everything. */
+  overview: () => call<Overview>("GET", "/v1/console/overview"),
   /** Everyone: what they may do, and whether they are disabled (administrators). */
   adminUsers: () => call<Array<Account>>("GET", "/v1/console/admin/users"),
   /** Every enrolled device, with its inspector, and whether it is revoked (administrators). */

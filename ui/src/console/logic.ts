@@ -113,9 +113,32 @@ export function bytes(n: number): string {
 }
 
 /** The console's sections, in the order the top bar shows them. */
-export type Section = "review" | "cases" | "devices" | "conflicts" | "health" | "evaluation" | "people" | "tablets" | "audit";
+export type Section =
+  | "review"
+  | "cases"
+  | "map"
+  | "overview"
+  | "devices"
+  | "conflicts"
+  | "health"
+  | "evaluation"
+  | "people"
+  | "tablets"
+  | "audit";
 
-const SECTIONS: readonly string[] = ["review", "cases", "devices", "conflicts", "health", "evaluation", "people", "tablets", "audit"] satisfies Section[];
+const SECTIONS: readonly string[] = [
+  "review",
+  "cases",
+  "map",
+  "overview",
+  "devices",
+  "conflicts",
+  "health",
+  "evaluation",
+  "people",
+  "tablets",
+  "audit",
+] satisfies Section[];
 
 /** What a URL hash (`#/review/<id>`, `#/cases?state=dispatched&sort=overdue`) opens for
  * someone who works in the sections `visible`: that section and report, with the list's
@@ -192,14 +215,15 @@ export function age(w: Words<Key>, iso: string, now: Date): string {
 }
 
 /** The sections a role works in, as the README's role table says (the server refuses the
- * rest anyway): a leader the team's loop and boards, an operator the same with conflicts,
- * a department's clerk its cases, an administrator people, tablets and the admin log. */
+ * rest anyway): a leader the team's loop, map, overview and boards, an operator the same
+ * with conflicts, a department's clerk its cases, an administrator people, tablets and the
+ * admin log. */
 export function sectionsFor(role: Role): Section[] {
   switch (role) {
     case "leader":
-      return ["review", "cases", "devices", "health", "evaluation"];
+      return ["review", "cases", "map", "overview", "devices", "health", "evaluation"];
     case "operator":
-      return ["review", "cases", "devices", "conflicts", "health", "evaluation"];
+      return ["review", "cases", "map", "overview", "devices", "conflicts", "health", "evaluation"];
     case "department":
       return ["cases"];
     case "administrator":

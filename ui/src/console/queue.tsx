@@ -9,6 +9,7 @@ import { useEffect, useRef, useState } from "preact/hooks";
 import { Failure, failureText } from "../shared/error";
 import type { CaseState, ConsoleReport, QueueSort } from "../shared/types";
 import { client, links } from "./client";
+import { refreshQueues, useLive } from "./live";
 import { useI18n, type Key } from "./i18n";
 import { age, categoryLabel, dayStart, placeDisputed, type QueueQuery, queueHash, type Section, when } from "./logic";
 import { DueBadge, StateBadge } from "./report-view";
@@ -20,11 +21,7 @@ const MAX_PAGE = 200;
 const SORTS: QueueSort[] = ["waiting", "overdue", "urgent", "newest"];
 const FLAGS = ["duplicate", "place_disputed", "outside_grid"] as const;
 
-/** Tells every queue on screen to read its pages again (after an action here). */
-const changes = new EventTarget();
-export function refreshQueues(): void {
-  changes.dispatchEvent(new Event("changed"));
-}
+export { refreshQueues };
 
 interface Loaded {
   key: string;
@@ -42,7 +39,6 @@ function useQueue(query: QueueQuery) {
   const key = JSON.stringify(query);
   const [loaded, setLoaded] = useState<Loaded | null>(null);
   const [error, setError] = useState<Failure | null>(null);
-  const [live, setLive] = useState(true);
   const current = useRef<Loaded | null>(null);
   current.current = loaded?.key === key ? loaded : null;
   // Only the newest request may land.
@@ -95,50 +91,12 @@ function useQueue(query: QueueQuery) {
       if (n === generation.current) setError(Failure.from(e));
     }
   };
-  const refreshRef = useRef(refresh);
-  refreshRef.current = refresh;
-
   useEffect(() => {
     void first();
   }, [key]);
 
-  // The centre's events (something changed) and actions taken here: read again, at most
-  // one refresh at a time, and one more if changes came meanwhile.
-  useEffect(() => {
-    let running = false;
-    let again = false;
-    const run = async () => {
-      if (running) {
-        again = true;
-        return;
-      }
-      running = true;
-      do {
-        again = false;
-        await refreshRef.current();
-      } while (again);
-      running = false;
-    };
-    const onChange = () => void run();
-    changes.addEventListener("changed", onChange);
-    // Each stream starts with the centre's current mark (and a reconnect, every 25 s, with
-    // it again): only a mark other than the last one seen means something changed.
-    let mark: string | null = null;
-    const onMark = (e: MessageEvent<string>) => {
-      if (mark !== null && e.data !== mark) onChange();
-      mark = e.data;
-    };
-    const events = typeof EventSource === "undefined" ? null : new EventSource(links.events());
-    events?.addEventListener("changed", onMark);
-    if (events) {
-      events.onopen = () => setLive(true);
-      events.onerror = () => setLive(false);
-    }
-    return () => {
-      changes.removeEventListener("changed", onChange);
-      events?.close();
-    };
-  }, []);
+  // The centre's events (something changed) and actions taken here: read again.
+  const live = useLive(refresh);
 
   return { loaded: current.current, error, live, more, reload: refresh };
 }
@@ -159,34 +117,8 @@ export function Queue(props: {
   const { section, query } = props;
   const asked: QueueQuery = { ...query, state: query.state ?? props.states.join(",") };
   const q = useQueue(asked);
-  const go = (change: QueueQuery) => {
-    location.hash = queueHash(section, props.id, { ...query, ...change });
-  };
-  const [text, setText] = useState(query.q ?? "");
-  useEffect(() => setText(query.q ?? ""), [query.q]);
   const now = new Date();
   const loaded = q.loaded;
-  const filtered = Object.keys(query).length > 0;
-  // A street's code has 9 digits, a community's 12, a cell's 15 (the centre refuses others
-  // in words).
-  const placeKey = (v: string): QueueQuery => {
-    const code = v.trim() || undefined;
-    const n = code?.length;
-    return { street: n === 9 ? code : undefined, community: n === 12 ? code : undefined, cell: n === 9 || n === 12 ? undefined : code };
-  };
-  const place = query.cell ?? query.community ?? query.street ?? "";
-  const select = (name: keyof QueueQuery, label: Key, options: [string, string][]) => (
-    <label class="field inline">
-      {t(label)}
-      <select name={name} value={query[name] ?? ""} onChange={(e) => go({ [name]: e.currentTarget.value || undefined })}>
-        {options.map(([v, l]) => (
-          <option key={v} value={v}>
-            {l}
-          </option>
-        ))}
-      </select>
-    </label>
-  );
   return (
     <>
       <h1>
@@ -200,89 +132,7 @@ export function Queue(props: {
           ●
         </span>
       </h1>
-      <form
-        class="queue-filters"
-        role="search"
-        onSubmit={(e) => {
-          e.preventDefault();
-          go({ q: text.trim() || undefined });
-        }}
-      >
-        <input
-          name="q"
-          type="search"
-          placeholder={t("queue.search")}
-          value={text}
-          onInput={(e) => setText(e.currentTarget.value)}
-        />
-        <button type="submit">{t("queue.searchButton")}</button>
-        {select(
-          "sort",
-          "queue.sort",
-          SORTS.map((s) => [s === "waiting" ? "" : s, t(`sort.${s}` as Key)]),
-        )}
-        {select("state", "queue.state", [
-          ["", t("queue.allStates")],
-          ...props.states.map((s): [string, string] => [s, t(`state.${s}` as Key)]),
-        ])}
-        <details class="more-filters" open={Boolean(query.urgency || query.due || query.department || query.flags || place || query.from || query.to || query.inspector)}>
-          <summary>{t("queue.moreFilters")}</summary>
-          {select("urgency", "queue.urgency", [
-            ["", t("queue.any")],
-            ["urgent", t("report.urgent")],
-            ["normal", t("queue.normal")],
-          ])}
-          {select("due", "queue.due", [
-            ["", t("queue.any")],
-            ["overdue", t("due.overdue")],
-            ["due_soon", t("due.soon")],
-          ])}
-          {select("department", "queue.department", [
-            ["", t("queue.any")],
-            ...departments.map((d): [string, string] => [d.code, d.name]),
-          ])}
-          {select("flags", "queue.flags", [
-            ["", t("queue.any")],
-            ...FLAGS.map((f): [string, string] => [f, t(`queue.flag.${f}` as Key)]),
-          ])}
-          <label class="field inline">
-            {t("queue.place")}
-            <input
-              name="place"
-              inputMode="numeric"
-              value={place}
-              onChange={(e) => go(placeKey(e.currentTarget.value))}
-            />
-          </label>
-          <label class="field inline">
-            {t("queue.inspector")}
-            <input name="inspector" value={query.inspector ?? ""} onChange={(e) => go({ inspector: e.currentTarget.value.trim() || undefined })} />
-          </label>
-          <label class="field inline">
-            {t("queue.from")}
-            <input
-              name="from"
-              type="date"
-              value={query.from ? localDay(query.from) : ""}
-              onChange={(e) => go({ from: e.currentTarget.value ? dayStart(e.currentTarget.value) : undefined })}
-            />
-          </label>
-          <label class="field inline">
-            {t("queue.to")}
-            <input
-              name="to"
-              type="date"
-              value={query.to ? localDay(query.to, -1) : ""}
-              onChange={(e) => go({ to: e.currentTarget.value ? nextDayStart(e.currentTarget.value) : undefined })}
-            />
-          </label>
-        </details>
-        {filtered && (
-          <a class="clear" href={queueHash(section, props.id, {})}>
-            {t("queue.clear")}
-          </a>
-        )}
-      </form>
+      <QueueFilters section={section} id={props.id} query={query} states={props.states} />
       {q.error && <p class="error">{failureText(w, q.error)}</p>}
       {!loaded ? (
         !q.error && <p class="loading">{t("loading")}</p>
@@ -340,6 +190,126 @@ export function Queue(props: {
         </>
       )}
     </>
+  );
+}
+
+/** A work queue's filters and order, kept in the address of `section` (and report `id`):
+ * the search box, the order, the state (among `states`; "all" is every one of them) and the
+ * rest behind 更多筛选. The queues and the city map share it. */
+export function QueueFilters(props: { section: Section; id: string | null; query: QueueQuery; states: CaseState[]; all?: Key }) {
+  const { t } = useI18n();
+  const { departments } = useSession();
+  const { section, query } = props;
+  const go = (change: QueueQuery) => {
+    location.hash = queueHash(section, props.id, { ...query, ...change });
+  };
+  const [text, setText] = useState(query.q ?? "");
+  useEffect(() => setText(query.q ?? ""), [query.q]);
+  const filtered = Object.keys(query).length > 0;
+  // A street's code has 9 digits, a community's 12, a cell's 15 (the centre refuses others
+  // in words).
+  const placeKey = (v: string): QueueQuery => {
+    const code = v.trim() || undefined;
+    const n = code?.length;
+    return { street: n === 9 ? code : undefined, community: n === 12 ? code : undefined, cell: n === 9 || n === 12 ? undefined : code };
+  };
+  const place = query.cell ?? query.community ?? query.street ?? "";
+  const select = (name: keyof QueueQuery, label: Key, options: [string, string][]) => (
+    <label class="field inline">
+      {t(label)}
+      <select name={name} value={query[name] ?? ""} onChange={(e) => go({ [name]: e.currentTarget.value || undefined })}>
+        {options.map(([v, l]) => (
+          <option key={v} value={v}>
+            {l}
+          </option>
+        ))}
+      </select>
+    </label>
+  );
+  return (
+    <form
+      class="queue-filters"
+      role="search"
+      onSubmit={(e) => {
+        e.preventDefault();
+        go({ q: text.trim() || undefined });
+      }}
+    >
+      <input
+        name="q"
+        type="search"
+        placeholder={t("queue.search")}
+        value={text}
+        onInput={(e) => setText(e.currentTarget.value)}
+      />
+      <button type="submit">{t("queue.searchButton")}</button>
+      {select(
+        "sort",
+        "queue.sort",
+        SORTS.map((s) => [s === "waiting" ? "" : s, t(`sort.${s}` as Key)]),
+      )}
+      {select("state", "queue.state", [
+        ["", t(props.all ?? "queue.allStates")],
+        ...props.states.map((s): [string, string] => [s, t(`state.${s}` as Key)]),
+      ])}
+      <details class="more-filters" open={Boolean(query.urgency || query.due || query.department || query.flags || place || query.from || query.to || query.inspector)}>
+        <summary>{t("queue.moreFilters")}</summary>
+        {select("urgency", "queue.urgency", [
+          ["", t("queue.any")],
+          ["urgent", t("report.urgent")],
+          ["normal", t("queue.normal")],
+        ])}
+        {select("due", "queue.due", [
+          ["", t("queue.any")],
+          ["overdue", t("due.overdue")],
+          ["due_soon", t("due.soon")],
+        ])}
+        {select("department", "queue.department", [
+          ["", t("queue.any")],
+          ...departments.map((d): [string, string] => [d.code, d.name]),
+        ])}
+        {select("flags", "queue.flags", [
+          ["", t("queue.any")],
+          ...FLAGS.map((f): [string, string] => [f, t(`queue.flag.${f}` as Key)]),
+        ])}
+        <label class="field inline">
+          {t("queue.place")}
+          <input
+            name="place"
+            inputMode="numeric"
+            value={place}
+            onChange={(e) => go(placeKey(e.currentTarget.value))}
+          />
+        </label>
+        <label class="field inline">
+          {t("queue.inspector")}
+          <input name="inspector" value={query.inspector ?? ""} onChange={(e) => go({ inspector: e.currentTarget.value.trim() || undefined })} />
+        </label>
+        <label class="field inline">
+          {t("queue.from")}
+          <input
+            name="from"
+            type="date"
+            value={query.from ? localDay(query.from) : ""}
+            onChange={(e) => go({ from: e.currentTarget.value ? dayStart(e.currentTarget.value) : undefined })}
+          />
+        </label>
+        <label class="field inline">
+          {t("queue.to")}
+          <input
+            name="to"
+            type="date"
+            value={query.to ? localDay(query.to, -1) : ""}
+            onChange={(e) => go({ to: e.currentTarget.value ? nextDayStart(e.currentTarget.value) : undefined })}
+          />
+        </label>
+      </details>
+      {filtered && (
+        <a class="clear" href={queueHash(section, props.id, {})}>
+          {t("queue.clear")}
+        </a>
+      )}
+    </form>
   );
 }
 

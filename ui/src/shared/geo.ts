@@ -11,8 +11,9 @@ export interface Bounds {
   north: number;
 }
 
-const M_PER_DEG_LAT = 110_574;
-const M_PER_DEG_LON_EQUATOR = 111_320;
+/** Metres per degree of latitude, and of longitude at the equator (the projection's scale). */
+export const M_PER_DEG_LAT = 110_574;
+export const M_PER_DEG_LON_EQUATOR = 111_320;
 
 /** The box around every point given, or null for none. */
 export function boundsOf(points: Iterable<LonLat>): Bounds | null {
@@ -61,4 +62,38 @@ export function project(b: Bounds, width: number, height: number): Projection {
       cy - ((y - height / 2) * metresPerUnit) / M_PER_DEG_LAT,
     ],
   };
+}
+
+/** What a zoomable map shows: the position at its centre and its scale. */
+export interface View {
+  /** The centre, lon/lat. */
+  centre: LonLat;
+  /** Metres on the ground per view unit (a CSS pixel). */
+  mpp: number;
+}
+
+/** The same projection as `project`, for a `width` × `height` view of `v`: a view that can
+ * be panned and zoomed instead of one fitted to a box. */
+export function viewProjection(v: View, width: number, height: number): Projection {
+  const [cx, cy] = v.centre;
+  const mx = M_PER_DEG_LON_EQUATOR * Math.cos(cy * (Math.PI / 180));
+  return {
+    metresPerUnit: v.mpp,
+    toXY: ([lon, lat]) => [width / 2 + ((lon - cx) * mx) / v.mpp, height / 2 - ((lat - cy) * M_PER_DEG_LAT) / v.mpp],
+    toLonLat: (x, y) => [cx + ((x - width / 2) * v.mpp) / mx, cy - ((y - height / 2) * v.mpp) / M_PER_DEG_LAT],
+  };
+}
+
+/** The view of a `width` × `height` map that shows all of `b`, centred. */
+export function fitView(b: Bounds, width: number, height: number): View {
+  const p = project(b, width, height);
+  return { centre: [(b.west + b.east) / 2, (b.south + b.north) / 2], mpp: p.metresPerUnit };
+}
+
+/** The box a view shows. */
+export function viewBounds(v: View, width: number, height: number): Bounds {
+  const p = viewProjection(v, width, height);
+  const [west, north] = p.toLonLat(0, 0);
+  const [east, south] = p.toLonLat(width, height);
+  return { west, south, east, north };
 }

@@ -20,18 +20,7 @@ export type ActionAnswer = { state: CaseState, case_no: string | null, };
  * `POST /v1/console/reports/{id}/actions`: the action, and the state the person saw (so
  * two people acting on one report at once do not both succeed).
  */
-export type ActionRequest = { seen_state: CaseState, } & ({ "action": "approve", 
-/**
- * What the team leader corrects as they register it: a new version of the report,
- * made by them, which reaches the inspector's tablet with a note of what changed.
- */
-correct?: Correction | null, 
-/**
- * The person saw that the report is likely a duplicate of another one still open
- * and registers it anyway. Without it such a report is refused
- * (`case.likely_duplicate`), naming the other report.
- */
-despite_duplicate?: boolean, } | { "action": "return", comment: string, } | { "action": "reject", reason: string, } | { "action": "merge", into: ReportId, } | { "action": "dispatch", department: string, } | { "action": "handled" });
+export type ActionRequest = { seen_state: CaseState, } & ({ "action": "approve" } | { "action": "return", comment: string, } | { "action": "reject", reason: string, } | { "action": "merge", into: ReportId, } | { "action": "dispatch", department: string, } | { "action": "handled" });
 
 /**
  * The body of every error answer.
@@ -55,16 +44,6 @@ code?: string,
  * The values the code's sentence names.
  */
 params?: { [key in string]: string }, 
-/**
- * For a refused form or record: each field's problem as a code, to be said in the
- * user's language (the sentence's `{problems}` in `params` says them in English).
- */
-fields?: Array<FieldMessage>, 
-/**
- * The message the code's sentence passes on as `{reason}` ("nothing was merged:
- * <why>").
- */
-cause?: Message, 
 /**
  * For `gap` and `number_reused`: the mutation number the centre expects next.
  */
@@ -98,18 +77,7 @@ subject: string, detail: string | null, };
  * What a team leader or the centre does to a report (the body of
  * `POST /v1/console/reports/{id}/actions`).
  */
-export type CaseAction = { "action": "approve", 
-/**
- * What the team leader corrects as they register it: a new version of the report,
- * made by them, which reaches the inspector's tablet with a note of what changed.
- */
-correct?: Correction | null, 
-/**
- * The person saw that the report is likely a duplicate of another one still open
- * and registers it anyway. Without it such a report is refused
- * (`case.likely_duplicate`), naming the other report.
- */
-despite_duplicate?: boolean, } | { "action": "return", comment: string, } | { "action": "reject", reason: string, } | { "action": "merge", into: ReportId, } | { "action": "dispatch", department: string, } | { "action": "handled" };
+export type CaseAction = { "action": "approve" } | { "action": "return", comment: string, } | { "action": "reject", reason: string, } | { "action": "merge", into: ReportId, } | { "action": "dispatch", department: string, } | { "action": "handled" };
 
 /**
  * One step of the case loop, as the audit trail shows it.
@@ -151,6 +119,24 @@ due_at: string | null,
 reworks: number, closed_at: string | null, };
 
 /**
+ * `GET /v1/console/map`: every report a work-queue filter matches, as points.
+ */
+export type CaseMap = { 
+/**
+ * In the filter's order (oldest waiting first unless it says otherwise), so when the
+ * points are cut off it is the end of that order that is missing.
+ */
+points: Array<MapPoint>, 
+/**
+ * How many reports match in all.
+ */
+total: number, 
+/**
+ * More match than the map carries: `points` holds the first of them.
+ */
+truncated: boolean, };
+
+/**
  * Where a report stands at the centre. The first two are intake; the rest follow the
  * case-handling loop (发现 → 立案 → 派遣 → 处置 → 核查 → 结案).
  */
@@ -162,15 +148,15 @@ export type CaseState = "awaiting_photos" | "pending_review" | "returned" | "rej
 export type Category = { kind: Kind, code: CategoryCode, major_name: string, name: string, name_en: string | null, };
 
 /**
- * A category as chosen: its kind and its code (大类 + 小类).
- */
-export type CategoryChoice = { kind: Kind, category: CategoryCode, };
-
-/**
  * A category code: 2-digit major class (大类) followed by the minor class (小类) — 2 digits
  * in the GB/T 30428.2 lineage, 3 digits in the newer 城市运行管理服务平台 codes.
  */
 export type CategoryCode = string;
+
+/**
+ * How often one category of problem was reported.
+ */
+export type CategoryCount = { kind: Kind, category: CategoryCode, count: number, };
 
 /**
  * A grid cell code (单元网格编码): 6-digit administrative division, 3-digit street,
@@ -179,10 +165,19 @@ export type CategoryCode = string;
 export type CellCode = string;
 
 /**
- * A grid cell as people call it: the street (街道) and community (社区) it lies in, by
- * name, and its code (whose last three digits number it within the community).
+ * What a cell is called: its code, and its street's and community's codes (the code's
+ * first 9 and 12 digits) and names where the grid has them.
  */
-export type CellName = { code: CellCode, street: string | null, community: string | null, };
+export type CellNames = { code: CellCode, street_code: string, street_name: string | null, community_code: string, community_name: string | null, };
+
+/**
+ * A cell's outline: a GeoJSON Polygon, the outer ring first, then any holes.
+ */
+export type CellOutline = { type: PolygonType, 
+/**
+ * Rings of `[longitude, latitude]`, each closed (its last position is its first).
+ */
+coordinates: Array<Array<[number, number]>>, };
 
 /**
  * A clip's identity: the camera and when the clip starts.
@@ -249,18 +244,6 @@ photos_arrived: Array<PhotoId>, case: CaseInfo | null,
 claim: PlaceClaim | null, };
 
 /**
- * What a team leader corrects at 立案: the category (小类), the description and the
- * address, each only if given. `version` is the version the leader looked at: if the
- * inspector changed the report since, the correction is refused (`case.version`) and
- * nothing is registered.
- */
-export type Correction = { version: number, 
-/**
- * The category, with its kind (部件/事件), from the report's own code table version.
- */
-category?: CategoryChoice | null, description?: string | null, address?: string | null, };
-
-/**
  * The coordinate reference system a position is expressed in. Devices store WGS-84 (or
  * CGCS2000, equal within ~10 m for this work) and convert only for display.
  */
@@ -272,6 +255,23 @@ export type Crs = "WGS84" | "CGCS2000";
 export type Department = { code: string, name: string, name_en: string, };
 
 /**
+ * What one department has on its desk.
+ */
+export type DepartmentLoad = { 
+/**
+ * The department's code in the case rules.
+ */
+department: string, 
+/**
+ * Cases dispatched to it and not yet handled (在办).
+ */
+open: number, 
+/**
+ * Of those, past their deadline (超期).
+ */
+overdue: number, };
+
+/**
  * One installation of the field app (one local database).
  */
 export type DeviceId = string;
@@ -281,10 +281,6 @@ export type DeviceId = string;
  * still holds.
  */
 export type DeviceRow = { id: DeviceId, user: Person, enrolled_at: string, last_seen: string | null, app_version: string | null, 
-/**
- * Its maker and model, as it last said ("HUAWEI BAH3-W09").
- */
-model: string | null, 
 /**
  * What the device said it still held when last seen.
  */
@@ -301,16 +297,22 @@ login: string, enrolled_at: string, last_seen: string | null,
 /**
  * When its token was revoked; `None` while it works.
  */
-revoked_at: string | null, 
-/**
- * Its maker and model, as it last said.
- */
-model: string | null, };
+revoked_at: string | null, };
 
 /**
  * `GET /v1/console/evaluation`: the indicators per group over a period.
  */
 export type Evaluation = { by: GroupBy, from: string, to: string, rows: Array<Indicators>, total: Indicators, };
+
+/**
+ * The `type` of a GeoJSON FeatureCollection.
+ */
+export type FeatureCollectionType = "FeatureCollection";
+
+/**
+ * The `type` of a GeoJSON Feature.
+ */
+export type FeatureType = "Feature";
 
 /**
  * The value an operator chose for one field of a conflict.
@@ -335,6 +337,17 @@ export type FieldMessage = { field: string, code: string, params?: { [key in str
  * The category a report is filed under: changed together or not at all.
  */
 export type Filing = { kind: Kind, category: CategoryCode, code_table_version: string, component_id: ComponentId | null, };
+
+/**
+ * One grid cell (单元网格) as a GeoJSON Feature, its code as the feature's `id`.
+ */
+export type GridCell = { type: FeatureType, id: CellCode, properties: CellNames, geometry: CellOutline, };
+
+/**
+ * `GET /v1/console/grid`: the centre's grid cells as a GeoJSON FeatureCollection
+ * (RFC 7946: WGS-84 longitude, latitude), each with its names.
+ */
+export type GridCells = { type: FeatureCollectionType, features: Array<GridCell>, };
 
 /**
  * What the evaluation's (考核评价) rows are per. How each indicator is counted is in the
@@ -488,24 +501,21 @@ export type LocationFlag = { "flag": "outside_grid", nearest_cell: CellCode | nu
 export type LocationProvider = "gps" | "network" | "photo_exif" | "manual";
 
 /**
- * The answer to a bulk merge: the reports folded in, in the order given.
+ * One report on the map: where it is and what the legend colours it by.
  */
-export type MergeAnswer = { into: ReportId, merged: Array<ReportId>, };
-
+export type MapPoint = { id: ReportId, 
 /**
- * `POST /v1/console/reports/merge`: fold a cluster of reports of one problem into one
- * report, all or none. Each report comes with the state the person saw it in; if any has
- * moved on (or cannot be merged), nothing is merged and the answer says which and why.
+ * WGS-84 / CGCS2000, as the report was located.
  */
-export type MergeRequest = { 
+lon: number, lat: number, state: CaseState, urgent: boolean, 
 /**
- * The report the others are folded into (it stays).
+ * A dispatched case past its deadline (超期).
  */
-into: ReportId, 
+overdue: boolean, kind: Kind, category: CategoryCode, 
 /**
- * The reports to fold in, at most [`MAX_MERGE`], each with the state the person saw.
+ * Its case number, once registered (立案).
  */
-reports: Array<SeenReport>, };
+case_no: string | null, };
 
 /**
  * A sentence as a code and its parameters.
@@ -541,22 +551,53 @@ export type MissingPhotos = { report: ReportId, reporter: string, device: Device
 export type NewPassword = { password: string, };
 
 /**
- * A conflict waiting for an operator, with what the list names it by: the report (its
- * case number, or category, reporter and time) and the device's model.
+ * What is late, or nearly.
  */
-export type OpenConflict = { 
+export type OverdueCounts = { 
 /**
- * The report it is about.
+ * Dispatched cases past their handling deadline (处置超期).
  */
-subject: ConsoleReport, 
+cases: number, 
 /**
- * The maker and model of the device whose change conflicts, as it last said.
+ * Dispatched cases due within two hours (即将到期).
  */
-device_model: string | null, id: string, report: ReportId, device: DeviceId, mutation: number, base_version: number, central_version: number, fields: Array<FieldConflict>, opened_at: string, resolved_at: string | null, 
+due_soon: number, 
 /**
- * The values chosen, by field.
+ * Verification tasks (核查) past their deadline and not done.
  */
-resolution: Array<FieldChoice> | null, resolved_by: UserId | null, };
+verifications: number, };
+
+/**
+ * `GET /v1/console/overview`: the centre's wall screen (大屏), over what the viewer may
+ * oversee (a team leader's team; everything for an operator).
+ */
+export type Overview = { 
+/**
+ * The moment the figures are counted at.
+ */
+at: string, 
+/**
+ * The centre's local day "today" is (its working calendar's UTC offset).
+ */
+day: string, today: TodayCounts, 
+/**
+ * Reports not yet settled, by state in the loop's order (every open state, zeros
+ * included): awaiting photos, 待受理, returned, 立案, 派遣, 待核查.
+ */
+open: Array<StateCount>, 
+/**
+ * Every department of the case rules (and any other a case went to), most open first.
+ */
+departments: Array<DepartmentLoad>, overdue: OverdueCounts, 
+/**
+ * The categories reported most over `week_from..week_to` (高发问题), most first; reports
+ * rejected or merged into another are not counted.
+ */
+top_categories: Array<CategoryCount>, 
+/**
+ * The last seven local days, today included, by when problems were observed.
+ */
+week_from: string, week_to: string, };
 
 /**
  * A person, as the console names them.
@@ -620,6 +661,11 @@ disputes: Array<PlaceDispute>, };
 export type PlaceDispute = "unknown_cell" | "position_outside_grid" | "cell_disputed" | "flags_disputed";
 
 /**
+ * The `type` of a GeoJSON Polygon.
+ */
+export type PolygonType = "Polygon";
+
+/**
  * How a work queue is ordered (`sort=` of `GET /v1/console/reports`). Ties go to the
  * report that entered its state first, then to the report's ID, so the order is total and
  * a page's cursor names exactly where the next page starts.
@@ -672,23 +718,13 @@ handled_on_spot: boolean, };
 export type ReportDetail = { item: ConsoleReport, events: Array<CaseEvent>, tasks: Array<Task>, versions: Array<VersionInfo>, conflicts: Array<Conflict>, 
 /**
  * Other reports of likely the same problem: the one it duplicates, those that
- * duplicate it or the same one, and those merged into it.
+ * duplicate it, and those merged into it.
  */
 related: Array<ConsoleReport>, 
 /**
  * The report's grid cell (a GeoJSON Feature), for the map.
  */
 cell: JsonValue | null, 
-/**
- * For a report outside the grid, the nearest cell (a GeoJSON Feature), so the map
- * shows where the point lies against the grid.
- */
-nearest_cell: JsonValue | null, 
-/**
- * The names of every cell this answer mentions (the report's, its location flags',
- * the device's claim's, the related reports'), so none is shown as a bare code.
- */
-cell_names: Array<CellName>, 
 /**
  * Whether the report's records are intact.
  */
@@ -765,11 +801,6 @@ broken: string | null,
 head: string | null, };
 
 /**
- * A report and the state the person saw it in.
- */
-export type SeenReport = { id: ReportId, seen_state: CaseState, };
-
-/**
  * A console session: send `token` as `Authorization: Bearer …` until `expires_at`.
  */
 export type Session = { token: string, user: Person, expires_at: string, };
@@ -818,6 +849,31 @@ export type TaskId = string;
 export type TaskKind = "verify";
 
 /**
+ * Today's intake and the loop's steps taken today (the centre's local day).
+ */
+export type TodayCounts = { 
+/**
+ * Reports that reached the centre today (今日上报).
+ */
+received: number, 
+/**
+ * Of those, the urgent ones.
+ */
+urgent: number, 
+/**
+ * Reports registered as cases today (今日立案).
+ */
+registered: number, 
+/**
+ * Cases dispatched today (今日派遣), each once however often it went out.
+ */
+dispatched: number, 
+/**
+ * Cases closed today (今日结案).
+ */
+closed: number, };
+
+/**
  * A photo upload not yet finished.
  */
 export type UploadProgress = { id: string, report: ReportId, device: DeviceId, received: number, length: number, created_at: string, expires_at: string, };
@@ -839,10 +895,5 @@ export type VersionInfo = { version: number, record: Report,
 /**
  * The change that made it (none for version 1).
  */
-patch: ReportPatch | null, by_user: UserId | null, by_name: string | null, 
-/**
- * What the person who made it does (an inspector's device, a team leader's
- * correction at 立案, an operator's resolution of a conflict).
- */
-by_role?: Role | null, by_device: DeviceId | null, mutation: number | null, at: string, };
+patch: ReportPatch | null, by_user: UserId | null, by_name: string | null, by_device: DeviceId | null, mutation: number | null, at: string, };
 

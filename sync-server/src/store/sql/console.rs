@@ -24,7 +24,7 @@ const REPORT_COLUMNS: &str = "r.id, r.record, r.state, r.version, r.received_at,
     u.id, u.login, u.name, u.role, u.team, u.department, \
     c.case_no, c.registered_at, c.department, c.due_at, c.reworks, c.closed_at, r.claim";
 
-const REPORT_FROM: &str = "reports r JOIN users u ON u.id = r.reporter
+pub(super) const REPORT_FROM: &str = "reports r JOIN users u ON u.id = r.reporter
     LEFT JOIN cases c ON c.report_id = r.id";
 
 fn person(r: &Row, at: usize) -> StoreResult<Person> {
@@ -458,7 +458,7 @@ impl<D: Database> ConsoleStore for D {
 
 /// The conditions of a work queue's filter (without its cursor), and their parameters
 /// from `$1` on.
-fn conditions(f: &ReportFilter, d: Dialect) -> (Vec<String>, Vec<Value>) {
+pub(super) fn conditions(f: &ReportFilter, d: Dialect) -> (Vec<String>, Vec<Value>) {
     let mut clauses = vec!["r.deleted_at IS NULL".to_owned()];
     let mut params: Vec<Value> = Vec::new();
     // Binds a parameter; its number.
@@ -549,7 +549,7 @@ fn conditions(f: &ReportFilter, d: Dialect) -> (Vec<String>, Vec<Value>) {
 
 /// The sort keys of an order before the report's ID (`far` is the parameter holding
 /// [`queue::no_deadline`]), and whether it runs downwards.
-fn sort_keys(sort: QueueSort, far: &str) -> (Vec<String>, bool) {
+pub(super) fn sort_keys(sort: QueueSort, far: &str) -> (Vec<String>, bool) {
     match sort {
         QueueSort::Waiting => (vec!["r.state_at".into()], false),
         QueueSort::Newest => (vec!["r.received_at".into()], true),

@@ -18,6 +18,7 @@
 pub mod chain;
 pub mod console;
 pub mod feed;
+pub mod map;
 pub mod migrate;
 pub mod people;
 pub mod reference;
