@@ -1,7 +1,7 @@
 // Generated from the console's route table (sync-server/src/api/typescript.rs) by
 // `GRIDWALK_WRITE_BINDINGS=1 cargo test -p gridwalk-sync --lib console_client`. Do not edit by hand.
 
-import type { Account, ActionAnswer, ActionRequest, AuditEntry, CaseMap, Conflict, Department, DeviceId, DeviceRow, EnrolledDevice, Evaluation, GridCells, GroupBy, IntakeHealth, JsonValue, NewPassword, Overview, Person, QueueSort, ReportDetail, ReportId, ReportPage, Resolve, Session, SignIn } from "../shared/types";
+import type { Account, ActionAnswer, ActionRequest, AuditEntry, CaseMap, Department, DeviceId, DeviceRow, EnrolledDevice, Evaluation, GridCells, GroupBy, IntakeHealth, JsonValue, MergeAnswer, MergeRequest, NewPassword, OpenConflict, Overview, Person, QueueSort, ReportDetail, ReportId, ReportPage, Resolve, Session, SignIn } from "../shared/types";
 import { call, link } from "./http";
 
 /** The console's JSON routes, typed; each rejects with a `Failure`. */
@@ -23,12 +23,14 @@ cases, an operator all. */
   report: (id: ReportId) => call<ReportDetail>("GET", `/v1/console/reports/${encodeURIComponent(id)}`),
   /** Approve, return, reject, merge, dispatch or mark handled. */
   act: (id: ReportId, body: ActionRequest) => call<ActionAnswer>("POST", `/v1/console/reports/${encodeURIComponent(id)}/actions`, {}, body),
+  /** Merge a cluster of reports of one problem into one, all or none. */
+  merge: (body: MergeRequest) => call<MergeAnswer>("POST", "/v1/console/reports/merge", {}, body),
   /** Every device, its owner, when it was last heard from and what it still holds. */
   devices: () => call<Array<DeviceRow>>("GET", "/v1/console/devices"),
   /** How intake is going. */
   health: () => call<IntakeHealth>("GET", "/v1/console/health"),
   /** Conflicts waiting for an operator. */
-  conflicts: () => call<Array<Conflict>>("GET", "/v1/console/conflicts"),
+  conflicts: () => call<Array<OpenConflict>>("GET", "/v1/console/conflicts"),
   /** Resolve a conflict: the report's next version takes the chosen values. */
   resolve: (id: string, body: Resolve) => call<JsonValue>("POST", `/v1/console/conflicts/${encodeURIComponent(id)}/resolve`, {}, body),
   /** The evaluation indicators per group over a period. */

@@ -20,7 +20,18 @@ export type ActionAnswer = { state: CaseState, case_no: string | null, };
  * `POST /v1/console/reports/{id}/actions`: the action, and the state the person saw (so
  * two people acting on one report at once do not both succeed).
  */
-export type ActionRequest = { seen_state: CaseState, } & ({ "action": "approve" } | { "action": "return", comment: string, } | { "action": "reject", reason: string, } | { "action": "merge", into: ReportId, } | { "action": "dispatch", department: string, } | { "action": "handled" });
+export type ActionRequest = { seen_state: CaseState, } & ({ "action": "approve", 
+/**
+ * What the team leader corrects as they register it: a new version of the report,
+ * made by them, which reaches the inspector's tablet with a note of what changed.
+ */
+correct?: Correction | null, 
+/**
+ * The person saw that the report is likely a duplicate of another one still open
+ * and registers it anyway. Without it such a report is refused
+ * (`case.likely_duplicate`), naming the other report.
+ */
+despite_duplicate?: boolean, } | { "action": "return", comment: string, } | { "action": "reject", reason: string, } | { "action": "merge", into: ReportId, } | { "action": "dispatch", department: string, } | { "action": "handled" });
 
 /**
  * The body of every error answer.
@@ -44,6 +55,16 @@ code?: string,
  * The values the code's sentence names.
  */
 params?: { [key in string]: string }, 
+/**
+ * For a refused form or record: each field's problem as a code, to be said in the
+ * user's language (the sentence's `{problems}` in `params` says them in English).
+ */
+fields?: Array<FieldMessage>, 
+/**
+ * The message the code's sentence passes on as `{reason}` ("nothing was merged:
+ * <why>").
+ */
+cause?: Message, 
 /**
  * For `gap` and `number_reused`: the mutation number the centre expects next.
  */
@@ -77,7 +98,18 @@ subject: string, detail: string | null, };
  * What a team leader or the centre does to a report (the body of
  * `POST /v1/console/reports/{id}/actions`).
  */
-export type CaseAction = { "action": "approve" } | { "action": "return", comment: string, } | { "action": "reject", reason: string, } | { "action": "merge", into: ReportId, } | { "action": "dispatch", department: string, } | { "action": "handled" };
+export type CaseAction = { "action": "approve", 
+/**
+ * What the team leader corrects as they register it: a new version of the report,
+ * made by them, which reaches the inspector's tablet with a note of what changed.
+ */
+correct?: Correction | null, 
+/**
+ * The person saw that the report is likely a duplicate of another one still open
+ * and registers it anyway. Without it such a report is refused
+ * (`case.likely_duplicate`), naming the other report.
+ */
+despite_duplicate?: boolean, } | { "action": "return", comment: string, } | { "action": "reject", reason: string, } | { "action": "merge", into: ReportId, } | { "action": "dispatch", department: string, } | { "action": "handled" };
 
 /**
  * One step of the case loop, as the audit trail shows it.
@@ -148,6 +180,11 @@ export type CaseState = "awaiting_photos" | "pending_review" | "returned" | "rej
 export type Category = { kind: Kind, code: CategoryCode, major_name: string, name: string, name_en: string | null, };
 
 /**
+ * A category as chosen: its kind and its code (大类 + 小类).
+ */
+export type CategoryChoice = { kind: Kind, category: CategoryCode, };
+
+/**
  * A category code: 2-digit major class (大类) followed by the minor class (小类) — 2 digits
  * in the GB/T 30428.2 lineage, 3 digits in the newer 城市运行管理服务平台 codes.
  */
@@ -163,6 +200,12 @@ export type CategoryCount = { kind: Kind, category: CategoryCode, count: number,
  * 3-digit community, 3-digit sequence.
  */
 export type CellCode = string;
+
+/**
+ * A grid cell as people call it: the street (街道) and community (社区) it lies in, by
+ * name, and its code (whose last three digits number it within the community).
+ */
+export type CellName = { code: CellCode, street: string | null, community: string | null, };
 
 /**
  * What a cell is called: its code, and its street's and community's codes (the code's
@@ -244,6 +287,18 @@ photos_arrived: Array<PhotoId>, case: CaseInfo | null,
 claim: PlaceClaim | null, };
 
 /**
+ * What a team leader corrects at 立案: the category (小类), the description and the
+ * address, each only if given. `version` is the version the leader looked at: if the
+ * inspector changed the report since, the correction is refused (`case.version`) and
+ * nothing is registered.
+ */
+export type Correction = { version: number, 
+/**
+ * The category, with its kind (部件/事件), from the report's own code table version.
+ */
+category?: CategoryChoice | null, description?: string | null, address?: string | null, };
+
+/**
  * The coordinate reference system a position is expressed in. Devices store WGS-84 (or
  * CGCS2000, equal within ~10 m for this work) and convert only for display.
  */
@@ -282,6 +337,10 @@ export type DeviceId = string;
  */
 export type DeviceRow = { id: DeviceId, user: Person, enrolled_at: string, last_seen: string | null, app_version: string | null, 
 /**
+ * Its maker and model, as it last said ("HUAWEI BAH3-W09").
+ */
+model: string | null, 
+/**
  * What the device said it still held when last seen.
  */
 queue: QueueStats, reports_received: number, last_received_at: string | null, };
@@ -297,7 +356,11 @@ login: string, enrolled_at: string, last_seen: string | null,
 /**
  * When its token was revoked; `None` while it works.
  */
-revoked_at: string | null, };
+revoked_at: string | null, 
+/**
+ * Its maker and model, as it last said.
+ */
+model: string | null, };
 
 /**
  * `GET /v1/console/evaluation`: the indicators per group over a period.
@@ -518,6 +581,26 @@ overdue: boolean, kind: Kind, category: CategoryCode,
 case_no: string | null, };
 
 /**
+ * The answer to a bulk merge: the reports folded in, in the order given.
+ */
+export type MergeAnswer = { into: ReportId, merged: Array<ReportId>, };
+
+/**
+ * `POST /v1/console/reports/merge`: fold a cluster of reports of one problem into one
+ * report, all or none. Each report comes with the state the person saw it in; if any has
+ * moved on (or cannot be merged), nothing is merged and the answer says which and why.
+ */
+export type MergeRequest = { 
+/**
+ * The report the others are folded into (it stays).
+ */
+into: ReportId, 
+/**
+ * The reports to fold in, at most [`MAX_MERGE`], each with the state the person saw.
+ */
+reports: Array<SeenReport>, };
+
+/**
  * A sentence as a code and its parameters.
  */
 export type Message = { 
@@ -549,6 +632,24 @@ export type MissingPhotos = { report: ReportId, reporter: string, device: Device
  * `POST /v1/console/admin/users/{login}/password`: a new console password.
  */
 export type NewPassword = { password: string, };
+
+/**
+ * A conflict waiting for an operator, with what the list names it by: the report (its
+ * case number, or category, reporter and time) and the device's model.
+ */
+export type OpenConflict = { 
+/**
+ * The report it is about.
+ */
+subject: ConsoleReport, 
+/**
+ * The maker and model of the device whose change conflicts, as it last said.
+ */
+device_model: string | null, id: string, report: ReportId, device: DeviceId, mutation: number, base_version: number, central_version: number, fields: Array<FieldConflict>, opened_at: string, resolved_at: string | null, 
+/**
+ * The values chosen, by field.
+ */
+resolution: Array<FieldChoice> | null, resolved_by: UserId | null, };
 
 /**
  * What is late, or nearly.
@@ -718,13 +819,23 @@ handled_on_spot: boolean, };
 export type ReportDetail = { item: ConsoleReport, events: Array<CaseEvent>, tasks: Array<Task>, versions: Array<VersionInfo>, conflicts: Array<Conflict>, 
 /**
  * Other reports of likely the same problem: the one it duplicates, those that
- * duplicate it, and those merged into it.
+ * duplicate it or the same one, and those merged into it.
  */
 related: Array<ConsoleReport>, 
 /**
  * The report's grid cell (a GeoJSON Feature), for the map.
  */
 cell: JsonValue | null, 
+/**
+ * For a report outside the grid, the nearest cell (a GeoJSON Feature), so the map
+ * shows where the point lies against the grid.
+ */
+nearest_cell: JsonValue | null, 
+/**
+ * The names of every cell this answer mentions (the report's, its location flags',
+ * the device's claim's, the related reports'), so none is shown as a bare code.
+ */
+cell_names: Array<CellName>, 
 /**
  * Whether the report's records are intact.
  */
@@ -799,6 +910,11 @@ broken: string | null,
  * The report row's seal (SHA-256 over its state and its chains' heads), when verified.
  */
 head: string | null, };
+
+/**
+ * A report and the state the person saw it in.
+ */
+export type SeenReport = { id: ReportId, seen_state: CaseState, };
 
 /**
  * A console session: send `token` as `Authorization: Bearer …` until `expires_at`.
@@ -895,5 +1011,10 @@ export type VersionInfo = { version: number, record: Report,
 /**
  * The change that made it (none for version 1).
  */
-patch: ReportPatch | null, by_user: UserId | null, by_name: string | null, by_device: DeviceId | null, mutation: number | null, at: string, };
+patch: ReportPatch | null, by_user: UserId | null, by_name: string | null, 
+/**
+ * What the person who made it does (an inspector's device, a team leader's
+ * correction at 立案, an operator's resolution of a conflict).
+ */
+by_role?: Role | null, by_device: DeviceId | null, mutation: number | null, at: string, };
 
