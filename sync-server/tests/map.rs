@@ -50,6 +50,7 @@ async fn push(store: &dyn CaseStore, reference: &Arc<Reference>, d: &Device, rep
     for (n, r) in reports.iter().enumerate() {
         let seen = Seen {
             app_version: "map".into(),
+            model: None,
             queue: QueueStats::default(),
             at: Utc::now(),
         };
@@ -121,7 +122,7 @@ async fn the_map_and_the_overview_count_in_the_database(backend: Backend) {
         s,
         &reference,
         &r3,
-        Action::Approve,
+        Action::approve(),
         CaseState::PendingReview,
     )
     .await;

@@ -1345,6 +1345,62 @@ async fn a_leader_corrects_a_report_at_registration_and_the_tablet_sees_it(backe
 
 /// Registering a likely duplicate waits until the leader says they saw the warning, which
 /// names the other report; a cluster merges at once, all or none.
+/// Team B's inspector reports the problem team A's inspector reported minutes before, at
+/// the same spot: B's report is marked a likely duplicate of A's. Each team's leader
+/// registers their own with no warning (the other team's report is out of their reach, and
+/// a warning would name it); the operator, who sees both, is warned.
+async fn a_duplicate_in_another_team_is_not_named_to_a_leader(backend: Backend) {
+    let s = server(backend).await;
+    let a = device(&s).await;
+    capture(
+        &a.engine,
+        &[fixtures().join("photos/orient-1.jpg")],
+        RUBBISH,
+    );
+    a.sync().await;
+    let dir = tempfile::tempdir().unwrap();
+    let engine = signed_in_engine_as(dir.path(), "zhaomin");
+    let token = admin::enroll_device(s.store.as_ref(), "zhaomin", engine.device_id())
+        .await
+        .unwrap();
+    let client = connect(&engine, &s.url, &token);
+    let b = Device {
+        engine,
+        client,
+        _dir: dir,
+    };
+    capture(
+        &b.engine,
+        &[fixtures().join("photos/orient-1.jpg")],
+        RUBBISH,
+    );
+    b.sync().await;
+    let id = |d: &Device| d.engine.reports(ReportState::Sent).unwrap()[0].id;
+    let (report_a, report_b) = (id(&a), id(&b));
+
+    let op = Console::sign_in(&s, "sunyue").await;
+    let detail: ReportDetail = op.get(&format!("/v1/console/reports/{report_b}")).await;
+    assert_eq!(
+        detail.item.duplicate_of,
+        Some(report_a),
+        "marked across teams"
+    );
+    let e = op
+        .refused(report_b, CaseAction::approve(), CaseState::PendingReview)
+        .await;
+    assert_eq!(e.code, "case.likely_duplicate", "the operator sees both");
+
+    let leader_b = Console::sign_in(&s, "linzhiyuan").await;
+    leader_b
+        .done(report_b, CaseAction::approve(), CaseState::PendingReview)
+        .await;
+    let leader_a = Console::sign_in(&s, "chenjianguo").await;
+    leader_a
+        .done(report_a, CaseAction::approve(), CaseState::PendingReview)
+        .await;
+    s.finish().await;
+}
+
 async fn a_likely_duplicate_waits_for_the_leader_and_a_cluster_merges_at_once(backend: Backend) {
     let s = server(backend).await;
     let (d, ids) = four_reports(&s).await;
@@ -1492,4 +1548,5 @@ on_every_backend!(
     a_leaders_queue_filters_sorts_pages_and_searches,
     a_leader_corrects_a_report_at_registration_and_the_tablet_sees_it,
     a_likely_duplicate_waits_for_the_leader_and_a_cluster_merges_at_once,
+    a_duplicate_in_another_team_is_not_named_to_a_leader,
 );

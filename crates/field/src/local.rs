@@ -2,11 +2,11 @@
 //! still be missing while it is a draft, plus the device-only facts about its photos.
 
 use chrono::{DateTime, FixedOffset, Utc};
-use gridwalk_protocol::message::msg;
+use gridwalk_protocol::message::{code, msg};
 use gridwalk_protocol::report::LocationFlag;
 use gridwalk_protocol::{
-    CaseState, CategoryCode, CellCode, ClipRef, ComponentId, DeviceId, Kind, Location, PhotoRef,
-    Report, ReportId, Urgency, UserId,
+    CaseState, CategoryCode, CellCode, ClipRef, ComponentId, DeviceId, FieldError, Kind, Location,
+    PhotoRef, Report, ReportId, Urgency, UserId, ValidationErrors,
 };
 use serde::{Deserialize, Serialize};
 
@@ -117,7 +117,7 @@ impl LocalReport {
     pub fn to_report(&self, device: DeviceId) -> Result<Report> {
         let mut missing = Vec::new();
         if self.kind.is_none() {
-            missing.push("kind (部件 or 事件)");
+            missing.push("kind");
         }
         if self.category.is_none() {
             missing.push("category");
@@ -128,11 +128,18 @@ impl LocalReport {
         let (Some(kind), Some(category), Some(location)) =
             (self.kind, self.category.clone(), self.location)
         else {
-            let mut why = msg!(DEVICE_INCOMPLETE);
-            for field in missing {
-                why = why.with_field(field, msg!(VALID_REQUIRED));
-            }
-            return Err(Error::Incomplete(why));
+            let missing = ValidationErrors(
+                missing
+                    .into_iter()
+                    .map(|field| FieldError {
+                        field: field.to_owned(),
+                        problem: msg!(VALID_REQUIRED),
+                    })
+                    .collect(),
+            );
+            return Err(Error::Incomplete(
+                missing.as_message(code::DEVICE_INCOMPLETE),
+            ));
         };
         Ok(Report {
             id: self.id,

@@ -134,7 +134,7 @@ fn incomplete_or_invalid_drafts_are_refused_and_unchanged() {
     let err = e.finalize(d.id).unwrap_err();
     assert_eq!(
         err.to_string(),
-        "the report is not ready to submit: missing kind (部件 or 事件), category, location"
+        "the report is not ready to submit: kind: is required; category: is required; location: is required"
     );
 
     // An unknown code is refused when picked, not at submission.

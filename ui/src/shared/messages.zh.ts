@@ -288,6 +288,7 @@ export const FIELD_WORDS_ZH: Record<string, string> = {
   clips_added: "新增视频",
   clip: "执法记录仪视频",
   category: "小类",
+  kind: "类型（部件/事件）",
   code_table_version: "代码表版本",
   component_id: "部件编号",
   observed_at: "发现时间",

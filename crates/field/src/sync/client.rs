@@ -404,13 +404,16 @@ fn from_answer(status: StatusCode, body: Option<ApiError>) -> Error {
     }
 }
 
-/// What the centre said in an error answer, as its code when it sent one (an older centre
-/// sent words only), else its words or the status.
+/// What the centre said in an error answer, as its code (with its field problems and the
+/// refusal it passes on) when this build knows the code; else (an older or a newer centre)
+/// its English words, or the status.
 fn said(status: StatusCode, body: Option<&ApiError>) -> Message {
     match body {
-        Some(b) if !b.code.is_empty() => {
+        Some(b) if gridwalk_protocol::message::template(&b.code).is_some() => {
             let mut m = Message::new(&b.code);
             m.params.clone_from(&b.params);
+            m.fields.clone_from(&b.fields);
+            m.cause.clone_from(&b.cause);
             m
         }
         Some(b) => Message::verbatim(&b.message),

@@ -178,7 +178,7 @@ async fn snapshot(tx: &mut dyn Sql, req: &StepRequest) -> StoreResult<Option<Ste
     let duplicate_of: Option<ReportId> = row.get(5)?;
     let linked = match &req.action {
         Action::Approve(a) if !a.despite_duplicate => {
-            linked_duplicates(tx, req.report, duplicate_of).await?
+            linked_duplicates(tx, req.report, duplicate_of, req.by.user).await?
         }
         _ => Vec::new(),
     };
@@ -196,19 +196,25 @@ async fn snapshot(tx: &mut dyn Sql, req: &StepRequest) -> StoreResult<Option<Ste
 }
 
 /// The reports linked to `id` by the likely-duplicate mark, either way (the one it is
-/// marked a duplicate of, `duplicate_of`, and those marked duplicates of it), not removed.
+/// marked a duplicate of, `duplicate_of`, and those marked duplicates of it), not removed,
+/// that the person registering it (`by`) may see: an operator every one, a team leader
+/// their team's. A warning names the other report, so one out of the person's reach is not
+/// warned of (as the report's page does not list it); the operator, who sees both, is.
 async fn linked_duplicates(
     tx: &mut dyn Sql,
     id: ReportId,
     duplicate_of: Option<ReportId>,
+    by: Option<UserId>,
 ) -> StoreResult<Vec<Linked>> {
     tx.query(
         "SELECT r.record, r.state, r.duplicate_of,
                 (SELECT case_no FROM cases WHERE cases.report_id = r.id), u.name
            FROM reports r JOIN users u ON u.id = r.reporter
           WHERE r.deleted_at IS NULL AND r.id <> $1 AND (r.id = $2 OR r.duplicate_of = $1)
+            AND EXISTS (SELECT 1 FROM users a WHERE a.id = $3
+                         AND (a.role = 'operator' OR a.team = u.team))
           ORDER BY r.observed_at, r.id",
-        params![id, duplicate_of],
+        params![id, duplicate_of, by],
     )
     .await?
     .iter()
