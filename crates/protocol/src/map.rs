@@ -92,7 +92,7 @@ pub struct GridCell {
     pub kind: FeatureType,
     pub id: CellCode,
     pub properties: CellNames,
-    pub geometry: CellOutline,
+    pub geometry: CellPolygon,
 }
 
 /// What a cell is called: its code, and its street's and community's codes (the code's
@@ -112,7 +112,7 @@ pub struct CellNames {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
-pub struct CellOutline {
+pub struct CellPolygon {
     #[serde(rename = "type")]
     pub kind: PolygonType,
     /// Rings of `[longitude, latitude]`, each closed (its last position is its first).

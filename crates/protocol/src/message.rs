@@ -473,7 +473,7 @@ catalogue! {
     DEVICE_NO_PHOTO = "device.no_photo" => "photo {id} does not exist on this device";
     DEVICE_NO_TASK = "device.no_task" => "task {id} is not open on this device";
     DEVICE_NO_CLIP = "device.no_clip" => "the report has no clip number {n}";
-    DEVICE_INVALID = "device.invalid" => "not saved: {problems}";
+    DEVICE_INVALID = "device.invalid" => "{problems}";
     DEVICE_INCOMPLETE = "device.incomplete" => "the report is not ready to submit: {problems}";
     DEVICE_VERIFY_NOTE = "device.verify_note" => "say what is still wrong when the verification fails";
     DEVICE_NOTE_LONG = "device.note_long" => "the note is longer than {max} characters";

@@ -17,7 +17,7 @@ use chrono::{DateTime, Utc};
 use gridwalk_grid::Grid;
 use gridwalk_protocol::CaseState;
 use gridwalk_protocol::map::{
-    CellNames, CellOutline, FeatureCollectionType, FeatureType, GridCell, GridCells, PolygonType,
+    CellNames, CellPolygon, FeatureCollectionType, FeatureType, GridCell, GridCells, PolygonType,
 };
 
 use super::Denied;
@@ -73,7 +73,7 @@ pub fn grid_cells(grid: &Grid) -> GridCells {
                     community_code: code[..12].to_owned(),
                     community_name: c.community_name.clone(),
                 },
-                geometry: CellOutline {
+                geometry: CellPolygon {
                     kind: PolygonType::Polygon,
                     coordinates: std::iter::once(ring(c.polygon.exterior()))
                         .chain(c.polygon.interiors().iter().map(ring))

@@ -171,7 +171,7 @@ export const MESSAGES = {
   "device.no_photo": { params: ["id"], en: "photo {id} does not exist on this device" },
   "device.no_task": { params: ["id"], en: "task {id} is not open on this device" },
   "device.no_clip": { params: ["n"], en: "the report has no clip number {n}" },
-  "device.invalid": { params: ["problems"], en: "not saved: {problems}" },
+  "device.invalid": { params: ["problems"], en: "{problems}" },
   "device.incomplete": { params: ["problems"], en: "the report is not ready to submit: {problems}" },
   "device.verify_note": { params: [], en: "say what is still wrong when the verification fails" },
   "device.note_long": { params: ["max"], en: "the note is longer than {max} characters" },

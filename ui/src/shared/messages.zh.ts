@@ -174,7 +174,7 @@ export const MESSAGES_ZH: Record<MessageCode, string> = {
   "device.no_photo": "本机没有照片 {id}",
   "device.no_task": "任务 {id} 在本机上不是待办",
   "device.no_clip": "上报没有第 {n} 段记录仪视频",
-  "device.invalid": "未保存：{problems}",
+  "device.invalid": "{problems}",
   "device.incomplete": "上报尚不能提交：{problems}",
   "device.verify_note": "核查未通过时，请写明仍存在的问题",
   "device.note_long": "说明超过 {max} 个字",

@@ -216,7 +216,7 @@ export type CellNames = { code: CellCode, street_code: string, street_name: stri
 /**
  * A cell's outline: a GeoJSON Polygon, the outer ring first, then any holes.
  */
-export type CellOutline = { type: PolygonType, 
+export type CellPolygon = { type: PolygonType, 
 /**
  * Rings of `[longitude, latitude]`, each closed (its last position is its first).
  */
@@ -404,7 +404,7 @@ export type Filing = { kind: Kind, category: CategoryCode, code_table_version: s
 /**
  * One grid cell (单元网格) as a GeoJSON Feature, its code as the feature's `id`.
  */
-export type GridCell = { type: FeatureType, id: CellCode, properties: CellNames, geometry: CellOutline, };
+export type GridCell = { type: FeatureType, id: CellCode, properties: CellNames, geometry: CellPolygon, };
 
 /**
  * `GET /v1/console/grid`: the centre's grid cells as a GeoJSON FeatureCollection
