@@ -125,8 +125,6 @@ fn disputes(
     out
 }
 
-/// What flags say, without their measurements: which flags, the nearest cell and the
-/// foreign cell they name.
 /// Every cell a console answer about these reports (each with its device's claim, if kept)
 /// mentions: each one's cell, the cells its location flags name, and the cell its device
 /// claimed.
@@ -189,6 +187,8 @@ pub fn nearest_cell(report: &Report) -> Option<&CellCode> {
     })
 }
 
+/// What flags say, without their measurements: which flags, the nearest cell and the
+/// foreign cell they name.
 fn gist(flags: &[LocationFlag]) -> Vec<(u8, Option<&CellCode>)> {
     let mut out: Vec<_> = flags
         .iter()

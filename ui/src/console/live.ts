@@ -27,11 +27,15 @@ export function useLive(read: () => Promise<void>): boolean {
         return;
       }
       running = true;
-      do {
-        again = false;
-        await readRef.current();
-      } while (again);
-      running = false;
+      try {
+        do {
+          again = false;
+          await readRef.current();
+        } while (again);
+      } finally {
+        // A read that failed must not stop every later one.
+        running = false;
+      }
     };
     const onChange = () => void run();
     changes.addEventListener("changed", onChange);

@@ -33,6 +33,7 @@ export const en: Record<Key, string> = {
   "overview.title": "City management at a glance",
   "overview.updated": "Updated {at}",
   "overview.fullscreen": "Full screen",
+  "overview.stale": "Could not refresh; the figures below are from {at}:",
   "overview.today": "Today {day}",
   "overview.received": "Reported today",
   "overview.urgent": "{n} urgent",

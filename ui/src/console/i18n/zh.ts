@@ -31,6 +31,7 @@ export const zh = {
   "overview.title": "城市管理运行态势",
   "overview.updated": "更新于 {at}",
   "overview.fullscreen": "全屏",
+  "overview.stale": "未能刷新，以下为 {at} 的数据：",
   "overview.today": "今日 {day}",
   "overview.received": "今日上报",
   "overview.urgent": "其中紧急 {n} 件",

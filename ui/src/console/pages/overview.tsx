@@ -36,7 +36,9 @@ export function OverviewPage() {
   }, []);
   const screen = useRef<HTMLElement>(null);
   const o = overview.value;
-  if (overview.error) return <p class="error">{failureText(w, overview.error)}</p>;
+  // The wall keeps the last figures when a reading fails (a blip in the network), saying so
+  // above them; only a first reading that fails leaves nothing to show.
+  if (overview.error && !o) return <p class="error">{failureText(w, overview.error)}</p>;
   if (!o) return <p class="loading">{t("loading")}</p>;
 
   const time = (iso: string) => new Date(iso).toLocaleTimeString(w.locale, { hour12: false });
@@ -69,6 +71,11 @@ export function OverviewPage() {
           {t("overview.fullscreen")}
         </button>
       </header>
+      {overview.error && (
+        <p class="error" role="alert">
+          {t("overview.stale", { at: time(o.at) })} {failureText(w, overview.error)}
+        </p>
+      )}
       <div class="ov-tiles">
         {tile("received", "overview.received", o.today.received, t("overview.urgent", { n: o.today.urgent }))}
         {tile("registered", "overview.registered", o.today.registered)}
