@@ -213,6 +213,9 @@ test("a team leader approves, returns, rejects and merges; the tablet sees the r
   await page.waitForSelector("table.devices tbody tr");
   assert.equal(await page.locator("table.devices tbody tr").count(), 2);
   assert.match(await page.textContent("table.devices tbody"), /李晓明/);
+  // Teams by their leaders' name, on the board and beside the leader's own name.
+  assert.deepEqual(await page.locator("table.devices tbody tr td:nth-child(2)").allTextContents(), ["陈建国组", "陈建国组"]);
+  assert.match(await page.textContent("header .who"), /陈建国 · 网格长 · 陈建国组/);
   await shot(page, "devices");
 
   // The same page on a tablet held upright.
@@ -537,12 +540,17 @@ test("an administrator sees everyone, sets a password, disables and enables a pe
   // An administrator's sections, and only those.
   assert.deepEqual(await page.locator("header nav a").allTextContents(), ["人员管理", "终端管理", "管理日志"]);
 
-  // 人员: every fixture person, with their role and team or department, all active.
+  // 人员: every fixture person, with their role and team or department, all active: a team
+  // by its leader's name, a department by its name (the operator's centre code is no team).
+  const departments = JSON.parse(readFileSync(join(FIXTURES, "case-rules.json"), "utf8")).departments;
+  const leaders = Object.fromEntries(users.filter((u) => u.role === "leader").map((u) => [u.team, `${u.name}组`]));
+  const home = (u) => (u.team ? (leaders[u.team] ?? u.team) : (departments.find((d) => d.code === u.department)?.name ?? ""));
+  assert.equal(home(users.find((u) => u.login === "liangqing")), "市政设施维护中心");
   await page.waitForSelector("table.people tbody tr");
   assert.equal(await page.locator("table.people tbody tr").count(), users.length);
   for (const u of users) {
     const cells = await page.locator(`table.people tr[data-login="${u.login}"] td`).allTextContents();
-    assert.deepEqual(cells.slice(0, 5), [u.login, u.name, ROLE_ZH[u.role], u.team ?? u.department ?? "", "正常"], u.login);
+    assert.deepEqual(cells.slice(0, 5), [u.login, u.name, ROLE_ZH[u.role], home(u), "正常"], u.login);
   }
   // No one may disable themselves: the administrator's own row has no such button.
   assert.equal(await page.locator(`tr[data-login="guanliyuan"] button:has-text('停用')`).count(), 0);

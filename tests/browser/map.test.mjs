@@ -320,6 +320,16 @@ test("the city map: the grid drawn offline, reports by state with a legend, a cl
   assert.deepEqual(await legend(page), { 已派遣: 3 });
   await visit(page, "#/map?state=dispatched&department=HW");
   assert.equal(await page.textContent(".map-total"), "地图上 2 件");
+  // By team, named after its leader; the reporters to pick from are that team's.
+  await visit(page, "#/map?state=dispatched");
+  await page.click(".more-filters summary");
+  await page.selectOption("select[name=team]", { label: "林志远组" });
+  await page.waitForFunction(() => location.hash === "#/map?state=dispatched&team=T440703002-01");
+  await page.waitForFunction(() => document.querySelector(".map-total")?.textContent === "地图上 3 件");
+  const reporters = await page.locator("select[name=inspector] option").allTextContents();
+  assert.deepEqual(reporters.slice(1).sort(), ["何小红", "吴海涛", "周丽", "徐军", "赵敏"].sort());
+  await page.selectOption("select[name=team]", { label: "陈建国组" });
+  await page.waitForSelector(".map-page .empty");
   // The buttons zoom too.
   const outline = () => page.getAttribute(".city-map .cells path", "d");
   const was = await outline();

@@ -7,7 +7,7 @@ use gridwalk_field::sync::SyncClient;
 use gridwalk_field::{DraftPatch, Engine, ReportState};
 use gridwalk_protocol::console::{
     ActionAnswer, CaseAction, CategoryChoice, Correction, DeviceRow, Evaluation, IntakeHealth,
-    MergeAnswer, MergeRequest, ReportDetail, ReportPage, Role, SeenReport, Session,
+    MergeAnswer, MergeRequest, ReportDetail, ReportPage, Role, SeenReport, Session, Team,
 };
 use gridwalk_protocol::{ApiError, CaseState, ReportId};
 use gridwalk_sync::services::admin;
@@ -1052,6 +1052,62 @@ async fn a_leaders_health_page_holds_only_their_team(backend: Backend) {
     s.finish().await;
 }
 
+/// Teams are named after their leaders, with their people, for whoever may name them: a
+/// leader their own, the operator and the administrator every team, a clerk none; and the
+/// evaluation by team says the same names.
+async fn teams_are_named_after_their_leaders_within_reach(backend: Backend) {
+    let s = server(backend).await;
+    let names = |teams: &[Team]| {
+        teams
+            .iter()
+            .map(|t| (t.code.clone(), t.name.clone()))
+            .collect::<Vec<_>>()
+    };
+    let both = vec![
+        ("T440703001-01".to_owned(), "陈建国组".to_owned()),
+        ("T440703002-01".to_owned(), "林志远组".to_owned()),
+    ];
+    let leader: Vec<Team> = Console::sign_in(&s, "chenjianguo")
+        .await
+        .get("/v1/console/teams")
+        .await;
+    assert_eq!(
+        names(&leader),
+        both[..1],
+        "a leader names their own team only"
+    );
+    let members: Vec<&str> = leader[0].members.iter().map(|m| m.name.as_str()).collect();
+    assert_eq!(members[0], "陈建国", "the leader first: {members:?}");
+    assert_eq!(members.len(), 6, "{members:?}");
+    for login in ["sunyue", "guanliyuan"] {
+        let all: Vec<Team> = Console::sign_in(&s, login)
+            .await
+            .get("/v1/console/teams")
+            .await;
+        assert_eq!(
+            names(&all),
+            both,
+            "{login} names every team, the centre's own is none"
+        );
+    }
+    let clerk: Vec<Team> = Console::sign_in(&s, "liangqing")
+        .await
+        .get("/v1/console/teams")
+        .await;
+    assert!(clerk.is_empty(), "{clerk:?}");
+    // Disabled people leave their team, and a team without a leader keeps its code.
+    admin::disable_user(s.store.as_ref(), "linzhiyuan")
+        .await
+        .unwrap();
+    let all: Vec<Team> = Console::sign_in(&s, "sunyue")
+        .await
+        .get("/v1/console/teams")
+        .await;
+    assert_eq!(all[1].name, "T440703002-01");
+    assert!(all[1].members.iter().all(|m| m.login != "linzhiyuan"));
+    s.finish().await;
+}
+
 /// A report captured offline with these words (and a photo), at a place of its own.
 fn worded(engine: &Engine, n: u32, description: &str, urgent: bool) -> ReportId {
     let d = engine.create_draft().unwrap();
@@ -1539,6 +1595,7 @@ async fn a_likely_duplicate_waits_for_the_leader_and_a_cluster_merges_at_once(ba
 }
 
 on_every_backend!(
+    teams_are_named_after_their_leaders_within_reach,
     a_leaders_health_page_holds_only_their_team,
     a_reports_seal_shows_verified_then_what_was_changed,
     a_leader_reviews_the_teams_reports,

@@ -175,6 +175,7 @@ fn entry(method: &Method, path: &str) -> Option<Vec<Call>> {
             "GET",
             "/v1/console/me"
             | "/v1/console/departments"
+            | "/v1/console/teams"
             | "/v1/console/code-tables"
             | "/v1/console/grid",
         )

@@ -172,14 +172,7 @@ fn bad_inputs_get_clear_errors() {
         ),
         (
             "image.png",
-            |e| {
-                matches!(
-                    e,
-                    PhotoError::NotJpeg {
-                        detected: "a PNG image"
-                    }
-                )
-            },
+            |e| matches!(e, PhotoError::NotJpeg { detected: "png" }),
             "the file is a PNG image, not a JPEG photo",
         ),
         (

@@ -329,7 +329,8 @@ pub struct ReportPage {
     /// last.
     pub next: Option<String>,
     /// How many reports match the filter in all (every page together), counted up to a
-    /// bound: see `total_capped`.
+    /// bound (see `total_capped`) when the first page was read; the pages after it repeat
+    /// that count.
     pub total: u64,
     /// Counting stopped at the bound: at least `total` match.
     pub total_capped: bool,
@@ -514,6 +515,19 @@ pub struct Department {
     pub code: String,
     pub name: String,
     pub name_en: String,
+}
+
+/// A team (班组) of inspectors under its leaders (网格长), named the way the centre says
+/// it: after its leaders ("陈建国组"), or by its code while it has none.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct Team {
+    /// Its code (`T440703001-01`), as people's records name it.
+    pub code: String,
+    pub name: String,
+    /// Its people who are not disabled: leaders first, then by name.
+    pub members: Vec<Person>,
 }
 
 /// A device, as the board shows it: whose it is, when it was last heard from, and what it

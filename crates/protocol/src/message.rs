@@ -174,8 +174,8 @@ pub fn params_of(template: &str) -> Vec<String> {
 }
 
 /// Parameters whose values are codes themselves, said in words by each front end: a
-/// role, an act (what someone may or may not do), a case state (`state`, `seen`) and a
-/// case action. Here, the English words; the front ends have their own.
+/// role, an act (what someone may or may not do), a case state (`state`, `seen`), a case
+/// action, and what a file that is not a JPEG is instead (`detected`). Here, the English words; the front ends have their own.
 pub const VALUE_WORDS: &[(&str, &str, &str)] = &[
     ("role", "inspector", "an inspector"),
     ("role", "leader", "a team leader"),
@@ -224,6 +224,16 @@ pub const VALUE_WORDS: &[(&str, &str, &str)] = &[
     ("action", "resubmit", "sent again"),
     ("action", "photos_complete", "complete with its photos"),
     ("action", "photos_added", "given more photos"),
+    ("detected", "png", "a PNG image"),
+    ("detected", "gif", "a GIF image"),
+    ("detected", "riff", "a RIFF file (WebP or WAV)"),
+    ("detected", "pdf", "a PDF document"),
+    ("detected", "zip", "a ZIP archive"),
+    ("detected", "bmp", "a BMP image"),
+    ("detected", "tiff", "a TIFF image"),
+    ("detected", "heif", "an HEIF/HEIC or MP4 file"),
+    ("detected", "text", "text"),
+    ("detected", "unknown", "unrecognised data"),
 ];
 
 /// The words for a coded parameter value (`seen` is a state too).
@@ -336,11 +346,14 @@ catalogue! {
     TASK_NOT_OPEN = "case.task_not_open" => "task {task} is not open for report {report}";
     TASK_OTHERS = "case.task_others" => "task {task} was given to another inspector";
     MERGED_INTO = "case.merged_into" => "merged into {into}";
+    MERGED_INTO_REPORT = "case.merged_into_report" => "merged into the {category} report {reporter} made at {observed_at}, which the centre goes on with";
     MERGE_REFUSED = "case.merge_refused" => "nothing was merged: {reason}";
     MERGE_COUNT = "case.merge_count" => "choose from 1 to {max} reports to merge, not {n}";
     MERGE_TWICE = "case.merge_twice" => "report {report} is named twice";
     LIKELY_DUPLICATE = "case.likely_duplicate" => "this report is likely the same problem as the {category} report {reporter} made at {observed_at}, now {state} ({metres} m and {minutes} minutes apart): merge it into that report, or register it anyway (despite_duplicate) if it is another problem";
     LIKELY_DUPLICATE_CASE = "case.likely_duplicate_case" => "this report is likely the same problem as case {case_no} ({metres} m and {minutes} minutes apart): merge it into that case, or register it anyway (despite_duplicate) if it is another problem";
+    REGISTERED_DESPITE_REPORT = "case.registered_despite" => "registered although it looked like the same problem as the {category} report {reporter} made at {observed_at} ({metres} m and {minutes} minutes apart)";
+    REGISTERED_DESPITE_CASE = "case.registered_despite_case" => "registered although it looked like the same problem as case {case_no} ({metres} m and {minutes} minutes apart)";
     CORRECTION_INVALID = "case.correction_invalid" => "the corrected report would be invalid: {problems}";
     CORRECTED = "note.corrected" => "your team leader corrected the report when registering it: {problems}";
     CORRECTED_VALUE = "note.corrected_value" => "{from} → {to}";

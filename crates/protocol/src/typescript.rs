@@ -25,7 +25,7 @@ use crate::console::{
     Account, ActionAnswer, ActionRequest, AuditEntry, CaseAction, Conflict, ConsoleReport,
     Department, DeviceRow, EnrolledDevice, Evaluation, IntakeHealth, MergeAnswer, MergeRequest,
     NewPassword, OpenConflict, Person, QueueSort, ReportDetail, ReportPage, Resolve, Session,
-    SignIn,
+    SignIn, Team,
 };
 use crate::{ApiError, CaseState, Category, Report, TaskChange};
 
@@ -69,6 +69,7 @@ pub fn shared() -> Declarations {
     d.add::<MergeRequest>();
     d.add::<MergeAnswer>();
     d.add::<Department>();
+    d.add::<Team>();
     d.add::<DeviceRow>();
     d.add::<IntakeHealth>();
     d.add::<Conflict>();

@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 use gridwalk_protocol::console::{
     Account, ActionAnswer, ActionRequest, AuditEntry, Department, DeviceRow, EnrolledDevice,
     IntakeHealth, MergeAnswer, MergeRequest, NewPassword, OpenConflict, Person, QueueSort,
-    ReportDetail, ReportPage, Resolve, Session, SignIn,
+    ReportDetail, ReportPage, Resolve, Session, SignIn, Team,
 };
 use gridwalk_protocol::{ApiError, DeviceId, ReportId};
 use serde::Deserialize;
@@ -136,6 +136,17 @@ impl From<ListQuery> for queue::Ask {
     }
 }
 
+/// The teams the signed-in person may name and filter by, each named after its leaders
+/// with its people: a leader's own, every team for an operator or an administrator.
+#[utoipa::path(get, path = "/v1/console/teams", tag = "console", security(("console" = [])),
+    responses((status = 200, description = "The teams, by code, with their names and people", body = [Team])))]
+pub(crate) async fn teams(
+    State(state): State<AppState>,
+    auth: ConsoleAuth,
+) -> Result<Json<Vec<Team>>, AppError> {
+    Ok(Json(console::teams(&state, &auth.user).await?))
+}
+
 /// The code tables the centre holds, as loaded (category names for the pages).
 #[utoipa::path(get, path = "/v1/console/code-tables", tag = "console", security(("console" = [])),
     responses((status = 200, description = "Every code table file, as loaded", body = [Object])))]
@@ -171,7 +182,7 @@ pub(crate) async fn code_tables(
         ("limit" = Option<usize>, Query, description = "Reports on a page, 1 to 200 (default 50)"),
     ),
     responses(
-        (status = 200, description = "One page, where the next starts, and how many match (counted up to 10,000)", body = ReportPage),
+        (status = 200, description = "One page, where the next starts, and how many match (counted up to 10,000 on the first page; the pages after it carry that count)", body = ReportPage),
         (status = 400, description = "A filter, order or cursor it cannot take, in words", body = ApiError),
     ))]
 pub(crate) async fn reports(

@@ -28,6 +28,7 @@ use utoipa::{Modify, OpenApi};
         super::console::sign_out,
         super::console::me,
         super::console::departments,
+        super::console::teams,
         super::console::code_tables,
         super::console::reports,
         super::console::report,

@@ -20,7 +20,7 @@ use chrono::{DateTime, Utc};
 use gridwalk_protocol::console::{
     Account, ActionAnswer, ActionRequest, AuditEntry, Department, DeviceRow, EnrolledDevice,
     Evaluation, GroupBy, IntakeHealth, MergeAnswer, MergeRequest, NewPassword, OpenConflict,
-    Person, QueueSort, ReportDetail, ReportPage, Resolve, Session, SignIn,
+    Person, QueueSort, ReportDetail, ReportPage, Resolve, Session, SignIn, Team,
 };
 use gridwalk_protocol::map::{CaseMap, GridCells, Overview};
 use gridwalk_protocol::typescript::{Declarations, SHARED_MODULE, WRITE_VAR, check_fresh, shared};
@@ -139,6 +139,7 @@ routes! {
         sign_out = DELETE "/v1/console/session" -> ();
         me = GET "/v1/console/me" -> Person;
         departments = GET "/v1/console/departments" -> Vec<Department>;
+        teams = GET "/v1/console/teams" -> Vec<Team>;
         code_tables = GET "/v1/console/code-tables" -> Vec<Value>;
         reports = GET "/v1/console/reports" query(state: Option<String>, street: Option<String>, community: Option<String>, cell: Option<String>, kind: Option<String>, category: Option<String>, inspector: Option<String>, team: Option<String>, department: Option<String>, urgency: Option<String>, source: Option<String>, flags: Option<String>, due: Option<String>, from: Option<DateTime<Utc>>, to: Option<DateTime<Utc>>, q: Option<String>, sort: Option<QueueSort>, after: Option<String>, limit: Option<usize>) -> ReportPage;
         report = GET "/v1/console/reports/{id}" path(id: ReportId) -> ReportDetail;

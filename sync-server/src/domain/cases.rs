@@ -198,12 +198,14 @@ pub struct TaskDone {
     pub photos: Vec<PhotoRef>,
 }
 
-/// The report another is to be merged into, as held.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// The report another is to be merged into, as held, with its reporter's name.
+#[derive(Debug, Clone, PartialEq)]
 pub struct MergeTarget {
     pub state: CaseState,
     pub deleted: bool,
     pub case_no: Option<String>,
+    pub record: Report,
+    pub reporter_name: String,
 }
 
 /// What a step is decided on, loaded under the report's lock.
@@ -353,11 +355,18 @@ pub fn plan_step(req: &StepRequest, snap: &StepSnapshot, reference: &Reference) 
     };
     match &req.action {
         Action::Approve(approval) => {
-            if !approval.despite_duplicate
-                && let Some(warning) =
-                    duplicates::warning(&snap.record, snap.duplicate_of, &snap.linked, |r| {
-                        reference.table(&r.code_table_version)
-                    })
+            let tables = |r: &Report| reference.table(&r.code_table_version);
+            if approval.despite_duplicate {
+                // The trail keeps what the person registered it despite.
+                w.event.text = duplicates::registered_despite(
+                    &snap.record,
+                    snap.duplicate_of,
+                    &snap.linked,
+                    tables,
+                )
+                .map(|m| m.to_json());
+            } else if let Some(warning) =
+                duplicates::warning(&snap.record, snap.duplicate_of, &snap.linked, tables)
             {
                 return StepPlan::Refused(warning);
             }
@@ -383,13 +392,26 @@ pub fn plan_step(req: &StepRequest, snap: &StepSnapshot, reference: &Reference) 
             if let Err(why) = merge_target(*into, target) {
                 return StepPlan::Refused(why);
             }
-            let label = snap
-                .merge_target
-                .as_ref()
-                .and_then(|t| t.case_no.clone())
-                .unwrap_or_else(|| into.to_string());
+            // The inspector's tablet knows only its own reports: the target is named by its
+            // case number, or by what it is, who made it and when.
+            let note = match &snap.merge_target {
+                Some(MergeTarget {
+                    case_no: Some(case_no),
+                    ..
+                }) => msg!(MERGED_INTO, into = case_no),
+                Some(t) => msg!(
+                    MERGED_INTO_REPORT,
+                    category = duplicates::category_words(
+                        &t.record,
+                        reference.table(&t.record.code_table_version)
+                    ),
+                    reporter = &t.reporter_name,
+                    observed_at = t.record.observed_at.format("%Y-%m-%d %H:%M")
+                ),
+                None => msg!(MERGED_INTO, into = into),
+            };
             w.merged_into = Some(*into);
-            w.note = Some(msg!(MERGED_INTO, into = label).to_json());
+            w.note = Some(note.to_json());
             w.event.text = Some(into.to_string());
         }
         Action::Dispatch { department } => {
@@ -884,5 +906,48 @@ mod tests {
         let w = writes(plan_step(&approve(Some(correct), true), &dup, &reference));
         assert!(w.correction.is_some());
         assert_eq!(w.to, S::Registered);
+        // The trail keeps what it was registered despite.
+        let kept = Message::from_stored(w.event.text.as_deref().expect("a text"));
+        assert_eq!(kept.code, "case.registered_despite");
+        assert_eq!(
+            kept.params.get("reporter").map(String::as_str),
+            Some("李晓明")
+        );
+        // Without a warning standing, the confirmation leaves nothing to keep.
+        let w = writes(plan_step(&approve(None, true), &snap, &reference));
+        assert_eq!(w.event.text, None);
+    }
+
+    #[test]
+    fn a_merge_tells_the_inspector_what_it_went_into_without_an_id() {
+        let reference = reference();
+        let mut snap = snapshot(S::PendingReview);
+        let target = gridwalk_protocol::testing::report();
+        let mut into = MergeTarget {
+            state: S::PendingReview,
+            deleted: false,
+            case_no: None,
+            record: target.clone(),
+            reporter_name: "王芳".into(),
+        };
+        snap.merge_target = Some(into.clone());
+        let merge = request(Action::Merge { into: target.id }, S::PendingReview);
+        let w = writes(plan_step(&merge, &snap, &reference));
+        let note = Message::from_stored(w.note.as_deref().expect("a note"));
+        assert_eq!(note.code, "case.merged_into_report");
+        assert_eq!(
+            note.params.get("reporter").map(String::as_str),
+            Some("王芳")
+        );
+        let words = note.english();
+        assert!(!words.contains(&target.id.to_string()), "{words}");
+        assert!(words.contains(target.category.as_str()), "{words}");
+        // A case is named by its number.
+        into.case_no = Some("20261123001".into());
+        snap.merge_target = Some(into);
+        let w = writes(plan_step(&merge, &snap, &reference));
+        let note = Message::from_stored(w.note.as_deref().expect("a note"));
+        assert_eq!(note.code, "case.merged_into");
+        assert_eq!(note.params["into"], "20261123001");
     }
 }

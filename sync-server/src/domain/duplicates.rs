@@ -93,6 +93,32 @@ pub fn warning<'a>(
     linked: &[Linked],
     table_of: impl Fn(&Report) -> Option<&'a CodeTable>,
 ) -> Option<Message> {
+    likely(report, duplicate_of, linked).map(|l| l.say(false, table_of))
+}
+
+/// What the audit trail keeps of a registration the person confirmed after the
+/// [`warning`]: the same other report, distance and time apart, as "registered although".
+pub fn registered_despite<'a>(
+    report: &Report,
+    duplicate_of: Option<ReportId>,
+    linked: &[Linked],
+    table_of: impl Fn(&Report) -> Option<&'a CodeTable>,
+) -> Option<Message> {
+    likely(report, duplicate_of, linked).map(|l| l.say(true, table_of))
+}
+
+/// The other report a registration is likely a duplicate of, and how far apart they are.
+struct Likely<'l> {
+    other: &'l Linked,
+    metres: f64,
+    minutes: i64,
+}
+
+fn likely<'l>(
+    report: &Report,
+    duplicate_of: Option<ReportId>,
+    linked: &'l [Linked],
+) -> Option<Likely<'l>> {
     let standing = |l: &&Linked| {
         let earlier = Some(l.record.id) == duplicate_of
             && !matches!(
@@ -119,30 +145,65 @@ pub fn warning<'a>(
     let minutes = (report.observed_at - other.record.observed_at)
         .num_minutes()
         .abs();
-    Some(match &other.case_no {
-        Some(case_no) => msg!(
-            LIKELY_DUPLICATE_CASE,
-            case_no = case_no,
-            metres = metres,
-            minutes = minutes
-        ),
-        None => {
-            let r = &other.record;
-            let name = table_of(r)
-                .and_then(|t| t.get(r.kind, &r.category))
-                .map(|c| format!(" {}", c.name))
-                .unwrap_or_default();
-            msg!(
+    Some(Likely {
+        other,
+        metres,
+        minutes,
+    })
+}
+
+impl Likely<'_> {
+    /// The warning, or (`despite`) the note that it was registered anyway.
+    fn say<'a>(
+        &self,
+        despite: bool,
+        table_of: impl Fn(&Report) -> Option<&'a CodeTable>,
+    ) -> Message {
+        let (metres, minutes) = (self.metres, self.minutes);
+        let other = self.other;
+        match (&other.case_no, despite) {
+            (Some(case_no), false) => msg!(
+                LIKELY_DUPLICATE_CASE,
+                case_no = case_no,
+                metres = metres,
+                minutes = minutes
+            ),
+            (Some(case_no), true) => msg!(
+                REGISTERED_DESPITE_CASE,
+                case_no = case_no,
+                metres = metres,
+                minutes = minutes
+            ),
+            (None, false) => msg!(
                 LIKELY_DUPLICATE,
-                category = format!("{}{name}", r.category.as_str()),
+                category = category_words(&other.record, table_of(&other.record)),
                 reporter = &other.reporter_name,
-                observed_at = r.observed_at.format("%Y-%m-%d %H:%M"),
+                observed_at = other.record.observed_at.format("%Y-%m-%d %H:%M"),
                 state = other.state.as_str(),
                 metres = metres,
                 minutes = minutes
-            )
+            ),
+            (None, true) => msg!(
+                REGISTERED_DESPITE_REPORT,
+                category = category_words(&other.record, table_of(&other.record)),
+                reporter = &other.reporter_name,
+                observed_at = other.record.observed_at.format("%Y-%m-%d %H:%M"),
+                metres = metres,
+                minutes = minutes
+            ),
         }
-    })
+    }
+}
+
+/// A report's 小类 as a message names it: its code and, when the table knows it, its name
+/// ("0507 乱堆物堆料").
+#[must_use]
+pub fn category_words(r: &Report, table: Option<&CodeTable>) -> String {
+    let name = table
+        .and_then(|t| t.get(r.kind, &r.category))
+        .map(|c| format!(" {}", c.name))
+        .unwrap_or_default();
+    format!("{}{name}", r.category.as_str())
 }
 
 #[cfg(test)]

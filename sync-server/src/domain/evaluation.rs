@@ -77,12 +77,12 @@ impl Period {
 }
 
 /// What the groups are called: the reference data (the grid's street and community names,
-/// the departments, the code tables) and each team's leaders.
+/// the departments, the code tables) and each team's name ([`super::teams`]).
 #[derive(Debug, Clone, Copy)]
 pub struct Names<'a> {
     pub reference: &'a Reference,
-    /// Team code → the names of its leaders.
-    pub leaders: &'a BTreeMap<String, Vec<String>>,
+    /// Team code → its name ("陈建国组").
+    pub teams: &'a BTreeMap<String, String>,
 }
 
 /// What a group is called when its key is empty.
@@ -287,13 +287,7 @@ fn label(by: GroupBy, key: &str, f: &CaseFacts, names: &Names<'_>, places: &Plac
             }
             parts.join(" · ")
         }
-        GroupBy::Team => or_key(
-            names
-                .leaders
-                .get(key)
-                .filter(|l| !l.is_empty())
-                .map(|l| format!("{}组", l.join("、"))),
-        ),
+        GroupBy::Team => or_key(names.teams.get(key).cloned()),
         GroupBy::Inspector => f.reporter_name.clone(),
         GroupBy::Department => or_key(
             names

@@ -26,6 +26,7 @@
 //! - [`uploads`]: how many unfinished uploads (and bytes in flight) a device may hold.
 //! - [`duplicates`], [`evaluation`], [`feed`], [`access`]: likely duplicates, the 考核
 //!   indicators, feed cursors, and who may see and do what.
+//! - [`teams`]: teams (班组) named after their leaders.
 //! - [`calendar`], [`rules`], [`reference`]: working time, the case rules, and the reference
 //!   data (code tables and rules) decisions are made against.
 
@@ -49,6 +50,7 @@ pub mod queue;
 pub mod reference;
 pub mod rules;
 pub mod signatures;
+pub mod teams;
 pub mod uploads;
 
 /// Why a request is not done, as a message for the person who asked (a code with its

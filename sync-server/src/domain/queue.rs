@@ -11,7 +11,9 @@
 //! moving meanwhile neither repeat nor skip a report the way an offset would, and the
 //! database reads only one page through an index however deep the page is. The answer says
 //! whether there is more, and how many match in all, counted up to [`COUNT_CAP`] (a queue
-//! of 100,000 reports does not need its exact size to be worked).
+//! of 100,000 reports does not need its exact size to be worked). The count is taken on the
+//! first page and carried in the cursor: it reads every match up to the cap where a page
+//! reads 51 rows, so the pages after the first say the first page's count.
 //!
 //! **Search** is over the description and the address, for Chinese first. Word tokenisers
 //! do not help there: PostgreSQL's default text-search parser does not split Chinese into
@@ -128,17 +130,22 @@ pub fn no_deadline() -> DateTime<Utc> {
         .unwrap_or(DateTime::<Utc>::MAX_UTC)
 }
 
-/// Where the next page of an order starts: the sort key of the last report shown.
+/// Where the next page of an order starts: the sort key of the last report shown, and
+/// how many matched when the first page was counted (so the pages after it are not
+/// counted again: a count reads every match up to [`COUNT_CAP`], the page only 51).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Cursor {
     pub sort: QueueSort,
     /// The keys of [`shape`], then the report's ID.
     pub keys: Vec<SortKey>,
+    /// The first page's count, and whether it reached the cap; `None` in a cursor from
+    /// before counts were carried (the page counts again).
+    pub total: Option<(u64, bool)>,
 }
 
 impl Cursor {
-    /// The cursor as text: the order's name and its keys, `~`-separated (times in RFC 3339
-    /// to the nanosecond, so the key is exact).
+    /// The cursor as text: the order's name, its keys and the count (`+` when capped),
+    /// `~`-separated (times in RFC 3339 to the nanosecond, so the key is exact).
     #[must_use]
     pub fn encode(&self) -> String {
         let mut parts = vec![self.sort.as_str().to_owned()];
@@ -148,6 +155,9 @@ impl Cursor {
                 SortKey::Rank(n) => n.to_string(),
                 SortKey::Id(id) => id.to_string(),
             });
+        }
+        if let Some((n, capped)) = self.total {
+            parts.push(format!("{n}{}", if capped { "+" } else { "" }));
         }
         parts.join("~")
     }
@@ -187,11 +197,39 @@ impl Cursor {
             .and_then(|u| ReportId::try_from(u).ok())
             .ok_or_else(bad)?;
         keys.push(SortKey::Id(id));
+        let total = match parts.next() {
+            None => None,
+            Some(part) => {
+                let (digits, capped) = match part.strip_suffix('+') {
+                    Some(d) => (d, true),
+                    None => (part, false),
+                };
+                let n: u64 = digits.parse().map_err(|_| bad())?;
+                if n > COUNT_CAP {
+                    return Err(bad());
+                }
+                Some((n, capped))
+            }
+        };
         if parts.next().is_some() {
             return Err(bad());
         }
-        Ok(Cursor { sort, keys })
+        Ok(Cursor { sort, keys, total })
     }
+}
+
+/// The first code after every code starting with the digits `prefix` (`440703009` →
+/// `44070301`), so `prefix <= code < end` holds exactly the codes it begins; `None` when
+/// no code comes after them (all nines).
+#[must_use]
+pub fn prefix_end(prefix: &str) -> Option<String> {
+    let digits = prefix.trim_end_matches('9');
+    let last = digits.chars().last()?;
+    let next = char::from_digit(last.to_digit(10)? + 1, 10)?;
+    Some(format!(
+        "{}{next}",
+        &digits[..digits.len() - last.len_utf8()]
+    ))
 }
 
 /// The text a report is searched by: its description and its address, lower-cased.
@@ -324,6 +362,17 @@ pub struct Ask {
 pub struct Scope<'a> {
     pub team: Option<&'a str>,
     pub department: Option<&'a str>,
+}
+
+impl<'a> Scope<'a> {
+    /// The scope of someone's reach for seeing reports ([`super::access::Act::SeeReports`]).
+    #[must_use]
+    pub fn of(reach: &'a super::access::Reach) -> Self {
+        Scope {
+            team: reach.team(),
+            department: reach.department(),
+        }
+    }
 }
 
 /// The filter a list request asks for within `scope` at `now`; `Ok(None)` when the request
@@ -567,6 +616,23 @@ mod tests {
     }
 
     #[test]
+    fn a_prefix_ends_at_the_next_code_after_all_it_begins() {
+        assert_eq!(prefix_end("440703001").as_deref(), Some("440703002"));
+        assert_eq!(prefix_end("440703009").as_deref(), Some("44070301"));
+        assert_eq!(prefix_end("05").as_deref(), Some("06"));
+        assert_eq!(prefix_end("0599").as_deref(), Some("06"));
+        assert_eq!(prefix_end("999"), None);
+        for p in ["440703009", "0599", "05"] {
+            let end = prefix_end(p).unwrap();
+            for code in [format!("{p}000"), format!("{p}999")] {
+                assert!(p <= code.as_str() && code < end, "{p} {code} {end}");
+            }
+            let after = format!("{end}000");
+            assert!(after.as_str() >= end.as_str(), "{after} is past {end}");
+        }
+    }
+
+    #[test]
     fn cursors_round_trip_exactly_and_refuse_other_orders() {
         let id = ReportId::new();
         let t = now() + Duration::nanoseconds(123_456_789);
@@ -581,13 +647,20 @@ mod tests {
         ] {
             let mut keys = keys;
             keys.push(SortKey::Id(id));
-            let c = Cursor { sort, keys };
-            let text = c.encode();
-            assert_eq!(Cursor::decode(&text, sort).unwrap(), c, "{text}");
+            for total in [None, Some((7, false)), Some((COUNT_CAP, true))] {
+                let c = Cursor {
+                    sort,
+                    keys: keys.clone(),
+                    total,
+                };
+                let text = c.encode();
+                assert_eq!(Cursor::decode(&text, sort).unwrap(), c, "{text}");
+            }
         }
         let c = Cursor {
             sort: QueueSort::Waiting,
             keys: vec![SortKey::Time(t), SortKey::Id(id)],
+            total: Some((12, false)),
         }
         .encode();
         let e = Cursor::decode(&c, QueueSort::Newest).unwrap_err();
@@ -597,6 +670,9 @@ mod tests {
             "waiting",
             "waiting~x~y",
             &format!("{c}~more"),
+            &format!("{c}~3"),
+            &c.replace("~12", "~x"),
+            &c.replace("~12", &format!("~{}", COUNT_CAP + 1)),
             "sideways~1~2",
         ] {
             assert!(Cursor::decode(bad, QueueSort::Waiting).is_err(), "{bad}");

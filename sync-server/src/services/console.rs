@@ -9,7 +9,7 @@ use gridwalk_evidence::package;
 use gridwalk_protocol::console::{
     ActionAnswer, ActionRequest, CaseAction, ConsoleReport, Department, DeviceRow, IntakeHealth,
     MAX_MERGE, MergeAnswer, MergeRequest, OpenConflict, ReportDetail, ReportPage, Resolve, Seal,
-    Session, VersionInfo,
+    Session, Team, VersionInfo,
 };
 use gridwalk_protocol::message::msg;
 use gridwalk_protocol::validate::MAX_NOTE_CHARS;
@@ -27,6 +27,7 @@ use crate::domain::conflicts;
 use crate::domain::model::{Author, User};
 use crate::domain::place;
 use crate::domain::queue;
+use crate::domain::teams;
 use crate::error::AppError;
 use crate::store::StoreError;
 
@@ -108,6 +109,35 @@ pub async fn departments(state: &AppState) -> Result<Vec<Department>, AppError> 
         .unwrap_or_default())
 }
 
+/// Every team with its people who are not disabled, named after its leaders.
+pub async fn all_teams(state: &AppState) -> Result<Vec<Team>, AppError> {
+    let people = state
+        .store
+        .users()
+        .await?
+        .into_iter()
+        .filter(|(_, disabled)| disabled.is_none())
+        .map(|(u, _)| u.person());
+    Ok(teams::teams(people))
+}
+
+/// The teams `user` may name and filter by: a leader their own, an operator and an
+/// administrator every team, a department's clerk none (their queue is the department's).
+pub async fn teams(state: &AppState, user: &User) -> Result<Vec<Team>, AppError> {
+    let who = Who::from(user);
+    decide(&who, Act::UseConsole, Subject::Any)?;
+    let all = all_teams(state).await?;
+    let reaches = [Act::SeeReports, Act::Administer].map(|act| reach(&who, act));
+    Ok(if reaches.contains(&Reach::All) {
+        all
+    } else {
+        let mine: Vec<&str> = reaches.iter().filter_map(Reach::team).collect();
+        all.into_iter()
+            .filter(|t| mine.contains(&t.code.as_str()))
+            .collect()
+    })
+}
+
 /// The code tables the centre holds, as loaded (category names for the pages).
 pub async fn code_tables(state: &AppState) -> Result<Vec<serde_json::Value>, AppError> {
     state
@@ -134,10 +164,7 @@ pub async fn reports(
     let who = Who::from(user);
     decide(&who, Act::SeeReports, Subject::Any)?;
     let reach = reach(&who, Act::SeeReports);
-    let scope = queue::Scope {
-        team: reach.team(),
-        department: reach.department(),
-    };
+    let scope = queue::Scope::of(&reach);
     match queue::filter(ask, scope, now)? {
         Some(filter) => Ok(state.store.console_reports(&filter).await?),
         None => Ok(ReportPage {

@@ -1,19 +1,18 @@
 //! The evaluation (考核评价) for the console: who may see it (a leader their own team, an
 //! operator every team), what it is counted from (the store's facts of the period, the
-//! reference data's names of places, departments and categories, each team's leaders),
+//! reference data's names of places, departments and categories, the teams' names),
 //! and its exports' contents and file names. The counting itself is
 //! [`crate::domain::evaluation`].
 
-use gridwalk_protocol::message::msg;
-use std::collections::BTreeMap;
-
 use chrono::{DateTime, Utc};
 use gridwalk_protocol::console::{Evaluation, GroupBy};
+use gridwalk_protocol::message::msg;
 
 use crate::AppState;
 use crate::domain::access::{Act, Subject, Who, allows, decide};
 use crate::domain::evaluation::{self, Names, Period};
-use crate::domain::model::{Role, User};
+use crate::domain::model::User;
+use crate::domain::teams;
 use crate::error::AppError;
 
 /// The evaluation over `from..to`, grouped `by`, as the loop stands at `now`, over the
@@ -35,15 +34,10 @@ pub async fn evaluation(
     let mut facts = state.store.case_facts(from, to).await?;
     facts.retain(|f| allows(&who, Act::Oversee, f.team.as_deref(), None));
     let reference = state.reference.get(state.store.as_ref()).await?;
-    let mut leaders: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    for (u, disabled) in state.store.users().await? {
-        if let (Role::Leader, Some(team), None) = (u.role, u.team, disabled) {
-            leaders.entry(team).or_default().push(u.name);
-        }
-    }
+    let teams = teams::names(&super::console::all_teams(state).await?);
     let names = Names {
         reference: &reference,
-        leaders: &leaders,
+        teams: &teams,
     };
     let (rows, total) = evaluation::evaluate(&facts, by, &Period { from, to, now }, &names);
     Ok(Evaluation {

@@ -25,10 +25,7 @@ pub async fn points(
     let who = Who::from(user);
     decide(&who, Act::SeeReports, Subject::Any)?;
     let reach = reach(&who, Act::SeeReports);
-    let scope = queue::Scope {
-        team: reach.team(),
-        department: reach.department(),
-    };
+    let scope = queue::Scope::of(&reach);
     let Some(filter) = map::filter(ask, scope, now)? else {
         return Ok(CaseMap {
             points: Vec::new(),

@@ -36,6 +36,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/sqlite/0011_chained_signatures.sql"),
     include_str!("../../migrations/sqlite/0012_queues.sql"),
     include_str!("../../migrations/sqlite/0013_device_model.sql"),
+    include_str!("../../migrations/sqlite/0014_overview.sql"),
 ];
 
 /// The schema version lives in `PRAGMA user_version`; after each migration every foreign

@@ -11,7 +11,7 @@ import type { Person } from "../shared/types";
 import { client } from "./client";
 import { onSignedOut } from "./http";
 import { useI18n, type Key } from "./i18n";
-import { categoryNames, route, sectionsFor } from "./logic";
+import { categoryNames, route, sectionsFor, teamName } from "./logic";
 import { AuditTrail, People, Tablets } from "./pages/admin";
 import { Cases } from "./pages/cases";
 import { Conflicts } from "./pages/conflicts";
@@ -29,6 +29,7 @@ export function Console() {
   const me = useResource<Person | null>(() => client.me().catch(() => null));
   const names = useResource(async () => (me.value ? categoryNames(await client.codeTables()) : new Map()), [me.value]);
   const departments = useResource(async () => (me.value ? client.departments() : []), [me.value]);
+  const teams = useResource(async () => (me.value ? client.teams() : []), [me.value]);
   const [hash, setHash] = useState(location.hash);
 
   useEffect(() => {
@@ -44,8 +45,11 @@ export function Console() {
     document.title = `Gridwalk · ${t("title")}`;
   }, [lang]);
   const session = useMemo<Session | null>(
-    () => (me.value ? { me: me.value, names: names.value ?? new Map(), departments: departments.value ?? [] } : null),
-    [me.value, names.value, departments.value],
+    () =>
+      me.value
+        ? { me: me.value, names: names.value ?? new Map(), departments: departments.value ?? [], teams: teams.value ?? [] }
+        : null,
+    [me.value, names.value, departments.value, teams.value],
   );
   const switchLang = () => setLang(lang === "zh" ? "en" : "zh");
 
@@ -68,7 +72,9 @@ export function Console() {
           </nav>
           <span class="who">
             {session.me.name} · {t(`role.${session.me.role}` as Key)}
-            {session.me.team ? ` · ${session.me.team}` : ""}
+            {session.me.team && session.teams.some((tm) => tm.code === session.me.team)
+              ? ` · ${teamName(session.me.team, session.teams)}`
+              : ""}
             {session.me.department ? ` · ${session.departments.find((d) => d.code === session.me.department)?.name ?? session.me.department}` : ""}
           </span>
           <button type="button" onClick={switchLang}>

@@ -1,7 +1,7 @@
 // Generated from the console's route table (sync-server/src/api/typescript.rs) by
 // `GRIDWALK_WRITE_BINDINGS=1 cargo test -p gridwalk-sync --lib console_client`. Do not edit by hand.
 
-import type { Account, ActionAnswer, ActionRequest, AuditEntry, CaseMap, Department, DeviceId, DeviceRow, EnrolledDevice, Evaluation, GridCells, GroupBy, IntakeHealth, JsonValue, MergeAnswer, MergeRequest, NewPassword, OpenConflict, Overview, Person, QueueSort, ReportDetail, ReportId, ReportPage, Resolve, Session, SignIn } from "../shared/types";
+import type { Account, ActionAnswer, ActionRequest, AuditEntry, CaseMap, Department, DeviceId, DeviceRow, EnrolledDevice, Evaluation, GridCells, GroupBy, IntakeHealth, JsonValue, MergeAnswer, MergeRequest, NewPassword, OpenConflict, Overview, Person, QueueSort, ReportDetail, ReportId, ReportPage, Resolve, Session, SignIn, Team } from "../shared/types";
 import { call, link } from "./http";
 
 /** The console's JSON routes, typed; each rejects with a `Failure`. */
@@ -14,6 +14,9 @@ export const client = {
   me: () => call<Person>("GET", "/v1/console/me"),
   /** The departments cases are dispatched to. */
   departments: () => call<Array<Department>>("GET", "/v1/console/departments"),
+  /** The teams the signed-in person may name and filter by, each named after its leaders
+with its people: a leader's own, every team for an operator or an administrator. */
+  teams: () => call<Array<Team>>("GET", "/v1/console/teams"),
   /** The code tables the centre holds, as loaded (category names for the pages). */
   codeTables: () => call<Array<JsonValue>>("GET", "/v1/console/code-tables"),
   /** A work queue, a page at a time: a leader sees their team's reports, a department its

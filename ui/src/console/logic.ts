@@ -2,6 +2,7 @@
 // status, rates, periods, moments, how a conflict's values read, and a report's place as
 // the centre decided it against what the device claimed. Tested in __tests__.
 import type { Lang, Words } from "../shared/i18n";
+import { sayNote, storedNote, type Names } from "../shared/say";
 import type { CaseState, CellName, ConsoleReport, FieldConflict, LocationFlag, Report, Role, VersionInfo } from "../shared/types";
 import type { Key } from "./i18n/zh";
 
@@ -320,11 +321,25 @@ export function duplicateWhy(w: Words, r: ConsoleReport, other: ConsoleReport, b
   return w.t(brief ? "duplicate.apart" : "duplicate.why", { metres, apart });
 }
 
-/** A case event's text for people: a dispatch names its department by name. */
-export function eventText(e: { action: string; text?: string | null }, departments: { code: string; name: string }[]): string {
+/** A team by its name ("陈建国组"), or by its code when the session does not know it. */
+export function teamName(code: string, teams: { code: string; name: string }[]): string {
+  return teams.find((t) => t.code === code)?.name ?? code;
+}
+
+/** A case event's text for people: a dispatch names its department by name, a merge the
+ * report it went into (by `names`, the reports on the page, else the end of its ID), and a
+ * note the centre wrote as a message (a registration despite a duplicate warning) is said
+ * in words; a person's own words stay as written. */
+export function eventText(
+  w: Words,
+  e: { action: string; text?: string | null },
+  departments: { code: string; name: string }[],
+  names: Names = {},
+): string {
   if (!e.text) return "";
   if (e.action === "dispatch") return departments.find((d) => d.code === e.text)?.name ?? e.text;
-  return e.text;
+  if (e.action === "merge") return names[e.text] ?? `…${e.text.slice(-8)}`;
+  return sayNote(w.lang, storedNote(e.text), names) ?? "";
 }
 
 /** Categories named for people by their `kind:code` (how the centre's notes name one), for

@@ -198,8 +198,12 @@ export function Queue(props: {
  * rest behind 更多筛选. The queues and the city map share it. */
 export function QueueFilters(props: { section: Section; id: string | null; query: QueueQuery; states: CaseState[]; all?: Key }) {
   const { t } = useI18n();
-  const { departments } = useSession();
+  const { departments, teams } = useSession();
   const { section, query } = props;
+  // The inspectors to pick from: the chosen team's, or every team's this person sees.
+  const inspectors = teams
+    .filter((tm) => !query.team || tm.code === query.team)
+    .flatMap((tm) => tm.members.filter((m) => m.role === "inspector"));
   const go = (change: QueueQuery) => {
     location.hash = queueHash(section, props.id, { ...query, ...change });
   };
@@ -252,7 +256,7 @@ export function QueueFilters(props: { section: Section; id: string | null; query
         ["", t(props.all ?? "queue.allStates")],
         ...props.states.map((s): [string, string] => [s, t(`state.${s}` as Key)]),
       ])}
-      <details class="more-filters" open={Boolean(query.urgency || query.due || query.department || query.flags || place || query.from || query.to || query.inspector)}>
+      <details class="more-filters" open={Boolean(query.urgency || query.due || query.department || query.flags || place || query.from || query.to || query.inspector || query.team)}>
         <summary>{t("queue.moreFilters")}</summary>
         {select("urgency", "queue.urgency", [
           ["", t("queue.any")],
@@ -281,10 +285,19 @@ export function QueueFilters(props: { section: Section; id: string | null; query
             onChange={(e) => go(placeKey(e.currentTarget.value))}
           />
         </label>
-        <label class="field inline">
-          {t("queue.inspector")}
-          <input name="inspector" value={query.inspector ?? ""} onChange={(e) => go({ inspector: e.currentTarget.value.trim() || undefined })} />
-        </label>
+        {teams.length > 1 &&
+          select("team", "queue.team", [["", t("queue.any")], ...teams.map((tm): [string, string] => [tm.code, tm.name])])}
+        {inspectors.length > 0 && !(query.inspector && !inspectors.some((m) => m.login === query.inspector)) ? (
+          select("inspector", "queue.inspector", [
+            ["", t("queue.any")],
+            ...inspectors.map((m): [string, string] => [m.login, m.name]),
+          ])
+        ) : (
+          <label class="field inline">
+            {t("queue.inspectorLogin")}
+            <input name="inspector" value={query.inspector ?? ""} onChange={(e) => go({ inspector: e.currentTarget.value.trim() || undefined })} />
+          </label>
+        )}
         <label class="field inline">
           {t("queue.from")}
           <input

@@ -409,7 +409,7 @@ function Audit(props: { detail: ReportDetail }) {
               <td>{t(`event.${e.action}` as Key)}</td>
               <td>{e.by_name ?? (e.by_device ? `${t("report.device")} ${e.by_device.slice(-8)}` : "")}</td>
               <td>
-                {eventText(e, departments)}
+                {eventText(w, e, departments, { ...categoryKeyNames(names, w.lang), ...pageNames(w, names, detail) })}
                 {e.due_at ? ` · ${t("report.due")} ${when(w, e.due_at)}` : ""}
               </td>
             </tr>

@@ -857,7 +857,8 @@ export type ReportPage = { items: Array<ConsoleReport>,
 next: string | null, 
 /**
  * How many reports match the filter in all (every page together), counted up to a
- * bound: see `total_capped`.
+ * bound (see `total_capped`) when the first page was read; the pages after it repeat
+ * that count.
  */
 total: number, 
 /**
@@ -963,6 +964,20 @@ export type TaskId = string;
  * What a task asks for.
  */
 export type TaskKind = "verify";
+
+/**
+ * A team (班组) of inspectors under its leaders (网格长), named the way the centre says
+ * it: after its leaders ("陈建国组"), or by its code while it has none.
+ */
+export type Team = { 
+/**
+ * Its code (`T440703001-01`), as people's records name it.
+ */
+code: string, name: string, 
+/**
+ * Its people who are not disabled: leaders first, then by name.
+ */
+members: Array<Person>, };
 
 /**
  * Today's intake and the loop's steps taken today (the centre's local day).

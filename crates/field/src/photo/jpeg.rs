@@ -757,17 +757,17 @@ pub fn verify(bytes: &[u8], max_pixels: u64) -> Result<Summary, Problem> {
 #[must_use]
 pub fn sniff(bytes: &[u8]) -> &'static str {
     const SIGNATURES: &[(&[u8], &str)] = &[
-        (b"\x89PNG", "a PNG image"),
-        (b"GIF8", "a GIF image"),
-        (b"RIFF", "a RIFF file (WebP or WAV)"),
-        (b"%PDF", "a PDF document"),
-        (b"PK\x03\x04", "a ZIP archive"),
-        (b"BM", "a BMP image"),
-        (b"II*\0", "a TIFF image"),
-        (b"MM\0*", "a TIFF image"),
+        (b"\x89PNG", "png"),
+        (b"GIF8", "gif"),
+        (b"RIFF", "riff"),
+        (b"%PDF", "pdf"),
+        (b"PK\x03\x04", "zip"),
+        (b"BM", "bmp"),
+        (b"II*\0", "tiff"),
+        (b"MM\0*", "tiff"),
     ];
     if bytes.len() >= 12 && &bytes[4..8] == b"ftyp" {
-        return "an HEIF/HEIC or MP4 file";
+        return "heif";
     }
     SIGNATURES
         .iter()
@@ -777,7 +777,7 @@ pub fn sniff(bytes: &[u8]) -> &'static str {
                 if bytes.iter().take(512).all(|b| b.is_ascii()) {
                     "text"
                 } else {
-                    "unrecognised data"
+                    "unknown"
                 }
             },
             |(_, name)| name,
@@ -827,9 +827,9 @@ mod tests {
         assert_eq!(inspect(b"\x89PNG\r\n"), Err(Problem::NotJpeg));
         assert_eq!(inspect(b""), Err(Problem::NotJpeg));
         assert_eq!(verify(b"", 100), Err(Problem::NotJpeg));
-        assert_eq!(sniff(b"\x89PNG\r\n\x1a\n"), "a PNG image");
+        assert_eq!(sniff(b"\x89PNG\r\n\x1a\n"), "png");
         assert_eq!(sniff(b"hello world"), "text");
-        assert_eq!(sniff(b"\0\0\0\x18ftypheic"), "an HEIF/HEIC or MP4 file");
+        assert_eq!(sniff(b"\0\0\0\x18ftypheic"), "heif");
     }
 
     #[test]

@@ -93,7 +93,9 @@ impl Default for PhotoOptions {
 pub enum PhotoError {
     #[error("the file is empty")]
     Empty,
-    #[error("the file is {detected}, not a JPEG photo")]
+    /// `detected` is a code of what the file is instead ([`jpeg::sniff`]: `png`, `heif`,
+    /// `text` …), said in words by the message catalogue.
+    #[error("{}", msg!(PHOTO_NOT_JPEG, detected = detected).english())]
     NotJpeg { detected: &'static str },
     #[error(
         "the file is cut short (the JPEG ends before its image data is complete); copy it again from the camera"
@@ -420,9 +422,7 @@ mod tests {
     fn every_photo_refusal_is_a_code_whose_english_is_its_text() {
         for e in [
             PhotoError::Empty,
-            PhotoError::NotJpeg {
-                detected: "a PNG image",
-            },
+            PhotoError::NotJpeg { detected: "png" },
             PhotoError::Truncated,
             PhotoError::TooManyPixels {
                 width: 20_000,
@@ -462,9 +462,7 @@ mod tests {
         );
         assert_eq!(
             process(b"\x89PNG\r\n\x1a\nxxxx", &o, CHINA_STANDARD_TIME).err(),
-            Some(PhotoError::NotJpeg {
-                detected: "a PNG image"
-            })
+            Some(PhotoError::NotJpeg { detected: "png" })
         );
         let small = PhotoOptions {
             max_file_bytes: 3,

@@ -126,7 +126,7 @@ fn step(f: &mut CaseFacts, action: &str, at: DateTime<Utc>, due: Option<DateTime
     f.events.push(ev(action, at, due));
 }
 
-fn no_names() -> (Reference, BTreeMap<String, Vec<String>>) {
+fn no_names() -> (Reference, BTreeMap<String, String>) {
     (Reference::default(), BTreeMap::new())
 }
 
@@ -134,7 +134,7 @@ fn total(facts: &[CaseFacts], period: &Period) -> Indicators {
     let (reference, leaders) = no_names();
     let names = Names {
         reference: &reference,
-        leaders: &leaders,
+        teams: &leaders,
     };
     evaluate(facts, GroupBy::Inspector, period, &names).1
 }
@@ -497,8 +497,8 @@ fn each_thing_counts_in_the_period_of_its_own_time_and_only_once() {
     assert_eq!(per_month[3].verified_on_time, 1);
 }
 
-fn names_fixture() -> (Reference, BTreeMap<String, Vec<String>>) {
-    let leaders = BTreeMap::from([("T440703001-01".to_owned(), vec!["陈建国".to_owned()])]);
+fn names_fixture() -> (Reference, BTreeMap<String, String>) {
+    let leaders = BTreeMap::from([("T440703001-01".to_owned(), "陈建国组".to_owned())]);
     (reference(), leaders)
 }
 
@@ -507,7 +507,7 @@ fn groups_carry_their_code_as_key_and_what_people_call_them_as_label() {
     let (reference, leaders) = names_fixture();
     let names = Names {
         reference: &reference,
-        leaders: &leaders,
+        teams: &leaders,
     };
     let p = november();
     let at = local("2026-11-10 09:00");
@@ -601,7 +601,7 @@ fn groups_carry_their_code_as_key_and_what_people_call_them_as_label() {
     let (bare, none) = no_names();
     let bare = Names {
         reference: &bare,
-        leaders: &none,
+        teams: &none,
     };
     let (rows, _) = evaluate(&facts, GroupBy::Department, &p, &bare);
     assert_eq!((rows[0].key.as_str(), rows[0].label.as_str()), ("HW", "HW"));
@@ -644,7 +644,7 @@ fn csv_has_every_count_and_rate_and_the_total() {
     let (reference, leaders) = names_fixture();
     let names = Names {
         reference: &reference,
-        leaders: &leaders,
+        teams: &leaders,
     };
     let at = local("2026-11-10 09:00");
     let mut a = report(at);
@@ -681,7 +681,7 @@ fn geojson_draws_cells_communities_and_streets_from_the_grid() {
     let (reference, leaders) = names_fixture();
     let names = Names {
         reference: &reference,
-        leaders: &leaders,
+        teams: &leaders,
     };
     let at = local("2026-11-10 09:00");
     let inside = report(at);

@@ -477,21 +477,13 @@ pub(super) fn conditions(f: &ReportFilter, d: Dialect) -> (Vec<String>, Vec<Valu
         clauses.push(format!("c.department = ${}", arg(Value::from(department))));
     }
     if let Some(place) = &f.place {
-        clauses.push(format!(
-            "substr(r.cell, 1, {}) = ${}",
-            place.len(),
-            arg(Value::from(place))
-        ));
+        clauses.push(prefix_range("r.cell", place, &mut arg));
     }
     if let Some(kind) = &f.kind {
         clauses.push(format!("r.kind = ${}", arg(Value::from(tag(kind)))));
     }
     if let Some(category) = &f.category {
-        clauses.push(format!(
-            "substr(r.category, 1, {}) = ${}",
-            category.len(),
-            arg(Value::from(category))
-        ));
+        clauses.push(prefix_range("r.category", category, &mut arg));
     }
     if let Some(login) = &f.inspector {
         clauses.push(format!("u.login = ${}", arg(Value::from(login))));
@@ -547,6 +539,17 @@ pub(super) fn conditions(f: &ReportFilter, d: Dialect) -> (Vec<String>, Vec<Valu
     (clauses, params)
 }
 
+/// The codes in `column` that begin with `prefix`, as a range of codes (both databases
+/// estimate a range from their statistics of the column, and can read it from an index;
+/// neither can for `substr`), its bounds bound by `arg`.
+fn prefix_range(column: &str, prefix: &str, arg: &mut impl FnMut(Value) -> usize) -> String {
+    let mut c = format!("{column} >= ${}", arg(Value::from(prefix)));
+    if let Some(end) = queue::prefix_end(prefix) {
+        c.push_str(&format!(" AND {column} < ${}", arg(Value::from(end))));
+    }
+    c
+}
+
 /// The sort keys of an order before the report's ID (`far` is the parameter holding
 /// [`queue::no_deadline`]), and whether it runs downwards.
 pub(super) fn sort_keys(sort: QueueSort, far: &str) -> (Vec<String>, bool) {
@@ -578,17 +581,24 @@ pub(super) fn sort_keys(sort: QueueSort, far: &str) -> (Vec<String>, bool) {
 async fn queue_page(tx: &mut dyn Sql, f: &ReportFilter) -> StoreResult<ReportPage> {
     let d = tx.dialect();
     let (clauses, filter_params) = conditions(f, d);
-    let count = tx
-        .one(
-            &format!(
-                "SELECT COUNT(*) FROM (SELECT 1 FROM {REPORT_FROM} WHERE {} LIMIT {}) x",
-                clauses.join(" AND "),
-                COUNT_CAP + 1
-            ),
-            filter_params.clone(),
-        )
-        .await?
-        .get::<u64>(0)?;
+    // Counted on the first page; the pages after it carry that count in their cursor.
+    let (total, capped) = match f.after.as_ref().and_then(|a| a.total) {
+        Some(carried) => carried,
+        None => {
+            let count = tx
+                .one(
+                    &format!(
+                        "SELECT COUNT(*) FROM (SELECT 1 FROM {REPORT_FROM} WHERE {} LIMIT {}) x",
+                        clauses.join(" AND "),
+                        COUNT_CAP + 1
+                    ),
+                    filter_params.clone(),
+                )
+                .await?
+                .get::<u64>(0)?;
+            (count.min(COUNT_CAP), count > COUNT_CAP)
+        }
+    };
 
     let mut params = filter_params;
     let mut clauses = clauses;
@@ -652,6 +662,7 @@ async fn queue_page(tx: &mut dyn Sql, f: &ReportFilter) -> StoreResult<ReportPag
                 Cursor {
                     sort: f.sort,
                     keys: cursor_keys,
+                    total: Some((total, capped)),
                 }
                 .encode(),
             )
@@ -671,9 +682,21 @@ async fn queue_page(tx: &mut dyn Sql, f: &ReportFilter) -> StoreResult<ReportPag
     Ok(ReportPage {
         items,
         next,
-        total: count.min(COUNT_CAP),
-        total_capped: count > COUNT_CAP,
+        total,
+        total_capped: capped,
     })
+}
+
+/// Rows of `(state, COUNT(*))` as counts per state.
+pub(super) fn state_counts(rows: &[Row]) -> StoreResult<Vec<StateCount>> {
+    rows.iter()
+        .map(|r| {
+            Ok(StateCount {
+                state: r.get(0)?,
+                count: r.get(1)?,
+            })
+        })
+        .collect()
 }
 
 /// How intake is going, over the reports, devices and people of `team` (all with `None`).
@@ -685,7 +708,7 @@ async fn intake_health(tx: &mut dyn Sql, team: Option<String>) -> StoreResult<In
         ""
     };
     let args = || team.iter().map(Value::from).collect::<Vec<_>>();
-    let mut states = tx
+    let states = tx
         .query(
             &format!(
                 "SELECT r.state, COUNT(*) FROM reports r JOIN users u ON u.id = r.reporter
@@ -693,15 +716,8 @@ async fn intake_health(tx: &mut dyn Sql, team: Option<String>) -> StoreResult<In
             ),
             args(),
         )
-        .await?
-        .iter()
-        .map(|r| {
-            Ok(StateCount {
-                state: r.get(0)?,
-                count: r.get(1)?,
-            })
-        })
-        .collect::<StoreResult<Vec<_>>>()?;
+        .await?;
+    let mut states = state_counts(&states)?;
     states.sort_by_key(|s| s.state.as_str());
     let oldest_pending = tx
         .one(

@@ -4,11 +4,11 @@
 //! database, never rows counted here.
 
 use async_trait::async_trait;
-use gridwalk_protocol::console::{QueueSort, StateCount};
+use gridwalk_protocol::console::QueueSort;
 use gridwalk_protocol::map::{CategoryCount, MapPoint, TodayCounts};
 use gridwalk_protocol::{CaseState, CategoryCode};
 
-use super::console::{REPORT_FROM, conditions, sort_keys};
+use super::console::{REPORT_FROM, conditions, sort_keys, state_counts};
 use super::{Database, Mode, Row, Sql, Value, tagged, tx};
 use crate::domain::map::overdue;
 use crate::domain::model::ReportFilter;
@@ -102,8 +102,8 @@ fn count(r: &Row, i: usize) -> StoreResult<u64> {
 }
 
 async fn overview_counts(tx: &mut dyn Sql, a: &OverviewAsk) -> StoreResult<OverviewCounts> {
-    // Every statement reads reports `r` by their reporters `u`; a leader's team narrows them
-    // by the parameter after the statement's own.
+    // Every statement reads reports `r` (with their reporters `u` for a leader, whose team
+    // narrows them by the parameter after the statement's own).
     let scoped = |mut params: Vec<Value>| {
         let clause = match &a.team {
             Some(team) => {
@@ -114,26 +114,37 @@ async fn overview_counts(tx: &mut dyn Sql, a: &OverviewAsk) -> StoreResult<Overv
         };
         (clause, params)
     };
-    const BY: &str = "reports r JOIN users u ON u.id = r.reporter";
+    // The reporters are joined only to narrow by team: the city's counts read reports alone.
+    let by = if a.team.is_some() {
+        "reports r JOIN users u ON u.id = r.reporter"
+    } else {
+        "reports r"
+    };
 
     let (team, params) = scoped(vec![Value::from(a.today_from), Value::from(a.today_to)]);
     let received = tx
         .one(
             &format!(
                 "SELECT COUNT(*), SUM(CASE WHEN r.urgency = 'urgent' THEN 1 ELSE 0 END)
-                   FROM {BY}
+                   FROM {by}
                   WHERE r.deleted_at IS NULL AND r.received_at >= $1 AND r.received_at < $2{team}"
             ),
             params.clone(),
         )
         .await?;
+    // Each of today's registrations and closures from its own index.
+    let cases_on = |column: &str| {
+        format!(
+            "(SELECT COUNT(*) FROM {by} JOIN cases c ON c.report_id = r.id
+               WHERE c.{column} >= $1 AND c.{column} < $2 AND r.deleted_at IS NULL{team})"
+        )
+    };
     let cases = tx
         .one(
             &format!(
-                "SELECT SUM(CASE WHEN c.registered_at >= $1 AND c.registered_at < $2 THEN 1 ELSE 0 END),
-                        SUM(CASE WHEN c.closed_at >= $1 AND c.closed_at < $2 THEN 1 ELSE 0 END)
-                   FROM {BY} JOIN cases c ON c.report_id = r.id
-                  WHERE r.deleted_at IS NULL{team}"
+                "SELECT {}, {}",
+                cases_on("registered_at"),
+                cases_on("closed_at")
             ),
             params.clone(),
         )
@@ -163,20 +174,13 @@ async fn overview_counts(tx: &mut dyn Sql, a: &OverviewAsk) -> StoreResult<Overv
     let states = tx
         .query(
             &format!(
-                "SELECT r.state, COUNT(*) FROM {BY}
+                "SELECT r.state, COUNT(*) FROM {by}
                   WHERE r.deleted_at IS NULL AND {open}{team} GROUP BY r.state"
             ),
             params,
         )
-        .await?
-        .iter()
-        .map(|r| {
-            Ok(StateCount {
-                state: r.get(0)?,
-                count: r.get(1)?,
-            })
-        })
-        .collect::<StoreResult<Vec<_>>>()?;
+        .await?;
+    let states = state_counts(&states)?;
 
     let (team, params) = scoped(vec![Value::from(a.now), Value::from(a.due_soon_to)]);
     let departments = tx
@@ -185,7 +189,7 @@ async fn overview_counts(tx: &mut dyn Sql, a: &OverviewAsk) -> StoreResult<Overv
                 "SELECT c.department, COUNT(*),
                         SUM(CASE WHEN c.due_at < $1 THEN 1 ELSE 0 END),
                         SUM(CASE WHEN c.due_at >= $1 AND c.due_at < $2 THEN 1 ELSE 0 END)
-                   FROM {BY} JOIN cases c ON c.report_id = r.id
+                   FROM {by} JOIN cases c ON c.report_id = r.id
                   WHERE r.state = 'dispatched' AND r.deleted_at IS NULL
                     AND c.department IS NOT NULL{team}
                   GROUP BY c.department"
@@ -226,7 +230,7 @@ async fn overview_counts(tx: &mut dyn Sql, a: &OverviewAsk) -> StoreResult<Overv
     let categories = tx
         .query(
             &format!(
-                "SELECT r.kind, r.category, COUNT(*) AS n FROM {BY}
+                "SELECT r.kind, r.category, COUNT(*) AS n FROM {by}
                   WHERE r.deleted_at IS NULL AND r.observed_at >= $1 AND r.observed_at < $2
                     AND r.state NOT IN ('rejected', 'merged'){team}
                   GROUP BY r.kind, r.category

@@ -146,9 +146,10 @@ async fn snapshot(tx: &mut dyn Sql, req: &StepRequest) -> StoreResult<Option<Ste
     let merge_target = match &req.action {
         Action::Merge { into } => tx
             .opt(
-                "SELECT state, deleted_at IS NOT NULL,
-                        (SELECT case_no FROM cases WHERE cases.report_id = reports.id)
-                   FROM reports WHERE id = $1",
+                "SELECT r.state, r.deleted_at IS NOT NULL,
+                        (SELECT case_no FROM cases WHERE cases.report_id = r.id),
+                        r.record, u.name
+                   FROM reports r JOIN users u ON u.id = r.reporter WHERE r.id = $1",
                 params![*into],
             )
             .await?
@@ -157,6 +158,8 @@ async fn snapshot(tx: &mut dyn Sql, req: &StepRequest) -> StoreResult<Option<Ste
                     state: t.get(0)?,
                     deleted: t.get(1)?,
                     case_no: t.get(2)?,
+                    record: t.json(3)?,
+                    reporter_name: t.get(4)?,
                 })
             })
             .transpose()?,
@@ -177,9 +180,7 @@ async fn snapshot(tx: &mut dyn Sql, req: &StepRequest) -> StoreResult<Option<Ste
     };
     let duplicate_of: Option<ReportId> = row.get(5)?;
     let linked = match &req.action {
-        Action::Approve(a) if !a.despite_duplicate => {
-            linked_duplicates(tx, req.report, duplicate_of, req.by.user).await?
-        }
+        Action::Approve(_) => linked_duplicates(tx, req.report, duplicate_of, req.by.user).await?,
         _ => Vec::new(),
     };
     Ok(Some(StepSnapshot {

@@ -221,11 +221,18 @@ describe("reports, duplicates and dispatches named for people", () => {
     const later = report(113.0632, 22.5983, "2026-11-02T06:05:00Z");
     expect(duplicateWhy(words(catalogues, "en"), a, later)).toMatch(/^10 m apart, seen 5 h apart/);
   });
-  it("name a dispatch's department by name", () => {
+  it("name a dispatch's department, a merge's report and the centre's notes in words", () => {
     const departments = [{ code: "SZ", name: "市政设施维护中心" }];
-    expect(eventText({ action: "dispatch", text: "SZ" }, departments)).toBe("市政设施维护中心");
-    expect(eventText({ action: "return", text: "请补拍" }, departments)).toBe("请补拍");
-    expect(eventText({ action: "approve", text: null }, departments)).toBe("");
+    expect(eventText(zhWords, { action: "dispatch", text: "SZ" }, departments)).toBe("市政设施维护中心");
+    expect(eventText(zhWords, { action: "return", text: "请补拍" }, departments)).toBe("请补拍");
+    expect(eventText(zhWords, { action: "approve", text: null }, departments)).toBe("");
+    const into = "0196f0c8-6a2e-7c4b-9d51-3a8491f2d3ef";
+    expect(eventText(zhWords, { action: "merge", text: into }, departments, { [into]: "乱堆物堆料 · 李晓明" })).toBe("乱堆物堆料 · 李晓明");
+    expect(eventText(zhWords, { action: "merge", text: into }, departments)).toBe("…91f2d3ef");
+    const despite = JSON.stringify({ code: "case.registered_despite_case", params: { case_no: "20261102001", metres: "12", minutes: "35" } });
+    expect(eventText(zhWords, { action: "approve", text: despite }, departments)).toBe(
+      "已提示疑似重复（与案件 20261102001 相距 12 米、相差 35 分钟），仍立案",
+    );
   });
 });
 

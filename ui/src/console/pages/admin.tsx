@@ -9,7 +9,7 @@ import { useResource } from "../../shared/resource";
 import type { Account } from "../../shared/types";
 import { client } from "../client";
 import { useI18n, type Key } from "../i18n";
-import { when } from "../logic";
+import { teamName, when } from "../logic";
 import { useSession } from "../session";
 
 /** Runs an administrative act, then reloads; says what failed in words. */
@@ -35,12 +35,17 @@ function useAct(reload: () => Promise<void>) {
 export function People() {
   const w = useI18n();
   const { t } = w;
-  const { me } = useSession();
+  const { me, teams, departments } = useSession();
   const people = useResource(client.adminUsers);
   const act = useAct(people.reload);
   const [setting, setSetting] = useState<string | null>(null);
   const [password, setPassword] = useState("");
-  const home = (a: Account) => a.person.team ?? a.person.department ?? "";
+  const home = (a: Account) =>
+    a.person.team
+      ? teamName(a.person.team, teams)
+      : a.person.department
+        ? (departments.find((d) => d.code === a.person.department)?.name ?? a.person.department)
+        : "";
   return (
     <section>
       <h1>

@@ -4,10 +4,12 @@ import { failureText } from "../../shared/error";
 import { useResource } from "../../shared/resource";
 import { client } from "../client";
 import { useI18n } from "../i18n";
-import { bytes, deviceName, when } from "../logic";
+import { bytes, deviceName, teamName, when } from "../logic";
+import { useSession } from "../session";
 
 export function Devices() {
   const w = useI18n();
+  const { teams } = useSession();
   const { t } = w;
   const devices = useResource(client.devices);
   const rows = devices.value;
@@ -42,7 +44,7 @@ export function Devices() {
                   <td>
                     {deviceName(w, d.user.name, d.model, d.id)}
                   </td>
-                  <td>{d.user.team ?? ""}</td>
+                  <td title={d.user.team ?? undefined}>{d.user.team ? teamName(d.user.team, teams) : ""}</td>
                   <td>{seen(d.last_seen)}</td>
                   <td>
                     {waiting ? <strong title={t("devices.waiting")}>⚠ </strong> : ""}
