@@ -361,7 +361,11 @@ async fn a_report_made_offline_reaches_the_centre_when_it_is_back() {
     taps.photo(&c, "#photo-before-input", &photo.canonicalize().unwrap())
         .await;
     // The photo's own GPS places the report when the WebView has no fix (as under Xvfb).
-    wait_text(&c, "#report-cell", |t| t.contains("440703001001003")).await;
+    // Its cell named as the inspector knows it, from the grid the tablet holds.
+    wait_text(&c, "#report-cell", |t| {
+        t.contains("环市街道 · 东华社区 · 003号网格")
+    })
+    .await;
     taps.tap(&c, "[data-major='event:05']").await;
     taps.tap(&c, "[data-code='event:0507']").await;
     wait_text(&c, "#category-chosen", |t| t.contains("乱堆物堆料")).await;

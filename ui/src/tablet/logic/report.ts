@@ -2,7 +2,7 @@
 // through the centre's loop, the defaults of a body-cam clip reference, and its times.
 import type { Words } from "../../shared/i18n";
 import type { CaseState, ClipRef, LocationFlag } from "../../shared/types";
-import type { LocalReport } from "../commands";
+import type { CellOutline, LocalReport } from "../commands";
 import type { Key } from "../i18n";
 
 /** Where the report stands, in one phrase: the centre's word once it has one. */
@@ -11,15 +11,31 @@ export function stateLabel(w: Words<Key>, r: Pick<LocalReport, "state" | "centra
   return w.t(`state.${r.state}` as Key);
 }
 
-/** One position flag in words. */
-export function flagText(w: Words<Key>, f: LocationFlag): string {
+/** Names a cell by its code. */
+export type CellNamer = (code: string) => string;
+
+/** Names grid cells as inspectors do: street · community · the cell's number in its
+ * community (its code's last three digits), from the grid the tablet holds. A code the
+ * grid lacks stays a code. */
+export function cellNamer(w: Words<Key>, cells: readonly CellOutline[]): CellNamer {
+  const byCode = new Map(cells.map((c) => [c.code, c]));
+  return (code) => {
+    const c = byCode.get(code);
+    if (!c || (!c.street_name && !c.community_name)) return code;
+    const parts = [c.street_name, c.community_name].filter((p): p is string => !!p);
+    return [...parts, w.t("cell.number", { n: code.slice(-3) })].join(" · ");
+  };
+}
+
+/** One position flag in words, cells named by `cell`. */
+export function flagText(w: Words<Key>, f: LocationFlag, cell: CellNamer = (c) => c): string {
   switch (f.flag) {
     case "outside_grid":
       return f.nearest_cell
-        ? w.t("report.outsideGrid", { cell: f.nearest_cell, m: Math.round(f.distance_m ?? 0) })
+        ? w.t("report.outsideGrid", { cell: cell(f.nearest_cell), m: Math.round(f.distance_m ?? 0) })
         : w.t("report.outsideGridFar");
     case "outside_my_cells":
-      return w.t("report.outsideMine", { cell: f.cell });
+      return w.t("report.outsideMine", { cell: cell(f.cell) });
     case "poor_accuracy":
       return w.t("report.poorAccuracy", { m: Math.round(f.accuracy_m), limit: Math.round(f.limit_m) });
   }

@@ -11,7 +11,7 @@ import { api } from "../api";
 import { Thumb } from "../components/photos";
 import { useI18n } from "../i18n";
 import { categoryNames, label } from "../logic/categories";
-import { editable, flagText, progress, stateLabel, when } from "../logic/report";
+import { cellNamer, editable, flagText, progress, stateLabel, when } from "../logic/report";
 import { useSession } from "../session";
 
 export interface DetailProps {
@@ -23,13 +23,15 @@ export interface DetailProps {
 export function Detail({ id, onBack, onContinue }: DetailProps) {
   const w = useI18n();
   const { t, lang } = w;
-  const { categories } = useSession();
+  const { categories, cells } = useSession();
   const report = useResource(() => api.report(id), [id]);
   const [error, setError] = useState<string | null>(null);
   const [editing, setEditing] = useState<{ description: string; address: string; urgency: Urgency } | null>(null);
   const r = report.value;
   if (!r) return <section id="detail">{report.error ? <p class="error">{failureText(w, report.error)}</p> : "…"}</section>;
   const c = categories.find((c) => c.kind === r.kind && c.code === r.category);
+  // A refusal about this report names it as the heading does, never by its ID.
+  const names = { [r.id]: `“${c ? label(c, lang) : t("category.none")}”` };
   const save = async () => {
     if (!editing) return;
     try {
@@ -37,7 +39,7 @@ export function Detail({ id, onBack, onContinue }: DetailProps) {
       setEditing(null);
       setError(null);
     } catch (e) {
-      setError(failureText(w, e));
+      setError(failureText(w, e, names));
     }
   };
   return (
@@ -68,10 +70,10 @@ export function Detail({ id, onBack, onContinue }: DetailProps) {
         ))}
       </div>
       <p>{t("detail.observed", { when: when(w, r.observed_at) })}</p>
-      {r.cell && <p>{t("report.cell", { cell: r.cell })}</p>}
+      {r.cell && <p id="detail-cell" title={r.cell}>{t("report.cell", { cell: cellNamer(w, cells)(r.cell) })}</p>}
       <ul class="warnings">
         {r.location_flags.map((f, i) => (
-          <li key={i}>{flagText(w, f)}</li>
+          <li key={i}>{flagText(w, f, cellNamer(w, cells))}</li>
         ))}
       </ul>
       {editing ? (

@@ -15,7 +15,7 @@ import { CategoryPicker } from "../components/picker";
 import { useI18n, type Key } from "../i18n";
 import { keyOf, label, remember } from "../logic/categories";
 import { currentPosition, manual } from "../logic/position";
-import { clipDefaults, clipFrom, flagText, when } from "../logic/report";
+import { cellNamer, clipDefaults, clipFrom, flagText, when } from "../logic/report";
 import { useSession } from "../session";
 
 export interface NewReportProps {
@@ -184,10 +184,14 @@ export function NewReport({ draftId, onDone }: NewReportProps) {
             ? t("report.noGps", { why: gps.why ?? "" })
             : t("report.locating")}
       </p>
-      {report.cell && <p id="report-cell">{t("report.cell", { cell: report.cell })}</p>}
+      {report.cell && (
+        <p id="report-cell" title={report.cell}>
+          {t("report.cell", { cell: cellNamer(w, cells)(report.cell) })}
+        </p>
+      )}
       <ul id="location-flags" class="warnings">
         {report.location_flags.map((f, i) => (
-          <li key={i}>{flagText(w, f)}</li>
+          <li key={i}>{flagText(w, f, cellNamer(w, cells))}</li>
         ))}
       </ul>
       <GridMap

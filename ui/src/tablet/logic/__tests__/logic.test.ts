@@ -8,7 +8,7 @@ import type { Category } from "../../../shared/types";
 import { catalogues } from "../../i18n";
 import { keyOf, majors, recentEntries, remember, search } from "../categories";
 import { manual } from "../position";
-import { clipDefaults, clipFrom, editable, flagText, progress, rfc3339, stateLabel } from "../report";
+import { cellNamer, clipDefaults, clipFrom, editable, flagText, progress, rfc3339, stateLabel } from "../report";
 import { size, waiting } from "../queue";
 
 const zh = words(catalogues, "zh");
@@ -100,7 +100,17 @@ describe("report words", () => {
   });
 
   it("say what is wrong with a position", () => {
-    expect(flagText(en, { flag: "outside_my_cells", cell: "440703001001009" })).toBe("Cell 440703001001009 is not one of yours");
+    expect(flagText(en, { flag: "outside_my_cells", cell: "440703001001009" })).toBe("440703001001009 is not one of your cells");
+    // Named from the grid the tablet holds; a code it lacks stays a code.
+    const cells = [{ code: "440703001001009", street_name: "环市街道", community_name: "东华社区", mine: false, ring: [] }];
+    expect(flagText(zh, { flag: "outside_my_cells", cell: "440703001001009" }, cellNamer(zh, cells))).toBe(
+      "环市街道 · 东华社区 · 009号网格 不是您负责的网格",
+    );
+    expect(flagText(zh, { flag: "outside_grid", nearest_cell: "440703001001009", distance_m: 86.4 }, cellNamer(zh, cells))).toBe(
+      "不在任何网格内（最近的网格 环市街道 · 东华社区 · 009号网格，86 米）",
+    );
+    expect(cellNamer(en, cells)("440703001001009")).toBe("环市街道 · 东华社区 · cell 009");
+    expect(cellNamer(zh, cells)("440703009009009")).toBe("440703009009009");
     expect(flagText(zh, { flag: "poor_accuracy", accuracy_m: 48.6, limit_m: 30 })).toBe("定位精度差（±49 米，要求 ±30 米以内）");
     expect(flagText(en, { flag: "outside_grid", nearest_cell: null, distance_m: null })).toBe("Outside every cell");
   });
