@@ -1396,6 +1396,274 @@ async fn corrections_duplicate_warnings_and_merges_all_or_none(backend: Backend)
     done(schema).await;
 }
 
+/// The loop's branches as the store writes them: a department accepts, asks for more time
+/// (approved: the deadline moves), sends the case back (回退) and it is dispatched again;
+/// the centre suspends and resumes it (缓办), the department handles it and the centre
+/// voids it (作废) with the inspector's verification task still open; a report fixed on
+/// the spot closes as such, and another is closed by the centre (特殊结案).
+async fn the_loops_branches(backend: Backend) {
+    use gridwalk_protocol::console::{Closure, TaskKind};
+
+    let (store, reference, schema, _dir) = store(backend).await;
+    let s = store.as_ref();
+    let d = device(s).await;
+    let operator = s.user_by_login("sunyue").await.unwrap().unwrap();
+    let clerk = s.user_by_login("liangqing").await.unwrap().unwrap();
+    let new_report = |on_spot: bool| {
+        let mut r = report_of(&d);
+        r.photos.clear();
+        r.handled_on_spot = on_spot;
+        r
+    };
+    let (r, on_spot, special) = (new_report(false), new_report(true), new_report(false));
+    let insert = |r: &Report| Effect::InsertReport(Box::new(r.clone().into()));
+    push(
+        s,
+        &reference,
+        &d,
+        vec![
+            (1, insert(&r)),
+            (2, insert(&on_spot)),
+            (3, insert(&special)),
+        ],
+    )
+    .await;
+    // PostgreSQL keeps microseconds.
+    let t0 = Utc::now().trunc_subsecs(6);
+    let mut clock = 0;
+    let mut step = |id: ReportId, by: UserId, action: Action, seen: CaseState| {
+        clock += 1;
+        StepRequest {
+            report: id,
+            action,
+            seen: Some(seen),
+            by: Author::person(by),
+            at: t0 + TimeDelta::minutes(clock),
+            task: None,
+        }
+    };
+    let go = |req: StepRequest| {
+        let reference = Arc::clone(&reference);
+        async move {
+            match s.step(&req, reference).await.unwrap() {
+                Stepped::Done { state, .. } => state,
+                Stepped::Refused(why) => panic!("{:?}: {}", req.action, why.english()),
+            }
+        }
+    };
+    let case = |id| async move {
+        let item = s.console_reports_by_id(&[id]).await.unwrap().remove(0);
+        (item.state, item.step_due_at, item.case.unwrap())
+    };
+    use CaseState as S;
+    assert_eq!(
+        go(step(r.id, operator.id, Action::approve(), S::PendingReview)).await,
+        S::Registered
+    );
+    let (_, due, c) = case(r.id).await;
+    assert!(due.is_some(), "派遣 has its deadline");
+    assert_eq!(c.department, None);
+    let dispatch = |department: &str| Action::Dispatch {
+        department: department.into(),
+    };
+    assert_eq!(
+        go(step(r.id, operator.id, dispatch("SZ"), S::Registered)).await,
+        S::Dispatched
+    );
+    assert_eq!(
+        go(step(r.id, clerk.id, Action::Accept, S::Dispatched)).await,
+        S::InProgress
+    );
+    let (_, step_due, c) = case(r.id).await;
+    assert!(c.accepted_at.is_some());
+    assert_eq!(step_due, c.due_at, "the handling deadline is the step's");
+    let first_due = c.due_at.unwrap();
+
+    // 延期: one request at a time; approved, the deadline moves by the hours asked.
+    let ask = Action::RequestExtension {
+        hours: 7,
+        reason: "需采购井盖".into(),
+    };
+    assert_eq!(
+        go(step(r.id, clerk.id, ask.clone(), S::InProgress)).await,
+        S::InProgress
+    );
+    let (_, _, c) = case(r.id).await;
+    let waiting = c.extension.expect("a request waiting");
+    assert_eq!((waiting.hours, waiting.reason.as_str()), (7, "需采购井盖"));
+    assert_eq!(waiting.requested_by, Some(clerk.id));
+    let again = s
+        .step(
+            &step(r.id, clerk.id, ask, S::InProgress),
+            Arc::clone(&reference),
+        )
+        .await
+        .unwrap();
+    assert!(
+        matches!(again, Stepped::Refused(ref m) if m.code == "case.extension_open"),
+        "{again:?}"
+    );
+    let approve = Action::DecideExtension {
+        approve: true,
+        comment: Some("同意".into()),
+    };
+    assert_eq!(
+        go(step(r.id, operator.id, approve, S::InProgress)).await,
+        S::InProgress
+    );
+    let (_, step_due, c) = case(r.id).await;
+    assert!(c.extension.is_none());
+    let moved = c.due_at.unwrap();
+    assert!(moved > first_due, "{moved} after {first_due}");
+    assert_eq!(step_due, Some(moved));
+
+    // 回退, then 派遣 again to another department.
+    let bounce = Action::Bounce {
+        reason: "属供水公司管辖".into(),
+    };
+    assert_eq!(
+        go(step(r.id, clerk.id, bounce, S::InProgress)).await,
+        S::Registered
+    );
+    let (_, _, c) = case(r.id).await;
+    assert_eq!((c.department, c.due_at, c.accepted_at), (None, None, None));
+    assert_eq!(
+        go(step(r.id, operator.id, dispatch("GS"), S::Registered)).await,
+        S::Dispatched
+    );
+    assert_eq!(
+        go(step(r.id, operator.id, dispatch("SZ"), S::Dispatched)).await,
+        S::Dispatched
+    );
+
+    // 缓办 and resume.
+    let until = (t0 + TimeDelta::days(3))
+        .with_timezone(&chrono::FixedOffset::east_opt(8 * 3600).unwrap())
+        .date_naive();
+    let suspend = Action::Suspend {
+        reason: "待规划批复".into(),
+        until,
+    };
+    assert_eq!(
+        go(step(r.id, operator.id, suspend, S::Dispatched)).await,
+        S::Suspended
+    );
+    let (_, step_due, c) = case(r.id).await;
+    assert_eq!(step_due, None, "the clock stops");
+    let held = c.suspension.expect("suspended");
+    assert_eq!((held.from, held.resume_on), (S::Dispatched, until));
+    assert_eq!(
+        go(step(r.id, operator.id, Action::Resume, S::Suspended)).await,
+        S::Dispatched
+    );
+    let (_, step_due, c) = case(r.id).await;
+    assert!(c.suspension.is_none());
+    assert!(step_due.is_some());
+
+    // Handled, then voided with the verification task open: the task is closed undecided.
+    let handled = Action::Handled {
+        note: Some("已更换井盖".into()),
+    };
+    assert_eq!(
+        go(step(r.id, clerk.id, handled, S::Dispatched)).await,
+        S::Handled
+    );
+    let (_, _, c) = case(r.id).await;
+    assert!(c.handled_at.is_some());
+    let tasks = s.report_tasks(r.id).await.unwrap();
+    assert_eq!(
+        (tasks.len(), tasks[0].kind, tasks[0].done_at),
+        (1, TaskKind::Verify, None)
+    );
+    let void = Action::Void {
+        reason: "重复立案".into(),
+    };
+    assert_eq!(
+        go(step(r.id, operator.id, void, S::Handled)).await,
+        S::Rejected
+    );
+    let (_, step_due, c) = case(r.id).await;
+    assert!(c.voided_at.is_some());
+    assert_eq!(step_due, None);
+    let tasks = s.report_tasks(r.id).await.unwrap();
+    assert!(
+        tasks[0].done_at.is_some() && tasks[0].passed.is_none(),
+        "{tasks:?}"
+    );
+    let trail: Vec<String> = s
+        .case_events(r.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.action)
+        .collect();
+    assert_eq!(
+        trail,
+        [
+            "approve",
+            "dispatch",
+            "accept",
+            "request_extension",
+            "approve_extension",
+            "bounce",
+            "dispatch",
+            "redispatch",
+            "suspend",
+            "resume",
+            "handled",
+            "void"
+        ]
+    );
+
+    // 自处理: from 立案 to the leader's check, closed as fixed on the spot.
+    assert_eq!(
+        go(step(
+            on_spot.id,
+            operator.id,
+            Action::approve(),
+            S::PendingReview
+        ))
+        .await,
+        S::Handled
+    );
+    let pass = Action::Verify {
+        passed: true,
+        note: Some("照片可见已清理".into()),
+    };
+    assert_eq!(
+        go(step(on_spot.id, operator.id, pass, S::Handled)).await,
+        S::Closed
+    );
+    let (_, _, c) = case(on_spot.id).await;
+    assert_eq!((c.closure, c.department), (Some(Closure::OnSpot), None));
+    assert!(
+        s.report_tasks(on_spot.id).await.unwrap().is_empty(),
+        "no task for the inspector"
+    );
+
+    // 特殊结案.
+    assert_eq!(
+        go(step(
+            special.id,
+            operator.id,
+            Action::approve(),
+            S::PendingReview
+        ))
+        .await,
+        S::Registered
+    );
+    let close = Action::CloseSpecial {
+        reason: "已纳入改造工程".into(),
+    };
+    assert_eq!(
+        go(step(special.id, operator.id, close, S::Registered)).await,
+        S::Closed
+    );
+    let (_, _, c) = case(special.id).await;
+    assert_eq!(c.closure, Some(Closure::Special));
+    done(schema).await;
+}
+
 on_every_backend!(
     people_devices_and_sessions,
     a_push_is_applied_once_in_order_and_a_gap_writes_nothing,
@@ -1405,4 +1673,5 @@ on_every_backend!(
     the_evaluation_reads_the_periods_reports_and_the_cases_due_in_it,
     work_queues_filter_order_page_and_search,
     corrections_duplicate_warnings_and_merges_all_or_none,
+    the_loops_branches,
 );

@@ -236,6 +236,8 @@ test("a case goes round the loop: dispatched, handled, verification fails (返�
   assert.match(await page.textContent(".facts"), /环境卫生管理处/);
   await shot(page, "cases");
   await page.click("button:has-text('处置完成')");
+  await page.fill("article.report textarea[name=note]", "已清运垃圾");
+  await page.click("button:has-text('确定')");
   await page.waitForSelector(`article.report[data-report="${aIds[0]}"] .badge.state-handled`);
   A.sync();
   let tasks = A.json("tasks");
@@ -261,6 +263,8 @@ test("a case goes round the loop: dispatched, handled, verification fails (返�
 
   // Handled again; this time the verification passes and the case closes (结案).
   await page.click("button:has-text('处置完成')");
+  await page.fill("article.report textarea[name=note]", "已清运垃圾");
+  await page.click("button:has-text('确定')");
   await page.waitForSelector(`article.report[data-report="${aIds[0]}"] .badge.state-handled`);
   A.sync();
   tasks = A.json("tasks");

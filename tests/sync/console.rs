@@ -455,8 +455,14 @@ async fn a_case_goes_round_the_loop_with_deadlines_in_working_time(backend: Back
         due >= detail.events[1].at + chrono::Duration::hours(7),
         "{due}"
     );
-    op.done(id, CaseAction::Handled, CaseState::Dispatched)
-        .await;
+    op.done(
+        id,
+        CaseAction::Handled {
+            note: Some("已清运".into()),
+        },
+        CaseState::Dispatched,
+    )
+    .await;
 
     // The verification task reaches the inspector's device with the case.
     d.sync().await;
@@ -513,8 +519,14 @@ async fn a_case_goes_round_the_loop_with_deadlines_in_working_time(backend: Back
     );
 
     // Handled again; this time it passes and the case closes (结案).
-    op.done(id, CaseAction::Handled, CaseState::Dispatched)
-        .await;
+    op.done(
+        id,
+        CaseAction::Handled {
+            note: Some("已清运".into()),
+        },
+        CaseState::Dispatched,
+    )
+    .await;
     d.sync().await;
     let tasks = d.engine.tasks().unwrap();
     assert_eq!(tasks.len(), 1);

@@ -81,6 +81,49 @@ pub struct CaseInfo {
     /// How many times a verification failed and it went back (返工).
     pub reworks: u32,
     pub closed_at: Option<DateTime<Utc>>,
+    /// When the department accepted it (处理中).
+    #[serde(default)]
+    pub accepted_at: Option<DateTime<Utc>>,
+    /// When it was last marked handled (处置完成).
+    #[serde(default)]
+    pub handled_at: Option<DateTime<Utc>>,
+    /// How it was closed.
+    #[serde(default)]
+    pub closure: Option<Closure>,
+    /// While suspended (缓办): the state it left, since when and the day to resume by.
+    #[serde(default)]
+    pub suspension: Option<Suspension>,
+    /// The department's request for more time (延期) waiting for the centre.
+    #[serde(default)]
+    pub extension: Option<ExtensionRequest>,
+    /// When it was voided after 立案 (作废).
+    #[serde(default)]
+    pub voided_at: Option<DateTime<Utc>>,
+}
+
+/// A case suspended by the centre (缓办).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct Suspension {
+    /// The state it goes back to when resumed.
+    pub from: CaseState,
+    pub at: DateTime<Utc>,
+    /// The local day it is to be resumed by.
+    #[cfg_attr(feature = "ts", ts(type = "string"))]
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = Date))]
+    pub resume_on: chrono::NaiveDate,
+}
+
+/// A department's request for more working hours (延期申请) waiting for the centre.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct ExtensionRequest {
+    pub hours: u32,
+    pub reason: String,
+    pub requested_by: Option<UserId>,
+    pub requested_at: DateTime<Utc>,
 }
 
 /// A report with what the console shows around it.
@@ -107,6 +150,10 @@ pub struct ConsoleReport {
     /// What the device said of the place, when it differs from the centre's answer (the
     /// report's `cell` and `location_flags`).
     pub claim: Option<PlaceClaim>,
+    /// The deadline of the step it waits on now (受理, 核实, 派遣, 处置 or 核查), in working
+    /// time; none while it waits on no one at the centre.
+    #[serde(default)]
+    pub step_due_at: Option<DateTime<Utc>>,
 }
 
 /// What a device said of a report's place, kept beside the centre's answer when the two
@@ -172,6 +219,57 @@ pub struct CaseEvent {
 pub enum TaskKind {
     /// 核查: go back and check that the department fixed it.
     Verify,
+    /// 核实: go and check that a problem reported by the hotline or the public is real.
+    Check,
+}
+
+/// How a case was closed (结案类型), as the deployed platforms count them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub enum Closure {
+    /// 正常结案: verified fixed, handled within its deadline.
+    Normal,
+    /// 超期结案: verified fixed, but handled after its deadline.
+    Overdue,
+    /// 自处理结案: fixed on the spot by the inspector, checked by the team leader.
+    OnSpot,
+    /// 特殊结案: closed by the centre without the loop (no department can fix it, the
+    /// problem went away, a court order …), with a reason.
+    Special,
+}
+
+impl Closure {
+    /// The wire name, as stored in a text column.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Closure::Normal => "normal",
+            Closure::Overdue => "overdue",
+            Closure::OnSpot => "on_spot",
+            Closure::Special => "special",
+        }
+    }
+
+    /// Every closure type.
+    pub const ALL: [Closure; 4] = [
+        Closure::Normal,
+        Closure::Overdue,
+        Closure::OnSpot,
+        Closure::Special,
+    ];
+}
+
+impl std::str::FromStr for Closure {
+    type Err = crate::Error;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::ALL
+            .into_iter()
+            .find(|c| c.as_str() == s)
+            .ok_or_else(|| crate::Error::Unknown(format!("{s:?} is not a closure type")))
+    }
 }
 
 /// A task for an inspector. The device receives it in the change feed with the case it is
@@ -418,10 +516,48 @@ pub enum CaseAction {
     Reject { reason: String },
     /// Fold into another report of the same problem.
     Merge { into: ReportId },
-    /// 派遣, to a department.
+    /// 派遣, to a department; for a case a department already has, to another one (改派).
     Dispatch { department: String },
-    /// 处置完成: the department says it is done; a verification task goes to an inspector.
-    Handled,
+    /// 处置完成: the department (or the centre for it) says it is done, and what was done
+    /// (处置说明, required); a verification task goes to an inspector.
+    Handled {
+        #[serde(default)]
+        note: Option<String>,
+    },
+    /// The department takes the case on (处理中).
+    Accept,
+    /// 回退: not the department's; back to the centre, which dispatches it again.
+    Bounce { reason: String },
+    /// 延期申请: the department asks for more working hours (at most the rules' limit).
+    RequestExtension { hours: u32, reason: String },
+    /// The centre approves or refuses the department's extension request; approved, the
+    /// deadline moves on by the hours asked.
+    DecideExtension {
+        approve: bool,
+        #[serde(default)]
+        comment: Option<String>,
+    },
+    /// 缓办: the centre suspends the case until a local day; its clock stops.
+    Suspend {
+        reason: String,
+        #[cfg_attr(feature = "ts", ts(type = "string"))]
+        #[cfg_attr(feature = "openapi", schema(value_type = String, format = Date))]
+        until: chrono::NaiveDate,
+    },
+    /// The centre resumes a suspended case; its deadline moves on by the working time it
+    /// was stopped.
+    Resume,
+    /// 作废 after 立案, with a reason.
+    Void { reason: String },
+    /// 特殊结案: the centre closes the case without the loop, with a reason.
+    CloseSpecial { reason: String },
+    /// 核查 at the console, for a case fixed on the spot (自处理): the team leader checks
+    /// it from its photos.
+    Verify {
+        passed: bool,
+        #[serde(default)]
+        note: Option<String>,
+    },
 }
 
 impl CaseAction {

@@ -21,13 +21,17 @@ use crate::{CellCode, Report, ReportId, mutation::Version};
 /// The error code of the answer to a cursor the centre can no longer continue from.
 pub const RESYNC: &str = "resync";
 
-/// Where a report stands at the centre. The first two are intake; the rest follow the
-/// case-handling loop (发现 → 立案 → 派遣 → 处置 → 核查 → 结案).
+/// Where a report stands at the centre. The first three are intake; the rest follow the
+/// case-handling loop (发现 → 立案 → 派遣 → 处置 → 核查 → 结案) and its branches (回退,
+/// 延期, 缓办, 作废 after 立案, 特殊结案).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum CaseState {
+    /// A report from the hotline, the public or another port, waiting for an inspector of
+    /// its cell to check on site that the problem is real (待核实).
+    AwaitingCheck,
     /// The record is in; some photos are not yet.
     AwaitingPhotos,
     /// Complete, waiting for a team leader (待受理).
@@ -40,10 +44,14 @@ pub enum CaseState {
     Merged,
     /// Registered as a case (立案).
     Registered,
-    /// Dispatched to a department (派遣).
+    /// Dispatched to a department (派遣), which has not accepted it yet.
     Dispatched,
+    /// The department accepted it and is working on it (处理中).
+    InProgress,
     /// The department reports it handled (处置完成); verification pending (核查).
     Handled,
+    /// Suspended by the centre with a reason until a date (缓办); its clock stops.
+    Suspended,
     /// Verified and closed (结案).
     Closed,
 }
@@ -58,10 +66,20 @@ impl CaseState {
         )
     }
 
+    /// Whether nothing more can happen to it: 作废, merged, 结案.
+    #[must_use]
+    pub fn is_final(self) -> bool {
+        matches!(
+            self,
+            CaseState::Rejected | CaseState::Merged | CaseState::Closed
+        )
+    }
+
     /// The state's wire name, as stored in a text column.
     #[must_use]
     pub fn as_str(self) -> &'static str {
         match self {
+            CaseState::AwaitingCheck => "awaiting_check",
             CaseState::AwaitingPhotos => "awaiting_photos",
             CaseState::PendingReview => "pending_review",
             CaseState::Returned => "returned",
@@ -69,13 +87,16 @@ impl CaseState {
             CaseState::Merged => "merged",
             CaseState::Registered => "registered",
             CaseState::Dispatched => "dispatched",
+            CaseState::InProgress => "in_progress",
             CaseState::Handled => "handled",
+            CaseState::Suspended => "suspended",
             CaseState::Closed => "closed",
         }
     }
 
     /// Every state, in the order of the loop.
-    pub const ALL: [CaseState; 9] = [
+    pub const ALL: [CaseState; 12] = [
+        CaseState::AwaitingCheck,
         CaseState::AwaitingPhotos,
         CaseState::PendingReview,
         CaseState::Returned,
@@ -83,7 +104,9 @@ impl CaseState {
         CaseState::Merged,
         CaseState::Registered,
         CaseState::Dispatched,
+        CaseState::InProgress,
         CaseState::Handled,
+        CaseState::Suspended,
         CaseState::Closed,
     ];
 }

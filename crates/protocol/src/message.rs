@@ -191,11 +191,22 @@ pub const VALUE_WORDS: &[(&str, &str, &str)] = &[
     ("act", "mark_handled", "mark cases handled"),
     (
         "act",
+        "handle",
+        "accept, send back or ask more time for a department's cases",
+    ),
+    (
+        "act",
+        "supervise",
+        "void, suspend, resume or close cases, and decide extensions",
+    ),
+    (
+        "act",
         "oversee",
         "see devices, intake, conflicts and the evaluation",
     ),
     ("act", "resolve_conflict", "resolve conflicts"),
     ("act", "administer", "manage people and devices"),
+    ("state", "awaiting_check", "awaiting an on-site check"),
     ("state", "awaiting_photos", "awaiting photos"),
     ("state", "pending_review", "pending review"),
     ("state", "returned", "returned"),
@@ -203,7 +214,9 @@ pub const VALUE_WORDS: &[(&str, &str, &str)] = &[
     ("state", "merged", "merged"),
     ("state", "registered", "registered"),
     ("state", "dispatched", "dispatched"),
+    ("state", "in_progress", "being handled"),
     ("state", "handled", "handled"),
+    ("state", "suspended", "suspended"),
     ("state", "closed", "closed"),
     ("by", "cell", "cell"),
     ("by", "community", "community"),
@@ -224,6 +237,23 @@ pub const VALUE_WORDS: &[(&str, &str, &str)] = &[
     ("action", "resubmit", "sent again"),
     ("action", "photos_complete", "complete with its photos"),
     ("action", "photos_added", "given more photos"),
+    ("action", "redispatch", "dispatched to another department"),
+    ("action", "accept", "accepted"),
+    ("action", "bounce", "sent back to the centre"),
+    ("action", "request_extension", "given an extension request"),
+    ("action", "approve_extension", "given more time"),
+    ("action", "refuse_extension", "refused more time"),
+    ("action", "suspend", "suspended"),
+    ("action", "resume", "resumed"),
+    ("action", "void", "voided"),
+    ("action", "close_special", "closed by the centre"),
+    ("action", "check", "checked on site"),
+    ("action", "check_real", "confirmed on site"),
+    ("action", "check_false", "found not to be so on site"),
+    ("closure", "normal", "closed on time"),
+    ("closure", "overdue", "closed after its deadline"),
+    ("closure", "on_spot", "fixed on the spot by the inspector"),
+    ("closure", "special", "closed by the centre"),
     ("detected", "png", "a PNG image"),
     ("detected", "gif", "a GIF image"),
     ("detected", "riff", "a RIFF file (WebP or WAV)"),
@@ -345,6 +375,16 @@ catalogue! {
     DEPARTMENT_NEEDED = "case.department_needed" => "name the department to dispatch it to";
     TASK_NOT_OPEN = "case.task_not_open" => "task {task} is not open for report {report}";
     TASK_OTHERS = "case.task_others" => "task {task} was given to another inspector";
+    REASON_NEEDED = "case.reason_needed" => "say why: a case is {action} only with a reason";
+    HANDLING_NOTE_NEEDED = "case.handling_note_needed" => "say what was done (处置说明) before marking it handled";
+    SUSPEND_UNTIL = "case.suspend_until" => "a case is suspended until a later day than today ({today}), not {until}";
+    EXTENSION_OPEN = "case.extension_open" => "report {report} already has an extension request waiting for the centre";
+    EXTENSION_NONE = "case.extension_none" => "report {report} has no extension request waiting";
+    EXTENSION_HOURS = "case.extension_hours" => "an extension is from 1 to {max} working hours, not {hours}";
+    VERIFY_BY_TASK = "case.verify_by_task" => "report {report} was handled by a department: its inspector verifies it on site, from the tablet";
+    CHECK_BY_TASK = "case.check_by_task" => "report {report} is checked on site by the inspector of its cell, from the tablet";
+    SAME_DEPARTMENT = "case.same_department" => "report {report} is already with {department}; choose another department";
+    CHECK_FALSE = "note.check_false" => "checked on site and not found: {reason}";
     MERGED_INTO = "case.merged_into" => "merged into {into}";
     MERGED_INTO_REPORT = "case.merged_into_report" => "merged into the {category} report {reporter} made at {observed_at}, which the centre goes on with";
     MERGE_REFUSED = "case.merge_refused" => "nothing was merged: {reason}";

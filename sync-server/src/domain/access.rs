@@ -10,9 +10,12 @@
 //! - an inspector (网格员) works on a tablet: syncs, and holds a tablet; never the console;
 //! - a team leader (网格长) reviews, dispatches and marks handled the reports of their own
 //!   team's inspectors, and sees their team's devices, intake, conflicts and evaluation;
-//! - an operator (监督指挥中心) does all that for every team, and alone resolves conflicts;
+//! - an operator (监督指挥中心) does all that for every team, alone resolves conflicts, and
+//!   alone decides a case's course: 作废 after 立案, 缓办 and resuming, 特殊结案, and a
+//!   department's extension request (延期);
 //! - a department's clerk (处置部门) sees the cases dispatched to their department (with their
-//!   photos) and marks them handled (处置完成);
+//!   photos), accepts them (处理中), marks them handled (处置完成) with what was done, sends
+//!   back what is not theirs (回退) and asks for more time (延期);
 //! - an administrator manages people and devices (lists, revokes devices, disables and
 //!   enables people, sets passwords, reads the audit trail) and never sees or acts on cases.
 //!
@@ -95,6 +98,12 @@ pub enum Act {
     Dispatch,
     /// Marking a dispatched case handled (处置完成).
     MarkHandled,
+    /// A department's own steps on its cases: accept (处理中), send back (回退), ask for
+    /// more time (延期).
+    Handle,
+    /// The centre's decisions on a case's course: 作废 after 立案, 缓办 and resuming,
+    /// 特殊结案, deciding an extension.
+    Supervise,
     /// The intake board: devices, intake health, open conflicts, the evaluation.
     Oversee,
     /// Resolving a conflict between a device's edit and the centre's.
@@ -106,7 +115,7 @@ pub enum Act {
 
 impl Act {
     /// Every act, for tables and tests.
-    pub const ALL: [Act; 10] = [
+    pub const ALL: [Act; 12] = [
         Act::Sync,
         Act::HoldTablet,
         Act::UseConsole,
@@ -114,6 +123,8 @@ impl Act {
         Act::Review,
         Act::Dispatch,
         Act::MarkHandled,
+        Act::Handle,
+        Act::Supervise,
         Act::Oversee,
         Act::ResolveConflict,
         Act::Administer,
@@ -126,9 +137,18 @@ impl Act {
             CaseAction::Approve { .. }
             | CaseAction::Return { .. }
             | CaseAction::Reject { .. }
-            | CaseAction::Merge { .. } => Act::Review,
+            | CaseAction::Merge { .. }
+            | CaseAction::Verify { .. } => Act::Review,
             CaseAction::Dispatch { .. } => Act::Dispatch,
-            CaseAction::Handled => Act::MarkHandled,
+            CaseAction::Handled { .. } => Act::MarkHandled,
+            CaseAction::Accept
+            | CaseAction::Bounce { .. }
+            | CaseAction::RequestExtension { .. } => Act::Handle,
+            CaseAction::DecideExtension { .. }
+            | CaseAction::Suspend { .. }
+            | CaseAction::Resume
+            | CaseAction::Void { .. }
+            | CaseAction::CloseSpecial { .. } => Act::Supervise,
         }
     }
 
@@ -144,6 +164,8 @@ impl Act {
             Act::Review => "review",
             Act::Dispatch => "dispatch",
             Act::MarkHandled => "mark_handled",
+            Act::Handle => "handle",
+            Act::Supervise => "supervise",
             Act::Oversee => "oversee",
             Act::ResolveConflict => "resolve_conflict",
             Act::Administer => "administer",
@@ -236,6 +258,7 @@ pub fn reach(who: &Who<'_>, act: Act) -> Reach {
             | Act::Review
             | Act::Dispatch
             | Act::MarkHandled
+            | Act::Supervise
             | Act::Oversee
             | Act::ResolveConflict,
         )
@@ -244,7 +267,7 @@ pub fn reach(who: &Who<'_>, act: Act) -> Reach {
             Role::Leader,
             Act::SeeReports | Act::Review | Act::Dispatch | Act::MarkHandled | Act::Oversee,
         ) => team(),
-        (Role::Department, Act::SeeReports | Act::MarkHandled) => department(),
+        (Role::Department, Act::SeeReports | Act::MarkHandled | Act::Handle) => department(),
         _ => Reach::Nothing,
     }
 }
@@ -378,7 +401,10 @@ mod tests {
             }),
             Act::Dispatch
         );
-        assert_eq!(Act::of(&CaseAction::Handled), Act::MarkHandled);
+        assert_eq!(
+            Act::of(&CaseAction::Handled { note: None }),
+            Act::MarkHandled
+        );
     }
 
     #[test]

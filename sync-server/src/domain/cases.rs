@@ -1,29 +1,52 @@
-//! The case loop (发现 → 立案 → 派遣 → 处置 → 核查 → 结案) as a pure state machine: which
-//! action may follow which state, and what it leads to. Every change of a report's state,
-//! whoever makes it, goes through [`next`] and is written with a case event.
+//! The case loop (发现 → 立案 → 派遣 → 处置 → 核查 → 结案) and its branches as a pure state
+//! machine: which action may follow which state, and what it leads to. Every change of a
+//! report's state, whoever makes it, goes through [`next`] and is written with a case event.
 //!
+//! Intake:
+//! - `awaiting_check` (待核实): a report from the hotline, the public or another port waits
+//!   for an inspector of its cell to check on site (核实, a task on the tablet): found
+//!   real → `pending_review`; not found → `rejected`, with the inspector's words;
 //! - `awaiting_photos` → `pending_review` when the last photo arrives (`photos_complete`),
 //!   and back when a changed report lists a photo not yet held (`photos_added`);
-//! - `pending_review` → `registered` (approve, 立案), `returned` (return, with a comment),
-//!   `rejected` (reject, 作废, with a reason) or `merged` (into another report);
-//! - `returned` → `pending_review` when the inspector resubmits, or `rejected`/`merged`;
-//! - `registered` → `dispatched` (派遣, to a department) → `handled` (处置完成);
-//! - `handled` → `closed` (核查 passed, 结案) or back to `dispatched` (核查 failed, 返工).
+//! - `pending_review` (待受理) → `registered` (approve, 立案), `returned` (return, with a
+//!   comment), `rejected` (reject, 作废, with a reason) or `merged` (into another report);
+//! - `returned` → `pending_review` when the inspector resubmits, or `rejected`/`merged`.
+//!
+//! The case:
+//! - `registered` → `dispatched` (派遣, to a department, with its deadline in working time);
+//! - `dispatched` → `in_progress` when the department accepts it (处理中); either →
+//!   `handled` (处置完成, with the department's 处置说明), → `registered` when the department
+//!   sends it back as not theirs (回退, with a reason: the centre dispatches it again), or →
+//!   `dispatched` to another department (改派, `redispatch`);
+//! - while `dispatched` or `in_progress` the department may ask for more working hours
+//!   (延期): the centre approves (the deadline moves) or refuses (it does not); the state
+//!   stays;
+//! - `handled` → `closed` (核查 passed, 结案: 正常 or 超期 by the deadline) or back to
+//!   `dispatched` (核查 failed, 返工);
+//! - 自处理: a report the inspector fixed on the spot (`handled_on_spot`, with after-photos)
+//!   goes from 立案 straight to `handled`, without a department, and the team leader
+//!   verifies it from the photos at the console: passed → `closed` (自处理结案), failed →
+//!   `registered`, to be dispatched like any case;
+//! - the centre may suspend a case (缓办: `registered`, `dispatched` or `in_progress` →
+//!   `suspended`, with a reason and a day to resume by; its clock stops) and resume it
+//!   (back to the state it left, its deadline moved by the working time it was stopped);
+//!   void it (作废 after 立案, with a reason: → `rejected`); or close it without the loop
+//!   (特殊结案, with a reason: → `closed`).
 //!
 //! `rejected` (作废), `merged` and `closed` (结案) are final.
 //!
 //! A step is applied in one transaction: the store locks the report and loads a
 //! [`StepSnapshot`], [`plan_step`] decides everything the step writes ([`StepWrites`]: the
 //! state, the case event, a case number to take, a dispatch with its deadline, tasks to open
-//! or close, a leader's correction, the feed rows to touch), and the store writes exactly
-//! that.
+//! or close, a leader's correction, an extension, the deadline of the step it now waits on,
+//! the feed rows to touch), and the store writes exactly that.
 //!
 //! A registration may carry the leader's correction of the report
 //! ([`super::corrections`]), and is refused while the report is likely a duplicate of
 //! another one still standing, unless the leader saw that ([`super::duplicates::warning`]).
 
-use chrono::{DateTime, Utc};
-use gridwalk_protocol::console::Correction;
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use gridwalk_protocol::console::{Closure, Correction};
 use gridwalk_protocol::message::{Message, msg};
 use gridwalk_protocol::{CaseState, DeviceId, PhotoRef, Report, ReportId, TaskId, UserId, Version};
 
@@ -39,6 +62,9 @@ pub enum Action {
     PhotosComplete,
     /// A changed report lists a photo the centre does not hold yet.
     PhotosAdded,
+    /// An inspector checked a hotline or public report on site (核实): `real` or not. From
+    /// the tablet, as a task.
+    Check { real: bool },
     /// A team leader accepts it as a case (立案).
     Approve(Approval),
     /// A team leader sends it back to the inspector to change.
@@ -49,13 +75,35 @@ pub enum Action {
     Reject { reason: String },
     /// A team leader folds it into another report of the same problem.
     Merge { into: ReportId },
-    /// The case goes to a department to handle (派遣).
+    /// The case goes to a department to handle (派遣); from a department that has it, to
+    /// another one (改派).
     Dispatch { department: String },
-    /// The department says it is handled (处置完成); an inspector verifies next.
-    Handled,
-    /// The inspector's verification (核查): passed closes the case, failed sends it back
-    /// to the department (返工).
-    Verify { passed: bool },
+    /// The department takes the case on (处理中).
+    Accept,
+    /// The department says it is handled (处置完成), with what it did; an inspector
+    /// verifies next.
+    Handled { note: Option<String> },
+    /// The department sends the case back: not theirs (回退).
+    Bounce { reason: String },
+    /// The department asks for more working hours (延期申请).
+    RequestExtension { hours: u32, reason: String },
+    /// The centre decides the open extension request.
+    DecideExtension {
+        approve: bool,
+        comment: Option<String>,
+    },
+    /// The centre suspends the case until a local day (缓办).
+    Suspend { reason: String, until: NaiveDate },
+    /// The centre resumes a suspended case.
+    Resume,
+    /// The centre voids a case (作废 after 立案).
+    Void { reason: String },
+    /// The centre closes a case without the loop (特殊结案).
+    CloseSpecial { reason: String },
+    /// The verification (核查): passed closes the case, failed sends it back to the
+    /// department (返工). From the tablet as a task; at the console for a case fixed on
+    /// the spot (自处理), which has no department, with the leader's note.
+    Verify { passed: bool, note: Option<String> },
 }
 
 /// How a report is registered: with the leader's correction, if any, and whether they
@@ -79,55 +127,105 @@ impl Action {
         match self {
             Action::PhotosComplete => "photos_complete",
             Action::PhotosAdded => "photos_added",
+            Action::Check { real: true } => "check_real",
+            Action::Check { real: false } => "check_false",
             Action::Approve(_) => "approve",
             Action::Return { .. } => "return",
             Action::Resubmit => "resubmit",
             Action::Reject { .. } => "reject",
             Action::Merge { .. } => "merge",
             Action::Dispatch { .. } => "dispatch",
-            Action::Handled => "handled",
-            Action::Verify { passed: true } => "verify_pass",
-            Action::Verify { passed: false } => "verify_fail",
+            Action::Accept => "accept",
+            Action::Handled { .. } => "handled",
+            Action::Bounce { .. } => "bounce",
+            Action::RequestExtension { .. } => "request_extension",
+            Action::DecideExtension { approve: true, .. } => "approve_extension",
+            Action::DecideExtension { approve: false, .. } => "refuse_extension",
+            Action::Suspend { .. } => "suspend",
+            Action::Resume => "resume",
+            Action::Void { .. } => "void",
+            Action::CloseSpecial { .. } => "close_special",
+            Action::Verify { passed: true, .. } => "verify_pass",
+            Action::Verify { passed: false, .. } => "verify_fail",
+        }
+    }
+
+    /// The words the action needs, if it needs some: they must not be blank.
+    fn words(&self) -> Option<&str> {
+        match self {
+            Action::Return { comment } => Some(comment),
+            Action::Reject { reason }
+            | Action::Bounce { reason }
+            | Action::RequestExtension { reason, .. }
+            | Action::Suspend { reason, .. }
+            | Action::Void { reason }
+            | Action::CloseSpecial { reason } => Some(reason),
+            Action::Dispatch { department } => Some(department),
+            _ => None,
         }
     }
 }
 
 /// The state `action` leads to from `state` for report `id`, or why it cannot be done, in
-/// words for the person who tried.
+/// words for the person who tried. Two steps depend on more than the state, and
+/// [`plan_step`] settles them: registering a report fixed on the spot leads to `handled`,
+/// and a failed verification of one to `registered`; resuming returns to the state the
+/// case was suspended from.
 pub fn next(id: ReportId, state: CaseState, action: &Action) -> Result<CaseState, Message> {
     use Action as A;
     use CaseState as S;
-    let blank = |s: &str| s.trim().is_empty();
-    match action {
-        A::Return { comment } if blank(comment) => {
-            return Err(msg!(RETURN_NEEDS_COMMENT));
-        }
-        A::Reject { reason } if blank(reason) => {
-            return Err(msg!(REJECT_NEEDS_REASON));
-        }
-        A::Dispatch { department } if blank(department) => {
-            return Err(msg!(DEPARTMENT_NEEDED));
-        }
-        A::Merge { into } if *into == id => {
-            return Err(msg!(MERGE_SELF));
-        }
-        _ => {}
+    if action.words().is_some_and(|w| w.trim().is_empty()) {
+        return Err(match action {
+            A::Return { .. } => msg!(RETURN_NEEDS_COMMENT),
+            A::Reject { .. } => msg!(REJECT_NEEDS_REASON),
+            A::Dispatch { .. } => msg!(DEPARTMENT_NEEDED),
+            _ => msg!(REASON_NEEDED, action = action.name()),
+        });
+    }
+    if let A::Merge { into } = action
+        && *into == id
+    {
+        return Err(msg!(MERGE_SELF));
     }
     let to = match (state, action) {
+        (S::AwaitingCheck, A::Check { real: true }) => S::PendingReview,
+        (S::AwaitingCheck, A::Check { real: false }) => S::Rejected,
         (S::AwaitingPhotos, A::PhotosComplete) => S::PendingReview,
         (S::PendingReview, A::PhotosAdded) => S::AwaitingPhotos,
         (S::AwaitingPhotos, A::Approve(_)) => {
             return Err(msg!(PHOTOS_ARRIVING));
         }
         (S::AwaitingPhotos | S::PendingReview, A::Return { .. }) => S::Returned,
-        (S::AwaitingPhotos | S::PendingReview | S::Returned, A::Reject { .. }) => S::Rejected,
-        (S::AwaitingPhotos | S::PendingReview | S::Returned, A::Merge { .. }) => S::Merged,
+        (
+            S::AwaitingCheck | S::AwaitingPhotos | S::PendingReview | S::Returned,
+            A::Reject { .. },
+        ) => S::Rejected,
+        (
+            S::AwaitingCheck | S::AwaitingPhotos | S::PendingReview | S::Returned,
+            A::Merge { .. },
+        ) => S::Merged,
         (S::PendingReview, A::Approve(_)) => S::Registered,
         (S::Returned, A::Resubmit) => S::PendingReview,
-        (S::Registered, A::Dispatch { .. }) => S::Dispatched,
-        (S::Dispatched, A::Handled) => S::Handled,
-        (S::Handled, A::Verify { passed: true }) => S::Closed,
-        (S::Handled, A::Verify { passed: false }) => S::Dispatched,
+        (S::Registered | S::Dispatched | S::InProgress, A::Dispatch { .. }) => S::Dispatched,
+        (S::Dispatched, A::Accept) => S::InProgress,
+        (S::Dispatched | S::InProgress, A::Handled { .. }) => S::Handled,
+        (S::Dispatched | S::InProgress, A::Bounce { .. }) => S::Registered,
+        (S::Dispatched | S::InProgress, A::RequestExtension { .. } | A::DecideExtension { .. }) => {
+            state
+        }
+        (S::Registered | S::Dispatched | S::InProgress, A::Suspend { .. }) => S::Suspended,
+        // The state it goes back to is the case's own (plan_step).
+        (S::Suspended, A::Resume) => S::Registered,
+        (
+            S::Registered | S::Dispatched | S::InProgress | S::Handled | S::Suspended,
+            A::Void { .. },
+        ) => S::Rejected,
+        (
+            S::Registered | S::Dispatched | S::InProgress | S::Handled | S::Suspended,
+            A::CloseSpecial { .. },
+        ) => S::Closed,
+        (S::Handled, A::Verify { passed: true, .. }) => S::Closed,
+        (S::Handled, A::Verify { passed: false, .. }) => S::Dispatched,
         (S::Rejected | S::Merged | S::Closed, _) => {
             return Err(msg!(CASE_FINISHED, report = id, state = state.as_str()));
         }
@@ -225,6 +323,24 @@ pub struct StepSnapshot {
     pub merge_target: Option<MergeTarget>,
     /// The report's open tasks: (task, assignee).
     pub open_tasks: Vec<(TaskId, UserId)>,
+    /// The case, once registered.
+    pub case: Option<HeldCase>,
+}
+
+/// What a step needs to know of a registered case.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct HeldCase {
+    /// The department it is dispatched to (none before 派遣, after 回退, or when it was
+    /// fixed on the spot).
+    pub department: Option<String>,
+    /// The handling deadline in force.
+    pub due_at: Option<DateTime<Utc>>,
+    /// When it was last marked handled (处置完成).
+    pub handled_at: Option<DateTime<Utc>>,
+    /// While suspended (缓办): the state it left and when.
+    pub suspended: Option<(CaseState, DateTime<Utc>)>,
+    /// The department's extension request waiting for the centre: working hours asked.
+    pub extension_hours: Option<u32>,
 }
 
 /// A case event to write: one step of the audit trail.
@@ -262,15 +378,40 @@ pub struct ClosedTasks {
 /// What a step does to the case row.
 #[derive(Debug, Clone, PartialEq)]
 pub enum CaseChange {
-    /// Dispatched to a department, to be handled by `due_at`.
+    /// Dispatched to a department (or to another one: 改派), to be handled by `due_at`.
     Dispatch {
         department: String,
         due_at: DateTime<Utc>,
     },
-    /// Verified: closed.
-    Close { at: DateTime<Utc> },
+    /// The department accepted it (处理中).
+    Accept { at: DateTime<Utc> },
+    /// The department says it is handled, at `at`.
+    Handled { at: DateTime<Utc> },
+    /// Sent back by its department (回退): no department, no deadline, until dispatched
+    /// again; an extension request still waiting goes with it.
+    Undispatch,
+    /// Closed (结案), and how.
+    Close { at: DateTime<Utc>, closure: Closure },
     /// Verification failed: back to the department by a new deadline.
     Rework { due_at: DateTime<Utc> },
+    /// Suspended (缓办) from `from` until the local day `until`.
+    Suspend {
+        from: CaseState,
+        at: DateTime<Utc>,
+        until: NaiveDate,
+    },
+    /// Resumed, with the handling deadline moved on (if it had one).
+    Resume { due_at: Option<DateTime<Utc>> },
+    /// The department asks for `hours` more working hours.
+    RequestExtension { hours: u32, reason: String },
+    /// The centre decided the waiting request; approved, the deadline is `due_at` now.
+    DecideExtension {
+        approved: bool,
+        comment: Option<String>,
+        due_at: Option<DateTime<Utc>>,
+    },
+    /// Voided after 立案 (作废).
+    Void { at: DateTime<Utc> },
 }
 
 /// Everything a step writes, in one transaction.
@@ -289,6 +430,12 @@ pub struct StepWrites {
     pub close_tasks: Option<ClosedTasks>,
     /// After-photos of a device's verification, listed so their bytes can follow.
     pub task_photos: Vec<(TaskId, PhotoRef)>,
+    /// Close the report's open tasks as cancelled: the case left the loop (作废,
+    /// 特殊结案) while an inspector still had one.
+    pub cancel_tasks: bool,
+    /// The deadline of the step the report waits on now (受理, 核实, 派遣, 处置 or 核查);
+    /// none while it waits on no one at the centre.
+    pub step_due: Option<DateTime<Utc>>,
     pub event: NewEvent,
     pub touches: Vec<Touch>,
 }
@@ -317,20 +464,30 @@ pub enum Stepped {
 /// case rules of `reference` (and a correction checked against its code tables).
 #[must_use]
 pub fn plan_step(req: &StepRequest, snap: &StepSnapshot, reference: &Reference) -> StepPlan {
+    match plan(req, snap, reference) {
+        Ok(w) => StepPlan::Write(Box::new(w)),
+        Err(why) => StepPlan::Refused(why),
+    }
+}
+
+fn plan(
+    req: &StepRequest,
+    snap: &StepSnapshot,
+    reference: &Reference,
+) -> Result<StepWrites, Message> {
     let id = req.report;
     let Some(rules) = reference.rules.as_ref() else {
-        return StepPlan::Refused(msg!(RULES_NOT_LOADED));
+        return Err(msg!(RULES_NOT_LOADED));
     };
     if snap.deleted {
-        return StepPlan::Refused(msg!(CASE_REMOVED, report = id));
+        return Err(msg!(CASE_REMOVED, report = id));
     }
     if let Some(refusal) = check_seen(id, req.seen, snap.state) {
-        return StepPlan::Refused(refusal);
+        return Err(refusal);
     }
-    let to = match next(id, snap.state, &req.action) {
-        Ok(to) => to,
-        Err(why) => return StepPlan::Refused(why),
-    };
+    let mut to = next(id, snap.state, &req.action)?;
+    let case = snap.case.clone().unwrap_or_default();
+    let on_spot = case.department.is_none();
     let reporter = snap.record.reporter;
     let mut w = StepWrites {
         to,
@@ -342,6 +499,8 @@ pub fn plan_step(req: &StepRequest, snap: &StepSnapshot, reference: &Reference) 
         open_task: None,
         close_tasks: None,
         task_photos: Vec::new(),
+        cancel_tasks: false,
+        step_due: None,
         event: NewEvent {
             action: req.action.name(),
             from: snap.state,
@@ -353,6 +512,7 @@ pub fn plan_step(req: &StepRequest, snap: &StepSnapshot, reference: &Reference) 
         },
         touches: vec![Touch::report(id, reporter)],
     };
+    let words = |s: &str| Some(s.trim().to_owned());
     match &req.action {
         Action::Approve(approval) => {
             let tables = |r: &Report| reference.table(&r.code_table_version);
@@ -368,30 +528,32 @@ pub fn plan_step(req: &StepRequest, snap: &StepSnapshot, reference: &Reference) 
             } else if let Some(warning) =
                 duplicates::warning(&snap.record, snap.duplicate_of, &snap.linked, tables)
             {
-                return StepPlan::Refused(warning);
+                return Err(warning);
             }
             if let Some(c) = &approval.correct {
                 let table = reference.table(&snap.record.code_table_version);
-                match corrections::correct(&snap.record, snap.version, c, table, req.at) {
-                    Err(why) => return StepPlan::Refused(why),
-                    Ok(Some(done)) => {
-                        w.note = Some(done.note.to_json());
-                        w.correction = Some(done);
-                    }
-                    Ok(None) => {}
+                if let Some(done) =
+                    corrections::correct(&snap.record, snap.version, c, table, req.at)?
+                {
+                    w.note = Some(done.note.to_json());
+                    w.correction = Some(done);
                 }
             }
             w.register_day = Some(rules.case_day(req.at));
+            // 自处理: fixed on the spot, so nothing to dispatch; the leader verifies it
+            // from its photos.
+            if snap.record.handled_on_spot {
+                to = CaseState::Handled;
+                w.case = Some(CaseChange::Handled { at: req.at });
+            }
         }
-        Action::Return { comment: words } | Action::Reject { reason: words } => {
-            w.note = Some(words.trim().to_owned());
+        Action::Return { comment: text } | Action::Reject { reason: text } => {
+            w.note = words(text);
             w.event.text.clone_from(&w.note);
         }
         Action::Merge { into } => {
             let target = snap.merge_target.as_ref().map(|t| (t.state, t.deleted));
-            if let Err(why) = merge_target(*into, target) {
-                return StepPlan::Refused(why);
-            }
+            merge_target(*into, target)?;
             // The inspector's tablet knows only its own reports: the target is named by its
             // case number, or by what it is, who made it and when.
             let note = match &snap.merge_target {
@@ -415,15 +577,25 @@ pub fn plan_step(req: &StepRequest, snap: &StepSnapshot, reference: &Reference) 
             w.event.text = Some(into.to_string());
         }
         Action::Dispatch { department } => {
+            let department = department.trim();
+            if snap.state != CaseState::Registered {
+                if case.department.as_deref() == Some(department) {
+                    return Err(msg!(SAME_DEPARTMENT, report = id, department = department));
+                }
+                w.event.action = "redispatch";
+            }
             let due_at = rules.handling_due(&snap.record, req.at);
             w.case = Some(CaseChange::Dispatch {
-                department: department.trim().to_owned(),
+                department: department.to_owned(),
                 due_at,
             });
-            w.event.text = Some(department.trim().to_owned());
+            w.event.text = Some(department.to_owned());
             w.event.due_at = Some(due_at);
         }
-        Action::Handled => {
+        Action::Accept => w.case = Some(CaseChange::Accept { at: req.at }),
+        Action::Handled { note } => {
+            w.event.text = note.as_deref().and_then(words).filter(|n| !n.is_empty());
+            w.case = Some(CaseChange::Handled { at: req.at });
             let due_at = rules.verify_due(req.at);
             let task = TaskId::new();
             w.open_task = Some(NewTask {
@@ -434,44 +606,180 @@ pub fn plan_step(req: &StepRequest, snap: &StepSnapshot, reference: &Reference) 
             w.touches.push(Touch::task(task, reporter));
             w.event.due_at = Some(due_at);
         }
-        Action::Verify { passed } => {
-            if let Some(done) = &req.task {
-                let Some((_, assignee)) = snap.open_tasks.iter().find(|(t, _)| *t == done.id)
-                else {
-                    return StepPlan::Refused(msg!(TASK_NOT_OPEN, task = done.id, report = id));
-                };
-                if req.by.user != Some(*assignee) {
-                    return StepPlan::Refused(msg!(TASK_OTHERS, task = done.id));
-                }
-                w.task_photos = done.photos.iter().map(|p| (done.id, p.clone())).collect();
+        Action::Bounce { reason } => {
+            w.event.text = words(reason);
+            w.case = Some(CaseChange::Undispatch);
+        }
+        Action::RequestExtension { hours, reason } => {
+            let max = rules.max_extension.num_hours();
+            if *hours == 0 || i64::from(*hours) > max {
+                return Err(msg!(EXTENSION_HOURS, max = max, hours = hours));
             }
-            w.close_tasks = Some(ClosedTasks {
-                passed: *passed,
-                note: req.task.as_ref().and_then(|t| t.note.clone()),
-                photos: req
-                    .task
-                    .as_ref()
-                    .map(|t| t.photos.clone())
-                    .unwrap_or_default(),
-                by_device: req.by.device,
+            if case.extension_hours.is_some() {
+                return Err(msg!(EXTENSION_OPEN, report = id));
+            }
+            w.event.text = words(reason);
+            w.case = Some(CaseChange::RequestExtension {
+                hours: *hours,
+                reason: reason.trim().to_owned(),
             });
-            w.touches.extend(
-                snap.open_tasks
-                    .iter()
-                    .map(|(task, assignee)| Touch::task(*task, *assignee)),
-            );
+        }
+        Action::DecideExtension { approve, comment } => {
+            let Some(hours) = case.extension_hours else {
+                return Err(msg!(EXTENSION_NONE, report = id));
+            };
+            let comment = comment.as_deref().and_then(words).filter(|c| !c.is_empty());
+            let due_at = match (approve, case.due_at) {
+                (true, Some(due)) => Some(rules.extended(due, Duration::hours(i64::from(hours)))),
+                _ => None,
+            };
+            w.event.text.clone_from(&comment);
+            w.event.due_at = due_at;
+            w.case = Some(CaseChange::DecideExtension {
+                approved: *approve,
+                comment,
+                due_at,
+            });
+        }
+        Action::Suspend { reason, until } => {
+            let today = rules.calendar.local_date(req.at);
+            if *until <= today {
+                return Err(msg!(SUSPEND_UNTIL, today = today, until = until));
+            }
+            w.event.text = words(reason);
+            w.case = Some(CaseChange::Suspend {
+                from: snap.state,
+                at: req.at,
+                until: *until,
+            });
+        }
+        Action::Resume => {
+            let Some((from, at)) = case.suspended else {
+                // A suspended case always says what it left; the state machine let the
+                // step through, so this is a store out of step with itself.
+                return Err(msg!(
+                    CASE_OUT_OF_TURN,
+                    report = id,
+                    state = snap.state.as_str(),
+                    action = "resume"
+                ));
+            };
+            to = from;
+            let due_at = case.due_at.map(|d| rules.resumed(d, at, req.at));
+            w.event.due_at = due_at;
+            w.case = Some(CaseChange::Resume { due_at });
+        }
+        Action::Void { reason } => {
+            w.note = words(reason);
+            w.event.text.clone_from(&w.note);
+            w.cancel_tasks = true;
+            w.case = Some(CaseChange::Void { at: req.at });
+        }
+        Action::CloseSpecial { reason } => {
+            w.event.text = words(reason);
+            w.cancel_tasks = true;
+            w.case = Some(CaseChange::Close {
+                at: req.at,
+                closure: Closure::Special,
+            });
+        }
+        Action::Check { real } => {
+            let Some(done) = &req.task else {
+                return Err(msg!(CHECK_BY_TASK, report = id));
+            };
+            close_task(req, snap, &mut w, *real, done)?;
+            if !*real {
+                let why = done.note.clone().unwrap_or_default();
+                w.note = Some(msg!(CHECK_FALSE, reason = why).to_json());
+            }
+        }
+        Action::Verify { passed, note } => {
+            w.event.text = note.as_deref().and_then(words).filter(|n| !n.is_empty());
+            match &req.task {
+                Some(done) => close_task(req, snap, &mut w, *passed, done)?,
+                // At the console only a case fixed on the spot: a dispatched one is the
+                // inspector's to check on site.
+                None if !on_spot => return Err(msg!(VERIFY_BY_TASK, report = id)),
+                None => {}
+            }
             if *passed {
-                w.case = Some(CaseChange::Close { at: req.at });
+                let closure = match (on_spot, case.handled_at, case.due_at) {
+                    (true, _, _) => Closure::OnSpot,
+                    (false, Some(handled), Some(due)) if handled > due => Closure::Overdue,
+                    _ => Closure::Normal,
+                };
+                w.case = Some(CaseChange::Close {
+                    at: req.at,
+                    closure,
+                });
+            } else if on_spot {
+                // The spot fix did not hold: a case like any other, to dispatch.
+                to = CaseState::Registered;
             } else {
                 let due_at = rules.handling_due(&snap.record, req.at);
                 w.case = Some(CaseChange::Rework { due_at });
                 w.event.due_at = Some(due_at);
             }
-            w.event.text = req.task.as_ref().and_then(|t| t.note.clone());
+            if w.event.text.is_none() {
+                w.event.text = req.task.as_ref().and_then(|t| t.note.clone());
+            }
         }
         Action::PhotosComplete | Action::PhotosAdded | Action::Resubmit => {}
     }
-    StepPlan::Write(Box::new(w))
+    if w.cancel_tasks {
+        w.touches.extend(
+            snap.open_tasks
+                .iter()
+                .map(|(task, assignee)| Touch::task(*task, *assignee)),
+        );
+    }
+    w.to = to;
+    w.event.to = to;
+    let handling_due = match &w.case {
+        Some(
+            CaseChange::Dispatch { due_at, .. }
+            | CaseChange::Rework { due_at }
+            | CaseChange::DecideExtension {
+                due_at: Some(due_at),
+                ..
+            },
+        ) => Some(*due_at),
+        Some(CaseChange::Resume { due_at }) => *due_at,
+        _ => case.due_at,
+    };
+    w.step_due = rules.step_due(to, req.at, handling_due);
+    Ok(w)
+}
+
+/// Closes the inspector's task a device's step answers (核查 or 核实): it must be open on
+/// this report and theirs; its note and photos go with it.
+fn close_task(
+    req: &StepRequest,
+    snap: &StepSnapshot,
+    w: &mut StepWrites,
+    passed: bool,
+    done: &TaskDone,
+) -> Result<(), Message> {
+    let Some((_, assignee)) = snap.open_tasks.iter().find(|(t, _)| *t == done.id) else {
+        return Err(msg!(TASK_NOT_OPEN, task = done.id, report = req.report));
+    };
+    if req.by.user != Some(*assignee) {
+        return Err(msg!(TASK_OTHERS, task = done.id));
+    }
+    w.task_photos = done.photos.iter().map(|p| (done.id, p.clone())).collect();
+    w.close_tasks = Some(ClosedTasks {
+        passed,
+        note: done.note.clone(),
+        photos: done.photos.clone(),
+        by_device: req.by.device,
+    });
+    w.touches.extend(
+        snap.open_tasks
+            .iter()
+            .map(|(task, assignee)| Touch::task(*task, *assignee)),
+    );
+    w.event.text.clone_from(&done.note);
+    Ok(())
 }
 
 #[cfg(test)]
@@ -502,10 +810,22 @@ mod tests {
                 },
                 S::Dispatched,
             ),
-            (Action::Handled, S::Handled),
-            (Action::Verify { passed: false }, S::Dispatched),
-            (Action::Handled, S::Handled),
-            (Action::Verify { passed: true }, S::Closed),
+            (Action::Handled { note: None }, S::Handled),
+            (
+                Action::Verify {
+                    passed: false,
+                    note: None,
+                },
+                S::Dispatched,
+            ),
+            (Action::Handled { note: None }, S::Handled),
+            (
+                Action::Verify {
+                    passed: true,
+                    note: None,
+                },
+                S::Closed,
+            ),
         ] {
             s = go(s, action.clone()).unwrap_or_else(|e| panic!("{action:?}: {e}"));
             assert_eq!(s, expect, "{action:?}");
@@ -518,8 +838,11 @@ mod tests {
             for a in [
                 Action::approve(),
                 Action::Resubmit,
-                Action::Handled,
-                Action::Verify { passed: true },
+                Action::Handled { note: None },
+                Action::Verify {
+                    passed: true,
+                    note: None,
+                },
             ] {
                 let e = go(s, a).expect_err("final");
                 assert!(e.contains("nothing more can be done"), "{e}");
@@ -531,7 +854,7 @@ mod tests {
     fn out_of_turn_actions_are_refused_in_words() {
         let e = go(S::AwaitingPhotos, Action::approve()).expect_err("photos first");
         assert!(e.contains("photos are still arriving"), "{e}");
-        let e = go(S::PendingReview, Action::Handled).expect_err("not dispatched");
+        let e = go(S::PendingReview, Action::Handled { note: None }).expect_err("not dispatched");
         assert!(
             e.contains("is pending review; it cannot be marked handled now"),
             "{e}"
@@ -544,7 +867,16 @@ mod tests {
         )
         .expect_err("a case");
         assert!(e.contains("cannot be returned now"), "{e}");
-        assert!(go(S::Dispatched, Action::Verify { passed: true }).is_err());
+        assert!(
+            go(
+                S::Dispatched,
+                Action::Verify {
+                    passed: true,
+                    note: None
+                }
+            )
+            .is_err()
+        );
     }
 
     #[test]
@@ -601,23 +933,44 @@ mod tests {
             Action::Dispatch {
                 department: "SZ".into(),
             },
-            Action::Handled,
-            Action::Verify { passed: true },
-            Action::Verify { passed: false },
+            Action::Handled { note: None },
+            Action::Verify {
+                passed: true,
+                note: None,
+            },
+            Action::Verify {
+                passed: false,
+                note: None,
+            },
+            Action::Check { real: true },
+            Action::Check { real: false },
+            Action::Accept,
+            Action::Bounce {
+                reason: "非本单位职责".into(),
+            },
+            Action::RequestExtension {
+                hours: 7,
+                reason: "需采购井盖".into(),
+            },
+            Action::DecideExtension {
+                approve: true,
+                comment: None,
+            },
+            Action::Suspend {
+                reason: "待规划批复".into(),
+                until: NaiveDate::from_ymd_opt(2026, 12, 10).expect("day"),
+            },
+            Action::Resume,
+            Action::Void {
+                reason: "重复立案".into(),
+            },
+            Action::CloseSpecial {
+                reason: "已纳入改造工程".into(),
+            },
         ]
     }
 
-    const STATES: [CaseState; 9] = [
-        S::AwaitingPhotos,
-        S::PendingReview,
-        S::Returned,
-        S::Rejected,
-        S::Merged,
-        S::Registered,
-        S::Dispatched,
-        S::Handled,
-        S::Closed,
-    ];
+    const STATES: [CaseState; 12] = CaseState::ALL;
 
     /// The whole table, as the module doc states it.
     fn allowed(state: CaseState, action: &Action) -> Option<CaseState> {
@@ -627,17 +980,42 @@ mod tests {
             (S::PendingReview, A::PhotosAdded) => Some(S::AwaitingPhotos),
             (S::PendingReview, A::Approve(_)) => Some(S::Registered),
             (S::AwaitingPhotos | S::PendingReview, A::Return { .. }) => Some(S::Returned),
-            (S::AwaitingPhotos | S::PendingReview | S::Returned, A::Reject { .. }) => {
-                Some(S::Rejected)
-            }
-            (S::AwaitingPhotos | S::PendingReview | S::Returned, A::Merge { .. }) => {
-                Some(S::Merged)
+            (
+                S::AwaitingCheck | S::AwaitingPhotos | S::PendingReview | S::Returned,
+                A::Reject { .. },
+            ) => Some(S::Rejected),
+            (
+                S::AwaitingCheck | S::AwaitingPhotos | S::PendingReview | S::Returned,
+                A::Merge { .. },
+            ) => Some(S::Merged),
+            (S::AwaitingCheck, A::Check { real }) => {
+                Some(if *real { S::PendingReview } else { S::Rejected })
             }
             (S::Returned, A::Resubmit) => Some(S::PendingReview),
-            (S::Registered, A::Dispatch { .. }) => Some(S::Dispatched),
-            (S::Dispatched, A::Handled) => Some(S::Handled),
-            (S::Handled, A::Verify { passed: true }) => Some(S::Closed),
-            (S::Handled, A::Verify { passed: false }) => Some(S::Dispatched),
+            (S::Registered | S::Dispatched | S::InProgress, A::Dispatch { .. }) => {
+                Some(S::Dispatched)
+            }
+            (S::Dispatched, A::Accept) => Some(S::InProgress),
+            (S::Dispatched | S::InProgress, A::Handled { .. }) => Some(S::Handled),
+            (S::Dispatched | S::InProgress, A::Bounce { .. }) => Some(S::Registered),
+            (
+                S::Dispatched | S::InProgress,
+                A::RequestExtension { .. } | A::DecideExtension { .. },
+            ) => Some(state),
+            (S::Registered | S::Dispatched | S::InProgress, A::Suspend { .. }) => {
+                Some(S::Suspended)
+            }
+            (S::Suspended, A::Resume) => Some(S::Registered),
+            (
+                S::Registered | S::Dispatched | S::InProgress | S::Handled | S::Suspended,
+                A::Void { .. },
+            ) => Some(S::Rejected),
+            (
+                S::Registered | S::Dispatched | S::InProgress | S::Handled | S::Suspended,
+                A::CloseSpecial { .. },
+            ) => Some(S::Closed),
+            (S::Handled, A::Verify { passed: true, .. }) => Some(S::Closed),
+            (S::Handled, A::Verify { passed: false, .. }) => Some(S::Dispatched),
             _ => None,
         }
     }
@@ -688,6 +1066,7 @@ mod tests {
             case_no: None,
             merge_target: None,
             open_tasks: vec![],
+            case: None,
         }
     }
 
@@ -766,7 +1145,7 @@ mod tests {
 
         let dispatched = snapshot(S::Dispatched);
         let handled = writes(plan_step(
-            &request(Action::Handled, S::Dispatched),
+            &request(Action::Handled { note: None }, S::Dispatched),
             &dispatched,
             &reference,
         ));
@@ -815,10 +1194,17 @@ mod tests {
         );
 
         let mut handled = snapshot(S::Handled);
+        handled.case = Some(dispatched_to("HW"));
         let assignee = UserId::new();
         let task = TaskId::new();
         handled.open_tasks = vec![(task, assignee)];
-        let mut verify = request(Action::Verify { passed: false }, S::Handled);
+        let mut verify = request(
+            Action::Verify {
+                passed: false,
+                note: None,
+            },
+            S::Handled,
+        );
         verify.task = Some(TaskDone {
             id: task,
             note: Some("还有垃圾".into()),
@@ -949,5 +1335,385 @@ mod tests {
         let note = Message::from_stored(w.note.as_deref().expect("a note"));
         assert_eq!(note.code, "case.merged_into");
         assert_eq!(note.params["into"], "20261123001");
+    }
+
+    fn dispatched_to(department: &str) -> HeldCase {
+        HeldCase {
+            department: Some(department.into()),
+            // Monday 2026-11-23 17:00 local.
+            due_at: Some("2026-11-23T09:00:00Z".parse().expect("time")),
+            ..HeldCase::default()
+        }
+    }
+
+    fn with_case(state: CaseState, case: HeldCase) -> StepSnapshot {
+        StepSnapshot {
+            case: Some(case),
+            ..snapshot(state)
+        }
+    }
+
+    #[test]
+    fn a_department_accepts_sends_back_and_asks_for_time() {
+        let reference = reference();
+        let snap = with_case(S::Dispatched, dispatched_to("HW"));
+        let accept = writes(plan_step(
+            &request(Action::Accept, S::Dispatched),
+            &snap,
+            &reference,
+        ));
+        assert_eq!(accept.to, S::InProgress);
+        assert!(matches!(accept.case, Some(CaseChange::Accept { .. })));
+        // Still the handling deadline in force.
+        assert_eq!(accept.step_due, snap.case.as_ref().and_then(|c| c.due_at));
+
+        let back = writes(plan_step(
+            &request(
+                Action::Bounce {
+                    reason: " 属供水公司管辖 ".into(),
+                },
+                S::Dispatched,
+            ),
+            &snap,
+            &reference,
+        ));
+        assert_eq!(back.to, S::Registered);
+        assert_eq!(back.case, Some(CaseChange::Undispatch));
+        assert_eq!(back.event.text.as_deref(), Some("属供水公司管辖"));
+        // Waiting for the centre to dispatch it again: 派遣 is 1 working hour, from
+        // 10:00 local.
+        assert_eq!(
+            back.step_due,
+            Some("2026-11-23T03:00:00Z".parse().expect("time"))
+        );
+
+        let redispatch = writes(plan_step(
+            &request(
+                Action::Dispatch {
+                    department: "GS".into(),
+                },
+                S::Dispatched,
+            ),
+            &snap,
+            &reference,
+        ));
+        assert_eq!(redispatch.event.action, "redispatch");
+        assert_eq!(redispatch.to, S::Dispatched);
+        let same = plan_step(
+            &request(
+                Action::Dispatch {
+                    department: "HW".into(),
+                },
+                S::Dispatched,
+            ),
+            &snap,
+            &reference,
+        );
+        assert!(matches!(same, StepPlan::Refused(m) if m.code == "case.same_department"));
+
+        let ask = |hours| {
+            plan_step(
+                &request(
+                    Action::RequestExtension {
+                        hours,
+                        reason: "需采购井盖".into(),
+                    },
+                    S::Dispatched,
+                ),
+                &snap,
+                &reference,
+            )
+        };
+        let asked = writes(ask(7));
+        assert_eq!(asked.to, S::Dispatched, "the state stays");
+        assert_eq!(
+            asked.case,
+            Some(CaseChange::RequestExtension {
+                hours: 7,
+                reason: "需采购井盖".into()
+            })
+        );
+        for hours in [0, 36] {
+            assert!(matches!(ask(hours), StepPlan::Refused(m) if m.code == "case.extension_hours"));
+        }
+        let mut waiting = snap.clone();
+        if let Some(c) = waiting.case.as_mut() {
+            c.extension_hours = Some(7);
+        }
+        assert!(matches!(
+            plan_step(
+                &request(
+                    Action::RequestExtension {
+                        hours: 2,
+                        reason: "再延".into()
+                    },
+                    S::Dispatched
+                ),
+                &waiting,
+                &reference
+            ),
+            StepPlan::Refused(m) if m.code == "case.extension_open"
+        ));
+        let decide = |approve, snap: &StepSnapshot| {
+            plan_step(
+                &request(
+                    Action::DecideExtension {
+                        approve,
+                        comment: Some("同意".into()),
+                    },
+                    S::Dispatched,
+                ),
+                snap,
+                &reference,
+            )
+        };
+        assert!(
+            matches!(decide(true, &snap), StepPlan::Refused(m) if m.code == "case.extension_none")
+        );
+        // Due Monday 17:00 local; 7 working hours more: 0.5 h Monday, then Tuesday 3.5 h
+        // before noon and 3 after → 17:00.
+        let approved = writes(decide(true, &waiting));
+        let moved: DateTime<Utc> = "2026-11-24T09:00:00Z".parse().expect("time");
+        assert_eq!(
+            approved.case,
+            Some(CaseChange::DecideExtension {
+                approved: true,
+                comment: Some("同意".into()),
+                due_at: Some(moved)
+            })
+        );
+        assert_eq!(approved.step_due, Some(moved));
+        assert_eq!(approved.event.action, "approve_extension");
+        let refused = writes(decide(false, &waiting));
+        assert_eq!(refused.event.action, "refuse_extension");
+        assert_eq!(
+            refused.step_due,
+            waiting.case.as_ref().and_then(|c| c.due_at)
+        );
+    }
+
+    #[test]
+    fn the_centre_suspends_resumes_voids_and_closes() {
+        let reference = reference();
+        let mut snap = with_case(S::InProgress, dispatched_to("HW"));
+        snap.open_tasks = vec![(TaskId::new(), UserId::new())];
+        let day = |d| NaiveDate::from_ymd_opt(2026, 11, d).expect("day");
+        let suspend = |until| {
+            plan_step(
+                &request(
+                    Action::Suspend {
+                        reason: "待规划批复".into(),
+                        until,
+                    },
+                    S::InProgress,
+                ),
+                &snap,
+                &reference,
+            )
+        };
+        // The step is on the 23rd (local): a day to resume by must be later.
+        assert!(matches!(suspend(day(23)), StepPlan::Refused(m) if m.code == "case.suspend_until"));
+        let suspended = writes(suspend(day(25)));
+        assert_eq!(suspended.to, S::Suspended);
+        assert_eq!(suspended.step_due, None, "the clock stops");
+        let Some(CaseChange::Suspend { from, .. }) = suspended.case else {
+            panic!("{:?}", suspended.case)
+        };
+        assert_eq!(from, S::InProgress);
+
+        // Suspended Monday 10:00 local with due 17:00: 5 working hours left (2 + 3). Resumed
+        // Wednesday 10:00 local (the request's day + 2) → 2 h before noon, 3 after: 17:00.
+        let mut held = with_case(
+            S::Suspended,
+            HeldCase {
+                suspended: Some((S::InProgress, "2026-11-23T02:00:00Z".parse().expect("t"))),
+                ..dispatched_to("HW")
+            },
+        );
+        held.open_tasks = vec![];
+        let mut resume = request(Action::Resume, S::Suspended);
+        resume.at = "2026-11-25T02:00:00Z".parse().expect("time");
+        let resumed = writes(plan_step(&resume, &held, &reference));
+        assert_eq!(resumed.to, S::InProgress, "back where it was");
+        assert_eq!(resumed.event.to, S::InProgress);
+        let due: DateTime<Utc> = "2026-11-25T09:00:00Z".parse().expect("time");
+        assert_eq!(resumed.case, Some(CaseChange::Resume { due_at: Some(due) }));
+        assert_eq!(resumed.step_due, Some(due));
+
+        let void = writes(plan_step(
+            &request(
+                Action::Void {
+                    reason: "重复立案".into(),
+                },
+                S::InProgress,
+            ),
+            &snap,
+            &reference,
+        ));
+        assert_eq!(void.to, S::Rejected);
+        assert!(void.cancel_tasks);
+        assert_eq!(
+            void.note.as_deref(),
+            Some("重复立案"),
+            "the inspector is told why"
+        );
+        assert!(void.touches.len() == 2, "the report and its open task");
+
+        let special = writes(plan_step(
+            &request(
+                Action::CloseSpecial {
+                    reason: "已纳入改造工程".into(),
+                },
+                S::InProgress,
+            ),
+            &snap,
+            &reference,
+        ));
+        assert_eq!(special.to, S::Closed);
+        assert!(matches!(
+            special.case,
+            Some(CaseChange::Close {
+                closure: Closure::Special,
+                ..
+            })
+        ));
+        let blank = plan_step(
+            &request(
+                Action::CloseSpecial {
+                    reason: "  ".into(),
+                },
+                S::InProgress,
+            ),
+            &snap,
+            &reference,
+        );
+        assert!(matches!(blank, StepPlan::Refused(m) if m.code == "case.reason_needed"));
+    }
+
+    #[test]
+    fn a_report_fixed_on_the_spot_goes_to_the_leader_and_closes_as_such() {
+        let reference = reference();
+        let mut snap = snapshot(S::PendingReview);
+        snap.record.handled_on_spot = true;
+        let approve = writes(plan_step(
+            &request(Action::approve(), S::PendingReview),
+            &snap,
+            &reference,
+        ));
+        assert_eq!(approve.to, S::Handled, "no department");
+        assert!(approve.open_task.is_none(), "the leader checks, not a task");
+        assert!(approve.step_due.is_some(), "核查 has its limit");
+
+        let on_spot = with_case(S::Handled, HeldCase::default());
+        let pass = writes(plan_step(
+            &request(
+                Action::Verify {
+                    passed: true,
+                    note: None,
+                },
+                S::Handled,
+            ),
+            &on_spot,
+            &reference,
+        ));
+        assert!(matches!(
+            pass.case,
+            Some(CaseChange::Close {
+                closure: Closure::OnSpot,
+                ..
+            })
+        ));
+        let fail = writes(plan_step(
+            &request(
+                Action::Verify {
+                    passed: false,
+                    note: None,
+                },
+                S::Handled,
+            ),
+            &on_spot,
+            &reference,
+        ));
+        assert_eq!(fail.to, S::Registered, "to dispatch like any case");
+
+        // A dispatched case is not verified at the console.
+        let dispatched = with_case(S::Handled, dispatched_to("HW"));
+        assert!(matches!(
+            plan_step(
+                &request(Action::Verify { passed: true, note: None }, S::Handled),
+                &dispatched,
+                &reference
+            ),
+            StepPlan::Refused(m) if m.code == "case.verify_by_task"
+        ));
+    }
+
+    #[test]
+    fn a_case_handled_late_closes_overdue() {
+        let reference = reference();
+        let assignee = UserId::new();
+        let task = TaskId::new();
+        let close = |handled_at: &str| {
+            let mut snap = with_case(
+                S::Handled,
+                HeldCase {
+                    handled_at: Some(handled_at.parse().expect("time")),
+                    ..dispatched_to("HW")
+                },
+            );
+            snap.open_tasks = vec![(task, assignee)];
+            let mut req = request(
+                Action::Verify {
+                    passed: true,
+                    note: None,
+                },
+                S::Handled,
+            );
+            req.by = Author::person(assignee);
+            req.task = Some(TaskDone {
+                id: task,
+                note: None,
+                photos: vec![],
+            });
+            match writes(plan_step(&req, &snap, &reference)).case {
+                Some(CaseChange::Close { closure, .. }) => closure,
+                other => panic!("{other:?}"),
+            }
+        };
+        assert_eq!(close("2026-11-23T08:00:00Z"), Closure::Normal);
+        assert_eq!(close("2026-11-23T09:30:00Z"), Closure::Overdue);
+    }
+
+    #[test]
+    fn a_hotline_report_is_checked_on_site_from_the_tablet() {
+        let reference = reference();
+        let inspector = UserId::new();
+        let task = TaskId::new();
+        let mut snap = snapshot(S::AwaitingCheck);
+        snap.open_tasks = vec![(task, inspector)];
+        let mut req = request(Action::Check { real: false }, S::AwaitingCheck);
+        assert!(matches!(
+            plan_step(&req, &snap, &reference),
+            StepPlan::Refused(m) if m.code == "case.check_by_task"
+        ));
+        req.by = Author::person(inspector);
+        req.task = Some(TaskDone {
+            id: task,
+            note: Some("现场未见积水".into()),
+            photos: vec![],
+        });
+        let not_found = writes(plan_step(&req, &snap, &reference));
+        assert_eq!(not_found.to, S::Rejected);
+        assert!(
+            not_found
+                .note
+                .as_deref()
+                .is_some_and(|n| n.contains("现场未见积水"))
+        );
+        req.action = Action::Check { real: true };
+        let real = writes(plan_step(&req, &snap, &reference));
+        assert_eq!(real.to, S::PendingReview);
+        assert_eq!(real.close_tasks.map(|c| c.passed), Some(true));
+        assert!(real.step_due.is_some(), "受理 has its limit");
     }
 }

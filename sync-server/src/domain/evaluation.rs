@@ -56,7 +56,7 @@ use std::collections::{BTreeMap, HashMap};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use gridwalk_grid::Grid;
 use gridwalk_protocol::ReportId;
-use gridwalk_protocol::console::{CaseEvent, GroupBy, Indicators, Task};
+use gridwalk_protocol::console::{CaseEvent, GroupBy, Indicators, Task, TaskKind};
 use gridwalk_protocol::{CaseState, CellCode};
 
 use super::model::CaseFacts;
@@ -109,25 +109,40 @@ struct Round {
     handled: Option<DateTime<Utc>>,
 }
 
-/// A case's handling rounds, whether it was sent back, and when it closed.
+/// A case's handling rounds, whether it was sent back, and when and how it closed.
 #[derive(Debug, Default)]
 struct Loop {
     rounds: Vec<Round>,
     reworked: bool,
     closed_at: Option<DateTime<Utc>>,
+    /// Closed by the centre without the loop (特殊结案).
+    special: bool,
 }
 
 fn case_loop(events: &[CaseEvent]) -> Loop {
     let mut l = Loop::default();
     for e in events {
         match e.action.as_str() {
-            "dispatch" => {
+            "dispatch" | "redispatch" => {
                 if let Some(due) = e.due_at {
                     match l.rounds.last_mut() {
                         Some(r) if r.handled.is_none() => r.due = due,
                         _ => l.rounds.push(Round { due, handled: None }),
                     }
                 }
+            }
+            // An approved extension (延期) and a resumption after 缓办 move the deadline of
+            // the round under way.
+            "approve_extension" | "resume" => {
+                if let (Some(due), Some(r)) = (e.due_at, l.rounds.last_mut())
+                    && r.handled.is_none()
+                {
+                    r.due = due;
+                }
+            }
+            "close_special" => {
+                l.closed_at = Some(e.at);
+                l.special = true;
             }
             "verify_fail" => {
                 l.reworked = true;
@@ -157,18 +172,29 @@ fn count(f: &CaseFacts, p: &Period) -> Indicators {
         match f.state {
             CaseState::Registered
             | CaseState::Dispatched
+            | CaseState::InProgress
             | CaseState::Handled
+            | CaseState::Suspended
             | CaseState::Closed => c.registered = 1,
+            // A case voided after 立案 (作废) is as invalid as a report rejected before.
             CaseState::Rejected | CaseState::Merged => c.invalid = 1,
-            CaseState::AwaitingPhotos | CaseState::PendingReview | CaseState::Returned => {}
+            CaseState::AwaitingCheck
+            | CaseState::AwaitingPhotos
+            | CaseState::PendingReview
+            | CaseState::Returned => {}
         }
     }
     let l = case_loop(&f.events);
-    if let Some(last) = l.rounds.last() {
+    // A voided case is no longer handled or closed; a suspended one's clock is stopped
+    // until it resumes: neither is judged.
+    let in_loop = !matches!(f.state, CaseState::Rejected | CaseState::Suspended);
+    if let Some(last) = l.rounds.last().filter(|_| in_loop) {
         let deadline = last.due;
         let past = deadline < p.now;
         let judged = last.handled.map_or(deadline, |h| h.min(deadline));
-        if p.holds(judged) && (last.handled.is_some() || past) {
+        // Closed by the centre before the department handled it: its handling is not judged.
+        let left_undone = l.special && last.handled.is_none();
+        if p.holds(judged) && (last.handled.is_some() || past) && !left_undone {
             let on_time = l
                 .rounds
                 .iter()
@@ -185,16 +211,24 @@ fn count(f: &CaseFacts, p: &Period) -> Indicators {
                 .iter()
                 .filter(|t| t.passed == Some(true))
                 .all(|t| t.done_at.is_some_and(|d| d <= t.due_at));
-            let closed_on_time = l.closed_at.is_some()
-                && last.handled.is_some_and(|h| h <= deadline)
-                && verified_on_time;
+            let closed_on_time = match l.closed_at {
+                None => false,
+                Some(at) if l.special => at <= deadline,
+                Some(_) => last.handled.is_some_and(|h| h <= deadline) && verified_on_time,
+            };
             c.due_to_close = 1;
             c.closed = u64::from(l.closed_at.is_some());
             c.closed_on_time = u64::from(closed_on_time);
             c.reworked = u64::from(l.reworked);
         }
     }
-    for t in &f.tasks {
+    // 核查 tasks; one cancelled (the case left the loop while the inspector had it: done
+    // without a verdict) was never the inspector's to finish.
+    let verifications = f
+        .tasks
+        .iter()
+        .filter(|t| t.kind == TaskKind::Verify && !(t.done_at.is_some() && t.passed.is_none()));
+    for t in verifications {
         let judged = t.done_at.map_or(t.due_at, |d| d.min(t.due_at));
         if p.holds(judged) && (t.done_at.is_some() || t.due_at < p.now) {
             c.verifications_due += 1;

@@ -97,7 +97,10 @@ pub fn decide(
             photos,
         } => Effect::Step(Box::new(StepRequest {
             report: *report,
-            action: Action::Verify { passed: *passed },
+            action: Action::Verify {
+                passed: *passed,
+                note: None,
+            },
             seen: Some(CaseState::Handled),
             by: Author::device(device),
             at: now,

@@ -1,15 +1,18 @@
 //! The centre's case rules, as data loaded with the fixtures (`case-rules.json`): the
-//! working calendar, the departments cases are dispatched to, and the time limits
-//! (处置时限) in working hours: one for handling (by category, shorter when urgent) and one
-//! for verification (核查).
+//! working calendar, the departments cases are dispatched to, and the time limits in
+//! working hours of every step of the loop: 受理 (a team leader's review of a report),
+//! 核实 (an inspector's on-site check of a hotline or public report), 派遣 (dispatching a
+//! registered case), 处置 (handling, by category, shorter when urgent: the 处置时限) and
+//! 核查 (verification); and the most working hours one 延期 may add.
 //!
-//! The deadlines a step sets are pure functions of the rules and the time of the step.
+//! The deadlines a step sets are pure functions of the rules and the time of the step
+//! ([`CaseRules::step_due`]).
 
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Duration, Utc};
 use gridwalk_protocol::console::Department;
-use gridwalk_protocol::{Report, Urgency};
+use gridwalk_protocol::{CaseState, Report, Urgency};
 use serde::Deserialize;
 
 use super::calendar::WorkingCalendar;
@@ -31,8 +34,30 @@ struct LimitsFile {
     handling_hours: f64,
     urgent_hours: f64,
     verify_hours: f64,
+    // The steps before handling came later: rules stored before them read the defaults.
+    #[serde(default = "default_review_hours")]
+    review_hours: f64,
+    #[serde(default = "default_check_hours")]
+    check_hours: f64,
+    #[serde(default = "default_dispatch_hours")]
+    dispatch_hours: f64,
+    #[serde(default = "default_extension_hours")]
+    max_extension_hours: f64,
     #[serde(default)]
     by_category: BTreeMap<String, f64>,
+}
+
+fn default_review_hours() -> f64 {
+    2.0
+}
+fn default_check_hours() -> f64 {
+    4.0
+}
+fn default_dispatch_hours() -> f64 {
+    1.0
+}
+fn default_extension_hours() -> f64 {
+    35.0
 }
 
 /// The case rules.
@@ -43,6 +68,11 @@ pub struct CaseRules {
     handling: Duration,
     urgent: Duration,
     verify: Duration,
+    review: Duration,
+    check: Duration,
+    dispatch: Duration,
+    /// The most one extension (延期) may add.
+    pub max_extension: Duration,
     /// `event:0102` → allowance.
     by_category: BTreeMap<String, Duration>,
 }
@@ -97,6 +127,13 @@ impl CaseRules {
             handling: hours("time_limits.handling_hours", limits.handling_hours)?,
             urgent: hours("time_limits.urgent_hours", limits.urgent_hours)?,
             verify: hours("time_limits.verify_hours", limits.verify_hours)?,
+            review: hours("time_limits.review_hours", limits.review_hours)?,
+            check: hours("time_limits.check_hours", limits.check_hours)?,
+            dispatch: hours("time_limits.dispatch_hours", limits.dispatch_hours)?,
+            max_extension: hours(
+                "time_limits.max_extension_hours",
+                limits.max_extension_hours,
+            )?,
             by_category,
         })
     }
@@ -136,6 +173,59 @@ impl CaseRules {
     #[must_use]
     pub fn verify_due(&self, at: DateTime<Utc>) -> DateTime<Utc> {
         self.calendar.deadline(at, self.verify)
+    }
+
+    /// The deadline of the step a report in `state` waits on, when it entered that state at
+    /// `at`: 核实, 受理, 派遣, 处置 (`handling_due`, the case's deadline in force) or 核查.
+    /// States that wait on no one at the centre (the inspector's turn, photos arriving,
+    /// 缓办, the final ones) have none.
+    #[must_use]
+    pub fn step_due(
+        &self,
+        state: CaseState,
+        at: DateTime<Utc>,
+        handling_due: Option<DateTime<Utc>>,
+    ) -> Option<DateTime<Utc>> {
+        let after = |d| Some(self.calendar.deadline(at, d));
+        match state {
+            CaseState::AwaitingCheck => after(self.check),
+            CaseState::PendingReview => after(self.review),
+            CaseState::Registered => after(self.dispatch),
+            CaseState::Dispatched | CaseState::InProgress => handling_due,
+            CaseState::Handled => after(self.verify),
+            CaseState::AwaitingPhotos
+            | CaseState::Returned
+            | CaseState::Suspended
+            | CaseState::Rejected
+            | CaseState::Merged
+            | CaseState::Closed => None,
+        }
+    }
+
+    /// A deadline moved on by `more` working time (an approved 延期).
+    #[must_use]
+    pub fn extended(&self, due: DateTime<Utc>, more: Duration) -> DateTime<Utc> {
+        if more <= Duration::zero() {
+            return due;
+        }
+        self.calendar.deadline(due, more)
+    }
+
+    /// A deadline after 缓办: the clock stopped at `suspended_at` with the working time up
+    /// to `due` left, and restarts at `resumed_at` with that much left. A deadline already
+    /// past when the case was suspended stays where it was: it was overdue, and still is.
+    #[must_use]
+    pub fn resumed(
+        &self,
+        due: DateTime<Utc>,
+        suspended_at: DateTime<Utc>,
+        resumed_at: DateTime<Utc>,
+    ) -> DateTime<Utc> {
+        if due <= suspended_at {
+            return due;
+        }
+        let left = self.calendar.elapsed(suspended_at, due);
+        self.calendar.deadline(resumed_at.max(suspended_at), left)
     }
 
     /// The local day case numbers registered at `at` run under (`20261121`).
@@ -215,6 +305,77 @@ mod tests {
             CaseRules::from_json(&bad)
                 .unwrap_err()
                 .contains("utc_offset")
+        );
+    }
+
+    #[test]
+    fn every_step_has_its_deadline_in_working_time() {
+        let r = rules();
+        // Monday 2026-11-23, 11:00 local.
+        let t = at("2026-11-23T11:00:00+08:00");
+        // 受理 2 h: 11:00-12:00 is one, then 14:00 + 1 h.
+        assert_eq!(
+            r.step_due(CaseState::PendingReview, t, None),
+            Some(at("2026-11-23T15:00:00+08:00"))
+        );
+        // 核实 4 h: 1 h before noon, 3 h after.
+        assert_eq!(
+            r.step_due(CaseState::AwaitingCheck, t, None),
+            Some(at("2026-11-23T17:00:00+08:00"))
+        );
+        // 派遣 1 h.
+        assert_eq!(
+            r.step_due(CaseState::Registered, t, None),
+            Some(at("2026-11-23T12:00:00+08:00"))
+        );
+        // 处置: the case's deadline in force, whatever it is.
+        let due = at("2026-11-24T10:00:00+08:00");
+        assert_eq!(r.step_due(CaseState::InProgress, t, Some(due)), Some(due));
+        assert_eq!(r.step_due(CaseState::Dispatched, t, Some(due)), Some(due));
+        // 核查 4 h.
+        assert_eq!(
+            r.step_due(CaseState::Handled, t, None),
+            Some(at("2026-11-23T17:00:00+08:00"))
+        );
+        for s in [
+            CaseState::Returned,
+            CaseState::Suspended,
+            CaseState::Closed,
+            CaseState::AwaitingPhotos,
+        ] {
+            assert_eq!(r.step_due(s, t, Some(due)), None, "{s:?}");
+        }
+    }
+
+    #[test]
+    fn an_extension_adds_working_hours_and_suspension_gives_back_the_time_left() {
+        let r = rules();
+        // Due Friday 16:00; 7 more working hours: 1.5 h Friday, then Monday 3.5 h before
+        // noon and 2 after → 16:00.
+        let due = at("2026-11-20T16:00:00+08:00");
+        assert_eq!(
+            r.extended(due, Duration::hours(7)),
+            at("2026-11-23T16:00:00+08:00")
+        );
+        assert_eq!(r.extended(due, Duration::zero()), due);
+        // Suspended Friday 10:00 with due Friday 16:00: 2 h before noon + 2 h after = 4 h
+        // left. Resumed Tuesday 09:00: 3 h before noon, 1 h after → 15:00.
+        assert_eq!(
+            r.resumed(
+                due,
+                at("2026-11-20T10:00:00+08:00"),
+                at("2026-11-24T09:00:00+08:00")
+            ),
+            at("2026-11-24T15:00:00+08:00")
+        );
+        // Already overdue when suspended: still the same deadline.
+        assert_eq!(
+            r.resumed(
+                due,
+                at("2026-11-20T17:00:00+08:00"),
+                at("2026-11-24T09:00:00+08:00")
+            ),
+            due
         );
     }
 }

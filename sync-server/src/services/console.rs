@@ -254,8 +254,7 @@ pub async fn act(
         .reference
         .with_rules(store, std::iter::empty())
         .await?;
-    if let CaseAction::Return { comment: text } | CaseAction::Reject { reason: text } = &req.action
-    {
+    if let Some(text) = action_words(&req.action) {
         let chars = text.chars().count();
         if chars > MAX_NOTE_CHARS {
             return Err(AppError::BadRequest(msg!(
@@ -297,7 +296,25 @@ pub async fn act(
             }
             Action::Dispatch { department }
         }
-        CaseAction::Handled => Action::Handled,
+        CaseAction::Handled { note } => {
+            if note.as_deref().is_none_or(|n| n.trim().is_empty()) {
+                return Err(AppError::BadRequest(msg!(HANDLING_NOTE_NEEDED)));
+            }
+            Action::Handled { note }
+        }
+        CaseAction::Accept => Action::Accept,
+        CaseAction::Bounce { reason } => Action::Bounce { reason },
+        CaseAction::RequestExtension { hours, reason } => {
+            Action::RequestExtension { hours, reason }
+        }
+        CaseAction::DecideExtension { approve, comment } => {
+            Action::DecideExtension { approve, comment }
+        }
+        CaseAction::Suspend { reason, until } => Action::Suspend { reason, until },
+        CaseAction::Resume => Action::Resume,
+        CaseAction::Void { reason } => Action::Void { reason },
+        CaseAction::CloseSpecial { reason } => Action::CloseSpecial { reason },
+        CaseAction::Verify { passed, note } => Action::Verify { passed, note },
     };
     let step = StepRequest {
         report: id,
@@ -313,6 +330,28 @@ pub async fn act(
             Ok(ActionAnswer { state, case_no })
         }
         Stepped::Refused(why) => Err(AppError::Refused(why)),
+    }
+}
+
+/// The words a case action carries (a comment, reason or note), to hold to the length
+/// limit.
+fn action_words(action: &CaseAction) -> Option<&str> {
+    match action {
+        CaseAction::Return { comment: text }
+        | CaseAction::Reject { reason: text }
+        | CaseAction::Bounce { reason: text }
+        | CaseAction::RequestExtension { reason: text, .. }
+        | CaseAction::Suspend { reason: text, .. }
+        | CaseAction::Void { reason: text }
+        | CaseAction::CloseSpecial { reason: text } => Some(text),
+        CaseAction::Handled { note }
+        | CaseAction::DecideExtension { comment: note, .. }
+        | CaseAction::Verify { note, .. } => note.as_deref(),
+        CaseAction::Approve { .. }
+        | CaseAction::Merge { .. }
+        | CaseAction::Dispatch { .. }
+        | CaseAction::Accept
+        | CaseAction::Resume => None,
     }
 }
 

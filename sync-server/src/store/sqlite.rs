@@ -37,6 +37,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/sqlite/0012_queues.sql"),
     include_str!("../../migrations/sqlite/0013_device_model.sql"),
     include_str!("../../migrations/sqlite/0014_overview.sql"),
+    include_str!("../../migrations/sqlite/0015_branches.sql"),
 ];
 
 /// The schema version lives in `PRAGMA user_version`; after each migration every foreign

@@ -15,13 +15,24 @@ import type { CaseState, GridCells, MapPoint } from "../shared/types";
 import type { QueueQuery } from "./logic";
 
 /** The reports a map shows when its address names no state: every one not yet settled. */
-export const OPEN_STATES: CaseState[] = ["awaiting_photos", "pending_review", "returned", "registered", "dispatched", "handled"];
+export const OPEN_STATES: CaseState[] = [
+  "awaiting_check",
+  "awaiting_photos",
+  "pending_review",
+  "returned",
+  "registered",
+  "dispatched",
+  "in_progress",
+  "handled",
+  "suspended",
+];
 /** Every state the map's filter offers, in the loop's order. */
 export const MAP_STATES: CaseState[] = [...OPEN_STATES, "closed", "rejected", "merged"];
 
 /** A colour per state, for the dots and the legend (the badges' hues, darker to read on a
  * map). */
 export const STATE_COLOURS: Record<CaseState, string> = {
+  awaiting_check: "#a04000",
   awaiting_photos: "#b7950b",
   pending_review: "#e67e22",
   returned: "#d35400",
@@ -29,7 +40,9 @@ export const STATE_COLOURS: Record<CaseState, string> = {
   merged: "#95a5a6",
   registered: "#2e86c1",
   dispatched: "#1f4e9c",
+  in_progress: "#154360",
   handled: "#8e44ad",
+  suspended: "#5d6d7e",
   closed: "#1e8449",
 };
 

@@ -108,7 +108,7 @@ function Actions(props: { detail: ReportDetail; onDone: (msg: string) => void })
   const { departments, me, names } = useSession();
   const item = detail.item;
   const r = item.report;
-  const [open, setOpen] = useState<"return" | "reject" | "merge" | "dispatch" | "correct" | null>(null);
+  const [open, setOpen] = useState<"return" | "reject" | "merge" | "dispatch" | "correct" | "handled" | null>(null);
   const [text, setText] = useState("");
   const [into, setInto] = useState(item.duplicate_of ?? "");
   const [department, setDepartment] = useState(departments[0]?.code ?? "");
@@ -187,8 +187,8 @@ function Actions(props: { detail: ReportDetail; onDone: (msg: string) => void })
             {t("action.dispatch")}
           </button>
         )}
-        {s === "dispatched" && (
-          <button class="primary" disabled={busy} onClick={() => send({ action: "handled" }, "action.handled")}>
+        {(s === "dispatched" || s === "in_progress") && (
+          <button class="primary" disabled={busy} onClick={() => setOpen("handled")}>
             {t("action.handled")}
           </button>
         )}
@@ -235,6 +235,20 @@ function Actions(props: { detail: ReportDetail; onDone: (msg: string) => void })
           </label>
           <div class="row">
             <button class="primary" disabled={busy} onClick={() => send({ action: "approve", correct: correction() }, "action.approve")}>
+              {t("action.confirm")}
+            </button>
+            <button onClick={() => setOpen(null)}>{t("action.cancel")}</button>
+          </div>
+        </div>
+      )}
+      {open === "handled" && (
+        <div class="ask">
+          <label class="field">
+            {t("action.note")}
+            <textarea name="note" rows={3} value={text} onInput={(e) => setText(e.currentTarget.value)} />
+          </label>
+          <div class="row">
+            <button class="primary" disabled={busy} onClick={() => send({ action: "handled", note: text }, "action.handled")}>
               {t("action.confirm")}
             </button>
             <button onClick={() => setOpen(null)}>{t("action.cancel")}</button>

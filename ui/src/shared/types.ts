@@ -31,7 +31,7 @@ correct?: Correction | null,
  * and registers it anyway. Without it such a report is refused
  * (`case.likely_duplicate`), naming the other report.
  */
-despite_duplicate?: boolean, } | { "action": "return", comment: string, } | { "action": "reject", reason: string, } | { "action": "merge", into: ReportId, } | { "action": "dispatch", department: string, } | { "action": "handled" });
+despite_duplicate?: boolean, } | { "action": "return", comment: string, } | { "action": "reject", reason: string, } | { "action": "merge", into: ReportId, } | { "action": "dispatch", department: string, } | { "action": "handled", note: string | null, } | { "action": "accept" } | { "action": "bounce", reason: string, } | { "action": "request_extension", hours: number, reason: string, } | { "action": "decide_extension", approve: boolean, comment: string | null, } | { "action": "suspend", reason: string, until: string, } | { "action": "resume" } | { "action": "void", reason: string, } | { "action": "close_special", reason: string, } | { "action": "verify", passed: boolean, note: string | null, });
 
 /**
  * The body of every error answer.
@@ -109,7 +109,7 @@ correct?: Correction | null,
  * and registers it anyway. Without it such a report is refused
  * (`case.likely_duplicate`), naming the other report.
  */
-despite_duplicate?: boolean, } | { "action": "return", comment: string, } | { "action": "reject", reason: string, } | { "action": "merge", into: ReportId, } | { "action": "dispatch", department: string, } | { "action": "handled" };
+despite_duplicate?: boolean, } | { "action": "return", comment: string, } | { "action": "reject", reason: string, } | { "action": "merge", into: ReportId, } | { "action": "dispatch", department: string, } | { "action": "handled", note: string | null, } | { "action": "accept" } | { "action": "bounce", reason: string, } | { "action": "request_extension", hours: number, reason: string, } | { "action": "decide_extension", approve: boolean, comment: string | null, } | { "action": "suspend", reason: string, until: string, } | { "action": "resume" } | { "action": "void", reason: string, } | { "action": "close_special", reason: string, } | { "action": "verify", passed: boolean, note: string | null, };
 
 /**
  * One step of the case loop, as the audit trail shows it.
@@ -148,7 +148,31 @@ due_at: string | null,
 /**
  * How many times a verification failed and it went back (返工).
  */
-reworks: number, closed_at: string | null, };
+reworks: number, closed_at: string | null, 
+/**
+ * When the department accepted it (处理中).
+ */
+accepted_at: string | null, 
+/**
+ * When it was last marked handled (处置完成).
+ */
+handled_at: string | null, 
+/**
+ * How it was closed.
+ */
+closure: Closure | null, 
+/**
+ * While suspended (缓办): the state it left, since when and the day to resume by.
+ */
+suspension: Suspension | null, 
+/**
+ * The department's request for more time (延期) waiting for the centre.
+ */
+extension: ExtensionRequest | null, 
+/**
+ * When it was voided after 立案 (作废).
+ */
+voided_at: string | null, };
 
 /**
  * `GET /v1/console/map`: every report a work-queue filter matches, as points.
@@ -169,10 +193,11 @@ total: number,
 truncated: boolean, };
 
 /**
- * Where a report stands at the centre. The first two are intake; the rest follow the
- * case-handling loop (发现 → 立案 → 派遣 → 处置 → 核查 → 结案).
+ * Where a report stands at the centre. The first three are intake; the rest follow the
+ * case-handling loop (发现 → 立案 → 派遣 → 处置 → 核查 → 结案) and its branches (回退,
+ * 延期, 缓办, 作废 after 立案, 特殊结案).
  */
-export type CaseState = "awaiting_photos" | "pending_review" | "returned" | "rejected" | "merged" | "registered" | "dispatched" | "handled" | "closed";
+export type CaseState = "awaiting_check" | "awaiting_photos" | "pending_review" | "returned" | "rejected" | "merged" | "registered" | "dispatched" | "in_progress" | "handled" | "suspended" | "closed";
 
 /**
  * One leaf of the table: what an inspector picks.
@@ -246,6 +271,11 @@ officer_badge: string, start: string, end: string, file_name: string | null,
 md5: string | null, sha256: string | null, };
 
 /**
+ * How a case was closed (结案类型), as the deployed platforms count them.
+ */
+export type Closure = "normal" | "overdue" | "on_spot" | "special";
+
+/**
  * A component's own ID (部件编码): 6-digit administrative division, 2-digit 大类,
  * 2-digit 小类, 6-digit sequence.
  */
@@ -284,7 +314,12 @@ photos_arrived: Array<PhotoId>, case: CaseInfo | null,
  * What the device said of the place, when it differs from the centre's answer (the
  * report's `cell` and `location_flags`).
  */
-claim: PlaceClaim | null, };
+claim: PlaceClaim | null, 
+/**
+ * The deadline of the step it waits on now (受理, 核实, 派遣, 处置 or 核查), in working
+ * time; none while it waits on no one at the centre.
+ */
+step_due_at: string | null, };
 
 /**
  * What a team leader corrects at 立案: the category (小类), the description and the
@@ -366,6 +401,11 @@ model: string | null, };
  * `GET /v1/console/evaluation`: the indicators per group over a period.
  */
 export type Evaluation = { by: GroupBy, from: string, to: string, rows: Array<Indicators>, total: Indicators, };
+
+/**
+ * A department's request for more working hours (延期申请) waiting for the centre.
+ */
+export type ExtensionRequest = { hours: number, reason: string, requested_by: UserId | null, requested_at: string, };
 
 /**
  * The `type` of a GeoJSON FeatureCollection.
@@ -933,6 +973,19 @@ export type SignIn = { login: string, password: string, };
 export type StateCount = { state: CaseState, count: number, };
 
 /**
+ * A case suspended by the centre (缓办).
+ */
+export type Suspension = { 
+/**
+ * The state it goes back to when resumed.
+ */
+from: CaseState, at: string, 
+/**
+ * The local day it is to be resumed by.
+ */
+resume_on: string, };
+
+/**
  * A task for an inspector. The device receives it in the change feed with the case it is
  * about, works it offline and answers with a `CompleteTask` mutation.
  */
@@ -963,7 +1016,7 @@ export type TaskId = string;
 /**
  * What a task asks for.
  */
-export type TaskKind = "verify";
+export type TaskKind = "verify" | "check";
 
 /**
  * A team (班组) of inspectors under its leaders (网格长), named the way the centre says

@@ -7,8 +7,9 @@ use std::collections::HashMap;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use gridwalk_protocol::console::{
-    CaseEvent, CaseInfo, Conflict, ConsoleReport, DeviceRow, IntakeHealth, MissingPhotos, Person,
-    QueueSort, Refusal, ReportPage, StateCount, Task, TaskKind, UploadProgress,
+    CaseEvent, CaseInfo, Conflict, ConsoleReport, DeviceRow, ExtensionRequest, IntakeHealth,
+    MissingPhotos, Person, QueueSort, Refusal, ReportPage, StateCount, Suspension, Task, TaskKind,
+    UploadProgress,
 };
 use gridwalk_protocol::{Outcome, PhotoId, QueueStats, ReportId, TaskId};
 use uuid::Uuid;
@@ -22,10 +23,18 @@ use crate::store::{ConsoleStore, StoreError, StoreResult};
 const REPORT_COLUMNS: &str = "r.id, r.record, r.state, r.version, r.received_at, r.state_at, \
     r.note, r.duplicate_of, r.merged_into, r.deleted_at, \
     u.id, u.login, u.name, u.role, u.team, u.department, \
-    c.case_no, c.registered_at, c.department, c.due_at, c.reworks, c.closed_at, r.claim";
+    c.case_no, c.registered_at, c.department, c.due_at, c.reworks, c.closed_at, r.claim, \
+    r.step_due_at, c.accepted_at, c.handled_at, c.closure, c.suspended_from, c.suspended_at, \
+    c.resume_on, c.voided_at, x.hours, x.reason, x.requested_by, x.requested_at";
 
 pub(super) const REPORT_FROM: &str = "reports r JOIN users u ON u.id = r.reporter
     LEFT JOIN cases c ON c.report_id = r.id";
+
+/// [`REPORT_FROM`] with the extension request waiting (at most one per case): what
+/// [`REPORT_COLUMNS`] reads from.
+const REPORT_FULL_FROM: &str = "reports r JOIN users u ON u.id = r.reporter
+    LEFT JOIN cases c ON c.report_id = r.id
+    LEFT JOIN extensions x ON x.report_id = r.id AND x.decided_at IS NULL";
 
 fn person(r: &Row, at: usize) -> StoreResult<Person> {
     Ok(Person {
@@ -48,6 +57,33 @@ fn console_report(r: &Row) -> StoreResult<ConsoleReport> {
             due_at: r.get(19)?,
             reworks: r.get::<Option<u32>>(20)?.unwrap_or(0),
             closed_at: r.get(21)?,
+            accepted_at: r.get(24)?,
+            handled_at: r.get(25)?,
+            closure: r
+                .get::<Option<String>>(26)?
+                .map(|c| c.parse())
+                .transpose()
+                .map_err(|e| StoreError::Corrupt(format!("a case's closure: {e}")))?,
+            suspension: match (r.get(27)?, r.get(28)?, r.get::<Option<String>>(29)?) {
+                (Some(from), Some(at), Some(day)) => Some(Suspension {
+                    from,
+                    at,
+                    resume_on: day.parse().map_err(|e| {
+                        StoreError::Corrupt(format!("a case's resume day {day:?}: {e}"))
+                    })?,
+                }),
+                _ => None,
+            },
+            voided_at: r.get(30)?,
+            extension: match (r.get::<Option<u32>>(31)?, r.get(34)?) {
+                (Some(hours), Some(requested_at)) => Some(ExtensionRequest {
+                    hours,
+                    reason: r.get::<Option<String>>(32)?.unwrap_or_default(),
+                    requested_by: r.get(33)?,
+                    requested_at,
+                }),
+                _ => None,
+            },
         }),
         _ => None,
     };
@@ -65,6 +101,7 @@ fn console_report(r: &Row) -> StoreResult<ConsoleReport> {
         photos_arrived: Vec::new(),
         case,
         claim: r.json_opt(22)?,
+        step_due_at: r.get(23)?,
     })
 }
 
@@ -230,7 +267,7 @@ impl<D: Database> ConsoleStore for D {
         tx!(self, Mode::Snapshot, |tx| {
             let any = (tx.dialect().any)("r.id", 1);
             let sql = format!(
-                "SELECT {REPORT_COLUMNS} FROM {REPORT_FROM} WHERE {any}
+                "SELECT {REPORT_COLUMNS} FROM {REPORT_FULL_FROM} WHERE {any}
                   ORDER BY r.received_at, r.id"
             );
             console_reports(tx, &sql, vec![ids]).await
@@ -673,7 +710,7 @@ async fn queue_page(tx: &mut dyn Sql, f: &ReportFilter) -> StoreResult<ReportPag
     let any = (d.any)("r.id", 1);
     let mut items = console_reports(
         tx,
-        &format!("SELECT {REPORT_COLUMNS} FROM {REPORT_FROM} WHERE {any}"),
+        &format!("SELECT {REPORT_COLUMNS} FROM {REPORT_FULL_FROM} WHERE {any}"),
         vec![Value::list(ids.iter().copied())],
     )
     .await?;

@@ -2,8 +2,10 @@
 //! [`StepSnapshot`], asks [`cases::plan_step`], and writes what the plan says; a case event
 //! records every change of state, whoever makes it.
 
+use chrono::{DateTime, Utc};
 use gridwalk_protocol::message::msg;
 use std::collections::HashSet;
+use uuid::Uuid;
 
 use gridwalk_protocol::{CaseState, ReportId, UserId};
 
@@ -11,7 +13,8 @@ use super::chain::{link_event, reseal, signature_of};
 use super::reports::store_version;
 use super::{Sql, Ty, Value, params};
 use crate::domain::cases::{
-    self, Action, CaseChange, MergeTarget, NewEvent, StepPlan, StepRequest, StepSnapshot, Stepped,
+    self, Action, CaseChange, HeldCase, MergeTarget, NewEvent, StepPlan, StepRequest, StepSnapshot,
+    Stepped,
 };
 use crate::domain::chain::{CHAIN_FORM, EventFacts};
 use crate::domain::duplicates::Linked;
@@ -166,7 +169,10 @@ async fn snapshot(tx: &mut dyn Sql, req: &StepRequest) -> StoreResult<Option<Ste
         _ => None,
     };
     let open_tasks = match &req.action {
-        Action::Verify { .. } => tx
+        Action::Verify { .. }
+        | Action::Check { .. }
+        | Action::Void { .. }
+        | Action::CloseSpecial { .. } => tx
             .query(
                 "SELECT id, assignee FROM tasks WHERE report_id = $1 AND done_at IS NULL
                   ORDER BY created_at, id",
@@ -183,7 +189,9 @@ async fn snapshot(tx: &mut dyn Sql, req: &StepRequest) -> StoreResult<Option<Ste
         Action::Approve(_) => linked_duplicates(tx, req.report, duplicate_of, req.by.user).await?,
         _ => Vec::new(),
     };
+    let case = held_case(tx, req.report).await?;
     Ok(Some(StepSnapshot {
+        case,
         state: row.get(0)?,
         record: row.json(1)?,
         deleted: row.get(2)?,
@@ -193,6 +201,35 @@ async fn snapshot(tx: &mut dyn Sql, req: &StepRequest) -> StoreResult<Option<Ste
         linked,
         merge_target,
         open_tasks,
+    }))
+}
+
+/// The case row of a registered report, with its extension request waiting, if any.
+async fn held_case(tx: &mut dyn Sql, id: ReportId) -> StoreResult<Option<HeldCase>> {
+    let Some(row) = tx
+        .opt(
+            "SELECT department, due_at, handled_at, suspended_from, suspended_at,
+                    (SELECT hours FROM extensions x
+                      WHERE x.report_id = cases.report_id AND x.decided_at IS NULL)
+               FROM cases WHERE report_id = $1",
+            params![id],
+        )
+        .await?
+    else {
+        return Ok(None);
+    };
+    let from: Option<CaseState> = row.get(3)?;
+    let at: Option<DateTime<Utc>> = row.get(4)?;
+    let hours: Option<i64> = row.get(5)?;
+    Ok(Some(HeldCase {
+        department: row.get(0)?,
+        due_at: row.get(1)?,
+        handled_at: row.get(2)?,
+        suspended: from.zip(at),
+        extension_hours: hours
+            .map(u32::try_from)
+            .transpose()
+            .map_err(|_| StoreError::Corrupt("an extension's hours are out of range".into()))?,
     }))
 }
 
@@ -229,6 +266,100 @@ async fn linked_duplicates(
         })
     })
     .collect()
+}
+
+/// Writes what a step does to the case row (and its extension requests).
+async fn write_case(
+    tx: &mut dyn Sql,
+    id: ReportId,
+    change: &CaseChange,
+    req: &StepRequest,
+) -> StoreResult<()> {
+    // A case that leaves its department takes the request for more time with it.
+    let withdraw = matches!(
+        change,
+        CaseChange::Dispatch { .. }
+            | CaseChange::Undispatch
+            | CaseChange::Void { .. }
+            | CaseChange::Close { .. }
+    );
+    if withdraw {
+        tx.execute(
+            "UPDATE extensions SET decided_at = $2 WHERE report_id = $1 AND decided_at IS NULL",
+            params![id, req.at],
+        )
+        .await?;
+    }
+    let (sql, values) = match change {
+        CaseChange::Dispatch { department, due_at } => (
+            "UPDATE cases SET department = $2, due_at = $3, accepted_at = NULL
+              WHERE report_id = $1",
+            params![id, department, *due_at],
+        ),
+        CaseChange::Accept { at } => (
+            "UPDATE cases SET accepted_at = $2 WHERE report_id = $1",
+            params![id, *at],
+        ),
+        CaseChange::Handled { at } => (
+            "UPDATE cases SET handled_at = $2 WHERE report_id = $1",
+            params![id, *at],
+        ),
+        CaseChange::Undispatch => (
+            "UPDATE cases SET department = NULL, due_at = NULL, accepted_at = NULL
+              WHERE report_id = $1",
+            params![id],
+        ),
+        CaseChange::Close { at, closure } => (
+            "UPDATE cases SET closed_at = $2, closure = $3 WHERE report_id = $1",
+            params![id, *at, closure.as_str()],
+        ),
+        CaseChange::Rework { due_at } => (
+            "UPDATE cases SET reworks = reworks + 1, due_at = $2 WHERE report_id = $1",
+            params![id, *due_at],
+        ),
+        CaseChange::Suspend { from, at, until } => (
+            "UPDATE cases SET suspended_from = $2, suspended_at = $3, resume_on = $4
+              WHERE report_id = $1",
+            params![id, *from, *at, until.to_string()],
+        ),
+        CaseChange::Resume { due_at } => (
+            "UPDATE cases SET suspended_from = NULL, suspended_at = NULL, resume_on = NULL,
+                              due_at = $2
+              WHERE report_id = $1",
+            params![id, *due_at],
+        ),
+        CaseChange::RequestExtension { hours, reason } => (
+            "INSERT INTO extensions (id, report_id, hours, reason, requested_by, requested_at,
+                                     due_before)
+             SELECT $2, report_id, $3, $4, $5, $6, due_at FROM cases WHERE report_id = $1",
+            params![id, Uuid::now_v7(), *hours, reason, req.by.user, req.at],
+        ),
+        CaseChange::DecideExtension {
+            approved,
+            comment,
+            due_at,
+        } => {
+            if let Some(due) = due_at {
+                tx.execute(
+                    "UPDATE cases SET due_at = $2 WHERE report_id = $1",
+                    params![id, *due],
+                )
+                .await?;
+            }
+            (
+                "UPDATE extensions SET decided_at = $2, decided_by = $3, approved = $4,
+                                       comment = $5, due_after = $6
+                  WHERE report_id = $1 AND decided_at IS NULL",
+                params![id, req.at, req.by.user, *approved, comment.clone(), *due_at],
+            )
+        }
+        CaseChange::Void { at } => (
+            "UPDATE cases SET voided_at = $2 WHERE report_id = $1",
+            params![id, *at],
+        ),
+    };
+    tx.execute(sql, values).await?;
+    Ok(())
 }
 
 /// Applies a step inside the caller's transaction (a console action's own, or a device's
@@ -284,29 +415,8 @@ pub(crate) async fn step_in(
         w.event.text = Some(no.clone());
         case_no = Some(no);
     }
-    match &w.case {
-        Some(CaseChange::Dispatch { department, due_at }) => {
-            tx.execute(
-                "UPDATE cases SET department = $2, due_at = $3 WHERE report_id = $1",
-                params![id, department, *due_at],
-            )
-            .await?;
-        }
-        Some(CaseChange::Close { at }) => {
-            tx.execute(
-                "UPDATE cases SET closed_at = $2 WHERE report_id = $1",
-                params![id, *at],
-            )
-            .await?;
-        }
-        Some(CaseChange::Rework { due_at }) => {
-            tx.execute(
-                "UPDATE cases SET reworks = reworks + 1, due_at = $2 WHERE report_id = $1",
-                params![id, *due_at],
-            )
-            .await?;
-        }
-        None => {}
+    if let Some(change) = &w.case {
+        write_case(tx, id, change, req).await?;
     }
     if let Some(into) = w.merged_into {
         tx.execute(
@@ -380,9 +490,19 @@ pub(crate) async fn step_in(
         )
         .await?;
     }
+    if w.cancel_tasks {
+        // Done without a verdict: the case left the loop while the inspector had it.
+        tx.execute(
+            "UPDATE tasks SET done_at = $2 WHERE report_id = $1 AND done_at IS NULL",
+            params![id, req.at],
+        )
+        .await?;
+    }
     tx.execute(
-        "UPDATE reports SET state = $2, state_at = $3, note = COALESCE($4, note) WHERE id = $1",
-        params![id, w.to, req.at, w.note.clone()],
+        "UPDATE reports SET state = $2, state_at = $3, note = COALESCE($4, note),
+                            step_due_at = $5
+          WHERE id = $1",
+        params![id, w.to, req.at, w.note.clone(), w.step_due],
     )
     .await?;
     insert_event(tx, id, &w.event).await?;
