@@ -720,9 +720,6 @@ fn plan(
                 w.case = Some(CaseChange::Rework { due_at });
                 w.event.due_at = Some(due_at);
             }
-            if w.event.text.is_none() {
-                w.event.text = req.task.as_ref().and_then(|t| t.note.clone());
-            }
         }
         Action::PhotosComplete | Action::PhotosAdded | Action::Resubmit => {}
     }
