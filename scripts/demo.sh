@@ -37,10 +37,10 @@ F=./target/release/gridwalk-field
 echo "== The centre: demo cells, code table and users"
 $S --data-dir "$CENTRE" admin load-fixtures fixtures
 
-# Demo console passwords for the team leader, the operator, the department's clerk and the
-# administrator (read from standard input).
+# Demo console passwords for the team leader, the operator, the clerks of two departments
+# and the administrator (read from standard input).
 CONSOLE_PASSWORD="${GRIDWALK_DEMO_PASSWORD:-gridwalk-demo}"
-for login in chenjianguo sunyue liangqing guanliyuan; do
+for login in chenjianguo sunyue liangqing huangwei guanliyuan; do
   printf '%s\n' "$CONSOLE_PASSWORD" | $S --data-dir "$CENTRE" admin set-password --user "$login"
 done
 
@@ -77,8 +77,10 @@ cat <<MSG
 
 The server is up at $URL with the demo data (case store and photos under $CENTRE).
 The console: $URL/console/ — sign in as chenjianguo (team leader, 网格长), sunyue
-(operator, 监督指挥中心), liangqing (clerk of 市政设施维护中心, 处置部门) or guanliyuan
-(administrator: people and tablets), password $CONSOLE_PASSWORD.
+(operator, 监督指挥中心), liangqing (clerk of 市政设施维护中心, 处置部门), huangwei (clerk of
+环境卫生管理处) or guanliyuan (administrator: people and tablets), password
+$CONSOLE_PASSWORD. A department's clerk opens 处置任务, made for a phone: try it in a
+phone-sized window.
 
 Point another engine at it:
   $F --data-dir /tmp/my-tablet --fixtures fixtures demo

@@ -183,7 +183,7 @@ impl World {
 
     /// The console's seal of the report: `Ok(())` if verified, else where it is broken.
     async fn seal(&self) -> Result<(), String> {
-        let detail = console::detail(&self.state(), &self.operator, self.report)
+        let detail = console::detail(&self.state(), &self.operator, self.report, Utc::now())
             .await
             .unwrap();
         match (detail.seal.verified, detail.seal.broken) {
@@ -220,7 +220,7 @@ async fn a_clean_store_verifies(backend: Backend) {
     assert!(v.findings.is_empty(), "{:#?}", v.findings);
     assert_eq!((v.reports, v.versions, v.events, v.blobs), (1, 3, 2, 1));
     assert!(v.acts >= 1, "loading the fixtures is an act");
-    let detail = console::detail(&w.state(), &w.operator, w.report)
+    let detail = console::detail(&w.state(), &w.operator, w.report, Utc::now())
         .await
         .unwrap();
     assert!(detail.seal.verified, "{:?}", detail.seal);

@@ -754,6 +754,7 @@ test("a work queue: the filter in the address, search, order, the 超期 column,
     `import sqlite3, sys
 c = sqlite3.connect(sys.argv[1], timeout=30)
 c.execute("UPDATE cases SET due_at = '2020-01-02 08:00:00+00:00' WHERE report_id = ?", (sys.argv[2],))
+c.execute("UPDATE reports SET step_due_at = '2020-01-02 08:00:00+00:00' WHERE id = ?", (sys.argv[2],))
 c.commit()`,
     join(centre, "cases.db"),
     late,
@@ -1053,4 +1054,170 @@ test("a team leader is warned before registering a likely duplicate, merges a cl
     ],
   );
   await page.context().close();
+});
+
+test("a department works its cases on a phone: accept, 延期 asked and decided, 处置完成; 回退 → 改派; 缓办 and resume; 作废 after 立案; 自处理 checked from its photos", async () => {
+  // A fifth tablet of the team: the demo's twelve problems again (so each is a likely
+  // duplicate of A's, registered despite it) and one fixed on the spot (自处理).
+  const E = tablet("tablet-e");
+  E.run("demo", "--user", "lixiaoming", "--on-spot");
+  const captured = E.json("reports", "--state", "queued");
+  const token = admin(["enroll-device", "--user", "lixiaoming", "--device", E.run("device-id").trim()]);
+  E.run("sync", "--server", url, "--token", token);
+  const eIds = captured.map((r) => r.id).sort();
+  assert.equal(eIds.length, 13);
+  const onSpot = captured.find((r) => r.handled_on_spot).id;
+  const [accepted, bounced, suspended, voided] = eIds.filter((id) => id !== onSpot);
+
+  admin(["set-password", "--user", "liangqing"], `${PASSWORD}\n`);
+  admin(["set-password", "--user", "huangwei"], `${PASSWORD}\n`);
+  const operator = await signIn("sunyue");
+  const api = (page, id, body) =>
+    page.evaluate(
+      async ([p, b]) => {
+        const r = await fetch(p, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(b) });
+        return r.status;
+      },
+      [`/v1/console/reports/${id}/actions`, body],
+    );
+  const item = async (page, id) => JSON.parse((await fetchFrom(page, `/v1/console/reports/${id}`)).body).item;
+  for (const id of [accepted, bounced, suspended, voided, onSpot]) {
+    assert.equal(await api(operator, id, { action: "approve", despite_duplicate: true, seen_state: "pending_review" }), 200);
+  }
+  for (const id of [accepted, bounced, suspended]) {
+    assert.equal(await api(operator, id, { action: "dispatch", department: "SZ", seen_state: "registered" }), 200);
+  }
+
+  // The clerk of 市政 on a phone: 处置任务 first, its cases as cards, each counting down.
+  const phone = { width: 390, height: 844 };
+  const clerk = await signIn("liangqing", phone);
+  assert.deepEqual(await clerk.locator("header nav a").allTextContents(), ["处置任务", "案件办理"]);
+  await clerk.waitForSelector(`.handling .cards a[data-report="${accepted}"]`);
+  const card = clerk.locator(`.handling .cards a[data-report="${accepted}"]`);
+  assert.match(await card.locator(".countdown").textContent(), /^剩 \d+ 工时( \d+ 分)?$/);
+  assert.match(await card.locator(".case-no").textContent(), /^\d{8}-\d{4}$/);
+  // Overdue first: no card that is on time stands above one that is not.
+  const dues = await clerk.$$eval(".handling .cards .countdown", (cs) => cs.map((c) => c.classList.contains("due-overdue")));
+  assert.equal(dues.indexOf(false) === -1 ? dues.length : dues.lastIndexOf(true) < dues.indexOf(false), true, `${dues}`);
+  // Nothing wider than the phone.
+  assert.ok(await clerk.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth), "no sideways scrolling");
+  await shot(clerk, "department-queue");
+
+  // 接收 → 处理中; the list steps aside for the case, and comes back.
+  await card.click();
+  const article = clerk.locator(`article.report[data-report="${accepted}"]`);
+  await article.locator(".actions-panel").waitFor();
+  assert.equal(await clerk.locator(".handling-list").isVisible(), false);
+  assert.deepEqual(await article.locator(".actions-panel button").allTextContents(), ["接收", "处置完成", "回退", "申请延期"]);
+  await article.locator("button[data-action=accept]").click();
+  await clerk.waitForSelector("p.done:has-text('已接收')");
+  assert.equal(await article.locator("h2 .badge").first().textContent(), "处理中");
+
+  // 申请延期: 8 working hours, with a reason; the deadline does not move until decided.
+  const dueBefore = (await item(clerk, accepted)).case.due_at;
+  await article.locator("button[data-action=request_extension]").click();
+  await article.locator("input[name=hours]").fill("8");
+  await article.locator("textarea[name=reason]").fill("需要更换井盖，备件明天到货");
+  await article.locator(".ask button:has-text('确定')").click();
+  await clerk.waitForSelector("p.done:has-text('已申请延期')");
+  assert.match(await article.locator(".facts .extension-asked").textContent(), /^申请延期 8 工时（.+）：需要更换井盖，备件明天到货$/);
+  assert.equal((await item(clerk, accepted)).case.due_at, dueBefore);
+  assert.equal(await article.locator("button[data-action=request_extension]").count(), 0, "one request at a time");
+  await shot(clerk, "department-extension");
+
+  // The operator approves it: the deadline moves 8 working hours (one working day on).
+  await open(operator, "cases", accepted);
+  const opView = operator.locator(`article.report[data-report="${accepted}"]`);
+  await opView.locator("button[data-action=decide_extension]").click();
+  assert.match(await opView.locator(".ask .extension-asked").textContent(), /备件明天到货/);
+  await opView.locator("textarea[name=comment]").fill("同意");
+  await opView.locator(".ask button:has-text('批准延期')").click();
+  await operator.waitForSelector("p.done:has-text('已批准延期')");
+  const dueApproved = (await item(operator, accepted)).case.due_at;
+  assert.ok(new Date(dueApproved) > new Date(dueBefore), `${dueBefore} → ${dueApproved}`);
+  assert.equal((await item(operator, accepted)).case.extension, null);
+
+  // Asked again and refused: the deadline stays.
+  assert.equal(await api(clerk, accepted, { action: "request_extension", hours: 4, reason: "雨天无法施工", seen_state: "in_progress" }), 200);
+  await open(operator, "cases", accepted);
+  await opView.locator("button[data-action=decide_extension]").click();
+  await opView.locator(".ask button:has-text('不批准')").click();
+  await operator.waitForSelector("p.done:has-text('已不批准')");
+  assert.equal((await item(operator, accepted)).case.due_at, dueApproved);
+
+  // 处置完成 with a handling note, from the phone.
+  await open(clerk, "handling", accepted);
+  await article.locator("button[data-action=handled]").click();
+  await article.locator("textarea[name=note]").fill("已更换新井盖并加固");
+  await shot(clerk, "department-handled");
+  await article.locator(".ask button:has-text('确定')").click();
+  await clerk.waitForSelector("p.done:has-text('已处置完成')");
+  assert.equal((await item(clerk, accepted)).state, "handled");
+
+  // 回退: not 市政's; back to the centre with a reason, which 改派s to 环卫.
+  await open(clerk, "handling", bounced);
+  const back = clerk.locator(`article.report[data-report="${bounced}"]`);
+  await back.locator("button[data-action=bounce]").click();
+  await back.locator("textarea[name=reason]").fill("属环卫职责，非市政设施");
+  await back.locator(".ask button:has-text('确定')").click();
+  // The case is no longer theirs: back to the list, which says so.
+  await clerk.waitForSelector(".handling-list p.done:has-text('已回退')");
+  await clerk.waitForSelector(`.handling .cards a[data-report="${bounced}"]`, { state: "detached" });
+  assert.equal((await item(operator, bounced)).state, "registered");
+  await open(operator, "cases", bounced);
+  const again = operator.locator(`article.report[data-report="${bounced}"]`);
+  await again.locator("button[data-action=dispatch]").click();
+  await again.locator("select[name=department]").selectOption("HW");
+  await again.locator(".ask button:has-text('确定')").click();
+  await operator.waitForSelector("p.done:has-text('已派遣')");
+  const hw = await item(operator, bounced);
+  assert.equal(hw.case.department, "HW");
+  // Now 环卫's: its clerk has it, 市政's no longer sees it.
+  const hwClerk = await signIn("huangwei", phone);
+  await hwClerk.waitForSelector(`.handling .cards a[data-report="${bounced}"]`);
+  assert.equal((await fetchFrom(clerk, `/v1/console/reports/${bounced}`)).status, 403);
+  await hwClerk.context().close();
+
+  // 缓办 with a reason and a date, then 恢复办理: back to where it was.
+  await open(operator, "cases", suspended);
+  const held = operator.locator(`article.report[data-report="${suspended}"]`);
+  await held.locator("button[data-action=suspend]").click();
+  await held.locator("textarea[name=reason]").fill("道路施工围挡，暂无法处置");
+  const resumeOn = new Date(Date.now() + 7 * 86400_000).toISOString().slice(0, 10);
+  await held.locator("input[name=until]").fill(resumeOn);
+  await held.locator(".ask button:has-text('确定')").click();
+  await operator.waitForSelector("p.done:has-text('已缓办')");
+  assert.equal((await item(operator, suspended)).state, "suspended");
+  assert.match(await held.locator(".facts").textContent(), new RegExp(`缓办至 ${resumeOn}`));
+  await held.locator("button[data-action=resume]").click();
+  await operator.waitForSelector("p.done:has-text('已恢复办理')");
+  assert.equal((await item(operator, suspended)).state, "dispatched");
+
+  // 作废 after 立案, with a reason.
+  await open(operator, "cases", voided);
+  const gone = operator.locator(`article.report[data-report="${voided}"]`);
+  await gone.locator("button[data-action=void]").click();
+  await gone.locator("textarea[name=reason]").fill("重复立案，已由其他案件处理");
+  await gone.locator(".ask button:has-text('确定')").click();
+  await operator.waitForSelector("p.done:has-text('已作废')");
+  assert.equal((await item(operator, voided)).state, "rejected");
+
+  // 自处理: registered straight to 待核查, no department; the leader checks the photos.
+  const spot = await item(operator, onSpot);
+  assert.equal(spot.state, "handled");
+  assert.equal(spot.case.department, null);
+  const leader = await signIn("chenjianguo");
+  await open(leader, "cases", onSpot);
+  const own = leader.locator(`article.report[data-report="${onSpot}"]`);
+  assert.equal(await own.locator("[data-evidence] .after img").count(), 1);
+  await own.locator("button[data-action=verify]").click();
+  await own.locator(".ask button:has-text('核查通过')").click();
+  await leader.waitForSelector("p.done:has-text('已核查通过')");
+  const closed = await item(leader, onSpot);
+  assert.equal(closed.state, "closed");
+  assert.equal(closed.case.closure, "on_spot");
+  assert.match(await own.locator(".facts .closure").textContent(), /^自处理结案$/);
+  await leader.context().close();
+  await operator.context().close();
+  await clerk.context().close();
 });

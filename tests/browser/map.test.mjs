@@ -220,6 +220,7 @@ before(async () => {
     `import sqlite3, sys
 c = sqlite3.connect(sys.argv[1], timeout=30)
 c.execute("UPDATE cases SET due_at = '2020-01-02 08:00:00+00:00' WHERE report_id = ?", (sys.argv[2],))
+c.execute("UPDATE reports SET step_due_at = '2020-01-02 08:00:00+00:00' WHERE id = ?", (sys.argv[2],))
 c.commit()`,
     join(centre, "cases.db"),
     made.overdue,

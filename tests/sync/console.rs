@@ -455,6 +455,17 @@ async fn a_case_goes_round_the_loop_with_deadlines_in_working_time(backend: Back
         due >= detail.events[1].at + chrono::Duration::hours(7),
         "{due}"
     );
+    // The step it waits on is the department's, counted down in working time: all 7 hours
+    // left (a minute may have passed), never more.
+    assert_eq!(detail.item.step_due_at, Some(due));
+    let left = detail.item.step_left_minutes.unwrap();
+    assert!((7 * 60 - 2..=7 * 60).contains(&left), "{left}");
+    let page: ReportPage = op.get("/v1/console/reports?state=dispatched").await;
+    let listed = page.items.iter().find(|r| r.report.id == id).unwrap();
+    assert!(
+        listed.step_left_minutes.is_some_and(|m| m <= left),
+        "{listed:?}"
+    );
     op.done(
         id,
         CaseAction::Handled {
@@ -758,6 +769,95 @@ async fn sign_in_is_refused_in_words_and_inspectors_stay_out(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(resp.status(), 401);
+    s.finish().await;
+}
+
+/// A control character in any text a console user sends (U+0000, which PostgreSQL cannot
+/// store; an escape sequence) is refused with a 400 naming the field, and changes nothing:
+/// on sign-in before anyone is known, in an action's reason, in a search.
+async fn control_characters_are_refused_in_words_and_change_nothing(backend: Backend) {
+    let s = server(backend).await;
+    let (_d, ids) = four_reports(&s).await;
+    let leader = Console::sign_in(&s, "chenjianguo").await;
+    let http = reqwest::Client::new();
+    let refusal = |resp: reqwest::Response| async move {
+        assert_eq!(resp.status(), 400);
+        resp.json::<ApiError>().await.unwrap()
+    };
+    let e = refusal(
+        http.post(format!("{}/v1/console/session", s.url))
+            .json(&json!({ "login": "chen\u{0}jianguo", "password": PASSWORD }))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(e.code, "request.control_character");
+    assert_eq!(e.params["field"], "login");
+    assert_eq!(e.params["char"], "U+0000");
+    let e = refusal(
+        leader
+            .act(
+                ids[0],
+                CaseAction::Return {
+                    comment: "照片\u{0}不清".into(),
+                },
+                CaseState::PendingReview,
+            )
+            .await,
+    )
+    .await;
+    assert_eq!(
+        (e.code.as_str(), e.params["field"].as_str()),
+        ("request.control_character", "comment")
+    );
+    assert_eq!(leader.state_of(ids[0]).await, CaseState::PendingReview);
+    // Nested texts are named by their path.
+    let resp = leader
+        .http
+        .post(format!("{}/v1/console/reports/merge", s.url))
+        .bearer_auth(&leader.token)
+        .json(&json!({ "into": ids[0], "reports": [ids[1]], "note": { "x": ["ok", "\u{1b}[2J"] } }))
+        .send()
+        .await
+        .unwrap();
+    let e = refusal(resp).await;
+    assert_eq!(e.params["field"], "note.x[1]");
+    assert_eq!(e.params["char"], "U+001B");
+    let e = refusal(
+        leader
+            .http
+            .get(format!("{}/v1/console/reports?q=%E4%BA%95%00", s.url))
+            .bearer_auth(&leader.token)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(e.code, "request.control_character");
+    // An ID that is none is said in the same shape.
+    let e = refusal(
+        leader
+            .http
+            .get(format!("{}/v1/console/reports/not-a-uuid", s.url))
+            .bearer_auth(&leader.token)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(e.code, "request.path_invalid");
+    // Line breaks and tabs are text: a reason over two lines is taken.
+    leader
+        .done(
+            ids[0],
+            CaseAction::Return {
+                comment: "照片不清\n请补拍\t近景".into(),
+            },
+            CaseState::PendingReview,
+        )
+        .await;
+    assert_eq!(leader.state_of(ids[0]).await, CaseState::Returned);
     s.finish().await;
 }
 
@@ -1613,6 +1713,7 @@ on_every_backend!(
     a_leader_reviews_the_teams_reports,
     a_case_goes_round_the_loop_with_deadlines_in_working_time,
     sign_in_is_refused_in_words_and_inspectors_stay_out,
+    control_characters_are_refused_in_words_and_change_nothing,
     the_centre_places_reports_and_a_leader_sees_what_the_device_claimed,
     a_leaders_queue_filters_sorts_pages_and_searches,
     a_leader_corrects_a_report_at_registration_and_the_tablet_sees_it,

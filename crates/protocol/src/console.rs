@@ -154,6 +154,10 @@ pub struct ConsoleReport {
     /// time; none while it waits on no one at the centre.
     #[serde(default)]
     pub step_due_at: Option<DateTime<Utc>>,
+    /// The working minutes left on that step when the centre answered (the countdown a
+    /// department's queue shows); negative once it is overdue, by as many working minutes.
+    #[serde(default)]
+    pub step_left_minutes: Option<i64>,
 }
 
 /// What a device said of a report's place, kept beside the centre's answer when the two

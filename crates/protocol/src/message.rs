@@ -476,6 +476,7 @@ catalogue! {
     VALID_FUTURE = "valid.future" => "{at} is in the future (now {now}); check the device clock";
     VALID_ANCIENT = "valid.ancient" => "{at} is more than a year ago; check the device clock";
     VALID_TOO_LONG = "valid.too_long" => "{chars} characters; at most {max}";
+    VALID_CONTROL = "valid.control_character" => "holds the control character {char}; text may break lines and hold tabs, no other control characters";
     VALID_COUNT = "valid.count" => "{n} is not a count a tablet can hold";
     VALID_OTHER_DEVICE = "valid.other_device" => "mutation {id} was made on device {made_on}, but this push is from device {device}";
     VALID_TOO_MANY_PHOTOS = "valid.too_many_photos" => "{n} photos; at most {max}";
@@ -507,6 +508,8 @@ catalogue! {
     BODY_STOPPED = "request.body_stopped" => "the body stopped arriving before it was whole; send the request again";
     BODY_INVALID = "request.body_invalid" => "the request body is not valid: {why}";
     QUERY_INVALID = "request.query_invalid" => "the query is not valid: {why}";
+    PATH_INVALID = "request.path_invalid" => "the address is not valid: {why}";
+    CONTROL_CHARACTER = "request.control_character" => "{field} holds the control character {char}; text may break lines and hold tabs, no other control characters";
     BUSY = "request.busy" => "the centre is handling as many requests as it can; try again in {seconds} s";
     TOO_SLOW = "request.too_slow" => "the request took longer than the {seconds} s it may; send it again";
     THROTTLED_ADDRESS = "request.throttled" => "this address has {n} requests in flight, the most it may; try again in {seconds} s";

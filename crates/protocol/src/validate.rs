@@ -117,10 +117,13 @@ impl Collector {
         }
     }
 
+    /// A text field: at most `max` characters, and no control character.
     fn at_most(&mut self, field: impl Into<String>, text: &str, max: usize) {
         let chars = text.chars().count();
         if chars > max {
             self.push(field, msg!(VALID_TOO_LONG, chars = chars, max = max));
+        } else if let Some(c) = control_character(text) {
+            self.push(field, msg!(VALID_CONTROL, char = char_name(c)));
         }
     }
 
@@ -243,6 +246,20 @@ fn check_photo_list(c: &mut Collector, field: &str, photos: &[PhotoRef]) {
             );
         }
     }
+}
+
+/// The first control character in `text` that no text may hold: every C0 control but tab,
+/// line feed and carriage return, and DEL. PostgreSQL cannot store U+0000 in a text column
+/// at all, and the others are never typed: they come from broken encoders or from someone
+/// probing, and they would reach the console, the CSV export and the case sheet.
+pub fn control_character(text: &str) -> Option<char> {
+    text.chars()
+        .find(|&c| (c < ' ' && !matches!(c, '\t' | '\n' | '\r')) || c == '\u{7f}')
+}
+
+/// A character as a refusal names it: `U+0000`.
+pub fn char_name(c: char) -> String {
+    format!("U+{:04X}", u32::from(c))
 }
 
 /// A value as a refusal repeats it: quoted, and cut after 40 characters, so an answer (and
@@ -722,6 +739,28 @@ mod tests {
                 .to_string()
                 .starts_with("description: 2001 characters")
         );
+    }
+
+    #[test]
+    fn control_characters_are_refused_where_they_sit_and_line_breaks_are_not() {
+        let mut r = good();
+        r.description = "井盖缺失\r\n\t东侧".into();
+        validate_report(&r, &table(), now()).expect("line breaks and tabs are text");
+        r.description = "井盖\u{0}缺失".into();
+        r.address = "东风路\u{7f}".into();
+        let e = errors(&r);
+        assert!(
+            e.to_string()
+                .contains("description: holds the control character U+0000"),
+            "{e}"
+        );
+        assert!(
+            e.to_string()
+                .contains("address: holds the control character U+007F"),
+            "{e}"
+        );
+        assert_eq!(control_character("\u{1b}[31m"), Some('\u{1b}'));
+        assert_eq!(control_character("零宽\u{200b}空格"), None);
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! Handlers are thin: authenticate, parse, call [`crate::services::console`], answer.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
@@ -16,7 +16,7 @@ use gridwalk_protocol::{ApiError, DeviceId, ReportId};
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::{AppJson, AppQuery, ClientAddr};
+use super::{AppJson, AppPath, AppQuery, ClientAddr};
 use crate::AppState;
 use crate::auth::{ConsoleAuth, SESSION_COOKIE, SESSION_HOURS};
 use crate::domain::queue;
@@ -207,9 +207,11 @@ pub(crate) async fn reports(
 pub(crate) async fn report(
     State(state): State<AppState>,
     auth: ConsoleAuth,
-    Path(id): Path<ReportId>,
+    AppPath(id): AppPath<ReportId>,
 ) -> Result<Json<ReportDetail>, AppError> {
-    Ok(Json(console::detail(&state, &auth.user, id).await?))
+    Ok(Json(
+        console::detail(&state, &auth.user, id, Utc::now()).await?,
+    ))
 }
 
 /// Approve, return, reject, merge, dispatch or mark handled.
@@ -225,7 +227,7 @@ pub(crate) async fn report(
 pub(crate) async fn act(
     State(state): State<AppState>,
     auth: ConsoleAuth,
-    Path(id): Path<ReportId>,
+    AppPath(id): AppPath<ReportId>,
     AppJson(req): AppJson<ActionRequest>,
 ) -> Result<Json<ActionAnswer>, AppError> {
     console::act(&state, &auth.user, id, req, Utc::now())
@@ -263,7 +265,7 @@ pub(crate) async fn merge(
 pub(crate) async fn photo(
     State(state): State<AppState>,
     auth: ConsoleAuth,
-    Path(sha256): Path<String>,
+    AppPath(sha256): AppPath<String>,
 ) -> Result<Response, AppError> {
     Ok(jpeg(console::photo(&state, &auth.user, &sha256).await?))
 }
@@ -294,7 +296,7 @@ fn jpeg(bytes: impl IntoResponse) -> Response {
 pub(crate) async fn thumb(
     State(state): State<AppState>,
     auth: ConsoleAuth,
-    Path(sha256): Path<String>,
+    AppPath(sha256): AppPath<String>,
 ) -> Result<Response, AppError> {
     Ok(jpeg(console::thumbnail(&state, &auth.user, &sha256).await?))
 }
@@ -369,7 +371,7 @@ pub(crate) async fn conflicts(
 pub(crate) async fn resolve(
     State(state): State<AppState>,
     auth: ConsoleAuth,
-    Path(id): Path<Uuid>,
+    AppPath(id): AppPath<Uuid>,
     AppJson(req): AppJson<Resolve>,
 ) -> Result<Json<serde_json::Value>, AppError> {
     let version = console::resolve(&state, &auth.user, id, &req, Utc::now()).await?;
@@ -417,7 +419,7 @@ pub(crate) async fn admin_devices(
 pub(crate) async fn revoke_device(
     State(state): State<AppState>,
     auth: ConsoleAuth,
-    Path(id): Path<DeviceId>,
+    AppPath(id): AppPath<DeviceId>,
 ) -> Result<StatusCode, AppError> {
     admin::revoke_device_as(state.store.as_ref(), Actor::Person(&auth.user), id).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -435,7 +437,7 @@ pub(crate) async fn revoke_device(
 pub(crate) async fn disable_user(
     State(state): State<AppState>,
     auth: ConsoleAuth,
-    Path(login): Path<String>,
+    AppPath(login): AppPath<String>,
 ) -> Result<StatusCode, AppError> {
     admin::disable_user_as(state.store.as_ref(), Actor::Person(&auth.user), &login).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -452,7 +454,7 @@ pub(crate) async fn disable_user(
 pub(crate) async fn enable_user(
     State(state): State<AppState>,
     auth: ConsoleAuth,
-    Path(login): Path<String>,
+    AppPath(login): AppPath<String>,
 ) -> Result<StatusCode, AppError> {
     admin::enable_user_as(state.store.as_ref(), Actor::Person(&auth.user), &login).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -471,7 +473,7 @@ pub(crate) async fn enable_user(
 pub(crate) async fn set_password(
     State(state): State<AppState>,
     auth: ConsoleAuth,
-    Path(login): Path<String>,
+    AppPath(login): AppPath<String>,
     AppJson(req): AppJson<NewPassword>,
 ) -> Result<StatusCode, AppError> {
     admin::set_password_as(

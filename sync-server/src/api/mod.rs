@@ -34,6 +34,7 @@ use axum::extract::{FromRequest, FromRequestParts, Json, Query, Request};
 use axum::http::request::Parts;
 use axum::routing::{get, post};
 use gridwalk_protocol::message::msg;
+use gridwalk_protocol::validate::{char_name, control_character, shown};
 use serde::de::DeserializeOwned;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
@@ -46,7 +47,9 @@ use crate::error::AppError;
 pub const MAX_JSON_BYTES: usize = 2 * 1024 * 1024;
 
 /// A JSON body; one that is not the JSON a route expects is a `400` in words, one larger
-/// than [`MAX_JSON_BYTES`] a `413`.
+/// than [`MAX_JSON_BYTES`] a `413`, one with a control character in any text (U+0000, which
+/// PostgreSQL cannot store, an escape sequence, a bell) a `400` naming the field: no route
+/// stores or echoes such a text, whichever backend is behind it.
 #[derive(Debug, Clone)]
 pub struct AppJson<T>(pub T);
 
@@ -54,18 +57,87 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for AppJson<T> {
     type Rejection = AppError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, AppError> {
-        Json::<T>::from_request(req, state)
-            .await
-            .map(|Json(v)| AppJson(v))
-            .map_err(|e| {
-                if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+        let refused =
+            |status: axum::http::StatusCode, e: &(dyn std::error::Error + 'static), why: String| {
+                if status == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
                     AppError::TooLarge(msg!(BODY_TOO_LARGE, max = MAX_JSON_BYTES))
-                } else if stopped(&e) {
+                } else if stopped(e) {
                     AppError::TimedOut(msg!(BODY_STOPPED))
                 } else {
-                    AppError::BadRequest(msg!(BODY_INVALID, why = e.body_text()))
+                    AppError::BadRequest(msg!(BODY_INVALID, why = why))
                 }
-            })
+            };
+        if !json_content_type(req.headers()) {
+            return Err(AppError::BadRequest(msg!(
+                BODY_INVALID,
+                why = "Expected request with `Content-Type: application/json`"
+            )));
+        }
+        let bytes = axum::body::Bytes::from_request(req, state)
+            .await
+            .map_err(|e| refused(e.status(), &e, e.body_text()))?;
+        // A control character can only arrive escaped (`\u0000`): raw ones are not JSON.
+        if bytes.windows(2).any(|w| w == b"\\u")
+            && let Ok(tree) = serde_json::from_slice::<serde_json::Value>(&bytes)
+            && let Some((field, c)) = control_in(&tree, String::new())
+        {
+            let field = if field.is_empty() {
+                "the body".to_owned()
+            } else {
+                field
+            };
+            return Err(AppError::BadRequest(msg!(
+                CONTROL_CHARACTER,
+                field = field,
+                char = char_name(c)
+            )));
+        }
+        let Json(value) =
+            Json::<T>::from_bytes(&bytes).map_err(|e| refused(e.status(), &e, e.body_text()))?;
+        Ok(AppJson(value))
+    }
+}
+
+/// Whether a request says its body is JSON (`application/json`, or a `+json` type).
+fn json_content_type(headers: &axum::http::HeaderMap) -> bool {
+    let Some(value) = headers
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return false;
+    };
+    let essence = value
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    essence == "application/json"
+        || (essence.starts_with("application/") && essence.ends_with("+json"))
+}
+
+/// The first text in a JSON tree (a key or a string) holding a control character, with
+/// its path (`reasons.comment`, `items[2]`).
+fn control_in(value: &serde_json::Value, path: String) -> Option<(String, char)> {
+    use serde_json::Value;
+    let join = |key: &str| {
+        if path.is_empty() {
+            key.to_owned()
+        } else {
+            format!("{path}.{key}")
+        }
+    };
+    match value {
+        Value::String(s) => control_character(s).map(|c| (path.clone(), c)),
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .find_map(|(i, v)| control_in(v, format!("{path}[{i}]"))),
+        Value::Object(map) => map.iter().find_map(|(k, v)| match control_character(k) {
+            Some(c) => Some((join(&shown(k)), c)),
+            None => control_in(v, join(k)),
+        }),
+        _ => None,
     }
 }
 
@@ -90,10 +162,39 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for AppQuery<T> {
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, AppError> {
-        Query::<T>::from_request_parts(parts, state)
+        let value = Query::<T>::from_request_parts(parts, state)
             .await
             .map(|Query(v)| AppQuery(v))
-            .map_err(|e| AppError::BadRequest(msg!(QUERY_INVALID, why = e.body_text())))
+            .map_err(|e| AppError::BadRequest(msg!(QUERY_INVALID, why = e.body_text())))?;
+        // A search text or a filter reaches the store: the same rule as for bodies.
+        if let Ok(Query(pairs)) = Query::<Vec<(String, String)>>::try_from_uri(&parts.uri) {
+            for (key, text) in &pairs {
+                if let Some(c) = control_character(text).or_else(|| control_character(key)) {
+                    return Err(AppError::BadRequest(msg!(
+                        CONTROL_CHARACTER,
+                        field = shown(key),
+                        char = char_name(c)
+                    )));
+                }
+            }
+        }
+        Ok(value)
+    }
+}
+
+/// A value in the path (a report's ID, a login); one a route cannot read is a `400` in
+/// the project's error shape, not axum's plain text.
+#[derive(Debug, Clone)]
+pub struct AppPath<T>(pub T);
+
+impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for AppPath<T> {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, AppError> {
+        axum::extract::Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|axum::extract::Path(v)| AppPath(v))
+            .map_err(|e| AppError::BadRequest(msg!(PATH_INVALID, why = e.body_text())))
     }
 }
 

@@ -9,7 +9,7 @@
 
 use axum::Router;
 use axum::body::Body;
-use axum::extract::{Path, Request, State};
+use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -20,6 +20,7 @@ use gridwalk_protocol::message::msg;
 use gridwalk_protocol::tus::{self, Checksum, header as h};
 use uuid::Uuid;
 
+use super::AppPath;
 use crate::AppState;
 use crate::auth::DeviceAuth;
 use crate::domain::model::{Device, Upload};
@@ -230,7 +231,7 @@ async fn detached_append(
 async fn status(
     State(state): State<AppState>,
     DeviceAuth(device): DeviceAuth,
-    Path(id): Path<String>,
+    AppPath(id): AppPath<String>,
 ) -> Result<Response, AppError> {
     let upload =
         uploads::status(state.upload_stores(), &device, upload_id(&id)?, Utc::now()).await?;
@@ -264,7 +265,7 @@ async fn status(
 async fn append(
     State(state): State<AppState>,
     DeviceAuth(device): DeviceAuth,
-    Path(id): Path<String>,
+    AppPath(id): AppPath<String>,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, AppError> {
@@ -297,7 +298,7 @@ async fn append(
 async fn terminate(
     State(state): State<AppState>,
     DeviceAuth(device): DeviceAuth,
-    Path(id): Path<String>,
+    AppPath(id): AppPath<String>,
 ) -> Result<StatusCode, AppError> {
     uploads::terminate(state.upload_stores(), &device, upload_id(&id)?).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -307,7 +308,7 @@ async fn terminate(
 async fn overridden(
     state: State<AppState>,
     device: DeviceAuth,
-    id: Path<String>,
+    id: AppPath<String>,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, AppError> {

@@ -228,6 +228,17 @@ impl CaseRules {
         self.calendar.deadline(resumed_at.max(suspended_at), left)
     }
 
+    /// The working time left at `now` until `due`: negative once `due` has passed, by the
+    /// working time since (an evening past a deadline set for 17:00 adds nothing).
+    #[must_use]
+    pub fn left(&self, due: DateTime<Utc>, now: DateTime<Utc>) -> Duration {
+        if due >= now {
+            self.calendar.elapsed(now, due)
+        } else {
+            -self.calendar.elapsed(due, now)
+        }
+    }
+
     /// The local day case numbers registered at `at` run under (`20261121`).
     #[must_use]
     pub fn case_day(&self, at: DateTime<Utc>) -> String {
@@ -277,6 +288,26 @@ mod tests {
         );
         // The case day is the local date: 23:30 UTC on the 20th is the 21st in China.
         assert_eq!(r.case_day(at("2026-11-20T23:30:00Z")), "20261121");
+    }
+
+    #[test]
+    fn time_left_counts_working_time_and_goes_negative_once_overdue() {
+        let r = rules();
+        let due = at("2026-11-23T09:00:00+08:00"); // Monday
+        // Friday 16:00: 1.5 h that day and 0.5 h on Monday; the weekend counts nothing.
+        assert_eq!(
+            r.left(due, at("2026-11-20T16:00:00+08:00")),
+            Duration::hours(2)
+        );
+        assert_eq!(
+            r.left(due, at("2026-11-22T11:00:00+08:00")),
+            Duration::minutes(30)
+        );
+        assert_eq!(r.left(due, due), Duration::zero());
+        assert_eq!(
+            r.left(due, at("2026-11-23T10:00:00+08:00")),
+            -Duration::hours(1)
+        );
     }
 
     #[test]

@@ -166,7 +166,11 @@ pub async fn reports(
     let reach = reach(&who, Act::SeeReports);
     let scope = queue::Scope::of(&reach);
     match queue::filter(ask, scope, now)? {
-        Some(filter) => Ok(state.store.console_reports(&filter).await?),
+        Some(filter) => {
+            let mut page = state.store.console_reports(&filter).await?;
+            count_down(state, &mut page.items, now).await?;
+            Ok(page)
+        }
         None => Ok(ReportPage {
             items: Vec::new(),
             next: None,
@@ -174,6 +178,28 @@ pub async fn reports(
             total_capped: false,
         }),
     }
+}
+
+/// Fills in each report's [`ConsoleReport::step_left_minutes`] at `now`, in the working
+/// time of the case rules (none without rules or without a step deadline).
+async fn count_down(
+    state: &AppState,
+    items: &mut [ConsoleReport],
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    if items.iter().all(|r| r.step_due_at.is_none()) {
+        return Ok(());
+    }
+    let reference = state
+        .reference
+        .with_rules(state.store.as_ref(), std::iter::empty())
+        .await?;
+    if let Some(rules) = reference.rules.as_ref() {
+        for r in items {
+            r.step_left_minutes = r.step_due_at.map(|due| rules.left(due, now).num_minutes());
+        }
+    }
+    Ok(())
 }
 
 /// How often a watcher looks whether something changed, and how long one watch lasts
@@ -439,7 +465,12 @@ fn case_of(r: &ConsoleReport) -> Subject<'_> {
 }
 
 /// Everything about one report.
-pub async fn detail(state: &AppState, user: &User, id: ReportId) -> Result<ReportDetail, AppError> {
+pub async fn detail(
+    state: &AppState,
+    user: &User,
+    id: ReportId,
+    now: DateTime<Utc>,
+) -> Result<ReportDetail, AppError> {
     let store = state.store.as_ref();
     let who = Who::from(user);
     decide(&who, Act::SeeReports, Subject::Any)?;
@@ -484,6 +515,9 @@ pub async fn detail(state: &AppState, user: &User, id: ReportId) -> Result<Repor
                 .and_then(|(_, feature)| serde_json::from_str(&feature).ok()))
         }
     };
+    let mut item = item;
+    count_down(state, std::slice::from_mut(&mut item), now).await?;
+    count_down(state, &mut related, now).await?;
     let cell = outline(item.report.cell.as_ref()).await?;
     let nearest_cell = outline(place::nearest_cell(&item.report)).await?;
     let reference = state.reference.get(store).await?;

@@ -17,6 +17,7 @@ import { Cases } from "./pages/cases";
 import { Conflicts } from "./pages/conflicts";
 import { Devices } from "./pages/devices";
 import { EvaluationPage } from "./pages/evaluation";
+import { Handling } from "./pages/handling";
 import { Health } from "./pages/health";
 import { MapPage } from "./pages/map";
 import { OverviewPage } from "./pages/overview";
@@ -95,6 +96,7 @@ export function Console() {
               {t("nav.notAllowed", { section: t(`nav.${refused}` as Key), role: t(`role.${session.me.role}` as Key) })}
             </p>
           )}
+          {section === "handling" && <Handling id={id} query={query} />}
           {section === "review" && <Review id={id} query={query} />}
           {section === "cases" && <Cases id={id} query={query} />}
           {section === "map" && <MapPage query={query} />}

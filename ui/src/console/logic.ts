@@ -3,7 +3,7 @@
 // the centre decided it against what the device claimed. Tested in __tests__.
 import type { Lang, Words } from "../shared/i18n";
 import { sayNote, storedNote, type Names } from "../shared/say";
-import type { CaseState, CellName, ConsoleReport, FieldConflict, LocationFlag, Report, Role, VersionInfo } from "../shared/types";
+import type { CaseAction, CaseState, CellName, ConsoleReport, FieldConflict, LocationFlag, Report, Role, VersionInfo } from "../shared/types";
 import type { Key } from "./i18n/zh";
 
 /** `event:0507` → names, from the raw code table files (kinds → majors → minors). */
@@ -46,18 +46,93 @@ export function categoryLabel(names: Map<string, CategoryName>, kind: string, co
 
 export type DueStatus = "none" | "ok" | "soon" | "overdue" | "met" | "late";
 
-/** Where a case stands against its handling deadline at `now`: open and fine, due within
- * two hours, overdue; or, once handled or closed, whether it was met. */
-export function dueStatus(r: Pick<ConsoleReport, "state" | "state_at" | "case">, now: Date): DueStatus {
-  const due = r.case?.due_at ? new Date(r.case.due_at) : null;
-  if (!due) return "none";
+/** Where a report stands against the deadline of the step it waits on at `now` (受理, 派遣,
+ * 处置, …): fine, due within two working hours, overdue; or, once handled or closed,
+ * whether the handling deadline was met. The centre counts the working time left when it
+ * answers (`step_left_minutes`); a page left open past the deadline itself says overdue. */
+export function dueStatus(
+  r: Pick<ConsoleReport, "state" | "state_at" | "case"> & Partial<Pick<ConsoleReport, "step_due_at" | "step_left_minutes">>,
+  now: Date,
+): DueStatus {
   if (r.state === "handled" || r.state === "closed") {
-    return new Date(r.state_at) <= due ? "met" : "late";
+    const due = r.case?.due_at;
+    if (!due) return "none";
+    const done = r.case?.handled_at ?? r.state_at;
+    return new Date(done) <= new Date(due) ? "met" : "late";
   }
-  if (r.state !== "dispatched") return "none";
-  const left = due.getTime() - now.getTime();
+  const stepDue = r.step_due_at ?? (r.state === "dispatched" || r.state === "in_progress" ? r.case?.due_at : null);
+  if (!stepDue) return "none";
+  const wall = new Date(stepDue).getTime() - now.getTime();
+  if (wall < 0) return "overdue";
+  const left = r.step_left_minutes ?? Math.floor(wall / 60_000);
   if (left < 0) return "overdue";
-  return left <= 2 * 3600_000 ? "soon" : "ok";
+  return left <= 120 ? "soon" : "ok";
+}
+
+/** The working time left on a step as a countdown (`剩 2 工时 5 分`), or by how much it is
+ * overdue (`超期 1 工时 20 分`). */
+export function countdown(w: Words<Key>, minutes: number): string {
+  const m = Math.abs(minutes);
+  const h = Math.floor(m / 60);
+  const span = h > 0 ? w.t("countdown.hm", { h, m: m % 60 }) : w.t("countdown.m", { m });
+  return w.t(minutes < 0 ? "countdown.over" : "countdown.left", { span });
+}
+
+/** What a button on a report's page does: a case action, or one of the two the console
+ * words differently (更正并立案 is an approval with a correction, 改派 a dispatch of a case
+ * that has a department). */
+export type ActionName = CaseAction["action"] | "correct" | "redispatch";
+
+/** The actions a person in `role` may take on a report now, as the centre's rules allow
+ * them (sync-server's domain/cases.rs for the state, domain/access.rs for the role): the
+ * buttons its page shows. The centre decides again on every action. */
+export function actionsFor(item: Pick<ConsoleReport, "state" | "case">, role: Role): ActionName[] {
+  const steers = role === "leader" || role === "operator";
+  const supervises = role === "operator";
+  const handles = role === "department";
+  const c = item.case;
+  const out: ActionName[] = [];
+  const add = (when: boolean, ...names: ActionName[]) => {
+    if (when) out.push(...names);
+  };
+  switch (item.state) {
+    case "pending_review":
+      add(steers, "approve", "correct", "return", "reject", "merge");
+      break;
+    case "awaiting_photos":
+      add(steers, "return", "reject", "merge");
+      break;
+    case "returned":
+    case "awaiting_check":
+      add(steers, "reject", "merge");
+      break;
+    case "registered":
+      add(steers, "dispatch");
+      add(supervises, "suspend", "void", "close_special");
+      break;
+    case "dispatched":
+    case "in_progress":
+      add(handles && item.state === "dispatched", "accept");
+      add(steers || handles, "handled");
+      add(handles, "bounce");
+      add(handles && !c?.extension, "request_extension");
+      add(supervises && !!c?.extension, "decide_extension");
+      add(steers, "redispatch");
+      add(supervises, "suspend", "void", "close_special");
+      break;
+    case "handled":
+      // Only a case fixed on the spot (自处理, no department) is checked from its photos at
+      // the console; a department's work is checked on site by the reporting inspector.
+      add(steers && !c?.department, "verify");
+      add(supervises, "void", "close_special");
+      break;
+    case "suspended":
+      add(supervises, "resume", "void", "close_special");
+      break;
+    default:
+      break;
+  }
+  return out;
 }
 
 /** A rate as a percentage with one decimal, or a dash when there is nothing to divide by. */
@@ -115,6 +190,7 @@ export function bytes(n: number): string {
 
 /** The console's sections, in the order the top bar shows them. */
 export type Section =
+  | "handling"
   | "review"
   | "cases"
   | "map"
@@ -128,6 +204,7 @@ export type Section =
   | "audit";
 
 const SECTIONS: readonly string[] = [
+  "handling",
   "review",
   "cases",
   "map",
@@ -226,7 +303,8 @@ export function sectionsFor(role: Role): Section[] {
     case "operator":
       return ["review", "cases", "map", "overview", "devices", "conflicts", "health", "evaluation"];
     case "department":
-      return ["cases"];
+      // The phone-first page of the department's own work, then the full queue.
+      return ["handling", "cases"];
     case "administrator":
       return ["people", "tablets", "audit"];
     case "inspector":

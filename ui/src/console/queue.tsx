@@ -35,7 +35,7 @@ interface Loaded {
 
 /** The queue's pages for `query`: the first on a new filter, more on demand, all of them
  * again when the centre reports a change. */
-function useQueue(query: QueueQuery) {
+export function useQueue(query: QueueQuery) {
   const key = JSON.stringify(query);
   const [loaded, setLoaded] = useState<Loaded | null>(null);
   const [error, setError] = useState<Failure | null>(null);
@@ -172,7 +172,7 @@ export function Queue(props: {
                       </span>
                     </span>
                     <span class="waiting">{age(w, r.state_at, now)}</span>
-                    <span class="deadline">{r.case?.due_at ? when(w, r.case.due_at) : "—"}</span>
+                    <span class="deadline">{when(w, r.step_due_at ?? r.case?.due_at)}</span>
                     <span class="dept">{department ? (departments.find((d) => d.code === department)?.name ?? department) : "—"}</span>
                     <span class="due">
                       <DueBadge item={r} />

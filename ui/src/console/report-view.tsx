@@ -10,10 +10,13 @@ import type { CaseAction, CaseState, ConsoleReport, Correction, Kind, Message, R
 import { client, links } from "./client";
 import { useI18n, type Key } from "./i18n";
 import {
+  type ActionName,
+  actionsFor,
   categoryKeyNames,
   categoryLabel,
   cellNamer,
   claimText,
+  countdown,
   dueStatus,
   duplicateWhy,
   eventText,
@@ -100,18 +103,48 @@ function categoryChoices(names: ReturnType<typeof useSession>["names"]): { kind:
     .sort((a, b) => a.kind.localeCompare(b.kind) || a.code.localeCompare(b.code));
 }
 
-/** The actions a report's state allows, each asking for what it needs. */
-function Actions(props: { detail: ReportDetail; onDone: (msg: string) => void }) {
+/** The forms an action opens: what it asks for before it is sent. */
+type Form = "correct" | "handled" | "return" | "reason" | "merge" | "dispatch" | "extension" | "decide" | "suspend" | "verify";
+
+/** What each action asks for: nothing (sent at once) or a form, and, for the actions that
+ * take only a reason, the label of the reason's field and the name the form field has. */
+const ASKS: Record<ActionName, { form: Form | null; reason?: Key; primary?: boolean }> = {
+  approve: { form: null, primary: true },
+  correct: { form: "correct" },
+  return: { form: "return" },
+  reject: { form: "reason", reason: "action.reason" },
+  merge: { form: "merge" },
+  dispatch: { form: "dispatch", primary: true },
+  redispatch: { form: "dispatch" },
+  accept: { form: null, primary: true },
+  handled: { form: "handled", primary: true },
+  bounce: { form: "reason", reason: "action.bounceReason" },
+  request_extension: { form: "extension" },
+  decide_extension: { form: "decide", primary: true },
+  suspend: { form: "suspend" },
+  resume: { form: null, primary: true },
+  void: { form: "reason", reason: "action.voidReason" },
+  close_special: { form: "reason", reason: "action.specialReason" },
+  verify: { form: "verify", primary: true },
+};
+
+/** The actions a report's state and the person's role allow (`actionsFor`), each asking for
+ * what it needs. */
+function Actions(props: { detail: ReportDetail; onDone: (msg: string, left: boolean) => void }) {
   const { detail } = props;
   const w = useI18n();
   const { t, lang } = w;
   const { departments, me, names } = useSession();
   const item = detail.item;
   const r = item.report;
-  const [open, setOpen] = useState<"return" | "reject" | "merge" | "dispatch" | "correct" | "handled" | null>(null);
+  // The action whose form is open.
+  const [open, setOpen] = useState<ActionName | null>(null);
   const [text, setText] = useState("");
+  const [hours, setHours] = useState("8");
+  const [until, setUntil] = useState("");
   const [into, setInto] = useState(item.duplicate_of ?? "");
-  const [department, setDepartment] = useState(departments[0]?.code ?? "");
+  const others = departments.filter((d) => d.code !== item.case?.department);
+  const [department, setDepartment] = useState("");
   const [fix, setFix] = useState({ category: `${r.kind}:${r.category}`, description: r.description, address: r.address });
   // A registration the server held back as a likely duplicate: what it said, and the
   // registration to send again once the person has seen it.
@@ -127,7 +160,8 @@ function Actions(props: { detail: ReportDetail; onDone: (msg: string) => void })
       setOpen(null);
       setWarned(null);
       setText("");
-      props.onDone(t("action.done", { action: t(label) }));
+      // 回退 takes a case out of the department's reach: its page is gone for them.
+      props.onDone(t("action.done", { action: t(label) }), action.action === "bounce");
     } catch (e) {
       const f = Failure.from(e);
       if (action.action === "approve" && f.said && DUPLICATE_CODES.includes(f.said.code)) {
@@ -149,49 +183,57 @@ function Actions(props: { detail: ReportDetail; onDone: (msg: string) => void })
     if (fix.address.trim() !== r.address) c.address = fix.address;
     return c;
   };
-  const s = item.state;
-  const steers = reviews(me.role);
-  const review = steers && (s === "pending_review" || s === "awaiting_photos" || s === "returned");
-  const mergeTargets = detail.related.filter((r) => r.state !== "rejected" && r.state !== "merged");
+  const label = (a: ActionName) => `action.${a}` as Key;
+  const choose = (a: ActionName) => {
+    setError(null);
+    if (ASKS[a].form === null) {
+      const action: CaseAction = a === "approve" ? { action: "approve" } : a === "accept" ? { action: "accept" } : { action: "resume" };
+      void send(action, label(a));
+      return;
+    }
+    if (a === "dispatch" || a === "redispatch") setDepartment((a === "redispatch" ? others : departments)[0]?.code ?? "");
+    setText("");
+    setOpen(a);
+  };
+  /** The action a reason form sends. */
+  const withReason = (a: ActionName, reason: string): CaseAction => {
+    switch (a) {
+      case "bounce":
+        return { action: "bounce", reason };
+      case "void":
+        return { action: "void", reason };
+      case "close_special":
+        return { action: "close_special", reason };
+      default:
+        return { action: "reject", reason };
+    }
+  };
+  const confirmRow = (onConfirm: () => void, ready = true) => (
+    <div class="row">
+      <button class="primary" disabled={busy || !ready} onClick={onConfirm}>
+        {t("action.confirm")}
+      </button>
+      <button onClick={() => setOpen(null)}>{t("action.cancel")}</button>
+    </div>
+  );
+  const textField = (labelKey: Key, name: string) => (
+    <label class="field">
+      {t(labelKey)}
+      <textarea name={name} rows={3} value={text} onInput={(e) => setText(e.currentTarget.value)} />
+    </label>
+  );
+  const form = open ? ASKS[open].form : null;
+  const mergeTargets = detail.related.filter((o) => o.state !== "rejected" && o.state !== "merged");
   const other = warned ? warnedAbout(detail, warned.said) : undefined;
+  const extension = item.case?.extension;
   return (
     <section class="actions-panel">
       <div class="row">
-        {steers && s === "pending_review" && (
-          <button class="primary" disabled={busy} onClick={() => send({ action: "approve" }, "action.approve")}>
-            {t("action.approve")}
+        {actionsFor(item, me.role).map((a) => (
+          <button key={a} data-action={a} class={ASKS[a].primary ? "primary" : ""} disabled={busy} onClick={() => choose(a)}>
+            {t(label(a))}
           </button>
-        )}
-        {steers && s === "pending_review" && (
-          <button disabled={busy} onClick={() => setOpen("correct")}>
-            {t("action.correct")}
-          </button>
-        )}
-        {steers && (s === "pending_review" || s === "awaiting_photos") && (
-          <button disabled={busy} onClick={() => setOpen("return")}>
-            {t("action.return")}
-          </button>
-        )}
-        {review && (
-          <button disabled={busy} onClick={() => setOpen("reject")}>
-            {t("action.reject")}
-          </button>
-        )}
-        {review && (
-          <button disabled={busy} onClick={() => setOpen("merge")}>
-            {t("action.merge")}
-          </button>
-        )}
-        {steers && s === "registered" && (
-          <button class="primary" disabled={busy} onClick={() => setOpen("dispatch")}>
-            {t("action.dispatch")}
-          </button>
-        )}
-        {(s === "dispatched" || s === "in_progress") && (
-          <button class="primary" disabled={busy} onClick={() => setOpen("handled")}>
-            {t("action.handled")}
-          </button>
-        )}
+        ))}
       </div>
       {warned && (
         <div class="ask duplicate-warning" role="alert">
@@ -212,7 +254,7 @@ function Actions(props: { detail: ReportDetail; onDone: (msg: string) => void })
           </div>
         </div>
       )}
-      {open === "correct" && (
+      {form === "correct" && (
         <div class="ask correct">
           <p class="hint">{t("correct.hint")}</p>
           <label class="field">
@@ -233,86 +275,113 @@ function Actions(props: { detail: ReportDetail; onDone: (msg: string) => void })
             {t("correct.address")}
             <input name="address" value={fix.address} onInput={(e) => setFix({ ...fix, address: e.currentTarget.value })} />
           </label>
-          <div class="row">
-            <button class="primary" disabled={busy} onClick={() => send({ action: "approve", correct: correction() }, "action.approve")}>
-              {t("action.confirm")}
-            </button>
-            <button onClick={() => setOpen(null)}>{t("action.cancel")}</button>
-          </div>
+          {confirmRow(() => void send({ action: "approve", correct: correction() }, "action.approve"))}
         </div>
       )}
-      {open === "handled" && (
+      {form === "handled" && (
         <div class="ask">
-          <label class="field">
-            {t("action.note")}
-            <textarea name="note" rows={3} value={text} onInput={(e) => setText(e.currentTarget.value)} />
-          </label>
-          <div class="row">
-            <button class="primary" disabled={busy} onClick={() => send({ action: "handled", note: text }, "action.handled")}>
-              {t("action.confirm")}
-            </button>
-            <button onClick={() => setOpen(null)}>{t("action.cancel")}</button>
-          </div>
+          {textField("action.note", "note")}
+          {confirmRow(() => void send({ action: "handled", note: text }, "action.handled"))}
         </div>
       )}
-      {(open === "return" || open === "reject") && (
+      {form === "return" && (
         <div class="ask">
-          <label class="field">
-            {t(open === "return" ? "action.comment" : "action.reason")}
-            <textarea name={open === "return" ? "comment" : "reason"} rows={3} value={text} onInput={(e) => setText(e.currentTarget.value)} />
-          </label>
-          <div class="row">
-            <button
-              class="primary"
-              disabled={busy}
-              onClick={() =>
-                open === "return"
-                  ? send({ action: "return", comment: text }, "action.return")
-                  : send({ action: "reject", reason: text }, "action.reject")
-              }
-            >
-              {t("action.confirm")}
-            </button>
-            <button onClick={() => setOpen(null)}>{t("action.cancel")}</button>
-          </div>
+          {textField("action.comment", "comment")}
+          {confirmRow(() => void send({ action: "return", comment: text }, "action.return"))}
         </div>
       )}
-      {open === "merge" && (
+      {form === "reason" && open && (
+        <div class="ask">
+          {textField(ASKS[open].reason ?? "action.reason", "reason")}
+          {confirmRow(() => void send(withReason(open, text), label(open)))}
+        </div>
+      )}
+      {form === "merge" && (
         <div class="ask">
           <label class="field">
             {t("action.merge")}
             <select name="into" value={into} onChange={(e) => setInto(e.currentTarget.value)}>
               <option value="">—</option>
-              {mergeTargets.map((r) => (
-                <option key={r.report.id} value={r.report.id}>
-                  {reportName(w, names, r)} · {t(`state.${r.state}` as Key)}
+              {mergeTargets.map((o) => (
+                <option key={o.report.id} value={o.report.id}>
+                  {reportName(w, names, o)} · {t(`state.${o.state}` as Key)}
                 </option>
               ))}
             </select>
           </label>
-          <div class="row">
-            <button class="primary" disabled={busy || !into} onClick={() => send({ action: "merge", into }, "action.merge")}>
-              {t("action.confirm")}
-            </button>
-            <button onClick={() => setOpen(null)}>{t("action.cancel")}</button>
-          </div>
+          {confirmRow(() => void send({ action: "merge", into }, "action.merge"), !!into)}
         </div>
       )}
-      {open === "dispatch" && (
+      {form === "dispatch" && open && (
         <div class="ask">
           <label class="field">
             {t("action.department")}
             <select name="department" value={department} onChange={(e) => setDepartment(e.currentTarget.value)}>
-              {departments.map((d) => (
+              {(open === "redispatch" ? others : departments).map((d) => (
                 <option key={d.code} value={d.code}>
                   {lang === "zh" ? d.name : d.name_en} ({d.code})
                 </option>
               ))}
             </select>
           </label>
+          {confirmRow(() => void send({ action: "dispatch", department }, label(open)), !!department)}
+        </div>
+      )}
+      {form === "extension" && (
+        <div class="ask">
+          <label class="field">
+            {t("action.extensionHours")}
+            <input name="hours" type="number" inputMode="numeric" min={1} step={1} value={hours} onInput={(e) => setHours(e.currentTarget.value)} />
+          </label>
+          {textField("action.extensionReason", "reason")}
+          {confirmRow(
+            () => void send({ action: "request_extension", hours: Number(hours), reason: text }, "action.request_extension"),
+            Number.isInteger(Number(hours)) && Number(hours) > 0,
+          )}
+        </div>
+      )}
+      {form === "decide" && extension && (
+        <div class="ask">
+          <p class="extension-asked">{t("extension.asked", { hours: extension.hours, reason: extension.reason, at: when(w, extension.requested_at) })}</p>
+          {textField("action.decisionComment", "comment")}
           <div class="row">
-            <button class="primary" disabled={busy || !department} onClick={() => send({ action: "dispatch", department }, "action.dispatch")}>
-              {t("action.confirm")}
+            <button
+              class="primary"
+              disabled={busy}
+              onClick={() => void send({ action: "decide_extension", approve: true, comment: text || null }, "action.approveExtension")}
+            >
+              {t("action.approveExtension")}
+            </button>
+            <button
+              disabled={busy}
+              onClick={() => void send({ action: "decide_extension", approve: false, comment: text || null }, "action.refuseExtension")}
+            >
+              {t("action.refuseExtension")}
+            </button>
+            <button onClick={() => setOpen(null)}>{t("action.cancel")}</button>
+          </div>
+        </div>
+      )}
+      {form === "suspend" && (
+        <div class="ask">
+          {textField("action.suspendReason", "reason")}
+          <label class="field">
+            {t("action.resumeOn")}
+            <input name="until" type="date" value={until} onInput={(e) => setUntil(e.currentTarget.value)} />
+          </label>
+          {confirmRow(() => void send({ action: "suspend", reason: text, until }, "action.suspend"), !!until)}
+        </div>
+      )}
+      {form === "verify" && (
+        <div class="ask">
+          <p class="hint">{t("verify.hint")}</p>
+          {textField("action.verifyNote", "note")}
+          <div class="row">
+            <button class="primary" disabled={busy} onClick={() => void send({ action: "verify", passed: true, note: text || null }, "action.verifyPass")}>
+              {t("action.verifyPass")}
+            </button>
+            <button disabled={busy} onClick={() => void send({ action: "verify", passed: false, note: text || null }, "action.verifyFail")}>
+              {t("action.verifyFail")}
             </button>
             <button onClick={() => setOpen(null)}>{t("action.cancel")}</button>
           </div>
@@ -420,7 +489,7 @@ function Audit(props: { detail: ReportDetail }) {
           {detail.events.map((e, i) => (
             <tr key={i}>
               <td>{when(w, e.at)}</td>
-              <td>{t(`event.${e.action}` as Key)}</td>
+              <td>{w.has(`event.${e.action}`) ? t(`event.${e.action}` as Key) : e.action}</td>
               <td>{e.by_name ?? (e.by_device ? `${t("report.device")} ${e.by_device.slice(-8)}` : "")}</td>
               <td>
                 {eventText(w, e, departments, { ...categoryKeyNames(names, w.lang), ...pageNames(w, names, detail) })}
@@ -487,7 +556,7 @@ function Audit(props: { detail: ReportDetail }) {
 }
 
 /** The whole report, loaded by ID; `onChange` is told after an action. */
-export function ReportView(props: { id: string; onChange: () => void }) {
+export function ReportView(props: { id: string; onChange: () => void; onLeft?: (message: string) => void }) {
   const { id } = props;
   const w = useI18n();
   const { t, lang } = w;
@@ -539,6 +608,38 @@ export function ReportView(props: { id: string; onChange: () => void }) {
             <dd>{item.case.department ? (departments.find((d) => d.code === item.case?.department)?.[lang === "zh" ? "name" : "name_en"] ?? item.case.department) : "—"}</dd>
             <dt>{t("report.due")}</dt>
             <dd>{when(w, item.case.due_at)}</dd>
+            {item.step_due_at && item.step_due_at !== item.case.due_at && (
+              <>
+                <dt>{t("report.stepDue")}</dt>
+                <dd>{when(w, item.step_due_at)}</dd>
+              </>
+            )}
+            {item.step_left_minutes !== null && item.step_left_minutes !== undefined && (
+              <>
+                <dt>{t("report.countdown")}</dt>
+                <dd class={`countdown due-${dueStatus(item, new Date())}`}>{countdown(w, item.step_left_minutes)}</dd>
+              </>
+            )}
+            {item.case.extension && (
+              <>
+                <dt>{t("report.extension")}</dt>
+                <dd class="extension-asked">
+                  {t("extension.asked", { hours: item.case.extension.hours, reason: item.case.extension.reason, at: when(w, item.case.extension.requested_at) })}
+                </dd>
+              </>
+            )}
+            {item.case.suspension && (
+              <>
+                <dt>{t("report.suspended")}</dt>
+                <dd>{t("report.suspendedUntil", { day: item.case.suspension.resume_on, at: when(w, item.case.suspension.at) })}</dd>
+              </>
+            )}
+            {item.case.closure && (
+              <>
+                <dt>{t("report.closure")}</dt>
+                <dd class="closure">{t(`closure.${item.case.closure}` as Key)}</dd>
+              </>
+            )}
             {item.case.reworks > 0 && (
               <>
                 <dt>{t("report.reworks")}</dt>
@@ -638,8 +739,9 @@ export function ReportView(props: { id: string; onChange: () => void }) {
       </div>
       <Actions
         detail={detail}
-        onDone={(message) => {
-          void report.reload().then(() => setDone({ id, message }));
+        onDone={(message, left) => {
+          if (left && props.onLeft) props.onLeft(message);
+          else void report.reload().then(() => setDone({ id, message }));
           props.onChange();
         }}
       />

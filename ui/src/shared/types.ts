@@ -319,7 +319,12 @@ claim: PlaceClaim | null,
  * The deadline of the step it waits on now (受理, 核实, 派遣, 处置 or 核查), in working
  * time; none while it waits on no one at the centre.
  */
-step_due_at: string | null, };
+step_due_at: string | null, 
+/**
+ * The working minutes left on that step when the centre answered (the countdown a
+ * department's queue shows); negative once it is overdue, by as many working minutes.
+ */
+step_left_minutes: number | null, };
 
 /**
  * What a team leader corrects at 立案: the category (小类), the description and the

@@ -15,7 +15,9 @@ use chrono::{Duration, Utc};
 use clap::{Parser, Subcommand};
 use gridwalk_field::photo::{self, CHINA_STANDARD_TIME, PhotoOptions};
 use gridwalk_field::sync::{SyncClient, Transport};
-use gridwalk_field::{DraftPatch, Engine, FieldConfig, Inspector, Reference, ReportState};
+use gridwalk_field::{
+    DraftPatch, Engine, FieldConfig, Inspector, LocalReport, Reference, ReportState,
+};
 use gridwalk_protocol::{
     CellCode, ClipRef, Crs, Kind, Location, LocationProvider, PhotoStage, Urgency, UserId,
 };
@@ -82,7 +84,16 @@ enum Command {
         accuracy: f64,
     },
     /// Capture reports offline from the fixture photos as a demo inspector, then show the queue.
-    Demo,
+    Demo {
+        /// The inspector to capture as (a login in users.json); the first inspector there
+        /// if not given. A device enrolled for another inspector has every report refused.
+        #[arg(long)]
+        user: Option<String>,
+        /// Also capture one problem the inspector fixed on the spot (自处理): a before and an
+        /// after photo; the team leader checks it from the photos, without a department.
+        #[arg(long)]
+        on_spot: bool,
+    },
     /// The queue summary (JSON).
     Queue,
     /// Reports on the device (JSON).
@@ -216,7 +227,7 @@ fn run(cli: &Cli) -> Result<()> {
                 "community": cell.and_then(|c| c.community_name.clone()),
             }))
         }
-        Command::Demo => demo(cli),
+        Command::Demo { user, on_spot } => demo(cli, user.as_deref(), *on_spot),
         Command::Queue => print_json(&open(cli)?.queue_summary()?),
         Command::Reports { state } => {
             let state = match state.as_str() {
@@ -338,11 +349,31 @@ fn open(cli: &Cli) -> Result<Engine> {
 #[derive(Deserialize)]
 struct DemoUser {
     id: UserId,
+    login: String,
     name: String,
     role: String,
     cells: Vec<CellCode>,
     badge: String,
     camera_serial: Option<String>,
+}
+
+/// A demo draft with a position: its photo's, or, for a photo without GPS, the inspector's
+/// own fix, as the app would take it.
+fn located(engine: &Engine, draft: LocalReport) -> Result<LocalReport> {
+    if draft.location.is_some() {
+        return Ok(draft);
+    }
+    Ok(engine.set_location(
+        draft.id,
+        Location {
+            lon: 113.0805,
+            lat: 22.5875,
+            crs: Crs::Wgs84,
+            accuracy_m: 8.0,
+            fix_time: Utc::now(),
+            provider: LocationProvider::Gps,
+        },
+    )?)
 }
 
 /// What the demo inspector reports, one scenario per fixture photo.
@@ -397,12 +428,27 @@ const SCENARIOS: &[(Kind, &str, &str, Urgency)] = &[
     ),
 ];
 
-fn demo(cli: &Cli) -> Result<()> {
+fn demo(cli: &Cli, login: Option<&str>, on_spot: bool) -> Result<()> {
     let users: Vec<DemoUser> = serde_json::from_str(
         &std::fs::read_to_string(cli.fixtures.join("users.json")).context("reading users.json")?,
     )?;
-    let Some(user) = users.iter().find(|u| u.role == "inspector") else {
-        bail!("users.json has no inspector");
+    let user = match login {
+        None => users
+            .iter()
+            .find(|u| u.role == "inspector")
+            .context("users.json has no inspector")?,
+        Some(login) => {
+            let Some(user) = users.iter().find(|u| u.login == login) else {
+                bail!("users.json has no one with the login {login:?}");
+            };
+            if user.role != "inspector" {
+                bail!(
+                    "{login} is not an inspector (role {}): only inspectors report from a tablet",
+                    user.role
+                );
+            }
+            user
+        }
     };
     let engine = open(cli)?;
     engine.sign_in(&Inspector::new(user.id, user.cells.clone()))?;
@@ -429,21 +475,8 @@ fn demo(cli: &Cli) -> Result<()> {
         let (kind, code, description, urgency) = SCENARIOS[i % SCENARIOS.len()];
         let draft = engine.create_draft()?;
         let stage = PhotoStage::Before;
-        let mut draft = engine.add_photo(draft.id, path, stage)?;
-        if draft.location.is_none() {
-            // A photo without GPS: the inspector's own fix, as the app would take it.
-            draft = engine.set_location(
-                draft.id,
-                Location {
-                    lon: 113.0805,
-                    lat: 22.5875,
-                    crs: Crs::Wgs84,
-                    accuracy_m: 8.0,
-                    fix_time: Utc::now(),
-                    provider: LocationProvider::Gps,
-                },
-            )?;
-        }
+        let draft = engine.add_photo(draft.id, path, stage)?;
+        let draft = located(&engine, draft)?;
         let observed_at = draft.photos[0].photo.taken_at.unwrap_or(draft.observed_at);
         engine.update_draft(
             draft.id,
@@ -497,6 +530,31 @@ fn demo(cli: &Cli) -> Result<()> {
             } else {
                 format!("  flags: {}", serde_json::to_string(&r.location_flags)?)
             },
+        );
+    }
+    if on_spot && photos.len() >= 2 {
+        // 自处理: rubbish by the road, cleared there and then; before and after photos.
+        let draft = engine.create_draft()?;
+        let draft = engine.add_photo(draft.id, &photos[0], PhotoStage::Before)?;
+        let draft = engine.add_photo(draft.id, &photos[photos.len() - 1], PhotoStage::After)?;
+        let draft = located(&engine, draft)?;
+        let observed_at = draft.photos[0].photo.taken_at.unwrap_or(draft.observed_at);
+        engine.update_draft(
+            draft.id,
+            &DraftPatch {
+                kind: Some(Kind::Event),
+                category: Some("0102".parse()?),
+                description: Some("路边散落垃圾，已当场清理".to_owned()),
+                urgency: Some(Urgency::Normal),
+                observed_at: Some(observed_at),
+                handled_on_spot: Some(true),
+                ..DraftPatch::default()
+            },
+        )?;
+        let f = engine.finalize(draft.id)?;
+        println!(
+            "#{:<3} 事件 0102 自处理 (handled on the spot)",
+            f.mutation_id
         );
     }
     println!("\nQueue (waiting for the centre; nothing has touched the network):");

@@ -102,6 +102,7 @@ fn console_report(r: &Row) -> StoreResult<ConsoleReport> {
         case,
         claim: r.json_opt(22)?,
         step_due_at: r.get(23)?,
+        step_left_minutes: None,
     })
 }
 
@@ -540,12 +541,14 @@ pub(super) fn conditions(f: &ReportFilter, d: Dialect) -> (Vec<String>, Vec<Valu
     }
     if let Some(due) = f.due {
         let (from, to) = queue::due_window(due, f.now);
-        let mut c = format!(
-            "r.state = 'dispatched' AND c.due_at < ${}",
-            arg(Value::from(to))
-        );
+        // The deadline of the step each report waits on (受理, 派遣, 处置, 核查): every
+        // step can be overdue, not only the department's.
+        let mut c = format!("r.step_due_at < ${}", arg(Value::from(to)));
         if let Some(from) = from {
-            c.push_str(&format!(" AND c.due_at >= ${}", arg(Value::from(from))));
+            c.push_str(&format!(
+                " AND r.step_due_at >= ${}",
+                arg(Value::from(from))
+            ));
         }
         clauses.push(c);
     }
@@ -602,10 +605,7 @@ pub(super) fn sort_keys(sort: QueueSort, far: &str) -> (Vec<String>, bool) {
         ),
         QueueSort::Overdue => (
             vec![
-                format!(
-                    "CASE WHEN r.state = 'dispatched' AND c.due_at IS NOT NULL \
-                     THEN c.due_at ELSE {far} END"
-                ),
+                format!("COALESCE(r.step_due_at, {far})"),
                 "r.state_at".into(),
             ],
             false,

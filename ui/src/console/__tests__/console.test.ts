@@ -9,6 +9,7 @@ import { catalogues } from "../i18n";
 import { en } from "../i18n/en";
 import { zh } from "../i18n/zh";
 import {
+  actionsFor,
   age,
   bytes,
   categoryKeyNames,
@@ -16,6 +17,7 @@ import {
   categoryNames,
   cellNamer,
   claimText,
+  countdown,
   dayStart,
   dueStatus,
   duplicateWhy,
@@ -72,6 +74,49 @@ describe("deadlines", () => {
     expect(dueStatus(item("handled", "2026-11-23T05:00:00Z", "2026-11-23T04:00:00Z"), now)).toBe("met");
     expect(dueStatus(item("closed", "2026-11-23T05:00:00Z", "2026-11-23T05:30:00Z"), now)).toBe("late");
     expect(dueStatus(item("registered", null), now)).toBe("none");
+  });
+});
+
+describe("steps and their deadlines", () => {
+  const w = words(catalogues, "zh");
+  const base = { state_at: "2026-11-23T01:00:00Z", case: null };
+  it("count the step a report waits on in the working minutes the centre counted", () => {
+    const now = new Date("2026-11-23T06:00:00Z");
+    const step = (state: ConsoleReport["state"], due: string, left: number) =>
+      dueStatus({ ...base, state, step_due_at: due, step_left_minutes: left }, now);
+    expect(step("pending_review", "2026-11-24T06:00:00Z", 420)).toBe("ok");
+    // Two working hours left although a night lies between: due soon.
+    expect(step("registered", "2026-11-24T02:00:00Z", 90)).toBe("soon");
+    expect(step("in_progress", "2026-11-23T05:00:00Z", -60)).toBe("overdue");
+    // A page left open past the deadline says overdue although the count it read did not.
+    expect(step("dispatched", "2026-11-23T05:59:00Z", 30)).toBe("overdue");
+    expect(countdown(w, 125)).toBe("剩 2 工时 5 分");
+    expect(countdown(w, 40)).toBe("剩 40 分");
+    expect(countdown(w, -80)).toBe("超期 1 工时 20 分");
+  });
+  it("offer each role the actions the centre's rules allow in each state", () => {
+    type Case = NonNullable<ConsoleReport["case"]>;
+    const c = (more: Partial<Case> = {}) =>
+      ({ case_no: "20261123-0001", registered_at: "", department: "SZ", due_at: null, reworks: 0, closed_at: null, extension: null, ...more }) as Case;
+    const on = (state: ConsoleReport["state"], role: Parameters<typeof actionsFor>[1], kase: Case | null = c()) =>
+      actionsFor({ state, case: kase }, role);
+    expect(on("pending_review", "leader", null)).toEqual(["approve", "correct", "return", "reject", "merge"]);
+    expect(on("pending_review", "department", null)).toEqual([]);
+    expect(on("registered", "leader", c({ department: null }))).toEqual(["dispatch"]);
+    expect(on("registered", "operator", c({ department: null }))).toEqual(["dispatch", "suspend", "void", "close_special"]);
+    expect(on("dispatched", "department")).toEqual(["accept", "handled", "bounce", "request_extension"]);
+    expect(on("in_progress", "department")).toEqual(["handled", "bounce", "request_extension"]);
+    const asked = c({ extension: { hours: 8, reason: "等材料", requested_by: null, requested_at: "" } });
+    // One request at a time; the operator decides it.
+    expect(on("in_progress", "department", asked)).toEqual(["handled", "bounce"]);
+    expect(on("in_progress", "operator", asked)).toEqual(["handled", "decide_extension", "redispatch", "suspend", "void", "close_special"]);
+    expect(on("dispatched", "leader")).toEqual(["handled", "redispatch"]);
+    // A department's work is checked on site; one fixed on the spot (no department) here.
+    expect(on("handled", "leader")).toEqual([]);
+    expect(on("handled", "leader", c({ department: null }))).toEqual(["verify"]);
+    expect(on("suspended", "operator")).toEqual(["resume", "void", "close_special"]);
+    expect(on("suspended", "leader")).toEqual([]);
+    expect(on("closed", "operator")).toEqual([]);
   });
 });
 
@@ -147,7 +192,7 @@ describe("sections by role", () => {
   it("follow the role table: departments work cases, administrators people and tablets, inspectors nothing", () => {
     expect(sectionsFor("operator")).toContain("conflicts");
     expect(sectionsFor("leader")).not.toContain("conflicts");
-    expect(sectionsFor("department")).toEqual(["cases"]);
+    expect(sectionsFor("department")).toEqual(["handling", "cases"]);
     expect(sectionsFor("administrator")).toEqual(["people", "tablets", "audit"]);
     expect(sectionsFor("administrator")).not.toContain("cases");
     expect(sectionsFor("inspector")).toEqual([]);
