@@ -37,15 +37,8 @@ F=./target/release/gridwalk-field
 echo "== The centre: demo cells, code table and users"
 $S --data-dir "$CENTRE" admin load-fixtures fixtures
 
-# Demo console passwords for the team leader, the operator, the clerks of two departments
-# and the administrator (read from standard input).
-CONSOLE_PASSWORD="${GRIDWALK_DEMO_PASSWORD:-gridwalk-demo}"
-for login in chenjianguo sunyue liangqing huangwei guanliyuan; do
-  printf '%s\n' "$CONSOLE_PASSWORD" | $S --data-dir "$CENTRE" admin set-password --user "$login"
-done
-
-echo "== The tablet, offline: a report from every fixture photo"
-$F --data-dir "$TABLET" --fixtures fixtures demo
+echo "== The tablet, offline: a report from every fixture photo, and one fixed on the spot"
+$F --data-dir "$TABLET" --fixtures fixtures demo --user lixiaoming --on-spot
 
 echo "== Enroll the tablet for lixiaoming and start the server"
 DEVICE=$($F --data-dir "$TABLET" --fixtures fixtures device-id)
@@ -72,6 +65,62 @@ FIRST=$($F --data-dir "$TABLET" --fixtures fixtures reports --state sent \
   | sed -n 's/^    "id": "\(.*\)",$/\1/p' | head -1)
 $F --data-dir "$TABLET" --fixtures fixtures edit "$FIRST" --urgency urgent >/dev/null
 $F --data-dir "$TABLET" --fixtures fixtures sync >/dev/null
+
+# Demo console passwords for the team leader, the operator, the clerks of two departments
+# and the administrator (read from standard input).
+CONSOLE_PASSWORD="${GRIDWALK_DEMO_PASSWORD:-gridwalk-demo}"
+for login in chenjianguo sunyue liangqing huangwei guanliyuan; do
+  printf '%s\n' "$CONSOLE_PASSWORD" | $S --data-dir "$CENTRE" admin set-password --user "$login"
+done
+
+echo "== A day at the centre: the people act through the console's API"
+# Each signs in (POST /v1/console/session) and takes steps as the console's buttons do
+# (POST /v1/console/reports/ID/actions, with the state the person saw), so the centre
+# holds cases in every state of the loop and the pages have something to show.
+session() {
+  curl -fsS -H 'content-type: application/json' \
+    -d "{\"login\":\"$1\",\"password\":\"$CONSOLE_PASSWORD\"}" "$URL/v1/console/session" \
+    | sed -n 's/.*"token":"\([^"]*\)".*/\1/p'
+}
+act() { # who, report, JSON body
+  curl -fsS -o /dev/null -H "authorization: Bearer $1" -H 'content-type: application/json' \
+    -d "$3" "$URL/v1/console/reports/$2/actions"
+}
+LEADER=$(session chenjianguo)
+OPERATOR=$(session sunyue)
+SZ=$(session liangqing)
+# The tablet's reports in the order it made them (UUIDv7); the last is the one fixed on the spot.
+mapfile -t R < <($F --data-dir "$TABLET" --fixtures fixtures reports --state sent \
+  | sed -n 's/^    "id": "\(.*\)",$/\1/p' | sort)
+if [ "${#R[@]}" -ge 13 ]; then
+  for i in 0 1 2 3 4 5 6 7 12; do # 立案 (the demo's reports are near each other: despite the warning)
+    act "$LEADER" "${R[$i]}" '{"action":"approve","despite_duplicate":true,"seen_state":"pending_review"}'
+  done
+  act "$LEADER" "${R[8]}" '{"action":"return","comment":"照片不清晰，请补拍近景","seen_state":"pending_review"}'
+  act "$LEADER" "${R[9]}" '{"action":"reject","reason":"不属于城市管理问题","seen_state":"pending_review"}'
+  for i in 0 1 2 3; do
+    act "$OPERATOR" "${R[$i]}" '{"action":"dispatch","department":"SZ","seen_state":"registered"}'
+  done
+  act "$OPERATOR" "${R[4]}" '{"action":"dispatch","department":"HW","seen_state":"registered"}'
+  act "$SZ" "${R[0]}" '{"action":"accept","seen_state":"dispatched"}'
+  act "$SZ" "${R[0]}" '{"action":"request_extension","hours":8,"reason":"需更换配件，明日到货","seen_state":"in_progress"}'
+  act "$SZ" "${R[1]}" '{"action":"handled","note":"已修复并清理现场","seen_state":"dispatched"}'
+  act "$SZ" "${R[2]}" '{"action":"bounce","reason":"属环卫职责，非市政设施","seen_state":"dispatched"}'
+  act "$OPERATOR" "${R[3]}" "{\"action\":\"suspend\",\"reason\":\"道路施工围挡，暂无法处置\",\"until\":\"$(date -d '+7 days' +%F)\",\"seen_state\":\"dispatched\"}"
+  act "$OPERATOR" "${R[5]}" '{"action":"void","reason":"重复立案","seen_state":"registered"}'
+  act "$OPERATOR" "${R[6]}" '{"action":"close_special","reason":"产权单位已自行处置","seen_state":"registered"}'
+  # The inspector verifies the handled case on the tablet (核查 passed: 结案).
+  $F --data-dir "$TABLET" --fixtures fixtures sync >/dev/null
+  TASK=$($F --data-dir "$TABLET" --fixtures fixtures tasks | sed -n 's/^    "id": "\(.*\)",$/\1/p' | head -1)
+  if [ -n "$TASK" ]; then
+    $F --data-dir "$TABLET" --fixtures fixtures complete-task "$TASK" --pass --note "已修复" \
+      --photo fixtures/photos/orient-1.jpg >/dev/null
+    $F --data-dir "$TABLET" --fixtures fixtures sync >/dev/null
+  fi
+  echo "cases now: pending review, returned, rejected, registered (one sent back by 市政),"
+  echo "dispatched, in progress with more time asked, suspended, voided, closed (verified and"
+  echo "special), and one fixed on the spot waiting for the team leader's check."
+fi
 
 cat <<MSG
 

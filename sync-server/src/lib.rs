@@ -82,6 +82,7 @@ impl AppState {
             cases: self.store.as_ref(),
             blobs: &self.blobs,
             settings: self.uploads,
+            reference: &self.reference,
         }
     }
 }

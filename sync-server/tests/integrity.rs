@@ -101,6 +101,7 @@ async fn world(backend: Backend) -> World {
         bytes: PHOTO.len() as u64,
         at: now,
         holder: d.user,
+        review_due: None,
     };
     let part = UploadPart {
         start: 0,

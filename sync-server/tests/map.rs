@@ -201,6 +201,7 @@ async fn the_map_and_the_overview_count_in_the_database(backend: Backend) {
         .due_at
         .unwrap();
     let late = ReportFilter {
+        states: vec![CaseState::Dispatched],
         due: Some(queue::Due::Overdue),
         now: due + TimeDelta::minutes(1),
         limit: 50,
@@ -209,6 +210,19 @@ async fn the_map_and_the_overview_count_in_the_database(backend: Backend) {
     let (points, _) = s.map_points(&late).await.unwrap();
     assert_eq!(ids(&points), [r3.id]);
     assert!(points[0].overdue);
+    // Every step has its deadline: a month on, the reports still waiting for review are
+    // overdue too (the leader's 受理), each ringed.
+    let (points, _) = s
+        .map_points(&ReportFilter {
+            due: Some(queue::Due::Overdue),
+            now: due + TimeDelta::days(30),
+            limit: 50,
+            ..ReportFilter::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(points.len(), 4);
+    assert!(points.iter().all(|p| p.overdue), "{points:?}");
 
     // The overview's counts, for the whole city.
     let ask = |team: Option<&str>, from: DateTime<Utc>, at: DateTime<Utc>| OverviewAsk {

@@ -520,11 +520,13 @@ async fn a_photos_arrival_completes_its_report_with_an_event(backend: Backend) {
         s.upload(upload.id).await.unwrap().unwrap().expires_at,
         later
     );
+    let review_due = later + chrono::Duration::hours(2);
     let arrived = ArrivedPhoto {
         sha256: photo.sha256.clone(),
         bytes: 10,
         at: later,
         holder: d.user,
+        review_due: Some(review_due),
     };
     assert_eq!(
         s.append_upload(upload.id, &part(4, 6), later, Some(&arrived))
@@ -549,10 +551,11 @@ async fn a_photos_arrival_completes_its_report_with_an_event(backend: Backend) {
         (events[0].from, events[0].to, events[0].by_user),
         (CaseState::AwaitingPhotos, CaseState::PendingReview, None)
     );
-    assert_eq!(
-        s.console_reports_by_id(&[r.id]).await.unwrap()[0].photos_arrived,
-        vec![photo.id]
-    );
+    let shown = s.console_reports_by_id(&[r.id]).await.unwrap().remove(0);
+    assert_eq!(shown.photos_arrived, vec![photo.id]);
+    // The review it starts is due when the service said; the event says so too.
+    assert_eq!(shown.step_due_at, Some(review_due));
+    assert_eq!(events[0].due_at, Some(review_due));
 
     // A report listing a photo already held starts in review.
     let mut again = report_of(&d);
@@ -1187,7 +1190,9 @@ async fn work_queues_filter_order_page_and_search(backend: Backend) {
         assert_eq!(queue(s, &only(f)).await, expected, "{what}");
     }
 
-    // A dispatched case has a deadline: first when overdue first, and overdue once past it.
+    // Every report waits on a step with a deadline: the pending ones on the leader's review
+    // (2 working hours from arrival), a dispatched case on its department (7 for 乱堆物堆料).
+    // Overdue first orders by it, and a report is overdue once past its own.
     let step = |action: Action, seen: CaseState| StepRequest {
         report: r3.id,
         action,
@@ -1220,8 +1225,11 @@ async fn work_queues_filter_order_page_and_search(backend: Backend) {
             })
         )
         .await,
-        ids(&[&r3, &r1, &r2, &r4, &r5, &z1])
+        ids(&[&r1, &r2, &r4, &r5, &z1, &r3])
     );
+    let review_due = s.console_reports_by_id(&[r1.id]).await.unwrap()[0]
+        .step_due_at
+        .unwrap();
     let page = s
         .console_reports(&all(ReportFilter {
             department: Some("SZ".into()),
@@ -1236,21 +1244,61 @@ async fn work_queues_filter_order_page_and_search(backend: Backend) {
         limit: 50,
         ..ReportFilter::default()
     };
-    assert_eq!(
-        queue(s, &at(due + TimeDelta::minutes(1), queue::Due::Overdue)).await,
-        ids(&[&r3])
+    assert!(review_due <= due, "{review_due} {due}");
+    // Overdue and due soon, probed around both deadlines: exactly the reports whose own
+    // step deadline lies in the window, as the store holds it.
+    let every = [&r1, &r2, &r3, &r4, &r5, &z1];
+    let held = s
+        .console_reports_by_id(&every.iter().map(|r| r.id).collect::<Vec<_>>())
+        .await
+        .unwrap();
+    let sorted = |mut v: Vec<ReportId>| {
+        v.sort();
+        v
+    };
+    for probe in [
+        review_due - TimeDelta::minutes(1),
+        review_due + TimeDelta::minutes(1),
+        due - TimeDelta::minutes(1),
+        due + TimeDelta::minutes(1),
+    ] {
+        let overdue: Vec<ReportId> = held
+            .iter()
+            .filter(|r| r.step_due_at.is_some_and(|d| d < probe))
+            .map(|r| r.report.id)
+            .collect();
+        let soon: Vec<ReportId> = held
+            .iter()
+            .filter(|r| {
+                r.step_due_at
+                    .is_some_and(|d| d >= probe && d < probe + TimeDelta::hours(2))
+            })
+            .map(|r| r.report.id)
+            .collect();
+        assert_eq!(
+            sorted(queue(s, &at(probe, queue::Due::Overdue)).await),
+            sorted(overdue),
+            "{probe}"
+        );
+        assert_eq!(
+            sorted(queue(s, &at(probe, queue::Due::Soon)).await),
+            sorted(soon),
+            "{probe}"
+        );
+    }
+    assert!(
+        queue(
+            s,
+            &at(review_due - TimeDelta::minutes(1), queue::Due::Overdue)
+        )
+        .await
+        .is_empty()
     );
     assert_eq!(
-        queue(s, &at(due - TimeDelta::minutes(1), queue::Due::Overdue)).await,
-        vec![]
-    );
-    assert_eq!(
-        queue(s, &at(due - TimeDelta::minutes(90), queue::Due::Soon)).await,
-        ids(&[&r3])
-    );
-    assert_eq!(
-        queue(s, &at(due - TimeDelta::hours(3), queue::Due::Soon)).await,
-        vec![]
+        queue(s, &at(due + TimeDelta::minutes(1), queue::Due::Overdue))
+            .await
+            .len(),
+        6
     );
     done(schema).await;
 }

@@ -348,7 +348,7 @@ test("an operator resolves a conflict two tablets made, and both get the result"
   assert.match(table, /李晓明/);
   // Every indicator has its column, every rate names its parts.
   const headers = await page.locator(".evaluation thead th").allTextContents();
-  for (const h of ["上报数", "立案数", "有效上报率", "处置率", "按期处置率", "超期待处置率", "结案率", "按期结案率", "返工率", "按期核查率"]) {
+  for (const h of ["上报数", "立案数", "有效上报率", "处置率", "按期处置率", "超期待处置率", "结案率", "按期结案率", "返工率", "按期核查率", "自处理数", "自处理率", "延期数"]) {
     assert.ok(headers.includes(h), `no column ${h}: ${headers}`);
   }
   // 有效上报率 over decided reports only: one approved, one rejected, one merged (B's
@@ -779,6 +779,7 @@ c.commit()`,
   // Search from the address, then from the box (which puts it in the address).
   await visit(`#/review?q=${encodeURIComponent("井盖")}`);
   assert.equal(await page.inputValue("input[name=q]"), "井盖");
+  if ((await rows.count()) === 0) console.log("DEBUG", await page.locator("main").innerText(), await page.evaluate(() => location.hash));
   assert.ok((await rows.count()) > 0);
   for (const d of await page.$$eval(".list.queue .desc", (ds) => ds.map((x) => x.textContent))) assert.match(d, /井盖/);
   await page.fill("input[name=q]", "积水");

@@ -173,6 +173,10 @@ async fn a_leader_reviews_the_teams_reports(backend: Backend) {
     for r in &queue {
         assert_eq!(r.reporter.login, INSPECTOR);
         assert_eq!(r.photos_arrived.len(), 1);
+        // The leader's step (受理) is due 2 working hours after the last photo arrived.
+        let left = r.step_left_minutes.unwrap();
+        assert!((110..=120).contains(&left), "{left}");
+        assert!(r.step_due_at.unwrap() >= r.state_at + chrono::Duration::hours(2));
     }
     let first = ids[0];
     assert!(
@@ -769,6 +773,46 @@ async fn sign_in_is_refused_in_words_and_inspectors_stay_out(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(resp.status(), 401);
+    s.finish().await;
+}
+
+/// The team leader's review (受理) is due 2 working hours after a report is whole at the
+/// centre, whether its photos came after it (over tus) or were already held when it came.
+async fn the_review_is_due_in_working_time_however_the_photos_came(backend: Backend) {
+    let s = server(backend).await;
+    let (d, ids) = four_reports(&s).await;
+    let leader = Console::sign_in(&s, "chenjianguo").await;
+    // The same photo again: held already, so the fifth goes to review as it arrives.
+    capture(
+        &d.engine,
+        &[fixtures().join("photos/orient-1.jpg")],
+        RUBBISH,
+    );
+    d.sync().await;
+    let page: ReportPage = leader.get("/v1/console/reports?state=pending_review").await;
+    assert_eq!(page.items.len(), 5);
+    let fifth = page
+        .items
+        .iter()
+        .find(|r| !ids.contains(&r.report.id))
+        .unwrap();
+    let detail: ReportDetail = leader
+        .get(&format!("/v1/console/reports/{}", fifth.report.id))
+        .await;
+    assert_eq!(detail.events.len(), 0, "no move: it came whole");
+    for r in &page.items {
+        let due = r.step_due_at.unwrap();
+        assert!(due >= r.state_at + chrono::Duration::hours(2), "{due}");
+        assert!(due <= r.state_at + chrono::Duration::days(4), "{due}");
+        assert!((110..=120).contains(&r.step_left_minutes.unwrap()));
+    }
+    // 立案 moves the deadline on to the next step (派遣), 1 working hour.
+    leader
+        .done(ids[0], CaseAction::approve(), CaseState::PendingReview)
+        .await;
+    let registered: ReportDetail = leader.get(&format!("/v1/console/reports/{}", ids[0])).await;
+    let left = registered.item.step_left_minutes.unwrap();
+    assert!((55..=60).contains(&left), "{left}");
     s.finish().await;
 }
 
@@ -1714,6 +1758,7 @@ on_every_backend!(
     a_case_goes_round_the_loop_with_deadlines_in_working_time,
     sign_in_is_refused_in_words_and_inspectors_stay_out,
     control_characters_are_refused_in_words_and_change_nothing,
+    the_review_is_due_in_working_time_however_the_photos_came,
     the_centre_places_reports_and_a_leader_sees_what_the_device_claimed,
     a_leaders_queue_filters_sorts_pages_and_searches,
     a_leader_corrects_a_report_at_registration_and_the_tablet_sees_it,

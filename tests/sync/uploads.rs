@@ -322,10 +322,12 @@ async fn a_wrong_photo_is_discarded_and_an_unfinished_upload_expires(backend: Ba
     tokio::time::sleep(std::time::Duration::from_millis(400)).await;
     let resp = tus_req(Method::HEAD, &url, &token).send().await.unwrap();
     assert_eq!(resp.status(), StatusCode::GONE);
+    let reference = gridwalk_sync::services::reference::ReferenceCache::default();
     let stores = gridwalk_sync::services::uploads::Stores {
         cases: s.store.as_ref(),
         blobs: &s.blobs,
         settings: UploadSettings::default(),
+        reference: &reference,
     };
     let swept = gridwalk_sync::services::uploads::sweep(stores, chrono::Utc::now())
         .await

@@ -871,6 +871,15 @@ pub struct Indicators {
     pub verified_on_time: u64,
     /// 按期核查率 = verified on time / verifications due.
     pub verified_on_time_rate: Option<f64>,
+    /// 自处理数: of the registered, fixed on the spot by the inspector (no department).
+    #[serde(default)]
+    pub on_spot: u64,
+    /// 自处理率 = on the spot / registered.
+    #[serde(default)]
+    pub on_spot_rate: Option<f64>,
+    /// 延期数: cases whose handling deadline an approved 延期 moved in the period.
+    #[serde(default)]
+    pub extended: u64,
 }
 
 /// `GET /v1/console/evaluation`: the indicators per group over a period.

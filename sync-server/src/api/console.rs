@@ -214,14 +214,17 @@ pub(crate) async fn report(
     ))
 }
 
-/// Approve, return, reject, merge, dispatch or mark handled.
+/// One step of the case loop: review (approve, return, reject, merge), dispatch and
+/// re-dispatch, the department's accept, handled, send back and ask for more time, the
+/// operator's decision on it, suspend and resume, void, special closure, and the leader's
+/// check of a case fixed on the spot; each as the person's role and the case's state allow.
 #[utoipa::path(post, path = "/v1/console/reports/{id}/actions", tag = "console", security(("console" = [])),
     params(("id" = String, Path, description = "The report's ID")),
     request_body = ActionRequest,
     responses(
         (status = 200, description = "Done; where the report stands now", body = ActionAnswer),
-        (status = 400, description = "Not an action, or an unknown department", body = ApiError),
-        (status = 403, description = "Another team's report", body = ApiError),
+        (status = 400, description = "Not an action, an unknown department, a reason or note missing, or more hours than a 延期 may ask", body = ApiError),
+        (status = 403, description = "Another team's report, another department's case, or an act the role may not take", body = ApiError),
         (status = 409, description = "Refused in words: out of turn, or someone acted first", body = ApiError),
     ))]
 pub(crate) async fn act(

@@ -175,7 +175,15 @@ fn count(f: &CaseFacts, p: &Period) -> Indicators {
             | CaseState::InProgress
             | CaseState::Handled
             | CaseState::Suspended
-            | CaseState::Closed => c.registered = 1,
+            | CaseState::Closed => {
+                c.registered = 1;
+                // 自处理: 立案 took it straight to 核查.
+                c.on_spot = u64::from(
+                    f.events
+                        .iter()
+                        .any(|e| e.action == "approve" && e.to == CaseState::Handled),
+                );
+            }
             // A case voided after 立案 (作废) is as invalid as a report rejected before.
             CaseState::Rejected | CaseState::Merged => c.invalid = 1,
             CaseState::AwaitingCheck
@@ -222,6 +230,12 @@ fn count(f: &CaseFacts, p: &Period) -> Indicators {
             c.reworked = u64::from(l.reworked);
         }
     }
+    // 延期: counted once per case, when its (first) approval in the period came.
+    c.extended = u64::from(
+        f.events
+            .iter()
+            .any(|e| e.action == "approve_extension" && p.holds(e.at)),
+    );
     // 核查 tasks; one cancelled (the case left the loop while the inspector had it: done
     // without a verdict) was never the inspector's to finish.
     let verifications = f
@@ -252,6 +266,8 @@ fn sum(into: &mut Indicators, c: &Indicators) {
     into.reworked += c.reworked;
     into.verifications_due += c.verifications_due;
     into.verified_on_time += c.verified_on_time;
+    into.on_spot += c.on_spot;
+    into.extended += c.extended;
 }
 
 fn finish(mut i: Indicators) -> Indicators {
@@ -263,6 +279,7 @@ fn finish(mut i: Indicators) -> Indicators {
     i.closed_on_time_rate = rate(i.closed_on_time, i.due_to_close);
     i.rework_rate = rate(i.reworked, i.due_to_close);
     i.verified_on_time_rate = rate(i.verified_on_time, i.verifications_due);
+    i.on_spot_rate = rate(i.on_spot, i.registered);
     i
 }
 
@@ -451,7 +468,7 @@ pub fn file_name(
 /// The CSV columns after the group's label and key: (header, value of a row).
 type Column = (&'static str, fn(&Indicators) -> String);
 
-fn columns() -> [Column; 21] {
+fn columns() -> [Column; 24] {
     fn n(v: u64) -> String {
         v.to_string()
     }
@@ -486,6 +503,9 @@ fn columns() -> [Column; 21] {
         ("按期核查率 verified_on_time_rate", |i| {
             r(i.verified_on_time_rate)
         }),
+        ("自处理 on_spot", |i| n(i.on_spot)),
+        ("自处理率 on_spot_rate", |i| r(i.on_spot_rate)),
+        ("延期 extended", |i| n(i.extended)),
     ]
 }
 

@@ -15,7 +15,6 @@
 
 use chrono::{DateTime, Utc};
 use gridwalk_grid::Grid;
-use gridwalk_protocol::CaseState;
 use gridwalk_protocol::map::{
     CellNames, CellPolygon, FeatureCollectionType, FeatureType, GridCell, GridCells, PolygonType,
 };
@@ -47,11 +46,13 @@ pub fn filter(
     }))
 }
 
-/// Whether a report in `state` whose case is due at `due_at` is overdue at `now` (超期): a
-/// dispatched case past its deadline, as the queues' `due=overdue` filter says.
+/// Whether a report whose current step is due at `step_due` is overdue at `now` (超期): the
+/// step it waits on (受理, 派遣, 处置, 核查) is past its deadline, as the queues'
+/// `due=overdue` filter says. A report waiting on no one (photos arriving, returned to the
+/// inspector, suspended, finished) has no step deadline and is never overdue.
 #[must_use]
-pub fn overdue(state: CaseState, due_at: Option<DateTime<Utc>>, now: DateTime<Utc>) -> bool {
-    state == CaseState::Dispatched && due_at.is_some_and(|d| d < now)
+pub fn overdue(step_due: Option<DateTime<Utc>>, now: DateTime<Utc>) -> bool {
+    step_due.is_some_and(|d| d < now)
 }
 
 /// The grid's cells as a GeoJSON FeatureCollection, by code, each named by its street and
@@ -97,6 +98,7 @@ mod tests {
     use gridwalk_protocol::console::QueueSort;
 
     use super::*;
+    use gridwalk_protocol::CaseState;
 
     fn now() -> DateTime<Utc> {
         Utc.with_ymd_and_hms(2026, 11, 21, 9, 0, 0).unwrap()
@@ -141,17 +143,12 @@ mod tests {
     }
 
     #[test]
-    fn only_a_dispatched_case_past_its_deadline_is_overdue() {
+    fn a_report_is_overdue_once_its_steps_deadline_has_passed() {
         let past = Some(now() - Duration::minutes(1));
         let ahead = Some(now() + Duration::minutes(1));
-        assert!(overdue(CaseState::Dispatched, past, now()));
-        assert!(!overdue(CaseState::Dispatched, ahead, now()));
-        assert!(!overdue(CaseState::Dispatched, None, now()));
-        assert!(
-            !overdue(CaseState::Handled, past, now()),
-            "handled in time or not"
-        );
-        assert!(!overdue(CaseState::Closed, past, now()));
+        assert!(overdue(past, now()));
+        assert!(!overdue(ahead, now()));
+        assert!(!overdue(None, now()), "waiting on no one");
     }
 
     #[test]

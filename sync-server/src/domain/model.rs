@@ -352,6 +352,9 @@ pub struct ArrivedPhoto {
     /// The inspector whose device uploaded the bytes: the photo counts as arrived for
     /// their reports and verifications only.
     pub holder: UserId,
+    /// The deadline of a review a report starts because this photo completes it (受理时限,
+    /// from the case rules at `at`); none for a centre without rules.
+    pub review_due: Option<DateTime<Utc>>,
 }
 
 /// The result of recording a part.

@@ -29,12 +29,15 @@ pub struct Move {
     pub event: NewEvent,
 }
 
+/// The move `action` makes; one into review carries the review's deadline (受理时限,
+/// `review_due`: the team leader's step), which becomes the report's step deadline.
 fn step(
     id: ReportId,
     from: CaseState,
     action: &Action,
     by: Author,
     at: DateTime<Utc>,
+    review_due: Option<DateTime<Utc>>,
 ) -> Option<Move> {
     let to = cases::next(id, from, action).ok()?;
     Some(Move {
@@ -45,7 +48,7 @@ fn step(
             to,
             by,
             text: None,
-            due_at: None,
+            due_at: review_due.filter(|_| to == CaseState::PendingReview),
             at,
         },
     })
@@ -53,7 +56,8 @@ fn step(
 
 /// What a new version of report `id`, in `state`, does to it: `all_held` says whether the
 /// centre holds every photo the version lists, `resubmit` whether its inspector made it
-/// (which sends a returned report back to intake).
+/// (which sends a returned report back to intake); `review_due` is the deadline of a
+/// review starting now.
 #[must_use]
 pub fn after_version(
     id: ReportId,
@@ -62,32 +66,47 @@ pub fn after_version(
     resubmit: bool,
     by: Author,
     at: DateTime<Utc>,
+    review_due: Option<DateTime<Utc>>,
 ) -> Option<Move> {
     match state {
         CaseState::Returned if resubmit => {
-            let mut m = step(id, state, &Action::Resubmit, by, at)?;
+            let mut m = step(id, state, &Action::Resubmit, by, at, review_due)?;
             // Resubmitted with a photo not held yet: it waits for it before review.
             m.to = intake_state(all_held);
             m.event.to = m.to;
+            m.event.due_at = review_due.filter(|_| m.to == CaseState::PendingReview);
             Some(m)
         }
-        CaseState::AwaitingPhotos if all_held => step(id, state, &Action::PhotosComplete, by, at),
-        CaseState::PendingReview if !all_held => step(id, state, &Action::PhotosAdded, by, at),
+        CaseState::AwaitingPhotos if all_held => {
+            step(id, state, &Action::PhotosComplete, by, at, review_due)
+        }
+        CaseState::PendingReview if !all_held => {
+            step(id, state, &Action::PhotosAdded, by, at, review_due)
+        }
         _ => None,
     }
 }
 
 /// What a photo's arrival does to a report waiting in `state`, now that `all_held` says
-/// whether every photo it lists is held. The centre itself makes the move.
+/// whether every photo it lists is held. The centre itself makes the move; the review it
+/// starts is due by `review_due`.
 #[must_use]
 pub fn on_arrival(
     id: ReportId,
     state: CaseState,
     all_held: bool,
     at: DateTime<Utc>,
+    review_due: Option<DateTime<Utc>>,
 ) -> Option<Move> {
     if state == CaseState::AwaitingPhotos && all_held {
-        step(id, state, &Action::PhotosComplete, Author::default(), at)
+        step(
+            id,
+            state,
+            &Action::PhotosComplete,
+            Author::default(),
+            at,
+            review_due,
+        )
     } else {
         None
     }
@@ -151,7 +170,9 @@ mod tests {
     fn the_last_photo_moves_a_waiting_report_to_review_with_an_event() {
         let id = ReportId::new();
         let at = Utc::now();
-        let m = on_arrival(id, S::AwaitingPhotos, true, at).expect("moves");
+        let due = Some(at + chrono::Duration::hours(2));
+        let m = on_arrival(id, S::AwaitingPhotos, true, at, due).expect("moves");
+        assert_eq!(m.event.due_at, due, "the review's deadline starts now");
         assert_eq!(m.to, S::PendingReview);
         assert_eq!(m.event.action, "photos_complete");
         assert_eq!(
@@ -160,13 +181,13 @@ mod tests {
         );
         assert_eq!(m.event.by, Author::default(), "the centre moved it");
         assert_eq!(
-            on_arrival(id, S::AwaitingPhotos, false, at),
+            on_arrival(id, S::AwaitingPhotos, false, at, due),
             None,
             "one still missing"
         );
         for s in [S::PendingReview, S::Registered, S::Returned, S::Closed] {
             assert_eq!(
-                on_arrival(id, s, true, at),
+                on_arrival(id, s, true, at, due),
                 None,
                 "{s:?} does not wait for photos"
             );
@@ -176,22 +197,28 @@ mod tests {
     #[test]
     fn a_new_version_moves_the_report_by_its_photos() {
         let (id, at, by) = (ReportId::new(), Utc::now(), Author::default());
-        let added = after_version(id, S::PendingReview, false, true, by, at).expect("moves");
+        let due = Some(at + chrono::Duration::hours(2));
+        let added = after_version(id, S::PendingReview, false, true, by, at, due).expect("moves");
         assert_eq!(
             (added.to, added.event.action),
             (S::AwaitingPhotos, "photos_added")
         );
-        let removed = after_version(id, S::AwaitingPhotos, true, false, by, at).expect("moves");
+        assert_eq!(
+            added.event.due_at, None,
+            "waiting on the device, not on a person"
+        );
+        let removed =
+            after_version(id, S::AwaitingPhotos, true, false, by, at, due).expect("moves");
         assert_eq!(
             (removed.to, removed.event.action),
             (S::PendingReview, "photos_complete")
         );
         assert_eq!(
-            after_version(id, S::PendingReview, true, true, by, at),
+            after_version(id, S::PendingReview, true, true, by, at, due),
             None
         );
         assert_eq!(
-            after_version(id, S::AwaitingPhotos, false, true, by, at),
+            after_version(id, S::AwaitingPhotos, false, true, by, at, due),
             None
         );
     }
@@ -199,15 +226,17 @@ mod tests {
     #[test]
     fn an_inspectors_resubmission_sends_a_returned_report_back_to_intake() {
         let (id, at, by) = (ReportId::new(), Utc::now(), Author::default());
-        let back = after_version(id, S::Returned, true, true, by, at).expect("moves");
+        let due = Some(at + chrono::Duration::hours(2));
+        let back = after_version(id, S::Returned, true, true, by, at, due).expect("moves");
         assert_eq!((back.to, back.event.action), (S::PendingReview, "resubmit"));
-        let waits = after_version(id, S::Returned, false, true, by, at).expect("moves");
+        assert_eq!(back.event.due_at, due);
+        let waits = after_version(id, S::Returned, false, true, by, at, due).expect("moves");
         assert_eq!(
-            (waits.to, waits.event.to),
-            (S::AwaitingPhotos, S::AwaitingPhotos)
+            (waits.to, waits.event.to, waits.event.due_at),
+            (S::AwaitingPhotos, S::AwaitingPhotos, None)
         );
         assert_eq!(
-            after_version(id, S::Returned, true, false, by, at),
+            after_version(id, S::Returned, true, false, by, at, due),
             None,
             "the centre's own change leaves a returned report with the inspector"
         );
@@ -219,7 +248,11 @@ mod tests {
             S::Rejected,
             S::Merged,
         ] {
-            assert_eq!(after_version(id, s, false, true, by, at), None, "{s:?}");
+            assert_eq!(
+                after_version(id, s, false, true, by, at, due),
+                None,
+                "{s:?}"
+            );
         }
     }
 

@@ -21,7 +21,7 @@ use futures_util::TryStreamExt;
 use gridwalk_protocol::message::msg;
 use gridwalk_protocol::tus::{self, Checksum, Digesting};
 use gridwalk_protocol::{
-    PhotoId, PhotoNeedAnswer, PhotoNeedsRequest, PhotoNeedsResponse, ReportId,
+    CaseState, PhotoId, PhotoNeedAnswer, PhotoNeedsRequest, PhotoNeedsResponse, ReportId,
 };
 use http_body_util::BodyExt;
 use sha2::{Digest, Sha256};
@@ -33,6 +33,7 @@ use crate::domain::model::{Appended, ArrivedPhoto, Device, Upload, UploadPart};
 use crate::domain::photos::JpegCheck;
 use crate::domain::uploads::{Crowded, OpenLimits};
 use crate::error::AppError;
+use crate::services::reference::ReferenceCache;
 use crate::store::CaseStore;
 
 /// Limits on uploads.
@@ -84,6 +85,8 @@ pub struct Stores<'a> {
     pub cases: &'a dyn CaseStore,
     pub blobs: &'a BlobStore,
     pub settings: UploadSettings,
+    /// The case rules, for the review deadline a completing photo starts.
+    pub reference: &'a ReferenceCache,
 }
 
 /// What one request body left in the blob store.
@@ -463,11 +466,19 @@ async fn complete(
     }
     let bytes = upload.length;
     s.blobs.keep_photo(&photo, &sha256).await?;
+    let review_due = s
+        .reference
+        .get(s.cases)
+        .await?
+        .rules
+        .as_ref()
+        .and_then(|r| r.step_due(CaseState::PendingReview, now, None));
     let arrived = ArrivedPhoto {
         sha256,
         bytes,
         at: now,
         holder: holder.user,
+        review_due,
     };
     let appended = s
         .cases

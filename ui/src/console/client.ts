@@ -24,7 +24,10 @@ cases, an operator all. */
   reports: (query: { state?: string; street?: string; community?: string; cell?: string; kind?: string; category?: string; inspector?: string; team?: string; department?: string; urgency?: string; source?: string; flags?: string; due?: string; from?: string; to?: string; q?: string; sort?: QueueSort; after?: string; limit?: number } = {}) => call<ReportPage>("GET", "/v1/console/reports", query),
   /** One report's whole story. */
   report: (id: ReportId) => call<ReportDetail>("GET", `/v1/console/reports/${encodeURIComponent(id)}`),
-  /** Approve, return, reject, merge, dispatch or mark handled. */
+  /** One step of the case loop: review (approve, return, reject, merge), dispatch and
+re-dispatch, the department's accept, handled, send back and ask for more time, the
+operator's decision on it, suspend and resume, void, special closure, and the leader's
+check of a case fixed on the spot; each as the person's role and the case's state allow. */
   act: (id: ReportId, body: ActionRequest) => call<ActionAnswer>("POST", `/v1/console/reports/${encodeURIComponent(id)}/actions`, {}, body),
   /** Merge a cluster of reports of one problem into one, all or none. */
   merge: (body: MergeRequest) => call<MergeAnswer>("POST", "/v1/console/reports/merge", {}, body),

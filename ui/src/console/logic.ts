@@ -74,7 +74,8 @@ export function dueStatus(
 export function countdown(w: Words<Key>, minutes: number): string {
   const m = Math.abs(minutes);
   const h = Math.floor(m / 60);
-  const span = h > 0 ? w.t("countdown.hm", { h, m: m % 60 }) : w.t("countdown.m", { m });
+  // Past a day's worth the minutes say nothing more.
+  const span = h >= 24 ? w.t("countdown.h", { h }) : h > 0 ? w.t("countdown.hm", { h, m: m % 60 }) : w.t("countdown.m", { m });
   return w.t(minutes < 0 ? "countdown.over" : "countdown.left", { span });
 }
 

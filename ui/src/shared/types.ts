@@ -563,7 +563,19 @@ verified_on_time: number,
 /**
  * 按期核查率 = verified on time / verifications due.
  */
-verified_on_time_rate: number | null, };
+verified_on_time_rate: number | null, 
+/**
+ * 自处理数: of the registered, fixed on the spot by the inspector (no department).
+ */
+on_spot: number, 
+/**
+ * 自处理率 = on the spot / registered.
+ */
+on_spot_rate: number | null, 
+/**
+ * 延期数: cases whose handling deadline an approved 延期 moved in the period.
+ */
+extended: number, };
 
 /**
  * `GET /v1/console/health`: how intake is going.

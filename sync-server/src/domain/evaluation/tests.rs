@@ -95,15 +95,25 @@ fn report(observed: DateTime<Utc>) -> CaseFacts {
 /// Applies one step of the loop to `f` as the centre would record it: the case event, the
 /// state it leads to, the verification task opened by `handled` and closed by `verify_*`.
 fn step(f: &mut CaseFacts, action: &str, at: DateTime<Utc>, due: Option<DateTime<Utc>>) {
+    let from = f.state;
     f.state = match action {
         "approve" => CaseState::Registered,
+        // 自处理: 立案 of a report fixed on the spot goes straight to 核查.
+        "approve_on_spot" => CaseState::Handled,
         "dispatch" | "verify_fail" => CaseState::Dispatched,
         "handled" => CaseState::Handled,
         "verify_pass" => CaseState::Closed,
         "return" => CaseState::Returned,
-        "reject" => CaseState::Rejected,
+        "reject" | "void" => CaseState::Rejected,
         "merge" => CaseState::Merged,
+        "suspend" => CaseState::Suspended,
+        "request_extension" | "approve_extension" | "refuse_extension" => f.state,
         other => panic!("no step {other:?}"),
+    };
+    let action = if action == "approve_on_spot" {
+        "approve"
+    } else {
+        action
     };
     if action == "dispatch" {
         f.department = Some("HW".into());
@@ -118,12 +128,18 @@ fn step(f: &mut CaseFacts, action: &str, at: DateTime<Utc>, due: Option<DateTime
             ..t
         });
     }
-    if let Some(passed) = action.strip_prefix("verify_").map(|r| r == "pass") {
-        let open = f.tasks.iter_mut().find(|t| t.done_at.is_none()).unwrap();
+    // A 自处理 case is verified by its leader at the console: no task.
+    if let Some(passed) = action.strip_prefix("verify_").map(|r| r == "pass")
+        && let Some(open) = f.tasks.iter_mut().find(|t| t.done_at.is_none())
+    {
         open.done_at = Some(at);
         open.passed = Some(passed);
     }
-    f.events.push(ev(action, at, due));
+    f.events.push(CaseEvent {
+        from,
+        to: f.state,
+        ..ev(action, at, due)
+    });
 }
 
 fn no_names() -> (Reference, BTreeMap<String, String>) {
@@ -203,6 +219,9 @@ fn measure(i: &Indicators, field: &str) -> (u64, u64, Option<f64>) {
             i.verifications_due,
             i.verified_on_time_rate,
         ),
+        "on_spot" => (i.on_spot, 0, None),
+        "on_spot_rate" => (i.on_spot, i.registered, i.on_spot_rate),
+        "extended" => (i.extended, 0, None),
         other => panic!("the README names an indicator the test does not know: {other}"),
     }
 }
@@ -228,14 +247,30 @@ fn the_readme_example_is_what_evaluate_computes() {
     deadline_report.category = "0101".parse().unwrap();
 
     let mut cases: BTreeMap<String, CaseFacts> = BTreeMap::new();
+    // Each case's handling deadline, and its 延期 request waiting (hours, deadline then).
+    let mut last_due: BTreeMap<String, DateTime<Utc>> = BTreeMap::new();
+    let mut asked: BTreeMap<String, (i64, DateTime<Utc>)> = BTreeMap::new();
     for row in readme_table(&readme, "steps") {
         let [case, time, what, deadline] = &row[..] else {
             panic!("a step row has four cells: {row:?}")
         };
         let at = local(time);
-        let action = what.split_whitespace().next().unwrap();
+        let mut action = what.split_whitespace().next().unwrap();
+        if action == "approve" && what.contains("自处理") {
+            action = "approve_on_spot";
+        }
         let due = (!deadline.is_empty()).then(|| local(deadline));
         match action {
+            "approve_extension" => {
+                let (hours, before) = asked
+                    .remove(case)
+                    .unwrap_or_else(|| panic!("{case} {time}: 批准延期 of no request"));
+                assert_eq!(
+                    due,
+                    Some(rules.extended(before, Duration::hours(hours))),
+                    "{case} {time}: the deadline moved on by the hours asked, in working time"
+                );
+            }
             "dispatch" | "verify_fail" => assert_eq!(
                 due,
                 Some(rules.handling_due(&deadline_report, at)),
@@ -247,6 +282,17 @@ fn the_readme_example_is_what_evaluate_computes() {
                 "{case} {time}: the fixture rules' verification deadline"
             ),
             _ => assert_eq!(due, None, "{case} {time} {action} sets no deadline"),
+        }
+        if action == "dispatch" {
+            last_due.insert(case.clone(), due.unwrap());
+        }
+        if action == "request_extension" {
+            // `request_extension 申请延期 8 工时`: the hours asked.
+            let hours: i64 = what
+                .split_whitespace()
+                .find_map(|w| w.parse().ok())
+                .expect("the hours asked");
+            asked.insert(case.clone(), (hours, last_due[case]));
         }
         if action == "observed" {
             assert!(!cases.contains_key(case), "{case} is observed once");
@@ -264,7 +310,7 @@ fn the_readme_example_is_what_evaluate_computes() {
     }
 
     let expected = readme_table(&readme, "expected");
-    assert_eq!(expected.len(), 10, "every indicator has its row");
+    assert_eq!(expected.len(), 13, "every indicator has its row");
     let all: Vec<CaseFacts> = cases.values().cloned().collect();
     let sum = total(&all, &period);
     for row in &expected {
@@ -657,11 +703,13 @@ fn csv_has_every_count_and_rate_and_the_total() {
     let lines: Vec<&str> = csv.split("\r\n").collect();
     assert_eq!(lines.len(), 5, "{csv}");
     assert!(lines[0].starts_with("\u{feff}cell,key,上报数 reports,立案数 registered,无效 invalid,有效上报率 valid_rate,应处置 due,"));
-    assert!(lines[0].ends_with(",按期核查率 verified_on_time_rate"));
-    assert_eq!(lines[0].split(',').count(), 23);
+    assert!(lines[0].ends_with(
+        ",按期核查率 verified_on_time_rate,自处理 on_spot,自处理率 on_spot_rate,延期 extended"
+    ));
+    assert_eq!(lines[0].split(',').count(), 26);
     assert_eq!(
         lines[1],
-        "环市街道 · 东华社区 · 440703001001001,440703001001001,1,1,0,1.0000,0,0,,0,,0,,0,0,,0,,0,,0,0,"
+        "环市街道 · 东华社区 · 440703001001001,440703001001001,1,1,0,1.0000,0,0,,0,,0,,0,0,,0,,0,,0,0,,0,0.0000,0"
     );
     assert!(
         lines[2].starts_with("网格外 outside the grid,,1,0,1,0.0000,"),

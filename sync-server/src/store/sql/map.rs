@@ -63,7 +63,7 @@ async fn map_points(tx: &mut dyn Sql, f: &ReportFilter) -> StoreResult<(Vec<MapP
     let rows = tx
         .query(
             &format!(
-                "SELECT r.id, r.lon, r.lat, r.state, r.urgency, c.due_at, r.kind, r.category,
+                "SELECT r.id, r.lon, r.lat, r.state, r.urgency, r.step_due_at, r.kind, r.category,
                         c.case_no
                    FROM {REPORT_FROM} WHERE {wheres} ORDER BY {order} LIMIT ${}",
                 params.len()
@@ -87,7 +87,7 @@ fn point(r: &Row, f: &ReportFilter) -> StoreResult<MapPoint> {
         lat: r.get(2)?,
         state,
         urgent: r.get::<String>(4)? == "urgent",
-        overdue: overdue(state, r.get(5)?, f.now),
+        overdue: overdue(r.get(5)?, f.now),
         kind: tagged(r, 6)?,
         category: category
             .parse::<CategoryCode>()

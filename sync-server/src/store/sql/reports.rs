@@ -142,6 +142,7 @@ impl<D: Database> ReportStore for D {
                 Author::person(by),
                 at,
                 false,
+                None,
                 &mut touches,
             )
             .await?;
@@ -271,6 +272,7 @@ impl<D: Database> ReportStore for D {
                     by,
                     r.at,
                     false,
+                    None,
                     &mut touches,
                 )
                 .await?
@@ -336,6 +338,7 @@ async fn apply(
         }
     }
     let recorded = recorded_answers(tx, device, seq.repeats.clone()).await?;
+    let review_due = review_due(reference, at);
     let mut touches = Vec::new();
     let mut outcomes: Vec<Outcome> = Vec::with_capacity(seq.fresh.len());
     let ids: Vec<MutationId> = seq.fresh.iter().map(|(id, _)| *id).collect();
@@ -344,7 +347,8 @@ async fn apply(
         match run {
             Run::Reports(list) => {
                 outcomes.extend(
-                    receive_reports(tx, device, list, &signatures, at, &mut touches).await?,
+                    receive_reports(tx, device, list, &signatures, at, review_due, &mut touches)
+                        .await?,
                 );
             }
             Run::One(_, Effect::Reject(reason)) => outcomes.push(Outcome::rejected(reason)),
@@ -356,6 +360,7 @@ async fn apply(
                         vec![(id, *placed)],
                         &signatures,
                         at,
+                        review_due,
                         &mut touches,
                     )
                     .await?,
@@ -602,14 +607,25 @@ async fn duplicate_candidates(
     Ok(out)
 }
 
+/// The deadline of a team leader's review (受理) starting at `at`, by the case rules; none
+/// for a centre without them.
+fn review_due(reference: &Reference, at: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    reference
+        .rules
+        .as_ref()
+        .and_then(|r| r.step_due(CaseState::PendingReview, at, None))
+}
+
 /// Receives a run of new reports from `device`: repeats of reports already held are
 /// answered by [`push::resubmitted`]; the rest are written together.
+#[allow(clippy::too_many_arguments)]
 async fn receive_reports(
     tx: &mut dyn Sql,
     device: DeviceId,
     list: Vec<(MutationId, Placed)>,
     signatures: &HashMap<MutationId, String>,
     at: DateTime<Utc>,
+    review_due: Option<DateTime<Utc>>,
     touches: &mut Vec<Touch>,
 ) -> StoreResult<Vec<Outcome>> {
     let mutation_of: HashMap<ReportId, MutationId> =
@@ -726,6 +742,7 @@ async fn receive_reports(
             Value::from(seal),
             rc.claim.as_ref().map_or(Ok(Value::Null), Value::json)?,
             Value::Text(queue::search_text(r)),
+            Value::from(review_due.filter(|_| rc.state == CaseState::PendingReview)),
         ]);
         for (p, held) in r.photos.iter().zip(&rc.photos_held) {
             photos.push(vec![
@@ -776,6 +793,7 @@ async fn receive_reports(
             ("seal", Ty::Text),
             ("claim", Ty::Json),
             ("search_text", Ty::Text),
+            ("step_due_at", Ty::Time),
         ],
         reports,
         "",
@@ -906,8 +924,9 @@ async fn edit_report(
             ..Author::device(&e.device)
         };
         let (record, claim) = place::after_edit(*record, &e.patch, &reference.grid, &e.cells);
+        let review_due = review_due(reference, at);
         store_version(
-            tx, held.state, &record, &e.patch, claim, author, at, true, touches,
+            tx, held.state, &record, &e.patch, claim, author, at, true, review_due, touches,
         )
         .await?;
     }
@@ -937,7 +956,8 @@ async fn edit_report(
 /// Writes `record` as its report's next version, with its photos and what it does to the
 /// device's claim about the place, and moves the report as its photos say
 /// ([`photos::after_version`]); `state` is the report's state, read under its lock by the
-/// caller; with `resubmit` (an inspector's own edit) a returned report goes back to intake.
+/// caller; with `resubmit` (an inspector's own edit) a returned report goes back to intake,
+/// its review due by `review_due`.
 #[allow(clippy::too_many_arguments)]
 pub(crate) async fn store_version(
     tx: &mut dyn Sql,
@@ -948,6 +968,7 @@ pub(crate) async fn store_version(
     by: Author,
     at: DateTime<Utc>,
     resubmit: bool,
+    review_due: Option<DateTime<Utc>>,
     touches: &mut Vec<Touch>,
 ) -> StoreResult<Version> {
     let id = record.id;
@@ -1060,7 +1081,7 @@ pub(crate) async fn store_version(
     )
     .await?;
     let all_held = record.photos.iter().all(|p| held.contains(&p.sha256));
-    if let Some(m) = photos::after_version(id, state, all_held, resubmit, by, at) {
+    if let Some(m) = photos::after_version(id, state, all_held, resubmit, by, at, review_due) {
         move_report(tx, id, m.to, &m.event).await?;
     } else {
         reseal(tx, id).await?;

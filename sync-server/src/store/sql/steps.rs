@@ -85,9 +85,11 @@ pub(crate) async fn move_report(
     to: CaseState,
     event: &NewEvent,
 ) -> StoreResult<()> {
+    // The step it waits on now is due when the event says (a review's 受理时限), or is
+    // no one's (waiting for photos from the device).
     tx.execute(
-        "UPDATE reports SET state = $2, state_at = $3 WHERE id = $1",
-        params![report, to, event.at],
+        "UPDATE reports SET state = $2, state_at = $3, step_due_at = $4 WHERE id = $1",
+        params![report, to, event.at, event.due_at],
     )
     .await?;
     insert_event(tx, report, event).await?;
@@ -392,6 +394,7 @@ pub(crate) async fn step_in(
             req.by,
             req.at,
             false,
+            None,
             touches,
         )
         .await?;

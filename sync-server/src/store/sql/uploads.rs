@@ -385,7 +385,7 @@ async fn photo_arrived(tx: &mut dyn super::Sql, upload: Uuid, a: &ArrivedPhoto) 
     let mut touches = Vec::new();
     for row in counted {
         let id: ReportId = row.get(0)?;
-        if let Some(m) = photos::on_arrival(id, row.get(2)?, row.get(3)?, a.at) {
+        if let Some(m) = photos::on_arrival(id, row.get(2)?, row.get(3)?, a.at, a.review_due) {
             move_report(tx, id, m.to, &m.event).await?;
             touches.push(Touch::report(id, row.get(1)?));
         }

@@ -93,6 +93,7 @@ describe("steps and their deadlines", () => {
     expect(countdown(w, 125)).toBe("剩 2 工时 5 分");
     expect(countdown(w, 40)).toBe("剩 40 分");
     expect(countdown(w, -80)).toBe("超期 1 工时 20 分");
+    expect(countdown(w, -(30 * 60 + 5))).toBe("超期 30 工时");
   });
   it("offer each role the actions the centre's rules allow in each state", () => {
     type Case = NonNullable<ConsoleReport["case"]>;

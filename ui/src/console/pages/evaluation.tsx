@@ -116,6 +116,9 @@ export function EvaluationPage() {
     ["eval.closedOnTime", (r) => percent(r.closed_on_time_rate), (r) => ratio(r.closed_on_time, r.due_to_close)],
     ["eval.rework", (r) => percent(r.rework_rate), (r) => ratio(r.reworked, r.due_to_close)],
     ["eval.verified", (r) => percent(r.verified_on_time_rate), (r) => ratio(r.verified_on_time, r.verifications_due)],
+    ["eval.onSpot", count((r) => r.on_spot)],
+    ["eval.onSpotRate", (r) => percent(r.on_spot_rate), (r) => ratio(r.on_spot, r.registered)],
+    ["eval.extended", count((r) => r.extended)],
   ];
   const cells = (r: Indicators) =>
     cols.map(([k, f, parts]) => (
