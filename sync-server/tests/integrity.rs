@@ -135,6 +135,7 @@ async fn world(backend: Backend) -> World {
         by: Author::person(operator.id),
         at: Utc::now(),
         task: None,
+        department_seen: None,
     };
     let Stepped::Done { case_no, .. } = s.step(&step, reference).await.unwrap() else {
         panic!("approved")

@@ -85,6 +85,7 @@ async fn step(
                 by: Author::person(operator.id),
                 at: Utc::now(),
                 task: None,
+                department_seen: None,
             },
             Arc::clone(reference),
         )

@@ -671,6 +671,7 @@ async fn versions_steps_and_the_feed(backend: Backend) {
         by: Author::person(operator.id),
         at: Utc::now(),
         task: None,
+        department_seen: None,
     };
     let refused = s
         .step(
@@ -868,6 +869,7 @@ async fn the_evaluation_reads_the_periods_reports_and_the_cases_due_in_it(backen
                 by: Author::person(operator.id),
                 at: at(&format!("{day}T{time}:00+08:00")).to_utc(),
                 task: None,
+                department_seen: None,
             };
             let done = s.step(&step, Arc::clone(&reference)).await.unwrap();
             assert!(matches!(done, Stepped::Done { .. }), "{done:?}");
@@ -1200,6 +1202,7 @@ async fn work_queues_filter_order_page_and_search(backend: Backend) {
         by: Author::person(operator.id),
         at: Utc::now(),
         task: None,
+        department_seen: None,
     };
     for (action, seen) in [
         (Action::approve(), CaseState::PendingReview),
@@ -1336,6 +1339,7 @@ async fn corrections_duplicate_warnings_and_merges_all_or_none(backend: Backend)
         by: Author::person(leader.id),
         at: Utc::now(),
         task: None,
+        department_seen: None,
     };
     let approve = |correct, despite_duplicate| {
         Action::Approve(Approval {
@@ -1488,6 +1492,7 @@ async fn the_loops_branches(backend: Backend) {
             by: Author::person(by),
             at: t0 + TimeDelta::minutes(clock),
             task: None,
+            department_seen: None,
         }
     };
     let go = |req: StepRequest| {
@@ -1583,6 +1588,18 @@ async fn the_loops_branches(backend: Backend) {
         go(step(r.id, operator.id, dispatch("SZ"), S::Dispatched)).await,
         S::Dispatched
     );
+    // 改派 keeps the state: what GS's clerk decided on a page still showing the case as
+    // theirs is refused (and so is a second 改派 made from the same page).
+    let stale = StepRequest {
+        department_seen: Some("GS".into()),
+        ..step(r.id, clerk.id, Action::Accept, S::Dispatched)
+    };
+    let refused = s.step(&stale, Arc::clone(&reference)).await.unwrap();
+    assert!(
+        matches!(refused, Stepped::Refused(ref m) if m.code == "case.department_changed"),
+        "{refused:?}"
+    );
+    assert_eq!(case(r.id).await.2.accepted_at, None, "nothing changed");
 
     // 缓办 and resume.
     let until = (t0 + TimeDelta::days(3))
@@ -1609,6 +1626,17 @@ async fn the_loops_branches(backend: Backend) {
     assert!(step_due.is_some());
 
     // Handled, then voided with the verification task open: the task is closed undecided.
+    // A request for more time still waiting goes with the handling: nothing is left to
+    // extend, and a rework round starts with a deadline of its own.
+    let more = Action::RequestExtension {
+        hours: 4,
+        reason: "等待备件".into(),
+    };
+    assert_eq!(
+        go(step(r.id, clerk.id, more, S::Dispatched)).await,
+        S::Dispatched
+    );
+    assert!(case(r.id).await.2.extension.is_some());
     let handled = Action::Handled {
         note: Some("已更换井盖".into()),
     };
@@ -1618,6 +1646,7 @@ async fn the_loops_branches(backend: Backend) {
     );
     let (_, _, c) = case(r.id).await;
     assert!(c.handled_at.is_some());
+    assert!(c.extension.is_none(), "withdrawn when handled");
     let tasks = s.report_tasks(r.id).await.unwrap();
     assert_eq!(
         (tasks.len(), tasks[0].kind, tasks[0].done_at),
@@ -1658,6 +1687,7 @@ async fn the_loops_branches(backend: Backend) {
             "redispatch",
             "suspend",
             "resume",
+            "request_extension",
             "handled",
             "void"
         ]

@@ -176,7 +176,7 @@ test("a team leader approves, returns, rejects and merges; the tablet sees the r
 
   // Reject, with a reason.
   await open(page, "review", aIds[2]);
-  await page.click("button:has-text('作废')");
+  await page.click("button:has-text('不予立案')");
   await page.fill("textarea[name=reason]", "非城管职责范围，已告知属地");
   await page.click("button:has-text('确定')");
   await page.waitForSelector(`article.report[data-report="${aIds[2]}"] .badge.state-rejected`);
@@ -765,7 +765,7 @@ c.commit()`,
   assert.equal((await ids())[0], late);
   assert.equal(await page.inputValue("select[name=sort]"), "overdue");
   assert.equal(await page.inputValue("select[name=state]"), "dispatched");
-  assert.match(await page.textContent(".queue-head"), /处置时限.*处置部门.*超期/);
+  assert.match(await page.textContent(".queue-head"), /本环节时限.*处置部门.*超期/);
   const top = rows.first();
   assert.equal((await top.locator(".due").textContent()).trim(), "已超期");
   assert.match(await top.locator(".dept").textContent(), /市政设施维护中心/);
@@ -877,7 +877,7 @@ test("the server's refusals reach the console in Chinese: an action someone else
   // A department's clerk opening a case that is not theirs: the server's 403, in Chinese.
   admin(["set-password", "--user", "liangqing"], `${PASSWORD}\n`);
   const clerk = await signIn("liangqing");
-  await clerk.goto(`${url}/console/#/cases/${pending}`);
+  await clerk.goto(`${url}/console/#/handling/${pending}`);
   await clerk.reload();
   const refused = clerk.locator("p.error");
   await refused.waitFor();
@@ -1092,10 +1092,11 @@ test("a department works its cases on a phone: accept, 延期 asked and decided,
   // The clerk of 市政 on a phone: 处置任务 first, its cases as cards, each counting down.
   const phone = { width: 390, height: 844 };
   const clerk = await signIn("liangqing", phone);
-  assert.deepEqual(await clerk.locator("header nav a").allTextContents(), ["处置任务", "案件办理"]);
+  assert.deepEqual(await clerk.locator("header nav a").allTextContents(), ["处置任务"]);
   await clerk.waitForSelector(`.handling .cards a[data-report="${accepted}"]`);
   const card = clerk.locator(`.handling .cards a[data-report="${accepted}"]`);
-  assert.match(await card.locator(".countdown").textContent(), /^剩 \d+ 工时( \d+ 分)?$/);
+  // Working time left, and the deadline itself (the time alone today, else the day too).
+  assert.match(await card.locator(".countdown").textContent(), /^剩 \d+ 工时( \d+ 分)?(\d{1,2}\/\d{1,2} )?\d\d:\d\d 前$/);
   assert.match(await card.locator(".case-no").textContent(), /^\d{8}-\d{4}$/);
   // Overdue first: no card that is on time stands above one that is not.
   const dues = await clerk.$$eval(".handling .cards .countdown", (cs) => cs.map((c) => c.classList.contains("due-overdue")));

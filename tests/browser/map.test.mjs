@@ -390,11 +390,14 @@ test("the overview (大屏): today's numbers, open by state and department, over
   // Open by state, in the loop's order.
   const states = await page.$$eval("[data-panel=states] li", (lis) => lis.map((li) => [li.querySelector(".name").textContent, li.querySelector(".n").textContent]));
   assert.deepEqual(states, [
+    ["待核实", "0"],
     ["照片上传中", "0"],
     ["待受理", "25"],
     ["已退回", "0"],
     ["已立案", "1"],
     ["已派遣", "3"],
+    ["处理中", "0"],
+    ["缓办中", "0"],
     ["待核查", "0"],
   ]);
   // Each department's desk, by name, the busiest first, overdue after the slash.

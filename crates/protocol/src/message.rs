@@ -360,6 +360,7 @@ catalogue! {
 
     // The case loop.
     CASE_STALE = "case.stale" => "report {report} is {state} now, not {seen}: someone else acted on it first; look again";
+    DEPARTMENT_CHANGED = "case.department_changed" => "report {report} is no longer with department {seen} (now: {now}): someone acted first; look again";
     CASE_OUT_OF_TURN = "case.out_of_turn" => "report {report} is {state}; it cannot be {action} now";
     CASE_FINISHED = "case.finished" => "report {report} is {state}: nothing more can be done";
     RETURN_NEEDS_COMMENT = "case.return_needs_comment" => "say what the inspector should change";
@@ -377,7 +378,7 @@ catalogue! {
     TASK_OTHERS = "case.task_others" => "task {task} was given to another inspector";
     REASON_NEEDED = "case.reason_needed" => "say why: a case is {action} only with a reason";
     HANDLING_NOTE_NEEDED = "case.handling_note_needed" => "say what was done (处置说明) before marking it handled";
-    SUSPEND_UNTIL = "case.suspend_until" => "a case is suspended until a later day than today ({today}), not {until}";
+    SUSPEND_UNTIL = "case.suspend_until" => "a case is suspended until a day after today ({today}) and no later than {latest}, not {until}";
     EXTENSION_OPEN = "case.extension_open" => "report {report} already has an extension request waiting for the centre";
     EXTENSION_NONE = "case.extension_none" => "report {report} has no extension request waiting";
     EXTENSION_HOURS = "case.extension_hours" => "an extension is from 1 to {max} working hours, not {hours}";

@@ -249,12 +249,14 @@ fn check_photo_list(c: &mut Collector, field: &str, photos: &[PhotoRef]) {
 }
 
 /// The first control character in `text` that no text may hold: every C0 control but tab,
-/// line feed and carriage return, and DEL. PostgreSQL cannot store U+0000 in a text column
-/// at all, and the others are never typed: they come from broken encoders or from someone
-/// probing, and they would reach the console, the CSV export and the case sheet.
+/// line feed and carriage return, DEL, and the C1 controls (U+0080–U+009F). PostgreSQL
+/// cannot store U+0000 in a text column at all, and the others are never typed: they come
+/// from broken encoders or from someone probing, and they would reach the console, the CSV
+/// export and the case sheet.
 pub fn control_character(text: &str) -> Option<char> {
-    text.chars()
-        .find(|&c| (c < ' ' && !matches!(c, '\t' | '\n' | '\r')) || c == '\u{7f}')
+    text.chars().find(|&c| {
+        (c < ' ' && !matches!(c, '\t' | '\n' | '\r')) || ('\u{7f}'..='\u{9f}').contains(&c)
+    })
 }
 
 /// A character as a refusal names it: `U+0000`.
@@ -761,6 +763,8 @@ mod tests {
         );
         assert_eq!(control_character("\u{1b}[31m"), Some('\u{1b}'));
         assert_eq!(control_character("零宽\u{200b}空格"), None);
+        assert_eq!(control_character("next\u{85}line"), Some('\u{85}'));
+        assert_eq!(control_character("中文标点，。；"), None);
     }
 
     #[test]

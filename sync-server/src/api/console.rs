@@ -223,9 +223,9 @@ pub(crate) async fn report(
     request_body = ActionRequest,
     responses(
         (status = 200, description = "Done; where the report stands now", body = ActionAnswer),
-        (status = 400, description = "Not an action, an unknown department, a reason or note missing, or more hours than a 延期 may ask", body = ApiError),
+        (status = 400, description = "Not an action, an unknown department, a blank 处置说明, or a text too long", body = ApiError),
         (status = 403, description = "Another team's report, another department's case, or an act the role may not take", body = ApiError),
-        (status = 409, description = "Refused in words: out of turn, or someone acted first", body = ApiError),
+        (status = 409, description = "Refused in words: out of turn, someone acted first (the state or the department changed), a reason missing, more hours than a 延期 may ask, a 缓办 date out of range", body = ApiError),
     ))]
 pub(crate) async fn act(
     State(state): State<AppState>,

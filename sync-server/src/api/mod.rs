@@ -76,8 +76,13 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for AppJson<T> {
         let bytes = axum::body::Bytes::from_request(req, state)
             .await
             .map_err(|e| refused(e.status(), &e, e.body_text()))?;
-        // A control character can only arrive escaped (`\u0000`): raw ones are not JSON.
-        if bytes.windows(2).any(|w| w == b"\\u")
+        // A C0 control can only arrive escaped (`\u0000`): raw ones are not JSON; DEL and
+        // the C1 controls may also come raw (0x7F; 0xC2 0x80–0x9F in UTF-8).
+        let suspect = bytes.last() == Some(&0x7f)
+            || bytes.windows(2).any(|w| {
+                w == b"\\u" || w[0] == 0x7f || (w[0] == 0xc2 && (0x80..=0x9f).contains(&w[1]))
+            });
+        if suspect
             && let Ok(tree) = serde_json::from_slice::<serde_json::Value>(&bytes)
             && let Some((field, c)) = control_in(&tree, String::new())
         {
@@ -194,7 +199,18 @@ impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for AppPath
         axum::extract::Path::<T>::from_request_parts(parts, state)
             .await
             .map(|axum::extract::Path(v)| AppPath(v))
-            .map_err(|e| AppError::BadRequest(msg!(PATH_INVALID, why = e.body_text())))
+            // The value is echoed in the answer and the log: a bounded part of it.
+            .map_err(|e| AppError::BadRequest(msg!(PATH_INVALID, why = cut(&e.body_text()))))
+    }
+}
+
+/// A refusal's text as an answer repeats it: at most 200 characters.
+fn cut(text: &str) -> String {
+    const MAX: usize = 200;
+    if text.chars().count() <= MAX {
+        text.to_owned()
+    } else {
+        format!("{}…", text.chars().take(MAX).collect::<String>())
     }
 }
 

@@ -286,6 +286,11 @@ pub struct StepRequest {
     pub at: DateTime<Utc>,
     /// For a verification from a device: which task, the inspector's note and photos.
     pub task: Option<TaskDone>,
+    /// The department the case was with when the person decided (a clerk's own, or the one
+    /// the page showed): a case moved to another meanwhile (改派, 回退) is refused, as a
+    /// changed state is, since 改派 keeps the state and the person's right to act on it
+    /// was judged by the department.
+    pub department_seen: Option<String>,
 }
 
 /// A verification task as an inspector completed it.
@@ -462,6 +467,9 @@ pub enum Stepped {
 
 /// Decides a step on report `req.report`, held as `snap`, with deadlines counted by the
 /// case rules of `reference` (and a correction checked against its code tables).
+/// The longest 缓办: a case is suspended until a day at most this many days ahead.
+pub const MAX_SUSPEND_DAYS: u64 = 366;
+
 #[must_use]
 pub fn plan_step(req: &StepRequest, snap: &StepSnapshot, reference: &Reference) -> StepPlan {
     match plan(req, snap, reference) {
@@ -485,8 +493,18 @@ fn plan(
     if let Some(refusal) = check_seen(id, req.seen, snap.state) {
         return Err(refusal);
     }
-    let mut to = next(id, snap.state, &req.action)?;
     let case = snap.case.clone().unwrap_or_default();
+    if let Some(seen) = &req.department_seen
+        && case.department.as_deref() != Some(seen.as_str())
+    {
+        return Err(msg!(
+            DEPARTMENT_CHANGED,
+            report = id,
+            seen = seen,
+            now = case.department.as_deref().unwrap_or("-")
+        ));
+    }
+    let mut to = next(id, snap.state, &req.action)?;
     let on_spot = case.department.is_none();
     let reporter = snap.record.reporter;
     let mut w = StepWrites {
@@ -643,8 +661,16 @@ fn plan(
         }
         Action::Suspend { reason, until } => {
             let today = rules.calendar.local_date(req.at);
-            if *until <= today {
-                return Err(msg!(SUSPEND_UNTIL, today = today, until = until));
+            // 缓办 is a pause with a date to look again, never a way to shelve a case: a
+            // year at most (a longer wait is suspended again, on the record).
+            let latest = today + chrono::Days::new(MAX_SUSPEND_DAYS);
+            if *until <= today || *until > latest {
+                return Err(msg!(
+                    SUSPEND_UNTIL,
+                    today = today,
+                    latest = latest,
+                    until = until
+                ));
             }
             w.event.text = words(reason);
             w.case = Some(CaseChange::Suspend {
@@ -1075,6 +1101,7 @@ mod tests {
             by: Author::person(UserId::new()),
             at: "2026-11-23T02:00:00Z".parse().expect("time"),
             task: None,
+            department_seen: None,
         }
     }
 

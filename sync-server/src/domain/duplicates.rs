@@ -18,7 +18,7 @@
 use chrono::{DateTime, TimeDelta, Utc};
 use geo::{Distance, Haversine, Point};
 use gridwalk_protocol::message::{Message, msg};
-use gridwalk_protocol::{CaseState, CodeTable, Report, ReportId};
+use gridwalk_protocol::{CaseState, CategoryCode, CodeTable, Kind, Report, ReportId};
 
 /// How close counts as the same place.
 pub const RADIUS_M: f64 = 50.0;
@@ -30,6 +30,10 @@ pub const WINDOW: TimeDelta = TimeDelta::hours(24);
 #[derive(Debug, Clone, PartialEq)]
 pub struct Candidate {
     pub id: ReportId,
+    /// Its filing: 部件 or 事件, and the 小类. A 部件 0102 (污水井盖) and an 事件 0102 (暴露垃圾)
+    /// share a code and nothing else.
+    pub kind: Kind,
+    pub category: CategoryCode,
     pub lon: f64,
     pub lat: f64,
     pub observed_at: DateTime<Utc>,
@@ -41,6 +45,8 @@ impl Candidate {
     pub fn of(report: &Report) -> Self {
         Self {
             id: report.id,
+            kind: report.kind,
+            category: report.category.clone(),
             lon: report.location.lon,
             lat: report.location.lat,
             observed_at: report.observed_at.to_utc(),
@@ -66,6 +72,7 @@ pub fn likely_duplicate_of(report: &Report, candidates: &[Candidate]) -> Option<
     candidates
         .iter()
         .filter(|c| c.id != report.id)
+        .filter(|c| c.kind == report.kind && c.category == report.category)
         .filter(|c| (c.observed_at - at).abs() <= WINDOW)
         .filter(|c| Haversine.distance(here, Point::new(c.lon, c.lat)) <= RADIUS_M)
         .min_by_key(|c| (c.observed_at, c.id))
@@ -215,12 +222,7 @@ mod tests {
     }
 
     fn candidate(r: &Report) -> Candidate {
-        Candidate {
-            id: r.id,
-            lon: r.location.lon,
-            lat: r.location.lat,
-            observed_at: r.observed_at.to_utc(),
-        }
+        Candidate::of(r)
     }
 
     #[test]
@@ -249,6 +251,32 @@ mod tests {
             likely_duplicate_of(&new, &[candidate(&b), candidate(&a)]),
             Some(a.id)
         );
+    }
+
+    #[test]
+    fn a_component_and_an_event_of_the_same_code_are_not_the_same_problem() {
+        let t = "2026-11-20T09:00:00Z"
+            .parse::<DateTime<Utc>>()
+            .expect("time");
+        // 部件 0102 污水井盖 and 事件 0102 暴露垃圾, at the same spot, minutes apart.
+        let mut cover = report(113.0631, 22.5983, t);
+        cover.kind = Kind::Component;
+        cover.category = "0102".parse().expect("code");
+        let mut rubbish = report(113.0631, 22.5983, t + TimeDelta::minutes(5));
+        rubbish.kind = Kind::Event;
+        rubbish.category = "0102".parse().expect("code");
+        assert_eq!(likely_duplicate_of(&rubbish, &[candidate(&cover)]), None);
+        let mut again = rubbish.clone();
+        again.id = ReportId::new();
+        assert_eq!(
+            likely_duplicate_of(&again, &[candidate(&rubbish)]),
+            Some(rubbish.id)
+        );
+        // Another 小类 of the same kind at the same spot: not the same either.
+        let mut other = rubbish.clone();
+        other.id = ReportId::new();
+        other.category = "0507".parse().expect("code");
+        assert_eq!(likely_duplicate_of(&other, &[candidate(&rubbish)]), None);
     }
 
     #[test]

@@ -7,7 +7,7 @@
 //!   dispatched twice today counts once).
 //! - **Open** is every report not yet settled, by state: from its photos arriving to 待核查.
 //!   Closed, rejected and merged reports are settled.
-//! - **By department**: the cases each department has on its desk (dispatched, not yet
+//! - **By department**: the cases each department has on its desk (dispatched or accepted, not yet
 //!   handled) and how many of them are past their deadline (超期), every department of the
 //!   case rules shown, idle ones too.
 //! - **Overdue**: dispatched cases past their deadline, those due within
@@ -35,12 +35,15 @@ pub const WEEK_DAYS: u64 = 7;
 pub const TOP_CATEGORIES: usize = 10;
 
 /// The states of a report not yet settled, in the loop's order.
-pub const OPEN_STATES: [CaseState; 6] = [
+pub const OPEN_STATES: [CaseState; 9] = [
+    CaseState::AwaitingCheck,
     CaseState::AwaitingPhotos,
     CaseState::PendingReview,
     CaseState::Returned,
     CaseState::Registered,
     CaseState::Dispatched,
+    CaseState::InProgress,
+    CaseState::Suspended,
     CaseState::Handled,
 ];
 
@@ -310,11 +313,14 @@ mod tests {
                 .map(|s| (s.state, s.count))
                 .collect::<Vec<_>>(),
             [
+                (CaseState::AwaitingCheck, 0),
                 (CaseState::AwaitingPhotos, 0),
                 (CaseState::PendingReview, 4),
                 (CaseState::Returned, 0),
                 (CaseState::Registered, 0),
                 (CaseState::Dispatched, 3),
+                (CaseState::InProgress, 0),
+                (CaseState::Suspended, 0),
                 (CaseState::Handled, 0),
             ]
         );

@@ -109,6 +109,7 @@ pub fn decide(
                 note: note.clone().filter(|n| !n.trim().is_empty()),
                 photos: photos.clone(),
             }),
+            department_seen: None,
         })),
         MutationBody::SubmitReport { report } => {
             decide_submit(report, device, cells, reference, max_photo_bytes, now)

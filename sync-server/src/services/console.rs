@@ -349,6 +349,8 @@ pub async fn act(
         by: Author::person(user.id),
         at: now,
         task: None,
+        // Whoever acted was judged against this department: it must still hold the case.
+        department_seen: item.case.as_ref().and_then(|c| c.department.clone()),
     };
     match store.step(&step, reference).await? {
         Stepped::Done { state, case_no } => {
@@ -441,6 +443,7 @@ pub async fn merge(
             by: Author::person(user.id),
             at: now,
             task: None,
+            department_seen: None,
         })
         .collect();
     match store.steps(&steps, reference).await {

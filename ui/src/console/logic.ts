@@ -75,7 +75,8 @@ export function countdown(w: Words<Key>, minutes: number): string {
   const m = Math.abs(minutes);
   const h = Math.floor(m / 60);
   // Past a day's worth the minutes say nothing more.
-  const span = h >= 24 ? w.t("countdown.h", { h }) : h > 0 ? w.t("countdown.hm", { h, m: m % 60 }) : w.t("countdown.m", { m });
+  const span =
+    h >= 24 || (h > 0 && m % 60 === 0) ? w.t("countdown.h", { h }) : h > 0 ? w.t("countdown.hm", { h, m: m % 60 }) : w.t("countdown.m", { m });
   return w.t(minutes < 0 ? "countdown.over" : "countdown.left", { span });
 }
 
@@ -151,6 +152,16 @@ export function lastDays(days: number, now: Date): { from: string; to: string } 
 /** A moment as the console shows it (local date and 24-hour time), or a dash for none. */
 export function when(w: Words, iso: string | null | undefined): string {
   return iso ? new Date(iso).toLocaleString(w.locale, { hour12: false }) : "—";
+}
+
+/** A deadline as a card shows it: the time alone today (`15:56`), else the day and time
+ * (`12/3 15:56`; another year's with its year), without seconds. */
+export function shortWhen(w: Words, iso: string, now: Date): string {
+  const d = new Date(iso);
+  const time = d.toLocaleTimeString(w.locale, { hour: "2-digit", minute: "2-digit", hour12: false });
+  if (d.toDateString() === now.toDateString()) return time;
+  const day = `${d.getMonth() + 1}/${d.getDate()}`;
+  return d.getFullYear() === now.getFullYear() ? `${day} ${time}` : `${d.getFullYear()}/${day} ${time}`;
 }
 
 /** A date input's value (`2026-11-21`) as local midnight, in RFC 3339. */
@@ -304,8 +315,8 @@ export function sectionsFor(role: Role): Section[] {
     case "operator":
       return ["review", "cases", "map", "overview", "devices", "conflicts", "health", "evaluation"];
     case "department":
-      // The phone-first page of the department's own work, then the full queue.
-      return ["handling", "cases"];
+      // The department's own work, made for the phone (and laid out side by side on a desk).
+      return ["handling"];
     case "administrator":
       return ["people", "tablets", "audit"];
     case "inspector":

@@ -169,6 +169,7 @@ export function Queue(props: {
                         {r.report.urgency === "urgent" && <span class="badge urgent">{t("report.urgent")}</span>}
                         {r.duplicate_of && <span class="badge dup">≈</span>}
                         {placeDisputed(r) && <span class="badge disputed">{t("place.disputed")}</span>}
+                        {r.case?.extension && <span class="badge extension">{t("report.extension")}</span>}
                       </span>
                     </span>
                     <span class="waiting">{age(w, r.state_at, now)}</span>

@@ -1,6 +1,6 @@
 // One report as the console shows it: photos, a map of its cell, the facts, the actions its
 // state allows, and the audit trail (versions, steps, verification tasks).
-import { useState } from "preact/hooks";
+import { useEffect, useState } from "preact/hooks";
 
 import { Failure, failureText } from "../shared/error";
 import { boundsOf, type LonLat, pad, project } from "../shared/geo";
@@ -103,6 +103,34 @@ function categoryChoices(names: ReturnType<typeof useSession>["names"]): { kind:
     .sort((a, b) => a.kind.localeCompare(b.kind) || a.code.localeCompare(b.code));
 }
 
+/** Tomorrow as a date input's value (`2026-12-03`), local time: the earliest 缓办 end. */
+function tomorrow(): string {
+  const d = new Date();
+  d.setDate(d.getDate() + 1);
+  return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, "0")}-${String(d.getDate()).padStart(2, "0")}`;
+}
+
+/** The department that last sent the case back (回退) and why, when that is where the case
+ * stands (no dispatch since): what the operator needs before 改派. */
+function lastBounce(detail: ReportDetail): { department: string | null; reason: string | null; at: string } | null {
+  const events = detail.events;
+  for (let i = events.length - 1; i >= 0; i--) {
+    const e = events[i];
+    if (e.action === "dispatch" || e.action === "redispatch") return null;
+    if (e.action === "bounce") {
+      const from = events.slice(0, i).reverse().find((d) => d.action === "dispatch" || d.action === "redispatch");
+      return { department: from?.text ?? null, reason: e.text, at: e.at };
+    }
+  }
+  return null;
+}
+
+/** The centre's last decision on a request for more time (延期), with its comment. */
+function lastExtensionDecision(detail: ReportDetail): { approved: boolean; comment: string | null; at: string } | null {
+  const e = [...detail.events].reverse().find((x) => x.action === "approve_extension" || x.action === "refuse_extension");
+  return e ? { approved: e.action === "approve_extension", comment: e.text, at: e.at } : null;
+}
+
 /** The forms an action opens: what it asks for before it is sent. */
 type Form = "correct" | "handled" | "return" | "reason" | "merge" | "dispatch" | "extension" | "decide" | "suspend" | "verify";
 
@@ -191,7 +219,11 @@ function Actions(props: { detail: ReportDetail; onDone: (msg: string, left: bool
       void send(action, label(a));
       return;
     }
-    if (a === "dispatch" || a === "redispatch") setDepartment((a === "redispatch" ? others : departments)[0]?.code ?? "");
+    if (a === "dispatch" || a === "redispatch") {
+      // Not the department that just sent it back, nor the one that has it.
+      const bounced = lastBounce(detail)?.department;
+      setDepartment((a === "redispatch" ? others : departments).find((d) => d.code !== bounced)?.code ?? "");
+    }
     setText("");
     setOpen(a);
   };
@@ -367,7 +399,7 @@ function Actions(props: { detail: ReportDetail; onDone: (msg: string, left: bool
           {textField("action.suspendReason", "reason")}
           <label class="field">
             {t("action.resumeOn")}
-            <input name="until" type="date" value={until} onInput={(e) => setUntil(e.currentTarget.value)} />
+            <input name="until" type="date" min={tomorrow()} value={until} onInput={(e) => setUntil(e.currentTarget.value)} />
           </label>
           {confirmRow(() => void send({ action: "suspend", reason: text, until }, "action.suspend"), !!until)}
         </div>
@@ -564,6 +596,11 @@ export function ReportView(props: { id: string; onChange: () => void; onLeft?: (
   const report = useResource(() => client.report(id), [id]);
   // What the last action did, said until another report is shown.
   const [done, setDone] = useState<{ id: string; message: string } | null>(null);
+  // What an action did is said at the top of the case: bring it into view (on a phone the
+  // person is scrolled down at the buttons).
+  useEffect(() => {
+    if (done) document.querySelector("article.report p.done")?.scrollIntoView({ block: "center" });
+  }, [done]);
   const detail = report.value;
   if (report.error) return <p class="error">{failureText(w, report.error)}</p>;
   if (!detail) return <p class="loading">{t("loading")}</p>;
@@ -628,6 +665,18 @@ export function ReportView(props: { id: string; onChange: () => void; onLeft?: (
                 </dd>
               </>
             )}
+            {(() => {
+              const d = lastExtensionDecision(detail);
+              return d ? (
+                <>
+                  <dt>{t("report.extensionDecided")}</dt>
+                  <dd class="extension-decided">
+                    {t(d.approved ? "extension.approved" : "extension.refused", { at: when(w, d.at) })}
+                    {d.comment ? `：${d.comment}` : ""}
+                  </dd>
+                </>
+              ) : null;
+            })()}
             {item.case.suspension && (
               <>
                 <dt>{t("report.suspended")}</dt>
@@ -701,6 +750,17 @@ export function ReportView(props: { id: string; onChange: () => void; onLeft?: (
           </>
         )}
       </dl>
+      {item.state === "registered" &&
+        (() => {
+          const b = lastBounce(detail);
+          if (!b) return null;
+          const name = b.department ? (departments.find((d) => d.code === b.department)?.[lang === "zh" ? "name" : "name_en"] ?? b.department) : "—";
+          return (
+            <p class="notice bounced" role="note">
+              <span class="badge bounced">{t("report.bounced")}</span> {t("report.bouncedBy", { department: name, at: when(w, b.at), reason: b.reason ?? "—" })}
+            </p>
+          );
+        })()}
       {placeDisputed(item) && (
         <p class="notice disputed" role="note">
           <span class="badge disputed">{t("place.disputed")}</span> {claimText(w, item, cell)}

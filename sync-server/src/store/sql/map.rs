@@ -190,7 +190,7 @@ async fn overview_counts(tx: &mut dyn Sql, a: &OverviewAsk) -> StoreResult<Overv
                         SUM(CASE WHEN c.due_at < $1 THEN 1 ELSE 0 END),
                         SUM(CASE WHEN c.due_at >= $1 AND c.due_at < $2 THEN 1 ELSE 0 END)
                    FROM {by} JOIN cases c ON c.report_id = r.id
-                  WHERE r.state = 'dispatched' AND r.deleted_at IS NULL
+                  WHERE r.state IN ('dispatched', 'in_progress') AND r.deleted_at IS NULL
                     AND c.department IS NOT NULL{team}
                   GROUP BY c.department"
             ),

@@ -540,7 +540,7 @@ async fn duplicate_candidates(
         values.push(format!(
             "(CAST(${} AS BIGINT), CAST(${} AS TEXT), CAST(${} AS BIGINT), CAST(${} AS BIGINT), \
               CAST(${} AS DOUBLE PRECISION), CAST(${} AS DOUBLE PRECISION), \
-              CAST(${} AS DOUBLE PRECISION), CAST(${} AS DOUBLE PRECISION))",
+              CAST(${} AS DOUBLE PRECISION), CAST(${} AS DOUBLE PRECISION), CAST(${} AS TEXT))",
             n + 1,
             n + 2,
             n + 3,
@@ -548,7 +548,8 @@ async fn duplicate_candidates(
             n + 5,
             n + 6,
             n + 7,
-            n + 8
+            n + 8,
+            n + 9
         ));
         match new.get(i) {
             Some(r) => {
@@ -564,6 +565,7 @@ async fn duplicate_candidates(
                     Value::from(lon1),
                     Value::from(lat0),
                     Value::from(lat1),
+                    Value::from(tag(&r.kind)),
                 ]);
             }
             // Padding: an empty category matches no report.
@@ -576,15 +578,17 @@ async fn duplicate_candidates(
                 Value::Real(0.0),
                 Value::Real(0.0),
                 Value::Real(0.0),
+                Value::from(""),
             ]),
         }
     }
     let rows = tx
         .query(
             &format!(
-                "WITH q (i, cat, s0, s1, lon0, lon1, lat0, lat1) AS (VALUES {})
+                "WITH q (i, cat, s0, s1, lon0, lon1, lat0, lat1, kind) AS (VALUES {})
                  SELECT q.i, r.id, r.lon, r.lat, r.observed_s FROM q
-                   JOIN reports r ON r.category = q.cat AND r.observed_s BETWEEN q.s0 AND q.s1
+                   JOIN reports r ON r.category = q.cat AND r.kind = q.kind
+                                 AND r.observed_s BETWEEN q.s0 AND q.s1
                                  AND r.lon BETWEEN q.lon0 AND q.lon1
                                  AND r.lat BETWEEN q.lat0 AND q.lat1",
                 values.join(", ")
@@ -595,9 +599,15 @@ async fn duplicate_candidates(
     for row in rows {
         let i: u64 = row.get(0)?;
         let s: i64 = row.get(4)?;
-        if let Some(list) = usize::try_from(i).ok().and_then(|i| out.get_mut(i)) {
+        if let (Some(list), Some(of)) = (
+            usize::try_from(i).ok().and_then(|i| out.get_mut(i)),
+            usize::try_from(i).ok().and_then(|i| new.get(i)),
+        ) {
+            // Same kind and 小类 as the report it is a candidate for (the join says so).
             list.push(Candidate {
                 id: row.get(1)?,
+                kind: of.kind,
+                category: of.category.clone(),
                 lon: row.get(2)?,
                 lat: row.get(3)?,
                 observed_at: DateTime::from_timestamp(s, 0).unwrap_or_default(),

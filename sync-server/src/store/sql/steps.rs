@@ -277,11 +277,14 @@ async fn write_case(
     change: &CaseChange,
     req: &StepRequest,
 ) -> StoreResult<()> {
-    // A case that leaves its department takes the request for more time with it.
+    // A case that leaves its department, is handled or is suspended takes the request for
+    // more time with it: only a case in the department's hands has a deadline to extend.
     let withdraw = matches!(
         change,
         CaseChange::Dispatch { .. }
             | CaseChange::Undispatch
+            | CaseChange::Handled { .. }
+            | CaseChange::Suspend { .. }
             | CaseChange::Void { .. }
             | CaseChange::Close { .. }
     );

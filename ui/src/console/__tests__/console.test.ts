@@ -33,6 +33,7 @@ import {
   reviews,
   route,
   sectionsFor,
+  shortWhen,
   versionAuthor,
   versionChanges,
 } from "../logic";
@@ -92,8 +93,14 @@ describe("steps and their deadlines", () => {
     expect(step("dispatched", "2026-11-23T05:59:00Z", 30)).toBe("overdue");
     expect(countdown(w, 125)).toBe("剩 2 工时 5 分");
     expect(countdown(w, 40)).toBe("剩 40 分");
+    expect(countdown(w, 240)).toBe("剩 4 工时");
     expect(countdown(w, -80)).toBe("超期 1 工时 20 分");
     expect(countdown(w, -(30 * 60 + 5))).toBe("超期 30 工时");
+    // A card's deadline: the time alone today, the day too otherwise, never seconds.
+    const noon = new Date(2026, 11, 2, 12, 0);
+    expect(shortWhen(w, new Date(2026, 11, 2, 15, 56, 30).toISOString(), noon)).toBe("15:56");
+    expect(shortWhen(w, new Date(2026, 11, 3, 9, 5).toISOString(), noon)).toBe("12/3 09:05");
+    expect(shortWhen(w, new Date(2020, 0, 2, 16, 0).toISOString(), noon)).toBe("2020/1/2 16:00");
   });
   it("offer each role the actions the centre's rules allow in each state", () => {
     type Case = NonNullable<ConsoleReport["case"]>;
@@ -193,7 +200,7 @@ describe("sections by role", () => {
   it("follow the role table: departments work cases, administrators people and tablets, inspectors nothing", () => {
     expect(sectionsFor("operator")).toContain("conflicts");
     expect(sectionsFor("leader")).not.toContain("conflicts");
-    expect(sectionsFor("department")).toEqual(["handling", "cases"]);
+    expect(sectionsFor("department")).toEqual(["handling"]);
     expect(sectionsFor("administrator")).toEqual(["people", "tablets", "audit"]);
     expect(sectionsFor("administrator")).not.toContain("cases");
     expect(sectionsFor("inspector")).toEqual([]);

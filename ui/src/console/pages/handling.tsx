@@ -11,13 +11,15 @@ import { failureText } from "../../shared/error";
 import type { CaseState } from "../../shared/types";
 import { links } from "../client";
 import { useI18n, type Key } from "../i18n";
-import { categoryLabel, countdown, dueStatus, queueHash, type QueueQuery } from "../logic";
+import { categoryLabel, countdown, dueStatus, queueHash, type QueueQuery, shortWhen } from "../logic";
 import { useQueue, refreshQueues } from "../queue";
 import { ReportView, StateBadge } from "../report-view";
 import { useSession } from "../session";
 
 /** The tabs: a step each, then everything the department has had. */
+const TODO = "dispatched,in_progress";
 const TABS: { key: Key; state: string }[] = [
+  { key: "handling.tab.todo", state: TODO },
   { key: "handling.tab.dispatched", state: "dispatched" },
   { key: "handling.tab.in_progress", state: "in_progress" },
   { key: "handling.tab.handled", state: "handled" },
@@ -28,7 +30,7 @@ export function Handling(props: { id: string | null; query: QueueQuery }) {
   const w = useI18n();
   const { t } = w;
   const { names } = useSession();
-  const state = props.query.state ?? "dispatched,in_progress";
+  const state = props.query.state ?? TODO;
   // Most pressing first: the overdue, then by the deadline of the step.
   const q = useQueue({ state, sort: "overdue" });
   const loaded = q.loaded;
@@ -81,8 +83,12 @@ export function Handling(props: { id: string | null; query: QueueQuery }) {
                         {r.case?.extension && <span class="badge extension">{t("report.extension")}</span>}
                       </span>
                     </span>
-                    {r.step_left_minutes !== null && r.step_left_minutes !== undefined && (
-                      <span class={`countdown due-${due}`}>{countdown(w, due === "overdue" ? Math.min(-1, r.step_left_minutes) : r.step_left_minutes)}</span>
+                    {/* The department's own step only: once handled, the clock is the checker's. */}
+                    {r.step_left_minutes !== null && r.step_left_minutes !== undefined && r.step_due_at && (r.state === "dispatched" || r.state === "in_progress") && (
+                      <span class={`countdown due-${due}`}>
+                        {countdown(w, due === "overdue" ? Math.min(-1, r.step_left_minutes) : r.step_left_minutes)}
+                        <small>{t("countdown.by", { when: shortWhen(w, r.step_due_at, now) })}</small>
+                      </span>
                     )}
                   </a>
                 </li>
