@@ -1453,6 +1453,22 @@ async fn corrections_duplicate_warnings_and_merges_all_or_none(backend: Backend)
 /// the centre suspends and resumes it (缓办), the department handles it and the centre
 /// voids it (作废) with the inspector's verification task still open; a report fixed on
 /// the spot closes as such, and another is closed by the centre (特殊结案).
+/// The reports a queue flag picks out, in the default order.
+async fn flagged(s: &dyn CaseStore, flag: queue::QueueFlag) -> Vec<ReportId> {
+    s.console_reports(&ReportFilter {
+        flags: vec![flag],
+        limit: 50,
+        now: Utc::now(),
+        ..ReportFilter::default()
+    })
+    .await
+    .unwrap()
+    .items
+    .iter()
+    .map(|r| r.report.id)
+    .collect()
+}
+
 async fn the_loops_branches(backend: Backend) {
     use gridwalk_protocol::console::{Closure, TaskKind};
 
@@ -1543,6 +1559,7 @@ async fn the_loops_branches(backend: Backend) {
     );
     let (_, _, c) = case(r.id).await;
     let waiting = c.extension.expect("a request waiting");
+    assert_eq!(flagged(s, queue::QueueFlag::ExtensionAsked).await, [r.id]);
     assert_eq!((waiting.hours, waiting.reason.as_str()), (7, "需采购井盖"));
     assert_eq!(waiting.requested_by, Some(clerk.id));
     let again = s
@@ -1580,6 +1597,12 @@ async fn the_loops_branches(backend: Backend) {
     );
     let (_, _, c) = case(r.id).await;
     assert_eq!((c.department, c.due_at, c.accepted_at), (None, None, None));
+    assert_eq!(flagged(s, queue::QueueFlag::Bounced).await, [r.id]);
+    assert!(
+        flagged(s, queue::QueueFlag::ExtensionAsked)
+            .await
+            .is_empty()
+    );
     assert_eq!(
         go(step(r.id, operator.id, dispatch("GS"), S::Registered)).await,
         S::Dispatched

@@ -66,13 +66,19 @@ pub enum QueueFlag {
     PlaceDisputed,
     /// The centre placed it in no cell.
     OutsideGrid,
+    /// Its department asked for more time (延期) and the centre has not decided yet.
+    ExtensionAsked,
+    /// Sent back by its department (回退) and waiting to be dispatched again (改派).
+    Bounced,
 }
 
 impl QueueFlag {
-    const ALL: [(QueueFlag, &'static str); 3] = [
+    const ALL: [(QueueFlag, &'static str); 5] = [
         (QueueFlag::Duplicate, "duplicate"),
         (QueueFlag::PlaceDisputed, "place_disputed"),
         (QueueFlag::OutsideGrid, "outside_grid"),
+        (QueueFlag::ExtensionAsked, "extension_asked"),
+        (QueueFlag::Bounced, "bounced"),
     ];
 
     fn parse(s: &str) -> Result<Self, Denied> {
@@ -82,7 +88,7 @@ impl QueueFlag {
             .map(|(f, _)| *f)
             .ok_or_else(|| {
                 Denied::query(format!(
-                    "{s:?} is not a flag; use duplicate, place_disputed or outside_grid"
+                    "{s:?} is not a flag; use duplicate, place_disputed, outside_grid, extension_asked or bounced"
                 ))
             })
     }

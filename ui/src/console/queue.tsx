@@ -19,7 +19,7 @@ import { useSession } from "./session";
 const PAGE = 50;
 const MAX_PAGE = 200;
 const SORTS: QueueSort[] = ["waiting", "overdue", "urgent", "newest"];
-const FLAGS = ["duplicate", "place_disputed", "outside_grid"] as const;
+const FLAGS = ["duplicate", "place_disputed", "outside_grid", "extension_asked", "bounced"] as const;
 
 export { refreshQueues };
 

@@ -537,6 +537,12 @@ pub(super) fn conditions(f: &ReportFilter, d: Dialect) -> (Vec<String>, Vec<Valu
                 (d.json_text)("r.claim", "disputes")
             ),
             QueueFlag::OutsideGrid => "r.cell IS NULL".to_owned(),
+            QueueFlag::ExtensionAsked => "EXISTS (SELECT 1 FROM extensions x \
+                 WHERE x.report_id = r.id AND x.decided_at IS NULL)"
+                .to_owned(),
+            QueueFlag::Bounced => "r.state = 'registered' AND EXISTS (SELECT 1 FROM case_events e \
+                 WHERE e.report_id = r.id AND e.action = 'bounce')"
+                .to_owned(),
         });
     }
     if let Some(due) = f.due {

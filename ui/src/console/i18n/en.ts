@@ -217,6 +217,8 @@ export const en: Record<Key, string> = {
   "queue.flag.duplicate": "Likely duplicate",
   "queue.flag.place_disputed": "Place disputed",
   "queue.flag.outside_grid": "Outside the grid",
+  "queue.flag.extension_asked": "More time asked",
+  "queue.flag.bounced": "Sent back, to re-dispatch",
   "queue.place": "Street / community / cell code",
   "queue.inspector": "Reporter",
   "queue.inspectorLogin": "Reporter's login",

@@ -215,6 +215,8 @@ export const zh = {
   "queue.flag.duplicate": "疑似重复",
   "queue.flag.place_disputed": "位置存疑",
   "queue.flag.outside_grid": "不在网格内",
+  "queue.flag.extension_asked": "延期待审批",
+  "queue.flag.bounced": "被回退待改派",
   "queue.place": "街道/社区/网格编码",
   "queue.inspector": "上报人",
   "queue.inspectorLogin": "上报人账号",
