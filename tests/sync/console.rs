@@ -479,8 +479,18 @@ async fn a_case_goes_round_the_loop_with_deadlines_in_working_time(backend: Back
     )
     .await;
 
-    // The verification task reaches the inspector's device with the case.
+    // The verification task reaches the inspector's device with the case, and the report
+    // says what the department did.
     d.sync().await;
+    let said = d
+        .engine
+        .report(id)
+        .unwrap()
+        .centre_note
+        .expect("the department's note");
+    assert_eq!(said.code, "note.handled");
+    assert_eq!(said.params["department"], "环境卫生管理处");
+    assert_eq!(said.params["note"], "已清运");
     let tasks = d.engine.tasks().unwrap();
     assert_eq!(tasks.len(), 1, "{tasks:?}");
     assert_eq!(tasks[0].task.report, id);

@@ -398,6 +398,7 @@ catalogue! {
     CORRECTION_INVALID = "case.correction_invalid" => "the corrected report would be invalid: {problems}";
     CORRECTED = "note.corrected" => "your team leader corrected the report when registering it: {problems}";
     CORRECTED_VALUE = "note.corrected_value" => "{from} → {to}";
+    HANDLED_NOTE = "note.handled" => "{department} has handled it: {note}";
     PERIOD_ORDER = "case.period_order" => "the period must end after it starts";
     GEOJSON_GROUPING = "case.geojson_grouping" => "the GeoJSON export draws cells, communities or streets; grouped by {by} there is nothing to draw: group by cell, community or street, or export CSV";
 

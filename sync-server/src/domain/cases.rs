@@ -613,6 +613,12 @@ fn plan(
         Action::Accept => w.case = Some(CaseChange::Accept { at: req.at }),
         Action::Handled { note } => {
             w.event.text = note.as_deref().and_then(words).filter(|n| !n.is_empty());
+            // The reporting inspector, who goes to check it, is told what the department did.
+            if let (Some(text), Some(code)) = (w.event.text.as_deref(), case.department.as_deref())
+            {
+                let department = rules.department(code).map_or(code, |d| d.name.as_str());
+                w.note = Some(msg!(HANDLED_NOTE, department = department, note = text).to_json());
+            }
             w.case = Some(CaseChange::Handled { at: req.at });
             let due_at = rules.verify_due(req.at);
             let task = TaskId::new();

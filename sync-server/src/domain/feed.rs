@@ -14,6 +14,7 @@
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use gridwalk_protocol::message::Message;
 use gridwalk_protocol::{CaseState, CellCode, CentralReport, Change, TaskChange};
 
 use super::model::{FeedKind, FeedPage, FeedRow, StoredReport};
@@ -164,12 +165,15 @@ fn report_change(s: &StoredReport) -> Change {
             duplicate_of: s.duplicate_of,
             // The note is for the inspector while it says why the report stands where it
             // does; after a resubmission it is history (the console keeps it). A leader's
-            // correction at 立案 stays the centre's word on the report from then on.
+            // correction at 立案 stays the centre's word on the report from then on; what
+            // the department did (its 处置说明) while the inspector checks it, and after.
             note: s.note.clone().filter(|note| {
                 matches!(
                     s.state,
                     CaseState::Returned | CaseState::Rejected | CaseState::Merged
                 ) || super::corrections::is_correction_note(note)
+                    || (matches!(s.state, CaseState::Handled | CaseState::Closed)
+                        && Message::from_stored(note).code == "note.handled")
             }),
             case_no: s.case_no.clone(),
             merged_into: s.merged_into,
@@ -300,5 +304,23 @@ mod tests {
             note_of(&held(CaseState::Returned, "请补拍")).as_deref(),
             Some("请补拍")
         );
+        // The department's 处置说明 goes to the inspector who checks it, and stays.
+        let handled = gridwalk_protocol::message::msg!(
+            HANDLED_NOTE,
+            department = "环境卫生管理处",
+            note = "已清运"
+        )
+        .to_json();
+        for (state, passes) in [
+            (CaseState::Handled, true),
+            (CaseState::Closed, true),
+            (CaseState::Dispatched, false),
+        ] {
+            assert_eq!(
+                note_of(&held(state, &handled)).is_some(),
+                passes,
+                "{state:?}"
+            );
+        }
     }
 }

@@ -70,6 +70,7 @@ export const MESSAGES = {
   "case.correction_invalid": { params: ["problems"], en: "the corrected report would be invalid: {problems}" },
   "note.corrected": { params: ["problems"], en: "your team leader corrected the report when registering it: {problems}" },
   "note.corrected_value": { params: ["from", "to"], en: "{from} → {to}" },
+  "note.handled": { params: ["department", "note"], en: "{department} has handled it: {note}" },
   "case.period_order": { params: [], en: "the period must end after it starts" },
   "case.geojson_grouping": { params: ["by"], en: "the GeoJSON export draws cells, communities or streets; grouped by {by} there is nothing to draw: group by cell, community or street, or export CSV" },
   "conflict.resolved": { params: ["id"], en: "conflict {id} is already resolved" },

@@ -48,6 +48,7 @@ export const MESSAGES_ZH: Record<MessageCode, string> = {
   "case.registered_despite_case": "已提示疑似重复（与案件 {case_no} 相距 {metres} 米、相差 {minutes} 分钟），仍立案",
   "case.correction_invalid": "更正后的上报无效：{problems}",
   "note.corrected": "网格长立案时已更正：{problems}",
+  "note.handled": "{department}已处置：{note}",
   "note.corrected_value": "{from} → {to}",
   "case.removed": "上报 {report} 已被中心删除",
   "case.version": "上报 {report} 已是第 {held} 版，不是第 {expected} 版，请重新查看",
