@@ -67,6 +67,9 @@ pub enum AppError {
     BadSignature(Message),
     #[error("{0}")]
     UnsupportedMediaType(Message),
+    /// The path exists, not with this method.
+    #[error("{0}")]
+    MethodNotAllowed(Message),
     #[error("{0}")]
     ChecksumMismatch(Message),
     /// Something on the server's side went wrong that is not the client's doing (stored
@@ -99,6 +102,7 @@ impl AppError {
             | AppError::KeyMismatch(m)
             | AppError::BadSignature(m)
             | AppError::UnsupportedMediaType(m)
+            | AppError::MethodNotAllowed(m)
             | AppError::ChecksumMismatch(m)
             | AppError::Store(
                 StoreError::NotFound(m)
@@ -133,6 +137,9 @@ impl IntoResponse for AppError {
             ),
             AppError::NotFound(_) | AppError::Store(StoreError::NotFound(_)) => {
                 (StatusCode::NOT_FOUND, "not_found", None)
+            }
+            AppError::MethodNotAllowed(_) => {
+                (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", None)
             }
             AppError::Gone(_) => (StatusCode::GONE, "gone", None),
             AppError::TimedOut(_) => (StatusCode::REQUEST_TIMEOUT, "timed_out", None),

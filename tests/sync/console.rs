@@ -901,6 +901,25 @@ async fn control_characters_are_refused_in_words_and_change_nothing(backend: Bac
     )
     .await;
     assert_eq!(e.code, "request.path_invalid");
+    // No such route, or not with this method: the error shape too, not an empty body.
+    let resp = http.get(format!("{}/v1/nope", s.url)).send().await.unwrap();
+    assert_eq!(resp.status(), 404);
+    assert_eq!(
+        resp.json::<ApiError>().await.unwrap().code,
+        "request.no_route"
+    );
+    let resp = leader
+        .http
+        .put(format!("{}/v1/console/reports", s.url))
+        .bearer_auth(&leader.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 405);
+    assert_eq!(
+        resp.json::<ApiError>().await.unwrap().code,
+        "request.method_not_allowed"
+    );
     // Line breaks and tabs are text: a reason over two lines is taken.
     leader
         .done(

@@ -511,6 +511,8 @@ catalogue! {
     BODY_INVALID = "request.body_invalid" => "the request body is not valid: {why}";
     QUERY_INVALID = "request.query_invalid" => "the query is not valid: {why}";
     PATH_INVALID = "request.path_invalid" => "the address is not valid: {why}";
+    NO_ROUTE = "request.no_route" => "there is nothing at {method} {path}; the routes are listed at /openapi.json";
+    METHOD_NOT_ALLOWED = "request.method_not_allowed" => "{path} does not take {method}; the routes are listed at /openapi.json";
     CONTROL_CHARACTER = "request.control_character" => "{field} holds the control character {char}; text may break lines and hold tabs, no other control characters";
     BUSY = "request.busy" => "the centre is handling as many requests as it can; try again in {seconds} s";
     TOO_SLOW = "request.too_slow" => "the request took longer than the {seconds} s it may; send it again";

@@ -306,6 +306,25 @@ pub fn app(state: AppState) -> Router {
         )
         .route("/v1/console/admin/audit", get(console::audit))
         .merge(tus::routes())
+        // What no route answers is said in the error shape too, not as an empty body.
+        .fallback(
+            |method: axum::http::Method, uri: axum::http::Uri| async move {
+                AppError::NotFound(msg!(
+                    NO_ROUTE,
+                    method = method.as_str(),
+                    path = cut(uri.path())
+                ))
+            },
+        )
+        .method_not_allowed_fallback(
+            |method: axum::http::Method, uri: axum::http::Uri| async move {
+                AppError::MethodNotAllowed(msg!(
+                    METHOD_NOT_ALLOWED,
+                    method = method.as_str(),
+                    path = cut(uri.path())
+                ))
+            },
+        )
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(request_span)

@@ -171,6 +171,8 @@ export const MESSAGES = {
   "request.body_invalid": { params: ["why"], en: "the request body is not valid: {why}" },
   "request.query_invalid": { params: ["why"], en: "the query is not valid: {why}" },
   "request.path_invalid": { params: ["why"], en: "the address is not valid: {why}" },
+  "request.no_route": { params: ["method", "path"], en: "there is nothing at {method} {path}; the routes are listed at /openapi.json" },
+  "request.method_not_allowed": { params: ["path", "method"], en: "{path} does not take {method}; the routes are listed at /openapi.json" },
   "request.control_character": { params: ["field", "char"], en: "{field} holds the control character {char}; text may break lines and hold tabs, no other control characters" },
   "request.busy": { params: ["seconds"], en: "the centre is handling as many requests as it can; try again in {seconds} s" },
   "request.too_slow": { params: ["seconds"], en: "the request took longer than the {seconds} s it may; send it again" },

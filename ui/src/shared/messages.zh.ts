@@ -172,6 +172,8 @@ export const MESSAGES_ZH: Record<MessageCode, string> = {
   "request.body_invalid": "请求内容无效：{why}",
   "request.query_invalid": "查询参数无效：{why}",
   "request.path_invalid": "地址无效：{why}",
+  "request.no_route": "{method} {path} 不存在；接口列表见 /openapi.json",
+  "request.method_not_allowed": "{path} 不接受 {method} 请求；接口列表见 /openapi.json",
   "request.control_character": "{field} 含有控制字符 {char}；文字只可换行和含制表符，不可含其他控制字符",
   "request.busy": "中心正忙；请 {seconds} 秒后再试",
   "request.too_slow": "请求超过 {seconds} 秒的时限；请重新发送",
