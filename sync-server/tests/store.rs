@@ -1274,7 +1274,7 @@ async fn work_queues_filter_order_page_and_search(backend: Backend) {
             .iter()
             .filter(|r| {
                 r.step_due_at
-                    .is_some_and(|d| d >= probe && d < probe + TimeDelta::hours(2))
+                    .is_some_and(|d| d >= probe && d <= probe + TimeDelta::hours(2))
             })
             .map(|r| r.report.id)
             .collect();

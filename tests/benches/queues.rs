@@ -534,7 +534,7 @@ async fn measure<D: Database + CaseStore>(
         false,
     ));
     let days = overview::days(now, chrono::FixedOffset::east_opt(8 * 3600).unwrap());
-    let ask = OverviewAsk::new(None, &days, now);
+    let ask = OverviewAsk::new(None, &days, now, None);
     let (m, worst, counts) = timed(db, rounds, &mut refs, n, async || {
         db.overview_counts(&ask).await.unwrap()
     })

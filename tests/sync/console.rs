@@ -816,6 +816,12 @@ async fn the_review_is_due_in_working_time_however_the_photos_came(backend: Back
         assert!(due <= r.state_at + chrono::Duration::days(4), "{due}");
         assert!((110..=120).contains(&r.step_left_minutes.unwrap()));
     }
+    // Due within 2 working hours: all five, whatever the hour (at 17:00 a review is due at
+    // 10:30 the next morning, within 2 working hours though not 2 clock hours).
+    let soon: ReportPage = leader
+        .get("/v1/console/reports?state=pending_review&due=due_soon")
+        .await;
+    assert_eq!(soon.items.len(), 5);
     // 立案 moves the deadline on to the next step (派遣), 1 working hour.
     leader
         .done(ids[0], CaseAction::approve(), CaseState::PendingReview)

@@ -266,8 +266,11 @@ pub struct ReportFilter {
     pub urgency: Option<Urgency>,
     /// A report must have every one.
     pub flags: Vec<QueueFlag>,
-    /// Only open dispatched cases past, or near, their deadline at `now`.
+    /// Only reports whose current step is past, or near, its deadline at `now`.
     pub due: Option<Due>,
+    /// Where "near" ends: [`crate::domain::queue::DUE_SOON_HOURS`] of working time on from
+    /// `now` by the case rules (as the console's badge counts); clock hours when `None`.
+    pub soon_to: Option<DateTime<Utc>>,
     /// Received at or after.
     pub received_from: Option<DateTime<Utc>>,
     /// Received before.

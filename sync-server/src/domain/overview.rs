@@ -97,13 +97,19 @@ pub struct OverviewAsk {
 }
 
 impl OverviewAsk {
-    /// The counts of `days` at `now`, over `team` (all with `None`).
+    /// The counts of `days` at `now`, over `team` (all with `None`); due soon until
+    /// `soon_to` (working time by the rules), or [`DUE_SOON_HOURS`] on.
     #[must_use]
-    pub fn new(team: Option<&str>, days: &Days, now: DateTime<Utc>) -> Self {
+    pub fn new(
+        team: Option<&str>,
+        days: &Days,
+        now: DateTime<Utc>,
+        soon_to: Option<DateTime<Utc>>,
+    ) -> Self {
         Self {
             team: team.map(str::to_owned),
             now,
-            due_soon_to: now + Duration::hours(DUE_SOON_HOURS),
+            due_soon_to: soon_to.unwrap_or(now + Duration::hours(DUE_SOON_HOURS)),
             today_from: days.today_from,
             today_to: days.today_to,
             week_from: days.week_from,
@@ -245,7 +251,7 @@ mod tests {
     fn an_ask_judges_deadlines_at_now() {
         let now = at("2026-11-21T02:00:00Z");
         let d = days(now, beijing());
-        let ask = OverviewAsk::new(Some("T1"), &d, now);
+        let ask = OverviewAsk::new(Some("T1"), &d, now, None);
         assert_eq!(ask.team.as_deref(), Some("T1"));
         assert_eq!(ask.due_soon_to, at("2026-11-21T04:00:00Z"));
         assert_eq!((ask.today_from, ask.today_to), (d.today_from, d.today_to));

@@ -494,6 +494,8 @@ pub fn filter(
         urgency,
         flags,
         due,
+        // The service sets it from the case rules.
+        soon_to: None,
         received_from: ask.from,
         received_to: ask.to,
         search: search_terms(ask.q.as_deref().unwrap_or(""))?,
@@ -555,10 +557,17 @@ fn place(
 
 /// The deadline window of a [`Due`] filter at `now`: deadlines in `from..to`.
 #[must_use]
-pub fn due_window(due: Due, now: DateTime<Utc>) -> (Option<DateTime<Utc>>, DateTime<Utc>) {
+pub fn due_window(
+    due: Due,
+    now: DateTime<Utc>,
+    soon_to: Option<DateTime<Utc>>,
+) -> (Option<DateTime<Utc>>, DateTime<Utc>) {
     match due {
         Due::Overdue => (None, now),
-        Due::Soon => (Some(now), now + Duration::hours(DUE_SOON_HOURS)),
+        Due::Soon => (
+            Some(now),
+            soon_to.unwrap_or(now + Duration::hours(DUE_SOON_HOURS)),
+        ),
     }
 }
 
@@ -825,10 +834,16 @@ mod tests {
 
     #[test]
     fn due_windows_match_the_consoles_badge() {
-        assert_eq!(due_window(Due::Overdue, now()), (None, now()));
+        assert_eq!(due_window(Due::Overdue, now(), None), (None, now()));
         assert_eq!(
-            due_window(Due::Soon, now()),
+            due_window(Due::Soon, now(), None),
             (Some(now()), now() + Duration::hours(2))
+        );
+        // In working time, as the rules give it: over a night, say.
+        let morning = now() + Duration::hours(16);
+        assert_eq!(
+            due_window(Due::Soon, now(), Some(morning)),
+            (Some(now()), morning)
         );
     }
 }

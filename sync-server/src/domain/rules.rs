@@ -239,6 +239,14 @@ impl CaseRules {
         }
     }
 
+    /// Where "due soon" ends at `now`: [`crate::domain::queue::DUE_SOON_HOURS`] of working
+    /// time on, as the console's badge counts what is left.
+    #[must_use]
+    pub fn due_soon_to(&self, now: DateTime<Utc>) -> DateTime<Utc> {
+        self.calendar
+            .deadline(now, Duration::hours(crate::domain::queue::DUE_SOON_HOURS))
+    }
+
     /// The local day case numbers registered at `at` run under (`20261121`).
     #[must_use]
     pub fn case_day(&self, at: DateTime<Utc>) -> String {

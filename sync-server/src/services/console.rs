@@ -166,7 +166,8 @@ pub async fn reports(
     let reach = reach(&who, Act::SeeReports);
     let scope = queue::Scope::of(&reach);
     match queue::filter(ask, scope, now)? {
-        Some(filter) => {
+        Some(mut filter) => {
+            filter.soon_to = soon_to(state, now).await?;
             let mut page = state.store.console_reports(&filter).await?;
             count_down(state, &mut page.items, now).await?;
             Ok(page)
@@ -178,6 +179,18 @@ pub async fn reports(
             total_capped: false,
         }),
     }
+}
+
+/// Where "due soon" ends at `now` by the case rules' working time (`None` without rules).
+pub(crate) async fn soon_to(
+    state: &AppState,
+    now: DateTime<Utc>,
+) -> Result<Option<DateTime<Utc>>, AppError> {
+    let reference = state
+        .reference
+        .with_rules(state.store.as_ref(), std::iter::empty())
+        .await?;
+    Ok(reference.rules.as_ref().map(|r| r.due_soon_to(now)))
 }
 
 /// Fills in each report's [`ConsoleReport::step_left_minutes`] at `now`, in the working

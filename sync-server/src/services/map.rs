@@ -26,13 +26,14 @@ pub async fn points(
     decide(&who, Act::SeeReports, Subject::Any)?;
     let reach = reach(&who, Act::SeeReports);
     let scope = queue::Scope::of(&reach);
-    let Some(filter) = map::filter(ask, scope, now)? else {
+    let Some(mut filter) = map::filter(ask, scope, now)? else {
         return Ok(CaseMap {
             points: Vec::new(),
             total: 0,
             truncated: false,
         });
     };
+    filter.soon_to = super::console::soon_to(state, now).await?;
     let (points, total) = state.store.map_points(&filter).await?;
     Ok(CaseMap {
         truncated: total > points.len() as u64,
@@ -69,7 +70,12 @@ pub async fn overview(
     let days = overview::days(now, offset);
     let counts = state
         .store
-        .overview_counts(&OverviewAsk::new(team.as_deref(), &days, now))
+        .overview_counts(&OverviewAsk::new(
+            team.as_deref(),
+            &days,
+            now,
+            rules.map(|r| r.due_soon_to(now)),
+        ))
         .await?;
     let departments = rules.map(|r| r.departments.as_slice()).unwrap_or_default();
     Ok(overview::assemble(counts, &days, departments, now))

@@ -546,10 +546,13 @@ pub(super) fn conditions(f: &ReportFilter, d: Dialect) -> (Vec<String>, Vec<Valu
         });
     }
     if let Some(due) = f.due {
-        let (from, to) = queue::due_window(due, f.now);
+        let (from, to) = queue::due_window(due, f.now, f.soon_to);
         // The deadline of the step each report waits on (受理, 派遣, 处置, 核查): every
-        // step can be overdue, not only the department's.
-        let mut c = format!("r.step_due_at < ${}", arg(Value::from(to)));
+        // step can be overdue, not only the department's. Overdue is past `now`; due soon
+        // runs up to and with its end, as the badge's "2 working hours or less" does (over
+        // a lunch break a deadline and the window's end can be the same instant).
+        let upto = if from.is_some() { "<=" } else { "<" };
+        let mut c = format!("r.step_due_at {upto} ${}", arg(Value::from(to)));
         if let Some(from) = from {
             c.push_str(&format!(
                 " AND r.step_due_at >= ${}",
