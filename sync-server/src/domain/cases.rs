@@ -745,8 +745,10 @@ fn plan(
                     closure,
                 });
             } else if on_spot {
-                // The spot fix did not hold: a case like any other, to dispatch.
+                // The spot fix did not hold: a case like any other, to dispatch, with no
+                // handling on record.
                 to = CaseState::Registered;
+                w.case = Some(CaseChange::Undispatch);
             } else {
                 let due_at = rules.handling_due(&snap.record, req.at);
                 w.case = Some(CaseChange::Rework { due_at });
@@ -1665,6 +1667,11 @@ mod tests {
             &reference,
         ));
         assert_eq!(fail.to, S::Registered, "to dispatch like any case");
+        assert_eq!(
+            fail.case,
+            Some(CaseChange::Undispatch),
+            "its handling is off the record"
+        );
 
         // A dispatched case is not verified at the console.
         let dispatched = with_case(S::Handled, dispatched_to("HW"));

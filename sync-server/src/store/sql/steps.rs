@@ -310,7 +310,8 @@ async fn write_case(
             params![id, *at],
         ),
         CaseChange::Undispatch => (
-            "UPDATE cases SET department = NULL, due_at = NULL, accepted_at = NULL
+            "UPDATE cases SET department = NULL, due_at = NULL, accepted_at = NULL,
+                              handled_at = NULL
               WHERE report_id = $1",
             params![id],
         ),
