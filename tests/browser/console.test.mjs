@@ -1212,6 +1212,8 @@ test("a department works its cases on a phone: accept, 延期 asked and decided,
   await open(leader, "cases", onSpot);
   const own = leader.locator(`article.report[data-report="${onSpot}"]`);
   assert.equal(await own.locator("[data-evidence] .after img").count(), 1);
+  // The demo's after-photo was taken weeks before the problem was found: the leader is told.
+  assert.match(await own.locator("[data-evidence] .early-after").textContent(), /^处置后照片的拍摄时间（.+）早于问题发现时间（.+）/);
   await own.locator("button[data-action=verify]").click();
   await own.locator(".ask button:has-text('核查通过')").click();
   await leader.waitForSelector("p.done:has-text('已核查通过')");

@@ -164,6 +164,16 @@ export function shortWhen(w: Words, iso: string, now: Date): string {
   return d.getFullYear() === now.getFullYear() ? `${day} ${time}` : `${d.getFullYear()}/${day} ${time}`;
 }
 
+/** After-photos (处置后) whose camera says they were taken before the problem was found:
+ * an old picture offered as proof of a fix. Each is named by when it was taken. A photo
+ * without a time says nothing either way. */
+export function afterPhotosBefore(report: Pick<Report, "photos" | "observed_at">): string[] {
+  const found = new Date(report.observed_at).getTime();
+  return report.photos
+    .filter((p) => p.stage === "after" && p.taken_at !== null && new Date(p.taken_at).getTime() < found)
+    .map((p) => p.taken_at as string);
+}
+
 /** A date input's value (`2026-11-21`) as local midnight, in RFC 3339. */
 export function dayStart(value: string): string {
   const [y, m, d] = value.split("-").map(Number);

@@ -12,6 +12,7 @@ import { useI18n, type Key } from "./i18n";
 import {
   type ActionName,
   actionsFor,
+  afterPhotosBefore,
   categoryKeyNames,
   categoryLabel,
   cellNamer,
@@ -833,9 +834,15 @@ function Evidence({ detail }: { detail: ReportDetail }) {
     ),
   ];
   if (after.length === 0) return null;
+  const early = afterPhotosBefore(r);
   return (
     <section class="evidence" data-evidence>
       <h3>{t("evidence.title")}</h3>
+      {early.length > 0 && (
+        <p class="notice early-after" role="note">
+          {t("evidence.afterBeforeFound", { taken: early.map((at) => when(w, at)).join(t("list.sep")), found: when(w, r.observed_at) })}
+        </p>
+      )}
       <div class="side-by-side">
         <figure class="before">
           <figcaption>{t("evidence.before")}</figcaption>

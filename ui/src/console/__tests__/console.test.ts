@@ -10,6 +10,7 @@ import { en } from "../i18n/en";
 import { zh } from "../i18n/zh";
 import {
   actionsFor,
+  afterPhotosBefore,
   age,
   bytes,
   categoryKeyNames,
@@ -101,6 +102,14 @@ describe("steps and their deadlines", () => {
     expect(shortWhen(w, new Date(2026, 11, 2, 15, 56, 30).toISOString(), noon)).toBe("15:56");
     expect(shortWhen(w, new Date(2026, 11, 3, 9, 5).toISOString(), noon)).toBe("12/3 09:05");
     expect(shortWhen(w, new Date(2020, 0, 2, 16, 0).toISOString(), noon)).toBe("2020/1/2 16:00");
+  });
+  it("warn of an after-photo taken before the problem was found", () => {
+    const photo = (stage: "before" | "after", taken_at: string | null) =>
+      ({ id: "p", sha256: "", bytes: 1, width: 1, height: 1, stage, taken_at }) as Report["photos"][number];
+    const observed_at = "2026-12-02T11:54:00+08:00";
+    expect(afterPhotosBefore({ observed_at, photos: [photo("before", "2026-11-03T10:42:17+08:00")] })).toEqual([]);
+    expect(afterPhotosBefore({ observed_at, photos: [photo("after", "2026-12-02T12:10:00+08:00"), photo("after", null)] })).toEqual([]);
+    expect(afterPhotosBefore({ observed_at, photos: [photo("after", "2026-11-03T10:42:17+08:00")] })).toEqual(["2026-11-03T10:42:17+08:00"]);
   });
   it("offer each role the actions the centre's rules allow in each state", () => {
     type Case = NonNullable<ConsoleReport["case"]>;

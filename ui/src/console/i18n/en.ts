@@ -113,6 +113,7 @@ export const en: Record<Key, string> = {
   "evidence.title": "Before and after",
   "evidence.before": "Before",
   "evidence.after": "After",
+  "evidence.afterBeforeFound": "an after-photo was taken ({taken}) before the problem was found ({found}): check it shows this fix",
   "evidence.onSpot": "Handled on the spot",
   "evidence.verification": "Verification",
   "report.note": "Centre's note",

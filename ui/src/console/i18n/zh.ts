@@ -111,6 +111,7 @@ export const zh = {
   "evidence.title": "处置前后对比",
   "evidence.before": "处置前",
   "evidence.after": "处置后",
+  "evidence.afterBeforeFound": "处置后照片的拍摄时间（{taken}）早于问题发现时间（{found}）：请核实是否为本次处置的照片",
   "evidence.onSpot": "现场自处理",
   "evidence.verification": "核查",
   "report.note": "中心意见",
