@@ -333,6 +333,22 @@ async fn fill<D: Database + CaseStore>(db: &D, n: usize, now: DateTime<Utc>) -> 
                 vec![],
             )
             .await?;
+            // The deadline of the step each waits on, as the loop leaves it: a dispatched
+            // case's is its handling deadline; a settled or returned report waits on no one
+            // (the rest keep the review deadline intake gave them).
+            tx.execute(
+                "UPDATE reports SET step_due_at = (SELECT c.due_at FROM cases c
+                                                    WHERE c.report_id = reports.id)
+                  WHERE state = 'dispatched'",
+                vec![],
+            )
+            .await?;
+            tx.execute(
+                "UPDATE reports SET step_due_at = NULL
+                  WHERE state IN ('closed', 'rejected', 'merged', 'returned')",
+                vec![],
+            )
+            .await?;
             tx.script("ANALYZE").await
         }
         .boxed()
