@@ -1111,6 +1111,9 @@ test("a department works its cases on a phone: accept, 延期 asked and decided,
   await article.locator(".actions-panel").waitFor();
   assert.equal(await clerk.locator(".handling-list").isVisible(), false);
   assert.deepEqual(await article.locator(".actions-panel button").allTextContents(), ["接收", "处置完成", "回退", "申请延期"]);
+  // A likely duplicate of a report out of the clerk's reach is said so, never by an ID.
+  const dupNotice = await article.locator(".notice.duplicate").textContent();
+  assert.equal(dupNotice, "疑似重复：与另一份不在你工作范围内的上报为同一问题");
   await article.locator("button[data-action=accept]").click();
   await clerk.waitForSelector("p.done:has-text('已接收')");
   assert.equal(await article.locator("h2 .badge").first().textContent(), "处理中");

@@ -773,7 +773,9 @@ export function ReportView(props: { id: string; onChange: () => void; onLeft?: (
             const other = detail.related.find((o) => o.report.id === item.duplicate_of);
             return other
               ? `${t("report.duplicateOf", { id: reportName(w, names, other) })} · ${duplicateWhy(w, item, other)}`
-              : t("report.duplicateOf", { id: item.duplicate_of.slice(-12) });
+              : // Out of the person's reach (another team's, another department's): said
+                // without naming it, never by an ID.
+                t("report.duplicateOfUnseen");
           })()}
         </p>
       )}
