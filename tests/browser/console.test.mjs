@@ -737,11 +737,13 @@ test("a work queue: the filter in the address, search, order, the 超期 column,
     );
   const rows = page.locator(".list.queue li");
   const ids = () => page.$$eval(".list.queue li a", (as) => as.map((a) => a.getAttribute("data-report")));
-  /** Opens an address afresh (a reload, as someone opening a shared link) and waits for the list. */
+  /** Opens an address afresh (a reload, as someone opening a shared link) and waits for the
+   * list: its rows, or the list's own "nothing here" (not the right side's "pick a report",
+   * which stands there before the list has loaded). */
   const visit = async (hash) => {
     await page.goto(`${url}/console/${hash}`);
     await page.reload();
-    await page.waitForSelector(".list.queue li a, .queue-page .empty");
+    await page.waitForSelector(".list.queue li a, .queue-page .left .empty");
   };
 
   // A case dispatched to 市政 whose deadline has passed (moved back in the database: a
@@ -779,7 +781,6 @@ c.commit()`,
   // Search from the address, then from the box (which puts it in the address).
   await visit(`#/review?q=${encodeURIComponent("井盖")}`);
   assert.equal(await page.inputValue("input[name=q]"), "井盖");
-  if ((await rows.count()) === 0) console.log("DEBUG", await page.locator("main").innerText(), await page.evaluate(() => location.hash));
   assert.ok((await rows.count()) > 0);
   for (const d of await page.$$eval(".list.queue .desc", (ds) => ds.map((x) => x.textContent))) assert.match(d, /井盖/);
   await page.fill("input[name=q]", "积水");
@@ -1158,6 +1159,8 @@ test("a department works its cases on a phone: accept, 延期 asked and decided,
   await article.locator(".ask button:has-text('确定')").click();
   await clerk.waitForSelector("p.done:has-text('已处置完成')");
   assert.equal((await item(clerk, accepted)).state, "handled");
+  // The note stands on the case for whoever checks it.
+  assert.match(await article.locator(".facts .handling-note").textContent(), /^已更换新井盖并加固 · 梁青 · /);
 
   // 回退: not 市政's; back to the centre with a reason, which 改派s to 环卫.
   await open(clerk, "handling", bounced);

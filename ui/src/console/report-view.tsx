@@ -126,6 +126,12 @@ function lastBounce(detail: ReportDetail): { department: string | null; reason: 
   return null;
 }
 
+/** What the department last said it did (its 处置说明), with who and when. */
+function lastHandling(detail: ReportDetail): { note: string; by: string | null; at: string } | null {
+  const e = [...detail.events].reverse().find((x) => x.action === "handled" && x.text);
+  return e?.text ? { note: e.text, by: e.by_name, at: e.at } : null;
+}
+
 /** The centre's last decision on a request for more time (延期), with its comment. */
 function lastExtensionDecision(detail: ReportDetail): { approved: boolean; comment: string | null; at: string } | null {
   const e = [...detail.events].reverse().find((x) => x.action === "approve_extension" || x.action === "refuse_extension");
@@ -666,6 +672,22 @@ export function ReportView(props: { id: string; onChange: () => void; onLeft?: (
                 </dd>
               </>
             )}
+            {(() => {
+              const h = lastHandling(detail);
+              return h ? (
+                <>
+                  <dt>{t("report.handlingNote")}</dt>
+                  <dd class="handling-note">
+                    {h.note}
+                    <span class="hint">
+                      {" "}
+                      · {h.by ? `${h.by} · ` : ""}
+                      {when(w, h.at)}
+                    </span>
+                  </dd>
+                </>
+              ) : null;
+            })()}
             {(() => {
               const d = lastExtensionDecision(detail);
               return d ? (

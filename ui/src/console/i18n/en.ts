@@ -406,4 +406,5 @@ export const en: Record<Key, string> = {
   "extension.approved": "approved ({at})",
   "extension.refused": "refused ({at})",
   "countdown.by": "by {when}",
+  "report.handlingNote": "Handling note",
 };

@@ -404,6 +404,7 @@ export const zh = {
   "extension.approved": "已批准（{at}）",
   "extension.refused": "未批准（{at}）",
   "countdown.by": "{when} 前",
+  "report.handlingNote": "处置说明",
 };
 
 export type Key = keyof typeof zh;
