@@ -111,7 +111,8 @@ if [ "${#R[@]}" -ge 13 ]; then
   act "$OPERATOR" "${R[6]}" '{"action":"close_special","reason":"产权单位已自行处置","seen_state":"registered"}'
   # The inspector verifies the handled case on the tablet (核查 passed: 结案).
   $F --data-dir "$TABLET" --fixtures fixtures sync >/dev/null
-  TASK=$($F --data-dir "$TABLET" --fixtures fixtures tasks | sed -n 's/^    "id": "\(.*\)",$/\1/p' | head -1)
+  # The first task's ID (each entry is the task, then the report it is about).
+  TASK=$($F --data-dir "$TABLET" --fixtures fixtures tasks | sed -n 's/^      "id": "\(.*\)",$/\1/p' | head -1)
   if [ -n "$TASK" ]; then
     $F --data-dir "$TABLET" --fixtures fixtures complete-task "$TASK" --pass --note "已修复" \
       --photo fixtures/photos/orient-1.jpg >/dev/null
