@@ -1455,18 +1455,13 @@ async fn corrections_duplicate_warnings_and_merges_all_or_none(backend: Backend)
 /// the spot closes as such, and another is closed by the centre (特殊结案).
 /// The reports a queue flag picks out, in the default order.
 async fn flagged(s: &dyn CaseStore, flag: queue::QueueFlag) -> Vec<ReportId> {
-    s.console_reports(&ReportFilter {
+    let f = ReportFilter {
         flags: vec![flag],
         limit: 50,
         now: Utc::now(),
         ..ReportFilter::default()
-    })
-    .await
-    .unwrap()
-    .items
-    .iter()
-    .map(|r| r.report.id)
-    .collect()
+    };
+    queue(s, &f).await
 }
 
 async fn the_loops_branches(backend: Backend) {

@@ -200,17 +200,22 @@ impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for AppPath
             .await
             .map(|axum::extract::Path(v)| AppPath(v))
             // The value is echoed in the answer and the log: a bounded part of it.
-            .map_err(|e| AppError::BadRequest(msg!(PATH_INVALID, why = cut(&e.body_text()))))
+            .map_err(|e| AppError::BadRequest(msg!(PATH_INVALID, why = shown(&e.body_text()))))
     }
 }
 
-/// A refusal's text as an answer repeats it: at most 200 characters.
-fn cut(text: &str) -> String {
-    const MAX: usize = 200;
-    if text.chars().count() <= MAX {
-        text.to_owned()
+/// A request no route takes: nothing at its path (`404`), or not with its method (`405`),
+/// said in the error shape like every other refusal.
+async fn unrouted(
+    method: axum::http::Method,
+    uri: axum::http::Uri,
+    wrong_method: bool,
+) -> AppError {
+    let (method, path) = (method.as_str(), shown(uri.path()));
+    if wrong_method {
+        AppError::MethodNotAllowed(msg!(METHOD_NOT_ALLOWED, method = method, path = path))
     } else {
-        format!("{}…", text.chars().take(MAX).collect::<String>())
+        AppError::NotFound(msg!(NO_ROUTE, method = method, path = path))
     }
 }
 
@@ -307,24 +312,8 @@ pub fn app(state: AppState) -> Router {
         .route("/v1/console/admin/audit", get(console::audit))
         .merge(tus::routes())
         // What no route answers is said in the error shape too, not as an empty body.
-        .fallback(
-            |method: axum::http::Method, uri: axum::http::Uri| async move {
-                AppError::NotFound(msg!(
-                    NO_ROUTE,
-                    method = method.as_str(),
-                    path = cut(uri.path())
-                ))
-            },
-        )
-        .method_not_allowed_fallback(
-            |method: axum::http::Method, uri: axum::http::Uri| async move {
-                AppError::MethodNotAllowed(msg!(
-                    METHOD_NOT_ALLOWED,
-                    method = method.as_str(),
-                    path = cut(uri.path())
-                ))
-            },
-        )
+        .fallback(|m, u| unrouted(m, u, false))
+        .method_not_allowed_fallback(|m, u| unrouted(m, u, true))
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(request_span)

@@ -14,7 +14,7 @@
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use gridwalk_protocol::message::Message;
+use gridwalk_protocol::message::{Message, code};
 use gridwalk_protocol::{CaseState, CellCode, CentralReport, Change, TaskChange};
 
 use super::model::{FeedKind, FeedPage, FeedRow, StoredReport};
@@ -173,7 +173,7 @@ fn report_change(s: &StoredReport) -> Change {
                     CaseState::Returned | CaseState::Rejected | CaseState::Merged
                 ) || super::corrections::is_correction_note(note)
                     || (matches!(s.state, CaseState::Handled | CaseState::Closed)
-                        && Message::from_stored(note).code == "note.handled")
+                        && Message::from_stored(note).code == code::HANDLED_NOTE)
             }),
             case_no: s.case_no.clone(),
             merged_into: s.merged_into,

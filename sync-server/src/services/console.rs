@@ -3,6 +3,8 @@
 //! intake health, conflicts and their resolution (the evaluation is
 //! [`super::evaluation`]). Who may do what is [`crate::domain::access`].
 
+use std::sync::Arc;
+
 use bytes::Bytes;
 use chrono::{DateTime, Duration, Utc};
 use gridwalk_evidence::package;
@@ -27,6 +29,8 @@ use crate::domain::conflicts;
 use crate::domain::model::{Author, User};
 use crate::domain::place;
 use crate::domain::queue;
+use crate::domain::reference::Reference;
+use crate::domain::rules::CaseRules;
 use crate::domain::teams;
 use crate::error::AppError;
 use crate::store::StoreError;
@@ -98,10 +102,7 @@ pub async fn sign_out(state: &AppState, session: &str) -> Result<(), AppError> {
 
 /// The departments cases are dispatched to.
 pub async fn departments(state: &AppState) -> Result<Vec<Department>, AppError> {
-    let reference = state
-        .reference
-        .with_rules(state.store.as_ref(), std::iter::empty())
-        .await?;
+    let reference = with_rules(state).await?;
     Ok(reference
         .rules
         .as_ref()
@@ -167,9 +168,11 @@ pub async fn reports(
     let scope = queue::Scope::of(&reach);
     match queue::filter(ask, scope, now)? {
         Some(mut filter) => {
-            filter.soon_to = soon_to(state, now).await?;
+            let reference = with_rules(state).await?;
+            let rules = reference.rules.as_ref();
+            filter.soon_to = rules.map(|r| r.due_soon_to(now));
             let mut page = state.store.console_reports(&filter).await?;
-            count_down(state, &mut page.items, now).await?;
+            count_down(rules, &mut page.items, now);
             Ok(page)
         }
         None => Ok(ReportPage {
@@ -181,38 +184,21 @@ pub async fn reports(
     }
 }
 
-/// Where "due soon" ends at `now` by the case rules' working time (`None` without rules).
-pub(crate) async fn soon_to(
-    state: &AppState,
-    now: DateTime<Utc>,
-) -> Result<Option<DateTime<Utc>>, AppError> {
-    let reference = state
+/// The reference data with the case rules (their working calendar judges deadlines).
+pub(crate) async fn with_rules(state: &AppState) -> Result<Arc<Reference>, AppError> {
+    state
         .reference
         .with_rules(state.store.as_ref(), std::iter::empty())
-        .await?;
-    Ok(reference.rules.as_ref().map(|r| r.due_soon_to(now)))
+        .await
 }
 
 /// Fills in each report's [`ConsoleReport::step_left_minutes`] at `now`, in the working
 /// time of the case rules (none without rules or without a step deadline).
-async fn count_down(
-    state: &AppState,
-    items: &mut [ConsoleReport],
-    now: DateTime<Utc>,
-) -> Result<(), AppError> {
-    if items.iter().all(|r| r.step_due_at.is_none()) {
-        return Ok(());
+fn count_down(rules: Option<&CaseRules>, items: &mut [ConsoleReport], now: DateTime<Utc>) {
+    let Some(rules) = rules else { return };
+    for r in items {
+        r.step_left_minutes = r.step_due_at.map(|due| rules.left(due, now).num_minutes());
     }
-    let reference = state
-        .reference
-        .with_rules(state.store.as_ref(), std::iter::empty())
-        .await?;
-    if let Some(rules) = reference.rules.as_ref() {
-        for r in items {
-            r.step_left_minutes = r.step_due_at.map(|due| rules.left(due, now).num_minutes());
-        }
-    }
-    Ok(())
 }
 
 /// How often a watcher looks whether something changed, and how long one watch lasts
@@ -230,7 +216,7 @@ pub async fn watch(
     user: &User,
 ) -> Result<impl futures_util::Stream<Item = u64> + Send + 'static, AppError> {
     decide(&Who::from(user), Act::SeeReports, Subject::Any)?;
-    let store = std::sync::Arc::clone(&state.store);
+    let store = Arc::clone(&state.store);
     let first = store.change_mark().await?;
     let every = WATCH_EVERY.to_std().unwrap_or_default();
     let until = tokio::time::Instant::now() + WATCH_FOR.to_std().unwrap_or_default();
@@ -289,10 +275,7 @@ pub async fn act(
         decide(&who, kind, subject)
             .map_err(|_| AppError::Forbidden(msg!(MERGE_ACROSS_TEAMS, into = into)))?;
     }
-    let reference = state
-        .reference
-        .with_rules(store, std::iter::empty())
-        .await?;
+    let reference = with_rules(state).await?;
     if let Some(text) = action_words(&req.action) {
         let chars = text.chars().count();
         if chars > MAX_NOTE_CHARS {
@@ -442,10 +425,7 @@ pub async fn merge(
     );
     decide(&who, Act::Review, subject)
         .map_err(|_| AppError::Forbidden(msg!(MERGE_ACROSS_TEAMS, into = req.into)))?;
-    let reference = state
-        .reference
-        .with_rules(store, std::iter::empty())
-        .await?;
+    let reference = with_rules(state).await?;
     let steps: Vec<StepRequest> = req
         .reports
         .iter()
@@ -531,12 +511,16 @@ pub async fn detail(
                 .and_then(|(_, feature)| serde_json::from_str(&feature).ok()))
         }
     };
+    let reference = with_rules(state).await?;
     let mut item = item;
-    count_down(state, std::slice::from_mut(&mut item), now).await?;
-    count_down(state, &mut related, now).await?;
+    count_down(
+        reference.rules.as_ref(),
+        std::slice::from_mut(&mut item),
+        now,
+    );
+    count_down(reference.rules.as_ref(), &mut related, now);
     let cell = outline(item.report.cell.as_ref()).await?;
     let nearest_cell = outline(place::nearest_cell(&item.report)).await?;
-    let reference = state.reference.get(store).await?;
     let mentioned = place::cells_mentioned(
         std::iter::once(&item)
             .chain(&related)

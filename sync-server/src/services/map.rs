@@ -33,7 +33,11 @@ pub async fn points(
             truncated: false,
         });
     };
-    filter.soon_to = super::console::soon_to(state, now).await?;
+    filter.soon_to = super::console::with_rules(state)
+        .await?
+        .rules
+        .as_ref()
+        .map(|r| r.due_soon_to(now));
     let (points, total) = state.store.map_points(&filter).await?;
     Ok(CaseMap {
         truncated: total > points.len() as u64,
@@ -60,10 +64,7 @@ pub async fn overview(
     let who = Who::from(user);
     decide(&who, Act::Oversee, Subject::Any)?;
     let team = reach(&who, Act::Oversee).team().map(str::to_owned);
-    let reference = state
-        .reference
-        .with_rules(state.store.as_ref(), std::iter::empty())
-        .await?;
+    let reference = super::console::with_rules(state).await?;
     let rules = reference.rules.as_ref();
     // Without the case rules' calendar, days are counted in UTC (as exports name them).
     let offset = rules.map_or(Utc.fix(), |r| r.calendar.offset());

@@ -599,10 +599,8 @@ async fn duplicate_candidates(
     for row in rows {
         let i: u64 = row.get(0)?;
         let s: i64 = row.get(4)?;
-        if let (Some(list), Some(of)) = (
-            usize::try_from(i).ok().and_then(|i| out.get_mut(i)),
-            usize::try_from(i).ok().and_then(|i| new.get(i)),
-        ) {
+        let i = usize::try_from(i).unwrap_or(usize::MAX);
+        if let (Some(list), Some(of)) = (out.get_mut(i), new.get(i)) {
             // Same kind and 小类 as the report it is a candidate for (the join says so).
             list.push(Candidate {
                 id: row.get(1)?,
