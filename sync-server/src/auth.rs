@@ -52,6 +52,40 @@ impl FromRequestParts<AppState> for DeviceAuth {
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+        token_for(parts, state, Act::Sync).await.map(DeviceAuth)
+    }
+}
+
+/// A photo upload's caller (tus): a tablet, or another port's system uploading the photos
+/// of the reports it filed.
+#[derive(Debug, Clone)]
+pub struct UploaderAuth(pub Device);
+
+impl FromRequestParts<AppState> for UploaderAuth {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+        token_for(parts, state, Act::Upload).await.map(UploaderAuth)
+    }
+}
+
+/// Another port's system (a service account's token), for the intake API.
+#[derive(Debug, Clone)]
+pub struct PortAuth(pub Device);
+
+impl FromRequestParts<AppState> for PortAuth {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+        token_for(parts, state, Act::FileReports)
+            .await
+            .map(PortAuth)
+    }
+}
+
+/// The enrolled credential a bearer token names, if its holder may do `act`.
+async fn token_for(parts: &Parts, state: &AppState, act: Act) -> Result<Device, AppError> {
+    {
         let token = parts
             .headers
             .get(axum::http::header::AUTHORIZATION)
@@ -66,8 +100,8 @@ impl FromRequestParts<AppState> for DeviceAuth {
         let span = tracing::Span::current();
         span.record("device", tracing::field::display(device.id));
         span.record("user", tracing::field::display(device.user));
-        decide(&Who::from(&device), Act::Sync, Subject::Any)?;
-        Ok(DeviceAuth(device))
+        decide(&Who::from(&device), act, Subject::Any)?;
+        Ok(device)
     }
 }
 

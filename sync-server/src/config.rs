@@ -10,6 +10,7 @@
 //! max_upload_bytes = 33554432
 //! upload_ttl_hours = 24
 //! max_in_flight = 256                              # more requests at once are answered 503
+//! callback_retry_seconds = 60                      # first pause before a port's callback is retried
 //! tls_cert = "/etc/gridwalk/tls/fullchain.pem"     # serve HTTPS itself (both or neither;
 //! tls_key = "/etc/gridwalk/tls/key.pem"            #   re-read when the files change)
 //! public_url = "https://gridwalk.city.example"     # behind a TLS proxy: how clients reach it
@@ -41,6 +42,7 @@ pub struct FileSettings {
     pub max_upload_bytes: Option<u64>,
     pub upload_ttl_hours: Option<u32>,
     pub max_in_flight: Option<usize>,
+    pub callback_retry_seconds: Option<u32>,
     pub tls_cert: Option<PathBuf>,
     pub tls_key: Option<PathBuf>,
     pub public_url: Option<String>,
@@ -66,6 +68,8 @@ pub struct Settings {
     pub listen: SocketAddr,
     pub uploads: UploadSettings,
     pub limits: Limits,
+    /// The first pause before a failed callback delivery is tried again.
+    pub callback_retry: std::time::Duration,
     pub tls_cert: Option<PathBuf>,
     pub tls_key: Option<PathBuf>,
     /// The address clients use, when it is not this one (a reverse proxy in front).
@@ -160,6 +164,12 @@ pub fn resolve(cli: FileSettings, file: FileSettings) -> Settings {
                 .max(1),
             ..Limits::default()
         },
+        callback_retry: std::time::Duration::from_secs(u64::from(
+            cli.callback_retry_seconds
+                .or(file.callback_retry_seconds)
+                .unwrap_or(60)
+                .max(1),
+        )),
         tls_cert: cli.tls_cert.or(file.tls_cert),
         tls_key: cli.tls_key.or(file.tls_key),
         public_url: cli.public_url.or(file.public_url),

@@ -65,6 +65,9 @@ pub enum AppError {
     /// A mutation's signature is missing or does not hold; nothing was applied.
     #[error("{0}")]
     BadSignature(Message),
+    /// An `Idempotency-Key` used before for another request (422).
+    #[error("{0}")]
+    KeyReused(Message),
     #[error("{0}")]
     UnsupportedMediaType(Message),
     /// The path exists, not with this method.
@@ -101,6 +104,7 @@ impl AppError {
             | AppError::Busy(m)
             | AppError::KeyMismatch(m)
             | AppError::BadSignature(m)
+            | AppError::KeyReused(m)
             | AppError::UnsupportedMediaType(m)
             | AppError::MethodNotAllowed(m)
             | AppError::ChecksumMismatch(m)
@@ -161,6 +165,7 @@ impl IntoResponse for AppError {
                 None,
             ),
             AppError::BadSignature(_) => (StatusCode::UNPROCESSABLE_ENTITY, "bad_signature", None),
+            AppError::KeyReused(_) => (StatusCode::UNPROCESSABLE_ENTITY, "key_reused", None),
             AppError::UnsupportedMediaType(_) => (
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 "unsupported_media_type",

@@ -494,7 +494,7 @@ async fn a_case_goes_round_the_loop_with_deadlines_in_working_time(backend: Back
     let tasks = d.engine.tasks().unwrap();
     assert_eq!(tasks.len(), 1, "{tasks:?}");
     assert_eq!(tasks[0].task.report, id);
-    assert_eq!(tasks[0].task.case_no, case.case_no);
+    assert_eq!(tasks[0].task.case_no, Some(case.case_no));
     assert_eq!(tasks[0].department.as_deref(), Some("HW"));
 
     // The inspector goes back and finds it not fixed: a note is required, then the case

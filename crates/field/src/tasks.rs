@@ -53,9 +53,13 @@ impl Engine {
         photos: &[&Path],
     ) -> Result<()> {
         let note = note.map(str::trim).filter(|n| !n.is_empty());
-        let report = self.open_task(task)?;
+        let (report, check) = self.open_task(task)?;
         if !passed && note.is_none() {
-            return Err(Error::Incomplete(msg!(DEVICE_VERIFY_NOTE)));
+            return Err(Error::Incomplete(if check {
+                msg!(DEVICE_CHECK_NOTE)
+            } else {
+                msg!(DEVICE_VERIFY_NOTE)
+            }));
         }
         if note.is_some_and(|n| n.chars().count() > NOTE_MAX_CHARS) {
             return Err(Error::Incomplete(msg!(
@@ -164,20 +168,20 @@ impl Engine {
         done
     }
 
-    /// The report an open task is about, if the task is open here and its case is on the
-    /// device.
-    fn open_task(&self, task: TaskId) -> Result<ReportId> {
+    /// The report an open task is about, and whether the task is an on-site check (核实,
+    /// of a report from another port, which is not on the device) rather than a
+    /// verification (核查); if the task is open here.
+    fn open_task(&self, task: TaskId) -> Result<(ReportId, bool)> {
         let db = self.db();
-        let report: Option<String> = db
+        let found: Option<(String, String)> = db
             .query_row(
-                "SELECT t.report_id FROM tasks t JOIN reports r ON r.id = t.report_id
-                  WHERE t.id = ?1 AND t.centre_done_at IS NULL AND t.done_at IS NULL",
+                "SELECT report_id, kind FROM tasks
+                  WHERE id = ?1 AND centre_done_at IS NULL AND done_at IS NULL",
                 [task.to_string()],
-                |r| r.get(0),
+                |r| Ok((r.get(0)?, r.get(1)?)),
             )
             .optional()?;
-        report
-            .ok_or(Error::NoSuchTask(task))
-            .and_then(|r| crate::drafts::parse_id(&r))
+        let (report, kind) = found.ok_or(Error::NoSuchTask(task))?;
+        Ok((crate::drafts::parse_id(&report)?, kind == "check"))
     }
 }

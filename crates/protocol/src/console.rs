@@ -31,6 +31,9 @@ pub enum Role {
     Department,
     /// Manages people and devices; never reviews or acts on cases.
     Administrator,
+    /// Another port's system (a hotline, the public page, video analysis): files reports
+    /// through the intake API and hears back through its callback; never signs in.
+    Service,
 }
 
 /// A person, as the console names them.
@@ -158,6 +161,16 @@ pub struct ConsoleReport {
     /// department's queue shows); negative once it is overdue, by as many working minutes.
     #[serde(default)]
     pub step_left_minutes: Option<i64>,
+    /// Where it came from (an inspector's tablet, a hotline, the public …).
+    #[serde(default = "inspector")]
+    pub source: crate::intake::Source,
+    /// The port's own reference (its 工单号), for a report from another port.
+    #[serde(default)]
+    pub caller_ref: Option<String>,
+}
+
+fn inspector() -> crate::intake::Source {
+    crate::intake::Source::Inspector
 }
 
 /// What a device said of a report's place, kept beside the centre's answer when the two
@@ -285,7 +298,8 @@ pub struct Task {
     pub id: TaskId,
     pub kind: TaskKind,
     pub report: ReportId,
-    pub case_no: String,
+    /// The case number; none for an on-site check (核实), which comes before 立案.
+    pub case_no: Option<String>,
     pub assignee: UserId,
     pub created_at: DateTime<Utc>,
     pub due_at: DateTime<Utc>,

@@ -155,6 +155,10 @@ pub struct TaskChange {
     pub report: Report,
     /// The department that handled it.
     pub department: Option<String>,
+    /// Where the report came from (a check's report is from another port: a hotline, the
+    /// public …).
+    #[serde(default)]
+    pub source: Option<crate::intake::Source>,
 }
 
 /// One thing that changed, as it is now.

@@ -16,6 +16,7 @@ pub mod edit;
 pub mod error;
 pub mod feed;
 pub mod ids;
+pub mod intake;
 pub mod map;
 pub mod message;
 pub mod mutation;

@@ -182,6 +182,7 @@ pub const VALUE_WORDS: &[(&str, &str, &str)] = &[
     ("role", "operator", "an operator"),
     ("role", "department", "a department's clerk"),
     ("role", "administrator", "an administrator"),
+    ("role", "service", "another port's system"),
     ("act", "sync", "sync from a tablet"),
     ("act", "hold_tablet", "hold a tablet"),
     ("act", "use_console", "use the console"),
@@ -206,6 +207,17 @@ pub const VALUE_WORDS: &[(&str, &str, &str)] = &[
     ),
     ("act", "resolve_conflict", "resolve conflicts"),
     ("act", "administer", "manage people and devices"),
+    ("act", "file_reports", "file reports through the intake API"),
+    ("act", "upload", "upload photos"),
+    ("source", "inspector", "an inspector"),
+    ("source", "hotline_12345", "the 12345 hotline"),
+    ("source", "hotline_12319", "the 12319 hotline"),
+    ("source", "police_110", "110"),
+    ("source", "fire_119", "119"),
+    ("source", "wechat", "WeChat"),
+    ("source", "public", "the public (随手拍)"),
+    ("source", "leader", "a leader's instruction"),
+    ("source", "video", "a video alert"),
     ("state", "awaiting_check", "awaiting an on-site check"),
     ("state", "awaiting_photos", "awaiting photos"),
     ("state", "pending_review", "pending review"),
@@ -449,6 +461,18 @@ catalogue! {
     FEED_RESYNC = "intake.feed_resync" => "pull the feed from the start: {why}";
     NEEDS_LIMIT = "intake.needs_limit" => "ask about at most {max} photos at a time, not {n}";
 
+    // Intake from the centre's other ports (hotlines, the public, video alerts).
+    KEY_MISSING = "port.key_missing" => "send an Idempotency-Key header (1 to {max} printable ASCII characters), the same on every retry of this call";
+    KEY_INVALID = "port.key_invalid" => "the Idempotency-Key must be 1 to {max} printable ASCII characters";
+    KEY_REUSED = "port.key_reused" => "Idempotency-Key {key} was used for another request (report {report}); a new call needs a new key";
+    CALLER_REF_TAKEN = "port.caller_ref_taken" => "this port already filed {caller_ref} as report {report}";
+    CALLER_REF_BAD = "port.caller_ref" => "caller_ref must be 1 to {max} characters";
+    NOT_A_PORT = "port.not_a_port" => "this account is not an intake port (service account)";
+    CALLBACK_URL = "port.callback_url" => "the callback must be an http or https URL with a host, of at most {max} characters, not {url}";
+    CALLBACK_SECRET = "port.callback_secret" => "the callback secret must be {min} to {max} characters";
+    CALLBACK_STATUS = "port.callback_status" => "the callback answered HTTP {status}";
+    CALLBACK_FAILED = "port.callback_failed" => "the callback could not be reached: {why}";
+
     // Uploads (tus).
     TUS_VERSION = "upload.tus_version" => "this endpoint speaks tus {version}: send Tus-Resumable: {version}";
     UPLOAD_HEADER = "upload.header" => "{header} is required";
@@ -536,6 +560,7 @@ catalogue! {
     DEVICE_INVALID = "device.invalid" => "{problems}";
     DEVICE_INCOMPLETE = "device.incomplete" => "the report is not ready to submit: {problems}";
     DEVICE_VERIFY_NOTE = "device.verify_note" => "say what is still wrong when the verification fails";
+    DEVICE_CHECK_NOTE = "device.check_note" => "say what you found on site when the reported problem is not there";
     DEVICE_NOTE_LONG = "device.note_long" => "the note is longer than {max} characters";
     DEVICE_NOT_SIGNED_IN = "device.not_signed_in" => "nobody is signed in on this device";
     DEVICE_DAMAGED = "device.damaged" => "local data is damaged: {detail}";

@@ -7,6 +7,9 @@
 //! - `/v1/uploads/`: tus 1.0.0 ([`tus`]).
 //! - `GET /v1/changes`: the change feed back to devices ([`changes`]).
 //! - `GET /v1/me`: who the device's token belongs to ([`me`]).
+//! - `/v1/intake/…`: the intake API for the centre's other ports (hotlines, the public
+//!   page, video analysis): file a report exactly once, its state, the callback and its
+//!   delivery log ([`ports`]).
 //! - `/v1/console/…`: the console's JSON API: sign-in, review, the case loop, devices,
 //!   intake health, conflicts, and for administrators people, devices and the audit trail
 //!   ([`console`]); the evaluation and its exports ([`evaluation`]); the city map's points
@@ -26,6 +29,7 @@ pub mod map;
 pub mod me;
 pub mod openapi;
 pub mod pages;
+pub mod ports;
 pub mod push;
 pub mod tus;
 
@@ -260,6 +264,15 @@ pub fn app(state: AppState) -> Router {
         .route("/v1/changes", get(changes::changes))
         .route("/v1/me", get(me::me))
         .route("/v1/device/key", post(me::device_key))
+        .route("/v1/intake/reports", post(ports::file))
+        .route("/v1/intake/reports/{id}", get(ports::report))
+        .route(
+            "/v1/intake/callback",
+            get(ports::callback)
+                .put(ports::set_callback)
+                .delete(ports::remove_callback),
+        )
+        .route("/v1/intake/deliveries", get(ports::deliveries))
         .route(
             "/v1/console/session",
             post(console::sign_in).delete(console::sign_out),

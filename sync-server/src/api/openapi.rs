@@ -9,7 +9,7 @@ use utoipa::{Modify, OpenApi};
 #[openapi(
     info(
         title = "Gridwalk sync",
-        description = "Devices push their outboxes, upload photos over tus 1.0.0, ask what the centre still needs, and pull what changed at the centre. Team leaders, operators and departments work the case loop through the console's routes, and administrators manage people and devices; who may call which route is the README's role table."
+        description = "Devices push their outboxes, upload photos over tus 1.0.0, ask what the centre still needs, and pull what changed at the centre. The centre's other ports (12345/12319 hotlines, the public page, video analysis) file reports through /v1/intake exactly once per Idempotency-Key and hear back through a signed callback. Team leaders, operators and departments work the case loop through the console's routes, and administrators manage people and devices; who may call which route is the README's role table."
     ),
     paths(
         openapi_json,
@@ -19,6 +19,12 @@ use utoipa::{Modify, OpenApi};
         super::changes::changes,
         super::me::me,
         super::me::device_key,
+        super::ports::file,
+        super::ports::report,
+        super::ports::callback,
+        super::ports::set_callback,
+        super::ports::remove_callback,
+        super::ports::deliveries,
         super::tus::options,
         super::tus::create,
         super::tus::status,
@@ -73,6 +79,17 @@ impl Modify for DeviceToken {
                 HttpBuilder::new()
                     .scheme(HttpAuthScheme::Bearer)
                     .description(Some("The device token printed by `admin enroll-device`"))
+                    .build(),
+            ),
+        );
+        components.add_security_scheme(
+            "port",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some(
+                        "A port's service-account token, printed by `admin port-token` (also for its photos' tus uploads)",
+                    ))
                     .build(),
             ),
         );

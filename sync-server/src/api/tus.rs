@@ -22,7 +22,7 @@ use uuid::Uuid;
 
 use super::AppPath;
 use crate::AppState;
-use crate::auth::DeviceAuth;
+use crate::auth::UploaderAuth;
 use crate::domain::model::{Device, Upload};
 use crate::error::AppError;
 use crate::services::uploads::{self, Creation};
@@ -142,7 +142,7 @@ fn progress(headers: &mut HeaderMap, upload: &Upload) {
     ))]
 async fn create(
     State(state): State<AppState>,
-    DeviceAuth(device): DeviceAuth,
+    UploaderAuth(device): UploaderAuth,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, AppError> {
@@ -230,7 +230,7 @@ async fn detached_append(
     ))]
 async fn status(
     State(state): State<AppState>,
-    DeviceAuth(device): DeviceAuth,
+    UploaderAuth(device): UploaderAuth,
     AppPath(id): AppPath<String>,
 ) -> Result<Response, AppError> {
     let upload =
@@ -264,7 +264,7 @@ async fn status(
     ))]
 async fn append(
     State(state): State<AppState>,
-    DeviceAuth(device): DeviceAuth,
+    UploaderAuth(device): UploaderAuth,
     AppPath(id): AppPath<String>,
     headers: HeaderMap,
     body: Body,
@@ -297,7 +297,7 @@ async fn append(
     responses((status = 204, description = "Gone, with its bytes"), (status = 404, description = "No such upload")))]
 async fn terminate(
     State(state): State<AppState>,
-    DeviceAuth(device): DeviceAuth,
+    UploaderAuth(device): UploaderAuth,
     AppPath(id): AppPath<String>,
 ) -> Result<StatusCode, AppError> {
     uploads::terminate(state.upload_stores(), &device, upload_id(&id)?).await?;
@@ -307,7 +307,7 @@ async fn terminate(
 /// `POST` with `X-HTTP-Method-Override: PATCH | DELETE`.
 async fn overridden(
     state: State<AppState>,
-    device: DeviceAuth,
+    device: UploaderAuth,
     id: AppPath<String>,
     headers: HeaderMap,
     body: Body,

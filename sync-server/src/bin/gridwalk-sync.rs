@@ -27,7 +27,8 @@ use gridwalk_sync::{AppState, app, logging, serve, tls};
 #[command(name = "gridwalk-sync", version, about = "The Gridwalk sync server")]
 struct Cli {
     /// A TOML settings file (keys: data_dir, db, blobs, listen, max_upload_bytes,
-    /// upload_ttl_hours, max_in_flight, tls_cert, tls_key, public_url); flags and
+    /// upload_ttl_hours, max_in_flight, callback_retry_seconds, tls_cert, tls_key,
+    /// public_url); flags and
     /// environment variables override it.
     #[arg(long, env = "GRIDWALK_SYNC_CONFIG", global = true)]
     config: Option<PathBuf>,
@@ -63,6 +64,10 @@ enum Command {
         /// Requests handled at once; more are answered 503 with Retry-After [default: 256].
         #[arg(long, env = "GRIDWALK_SYNC_MAX_IN_FLIGHT")]
         max_in_flight: Option<usize>,
+        /// The first pause, in seconds, before a failed callback delivery to a port is
+        /// tried again; each later pause doubles, up to 6 hours [default: 60].
+        #[arg(long, env = "GRIDWALK_SYNC_CALLBACK_RETRY_SECONDS")]
+        callback_retry_seconds: Option<u32>,
         /// Serve HTTPS with this certificate chain (PEM, leaf first); needs --tls-key. The
         /// files are read again when they change (a renewal needs no restart).
         #[arg(long, env = "GRIDWALK_SYNC_TLS_CERT")]
@@ -103,7 +108,7 @@ enum AdminCommand {
         login: String,
         #[arg(long)]
         name: String,
-        #[arg(long, value_parser = ["inspector", "leader", "operator", "department", "administrator"])]
+        #[arg(long, value_parser = ["inspector", "leader", "operator", "department", "administrator", "service"])]
         role: String,
         #[arg(long)]
         team: Option<String>,
@@ -117,6 +122,16 @@ enum AdminCommand {
         badge: Option<String>,
         #[arg(long)]
         camera_serial: Option<String>,
+        /// For a service account (role service): the port it files for (hotline_12345,
+        /// hotline_12319, police_110, fire_119, wechat, public, leader, video).
+        #[arg(long)]
+        source: Option<String>,
+    },
+    /// Give a service account (another port's system) a token for the intake API; prints
+    /// it (shown once). Its earlier tokens stop working.
+    PortToken {
+        #[arg(long)]
+        user: String,
     },
     /// Enroll a device (by the ID it shows) for a user; prints its token.
     EnrollDevice {
@@ -271,6 +286,7 @@ async fn run(cli: Cli) -> Result<()> {
         max_upload_bytes,
         upload_ttl_hours,
         max_in_flight,
+        callback_retry_seconds,
         tls_cert,
         tls_key,
         public_url,
@@ -281,6 +297,7 @@ async fn run(cli: Cli) -> Result<()> {
         flags.tls_key.clone_from(tls_key);
         flags.public_url.clone_from(public_url);
         flags.max_in_flight = *max_in_flight;
+        flags.callback_retry_seconds = *callback_retry_seconds;
         flags.listen = *listen;
         flags.max_upload_bytes = *max_upload_bytes;
         flags.upload_ttl_hours = *upload_ttl_hours;
@@ -343,6 +360,10 @@ async fn run(cli: Cli) -> Result<()> {
                     }
                 }
             });
+            tokio::spawn(gridwalk_sync::services::ports::deliver_forever(
+                state.store.clone(),
+                settings.callback_retry,
+            ));
             let router = app(state).merge(gridwalk_sync::api::pages::routes(&pages));
             let limits = settings.limits;
             let mut router = serve::limited(router, limits);
@@ -385,6 +406,7 @@ async fn run(cli: Cli) -> Result<()> {
                 cells,
                 badge,
                 camera_serial,
+                source,
             } => {
                 let user = User {
                     id: UserId::new(),
@@ -396,8 +418,12 @@ async fn run(cli: Cli) -> Result<()> {
                     cells: cells.iter().map(|c| c.parse()).collect::<Result<_, _>>()?,
                     badge,
                     camera_serial,
+                    source: source.map(|s| s.parse()).transpose()?,
                 };
                 println!("{}", admin::create_user(store.as_ref(), user).await?);
+            }
+            AdminCommand::PortToken { user } => {
+                println!("{}", admin::port_token(store.as_ref(), &user).await?);
             }
             AdminCommand::EnrollDevice { user, device } => {
                 println!(

@@ -16,6 +16,9 @@
 //! - a department's clerk (处置部门) sees the cases dispatched to their department (with their
 //!   photos), accepts them (处理中), marks them handled (处置完成) with what was done, sends
 //!   back what is not theirs (回退) and asks for more time (延期);
+//! - another port's system (a hotline, the public page, video analysis; role `service`)
+//!   files reports through the intake API, uploads their photos and hears back through its
+//!   callback; nothing else;
 //! - an administrator manages people and devices (lists, revokes devices, disables and
 //!   enables people, sets passwords, reads the audit trail) and never sees or acts on cases.
 //!
@@ -83,8 +86,12 @@ pub fn session_state(now: DateTime<Utc>, last_used: DateTime<Utc>) -> SessionSta
 /// What a request asks of the centre: one kind per route (a case action by its kind).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Act {
-    /// A tablet's sync: push, photos needed, uploads, the change feed, its profile.
+    /// A tablet's sync: push, photos needed, the change feed, its profile.
     Sync,
+    /// Uploading the photos of one's own reports (tus).
+    Upload,
+    /// Filing reports from another port through the intake API, and hearing back.
+    FileReports,
     /// Being enrolled on a tablet.
     HoldTablet,
     /// Signing in to the console, and what every console user reads there: who they are,
@@ -115,8 +122,10 @@ pub enum Act {
 
 impl Act {
     /// Every act, for tables and tests.
-    pub const ALL: [Act; 12] = [
+    pub const ALL: [Act; 14] = [
         Act::Sync,
+        Act::Upload,
+        Act::FileReports,
         Act::HoldTablet,
         Act::UseConsole,
         Act::SeeReports,
@@ -158,6 +167,8 @@ impl Act {
     pub fn code(self) -> &'static str {
         match self {
             Act::Sync => "sync",
+            Act::Upload => "upload",
+            Act::FileReports => "file_reports",
             Act::HoldTablet => "hold_tablet",
             Act::UseConsole => "use_console",
             Act::SeeReports => "see_reports",
@@ -247,7 +258,8 @@ pub fn reach(who: &Who<'_>, act: Act) -> Reach {
             .map_or(Reach::Nothing, |d| Reach::Department(d.to_owned()))
     };
     match (who.role, act) {
-        (Role::Inspector, Act::Sync | Act::HoldTablet)
+        (Role::Inspector, Act::Sync | Act::HoldTablet | Act::Upload)
+        | (Role::Service, Act::FileReports | Act::Upload)
         | (
             Role::Leader | Role::Operator | Role::Department | Role::Administrator,
             Act::UseConsole,
@@ -292,6 +304,7 @@ pub fn decide(who: &Who<'_>, act: Act, subject: Subject<'_>) -> Result<(), Denie
         Role::Operator => "operator",
         Role::Department => "department",
         Role::Administrator => "administrator",
+        Role::Service => "service",
     };
     match (reach(who, act), subject) {
         (Reach::Nothing, _) => Err(Denied::Forbidden(match (who.role, act) {
@@ -344,6 +357,7 @@ mod tests {
             cells: vec![],
             badge: None,
             camera_serial: None,
+            source: None,
         }
     }
 
@@ -436,6 +450,25 @@ mod tests {
     }
 
     #[test]
+    fn a_port_files_reports_and_uploads_their_photos_and_nothing_else() {
+        let port = user(Role::Service, None, None);
+        let port = Who::from(&port);
+        assert_eq!(reach(&port, Act::FileReports), Reach::All);
+        assert_eq!(reach(&port, Act::Upload), Reach::All);
+        for act in Act::ALL {
+            if !matches!(act, Act::FileReports | Act::Upload) {
+                assert_eq!(reach(&port, act), Reach::Nothing, "{act:?}");
+            }
+        }
+        let inspector = user(Role::Inspector, None, None);
+        assert_eq!(
+            reach(&Who::from(&inspector), Act::FileReports),
+            Reach::Nothing
+        );
+        assert_eq!(reach(&Who::from(&inspector), Act::Upload), Reach::All);
+    }
+
+    #[test]
     fn an_administrator_manages_people_and_devices_and_never_cases() {
         let admin = user(Role::Administrator, None, None);
         let admin = Who::from(&admin);
@@ -467,7 +500,7 @@ mod tests {
         let inspector = user(Role::Inspector, Some("T1"), None);
         let inspector = Who::from(&inspector);
         for act in Act::ALL {
-            let expected = matches!(act, Act::Sync | Act::HoldTablet);
+            let expected = matches!(act, Act::Sync | Act::HoldTablet | Act::Upload);
             assert_eq!(
                 decide(&inspector, act, Subject::Any).is_ok(),
                 expected,
@@ -492,6 +525,11 @@ mod tests {
                 department: Some("SZ"),
             };
             assert!(decide(&who, Act::Sync, Subject::Any).is_err(), "{role:?}");
+            assert!(decide(&who, Act::Upload, Subject::Any).is_err(), "{role:?}");
+            assert!(
+                decide(&who, Act::FileReports, Subject::Any).is_err(),
+                "{role:?}"
+            );
             assert!(
                 decide(&who, Act::HoldTablet, Subject::Any).is_err(),
                 "{role:?}"

@@ -465,11 +465,24 @@ pub enum Stepped {
     Refused(Message),
 }
 
-/// Decides a step on report `req.report`, held as `snap`, with deadlines counted by the
-/// case rules of `reference` (and a correction checked against its code tables).
 /// The longest 缓办: a case is suspended until a day at most this many days ahead.
 pub const MAX_SUSPEND_DAYS: u64 = 366;
 
+/// A device's answer to one of its tasks as the step it is: a verification (核查) as sent;
+/// for an on-site check (`check`, 核实) the same verdict as [`Action::Check`], made on a
+/// report awaiting it.
+#[must_use]
+pub fn answering(req: &StepRequest, check: bool) -> StepRequest {
+    let mut req = req.clone();
+    if let (true, Action::Verify { passed, .. }) = (check, &req.action) {
+        req.action = Action::Check { real: *passed };
+        req.seen = Some(CaseState::AwaitingCheck);
+    }
+    req
+}
+
+/// Decides a step on report `req.report`, held as `snap`, with deadlines counted by the
+/// case rules of `reference` (and a correction checked against its code tables).
 #[must_use]
 pub fn plan_step(req: &StepRequest, snap: &StepSnapshot, reference: &Reference) -> StepPlan {
     match plan(req, snap, reference) {

@@ -26,6 +26,8 @@
 //! - [`uploads`]: how many unfinished uploads (and bytes in flight) a device may hold.
 //! - [`duplicates`], [`evaluation`], [`feed`], [`access`]: likely duplicates, the 考核
 //!   indicators, feed cursors, and who may see and do what.
+//! - [`ports`]: reports from the centre's other ports (hotlines, the public, video alerts):
+//!   exactly-once filing, who checks them on site, and callbacks.
 //! - [`teams`]: teams (班组) named after their leaders.
 //! - [`calendar`], [`rules`], [`reference`]: working time, the case rules, and the reference
 //!   data (code tables and rules) decisions are made against.
@@ -45,6 +47,7 @@ pub mod model;
 pub mod overview;
 pub mod photos;
 pub mod place;
+pub mod ports;
 pub mod push;
 pub mod queue;
 pub mod reference;

@@ -35,6 +35,9 @@ pub struct User {
     pub badge: Option<String>,
     #[serde(default)]
     pub camera_serial: Option<String>,
+    /// The port a service account files for (12345 hotline, the public page, …).
+    #[serde(default)]
+    pub source: Option<gridwalk_protocol::intake::Source>,
 }
 
 impl User {

@@ -12,7 +12,8 @@ use gridwalk_protocol::message::msg;
 use std::path::Path;
 
 use gridwalk_evidence::package;
-use gridwalk_protocol::console::Account;
+use gridwalk_protocol::console::{Account, Role};
+use gridwalk_protocol::intake::Source;
 use gridwalk_protocol::{CellCode, CodeTable, DeviceId, ReportId, UserId};
 
 use crate::auth;
@@ -199,6 +200,43 @@ pub async fn enroll_device(
     Ok(token)
 }
 
+/// Gives the service account `login` (another port's system) a token for the intake API
+/// and returns it (shown once); the account's earlier tokens stop working.
+pub async fn port_token(store: &dyn CaseStore, login: &str) -> anyhow::Result<String> {
+    let (user, disabled) = store
+        .users()
+        .await?
+        .into_iter()
+        .find(|(u, _)| u.login == login)
+        .ok_or_else(|| anyhow::anyhow!("no user with login {login:?}"))?;
+    if let Err(why) = decide(&Who::from(&user), Act::FileReports, Subject::Any) {
+        anyhow::bail!("{login}: {why}; intake tokens are for service accounts");
+    }
+    if let Some(at) = disabled {
+        anyhow::bail!("{login} was disabled at {at}; enable it first");
+    }
+    let now = chrono::Utc::now();
+    for d in store.devices().await?.iter().filter(|d| d.login == login) {
+        if d.revoked_at.is_none() {
+            store.revoke_device(d.id, now).await?;
+        }
+    }
+    let token = auth::new_token();
+    let device = DeviceId::new();
+    store
+        .enroll_device(device, user.id, &auth::token_hash(&token), now)
+        .await?;
+    record(
+        store,
+        Actor::Cli,
+        "port_token",
+        &device.to_string(),
+        Some(format!("for {login}")),
+    )
+    .await?;
+    Ok(token)
+}
+
 /// Stops a device's token working at once (a lost or retired tablet), from the command
 /// line ([`revoke_device_as`]).
 pub async fn revoke_device(store: &dyn CaseStore, device: DeviceId) -> anyhow::Result<()> {
@@ -294,6 +332,21 @@ pub async fn audit(
 
 /// Creates a user, or updates the one with the same login (keeping its ID); returns the ID.
 pub async fn create_user(store: &dyn CaseStore, mut user: User) -> anyhow::Result<UserId> {
+    match (user.role, user.source) {
+        (Role::Service, None) => anyhow::bail!(
+            "{}: a service account files for one port: give its --source",
+            user.login
+        ),
+        (Role::Service, Some(Source::Inspector)) => anyhow::bail!(
+            "{}: a service account files for another port than the inspectors' tablets",
+            user.login
+        ),
+        (Role::Service, Some(_)) | (_, None) => {}
+        (_, Some(_)) => anyhow::bail!(
+            "{}: only a service account (role service) has a source",
+            user.login
+        ),
+    }
     if let Some(existing) = store.user_by_login(&user.login).await? {
         user.id = existing.id;
     }

@@ -95,5 +95,6 @@ async fn task_change(store: &dyn CaseStore, id: TaskId) -> Result<Option<TaskCha
         task,
         report: item.report,
         department: item.case.and_then(|c| c.department),
+        source: Some(item.source),
     }))
 }

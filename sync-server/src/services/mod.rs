@@ -9,6 +9,7 @@
 //! - [`console`]: sign-in, review and the case loop, reports' stories, devices, intake
 //!   health, conflicts.
 //! - [`evaluation`]: the 考核评价 indicators and their exports.
+//! - [`ports`]: the intake API for the centre's other ports, and their callbacks.
 //! - [`map`]: the city map's points and grid, and the centre's overview screen.
 //! - [`reference`]: code tables and case rules, parsed once and shared.
 //! - [`admin`]: loading reference data and people, enrolling devices (the CLI and tests).
@@ -19,6 +20,7 @@ pub mod evaluation;
 pub mod feed;
 pub mod intake;
 pub mod map;
+pub mod ports;
 pub mod reference;
 pub mod throttle;
 pub mod uploads;

@@ -11,6 +11,7 @@
 //! - [`ConsoleStore`]: what the console reads.
 //! - [`MapStore`]: what the city map and the overview screen read.
 //! - [`IntegrityStore`]: the hash chains and held blobs, read back to be verified.
+//! - [`PortStore`]: reports filed by the centre's other ports, and their callbacks.
 //!
 //! [`CaseStore`] is their union; handlers and services see `Arc<dyn CaseStore>`, chosen once
 //! at start-up from the database URL: [`sqlite::SqliteStore`] (embedded, the default) or
@@ -46,6 +47,53 @@ use crate::domain::model::{
 use crate::domain::overview::{OverviewAsk, OverviewCounts};
 use crate::domain::push::{Applied, Effect};
 use crate::domain::reference::Reference;
+
+/// Reports filed by the centre's other ports ([`crate::domain::ports`]), and the
+/// deliveries of their callbacks.
+#[async_trait]
+pub trait PortStore: Send + Sync {
+    /// Files a port's report in one transaction (calls from one port one at a time): a
+    /// repeat of an earlier call is answered as it was, a reused key or reference refused;
+    /// a new report waits for its on-site check, given to an inspector of its cell.
+    async fn file_report(
+        &self,
+        filing: crate::domain::ports::Filing,
+        reference: Arc<Reference>,
+    ) -> StoreResult<crate::domain::ports::Filed>;
+    /// One of a port's reports, as the port is told of it; none if it is not the port's.
+    async fn port_report(
+        &self,
+        account: UserId,
+        report: ReportId,
+    ) -> StoreResult<Option<gridwalk_protocol::intake::IntakeAnswer>>;
+    /// Registers (or with `None` removes) a port's callback.
+    async fn set_callback(
+        &self,
+        account: UserId,
+        setting: Option<gridwalk_protocol::intake::CallbackSetting>,
+        at: DateTime<Utc>,
+    ) -> StoreResult<()>;
+    async fn callback(
+        &self,
+        account: UserId,
+    ) -> StoreResult<gridwalk_protocol::intake::CallbackInfo>;
+    /// The newest deliveries first, of one port or all.
+    async fn deliveries(
+        &self,
+        account: Option<UserId>,
+        limit: u32,
+    ) -> StoreResult<Vec<gridwalk_protocol::intake::Delivery>>;
+    /// Claims up to `limit` deliveries due at `now` (each the oldest still owed of its
+    /// report) until `lease` (another server takes them only after), for one attempt each.
+    async fn claim_deliveries(
+        &self,
+        now: DateTime<Utc>,
+        lease: DateTime<Utc>,
+        limit: u32,
+    ) -> StoreResult<Vec<crate::domain::ports::Outgoing>>;
+    /// Records how an attempt went.
+    async fn record_attempt(&self, attempt: &crate::domain::ports::Attempt) -> StoreResult<()>;
+}
 
 /// Storage errors: the database failed, what it holds cannot be read, or what was asked
 /// does not fit what is held.
@@ -440,7 +488,8 @@ pub trait IntegrityStore: Send + Sync {
 
 /// Everything the server persists.
 pub trait CaseStore:
-    DeviceStore
+    PortStore
+    + DeviceStore
     + SessionStore
     + ReferenceStore
     + ReportStore
@@ -454,7 +503,8 @@ pub trait CaseStore:
 }
 
 impl<T> CaseStore for T where
-    T: DeviceStore
+    T: PortStore
+        + DeviceStore
         + SessionStore
         + ReferenceStore
         + ReportStore

@@ -38,6 +38,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/sqlite/0013_device_model.sql"),
     include_str!("../../migrations/sqlite/0014_overview.sql"),
     include_str!("../../migrations/sqlite/0015_branches.sql"),
+    include_str!("../../migrations/sqlite/0016_ports.sql"),
 ];
 
 /// The schema version lives in `PRAGMA user_version`; after each migration every foreign

@@ -330,6 +330,8 @@ export function sectionsFor(role: Role): Section[] {
     case "administrator":
       return ["people", "tablets", "audit"];
     case "inspector":
+    case "service":
+      // A tablet; another port's system: neither signs in to the console.
       return [];
   }
 }

@@ -25,6 +25,11 @@ function valueWords(lang: Lang, name: string, value: string): string {
   return table?.[value] ?? value;
 }
 
+/** A coded value (a source, a state, a role …) in words. */
+export function sayValue(lang: Lang, kind: string, value: string): string {
+  return valueWords(lang, kind, value);
+}
+
 /** Names for identifiers the reader knows by another name (the report on screen as
  * "this report"): a parameter whose value is one of these keys is said by its name. */
 export type Names = Record<string, string>;

@@ -324,7 +324,15 @@ step_due_at: string | null,
  * The working minutes left on that step when the centre answered (the countdown a
  * department's queue shows); negative once it is overdue, by as many working minutes.
  */
-step_left_minutes: number | null, };
+step_left_minutes: number | null, 
+/**
+ * Where it came from (an inspector's tablet, a hotline, the public …).
+ */
+source: Source, 
+/**
+ * The port's own reference (its 工单号), for a report from another port.
+ */
+caller_ref: string | null, };
 
 /**
  * What a team leader corrects at 立案: the category (小类), the description and the
@@ -940,7 +948,7 @@ fields: Array<FieldChoice>, };
 /**
  * What a person does in the system (who may do what: the README's role table).
  */
-export type Role = "inspector" | "leader" | "operator" | "department" | "administrator";
+export type Role = "inspector" | "leader" | "operator" | "department" | "administrator" | "service";
 
 /**
  * Whether a report's records are as written: its versions and case events hash chains
@@ -985,6 +993,11 @@ export type Session = { token: string, user: Person, expires_at: string, };
 export type SignIn = { login: string, password: string, };
 
 /**
+ * Where a report came from (案件来源).
+ */
+export type Source = "inspector" | "hotline12345" | "hotline12319" | "police110" | "fire119" | "wechat" | "public" | "leader" | "video";
+
+/**
  * How many reports are in one state.
  */
 export type StateCount = { state: CaseState, count: number, };
@@ -1006,7 +1019,11 @@ resume_on: string, };
  * A task for an inspector. The device receives it in the change feed with the case it is
  * about, works it offline and answers with a `CompleteTask` mutation.
  */
-export type Task = { id: TaskId, kind: TaskKind, report: ReportId, case_no: string, assignee: UserId, created_at: string, due_at: string, done_at: string | null, passed: boolean | null, note: string | null, 
+export type Task = { id: TaskId, kind: TaskKind, report: ReportId, 
+/**
+ * The case number; none for an on-site check (核实), which comes before 立案.
+ */
+case_no: string | null, assignee: UserId, created_at: string, due_at: string, done_at: string | null, passed: boolean | null, note: string | null, 
 /**
  * Photos taken at the verification (处置后).
  */
@@ -1023,7 +1040,12 @@ report: Report,
 /**
  * The department that handled it.
  */
-department: string | null, };
+department: string | null, 
+/**
+ * Where the report came from (a check's report is from another port: a hotline, the
+ * public …).
+ */
+source: Source | null, };
 
 /**
  * A task the centre gives an inspector (a verification, 核查).

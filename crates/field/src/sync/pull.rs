@@ -17,6 +17,7 @@
 //! at the end removes the reports the centre no longer lists.
 
 use chrono::{DateTime, Utc};
+use gridwalk_protocol::console::TaskKind;
 use gridwalk_protocol::message::{Message, msg};
 use gridwalk_protocol::{CentralReport, Change, ChangesPage, Report, ReportId};
 use rusqlite::{OptionalExtension, Transaction, params};
@@ -116,8 +117,13 @@ impl Engine {
                         params![
                             t.task.id.to_string(),
                             t.task.report.to_string(),
-                            "verify",
-                            t.task.case_no,
+                            match t.task.kind {
+                                TaskKind::Verify => "verify",
+                                TaskKind::Check => "check",
+                            },
+                            // Kept whole in `record`; the column predates checks (核实),
+                            // which have no case number yet.
+                            t.task.case_no.as_deref().unwrap_or(""),
                             t.task.due_at,
                             to_json(&**t),
                             t.task.done_at,

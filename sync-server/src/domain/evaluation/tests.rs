@@ -61,7 +61,7 @@ fn task(report: ReportId, due: DateTime<Utc>) -> Task {
         id: TaskId::new(),
         kind: TaskKind::Verify,
         report,
-        case_no: "20261102-0001".into(),
+        case_no: Some("20261102-0001".into()),
         assignee: UserId::new(),
         created_at: due,
         due_at: due,

@@ -25,7 +25,8 @@ const REPORT_COLUMNS: &str = "r.id, r.record, r.state, r.version, r.received_at,
     u.id, u.login, u.name, u.role, u.team, u.department, \
     c.case_no, c.registered_at, c.department, c.due_at, c.reworks, c.closed_at, r.claim, \
     r.step_due_at, c.accepted_at, c.handled_at, c.closure, c.suspended_from, c.suspended_at, \
-    c.resume_on, c.voided_at, x.hours, x.reason, x.requested_by, x.requested_at";
+    c.resume_on, c.voided_at, x.hours, x.reason, x.requested_by, x.requested_at, r.source, \
+    r.caller_ref";
 
 pub(super) const REPORT_FROM: &str = "reports r JOIN users u ON u.id = r.reporter
     LEFT JOIN cases c ON c.report_id = r.id";
@@ -103,6 +104,11 @@ fn console_report(r: &Row) -> StoreResult<ConsoleReport> {
         claim: r.json_opt(22)?,
         step_due_at: r.get(23)?,
         step_left_minutes: None,
+        source: r
+            .get::<String>(35)?
+            .parse()
+            .map_err(|e| StoreError::Corrupt(format!("a report's source: {e}")))?,
+        caller_ref: r.get(36)?,
     })
 }
 
@@ -169,10 +175,11 @@ fn task(r: &Row) -> StoreResult<Task> {
         id: r.get(0)?,
         kind: match r.get::<String>(1)?.as_str() {
             "verify" => TaskKind::Verify,
+            "check" => TaskKind::Check,
             other => return Err(StoreError::Corrupt(format!("unknown task kind {other:?}"))),
         },
         report: r.get(2)?,
-        case_no: r.get::<Option<String>>(3)?.unwrap_or_default(),
+        case_no: r.get(3)?,
         assignee: r.get(4)?,
         created_at: r.get(5)?,
         due_at: r.get(6)?,

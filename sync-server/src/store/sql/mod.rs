@@ -21,6 +21,7 @@ pub mod feed;
 pub mod map;
 pub mod migrate;
 pub mod people;
+pub mod ports;
 pub mod reference;
 pub mod reports;
 pub mod search;

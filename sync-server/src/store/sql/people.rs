@@ -11,9 +11,9 @@ use crate::domain::model::{AdminAct, Device, DeviceEntry, User};
 use crate::store::{DeviceStore, SessionStore, StoreError, StoreResult};
 
 const USER_COLUMNS: &str = "u.id, u.login, u.name, u.role, u.team, u.cells, u.badge, \
-    u.camera_serial, u.department";
+    u.camera_serial, u.department, u.source";
 
-/// A user from the first nine columns of `row` ([`USER_COLUMNS`]).
+/// A user from the first ten columns of `row` ([`USER_COLUMNS`]).
 fn user(row: &Row) -> StoreResult<User> {
     Ok(User {
         id: row.get(0)?,
@@ -25,6 +25,11 @@ fn user(row: &Row) -> StoreResult<User> {
         badge: row.get(6)?,
         camera_serial: row.get(7)?,
         department: row.get(8)?,
+        source: row
+            .get::<Option<String>>(9)?
+            .map(|s| s.parse())
+            .transpose()
+            .map_err(|e| StoreError::Corrupt(format!("a user's source: {e}")))?,
     })
 }
 
@@ -41,15 +46,17 @@ impl<D: Database> DeviceStore for D {
             Value::from(u.badge.clone()),
             Value::from(u.camera_serial.clone()),
             Value::from(u.department.clone()),
+            Value::from(u.source.map(|s| s.as_str())),
         ];
         tx!(self, Mode::Write, |tx| {
             tx.execute(
                 "INSERT INTO users (id, login, name, role, team, cells, badge, camera_serial,
-                                    department)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+                                    department, source)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
                  ON CONFLICT (login) DO UPDATE SET name = excluded.name, role = excluded.role,
                     team = excluded.team, cells = excluded.cells, badge = excluded.badge,
-                    camera_serial = excluded.camera_serial, department = excluded.department",
+                    camera_serial = excluded.camera_serial, department = excluded.department,
+                    source = excluded.source",
                 values,
             )
             .await?;
@@ -210,7 +217,7 @@ impl<D: Database> DeviceStore for D {
             )
             .await?
             .iter()
-            .map(|r| Ok((user(r)?, r.get(9)?)))
+            .map(|r| Ok((user(r)?, r.get(10)?)))
             .collect()
         })
     }
@@ -307,7 +314,7 @@ impl<D: Database> SessionStore for D {
             else {
                 return Ok(None);
             };
-            Ok(Some((user(&row)?, row.get(9)?)))
+            Ok(Some((user(&row)?, row.get(10)?)))
         })
     }
 
@@ -354,7 +361,7 @@ impl<D: Database> SessionStore for D {
             )
             .await?
             .as_ref()
-            .map(|r| Ok((user(r)?, r.get(9)?)))
+            .map(|r| Ok((user(r)?, r.get(10)?)))
             .transpose()
         })
     }

@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use gridwalk_protocol::intake::Source;
 use gridwalk_protocol::{
     CaseState, DeviceId, MutationId, Outcome, Report, ReportId, ReportPatch, UserId, Version,
 };
@@ -346,9 +347,19 @@ async fn apply(
     for run in push::runs(seq.fresh.clone()) {
         match run {
             Run::Reports(list) => {
+                let list = list.into_iter().map(|(m, p)| (Some(m), p)).collect();
                 outcomes.extend(
-                    receive_reports(tx, device, list, &signatures, at, review_due, &mut touches)
-                        .await?,
+                    receive_reports(
+                        tx,
+                        device,
+                        list,
+                        &signatures,
+                        at,
+                        review_due,
+                        None,
+                        &mut touches,
+                    )
+                    .await?,
                 );
             }
             Run::One(_, Effect::Reject(reason)) => outcomes.push(Outcome::rejected(reason)),
@@ -357,10 +368,11 @@ async fn apply(
                     receive_reports(
                         tx,
                         device,
-                        vec![(id, *placed)],
+                        vec![(Some(id), *placed)],
                         &signatures,
                         at,
                         review_due,
+                        None,
                         &mut touches,
                     )
                     .await?,
@@ -624,20 +636,33 @@ fn review_due(reference: &Reference, at: DateTime<Utc>) -> Option<DateTime<Utc>>
         .and_then(|r| r.step_due(CaseState::PendingReview, at, None))
 }
 
-/// Receives a run of new reports from `device`: repeats of reports already held are
-/// answered by [`push::resubmitted`]; the rest are written together.
+/// A report filed by another port ([`crate::domain::ports`]): where it came from, the
+/// port's reference, and the deadline of its on-site check (核实), which it waits on.
+#[derive(Debug, Clone)]
+pub(crate) struct PortOrigin {
+    pub source: Source,
+    pub caller_ref: String,
+    pub check_due: Option<DateTime<Utc>>,
+}
+
+/// Receives a run of new reports from `device` (by its mutations, or filed by a port with
+/// `port` and no mutation): repeats of reports already held are answered by
+/// [`push::resubmitted`]; the rest are written together.
 #[allow(clippy::too_many_arguments)]
-async fn receive_reports(
+pub(crate) async fn receive_reports(
     tx: &mut dyn Sql,
     device: DeviceId,
-    list: Vec<(MutationId, Placed)>,
+    list: Vec<(Option<MutationId>, Placed)>,
     signatures: &HashMap<MutationId, String>,
     at: DateTime<Utc>,
     review_due: Option<DateTime<Utc>>,
+    port: Option<&PortOrigin>,
     touches: &mut Vec<Touch>,
 ) -> StoreResult<Vec<Outcome>> {
-    let mutation_of: HashMap<ReportId, MutationId> =
-        list.iter().map(|(m, p)| (p.report.id, *m)).collect();
+    let mutation_of: HashMap<ReportId, MutationId> = list
+        .iter()
+        .filter_map(|(m, p)| m.map(|m| (p.report.id, m)))
+        .collect();
     let any = (tx.dialect().any)("id", 1);
     // Each held report as its device sent it: the record with the claim put back.
     let held: HashMap<ReportId, Report> = tx
@@ -682,7 +707,18 @@ async fn receive_reports(
     // naming another is refused before it gets here).
     let holder = new.first().map(|p| p.report.reporter);
     let held_shas = held_photos(tx, shas, holder).await?;
-    let receipts = push::receive(new, &candidates, &held_shas);
+    let mut receipts = push::receive(new, &candidates, &held_shas);
+    if port.is_some() {
+        // A port's report waits for the on-site check first, whatever its photos.
+        for rc in &mut receipts {
+            rc.state = CaseState::AwaitingCheck;
+        }
+    }
+    let step_due = |state: CaseState| match (state, port) {
+        (CaseState::AwaitingCheck, Some(p)) => p.check_due,
+        (CaseState::PendingReview, _) => review_due,
+        _ => None,
+    };
 
     let mut reports = Vec::with_capacity(receipts.len());
     let mut photos = Vec::new();
@@ -750,7 +786,9 @@ async fn receive_reports(
             Value::from(seal),
             rc.claim.as_ref().map_or(Ok(Value::Null), Value::json)?,
             Value::Text(queue::search_text(r)),
-            Value::from(review_due.filter(|_| rc.state == CaseState::PendingReview)),
+            Value::from(step_due(rc.state)),
+            Value::from(port.map_or(Source::Inspector, |p| p.source).as_str()),
+            Value::from(port.map(|p| p.caller_ref.clone())),
         ]);
         for (p, held) in r.photos.iter().zip(&rc.photos_held) {
             photos.push(vec![
@@ -802,6 +840,8 @@ async fn receive_reports(
             ("claim", Ty::Json),
             ("search_text", Ty::Text),
             ("step_due_at", Ty::Time),
+            ("source", Ty::Text),
+            ("caller_ref", Ty::Text),
         ],
         reports,
         "",

@@ -75,7 +75,8 @@ pub(crate) async fn insert_event(
         ],
     )
     .await?;
-    Ok(())
+    // A port hears of every step of its reports.
+    super::ports::queue_delivery(tx, report, e.action, e.from, e.to, e.text.as_deref(), e.at).await
 }
 
 /// Moves a report to `to`, stamping when, with its event, and re-seals it.
@@ -379,6 +380,23 @@ pub(crate) async fn step_in(
     // A step on a report the centre does not hold is refused in words, like any other
     // refusal: from a device's push it is that mutation's answer, and the device's queue
     // moves on (an error here would refuse the whole push, every time it is sent again).
+    // A device answers every task alike; an on-site check (核实) is its own step.
+    let answered;
+    let req = match &req.task {
+        Some(done) => {
+            let kind: Option<String> = tx
+                .opt(
+                    "SELECT kind FROM tasks WHERE id = $1 AND report_id = $2",
+                    params![done.id, req.report],
+                )
+                .await?
+                .map(|r| r.get(0))
+                .transpose()?;
+            answered = cases::answering(req, kind.as_deref() == Some("check"));
+            &answered
+        }
+        None => req,
+    };
     let Some(snap) = snapshot(tx, req).await? else {
         return Ok(Stepped::Refused(msg!(NO_REPORT, id = req.report)));
     };

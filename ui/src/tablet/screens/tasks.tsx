@@ -1,10 +1,12 @@
-// Tasks: what the centre asks of this inspector. Verification (核查) tasks arrive with a
-// sync; each is done here, offline: go and look, take a photo of the result (处置后), say
-// whether it is fixed and what was found. The verdict is queued like a report and sent by
+// Tasks: what the centre asks of this inspector. Verification (核查: is a handled case
+// fixed?) and check (核实: is a problem the hotline or the public reported real?) tasks
+// arrive with a sync; each is done here, offline: go and look, take a photo, say what was
+// found. The verdict is queued like a report and sent by
 // the sync worker. Below them, the reports returned to the inspector to change.
 import { useEffect, useState } from "preact/hooks";
 
 import { failureText } from "../../shared/error";
+import { sayValue } from "../../shared/say";
 import { useResource } from "../../shared/resource";
 import type { TaskChange } from "../../shared/types";
 import { api, onSynced } from "../api";
@@ -23,6 +25,8 @@ function TaskCard({ task: change, onDone }: { task: TaskChange; onDone: (msg: st
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const r = change.report;
+  // 核实: a report from another port (hotline, public …), before it is a case.
+  const check = change.task.kind === "check";
   const category = useSession().categories.find((c) => c.kind === r.kind && c.code === r.category);
   const submit = async () => {
     if (passed === null) return;
@@ -40,36 +44,40 @@ function TaskCard({ task: change, onDone }: { task: TaskChange; onDone: (msg: st
   return (
     <li class="task" data-task={change.task.id}>
       <h2>
-        {t("tasks.verify")} · {t("tasks.case", { no: change.task.case_no })}
+        {check ? t("tasks.check") : t("tasks.verify")}
+        {change.task.case_no ? ` · ${t("tasks.case", { no: change.task.case_no })}` : ""}
       </h2>
       <p>
         <strong>{category ? `${category.major_name} · ${category.name}` : r.category}</strong>
         {r.address ? ` · ${r.address}` : ""}
       </p>
+      {check && change.source && (
+        <p class="hint source">{t("tasks.source", { source: sayValue(w.lang, "source", change.source) })}</p>
+      )}
       {r.description && <p>{r.description}</p>}
       <p class="hint">
-        {t("tasks.due", { when: when(w, change.task.due_at) })}
+        {t(check ? "tasks.checkDue" : "tasks.due", { when: when(w, change.task.due_at) })}
         {change.department ? ` · ${t("tasks.department", { name: change.department })}` : ""}
       </p>
       <div class="row">
         <button class={passed === true ? "primary" : ""} aria-pressed={passed === true} onClick={() => setPassed(true)}>
-          {t("tasks.pass")}
+          {check ? t("tasks.real") : t("tasks.pass")}
         </button>
         <button class={passed === false ? "primary" : ""} aria-pressed={passed === false} onClick={() => setPassed(false)}>
-          {t("tasks.fail")}
+          {check ? t("tasks.notReal") : t("tasks.fail")}
         </button>
       </div>
       <label class="field">
-        {t("tasks.note")}
+        {check ? t("tasks.checkNote") : t("tasks.note")}
         <textarea rows={2} value={note} onInput={(e) => setNote(e.currentTarget.value)} />
       </label>
       <div class="row">
         <label class="button photo-button">
-          {photo ? t("tasks.photoTaken") : t("tasks.photo")}
+          {photo ? t("tasks.photoTaken") : check ? t("tasks.checkPhoto") : t("tasks.photo")}
           <input type="file" accept="image/jpeg" capture="environment" onChange={(e) => setPhoto(e.currentTarget.files?.[0] ?? null)} />
         </label>
         <button class="primary" disabled={busy || passed === null} onClick={() => void submit()}>
-          {t("tasks.submit")}
+          {check ? t("tasks.checkSubmit") : t("tasks.submit")}
         </button>
       </div>
       {error && <p class="error">{error}</p>}

@@ -1,0 +1,406 @@
+//! The centre's other ports (12345 and 12319 hotlines, 110/119 hand-overs, WeChat, the
+//! public's 随手拍, leaders' instructions, video alerts): how a port's call becomes a report,
+//! how a retried call is recognised, who checks it on site, and how the port hears back.
+//!
+//! - **A call**: a port's system files a report through the intake API as its service
+//!   account ([`Role::Service`](super::model::Role::Service), enrolled with a token). The
+//!   request becomes a [`Report`] made by that account, judged by the same rules as a
+//!   tablet's ([`report_of`]: code table, fields, photo sizes, the cell it falls in).
+//! - **Exactly once**: every call carries an `Idempotency-Key` ([`idempotency_key`]). The
+//!   store keeps the key with the SHA-256 of the request ([`request_sha256`]) and the report
+//!   it made: the same key with the same request answers that report again (a retry); with
+//!   another request it is refused ([`Filed::KeyReused`]). The port's own reference (its
+//!   工单号, `caller_ref`) is unique per port too, so a call resent under a new key is
+//!   refused as well ([`Filed::CallerRefTaken`]), naming the report it made.
+//! - **核实**: the report waits (`awaiting_check`) for an inspector of its cell to check on
+//!   site that the problem is real: a task on their tablet, given to the inspector of that
+//!   cell with the fewest open tasks ([`pick_inspector`]); no inspector covers the cell →
+//!   no task, and the operators see it waiting in their queue.
+//! - **Callbacks**: each port may register one callback URL with a secret. Every case event
+//!   of its reports queues a delivery in the step's own transaction (so a step and its
+//!   delivery commit together or not at all); the server POSTs each as a
+//!   [`gridwalk_protocol::intake::Progress`], signed with an HMAC-SHA256 of the body
+//!   ([`signature`]), one report's deliveries in order, and retries a failed one with a
+//!   growing pause ([`retry_at`]) up to [`MAX_ATTEMPTS`] times; every attempt's answer is
+//!   kept in the delivery log.
+
+use chrono::{DateTime, Duration, Utc};
+use gridwalk_protocol::intake::{
+    CallbackSetting, IntakeAnswer, IntakeRequest, MAX_CALLER_REF_CHARS, MAX_IDEMPOTENCY_KEY_CHARS,
+    Progress, Source,
+};
+use gridwalk_protocol::message::{Message, msg};
+use gridwalk_protocol::{MutationBody, Report, ReportId, UserId};
+use hmac::{Hmac, Mac};
+use sha2::{Digest, Sha256};
+
+use super::model::Device;
+use super::place::Placed;
+use super::push::{self, Effect};
+use super::reference::Reference;
+
+/// Attempts at one delivery before it is given up (the pauses between them add up to
+/// about a day).
+pub const MAX_ATTEMPTS: u32 = 12;
+/// The longest pause between two attempts.
+pub const MAX_PAUSE_MINUTES: i64 = 6 * 60;
+/// The longest callback URL taken.
+pub const MAX_URL_CHARS: usize = 2000;
+/// A callback secret's length, in characters.
+pub const SECRET_CHARS: (usize, usize) = (16, 256);
+
+/// What filing a call did.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Filed {
+    /// A new report.
+    Made(IntakeAnswer),
+    /// The same call again (same key, same request): the answer it had.
+    Replayed(IntakeAnswer),
+    /// The key was used for another request, which made `report`.
+    KeyReused { report: ReportId },
+    /// The port's reference is already filed, as `report`.
+    CallerRefTaken { report: ReportId },
+}
+
+/// A port's call, decided and ready to file.
+#[derive(Debug, Clone)]
+pub struct Filing {
+    /// The port's credential (its service account's enrolled device).
+    pub port: Device,
+    pub source: Source,
+    pub key: String,
+    pub request_sha256: String,
+    pub caller_ref: String,
+    pub placed: Placed,
+    pub at: DateTime<Utc>,
+}
+
+/// A delivery claimed for one attempt: where to, the secret to sign with, and what.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Outgoing {
+    pub url: String,
+    pub secret: String,
+    pub attempts: u32,
+    pub progress: Progress,
+}
+
+/// How one attempt at a delivery went.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Attempt {
+    pub id: i64,
+    /// Attempts made, this one included.
+    pub attempts: u32,
+    pub delivered_at: Option<DateTime<Utc>>,
+    pub next_at: Option<DateTime<Utc>>,
+    pub status: Option<u16>,
+    pub error: Option<String>,
+}
+
+impl Attempt {
+    /// The record of attempt number `attempts` at `now`, which got `status` (or failed to
+    /// get an answer, `error`): taken on a 2xx, retried later ([`retry_at`] from `base`)
+    /// otherwise.
+    #[must_use]
+    pub fn judged(
+        id: i64,
+        attempts: u32,
+        status: Option<u16>,
+        error: Option<String>,
+        now: DateTime<Utc>,
+        base: Duration,
+    ) -> Self {
+        let taken = status.is_some_and(|s| (200..300).contains(&s));
+        let error = match (taken, status, error) {
+            (true, _, _) => None,
+            (false, _, Some(e)) => Some(e),
+            (false, Some(s), None) => Some(msg!(CALLBACK_STATUS, status = s).english()),
+            (false, None, None) => Some(msg!(CALLBACK_FAILED, why = "no answer").english()),
+        };
+        Self {
+            id,
+            attempts,
+            delivered_at: taken.then_some(now),
+            next_at: if taken {
+                None
+            } else {
+                retry_at(attempts, now, base)
+            },
+            status,
+            error,
+        }
+    }
+}
+
+/// The `Idempotency-Key` header's value, checked: 1 to 255 printable ASCII characters.
+pub fn idempotency_key(raw: Option<&str>) -> Result<String, Message> {
+    let max = MAX_IDEMPOTENCY_KEY_CHARS;
+    let Some(key) = raw else {
+        return Err(msg!(KEY_MISSING, max = max));
+    };
+    let key = key.trim();
+    if key.is_empty() || key.len() > max || !key.bytes().all(|b| (0x21..=0x7e).contains(&b)) {
+        return Err(msg!(KEY_INVALID, max = max));
+    }
+    Ok(key.to_owned())
+}
+
+/// The request's fingerprint: the SHA-256 of its JSON as parsed (so spacing and the order
+/// of fields do not matter, and every value does).
+#[must_use]
+pub fn request_sha256(req: &IntakeRequest) -> String {
+    let body = serde_json::to_vec(req).unwrap_or_default();
+    hex(&Sha256::digest(body))
+}
+
+/// The report a port's request makes, placed in the grid, or why it is refused. `id` is
+/// the new report's ID; `max_photo_bytes` the largest photo this centre takes.
+pub fn report_of(
+    req: &IntakeRequest,
+    id: ReportId,
+    port: &Device,
+    reference: &Reference,
+    max_photo_bytes: u64,
+    now: DateTime<Utc>,
+) -> Result<Placed, Message> {
+    let caller_ref = req.caller_ref.trim();
+    if caller_ref.is_empty() || caller_ref.chars().count() > MAX_CALLER_REF_CHARS {
+        return Err(msg!(CALLER_REF_BAD, max = MAX_CALLER_REF_CHARS));
+    }
+    let version = req
+        .code_table_version
+        .clone()
+        .or_else(|| reference.tables().last().map(|t| t.version().to_owned()))
+        .unwrap_or_default();
+    let report = Report {
+        id,
+        kind: req.kind,
+        category: req.category.clone(),
+        code_table_version: version,
+        component_id: None,
+        description: req.description.clone(),
+        address: req.address.clone(),
+        location: req.location,
+        cell: None,
+        location_flags: Vec::new(),
+        urgency: req.urgency,
+        observed_at: req.observed_at,
+        reporter: port.user,
+        device: port.id,
+        photos: req.photos.clone(),
+        clips: Vec::new(),
+        handled_on_spot: false,
+    };
+    let body = MutationBody::SubmitReport {
+        report: Box::new(report),
+    };
+    match push::decide(&body, port, &[], reference, max_photo_bytes, now) {
+        Effect::InsertReport(placed) => Ok(*placed),
+        Effect::Reject(why) => Err(why),
+        // A submission is received or refused, nothing else.
+        Effect::EditReport(_) | Effect::Step(_) => Err(msg!(INTERNAL)),
+    }
+}
+
+/// An inspector who could check a report of some cell: one who covers it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Checker {
+    pub user: UserId,
+    pub login: String,
+    /// Tasks open on them now (核查 and 核实).
+    pub open_tasks: u64,
+}
+
+/// Who checks on site: the inspector of the cell with the fewest open tasks (by login
+/// when even), so checks spread over a cell's inspectors; none when no one covers it.
+#[must_use]
+pub fn pick_inspector(candidates: &[Checker]) -> Option<UserId> {
+    candidates
+        .iter()
+        .min_by(|a, b| {
+            a.open_tasks
+                .cmp(&b.open_tasks)
+                .then_with(|| a.login.cmp(&b.login))
+        })
+        .map(|c| c.user)
+}
+
+/// When to try a delivery again after its `attempts`-th failed attempt at `now`: after
+/// `base` (a minute by default), then 2, 4 … times it, at most [`MAX_PAUSE_MINUTES`]; none
+/// once [`MAX_ATTEMPTS`] have failed.
+#[must_use]
+pub fn retry_at(attempts: u32, now: DateTime<Utc>, base: Duration) -> Option<DateTime<Utc>> {
+    if attempts >= MAX_ATTEMPTS {
+        return None;
+    }
+    let exponent = attempts.saturating_sub(1).min(16);
+    let pause = (base * (1_i32 << exponent)).min(Duration::minutes(MAX_PAUSE_MINUTES));
+    Some(now + pause)
+}
+
+/// A callback setting, checked: an `http(s)` URL with a host, and a secret of 16 to 256
+/// characters.
+pub fn check_callback(setting: &CallbackSetting) -> Result<(), Message> {
+    let url = setting.url.trim();
+    let shown = gridwalk_protocol::validate::shown(url);
+    let rest = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"));
+    let host = rest.map(|r| r.split(['/', '?', '#']).next().unwrap_or(""));
+    let good = url.chars().count() <= MAX_URL_CHARS
+        && !url.chars().any(char::is_whitespace)
+        && host.is_some_and(|h| {
+            let h = h.rsplit('@').next().unwrap_or(h);
+            !h.is_empty() && !h.starts_with(':')
+        });
+    if !good {
+        return Err(msg!(CALLBACK_URL, max = MAX_URL_CHARS, url = shown));
+    }
+    let n = setting.secret.chars().count();
+    if n < SECRET_CHARS.0 || n > SECRET_CHARS.1 {
+        return Err(msg!(
+            CALLBACK_SECRET,
+            min = SECRET_CHARS.0,
+            max = SECRET_CHARS.1
+        ));
+    }
+    Ok(())
+}
+
+/// The `X-Gridwalk-Signature` of a delivery's body: `sha256=` and the hex HMAC-SHA256 of
+/// the body under the port's secret.
+#[must_use]
+pub fn signature(secret: &str, body: &[u8]) -> String {
+    // HMAC takes a key of any length.
+    let mut mac =
+        Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC takes any key length");
+    mac.update(body);
+    format!("sha256={}", hex(&mac.finalize().into_bytes()))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_are_printable_ascii_of_bounded_length() {
+        assert_eq!(idempotency_key(Some(" abc-123 ")), Ok("abc-123".into()));
+        assert_eq!(
+            idempotency_key(None).expect_err("missing").code,
+            "port.key_missing"
+        );
+        for bad in ["", "   ", "a b", "工单", &"k".repeat(256)] {
+            assert_eq!(
+                idempotency_key(Some(bad)).expect_err(bad).code,
+                "port.key_invalid",
+                "{bad:?}"
+            );
+        }
+        assert!(idempotency_key(Some(&"k".repeat(255))).is_ok());
+    }
+
+    #[test]
+    fn checks_go_to_the_least_busy_inspector_of_the_cell() {
+        let a = Checker {
+            user: UserId::new(),
+            login: "b".into(),
+            open_tasks: 2,
+        };
+        let b = Checker {
+            user: UserId::new(),
+            login: "c".into(),
+            open_tasks: 1,
+        };
+        let c = Checker {
+            user: UserId::new(),
+            login: "a".into(),
+            open_tasks: 1,
+        };
+        assert_eq!(pick_inspector(&[a.clone(), b.clone()]), Some(b.user));
+        assert_eq!(pick_inspector(&[a, b, c.clone()]), Some(c.user), "by login");
+        assert_eq!(pick_inspector(&[]), None);
+    }
+
+    #[test]
+    fn retries_pause_longer_each_time_and_stop() {
+        let now = Utc::now();
+        let minute = Duration::minutes(1);
+        assert_eq!(retry_at(1, now, minute), Some(now + Duration::minutes(1)));
+        assert_eq!(retry_at(2, now, minute), Some(now + Duration::minutes(2)));
+        assert_eq!(retry_at(5, now, minute), Some(now + Duration::minutes(16)));
+        assert_eq!(
+            retry_at(11, now, minute),
+            Some(now + Duration::minutes(MAX_PAUSE_MINUTES))
+        );
+        assert_eq!(retry_at(MAX_ATTEMPTS, now, minute), None);
+        let second = Duration::seconds(1);
+        assert_eq!(retry_at(3, now, second), Some(now + Duration::seconds(4)));
+    }
+
+    #[test]
+    fn callbacks_are_http_urls_with_a_secret() {
+        let ok = |url: &str| CallbackSetting {
+            url: url.into(),
+            secret: "0123456789abcdef".into(),
+        };
+        assert_eq!(
+            check_callback(&ok("https://hotline.example/cb?x=1")),
+            Ok(())
+        );
+        assert_eq!(check_callback(&ok("http://127.0.0.1:9/cb")), Ok(()));
+        for bad in [
+            "ftp://x/y",
+            "https://",
+            "https:///path",
+            "https://:80/x",
+            "https://a b/",
+            "javascript:alert(1)",
+        ] {
+            assert_eq!(
+                check_callback(&ok(bad)).expect_err(bad).code,
+                "port.callback_url",
+                "{bad}"
+            );
+        }
+        let short = CallbackSetting {
+            secret: "short".into(),
+            ..ok("https://h/")
+        };
+        assert_eq!(
+            check_callback(&short).expect_err("short").code,
+            "port.callback_secret"
+        );
+    }
+
+    #[test]
+    fn an_attempt_is_taken_on_2xx_and_retried_otherwise() {
+        let now = Utc::now();
+        let m = Duration::minutes(1);
+        let ok = Attempt::judged(7, 1, Some(204), None, now, m);
+        assert_eq!(
+            (ok.delivered_at, ok.next_at, ok.error),
+            (Some(now), None, None)
+        );
+        let refused = Attempt::judged(7, 2, Some(503), None, now, m);
+        assert_eq!(refused.delivered_at, None);
+        assert_eq!(refused.next_at, Some(now + Duration::minutes(2)));
+        assert_eq!(
+            refused.error.as_deref(),
+            Some("the callback answered HTTP 503")
+        );
+        let gone = Attempt::judged(7, MAX_ATTEMPTS, None, Some("refused".into()), now, m);
+        assert_eq!((gone.delivered_at, gone.next_at), (None, None), "given up");
+    }
+
+    #[test]
+    fn signatures_are_the_hmac_of_the_body() {
+        // RFC 4231 test case 2.
+        assert_eq!(
+            signature("Jefe", b"what do ya want for nothing?"),
+            "sha256=5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
+        );
+    }
+}
