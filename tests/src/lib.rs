@@ -293,6 +293,12 @@ fn serve_state(
     url: String,
 ) -> Server {
     let (store, blobs) = (Arc::clone(&state.store), state.blobs.clone());
+    // Callbacks to ports are delivered as the binary delivers them, retried after a second
+    // (not a minute) so a test sees a retry.
+    tokio::spawn(gridwalk_sync::services::ports::deliver_forever(
+        Arc::clone(&store),
+        std::time::Duration::from_secs(1),
+    ));
     let router = app(state);
     // Served as the binary serves it: with its timeouts and its cap on requests in flight.
     let limits = serve::Limits::default();

@@ -93,7 +93,7 @@ async fn the_listings_show_the_fixture_people_and_an_enrolled_tablet(backend: Ba
             "",
         )
         .await;
-    assert!(loaded.stderr.contains("16 users"), "{}", loaded.stderr);
+    assert!(loaded.stderr.contains("18 users"), "{}", loaded.stderr);
     // The embedded store is private to the account running the centre.
     #[cfg(unix)]
     if backend == Backend::Sqlite {

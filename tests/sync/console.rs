@@ -20,6 +20,7 @@ const PASSWORD: &str = "correct horse battery";
 struct Device {
     engine: Engine,
     client: SyncClient,
+    token: String,
     _dir: tempfile::TempDir,
 }
 
@@ -37,6 +38,7 @@ async fn device(s: &Server) -> Device {
     Device {
         engine,
         client,
+        token,
         _dir: dir,
     }
 }
@@ -1614,6 +1616,7 @@ async fn a_duplicate_in_another_team_is_not_named_to_a_leader(backend: Backend) 
     let b = Device {
         engine,
         client,
+        token,
         _dir: dir,
     };
     capture(
@@ -1785,6 +1788,269 @@ async fn a_likely_duplicate_waits_for_the_leader_and_a_cluster_merges_at_once(ba
     s.finish().await;
 }
 
+/// A port's system receiving callbacks: it refuses the first delivery (a 503, as a system
+/// being restarted would), and takes the rest, keeping each body and its headers.
+struct Receiver {
+    url: String,
+    got: std::sync::Arc<std::sync::Mutex<Vec<(axum::http::HeaderMap, Vec<u8>)>>>,
+}
+
+async fn receiver() -> Receiver {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let got = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let calls = std::sync::Arc::new(AtomicUsize::new(0));
+    let kept = std::sync::Arc::clone(&got);
+    let app = axum::Router::new().route(
+        "/progress",
+        axum::routing::post(
+            move |headers: axum::http::HeaderMap, body: axum::body::Bytes| {
+                let (kept, calls) = (std::sync::Arc::clone(&kept), std::sync::Arc::clone(&calls));
+                async move {
+                    if calls.fetch_add(1, Ordering::SeqCst) == 0 {
+                        return axum::http::StatusCode::SERVICE_UNAVAILABLE;
+                    }
+                    kept.lock().unwrap().push((headers, body.to_vec()));
+                    axum::http::StatusCode::NO_CONTENT
+                }
+            },
+        ),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/progress", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    Receiver { url, got }
+}
+
+/// A call to the 12345 hotline, as its system files it: at the demo inspector's cell.
+fn hotline_call(caller_ref: &str, description: &str) -> serde_json::Value {
+    let now = chrono::Utc::now();
+    let local = (now - chrono::Duration::minutes(5))
+        .with_timezone(&chrono::FixedOffset::east_opt(8 * 3600).unwrap());
+    json!({
+        "caller_ref": caller_ref,
+        "kind": "event",
+        "category": "0507",
+        "description": description,
+        "address": "蓬江区建设路 12 号门口",
+        "location": {
+            "lon": 113.0631, "lat": 22.5983, "crs": "WGS84", "accuracy_m": 20.0,
+            "fix_time": now, "provider": "manual"
+        },
+        "observed_at": local,
+    })
+}
+
+async fn file_call(
+    http: &reqwest::Client,
+    s: &Server,
+    token: &str,
+    key: Option<&str>,
+    body: &serde_json::Value,
+) -> reqwest::Response {
+    let mut req = http
+        .post(format!("{}/v1/intake/reports", s.url))
+        .bearer_auth(token)
+        .json(body);
+    if let Some(k) = key {
+        req = req.header("Idempotency-Key", k);
+    }
+    req.send().await.unwrap()
+}
+
+async fn a_hotline_call_is_filed_once_checked_on_site_and_heard_back(backend: Backend) {
+    use gridwalk_protocol::console::TaskKind;
+    use gridwalk_protocol::intake::{Deliveries, IntakeAnswer, Progress, Source};
+    let s = server(backend).await;
+    let d = device(&s).await;
+    let op = Console::sign_in(&s, "sunyue").await;
+    let token = admin::port_token(s.store.as_ref(), "hotline12345")
+        .await
+        .unwrap();
+    let http = reqwest::Client::new();
+    let rx = receiver().await;
+    let secret = "the-hotline-callback-secret";
+    let cb = http
+        .put(format!("{}/v1/intake/callback", s.url))
+        .bearer_auth(&token)
+        .json(&json!({ "url": rx.url, "secret": secret }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(cb.status(), 200);
+
+    // Filed once, whatever the retries.
+    let call = hotline_call(
+        "12345-20261202-0042",
+        "市民来电：小区门口垃圾堆放多日无人清运",
+    );
+    let none = file_call(&http, &s, &token, None, &call).await;
+    assert_eq!(none.status(), 400);
+    let e: ApiError = none.json().await.unwrap();
+    assert_eq!(e.code, "port.key_missing", "{e:?}");
+    let first = file_call(&http, &s, &token, Some("call-0042"), &call).await;
+    assert_eq!(first.status(), 201);
+    let filed: IntakeAnswer = first.json().await.unwrap();
+    assert_eq!(filed.state, CaseState::AwaitingCheck);
+    assert_eq!(filed.source, Source::Hotline12345);
+    assert_eq!(filed.caller_ref, "12345-20261202-0042");
+    assert!(
+        filed.check_task.is_some() && filed.check_due_at.is_some(),
+        "{filed:?}"
+    );
+    let again = file_call(&http, &s, &token, Some("call-0042"), &call).await;
+    assert_eq!(again.status(), 200);
+    assert_eq!(again.headers()["idempotent-replayed"], "true");
+    let replayed: IntakeAnswer = again.json().await.unwrap();
+    assert_eq!(replayed.report, filed.report);
+    let mut changed = call.clone();
+    changed["description"] = json!("另一件事");
+    let reused = file_call(&http, &s, &token, Some("call-0042"), &changed).await;
+    assert_eq!(reused.status(), 422);
+    let e: ApiError = reused.json().await.unwrap();
+    assert_eq!(e.code, "port.key_reused", "{e:?}");
+    let resent = file_call(&http, &s, &token, Some("call-0042-b"), &call).await;
+    assert_eq!(resent.status(), 409);
+    let e: ApiError = resent.json().await.unwrap();
+    assert_eq!(e.code, "port.caller_ref_taken", "{e:?}");
+    assert!(
+        e.message.contains(&filed.report.to_string()),
+        "{}",
+        e.message
+    );
+    // A tablet's token files nothing here, and a port's token pushes nothing.
+    let tablet = file_call(&http, &s, &d.token, Some("x"), &call).await;
+    assert_eq!(tablet.status(), 403);
+    let page: ReportPage = op.get("/v1/console/reports?state=awaiting_check").await;
+    assert_eq!(page.items.len(), 1, "one report, however often it was sent");
+    let item = &page.items[0];
+    assert_eq!(item.report.id, filed.report);
+    assert_eq!(item.source, Source::Hotline12345);
+    assert_eq!(item.caller_ref.as_deref(), Some("12345-20261202-0042"));
+
+    // 核实 on the tablet of the cell's inspector: real, with a photo.
+    d.sync().await;
+    let tasks = d.engine.tasks().unwrap();
+    assert_eq!(tasks.len(), 1, "{tasks:?}");
+    let check = &tasks[0];
+    assert_eq!(check.task.kind, TaskKind::Check);
+    assert_eq!(check.task.case_no, None);
+    assert_eq!(check.report.id, filed.report);
+    assert_eq!(check.source, Some(Source::Hotline12345));
+    let e = d
+        .engine
+        .complete_task(check.task.id, false, None, &[])
+        .unwrap_err();
+    assert!(e.to_string().contains("what you found"), "{e}");
+    let photo = fixtures().join("photos/orient-1.jpg");
+    d.engine
+        .complete_task(
+            check.task.id,
+            true,
+            Some("现场确有垃圾堆放"),
+            &[photo.as_path()],
+        )
+        .unwrap();
+    d.sync().await;
+    assert_eq!(op.state_of(filed.report).await, CaseState::PendingReview);
+
+    // 立案 → 派遣 → 处置 → 核查 by the same inspector → 结案.
+    let id = filed.report;
+    let a = op
+        .done(id, CaseAction::approve(), CaseState::PendingReview)
+        .await;
+    let case_no = a.case_no.unwrap();
+    op.done(
+        id,
+        CaseAction::Dispatch {
+            department: "HW".into(),
+        },
+        CaseState::Registered,
+    )
+    .await;
+    op.done(
+        id,
+        CaseAction::Handled {
+            note: Some("已清运".into()),
+        },
+        CaseState::Dispatched,
+    )
+    .await;
+    d.sync().await;
+    let tasks = d.engine.tasks().unwrap();
+    assert_eq!(tasks.len(), 1, "the checker verifies: {tasks:?}");
+    assert_eq!(tasks[0].task.kind, TaskKind::Verify);
+    assert_eq!(tasks[0].task.case_no.as_deref(), Some(case_no.as_str()));
+    d.engine
+        .complete_task(
+            tasks[0].task.id,
+            true,
+            Some("已清理干净"),
+            &[photo.as_path()],
+        )
+        .unwrap();
+    d.sync().await;
+    assert_eq!(op.state_of(id).await, CaseState::Closed);
+
+    // The hotline heard every step, in order, signed; the first attempt was refused and
+    // tried again.
+    let want = [
+        "check_real",
+        "approve",
+        "dispatch",
+        "handled",
+        "verify_pass",
+    ];
+    let mut heard: Vec<Progress> = Vec::new();
+    for _ in 0..300 {
+        heard = rx
+            .got
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|(h, body)| {
+                assert_eq!(
+                    h["x-gridwalk-signature"].to_str().unwrap(),
+                    gridwalk_sync::domain::ports::signature(secret, body)
+                );
+                serde_json::from_slice(body).unwrap()
+            })
+            .collect();
+        if heard.len() >= want.len() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let actions: Vec<&str> = heard.iter().map(|p| p.action.as_str()).collect();
+    assert_eq!(actions, want, "{heard:?}");
+    assert!(
+        heard
+            .iter()
+            .all(|p| p.report == id && p.caller_ref == "12345-20261202-0042")
+    );
+    let last = heard.last().unwrap();
+    assert_eq!(last.state, CaseState::Closed);
+    assert_eq!(last.case_no.as_deref(), Some(case_no.as_str()));
+    assert_eq!(
+        last.closure,
+        Some(gridwalk_protocol::console::Closure::Normal)
+    );
+    let log: Deliveries = http
+        .get(format!("{}/v1/intake/deliveries", s.url))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(log.deliveries.len(), want.len());
+    assert!(log.deliveries.iter().all(|l| l.delivered_at.is_some()));
+    let oldest = log.deliveries.last().unwrap();
+    assert_eq!((oldest.action.as_str(), oldest.attempts), ("check_real", 2));
+    assert_eq!(oldest.last_status, Some(204));
+    s.finish().await;
+}
+
 on_every_backend!(
     teams_are_named_after_their_leaders_within_reach,
     a_leaders_health_page_holds_only_their_team,
@@ -1799,4 +2065,5 @@ on_every_backend!(
     a_leader_corrects_a_report_at_registration_and_the_tablet_sees_it,
     a_likely_duplicate_waits_for_the_leader_and_a_cluster_merges_at_once,
     a_duplicate_in_another_team_is_not_named_to_a_leader,
+    a_hotline_call_is_filed_once_checked_on_site_and_heard_back,
 );

@@ -19,6 +19,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0004_profile.sql"),
     include_str!("../migrations/0005_tasks.sql"),
     include_str!("../migrations/0006_device_keys.sql"),
+    include_str!("../migrations/0007_others_reports.sql"),
 ];
 
 /// Opens (creating if needed) the database at `path` and brings its schema up to date.

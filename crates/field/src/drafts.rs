@@ -51,7 +51,10 @@ impl Engine {
     pub fn reports(&self, state: ReportState) -> Result<Vec<LocalReport>> {
         let mut conn = self.db();
         let ids: Vec<String> = conn
-            .prepare("SELECT id FROM reports WHERE state = ?1 ORDER BY created_at DESC, id DESC")?
+            .prepare(
+                "SELECT id FROM reports WHERE state = ?1 AND others = 0
+                  ORDER BY created_at DESC, id DESC",
+            )?
             .query_map([state.as_str()], |r| r.get(0))?
             .collect::<rusqlite::Result<_>>()?;
         ids.iter()

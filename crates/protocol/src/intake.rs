@@ -28,12 +28,16 @@ pub enum Source {
     /// 监督员上报: an inspector's tablet.
     Inspector,
     /// 12345 政务服务便民热线.
+    #[serde(rename = "hotline_12345")]
     Hotline12345,
     /// 12319 城建服务热线.
+    #[serde(rename = "hotline_12319")]
     Hotline12319,
     /// 110 hand-over (联动).
+    #[serde(rename = "police_110")]
     Police110,
     /// 119 hand-over.
+    #[serde(rename = "fire_119")]
     Fire119,
     /// The centre's WeChat account (公众号).
     Wechat,
@@ -219,4 +223,20 @@ pub struct Delivery {
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Deliveries {
     pub deliveries: Vec<Delivery>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sources_have_one_name_on_the_wire_and_in_columns() {
+        for source in Source::ALL {
+            let wire = serde_json::to_value(source).expect("serialises");
+            assert_eq!(wire, serde_json::json!(source.as_str()), "{source:?}");
+            assert_eq!(source.as_str().parse::<Source>().expect("parses"), source);
+        }
+        assert!("hotline12345".parse::<Source>().is_err());
+        assert!(!Source::Inspector.needs_check() && Source::Public.needs_check());
+    }
 }

@@ -346,6 +346,9 @@ pub struct HeldCase {
     pub suspended: Option<(CaseState, DateTime<Utc>)>,
     /// The department's extension request waiting for the centre: working hours asked.
     pub extension_hours: Option<u32>,
+    /// For a report from another port (a hotline, the public): the inspector who found it
+    /// real on site (核实), who also goes to verify the fix (核查); the reporter is a port.
+    pub checked_by: Option<UserId>,
 }
 
 /// A case event to write: one step of the audit trail.
@@ -635,12 +638,13 @@ fn plan(
             w.case = Some(CaseChange::Handled { at: req.at });
             let due_at = rules.verify_due(req.at);
             let task = TaskId::new();
+            let assignee = case.checked_by.unwrap_or(reporter);
             w.open_task = Some(NewTask {
                 id: task,
-                assignee: reporter,
+                assignee,
                 due_at,
             });
-            w.touches.push(Touch::task(task, reporter));
+            w.touches.push(Touch::task(task, assignee));
             w.event.due_at = Some(due_at);
         }
         Action::Bounce { reason } => {

@@ -995,7 +995,7 @@ export type SignIn = { login: string, password: string, };
 /**
  * Where a report came from (案件来源).
  */
-export type Source = "inspector" | "hotline12345" | "hotline12319" | "police110" | "fire119" | "wechat" | "public" | "leader" | "video";
+export type Source = "inspector" | "hotline_12345" | "hotline_12319" | "police_110" | "fire_119" | "wechat" | "public" | "leader" | "video";
 
 /**
  * How many reports are in one state.

@@ -107,6 +107,7 @@ impl Engine {
             match change {
                 Change::Report(c) => take_report(&tx, c, round, now)?,
                 Change::Task(t) => {
+                    hold_others_report(&tx, &t.report, now)?;
                     tx.execute(
                         "INSERT INTO tasks (id, report_id, kind, case_no, due_at, record,
                                             centre_done_at, received_at)
@@ -372,6 +373,34 @@ fn forget_report(tx: &Transaction<'_>, id: ReportId) -> Result<()> {
     tx.execute(
         "DELETE FROM reports WHERE id = ?1 AND state IN ('sent', 'rejected')",
         [&key],
+    )?;
+    Ok(())
+}
+
+/// Keeps the report a task is about when it is not the inspector's own (one from another
+/// port, for an on-site check): a row marked `others`, sent, so the task's answer queues
+/// like a verification of an own report. An own report, already held, is left alone.
+fn hold_others_report(tx: &Transaction<'_>, r: &Report, now: DateTime<Utc>) -> Result<()> {
+    tx.execute(
+        "INSERT INTO reports (id, state, reporter, kind, category, code_table_version,
+                              description, address, location, cell, urgency, observed_at,
+                              created_at, updated_at, finalized_at, others)
+         VALUES (?1, 'sent', ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12, ?12, 1)
+         ON CONFLICT (id) DO NOTHING",
+        params![
+            r.id.to_string(),
+            r.reporter.to_string(),
+            enum_str(&r.kind),
+            r.category.as_str(),
+            r.code_table_version,
+            r.description,
+            r.address,
+            to_json(&r.location),
+            r.cell.as_ref().map(|c| c.as_str().to_owned()),
+            enum_str(&r.urgency),
+            r.observed_at,
+            now
+        ],
     )?;
     Ok(())
 }

@@ -213,7 +213,10 @@ async fn held_case(tx: &mut dyn Sql, id: ReportId) -> StoreResult<Option<HeldCas
         .opt(
             "SELECT department, due_at, handled_at, suspended_from, suspended_at,
                     (SELECT hours FROM extensions x
-                      WHERE x.report_id = cases.report_id AND x.decided_at IS NULL)
+                      WHERE x.report_id = cases.report_id AND x.decided_at IS NULL),
+                    (SELECT t.assignee FROM tasks t
+                      WHERE t.report_id = cases.report_id AND t.kind = 'check' AND t.passed
+                      ORDER BY t.done_at DESC LIMIT 1)
                FROM cases WHERE report_id = $1",
             params![id],
         )
@@ -233,6 +236,7 @@ async fn held_case(tx: &mut dyn Sql, id: ReportId) -> StoreResult<Option<HeldCas
             .map(u32::try_from)
             .transpose()
             .map_err(|_| StoreError::Corrupt("an extension's hours are out of range".into()))?,
+        checked_by: row.get(6)?,
     }))
 }
 
