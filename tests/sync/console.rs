@@ -1792,8 +1792,11 @@ async fn a_likely_duplicate_waits_for_the_leader_and_a_cluster_merges_at_once(ba
 /// being restarted would), and takes the rest, keeping each body and its headers.
 struct Receiver {
     url: String,
-    got: std::sync::Arc<std::sync::Mutex<Vec<(axum::http::HeaderMap, Vec<u8>)>>>,
+    got: std::sync::Arc<std::sync::Mutex<Vec<Received>>>,
 }
+
+/// One delivery as the port received it: its headers and body.
+type Received = (axum::http::HeaderMap, Vec<u8>);
 
 async fn receiver() -> Receiver {
     use std::sync::atomic::{AtomicUsize, Ordering};
