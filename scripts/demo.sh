@@ -123,6 +123,39 @@ if [ "${#R[@]}" -ge 13 ]; then
   echo "special), and one fixed on the spot waiting for the team leader's check."
 fi
 
+echo "== The other ports: the 12345 hotline and the public 随手拍 file through the intake API"
+# Each port's system holds a service account's token (shown once) and sends every call with
+# an Idempotency-Key: the same call sent twice makes one report.
+HOTLINE=$($S --data-dir "$CENTRE" admin port-token --user hotline12345)
+PUBLIC=$($S --data-dir "$CENTRE" admin port-token --user suishoupai)
+file_call() { # token, key, caller's reference, 小类, description, address
+  local now observed
+  now=$(date -u +%FT%TZ)
+  observed=$(date -d '-20 minutes' +%FT%T%:z)
+  curl -fsS -o /dev/null -H "authorization: Bearer $1" -H 'content-type: application/json' \
+    -H "idempotency-key: $2" "$URL/v1/intake/reports" -d "{\"caller_ref\":\"$3\",
+      \"kind\":\"event\",\"category\":\"$4\",\"description\":\"$5\",\"address\":\"$6\",
+      \"location\":{\"lon\":113.0631,\"lat\":22.5983,\"crs\":\"WGS84\",\"accuracy_m\":25,
+      \"fix_time\":\"$now\",\"provider\":\"manual\"},\"observed_at\":\"$observed\"}"
+}
+REF="12345-$(date +%Y%m%d)-0042"
+file_call "$HOTLINE" "$REF" "$REF" 0507 "市民来电：小区门口垃圾堆放多日无人清运" "蓬江区建设路12号门口"
+file_call "$HOTLINE" "$REF" "$REF" 0507 "市民来电：小区门口垃圾堆放多日无人清运" "蓬江区建设路12号门口" # a retry: no second report
+file_call "$HOTLINE" "12345-$(date +%Y%m%d)-0043" "12345-$(date +%Y%m%d)-0043" 0102 \
+  "市民来电：人行道有积存垃圾" "蓬江区建设路与新华路交叉口"
+file_call "$PUBLIC" "ssp-$(date +%s)" "SSP-$(date +%Y%m%d)-0007" 0507 "随手拍：路边堆放建筑垃圾" "蓬江区建设路8号旁"
+# The cell's inspector checks the first call on site (核实: 属实, with a photo); the
+# operator then takes it (立案). The other two wait for their check.
+$F --data-dir "$TABLET" --fixtures fixtures sync >/dev/null
+CHECK=$($F --data-dir "$TABLET" --fixtures fixtures tasks | sed -n 's/^      "id": "\(.*\)",$/\1/p' | head -1)
+if [ -n "$CHECK" ]; then
+  $F --data-dir "$TABLET" --fixtures fixtures complete-task "$CHECK" --pass --note "现场确有垃圾堆放" \
+    --photo fixtures/photos/orient-2.jpg >/dev/null
+  $F --data-dir "$TABLET" --fixtures fixtures sync >/dev/null
+fi
+echo "from the ports: one hotline call checked on site (待受理), one hotline call and one"
+echo "随手拍 waiting for the inspector's check (待核实); the operator sees them in 受理审核."
+
 cat <<MSG
 
 The server is up at $URL with the demo data (case store and photos under $CENTRE).
@@ -131,6 +164,9 @@ The console: $URL/console/ — sign in as chenjianguo (team leader, 网格长), 
 环境卫生管理处) or guanliyuan (administrator: people and tablets), password
 $CONSOLE_PASSWORD. A department's clerk opens 处置任务, made for a phone: try it in a
 phone-sized window.
+
+The hotline's token (the intake API, /openapi.json tag "intake"; see the README):
+  curl -s -H "authorization: Bearer $HOTLINE" $URL/v1/intake/deliveries
 
 Point another engine at it:
   $F --data-dir /tmp/my-tablet --fixtures fixtures demo

@@ -107,13 +107,14 @@ async fn the_listings_show_the_fixture_people_and_an_enrolled_tablet(backend: Ba
     // One line per person: login, role (as `create-user --role` spells it), team or
     // department, name, and whether disabled.
     let users = centre.admin(&["users"]).await;
-    assert_eq!(users.lines().count(), 16, "{users}");
+    assert_eq!(users.lines().count(), 18, "{users}");
     for expected in [
         "chenjianguo\tleader\tT440703001-01\t陈建国\tactive",
         "lixiaoming\tinspector\tT440703001-01\t李晓明\tactive",
         "sunyue\toperator\tT440703000-00\t孙悦\tactive",
         "liangqing\tdepartment\tSZ\t梁青\tactive",
         "guanliyuan\tadministrator\t-\t关丽媛\tactive",
+        "hotline12345\tservice\thotline_12345\t12345政务服务便民热线\tactive",
     ] {
         let login = expected.split('\t').next().unwrap();
         assert_eq!(line_of(&users, login), expected);

@@ -1,7 +1,8 @@
 //! The role × route matrix, over real HTTP on both backends: every route `/openapi.json`
 //! lists is called with every kind of credential — no credentials, an expired session, a
-//! disabled person's session, a revoked device token, a device token, and the console
-//! sessions of a team leader, an operator, a department's clerk and an administrator — on
+//! disabled person's session, a revoked device token, a device token, a port's (the
+//! hotline's service account) token, and the console sessions of a team leader, an
+//! operator, a department's clerk and an administrator — on
 //! a subject in the caller's scope and on one out of it (another team's report, a case
 //! dispatched to another department, another device's upload). What each call must answer
 //! comes from [`ROLE_TABLE`], the README's role table (Security) written out; a route the
@@ -39,9 +40,11 @@ enum Cred {
     /// The clerk of department SZ.
     Department,
     Administrator,
+    /// The 12345 hotline's system (a service account's token).
+    Port,
 }
 
-const CREDS: [Cred; 9] = [
+const CREDS: [Cred; 10] = [
     Cred::Nobody,
     Cred::ExpiredSession,
     Cred::DisabledSession,
@@ -51,6 +54,7 @@ const CREDS: [Cred; 9] = [
     Cred::Operator,
     Cred::Department,
     Cred::Administrator,
+    Cred::Port,
 ];
 
 /// Whose subject a call names: the caller's scope (team A, department SZ, device A) or not
@@ -120,6 +124,12 @@ enum Need {
     Public,
     /// A device's token; another device's subject is answered `out`.
     Device { out: u16 },
+    /// A device's token or a port's (photos over tus); another's subject is answered `out`
+    /// (the port has no upload in the matrix: every one is another's).
+    Upload { out: u16 },
+    /// A port's token (the intake API); another's subject (a tablet's report) is answered
+    /// `out`.
+    Port { out: u16 },
     /// A console session whose role has `cap`; a subject out of scope is answered `out`
     /// (403, or 404 where the route does not tell what exists).
     Console { cap: Cap, out: u16 },
@@ -169,8 +179,12 @@ fn entry(method: &Method, path: &str) -> Option<Vec<Call>> {
         ("POST", "/v1/photos/needed" | "/v1/device/key") | ("GET", "/v1/changes" | "/v1/me") => {
             one(Need::Device { out: 0 }, false)
         }
-        ("POST", "/v1/uploads/" | "/v1/uploads") => one(Need::Device { out: 400 }, true),
-        ("HEAD" | "PATCH" | "DELETE", "/v1/uploads/{id}") => one(Need::Device { out: 404 }, true),
+        ("POST", "/v1/uploads/" | "/v1/uploads") => one(Need::Upload { out: 400 }, true),
+        ("HEAD" | "PATCH" | "DELETE", "/v1/uploads/{id}") => one(Need::Upload { out: 404 }, true),
+        ("POST", "/v1/intake/reports")
+        | ("GET" | "PUT" | "DELETE", "/v1/intake/callback")
+        | ("GET", "/v1/intake/deliveries") => one(Need::Port { out: 0 }, false),
+        ("GET", "/v1/intake/reports/{id}") => one(Need::Port { out: 404 }, true),
         (
             "GET",
             "/v1/console/me"
@@ -245,6 +259,20 @@ fn expect(call: &Call, cred: Cred, scope: Scope) -> Expect {
         Need::Device { out } => match cred {
             Cred::Device if out_of_scope => Expect::Status(out),
             Cred::Device => Expect::Allowed,
+            // A port's token is known, and is not a tablet's.
+            Cred::Port => Expect::Status(403),
+            _ => Expect::Status(401),
+        },
+        Need::Upload { out } => match cred {
+            Cred::Device if out_of_scope => Expect::Status(out),
+            Cred::Device => Expect::Allowed,
+            Cred::Port => Expect::Status(out),
+            _ => Expect::Status(401),
+        },
+        Need::Port { out } => match cred {
+            Cred::Port if out_of_scope => Expect::Status(out),
+            Cred::Port => Expect::Allowed,
+            Cred::Device => Expect::Status(403),
             _ => Expect::Status(401),
         },
         Need::Console { cap, out } => match reach(cred, cap) {
@@ -283,6 +311,8 @@ struct World {
     conflicts: [uuid::Uuid; 2],
     pending: [Pending; 2],
     revoked: DeviceId,
+    /// A report the hotline filed (in its scope; a tablet's report is out of it).
+    port_report: ReportId,
     _dirs: Vec<tempfile::TempDir>,
 }
 
@@ -445,6 +475,21 @@ async fn world(backend: Backend) -> World {
         .await
         .unwrap();
     tokens.insert(Cred::RevokedDevice, revoked_token);
+    let port = admin::port_token(s.store.as_ref(), "hotline12345")
+        .await
+        .unwrap();
+    let filed = reqwest::Client::new()
+        .post(format!("{}/v1/intake/reports", s.url))
+        .bearer_auth(&port)
+        .header("Idempotency-Key", "roles-world")
+        .json(&port_call("12345-ROLES-WORLD"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(filed.status(), 201);
+    let port_report: ReportId =
+        serde_json::from_value(filed.json::<Value>().await.unwrap()["report"].clone()).unwrap();
+    tokens.insert(Cred::Port, port);
 
     // Team A's report is dispatched to SZ (the clerk's department), team B's to HW. They
     // are of the same place and time, so B's is a likely duplicate of A's: the operator
@@ -482,9 +527,27 @@ async fn world(backend: Backend) -> World {
         conflicts: [conflict_a, conflict_b],
         pending: [pending_a, pending_b],
         revoked,
+        port_report,
         s,
         _dirs: vec![dir_a, dir_b],
     }
+}
+
+/// A call the hotline's system makes, under its own reference.
+fn port_call(caller_ref: &str) -> Value {
+    let now = Utc::now();
+    json!({
+        "caller_ref": caller_ref,
+        "kind": "event",
+        "category": "0507",
+        "description": "市民来电：垃圾堆放",
+        "address": "蓬江区建设路",
+        "location": {
+            "lon": 113.0631, "lat": 22.5983, "crs": "WGS84", "accuracy_m": 20.0,
+            "fix_time": now, "provider": "manual"
+        },
+        "observed_at": now - Duration::minutes(5),
+    })
 }
 
 /// The request `cred` makes for `call` on a subject in `scope`.
@@ -511,6 +574,8 @@ fn request(
         w.revoked.to_string()
     } else if call.path.starts_with("/v1/uploads/") {
         upload_id
+    } else if call.path.starts_with("/v1/intake/reports/") && scope == Scope::In {
+        w.port_report.to_string()
     } else {
         World::pick(&w.reports, scope).to_string()
     };
@@ -565,6 +630,16 @@ fn request(
         ("POST", "/v1/console/session") => {
             req.json(&json!({ "login": "sunyue", "password": PASSWORD }))
         }
+        ("POST", "/v1/intake/reports") => {
+            // A new call each time: its own key and reference.
+            let n = uuid::Uuid::now_v7().to_string();
+            req.header("Idempotency-Key", n.clone())
+                .json(&port_call(&format!("12345-{n}")))
+        }
+        ("PUT", "/v1/intake/callback") => req.json(&json!({
+            "url": "http://127.0.0.1:9/progress",
+            "secret": "a-callback-secret-for-roles"
+        })),
         ("POST", "/v1/console/reports/{id}/actions") => {
             let action = match call.action.unwrap() {
                 // To the department it is already with: past the access rule, refused in
@@ -756,7 +831,14 @@ async fn lists_hold_what_the_scope_allows(backend: Backend) {
     let clerk: ReportPage = list(Cred::Department).await.unwrap().json().await.unwrap();
     assert_eq!(clerk.items.len(), 1, "only the case dispatched to SZ");
     let operator: ReportPage = list(Cred::Operator).await.unwrap().json().await.unwrap();
-    assert_eq!((operator.items.len(), operator.total), (4, 4));
+    // The two tablets' four reports and the hotline's (a port's report has no team: the
+    // centre's).
+    assert_eq!((operator.items.len(), operator.total), (5, 5));
+    let leader: ReportPage = list(Cred::Leader).await.unwrap().json().await.unwrap();
+    assert!(
+        leader.items.iter().all(|r| r.report.id != w.port_report),
+        "a port's report is not a team's"
+    );
     assert_eq!(list(Cred::Administrator).await.unwrap().status(), 403);
 
     // The clerk marks their case handled; the other department's stays theirs.

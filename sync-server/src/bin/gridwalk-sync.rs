@@ -451,7 +451,11 @@ async fn run(cli: Cli) -> Result<()> {
                         "{}\t{}\t{}\t{}\t{}",
                         u.login,
                         role.as_str().unwrap_or_default(),
-                        u.team.as_deref().or(u.department.as_deref()).unwrap_or("-"),
+                        u.team
+                            .as_deref()
+                            .or(u.department.as_deref())
+                            .or(u.source.map(|s| s.as_str()))
+                            .unwrap_or("-"),
                         u.name,
                         disabled.map_or_else(|| "active".into(), |t| format!("disabled {t}"))
                     );

@@ -353,7 +353,9 @@ struct DemoUser {
     name: String,
     role: String,
     cells: Vec<CellCode>,
-    badge: String,
+    /// Inspectors have one; the service accounts of other ports none.
+    #[serde(default)]
+    badge: Option<String>,
     camera_serial: Option<String>,
 }
 
@@ -463,7 +465,7 @@ fn demo(cli: &Cli, login: Option<&str>, on_spot: bool) -> Result<()> {
     println!(
         "Demo inspector: {} ({}), device {}",
         user.name,
-        user.badge,
+        user.badge.as_deref().unwrap_or("-"),
         engine.device_id()
     );
     println!(
@@ -489,14 +491,14 @@ fn demo(cli: &Cli, login: Option<&str>, on_spot: bool) -> Result<()> {
                 ..DraftPatch::default()
             },
         )?;
-        if let Some(serial) = &user.camera_serial
+        if let (Some(serial), Some(badge)) = (&user.camera_serial, &user.badge)
             && i % 2 == 0
         {
             engine.add_clip(
                 draft.id,
                 &ClipRef {
                     camera_serial: serial.clone(),
-                    officer_badge: user.badge.clone(),
+                    officer_badge: badge.clone(),
                     start: observed_at - Duration::minutes(2),
                     end: observed_at + Duration::minutes(3),
                     file_name: None,
