@@ -1929,6 +1929,16 @@ async fn a_hotline_call_is_filed_once_checked_on_site_and_heard_back(backend: Ba
     assert_eq!(item.report.id, filed.report);
     assert_eq!(item.source, Source::Hotline12345);
     assert_eq!(item.caller_ref.as_deref(), Some("12345-20261202-0042"));
+    let from_hotline: ReportPage = op.get("/v1/console/reports?source=hotline_12345").await;
+    let ids: Vec<ReportId> = from_hotline.items.iter().map(|r| r.report.id).collect();
+    assert_eq!(ids, [filed.report]);
+    let from_tablets: ReportPage = op.get("/v1/console/reports?source=inspector").await;
+    assert!(
+        from_tablets
+            .items
+            .iter()
+            .all(|r| r.report.id != filed.report)
+    );
 
     // 核实 on the tablet of the cell's inspector: real, with a photo.
     d.sync().await;

@@ -171,7 +171,7 @@ pub(crate) async fn code_tables(
         ("team" = Option<String>, Query, description = "The reporting inspector's team (a leader's own only)"),
         ("department" = Option<String>, Query, description = "The department a case is dispatched to (a clerk's own only)"),
         ("urgency" = Option<String>, Query, description = "normal or urgent"),
-        ("source" = Option<String>, Query, description = "Where reports come from: inspector (the only source yet)"),
+        ("source" = Option<String>, Query, description = "Where reports come from: inspector, hotline_12345, hotline_12319, police_110, fire_119, wechat, public, leader or video"),
         ("flags" = Option<String>, Query, description = "Comma-separated, all must hold: duplicate, place_disputed, outside_grid, extension_asked (a 延期 request waiting), bounced (回退, waiting for 改派)"),
         ("due" = Option<String>, Query, description = "Open dispatched cases: overdue, or due_soon (within 2 hours)"),
         ("from" = Option<String>, Query, description = "Received at or after (RFC 3339)"),

@@ -267,6 +267,8 @@ pub struct ReportFilter {
     /// The reporting inspector's login.
     pub inspector: Option<String>,
     pub urgency: Option<Urgency>,
+    /// Only reports from this port (an inspector's tablet, a hotline, the public …).
+    pub source: Option<gridwalk_protocol::intake::Source>,
     /// A report must have every one.
     pub flags: Vec<QueueFlag>,
     /// Only reports whose current step is past, or near, its deadline at `now`.

@@ -31,6 +31,7 @@ use std::collections::BTreeSet;
 
 use chrono::{DateTime, Duration, SecondsFormat, TimeZone, Utc};
 use gridwalk_protocol::console::QueueSort;
+use gridwalk_protocol::intake::Source;
 use gridwalk_protocol::{CaseState, Kind, Report, ReportId, Urgency};
 
 use super::Denied;
@@ -52,10 +53,6 @@ pub const MAX_TERM_CHARS: usize = 64;
 /// A long word is looked up by at most this many of its pairs (spread over it); the
 /// substring check makes the answer exact anyway.
 const MAX_TERM_GRAMS: usize = 6;
-
-/// Where reports come from. Today only inspectors' tablets report; hotline and public
-/// sources are a later issue, and will be new values here.
-pub const SOURCES: [&str; 1] = ["inspector"];
 
 /// Something about a report a leader wants to find.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -440,14 +437,16 @@ pub fn filter(
             )));
         }
     };
-    if let Some(source) = some(&ask.source)
-        && !SOURCES.contains(&source.as_str())
-    {
-        return Err(Denied::query(format!(
-            "{source:?} is not a source; reports come from: {}",
-            SOURCES.join(", ")
-        )));
-    }
+    let source = some(&ask.source)
+        .map(|s| {
+            s.parse::<Source>().map_err(|_| {
+                Denied::query(format!(
+                    "{s:?} is not a source; reports come from: {}",
+                    Source::ALL.map(Source::as_str).join(", ")
+                ))
+            })
+        })
+        .transpose()?;
     let mut flags = list(&ask.flags)
         .map(QueueFlag::parse)
         .collect::<Result<Vec<_>, _>>()?;
@@ -492,6 +491,7 @@ pub fn filter(
         category,
         inspector: some(&ask.inspector),
         urgency,
+        source,
         flags,
         due,
         // The service sets it from the case rules.
@@ -721,6 +721,7 @@ mod tests {
         assert_eq!(f.place.as_deref(), Some("440703001001"), "the most precise");
         assert_eq!(f.kind, Some(Kind::Event));
         assert_eq!(f.urgency, Some(Urgency::Urgent));
+        assert_eq!(f.source, Some(Source::Inspector));
         assert_eq!(f.flags, vec![QueueFlag::Duplicate, QueueFlag::OutsideGrid]);
         assert_eq!(f.due, Some(Due::Overdue));
         assert_eq!(f.sort, QueueSort::Overdue);
@@ -785,7 +786,7 @@ mod tests {
                 source: Some("hotline".into()),
                 ..Ask::default()
             },
-            "reports come from: inspector",
+            "reports come from: inspector, hotline_12345, hotline_12319",
         );
         refused(
             Ask {

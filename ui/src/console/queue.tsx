@@ -7,7 +7,8 @@
 import { useEffect, useRef, useState } from "preact/hooks";
 
 import { Failure, failureText } from "../shared/error";
-import type { CaseState, ConsoleReport, QueueSort } from "../shared/types";
+import { sayValue } from "../shared/say";
+import type { CaseState, ConsoleReport, QueueSort, Source } from "../shared/types";
 import { client, links } from "./client";
 import { refreshQueues, useLive } from "./live";
 import { useI18n, type Key } from "./i18n";
@@ -20,6 +21,8 @@ const PAGE = 50;
 const MAX_PAGE = 200;
 const SORTS: QueueSort[] = ["waiting", "overdue", "urgent", "newest"];
 const FLAGS = ["duplicate", "place_disputed", "outside_grid", "extension_asked", "bounced"] as const;
+/** Where reports come from, in the order the filter lists them. */
+const SOURCES: Source[] = ["inspector", "hotline_12345", "hotline_12319", "police_110", "fire_119", "wechat", "public", "leader", "video"];
 
 export { refreshQueues };
 
@@ -167,6 +170,7 @@ export function Queue(props: {
                       <span>
                         <StateBadge state={r.state} />
                         {r.report.urgency === "urgent" && <span class="badge urgent">{t("report.urgent")}</span>}
+                        {r.source !== "inspector" && <span class="badge source">{sayValue(w.lang, "source", r.source)}</span>}
                         {r.duplicate_of && <span class="badge dup">≈</span>}
                         {placeDisputed(r) && <span class="badge disputed">{t("place.disputed")}</span>}
                         {r.case?.extension && <span class="badge extension">{t("report.extension")}</span>}
@@ -198,7 +202,8 @@ export function Queue(props: {
  * the search box, the order, the state (among `states`; "all" is every one of them) and the
  * rest behind 更多筛选. The queues and the city map share it. */
 export function QueueFilters(props: { section: Section; id: string | null; query: QueueQuery; states: CaseState[]; all?: Key }) {
-  const { t } = useI18n();
+  const w = useI18n();
+  const { t } = w;
   const { departments, teams } = useSession();
   const { section, query } = props;
   // The inspectors to pick from: the chosen team's, or every team's this person sees.
@@ -257,12 +262,16 @@ export function QueueFilters(props: { section: Section; id: string | null; query
         ["", t(props.all ?? "queue.allStates")],
         ...props.states.map((s): [string, string] => [s, t(`state.${s}` as Key)]),
       ])}
-      <details class="more-filters" open={Boolean(query.urgency || query.due || query.department || query.flags || place || query.from || query.to || query.inspector || query.team)}>
+      <details class="more-filters" open={Boolean(query.urgency || query.source || query.due || query.department || query.flags || place || query.from || query.to || query.inspector || query.team)}>
         <summary>{t("queue.moreFilters")}</summary>
         {select("urgency", "queue.urgency", [
           ["", t("queue.any")],
           ["urgent", t("report.urgent")],
           ["normal", t("queue.normal")],
+        ])}
+        {select("source", "queue.source", [
+          ["", t("queue.any")],
+          ...SOURCES.map((s): [string, string] => [s, sayValue(w.lang, "source", s)]),
         ])}
         {select("due", "queue.due", [
           ["", t("queue.any")],

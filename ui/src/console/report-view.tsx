@@ -5,7 +5,7 @@ import { useEffect, useState } from "preact/hooks";
 import { Failure, failureText } from "../shared/error";
 import { boundsOf, type LonLat, pad, project } from "../shared/geo";
 import { useResource } from "../shared/resource";
-import { say, sayNote, storedNote, type Names } from "../shared/say";
+import { say, sayNote, sayValue, storedNote, type Names } from "../shared/say";
 import type { CaseAction, CaseState, ConsoleReport, Correction, Kind, Message, ReportDetail, Seal } from "../shared/types";
 import { client, links } from "./client";
 import { useI18n, type Key } from "./i18n";
@@ -718,6 +718,14 @@ export function ReportView(props: { id: string; onChange: () => void; onLeft?: (
                 <dd>{item.case.reworks}</dd>
               </>
             )}
+          </>
+        )}
+        <dt>{t("report.source")}</dt>
+        <dd class="source">{sayValue(w.lang, "source", item.source)}</dd>
+        {item.caller_ref && (
+          <>
+            <dt>{t("report.callerRef")}</dt>
+            <dd class="caller-ref">{item.caller_ref}</dd>
           </>
         )}
         <dt>{t("report.reporter")}</dt>

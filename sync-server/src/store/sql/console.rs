@@ -536,6 +536,9 @@ pub(super) fn conditions(f: &ReportFilter, d: Dialect) -> (Vec<String>, Vec<Valu
     if let Some(urgency) = &f.urgency {
         clauses.push(format!("r.urgency = ${}", arg(Value::from(tag(urgency)))));
     }
+    if let Some(source) = f.source {
+        clauses.push(format!("r.source = ${}", arg(Value::from(source.as_str()))));
+    }
     for flag in &f.flags {
         clauses.push(match flag {
             QueueFlag::Duplicate => "r.duplicate_of IS NOT NULL".to_owned(),
