@@ -793,11 +793,13 @@ pub enum GroupBy {
     Department,
     /// 问题类别 (高发问题): the report's 部件/事件 category.
     Category,
+    /// 案件来源: where the report came from (an inspector, a hotline, the public …).
+    Source,
 }
 
 impl GroupBy {
     /// Every grouping, in the order the console offers them.
-    pub const ALL: [GroupBy; 7] = [
+    pub const ALL: [GroupBy; 8] = [
         GroupBy::Cell,
         GroupBy::Community,
         GroupBy::Street,
@@ -805,6 +807,7 @@ impl GroupBy {
         GroupBy::Inspector,
         GroupBy::Department,
         GroupBy::Category,
+        GroupBy::Source,
     ];
 
     /// The grouping's name in the API (`cell`, `community`, …).
@@ -818,6 +821,7 @@ impl GroupBy {
             GroupBy::Inspector => "inspector",
             GroupBy::Department => "department",
             GroupBy::Category => "category",
+            GroupBy::Source => "source",
         }
     }
 

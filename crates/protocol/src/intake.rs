@@ -79,6 +79,22 @@ impl Source {
         }
     }
 
+    /// The source's name for a table (the evaluation's rows), in Chinese and English.
+    #[must_use]
+    pub fn label(self) -> &'static str {
+        match self {
+            Source::Inspector => "监督员上报 inspectors",
+            Source::Hotline12345 => "12345热线 12345 hotline",
+            Source::Hotline12319 => "12319热线 12319 hotline",
+            Source::Police110 => "110联动 110",
+            Source::Fire119 => "119联动 119",
+            Source::Wechat => "微信公众号 WeChat",
+            Source::Public => "公众随手拍 the public",
+            Source::Leader => "领导交办 leaders' instructions",
+            Source::Video => "视频智能分析 video alerts",
+        }
+    }
+
     /// Whether a report from here is checked on site (核实) before the centre takes it:
     /// everything but an inspector's own report.
     #[must_use]

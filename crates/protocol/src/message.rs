@@ -237,6 +237,7 @@ pub const VALUE_WORDS: &[(&str, &str, &str)] = &[
     ("by", "inspector", "inspector"),
     ("by", "department", "department"),
     ("by", "category", "category"),
+    ("by", "source", "source"),
     ("action", "approve", "registered"),
     ("action", "return", "returned"),
     ("action", "reject", "rejected"),

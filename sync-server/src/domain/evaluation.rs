@@ -92,7 +92,7 @@ pub fn none_label(by: GroupBy) -> &'static str {
         GroupBy::Cell | GroupBy::Community | GroupBy::Street => "网格外 outside the grid",
         GroupBy::Team => "无班组 no team",
         GroupBy::Department => "未派遣 not dispatched",
-        GroupBy::Inspector | GroupBy::Category => "",
+        GroupBy::Inspector | GroupBy::Category | GroupBy::Source => "",
     }
 }
 
@@ -299,6 +299,7 @@ fn key(f: &CaseFacts, by: GroupBy) -> String {
         GroupBy::Inspector => f.reporter.to_string(),
         GroupBy::Department => f.department.clone().unwrap_or_default(),
         GroupBy::Category => format!("{}:{}", f.kind, f.category),
+        GroupBy::Source => f.source.as_str().to_owned(),
     }
 }
 
@@ -340,6 +341,7 @@ fn label(by: GroupBy, key: &str, f: &CaseFacts, names: &Names<'_>, places: &Plac
         }
         GroupBy::Team => or_key(names.teams.get(key).cloned()),
         GroupBy::Inspector => f.reporter_name.clone(),
+        GroupBy::Source => f.source.label().to_owned(),
         GroupBy::Department => or_key(
             names
                 .reference
@@ -393,7 +395,9 @@ pub fn evaluate(
     let mut rows: Vec<Indicators> = groups.into_values().map(finish).collect();
     rows.sort_by(|a, b| {
         let most = match by {
-            GroupBy::Category => b.reports.cmp(&a.reports).then(b.due.cmp(&a.due)),
+            GroupBy::Category | GroupBy::Source => {
+                b.reports.cmp(&a.reports).then(b.due.cmp(&a.due))
+            }
             _ => std::cmp::Ordering::Equal,
         };
         a.key
@@ -442,6 +446,7 @@ fn plural(by: GroupBy) -> &'static str {
         GroupBy::Inspector => "inspectors",
         GroupBy::Department => "departments",
         GroupBy::Category => "categories",
+        GroupBy::Source => "sources",
     }
 }
 

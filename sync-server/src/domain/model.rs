@@ -304,6 +304,8 @@ pub struct CaseFacts {
     pub category: CategoryCode,
     /// The department the case is (last) dispatched to.
     pub department: Option<String>,
+    /// Where it came from.
+    pub source: gridwalk_protocol::intake::Source,
     /// When the inspector saw the problem: what puts a report in a period.
     pub observed_at: DateTime<Utc>,
     pub state: CaseState,

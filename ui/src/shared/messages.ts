@@ -306,6 +306,7 @@ export const VALUE_WORDS_EN: Record<string, Record<string, string>> = {
     "inspector": "inspector",
     "department": "department",
     "category": "category",
+    "source": "source",
   },
   "action": {
     "approve": "registered",

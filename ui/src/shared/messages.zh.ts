@@ -305,6 +305,7 @@ export const VALUE_WORDS_ZH: Record<string, Record<string, string>> = {
     inspector: "网格员",
     department: "处置部门",
     category: "问题类别",
+    source: "案件来源",
   },
   action: {
     approve: "立案",

@@ -469,7 +469,7 @@ export type GridCells = { type: FeatureCollectionType, features: Array<GridCell>
  * What the evaluation's (考核评价) rows are per. How each indicator is counted is in the
  * sync server's `evaluation` module and the README's section on evaluation indicators.
  */
-export type GroupBy = "cell" | "community" | "street" | "team" | "inspector" | "department" | "category";
+export type GroupBy = "cell" | "community" | "street" | "team" | "inspector" | "department" | "category" | "source";
 
 /**
  * The indicators of one group (or of all of them: the total). Every rate is its

@@ -85,6 +85,7 @@ fn report(observed: DateTime<Utc>) -> CaseFacts {
         kind: Kind::Event,
         category: "0101".parse().unwrap(),
         department: None,
+        source: gridwalk_protocol::intake::Source::Inspector,
         observed_at: observed,
         state: CaseState::PendingReview,
         events: vec![],
@@ -570,6 +571,7 @@ fn groups_carry_their_code_as_key_and_what_people_call_them_as_label() {
     c.team = None;
     c.category = "0102".parse().unwrap();
     c.reporter_name = "王芳".into();
+    c.source = gridwalk_protocol::intake::Source::Hotline12345;
     let facts = [a, b, c];
     let rows = |by| {
         evaluate(&facts, by, &p, &names)
@@ -631,6 +633,14 @@ fn groups_carry_their_code_as_key_and_what_people_call_them_as_label() {
         [
             (s("event:0102"), s("事件 · 市容环境 · 暴露垃圾"), 2),
             (s("event:0101"), s("事件 · 市容环境 · 私搭乱建"), 1),
+        ]
+    );
+    // 案件来源: the most reports first.
+    assert_eq!(
+        rows(GroupBy::Source),
+        [
+            (s("inspector"), s("监督员上报 inspectors"), 2),
+            (s("hotline_12345"), s("12345热线 12345 hotline"), 1),
         ]
     );
     let by_inspector = rows(GroupBy::Inspector);

@@ -367,7 +367,7 @@ impl<D: Database> ConsoleStore for D {
                 .query(
                     &format!(
                         "SELECT r.id, r.reporter, u.name, u.team, r.cell, r.kind, r.category,
-                                c.department, r.observed_at, r.state
+                                c.department, r.observed_at, r.state, r.source
                            FROM reports r JOIN users u ON u.id = r.reporter
                            LEFT JOIN cases c ON c.report_id = r.id
                           WHERE r.id IN ({FACTS_REPORTS})
@@ -389,6 +389,10 @@ impl<D: Database> ConsoleStore for D {
                         department: r.get(7)?,
                         observed_at: r.get(8)?,
                         state: r.get(9)?,
+                        source: r
+                            .get::<String>(10)?
+                            .parse()
+                            .map_err(|e| StoreError::Corrupt(format!("a report's source: {e}")))?,
                         events: Vec::new(),
                         tasks: Vec::new(),
                     })

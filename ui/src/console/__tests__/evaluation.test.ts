@@ -7,7 +7,7 @@ import { GROUPINGS, isPlace, noneKey } from "../pages/evaluation";
 
 describe("the evaluation page", () => {
   it("offers every grouping the server knows, each named in both languages", () => {
-    const all: GroupBy[] = ["cell", "community", "street", "team", "inspector", "department", "category"];
+    const all: GroupBy[] = ["cell", "community", "street", "team", "inspector", "department", "category", "source"];
     expect(GROUPINGS).toEqual(all);
     for (const g of GROUPINGS) {
       expect(zh[`eval.by.${g}` as keyof typeof zh]).toBeTruthy();

@@ -290,6 +290,7 @@ export const en: Record<Key, string> = {
   "eval.by.inspector": "Inspector",
   "eval.by.department": "Department",
   "eval.by.category": "Category",
+  "eval.by.source": "Source",
   "eval.none.place": "Outside the grid",
   "eval.none.team": "No team",
   "eval.none.department": "Not dispatched",

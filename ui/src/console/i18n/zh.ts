@@ -288,6 +288,7 @@ export const zh = {
   "eval.by.inspector": "按网格员",
   "eval.by.department": "按处置部门",
   "eval.by.category": "按问题类别",
+  "eval.by.source": "按案件来源",
   "eval.none.place": "网格外",
   "eval.none.team": "无班组",
   "eval.none.department": "未派遣",

@@ -12,7 +12,7 @@ import { useI18n, type Key } from "../i18n";
 import { dayStart, lastDays, percent } from "../logic";
 
 /** Every grouping, in the order offered. */
-export const GROUPINGS: GroupBy[] = ["cell", "community", "street", "team", "inspector", "department", "category"];
+export const GROUPINGS: GroupBy[] = ["cell", "community", "street", "team", "inspector", "department", "category", "source"];
 
 /** Whether the groups are places with an outline, which the GeoJSON export draws. */
 export const isPlace = (by: GroupBy) => by === "cell" || by === "community" || by === "street";
