@@ -1760,6 +1760,142 @@ async fn the_loops_branches(backend: Backend) {
     done(schema).await;
 }
 
+/// A hotline call as its port's system sends it, at the demo inspector's cell.
+fn hotline_call(caller_ref: &str, description: &str) -> gridwalk_protocol::intake::IntakeRequest {
+    let now = Utc::now();
+    serde_json::from_value(serde_json::json!({
+        "caller_ref": caller_ref,
+        "kind": "event",
+        "category": "0507",
+        "description": description,
+        "address": "蓬江区建设路",
+        "location": {
+            "lon": 113.0631, "lat": 22.5983, "crs": "WGS84", "accuracy_m": 20.0,
+            "fix_time": now, "provider": "manual"
+        },
+        "observed_at": now - TimeDelta::minutes(5),
+    }))
+    .unwrap()
+}
+
+/// A port's filing of `req` under `key`, decided as the service decides it.
+fn filing(
+    port: &Device,
+    reference: &Reference,
+    key: &str,
+    req: &gridwalk_protocol::intake::IntakeRequest,
+) -> gridwalk_sync::domain::ports::Filing {
+    use gridwalk_sync::domain::ports;
+    let now = Utc::now();
+    gridwalk_sync::domain::ports::Filing {
+        port: port.clone(),
+        source: gridwalk_protocol::intake::Source::Hotline12345,
+        key: key.to_owned(),
+        request_sha256: ports::request_sha256(req),
+        caller_ref: req.caller_ref.clone(),
+        placed: ports::report_of(req, ReportId::new(), port, reference, 1 << 25, now).unwrap(),
+        at: now,
+    }
+}
+
+async fn a_port_files_each_call_once_even_when_it_arrives_twice_at_once(backend: Backend) {
+    use gridwalk_sync::domain::ports::Filed;
+    let (store, reference, schema, _dir) = store(backend).await;
+    // With the grid, as the service has it: the check goes to the cell's inspector.
+    let (_, cells) = store.all_cells(None).await.unwrap();
+    let grid = Reference::parse_grid(&cells.unwrap()).unwrap();
+    let reference = Arc::new((*reference).clone().with_grid(Arc::new(grid)));
+    let port = device_of(store.as_ref(), "hotline12345").await;
+    let other = device_of(store.as_ref(), "suishoupai").await;
+    let call = hotline_call("12345-0001", "垃圾堆放");
+    // Eight copies of one call at the same moment: one report, the others its replays.
+    let copies = (0..8).map(|_| {
+        let (s, r) = (Arc::clone(&store), Arc::clone(&reference));
+        let f = filing(&port, &reference, "key-1", &call);
+        tokio::spawn(async move { s.file_report(f, r).await.unwrap() })
+    });
+    let answers: Vec<Filed> = futures_util::future::join_all(copies)
+        .await
+        .into_iter()
+        .map(Result::unwrap)
+        .collect();
+    let made: Vec<_> = answers
+        .iter()
+        .filter_map(|a| match a {
+            Filed::Made(a) => Some(a.report),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(made.len(), 1, "{answers:?}");
+    for a in &answers {
+        match a {
+            Filed::Made(a) | Filed::Replayed(a) => {
+                assert_eq!(a.report, made[0]);
+                assert_eq!(a.state, CaseState::AwaitingCheck);
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+    let held = store.report(made[0]).await.unwrap().unwrap();
+    assert_eq!(held.state, CaseState::AwaitingCheck);
+    // The key with another request, and the reference under another key, are refused.
+    let changed = hotline_call("12345-0001", "另一件事");
+    assert_eq!(
+        store
+            .file_report(
+                filing(&port, &reference, "key-1", &changed),
+                Arc::clone(&reference)
+            )
+            .await
+            .unwrap(),
+        Filed::KeyReused { report: made[0] }
+    );
+    assert_eq!(
+        store
+            .file_report(
+                filing(&port, &reference, "key-2", &call),
+                Arc::clone(&reference)
+            )
+            .await
+            .unwrap(),
+        Filed::CallerRefTaken { report: made[0] }
+    );
+    // Another port's key and reference are its own.
+    let theirs = store
+        .file_report(
+            filing(&other, &reference, "key-1", &call),
+            Arc::clone(&reference),
+        )
+        .await
+        .unwrap();
+    let Filed::Made(theirs) = theirs else {
+        panic!("{theirs:?}")
+    };
+    assert_ne!(theirs.report, made[0]);
+    // Each check went to the cell's inspector, the least busy first (here the only one).
+    let tasks = store.report_tasks(made[0]).await.unwrap();
+    assert_eq!(tasks.len(), 1);
+    let inspector = store.user_by_login("lixiaoming").await.unwrap().unwrap();
+    assert_eq!(tasks[0].assignee, inspector.id);
+    assert_eq!(tasks[0].case_no, None);
+    // The port reads its own report, not another's.
+    assert!(
+        store
+            .port_report(port.user, made[0])
+            .await
+            .unwrap()
+            .is_some()
+    );
+    assert!(
+        store
+            .port_report(other.user, made[0])
+            .await
+            .unwrap()
+            .is_none()
+    );
+    done(schema).await;
+}
+
 on_every_backend!(
     people_devices_and_sessions,
     a_push_is_applied_once_in_order_and_a_gap_writes_nothing,
@@ -1770,4 +1906,5 @@ on_every_backend!(
     work_queues_filter_order_page_and_search,
     corrections_duplicate_warnings_and_merges_all_or_none,
     the_loops_branches,
+    a_port_files_each_call_once_even_when_it_arrives_twice_at_once,
 );

@@ -1208,6 +1208,44 @@ mod tests {
                 .touches
                 .contains(&Touch::task(task.id, task.assignee))
         );
+
+        // A report from another port (a hotline): the inspector who checked it on site
+        // verifies it, not the port that filed it.
+        let mut from_port = snapshot(S::Dispatched);
+        let checker = UserId::new();
+        from_port.case = Some(HeldCase {
+            checked_by: Some(checker),
+            ..from_port.case.clone().unwrap_or_default()
+        });
+        let handled = writes(plan_step(
+            &request(Action::Handled { note: None }, S::Dispatched),
+            &from_port,
+            &reference,
+        ));
+        let task = handled.open_task.expect("a verification task");
+        assert_eq!(task.assignee, checker);
+        assert!(handled.touches.contains(&Touch::task(task.id, checker)));
+    }
+
+    #[test]
+    fn a_devices_answer_to_a_check_is_the_check_step() {
+        let mut req = request(
+            Action::Verify {
+                passed: true,
+                note: None,
+            },
+            S::Handled,
+        );
+        let verify = answering(&req, false);
+        assert_eq!((verify.action, verify.seen), (req.action.clone(), req.seen));
+        let check = answering(&req, true);
+        assert_eq!(check.action, Action::Check { real: true });
+        assert_eq!(check.seen, Some(S::AwaitingCheck));
+        req.action = Action::Verify {
+            passed: false,
+            note: None,
+        };
+        assert_eq!(answering(&req, true).action, Action::Check { real: false });
     }
 
     fn approve_report(w: &StepWrites) -> ReportId {
