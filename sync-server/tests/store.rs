@@ -1787,7 +1787,7 @@ fn filing(
 ) -> gridwalk_sync::domain::ports::Filing {
     use gridwalk_sync::domain::ports;
     let now = Utc::now();
-    gridwalk_sync::domain::ports::Filing {
+    ports::Filing {
         port: port.clone(),
         source: gridwalk_protocol::intake::Source::Hotline12345,
         key: key.to_owned(),
