@@ -1893,6 +1893,79 @@ async fn a_port_files_each_call_once_even_when_it_arrives_twice_at_once(backend:
             .unwrap()
             .is_none()
     );
+    // The port claimed no place: the centre's is the only one.
+    let item = store.console_reports_by_id(&[made[0]]).await.unwrap();
+    assert_eq!(item[0].claim, None);
+    assert_eq!(
+        item[0].source,
+        gridwalk_protocol::intake::Source::Hotline12345
+    );
+
+    // The operator refuses it before the check: the inspector's check task is withdrawn.
+    let operator = store.user_by_login("sunyue").await.unwrap().unwrap();
+    let step = |report: ReportId, action: Action| StepRequest {
+        report,
+        action,
+        seen: Some(CaseState::AwaitingCheck),
+        by: Author::person(operator.id),
+        at: Utc::now(),
+        task: None,
+        department_seen: None,
+    };
+    let reject = Action::Reject {
+        reason: "重复来电".into(),
+    };
+    let rejected = store
+        .step(&step(made[0], reject), Arc::clone(&reference))
+        .await
+        .unwrap();
+    assert!(
+        matches!(
+            rejected,
+            Stepped::Done {
+                state: CaseState::Rejected,
+                ..
+            }
+        ),
+        "{rejected:?}"
+    );
+    let tasks = store.report_tasks(made[0]).await.unwrap();
+    assert!(
+        tasks[0].done_at.is_some() && tasks[0].passed.is_none(),
+        "{tasks:?}"
+    );
+
+    // A call placed in no cell: no one to check it, still due, and the centre takes it
+    // without the check (立案).
+    let mut far = hotline_call("12345-0002", "郊外道路塌陷");
+    far.location.lon = 113.5;
+    far.location.lat = 22.9;
+    let Filed::Made(far) = store
+        .file_report(
+            filing(&port, &reference, "key-3", &far),
+            Arc::clone(&reference),
+        )
+        .await
+        .unwrap()
+    else {
+        panic!("filed")
+    };
+    assert_eq!((far.cell.as_deref(), far.check_task), (None, None));
+    assert!(far.check_due_at.is_some(), "the centre owes the check");
+    let taken = store
+        .step(&step(far.report, Action::approve()), Arc::clone(&reference))
+        .await
+        .unwrap();
+    assert!(
+        matches!(
+            taken,
+            Stepped::Done {
+                state: CaseState::Registered,
+                case_no: Some(_)
+            }
+        ),
+        "{taken:?}"
+    );
     done(schema).await;
 }
 

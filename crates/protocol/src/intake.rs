@@ -159,11 +159,12 @@ pub struct IntakeAnswer {
     /// `awaiting_check`: it waits for the inspector of its cell to check it on site.
     pub state: CaseState,
     /// The on-site check (核实) sent to an inspector; none when no inspector covers the
-    /// cell (the centre's operators then see it waiting in their queue).
+    /// cell or the position lies in no cell (the centre's operators then see it waiting in
+    /// their queue, and arrange the check or take it without one).
     pub check_task: Option<TaskId>,
     /// When the check is due, in working time.
     pub check_due_at: Option<DateTime<Utc>>,
-    /// The cell the position fell in.
+    /// The cell the position fell in; none when it lies outside the centre's grid.
     pub cell: Option<String>,
 }
 
@@ -189,7 +190,9 @@ pub struct CallbackInfo {
     pub set_at: Option<DateTime<Utc>>,
 }
 
-/// One step of a port's report, as its callback receives it.
+/// One step of a port's report, as its callback receives it (POSTed as JSON, signed
+/// `X-Gridwalk-Signature: sha256=<hex HMAC-SHA256 of the body>`, numbered
+/// `X-Gridwalk-Delivery`). Filing itself sends none: the intake call's answer says it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
@@ -200,13 +203,23 @@ pub struct Progress {
     pub caller_ref: String,
     /// The case number (立案编号), once it is a case.
     pub case_no: Option<String>,
-    /// The step (`check_real`, `approve`, `dispatch`, `handled`, `verify_pass`, …).
+    /// The step: `check_real` / `check_false` (核实 on site: real, or not found),
+    /// `approve` (立案), `reject` (作废, not taken), `merge`, `dispatch` (派遣),
+    /// `redispatch` (改派), `accept` (the department's 接收), `bounce` (回退 to the
+    /// centre), `request_extension`, `approve_extension`, `refuse_extension` (延期),
+    /// `handled` (处置完成), `verify_pass` (核查 passed: 结案), `verify_fail` (返工),
+    /// `suspend` (缓办), `resume`, `void` (作废 after 立案), `close_special` (特殊结案).
     pub action: String,
+    /// The state before the step.
     pub from: CaseState,
+    /// The state after it.
     pub state: CaseState,
-    /// What the step said (a reason, a 处置说明, the inspector's words at 核实).
+    /// What the step said: the inspector's words at 核实 and 核查, a reason (作废, 回退,
+    /// 缓办, 延期, 特殊结案), the 处置说明 at `handled`, the department's code at
+    /// `dispatch`; none for steps that say nothing.
     pub text: Option<String>,
-    /// How it closed, once closed.
+    /// How it closed, once closed: `normal` (正常结案), `overdue` (超期结案), `on_spot`
+    /// (自处理结案) or `special` (特殊结案).
     pub closure: Option<Closure>,
     pub at: DateTime<Utc>,
 }
@@ -219,8 +232,13 @@ pub struct Delivery {
     pub id: i64,
     pub report: ReportId,
     pub caller_ref: String,
+    /// The case number, once it is a case.
+    pub case_no: Option<String>,
     pub action: String,
+    pub from: CaseState,
     pub state: CaseState,
+    /// What the step said, as the [`Progress`] carries it.
+    pub text: Option<String>,
     pub created_at: DateTime<Utc>,
     pub attempts: u32,
     /// When it was taken (a 2xx answer); none while still trying or given up.

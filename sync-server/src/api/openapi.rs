@@ -61,6 +61,8 @@ use utoipa::{Modify, OpenApi};
         super::console::set_password,
         super::console::audit,
     ),
+    // What a port's callback receives is no route's answer: listed so it is described.
+    components(schemas(gridwalk_protocol::intake::Progress)),
     modifiers(&DeviceToken)
 )]
 #[derive(Debug)]

@@ -123,6 +123,7 @@ pub(crate) async fn remove_callback(
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct DeliveriesQuery {
     /// How many, newest first (1 to 500; 50 when absent).

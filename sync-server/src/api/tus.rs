@@ -125,7 +125,7 @@ fn progress(headers: &mut HeaderMap, upload: &Upload) {
 }
 
 /// tus creation (and creation-with-upload): one upload per photo of a pushed report.
-#[utoipa::path(post, path = "/v1/uploads/", tag = "uploads", security(("device" = [])),
+#[utoipa::path(post, path = "/v1/uploads/", tag = "uploads", security(("device" = []), ("port" = [])),
     params(
         ("Tus-Resumable" = String, Header, description = "1.0.0"),
         ("Upload-Length" = u64, Header, description = "The photo's size, as in its report"),
@@ -221,7 +221,7 @@ async fn detached_append(
 }
 
 /// tus core: how many bytes the server holds.
-#[utoipa::path(head, path = "/v1/uploads/{id}", tag = "uploads", security(("device" = [])),
+#[utoipa::path(head, path = "/v1/uploads/{id}", tag = "uploads", security(("device" = []), ("port" = [])),
     params(("id" = String, Path, description = "The upload")),
     responses(
         (status = 200, description = "Upload-Offset, Upload-Length, Upload-Metadata, Upload-Expires"),
@@ -247,7 +247,7 @@ async fn status(
 }
 
 /// tus core: bytes at Upload-Offset.
-#[utoipa::path(patch, path = "/v1/uploads/{id}", tag = "uploads", security(("device" = [])),
+#[utoipa::path(patch, path = "/v1/uploads/{id}", tag = "uploads", security(("device" = []), ("port" = [])),
     params(
         ("id" = String, Path, description = "The upload"),
         ("Upload-Offset" = u64, Header, description = "Where these bytes start"),
@@ -292,7 +292,7 @@ async fn append(
 }
 
 /// tus termination.
-#[utoipa::path(delete, path = "/v1/uploads/{id}", tag = "uploads", security(("device" = [])),
+#[utoipa::path(delete, path = "/v1/uploads/{id}", tag = "uploads", security(("device" = []), ("port" = [])),
     params(("id" = String, Path, description = "The upload")),
     responses((status = 204, description = "Gone, with its bytes"), (status = 404, description = "No such upload")))]
 async fn terminate(

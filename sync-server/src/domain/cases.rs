@@ -5,7 +5,9 @@
 //! Intake:
 //! - `awaiting_check` (待核实): a report from the hotline, the public or another port waits
 //!   for an inspector of its cell to check on site (核实, a task on the tablet): found
-//!   real → `pending_review`; not found → `rejected`, with the inspector's words;
+//!   real → `pending_review`; not found → `rejected`, with the inspector's words; the
+//!   centre may also take it without the check (`registered`: no inspector covers its
+//!   place), reject or merge it, and the check task is then withdrawn;
 //! - `awaiting_photos` → `pending_review` when the last photo arrives (`photos_complete`),
 //!   and back when a changed report lists a photo not yet held (`photos_added`);
 //! - `pending_review` (待受理) → `registered` (approve, 立案), `returned` (return, with a
@@ -204,7 +206,9 @@ pub fn next(id: ReportId, state: CaseState, action: &Action) -> Result<CaseState
             S::AwaitingCheck | S::AwaitingPhotos | S::PendingReview | S::Returned,
             A::Merge { .. },
         ) => S::Merged,
-        (S::PendingReview, A::Approve(_)) => S::Registered,
+        // A port's report the centre takes without the on-site check (no inspector covers
+        // its place, or the call speaks for itself).
+        (S::PendingReview | S::AwaitingCheck, A::Approve(_)) => S::Registered,
         (S::Returned, A::Resubmit) => S::PendingReview,
         (S::Registered | S::Dispatched | S::InProgress, A::Dispatch { .. }) => S::Dispatched,
         (S::Dispatched, A::Accept) => S::InProgress,
@@ -546,6 +550,10 @@ fn plan(
         },
         touches: vec![Touch::report(id, reporter)],
     };
+    // Leaving 待核实 any other way than by the check itself withdraws the check task.
+    if snap.state == CaseState::AwaitingCheck && !matches!(req.action, Action::Check { .. }) {
+        w.cancel_tasks = true;
+    }
     let words = |s: &str| Some(s.trim().to_owned());
     match &req.action {
         Action::Approve(approval) => {
@@ -1040,6 +1048,7 @@ mod tests {
                 Some(if *real { S::PendingReview } else { S::Rejected })
             }
             (S::Returned, A::Resubmit) => Some(S::PendingReview),
+            (S::AwaitingCheck, A::Approve(_)) => Some(S::Registered),
             (S::Registered | S::Dispatched | S::InProgress, A::Dispatch { .. }) => {
                 Some(S::Dispatched)
             }

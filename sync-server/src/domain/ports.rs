@@ -194,7 +194,12 @@ pub fn report_of(
         report: Box::new(report),
     };
     match push::decide(&body, port, &[], reference, max_photo_bytes, now) {
-        Effect::InsertReport(placed) => Ok(*placed),
+        Effect::InsertReport(placed) => Ok(Placed {
+            // The port named no cell and raised no flag: the centre's place is the only
+            // one, with nothing claimed beside it.
+            claim: None,
+            ..*placed
+        }),
         Effect::Reject(why) => Err(why),
         // A submission is received or refused, nothing else.
         Effect::EditReport(_) | Effect::Step(_) => Err(msg!(INTERNAL)),

@@ -105,8 +105,12 @@ export function actionsFor(item: Pick<ConsoleReport, "state" | "case">, role: Ro
       add(steers, "return", "reject", "merge");
       break;
     case "returned":
-    case "awaiting_check":
       add(steers, "reject", "merge");
+      break;
+    case "awaiting_check":
+      // A port's report waiting for the on-site check: the centre may take it without one
+      // (no inspector covers its place), or refuse it.
+      add(steers, "approve", "reject", "merge");
       break;
     case "registered":
       add(steers, "dispatch");

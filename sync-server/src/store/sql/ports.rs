@@ -109,8 +109,10 @@ impl<D: Database> PortStore for D {
             tx.query(
                 &format!(
                     "SELECT d.id, d.report_id, r.caller_ref, d.action, d.to_state, d.created_at,
-                            d.attempts, d.delivered_at, d.next_at, d.last_status, d.last_error
+                            d.attempts, d.delivered_at, d.next_at, d.last_status, d.last_error,
+                            c.case_no, d.from_state, d.text
                        FROM deliveries d JOIN reports r ON r.id = d.report_id
+                       LEFT JOIN cases c ON c.report_id = d.report_id
                        {clause} ORDER BY d.id DESC LIMIT $1"
                 ),
                 args,
@@ -219,8 +221,11 @@ fn delivery(r: &Row) -> StoreResult<Delivery> {
         id: r.get(0)?,
         report: r.get(1)?,
         caller_ref: r.get::<Option<String>>(2)?.unwrap_or_default(),
+        case_no: r.get(11)?,
         action: r.get(3)?,
+        from: r.get(12)?,
         state: r.get(4)?,
+        text: r.get(13)?,
         created_at: r.get(5)?,
         attempts: r.get(6)?,
         delivered_at: r.get(7)?,
@@ -378,8 +383,10 @@ async fn answer(tx: &mut dyn Sql, report: ReportId) -> StoreResult<IntakeAnswer>
             "SELECT r.id, r.caller_ref, r.source, r.state, r.cell,
                     (SELECT t.id FROM tasks t WHERE t.report_id = r.id AND t.kind = 'check'
                       ORDER BY t.created_at DESC LIMIT 1),
-                    (SELECT t.due_at FROM tasks t WHERE t.report_id = r.id AND t.kind = 'check'
-                      ORDER BY t.created_at DESC LIMIT 1)
+                    COALESCE((SELECT t.due_at FROM tasks t
+                               WHERE t.report_id = r.id AND t.kind = 'check'
+                               ORDER BY t.created_at DESC LIMIT 1),
+                             CASE WHEN r.state = 'awaiting_check' THEN r.step_due_at END)
                FROM reports r WHERE r.id = $1",
             params![report],
         )

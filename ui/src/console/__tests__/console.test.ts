@@ -119,6 +119,8 @@ describe("steps and their deadlines", () => {
       actionsFor({ state, case: kase }, role);
     expect(on("pending_review", "leader", null)).toEqual(["approve", "correct", "return", "reject", "merge"]);
     expect(on("pending_review", "department", null)).toEqual([]);
+    expect(on("awaiting_check", "operator", null)).toEqual(["approve", "reject", "merge"]);
+    expect(on("returned", "operator", null)).toEqual(["reject", "merge"]);
     expect(on("registered", "leader", c({ department: null }))).toEqual(["dispatch"]);
     expect(on("registered", "operator", c({ department: null }))).toEqual(["dispatch", "suspend", "void", "close_special"]);
     expect(on("dispatched", "department")).toEqual(["accept", "handled", "bounce", "request_extension"]);
