@@ -11,6 +11,7 @@
 //! upload_ttl_hours = 24
 //! max_in_flight = 256                              # more requests at once are answered 503
 //! callback_retry_seconds = 60                      # first pause before a port's callback is retried
+//! callback_allow_private = false                   # ports' callbacks may reach private addresses
 //! tls_cert = "/etc/gridwalk/tls/fullchain.pem"     # serve HTTPS itself (both or neither;
 //! tls_key = "/etc/gridwalk/tls/key.pem"            #   re-read when the files change)
 //! public_url = "https://gridwalk.city.example"     # behind a TLS proxy: how clients reach it
@@ -43,6 +44,7 @@ pub struct FileSettings {
     pub upload_ttl_hours: Option<u32>,
     pub max_in_flight: Option<usize>,
     pub callback_retry_seconds: Option<u32>,
+    pub callback_allow_private: Option<bool>,
     pub tls_cert: Option<PathBuf>,
     pub tls_key: Option<PathBuf>,
     pub public_url: Option<String>,
@@ -70,6 +72,8 @@ pub struct Settings {
     pub limits: Limits,
     /// The first pause before a failed callback delivery is tried again.
     pub callback_retry: std::time::Duration,
+    /// Whether ports' callbacks may reach private, loopback and link-local addresses.
+    pub callback_allow_private: bool,
     pub tls_cert: Option<PathBuf>,
     pub tls_key: Option<PathBuf>,
     /// The address clients use, when it is not this one (a reverse proxy in front).
@@ -170,6 +174,10 @@ pub fn resolve(cli: FileSettings, file: FileSettings) -> Settings {
                 .unwrap_or(60)
                 .max(1),
         )),
+        callback_allow_private: cli
+            .callback_allow_private
+            .or(file.callback_allow_private)
+            .unwrap_or(false),
         tls_cert: cli.tls_cert.or(file.tls_cert),
         tls_key: cli.tls_key.or(file.tls_key),
         public_url: cli.public_url.or(file.public_url),

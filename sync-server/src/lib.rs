@@ -53,6 +53,9 @@ pub struct AppState {
     pub reference: ReferenceCache,
     /// How much each device may push.
     pub pushes: PushThrottle,
+    /// Whether ports' callbacks may go to private, loopback and link-local addresses (a
+    /// centre whose ports run on its own network; tests).
+    pub private_callbacks: bool,
 }
 
 impl AppState {
@@ -65,7 +68,15 @@ impl AppState {
             uploads,
             reference: ReferenceCache::default(),
             pushes: PushThrottle::default(),
+            private_callbacks: false,
         }
+    }
+
+    /// The same state letting ports' callbacks reach private addresses.
+    #[must_use]
+    pub fn with_private_callbacks(mut self, allowed: bool) -> Self {
+        self.private_callbacks = allowed;
+        self
     }
 
     /// The same state with another per-device push rate (mutations a second, and a burst).

@@ -294,11 +294,13 @@ fn serve_state(
 ) -> Server {
     let (store, blobs) = (Arc::clone(&state.store), state.blobs.clone());
     // Callbacks to ports are delivered as the binary delivers them, retried after a second
-    // (not a minute) so a test sees a retry.
+    // (not a minute) so a test sees a retry, to receivers on this machine.
     tokio::spawn(gridwalk_sync::services::ports::deliver_forever(
         Arc::clone(&store),
         std::time::Duration::from_secs(1),
+        true,
     ));
+    let state = state.with_private_callbacks(true);
     let router = app(state);
     // Served as the binary serves it: with its timeouts and its cap on requests in flight.
     let limits = serve::Limits::default();

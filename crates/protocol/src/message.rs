@@ -467,7 +467,9 @@ catalogue! {
     KEY_INVALID = "port.key_invalid" => "the Idempotency-Key must be 1 to {max} printable ASCII characters";
     KEY_REUSED = "port.key_reused" => "Idempotency-Key {key} was used for another request (report {report}); a new call needs a new key";
     CALLER_REF_TAKEN = "port.caller_ref_taken" => "this port already filed {caller_ref} as report {report}";
-    CALLER_REF_BAD = "port.caller_ref" => "caller_ref must be 1 to {max} characters";
+    CALLER_REF_BAD = "port.caller_ref" => "caller_ref must be 1 to {max} characters, with no space at either end and no line break, tab or invisible character";
+    KEY_TWICE = "port.key_twice" => "send one Idempotency-Key header, not {n}";
+    CALLBACK_PRIVATE = "port.callback_private" => "{url} is in a private, loopback or link-local network; a callback goes to a public address (a centre with its ports on its own network allows them with --callback-allow-private)";
     NOT_A_PORT = "port.not_a_port" => "this account is not an intake port (service account)";
     CALLBACK_URL = "port.callback_url" => "the callback must be an http or https URL with a host, of at most {max} characters, not {url}";
     CALLBACK_SECRET = "port.callback_secret" => "the callback secret must be {min} to {max} characters";

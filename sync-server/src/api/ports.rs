@@ -46,6 +46,13 @@ pub(crate) async fn file(
     headers: HeaderMap,
     AppJson(req): AppJson<IntakeRequest>,
 ) -> Result<Response, AppError> {
+    let keys = headers.get_all("idempotency-key").iter().count();
+    if keys > 1 {
+        return Err(AppError::BadRequest(gridwalk_protocol::message::msg!(
+            KEY_TWICE,
+            n = keys
+        )));
+    }
     let key = headers
         .get("idempotency-key")
         .map(|v| v.to_str().unwrap_or("\u{1}"));

@@ -27,8 +27,8 @@ use gridwalk_sync::{AppState, app, logging, serve, tls};
 #[command(name = "gridwalk-sync", version, about = "The Gridwalk sync server")]
 struct Cli {
     /// A TOML settings file (keys: data_dir, db, blobs, listen, max_upload_bytes,
-    /// upload_ttl_hours, max_in_flight, callback_retry_seconds, tls_cert, tls_key,
-    /// public_url); flags and
+    /// upload_ttl_hours, max_in_flight, callback_retry_seconds, callback_allow_private,
+    /// tls_cert, tls_key, public_url); flags and
     /// environment variables override it.
     #[arg(long, env = "GRIDWALK_SYNC_CONFIG", global = true)]
     config: Option<PathBuf>,
@@ -68,6 +68,10 @@ enum Command {
         /// tried again; each later pause doubles, up to 6 hours [default: 60].
         #[arg(long, env = "GRIDWALK_SYNC_CALLBACK_RETRY_SECONDS")]
         callback_retry_seconds: Option<u32>,
+        /// Let ports' callbacks go to private, loopback and link-local addresses (ports on
+        /// the centre's own network); without it they reach public addresses only.
+        #[arg(long, env = "GRIDWALK_SYNC_CALLBACK_ALLOW_PRIVATE")]
+        callback_allow_private: bool,
         /// Serve HTTPS with this certificate chain (PEM, leaf first); needs --tls-key. The
         /// files are read again when they change (a renewal needs no restart).
         #[arg(long, env = "GRIDWALK_SYNC_TLS_CERT")]
@@ -287,6 +291,7 @@ async fn run(cli: Cli) -> Result<()> {
         upload_ttl_hours,
         max_in_flight,
         callback_retry_seconds,
+        callback_allow_private,
         tls_cert,
         tls_key,
         public_url,
@@ -298,6 +303,7 @@ async fn run(cli: Cli) -> Result<()> {
         flags.public_url.clone_from(public_url);
         flags.max_in_flight = *max_in_flight;
         flags.callback_retry_seconds = *callback_retry_seconds;
+        flags.callback_allow_private = callback_allow_private.then_some(true);
         flags.listen = *listen;
         flags.max_upload_bytes = *max_upload_bytes;
         flags.upload_ttl_hours = *upload_ttl_hours;
@@ -316,7 +322,8 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Serve { console_dir, .. } => {
             let pages = gridwalk_sync::api::pages::source(console_dir.as_deref());
             let blobs = BlobStore::open(&settings.blobs)?;
-            let state = AppState::new(store, blobs, settings.uploads);
+            let state = AppState::new(store, blobs, settings.uploads)
+                .with_private_callbacks(settings.callback_allow_private);
             let listener = tokio::net::TcpListener::bind(settings.listen)
                 .await
                 .with_context(|| format!("listening on {}", settings.listen))?;
@@ -363,6 +370,7 @@ async fn run(cli: Cli) -> Result<()> {
             tokio::spawn(gridwalk_sync::services::ports::deliver_forever(
                 state.store.clone(),
                 settings.callback_retry,
+                settings.callback_allow_private,
             ));
             let router = app(state).merge(gridwalk_sync::api::pages::routes(&pages));
             let limits = settings.limits;

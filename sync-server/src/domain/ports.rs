@@ -162,10 +162,7 @@ pub fn report_of(
     max_photo_bytes: u64,
     now: DateTime<Utc>,
 ) -> Result<Placed, Message> {
-    let caller_ref = req.caller_ref.trim();
-    if caller_ref.is_empty() || caller_ref.chars().count() > MAX_CALLER_REF_CHARS {
-        return Err(msg!(CALLER_REF_BAD, max = MAX_CALLER_REF_CHARS));
-    }
+    check_caller_ref(&req.caller_ref)?;
     let version = req
         .code_table_version
         .clone()
@@ -242,26 +239,47 @@ pub fn retry_at(attempts: u32, now: DateTime<Utc>, base: Duration) -> Option<Dat
     Some(now + pause)
 }
 
-/// A callback setting, checked: an `http(s)` URL with a host, and a secret of 16 to 256
-/// characters.
-pub fn check_callback(setting: &CallbackSetting) -> Result<(), Message> {
-    let url = setting.url.trim();
-    let shown = gridwalk_protocol::validate::shown(url);
-    let rest = url
-        .strip_prefix("https://")
-        .or_else(|| url.strip_prefix("http://"));
-    let host = rest.map(|r| r.split(['/', '?', '#']).next().unwrap_or(""));
-    let good = url.chars().count() <= MAX_URL_CHARS
-        && !url.chars().any(char::is_whitespace)
-        && host.is_some_and(|h| {
-            let h = h.rsplit('@').next().unwrap_or(h);
-            !h.is_empty() && !h.starts_with(':')
-        });
-    if !good {
-        return Err(msg!(CALLBACK_URL, max = MAX_URL_CHARS, url = shown));
+/// A callback setting, checked: an `http` or `https` URL with a host, no user or password
+/// in it and a real port, and a secret of 16 to 256 characters that is not blank. With
+/// `private` false, a host that is a loopback, private, link-local or otherwise non-public
+/// address (or `localhost`) is refused: a port's system is on the public side, and a
+/// callback must not reach into the centre's own network. A name is checked again each
+/// time it is resolved ([`public_address`]).
+pub fn check_callback(setting: &CallbackSetting, private: bool) -> Result<(), Message> {
+    let raw = setting.url.as_str();
+    let shown = gridwalk_protocol::validate::shown(raw);
+    let bad = || msg!(CALLBACK_URL, max = MAX_URL_CHARS, url = shown.clone());
+    // Written out as `scheme://host…` (a parser would read `https:///x` as host `x`).
+    let host_first = raw
+        .split_once("://")
+        .is_some_and(|(_, rest)| !rest.starts_with(['/', '\\']));
+    if raw.chars().count() > MAX_URL_CHARS || raw.chars().any(char::is_whitespace) || !host_first {
+        return Err(bad());
+    }
+    let url = url::Url::parse(raw).map_err(|_| bad())?;
+    let host = url.host().ok_or_else(bad)?;
+    if !matches!(url.scheme(), "http" | "https")
+        || !url.username().is_empty()
+        || url.password().is_some()
+        || url.port() == Some(0)
+    {
+        return Err(bad());
+    }
+    if !private {
+        let public = match host {
+            url::Host::Domain(d) => {
+                let d = d.trim_end_matches('.').to_ascii_lowercase();
+                d != "localhost" && !d.ends_with(".localhost")
+            }
+            url::Host::Ipv4(ip) => public_address(std::net::IpAddr::V4(ip)),
+            url::Host::Ipv6(ip) => public_address(std::net::IpAddr::V6(ip)),
+        };
+        if !public {
+            return Err(msg!(CALLBACK_PRIVATE, url = shown));
+        }
     }
     let n = setting.secret.chars().count();
-    if n < SECRET_CHARS.0 || n > SECRET_CHARS.1 {
+    if n < SECRET_CHARS.0 || n > SECRET_CHARS.1 || setting.secret.trim().is_empty() {
         return Err(msg!(
             CALLBACK_SECRET,
             min = SECRET_CHARS.0,
@@ -269,6 +287,64 @@ pub fn check_callback(setting: &CallbackSetting) -> Result<(), Message> {
         ));
     }
     Ok(())
+}
+
+/// Whether an address is on the public internet: not loopback, private (RFC 1918, IPv6
+/// unique local), link-local, shared (100.64/10), unspecified, multicast, broadcast or
+/// documentation, nor an IPv4 address of those written as IPv6.
+#[must_use]
+pub fn public_address(ip: std::net::IpAddr) -> bool {
+    use std::net::IpAddr;
+    match ip {
+        IpAddr::V4(v4) => {
+            let [a, b, ..] = v4.octets();
+            !(v4.is_loopback()
+                || v4.is_private()
+                || v4.is_link_local()
+                || v4.is_unspecified()
+                || v4.is_multicast()
+                || v4.is_broadcast()
+                || v4.is_documentation()
+                || a == 0
+                || (a == 100 && (64..128).contains(&b))
+                || (a == 198 && (b == 18 || b == 19)))
+        }
+        IpAddr::V6(v6) => {
+            if let Some(v4) = v6.to_ipv4_mapped() {
+                return public_address(IpAddr::V4(v4));
+            }
+            let first = v6.segments()[0];
+            !(v6.is_loopback()
+                || v6.is_unspecified()
+                || v6.is_multicast()
+                || (first & 0xfe00) == 0xfc00
+                || (first & 0xffc0) == 0xfe80
+                || first == 0x2001 && v6.segments()[1] == 0x0db8)
+        }
+    }
+}
+
+/// Whether a port's reference (its 工单号) is one: 1 to 64 characters, none of them a
+/// control or formatting character (a line break, a tab, a zero-width space, a direction
+/// mark), and no space at either end.
+pub fn check_caller_ref(caller_ref: &str) -> Result<(), Message> {
+    let n = caller_ref.chars().count();
+    let ok = (1..=MAX_CALLER_REF_CHARS).contains(&n)
+        && caller_ref.trim() == caller_ref
+        && !caller_ref.chars().any(|c| c.is_control() || formatting(c));
+    if ok {
+        Ok(())
+    } else {
+        Err(msg!(CALLER_REF_BAD, max = MAX_CALLER_REF_CHARS))
+    }
+}
+
+/// Unicode's invisible formatting characters (general category Cf) text may carry.
+fn formatting(c: char) -> bool {
+    matches!(c,
+        '\u{ad}' | '\u{600}'..='\u{605}' | '\u{61c}' | '\u{6dd}' | '\u{70f}' | '\u{180e}'
+        | '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2060}'..='\u{2064}'
+        | '\u{2066}'..='\u{206f}' | '\u{feff}' | '\u{fff9}'..='\u{fffb}')
 }
 
 /// The `X-Gridwalk-Signature` of a delivery's body: `sha256=` and the hex HMAC-SHA256 of
@@ -352,10 +428,17 @@ mod tests {
             secret: "0123456789abcdef".into(),
         };
         assert_eq!(
-            check_callback(&ok("https://hotline.example/cb?x=1")),
+            check_callback(&ok("https://hotline.example/cb?x=1"), false),
             Ok(())
         );
-        assert_eq!(check_callback(&ok("http://127.0.0.1:9/cb")), Ok(()));
+        assert_eq!(
+            check_callback(&ok("HTTPS://HOTLINE.EXAMPLE/cb"), false),
+            Ok(())
+        );
+        assert_eq!(
+            check_callback(&ok("http://203.0.114.7:8080/cb"), false),
+            Ok(())
+        );
         for bad in [
             "ftp://x/y",
             "https://",
@@ -363,21 +446,89 @@ mod tests {
             "https://:80/x",
             "https://a b/",
             "javascript:alert(1)",
+            "file:///etc/passwd",
+            "http://example.com:99999/",
+            "http://example.com:0/",
+            "http://user:pw@example.com/",
+            "http://user@example.com/",
         ] {
             assert_eq!(
-                check_callback(&ok(bad)).expect_err(bad).code,
+                check_callback(&ok(bad), true).expect_err(bad).code,
                 "port.callback_url",
                 "{bad}"
             );
+        }
+        // The centre's own network is out of reach, unless this centre allows it.
+        for inside in [
+            "http://127.0.0.1:5432/",
+            "http://localhost:8750/",
+            "http://api.localhost/",
+            "http://10.0.0.1/",
+            "http://172.16.5.4/",
+            "http://192.168.1.1/",
+            "http://169.254.169.254/latest/meta-data/",
+            "http://100.64.0.1/",
+            "http://0.0.0.0:22/",
+            "http://2130706433/",
+            "http://0x7f000001/",
+            "http://[::1]:8750/",
+            "http://[::ffff:127.0.0.1]/",
+            "http://[fd00::1]/",
+            "http://[fe80::1]/",
+        ] {
+            assert_eq!(
+                check_callback(&ok(inside), false).expect_err(inside).code,
+                "port.callback_private",
+                "{inside}"
+            );
+            assert_eq!(check_callback(&ok(inside), true), Ok(()), "{inside}");
         }
         let short = CallbackSetting {
             secret: "short".into(),
             ..ok("https://h/")
         };
         assert_eq!(
-            check_callback(&short).expect_err("short").code,
+            check_callback(&short, false).expect_err("short").code,
             "port.callback_secret"
         );
+        let blank = CallbackSetting {
+            secret: " ".repeat(16),
+            ..ok("https://h/")
+        };
+        assert_eq!(
+            check_callback(&blank, false).expect_err("blank").code,
+            "port.callback_secret"
+        );
+    }
+
+    #[test]
+    fn a_callers_reference_is_an_identifier() {
+        for good in [
+            "12345-20261202-0042",
+            "工单二〇二六",
+            &"k".repeat(64),
+            "a b",
+        ] {
+            assert_eq!(check_caller_ref(good), Ok(()), "{good:?}");
+        }
+        for bad in [
+            "",
+            " lead",
+            "lead ",
+            "\u{3000}lead",
+            "z\n2026-12-02T14:25:00Z ERROR forged",
+            "a\tb",
+            "a\u{200b}b",
+            "a\u{202e}b",
+            "\u{200b}",
+            &"k".repeat(65),
+        ] {
+            assert_eq!(
+                check_caller_ref(bad).expect_err(bad).code,
+                "port.caller_ref",
+                "{bad:?}"
+            );
+        }
     }
 
     #[test]

@@ -61,7 +61,7 @@ pub async fn file(
                 source,
                 key: key.clone(),
                 request_sha256: ports::request_sha256(req),
-                caller_ref: req.caller_ref.trim().to_owned(),
+                caller_ref: req.caller_ref.clone(),
                 placed,
                 at: now,
             },
@@ -83,7 +83,7 @@ pub async fn file(
         Filed::CallerRefTaken { report } => {
             return Err(AppError::Refused(msg!(
                 CALLER_REF_TAKEN,
-                caller_ref = gridwalk_protocol::validate::shown(req.caller_ref.trim()),
+                caller_ref = gridwalk_protocol::validate::shown(&req.caller_ref),
                 report = report
             )));
         }
@@ -111,7 +111,7 @@ pub async fn set_callback(
     setting: Option<CallbackSetting>,
 ) -> Result<CallbackInfo, AppError> {
     if let Some(s) = &setting {
-        ports::check_callback(s).map_err(AppError::BadRequest)?;
+        ports::check_callback(s, state.private_callbacks).map_err(AppError::BadRequest)?;
     }
     let store = state.store.as_ref();
     store.set_callback(port.user, setting, Utc::now()).await?;
@@ -146,6 +146,7 @@ pub async fn deliver_due(
     store: &dyn CaseStore,
     client: &reqwest::Client,
     retry_base: std::time::Duration,
+    private: bool,
 ) -> Result<usize, AppError> {
     let now = Utc::now();
     let lease = now + chrono::Duration::seconds(LEASE_SECONDS);
@@ -153,16 +154,30 @@ pub async fn deliver_due(
     let base = chrono::Duration::from_std(retry_base).unwrap_or(chrono::Duration::minutes(1));
     let n = due.len();
     for out in due {
-        let attempt = attempt(client, &out, base).await;
+        let attempt = attempt(client, &out, base, private).await;
         store.record_attempt(&attempt).await?;
     }
     Ok(n)
 }
 
 /// One POST of a delivery, judged.
-async fn attempt(client: &reqwest::Client, out: &Outgoing, base: chrono::Duration) -> Attempt {
+async fn attempt(
+    client: &reqwest::Client,
+    out: &Outgoing,
+    base: chrono::Duration,
+    private: bool,
+) -> Attempt {
     let id = out.progress.delivery;
     let attempts = out.attempts + 1;
+    // An address written in the URL is not resolved: held to the rule here, as it was when
+    // the callback was registered (the centre's setting may have changed since).
+    let setting = CallbackSetting {
+        url: out.url.clone(),
+        secret: out.secret.clone(),
+    };
+    if let Err(why) = ports::check_callback(&setting, private) {
+        return Attempt::judged(id, attempts, None, Some(why.english()), Utc::now(), base);
+    }
     let body = serde_json::to_vec(&out.progress).unwrap_or_default();
     let sent = client
         .post(&out.url)
@@ -216,13 +231,40 @@ fn without_url(e: &reqwest::Error) -> String {
     }
 }
 
-/// Delivers callbacks for as long as the server runs.
-pub async fn deliver_forever(store: Arc<dyn CaseStore>, retry_base: std::time::Duration) {
-    let client = match reqwest::Client::builder()
+/// Resolves a callback's host to its public addresses only: a name that points into the
+/// centre's own network (now, or since the callback was registered) is not reached.
+struct PublicOnly;
+
+impl reqwest::dns::Resolve for PublicOnly {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        let host = name.as_str().to_owned();
+        Box::pin(async move {
+            let addrs: Vec<std::net::SocketAddr> = tokio::net::lookup_host((host.as_str(), 0))
+                .await?
+                .filter(|a| ports::public_address(a.ip()))
+                .collect();
+            if addrs.is_empty() {
+                return Err(format!("{host} has no public address").into());
+            }
+            Ok(Box::new(addrs.into_iter()) as reqwest::dns::Addrs)
+        })
+    }
+}
+
+/// Delivers callbacks for as long as the server runs; `private` lets them reach private,
+/// loopback and link-local addresses ([`ports::check_callback`]).
+pub async fn deliver_forever(
+    store: Arc<dyn CaseStore>,
+    retry_base: std::time::Duration,
+    private: bool,
+) {
+    let mut builder = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
-        .user_agent(concat!("gridwalk-sync/", env!("CARGO_PKG_VERSION")))
-        .build()
-    {
+        .user_agent(concat!("gridwalk-sync/", env!("CARGO_PKG_VERSION")));
+    if !private {
+        builder = builder.dns_resolver(Arc::new(PublicOnly));
+    }
+    let client = match builder.build() {
         Ok(c) => c,
         Err(e) => {
             tracing::error!(error = %e, "no HTTP client: callbacks are not delivered");
@@ -233,7 +275,7 @@ pub async fn deliver_forever(store: Arc<dyn CaseStore>, retry_base: std::time::D
     every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         every.tick().await;
-        if let Err(e) = deliver_due(store.as_ref(), &client, retry_base).await {
+        if let Err(e) = deliver_due(store.as_ref(), &client, retry_base, private).await {
             tracing::warn!(error = %e, "delivering callbacks failed");
         }
     }
