@@ -134,22 +134,25 @@ enum Command {
     },
     /// How syncing has gone (JSON).
     SyncStatus,
-    /// Tasks from the centre still to do: verifications (核查) with their cases (JSON).
+    /// Tasks from the centre still to do, each with its report (JSON): verifications (核查,
+    /// `kind` verify: is a handled case fixed?) and on-site checks (核实, `kind` check: is a
+    /// problem the hotline or the public reported real?).
     Tasks,
-    /// Record a verification done in the field; it is queued for the centre with its photos.
+    /// Record a task done in the field; it is queued for the centre with its photos.
     CompleteTask {
         /// The task's ID (from `tasks`).
         task: gridwalk_protocol::TaskId,
-        /// The problem is fixed.
+        /// A verification: the problem is fixed. A check: the problem is real (属实).
         #[arg(long, conflicts_with = "fail", required_unless_present = "fail")]
         pass: bool,
-        /// The problem is not fixed (the case goes back to the department).
+        /// A verification: not fixed (the case goes back to the department). A check: not
+        /// found on site (不属实: the report is refused with your words).
         #[arg(long)]
         fail: bool,
-        /// What was found (required when it fails).
+        /// What was found (required with --fail).
         #[arg(long)]
         note: Option<String>,
-        /// A photo taken at the verification; repeat for more.
+        /// A photo taken on site; repeat for more.
         #[arg(long)]
         photo: Vec<PathBuf>,
     },
