@@ -17,7 +17,7 @@ use crate::store::StoreError;
 pub enum AppError {
     #[error("{0}")]
     BadRequest(Message),
-    #[error("missing or unknown device token")]
+    #[error("missing or unknown token")]
     Unauthorized,
     #[error("{0}")]
     Forbidden(Message),

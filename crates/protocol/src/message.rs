@@ -346,7 +346,7 @@ catalogue! {
     SIGN_IN_FIRST = "auth.sign_in_first" => "sign in to the console first";
     SESSION_ENDED = "auth.session_ended" => "your session has ended; sign in again";
     SESSION_IDLE = "auth.session_idle" => "your session ended after {minutes} minutes without use; sign in again";
-    DEVICE_TOKEN = "auth.device_token" => "missing or unknown device token";
+    DEVICE_TOKEN = "auth.device_token" => "missing or unknown token (a device's, or a port's for the intake API)";
     TOKEN_OTHER_DEVICE = "auth.token_other_device" => "this token belongs to device {token_device}, not {device}";
     USER_GONE = "auth.user_gone" => "user {user} no longer exists";
     PASSWORD_LENGTH = "auth.password_length" => "the password must be at least {min} and at most {max} characters";

@@ -12,7 +12,7 @@ export const MESSAGES_ZH: Record<MessageCode, string> = {
   "auth.sign_in_first": "请先登录监督指挥平台",
   "auth.session_ended": "登录已失效，请重新登录",
   "auth.session_idle": "已 {minutes} 分钟未操作，登录已失效，请重新登录",
-  "auth.device_token": "设备令牌缺失或无效",
+  "auth.device_token": "令牌缺失或无效（设备令牌，或接入接口的接入系统令牌）",
   "auth.token_other_device": "此令牌属于设备 {token_device}，不是 {device}",
   "auth.user_gone": "用户 {user} 已不存在",
   "auth.password_length": "密码长度须在 {min} 到 {max} 个字符之间",
