@@ -1231,3 +1231,54 @@ test("a department works its cases on a phone: accept, 延期 asked and decided,
   await operator.context().close();
   await clerk.context().close();
 });
+
+test("a hotline call reaches the operator's review with its source and reference, and is registered without the check when no inspector can go", async () => {
+  // The 12345 hotline's system files a call through the intake API, at a place outside
+  // every cell (no inspector to check it), and sends it twice: one report.
+  const token = admin(["port-token", "--user", "hotline12345"]);
+  const now = new Date();
+  const ref = `12345-BROWSER-${now.getTime()}`;
+  const call = {
+    caller_ref: ref,
+    kind: "event",
+    category: "0401",
+    description: "市民来电：城郊道路塌陷约两平方米",
+    address: "江门市郊外某路段",
+    location: { lon: 113.5, lat: 22.9, crs: "WGS84", accuracy_m: 30, fix_time: now.toISOString(), provider: "manual" },
+    observed_at: new Date(now.getTime() - 10 * 60_000).toISOString(),
+  };
+  const file = () =>
+    fetch(`${url}/v1/intake/reports`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${token}`, "content-type": "application/json", "idempotency-key": ref },
+      body: JSON.stringify(call),
+    });
+  const first = await file();
+  assert.equal(first.status, 201);
+  const filed = await first.json();
+  assert.equal(filed.state, "awaiting_check");
+  assert.equal(filed.check_task, null, "no inspector covers a place outside the grid");
+  const again = await file();
+  assert.equal(again.status, 200);
+  assert.equal((await again.json()).report, filed.report);
+
+  // The operator finds it in 受理审核, filtered by its source, marked 12345热线.
+  const operator = await signIn("sunyue");
+  await operator.goto(`${url}/console/#/review?source=hotline_12345`);
+  await operator.waitForSelector(`a[data-report="${filed.report}"]`);
+  assert.equal(await operator.locator(".list li").count(), 1);
+  assert.equal((await operator.locator(`a[data-report="${filed.report}"] .badge.source`).textContent()).trim(), "12345热线");
+  await open(operator, "review", filed.report);
+  const article = operator.locator(`article.report[data-report="${filed.report}"]`);
+  assert.equal((await article.locator("dd.source").textContent()).trim(), "12345热线");
+  assert.equal((await article.locator("dd.caller-ref").textContent()).trim(), ref);
+  assert.equal(await article.locator(".badge.state-awaiting_check").count() > 0, true);
+  await shot(operator, "port-report");
+  // No one can check it on site: the operator registers it without the check.
+  await article.locator("button[data-action=approve]").click();
+  await operator.waitForSelector(".case-no");
+  const view = JSON.parse((await fetchFrom(operator, `/v1/console/reports/${filed.report}`)).body).item;
+  assert.equal(view.state, "registered");
+  assert.equal(view.source, "hotline_12345");
+  await operator.context().close();
+});

@@ -185,7 +185,7 @@ export function dayStart(value: string): string {
 }
 
 /** The states each list shows. */
-export const REVIEW_STATES: CaseState[] = ["pending_review", "awaiting_photos", "returned"];
+export const REVIEW_STATES: CaseState[] = ["pending_review", "awaiting_check", "awaiting_photos", "returned"];
 export const CASE_STATES: CaseState[] = ["registered", "dispatched", "in_progress", "handled", "suspended", "closed"];
 
 /** How one side of a conflicting field reads: text as itself, the rest as compact JSON. */

@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 
 import { translate, words } from "../../shared/i18n";
 import { say } from "../../shared/say";
-import type { ConsoleReport, Report } from "../../shared/types";
+import type { ConsoleReport, Report, Role } from "../../shared/types";
 import { catalogues } from "../i18n";
 import { en } from "../i18n/en";
 import { zh } from "../i18n/zh";
@@ -341,5 +341,15 @@ describe("versions as old → new values per field", () => {
     // An address left blank reads as a dash.
     const address = { code: "note.corrected", fields: [{ field: "address", code: "note.corrected_value", params: { from: "", to: "建设路 14 号" } }] };
     expect(say("zh", address, undefined, categoryKeyNames(names, "zh"))).toBe("网格长立案时已更正：地址：— → 建设路 14 号");
+  });
+});
+
+describe("every role has a name", () => {
+  it("in both languages, the service accounts of other ports too (a report's versions name its maker's role)", () => {
+    const roles: Role[] = ["inspector", "leader", "operator", "department", "administrator", "service"];
+    for (const r of roles) {
+      expect(zh[`role.${r}` as keyof typeof zh], r).toBeTruthy();
+      expect(en[`role.${r}` as keyof typeof en], r).toBeTruthy();
+    }
   });
 });

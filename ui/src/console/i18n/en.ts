@@ -328,6 +328,7 @@ export const en: Record<Key, string> = {
   "nav.notAllowed": "Your account ({role}) may not see “{section}”: it is not among your sections",
   "role.department": "Department",
   "role.administrator": "Administrator",
+  "role.service": "Another port",
   "people.login": "Login",
   "people.name": "Name",
   "people.role": "Role",

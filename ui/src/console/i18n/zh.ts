@@ -326,6 +326,7 @@ export const zh = {
   "nav.notAllowed": "你的账号（{role}）无权查看「{section}」：该页面不在你的工作范围内",
   "role.department": "处置部门",
   "role.administrator": "系统管理员",
+  "role.service": "外部接入系统",
   "people.login": "账号",
   "people.name": "姓名",
   "people.role": "角色",
