@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Schemathesis (from PyPI) against the real sync server's /openapi.json: every operation
-# gets generated valid and invalid requests, with a device's token on the device routes and
-# an operator's console session on the console routes (both by their security scheme), and
+# gets generated valid and invalid requests, with a device's token on the device routes, the
+# hotline's port token on the intake routes and an operator's console session on the
+# console routes (each by its security scheme), and
 # no answer may be a 5xx or break its documented schema. Part of scripts/test-all.sh; bounded in examples and in time.
 #
 #   scripts/schemathesis.sh                 # the bounded run (about two minutes)
@@ -50,6 +51,7 @@ printf '%s\n' "$PASSWORD" | S admin set-password --user sunyue >/dev/null
 F demo >/dev/null
 DEVICE=$(F device-id)
 TOKEN=$(S admin enroll-device --user lixiaoming --device "$DEVICE")
+PORT_TOKEN=$(S admin port-token --user hotline12345)
 S serve --listen 127.0.0.1:0 >"$DIR/server.out" 2>"$DIR/server.log" &
 SERVER=$!
 for _ in $(seq 1 100); do
@@ -76,12 +78,15 @@ hooks = "${GW_ST_HOOKS}"
 bearer = "${GW_DEVICE_TOKEN}"
 [auth.openapi.console]
 bearer = "${GW_CONSOLE_TOKEN}"
+[auth.openapi.port]
+bearer = "${GW_PORT_TOKEN}"
 TOML
 
 echo "== schemathesis $ST_VERSION: $URL/openapi.json, $MAX_EXAMPLES examples an operation, at most ${MAX_TIME}s"
 # Signing out would end the session the other console operations run with.
 status=0
-GW_ST_HOOKS="$DIR/hooks.py" GW_DEVICE_TOKEN="$TOKEN" GW_CONSOLE_TOKEN="$SESSION" "$VENV/bin/python" -m schemathesis.cli \
+GW_ST_HOOKS="$DIR/hooks.py" GW_DEVICE_TOKEN="$TOKEN" GW_CONSOLE_TOKEN="$SESSION" GW_PORT_TOKEN="$PORT_TOKEN" \
+  "$VENV/bin/python" -m schemathesis.cli \
   --config-file "$DIR/schemathesis.toml" run "$URL/openapi.json" \
   --checks "${ST_CHECKS:-not_a_server_error,response_schema_conformance}" \
   --max-examples "$MAX_EXAMPLES" --max-time "$MAX_TIME" --seed 20261130 \
