@@ -1993,6 +1993,11 @@ async fn a_hotline_call_is_filed_once_checked_on_site_and_heard_back(backend: Ba
     assert_eq!(tasks.len(), 1, "the checker verifies: {tasks:?}");
     assert_eq!(tasks[0].task.kind, TaskKind::Verify);
     assert_eq!(tasks[0].task.case_no.as_deref(), Some(case_no.as_str()));
+    assert_eq!(
+        tasks[0].handling_note.as_deref(),
+        Some("已清运"),
+        "what to check"
+    );
     d.engine
         .complete_task(
             tasks[0].task.id,

@@ -159,6 +159,9 @@ pub struct TaskChange {
     /// public …).
     #[serde(default)]
     pub source: Option<crate::intake::Source>,
+    /// For a verification: what the department said it did (its 处置说明), to check on site.
+    #[serde(default)]
+    pub handling_note: Option<String>,
 }
 
 /// One thing that changed, as it is now.

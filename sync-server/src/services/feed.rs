@@ -2,6 +2,7 @@
 //! device's user may see, this loads each thing as it is now, and
 //! [`crate::domain::feed`] makes the page.
 
+use gridwalk_protocol::console::TaskKind;
 use gridwalk_protocol::message::msg;
 use gridwalk_protocol::{ChangesPage, ReportId, TaskChange, TaskId};
 
@@ -91,10 +92,22 @@ async fn task_change(store: &dyn CaseStore, id: TaskId) -> Result<Option<TaskCha
     let Some(item) = store.console_reports_by_id(&[task.report]).await?.pop() else {
         return Ok(None);
     };
+    // The department's last 处置说明, which the inspector goes to check.
+    let handling_note = match task.kind {
+        TaskKind::Verify => store
+            .case_events(task.report)
+            .await?
+            .into_iter()
+            .rev()
+            .find(|e| e.action == "handled")
+            .and_then(|e| e.text),
+        TaskKind::Check => None,
+    };
     Ok(Some(TaskChange {
         task,
         report: item.report,
         department: item.case.and_then(|c| c.department),
         source: Some(item.source),
+        handling_note,
     }))
 }

@@ -1045,7 +1045,11 @@ department: string | null,
  * Where the report came from (a check's report is from another port: a hotline, the
  * public …).
  */
-source: Source | null, };
+source: Source | null, 
+/**
+ * For a verification: what the department said it did (its 处置说明), to check on site.
+ */
+handling_note: string | null, };
 
 /**
  * A task the centre gives an inspector (a verification, 核查).

@@ -109,6 +109,7 @@ export const zh = {
   "tasks.submit": "提交核查结果",
   "tasks.done": "核查结果已保存，将在有信号时上传",
   "tasks.check": "核实",
+  "tasks.handlingNote": "处置说明：{note}",
   "tasks.source": "来源：{source}",
   "tasks.checkDue": "核实时限 {when}",
   "tasks.real": "属实",

@@ -55,6 +55,7 @@ function TaskCard({ task: change, onDone }: { task: TaskChange; onDone: (msg: st
         <p class="hint source">{t("tasks.source", { source: sayValue(w.lang, "source", change.source) })}</p>
       )}
       {r.description && <p>{r.description}</p>}
+      {change.handling_note && <p class="handling-note">{t("tasks.handlingNote", { note: change.handling_note })}</p>}
       <p class="hint">
         {t(check ? "tasks.checkDue" : "tasks.due", { when: when(w, change.task.due_at) })}
         {change.department ? ` · ${t("tasks.department", { name: change.department })}` : ""}
