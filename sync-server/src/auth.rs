@@ -56,8 +56,10 @@ impl FromRequestParts<AppState> for DeviceAuth {
     }
 }
 
-/// A photo upload's caller (tus): a tablet, or another port's system uploading the photos
-/// of the reports it filed.
+/// A photo upload's caller (tus): a tablet, another port's system uploading the photos of
+/// the reports it filed, or a department's clerk uploading after-photos from the browser
+/// with their console session (as their own upload credential,
+/// [`crate::domain::uploads::console_device`]).
 #[derive(Debug, Clone)]
 pub struct UploaderAuth(pub Device);
 
@@ -65,7 +67,19 @@ impl FromRequestParts<AppState> for UploaderAuth {
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
-        token_for(parts, state, Act::Upload).await.map(UploaderAuth)
+        match token_for(parts, state, Act::Upload).await {
+            Err(AppError::Unauthorized) if session_token(parts).is_some() => {
+                let ConsoleAuth { user, .. } =
+                    ConsoleAuth::from_request_parts(parts, state).await?;
+                decide(&Who::from(&user), Act::Upload, Subject::Any)?;
+                Ok(UploaderAuth(Device {
+                    id: crate::domain::uploads::console_device(user.id),
+                    user: user.id,
+                    role: user.role,
+                }))
+            }
+            other => other.map(UploaderAuth),
+        }
     }
 }
 

@@ -1657,6 +1657,7 @@ async fn the_loops_branches(backend: Backend) {
     assert!(case(r.id).await.2.extension.is_some());
     let handled = Action::Handled {
         note: Some("已更换井盖".into()),
+        photos: vec![],
     };
     assert_eq!(
         go(step(r.id, clerk.id, handled, S::Dispatched)).await,

@@ -476,6 +476,7 @@ async fn a_case_goes_round_the_loop_with_deadlines_in_working_time(backend: Back
         id,
         CaseAction::Handled {
             note: Some("已清运".into()),
+            photos: vec![],
         },
         CaseState::Dispatched,
     )
@@ -550,6 +551,7 @@ async fn a_case_goes_round_the_loop_with_deadlines_in_working_time(backend: Back
         id,
         CaseAction::Handled {
             note: Some("已清运".into()),
+            photos: vec![],
         },
         CaseState::Dispatched,
     )
@@ -1984,6 +1986,7 @@ async fn a_hotline_call_is_filed_once_checked_on_site_and_heard_back(backend: Ba
         id,
         CaseAction::Handled {
             note: Some("已清运".into()),
+            photos: vec![],
         },
         CaseState::Dispatched,
     )
@@ -2069,6 +2072,132 @@ async fn a_hotline_call_is_filed_once_checked_on_site_and_heard_back(backend: Ba
     s.finish().await;
 }
 
+/// A JPEG from the fixtures as a department's after-photo: its bytes and its reference.
+fn after_photo(name: &str) -> (Vec<u8>, gridwalk_protocol::PhotoRef) {
+    use sha2::Digest;
+    let bytes = std::fs::read(fixtures().join("photos").join(name)).unwrap();
+    let (width, height) = image::ImageReader::new(std::io::Cursor::new(&bytes))
+        .with_guessed_format()
+        .unwrap()
+        .into_dimensions()
+        .unwrap();
+    let photo = gridwalk_protocol::PhotoRef {
+        id: gridwalk_protocol::PhotoId::new(),
+        sha256: sha2::Sha256::digest(&bytes)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect(),
+        bytes: bytes.len() as u64,
+        width,
+        height,
+        taken_at: None,
+        stage: gridwalk_protocol::PhotoStage::After,
+    };
+    (bytes, photo)
+}
+
+async fn a_department_handles_a_case_with_an_after_photo_from_the_phone(backend: Backend) {
+    let s = server(backend).await;
+    let (d, ids) = four_reports(&s).await;
+    let leader = Console::sign_in(&s, "chenjianguo").await;
+    let op = Console::sign_in(&s, "sunyue").await;
+    let clerk = Console::sign_in(&s, "liangqing").await;
+    let id = ids[0];
+    leader
+        .done(id, CaseAction::approve(), CaseState::PendingReview)
+        .await;
+    op.done(
+        id,
+        CaseAction::Dispatch {
+            department: "SZ".into(),
+        },
+        CaseState::Registered,
+    )
+    .await;
+    clerk
+        .done(id, CaseAction::Accept, CaseState::Dispatched)
+        .await;
+
+    // A photo that is not an after-photo is refused in words, and nothing changes.
+    let (bytes, photo) = after_photo("orient-2.jpg");
+    let before = gridwalk_protocol::PhotoRef {
+        stage: gridwalk_protocol::PhotoStage::Before,
+        ..photo.clone()
+    };
+    let e = clerk
+        .refused(
+            id,
+            CaseAction::Handled {
+                note: Some("已更换井盖".into()),
+                photos: vec![before],
+            },
+            CaseState::InProgress,
+        )
+        .await;
+    assert_eq!(e.code, "intake.report_invalid", "{e:?}");
+    assert_eq!(op.state_of(id).await, CaseState::InProgress);
+
+    // 处置完成 with the after-photo declared, then its bytes over tus with the clerk's
+    // session, in two pieces (resumable like a tablet's).
+    clerk
+        .done(
+            id,
+            CaseAction::Handled {
+                note: Some("已更换井盖".into()),
+                photos: vec![photo.clone()],
+            },
+            CaseState::InProgress,
+        )
+        .await;
+    // Another clerk's session cannot upload it; neither can a tablet's token.
+    let other = Console::sign_in(&s, "huangwei").await;
+    assert_eq!(tus_create(&s, &other.token, id, &photo).await.status(), 400);
+    let created = tus_create(&s, &clerk.token, id, &photo).await;
+    assert_eq!(created.status(), 201);
+    let path = upload_path(&created);
+    let half = bytes.len() / 2;
+    let first = tus_patch(&s, &clerk.token, &path, 0, bytes[..half].to_vec()).await;
+    assert_eq!(first.status(), 204);
+    let rest = tus_patch(&s, &clerk.token, &path, half as u64, bytes[half..].to_vec()).await;
+    assert_eq!(rest.status(), 204);
+
+    // The centre has it: the case page lists it, its bytes are served, the seal holds.
+    let detail: ReportDetail = op.get(&format!("/v1/console/reports/{id}")).await;
+    assert_eq!(detail.handling_photos, std::slice::from_ref(&photo));
+    assert!(detail.item.photos_arrived.contains(&photo.id));
+    assert!(detail.seal.verified);
+    let served = op
+        .http
+        .get(format!("{}/v1/console/photos/{}", s.url, photo.sha256))
+        .bearer_auth(&op.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(served.status(), 200);
+    assert_eq!(served.bytes().await.unwrap().to_vec(), bytes);
+    // The clerk of another department does not see it.
+    let hidden = other
+        .http
+        .get(format!("{}/v1/console/photos/{}", s.url, photo.sha256))
+        .bearer_auth(&other.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(hidden.status(), 404);
+
+    // The inspector verifies it on site: 结案.
+    d.sync().await;
+    let tasks = d.engine.tasks().unwrap();
+    assert_eq!(tasks.len(), 1);
+    assert_eq!(tasks[0].handling_note.as_deref(), Some("已更换井盖"));
+    d.engine
+        .complete_task(tasks[0].task.id, true, Some("井盖已更换"), &[])
+        .unwrap();
+    d.sync().await;
+    assert_eq!(op.state_of(id).await, CaseState::Closed);
+    s.finish().await;
+}
+
 on_every_backend!(
     teams_are_named_after_their_leaders_within_reach,
     a_leaders_health_page_holds_only_their_team,
@@ -2084,4 +2213,5 @@ on_every_backend!(
     a_likely_duplicate_waits_for_the_leader_and_a_cluster_merges_at_once,
     a_duplicate_in_another_team_is_not_named_to_a_leader,
     a_hotline_call_is_filed_once_checked_on_site_and_heard_back,
+    a_department_handles_a_case_with_an_after_photo_from_the_phone,
 );

@@ -124,8 +124,9 @@ enum Need {
     Public,
     /// A device's token; another device's subject is answered `out`.
     Device { out: u16 },
-    /// A device's token or a port's (photos over tus); another's subject is answered `out`
-    /// (the port has no upload in the matrix: every one is another's).
+    /// A device's token, a port's, or a department clerk's session (photos over tus);
+    /// another's subject is answered `out` (the port and the clerk have no upload in the
+    /// matrix: every one is another's).
     Upload { out: u16 },
     /// A port's token (the intake API); another's subject (a tablet's report) is answered
     /// `out`.
@@ -266,7 +267,9 @@ fn expect(call: &Call, cred: Cred, scope: Scope) -> Expect {
         Need::Upload { out } => match cred {
             Cred::Device if out_of_scope => Expect::Status(out),
             Cred::Device => Expect::Allowed,
-            Cred::Port => Expect::Status(out),
+            // A port's token, or a clerk's session (their department's after-photos): the
+            // matrix's uploads are all a tablet's, another's.
+            Cred::Port | Cred::Department => Expect::Status(out),
             _ => Expect::Status(401),
         },
         Need::Port { out } => match cred {

@@ -475,6 +475,10 @@ pub struct ReportDetail {
     pub cell_names: Vec<CellName>,
     /// Whether the report's records are intact.
     pub seal: Seal,
+    /// After-photos the department declared with its 处置完成 (those whose bytes arrived
+    /// are in `item.photos_arrived`).
+    #[serde(default)]
+    pub handling_photos: Vec<PhotoRef>,
 }
 
 /// A grid cell as people call it: the street (街道) and community (社区) it lies in, by
@@ -541,6 +545,10 @@ pub enum CaseAction {
     Handled {
         #[serde(default)]
         note: Option<String>,
+        /// After-photos (处置后) the department took: declared here, their bytes uploaded
+        /// over tus afterwards (with the clerk's console session), as a tablet's are.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        photos: Vec<PhotoRef>,
     },
     /// The department takes the case on (处理中).
     Accept,

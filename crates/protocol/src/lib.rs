@@ -46,6 +46,7 @@ pub use sync::{
     PhotoNeedsResponse, Profile, PushRequest, PushResponse, QueueStats,
 };
 pub use validate::{
-    FieldError, PushRefusal, ValidationErrors, is_camera_serial, validate_clip, validate_location,
-    validate_patch_times, validate_push, validate_report, validate_times,
+    FieldError, PushRefusal, ValidationErrors, is_camera_serial, validate_after_photos,
+    validate_clip, validate_location, validate_patch_times, validate_push, validate_report,
+    validate_times,
 };

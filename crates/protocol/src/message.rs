@@ -519,6 +519,7 @@ catalogue! {
     VALID_COMPONENT_ONLY = "valid.component_only" => "only 部件 (component) reports carry a component ID";
     VALID_COMPONENT_CATEGORY = "valid.component_category" => "component {component} is category {its} but the report says {category}";
     VALID_TOO_MANY_FLAGS = "valid.too_many_flags" => "{n} flags; at most {max}";
+    VALID_AFTER_ONLY = "valid.after_only" => "a department's photos at 处置完成 are after (处置后) photos";
     VALID_HANDLED_NEEDS_AFTER = "valid.handled_needs_after" => "a problem handled on the spot (自处理) needs at least one after (处置后) photo";
     VALID_TOO_MANY_CLIPS = "valid.too_many_clips" => "{n} clips; at most {max}";
     VALID_CAMERA_SERIAL = "valid.camera_serial" => "{value} is not a 7-character camera serial";

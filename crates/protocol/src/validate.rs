@@ -432,6 +432,19 @@ pub fn validate_patch_times(
     c.done()
 }
 
+/// A list of photo references on its own (a department's after-photos at 处置完成): their
+/// count, IDs, hashes and sizes, each problem under `field[i]`; and all of them 处置后.
+pub fn validate_after_photos(field: &str, photos: &[PhotoRef]) -> Result<(), ValidationErrors> {
+    let mut c = Collector::default();
+    check_photo_list(&mut c, field, photos);
+    for (i, p) in photos.iter().enumerate() {
+        if p.stage != crate::PhotoStage::After {
+            c.push(format!("{field}[{i}].stage"), msg!(VALID_AFTER_ONLY));
+        }
+    }
+    c.done()
+}
+
 /// Whether `s` looks like a body-worn camera's product serial: 7 letters or digits.
 #[must_use]
 pub fn is_camera_serial(s: &str) -> bool {

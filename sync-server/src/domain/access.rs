@@ -279,7 +279,9 @@ pub fn reach(who: &Who<'_>, act: Act) -> Reach {
             Role::Leader,
             Act::SeeReports | Act::Review | Act::Dispatch | Act::MarkHandled | Act::Oversee,
         ) => team(),
-        (Role::Department, Act::SeeReports | Act::MarkHandled | Act::Handle) => department(),
+        (Role::Department, Act::SeeReports | Act::MarkHandled | Act::Handle | Act::Upload) => {
+            department()
+        }
         _ => Reach::Nothing,
     }
 }
@@ -416,7 +418,10 @@ mod tests {
             Act::Dispatch
         );
         assert_eq!(
-            Act::of(&CaseAction::Handled { note: None }),
+            Act::of(&CaseAction::Handled {
+                note: None,
+                photos: vec![]
+            }),
             Act::MarkHandled
         );
     }
@@ -525,7 +530,12 @@ mod tests {
                 department: Some("SZ"),
             };
             assert!(decide(&who, Act::Sync, Subject::Any).is_err(), "{role:?}");
-            assert!(decide(&who, Act::Upload, Subject::Any).is_err(), "{role:?}");
+            // A clerk uploads the department's after-photos from the browser.
+            assert_eq!(
+                decide(&who, Act::Upload, Subject::Any).is_ok(),
+                role == Role::Department,
+                "{role:?}"
+            );
             assert!(
                 decide(&who, Act::FileReports, Subject::Any).is_err(),
                 "{role:?}"

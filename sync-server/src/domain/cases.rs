@@ -82,9 +82,12 @@ pub enum Action {
     Dispatch { department: String },
     /// The department takes the case on (处理中).
     Accept,
-    /// The department says it is handled (处置完成), with what it did; an inspector
-    /// verifies next.
-    Handled { note: Option<String> },
+    /// The department says it is handled (处置完成), with what it did and the after-photos
+    /// it took (their bytes follow over tus); an inspector verifies next.
+    Handled {
+        note: Option<String>,
+        photos: Vec<PhotoRef>,
+    },
     /// The department sends the case back: not theirs (回退).
     Bounce { reason: String },
     /// The department asks for more working hours (延期申请).
@@ -442,6 +445,8 @@ pub struct StepWrites {
     pub close_tasks: Option<ClosedTasks>,
     /// After-photos of a device's verification, listed so their bytes can follow.
     pub task_photos: Vec<(TaskId, PhotoRef)>,
+    /// After-photos the department declared with its 处置完成, by the person acting.
+    pub case_photos: Vec<PhotoRef>,
     /// Close the report's open tasks as cancelled: the case left the loop (作废,
     /// 特殊结案) while an inspector still had one.
     pub cancel_tasks: bool,
@@ -537,6 +542,7 @@ fn plan(
         open_task: None,
         close_tasks: None,
         task_photos: Vec::new(),
+        case_photos: Vec::new(),
         cancel_tasks: false,
         step_due: None,
         event: NewEvent {
@@ -635,7 +641,8 @@ fn plan(
             w.event.due_at = Some(due_at);
         }
         Action::Accept => w.case = Some(CaseChange::Accept { at: req.at }),
-        Action::Handled { note } => {
+        Action::Handled { note, photos } => {
+            w.case_photos.clone_from(photos);
             w.event.text = note.as_deref().and_then(words).filter(|n| !n.is_empty());
             // The reporting inspector, who goes to check it, is told what the department did.
             if let (Some(text), Some(code)) = (w.event.text.as_deref(), case.department.as_deref())
@@ -866,7 +873,13 @@ mod tests {
                 },
                 S::Dispatched,
             ),
-            (Action::Handled { note: None }, S::Handled),
+            (
+                Action::Handled {
+                    note: None,
+                    photos: vec![],
+                },
+                S::Handled,
+            ),
             (
                 Action::Verify {
                     passed: false,
@@ -874,7 +887,13 @@ mod tests {
                 },
                 S::Dispatched,
             ),
-            (Action::Handled { note: None }, S::Handled),
+            (
+                Action::Handled {
+                    note: None,
+                    photos: vec![],
+                },
+                S::Handled,
+            ),
             (
                 Action::Verify {
                     passed: true,
@@ -894,7 +913,10 @@ mod tests {
             for a in [
                 Action::approve(),
                 Action::Resubmit,
-                Action::Handled { note: None },
+                Action::Handled {
+                    note: None,
+                    photos: vec![],
+                },
                 Action::Verify {
                     passed: true,
                     note: None,
@@ -910,7 +932,14 @@ mod tests {
     fn out_of_turn_actions_are_refused_in_words() {
         let e = go(S::AwaitingPhotos, Action::approve()).expect_err("photos first");
         assert!(e.contains("photos are still arriving"), "{e}");
-        let e = go(S::PendingReview, Action::Handled { note: None }).expect_err("not dispatched");
+        let e = go(
+            S::PendingReview,
+            Action::Handled {
+                note: None,
+                photos: vec![],
+            },
+        )
+        .expect_err("not dispatched");
         assert!(
             e.contains("is pending review; it cannot be marked handled now"),
             "{e}"
@@ -989,7 +1018,10 @@ mod tests {
             Action::Dispatch {
                 department: "SZ".into(),
             },
-            Action::Handled { note: None },
+            Action::Handled {
+                note: None,
+                photos: vec![],
+            },
             Action::Verify {
                 passed: true,
                 note: None,
@@ -1203,7 +1235,13 @@ mod tests {
 
         let dispatched = snapshot(S::Dispatched);
         let handled = writes(plan_step(
-            &request(Action::Handled { note: None }, S::Dispatched),
+            &request(
+                Action::Handled {
+                    note: None,
+                    photos: vec![],
+                },
+                S::Dispatched,
+            ),
             &dispatched,
             &reference,
         ));
@@ -1227,7 +1265,13 @@ mod tests {
             ..from_port.case.clone().unwrap_or_default()
         });
         let handled = writes(plan_step(
-            &request(Action::Handled { note: None }, S::Dispatched),
+            &request(
+                Action::Handled {
+                    note: None,
+                    photos: vec![],
+                },
+                S::Dispatched,
+            ),
             &from_port,
             &reference,
         ));

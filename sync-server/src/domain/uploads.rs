@@ -34,6 +34,21 @@ pub enum Crowded {
 /// # Errors
 /// [`Crowded`], when the others are as many, or would declare as many bytes with `new`,
 /// as the limits allow.
+/// The upload credential of a console user who uploads photos from the browser (a
+/// department's clerk, their after-photos): a device of their own, named by their user ID.
+#[must_use]
+pub fn console_device(user: gridwalk_protocol::UserId) -> gridwalk_protocol::DeviceId {
+    gridwalk_protocol::DeviceId::try_from(*user.as_uuid())
+        .unwrap_or_else(|_| unreachable!("a user ID is a UUIDv7, as a device ID is"))
+}
+
+/// The token hash of a [`console_device`]: a marker no bearer token hashes to (it is not
+/// hex), so the device is reached only through its person's console session.
+#[must_use]
+pub fn console_device_marker(user: gridwalk_protocol::UserId) -> String {
+    format!("console:{user}")
+}
+
 pub fn admit(open: &[Upload], new: &Upload, limits: OpenLimits) -> Result<Vec<Uuid>, Crowded> {
     let (same, others): (Vec<&Upload>, Vec<&Upload>) = open
         .iter()

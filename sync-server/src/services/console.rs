@@ -13,7 +13,7 @@ use gridwalk_protocol::console::{
     MAX_MERGE, MergeAnswer, MergeRequest, OpenConflict, ReportDetail, ReportPage, Resolve, Seal,
     Session, Team, VersionInfo,
 };
-use gridwalk_protocol::message::msg;
+use gridwalk_protocol::message::{code, msg};
 use gridwalk_protocol::validate::MAX_NOTE_CHARS;
 use gridwalk_protocol::{CellCode, ReportId, Version};
 use uuid::Uuid;
@@ -318,11 +318,21 @@ pub async fn act(
             }
             Action::Dispatch { department }
         }
-        CaseAction::Handled { note } => {
+        CaseAction::Handled { note, photos } => {
             if note.as_deref().is_none_or(|n| n.trim().is_empty()) {
                 return Err(AppError::BadRequest(msg!(HANDLING_NOTE_NEEDED)));
             }
-            Action::Handled { note }
+            gridwalk_protocol::validate_after_photos("photos", &photos)
+                .map_err(|e| AppError::BadRequest(e.as_message(code::REPORT_INVALID)))?;
+            if let Some(p) = photos.iter().find(|p| p.bytes > state.uploads.max_size) {
+                return Err(AppError::BadRequest(msg!(
+                    PHOTO_TOO_LARGE,
+                    photo = p.id,
+                    bytes = p.bytes,
+                    max = state.uploads.max_size
+                )));
+            }
+            Action::Handled { note, photos }
         }
         CaseAction::Accept => Action::Accept,
         CaseAction::Bounce { reason } => Action::Bounce { reason },
@@ -368,7 +378,7 @@ fn action_words(action: &CaseAction) -> Option<&str> {
         | CaseAction::Suspend { reason: text, .. }
         | CaseAction::Void { reason: text }
         | CaseAction::CloseSpecial { reason: text } => Some(text),
-        CaseAction::Handled { note }
+        CaseAction::Handled { note, .. }
         | CaseAction::DecideExtension { comment: note, .. }
         | CaseAction::Verify { note, .. } => note.as_deref(),
         CaseAction::Approve { .. }
@@ -535,6 +545,7 @@ pub async fn detail(
         cell_names,
         events: store.case_events(id).await?,
         tasks: store.report_tasks(id).await?,
+        handling_photos: store.handling_photos(id).await?,
         conflicts: store.conflicts(id).await?,
         versions,
         related,

@@ -425,6 +425,8 @@ pub trait ConsoleStore: Send + Sync {
     async fn case_events(&self, id: ReportId) -> StoreResult<Vec<CaseEvent>>;
     /// The tasks about a report, oldest first.
     async fn report_tasks(&self, id: ReportId) -> StoreResult<Vec<Task>>;
+    /// The after-photos a department declared at 处置完成, oldest first.
+    async fn handling_photos(&self, id: ReportId) -> StoreResult<Vec<gridwalk_protocol::PhotoRef>>;
     async fn task(&self, id: TaskId) -> StoreResult<Option<Task>>;
     /// What the evaluation of `from..to` counts: the reports observed in it, and those
     /// whose case or verification task may fall due in it (a superset; the evaluation

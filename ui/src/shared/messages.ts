@@ -166,6 +166,7 @@ export const MESSAGES = {
   "valid.component_only": { params: [], en: "only 部件 (component) reports carry a component ID" },
   "valid.component_category": { params: ["component", "its", "category"], en: "component {component} is category {its} but the report says {category}" },
   "valid.too_many_flags": { params: ["n", "max"], en: "{n} flags; at most {max}" },
+  "valid.after_only": { params: [], en: "a department's photos at 处置完成 are after (处置后) photos" },
   "valid.handled_needs_after": { params: [], en: "a problem handled on the spot (自处理) needs at least one after (处置后) photo" },
   "valid.too_many_clips": { params: ["n", "max"], en: "{n} clips; at most {max}" },
   "valid.camera_serial": { params: ["value"], en: "{value} is not a 7-character camera serial" },

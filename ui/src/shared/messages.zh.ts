@@ -209,6 +209,7 @@ export const MESSAGES_ZH: Record<MessageCode, string> = {
   "device.invalid": "{problems}",
   "device.incomplete": "上报尚不能提交：{problems}",
   "device.verify_note": "核查未通过时，请写明仍存在的问题",
+  "valid.after_only": "处置完成时上传的照片须为处置后照片",
   "device.check_note": "核实不属实时，请写明现场看到的情况",
   "device.note_long": "说明超过 {max} 个字",
   "device.not_signed_in": "本机尚未登录：请先在“设置”中登录",

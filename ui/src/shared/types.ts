@@ -31,7 +31,12 @@ correct?: Correction | null,
  * and registers it anyway. Without it such a report is refused
  * (`case.likely_duplicate`), naming the other report.
  */
-despite_duplicate?: boolean, } | { "action": "return", comment: string, } | { "action": "reject", reason: string, } | { "action": "merge", into: ReportId, } | { "action": "dispatch", department: string, } | { "action": "handled", note: string | null, } | { "action": "accept" } | { "action": "bounce", reason: string, } | { "action": "request_extension", hours: number, reason: string, } | { "action": "decide_extension", approve: boolean, comment: string | null, } | { "action": "suspend", reason: string, until: string, } | { "action": "resume" } | { "action": "void", reason: string, } | { "action": "close_special", reason: string, } | { "action": "verify", passed: boolean, note: string | null, });
+despite_duplicate?: boolean, } | { "action": "return", comment: string, } | { "action": "reject", reason: string, } | { "action": "merge", into: ReportId, } | { "action": "dispatch", department: string, } | { "action": "handled", note: string | null, 
+/**
+ * After-photos (处置后) the department took: declared here, their bytes uploaded
+ * over tus afterwards (with the clerk's console session), as a tablet's are.
+ */
+photos?: Array<PhotoRef>, } | { "action": "accept" } | { "action": "bounce", reason: string, } | { "action": "request_extension", hours: number, reason: string, } | { "action": "decide_extension", approve: boolean, comment: string | null, } | { "action": "suspend", reason: string, until: string, } | { "action": "resume" } | { "action": "void", reason: string, } | { "action": "close_special", reason: string, } | { "action": "verify", passed: boolean, note: string | null, });
 
 /**
  * The body of every error answer.
@@ -109,7 +114,12 @@ correct?: Correction | null,
  * and registers it anyway. Without it such a report is refused
  * (`case.likely_duplicate`), naming the other report.
  */
-despite_duplicate?: boolean, } | { "action": "return", comment: string, } | { "action": "reject", reason: string, } | { "action": "merge", into: ReportId, } | { "action": "dispatch", department: string, } | { "action": "handled", note: string | null, } | { "action": "accept" } | { "action": "bounce", reason: string, } | { "action": "request_extension", hours: number, reason: string, } | { "action": "decide_extension", approve: boolean, comment: string | null, } | { "action": "suspend", reason: string, until: string, } | { "action": "resume" } | { "action": "void", reason: string, } | { "action": "close_special", reason: string, } | { "action": "verify", passed: boolean, note: string | null, };
+despite_duplicate?: boolean, } | { "action": "return", comment: string, } | { "action": "reject", reason: string, } | { "action": "merge", into: ReportId, } | { "action": "dispatch", department: string, } | { "action": "handled", note: string | null, 
+/**
+ * After-photos (处置后) the department took: declared here, their bytes uploaded
+ * over tus afterwards (with the clerk's console session), as a tablet's are.
+ */
+photos?: Array<PhotoRef>, } | { "action": "accept" } | { "action": "bounce", reason: string, } | { "action": "request_extension", hours: number, reason: string, } | { "action": "decide_extension", approve: boolean, comment: string | null, } | { "action": "suspend", reason: string, until: string, } | { "action": "resume" } | { "action": "void", reason: string, } | { "action": "close_special", reason: string, } | { "action": "verify", passed: boolean, note: string | null, };
 
 /**
  * One step of the case loop, as the audit trail shows it.
@@ -904,7 +914,12 @@ cell_names: Array<CellName>,
 /**
  * Whether the report's records are intact.
  */
-seal: Seal, };
+seal: Seal, 
+/**
+ * After-photos the department declared with its 处置完成 (those whose bytes arrived
+ * are in `item.photos_arrived`).
+ */
+handling_photos: Array<PhotoRef>, };
 
 /**
  * A problem report, from draft on the device to case at the centre.

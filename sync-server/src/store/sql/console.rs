@@ -133,7 +133,9 @@ async fn console_reports(
         .query(
             &format!(
                 "SELECT report_id, photo_id FROM report_photos WHERE arrived AND {any}
-                  ORDER BY report_id, photo_id"
+                 UNION ALL
+                 SELECT report_id, photo_id FROM case_photos WHERE arrived AND {any}
+                  ORDER BY 1, 2"
             ),
             vec![Value::list(ids.iter().copied())],
         )
@@ -471,12 +473,37 @@ impl<D: Database> ConsoleStore for D {
         tx!(self, Mode::Snapshot, |tx| { intake_health(tx, team).await })
     }
 
+    async fn handling_photos(&self, id: ReportId) -> StoreResult<Vec<gridwalk_protocol::PhotoRef>> {
+        tx!(self, Mode::Read, |tx| {
+            tx.query(
+                "SELECT photo_id, sha256, bytes, width, height, taken_at FROM case_photos
+                  WHERE report_id = $1 ORDER BY created_at, photo_id",
+                params![id],
+            )
+            .await?
+            .iter()
+            .map(|r| {
+                Ok(gridwalk_protocol::PhotoRef {
+                    id: r.get(0)?,
+                    sha256: r.get(1)?,
+                    bytes: r.get(2)?,
+                    width: r.get(3)?,
+                    height: r.get(4)?,
+                    taken_at: r.get::<Option<DateTime<Utc>>>(5)?.map(|t| t.fixed_offset()),
+                    stage: gridwalk_protocol::PhotoStage::After,
+                })
+            })
+            .collect()
+        })
+    }
+
     async fn reports_with_photo(&self, sha256: &str) -> StoreResult<Vec<ReportId>> {
         let sha = sha256.to_owned();
         tx!(self, Mode::Read, |tx| {
             tx.query(
                 "SELECT report_id FROM report_photos WHERE sha256 = $1 AND arrived
-                 UNION SELECT report_id FROM task_photos WHERE sha256 = $1 AND arrived",
+                 UNION SELECT report_id FROM task_photos WHERE sha256 = $1 AND arrived
+                 UNION SELECT report_id FROM case_photos WHERE sha256 = $1 AND arrived",
                 params![sha],
             )
             .await?

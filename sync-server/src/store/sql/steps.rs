@@ -21,6 +21,7 @@ use crate::domain::duplicates::Linked;
 use crate::domain::model::Touch;
 use crate::domain::place::ClaimChange;
 use crate::domain::reference::Reference;
+use crate::domain::uploads;
 use crate::store::{StoreError, StoreResult};
 
 /// Writes one step of the audit trail.
@@ -95,6 +96,71 @@ pub(crate) async fn move_report(
     .await?;
     insert_event(tx, report, event).await?;
     reseal(tx, report).await
+}
+
+/// A department's after-photos at 处置完成, declared by the person acting, whose browser
+/// uploads them over tus with its own credential ([`uploads::console_device`], made here
+/// the first time).
+async fn write_case_photos(
+    tx: &mut dyn Sql,
+    id: ReportId,
+    photos: &[gridwalk_protocol::PhotoRef],
+    req: &StepRequest,
+) -> StoreResult<()> {
+    let Some(user) = req.by.user else {
+        return Ok(());
+    };
+    let device = uploads::console_device(user);
+    tx.execute(
+        "INSERT INTO devices (id, user_id, token_sha256, enrolled_at) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (id) DO NOTHING",
+        params![device, user, uploads::console_device_marker(user), req.at],
+    )
+    .await?;
+    let held = held_photos(
+        tx,
+        photos.iter().map(|p| p.sha256.clone()).collect(),
+        Some(user),
+    )
+    .await?;
+    let rows = photos
+        .iter()
+        .map(|p| {
+            vec![
+                Value::from(id),
+                Value::from(p.id),
+                Value::from(device),
+                Value::from(user),
+                Value::from(&p.sha256),
+                Value::from(p.bytes),
+                Value::from(p.width),
+                Value::from(p.height),
+                Value::from(p.taken_at),
+                Value::from(held.contains(&p.sha256)),
+                Value::from(req.at),
+            ]
+        })
+        .collect();
+    tx.insert_many(
+        "case_photos",
+        &[
+            ("report_id", Ty::Uuid),
+            ("photo_id", Ty::Uuid),
+            ("device_id", Ty::Uuid),
+            ("by_user", Ty::Uuid),
+            ("sha256", Ty::Text),
+            ("bytes", Ty::Int),
+            ("width", Ty::Int),
+            ("height", Ty::Int),
+            ("taken_at", Ty::Time),
+            ("arrived", Ty::Bool),
+            ("created_at", Ty::Time),
+        ],
+        rows,
+        "ON CONFLICT (report_id, photo_id) DO NOTHING",
+    )
+    .await?;
+    Ok(())
 }
 
 /// The SHA-256s among `shas` whose photo the centre holds.
@@ -503,6 +569,9 @@ pub(crate) async fn step_in(
             "ON CONFLICT (task_id, photo_id) DO NOTHING",
         )
         .await?;
+    }
+    if !w.case_photos.is_empty() {
+        write_case_photos(tx, id, &w.case_photos, req).await?;
     }
     if let Some(c) = &w.close_tasks {
         tx.execute(

@@ -58,6 +58,10 @@ impl<D: Database> UploadStore for D {
                    JOIN tasks k ON k.id = t.task_id
                   WHERE t.report_id = $1 AND t.photo_id = $2 AND t.device_id = $3
                     AND k.assignee = $4
+                 UNION ALL
+                 SELECT c.sha256, c.bytes, c.arrived, c.width, c.height FROM case_photos c
+                  WHERE c.report_id = $1 AND c.photo_id = $2 AND c.device_id = $3
+                    AND c.by_user = $4
                  LIMIT 1",
                 params![report, photo, device, user],
             )
@@ -84,6 +88,7 @@ impl<D: Database> UploadStore for D {
         tx!(self, Mode::Read, |tx| {
             let in_reports = (tx.dialect().any)("p.photo_id", 1);
             let in_tasks = (tx.dialect().any)("t.photo_id", 1);
+            let in_cases = (tx.dialect().any)("c.photo_id", 1);
             let known: HashMap<PhotoId, bool> = tx
                 .query(
                     &format!(
@@ -93,7 +98,10 @@ impl<D: Database> UploadStore for D {
                              WHERE {in_reports} AND r.device_id = $2
                             UNION ALL
                             SELECT t.photo_id, t.arrived FROM task_photos t
-                             WHERE {in_tasks} AND t.device_id = $2) x
+                             WHERE {in_tasks} AND t.device_id = $2
+                            UNION ALL
+                            SELECT c.photo_id, c.arrived FROM case_photos c
+                             WHERE {in_cases} AND c.device_id = $2) x
                           GROUP BY photo_id"
                     ),
                     vec![Value::list(asked.iter().copied()), Value::from(device)],
@@ -364,6 +372,11 @@ async fn photo_arrived(tx: &mut dyn super::Sql, upload: Uuid, a: &ArrivedPhoto) 
           WHERE sha256 = $1
             AND EXISTS (SELECT 1 FROM devices d
                          WHERE d.id = task_photos.device_id AND d.user_id = $2)",
+        params![&a.sha256, a.holder],
+    )
+    .await?;
+    tx.execute(
+        "UPDATE case_photos SET arrived = TRUE WHERE sha256 = $1 AND by_user = $2",
         params![&a.sha256, a.holder],
     )
     .await?;
