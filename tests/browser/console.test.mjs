@@ -1155,12 +1155,33 @@ test("a department works its cases on a phone: accept, 延期 asked and decided,
   await open(clerk, "handling", accepted);
   await article.locator("button[data-action=handled]").click();
   await article.locator("textarea[name=note]").fill("已更换新井盖并加固");
+  // An after-photo from the phone's camera: made ready in the browser (scaled, re-encoded,
+  // hashed), declared with 处置完成, uploaded over tus with the clerk's session.
+  await article.locator("input[name=after-photos]").setInputFiles(join(FIXTURES, "photos", "orient-2.jpg"));
+  await article.locator("p.hint:has-text('已选 1 张照片')").waitFor();
   await shot(clerk, "department-handled");
   await article.locator(".ask button:has-text('确定')").click();
   await clerk.waitForSelector("p.done:has-text('已处置完成')");
   assert.equal((await item(clerk, accepted)).state, "handled");
   // The note stands on the case for whoever checks it.
   assert.match(await article.locator(".facts .handling-note").textContent(), /^已更换新井盖并加固 · 梁青 · /);
+  // The photo arrives whole: declared, then held.
+  let detail;
+  for (let i = 0; i < 100; i++) {
+    detail = JSON.parse((await fetchFrom(clerk, `/v1/console/reports/${accepted}`)).body);
+    if (detail.handling_photos.length === 1 && detail.item.photos_arrived.includes(detail.handling_photos[0].id)) break;
+    await clerk.waitForTimeout(100);
+  }
+  assert.equal(detail.handling_photos.length, 1);
+  const declared = detail.handling_photos[0];
+  assert.ok(detail.item.photos_arrived.includes(declared.id), "the after-photo arrived");
+  assert.equal(declared.stage, "after");
+  assert.ok(Math.max(declared.width, declared.height) <= 1600);
+  const bytes = await fetchFrom(clerk, `/v1/console/photos/${declared.sha256}`);
+  assert.equal(bytes.status, 200);
+  await open(clerk, "handling", accepted);
+  assert.equal(await article.locator("[data-evidence] .after img").count(), 1);
+  assert.match(await article.locator("[data-evidence] .after .hint").textContent(), /^处置部门 · /);
 
   // 回退: not 市政's; back to the centre with a reason, which 改派s to 环卫.
   await open(clerk, "handling", bounced);

@@ -8,6 +8,7 @@ import { useResource } from "../shared/resource";
 import { say, sayNote, sayValue, storedNote, type Names } from "../shared/say";
 import type { CaseAction, CaseState, ConsoleReport, Correction, Kind, Message, ReportDetail, Seal } from "../shared/types";
 import { client, links } from "./client";
+import { type Prepared, prepare, upload } from "./photos";
 import { useI18n, type Key } from "./i18n";
 import {
   type ActionName,
@@ -186,8 +187,12 @@ function Actions(props: { detail: ReportDetail; onDone: (msg: string, left: bool
   const [warned, setWarned] = useState<{ said: Message; approve: CaseAction } | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
+  const [pictures, setPictures] = useState<File[]>([]);
+  const [uploading, setUploading] = useState<string | null>(null);
+  const [left, setLeft] = useState<Prepared[]>([]);
   const named = pageNames(w, names, detail);
-  const send = async (action: CaseAction, label: Key) => {
+  /** Sends the action; whether the centre took it. */
+  const send = async (action: CaseAction, label: Key): Promise<boolean> => {
     setBusy(true);
     setError(null);
     try {
@@ -197,6 +202,7 @@ function Actions(props: { detail: ReportDetail; onDone: (msg: string, left: bool
       setText("");
       // 回退 takes a case out of the department's reach: its page is gone for them.
       props.onDone(t("action.done", { action: t(label) }), action.action === "bounce");
+      return true;
     } catch (e) {
       const f = Failure.from(e);
       if (action.action === "approve" && f.said && DUPLICATE_CODES.includes(f.said.code)) {
@@ -205,6 +211,7 @@ function Actions(props: { detail: ReportDetail; onDone: (msg: string, left: bool
         setWarned(null);
         setError(failureText(w, e, named));
       }
+      return false;
     } finally {
       setBusy(false);
     }
@@ -219,6 +226,40 @@ function Actions(props: { detail: ReportDetail; onDone: (msg: string, left: bool
     return c;
   };
   const label = (a: ActionName) => `action.${a}` as Key;
+  // 处置完成 with after-photos: each made ready here, declared with the step, then uploaded.
+  const handled = async () => {
+    setBusy(true);
+    setError(null);
+    let prepared: Prepared[];
+    try {
+      prepared = await Promise.all(pictures.map((f) => prepare(f)));
+    } catch (e) {
+      setError(failureText(w, e));
+      setBusy(false);
+      return;
+    }
+    if (!(await send({ action: "handled", note: text, photos: prepared.map((p) => p.ref) }, "action.handled"))) return;
+    setPictures([]);
+    await uploadAll(prepared);
+  };
+  // Uploads what is left; on a failure keeps the rest for 重新上传 (tus resumes each
+  // where it stopped).
+  const uploadAll = async (list: Prepared[]) => {
+    setError(null);
+    for (const [i, p] of list.entries()) {
+      try {
+        setUploading(t("action.uploading", { n: i + 1, of: list.length }));
+        await upload(item.report.id, p);
+      } catch (e) {
+        setLeft(list.slice(i));
+        setError(`${t("action.uploadFailed")} ${failureText(w, e)}`);
+        setUploading(null);
+        return;
+      }
+    }
+    setLeft([]);
+    setUploading(null);
+  };
   const choose = (a: ActionName) => {
     setError(null);
     if (ASKS[a].form === null) {
@@ -320,8 +361,26 @@ function Actions(props: { detail: ReportDetail; onDone: (msg: string, left: bool
       {form === "handled" && (
         <div class="ask">
           {textField("action.note", "note")}
-          {confirmRow(() => void send({ action: "handled", note: text }, "action.handled"))}
+          <label class="field photo-field">
+            {t("action.afterPhotos")}
+            <input
+              type="file"
+              name="after-photos"
+              accept="image/*"
+              capture="environment"
+              multiple
+              onChange={(e) => setPictures([...(e.currentTarget.files ?? [])])}
+            />
+          </label>
+          {pictures.length > 0 && <p class="hint">{t("action.afterPhotosChosen", { n: pictures.length })}</p>}
+          {confirmRow(() => void handled())}
         </div>
+      )}
+      {uploading && <p class="hint uploading" role="status">{uploading}</p>}
+      {left.length > 0 && !uploading && (
+        <button data-action="upload-again" onClick={() => void uploadAll(left)}>
+          {t("action.uploadAgain")}
+        </button>
       )}
       {form === "return" && (
         <div class="ask">
@@ -847,8 +906,8 @@ export function ReportView(props: { id: string; onChange: () => void; onLeft?: (
 }
 
 /** 处置前 / 处置后: the report's before photos beside the after photos (taken on the spot
- * by the inspector, or at each verification), at a size one can judge by, with who took
- * the after photos and when. */
+ * by the inspector, by the department at 处置完成, or at each verification), at a size one
+ * can judge by, with who took the after photos and when. */
 function Evidence({ detail }: { detail: ReportDetail }) {
   const w = useI18n();
   const { t } = w;
@@ -857,6 +916,9 @@ function Evidence({ detail }: { detail: ReportDetail }) {
   const before = r.photos.filter((p) => p.stage !== "after" && arrived.has(p.id));
   const after = [
     ...r.photos.filter((p) => p.stage === "after" && arrived.has(p.id)).map((p) => ({ p, label: t("evidence.onSpot"), at: p.taken_at ?? r.observed_at })),
+    ...detail.handling_photos
+      .filter((p) => arrived.has(p.id))
+      .map((p) => ({ p, label: t("evidence.department"), at: p.taken_at ?? detail.item.case?.handled_at ?? detail.item.state_at })),
     ...detail.tasks.flatMap((k) =>
       k.photos.map((p) => ({
         p,
