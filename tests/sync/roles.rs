@@ -270,6 +270,8 @@ fn expect(call: &Call, cred: Cred, scope: Scope) -> Expect {
             // A port's token, or a clerk's session (their department's after-photos): the
             // matrix's uploads are all a tablet's, another's.
             Cred::Port | Cred::Department => Expect::Status(out),
+            // Signed in, but their role uploads nothing.
+            Cred::Leader | Cred::Operator | Cred::Administrator => Expect::Status(403),
             _ => Expect::Status(401),
         },
         Need::Port { out } => match cred {
