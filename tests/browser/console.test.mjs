@@ -359,9 +359,9 @@ test("an operator resolves a conflict two tablets made, and both get the result"
   // The chart has its legend.
   assert.deepEqual(await page.locator(".evaluation .legend li").allTextContents(), ["有效上报率", "按期处置率", "结案率"]);
   assert.equal(await page.locator(".evaluation svg.chart g rect.closed").count() > 0, true);
-  // Every grouping is offered, department and category among them.
+  // Every grouping is offered, department, category and source among them.
   assert.deepEqual(await page.locator("select[name=by] option").evaluateAll((os) => os.map((o) => o.value)), [
-    "cell", "community", "street", "team", "inspector", "department", "category",
+    "cell", "community", "street", "team", "inspector", "department", "category", "source",
   ]);
   await shot(page, "evaluation");
   const csv = await page.evaluate(async (href) => (await fetch(href)).text(), await page.getAttribute("a:has-text('导出 CSV')", "href"));
@@ -504,6 +504,7 @@ const ROLE_ZH = {
   operator: "监督指挥中心",
   department: "处置部门",
   administrator: "系统管理员",
+  service: "外部接入系统",
 };
 
 /** A sign-in that is expected to be refused: the words the form shows. */
