@@ -2135,6 +2135,18 @@ async fn a_department_handles_a_case_with_an_after_photo_from_the_phone(backend:
         )
         .await;
     assert_eq!(e.code, "intake.report_invalid", "{e:?}");
+    // The centre marks handled without photos: only the clerk can upload them.
+    let e = op
+        .refused(
+            id,
+            CaseAction::Handled {
+                note: Some("已更换井盖".into()),
+                photos: vec![photo.clone()],
+            },
+            CaseState::InProgress,
+        )
+        .await;
+    assert_eq!(e.code, "case.after_photos_clerk", "{e:?}");
     assert_eq!(op.state_of(id).await, CaseState::InProgress);
 
     // 处置完成 with the after-photo declared, then its bytes over tus with the clerk's

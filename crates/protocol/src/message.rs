@@ -390,6 +390,7 @@ catalogue! {
     TASK_NOT_OPEN = "case.task_not_open" => "task {task} is not open for report {report}";
     TASK_OTHERS = "case.task_others" => "task {task} was given to another inspector";
     REASON_NEEDED = "case.reason_needed" => "say why: a case is {action} only with a reason";
+    AFTER_PHOTOS_CLERK = "case.after_photos_clerk" => "after-photos at 处置完成 are taken by the department's clerk, on their phone; mark it handled without photos";
     HANDLING_NOTE_NEEDED = "case.handling_note_needed" => "say what was done (处置说明) before marking it handled";
     SUSPEND_UNTIL = "case.suspend_until" => "a case is suspended until a day after today ({today}) and no later than {latest}, not {until}";
     EXTENSION_OPEN = "case.extension_open" => "report {report} already has an extension request waiting for the centre";

@@ -324,6 +324,11 @@ pub async fn act(
             }
             gridwalk_protocol::validate_after_photos("photos", &photos)
                 .map_err(|e| AppError::BadRequest(e.as_message(code::REPORT_INVALID)))?;
+            // Only whoever can upload them declares them (a department's clerk, from the
+            // phone): a declared photo that can never arrive would wait forever.
+            if !photos.is_empty() && decide(&who, Act::Upload, Subject::Any).is_err() {
+                return Err(AppError::BadRequest(msg!(AFTER_PHOTOS_CLERK)));
+            }
             if let Some(p) = photos.iter().find(|p| p.bytes > state.uploads.max_size) {
                 return Err(AppError::BadRequest(msg!(
                     PHOTO_TOO_LARGE,

@@ -361,6 +361,7 @@ function Actions(props: { detail: ReportDetail; onDone: (msg: string, left: bool
       {form === "handled" && (
         <div class="ask">
           {textField("action.note", "note")}
+          {me.role === "department" && (
           <label class="field photo-field">
             {t("action.afterPhotos")}
             <input
@@ -372,6 +373,7 @@ function Actions(props: { detail: ReportDetail; onDone: (msg: string, left: bool
               onChange={(e) => setPictures([...(e.currentTarget.files ?? [])])}
             />
           </label>
+          )}
           {pictures.length > 0 && <p class="hint">{t("action.afterPhotosChosen", { n: pictures.length })}</p>}
           {confirmRow(() => void handled())}
         </div>

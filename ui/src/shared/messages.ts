@@ -49,6 +49,7 @@ export const MESSAGES = {
   "case.task_not_open": { params: ["task", "report"], en: "task {task} is not open for report {report}" },
   "case.task_others": { params: ["task"], en: "task {task} was given to another inspector" },
   "case.reason_needed": { params: ["action"], en: "say why: a case is {action} only with a reason" },
+  "case.after_photos_clerk": { params: [], en: "after-photos at 处置完成 are taken by the department's clerk, on their phone; mark it handled without photos" },
   "case.handling_note_needed": { params: [], en: "say what was done (处置说明) before marking it handled" },
   "case.suspend_until": { params: ["today", "latest", "until"], en: "a case is suspended until a day after today ({today}) and no later than {latest}, not {until}" },
   "case.extension_open": { params: ["report"], en: "report {report} already has an extension request waiting for the centre" },

@@ -209,6 +209,7 @@ export const MESSAGES_ZH: Record<MessageCode, string> = {
   "device.invalid": "{problems}",
   "device.incomplete": "上报尚不能提交：{problems}",
   "device.verify_note": "核查未通过时，请写明仍存在的问题",
+  "case.after_photos_clerk": "处置后照片由处置部门人员在手机上拍摄上传；请不带照片标记处置完成",
   "valid.after_only": "处置完成时上传的照片须为处置后照片",
   "device.check_note": "核实不属实时，请写明现场看到的情况",
   "device.note_long": "说明超过 {max} 个字",
