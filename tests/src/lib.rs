@@ -662,3 +662,22 @@ pub fn upload_path(created: &reqwest::Response) -> String {
     let l = created.headers()["location"].to_str().unwrap();
     l.find("/v1/").map_or(l, |i| &l[i..]).to_owned()
 }
+
+/// A call to the 12345 hotline, as its system files it: at the demo inspector's cell.
+pub fn hotline_call(caller_ref: &str, description: &str) -> serde_json::Value {
+    let now = Utc::now();
+    let local = (now - chrono::Duration::minutes(5))
+        .with_timezone(&chrono::FixedOffset::east_opt(8 * 3600).unwrap());
+    serde_json::json!({
+        "caller_ref": caller_ref,
+        "kind": "event",
+        "category": "0507",
+        "description": description,
+        "address": "蓬江区建设路 12 号门口",
+        "location": {
+            "lon": 113.0631, "lat": 22.5983, "crs": "WGS84", "accuracy_m": 20.0,
+            "fix_time": now, "provider": "manual"
+        },
+        "observed_at": local,
+    })
+}

@@ -1826,25 +1826,6 @@ async fn receiver() -> Receiver {
     Receiver { url, got }
 }
 
-/// A call to the 12345 hotline, as its system files it: at the demo inspector's cell.
-fn hotline_call(caller_ref: &str, description: &str) -> serde_json::Value {
-    let now = chrono::Utc::now();
-    let local = (now - chrono::Duration::minutes(5))
-        .with_timezone(&chrono::FixedOffset::east_opt(8 * 3600).unwrap());
-    json!({
-        "caller_ref": caller_ref,
-        "kind": "event",
-        "category": "0507",
-        "description": description,
-        "address": "蓬江区建设路 12 号门口",
-        "location": {
-            "lon": 113.0631, "lat": 22.5983, "crs": "WGS84", "accuracy_m": 20.0,
-            "fix_time": now, "provider": "manual"
-        },
-        "observed_at": local,
-    })
-}
-
 async fn file_call(
     http: &reqwest::Client,
     s: &Server,

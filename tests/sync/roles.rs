@@ -487,7 +487,7 @@ async fn world(backend: Backend) -> World {
         .post(format!("{}/v1/intake/reports", s.url))
         .bearer_auth(&port)
         .header("Idempotency-Key", "roles-world")
-        .json(&port_call("12345-ROLES-WORLD"))
+        .json(&hotline_call("12345-ROLES-WORLD", "市民来电：垃圾堆放"))
         .send()
         .await
         .unwrap();
@@ -536,23 +536,6 @@ async fn world(backend: Backend) -> World {
         s,
         _dirs: vec![dir_a, dir_b],
     }
-}
-
-/// A call the hotline's system makes, under its own reference.
-fn port_call(caller_ref: &str) -> Value {
-    let now = Utc::now();
-    json!({
-        "caller_ref": caller_ref,
-        "kind": "event",
-        "category": "0507",
-        "description": "市民来电：垃圾堆放",
-        "address": "蓬江区建设路",
-        "location": {
-            "lon": 113.0631, "lat": 22.5983, "crs": "WGS84", "accuracy_m": 20.0,
-            "fix_time": now, "provider": "manual"
-        },
-        "observed_at": now - Duration::minutes(5),
-    })
 }
 
 /// The request `cred` makes for `call` on a subject in `scope`.
@@ -639,7 +622,7 @@ fn request(
             // A new call each time: its own key and reference.
             let n = uuid::Uuid::now_v7().to_string();
             req.header("Idempotency-Key", n.clone())
-                .json(&port_call(&format!("12345-{n}")))
+                .json(&hotline_call(&format!("12345-{n}"), "市民来电：垃圾堆放"))
         }
         ("PUT", "/v1/intake/callback") => req.json(&json!({
             "url": "http://127.0.0.1:9/progress",

@@ -168,18 +168,13 @@ pub async fn enroll_device(
     login: &str,
     device: DeviceId,
 ) -> anyhow::Result<String> {
-    let (user, disabled) = store
-        .users()
-        .await?
-        .into_iter()
-        .find(|(u, _)| u.login == login)
-        .ok_or_else(|| anyhow::anyhow!("no user with login {login:?}"))?;
-    if let Err(why) = decide(&Who::from(&user), Act::HoldTablet, Subject::Any) {
-        anyhow::bail!("{login}: {why}; tablets are enrolled for inspectors");
-    }
-    if let Some(at) = disabled {
-        anyhow::bail!("{login} was disabled at {at}; a disabled person gets no tablet");
-    }
+    let user = credential_holder(
+        store,
+        login,
+        Act::HoldTablet,
+        "tablets are enrolled for inspectors",
+    )
+    .await?;
     let token = auth::new_token();
     store
         .enroll_device(
@@ -200,21 +195,40 @@ pub async fn enroll_device(
     Ok(token)
 }
 
-/// Gives the service account `login` (another port's system) a token for the intake API
-/// and returns it (shown once); the account's earlier tokens stop working.
-pub async fn port_token(store: &dyn CaseStore, login: &str) -> anyhow::Result<String> {
+/// The person with `login`, if they may hold a credential for `act` (a tablet, a port's
+/// token) and are not disabled; the refusal says why, with `whose` (who such credentials
+/// are for).
+async fn credential_holder(
+    store: &dyn CaseStore,
+    login: &str,
+    act: Act,
+    whose: &str,
+) -> anyhow::Result<User> {
     let (user, disabled) = store
         .users()
         .await?
         .into_iter()
         .find(|(u, _)| u.login == login)
         .ok_or_else(|| anyhow::anyhow!("no user with login {login:?}"))?;
-    if let Err(why) = decide(&Who::from(&user), Act::FileReports, Subject::Any) {
-        anyhow::bail!("{login}: {why}; intake tokens are for service accounts");
+    if let Err(why) = decide(&Who::from(&user), act, Subject::Any) {
+        anyhow::bail!("{login}: {why}; {whose}");
     }
     if let Some(at) = disabled {
-        anyhow::bail!("{login} was disabled at {at}; enable it first");
+        anyhow::bail!("{login} was disabled at {at}; a disabled person gets no credential");
     }
+    Ok(user)
+}
+
+/// Gives the service account `login` (another port's system) a token for the intake API
+/// and returns it (shown once); the account's earlier tokens stop working.
+pub async fn port_token(store: &dyn CaseStore, login: &str) -> anyhow::Result<String> {
+    let user = credential_holder(
+        store,
+        login,
+        Act::FileReports,
+        "intake tokens are for service accounts",
+    )
+    .await?;
     let now = chrono::Utc::now();
     for d in store.devices().await?.iter().filter(|d| d.login == login) {
         if d.revoked_at.is_none() {
