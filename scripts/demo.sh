@@ -123,11 +123,11 @@ if [ "${#R[@]}" -ge 13 ]; then
   echo "special), and one fixed on the spot waiting for the team leader's check."
 fi
 
-echo "== The other ports: the 12345 hotline and the public 随手拍 file through the intake API"
+echo "== The other ports: the 12345 hotline and video analysis through the intake API, a citizen's 随手拍 through the public page"
 # Each port's system holds a service account's token (shown once) and sends every call with
 # an Idempotency-Key: the same call sent twice makes one report.
 HOTLINE=$($S --data-dir "$CENTRE" admin port-token --user hotline12345)
-PUBLIC=$($S --data-dir "$CENTRE" admin port-token --user suishoupai)
+VIDEO=$($S --data-dir "$CENTRE" admin port-token --user shipin-ai)
 file_call() { # token, key, caller's reference, 小类, description, address
   local now observed
   now=$(date -u +%FT%TZ)
@@ -143,7 +143,18 @@ file_call "$HOTLINE" "$REF" "$REF" 0507 "市民来电：小区门口垃圾堆放
 file_call "$HOTLINE" "$REF" "$REF" 0507 "市民来电：小区门口垃圾堆放多日无人清运" "蓬江区建设路12号门口" # a retry: no second report
 file_call "$HOTLINE" "12345-$(date +%Y%m%d)-0043" "12345-$(date +%Y%m%d)-0043" 0102 \
   "市民来电：人行道有积存垃圾" "蓬江区建设路与新华路交叉口"
-file_call "$PUBLIC" "ssp-$(date +%s)" "SSP-$(date +%Y%m%d)-0007" 0507 "随手拍：路边堆放建筑垃圾" "蓬江区建设路8号旁"
+file_call "$VIDEO" "cam-0217-$(date +%s)" "CAM0217-$(date +%Y%m%d%H%M)" 0301 \
+  "视频分析告警：摄像头 0217 识别到店外经营" "蓬江区建设路与新华路交叉口 0217 号摄像头"
+# A citizen on the public page (no account): the same multipart body the page sends, the
+# photo made small on the phone; the centre files it as the suishoupai account.
+now=$(date -u +%FT%TZ)
+curl -fsS -o /dev/null "$URL/v1/public/reports" \
+  -F "report={\"key\":\"$(cat /proc/sys/kernel/random/uuid)\",\"kind\":\"event\",\"category\":\"0507\",
+    \"description\":\"路边堆放建筑垃圾，挡住了人行道\",\"address\":\"建设路8号旁\",
+    \"location\":{\"lon\":113.0629,\"lat\":22.5985,\"crs\":\"WGS84\",\"accuracy_m\":18,
+    \"fix_time\":\"$now\",\"provider\":\"gps\"},
+    \"photo_ids\":[\"$(printf '%012x' "$(date +%s%3N)" | sed 's/\(........\)\(....\)/\1-\2/')-7000-8000-$(od -An -N6 -tx1 /dev/urandom | tr -d ' \n')\"]};type=application/json" \
+  -F "photo=@fixtures/photos/no-exif.jpg;type=image/jpeg"
 # The cell's inspector checks the first call on site (核实: 属实, with a photo); the
 # operator then takes it (立案). The other two wait for their check.
 $F --data-dir "$TABLET" --fixtures fixtures sync >/dev/null
@@ -153,8 +164,9 @@ if [ -n "$CHECK" ]; then
     --photo fixtures/photos/orient-2.jpg >/dev/null
   $F --data-dir "$TABLET" --fixtures fixtures sync >/dev/null
 fi
-echo "from the ports: one hotline call checked on site (待受理), one hotline call and one"
-echo "随手拍 waiting for the inspector's check (待核实); the operator sees them in 受理审核."
+echo "from the ports: one hotline call checked on site (待受理); one hotline call, a video"
+echo "alert and a citizen's 随手拍 waiting for the inspector's check (待核实); the operator sees"
+echo "them in 受理审核."
 
 cat <<MSG
 
@@ -164,6 +176,8 @@ The console: $URL/console/ — sign in as chenjianguo (team leader, 网格长), 
 环境卫生管理处) or guanliyuan (administrator: people and tablets), password
 $CONSOLE_PASSWORD. A department's clerk opens 处置任务, made for a phone: try it in a
 phone-sized window.
+
+The public's 随手拍 page (a phone web page, no account): $URL/public/
 
 The hotline's token (the intake API, /openapi.json tag "intake"; see the README):
   curl -s -H "authorization: Bearer $HOTLINE" $URL/v1/intake/deliveries

@@ -1,6 +1,7 @@
-// Vite builds two pages into ui/dist: the tablet app (index.html, src/tablet/), which the
-// Tauri app embeds, and the console (console.html, src/console/), which the sync server
-// serves; what both import (src/shared/, Preact) goes into one chunk they share. Preact's
+// Vite builds three pages into ui/dist: the tablet app (index.html, src/tablet/), which the
+// Tauri app embeds, the console (console.html, src/console/) and the public's 随手拍 page
+// (public.html, src/public/), which the sync server serves; what they import (src/shared/,
+// Preact) goes into chunks they share. Preact's
 // JSX runtime is named in tsconfig.json (jsxImportSource), which Vite's transform honours,
 // so no plugin is needed for it.
 //
@@ -42,14 +43,18 @@ export default defineConfig({
   plugins: [referenceData()],
   server: { port: 5173, strictPort: true },
   // Relative asset paths: the app loads index.html at the WebView's root, the sync server
-  // serves console.html under /console/.
+  // serves console.html under /console/ and public.html under /public/.
   base: "./",
   build: {
     target: "es2020",
     outDir: "dist",
     emptyOutDir: true,
     rollupOptions: {
-      input: { app: join(import.meta.dirname, "index.html"), console: join(import.meta.dirname, "console.html") },
+      input: {
+        app: join(import.meta.dirname, "index.html"),
+        console: join(import.meta.dirname, "console.html"),
+        public: join(import.meta.dirname, "public.html"),
+      },
     },
   },
   // The browser tests in e2e/ run under node --test against real servers, not here.

@@ -12,6 +12,7 @@
 //! max_in_flight = 256                              # more requests at once are answered 503
 //! callback_retry_seconds = 60                      # first pause before a port's callback is retried
 //! callback_allow_private = false                   # ports' callbacks may reach private addresses
+//! public_reports_per_hour = 10                     # 随手拍 reports one address may send an hour
 //! tls_cert = "/etc/gridwalk/tls/fullchain.pem"     # serve HTTPS itself (both or neither;
 //! tls_key = "/etc/gridwalk/tls/key.pem"            #   re-read when the files change)
 //! public_url = "https://gridwalk.city.example"     # behind a TLS proxy: how clients reach it
@@ -45,6 +46,7 @@ pub struct FileSettings {
     pub max_in_flight: Option<usize>,
     pub callback_retry_seconds: Option<u32>,
     pub callback_allow_private: Option<bool>,
+    pub public_reports_per_hour: Option<u32>,
     pub tls_cert: Option<PathBuf>,
     pub tls_key: Option<PathBuf>,
     pub public_url: Option<String>,
@@ -74,6 +76,8 @@ pub struct Settings {
     pub callback_retry: std::time::Duration,
     /// Whether ports' callbacks may reach private, loopback and link-local addresses.
     pub callback_allow_private: bool,
+    /// 随手拍 reports one address may send an hour.
+    pub public_reports_per_hour: u32,
     pub tls_cert: Option<PathBuf>,
     pub tls_key: Option<PathBuf>,
     /// The address clients use, when it is not this one (a reverse proxy in front).
@@ -178,6 +182,11 @@ pub fn resolve(cli: FileSettings, file: FileSettings) -> Settings {
             .callback_allow_private
             .or(file.callback_allow_private)
             .unwrap_or(false),
+        public_reports_per_hour: cli
+            .public_reports_per_hour
+            .or(file.public_reports_per_hour)
+            .unwrap_or(crate::services::throttle::PUBLIC_PER_HOUR)
+            .max(1),
         tls_cert: cli.tls_cert.or(file.tls_cert),
         tls_key: cli.tls_key.or(file.tls_key),
         public_url: cli.public_url.or(file.public_url),

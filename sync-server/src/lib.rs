@@ -39,7 +39,7 @@ pub use api::app;
 
 use crate::blobs::BlobStore;
 use crate::services::reference::ReferenceCache;
-use crate::services::throttle::PushThrottle;
+use crate::services::throttle::{PublicThrottle, PushThrottle};
 use crate::services::uploads::{Stores, UploadSettings};
 use crate::store::CaseStore;
 
@@ -53,6 +53,8 @@ pub struct AppState {
     pub reference: ReferenceCache,
     /// How much each device may push.
     pub pushes: PushThrottle,
+    /// How many 随手拍 reports each address, and the public together, may send.
+    pub public: PublicThrottle,
     /// Whether ports' callbacks may go to private, loopback and link-local addresses (a
     /// centre whose ports run on its own network; tests).
     pub private_callbacks: bool,
@@ -68,6 +70,7 @@ impl AppState {
             uploads,
             reference: ReferenceCache::default(),
             pushes: PushThrottle::default(),
+            public: PublicThrottle::default(),
             private_callbacks: false,
         }
     }
@@ -76,6 +79,13 @@ impl AppState {
     #[must_use]
     pub fn with_private_callbacks(mut self, allowed: bool) -> Self {
         self.private_callbacks = allowed;
+        self
+    }
+
+    /// The same state taking `per_hour` 随手拍 reports an hour from one address.
+    #[must_use]
+    pub fn with_public_rate(mut self, per_hour: u32) -> Self {
+        self.public = PublicThrottle::new(per_hour, services::throttle::PUBLIC_PER_MINUTE);
         self
     }
 

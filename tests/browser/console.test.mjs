@@ -348,7 +348,7 @@ test("an operator resolves a conflict two tablets made, and both get the result"
   assert.match(table, /李晓明/);
   // Every indicator has its column, every rate names its parts.
   const headers = await page.locator(".evaluation thead th").allTextContents();
-  for (const h of ["上报数", "立案数", "有效上报率", "处置率", "按期处置率", "超期待处置率", "结案率", "按期结案率", "返工率", "按期核查率", "自处理数", "自处理率", "延期数"]) {
+  for (const h of ["上报数", "立案数", "有效上报率", "处置率", "按期处置率", "超期待处置率", "结案率", "按期结案率", "返工率", "按期核查率", "自处理数", "自处理率", "延期数", "核实超期", "受理超期", "派遣超期", "处置超期", "核查超期"]) {
     assert.ok(headers.includes(h), `no column ${h}: ${headers}`);
   }
   // 有效上报率 over decided reports only: one approved, one rejected, one merged (B's

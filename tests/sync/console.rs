@@ -2191,6 +2191,220 @@ async fn a_department_handles_a_case_with_an_after_photo_from_the_phone(backend:
     s.finish().await;
 }
 
+/// A 随手拍 submission: the report part, then each photo.
+fn citizen_form(report: &serde_json::Value, photos: &[Vec<u8>]) -> reqwest::multipart::Form {
+    let mut form = reqwest::multipart::Form::new().part(
+        "report",
+        reqwest::multipart::Part::text(report.to_string())
+            .mime_str("application/json")
+            .unwrap(),
+    );
+    for (i, p) in photos.iter().enumerate() {
+        form = form.part(
+            "photo",
+            reqwest::multipart::Part::bytes(p.clone())
+                .file_name(format!("photo-{i}.jpg"))
+                .mime_str("image/jpeg")
+                .unwrap(),
+        );
+    }
+    form
+}
+
+async fn a_citizen_reports_without_an_account_once_and_an_inspector_checks_it(backend: Backend) {
+    use gridwalk_protocol::console::TaskKind;
+    use gridwalk_protocol::intake::{PublicAnswer, PublicForm, Source};
+    let s = server(backend).await;
+    let d = device(&s).await;
+    let op = Console::sign_in(&s, "sunyue").await;
+    let http = reqwest::Client::new();
+    let url = format!("{}/v1/public/reports", s.url);
+
+    let form: PublicForm = http
+        .get(format!("{}/v1/public/form", s.url))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(form.open, "the fixtures have a public service account");
+    assert_eq!((form.max_photos, form.per_hour), (3, 10));
+    assert!(
+        form.categories
+            .iter()
+            .any(|c| c.code.as_str() == "0507" && c.kind == gridwalk_protocol::Kind::Event),
+        "{:?}",
+        form.categories.len()
+    );
+
+    let photo = std::fs::read(fixtures().join("photos/no-exif.jpg")).unwrap();
+    let photo_id = gridwalk_protocol::PhotoId::new();
+    let mut report = hotline_call("unused", "路边堆放建筑垃圾，挡住了人行道");
+    let report = {
+        let o = report.as_object_mut().unwrap();
+        o.remove("caller_ref");
+        o.remove("observed_at");
+        o.insert("key".into(), json!(uuid::Uuid::now_v7()));
+        o.insert("photo_ids".into(), json!([photo_id]));
+        o.get_mut("location").unwrap()["provider"] = json!("gps");
+        json!(o)
+    };
+
+    // What is not a submission is refused in words, and files nothing.
+    let refused = |form: reqwest::multipart::Form| {
+        let http = http.clone();
+        let url = url.clone();
+        async move {
+            let r = http.post(url).multipart(form).send().await.unwrap();
+            let status = r.status().as_u16();
+            let e: ApiError = r.json().await.unwrap();
+            (status, e.code, e.message)
+        }
+    };
+    let (status, code, _) = refused(citizen_form(&report, &[])).await;
+    assert_eq!((status, code.as_str()), (400, "public.photo_count"));
+    let png = b"\x89PNG\r\n\x1a\n not a photo".to_vec();
+    let (status, code, words) = refused(citizen_form(&report, &[png])).await;
+    assert_eq!(
+        (status, code.as_str()),
+        (400, "public.photo_bad"),
+        "{words}"
+    );
+    assert!(words.contains("not a JPEG"), "{words}");
+    let mut extra = report.clone();
+    extra["reporter"] = json!("someone else");
+    let (status, code, words) = refused(citizen_form(&extra, std::slice::from_ref(&photo))).await;
+    assert_eq!(
+        (status, code.as_str()),
+        (400, "public.report_part"),
+        "{words}"
+    );
+    let odd = citizen_form(&report, std::slice::from_ref(&photo)).text("token", "x");
+    let (status, code, _) = refused(odd).await;
+    assert_eq!((status, code.as_str()), (400, "public.part"));
+    let plain = http.post(&url).json(&report).send().await.unwrap();
+    assert_eq!(plain.status(), 400);
+    let e: ApiError = plain.json().await.unwrap();
+    assert_eq!(e.code, "public.form", "{e:?}");
+    let from_public: ReportPage = op.get("/v1/console/reports?source=public").await;
+    assert!(from_public.items.is_empty(), "nothing was filed");
+
+    // Filed once, however often the page sends it.
+    let first = http
+        .post(&url)
+        .multipart(citizen_form(&report, std::slice::from_ref(&photo)))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(first.status(), 201);
+    let filed: PublicAnswer = first.json().await.unwrap();
+    assert_eq!(filed.state, CaseState::AwaitingCheck);
+    assert_eq!(filed.case_no, None);
+    let again = http
+        .post(&url)
+        .multipart(citizen_form(&report, std::slice::from_ref(&photo)))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), 200);
+    assert_eq!(again.headers()["idempotent-replayed"], "true");
+    let replayed: PublicAnswer = again.json().await.unwrap();
+    assert_eq!(replayed.report, filed.report);
+    let from_public: ReportPage = op.get("/v1/console/reports?source=public").await;
+    assert_eq!(from_public.items.len(), 1, "one report: {from_public:?}");
+    let item = &from_public.items[0];
+    assert_eq!(item.source, Source::Public);
+    assert_eq!(item.report.photos.len(), 1);
+    let held = &item.report.photos[0];
+    assert_eq!((held.id, held.width, held.height), (photo_id, 640, 480));
+    assert_eq!(
+        item.photos_arrived,
+        vec![photo_id],
+        "the photo's bytes are held"
+    );
+    let served = op
+        .http
+        .get(format!("{}/v1/console/photos/{}", s.url, held.sha256))
+        .bearer_auth(&op.token)
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    assert_eq!(served.as_ref(), photo.as_slice(), "byte for byte");
+
+    // 核实 on the tablet of the cell's inspector, then the citizen asks how it stands.
+    d.sync().await;
+    let tasks = d.engine.tasks().unwrap();
+    assert_eq!(tasks.len(), 1, "{tasks:?}");
+    assert_eq!(tasks[0].task.kind, TaskKind::Check);
+    assert_eq!(tasks[0].source, Some(Source::Public));
+    d.engine
+        .complete_task(
+            tasks[0].task.id,
+            true,
+            Some("现场确有建筑垃圾"),
+            &[fixtures().join("photos/orient-1.jpg").as_path()],
+        )
+        .unwrap();
+    d.sync().await;
+    let now: PublicAnswer = http
+        .get(format!("{url}/{}", filed.report))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(now.state, CaseState::PendingReview);
+    let a = op
+        .done(
+            filed.report,
+            CaseAction::approve(),
+            CaseState::PendingReview,
+        )
+        .await;
+    let now: PublicAnswer = http
+        .get(format!("{url}/{}", filed.report))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!((now.state, now.case_no), (CaseState::Registered, a.case_no));
+    // Only the public page's own reports are told, by their ID.
+    let hotline = admin::port_token(s.store.as_ref(), "hotline12345")
+        .await
+        .unwrap();
+    let call = hotline_call("12345-20261202-0099", "市民来电：人行道有积存垃圾");
+    let theirs = file_call(&http, &s, &hotline, Some("call-0099"), &call).await;
+    let theirs: gridwalk_protocol::intake::IntakeAnswer = theirs.json().await.unwrap();
+    for id in [theirs.report, ReportId::new()] {
+        let r = http.get(format!("{url}/{id}")).send().await.unwrap();
+        assert_eq!(r.status(), 404, "{id}");
+    }
+
+    // One address sends ten an hour, refused or not (seven so far); the eleventh waits.
+    for _ in 0..3 {
+        let (status, _, _) = refused(citizen_form(&report, &[])).await;
+        assert_eq!(status, 400);
+    }
+    let r = http
+        .post(&url)
+        .multipart(citizen_form(&report, std::slice::from_ref(&photo)))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 429);
+    assert!(r.headers().contains_key("retry-after"));
+    let e: ApiError = r.json().await.unwrap();
+    assert_eq!(e.code, "public.throttled", "{e:?}");
+    s.finish().await;
+}
+
 on_every_backend!(
     teams_are_named_after_their_leaders_within_reach,
     a_leaders_health_page_holds_only_their_team,
@@ -2207,4 +2421,5 @@ on_every_backend!(
     a_duplicate_in_another_team_is_not_named_to_a_leader,
     a_hotline_call_is_filed_once_checked_on_site_and_heard_back,
     a_department_handles_a_case_with_an_after_photo_from_the_phone,
+    a_citizen_reports_without_an_account_once_and_an_inspector_checks_it,
 );

@@ -225,6 +225,11 @@ pub struct CaseEvent {
     pub text: Option<String>,
     /// The deadline this step set.
     pub due_at: Option<DateTime<Utc>>,
+    /// The deadline of the step the report waits on after this one (its 受理, 核实, 派遣,
+    /// 处置 or 核查 time limit); none when it waits on no one at the centre. Recorded since
+    /// the per-step indicators; older events have none.
+    #[serde(default)]
+    pub step_due_at: Option<DateTime<Utc>>,
     pub at: DateTime<Utc>,
 }
 
@@ -906,6 +911,24 @@ pub struct Indicators {
     /// 延期数: cases whose handling deadline an approved 延期 moved in the period.
     #[serde(default)]
     pub extended: u64,
+    /// 核实超期数: of the reports observed in the period, on-site checks (核实) done after
+    /// their time limit, or still waiting past it.
+    #[serde(default)]
+    pub check_late: u64,
+    /// 受理超期数: of the reports observed in the period, reviews (受理) decided after their
+    /// time limit, or still waiting past it.
+    #[serde(default)]
+    pub review_late: u64,
+    /// 派遣超期数: of the reports observed in the period, registered cases dispatched (派遣)
+    /// after their time limit, or still waiting past it.
+    #[serde(default)]
+    pub dispatch_late: u64,
+    /// 处置超期数 = due − handled on time: cases whose handling was late or is overdue.
+    #[serde(default)]
+    pub handling_late: u64,
+    /// 核查超期数 = verifications due − verified on time.
+    #[serde(default)]
+    pub verify_late: u64,
 }
 
 /// `GET /v1/console/evaluation`: the indicators per group over a period.

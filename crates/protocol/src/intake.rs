@@ -17,7 +17,9 @@ use chrono::{DateTime, FixedOffset, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::console::Closure;
-use crate::{CaseState, CategoryCode, Kind, Location, PhotoRef, ReportId, TaskId, Urgency};
+use crate::{
+    CaseState, CategoryCode, Kind, Location, PhotoId, PhotoRef, ReportId, TaskId, Urgency,
+};
 
 /// Where a report came from (案件来源).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -166,6 +168,9 @@ pub struct IntakeAnswer {
     pub check_due_at: Option<DateTime<Utc>>,
     /// The cell the position fell in; none when it lies outside the centre's grid.
     pub cell: Option<String>,
+    /// The case number (立案编号), once the centre has taken it.
+    pub case_no: Option<String>,
+    pub received_at: DateTime<Utc>,
 }
 
 /// `PUT /v1/intake/callback`: where the port wants to hear how its reports fare.
@@ -257,6 +262,81 @@ pub struct Delivery {
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Deliveries {
     pub deliveries: Vec<Delivery>,
+}
+
+/// The most photos one 随手拍 submission carries.
+pub const MAX_PUBLIC_PHOTOS: usize = 3;
+/// The largest photo a 随手拍 submission may carry, in bytes (the page sends a derivative
+/// of a few hundred kilobytes, as the tablet does).
+pub const MAX_PUBLIC_PHOTO_BYTES: u64 = 4 * 1024 * 1024;
+/// The longest side a 随手拍 photo may have, in pixels.
+pub const MAX_PUBLIC_PHOTO_SIDE: u32 = 2048;
+/// The longest 随手拍 description kept, in characters.
+pub const MAX_PUBLIC_WORDS: usize = 500;
+
+/// The `report` part of a 随手拍 submission (`POST /v1/public/reports`, `multipart/form-data`):
+/// what a citizen says, beside one `photo` part per photo (JPEG), in the order of
+/// `photo_ids`. No account: the centre files it as its public port's service account.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct PublicReport {
+    /// A UUID the page makes once per report and sends again on every retry of it: a retry
+    /// gets the first submission's answer, never a second report.
+    pub key: uuid::Uuid,
+    pub kind: Kind,
+    /// The 小类 the citizen picked, from the newest code table.
+    pub category: CategoryCode,
+    /// What the citizen saw, in their words (1 to 500 characters).
+    pub description: String,
+    /// Where, in the citizen's words (may be empty: the position says it).
+    #[serde(default)]
+    pub address: String,
+    /// The phone's position (provider `gps` or `network`, as the browser gave it).
+    pub location: Location,
+    /// One ID (UUIDv7, made by the page) per `photo` part, in order; 1 to 3.
+    pub photo_ids: Vec<PhotoId>,
+}
+
+/// The answer to a 随手拍 submission, and to asking how it stands.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct PublicAnswer {
+    /// The report: the citizen asks how it stands by this ID.
+    pub report: ReportId,
+    /// `awaiting_check` until an inspector has seen it, then the case's state.
+    pub state: CaseState,
+    /// The case number (立案编号), once the centre has taken it.
+    pub case_no: Option<String>,
+    pub received_at: DateTime<Utc>,
+}
+
+/// One problem a citizen may pick on the 随手拍 page (a 小类 of the newest code table).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct PublicCategory {
+    pub kind: Kind,
+    pub code: CategoryCode,
+    /// The 大类's name.
+    pub major_name: String,
+    pub name: String,
+}
+
+/// `GET /v1/public/form`: what the 随手拍 page offers.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct PublicForm {
+    /// Whether this centre takes 随手拍 (it has a service account for the public).
+    pub open: bool,
+    pub categories: Vec<PublicCategory>,
+    pub max_photos: u32,
+    pub max_words: u32,
+    /// Submissions one address may make an hour.
+    pub per_hour: u32,
 }
 
 #[cfg(test)]

@@ -477,6 +477,16 @@ catalogue! {
     CALLBACK_STATUS = "port.callback_status" => "the callback answered HTTP {status}";
     CALLBACK_FAILED = "port.callback_failed" => "the callback could not be reached: {why}";
 
+    // The public's 随手拍 page.
+    PUBLIC_CLOSED = "public.closed" => "this centre does not take reports from the public yet (it has no service account for the public)";
+    PUBLIC_THROTTLED = "public.throttled" => "this address has sent {n} reports within the hour, as many as the centre takes from one address; try again in {minutes} minutes";
+    PUBLIC_BUSY = "public.busy" => "the centre is taking many reports from the public just now; try again in {seconds} s";
+    PUBLIC_FORM = "public.form" => "send the report as multipart/form-data: {why}";
+    PUBLIC_PART = "public.part" => "unknown part {name}: send one report (JSON) and its photos";
+    PUBLIC_REPORT_PART = "public.report_part" => "the report part is not valid: {why}";
+    PUBLIC_PHOTO_COUNT = "public.photo_count" => "send 1 to {max} photos, with one ID each in photo_ids ({ids} IDs, {photos} photos)";
+    PUBLIC_PHOTO_BAD = "public.photo_bad" => "photo {n} is not a photo the centre takes: {why}";
+    PUBLIC_WORDS = "public.words" => "say what you saw in 1 to {max} characters";
     // Uploads (tus).
     TUS_VERSION = "upload.tus_version" => "this endpoint speaks tus {version}: send Tus-Resumable: {version}";
     UPLOAD_HEADER = "upload.header" => "{header} is required";

@@ -83,6 +83,9 @@ pub fn shared() -> Declarations {
     d.add::<crate::map::CaseMap>();
     d.add::<crate::map::GridCells>();
     d.add::<crate::map::Overview>();
+    d.add::<crate::intake::PublicForm>();
+    d.add::<crate::intake::PublicReport>();
+    d.add::<crate::intake::PublicAnswer>();
     d
 }
 

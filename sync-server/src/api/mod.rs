@@ -10,12 +10,15 @@
 //! - `/v1/intake/…`: the intake API for the centre's other ports (hotlines, the public
 //!   page, video analysis): file a report exactly once, its state, the callback and its
 //!   delivery log ([`ports`]).
+//! - `/v1/public/…`: the public's 随手拍 page, no account: what it offers, a citizen's
+//!   report with its photos, and how it stands ([`public`]).
 //! - `/v1/console/…`: the console's JSON API: sign-in, review, the case loop, devices,
 //!   intake health, conflicts, and for administrators people, devices and the audit trail
 //!   ([`console`]); the evaluation and its exports ([`evaluation`]); the city map's points
 //!   and grid and the overview screen ([`map`]). Who may call which
 //!   is one rule, [`crate::domain::access`].
-//! - `/console/`: the console's pages, built from `ui/` ([`pages`]).
+//! - `/console/`: the console's pages, and `/public/` the 随手拍 page, built from `ui/`
+//!   ([`pages`]).
 //!
 //! Every request runs in a `request` span (method, path, and the device or user once the
 //! auth extractor knows them), logged when it ends with its status and time. Bodies and
@@ -30,6 +33,7 @@ pub mod me;
 pub mod openapi;
 pub mod pages;
 pub mod ports;
+pub mod public;
 pub mod push;
 pub mod tus;
 
@@ -80,31 +84,37 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for AppJson<T> {
         let bytes = axum::body::Bytes::from_request(req, state)
             .await
             .map_err(|e| refused(e.status(), &e, e.body_text()))?;
-        // A C0 control can only arrive escaped (`\u0000`): raw ones are not JSON; DEL and
-        // the C1 controls may also come raw (0x7F; 0xC2 0x80–0x9F in UTF-8).
-        let suspect = bytes.last() == Some(&0x7f)
-            || bytes.windows(2).any(|w| {
-                w == b"\\u" || w[0] == 0x7f || (w[0] == 0xc2 && (0x80..=0x9f).contains(&w[1]))
-            });
-        if suspect
-            && let Ok(tree) = serde_json::from_slice::<serde_json::Value>(&bytes)
-            && let Some((field, c)) = control_in(&tree, String::new())
-        {
-            let field = if field.is_empty() {
-                "the body".to_owned()
-            } else {
-                field
-            };
-            return Err(AppError::BadRequest(msg!(
-                CONTROL_CHARACTER,
-                field = field,
-                char = char_name(c)
-            )));
-        }
+        refuse_controls(&bytes)?;
         let Json(value) =
             Json::<T>::from_bytes(&bytes).map_err(|e| refused(e.status(), &e, e.body_text()))?;
         Ok(AppJson(value))
     }
+}
+
+/// Refuses a JSON text holding a control character in a key or a string, naming where.
+pub(crate) fn refuse_controls(bytes: &[u8]) -> Result<(), AppError> {
+    // A C0 control can only arrive escaped (`\u0000`): raw ones are not JSON; DEL and
+    // the C1 controls may also come raw (0x7F; 0xC2 0x80–0x9F in UTF-8).
+    let suspect = bytes.last() == Some(&0x7f)
+        || bytes.windows(2).any(|w| {
+            w == b"\\u" || w[0] == 0x7f || (w[0] == 0xc2 && (0x80..=0x9f).contains(&w[1]))
+        });
+    if suspect
+        && let Ok(tree) = serde_json::from_slice::<serde_json::Value>(bytes)
+        && let Some((field, c)) = control_in(&tree, String::new())
+    {
+        let field = if field.is_empty() {
+            "the body".to_owned()
+        } else {
+            field
+        };
+        return Err(AppError::BadRequest(msg!(
+            CONTROL_CHARACTER,
+            field = field,
+            char = char_name(c)
+        )));
+    }
+    Ok(())
 }
 
 /// Whether a request says its body is JSON (`application/json`, or a `+json` type).
@@ -273,6 +283,12 @@ pub fn app(state: AppState) -> Router {
                 .delete(ports::remove_callback),
         )
         .route("/v1/intake/deliveries", get(ports::deliveries))
+        .route("/v1/public/form", get(public::form))
+        .route(
+            "/v1/public/reports",
+            post(public::file).layer(axum::extract::DefaultBodyLimit::max(public::MAX_BODY)),
+        )
+        .route("/v1/public/reports/{id}", get(public::report))
         .route(
             "/v1/console/session",
             post(console::sign_in).delete(console::sign_out),

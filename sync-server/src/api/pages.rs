@@ -1,5 +1,7 @@
 //! The console's pages: the static build of `ui/` (`console.html` and its assets), served
-//! under `/console/`. The pages talk to the server only through `/v1/console/…`.
+//! under `/console/`, and the public's 随手拍 page (`public.html`) under `/public/`. The
+//! console talks to the server only through `/v1/console/…`, the 随手拍 page through
+//! `/v1/public/…`.
 //!
 //! The build is compiled into the binary ([`Embedded`], from `ui/dist` when the server is
 //! compiled), so `gridwalk-sync serve` serves the console from any working directory and a
@@ -42,29 +44,39 @@ pub fn embedded() -> bool {
     Embedded::get("console.html").is_some()
 }
 
-/// Routes for the console's pages from `source`; if it holds no `console.html`,
-/// `/console/` says how to build it.
+/// The pages, each at its own path: the console, and the public's 随手拍 page.
+const PAGES: [(&str, &str); 2] = [("/console", "console.html"), ("/public", "public.html")];
+
+/// Routes for the console's pages (and the 随手拍 page) from `source`; if it holds no
+/// `console.html`, `/console/` says how to build it.
 pub fn routes(source: &Source) -> Router {
-    let redirect = get(|| async { Redirect::permanent("/console/") });
-    match source {
-        Source::Embedded if embedded() => Router::new()
-            .route("/console", redirect)
-            .route(
-                "/console/",
-                get(|h: HeaderMap| async move { file("console.html", &h) }),
-            )
-            .route(
-                "/console/assets/{*path}",
-                get(|UrlPath(path): UrlPath<String>, h: HeaderMap| async move {
-                    file(&format!("assets/{path}"), &h)
-                }),
-            ),
-        Source::Dir(dir) if dir.join("console.html").is_file() => Router::new()
-            .route("/console", redirect)
-            .route_service("/console/", ServeFile::new(dir.join("console.html")))
-            .nest_service("/console/assets", ServeDir::new(dir.join("assets"))),
-        _ => not_built(source),
+    let mut router = Router::new();
+    for (mount, page) in PAGES {
+        let redirect = get(move || async move { Redirect::permanent(&format!("{mount}/")) });
+        router = match source {
+            Source::Embedded if embedded() => router
+                .route(mount, redirect)
+                .route(
+                    &format!("{mount}/"),
+                    get(move |h: HeaderMap| async move { file(page, &h) }),
+                )
+                .route(
+                    &format!("{mount}/assets/{{*path}}"),
+                    get(|UrlPath(path): UrlPath<String>, h: HeaderMap| async move {
+                        file(&format!("assets/{path}"), &h)
+                    }),
+                ),
+            Source::Dir(dir) if dir.join("console.html").is_file() => router
+                .route(mount, redirect)
+                .route_service(&format!("{mount}/"), ServeFile::new(dir.join(page)))
+                .nest_service(
+                    &format!("{mount}/assets"),
+                    ServeDir::new(dir.join("assets")),
+                ),
+            _ => return not_built(source),
+        };
     }
+    router
 }
 
 /// One embedded file, with its type, its ETag and how long it may be cached.

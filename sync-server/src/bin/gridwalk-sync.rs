@@ -28,8 +28,8 @@ use gridwalk_sync::{AppState, app, logging, serve, tls};
 struct Cli {
     /// A TOML settings file (keys: data_dir, db, blobs, listen, max_upload_bytes,
     /// upload_ttl_hours, max_in_flight, callback_retry_seconds, callback_allow_private,
-    /// tls_cert, tls_key, public_url); flags and
-    /// environment variables override it.
+    /// public_reports_per_hour, tls_cert, tls_key, public_url); flags and environment
+    /// variables override it.
     #[arg(long, env = "GRIDWALK_SYNC_CONFIG", global = true)]
     config: Option<PathBuf>,
     /// Where the embedded case store and local photos live [default: gridwalk-sync-data].
@@ -72,6 +72,9 @@ enum Command {
         /// the centre's own network); without it they reach public addresses only.
         #[arg(long, env = "GRIDWALK_SYNC_CALLBACK_ALLOW_PRIVATE")]
         callback_allow_private: bool,
+        /// 随手拍 reports (the public page, /public/) one address may send an hour [default: 10].
+        #[arg(long, env = "GRIDWALK_SYNC_PUBLIC_REPORTS_PER_HOUR")]
+        public_reports_per_hour: Option<u32>,
         /// Serve HTTPS with this certificate chain (PEM, leaf first); needs --tls-key. The
         /// files are read again when they change (a renewal needs no restart).
         #[arg(long, env = "GRIDWALK_SYNC_TLS_CERT")]
@@ -292,6 +295,7 @@ async fn run(cli: Cli) -> Result<()> {
         max_in_flight,
         callback_retry_seconds,
         callback_allow_private,
+        public_reports_per_hour,
         tls_cert,
         tls_key,
         public_url,
@@ -304,6 +308,7 @@ async fn run(cli: Cli) -> Result<()> {
         flags.max_in_flight = *max_in_flight;
         flags.callback_retry_seconds = *callback_retry_seconds;
         flags.callback_allow_private = callback_allow_private.then_some(true);
+        flags.public_reports_per_hour = *public_reports_per_hour;
         flags.listen = *listen;
         flags.max_upload_bytes = *max_upload_bytes;
         flags.upload_ttl_hours = *upload_ttl_hours;
@@ -323,7 +328,8 @@ async fn run(cli: Cli) -> Result<()> {
             let pages = gridwalk_sync::api::pages::source(console_dir.as_deref());
             let blobs = BlobStore::open(&settings.blobs)?;
             let state = AppState::new(store, blobs, settings.uploads)
-                .with_private_callbacks(settings.callback_allow_private);
+                .with_private_callbacks(settings.callback_allow_private)
+                .with_public_rate(settings.public_reports_per_hour);
             let listener = tokio::net::TcpListener::bind(settings.listen)
                 .await
                 .with_context(|| format!("listening on {}", settings.listen))?;
@@ -359,6 +365,7 @@ async fn run(cli: Cli) -> Result<()> {
                         Err(e) => tracing::warn!(error = %e, "sweeping expired uploads failed"),
                     }
                     sweeper.pushes.forget_idle();
+                    sweeper.public.forget_idle();
                     let before = chrono::Utc::now() - TOMBSTONE_TTL;
                     match sweeper.store.prune_feed(before).await {
                         Ok(0) => {}

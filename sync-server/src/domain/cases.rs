@@ -370,6 +370,8 @@ pub struct NewEvent {
     pub text: Option<String>,
     /// The deadline this step set.
     pub due_at: Option<DateTime<Utc>>,
+    /// The deadline of the step the report waits on after it (see [`StepWrites::step_due`]).
+    pub step_due: Option<DateTime<Utc>>,
     pub at: DateTime<Utc>,
 }
 
@@ -552,6 +554,7 @@ fn plan(
             by: req.by,
             text: None,
             due_at: None,
+            step_due: None,
             at: req.at,
         },
         touches: vec![Touch::report(id, reporter)],
@@ -811,6 +814,7 @@ fn plan(
         _ => case.due_at,
     };
     w.step_due = rules.step_due(to, req.at, handling_due);
+    w.event.step_due = w.step_due;
     Ok(w)
 }
 

@@ -41,6 +41,18 @@
 //!   then on: done, or past the deadline at `now`.
 //!   - 按期核查率 `verified_on_time_rate` = tasks done by their deadline / tasks due.
 //!
+//! - **Each step's time limit** (超期环节), counted with the report's period (when it was
+//!   observed), each step as often as the report waited on it (a report returned and
+//!   resubmitted is reviewed twice): a step is *late* when it ended after its limit, or
+//!   still waits at `now` with its limit behind it. A step with no limit (the rules gave
+//!   none, or the event predates per-step limits) is never late.
+//!   - 核实超期 `check_late`: on-site checks (核实) of a port's report;
+//!   - 受理超期 `review_late`: reviews (受理) by the team leader or operator;
+//!   - 派遣超期 `dispatch_late`: registered cases waiting to be dispatched (派遣);
+//!   - 处置超期 `handling_late` = due − handled on time (the cases whose handling was late
+//!     or is overdue; per case, as 按期处置率 counts);
+//!   - 核查超期 `verify_late` = verifications due − verified on time.
+//!
 //! A rate with nothing to divide by is `None` (shown as "—"), never 0 or 100 %. Deadlines
 //! are the ones the loop set in working time ([`super::rules`], [`super::calendar`]); the
 //! evaluation only compares times. A period's figures settle as its cases do: a report
@@ -164,6 +176,54 @@ fn case_loop(events: &[CaseEvent]) -> Loop {
     l
 }
 
+/// A step a report waited on at the centre: the state, its time limit, and when the
+/// report moved on (none while it still waits).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Span {
+    state: CaseState,
+    due: Option<DateTime<Utc>>,
+    ended: Option<DateTime<Utc>>,
+}
+
+/// The steps a report waited on, in order: the one it entered when received, then one per
+/// move of the loop, each ended by the next move.
+fn spans(f: &CaseFacts) -> Vec<Span> {
+    let entered = if f.entry_due.is_none() && !f.source.needs_check() {
+        // Received without all its photos: it waited on its device, not on the centre.
+        CaseState::AwaitingPhotos
+    } else if f.source.needs_check() {
+        CaseState::AwaitingCheck
+    } else {
+        CaseState::PendingReview
+    };
+    let mut out = Vec::new();
+    let mut current = Span {
+        state: entered,
+        due: f.entry_due,
+        ended: None,
+    };
+    for e in f.events.iter().filter(|e| e.to != e.from) {
+        out.push(Span {
+            ended: Some(e.at),
+            ..current
+        });
+        current = Span {
+            state: e.to,
+            due: e.step_due_at,
+            ended: None,
+        };
+    }
+    out.push(current);
+    out
+}
+
+/// Whether a step went past its time limit: finished after it, or still waiting at `now`
+/// with the limit behind it. A step without a limit is never late.
+fn late(s: &Span, now: DateTime<Utc>) -> bool {
+    s.due
+        .is_some_and(|due| s.ended.map_or(due < now, |end| end > due))
+}
+
 /// What one report (with its case and tasks) adds to the counts of `period`.
 fn count(f: &CaseFacts, p: &Period) -> Indicators {
     let mut c = Indicators::default();
@@ -190,6 +250,15 @@ fn count(f: &CaseFacts, p: &Period) -> Indicators {
             | CaseState::AwaitingPhotos
             | CaseState::PendingReview
             | CaseState::Returned => {}
+        }
+        // The steps before the department's (核实, 受理, 派遣), with the report's period.
+        for s in spans(f).iter().filter(|s| late(s, p.now)) {
+            match s.state {
+                CaseState::AwaitingCheck => c.check_late += 1,
+                CaseState::PendingReview => c.review_late += 1,
+                CaseState::Registered => c.dispatch_late += 1,
+                _ => {}
+            }
         }
     }
     let l = case_loop(&f.events);
@@ -268,6 +337,9 @@ fn sum(into: &mut Indicators, c: &Indicators) {
     into.verified_on_time += c.verified_on_time;
     into.on_spot += c.on_spot;
     into.extended += c.extended;
+    into.check_late += c.check_late;
+    into.review_late += c.review_late;
+    into.dispatch_late += c.dispatch_late;
 }
 
 fn finish(mut i: Indicators) -> Indicators {
@@ -280,6 +352,8 @@ fn finish(mut i: Indicators) -> Indicators {
     i.rework_rate = rate(i.reworked, i.due_to_close);
     i.verified_on_time_rate = rate(i.verified_on_time, i.verifications_due);
     i.on_spot_rate = rate(i.on_spot, i.registered);
+    i.handling_late = i.due - i.handled_on_time;
+    i.verify_late = i.verifications_due - i.verified_on_time;
     i
 }
 
@@ -473,7 +547,7 @@ pub fn file_name(
 /// The CSV columns after the group's label and key: (header, value of a row).
 type Column = (&'static str, fn(&Indicators) -> String);
 
-fn columns() -> [Column; 24] {
+fn columns() -> [Column; 29] {
     fn n(v: u64) -> String {
         v.to_string()
     }
@@ -511,6 +585,11 @@ fn columns() -> [Column; 24] {
         ("自处理 on_spot", |i| n(i.on_spot)),
         ("自处理率 on_spot_rate", |i| r(i.on_spot_rate)),
         ("延期 extended", |i| n(i.extended)),
+        ("核实超期 check_late", |i| n(i.check_late)),
+        ("受理超期 review_late", |i| n(i.review_late)),
+        ("派遣超期 dispatch_late", |i| n(i.dispatch_late)),
+        ("处置超期 handling_late", |i| n(i.handling_late)),
+        ("核查超期 verify_late", |i| n(i.verify_late)),
     ]
 }
 

@@ -28,6 +28,7 @@
 //!   indicators, feed cursors, and who may see and do what.
 //! - [`ports`]: reports from the centre's other ports (hotlines, the public, video alerts):
 //!   exactly-once filing, who checks them on site, and callbacks.
+//! - [`public`]: the public's 随手拍: which account files it, and a stranger's photos checked.
 //! - [`teams`]: teams (班组) named after their leaders.
 //! - [`calendar`], [`rules`], [`reference`]: working time, the case rules, and the reference
 //!   data (code tables and rules) decisions are made against.
@@ -48,6 +49,7 @@ pub mod overview;
 pub mod photos;
 pub mod place;
 pub mod ports;
+pub mod public;
 pub mod push;
 pub mod queue;
 pub mod reference;

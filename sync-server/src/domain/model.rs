@@ -308,6 +308,10 @@ pub struct CaseFacts {
     pub source: gridwalk_protocol::intake::Source,
     /// When the inspector saw the problem: what puts a report in a period.
     pub observed_at: DateTime<Utc>,
+    /// When the centre received it, and the deadline of the step it then waited on (受理,
+    /// or 核实 for a port's report; none while its photos were still coming).
+    pub received_at: DateTime<Utc>,
+    pub entry_due: Option<DateTime<Utc>>,
     pub state: CaseState,
     /// The case loop's steps, oldest first.
     pub events: Vec<CaseEvent>,

@@ -49,6 +49,7 @@ fn step(
             by,
             text: None,
             due_at: review_due.filter(|_| to == CaseState::PendingReview),
+            step_due: review_due.filter(|_| to == CaseState::PendingReview),
             at,
         },
     })

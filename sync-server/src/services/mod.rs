@@ -10,6 +10,7 @@
 //!   health, conflicts.
 //! - [`evaluation`]: the 考核评价 indicators and their exports.
 //! - [`ports`]: the intake API for the centre's other ports, and their callbacks.
+//! - [`public`]: the public's 随手拍 page: its form, a citizen's report, how it stands.
 //! - [`map`]: the city map's points and grid, and the centre's overview screen.
 //! - [`reference`]: code tables and case rules, parsed once and shared.
 //! - [`admin`]: loading reference data and people, enrolling devices (the CLI and tests).
@@ -21,6 +22,7 @@ pub mod feed;
 pub mod intake;
 pub mod map;
 pub mod ports;
+pub mod public;
 pub mod reference;
 pub mod throttle;
 pub mod uploads;

@@ -45,6 +45,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/postgres/0016_branches.sql"),
     include_str!("../../migrations/postgres/0017_ports.sql"),
     include_str!("../../migrations/postgres/0018_case_photos.sql"),
+    include_str!("../../migrations/postgres/0019_step_deadlines.sql"),
 ];
 
 /// Applied migrations are rows of `schema_migrations`; an advisory lock keeps a second

@@ -137,7 +137,13 @@ text: string | null,
 /**
  * The deadline this step set.
  */
-due_at: string | null, at: string, };
+due_at: string | null, 
+/**
+ * The deadline of the step the report waits on after this one (its 受理, 核实, 派遣,
+ * 处置 or 核查 time limit); none when it waits on no one at the centre. Recorded since
+ * the per-step indicators; older events have none.
+ */
+step_due_at: string | null, at: string, };
 
 /**
  * A registered case (立案): its number, where it was sent and by when it must be handled.
@@ -593,7 +599,30 @@ on_spot_rate: number | null,
 /**
  * 延期数: cases whose handling deadline an approved 延期 moved in the period.
  */
-extended: number, };
+extended: number, 
+/**
+ * 核实超期数: of the reports observed in the period, on-site checks (核实) done after
+ * their time limit, or still waiting past it.
+ */
+check_late: number, 
+/**
+ * 受理超期数: of the reports observed in the period, reviews (受理) decided after their
+ * time limit, or still waiting past it.
+ */
+review_late: number, 
+/**
+ * 派遣超期数: of the reports observed in the period, registered cases dispatched (派遣)
+ * after their time limit, or still waiting past it.
+ */
+dispatch_late: number, 
+/**
+ * 处置超期数 = due − handled on time: cases whose handling was late or is overdue.
+ */
+handling_late: number, 
+/**
+ * 核查超期数 = verifications due − verified on time.
+ */
+verify_late: number, };
 
 /**
  * `GET /v1/console/health`: how intake is going.
@@ -840,6 +869,77 @@ export type PlaceDispute = "unknown_cell" | "position_outside_grid" | "cell_disp
  * The `type` of a GeoJSON Polygon.
  */
 export type PolygonType = "Polygon";
+
+/**
+ * The answer to a 随手拍 submission, and to asking how it stands.
+ */
+export type PublicAnswer = { 
+/**
+ * The report: the citizen asks how it stands by this ID.
+ */
+report: ReportId, 
+/**
+ * `awaiting_check` until an inspector has seen it, then the case's state.
+ */
+state: CaseState, 
+/**
+ * The case number (立案编号), once the centre has taken it.
+ */
+case_no: string | null, received_at: string, };
+
+/**
+ * One problem a citizen may pick on the 随手拍 page (a 小类 of the newest code table).
+ */
+export type PublicCategory = { kind: Kind, code: CategoryCode, 
+/**
+ * The 大类's name.
+ */
+major_name: string, name: string, };
+
+/**
+ * `GET /v1/public/form`: what the 随手拍 page offers.
+ */
+export type PublicForm = { 
+/**
+ * Whether this centre takes 随手拍 (it has a service account for the public).
+ */
+open: boolean, categories: Array<PublicCategory>, max_photos: number, max_words: number, 
+/**
+ * Submissions one address may make an hour.
+ */
+per_hour: number, };
+
+/**
+ * The `report` part of a 随手拍 submission (`POST /v1/public/reports`, `multipart/form-data`):
+ * what a citizen says, beside one `photo` part per photo (JPEG), in the order of
+ * `photo_ids`. No account: the centre files it as its public port's service account.
+ */
+export type PublicReport = { 
+/**
+ * A UUID the page makes once per report and sends again on every retry of it: a retry
+ * gets the first submission's answer, never a second report.
+ */
+key: string, kind: Kind, 
+/**
+ * The 小类 the citizen picked, from the newest code table.
+ */
+category: CategoryCode, 
+/**
+ * What the citizen saw, in their words (1 to 500 characters).
+ */
+description: string, 
+/**
+ * Where, in the citizen's words (may be empty: the position says it).
+ */
+address: string, 
+/**
+ * The phone's position (provider `gps` or `network`, as the browser gave it).
+ */
+location: Location, 
+/**
+ * One ID (UUIDv7, made by the page) per `photo` part, in order; 1 to 3.
+ */
+photo_ids: Array<PhotoId>, };
 
 /**
  * How a work queue is ordered (`sort=` of `GET /v1/console/reports`). Ties go to the

@@ -52,6 +52,7 @@ fn ev(action: &str, at: DateTime<Utc>, due: Option<DateTime<Utc>>) -> CaseEvent 
         by_device: None,
         text: None,
         due_at: due,
+        step_due_at: None,
         at,
     }
 }
@@ -87,6 +88,8 @@ fn report(observed: DateTime<Utc>) -> CaseFacts {
         department: None,
         source: gridwalk_protocol::intake::Source::Inspector,
         observed_at: observed,
+        received_at: observed,
+        entry_due: None,
         state: CaseState::PendingReview,
         events: vec![],
         tasks: vec![],
@@ -223,6 +226,11 @@ fn measure(i: &Indicators, field: &str) -> (u64, u64, Option<f64>) {
         "on_spot" => (i.on_spot, 0, None),
         "on_spot_rate" => (i.on_spot, i.registered, i.on_spot_rate),
         "extended" => (i.extended, 0, None),
+        "check_late" => (i.check_late, 0, None),
+        "review_late" => (i.review_late, 0, None),
+        "dispatch_late" => (i.dispatch_late, 0, None),
+        "handling_late" => (i.handling_late, 0, None),
+        "verify_late" => (i.verify_late, 0, None),
         other => panic!("the README names an indicator the test does not know: {other}"),
     }
 }
@@ -297,21 +305,28 @@ fn the_readme_example_is_what_evaluate_computes() {
         }
         if action == "observed" {
             assert!(!cases.contains_key(case), "{case} is observed once");
-            cases.insert(case.clone(), report(at));
+            // Received as it was observed, whole: its review's time limit starts then.
+            let mut f = report(at);
+            f.entry_due = rules.step_due(CaseState::PendingReview, at, None);
+            cases.insert(case.clone(), f);
         } else {
-            step(
-                cases
-                    .get_mut(case)
-                    .unwrap_or_else(|| panic!("{case} is observed first")),
-                action,
-                at,
-                due,
-            );
+            let f = cases
+                .get_mut(case)
+                .unwrap_or_else(|| panic!("{case} is observed first"));
+            step(f, action, at, due);
+            // Each move records the time limit of the step it leads to, as the centre does.
+            if matches!(action, "approve_extension" | "verify_fail") {
+                last_due.insert(case.clone(), due.unwrap());
+            }
+            let e = f.events.last_mut().unwrap();
+            if e.from != e.to {
+                e.step_due_at = rules.step_due(f.state, at, last_due.get(case).copied());
+            }
         }
     }
 
     let expected = readme_table(&readme, "expected");
-    assert_eq!(expected.len(), 13, "every indicator has its row");
+    assert_eq!(expected.len(), 18, "every indicator has its row");
     let all: Vec<CaseFacts> = cases.values().cloned().collect();
     let sum = total(&all, &period);
     for row in &expected {
@@ -714,12 +729,13 @@ fn csv_has_every_count_and_rate_and_the_total() {
     assert_eq!(lines.len(), 5, "{csv}");
     assert!(lines[0].starts_with("\u{feff}cell,key,上报数 reports,立案数 registered,无效 invalid,有效上报率 valid_rate,应处置 due,"));
     assert!(lines[0].ends_with(
-        ",按期核查率 verified_on_time_rate,自处理 on_spot,自处理率 on_spot_rate,延期 extended"
+        ",自处理率 on_spot_rate,延期 extended,核实超期 check_late,受理超期 review_late,\
+         派遣超期 dispatch_late,处置超期 handling_late,核查超期 verify_late"
     ));
-    assert_eq!(lines[0].split(',').count(), 26);
+    assert_eq!(lines[0].split(',').count(), 31);
     assert_eq!(
         lines[1],
-        "环市街道 · 东华社区 · 440703001001001,440703001001001,1,1,0,1.0000,0,0,,0,,0,,0,0,,0,,0,,0,0,,0,0.0000,0"
+        "环市街道 · 东华社区 · 440703001001001,440703001001001,1,1,0,1.0000,0,0,,0,,0,,0,0,,0,,0,,0,0,,0,0.0000,0,0,0,0,0,0"
     );
     assert!(
         lines[2].starts_with("网格外 outside the grid,,1,0,1,0.0000,"),
@@ -817,4 +833,116 @@ fn events_and_tasks_go_with_their_own_report() {
     assert_eq!(actions(&out[1]), ["approve", "dispatch"]);
     assert_eq!(out[0].tasks, vec![ta]);
     assert!(out[1].tasks.is_empty());
+}
+
+#[test]
+fn each_step_is_late_when_it_ends_after_its_limit_or_still_waits_past_it() {
+    let period = november();
+    let at = local("2026-11-10 09:00");
+    let hours = |h: i64| at + Duration::hours(h);
+    let moved = |action: &str, from, to, when, step_due| CaseEvent {
+        from,
+        to,
+        step_due_at: step_due,
+        ..ev(action, when, None)
+    };
+    // A hotline report checked late, reviewed in time, returned, resubmitted and reviewed
+    // late the second time, then dispatched in time.
+    let mut hotline = report(at);
+    hotline.source = gridwalk_protocol::intake::Source::Hotline12345;
+    hotline.entry_due = Some(hours(4));
+    hotline.state = CaseState::Dispatched;
+    hotline.events = vec![
+        moved(
+            "check_real",
+            CaseState::AwaitingCheck,
+            CaseState::PendingReview,
+            hours(5),
+            Some(hours(7)),
+        ),
+        moved(
+            "return",
+            CaseState::PendingReview,
+            CaseState::Returned,
+            hours(6),
+            None,
+        ),
+        moved(
+            "resubmit",
+            CaseState::Returned,
+            CaseState::PendingReview,
+            hours(8),
+            Some(hours(10)),
+        ),
+        // A step that does not move the report does not end the one it waits on.
+        moved(
+            "request_extension",
+            CaseState::PendingReview,
+            CaseState::PendingReview,
+            hours(9),
+            None,
+        ),
+        moved(
+            "approve",
+            CaseState::PendingReview,
+            CaseState::Registered,
+            hours(11),
+            Some(hours(12)),
+        ),
+        moved(
+            "dispatch",
+            CaseState::Registered,
+            CaseState::Dispatched,
+            hours(12),
+            None,
+        ),
+    ];
+    let i = total(&[hotline.clone()], &period);
+    assert_eq!((i.check_late, i.review_late, i.dispatch_late), (1, 1, 0));
+
+    // A registered case still waiting for its dispatch past the limit at `now` is late; one
+    // whose limit is still ahead is not, nor a step with no limit at all.
+    let mut waiting = report(at);
+    waiting.state = CaseState::Registered;
+    waiting.events = vec![moved(
+        "approve",
+        CaseState::PendingReview,
+        CaseState::Registered,
+        hours(1),
+        Some(hours(2)),
+    )];
+    assert_eq!(total(&[waiting.clone()], &period).dispatch_late, 1);
+    let mut ahead = waiting.clone();
+    ahead.events[0].step_due_at = Some(period.now + Duration::hours(1));
+    assert_eq!(total(&[ahead], &period).dispatch_late, 0);
+    let mut unlimited = waiting.clone();
+    unlimited.events[0].step_due_at = None;
+    assert_eq!(total(&[unlimited], &period).dispatch_late, 0);
+
+    // Received without its photos, a report waited on its device: nothing to judge until
+    // they arrived and its review began.
+    let mut photos = report(at);
+    photos.entry_due = None;
+    photos.state = CaseState::PendingReview;
+    photos.events = vec![moved(
+        "photos_complete",
+        CaseState::AwaitingPhotos,
+        CaseState::PendingReview,
+        hours(30),
+        Some(hours(32)),
+    )];
+    assert_eq!(
+        total(&[photos.clone()], &period).review_late,
+        1,
+        "still waiting past 32 h"
+    );
+
+    // They count with the report's period: October's report adds nothing to November.
+    let mut october = hotline;
+    october.observed_at = local("2026-10-30 09:00");
+    let all = total(&[october, waiting, photos], &period);
+    assert_eq!(
+        (all.check_late, all.review_late, all.dispatch_late),
+        (0, 1, 1)
+    );
 }

@@ -150,7 +150,7 @@ async fn console_reports(
 }
 
 const EVENT_COLUMNS: &str = "e.action, e.from_state, e.to_state, e.by_user, u.name, e.by_device, \
-    e.text, e.due_at, e.at, e.report_id";
+    e.text, e.due_at, e.at, e.report_id, e.step_due_at";
 
 fn event(r: &Row) -> StoreResult<(ReportId, CaseEvent)> {
     Ok((
@@ -164,6 +164,7 @@ fn event(r: &Row) -> StoreResult<(ReportId, CaseEvent)> {
             by_device: r.get(5)?,
             text: r.get(6)?,
             due_at: r.get(7)?,
+            step_due_at: r.get(10)?,
             at: r.get(8)?,
         },
     ))
@@ -369,7 +370,8 @@ impl<D: Database> ConsoleStore for D {
                 .query(
                     &format!(
                         "SELECT r.id, r.reporter, u.name, u.team, r.cell, r.kind, r.category,
-                                c.department, r.observed_at, r.state, r.source
+                                c.department, r.observed_at, r.state, r.source,
+                                r.received_at, r.entry_due_at
                            FROM reports r JOIN users u ON u.id = r.reporter
                            LEFT JOIN cases c ON c.report_id = r.id
                           WHERE r.id IN ({FACTS_REPORTS})
@@ -395,6 +397,8 @@ impl<D: Database> ConsoleStore for D {
                             .get::<String>(10)?
                             .parse()
                             .map_err(|e| StoreError::Corrupt(format!("a report's source: {e}")))?,
+                        received_at: r.get(11)?,
+                        entry_due: r.get(12)?,
                         events: Vec::new(),
                         tasks: Vec::new(),
                     })

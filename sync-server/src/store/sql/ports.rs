@@ -272,6 +272,11 @@ pub(crate) async fn queue_delivery(
 /// Files one call, in the caller's transaction.
 async fn file(tx: &mut dyn Sql, f: Filing, reference: &Reference) -> StoreResult<Filed> {
     let account = f.port.user;
+    if f.port.id == crate::domain::uploads::console_device(account) {
+        // The server filing on the account's behalf (the 随手拍 page): its credential is
+        // made the first time, as a clerk's is.
+        super::steps::console_device(tx, account, f.at).await?;
+    }
     // One port's calls one at a time (see the module's words).
     tx.opt(
         &format!(
@@ -386,8 +391,9 @@ async fn answer(tx: &mut dyn Sql, report: ReportId) -> StoreResult<IntakeAnswer>
                     COALESCE((SELECT t.due_at FROM tasks t
                                WHERE t.report_id = r.id AND t.kind = 'check'
                                ORDER BY t.created_at DESC LIMIT 1),
-                             CASE WHEN r.state = 'awaiting_check' THEN r.step_due_at END)
-               FROM reports r WHERE r.id = $1",
+                             CASE WHEN r.state = 'awaiting_check' THEN r.step_due_at END),
+                    c.case_no, r.received_at
+               FROM reports r LEFT JOIN cases c ON c.report_id = r.id WHERE r.id = $1",
             params![report],
         )
         .await?;
@@ -402,5 +408,7 @@ async fn answer(tx: &mut dyn Sql, report: ReportId) -> StoreResult<IntakeAnswer>
         check_task: row.get(5)?,
         check_due_at: row.get(6)?,
         cell: row.get(4)?,
+        case_no: row.get(7)?,
+        received_at: row.get(8)?,
     })
 }

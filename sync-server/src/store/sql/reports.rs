@@ -789,6 +789,7 @@ pub(crate) async fn receive_reports(
             Value::from(step_due(rc.state)),
             Value::from(port.map_or(Source::Inspector, |p| p.source).as_str()),
             Value::from(port.map(|p| p.caller_ref.clone())),
+            Value::from(step_due(rc.state)),
         ]);
         for (p, held) in r.photos.iter().zip(&rc.photos_held) {
             photos.push(vec![
@@ -842,6 +843,7 @@ pub(crate) async fn receive_reports(
             ("step_due_at", Ty::Time),
             ("source", Ty::Text),
             ("caller_ref", Ty::Text),
+            ("entry_due_at", Ty::Time),
         ],
         reports,
         "",

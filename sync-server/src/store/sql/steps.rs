@@ -56,8 +56,8 @@ pub(crate) async fn insert_event(
     tx.execute(
         "INSERT INTO case_events (report_id, action, from_state, to_state, by_user, by_device,
                                   text, due_at, at, mutation_id, prev_hash, hash, signature,
-                                  chain_form)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+                                  chain_form, step_due_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
         params![
             report,
             e.action,
@@ -72,7 +72,8 @@ pub(crate) async fn insert_event(
             prev,
             hash,
             signature,
-            CHAIN_FORM
+            CHAIN_FORM,
+            e.step_due
         ],
     )
     .await?;
@@ -91,11 +92,33 @@ pub(crate) async fn move_report(
     // no one's (waiting for photos from the device).
     tx.execute(
         "UPDATE reports SET state = $2, state_at = $3, step_due_at = $4 WHERE id = $1",
-        params![report, to, event.at, event.due_at],
+        params![report, to, event.at, event.step_due],
     )
     .await?;
     insert_event(tx, report, event).await?;
     reseal(tx, report).await
+}
+
+/// Makes `user`'s [`uploads::console_device`] the first time it is needed: the credential a
+/// person (or the server on an account's behalf, as for the 随手拍 page) uploads photos with
+/// from a browser, reached through a session and never by a bearer token.
+pub(super) async fn console_device(
+    tx: &mut dyn Sql,
+    user: UserId,
+    at: DateTime<Utc>,
+) -> StoreResult<()> {
+    tx.execute(
+        "INSERT INTO devices (id, user_id, token_sha256, enrolled_at) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (id) DO NOTHING",
+        params![
+            uploads::console_device(user),
+            user,
+            uploads::console_device_marker(user),
+            at
+        ],
+    )
+    .await?;
+    Ok(())
 }
 
 /// A department's after-photos at 处置完成, declared by the person acting, whose browser
@@ -110,13 +133,8 @@ async fn write_case_photos(
     let Some(user) = req.by.user else {
         return Ok(());
     };
+    console_device(tx, user, req.at).await?;
     let device = uploads::console_device(user);
-    tx.execute(
-        "INSERT INTO devices (id, user_id, token_sha256, enrolled_at) VALUES ($1, $2, $3, $4)
-         ON CONFLICT (id) DO NOTHING",
-        params![device, user, uploads::console_device_marker(user), req.at],
-    )
-    .await?;
     let held = held_photos(
         tx,
         photos.iter().map(|p| p.sha256.clone()).collect(),

@@ -119,6 +119,11 @@ export function EvaluationPage() {
     ["eval.onSpot", count((r) => r.on_spot)],
     ["eval.onSpotRate", (r) => percent(r.on_spot_rate), (r) => ratio(r.on_spot, r.registered)],
     ["eval.extended", count((r) => r.extended)],
+    ["eval.checkLate", count((r) => r.check_late)],
+    ["eval.reviewLate", count((r) => r.review_late)],
+    ["eval.dispatchLate", count((r) => r.dispatch_late)],
+    ["eval.handlingLate", count((r) => r.handling_late)],
+    ["eval.verifyLate", count((r) => r.verify_late)],
   ];
   const cells = (r: Indicators) =>
     cols.map(([k, f, parts]) => (
