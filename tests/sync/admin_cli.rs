@@ -93,7 +93,7 @@ async fn the_listings_show_the_fixture_people_and_an_enrolled_tablet(backend: Ba
             "",
         )
         .await;
-    assert!(loaded.stderr.contains("18 users"), "{}", loaded.stderr);
+    assert!(loaded.stderr.contains("19 users"), "{}", loaded.stderr);
     // The embedded store is private to the account running the centre.
     #[cfg(unix)]
     if backend == Backend::Sqlite {
@@ -107,7 +107,7 @@ async fn the_listings_show_the_fixture_people_and_an_enrolled_tablet(backend: Ba
     // One line per person: login, role (as `create-user --role` spells it), team or
     // department, name, and whether disabled.
     let users = centre.admin(&["users"]).await;
-    assert_eq!(users.lines().count(), 18, "{users}");
+    assert_eq!(users.lines().count(), 19, "{users}");
     for expected in [
         "chenjianguo\tleader\tT440703001-01\t陈建国\tactive",
         "lixiaoming\tinspector\tT440703001-01\t李晓明\tactive",
@@ -115,6 +115,7 @@ async fn the_listings_show_the_fixture_people_and_an_enrolled_tablet(backend: Ba
         "liangqing\tdepartment\tSZ\t梁青\tactive",
         "guanliyuan\tadministrator\t-\t关丽媛\tactive",
         "hotline12345\tservice\thotline_12345\t12345政务服务便民热线\tactive",
+        "shipin-ai\tservice\tvideo\t视频智能分析平台\tactive",
     ] {
         let login = expected.split('\t').next().unwrap();
         assert_eq!(line_of(&users, login), expected);

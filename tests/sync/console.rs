@@ -2178,11 +2178,40 @@ async fn a_department_handles_a_case_with_an_after_photo_from_the_phone(backend:
         .unwrap();
     assert_eq!(hidden.status(), 404);
 
-    // The inspector verifies it on site: 结案.
+    // The inspector verifies it on site, with the department's words and after-photo on
+    // the tablet (fetched by the engine, checked, kept with a thumbnail): 结案.
     d.sync().await;
     let tasks = d.engine.tasks().unwrap();
     assert_eq!(tasks.len(), 1);
     assert_eq!(tasks[0].handling_note.as_deref(), Some("已更换井盖"));
+    assert_eq!(tasks[0].handling_photos, std::slice::from_ref(&photo));
+    let thumb = d.engine.thumbnail(photo.id).unwrap();
+    assert!(thumb.starts_with(&[0xFF, 0xD8]), "a JPEG thumbnail");
+    assert_eq!(
+        std::fs::read(device_photo_path(d._dir.path(), &photo.sha256)).unwrap(),
+        bytes,
+        "the department's bytes, as the centre holds them"
+    );
+    // Another inspector's tablet is told nothing of it; a name that is no SHA-256 is refused.
+    let stranger = gridwalk_protocol::DeviceId::new();
+    let stranger_token = admin::enroll_device(s.store.as_ref(), "zhangwei", stranger)
+        .await
+        .unwrap();
+    let http = reqwest::Client::new();
+    for (token, name, want) in [
+        (&stranger_token, photo.sha256.as_str(), 404),
+        (&d.token, photo.sha256.as_str(), 200),
+        (&d.token, "../../etc/passwd", 404),
+        (&d.token, "ABC", 400),
+    ] {
+        let r = http
+            .get(format!("{}/v1/photos/{name}", s.url))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), want, "{name}");
+    }
     d.engine
         .complete_task(tasks[0].task.id, true, Some("井盖已更换"), &[])
         .unwrap();

@@ -20,6 +20,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0005_tasks.sql"),
     include_str!("../migrations/0006_device_keys.sql"),
     include_str!("../migrations/0007_others_reports.sql"),
+    include_str!("../migrations/0008_centre_photos.sql"),
 ];
 
 /// Opens (creating if needed) the database at `path` and brings its schema up to date.

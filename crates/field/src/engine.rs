@@ -189,7 +189,7 @@ impl Engine {
     fn sweep_files(&self) -> Result<()> {
         let conn = self.db();
         let shas: HashSet<String> = conn
-            .prepare("SELECT DISTINCT sha256 FROM photos")?
+            .prepare("SELECT sha256 FROM photos UNION SELECT sha256 FROM centre_photos")?
             .query_map([], |r| r.get(0))?
             .collect::<rusqlite::Result<_>>()?;
         let originals: HashSet<String> = conn

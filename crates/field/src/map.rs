@@ -39,7 +39,8 @@ impl Engine {
         let sha: String = self
             .db()
             .query_row(
-                "SELECT sha256 FROM photos WHERE id = ?1",
+                "SELECT sha256 FROM photos WHERE id = ?1
+                 UNION ALL SELECT sha256 FROM centre_photos WHERE id = ?1 LIMIT 1",
                 [photo.to_string()],
                 |r| r.get(0),
             )

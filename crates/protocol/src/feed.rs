@@ -162,6 +162,10 @@ pub struct TaskChange {
     /// For a verification: what the department said it did (its 处置说明), to check on site.
     #[serde(default)]
     pub handling_note: Option<String>,
+    /// For a verification: the department's after-photos (处置后), their bytes fetched by
+    /// the device from `GET /v1/photos/{sha256}` once they reached the centre.
+    #[serde(default)]
+    pub handling_photos: Vec<crate::PhotoRef>,
 }
 
 /// One thing that changed, as it is now.

@@ -5,7 +5,8 @@
 //! - `POST /v1/photos/needed`: which photos the centre still needs ([`push`]).
 //! - `POST /v1/device/key`: the device's signing key, bound on first use ([`me`]).
 //! - `/v1/uploads/`: tus 1.0.0 ([`tus`]).
-//! - `GET /v1/changes`: the change feed back to devices ([`changes`]).
+//! - `GET /v1/changes`: the change feed back to devices, and `GET /v1/photos/{sha256}` the
+//!   photos its tasks name ([`changes`]).
 //! - `GET /v1/me`: who the device's token belongs to ([`me`]).
 //! - `/v1/intake/…`: the intake API for the centre's other ports (hotlines, the public
 //!   page, video analysis): file a report exactly once, its state, the callback and its
@@ -272,6 +273,7 @@ pub fn app(state: AppState) -> Router {
         .route("/v1/push", post(push::push))
         .route("/v1/photos/needed", post(push::photos_needed))
         .route("/v1/changes", get(changes::changes))
+        .route("/v1/photos/{sha256}", get(changes::photo))
         .route("/v1/me", get(me::me))
         .route("/v1/device/key", post(me::device_key))
         .route("/v1/intake/reports", post(ports::file))

@@ -17,6 +17,7 @@ use utoipa::{Modify, OpenApi};
         super::push::push,
         super::push::photos_needed,
         super::changes::changes,
+        super::changes::photo,
         super::me::me,
         super::me::device_key,
         super::ports::file,

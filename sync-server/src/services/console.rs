@@ -616,13 +616,7 @@ pub async fn seal(state: &AppState, id: ReportId) -> Result<Seal, AppError> {
 async fn photo_in_reach(state: &AppState, user: &User, sha256: &str) -> Result<(), AppError> {
     let who = Who::from(user);
     decide(&who, Act::SeeReports, Subject::Any)?;
-    if sha256.len() != 64
-        || !sha256
-            .bytes()
-            .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
-    {
-        return Err(AppError::BadRequest(msg!(PHOTO_NAME)));
-    }
+    photo_name(sha256)?;
     if reach(&who, Act::SeeReports) != Reach::All {
         let ids = state.store.reports_with_photo(sha256).await?;
         let reports = state.store.console_reports_by_id(&ids).await?;
@@ -636,7 +630,19 @@ async fn photo_in_reach(state: &AppState, user: &User, sha256: &str) -> Result<(
     Ok(())
 }
 
-fn not_here(sha256: &str) -> AppError {
+/// Refuses a photo name that is not a SHA-256 in lower-case hex.
+pub(crate) fn photo_name(sha256: &str) -> Result<(), AppError> {
+    if sha256.len() != 64
+        || !sha256
+            .bytes()
+            .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+    {
+        return Err(AppError::BadRequest(msg!(PHOTO_NAME)));
+    }
+    Ok(())
+}
+
+pub(crate) fn not_here(sha256: &str) -> AppError {
     AppError::NotFound(msg!(PHOTO_NOT_ARRIVED, sha256 = sha256))
 }
 
@@ -649,7 +655,7 @@ pub async fn photo(state: &AppState, user: &User, sha256: &str) -> Result<Bytes,
     checked_photo(state, sha256).await
 }
 
-async fn checked_photo(state: &AppState, sha256: &str) -> Result<Bytes, AppError> {
+pub(crate) async fn checked_photo(state: &AppState, sha256: &str) -> Result<Bytes, AppError> {
     let bytes = state
         .blobs
         .photo(sha256)

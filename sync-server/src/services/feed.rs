@@ -2,6 +2,7 @@
 //! device's user may see, this loads each thing as it is now, and
 //! [`crate::domain::feed`] makes the page.
 
+use bytes::Bytes;
 use gridwalk_protocol::console::TaskKind;
 use gridwalk_protocol::message::msg;
 use gridwalk_protocol::{ChangesPage, ReportId, TaskChange, TaskId};
@@ -84,6 +85,33 @@ pub async fn page(
     })
 }
 
+/// A photo's bytes for a device: a photo of a report its person made, or has a task on (the
+/// department's after-photos of a case they go to verify). Any other photo, or one whose
+/// bytes have not arrived, is not found: a device learns nothing of photos beyond its
+/// person's own work.
+pub async fn photo(state: &AppState, device: &Device, sha256: &str) -> Result<Bytes, AppError> {
+    use super::console::{checked_photo, not_here, photo_name};
+    photo_name(sha256)?;
+    let store = state.store.as_ref();
+    let ids = store.reports_with_photo(sha256).await?;
+    let mut theirs = false;
+    for item in store.console_reports_by_id(&ids).await? {
+        theirs = item.report.reporter == device.user
+            || store
+                .report_tasks(item.report.id)
+                .await?
+                .iter()
+                .any(|t| t.assignee == device.user);
+        if theirs {
+            break;
+        }
+    }
+    if !theirs {
+        return Err(not_here(sha256));
+    }
+    checked_photo(state, sha256).await
+}
+
 /// A task with the case it is about, as the device receives it.
 async fn task_change(store: &dyn CaseStore, id: TaskId) -> Result<Option<TaskChange>, AppError> {
     let Some(task) = store.task(id).await? else {
@@ -92,16 +120,19 @@ async fn task_change(store: &dyn CaseStore, id: TaskId) -> Result<Option<TaskCha
     let Some(item) = store.console_reports_by_id(&[task.report]).await?.pop() else {
         return Ok(None);
     };
-    // The department's last 处置说明, which the inspector goes to check.
-    let handling_note = match task.kind {
-        TaskKind::Verify => store
-            .case_events(task.report)
-            .await?
-            .into_iter()
-            .rev()
-            .find(|e| e.action == "handled")
-            .and_then(|e| e.text),
-        TaskKind::Check => None,
+    // The department's last 处置说明 and its after-photos, which the inspector goes to check.
+    let (handling_note, handling_photos) = match task.kind {
+        TaskKind::Verify => (
+            store
+                .case_events(task.report)
+                .await?
+                .into_iter()
+                .rev()
+                .find(|e| e.action == "handled")
+                .and_then(|e| e.text),
+            store.handling_photos(task.report).await?,
+        ),
+        TaskKind::Check => (None, Vec::new()),
     };
     Ok(Some(TaskChange {
         task,
@@ -109,5 +140,6 @@ async fn task_change(store: &dyn CaseStore, id: TaskId) -> Result<Option<TaskCha
         department: item.case.and_then(|c| c.department),
         source: Some(item.source),
         handling_note,
+        handling_photos,
     }))
 }

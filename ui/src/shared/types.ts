@@ -1164,7 +1164,12 @@ source: Source | null,
 /**
  * For a verification: what the department said it did (its 处置说明), to check on site.
  */
-handling_note: string | null, };
+handling_note: string | null, 
+/**
+ * For a verification: the department's after-photos (处置后), their bytes fetched by
+ * the device from `GET /v1/photos/{sha256}` once they reached the centre.
+ */
+handling_photos: Array<PhotoRef>, };
 
 /**
  * A task the centre gives an inspector (a verification, 核查).

@@ -329,6 +329,30 @@ impl SyncClient {
         Err(from_answer(status, body))
     }
 
+    /// `GET /v1/photos/{sha256}`: a photo the centre names in a task (a department's
+    /// after-photo); `None` while its bytes have not reached the centre.
+    pub async fn photo(&self, sha256: &str) -> Result<Option<Vec<u8>>> {
+        let resp = self
+            .http
+            .get(format!("{}/v1/photos/{sha256}", self.base))
+            .bearer_auth(&self.token)
+            .send()
+            .await
+            .map_err(network)?;
+        let status = resp.status();
+        if status.is_success() {
+            return resp
+                .bytes()
+                .await
+                .map(|b| Some(b.to_vec()))
+                .map_err(network);
+        }
+        if status == StatusCode::NOT_FOUND {
+            return Ok(None);
+        }
+        Err(from_answer(status, resp.json().await.ok()))
+    }
+
     /// `GET /v1/me`: who this device's token belongs to.
     pub async fn me(&self) -> Result<Profile> {
         let resp = self

@@ -20,6 +20,7 @@
 //! pulled page. Only IDs, counts and error kinds are logged: never a report's words, a
 //! person's name or the device token.
 
+pub mod centre_photos;
 pub mod client;
 pub mod photos;
 pub mod plan;
@@ -496,6 +497,13 @@ impl Engine {
             }
         }
         round.pulled += self.pull(client).await?;
+        // The department's after-photos the tasks name: worth having, never worth failing
+        // a round for (they are asked for again next time).
+        match self.fetch_centre_photos(client).await {
+            Ok(0) => {}
+            Ok(n) => debug!(n, "after-photos fetched"),
+            Err(e) => warn!(error = %e, "after-photos not fetched this round"),
+        }
         Ok(())
     }
 }

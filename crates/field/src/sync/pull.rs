@@ -108,6 +108,14 @@ impl Engine {
                 Change::Report(c) => take_report(&tx, c, round, now)?,
                 Change::Task(t) => {
                     hold_others_report(&tx, &t.report, now)?;
+                    if t.task.done_at.is_some() {
+                        // Its after-photos were only to look at while it was open (the files
+                        // go with the next start's sweep).
+                        tx.execute(
+                            "DELETE FROM centre_photos WHERE task_id = ?1",
+                            [t.task.id.to_string()],
+                        )?;
+                    }
                     tx.execute(
                         "INSERT INTO tasks (id, report_id, kind, case_no, due_at, record,
                                             centre_done_at, received_at)

@@ -112,6 +112,7 @@ export const en: Record<Key, string> = {
   "tasks.done": "Saved; it will be sent when there is signal",
   "tasks.check": "On-site check",
   "tasks.handlingNote": "What the department did: {note}",
+  "tasks.handlingPhotos": "The department's photos after the fix:",
   "tasks.source": "From {source}",
   "tasks.checkDue": "Check by {when}",
   "tasks.real": "Found: it is real",

@@ -110,6 +110,7 @@ export const zh = {
   "tasks.done": "核查结果已保存，将在有信号时上传",
   "tasks.check": "核实",
   "tasks.handlingNote": "处置说明：{note}",
+  "tasks.handlingPhotos": "处置部门拍的处置后照片：",
   "tasks.source": "来源：{source}",
   "tasks.checkDue": "核实时限 {when}",
   "tasks.real": "属实",

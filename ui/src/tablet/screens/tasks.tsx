@@ -11,6 +11,7 @@ import { useResource } from "../../shared/resource";
 import type { TaskChange } from "../../shared/types";
 import { api, onSynced } from "../api";
 import type { LocalReport } from "../commands";
+import { Thumb } from "../components/photos";
 import { useI18n } from "../i18n";
 import { when } from "../logic/report";
 import { useSession } from "../session";
@@ -56,6 +57,16 @@ function TaskCard({ task: change, onDone }: { task: TaskChange; onDone: (msg: st
       )}
       {r.description && <p>{r.description}</p>}
       {change.handling_note && <p class="handling-note">{t("tasks.handlingNote", { note: change.handling_note })}</p>}
+      {change.handling_photos.length > 0 && (
+        <div class="handling-photos">
+          <p class="hint">{t("tasks.handlingPhotos")}</p>
+          <div class="photos">
+            {change.handling_photos.map((p) => (
+              <Thumb key={p.id} photo={p} />
+            ))}
+          </div>
+        </div>
+      )}
       <p class="hint">
         {t(check ? "tasks.checkDue" : "tasks.due", { when: when(w, change.task.due_at) })}
         {change.department ? ` · ${t("tasks.department", { name: change.department })}` : ""}
