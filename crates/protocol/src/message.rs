@@ -487,6 +487,10 @@ catalogue! {
     PUBLIC_PHOTO_COUNT = "public.photo_count" => "send 1 to {max} photos, with one ID each in photo_ids ({ids} IDs, {photos} photos)";
     PUBLIC_PHOTO_BAD = "public.photo_bad" => "photo {n} is not a photo the centre takes: {why}";
     PUBLIC_WORDS = "public.words" => "say what you saw in 1 to {max} characters";
+    PUBLIC_WHEN = "public.when" => "the position was fixed at {at}: a report from the public is placed by a fix of the last {hours} hours";
+    PUBLIC_OUTSIDE = "public.outside" => "this position is outside the city's grid: the centre cannot send anyone there";
+    PUBLIC_CROSS_SITE = "public.cross_site" => "a report from the public is sent from the centre's own page, not from another site";
+    PUBLIC_PART_LARGE = "public.part_large" => "the {name} part is larger than the {max} bytes the centre takes";
     // Uploads (tus).
     TUS_VERSION = "upload.tus_version" => "this endpoint speaks tus {version}: send Tus-Resumable: {version}";
     UPLOAD_HEADER = "upload.header" => "{header} is required";

@@ -3,8 +3,8 @@
 
 use axum::Json;
 use axum::extract::State;
-use axum::extract::multipart::{Multipart, MultipartRejection};
-use axum::http::{HeaderValue, StatusCode};
+use axum::extract::multipart::{Field, Multipart, MultipartError, MultipartRejection};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use chrono::Utc;
@@ -53,38 +53,38 @@ pub(crate) struct PublicSubmission {
         (status = 201, description = "Received", body = PublicAnswer),
         (status = 200, description = "The same submission again: its report as it stands", body = PublicAnswer),
         (status = 400, description = "Not a submission the centre takes (every problem named)", body = ApiError),
+        (status = 403, description = "Posted by another site's page", body = ApiError),
         (status = 404, description = "This centre takes no reports from the public", body = ApiError),
         (status = 413, description = "Larger than three photos", body = ApiError),
-        (status = 429, description = "This address sent its hour's reports (Retry-After says when to come back)", body = ApiError),
+        (status = 429, description = "This address sent its hour's reports, or the centre is taking many at once (Retry-After says when to come back)", body = ApiError),
     ))]
 pub(crate) async fn file(
     State(state): State<AppState>,
     ClientAddr(address): ClientAddr,
+    headers: HeaderMap,
     form: Result<Multipart, MultipartRejection>,
 ) -> Result<Response, AppError> {
+    if !same_site(&headers) {
+        return Err(AppError::Forbidden(msg!(PUBLIC_CROSS_SITE)));
+    }
     state.public.check(&address)?;
+    // A few submissions read at once: each holds its photos in memory while it is checked.
+    let _slot = state.public.slot()?;
     let mut form =
         form.map_err(|e| AppError::BadRequest(msg!(PUBLIC_FORM, why = e.body_text())))?;
-    let bad_form = |e: axum::extract::multipart::MultipartError| {
-        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            AppError::TooLarge(msg!(BODY_TOO_LARGE, max = MAX_BODY))
-        } else {
-            AppError::BadRequest(msg!(PUBLIC_FORM, why = e.body_text()))
-        }
-    };
     let mut report = None;
     let mut photos: Vec<Bytes> = Vec::new();
     while let Some(field) = form.next_field().await.map_err(bad_form)? {
         match field.name().unwrap_or_default() {
             "report" if report.is_none() => {
-                let bytes = field.bytes().await.map_err(bad_form)?;
+                let bytes = part(field, "report", MAX_REPORT_PART).await?;
                 refuse_controls(&bytes)?;
                 report = Some(serde_json::from_slice::<PublicReport>(&bytes).map_err(|e| {
                     AppError::BadRequest(msg!(PUBLIC_REPORT_PART, why = e.to_string()))
                 })?);
             }
             "photo" if photos.len() < MAX_PUBLIC_PHOTOS => {
-                photos.push(field.bytes().await.map_err(bad_form)?);
+                photos.push(part(field, "photo", MAX_PUBLIC_PHOTO_BYTES as usize).await?);
             }
             "photo" => {
                 return Err(AppError::BadRequest(msg!(
@@ -99,7 +99,7 @@ pub(crate) async fn file(
             other => {
                 return Err(AppError::BadRequest(msg!(
                     PUBLIC_PART,
-                    name = format!("{other:?}")
+                    name = gridwalk_protocol::validate::shown(other)
                 )));
             }
         }
@@ -116,6 +116,53 @@ pub(crate) async fn file(
             .insert(super::ports::REPLAYED, HeaderValue::from_static("true"));
         r
     })
+}
+
+/// The largest `report` part taken.
+const MAX_REPORT_PART: usize = 64 * 1024;
+
+/// A multipart error in the API's words.
+fn bad_form(e: MultipartError) -> AppError {
+    if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        AppError::TooLarge(msg!(BODY_TOO_LARGE, max = MAX_BODY))
+    } else {
+        AppError::BadRequest(msg!(PUBLIC_FORM, why = e.body_text()))
+    }
+}
+
+/// One part's bytes, refused as soon as it passes `max` (a part is never held whole
+/// beyond what the centre takes of it).
+async fn part(mut field: Field<'_>, name: &str, max: usize) -> Result<Bytes, AppError> {
+    let mut out = bytes::BytesMut::new();
+    while let Some(chunk) = field.chunk().await.map_err(bad_form)? {
+        if out.len() + chunk.len() > max {
+            return Err(AppError::TooLarge(msg!(
+                PUBLIC_PART_LARGE,
+                name = name,
+                max = max
+            )));
+        }
+        out.extend_from_slice(&chunk);
+    }
+    Ok(out.freeze())
+}
+
+/// Whether a submission comes from a page of this server (or from no page at all, as a
+/// program's does): a browser says where a request comes from (`Sec-Fetch-Site`, or at
+/// least `Origin`), and a form another site's page posts here is refused, so no site can
+/// have its visitors' browsers file reports, each from its own address.
+fn same_site(headers: &HeaderMap) -> bool {
+    let text = |name: header::HeaderName| headers.get(name).map(|v| v.to_str().unwrap_or(""));
+    if let Some(site) = text(header::HeaderName::from_static("sec-fetch-site")) {
+        return matches!(site, "same-origin" | "none");
+    }
+    match (text(header::ORIGIN), text(header::HOST)) {
+        (None, _) => true,
+        (Some(origin), Some(host)) => origin
+            .split_once("://")
+            .is_some_and(|(_, authority)| authority.eq_ignore_ascii_case(host)),
+        (Some(_), None) => false,
+    }
 }
 
 /// How a citizen's report stands.

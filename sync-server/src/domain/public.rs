@@ -7,11 +7,12 @@
 //! A stranger's bytes are checked harder than a tablet's: a tablet's engine made its photo
 //! (re-encoded, sized, hashed); a citizen's page should have, but anyone may post anything.
 //! So each photo must be a whole JPEG (its start and end markers, headers that read), no
-//! larger than [`MAX_PUBLIC_PHOTO_BYTES`] and [`MAX_PUBLIC_PHOTO_SIDE`] pixels a side, and
-//! its hash, size and dimensions are the centre's own reading, never the sender's (a full
-//! decode would add little: JPEG decoders fill a damaged scan rather than fail). Its bytes
-//! then reach the blob store through the same tus service a tablet's do, which checks them
-//! again.
+//! larger than [`MAX_PUBLIC_PHOTO_BYTES`] and [`MAX_PUBLIC_PHOTO_SIDE`] pixels a side, that
+//! decodes; and what the centre keeps is its own copy, encoded again from the decoded
+//! picture, so nothing rides along (EXIF, bytes after the image's end, a scan structure
+//! that makes a thumbnailer fail). Its hash, size and dimensions are the copy's, never the
+//! sender's word. The copy then reaches the blob store through the same tus service a
+//! tablet's photos do, which checks it again.
 
 use chrono::{DateTime, Utc};
 use gridwalk_protocol::intake::{
@@ -39,12 +40,24 @@ pub fn account(users: &[(User, Option<DateTime<Utc>>)]) -> Option<UserId> {
         .map(|(u, _)| u.id)
 }
 
-/// Checks the `n`th photo (from 1) of a submission and describes it as the centre reads it.
+/// The JPEG quality a citizen's photo is re-encoded at.
+pub const REENCODE_QUALITY: u8 = 88;
+
+/// How old a citizen's position fix may be, in hours (and how far ahead of the centre's
+/// clock, in minutes, a phone's clock may run).
+pub const FIX_HOURS: i64 = 24;
+pub const FIX_AHEAD_MINUTES: i64 = 5;
+
+/// Checks the `n`th photo (from 1) of a submission and makes the centre's own copy of it:
+/// decoded (within the size limits) and encoded again, so what is kept is a plain JPEG of
+/// the picture and nothing else (no EXIF, no bytes after its end, no scans a thumbnailer
+/// chokes on). Returns the copy and how the centre describes it. The same bytes make the
+/// same copy, so a retried submission is the same request.
 ///
 /// # Errors
 /// Why it is not taken, in words: too large, not a JPEG, cut short, unreadable headers,
-/// or too many pixels.
-pub fn photo(n: usize, id: PhotoId, bytes: &[u8]) -> Result<PhotoRef, Message> {
+/// too many pixels, or a picture that does not decode.
+pub fn photo(n: usize, id: PhotoId, bytes: &[u8]) -> Result<(PhotoRef, Vec<u8>), Message> {
     let bad = |why: String| msg!(PUBLIC_PHOTO_BAD, n = n, why = why);
     let len = bytes.len() as u64;
     if len > MAX_PUBLIC_PHOTO_BYTES {
@@ -64,26 +77,57 @@ pub fn photo(n: usize, id: PhotoId, bytes: &[u8]) -> Result<PhotoRef, Message> {
             "it is {width}×{height}, larger than {MAX_PUBLIC_PHOTO_SIDE} pixels a side"
         )));
     }
-    Ok(PhotoRef {
+    let mut reader =
+        image::ImageReader::with_format(std::io::Cursor::new(bytes), ImageFormat::Jpeg);
+    let mut limits = image::Limits::default();
+    limits.max_image_width = Some(MAX_PUBLIC_PHOTO_SIDE);
+    limits.max_image_height = Some(MAX_PUBLIC_PHOTO_SIDE);
+    limits.max_alloc = Some(64 * 1024 * 1024);
+    reader.limits(limits);
+    let picture = reader
+        .decode()
+        .map_err(|e| bad(format!("it does not decode: {e}")))?
+        .into_rgb8();
+    let mut copy = Vec::with_capacity(bytes.len());
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut copy, REENCODE_QUALITY)
+        .encode_image(&picture)
+        .map_err(|e| bad(format!("it could not be encoded again: {e}")))?;
+    let described = PhotoRef {
         id,
-        sha256: Sha256::digest(bytes)
+        sha256: Sha256::digest(&copy)
             .iter()
             .map(|b| format!("{b:02x}"))
             .collect(),
-        bytes: len,
-        width,
-        height,
+        bytes: copy.len() as u64,
+        width: picture.width(),
+        height: picture.height(),
         taken_at: None,
         stage: PhotoStage::Before,
-    })
+    };
+    Ok((described, copy))
 }
 
 /// The intake request a submission makes, with its photos as the centre read them.
 ///
 /// # Errors
-/// Why the submission is not taken: no or too many photos, IDs not one per photo, or no
-/// words (the report itself is judged afterwards like any port's).
-pub fn request(report: &PublicReport, photos: Vec<PhotoRef>) -> Result<IntakeRequest, Message> {
+/// Why the submission is not taken: a position fixed more than [`FIX_HOURS`] ago (or
+/// ahead of `now`), no or too many photos, IDs not one per photo, or no words (the report
+/// itself is judged afterwards like any port's).
+pub fn request(
+    report: &PublicReport,
+    photos: Vec<PhotoRef>,
+    now: DateTime<Utc>,
+) -> Result<IntakeRequest, Message> {
+    let fixed = report.location.fix_time;
+    if fixed < now - chrono::Duration::hours(FIX_HOURS)
+        || fixed > now + chrono::Duration::minutes(FIX_AHEAD_MINUTES)
+    {
+        return Err(msg!(
+            PUBLIC_WHEN,
+            at = fixed.to_rfc3339(),
+            hours = FIX_HOURS
+        ));
+    }
     let words = report.description.trim();
     if words.is_empty() || words.chars().count() > MAX_PUBLIC_WORDS {
         return Err(msg!(PUBLIC_WORDS, max = MAX_PUBLIC_WORDS));
@@ -125,16 +169,30 @@ mod tests {
     }
 
     #[test]
-    fn a_photo_is_described_by_what_the_centre_reads_in_it() {
-        let bytes = jpeg(64, 48);
+    fn the_centre_keeps_its_own_copy_of_a_photo_and_describes_the_copy() {
+        // A picture with EXIF (an APP1 segment after SOI) and bytes after its end marker.
+        let plain = jpeg(64, 48);
+        let exif = b"\xFF\xE1\x00\x10Exif\x00\x00GPSDATA!";
+        let mut sent = [&plain[..2], &exif[..], &plain[2..]].concat();
+        sent.extend_from_slice(b"<script>alert(1)</script>\xFF\xD9");
         let id = PhotoId::new();
-        let p = photo(1, id, &bytes).expect("taken");
-        assert_eq!(
-            (p.id, p.width, p.height, p.bytes),
-            (id, 64, 48, bytes.len() as u64)
-        );
-        assert_eq!(p.sha256.len(), 64);
+        let (p, copy) = photo(1, id, &sent).expect("taken");
+        assert_eq!((p.id, p.width, p.height), (id, 64, 48));
+        assert_eq!(p.bytes, copy.len() as u64);
+        let sha: String = Sha256::digest(&copy)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        assert_eq!(p.sha256, sha);
         assert_eq!(p.stage, PhotoStage::Before);
+        assert!(copy.starts_with(&[0xFF, 0xD8]) && copy.ends_with(&[0xFF, 0xD9]));
+        let has = |needle: &[u8]| copy.windows(needle.len()).any(|w| w == needle);
+        assert!(!has(b"Exif") && !has(b"script"), "nothing rides along");
+        assert_eq!(
+            photo(1, id, &sent).expect("taken").1,
+            copy,
+            "the same copy again"
+        );
     }
 
     #[test]
@@ -161,7 +219,8 @@ mod tests {
 
     #[test]
     fn a_submission_needs_words_and_one_id_per_photo() {
-        let p = photo(1, PhotoId::new(), &jpeg(8, 8)).expect("taken");
+        let (p, _) = photo(1, PhotoId::new(), &jpeg(8, 8)).expect("taken");
+        let now = Utc::now();
         let report = PublicReport {
             key: uuid::Uuid::now_v7(),
             kind: gridwalk_protocol::Kind::Event,
@@ -173,12 +232,12 @@ mod tests {
                 lat: 22.58,
                 crs: gridwalk_protocol::Crs::Wgs84,
                 accuracy_m: 20.0,
-                fix_time: Utc::now(),
+                fix_time: now - chrono::Duration::minutes(2),
                 provider: gridwalk_protocol::LocationProvider::Network,
             },
             photo_ids: vec![p.id],
         };
-        let req = request(&report, vec![p.clone()]).expect("taken");
+        let req = request(&report, vec![p.clone()], now).expect("taken");
         assert_eq!(
             req.caller_ref,
             report.key.to_string(),
@@ -194,15 +253,33 @@ mod tests {
             report.location.fix_time.fixed_offset(),
             "seen when the phone placed it: the same request however late it is sent again"
         );
-        let e = request(&report, vec![]).expect_err("no photo");
+        let later = now + chrono::Duration::hours(3);
+        assert_eq!(
+            request(&report, vec![p.clone()], later),
+            Ok(req.clone()),
+            "sent again later"
+        );
+        for (fix, why) in [
+            (now - chrono::Duration::hours(25), "a day-old fix"),
+            (
+                now + chrono::Duration::minutes(10),
+                "a fix ahead of the clock",
+            ),
+        ] {
+            let mut old = report.clone();
+            old.location.fix_time = fix;
+            let e = request(&old, vec![p.clone()], now).expect_err(why);
+            assert!(e.english().contains("last 24 hours"), "{why}: {e}");
+        }
+        let e = request(&report, vec![], now).expect_err("no photo");
         assert!(e.english().contains("1 to 3 photos"), "{e}");
-        let e = request(&report, vec![p.clone(), p.clone()]).expect_err("two photos, one ID");
+        let e = request(&report, vec![p.clone(), p.clone()], now).expect_err("two photos, one ID");
         assert!(e.english().contains("1 IDs, 2 photos"), "{e}");
         let quiet = PublicReport {
             description: " \n ".into(),
             ..report.clone()
         };
-        assert!(request(&quiet, vec![p]).is_err(), "no words");
+        assert!(request(&quiet, vec![p], now).is_err(), "no words");
     }
 
     #[test]

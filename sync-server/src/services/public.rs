@@ -76,21 +76,28 @@ pub async fn file(
         .await?
         .ok_or_else(|| AppError::NotFound(msg!(PUBLIC_CLOSED)))?;
     let ids = report.photo_ids.clone();
-    let read = {
-        let photos = photos.clone();
-        tokio::task::spawn_blocking(move || {
-            photos
-                .iter()
-                .zip(ids)
-                .enumerate()
-                .map(|(i, (bytes, id))| public::photo(i + 1, id, bytes))
-                .collect::<Result<Vec<_>, _>>()
-        })
-        .await
-        .map_err(|e| AppError::Internal(format!("reading photos: {e}")))?
-        .map_err(AppError::BadRequest)?
-    };
-    let req = public::request(report, read.clone()).map_err(AppError::BadRequest)?;
+    if ids.len() != photos.len() {
+        return Err(AppError::BadRequest(msg!(
+            PUBLIC_PHOTO_COUNT,
+            max = MAX_PUBLIC_PHOTOS,
+            ids = ids.len(),
+            photos = photos.len()
+        )));
+    }
+    // The centre's own copy of each photo (decoded and encoded again), off the runtime.
+    let copies = tokio::task::spawn_blocking(move || {
+        photos
+            .iter()
+            .zip(ids)
+            .enumerate()
+            .map(|(i, (bytes, id))| public::photo(i + 1, id, bytes))
+            .collect::<Result<Vec<_>, _>>()
+    })
+    .await
+    .map_err(|e| AppError::Internal(format!("reading photos: {e}")))?
+    .map_err(AppError::BadRequest)?;
+    let read: Vec<_> = copies.iter().map(|(p, _)| p.clone()).collect();
+    let req = public::request(report, read.clone(), now).map_err(AppError::BadRequest)?;
     let key = report.key.to_string();
     let (made, answer) = match ports::file(state, &port, Some(&key), &req, now).await? {
         Filed::Made(a) => (true, a),
@@ -99,7 +106,7 @@ pub async fn file(
             return Err(AppError::Internal("a refusal was not answered".into()));
         }
     };
-    for (photo, bytes) in read.iter().zip(photos) {
+    for (photo, bytes) in copies {
         let meta = tus::encode_metadata([
             (tus::meta::REPORT, answer.report.to_string().as_str()),
             (tus::meta::PHOTO, photo.id.to_string().as_str()),
@@ -118,7 +125,7 @@ pub async fn file(
                 upload.id,
                 0,
                 None,
-                Body::from(bytes),
+                Body::from(Bytes::from(bytes)),
                 now,
             )
             .await?;

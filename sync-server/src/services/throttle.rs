@@ -95,6 +95,9 @@ impl PushThrottle {
 
 /// 随手拍 reports one address may send an hour, unless configured otherwise.
 pub const PUBLIC_PER_HOUR: u32 = 10;
+/// 随手拍 submissions read at once: with three photos of at most 4 MiB each, at most about
+/// 100 MB held.
+pub const PUBLIC_AT_ONCE: usize = 8;
 /// 随手拍 reports all addresses together may send a minute (a flood from many addresses
 /// meets this before it fills the inspectors' task lists).
 pub const PUBLIC_PER_MINUTE: u32 = 120;
@@ -109,6 +112,8 @@ pub struct PublicThrottle {
     all: Arc<governor::DefaultDirectRateLimiter>,
     per_hour: u32,
     clock: DefaultClock,
+    /// Submissions being read and checked at once (each holds its photos in memory).
+    slots: Arc<tokio::sync::Semaphore>,
 }
 
 impl std::fmt::Debug for PublicThrottle {
@@ -139,7 +144,19 @@ impl PublicThrottle {
             all: Arc::new(RateLimiter::direct(Quota::per_minute(per_minute))),
             per_hour: per_hour.get(),
             clock: DefaultClock::default(),
+            slots: Arc::new(tokio::sync::Semaphore::new(PUBLIC_AT_ONCE)),
         }
+    }
+
+    /// A place for one submission to be read and checked, held until dropped; refused
+    /// (try again in a second) when [`PUBLIC_AT_ONCE`] are under way.
+    pub fn slot(&self) -> Result<tokio::sync::OwnedSemaphorePermit, AppError> {
+        Arc::clone(&self.slots)
+            .try_acquire_owned()
+            .map_err(|_| AppError::Throttled {
+                message: msg!(PUBLIC_BUSY, seconds = 1),
+                retry_after: 1,
+            })
     }
 
     /// Reports one address may send an hour.

@@ -604,9 +604,13 @@ function Audit(props: { detail: ReportDetail }) {
           <h3>{t("report.tasks")}</h3>
           <ul>
             {detail.tasks.map((k) => (
-              <li key={k.id}>
-                {t("report.due")} {when(w, k.due_at)} ·{" "}
-                {k.done_at ? `${t(k.passed ? "report.passed" : "report.failed")} ${when(w, k.done_at)}` : t("report.open")}
+              <li key={k.id} data-kind={k.kind}>
+                {t(k.kind === "check" ? "report.checkTask" : "report.verifyTask")} · {t("report.taskDue")} {when(w, k.due_at)} ·{" "}
+                {k.done_at
+                  ? k.passed === null
+                    ? t("report.withdrawn")
+                    : `${t(k.kind === "check" ? (k.passed ? "report.real" : "report.notReal") : k.passed ? "report.passed" : "report.failed")} ${when(w, k.done_at)}`
+                  : t(k.kind === "check" ? "report.checkOpen" : "report.open")}
                 {k.note ? ` · ${k.note}` : ""}
                 {k.photos.length > 0 && (
                   <span class="photos inline">

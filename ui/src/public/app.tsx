@@ -10,7 +10,7 @@ import { shrink, uuidv7 } from "../shared/pictures";
 import { sayValue } from "../shared/say";
 import type { ApiError, Location, PublicAnswer, PublicForm, PublicReport } from "../shared/types";
 import type { Key } from "./i18n";
-import { body, lacks, location, majors, mine, remember, type Need } from "./logic";
+import { body, forget, lacks, location, majors, mine, placeProblem, refreshed, remember, shortRef, type Mine, type Need } from "./logic";
 
 const useI18n = (): I18n<Key> => useSharedI18n<Key>();
 
@@ -36,14 +36,14 @@ async function request<T>(path: string, init?: RequestInit): Promise<T> {
 }
 
 type Photo = { blob: Blob; url: string; id: string };
-type Place = { state: "asking" } | { state: "got"; at: Location } | { state: "failed"; why: string };
+type Place = { state: "asking" } | { state: "got"; at: Location } | { state: "failed"; why: Key };
 
 export function PublicPage() {
   const w = useI18n();
   const [form, setForm] = useState<PublicForm | null>(null);
   const [failure, setFailure] = useState<string | null>(null);
   const [sent, setSent] = useState<PublicAnswer | null>(null);
-  const [list, setList] = useState<PublicAnswer[]>(() => mine());
+  const [list, setList] = useState<Mine[]>(() => mine());
   useEffect(() => {
     request<PublicForm>("/v1/public/form")
       .then(setForm)
@@ -66,7 +66,7 @@ export function PublicPage() {
         <section class="done" aria-live="polite">
           <h2>{w.t("done.title")}</h2>
           <p>
-            {w.t("done.body")} <strong class="reference">{sent.report}</strong>
+            {w.t("done.body")} <strong class="reference">{shortRef(sent.report)}</strong>
           </p>
           <button type="button" onClick={() => setSent(null)}>
             {w.t("done.another")}
@@ -76,13 +76,13 @@ export function PublicPage() {
       {form?.open && !sent && (
         <Draft
           form={form}
-          onSent={(a) => {
-            setList(remember(a));
+          onSent={(a, what) => {
+            setList(remember({ ...a, what }));
             setSent(a);
           }}
         />
       )}
-      {form?.open && <Mine list={list} onChange={setList} />}
+      {form?.open && <MyReports list={list} onChange={setList} />}
       {form?.open && (
         <footer>
           <p>{w.t("limit", { n: form.per_hour })}</p>
@@ -93,7 +93,7 @@ export function PublicPage() {
   );
 }
 
-function Draft({ form, onSent }: { form: PublicForm; onSent: (a: PublicAnswer) => void }) {
+function Draft({ form, onSent }: { form: PublicForm; onSent: (a: PublicAnswer, what: string) => void }) {
   const w = useI18n();
   // One key for this draft, made once: every retry of it is the same submission.
   const [key] = useState(uuidv7);
@@ -112,13 +112,13 @@ function Draft({ form, onSent }: { form: PublicForm; onSent: (a: PublicAnswer) =
 
   const locate = () => {
     if (!("geolocation" in navigator)) {
-      setPlace({ state: "failed", why: w.t("place.none") });
+      setPlace({ state: "failed", why: "place.none" });
       return;
     }
     setPlace({ state: "asking" });
     navigator.geolocation.getCurrentPosition(
       (p) => setPlace({ state: "got", at: location(p) }),
-      (e) => setPlace({ state: "failed", why: e.message || String(e.code) }),
+      (e) => setPlace({ state: "failed", why: placeProblem(e.code) }),
       { enableHighAccuracy: true, timeout: 20_000, maximumAge: 60_000 },
     );
   };
@@ -164,7 +164,8 @@ function Draft({ form, onSent }: { form: PublicForm; onSent: (a: PublicAnswer) =
           photos.map((p) => p.blob),
         ),
       });
-      onSent(a);
+      const picked = form.categories.find((c) => c.kind === kind && c.code === category);
+      onSent(a, [picked?.name, words.trim().slice(0, 30)].filter(Boolean).join(" · "));
     } catch (e) {
       const f = Failure.from(e);
       setProblem(f.kind === "network" ? w.t("network") : failureText(w, e));
@@ -289,9 +290,14 @@ function Draft({ form, onSent }: { form: PublicForm; onSent: (a: PublicAnswer) =
       </label>
 
       <p class={`place ${place.state}`} aria-live="polite">
-        {w.t("field.place")}：{place.state === "asking" && w.t("place.asking")}
+        <strong>{w.t("field.place")}</strong>{" "}
+        {place.state === "asking" && w.t("place.asking")}
         {place.state === "got" && w.t("place.got", { m: Math.round(place.at.accuracy_m) })}
-        {place.state === "failed" && w.t("place.denied", { why: place.why })}
+        {place.state === "failed" && (
+          <>
+            {w.t(place.why)} <span class="hint">{w.t("place.why")}</span>
+          </>
+        )}
         {place.state !== "asking" && (
           <button type="button" onClick={locate}>
             {w.t("place.retry")}
@@ -318,19 +324,27 @@ function Draft({ form, onSent }: { form: PublicForm; onSent: (a: PublicAnswer) =
   );
 }
 
-function Mine({ list, onChange }: { list: PublicAnswer[]; onChange: (l: PublicAnswer[]) => void }) {
+function MyReports({ list, onChange }: { list: Mine[]; onChange: (l: Mine[]) => void }) {
   const w = useI18n();
   const [problem, setProblem] = useState<string | null>(null);
+  const [gone, setGone] = useState<Set<string>>(new Set());
   const refresh = async () => {
     setProblem(null);
     let kept = list;
+    const missing = new Set<string>();
     for (const m of list) {
       try {
-        kept = remember(await request<PublicAnswer>(`/v1/public/reports/${encodeURIComponent(m.report)}`));
+        kept = refreshed(await request<PublicAnswer>(`/v1/public/reports/${encodeURIComponent(m.report)}`));
       } catch (e) {
-        setProblem(failureText(w, e));
+        const f = Failure.from(e);
+        if (f.kind === "not_found") missing.add(m.report);
+        else {
+          setProblem(f.kind === "network" ? w.t("network.refresh") : failureText(w, e));
+          break;
+        }
       }
     }
+    setGone(missing);
     onChange(kept);
   };
   return (
@@ -342,11 +356,17 @@ function Mine({ list, onChange }: { list: PublicAnswer[]; onChange: (l: PublicAn
         <>
           <ul>
             {list.map((m) => (
-              <li key={m.report}>
+              <li key={m.report} data-report={m.report}>
                 <time>{new Date(m.received_at).toLocaleString(w.locale)}</time>{" "}
-                <span class="state">{sayValue(w.lang, "state", m.state)}</span>
+                <span class="state">{gone.has(m.report) ? w.t("mine.gone") : sayValue(w.lang, "state", m.state)}</span>
                 {m.case_no && <span> · {w.t("mine.case", { no: m.case_no })}</span>}
-                <code>{m.report}</code>
+                {m.what && <span class="what">{m.what}</span>}
+                <code>{w.t("mine.ref", { ref: shortRef(m.report) })}</code>
+                {gone.has(m.report) && (
+                  <button type="button" onClick={() => onChange(forget(m.report))}>
+                    {w.t("mine.forget")}
+                  </button>
+                )}
               </li>
             ))}
           </ul>

@@ -50,19 +50,47 @@ export function body(report: PublicReport, photos: Blob[]): FormData {
 
 const MINE = "public.mine";
 
+/** A report sent from this phone: the centre's answer, and what it was about in the
+ * citizen's own words (so the list tells one report from another). */
+export type Mine = PublicAnswer & { what?: string };
+
 /** The reports sent from this phone, newest first. */
-export function mine(storage: Storage = localStorage): PublicAnswer[] {
+export function mine(storage: Storage = localStorage): Mine[] {
   try {
     const list = JSON.parse(storage.getItem(MINE) ?? "[]") as unknown;
-    return Array.isArray(list) ? (list as PublicAnswer[]) : [];
+    return Array.isArray(list) ? (list as Mine[]) : [];
   } catch {
     return [];
   }
 }
 
-/** Remembers a report's answer (replacing what was kept of it); keeps the newest 20. */
-export function remember(a: PublicAnswer, storage: Storage = localStorage): PublicAnswer[] {
+/** Remembers a new report at the top of the list; keeps the newest 20. */
+export function remember(a: Mine, storage: Storage = localStorage): Mine[] {
   const list = [a, ...mine(storage).filter((m) => m.report !== a.report)].slice(0, 20);
   storage.setItem(MINE, JSON.stringify(list));
   return list;
+}
+
+/** Takes a report's newer answer where it stands in the list (its words kept). */
+export function refreshed(a: PublicAnswer, storage: Storage = localStorage): Mine[] {
+  const list = mine(storage).map((m) => (m.report === a.report ? { ...m, ...a } : m));
+  storage.setItem(MINE, JSON.stringify(list));
+  return list;
+}
+
+/** Forgets a report the centre no longer tells about. */
+export function forget(report: string, storage: Storage = localStorage): Mine[] {
+  const list = mine(storage).filter((m) => m.report !== report);
+  storage.setItem(MINE, JSON.stringify(list));
+  return list;
+}
+
+/** A short reference to read out on the phone: the ID's last twelve characters. */
+export function shortRef(report: string): string {
+  return report.replace(/-/g, "").slice(-12).toUpperCase();
+}
+
+/** The page's words for a browser's position error (its own message is English). */
+export function placeProblem(code: number): "place.denied" | "place.unavailable" | "place.timeout" {
+  return code === 1 ? "place.denied" : code === 3 ? "place.timeout" : "place.unavailable";
 }

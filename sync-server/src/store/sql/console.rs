@@ -624,11 +624,20 @@ pub(super) fn conditions(f: &ReportFilter, d: Dialect) -> (Vec<String>, Vec<Valu
                 )
             })
             .collect();
-        clauses.push(format!(
+        let text = format!(
             "r.id IN ({}) AND r.search_text LIKE ${}",
             lookups.join(" INTERSECT "),
             arg(Value::from(&term.like))
-        ));
+        );
+        // Twelve hex digits may also be a report's short reference (its ID's last group,
+        // which the 随手拍 page gives the citizen to read out).
+        let word = term.like.trim_matches('%');
+        if word.len() == 12 && word.bytes().all(|b| b.is_ascii_hexdigit()) {
+            let id = arg(Value::from(format!("%-{word}")));
+            clauses.push(format!("(({text}) OR CAST(r.id AS TEXT) LIKE ${id})"));
+        } else {
+            clauses.push(text);
+        }
     }
     (clauses, params)
 }

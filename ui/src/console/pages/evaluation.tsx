@@ -6,6 +6,7 @@ import { useState } from "preact/hooks";
 
 import { failureText } from "../../shared/error";
 import { useResource } from "../../shared/resource";
+import { sayValue } from "../../shared/say";
 import type { GroupBy, Indicators } from "../../shared/types";
 import { client, links } from "../client";
 import { useI18n, type Key } from "../i18n";
@@ -100,6 +101,8 @@ export function EvaluationPage() {
   const e = evaluation.value;
   const label = (r: Indicators) => {
     const none = e && r.key === "" ? noneKey(e.by) : null;
+    // A source is said in the reader's language (the server's label carries both).
+    if (e?.by === "source" && r.key) return sayValue(w.lang, "source", r.key);
     return none ? t(none) : r.label;
   };
   const count = (n: (r: Indicators) => number) => (r: Indicators) => String(n(r));

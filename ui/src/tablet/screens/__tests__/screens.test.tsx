@@ -301,6 +301,8 @@ describe("tasks", () => {
       },
       report: { ...draft(), kind: "event", category: "0507", description: "人行道堆放建材" },
       department: "HW",
+      handling_note: null,
+      handling_photos: [],
     } as unknown as TaskChange;
     let open = [task];
     mockIPC((cmd) => {
@@ -332,5 +334,57 @@ describe("tasks", () => {
     expect(commands()).toContain("complete_task");
     expect($("[role=status]")!.textContent).toBe("核查结果已保存，将在有信号时上传");
     await until(() => !$("[data-task]"), "the task to leave the list");
+  });
+
+  it("shows the department's words and after-photos on a verification", async () => {
+    const photo = {
+      id: "019a0000-0000-7000-8000-0000000000cc",
+      sha256: "ab".repeat(32),
+      bytes: 1000,
+      width: 1600,
+      height: 1200,
+      taken_at: null,
+      stage: "after",
+    };
+    const task = {
+      task: {
+        id: "019a0000-0000-7000-8000-0000000000ad",
+        kind: "verify",
+        report: ID,
+        case_no: "20261123-0002",
+        assignee: "019a0000-0000-7000-8000-0000000000bb",
+        created_at: "2026-11-23T01:00:00Z",
+        due_at: "2026-11-23T06:30:00Z",
+        done_at: null,
+        passed: null,
+        note: null,
+        photos: [],
+        by_device: null,
+      },
+      report: { ...draft(), kind: "event", category: "0507", description: "人行道堆放建材" },
+      department: "HW",
+      handling_note: "已清运建材",
+      handling_photos: [photo],
+    } as unknown as TaskChange;
+    globalThis.URL.createObjectURL ??= () => "blob:after";
+    mockIPC((cmd) => {
+      calls.push({ cmd, args: {} });
+      switch (cmd) {
+        case "tasks":
+          return [task];
+        case "reports":
+          return [];
+        case "thumbnail":
+          return [0xff, 0xd8, 0xff, 0xd9];
+        default:
+          return null;
+      }
+    });
+    render(app("zh", <Tasks onOpen={() => {}} />), root);
+    await until(() => $(`[data-task] .handling-photos [data-photo="${photo.id}"] img`), "the after-photo");
+    const card = $("[data-task]")!;
+    expect(card.textContent).toContain("处置说明：已清运建材");
+    expect(card.textContent).toContain("处置部门拍的处置后照片");
+    expect(commands()).toContain("thumbnail");
   });
 });
