@@ -143,8 +143,17 @@ file_call "$HOTLINE" "$REF" "$REF" 0507 "市民来电：小区门口垃圾堆放
 file_call "$HOTLINE" "$REF" "$REF" 0507 "市民来电：小区门口垃圾堆放多日无人清运" "蓬江区建设路12号门口" # a retry: no second report
 file_call "$HOTLINE" "12345-$(date +%Y%m%d)-0043" "12345-$(date +%Y%m%d)-0043" 0102 \
   "市民来电：人行道有积存垃圾" "蓬江区建设路与新华路交叉口"
-file_call "$VIDEO" "cam-0217-$(date +%s)" "CAM0217-$(date +%Y%m%d%H%M)" 0301 \
+file_call "$VIDEO" "cam-0217-$(date +%s)" "CAM0217-$(date +%Y%m%d%H%M)" 0504 \
   "视频分析告警：摄像头 0217 识别到店外经营" "蓬江区建设路与新华路交叉口 0217 号摄像头"
+# Every other port the centre joins files one too: 12319, the 110 and 119 hand-overs,
+# WeChat and a leader's instruction.
+for port in "hotline12319|0102|市民来电：路面积存垃圾渣土" "liandong110|0504|110 转来：店外占道经营影响通行" \
+  "liandong119|0507|119 转来：消防通道堆放杂物" "weixin|0102|公众号留言：人行道有积存垃圾" \
+  "lingdao|0507|领导交办：建设路沿线堆放物料请尽快处理"; do
+  IFS='|' read -r login code words <<<"$port"
+  TOKEN=$($S --data-dir "$CENTRE" admin port-token --user "$login")
+  file_call "$TOKEN" "$login-$(date +%s)" "$login-$(date +%Y%m%d)-0001" "$code" "$words" "蓬江区建设路"
+done
 # A citizen on the public page (no account): the same multipart body the page sends, the
 # photo made small on the phone; the centre files it as the suishoupai account.
 now=$(date -u +%FT%TZ)
@@ -164,9 +173,9 @@ if [ -n "$CHECK" ]; then
     --photo fixtures/photos/orient-2.jpg >/dev/null
   $F --data-dir "$TABLET" --fixtures fixtures sync >/dev/null
 fi
-echo "from the ports: one hotline call checked on site (待受理); one hotline call, a video"
-echo "alert and a citizen's 随手拍 waiting for the inspector's check (待核实); the operator sees"
-echo "them in 受理审核."
+echo "from the ports: one hotline call checked on site (待受理); one call from each other port"
+echo "(12345, 12319, 110, 119, WeChat, a leader's instruction, a video alert) and a citizen's"
+echo "随手拍 waiting for the inspector's check (待核实); the operator sees them in 受理审核."
 
 cat <<MSG
 

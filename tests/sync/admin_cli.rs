@@ -93,7 +93,7 @@ async fn the_listings_show_the_fixture_people_and_an_enrolled_tablet(backend: Ba
             "",
         )
         .await;
-    assert!(loaded.stderr.contains("19 users"), "{}", loaded.stderr);
+    assert!(loaded.stderr.contains("24 users"), "{}", loaded.stderr);
     // The embedded store is private to the account running the centre.
     #[cfg(unix)]
     if backend == Backend::Sqlite {
@@ -107,7 +107,7 @@ async fn the_listings_show_the_fixture_people_and_an_enrolled_tablet(backend: Ba
     // One line per person: login, role (as `create-user --role` spells it), team or
     // department, name, and whether disabled.
     let users = centre.admin(&["users"]).await;
-    assert_eq!(users.lines().count(), 19, "{users}");
+    assert_eq!(users.lines().count(), 24, "{users}");
     for expected in [
         "chenjianguo\tleader\tT440703001-01\t陈建国\tactive",
         "lixiaoming\tinspector\tT440703001-01\t李晓明\tactive",

@@ -120,8 +120,9 @@ fn reach(cred: Cred, cap: Cap) -> Option<Reach> {
 /// Who a route is for.
 #[derive(Debug, Clone, Copy)]
 enum Need {
-    /// Anyone, with or without credentials.
-    Public,
+    /// Anyone, with or without credentials (the 随手拍 page's API too); a subject out of
+    /// scope (a report the public did not file) is answered `out`.
+    Public { out: u16 },
     /// A device's token; another device's subject is answered `out`.
     Device { out: u16 },
     /// A device's token, a port's, or a department clerk's session (photos over tus);
@@ -173,7 +174,14 @@ fn entry(method: &Method, path: &str) -> Option<Vec<Call>> {
     match (m, path) {
         ("GET", "/healthz" | "/openapi.json")
         | ("OPTIONS", "/v1/uploads/" | "/v1/uploads")
-        | ("POST", "/v1/console/session") => one(Need::Public, false),
+        | ("POST", "/v1/console/session")
+        | ("GET", "/v1/public/form")
+        // A submission without its parts: past the access rule, refused in words (or, once
+        // the address has sent its hour's worth, asked to wait).
+        | ("POST", "/v1/public/reports") => one(Need::Public { out: 0 }, false),
+        ("GET", "/v1/public/reports/{id}") => one(Need::Public { out: 404 }, true),
+        // A photo of the device's own report; another device's is not found.
+        ("GET", "/v1/photos/{sha256}") => one(Need::Device { out: 404 }, true),
         ("POST", "/v1/push") => one(Need::Device { out: 403 }, true),
         // Posting a key binds it to the calling device (or is refused 409 as not its key):
         // it names no subject, so nothing is out of scope.
@@ -256,7 +264,8 @@ fn entry(method: &Method, path: &str) -> Option<Vec<Call>> {
 fn expect(call: &Call, cred: Cred, scope: Scope) -> Expect {
     let out_of_scope = call.scoped && scope == Scope::Out;
     match call.need {
-        Need::Public => Expect::Allowed,
+        Need::Public { out } if out_of_scope => Expect::Status(out),
+        Need::Public { .. } => Expect::Allowed,
         Need::Device { out } => match cred {
             Cred::Device if out_of_scope => Expect::Status(out),
             Cred::Device => Expect::Allowed,
@@ -318,6 +327,8 @@ struct World {
     revoked: DeviceId,
     /// A report the hotline filed (in its scope; a tablet's report is out of it).
     port_report: ReportId,
+    /// A report a citizen filed on the 随手拍 page (the public's; a tablet's is not).
+    public_report: ReportId,
     _dirs: Vec<tempfile::TempDir>,
 }
 
@@ -495,6 +506,36 @@ async fn world(backend: Backend) -> World {
     let port_report: ReportId =
         serde_json::from_value(filed.json::<Value>().await.unwrap()["report"].clone()).unwrap();
     tokens.insert(Cred::Port, port);
+    let mut citizen = hotline_call("unused", "路边堆放建筑垃圾");
+    let citizen = {
+        let o = citizen.as_object_mut().unwrap();
+        o.remove("caller_ref");
+        o.remove("observed_at");
+        o.insert("key".into(), json!(uuid::Uuid::now_v7()));
+        o.insert(
+            "photo_ids".into(),
+            json!([gridwalk_protocol::PhotoId::new()]),
+        );
+        json!(o)
+    };
+    let photo = std::fs::read(fixtures().join("photos/no-exif.jpg")).unwrap();
+    let form = reqwest::multipart::Form::new()
+        .part(
+            "report",
+            reqwest::multipart::Part::text(citizen.to_string())
+                .mime_str("application/json")
+                .unwrap(),
+        )
+        .part("photo", reqwest::multipart::Part::bytes(photo));
+    let sent = reqwest::Client::new()
+        .post(format!("{}/v1/public/reports", s.url))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(sent.status(), 201);
+    let public_report: ReportId =
+        serde_json::from_value(sent.json::<Value>().await.unwrap()["report"].clone()).unwrap();
 
     // Team A's report is dispatched to SZ (the clerk's department), team B's to HW. They
     // are of the same place and time, so B's is a likely duplicate of A's: the operator
@@ -533,6 +574,7 @@ async fn world(backend: Backend) -> World {
         pending: [pending_a, pending_b],
         revoked,
         port_report,
+        public_report,
         s,
         _dirs: vec![dir_a, dir_b],
     }
@@ -564,6 +606,8 @@ fn request(
         upload_id
     } else if call.path.starts_with("/v1/intake/reports/") && scope == Scope::In {
         w.port_report.to_string()
+    } else if call.path.starts_with("/v1/public/reports/") && scope == Scope::In {
+        w.public_report.to_string()
     } else {
         World::pick(&w.reports, scope).to_string()
     };
@@ -819,12 +863,15 @@ async fn lists_hold_what_the_scope_allows(backend: Backend) {
     let clerk: ReportPage = list(Cred::Department).await.unwrap().json().await.unwrap();
     assert_eq!(clerk.items.len(), 1, "only the case dispatched to SZ");
     let operator: ReportPage = list(Cred::Operator).await.unwrap().json().await.unwrap();
-    // The two tablets' four reports and the hotline's (a port's report has no team: the
-    // centre's).
-    assert_eq!((operator.items.len(), operator.total), (5, 5));
+    // The two tablets' four reports, the hotline's and the citizen's (a port's report has
+    // no team: the centre's).
+    assert_eq!((operator.items.len(), operator.total), (6, 6));
     let leader: ReportPage = list(Cred::Leader).await.unwrap().json().await.unwrap();
     assert!(
-        leader.items.iter().all(|r| r.report.id != w.port_report),
+        leader
+            .items
+            .iter()
+            .all(|r| r.report.id != w.port_report && r.report.id != w.public_report),
         "a port's report is not a team's"
     );
     assert_eq!(list(Cred::Administrator).await.unwrap().status(), 403);

@@ -104,7 +104,8 @@ fn step(f: &mut CaseFacts, action: &str, at: DateTime<Utc>, due: Option<DateTime
         "approve" => CaseState::Registered,
         // 自处理: 立案 of a report fixed on the spot goes straight to 核查.
         "approve_on_spot" => CaseState::Handled,
-        "dispatch" | "verify_fail" => CaseState::Dispatched,
+        "dispatch" | "redispatch" | "verify_fail" => CaseState::Dispatched,
+        "bounce" => CaseState::Registered,
         "handled" => CaseState::Handled,
         "verify_pass" => CaseState::Closed,
         "return" => CaseState::Returned,
@@ -280,7 +281,7 @@ fn the_readme_example_is_what_evaluate_computes() {
                     "{case} {time}: the deadline moved on by the hours asked, in working time"
                 );
             }
-            "dispatch" | "verify_fail" => assert_eq!(
+            "dispatch" | "redispatch" | "verify_fail" => assert_eq!(
                 due,
                 Some(rules.handling_due(&deadline_report, at)),
                 "{case} {time} {action}: the fixture rules' handling deadline"
@@ -292,7 +293,7 @@ fn the_readme_example_is_what_evaluate_computes() {
             ),
             _ => assert_eq!(due, None, "{case} {time} {action} sets no deadline"),
         }
-        if action == "dispatch" {
+        if matches!(action, "dispatch" | "redispatch") {
             last_due.insert(case.clone(), due.unwrap());
         }
         if action == "request_extension" {
