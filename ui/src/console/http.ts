@@ -5,8 +5,7 @@
 // When the server answers that the session is gone (`signed_out`), whoever listens
 // (`onSignedOut`: the console's shell) is told too, so the console returns to its sign-in
 // page from wherever it was.
-import { Failure } from "../shared/error";
-import type { ApiError } from "../shared/types";
+import { Failure, refusal } from "../shared/error";
 
 /** Query parameters; those without a value are left out. */
 export type Query = Record<string, string | number | null | undefined>;
@@ -43,14 +42,7 @@ export async function call<T>(method: string, path: string, query: Query = {}, b
     throw new Failure("network", "network");
   }
   if (!resp.ok) {
-    let e: Partial<ApiError> = {};
-    try {
-      e = (await resp.json()) as ApiError;
-    } catch {
-      /* not JSON: keep the status */
-    }
-    const said = e.code ? { code: e.code, params: e.params ?? {}, fields: e.fields ?? [], cause: e.cause ?? null } : null;
-    const failure = new Failure(e.error ?? "http", e.message ?? `HTTP ${resp.status}`, {}, said, e.fields ?? []);
+    const failure = await refusal(resp);
     if (failure.kind === "signed_out") for (const f of signedOut) f();
     throw failure;
   }

@@ -4,11 +4,11 @@
 // same photo bytes, so it is filed once however often it is retried (logic.ts).
 import { useEffect, useMemo, useState } from "preact/hooks";
 
-import { Failure, failureText } from "../shared/error";
+import { Failure, failureText, refusal } from "../shared/error";
 import { useI18n as useSharedI18n, type I18n } from "../shared/i18n";
 import { shrink, uuidv7 } from "../shared/pictures";
 import { sayValue } from "../shared/say";
-import type { ApiError, Location, PublicAnswer, PublicForm, PublicReport } from "../shared/types";
+import type { Location, PublicAnswer, PublicForm, PublicReport } from "../shared/types";
 import type { Key } from "./i18n";
 import { body, forget, lacks, location, majors, mine, placeProblem, refreshed, remember, shortRef, type Mine, type Need } from "./logic";
 
@@ -22,16 +22,7 @@ async function request<T>(path: string, init?: RequestInit): Promise<T> {
   } catch {
     throw new Failure("network", "network");
   }
-  if (!resp.ok) {
-    let e: Partial<ApiError> = {};
-    try {
-      e = (await resp.json()) as ApiError;
-    } catch {
-      /* not JSON */
-    }
-    const said = e.code ? { code: e.code, params: e.params ?? {}, fields: e.fields ?? [], cause: e.cause ?? null } : null;
-    throw new Failure(e.error ?? "http", e.message ?? `HTTP ${resp.status}`, {}, said, e.fields ?? []);
-  }
+  if (!resp.ok) throw await refusal(resp);
   return (await resp.json()) as T;
 }
 

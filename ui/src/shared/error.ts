@@ -6,7 +6,7 @@
 // has words for its kind (`error.<kind>`), and in the refusing side's words otherwise.
 import type { Words } from "./i18n";
 import { knows, say, sayProblem, type Names } from "./say";
-import type { FieldMessage, Message } from "./types";
+import type { ApiError, FieldMessage, Message } from "./types";
 
 export class Failure extends Error {
   constructor(
@@ -47,6 +47,20 @@ export class Failure extends Error {
     }
     return new Failure("internal", String(e));
   }
+}
+
+/** A server's refusal (its `ApiError`, or only its status when the body is not JSON) as a
+ * `Failure`: the server's error code as its kind, its words, and its message as a code of
+ * the catalogue. */
+export async function refusal(resp: Response): Promise<Failure> {
+  let e: Partial<ApiError> = {};
+  try {
+    e = (await resp.json()) as ApiError;
+  } catch {
+    /* not JSON: keep the status */
+  }
+  const said = e.code ? { code: e.code, params: e.params ?? {}, fields: e.fields ?? [], cause: e.cause ?? null } : null;
+  return new Failure(e.error ?? "http", e.message ?? `HTTP ${resp.status}`, {}, said, e.fields ?? []);
 }
 
 /** A failure of `kind` in the user's language where the catalogue has words for the kind,
