@@ -123,7 +123,7 @@ if [ "${#R[@]}" -ge 13 ]; then
   echo "special), and one fixed on the spot waiting for the team leader's check."
 fi
 
-echo "== The other ports: the 12345 hotline and video analysis through the intake API, a citizen's 随手拍 through the public page"
+echo "== The other ports: the hotlines, 110, 119, WeChat, a leader's instruction and video analysis through the intake API, a citizen's 随手拍 through the public page"
 # Each port's system holds a service account's token (shown once) and sends every call with
 # an Idempotency-Key: the same call sent twice makes one report.
 HOTLINE=$($S --data-dir "$CENTRE" admin port-token --user hotline12345)
@@ -165,7 +165,7 @@ curl -fsS -o /dev/null "$URL/v1/public/reports" \
     \"photo_ids\":[\"$(printf '%012x' "$(date +%s%3N)" | sed 's/\(........\)\(....\)/\1-\2/')-7000-8000-$(od -An -N6 -tx1 /dev/urandom | tr -d ' \n')\"]};type=application/json" \
   -F "photo=@fixtures/photos/no-exif.jpg;type=image/jpeg"
 # The cell's inspector checks the first call on site (核实: 属实, with a photo); the
-# operator then takes it (立案). The other two wait for their check.
+# other calls and the 随手拍 wait for their check.
 $F --data-dir "$TABLET" --fixtures fixtures sync >/dev/null
 CHECK=$($F --data-dir "$TABLET" --fixtures fixtures tasks | sed -n 's/^      "id": "\(.*\)",$/\1/p' | head -1)
 if [ -n "$CHECK" ]; then
@@ -177,6 +177,10 @@ echo "from the ports: one hotline call checked on site (待受理); one call fro
 echo "(12345, 12319, 110, 119, WeChat, a leader's instruction, a video alert) and a citizen's"
 echo "随手拍 waiting for the inspector's check (待核实); the operator sees them in 受理审核."
 
+if [ "${GRIDWALK_DEMO_EXIT:-0}" = "1" ]; then
+  echo "The demo data is in $CENTRE (GRIDWALK_DEMO_EXIT=1: the server stops now)."
+  exit 0
+fi
 cat <<MSG
 
 The server is up at $URL with the demo data (case store and photos under $CENTRE).
@@ -197,6 +201,5 @@ Point another engine at it:
           --device \$($F --data-dir /tmp/my-tablet --fixtures fixtures device-id))
   $F --data-dir /tmp/my-tablet --fixtures fixtures sync --server $URL --token \$TOKEN
 MSG
-if [ "${GRIDWALK_DEMO_EXIT:-0}" = "1" ]; then exit 0; fi
 echo "Ctrl-C stops the server."
 wait $SERVER
