@@ -663,6 +663,42 @@ pub fn upload_path(created: &reqwest::Response) -> String {
     l.find("/v1/").map_or(l, |i| &l[i..]).to_owned()
 }
 
+/// A citizen's 随手拍 report part (`PublicReport` as JSON) at the place of
+/// [`hotline_call`], fixed by the phone's satellites now, naming `photos`.
+pub fn citizen_report(
+    description: &str,
+    photos: &[gridwalk_protocol::PhotoId],
+) -> serde_json::Value {
+    let mut report = hotline_call("unused", description);
+    let o = report.as_object_mut().unwrap();
+    o.remove("caller_ref");
+    o.remove("observed_at");
+    o.insert("key".into(), serde_json::json!(uuid::Uuid::now_v7()));
+    o.insert("photo_ids".into(), serde_json::json!(photos));
+    o.get_mut("location").unwrap()["provider"] = serde_json::json!("gps");
+    report
+}
+
+/// A 随手拍 submission as the page sends it: the report part, then each photo.
+pub fn citizen_form(report: &serde_json::Value, photos: &[Vec<u8>]) -> reqwest::multipart::Form {
+    let mut form = reqwest::multipart::Form::new().part(
+        "report",
+        reqwest::multipart::Part::text(report.to_string())
+            .mime_str("application/json")
+            .unwrap(),
+    );
+    for (i, p) in photos.iter().enumerate() {
+        form = form.part(
+            "photo",
+            reqwest::multipart::Part::bytes(p.clone())
+                .file_name(format!("photo-{i}.jpg"))
+                .mime_str("image/jpeg")
+                .unwrap(),
+        );
+    }
+    form
+}
+
 /// A call to the 12345 hotline, as its system files it: at the demo inspector's cell.
 pub fn hotline_call(caller_ref: &str, description: &str) -> serde_json::Value {
     let now = Utc::now();

@@ -506,27 +506,9 @@ async fn world(backend: Backend) -> World {
     let port_report: ReportId =
         serde_json::from_value(filed.json::<Value>().await.unwrap()["report"].clone()).unwrap();
     tokens.insert(Cred::Port, port);
-    let mut citizen = hotline_call("unused", "路边堆放建筑垃圾");
-    let citizen = {
-        let o = citizen.as_object_mut().unwrap();
-        o.remove("caller_ref");
-        o.remove("observed_at");
-        o.insert("key".into(), json!(uuid::Uuid::now_v7()));
-        o.insert(
-            "photo_ids".into(),
-            json!([gridwalk_protocol::PhotoId::new()]),
-        );
-        json!(o)
-    };
     let photo = std::fs::read(fixtures().join("photos/no-exif.jpg")).unwrap();
-    let form = reqwest::multipart::Form::new()
-        .part(
-            "report",
-            reqwest::multipart::Part::text(citizen.to_string())
-                .mime_str("application/json")
-                .unwrap(),
-        )
-        .part("photo", reqwest::multipart::Part::bytes(photo));
+    let citizen = citizen_report("路边堆放建筑垃圾", &[gridwalk_protocol::PhotoId::new()]);
+    let form = citizen_form(&citizen, &[photo]);
     let sent = reqwest::Client::new()
         .post(format!("{}/v1/public/reports", s.url))
         .multipart(form)

@@ -25,6 +25,15 @@ use crate::services::ports;
 /// The header a repeated call's answer carries.
 pub const REPLAYED: &str = "idempotent-replayed";
 
+/// The answer to a call made again with its key: what the first made, as it stands now
+/// (`200`, `Idempotent-Replayed: true`).
+pub(crate) fn replayed(answer: impl serde::Serialize) -> Response {
+    let mut r = Json(answer).into_response();
+    r.headers_mut()
+        .insert(REPLAYED, HeaderValue::from_static("true"));
+    r
+}
+
 /// File a report from another port. Send the same `Idempotency-Key` on every retry of one
 /// call: a retry gets the first call's report (200, `Idempotent-Replayed: true`), never a
 /// second one. The report waits for the inspector of its cell to check it on site (核实).
@@ -59,12 +68,7 @@ pub(crate) async fn file(
     Ok(
         match ports::file(&state, &port, key, &req, Utc::now()).await? {
             Filed::Made(a) => (StatusCode::CREATED, Json(a)).into_response(),
-            Filed::Replayed(a) => {
-                let mut r = Json(a).into_response();
-                r.headers_mut()
-                    .insert(REPLAYED, HeaderValue::from_static("true"));
-                r
-            }
+            Filed::Replayed(a) => replayed(a),
             // Answered as errors by the service.
             Filed::KeyReused { .. } | Filed::CallerRefTaken { .. } => {
                 return Err(AppError::Internal("a refusal was not answered".into()));

@@ -4,7 +4,7 @@
 use axum::Json;
 use axum::extract::State;
 use axum::extract::multipart::{Field, Multipart, MultipartError, MultipartRejection};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use chrono::Utc;
@@ -111,10 +111,7 @@ pub(crate) async fn file(
     Ok(if made {
         (StatusCode::CREATED, Json(answer)).into_response()
     } else {
-        let mut r = Json(answer).into_response();
-        r.headers_mut()
-            .insert(super::ports::REPLAYED, HeaderValue::from_static("true"));
-        r
+        super::ports::replayed(answer)
     })
 }
 

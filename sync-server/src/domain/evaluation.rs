@@ -188,13 +188,11 @@ struct Span {
 /// The steps a report waited on, in order: the one it entered when received, then one per
 /// move of the loop, each ended by the next move.
 fn spans(f: &CaseFacts) -> Vec<Span> {
-    let entered = if f.entry_due.is_none() && !f.source.needs_check() {
+    let entered = match (f.source.needs_check(), f.entry_due) {
+        (true, _) => CaseState::AwaitingCheck,
+        (false, Some(_)) => CaseState::PendingReview,
         // Received without all its photos: it waited on its device, not on the centre.
-        CaseState::AwaitingPhotos
-    } else if f.source.needs_check() {
-        CaseState::AwaitingCheck
-    } else {
-        CaseState::PendingReview
+        (false, None) => CaseState::AwaitingPhotos,
     };
     let mut out = Vec::new();
     let mut current = Span {

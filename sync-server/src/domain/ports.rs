@@ -203,6 +203,24 @@ pub fn report_of(
     }
 }
 
+/// Whether a port's report placed so can be taken: a citizen's (the public's) is checked on
+/// site by the inspector of its cell, so one outside the grid, where no one could go, is
+/// refused; any other port's is still taken, for the operators to handle.
+///
+/// # Errors
+/// `public.outside`, for the public's report placed outside the grid.
+pub fn reachable(source: Source, placed: &Placed) -> Result<(), Message> {
+    let outside = placed
+        .report
+        .location_flags
+        .iter()
+        .any(|f| matches!(f, gridwalk_protocol::LocationFlag::OutsideGrid { .. }));
+    if source == Source::Public && outside {
+        return Err(msg!(PUBLIC_OUTSIDE));
+    }
+    Ok(())
+}
+
 /// An inspector who could check a report of some cell: one who covers it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Checker {

@@ -54,16 +54,7 @@ pub async fn file(
         now,
     )
     .map_err(AppError::BadRequest)?;
-    // A citizen's report is checked on site by the inspector of its cell: one placed
-    // outside the grid has no one to go (a hotline's is still taken, for the operators).
-    let outside = placed
-        .report
-        .location_flags
-        .iter()
-        .any(|f| matches!(f, gridwalk_protocol::LocationFlag::OutsideGrid { .. }));
-    if source == gridwalk_protocol::intake::Source::Public && outside {
-        return Err(AppError::BadRequest(msg!(PUBLIC_OUTSIDE)));
-    }
+    ports::reachable(source, &placed).map_err(AppError::BadRequest)?;
     let filed = store
         .file_report(
             Filing {

@@ -7,7 +7,7 @@ use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use gridwalk_protocol::intake::{
     IntakeAnswer, MAX_PUBLIC_PHOTOS, MAX_PUBLIC_WORDS, PublicAnswer, PublicCategory, PublicForm,
-    PublicReport,
+    PublicReport, Source,
 };
 use gridwalk_protocol::message::msg;
 use gridwalk_protocol::{ReportId, tus};
@@ -22,8 +22,8 @@ use crate::error::AppError;
 /// The account the page files as, acting through the server: its own credential
 /// ([`upload_rules::console_device`]), never a token anyone holds.
 async fn port(state: &AppState) -> Result<Option<Device>, AppError> {
-    let users = state.store.users().await?;
-    Ok(public::account(&users).map(|user| Device {
+    let accounts = state.store.service_accounts(Source::Public).await?;
+    Ok(public::account(&accounts).map(|user| Device {
         id: upload_rules::console_device(user),
         user,
         role: Role::Service,
@@ -131,15 +131,6 @@ pub async fn file(
             .await?;
         }
     }
-    let answer = if made {
-        answer
-    } else {
-        state
-            .store
-            .port_report(port.user, answer.report)
-            .await?
-            .unwrap_or(answer)
-    };
     Ok((made, shown(answer)))
 }
 

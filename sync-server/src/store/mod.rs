@@ -196,6 +196,11 @@ pub trait DeviceStore: Send + Sync {
     async fn enable_user(&self, user: UserId) -> StoreResult<bool>;
     /// Every person, with when they were disabled (if they were).
     async fn users(&self) -> StoreResult<Vec<(User, Option<DateTime<Utc>>)>>;
+    /// The service accounts that file for `source`, with when they were disabled.
+    async fn service_accounts(
+        &self,
+        source: gridwalk_protocol::intake::Source,
+    ) -> StoreResult<Vec<(User, Option<DateTime<Utc>>)>>;
     /// Every device, with its person's login.
     async fn devices(&self) -> StoreResult<Vec<DeviceEntry>>;
     /// Records an administrative act.

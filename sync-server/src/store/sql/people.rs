@@ -222,6 +222,25 @@ impl<D: Database> DeviceStore for D {
         })
     }
 
+    async fn service_accounts(
+        &self,
+        source: gridwalk_protocol::intake::Source,
+    ) -> StoreResult<Vec<(User, Option<DateTime<Utc>>)>> {
+        tx!(self, Mode::Read, |tx| {
+            tx.query(
+                &format!(
+                    "SELECT {USER_COLUMNS}, u.disabled_at FROM users u
+                      WHERE u.role = 'service' AND u.source = $1 ORDER BY u.login"
+                ),
+                params![source.as_str()],
+            )
+            .await?
+            .iter()
+            .map(|r| Ok((user(r)?, r.get(10)?)))
+            .collect()
+        })
+    }
+
     async fn devices(&self) -> StoreResult<Vec<DeviceEntry>> {
         tx!(self, Mode::Read, |tx| {
             tx.query(
