@@ -121,6 +121,20 @@ async fn the_listings_show_the_fixture_people_and_an_enrolled_tablet(backend: Ba
         assert_eq!(line_of(&users, login), expected);
     }
 
+    // `admin users | head`: a reader that stopped reading ends the listing quietly.
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let piped = std::process::Command::new(&centre.bin)
+        .args(&centre.args)
+        .args(["admin", "users"])
+        .env("RUST_BACKTRACE", "1")
+        .stdout(writer)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&piped.stderr);
+    assert!(!err.contains("panicked"), "{err}");
+    assert!(piped.status.success(), "{:?} {err}", piped.status);
+
     assert_eq!(centre.admin(&["devices"]).await, "", "no tablet yet");
     let device = DeviceId::new();
     enroll_cli(&centre, device).await;

@@ -188,3 +188,39 @@ fn the_insecure_http_switch_takes_one_and_zero() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("maybe"));
 }
+
+/// `gridwalk-field outbox | head`: when the reader goes away the CLI stops quietly, with
+/// no panic and no backtrace (the outbox, the queue and the demo's listing alike).
+#[test]
+fn output_to_a_closed_pipe_ends_quietly() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let fixtures = common::fixtures();
+    for args in [
+        &["demo"][..],
+        &["outbox", "--limit", "100"],
+        &["queue"],
+        &["device-id"],
+    ] {
+        let (reader, writer) = std::io::pipe().unwrap();
+        // The reader is gone before the CLI writes a byte: its first write meets EPIPE.
+        drop(reader);
+        let out = Command::new(env!("CARGO_BIN_EXE_gridwalk-field"))
+            .env("GRIDWALK_SECRETS", "file")
+            .env("RUST_BACKTRACE", "1")
+            .arg("--fixtures")
+            .arg(&fixtures)
+            .arg("--data-dir")
+            .arg(&data)
+            .args(args)
+            .stdout(writer)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            !err.contains("panicked") && !err.contains("Broken pipe"),
+            "{args:?}: {err}"
+        );
+        assert!(out.status.success(), "{args:?}: {:?} {err}", out.status);
+    }
+}

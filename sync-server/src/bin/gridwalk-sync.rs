@@ -4,8 +4,11 @@
 //! under `./gridwalk-sync-data`. Settings come from flags, then `GRIDWALK_SYNC_*`
 //! environment variables, then a TOML file (`--config`), then defaults ([`config`]).
 //! The admin commands print bare values on stdout (an ID, a token) so scripts can capture
-//! them; everything else goes to stderr.
+//! them; everything else goes to stderr. A reader that stops reading (`| head`) ends the
+//! command quietly: output goes through [`out!`], which returns the write's error where
+//! `println!` would panic.
 
+use std::io::Write;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -22,6 +25,13 @@ use gridwalk_sync::store::CaseStore;
 use gridwalk_sync::store::postgres::PgStore;
 use gridwalk_sync::store::sqlite::SqliteStore;
 use gridwalk_sync::{AppState, app, logging, serve, tls};
+
+/// `println!` that returns the write's error (a reader that went away) instead of panicking.
+macro_rules! out {
+    ($($arg:tt)*) => {
+        writeln!(std::io::stdout().lock(), $($arg)*)?
+    };
+}
 
 #[derive(Parser)]
 #[command(name = "gridwalk-sync", version, about = "The Gridwalk sync server")]
@@ -192,6 +202,15 @@ async fn main() -> std::process::ExitCode {
     logging::init();
     match run(Cli::parse()).await {
         Ok(()) => std::process::ExitCode::SUCCESS,
+        // The reader of our output stopped reading (`| head`): what it wanted, it has.
+        Err(e)
+            if e.chain().any(|c| {
+                c.downcast_ref::<std::io::Error>()
+                    .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+            }) =>
+        {
+            std::process::ExitCode::SUCCESS
+        }
         Err(e) => {
             eprintln!("gridwalk-sync: {e:#}");
             std::process::ExitCode::FAILURE
@@ -335,7 +354,8 @@ async fn run(cli: Cli) -> Result<()> {
                 .with_context(|| format!("listening on {}", settings.listen))?;
             let addr = listener.local_addr()?;
             let scheme = if tls.is_some() { "https" } else { "http" };
-            println!("listening on {scheme}://{addr}");
+            // Said for whoever started us; a server whose starter stopped listening serves on.
+            let _ = writeln!(std::io::stdout().lock(), "listening on {scheme}://{addr}");
             if !transport.https && !addr.ip().is_loopback() {
                 tracing::warn!(
                     %addr,
@@ -435,13 +455,13 @@ async fn run(cli: Cli) -> Result<()> {
                     camera_serial,
                     source: source.map(|s| s.parse()).transpose()?,
                 };
-                println!("{}", admin::create_user(store.as_ref(), user).await?);
+                out!("{}", admin::create_user(store.as_ref(), user).await?);
             }
             AdminCommand::PortToken { user } => {
-                println!("{}", admin::port_token(store.as_ref(), &user).await?);
+                out!("{}", admin::port_token(store.as_ref(), &user).await?);
             }
             AdminCommand::EnrollDevice { user, device } => {
-                println!(
+                out!(
                     "{}",
                     admin::enroll_device(store.as_ref(), &user, device).await?
                 );
@@ -462,7 +482,7 @@ async fn run(cli: Cli) -> Result<()> {
                 for (u, disabled) in store.users().await? {
                     // Spelt as `create-user --role` takes it, so a script can feed it back.
                     let role = serde_json::to_value(u.role)?;
-                    println!(
+                    out!(
                         "{}\t{}\t{}\t{}\t{}",
                         u.login,
                         role.as_str().unwrap_or_default(),
@@ -478,7 +498,7 @@ async fn run(cli: Cli) -> Result<()> {
             }
             AdminCommand::Devices => {
                 for d in store.devices().await? {
-                    println!(
+                    out!(
                         "{}\t{}\tenrolled {}\t{}\t{}",
                         d.id,
                         d.login,
@@ -494,7 +514,7 @@ async fn run(cli: Cli) -> Result<()> {
                 let blobs = BlobStore::open(&settings.blobs)?;
                 let v = admin::verify(store.as_ref(), &blobs).await?;
                 for f in &v.findings {
-                    println!("BROKEN {f}");
+                    out!("BROKEN {f}");
                 }
                 let summary = format!(
                     "{} reports ({} versions, {} case events), {} administrative acts, {} photos",
@@ -503,13 +523,13 @@ async fn run(cli: Cli) -> Result<()> {
                 if !v.findings.is_empty() {
                     bail!("{} broken: checked {summary}", v.findings.len());
                 }
-                println!("OK: every chain and photo intact: {summary}");
+                out!("OK: every chain and photo intact: {summary}");
             }
             AdminCommand::ExportCase { case, out } => {
                 let blobs = BlobStore::open(&settings.blobs)?;
                 let (id, fingerprint) =
                     admin::export_case(store.as_ref(), &blobs, &case, &out).await?;
-                println!("{}", out.display());
+                out!("{}", out.display());
                 eprintln!(
                     "report {id} exported to {}; manifest SHA-256 {fingerprint}; check it with \
                      `gridwalk-evidence verify {}`",
@@ -519,7 +539,7 @@ async fn run(cli: Cli) -> Result<()> {
             }
             AdminCommand::Audit { limit } => {
                 for a in store.admin_acts(limit).await? {
-                    println!(
+                    out!(
                         "{}\t{}\t{}\t{}\t{}",
                         a.at,
                         a.actor,

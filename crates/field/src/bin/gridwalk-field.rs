@@ -6,8 +6,11 @@
 //!
 //! Logs (a sync round's progress) go to stderr at the level `RUST_LOG` names (default
 //! `info`), as text, or as JSON lines with `GRIDWALK_LOG_FORMAT=json`.
+//!
+//! Output goes through [`out!`], which hands a write error back instead of panicking as
+//! `println!` does: `gridwalk-field outbox | head` ends quietly when `head` has had enough.
 
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
@@ -22,6 +25,13 @@ use gridwalk_protocol::{
     CellCode, ClipRef, Crs, Kind, Location, LocationProvider, PhotoStage, Urgency, UserId,
 };
 use serde::Deserialize;
+
+/// `println!` that returns the write's error (a reader that went away) instead of panicking.
+macro_rules! out {
+    ($($arg:tt)*) => {
+        writeln!(std::io::stdout().lock(), $($arg)*)?
+    };
+}
 
 #[derive(Parser)]
 #[command(
@@ -171,11 +181,20 @@ fn main() -> std::process::ExitCode {
     init_logs();
     match run(&Cli::parse()) {
         Ok(()) => std::process::ExitCode::SUCCESS,
+        // The reader of our output stopped reading (`| head`): what it wanted, it has.
+        Err(e) if reader_went_away(&e) => std::process::ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("gridwalk-field: {e:#}");
             std::process::ExitCode::FAILURE
         }
     }
+}
+
+fn reader_went_away(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
 }
 
 fn init_logs() {
@@ -263,12 +282,12 @@ fn run(cli: &Cli) -> Result<()> {
         }
         Command::Outbox { limit } => print_json(&open(cli)?.pending_mutations(*limit)?),
         Command::DeviceId => {
-            println!("{}", open(cli)?.device_id());
+            out!("{}", open(cli)?.device_id());
             Ok(())
         }
         Command::KeyFingerprint => {
             let key = open(cli)?.public_key()?;
-            println!("{}", gridwalk_protocol::signing::fingerprint(&key));
+            out!("{}", gridwalk_protocol::signing::fingerprint(&key));
             Ok(())
         }
         Command::Sync { server, token } => sync(cli, server.as_deref(), token.as_deref()),
@@ -324,7 +343,7 @@ fn sync(cli: &Cli, server: Option<&str>, token: Option<&str>) -> Result<()> {
 }
 
 fn print_json(v: &impl serde::Serialize) -> Result<()> {
-    println!("{}", serde_json::to_string_pretty(v)?);
+    out!("{}", serde_json::to_string_pretty(v)?);
     Ok(())
 }
 
@@ -465,13 +484,13 @@ fn demo(cli: &Cli, login: Option<&str>, on_spot: bool) -> Result<()> {
         .collect();
     photos.sort();
 
-    println!(
+    out!(
         "Demo inspector: {} ({}), device {}",
         user.name,
         user.badge.as_deref().unwrap_or("-"),
         engine.device_id()
     );
-    println!(
+    out!(
         "Capturing offline from {} photos in {}\n",
         photos.len(),
         photos_dir.display()
@@ -518,7 +537,7 @@ fn demo(cli: &Cli, login: Option<&str>, on_spot: bool) -> Result<()> {
             .get(r.kind, &r.category)
             .map_or("?", |c| c.name.as_str());
         let p = &r.photos[0];
-        println!(
+        out!(
             "#{:<3} {} {} {} {:<10} cell {:<15} {}×{} {:>4} KB  {}{}",
             f.mutation_id,
             r.kind.name_zh(),
@@ -557,11 +576,11 @@ fn demo(cli: &Cli, login: Option<&str>, on_spot: bool) -> Result<()> {
             },
         )?;
         let f = engine.finalize(draft.id)?;
-        println!(
+        out!(
             "#{:<3} 事件 0102 自处理 (handled on the spot)",
             f.mutation_id
         );
     }
-    println!("\nQueue (waiting for the centre; nothing has touched the network):");
+    out!("\nQueue (waiting for the centre; nothing has touched the network):");
     print_json(&engine.queue_summary()?)
 }

@@ -72,19 +72,25 @@ pub fn read(bytes: &[u8], default_offset: FixedOffset) -> ExifFacts {
         });
 
     let gps = (|| {
-        let lat = dms(field(Tag::GPSLatitude)?)?;
-        let lon = dms(field(Tag::GPSLongitude)?)?;
-        let lat = if text(Tag::GPSLatitudeRef)?.starts_with('S') {
-            -lat
-        } else {
-            lat
-        };
-        let lon = if text(Tag::GPSLongitudeRef)?.starts_with('W') {
-            -lon
-        } else {
-            lon
-        };
-        let accuracy_m = field(Tag::GPSHPositioningError).and_then(rational);
+        let lat = signed_degrees(
+            field(Tag::GPSLatitude)?,
+            text(Tag::GPSLatitudeRef),
+            'N',
+            'S',
+        )?;
+        let lon = signed_degrees(
+            field(Tag::GPSLongitude)?,
+            text(Tag::GPSLongitudeRef),
+            'E',
+            'W',
+        )?;
+        if lat.abs() > 90.0 || lon.abs() > 180.0 || (lat == 0.0 && lon == 0.0) {
+            // Off the globe, or 0°,0°: what some phones write when they had no fix.
+            return None;
+        }
+        let accuracy_m = field(Tag::GPSHPositioningError)
+            .and_then(rational)
+            .filter(|a| *a >= 0.0);
         let fix_time = gps_time(text(Tag::GPSDateStamp).as_deref(), field(Tag::GPSTimeStamp));
         Some(ExifGps {
             lon,
@@ -104,32 +110,60 @@ pub fn read(bytes: &[u8], default_offset: FixedOffset) -> ExifFacts {
     }
 }
 
-fn rational(v: &Value) -> Option<f64> {
-    match v {
-        Value::Rational(r) if !r.is_empty() && r[0].denom != 0 => Some(r[0].to_f64()),
-        _ => None,
-    }
+/// The numbers of a RATIONAL or SRATIONAL field (the EXIF standard says unsigned for GPS;
+/// some Android phones write signed), `None` when a denominator is zero.
+fn rationals(v: &Value) -> Option<Vec<f64>> {
+    let values: Vec<f64> = match v {
+        Value::Rational(r) if r.iter().all(|x| x.denom != 0) => {
+            r.iter().map(|x| x.to_f64()).collect()
+        }
+        Value::SRational(r) if r.iter().all(|x| x.denom != 0) => {
+            r.iter().map(|x| x.to_f64()).collect()
+        }
+        _ => return None,
+    };
+    values.iter().all(|x| x.is_finite()).then_some(values)
 }
 
-/// Degrees, minutes, seconds as three rationals.
-fn dms(v: &Value) -> Option<f64> {
-    match v {
-        Value::Rational(r) if r.len() == 3 && r.iter().all(|x| x.denom != 0) => {
-            Some(r[0].to_f64() + r[1].to_f64() / 60.0 + r[2].to_f64() / 3600.0)
-        }
-        _ => None,
+fn rational(v: &Value) -> Option<f64> {
+    rationals(v)?.first().copied()
+}
+
+/// A latitude or longitude in signed degrees, from its value and its reference letter.
+///
+/// The value is degrees, minutes, seconds (three numbers, as the standard has it), or
+/// degrees and decimal minutes, or decimal degrees alone (one or two numbers, as some
+/// writers do). The reference (`N`/`S`, `E`/`W`, either case) gives the hemisphere; without
+/// one, a negative number does (signed writers), else the northern or eastern.
+fn signed_degrees(v: &Value, reference: Option<String>, plus: char, minus: char) -> Option<f64> {
+    let parts = rationals(v)?;
+    if parts.is_empty() || parts.len() > 3 {
+        return None;
     }
+    let magnitude = parts
+        .iter()
+        .zip([1.0, 60.0, 3600.0])
+        .map(|(x, unit)| x.abs() / unit)
+        .sum::<f64>();
+    let negative_value = parts.iter().any(|x| *x < 0.0);
+    let hemisphere = reference
+        .and_then(|r| r.chars().next())
+        .map(|c| c.to_ascii_uppercase())
+        .filter(|c| *c == plus || *c == minus);
+    let negative = match hemisphere {
+        Some(c) => c == minus,
+        None => negative_value,
+    };
+    Some(if negative { -magnitude } else { magnitude })
 }
 
 fn gps_time(date: Option<&str>, time: Option<&Value>) -> Option<DateTime<Utc>> {
     let date = NaiveDate::parse_from_str(date?, "%Y:%m:%d").ok()?;
-    let Value::Rational(hms) = time? else {
-        return None;
-    };
-    if hms.len() != 3 || hms.iter().any(|x| x.denom == 0) {
+    let hms = rationals(time?)?;
+    if hms.len() != 3 {
         return None;
     }
-    let secs = hms[0].to_f64() * 3600.0 + hms[1].to_f64() * 60.0 + hms[2].to_f64();
+    let secs = hms[0] * 3600.0 + hms[1] * 60.0 + hms[2];
     if !(0.0..86_400.0).contains(&secs) {
         return None;
     }
