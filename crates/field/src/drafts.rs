@@ -150,7 +150,7 @@ impl Engine {
     }
 
     fn assign(&self, l: &Location, cells: &[gridwalk_protocol::CellCode]) -> CellAssignment {
-        self.reference.grid.assign(
+        self.grid().assign(
             l.lon,
             l.lat,
             l.accuracy_m,

@@ -10,7 +10,7 @@ use std::collections::HashSet;
 use std::fs::{self, File};
 use std::path::PathBuf;
 use std::sync::atomic::AtomicU64;
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use chrono::{DateTime, FixedOffset, Utc};
 use gridwalk_protocol::{CellCode, DeviceId, UserId};
@@ -98,6 +98,9 @@ pub struct Engine {
     conn: Mutex<Connection>,
     pub(crate) config: FieldConfig,
     pub(crate) reference: Reference,
+    /// The grid reports are placed in: the carried one with the centre's cells over it,
+    /// built again when the feed brings cells.
+    grid: std::sync::RwLock<Arc<crate::grid::Grid>>,
     pub(crate) blobs: BlobStore,
     pub(crate) secrets: Box<dyn Secrets>,
     /// The signing key, once read from (or made into) the secret store.
@@ -133,10 +136,12 @@ impl Engine {
         let secrets = open_secrets(&conn, &config, device)?;
         move_token_out(&conn, secrets.as_ref())?;
         let blobs = BlobStore::open(dir)?;
+        let grid = std::sync::RwLock::new(Arc::new(placing_grid(&reference, &conn)?));
         let engine = Self {
             conn: Mutex::new(conn),
             config,
             reference,
+            grid,
             blobs,
             secrets,
             signer: Mutex::new(None),
@@ -157,6 +162,28 @@ impl Engine {
     #[must_use]
     pub fn reference(&self) -> &Reference {
         &self.reference
+    }
+
+    /// The grid reports are placed in and the map draws: the carried grid with the cells
+    /// the centre sent over it.
+    #[must_use]
+    pub fn grid(&self) -> Arc<crate::grid::Grid> {
+        Arc::clone(
+            &self
+                .grid
+                .read()
+                .unwrap_or_else(std::sync::PoisonError::into_inner),
+        )
+    }
+
+    /// Builds the placing grid again from the carried one and the centre's cells.
+    pub(crate) fn refresh_grid(&self) -> Result<()> {
+        let grid = placing_grid(&self.reference, &self.db())?;
+        *self
+            .grid
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Arc::new(grid);
+        Ok(())
     }
 
     /// Records who is using the device; drafts are created in their name.
@@ -326,4 +353,17 @@ pub(crate) fn enum_str<T: Serialize>(v: &T) -> String {
 /// A text column back into a unit enum.
 pub(crate) fn enum_from<T: DeserializeOwned>(s: &str) -> Result<T> {
     from_json(&to_json(s))
+}
+
+/// The carried grid with the centre's cells over it. Cells from the centre that do not
+/// make a grid (a damaged row) leave the carried grid in use, with a warning in the log.
+fn placing_grid(reference: &Reference, conn: &Connection) -> Result<crate::grid::Grid> {
+    let centre: Vec<(String, String)> = conn
+        .prepare("SELECT code, feature FROM centre_cells ORDER BY code")?
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<rusqlite::Result<_>>()?;
+    reference.grid_with(&centre).or_else(|e| {
+        tracing::warn!(error = %e, "the centre's cells do not make a grid; using the app's own");
+        reference.grid_with(&[])
+    })
 }

@@ -14,7 +14,7 @@ impl Engine {
     /// The grid's cells, the signed-in inspector's own marked `mine`.
     pub fn my_grid(&self) -> Result<Vec<CellOutline>> {
         let mine = inspector(&self.db())?.map(|i| i.cells).unwrap_or_default();
-        Ok(outlines(&self.reference.grid, &mine))
+        Ok(outlines(&self.grid(), &mine))
     }
 
     /// Every report on the device, newest first: drafts, queued, sent and rejected.

@@ -1,6 +1,8 @@
 //! Reference data the engine works against: the category code table and the grid cells.
-//! Both are data files loaded at run time (from the fixtures on a demo device, from the
-//! centre's change feed once sync lands), never compiled in.
+//! Both are data files loaded at run time, never compiled in: the copy the app carries
+//! (the fixtures on a demo device), and over it the cells the centre sends in its change
+//! feed (a city's imported grid): a cell the centre sent replaces the carried one with the
+//! same code ([`crate::Engine::grid`]).
 
 use std::fs;
 use std::path::Path;
@@ -14,7 +16,10 @@ use crate::grid::Grid;
 #[derive(Debug)]
 pub struct Reference {
     pub codes: CodeTable,
+    /// The carried grid alone (what the app was built with).
     pub grid: Grid,
+    /// The carried grid's features, to merge with the centre's cells.
+    pub(crate) features: Vec<geojson::Feature>,
 }
 
 impl Reference {
@@ -37,7 +42,36 @@ impl Reference {
                 .map_err(|e| Error::Reference(format!("{}: {e}", f.display())))?;
             features.extend(fc.features);
         }
-        let grid = Grid::from_features(features).map_err(|e| Error::Reference(e.to_string()))?;
-        Ok(Self { codes, grid })
+        let grid =
+            Grid::from_features(features.clone()).map_err(|e| Error::Reference(e.to_string()))?;
+        Ok(Self {
+            codes,
+            grid,
+            features,
+        })
+    }
+
+    /// The carried grid with the centre's cells (code, GeoJSON Feature text) over it.
+    pub(crate) fn grid_with(&self, centre: &[(String, String)]) -> Result<Grid> {
+        if centre.is_empty() {
+            return Grid::from_features(self.features.clone())
+                .map_err(|e| Error::Reference(e.to_string()));
+        }
+        let mut by_code: std::collections::BTreeMap<String, geojson::Feature> = self
+            .features
+            .iter()
+            .filter_map(|f| {
+                let code = f.property("code")?.as_str()?.to_owned();
+                Some((code, f.clone()))
+            })
+            .collect();
+        for (code, text) in centre {
+            let feature: geojson::Feature = text
+                .parse()
+                .map_err(|e| Error::Reference(format!("the centre's cell {code}: {e}")))?;
+            by_code.insert(code.clone(), feature);
+        }
+        Grid::from_features(by_code.into_values().collect())
+            .map_err(|e| Error::Reference(e.to_string()))
     }
 }

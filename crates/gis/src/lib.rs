@@ -1,4 +1,5 @@
-//! A city's own grid into Gridwalk: 单元网格 from the files its GIS department keeps
+//! A city's own data into Gridwalk: its code table from a spreadsheet ([`codes`]), and its
+//! grid, 单元网格 from the files its GIS department keeps
 //! (GeoJSON, Shapefile, GeoPackage), in WGS-84 or CGCS2000 geographic or Gauss-Krüger
 //! ([`crs`]), taken to WGS-84 and checked before anything is stored.
 //!
@@ -15,6 +16,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod codes;
 pub mod crs;
 pub mod source;
 pub mod validate;
@@ -244,7 +246,7 @@ impl CheckedGrid {
             out.push('\n');
         }
         out.push_str(&format!(
-            "{} cells read from a {} file in {}; {}",
+            "{} cells read from a {} in {}; {}",
             self.cells.len(),
             self.format,
             self.crs,

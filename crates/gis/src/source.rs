@@ -98,7 +98,7 @@ fn geojson_file(path: &Path) -> Result<Source, Error> {
         })
         .collect();
     Ok(Source {
-        format: "GeoJSON",
+        format: "GeoJSON file",
         crs: Some(crs.unwrap_or(Crs::WGS84)),
         features,
     })

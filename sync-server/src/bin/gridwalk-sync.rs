@@ -113,6 +113,48 @@ enum AdminCommand {
     /// Load codes.json, grid/*.geojson, users.json and case-rules.json from a fixtures
     /// directory.
     LoadFixtures { dir: PathBuf },
+    /// Import a city's grid cells (单元网格) from a GeoJSON, Shapefile (.shp with .dbf and
+    /// .prj) or GeoPackage file in WGS-84, CGCS2000 or CGCS2000 Gauss-Krüger. The file is
+    /// checked first; with any problem the report is printed (stdout), nothing changes and
+    /// the exit code is 1.
+    ImportGrid {
+        file: PathBuf,
+        /// The file's CRS when it names none or names it wrongly, e.g. EPSG:4526.
+        #[arg(long)]
+        crs: Option<String>,
+        /// Which attribute holds a field, e.g. code=WGBM (repeatable; fields: code,
+        /// street_code, street_name, community_code, community_name).
+        #[arg(long = "field")]
+        fields: Vec<String>,
+        /// A GeoPackage's layer, when it has more than one.
+        #[arg(long)]
+        layer: Option<String>,
+        /// Overlaps and gaps up to this many square metres are not problems.
+        #[arg(long, default_value_t = 1.0)]
+        tolerance_m2: f64,
+        /// Check and report only; store nothing.
+        #[arg(long)]
+        check: bool,
+        /// Also write the report as JSON to this file (problems with row, code, kind, place).
+        #[arg(long)]
+        report: Option<PathBuf>,
+    },
+    /// Import a city's code table (部件/事件 大类 and 小类) from CSV or XLSX, one row per
+    /// 小类 with a header row (类型, 大类代码, 大类名称, 小类代码, 小类名称, optional 英文名称),
+    /// as a new table version. Every row is checked first; with any problem they are
+    /// printed (stdout), nothing changes and the exit code is 1.
+    ImportCodes {
+        file: PathBuf,
+        /// The table's version, e.g. ZZ-2026.1 (a stored version is never replaced by
+        /// other content).
+        #[arg(long)]
+        version: String,
+        #[arg(long, default_value = "")]
+        title: String,
+        /// Check and report only; store nothing.
+        #[arg(long)]
+        check: bool,
+    },
     /// Set a console user's password (anyone but an inspector), read from the first line of
     /// standard input (so it stays out of the shell history and the process list).
     SetPassword {
@@ -423,6 +465,84 @@ async fn run(cli: Cli) -> Result<()> {
                     dir.display()
                 );
             }
+            AdminCommand::ImportGrid {
+                file,
+                crs,
+                fields,
+                layer,
+                tolerance_m2,
+                check,
+                report,
+            } => {
+                let mut options = gridwalk_gis::Options {
+                    crs: crs
+                        .as_deref()
+                        .map(gridwalk_gis::Crs::from_name)
+                        .transpose()?,
+                    layer,
+                    tolerance_m2,
+                    ..gridwalk_gis::Options::default()
+                };
+                for f in &fields {
+                    options.fields.set(f)?;
+                }
+                let done = admin::import_grid(store.as_ref(), &file, &options, check).await?;
+                if let Some(path) = report {
+                    std::fs::write(&path, serde_json::to_vec_pretty(&done.checked)?)
+                        .with_context(|| format!("writing {}", path.display()))?;
+                }
+                out!("{}", done.checked.report());
+                if !done.checked.problems.is_empty() {
+                    bail!(
+                        "{} has {} problems; nothing was imported",
+                        file.display(),
+                        done.checked.problems.len()
+                    );
+                }
+                if done.left_alone > 0 {
+                    eprintln!(
+                        "{} stored cells are not in this file; they stay as they are",
+                        done.left_alone
+                    );
+                }
+                if check {
+                    eprintln!("checked only (--check): nothing was stored");
+                } else {
+                    eprintln!(
+                        "imported {} cells from {} (SHA-256 {}); devices get them in the feed",
+                        done.stored,
+                        file.display(),
+                        done.sha256
+                    );
+                }
+            }
+            AdminCommand::ImportCodes {
+                file,
+                version,
+                title,
+                check,
+            } => match admin::import_codes(store.as_ref(), &file, &version, &title, check).await? {
+                Ok(count) if check => {
+                    eprintln!(
+                        "{count} categories, no problems; checked only (--check): nothing was stored"
+                    );
+                }
+                Ok(count) => {
+                    eprintln!(
+                        "imported code table {version}: {count} categories; devices get it in the feed"
+                    );
+                }
+                Err(problems) => {
+                    for p in &problems {
+                        out!("{p}");
+                    }
+                    bail!(
+                        "{} has {} problems; nothing was imported",
+                        file.display(),
+                        problems.len()
+                    );
+                }
+            },
             AdminCommand::SetPassword { user } => {
                 let mut line = String::new();
                 std::io::stdin()

@@ -160,6 +160,124 @@ pub async fn load_fixtures(store: &dyn CaseStore, dir: &Path) -> anyhow::Result<
     })
 }
 
+/// What an import of a city's grid did, or would do (`check` only).
+#[derive(Debug)]
+pub struct GridImport {
+    pub checked: gridwalk_gis::CheckedGrid,
+    /// Cells stored now (new or changed); 0 when only checked or refused.
+    pub stored: usize,
+    /// Stored cells the file does not have: they stay (retiring cells is not built).
+    pub left_alone: usize,
+    /// SHA-256 of the file, recorded with the import in the administrative chain.
+    pub sha256: String,
+}
+
+/// Reads and checks a city's grid file ([`gridwalk_gis::check_grid`]) and, when it has no
+/// problem and `check_only` is false, stores its cells in one transaction: devices get
+/// them through the feed, and the centre places reports in them from its next read of the
+/// reference data. A file with problems changes nothing; the caller shows the report.
+/// The import is recorded in the administrative chain with the file's SHA-256, so which
+/// grid was loaded when can be shown later.
+pub async fn import_grid(
+    store: &dyn CaseStore,
+    path: &Path,
+    options: &gridwalk_gis::Options,
+    check_only: bool,
+) -> anyhow::Result<GridImport> {
+    use sha2::Digest;
+    let bytes = std::fs::read(path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    let sha256 = auth::hex(&sha2::Sha256::digest(&bytes));
+    let checked = gridwalk_gis::check_grid(path, options)?;
+    let (_, stored_cells) = store.all_cells(None).await?;
+    let in_file: std::collections::BTreeSet<&str> =
+        checked.cells.iter().map(|c| c.code.as_str()).collect();
+    let left_alone = stored_cells
+        .unwrap_or_default()
+        .iter()
+        .filter(|(code, _)| !in_file.contains(code.as_str()))
+        .count();
+    let features = match (checked.features(), check_only) {
+        (Some(f), false) => f,
+        _ => {
+            return Ok(GridImport {
+                checked,
+                stored: 0,
+                left_alone,
+                sha256,
+            });
+        }
+    };
+    // The centre must be able to place reports in the new cells, as devices will.
+    crate::domain::reference::Reference::parse_grid(&features).map_err(anyhow::Error::msg)?;
+    let stored = store.put_cells(&features, chrono::Utc::now()).await?;
+    record(
+        store,
+        Actor::Cli,
+        "import_grid",
+        &path.display().to_string(),
+        Some(format!(
+            "{stored} cells, {} file in {}, SHA-256 {sha256}",
+            checked.format, checked.crs
+        )),
+    )
+    .await?;
+    Ok(GridImport {
+        checked,
+        stored,
+        left_alone,
+        sha256,
+    })
+}
+
+/// Reads a city's code table from a CSV or XLSX file ([`gridwalk_gis::codes`]) and, when
+/// every row is sound and `check_only` is false, stores it under `version` as a new table:
+/// devices get it in the feed, and reports keep the version they were filed under. A
+/// version already stored with other content is refused (a changed table takes a new
+/// version). The problems come back for the caller to show; nothing is stored then.
+pub async fn import_codes(
+    store: &dyn CaseStore,
+    path: &Path,
+    version: &str,
+    title: &str,
+    check_only: bool,
+) -> anyhow::Result<Result<usize, Vec<gridwalk_gis::Problem>>> {
+    let rows = gridwalk_gis::codes::read_rows(path)?;
+    let (body, count) = match gridwalk_gis::codes::code_table(&rows, version, title)? {
+        Ok(made) => made,
+        Err(problems) => return Ok(Err(problems)),
+    };
+    CodeTable::from_json(&body).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let version = version.trim();
+    if let Some((_, held)) = store
+        .code_tables()
+        .await?
+        .into_iter()
+        .find(|(v, _)| v == version)
+    {
+        let same = serde_json::from_str::<serde_json::Value>(&held).ok()
+            == serde_json::from_str::<serde_json::Value>(&body).ok();
+        if !same {
+            anyhow::bail!(
+                "code table {version} is already stored with other content; give the new                  table a new version (reports filed under {version} keep its codes)"
+            );
+        }
+    }
+    if !check_only {
+        store
+            .put_code_table(version, &body, chrono::Utc::now())
+            .await?;
+        record(
+            store,
+            Actor::Cli,
+            "import_codes",
+            &path.display().to_string(),
+            Some(format!("code table {version}, {count} categories")),
+        )
+        .await?;
+    }
+    Ok(Ok(count))
+}
+
 /// Enrolls `device` for the inspector with `login` and returns the new token (shown once).
 /// Tablets are for inspectors (the access rule's [`Act::HoldTablet`]): anyone else, or a
 /// disabled person, gets none.

@@ -165,6 +165,15 @@ impl Engine {
             params![page.cursor, now],
         )?;
         tx.commit()?;
+        drop(conn);
+        if page
+            .changes
+            .iter()
+            .any(|c| matches!(c, Change::Cell { .. }))
+        {
+            // From now on reports are placed in the cells the centre sent.
+            self.refresh_grid()?;
+        }
         Ok(())
     }
 

@@ -1,0 +1,332 @@
+//! A city's code table (部件/事件 大类 and 小类) from the spreadsheet it keeps: CSV (UTF-8,
+//! or GBK as Excel saves it on a Chinese Windows) or XLSX (the first sheet), one row per
+//! 小类, with a header row naming the columns in Chinese or English:
+//!
+//! | column | names taken |
+//! |---|---|
+//! | kind | 类型, 类别, 种类, kind (`部件`/`事件` or `component`/`event`) |
+//! | major code | 大类代码, 大类编码, 大类编号, major_code |
+//! | major name | 大类名称, 大类, major_name |
+//! | minor code | 小类代码, 小类编码, 小类编号, minor_code |
+//! | minor name | 小类名称, 小类, minor_name |
+//! | English name (optional) | 英文名称, name_en |
+//!
+//! A major code is 2 digits; a minor code 2 (CJ/T 214) or 3 (the newer 城市运行管理服务平台
+//! tables), so a category is 4 or 5 digits. Every row is checked before the table is made:
+//! codes of the right shape, names present, one name per 大类, no 小类 twice, a known
+//! kind. The result is the table file Gridwalk stores and sends to tablets (the shape of
+//! `fixtures/codes.json`), under the version given.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde_json::json;
+
+use crate::Error;
+use crate::validate::{Problem, ProblemKind};
+
+const COLUMNS: [(&str, &[&str]); 6] = [
+    ("kind", &["类型", "类别", "种类", "kind"]),
+    (
+        "major code",
+        &["大类代码", "大类编码", "大类编号", "major_code"],
+    ),
+    ("major name", &["大类名称", "大类", "major_name"]),
+    (
+        "minor code",
+        &["小类代码", "小类编码", "小类编号", "minor_code"],
+    ),
+    ("minor name", &["小类名称", "小类", "minor_name"]),
+    ("English name", &["英文名称", "name_en"]),
+];
+
+/// The rows of a `.csv` or `.xlsx` file, as text (the header row first).
+pub fn read_rows(path: &Path) -> Result<Vec<Vec<String>>, Error> {
+    let ext = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    let io = |e: std::io::Error| Error::Read(format!("{}: {e}", path.display()));
+    match ext.as_str() {
+        "csv" => {
+            let bytes = std::fs::read(path).map_err(io)?;
+            let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
+            let text = match std::str::from_utf8(bytes) {
+                Ok(t) => t.to_owned(),
+                // Excel on a Chinese Windows saves CSV in GBK.
+                Err(_) => encoding_rs::GBK.decode(bytes).0.into_owned(),
+            };
+            csv::ReaderBuilder::new()
+                .has_headers(false)
+                .flexible(true)
+                .from_reader(text.as_bytes())
+                .records()
+                .map(|r| {
+                    r.map(|r| r.iter().map(|c| c.trim().to_owned()).collect())
+                        .map_err(|e| Error::Read(format!("{}: {e}", path.display())))
+                })
+                .collect()
+        }
+        "xlsx" | "xls" | "ods" => {
+            use calamine::Reader;
+            let mut book = calamine::open_workbook_auto(path)
+                .map_err(|e| Error::Read(format!("{}: {e}", path.display())))?;
+            let sheet = book
+                .worksheet_range_at(0)
+                .ok_or_else(|| {
+                    Error::Read(format!("{}: the workbook has no sheet", path.display()))
+                })?
+                .map_err(|e| Error::Read(format!("{}: {e}", path.display())))?;
+            Ok(sheet
+                .rows()
+                .map(|row| row.iter().map(cell_text).collect())
+                .collect())
+        }
+        _ => Err(Error::Read(format!(
+            "{}: a code table is read from .csv or .xlsx",
+            path.display()
+        ))),
+    }
+}
+
+/// A spreadsheet cell as a person reads it: 1 rather than 1.0, "01" kept as written.
+fn cell_text(c: &calamine::Data) -> String {
+    match c {
+        calamine::Data::Float(f) if f.fract() == 0.0 => format!("{f:.0}"),
+        other => other.to_string().trim().to_owned(),
+    }
+}
+
+/// The table file (JSON text) and its number of categories, or every problem found.
+pub fn code_table(
+    rows: &[Vec<String>],
+    version: &str,
+    title: &str,
+) -> Result<Result<(String, usize), Vec<Problem>>, Error> {
+    if version.trim().is_empty() {
+        return Err(Error::Read("give the table a version (--version)".into()));
+    }
+    let header = rows
+        .first()
+        .ok_or_else(|| Error::Read("the file is empty".into()))?;
+    let mut at = [None; 6];
+    for (i, (what, names)) in COLUMNS.iter().enumerate() {
+        at[i] = header
+            .iter()
+            .position(|h| names.iter().any(|n| h.trim().eq_ignore_ascii_case(n)));
+        if at[i].is_none() && i < 5 {
+            return Err(Error::Read(format!(
+                "no {what} column (a header named {}); the header row is: {}",
+                names.join(" or "),
+                header.join(", ")
+            )));
+        }
+    }
+    let get = |row: &Vec<String>, i: usize| {
+        at[i]
+            .and_then(|c| row.get(c))
+            .map(|s| s.trim().to_owned())
+            .unwrap_or_default()
+    };
+    // kind → major code → (major name, first row, minors: code → (name, name_en, row))
+    type Minors = BTreeMap<String, (String, String, usize)>;
+    let mut kinds: BTreeMap<&str, BTreeMap<String, (String, usize, Minors)>> = BTreeMap::new();
+    let mut problems = Vec::new();
+    let mut count = 0;
+    for (i, row) in rows.iter().enumerate().skip(1) {
+        let n = i + 1;
+        if row.iter().all(|c| c.trim().is_empty()) {
+            continue;
+        }
+        let fail = |kind, message: String, code: Option<String>| Problem {
+            row: n,
+            code,
+            kind,
+            message,
+            at: None,
+        };
+        let kind = match get(row, 0).as_str() {
+            "部件" | "component" | "Component" => "component",
+            "事件" | "event" | "Event" => "event",
+            other => {
+                problems.push(fail(
+                    ProblemKind::BadCode,
+                    format!("kind \"{other}\" is neither 部件 nor 事件"),
+                    None,
+                ));
+                continue;
+            }
+        };
+        let (major, minor) = (get(row, 1), get(row, 3));
+        let code = format!("{major}{minor}");
+        let digits = |s: &str, lens: &[usize]| {
+            lens.contains(&s.len()) && s.bytes().all(|b| b.is_ascii_digit())
+        };
+        if !digits(&major, &[2]) || !digits(&minor, &[2, 3]) {
+            problems.push(fail(
+                ProblemKind::BadCode,
+                format!(
+                    "大类 \"{major}\" / 小类 \"{minor}\": a 大类 code is 2 digits and a 小类 code \
+                     2 or 3 (keep leading zeros: format the column as text)"
+                ),
+                Some(code),
+            ));
+            continue;
+        }
+        let (major_name, minor_name) = (get(row, 2), get(row, 4));
+        if major_name.is_empty() || minor_name.is_empty() {
+            problems.push(fail(
+                ProblemKind::MissingCode,
+                "the 大类 or 小类 has no name".into(),
+                Some(code),
+            ));
+            continue;
+        }
+        let majors = kinds.entry(kind).or_default();
+        let entry = majors
+            .entry(major.clone())
+            .or_insert_with(|| (major_name.clone(), n, BTreeMap::new()));
+        if entry.0 != major_name {
+            problems.push(fail(
+                ProblemKind::Duplicate,
+                format!(
+                    "大类 {major} is named \"{major_name}\" here but \"{}\" on row {}",
+                    entry.0, entry.1
+                ),
+                Some(code.clone()),
+            ));
+        }
+        if let Some((_, _, first)) = entry.2.get(&minor) {
+            problems.push(fail(
+                ProblemKind::Duplicate,
+                format!("{} {code} is also on row {first}", kind_zh(kind)),
+                Some(code),
+            ));
+            continue;
+        }
+        entry.2.insert(minor, (minor_name, get(row, 5), n));
+        count += 1;
+    }
+    if !problems.is_empty() {
+        return Ok(Err(problems));
+    }
+    if count == 0 {
+        return Err(Error::Read("the file has no category rows".into()));
+    }
+    let kinds: Vec<serde_json::Value> = kinds
+        .iter()
+        .map(|(kind, majors)| {
+            json!({
+                "kind": kind,
+                "name": kind_zh(kind),
+                "majors": majors.iter().map(|(code, (name, _, minors))| json!({
+                    "code": code,
+                    "name": name,
+                    "minors": minors.iter().map(|(code, (name, en, _))| {
+                        let mut m = json!({ "code": code, "name": name });
+                        if !en.is_empty() {
+                            m["name_en"] = json!(en);
+                        }
+                        m
+                    }).collect::<Vec<_>>(),
+                })).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    let table = json!({ "version": version.trim(), "title": title, "kinds": kinds });
+    Ok(Ok((
+        serde_json::to_string_pretty(&table).unwrap_or_default(),
+        count,
+    )))
+}
+
+fn kind_zh(kind: &str) -> &'static str {
+    if kind == "component" {
+        "部件"
+    } else {
+        "事件"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rows(text: &str) -> Vec<Vec<String>> {
+        text.lines()
+            .map(|l| l.split(',').map(str::to_owned).collect())
+            .collect()
+    }
+
+    #[test]
+    fn a_table_from_chinese_headers() {
+        let (json, n) = code_table(
+            &rows(
+                "类型,大类代码,大类名称,小类代码,小类名称\n\
+                 部件,01,公用设施,01,上水井盖\n\
+                 部件,01,公用设施,02,污水井盖\n\
+                 事件,01,市容环境,001,暴露垃圾\n",
+            ),
+            "ZZ-2026.1",
+            "郑州",
+        )
+        .expect("read")
+        .expect("no problems");
+        assert_eq!(n, 3);
+        let table = gridwalk_protocol::CodeTable::from_json(&json).expect("a table");
+        assert_eq!(table.version(), "ZZ-2026.1");
+        assert!(
+            table
+                .get(
+                    gridwalk_protocol::Kind::Event,
+                    &"01001".parse().expect("code")
+                )
+                .is_some()
+        );
+    }
+
+    #[test]
+    fn every_row_problem_is_named_and_no_table_is_made() {
+        let problems = code_table(
+            &rows(
+                "kind,major_code,major_name,minor_code,minor_name\n\
+                 部件,1,公用设施,01,上水井盖\n\
+                 部件,01,公用设施,01,上水井盖\n\
+                 部件,01,公用设施,01,重复\n\
+                 部件,01,道路交通,02,别名\n\
+                 设施,02,x,01,y\n\
+                 事件,02,市容,03,\n",
+            ),
+            "v",
+            "",
+        )
+        .expect("read")
+        .expect_err("problems");
+        let text: Vec<String> = problems.iter().map(ToString::to_string).collect();
+        assert_eq!(problems.len(), 5, "{text:#?}");
+        assert!(text[0].starts_with("row 2"), "{text:#?}");
+        assert!(
+            text.iter().any(|t| t.contains("also on row 3")),
+            "{text:#?}"
+        );
+        assert!(
+            text.iter()
+                .any(|t| t.contains("named \"道路交通\" here but \"公用设施\"")),
+            "{text:#?}"
+        );
+        assert!(
+            text.iter().any(|t| t.contains("neither 部件 nor 事件")),
+            "{text:#?}"
+        );
+        assert!(text.iter().any(|t| t.contains("has no name")), "{text:#?}");
+    }
+
+    #[test]
+    fn a_missing_column_is_named() {
+        let e = code_table(&rows("类型,大类代码,小类代码\n部件,01,01\n"), "v", "")
+            .expect_err("refused")
+            .to_string();
+        assert!(e.contains("no major name column"), "{e}");
+    }
+}
