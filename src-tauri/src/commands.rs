@@ -57,7 +57,8 @@ pub struct AppInfo {
     /// package's checker prints.
     pub key_fingerprint: String,
     pub inspector: Option<Inspector>,
-    /// The server this device syncs with, if set up.
+    /// The server this device syncs with, or last synced with (signed out, to sign in
+    /// there again).
     pub server_url: Option<String>,
     pub settings: DeviceSettings,
 }
@@ -69,7 +70,7 @@ impl AppInfo {
             device_id: e.device_id().to_string(),
             key_fingerprint: gridwalk_protocol::signing::fingerprint(&e.public_key()?),
             inspector: e.inspector()?,
-            server_url: e.sync_settings()?.map(|s| s.server_url),
+            server_url: e.server_url()?,
             settings: e.settings()?,
         })
     }
@@ -242,6 +243,8 @@ commands! {
     code_table() -> CodeTableView = |app| Ok(CodeTableView::of(&app.engine));
     /// Sets the device up against a server with the token the team leader handed out.
     enroll(server_url: String, token: String) -> Inspector = |app| app.engine.enroll(&server_url, &token).await.map_err(CommandError::from).inspect(|_| app.sync.wake());
+    /// Signs the inspector out, keeping everything on the device; refused while anything waits for the centre.
+    sign_out() -> () = |app| app.blocking(Engine::sign_out).await;
     update_settings(patch: SettingsPatch) -> DeviceSettings = |app| app.blocking(move |e| e.update_settings(&patch)).await;
     /// The grid's cells, the inspector's own marked.
     my_grid() -> Vec<CellOutline> = |app| app.blocking(Engine::my_grid).await;

@@ -594,6 +594,7 @@ catalogue! {
     DEVICE_TOKEN_EMPTY = "device.token_empty" => "the device token is empty";
     DEVICE_NOT_AN_ADDRESS = "device.not_an_address" => "{url} is not a server address (it should start with https://)";
     DEVICE_PLAIN_HTTP = "device.plain_http" => "{url} is plain http://, so the device token and reports would cross the network unencrypted; use the centre's https:// address (plain http:// is only for this machine, unless the installer allows it for a closed test network: --allow-insecure-http, or GRIDWALK_ALLOW_INSECURE_HTTP=1)";
+    DEVICE_UNSENT_WORK = "device.unsent_work" => "this device still holds {reports} reports or changes and {photos} photos the centre has not received; sync first (nothing on this device is deleted), then sign out or sign someone else in";
     DEVICE_TOKEN_OTHER_DEVICE = "device.token_other_device" => "this token was issued for device {token_device}, but this device is {device}; ask your team leader to enroll {device}";
     DEVICE_UPLOAD_ELSEWHERE = "device.upload_elsewhere" => "the centre gave an upload address on {upload}, not on the centre ({centre}); the photo was not sent there";
     DEVICE_CA_UNREADABLE = "device.ca_unreadable" => "the centre's CA certificate file {path} cannot be read: {detail}";

@@ -236,6 +236,7 @@ export const MESSAGES = {
   "device.token_empty": { params: [], en: "the device token is empty" },
   "device.not_an_address": { params: ["url"], en: "{url} is not a server address (it should start with https://)" },
   "device.plain_http": { params: ["url"], en: "{url} is plain http://, so the device token and reports would cross the network unencrypted; use the centre's https:// address (plain http:// is only for this machine, unless the installer allows it for a closed test network: --allow-insecure-http, or GRIDWALK_ALLOW_INSECURE_HTTP=1)" },
+  "device.unsent_work": { params: ["reports", "photos"], en: "this device still holds {reports} reports or changes and {photos} photos the centre has not received; sync first (nothing on this device is deleted), then sign out or sign someone else in" },
   "device.token_other_device": { params: ["token_device", "device"], en: "this token was issued for device {token_device}, but this device is {device}; ask your team leader to enroll {device}" },
   "device.upload_elsewhere": { params: ["upload", "centre"], en: "the centre gave an upload address on {upload}, not on the centre ({centre}); the photo was not sent there" },
   "device.ca_unreadable": { params: ["path", "detail"], en: "the centre's CA certificate file {path} cannot be read: {detail}" },

@@ -19,7 +19,8 @@ device_id: string,
  */
 key_fingerprint: string, inspector: Inspector | null, 
 /**
- * The server this device syncs with, if set up.
+ * The server this device syncs with, or last synced with (signed out, to sign in
+ * there again).
  */
 server_url: string | null, settings: DeviceSettings, };
 
@@ -289,6 +290,8 @@ export const commands = {
   codeTable: () => invoke<CodeTableView>("code_table"),
   /** Sets the device up against a server with the token the team leader handed out. */
   enroll: (serverUrl: string, token: string) => invoke<Inspector>("enroll", { serverUrl, token }),
+  /** Signs the inspector out, keeping everything on the device; refused while anything waits for the centre. */
+  signOut: () => invoke<null>("sign_out"),
   updateSettings: (patch: SettingsPatch) => invoke<DeviceSettings>("update_settings", { patch }),
   /** The grid's cells, the inspector's own marked. */
   myGrid: () => invoke<Array<CellOutline>>("my_grid"),
