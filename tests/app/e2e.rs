@@ -541,13 +541,24 @@ async fn a_report_made_offline_reaches_the_centre_when_it_is_back() {
     find(&c, "#sign-out-yes").await.click().await.unwrap();
     wait_text(&c, "#account", |t| t.starts_with("尚未登录")).await;
     type_into(&c, "#token", "typed").await;
-    assert_eq!(find(&c, "#server-url").await.prop("value").await.unwrap().as_deref(), Some(centre.url().as_str()));
+    assert_eq!(
+        find(&c, "#server-url")
+            .await
+            .prop("value")
+            .await
+            .unwrap()
+            .as_deref(),
+        Some(centre.url().as_str())
+    );
     assert_eq!(wait_value(&c, "#camera-serial", "").await, "");
     screenshot(&c, "settings-signed-out").await;
     find(&c, "#nav-queue").await.click().await.unwrap();
     assert_eq!(text_of(&c, "#queue-summary").await, "全部已上传");
     assert_eq!(
-        c.find_all(Locator::Css("#report-list .report-row")).await.unwrap().len(),
+        c.find_all(Locator::Css("#report-list .report-row"))
+            .await
+            .unwrap()
+            .len(),
         2,
         "the reports stay on the device"
     );

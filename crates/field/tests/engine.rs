@@ -578,8 +578,14 @@ fn signing_in_takes_the_issued_camera_and_signing_out_keeps_everything() {
     let li = e
         .adopt_profile(&centre, &profile_of(&e, "lixiaoming"))
         .unwrap();
-    assert_eq!((li.name.as_str(), li.badge.as_deref()), ("李晓明", Some("440102")));
-    assert_eq!(e.settings().unwrap().camera_serial.as_deref(), Some("JMC0001"));
+    assert_eq!(
+        (li.name.as_str(), li.badge.as_deref()),
+        ("李晓明", Some("440102"))
+    );
+    assert_eq!(
+        e.settings().unwrap().camera_serial.as_deref(),
+        Some("JMC0001")
+    );
     assert!(e.sync_settings().unwrap().is_some());
 
     // A submitted report with a photo and a draft: signing out is refused in words and
@@ -592,7 +598,13 @@ fn signing_in_takes_the_issued_camera_and_signing_out_keeps_everything() {
     let draft = e.create_draft().unwrap();
     let err = e.sign_out().unwrap_err();
     assert!(
-        matches!(err, Error::Unsent { reports: 1, photos: 1 }),
+        matches!(
+            err,
+            Error::Unsent {
+                reports: 1,
+                photos: 1
+            }
+        ),
         "{err}"
     );
     assert_eq!(err.kind(), "unsent");
@@ -608,8 +620,14 @@ fn signing_in_takes_the_issued_camera_and_signing_out_keeps_everything() {
         .unwrap_err();
     assert!(matches!(err, Error::Unsent { .. }), "{err}");
     assert_eq!(e.inspector().unwrap(), Some(li.clone()));
-    assert_eq!(e.sync_settings().unwrap().unwrap().token, "token-lixiaoming");
-    assert_eq!(e.settings().unwrap().camera_serial.as_deref(), Some("JMC0001"));
+    assert_eq!(
+        e.sync_settings().unwrap().unwrap().token,
+        "token-lixiaoming"
+    );
+    assert_eq!(
+        e.settings().unwrap().camera_serial.as_deref(),
+        Some("JMC0001")
+    );
 
     // The same inspector signing in again keeps a camera they set by hand.
     e.update_settings(&SettingsPatch {
@@ -619,7 +637,10 @@ fn signing_in_takes_the_issued_camera_and_signing_out_keeps_everything() {
     .unwrap();
     e.adopt_profile(&centre, &profile_of(&e, "lixiaoming"))
         .unwrap();
-    assert_eq!(e.settings().unwrap().camera_serial.as_deref(), Some("JMC0099"));
+    assert_eq!(
+        e.settings().unwrap().camera_serial.as_deref(),
+        Some("JMC0099")
+    );
 
     // Once the centre holds everything, signing out forgets who, the camera and the token,
     // and keeps every report and draft.
@@ -633,7 +654,13 @@ fn signing_in_takes_the_issued_camera_and_signing_out_keeps_everything() {
     })
     .unwrap();
     assert!(
-        matches!(e.sign_out(), Err(Error::Unsent { reports: 0, photos: 1 })),
+        matches!(
+            e.sign_out(),
+            Err(Error::Unsent {
+                reports: 0,
+                photos: 1
+            })
+        ),
         "the photo has not arrived yet"
     );
     // Its bytes confirmed, as the upload round records it.
@@ -655,6 +682,10 @@ fn signing_in_takes_the_issued_camera_and_signing_out_keeps_everything() {
     assert!(matches!(e.create_draft(), Err(Error::NotSignedIn)));
 
     // Someone else signs in: their camera, not the last inspector's.
-    e.adopt_profile(&other, &profile_of(&e, "wangfang")).unwrap();
-    assert_eq!(e.settings().unwrap().camera_serial.as_deref(), Some("JMC0002"));
+    e.adopt_profile(&other, &profile_of(&e, "wangfang"))
+        .unwrap();
+    assert_eq!(
+        e.settings().unwrap().camera_serial.as_deref(),
+        Some("JMC0002")
+    );
 }
