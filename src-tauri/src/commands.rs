@@ -19,6 +19,7 @@ use gridwalk_field::grid::CellOutline;
 use gridwalk_field::sync::{SyncOutcome, SyncStatus};
 use gridwalk_field::{
     DeviceSettings, DraftPatch, Engine, Inspector, LocalReport, QueueSummary, SettingsPatch,
+    StorageStatus,
 };
 use gridwalk_protocol::{
     Category, ClipRef, Location, PhotoId, PhotoStage, ReportId, TaskChange, TaskId,
@@ -262,6 +263,8 @@ commands! {
     /// Changes a submitted report (returned by the leader, or not yet a case); the sync worker is woken to send it.
     edit_report(id: ReportId, patch: DraftPatch) -> LocalReport = |app| app.blocking(move |e| e.edit_report(id, &patch)).await.inspect(|_| app.sync.wake());
     queue_summary() -> QueueSummary = |app| app.blocking(Engine::queue_summary).await;
+    /// How much room the device has left, and how long photos the centre holds stay.
+    storage() -> StorageStatus = |app| app.blocking(Engine::storage_status).await;
     /// The verification tasks the centre gave this inspector, with their reports.
     tasks() -> Vec<TaskChange> = |app| app.blocking(Engine::tasks).await;
     sync_status() -> SyncStatus = |app| app.blocking(Engine::sync_status).await;

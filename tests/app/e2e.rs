@@ -357,6 +357,9 @@ async fn a_report_made_offline_reaches_the_centre_when_it_is_back() {
     );
     let usable = started.elapsed();
     assert_eq!(text_of(&c, "#queue-last-sync").await, "尚未同步");
+    // The room left on the file system the data directory is on (this machine has plenty).
+    wait_text(&c, "#queue-storage", |t| t.starts_with("本机剩余空间")).await;
+    assert!(c.find(Locator::Css("#storage-warning")).await.is_err());
     println!(
         "cold start: WebView ready {} ms, usable queue screen {} ms (ratio {:.2})",
         webview.as_millis(),

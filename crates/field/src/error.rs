@@ -35,6 +35,12 @@ pub enum Error {
         reports: u64,
         photos: u64,
     },
+    /// A photo would leave less than `keep` bytes free (`free` now): refused before anything
+    /// was written.
+    NoRoom {
+        free: u64,
+        keep: u64,
+    },
     NoSuchClip(usize),
     Damaged(String),
     SyncNotConfigured,
@@ -96,8 +102,9 @@ impl From<ValidationErrors> for Error {
 impl Error {
     /// A stable name for the kind of error, for the app to branch on and to say in the
     /// inspector's language: `invalid`, `incomplete`, `not_found`, `not_editable`,
-    /// `bad_photo`, `not_signed_in`, `unsent`, `sync_not_configured`, `network`, `unauthorized`,
-    /// `server`, `refused`, `insecure`, `missing_at_centre`, `number_reused`, `internal`.
+    /// `bad_photo`, `not_signed_in`, `unsent`, `no_room`, `sync_not_configured`, `network`,
+    /// `unauthorized`, `server`, `refused`, `insecure`, `missing_at_centre`,
+    /// `number_reused`, `internal`.
     #[must_use]
     pub fn kind(&self) -> &'static str {
         match self {
@@ -111,6 +118,7 @@ impl Error {
             Error::Photo(_) => "bad_photo",
             Error::NotSignedIn => "not_signed_in",
             Error::Unsent { .. } => "unsent",
+            Error::NoRoom { .. } => "no_room",
             Error::SyncNotConfigured => "sync_not_configured",
             Error::Network(_) => "network",
             Error::Unauthorized => "unauthorized",
@@ -141,6 +149,11 @@ impl Error {
             Error::Unsent { reports, photos } => {
                 msg!(DEVICE_UNSENT_WORK, reports = reports, photos = photos)
             }
+            Error::NoRoom { free, keep } => msg!(
+                DEVICE_NO_ROOM,
+                free = crate::storage::human_bytes(*free),
+                keep = crate::storage::human_bytes(*keep)
+            ),
             Error::NoSuchClip(n) => msg!(DEVICE_NO_CLIP, n = n),
             Error::Damaged(detail) => msg!(DEVICE_DAMAGED, detail = detail),
             Error::SyncNotConfigured => msg!(DEVICE_SYNC_NOT_CONFIGURED),

@@ -10,6 +10,8 @@ import type { QueueSummary } from "../commands";
 import { useI18n, type Key } from "../i18n";
 import { useSession } from "../session";
 
+const KEEP_DAYS = [7, 30, 90];
+
 const SIZES: [number, Key][] = [
   [1280, "settings.photoSize.small"],
   [2048, "settings.photoSize.normal"],
@@ -214,6 +216,22 @@ export function Settings() {
               {t(key, { px })}
             </option>
           ))}
+        </select>
+      </label>
+      <label class="field">
+        {t("settings.keepDays")}
+        <select
+          id="keep-days"
+          value={String(info?.settings.keep_days ?? 30)}
+          onChange={(e) => void update({ keep_days: Number(e.currentTarget.value) })}
+        >
+          {[...new Set([...KEEP_DAYS, info?.settings.keep_days ?? 30])]
+            .sort((a, b) => a - b)
+            .map((days) => (
+              <option key={days} value={String(days)}>
+                {t("settings.keepDays.option", { days })}
+              </option>
+            ))}
         </select>
       </label>
       <label class="field">

@@ -148,6 +148,33 @@ describe("new report", () => {
     expect($("#report-error")!.textContent).toContain("missing category, location");
   });
 
+  it("refuses a photo in words when the device is full, and keeps the draft", async () => {
+    mockIPC((cmd) => {
+      calls.push({ cmd, args: {} });
+      if (cmd === "create_draft") return draft({ description: "井盖缺失" });
+      if (cmd === "add_photo")
+        throw {
+          kind: "no_room",
+          message: "only 150 MB is free on this device …",
+          said: { code: "device.no_room", params: { free: "150 MB", keep: "200 MB" } },
+        };
+      return null;
+    });
+    render(app("zh", <NewReport onDone={() => {}} />), root);
+    await until(() => $("#photo-before-input"), "the form");
+    const input = $("#photo-before-input") as HTMLInputElement;
+    Object.defineProperty(input, "files", { configurable: true, value: [new Blob([new Uint8Array([0xff, 0xd8, 0xff, 0xd9])])] });
+    input.dispatchEvent(new Event("change"));
+    await until(() => $("#report-error"), "the refusal");
+    expect($("#report-error")!.textContent).toBe(
+      "本机只剩 150 MB 空间，须至少留出 200 MB：照片没有保存，其余保持原样。请同步（中心已收到的照片会按保留天数从本机清除），或清理平板空间",
+    );
+    expect(($("#description") as HTMLTextAreaElement).value).toBe("井盖缺失");
+    // (The test before this one may still be removing its own untouched draft.)
+    const mine = commands().slice(commands().indexOf("create_draft"));
+    expect(mine).toEqual(["create_draft", "add_photo"]);
+  });
+
   it("removes an untouched draft when the inspector leaves", async () => {
     mockIPC((cmd) => {
       calls.push({ cmd, args: {} });
@@ -173,6 +200,8 @@ describe("queue", () => {
           return summary;
         case "sync_status":
           return failed;
+        case "storage":
+          return { free_bytes: 800_000_000, low: true, full: false, photo_bytes: 52_000_000, keep_days: 30 };
         case "reports":
           return [
             draft({ id: "d", description: "draft" }),
@@ -192,6 +221,9 @@ describe("queue", () => {
     // In the inspector's language, from the error's code.
     expect($("#queue-error")!.textContent).toBe("无法连接服务器（无网络连接）；上报已安全保存在本机，恢复连接后会自动上传");
     expect($("#queue-last-sync")!.textContent).toBe("尚未同步");
+    // Room on the device, and the warning before photos are refused.
+    expect($("#queue-storage")!.textContent).toBe("本机剩余空间 800 MB，照片占用 52 MB");
+    expect($("#storage-warning")!.textContent).toContain("本机空间快满了");
     const rows = [...root.querySelectorAll("#report-list .report-row")].map((r) => r.querySelector(".report-state")!.textContent);
     expect(rows).toEqual(["待上传", "已退回"]);
     expect($("#report-list")!.textContent).toContain("照片看不清");
@@ -244,7 +276,7 @@ describe("settings", () => {
     key_fingerprint: "3f2a 9c01 77be 5d40",
     inspector: null,
     server_url: null,
-    settings: { photo_max_edge: 2048, camera_serial: null },
+    settings: { photo_max_edge: 2048, camera_serial: null, keep_days: 30 },
   };
 
   it("enrolls with the address and token, then reloads who is signed in", async () => {
@@ -275,7 +307,7 @@ describe("settings", () => {
     ...info,
     inspector: { id: "u", cells: ["440703001001001", "440703001001002"], login: "lixiaoming", name: "李晓明", team: "T440703001-01", badge: "440102" },
     server_url: "https://centre.example",
-    settings: { photo_max_edge: 2048, camera_serial: "JMC0001" },
+    settings: { photo_max_edge: 2048, camera_serial: "JMC0001", keep_days: 30 },
   };
   const empty: QueueSummary = { drafts: 2, pending_reports: 0, pending_priority: 0, pending_photos: 0, pending_bytes: 0, oldest_pending_at: null, oldest_pending_age_s: null };
 
