@@ -19,6 +19,7 @@ use gridwalk_field::grid::CellOutline;
 use gridwalk_field::sync::{SyncOutcome, SyncStatus};
 use gridwalk_field::{
     DeviceSettings, DraftPatch, Engine, Inspector, LocalReport, QueueSummary, SettingsPatch,
+    StorageStatus,
 };
 use gridwalk_protocol::{
     Category, ClipRef, Location, PhotoId, PhotoStage, ReportId, TaskChange, TaskId,
@@ -57,7 +58,8 @@ pub struct AppInfo {
     /// package's checker prints.
     pub key_fingerprint: String,
     pub inspector: Option<Inspector>,
-    /// The server this device syncs with, if set up.
+    /// The server this device syncs with, or last synced with (signed out, to sign in
+    /// there again).
     pub server_url: Option<String>,
     pub settings: DeviceSettings,
 }
@@ -69,7 +71,7 @@ impl AppInfo {
             device_id: e.device_id().to_string(),
             key_fingerprint: gridwalk_protocol::signing::fingerprint(&e.public_key()?),
             inspector: e.inspector()?,
-            server_url: e.sync_settings()?.map(|s| s.server_url),
+            server_url: e.server_url()?,
             settings: e.settings()?,
         })
     }
@@ -242,6 +244,8 @@ commands! {
     code_table() -> CodeTableView = |app| Ok(CodeTableView::of(&app.engine));
     /// Sets the device up against a server with the token the team leader handed out.
     enroll(server_url: String, token: String) -> Inspector = |app| app.engine.enroll(&server_url, &token).await.map_err(CommandError::from).inspect(|_| app.sync.wake());
+    /// Signs the inspector out, keeping everything on the device; refused while anything waits for the centre.
+    sign_out() -> () = |app| app.blocking(Engine::sign_out).await;
     update_settings(patch: SettingsPatch) -> DeviceSettings = |app| app.blocking(move |e| e.update_settings(&patch)).await;
     /// The grid's cells, the inspector's own marked.
     my_grid() -> Vec<CellOutline> = |app| app.blocking(Engine::my_grid).await;
@@ -259,6 +263,8 @@ commands! {
     /// Changes a submitted report (returned by the leader, or not yet a case); the sync worker is woken to send it.
     edit_report(id: ReportId, patch: DraftPatch) -> LocalReport = |app| app.blocking(move |e| e.edit_report(id, &patch)).await.inspect(|_| app.sync.wake());
     queue_summary() -> QueueSummary = |app| app.blocking(Engine::queue_summary).await;
+    /// How much room the device has left, and how long photos the centre holds stay.
+    storage() -> StorageStatus = |app| app.blocking(Engine::storage_status).await;
     /// The verification tasks the centre gave this inspector, with their reports.
     tasks() -> Vec<TaskChange> = |app| app.blocking(Engine::tasks).await;
     sync_status() -> SyncStatus = |app| app.blocking(Engine::sync_status).await;

@@ -117,13 +117,13 @@ async fn people_devices_and_sessions(backend: Backend) {
     let leader = store.user_by_login("chenjianguo").await.unwrap().unwrap();
     assert_eq!(store.user(leader.id).await.unwrap().unwrap(), leader);
     let renamed = User {
-        name: "陈建国（组长）".into(),
+        name: "陈建国（网格长）".into(),
         ..leader.clone()
     };
     store.put_user(&renamed).await.unwrap();
     assert_eq!(
         store.user(leader.id).await.unwrap().unwrap().name,
-        "陈建国（组长）"
+        "陈建国（网格长）"
     );
 
     let d = DeviceId::new();

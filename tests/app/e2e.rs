@@ -2,9 +2,11 @@
 //! `tauri-driver` under Xvfb starts the `gridwalk-app` binary and relays WebDriver to
 //! WebKitWebDriver; the centre is the real `gridwalk-sync` binary on its embedded SQLite.
 //!
-//! The scenario: the inspector signs in with signal, the server goes down, they report a
-//! problem with a photo (the taps are counted), see it queued and the sync fail in words;
-//! the server comes back, they sync, and see the centre received it. The app runs on the
+//! The scenario: the inspector signs in with signal (the camera the centre issued them
+//! filled in), the server goes down, they report a problem with a photo (the taps are
+//! counted), see it queued and the sync fail in words, and are told they cannot sign out
+//! yet; the server comes back, they sync, and see the centre received it; their grid shows
+//! no position it does not have; once everything is sent they sign out, keeping the reports. The app runs on the
 //! reference data built into it (no `GRIDWALK_FIXTURES`), as on a tablet.
 //!
 //! Needs `tauri-driver` (`cargo install tauri-driver --locked`), `WebKitWebDriver`
@@ -210,6 +212,27 @@ async fn find(c: &Client, css: &str) -> fantoccini::elements::Element {
     }
 }
 
+/// Waits until the input `css` holds `value`, and returns it.
+async fn wait_value(c: &Client, css: &str, value: &str) -> String {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let mut last = None;
+    loop {
+        if let Ok(el) = c.find(Locator::Css(css)).await
+            && let Ok(v) = el.prop("value").await
+        {
+            if v.as_deref() == Some(value) {
+                return value.to_owned();
+            }
+            last = v;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{css} never held {value:?}; last: {last:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 async fn type_into(c: &Client, css: &str, text: &str) {
     let el = find(c, css).await;
     el.clear().await.unwrap();
@@ -334,6 +357,9 @@ async fn a_report_made_offline_reaches_the_centre_when_it_is_back() {
     );
     let usable = started.elapsed();
     assert_eq!(text_of(&c, "#queue-last-sync").await, "尚未同步");
+    // The room left on the file system the data directory is on (this machine has plenty).
+    wait_text(&c, "#queue-storage", |t| t.starts_with("本机剩余空间")).await;
+    assert!(c.find(Locator::Css("#storage-warning")).await.is_err());
     println!(
         "cold start: WebView ready {} ms, usable queue screen {} ms (ratio {:.2})",
         webview.as_millis(),
@@ -349,6 +375,14 @@ async fn a_report_made_offline_reaches_the_centre_when_it_is_back() {
     type_into(&c, "#token", &token).await;
     find(&c, "#enroll").await.click().await.unwrap();
     wait_text(&c, "#account", |t| t.contains("李晓明")).await;
+    // Signed in: which centre, who (with their 工号), this device; no token to type again.
+    assert_eq!(text_of(&c, "#account-server").await, centre.url());
+    assert_eq!(text_of(&c, "#account-badge").await, "440102");
+    assert_eq!(text_of(&c, "#device-id").await, device);
+    assert!(c.find(Locator::Css("#token")).await.is_err());
+    assert!(c.find(Locator::Css("#enroll")).await.is_err());
+    // The body-cam the centre issued them (users.json: JMC0001) fills the camera field.
+    wait_value(&c, "#camera-serial", "JMC0001").await;
     screenshot(&c, "settings").await;
 
     // Out of signal: the centre is gone.
@@ -388,6 +422,19 @@ async fn a_report_made_offline_reaches_the_centre_when_it_is_back() {
     wait_text(&c, "#queue-error", |t| t.starts_with("无法连接服务器")).await;
     screenshot(&c, "queue-offline").await;
 
+    // Signing out now would strand the report: the app says so and keeps the inspector in.
+    find(&c, "#nav-settings").await.click().await.unwrap();
+    find(&c, "#sign-out").await.click().await.unwrap();
+    wait_text(&c, "#sign-out-unsent", |t| {
+        t.starts_with("本机还有 1 份上报") && t.contains("1 张照片")
+    })
+    .await;
+    assert!(c.find(Locator::Css("#sign-out-yes")).await.is_err());
+    screenshot(&c, "settings-sign-out-unsent").await;
+    find(&c, "#sign-out-no").await.click().await.unwrap();
+    wait_text(&c, "#account", |t| t.contains("李晓明")).await;
+    find(&c, "#nav-queue").await.click().await.unwrap();
+
     // Signal again. Nobody presses anything: the app's sync worker, backing off since the
     // failures, tries again by itself and sends the report.
     centre.start();
@@ -418,6 +465,23 @@ async fn a_report_made_offline_reaches_the_centre_when_it_is_back() {
     find(&c, "#nav-grid").await.click().await.unwrap();
     wait_text(&c, "#grid-cells", |t| t.contains("440703001001003")).await;
     find(&c, ".map .pin.pending_review").await;
+    // No fix under Xvfb: the words say so and no position is drawn; the report's pin is
+    // not in the position's blue.
+    assert_eq!(text_of(&c, "#grid-position").await, "暂无定位");
+    assert!(c.find(Locator::Css(".map .position")).await.is_err());
+    let fills = c
+        .execute(
+            "return [...document.querySelectorAll('.map .pin')].map(p => getComputedStyle(p).fill);",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let fills: Vec<String> = serde_json::from_value(fills).unwrap();
+    assert!(!fills.is_empty());
+    assert!(
+        fills.iter().all(|f| f != "rgb(27, 95, 191)"),
+        "a report drawn in the position's blue: {fills:?}"
+    );
     screenshot(&c, "grid").await;
     find(&c, "#nav-tasks").await.click().await.unwrap();
     text_of(&c, "#tasks-none").await;
@@ -466,6 +530,41 @@ async fn a_report_made_offline_reaches_the_centre_when_it_is_back() {
     })
     .await;
     assert_eq!(centre.reports_held(), 2);
+
+    // A clip reference starts with the issued camera and the inspector's 工号.
+    find(&c, "#nav-new").await.click().await.unwrap();
+    find(&c, "#clip-add").await.click().await.unwrap();
+    wait_value(&c, "#clip-camera_serial", "JMC0001").await;
+    wait_value(&c, "#clip-officer_badge", "440102").await;
+
+    // Everything has reached the centre: signing out is offered, and keeps the reports.
+    find(&c, "#nav-settings").await.click().await.unwrap();
+    find(&c, "#sign-out").await.click().await.unwrap();
+    wait_text(&c, "#sign-out-confirm", |t| t.contains("都会保留")).await;
+    find(&c, "#sign-out-yes").await.click().await.unwrap();
+    wait_text(&c, "#account", |t| t.starts_with("尚未登录")).await;
+    type_into(&c, "#token", "typed").await;
+    assert_eq!(
+        find(&c, "#server-url")
+            .await
+            .prop("value")
+            .await
+            .unwrap()
+            .as_deref(),
+        Some(centre.url().as_str())
+    );
+    assert_eq!(wait_value(&c, "#camera-serial", "").await, "");
+    screenshot(&c, "settings-signed-out").await;
+    find(&c, "#nav-queue").await.click().await.unwrap();
+    assert_eq!(text_of(&c, "#queue-summary").await, "全部已上传");
+    assert_eq!(
+        c.find_all(Locator::Css("#report-list .report-row"))
+            .await
+            .unwrap()
+            .len(),
+        2,
+        "the reports stay on the device"
+    );
 
     // English on request.
     find(&c, "#nav-settings").await.click().await.unwrap();

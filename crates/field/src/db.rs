@@ -21,6 +21,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0006_device_keys.sql"),
     include_str!("../migrations/0007_others_reports.sql"),
     include_str!("../migrations/0008_centre_photos.sql"),
+    include_str!("../migrations/0009_storage.sql"),
 ];
 
 /// Opens (creating if needed) the database at `path` and brings its schema up to date.

@@ -166,6 +166,8 @@ impl Engine {
         // Fail fast on a submitted report before spending a second on the pipeline.
         draft_state(&self.db(), id)?;
         let bytes = std::fs::read(source).map_err(|e| Error::io(source, e))?;
+        // The original's copy, and the derivative and thumbnail (smaller than it).
+        self.ensure_room(2 * bytes.len() as u64)?;
         let processed = photo::process(&bytes, &self.photo_options()?, self.config.utc_offset)?;
         let photo_id = PhotoId::new();
 
@@ -239,6 +241,8 @@ impl Engine {
         bytes: &[u8],
         stage: PhotoStage,
     ) -> Result<LocalReport> {
+        // Staged, then copied and reduced: refused before the staging copy is written.
+        self.ensure_room(3 * bytes.len() as u64)?;
         let dir = self.config.data_dir.join("incoming");
         std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
         let path = dir.join(format!("camera-{}.jpg", PhotoId::new()));
@@ -450,7 +454,8 @@ pub(crate) fn load_tx(tx: &Connection, id: ReportId) -> Result<LocalReport> {
         .ok_or(Error::NoSuchReport(id))??;
     report.photos = tx
         .prepare(
-            "SELECT id, sha256, bytes, width, height, taken_at, stage, thumb_bytes, exif, original
+            "SELECT id, sha256, bytes, width, height, taken_at, stage, thumb_bytes, exif, original,
+                    released_at IS NULL
              FROM photos WHERE report_id = ?1 AND task_id IS NULL ORDER BY position",
         )?
         .query_map([&key], |r| Ok(row_to_photo(r)))?
@@ -521,6 +526,7 @@ fn row_to_photo(r: &Row<'_>) -> Result<LocalPhoto> {
         thumb_bytes: r.get(7)?,
         exif: from_json(&r.get::<_, String>(8)?)?,
         original_kept: r.get::<_, Option<String>>(9)?.is_some(),
+        derivative_kept: r.get(10)?,
     })
 }
 

@@ -22,6 +22,7 @@ use crate::error::{Error, Result};
 use crate::photo::PhotoOptions;
 use crate::reference::Reference;
 use crate::secrets::{self, Secrets, SecretsChoice};
+use crate::storage::StoragePolicy;
 use crate::sync::Transport;
 
 /// Settings for one engine.
@@ -41,6 +42,8 @@ pub struct FieldConfig {
     pub secrets: SecretsChoice,
     /// How this installation may reach the centre (plain HTTP, an extra CA).
     pub transport: Transport,
+    /// When photos are refused for want of room, and how long what the centre holds stays.
+    pub storage: StoragePolicy,
 }
 
 impl FieldConfig {
@@ -55,6 +58,7 @@ impl FieldConfig {
             utc_offset: crate::photo::CHINA_STANDARD_TIME,
             secrets: SecretsChoice::from_env(),
             transport: Transport::default(),
+            storage: StoragePolicy::default(),
         }
     }
 }
@@ -212,18 +216,26 @@ impl Engine {
         self.now().with_timezone(&self.config.utc_offset)
     }
 
-    /// Deletes photo files no row refers to (left by a crash between file and row).
+    /// Deletes photo files no row refers to (left by a crash between file and row, or
+    /// between a row saying its file was released and the file's removal).
     fn sweep_files(&self) -> Result<()> {
         let conn = self.db();
         let shas: HashSet<String> = conn
             .prepare("SELECT sha256 FROM photos UNION SELECT sha256 FROM centre_photos")?
             .query_map([], |r| r.get(0))?
             .collect::<rusqlite::Result<_>>()?;
+        let derivatives: HashSet<String> = conn
+            .prepare(
+                "SELECT sha256 FROM photos WHERE released_at IS NULL
+                 UNION SELECT sha256 FROM centre_photos",
+            )?
+            .query_map([], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
         let originals: HashSet<String> = conn
             .prepare("SELECT original FROM photos WHERE original IS NOT NULL")?
             .query_map([], |r| r.get(0))?
             .collect::<rusqlite::Result<_>>()?;
-        self.blobs.sweep(blobs::Kind::Derivative, &shas)?;
+        self.blobs.sweep(blobs::Kind::Derivative, &derivatives)?;
         self.blobs.sweep(blobs::Kind::Thumbnail, &shas)?;
         self.blobs.sweep(blobs::Kind::Original, &originals)?;
         Ok(())

@@ -7,12 +7,19 @@
 //! device works without the network. Nothing changes on the device unless the centre
 //! recognised the token for this very device.
 //!
+//! Signing out forgets who is signed in, their camera and the device token (the server's
+//! address stays, to sign in again), and deletes nothing: reports, photos, drafts and tasks
+//! stay on the device. It is refused while the signed-in inspector's work has not reached
+//! the centre ([`Error::Unsent`]), as is signing someone else in: without the token that
+//! work could no longer be sent, and under another inspector's token the centre would
+//! refuse it.
+//!
 //! This sits above [`crate::sync`] (it asks the centre through its client) and beside
 //! [`crate::settings`] (the inspector's own settings, which need no centre).
 
 use gridwalk_protocol::message::msg;
 use gridwalk_protocol::{Profile, is_camera_serial};
-use rusqlite::{Connection, params};
+use rusqlite::{Connection, TransactionBehavior, params};
 
 use crate::engine::{Engine, Inspector, sign_in};
 use crate::error::{Error, Result};
@@ -54,16 +61,25 @@ impl Engine {
             badge: profile.badge.clone(),
         };
         self.signing_key()?;
-        self.secrets.set(name::TOKEN, &settings.token)?;
         let mut conn = self.db();
-        let tx = conn.transaction()?;
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let before = crate::engine::inspector(&tx)?.map(|i| i.id);
+        let someone_else = before.is_some_and(|id| id != inspector.id);
+        if someone_else {
+            refuse_if_unsent(&tx)?;
+        }
+        self.secrets.set(name::TOKEN, &settings.token)?;
         sign_in(&tx, &inspector)?;
         keep_server(&tx, settings)?;
-        if let Some(serial) = profile
+        // The camera the centre issued them fills the setting; the same inspector signing
+        // in again keeps one they set by hand, someone else's is replaced.
+        let issued = profile
             .camera_serial
             .as_deref()
-            .filter(|s| is_camera_serial(s))
-        {
+            .filter(|s| is_camera_serial(s));
+        if someone_else {
+            tx.execute("UPDATE device SET camera_serial = ?1", [issued])?;
+        } else if let Some(serial) = issued {
             tx.execute(
                 "UPDATE device SET camera_serial = COALESCE(camera_serial, ?1)",
                 [serial],
@@ -71,6 +87,27 @@ impl Engine {
         }
         tx.commit()?;
         Ok(inspector)
+    }
+
+    /// Signs the inspector out: forgets who they are, their camera and the device token,
+    /// and keeps everything else (reports, photos, drafts, tasks, the server's address).
+    /// Refused with [`Error::Unsent`], changing nothing, while any of their reports,
+    /// changes, verifications or photos has not reached the centre. Signing out when
+    /// nobody is signed in does nothing.
+    pub fn sign_out(&self) -> Result<()> {
+        let mut conn = self.db();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        refuse_if_unsent(&tx)?;
+        tx.execute(
+            "UPDATE device SET user_id = NULL, user_cells = '[]', user_login = '', user_name = '',
+                               user_team = NULL, user_badge = NULL, camera_serial = NULL",
+            [],
+        )?;
+        // The token goes while the database is still locked: no sync round can start in
+        // between with a token whose inspector has gone.
+        self.secrets.delete(name::TOKEN)?;
+        tx.commit()?;
+        Ok(())
     }
 
     /// Sets the server and this device's token without asking the centre (the support
@@ -81,6 +118,13 @@ impl Engine {
         self.signing_key()?;
         self.secrets.set(name::TOKEN, &settings.token)?;
         keep_server(&self.db(), &settings)
+    }
+
+    /// The server's address this device syncs with, or did before signing out.
+    pub fn server_url(&self) -> Result<Option<String>> {
+        Ok(self
+            .db()
+            .query_row("SELECT server_url FROM sync_state", [], |r| r.get(0))?)
     }
 
     /// The configured server, if any (its address from the database, the token from the
@@ -105,5 +149,23 @@ fn keep_server(conn: &Connection, settings: &SyncSettings) -> Result<()> {
         "UPDATE sync_state SET server_url = ?1",
         params![settings.server_url],
     )?;
+    Ok(())
+}
+
+/// [`Error::Unsent`] while reports, changes, verifications (the outbox) or photos of
+/// submitted reports wait for the centre: the same backlog the queue screen counts.
+fn refuse_if_unsent(conn: &Connection) -> Result<()> {
+    let reports: u64 = conn.query_row("SELECT COUNT(DISTINCT report_id) FROM outbox", [], |r| {
+        r.get(0)
+    })?;
+    let photos: u64 = conn.query_row(
+        "SELECT COUNT(*) FROM photos p JOIN reports r ON r.id = p.report_id
+          WHERE r.state IN ('queued', 'sent') AND p.uploaded_at IS NULL",
+        [],
+        |r| r.get(0),
+    )?;
+    if reports + photos > 0 {
+        return Err(Error::Unsent { reports, photos });
+    }
     Ok(())
 }

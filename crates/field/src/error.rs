@@ -29,6 +29,18 @@ pub enum Error {
     /// What the report or the task still needs, as a whole sentence.
     Incomplete(Message),
     NotSignedIn,
+    /// Signing out (or signing someone else in) while work of the signed-in inspector has
+    /// not reached the centre: refused, so that work is never stranded on the device.
+    Unsent {
+        reports: u64,
+        photos: u64,
+    },
+    /// A photo would leave less than `keep` bytes free (`free` now): refused before anything
+    /// was written.
+    NoRoom {
+        free: u64,
+        keep: u64,
+    },
     NoSuchClip(usize),
     Damaged(String),
     SyncNotConfigured,
@@ -90,8 +102,9 @@ impl From<ValidationErrors> for Error {
 impl Error {
     /// A stable name for the kind of error, for the app to branch on and to say in the
     /// inspector's language: `invalid`, `incomplete`, `not_found`, `not_editable`,
-    /// `bad_photo`, `not_signed_in`, `sync_not_configured`, `network`, `unauthorized`,
-    /// `server`, `refused`, `insecure`, `missing_at_centre`, `number_reused`, `internal`.
+    /// `bad_photo`, `not_signed_in`, `unsent`, `no_room`, `sync_not_configured`, `network`,
+    /// `unauthorized`, `server`, `refused`, `insecure`, `missing_at_centre`,
+    /// `number_reused`, `internal`.
     #[must_use]
     pub fn kind(&self) -> &'static str {
         match self {
@@ -104,6 +117,8 @@ impl Error {
             Error::NotADraft(_) | Error::NotEditable(..) => "not_editable",
             Error::Photo(_) => "bad_photo",
             Error::NotSignedIn => "not_signed_in",
+            Error::Unsent { .. } => "unsent",
+            Error::NoRoom { .. } => "no_room",
             Error::SyncNotConfigured => "sync_not_configured",
             Error::Network(_) => "network",
             Error::Unauthorized => "unauthorized",
@@ -131,6 +146,14 @@ impl Error {
             Error::Invalid(v) => v.as_message(code::DEVICE_INVALID),
             Error::Incomplete(m) => m.clone(),
             Error::NotSignedIn => msg!(DEVICE_NOT_SIGNED_IN),
+            Error::Unsent { reports, photos } => {
+                msg!(DEVICE_UNSENT_WORK, reports = reports, photos = photos)
+            }
+            Error::NoRoom { free, keep } => msg!(
+                DEVICE_NO_ROOM,
+                free = crate::storage::human_bytes(*free),
+                keep = crate::storage::human_bytes(*keep)
+            ),
             Error::NoSuchClip(n) => msg!(DEVICE_NO_CLIP, n = n),
             Error::Damaged(detail) => msg!(DEVICE_DAMAGED, detail = detail),
             Error::SyncNotConfigured => msg!(DEVICE_SYNC_NOT_CONFIGURED),

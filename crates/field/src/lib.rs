@@ -43,6 +43,7 @@ pub mod reference;
 pub mod secrets;
 pub mod settings;
 pub mod signing;
+pub mod storage;
 pub mod sync;
 pub mod tasks;
 
@@ -53,3 +54,4 @@ pub use outbox::Finalized;
 pub use queue::QueueSummary;
 pub use reference::Reference;
 pub use settings::{DeviceSettings, SettingsPatch};
+pub use storage::{StoragePolicy, StorageStatus};

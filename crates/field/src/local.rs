@@ -60,6 +60,9 @@ pub struct LocalPhoto {
     pub exif: ExifFacts,
     /// Whether the camera original is still kept on the device.
     pub original_kept: bool,
+    /// Whether the upload derivative is still kept on the device (the centre has held it
+    /// for the kept days once it is not; the thumbnail stays).
+    pub derivative_kept: bool,
 }
 
 /// A report on the device, draft or submitted.

@@ -3,8 +3,9 @@
 //! They are the device's, not the centre's (setting the device up against the centre is
 //! [`crate::enroll`]): the size photos are reduced to before upload (smaller sends faster
 //! on a weak uplink; larger keeps more detail), and the body-worn camera last used, so the
-//! next clip reference starts with it filled in. The photo pipeline reads the first, so
-//! this module needs nothing but the local database.
+//! next clip reference starts with it filled in, and how many days photos the centre holds
+//! stay on the device ([`crate::storage`]). The photo pipeline reads the first, so this
+//! module needs nothing but the local database.
 
 use gridwalk_protocol::{FieldError, ValidationErrors, is_camera_serial};
 use serde::{Deserialize, Serialize};
@@ -12,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use crate::engine::Engine;
 use crate::error::Result;
 use crate::photo::PhotoOptions;
+use crate::storage::KEEP_DAYS_RANGE;
 
 /// The smallest and largest long edge an inspector may choose for photos, in pixels.
 pub const PHOTO_EDGE_RANGE: std::ops::RangeInclusive<u32> = 800..=4096;
@@ -24,6 +26,8 @@ pub struct DeviceSettings {
     pub photo_max_edge: u32,
     /// The body-worn camera last used (or issued), for the next clip reference.
     pub camera_serial: Option<String>,
+    /// Days the files of photos the centre holds stay on the device.
+    pub keep_days: u32,
 }
 
 /// Changes to the settings; `None` leaves one as it is.
@@ -34,6 +38,7 @@ pub struct SettingsPatch {
     pub photo_max_edge: Option<u32>,
     /// `Some(None)` forgets the camera.
     pub camera_serial: Option<Option<String>>,
+    pub keep_days: Option<u32>,
 }
 
 /// What is wrong with a settings change, if anything (a pure check).
@@ -63,6 +68,19 @@ pub fn check_settings(patch: &SettingsPatch) -> std::result::Result<(), Validati
             ),
         });
     }
+    if let Some(days) = patch.keep_days
+        && !KEEP_DAYS_RANGE.contains(&days)
+    {
+        errors.push(FieldError {
+            field: "keep_days".into(),
+            problem: gridwalk_protocol::message::msg!(
+                VALID_KEEP_DAYS,
+                days = days,
+                min = KEEP_DAYS_RANGE.start(),
+                max = KEEP_DAYS_RANGE.end()
+            ),
+        });
+    }
     if errors.is_empty() {
         Ok(())
     } else {
@@ -73,14 +91,16 @@ pub fn check_settings(patch: &SettingsPatch) -> std::result::Result<(), Validati
 impl Engine {
     /// The device's settings.
     pub fn settings(&self) -> Result<DeviceSettings> {
-        let (edge, camera_serial): (Option<u32>, Option<String>) = self.db().query_row(
-            "SELECT photo_max_edge, camera_serial FROM device",
-            [],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )?;
+        let (edge, camera_serial, keep_days): (Option<u32>, Option<String>, Option<u32>) =
+            self.db().query_row(
+                "SELECT photo_max_edge, camera_serial, keep_days FROM device",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )?;
         Ok(DeviceSettings {
             photo_max_edge: edge.unwrap_or(self.config.photo.max_edge),
             camera_serial,
+            keep_days: keep_days.unwrap_or(self.config.storage.keep_days),
         })
     }
 
@@ -94,6 +114,9 @@ impl Engine {
         }
         if let Some(serial) = &patch.camera_serial {
             tx.execute("UPDATE device SET camera_serial = ?1", [serial])?;
+        }
+        if let Some(days) = patch.keep_days {
+            tx.execute("UPDATE device SET keep_days = ?1", [days])?;
         }
         tx.commit()?;
         drop(conn);
@@ -118,16 +141,18 @@ mod tests {
         let e = check_settings(&SettingsPatch {
             photo_max_edge: Some(100),
             camera_serial: Some(Some("JMC".into())),
+            keep_days: Some(0),
         })
-        .expect_err("both wrong");
+        .expect_err("all wrong");
         assert!(
-            e.mentions("photo_max_edge") && e.mentions("camera_serial"),
+            e.mentions("photo_max_edge") && e.mentions("camera_serial") && e.mentions("keep_days"),
             "{e}"
         );
         assert!(
             check_settings(&SettingsPatch {
                 photo_max_edge: Some(1600),
                 camera_serial: Some(None),
+                keep_days: Some(7),
             })
             .is_ok()
         );

@@ -74,6 +74,12 @@ impl Engine {
             let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
             processed.push(photo::process(&bytes, &options, self.config.utc_offset)?);
         }
+        self.ensure_room(
+            processed
+                .iter()
+                .map(|p| (p.derivative.len() + p.thumbnail.len()) as u64)
+                .sum(),
+        )?;
         let mut conn = self.db();
         for p in &processed {
             self.blobs
@@ -159,6 +165,7 @@ impl Engine {
         let Some(bytes) = photo else {
             return self.complete_task(task, passed, note, &[]);
         };
+        self.ensure_room(2 * bytes.len() as u64)?;
         let dir = self.config.data_dir.join("incoming");
         std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
         let path = dir.join(format!("task-{}.jpg", PhotoId::new()));

@@ -6,7 +6,9 @@ mod common;
 
 use gridwalk_field::{DraftPatch, Engine, Error, FieldConfig, ReportState, SettingsPatch};
 use gridwalk_protocol::report::LocationFlag;
-use gridwalk_protocol::{ClipRef, Kind, LocationProvider, PhotoStage, Urgency};
+use gridwalk_protocol::{
+    ClipRef, Kind, LocationProvider, MutationResult, Outcome, PhotoStage, PushResponse, Urgency,
+};
 
 #[test]
 fn capture_finalize_and_queue() {
@@ -537,4 +539,153 @@ fn the_map_lists_every_cell_and_marks_mine() {
     let unknown = gridwalk_protocol::PhotoId::new();
     assert!(matches!(e.thumbnail(unknown), Err(Error::NoSuchPhoto(_))));
     assert_eq!(e.all_reports().unwrap().len(), 1);
+}
+
+/// The centre's answer to `GET /v1/me` for a user of users.json, on this device.
+fn profile_of(e: &Engine, login: &str) -> gridwalk_protocol::Profile {
+    let users: Vec<serde_json::Value> = serde_json::from_str(
+        &std::fs::read_to_string(common::fixtures().join("users.json")).unwrap(),
+    )
+    .unwrap();
+    let u = users.iter().find(|u| u["login"] == login).unwrap();
+    serde_json::from_value(serde_json::json!({
+        "device": e.device_id(),
+        "user": u["id"],
+        "login": u["login"],
+        "name": u["name"],
+        "team": u["team"],
+        "cells": u["cells"],
+        "badge": u["badge"],
+        "camera_serial": u["camera_serial"],
+    }))
+    .unwrap()
+}
+
+#[test]
+fn signing_in_takes_the_issued_camera_and_signing_out_keeps_everything() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = FieldConfig::new(dir.path());
+    config.secrets = gridwalk_field::secrets::SecretsChoice::File;
+    let e = Engine::open(config, common::reference()).unwrap();
+    let centre = gridwalk_field::sync::SyncSettings::new(
+        "http://127.0.0.1:8750",
+        "token-lixiaoming",
+        &gridwalk_field::sync::Transport::default(),
+    )
+    .unwrap();
+
+    // Signed in as the centre knows them, with the camera issued to them.
+    let li = e
+        .adopt_profile(&centre, &profile_of(&e, "lixiaoming"))
+        .unwrap();
+    assert_eq!(
+        (li.name.as_str(), li.badge.as_deref()),
+        ("李晓明", Some("440102"))
+    );
+    assert_eq!(
+        e.settings().unwrap().camera_serial.as_deref(),
+        Some("JMC0001")
+    );
+    assert!(e.sync_settings().unwrap().is_some());
+
+    // A submitted report with a photo and a draft: signing out is refused in words and
+    // changes nothing; so is signing someone else in.
+    let sent = e.create_draft().unwrap();
+    e.add_photo(sent.id, &common::photo("orient-1.jpg"), PhotoStage::Before)
+        .unwrap();
+    common::categorise(&e, sent.id, Kind::Event, "0507", None);
+    e.finalize(sent.id).unwrap();
+    let draft = e.create_draft().unwrap();
+    let err = e.sign_out().unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::Unsent {
+                reports: 1,
+                photos: 1
+            }
+        ),
+        "{err}"
+    );
+    assert_eq!(err.kind(), "unsent");
+    assert!(err.to_string().contains("sync first"), "{err}");
+    let other = gridwalk_field::sync::SyncSettings::new(
+        "http://127.0.0.1:8750",
+        "token-wangfang",
+        &gridwalk_field::sync::Transport::default(),
+    )
+    .unwrap();
+    let err = e
+        .adopt_profile(&other, &profile_of(&e, "wangfang"))
+        .unwrap_err();
+    assert!(matches!(err, Error::Unsent { .. }), "{err}");
+    assert_eq!(e.inspector().unwrap(), Some(li.clone()));
+    assert_eq!(
+        e.sync_settings().unwrap().unwrap().token,
+        "token-lixiaoming"
+    );
+    assert_eq!(
+        e.settings().unwrap().camera_serial.as_deref(),
+        Some("JMC0001")
+    );
+
+    // The same inspector signing in again keeps a camera they set by hand.
+    e.update_settings(&SettingsPatch {
+        camera_serial: Some(Some("JMC0099".into())),
+        ..SettingsPatch::default()
+    })
+    .unwrap();
+    e.adopt_profile(&centre, &profile_of(&e, "lixiaoming"))
+        .unwrap();
+    assert_eq!(
+        e.settings().unwrap().camera_serial.as_deref(),
+        Some("JMC0099")
+    );
+
+    // Once the centre holds everything, signing out forgets who, the camera and the token,
+    // and keeps every report and draft.
+    let pending = e.pending_mutations(10).unwrap();
+    e.settle_push(&PushResponse {
+        last_applied: pending[0].id,
+        results: vec![MutationResult {
+            id: pending[0].id,
+            outcome: Outcome::Applied,
+        }],
+    })
+    .unwrap();
+    assert!(
+        matches!(
+            e.sign_out(),
+            Err(Error::Unsent {
+                reports: 0,
+                photos: 1
+            })
+        ),
+        "the photo has not arrived yet"
+    );
+    // Its bytes confirmed, as the upload round records it.
+    rusqlite::Connection::open(dir.path().join("field.db"))
+        .unwrap()
+        .execute("UPDATE photos SET uploaded_at = '2026-11-21T01:00:00Z'", [])
+        .unwrap();
+    e.sign_out().unwrap();
+    assert_eq!(e.inspector().unwrap(), None);
+    assert!(e.sync_settings().unwrap().is_none());
+    assert_eq!(
+        e.server_url().unwrap().as_deref(),
+        Some("http://127.0.0.1:8750"),
+        "kept, to sign in there again"
+    );
+    assert_eq!(e.settings().unwrap().camera_serial, None);
+    assert_eq!(e.report(sent.id).unwrap().photos.len(), 1);
+    assert_eq!(e.report(draft.id).unwrap().state, ReportState::Draft);
+    assert!(matches!(e.create_draft(), Err(Error::NotSignedIn)));
+
+    // Someone else signs in: their camera, not the last inspector's.
+    e.adopt_profile(&other, &profile_of(&e, "wangfang"))
+        .unwrap();
+    assert_eq!(
+        e.settings().unwrap().camera_serial.as_deref(),
+        Some("JMC0002")
+    );
 }

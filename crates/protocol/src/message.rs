@@ -546,6 +546,7 @@ catalogue! {
     VALID_LAT = "valid.lat" => "{value} is not a latitude (-90 to 90)";
     VALID_NO_FIX = "valid.no_fix" => "0, 0 means the device had no fix";
     VALID_ACCURACY = "valid.accuracy" => "{value} is not a distance in metres";
+    VALID_KEEP_DAYS = "valid.keep_days" => "{days} days is outside {min}–{max}";
     VALID_PHOTO_EDGE = "valid.photo_edge" => "{pixels} pixels is outside {min}–{max}";
 
     // Requests as such.
@@ -594,6 +595,8 @@ catalogue! {
     DEVICE_TOKEN_EMPTY = "device.token_empty" => "the device token is empty";
     DEVICE_NOT_AN_ADDRESS = "device.not_an_address" => "{url} is not a server address (it should start with https://)";
     DEVICE_PLAIN_HTTP = "device.plain_http" => "{url} is plain http://, so the device token and reports would cross the network unencrypted; use the centre's https:// address (plain http:// is only for this machine, unless the installer allows it for a closed test network: --allow-insecure-http, or GRIDWALK_ALLOW_INSECURE_HTTP=1)";
+    DEVICE_NO_ROOM = "device.no_room" => "only {free} is free on this device and {keep} must stay free: the photo was not added and nothing else changed; sync (photos the centre holds are removed from the device after the kept days), or free space on the tablet";
+    DEVICE_UNSENT_WORK = "device.unsent_work" => "this device still holds {reports} reports or changes and {photos} photos the centre has not received; sync first (nothing on this device is deleted), then sign out or sign someone else in";
     DEVICE_TOKEN_OTHER_DEVICE = "device.token_other_device" => "this token was issued for device {token_device}, but this device is {device}; ask your team leader to enroll {device}";
     DEVICE_UPLOAD_ELSEWHERE = "device.upload_elsewhere" => "the centre gave an upload address on {upload}, not on the centre ({centre}); the photo was not sent there";
     DEVICE_CA_UNREADABLE = "device.ca_unreadable" => "the centre's CA certificate file {path} cannot be read: {detail}";

@@ -833,7 +833,7 @@ export function ReportView(props: { id: string; onChange: () => void; onLeft?: (
             <dd>
               {r.clips.map((c) => (
                 <div key={c.start}>
-                  {c.camera_serial} · {c.officer_badge} · {when(w, c.start)}–{when(w, c.end)}
+                  {t("report.clipLine", { camera: c.camera_serial, badge: c.officer_badge, from: when(w, c.start), to: when(w, c.end) })}
                 </div>
               ))}
             </dd>

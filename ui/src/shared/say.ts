@@ -40,12 +40,12 @@ function fill(lang: Lang, text: string, params: Record<string, string>, names: N
   );
 }
 
-/** A field's path in words: its first part named (`photos[1].sha256` → 照片[1].sha256). */
+/** A field's path in words: each part that has a name named (`clips[0].officer_badge` →
+ * 执法记录仪视频[0].工号), the others (`sha256`) as they are. */
 export function fieldWords(lang: Lang, field: string): string {
   if (lang !== "zh") return field;
-  if (field in FIELD_WORDS_ZH) return FIELD_WORDS_ZH[field];
-  const m = /^([a-z_]+)(.*)$/.exec(field);
-  return m && m[1] in FIELD_WORDS_ZH ? `${FIELD_WORDS_ZH[m[1]]}${m[2]}` : field;
+  const named = (part: string) => (Object.prototype.hasOwnProperty.call(FIELD_WORDS_ZH, part) ? FIELD_WORDS_ZH[part] : null);
+  return named(field) ?? field.replace(/[a-z_][a-z0-9_]*/g, (part) => named(part) ?? part);
 }
 
 /** What is wrong with one field (or what changed in it), in words (without the field's

@@ -19,7 +19,8 @@ device_id: string,
  */
 key_fingerprint: string, inspector: Inspector | null, 
 /**
- * The server this device syncs with, if set up.
+ * The server this device syncs with, or last synced with (signed out, to sign in
+ * there again).
  */
 server_url: string | null, settings: DeviceSettings, };
 
@@ -76,7 +77,11 @@ photo_max_edge: number,
 /**
  * The body-worn camera last used (or issued), for the next clip reference.
  */
-camera_serial: string | null, };
+camera_serial: string | null, 
+/**
+ * Days the files of photos the centre holds stay on the device.
+ */
+keep_days: number, };
 
 /**
  * Changes to a draft's own fields; `None` leaves a field as it is.
@@ -138,7 +143,12 @@ exif: ExifFacts,
 /**
  * Whether the camera original is still kept on the device.
  */
-original_kept: boolean, id: PhotoId, 
+original_kept: boolean, 
+/**
+ * Whether the upload derivative is still kept on the device (the centre has held it
+ * for the kept days once it is not; the thumbnail stays).
+ */
+derivative_kept: boolean, id: PhotoId, 
 /**
  * Lower-case hex SHA-256 of the upload derivative.
  */
@@ -220,7 +230,32 @@ export type SettingsPatch = { photo_max_edge?: number,
 /**
  * `Some(None)` forgets the camera.
  */
-camera_serial?: string | null, };
+camera_serial?: string | null, keep_days?: number, };
+
+/**
+ * How the device's storage stands, for the queue screen.
+ */
+export type StorageStatus = { 
+/**
+ * Free bytes where the engine keeps its files; `None` where the system cannot say.
+ */
+free_bytes: number | null, 
+/**
+ * Below the warning level: photos will soon be refused.
+ */
+low: boolean, 
+/**
+ * Below the refusal level: a new photo is refused now.
+ */
+full: boolean, 
+/**
+ * Bytes of photo files (originals and upload derivatives) on the device.
+ */
+photo_bytes: number, 
+/**
+ * Days photos the centre holds are kept before their files are removed.
+ */
+keep_days: number, };
 
 /**
  * What one successful sync did.
@@ -289,6 +324,8 @@ export const commands = {
   codeTable: () => invoke<CodeTableView>("code_table"),
   /** Sets the device up against a server with the token the team leader handed out. */
   enroll: (serverUrl: string, token: string) => invoke<Inspector>("enroll", { serverUrl, token }),
+  /** Signs the inspector out, keeping everything on the device; refused while anything waits for the centre. */
+  signOut: () => invoke<null>("sign_out"),
   updateSettings: (patch: SettingsPatch) => invoke<DeviceSettings>("update_settings", { patch }),
   /** The grid's cells, the inspector's own marked. */
   myGrid: () => invoke<Array<CellOutline>>("my_grid"),
@@ -306,6 +343,8 @@ export const commands = {
   /** Changes a submitted report (returned by the leader, or not yet a case); the sync worker is woken to send it. */
   editReport: (id: ReportId, patch: DraftPatch) => invoke<LocalReport>("edit_report", { id, patch }),
   queueSummary: () => invoke<QueueSummary>("queue_summary"),
+  /** How much room the device has left, and how long photos the centre holds stay. */
+  storage: () => invoke<StorageStatus>("storage"),
   /** The verification tasks the centre gave this inspector, with their reports. */
   tasks: () => invoke<Array<TaskChange>>("tasks"),
   syncStatus: () => invoke<SyncStatus>("sync_status"),

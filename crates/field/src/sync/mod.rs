@@ -334,6 +334,20 @@ impl Engine {
         match &result {
             Ok(()) => {
                 self.record_sync_success()?;
+                // Room back from photos the centre has held long enough; a failure here
+                // is the storage's, not the sync's.
+                match self.release_held_photos() {
+                    Ok(r) if r.originals + r.derivatives > 0 => info!(
+                        originals = r.originals,
+                        derivatives = r.derivatives,
+                        bytes = r.bytes,
+                        "photo files the centre holds removed"
+                    ),
+                    Ok(_) => {}
+                    Err(e) => {
+                        warn!(kind = e.kind(), error = %e, "removing held photo files failed")
+                    }
+                }
                 info!(
                     sent = this.sent,
                     rejected = this.rejected,

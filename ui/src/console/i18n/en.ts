@@ -84,6 +84,7 @@ export const en: Record<Key, string> = {
   "seal.verified": "✔ Records intact: {versions} versions and {events} steps on the hash chain, {photos} photos match their SHA-256",
   "seal.broken": "✘ Records changed: {where}",
   "report.clips": "Body-cam clips",
+  "report.clipLine": "Camera {camera} · badge {badge} · {from}–{to}",
   "report.duplicateOfUnseen": "Likely the same problem as another report, out of your reach",
   "report.duplicateOf": "Likely the same problem as {id}",
   "duplicate.why": "{metres} m apart, seen {apart} apart (reports of the same kind close in place and time are marked ≈)",

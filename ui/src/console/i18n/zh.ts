@@ -82,6 +82,7 @@ export const zh = {
   "seal.verified": "✔ 记录完好：{versions} 个版本、{events} 步办理过程均在哈希链上，{photos} 张照片与其 SHA-256 一致",
   "seal.broken": "✘ 记录已被改动：{where}",
   "report.clips": "执法记录仪视频",
+  "report.clipLine": "记录仪 {camera} · 工号 {badge} · {from}–{to}",
   "report.duplicateOfUnseen": "疑似重复：与另一份不在你工作范围内的上报为同一问题",
   "report.duplicateOf": "疑似重复：与 {id} 相同问题",
   "duplicate.why": "相距 {metres} 米，发现时间相差 {apart}（同一小类、相近地点和时间的上报标为 ≈）",

@@ -2,6 +2,11 @@
 // inspector's own cells marked, reports as pins coloured by state, the device's position
 // with its accuracy circle, and (when placing a report) a marker the inspector can tap or
 // drag to correct the position.
+//
+// Only the device's position is a round dot, and only it is blue (style.css keeps blue for
+// it alone): a report's pin is a drop-shaped marker, so a report is never taken for "where
+// I am". The position is drawn from the `position` given and from nothing else, the same
+// value the screen's words about the fix come from.
 import { useRef, useState } from "preact/hooks";
 
 import { boundsOf, pad, project, type LonLat } from "../../shared/geo";
@@ -22,13 +27,15 @@ export interface MapProps {
   /** Called when the marker is placed by hand, with the scale (metres per view unit). */
   onPlace?: (at: LonLat, metresPerUnit: number) => void;
   onPin?: (id: string) => void;
+  /** The words beside the position's dot ("我的位置"). */
+  positionLabel?: string;
   /** Show this much around the marker (metres) instead of the inspector's cells. */
   zoomToMarker?: number;
   width?: number;
   height?: number;
 }
 
-export function GridMap({ cells, pins = [], position, marker, onPlace, onPin, zoomToMarker, width = 760, height = 560 }: MapProps) {
+export function GridMap({ cells, pins = [], position, marker, onPlace, onPin, positionLabel, zoomToMarker, width = 760, height = 560 }: MapProps) {
   const svg = useRef<SVGSVGElement>(null);
   const [dragging, setDragging] = useState<LonLat | null>(null);
   const mine = cells.filter((c) => c.mine);
@@ -76,23 +83,29 @@ export function GridMap({ cells, pins = [], position, marker, onPlace, onPin, zo
       {cells.map((c) => (
         <path key={c.code} d={path(c.ring)} class={c.mine ? "cell mine" : "cell"} data-cell={c.code} />
       ))}
+      {pins.map((p) => (
+        <g
+          key={p.id}
+          class={`pin ${p.state}`}
+          data-report={p.id}
+          transform={`translate(${proj.toXY(p.at).join(",")})`}
+          onClick={() => onPin?.(p.id)}
+        >
+          <path d="M0,0 L-9,-19 A10,10 0 1,1 9,-19 Z" />
+          <circle cy={-22} r={4} class="hole" />
+        </g>
+      ))}
       {position && (
-        <g class="position">
-          <circle
-            cx={proj.toXY(position.at)[0]}
-            cy={proj.toXY(position.at)[1]}
-            r={Math.max(position.accuracy_m / proj.metresPerUnit, 4)}
-            class="accuracy"
-          />
-          <circle cx={proj.toXY(position.at)[0]} cy={proj.toXY(position.at)[1]} r={7} class="dot" />
+        <g class="position" transform={`translate(${proj.toXY(position.at).join(",")})`}>
+          <circle r={Math.max(position.accuracy_m / proj.metresPerUnit, 4)} class="accuracy" />
+          <circle r={8} class="dot" />
+          {positionLabel && (
+            <text x={13} y={5} class="label">
+              {positionLabel}
+            </text>
+          )}
         </g>
       )}
-      {pins.map((p) => {
-        const [x, y] = proj.toXY(p.at);
-        return (
-          <circle key={p.id} cx={x} cy={y} r={11} class={`pin ${p.state}`} data-report={p.id} onClick={() => onPin?.(p.id)} />
-        );
-      })}
       {shown && (
         <g class="marker" transform={`translate(${proj.toXY(shown).join(",")})`}>
           <path d="M0,0 L-12,-30 A13,13 0 1,1 12,-30 Z" />

@@ -1,6 +1,6 @@
-// Words for the queue screen.
+// Words for the queue screen: what waits for the centre, and how much room is left.
 import type { Words } from "../../shared/i18n";
-import type { QueueSummary } from "../commands";
+import type { QueueSummary, StorageStatus } from "../commands";
 import type { Key } from "../i18n";
 
 /** Bytes the way a person reads them: 0 B, 980 B, 1.2 KB, 3.4 MB. */
@@ -24,4 +24,14 @@ export function waiting(w: Words<Key>, q: QueueSummary): string {
     photos: q.pending_photos,
     size: size(q.pending_bytes),
   });
+}
+
+/** How the device's storage stands: the free space in words, and a warning when photos
+ * will soon be refused (`low`) or are refused now (`full`). */
+export function storageWords(w: Words<Key>, s: StorageStatus): { text: string; warning: string | null; level: "ok" | "low" | "full" } {
+  const text =
+    s.free_bytes === null ? w.t("storage.unknown") : w.t("storage.free", { free: size(s.free_bytes), photos: size(s.photo_bytes) });
+  if (s.full) return { text, warning: w.t("storage.full"), level: "full" };
+  if (s.low) return { text, warning: w.t("storage.low", { days: s.keep_days }), level: "low" };
+  return { text, warning: null, level: "ok" };
 }

@@ -244,7 +244,7 @@ export function NewReport({ draftId, onDone }: NewReportProps) {
       <ul id="clips">
         {report.clips.map((c, i) => (
           <li key={i}>
-            {c.camera_serial} · {c.officer_badge} · {when(w, c.start)}–{when(w, c.end)}
+            {t("report.clipLine", { camera: c.camera_serial, badge: c.officer_badge, from: when(w, c.start), to: when(w, c.end) })}
             <button type="button" onClick={() => void api.removeClip(report.id, i).then(apply, fail)}>
               {t("report.remove")}
             </button>

@@ -1,5 +1,6 @@
 // Queue: what still waits for the centre (reports, photos, bytes), when the last sync
-// was, why the last one failed (in words), "sync now", and every report with its state.
+// was, why the last one failed (in words), "sync now", how much room the device has left
+// (with a warning before photos are refused), and every report with its state.
 import { useEffect, useState } from "preact/hooks";
 
 import { failureText, failureWords } from "../../shared/error";
@@ -9,7 +10,7 @@ import { api, onSynced } from "../api";
 import type { LocalReport } from "../commands";
 import { useI18n } from "../i18n";
 import { categoryNames, label } from "../logic/categories";
-import { waiting } from "../logic/queue";
+import { storageWords, waiting } from "../logic/queue";
 import { stateLabel, when } from "../logic/report";
 import { useSession } from "../session";
 
@@ -31,8 +32,8 @@ export function Queue({ onOpen }: { onOpen: (report: LocalReport) => void }) {
   const w = useI18n();
   const { t } = w;
   const state = useResource(async () => {
-    const [queue, status, reports] = await Promise.all([api.queueSummary(), api.syncStatus(), api.reports()]);
-    return { queue, status, reports };
+    const [queue, status, reports, storage] = await Promise.all([api.queueSummary(), api.syncStatus(), api.reports(), api.storage()]);
+    return { queue, status, reports, storage };
   });
   const [busy, setBusy] = useState(false);
   useEffect(() => {
@@ -54,7 +55,8 @@ export function Queue({ onOpen }: { onOpen: (report: LocalReport) => void }) {
       await state.reload();
     }
   };
-  const { queue, status, reports = [] } = state.value ?? {};
+  const { queue, status, reports = [], storage } = state.value ?? {};
+  const room = storage ? storageWords(w, storage) : null;
   const drafts = reports.filter((r) => r.state === "draft");
   const submitted = reports.filter((r) => r.state !== "draft");
   return (
@@ -79,6 +81,16 @@ export function Queue({ onOpen }: { onOpen: (report: LocalReport) => void }) {
       <button id="sync-now" class="primary" disabled={busy} onClick={() => void syncNow()}>
         {busy ? t("queue.syncing") : status?.last_error ? t("queue.retry") : t("queue.syncNow")}
       </button>
+      {room && (
+        <p id="queue-storage" class="hint">
+          {room.text}
+        </p>
+      )}
+      {room?.warning && (
+        <p id="storage-warning" class={room.level === "full" ? "error" : "notice"}>
+          {room.warning}
+        </p>
+      )}
       {drafts.length > 0 && (
         <>
           <h2>{t("queue.drafts", { n: drafts.length })}</h2>

@@ -1,13 +1,16 @@
-// Settings: signing in against the centre (its address and the device token a team leader
-// handed out; this device's ID is shown for enrolling it), language, photo size and the
-// body-worn camera.
-import { useState } from "preact/hooks";
+// Settings: the account (signed in: which centre, who, this device, and signing out; not
+// signed in: the centre's address and the device token a team leader handed out, with this
+// device's ID for enrolling it), language, photo size and the body-worn camera.
+import { useEffect, useState } from "preact/hooks";
 
 import { failureText } from "../../shared/error";
 import type { Lang } from "../../shared/i18n";
 import { api } from "../api";
+import type { QueueSummary } from "../commands";
 import { useI18n, type Key } from "../i18n";
 import { useSession } from "../session";
+
+const KEEP_DAYS = [7, 30, 90];
 
 const SIZES: [number, Key][] = [
   [1280, "settings.photoSize.small"],
@@ -15,46 +18,31 @@ const SIZES: [number, Key][] = [
   [3072, "settings.photoSize.large"],
 ];
 
-export function Settings() {
+/** Signing in: the centre's address and the device token. */
+function SignIn({ onSignedIn }: { onSignedIn: () => void }) {
   const w = useI18n();
-  const { t, lang, setLang } = w;
-  const { info, reload: onChanged } = useSession();
+  const { t } = w;
+  const { info } = useSession();
   const [server, setServer] = useState(info?.server_url ?? "");
   const [token, setToken] = useState("");
-  const [camera, setCamera] = useState(info?.settings.camera_serial ?? "");
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
-  const [saved, setSaved] = useState(false);
   const enroll = async () => {
     setBusy(true);
     setError(null);
     try {
       await api.enroll(server, token);
       setToken("");
-      onChanged();
+      onSignedIn();
     } catch (e) {
       setError(failureText(w, e));
     } finally {
       setBusy(false);
     }
   };
-  const update = async (patch: Parameters<typeof api.updateSettings>[0]) => {
-    setSaved(false);
-    try {
-      await api.updateSettings(patch);
-      setSaved(true);
-      setError(null);
-      onChanged();
-    } catch (e) {
-      setError(failureText(w, e));
-    }
-  };
-  const who = info?.inspector;
   return (
-    <section id="settings">
-      <h1>{t("nav.settings")}</h1>
-      <h2>{t("settings.account")}</h2>
-      <p id="account">{who ? t("settings.enrolled", { name: who.name || who.login, login: who.login }) : t("settings.notEnrolled")}</p>
+    <>
+      <p id="account">{t("settings.notEnrolled")}</p>
       <label class="field">
         {t("settings.server")}
         <input id="server-url" type="url" inputMode="url" placeholder="https://" value={server} onInput={(e) => setServer(e.currentTarget.value)} />
@@ -66,9 +54,145 @@ export function Settings() {
       <button id="enroll" class="primary" disabled={busy} onClick={() => void enroll()}>
         {busy ? t("settings.enrolling") : t("settings.enroll")}
       </button>
+      {error && (
+        <p class="error" id="enroll-error">
+          {error}
+        </p>
+      )}
       <p class="hint">
         {t("settings.device")}: <code id="device-id">{info?.device_id}</code>
       </p>
+    </>
+  );
+}
+
+/** Signed in: who, on which centre, on which device; and signing out, which the engine
+ * refuses while anything waits for the centre (nothing on the device is ever deleted). */
+function SignedIn({ onSignedOut }: { onSignedOut: () => void }) {
+  const w = useI18n();
+  const { t } = w;
+  const { info } = useSession();
+  // What waits for the centre, read when the inspector asks to sign out.
+  const [asking, setAsking] = useState<QueueSummary | null>(null);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const who = info!.inspector!;
+  const ask = async () => {
+    setError(null);
+    try {
+      setAsking(await api.queueSummary());
+    } catch (e) {
+      setError(failureText(w, e));
+    }
+  };
+  const signOut = async () => {
+    setBusy(true);
+    setError(null);
+    try {
+      await api.signOut();
+      setAsking(null);
+      onSignedOut();
+    } catch (e) {
+      setError(failureText(w, e));
+    } finally {
+      setBusy(false);
+    }
+  };
+  const syncFirst = async () => {
+    setBusy(true);
+    setError(null);
+    try {
+      await api.syncNow();
+    } catch (e) {
+      setError(failureText(w, e));
+    } finally {
+      setBusy(false);
+    }
+    await ask();
+  };
+  const unsent = asking ? asking.pending_reports + asking.pending_photos > 0 : false;
+  return (
+    <>
+      <p id="account" class="signed-in">
+        {t("settings.enrolled", { name: who.name || who.login, login: who.login })}
+      </p>
+      <dl class="account">
+        <dt>{t("settings.server")}</dt>
+        <dd id="account-server">{info?.server_url ?? "—"}</dd>
+        <dt>{t("settings.badge")}</dt>
+        <dd id="account-badge">{who.badge ?? "—"}</dd>
+        <dt>{t("settings.cells")}</dt>
+        <dd id="account-cells">{who.cells.join("、") || "—"}</dd>
+        <dt>{t("settings.deviceShort")}</dt>
+        <dd>
+          <code id="device-id">{info?.device_id}</code>
+        </dd>
+      </dl>
+      {asking ? (
+        <div id="sign-out-confirm" class="notice">
+          {unsent ? (
+            <p id="sign-out-unsent" class="error">
+              {t("settings.signOutUnsent", { reports: asking.pending_reports, photos: asking.pending_photos })}
+            </p>
+          ) : (
+            <p>{t("settings.signOutKeeps", { drafts: asking.drafts })}</p>
+          )}
+          <div class="row">
+            {unsent ? (
+              <button id="sign-out-sync" disabled={busy} onClick={() => void syncFirst()}>
+                {busy ? t("queue.syncing") : t("queue.syncNow")}
+              </button>
+            ) : (
+              <button id="sign-out-yes" disabled={busy} onClick={() => void signOut()}>
+                {t("settings.signOutConfirm")}
+              </button>
+            )}
+            <button id="sign-out-no" class="primary" onClick={() => setAsking(null)}>
+              {t("settings.signOutCancel")}
+            </button>
+          </div>
+        </div>
+      ) : (
+        <button id="sign-out" onClick={() => void ask()}>
+          {t("settings.signOut")}
+        </button>
+      )}
+      {error && (
+        <p class="error" id="sign-out-error">
+          {error}
+        </p>
+      )}
+    </>
+  );
+}
+
+export function Settings() {
+  const w = useI18n();
+  const { t, lang, setLang } = w;
+  const { info, reload: onChanged } = useSession();
+  const issued = info?.settings.camera_serial ?? "";
+  const [camera, setCamera] = useState(issued);
+  // The camera the engine holds can change under the screen (signing in takes the one
+  // the centre issued): the field follows it.
+  useEffect(() => setCamera(issued), [issued]);
+  const [error, setError] = useState<string | null>(null);
+  const [saved, setSaved] = useState(false);
+  const update = async (patch: Parameters<typeof api.updateSettings>[0]) => {
+    setSaved(false);
+    try {
+      await api.updateSettings(patch);
+      setSaved(true);
+      setError(null);
+      onChanged();
+    } catch (e) {
+      setError(failureText(w, e));
+    }
+  };
+  return (
+    <section id="settings">
+      <h1>{t("nav.settings")}</h1>
+      <h2>{t("settings.account")}</h2>
+      {info?.inspector ? <SignedIn onSignedOut={onChanged} /> : <SignIn onSignedIn={onChanged} />}
       <p class="hint">
         {t("settings.keyFingerprint")}: <code id="key-fingerprint">{info?.key_fingerprint}</code>
       </p>
@@ -92,6 +216,22 @@ export function Settings() {
               {t(key, { px })}
             </option>
           ))}
+        </select>
+      </label>
+      <label class="field">
+        {t("settings.keepDays")}
+        <select
+          id="keep-days"
+          value={String(info?.settings.keep_days ?? 30)}
+          onChange={(e) => void update({ keep_days: Number(e.currentTarget.value) })}
+        >
+          {[...new Set([...KEEP_DAYS, info?.settings.keep_days ?? 30])]
+            .sort((a, b) => a - b)
+            .map((days) => (
+              <option key={days} value={String(days)}>
+                {t("settings.keepDays.option", { days })}
+              </option>
+            ))}
         </select>
       </label>
       <label class="field">

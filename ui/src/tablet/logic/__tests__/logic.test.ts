@@ -9,7 +9,7 @@ import { catalogues } from "../../i18n";
 import { keyOf, majors, recentEntries, remember, search } from "../categories";
 import { manual } from "../position";
 import { cellNamer, clipDefaults, clipFrom, editable, flagText, progress, rfc3339, stateLabel } from "../report";
-import { size, waiting } from "../queue";
+import { size, storageWords, waiting } from "../queue";
 
 const zh = words(catalogues, "zh");
 const en = words(catalogues, "en");
@@ -164,5 +164,19 @@ describe("queue words", () => {
     const q = { drafts: 0, pending_reports: 3, pending_priority: 1, pending_photos: 5, pending_bytes: 1_200_000, oldest_pending_at: null, oldest_pending_age_s: null };
     expect(waiting(zh, q)).toBe("3 份上报、5 张照片（1.2 MB）待上传");
     expect(waiting(en, { ...q, pending_reports: 0, pending_photos: 0 })).toBe("Everything is uploaded");
+  });
+});
+
+describe("storage words", () => {
+  const ok = { free_bytes: 12_300_000_000, low: false, full: false, photo_bytes: 48_000_000, keep_days: 30 };
+  it("say the free space, and warn before photos are refused", () => {
+    expect(storageWords(zh, ok)).toEqual({ text: "本机剩余空间 12 GB，照片占用 48 MB", warning: null, level: "ok" });
+    const low = storageWords(zh, { ...ok, free_bytes: 800_000_000, low: true });
+    expect(low.level).toBe("low");
+    expect(low.warning).toContain("30 天后从本机清除");
+    const full = storageWords(en, { ...ok, free_bytes: 150_000_000, low: true, full: true });
+    expect(full).toMatchObject({ text: "150 MB free on this device; photos take 48 MB", level: "full" });
+    expect(full.warning).toContain("photos are refused now");
+    expect(storageWords(zh, { ...ok, free_bytes: null }).text).toBe("无法读取本机剩余空间");
   });
 });

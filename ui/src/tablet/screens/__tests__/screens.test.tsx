@@ -1,15 +1,19 @@
 // The screens against a mocked IPC (@tauri-apps/api/mocks): what they ask the engine,
 // in what order, and what they show for its answers.
+import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
+
 import { clearMocks, mockIPC } from "@tauri-apps/api/mocks";
 import { render, type ComponentChildren } from "preact";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 
 import { I18nProvider, type Lang } from "../../../shared/i18n";
 import type { Category, TaskChange } from "../../../shared/types";
-import type { AppInfo, LocalReport, QueueSummary, SyncStatus } from "../../commands";
+import type { AppInfo, CellOutline, LocalReport, QueueSummary, SyncStatus } from "../../commands";
 import { catalogues } from "../../i18n";
 import { SessionContext, type Session } from "../../session";
 import { Detail } from "../detail";
+import { Grid } from "../grid";
 import { NewReport } from "../new-report";
 import { Queue } from "../queue";
 import { Settings } from "../settings";
@@ -144,6 +148,33 @@ describe("new report", () => {
     expect($("#report-error")!.textContent).toContain("missing category, location");
   });
 
+  it("refuses a photo in words when the device is full, and keeps the draft", async () => {
+    mockIPC((cmd) => {
+      calls.push({ cmd, args: {} });
+      if (cmd === "create_draft") return draft({ description: "井盖缺失" });
+      if (cmd === "add_photo")
+        throw {
+          kind: "no_room",
+          message: "only 150 MB is free on this device …",
+          said: { code: "device.no_room", params: { free: "150 MB", keep: "200 MB" } },
+        };
+      return null;
+    });
+    render(app("zh", <NewReport onDone={() => {}} />), root);
+    await until(() => $("#photo-before-input"), "the form");
+    const input = $("#photo-before-input") as HTMLInputElement;
+    Object.defineProperty(input, "files", { configurable: true, value: [new Blob([new Uint8Array([0xff, 0xd8, 0xff, 0xd9])])] });
+    input.dispatchEvent(new Event("change"));
+    await until(() => $("#report-error"), "the refusal");
+    expect($("#report-error")!.textContent).toBe(
+      "本机只剩 150 MB 空间，须至少留出 200 MB：照片没有保存，其余保持原样。请同步（中心已收到的照片会按保留天数从本机清除），或清理平板空间",
+    );
+    expect(($("#description") as HTMLTextAreaElement).value).toBe("井盖缺失");
+    // (The test before this one may still be removing its own untouched draft.)
+    const mine = commands().slice(commands().indexOf("create_draft"));
+    expect(mine).toEqual(["create_draft", "add_photo"]);
+  });
+
   it("removes an untouched draft when the inspector leaves", async () => {
     mockIPC((cmd) => {
       calls.push({ cmd, args: {} });
@@ -169,6 +200,8 @@ describe("queue", () => {
           return summary;
         case "sync_status":
           return failed;
+        case "storage":
+          return { free_bytes: 800_000_000, low: true, full: false, photo_bytes: 52_000_000, keep_days: 30 };
         case "reports":
           return [
             draft({ id: "d", description: "draft" }),
@@ -188,6 +221,9 @@ describe("queue", () => {
     // In the inspector's language, from the error's code.
     expect($("#queue-error")!.textContent).toBe("无法连接服务器（无网络连接）；上报已安全保存在本机，恢复连接后会自动上传");
     expect($("#queue-last-sync")!.textContent).toBe("尚未同步");
+    // Room on the device, and the warning before photos are refused.
+    expect($("#queue-storage")!.textContent).toBe("本机剩余空间 800 MB，照片占用 52 MB");
+    expect($("#storage-warning")!.textContent).toContain("本机空间快满了");
     const rows = [...root.querySelectorAll("#report-list .report-row")].map((r) => r.querySelector(".report-state")!.textContent);
     expect(rows).toEqual(["待上传", "已退回"]);
     expect($("#report-list")!.textContent).toContain("照片看不清");
@@ -240,7 +276,7 @@ describe("settings", () => {
     key_fingerprint: "3f2a 9c01 77be 5d40",
     inspector: null,
     server_url: null,
-    settings: { photo_max_edge: 2048, camera_serial: null },
+    settings: { photo_max_edge: 2048, camera_serial: null, keep_days: 30 },
   };
 
   it("enrolls with the address and token, then reloads who is signed in", async () => {
@@ -265,6 +301,84 @@ describe("settings", () => {
     $("#enroll")!.click();
     await until(() => changed === 1, "the reload");
     expect(calls.find((c) => c.cmd === "enroll")!.args).toEqual({ serverUrl: "https://centre.example", token: "secret" });
+  });
+
+  const signedIn: AppInfo = {
+    ...info,
+    inspector: { id: "u", cells: ["440703001001001", "440703001001002"], login: "lixiaoming", name: "李晓明", team: "T440703001-01", badge: "440102" },
+    server_url: "https://centre.example",
+    settings: { photo_max_edge: 2048, camera_serial: "JMC0001", keep_days: 30 },
+  };
+  const empty: QueueSummary = { drafts: 2, pending_reports: 0, pending_priority: 0, pending_photos: 0, pending_bytes: 0, oldest_pending_at: null, oldest_pending_age_s: null };
+
+  it("signed in, says which centre, who and which device, and asks for no token", async () => {
+    mockIPC(() => null);
+    render(app("zh", <Settings />, { info: signedIn }), root);
+    expect($("#account")!.textContent).toBe("已登录：李晓明（lixiaoming）");
+    expect($("#account-server")!.textContent).toBe("https://centre.example");
+    expect($("#account-badge")!.textContent).toBe("440102");
+    expect($("#device-id")!.textContent).toBe(info.device_id);
+    expect($("#token")).toBeNull();
+    expect($("#enroll")).toBeNull();
+    expect($("#sign-out")!.textContent).toBe("退出登录");
+  });
+
+  it("fills the camera field with the camera the centre issued once signed in", async () => {
+    mockIPC(() => null);
+    render(app("zh", <Settings />, { info }), root);
+    expect(($("#camera-serial") as HTMLInputElement).value).toBe("");
+    // Signing in reloads who is signed in; the engine now holds the issued camera.
+    render(app("zh", <Settings />, { info: signedIn }), root);
+    await until(() => ($("#camera-serial") as HTMLInputElement).value === "JMC0001", "the issued camera");
+  });
+
+  it("signs out only once the queue is empty, and keeps the drafts", async () => {
+    let queue: QueueSummary = { ...empty, pending_reports: 1, pending_photos: 2, pending_bytes: 3_000_000 };
+    let reloaded = 0;
+    mockIPC((cmd) => {
+      calls.push({ cmd, args: {} });
+      if (cmd === "queue_summary") return queue;
+      if (cmd === "sync_now") {
+        queue = empty;
+        return null;
+      }
+      return null;
+    });
+    render(app("zh", <Settings />, { info: signedIn, reload: () => void (reloaded += 1) }), root);
+    $("#sign-out")!.click();
+    await until(() => $("#sign-out-unsent"), "the warning");
+    expect($("#sign-out-unsent")!.textContent).toBe(
+      "本机还有 1 份上报（或修改、核查结果）和 2 张照片未上传到中心，上传完成后才能退出登录。本机内容不会删除。",
+    );
+    expect($("#sign-out-yes")).toBeNull();
+    $("#sign-out-sync")!.click();
+    await until(() => $("#sign-out-yes"), "the confirmation once synced");
+    expect($("#sign-out-confirm")!.textContent).toContain("2 份草稿都会保留");
+    $("#sign-out-yes")!.click();
+    await until(() => reloaded === 1, "the reload");
+    expect(commands()).toEqual(["queue_summary", "sync_now", "queue_summary", "sign_out"]);
+  });
+
+  it("says the engine's refusal to sign out in words", async () => {
+    mockIPC((cmd) => {
+      if (cmd === "queue_summary") return empty;
+      if (cmd === "sign_out")
+        throw {
+          kind: "unsent",
+          message: "this device still holds 1 reports or changes and 0 photos the centre has not received; …",
+          said: { code: "device.unsent_work", params: { reports: "1", photos: "0" } },
+        };
+      return null;
+    });
+    render(app("zh", <Settings />, { info: signedIn }), root);
+    $("#sign-out")!.click();
+    await until(() => $("#sign-out-yes"), "the confirmation");
+    $("#sign-out-yes")!.click();
+    await until(() => $("#sign-out-error"), "the refusal");
+    expect($("#sign-out-error")!.textContent).toBe(
+      "本机还有 1 份上报（或修改、核查结果）和 0 张照片未送达中心；请先同步（本机内容都不会删除），再退出登录或换人登录",
+    );
+    expect($("#account")!.textContent).toContain("李晓明");
   });
 
   it("says why a setting was refused", async () => {
@@ -386,5 +500,75 @@ describe("tasks", () => {
     expect(card.textContent).toContain("处置说明：已清运建材");
     expect(card.textContent).toContain("处置部门拍的处置后照片");
     expect(commands()).toContain("thumbnail");
+  });
+});
+
+describe("my grid", () => {
+  const cell: CellOutline = {
+    code: "440703001001003",
+    street_name: "环市街道",
+    community_name: "东华社区",
+    mine: true,
+    ring: [
+      [113.062, 22.597],
+      [113.064, 22.597],
+      [113.064, 22.599],
+      [113.062, 22.599],
+      [113.062, 22.597],
+    ],
+  };
+  const sent = draft({
+    state: "sent",
+    central_state: "pending_review",
+    location: { lon: 113.0631, lat: 22.5983, crs: "WGS84", accuracy_m: 5, fix_time: "2026-11-21T01:00:00Z", provider: "gps" },
+  });
+  const geolocation = Object.getOwnPropertyDescriptor(navigator, "geolocation");
+  afterEach(() => {
+    // The screen stops watching as it goes: it goes first.
+    render(null, root);
+    if (geolocation) Object.defineProperty(navigator, "geolocation", geolocation);
+    else delete (navigator as { geolocation?: unknown }).geolocation;
+  });
+
+  it("without a fix says so and draws no position; a report is a pin, not a dot", async () => {
+    mockIPC((cmd) => (cmd === "reports" ? [sent] : null));
+    render(app("zh", <Grid onOpen={() => {}} />, { cells: [cell] }), root);
+    await until(() => $(".map .pin"), "the report's pin");
+    expect($("#grid-position")!.textContent).toBe("暂无定位");
+    expect($(".map .position")).toBeNull();
+    // Only the position is round: the report's pin is a drop-shaped marker.
+    const pin = $(`.map .pin[data-report="${ID}"]`)!;
+    expect(pin.tagName).toBe("g");
+    expect(pin.classList.contains("pending_review")).toBe(true);
+    expect(root.querySelectorAll(".map > circle")).toHaveLength(0);
+  });
+
+  it("with a fix says its accuracy and draws the dot there, labelled", async () => {
+    Object.defineProperty(navigator, "geolocation", {
+      configurable: true,
+      value: {
+        watchPosition: (ok: (p: unknown) => void) => {
+          ok({ coords: { longitude: 113.063, latitude: 22.598, accuracy: 8.4 }, timestamp: Date.parse("2026-11-21T01:00:00Z") });
+          return 1;
+        },
+        clearWatch: () => {},
+      },
+    });
+    mockIPC((cmd) => (cmd === "reports" ? [sent] : null));
+    render(app("zh", <Grid onOpen={() => {}} />, { cells: [cell] }), root);
+    await until(() => $(".map .position"), "the position");
+    expect($("#grid-position")!.textContent).toBe("我的位置 ±8 米");
+    expect($(".map .position .dot")).not.toBeNull();
+    expect($(".map .position .label")!.textContent).toBe("我");
+  });
+
+  it("keeps the position's blue for the position alone", () => {
+    const css = readFileSync(resolve(process.cwd(), "src/tablet/style.css"), "utf8");
+    const rules = [...css.matchAll(/([^{}]+)\{([^}]*)\}/g)].map((m) => ({ selector: m[1].trim(), body: m[2] }));
+    const dot = rules.find((r) => r.selector === ".map .position .dot")!;
+    const blue = /fill:\s*(#[0-9a-f]{3,6})/i.exec(dot.body)![1].toLowerCase();
+    const pinRules = rules.filter((r) => r.selector.includes(".pin"));
+    expect(pinRules.length).toBeGreaterThan(0);
+    for (const r of pinRules) expect(r.body.toLowerCase(), r.selector).not.toContain(blue);
   });
 });
