@@ -206,6 +206,69 @@ fn bad_inputs_get_clear_errors() {
     );
 }
 
+/// A frame of four flat quadrants, each pixel made by `pixel` from its quadrant (0 top left,
+/// 1 top right, 2 bottom left, 3 bottom right).
+fn quadrants(w: u16, h: u16, channels: usize, pixel: impl Fn(usize) -> Vec<u8>) -> Vec<u8> {
+    let mut out = Vec::with_capacity(usize::from(w) * usize::from(h) * channels);
+    for y in 0..h {
+        for x in 0..w {
+            out.extend(pixel(usize::from(x >= w / 2) + 2 * usize::from(y >= h / 2)));
+        }
+    }
+    out
+}
+
+#[test]
+fn grey_and_cmyk_photos_are_taken_in_colour() {
+    use jpeg_encoder::{ColorType, Encoder};
+    // 2600×1950 decodes at 7/8 (2275×1707) on its way to 2048×1536.
+    let (w, h) = (2600u16, 1950u16);
+    let encode = |pixels: &[u8], colour: ColorType| {
+        let mut out = Vec::new();
+        Encoder::new(&mut out, 90)
+            .encode(pixels, w, h, colour)
+            .unwrap();
+        out
+    };
+    let greys = [30u8, 100, 170, 240];
+    let grey = encode(&quadrants(w, h, 1, |q| vec![greys[q]]), ColorType::Luma);
+    // Ink amounts (0 = none) for red, green, blue and white.
+    let inks = [
+        [0u8, 255, 255, 0],
+        [255, 0, 255, 0],
+        [255, 255, 0, 0],
+        [0, 0, 0, 0],
+    ];
+    let cmyk = encode(&quadrants(w, h, 4, |q| inks[q].to_vec()), ColorType::Cmyk);
+    for (name, file, expected) in [
+        ("grey", grey, greys.map(|g| [g; 3])),
+        (
+            "CMYK",
+            cmyk,
+            [[255, 0, 0], [0, 255, 0], [0, 0, 255], [255, 255, 255]],
+        ),
+    ] {
+        let p = process(&file, &PhotoOptions::default(), CHINA_STANDARD_TIME).unwrap();
+        assert_eq!((p.width, p.height), (2048, 1536), "{name}");
+        let got = corner_colours(&p.derivative);
+        let full = corner_colours(&file);
+        for q in 0..4 {
+            assert!(
+                close(got[q], expected[q]),
+                "{name} quadrant {q}: {:?}, not {:?}",
+                got[q],
+                expected[q]
+            );
+            assert!(
+                close(got[q], full[q].0),
+                "{name} quadrant {q}: {:?}; a full-size decode gives {:?}",
+                got[q],
+                full[q]
+            );
+        }
+    }
+}
+
 fn hex(b: &[u8]) -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()
 }
