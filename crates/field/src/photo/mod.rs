@@ -15,8 +15,11 @@
 //! Shrink while decoding: a JPEG is 8×8 blocks of frequencies, and libjpeg-turbo (as MozJPEG
 //! ships it, through the `mozjpeg` crate) can turn each block into n×n pixels for any n/8
 //! with a smaller inverse DCT. The pipeline takes the smallest n/8 whose output still covers
-//! the derivative ([`dct_scale`]; 5/8 for 4000×3000 → 2048×1536, giving 2500×1875), so the
-//! decoded frame is 14 MB instead of 36 and the resizer has a third of the pixels to read.
+//! the derivative ([`dct_scale`]; 5/8 for 4000×3000 → 2048×1536, giving 2500×1875), and
+//! the resizer has 40 % of the pixels to read. Nor is the decoded frame ever held whole: it
+//! comes a band of rows at a time, each narrowed to the derivative's width as it comes, so
+//! the largest buffer is the narrowed frame (2048×1875, 11.5 MB, where a full-size decode
+//! was 36 MB).
 //! A scaled IDCT keeps the frequencies the smaller image can show and drops the rest, much
 //! as the Lanczos filter would; the derivative differs from a full-size decode's by less than
 //! its own JPEG encoding does (`BENCHMARKS.md`: PSNR and SSIM).
@@ -294,9 +297,7 @@ pub fn process(
     } else {
         (tw, th)
     };
-    let pixels = decode(bytes, dct_scale((sw, sh), (rw, rh)), budget)?;
-    let resized = resize(&pixels, rw, rh)?;
-    drop(pixels);
+    let resized = decode_resized(bytes, dct_scale((sw, sh), (rw, rh)), (rw, rh), budget)?;
     let upright = orient(resized, orientation);
     let (thw, thh) = fit_within(upright.width(), upright.height(), opts.thumb_edge);
 
@@ -362,16 +363,29 @@ fn problem(bytes: &[u8], p: jpeg::Problem) -> PhotoError {
     }
 }
 
+/// Source rows decoded at a time: each band is narrowed to the target width as it comes.
+const BAND_ROWS: usize = 32;
+
 /// Decodes the frame at DCT scale `scale`/8 (libjpeg's scaled inverse DCT: each 8×8 block
-/// becomes `scale`×`scale` pixels), to RGB. `max_pixels` bounds the output as it bounded the
-/// full-size decode before: the frame's pixels were checked against it already, so this only
-/// guards against a decoder that disagrees with our header walk.
-fn decode(bytes: &[u8], scale: u8, max_pixels: u64) -> Result<RgbImage, PhotoError> {
+/// becomes `scale`×`scale` pixels) and resizes it to `target`, without ever holding the
+/// decoded frame: it comes out of libjpeg a band of rows at a time, each band is resized
+/// across at once (a row's horizontal pass needs that row only), and the narrowed frame is
+/// resized down. `max_pixels` bounds the decoder's output as it bounded the full-size decode
+/// before: the header walk checked the frame against it already, so this guards against a
+/// decoder that reads the header otherwise.
+fn decode_resized(
+    bytes: &[u8],
+    scale: u8,
+    target: (u32, u32),
+    max_pixels: u64,
+) -> Result<RgbImage, PhotoError> {
     use mozjpeg::ColorSpace as Cs;
     let corrupt = |e: std::io::Error| PhotoError::Corrupt(e.to_string());
+    let resize_error = |e: fir::ResizeError| PhotoError::Corrupt(e.to_string());
+    let (tw, th) = (target.0 as usize, target.1 as usize);
     // libjpeg reports a fatal error by unwinding (the `mozjpeg` crate's error manager), so
     // a damaged file the walk let through becomes an error here, not a crash.
-    let decoded = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+    let narrowed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         let mut d = mozjpeg::Decompress::new_mem(bytes).map_err(corrupt)?;
         d.scale(scale);
         let cmyk = matches!(d.color_space(), Cs::JCS_CMYK | Cs::JCS_YCCK);
@@ -382,32 +396,63 @@ fn decode(bytes: &[u8], scale: u8, max_pixels: u64) -> Result<RgbImage, PhotoErr
         }
         .map_err(corrupt)?;
         let (w, h) = (started.width(), started.height());
-        let channels = if cmyk { 4 } else { 3 };
-        if (w as u64) * (h as u64) > max_pixels {
-            return Err(PhotoError::Corrupt(
-                "the decoder's frame is larger than the header says".into(),
-            ));
+        if (w as u64) * (h as u64) > max_pixels || w < tw || h < th {
+            return Err(PhotoError::Corrupt(format!(
+                "the decoder made {w}×{h} of a frame whose header says otherwise"
+            )));
         }
-        let mut buf = vec![0u8; w * h * channels];
-        started.read_scanlines_into(&mut buf).map_err(corrupt)?;
+        let src_width = u32::try_from(w).map_err(|_| PhotoError::Corrupt("too wide".into()))?;
+        let channels = if cmyk { 4 } else { 3 };
+        let mut narrowed = vec![0u8; tw * h * 3];
+        let mut band = vec![0u8; w * BAND_ROWS * channels];
+        let mut resizer = fir::Resizer::new();
+        for (i, out) in narrowed.chunks_mut(tw * 3 * BAND_ROWS).enumerate() {
+            let rows = (h - i * BAND_ROWS).min(BAND_ROWS);
+            let band = started
+                .read_scanlines_into(&mut band[..w * rows * channels])
+                .map_err(corrupt)?;
+            let rgb;
+            let band: &[u8] = if cmyk {
+                rgb = cmyk_to_rgb(band);
+                &rgb
+            } else {
+                band
+            };
+            if w == tw {
+                out.copy_from_slice(band);
+                continue;
+            }
+            let height = u32::try_from(rows).unwrap_or(0);
+            let src = fir::images::ImageRef::new(src_width, height, band, fir::PixelType::U8x3)
+                .map_err(|e| PhotoError::Corrupt(e.to_string()))?;
+            let mut dst =
+                fir::images::Image::from_slice_u8(target.0, height, out, fir::PixelType::U8x3)
+                    .map_err(|e| PhotoError::Corrupt(e.to_string()))?;
+            resizer
+                .resize(&src, &mut dst, &lanczos3())
+                .map_err(resize_error)?;
+        }
         started.finish().map_err(corrupt)?;
-        let buf = if cmyk { cmyk_to_rgb(&buf) } else { buf };
-        let too_large = || PhotoError::Corrupt(format!("{w}×{h} is too large"));
-        let (w, h) = (
-            u32::try_from(w).map_err(|_| too_large())?,
-            u32::try_from(h).map_err(|_| too_large())?,
-        );
-        RgbImage::from_raw(w, h, buf)
+        let h = u32::try_from(h).map_err(|_| PhotoError::Corrupt("too tall".into()))?;
+        RgbImage::from_raw(target.0, h, narrowed)
             .ok_or_else(|| PhotoError::Corrupt("the decoder gave a wrong-sized buffer".into()))
     }));
-    decoded.unwrap_or_else(|payload| {
+    let narrowed = narrowed.unwrap_or_else(|payload| {
         let detail = payload
             .downcast_ref::<String>()
             .cloned()
             .or_else(|| payload.downcast_ref::<&str>().map(|m| (*m).to_owned()))
             .unwrap_or_else(|| "the decoder stopped".into());
         Err(PhotoError::Corrupt(detail))
-    })
+    })?;
+    if narrowed.height() == target.1 {
+        return Ok(narrowed);
+    }
+    resize(&narrowed, target.0, target.1)
+}
+
+fn lanczos3() -> fir::ResizeOptions {
+    fir::ResizeOptions::new().resize_alg(fir::ResizeAlg::Convolution(fir::FilterType::Lanczos3))
 }
 
 /// CMYK as Adobe's encoders store it (inverted: 255 is no ink) to RGB, each channel times
@@ -431,12 +476,7 @@ fn resize(src: &RgbImage, w: u32, h: u32) -> Result<RgbImage, PhotoError> {
         .map_err(|e| PhotoError::Corrupt(e.to_string()))?;
     let mut dst = fir::images::Image::new(w, h, fir::PixelType::U8x3);
     fir::Resizer::new()
-        .resize(
-            &src,
-            &mut dst,
-            &fir::ResizeOptions::new()
-                .resize_alg(fir::ResizeAlg::Convolution(fir::FilterType::Lanczos3)),
-        )
+        .resize(&src, &mut dst, &lanczos3())
         .map_err(|e| PhotoError::Corrupt(e.to_string()))?;
     RgbImage::from_raw(w, h, dst.into_vec())
         .ok_or_else(|| PhotoError::Corrupt("resize produced a wrong-sized buffer".into()))
