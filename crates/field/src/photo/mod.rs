@@ -364,7 +364,7 @@ fn problem(bytes: &[u8], p: jpeg::Problem) -> PhotoError {
 }
 
 /// Source rows decoded at a time: each band is narrowed to the target width as it comes.
-const BAND_ROWS: usize = 32;
+const BAND_ROWS: usize = 512;
 
 /// Decodes the frame at DCT scale `scale`/8 (libjpeg's scaled inverse DCT: each 8×8 block
 /// becomes `scale`×`scale` pixels) and resizes it to `target`, without ever holding the
