@@ -381,7 +381,6 @@ fn decode_resized(
 ) -> Result<RgbImage, PhotoError> {
     use mozjpeg::ColorSpace as Cs;
     let corrupt = |e: std::io::Error| PhotoError::Corrupt(e.to_string());
-    let resize_error = |e: fir::ResizeError| PhotoError::Corrupt(e.to_string());
     let (tw, th) = (target.0 as usize, target.1 as usize);
     // libjpeg reports a fatal error by unwinding (the `mozjpeg` crate's error manager), so
     // a damaged file the walk let through becomes an error here, not a crash.
@@ -401,37 +400,51 @@ fn decode_resized(
                 "the decoder made {w}×{h} of a frame whose header says otherwise"
             )));
         }
-        let src_width = u32::try_from(w).map_err(|_| PhotoError::Corrupt("too wide".into()))?;
         let channels = if cmyk { 4 } else { 3 };
         let mut narrowed = vec![0u8; tw * h * 3];
-        let mut band = vec![0u8; w * BAND_ROWS * channels];
-        let mut resizer = fir::Resizer::new();
-        for (i, out) in narrowed.chunks_mut(tw * 3 * BAND_ROWS).enumerate() {
-            let rows = (h - i * BAND_ROWS).min(BAND_ROWS);
-            let band = started
-                .read_scanlines_into(&mut band[..w * rows * channels])
-                .map_err(corrupt)?;
-            let rgb;
-            let band: &[u8] = if cmyk {
-                rgb = cmyk_to_rgb(band);
-                &rgb
-            } else {
-                band
-            };
-            if w == tw {
-                out.copy_from_slice(band);
-                continue;
-            }
-            let height = u32::try_from(rows).unwrap_or(0);
-            let src = fir::images::ImageRef::new(src_width, height, band, fir::PixelType::U8x3)
-                .map_err(|e| PhotoError::Corrupt(e.to_string()))?;
-            let mut dst =
-                fir::images::Image::from_slice_u8(target.0, height, out, fir::PixelType::U8x3)
-                    .map_err(|e| PhotoError::Corrupt(e.to_string()))?;
-            resizer
-                .resize(&src, &mut dst, &lanczos3())
-                .map_err(resize_error)?;
+        // Two band buffers in turn: libjpeg fills one while the other core narrows the last.
+        let (filled_tx, filled_rx) = std::sync::mpsc::sync_channel::<(Vec<u8>, usize)>(1);
+        let (empty_tx, empty_rx) = std::sync::mpsc::sync_channel::<Vec<u8>>(2);
+        for _ in 0..2 {
+            let _ = empty_tx.send(vec![0u8; w * BAND_ROWS * channels]);
         }
+        let narrowing = std::thread::scope(|s| {
+            let out = &mut narrowed;
+            let narrowing = s.spawn(move || -> Result<(), PhotoError> {
+                let mut resizer = fir::Resizer::new();
+                let bands = out.chunks_mut(tw * 3 * BAND_ROWS).zip(filled_rx);
+                for (out, (band, rows)) in bands {
+                    let band_rgb;
+                    let pixels = &band[..w * rows * channels];
+                    let pixels = if cmyk {
+                        band_rgb = cmyk_to_rgb(pixels);
+                        &band_rgb
+                    } else {
+                        pixels
+                    };
+                    narrow(&mut resizer, pixels, w, out, tw)?;
+                    let _ = empty_tx.send(band);
+                }
+                Ok(())
+            });
+            for first in (0..h).step_by(BAND_ROWS) {
+                let rows = (h - first).min(BAND_ROWS);
+                let Ok(mut band) = empty_rx.recv() else {
+                    break; // the narrowing stopped: its error is the answer
+                };
+                started
+                    .read_scanlines_into(&mut band[..w * rows * channels])
+                    .map_err(corrupt)?;
+                if filled_tx.send((band, rows)).is_err() {
+                    break;
+                }
+            }
+            drop(filled_tx);
+            narrowing.join().unwrap_or_else(|_| {
+                Err(PhotoError::Corrupt("the frame could not be resized".into()))
+            })
+        });
+        narrowing?;
         started.finish().map_err(corrupt)?;
         let h = u32::try_from(h).map_err(|_| PhotoError::Corrupt("too tall".into()))?;
         RgbImage::from_raw(target.0, h, narrowed)
@@ -449,6 +462,30 @@ fn decode_resized(
         return Ok(narrowed);
     }
     resize(&narrowed, target.0, target.1)
+}
+
+/// Resizes a band of `src_width`-pixel RGB rows across to `width`, into `out`.
+fn narrow(
+    resizer: &mut fir::Resizer,
+    band: &[u8],
+    src_width: usize,
+    out: &mut [u8],
+    width: usize,
+) -> Result<(), PhotoError> {
+    if src_width == width {
+        out.copy_from_slice(band);
+        return Ok(());
+    }
+    let bad = |e: String| PhotoError::Corrupt(e);
+    let rows = u32::try_from(band.len() / (src_width * 3)).map_err(|e| bad(e.to_string()))?;
+    let side = |v: usize| u32::try_from(v).map_err(|e| bad(e.to_string()));
+    let src = fir::images::ImageRef::new(side(src_width)?, rows, band, fir::PixelType::U8x3)
+        .map_err(|e| bad(e.to_string()))?;
+    let mut dst = fir::images::Image::from_slice_u8(side(width)?, rows, out, fir::PixelType::U8x3)
+        .map_err(|e| bad(e.to_string()))?;
+    resizer
+        .resize(&src, &mut dst, &lanczos3())
+        .map_err(|e| bad(e.to_string()))
 }
 
 fn lanczos3() -> fir::ResizeOptions {
