@@ -94,6 +94,33 @@ fn camera_photo_is_scaled_hashed_and_stripped() {
 }
 
 #[test]
+fn scaled_decode_looks_like_a_full_size_decode() {
+    // The 12 MP fixture decodes at 5/8 (2500×1875) on its way to 2048×1536; hold its
+    // derivative against the one a full-size decode with the same resize and encoder makes.
+    let bytes = std::fs::read(common::photo("street-4000x3000.jpg")).unwrap();
+    let o = PhotoOptions::default();
+    let p = process(&bytes, &o, CHINA_STANDARD_TIME).unwrap();
+    let reference = common::quality::full_decode_derivative(&bytes, (p.width, p.height), o.quality);
+    let decoded = |jpeg: &[u8]| image::load_from_memory(jpeg).unwrap().to_rgb8();
+    let (ours, full) = (decoded(&p.derivative), decoded(&reference));
+    let psnr = common::quality::psnr(&ours, &full);
+    let ssim = common::quality::ssim(&ours, &full);
+    assert!(
+        psnr > 40.0 && ssim > 0.97,
+        "PSNR {psnr:.1} dB, SSIM {ssim:.4}"
+    );
+    // For scale: the reference against itself moved by one pixel is far further off.
+    let moved = image::imageops::crop_imm(&full, 1, 0, p.width - 1, p.height).to_image();
+    let cut = image::imageops::crop_imm(&full, 0, 0, p.width - 1, p.height).to_image();
+    let moved_psnr = common::quality::psnr(&cut, &moved);
+    assert!(
+        moved_psnr < psnr - 6.0,
+        "moved by a pixel: PSNR {moved_psnr:.1} dB; scaled decode {psnr:.1} dB"
+    );
+    assert!(common::quality::ssim(&full, &full) > 0.9999);
+}
+
+#[test]
 fn portrait_photo_is_rotated() {
     let bytes = std::fs::read(common::photo("portrait-3000x4000-o6.jpg")).unwrap();
     let p = process(&bytes, &PhotoOptions::default(), CHINA_STANDARD_TIME).unwrap();
