@@ -16,13 +16,17 @@ fi
 # and client tools) for the case-store tests, Python with venv for the third-party tus
 # client (tuspy, installed from PyPI by the test), and WebKitGTK with its WebDriver and Xvfb
 # for the Tauri app, Chromium for the console's browser tests (driven by playwright-core),
-# libvips-tools for the reference (`vipsthumbnail`) the photo benchmark runs against,
+# libvips-tools for the reference (`vipsthumbnail`) the photo benchmark and memory test run
+# against, time for GNU time (`/usr/bin/time`), with which both measure peak memory,
 # libjpeg-turbo-progs for `jpegtran`, which re-codes the fixture photos progressive for the
-# photo check's tests, g++ for libFuzzer (the fuzz targets), curl for the schemathesis run, and
-# exiftool, the independent reader the EXIF GPS corpus is checked against.
+# photo check's tests, nasm for the SIMD code of the photo decoder (mozjpeg-sys builds
+# libjpeg-turbo from source), g++ for libFuzzer (the fuzz targets), curl for the
+# schemathesis run, and exiftool, the independent reader the EXIF GPS corpus is checked
+# against.
 APT_PACKAGES=(gcc g++ libc6-dev pkg-config postgresql postgresql-client python3 python3-venv
   libwebkit2gtk-4.1-dev libsoup-3.0-dev librsvg2-dev libayatana-appindicator3-dev
-  webkit2gtk-driver xvfb chromium libvips-tools libjpeg-turbo-progs curl libimage-exiftool-perl)
+  webkit2gtk-driver xvfb chromium libvips-tools libjpeg-turbo-progs nasm time curl
+  libimage-exiftool-perl)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -1,17 +1,21 @@
 //! Side-by-side benchmarks for the field engine, each against a reference measured in the
 //! same run on the same machine, so the ratio is meaningful on a shared, noisy host.
 //!
-//! 1. Photo pipeline on a 4000×3000 camera JPEG vs `vipsthumbnail` (libvips) making the same
-//!    2048×1536 derivative from the same file. Measured twice: as commands (our
-//!    `gridwalk-field photo inspect` vs `vipsthumbnail`, both paying process start-up), and
-//!    in-process (`photo::process` + writing the two files) vs the `vipsthumbnail` command.
-//!    Runs alternate so drift on the host hits both sides alike; medians are compared.
+//! 1. Photo pipeline on a 12 MP (the 4000×3000 fixture) and a 9 MP (3456×2592, made from
+//!    it) camera JPEG vs `vipsthumbnail` (libvips) making the same 2048×1536 derivative from
+//!    the same file. Time measured twice: as commands (our `gridwalk-field photo inspect` vs
+//!    `vipsthumbnail`, both paying process start-up), and in-process (`photo::process` +
+//!    writing the two files) vs the `vipsthumbnail` command. Runs alternate so drift on the
+//!    host hits both sides alike; medians are compared. Peak memory of both commands by GNU
+//!    time. The derivative's PSNR and SSIM against the one a full-size decode gives (the
+//!    pipeline before it decoded at a reduced DCT scale) show what the shortcut costs.
 //! 2. Finalize (a report with 3 photo references) vs raw SQLite inserts of the same rows
 //!    (report, 3 photos, outbox entry) in one transaction each, both with WAL +
 //!    `synchronous = FULL`, so every call is durable when it returns.
 //!
 //! Run: `cargo bench -p gridwalk-field --bench field` (needs `vipsthumbnail` from
-//! Debian's libvips-tools). Set `GRIDWALK_BENCH_RUNS` / `GRIDWALK_BENCH_REPORTS` to change
+//! Debian's libvips-tools and `/usr/bin/time` from Debian's time). Set
+//! `GRIDWALK_BENCH_RUNS` / `GRIDWALK_BENCH_RSS_RUNS` / `GRIDWALK_BENCH_REPORTS` to change
 //! the sample sizes. `GRIDWALK_BENCH_QUICK=1` runs every part with tiny samples (a few
 //! seconds): the test command runs it that way so the bench cannot silently break; its
 //! figures mean nothing.
@@ -65,31 +69,82 @@ fn run(cmd: &mut Command) -> Duration {
     d
 }
 
+/// Peak resident memory of a command in MiB, from GNU time (`%M`: the child's `ru_maxrss`
+/// as `wait4` reports it); the median of `runs`.
+fn peak_mib(program: &std::ffi::OsStr, args: &[&std::ffi::OsStr], runs: usize) -> f64 {
+    let kib: Vec<u64> = (0..runs)
+        .map(|_| {
+            let out = Command::new("/usr/bin/time")
+                .args(["-f", "%M"])
+                .arg(program)
+                .args(args)
+                .output()
+                .unwrap_or_else(|e| panic!("/usr/bin/time: {e} (is Debian's time installed?)"));
+            assert!(out.status.success(), "{program:?} failed");
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            stderr.lines().last().unwrap().trim().parse().unwrap()
+        })
+        .collect();
+    let mut kib = kib;
+    kib.sort_unstable();
+    kib[kib.len() / 2] as f64 / 1024.0
+}
+
+/// A 9 MP photo (3456×2592) of the same texture and noise as the 12 MP fixture: its middle,
+/// re-encoded at quality 92 with 4:2:0 chroma, as a phone's 9 MP mode writes.
+fn nine_megapixels(work: &Path) -> std::path::PathBuf {
+    let full = image::open(common::photo("street-4000x3000.jpg"))
+        .unwrap()
+        .to_rgb8();
+    let (w, h) = (3456u32, 2592u32);
+    let crop = image::imageops::crop_imm(&full, (4000 - w) / 2, (3000 - h) / 2, w, h).to_image();
+    let mut out = Vec::new();
+    let mut enc = jpeg_encoder::Encoder::new(&mut out, 92);
+    enc.set_sampling_factor(jpeg_encoder::SamplingFactor::F_2_2);
+    enc.encode(
+        crop.as_raw(),
+        u16::try_from(w).unwrap(),
+        u16::try_from(h).unwrap(),
+        jpeg_encoder::ColorType::Rgb,
+    )
+    .unwrap();
+    let path = work.join("street-3456x2592.jpg");
+    std::fs::write(&path, out).unwrap();
+    path
+}
+
 fn photo_bench(work: &Path) {
     let runs = env_usize("GRIDWALK_BENCH_RUNS", 21, 1).max(1);
-    let file = common::fixtures().join("photos/street-4000x3000.jpg");
-    let bytes = std::fs::read(&file).unwrap();
+    let rss_runs = env_usize("GRIDWALK_BENCH_RSS_RUNS", 5, 1).max(1);
+    println!(
+        "## Photo pipeline vs vipsthumbnail: {runs} alternating timed runs each, peak memory the median of {rss_runs}\n"
+    );
+    for file in [common::photo("street-4000x3000.jpg"), nine_megapixels(work)] {
+        photo_case(work, &file, runs, rss_runs);
+    }
+}
+
+fn photo_case(work: &Path, file: &Path, runs: usize, rss_runs: usize) {
+    let bytes = std::fs::read(file).unwrap();
     let opts = PhotoOptions::default();
     let p = photo::process(&bytes, &opts, CHINA_STANDARD_TIME).unwrap();
     let size = format!("{}x{}", p.width, p.height);
-    let vips_out = format!(
-        "{}[Q={},strip]",
-        work.join("vips.jpg").display(),
-        opts.quality
-    );
-    let vips = || {
-        run(Command::new("vipsthumbnail")
-            .arg(&file)
-            .args(["--size", &size, "-o", &vips_out]))
-    };
-    let ours_cmd = || {
-        run(Command::new(env!("CARGO_BIN_EXE_gridwalk-field"))
-            .args(["photo", "inspect"])
-            .arg(&file))
-    };
+    let vips_file = work.join("vips.jpg");
+    let vips_out = format!("{}[Q={},strip]", vips_file.display(), opts.quality);
+    let vips_args = [
+        file.as_os_str(),
+        "--size".as_ref(),
+        size.as_ref(),
+        "-o".as_ref(),
+        vips_out.as_ref(),
+    ];
+    let ours = Path::new(env!("CARGO_BIN_EXE_gridwalk-field"));
+    let ours_args = ["photo".as_ref(), "inspect".as_ref(), file.as_os_str()];
+    let vips = || run(Command::new("vipsthumbnail").args(vips_args));
+    let ours_cmd = || run(Command::new(ours).args(ours_args));
     let ours_in_process = || {
         let t = Instant::now();
-        let bytes = std::fs::read(&file).unwrap();
+        let bytes = std::fs::read(file).unwrap();
         let p = photo::process(&bytes, &opts, CHINA_STANDARD_TIME).unwrap();
         std::fs::write(work.join("derivative.jpg"), &p.derivative).unwrap();
         std::fs::write(work.join("thumb.jpg"), &p.thumbnail).unwrap();
@@ -106,33 +161,54 @@ fn photo_bench(work: &Path) {
         i.push(ours_in_process());
     }
     let (v, c, i) = (median(v), median(c), median(i));
-    let vips_dims = image::image_dimensions(work.join("vips.jpg")).unwrap();
+    let (vips_mib, ours_mib) = (
+        peak_mib("vipsthumbnail".as_ref(), &vips_args, rss_runs),
+        peak_mib(ours.as_os_str(), &ours_args, rss_runs),
+    );
+
+    // Against the derivative of a full-size decode (the pipeline before DCT scaling).
+    let decoded = |jpeg: &[u8]| image::load_from_memory(jpeg).unwrap().to_rgb8();
+    let reference = decoded(&common::quality::full_decode_derivative(
+        &bytes,
+        (p.width, p.height),
+        opts.quality,
+    ));
+    let new = decoded(&p.derivative);
+    let vips_img = decoded(&std::fs::read(&vips_file).unwrap());
+    let (src_w, src_h) = (p.source_width, p.source_height);
+    let scale = photo::dct_scale((src_w, src_h), (p.width, p.height));
     println!(
-        "## Photo pipeline: {} ({} bytes) → {size}, {runs} alternating runs each",
+        "### {} ({src_w}×{src_h}, {} bytes) → {size}; decoded at DCT scale {scale}/8 ({}×{})\n",
         file.file_name().unwrap().to_string_lossy(),
-        bytes.len()
+        bytes.len(),
+        (u64::from(src_w) * u64::from(scale)).div_ceil(8),
+        (u64::from(src_h) * u64::from(scale)).div_ceil(8),
     );
+    println!("| what | median ms | ratio | peak RSS MiB | ratio |");
+    println!("|---|---:|---:|---:|---:|");
     println!(
-        "vipsthumbnail output {}x{}, ours {size} + {}x{} thumbnail",
-        vips_dims.0, vips_dims.1, p.thumb_width, p.thumb_height
-    );
-    println!("| what | median ms | ratio to vipsthumbnail |");
-    println!("|---|---:|---:|");
-    println!(
-        "| `vipsthumbnail --size {size}` (reference) | {:.1} | 1.00 |",
+        "| `vipsthumbnail --size {size}` (reference) | {:.1} | 1.00 | {vips_mib:.1} | 1.00 |",
         ms(v)
     );
     println!(
-        "| `gridwalk-field photo inspect` (command) | {:.1} | {:.2} |",
+        "| `gridwalk-field photo inspect` (command) | {:.1} | **{:.2}** | {ours_mib:.1} | **{:.2}** |",
         ms(c),
-        ms(c) / ms(v)
+        ms(c) / ms(v),
+        ours_mib / vips_mib
     );
     println!(
-        "| `photo::process` + write files (in-process) | {:.1} | {:.2} |",
+        "| `photo::process` + write files (in-process) | {:.1} | {:.2} | | |",
         ms(i),
         ms(i) / ms(v)
     );
     println!();
+    println!(
+        "Derivative vs the full-size-decode derivative: PSNR {:.1} dB, SSIM {:.4} (vipsthumbnail's vs the same: PSNR {:.1} dB, SSIM {:.4}).\n",
+        common::quality::psnr(&new, &reference),
+        common::quality::ssim(&new, &reference),
+        common::quality::psnr(&vips_img, &reference),
+        common::quality::ssim(&vips_img, &reference),
+    );
 }
 
 fn finalize_bench(work: &Path) {

@@ -94,6 +94,33 @@ fn camera_photo_is_scaled_hashed_and_stripped() {
 }
 
 #[test]
+fn scaled_decode_looks_like_a_full_size_decode() {
+    // The 12 MP fixture decodes at 5/8 (2500×1875) on its way to 2048×1536; hold its
+    // derivative against the one a full-size decode with the same resize and encoder makes.
+    let bytes = std::fs::read(common::photo("street-4000x3000.jpg")).unwrap();
+    let o = PhotoOptions::default();
+    let p = process(&bytes, &o, CHINA_STANDARD_TIME).unwrap();
+    let reference = common::quality::full_decode_derivative(&bytes, (p.width, p.height), o.quality);
+    let decoded = |jpeg: &[u8]| image::load_from_memory(jpeg).unwrap().to_rgb8();
+    let (ours, full) = (decoded(&p.derivative), decoded(&reference));
+    let psnr = common::quality::psnr(&ours, &full);
+    let ssim = common::quality::ssim(&ours, &full);
+    assert!(
+        psnr > 40.0 && ssim > 0.97,
+        "PSNR {psnr:.1} dB, SSIM {ssim:.4}"
+    );
+    // For scale: the reference against itself moved by one pixel is far further off.
+    let moved = image::imageops::crop_imm(&full, 1, 0, p.width - 1, p.height).to_image();
+    let cut = image::imageops::crop_imm(&full, 0, 0, p.width - 1, p.height).to_image();
+    let moved_psnr = common::quality::psnr(&cut, &moved);
+    assert!(
+        moved_psnr < psnr - 6.0,
+        "moved by a pixel: PSNR {moved_psnr:.1} dB; scaled decode {psnr:.1} dB"
+    );
+    assert!(common::quality::ssim(&full, &full) > 0.9999);
+}
+
+#[test]
 fn portrait_photo_is_rotated() {
     let bytes = std::fs::read(common::photo("portrait-3000x4000-o6.jpg")).unwrap();
     let p = process(&bytes, &PhotoOptions::default(), CHINA_STANDARD_TIME).unwrap();
@@ -204,6 +231,69 @@ fn bad_inputs_get_clear_errors() {
         err.to_string().contains("more than the 1024 allowed"),
         "{err}"
     );
+}
+
+/// A frame of four flat quadrants, each pixel made by `pixel` from its quadrant (0 top left,
+/// 1 top right, 2 bottom left, 3 bottom right).
+fn quadrants(w: u16, h: u16, channels: usize, pixel: impl Fn(usize) -> Vec<u8>) -> Vec<u8> {
+    let mut out = Vec::with_capacity(usize::from(w) * usize::from(h) * channels);
+    for y in 0..h {
+        for x in 0..w {
+            out.extend(pixel(usize::from(x >= w / 2) + 2 * usize::from(y >= h / 2)));
+        }
+    }
+    out
+}
+
+#[test]
+fn grey_and_cmyk_photos_are_taken_in_colour() {
+    use jpeg_encoder::{ColorType, Encoder};
+    // 2600×1950 decodes at 7/8 (2275×1707) on its way to 2048×1536.
+    let (w, h) = (2600u16, 1950u16);
+    let encode = |pixels: &[u8], colour: ColorType| {
+        let mut out = Vec::new();
+        Encoder::new(&mut out, 90)
+            .encode(pixels, w, h, colour)
+            .unwrap();
+        out
+    };
+    let greys = [30u8, 100, 170, 240];
+    let grey = encode(&quadrants(w, h, 1, |q| vec![greys[q]]), ColorType::Luma);
+    // Ink amounts (0 = none) for red, green, blue and white.
+    let inks = [
+        [0u8, 255, 255, 0],
+        [255, 0, 255, 0],
+        [255, 255, 0, 0],
+        [0, 0, 0, 0],
+    ];
+    let cmyk = encode(&quadrants(w, h, 4, |q| inks[q].to_vec()), ColorType::Cmyk);
+    for (name, file, expected) in [
+        ("grey", grey, greys.map(|g| [g; 3])),
+        (
+            "CMYK",
+            cmyk,
+            [[255, 0, 0], [0, 255, 0], [0, 0, 255], [255, 255, 255]],
+        ),
+    ] {
+        let p = process(&file, &PhotoOptions::default(), CHINA_STANDARD_TIME).unwrap();
+        assert_eq!((p.width, p.height), (2048, 1536), "{name}");
+        let got = corner_colours(&p.derivative);
+        let full = corner_colours(&file);
+        for q in 0..4 {
+            assert!(
+                close(got[q], expected[q]),
+                "{name} quadrant {q}: {:?}, not {:?}",
+                got[q],
+                expected[q]
+            );
+            assert!(
+                close(got[q], full[q].0),
+                "{name} quadrant {q}: {:?}; a full-size decode gives {:?}",
+                got[q],
+                full[q]
+            );
+        }
+    }
 }
 
 fn hex(b: &[u8]) -> String {

@@ -8,17 +8,30 @@
 //!
 //! Order of work: check the file's headers and declared size (refusing non-JPEGs and
 //! decompression bombs before allocating anything), walk all of its image data (refusing a
-//! file cut short however it ends: [`jpeg::verify`]), read EXIF, decode, resize (Lanczos3,
-//! in the stored orientation, so the rotation moves the smaller image), rotate, encode, hash.
+//! file cut short however it ends: [`jpeg::verify`]), read EXIF, decode at a reduced DCT
+//! scale, resize the rest of the way (Lanczos3, in the stored orientation, so the rotation
+//! moves the smaller image), rotate, encode, hash.
 //!
-//! Memory is bounded by a budget, not only by a megapixel cap: decoding takes 3 bytes a
-//! pixel (9 for a progressive JPEG), so the pixels a file may declare are bounded by what a
-//! file of its size can plausibly hold ([`pixel_budget`]). A photo up to a few times the
-//! derivative's size is always taken (it costs little whatever its file); beyond that, the
-//! file must carry at least a byte for every [`PhotoOptions::max_pixels_per_byte`] pixels —
-//! a real camera photo carries ten to a hundred times that, a 677-byte file declaring
-//! 10950×10950 does not. The decoder (zune-jpeg) cannot decode at a reduced DCT scale, so
-//! the whole frame is decoded once it is within the budget.
+//! Shrink while decoding: a JPEG is 8×8 blocks of frequencies, and libjpeg-turbo (as MozJPEG
+//! ships it, through the `mozjpeg` crate) can turn each block into n×n pixels for any n/8
+//! with a smaller inverse DCT. The pipeline takes the smallest n/8 whose output still covers
+//! the derivative ([`dct_scale`]; 5/8 for 4000×3000 → 2048×1536, giving 2500×1875), and
+//! the resizer has 40 % of the pixels to read. Nor is the decoded frame ever held whole: it
+//! comes a band of rows at a time, each narrowed to the derivative's width as it comes, so
+//! the largest buffer is the narrowed frame (2048×1875, 11.5 MB, where a full-size decode
+//! was 36 MB).
+//! A scaled IDCT keeps the frequencies the smaller image can show and drops the rest, much
+//! as the Lanczos filter would; the derivative differs from a full-size decode's by less than
+//! its own JPEG encoding does (`BENCHMARKS.md`: PSNR and SSIM).
+//!
+//! Memory is bounded by a budget, not only by a megapixel cap. A baseline frame costs only
+//! its scaled output (libjpeg decodes it a row of blocks at a time), but a progressive one
+//! needs every coefficient of the frame at once, 2 bytes a sample: 3 bytes a pixel for 4:2:0
+//! colour, 6 for 4:4:4, 8 for CMYK. So the pixels a file may declare are bounded by what a file of its size can plausibly hold ([`pixel_budget`]).
+//! A photo up to a few times the derivative's size is always taken (it costs little whatever
+//! its file); beyond that, the file must carry at least a byte for every
+//! [`PhotoOptions::max_pixels_per_byte`] pixels — a real camera photo carries ten to a
+//! hundred times that, a 677-byte file declaring 10950×10950 does not.
 
 pub mod exif;
 pub mod jpeg;
@@ -26,7 +39,7 @@ pub mod jpeg;
 use chrono::FixedOffset;
 use fast_image_resize as fir;
 use gridwalk_protocol::message::{Message, msg};
-use image::{DynamicImage, ImageDecoder, RgbImage};
+use image::RgbImage;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
@@ -52,7 +65,7 @@ pub struct PhotoOptions {
 }
 
 /// How many times the derivative's pixels (`max_edge`²) any file may declare, whatever its
-/// size: 4 × 2048² is 16.8 MP, 50 MB to decode.
+/// size: 4 × 2048² is 16.8 MP, 50 MB of coefficients if it is progressive 4:2:0.
 pub const FREE_PIXELS_PER_TARGET: u64 = 4;
 
 /// The most pixels a file of `file_bytes` may declare under `opts`: the free allowance tied
@@ -77,8 +90,9 @@ impl Default for PhotoOptions {
             quality: 80,
             thumb_edge: 320,
             thumb_quality: 70,
-            // A 108 MP sensor's full-resolution mode, with margin; decoding needs 3 bytes a
-            // pixel (360 MB at the limit), so a larger limit risks the app being killed.
+            // A 108 MP sensor's full-resolution mode, with margin; a progressive frame needs
+            // 3 bytes a pixel of coefficients (360 MB at the limit), so a larger limit risks
+            // the app being killed.
             max_pixels: 120_000_000,
             max_file_bytes: 80 * 1024 * 1024,
             // Camera photos hold 2-20 pixels a byte; a flat test card about 50; a dark
@@ -269,9 +283,7 @@ pub fn process(
     jpeg::verify(bytes, budget).map_err(|p| problem(bytes, p))?;
 
     let exif = exif::read(bytes, local_offset);
-    let pixels = decode(bytes, budget)?;
-    let (sw, sh) = pixels.dimensions();
-
+    let (sw, sh) = (width, height);
     let orientation = exif.orientation;
     // Target size in upright terms, then mapped back to the stored orientation for resizing.
     let (uw, uh) = if swaps_axes(orientation) {
@@ -285,13 +297,22 @@ pub fn process(
     } else {
         (tw, th)
     };
-    let resized = resize(pixels, rw, rh)?;
+    let resized = decode_resized(bytes, dct_scale((sw, sh), (rw, rh)), (rw, rh), budget)?;
     let upright = orient(resized, orientation);
-
-    let derivative = encode(&upright, opts.quality)?;
     let (thw, thh) = fit_within(upright.width(), upright.height(), opts.thumb_edge);
-    let thumb = resize(upright.clone(), thw, thh)?;
-    let thumbnail = encode(&thumb, opts.thumb_quality)?;
+
+    // The thumbnail is made on the other core while the derivative is encoded.
+    let (derivative, thumbnail) = std::thread::scope(|s| {
+        let thumb = s.spawn(|| encode(&resize(&upright, thw, thh)?, opts.thumb_quality));
+        let derivative = encode(&upright, opts.quality);
+        let thumbnail = thumb.join().unwrap_or_else(|_| {
+            Err(PhotoError::Corrupt(
+                "the thumbnail could not be made".into(),
+            ))
+        });
+        (derivative, thumbnail)
+    });
+    let (derivative, thumbnail) = (derivative?, thumbnail?);
     let sha256 = hex(&Sha256::digest(&derivative));
 
     Ok(Processed {
@@ -306,6 +327,19 @@ pub fn process(
         source_height: sh,
         exif,
     })
+}
+
+/// The numerator `n` of the smallest DCT scale n/8 at which a `source` frame decodes to at
+/// least `target` pixels each way (libjpeg rounds a scaled side up), so the resizer only has
+/// the last stretch to go. 8 (no scaling) when the target is the source size.
+#[must_use]
+pub fn dct_scale(source: (u32, u32), target: (u32, u32)) -> u8 {
+    let covers = |side: u32, n: u8, want: u32| {
+        (u64::from(side) * u64::from(n)).div_ceil(8) >= u64::from(want)
+    };
+    (1..8)
+        .find(|&n| covers(source.0, n, target.0) && covers(source.1, n, target.1))
+        .unwrap_or(8)
 }
 
 /// The inspector's words for what the structure walk found.
@@ -329,37 +363,157 @@ fn problem(bytes: &[u8], p: jpeg::Problem) -> PhotoError {
     }
 }
 
-fn decode(bytes: &[u8], max_pixels: u64) -> Result<RgbImage, PhotoError> {
-    let mut decoder = image::codecs::jpeg::JpegDecoder::new(std::io::Cursor::new(bytes))
-        .map_err(|e| PhotoError::Corrupt(e.to_string()))?;
-    let mut limits = image::Limits::default();
-    limits.max_alloc = Some(max_pixels.saturating_mul(4));
-    decoder
-        .set_limits(limits)
-        .map_err(|e| PhotoError::Corrupt(e.to_string()))?;
-    let img =
-        DynamicImage::from_decoder(decoder).map_err(|e| PhotoError::Corrupt(e.to_string()))?;
-    Ok(match img {
-        DynamicImage::ImageRgb8(rgb) => rgb,
-        other => other.to_rgb8(),
-    })
+/// Source rows decoded at a time: each band is narrowed to the target width as it comes.
+const BAND_ROWS: usize = 512;
+
+/// Decodes the frame at DCT scale `scale`/8 (libjpeg's scaled inverse DCT: each 8×8 block
+/// becomes `scale`×`scale` pixels) and resizes it to `target`, without ever holding the
+/// decoded frame: it comes out of libjpeg a band of rows at a time, each band is resized
+/// across at once (a row's horizontal pass needs that row only), and the narrowed frame is
+/// resized down. `max_pixels` bounds the decoder's output as it bounded the full-size decode
+/// before: the header walk checked the frame against it already, so this guards against a
+/// decoder that reads the header otherwise.
+fn decode_resized(
+    bytes: &[u8],
+    scale: u8,
+    target: (u32, u32),
+    max_pixels: u64,
+) -> Result<RgbImage, PhotoError> {
+    use mozjpeg::ColorSpace as Cs;
+    let corrupt = |e: std::io::Error| PhotoError::Corrupt(e.to_string());
+    let (tw, th) = (target.0 as usize, target.1 as usize);
+    // libjpeg reports a fatal error by unwinding (the `mozjpeg` crate's error manager), so
+    // a damaged file the walk let through becomes an error here, not a crash.
+    let narrowed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let mut d = mozjpeg::Decompress::new_mem(bytes).map_err(corrupt)?;
+        d.scale(scale);
+        let cmyk = matches!(d.color_space(), Cs::JCS_CMYK | Cs::JCS_YCCK);
+        let mut started = if cmyk {
+            d.to_colorspace(Cs::JCS_CMYK)
+        } else {
+            d.rgb()
+        }
+        .map_err(corrupt)?;
+        let (w, h) = (started.width(), started.height());
+        if (w as u64) * (h as u64) > max_pixels || w < tw || h < th {
+            return Err(PhotoError::Corrupt(format!(
+                "the decoder made {w}×{h} of a frame whose header says otherwise"
+            )));
+        }
+        let channels = if cmyk { 4 } else { 3 };
+        let mut narrowed = vec![0u8; tw * h * 3];
+        // Two band buffers in turn: libjpeg fills one while the other core narrows the last.
+        let (filled_tx, filled_rx) = std::sync::mpsc::sync_channel::<(Vec<u8>, usize)>(1);
+        let (empty_tx, empty_rx) = std::sync::mpsc::sync_channel::<Vec<u8>>(2);
+        for _ in 0..2 {
+            let _ = empty_tx.send(vec![0u8; w * BAND_ROWS * channels]);
+        }
+        let narrowing = std::thread::scope(|s| {
+            let out = &mut narrowed;
+            let narrowing = s.spawn(move || -> Result<(), PhotoError> {
+                let mut resizer = fir::Resizer::new();
+                let bands = out.chunks_mut(tw * 3 * BAND_ROWS).zip(filled_rx);
+                for (out, (band, rows)) in bands {
+                    let band_rgb;
+                    let pixels = &band[..w * rows * channels];
+                    let pixels = if cmyk {
+                        band_rgb = cmyk_to_rgb(pixels);
+                        &band_rgb
+                    } else {
+                        pixels
+                    };
+                    narrow(&mut resizer, pixels, w, out, tw)?;
+                    let _ = empty_tx.send(band);
+                }
+                Ok(())
+            });
+            for first in (0..h).step_by(BAND_ROWS) {
+                let rows = (h - first).min(BAND_ROWS);
+                let Ok(mut band) = empty_rx.recv() else {
+                    break; // the narrowing stopped: its error is the answer
+                };
+                started
+                    .read_scanlines_into(&mut band[..w * rows * channels])
+                    .map_err(corrupt)?;
+                if filled_tx.send((band, rows)).is_err() {
+                    break;
+                }
+            }
+            drop(filled_tx);
+            narrowing.join().unwrap_or_else(|_| {
+                Err(PhotoError::Corrupt("the frame could not be resized".into()))
+            })
+        });
+        narrowing?;
+        started.finish().map_err(corrupt)?;
+        let h = u32::try_from(h).map_err(|_| PhotoError::Corrupt("too tall".into()))?;
+        RgbImage::from_raw(target.0, h, narrowed)
+            .ok_or_else(|| PhotoError::Corrupt("the decoder gave a wrong-sized buffer".into()))
+    }));
+    let narrowed = narrowed.unwrap_or_else(|payload| {
+        let detail = payload
+            .downcast_ref::<String>()
+            .cloned()
+            .or_else(|| payload.downcast_ref::<&str>().map(|m| (*m).to_owned()))
+            .unwrap_or_else(|| "the decoder stopped".into());
+        Err(PhotoError::Corrupt(detail))
+    })?;
+    if narrowed.height() == target.1 {
+        return Ok(narrowed);
+    }
+    resize(&narrowed, target.0, target.1)
 }
 
-fn resize(src: RgbImage, w: u32, h: u32) -> Result<RgbImage, PhotoError> {
-    if src.dimensions() == (w, h) {
-        return Ok(src);
+/// Resizes a band of `src_width`-pixel RGB rows across to `width`, into `out`.
+fn narrow(
+    resizer: &mut fir::Resizer,
+    band: &[u8],
+    src_width: usize,
+    out: &mut [u8],
+    width: usize,
+) -> Result<(), PhotoError> {
+    if src_width == width {
+        out.copy_from_slice(band);
+        return Ok(());
     }
+    let bad = |e: String| PhotoError::Corrupt(e);
+    let rows = u32::try_from(band.len() / (src_width * 3)).map_err(|e| bad(e.to_string()))?;
+    let side = |v: usize| u32::try_from(v).map_err(|e| bad(e.to_string()));
+    let src = fir::images::ImageRef::new(side(src_width)?, rows, band, fir::PixelType::U8x3)
+        .map_err(|e| bad(e.to_string()))?;
+    let mut dst = fir::images::Image::from_slice_u8(side(width)?, rows, out, fir::PixelType::U8x3)
+        .map_err(|e| bad(e.to_string()))?;
+    resizer
+        .resize(&src, &mut dst, &lanczos3())
+        .map_err(|e| bad(e.to_string()))
+}
+
+fn lanczos3() -> fir::ResizeOptions {
+    fir::ResizeOptions::new().resize_alg(fir::ResizeAlg::Convolution(fir::FilterType::Lanczos3))
+}
+
+/// CMYK as Adobe's encoders store it (inverted: 255 is no ink) to RGB, each channel times
+/// the key, as the previous decoder (zune-jpeg) did; a YCCK frame comes here as CMYK.
+fn cmyk_to_rgb(cmyk: &[u8]) -> Vec<u8> {
+    let scale = |c: u8, k: u8| {
+        let v = u32::from(c) * u32::from(k) + 128;
+        ((v + (v >> 8)) >> 8) as u8
+    };
+    cmyk.chunks_exact(4)
+        .flat_map(|p| [scale(p[0], p[3]), scale(p[1], p[3]), scale(p[2], p[3])])
+        .collect()
+}
+
+fn resize(src: &RgbImage, w: u32, h: u32) -> Result<RgbImage, PhotoError> {
     let (sw, sh) = src.dimensions();
-    let src = fir::images::Image::from_vec_u8(sw, sh, src.into_raw(), fir::PixelType::U8x3)
+    if (sw, sh) == (w, h) {
+        return Ok(src.clone());
+    }
+    let src = fir::images::ImageRef::new(sw, sh, src.as_raw(), fir::PixelType::U8x3)
         .map_err(|e| PhotoError::Corrupt(e.to_string()))?;
     let mut dst = fir::images::Image::new(w, h, fir::PixelType::U8x3);
     fir::Resizer::new()
-        .resize(
-            &src,
-            &mut dst,
-            &fir::ResizeOptions::new()
-                .resize_alg(fir::ResizeAlg::Convolution(fir::FilterType::Lanczos3)),
-        )
+        .resize(&src, &mut dst, &lanczos3())
         .map_err(|e| PhotoError::Corrupt(e.to_string()))?;
     RgbImage::from_raw(w, h, dst.into_vec())
         .ok_or_else(|| PhotoError::Corrupt("resize produced a wrong-sized buffer".into()))
@@ -445,6 +599,22 @@ mod tests {
             assert!(m.code.starts_with("photo."), "{}", m.code);
             assert_eq!(m.english(), e.to_string());
         }
+    }
+
+    #[test]
+    fn dct_scale_is_the_smallest_that_still_covers_the_target() {
+        // 4000×3000 → 2048×1536: 4/8 gives 2000×1500, short; 5/8 gives 2500×1875.
+        assert_eq!(dct_scale((4000, 3000), (2048, 1536)), 5);
+        assert_eq!(dct_scale((3456, 2592), (2048, 1536)), 5);
+        assert_eq!(dct_scale((4000, 2250), (2048, 1152)), 5);
+        assert_eq!(dct_scale((3000, 4000), (1536, 2048)), 5);
+        assert_eq!(dct_scale((4096, 3072), (2048, 1536)), 4);
+        assert_eq!(dct_scale((8000, 6000), (2048, 1536)), 3);
+        assert_eq!(dct_scale((16384, 12288), (2048, 1536)), 1);
+        // libjpeg rounds a scaled side up: 4001 at 4/8 is 2001.
+        assert_eq!(dct_scale((4001, 3001), (2001, 1501)), 4);
+        assert_eq!(dct_scale((1024, 768), (1024, 768)), 8);
+        assert_eq!(dct_scale((10000, 10), (2048, 2)), 2);
     }
 
     #[test]

@@ -2,6 +2,8 @@
 //! engine in a temporary data directory, and a signed-in demo inspector.
 #![allow(dead_code, clippy::unwrap_used)]
 
+pub mod quality;
+
 use std::path::PathBuf;
 
 use chrono::Utc;
