@@ -260,7 +260,8 @@ impl<'a> Bits<'a> {
             let take = (64 - self.n) / 8;
             let word = u64::from_be_bytes(next.try_into().unwrap_or([0xFF; 8]));
             let wanted = u64::MAX.checked_shl(64 - 8 * take).unwrap_or(0);
-            // The high bit of each byte of `ff` is set where `word` has an `FF`.
+            // The high bit of a byte of `ff` is set where `word` has an `FF` (or, by a borrow,
+            // in a byte above one: that only sends the load the slow way).
             let inverse = !word;
             let ff = inverse.wrapping_sub(0x0101_0101_0101_0101) & !inverse & 0x8080_8080_8080_8080;
             if take > 0 && ff & wanted == 0 {
