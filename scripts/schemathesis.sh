@@ -17,12 +17,12 @@ ROOT=$(pwd)
 ST_VERSION=4.32.5
 MAX_EXAMPLES="${ST_MAX_EXAMPLES:-15}"
 MAX_TIME="${ST_MAX_TIME:-150}"
-BIN="$ROOT/target/debug"
+BIN="${CARGO_TARGET_DIR:-$ROOT/target}/debug"
 for b in gridwalk-sync gridwalk-field; do
   [ -x "$BIN/$b" ] || { echo "$BIN/$b is missing: run cargo test --workspace first" >&2; exit 1; }
 done
 
-VENV="$ROOT/target/schemathesis-venv"
+VENV="${CARGO_TARGET_DIR:-$ROOT/target}/schemathesis-venv"
 # Through the venv's python (`-m`), not its scripts: a script's first line names the path
 # the venv was made at, so a moved target directory would break it.
 if ! "$VENV/bin/python" -m schemathesis.cli --version 2>/dev/null | grep -q "$ST_VERSION"; then

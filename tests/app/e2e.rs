@@ -247,7 +247,12 @@ struct Centre {
 }
 
 fn server_bin() -> PathBuf {
-    let bin = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/debug/gridwalk-sync");
+    // The workspace's target directory, or CARGO_TARGET_DIR's when one is set.
+    let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(
+        || Path::new(env!("CARGO_MANIFEST_DIR")).join("../target"),
+        PathBuf::from,
+    );
+    let bin = target.join("debug/gridwalk-sync");
     if !bin.exists() {
         // The same command as the system tests' harness, so the features match the
         // workspace's and nothing is compiled twice.

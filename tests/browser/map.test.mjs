@@ -27,7 +27,7 @@ import { after, before, test } from "node:test";
 
 const ROOT = join(import.meta.dirname, "..", "..");
 const { chromium } = createRequire(join(ROOT, "ui", "package.json"))("playwright-core");
-const BIN = join(ROOT, "target", "debug");
+const BIN = join(process.env.CARGO_TARGET_DIR || join(ROOT, "target"), "debug");
 for (const bin of ["gridwalk-sync", "gridwalk-field"]) {
   if (!existsSync(join(BIN, bin))) {
     throw new Error(`${join(BIN, bin)} is missing: run \`cargo test --workspace --no-run\` first`);

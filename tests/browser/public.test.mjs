@@ -20,7 +20,7 @@ import { after, before, test } from "node:test";
 
 const ROOT = join(import.meta.dirname, "..", "..");
 const { chromium } = createRequire(join(ROOT, "ui", "package.json"))("playwright-core");
-const BIN = join(ROOT, "target", "debug");
+const BIN = join(process.env.CARGO_TARGET_DIR || join(ROOT, "target"), "debug");
 if (!existsSync(join(BIN, "gridwalk-sync"))) {
   throw new Error(`${join(BIN, "gridwalk-sync")} is missing: run \`cargo test --workspace --no-run\` first`);
 }

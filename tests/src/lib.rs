@@ -170,6 +170,21 @@ impl BinaryCentre {
         self.run(&[&["admin"], rest].concat(), "").await.ok()
     }
 
+    /// `admin enroll-device` of `device` for the demo inspector; the token it printed.
+    pub async fn enroll(&self, device: gridwalk_protocol::DeviceId) -> String {
+        let token = self
+            .admin(&[
+                "enroll-device",
+                "--user",
+                INSPECTOR,
+                "--device",
+                &device.to_string(),
+            ])
+            .await;
+        assert_eq!(token.len(), 64, "a bare token: {token:?}");
+        token
+    }
+
     /// Starts `serve --listen <listen>` with `extra` flags and waits until it listens; the
     /// process (killed when dropped) and the address it printed. Its log goes to this
     /// test's output, which the harness shows when the test fails.

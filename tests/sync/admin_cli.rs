@@ -53,21 +53,6 @@ fn line_of<'a>(listing: &'a str, first: &str) -> &'a str {
         .unwrap_or_else(|| panic!("no line for {first} in:\n{listing}"))
 }
 
-/// A device token from `admin enroll-device`.
-async fn enroll_cli(centre: &BinaryCentre, device: DeviceId) -> String {
-    let token = centre
-        .admin(&[
-            "enroll-device",
-            "--user",
-            INSPECTOR,
-            "--device",
-            &device.to_string(),
-        ])
-        .await;
-    assert_eq!(token.len(), 64, "a bare token: {token:?}");
-    token
-}
-
 /// Changes the case store behind the server's back, as someone with access to it could.
 async fn tamper(centre: &BinaryCentre, sqlite: &str, postgres: &str) {
     match &centre.pg_schema {
@@ -137,7 +122,7 @@ async fn the_listings_show_the_fixture_people_and_an_enrolled_tablet(backend: Ba
 
     assert_eq!(centre.admin(&["devices"]).await, "", "no tablet yet");
     let device = DeviceId::new();
-    enroll_cli(&centre, device).await;
+    centre.enroll(device).await;
     let devices = centre.admin(&["devices"]).await;
     assert_eq!(devices.lines().count(), 1, "{devices}");
     let fields: Vec<&str> = devices.split('\t').collect();
@@ -151,10 +136,7 @@ async fn a_revoked_tablet_is_refused_at_once_and_an_unknown_one_changes_nothing(
     let centre = BinaryCentre::with_fixtures(backend).await;
     let (mut server, url) = centre.start("127.0.0.1:0", &[]).await;
     let (lost, kept) = (DeviceId::new(), DeviceId::new());
-    let (lost_token, kept_token) = (
-        enroll_cli(&centre, lost).await,
-        enroll_cli(&centre, kept).await,
-    );
+    let (lost_token, kept_token) = (centre.enroll(lost).await, centre.enroll(kept).await);
     assert_eq!(status(&url, "/v1/me", &lost_token).await, 200);
 
     let revoked = centre
@@ -278,7 +260,7 @@ async fn a_pushed_case_verifies_and_exports_and_a_tampered_store_is_named(backen
     let dir = tempfile::tempdir().unwrap();
     let engine = signed_in_engine(dir.path());
     capture(&engine, &[fixtures().join("photos/orient-1.jpg")], RUBBISH);
-    let token = enroll_cli(&centre, engine.device_id()).await;
+    let token = centre.enroll(engine.device_id()).await;
     let done = engine
         .sync_once(&connect(&engine, &url, &token), "test")
         .await

@@ -33,6 +33,35 @@ fn by_the_moved_edge() -> Location {
     }
 }
 
+/// A centre with the demo loaded and serving, and the demo inspector's tablet enrolled and
+/// synced once beside it.
+struct Beside {
+    centre: BinaryCentre,
+    server: tokio::process::Child,
+    dir: tempfile::TempDir,
+    engine: gridwalk_field::Engine,
+    client: gridwalk_field::sync::SyncClient,
+}
+
+impl Beside {
+    async fn new(backend: Backend) -> Self {
+        let centre = BinaryCentre::with_fixtures(backend).await;
+        let (server, url) = centre.start("127.0.0.1:0", &[]).await;
+        let dir = tempfile::tempdir().unwrap();
+        let engine = signed_in_engine(dir.path());
+        let token = centre.enroll(engine.device_id()).await;
+        let client = connect(&engine, &url, &token);
+        engine.sync_once(&client, "test").await.unwrap();
+        Self {
+            centre,
+            server,
+            dir,
+            engine,
+            client,
+        }
+    }
+}
+
 fn imports(audit: &str) -> usize {
     audit
         .lines()
@@ -41,21 +70,13 @@ fn imports(audit: &str) -> usize {
 }
 
 async fn a_broken_grid_changes_nothing_and_a_good_one_reaches_the_tablet(backend: Backend) {
-    let centre = BinaryCentre::with_fixtures(backend).await;
-    let (mut server, url) = centre.start("127.0.0.1:0", &[]).await;
-    let dir = tempfile::tempdir().unwrap();
-    let engine = signed_in_engine(dir.path());
-    let token = centre
-        .admin(&[
-            "enroll-device",
-            "--user",
-            INSPECTOR,
-            "--device",
-            &engine.device_id().to_string(),
-        ])
-        .await;
-    let client = connect(&engine, &url, &token);
-    engine.sync_once(&client, "test").await.unwrap();
+    let Beside {
+        centre,
+        mut server,
+        dir,
+        engine,
+        client,
+    } = Beside::new(backend).await;
     let cell_here = |engine: &gridwalk_field::Engine| {
         engine
             .assign_cell(&by_the_moved_edge())
@@ -173,21 +194,13 @@ async fn a_broken_grid_changes_nothing_and_a_good_one_reaches_the_tablet(backend
 /// JSON it came from; a changed table under a stored version, and a sheet with bad rows,
 /// are refused and change nothing.
 async fn a_code_table_from_a_spreadsheet_is_a_new_version_on_the_tablet(backend: Backend) {
-    let centre = BinaryCentre::with_fixtures(backend).await;
-    let (mut server, url) = centre.start("127.0.0.1:0", &[]).await;
-    let dir = tempfile::tempdir().unwrap();
-    let engine = signed_in_engine(dir.path());
-    let token = centre
-        .admin(&[
-            "enroll-device",
-            "--user",
-            INSPECTOR,
-            "--device",
-            &engine.device_id().to_string(),
-        ])
-        .await;
-    let client = connect(&engine, &url, &token);
-    engine.sync_once(&client, "test").await.unwrap();
+    let Beside {
+        centre,
+        mut server,
+        dir,
+        engine,
+        client,
+    } = Beside::new(backend).await;
     let city = |name: &str| {
         fixtures()
             .join("city")
