@@ -492,12 +492,10 @@ async fn run(cli: Cli) -> Result<()> {
                         .with_context(|| format!("writing {}", path.display()))?;
                 }
                 out!("{}", done.checked.report());
-                if !done.checked.problems.is_empty() {
-                    bail!(
-                        "{} has {} problems; nothing was imported",
-                        file.display(),
-                        done.checked.problems.len()
-                    );
+                match done.checked.problems.len() {
+                    0 => {}
+                    1 => bail!("{} has 1 problem; nothing was imported", file.display()),
+                    n => bail!("{} has {n} problems; nothing was imported", file.display()),
                 }
                 if done.left_alone > 0 {
                     eprintln!(
@@ -536,11 +534,10 @@ async fn run(cli: Cli) -> Result<()> {
                     for p in &problems {
                         out!("{p}");
                     }
-                    bail!(
-                        "{} has {} problems; nothing was imported",
-                        file.display(),
-                        problems.len()
-                    );
+                    match problems.len() {
+                        1 => bail!("{} has 1 problem; nothing was imported", file.display()),
+                        n => bail!("{} has {n} problems; nothing was imported", file.display()),
+                    }
                 }
             },
             AdminCommand::SetPassword { user } => {

@@ -258,7 +258,8 @@ pub async fn import_codes(
             == serde_json::from_str::<serde_json::Value>(&body).ok();
         if !same {
             anyhow::bail!(
-                "code table {version} is already stored with other content; give the new                  table a new version (reports filed under {version} keep its codes)"
+                "code table {version} is already stored with other content; give the new \
+                 table a new version (reports filed under {version} keep its codes)"
             );
         }
     }
