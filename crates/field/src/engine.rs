@@ -370,10 +370,7 @@ pub(crate) fn enum_from<T: DeserializeOwned>(s: &str) -> Result<T> {
 /// The carried grid with the centre's cells over it. Cells from the centre that do not
 /// make a grid (a damaged row) leave the carried grid in use, with a warning in the log.
 fn placing_grid(reference: &Reference, conn: &Connection) -> Result<crate::grid::Grid> {
-    let centre: Vec<(String, String)> = conn
-        .prepare("SELECT code, feature FROM centre_cells ORDER BY code")?
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
-        .collect::<rusqlite::Result<_>>()?;
+    let centre = crate::sync::pull::centre_cells(conn)?;
     reference.grid_with(&centre).or_else(|e| {
         tracing::warn!(error = %e, "the centre's cells do not make a grid; using the app's own");
         reference.grid_with(&[])

@@ -206,11 +206,7 @@ impl Engine {
 
     /// Grid cells the centre has sent (code, GeoJSON Feature text).
     pub fn centre_cells(&self) -> Result<Vec<(String, String)>> {
-        Ok(self
-            .db()
-            .prepare("SELECT code, feature FROM centre_cells ORDER BY code")?
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
-            .collect::<rusqlite::Result<_>>()?)
+        centre_cells(&self.db())
     }
 
     /// The stored feed cursor and when the last page arrived.
@@ -420,4 +416,12 @@ fn hold_others_report(tx: &Transaction<'_>, r: &Report, now: DateTime<Utc>) -> R
         ],
     )?;
     Ok(())
+}
+
+/// Grid cells the centre has sent (code, GeoJSON Feature text), by code.
+pub(crate) fn centre_cells(conn: &rusqlite::Connection) -> Result<Vec<(String, String)>> {
+    Ok(conn
+        .prepare("SELECT code, feature FROM centre_cells ORDER BY code")?
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<rusqlite::Result<_>>()?)
 }
