@@ -20,6 +20,7 @@ pub mod codes;
 pub mod crs;
 pub mod source;
 pub mod validate;
+pub mod wkb;
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -218,6 +219,9 @@ pub struct CheckedGrid {
     pub format: &'static str,
     /// The CRS the coordinates were taken from, in words.
     pub crs: String,
+    /// Where the cells came out in WGS-84: west, south, east, north (degrees); `None`
+    /// when no cell could be read.
+    pub extent: Option<[f64; 4]>,
     pub cells: Vec<ImportedCell>,
     /// Empty when the file may be stored.
     pub problems: Vec<Problem>,
@@ -244,6 +248,11 @@ impl CheckedGrid {
         for p in &self.problems {
             out.push_str(&p.to_string());
             out.push('\n');
+        }
+        if let Some([w, s, e, n]) = self.extent {
+            out.push_str(&format!(
+                "the cells lie within {w:.4}-{e:.4}°E, {s:.4}-{n:.4}°N (WGS-84)\n"
+            ));
         }
         out.push_str(&format!(
             "{} cells read from a {} in {}; {}",
@@ -296,14 +305,35 @@ pub fn check_grid(path: &Path, options: &Options) -> Result<CheckedGrid, Error> 
         });
     }
     validate::codes(&cells, &mut problems);
+    validate::places(&cells, &mut problems);
+    validate::said_once(cells.len(), &mut problems);
     validate::overlaps_and_gaps(&cells, options.tolerance_m2, &mut problems);
     problems.sort_by_key(|p| (p.row, p.kind));
+    let extent = extent(&cells);
     Ok(CheckedGrid {
         format: source.format,
         crs: crs.to_string(),
+        extent,
         cells,
         problems,
     })
+}
+
+/// The WGS-84 box around every cell that could be read.
+fn extent(cells: &[ImportedCell]) -> Option<[f64; 4]> {
+    use geo::BoundingRect;
+    cells
+        .iter()
+        .filter_map(|c| c.polygon.as_ref()?.bounding_rect())
+        .map(|r| [r.min().x, r.min().y, r.max().x, r.max().y])
+        .reduce(|a, b| {
+            [
+                a[0].min(b[0]),
+                a[1].min(b[1]),
+                a[2].max(b[2]),
+                a[3].max(b[3]),
+            ]
+        })
 }
 
 /// The attribute name of each field: the one given, else the first usual name present in

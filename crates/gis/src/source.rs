@@ -20,7 +20,13 @@ pub struct SourceFeature {
     /// Attribute name → value as text (numbers as written, empty values left out).
     pub properties: BTreeMap<String, String>,
     pub geometry: Option<geo::Geometry<f64>>,
+    /// Why the geometry could not be read, when it is there but damaged.
+    pub unreadable: Option<String>,
 }
+
+/// Features one file may hold: a city has thousands of cells, a province tens of
+/// thousands; more is not a grid (and would only be read to be refused).
+pub const MAX_FEATURES: usize = 200_000;
 
 /// A file's features and the CRS it names (`None`: it names none).
 #[derive(Debug)]
@@ -50,12 +56,21 @@ pub fn read(path: &Path, layer: Option<&str>) -> Result<Source, Error> {
     }
 }
 
+fn too_many(path: &Path) -> Error {
+    Error::Read(format!(
+        "{}: more than {MAX_FEATURES} features; a grid file holds one city's cells",
+        path.display()
+    ))
+}
+
 fn io(path: &Path) -> impl Fn(std::io::Error) -> Error + '_ {
     move |e| Error::Read(format!("{}: {e}", path.display()))
 }
 
 fn geojson_file(path: &Path) -> Result<Source, Error> {
     let text = std::fs::read_to_string(path).map_err(io(path))?;
+    // Windows tools may put a byte-order mark in front; JSON has no place for it.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
     let gj: geojson::GeoJson = text
         .parse()
         .map_err(|e| Error::Read(format!("{}: not GeoJSON: {e}", path.display())))?;
@@ -65,6 +80,9 @@ fn geojson_file(path: &Path) -> Result<Source, Error> {
             path.display()
         )));
     };
+    if fc.features.len() > MAX_FEATURES {
+        return Err(too_many(path));
+    }
     // RFC 7946 GeoJSON is WGS-84; files from older tools name another CRS in "crs".
     let named = fc
         .foreign_members
@@ -77,31 +95,57 @@ fn geojson_file(path: &Path) -> Result<Source, Error> {
         .features
         .into_iter()
         .enumerate()
-        .map(|(i, f)| SourceFeature {
-            row: i + 1,
-            properties: f
-                .properties
-                .iter()
-                .flatten()
-                .filter_map(|(k, v)| {
-                    let text = match v {
-                        serde_json::Value::String(s) => s.trim().to_owned(),
-                        serde_json::Value::Number(n) => n.to_string(),
-                        _ => return None,
-                    };
-                    (!text.is_empty()).then(|| (k.clone(), text))
-                })
-                .collect(),
-            geometry: f
-                .geometry
-                .and_then(|g| geo::Geometry::<f64>::try_from(g).ok()),
+        .map(|(i, f)| {
+            let (geometry, unreadable) = match f.geometry {
+                None => (None, None),
+                Some(g) => match geo::Geometry::<f64>::try_from(g) {
+                    Ok(g) => (Some(g), None),
+                    Err(e) => (None, Some(format!("the geometry cannot be read: {e}"))),
+                },
+            };
+            SourceFeature {
+                row: i + 1,
+                properties: f
+                    .properties
+                    .iter()
+                    .flatten()
+                    .filter_map(|(k, v)| {
+                        let text = match v {
+                            serde_json::Value::String(s) => s.trim().to_owned(),
+                            serde_json::Value::Number(n) => n.to_string(),
+                            _ => return None,
+                        };
+                        (!text.is_empty()).then(|| (k.clone(), text))
+                    })
+                    .collect(),
+                geometry,
+                unreadable,
+            }
         })
         .collect();
     Ok(Source {
-        format: "GeoJSON file",
+        format: "GeoJSON",
         crs: Some(crs.unwrap_or(Crs::WGS84)),
         features,
     })
+}
+
+/// The encoding a Shapefile's `.cpg` names, as ArcGIS, QGIS and Chinese tools write it.
+/// GBK and GB2312 text reads as GB18030, which contains both.
+fn cpg_encoding(label: &str) -> Option<&'static encoding_rs::Encoding> {
+    let upper = label
+        .trim()
+        .trim_start_matches('\u{feff}')
+        .to_ascii_uppercase()
+        .replace(['-', '_'], "");
+    match upper.as_str() {
+        "UTF8" | "65001" | "UTF8BOM" => Some(encoding_rs::UTF_8),
+        "GBK" | "GB2312" | "GB18030" | "936" | "CP936" | "ANSI 936" | "EUCCN" | "WINDOWS936"
+        | "54936" => Some(encoding_rs::GB18030),
+        "BIG5" | "950" | "CP950" => Some(encoding_rs::BIG5),
+        "1252" | "CP1252" | "ANSI 1252" | "LATIN1" | "ISO88591" => Some(encoding_rs::WINDOWS_1252),
+        _ => encoding_rs::Encoding::for_label(label.trim().as_bytes()),
+    }
 }
 
 fn shapefile_file(path: &Path) -> Result<Source, Error> {
@@ -111,36 +155,120 @@ fn shapefile_file(path: &Path) -> Result<Source, Error> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
         Err(e) => return Err(io(&prj)(e)),
     };
-    let mut reader = shapefile::Reader::from_path(path)
-        .map_err(|e| Error::Read(format!("{}: {e}", path.display())))?;
+    let shp_error = |e: shapefile::Error| Error::Read(format!("{}: {e}", path.display()));
+    let shapes = shapefile::ShapeReader::from_path(path).map_err(shp_error)?;
+    let dbf = path.with_extension("dbf");
+    let dbf_file = std::fs::File::open(&dbf).map_err(|e| {
+        Error::Read(format!(
+            "{}: the attribute table {} cannot be opened ({e}); a Shapefile is the .shp \
+             with its .dbf (and .prj) beside it",
+            path.display(),
+            dbf.display()
+        ))
+    })?;
+    let cpg = path.with_extension("cpg");
+    let encoding = match std::fs::read(&cpg) {
+        Ok(bytes) => {
+            let label = String::from_utf8_lossy(&bytes[..bytes.len().min(64)]).into_owned();
+            Some(cpg_encoding(&label).ok_or_else(|| {
+                Error::Read(format!(
+                    "{}: names the encoding \"{}\", which the importer does not know \
+                     (it reads UTF-8, GBK/GB2312/GB18030, Big5)",
+                    cpg.display(),
+                    label.trim().escape_debug()
+                ))
+            })?)
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(e) => return Err(io(&cpg)(e)),
+    };
+    let dbf_reader = std::io::BufReader::new(dbf_file);
+    let dbase = match encoding {
+        Some(enc) => shapefile::dbase::ReaderBuilder::new()
+            .with_encoding(shapefile::dbase::encoding::EncodingRs::from(enc))
+            .build(dbf_reader),
+        None => shapefile::dbase::Reader::new(dbf_reader),
+    }
+    .map_err(|e| {
+        Error::Read(format!(
+            "{}: the attribute table cannot be read: {e}",
+            dbf.display()
+        ))
+    })?;
+    let records = dbase.header().num_records as usize;
+    let count = shapes.shape_count().map_err(shp_error)?;
+    if count != records {
+        return Err(Error::Read(format!(
+            "{}: {count} shapes but {records} attribute rows in {}; the files are not one \
+             layer's (copy the .shp, .shx, .dbf, .prj and .cpg together)",
+            path.display(),
+            dbf.display()
+        )));
+    }
+    if count > MAX_FEATURES {
+        return Err(too_many(path));
+    }
+    let mut reader = shapefile::Reader::new(shapes, dbase);
     let mut features = Vec::new();
     for (i, item) in reader.iter_shapes_and_records().enumerate() {
-        let (shape, record) =
-            item.map_err(|e| Error::Read(format!("{}: row {}: {e}", path.display(), i + 1)))?;
+        let row = i + 1;
+        let (shape, record) = item.map_err(|e| {
+            Error::Read(format!("{}: row {row} cannot be read: {e}", path.display()))
+        })?;
+        let mut unreadable = None;
         let geometry = match shape {
-            shapefile::Shape::Polygon(p) => geo::MultiPolygon::<f64>::try_from(p).ok(),
-            shapefile::Shape::PolygonZ(p) => geo::MultiPolygon::<f64>::try_from(p).ok(),
-            shapefile::Shape::PolygonM(p) => geo::MultiPolygon::<f64>::try_from(p).ok(),
-            _ => None,
+            shapefile::Shape::Polygon(p) => Some(geo::MultiPolygon::<f64>::try_from(p)),
+            shapefile::Shape::PolygonZ(p) => Some(geo::MultiPolygon::<f64>::try_from(p)),
+            shapefile::Shape::PolygonM(p) => Some(geo::MultiPolygon::<f64>::try_from(p)),
+            shapefile::Shape::NullShape => None,
+            other => {
+                unreadable = Some(format!(
+                    "the shape is a {}, not a polygon; a grid layer is polygons",
+                    other.shapetype()
+                ));
+                None
+            }
         }
-        .map(geo::Geometry::MultiPolygon);
-        let properties = record
-            .into_iter()
-            .filter_map(|(name, value)| {
-                let text = match value {
-                    shapefile::dbase::FieldValue::Character(Some(s)) => s.trim().to_owned(),
-                    shapefile::dbase::FieldValue::Character(None) => return None,
-                    shapefile::dbase::FieldValue::Numeric(Some(n)) => number(n),
-                    shapefile::dbase::FieldValue::Numeric(None) => return None,
-                    other => other.to_string().trim().to_owned(),
-                };
-                (!text.is_empty()).then_some((name, text))
-            })
-            .collect();
+        .and_then(|g| match g {
+            Ok(m) => Some(geo::Geometry::MultiPolygon(m)),
+            Err(e) => {
+                unreadable = Some(format!(
+                    "the polygon's rings cannot be put together ({e}): an outer ring must \
+                     run clockwise, as Shapefiles have it"
+                ));
+                None
+            }
+        });
+        let mut properties = BTreeMap::new();
+        for (name, value) in record {
+            let text = match value {
+                shapefile::dbase::FieldValue::Character(Some(s)) => s.trim().to_owned(),
+                shapefile::dbase::FieldValue::Numeric(Some(n)) => number(n),
+                shapefile::dbase::FieldValue::Character(None)
+                | shapefile::dbase::FieldValue::Numeric(None) => continue,
+                other => other.to_string().trim().to_owned(),
+            };
+            if text.contains('\u{fffd}') {
+                return Err(Error::Read(format!(
+                    "{}: row {row}, attribute {name}: the text is not valid {} ({}); give the \
+                     Shapefile the .cpg of its encoding",
+                    dbf.display(),
+                    encoding.map_or(
+                        "in the encoding the .dbf names",
+                        encoding_rs::Encoding::name
+                    ),
+                    text.escape_debug()
+                )));
+            }
+            if !text.is_empty() {
+                properties.insert(name, text);
+            }
+        }
         features.push(SourceFeature {
-            row: i + 1,
+            row,
             properties,
             geometry,
+            unreadable,
         });
     }
     Ok(Source {
@@ -228,6 +356,22 @@ fn geopackage(path: &Path, layer: Option<&str>) -> Result<Source, Error> {
     } else {
         Some(Crs::from_wkt(&definition)?)
     };
+    // A view can be any query, a recursive one that never ends among them: a layer must be
+    // a table the file holds.
+    let kind: Option<String> = db
+        .query_row(
+            "SELECT type FROM sqlite_master WHERE name = ?1",
+            [&table],
+            |r| r.get(0),
+        )
+        .ok();
+    if kind.as_deref() != Some("table") {
+        return Err(Error::Read(format!(
+            "{}: layer \"{table}\" is {}, not a table; export the grid as a plain layer",
+            path.display(),
+            kind.map_or_else(|| "missing".to_owned(), |k| format!("a {k}"))
+        )));
+    }
     let quoted = |n: &str| format!("\"{}\"", n.replace('"', "\"\""));
     let mut statement = db
         .prepare(&format!("SELECT * FROM {}", quoted(&table)))
@@ -240,13 +384,25 @@ fn geopackage(path: &Path, layer: Option<&str>) -> Result<Source, Error> {
     let mut rows = statement.query([]).map_err(bad)?;
     let mut features = Vec::new();
     while let Some(row) = rows.next().map_err(bad)? {
+        if features.len() == MAX_FEATURES {
+            return Err(too_many(path));
+        }
         let mut properties = BTreeMap::new();
         let mut geometry = None;
+        let mut unreadable = None;
         for (i, name) in columns.iter().enumerate() {
             let value = row.get_ref(i).map_err(bad)?;
             if name == &column {
                 if let rusqlite::types::ValueRef::Blob(blob) = value {
-                    geometry = geozero::wkb::GpkgWkb(blob).to_geo().ok();
+                    match crate::wkb::check(blob) {
+                        Ok(_) => match geozero::wkb::GpkgWkb(blob).to_geo() {
+                            Ok(g) => geometry = Some(g),
+                            Err(e) => {
+                                unreadable = Some(format!("the geometry cannot be read: {e}"))
+                            }
+                        },
+                        Err(e) => unreadable = Some(e),
+                    }
                 }
                 continue;
             }
@@ -264,6 +420,7 @@ fn geopackage(path: &Path, layer: Option<&str>) -> Result<Source, Error> {
             row: features.len() + 1,
             properties,
             geometry,
+            unreadable,
         });
     }
     Ok(Source {

@@ -33,7 +33,9 @@ pub enum ProblemKind {
     Duplicate,
     NotAPolygon,
     InvalidGeometry,
+    WrongZone,
     OutsideChina,
+    WrongPlace,
     Overlap,
     Gap,
 }
@@ -115,11 +117,37 @@ pub(crate) fn polygon_in_wgs84(
                 f.row,
                 code,
                 ProblemKind::NotAPolygon,
-                "the feature has no geometry".to_owned(),
+                f.unreadable
+                    .clone()
+                    .unwrap_or_else(|| "the feature has no geometry".to_owned()),
             ));
             return None;
         }
     };
+    let points =
+        polygon.exterior().0.len() + polygon.interiors().iter().map(|r| r.0.len()).sum::<usize>();
+    if points > crate::wkb::MAX_POINTS {
+        problems.push(problem(
+            f.row,
+            code,
+            ProblemKind::InvalidGeometry,
+            format!(
+                "the polygon has {points} points, more than {}; simplify it (a cell needs a \
+                 few hundred at most)",
+                crate::wkb::MAX_POINTS
+            ),
+        ));
+        return None;
+    }
+    if let (Some(first), Crs::GaussKruger { false_easting, .. }) =
+        (polygon.exterior().0.first(), crs)
+        && let Some(message) = zone_mismatch(&polygon, *false_easting, crs)
+    {
+        let mut p = problem(f.row, code, ProblemKind::WrongZone, message);
+        p.at = to_wgs84.point(first.x, first.y);
+        problems.push(p);
+        return None;
+    }
     let first = polygon.exterior().0.first().copied();
     let moved = polygon.map_coords(|c| match to_wgs84.point(c.x, c.y) {
         Some((x, y)) => Coord { x, y },
@@ -160,9 +188,68 @@ pub(crate) fn polygon_in_wgs84(
         problems.push(p);
         return None;
     }
+    // In metres on a plane about the cell: a ring folded onto itself has no orientation,
+    // and a geodesic area of it comes out as the whole Earth.
+    let area = moved.unsigned_area()
+        * METRES_PER_DEG
+        * METRES_PER_DEG
+        * moved.centroid().map_or(1.0, |c| c.y().to_radians().cos());
+    if area.is_nan() || area < MIN_AREA_M2 {
+        let mut p = problem(
+            f.row,
+            code,
+            ProblemKind::InvalidGeometry,
+            format!("the polygon encloses {area:.1} m²: no cell is that small"),
+        );
+        p.at = moved.exterior().0.first().map(|c| (c.x, c.y));
+        problems.push(p);
+        return None;
+    }
     // Exterior counter-clockwise, holes clockwise (RFC 7946; Shapefiles have it the other
     // way round), so areas and containment read the polygon as meant.
     Some(moved.orient(Direction::Default))
+}
+
+/// The smallest cell there can be. A 单元网格 is about 10,000 m²; a polygon of less than
+/// a parking space is a slip of the mouse, or a ring folded onto itself.
+const MIN_AREA_M2: f64 = 10.0;
+
+/// Half the width a Gauss-Krüger zone is used to on either side of its central meridian,
+/// in metres: 6° zones are about 330 km each way at China's southern tip, 3° zones half
+/// that; beyond this an easting is not of the zone the CRS names.
+const ZONE_HALF_WIDTH_M: f64 = 400_000.0;
+
+/// Whether the polygon's eastings belong to the zone the CRS names. With the zone number
+/// in front, every easting starts with it (zone 38: 38 xxx xxx m); without, eastings lie
+/// within a zone's width of 500 000 m. A file in zone 39 read as zone 38 would otherwise
+/// land hundreds of kilometres away, still in China.
+fn zone_mismatch(polygon: &Polygon<f64>, false_easting: f64, crs: &Crs) -> Option<String> {
+    let x = polygon.exterior().0.iter().map(|c| c.x).find(|x| {
+        let zone_of = |v: f64| (v / 1_000_000.0).floor();
+        if false_easting >= 1_000_000.0 {
+            zone_of(*x) != zone_of(false_easting)
+        } else {
+            (x - false_easting).abs() > ZONE_HALF_WIDTH_M
+        }
+    })?;
+    if false_easting >= 1_000_000.0 && x >= 1_000_000.0 {
+        #[allow(clippy::cast_possible_truncation)]
+        let (zone, named) = (
+            (x / 1_000_000.0).floor() as i64,
+            (false_easting / 1_000_000.0).floor() as i64,
+        );
+        return Some(format!(
+            "its easting {x:.0} is in Gauss-Krüger zone {zone}, but the file's CRS is zone \
+             {named} ({crs}): the .prj or --crs names the wrong zone"
+        ));
+    }
+    let mut message = format!(
+        "its easting {x:.0} is not of a zone of {crs} (eastings lie within {:.0} km of \
+         {false_easting:.0})",
+        ZONE_HALF_WIDTH_M / 1000.0
+    );
+    message.push_str(&easting_hint(x, false_easting));
+    Some(message)
 }
 
 /// Why eastings might not match a Gauss-Krüger CRS: the zone number in front or not.
@@ -195,6 +282,103 @@ fn kind_name(g: &geo::Geometry<f64>) -> &'static str {
         geo::Geometry::GeometryCollection(_) => "collection",
         geo::Geometry::Rect(_) | geo::Geometry::Triangle(_) => "rectangle",
         geo::Geometry::Polygon(_) | geo::Geometry::MultiPolygon(_) => "polygon",
+    }
+}
+
+/// Each province's extent (GB/T 2260's first two digits; west, east, south, north in
+/// degrees, rounded outwards), for telling a cell that came out in the wrong place: the
+/// province its code names must hold it. Coarse on purpose: a wrong central meridian moves
+/// a grid by 3° or more, and these boxes are only to catch that.
+const PROVINCES: [(&str, &str, [f64; 4]); 31] = [
+    ("11", "北京", [115.4, 117.6, 39.4, 41.1]),
+    ("12", "天津", [116.7, 118.1, 38.5, 40.3]),
+    ("13", "河北", [113.4, 119.9, 36.0, 42.7]),
+    ("14", "山西", [110.2, 114.6, 34.5, 40.8]),
+    ("15", "内蒙古", [97.1, 126.1, 37.4, 53.4]),
+    ("21", "辽宁", [118.8, 125.8, 38.7, 43.5]),
+    ("22", "吉林", [121.6, 131.4, 40.8, 46.3]),
+    ("23", "黑龙江", [121.1, 135.1, 43.4, 53.6]),
+    ("31", "上海", [120.8, 122.2, 30.6, 31.9]),
+    ("32", "江苏", [116.3, 121.9, 30.7, 35.2]),
+    ("33", "浙江", [118.0, 123.2, 27.0, 31.2]),
+    ("34", "安徽", [114.8, 119.7, 29.4, 34.7]),
+    ("35", "福建", [115.8, 120.8, 23.5, 28.4]),
+    ("36", "江西", [113.5, 118.5, 24.4, 30.1]),
+    ("37", "山东", [114.8, 122.8, 34.3, 38.4]),
+    ("41", "河南", [110.3, 116.7, 31.3, 36.4]),
+    ("42", "湖北", [108.3, 116.2, 29.0, 33.3]),
+    ("43", "湖南", [108.7, 114.3, 24.6, 30.2]),
+    ("44", "广东", [109.6, 117.4, 20.1, 25.6]),
+    ("45", "广西", [104.4, 112.1, 20.9, 26.4]),
+    ("46", "海南", [108.0, 118.0, 3.0, 20.2]),
+    ("50", "重庆", [105.2, 110.2, 28.1, 32.3]),
+    ("51", "四川", [97.3, 108.6, 26.0, 34.4]),
+    ("52", "贵州", [103.6, 109.6, 24.6, 29.3]),
+    ("53", "云南", [97.5, 106.2, 21.1, 29.3]),
+    ("54", "西藏", [78.3, 99.2, 26.8, 36.5]),
+    ("61", "陕西", [105.4, 111.3, 31.7, 39.6]),
+    ("62", "甘肃", [92.1, 108.8, 32.5, 42.8]),
+    ("63", "青海", [89.4, 103.1, 31.6, 39.2]),
+    ("64", "宁夏", [104.2, 107.7, 35.2, 39.4]),
+    ("65", "新疆", [73.4, 96.4, 34.3, 49.2]),
+];
+
+/// Room around a province's box: cells on its border, and the boxes' rounding.
+const PROVINCE_MARGIN_DEG: f64 = 0.3;
+
+/// Cells lying outside the province their code names (see [`PROVINCES`]).
+pub(crate) fn places(cells: &[ImportedCell], problems: &mut Vec<Problem>) {
+    for c in cells {
+        if c.code.len() != 15 || !c.code.bytes().all(|b| b.is_ascii_digit()) {
+            continue; // said already ([`codes`])
+        }
+        let (Some((lon, lat)), Some(prefix)) = (c.centroid(), c.code.get(..2)) else {
+            continue;
+        };
+        let Some((_, name, [w, e, s, n])) = PROVINCES.iter().find(|p| p.0 == prefix) else {
+            continue;
+        };
+        let m = PROVINCE_MARGIN_DEG;
+        if !((w - m..=e + m).contains(&lon) && (s - m..=n + m).contains(&lat)) {
+            let mut p = problem(
+                c.row,
+                &c.code,
+                ProblemKind::WrongPlace,
+                format!(
+                    "the code names {name} ({prefix}…), but the cell comes out at \
+                     {lon:.4}°E {lat:.4}°N, outside {name} ({w}-{e}°E, {s}-{n}°N): the \
+                     file's CRS is probably not the one it was read in"
+                ),
+            );
+            p.at = Some((lon, lat));
+            problems.push(p);
+        }
+    }
+}
+
+/// Problems every cell has alike (a whole file in the wrong CRS or zone), said once: the
+/// first one's words, for all of them.
+pub(crate) fn said_once(cells: usize, problems: &mut Vec<Problem>) {
+    for kind in [
+        ProblemKind::WrongZone,
+        ProblemKind::OutsideChina,
+        ProblemKind::WrongPlace,
+    ] {
+        let count = problems.iter().filter(|p| p.kind == kind).count();
+        if count < 2 || count != cells {
+            continue;
+        }
+        let Some(first) = problems.iter().position(|p| p.kind == kind) else {
+            continue;
+        };
+        let mut whole = problems.remove(first);
+        problems.retain(|p| p.kind != kind);
+        whole.message = format!("all {count} cells: {}", whole.message);
+        if let Some(code) = whole.code.take() {
+            whole.message = format!("{} (row {}, {code}: the first)", whole.message, whole.row);
+        }
+        whole.row = 0;
+        problems.push(whole);
     }
 }
 
@@ -335,24 +519,24 @@ pub(crate) fn overlaps_and_gaps(
             // The hole's ring may enclose cells of its own (an island of cells inside the
             // gap): the gap is what no cell covers.
             let hole = Polygon::new(hole.clone(), vec![]);
-            let uncovered: MultiPolygon<f64> = hole.difference(&union);
+            let Some(b) = hole.bounding_rect() else {
+                continue;
+            };
+            let envelope = AABB::from_corners([b.min().x, b.min().y], [b.max().x, b.max().y]);
+            // Only the cells about the hole can cover part of it: differencing against
+            // the whole union would make many holes cost the square of the grid.
+            let near: Vec<usize> = tree
+                .locate_in_envelope_intersecting(&envelope)
+                .map(|g| g.data)
+                .collect();
+            let covering = geo::unary_union(near.iter().map(|&i| &planar[i]));
+            let uncovered: MultiPolygon<f64> = hole.difference(&covering);
             let area = uncovered.unsigned_area();
             if area <= tolerance_m2 {
                 continue;
             }
-            let around: Vec<String> = hole
-                .bounding_rect()
-                .map(|b| {
-                    let envelope =
-                        AABB::from_corners([b.min().x, b.min().y], [b.max().x, b.max().y]);
-                    let mut codes: Vec<String> = tree
-                        .locate_in_envelope_intersecting(&envelope)
-                        .map(|g| valid[g.data].0.code.clone())
-                        .collect();
-                    codes.sort();
-                    codes
-                })
-                .unwrap_or_default();
+            let mut around: Vec<String> = near.iter().map(|&i| valid[i].0.code.clone()).collect();
+            around.sort();
             problems.push(Problem {
                 row: 0,
                 code: None,

@@ -153,14 +153,49 @@ fn the_wrong_zone_form_is_named_as_such() {
         ..Options::default()
     };
     let checked = check_grid(&gis("dongua-gk3-zone38.shp"), &wrong).unwrap();
-    assert_eq!(checked.problems.len(), 25, "{}", checked.report());
+    // Said once for the whole file, not once per row.
+    assert_eq!(checked.problems.len(), 1, "{}", checked.report());
     let first = &checked.problems[0];
-    assert_eq!(first.kind, ProblemKind::OutsideChina);
+    assert_eq!(first.kind, ProblemKind::WrongZone);
     assert!(
-        first.message.contains("zone number (38)"),
+        first.message.contains("zone number (38)") && first.message.contains("all 25 cells"),
         "{}",
         first.message
     );
+    assert!(checked.features().is_none());
+}
+
+#[test]
+fn a_crs_naming_the_neighbouring_zone_is_refused() {
+    // Zone 38's file under zone 39's CRS (EPSG:4527, 117°E) would land 300 km east, still
+    // in China: the zone number in its eastings says otherwise.
+    let wrong = Options {
+        crs: Some(Crs::from_epsg(4527).unwrap()),
+        ..Options::default()
+    };
+    let checked = check_grid(&gis("dongua-gk3-zone38.shp"), &wrong).unwrap();
+    assert_eq!(checked.problems.len(), 1, "{}", checked.report());
+    let p = &checked.problems[0];
+    assert_eq!(p.kind, ProblemKind::WrongZone);
+    assert!(
+        p.message.contains("zone 38") && p.message.contains("zone 39"),
+        "{}",
+        p.message
+    );
+    // Without the number the eastings cannot tell one zone from another; read under
+    // 132°E (EPSG:4553) instead of 114°E, the cells land in the sea east of Taiwan, far
+    // outside 广东, the province their codes (44…) name.
+    let far = Options {
+        crs: Some(Crs::from_epsg(4553).unwrap()),
+        ..Options::default()
+    };
+    let checked = check_grid(&gis("pengjiang-gk3-cm114.gpkg"), &far).unwrap();
+    assert_eq!(checked.problems.len(), 1, "{}", checked.report());
+    let p = &checked.problems[0];
+    assert_eq!(p.kind, ProblemKind::WrongPlace);
+    assert!(p.message.contains("广东"), "{}", p.message);
+    // The extent is in the report, for a person to see where the grid came out.
+    assert!(checked.report().contains("°E"), "{}", checked.report());
 }
 
 #[test]
