@@ -161,7 +161,7 @@ async fn a_broken_grid_changes_nothing_and_a_good_one_reaches_the_tablet(backend
         .await;
     assert_eq!(imported.code, Some(0), "{imported:?}");
     assert!(
-        imported.stdout.contains("25 cells read from a GeoJSON file in CGCS2000 Gauss-Krüger, central meridian 114°E, false easting 38500000 m (EPSG:4526); no problems"),
+        imported.stdout.contains("25 cells read from a GeoJSON in CGCS2000 Gauss-Krüger, central meridian 114°E, false easting 38500000 m (EPSG:4526); no problems"),
         "{}",
         imported.stdout
     );

@@ -54,21 +54,34 @@ pub fn read_rows(path: &Path) -> Result<Vec<Vec<String>>, Error> {
             let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
             let text = match std::str::from_utf8(bytes) {
                 Ok(t) => t.to_owned(),
-                // Excel on a Chinese Windows saves CSV in GBK.
-                Err(_) => encoding_rs::GBK.decode(bytes).0.into_owned(),
+                // Excel on a Chinese Windows saves CSV in GBK (GB18030 reads it and more).
+                Err(utf8) => encoding_rs::GB18030
+                    .decode_without_bom_handling_and_without_replacement(bytes)
+                    .ok_or_else(|| {
+                        Error::Read(format!(
+                            "{}: the text is neither UTF-8 (a bad byte at offset {}) nor GBK; \
+                             save the table as CSV UTF-8 or GBK",
+                            path.display(),
+                            utf8.valid_up_to()
+                        ))
+                    })?
+                    .into_owned(),
             };
             csv::ReaderBuilder::new()
                 .has_headers(false)
                 .flexible(true)
                 .from_reader(text.as_bytes())
                 .records()
+                .take(MAX_ROWS + 1)
                 .map(|r| {
                     r.map(|r| r.iter().map(|c| c.trim().to_owned()).collect())
                         .map_err(|e| Error::Read(format!("{}: {e}", path.display())))
                 })
-                .collect()
+                .collect::<Result<Vec<_>, _>>()
+                .and_then(|rows| within_limits(path, rows))
         }
-        "xlsx" | "xls" | "ods" => {
+        "xlsx" => xlsx_rows(path),
+        "xls" | "ods" => {
             use calamine::Reader;
             let mut book = calamine::open_workbook_auto(path)
                 .map_err(|e| Error::Read(format!("{}: {e}", path.display())))?;
@@ -78,16 +91,80 @@ pub fn read_rows(path: &Path) -> Result<Vec<Vec<String>>, Error> {
                     Error::Read(format!("{}: the workbook has no sheet", path.display()))
                 })?
                 .map_err(|e| Error::Read(format!("{}: {e}", path.display())))?;
-            Ok(sheet
-                .rows()
-                .map(|row| row.iter().map(cell_text).collect())
-                .collect())
+            within_limits(
+                path,
+                sheet
+                    .rows()
+                    .take(MAX_ROWS + 1)
+                    .map(|row| row.iter().take(MAX_COLUMNS).map(cell_text).collect())
+                    .collect(),
+            )
         }
         _ => Err(Error::Read(format!(
             "{}: a code table is read from .csv or .xlsx",
             path.display()
         ))),
     }
+}
+
+/// Rows a code table may have: a city's has a few hundred 小类.
+pub const MAX_ROWS: usize = 10_000;
+/// Columns a code table may have (it uses eight or so).
+pub const MAX_COLUMNS: usize = 64;
+
+fn within_limits(path: &Path, rows: Vec<Vec<String>>) -> Result<Vec<Vec<String>>, Error> {
+    if rows.len() > MAX_ROWS {
+        return Err(Error::Read(format!(
+            "{}: more than {MAX_ROWS} rows; a code table has a few hundred",
+            path.display()
+        )));
+    }
+    Ok(rows)
+}
+
+/// The first sheet of an `.xlsx`, cell by cell as the file streams them: a sheet can name
+/// a cell a million rows down (XFD1048576), and making the sheet's rectangle first would
+/// reserve room for every cell between. Cells past [`MAX_ROWS`] or [`MAX_COLUMNS`] are
+/// refused with their place, and the rows are made only as far as cells reach.
+fn xlsx_rows(path: &Path) -> Result<Vec<Vec<String>>, Error> {
+    use calamine::Reader;
+    let bad = |e: calamine::XlsxError| Error::Read(format!("{}: {e}", path.display()));
+    let mut book: calamine::Xlsx<_> = calamine::open_workbook(path).map_err(bad)?;
+    let sheet = book
+        .sheet_names()
+        .first()
+        .cloned()
+        .ok_or_else(|| Error::Read(format!("{}: the workbook has no sheet", path.display())))?;
+    let mut cells = book.worksheet_cells_reader(&sheet).map_err(bad)?;
+    let mut rows: Vec<Vec<String>> = Vec::new();
+    while let Some(cell) = cells.next_cell().map_err(bad)? {
+        let (row, column) = cell.get_position();
+        let (r, c) = (row as usize, column as usize);
+        if r >= MAX_ROWS || c >= MAX_COLUMNS {
+            return Err(Error::Read(format!(
+                "{}, sheet \"{sheet}\": a cell at row {}, column {} lies beyond where a code \
+                 table can be ({MAX_ROWS} rows, {MAX_COLUMNS} columns); clear it",
+                path.display(),
+                r + 1,
+                c + 1
+            )));
+        }
+        let text = cell_text(&calamine::Data::from(cell.get_value().clone()));
+        if text.is_empty() {
+            continue;
+        }
+        if rows.len() <= r {
+            rows.resize_with(r + 1, Vec::new);
+        }
+        if rows[r].len() <= c {
+            rows[r].resize(c + 1, String::new());
+        }
+        rows[r][c] = text;
+    }
+    // The sheet's first used row is the header, wherever it starts.
+    let first = rows.iter().position(|r| !r.is_empty()).unwrap_or(0);
+    rows.drain(..first);
+    Ok(rows)
 }
 
 /// A spreadsheet cell as a person reads it: 1 rather than 1.0, "01" kept as written.
@@ -106,6 +183,24 @@ pub fn code_table(
 ) -> Result<Result<(String, usize), Vec<Problem>>, Error> {
     if version.trim().is_empty() {
         return Err(Error::Read("give the table a version (--version)".into()));
+    }
+    let version = version.trim();
+    if version.chars().count() > 40
+        || !version
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'))
+    {
+        return Err(Error::Read(format!(
+            "the version {:?} is not a version name: up to 40 letters, digits, '.', '-' and \
+             '_' (e.g. CJT214-2026.1)",
+            version
+        )));
+    }
+    if title.chars().any(char::is_control) || title.chars().count() > 200 {
+        return Err(Error::Read(format!(
+            "the title {:?} is not one line of up to 200 characters",
+            title
+        )));
     }
     let header = rows
         .first()
@@ -284,6 +379,21 @@ mod tests {
                 )
                 .is_some()
         );
+    }
+
+    #[test]
+    fn a_version_or_title_that_could_forge_a_line_is_refused() {
+        let rows = rows("大类代码,大类名称,小类代码,小类名称,类型\n01,公用设施,01,上水井盖,部件");
+        for version in ["2026.1\nimport_codes ok", "a b", "版本1", &"9".repeat(41)] {
+            let e = code_table(&rows, version, "t")
+                .expect_err(version)
+                .to_string();
+            assert!(e.contains("not a version name"), "{e}");
+        }
+        let e = code_table(&rows, "V1", "one\ntwo")
+            .expect_err("title")
+            .to_string();
+        assert!(e.contains("one line"), "{e}");
     }
 
     #[test]

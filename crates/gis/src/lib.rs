@@ -271,6 +271,12 @@ impl CheckedGrid {
 
 /// Reads the grid file at `path` and checks it (see the module's notes).
 pub fn check_grid(path: &Path, options: &Options) -> Result<CheckedGrid, Error> {
+    if !(options.tolerance_m2.is_finite() && options.tolerance_m2 >= 0.0) {
+        return Err(Error::Read(format!(
+            "the tolerance {} m² is not an area: give zero or more square metres",
+            options.tolerance_m2
+        )));
+    }
     let source = source::read(path, options.layer.as_deref())?;
     let crs = match (&options.crs, source.crs) {
         (Some(given), _) => given.clone(),

@@ -231,3 +231,94 @@ fn the_cpg_names_chinese_tools_write_are_understood() {
         .to_string();
     assert!(e.contains("not valid UTF-8"), "{e}");
 }
+
+fn city(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../fixtures/city")
+        .join(name)
+}
+
+/// The fixture code table with `extra` put at the end of its sheet's rows.
+fn workbook_with(dir: &Path, extra: &str) -> PathBuf {
+    use std::io::{Read, Write};
+    let mut source =
+        zip::ZipArchive::new(std::fs::File::open(city("codes.xlsx")).unwrap()).unwrap();
+    let path = dir.join("codes.xlsx");
+    let mut out = zip::ZipWriter::new(std::fs::File::create(&path).unwrap());
+    let stored =
+        zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+    for i in 0..source.len() {
+        let mut entry = source.by_index(i).unwrap();
+        let name = entry.name().unwrap().into_owned();
+        let mut bytes = Vec::new();
+        entry.read_to_end(&mut bytes).unwrap();
+        if name == "xl/worksheets/sheet1.xml" {
+            let text = String::from_utf8(bytes).unwrap();
+            bytes = text
+                .replace("</sheetData>", &format!("{extra}</sheetData>"))
+                .into_bytes();
+        }
+        out.start_file(name, stored).unwrap();
+        out.write_all(&bytes).unwrap();
+    }
+    out.finish().unwrap();
+    path
+}
+
+#[test]
+fn a_cell_at_the_sheets_far_corner_is_refused_by_its_place() {
+    let dir = tempfile::tempdir().unwrap();
+    // Unchanged, the copy reads.
+    let plain = workbook_with(dir.path(), "");
+    let rows = gridwalk_gis::codes::read_rows(&plain).unwrap();
+    assert_eq!(rows.len(), 135);
+    assert_eq!(rows[0][1], "大类代码");
+    let far = workbook_with(
+        dir.path(),
+        r#"<row r="1048576"><c r="XFD1048576" t="inlineStr"><is><t>x</t></is></c></row>"#,
+    );
+    let e = gridwalk_gis::codes::read_rows(&far)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("row 1048576, column 16384") && e.contains("sheet"),
+        "{e}"
+    );
+}
+
+#[test]
+fn a_csv_that_is_neither_utf8_nor_gbk_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut bytes = std::fs::read(city("codes-gbk.csv")).unwrap();
+    // 0xFF begins no GBK character: one bad byte in the middle.
+    let middle = bytes.len() / 2;
+    let at = (middle..bytes.len()).find(|&i| bytes[i] == b'\n').unwrap() + 1;
+    bytes.insert(at, 0xFF);
+    let path = dir.path().join("codes.csv");
+    std::fs::write(&path, bytes).unwrap();
+    let e = gridwalk_gis::codes::read_rows(&path)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("neither UTF-8"), "{e}");
+    // Unchanged, it reads as GBK.
+    let rows = gridwalk_gis::codes::read_rows(&city("codes-gbk.csv")).unwrap();
+    assert!(
+        rows.iter().flatten().any(|c| c == "大类代码"),
+        "{:?}",
+        rows[0]
+    );
+}
+
+#[test]
+fn a_tolerance_that_is_no_area_is_refused() {
+    for t in [f64::NAN, f64::INFINITY, -1.0] {
+        let options = Options {
+            tolerance_m2: t,
+            ..Options::default()
+        };
+        let e = check_grid(&gis("dongua-gk3-zone38.shp"), &options)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("not an area"), "{t}: {e}");
+    }
+}

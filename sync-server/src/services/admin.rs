@@ -69,11 +69,26 @@ async fn record(
             at: chrono::Utc::now(),
             actor: actor.name().to_owned(),
             action: action.into(),
-            subject: subject.into(),
-            detail,
+            subject: one_line(subject),
+            detail: detail.as_deref().map(one_line),
         })
         .await?;
     Ok(())
+}
+
+/// Text for the administrative chain on one line: a file name or title carrying a line
+/// break or another control character would otherwise let one entry pass for two when
+/// the chain is read (`\n` is kept as the two characters `\` `n`).
+fn one_line(text: &str) -> String {
+    text.chars()
+        .flat_map(|c| {
+            if c.is_control() {
+                c.escape_default().collect::<Vec<_>>()
+            } else {
+                vec![c]
+            }
+        })
+        .collect()
 }
 
 /// The person with `login`, or a 404 in words.
