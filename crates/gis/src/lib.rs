@@ -145,6 +145,9 @@ pub struct Options {
     pub layer: Option<String>,
     /// Overlaps and gaps smaller than this (m²) are digitising noise, not problems.
     pub tolerance_m2: f64,
+    /// The grid may lie away from the cells already stored (a new part of the city);
+    /// otherwise a grid far from them is taken for one read in the wrong CRS.
+    pub new_area: bool,
 }
 
 impl Default for Options {
@@ -154,6 +157,7 @@ impl Default for Options {
             fields: FieldNames::default(),
             layer: None,
             tolerance_m2: 1.0,
+            new_area: false,
         }
     }
 }
@@ -228,6 +232,36 @@ pub struct CheckedGrid {
 }
 
 impl CheckedGrid {
+    /// Checks the grid against the cells already stored (code, GeoJSON Feature text, as
+    /// [`CheckedGrid::features`] makes them): a grid away from all of them is taken for one
+    /// read in the wrong CRS unless `options.new_area`; a stored cell the file does not
+    /// have stays, so a cell of the file must not overlap it.
+    pub fn check_against_stored<C: std::fmt::Display>(
+        &mut self,
+        stored: &[(C, String)],
+        options: &Options,
+    ) {
+        let stored: Vec<(String, geo::Polygon<f64>)> = stored
+            .iter()
+            .filter_map(|(code, text)| {
+                let feature: geojson::Feature = text.parse().ok()?;
+                let geometry = geo::Geometry::<f64>::try_from(feature.geometry?).ok()?;
+                match geometry {
+                    geo::Geometry::Polygon(p) => Some((code.to_string(), p)),
+                    _ => None,
+                }
+            })
+            .collect();
+        validate::far_from_stored(self, &stored, options.new_area);
+        validate::overlaps_with_kept(
+            &self.cells,
+            &stored,
+            options.tolerance_m2,
+            &mut self.problems,
+        );
+        self.problems.sort_by_key(|p| (p.row, p.kind));
+    }
+
     /// The cells as the case store keeps them (code, GeoJSON Feature text); `None` while
     /// there are problems.
     #[must_use]

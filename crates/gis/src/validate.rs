@@ -382,6 +382,126 @@ pub(crate) fn said_once(cells: usize, problems: &mut Vec<Problem>) {
     }
 }
 
+/// How far (degrees, about 20 km) a grid may lie from the stored cells' box before it is
+/// taken for one in the wrong CRS: a wrong zone or central meridian moves it 3° or more.
+const NEAR_STORED_DEG: f64 = 0.2;
+
+/// A grid lying away from every cell already stored, unless it is a new area.
+pub(crate) fn far_from_stored(
+    grid: &mut crate::CheckedGrid,
+    stored: &[(String, Polygon<f64>)],
+    new_area: bool,
+) {
+    let (Some([w, s, e, n]), false) = (grid.extent, new_area) else {
+        return;
+    };
+    let Some(held) = stored
+        .iter()
+        .filter_map(|(_, p)| p.bounding_rect())
+        .reduce(|a, b| {
+            geo::Rect::new(
+                Coord {
+                    x: a.min().x.min(b.min().x),
+                    y: a.min().y.min(b.min().y),
+                },
+                Coord {
+                    x: a.max().x.max(b.max().x),
+                    y: a.max().y.max(b.max().y),
+                },
+            )
+        })
+    else {
+        return;
+    };
+    let d = NEAR_STORED_DEG;
+    let apart = e < held.min().x - d
+        || w > held.max().x + d
+        || n < held.min().y - d
+        || s > held.max().y + d;
+    if !apart {
+        return;
+    }
+    let (hx, hy) = (held.center().x, held.center().y);
+    let (gx, gy) = ((w + e) / 2.0, (s + n) / 2.0);
+    let km = ((gx - hx) * METRES_PER_DEG * hy.to_radians().cos()).hypot((gy - hy) * METRES_PER_DEG)
+        / 1000.0;
+    grid.problems.push(Problem {
+        row: 0,
+        code: None,
+        kind: ProblemKind::WrongPlace,
+        message: format!(
+            "the grid comes out about {km:.0} km from the {} cells already stored (around \
+             {hx:.4}°E {hy:.4}°N): is the file's CRS or zone right? If this is a new area of \
+             the city, import it with --new-area",
+            stored.len()
+        ),
+        at: Some((gx, gy)),
+    });
+}
+
+/// Overlaps between the file's cells and stored cells the file does not have (those stay
+/// as they are, so a new cell must not cover them).
+pub(crate) fn overlaps_with_kept(
+    cells: &[ImportedCell],
+    stored: &[(String, Polygon<f64>)],
+    tolerance_m2: f64,
+    problems: &mut Vec<Problem>,
+) {
+    let in_file: std::collections::BTreeSet<&str> = cells.iter().map(|c| c.code.as_str()).collect();
+    let kept: Vec<&(String, Polygon<f64>)> = stored
+        .iter()
+        .filter(|(code, _)| !in_file.contains(code.as_str()))
+        .collect();
+    let Some(centre) = kept.first().and_then(|(_, p)| p.centroid()) else {
+        return;
+    };
+    let k = centre.y().to_radians().cos();
+    let local = |p: &Polygon<f64>| {
+        p.map_coords(|c| Coord {
+            x: (c.x - centre.x()) * METRES_PER_DEG * k,
+            y: (c.y - centre.y()) * METRES_PER_DEG,
+        })
+    };
+    let planar: Vec<Polygon<f64>> = kept.iter().map(|(_, p)| local(p)).collect();
+    let tree = RTree::bulk_load(
+        planar
+            .iter()
+            .enumerate()
+            .filter_map(|(i, p)| {
+                let b = p.bounding_rect()?;
+                Some(GeomWithData::new(
+                    Rectangle::from_corners([b.min().x, b.min().y], [b.max().x, b.max().y]),
+                    i,
+                ))
+            })
+            .collect(),
+    );
+    for c in cells {
+        let Some(p) = c.polygon.as_ref().map(local) else {
+            continue;
+        };
+        let Some(b) = p.bounding_rect() else { continue };
+        let envelope = AABB::from_corners([b.min().x, b.min().y], [b.max().x, b.max().y]);
+        for other in tree.locate_in_envelope_intersecting(&envelope) {
+            let area = p.intersection(&planar[other.data]).unsigned_area();
+            if area > tolerance_m2 {
+                let mut found = problem(
+                    c.row,
+                    &c.code,
+                    ProblemKind::Overlap,
+                    format!(
+                        "the cell overlaps stored cell {} by {area:.0} m²; that cell is not in \
+                         the file and stays (give it in the file, changed, to move its edge)",
+                        kept[other.data].0
+                    ),
+                );
+                found.at = c.centroid();
+                problems.push(found);
+            }
+        }
+    }
+}
+
 /// Codes: present, 15 digits, starting with their street's (9) and community's (12) codes
 /// when those are given, and each once.
 pub(crate) fn codes(cells: &[ImportedCell], problems: &mut Vec<Problem>) {

@@ -322,3 +322,80 @@ fn a_tolerance_that_is_no_area_is_refused() {
         assert!(e.contains("not an area"), "{t}: {e}");
     }
 }
+
+/// The zone-38 file's cells as the store would hold them, moved by (dx, dy) degrees and
+/// renumbered from `first` on.
+fn stored_like(dx: f64, dy: f64, first: u32) -> Vec<(String, String)> {
+    let checked = check_grid(&gis("dongua-gk3-zone38.shp"), &Options::default()).unwrap();
+    checked
+        .features()
+        .unwrap()
+        .into_iter()
+        .enumerate()
+        .map(|(i, (_, text))| {
+            let mut f: serde_json::Value = serde_json::from_str(&text).unwrap();
+            for ring in f["geometry"]["coordinates"].as_array_mut().unwrap() {
+                for p in ring.as_array_mut().unwrap() {
+                    p[0] = (p[0].as_f64().unwrap() + dx).into();
+                    p[1] = (p[1].as_f64().unwrap() + dy).into();
+                }
+            }
+            (
+                format!("440703009009{:03}", first + u32::try_from(i).unwrap()),
+                f.to_string(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn a_grid_far_from_the_stored_cells_needs_new_area() {
+    let options = Options::default();
+    let mut checked = check_grid(&gis("dongua-gk3-zone38.shp"), &options).unwrap();
+    // The store's cells 1° (about 100 km) east: this file is taken for a wrong CRS.
+    checked.check_against_stored(&stored_like(1.0, 0.0, 1), &options);
+    assert_eq!(checked.problems.len(), 1, "{}", checked.report());
+    let p = &checked.problems[0];
+    assert_eq!(p.kind, ProblemKind::WrongPlace);
+    assert!(
+        p.message.contains("--new-area") && p.message.contains("km"),
+        "{}",
+        p.message
+    );
+    let new_area = Options {
+        new_area: true,
+        ..Options::default()
+    };
+    let mut checked = check_grid(&gis("dongua-gk3-zone38.shp"), &new_area).unwrap();
+    checked.check_against_stored(&stored_like(1.0, 0.0, 1), &new_area);
+    assert!(checked.problems.is_empty(), "{}", checked.report());
+}
+
+#[test]
+fn a_cell_over_a_stored_cell_the_file_lacks_is_a_problem() {
+    let options = Options::default();
+    let mut checked = check_grid(&gis("dongua-gk3-zone38.shp"), &options).unwrap();
+    // Stored cells under other codes, 30 m north of the file's: they stay, and the file's
+    // cells would cover them.
+    checked.check_against_stored(&stored_like(0.0, 0.0003, 1), &options);
+    assert!(!checked.problems.is_empty());
+    assert!(
+        checked
+            .problems
+            .iter()
+            .all(|p| p.kind == ProblemKind::Overlap
+                && p.message.contains("stored cell 440703009009")),
+        "{}",
+        checked.report()
+    );
+    // The same cells under the file's own codes are replaced by it: no problem.
+    let mut checked = check_grid(&gis("dongua-gk3-zone38.shp"), &options).unwrap();
+    let own: Vec<(String, String)> = checked
+        .features()
+        .unwrap()
+        .into_iter()
+        .map(|(c, t)| (c.to_string(), t))
+        .collect();
+    checked.check_against_stored(&own, &options);
+    assert!(checked.problems.is_empty(), "{}", checked.report());
+}

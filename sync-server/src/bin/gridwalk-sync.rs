@@ -132,6 +132,10 @@ enum AdminCommand {
         /// Overlaps and gaps up to this many square metres are not problems.
         #[arg(long, default_value_t = 1.0)]
         tolerance_m2: f64,
+        /// The grid is a new area of the city, away from the cells already stored (without
+        /// this, a grid far from them is taken for one read in the wrong CRS).
+        #[arg(long)]
+        new_area: bool,
         /// Check and report only; store nothing.
         #[arg(long)]
         check: bool,
@@ -471,6 +475,7 @@ async fn run(cli: Cli) -> Result<()> {
                 fields,
                 layer,
                 tolerance_m2,
+                new_area,
                 check,
                 report,
             } => {
@@ -481,6 +486,7 @@ async fn run(cli: Cli) -> Result<()> {
                         .transpose()?,
                     layer,
                     tolerance_m2,
+                    new_area,
                     ..gridwalk_gis::Options::default()
                 };
                 for f in &fields {

@@ -183,7 +183,8 @@ pub struct GridImport {
     pub stored: usize,
     /// Stored cells the file does not have: they stay (retiring cells is not built).
     pub left_alone: usize,
-    /// SHA-256 of the file, recorded with the import in the administrative chain.
+    /// SHA-256 of the file (of each part of a Shapefile), recorded with the import in the
+    /// administrative chain.
     pub sha256: String,
 }
 
@@ -199,15 +200,14 @@ pub async fn import_grid(
     options: &gridwalk_gis::Options,
     check_only: bool,
 ) -> anyhow::Result<GridImport> {
-    use sha2::Digest;
-    let bytes = std::fs::read(path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
-    let sha256 = auth::hex(&sha2::Sha256::digest(&bytes));
-    let checked = gridwalk_gis::check_grid(path, options)?;
+    let sha256 = file_digests(path)?;
+    let mut checked = gridwalk_gis::check_grid(path, options)?;
     let (_, stored_cells) = store.all_cells(None).await?;
+    let stored_cells = stored_cells.unwrap_or_default();
+    checked.check_against_stored(&stored_cells, options);
     let in_file: std::collections::BTreeSet<&str> =
         checked.cells.iter().map(|c| c.code.as_str()).collect();
     let left_alone = stored_cells
-        .unwrap_or_default()
         .iter()
         .filter(|(code, _)| !in_file.contains(code.as_str()))
         .count();
@@ -231,7 +231,7 @@ pub async fn import_grid(
         "import_grid",
         &path.display().to_string(),
         Some(format!(
-            "{stored} cells, {} file in {}, SHA-256 {sha256}",
+            "{stored} cells from a {} in {}, SHA-256 {sha256}",
             checked.format, checked.crs
         )),
     )
@@ -242,6 +242,30 @@ pub async fn import_grid(
         left_alone,
         sha256,
     })
+}
+
+/// The SHA-256 of a grid file; of a Shapefile, of each of its parts present (`.shp`,
+/// `.shx`, `.dbf`, `.prj`, `.cpg`), since the attributes and the CRS are in the others.
+fn file_digests(path: &Path) -> anyhow::Result<String> {
+    use sha2::Digest;
+    let digest = |p: &Path| -> anyhow::Result<String> {
+        let bytes = std::fs::read(p).map_err(|e| anyhow::anyhow!("{}: {e}", p.display()))?;
+        Ok(auth::hex(&sha2::Sha256::digest(&bytes)))
+    };
+    let is_shapefile = path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("shp"));
+    if !is_shapefile {
+        return digest(path);
+    }
+    let mut parts = vec![format!("shp {}", digest(path)?)];
+    for ext in ["shx", "dbf", "prj", "cpg"] {
+        let part = path.with_extension(ext);
+        if part.is_file() {
+            parts.push(format!("{ext} {}", digest(&part)?));
+        }
+    }
+    Ok(parts.join(", "))
 }
 
 /// Reads a city's code table from a CSV or XLSX file ([`gridwalk_gis::codes`]) and, when
