@@ -108,6 +108,10 @@ async fn a_broken_grid_changes_nothing_and_a_good_one_reaches_the_tablet(backend
         "row 19 (44070300100101): the cell code \"44070300100101\" is not 15 digits",
         "row 24 (440703001001024): the cell code does not start with its community code 440703001002",
         "row 25 (440703001001021): the cell code is also on row 21",
+        // The mistyped codes leave the stored cells they meant (019, 025) out of the file;
+        // those stay, and the file's cells would cover them.
+        "row 19 (44070300100101): the cell overlaps stored cell 440703001001019 by",
+        "row 25 (440703001001021): the cell overlaps stored cell 440703001001025 by",
     ] {
         assert!(broken.stdout.contains(line), "{line}\n{}", broken.stdout);
     }
@@ -117,7 +121,7 @@ async fn a_broken_grid_changes_nothing_and_a_good_one_reaches_the_tablet(backend
         broken.stderr
     );
     let json: serde_json::Value = serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
-    assert_eq!(json["problems"].as_array().unwrap().len(), 7, "{json}");
+    assert_eq!(json["problems"].as_array().unwrap().len(), 9, "{json}");
     assert!(
         json["problems"]
             .as_array()
@@ -303,7 +307,71 @@ async fn a_code_table_from_a_spreadsheet_is_a_new_version_on_the_tablet(backend:
     centre.finish().await;
 }
 
+/// `admin import-people`: a list with problems changes nothing and names each by its row;
+/// the city's list (Chinese headers, cells separated by ; and 、) is stored whole, and
+/// importing it again with a change updates the person in place.
+async fn a_list_of_people_is_taken_whole_or_not_at_all(backend: Backend) {
+    let centre = BinaryCentre::with_fixtures(backend).await;
+    let dir = tempfile::tempdir().unwrap();
+    let list = fixtures().join("city").join("people.csv");
+    let before = centre.admin(&["users"]).await;
+    let bad = dir.path().join("bad.csv");
+    let mut text = std::fs::read_to_string(&list).unwrap();
+    text.push_str("zhoujie,周杰,网格员,T440703001-02,440703009009009,,,\n");
+    std::fs::write(&bad, &text).unwrap();
+    let refused = centre
+        .run(&["admin", "import-people", bad.to_str().unwrap()], "")
+        .await;
+    assert_eq!(refused.code, Some(1), "{refused:?}");
+    for line in [
+        "row 6: zhoujie is also on row 2",
+        "row 6: cell 440703009009009 is not in the grid the centre holds",
+    ] {
+        assert!(refused.stdout.contains(line), "{line}\n{}", refused.stdout);
+    }
+    assert_eq!(centre.admin(&["users"]).await, before, "nothing was stored");
+
+    let done = centre
+        .run(&["admin", "import-people", list.to_str().unwrap()], "")
+        .await;
+    assert_eq!(done.code, Some(0), "{done:?}");
+    assert!(done.stderr.contains("imported 4 people"), "{}", done.stderr);
+    let users = centre.admin(&["users"]).await;
+    for login in ["zhoujie", "wuting", "zhengqiang", "hwclerk2"] {
+        assert!(users.contains(login), "{login}\n{users}");
+    }
+    assert!(
+        users.contains("zhoujie\tinspector\tT440703001-02\t周杰\tactive"),
+        "{users}"
+    );
+    assert!(users.contains("hwclerk2\tdepartment\tHW\t冯敏"), "{users}");
+    // The same list with 周杰 in a third cell: updated in place, not made twice.
+    let changed = dir.path().join("changed.csv");
+    std::fs::write(
+        &changed,
+        std::fs::read_to_string(&list).unwrap().replace(
+            "440703001001004;440703001001005",
+            "440703001001004;440703001001005;440703001001010",
+        ),
+    )
+    .unwrap();
+    let again = centre
+        .run(&["admin", "import-people", changed.to_str().unwrap()], "")
+        .await;
+    assert_eq!(again.code, Some(0), "{again:?}");
+    let users = centre.admin(&["users"]).await;
+    assert_eq!(users.matches("zhoujie").count(), 1, "{users}");
+    let audit = centre.admin(&["audit"]).await;
+    assert!(
+        audit.contains("4 people (4 new, 0 updated)")
+            && audit.contains("4 people (0 new, 4 updated)"),
+        "{audit}"
+    );
+    centre.finish().await;
+}
+
 on_every_backend!(
     a_broken_grid_changes_nothing_and_a_good_one_reaches_the_tablet,
     a_code_table_from_a_spreadsheet_is_a_new_version_on_the_tablet,
+    a_list_of_people_is_taken_whole_or_not_at_all,
 );

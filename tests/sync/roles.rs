@@ -254,7 +254,8 @@ fn entry(method: &Method, path: &str) -> Option<Vec<Call>> {
             "/v1/console/admin/devices/{id}/revoke"
             | "/v1/console/admin/users/{login}/disable"
             | "/v1/console/admin/users/{login}/enable"
-            | "/v1/console/admin/users/{login}/password",
+            | "/v1/console/admin/users/{login}/password"
+            | "/v1/console/admin/import",
         ) => one(console(Administer), false),
         _ => None,
     }

@@ -128,7 +128,13 @@ impl Crs {
     /// WGS-84 (`urn:ogc:def:crs:OGC:1.3:CRS84`, as GeoJSON files say it).
     pub fn from_name(name: &str) -> Result<Self, Error> {
         let name = name.trim();
-        if name.ends_with("CRS84") {
+        let crs84 = [
+            "urn:ogc:def:crs:OGC:1.3:CRS84",
+            "urn:ogc:def:crs:OGC::CRS84",
+            "OGC:CRS84",
+            "CRS84",
+        ];
+        if crs84.iter().any(|n| n.eq_ignore_ascii_case(name)) {
             return Ok(Self::WGS84);
         }
         let digits = name
@@ -152,10 +158,22 @@ impl Crs {
     /// when it names one at the top, else from its datum and projection parameters.
     pub fn from_wkt(wkt: &str) -> Result<Self, Error> {
         let text = wkt.trim();
+        let upper = text.to_ascii_uppercase();
+        // A datum the importer does not take, whatever code the text ends with: a Beijing
+        // 1954 definition labelled with a CGCS2000 code is still Beijing 1954.
+        if let Some(other) = ["BEIJING", "XIAN", "XI'AN", "XI_AN", "KRASOVSK"]
+            .iter()
+            .find(|w| upper.contains(*w))
+        {
+            let named = quoted_after(text, "DATUM[").unwrap_or(other);
+            return Err(Error::Crs(format!(
+                "the file's datum is \"{named}\", not WGS-84 or CGCS2000; the importer does not \
+                 shift datums: export the file in CGCS2000 or WGS-84"
+            )));
+        }
         if let Some(code) = top_authority(text) {
             return Self::from_epsg(code);
         }
-        let upper = text.to_ascii_uppercase();
         let datum = if upper.contains("2000") && (upper.contains("CHINA") || upper.contains("CGCS"))
         {
             Datum::Cgcs2000
@@ -210,6 +228,27 @@ impl Crs {
             scale: parameter(&["scale_factor", "scale factor at natural origin"]).unwrap_or(1.0),
             epsg: None,
         };
+        if let Self::GaussKruger {
+            central_meridian,
+            scale,
+            ..
+        } = &crs
+            && (!(70.0..=140.0).contains(central_meridian) || !(0.99..=1.01).contains(scale))
+        {
+            return Err(Error::Crs(format!(
+                "the projection's central meridian {central_meridian}° or scale {scale} is \
+                 not of a Gauss-Krüger zone over China (70°E-140°E, scale 1)"
+            )));
+        }
+        let unit = last_unit(text).unwrap_or_else(|| "metre".to_owned());
+        if !matches!(
+            unit.to_ascii_lowercase().as_str(),
+            "metre" | "meter" | "metres" | "meters" | "m"
+        ) {
+            return Err(Error::Crs(format!(
+                "the projection's unit is \"{unit}\"; a Gauss-Krüger file is in metres"
+            )));
+        }
         let latitude_of_origin =
             parameter(&["latitude_of_origin", "latitude of natural origin"]).unwrap_or(0.0);
         if latitude_of_origin != 0.0 {
@@ -309,6 +348,18 @@ fn top_authority(text: &str) -> Option<u32> {
     code.trim().trim_matches('"').parse().ok()
 }
 
+/// The name of the last `UNIT[` in the text: a projected CRS's own (its axes') comes after
+/// its geographic CRS's angle unit.
+fn last_unit(text: &str) -> Option<String> {
+    let upper = text.to_ascii_uppercase();
+    let at = upper
+        .rfind("LENGTHUNIT[")
+        .map(|i| i + "LENGTHUNIT[".len())
+        .or_else(|| upper.rfind("UNIT[").map(|i| i + "UNIT[".len()))?;
+    let rest = text[at..].trim_start().strip_prefix('"')?;
+    Some(rest[..rest.find('"')?].to_owned())
+}
+
 /// The first quoted string after `key` (e.g. the name in `DATUM["D_China_2000",…`).
 fn quoted_after<'a>(text: &'a str, key: &str) -> Option<&'a str> {
     let at = text.to_ascii_uppercase().find(&key.to_ascii_uppercase())? + key.len();
@@ -406,6 +457,30 @@ mod tests {
         let prj = r#"PROJCS["Beijing_1954_3_Degree_GK_CM_114E",GEOGCS["GCS_Beijing_1954",DATUM["D_Beijing_1954",SPHEROID["Krasovsky_1940",6378245.0,298.3]],PRIMEM["Greenwich",0.0],UNIT["Degree",0.0174532925199433]],PROJECTION["Gauss_Kruger"],PARAMETER["False_Easting",500000.0],PARAMETER["Central_Meridian",114.0],PARAMETER["Scale_Factor",1.0],PARAMETER["Latitude_Of_Origin",0.0],UNIT["Meter",1.0]]"#;
         let e = Crs::from_wkt(prj).expect_err("refused").to_string();
         assert!(e.contains("D_Beijing_1954"), "{e}");
+    }
+
+    #[test]
+    fn mislabelled_and_absurd_definitions_are_refused() {
+        // Beijing 1954 with a CGCS2000 code at the end.
+        let labelled = r#"PROJCS["Beijing_1954_3_Degree_GK_CM_117E",GEOGCS["GCS_Beijing_1954",DATUM["D_Beijing_1954",SPHEROID["Krasovsky_1940",6378245.0,298.3]],PRIMEM["Greenwich",0.0],UNIT["Degree",0.0174532925199433]],PROJECTION["Gauss_Kruger"],PARAMETER["False_Easting",500000.0],PARAMETER["Central_Meridian",117.0],PARAMETER["Scale_Factor",1.0],PARAMETER["Latitude_Of_Origin",0.0],UNIT["Meter",1.0],AUTHORITY["EPSG","4527"]]"#;
+        let e = Crs::from_wkt(labelled).expect_err("refused").to_string();
+        assert!(e.contains("D_Beijing_1954"), "{e}");
+        let gk = |cm: &str, unit: &str| {
+            format!(
+                r#"PROJCS["CGCS2000_GK",GEOGCS["GCS_China_Geodetic_Coordinate_System_2000",DATUM["D_China_2000",SPHEROID["CGCS2000",6378137.0,298.257222101]],PRIMEM["Greenwich",0.0],UNIT["Degree",0.0174532925199433]],PROJECTION["Gauss_Kruger"],PARAMETER["False_Easting",500000.0],PARAMETER["False_Northing",0.0],PARAMETER["Central_Meridian",{cm}],PARAMETER["Scale_Factor",1.0],PARAMETER["Latitude_Of_Origin",0.0],UNIT["{unit}",1.0]]"#
+            )
+        };
+        assert!(Crs::from_wkt(&gk("114.0", "Meter")).is_ok());
+        let e = Crs::from_wkt(&gk("-70.0", "Meter"))
+            .expect_err("cm")
+            .to_string();
+        assert!(e.contains("central meridian"), "{e}");
+        let e = Crs::from_wkt(&gk("114.0", "Foot_US"))
+            .expect_err("feet")
+            .to_string();
+        assert!(e.contains("Foot_US"), "{e}");
+        assert!(Crs::from_name("evil-CRS84").is_err());
+        assert_eq!(Crs::from_name("OGC:CRS84").expect("crs84"), Crs::WGS84);
     }
 
     #[test]

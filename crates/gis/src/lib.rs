@@ -314,8 +314,17 @@ pub fn check_grid(path: &Path, options: &Options) -> Result<CheckedGrid, Error> 
     let source = source::read(path, options.layer.as_deref())?;
     let crs = match (&options.crs, source.crs) {
         (Some(given), _) => given.clone(),
-        (None, Some(named)) => named,
-        (None, None) => {
+        (None, Ok(Some(named))) => named,
+        (None, Err(e)) => {
+            return Err(Error::Crs(format!(
+                "{}: {}; if you know the CRS the coordinates are in, give it, e.g. --crs \
+                 EPSG:4526",
+                path.display(),
+                e.to_string()
+                    .trim_start_matches("coordinate reference system: ")
+            )));
+        }
+        (None, Ok(None)) => {
             return Err(Error::Crs(format!(
                 "{} names no CRS (a Shapefile's .prj is missing, or a GeoPackage's is \
                  undefined); give it, e.g. --crs EPSG:4526",

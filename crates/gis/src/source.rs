@@ -28,11 +28,12 @@ pub struct SourceFeature {
 /// thousands; more is not a grid (and would only be read to be refused).
 pub const MAX_FEATURES: usize = 200_000;
 
-/// A file's features and the CRS it names (`None`: it names none).
+/// A file's features and the CRS it names (`Ok(None)`: it names none; an error: it names
+/// one the importer cannot use, which a CRS given by hand may stand in for).
 #[derive(Debug)]
 pub struct Source {
     pub format: &'static str,
-    pub crs: Option<Crs>,
+    pub crs: Result<Option<Crs>, Error>,
     pub features: Vec<SourceFeature>,
 }
 
@@ -90,7 +91,10 @@ fn geojson_file(path: &Path) -> Result<Source, Error> {
         .and_then(|m| m.get("crs"))
         .and_then(|c| c.pointer("/properties/name"))
         .and_then(|n| n.as_str());
-    let crs = named.map(Crs::from_name).transpose()?;
+    let crs = named
+        .map(Crs::from_name)
+        .transpose()
+        .map(|c| Some(c.unwrap_or(Crs::WGS84)));
     let features = fc
         .features
         .into_iter()
@@ -125,7 +129,7 @@ fn geojson_file(path: &Path) -> Result<Source, Error> {
         .collect();
     Ok(Source {
         format: "GeoJSON",
-        crs: Some(crs.unwrap_or(Crs::WGS84)),
+        crs,
         features,
     })
 }
@@ -150,9 +154,9 @@ fn cpg_encoding(label: &str) -> Option<&'static encoding_rs::Encoding> {
 
 fn shapefile_file(path: &Path) -> Result<Source, Error> {
     let prj = path.with_extension("prj");
-    let crs = match std::fs::read_to_string(&prj) {
-        Ok(text) => Some(Crs::from_wkt(&text)?),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+    let crs = match std::fs::read(&prj) {
+        Ok(bytes) => Crs::from_wkt(&String::from_utf8_lossy(&bytes)).map(Some),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
         Err(e) => return Err(io(&prj)(e)),
     };
     let shp_error = |e: shapefile::Error| Error::Read(format!("{}: {e}", path.display()));
@@ -348,13 +352,14 @@ fn geopackage(path: &Path, layer: Option<&str>) -> Result<Source, Error> {
         )
         .map_err(bad)?;
     let crs = if organization.eq_ignore_ascii_case("EPSG") {
-        Some(Crs::from_epsg(
-            u32::try_from(code).map_err(|_| Error::Crs(format!("EPSG code {code}")))?,
-        )?)
+        u32::try_from(code)
+            .map_err(|_| Error::Crs(format!("EPSG code {code}")))
+            .and_then(Crs::from_epsg)
+            .map(Some)
     } else if definition.trim().is_empty() || definition == "undefined" {
-        None
+        Ok(None)
     } else {
-        Some(Crs::from_wkt(&definition)?)
+        Crs::from_wkt(&definition).map(Some)
     };
     // A view can be any query, a recursive one that never ends among them: a layer must be
     // a table the file holds.

@@ -399,3 +399,24 @@ fn a_cell_over_a_stored_cell_the_file_lacks_is_a_problem() {
     checked.check_against_stored(&own, &options);
     assert!(checked.problems.is_empty(), "{}", checked.report());
 }
+
+#[test]
+fn a_crs_given_by_hand_stands_in_for_an_unreadable_prj() {
+    let dir = tempfile::tempdir().unwrap();
+    let shp = shapefile_copy(dir.path(), "odd");
+    std::fs::write(
+        dir.path().join("odd.prj"),
+        "LOCAL_CS[\"whatever the tool wrote\"]",
+    )
+    .unwrap();
+    let e = check_grid(&shp, &Options::default())
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("--crs"), "{e}");
+    let given = Options {
+        crs: Some(gridwalk_gis::Crs::from_epsg(4526).unwrap()),
+        ..Options::default()
+    };
+    let checked = check_grid(&shp, &given).unwrap();
+    assert!(checked.problems.is_empty(), "{}", checked.report());
+}

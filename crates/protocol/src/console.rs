@@ -978,6 +978,41 @@ pub struct EnrolledDevice {
     pub model: Option<String>,
 }
 
+/// What an administrator imports from the console: a city's grid (GeoJSON, GeoPackage, or a
+/// Shapefile with its parts in one `.zip`), its code table, or its list of people.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub enum ImportKind {
+    Grid,
+    Codes,
+    People,
+}
+
+/// One problem an import found: its row in the file (0 for the whole file or a gap between
+/// cells), the cell code when there is one, what is wrong, and where (lon, lat in WGS-84).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct ImportProblem {
+    pub row: u32,
+    pub code: Option<String>,
+    pub message: String,
+    pub at: Option<(f64, f64)>,
+}
+
+/// What an import did, or would do (a check): `stored` only when the file had no problem
+/// and was not only checked; `summary` in words, as the command line says it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct ImportAnswer {
+    pub stored: bool,
+    pub summary: String,
+    pub problems: Vec<ImportProblem>,
+}
+
 /// One administrative act in the audit trail: who did what to whom, and when.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

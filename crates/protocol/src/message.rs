@@ -625,6 +625,7 @@ catalogue! {
     // Administration.
     LOGIN_INVALID = "admin.login_invalid" => "{login}: {why}";
     SCHEMA_NEWER = "admin.schema_newer" => "the database has schema {current}, newer than this server's {known}: run a newer gridwalk-sync";
+    IMPORT_REFUSED = "admin.import_refused" => "the file cannot be imported: {reason}";
 }
 
 #[cfg(test)]

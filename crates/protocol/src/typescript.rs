@@ -23,9 +23,9 @@ use ts_rs::{Config, TS, TypeVisitor};
 
 use crate::console::{
     Account, ActionAnswer, ActionRequest, AuditEntry, CaseAction, Conflict, ConsoleReport,
-    Department, DeviceRow, EnrolledDevice, Evaluation, IntakeHealth, MergeAnswer, MergeRequest,
-    NewPassword, OpenConflict, Person, QueueSort, ReportDetail, ReportPage, Resolve, Session,
-    SignIn, Team,
+    Department, DeviceRow, EnrolledDevice, Evaluation, ImportAnswer, ImportKind, IntakeHealth,
+    MergeAnswer, MergeRequest, NewPassword, OpenConflict, Person, QueueSort, ReportDetail,
+    ReportPage, Resolve, Session, SignIn, Team,
 };
 use crate::{ApiError, CaseState, Category, Report, TaskChange};
 
@@ -79,6 +79,8 @@ pub fn shared() -> Declarations {
     d.add::<Account>();
     d.add::<EnrolledDevice>();
     d.add::<AuditEntry>();
+    d.add::<ImportKind>();
+    d.add::<ImportAnswer>();
     d.add::<NewPassword>();
     d.add::<crate::map::CaseMap>();
     d.add::<crate::map::GridCells>();

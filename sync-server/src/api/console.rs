@@ -9,8 +9,8 @@ use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use gridwalk_protocol::console::{
     Account, ActionAnswer, ActionRequest, AuditEntry, Department, DeviceRow, EnrolledDevice,
-    IntakeHealth, MergeAnswer, MergeRequest, NewPassword, OpenConflict, Person, QueueSort,
-    ReportDetail, ReportPage, Resolve, Session, SignIn, Team,
+    ImportAnswer, ImportKind, IntakeHealth, MergeAnswer, MergeRequest, NewPassword, OpenConflict,
+    Person, QueueSort, ReportDetail, ReportPage, Resolve, Session, SignIn, Team,
 };
 use gridwalk_protocol::{ApiError, DeviceId, ReportId};
 use serde::Deserialize;
@@ -487,6 +487,64 @@ pub(crate) async fn set_password(
     )
     .await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct ImportQuery {
+    /// grid, codes or people.
+    what: ImportKind,
+    /// The file's name (its extension says how to read it: .geojson, .gpkg, a .zip of a
+    /// Shapefile's parts; .csv, .xlsx).
+    name: String,
+    /// Check and report only; store nothing.
+    check: Option<bool>,
+    /// The code table's version (codes).
+    version: Option<String>,
+    title: Option<String>,
+    /// The grid's CRS when the file names none or names it wrongly (grid).
+    crs: Option<String>,
+    /// The grid is a new area of the city, away from the stored cells (grid).
+    new_area: Option<bool>,
+    tolerance_m2: Option<f64>,
+}
+
+/// Import a city's grid, code table or people: checked as `gridwalk-sync admin import-…`
+/// checks it, and stored in one step when it has no problem (unless only checked).
+#[utoipa::path(post, path = "/v1/console/admin/import", tag = "admin", security(("console" = [])),
+    params(ImportQuery),
+    request_body(content = Vec<u8>, content_type = "application/octet-stream", description = "The file"),
+    responses(
+        (status = 200, description = "The report; `stored` when it was stored", body = ImportAnswer),
+        (status = 400, description = "A file that cannot be read at all, in words", body = ApiError),
+        (status = 403, description = "Only administrators import", body = ApiError),
+        (status = 413, description = "Larger than 64 MB", body = ApiError),
+    ))]
+pub(crate) async fn import(
+    State(state): State<AppState>,
+    auth: ConsoleAuth,
+    AppQuery(q): AppQuery<ImportQuery>,
+    body: axum::body::Bytes,
+) -> Result<Json<ImportAnswer>, AppError> {
+    let request = crate::services::import::ImportRequest {
+        name: q.name,
+        check_only: q.check.unwrap_or(false),
+        version: q.version,
+        title: q.title,
+        crs: q.crs,
+        new_area: q.new_area.unwrap_or(false),
+        tolerance_m2: q.tolerance_m2,
+    };
+    Ok(Json(
+        crate::services::import::import(
+            state.store.as_ref(),
+            Actor::Person(&auth.user),
+            q.what,
+            &request,
+            &body,
+        )
+        .await?,
+    ))
 }
 
 #[derive(Debug, Deserialize)]

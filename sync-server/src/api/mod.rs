@@ -341,6 +341,12 @@ pub fn app(state: AppState) -> Router {
             post(console::set_password),
         )
         .route("/v1/console/admin/audit", get(console::audit))
+        .route(
+            "/v1/console/admin/import",
+            post(console::import).layer(axum::extract::DefaultBodyLimit::max(
+                crate::services::import::MAX_UPLOAD,
+            )),
+        )
         .merge(tus::routes())
         // What no route answers is said in the error shape too, not as an empty body.
         .fallback(|m, u| unrouted(m, u, false))

@@ -63,6 +63,7 @@ use utoipa::{Modify, OpenApi};
         super::console::disable_user,
         super::console::enable_user,
         super::console::set_password,
+        super::console::import,
         super::console::audit,
     ),
     // What a port's callback receives is no route's answer: listed so it is described.

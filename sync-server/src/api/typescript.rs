@@ -406,7 +406,9 @@ mod tests {
         assert!(wrong.is_empty(), "{wrong:#?}");
         // And every documented console route is in the table.
         for (path, item) in doc["paths"].as_object().into_iter().flatten() {
-            if !path.starts_with("/v1/console/") {
+            // A file sent as the body is not JSON: the console sends it by hand
+            // (ui/src/console/http.ts `upload`).
+            if !path.starts_with("/v1/console/") || path == "/v1/console/admin/import" {
                 continue;
             }
             let methods = ["get", "put", "post", "delete", "options", "head", "patch"];

@@ -159,6 +159,18 @@ enum AdminCommand {
         #[arg(long)]
         check: bool,
     },
+    /// Import a city's people from its list (CSV or XLSX, a header row, one person per
+    /// row: 登录名, 姓名, 角色 (网格员 网格长 指挥中心 处置部门 管理员), 班组, 网格 (cell codes
+    /// separated by ;), 工号, 执法记录仪, 部门; or the English names login, name, role,
+    /// team, cells, badge, camera_serial, department). Every row is checked first; with any
+    /// problem they are printed (stdout), nothing changes and the exit code is 1. People
+    /// already there (by login) are updated and keep their devices and passwords.
+    ImportPeople {
+        file: PathBuf,
+        /// Check and report only; store nothing.
+        #[arg(long)]
+        check: bool,
+    },
     /// Set a console user's password (anyone but an inspector), read from the first line of
     /// standard input (so it stays out of the shell history and the process list).
     SetPassword {
@@ -492,7 +504,9 @@ async fn run(cli: Cli) -> Result<()> {
                 for f in &fields {
                     options.fields.set(f)?;
                 }
-                let done = admin::import_grid(store.as_ref(), &file, &options, check).await?;
+                let done =
+                    admin::import_grid(store.as_ref(), admin::Actor::Cli, &file, &options, check)
+                        .await?;
                 if let Some(path) = report {
                     std::fs::write(&path, serde_json::to_vec_pretty(&done.checked)?)
                         .with_context(|| format!("writing {}", path.display()))?;
@@ -520,12 +534,44 @@ async fn run(cli: Cli) -> Result<()> {
                     );
                 }
             }
+            AdminCommand::ImportPeople { file, check } => {
+                match admin::import_people(store.as_ref(), admin::Actor::Cli, &file, check).await? {
+                    Ok(people) if check => eprintln!(
+                        "{} people, no problems; checked only (--check): nothing was stored",
+                        people.len()
+                    ),
+                    Ok(people) => eprintln!(
+                        "imported {} people from {}; set console passwords with set-password, \
+                         enroll tablets with enroll-device",
+                        people.len(),
+                        file.display()
+                    ),
+                    Err(problems) => {
+                        for p in &problems {
+                            out!("{p}");
+                        }
+                        match problems.len() {
+                            1 => bail!("{} has 1 problem; nothing was imported", file.display()),
+                            n => bail!("{} has {n} problems; nothing was imported", file.display()),
+                        }
+                    }
+                }
+            }
             AdminCommand::ImportCodes {
                 file,
                 version,
                 title,
                 check,
-            } => match admin::import_codes(store.as_ref(), &file, &version, &title, check).await? {
+            } => match admin::import_codes(
+                store.as_ref(),
+                admin::Actor::Cli,
+                &file,
+                &version,
+                &title,
+                check,
+            )
+            .await?
+            {
                 Ok(count) if check => {
                     eprintln!(
                         "{count} categories, no problems; checked only (--check): nothing was stored"

@@ -597,6 +597,13 @@ fn columns() -> [Column; 29] {
 #[must_use]
 pub fn to_csv(rows: &[Indicators], total: &Indicators, by: GroupBy) -> String {
     let quote = |s: &str| {
+        // A name beginning = + - @ (or a tab) would be read by a spreadsheet as a formula
+        // (an imported grid's street name, a person's name): a leading ' keeps it text.
+        let s = &if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+            format!("'{s}")
+        } else {
+            s.to_owned()
+        };
         if s.contains([',', '"', '\n', '\r']) {
             format!("\"{}\"", s.replace('"', "\"\""))
         } else {

@@ -29,7 +29,8 @@
 //! - [`ports`]: reports from the centre's other ports (hotlines, the public, video alerts):
 //!   exactly-once filing, who checks them on site, and callbacks.
 //! - [`public`]: the public's 随手拍: which account files it, and a stranger's photos checked.
-//! - [`teams`]: teams (班组) named after their leaders.
+//! - [`teams`]: teams (班组) named after their leaders; [`roster`]: a city's list of people
+//!   taken in whole or not at all.
 //! - [`calendar`], [`rules`], [`reference`]: working time, the case rules, and the reference
 //!   data (code tables and rules) decisions are made against.
 
@@ -53,6 +54,7 @@ pub mod public;
 pub mod push;
 pub mod queue;
 pub mod reference;
+pub mod roster;
 pub mod rules;
 pub mod signatures;
 pub mod teams;

@@ -47,7 +47,7 @@ impl Actor<'_> {
     }
 
     /// Refuses a person the rule does not let administer.
-    fn may(&self) -> Result<(), AppError> {
+    pub(crate) fn may(&self) -> Result<(), AppError> {
         match self {
             Actor::Cli => Ok(()),
             Actor::Person(u) => Ok(decide(&Who::from(*u), Act::Administer, Subject::Any)?),
@@ -196,10 +196,12 @@ pub struct GridImport {
 /// grid was loaded when can be shown later.
 pub async fn import_grid(
     store: &dyn CaseStore,
+    actor: Actor<'_>,
     path: &Path,
     options: &gridwalk_gis::Options,
     check_only: bool,
 ) -> anyhow::Result<GridImport> {
+    actor.may()?;
     let sha256 = file_digests(path)?;
     let mut checked = gridwalk_gis::check_grid(path, options)?;
     let (_, stored_cells) = store.all_cells(None).await?;
@@ -227,7 +229,7 @@ pub async fn import_grid(
     let stored = store.put_cells(&features, chrono::Utc::now()).await?;
     record(
         store,
-        Actor::Cli,
+        actor,
         "import_grid",
         &path.display().to_string(),
         Some(format!(
@@ -242,6 +244,71 @@ pub async fn import_grid(
         left_alone,
         sha256,
     })
+}
+
+/// Reads a city's list of people (CSV or XLSX, see [`crate::domain::roster`]), checks
+/// every row against the cells stored, the case rules' departments and the people already
+/// there, and, when all is well and `check_only` is false, stores them in one transaction
+/// (someone already there by login is updated, keeping their ID, devices and password).
+/// The problems come back for the caller to show; nothing is stored then.
+pub async fn import_people(
+    store: &dyn CaseStore,
+    actor: Actor<'_>,
+    path: &Path,
+    check_only: bool,
+) -> anyhow::Result<Result<Vec<User>, Vec<crate::domain::roster::RowProblem>>> {
+    actor.may()?;
+    let rows = gridwalk_gis::codes::read_rows(path)?;
+    let (_, cells) = store.all_cells(None).await?;
+    let cells: std::collections::BTreeSet<CellCode> = cells
+        .unwrap_or_default()
+        .into_iter()
+        .map(|(c, _)| c)
+        .collect();
+    let departments = match store.document(rules::DOCUMENT).await? {
+        Some(text) => {
+            CaseRules::from_json(&text)
+                .map_err(anyhow::Error::msg)?
+                .departments
+        }
+        None => Vec::new(),
+    };
+    let people: std::collections::BTreeMap<String, User> = store
+        .users()
+        .await?
+        .into_iter()
+        .map(|(u, _)| (u.login.clone(), u))
+        .collect();
+    let held = crate::domain::roster::Held {
+        cells: &cells,
+        departments: &departments,
+        people: &people,
+    };
+    let list = match crate::domain::roster::people(&rows, &held) {
+        Ok(list) => list,
+        Err(problems) => return Ok(Err(problems)),
+    };
+    if !check_only {
+        store.put_users(&list).await?;
+        let new = list
+            .iter()
+            .filter(|u| !people.contains_key(&u.login))
+            .count();
+        record(
+            store,
+            actor,
+            "import_people",
+            &path.display().to_string(),
+            Some(format!(
+                "{} people ({new} new, {} updated), SHA-256 {}",
+                list.len(),
+                list.len() - new,
+                file_digests(path)?
+            )),
+        )
+        .await?;
+    }
+    Ok(Ok(list))
 }
 
 /// The SHA-256 of a grid file; of a Shapefile, of each of its parts present (`.shp`,
@@ -275,11 +342,13 @@ fn file_digests(path: &Path) -> anyhow::Result<String> {
 /// version). The problems come back for the caller to show; nothing is stored then.
 pub async fn import_codes(
     store: &dyn CaseStore,
+    actor: Actor<'_>,
     path: &Path,
     version: &str,
     title: &str,
     check_only: bool,
 ) -> anyhow::Result<Result<usize, Vec<gridwalk_gis::Problem>>> {
+    actor.may()?;
     let rows = gridwalk_gis::codes::read_rows(path)?;
     let (body, count) = match gridwalk_gis::codes::code_table(&rows, version, title)? {
         Ok(made) => made,
@@ -308,7 +377,7 @@ pub async fn import_codes(
             .await?;
         record(
             store,
-            Actor::Cli,
+            actor,
             "import_codes",
             &path.display().to_string(),
             Some(format!("code table {version}, {count} categories")),

@@ -13,12 +13,14 @@
 //! - [`public`]: the public's 随手拍 page: its form, a citizen's report, how it stands.
 //! - [`map`]: the city map's points and grid, and the centre's overview screen.
 //! - [`reference`]: code tables and case rules, parsed once and shared.
-//! - [`admin`]: loading reference data and people, enrolling devices (the CLI and tests).
+//! - [`admin`]: loading reference data and people, enrolling devices (the CLI and tests);
+//!   [`import`]: a city's grid, code table or people sent from the console.
 
 pub mod admin;
 pub mod console;
 pub mod evaluation;
 pub mod feed;
+pub mod import;
 pub mod intake;
 pub mod map;
 pub mod ports;

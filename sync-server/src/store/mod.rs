@@ -160,7 +160,11 @@ pub struct PushApplied {
 #[async_trait]
 pub trait DeviceStore: Send + Sync {
     /// Creates or updates a user by login.
-    async fn put_user(&self, user: &User) -> StoreResult<()>;
+    async fn put_user(&self, user: &User) -> StoreResult<()> {
+        self.put_users(std::slice::from_ref(user)).await
+    }
+    /// Creates or updates users by login, all in one transaction or none.
+    async fn put_users(&self, users: &[User]) -> StoreResult<()>;
     async fn user_by_login(&self, login: &str) -> StoreResult<Option<User>>;
     async fn user(&self, id: UserId) -> StoreResult<Option<User>>;
     /// Enrolls (or re-enrolls, replacing its token) a device for a user.

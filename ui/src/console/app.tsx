@@ -12,7 +12,7 @@ import { client } from "./client";
 import { onSignedOut } from "./http";
 import { useI18n, type Key } from "./i18n";
 import { categoryNames, route, sectionsFor, teamName } from "./logic";
-import { AuditTrail, People, Tablets } from "./pages/admin";
+import { AuditTrail, Import, People, Tablets } from "./pages/admin";
 import { Cases } from "./pages/cases";
 import { Conflicts } from "./pages/conflicts";
 import { Devices } from "./pages/devices";
@@ -107,6 +107,7 @@ export function Console() {
           {section === "evaluation" && <EvaluationPage />}
           {section === "people" && <People />}
           {section === "tablets" && <Tablets />}
+          {section === "import" && <Import />}
           {section === "audit" && <AuditTrail />}
         </main>
       </div>

@@ -49,3 +49,24 @@ export async function call<T>(method: string, path: string, query: Query = {}, b
   if (resp.status === 204) return null as T;
   return (await resp.json()) as T;
 }
+
+/** Sends a file as the request's body (the console's imports); the answer's JSON. */
+export async function upload<T>(path: string, query: Query, file: Blob): Promise<T> {
+  let resp: Response;
+  try {
+    resp = await fetch(link(path, query), {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "content-type": "application/octet-stream" },
+      body: file,
+    });
+  } catch {
+    throw new Failure("network", "network");
+  }
+  if (!resp.ok) {
+    const failure = await refusal(resp);
+    if (failure.kind === "signed_out") for (const f of signedOut) f();
+    throw failure;
+  }
+  return (await resp.json()) as T;
+}

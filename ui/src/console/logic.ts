@@ -227,6 +227,7 @@ export type Section =
   | "evaluation"
   | "people"
   | "tablets"
+  | "import"
   | "audit";
 
 const SECTIONS: readonly string[] = [
@@ -241,6 +242,7 @@ const SECTIONS: readonly string[] = [
   "evaluation",
   "people",
   "tablets",
+  "import",
   "audit",
 ] satisfies Section[];
 
@@ -332,7 +334,7 @@ export function sectionsFor(role: Role): Section[] {
       // The department's own work, made for the phone (and laid out side by side on a desk).
       return ["handling"];
     case "administrator":
-      return ["people", "tablets", "audit"];
+      return ["people", "tablets", "import", "audit"];
     case "inspector":
     case "service":
       // A tablet; another port's system: neither signs in to the console.

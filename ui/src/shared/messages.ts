@@ -263,6 +263,7 @@ export const MESSAGES = {
   "photo.discarded_twice": { params: [], en: "the centre discarded this photo's upload twice; it will be tried again" },
   "admin.login_invalid": { params: ["login", "why"], en: "{login}: {why}" },
   "admin.schema_newer": { params: ["current", "known"], en: "the database has schema {current}, newer than this server's {known}: run a newer gridwalk-sync" },
+  "admin.import_refused": { params: ["reason"], en: "the file cannot be imported: {reason}" },
 } as const;
 
 export type MessageCode = keyof typeof MESSAGES;

@@ -207,6 +207,7 @@ export const MESSAGES_ZH: Record<MessageCode, string> = {
   "request.internal": "服务器未能完成请求，已记录",
   "request.value_too_large": "数字 {n} 太大，无法保存",
   "admin.login_invalid": "{login}：{why}",
+  "admin.import_refused": "文件无法导入：{reason}",
   "admin.schema_newer": "数据库结构版本 {current} 比本服务器的 {known} 新：请运行更新版本的 gridwalk-sync",
   "device.database": "本机数据库出错：{detail}",
   "device.storage": "本机存储出错（{path}）：{detail}",

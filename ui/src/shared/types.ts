@@ -488,6 +488,24 @@ export type GridCells = { type: FeatureCollectionType, features: Array<GridCell>
 export type GroupBy = "cell" | "community" | "street" | "team" | "inspector" | "department" | "category" | "source";
 
 /**
+ * What an import did, or would do (a check): `stored` only when the file had no problem
+ * and was not only checked; `summary` in words, as the command line says it.
+ */
+export type ImportAnswer = { stored: boolean, summary: string, problems: Array<ImportProblem>, };
+
+/**
+ * What an administrator imports from the console: a city's grid (GeoJSON, GeoPackage, or a
+ * Shapefile with its parts in one `.zip`), its code table, or its list of people.
+ */
+export type ImportKind = "grid" | "codes" | "people";
+
+/**
+ * One problem an import found: its row in the file (0 for the whole file or a gap between
+ * cells), the cell code when there is one, what is wrong, and where (lon, lat in WGS-84).
+ */
+export type ImportProblem = { row: number, code: string | null, message: string, at: [number, number] | null, };
+
+/**
  * The indicators of one group (or of all of them: the total). Every rate is its
  * numerator over its denominator, both given; `None` (shown as "—") when the denominator
  * is 0.

@@ -752,6 +752,25 @@ fn csv_has_every_count_and_rate_and_the_total() {
 }
 
 #[test]
+fn csv_keeps_names_that_look_like_formulas_as_text() {
+    let (reference, leaders) = names_fixture();
+    let names = Names {
+        reference: &reference,
+        teams: &leaders,
+    };
+    let at = local("2026-11-10 09:00");
+    let (mut rows, total) = evaluate(&[report(at)], GroupBy::Cell, &november(), &names);
+    rows[0].label = "=HYPERLINK(\"http://x\",\"街道\")".into();
+    rows[0].key = "@SUM(A1)".into();
+    let csv = to_csv(&rows, &total, GroupBy::Cell);
+    let line = csv.split("\r\n").nth(1).unwrap();
+    assert!(
+        line.starts_with("\"'=HYPERLINK(\"\"http://x\"\",\"\"街道\"\")\",'@SUM(A1),"),
+        "{line}"
+    );
+}
+
+#[test]
 fn geojson_draws_cells_communities_and_streets_from_the_grid() {
     let (reference, leaders) = names_fixture();
     let names = Names {

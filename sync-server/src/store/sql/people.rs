@@ -35,31 +35,38 @@ fn user(row: &Row) -> StoreResult<User> {
 
 #[async_trait]
 impl<D: Database> DeviceStore for D {
-    async fn put_user(&self, u: &User) -> StoreResult<()> {
-        let values = vec![
-            Value::from(u.id),
-            Value::from(&u.login),
-            Value::from(&u.name),
-            Value::from(tag(&u.role)),
-            Value::from(u.team.clone()),
-            Value::json(&u.cells)?,
-            Value::from(u.badge.clone()),
-            Value::from(u.camera_serial.clone()),
-            Value::from(u.department.clone()),
-            Value::from(u.source.map(|s| s.as_str())),
-        ];
+    async fn put_users(&self, users: &[User]) -> StoreResult<()> {
+        let rows = users
+            .iter()
+            .map(|u| {
+                Ok(vec![
+                    Value::from(u.id),
+                    Value::from(&u.login),
+                    Value::from(&u.name),
+                    Value::from(tag(&u.role)),
+                    Value::from(u.team.clone()),
+                    Value::json(&u.cells)?,
+                    Value::from(u.badge.clone()),
+                    Value::from(u.camera_serial.clone()),
+                    Value::from(u.department.clone()),
+                    Value::from(u.source.map(|s| s.as_str())),
+                ])
+            })
+            .collect::<StoreResult<Vec<_>>>()?;
         tx!(self, Mode::Write, |tx| {
-            tx.execute(
-                "INSERT INTO users (id, login, name, role, team, cells, badge, camera_serial,
-                                    department, source)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
-                 ON CONFLICT (login) DO UPDATE SET name = excluded.name, role = excluded.role,
-                    team = excluded.team, cells = excluded.cells, badge = excluded.badge,
-                    camera_serial = excluded.camera_serial, department = excluded.department,
-                    source = excluded.source",
-                values,
-            )
-            .await?;
+            for values in rows {
+                tx.execute(
+                    "INSERT INTO users (id, login, name, role, team, cells, badge, camera_serial,
+                                        department, source)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+                     ON CONFLICT (login) DO UPDATE SET name = excluded.name, role = excluded.role,
+                        team = excluded.team, cells = excluded.cells, badge = excluded.badge,
+                        camera_serial = excluded.camera_serial, department = excluded.department,
+                        source = excluded.source",
+                    values,
+                )
+                .await?;
+            }
             Ok(())
         })
     }

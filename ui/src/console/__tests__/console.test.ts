@@ -212,7 +212,7 @@ describe("sections by role", () => {
     expect(sectionsFor("operator")).toContain("conflicts");
     expect(sectionsFor("leader")).not.toContain("conflicts");
     expect(sectionsFor("department")).toEqual(["handling"]);
-    expect(sectionsFor("administrator")).toEqual(["people", "tablets", "audit"]);
+    expect(sectionsFor("administrator")).toEqual(["people", "tablets", "import", "audit"]);
     expect(sectionsFor("administrator")).not.toContain("cases");
     expect(sectionsFor("inspector")).toEqual([]);
     expect(reviews("department")).toBe(false);

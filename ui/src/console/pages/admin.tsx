@@ -1,13 +1,14 @@
 // 系统管理, for administrators only: 人员 (everyone, disable and enable, a new console
-// password), 终端 (every enrolled tablet, revoke a lost one) and 管理日志 (every
-// administrative act, by whom). Each act is recorded by the server with the signed-in
+// password), 终端 (every enrolled tablet, revoke a lost one), 数据导入 (the city's grid,
+// code table and people from its files) and 管理日志 (every administrative act, by whom). Each act is recorded by the server with the signed-in
 // administrator as its actor; the pages only ask and show.
 import { useState } from "preact/hooks";
 
 import { failureText } from "../../shared/error";
 import { useResource } from "../../shared/resource";
-import type { Account } from "../../shared/types";
+import type { Account, ImportAnswer } from "../../shared/types";
 import { client } from "../client";
+import { upload } from "../http";
 import { useI18n, type Key } from "../i18n";
 import { teamName, when } from "../logic";
 import { useSession } from "../session";
@@ -225,6 +226,143 @@ export function AuditTrail() {
             ))}
           </tbody>
         </table>
+      )}
+    </section>
+  );
+}
+
+type ImportKindName = "grid" | "codes" | "people";
+
+/** 数据导入: a city's grid, code table or people from its own files, checked as the command
+ * line checks them. The report lists every problem with its row; nothing is stored until
+ * the whole file passes (and never when only checking). */
+export function Import() {
+  const w = useI18n();
+  const { t } = w;
+  const [what, setWhat] = useState<ImportKindName>("grid");
+  const [file, setFile] = useState<File | null>(null);
+  const [version, setVersion] = useState("");
+  const [crs, setCrs] = useState("");
+  const [newArea, setNewArea] = useState(false);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const [answer, setAnswer] = useState<{ checked: boolean; value: ImportAnswer } | null>(null);
+  const send = async (check: boolean) => {
+    if (!file) return;
+    setBusy(true);
+    setError(null);
+    setAnswer(null);
+    try {
+      const value = await upload<ImportAnswer>(
+        "/v1/console/admin/import",
+        {
+          what,
+          name: file.name,
+          check: check ? "true" : null,
+          version: what === "codes" ? version : null,
+          crs: what === "grid" && crs.trim() ? crs.trim() : null,
+          new_area: what === "grid" && newArea ? "true" : null,
+        },
+        file,
+      );
+      setAnswer({ checked: check, value });
+    } catch (e) {
+      setError(failureText(w, e));
+    } finally {
+      setBusy(false);
+    }
+  };
+  const accept = what === "grid" ? ".geojson,.json,.gpkg,.zip" : ".csv,.xlsx,.xls,.ods";
+  const verdict = answer
+    ? answer.value.problems.length > 0
+      ? "import.refused"
+      : answer.value.stored
+        ? "import.stored"
+        : "import.checked"
+    : null;
+  return (
+    <section class="import">
+      <h1>{t("nav.import")}</h1>
+      <p class="hint">{t("import.hint")}</p>
+      <form
+        class="ask"
+        onSubmit={(e) => {
+          e.preventDefault();
+          void send(false);
+        }}
+      >
+        <label class="field">
+          {t("import.what")}
+          <select name="what" value={what} onChange={(e) => setWhat(e.currentTarget.value as ImportKindName)}>
+            <option value="grid">{t("import.grid")}</option>
+            <option value="codes">{t("import.codes")}</option>
+            <option value="people">{t("import.people")}</option>
+          </select>
+        </label>
+        <label class="field">
+          {t("import.file")}
+          <input name="file" type="file" accept={accept} onChange={(e) => setFile(e.currentTarget.files?.[0] ?? null)} />
+        </label>
+        {what === "codes" && (
+          <label class="field">
+            {t("import.version")}
+            <input name="version" value={version} onInput={(e) => setVersion(e.currentTarget.value)} />
+          </label>
+        )}
+        {what === "grid" && (
+          <>
+            <label class="field">
+              {t("import.crs")}
+              <input name="crs" value={crs} onInput={(e) => setCrs(e.currentTarget.value)} />
+            </label>
+            <label>
+              <input name="new-area" type="checkbox" checked={newArea} onChange={(e) => setNewArea(e.currentTarget.checked)} />{" "}
+              {t("import.newArea")}
+            </label>
+          </>
+        )}
+        <div class="row">
+          <button type="button" name="check" disabled={busy || !file} onClick={() => void send(true)}>
+            {t("import.check")}
+          </button>
+          <button class="primary" type="submit" name="import" disabled={busy || !file || (what === "codes" && !version.trim())}>
+            {t("import.run")}
+          </button>
+        </div>
+      </form>
+      {error && (
+        <p class="error" role="alert">
+          {error}
+        </p>
+      )}
+      {answer && verdict && (
+        <div class="import-report" data-stored={String(answer.value.stored)}>
+          <p class={answer.value.problems.length > 0 ? "error" : "ok"} role="status">
+            {t(verdict as Key, { summary: answer.value.summary })}
+          </p>
+          {answer.value.problems.length > 0 && (
+            <table class="grid-table import-problems">
+              <thead>
+                <tr>
+                  <th>{t("import.row")}</th>
+                  <th>{t("import.code")}</th>
+                  <th>{t("import.problem")}</th>
+                  <th>{t("import.at")}</th>
+                </tr>
+              </thead>
+              <tbody>
+                {answer.value.problems.map((p, i) => (
+                  <tr key={i}>
+                    <td>{p.row > 0 ? p.row : ""}</td>
+                    <td>{p.code ?? ""}</td>
+                    <td>{p.message}</td>
+                    <td>{p.at ? `${p.at[0].toFixed(6)}, ${p.at[1].toFixed(6)}` : ""}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          )}
+        </div>
       )}
     </section>
   );

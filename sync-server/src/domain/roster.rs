@@ -1,0 +1,352 @@
+//! A city's people from the list its office keeps (花名册): one row per person under a header
+//! row, from CSV or XLSX, taken as a whole or not at all.
+//!
+//! The columns are found by their Chinese or English headers: 登录名/账号 (`login`), 姓名
+//! (`name`), 角色 (`role`: 网格员, 网格长, 指挥中心/值班长, 处置部门, 管理员 or the English
+//! names), 班组 (`team`), 网格 (`cells`, the person's 单元网格 codes separated by `;`, `、`,
+//! `，` or spaces), 工号 (`badge`), 执法记录仪 (`camera_serial`) and 部门 (`department`, its
+//! code or name in the case rules). [`people`] checks every row against what the centre
+//! holds — the cells stored, the departments of the rules, the people already there — and
+//! returns either the people to store (a person already there, by login, keeps their ID)
+//! or every problem with its row. Teams are the team codes on people's records
+//! ([`super::teams`]); departments are the case rules'.
+//!
+//! Service accounts (another port's system) are not people on a list: they need the port
+//! they file for and are made one by one (`admin create-user --role service`).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use gridwalk_protocol::console::Department;
+use gridwalk_protocol::{CellCode, is_camera_serial};
+
+use gridwalk_protocol::UserId;
+use gridwalk_protocol::console::Role;
+
+use super::model::User;
+
+/// The header names of each column, compared without case; required ones first.
+const COLUMNS: [(&str, &[&str]); 8] = [
+    ("login", &["login", "登录名", "账号", "用户名"]),
+    ("name", &["name", "姓名"]),
+    ("role", &["role", "角色"]),
+    ("team", &["team", "班组", "班组编码"]),
+    ("cells", &["cells", "网格", "责任网格", "网格编码"]),
+    ("badge", &["badge", "工号"]),
+    (
+        "camera_serial",
+        &[
+            "camera_serial",
+            "执法记录仪",
+            "记录仪编号",
+            "执法记录仪编号",
+        ],
+    ),
+    ("department", &["department", "部门", "处置部门"]),
+];
+
+/// People one list may hold.
+pub const MAX_PEOPLE: usize = 20_000;
+
+/// One problem with the list: its row (1-based, the header is row 1) and what is wrong.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct RowProblem {
+    pub row: usize,
+    pub message: String,
+}
+
+impl std::fmt::Display for RowProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "row {}: {}", self.row, self.message)
+    }
+}
+
+/// What the centre holds that a list is checked against.
+#[derive(Debug)]
+pub struct Held<'a> {
+    pub cells: &'a BTreeSet<CellCode>,
+    pub departments: &'a [Department],
+    /// People already stored, by login.
+    pub people: &'a BTreeMap<String, User>,
+}
+
+/// A role as an office writes it.
+fn role(text: &str) -> Option<Role> {
+    Some(match text.trim().to_lowercase().as_str() {
+        "网格员" | "inspector" => Role::Inspector,
+        "网格长" | "leader" => Role::Leader,
+        "指挥中心" | "值班长" | "调度员" | "operator" => Role::Operator,
+        "处置部门" | "部门" | "处置人员" | "department" => Role::Department,
+        "管理员" | "administrator" | "admin" => Role::Administrator,
+        _ => return None,
+    })
+}
+
+/// A login: 2 to 40 lower-case letters, digits, `.`, `_`, `-`.
+fn is_login(s: &str) -> bool {
+    (2..=40).contains(&s.len())
+        && s.bytes().all(|b| {
+            b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'.' | b'_' | b'-')
+        })
+}
+
+/// The people of a list (rows as text, the header first), or every problem in it.
+pub fn people(rows: &[Vec<String>], held: &Held<'_>) -> Result<Vec<User>, Vec<RowProblem>> {
+    let whole = |message: String| vec![RowProblem { row: 1, message }];
+    let Some(header) = rows.first() else {
+        return Err(whole("the list is empty".into()));
+    };
+    if rows.len() > MAX_PEOPLE + 1 {
+        return Err(whole(format!("more than {MAX_PEOPLE} people in one list")));
+    }
+    let mut at = [None; COLUMNS.len()];
+    for (i, (what, names)) in COLUMNS.iter().enumerate() {
+        at[i] = header
+            .iter()
+            .position(|h| names.iter().any(|n| h.trim().eq_ignore_ascii_case(n)));
+        if at[i].is_none() && i < 3 {
+            return Err(whole(format!(
+                "no {what} column (a header named {}); the header row is: {}",
+                names.join(" or "),
+                header.join(", ")
+            )));
+        }
+    }
+    let mut problems = Vec::new();
+    let mut people = Vec::new();
+    let mut seen: BTreeMap<String, usize> = BTreeMap::new();
+    for (i, r) in rows.iter().enumerate().skip(1) {
+        let row = i + 1;
+        let get = |c: usize| {
+            at[c]
+                .and_then(|j| r.get(j))
+                .map(|s| s.trim().to_owned())
+                .filter(|s| !s.is_empty())
+        };
+        if r.iter().all(|c| c.trim().is_empty()) {
+            continue;
+        }
+        let mut say = |message: String| problems.push(RowProblem { row, message });
+        let login = get(0).unwrap_or_default();
+        if !is_login(&login) {
+            say(format!(
+                "the login {login:?} is not 2-40 lower-case letters, digits, '.', '_' or '-'"
+            ));
+        } else if let Some(first) = seen.insert(login.clone(), row) {
+            say(format!("{login} is also on row {first}"));
+        }
+        let name = get(1).unwrap_or_default();
+        if name.is_empty() || name.chars().count() > 40 || name.chars().any(char::is_control) {
+            say(format!(
+                "the name {name:?} is not one line of 1-40 characters"
+            ));
+        }
+        let Some(role) = get(2).as_deref().and_then(role) else {
+            say(format!(
+                "the role {:?} is not one of 网格员, 网格长, 指挥中心, 处置部门, 管理员 \
+                 (service accounts are made with create-user)",
+                get(2).unwrap_or_default()
+            ));
+            continue;
+        };
+        let team = get(3);
+        if matches!(role, Role::Inspector | Role::Leader) && team.is_none() {
+            say(format!(
+                "a {} needs a team (班组)",
+                if role == Role::Leader {
+                    "网格长"
+                } else {
+                    "网格员"
+                }
+            ));
+        }
+        let mut cells = Vec::new();
+        for c in get(4)
+            .unwrap_or_default()
+            .split([';', '、', '，', ',', ' '])
+            .filter(|c| !c.trim().is_empty())
+        {
+            match c.trim().parse::<CellCode>() {
+                Ok(code) if held.cells.contains(&code) => cells.push(code),
+                Ok(code) => say(format!(
+                    "cell {code} is not in the grid the centre holds (import it first)"
+                )),
+                Err(_) => say(format!("{c:?} is not a 15-digit cell code")),
+            }
+        }
+        if role == Role::Inspector && cells.is_empty() && get(4).is_none() {
+            say("a 网格员 needs the cells they walk (网格)".into());
+        }
+        let badge = get(5);
+        if let Some(b) = &badge
+            && (b.chars().count() > 20 || !b.chars().all(|c| c.is_ascii_alphanumeric()))
+        {
+            say(format!("the 工号 {b:?} is not up to 20 letters and digits"));
+        }
+        let camera_serial = get(6);
+        if let Some(s) = &camera_serial
+            && !is_camera_serial(s)
+        {
+            say(format!(
+                "the body-cam serial {s:?} is not 7 letters and digits (GA/T 947)"
+            ));
+        }
+        let department = match (role, get(7)) {
+            (Role::Department, None) => {
+                say("a 处置部门 clerk needs their department (部门)".into());
+                None
+            }
+            (_, None) => None,
+            (_, Some(d)) => match held
+                .departments
+                .iter()
+                .find(|x| x.code.eq_ignore_ascii_case(&d) || x.name == d)
+            {
+                Some(x) => Some(x.code.clone()),
+                None => {
+                    say(format!(
+                        "no department {d:?} in the case rules (they have: {})",
+                        held.departments
+                            .iter()
+                            .map(|x| format!("{} {}", x.code, x.name))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ));
+                    None
+                }
+            },
+        };
+        let id = held.people.get(&login).map_or_else(UserId::new, |u| u.id);
+        if let Some(existing) = held.people.get(&login)
+            && existing.role == Role::Service
+        {
+            say(format!(
+                "{login} is a service account at the centre; a list does not change those"
+            ));
+        }
+        people.push(User {
+            id,
+            login,
+            name,
+            role,
+            team,
+            department,
+            cells,
+            badge,
+            camera_serial,
+            source: None,
+        });
+    }
+    if people.is_empty() && problems.is_empty() {
+        return Err(whole("the list has no people under its header".into()));
+    }
+    if problems.is_empty() {
+        Ok(people)
+    } else {
+        Err(problems)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rows(text: &str) -> Vec<Vec<String>> {
+        text.lines()
+            .map(|l| l.split(',').map(str::to_owned).collect())
+            .collect()
+    }
+
+    fn held_with(
+        people: &BTreeMap<String, User>,
+        f: impl FnOnce(&Held<'_>) -> Result<Vec<User>, Vec<RowProblem>>,
+    ) -> Result<Vec<User>, Vec<RowProblem>> {
+        let cells: BTreeSet<CellCode> = ["440703001001001", "440703001001002"]
+            .iter()
+            .map(|c| c.parse().expect("a cell code"))
+            .collect();
+        let departments = vec![Department {
+            code: "SZ".into(),
+            name: "市政设施维护中心".into(),
+            name_en: String::new(),
+        }];
+        f(&Held {
+            cells: &cells,
+            departments: &departments,
+            people,
+        })
+    }
+
+    #[test]
+    fn a_list_with_chinese_headers_makes_people() {
+        let list = rows(
+            "登录名,姓名,角色,班组,网格,工号,执法记录仪,部门\n\
+             wangwu,王五,网格员,T1,440703001001001;440703001001002,440199,JMC0099,\n\
+             zhaoliu,赵六,网格长,T1,,,,\n\
+             szclerk,孙七,处置部门,,,,,市政设施维护中心",
+        );
+        let made = held_with(&BTreeMap::new(), |h| people(&list, h)).expect("made");
+        assert_eq!(made.len(), 3);
+        assert_eq!(made[0].role, Role::Inspector);
+        assert_eq!(made[0].cells.len(), 2);
+        assert_eq!(made[0].camera_serial.as_deref(), Some("JMC0099"));
+        assert_eq!(made[1].role, Role::Leader);
+        assert_eq!(made[2].department.as_deref(), Some("SZ"));
+    }
+
+    #[test]
+    fn every_problem_is_named_by_its_row_and_nothing_is_made() {
+        let list = rows(
+            "login,name,role,team,cells,badge,camera_serial,department\n\
+             Wang Wu,王五,inspector,T1,440703001001001,,,\n\
+             lisi,李四,网格员,,440703001009009,,,\n\
+             lisi,李四,网格员,T1,44070300100100,,JMC-1,\n\
+             clerk,张三,department,,,,,XX\n\
+             bot,机器,service,,,,,",
+        );
+        let problems = held_with(&BTreeMap::new(), |h| people(&list, h)).expect_err("refused");
+        let text: Vec<String> = problems.iter().map(ToString::to_string).collect();
+        for expected in [
+            "row 2: the login \"Wang Wu\"",
+            "row 3: a 网格员 needs a team",
+            "row 3: cell 440703001009009 is not in the grid",
+            "row 4: lisi is also on row 3",
+            "row 4: \"44070300100100\" is not a 15-digit cell code",
+            "row 4: the body-cam serial \"JMC-1\"",
+            "row 5: no department \"XX\" in the case rules (they have: SZ 市政设施维护中心)",
+            "row 6: the role \"service\" is not one of",
+        ] {
+            assert!(
+                text.iter().any(|t| t.starts_with(expected)),
+                "{expected}\n{text:#?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_person_already_there_keeps_their_id() {
+        let list = rows("login,name,role,team,cells\nlisi,李四,网格长,T2,");
+        let id = UserId::new();
+        let mut stored = BTreeMap::new();
+        stored.insert(
+            "lisi".to_owned(),
+            User {
+                id,
+                login: "lisi".into(),
+                name: "李四".into(),
+                role: Role::Inspector,
+                team: Some("T1".into()),
+                department: None,
+                cells: vec![],
+                badge: None,
+                camera_serial: None,
+                source: None,
+            },
+        );
+        let made = held_with(&stored, |h| people(&list, h)).expect("made");
+        assert_eq!(made[0].id, id);
+        assert_eq!(made[0].role, Role::Leader);
+        let missing = rows("login,name\nlisi,李四");
+        let e = held_with(&stored, |h| people(&missing, h)).expect_err("refused");
+        assert!(e[0].message.contains("no role column"), "{e:?}");
+    }
+}
