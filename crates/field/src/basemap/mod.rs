@@ -108,6 +108,17 @@ fn sniff(bytes: &[u8]) -> Option<&'static str> {
     }
 }
 
+/// The media type of a tile's bytes, for the WebView.
+#[must_use]
+pub fn content_type(bytes: &[u8]) -> &'static str {
+    match sniff(bytes) {
+        Some("png") => "image/png",
+        Some("jpg") => "image/jpeg",
+        Some("webp") => "image/webp",
+        _ => "application/octet-stream",
+    }
+}
+
 fn invalid(detail: impl Into<String>) -> Error {
     Error::BasemapInvalid(detail.into())
 }
