@@ -347,3 +347,29 @@ fn a_package_without_bounds_or_name_gets_them_from_its_tiles() {
     );
     assert!(east - w < 0.05 && n - s < 0.05, "{:?}", info.bounds);
 }
+
+#[test]
+fn an_installed_package_damaged_since_counts_as_none_and_the_engine_still_opens() {
+    let src = tempfile::tempdir().expect("a temporary directory");
+    let data = tempfile::tempdir().expect("a temporary directory");
+    let good = good_package(src.path());
+    let e = engine(data.path(), None);
+    e.install_basemap(&good).expect("installed");
+    drop(e);
+    let installed = data.path().join(super::FILE_NAME);
+    let bytes = std::fs::read(&installed).expect("read");
+    std::fs::write(&installed, &bytes[..bytes.len() / 3]).expect("cut short");
+    let e = engine(data.path(), None);
+    assert_eq!(
+        e.basemap()
+            .expect("no error: the maps fall back to the cells"),
+        None
+    );
+    assert_eq!(
+        e.basemap_tile(tiles::tile_at(113.08, 22.586, 15))
+            .expect("read"),
+        None
+    );
+    e.install_basemap(&good).expect("installed again over it");
+    assert!(e.basemap().expect("read").is_some());
+}

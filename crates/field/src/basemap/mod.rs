@@ -39,7 +39,9 @@
 //! installed package (or none) exactly as it was. Room is checked first, with the
 //! photos' refusal level ([`crate::StoragePolicy::refuse_below`]) kept free: a map must
 //! never take the room evidence needs. The package is opened read-only and `immutable`
-//! (SQLite takes no locks and writes no journal next to it).
+//! (SQLite takes no locks and writes no journal next to it). Reopened after the app
+//! restarts, only its structure is checked again (not every page: the app must start
+//! quickly); one damaged since counts as none, so the maps fall back to the cells.
 
 pub mod tiles;
 
@@ -208,16 +210,29 @@ fn percent_path(path: &str) -> String {
     out
 }
 
+/// How much of a package is checked when it is opened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Check {
+    /// Every page (SQLite's `quick_check`): on installing, where seconds for a large package
+    /// are expected.
+    Whole,
+    /// The header, the tables and the metadata: on opening the installed package, which
+    /// was checked whole when it was installed, so the app starts without reading it all.
+    Structure,
+}
+
 /// Opens and checks the package at `path`; `version` names this installation.
-pub(crate) fn open_checked(path: &Path, version: String) -> Result<Package> {
+pub(crate) fn open_checked(path: &Path, version: String, check: Check) -> Result<Package> {
     let bytes = check_header(path)?;
     let conn = open_read_only(path)?;
     let bad_sqlite = |e: rusqlite::Error| invalid(format!("SQLite cannot read it: {e}"));
-    let check: String = conn
-        .query_row("PRAGMA quick_check(1)", [], |r| r.get(0))
-        .map_err(bad_sqlite)?;
-    if check != "ok" {
-        return Err(invalid(format!("the database is damaged: {check}")));
+    if check == Check::Whole {
+        let result: String = conn
+            .query_row("PRAGMA quick_check(1)", [], |r| r.get(0))
+            .map_err(bad_sqlite)?;
+        if result != "ok" {
+            return Err(invalid(format!("the database is damaged: {result}")));
+        }
     }
     let has = |name: &str| -> Result<bool> {
         conn.query_row(
@@ -416,13 +431,21 @@ impl Engine {
         self.config.data_dir.join(FILE_NAME)
     }
 
-    /// The open package, opened on first use.
+    /// The open package, opened on first use. An installed package that no longer reads
+    /// (damaged on the device's storage since) counts as none, with a warning in the log:
+    /// the maps fall back to the cells, and the inspector can install it again.
     fn basemap_package(&self) -> Result<MutexGuard<'_, Option<Package>>> {
         let mut open = self.basemap_lock();
         if open.is_none() {
             let path = self.basemap_path();
             if path.exists() {
-                *open = Some(open_checked(&path, version_of(&path)?)?);
+                match open_checked(&path, version_of(&path)?, Check::Structure) {
+                    Ok(package) => *open = Some(package),
+                    Err(e @ Error::BasemapInvalid(_)) => {
+                        tracing::warn!(error = %e, "the installed basemap does not read; not drawn");
+                    }
+                    Err(e) => return Err(e),
+                }
             }
         }
         Ok(open)
@@ -502,7 +525,7 @@ impl Engine {
                 .map_err(|e| Error::io(&part, e))?;
             drop(file);
             // Checked here, so the version is the part's; the rename keeps it.
-            let package = open_checked(&part, version_of(&part)?)?;
+            let package = open_checked(&part, version_of(&part)?, Check::Whole)?;
             let mut open = self.basemap_lock();
             *open = None;
             let path = self.basemap_path();

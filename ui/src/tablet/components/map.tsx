@@ -14,7 +14,7 @@
 import { useRef, useState } from "preact/hooks";
 
 import { boundsOf, pad, project, type LonLat, type Projection } from "../../shared/geo";
-import { tilesForView, toLonLat } from "../../shared/tiles";
+import { tilesForView, toLonLat, type Tile } from "../../shared/tiles";
 import { api } from "../api";
 import type { BasemapInfo, CellOutline } from "../commands";
 import { useSession } from "../session";
@@ -42,13 +42,18 @@ export interface MapProps {
   height?: number;
 }
 
-/** The basemap's tiles for the view `proj` shows, under everything else. A tile marks
- * itself `data-loaded` or `data-failed` once the WebView has it (the app's tests read it). */
-function Basemap({ basemap, proj, width, height }: { basemap: BasemapInfo; proj: Projection; width: number; height: number }) {
+/** The basemap's tiles for the view `proj` shows, or none where the package does not
+ * cover it (or the view is far coarser than its levels). */
+function tilesFor(basemap: BasemapInfo | null, proj: Projection, width: number, height: number): Tile[] {
+  if (!basemap) return [];
   const [west, north] = proj.toLonLat(0, 0);
   const [east, south] = proj.toLonLat(width, height);
-  const tiles = tilesForView(basemap, { west, south, east, north }, proj.metresPerUnit);
-  if (!tiles.length) return null;
+  return tilesForView(basemap, { west, south, east, north }, proj.metresPerUnit);
+}
+
+/** The tiles, under everything else. A tile marks itself `data-loaded` or `data-failed`
+ * once the WebView has it (the app's tests read it). */
+function Basemap({ basemap, tiles, proj }: { basemap: BasemapInfo; tiles: Tile[]; proj: Projection }) {
   const mark = (e: Event, as: string) => (e.currentTarget as Element).setAttribute(as, "");
   return (
     <g class="basemap">
@@ -86,6 +91,7 @@ export function GridMap({ cells, pins = [], position, marker, onPlace, onPin, po
   const b = boundsOf(focus.length ? focus : pins.map((p) => p.at));
   if (!b) return <svg class="map" viewBox={`0 0 ${width} ${height}`} />;
   const proj = project(pad(b, zoomToMarker && marker ? zoomToMarker : 40), width, height);
+  const tiles = tilesFor(basemap, proj, width, height);
   const path = (ring: number[][]) =>
     ring.map((p, i) => `${i ? "L" : "M"}${proj.toXY(p as LonLat).map((v) => v.toFixed(1)).join(",")}`).join("") + "Z";
 
@@ -110,7 +116,7 @@ export function GridMap({ cells, pins = [], position, marker, onPlace, onPin, po
   return (
     <svg
       ref={svg}
-      class={`map${onPlace ? " placing" : ""}${basemap ? " with-basemap" : ""}`}
+      class={`map${onPlace ? " placing" : ""}${tiles.length ? " with-basemap" : ""}`}
       viewBox={`0 0 ${width} ${height}`}
       onPointerDown={(e) => {
         if (!onPlace) return;
@@ -120,7 +126,7 @@ export function GridMap({ cells, pins = [], position, marker, onPlace, onPin, po
       onPointerMove={(e) => dragging && place(e, false)}
       onPointerUp={(e) => onPlace && place(e, true)}
     >
-      {basemap && <Basemap basemap={basemap} proj={proj} width={width} height={height} />}
+      {basemap && tiles.length > 0 && <Basemap basemap={basemap} tiles={tiles} proj={proj} />}
       {cells.map((c) => (
         <path key={c.code} d={path(c.ring)} class={c.mine ? "cell mine" : "cell"} data-cell={c.code} />
       ))}
@@ -147,7 +153,7 @@ export function GridMap({ cells, pins = [], position, marker, onPlace, onPin, po
           )}
         </g>
       )}
-      {basemap?.attribution && (
+      {tiles.length > 0 && basemap?.attribution && (
         <text class="attribution" x={width - 8} y={height - 8} text-anchor="end">
           {basemap.attribution}
         </text>
