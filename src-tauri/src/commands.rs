@@ -4,10 +4,10 @@
 //! name, its arguments and answer, and its body. The table yields the `#[tauri::command]`
 //! function, the handler Tauri dispatches to, and the command's TypeScript signature for
 //! `ui/src/tablet/commands.ts` ([`signatures`], rendered by [`crate::bindings`]), so the
-//! two sides cannot disagree. The three commands that move bytes instead of JSON (a camera
-//! photo in, a verification's photo in, a thumbnail out) are written out below and called
-//! by hand from `ui/src/tablet/api.ts`; the two that take bytes read their arguments
-//! through one parser, [`RawCall`].
+//! two sides cannot disagree. The four commands that move bytes instead of JSON (a camera
+//! photo in, a verification's photo in, an offline map package in, a thumbnail out) are
+//! written out below and called by hand from `ui/src/tablet/api.ts`; the three that take
+//! bytes read their arguments through one parser, [`RawCall`].
 //!
 //! Commands are `async` so none runs on the main thread (a photo takes a tenth of a second
 //! to process; the UI must not stall for it); engine work that blocks runs on the blocking
@@ -15,6 +15,7 @@
 
 use std::sync::Arc;
 
+use gridwalk_field::basemap::BasemapInfo;
 use gridwalk_field::grid::CellOutline;
 use gridwalk_field::sync::{SyncOutcome, SyncStatus};
 use gridwalk_field::{
@@ -62,6 +63,8 @@ pub struct AppInfo {
     /// there again).
     pub server_url: Option<String>,
     pub settings: DeviceSettings,
+    /// The offline basemap installed, if any.
+    pub basemap: Option<BasemapInfo>,
 }
 
 impl AppInfo {
@@ -73,6 +76,7 @@ impl AppInfo {
             inspector: e.inspector()?,
             server_url: e.server_url()?,
             settings: e.settings()?,
+            basemap: e.basemap()?,
         })
     }
 }
@@ -185,6 +189,19 @@ pub async fn complete_task(app: State<'_, AppState>, request: Request<'_>) -> An
         .inspect(|()| app.sync.wake())
 }
 
+/// An offline basemap package (MBTiles) the inspector picked: its bytes as the raw body.
+/// Checked and installed by the engine; a file it cannot read changes nothing.
+#[tauri::command]
+pub async fn install_basemap(
+    app: State<'_, AppState>,
+    request: Request<'_>,
+) -> Answer<BasemapInfo> {
+    let bytes = RawCall::parse(&request)?
+        .bytes
+        .ok_or_else(|| CommandError::new("invalid", "the package must be sent as raw bytes"))?;
+    app.blocking(move |e| e.install_basemap_bytes(&bytes)).await
+}
+
 /// A photo's thumbnail, as JPEG bytes.
 #[tauri::command]
 pub async fn thumbnail(app: State<'_, AppState>, photo: PhotoId) -> Answer<Response> {
@@ -236,7 +253,7 @@ macro_rules! commands {
 }
 
 commands! {
-    raw: add_photo, thumbnail, complete_task;
+    raw: add_photo, thumbnail, complete_task, install_basemap;
 
     /// Who this device is and who is signed in on it, with the device's settings.
     app_info() -> AppInfo = |app| app.blocking(AppInfo::of).await;
@@ -247,6 +264,8 @@ commands! {
     /// Signs the inspector out, keeping everything on the device; refused while anything waits for the centre.
     sign_out() -> () = |app| app.blocking(Engine::sign_out).await;
     update_settings(patch: SettingsPatch) -> DeviceSettings = |app| app.blocking(move |e| e.update_settings(&patch)).await;
+    /// Removes the offline basemap; the maps show the cells alone again.
+    remove_basemap() -> () = |app| app.blocking(Engine::remove_basemap).await;
     /// The grid's cells, the inspector's own marked.
     my_grid() -> Vec<CellOutline> = |app| app.blocking(Engine::my_grid).await;
     create_draft() -> LocalReport = |app| app.blocking(Engine::create_draft).await;

@@ -8,7 +8,8 @@
 //! The same code runs on the Android tablet and on the desktop (development, and the
 //! end-to-end tests under WebKitWebDriver). The only mobile-only part is the geolocation
 //! plugin, registered behind `cfg(mobile)`; on the desktop the WebView's own geolocation
-//! gives the position.
+//! gives the position. The offline basemap's tiles reach the WebView through a URI scheme
+//! of the app's own ([`tiles`]), the same on both.
 
 #![forbid(unsafe_code)]
 
@@ -16,6 +17,7 @@ pub mod bindings;
 pub mod commands;
 pub mod error;
 pub mod sync;
+pub mod tiles;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -137,6 +139,7 @@ pub fn run() {
             app.manage(AppState { engine, sync });
             Ok(())
         })
+        .register_asynchronous_uri_scheme_protocol(tiles::SCHEME, tiles::serve)
         .invoke_handler(commands::handler())
         .run(tauri::generate_context!())
         .unwrap_or_else(|e| panic!("the app could not start: {e}"));

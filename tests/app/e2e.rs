@@ -7,7 +7,9 @@
 //! counted), see it queued and the sync fail in words, and are told they cannot sign out
 //! yet; the server comes back, they sync, and see the centre received it; their grid shows
 //! no position it does not have; once everything is sent they sign out, keeping the reports. The app runs on the
-//! reference data built into it (no `GRIDWALK_FIXTURES`), as on a tablet.
+//! reference data built into it (no `GRIDWALK_FIXTURES`), as on a tablet. A second run
+//! installs an offline basemap (a package generated over the fixture grid) in settings and
+//! sees its streets under the grid's cells.
 //!
 //! Needs `tauri-driver` (`cargo install tauri-driver --locked`), `WebKitWebDriver`
 //! (Debian: webkit2gtk-driver) and `xvfb-run` (xvfb); the README's test command installs
@@ -584,5 +586,166 @@ async fn a_report_made_offline_reaches_the_centre_when_it_is_back() {
         text_of(&c, "#queue-summary").await,
         "Everything is uploaded"
     );
+    c.close().await.unwrap();
+}
+
+/// The fixture grid's cell outlines as "streets" and the box around them, for a generated
+/// basemap whose streets must lie exactly on the cells the map draws.
+fn fixture_streets() -> (
+    Vec<Vec<(f64, f64)>>,
+    gridwalk_field::basemap::tiles::LonLatBox,
+) {
+    let grid =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/grid/440703-pengjiang.geojson");
+    let geojson: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(grid).unwrap()).unwrap();
+    let mut lines = Vec::new();
+    for feature in geojson["features"].as_array().unwrap() {
+        let rings = &feature["geometry"]["coordinates"];
+        // Polygons: the outer ring; multipolygons: each polygon's.
+        let outer: Vec<&serde_json::Value> = if feature["geometry"]["type"] == "Polygon" {
+            vec![&rings[0]]
+        } else {
+            rings.as_array().unwrap().iter().map(|p| &p[0]).collect()
+        };
+        for ring in outer {
+            lines.push(
+                ring.as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|p| (p[0].as_f64().unwrap(), p[1].as_f64().unwrap()))
+                    .collect(),
+            );
+        }
+    }
+    let (mut west, mut south, mut east, mut north) = (180.0f64, 90.0f64, -180.0f64, -90.0f64);
+    for &(lon, lat) in lines.iter().flatten() {
+        (west, south, east, north) = (west.min(lon), south.min(lat), east.max(lon), north.max(lat));
+    }
+    let pad = 0.002;
+    let bounds = gridwalk_field::basemap::tiles::LonLatBox {
+        west: west - pad,
+        south: south - pad,
+        east: east + pad,
+        north: north + pad,
+    };
+    (lines, bounds)
+}
+
+/// The offline basemap: a city's package picked in settings (a file that is not one is
+/// refused in words first), its streets drawn under the grid's cells from the app's own
+/// tile scheme, and removed again. Kept apart from the sign-in scenario above: it needs no
+/// centre and no one signed in (the grid then shows all the cells).
+#[tokio::test]
+async fn a_basemap_installed_in_settings_draws_streets_under_the_grid() {
+    let data = tempfile::tempdir().unwrap();
+    let files = tempfile::tempdir().unwrap();
+    let package = files.path().join("pengjiang.mbtiles");
+    let (lines, bounds) = fixture_streets();
+    let written = gridwalk_field::basemap::sample::write(
+        &package,
+        "蓬江区街道（测试）",
+        bounds,
+        14..=17,
+        &lines,
+    )
+    .unwrap();
+    println!(
+        "generated basemap: {} tiles, {} bytes",
+        written.tiles, written.bytes
+    );
+    let driver = Driver::start(data.path());
+    let c = driver.session().await;
+
+    find(&c, "#nav-settings").await.click().await.unwrap();
+    wait_text(&c, "#basemap", |t| t.contains("尚未安装离线底图")).await;
+    // A picture is not a map package: refused in words, nothing installed.
+    let not_a_package = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/bad/image.png");
+    find(&c, "#basemap-input")
+        .await
+        .send_keys(not_a_package.canonicalize().unwrap().to_str().unwrap())
+        .await
+        .unwrap();
+    wait_text(&c, "#basemap-error", |t| {
+        t.contains("不是本应用能读取的离线底图包") && t.contains("没有安装")
+    })
+    .await;
+    assert!(c.find(Locator::Css("#basemap-name")).await.is_err());
+    assert!(!data.path().join("basemap.mbtiles").exists());
+
+    find(&c, "#basemap-input")
+        .await
+        .send_keys(package.to_str().unwrap())
+        .await
+        .unwrap();
+    wait_text_for(&c, "#basemap-name", Duration::from_secs(60), |t| {
+        t == "蓬江区街道（测试）"
+    })
+    .await;
+    assert_eq!(text_of(&c, "#basemap-zoom").await, "14–17 级");
+    assert!(text_of(&c, "#basemap-size").await.ends_with("MB（PNG）"));
+    assert!(c.find(Locator::Css("#basemap-error")).await.is_err());
+    c.execute(
+        "document.querySelector('#basemap-remove').scrollIntoView({ block: 'center' })",
+        vec![],
+    )
+    .await
+    .unwrap();
+    screenshot(&c, "settings-basemap").await;
+
+    // The grid: every tile the view needs loads from the app's scheme, under the cells.
+    find(&c, "#nav-grid").await.click().await.unwrap();
+    find(&c, ".map .cell").await;
+    find(&c, ".map .basemap image.tile").await;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let (tiles, loaded, failed) = loop {
+        let counts = c
+            .execute(
+                "const q = (s) => document.querySelectorAll('.map .basemap image.tile' + s).length;
+                 return [q(''), q('[data-loaded]'), q('[data-failed]')];",
+                vec![],
+            )
+            .await
+            .unwrap();
+        let (tiles, loaded, failed): (u64, u64, u64) = serde_json::from_value(counts).unwrap();
+        if loaded + failed == tiles || Instant::now() > deadline {
+            break (tiles, loaded, failed);
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    println!("grid map: {tiles} tiles drawn, {loaded} loaded, {failed} failed");
+    assert!(tiles > 0 && failed == 0 && loaded == tiles);
+    // A tile is a real 256-pixel picture, as the WebView decoded it.
+    let size = c
+        .execute_async(
+            "const done = arguments[arguments.length - 1];
+             const img = new Image();
+             img.onload = () => done([img.naturalWidth, img.naturalHeight]);
+             img.onerror = () => done(null);
+             img.src = document.querySelector('.map .basemap image.tile').getAttribute('href');",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(size, serde_json::json!([256, 256]));
+    assert!(text_of(&c, ".map .attribution").await.contains("Gridwalk"));
+    screenshot(&c, "grid-basemap").await;
+
+    // Removed: the cells alone again.
+    find(&c, "#nav-settings").await.click().await.unwrap();
+    // At the foot of the settings, under the bottom bar until scrolled to.
+    find(&c, "#basemap-remove").await;
+    c.execute(
+        "document.querySelector('#basemap-remove').scrollIntoView({ block: 'center' })",
+        vec![],
+    )
+    .await
+    .unwrap();
+    find(&c, "#basemap-remove").await.click().await.unwrap();
+    wait_text(&c, "#basemap", |t| t.contains("尚未安装离线底图")).await;
+    assert!(!data.path().join("basemap.mbtiles").exists());
+    find(&c, "#nav-grid").await.click().await.unwrap();
+    find(&c, ".map .cell").await;
+    assert!(c.find(Locator::Css(".map .basemap")).await.is_err());
     c.close().await.unwrap();
 }

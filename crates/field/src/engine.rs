@@ -112,6 +112,8 @@ pub struct Engine {
     device: DeviceId,
     /// Sync rounds started since the engine was opened (numbers them in the logs).
     pub(crate) sync_rounds: AtomicU64,
+    /// The offline basemap, opened on first use ([`crate::basemap`]).
+    basemap: Mutex<Option<crate::basemap::Package>>,
     _lock: File,
 }
 
@@ -151,6 +153,7 @@ impl Engine {
             signer: Mutex::new(None),
             device,
             sync_rounds: AtomicU64::new(0),
+            basemap: Mutex::new(None),
             _lock: lock,
         };
         engine.sweep_files()?;
@@ -204,6 +207,13 @@ impl Engine {
         // A panic while holding the lock cannot leave the database inconsistent (SQLite
         // rolls back an unfinished transaction), so a poisoned lock is safe to reuse.
         self.conn
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    pub(crate) fn basemap_lock(&self) -> MutexGuard<'_, Option<crate::basemap::Package>> {
+        // A read-only package cannot be left inconsistent by a panic either.
+        self.basemap
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }

@@ -41,6 +41,15 @@ pub enum Error {
         free: u64,
         keep: u64,
     },
+    /// A file offered as the offline basemap that is not one this app reads: why, in
+    /// words. Nothing was installed.
+    BasemapInvalid(String),
+    /// The basemap of `size` bytes would leave less than `keep` free (`free` now).
+    BasemapNoRoom {
+        size: u64,
+        free: u64,
+        keep: u64,
+    },
     NoSuchClip(usize),
     Damaged(String),
     SyncNotConfigured,
@@ -108,7 +117,7 @@ impl Error {
     #[must_use]
     pub fn kind(&self) -> &'static str {
         match self {
-            Error::Invalid(_) => "invalid",
+            Error::Invalid(_) | Error::BasemapInvalid(_) => "invalid",
             Error::Incomplete(_) => "incomplete",
             Error::NoSuchReport(_)
             | Error::NoSuchPhoto(_)
@@ -118,7 +127,7 @@ impl Error {
             Error::Photo(_) => "bad_photo",
             Error::NotSignedIn => "not_signed_in",
             Error::Unsent { .. } => "unsent",
-            Error::NoRoom { .. } => "no_room",
+            Error::NoRoom { .. } | Error::BasemapNoRoom { .. } => "no_room",
             Error::SyncNotConfigured => "sync_not_configured",
             Error::Network(_) => "network",
             Error::Unauthorized => "unauthorized",
@@ -151,6 +160,13 @@ impl Error {
             }
             Error::NoRoom { free, keep } => msg!(
                 DEVICE_NO_ROOM,
+                free = crate::storage::human_bytes(*free),
+                keep = crate::storage::human_bytes(*keep)
+            ),
+            Error::BasemapInvalid(detail) => msg!(DEVICE_BASEMAP_INVALID, detail = detail),
+            Error::BasemapNoRoom { size, free, keep } => msg!(
+                DEVICE_BASEMAP_NO_ROOM,
+                size = crate::storage::human_bytes(*size),
                 free = crate::storage::human_bytes(*free),
                 keep = crate::storage::human_bytes(*keep)
             ),

@@ -16,6 +16,7 @@
 //! - [`secrets`] keeps the device token and signing key out of the database (the OS
 //!   keyring, or an owner-only file); [`signing`] signs every outbox entry as it is queued.
 //! - [`platform`] names the device's maker and model for the centre's device board.
+//! - [`basemap`] installs and reads the offline basemap, a city's MBTiles package of streets.
 //! - [`queue`] answers "what is still waiting to reach the centre".
 //! - [`sync`] pushes the outbox to the centre, settles its answers, uploads the photos and
 //!   pulls what changed at the centre.
@@ -25,6 +26,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod basemap;
 pub mod blobs;
 pub mod db;
 pub mod drafts;

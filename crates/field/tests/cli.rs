@@ -224,3 +224,68 @@ fn output_to_a_closed_pipe_ends_quietly() {
         assert!(out.status.success(), "{args:?}: {:?} {err}", out.status);
     }
 }
+
+#[test]
+fn basemap_install_show_and_remove() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let data = data.to_str().unwrap();
+    assert_eq!(
+        json(&cli(&["--data-dir", data, "basemap", "show"])),
+        serde_json::Value::Null
+    );
+
+    // A picture is refused in words, and nothing is installed.
+    let picture = common::fixtures().join("bad/image.png");
+    let out = cli(&[
+        "--data-dir",
+        data,
+        "basemap",
+        "install",
+        picture.to_str().unwrap(),
+    ]);
+    assert!(!out.status.success());
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        said.contains("not an SQLite file") && said.contains("nothing was installed"),
+        "{said}"
+    );
+
+    // The smallest package: one zoom-0 tile (only its first bytes are looked at here).
+    let package = dir.path().join("world.mbtiles");
+    rusqlite::Connection::open(&package)
+        .unwrap()
+        .execute_batch(
+            "CREATE TABLE metadata (name TEXT, value TEXT);
+             INSERT INTO metadata VALUES ('name', 'world'), ('format', 'png');
+             CREATE TABLE tiles (zoom_level INTEGER, tile_column INTEGER, tile_row INTEGER,
+                                 tile_data BLOB);
+             INSERT INTO tiles VALUES (0, 0, 0, x'89504e470d0a1a0a');",
+        )
+        .unwrap();
+    let info = json(&cli(&[
+        "--data-dir",
+        data,
+        "basemap",
+        "install",
+        package.to_str().unwrap(),
+    ]));
+    assert_eq!(info["name"], "world");
+    assert_eq!(info["format"], "png");
+    assert_eq!(
+        (info["min_zoom"].as_u64(), info["max_zoom"].as_u64()),
+        (Some(0), Some(0))
+    );
+    assert_eq!(json(&cli(&["--data-dir", data, "basemap", "show"])), info);
+
+    let out = cli(&["--data-dir", data, "basemap", "remove"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        json(&cli(&["--data-dir", data, "basemap", "show"])),
+        serde_json::Value::Null
+    );
+}

@@ -596,6 +596,8 @@ catalogue! {
     DEVICE_NOT_AN_ADDRESS = "device.not_an_address" => "{url} is not a server address (it should start with https://)";
     DEVICE_PLAIN_HTTP = "device.plain_http" => "{url} is plain http://, so the device token and reports would cross the network unencrypted; use the centre's https:// address (plain http:// is only for this machine, unless the installer allows it for a closed test network: --allow-insecure-http, or GRIDWALK_ALLOW_INSECURE_HTTP=1)";
     DEVICE_NO_ROOM = "device.no_room" => "only {free} is free on this device and {keep} must stay free: the photo was not added and nothing else changed; sync (photos the centre holds are removed from the device after the kept days), or free space on the tablet";
+    DEVICE_BASEMAP_INVALID = "device.basemap_invalid" => "this file is not an offline map package the app reads ({detail}); nothing was installed and the map is as it was";
+    DEVICE_BASEMAP_NO_ROOM = "device.basemap_no_room" => "the map package needs {size}, but only {free} is free and {keep} must stay free for photos; nothing was installed";
     DEVICE_UNSENT_WORK = "device.unsent_work" => "this device still holds {reports} reports or changes and {photos} photos the centre has not received; sync first (nothing on this device is deleted), then sign out or sign someone else in";
     DEVICE_TOKEN_OTHER_DEVICE = "device.token_other_device" => "this token was issued for device {token_device}, but this device is {device}; ask your team leader to enroll {device}";
     DEVICE_UPLOAD_ELSEWHERE = "device.upload_elsewhere" => "the centre gave an upload address on {upload}, not on the centre ({centre}); the photo was not sent there";

@@ -238,6 +238,8 @@ export const MESSAGES = {
   "device.not_an_address": { params: ["url"], en: "{url} is not a server address (it should start with https://)" },
   "device.plain_http": { params: ["url"], en: "{url} is plain http://, so the device token and reports would cross the network unencrypted; use the centre's https:// address (plain http:// is only for this machine, unless the installer allows it for a closed test network: --allow-insecure-http, or GRIDWALK_ALLOW_INSECURE_HTTP=1)" },
   "device.no_room": { params: ["free", "keep"], en: "only {free} is free on this device and {keep} must stay free: the photo was not added and nothing else changed; sync (photos the centre holds are removed from the device after the kept days), or free space on the tablet" },
+  "device.basemap_invalid": { params: ["detail"], en: "this file is not an offline map package the app reads ({detail}); nothing was installed and the map is as it was" },
+  "device.basemap_no_room": { params: ["size", "free", "keep"], en: "the map package needs {size}, but only {free} is free and {keep} must stay free for photos; nothing was installed" },
   "device.unsent_work": { params: ["reports", "photos"], en: "this device still holds {reports} reports or changes and {photos} photos the centre has not received; sync first (nothing on this device is deleted), then sign out or sign someone else in" },
   "device.token_other_device": { params: ["token_device", "device"], en: "this token was issued for device {token_device}, but this device is {device}; ask your team leader to enroll {device}" },
   "device.upload_elsewhere": { params: ["upload", "centre"], en: "the centre gave an upload address on {upload}, not on the centre ({centre}); the photo was not sent there" },

@@ -241,6 +241,8 @@ export const MESSAGES_ZH: Record<MessageCode, string> = {
   "device.token_empty": "设备令牌为空",
   "device.not_an_address": "{url} 不是服务器地址（应以 https:// 开头）",
   "device.plain_http": "{url} 是明文 http://，设备令牌和上报会不加密地经过网络；请使用中心的 https:// 地址（明文 http:// 只用于本机，除非安装人员为封闭的测试网络允许：--allow-insecure-http 或 GRIDWALK_ALLOW_INSECURE_HTTP=1）",
+  "device.basemap_invalid": "这个文件不是本应用能读取的离线底图包（{detail}）：没有安装，地图保持原样",
+  "device.basemap_no_room": "底图包需要 {size}，本机只剩 {free}，且须为照片留出 {keep}：没有安装",
   "device.no_room": "本机只剩 {free} 空间，须至少留出 {keep}：照片没有保存，其余保持原样。请同步（中心已收到的照片会按保留天数从本机清除），或清理平板空间",
   "device.unsent_work": "本机还有 {reports} 份上报（或修改、核查结果）和 {photos} 张照片未送达中心；请先同步（本机内容都不会删除），再退出登录或换人登录",
   "device.token_other_device": "此令牌是为设备 {token_device} 签发的，而本机是 {device}；请网格长为 {device} 登记",

@@ -1,12 +1,14 @@
-// The UI's way into the app: the generated typed commands (commands.ts), the three that
-// move bytes instead of JSON (a camera photo in, a verification's photo in, a thumbnail
-// out), and the sync event. Every command rejects with the engine's `CommandError`, which
-// `Failure.from` (../shared/error.ts) reads.
-import { invoke } from "@tauri-apps/api/core";
+// The UI's way into the app: the generated typed commands (commands.ts), the four that
+// move bytes instead of JSON (a camera photo in, a verification's photo in, an offline map
+// package in, a thumbnail out), the basemap's tile addresses, and the sync event. Every
+// command rejects with the engine's `CommandError`, which `Failure.from`
+// (../shared/error.ts) reads.
+import { convertFileSrc, invoke } from "@tauri-apps/api/core";
 import { listen } from "@tauri-apps/api/event";
 
 import type { PhotoStage, ReportId, TaskId } from "../shared/types";
-import { commands, type LocalReport, type SyncOutcome } from "./commands";
+import type { Tile } from "../shared/tiles";
+import { commands, type BasemapInfo, type LocalReport, type SyncOutcome } from "./commands";
 
 /** A camera photo into a draft: its bytes as the raw body, report and stage as headers. */
 async function addPhoto(report: ReportId, stage: PhotoStage, file: Blob): Promise<LocalReport> {
@@ -21,6 +23,19 @@ async function completeTask(task: TaskId, passed: boolean, note: string, photo: 
   await invoke<null>("complete_task", bytes, {
     headers: { task, passed: String(passed), note: encodeURIComponent(note) },
   });
+}
+
+/** An offline basemap package (MBTiles) the inspector picked: its bytes as the raw body. */
+async function installBasemap(file: Blob): Promise<BasemapInfo> {
+  return invoke<BasemapInfo>("install_basemap", new Uint8Array(await file.arrayBuffer()));
+}
+
+/** Where the WebView loads a basemap tile from: the app's `tiles` scheme, which Tauri
+ * serves as `tiles://localhost/` (Linux, macOS) or `http://tiles.localhost/` (Android,
+ * Windows); `convertFileSrc` knows which. The package's version is in the address, so a new
+ * package is never drawn from the WebView's cache of the old one. */
+function tileUrl(version: string, t: Tile): string {
+  return `${convertFileSrc("", "tiles")}${version}/${t.z}/${t.x}/${t.y}`;
 }
 
 const thumbs = new Map<string, Promise<string | null>>();
@@ -41,7 +56,7 @@ function thumbnail(photo: string): Promise<string | null> {
   return url;
 }
 
-export const api = { ...commands, addPhoto, thumbnail, completeTask };
+export const api = { ...commands, addPhoto, thumbnail, completeTask, installBasemap, tileUrl };
 
 /** Calls `f` after every sync round (the worker's or "sync now"); returns the unsubscribe. */
 export function onSynced(f: (outcome: SyncOutcome | null) => void): () => void {

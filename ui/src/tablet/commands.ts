@@ -22,7 +22,41 @@ key_fingerprint: string, inspector: Inspector | null,
  * The server this device syncs with, or last synced with (signed out, to sign in
  * there again).
  */
-server_url: string | null, settings: DeviceSettings, };
+server_url: string | null, settings: DeviceSettings, 
+/**
+ * The offline basemap installed, if any.
+ */
+basemap: BasemapInfo | null, };
+
+/**
+ * What the settings screen and the map know about the installed package.
+ */
+export type BasemapInfo = { 
+/**
+ * The package's `name`, or "离线底图" when it has none.
+ */
+name: string, 
+/**
+ * `png`, `jpg` or `webp`.
+ */
+format: string, min_zoom: number, max_zoom: number, 
+/**
+ * West, south, east, north in degrees (WGS-84).
+ */
+bounds: [number, number, number, number], 
+/**
+ * The map's credit line, shown under it.
+ */
+attribution: string | null, 
+/**
+ * The file's size in bytes.
+ */
+bytes: number, 
+/**
+ * Changes whenever another package is installed, so the WebView does not show tiles
+ * it cached from the previous one.
+ */
+version: string, };
 
 /**
  * A cell as the map draws it.
@@ -327,6 +361,8 @@ export const commands = {
   /** Signs the inspector out, keeping everything on the device; refused while anything waits for the centre. */
   signOut: () => invoke<null>("sign_out"),
   updateSettings: (patch: SettingsPatch) => invoke<DeviceSettings>("update_settings", { patch }),
+  /** Removes the offline basemap; the maps show the cells alone again. */
+  removeBasemap: () => invoke<null>("remove_basemap"),
   /** The grid's cells, the inspector's own marked. */
   myGrid: () => invoke<Array<CellOutline>>("my_grid"),
   createDraft: () => invoke<LocalReport>("create_draft"),

@@ -169,6 +169,21 @@ enum Command {
     /// Photos of sent reports still to upload, in upload order, with progress and the last
     /// error in words (JSON).
     Uploads,
+    /// The offline basemap (a city's MBTiles package of streets under the cells).
+    Basemap {
+        #[command(subcommand)]
+        command: BasemapCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum BasemapCommand {
+    /// Check FILE and install it, replacing the installed package (JSON: what it is).
+    Install { file: PathBuf },
+    /// The installed package, or null (JSON).
+    Show,
+    /// Remove the installed package.
+    Remove,
 }
 
 #[derive(Subcommand)]
@@ -306,6 +321,11 @@ fn run(cli: &Cli) -> Result<()> {
             print_json(&engine.queue_summary()?)
         }
         Command::Uploads => print_json(&open(cli)?.photos_to_upload()?),
+        Command::Basemap { command } => match command {
+            BasemapCommand::Install { file } => print_json(&open(cli)?.install_basemap(file)?),
+            BasemapCommand::Show => print_json(&open(cli)?.basemap()?),
+            BasemapCommand::Remove => Ok(open(cli)?.remove_basemap()?),
+        },
     }
 }
 

@@ -1,7 +1,11 @@
 // The map without a tile server: the grid's cells drawn from the reference GeoJSON, the
 // inspector's own cells marked, reports as pins coloured by state, the device's position
 // with its accuracy circle, and (when placing a report) a marker the inspector can tap or
-// drag to correct the position.
+// drag to correct the position. Under the cells, the streets of the offline basemap when
+// one is installed (the session's `info.basemap`): the tiles the view needs at the level
+// nearest its scale (../../shared/tiles.ts), each placed between its corners projected with
+// this map's own projection, so the streets line up with the cells; its credit line in the
+// corner. Without a package, the cells alone.
 //
 // Only the device's position is a round dot, and only it is blue (style.css keeps blue for
 // it alone): a report's pin is a drop-shaped marker, so a report is never taken for "where
@@ -9,8 +13,11 @@
 // value the screen's words about the fix come from.
 import { useRef, useState } from "preact/hooks";
 
-import { boundsOf, pad, project, type LonLat } from "../../shared/geo";
-import type { CellOutline } from "../commands";
+import { boundsOf, pad, project, type LonLat, type Projection } from "../../shared/geo";
+import { tilesForView, toLonLat, type Tile } from "../../shared/tiles";
+import { api } from "../api";
+import type { BasemapInfo, CellOutline } from "../commands";
+import { useSession } from "../session";
 
 export interface Pin {
   id: string;
@@ -35,8 +42,46 @@ export interface MapProps {
   height?: number;
 }
 
+/** The basemap's tiles for the view `proj` shows, or none where the package does not
+ * cover it (or the view is far coarser than its levels). */
+function tilesFor(basemap: BasemapInfo | null, proj: Projection, width: number, height: number): Tile[] {
+  if (!basemap) return [];
+  const [west, north] = proj.toLonLat(0, 0);
+  const [east, south] = proj.toLonLat(width, height);
+  return tilesForView(basemap, { west, south, east, north }, proj.metresPerUnit);
+}
+
+/** The tiles, under everything else. A tile marks itself `data-loaded` or `data-failed`
+ * once the WebView has it (the app's tests read it). */
+function Basemap({ basemap, tiles, proj }: { basemap: BasemapInfo; tiles: Tile[]; proj: Projection }) {
+  const mark = (e: Event, as: string) => (e.currentTarget as Element).setAttribute(as, "");
+  return (
+    <g class="basemap">
+      {tiles.map((t) => {
+        const [x0, y0] = proj.toXY(toLonLat(t.x, t.y, t.z));
+        const [x1, y1] = proj.toXY(toLonLat(t.x + 1, t.y + 1, t.z));
+        return (
+          <image
+            key={`${basemap.version}/${t.z}/${t.x}/${t.y}`}
+            class="tile"
+            href={api.tileUrl(basemap.version, t)}
+            x={x0}
+            y={y0}
+            width={x1 - x0}
+            height={y1 - y0}
+            preserveAspectRatio="none"
+            onLoad={(e) => mark(e, "data-loaded")}
+            onError={(e) => mark(e, "data-failed")}
+          />
+        );
+      })}
+    </g>
+  );
+}
+
 export function GridMap({ cells, pins = [], position, marker, onPlace, onPin, positionLabel, zoomToMarker, width = 760, height = 560 }: MapProps) {
   const svg = useRef<SVGSVGElement>(null);
+  const basemap = useSession().info?.basemap ?? null;
   const [dragging, setDragging] = useState<LonLat | null>(null);
   const mine = cells.filter((c) => c.mine);
   const focus: LonLat[] =
@@ -46,6 +91,7 @@ export function GridMap({ cells, pins = [], position, marker, onPlace, onPin, po
   const b = boundsOf(focus.length ? focus : pins.map((p) => p.at));
   if (!b) return <svg class="map" viewBox={`0 0 ${width} ${height}`} />;
   const proj = project(pad(b, zoomToMarker && marker ? zoomToMarker : 40), width, height);
+  const tiles = tilesFor(basemap, proj, width, height);
   const path = (ring: number[][]) =>
     ring.map((p, i) => `${i ? "L" : "M"}${proj.toXY(p as LonLat).map((v) => v.toFixed(1)).join(",")}`).join("") + "Z";
 
@@ -70,7 +116,7 @@ export function GridMap({ cells, pins = [], position, marker, onPlace, onPin, po
   return (
     <svg
       ref={svg}
-      class={`map${onPlace ? " placing" : ""}`}
+      class={`map${onPlace ? " placing" : ""}${tiles.length ? " with-basemap" : ""}`}
       viewBox={`0 0 ${width} ${height}`}
       onPointerDown={(e) => {
         if (!onPlace) return;
@@ -80,6 +126,7 @@ export function GridMap({ cells, pins = [], position, marker, onPlace, onPin, po
       onPointerMove={(e) => dragging && place(e, false)}
       onPointerUp={(e) => onPlace && place(e, true)}
     >
+      {basemap && tiles.length > 0 && <Basemap basemap={basemap} tiles={tiles} proj={proj} />}
       {cells.map((c) => (
         <path key={c.code} d={path(c.ring)} class={c.mine ? "cell mine" : "cell"} data-cell={c.code} />
       ))}
@@ -105,6 +152,11 @@ export function GridMap({ cells, pins = [], position, marker, onPlace, onPin, po
             </text>
           )}
         </g>
+      )}
+      {tiles.length > 0 && basemap?.attribution && (
+        <text class="attribution" x={width - 8} y={height - 8} text-anchor="end">
+          {basemap.attribution}
+        </text>
       )}
       {shown && (
         <g class="marker" transform={`translate(${proj.toXY(shown).join(",")})`}>

@@ -1,6 +1,8 @@
 // Settings: the account (signed in: which centre, who, this device, and signing out; not
 // signed in: the centre's address and the device token a team leader handed out, with this
-// device's ID for enrolling it), language, photo size and the body-worn camera.
+// device's ID for enrolling it), language, photo size, the body-worn camera, and the
+// offline basemap (离线底图: a city's MBTiles package picked from the tablet's files, with
+// its name, levels and size, and removing it).
 import { useEffect, useState } from "preact/hooks";
 
 import { failureText } from "../../shared/error";
@@ -166,6 +168,80 @@ function SignedIn({ onSignedOut }: { onSignedOut: () => void }) {
   );
 }
 
+/** Megabytes, one decimal below ten. */
+function megabytes(bytes: number): string {
+  const mb = bytes / 1e6;
+  return mb < 10 ? mb.toFixed(1) : mb.toFixed(0);
+}
+
+/** The offline basemap: what is installed, picking a package to install, removing it. */
+function OfflineMap({ onChanged }: { onChanged: () => void }) {
+  const w = useI18n();
+  const { t } = w;
+  const basemap = useSession().info?.basemap ?? null;
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const run = async (f: () => Promise<unknown>) => {
+    setBusy(true);
+    setError(null);
+    try {
+      await f();
+      onChanged();
+    } catch (e) {
+      setError(failureText(w, e));
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <>
+      <h2>{t("settings.basemap")}</h2>
+      {basemap ? (
+        <dl class="account" id="basemap">
+          <dt>{t("settings.basemap.name")}</dt>
+          <dd id="basemap-name">{basemap.name}</dd>
+          <dt>{t("settings.basemap.zoom")}</dt>
+          <dd id="basemap-zoom">{t("settings.basemap.zoomRange", { min: basemap.min_zoom, max: basemap.max_zoom })}</dd>
+          <dt>{t("settings.basemap.size")}</dt>
+          <dd id="basemap-size">{t("settings.basemap.mb", { mb: megabytes(basemap.bytes), format: basemap.format.toUpperCase() })}</dd>
+        </dl>
+      ) : (
+        <p id="basemap" class="hint">
+          {t("settings.basemap.none")}
+        </p>
+      )}
+      <div class="row">
+        <label class={`button file-button${busy ? " disabled" : ""}`} id="basemap-pick">
+          {busy ? t("settings.basemap.installing") : basemap ? t("settings.basemap.replace") : t("settings.basemap.pick")}
+          <input
+            id="basemap-input"
+            type="file"
+            accept=".mbtiles,application/vnd.sqlite3,application/x-sqlite3,application/octet-stream"
+            disabled={busy}
+            onChange={(e) => {
+              const input = e.currentTarget;
+              const file = input.files?.[0];
+              input.value = "";
+              if (file) void run(() => api.installBasemap(file));
+            }}
+          />
+        </label>
+        {basemap && (
+          <button id="basemap-remove" disabled={busy} onClick={() => void run(() => api.removeBasemap())}>
+            {t("settings.basemap.remove")}
+          </button>
+        )}
+      </div>
+      {error && (
+        <p class="error" id="basemap-error">
+          {error}
+        </p>
+      )}
+      <p class="hint">{t("settings.basemap.hint")}</p>
+    </>
+  );
+}
+
 export function Settings() {
   const w = useI18n();
   const { t, lang, setLang } = w;
@@ -247,6 +323,7 @@ export function Settings() {
           {error}
         </p>
       )}
+      <OfflineMap onChanged={onChanged} />
       <p class="hint">{t("settings.version", { version: info?.version ?? "" })}</p>
     </section>
   );

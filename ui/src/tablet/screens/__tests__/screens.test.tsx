@@ -3,13 +3,13 @@
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 
-import { clearMocks, mockIPC } from "@tauri-apps/api/mocks";
+import { clearMocks, mockConvertFileSrc, mockIPC } from "@tauri-apps/api/mocks";
 import { render, type ComponentChildren } from "preact";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 
 import { I18nProvider, type Lang } from "../../../shared/i18n";
 import type { Category, TaskChange } from "../../../shared/types";
-import type { AppInfo, CellOutline, LocalReport, QueueSummary, SyncStatus } from "../../commands";
+import type { AppInfo, BasemapInfo, CellOutline, LocalReport, QueueSummary, SyncStatus } from "../../commands";
 import { catalogues } from "../../i18n";
 import { SessionContext, type Session } from "../../session";
 import { Detail } from "../detail";
@@ -277,6 +277,7 @@ describe("settings", () => {
     inspector: null,
     server_url: null,
     settings: { photo_max_edge: 2048, camera_serial: null, keep_days: 30 },
+    basemap: null,
   };
 
   it("enrolls with the address and token, then reloads who is signed in", async () => {
@@ -393,6 +394,85 @@ describe("settings", () => {
     $("#camera-save")!.click();
     await until(() => $("#settings-error"), "the error");
     expect($("#settings-error")!.textContent).toContain("7-character camera serial");
+  });
+});
+
+describe("offline basemap in settings", () => {
+  const info: AppInfo = {
+    version: "0.1.0",
+    device_id: "019a0000-0000-7000-8000-0000000000dd",
+    key_fingerprint: "3f2a 9c01 77be 5d40",
+    inspector: null,
+    server_url: null,
+    settings: { photo_max_edge: 2048, camera_serial: null, keep_days: 30 },
+    basemap: null,
+  };
+  const installed: BasemapInfo = {
+    name: "蓬江区街道",
+    format: "png",
+    min_zoom: 14,
+    max_zoom: 18,
+    bounds: [113.06, 22.57, 113.1, 22.6],
+    attribution: "江门市自然资源局",
+    bytes: 48_300_000,
+    version: "18a2",
+  };
+  const pick = (bytes: number[]) => {
+    const input = $("#basemap-input") as HTMLInputElement;
+    Object.defineProperty(input, "files", { configurable: true, value: [new File([new Uint8Array(bytes)], "city.mbtiles")] });
+    input.dispatchEvent(new Event("change"));
+  };
+
+  it("says none is installed, installs the picked file's bytes, then reloads", async () => {
+    let changed = 0;
+    let sent: unknown = null;
+    mockIPC((cmd, args) => {
+      calls.push({ cmd, args: (args ?? {}) as Record<string, unknown> });
+      if (cmd === "install_basemap") {
+        sent = args;
+        return installed;
+      }
+      return null;
+    });
+    render(app("zh", <Settings />, { info, reload: () => void (changed += 1) }), root);
+    expect($("#basemap")!.textContent).toContain("尚未安装离线底图");
+    expect($("#basemap-remove")).toBeNull();
+    pick([0x53, 0x51, 0x4c]);
+    await until(() => changed > 0, "the reload");
+    expect(calls.map((c) => c.cmd)).toEqual(["install_basemap"]);
+    expect([...(sent as Uint8Array)]).toEqual([0x53, 0x51, 0x4c]);
+  });
+
+  it("shows the installed package's name, levels and size, and removes it", async () => {
+    let changed = 0;
+    mockIPC((cmd) => {
+      calls.push({ cmd, args: {} });
+      return null;
+    });
+    render(app("zh", <Settings />, { info: { ...info, basemap: installed }, reload: () => void (changed += 1) }), root);
+    expect($("#basemap-name")!.textContent).toBe("蓬江区街道");
+    expect($("#basemap-zoom")!.textContent).toBe("14–18 级");
+    expect($("#basemap-size")!.textContent).toBe("48 MB（PNG）");
+    $("#basemap-remove")!.click();
+    await until(() => changed > 0, "the reload");
+    expect(calls.map((c) => c.cmd)).toEqual(["remove_basemap"]);
+  });
+
+  it("says why a file was refused, in the inspector's language", async () => {
+    mockIPC((cmd) => {
+      if (cmd === "install_basemap")
+        throw {
+          kind: "invalid",
+          message: "this file is not an offline map package the app reads (it has no tiles table); nothing was installed",
+          said: { code: "device.basemap_invalid", params: { detail: "it has no tiles table, so it is not an MBTiles package" } },
+        };
+      return null;
+    });
+    render(app("zh", <Settings />, { info }), root);
+    pick([1, 2, 3]);
+    await until(() => $("#basemap-error"), "the error");
+    expect($("#basemap-error")!.textContent).toContain("不是本应用能读取的离线底图包");
+    expect($("#basemap-error")!.textContent).toContain("没有安装");
   });
 });
 
@@ -541,6 +621,42 @@ describe("my grid", () => {
     expect(pin.tagName).toBe("g");
     expect(pin.classList.contains("pending_review")).toBe(true);
     expect(root.querySelectorAll(".map > circle")).toHaveLength(0);
+  });
+
+  it("draws the basemap's tiles under the cells, placed by the map's projection, with its credit", async () => {
+    mockConvertFileSrc("linux");
+    mockIPC((cmd) => (cmd === "reports" ? [sent] : null));
+    const basemap: BasemapInfo = {
+      name: "蓬江区街道",
+      format: "png",
+      min_zoom: 14,
+      max_zoom: 18,
+      bounds: [113.06, 22.57, 113.1, 22.6],
+      attribution: "江门市自然资源局",
+      bytes: 1000,
+      version: "18a2",
+    };
+    const info = { version: "0.1.0", device_id: "d", key_fingerprint: "f", inspector: null, server_url: null, settings: { photo_max_edge: 2048, camera_serial: null, keep_days: 30 }, basemap };
+    render(app("zh", <Grid onOpen={() => {}} />, { cells: [cell], info }), root);
+    await until(() => $(".map .pin"), "the report's pin");
+    const tiles = [...root.querySelectorAll(".map .basemap image.tile")];
+    expect(tiles.length).toBeGreaterThan(0);
+    // Under the cells: the basemap comes first in the drawing.
+    const svg = $(".map")!;
+    expect(svg.classList.contains("with-basemap")).toBe(true);
+    expect([...svg.children].indexOf($(".map .basemap")!)).toBeLessThan([...svg.children].indexOf($(".map .cell")!));
+    // A cell of ~200 m on a 760-unit map: zoom 18, from the app's own scheme.
+    for (const t of tiles) expect(t.getAttribute("href")).toMatch(/^tiles:\/\/localhost\/18a2\/18\/\d+\/\d+$/);
+    expect($(".map .attribution")!.textContent).toBe("江门市自然资源局");
+  });
+
+  it("without a basemap draws the cells alone", async () => {
+    mockIPC((cmd) => (cmd === "reports" ? [sent] : null));
+    render(app("zh", <Grid onOpen={() => {}} />, { cells: [cell] }), root);
+    await until(() => $(".map .pin"), "the report's pin");
+    expect($(".map .basemap")).toBeNull();
+    expect($(".map .attribution")).toBeNull();
+    expect($(".map")!.classList.contains("with-basemap")).toBe(false);
   });
 
   it("with a fix says its accuracy and draws the dot there, labelled", async () => {
