@@ -543,7 +543,7 @@ test("an administrator sees everyone, sets a password, disables and enables a pe
 
   const page = await signIn("guanliyuan");
   // An administrator's sections, and only those.
-  assert.deepEqual(await page.locator("header nav a").allTextContents(), ["人员管理", "终端管理", "管理日志"]);
+  assert.deepEqual(await page.locator("header nav a").allTextContents(), ["人员管理", "终端管理", "数据导入", "管理日志"]);
 
   // 人员: every fixture person, with their role and team or department, all active: a team
   // by its leader's name, a department by its name (the operator's centre code is no team).
@@ -638,8 +638,8 @@ test("an administrator sees everyone, sets a password, disables and enables a pe
 test("a team leader has no administration: no links, a refusal in words at its addresses, and the server refuses", async () => {
   const page = await signIn("chenjianguo");
   const nav = await page.locator("header nav a").allTextContents();
-  for (const name of ["人员管理", "终端管理", "管理日志"]) assert.ok(!nav.includes(name), nav.join(" "));
-  for (const [section, name] of [["people", "人员管理"], ["tablets", "终端管理"], ["audit", "管理日志"]]) {
+  for (const name of ["人员管理", "终端管理", "数据导入", "管理日志"]) assert.ok(!nav.includes(name), nav.join(" "));
+  for (const [section, name] of [["people", "人员管理"], ["tablets", "终端管理"], ["import", "数据导入"], ["audit", "管理日志"]]) {
     await page.goto(`${url}/console/#/${section}`);
     await page.reload();
     await page.waitForSelector("#not-allowed");
@@ -658,6 +658,12 @@ test("a team leader has no administration: no links, a refusal in words at its a
     assert.equal(refusal.code, "access.role_may_not");
     assert.deepEqual(refusal.params, { role: "leader", act: "administer" });
   }
+  // Nor may a leader import: the file is refused before it is read.
+  const posted = await page.evaluate(async () => {
+    const r = await fetch("/v1/console/admin/import?what=people&name=people.csv", { method: "POST", body: "login,name,role" });
+    return r.status;
+  });
+  assert.equal(posted, 403);
   await page.context().close();
 });
 
@@ -1303,4 +1309,46 @@ test("a hotline call reaches the operator's review with its source and reference
   assert.equal(view.state, "registered");
   assert.equal(view.source, "hotline_12345");
   await operator.context().close();
+});
+
+test("an administrator imports from the console: a broken grid gets its report and changes nothing, the people's list is stored and logged", async () => {
+  admin(["set-password", "--user", "guanliyuan"], `${PASSWORD}\n`);
+  const page = await signIn("guanliyuan");
+  await page.goto(`${url}/console/#/import`);
+  await page.waitForSelector("section.import");
+  const before = admin(["users"]);
+
+  // The broken GeoPackage, checked: every problem in the table with its row, nothing stored.
+  await page.selectOption("select[name=what]", "grid");
+  await page.setInputFiles("input[name=file]", join(FIXTURES, "gis", "broken-gk3-cm114.gpkg"));
+  await page.click("button[name=check]");
+  await page.waitForSelector(".import-report");
+  assert.equal(await page.getAttribute(".import-report", "data-stored"), "false");
+  assert.match(await page.textContent(".import-report [role=status]"), /^未导入：25 cells read from a GeoPackage .* 9 problems: nothing was imported/);
+  const rows = await page.locator("table.import-problems tbody tr").allTextContents();
+  assert.equal(rows.length, 9, rows.join("\n"));
+  assert.ok(rows.some((r) => r.startsWith("19") && r.includes("is not 15 digits")), rows.join("\n"));
+  await shot(page, "import-report");
+
+  // The people's list (Chinese headers, GBK-free UTF-8): imported, and there.
+  await page.selectOption("select[name=what]", "people");
+  await page.setInputFiles("input[name=file]", join(FIXTURES, "city", "people.csv"));
+  await page.click("button[name=import]");
+  await page.waitForSelector(".import-report[data-stored=true]");
+  assert.equal(await page.textContent(".import-report [role=status]"), "已导入：4 people from people.csv");
+  const after = admin(["users"]);
+  assert.notEqual(after, before);
+  assert.match(after, /zhoujie\tinspector\tT440703001-02\t周杰\tactive/);
+
+  // A file the import does not read is refused in words.
+  await page.setInputFiles("input[name=file]", { name: "grid.exe", mimeType: "application/octet-stream", buffer: Buffer.from("MZ") });
+  await page.click("button[name=check]");
+  await page.waitForSelector("section.import [role=alert]");
+  assert.match(await page.textContent("section.import [role=alert]"), /^文件无法导入：/);
+
+  await page.goto(`${url}/console/#/audit`);
+  await page.waitForSelector("table.admin-acts tbody tr");
+  const [, actor, action] = await page.locator("table.admin-acts tbody tr").first().locator("td").allTextContents();
+  assert.deepEqual([actor, action], ["guanliyuan", "导入人员"]);
+  await page.context().close();
 });
