@@ -83,10 +83,13 @@ export function watchPosition(f: (l: Location | null) => void): () => void {
     f(null);
     return () => {};
   }
-  const id = navigator.geolocation.watchPosition(
+  // The stop clears the watch on the geolocation that made it, whatever
+  // `navigator.geolocation` holds by the time the screen goes.
+  const geolocation = navigator.geolocation;
+  const id = geolocation.watchPosition(
     (p) => f(toLocation(p)),
     () => f(null),
     OPTIONS,
   );
-  return () => navigator.geolocation.clearWatch(id);
+  return () => geolocation.clearWatch(id);
 }
