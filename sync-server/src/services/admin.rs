@@ -203,7 +203,10 @@ pub async fn import_grid(
 ) -> anyhow::Result<GridImport> {
     actor.may()?;
     let sha256 = file_digests(path)?;
-    let mut checked = gridwalk_gis::check_grid(path, options)?;
+    let mut checked = {
+        let (path, options) = (path.to_owned(), options.clone());
+        off_the_runtime(move || gridwalk_gis::check_grid(&path, &options)).await??
+    };
     let (_, stored_cells) = store.all_cells(None).await?;
     let stored_cells = stored_cells.unwrap_or_default();
     checked.check_against_stored(&stored_cells, options);
@@ -258,7 +261,10 @@ pub async fn import_people(
     check_only: bool,
 ) -> anyhow::Result<Result<Vec<User>, Vec<crate::domain::roster::RowProblem>>> {
     actor.may()?;
-    let rows = gridwalk_gis::codes::read_rows(path)?;
+    let rows = {
+        let path = path.to_owned();
+        off_the_runtime(move || gridwalk_gis::codes::read_rows(&path)).await??
+    };
     let (_, cells) = store.all_cells(None).await?;
     let cells: std::collections::BTreeSet<CellCode> = cells
         .unwrap_or_default()
@@ -311,6 +317,16 @@ pub async fn import_people(
     Ok(Ok(list))
 }
 
+/// Runs `f` (reading and checking a city's file: seconds for a large grid) on the blocking
+/// pool, so a server's request threads keep answering meanwhile.
+async fn off_the_runtime<T: Send + 'static>(
+    f: impl FnOnce() -> T + Send + 'static,
+) -> anyhow::Result<T> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| anyhow::anyhow!("the check stopped: {e}"))
+}
+
 /// The SHA-256 of a grid file; of a Shapefile, of each of its parts present (`.shp`,
 /// `.shx`, `.dbf`, `.prj`, `.cpg`), since the attributes and the CRS are in the others.
 fn file_digests(path: &Path) -> anyhow::Result<String> {
@@ -349,7 +365,10 @@ pub async fn import_codes(
     check_only: bool,
 ) -> anyhow::Result<Result<usize, Vec<gridwalk_gis::Problem>>> {
     actor.may()?;
-    let rows = gridwalk_gis::codes::read_rows(path)?;
+    let rows = {
+        let path = path.to_owned();
+        off_the_runtime(move || gridwalk_gis::codes::read_rows(&path)).await??
+    };
     let (body, count) = match gridwalk_gis::codes::code_table(&rows, version, title)? {
         Ok(made) => made,
         Err(problems) => return Ok(Err(problems)),
