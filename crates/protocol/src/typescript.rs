@@ -80,6 +80,8 @@ pub fn shared() -> Declarations {
     d.add::<EnrolledDevice>();
     d.add::<AuditEntry>();
     d.add::<NewPassword>();
+    d.add::<crate::enrollment::CodeRequest>();
+    d.add::<crate::enrollment::EnrollmentCode>();
     d.add::<crate::map::CaseMap>();
     d.add::<crate::map::GridCells>();
     d.add::<crate::map::Overview>();

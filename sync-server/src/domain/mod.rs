@@ -30,6 +30,7 @@
 //!   exactly-once filing, who checks them on site, and callbacks.
 //! - [`public`]: the public's 随手拍: which account files it, and a stranger's photos checked.
 //! - [`teams`]: teams (班组) named after their leaders.
+//! - [`enrollment`]: one-time codes a tablet enrolls itself with (the console's QR code).
 //! - [`calendar`], [`rules`], [`reference`]: working time, the case rules, and the reference
 //!   data (code tables and rules) decisions are made against.
 
@@ -41,6 +42,7 @@ pub mod conflicts;
 pub mod corrections;
 pub mod duplicates;
 pub mod edits;
+pub mod enrollment;
 pub mod evaluation;
 pub mod feed;
 pub mod map;
