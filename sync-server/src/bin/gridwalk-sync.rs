@@ -213,7 +213,7 @@ enum AdminCommand {
         minutes: u32,
         /// Also write the QR code as an SVG file.
         #[arg(long)]
-        svg: Option<std::path::PathBuf>,
+        svg: Option<PathBuf>,
     },
     /// Stop a device's token working at once (a lost or retired tablet); what it sent
     /// stays. Enrolling it again undoes this.
