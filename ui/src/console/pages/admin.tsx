@@ -11,6 +11,7 @@ import { client } from "../client";
 import { useI18n, type Key } from "../i18n";
 import { teamName, when } from "../logic";
 import { useSession } from "../session";
+import { EnrollTablet } from "./enroll";
 
 /** Runs an administrative act, then reloads; says what failed in words. */
 function useAct(reload: () => Promise<void>) {
@@ -188,6 +189,7 @@ export function Tablets() {
           </tbody>
         </table>
       )}
+      <EnrollTablet />
     </section>
   );
 }
