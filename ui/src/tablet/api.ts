@@ -1,12 +1,12 @@
-// The UI's way into the app: the generated typed commands (commands.ts), the three that
-// move bytes instead of JSON (a camera photo in, a verification's photo in, a thumbnail
-// out), and the sync event. Every command rejects with the engine's `CommandError`, which
+// The UI's way into the app: the generated typed commands (commands.ts), the four that
+// move bytes instead of JSON (a camera photo in, a verification's photo in, a picture of
+// an enrollment QR code in, a thumbnail out), and the sync event. Every command rejects with the engine's `CommandError`, which
 // `Failure.from` (../shared/error.ts) reads.
 import { invoke } from "@tauri-apps/api/core";
 import { listen } from "@tauri-apps/api/event";
 
 import type { PhotoStage, ReportId, TaskId } from "../shared/types";
-import { commands, type LocalReport, type SyncOutcome } from "./commands";
+import { commands, type Inspector, type LocalReport, type SyncOutcome } from "./commands";
 
 /** A camera photo into a draft: its bytes as the raw body, report and stage as headers. */
 async function addPhoto(report: ReportId, stage: PhotoStage, file: Blob): Promise<LocalReport> {
@@ -21,6 +21,12 @@ async function completeTask(task: TaskId, passed: boolean, note: string, photo: 
   await invoke<null>("complete_task", bytes, {
     headers: { task, passed: String(passed), note: encodeURIComponent(note) },
   });
+}
+
+/** 扫码登记: a camera picture of the console's enrollment QR code, as the raw body. */
+async function enrollScan(picture: Blob): Promise<Inspector> {
+  const bytes = new Uint8Array(await picture.arrayBuffer());
+  return invoke<Inspector>("enroll_scan", bytes);
 }
 
 const thumbs = new Map<string, Promise<string | null>>();
@@ -41,7 +47,7 @@ function thumbnail(photo: string): Promise<string | null> {
   return url;
 }
 
-export const api = { ...commands, addPhoto, thumbnail, completeTask };
+export const api = { ...commands, addPhoto, thumbnail, completeTask, enrollScan };
 
 /** Calls `f` after every sync round (the worker's or "sync now"); returns the unsubscribe. */
 export function onSynced(f: (outcome: SyncOutcome | null) => void): () => void {
