@@ -19,11 +19,7 @@ const PASSWORD: &str = "correct horse battery";
 
 /// An engine nobody has signed in on yet.
 fn fresh_engine(dir: &std::path::Path) -> Engine {
-    Engine::open(
-        FieldConfig::new(dir),
-        Reference::load(&fixtures()).unwrap(),
-    )
-    .unwrap()
+    Engine::open(FieldConfig::new(dir), Reference::load(&fixtures()).unwrap()).unwrap()
 }
 
 /// A console session of `login`.
@@ -82,7 +78,10 @@ async fn a_leader_shows_a_code_and_the_tablet_scans_it_and_syncs(backend: Backen
     let code: EnrollmentCode = resp.json().await.unwrap();
     assert_eq!(code.login, INSPECTOR);
     assert!(code.svg.starts_with("<?xml") && code.svg.contains("<svg"));
-    assert!(code.payload.starts_with("gridwalk://enroll?server=http%3A%2F%2F127.0.0.1"));
+    assert!(
+        code.payload
+            .starts_with("gridwalk://enroll?server=http%3A%2F%2F127.0.0.1")
+    );
     let minutes = (code.expires_at - chrono::Utc::now()).num_minutes();
     assert!((13..=15).contains(&minutes), "{minutes}");
 
@@ -110,7 +109,10 @@ async fn a_leader_shows_a_code_and_the_tablet_scans_it_and_syncs(backend: Backen
     let enrolled = acts.iter().find(|a| a.action == "enroll_device").unwrap();
     assert_eq!(enrolled.actor, LEADER);
     assert_eq!(enrolled.subject, engine.device_id().to_string());
-    assert!(acts.iter().any(|a| a.action == "enrollment_code" && a.subject == INSPECTOR));
+    assert!(
+        acts.iter()
+            .any(|a| a.action == "enrollment_code" && a.subject == INSPECTOR)
+    );
     let again = refusal(redeem(&s, &code.code).await, 409).await;
     assert_eq!(again.code, "enroll.code_used");
     s.finish().await;

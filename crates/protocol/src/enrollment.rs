@@ -196,8 +196,16 @@ mod tests {
             Some("00001111111100001111".into())
         );
         assert_eq!(normalise_code("ABCD"), None, "too short");
-        assert_eq!(normalise_code("ABCD-EFGH-JKMN-PQRS-TVWU"), None, "U is not used");
-        assert_eq!(normalise_code("ABCD-EFGH-JKMN-PQRS-TVWXY"), None, "too long");
+        assert_eq!(
+            normalise_code("ABCD-EFGH-JKMN-PQRS-TVWU"),
+            None,
+            "U is not used"
+        );
+        assert_eq!(
+            normalise_code("ABCD-EFGH-JKMN-PQRS-TVWXY"),
+            None,
+            "too long"
+        );
     }
 
     #[test]

@@ -428,8 +428,13 @@ pub(crate) async fn enrollment_code(
     AppJson(req): AppJson<CodeRequest>,
 ) -> Result<Json<EnrollmentCode>, AppError> {
     Ok(Json(
-        admin::enrollment_code(state.store.as_ref(), Actor::Person(&auth.user), &req, Utc::now())
-            .await?,
+        admin::enrollment_code(
+            state.store.as_ref(),
+            Actor::Person(&auth.user),
+            &req,
+            Utc::now(),
+        )
+        .await?,
     ))
 }
 

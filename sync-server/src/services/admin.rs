@@ -21,8 +21,8 @@ use crate::blobs::BlobStore;
 use gridwalk_protocol::enrollment::{self, CodeRequest, EnrollRequest, Enrolled, EnrollmentCode};
 
 use crate::domain::access::{Act, Subject, Who, decide, reach};
-use crate::domain::enrollment::{self as domain_enrollment, Redeemed, Refusal};
 use crate::domain::chain;
+use crate::domain::enrollment::{self as domain_enrollment, Redeemed, Refusal};
 use crate::domain::model::{AdminAct, DeviceEntry, User};
 use crate::domain::rules::{self, CaseRules};
 use crate::error::AppError;
@@ -348,8 +348,7 @@ pub async fn enrollment_code(
             url = format!("{server:?}")
         )));
     }
-    let expires_at =
-        domain_enrollment::expiry(now, req.minutes).map_err(AppError::BadRequest)?;
+    let expires_at = domain_enrollment::expiry(now, req.minutes).map_err(AppError::BadRequest)?;
     let user = tablet_holder(store, req.login.trim()).await?;
     let mut random = [0u8; enrollment::CODE_BYTES];
     rand::RngCore::fill_bytes(&mut rand::rng(), &mut random);
@@ -398,7 +397,10 @@ async fn tablet_holder(store: &dyn CaseStore, login: &str) -> Result<User, AppEr
         .ok_or_else(|| AppError::NotFound(msg!(NO_LOGIN, login = format!("{login:?}"))))?;
     decide(&Who::from(&user), Act::HoldTablet, Subject::Any)?;
     if disabled.is_some() {
-        return Err(AppError::Forbidden(msg!(ENROLL_DISABLED, login = &user.login)));
+        return Err(AppError::Forbidden(msg!(
+            ENROLL_DISABLED,
+            login = &user.login
+        )));
     }
     Ok(user)
 }
