@@ -193,7 +193,71 @@ async fn guessing_codes_is_stopped_per_address(backend: Backend) {
     s.finish().await;
 }
 
+async fn a_replaced_tablet_still_holding_reports_is_named(backend: Backend) {
+    let s = server(backend).await;
+    // The old tablet said, when last heard from, that it still held three reports.
+    let old_dir = tempfile::tempdir().unwrap();
+    let old = fresh_engine(old_dir.path());
+    let token = admin::enroll_device(s.store.as_ref(), INSPECTOR, old.device_id())
+        .await
+        .unwrap();
+    let backlog = gridwalk_protocol::PushRequest {
+        device: old.device_id(),
+        app_version: "test".into(),
+        device_model: None,
+        queue: gridwalk_protocol::QueueStats {
+            reports: 3,
+            photos: 2,
+            bytes: 4096,
+        },
+        mutations: vec![],
+        public_key: None,
+    };
+    assert_eq!(post_push(&s, &token, &backlog).await.status(), 200);
+
+    let req = CodeRequest {
+        login: INSPECTOR.into(),
+        server: s.url.clone(),
+        minutes: None,
+    };
+    let code = admin::enrollment_code(s.store.as_ref(), Actor::Cli, &req, chrono::Utc::now())
+        .await
+        .unwrap();
+    let new_dir = tempfile::tempdir().unwrap();
+    let new = fresh_engine(new_dir.path());
+    new.enroll_with_code(&s.url, &code.code.to_lowercase())
+        .await
+        .unwrap();
+    let acts = s.store.admin_acts(10).await.unwrap();
+    let enrolled = acts
+        .iter()
+        .find(|a| a.action == "enroll_device" && a.subject == new.device_id().to_string())
+        .unwrap();
+    let detail = enrolled.detail.as_deref().unwrap();
+    assert!(
+        detail.contains(&format!("device {} still held 3 reports", old.device_id())),
+        "{detail}"
+    );
+    // The leader's device board holds both, the old one with its backlog (the console
+    // draws the warning from these rows: ui/src/console/enroll.ts).
+    let session = console(&s, LEADER).await;
+    let rows: Vec<gridwalk_protocol::console::DeviceRow> = reqwest::Client::new()
+        .get(format!("{}/v1/console/devices", s.url))
+        .bearer_auth(&session)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let of = |id| rows.iter().find(|r| r.id == id).unwrap();
+    assert_eq!(of(old.device_id()).queue.reports, 3);
+    assert!(of(new.device_id()).enrolled_at > of(old.device_id()).enrolled_at);
+    s.finish().await;
+}
+
 on_every_backend!(
+    a_replaced_tablet_still_holding_reports_is_named,
     a_leader_shows_a_code_and_the_tablet_scans_it_and_syncs,
     unknown_expired_and_foreign_codes_change_nothing,
     two_tablets_racing_for_one_code_give_one_device,
