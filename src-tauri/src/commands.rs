@@ -165,6 +165,18 @@ pub async fn add_photo(app: State<'_, AppState>, request: Request<'_>) -> Answer
         .await
 }
 
+/// 扫码登记: a camera picture (JPEG, the raw request body) of the console's enrollment QR
+/// code; the engine reads it and enrolls with the one-time code it carries.
+#[tauri::command]
+pub async fn enroll_scan(app: State<'_, AppState>, request: Request<'_>) -> Answer<Inspector> {
+    let bytes = RawCall::parse(&request)?
+        .bytes
+        .ok_or_else(|| CommandError::new("invalid", "the picture must be sent as raw bytes"))?;
+    let inspector = app.engine.enroll_with_picture(&bytes).await?;
+    app.sync.wake();
+    Ok(inspector)
+}
+
 /// A verification done in the field: the task, the verdict (`passed`: `true`/`false`) and
 /// the note (percent-encoded: headers carry ASCII) in headers, and a photo's JPEG bytes as
 /// the raw body (empty for none). Queued for the centre; the sync worker is woken to send it.
@@ -253,7 +265,7 @@ macro_rules! commands {
 }
 
 commands! {
-    raw: add_photo, thumbnail, complete_task, install_basemap;
+    raw: add_photo, thumbnail, complete_task, install_basemap, enroll_scan;
 
     /// Who this device is and who is signed in on it, with the device's settings.
     app_info() -> AppInfo = |app| app.blocking(AppInfo::of).await;
@@ -261,6 +273,8 @@ commands! {
     code_table() -> CodeTableView = |app| Ok(CodeTableView::of(&app.engine));
     /// Sets the device up against a server with the token the team leader handed out.
     enroll(server_url: String, token: String) -> Inspector = |app| app.engine.enroll(&server_url, &token).await.map_err(CommandError::from).inspect(|_| app.sync.wake());
+    /// Sets the device up with a one-time enrollment code typed from the console's screen.
+    enroll_with_code(server_url: String, code: String) -> Inspector = |app| app.engine.enroll_with_code(&server_url, &code).await.map_err(CommandError::from).inspect(|_| app.sync.wake());
     /// Signs the inspector out, keeping everything on the device; refused while anything waits for the centre.
     sign_out() -> () = |app| app.blocking(Engine::sign_out).await;
     update_settings(patch: SettingsPatch) -> DeviceSettings = |app| app.blocking(move |e| e.update_settings(&patch)).await;

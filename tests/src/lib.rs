@@ -732,3 +732,33 @@ pub fn hotline_call(caller_ref: &str, description: &str) -> serde_json::Value {
         "observed_at": local,
     })
 }
+
+/// A camera's picture of a QR code saying `text`: the code drawn black on white with its
+/// quiet zone, `module` pixels a module, in the middle of a grey 1600×1200 frame, as a JPEG
+/// (quality 85), the way a tablet photographs the console's screen.
+pub fn qr_jpeg(text: &str, module: u32) -> Vec<u8> {
+    let code = qrcode::QrCode::new(text.as_bytes()).unwrap();
+    let n = u32::try_from(code.width()).unwrap();
+    let colors = code.to_colors();
+    let (fw, fh) = (1600u32, 1200u32);
+    let side = (n + 8) * module;
+    let (x0, y0) = ((fw - side) / 2, (fh - side) / 2);
+    let frame = image::GrayImage::from_fn(fw, fh, |x, y| {
+        let inside = x >= x0 && y >= y0 && x < x0 + side && y < y0 + side;
+        if !inside {
+            return image::Luma([110]);
+        }
+        let (mx, my) = ((x - x0) / module, (y - y0) / module);
+        let dark = mx >= 4
+            && my >= 4
+            && mx < n + 4
+            && my < n + 4
+            && colors[((my - 4) * n + (mx - 4)) as usize] == qrcode::Color::Dark;
+        image::Luma([if dark { 20 } else { 235 }])
+    });
+    let mut out = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 85)
+        .encode_image(&frame)
+        .unwrap();
+    out
+}

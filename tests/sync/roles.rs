@@ -76,6 +76,8 @@ enum Cap {
     Oversee,
     ResolveConflict,
     Administer,
+    /// Making a one-time enrollment code for an inspector's tablet.
+    Enroll,
 }
 
 /// How far a role reaches for a capability.
@@ -89,7 +91,7 @@ enum Reach {
 
 /// The README's role table (Security), row by row: leader, operator, department,
 /// administrator. (Inspectors have no console: their column is all "no".)
-const ROLE_TABLE: [(Cap, [Reach; 4]); 8] = {
+const ROLE_TABLE: [(Cap, [Reach; 4]); 9] = {
     use Reach::{All, No, Own};
     [
         (Cap::UseConsole, [All, All, All, All]),
@@ -100,6 +102,7 @@ const ROLE_TABLE: [(Cap, [Reach; 4]); 8] = {
         (Cap::Oversee, [Own, All, No, No]),
         (Cap::ResolveConflict, [No, All, No, No]),
         (Cap::Administer, [No, No, No, All]),
+        (Cap::Enroll, [Own, No, No, All]),
     ]
 };
 
@@ -178,7 +181,10 @@ fn entry(method: &Method, path: &str) -> Option<Vec<Call>> {
         | ("GET", "/v1/public/form")
         // A submission without its parts: past the access rule, refused in words (or, once
         // the address has sent its hour's worth, asked to wait).
-        | ("POST", "/v1/public/reports") => one(Need::Public { out: 0 }, false),
+        | ("POST", "/v1/public/reports")
+        // Redeeming an enrollment code needs only the code (a malformed one here: refused
+        // in words, counted among the address's wrong codes).
+        | ("POST", "/v1/enroll") => one(Need::Public { out: 0 }, false),
         ("GET", "/v1/public/reports/{id}") => one(Need::Public { out: 404 }, true),
         // A photo of the device's own report; another device's is not found.
         ("GET", "/v1/photos/{sha256}") => one(Need::Device { out: 404 }, true),
@@ -245,6 +251,8 @@ fn entry(method: &Method, path: &str) -> Option<Vec<Call>> {
             | "/v1/console/overview",
         ) => one(console(Oversee), false),
         ("POST", "/v1/console/conflicts/{id}/resolve") => one(console(ResolveConflict), true),
+        // The body names an inspector of team A (in scope) or of team B.
+        ("POST", "/v1/console/enrollment-codes") => one(console(Enroll), true),
         (
             "GET",
             "/v1/console/admin/users" | "/v1/console/admin/devices" | "/v1/console/admin/audit",
@@ -624,6 +632,15 @@ fn request(
             public_key: None,
         }),
         ("POST", "/v1/photos/needed") => req.json(&json!({ "photos": [w.pending[0].photo.id] })),
+        ("POST", "/v1/enroll") => req.json(&json!({
+            "code": "not a code",
+            "device": DeviceId::new(),
+            "public_key": Signer::public_key(&Tablet::new()),
+        })),
+        ("POST", "/v1/console/enrollment-codes") => req.json(&json!({
+            "login": (["wangfang", "zhaomin"][k]),
+            "server": w.s.url,
+        })),
         ("POST", "/v1/device/key") => req.json(&json!({
             "public_key": Signer::public_key(&Tablet::new())
         })),

@@ -14,9 +14,15 @@
 //! work could no longer be sent, and under another inspector's token the centre would
 //! refuse it.
 //!
+//! A tablet can also enroll itself with a one-time code the console shows as a QR code
+//! ([`Engine::enroll_with_picture`], [`Engine::enroll_with_code`]): the centre binds the
+//! device's key and answers its token in one call (`POST /v1/enroll`), so no token is
+//! ever typed or handed over.
+//!
 //! This sits above [`crate::sync`] (it asks the centre through its client) and beside
 //! [`crate::settings`] (the inspector's own settings, which need no centre).
 
+use gridwalk_protocol::enrollment;
 use gridwalk_protocol::message::msg;
 use gridwalk_protocol::{Profile, is_camera_serial};
 use rusqlite::{Connection, TransactionBehavior, params};
@@ -41,6 +47,46 @@ impl Engine {
         let inspector = self.adopt_profile(&settings, &profile)?;
         client.register_key(&self.public_key()?).await?;
         Ok(inspector)
+    }
+
+    /// Sets the device up with a one-time enrollment code (scanned from the console's QR
+    /// code, or typed): the centre enrolls this device for the code's inspector with its
+    /// public key bound and answers a token, which is kept as [`Engine::enroll`] keeps one.
+    /// A code that is not one, a wrong address, a refused code or no connection change
+    /// nothing. Refused with [`Error::Unsent`] before the code is spent while the
+    /// signed-in inspector's work has not reached the centre (the code's inspector is known
+    /// only once it is spent, so this holds even when it is the same person).
+    pub async fn enroll_with_code(&self, server_url: &str, code: &str) -> Result<Inspector> {
+        let code = enrollment::normalise_code(code)
+            .ok_or_else(|| Error::Refused(msg!(ENROLL_CODE_MALFORMED)))?;
+        // The client needs a token to be made; this one is never sent (`redeem_code`).
+        let client = SyncClient::new(&SyncSettings::new(
+            server_url,
+            &code,
+            &self.config.transport,
+        )?)?;
+        {
+            let conn = self.db();
+            if crate::engine::inspector(&conn)?.is_some() {
+                refuse_if_unsent(&conn)?;
+            }
+        }
+        let enrolled = client
+            .redeem_code(&enrollment::EnrollRequest {
+                code,
+                device: self.device_id(),
+                public_key: self.public_key()?,
+            })
+            .await?;
+        let settings = SyncSettings::new(server_url, &enrolled.token, &self.config.transport)?;
+        self.adopt_profile(&settings, &enrolled.profile)
+    }
+
+    /// Reads the enrollment QR code in a camera picture (a JPEG) and enrolls with it
+    /// ([`Engine::enroll_with_code`]); the picture is not kept.
+    pub async fn enroll_with_picture(&self, jpeg: &[u8]) -> Result<Inspector> {
+        let (server, code) = crate::qr::read_enrollment(jpeg)?;
+        self.enroll_with_code(&server, &code).await
     }
 
     /// Keeps what [`Engine::enroll`] learnt from the centre.

@@ -12,7 +12,8 @@
 //!   position in a 单元网格 through an R-tree and flags — never refuses — positions outside
 //!   the grid or with a poor fix.
 //! - [`enroll`] sets the device up against the centre (who the inspector is, where to
-//!   sync); [`settings`] keeps the inspector's own settings.
+//!   sync), by a device token or by a one-time code scanned from the console's QR code
+//!   ([`qr`]); [`settings`] keeps the inspector's own settings.
 //! - [`secrets`] keeps the device token and signing key out of the database (the OS
 //!   keyring, or an owner-only file); [`signing`] signs every outbox entry as it is queued.
 //! - [`platform`] names the device's maker and model for the centre's device board.
@@ -40,6 +41,7 @@ pub mod map;
 pub mod outbox;
 pub mod photo;
 pub mod platform;
+pub mod qr;
 pub mod queue;
 pub mod reference;
 pub mod secrets;

@@ -13,6 +13,7 @@ pub mod canonical;
 pub mod codes;
 pub mod console;
 pub mod edit;
+pub mod enrollment;
 pub mod error;
 pub mod feed;
 pub mod ids;

@@ -185,6 +185,7 @@ pub const VALUE_WORDS: &[(&str, &str, &str)] = &[
     ("role", "service", "another port's system"),
     ("act", "sync", "sync from a tablet"),
     ("act", "hold_tablet", "hold a tablet"),
+    ("act", "enroll", "enroll inspectors' tablets"),
     ("act", "use_console", "use the console"),
     ("act", "see_reports", "see reports"),
     ("act", "review", "review reports"),
@@ -628,6 +629,20 @@ catalogue! {
     LOGIN_INVALID = "admin.login_invalid" => "{login}: {why}";
     SCHEMA_NEWER = "admin.schema_newer" => "the database has schema {current}, newer than this server's {known}: run a newer gridwalk-sync";
     IMPORT_REFUSED = "admin.import_refused" => "the file cannot be imported: {reason}";
+
+    // Enrolling a tablet with a one-time code (QR).
+    ENROLL_CODE_MALFORMED = "enroll.code_malformed" => "an enrollment code is 20 letters and digits, as the console shows it; this is not one";
+    ENROLL_CODE_UNKNOWN = "enroll.code_unknown" => "this enrollment code is not known (mistyped?); ask your team leader for a new one";
+    ENROLL_CODE_USED = "enroll.code_used" => "this enrollment code was already used at {at}; ask your team leader for a new one";
+    ENROLL_CODE_EXPIRED = "enroll.code_expired" => "this enrollment code expired at {at}; ask your team leader for a new one";
+    ENROLL_MINUTES = "enroll.minutes" => "an enrollment code lasts from 1 to {max} minutes";
+    ENROLL_LOCKED = "enroll.locked" => "too many wrong enrollment codes from this address; try again in {minutes} minutes";
+    ENROLL_NOT_YOUR_TEAM = "enroll.not_your_team" => "{login} is not one of your team's inspectors";
+    ENROLL_DISABLED = "enroll.disabled" => "{login} is disabled; a disabled person gets no credential";
+    ENROLL_SERVER_ADDRESS = "enroll.server_address" => "{url} is not an address a tablet can reach the centre at (it should start with https:// or http://)";
+    ENROLL_NO_QR = "enroll.no_qr" => "no QR code could be read in the picture; fill the frame with the code, hold still and try again";
+    ENROLL_NOT_OURS = "enroll.not_ours" => "this QR code is not a Gridwalk enrollment code";
+    ENROLL_IMAGE = "enroll.image" => "the picture could not be read: {detail}";
 }
 
 #[cfg(test)]

@@ -82,6 +82,8 @@ pub fn shared() -> Declarations {
     d.add::<ImportKind>();
     d.add::<ImportAnswer>();
     d.add::<NewPassword>();
+    d.add::<crate::enrollment::CodeRequest>();
+    d.add::<crate::enrollment::EnrollmentCode>();
     d.add::<crate::map::CaseMap>();
     d.add::<crate::map::GridCells>();
     d.add::<crate::map::Overview>();

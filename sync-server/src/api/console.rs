@@ -12,6 +12,7 @@ use gridwalk_protocol::console::{
     ImportAnswer, ImportKind, IntakeHealth, MergeAnswer, MergeRequest, NewPassword, OpenConflict,
     Person, QueueSort, ReportDetail, ReportPage, Resolve, Session, SignIn, Team,
 };
+use gridwalk_protocol::enrollment::{CodeRequest, EnrollmentCode};
 use gridwalk_protocol::{ApiError, DeviceId, ReportId};
 use serde::Deserialize;
 use uuid::Uuid;
@@ -408,6 +409,32 @@ pub(crate) async fn admin_devices(
 ) -> Result<Json<Vec<EnrolledDevice>>, AppError> {
     Ok(Json(
         admin::devices(state.store.as_ref(), Actor::Person(&auth.user)).await?,
+    ))
+}
+
+/// A one-time enrollment code for an inspector's tablet, as text and as a QR code (an
+/// administrator for anyone, a team leader for their own team's inspectors).
+#[utoipa::path(post, path = "/v1/console/enrollment-codes", tag = "console", security(("console" = [])),
+    request_body = CodeRequest,
+    responses(
+        (status = 200, description = "The code, shown once; only its hash is kept", body = EnrollmentCode),
+        (status = 400, description = "No address a tablet can reach, or minutes out of bounds", body = ApiError),
+        (status = 403, description = "Not an administrator or the inspector's team leader, not an inspector, or disabled", body = ApiError),
+        (status = 404, description = "No such person", body = ApiError),
+    ))]
+pub(crate) async fn enrollment_code(
+    State(state): State<AppState>,
+    auth: ConsoleAuth,
+    AppJson(req): AppJson<CodeRequest>,
+) -> Result<Json<EnrollmentCode>, AppError> {
+    Ok(Json(
+        admin::enrollment_code(
+            state.store.as_ref(),
+            Actor::Person(&auth.user),
+            &req,
+            Utc::now(),
+        )
+        .await?,
     ))
 }
 

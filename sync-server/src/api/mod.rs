@@ -8,6 +8,8 @@
 //! - `GET /v1/changes`: the change feed back to devices, and `GET /v1/photos/{sha256}` the
 //!   photos its tasks name ([`changes`]).
 //! - `GET /v1/me`: who the device's token belongs to ([`me`]).
+//! - `POST /v1/enroll`: a tablet enrolls itself with a one-time code ([`me`]); the console
+//!   makes the code at `POST /v1/console/enrollment-codes`.
 //! - `/v1/intake/…`: the intake API for the centre's other ports (hotlines, the public
 //!   page, video analysis): file a report exactly once, its state, the callback and its
 //!   delivery log ([`ports`]).
@@ -276,6 +278,7 @@ pub fn app(state: AppState) -> Router {
         .route("/v1/photos/{sha256}", get(changes::photo))
         .route("/v1/me", get(me::me))
         .route("/v1/device/key", post(me::device_key))
+        .route("/v1/enroll", post(me::enroll))
         .route("/v1/intake/reports", post(ports::file))
         .route("/v1/intake/reports/{id}", get(ports::report))
         .route(
@@ -307,6 +310,10 @@ pub fn app(state: AppState) -> Router {
         .route("/v1/console/photos/{sha256}/thumb", get(console::thumb))
         .route("/v1/console/events", get(console::events))
         .route("/v1/console/devices", get(console::devices))
+        .route(
+            "/v1/console/enrollment-codes",
+            post(console::enrollment_code),
+        )
         .route("/v1/console/health", get(console::health))
         .route("/v1/console/conflicts", get(console::conflicts))
         .route("/v1/console/conflicts/{id}/resolve", post(console::resolve))

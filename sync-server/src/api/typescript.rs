@@ -22,6 +22,7 @@ use gridwalk_protocol::console::{
     Evaluation, GroupBy, IntakeHealth, MergeAnswer, MergeRequest, NewPassword, OpenConflict,
     Person, QueueSort, ReportDetail, ReportPage, Resolve, Session, SignIn, Team,
 };
+use gridwalk_protocol::enrollment::{CodeRequest, EnrollmentCode};
 use gridwalk_protocol::map::{CaseMap, GridCells, Overview};
 use gridwalk_protocol::typescript::{Declarations, SHARED_MODULE, WRITE_VAR, check_fresh, shared};
 use gridwalk_protocol::{DeviceId, ReportId};
@@ -146,6 +147,7 @@ routes! {
         act = POST "/v1/console/reports/{id}/actions" path(id: ReportId) body(ActionRequest) -> ActionAnswer;
         merge = POST "/v1/console/reports/merge" body(MergeRequest) -> MergeAnswer;
         devices = GET "/v1/console/devices" -> Vec<DeviceRow>;
+        enrollment_code = POST "/v1/console/enrollment-codes" body(CodeRequest) -> EnrollmentCode;
         health = GET "/v1/console/health" -> IntakeHealth;
         conflicts = GET "/v1/console/conflicts" -> Vec<OpenConflict>;
         resolve = POST "/v1/console/conflicts/{id}/resolve" path(id: Uuid) body(Resolve) -> Value;

@@ -215,6 +215,22 @@ enum AdminCommand {
         #[arg(long)]
         device: DeviceId,
     },
+    /// Make a one-time enrollment code for an inspector's tablet: prints the code, the
+    /// QR code's text (`gridwalk://enroll?server=…&code=…`) and when it expires. The tablet
+    /// redeems it once (Settings, 扫码登记, or typed) for its own token.
+    EnrollmentCode {
+        #[arg(long)]
+        user: String,
+        /// The centre's address as the tablet reaches it.
+        #[arg(long)]
+        server: String,
+        /// How long the code lasts (1 to 720 minutes).
+        #[arg(long, default_value_t = 15)]
+        minutes: u32,
+        /// Also write the QR code as an SVG file.
+        #[arg(long)]
+        svg: Option<PathBuf>,
+    },
     /// Stop a device's token working at once (a lost or retired tablet); what it sent
     /// stays. Enrolling it again undoes this.
     RevokeDevice {
@@ -634,6 +650,28 @@ async fn run(cli: Cli) -> Result<()> {
                     "{}",
                     admin::enroll_device(store.as_ref(), &user, device).await?
                 );
+            }
+            AdminCommand::EnrollmentCode {
+                user,
+                server,
+                minutes,
+                svg,
+            } => {
+                let code =
+                    admin::enrollment_code_cli(store.as_ref(), &user, &server, Some(minutes))
+                        .await?;
+                out!("{}", code.code);
+                out!("{}", code.payload);
+                eprintln!(
+                    "for {} ({}); expires {}",
+                    code.name,
+                    code.login,
+                    code.expires_at.to_rfc3339()
+                );
+                if let Some(path) = svg {
+                    std::fs::write(&path, &code.svg)?;
+                    eprintln!("QR code written to {}", path.display());
+                }
             }
             AdminCommand::RevokeDevice { device } => {
                 admin::revoke_device(store.as_ref(), device).await?;

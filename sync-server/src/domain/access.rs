@@ -20,7 +20,9 @@
 //!   files reports through the intake API, uploads their photos and hears back through its
 //!   callback; nothing else;
 //! - an administrator manages people and devices (lists, revokes devices, disables and
-//!   enables people, sets passwords, reads the audit trail) and never sees or acts on cases.
+//!   enables people, sets passwords, reads the audit trail) and never sees or acts on cases;
+//! - an administrator, or a team leader for their own team's inspectors, makes the one-time
+//!   codes a tablet enrolls itself with ([`Act::Enroll`]).
 //!
 //! Signing in is limited: failed attempts are counted per login and per address over
 //! [`SIGN_IN_WINDOW_MINUTES`], and past either limit the form is refused before the password
@@ -94,6 +96,8 @@ pub enum Act {
     FileReports,
     /// Being enrolled on a tablet.
     HoldTablet,
+    /// Making a one-time enrollment code for an inspector's tablet (the console's QR code).
+    Enroll,
     /// Signing in to the console, and what every console user reads there: who they are,
     /// the departments, the code tables.
     UseConsole,
@@ -122,11 +126,12 @@ pub enum Act {
 
 impl Act {
     /// Every act, for tables and tests.
-    pub const ALL: [Act; 14] = [
+    pub const ALL: [Act; 15] = [
         Act::Sync,
         Act::Upload,
         Act::FileReports,
         Act::HoldTablet,
+        Act::Enroll,
         Act::UseConsole,
         Act::SeeReports,
         Act::Review,
@@ -170,6 +175,7 @@ impl Act {
             Act::Upload => "upload",
             Act::FileReports => "file_reports",
             Act::HoldTablet => "hold_tablet",
+            Act::Enroll => "enroll",
             Act::UseConsole => "use_console",
             Act::SeeReports => "see_reports",
             Act::Review => "review",
@@ -274,10 +280,15 @@ pub fn reach(who: &Who<'_>, act: Act) -> Reach {
             | Act::Oversee
             | Act::ResolveConflict,
         )
-        | (Role::Administrator, Act::Administer) => Reach::All,
+        | (Role::Administrator, Act::Administer | Act::Enroll) => Reach::All,
         (
             Role::Leader,
-            Act::SeeReports | Act::Review | Act::Dispatch | Act::MarkHandled | Act::Oversee,
+            Act::SeeReports
+            | Act::Review
+            | Act::Dispatch
+            | Act::MarkHandled
+            | Act::Oversee
+            | Act::Enroll,
         ) => team(),
         (Role::Department, Act::SeeReports | Act::MarkHandled | Act::Handle | Act::Upload) => {
             department()

@@ -31,6 +31,7 @@
 //! - [`public`]: the public's 随手拍: which account files it, and a stranger's photos checked.
 //! - [`teams`]: teams (班组) named after their leaders; [`roster`]: a city's list of people
 //!   taken in whole or not at all.
+//! - [`enrollment`]: one-time codes a tablet enrolls itself with (the console's QR code).
 //! - [`calendar`], [`rules`], [`reference`]: working time, the case rules, and the reference
 //!   data (code tables and rules) decisions are made against.
 
@@ -42,6 +43,7 @@ pub mod conflicts;
 pub mod corrections;
 pub mod duplicates;
 pub mod edits;
+pub mod enrollment;
 pub mod evaluation;
 pub mod feed;
 pub mod map;

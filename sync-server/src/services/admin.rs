@@ -18,8 +18,11 @@ use gridwalk_protocol::{CellCode, CodeTable, DeviceId, ReportId, UserId};
 
 use crate::auth;
 use crate::blobs::BlobStore;
-use crate::domain::access::{Act, Subject, Who, decide};
+use gridwalk_protocol::enrollment::{self, CodeRequest, EnrollRequest, Enrolled, EnrollmentCode};
+
+use crate::domain::access::{Act, Subject, Who, decide, reach};
 use crate::domain::chain;
+use crate::domain::enrollment::{self as domain_enrollment, Redeemed, Refusal};
 use crate::domain::model::{AdminAct, DeviceEntry, User};
 use crate::domain::rules::{self, CaseRules};
 use crate::error::AppError;
@@ -439,6 +442,194 @@ pub async fn enroll_device(
     )
     .await?;
     Ok(token)
+}
+
+/// Makes a one-time enrollment code for the inspector `req.login` (an administrator for
+/// anyone, a team leader for their own team's inspectors), keeps only its hash, and records
+/// the act; the code is shown once, as text and as a QR code of [`enrollment::payload`].
+pub async fn enrollment_code(
+    store: &dyn CaseStore,
+    actor: Actor<'_>,
+    req: &CodeRequest,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<EnrollmentCode, AppError> {
+    if let Actor::Person(u) = actor {
+        let who = Who::from(u);
+        decide(&who, Act::Enroll, Subject::Any)?;
+        let user = person(store, req.login.trim()).await?;
+        if let Some(team) = reach(&who, Act::Enroll).team()
+            && user.team.as_deref() != Some(team)
+        {
+            return Err(AppError::Forbidden(msg!(
+                ENROLL_NOT_YOUR_TEAM,
+                login = &user.login
+            )));
+        }
+    }
+    let server = req.server.trim().trim_end_matches('/');
+    if !(server.starts_with("https://") || server.starts_with("http://"))
+        || url::Url::parse(server).is_err()
+    {
+        return Err(AppError::BadRequest(msg!(
+            ENROLL_SERVER_ADDRESS,
+            url = format!("{server:?}")
+        )));
+    }
+    let expires_at = domain_enrollment::expiry(now, req.minutes).map_err(AppError::BadRequest)?;
+    let user = tablet_holder(store, req.login.trim()).await?;
+    let mut random = [0u8; enrollment::CODE_BYTES];
+    rand::RngCore::fill_bytes(&mut rand::rng(), &mut random);
+    let code = enrollment::code_from(random);
+    let hash = code_hash(&code).ok_or_else(|| AppError::BadRequest(msg!(ENROLL_CODE_MALFORMED)))?;
+    let act = AdminAct {
+        id: uuid::Uuid::now_v7(),
+        at: now,
+        actor: actor.name().to_owned(),
+        action: "enrollment_code".into(),
+        subject: user.login.clone(),
+        detail: Some(format!("expires {}", expires_at.to_rfc3339())),
+    };
+    store
+        .create_enrollment_code(&hash, user.id, expires_at, &act)
+        .await?;
+    let payload = enrollment::payload(server, &code);
+    let svg = qrcode::QrCode::with_error_correction_level(&payload, qrcode::EcLevel::M)
+        .map_err(|e| AppError::BadRequest(gridwalk_protocol::Message::verbatim(e)))?
+        .render::<qrcode::render::svg::Color<'_>>()
+        .min_dimensions(240, 240)
+        .build();
+    Ok(EnrollmentCode {
+        code,
+        login: user.login,
+        name: user.name,
+        expires_at,
+        payload,
+        svg,
+    })
+}
+
+/// What the store keeps for a code as typed or scanned, if it is one.
+fn code_hash(code: &str) -> Option<String> {
+    enrollment::normalise_code(code).map(|c| auth::token_hash(&c))
+}
+
+/// The inspector `login`, if they may hold a tablet and are not disabled, else the refusal
+/// in words.
+async fn tablet_holder(store: &dyn CaseStore, login: &str) -> Result<User, AppError> {
+    let (user, disabled) = store
+        .users()
+        .await?
+        .into_iter()
+        .find(|(u, _)| u.login == login)
+        .ok_or_else(|| AppError::NotFound(msg!(NO_LOGIN, login = format!("{login:?}"))))?;
+    decide(&Who::from(&user), Act::HoldTablet, Subject::Any)?;
+    if disabled.is_some() {
+        return Err(AppError::Forbidden(msg!(
+            ENROLL_DISABLED,
+            login = &user.login
+        )));
+    }
+    Ok(user)
+}
+
+/// Redeems a one-time code for `req.device` (`POST /v1/enroll`, no token): enrolls it for
+/// the code's inspector with a new token and its key bound, and answers the token and
+/// profile. An unknown, used or expired code changes nothing (404, 409, 410); wrong codes
+/// are counted per address with the console's failed sign-ins and refused past the same
+/// limit, before the code is looked up.
+pub async fn redeem_code(
+    store: &dyn CaseStore,
+    req: &EnrollRequest,
+    address: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Enrolled, AppError> {
+    use crate::domain::access::{MAX_FAILURES_PER_ADDRESS, SIGN_IN_WINDOW_MINUTES};
+    let since = now - chrono::Duration::minutes(SIGN_IN_WINDOW_MINUTES);
+    let (_, by_address) = store
+        .sign_in_failures(domain_enrollment::THROTTLE_KEY, address, since)
+        .await?;
+    if by_address >= MAX_FAILURES_PER_ADDRESS {
+        tracing::warn!(address, by_address, "enrollment codes locked out");
+        return Err(AppError::Throttled {
+            message: msg!(ENROLL_LOCKED, minutes = SIGN_IN_WINDOW_MINUTES),
+            retry_after: u64::try_from(SIGN_IN_WINDOW_MINUTES * 60).unwrap_or(900),
+        });
+    }
+    let failed = |error: AppError| async move {
+        store
+            .record_sign_in(domain_enrollment::THROTTLE_KEY, address, false, now)
+            .await?;
+        tracing::warn!(address, %error, "enrollment code refused");
+        Err(error)
+    };
+    let Some(hash) = code_hash(&req.code) else {
+        return failed(AppError::BadRequest(msg!(ENROLL_CODE_MALFORMED))).await;
+    };
+    let key = req.public_key.trim();
+    if gridwalk_protocol::signing::decode_public_key(key).is_none() {
+        return Err(AppError::BadRequest(msg!(KEY_BAD)));
+    }
+    let token = auth::new_token();
+    // The act is recorded as the code's maker's (the store fills in who made it).
+    let act = AdminAct {
+        id: uuid::Uuid::now_v7(),
+        at: now,
+        actor: String::new(),
+        action: "enroll_device".into(),
+        subject: req.device.to_string(),
+        detail: None,
+    };
+    let user = match store
+        .redeem_enrollment_code(&hash, req.device, &auth::token_hash(&token), key, &act)
+        .await?
+    {
+        Redeemed::Enrolled { user, replaced } => {
+            for r in &replaced {
+                tracing::warn!(device = %req.device, old = %r.device, reports = r.reports,
+                    "enrolled while an older tablet of the inspector's still held reports");
+            }
+            user
+        }
+        Redeemed::Refused(refusal) => {
+            let message = refusal.message();
+            return failed(match refusal {
+                Refusal::Unknown => AppError::NotFound(message),
+                Refusal::Used(_) => AppError::Refused(message),
+                Refusal::Expired(_) => AppError::Gone(message),
+            })
+            .await;
+        }
+    };
+    let user = store.user(user).await?.ok_or(AppError::Unauthorized)?;
+    tracing::info!(device = %req.device, login = %user.login, "device enrolled with a one-time code");
+    Ok(Enrolled {
+        token,
+        profile: gridwalk_protocol::Profile {
+            device: req.device,
+            user: user.id,
+            login: user.login,
+            name: user.name,
+            team: user.team,
+            cells: user.cells,
+            badge: user.badge,
+            camera_serial: user.camera_serial,
+        },
+    })
+}
+
+/// Makes a one-time enrollment code from the command line (`admin enrollment-code`).
+pub async fn enrollment_code_cli(
+    store: &dyn CaseStore,
+    login: &str,
+    server: &str,
+    minutes: Option<u32>,
+) -> anyhow::Result<EnrollmentCode> {
+    let req = CodeRequest {
+        login: login.into(),
+        server: server.into(),
+        minutes,
+    };
+    Ok(enrollment_code(store, Actor::Cli, &req, chrono::Utc::now()).await?)
 }
 
 /// The person with `login`, if they may hold a credential for `act` (a tablet, a port's

@@ -175,6 +175,28 @@ pub trait DeviceStore: Send + Sync {
         token_sha256: &str,
         at: DateTime<Utc>,
     ) -> StoreResult<()>;
+    /// Keeps a one-time enrollment code (its SHA-256) for `user`, and `act` in the
+    /// administrative chain, in one transaction.
+    async fn create_enrollment_code(
+        &self,
+        code_sha256: &str,
+        user: UserId,
+        expires_at: DateTime<Utc>,
+        act: &AdminAct,
+    ) -> StoreResult<()>;
+    /// Redeems a one-time code in one transaction: unless it is unknown, used or expired
+    /// ([`crate::domain::enrollment::judge`]), marks it used, enrolls `device` for its
+    /// inspector with `token_sha256` and `public_key` bound, and records `act` as done by
+    /// the code's maker, its detail naming the inspector and the tablets still holding work. A refused code changes nothing;
+    /// of two redemptions of one code, one enrolls and the other finds it used.
+    async fn redeem_enrollment_code(
+        &self,
+        code_sha256: &str,
+        device: DeviceId,
+        token_sha256: &str,
+        public_key: &str,
+        act: &AdminAct,
+    ) -> StoreResult<crate::domain::enrollment::Redeemed>;
     /// The device a token belongs to, unless the device is revoked or its person disabled.
     async fn device_by_token(&self, token_sha256: &str) -> StoreResult<Option<Device>>;
     /// The signing key bound to a device (base64), if one is.

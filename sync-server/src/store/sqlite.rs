@@ -41,6 +41,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/sqlite/0016_ports.sql"),
     include_str!("../../migrations/sqlite/0017_case_photos.sql"),
     include_str!("../../migrations/sqlite/0018_step_deadlines.sql"),
+    include_str!("../../migrations/sqlite/0019_enrollment_codes.sql"),
 ];
 
 /// The schema version lives in `PRAGMA user_version`; after each migration every foreign

@@ -1,7 +1,7 @@
 // Generated from the console's route table (sync-server/src/api/typescript.rs) by
 // `GRIDWALK_WRITE_BINDINGS=1 cargo test -p gridwalk-sync --lib console_client`. Do not edit by hand.
 
-import type { Account, ActionAnswer, ActionRequest, AuditEntry, CaseMap, Department, DeviceId, DeviceRow, EnrolledDevice, Evaluation, GridCells, GroupBy, IntakeHealth, JsonValue, MergeAnswer, MergeRequest, NewPassword, OpenConflict, Overview, Person, QueueSort, ReportDetail, ReportId, ReportPage, Resolve, Session, SignIn, Team } from "../shared/types";
+import type { Account, ActionAnswer, ActionRequest, AuditEntry, CaseMap, CodeRequest, Department, DeviceId, DeviceRow, EnrolledDevice, EnrollmentCode, Evaluation, GridCells, GroupBy, IntakeHealth, JsonValue, MergeAnswer, MergeRequest, NewPassword, OpenConflict, Overview, Person, QueueSort, ReportDetail, ReportId, ReportPage, Resolve, Session, SignIn, Team } from "../shared/types";
 import { call, link } from "./http";
 
 /** The console's JSON routes, typed; each rejects with a `Failure`. */
@@ -33,6 +33,9 @@ check of a case fixed on the spot; each as the person's role and the case's stat
   merge: (body: MergeRequest) => call<MergeAnswer>("POST", "/v1/console/reports/merge", {}, body),
   /** Every device, its owner, when it was last heard from and what it still holds. */
   devices: () => call<Array<DeviceRow>>("GET", "/v1/console/devices"),
+  /** A one-time enrollment code for an inspector's tablet, as text and as a QR code (an
+administrator for anyone, a team leader for their own team's inspectors). */
+  enrollmentCode: (body: CodeRequest) => call<EnrollmentCode>("POST", "/v1/console/enrollment-codes", {}, body),
   /** How intake is going. */
   health: () => call<IntakeHealth>("GET", "/v1/console/health"),
   /** Conflicts waiting for an operator. */

@@ -266,6 +266,18 @@ export const MESSAGES = {
   "admin.login_invalid": { params: ["login", "why"], en: "{login}: {why}" },
   "admin.schema_newer": { params: ["current", "known"], en: "the database has schema {current}, newer than this server's {known}: run a newer gridwalk-sync" },
   "admin.import_refused": { params: ["reason"], en: "the file cannot be imported: {reason}" },
+  "enroll.code_malformed": { params: [], en: "an enrollment code is 20 letters and digits, as the console shows it; this is not one" },
+  "enroll.code_unknown": { params: [], en: "this enrollment code is not known (mistyped?); ask your team leader for a new one" },
+  "enroll.code_used": { params: ["at"], en: "this enrollment code was already used at {at}; ask your team leader for a new one" },
+  "enroll.code_expired": { params: ["at"], en: "this enrollment code expired at {at}; ask your team leader for a new one" },
+  "enroll.minutes": { params: ["max"], en: "an enrollment code lasts from 1 to {max} minutes" },
+  "enroll.locked": { params: ["minutes"], en: "too many wrong enrollment codes from this address; try again in {minutes} minutes" },
+  "enroll.not_your_team": { params: ["login"], en: "{login} is not one of your team's inspectors" },
+  "enroll.disabled": { params: ["login"], en: "{login} is disabled; a disabled person gets no credential" },
+  "enroll.server_address": { params: ["url"], en: "{url} is not an address a tablet can reach the centre at (it should start with https:// or http://)" },
+  "enroll.no_qr": { params: [], en: "no QR code could be read in the picture; fill the frame with the code, hold still and try again" },
+  "enroll.not_ours": { params: [], en: "this QR code is not a Gridwalk enrollment code" },
+  "enroll.image": { params: ["detail"], en: "the picture could not be read: {detail}" },
 } as const;
 
 export type MessageCode = keyof typeof MESSAGES;
@@ -283,6 +295,7 @@ export const VALUE_WORDS_EN: Record<string, Record<string, string>> = {
   "act": {
     "sync": "sync from a tablet",
     "hold_tablet": "hold a tablet",
+    "enroll": "enroll inspectors' tablets",
     "use_console": "use the console",
     "see_reports": "see reports",
     "review": "review reports",

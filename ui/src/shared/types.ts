@@ -292,6 +292,23 @@ md5: string | null, sha256: string | null, };
 export type Closure = "normal" | "overdue" | "on_spot" | "special";
 
 /**
+ * The console asks for a one-time code for an inspector.
+ */
+export type CodeRequest = { 
+/**
+ * The inspector's login.
+ */
+login: string, 
+/**
+ * The centre's address as the tablet reaches it (put in the QR code).
+ */
+server: string, 
+/**
+ * How long the code lasts, in minutes (15 unless given).
+ */
+minutes?: number, };
+
+/**
  * A component's own ID (部件编码): 6-digit administrative division, 2-digit 大类,
  * 2-digit 小类, 6-digit sequence.
  */
@@ -425,6 +442,23 @@ revoked_at: string | null,
  * Its maker and model, as it last said.
  */
 model: string | null, };
+
+/**
+ * A one-time code, shown once: as text to type, and as a QR code to scan.
+ */
+export type EnrollmentCode = { 
+/**
+ * The code, in groups of four.
+ */
+code: string, login: string, name: string, expires_at: string, 
+/**
+ * What the QR code says ([`payload`]).
+ */
+payload: string, 
+/**
+ * The QR code as an SVG document.
+ */
+svg: string, };
 
 /**
  * `GET /v1/console/evaluation`: the indicators per group over a period.

@@ -1,14 +1,14 @@
 // The UI's way into the app: the generated typed commands (commands.ts), the four that
 // move bytes instead of JSON (a camera photo in, a verification's photo in, an offline map
-// package in, a thumbnail out), the basemap's tile addresses, and the sync event. Every
-// command rejects with the engine's `CommandError`, which `Failure.from`
-// (../shared/error.ts) reads.
+// package in, a picture of an enrollment QR code in, a thumbnail out), the basemap's tile
+// addresses, and the sync event. Every command rejects with the engine's `CommandError`,
+// which `Failure.from` (../shared/error.ts) reads.
 import { convertFileSrc, invoke } from "@tauri-apps/api/core";
 import { listen } from "@tauri-apps/api/event";
 
 import type { PhotoStage, ReportId, TaskId } from "../shared/types";
 import type { Tile } from "../shared/tiles";
-import { commands, type BasemapInfo, type LocalReport, type SyncOutcome } from "./commands";
+import { commands, type BasemapInfo, type Inspector, type LocalReport, type SyncOutcome } from "./commands";
 
 /** A camera photo into a draft: its bytes as the raw body, report and stage as headers. */
 async function addPhoto(report: ReportId, stage: PhotoStage, file: Blob): Promise<LocalReport> {
@@ -38,6 +38,12 @@ function tileUrl(version: string, t: Tile): string {
   return `${convertFileSrc("", "tiles")}${version}/${t.z}/${t.x}/${t.y}`;
 }
 
+/** 扫码登记: a camera picture of the console's enrollment QR code, as the raw body. */
+async function enrollScan(picture: Blob): Promise<Inspector> {
+  const bytes = new Uint8Array(await picture.arrayBuffer());
+  return invoke<Inspector>("enroll_scan", bytes);
+}
+
 const thumbs = new Map<string, Promise<string | null>>();
 
 /** A photo's thumbnail as an object URL, or null when the device has no file for it (a
@@ -56,7 +62,7 @@ function thumbnail(photo: string): Promise<string | null> {
   return url;
 }
 
-export const api = { ...commands, addPhoto, thumbnail, completeTask, installBasemap, tileUrl };
+export const api = { ...commands, addPhoto, thumbnail, completeTask, installBasemap, tileUrl, enrollScan };
 
 /** Calls `f` after every sync round (the worker's or "sync now"); returns the unsubscribe. */
 export function onSynced(f: (outcome: SyncOutcome | null) => void): () => void {

@@ -358,6 +358,8 @@ export const commands = {
   codeTable: () => invoke<CodeTableView>("code_table"),
   /** Sets the device up against a server with the token the team leader handed out. */
   enroll: (serverUrl: string, token: string) => invoke<Inspector>("enroll", { serverUrl, token }),
+  /** Sets the device up with a one-time enrollment code typed from the console's screen. */
+  enrollWithCode: (serverUrl: string, code: string) => invoke<Inspector>("enroll_with_code", { serverUrl, code }),
   /** Signs the inspector out, keeping everything on the device; refused while anything waits for the centre. */
   signOut: () => invoke<null>("sign_out"),
   updateSettings: (patch: SettingsPatch) => invoke<DeviceSettings>("update_settings", { patch }),

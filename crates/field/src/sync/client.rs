@@ -369,6 +369,26 @@ impl SyncClient {
         Err(from_answer(status, resp.json().await.ok()))
     }
 
+    /// `POST /v1/enroll`: redeems a one-time enrollment code for this device's token. The
+    /// only call without a token (this client's is not sent).
+    pub async fn redeem_code(
+        &self,
+        request: &gridwalk_protocol::enrollment::EnrollRequest,
+    ) -> Result<gridwalk_protocol::enrollment::Enrolled> {
+        let resp = self
+            .http
+            .post(format!("{}/v1/enroll", self.base))
+            .json(request)
+            .send()
+            .await
+            .map_err(network)?;
+        let status = resp.status();
+        if status.is_success() {
+            return resp.json().await.map_err(network);
+        }
+        Err(from_answer(status, resp.json().await.ok()))
+    }
+
     /// `POST /v1/device/key`: binds this device's public key to its token.
     pub async fn register_key(&self, public_key: &str) -> Result<()> {
         let body = gridwalk_protocol::DeviceKey {

@@ -7,6 +7,7 @@ use gridwalk_protocol::{DeviceId, MutationId, UserId};
 
 use super::chain::append_act;
 use super::{Database, Mode, Row, Sql, Value, params, tag, tagged, tx};
+use crate::domain::enrollment::{self, Redeemed, Refusal, Replaced, StoredCode};
 use crate::domain::model::{AdminAct, Device, DeviceEntry, User};
 use crate::store::{DeviceStore, SessionStore, StoreError, StoreResult};
 
@@ -116,6 +117,116 @@ impl<D: Database> DeviceStore for D {
             )
             .await?;
             Ok(())
+        })
+    }
+
+    async fn create_enrollment_code(
+        &self,
+        code_sha256: &str,
+        user: UserId,
+        expires_at: DateTime<Utc>,
+        act: &AdminAct,
+    ) -> StoreResult<()> {
+        let (code, act) = (code_sha256.to_owned(), act.clone());
+        tx!(self, Mode::Write, |tx| {
+            tx.execute(
+                "INSERT INTO enrollment_codes (code_sha256, user_id, created_by, created_at,
+                                               expires_at)
+                 VALUES ($1, $2, $3, $4, $5)",
+                params![code, user, &act.actor, act.at, expires_at],
+            )
+            .await?;
+            append_act(tx, &act).await
+        })
+    }
+
+    async fn redeem_enrollment_code(
+        &self,
+        code_sha256: &str,
+        device: DeviceId,
+        token_sha256: &str,
+        public_key: &str,
+        act: &AdminAct,
+    ) -> StoreResult<Redeemed> {
+        let (code, token, key, mut act) = (
+            code_sha256.to_owned(),
+            token_sha256.to_owned(),
+            public_key.to_owned(),
+            act.clone(),
+        );
+        tx!(self, Mode::Write, |tx| {
+            let found = tx
+                .opt(
+                    &format!(
+                        "SELECT c.user_id, c.expires_at, c.used_at, c.created_by, u.login
+                           FROM enrollment_codes c JOIN users u ON u.id = c.user_id
+                          WHERE c.code_sha256 = $1{lock}",
+                        lock = tx.dialect().lock
+                    ),
+                    params![&code],
+                )
+                .await?;
+            let stored = found
+                .as_ref()
+                .map(|r| {
+                    Ok::<_, StoreError>(StoredCode {
+                        user: r.get(0)?,
+                        expires_at: r.get(1)?,
+                        used_at: r.get(2)?,
+                    })
+                })
+                .transpose()?;
+            let user = match enrollment::judge(stored, act.at) {
+                Ok(user) => user,
+                Err(refusal) => return Ok(Redeemed::Refused(refusal)),
+            };
+            let (made_by, login): (String, String) = match &found {
+                Some(r) => (r.get(3)?, r.get(4)?),
+                None => return Ok(Redeemed::Refused(Refusal::Unknown)),
+            };
+            let marked = tx
+                .execute(
+                    "UPDATE enrollment_codes SET used_at = $2, device_id = $3
+                      WHERE code_sha256 = $1 AND used_at IS NULL",
+                    params![&code, act.at, device],
+                )
+                .await?;
+            if marked == 0 {
+                return Ok(Redeemed::Refused(Refusal::Used(act.at)));
+            }
+            let replaced = tx
+                .query(
+                    "SELECT id, queue_reports, last_seen FROM devices
+                      WHERE user_id = $1 AND id <> $2 AND revoked_at IS NULL
+                        AND queue_reports > 0
+                      ORDER BY enrolled_at, id",
+                    params![user, device],
+                )
+                .await?
+                .iter()
+                .map(|r| {
+                    Ok(Replaced {
+                        device: r.get(0)?,
+                        reports: r.get(1)?,
+                        last_seen: r.get(2)?,
+                    })
+                })
+                .collect::<StoreResult<Vec<_>>>()?;
+            tx.execute(
+                "INSERT INTO devices (id, user_id, token_sha256, enrolled_at, public_key,
+                                      key_bound_at)
+                 VALUES ($1, $2, $3, $4, $5, $4)
+                 ON CONFLICT (id) DO UPDATE SET user_id = excluded.user_id,
+                    token_sha256 = excluded.token_sha256, enrolled_at = excluded.enrolled_at,
+                    revoked_at = NULL, public_key = excluded.public_key,
+                    key_bound_at = excluded.key_bound_at",
+                params![device, user, token, act.at, key],
+            )
+            .await?;
+            act.actor = made_by;
+            act.detail = Some(enrollment::detail(&login, &replaced));
+            append_act(tx, &act).await?;
+            Ok(Redeemed::Enrolled { user, replaced })
         })
     }
 

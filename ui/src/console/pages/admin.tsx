@@ -12,6 +12,7 @@ import { upload } from "../http";
 import { useI18n, type Key } from "../i18n";
 import { teamName, when } from "../logic";
 import { useSession } from "../session";
+import { EnrollTablet } from "./enroll";
 
 /** Runs an administrative act, then reloads; says what failed in words. */
 function useAct(reload: () => Promise<void>) {
@@ -189,6 +190,7 @@ export function Tablets() {
           </tbody>
         </table>
       )}
+      <EnrollTablet />
     </section>
   );
 }

@@ -6,10 +6,12 @@ import { client } from "../client";
 import { useI18n } from "../i18n";
 import { bytes, deviceName, teamName, when } from "../logic";
 import { useSession } from "../session";
+import { replacedWithWork } from "../enroll";
+import { EnrollTablet } from "./enroll";
 
 export function Devices() {
   const w = useI18n();
-  const { teams } = useSession();
+  const { teams, me } = useSession();
   const { t } = w;
   const devices = useResource(client.devices);
   const rows = devices.value;
@@ -23,6 +25,18 @@ export function Devices() {
         {t("nav.devices")} <button onClick={() => void devices.reload()}>{t("refresh")}</button>
       </h1>
       {devices.error && <p class="error">{failureText(w, devices.error)}</p>}
+      {replacedWithWork(rows ?? []).map(({ old, newer }) => (
+        <p key={old.id} class="warning" role="alert" data-replaced={old.id}>
+          ⚠{" "}
+          {t("devices.replaced", {
+            name: old.user.name,
+            old: deviceName(w, old.user.name, old.model, old.id),
+            newer: deviceName(w, newer.user.name, newer.model, newer.id),
+            reports: old.queue.reports,
+            seen: seen(old.last_seen),
+          })}
+        </p>
+      ))}
       {rows && rows.length === 0 && <p class="empty">{t("devices.empty")}</p>}
       {rows && rows.length > 0 && (
         <table class="grid-table devices">
@@ -60,6 +74,7 @@ export function Devices() {
           </tbody>
         </table>
       )}
+      {me.role === "leader" && <EnrollTablet />}
     </section>
   );
 }

@@ -1,8 +1,9 @@
 // Settings: the account (signed in: which centre, who, this device, and signing out; not
-// signed in: the centre's address and the device token a team leader handed out, with this
-// device's ID for enrolling it), language, photo size, the body-worn camera, and the
-// offline basemap (离线底图: a city's MBTiles package picked from the tablet's files, with
-// its name, levels and size, and removing it).
+// signed in: 扫码登记, a picture of the one-time QR code the console shows, or typed: the
+// centre's address with the device token a team leader handed out or the one-time code,
+// and this device's ID for enrolling it), language, photo size, the body-worn camera, and
+// the offline basemap (离线底图: a city's MBTiles package picked from the tablet's files,
+// with its name, levels and size, and removing it).
 import { useEffect, useState } from "preact/hooks";
 
 import { failureText } from "../../shared/error";
@@ -29,12 +30,14 @@ function SignIn({ onSignedIn }: { onSignedIn: () => void }) {
   const [token, setToken] = useState("");
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
-  const enroll = async () => {
+  const [code, setCode] = useState("");
+  const attempt = async (act: () => Promise<unknown>) => {
     setBusy(true);
     setError(null);
     try {
-      await api.enroll(server, token);
+      await act();
       setToken("");
+      setCode("");
       onSignedIn();
     } catch (e) {
       setError(failureText(w, e));
@@ -42,9 +45,20 @@ function SignIn({ onSignedIn }: { onSignedIn: () => void }) {
       setBusy(false);
     }
   };
+  const enroll = () => attempt(() => api.enroll(server, token));
+  const scan = (input: HTMLInputElement) => {
+    const picture = input.files?.[0];
+    input.value = "";
+    if (picture) void attempt(() => api.enrollScan(picture));
+  };
   return (
     <>
       <p id="account">{t("settings.notEnrolled")}</p>
+      <label class="button primary photo-button" id="enroll-scan-button">
+        {busy ? t("settings.enrolling") : t("settings.scan")}
+        <input id="enroll-scan" type="file" accept="image/*" capture="environment" disabled={busy} onChange={(e) => scan(e.currentTarget)} />
+      </label>
+      <p class="hint">{t("settings.scanHint")}</p>
       <label class="field">
         {t("settings.server")}
         <input id="server-url" type="url" inputMode="url" placeholder="https://" value={server} onInput={(e) => setServer(e.currentTarget.value)} />
@@ -55,6 +69,13 @@ function SignIn({ onSignedIn }: { onSignedIn: () => void }) {
       </label>
       <button id="enroll" class="primary" disabled={busy} onClick={() => void enroll()}>
         {busy ? t("settings.enrolling") : t("settings.enroll")}
+      </button>
+      <label class="field">
+        {t("settings.code")}
+        <input id="enroll-code" autoComplete="off" autoCapitalize="characters" value={code} onInput={(e) => setCode(e.currentTarget.value)} />
+      </label>
+      <button id="enroll-with-code" disabled={busy} onClick={() => void attempt(() => api.enrollWithCode(server, code))}>
+        {t("settings.enrollWithCode")}
       </button>
       {error && (
         <p class="error" id="enroll-error">
