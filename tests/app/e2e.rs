@@ -2,8 +2,9 @@
 //! `tauri-driver` under Xvfb starts the `gridwalk-app` binary and relays WebDriver to
 //! WebKitWebDriver; the centre is the real `gridwalk-sync` binary on its embedded SQLite.
 //!
-//! The scenario: the inspector signs in with signal (the camera the centre issued them
-//! filled in), the server goes down, they report a problem with a photo (the taps are
+//! The scenario: the inspector signs in with signal by photographing the team leader's
+//! one-time enrollment QR code (the camera the centre issued them filled in), the server
+//! goes down, they report a problem with a photo (the taps are
 //! counted), see it queued and the sync fail in words, and are told they cannot sign out
 //! yet; the server comes back, they sync, and see the centre received it; their grid shows
 //! no position it does not have; once everything is sent they sign out, keeping the reports. The app runs on the
@@ -374,14 +375,36 @@ async fn a_report_made_offline_reaches_the_centre_when_it_is_back() {
         usable.as_secs_f64() / webview.as_secs_f64()
     );
 
-    // Signing in, with signal: the team leader enrolls the ID the app shows.
+    // Signing in, with signal: the team leader shows a one-time QR code (here made from the
+    // command line, as the console's panel makes it) and the inspector photographs it with
+    // 扫码登记; the camera's picture arrives in the scan input. Nothing is typed.
     find(&c, "#nav-settings").await.click().await.unwrap();
     let device = text_of(&c, "#device-id").await;
-    let token = centre.admin(&["enroll-device", "--user", "lixiaoming", "--device", &device]);
-    type_into(&c, "#server-url", &centre.url()).await;
-    type_into(&c, "#token", &token).await;
-    find(&c, "#enroll").await.click().await.unwrap();
+    let made = centre.admin(&[
+        "enrollment-code",
+        "--user",
+        "lixiaoming",
+        "--server",
+        &centre.url(),
+    ]);
+    let payload = made.lines().nth(1).unwrap().to_owned();
+    assert!(payload.starts_with("gridwalk://enroll?"), "{made}");
+    let picture = data.path().join("enrollment-qr.jpg");
+    std::fs::write(&picture, gridwalk_system_tests::qr_jpeg(&payload, 8)).unwrap();
+    find(&c, "#enroll-scan")
+        .await
+        .send_keys(picture.to_str().unwrap())
+        .await
+        .unwrap();
     wait_text(&c, "#account", |t| t.contains("李晓明")).await;
+    // The centre holds this very device for 李晓明, enrolled by the code.
+    let devices = centre.admin(&["devices"]);
+    assert!(
+        devices
+            .lines()
+            .any(|l| l.starts_with(&device) && l.contains("lixiaoming")),
+        "{devices}"
+    );
     // Signed in: which centre, who (with their 工号), this device; no token to type again.
     assert_eq!(text_of(&c, "#account-server").await, centre.url());
     assert_eq!(text_of(&c, "#account-badge").await, "440102");

@@ -1352,3 +1352,32 @@ test("an administrator imports from the console: a broken grid gets its report a
   assert.deepEqual([actor, action], ["guanliyuan", "导入人员"]);
   await page.context().close();
 });
+
+test("a team leader shows an inspector of their team a one-time enrollment QR code", async () => {
+  const page = await signIn("chenjianguo");
+  await page.goto(`${url}/console/#/devices`);
+  await page.waitForSelector("#enroll-inspector option");
+  // Only the leader's own inspectors are offered.
+  const offered = await page.locator("#enroll-inspector option").allTextContents();
+  assert.ok(offered.some((o) => o.includes("lixiaoming")), offered.join(" "));
+  await page.selectOption("#enroll-inspector", "lixiaoming");
+  await page.click("#enroll-make");
+  await page.waitForSelector("#enroll-qr svg");
+  const code = (await page.textContent("#enroll-code")).trim();
+  assert.match(code, /^[A-Z0-9]{4}(-[A-Z0-9]{4}){4}$/);
+  await shot(page, "enroll-qr");
+  // The code enrolls a tablet once, at the device route, with no token.
+  const device = uuid7();
+  const { publicKey } = generateKeyPairSync("ed25519");
+  const key = publicKey.export({ format: "der", type: "spki" }).subarray(-32).toString("base64");
+  const redeem = () =>
+    fetch(`${url}/v1/enroll`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ code, device, public_key: key }),
+    });
+  const first = await redeem();
+  assert.equal(first.status, 200, await first.clone().text());
+  assert.equal((await redeem()).status, 409);
+  await page.context().close();
+});
