@@ -256,16 +256,18 @@ fn server_bin() -> PathBuf {
         PathBuf::from,
     );
     let bin = target.join("debug/gridwalk-sync");
-    if !bin.exists() {
-        // The same command as the system tests' harness, so the features match the
-        // workspace's and nothing is compiled twice.
+    // Built (or found up to date) once per run, never taken stale from an older build: the
+    // same command as the system tests' harness, so the features match the workspace's and
+    // nothing is compiled twice.
+    static BUILT: std::sync::Once = std::sync::Once::new();
+    BUILT.call_once(|| {
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
         let ok = Command::new(cargo)
             .args(["test", "--workspace", "--no-run", "--quiet"])
             .status()
             .unwrap();
         assert!(ok.success(), "building the workspace's binaries");
-    }
+    });
     bin
 }
 
