@@ -256,7 +256,57 @@ async fn a_replaced_tablet_still_holding_reports_is_named(backend: Backend) {
     s.finish().await;
 }
 
+/// A code is for one inspector: it does not take another inspector's tablet (device IDs
+/// are no secret), and disabling its inspector cancels it.
+async fn a_code_takes_no_ones_tablet_and_dies_with_its_holder(backend: Backend) {
+    let s = server(backend).await;
+    let req = CodeRequest {
+        login: INSPECTOR.into(),
+        server: s.url.clone(),
+        minutes: None,
+    };
+    // 赵敏's tablet, enrolled the usual way.
+    let theirs_dir = tempfile::tempdir().unwrap();
+    let theirs = fresh_engine(theirs_dir.path());
+    admin::enroll_device(s.store.as_ref(), "zhaomin", theirs.device_id())
+        .await
+        .unwrap();
+    let code = admin::enrollment_code(s.store.as_ref(), Actor::Cli, &req, chrono::Utc::now())
+        .await
+        .unwrap();
+    let taken = reqwest::Client::new()
+        .post(format!("{}/v1/enroll", s.url))
+        .json(&json!({
+            "code": code.code,
+            "device": theirs.device_id(),
+            "public_key": theirs.public_key().unwrap(),
+        }))
+        .send()
+        .await
+        .unwrap();
+    let refused = refusal(taken, 409).await;
+    assert_eq!(refused.code, "enroll.device_other");
+    let devices = s.store.devices().await.unwrap();
+    assert_eq!(devices.len(), 1);
+    assert_eq!(devices[0].login, "zhaomin");
+    // The code was not spent on the refusal: the inspector's own tablet still takes it.
+    assert_eq!(redeem(&s, &code.code).await.status(), 200);
+
+    // A code made, then its inspector disabled: refused, nothing enrolled.
+    let code = admin::enrollment_code(s.store.as_ref(), Actor::Cli, &req, chrono::Utc::now())
+        .await
+        .unwrap();
+    admin::disable_user(s.store.as_ref(), INSPECTOR)
+        .await
+        .unwrap();
+    let refused = refusal(redeem(&s, &code.code).await, 403).await;
+    assert_eq!(refused.code, "enroll.code_holder_disabled");
+    assert_eq!(s.store.devices().await.unwrap().len(), 2);
+    s.finish().await;
+}
+
 on_every_backend!(
+    a_code_takes_no_ones_tablet_and_dies_with_its_holder,
     a_replaced_tablet_still_holding_reports_is_named,
     a_leader_shows_a_code_and_the_tablet_scans_it_and_syncs,
     unknown_expired_and_foreign_codes_change_nothing,

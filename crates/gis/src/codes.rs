@@ -81,25 +81,11 @@ pub fn read_rows(path: &Path) -> Result<Vec<Vec<String>>, Error> {
                 .and_then(|rows| within_limits(path, rows))
         }
         "xlsx" => xlsx_rows(path),
-        "xls" | "ods" => {
-            use calamine::Reader;
-            let mut book = calamine::open_workbook_auto(path)
-                .map_err(|e| Error::Read(format!("{}: {e}", path.display())))?;
-            let sheet = book
-                .worksheet_range_at(0)
-                .ok_or_else(|| {
-                    Error::Read(format!("{}: the workbook has no sheet", path.display()))
-                })?
-                .map_err(|e| Error::Read(format!("{}: {e}", path.display())))?;
-            within_limits(
-                path,
-                sheet
-                    .rows()
-                    .take(MAX_ROWS + 1)
-                    .map(|row| row.iter().take(MAX_COLUMNS).map(cell_text).collect())
-                    .collect(),
-            )
-        }
+        "xls" | "ods" => Err(Error::Read(format!(
+            "{}: save the table as .xlsx or CSV (the older .xls and .ods formats are not read: \
+             their readers trust the sizes a file declares)",
+            path.display()
+        ))),
         _ => Err(Error::Read(format!(
             "{}: a code table is read from .csv or .xlsx",
             path.display()
@@ -128,6 +114,7 @@ fn within_limits(path: &Path, rows: Vec<Vec<String>>) -> Result<Vec<Vec<String>>
 /// refused with their place, and the rows are made only as far as cells reach.
 fn xlsx_rows(path: &Path) -> Result<Vec<Vec<String>>, Error> {
     use calamine::Reader;
+    shared_strings_bounded(path)?;
     let bad = |e: calamine::XlsxError| Error::Read(format!("{}: {e}", path.display()));
     let mut book: calamine::Xlsx<_> = calamine::open_workbook(path).map_err(bad)?;
     let sheet = book
@@ -165,6 +152,63 @@ fn xlsx_rows(path: &Path) -> Result<Vec<Vec<String>>, Error> {
     let first = rows.iter().position(|r| !r.is_empty()).unwrap_or(0);
     rows.drain(..first);
     Ok(rows)
+}
+
+/// Distinct strings a workbook may declare: a code table or a list of people has a few
+/// thousand at most.
+const MAX_SHARED_STRINGS: usize = 1_000_000;
+
+/// How much of the shared strings table is looked at for its declaration.
+const SST_HEAD: u64 = 64 * 1024;
+
+/// The workbook's shared strings table declares how many strings it holds
+/// (`<sst uniqueCount="…">`), and the reader reserves room for that many before reading
+/// one: a 2 KB file declaring four billion would bring the process down. The declaration
+/// is read here first, in the table's first 64 KB where it belongs, and refused when it is
+/// absurd or not there.
+fn shared_strings_bounded(path: &Path) -> Result<(), Error> {
+    use std::io::Read;
+    let bad = |what: String| Error::Read(format!("{}: {what}", path.display()));
+    let file = std::fs::File::open(path).map_err(|e| bad(e.to_string()))?;
+    let mut zip = zip::ZipArchive::new(file)
+        .map_err(|e| bad(format!("not an .xlsx workbook (a zip archive): {e}")))?;
+    for i in 0..zip.len() {
+        let mut entry = zip.by_index(i).map_err(|e| bad(e.to_string()))?;
+        let name = entry
+            .name()
+            .map(|n| n.to_ascii_lowercase())
+            .unwrap_or_default();
+        if !name.ends_with("sharedstrings.xml") {
+            continue;
+        }
+        let mut head = Vec::new();
+        (&mut entry)
+            .take(SST_HEAD)
+            .read_to_end(&mut head)
+            .map_err(|e| bad(e.to_string()))?;
+        let text = String::from_utf8_lossy(&head);
+        let Some(at) = text.find("<sst") else {
+            return Err(bad(
+                "the workbook's shared strings do not begin as a spreadsheet's do".into(),
+            ));
+        };
+        let tag = &text[at..text[at..].find('>').map_or(text.len(), |e| at + e)];
+        if let Some(v) = tag.split("uniqueCount=").nth(1) {
+            let digits: String = v
+                .trim_start_matches(['"', '\''])
+                .chars()
+                .take_while(char::is_ascii_digit)
+                .collect();
+            let n: u128 = digits.parse().unwrap_or(u128::MAX);
+            if n > MAX_SHARED_STRINGS as u128 {
+                return Err(bad(format!(
+                    "the workbook declares {digits} distinct strings; a code table or a list of \
+                     people has a few thousand (save it again from the spreadsheet program)"
+                )));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// A spreadsheet cell as a person reads it: 1 rather than 1.0, "01" kept as written.

@@ -161,15 +161,8 @@ impl Crs {
         let upper = text.to_ascii_uppercase();
         // A datum the importer does not take, whatever code the text ends with: a Beijing
         // 1954 definition labelled with a CGCS2000 code is still Beijing 1954.
-        if let Some(other) = ["BEIJING", "XIAN", "XI'AN", "XI_AN", "KRASOVSK"]
-            .iter()
-            .find(|w| upper.contains(*w))
-        {
-            let named = quoted_after(text, "DATUM[").unwrap_or(other);
-            return Err(Error::Crs(format!(
-                "the file's datum is \"{named}\", not WGS-84 or CGCS2000; the importer does not \
-                 shift datums: export the file in CGCS2000 or WGS-84"
-            )));
+        if let Some(refused) = foreign_datum(text) {
+            return Err(refused);
         }
         if let Some(code) = top_authority(text) {
             return Self::from_epsg(code);
@@ -346,6 +339,21 @@ fn top_authority(text: &str) -> Option<u32> {
         return None;
     }
     code.trim().trim_matches('"').parse().ok()
+}
+
+/// The refusal of a WKT text on a datum the importer does not take (Beijing 1954, Xi'an
+/// 1980, the Krasovsky ellipsoid), whatever code it is labelled with.
+#[must_use]
+pub fn foreign_datum(text: &str) -> Option<Error> {
+    let upper = text.to_ascii_uppercase();
+    let other = ["BEIJING", "XIAN", "XI'AN", "XI_AN", "KRASOVSK"]
+        .iter()
+        .find(|w| upper.contains(*w))?;
+    let named = quoted_after(text, "DATUM[").unwrap_or(other);
+    Some(Error::Crs(format!(
+        "the file's datum is \"{named}\", not WGS-84 or CGCS2000; the importer does not shift \
+         datums: export the file in CGCS2000 or WGS-84"
+    )))
 }
 
 /// The name of the last `UNIT[` in the text: a projected CRS's own (its axes') comes after

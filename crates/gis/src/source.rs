@@ -351,7 +351,10 @@ fn geopackage(path: &Path, layer: Option<&str>) -> Result<Source, Error> {
             |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
         )
         .map_err(bad)?;
-    let crs = if organization.eq_ignore_ascii_case("EPSG") {
+    let crs = if let Some(refused) = crate::crs::foreign_datum(&definition) {
+        // The code says one thing, the definition another datum: believe neither.
+        Err(refused)
+    } else if organization.eq_ignore_ascii_case("EPSG") {
         u32::try_from(code)
             .map_err(|_| Error::Crs(format!("EPSG code {code}")))
             .and_then(Crs::from_epsg)

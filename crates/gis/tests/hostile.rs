@@ -420,3 +420,59 @@ fn a_crs_given_by_hand_stands_in_for_an_unreadable_prj() {
     let checked = check_grid(&shp, &given).unwrap();
     assert!(checked.problems.is_empty(), "{}", checked.report());
 }
+
+#[test]
+fn a_workbook_declaring_billions_of_strings_is_refused_before_it_is_read() {
+    let dir = tempfile::tempdir().unwrap();
+    // The fixture with a shared strings table that declares four billion strings and
+    // holds one: read as declared, the reader would reserve 96 GB and abort.
+    use std::io::{Read, Write};
+    let mut source =
+        zip::ZipArchive::new(std::fs::File::open(city("codes.xlsx")).unwrap()).unwrap();
+    let path = dir.path().join("strings.xlsx");
+    let mut out = zip::ZipWriter::new(std::fs::File::create(&path).unwrap());
+    let stored =
+        zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+    for i in 0..source.len() {
+        let mut entry = source.by_index(i).unwrap();
+        let name = entry.name().unwrap().into_owned();
+        let mut bytes = Vec::new();
+        entry.read_to_end(&mut bytes).unwrap();
+        out.start_file(name, stored).unwrap();
+        out.write_all(&bytes).unwrap();
+    }
+    out.start_file("xl/sharedStrings.xml", stored).unwrap();
+    out.write_all(
+        br#"<?xml version="1.0" encoding="UTF-8"?><sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" count="4000000000" uniqueCount="4000000000"><si><t>a</t></si></sst>"#,
+    )
+    .unwrap();
+    out.finish().unwrap();
+    let e = gridwalk_gis::codes::read_rows(&path)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("declares 4000000000 distinct strings"), "{e}");
+    // The old formats are refused in words, not read.
+    let xls = dir.path().join("codes.xls");
+    std::fs::write(&xls, b"\xD0\xCF\x11\xE0").unwrap();
+    let e = gridwalk_gis::codes::read_rows(&xls)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("save the table as .xlsx or CSV"), "{e}");
+}
+
+#[test]
+fn a_geopackage_whose_definition_is_beijing_1954_under_a_cgcs2000_code_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let (path, db) = geopackage(dir.path());
+    let beijing = std::fs::read_to_string(gis("beijing1954.prj")).unwrap();
+    db.execute(
+        "UPDATE gpkg_spatial_ref_sys SET definition = ?1 WHERE srs_id = 4547",
+        [&beijing],
+    )
+    .unwrap();
+    drop(db);
+    let e = check_grid(&path, &Options::default())
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("Beijing_1954"), "{e}");
+}

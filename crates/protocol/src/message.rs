@@ -629,11 +629,15 @@ catalogue! {
     LOGIN_INVALID = "admin.login_invalid" => "{login}: {why}";
     SCHEMA_NEWER = "admin.schema_newer" => "the database has schema {current}, newer than this server's {known}: run a newer gridwalk-sync";
     IMPORT_REFUSED = "admin.import_refused" => "the file cannot be imported: {reason}";
+    IMPORT_CONTENT_TYPE = "admin.import_content_type" => "send the file as the body with Content-Type application/octet-stream";
+    IMPORT_LAST_ADMINISTRATOR = "admin.import_last_administrator" => "after this list no active administrator would be left (it changes {logins}); keep at least one";
 
     // Enrolling a tablet with a one-time code (QR).
     ENROLL_CODE_MALFORMED = "enroll.code_malformed" => "an enrollment code is 20 letters and digits, as the console shows it; this is not one";
     ENROLL_CODE_UNKNOWN = "enroll.code_unknown" => "this enrollment code is not known (mistyped?); ask your team leader for a new one";
     ENROLL_CODE_USED = "enroll.code_used" => "this enrollment code was already used at {at}; ask your team leader for a new one";
+    ENROLL_CODE_HOLDER_DISABLED = "enroll.code_holder_disabled" => "the inspector this enrollment code is for has been disabled; it no longer enrolls a tablet";
+    ENROLL_DEVICE_OTHER = "enroll.device_other" => "this tablet is enrolled for another inspector; an administrator revokes that enrollment first (终端管理)";
     ENROLL_CODE_EXPIRED = "enroll.code_expired" => "this enrollment code expired at {at}; ask your team leader for a new one";
     ENROLL_MINUTES = "enroll.minutes" => "an enrollment code lasts from 1 to {max} minutes";
     ENROLL_LOCKED = "enroll.locked" => "too many wrong enrollment codes from this address; try again in {minutes} minutes";

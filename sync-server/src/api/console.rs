@@ -13,6 +13,7 @@ use gridwalk_protocol::console::{
     Person, QueueSort, ReportDetail, ReportPage, Resolve, Session, SignIn, Team,
 };
 use gridwalk_protocol::enrollment::{CodeRequest, EnrollmentCode};
+use gridwalk_protocol::message::msg;
 use gridwalk_protocol::{ApiError, DeviceId, ReportId};
 use serde::Deserialize;
 use uuid::Uuid;
@@ -546,13 +547,26 @@ pub(crate) struct ImportQuery {
         (status = 400, description = "A file that cannot be read at all, in words", body = ApiError),
         (status = 403, description = "Only administrators import", body = ApiError),
         (status = 413, description = "Larger than 64 MB", body = ApiError),
+        (status = 415, description = "Not sent as application/octet-stream", body = ApiError),
     ))]
 pub(crate) async fn import(
     State(state): State<AppState>,
     auth: ConsoleAuth,
-    AppQuery(q): AppQuery<ImportQuery>,
+    query: Result<AppQuery<ImportQuery>, AppError>,
+    headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Result<Json<ImportAnswer>, AppError> {
+    // Who may import is said before what was sent.
+    Actor::Person(&auth.user).may()?;
+    let AppQuery(q) = query?;
+    // Not a type a plain HTML form can send: no page elsewhere can post a list here.
+    let octets = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("application/octet-stream"));
+    if !octets {
+        return Err(AppError::UnsupportedMediaType(msg!(IMPORT_CONTENT_TYPE)));
+    }
     let request = crate::services::import::ImportRequest {
         name: q.name,
         check_only: q.check.unwrap_or(false),

@@ -520,9 +520,15 @@ async fn run(cli: Cli) -> Result<()> {
                 for f in &fields {
                     options.fields.set(f)?;
                 }
-                let done =
-                    admin::import_grid(store.as_ref(), admin::Actor::Cli, &file, &options, check)
-                        .await?;
+                let done = admin::import_grid(
+                    store.as_ref(),
+                    admin::Actor::Cli,
+                    &file,
+                    &file.display().to_string(),
+                    &options,
+                    check,
+                )
+                .await?;
                 if let Some(path) = report {
                     std::fs::write(&path, serde_json::to_vec_pretty(&done.checked)?)
                         .with_context(|| format!("writing {}", path.display()))?;
@@ -551,7 +557,15 @@ async fn run(cli: Cli) -> Result<()> {
                 }
             }
             AdminCommand::ImportPeople { file, check } => {
-                match admin::import_people(store.as_ref(), admin::Actor::Cli, &file, check).await? {
+                match admin::import_people(
+                    store.as_ref(),
+                    admin::Actor::Cli,
+                    &file,
+                    &file.display().to_string(),
+                    check,
+                )
+                .await?
+                {
                     Ok(people) if check => eprintln!(
                         "{} people, no problems; checked only (--check): nothing was stored",
                         people.len()
@@ -582,6 +596,7 @@ async fn run(cli: Cli) -> Result<()> {
                 store.as_ref(),
                 admin::Actor::Cli,
                 &file,
+                &file.display().to_string(),
                 &version,
                 &title,
                 check,

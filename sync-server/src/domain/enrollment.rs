@@ -48,6 +48,10 @@ pub enum Refusal {
     Unknown,
     Used(DateTime<Utc>),
     Expired(DateTime<Utc>),
+    /// The code's inspector was disabled after it was made.
+    Disabled,
+    /// The tablet is enrolled (not revoked) for another inspector.
+    DeviceOfAnother,
 }
 
 impl Refusal {
@@ -58,6 +62,8 @@ impl Refusal {
             Refusal::Unknown => msg!(ENROLL_CODE_UNKNOWN),
             Refusal::Used(at) => msg!(ENROLL_CODE_USED, at = at.to_rfc3339()),
             Refusal::Expired(at) => msg!(ENROLL_CODE_EXPIRED, at = at.to_rfc3339()),
+            Refusal::Disabled => msg!(ENROLL_CODE_HOLDER_DISABLED),
+            Refusal::DeviceOfAnother => msg!(ENROLL_DEVICE_OTHER),
         }
     }
 }
@@ -73,6 +79,25 @@ pub fn judge(found: Option<StoredCode>, now: DateTime<Utc>) -> Result<UserId, Re
         return Err(Refusal::Expired(code.expires_at));
     }
     Ok(code.user)
+}
+
+/// Whether the tablet may be enrolled for `user` with a valid code: not while that person
+/// is disabled (disabling cancels what they were handed), and not when the tablet is
+/// enrolled, and not revoked, for someone else — a code is for one inspector, and device
+/// IDs are no secret, so redeeming one with another's tablet ID would take that tablet
+/// away from its inspector. An administrator revokes the old enrollment first.
+pub fn may_enroll(
+    user: UserId,
+    disabled: bool,
+    device_owner: Option<UserId>,
+) -> Result<(), Refusal> {
+    if disabled {
+        return Err(Refusal::Disabled);
+    }
+    match device_owner {
+        Some(owner) if owner != user => Err(Refusal::DeviceOfAnother),
+        _ => Ok(()),
+    }
 }
 
 /// An older tablet of the inspector's that still held reports when last heard from.
@@ -134,6 +159,14 @@ mod tests {
         let earlier = now - Duration::minutes(1);
         assert_eq!(judge(code(later, None), now), Ok(user));
         assert_eq!(judge(None, now), Err(Refusal::Unknown));
+        let other = UserId::new();
+        assert_eq!(may_enroll(user, false, None), Ok(()));
+        assert_eq!(may_enroll(user, false, Some(user)), Ok(()));
+        assert_eq!(
+            may_enroll(user, false, Some(other)),
+            Err(Refusal::DeviceOfAnother)
+        );
+        assert_eq!(may_enroll(user, true, None), Err(Refusal::Disabled));
         assert_eq!(judge(code(now, None), now), Err(Refusal::Expired(now)));
         assert_eq!(
             judge(code(earlier, Some(earlier)), now),

@@ -246,6 +246,41 @@ pub fn people(rows: &[Vec<String>], held: &Held<'_>) -> Result<Vec<User>, Vec<Ro
     }
 }
 
+/// Whether an active administrator is left once `list` is stored over `stored` (each with
+/// whether they are disabled): a list that takes the role away from every administrator
+/// would leave no one to manage people from the console. The problem names those whose
+/// administrator role the list would end.
+pub fn administrators_left(stored: &[(User, bool)], list: &[User]) -> Result<(), RowProblem> {
+    let listed: BTreeMap<&str, &User> = list.iter().map(|u| (u.login.as_str(), u)).collect();
+    let left = stored.iter().any(|(u, disabled)| {
+        !disabled && listed.get(u.login.as_str()).map_or(u.role, |l| l.role) == Role::Administrator
+    });
+    // Someone new on the list is active.
+    let new_admin = list
+        .iter()
+        .any(|u| u.role == Role::Administrator && !stored.iter().any(|(s, _)| s.login == u.login));
+    if left || new_admin {
+        return Ok(());
+    }
+    let ended: Vec<&str> = stored
+        .iter()
+        .filter(|(u, _)| u.role == Role::Administrator && listed.contains_key(u.login.as_str()))
+        .map(|(u, _)| u.login.as_str())
+        .collect();
+    Err(RowProblem {
+        row: 1,
+        message: format!(
+            "after this list no active administrator would be left (it ends the role of {}); \
+             keep at least one",
+            if ended.is_empty() {
+                "nobody listed".to_owned()
+            } else {
+                ended.join(", ")
+            }
+        ),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -320,6 +355,44 @@ mod tests {
                 "{expected}\n{text:#?}"
             );
         }
+    }
+
+    #[test]
+    fn a_list_may_not_leave_no_administrator() {
+        let admin = User {
+            id: UserId::new(),
+            login: "guanli".into(),
+            name: "管理".into(),
+            role: Role::Administrator,
+            team: None,
+            department: None,
+            cells: vec![],
+            badge: None,
+            camera_serial: None,
+            source: None,
+        };
+        let demoted = User {
+            role: Role::Inspector,
+            ..admin.clone()
+        };
+        let stored = vec![(admin.clone(), false)];
+        let e =
+            administrators_left(&stored, std::slice::from_ref(&demoted)).expect_err("none left");
+        assert!(e.message.contains("guanli"), "{}", e.message);
+        assert_eq!(administrators_left(&stored, &[]), Ok(()));
+        // A second, active administrator stays: fine; a disabled one does not count.
+        let other = User {
+            login: "other".into(),
+            ..admin.clone()
+        };
+        assert_eq!(
+            administrators_left(
+                &[(admin.clone(), false), (other.clone(), false)],
+                std::slice::from_ref(&demoted)
+            ),
+            Ok(())
+        );
+        assert!(administrators_left(&[(admin, false), (other, true)], &[demoted]).is_err());
     }
 
     #[test]

@@ -201,6 +201,7 @@ pub async fn import_grid(
     store: &dyn CaseStore,
     actor: Actor<'_>,
     path: &Path,
+    label: &str,
     options: &gridwalk_gis::Options,
     check_only: bool,
 ) -> anyhow::Result<GridImport> {
@@ -237,7 +238,7 @@ pub async fn import_grid(
         store,
         actor,
         "import_grid",
-        &path.display().to_string(),
+        label,
         Some(format!(
             "{stored} cells from a {} in {}, SHA-256 {sha256}",
             checked.format, checked.crs
@@ -261,6 +262,7 @@ pub async fn import_people(
     store: &dyn CaseStore,
     actor: Actor<'_>,
     path: &Path,
+    label: &str,
     check_only: bool,
 ) -> anyhow::Result<Result<Vec<User>, Vec<crate::domain::roster::RowProblem>>> {
     actor.may()?;
@@ -282,11 +284,15 @@ pub async fn import_people(
         }
         None => Vec::new(),
     };
-    let people: std::collections::BTreeMap<String, User> = store
+    let everyone: Vec<(User, bool)> = store
         .users()
         .await?
         .into_iter()
-        .map(|(u, _)| (u.login.clone(), u))
+        .map(|(u, disabled)| (u, disabled.is_some()))
+        .collect();
+    let people: std::collections::BTreeMap<String, User> = everyone
+        .iter()
+        .map(|(u, _)| (u.login.clone(), u.clone()))
         .collect();
     let held = crate::domain::roster::Held {
         cells: &cells,
@@ -297,6 +303,9 @@ pub async fn import_people(
         Ok(list) => list,
         Err(problems) => return Ok(Err(problems)),
     };
+    if let Err(problem) = crate::domain::roster::administrators_left(&everyone, &list) {
+        return Ok(Err(vec![problem]));
+    }
     if !check_only {
         store.put_users(&list).await?;
         let new = list
@@ -307,7 +316,7 @@ pub async fn import_people(
             store,
             actor,
             "import_people",
-            &path.display().to_string(),
+            label,
             Some(format!(
                 "{} people ({new} new, {} updated), SHA-256 {}",
                 list.len(),
@@ -363,6 +372,7 @@ pub async fn import_codes(
     store: &dyn CaseStore,
     actor: Actor<'_>,
     path: &Path,
+    label: &str,
     version: &str,
     title: &str,
     check_only: bool,
@@ -401,8 +411,16 @@ pub async fn import_codes(
             store,
             actor,
             "import_codes",
-            &path.display().to_string(),
-            Some(format!("code table {version}, {count} categories")),
+            label,
+            Some(format!(
+                "code table {version}{}, {count} categories, SHA-256 {}",
+                if title.trim().is_empty() {
+                    String::new()
+                } else {
+                    format!(" ({})", title.trim())
+                },
+                file_digests(path)?
+            )),
         )
         .await?;
     }
@@ -594,7 +612,8 @@ pub async fn redeem_code(
             let message = refusal.message();
             return failed(match refusal {
                 Refusal::Unknown => AppError::NotFound(message),
-                Refusal::Used(_) => AppError::Refused(message),
+                Refusal::Used(_) | Refusal::DeviceOfAnother => AppError::Refused(message),
+                Refusal::Disabled => AppError::Forbidden(message),
                 Refusal::Expired(_) => AppError::Gone(message),
             })
             .await;

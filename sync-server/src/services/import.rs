@@ -59,6 +59,16 @@ pub async fn import(
         || request.name.clone(),
         |n| n.to_string_lossy().into_owned(),
     );
+    // Words about the file name it as the administrator sent it, never by the server's
+    // temporary path.
+    let (file_text, dir_text) = (file.display().to_string(), dir.path().display().to_string());
+    let refused = |e: anyhow::Error| {
+        refused(
+            e.to_string()
+                .replace(&file_text, &shown)
+                .replace(&dir_text, ""),
+        )
+    };
     let answer = match kind {
         ImportKind::Grid => {
             let mut options = gridwalk_gis::Options {
@@ -68,16 +78,17 @@ pub async fn import(
                     .filter(|c| !c.trim().is_empty())
                     .map(gridwalk_gis::Crs::from_name)
                     .transpose()
-                    .map_err(|e| refused(e.to_string()))?,
+                    .map_err(|e| refused(anyhow::Error::from(e)))?,
                 new_area: request.new_area,
                 ..gridwalk_gis::Options::default()
             };
             if let Some(t) = request.tolerance_m2 {
                 options.tolerance_m2 = t;
             }
-            let done = admin::import_grid(store, actor, &file, &options, request.check_only)
-                .await
-                .map_err(|e| refused(e.to_string()))?;
+            let done =
+                admin::import_grid(store, actor, &file, &shown, &options, request.check_only)
+                    .await
+                    .map_err(refused)?;
             let problems: Vec<ImportProblem> = done
                 .checked
                 .problems
@@ -114,9 +125,17 @@ pub async fn import(
         ImportKind::Codes => {
             let version = request.version.clone().unwrap_or_default();
             let title = request.title.clone().unwrap_or_default();
-            match admin::import_codes(store, actor, &file, &version, &title, request.check_only)
-                .await
-                .map_err(|e| refused(e.to_string()))?
+            match admin::import_codes(
+                store,
+                actor,
+                &file,
+                &shown,
+                &version,
+                &title,
+                request.check_only,
+            )
+            .await
+            .map_err(refused)?
             {
                 Ok(count) => ImportAnswer {
                     stored: !request.check_only,
@@ -139,9 +158,9 @@ pub async fn import(
             }
         }
         ImportKind::People => {
-            match admin::import_people(store, actor, &file, request.check_only)
+            match admin::import_people(store, actor, &file, &shown, request.check_only)
                 .await
-                .map_err(|e| refused(e.to_string()))?
+                .map_err(refused)?
             {
                 Ok(people) => ImportAnswer {
                     stored: !request.check_only,
@@ -171,7 +190,7 @@ pub async fn import(
 fn readable(kind: ImportKind) -> &'static [&'static str] {
     match kind {
         ImportKind::Grid => &["geojson", "json", "gpkg", "shp"],
-        ImportKind::Codes | ImportKind::People => &["csv", "xlsx", "xls", "ods"],
+        ImportKind::Codes | ImportKind::People => &["csv", "xlsx"],
     }
 }
 

@@ -158,7 +158,8 @@ impl<D: Database> DeviceStore for D {
             let found = tx
                 .opt(
                     &format!(
-                        "SELECT c.user_id, c.expires_at, c.used_at, c.created_by, u.login
+                        "SELECT c.user_id, c.expires_at, c.used_at, c.created_by, u.login,
+                                u.disabled_at
                            FROM enrollment_codes c JOIN users u ON u.id = c.user_id
                           WHERE c.code_sha256 = $1{lock}",
                         lock = tx.dialect().lock
@@ -180,10 +181,21 @@ impl<D: Database> DeviceStore for D {
                 Ok(user) => user,
                 Err(refusal) => return Ok(Redeemed::Refused(refusal)),
             };
-            let (made_by, login): (String, String) = match &found {
-                Some(r) => (r.get(3)?, r.get(4)?),
+            let (made_by, login, disabled): (String, String, Option<DateTime<Utc>>) = match &found {
+                Some(r) => (r.get(3)?, r.get(4)?, r.get(5)?),
                 None => return Ok(Redeemed::Refused(Refusal::Unknown)),
             };
+            let owner: Option<UserId> = tx
+                .opt(
+                    "SELECT user_id FROM devices WHERE id = $1 AND revoked_at IS NULL",
+                    params![device],
+                )
+                .await?
+                .map(|r| r.get(0))
+                .transpose()?;
+            if let Err(refusal) = enrollment::may_enroll(user, disabled.is_some(), owner) {
+                return Ok(Redeemed::Refused(refusal));
+            }
             let marked = tx
                 .execute(
                     "UPDATE enrollment_codes SET used_at = $2, device_id = $3

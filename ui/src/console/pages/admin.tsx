@@ -274,7 +274,7 @@ export function Import() {
       setBusy(false);
     }
   };
-  const accept = what === "grid" ? ".geojson,.json,.gpkg,.zip" : ".csv,.xlsx,.xls,.ods";
+  const accept = what === "grid" ? ".geojson,.json,.gpkg,.zip" : ".csv,.xlsx";
   const verdict = answer
     ? answer.value.problems.length > 0
       ? "import.refused"
