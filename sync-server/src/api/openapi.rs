@@ -68,8 +68,13 @@ use utoipa::{Modify, OpenApi};
         super::console::import,
         super::console::audit,
     ),
-    // What a port's callback receives is no route's answer: listed so it is described.
-    components(schemas(gridwalk_protocol::intake::Progress)),
+    // What a port's callback receives is no route's answer, and the queue's order and the
+    // import's kind are only query parameters: listed so they are described.
+    components(schemas(
+        gridwalk_protocol::intake::Progress,
+        gridwalk_protocol::console::ImportKind,
+        gridwalk_protocol::console::QueueSort
+    )),
     modifiers(&DeviceToken)
 )]
 #[derive(Debug)]
@@ -121,4 +126,35 @@ impl Modify for DeviceToken {
     responses((status = 200, description = "The OpenAPI 3.1 description of every route", body = Object)))]
 pub(crate) async fn openapi_json() -> Json<utoipa::openapi::OpenApi> {
     Json(ApiDoc::openapi())
+}
+
+#[cfg(test)]
+mod tests {
+    use utoipa::OpenApi;
+
+    /// Every `$ref` in the document names a schema it describes (a type used only as a
+    /// query parameter is not collected on its own, and clients then cannot read the route).
+    #[test]
+    fn every_reference_resolves() {
+        let doc = serde_json::to_value(super::ApiDoc::openapi()).expect("json");
+        let schemas = doc["components"]["schemas"].as_object().expect("schemas");
+        let mut missing = Vec::new();
+        let mut stack = vec![&doc];
+        while let Some(v) = stack.pop() {
+            match v {
+                serde_json::Value::Object(m) => {
+                    if let Some(serde_json::Value::String(r)) = m.get("$ref")
+                        && let Some(name) = r.strip_prefix("#/components/schemas/")
+                        && !schemas.contains_key(name)
+                    {
+                        missing.push(name.to_owned());
+                    }
+                    stack.extend(m.values());
+                }
+                serde_json::Value::Array(a) => stack.extend(a),
+                _ => {}
+            }
+        }
+        assert!(missing.is_empty(), "unresolvable: {missing:?}");
+    }
 }
