@@ -221,7 +221,8 @@ export function AuditTrail() {
               <tr key={a.id}>
                 <td>{when(w, a.at)}</td>
                 <td>{a.actor}</td>
-                <td>{t(`adminAct.${a.action}` as Key)}</td>
+                {/* An act this console has no name for yet is shown as the server records it. */}
+                <td>{w.has(`adminAct.${a.action}`) ? t(`adminAct.${a.action}` as Key) : a.action}</td>
                 <td>{a.subject}</td>
                 <td>{a.detail ?? ""}</td>
               </tr>
