@@ -1356,7 +1356,7 @@ test("an administrator imports from the console: a broken grid gets its report a
 test("a team leader shows an inspector of their team a one-time enrollment QR code", async () => {
   const page = await signIn("chenjianguo");
   await page.goto(`${url}/console/#/devices`);
-  await page.waitForSelector("#enroll-inspector option");
+  await page.waitForSelector("#enroll-inspector option", { state: "attached" });
   // Only the leader's own inspectors are offered.
   const offered = await page.locator("#enroll-inspector option").allTextContents();
   assert.ok(offered.some((o) => o.includes("lixiaoming")), offered.join(" "));
