@@ -382,6 +382,64 @@ pub(crate) fn said_once(cells: usize, problems: &mut Vec<Problem>) {
     }
 }
 
+/// A plane in metres about a point (equirectangular: over a district its scale error is a
+/// fraction of a percent), where areas of overlap and gap are measured.
+struct LocalPlane {
+    centre: geo::Point<f64>,
+    /// Metres per degree of longitude at the centre's latitude.
+    x_scale: f64,
+}
+
+impl LocalPlane {
+    fn about(centre: geo::Point<f64>) -> Self {
+        Self {
+            centre,
+            x_scale: METRES_PER_DEG * centre.y().to_radians().cos(),
+        }
+    }
+
+    fn polygon(&self, p: &Polygon<f64>) -> Polygon<f64> {
+        p.map_coords(|c| Coord {
+            x: (c.x - self.centre.x()) * self.x_scale,
+            y: (c.y - self.centre.y()) * METRES_PER_DEG,
+        })
+    }
+
+    /// A point of the plane back in WGS-84 (lon, lat).
+    fn back(&self, c: Coord<f64>) -> (f64, f64) {
+        (
+            c.x / self.x_scale + self.centre.x(),
+            c.y / METRES_PER_DEG + self.centre.y(),
+        )
+    }
+}
+
+/// The box around a polygon, as the R-tree takes it.
+fn envelope(p: &Polygon<f64>) -> Option<AABB<[f64; 2]>> {
+    let b = p.bounding_rect()?;
+    Some(AABB::from_corners(
+        [b.min().x, b.min().y],
+        [b.max().x, b.max().y],
+    ))
+}
+
+/// An R-tree of the polygons' boxes, each with its index in `planar`.
+fn index(planar: &[Polygon<f64>]) -> RTree<GeomWithData<Rectangle<[f64; 2]>, usize>> {
+    RTree::bulk_load(
+        planar
+            .iter()
+            .enumerate()
+            .filter_map(|(i, p)| {
+                let b = envelope(p)?;
+                Some(GeomWithData::new(
+                    Rectangle::from_corners(b.lower(), b.upper()),
+                    i,
+                ))
+            })
+            .collect(),
+    )
+}
+
 /// How far (degrees, about 20 km) a grid may lie from the stored cells' box before it is
 /// taken for one in the wrong CRS: a wrong zone or central meridian moves it 3° or more.
 const NEAR_STORED_DEG: f64 = 0.2;
@@ -455,33 +513,16 @@ pub(crate) fn overlaps_with_kept(
     let Some(centre) = kept.first().and_then(|(_, p)| p.centroid()) else {
         return;
     };
-    let k = centre.y().to_radians().cos();
-    let local = |p: &Polygon<f64>| {
-        p.map_coords(|c| Coord {
-            x: (c.x - centre.x()) * METRES_PER_DEG * k,
-            y: (c.y - centre.y()) * METRES_PER_DEG,
-        })
-    };
-    let planar: Vec<Polygon<f64>> = kept.iter().map(|(_, p)| local(p)).collect();
-    let tree = RTree::bulk_load(
-        planar
-            .iter()
-            .enumerate()
-            .filter_map(|(i, p)| {
-                let b = p.bounding_rect()?;
-                Some(GeomWithData::new(
-                    Rectangle::from_corners([b.min().x, b.min().y], [b.max().x, b.max().y]),
-                    i,
-                ))
-            })
-            .collect(),
-    );
+    let plane = LocalPlane::about(centre);
+    let planar: Vec<Polygon<f64>> = kept.iter().map(|(_, p)| plane.polygon(p)).collect();
+    let tree = index(&planar);
     for c in cells {
-        let Some(p) = c.polygon.as_ref().map(local) else {
+        let Some(p) = c.polygon.as_ref().map(|p| plane.polygon(p)) else {
             continue;
         };
-        let Some(b) = p.bounding_rect() else { continue };
-        let envelope = AABB::from_corners([b.min().x, b.min().y], [b.max().x, b.max().y]);
+        let Some(envelope) = envelope(&p) else {
+            continue;
+        };
         for other in tree.locate_in_envelope_intersecting(&envelope) {
             let area = p.intersection(&planar[other.data]).unsigned_area();
             if area > tolerance_m2 {
@@ -580,36 +621,13 @@ pub(crate) fn overlaps_and_gaps(
     else {
         return;
     };
-    let k = centre.y().to_radians().cos();
-    let local = |p: &Polygon<f64>| {
-        p.map_coords(|c| Coord {
-            x: (c.x - centre.x()) * METRES_PER_DEG * k,
-            y: (c.y - centre.y()) * METRES_PER_DEG,
-        })
-    };
-    let back = |c: Coord<f64>| {
-        (
-            c.x / (METRES_PER_DEG * k) + centre.x(),
-            c.y / METRES_PER_DEG + centre.y(),
-        )
-    };
-    let planar: Vec<Polygon<f64>> = valid.iter().map(|(_, p)| local(p)).collect();
-    let tree = RTree::bulk_load(
-        planar
-            .iter()
-            .enumerate()
-            .filter_map(|(i, p)| {
-                let b = p.bounding_rect()?;
-                Some(GeomWithData::new(
-                    Rectangle::from_corners([b.min().x, b.min().y], [b.max().x, b.max().y]),
-                    i,
-                ))
-            })
-            .collect(),
-    );
+    let plane = LocalPlane::about(centre);
+    let planar: Vec<Polygon<f64>> = valid.iter().map(|(_, p)| plane.polygon(p)).collect();
+    let tree = index(&planar);
     for (i, p) in planar.iter().enumerate() {
-        let Some(b) = p.bounding_rect() else { continue };
-        let envelope = AABB::from_corners([b.min().x, b.min().y], [b.max().x, b.max().y]);
+        let Some(envelope) = envelope(p) else {
+            continue;
+        };
         for other in tree.locate_in_envelope_intersecting(&envelope) {
             let j = other.data;
             if j <= i {
@@ -628,7 +646,7 @@ pub(crate) fn overlaps_and_gaps(
                         b.code, b.row
                     ),
                 );
-                found.at = shared.centroid().map(|c| back(c.0));
+                found.at = shared.centroid().map(|c| plane.back(c.0));
                 problems.push(found);
             }
         }
@@ -639,10 +657,9 @@ pub(crate) fn overlaps_and_gaps(
             // The hole's ring may enclose cells of its own (an island of cells inside the
             // gap): the gap is what no cell covers.
             let hole = Polygon::new(hole.clone(), vec![]);
-            let Some(b) = hole.bounding_rect() else {
+            let Some(envelope) = envelope(&hole) else {
                 continue;
             };
-            let envelope = AABB::from_corners([b.min().x, b.min().y], [b.max().x, b.max().y]);
             // Only the cells about the hole can cover part of it: differencing against
             // the whole union would make many holes cost the square of the grid.
             let near: Vec<usize> = tree
@@ -665,7 +682,7 @@ pub(crate) fn overlaps_and_gaps(
                     "a gap of {area:.0} m² no cell covers, among {}",
                     around.join(", ")
                 ),
-                at: uncovered.centroid().map(|c| back(c.0)),
+                at: uncovered.centroid().map(|c| plane.back(c.0)),
             });
         }
     }

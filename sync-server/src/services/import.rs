@@ -62,14 +62,26 @@ pub async fn import(
     // Words about the file name it as the administrator sent it, never by the server's
     // temporary path.
     let (file_text, dir_text) = (file.display().to_string(), dir.path().display().to_string());
-    let refused = |e: anyhow::Error| {
+    let unreadable = |e: anyhow::Error| {
         refused(
             e.to_string()
                 .replace(&file_text, &shown)
                 .replace(&dir_text, ""),
         )
     };
-    let answer = match kind {
+    // Stored exactly when asked to store and nothing was wrong: the store ran in that case,
+    // whether or not any row differed from what it held.
+    let answer = |summary: String, problems: Vec<ImportProblem>| ImportAnswer {
+        stored: !request.check_only && problems.is_empty(),
+        summary,
+        problems,
+    };
+    let row = |r: usize| u32::try_from(r).unwrap_or(u32::MAX);
+    let refusal = |n: usize| match n {
+        1 => format!("{shown}: 1 problem; nothing was imported"),
+        n => format!("{shown}: {n} problems; nothing was imported"),
+    };
+    Ok(match kind {
         ImportKind::Grid => {
             let mut options = gridwalk_gis::Options {
                 crs: request
@@ -78,7 +90,7 @@ pub async fn import(
                     .filter(|c| !c.trim().is_empty())
                     .map(gridwalk_gis::Crs::from_name)
                     .transpose()
-                    .map_err(|e| refused(anyhow::Error::from(e)))?,
+                    .map_err(|e| unreadable(e.into()))?,
                 new_area: request.new_area,
                 ..gridwalk_gis::Options::default()
             };
@@ -88,44 +100,39 @@ pub async fn import(
             let done =
                 admin::import_grid(store, actor, &file, &shown, &options, request.check_only)
                     .await
-                    .map_err(refused)?;
-            let problems: Vec<ImportProblem> = done
-                .checked
-                .problems
-                .iter()
-                .map(|p| ImportProblem {
-                    row: u32::try_from(p.row).unwrap_or(u32::MAX),
-                    code: p.code.clone(),
-                    message: p.message.clone(),
-                    at: p.at,
-                })
-                .collect();
-            let mut summary = done
-                .checked
+                    .map_err(unreadable)?;
+            let checked = &done.checked;
+            let mut summary = checked
                 .report()
                 .lines()
                 .last()
                 .unwrap_or_default()
                 .to_owned();
-            if let Some([w, s, e, n]) = done.checked.extent {
+            if let Some([w, s, e, n]) = checked.extent {
                 summary.push_str(&format!("; within {w:.4}-{e:.4}°E, {s:.4}-{n:.4}°N"));
             }
-            if done.left_alone > 0 && problems.is_empty() {
+            if done.left_alone > 0 && checked.problems.is_empty() {
                 summary.push_str(&format!(
                     "; {} stored cells are not in this file and stay as they are",
                     done.left_alone
                 ));
             }
-            ImportAnswer {
-                stored: done.stored > 0,
-                summary,
-                problems,
-            }
+            let problems = checked
+                .problems
+                .iter()
+                .map(|p| ImportProblem {
+                    row: row(p.row),
+                    code: p.code.clone(),
+                    message: p.message.clone(),
+                    at: p.at,
+                })
+                .collect();
+            answer(summary, problems)
         }
         ImportKind::Codes => {
             let version = request.version.clone().unwrap_or_default();
             let title = request.title.clone().unwrap_or_default();
-            match admin::import_codes(
+            let read = admin::import_codes(
                 store,
                 actor,
                 &file,
@@ -135,55 +142,47 @@ pub async fn import(
                 request.check_only,
             )
             .await
-            .map_err(refused)?
-            {
-                Ok(count) => ImportAnswer {
-                    stored: !request.check_only,
-                    summary: format!("code table {version}: {count} categories from {shown}"),
-                    problems: Vec::new(),
-                },
-                Err(problems) => ImportAnswer {
-                    stored: false,
-                    summary: format!("{shown}: {} problems; nothing was imported", problems.len()),
-                    problems: problems
+            .map_err(unreadable)?;
+            match read {
+                Ok(count) => answer(
+                    format!("code table {version}: {count} categories from {shown}"),
+                    Vec::new(),
+                ),
+                Err(problems) => answer(
+                    refusal(problems.len()),
+                    problems
                         .into_iter()
                         .map(|p| ImportProblem {
-                            row: u32::try_from(p.row).unwrap_or(u32::MAX),
+                            row: row(p.row),
                             code: p.code,
                             message: p.message,
                             at: None,
                         })
                         .collect(),
-                },
+                ),
             }
         }
         ImportKind::People => {
             match admin::import_people(store, actor, &file, &shown, request.check_only)
                 .await
-                .map_err(refused)?
+                .map_err(unreadable)?
             {
-                Ok(people) => ImportAnswer {
-                    stored: !request.check_only,
-                    summary: format!("{} people from {shown}", people.len()),
-                    problems: Vec::new(),
-                },
-                Err(problems) => ImportAnswer {
-                    stored: false,
-                    summary: format!("{shown}: {} problems; nothing was imported", problems.len()),
-                    problems: problems
+                Ok(people) => answer(format!("{} people from {shown}", people.len()), Vec::new()),
+                Err(problems) => answer(
+                    refusal(problems.len()),
+                    problems
                         .into_iter()
                         .map(|p| ImportProblem {
-                            row: u32::try_from(p.row).unwrap_or(u32::MAX),
+                            row: row(p.row),
                             code: None,
                             message: p.message,
                             at: None,
                         })
                         .collect(),
-                },
+                ),
             }
         }
-    };
-    Ok(answer)
+    })
 }
 
 /// The extensions each kind of import reads.
