@@ -762,3 +762,20 @@ pub fn qr_jpeg(text: &str, module: u32) -> Vec<u8> {
         .unwrap();
     out
 }
+
+/// A console session of `login` on `s`: their password set to `password`, then signed in
+/// over HTTP; the session's bearer token.
+pub async fn console_session(s: &Server, login: &str, password: &str) -> String {
+    admin::set_password(s.store.as_ref(), login, password)
+        .await
+        .unwrap();
+    let resp = reqwest::Client::new()
+        .post(format!("{}/v1/console/session", s.url))
+        .json(&serde_json::json!({ "login": login, "password": password }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200, "{login} signs in");
+    let v: serde_json::Value = resp.json().await.unwrap();
+    v["token"].as_str().unwrap().to_owned()
+}

@@ -22,20 +22,8 @@ fn fresh_engine(dir: &std::path::Path) -> Engine {
     Engine::open(FieldConfig::new(dir), Reference::load(&fixtures()).unwrap()).unwrap()
 }
 
-/// A console session of `login`.
 async fn console(s: &Server, login: &str) -> String {
-    admin::set_password(s.store.as_ref(), login, PASSWORD)
-        .await
-        .unwrap();
-    let resp = reqwest::Client::new()
-        .post(format!("{}/v1/console/session", s.url))
-        .json(&json!({ "login": login, "password": PASSWORD }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), 200);
-    let v: serde_json::Value = resp.json().await.unwrap();
-    v["token"].as_str().unwrap().to_owned()
+    console_session(s, login, PASSWORD).await
 }
 
 /// `POST /v1/console/enrollment-codes` for `login`, as the session `session`.

@@ -348,18 +348,7 @@ impl World {
 }
 
 async fn sign_in(s: &Server, login: &str) -> String {
-    admin::set_password(s.store.as_ref(), login, PASSWORD)
-        .await
-        .unwrap();
-    let resp = reqwest::Client::new()
-        .post(format!("{}/v1/console/session", s.url))
-        .json(&json!({ "login": login, "password": PASSWORD }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), 200, "{login} signs in");
-    let v: Value = resp.json().await.unwrap();
-    v["token"].as_str().unwrap().to_owned()
+    console_session(s, login, PASSWORD).await
 }
 
 async fn act(s: &Server, token: &str, id: ReportId, action: CaseAction, seen: CaseState) {
