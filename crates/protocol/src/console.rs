@@ -978,14 +978,16 @@ pub struct EnrolledDevice {
     pub model: Option<String>,
 }
 
-/// What an administrator imports from the console: a city's grid (GeoJSON, GeoPackage, or a
-/// Shapefile with its parts in one `.zip`), its code table, or its list of people.
+/// What an administrator imports from the console: a city's grid or its component layer
+/// (GeoJSON, GeoPackage, or a Shapefile with its parts in one `.zip`), its code table, or
+/// its list of people.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum ImportKind {
     Grid,
+    Components,
     Codes,
     People,
 }

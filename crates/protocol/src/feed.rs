@@ -195,6 +195,13 @@ pub enum Change {
         #[cfg_attr(feature = "openapi", schema(value_type = Object))]
         feature: serde_json::Value,
     },
+    /// A tombstone: the cell was retired from the city's grid (merged, redrawn under a new
+    /// code). Reports already filed in it keep its code.
+    CellRetired { code: CellCode },
+    /// A component (部件) standing in one of the user's cells, new or changed.
+    Component(Box<crate::component::ComponentInfo>),
+    /// A tombstone: the component was taken out of the city's books.
+    ComponentRetired { id: crate::ComponentId },
 }
 
 /// `GET /v1/changes`: one page of the feed.

@@ -11,6 +11,7 @@
 
 pub mod canonical;
 pub mod codes;
+pub mod component;
 pub mod console;
 pub mod edit;
 pub mod enrollment;
@@ -32,6 +33,7 @@ pub mod typescript;
 pub mod validate;
 
 pub use codes::{Category, CategoryCode, CodeTable, Kind};
+pub use component::ComponentInfo;
 pub use edit::{FieldConflict, ReportPatch};
 pub use error::Error;
 pub use feed::{CaseState, CentralReport, Change, ChangesPage, TaskChange};

@@ -51,6 +51,7 @@ pub fn shared() -> Declarations {
     let mut d = Declarations::new();
     d.add::<Report>();
     d.add::<Category>();
+    d.add::<crate::ComponentInfo>();
     d.add::<CaseState>();
     d.add::<TaskChange>();
     d.add::<ApiError>();
