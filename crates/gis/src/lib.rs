@@ -17,6 +17,7 @@
 #![forbid(unsafe_code)]
 
 pub mod codes;
+pub mod components;
 pub mod crs;
 pub mod source;
 pub mod validate;
@@ -312,26 +313,7 @@ pub fn check_grid(path: &Path, options: &Options) -> Result<CheckedGrid, Error> 
         )));
     }
     let source = source::read(path, options.layer.as_deref())?;
-    let crs = match (&options.crs, source.crs) {
-        (Some(given), _) => given.clone(),
-        (None, Ok(Some(named))) => named,
-        (None, Err(e)) => {
-            return Err(Error::Crs(format!(
-                "{}: {}; if you know the CRS the coordinates are in, give it, e.g. --crs \
-                 EPSG:4526",
-                path.display(),
-                e.to_string()
-                    .trim_start_matches("coordinate reference system: ")
-            )));
-        }
-        (None, Ok(None)) => {
-            return Err(Error::Crs(format!(
-                "{} names no CRS (a Shapefile's .prj is missing, or a GeoPackage's is \
-                 undefined); give it, e.g. --crs EPSG:4526",
-                path.display()
-            )));
-        }
-    };
+    let crs = file_crs(path, options, source.crs)?;
     if source.features.is_empty() {
         return Err(Error::Read(format!("{}: no features", path.display())));
     }
@@ -368,6 +350,35 @@ pub fn check_grid(path: &Path, options: &Options) -> Result<CheckedGrid, Error> 
     })
 }
 
+/// The CRS to read a file's coordinates in: the one given by hand, else the one the file
+/// names; an error in words when neither can be used.
+pub(crate) fn file_crs(
+    path: &Path,
+    options: &Options,
+    named: Result<Option<Crs>, Error>,
+) -> Result<Crs, Error> {
+    Ok(match (&options.crs, named) {
+        (Some(given), _) => given.clone(),
+        (None, Ok(Some(named))) => named,
+        (None, Err(e)) => {
+            return Err(Error::Crs(format!(
+                "{}: {}; if you know the CRS the coordinates are in, give it, e.g. --crs \
+                 EPSG:4526",
+                path.display(),
+                e.to_string()
+                    .trim_start_matches("coordinate reference system: ")
+            )));
+        }
+        (None, Ok(None)) => {
+            return Err(Error::Crs(format!(
+                "{} names no CRS (a Shapefile's .prj is missing, or a GeoPackage's is \
+                 undefined); give it, e.g. --crs EPSG:4526",
+                path.display()
+            )));
+        }
+    })
+}
+
 /// The WGS-84 box around every cell that could be read.
 fn extent(cells: &[ImportedCell]) -> Option<[f64; 4]> {
     use geo::BoundingRect;
@@ -391,11 +402,6 @@ fn resolve_fields(
     given: &FieldNames,
     features: &[source::SourceFeature],
 ) -> Result<[Option<String>; 5], Error> {
-    let present: BTreeMap<String, &String> = features
-        .iter()
-        .flat_map(|f| f.properties.keys())
-        .map(|k| (k.to_lowercase(), k))
-        .collect();
     let chosen = [
         &given.code,
         &given.street_code,
@@ -403,38 +409,60 @@ fn resolve_fields(
         &given.community_code,
         &given.community_name,
     ];
+    let found = resolve(&chosen, &USUAL, features, "cell code", "code=WGBM")?;
     let mut out: [Option<String>; 5] = Default::default();
-    for (i, (what, usual)) in USUAL.iter().enumerate() {
-        out[i] = match chosen[i] {
+    for (slot, name) in out.iter_mut().zip(found) {
+        *slot = name;
+    }
+    Ok(out)
+}
+
+/// The attribute of each of `usual`'s fields in `features`: the one `chosen` (which must
+/// be present), else the first usual name present, compared without case. The first field
+/// must be found (`first` names it in words; `example` shows how to name it by hand).
+pub(crate) fn resolve(
+    chosen: &[&Option<String>],
+    usual: &[(&str, &[&str])],
+    features: &[source::SourceFeature],
+    first: &str,
+    example: &str,
+) -> Result<Vec<Option<String>>, Error> {
+    let present: BTreeMap<String, &String> = features
+        .iter()
+        .flat_map(|f| f.properties.keys())
+        .map(|k| (k.to_lowercase(), k))
+        .collect();
+    let has = || {
+        present
+            .values()
+            .map(|s| s.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let mut out = Vec::with_capacity(usual.len());
+    for (i, (what, names)) in usual.iter().enumerate() {
+        out.push(match chosen.get(i).copied().and_then(Option::as_ref) {
             Some(name) => {
-                if !present.contains_key(&name.to_lowercase()) {
+                let Some(found) = present.get(&name.to_lowercase()) else {
                     return Err(Error::Read(format!(
                         "no attribute \"{name}\" for the {what}; the file has: {}",
-                        present
-                            .values()
-                            .map(|s| s.as_str())
-                            .collect::<Vec<_>>()
-                            .join(", ")
+                        has()
                     )));
-                }
-                present.get(&name.to_lowercase()).map(|s| (*s).clone())
+                };
+                Some((*found).clone())
             }
-            None => usual
+            None => names
                 .iter()
                 .find_map(|u| present.get(&u.to_lowercase()))
                 .map(|s| (*s).clone()),
-        };
+        });
     }
-    if out[0].is_none() {
+    if out.first().is_none_or(Option::is_none) {
         return Err(Error::Read(format!(
-            "no attribute holds the cell code (tried {}); name it, e.g. --field code=WGBM; \
+            "no attribute holds the {first} (tried {}); name it, e.g. --field {example}; \
              the file has: {}",
-            USUAL[0].1.join(", "),
-            present
-                .values()
-                .map(|s| s.as_str())
-                .collect::<Vec<_>>()
-                .join(", ")
+            usual.first().map_or(String::new(), |u| u.1.join(", ")),
+            has()
         )));
     }
     Ok(out)

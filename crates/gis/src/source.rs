@@ -59,7 +59,8 @@ pub fn read(path: &Path, layer: Option<&str>) -> Result<Source, Error> {
 
 fn too_many(path: &Path) -> Error {
     Error::Read(format!(
-        "{}: more than {MAX_FEATURES} features; a grid file holds one city's cells",
+        "{}: more than {MAX_FEATURES} features; a grid file holds one city's cells, a component \
+         file one district's components (split a larger layer by district)",
         path.display()
     ))
 }
@@ -77,7 +78,7 @@ fn geojson_file(path: &Path) -> Result<Source, Error> {
         .map_err(|e| Error::Read(format!("{}: not GeoJSON: {e}", path.display())))?;
     let geojson::GeoJson::FeatureCollection(fc) = gj else {
         return Err(Error::Read(format!(
-            "{}: a grid file is a GeoJSON FeatureCollection",
+            "{}: the file is not a GeoJSON FeatureCollection",
             path.display()
         )));
     };
@@ -221,28 +222,27 @@ fn shapefile_file(path: &Path) -> Result<Source, Error> {
         })?;
         let mut unreadable = None;
         let geometry = match shape {
-            shapefile::Shape::Polygon(p) => Some(geo::MultiPolygon::<f64>::try_from(p)),
-            shapefile::Shape::PolygonZ(p) => Some(geo::MultiPolygon::<f64>::try_from(p)),
-            shapefile::Shape::PolygonM(p) => Some(geo::MultiPolygon::<f64>::try_from(p)),
             shapefile::Shape::NullShape => None,
-            other => {
-                unreadable = Some(format!(
-                    "the shape is a {}, not a polygon; a grid layer is polygons",
-                    other.shapetype()
-                ));
+            shapefile::Shape::Multipatch(_) => {
+                unreadable = Some(
+                    "the shape is a multipatch (a 3-D surface); give a 2-D point, line or \
+                     polygon"
+                        .to_owned(),
+                );
                 None
             }
-        }
-        .and_then(|g| match g {
-            Ok(m) => Some(geo::Geometry::MultiPolygon(m)),
-            Err(e) => {
-                unreadable = Some(format!(
-                    "the polygon's rings cannot be put together ({e}): an outer ring must \
-                     run clockwise, as Shapefiles have it"
-                ));
-                None
-            }
-        });
+            // Points and lines (components) as they are; polygons' rings put together.
+            other => match geo::Geometry::<f64>::try_from(other) {
+                Ok(g) => Some(g),
+                Err(e) => {
+                    unreadable = Some(format!(
+                        "the polygon's rings cannot be put together ({e}): an outer ring \
+                         must run clockwise, as Shapefiles have it"
+                    ));
+                    None
+                }
+            },
+        };
         let mut properties = BTreeMap::new();
         for (name, value) in record {
             let text = match value {

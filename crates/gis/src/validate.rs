@@ -38,6 +38,10 @@ pub enum ProblemKind {
     WrongPlace,
     Overlap,
     Gap,
+    /// A component's 小类 is not a 部件 category of any stored code table.
+    UnknownCategory,
+    /// A component stands in no stored cell, or in one of another district.
+    OutsideGrid,
 }
 
 /// One problem with the file.
@@ -70,7 +74,7 @@ impl fmt::Display for Problem {
     }
 }
 
-fn problem(row: usize, code: &str, kind: ProblemKind, message: String) -> Problem {
+pub(crate) fn problem(row: usize, code: &str, kind: ProblemKind, message: String) -> Problem {
     Problem {
         row,
         code: (!code.is_empty()).then(|| code.to_owned()),
@@ -253,7 +257,7 @@ fn zone_mismatch(polygon: &Polygon<f64>, false_easting: f64, crs: &Crs) -> Optio
 }
 
 /// Why eastings might not match a Gauss-Krüger CRS: the zone number in front or not.
-fn easting_hint(x: f64, false_easting: f64) -> String {
+pub(crate) fn easting_hint(x: f64, false_easting: f64) -> String {
     let with_prefix = false_easting >= 1_000_000.0;
     if x >= 1_000_000.0 && !with_prefix {
         #[allow(clippy::cast_possible_truncation)]
@@ -273,7 +277,7 @@ fn easting_hint(x: f64, false_easting: f64) -> String {
     }
 }
 
-fn kind_name(g: &geo::Geometry<f64>) -> &'static str {
+pub(crate) fn kind_name(g: &geo::Geometry<f64>) -> &'static str {
     match g {
         geo::Geometry::Point(_) => "point",
         geo::Geometry::MultiPoint(_) => "multipoint",
@@ -359,13 +363,28 @@ pub(crate) fn places(cells: &[ImportedCell], problems: &mut Vec<Problem>) {
 /// Problems every cell has alike (a whole file in the wrong CRS or zone), said once: the
 /// first one's words, for all of them.
 pub(crate) fn said_once(cells: usize, problems: &mut Vec<Problem>) {
-    for kind in [
-        ProblemKind::WrongZone,
-        ProblemKind::OutsideChina,
-        ProblemKind::WrongPlace,
-    ] {
-        let count = problems.iter().filter(|p| p.kind == kind).count();
-        if count < 2 || count != cells {
+    said_once_of(
+        cells,
+        "cells",
+        &[
+            ProblemKind::WrongZone,
+            ProblemKind::OutsideChina,
+            ProblemKind::WrongPlace,
+        ],
+        problems,
+    );
+}
+
+/// [`said_once`] for `count` features called `noun`, for the problems of `kinds`.
+pub(crate) fn said_once_of(
+    count: usize,
+    noun: &str,
+    kinds: &[ProblemKind],
+    problems: &mut Vec<Problem>,
+) {
+    for &kind in kinds {
+        let n = problems.iter().filter(|p| p.kind == kind).count();
+        if n < 2 || n != count {
             continue;
         }
         let Some(first) = problems.iter().position(|p| p.kind == kind) else {
@@ -373,7 +392,7 @@ pub(crate) fn said_once(cells: usize, problems: &mut Vec<Problem>) {
         };
         let mut whole = problems.remove(first);
         problems.retain(|p| p.kind != kind);
-        whole.message = format!("all {count} cells: {}", whole.message);
+        whole.message = format!("all {n} {noun}: {}", whole.message);
         if let Some(code) = whole.code.take() {
             whole.message = format!("{} (row {}, {code}: the first)", whole.message, whole.row);
         }
