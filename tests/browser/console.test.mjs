@@ -436,8 +436,9 @@ function signedForm(mutation) {
   return Buffer.from(`gridwalk-mutation/v1\n${canonical(unsigned)}`, "utf8");
 }
 
-test("a report whose tablet claims a cell the centre does not have is marked for the leader", async () => {
-  // A tablet that sends what the app never would: a made-up cell for a position in 江门.
+/** Pushes one report (the fixture event at 建设路12号, changed by `fields`) as lixiaoming
+ * from a new tablet, signed as a tablet signs it, over plain HTTP; the report. */
+async function pushReport(fields) {
   const device = uuid7();
   const token = admin(["enroll-device", "--user", "lixiaoming", "--device", device]);
   const users = JSON.parse(readFileSync(join(FIXTURES, "users.json"), "utf8"));
@@ -454,7 +455,7 @@ test("a report whose tablet claims a cell the centre does not have is marked for
     description: "路边堆放建筑垃圾",
     address: "建设路12号",
     location: { lon: 113.0631, lat: 22.5983, crs: "WGS84", accuracy_m: 5.5, fix_time: seen, provider: "gps" },
-    cell: "999999999999999",
+    cell: null,
     location_flags: [],
     urgency: "normal",
     observed_at: seen,
@@ -463,7 +464,9 @@ test("a report whose tablet claims a cell the centre does not have is marked for
     photos: [],
     clips: [],
     handled_on_spot: false,
+    ...fields,
   };
+  report.location.fix_time = seen;
   const mutation = { id: 1, device, created_at: now, body: { op: "submit_report", report } };
   const key = generateKeyPairSync("ed25519");
   mutation.signature = sign(null, signedForm(mutation), key.privateKey).toString("base64");
@@ -481,6 +484,12 @@ test("a report whose tablet claims a cell the centre does not have is marked for
   });
   assert.equal(resp.status, 200);
   assert.equal((await resp.json()).results[0].outcome, "applied");
+  return report;
+}
+
+test("a report whose tablet claims a cell the centre does not have is marked for the leader", async () => {
+  // A tablet that sends what the app never would: a made-up cell for a position in 江门.
+  const report = await pushReport({ cell: "999999999999999" });
 
   const page = await signIn("chenjianguo");
   await page.waitForSelector(`a[data-report="${report.id}"] .badge.disputed`);
@@ -1350,6 +1359,38 @@ test("an administrator imports from the console: a broken grid gets its report a
   await page.waitForSelector("table.admin-acts tbody tr");
   const [, actor, action] = await page.locator("table.admin-acts tbody tr").first().locator("td").allTextContents();
   assert.deepEqual([actor, action], ["guanliyuan", "导入人员"]);
+  await page.context().close();
+});
+
+test("a team leader opens a component from a 部件 report and reads its history", async () => {
+  // 4407030103000001 雨水井盖 in 东华社区's first cell (fixtures/components).
+  const report = await pushReport({
+    kind: "component",
+    category: "0103",
+    component_id: "4407030103000001",
+    description: "雨水井盖破损",
+    address: "环市街道东华社区",
+    location: { lon: 113.0610562, lat: 22.5980937, crs: "WGS84", accuracy_m: 4, provider: "gps" },
+  });
+  const page = await signIn("chenjianguo");
+  await open(page, "review", report.id);
+  await page.click(`article.report[data-report="${report.id}"] a.component-link`);
+  await page.waitForSelector("#component-facts");
+  const facts = await page.textContent("#component-facts");
+  assert.match(facts, /4407030103000001/);
+  assert.match(facts, /雨水井盖/);
+  assert.match(facts, /蓬江区水务局/);
+  assert.match(facts, /440703001001001/);
+  await page.waitForSelector(`#component-history li[data-report="${report.id}"]`);
+  assert.equal(await page.locator("#component-history li").count(), 1);
+  await shot(page, "console-component");
+  // An ID not on the books is said so; a malformed one cannot be asked.
+  await page.fill("#component-id", "4407030103999999");
+  await page.click(".components button[type=submit]");
+  await page.waitForSelector("#component-error");
+  assert.match(await page.textContent("#component-error"), /不在部件台账中/);
+  await page.fill("#component-id", "12345");
+  assert.equal(await page.locator(".components button[type=submit]").isDisabled(), true);
   await page.context().close();
 });
 

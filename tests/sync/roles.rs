@@ -206,6 +206,7 @@ fn entry(method: &Method, path: &str) -> Option<Vec<Call>> {
             | "/v1/console/departments"
             | "/v1/console/teams"
             | "/v1/console/code-tables"
+            | "/v1/console/components/{id}"
             | "/v1/console/grid",
         )
         | ("DELETE", "/v1/console/session") => one(console(UseConsole), false),
@@ -578,7 +579,10 @@ fn request(
         _ => "linzhiyuan",
     };
     let conflict = World::pick(&w.conflicts, scope).to_string();
-    let id = if call.path.starts_with("/v1/console/conflicts/") {
+    let id = if call.path.starts_with("/v1/console/components/") {
+        // The demo city's first component (fixtures/components): every console user sees it.
+        "4407030103000001".to_owned()
+    } else if call.path.starts_with("/v1/console/conflicts/") {
         conflict
     } else if call.path.starts_with("/v1/console/admin/devices/") {
         w.revoked.to_string()

@@ -149,6 +149,9 @@ pub struct Options {
     /// The grid may lie away from the cells already stored (a new part of the city);
     /// otherwise a grid far from them is taken for one read in the wrong CRS.
     pub new_area: bool,
+    /// The file is the whole grid: stored cells it lacks are retired with the import, so a
+    /// cell of the file may cover them.
+    pub retire_missing: bool,
 }
 
 impl Default for Options {
@@ -159,6 +162,7 @@ impl Default for Options {
             layer: None,
             tolerance_m2: 1.0,
             new_area: false,
+            retire_missing: false,
         }
     }
 }
@@ -236,7 +240,8 @@ impl CheckedGrid {
     /// Checks the grid against the cells already stored (code, GeoJSON Feature text, as
     /// [`CheckedGrid::features`] makes them): a grid away from all of them is taken for one
     /// read in the wrong CRS unless `options.new_area`; a stored cell the file does not
-    /// have stays, so a cell of the file must not overlap it.
+    /// have stays, so a cell of the file must not overlap it (unless
+    /// `options.retire_missing`: then it goes).
     pub fn check_against_stored<C: std::fmt::Display>(
         &mut self,
         stored: &[(C, String)],
@@ -254,12 +259,14 @@ impl CheckedGrid {
             })
             .collect();
         validate::far_from_stored(self, &stored, options.new_area);
-        validate::overlaps_with_kept(
-            &self.cells,
-            &stored,
-            options.tolerance_m2,
-            &mut self.problems,
-        );
+        if !options.retire_missing {
+            validate::overlaps_with_kept(
+                &self.cells,
+                &stored,
+                options.tolerance_m2,
+                &mut self.problems,
+            );
+        }
         self.problems.sort_by_key(|p| (p.row, p.kind));
     }
 

@@ -629,6 +629,8 @@ catalogue! {
     LOGIN_INVALID = "admin.login_invalid" => "{login}: {why}";
     SCHEMA_NEWER = "admin.schema_newer" => "the database has schema {current}, newer than this server's {known}: run a newer gridwalk-sync";
     IMPORT_REFUSED = "admin.import_refused" => "the file cannot be imported: {reason}";
+    COMPONENT_ID = "console.component_id" => "not a component ID: {why}";
+    COMPONENT_UNKNOWN = "console.component_unknown" => "component {id} is not on the city's books (never imported, or retired)";
     IMPORT_CONTENT_TYPE = "admin.import_content_type" => "send the file as the body with Content-Type application/octet-stream";
     IMPORT_LAST_ADMINISTRATOR = "admin.import_last_administrator" => "after this list no active administrator would be left (it changes {logins}); keep at least one";
 

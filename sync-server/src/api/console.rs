@@ -97,6 +97,7 @@ pub(crate) struct ListQuery {
     cell: Option<String>,
     kind: Option<String>,
     category: Option<String>,
+    component: Option<String>,
     inspector: Option<String>,
     team: Option<String>,
     department: Option<String>,
@@ -121,6 +122,7 @@ impl From<ListQuery> for queue::Ask {
             cell: q.cell,
             kind: q.kind,
             category: q.category,
+            component: q.component,
             inspector: q.inspector,
             team: q.team,
             department: q.department,
@@ -159,6 +161,23 @@ pub(crate) async fn code_tables(
     Ok(Json(console::code_tables(&state).await?))
 }
 
+/// A city component (部件) as the centre holds it; its reports are the work queue's with
+/// `component=ID`.
+#[utoipa::path(get, path = "/v1/console/components/{id}", tag = "console", security(("console" = [])),
+    params(("id" = String, Path, description = "The component's 16-digit ID (部件编码)")),
+    responses(
+        (status = 200, description = "The component", body = gridwalk_protocol::ComponentInfo),
+        (status = 400, description = "Not a 16-digit ID", body = ApiError),
+        (status = 404, description = "Not on the city's books (never imported, or retired)", body = ApiError),
+    ))]
+pub(crate) async fn component(
+    State(state): State<AppState>,
+    _auth: ConsoleAuth,
+    AppPath(id): AppPath<String>,
+) -> Result<Json<gridwalk_protocol::ComponentInfo>, AppError> {
+    Ok(Json(console::component(&state, &id).await?))
+}
+
 /// A work queue, a page at a time: a leader sees their team's reports, a department its
 /// cases, an operator all.
 #[utoipa::path(get, path = "/v1/console/reports", tag = "console", security(("console" = [])),
@@ -169,6 +188,7 @@ pub(crate) async fn code_tables(
         ("cell" = Option<String>, Query, description = "One grid cell: 15 digits"),
         ("kind" = Option<String>, Query, description = "component (部件) or event (事件)"),
         ("category" = Option<String>, Query, description = "A 大类 (2 digits) or 小类 (4 digits)"),
+        ("component" = Option<String>, Query, description = "Reports naming this component (its 16-digit ID)"),
         ("inspector" = Option<String>, Query, description = "The reporting inspector's login"),
         ("team" = Option<String>, Query, description = "The reporting inspector's team (a leader's own only)"),
         ("department" = Option<String>, Query, description = "The department a case is dispatched to (a clerk's own only)"),
@@ -520,7 +540,7 @@ pub(crate) async fn set_password(
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub(crate) struct ImportQuery {
-    /// grid, codes or people.
+    /// grid, components, codes or people.
     what: ImportKind,
     /// The file's name (its extension says how to read it: .geojson, .gpkg, a .zip of a
     /// Shapefile's parts; .csv, .xlsx).
@@ -530,14 +550,17 @@ pub(crate) struct ImportQuery {
     /// The code table's version (codes).
     version: Option<String>,
     title: Option<String>,
-    /// The grid's CRS when the file names none or names it wrongly (grid).
+    /// The file's CRS when it names none or names it wrongly (grid, components).
     crs: Option<String>,
     /// The grid is a new area of the city, away from the stored cells (grid).
     new_area: Option<bool>,
     tolerance_m2: Option<f64>,
+    /// The file is the whole grid, or its districts' whole component layer: what is stored
+    /// and not in the file is retired (grid, components).
+    retire_missing: Option<bool>,
 }
 
-/// Import a city's grid, code table or people: checked as `gridwalk-sync admin import-…`
+/// Import a city's grid, components, code table or people: checked as `gridwalk-sync admin import-…`
 /// checks it, and stored in one step when it has no problem (unless only checked).
 #[utoipa::path(post, path = "/v1/console/admin/import", tag = "admin", security(("console" = [])),
     params(ImportQuery),
@@ -575,6 +598,7 @@ pub(crate) async fn import(
         crs: q.crs,
         new_area: q.new_area.unwrap_or(false),
         tolerance_m2: q.tolerance_m2,
+        retire_missing: q.retire_missing.unwrap_or(false),
     };
     Ok(Json(
         crate::services::import::import(

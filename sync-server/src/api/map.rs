@@ -49,6 +49,7 @@ impl From<MapQuery> for queue::Ask {
             cell: q.cell,
             kind: q.kind,
             category: q.category,
+            component: None,
             inspector: q.inspector,
             team: q.team,
             department: q.department,

@@ -302,6 +302,7 @@ pub fn app(state: AppState) -> Router {
         .route("/v1/console/departments", get(console::departments))
         .route("/v1/console/teams", get(console::teams))
         .route("/v1/console/code-tables", get(console::code_tables))
+        .route("/v1/console/components/{id}", get(console::component))
         .route("/v1/console/reports", get(console::reports))
         .route("/v1/console/reports/{id}", get(console::report))
         .route("/v1/console/reports/{id}/actions", post(console::act))

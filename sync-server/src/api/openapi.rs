@@ -41,6 +41,7 @@ use utoipa::{Modify, OpenApi};
         super::console::departments,
         super::console::teams,
         super::console::code_tables,
+        super::console::component,
         super::console::reports,
         super::console::report,
         super::console::act,

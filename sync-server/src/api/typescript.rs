@@ -25,7 +25,7 @@ use gridwalk_protocol::console::{
 use gridwalk_protocol::enrollment::{CodeRequest, EnrollmentCode};
 use gridwalk_protocol::map::{CaseMap, GridCells, Overview};
 use gridwalk_protocol::typescript::{Declarations, SHARED_MODULE, WRITE_VAR, check_fresh, shared};
-use gridwalk_protocol::{DeviceId, ReportId};
+use gridwalk_protocol::{ComponentInfo, DeviceId, ReportId};
 use serde_json::Value;
 use ts_rs::TS;
 use utoipa::OpenApi;
@@ -142,7 +142,8 @@ routes! {
         departments = GET "/v1/console/departments" -> Vec<Department>;
         teams = GET "/v1/console/teams" -> Vec<Team>;
         code_tables = GET "/v1/console/code-tables" -> Vec<Value>;
-        reports = GET "/v1/console/reports" query(state: Option<String>, street: Option<String>, community: Option<String>, cell: Option<String>, kind: Option<String>, category: Option<String>, inspector: Option<String>, team: Option<String>, department: Option<String>, urgency: Option<String>, source: Option<String>, flags: Option<String>, due: Option<String>, from: Option<DateTime<Utc>>, to: Option<DateTime<Utc>>, q: Option<String>, sort: Option<QueueSort>, after: Option<String>, limit: Option<usize>) -> ReportPage;
+        component = GET "/v1/console/components/{id}" path(id: String) -> ComponentInfo;
+        reports = GET "/v1/console/reports" query(state: Option<String>, street: Option<String>, community: Option<String>, cell: Option<String>, kind: Option<String>, category: Option<String>, component: Option<String>, inspector: Option<String>, team: Option<String>, department: Option<String>, urgency: Option<String>, source: Option<String>, flags: Option<String>, due: Option<String>, from: Option<DateTime<Utc>>, to: Option<DateTime<Utc>>, q: Option<String>, sort: Option<QueueSort>, after: Option<String>, limit: Option<usize>) -> ReportPage;
         report = GET "/v1/console/reports/{id}" path(id: ReportId) -> ReportDetail;
         act = POST "/v1/console/reports/{id}/actions" path(id: ReportId) body(ActionRequest) -> ActionAnswer;
         merge = POST "/v1/console/reports/merge" body(MergeRequest) -> MergeAnswer;

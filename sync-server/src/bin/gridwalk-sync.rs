@@ -136,10 +136,42 @@ enum AdminCommand {
         /// this, a grid far from them is taken for one read in the wrong CRS).
         #[arg(long)]
         new_area: bool,
+        /// The file is the whole grid: stored cells it lacks are retired (devices drop
+        /// them; reports filed in them keep their codes), and its cells may cover them.
+        #[arg(long)]
+        retire_missing: bool,
         /// Check and report only; store nothing.
         #[arg(long)]
         check: bool,
         /// Also write the report as JSON to this file (problems with row, code, kind, place).
+        #[arg(long)]
+        report: Option<PathBuf>,
+    },
+    /// Import a city's components (部件: manhole covers, street lights, toilets …) from a
+    /// GeoJSON, Shapefile or GeoPackage point layer, each with its 16-digit ID (部件编码,
+    /// attribute BJBM or 部件编码 …), as for import-grid. Each must stand in a stored cell
+    /// of its own district, its 小类 a 部件 category of a stored code table; with any
+    /// problem the report is printed (stdout), nothing changes and the exit code is 1.
+    ImportComponents {
+        file: PathBuf,
+        /// The file's CRS when it names none or names it wrongly, e.g. EPSG:4526.
+        #[arg(long)]
+        crs: Option<String>,
+        /// Which attribute holds a field, e.g. id=BJBM (repeatable; fields: id, name,
+        /// owner, address).
+        #[arg(long = "field")]
+        fields: Vec<String>,
+        /// A GeoPackage's layer, when it has more than one.
+        #[arg(long)]
+        layer: Option<String>,
+        /// The file is its districts' whole layer: stored components of those districts it
+        /// lacks are retired.
+        #[arg(long)]
+        retire_missing: bool,
+        /// Check and report only; store nothing.
+        #[arg(long)]
+        check: bool,
+        /// Also write the report as JSON to this file.
         #[arg(long)]
         report: Option<PathBuf>,
     },
@@ -489,9 +521,10 @@ async fn run(cli: Cli) -> Result<()> {
             AdminCommand::LoadFixtures { dir } => {
                 let loaded = admin::load_fixtures(store.as_ref(), &dir).await?;
                 eprintln!(
-                    "loaded {} code table, {} cells, {} users and the case rules ({} departments) from {}",
+                    "loaded {} code table, {} cells, {} components, {} users and the case rules ({} departments) from {}",
                     loaded.code_tables,
                     loaded.cells,
+                    loaded.components,
                     loaded.users,
                     loaded.departments,
                     dir.display()
@@ -504,6 +537,7 @@ async fn run(cli: Cli) -> Result<()> {
                 layer,
                 tolerance_m2,
                 new_area,
+                retire_missing,
                 check,
                 report,
             } => {
@@ -515,6 +549,7 @@ async fn run(cli: Cli) -> Result<()> {
                     layer,
                     tolerance_m2,
                     new_area,
+                    retire_missing,
                     ..gridwalk_gis::Options::default()
                 };
                 for f in &fields {
@@ -541,8 +576,20 @@ async fn run(cli: Cli) -> Result<()> {
                 }
                 if done.left_alone > 0 {
                     eprintln!(
-                        "{} stored cells are not in this file; they stay as they are",
-                        done.left_alone
+                        "{} stored cells are not in this file; {}",
+                        done.left_alone,
+                        match (retire_missing, check) {
+                            (true, false) => "they were retired",
+                            (true, true) => "they would be retired",
+                            (false, _) => "they stay as they are",
+                        }
+                    );
+                }
+                if !done.holding_retired.is_empty() {
+                    eprintln!(
+                        "these people still hold retired cells; import the people list with \
+                         their new cells: {}",
+                        done.holding_retired.join(", ")
                     );
                 }
                 if check {
@@ -550,6 +597,71 @@ async fn run(cli: Cli) -> Result<()> {
                 } else {
                     eprintln!(
                         "imported {} cells from {} (SHA-256 {}); devices get them in the feed",
+                        done.stored,
+                        file.display(),
+                        done.sha256
+                    );
+                }
+            }
+            AdminCommand::ImportComponents {
+                file,
+                crs,
+                fields,
+                layer,
+                retire_missing,
+                check,
+                report,
+            } => {
+                let options = gridwalk_gis::Options {
+                    crs: crs
+                        .as_deref()
+                        .map(gridwalk_gis::Crs::from_name)
+                        .transpose()?,
+                    layer,
+                    retire_missing,
+                    ..gridwalk_gis::Options::default()
+                };
+                let mut names = gridwalk_gis::components::ComponentFields::default();
+                for f in &fields {
+                    names.set(f)?;
+                }
+                let done = admin::import_components(
+                    store.as_ref(),
+                    admin::Actor::Cli,
+                    &file,
+                    &file.display().to_string(),
+                    &options,
+                    &names,
+                    check,
+                )
+                .await?;
+                if let Some(path) = report {
+                    std::fs::write(&path, serde_json::to_vec_pretty(&done.checked)?)
+                        .with_context(|| format!("writing {}", path.display()))?;
+                }
+                out!("{}", done.checked.report());
+                match done.checked.problems.len() {
+                    0 => {}
+                    1 => bail!("{} has 1 problem; nothing was imported", file.display()),
+                    n => bail!("{} has {n} problems; nothing was imported", file.display()),
+                }
+                if done.missing > 0 {
+                    eprintln!(
+                        "{} stored components of its districts are not in this file; {}",
+                        done.missing,
+                        match (retire_missing, check) {
+                            (true, false) => "they were retired",
+                            (true, true) => "they would be retired",
+                            (false, _) => "they stay as they are (--retire-missing retires them)",
+                        }
+                    );
+                }
+                if check {
+                    eprintln!("checked only (--check): nothing was stored");
+                } else {
+                    eprintln!(
+                        "imported {} components from {} (SHA-256 {}); devices of their cells \
+                         get them in the feed",
                         done.stored,
                         file.display(),
                         done.sha256

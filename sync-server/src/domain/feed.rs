@@ -15,7 +15,7 @@
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use gridwalk_protocol::message::{Message, code};
-use gridwalk_protocol::{CaseState, CellCode, CentralReport, Change, TaskChange};
+use gridwalk_protocol::{CaseState, CellCode, CentralReport, Change, ComponentInfo, TaskChange};
 
 use super::model::{FeedKind, FeedPage, FeedRow, StoredReport};
 
@@ -91,6 +91,7 @@ pub struct Loaded {
     pub cells: Vec<(CellCode, String)>,
     pub tables: Vec<(String, String)>,
     pub tasks: Vec<TaskChange>,
+    pub components: Vec<ComponentInfo>,
 }
 
 /// The changes of a page, in its order; a thing no longer there is left out.
@@ -108,6 +109,17 @@ pub fn changes(rows: &[FeedRow], loaded: &Loaded) -> Result<Vec<Change>, String>
                 .iter()
                 .find(|s| s.report.id.to_string() == row.entity)
                 .map(report_change),
+            FeedKind::Cell if row.tombstone => Some(Change::CellRetired {
+                code: parse_entity(row)?,
+            }),
+            FeedKind::Component if row.tombstone => Some(Change::ComponentRetired {
+                id: parse_entity(row)?,
+            }),
+            FeedKind::Component => loaded
+                .components
+                .iter()
+                .find(|c| c.id.as_str() == row.entity)
+                .map(|c| Change::Component(Box::new(c.clone()))),
             FeedKind::Cell => loaded
                 .cells
                 .iter()
@@ -181,6 +193,15 @@ fn report_change(s: &StoredReport) -> Change {
     }
 }
 
+fn parse_entity<T: std::str::FromStr>(row: &FeedRow) -> Result<T, String>
+where
+    T::Err: std::fmt::Display,
+{
+    row.entity
+        .parse()
+        .map_err(|e| format!("feed row {:?}: {e}", row.entity))
+}
+
 fn parse_json(text: &str) -> Result<serde_json::Value, String> {
     serde_json::from_str(text).map_err(|e| format!("stored JSON: {e}"))
 }
@@ -247,8 +268,49 @@ mod tests {
                 seq,
                 kind: FeedKind::Report,
                 entity: seq.to_string(),
+                tombstone: false,
             })
             .collect()
+    }
+
+    #[test]
+    fn retired_reference_data_comes_as_tombstones_and_components_as_loaded() {
+        let component: ComponentInfo = serde_json::from_value(serde_json::json!({
+            "id": "4407030102000001", "category": "0102", "cell": "440703001001001",
+            "lon": 113.061, "lat": 22.598
+        }))
+        .expect("component");
+        let row = |kind, entity: &str, tombstone| FeedRow {
+            seq: 1,
+            kind,
+            entity: entity.to_owned(),
+            tombstone,
+        };
+        let loaded = Loaded {
+            components: vec![component.clone()],
+            ..Loaded::default()
+        };
+        let page = [
+            row(FeedKind::Cell, "440703001001009", true),
+            row(FeedKind::Component, "4407030102000001", false),
+            row(FeedKind::Component, "4407030103000007", true),
+            // Not loaded (removed since the page was read): left out.
+            row(FeedKind::Component, "4407030103000008", false),
+        ];
+        let got = changes(&page, &loaded).expect("changes");
+        assert_eq!(
+            got,
+            [
+                Change::CellRetired {
+                    code: "440703001001009".parse().expect("code")
+                },
+                Change::Component(Box::new(component)),
+                Change::ComponentRetired {
+                    id: "4407030103000007".parse().expect("id")
+                },
+            ]
+        );
+        assert!(changes(&[row(FeedKind::Cell, "12", true)], &loaded).is_err());
     }
 
     #[test]

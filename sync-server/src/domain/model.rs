@@ -141,6 +141,7 @@ pub enum FeedKind {
     CodeTable,
     Cell,
     Task,
+    Component,
 }
 
 impl FeedKind {
@@ -151,6 +152,7 @@ impl FeedKind {
             FeedKind::CodeTable => "code_table",
             FeedKind::Cell => "cell",
             FeedKind::Task => "task",
+            FeedKind::Component => "component",
         }
     }
 
@@ -161,6 +163,7 @@ impl FeedKind {
             "code_table" => Ok(FeedKind::CodeTable),
             "cell" => Ok(FeedKind::Cell),
             "task" => Ok(FeedKind::Task),
+            "component" => Ok(FeedKind::Component),
             _ => Err(format!("unknown feed kind {s:?}")),
         }
     }
@@ -172,6 +175,8 @@ pub struct FeedRow {
     pub seq: u64,
     pub kind: FeedKind,
     pub entity: String,
+    /// The thing is gone (a retired cell or component); reports carry their own removal.
+    pub tombstone: bool,
 }
 
 /// A page of feed rows a user may see, read in one snapshot with the feed's state.
@@ -234,6 +239,15 @@ impl Touch {
             tombstone: false,
         }
     }
+
+    /// Reference data was retired (a cell, a component): the users with `cell` are told.
+    #[must_use]
+    pub fn retired(kind: FeedKind, entity: &str, cell: &str) -> Self {
+        Self {
+            tombstone: true,
+            ..Self::reference(kind, entity, Some(cell))
+        }
+    }
 }
 
 /// Drops repeated touches of the same thing (the last one wins), keeping their order: a
@@ -264,6 +278,8 @@ pub struct ReportFilter {
     pub kind: Option<Kind>,
     /// A category code or its first two digits (the 大类).
     pub category: Option<String>,
+    /// Only reports naming this component (its 16-digit ID).
+    pub component: Option<String>,
     /// The reporting inspector's login.
     pub inspector: Option<String>,
     pub urgency: Option<Urgency>,

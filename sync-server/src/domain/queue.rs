@@ -338,6 +338,8 @@ pub struct Ask {
     pub kind: Option<String>,
     /// A 大类 (2 digits) or 小类 (4 digits).
     pub category: Option<String>,
+    /// Reports naming this component (16 digits).
+    pub component: Option<String>,
     /// The reporting inspector's login.
     pub inspector: Option<String>,
     pub team: Option<String>,
@@ -427,6 +429,14 @@ pub fn filter(
             "{c:?} is not a category: 2 digits (大类) or 4 (小类)"
         )));
     }
+    let component = some(&ask.component);
+    if let Some(c) = &component
+        && !(c.len() == 16 && c.bytes().all(|b| b.is_ascii_digit()))
+    {
+        return Err(Denied::query(format!(
+            "{c:?} is not a component ID: 16 digits (部件编码)"
+        )));
+    }
     let urgency = match some(&ask.urgency).as_deref() {
         None => None,
         Some("normal") => Some(Urgency::Normal),
@@ -489,6 +499,7 @@ pub fn filter(
         place,
         kind,
         category,
+        component,
         inspector: some(&ask.inspector),
         urgency,
         source,

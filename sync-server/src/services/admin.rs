@@ -107,6 +107,7 @@ async fn person(store: &dyn CaseStore, login: &str) -> Result<User, AppError> {
 pub struct Loaded {
     pub code_tables: usize,
     pub cells: usize,
+    pub components: usize,
     pub users: usize,
     pub departments: usize,
 }
@@ -147,6 +148,34 @@ pub async fn load_fixtures(store: &dyn CaseStore, dir: &Path) -> anyhow::Result<
     crate::domain::reference::Reference::parse_grid(&cells).map_err(anyhow::Error::msg)?;
     let cell_count = store.put_cells(&cells, chrono::Utc::now()).await?;
 
+    // Components, when the directory has them: checked as an import is.
+    let mut component_count = 0;
+    let component_dir = dir.join("components");
+    if component_dir.is_dir() {
+        let grid =
+            crate::domain::reference::Reference::parse_grid(&cells).map_err(anyhow::Error::msg)?;
+        let categories = gridwalk_gis::components::component_categories([&table]);
+        let mut files: Vec<_> = std::fs::read_dir(&component_dir)?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "geojson"))
+            .collect();
+        files.sort();
+        for f in files {
+            let mut checked = gridwalk_gis::components::check_components(
+                &f,
+                &gridwalk_gis::Options::default(),
+                &gridwalk_gis::components::ComponentFields::default(),
+            )?;
+            checked.check_against(&grid, &categories);
+            let infos = checked
+                .infos()
+                .ok_or_else(|| anyhow::anyhow!("{}:\n{}", f.display(), checked.report()))?;
+            component_count += store
+                .put_components(&infos, &[], chrono::Utc::now())
+                .await?;
+        }
+    }
+
     let users: Vec<User> =
         serde_json::from_str(&read(&dir.join("users.json"))?).context("users.json")?;
     for u in &users {
@@ -164,7 +193,7 @@ pub async fn load_fixtures(store: &dyn CaseStore, dir: &Path) -> anyhow::Result<
         "load_reference",
         &dir.display().to_string(),
         Some(format!(
-            "code table {}, {cell_count} cells, {} people",
+            "code table {}, {cell_count} cells, {component_count} components, {} people",
             table.version(),
             users.len()
         )),
@@ -173,6 +202,7 @@ pub async fn load_fixtures(store: &dyn CaseStore, dir: &Path) -> anyhow::Result<
     Ok(Loaded {
         code_tables: 1,
         cells: cell_count,
+        components: component_count,
         users: users.len(),
         departments: rules.departments.len(),
     })
@@ -184,8 +214,11 @@ pub struct GridImport {
     pub checked: gridwalk_gis::CheckedGrid,
     /// Cells stored now (new or changed); 0 when only checked or refused.
     pub stored: usize,
-    /// Stored cells the file does not have: they stay (retiring cells is not built).
+    /// Stored cells the file does not have: they stay, or are retired with the import when
+    /// `options.retire_missing` (the file is the whole grid).
     pub left_alone: usize,
+    /// Logins of people whose cells include a retired one (their lists need changing).
+    pub holding_retired: Vec<String>,
     /// SHA-256 of the file (of each part of a Shapefile), recorded with the import in the
     /// administrative chain.
     pub sha256: String,
@@ -216,10 +249,12 @@ pub async fn import_grid(
     checked.check_against_stored(&stored_cells, options);
     let in_file: std::collections::BTreeSet<&str> =
         checked.cells.iter().map(|c| c.code.as_str()).collect();
-    let left_alone = stored_cells
+    let missing: Vec<CellCode> = stored_cells
         .iter()
         .filter(|(code, _)| !in_file.contains(code.as_str()))
-        .count();
+        .map(|(code, _)| code.clone())
+        .collect();
+    let left_alone = missing.len();
     let features = match (checked.features(), check_only) {
         (Some(f), false) => f,
         _ => {
@@ -227,6 +262,7 @@ pub async fn import_grid(
                 checked,
                 stored: 0,
                 left_alone,
+                holding_retired: Vec::new(),
                 sha256,
             });
         }
@@ -234,13 +270,25 @@ pub async fn import_grid(
     // The centre must be able to place reports in the new cells, as devices will.
     crate::domain::reference::Reference::parse_grid(&features).map_err(anyhow::Error::msg)?;
     let stored = store.put_cells(&features, chrono::Utc::now()).await?;
+    let mut retired = 0;
+    let mut holding_retired = Vec::new();
+    if options.retire_missing && !missing.is_empty() {
+        retired = store.retire_cells(&missing, chrono::Utc::now()).await?;
+        holding_retired = store
+            .users()
+            .await?
+            .into_iter()
+            .filter(|(u, _)| u.cells.iter().any(|c| missing.contains(c)))
+            .map(|(u, _)| u.login)
+            .collect();
+    }
     record(
         store,
         actor,
         "import_grid",
         label,
         Some(format!(
-            "{stored} cells from a {} in {}, SHA-256 {sha256}",
+            "{stored} cells ({retired} retired) from a {} in {}, SHA-256 {sha256}",
             checked.format, checked.crs
         )),
     )
@@ -249,8 +297,111 @@ pub async fn import_grid(
         checked,
         stored,
         left_alone,
+        holding_retired,
         sha256,
     })
+}
+
+/// What an import of a city's component layer did, or would do (`check` only).
+#[derive(Debug)]
+pub struct ComponentImport {
+    pub checked: gridwalk_gis::components::CheckedComponents,
+    /// Components stored now; 0 when only checked or refused.
+    pub stored: usize,
+    /// Stored components of the file's districts the file does not have: retired when
+    /// asked (`retire_missing`), else left as they are.
+    pub missing: usize,
+    pub retired: usize,
+    /// SHA-256 of the file (of each part of a Shapefile).
+    pub sha256: String,
+}
+
+/// Reads and checks a city's component layer ([`gridwalk_gis::components`]) against the
+/// stored grid and code tables and, when it has no problem and `check_only` is false,
+/// stores its components in one transaction; with `options.retire_missing`, components of the
+/// file's districts that the file lacks are retired in the same transaction (the file is
+/// the district's whole layer). Devices get them through the feed. Recorded in the
+/// administrative chain with the file's SHA-256.
+pub async fn import_components(
+    store: &dyn CaseStore,
+    actor: Actor<'_>,
+    path: &Path,
+    label: &str,
+    options: &gridwalk_gis::Options,
+    fields: &gridwalk_gis::components::ComponentFields,
+    check_only: bool,
+) -> anyhow::Result<ComponentImport> {
+    actor.may()?;
+    let sha256 = file_digests(path)?;
+    let mut checked = {
+        let (path, options, fields) = (path.to_owned(), options.clone(), fields.clone());
+        off_the_runtime(move || {
+            gridwalk_gis::components::check_components(&path, &options, &fields)
+        })
+        .await??
+    };
+    let (_, cells) = store.all_cells(None).await?;
+    let grid = crate::domain::reference::Reference::parse_grid(&cells.unwrap_or_default())
+        .map_err(anyhow::Error::msg)?;
+    let tables = store
+        .code_tables()
+        .await?
+        .iter()
+        .map(|(version, body)| {
+            CodeTable::from_json(body).map_err(|e| anyhow::anyhow!("code table {version}: {e}"))
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let categories = gridwalk_gis::components::component_categories(&tables);
+    let checked = off_the_runtime(move || {
+        checked.check_against(&grid, &categories);
+        checked
+    })
+    .await?;
+    let districts: std::collections::BTreeSet<String> = checked
+        .components
+        .iter()
+        .filter_map(|c| c.id.get(..6).map(str::to_owned))
+        .collect();
+    let in_file: std::collections::BTreeSet<&str> =
+        checked.components.iter().map(|c| c.id.as_str()).collect();
+    let missing: Vec<gridwalk_protocol::ComponentId> = store
+        .component_ids(&districts.iter().cloned().collect::<Vec<_>>())
+        .await?
+        .into_iter()
+        .filter(|id| !in_file.contains(id.as_str()))
+        .filter_map(|id| id.parse().ok())
+        .collect();
+    let mut done = ComponentImport {
+        stored: 0,
+        missing: missing.len(),
+        retired: 0,
+        sha256,
+        checked,
+    };
+    let Some(infos) = done.checked.infos().filter(|_| !check_only) else {
+        return Ok(done);
+    };
+    let retire = if options.retire_missing {
+        &missing[..]
+    } else {
+        &[]
+    };
+    done.stored = store
+        .put_components(&infos, retire, chrono::Utc::now())
+        .await?;
+    done.retired = retire.len();
+    record(
+        store,
+        actor,
+        "import_components",
+        label,
+        Some(format!(
+            "{} components ({} retired) from a {} in {}, SHA-256 {}",
+            done.stored, done.retired, done.checked.format, done.checked.crs, done.sha256
+        )),
+    )
+    .await?;
+    Ok(done)
 }
 
 /// Reads a city's list of people (CSV or XLSX, see [`crate::domain::roster`]), checks

@@ -140,6 +140,22 @@ pub async fn teams(state: &AppState, user: &User) -> Result<Vec<Team>, AppError>
 }
 
 /// The code tables the centre holds, as loaded (category names for the pages).
+/// A component by its ID, as held (see [`crate::store::ReferenceStore::components`]).
+pub async fn component(
+    state: &AppState,
+    id: &str,
+) -> Result<gridwalk_protocol::ComponentInfo, AppError> {
+    let id: gridwalk_protocol::ComponentId = id
+        .parse()
+        .map_err(|e: gridwalk_protocol::Error| AppError::BadRequest(msg!(COMPONENT_ID, why = e)))?;
+    state
+        .store
+        .components(&[id.as_str().to_owned()])
+        .await?
+        .pop()
+        .ok_or_else(|| AppError::NotFound(msg!(COMPONENT_UNKNOWN, id = id)))
+}
+
 pub async fn code_tables(state: &AppState) -> Result<Vec<serde_json::Value>, AppError> {
     state
         .store

@@ -51,6 +51,11 @@ pub async fn page(
         feed::entities(rows, FeedKind::Report).map_err(AppError::Internal)?;
     let codes: Vec<String> = feed::entities(rows, FeedKind::Cell).map_err(AppError::Internal)?;
     let tasks: Vec<TaskId> = feed::entities(rows, FeedKind::Task).map_err(AppError::Internal)?;
+    let components: Vec<String> = rows
+        .iter()
+        .filter(|r| r.kind == FeedKind::Component && !r.tombstone)
+        .map(|r| r.entity.clone())
+        .collect();
     let mut loaded = Loaded {
         reports: if reports.is_empty() {
             Vec::new()
@@ -68,6 +73,11 @@ pub async fn page(
             Vec::new()
         },
         tasks: Vec::new(),
+        components: if components.is_empty() {
+            Vec::new()
+        } else {
+            store.components(&components).await?
+        },
     };
     for id in tasks {
         loaded.tasks.extend(task_change(store, id).await?);

@@ -38,6 +38,9 @@ pub struct ImportRequest {
     pub crs: Option<String>,
     pub new_area: bool,
     pub tolerance_m2: Option<f64>,
+    /// The file is the whole grid (or the whole component layer of its districts): what is
+    /// stored and not in it is retired.
+    pub retire_missing: bool,
 }
 
 fn refused(text: String) -> AppError {
@@ -81,22 +84,69 @@ pub async fn import(
         1 => format!("{shown}: 1 problem; nothing was imported"),
         n => format!("{shown}: {n} problems; nothing was imported"),
     };
+    let mut options = gridwalk_gis::Options {
+        crs: request
+            .crs
+            .as_deref()
+            .filter(|c| !c.trim().is_empty())
+            .map(gridwalk_gis::Crs::from_name)
+            .transpose()
+            .map_err(|e| unreadable(e.into()))?,
+        new_area: request.new_area,
+        retire_missing: request.retire_missing,
+        ..gridwalk_gis::Options::default()
+    };
+    if let Some(t) = request.tolerance_m2 {
+        options.tolerance_m2 = t;
+    }
+    let problems_of = |problems: &[gridwalk_gis::Problem]| {
+        problems
+            .iter()
+            .map(|p| ImportProblem {
+                row: row(p.row),
+                code: p.code.clone(),
+                message: p.message.clone(),
+                at: p.at,
+            })
+            .collect::<Vec<_>>()
+    };
     Ok(match kind {
-        ImportKind::Grid => {
-            let mut options = gridwalk_gis::Options {
-                crs: request
-                    .crs
-                    .as_deref()
-                    .filter(|c| !c.trim().is_empty())
-                    .map(gridwalk_gis::Crs::from_name)
-                    .transpose()
-                    .map_err(|e| unreadable(e.into()))?,
-                new_area: request.new_area,
-                ..gridwalk_gis::Options::default()
-            };
-            if let Some(t) = request.tolerance_m2 {
-                options.tolerance_m2 = t;
+        ImportKind::Components => {
+            let done = admin::import_components(
+                store,
+                actor,
+                &file,
+                &shown,
+                &options,
+                &gridwalk_gis::components::ComponentFields::default(),
+                request.check_only,
+            )
+            .await
+            .map_err(unreadable)?;
+            let checked = &done.checked;
+            let mut summary = checked
+                .report()
+                .lines()
+                .last()
+                .unwrap_or_default()
+                .to_owned();
+            if checked.problems.is_empty() && done.missing > 0 {
+                summary.push_str(&match (request.retire_missing, request.check_only) {
+                    (true, false) => format!("; {} stored components retired", done.retired),
+                    (true, true) => format!(
+                        "; {} stored components are not in this file and would be retired",
+                        done.missing
+                    ),
+                    (false, _) => format!(
+                        "; {} stored components of its districts are not in this file and \
+                         stay as they are",
+                        done.missing
+                    ),
+                });
             }
+            answer(summary, problems_of(&checked.problems))
+        }
+        ImportKind::Grid => {
             let done =
                 admin::import_grid(store, actor, &file, &shown, &options, request.check_only)
                     .await
@@ -112,22 +162,22 @@ pub async fn import(
                 summary.push_str(&format!("; within {w:.4}-{e:.4}°E, {s:.4}-{n:.4}°N"));
             }
             if done.left_alone > 0 && checked.problems.is_empty() {
-                summary.push_str(&format!(
-                    "; {} stored cells are not in this file and stay as they are",
-                    done.left_alone
-                ));
+                summary.push_str(&match (request.retire_missing, request.check_only) {
+                    (true, false) => format!(
+                        "; {} stored cells are not in this file and were retired",
+                        done.left_alone
+                    ),
+                    (true, true) => format!(
+                        "; {} stored cells are not in this file and would be retired",
+                        done.left_alone
+                    ),
+                    (false, _) => format!(
+                        "; {} stored cells are not in this file and stay as they are",
+                        done.left_alone
+                    ),
+                });
             }
-            let problems = checked
-                .problems
-                .iter()
-                .map(|p| ImportProblem {
-                    row: row(p.row),
-                    code: p.code.clone(),
-                    message: p.message.clone(),
-                    at: p.at,
-                })
-                .collect();
-            answer(summary, problems)
+            answer(summary, problems_of(&checked.problems))
         }
         ImportKind::Codes => {
             let version = request.version.clone().unwrap_or_default();
@@ -188,9 +238,14 @@ pub async fn import(
 /// The extensions each kind of import reads.
 fn readable(kind: ImportKind) -> &'static [&'static str] {
     match kind {
-        ImportKind::Grid => &["geojson", "json", "gpkg", "shp"],
+        ImportKind::Grid | ImportKind::Components => &["geojson", "json", "gpkg", "shp"],
         ImportKind::Codes | ImportKind::People => &["csv", "xlsx"],
     }
+}
+
+/// Whether the kind is read from a GIS file (a Shapefile may come as a `.zip`).
+fn geographic(kind: ImportKind) -> bool {
+    matches!(kind, ImportKind::Grid | ImportKind::Components)
 }
 
 /// The lower-case extension of a name.
@@ -210,7 +265,7 @@ fn unpack(dir: &Path, name: &str, bytes: &[u8], kind: ImportKind) -> Result<Path
             return Err(refused(format!(
                 "{name:?}: this import reads {} files{}",
                 readable(kind).join(", "),
-                if kind == ImportKind::Grid {
+                if geographic(kind) {
                     " (a Shapefile as one .zip of its .shp, .shx, .dbf, .prj and .cpg)"
                 } else {
                     ""
@@ -251,7 +306,7 @@ fn unpack(dir: &Path, name: &str, bytes: &[u8], kind: ImportKind) -> Result<Path
         };
         let ext = extension(base);
         let main_kind = readable(kind).contains(&ext.as_str());
-        if !(main_kind || (kind == ImportKind::Grid && wanted.contains(&ext.as_str()))) {
+        if !(main_kind || (geographic(kind) && wanted.contains(&ext.as_str()))) {
             continue;
         }
         let stem = Path::new(base)

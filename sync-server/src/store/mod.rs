@@ -307,6 +307,27 @@ pub trait ReferenceStore: Send + Sync {
         &self,
         unless: Option<CellsStamp>,
     ) -> StoreResult<(CellsStamp, Option<Vec<(CellCode, String)>>)>;
+    /// Retires grid cells (a redrawn grid leaves them out): they and their components are
+    /// deleted and the devices of their inspectors told (tombstones); reports filed in them
+    /// keep their codes. The number of cells retired.
+    async fn retire_cells(&self, codes: &[CellCode], at: DateTime<Utc>) -> StoreResult<usize>;
+    /// Stores components (replacing those with the same ID) and retires `retire`, in one
+    /// transaction; the devices of each one's cell get it through the feed. A component
+    /// moved to another cell reaches the new cell's devices; the old cell's keep their copy.
+    async fn put_components(
+        &self,
+        components: &[gridwalk_protocol::ComponentInfo],
+        retire: &[gridwalk_protocol::ComponentId],
+        at: DateTime<Utc>,
+    ) -> StoreResult<usize>;
+    /// The components with these IDs that are held.
+    async fn components(
+        &self,
+        ids: &[String],
+    ) -> StoreResult<Vec<gridwalk_protocol::ComponentInfo>>;
+    /// The IDs of every component held whose ID starts with one of `prefixes` (a
+    /// district's six digits).
+    async fn component_ids(&self, prefixes: &[String]) -> StoreResult<Vec<String>>;
     /// Stores a named document (the case rules), replacing an older one.
     async fn put_document(&self, name: &str, body: &str, at: DateTime<Utc>) -> StoreResult<()>;
     async fn document(&self, name: &str) -> StoreResult<Option<String>>;

@@ -47,6 +47,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/postgres/0018_case_photos.sql"),
     include_str!("../../migrations/postgres/0019_step_deadlines.sql"),
     include_str!("../../migrations/postgres/0020_enrollment_codes.sql"),
+    include_str!("../../migrations/postgres/0021_components.sql"),
 ];
 
 /// Applied migrations are rows of `schema_migrations`; an advisory lock keeps a second

@@ -42,6 +42,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/sqlite/0017_case_photos.sql"),
     include_str!("../../migrations/sqlite/0018_step_deadlines.sql"),
     include_str!("../../migrations/sqlite/0019_enrollment_codes.sql"),
+    include_str!("../../migrations/sqlite/0020_components.sql"),
 ];
 
 /// The schema version lives in `PRAGMA user_version`; after each migration every foreign

@@ -20,6 +20,7 @@ import { EvaluationPage } from "./pages/evaluation";
 import { Handling } from "./pages/handling";
 import { Health } from "./pages/health";
 import { MapPage } from "./pages/map";
+import { Components } from "./pages/components";
 import { OverviewPage } from "./pages/overview";
 import { Review } from "./pages/review";
 import { SessionContext, type Session } from "./session";
@@ -100,6 +101,7 @@ export function Console() {
           {section === "review" && <Review id={id} query={query} />}
           {section === "cases" && <Cases id={id} query={query} />}
           {section === "map" && <MapPage query={query} />}
+          {section === "components" && <Components id={id} />}
           {section === "overview" && <OverviewPage />}
           {section === "devices" && <Devices />}
           {section === "conflicts" && <Conflicts id={id} />}

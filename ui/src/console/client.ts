@@ -1,7 +1,7 @@
 // Generated from the console's route table (sync-server/src/api/typescript.rs) by
 // `GRIDWALK_WRITE_BINDINGS=1 cargo test -p gridwalk-sync --lib console_client`. Do not edit by hand.
 
-import type { Account, ActionAnswer, ActionRequest, AuditEntry, CaseMap, CodeRequest, Department, DeviceId, DeviceRow, EnrolledDevice, EnrollmentCode, Evaluation, GridCells, GroupBy, IntakeHealth, JsonValue, MergeAnswer, MergeRequest, NewPassword, OpenConflict, Overview, Person, QueueSort, ReportDetail, ReportId, ReportPage, Resolve, Session, SignIn, Team } from "../shared/types";
+import type { Account, ActionAnswer, ActionRequest, AuditEntry, CaseMap, CodeRequest, ComponentInfo, Department, DeviceId, DeviceRow, EnrolledDevice, EnrollmentCode, Evaluation, GridCells, GroupBy, IntakeHealth, JsonValue, MergeAnswer, MergeRequest, NewPassword, OpenConflict, Overview, Person, QueueSort, ReportDetail, ReportId, ReportPage, Resolve, Session, SignIn, Team } from "../shared/types";
 import { call, link } from "./http";
 
 /** The console's JSON routes, typed; each rejects with a `Failure`. */
@@ -19,9 +19,12 @@ with its people: a leader's own, every team for an operator or an administrator.
   teams: () => call<Array<Team>>("GET", "/v1/console/teams"),
   /** The code tables the centre holds, as loaded (category names for the pages). */
   codeTables: () => call<Array<JsonValue>>("GET", "/v1/console/code-tables"),
+  /** A city component (部件) as the centre holds it; its reports are the work queue's with
+`component=ID`. */
+  component: (id: string) => call<ComponentInfo>("GET", `/v1/console/components/${encodeURIComponent(id)}`),
   /** A work queue, a page at a time: a leader sees their team's reports, a department its
 cases, an operator all. */
-  reports: (query: { state?: string; street?: string; community?: string; cell?: string; kind?: string; category?: string; inspector?: string; team?: string; department?: string; urgency?: string; source?: string; flags?: string; due?: string; from?: string; to?: string; q?: string; sort?: QueueSort; after?: string; limit?: number } = {}) => call<ReportPage>("GET", "/v1/console/reports", query),
+  reports: (query: { state?: string; street?: string; community?: string; cell?: string; kind?: string; category?: string; component?: string; inspector?: string; team?: string; department?: string; urgency?: string; source?: string; flags?: string; due?: string; from?: string; to?: string; q?: string; sort?: QueueSort; after?: string; limit?: number } = {}) => call<ReportPage>("GET", "/v1/console/reports", query),
   /** One report's whole story. */
   report: (id: ReportId) => call<ReportDetail>("GET", `/v1/console/reports/${encodeURIComponent(id)}`),
   /** One step of the case loop: review (approve, return, reject, merge), dispatch and

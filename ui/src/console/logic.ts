@@ -220,6 +220,7 @@ export type Section =
   | "review"
   | "cases"
   | "map"
+  | "components"
   | "overview"
   | "devices"
   | "conflicts"
@@ -235,6 +236,7 @@ const SECTIONS: readonly string[] = [
   "review",
   "cases",
   "map",
+  "components",
   "overview",
   "devices",
   "conflicts",
@@ -274,6 +276,7 @@ export const QUEUE_KEYS = [
   "cell",
   "kind",
   "category",
+  "component",
   "inspector",
   "team",
   "department",
@@ -327,9 +330,9 @@ export function age(w: Words<Key>, iso: string, now: Date): string {
 export function sectionsFor(role: Role): Section[] {
   switch (role) {
     case "leader":
-      return ["review", "cases", "map", "overview", "devices", "health", "evaluation"];
+      return ["review", "cases", "map", "components", "overview", "devices", "health", "evaluation"];
     case "operator":
-      return ["review", "cases", "map", "overview", "devices", "conflicts", "health", "evaluation"];
+      return ["review", "cases", "map", "components", "overview", "devices", "conflicts", "health", "evaluation"];
     case "department":
       // The department's own work, made for the phone (and laid out side by side on a desk).
       return ["handling"];

@@ -811,6 +811,16 @@ export function ReportView(props: { id: string; onChange: () => void; onLeft?: (
             <dd>{r.location_flags.map((f) => flagText(w, f, cell)).join(t("list.sep"))}</dd>
           </>
         )}
+        {r.component_id && (
+          <>
+            <dt>{t("component.id")}</dt>
+            <dd>
+              <a href={`#/components/${r.component_id}`} class="component-link">
+                {r.component_id}
+              </a>
+            </dd>
+          </>
+        )}
         <dt>{t("report.address")}</dt>
         <dd>{r.address || "—"}</dd>
         <dt>{t("report.description")}</dt>

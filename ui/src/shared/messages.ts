@@ -266,6 +266,8 @@ export const MESSAGES = {
   "admin.login_invalid": { params: ["login", "why"], en: "{login}: {why}" },
   "admin.schema_newer": { params: ["current", "known"], en: "the database has schema {current}, newer than this server's {known}: run a newer gridwalk-sync" },
   "admin.import_refused": { params: ["reason"], en: "the file cannot be imported: {reason}" },
+  "console.component_id": { params: ["why"], en: "not a component ID: {why}" },
+  "console.component_unknown": { params: ["id"], en: "component {id} is not on the city's books (never imported, or retired)" },
   "admin.import_content_type": { params: [], en: "send the file as the body with Content-Type application/octet-stream" },
   "admin.import_last_administrator": { params: ["logins"], en: "after this list no active administrator would be left (it changes {logins}); keep at least one" },
   "enroll.code_malformed": { params: [], en: "an enrollment code is 20 letters and digits, as the console shows it; this is not one" },

@@ -208,6 +208,8 @@ export const MESSAGES_ZH: Record<MessageCode, string> = {
   "request.value_too_large": "数字 {n} 太大，无法保存",
   "admin.login_invalid": "{login}：{why}",
   "admin.import_refused": "文件无法导入：{reason}",
+  "console.component_id": "不是部件编码：{why}",
+  "console.component_unknown": "部件 {id} 不在部件台账中（未导入或已注销）",
   "admin.import_content_type": "请以 Content-Type application/octet-stream 发送文件本身",
   "admin.import_last_administrator": "导入此名单后将没有可用的管理员（涉及 {logins}），请至少保留一位",
   "admin.schema_newer": "数据库结构版本 {current} 比本服务器的 {known} 新：请运行更新版本的 gridwalk-sync",

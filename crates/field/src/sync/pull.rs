@@ -158,6 +158,10 @@ impl Engine {
                         params![code.as_str(), feature.to_string(), now],
                     )?;
                 }
+                // Components and retirements: kept by the tablet from the next version on.
+                Change::CellRetired { .. }
+                | Change::Component(_)
+                | Change::ComponentRetired { .. } => {}
             }
         }
         tx.execute(

@@ -565,6 +565,13 @@ pub(super) fn conditions(f: &ReportFilter, d: Dialect) -> (Vec<String>, Vec<Valu
     if let Some(category) = &f.category {
         clauses.push(prefix_range("r.category", category, &mut arg));
     }
+    if let Some(id) = &f.component {
+        clauses.push(format!(
+            "{} = ${}",
+            (d.json_text)("r.record", "component_id"),
+            arg(Value::from(id))
+        ));
+    }
     if let Some(login) = &f.inspector {
         clauses.push(format!("u.login = ${}", arg(Value::from(login))));
     }

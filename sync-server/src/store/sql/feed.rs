@@ -85,7 +85,7 @@ impl<D: Database> FeedStore for D {
             let rows = tx
                 .query(
                     &format!(
-                        "SELECT seq, kind, entity FROM changes
+                        "SELECT seq, kind, entity, tombstone FROM changes
                           WHERE seq > $1 AND (user_id = $2 OR (user_id IS NULL AND
                                 (cell IS NULL OR {any})))
                           ORDER BY seq LIMIT $4"
@@ -104,6 +104,7 @@ impl<D: Database> FeedStore for D {
                         seq: r.get(0)?,
                         kind: FeedKind::parse(&r.get::<String>(1)?).map_err(StoreError::Corrupt)?,
                         entity: r.get(2)?,
+                        tombstone: r.get(3)?,
                     })
                 })
                 .collect::<StoreResult<_>>()?;

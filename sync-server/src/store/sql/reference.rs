@@ -3,7 +3,7 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use gridwalk_protocol::CellCode;
+use gridwalk_protocol::{CellCode, ComponentId, ComponentInfo};
 
 use super::feed::write_feed;
 use super::{Database, Mode, Value, params, tx};
@@ -108,6 +108,123 @@ impl<D: Database> ReferenceStore for D {
                 .map(|r| Ok((r.get(0)?, r.get(1)?)))
                 .collect::<StoreResult<Vec<_>>>()?;
             Ok((stamp, Some(cells)))
+        })
+    }
+
+    async fn retire_cells(&self, codes: &[CellCode], at: DateTime<Utc>) -> StoreResult<usize> {
+        let list = Value::list(codes.iter().map(CellCode::as_str));
+        tx!(self, Mode::Write, |tx| {
+            let any = (tx.dialect().any)("cell", 1);
+            let components = tx
+                .query(
+                    &format!("DELETE FROM components WHERE {any} RETURNING id, cell"),
+                    vec![list.clone()],
+                )
+                .await?;
+            let mut touches = Vec::with_capacity(components.len());
+            for r in &components {
+                let (id, cell): (String, String) = (r.get(0)?, r.get(1)?);
+                touches.push(Touch::retired(FeedKind::Component, &id, &cell));
+            }
+            let any = (tx.dialect().any)("code", 1);
+            let gone = tx
+                .query(
+                    &format!("DELETE FROM cells WHERE {any} RETURNING code"),
+                    vec![list],
+                )
+                .await?;
+            for r in &gone {
+                let code: String = r.get(0)?;
+                touches.push(Touch::retired(FeedKind::Cell, &code, &code));
+            }
+            write_feed(tx, touches, at).await?;
+            Ok(gone.len())
+        })
+    }
+
+    async fn put_components(
+        &self,
+        components: &[ComponentInfo],
+        retire: &[ComponentId],
+        at: DateTime<Utc>,
+    ) -> StoreResult<usize> {
+        let rows = components
+            .iter()
+            .map(|c| {
+                Ok(vec![
+                    Value::from(c.id.as_str()),
+                    Value::from(c.category.as_str()),
+                    Value::from(c.cell.as_str()),
+                    Value::json(c)?,
+                    Value::from(at),
+                ])
+            })
+            .collect::<StoreResult<Vec<_>>>()?;
+        let mut touches: Vec<Touch> = components
+            .iter()
+            .map(|c| Touch::reference(FeedKind::Component, c.id.as_str(), Some(c.cell.as_str())))
+            .collect();
+        let retire = Value::list(retire.iter().map(|id| id.as_str().to_owned()));
+        let n = components.len();
+        tx!(self, Mode::Write, |tx| {
+            let any = (tx.dialect().any)("id", 1);
+            for r in tx
+                .query(
+                    &format!("DELETE FROM components WHERE {any} RETURNING id, cell"),
+                    vec![retire],
+                )
+                .await?
+            {
+                let (id, cell): (String, String) = (r.get(0)?, r.get(1)?);
+                touches.push(Touch::retired(FeedKind::Component, &id, &cell));
+            }
+            tx.insert_many(
+                "components",
+                &[
+                    ("id", super::Ty::Text),
+                    ("category", super::Ty::Text),
+                    ("cell", super::Ty::Text),
+                    ("record", super::Ty::Json),
+                    ("loaded_at", super::Ty::Time),
+                ],
+                rows,
+                "ON CONFLICT (id) DO UPDATE SET category = excluded.category,
+                    cell = excluded.cell, record = excluded.record,
+                    loaded_at = excluded.loaded_at",
+            )
+            .await?;
+            write_feed(tx, touches, at).await?;
+            Ok(n)
+        })
+    }
+
+    async fn components(&self, ids: &[String]) -> StoreResult<Vec<ComponentInfo>> {
+        let ids = Value::list(ids.iter().cloned());
+        tx!(self, Mode::Read, |tx| {
+            let any = (tx.dialect().any)("id", 1);
+            tx.query(
+                &format!("SELECT record FROM components WHERE {any} ORDER BY id"),
+                vec![ids],
+            )
+            .await?
+            .iter()
+            .map(|r| r.json(0))
+            .collect()
+        })
+    }
+
+    async fn component_ids(&self, prefixes: &[String]) -> StoreResult<Vec<String>> {
+        let prefixes = Value::list(prefixes.iter().cloned());
+        tx!(self, Mode::Read, |tx| {
+            let any = (tx.dialect().any)("substr(id, 1, 6)", 1);
+            tx.query(
+                &format!("SELECT id FROM components WHERE {any} ORDER BY id"),
+                vec![prefixes],
+            )
+            .await?
+            .iter()
+            .map(|r| r.get(0))
+            .collect()
         })
     }
 

@@ -234,7 +234,10 @@ export function AuditTrail() {
   );
 }
 
-type ImportKindName = "grid" | "codes" | "people";
+type ImportKindName = "grid" | "components" | "codes" | "people";
+
+/** Kinds read from a GIS file (a Shapefile as one .zip). */
+const geographic = (what: ImportKindName) => what === "grid" || what === "components";
 
 /** 数据导入: a city's grid, code table or people from its own files, checked as the command
  * line checks them. The report lists every problem with its row; nothing is stored until
@@ -247,6 +250,7 @@ export function Import() {
   const [version, setVersion] = useState("");
   const [crs, setCrs] = useState("");
   const [newArea, setNewArea] = useState(false);
+  const [retire, setRetire] = useState(false);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const [answer, setAnswer] = useState<{ checked: boolean; value: ImportAnswer } | null>(null);
@@ -263,8 +267,9 @@ export function Import() {
           name: file.name,
           check: check ? "true" : null,
           version: what === "codes" ? version : null,
-          crs: what === "grid" && crs.trim() ? crs.trim() : null,
+          crs: geographic(what) && crs.trim() ? crs.trim() : null,
           new_area: what === "grid" && newArea ? "true" : null,
+          retire_missing: geographic(what) && retire ? "true" : null,
         },
         file,
       );
@@ -275,7 +280,7 @@ export function Import() {
       setBusy(false);
     }
   };
-  const accept = what === "grid" ? ".geojson,.json,.gpkg,.zip" : ".csv,.xlsx";
+  const accept = geographic(what) ? ".geojson,.json,.gpkg,.zip" : ".csv,.xlsx";
   const verdict = answer
     ? answer.value.problems.length > 0
       ? "import.refused"
@@ -298,6 +303,7 @@ export function Import() {
           {t("import.what")}
           <select name="what" value={what} onChange={(e) => setWhat(e.currentTarget.value as ImportKindName)}>
             <option value="grid">{t("import.grid")}</option>
+            <option value="components">{t("import.components")}</option>
             <option value="codes">{t("import.codes")}</option>
             <option value="people">{t("import.people")}</option>
           </select>
@@ -312,15 +318,21 @@ export function Import() {
             <input name="version" value={version} onInput={(e) => setVersion(e.currentTarget.value)} />
           </label>
         )}
-        {what === "grid" && (
+        {geographic(what) && (
           <>
             <label class="field">
               {t("import.crs")}
               <input name="crs" value={crs} onInput={(e) => setCrs(e.currentTarget.value)} />
             </label>
+            {what === "grid" && (
+              <label>
+                <input name="new-area" type="checkbox" checked={newArea} onChange={(e) => setNewArea(e.currentTarget.checked)} />{" "}
+                {t("import.newArea")}
+              </label>
+            )}
             <label>
-              <input name="new-area" type="checkbox" checked={newArea} onChange={(e) => setNewArea(e.currentTarget.checked)} />{" "}
-              {t("import.newArea")}
+              <input name="retire-missing" type="checkbox" checked={retire} onChange={(e) => setRetire(e.currentTarget.checked)} />{" "}
+              {t(what === "grid" ? "import.retireCells" : "import.retireComponents")}
             </label>
           </>
         )}
