@@ -306,7 +306,47 @@ async fn retiring_components_and_cells_reaches_the_tablet_as_tombstones(backend:
     s.finish().await;
 }
 
+async fn the_console_imports_a_component_layer_and_refuses_an_oversized_file_in_words(
+    backend: Backend,
+) {
+    let s = server(backend).await;
+    let session = console_session(&s, "guanliyuan", "lamps-at-night-7").await;
+    let http = reqwest::Client::new();
+    let post = |query: &str, body: Vec<u8>| {
+        http.post(format!("{}/v1/console/admin/import?{query}", s.url))
+            .bearer_auth(&session)
+            .header("content-type", "application/octet-stream")
+            .body(body)
+            .send()
+    };
+    let broken = std::fs::read(gis("broken-components-gk3-cm114.geojson")).unwrap();
+    let resp = post("what=components&name=broken.geojson", broken)
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let answer: serde_json::Value = resp.json().await.unwrap();
+    assert_eq!(answer["stored"], false);
+    assert_eq!(answer["problems"].as_array().unwrap().len(), 5, "{answer}");
+    let before = s.store.component_ids(&["440703".into()]).await.unwrap();
+    // Past the 64 MB an import may carry: the API's error, in JSON, naming the limit.
+    let resp = post(
+        "what=components&name=big.geojson",
+        vec![b' '; gridwalk_sync::services::import::MAX_UPLOAD + 1],
+    )
+    .await
+    .unwrap();
+    assert_eq!(resp.status(), 413);
+    let e: gridwalk_protocol::ApiError = resp.json().await.unwrap();
+    assert_eq!(e.code, "request.body_too_large");
+    assert_eq!(
+        s.store.component_ids(&["440703".into()]).await.unwrap(),
+        before
+    );
+    s.finish().await;
+}
+
 on_every_backend!(
+    the_console_imports_a_component_layer_and_refuses_an_oversized_file_in_words,
     components_reach_their_cells_and_each_has_its_history,
     retiring_components_and_cells_reaches_the_tablet_as_tombstones,
 );

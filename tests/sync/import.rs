@@ -370,7 +370,63 @@ async fn a_list_of_people_is_taken_whole_or_not_at_all(backend: Backend) {
     centre.finish().await;
 }
 
+/// `admin import-departments`: a list with problems changes nothing; the city's list adds
+/// its new department to the case rules, and a clerk of it can then be imported.
+async fn a_departments_list_goes_into_the_case_rules(backend: Backend) {
+    let centre = BinaryCentre::with_fixtures(backend).await;
+    let dir = tempfile::tempdir().unwrap();
+    let list = fixtures().join("city").join("departments.csv");
+    let bad = dir.path().join("bad.csv");
+    std::fs::write(
+        &bad,
+        format!("{}rq,燃气集团,\n", std::fs::read_to_string(&list).unwrap()),
+    )
+    .unwrap();
+    let refused = centre
+        .run(&["admin", "import-departments", bad.to_str().unwrap()], "")
+        .await;
+    assert_eq!(refused.code, Some(1), "{refused:?}");
+    assert!(
+        refused.stdout.contains("row 9: the code \"rq\" is not"),
+        "{}",
+        refused.stdout
+    );
+    // A clerk of the new department cannot be imported before it.
+    let people = dir.path().join("people.csv");
+    std::fs::write(
+        &people,
+        "登录名,姓名,角色,班组,网格,工号,执法记录仪,部门\nrqclerk,赵燃,处置部门,,,,,RQ\n",
+    )
+    .unwrap();
+    let early = centre
+        .run(&["admin", "import-people", people.to_str().unwrap()], "")
+        .await;
+    assert_eq!(early.code, Some(1), "{early:?}");
+    let done = centre
+        .run(&["admin", "import-departments", list.to_str().unwrap()], "")
+        .await;
+    assert_eq!(done.code, Some(0), "{done:?}");
+    assert!(
+        done.stdout.contains("RQ\t燃气公司\tGas company"),
+        "{}",
+        done.stdout
+    );
+    assert!(
+        done.stderr.contains("7 departments stored"),
+        "{}",
+        done.stderr
+    );
+    let then = centre
+        .run(&["admin", "import-people", people.to_str().unwrap()], "")
+        .await;
+    assert_eq!(then.code, Some(0), "{then:?}");
+    let audit = centre.admin(&["audit"]).await;
+    assert!(audit.contains("7 departments (1 new)"), "{audit}");
+    centre.finish().await;
+}
+
 on_every_backend!(
+    a_departments_list_goes_into_the_case_rules,
     a_broken_grid_changes_nothing_and_a_good_one_reaches_the_tablet,
     a_code_table_from_a_spreadsheet_is_a_new_version_on_the_tablet,
     a_list_of_people_is_taken_whole_or_not_at_all,

@@ -61,18 +61,20 @@ impl ComponentFields {
 /// pinyin abbreviations, Chinese, English), compared without case. `OBJECTID` is not
 /// among them: it is the GIS program's row number, not the component's ID.
 const USUAL: [(&str, &[&str]); 4] = [
+    // The 数字城管 names first: a layer often has a numeric `ID` of the GIS program's
+    // besides its `BJBM`; `id` and `code` only when nothing more telling is there.
     (
         "component ID",
         &[
-            "id",
-            "component_id",
             "bjbm",
-            "bjbsm",
-            "objcode",
-            "obj_code",
             "部件编码",
+            "bjbsm",
             "部件标识码",
             "部件编号",
+            "objcode",
+            "obj_code",
+            "component_id",
+            "id",
             "code",
         ],
     ),

@@ -979,8 +979,8 @@ pub struct EnrolledDevice {
 }
 
 /// What an administrator imports from the console: a city's grid or its component layer
-/// (GeoJSON, GeoPackage, or a Shapefile with its parts in one `.zip`), its code table, or
-/// its list of people.
+/// (GeoJSON, GeoPackage, or a Shapefile with its parts in one `.zip`), its code table, its
+/// list of people, or its list of departments.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -990,6 +990,7 @@ pub enum ImportKind {
     Components,
     Codes,
     People,
+    Departments,
 }
 
 /// One problem an import found: its row in the file (0 for the whole file or a gap between

@@ -74,7 +74,11 @@ pub fn encode_public_key(key: &VerifyingKey) -> String {
 /// A stored or sent public key, if it is one.
 pub fn decode_public_key(text: &str) -> Option<VerifyingKey> {
     let bytes: [u8; 32] = B64.decode(text.trim()).ok()?.try_into().ok()?;
-    VerifyingKey::from_bytes(&bytes).ok()
+    // A key of small order (all zeros, the identity) verifies signatures no one made:
+    // never a device's key.
+    VerifyingKey::from_bytes(&bytes)
+        .ok()
+        .filter(|k| !k.is_weak())
 }
 
 /// A short fingerprint of a public key (as it travels), for people to compare by eye: the
@@ -131,6 +135,19 @@ mod tests {
 
     fn key(seed: u8) -> SigningKey {
         SigningKey::from_bytes(&[seed; 32])
+    }
+
+    #[test]
+    fn a_key_of_small_order_is_no_key() {
+        // All zeros and the identity (1, then zeros) decode as curve points but verify
+        // forgeries; a real key decodes.
+        let mut identity = [0u8; 32];
+        identity[0] = 1;
+        for weak in [[0u8; 32], identity] {
+            assert!(decode_public_key(&B64.encode(weak)).is_none());
+        }
+        let real = encode_public_key(&key(7).verifying_key());
+        assert!(decode_public_key(&real).is_some());
     }
 
     fn submit() -> Mutation {

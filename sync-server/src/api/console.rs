@@ -577,7 +577,7 @@ pub(crate) async fn import(
     auth: ConsoleAuth,
     query: Result<AppQuery<ImportQuery>, AppError>,
     headers: HeaderMap,
-    body: axum::body::Bytes,
+    body: Result<axum::body::Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Result<Json<ImportAnswer>, AppError> {
     // Who may import is said before what was sent.
     Actor::Person(&auth.user).may()?;
@@ -590,6 +590,17 @@ pub(crate) async fn import(
     if !octets {
         return Err(AppError::UnsupportedMediaType(msg!(IMPORT_CONTENT_TYPE)));
     }
+    // A file past the limit, or one that stopped arriving, is refused in the API's words.
+    let body = body.map_err(|e| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            AppError::TooLarge(msg!(
+                BODY_TOO_LARGE,
+                max = crate::services::import::MAX_UPLOAD
+            ))
+        } else {
+            AppError::BadRequest(msg!(BODY_INVALID, why = e.body_text()))
+        }
+    })?;
     let request = crate::services::import::ImportRequest {
         name: q.name,
         check_only: q.check.unwrap_or(false),

@@ -191,6 +191,17 @@ enum AdminCommand {
         #[arg(long)]
         check: bool,
     },
+    /// Import a city's departments (处置部门) from its list (CSV or XLSX, a header row:
+    /// 部门编码, 部门名称, optional 英文名称; or code, name, name_en) into the case rules:
+    /// a department already there (by code) takes the list's names, a new one is added,
+    /// the others stay. Every row is checked first; with any problem nothing changes and
+    /// the exit code is 1.
+    ImportDepartments {
+        file: PathBuf,
+        /// Check and report only; store nothing.
+        #[arg(long)]
+        check: bool,
+    },
     /// Import a city's people from its list (CSV or XLSX, a header row, one person per
     /// row: 登录名, 姓名, 角色 (网格员 网格长 指挥中心 处置部门 管理员), 班组, 网格 (cell codes
     /// separated by ;), 工号, 执法记录仪, 部门; or the English names login, name, role,
@@ -666,6 +677,42 @@ async fn run(cli: Cli) -> Result<()> {
                         file.display(),
                         done.sha256
                     );
+                }
+            }
+            AdminCommand::ImportDepartments { file, check } => {
+                match admin::import_departments(
+                    store.as_ref(),
+                    admin::Actor::Cli,
+                    &file,
+                    &file.display().to_string(),
+                    check,
+                )
+                .await?
+                {
+                    Ok(list) => {
+                        for d in &list {
+                            out!("{}\t{}\t{}", d.code, d.name, d.name_en);
+                        }
+                        eprintln!(
+                            "{} departments{}",
+                            list.len(),
+                            if check {
+                                " (checked only: nothing was stored)"
+                            } else {
+                                " stored in the case rules"
+                            }
+                        );
+                    }
+                    Err(problems) => {
+                        for p in &problems {
+                            out!("{p}");
+                        }
+                        bail!(
+                            "{} has {} problem(s); nothing was imported",
+                            file.display(),
+                            problems.len()
+                        );
+                    }
                 }
             }
             AdminCommand::ImportPeople { file, check } => {

@@ -281,6 +281,121 @@ pub fn administrators_left(stored: &[(User, bool)], list: &[User]) -> Result<(),
     })
 }
 
+/// The header names of a departments list's columns (部门编码, 部门名称, 英文名称).
+const DEPARTMENT_COLUMNS: [(&str, &[&str]); 3] = [
+    ("code", &["code", "部门编码", "编码", "部门代码"]),
+    ("name", &["name", "部门名称", "名称", "部门"]),
+    ("English name", &["name_en", "英文名称"]),
+];
+
+/// The departments of a list (rows as text, the header first) merged into those `held`:
+/// a department of the list already held (by code) takes the list's names, a new one is
+/// added, one not on the list stays (its cases and clerks still name it). Or every problem:
+/// codes of 1-16 capital letters, digits, `-` or `_`, each once; names one line of 1-40
+/// characters, each name once.
+pub fn departments(
+    rows: &[Vec<String>],
+    held: &[Department],
+) -> Result<Vec<Department>, Vec<RowProblem>> {
+    let whole = |message: String| vec![RowProblem { row: 1, message }];
+    let Some(header) = rows.first() else {
+        return Err(whole("the list is empty".into()));
+    };
+    if rows.len() > 1001 {
+        return Err(whole("more than 1000 departments in one list".into()));
+    }
+    let mut at = [None; DEPARTMENT_COLUMNS.len()];
+    for (i, (what, names)) in DEPARTMENT_COLUMNS.iter().enumerate() {
+        at[i] = header
+            .iter()
+            .position(|h| names.iter().any(|n| h.trim().eq_ignore_ascii_case(n)));
+        if at[i].is_none() && i < 2 {
+            return Err(whole(format!(
+                "no {what} column (a header named {}); the header row is: {}",
+                names.join(" or "),
+                header.join(", ")
+            )));
+        }
+    }
+    let one_line =
+        |s: &str| !s.is_empty() && s.chars().count() <= 40 && !s.chars().any(char::is_control);
+    let mut problems = Vec::new();
+    let mut list: Vec<Department> = held.to_vec();
+    let (mut codes, mut names): (BTreeMap<String, usize>, BTreeMap<String, usize>) =
+        Default::default();
+    for (i, r) in rows.iter().enumerate().skip(1) {
+        let row = i + 1;
+        if r.iter().all(|c| c.trim().is_empty()) {
+            continue;
+        }
+        let get = |c: usize| {
+            at[c]
+                .and_then(|j| r.get(j))
+                .map(|s| s.trim().to_owned())
+                .unwrap_or_default()
+        };
+        let mut say = |message: String| problems.push(RowProblem { row, message });
+        let (code, name, name_en) = (get(0), get(1), get(2));
+        if !((1..=16).contains(&code.len())
+            && code
+                .bytes()
+                .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'-' || b == b'_'))
+        {
+            say(format!(
+                "the code {code:?} is not 1-16 capital letters, digits, '-' or '_'"
+            ));
+            continue;
+        }
+        if let Some(first) = codes.insert(code.clone(), row) {
+            say(format!("the code {code} is also on row {first}"));
+        }
+        if !one_line(&name) {
+            say(format!(
+                "the name {name:?} is not one line of 1-40 characters"
+            ));
+            continue;
+        }
+        if let Some(first) = names.insert(name.clone(), row) {
+            say(format!("the name {name} is also on row {first}"));
+        }
+        if !name_en.is_empty() && !one_line(&name_en) {
+            say(format!(
+                "the English name {name_en:?} is not one line of 1-40 characters"
+            ));
+        }
+        let department = Department {
+            name_en: if name_en.is_empty() {
+                name.clone()
+            } else {
+                name_en
+            },
+            code,
+            name,
+        };
+        match list.iter_mut().find(|d| d.code == department.code) {
+            Some(d) => *d = department,
+            None => list.push(department),
+        }
+    }
+    // A kept department may not share a name with another's new name.
+    for d in &list {
+        if let Some(row) = names.get(&d.name)
+            && codes.get(&d.code).is_none()
+        {
+            problems.push(RowProblem {
+                row: *row,
+                message: format!("the name {} is already department {}'s", d.name, d.code),
+            });
+        }
+    }
+    if problems.is_empty() {
+        Ok(list)
+    } else {
+        problems.sort_by_key(|p| p.row);
+        Err(problems)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -289,6 +404,57 @@ mod tests {
         text.lines()
             .map(|l| l.split(',').map(str::to_owned).collect())
             .collect()
+    }
+
+    #[test]
+    fn a_departments_list_updates_by_code_adds_and_keeps_the_rest() {
+        let held = vec![
+            Department {
+                code: "SZ".into(),
+                name: "市政设施维护中心".into(),
+                name_en: "Municipal facilities".into(),
+            },
+            Department {
+                code: "HW".into(),
+                name: "环境卫生管理处".into(),
+                name_en: "Sanitation".into(),
+            },
+        ];
+        let list = departments(
+            &rows("部门编码,部门名称,英文名称\nSZ,市政设施管理处,\nYL,园林绿化局,Parks"),
+            &held,
+        )
+        .expect("good list");
+        let codes: Vec<(&str, &str, &str)> = list
+            .iter()
+            .map(|d| (d.code.as_str(), d.name.as_str(), d.name_en.as_str()))
+            .collect();
+        assert_eq!(
+            codes,
+            [
+                ("SZ", "市政设施管理处", "市政设施管理处"),
+                ("HW", "环境卫生管理处", "Sanitation"),
+                ("YL", "园林绿化局", "Parks"),
+            ]
+        );
+        let problems = departments(
+            &rows("code,name\nsz,小写\nYL,园林\nYL,园林局\nGL,环境卫生管理处\nZZ,"),
+            &held,
+        )
+        .expect_err("bad list");
+        let said: Vec<(usize, &str)> = problems
+            .iter()
+            .map(|p| (p.row, p.message.as_str()))
+            .collect();
+        assert_eq!(said.len(), 4, "{said:?}");
+        assert!(said[0].1.contains("capital letters"), "{said:?}");
+        assert!(said[1].1.contains("also on row 3"), "{said:?}");
+        assert!(said[2].1.contains("already department HW's"), "{said:?}");
+        assert!(said[3].1.contains("one line"), "{said:?}");
+        assert!(
+            departments(&rows("部门,x\nA,b"), &held).is_err(),
+            "no code column"
+        );
     }
 
     fn held_with(

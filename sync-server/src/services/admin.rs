@@ -146,7 +146,10 @@ pub async fn load_fixtures(store: &dyn CaseStore, dir: &Path) -> anyhow::Result<
     }
     // The cells must make a grid the centre can place reports in, as the devices will.
     crate::domain::reference::Reference::parse_grid(&cells).map_err(anyhow::Error::msg)?;
-    let cell_count = store.put_cells(&cells, chrono::Utc::now()).await?;
+    let cell_count = store
+        .put_cells(&cells, &[], chrono::Utc::now())
+        .await?
+        .stored;
 
     // Components, when the directory has them: checked as an import is.
     let mut component_count = 0;
@@ -269,11 +272,17 @@ pub async fn import_grid(
     };
     // The centre must be able to place reports in the new cells, as devices will.
     crate::domain::reference::Reference::parse_grid(&features).map_err(anyhow::Error::msg)?;
-    let stored = store.put_cells(&features, chrono::Utc::now()).await?;
-    let mut retired = 0;
+    let retire = if options.retire_missing {
+        &missing[..]
+    } else {
+        &[]
+    };
+    let put = store
+        .put_cells(&features, retire, chrono::Utc::now())
+        .await?;
+    let stored = put.stored;
     let mut holding_retired = Vec::new();
-    if options.retire_missing && !missing.is_empty() {
-        retired = store.retire_cells(&missing, chrono::Utc::now()).await?;
+    if !retire.is_empty() {
         holding_retired = store
             .users()
             .await?
@@ -288,8 +297,8 @@ pub async fn import_grid(
         "import_grid",
         label,
         Some(format!(
-            "{stored} cells ({retired} retired) from a {} in {}, SHA-256 {sha256}",
-            checked.format, checked.crs
+            "{stored} cells ({} retired, with {} components) from a {} in {}, SHA-256 {sha256}",
+            put.retired, put.components_retired, checked.format, checked.crs
         )),
     )
     .await?;
@@ -402,6 +411,61 @@ pub async fn import_components(
     )
     .await?;
     Ok(done)
+}
+
+/// Reads a city's list of departments (CSV or XLSX: 部门编码, 部门名称, optional 英文名称;
+/// see [`crate::domain::roster::departments`]) and, when every row is right and
+/// `check_only` is false, stores them into the case rules (updated by code, added, the
+/// others kept), recorded in the administrative chain. The departments as they would
+/// stand, or every problem.
+pub async fn import_departments(
+    store: &dyn CaseStore,
+    actor: Actor<'_>,
+    path: &Path,
+    label: &str,
+    check_only: bool,
+) -> anyhow::Result<
+    Result<Vec<gridwalk_protocol::console::Department>, Vec<crate::domain::roster::RowProblem>>,
+> {
+    actor.may()?;
+    let rows = {
+        let path = path.to_owned();
+        off_the_runtime(move || gridwalk_gis::codes::read_rows(&path)).await??
+    };
+    let Some(text) = store.document(rules::DOCUMENT).await? else {
+        anyhow::bail!("no case rules are loaded: load them (load-fixtures) before departments");
+    };
+    let held = CaseRules::from_json(&text)
+        .map_err(anyhow::Error::msg)?
+        .departments;
+    let list = match crate::domain::roster::departments(&rows, &held) {
+        Ok(list) => list,
+        Err(problems) => return Ok(Err(problems)),
+    };
+    let mut doc: serde_json::Value = serde_json::from_str(&text)?;
+    doc["departments"] = serde_json::to_value(&list)?;
+    let new_text = serde_json::to_string_pretty(&doc)?;
+    // The rules must still read as rules, as the centre will read them.
+    CaseRules::from_json(&new_text).map_err(anyhow::Error::msg)?;
+    if !check_only {
+        store
+            .put_document(rules::DOCUMENT, &new_text, chrono::Utc::now())
+            .await?;
+        record(
+            store,
+            actor,
+            "import_departments",
+            label,
+            Some(format!(
+                "{} departments ({} new), SHA-256 {}",
+                list.len(),
+                list.len() - held.len(),
+                file_digests(path)?
+            )),
+        )
+        .await?;
+    }
+    Ok(Ok(list))
 }
 
 /// Reads a city's list of people (CSV or XLSX, see [`crate::domain::roster`]), checks
@@ -704,8 +768,8 @@ async fn tablet_holder(store: &dyn CaseStore, login: &str) -> Result<User, AppEr
 /// Redeems a one-time code for `req.device` (`POST /v1/enroll`, no token): enrolls it for
 /// the code's inspector with a new token and its key bound, and answers the token and
 /// profile. An unknown, used or expired code changes nothing (404, 409, 410); wrong codes
-/// are counted per address with the console's failed sign-ins and refused past the same
-/// limit, before the code is looked up.
+/// are counted per address (apart from the console's failed sign-ins) and refused past the
+/// same limit, before the code is looked up.
 pub async fn redeem_code(
     store: &dyn CaseStore,
     req: &EnrollRequest,

@@ -139,7 +139,6 @@ pub async fn teams(state: &AppState, user: &User) -> Result<Vec<Team>, AppError>
     })
 }
 
-/// The code tables the centre holds, as loaded (category names for the pages).
 /// A component by its ID, as held (see [`crate::store::ReferenceStore::components`]).
 pub async fn component(
     state: &AppState,
@@ -156,6 +155,7 @@ pub async fn component(
         .ok_or_else(|| AppError::NotFound(msg!(COMPONENT_UNKNOWN, id = id)))
 }
 
+/// The code tables the centre holds, as loaded (category names for the pages).
 pub async fn code_tables(state: &AppState) -> Result<Vec<serde_json::Value>, AppError> {
     state
         .store

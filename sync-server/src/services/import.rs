@@ -212,6 +212,29 @@ pub async fn import(
                 ),
             }
         }
+        ImportKind::Departments => {
+            match admin::import_departments(store, actor, &file, &shown, request.check_only)
+                .await
+                .map_err(unreadable)?
+            {
+                Ok(list) => answer(
+                    format!("{} departments from {shown}", list.len()),
+                    Vec::new(),
+                ),
+                Err(problems) => answer(
+                    refusal(problems.len()),
+                    problems
+                        .into_iter()
+                        .map(|p| ImportProblem {
+                            row: row(p.row),
+                            code: None,
+                            message: p.message,
+                            at: None,
+                        })
+                        .collect(),
+                ),
+            }
+        }
         ImportKind::People => {
             match admin::import_people(store, actor, &file, &shown, request.check_only)
                 .await
@@ -239,7 +262,7 @@ pub async fn import(
 fn readable(kind: ImportKind) -> &'static [&'static str] {
     match kind {
         ImportKind::Grid | ImportKind::Components => &["geojson", "json", "gpkg", "shp"],
-        ImportKind::Codes | ImportKind::People => &["csv", "xlsx"],
+        ImportKind::Codes | ImportKind::People | ImportKind::Departments => &["csv", "xlsx"],
     }
 }
 
@@ -313,17 +336,30 @@ fn unpack(dir: &Path, name: &str, bytes: &[u8], kind: ImportKind) -> Result<Path
             .file_stem()
             .map(|s| s.to_string_lossy().into_owned())
             .unwrap_or_default();
-        let safe: String = stem
-            .chars()
-            .map(|c| {
-                if c.is_alphanumeric() || c == '-' || c == '_' {
-                    c
-                } else {
-                    '_'
-                }
-            })
-            .collect();
+        // Named within what a file system takes (a name of thousands of characters is
+        // no Shapefile's), each name once: two entries of one name would be one file.
+        let mut safe = String::new();
+        for c in stem.chars().map(|c| {
+            if c.is_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        }) {
+            // File systems take 255 bytes a name; a Chinese character is 3 in UTF-8.
+            if safe.len() + c.len_utf8() > 150 {
+                break;
+            }
+            safe.push(c);
+        }
         let target = dir.join(format!("{safe}.{ext}"));
+        if target.exists() {
+            return Err(refused(format!(
+                "{name:?} holds two files named {safe}.{ext} (in different folders, or \
+                 differing only in characters a file name cannot keep): send one layer's \
+                 files only"
+            )));
+        }
         let mut out = Vec::new();
         let room = MAX_UNPACKED - total;
         (&mut entry)
@@ -421,5 +457,25 @@ mod tests {
         let two = zip_of(&[("a.gpkg", b"1"), ("b.geojson", b"2")]);
         let e = unpack(dir.path(), "two.zip", &two, ImportKind::Grid).expect_err("two");
         assert!(e.to_string().contains("send one"), "{e}");
+    }
+
+    #[test]
+    fn a_name_too_long_for_a_file_and_a_name_twice_are_refused_in_words() {
+        // A 5,000-character entry name is cut to what a file system takes (it used to
+        // fail the write: a 500).
+        let dir = tempfile::tempdir().expect("dir");
+        let long = format!("{}.geojson", "网".repeat(5000));
+        let bytes = zip_of(&[(long.as_str(), b"{}")]);
+        let main = unpack(dir.path(), "long.zip", &bytes, ImportKind::Components).expect("cut");
+        assert!(main.file_name().expect("name").len() < 400);
+        // The same name in two folders: one would overwrite the other unseen.
+        let dir = tempfile::tempdir().expect("dir");
+        let twice = zip_of(&[
+            ("a/grid.shp", b"1"),
+            ("a/grid.dbf", b"2"),
+            ("b/grid.dbf", b"3"),
+        ]);
+        let e = unpack(dir.path(), "twice.zip", &twice, ImportKind::Grid).expect_err("twice");
+        assert!(e.to_string().contains("two files named grid.dbf"), "{e}");
     }
 }

@@ -268,7 +268,9 @@ pub trait SessionStore: Send + Sync {
         ok: bool,
         at: DateTime<Utc>,
     ) -> StoreResult<()>;
-    /// Failed sign-ins since `since`: for this login, and from this address.
+    /// Failed sign-ins since `since`: for this login, and from this address (wrong
+    /// enrollment codes, recorded under [`crate::domain::enrollment::THROTTLE_KEY`], and
+    /// wrong passwords each counted only with their own kind).
     async fn sign_in_failures(
         &self,
         login: &str,
@@ -285,6 +287,17 @@ pub struct CellsStamp {
     pub last_change: u64,
 }
 
+/// What [`ReferenceStore::put_cells`] did. Retired cells (a redrawn grid leaves them out)
+/// are deleted with their components and the devices of their inspectors told
+/// (tombstones); reports filed in them keep their codes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CellsPut {
+    pub stored: usize,
+    pub retired: usize,
+    /// Components of the retired cells, retired with them.
+    pub components_retired: usize,
+}
+
 /// Reference data.
 #[async_trait]
 pub trait ReferenceStore: Send + Sync {
@@ -293,12 +306,14 @@ pub trait ReferenceStore: Send + Sync {
     -> StoreResult<()>;
     /// Every stored code table file (version, text), by version.
     async fn code_tables(&self) -> StoreResult<Vec<(String, String)>>;
-    /// Stores grid cells (code, GeoJSON Feature text), replacing those with the same code.
+    /// Stores grid cells (code, GeoJSON Feature text), replacing those with the same code,
+    /// and retires `retire` (see [`Self::retire_cells`]), in one transaction.
     async fn put_cells(
         &self,
         cells: &[(CellCode, String)],
+        retire: &[CellCode],
         at: DateTime<Utc>,
-    ) -> StoreResult<usize>;
+    ) -> StoreResult<CellsPut>;
     /// Grid cells (code, GeoJSON Feature text) with these codes.
     async fn cells(&self, codes: &[String]) -> StoreResult<Vec<(CellCode, String)>>;
     /// Every grid cell (code, GeoJSON Feature text) and the stamp of what was read; only
@@ -307,10 +322,6 @@ pub trait ReferenceStore: Send + Sync {
         &self,
         unless: Option<CellsStamp>,
     ) -> StoreResult<(CellsStamp, Option<Vec<(CellCode, String)>>)>;
-    /// Retires grid cells (a redrawn grid leaves them out): they and their components are
-    /// deleted and the devices of their inspectors told (tombstones); reports filed in them
-    /// keep their codes. The number of cells retired.
-    async fn retire_cells(&self, codes: &[CellCode], at: DateTime<Utc>) -> StoreResult<usize>;
     /// Stores components (replacing those with the same ID) and retires `retire`, in one
     /// transaction; the devices of each one's cell get it through the feed. A component
     /// moved to another cell reaches the new cell's devices; the old cell's keep their copy.

@@ -554,10 +554,10 @@ export type ImportAnswer = { stored: boolean, summary: string, problems: Array<I
 
 /**
  * What an administrator imports from the console: a city's grid or its component layer
- * (GeoJSON, GeoPackage, or a Shapefile with its parts in one `.zip`), its code table, or
- * its list of people.
+ * (GeoJSON, GeoPackage, or a Shapefile with its parts in one `.zip`), its code table, its
+ * list of people, or its list of departments.
  */
-export type ImportKind = "grid" | "components" | "codes" | "people";
+export type ImportKind = "grid" | "components" | "codes" | "people" | "departments";
 
 /**
  * One problem an import found: its row in the file (0 for the whole file or a gap between

@@ -551,14 +551,19 @@ impl<D: Database> SessionStore for D {
         address: &str,
         since: DateTime<Utc>,
     ) -> StoreResult<(u64, u64)> {
+        // Wrong enrollment codes (recorded under their own key) and wrong passwords are
+        // counted apart by address: behind one proxy, a run of junk codes must not lock
+        // every console user out, nor failed sign-ins stop tablets enrolling.
+        let codes = i64::from(login == enrollment::THROTTLE_KEY);
         let (login, address) = (login.to_owned(), address.to_owned());
         tx!(self, Mode::Read, |tx| {
             let row = tx
                 .one(
                     "SELECT
                        (SELECT COUNT(*) FROM sign_ins WHERE login = $1 AND at > $3 AND NOT ok),
-                       (SELECT COUNT(*) FROM sign_ins WHERE address = $2 AND at > $3 AND NOT ok)",
-                    params![login, address, since],
+                       (SELECT COUNT(*) FROM sign_ins WHERE address = $2 AND at > $3 AND NOT ok
+                           AND (CASE WHEN login = $4 THEN 1 ELSE 0 END) = $5)",
+                    params![login, address, since, enrollment::THROTTLE_KEY, codes],
                 )
                 .await?;
             Ok((row.get(0)?, row.get(1)?))

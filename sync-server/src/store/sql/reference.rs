@@ -9,7 +9,7 @@ use super::feed::write_feed;
 use super::{Database, Mode, Value, params, tx};
 use crate::domain::model::{FeedKind, Touch};
 use crate::domain::rules;
-use crate::store::{CellsStamp, ReferenceStore, StoreResult};
+use crate::store::{CellsPut, CellsStamp, ReferenceStore, StoreResult};
 
 #[async_trait]
 impl<D: Database> ReferenceStore for D {
@@ -40,8 +40,9 @@ impl<D: Database> ReferenceStore for D {
     async fn put_cells(
         &self,
         cells: &[(CellCode, String)],
+        retire: &[CellCode],
         at: DateTime<Utc>,
-    ) -> StoreResult<usize> {
+    ) -> StoreResult<CellsPut> {
         // A code given twice takes its last feature (one statement cannot upsert a row twice).
         let last: std::collections::BTreeMap<&CellCode, &String> =
             cells.iter().map(|(c, f)| (c, f)).collect();
@@ -49,12 +50,41 @@ impl<D: Database> ReferenceStore for D {
             .iter()
             .map(|(code, feature)| vec![Value::from(*code), Value::Json((*feature).clone())])
             .collect();
-        let touches: Vec<Touch> = last
+        let mut touches: Vec<Touch> = last
             .keys()
             .map(|code| Touch::reference(FeedKind::Cell, code.as_str(), Some(code.as_str())))
             .collect();
-        let n = last.len();
+        let stored = last.len();
+        let retire = Value::list(retire.iter().map(CellCode::as_str));
         tx!(self, Mode::Write, |tx| {
+            let mut put = CellsPut {
+                stored,
+                ..CellsPut::default()
+            };
+            let any = (tx.dialect().any)("cell", 1);
+            for r in tx
+                .query(
+                    &format!("DELETE FROM components WHERE {any} RETURNING id, cell"),
+                    vec![retire.clone()],
+                )
+                .await?
+            {
+                let (id, cell): (String, String) = (r.get(0)?, r.get(1)?);
+                touches.push(Touch::retired(FeedKind::Component, &id, &cell));
+                put.components_retired += 1;
+            }
+            let any = (tx.dialect().any)("code", 1);
+            for r in tx
+                .query(
+                    &format!("DELETE FROM cells WHERE {any} RETURNING code"),
+                    vec![retire],
+                )
+                .await?
+            {
+                let code: String = r.get(0)?;
+                touches.push(Touch::retired(FeedKind::Cell, &code, &code));
+                put.retired += 1;
+            }
             tx.insert_many(
                 "cells",
                 &[("code", super::Ty::Text), ("feature", super::Ty::Json)],
@@ -63,7 +93,7 @@ impl<D: Database> ReferenceStore for D {
             )
             .await?;
             write_feed(tx, touches, at).await?;
-            Ok(n)
+            Ok(put)
         })
     }
 
@@ -108,37 +138,6 @@ impl<D: Database> ReferenceStore for D {
                 .map(|r| Ok((r.get(0)?, r.get(1)?)))
                 .collect::<StoreResult<Vec<_>>>()?;
             Ok((stamp, Some(cells)))
-        })
-    }
-
-    async fn retire_cells(&self, codes: &[CellCode], at: DateTime<Utc>) -> StoreResult<usize> {
-        let list = Value::list(codes.iter().map(CellCode::as_str));
-        tx!(self, Mode::Write, |tx| {
-            let any = (tx.dialect().any)("cell", 1);
-            let components = tx
-                .query(
-                    &format!("DELETE FROM components WHERE {any} RETURNING id, cell"),
-                    vec![list.clone()],
-                )
-                .await?;
-            let mut touches = Vec::with_capacity(components.len());
-            for r in &components {
-                let (id, cell): (String, String) = (r.get(0)?, r.get(1)?);
-                touches.push(Touch::retired(FeedKind::Component, &id, &cell));
-            }
-            let any = (tx.dialect().any)("code", 1);
-            let gone = tx
-                .query(
-                    &format!("DELETE FROM cells WHERE {any} RETURNING code"),
-                    vec![list],
-                )
-                .await?;
-            for r in &gone {
-                let code: String = r.get(0)?;
-                touches.push(Touch::retired(FeedKind::Cell, &code, &code));
-            }
-            write_feed(tx, touches, at).await?;
-            Ok(gone.len())
         })
     }
 

@@ -402,6 +402,7 @@ export const en: Record<Key, string> = {
   "import.retireComponents": "The file is its districts' whole layer: retire stored components it lacks",
   "import.codes": "Code table (CSV, XLSX)",
   "import.people": "People (CSV, XLSX)",
+  "import.departments": "Departments (CSV, XLSX: code, name)",
   "import.file": "File",
   "import.version": "Table version",
   "import.crs": "CRS, when the file names none (e.g. EPSG:4526)",

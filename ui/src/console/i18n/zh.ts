@@ -400,6 +400,7 @@ export const zh = {
   "import.retireComponents": "文件为所涉区县的完整部件图层：注销文件中没有的已有部件",
   "import.codes": "部件事件代码表（CSV、XLSX）",
   "import.people": "人员名册（CSV、XLSX）",
+  "import.departments": "处置部门（CSV、XLSX：部门编码、部门名称）",
   "import.file": "文件",
   "import.version": "代码表版本",
   "import.crs": "坐标系（文件未注明时填写，如 EPSG:4526）",

@@ -234,7 +234,7 @@ export function AuditTrail() {
   );
 }
 
-type ImportKindName = "grid" | "components" | "codes" | "people";
+type ImportKindName = "grid" | "components" | "codes" | "people" | "departments";
 
 /** Kinds read from a GIS file (a Shapefile as one .zip). */
 const geographic = (what: ImportKindName) => what === "grid" || what === "components";
@@ -306,6 +306,7 @@ export function Import() {
             <option value="components">{t("import.components")}</option>
             <option value="codes">{t("import.codes")}</option>
             <option value="people">{t("import.people")}</option>
+            <option value="departments">{t("import.departments")}</option>
           </select>
         </label>
         <label class="field">
