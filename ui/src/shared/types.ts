@@ -315,6 +315,31 @@ minutes?: number, };
 export type ComponentId = string;
 
 /**
+ * A component as the centre holds it, positioned in WGS-84.
+ */
+export type ComponentInfo = { id: ComponentId, 
+/**
+ * Its 小类 code, digits 7-10 of its ID.
+ */
+category: CategoryCode, 
+/**
+ * The grid cell it stands in.
+ */
+cell: CellCode, lon: number, lat: number, 
+/**
+ * Its name in the city's books (e.g. 污水井盖), when the layer gives one.
+ */
+name?: string | null, 
+/**
+ * Who owns or keeps it (权属单位 / 养护单位), when the layer gives one.
+ */
+owner?: string | null, 
+/**
+ * Where it stands in words (位置描述), when the layer gives one.
+ */
+address?: string | null, };
+
+/**
  * A conflict: fields a device and the centre changed differently.
  */
 export type Conflict = { id: string, report: ReportId, device: DeviceId, mutation: number, base_version: number, central_version: number, fields: Array<FieldConflict>, opened_at: string, resolved_at: string | null, 
@@ -528,10 +553,11 @@ export type GroupBy = "cell" | "community" | "street" | "team" | "inspector" | "
 export type ImportAnswer = { stored: boolean, summary: string, problems: Array<ImportProblem>, };
 
 /**
- * What an administrator imports from the console: a city's grid (GeoJSON, GeoPackage, or a
- * Shapefile with its parts in one `.zip`), its code table, or its list of people.
+ * What an administrator imports from the console: a city's grid or its component layer
+ * (GeoJSON, GeoPackage, or a Shapefile with its parts in one `.zip`), its code table, or
+ * its list of people.
  */
-export type ImportKind = "grid" | "codes" | "people";
+export type ImportKind = "grid" | "components" | "codes" | "people";
 
 /**
  * One problem an import found: its row in the file (0 for the whole file or a gap between
