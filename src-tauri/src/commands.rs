@@ -4,10 +4,11 @@
 //! name, its arguments and answer, and its body. The table yields the `#[tauri::command]`
 //! function, the handler Tauri dispatches to, and the command's TypeScript signature for
 //! `ui/src/tablet/commands.ts` ([`signatures`], rendered by [`crate::bindings`]), so the
-//! two sides cannot disagree. The four commands that move bytes instead of JSON (a camera
-//! photo in, a verification's photo in, an offline map package in, a thumbnail out) are
-//! written out below and called by hand from `ui/src/tablet/api.ts`; the three that take
-//! bytes read their arguments through one parser, [`RawCall`].
+//! two sides cannot disagree. The commands that move bytes instead of JSON (a camera photo
+//! in, a verification's photo in, an offline map package in, a picture of an enrollment or
+//! a component QR code in, a thumbnail out) are written out below and called by hand from
+//! `ui/src/tablet/api.ts`; those that take bytes read their arguments through one parser,
+//! [`RawCall`].
 //!
 //! Commands are `async` so none runs on the main thread (a photo takes a tenth of a second
 //! to process; the UI must not stall for it); engine work that blocks runs on the blocking
@@ -19,11 +20,13 @@ use gridwalk_field::basemap::BasemapInfo;
 use gridwalk_field::grid::CellOutline;
 use gridwalk_field::sync::{SyncOutcome, SyncStatus};
 use gridwalk_field::{
-    DeviceSettings, DraftPatch, Engine, Inspector, LocalReport, QueueSummary, SettingsPatch,
-    StorageStatus,
+    DeviceSettings, DraftPatch, Engine, Inspector, LocalReport, NearComponent, QueueSummary,
+    SettingsPatch, StorageStatus, TakenComponent,
 };
+use gridwalk_protocol::component::ComponentInfo;
 use gridwalk_protocol::{
-    Category, ClipRef, Location, PhotoId, PhotoStage, ReportId, TaskChange, TaskId,
+    Category, CategoryCode, ClipRef, ComponentId, Location, PhotoId, PhotoStage, ReportId,
+    TaskChange, TaskId,
 };
 use serde::Serialize;
 use tauri::State;
@@ -177,6 +180,23 @@ pub async fn enroll_scan(app: State<'_, AppState>, request: Request<'_>) -> Answ
     Ok(inspector)
 }
 
+/// 扫码 on a 部件 report: a camera picture (JPEG, the raw request body) of the QR code on a
+/// component, the draft in the `report` header; the engine reads the component's ID and
+/// names it on the draft.
+#[tauri::command]
+pub async fn component_scan(
+    app: State<'_, AppState>,
+    request: Request<'_>,
+) -> Answer<TakenComponent> {
+    let call = RawCall::parse(&request)?;
+    let id: ReportId = call.parse_header("report")?;
+    let bytes = call
+        .bytes
+        .ok_or_else(|| CommandError::new("invalid", "the picture must be sent as raw bytes"))?;
+    app.blocking(move |e| e.scan_component_for(id, &bytes))
+        .await
+}
+
 /// A verification done in the field: the task, the verdict (`passed`: `true`/`false`) and
 /// the note (percent-encoded: headers carry ASCII) in headers, and a photo's JPEG bytes as
 /// the raw body (empty for none). Queued for the centre; the sync worker is woken to send it.
@@ -265,7 +285,7 @@ macro_rules! commands {
 }
 
 commands! {
-    raw: add_photo, thumbnail, complete_task, install_basemap, enroll_scan;
+    raw: add_photo, thumbnail, complete_task, install_basemap, enroll_scan, component_scan;
 
     /// Who this device is and who is signed in on it, with the device's settings.
     app_info() -> AppInfo = |app| app.blocking(AppInfo::of).await;
@@ -287,6 +307,12 @@ commands! {
     reports() -> Vec<LocalReport> = |app| app.blocking(Engine::all_reports).await;
     update_draft(id: ReportId, patch: DraftPatch) -> LocalReport = |app| app.blocking(move |e| e.update_draft(id, &patch)).await;
     set_location(id: ReportId, location: Location) -> LocalReport = |app| app.blocking(move |e| e.set_location(id, location)).await;
+    /// The city component (部件) with this ID, if this tablet holds it (it stands in the inspector's cells).
+    component(id: ComponentId) -> Option<ComponentInfo> = |app| app.blocking(move |e| e.component(&id)).await;
+    /// The components of a 小类 nearest to a position, nearest first.
+    components_near(category: CategoryCode, lon: f64, lat: f64, limit: usize) -> Vec<NearComponent> = |app| app.blocking(move |e| e.components_near(&category, lon, lat, limit)).await;
+    /// Names a component this tablet holds on a draft, which becomes a 部件 report of its 小类.
+    take_component(id: ReportId, component: ComponentId) -> TakenComponent = |app| app.blocking(move |e| e.take_component(id, &component)).await;
     remove_photo(photo: PhotoId) -> LocalReport = |app| app.blocking(move |e| e.remove_photo(photo)).await;
     add_clip(id: ReportId, clip: ClipRef) -> LocalReport = |app| app.blocking(move |e| e.add_clip(id, &clip)).await;
     remove_clip(id: ReportId, index: usize) -> LocalReport = |app| app.blocking(move |e| e.remove_clip(id, index)).await;

@@ -22,6 +22,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0007_others_reports.sql"),
     include_str!("../migrations/0008_centre_photos.sql"),
     include_str!("../migrations/0009_storage.sql"),
+    include_str!("../migrations/0010_components.sql"),
 ];
 
 /// Opens (creating if needed) the database at `path` and brings its schema up to date.

@@ -381,8 +381,9 @@ pub(crate) fn enum_from<T: DeserializeOwned>(s: &str) -> Result<T> {
 /// make a grid (a damaged row) leave the carried grid in use, with a warning in the log.
 fn placing_grid(reference: &Reference, conn: &Connection) -> Result<crate::grid::Grid> {
     let centre = crate::sync::pull::centre_cells(conn)?;
-    reference.grid_with(&centre).or_else(|e| {
+    let retired = crate::sync::pull::retired_cells(conn)?;
+    reference.grid_with(&centre, &retired).or_else(|e| {
         tracing::warn!(error = %e, "the centre's cells do not make a grid; using the app's own");
-        reference.grid_with(&[])
+        reference.grid_with(&[], &retired)
     })
 }

@@ -59,6 +59,10 @@ pub enum Error {
     Server(String),
     /// What the server (or, for settings it would refuse, the engine) said.
     Refused(Message),
+    /// A component (部件) could not be taken for a report: the picture holds no QR code,
+    /// the code holds no component ID, or this device does not hold that component; the
+    /// message says which. Nothing changed.
+    Component(Message),
     /// Sending would expose the device's token: plain HTTP to another machine, an upload
     /// address off the centre, a CA certificate that cannot be read. Nothing was sent.
     Insecure(Message),
@@ -112,7 +116,7 @@ impl Error {
     /// A stable name for the kind of error, for the app to branch on and to say in the
     /// inspector's language: `invalid`, `incomplete`, `not_found`, `not_editable`,
     /// `bad_photo`, `not_signed_in`, `unsent`, `no_room`, `sync_not_configured`, `network`,
-    /// `unauthorized`, `server`, `refused`, `insecure`, `missing_at_centre`,
+    /// `unauthorized`, `server`, `refused`, `component`, `insecure`, `missing_at_centre`,
     /// `number_reused`, `internal`.
     #[must_use]
     pub fn kind(&self) -> &'static str {
@@ -133,6 +137,7 @@ impl Error {
             Error::Unauthorized => "unauthorized",
             Error::Server(_) => "server",
             Error::Refused(_) => "refused",
+            Error::Component(_) => "component",
             Error::Insecure(_) => "insecure",
             Error::MissingAtCentre { .. } => "missing_at_centre",
             Error::NumberReused { .. } => "number_reused",
@@ -177,6 +182,7 @@ impl Error {
             Error::Unauthorized => msg!(DEVICE_UNAUTHORIZED),
             Error::Server(detail) => msg!(DEVICE_SERVER, detail = detail),
             Error::Refused(why) => msg!(DEVICE_REFUSED).because(why.clone()),
+            Error::Component(why) => why.clone(),
             Error::Insecure(why) => msg!(DEVICE_INSECURE).because(why.clone()),
             Error::MissingAtCentre { expected } => {
                 msg!(DEVICE_MISSING_AT_CENTRE, expected = expected)

@@ -16,6 +16,9 @@
 //!   ([`qr`]); [`settings`] keeps the inspector's own settings.
 //! - [`secrets`] keeps the device token and signing key out of the database (the OS
 //!   keyring, or an owner-only file); [`signing`] signs every outbox entry as it is queued.
+//! - [`components`] holds the city's components (部件) in the inspector's cells, as the
+//!   feed sends them: a 部件 report takes its ID by scanning the QR code on the component
+//!   or by picking the nearest of its 小类.
 //! - [`platform`] names the device's maker and model for the centre's device board.
 //! - [`basemap`] installs and reads the offline basemap, a city's MBTiles package of streets.
 //! - [`queue`] answers "what is still waiting to reach the centre".
@@ -29,6 +32,7 @@
 
 pub mod basemap;
 pub mod blobs;
+pub mod components;
 pub mod db;
 pub mod drafts;
 pub mod edits;
@@ -51,6 +55,7 @@ pub mod storage;
 pub mod sync;
 pub mod tasks;
 
+pub use components::{NearComponent, TakenComponent};
 pub use engine::{Engine, FieldConfig, Inspector};
 pub use error::{Error, Result};
 pub use local::{DraftPatch, LocalPhoto, LocalReport, ReportState};

@@ -105,13 +105,25 @@ pub struct LocalReport {
 pub struct DraftPatch {
     pub kind: Option<Kind>,
     pub category: Option<CategoryCode>,
-    /// `Some(None)` clears the component ID.
+    /// `Some(None)` clears the component ID: in JSON, `null` clears it and a missing field
+    /// leaves it.
+    #[serde(deserialize_with = "present")]
     pub component_id: Option<Option<ComponentId>>,
     pub description: Option<String>,
     pub address: Option<String>,
     pub urgency: Option<Urgency>,
     pub observed_at: Option<DateTime<FixedOffset>>,
     pub handled_on_spot: Option<bool>,
+}
+
+/// A field that is present, `null` included: plain serde reads `null` as absent (`None`)
+/// for an `Option<Option<_>>`, which would make a cleared value impossible to send.
+fn present<'de, D, T>(d: D) -> std::result::Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(d).map(Some)
 }
 
 impl LocalReport {
@@ -163,5 +175,21 @@ impl LocalReport {
             clips: self.clips.clone(),
             handled_on_spot: self.handled_on_spot,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_null_component_id_clears_it_and_a_missing_one_leaves_it() {
+        let patch = |json: &str| serde_json::from_str::<DraftPatch>(json).expect("patch");
+        assert_eq!(patch(r#"{"component_id": null}"#).component_id, Some(None));
+        assert_eq!(patch(r#"{"description": "x"}"#).component_id, None);
+        assert_eq!(
+            patch(r#"{"component_id": "4407030102000001"}"#).component_id,
+            Some(Some("4407030102000001".parse().expect("id")))
+        );
     }
 }

@@ -1,12 +1,13 @@
-//! Reading the console's enrollment QR code from a camera picture.
+//! Reading QR codes from a camera picture: the console's enrollment code, and the code on a
+//! city component (its 城市服务码, [`crate::components`]).
 //!
-//! The settings screen's 扫码登记 hands the engine the camera's JPEG. It is decoded to
-//! grey by libjpeg (the photo pipeline's decoder), shrunk while decoding (DCT scaling) so
-//! its long edge is about [`SCAN_EDGE`] pixels: a QR code that fills a good part of the
-//! frame keeps modules of several pixels, and finding it takes a fraction of the time a
-//! 12 MP frame would. `rqrr` (a pure-Rust port of quirc) finds and decodes the codes; the
-//! first that is an enrollment payload ([`gridwalk_protocol::enrollment::parse_payload`])
-//! is the answer.
+//! The settings screen's 扫码登记 (and a 部件 report's 扫码) hands the engine the camera's
+//! JPEG. It is decoded to grey by libjpeg (the photo pipeline's decoder), shrunk while
+//! decoding (DCT scaling) so its long edge is about [`SCAN_EDGE`] pixels: a QR code that
+//! fills a good part of the frame keeps modules of several pixels, and finding it takes a
+//! fraction of the time a 12 MP frame would. `rqrr` (a pure-Rust port of quirc) finds and
+//! decodes the codes ([`read_texts`]); the first that is an enrollment payload
+//! ([`gridwalk_protocol::enrollment::parse_payload`]) is the enrollment's answer.
 
 use gridwalk_protocol::enrollment::parse_payload;
 use gridwalk_protocol::message::msg;
@@ -19,25 +20,31 @@ pub const SCAN_EDGE: u32 = 1600;
 
 /// The centre's address and the one-time code in the picture `bytes` (a JPEG).
 pub fn read_enrollment(bytes: &[u8]) -> Result<(String, String)> {
+    let texts = read_texts(bytes)?;
+    if let Some(payload) = texts.iter().find_map(|t| parse_payload(t)) {
+        return Ok(payload);
+    }
+    Err(Error::Refused(if texts.is_empty() {
+        msg!(ENROLL_NO_QR)
+    } else {
+        msg!(ENROLL_NOT_OURS)
+    }))
+}
+
+/// The text of every QR code that could be read in the picture `bytes` (a JPEG), in the
+/// order they were found; empty when none could. A picture that is not a readable JPEG is
+/// refused in words.
+pub fn read_texts(bytes: &[u8]) -> Result<Vec<String>> {
     let grey = decode_grey(bytes)?;
     let mut prepared =
         rqrr::PreparedImage::prepare_from_greyscale(grey.width, grey.height, |x, y| {
             grey.pixels[y * grey.width + x]
         });
-    let mut found_other = false;
-    for grid in prepared.detect_grids() {
-        if let Ok((_, text)) = grid.decode() {
-            match parse_payload(&text) {
-                Some(payload) => return Ok(payload),
-                None => found_other = true,
-            }
-        }
-    }
-    Err(Error::Refused(if found_other {
-        msg!(ENROLL_NOT_OURS)
-    } else {
-        msg!(ENROLL_NO_QR)
-    }))
+    Ok(prepared
+        .detect_grids()
+        .into_iter()
+        .filter_map(|grid| grid.decode().ok().map(|(_, text)| text))
+        .collect())
 }
 
 struct Grey {

@@ -2,7 +2,7 @@
 //! Both are data files loaded at run time, never compiled in: the copy the app carries
 //! (the fixtures on a demo device), and over it the cells the centre sends in its change
 //! feed (a city's imported grid): a cell the centre sent replaces the carried one with the
-//! same code ([`crate::Engine::grid`]).
+//! same code, and one it retired is left out ([`crate::Engine::grid`]).
 
 use std::fs;
 use std::path::Path;
@@ -51,9 +51,14 @@ impl Reference {
         })
     }
 
-    /// The carried grid with the centre's cells (code, GeoJSON Feature text) over it.
-    pub(crate) fn grid_with(&self, centre: &[(String, String)]) -> Result<Grid> {
-        if centre.is_empty() {
+    /// The carried grid with the centre's cells (code, GeoJSON Feature text) over it,
+    /// without the cells the centre retired.
+    pub(crate) fn grid_with(
+        &self,
+        centre: &[(String, String)],
+        retired: &[String],
+    ) -> Result<Grid> {
+        if centre.is_empty() && retired.is_empty() {
             return Grid::from_features(self.features.clone())
                 .map_err(|e| Error::Reference(e.to_string()));
         }
@@ -70,6 +75,9 @@ impl Reference {
                 .parse()
                 .map_err(|e| Error::Reference(format!("the centre's cell {code}: {e}")))?;
             by_code.insert(code.clone(), feature);
+        }
+        for code in retired {
+            by_code.remove(code);
         }
         Grid::from_features(by_code.into_values().collect())
             .map_err(|e| Error::Reference(e.to_string()))

@@ -289,3 +289,71 @@ fn basemap_install_show_and_remove() {
         serde_json::Value::Null
     );
 }
+
+#[test]
+fn components_near_and_show_read_what_the_feed_brought() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let e = common::engine_at(dir.path());
+        let at = |id: &str, lat: f64| {
+            gridwalk_protocol::Change::Component(Box::new(
+                gridwalk_protocol::component::ComponentInfo {
+                    id: id.parse().unwrap(),
+                    category: "0102".parse().unwrap(),
+                    cell: "440703001001003".parse().unwrap(),
+                    lon: 113.0631,
+                    lat,
+                    name: Some("污水井盖".into()),
+                    owner: None,
+                    address: None,
+                },
+            ))
+        };
+        let page = gridwalk_protocol::ChangesPage {
+            changes: vec![
+                at("4407030102000002", 22.5990),
+                at("4407030102000001", 22.5984),
+            ],
+            cursor: "c1".into(),
+            more: false,
+        };
+        e.apply_changes(&page, 1).unwrap();
+    }
+    let data = dir.path().to_str().unwrap();
+    let near = json(&cli(&[
+        "--data-dir",
+        data,
+        "components",
+        "near",
+        "--category",
+        "0102",
+        "--lon",
+        "113.0631",
+        "--lat",
+        "22.5983",
+    ]));
+    let ids: Vec<&str> = near
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["component"]["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["4407030102000001", "4407030102000002"]);
+    assert!((near[0]["distance_m"].as_f64().unwrap() - 11.1).abs() < 0.5);
+
+    let shown = json(&cli(&[
+        "--data-dir",
+        data,
+        "components",
+        "show",
+        "4407030102000002",
+    ]));
+    assert_eq!(shown["name"], "污水井盖");
+    let missing = cli(&["--data-dir", data, "components", "show", "4419000102000001"]);
+    assert!(!missing.status.success());
+    let err = String::from_utf8_lossy(&missing.stderr);
+    assert!(
+        err.contains("component 4419000102000001 is not among this device's components"),
+        "{err}"
+    );
+}

@@ -613,6 +613,11 @@ catalogue! {
     DEVICE_SCHEMA_NEWER = "device.schema_newer" => "the local database was written by a newer Gridwalk (schema {found}, this build knows {known}); update the app";
     VALID_REQUIRED = "valid.required" => "is required";
 
+    // Taking a component's ID on the tablet (scanning the code on it, or picking it).
+    COMPONENT_NO_QR = "component.no_qr" => "no QR code could be read in the picture; hold the tablet so the code on the component fills the frame, keep still and try again";
+    COMPONENT_NOT_IN_QR = "component.not_in_qr" => "this QR code holds no component ID (16 digits); scan the city's code on the component (城市服务码), or pick the component from the nearby list";
+    COMPONENT_NOT_HERE = "component.not_here" => "component {id} is not among this tablet's components: it is not in your cells, or it has not been synced yet; sync, or pick the component from the nearby list";
+
     // A photo the tablet cannot take (the engine's photo pipeline).
     PHOTO_EMPTY = "photo.empty" => "the file is empty";
     PHOTO_NOT_JPEG = "photo.not_jpeg" => "the file is {detected}, not a JPEG photo";

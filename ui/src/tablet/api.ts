@@ -1,6 +1,6 @@
-// The UI's way into the app: the generated typed commands (commands.ts), the four that
-// move bytes instead of JSON (a camera photo in, a verification's photo in, an offline map
-// package in, a picture of an enrollment QR code in, a thumbnail out), the basemap's tile
+// The UI's way into the app: the generated typed commands (commands.ts), those that move
+// bytes instead of JSON (a camera photo in, a verification's photo in, an offline map
+// package in, a picture of an enrollment or a component QR code in, a thumbnail out), the basemap's tile
 // addresses, and the sync event. Every command rejects with the engine's `CommandError`,
 // which `Failure.from` (../shared/error.ts) reads.
 import { convertFileSrc, invoke } from "@tauri-apps/api/core";
@@ -8,7 +8,14 @@ import { listen } from "@tauri-apps/api/event";
 
 import type { PhotoStage, ReportId, TaskId } from "../shared/types";
 import type { Tile } from "../shared/tiles";
-import { commands, type BasemapInfo, type Inspector, type LocalReport, type SyncOutcome } from "./commands";
+import {
+  commands,
+  type BasemapInfo,
+  type Inspector,
+  type LocalReport,
+  type SyncOutcome,
+  type TakenComponent,
+} from "./commands";
 
 /** A camera photo into a draft: its bytes as the raw body, report and stage as headers. */
 async function addPhoto(report: ReportId, stage: PhotoStage, file: Blob): Promise<LocalReport> {
@@ -44,6 +51,13 @@ async function enrollScan(picture: Blob): Promise<Inspector> {
   return invoke<Inspector>("enroll_scan", bytes);
 }
 
+/** 扫码 on a 部件 report: a camera picture of the QR code on a component, as the raw body,
+ * the draft as a header. The engine names the component on the draft. */
+async function componentScan(report: ReportId, picture: Blob): Promise<TakenComponent> {
+  const bytes = new Uint8Array(await picture.arrayBuffer());
+  return invoke<TakenComponent>("component_scan", bytes, { headers: { report } });
+}
+
 const thumbs = new Map<string, Promise<string | null>>();
 
 /** A photo's thumbnail as an object URL, or null when the device has no file for it (a
@@ -62,7 +76,7 @@ function thumbnail(photo: string): Promise<string | null> {
   return url;
 }
 
-export const api = { ...commands, addPhoto, thumbnail, completeTask, installBasemap, tileUrl, enrollScan };
+export const api = { ...commands, addPhoto, thumbnail, completeTask, installBasemap, tileUrl, enrollScan, componentScan };
 
 /** Calls `f` after every sync round (the worker's or "sync now"); returns the unsubscribe. */
 export function onSynced(f: (outcome: SyncOutcome | null) => void): () => void {

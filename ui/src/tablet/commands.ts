@@ -3,7 +3,7 @@
 
 import { invoke } from "@tauri-apps/api/core";
 
-import type { CaseState, Category, CategoryCode, CellCode, ClipRef, ComponentId, FieldMessage, Kind, Location, LocationFlag, Message, PhotoId, PhotoStage, ReportId, TaskChange, Urgency, UserId } from "../shared/types";
+import type { CaseState, Category, CategoryCode, CellCode, ClipRef, ComponentId, ComponentInfo, FieldMessage, Kind, Location, LocationFlag, Message, PhotoId, PhotoStage, ReportId, TaskChange, Urgency, UserId } from "../shared/types";
 
 /**
  * What the settings screen shows about this installation.
@@ -122,7 +122,8 @@ keep_days: number, };
  */
 export type DraftPatch = { kind?: Kind, category?: CategoryCode, 
 /**
- * `Some(None)` clears the component ID.
+ * `Some(None)` clears the component ID: in JSON, `null` clears it and a missing field
+ * leaves it.
  */
 component_id?: ComponentId | null, description?: string, address?: string, urgency?: Urgency, observed_at?: string, handled_on_spot?: boolean, };
 
@@ -204,6 +205,15 @@ central_version: number | null,
  * Where the report stands at the centre, once the feed has said.
  */
 central_state: CaseState | null, };
+
+/**
+ * A component and how far it is from the position asked about.
+ */
+export type NearComponent = { component: ComponentInfo, 
+/**
+ * Great-circle distance, in metres.
+ */
+distance_m: number, };
 
 /**
  * What one round of photo uploads did.
@@ -350,6 +360,19 @@ last_said?: Message,
  */
 failures: number, };
 
+/**
+ * A draft after a component was taken for it.
+ */
+export type TakenComponent = { report: LocalReport, component: ComponentInfo, 
+/**
+ * The type the draft had when the component changed its type or 小类 (to say so).
+ */
+replaced_kind: Kind | null, 
+/**
+ * The 小类 the draft had when the component changed its type or 小类.
+ */
+replaced_category: CategoryCode | null, };
+
 /** Every JSON command, typed; each rejects with a `CommandError`. */
 export const commands = {
   /** Who this device is and who is signed in on it, with the device's settings. */
@@ -372,6 +395,12 @@ export const commands = {
   reports: () => invoke<Array<LocalReport>>("reports"),
   updateDraft: (id: ReportId, patch: DraftPatch) => invoke<LocalReport>("update_draft", { id, patch }),
   setLocation: (id: ReportId, location: Location) => invoke<LocalReport>("set_location", { id, location }),
+  /** The city component (部件) with this ID, if this tablet holds it (it stands in the inspector's cells). */
+  component: (id: ComponentId) => invoke<ComponentInfo | null>("component", { id }),
+  /** The components of a 小类 nearest to a position, nearest first. */
+  componentsNear: (category: CategoryCode, lon: number, lat: number, limit: number) => invoke<Array<NearComponent>>("components_near", { category, lon, lat, limit }),
+  /** Names a component this tablet holds on a draft, which becomes a 部件 report of its 小类. */
+  takeComponent: (id: ReportId, component: ComponentId) => invoke<TakenComponent>("take_component", { id, component }),
   removePhoto: (photo: PhotoId) => invoke<LocalReport>("remove_photo", { photo }),
   addClip: (id: ReportId, clip: ClipRef) => invoke<LocalReport>("add_clip", { id, clip }),
   removeClip: (id: ReportId, index: number) => invoke<LocalReport>("remove_clip", { id, index }),

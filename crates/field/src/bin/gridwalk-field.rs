@@ -174,6 +174,34 @@ enum Command {
         #[command(subcommand)]
         command: BasemapCommand,
     },
+    /// The city's components (部件) this device holds: those in the inspector's cells, as
+    /// the centre's feed sent them.
+    Components {
+        #[command(subcommand)]
+        command: ComponentsCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum ComponentsCommand {
+    /// The components of a 小类 nearest to a WGS-84 position, nearest first (JSON, each
+    /// with its distance in metres).
+    Near {
+        /// The 小类 code, e.g. 0102 (污水井盖).
+        #[arg(long)]
+        category: gridwalk_protocol::CategoryCode,
+        #[arg(long, allow_negative_numbers = true)]
+        lon: f64,
+        #[arg(long, allow_negative_numbers = true)]
+        lat: f64,
+        #[arg(long, default_value_t = gridwalk_field::components::NEAR_LIMIT)]
+        limit: usize,
+    },
+    /// One component by its 16-digit ID (JSON); fails if this device does not hold it.
+    Show { id: gridwalk_protocol::ComponentId },
+    /// The component whose QR code is in a photo FILE (a JPEG), if this device holds it
+    /// (JSON).
+    Scan { file: PathBuf },
 }
 
 #[derive(Subcommand)]
@@ -325,6 +353,23 @@ fn run(cli: &Cli) -> Result<()> {
             BasemapCommand::Install { file } => print_json(&open(cli)?.install_basemap(file)?),
             BasemapCommand::Show => print_json(&open(cli)?.basemap()?),
             BasemapCommand::Remove => Ok(open(cli)?.remove_basemap()?),
+        },
+        Command::Components { command } => match command {
+            ComponentsCommand::Near {
+                category,
+                lon,
+                lat,
+                limit,
+            } => print_json(&open(cli)?.components_near(category, *lon, *lat, *limit)?),
+            ComponentsCommand::Show { id } => match open(cli)?.component(id)? {
+                Some(c) => print_json(&c),
+                None => bail!("component {id} is not among this device's components"),
+            },
+            ComponentsCommand::Scan { file } => {
+                let bytes =
+                    std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
+                print_json(&open(cli)?.scan_component(&bytes)?)
+            }
         },
     }
 }

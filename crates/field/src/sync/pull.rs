@@ -157,11 +157,48 @@ impl Engine {
                             received_at = excluded.received_at",
                         params![code.as_str(), feature.to_string(), now],
                     )?;
+                    tx.execute(
+                        "DELETE FROM centre_retired_cells WHERE code = ?1",
+                        [code.as_str()],
+                    )?;
                 }
-                // Components and retirements: kept by the tablet from the next version on.
-                Change::CellRetired { .. }
-                | Change::Component(_)
-                | Change::ComponentRetired { .. } => {}
+                Change::CellRetired { code } => {
+                    // Reports filed in it keep its code; the grid and the components go.
+                    tx.execute("DELETE FROM centre_cells WHERE code = ?1", [code.as_str()])?;
+                    tx.execute(
+                        "DELETE FROM centre_components WHERE cell = ?1",
+                        [code.as_str()],
+                    )?;
+                    tx.execute(
+                        "INSERT INTO centre_retired_cells (code, received_at) VALUES (?1, ?2)
+                         ON CONFLICT (code) DO UPDATE SET received_at = excluded.received_at",
+                        params![code.as_str(), now],
+                    )?;
+                }
+                Change::Component(c) => {
+                    tx.execute(
+                        "INSERT INTO centre_components (id, category, cell, lon, lat, record,
+                                                        received_at, central_round)
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+                         ON CONFLICT (id) DO UPDATE SET category = excluded.category,
+                            cell = excluded.cell, lon = excluded.lon, lat = excluded.lat,
+                            record = excluded.record, received_at = excluded.received_at,
+                            central_round = excluded.central_round",
+                        params![
+                            c.id.as_str(),
+                            c.category.as_str(),
+                            c.cell.as_str(),
+                            c.lon,
+                            c.lat,
+                            to_json(&**c),
+                            now,
+                            round
+                        ],
+                    )?;
+                }
+                Change::ComponentRetired { id } => {
+                    tx.execute("DELETE FROM centre_components WHERE id = ?1", [id.as_str()])?;
+                }
             }
         }
         tx.execute(
@@ -173,9 +210,10 @@ impl Engine {
         if page
             .changes
             .iter()
-            .any(|c| matches!(c, Change::Cell { .. }))
+            .any(|c| matches!(c, Change::Cell { .. } | Change::CellRetired { .. }))
         {
-            // From now on reports are placed in the cells the centre sent.
+            // From now on reports are placed in the cells the centre sent, and not in those
+            // it retired.
             self.refresh_grid()?;
         }
         Ok(())
@@ -195,6 +233,11 @@ impl Engine {
         for id in gone {
             forget_report(&tx, crate::drafts::parse_id(&id)?)?;
         }
+        // Components the centre no longer sends: the inspector's cells changed.
+        tx.execute(
+            "DELETE FROM centre_components WHERE central_round < ?1",
+            [round],
+        )?;
         tx.commit()?;
         Ok(())
     }
@@ -420,6 +463,14 @@ fn hold_others_report(tx: &Transaction<'_>, r: &Report, now: DateTime<Utc>) -> R
         ],
     )?;
     Ok(())
+}
+
+/// Grid cells the centre has retired, by code.
+pub(crate) fn retired_cells(conn: &rusqlite::Connection) -> Result<Vec<String>> {
+    Ok(conn
+        .prepare("SELECT code FROM centre_retired_cells ORDER BY code")?
+        .query_map([], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?)
 }
 
 /// Grid cells the centre has sent (code, GeoJSON Feature text), by code.

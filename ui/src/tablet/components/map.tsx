@@ -5,7 +5,8 @@
 // one is installed (the session's `info.basemap`): the tiles the view needs at the level
 // nearest its scale (../../shared/tiles.ts), each placed between its corners projected with
 // this map's own projection, so the streets line up with the cells; its credit line in the
-// corner. Without a package, the cells alone.
+// corner. Without a package, the cells alone. On a 部件 report, the nearby components of its
+// 小类 as small square marks (`spots`), the chosen one filled; tapping one picks it.
 //
 // Only the device's position is a round dot, and only it is blue (style.css keeps blue for
 // it alone): a report's pin is a drop-shaped marker, so a report is never taken for "where
@@ -26,9 +27,19 @@ export interface Pin {
   state: string;
 }
 
+/** A component's mark: small and square, so it is taken neither for a report nor for the
+ * position. */
+export interface Spot {
+  id: string;
+  at: LonLat;
+  chosen: boolean;
+}
+
 export interface MapProps {
   cells: CellOutline[];
   pins?: Pin[];
+  spots?: Spot[];
+  onSpot?: (id: string) => void;
   position?: { at: LonLat; accuracy_m: number } | null;
   marker?: LonLat | null;
   /** Called when the marker is placed by hand, with the scale (metres per view unit). */
@@ -79,7 +90,7 @@ function Basemap({ basemap, tiles, proj }: { basemap: BasemapInfo; tiles: Tile[]
   );
 }
 
-export function GridMap({ cells, pins = [], position, marker, onPlace, onPin, positionLabel, zoomToMarker, width = 760, height = 560 }: MapProps) {
+export function GridMap({ cells, pins = [], spots = [], onSpot, position, marker, onPlace, onPin, positionLabel, zoomToMarker, width = 760, height = 560 }: MapProps) {
   const svg = useRef<SVGSVGElement>(null);
   const basemap = useSession().info?.basemap ?? null;
   const [dragging, setDragging] = useState<LonLat | null>(null);
@@ -129,6 +140,19 @@ export function GridMap({ cells, pins = [], position, marker, onPlace, onPin, po
       {basemap && tiles.length > 0 && <Basemap basemap={basemap} tiles={tiles} proj={proj} />}
       {cells.map((c) => (
         <path key={c.code} d={path(c.ring)} class={c.mine ? "cell mine" : "cell"} data-cell={c.code} />
+      ))}
+      {spots.map((s) => (
+        <g
+          key={s.id}
+          class={`component-spot${s.chosen ? " chosen" : ""}`}
+          data-component={s.id}
+          transform={`translate(${proj.toXY(s.at).join(",")})`}
+          onPointerDown={(e) => onSpot && e.stopPropagation()}
+          onPointerUp={(e) => onSpot && e.stopPropagation()}
+          onClick={() => onSpot?.(s.id)}
+        >
+          <rect x={-7} y={-7} width={14} height={14} />
+        </g>
       ))}
       {pins.map((p) => (
         <g

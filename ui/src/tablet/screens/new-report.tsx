@@ -2,18 +2,20 @@
 // for a position at once; the common case is then a photo, a category (a recent pick is one
 // tap, 大类 → 小类 two), and Submit. Everything is saved to the device as it is entered, so
 // leaving the screen, a crash or a flat battery loses nothing; an untouched draft is
-// removed on leaving.
+// removed on leaving. A 部件 report names its component: scanned from the QR code on it
+// (扫码), or picked from the nearest of its 小类 (附近部件, also small squares on the map).
 import { useEffect, useRef, useState } from "preact/hooks";
 
 import { Failure, failureText, fieldProblems } from "../../shared/error";
-import type { Category, PhotoStage } from "../../shared/types";
+import type { Category, ComponentInfo, PhotoStage } from "../../shared/types";
 import { api } from "../api";
-import type { DraftPatch, LocalReport } from "../commands";
+import type { DraftPatch, LocalReport, NearComponent, TakenComponent } from "../commands";
 import { GridMap } from "../components/map";
 import { Thumb } from "../components/photos";
 import { CategoryPicker } from "../components/picker";
 import { useI18n, type Key } from "../i18n";
 import { keyOf, label, remember } from "../logic/categories";
+import { componentName, distance, NEAR_LIMIT, nearQuery, replaced, spots } from "../logic/components";
 import { currentPosition, manual } from "../logic/position";
 import { cellNamer, clipDefaults, clipFrom, flagText, when } from "../logic/report";
 import { useSession } from "../session";
@@ -42,6 +44,8 @@ export function NewReport({ draftId, onDone }: NewReportProps) {
   const [picking, setPicking] = useState(true);
   const [clip, setClip] = useState<ReturnType<typeof clipDefaults> | null>(null);
   const [recent, setRecent] = useState<string[]>(() => JSON.parse(localStorage.getItem(RECENT) ?? "[]"));
+  const [near, setNear] = useState<NearComponent[]>([]);
+  const [notice, setNotice] = useState<string | null>(null);
   const latest = useRef<LocalReport | null>(null);
   const submitted = useRef(false);
   // Changes go to the engine one after another, in the order they were made: a blur's
@@ -98,6 +102,24 @@ export function NewReport({ draftId, onDone }: NewReportProps) {
     };
   }, [draftId]);
 
+  // The nearby components of the report's 小类, again whenever its 小类 or position changes.
+  const query = report ? nearQuery(report) : null;
+  const queryKey = query ? `${query.category}@${query.lon},${query.lat}` : "";
+  useEffect(() => {
+    if (!query) {
+      setNear([]);
+      return;
+    }
+    let live = true;
+    api.componentsNear(query.category, query.lon, query.lat, NEAR_LIMIT).then(
+      (list) => live && setNear(list),
+      () => live && setNear([]),
+    );
+    return () => {
+      live = false;
+    };
+  }, [queryKey]);
+
   if (!report) return <section id="new-report">{error ? <p class="error">{error}</p> : <p>…</p>}</section>;
 
   const patch = async (p: DraftPatch) => {
@@ -125,6 +147,36 @@ export function NewReport({ draftId, onDone }: NewReportProps) {
     localStorage.setItem(RECENT, JSON.stringify(next));
     setPicking(false);
     await patch({ kind: c.kind, category: c.code });
+  };
+  const took = (taken: TakenComponent) => {
+    apply(taken.report);
+    setPicking(false);
+    const change = replaced(taken, categories, lang);
+    setNotice(change ? t("component.replaced", change) : null);
+  };
+  const scanComponent = async (input: HTMLInputElement) => {
+    const picture = input.files?.[0];
+    input.value = "";
+    if (!picture) return;
+    setBusy(t("component.scanning"));
+    try {
+      took(await serial(() => api.componentScan(report.id, picture)));
+    } catch (e) {
+      fail(e);
+    } finally {
+      setBusy(null);
+    }
+  };
+  const takeComponent = async (id: string) => {
+    try {
+      took(await serial(() => api.takeComponent(report.id, id)));
+    } catch (e) {
+      fail(e);
+    }
+  };
+  const clearComponent = async () => {
+    setNotice(null);
+    await patch({ component_id: null });
   };
   const submit = async () => {
     try {
@@ -199,6 +251,8 @@ export function NewReport({ draftId, onDone }: NewReportProps) {
         marker={loc ? [loc.lon, loc.lat] : null}
         zoomToMarker={loc ? 120 : undefined}
         height={360}
+        spots={spots(near, report.component_id)}
+        onSpot={(id) => void takeComponent(id)}
         onPlace={(at, mpu) => void api.setLocation(report.id, manual(at[0], at[1], mpu, new Date())).then(apply, fail)}
       />
       <p class="hint">{t("report.dragHint")}</p>
@@ -213,6 +267,57 @@ export function NewReport({ draftId, onDone }: NewReportProps) {
         </p>
       ) : (
         <CategoryPicker recent={recent} onPick={(c) => void pick(c)} />
+      )}
+
+      {report.kind === "component" && (
+        <div id="component">
+          <h2>{t("component.title")}</h2>
+          {notice && (
+            <p class="notice" id="component-notice">
+              {notice}
+            </p>
+          )}
+          {report.component_id ? (
+            <p id="component-chosen">
+              <ChosenComponent id={report.component_id} near={near} />{" "}
+              <button type="button" id="component-clear" onClick={() => void clearComponent()}>
+                {t("component.clear")}
+              </button>
+            </p>
+          ) : (
+            <p class="hint">{t("component.none")}</p>
+          )}
+          <label class="button photo-button" id="component-scan-button">
+            {t("component.scan")}
+            <input id="component-scan" type="file" accept="image/*" capture="environment" onChange={(e) => void scanComponent(e.currentTarget)} />
+          </label>
+          <h3>{t("component.near")}</h3>
+          {!query ? (
+            <p class="hint">{t("component.nearNeedsPlace")}</p>
+          ) : near.length ? (
+            <ul id="component-near" class="choices">
+              {near.map((n) => {
+                const d = distance(n.distance_m);
+                return (
+                  <li key={n.component.id}>
+                    <button
+                      type="button"
+                      data-component={n.component.id}
+                      class={n.component.id === report.component_id ? "chosen" : ""}
+                      onClick={() => void takeComponent(n.component.id)}
+                    >
+                      <strong>{componentName(n.component, categories, lang)}</strong> · {t(d.key, d)} · {n.component.id}
+                    </button>
+                  </li>
+                );
+              })}
+            </ul>
+          ) : (
+            <p class="hint" id="component-near-none">
+              {t("component.nearNone")}
+            </p>
+          )}
+        </div>
       )}
 
       <label class="field">
@@ -302,5 +407,31 @@ export function NewReport({ draftId, onDone }: NewReportProps) {
         </button>
       </div>
     </section>
+  );
+}
+
+/** The chosen component by name and ID: its name from the nearby list, or from the engine
+ * when it is not among them (scanned further away, or the list not loaded yet). */
+function ChosenComponent({ id, near }: { id: string; near: NearComponent[] }) {
+  const { lang } = useI18n();
+  const { categories } = useSession();
+  const listed = near.find((n) => n.component.id === id)?.component;
+  const [fetched, setFetched] = useState<ComponentInfo | null>(null);
+  useEffect(() => {
+    if (listed) return;
+    let live = true;
+    api.component(id).then(
+      (c) => live && setFetched(c),
+      () => live && setFetched(null),
+    );
+    return () => {
+      live = false;
+    };
+  }, [id, !!listed]);
+  const c = listed ?? (fetched?.id === id ? fetched : null);
+  return (
+    <span>
+      {c && <strong>{componentName(c, categories, lang)}</strong>} <code id="component-id">{id}</code>
+    </span>
   );
 }

@@ -175,6 +175,91 @@ describe("new report", () => {
     expect(mine).toEqual(["create_draft", "add_photo"]);
   });
 
+  it("on a 部件 report lists the nearest components, takes a picked or scanned one, says a changed 小类, and clears it", async () => {
+    const fix = { lon: 113.0631, lat: 22.5983, crs: "WGS84", accuracy_m: 5, fix_time: "2026-11-21T01:00:00Z", provider: "gps" } as const;
+    const cover = { id: "4407030101000010", category: "0101", cell: "440703001001003", lon: 113.0631, lat: 22.5982, name: "建设路上水井盖" };
+    const other = { id: "4407030101000030", category: "0101", cell: "440703001001003", lon: 113.0631, lat: 22.5986 };
+    let current = draft({ kind: "component", category: "0101", location: fix });
+    mockIPC((cmd, args) => {
+      calls.push({ cmd, args: (args ?? {}) as Record<string, unknown> });
+      switch (cmd) {
+        case "report":
+          return current;
+        case "components_near":
+          return [
+            { component: cover, distance_m: 11.4 },
+            { component: other, distance_m: 33.2 },
+          ];
+        case "take_component":
+          current = { ...current, component_id: (args as { component: string }).component };
+          return { report: current, component: other, replaced_kind: null, replaced_category: null };
+        case "component_scan":
+          current = { ...current, component_id: cover.id };
+          return { report: current, component: cover, replaced_kind: "event", replaced_category: "0507" };
+        case "update_draft": {
+          const patch = (args as { patch: Partial<LocalReport> }).patch;
+          current = { ...current, ...patch };
+          return current;
+        }
+        default:
+          return null;
+      }
+    });
+    render(app("zh", <NewReport draftId={ID} onDone={() => {}} />), root);
+    await until(() => $("#component-near button"), "the nearby list");
+    expect(calls.find((c) => c.cmd === "components_near")!.args).toEqual({ category: "0101", lon: 113.0631, lat: 22.5983, limit: 8 });
+    const lines = [...root.querySelectorAll("#component-near button")].map((b) => b.textContent);
+    expect(lines).toEqual(["建设路上水井盖 · 11 米 · 4407030101000010", "上水井盖 · 33 米 · 4407030101000030"]);
+    // Also small squares on the map, which pick too.
+    expect(root.querySelectorAll(".map .component-spot").length).toBe(2);
+
+    $("#component-near [data-component='4407030101000030']")!.click();
+    await until(() => $("#component-id")?.textContent === other.id, "the picked component");
+    expect(calls.find((c) => c.cmd === "take_component")!.args).toEqual({ id: ID, component: other.id });
+    expect($("#component-chosen")!.textContent).toContain("上水井盖");
+    expect($("#component-notice")).toBeNull();
+
+    // Scanned: the picture's bytes go to the engine, and a changed category is said.
+    const input = $("#component-scan") as HTMLInputElement;
+    expect(input.getAttribute("capture")).toBe("environment");
+    Object.defineProperty(input, "files", { configurable: true, value: [new Blob([new Uint8Array([0xff, 0xd8, 0xff, 0xd9])])] });
+    input.dispatchEvent(new Event("change"));
+    await until(() => $("#component-notice"), "the notice");
+    expect($("#component-notice")!.textContent).toBe("已按所选部件将类别由「乱堆物堆料」改为「上水井盖」");
+    expect($("#component-id")!.textContent).toBe(cover.id);
+    expect($("#component-chosen")!.textContent).toContain("建设路上水井盖");
+    expect(Array.from(calls.find((c) => c.cmd === "component_scan")!.args as unknown as Uint8Array)).toEqual([0xff, 0xd8, 0xff, 0xd9]);
+
+    $("#component-clear")!.click();
+    await until(() => !$("#component-chosen"), "the cleared component");
+    expect(calls.filter((c) => c.cmd === "update_draft").at(-1)!.args).toEqual({ id: ID, patch: { component_id: null } });
+  });
+
+  it("says why a scanned code names no component of this tablet", async () => {
+    const fix = { lon: 113.0631, lat: 22.5983, crs: "WGS84", accuracy_m: 5, fix_time: "2026-11-21T01:00:00Z", provider: "gps" } as const;
+    mockIPC((cmd) => {
+      calls.push({ cmd, args: {} });
+      if (cmd === "report") return draft({ kind: "component", category: "0101", location: fix });
+      if (cmd === "components_near") return [];
+      if (cmd === "component_scan")
+        throw {
+          kind: "component",
+          message: "component 4419000102000001 is not among this tablet's components: …",
+          said: { code: "component.not_here", params: { id: "4419000102000001" } },
+        };
+      return null;
+    });
+    render(app("zh", <NewReport draftId={ID} onDone={() => {}} />), root);
+    await until(() => $("#component-near-none"), "no component nearby");
+    const input = $("#component-scan") as HTMLInputElement;
+    Object.defineProperty(input, "files", { configurable: true, value: [new Blob([new Uint8Array([1])])] });
+    input.dispatchEvent(new Event("change"));
+    await until(() => $("#report-error"), "the refusal");
+    expect($("#report-error")!.textContent).toBe(
+      "部件 4419000102000001 不在本机的部件中：它不在您负责的网格内，或尚未同步；请同步，或从附近部件中选择",
+    );
+  });
+
   it("removes an untouched draft when the inspector leaves", async () => {
     mockIPC((cmd) => {
       calls.push({ cmd, args: {} });
