@@ -380,7 +380,7 @@ pub fn departments(
     // A kept department may not share a name with another's new name.
     for d in &list {
         if let Some(row) = names.get(&d.name)
-            && codes.get(&d.code).is_none()
+            && !codes.contains_key(&d.code)
         {
             problems.push(RowProblem {
                 row: *row,
