@@ -291,8 +291,22 @@ async fn the_feed_pages_by_cursor_within_the_users_scope(backend: Backend) {
         .map(|r| r.id)
         .collect();
 
+    // The components standing in the inspector's cells (the demo city's, loaded with the
+    // fixtures).
+    let inspector = s.store.user_by_login(INSPECTOR).await.unwrap().unwrap();
+    let theirs: Vec<String> = s
+        .store
+        .components(&s.store.component_ids(&["440703".into()]).await.unwrap())
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|c| inspector.cells.contains(&c.cell))
+        .map(|c| c.id.to_string())
+        .collect();
+    assert!(!theirs.is_empty());
+
     // Pages of two until the end: the code table, the inspector's three cells, their
-    // three reports, each once.
+    // three reports, their cells' components, each once.
     let mut cursor: Option<String> = None;
     let mut seen = Vec::new();
     let mut pages = 0;
@@ -312,7 +326,21 @@ async fn the_feed_pages_by_cursor_within_the_users_scope(backend: Backend) {
             break;
         }
     }
-    assert_eq!(seen.len(), 7, "{seen:#?}");
+    assert_eq!(seen.len(), 7 + theirs.len(), "{seen:#?}");
+    let mut components: Vec<String> = seen
+        .iter()
+        .filter_map(|c| match c {
+            Change::Component(c) => Some(c.id.to_string()),
+            _ => None,
+        })
+        .collect();
+    components.sort();
+    let mut expected_components = theirs.clone();
+    expected_components.sort();
+    assert_eq!(
+        components, expected_components,
+        "only its own cells' components"
+    );
     assert!(pages >= 4);
     let reports: Vec<ReportId> = seen
         .iter()
@@ -360,7 +388,20 @@ async fn the_feed_pages_by_cursor_within_the_users_scope(backend: Backend) {
         "{:#?}",
         page.changes
     );
-    assert_eq!(page.changes.len(), 3, "the code table and two cells");
+    let kinds = |f: fn(&Change) -> bool| page.changes.iter().filter(|c| f(c)).count();
+    assert_eq!(
+        (
+            kinds(|c| matches!(c, Change::CodeTable { .. })),
+            kinds(|c| matches!(c, Change::Cell { .. })),
+        ),
+        (1, 2),
+        "the code table and two cells"
+    );
+    assert_eq!(
+        page.changes.len(),
+        3 + kinds(|c| matches!(c, Change::Component(_))),
+        "and the components of those cells, nothing else"
+    );
 
     // Bad questions get clear answers.
     let resp = get_changes(&s, &token, "cursor=bm90LWEtY3Vyc29y").await;
