@@ -229,11 +229,6 @@ async fn retiring_components_and_cells_reaches_the_tablet_as_tombstones(backend:
 
     // The grid of 东华社区 alone, imported as the whole grid: every other cell is retired
     // with its components; the tablet's own cells stay (they are in the file).
-    let mut options = gridwalk_gis::Options {
-        retire_missing: true,
-        ..gridwalk_gis::Options::default()
-    };
-    options.tolerance_m2 = 1.0;
     let grid = admin::import_grid(
         s.store.as_ref(),
         Actor::Cli,

@@ -165,18 +165,12 @@ pub fn check_components(
         &mut problems,
     );
     problems.sort_by_key(|p| (p.row, p.kind));
-    let extent = components
-        .iter()
-        .filter_map(|c| c.at)
-        .map(|(x, y)| [x, y, x, y])
-        .reduce(|a, b| {
-            [
-                a[0].min(b[0]),
-                a[1].min(b[1]),
-                a[2].max(b[2]),
-                a[3].max(b[3]),
-            ]
-        });
+    let extent = crate::union_box(
+        components
+            .iter()
+            .filter_map(|c| c.at)
+            .map(|(x, y)| [x, y, x, y]),
+    );
     Ok(CheckedComponents {
         format: source.format,
         crs: crs.to_string(),
@@ -405,28 +399,14 @@ impl CheckedComponents {
     /// The report for a person: one line per problem, then a summary line.
     #[must_use]
     pub fn report(&self) -> String {
-        let mut out = String::new();
-        for p in &self.problems {
-            out.push_str(&p.to_string());
-            out.push('\n');
-        }
-        if let Some([w, s, e, n]) = self.extent {
-            out.push_str(&format!(
-                "the components lie within {w:.4}-{e:.4}°E, {s:.4}-{n:.4}°N (WGS-84)\n"
-            ));
-        }
-        out.push_str(&format!(
-            "{} components read from a {} in {}; {}",
+        crate::report(
+            &self.problems,
+            self.extent,
+            "components",
             self.components.len(),
             self.format,
-            self.crs,
-            match self.problems.len() {
-                0 => "no problems".to_owned(),
-                1 => "1 problem: nothing was imported".to_owned(),
-                n => format!("{n} problems: nothing was imported"),
-            }
-        ));
-        out
+            &self.crs,
+        )
     }
 }
 

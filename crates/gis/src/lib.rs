@@ -286,29 +286,58 @@ impl CheckedGrid {
     /// The report for a person: one line per problem, then a summary line.
     #[must_use]
     pub fn report(&self) -> String {
-        let mut out = String::new();
-        for p in &self.problems {
-            out.push_str(&p.to_string());
-            out.push('\n');
-        }
-        if let Some([w, s, e, n]) = self.extent {
-            out.push_str(&format!(
-                "the cells lie within {w:.4}-{e:.4}°E, {s:.4}-{n:.4}°N (WGS-84)\n"
-            ));
-        }
-        out.push_str(&format!(
-            "{} cells read from a {} in {}; {}",
+        report(
+            &self.problems,
+            self.extent,
+            "cells",
             self.cells.len(),
             self.format,
-            self.crs,
-            match self.problems.len() {
-                0 => "no problems".to_owned(),
-                1 => "1 problem: nothing was imported".to_owned(),
-                n => format!("{n} problems: nothing was imported"),
-            }
-        ));
-        out
+            &self.crs,
+        )
     }
+}
+
+/// A check's report for a person: one line per problem, where the features came out, then
+/// a summary line (`count` features called `noun` read from a `format` in `crs`).
+pub(crate) fn report(
+    problems: &[Problem],
+    extent: Option<[f64; 4]>,
+    noun: &str,
+    count: usize,
+    format: &str,
+    crs: &str,
+) -> String {
+    let mut out = String::new();
+    for p in problems {
+        out.push_str(&p.to_string());
+        out.push('\n');
+    }
+    if let Some([w, s, e, n]) = extent {
+        out.push_str(&format!(
+            "the {noun} lie within {w:.4}-{e:.4}°E, {s:.4}-{n:.4}°N (WGS-84)\n"
+        ));
+    }
+    out.push_str(&format!(
+        "{count} {noun} read from a {format} in {crs}; {}",
+        match problems.len() {
+            0 => "no problems".to_owned(),
+            1 => "1 problem: nothing was imported".to_owned(),
+            n => format!("{n} problems: nothing was imported"),
+        }
+    ));
+    out
+}
+
+/// The box around boxes (west, south, east, north).
+pub(crate) fn union_box(boxes: impl Iterator<Item = [f64; 4]>) -> Option<[f64; 4]> {
+    boxes.reduce(|a, b| {
+        [
+            a[0].min(b[0]),
+            a[1].min(b[1]),
+            a[2].max(b[2]),
+            a[3].max(b[3]),
+        ]
+    })
 }
 
 /// Reads the grid file at `path` and checks it (see the module's notes).
@@ -389,18 +418,12 @@ pub(crate) fn file_crs(
 /// The WGS-84 box around every cell that could be read.
 fn extent(cells: &[ImportedCell]) -> Option<[f64; 4]> {
     use geo::BoundingRect;
-    cells
-        .iter()
-        .filter_map(|c| c.polygon.as_ref()?.bounding_rect())
-        .map(|r| [r.min().x, r.min().y, r.max().x, r.max().y])
-        .reduce(|a, b| {
-            [
-                a[0].min(b[0]),
-                a[1].min(b[1]),
-                a[2].max(b[2]),
-                a[3].max(b[3]),
-            ]
-        })
+    union_box(
+        cells
+            .iter()
+            .filter_map(|c| c.polygon.as_ref()?.bounding_rect())
+            .map(|r| [r.min().x, r.min().y, r.max().x, r.max().y]),
+    )
 }
 
 /// The attribute name of each field: the one given, else the first usual name present in

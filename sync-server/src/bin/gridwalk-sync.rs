@@ -385,6 +385,27 @@ fn private(dir: &std::path::Path, db: &std::path::Path) -> Result<()> {
 
 /// Resolves when the process is asked to stop: Ctrl-C (SIGINT) or SIGTERM (what systemd
 /// and container runtimes send). Requests in flight then finish before the server exits.
+/// Writes a check's JSON report when asked, prints its words, and fails (exit code 1) when
+/// it found problems: nothing was imported then.
+fn checked_report(
+    checked: &impl serde::Serialize,
+    words: &str,
+    problems: usize,
+    report: Option<&std::path::Path>,
+    file: &std::path::Path,
+) -> Result<()> {
+    if let Some(path) = report {
+        std::fs::write(path, serde_json::to_vec_pretty(checked)?)
+            .with_context(|| format!("writing {}", path.display()))?;
+    }
+    out!("{words}");
+    match problems {
+        0 => Ok(()),
+        1 => bail!("{} has 1 problem; nothing was imported", file.display()),
+        n => bail!("{} has {n} problems; nothing was imported", file.display()),
+    }
+}
+
 async fn shutdown() {
     let interrupt = async {
         let _ = tokio::signal::ctrl_c().await;
@@ -575,25 +596,17 @@ async fn run(cli: Cli) -> Result<()> {
                     check,
                 )
                 .await?;
-                if let Some(path) = report {
-                    std::fs::write(&path, serde_json::to_vec_pretty(&done.checked)?)
-                        .with_context(|| format!("writing {}", path.display()))?;
-                }
-                out!("{}", done.checked.report());
-                match done.checked.problems.len() {
-                    0 => {}
-                    1 => bail!("{} has 1 problem; nothing was imported", file.display()),
-                    n => bail!("{} has {n} problems; nothing was imported", file.display()),
-                }
+                checked_report(
+                    &done.checked,
+                    &done.checked.report(),
+                    done.checked.problems.len(),
+                    report.as_deref(),
+                    &file,
+                )?;
                 if done.left_alone > 0 {
                     eprintln!(
-                        "{} stored cells are not in this file; {}",
-                        done.left_alone,
-                        match (retire_missing, check) {
-                            (true, false) => "they were retired",
-                            (true, true) => "they would be retired",
-                            (false, _) => "they stay as they are",
-                        }
+                        "{}",
+                        admin::not_in_file(done.left_alone, "cells", retire_missing, check)
                     );
                 }
                 if !done.holding_retired.is_empty() {
@@ -646,25 +659,22 @@ async fn run(cli: Cli) -> Result<()> {
                     check,
                 )
                 .await?;
-                if let Some(path) = report {
-                    std::fs::write(&path, serde_json::to_vec_pretty(&done.checked)?)
-                        .with_context(|| format!("writing {}", path.display()))?;
-                }
-                out!("{}", done.checked.report());
-                match done.checked.problems.len() {
-                    0 => {}
-                    1 => bail!("{} has 1 problem; nothing was imported", file.display()),
-                    n => bail!("{} has {n} problems; nothing was imported", file.display()),
-                }
+                checked_report(
+                    &done.checked,
+                    &done.checked.report(),
+                    done.checked.problems.len(),
+                    report.as_deref(),
+                    &file,
+                )?;
                 if done.missing > 0 {
                     eprintln!(
-                        "{} stored components of its districts are not in this file; {}",
-                        done.missing,
-                        match (retire_missing, check) {
-                            (true, false) => "they were retired",
-                            (true, true) => "they would be retired",
-                            (false, _) => "they stay as they are (--retire-missing retires them)",
-                        }
+                        "{}",
+                        admin::not_in_file(
+                            done.missing,
+                            "components of its districts",
+                            retire_missing,
+                            check
+                        )
                     );
                 }
                 if check {

@@ -311,6 +311,18 @@ pub async fn import_grid(
     })
 }
 
+/// Words for `n` stored things (`what`: "cells") a file does not have: retired with the
+/// import, to be retired (only checked), or left as they are.
+#[must_use]
+pub fn not_in_file(n: usize, what: &str, retire_missing: bool, check_only: bool) -> String {
+    let fate = match (retire_missing, check_only) {
+        (true, false) => "were retired",
+        (true, true) => "would be retired",
+        (false, _) => "stay as they are (--retire-missing retires them)",
+    };
+    format!("{n} stored {what} are not in this file and {fate}")
+}
+
 /// What an import of a city's component layer did, or would do (`check` only).
 #[derive(Debug)]
 pub struct ComponentImport {

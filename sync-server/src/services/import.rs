@@ -110,6 +110,18 @@ pub async fn import(
             })
             .collect::<Vec<_>>()
     };
+    // A list's problems (people, departments) name only their rows.
+    let rows_refused = |problems: Vec<crate::domain::roster::RowProblem>| {
+        problems
+            .into_iter()
+            .map(|p| ImportProblem {
+                row: row(p.row),
+                code: None,
+                message: p.message,
+                at: None,
+            })
+            .collect::<Vec<_>>()
+    };
     Ok(match kind {
         ImportKind::Components => {
             let done = admin::import_components(
@@ -131,18 +143,13 @@ pub async fn import(
                 .unwrap_or_default()
                 .to_owned();
             if checked.problems.is_empty() && done.missing > 0 {
-                summary.push_str(&match (request.retire_missing, request.check_only) {
-                    (true, false) => format!("; {} stored components retired", done.retired),
-                    (true, true) => format!(
-                        "; {} stored components are not in this file and would be retired",
-                        done.missing
-                    ),
-                    (false, _) => format!(
-                        "; {} stored components of its districts are not in this file and \
-                         stay as they are",
-                        done.missing
-                    ),
-                });
+                summary.push_str("; ");
+                summary.push_str(&admin::not_in_file(
+                    done.missing,
+                    "components of its districts",
+                    request.retire_missing,
+                    request.check_only,
+                ));
             }
             answer(summary, problems_of(&checked.problems))
         }
@@ -162,20 +169,13 @@ pub async fn import(
                 summary.push_str(&format!("; within {w:.4}-{e:.4}°E, {s:.4}-{n:.4}°N"));
             }
             if done.left_alone > 0 && checked.problems.is_empty() {
-                summary.push_str(&match (request.retire_missing, request.check_only) {
-                    (true, false) => format!(
-                        "; {} stored cells are not in this file and were retired",
-                        done.left_alone
-                    ),
-                    (true, true) => format!(
-                        "; {} stored cells are not in this file and would be retired",
-                        done.left_alone
-                    ),
-                    (false, _) => format!(
-                        "; {} stored cells are not in this file and stay as they are",
-                        done.left_alone
-                    ),
-                });
+                summary.push_str("; ");
+                summary.push_str(&admin::not_in_file(
+                    done.left_alone,
+                    "cells",
+                    request.retire_missing,
+                    request.check_only,
+                ));
             }
             answer(summary, problems_of(&checked.problems))
         }
@@ -221,18 +221,7 @@ pub async fn import(
                     format!("{} departments from {shown}", list.len()),
                     Vec::new(),
                 ),
-                Err(problems) => answer(
-                    refusal(problems.len()),
-                    problems
-                        .into_iter()
-                        .map(|p| ImportProblem {
-                            row: row(p.row),
-                            code: None,
-                            message: p.message,
-                            at: None,
-                        })
-                        .collect(),
-                ),
+                Err(problems) => answer(refusal(problems.len()), rows_refused(problems)),
             }
         }
         ImportKind::People => {
@@ -241,18 +230,7 @@ pub async fn import(
                 .map_err(unreadable)?
             {
                 Ok(people) => answer(format!("{} people from {shown}", people.len()), Vec::new()),
-                Err(problems) => answer(
-                    refusal(problems.len()),
-                    problems
-                        .into_iter()
-                        .map(|p| ImportProblem {
-                            row: row(p.row),
-                            code: None,
-                            message: p.message,
-                            at: None,
-                        })
-                        .collect(),
-                ),
+                Err(problems) => answer(refusal(problems.len()), rows_refused(problems)),
             }
         }
     })

@@ -4,6 +4,7 @@ import { words } from "../../../shared/i18n";
 import type { Category, ComponentInfo } from "../../../shared/types";
 import type { LocalReport, NearComponent, TakenComponent } from "../../commands";
 import { catalogues } from "../../i18n";
+import { draftReport } from "../../testing";
 import { componentName, distance, nearQuery, replaced, spots } from "../components";
 
 const zh = words(catalogues, "zh");
@@ -16,35 +17,7 @@ const categories: Category[] = [
 
 const cover: ComponentInfo = { id: "4407030102000010", category: "0102", cell: "440703001001003", lon: 113.0631, lat: 22.5982 };
 
-function report(over: Partial<LocalReport>): LocalReport {
-  return {
-    id: "019a0000-0000-7000-8000-000000000001",
-    state: "draft",
-    reporter: "019a0000-0000-7000-8000-0000000000aa",
-    kind: null,
-    category: null,
-    code_table_version: "CJT214-2024.1",
-    component_id: null,
-    description: "",
-    address: "",
-    location: null,
-    cell: null,
-    location_flags: [],
-    urgency: "normal",
-    observed_at: "2026-11-21T09:00:00+08:00",
-    handled_on_spot: false,
-    photos: [],
-    clips: [],
-    version: 1,
-    created_at: "2026-11-21T01:00:00Z",
-    updated_at: "2026-11-21T01:00:00Z",
-    finalized_at: null,
-    centre_note: null,
-    central_version: null,
-    central_state: null,
-    ...over,
-  };
-}
+const report = (over: Partial<LocalReport>): LocalReport => draftReport(over);
 
 const fix = { lon: 113.0631, lat: 22.5983, crs: "WGS84", accuracy_m: 5, fix_time: "2026-11-21T01:00:00Z", provider: "gps" } as const;
 

@@ -11,6 +11,7 @@ import { I18nProvider, type Lang } from "../../../shared/i18n";
 import type { Category, TaskChange } from "../../../shared/types";
 import type { AppInfo, BasemapInfo, CellOutline, LocalReport, QueueSummary, SyncStatus } from "../../commands";
 import { catalogues } from "../../i18n";
+import { draftReport } from "../../testing";
 import { SessionContext, type Session } from "../../session";
 import { Detail } from "../detail";
 import { Grid } from "../grid";
@@ -25,35 +26,7 @@ const categories: Category[] = [
   { kind: "event", code: "0507", major_name: "街面秩序", name: "乱堆物堆料", name_en: "Piled materials" },
 ];
 
-function draft(over: Partial<LocalReport> = {}): LocalReport {
-  return {
-    id: ID,
-    state: "draft",
-    reporter: "019a0000-0000-7000-8000-0000000000aa",
-    kind: null,
-    category: null,
-    code_table_version: "CJT214-2024.1",
-    component_id: null,
-    description: "",
-    address: "",
-    location: null,
-    cell: null,
-    location_flags: [],
-    urgency: "normal",
-    observed_at: "2026-11-21T09:00:00+08:00",
-    handled_on_spot: false,
-    photos: [],
-    clips: [],
-    version: 1,
-    created_at: "2026-11-21T01:00:00Z",
-    updated_at: "2026-11-21T01:00:00Z",
-    finalized_at: null,
-    centre_note: null,
-    central_version: null,
-    central_state: null,
-    ...over,
-  };
-}
+const draft = (over: Partial<LocalReport> = {}): LocalReport => draftReport({ id: ID, ...over });
 
 /** A screen as the app shows it: in `lang`, over the session (who is signed in, the
  * reference data). */
